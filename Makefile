@@ -1,0 +1,52 @@
+# Thin wrapper over CMake + CTest. Build trees live side by side under build/.
+#   make            release build (build/release)
+#   make run        build and start textdesk
+#   make test       sanitizer build (ASan+UBSan), every CTest test, then a
+#                   short libFuzzer run of every fuzz target
+#   make bench      release build, run every bench/bench_* and print figures
+#   make fuzz       long fuzz runs (FUZZ_SECONDS per target, default 600)
+#   make clean
+JOBS ?= $(shell nproc)
+FUZZ_SMOKE_SECONDS ?= 15
+FUZZ_SECONDS ?= 600
+RELEASE := build/release
+ASAN := build/asan
+FUZZB := build/fuzz
+
+.PHONY: all build run test unit fuzz-smoke fuzz bench clean
+
+all: build
+
+build:
+	@cmake -S . -B $(RELEASE) -G Ninja -DCMAKE_BUILD_TYPE=Release -DTEXTDESK_TESTS=OFF >/dev/null
+	@cmake --build $(RELEASE) -j $(JOBS)
+
+run: build
+	./$(RELEASE)/textdesk serve
+
+unit:
+	@cmake -S . -B $(ASAN) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DTEXTDESK_SANITIZE=ON >/dev/null
+	@cmake --build $(ASAN) -j $(JOBS)
+	cd $(ASAN) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	  ctest --output-on-failure -j $(JOBS)
+
+fuzz-build:
+	@CC=clang cmake -S . -B $(FUZZB) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DTEXTDESK_FUZZ=ON >/dev/null
+	@cmake --build $(FUZZB) -j $(JOBS)
+
+fuzz-smoke: fuzz-build
+	@sh scripts/fuzz.sh $(FUZZB) $(FUZZ_SMOKE_SECONDS)
+
+fuzz: fuzz-build
+	@sh scripts/fuzz.sh $(FUZZB) $(FUZZ_SECONDS)
+
+test: unit fuzz-smoke
+
+bench: build
+	@cmake -S . -B $(RELEASE) -G Ninja -DCMAKE_BUILD_TYPE=Release -DTEXTDESK_TESTS=OFF >/dev/null
+	@cmake --build $(RELEASE) -j $(JOBS)
+	@for b in $(RELEASE)/bench_*; do echo "== $$(basename $$b)"; $$b || exit 1; done
+
+clean:
+	rm -rf build

@@ -1,0 +1,32 @@
+#!/bin/sh
+# Installs the Debian packages textdesk needs. Idempotent and quiet when
+# everything is already there.
+#   scripts/deps.sh          what building and running need
+#   scripts/deps.sh --test   plus what the tests, fuzzers and benchmarks need
+set -eu
+
+BUILD="gcc make cmake ninja-build pkg-config libjansson-dev libsqlite3-dev"
+TEST="libcmocka-dev clang libclang-rt-14-dev libpcre2-dev"
+
+pkgs=$BUILD
+[ "${1:-}" = "--test" ] && pkgs="$pkgs $TEST"
+
+missing=""
+for p in $pkgs; do
+    st=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+    case "$st" in
+    *"install ok installed"*) ;;
+    *) missing="$missing $p" ;;
+    esac
+done
+[ -z "$missing" ] && exit 0
+
+if [ "$(id -u)" -ne 0 ]; then
+    echo "deps: missing packages:$missing (run this script as root)" >&2
+    exit 1
+fi
+echo "deps: installing$missing"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+# shellcheck disable=SC2086
+apt-get install -y -qq --no-install-recommends $missing >/dev/null

@@ -1,0 +1,26 @@
+#!/bin/sh
+# Runs every libFuzzer target in build dir $1 for $2 seconds each, on its
+# committed corpus fuzz/corpus/<name>/ (new inputs go to a scratch copy, so
+# the committed corpus only changes when someone adds to it on purpose).
+set -eu
+dir=$1
+secs=$2
+found=0
+for t in "$dir"/fuzz_*; do
+    [ -x "$t" ] || continue
+    found=1
+    name=$(basename "$t")
+    corpus=fuzz/corpus/${name#fuzz_}
+    work=$(mktemp -d)
+    [ -d "$corpus" ] && cp -r "$corpus"/. "$work"/ 2>/dev/null || true
+    echo "fuzz: $name for ${secs}s"
+    if ! "$t" -max_total_time="$secs" -print_final_stats=0 "$work" >"$work.log" 2>&1; then
+        tail -40 "$work.log"
+        echo "fuzz: $name FAILED"
+        rm -rf "$work" "$work.log"
+        exit 1
+    fi
+    grep -E '^(#[0-9]+ *DONE|Done [0-9]+ runs)' "$work.log" | tail -1 || true
+    rm -rf "$work" "$work.log"
+done
+[ $found -eq 1 ] || echo "fuzz: no targets"

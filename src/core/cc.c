@@ -1,0 +1,1086 @@
+/*
+ * cc.c: deciding. Each command is validated completely first (on error
+ * nothing is emitted and nothing changes); then its consequences are emitted
+ * one event at a time, each applied at once by cc__evolve, so later steps of
+ * the same command see the state the earlier ones made. After every command
+ * and every fired timer, settle() routes until no queue has a conversation
+ * waiting while an eligible agent is ready.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/cc_int.h"
+#include "util/utf8.h"
+#include "util/xalloc.h"
+
+/* ---- names ------------------------------------------------------------- */
+
+const char *cc_err_code(int err)
+{
+    switch (err < 0 ? -err : err) {
+    case 0:
+        return "ok";
+#define X(name, num, code, msg)                                                      \
+    case num:                                                                        \
+        return code;
+        CC_ERRORS(X)
+#undef X
+    }
+    return "unknown_error";
+}
+
+const char *cc_err_msg(int err)
+{
+    switch (err < 0 ? -err : err) {
+    case 0:
+        return "ok";
+#define X(name, num, code, msg)                                                      \
+    case num:                                                                        \
+        return msg;
+        CC_ERRORS(X)
+#undef X
+    }
+    return "unknown error";
+}
+
+const char *cc_cmd_name(int type)
+{
+    static const char *const names[] = {
+#define X(name, wire) wire,
+        CC_COMMANDS(X)
+#undef X
+    };
+    return type >= 0 && type < CC_CMD__COUNT ? names[type] : "?";
+}
+
+const char *cc_ev_name(int type)
+{
+    static const char *const names[] = {
+#define X(name, wire) wire,
+        CC_EVENTS(X)
+#undef X
+    };
+    return type >= 0 && type < CC_EV__COUNT ? names[type] : "?";
+}
+
+const char *cc_why_name(int why)
+{
+    static const char *const names[] = {
+        "none",  "new",           "timeout",       "declined",
+        "agent_away", "transfer", "grace",         "agent_removed",
+        "queue_removed", "entry_point_removed", "ended", "auto",
+    };
+    return why >= 0 && why < (int)(sizeof names / sizeof names[0]) ? names[why] : "?";
+}
+
+/* ---- event buffers ----------------------------------------------------- */
+
+void cc_events_init(cc_events *e)
+{
+    memset(e, 0, sizeof *e);
+}
+
+void cc_events_clear(cc_events *e)
+{
+    e->n = 0;
+}
+
+void cc_events_free(cc_events *e)
+{
+    free(e->v);
+    memset(e, 0, sizeof *e);
+}
+
+void cc_evlog_init(cc_evlog *l)
+{
+    memset(l, 0, sizeof *l);
+}
+
+static str dup_str(str s)
+{
+    return s.n ? (str){xmemdup0(s.p, s.n), s.n} : STR_NULL;
+}
+
+void cc_evlog_add(cc_evlog *l, const cc_event *ev)
+{
+    if (l->n == l->cap) {
+        l->cap = l->cap ? l->cap * 2 : 64;
+        l->v = xrealloc(l->v, l->cap * sizeof *l->v);
+    }
+    cc_event *d = &l->v[l->n++];
+    *d = *ev;
+    d->name = dup_str(ev->name);
+    d->number = dup_str(ev->number);
+    d->ep_number = dup_str(ev->ep_number);
+    d->text = dup_str(ev->text);
+    d->msg_id = dup_str(ev->msg_id);
+    d->var_key = dup_str(ev->var_key);
+    d->value = dup_str(ev->value);
+    d->queue_name = dup_str(ev->queue_name);
+    if (ev->n_ids) {
+        uint32_t *ids = xmalloc(ev->n_ids * sizeof *ids);
+        memcpy(ids, ev->ids, ev->n_ids * sizeof *ids);
+        d->ids = ids;
+    } else {
+        d->ids = NULL;
+    }
+}
+
+void cc_evlog_free(cc_evlog *l)
+{
+    for (size_t i = 0; i < l->n; i++) {
+        cc_event *d = &l->v[i];
+        free((char *)d->name.p);
+        free((char *)d->number.p);
+        free((char *)d->ep_number.p);
+        free((char *)d->text.p);
+        free((char *)d->msg_id.p);
+        free((char *)d->var_key.p);
+        free((char *)d->value.p);
+        free((char *)d->queue_name.p);
+        free((uint32_t *)d->ids);
+    }
+    free(l->v);
+    memset(l, 0, sizeof *l);
+}
+
+/* ---- life cycle -------------------------------------------------------- */
+
+cc *cc_new(void)
+{
+    cc *c = xcalloc(1, sizeof *c);
+    hmap_init(&c->convs);
+    hmap_init(&c->pairs);
+    hmap_init(&c->ep_numbers);
+    hmap_init(&c->seen);
+    c->next_conv = 1;
+    c->grace_ms = CC__DEFAULT_GRACE_MS;
+    c->seen_max = CC__DEFAULT_DEDUPE;
+    return c;
+}
+
+static void free_graves(cc *c)
+{
+    for (size_t i = 0; i < c->ngraves; i++)
+        c->graves[i].free(c->graves[i].p);
+    c->ngraves = 0;
+}
+
+static void tab_free(cc__tab *t, void (*fn)(void *))
+{
+    for (uint32_t i = 0; i < t->cap; i++)
+        if (t->v[i])
+            fn(t->v[i]);
+    free(t->v);
+}
+
+void cc_free(cc *c)
+{
+    if (!c)
+        return;
+    free_graves(c);
+    free(c->graves);
+    size_t i = 0;
+    void *e;
+    while (hmap_next(&c->convs, &i, &e))
+        cc__conv_free(e);
+    hmap_free(&c->convs);
+    hmap_free(&c->pairs);
+    hmap_free(&c->ep_numbers);
+    for (size_t k = 0; k < c->seen_len; k++)
+        free(c->seen_ring[(c->seen_head + k) % c->seen_cap]);
+    free(c->seen_ring);
+    hmap_free(&c->seen);
+    tab_free(&c->agents, cc__agent_free);
+    tab_free(&c->teams, cc__team_free);
+    tab_free(&c->queues, cc__queue_free);
+    tab_free(&c->eps, cc__ep_free);
+    tab_free(&c->reasons, cc__named_free);
+    tab_free(&c->idle_reasons, cc__named_free);
+    free(c->timers);
+    free(c->dirty_agents.v);
+    free(c->dirty_queues.v);
+    free(c);
+}
+
+/* ---- emitting ---------------------------------------------------------- */
+
+static void emit(cc *c, cc_event *ev)
+{
+    ev->seq = ++c->seq;
+    ev->at = c->now;
+    int r = cc__evolve(c, ev);
+    if (r != 0)
+        abort(); /* decide let through an event that does not fit: a bug */
+    if (c->out) {
+        cc_events *o = c->out;
+        if (o->n == o->cap) {
+            o->cap = o->cap ? o->cap * 2 : 32;
+            o->v = xrealloc(o->v, o->cap * sizeof *o->v);
+        }
+        o->v[o->n++] = *ev;
+    }
+}
+
+#define EMIT(c, ...)                                                                 \
+    do {                                                                             \
+        cc_event ev__ = {__VA_ARGS__};                                               \
+        emit((c), &ev__);                                                            \
+    } while (0)
+
+static str s_of(const char *p)
+{
+    return str_c(p);
+}
+
+static cc__agent *agent_of(const cc *c, uint32_t id)
+{
+    return cc__tab_get(&c->agents, id);
+}
+
+static cc__queue *queue_of(const cc *c, uint32_t id)
+{
+    return cc__tab_get(&c->queues, id);
+}
+
+static cc__ep *ep_of(const cc *c, uint32_t id)
+{
+    return cc__tab_get(&c->eps, id);
+}
+
+static str conv_number(const cc__conv *v)
+{
+    return (str){v->number, v->number_len};
+}
+
+static str conv_ep_number(const cc *c, const cc__conv *v)
+{
+    cc__ep *e = ep_of(c, v->ep);
+    return e ? s_of(e->number) : STR_NULL;
+}
+
+static int64_t rona_ms_of(const cc *c, uint32_t queue)
+{
+    cc__queue *q = queue_of(c, queue);
+    return q ? q->rona_ms : CC__DEFAULT_RONA_MS;
+}
+
+/* Queues 'v' again, keeping its place: in its last queue, or when that was
+ * removed, its entry point's queue. With neither, it is terminated and
+ * closed (never silently). */
+static void requeue(cc *c, cc__conv *v, int why)
+{
+    cc__queue *q = queue_of(c, v->queue);
+    if (!q) {
+        cc__ep *e = ep_of(c, v->ep);
+        q = e ? queue_of(c, e->queue) : NULL;
+    }
+    if (q) {
+        EMIT(c, .type = CC_EV_QUEUED, .conv = v->id, .queue = q->id, .key = v->qkey,
+             .code = why);
+        return;
+    }
+    EMIT(c, .type = CC_EV_TERMINATED, .conv = v->id, .code = CC_WHY_QUEUE_REMOVED);
+    EMIT(c, .type = CC_EV_CLOSED, .conv = v->id, .code = CC_WHY_QUEUE_REMOVED);
+}
+
+static void offer(cc *c, cc__conv *v, cc__agent *a, int kind)
+{
+    cc__queue *q = queue_of(c, v->queue);
+    EMIT(c, .type = CC_EV_OFFERED, .conv = v->id, .agent = a->id, .queue = v->queue,
+         .kind = kind, .deadline = c->now + rona_ms_of(c, v->queue),
+         .number = conv_number(v), .ep_number = conv_ep_number(c, v),
+         .queue_name = q ? s_of(q->name) : STR_NULL);
+}
+
+static void withdraw_offer(cc *c, cc__conv *v, int why)
+{
+    EMIT(c, .type = CC_EV_OFFER_WITHDRAWN, .conv = v->id, .agent = v->offer_to, .code = why);
+    requeue(c, v, why);
+}
+
+/* Withdraws every offer and conference invite pending for 'a'. */
+static void withdraw_all(cc *c, cc__agent *a, int why)
+{
+    while (a->pending.n) {
+        cc__conv *v = cc__conv_find(c, a->pending.v[0]);
+        if (v->state == CC_CONV_OFFERED && v->offer_to == a->id)
+            withdraw_offer(c, v, why);
+        else
+            EMIT(c, .type = CC_EV_CONF_CANCELLED, .conv = v->id, .target = a->id,
+                 .code = why);
+    }
+}
+
+static void set_rona(cc *c, cc__agent *a)
+{
+    if (a->state != CC_AGENT_RONA)
+        EMIT(c, .type = CC_EV_AGENT_STATE, .agent = a->id, .state = CC_AGENT_RONA,
+             .code = CC_WHY_TIMEOUT);
+    withdraw_all(c, a, CC_WHY_AGENT_AWAY);
+}
+
+static void close_if_done(cc *c, cc__conv *v, int why)
+{
+    if (v->state == CC_CONV_WRAPUP && v->wrapups_due == 0)
+        EMIT(c, .type = CC_EV_CLOSED, .conv = v->id, .code = why);
+}
+
+static void wrapup_due(cc *c, cc__conv *v, uint32_t agent)
+{
+    cc__queue *q = queue_of(c, v->queue);
+    int64_t deadline = q && q->autowrap_ms ? c->now + q->autowrap_ms : 0;
+    EMIT(c, .type = CC_EV_WRAPUP_DUE, .conv = v->id, .agent = agent, .queue = v->queue,
+         .reason = q ? q->default_reason : 0, .deadline = deadline);
+}
+
+/* The agent is gone from its conversations (removed, or disconnected past
+ * the grace period): owned ones go back to their queue (or to the guest of
+ * an active conference), joined ones are left. */
+static void release_held(cc *c, cc__agent *a, int why)
+{
+    while (a->held.n) {
+        cc__conv *v = cc__conv_find(c, a->held.v[0]);
+        if (v->guest == a->id) {
+            EMIT(c, .type = CC_EV_CONF_LEFT, .conv = v->id, .target = a->id, .code = why);
+            continue;
+        }
+        if (v->conf == CC_CONF_ACTIVE) {
+            EMIT(c, .type = CC_EV_OWNER_CHANGED, .conv = v->id, .agent = a->id,
+                 .target = v->guest, .code = why);
+            continue;
+        }
+        if (v->conf == CC_CONF_REQUESTED)
+            EMIT(c, .type = CC_EV_CONF_CANCELLED, .conv = v->id, .target = v->guest,
+                 .code = why);
+        if (v->state == CC_CONV_TERMINATED) {
+            /* Nobody can reach the customer any more, and nobody else will
+             * end it: close it, saying why. */
+            EMIT(c, .type = CC_EV_ENDED, .conv = v->id, .agent = a->id);
+            EMIT(c, .type = CC_EV_CLOSED, .conv = v->id, .code = why);
+        } else {
+            requeue(c, v, why);
+        }
+    }
+}
+
+/* ---- routing ----------------------------------------------------------- */
+
+static cc__agent *best_agent(const cc *c, const cc__queue *q)
+{
+    cc__agent *best = NULL;
+    for (uint32_t i = 0; i < q->nteams; i++) {
+        cc__team *t = cc__tab_get(&c->teams, q->teams[i]);
+        cc__member *m = heap_top(&t->ready);
+        if (!m)
+            continue;
+        if (!best || m->a->idle_since < best->idle_since ||
+            (m->a->idle_since == best->idle_since && m->a->id < best->id))
+            best = m->a;
+    }
+    return best;
+}
+
+static cc__conv *best_conv(const cc *c, const cc__agent *a)
+{
+    cc__conv *best = NULL;
+    for (uint32_t i = 0; i < a->nteams; i++) {
+        cc__team *t = cc__tab_get(&c->teams, a->teams[i].team);
+        for (uint32_t k = 0; k < t->queues.n; k++) {
+            cc__queue *q = queue_of(c, t->queues.v[k]);
+            cc__conv *v = heap_top(&q->waiting);
+            if (v && (!best || cc__conv_less(v, best)))
+                best = v;
+        }
+    }
+    return best;
+}
+
+static void settle(cc *c)
+{
+    for (;;) {
+        if (c->dirty_queues.n) {
+            cc__queue *q = queue_of(c, c->dirty_queues.v[--c->dirty_queues.n]);
+            if (!q)
+                continue;
+            q->dirty = 0;
+            cc__conv *v;
+            cc__agent *a;
+            while ((v = heap_top(&q->waiting)) && (a = best_agent(c, q)))
+                offer(c, v, a, CC_OFFER_ROUTE);
+        } else if (c->dirty_agents.n) {
+            cc__agent *a = agent_of(c, c->dirty_agents.v[--c->dirty_agents.n]);
+            if (!a)
+                continue;
+            a->dirty = 0;
+            cc__conv *v;
+            while (cc__ready(a) && (v = best_conv(c, a)))
+                offer(c, v, a, CC_OFFER_ROUTE);
+        } else {
+            return;
+        }
+    }
+}
+
+/* ---- validation helpers ------------------------------------------------ */
+
+static int valid_id(uint32_t id)
+{
+    return id > 0 && id < CC_MAX_ID;
+}
+
+static int valid_name(str s, size_t max)
+{
+    return s.n > 0 && s.n <= max && utf8_count(s.p, s.n) >= 0;
+}
+
+/* A phone number or alphanumeric sender: printable ASCII, no blanks. */
+static int valid_number(str s)
+{
+    if (s.n == 0 || s.n > CC_NUMBER_MAX)
+        return 0;
+    for (size_t i = 0; i < s.n; i++)
+        if ((unsigned char)s.p[i] <= ' ' || (unsigned char)s.p[i] >= 0x7f)
+            return 0;
+    return 1;
+}
+
+static int need_agent(const cc *c, uint32_t id, cc__agent **out)
+{
+    *out = agent_of(c, id);
+    if (!*out)
+        return -CC_E_NO_AGENT;
+    if ((*out)->state == CC_AGENT_LOGGED_OUT)
+        return -CC_E_NOT_LOGGED_IN;
+    return 0;
+}
+
+/* The acting agent must be the owner of an accepted, still open
+ * conversation. */
+static int need_owner(const cc *c, const cc_cmd *cmd, cc__agent **a, cc__conv **v)
+{
+    int r = need_agent(c, cmd->agent, a);
+    if (r)
+        return r;
+    *v = cc__conv_find(c, cmd->conv);
+    if (!*v)
+        return -CC_E_NO_CONVERSATION;
+    if ((*v)->owner != cmd->agent)
+        return (*v)->guest == cmd->agent && (*v)->conf == CC_CONF_ACTIVE ? -CC_E_NOT_OWNER
+                                                                          : -CC_E_NOT_YOURS;
+    if ((*v)->state == CC_CONV_TERMINATED)
+        return -CC_E_TERMINATED;
+    if ((*v)->state != CC_CONV_ASSIGNED)
+        return -CC_E_NOT_ACCEPTED;
+    return 0;
+}
+
+static int is_member(const cc__conv *v, uint32_t agent)
+{
+    return agent && (v->owner == agent || (v->guest == agent && v->conf == CC_CONF_ACTIVE));
+}
+
+/* ---- commands ---------------------------------------------------------- */
+
+static int cmd_config(cc *c, const cc_cmd *m)
+{
+    switch (m->type) {
+    case CC_CMD_TEAM_PUT:
+        if (!valid_id(m->team) || !valid_name(m->name, CC_NAME_MAX))
+            return -CC_E_INVALID;
+        EMIT(c, .type = CC_EV_TEAM_PUT, .team = m->team, .name = m->name);
+        return 0;
+    case CC_CMD_QUEUE_PUT: {
+        if (!valid_id(m->queue) || !valid_name(m->name, CC_NAME_MAX) || m->rona_ms < 0 ||
+            m->autowrap_ms < 0 || m->n_ids > CC_TEAMS_MAX || m->fallback == m->queue)
+            return -CC_E_INVALID;
+        for (size_t i = 0; i < m->n_ids; i++)
+            if (!cc__tab_get(&c->teams, m->ids[i]))
+                return -CC_E_NO_TEAM;
+        if (m->fallback && !queue_of(c, m->fallback))
+            return -CC_E_NO_QUEUE;
+        if ((m->autowrap_ms || m->reason) && !cc__tab_get(&c->reasons, m->reason))
+            return -CC_E_NO_REASON;
+        EMIT(c, .type = CC_EV_QUEUE_PUT, .queue = m->queue, .name = m->name, .ids = m->ids,
+             .n_ids = m->n_ids, .rona_ms = m->rona_ms ? m->rona_ms : CC__DEFAULT_RONA_MS,
+             .autowrap_ms = m->autowrap_ms, .reason = m->reason, .fallback = m->fallback);
+        return 0;
+    }
+    case CC_CMD_AGENT_PUT: {
+        if (!valid_id(m->agent) || !valid_name(m->name, CC_NAME_MAX) ||
+            m->n_ids > CC_TEAMS_MAX || m->capacity > 1000)
+            return -CC_E_INVALID;
+        for (size_t i = 0; i < m->n_ids; i++)
+            if (!cc__tab_get(&c->teams, m->ids[i]))
+                return -CC_E_NO_TEAM;
+        uint32_t cap = m->capacity ? m->capacity : CC__DEFAULT_CAPACITY;
+        cc__agent *a = agent_of(c, m->agent);
+        if (a && cap < a->load + a->reserved)
+            return -CC_E_BUSY; /* lower it once the agent has finished some */
+        EMIT(c, .type = CC_EV_AGENT_PUT, .agent = m->agent, .name = m->name, .ids = m->ids,
+             .n_ids = m->n_ids, .capacity = cap);
+        return 0;
+    }
+    case CC_CMD_EP_PUT: {
+        if (!valid_id(m->ep) || !valid_number(m->number))
+            return -CC_E_INVALID;
+        if (!queue_of(c, m->queue))
+            return -CC_E_NO_QUEUE;
+        cc__ep *other = cc__ep_by_number(c, m->number.p, m->number.n);
+        if (other && other->id != m->ep)
+            return -CC_E_IN_USE;
+        EMIT(c, .type = CC_EV_EP_PUT, .ep = m->ep, .number = m->number, .queue = m->queue);
+        return 0;
+    }
+    case CC_CMD_REASON_PUT:
+    case CC_CMD_IDLE_REASON_PUT:
+        if (!valid_id(m->reason) || !valid_name(m->name, CC_NAME_MAX))
+            return -CC_E_INVALID;
+        EMIT(c,
+             .type = m->type == CC_CMD_REASON_PUT ? CC_EV_REASON_PUT : CC_EV_IDLE_REASON_PUT,
+             .reason = m->reason, .name = m->name);
+        return 0;
+    case CC_CMD_SETTINGS:
+        if (m->grace_ms < 0)
+            return -CC_E_INVALID;
+        EMIT(c, .type = CC_EV_SETTINGS,
+             .grace_ms = m->grace_ms ? m->grace_ms : CC__DEFAULT_GRACE_MS);
+        return 0;
+    case CC_CMD_TEAM_REMOVE: {
+        cc__team *t = cc__tab_get(&c->teams, m->team);
+        if (!t)
+            return -CC_E_NO_TEAM;
+        if (t->members || t->queues.n)
+            return -CC_E_IN_USE;
+        EMIT(c, .type = CC_EV_TEAM_REMOVED, .team = m->team);
+        return 0;
+    }
+    case CC_CMD_REASON_REMOVE:
+        if (!cc__tab_get(&c->reasons, m->reason))
+            return -CC_E_NO_REASON;
+        for (uint32_t i = 0; i < c->queues.cap; i++) {
+            cc__queue *q = c->queues.v[i];
+            if (q && q->default_reason == m->reason)
+                return -CC_E_IN_USE;
+        }
+        EMIT(c, .type = CC_EV_REASON_REMOVED, .reason = m->reason);
+        return 0;
+    case CC_CMD_IDLE_REASON_REMOVE:
+        if (!cc__tab_get(&c->idle_reasons, m->reason))
+            return -CC_E_NO_REASON;
+        EMIT(c, .type = CC_EV_IDLE_REASON_REMOVED, .reason = m->reason);
+        return 0;
+    }
+    return -CC_E_UNKNOWN_COMMAND;
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Ids of open conversations matching 'pred', ascending (a stable order
+ * keeps the emitted events independent of hash table layout). */
+static uint32_t *convs_where(cc *c, int (*pred)(const cc__conv *, uint32_t), uint32_t arg,
+                             size_t *n)
+{
+    uint32_t *ids = xmalloc((c->convs.len + 1) * sizeof *ids);
+    size_t k = 0, i = 0;
+    void *e;
+    while (hmap_next(&c->convs, &i, &e))
+        if (pred(e, arg))
+            ids[k++] = ((cc__conv *)e)->id;
+    qsort(ids, k, sizeof *ids, cmp_u32);
+    *n = k;
+    return ids;
+}
+
+static int on_ep(const cc__conv *v, uint32_t ep)
+{
+    return v->ep == ep;
+}
+
+static int waiting_in(const cc__conv *v, uint32_t queue)
+{
+    return v->queue == queue && v->state == CC_CONV_QUEUED;
+}
+
+static int cmd_remove(cc *c, const cc_cmd *m)
+{
+    size_t n;
+    uint32_t *ids;
+    switch (m->type) {
+    case CC_CMD_EP_REMOVE:
+        if (!ep_of(c, m->ep))
+            return -CC_E_NO_ENTRY_POINT;
+        ids = convs_where(c, on_ep, m->ep, &n);
+        for (size_t i = 0; i < n; i++) {
+            cc__conv *v = cc__conv_find(c, ids[i]);
+            int why = CC_WHY_EP_REMOVED;
+            switch (v->state) {
+            case CC_CONV_OFFERED:
+                EMIT(c, .type = CC_EV_OFFER_WITHDRAWN, .conv = v->id, .agent = v->offer_to,
+                     .code = why);
+                /* fall through */
+            case CC_CONV_QUEUED:
+                EMIT(c, .type = CC_EV_TERMINATED, .conv = v->id, .code = why);
+                EMIT(c, .type = CC_EV_CLOSED, .conv = v->id, .code = why);
+                break;
+            case CC_CONV_ASSIGNED:
+                if (v->conf == CC_CONF_REQUESTED)
+                    EMIT(c, .type = CC_EV_CONF_CANCELLED, .conv = v->id, .target = v->guest,
+                         .code = why);
+                EMIT(c, .type = CC_EV_TERMINATED, .conv = v->id, .code = why);
+                break;
+            }
+        }
+        free(ids);
+        EMIT(c, .type = CC_EV_EP_REMOVED, .ep = m->ep);
+        return 0;
+    case CC_CMD_QUEUE_REMOVE: {
+        cc__queue *q = queue_of(c, m->queue);
+        if (!q)
+            return -CC_E_NO_QUEUE;
+        for (uint32_t i = 0; i < c->eps.cap; i++) {
+            cc__ep *e = c->eps.v[i];
+            if (e && e->queue == q->id)
+                return -CC_E_IN_USE;
+        }
+        for (uint32_t i = 0; i < c->queues.cap; i++) {
+            cc__queue *o = c->queues.v[i];
+            if (o && o->fallback == q->id)
+                return -CC_E_IN_USE;
+        }
+        ids = convs_where(c, waiting_in, q->id, &n);
+        for (size_t i = 0; i < n; i++) {
+            cc__conv *v = cc__conv_find(c, ids[i]);
+            if (q->fallback) {
+                EMIT(c, .type = CC_EV_QUEUED, .conv = v->id, .queue = q->fallback,
+                     .key = v->qkey, .code = CC_WHY_QUEUE_REMOVED);
+            } else {
+                EMIT(c, .type = CC_EV_TERMINATED, .conv = v->id, .code = CC_WHY_QUEUE_REMOVED);
+                EMIT(c, .type = CC_EV_CLOSED, .conv = v->id, .code = CC_WHY_QUEUE_REMOVED);
+            }
+        }
+        free(ids);
+        EMIT(c, .type = CC_EV_QUEUE_REMOVED, .queue = m->queue);
+        return 0;
+    }
+    case CC_CMD_AGENT_REMOVE: {
+        cc__agent *a = agent_of(c, m->agent);
+        if (!a)
+            return -CC_E_NO_AGENT;
+        withdraw_all(c, a, CC_WHY_AGENT_REMOVED);
+        release_held(c, a, CC_WHY_AGENT_REMOVED);
+        while (a->nwraps) {
+            cc__conv *v = cc__conv_find(c, a->wraps[0].conv);
+            EMIT(c, .type = CC_EV_WRAPPED_UP, .conv = v->id, .agent = a->id, .reason = 0,
+                 .code = CC_WHY_AGENT_REMOVED);
+            close_if_done(c, v, CC_WHY_ENDED);
+        }
+        if (a->state != CC_AGENT_LOGGED_OUT)
+            EMIT(c, .type = CC_EV_AGENT_STATE, .agent = a->id, .state = CC_AGENT_LOGGED_OUT,
+                 .code = CC_WHY_AGENT_REMOVED);
+        EMIT(c, .type = CC_EV_AGENT_REMOVED, .agent = m->agent);
+        return 0;
+    }
+    }
+    return -CC_E_UNKNOWN_COMMAND;
+}
+
+static int cmd_agent(cc *c, const cc_cmd *m)
+{
+    cc__agent *a = agent_of(c, m->agent);
+    if (!a)
+        return -CC_E_NO_AGENT;
+    switch (m->type) {
+    case CC_CMD_LOGIN:
+        if (a->state != CC_AGENT_LOGGED_OUT)
+            return -CC_E_LOGGED_IN;
+        EMIT(c, .type = CC_EV_AGENT_STATE, .agent = a->id, .state = CC_AGENT_IDLE);
+        return 0;
+    case CC_CMD_LOGOUT:
+        if (a->state == CC_AGENT_LOGGED_OUT)
+            return -CC_E_NOT_LOGGED_IN;
+        if (a->held.n || a->nwraps)
+            return -CC_E_BUSY;
+        withdraw_all(c, a, CC_WHY_AGENT_AWAY);
+        EMIT(c, .type = CC_EV_AGENT_STATE, .agent = a->id, .state = CC_AGENT_LOGGED_OUT);
+        return 0;
+    case CC_CMD_DISCONNECT:
+        if (a->state == CC_AGENT_LOGGED_OUT)
+            return -CC_E_NOT_LOGGED_IN;
+        if (!a->connected)
+            return -CC_E_STATE;
+        withdraw_all(c, a, CC_WHY_AGENT_AWAY);
+        EMIT(c, .type = CC_EV_AGENT_CONNECTED, .agent = a->id, .state = 0,
+             .deadline = c->now + c->grace_ms);
+        return 0;
+    case CC_CMD_RECONNECT:
+        if (a->state == CC_AGENT_LOGGED_OUT)
+            return -CC_E_NOT_LOGGED_IN;
+        if (a->connected)
+            return -CC_E_STATE;
+        EMIT(c, .type = CC_EV_AGENT_CONNECTED, .agent = a->id, .state = 1);
+        return 0;
+    case CC_CMD_SET_STATE:
+        if (a->state == CC_AGENT_LOGGED_OUT)
+            return -CC_E_NOT_LOGGED_IN;
+        if (m->state != CC_AGENT_AVAILABLE && m->state != CC_AGENT_IDLE)
+            return -CC_E_STATE; /* RONA is the system's; logging out is LOGOUT */
+        if (m->state == CC_AGENT_IDLE && !cc__tab_get(&c->idle_reasons, m->reason))
+            return -CC_E_NO_REASON;
+        if (a->state == m->state && (m->state != CC_AGENT_IDLE || a->idle_reason == m->reason))
+            return 0;
+        EMIT(c, .type = CC_EV_AGENT_STATE, .agent = a->id, .state = m->state,
+             .reason = m->state == CC_AGENT_IDLE ? m->reason : 0);
+        return 0;
+    }
+    return -CC_E_UNKNOWN_COMMAND;
+}
+
+static int cmd_sms_in(cc *c, const cc_cmd *m)
+{
+    if (!valid_number(m->number) || m->msg_id.n > CC_NAME_MAX)
+        return -CC_E_INVALID;
+    if (m->name.n && !valid_name(m->name, CC_NAME_MAX))
+        return -CC_E_INVALID;
+    if (m->text.n > CC_INBOUND_MAX)
+        return -CC_E_TEXT_TOO_LONG;
+    if (utf8_count(m->text.p, m->text.n) < 0)
+        return -CC_E_UTF8;
+    cc__ep *e = cc__ep_by_number(c, m->ep_number.p, m->ep_number.n);
+    if (!e)
+        return -CC_E_NO_ENTRY_POINT;
+    if (m->msg_id.n && cc__seen(c, m->msg_id))
+        return CC_DUPLICATE;
+    cc__conv *v = cc__pair_find(c, m->number.p, m->number.n, e->id);
+    if (!v) {
+        uint32_t id = c->next_conv;
+        EMIT(c, .type = CC_EV_CONV_OPENED, .conv = id, .ep = e->id, .queue = e->queue,
+             .number = m->number, .ep_number = s_of(e->number), .name = m->name);
+        v = cc__conv_find(c, id);
+        EMIT(c, .type = CC_EV_MSG_IN, .conv = v->id, .number = m->number,
+             .ep_number = s_of(e->number), .text = m->text, .msg_id = m->msg_id,
+             .msg_seq = 1);
+        EMIT(c, .type = CC_EV_QUEUED, .conv = v->id, .queue = e->queue, .key = c->now,
+             .code = CC_WHY_NEW);
+        return 0;
+    }
+    EMIT(c, .type = CC_EV_MSG_IN, .conv = v->id, .number = m->number,
+         .ep_number = s_of(e->number), .text = m->text, .msg_id = m->msg_id,
+         .msg_seq = v->msgs_in + v->msgs_out + 1);
+    return 0;
+}
+
+static int check_text(str text)
+{
+    long n = utf8_count(text.p, text.n);
+    if (n < 0)
+        return -CC_E_UTF8;
+    if (n == 0)
+        return -CC_E_TEXT_EMPTY;
+    if (n > CC_TEXT_MAX)
+        return -CC_E_TEXT_TOO_LONG;
+    return 0;
+}
+
+static int cmd_conv(cc *c, const cc_cmd *m)
+{
+    cc__agent *a;
+    cc__conv *v;
+    int r;
+    switch (m->type) {
+    case CC_CMD_ACCEPT:
+    case CC_CMD_DECLINE:
+        if ((r = need_agent(c, m->agent, &a)))
+            return r;
+        if (!(v = cc__conv_find(c, m->conv)))
+            return -CC_E_NO_CONVERSATION;
+        if (v->state != CC_CONV_OFFERED || v->offer_to != a->id)
+            return -CC_E_NOT_OFFERED;
+        if (m->type == CC_CMD_ACCEPT)
+            EMIT(c, .type = CC_EV_ACCEPTED, .conv = v->id, .agent = a->id,
+                 .kind = v->offer_kind);
+        else
+            withdraw_offer(c, v, CC_WHY_DECLINED);
+        return 0;
+    case CC_CMD_SEND:
+        if ((r = need_agent(c, m->agent, &a)))
+            return r;
+        if (!(v = cc__conv_find(c, m->conv)))
+            return -CC_E_NO_CONVERSATION;
+        if (!is_member(v, a->id))
+            return -CC_E_NOT_YOURS;
+        if (v->state == CC_CONV_TERMINATED)
+            return -CC_E_TERMINATED;
+        if (v->state != CC_CONV_ASSIGNED)
+            return -CC_E_NOT_ACCEPTED;
+        if ((r = check_text(m->text)))
+            return r;
+        EMIT(c, .type = CC_EV_MSG_OUT, .conv = v->id, .agent = a->id,
+             .number = conv_number(v), .ep_number = conv_ep_number(c, v), .text = m->text,
+             .msg_seq = v->msgs_in + v->msgs_out + 1);
+        return 0;
+    case CC_CMD_OUTBOUND: {
+        if ((r = need_agent(c, m->agent, &a)))
+            return r;
+        cc__ep *e = ep_of(c, m->ep);
+        if (!e)
+            return -CC_E_NO_ENTRY_POINT;
+        if (!valid_number(m->number))
+            return -CC_E_INVALID;
+        if (a->load + a->reserved >= a->capacity)
+            return -CC_E_NO_CAPACITY;
+        if (cc__pair_find(c, m->number.p, m->number.n, e->id))
+            return -CC_E_EXISTS;
+        EMIT(c, .type = CC_EV_CONV_OPENED, .conv = c->next_conv, .ep = e->id,
+             .queue = e->queue, .number = m->number, .ep_number = s_of(e->number),
+             .kind = 1, .agent = a->id);
+        return 0;
+    }
+    case CC_CMD_TRANSFER_QUEUE:
+    case CC_CMD_TRANSFER_AGENT:
+    case CC_CMD_CONF_INVITE: {
+        if ((r = need_owner(c, m, &a, &v)))
+            return r;
+        if (v->conf != CC_CONF_NONE)
+            return -CC_E_CONFERENCE;
+        if (m->type == CC_CMD_TRANSFER_QUEUE) {
+            if (!queue_of(c, m->queue))
+                return -CC_E_NO_QUEUE;
+            EMIT(c, .type = CC_EV_TRANSFERRED, .conv = v->id, .agent = a->id,
+                 .queue = m->queue);
+            wrapup_due(c, v, a->id);
+            EMIT(c, .type = CC_EV_QUEUED, .conv = v->id, .queue = m->queue, .key = c->now,
+                 .code = CC_WHY_TRANSFER);
+            return 0;
+        }
+        cc__agent *t = agent_of(c, m->target);
+        if (!t)
+            return -CC_E_NO_AGENT;
+        if (t == a)
+            return -CC_E_SAME_AGENT;
+        if (!cc__ready(t))
+            return -CC_E_TARGET_UNAVAILABLE;
+        if (m->type == CC_CMD_CONF_INVITE) {
+            EMIT(c, .type = CC_EV_CONF_REQUESTED, .conv = v->id, .agent = a->id,
+                 .target = t->id, .deadline = c->now + rona_ms_of(c, v->queue));
+            return 0;
+        }
+        EMIT(c, .type = CC_EV_TRANSFERRED, .conv = v->id, .agent = a->id, .target = t->id);
+        wrapup_due(c, v, a->id);
+        offer(c, v, t, CC_OFFER_TRANSFER);
+        return 0;
+    }
+    case CC_CMD_CONF_ACCEPT:
+    case CC_CMD_CONF_DECLINE:
+    case CC_CMD_CONF_EXIT:
+        if ((r = need_agent(c, m->agent, &a)))
+            return r;
+        if (!(v = cc__conv_find(c, m->conv)))
+            return -CC_E_NO_CONVERSATION;
+        if (v->guest != a->id ||
+            v->conf != (m->type == CC_CMD_CONF_EXIT ? CC_CONF_ACTIVE : CC_CONF_REQUESTED))
+            return -CC_E_NO_CONFERENCE;
+        if (m->type == CC_CMD_CONF_ACCEPT) {
+            EMIT(c, .type = CC_EV_CONF_JOINED, .conv = v->id, .target = a->id);
+        } else if (m->type == CC_CMD_CONF_DECLINE) {
+            EMIT(c, .type = CC_EV_CONF_CANCELLED, .conv = v->id, .target = a->id,
+                 .code = CC_WHY_DECLINED);
+        } else {
+            EMIT(c, .type = CC_EV_CONF_LEFT, .conv = v->id, .target = a->id);
+            wrapup_due(c, v, a->id);
+        }
+        return 0;
+    case CC_CMD_END: {
+        if ((r = need_owner(c, m, &a, &v)) && r != -CC_E_TERMINATED)
+            return r;
+        uint32_t guest = v->conf == CC_CONF_ACTIVE ? v->guest : 0;
+        if (v->conf == CC_CONF_REQUESTED)
+            EMIT(c, .type = CC_EV_CONF_CANCELLED, .conv = v->id, .target = v->guest,
+                 .code = CC_WHY_ENDED);
+        if (guest)
+            EMIT(c, .type = CC_EV_CONF_LEFT, .conv = v->id, .target = guest,
+                 .code = CC_WHY_ENDED);
+        EMIT(c, .type = CC_EV_ENDED, .conv = v->id, .agent = a->id);
+        wrapup_due(c, v, a->id);
+        if (guest)
+            wrapup_due(c, v, guest);
+        return 0;
+    }
+    case CC_CMD_WRAPUP:
+        if (!(a = agent_of(c, m->agent)))
+            return -CC_E_NO_AGENT;
+        if (!cc__wrap_find(a, m->conv))
+            return -CC_E_NO_WRAPUP;
+        if (!cc__tab_get(&c->reasons, m->reason))
+            return -CC_E_NO_REASON;
+        v = cc__conv_find(c, m->conv);
+        EMIT(c, .type = CC_EV_WRAPPED_UP, .conv = v->id, .agent = a->id, .reason = m->reason);
+        close_if_done(c, v, CC_WHY_ENDED);
+        return 0;
+    case CC_CMD_SET_VAR:
+    case CC_CMD_SET_NAME:
+        if ((r = need_agent(c, m->agent, &a)))
+            return r;
+        if (!(v = cc__conv_find(c, m->conv)))
+            return -CC_E_NO_CONVERSATION;
+        if (!is_member(v, a->id))
+            return -CC_E_NOT_YOURS;
+        if (m->type == CC_CMD_SET_NAME) {
+            if (m->name.n && !valid_name(m->name, CC_NAME_MAX))
+                return -CC_E_INVALID;
+            EMIT(c, .type = CC_EV_NAME_SET, .conv = v->id, .agent = a->id, .name = m->name);
+            return 0;
+        }
+        if (!valid_name(m->key, CC_NAME_MAX) || m->value.n > CC_VALUE_MAX ||
+            utf8_count(m->value.p, m->value.n) < 0)
+            return -CC_E_INVALID;
+        if (v->nvars >= CC_VARS_MAX && !cc_conv_var(c, v->id, m->key).p)
+            return -CC_E_LIMIT;
+        EMIT(c, .type = CC_EV_VAR_SET, .conv = v->id, .agent = a->id, .var_key = m->key,
+             .value = m->value);
+        return 0;
+    }
+    return -CC_E_UNKNOWN_COMMAND;
+}
+
+int cc_apply(cc *c, const cc_cmd *m, int64_t now, cc_events *out)
+{
+    free_graves(c);
+    if (now > c->now)
+        c->now = now;
+    c->out = out;
+    int r;
+    switch (m->type) {
+    case CC_CMD_TEAM_PUT:
+    case CC_CMD_QUEUE_PUT:
+    case CC_CMD_AGENT_PUT:
+    case CC_CMD_EP_PUT:
+    case CC_CMD_REASON_PUT:
+    case CC_CMD_IDLE_REASON_PUT:
+    case CC_CMD_SETTINGS:
+    case CC_CMD_TEAM_REMOVE:
+    case CC_CMD_REASON_REMOVE:
+    case CC_CMD_IDLE_REASON_REMOVE:
+        r = cmd_config(c, m);
+        break;
+    case CC_CMD_QUEUE_REMOVE:
+    case CC_CMD_AGENT_REMOVE:
+    case CC_CMD_EP_REMOVE:
+        r = cmd_remove(c, m);
+        break;
+    case CC_CMD_LOGIN:
+    case CC_CMD_LOGOUT:
+    case CC_CMD_DISCONNECT:
+    case CC_CMD_RECONNECT:
+    case CC_CMD_SET_STATE:
+        r = cmd_agent(c, m);
+        break;
+    case CC_CMD_SMS_IN:
+        r = cmd_sms_in(c, m);
+        break;
+    default:
+        r = m->type >= 0 && m->type < CC_CMD__COUNT ? cmd_conv(c, m)
+                                                     : -CC_E_UNKNOWN_COMMAND;
+        break;
+    }
+    if (r == 0)
+        settle(c);
+    c->out = NULL;
+    return r;
+}
+
+/* ---- time -------------------------------------------------------------- */
+
+static cc__timer timer_pop(cc *c)
+{
+    cc__timer top = c->timers[0], last = c->timers[--c->ntimers];
+    size_t i = 0, n = c->ntimers;
+    for (;;) {
+        size_t l = 2 * i + 1, m = i;
+        int64_t best = last.due;
+        if (l < n && c->timers[l].due < best)
+            m = l, best = c->timers[l].due;
+        if (l + 1 < n && c->timers[l + 1].due < best)
+            m = l + 1;
+        if (m == i)
+            break;
+        c->timers[i] = c->timers[m];
+        i = m;
+    }
+    if (n)
+        c->timers[i] = last;
+    return top;
+}
+
+int64_t cc_next_deadline(const cc *c)
+{
+    return c->ntimers ? c->timers[0].due : INT64_MAX;
+}
+
+static void fire(cc *c, const cc__timer *t)
+{
+    cc__conv *v = t->conv ? cc__conv_find(c, t->conv) : NULL;
+    cc__agent *a = t->agent ? agent_of(c, t->agent) : NULL;
+    switch (t->kind) {
+    case CC__T_OFFER:
+        if (!v || v->state != CC_CONV_OFFERED || v->offer_gen != t->gen)
+            return;
+        a = agent_of(c, v->offer_to);
+        withdraw_offer(c, v, CC_WHY_TIMEOUT);
+        set_rona(c, a);
+        return;
+    case CC__T_CONF:
+        if (!v || v->conf != CC_CONF_REQUESTED || v->conf_gen != t->gen)
+            return;
+        a = agent_of(c, v->guest);
+        EMIT(c, .type = CC_EV_CONF_CANCELLED, .conv = v->id, .target = a->id,
+             .code = CC_WHY_TIMEOUT);
+        set_rona(c, a);
+        return;
+    case CC__T_WRAP: {
+        cc__wrap *w = a && v ? cc__wrap_find(a, v->id) : NULL;
+        if (!w || w->gen != t->gen)
+            return;
+        EMIT(c, .type = CC_EV_WRAPPED_UP, .conv = v->id, .agent = a->id, .reason = w->reason,
+             .code = CC_WHY_AUTO);
+        close_if_done(c, v, CC_WHY_ENDED);
+        return;
+    }
+    case CC__T_GRACE:
+        if (!a || a->connected || a->state == CC_AGENT_LOGGED_OUT || a->disc_gen != t->gen)
+            return;
+        release_held(c, a, CC_WHY_GRACE);
+        return;
+    }
+}
+
+void cc_tick(cc *c, int64_t now, cc_events *out)
+{
+    free_graves(c);
+    if (now > c->now)
+        c->now = now;
+    c->out = out;
+    while (c->ntimers && c->timers[0].due <= now) {
+        cc__timer t = timer_pop(c);
+        fire(c, &t);
+        settle(c);
+    }
+    c->out = NULL;
+}
+
+int cc_replay(cc *c, const cc_event *ev)
+{
+    free_graves(c);
+    if (ev->at > c->now)
+        c->now = ev->at;
+    c->replaying = 1;
+    int r = cc__evolve(c, ev);
+    c->replaying = 0;
+    if (r == 0)
+        c->seq = ev->seq;
+    return r;
+}

@@ -1,0 +1,406 @@
+/*
+ * cc: the contact-center state machine. It owns agents, teams, queues, entry
+ * points, wrap-up and idle reasons, and every open conversation, and decides
+ * routing, offers, transfers, conferences and wrap-ups.
+ *
+ * It is pure: no I/O, no clock reads, no globals. Time is an argument, and
+ * every state change is a typed event appended to the caller's event buffer:
+ *
+ *     cc_apply(c, &cmd, now, &events)   a command in, 0 or -CC_E_* back
+ *     cc_tick(c, now, &events)          timeouts (RONA, auto wrap-up, ...)
+ *     cc_next_deadline(c)               when cc_tick next has work
+ *     cc_replay(c, &event)              rebuilds state from a stored event
+ *
+ * Internally a command is decided (validated, nothing changes on error) and
+ * its consequences are emitted as events; each emitted event is applied by
+ * the same function that cc_replay uses. So replaying the event log into an
+ * empty core gives the same state as the live core (tests check it).
+ *
+ * Ids of agents, teams, queues, entry points and reasons are chosen by the
+ * caller (1 .. CC_MAX_ID); conversation ids are assigned by the core, in
+ * order, and travel in the events.
+ *
+ * Strings in events are borrowed views: into the command that caused them or
+ * into the core's own storage. They stay valid until the next call that
+ * changes the core (cc_apply, cc_tick, cc_replay) or until the command's
+ * strings go away, whichever is first. Copy what you keep (cc_evlog does).
+ *
+ * Message text is not kept in the core: it travels in MSG_IN/MSG_OUT events
+ * to the store and the outbox. The core keeps counts, not transcripts.
+ */
+#ifndef TEXTDESK_CORE_CC_H
+#define TEXTDESK_CORE_CC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "util/str.h"
+
+typedef struct cc cc;
+
+#define CC_MAX_ID (1u << 24)
+#define CC_TEXT_MAX 1000          /* agent reply, in code points */
+#define CC_INBOUND_MAX (64 * 1024) /* inbound text, in bytes */
+#define CC_NUMBER_MAX 32          /* customer / entry point number, bytes */
+#define CC_NAME_MAX 200           /* names, display names, var keys: bytes */
+#define CC_VALUE_MAX 1000         /* variable values, bytes */
+#define CC_VARS_MAX 32            /* variables per conversation */
+#define CC_TEAMS_MAX 64           /* teams per agent or per queue */
+
+/* Error codes: cc_apply returns 0 or the negative code. Names are stable
+ * (the agent protocol sends them); messages are for people. */
+#define CC_ERRORS(X)                                                            \
+    X(INVALID, 1, "invalid", "a field is missing, empty or out of range")        \
+    X(UNKNOWN_COMMAND, 2, "unknown_command", "unknown command")                  \
+    X(NO_AGENT, 3, "no_such_agent", "no such agent")                             \
+    X(NO_TEAM, 4, "no_such_team", "no such team")                                \
+    X(NO_QUEUE, 5, "no_such_queue", "no such queue")                             \
+    X(NO_ENTRY_POINT, 6, "no_such_entry_point", "no such entry point")           \
+    X(NO_CONVERSATION, 7, "no_such_conversation", "no such open conversation")   \
+    X(NO_REASON, 8, "no_such_reason", "no such wrap-up or idle reason")          \
+    X(NOT_LOGGED_IN, 9, "not_logged_in", "the agent is not logged in")           \
+    X(LOGGED_IN, 10, "already_logged_in", "the agent is already logged in")      \
+    X(STATE, 11, "illegal_state", "not allowed in the agent's current state")    \
+    X(NOT_YOURS, 12, "not_your_conversation",                                    \
+      "the conversation is not assigned to this agent")                         \
+    X(NOT_OWNER, 13, "not_owner", "only the owning agent may do this")           \
+    X(NOT_OFFERED, 14, "not_offered", "no such offer is pending for this agent") \
+    X(NOT_ACCEPTED, 15, "not_accepted",                                          \
+      "the conversation must be accepted (and still open) first")               \
+    X(TERMINATED, 16, "terminated",                                              \
+      "a resource this conversation needs was removed: end it")                 \
+    X(NO_CAPACITY, 17, "no_capacity", "the agent has no free capacity")          \
+    X(TARGET_UNAVAILABLE, 18, "target_unavailable",                              \
+      "the target agent is not available or has no free capacity")              \
+    X(CONFERENCE, 19, "conference_busy",                                         \
+      "not allowed while a conference is requested or active")                  \
+    X(NO_CONFERENCE, 20, "no_conference", "no such conference request or guest") \
+    X(TEXT_EMPTY, 21, "text_empty", "the text is empty")                         \
+    X(TEXT_TOO_LONG, 22, "text_too_long", "the text is longer than allowed")     \
+    X(UTF8, 23, "invalid_utf8", "the text is not valid UTF-8")                   \
+    X(NO_WRAPUP, 24, "no_wrapup_due", "no wrap-up is due for this conversation") \
+    X(WRAPUP_DUE, 25, "wrapup_due", "wrap-ups are still due")                   \
+    X(BUSY, 26, "busy", "the agent still holds conversations or wrap-ups")       \
+    X(IN_USE, 27, "in_use", "the resource is still referenced")                  \
+    X(EXISTS, 28, "exists", "an open conversation with this customer exists")    \
+    X(SAME_AGENT, 29, "same_agent", "the target is the acting agent")            \
+    X(LIMIT, 30, "limit", "a size limit was reached")
+
+enum cc_err {
+#define X(name, num, code, msg) CC_E_##name = num,
+    CC_ERRORS(X)
+#undef X
+};
+/* Returned (positive) by cc_apply for an inbound message whose provider
+ * message id was already seen: nothing changed, ack the gateway again. */
+#define CC_DUPLICATE 1
+
+/* Stable error code ("no_capacity") for 'err' (negative or positive). */
+const char *cc_err_code(int err);
+/* Human message for 'err'. */
+const char *cc_err_msg(int err);
+
+enum cc_agent_state {
+    CC_AGENT_LOGGED_OUT,
+    CC_AGENT_IDLE,
+    CC_AGENT_AVAILABLE,
+    CC_AGENT_RONA,
+};
+
+enum cc_conv_state {
+    CC_CONV_QUEUED,     /* waiting in a queue */
+    CC_CONV_OFFERED,    /* offered to one agent (routing or transfer) */
+    CC_CONV_ASSIGNED,   /* accepted: an owner (and maybe a conference guest) */
+    CC_CONV_TERMINATED, /* a resource was removed: owner must end it */
+    CC_CONV_WRAPUP,     /* ended; wrap-ups still due */
+    CC_CONV_CLOSED,     /* gone from the core (only seen in events) */
+};
+
+enum cc_conf_state { CC_CONF_NONE, CC_CONF_REQUESTED, CC_CONF_ACTIVE };
+
+enum cc_offer_kind { CC_OFFER_ROUTE, CC_OFFER_TRANSFER };
+
+/* Why something happened: travels in event 'code'. */
+enum cc_why {
+    CC_WHY_NONE,
+    CC_WHY_NEW,           /* first queued */
+    CC_WHY_TIMEOUT,       /* offer / invite not answered in time (RONA) */
+    CC_WHY_DECLINED,      /* agent declined */
+    CC_WHY_AGENT_AWAY,    /* agent logged out, went RONA or disconnected */
+    CC_WHY_TRANSFER,      /* transferred to a queue */
+    CC_WHY_GRACE,         /* agent disconnected longer than the grace period */
+    CC_WHY_AGENT_REMOVED, /* administrator removed the agent */
+    CC_WHY_QUEUE_REMOVED, /* administrator removed the queue */
+    CC_WHY_EP_REMOVED,    /* administrator removed the entry point */
+    CC_WHY_ENDED,         /* the conversation was ended */
+    CC_WHY_AUTO,          /* auto wrap-up */
+};
+const char *cc_why_name(int why);
+
+/* Commands. X(NAME, "wire name"). */
+#define CC_COMMANDS(X)                                                          \
+    X(TEAM_PUT, "team_put")                                                     \
+    X(QUEUE_PUT, "queue_put")                                                   \
+    X(AGENT_PUT, "agent_put")                                                   \
+    X(EP_PUT, "entry_point_put")                                                \
+    X(REASON_PUT, "wrapup_reason_put")                                          \
+    X(IDLE_REASON_PUT, "idle_reason_put")                                       \
+    X(SETTINGS, "settings")                                                     \
+    X(TEAM_REMOVE, "team_remove")                                               \
+    X(QUEUE_REMOVE, "queue_remove")                                             \
+    X(AGENT_REMOVE, "agent_remove")                                             \
+    X(EP_REMOVE, "entry_point_remove")                                          \
+    X(REASON_REMOVE, "wrapup_reason_remove")                                    \
+    X(IDLE_REASON_REMOVE, "idle_reason_remove")                                 \
+    X(LOGIN, "login")                                                           \
+    X(LOGOUT, "logout")                                                         \
+    X(DISCONNECT, "disconnect")                                                 \
+    X(RECONNECT, "reconnect")                                                   \
+    X(SET_STATE, "set_state")                                                   \
+    X(SMS_IN, "sms_in")                                                         \
+    X(ACCEPT, "accept")                                                         \
+    X(DECLINE, "decline")                                                       \
+    X(SEND, "send")                                                             \
+    X(OUTBOUND, "outbound")                                                     \
+    X(TRANSFER_QUEUE, "transfer_queue")                                         \
+    X(TRANSFER_AGENT, "transfer_agent")                                         \
+    X(CONF_INVITE, "conference_invite")                                         \
+    X(CONF_ACCEPT, "conference_accept")                                         \
+    X(CONF_DECLINE, "conference_decline")                                       \
+    X(CONF_EXIT, "conference_exit")                                             \
+    X(END, "end")                                                               \
+    X(WRAPUP, "wrapup")                                                         \
+    X(SET_VAR, "set_variable")                                                  \
+    X(SET_NAME, "set_display_name")
+
+enum cc_cmd_type {
+#define X(name, wire) CC_CMD_##name,
+    CC_COMMANDS(X)
+#undef X
+    CC_CMD__COUNT
+};
+const char *cc_cmd_name(int type);
+
+/*
+ * A command. One flat struct: each command reads the fields listed here and
+ * ignores the rest (zero them; designated initializers do).
+ *
+ *  TEAM_PUT        team, name
+ *  QUEUE_PUT       queue, name, ids/n_ids (teams served), rona_ms (0: 30 s),
+ *                  autowrap_ms (0: none), reason (default wrap-up reason,
+ *                  required with autowrap_ms), fallback (queue or 0)
+ *  AGENT_PUT       agent, name, ids/n_ids (teams), capacity (0: 3)
+ *  EP_PUT          ep, number (the business number), queue
+ *  REASON_PUT      reason, name           (wrap-up reason)
+ *  IDLE_REASON_PUT reason, name
+ *  SETTINGS        grace_ms (disconnect grace; 0: 120 s)
+ *  *_REMOVE        the id field of that kind
+ *  LOGIN/LOGOUT/DISCONNECT/RECONNECT   agent
+ *  SET_STATE       agent, state (CC_AGENT_AVAILABLE or CC_AGENT_IDLE), reason
+ *                  (idle reason, for IDLE)
+ *  SMS_IN          number (customer), ep_number (business number), text,
+ *                  msg_id (provider message id; empty: none), name (optional
+ *                  display name)
+ *  ACCEPT/DECLINE  agent, conv
+ *  SEND            agent, conv, text
+ *  OUTBOUND        agent, ep, number
+ *  TRANSFER_QUEUE  agent, conv, queue
+ *  TRANSFER_AGENT  agent, conv, target
+ *  CONF_INVITE     agent (owner), conv, target
+ *  CONF_ACCEPT/CONF_DECLINE/CONF_EXIT   agent (the guest), conv
+ *  END             agent (owner), conv
+ *  WRAPUP          agent, conv, reason
+ *  SET_VAR         agent, conv, key, value
+ *  SET_NAME        agent, conv, name
+ */
+typedef struct cc_cmd {
+    int type;
+    uint32_t agent, conv, queue, team, ep, reason, target, fallback;
+    uint32_t capacity;
+    int state;
+    int64_t rona_ms, autowrap_ms, grace_ms;
+    const uint32_t *ids;
+    size_t n_ids;
+    str name, number, ep_number, text, msg_id, key, value;
+} cc_cmd;
+
+/* Events. X(NAME, "wire name"). */
+#define CC_EVENTS(X)                                                            \
+    X(TEAM_PUT, "team_put")                                                     \
+    X(QUEUE_PUT, "queue_put")                                                   \
+    X(AGENT_PUT, "agent_put")                                                   \
+    X(EP_PUT, "entry_point_put")                                                \
+    X(REASON_PUT, "wrapup_reason_put")                                          \
+    X(IDLE_REASON_PUT, "idle_reason_put")                                       \
+    X(SETTINGS, "settings")                                                     \
+    X(TEAM_REMOVED, "team_removed")                                             \
+    X(QUEUE_REMOVED, "queue_removed")                                           \
+    X(AGENT_REMOVED, "agent_removed")                                           \
+    X(EP_REMOVED, "entry_point_removed")                                        \
+    X(REASON_REMOVED, "wrapup_reason_removed")                                  \
+    X(IDLE_REASON_REMOVED, "idle_reason_removed")                               \
+    X(AGENT_STATE, "agent_state")                                               \
+    X(AGENT_CONNECTED, "agent_connected")                                       \
+    X(CONV_OPENED, "conversation_opened")                                       \
+    X(MSG_IN, "message_in")                                                     \
+    X(MSG_OUT, "message_out")                                                   \
+    X(QUEUED, "queued")                                                         \
+    X(OFFERED, "offered")                                                       \
+    X(OFFER_WITHDRAWN, "offer_withdrawn")                                       \
+    X(ACCEPTED, "accepted")                                                     \
+    X(TRANSFERRED, "transferred")                                               \
+    X(OWNER_CHANGED, "owner_changed")                                           \
+    X(CONF_REQUESTED, "conference_requested")                                   \
+    X(CONF_JOINED, "conference_joined")                                         \
+    X(CONF_CANCELLED, "conference_cancelled")                                   \
+    X(CONF_LEFT, "conference_left")                                             \
+    X(ENDED, "ended")                                                           \
+    X(WRAPUP_DUE, "wrapup_due")                                                 \
+    X(WRAPPED_UP, "wrapped_up")                                                 \
+    X(TERMINATED, "terminated")                                                 \
+    X(CLOSED, "closed")                                                         \
+    X(VAR_SET, "variable_set")                                                  \
+    X(NAME_SET, "display_name_set")
+
+enum cc_ev_type {
+#define X(name, wire) CC_EV_##name,
+    CC_EVENTS(X)
+#undef X
+    CC_EV__COUNT
+};
+const char *cc_ev_name(int type);
+
+/*
+ * An event. 'seq' numbers every event of a core from 1 upwards; 'at' is the
+ * time of the command or tick that caused it. Fields by type:
+ *
+ *  *_PUT, SETTINGS  the command's fields, as accepted (defaults filled in)
+ *  *_REMOVED        the id field of that kind
+ *  AGENT_STATE      agent, state, reason (idle reason), code (why: TIMEOUT
+ *                   when the system set RONA)
+ *  AGENT_CONNECTED  agent, state (1 connected, 0 disconnected), deadline
+ *                   (grace end, when disconnected)
+ *  CONV_OPENED      conv, ep, queue, number, ep_number, name, kind (1 =
+ *                   outbound), agent (outbound: the agent)
+ *  MSG_IN           conv, number, ep_number, text, msg_id, msg_seq
+ *  MSG_OUT          conv, agent, number, ep_number, text, msg_seq
+ *  QUEUED           conv, queue, key (queue order), code (why)
+ *  OFFERED          conv, agent, queue, kind (cc_offer_kind), deadline,
+ *                   number, ep_number, queue_name
+ *  OFFER_WITHDRAWN  conv, agent, code (why)
+ *  ACCEPTED         conv, agent, kind
+ *  TRANSFERRED      conv, agent (from), queue or target (to)
+ *  OWNER_CHANGED    conv, agent (old owner), target (new owner), code
+ *  CONF_REQUESTED   conv, agent (owner), target (invited), deadline
+ *  CONF_JOINED      conv, target
+ *  CONF_CANCELLED   conv, target, code (DECLINED, TIMEOUT, ENDED, ...)
+ *  CONF_LEFT        conv, target, code
+ *  ENDED            conv, agent
+ *  WRAPUP_DUE       conv, agent, queue, deadline (auto wrap-up; 0: none)
+ *  WRAPPED_UP       conv, agent, reason (0 when dropped), code (NONE, AUTO,
+ *                   AGENT_REMOVED)
+ *  TERMINATED       conv, code (EP_REMOVED or QUEUE_REMOVED)
+ *  CLOSED           conv, code
+ *  VAR_SET          conv, agent, key, value
+ *  NAME_SET         conv, agent, name
+ */
+typedef struct cc_event {
+    int type;
+    uint64_t seq;
+    int64_t at;
+    uint32_t conv, agent, target, queue, team, ep, reason, fallback;
+    uint32_t capacity, msg_seq;
+    int state, kind, code;
+    int64_t deadline, key, rona_ms, autowrap_ms, grace_ms;
+    const uint32_t *ids;
+    size_t n_ids;
+    str name, number, ep_number, text, msg_id, var_key, value, queue_name;
+} cc_event;
+
+/* A growable buffer of events, owned by the caller. cc_apply and cc_tick
+ * append; the caller empties it with cc_events_clear. */
+typedef struct cc_events {
+    cc_event *v;
+    size_t n, cap;
+} cc_events;
+
+void cc_events_init(cc_events *e);
+void cc_events_clear(cc_events *e);
+void cc_events_free(cc_events *e);
+
+/* An owned copy of events (strings and id lists copied), for replay tests
+ * and anything that keeps events past the next core call. */
+typedef struct cc_evlog {
+    cc_event *v;
+    size_t n, cap;
+} cc_evlog;
+
+void cc_evlog_init(cc_evlog *l);
+void cc_evlog_add(cc_evlog *l, const cc_event *ev);
+void cc_evlog_free(cc_evlog *l);
+
+cc *cc_new(void);
+void cc_free(cc *c);
+
+/* Applies 'cmd' at time 'now' (milliseconds, any epoch, never going back).
+ * Returns 0 and appends the resulting events to 'out'; returns CC_DUPLICATE
+ * for an already seen inbound message (no events); or returns -CC_E_* and
+ * changes nothing (no events). */
+int cc_apply(cc *c, const cc_cmd *cmd, int64_t now, cc_events *out);
+
+/* Fires every timeout due at or before 'now' (offer and invite timeouts,
+ * auto wrap-ups, disconnect grace), appending events to 'out'. */
+void cc_tick(cc *c, int64_t now, cc_events *out);
+
+/* The earliest time cc_tick may have work, or INT64_MAX. It may be early
+ * (a cancelled timer): cc_tick then does nothing. */
+int64_t cc_next_deadline(const cc *c);
+
+/* Applies one event from a log (as cc_apply emitted it) to rebuild state.
+ * Returns 0, or -CC_E_* when the event does not fit the current state (a
+ * corrupt or reordered log). */
+int cc_replay(cc *c, const cc_event *ev);
+
+/* Read-only views. */
+typedef struct cc_agent_view {
+    uint32_t id;
+    str name;
+    int state;           /* cc_agent_state */
+    uint32_t idle_reason;
+    int connected;
+    uint32_t capacity, load, reserved; /* load: held + wrap-ups; reserved: offers */
+    int engaged;         /* derived: load > 0 */
+    int64_t state_since;
+} cc_agent_view;
+
+typedef struct cc_conv_view {
+    uint32_t id, ep, queue, owner, offered_to, guest;
+    int state, conf_state, offer_kind, outbound, terminated;
+    str number, ep_number, name;
+    int64_t opened_at, offer_deadline;
+    uint32_t msgs_in, msgs_out, wrapups_due;
+} cc_conv_view;
+
+int cc_agent_get(const cc *c, uint32_t id, cc_agent_view *out);
+int cc_conv_get(const cc *c, uint32_t id, cc_conv_view *out);
+/* Returns the value of variable 'key' of 'conv', or an empty view. */
+str cc_conv_var(const cc *c, uint32_t conv, str key);
+/* Number of conversations waiting in 'queue' (-CC_E_NO_QUEUE if none). */
+long cc_queue_depth(const cc *c, uint32_t queue);
+/* Number of open conversations. */
+size_t cc_conv_count(const cc *c);
+/* Whether 'agent' owes a wrap-up for 'conv'. */
+int cc_wrapup_due(const cc *c, uint32_t agent, uint32_t conv);
+/* Ids of agents that may receive a transfer or conference invite from
+ * 'agent' right now (Available, connected, free capacity, not 'agent'),
+ * ascending. Returns how many there are (may exceed 'max'). */
+size_t cc_transfer_targets(const cc *c, uint32_t agent, uint32_t *out, size_t max);
+
+/* A canonical text rendering of the whole state (malloc'd; free it). Two
+ * cores in the same state render the same text. */
+char *cc_dump(const cc *c);
+
+/* Checks internal invariants. Returns 0, or -1 with a description in 'err'. */
+int cc_check(const cc *c, char *err, size_t n);
+
+#endif

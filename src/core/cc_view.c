@@ -1,0 +1,357 @@
+/*
+ * cc_view.c: read-only access to the core: views for the API layer, the
+ * canonical dump used to compare a replayed core with the live one, and the
+ * invariant checker the property test runs after every step.
+ */
+#include <stdio.h> /* snprintf into the caller's buffer only */
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/cc_int.h"
+#include "util/buf.h"
+#include "util/xalloc.h"
+
+int cc_agent_get(const cc *c, uint32_t id, cc_agent_view *out)
+{
+    const cc__agent *a = cc__tab_get(&c->agents, id);
+    if (!a)
+        return -CC_E_NO_AGENT;
+    *out = (cc_agent_view){
+        .id = a->id,
+        .name = str_c(a->name),
+        .state = a->state,
+        .idle_reason = a->idle_reason,
+        .connected = a->connected,
+        .capacity = a->capacity,
+        .load = a->load,
+        .reserved = a->reserved,
+        .engaged = a->load > 0,
+        .state_since = a->state_since,
+    };
+    return 0;
+}
+
+int cc_conv_get(const cc *c, uint32_t id, cc_conv_view *out)
+{
+    const cc__conv *v = cc__conv_find(c, id);
+    if (!v)
+        return -CC_E_NO_CONVERSATION;
+    const cc__ep *e = cc__tab_get(&c->eps, v->ep);
+    *out = (cc_conv_view){
+        .id = v->id,
+        .ep = v->ep,
+        .queue = v->queue,
+        .owner = v->owner,
+        .offered_to = v->offer_to,
+        .guest = v->guest,
+        .state = v->state,
+        .conf_state = v->conf,
+        .offer_kind = v->offer_kind,
+        .outbound = v->outbound,
+        .terminated = v->state == CC_CONV_TERMINATED ? v->why_terminated : 0,
+        .number = {v->number, v->number_len},
+        .ep_number = e ? str_c(e->number) : STR_NULL,
+        .name = str_c(v->name),
+        .opened_at = v->opened_at,
+        .offer_deadline = v->offer_deadline,
+        .msgs_in = v->msgs_in,
+        .msgs_out = v->msgs_out,
+        .wrapups_due = v->wrapups_due,
+    };
+    return 0;
+}
+
+str cc_conv_var(const cc *c, uint32_t conv, str key)
+{
+    const cc__conv *v = cc__conv_find(c, conv);
+    if (!v)
+        return STR_NULL;
+    for (uint32_t i = 0; i < v->nvars; i++)
+        if (str_eq(str_c(v->vars[i].key), key))
+            return str_c(v->vars[i].value);
+    return STR_NULL;
+}
+
+long cc_queue_depth(const cc *c, uint32_t queue)
+{
+    const cc__queue *q = cc__tab_get(&c->queues, queue);
+    return q ? (long)q->waiting.n : -CC_E_NO_QUEUE;
+}
+
+size_t cc_conv_count(const cc *c)
+{
+    return c->convs.len;
+}
+
+int cc_wrapup_due(const cc *c, uint32_t agent, uint32_t conv)
+{
+    const cc__agent *a = cc__tab_get(&c->agents, agent);
+    return a && cc__wrap_find(a, conv) != NULL;
+}
+
+size_t cc_transfer_targets(const cc *c, uint32_t agent, uint32_t *out, size_t max)
+{
+    size_t n = 0;
+    for (uint32_t id = 0; id < c->agents.cap; id++) {
+        const cc__agent *a = c->agents.v[id];
+        if (!a || id == agent || !cc__ready(a))
+            continue;
+        if (n < max)
+            out[n] = id;
+        n++;
+    }
+    return n;
+}
+
+/* ---- dump -------------------------------------------------------------- */
+
+static int cmp_u32(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+static void dump_ids(buf *b, const char *label, const cc__ids *l)
+{
+    uint32_t *s = xmalloc((l->n + 1) * sizeof *s);
+    memcpy(s, l->v, l->n * sizeof *s);
+    qsort(s, l->n, sizeof *s, cmp_u32);
+    buf_printf(b, " %s=[", label);
+    for (uint32_t i = 0; i < l->n; i++)
+        buf_printf(b, "%s%u", i ? "," : "", s[i]);
+    buf_printf(b, "]");
+    free(s);
+}
+
+static int cmp_wrap(const void *x, const void *y)
+{
+    const cc__wrap *a = x, *b = y;
+    return a->conv < b->conv ? -1 : a->conv > b->conv;
+}
+
+static int cmp_conv_ptr(const void *x, const void *y)
+{
+    const cc__conv *a = *(cc__conv *const *)x, *b = *(cc__conv *const *)y;
+    return a->id < b->id ? -1 : a->id > b->id;
+}
+
+char *cc_dump(const cc *c)
+{
+    buf b;
+    buf_init(&b);
+    buf_printf(&b, "next_conv=%u grace=%lld seen=%zu\n", c->next_conv,
+               (long long)c->grace_ms, c->seen_len);
+    for (uint32_t i = 0; i < c->teams.cap; i++) {
+        const cc__team *t = c->teams.v[i];
+        if (t) {
+            buf_printf(&b, "team %u '%s' members=%u", t->id, t->name, t->members);
+            dump_ids(&b, "queues", &t->queues);
+            buf_printf(&b, " ready=%u\n", t->ready.n);
+        }
+    }
+    for (uint32_t i = 0; i < c->queues.cap; i++) {
+        const cc__queue *q = c->queues.v[i];
+        if (!q)
+            continue;
+        buf_printf(&b, "queue %u '%s' rona=%lld autowrap=%lld reason=%u fallback=%u teams=",
+                   q->id, q->name, (long long)q->rona_ms, (long long)q->autowrap_ms,
+                   q->default_reason, q->fallback);
+        for (uint32_t k = 0; k < q->nteams; k++)
+            buf_printf(&b, "%s%u", k ? "," : "", q->teams[k]);
+        /* waiting, in queue order */
+        cc__conv **w = xmalloc((q->waiting.n + 1) * sizeof *w);
+        memcpy(w, q->waiting.v, q->waiting.n * sizeof *w);
+        for (uint32_t x = 1; x < q->waiting.n; x++) /* insertion sort by queue order */
+            for (uint32_t y = x; y > 0 && cc__conv_less(w[y], w[y - 1]); y--) {
+                cc__conv *tmp = w[y];
+                w[y] = w[y - 1];
+                w[y - 1] = tmp;
+            }
+        buf_printf(&b, " waiting=[");
+        for (uint32_t k = 0; k < q->waiting.n; k++)
+            buf_printf(&b, "%s%u", k ? "," : "", w[k]->id);
+        buf_printf(&b, "]\n");
+        free(w);
+    }
+    for (uint32_t i = 0; i < c->eps.cap; i++) {
+        const cc__ep *e = c->eps.v[i];
+        if (e)
+            buf_printf(&b, "ep %u '%s' queue=%u\n", e->id, e->number, e->queue);
+    }
+    for (uint32_t i = 0; i < c->reasons.cap; i++) {
+        const cc__reason *r = c->reasons.v[i];
+        if (r)
+            buf_printf(&b, "wrapup_reason %u '%s'\n", r->id, r->name);
+    }
+    for (uint32_t i = 0; i < c->idle_reasons.cap; i++) {
+        const cc__reason *r = c->idle_reasons.v[i];
+        if (r)
+            buf_printf(&b, "idle_reason %u '%s'\n", r->id, r->name);
+    }
+    for (uint32_t i = 0; i < c->agents.cap; i++) {
+        const cc__agent *a = c->agents.v[i];
+        if (!a)
+            continue;
+        buf_printf(&b,
+                   "agent %u '%s' state=%d idle=%u conn=%d cap=%u load=%u res=%u since=%lld "
+                   "idle_since=%lld grace=%lld teams=",
+                   a->id, a->name, a->state, a->idle_reason, a->connected, a->capacity,
+                   a->load, a->reserved, (long long)a->state_since, (long long)a->idle_since,
+                   (long long)a->grace_deadline);
+        for (uint32_t k = 0; k < a->nteams; k++)
+            buf_printf(&b, "%s%u", k ? "," : "", a->teams[k].team);
+        dump_ids(&b, "held", &a->held);
+        dump_ids(&b, "pending", &a->pending);
+        cc__wrap *w = xmalloc((a->nwraps + 1) * sizeof *w);
+        memcpy(w, a->wraps, a->nwraps * sizeof *w);
+        qsort(w, a->nwraps, sizeof *w, cmp_wrap);
+        buf_printf(&b, " wraps=[");
+        for (uint32_t k = 0; k < a->nwraps; k++)
+            buf_printf(&b, "%s%u:%u@%lld", k ? "," : "", w[k].conv, w[k].reason,
+                       (long long)w[k].deadline);
+        buf_printf(&b, "]\n");
+        free(w);
+    }
+    cc__conv **all = xmalloc((c->convs.len + 1) * sizeof *all);
+    size_t n = 0, it = 0;
+    void *e;
+    while (hmap_next(&c->convs, &it, &e))
+        all[n++] = e;
+    qsort(all, n, sizeof *all, cmp_conv_ptr);
+    for (size_t i = 0; i < n; i++) {
+        const cc__conv *v = all[i];
+        buf_printf(&b,
+                   "conv %u ep=%u q=%u num='%.*s' name='%s' state=%d owner=%u offer=%u/%d@%lld "
+                   "guest=%u conf=%d@%lld out=%d term=%d qkey=%lld opened=%lld wraps=%u "
+                   "in=%u out=%u pair=%d vars=",
+                   v->id, v->ep, v->queue, (int)v->number_len, v->number,
+                   v->name ? v->name : "", v->state, v->owner, v->offer_to, v->offer_kind,
+                   (long long)v->offer_deadline, v->guest, v->conf,
+                   (long long)v->conf_deadline, v->outbound, v->why_terminated,
+                   (long long)v->qkey, (long long)v->opened_at, v->wrapups_due, v->msgs_in,
+                   v->msgs_out, v->in_pair);
+        for (uint32_t k = 0; k < v->nvars; k++)
+            buf_printf(&b, "%s%s=%s", k ? "," : "", v->vars[k].key, v->vars[k].value);
+        buf_printf(&b, "\n");
+    }
+    free(all);
+    return buf_take(&b);
+}
+
+/* ---- invariants -------------------------------------------------------- */
+
+#define FAIL(...)                                                                    \
+    do {                                                                             \
+        snprintf(err, n, __VA_ARGS__);                                               \
+        goto out;                                                                    \
+    } while (0)
+
+
+
+int cc_check(const cc *c, char *err, size_t n)
+{
+    int r = -1;
+    size_t it = 0;
+    void *e;
+    /* conversations */
+    while (hmap_next(&c->convs, &it, &e)) {
+        const cc__conv *v = e;
+        const cc__agent *o = cc__tab_get(&c->agents, v->owner);
+        switch (v->state) {
+        case CC_CONV_QUEUED: {
+            const cc__queue *q = cc__tab_get(&c->queues, v->queue);
+            if (!q || v->qpos == HEAP_NONE || v->qpos >= q->waiting.n ||
+                q->waiting.v[v->qpos] != v)
+                FAIL("conv %u queued but not in queue %u", v->id, v->queue);
+            if (v->owner || v->offer_to || v->guest)
+                FAIL("queued conv %u has agents", v->id);
+            break;
+        }
+        case CC_CONV_OFFERED: {
+            const cc__agent *a = cc__tab_get(&c->agents, v->offer_to);
+            if (!a || !cc__ids_has(&a->pending, v->id) || v->qpos != HEAP_NONE || v->owner)
+                FAIL("conv %u offered inconsistently", v->id);
+            break;
+        }
+        case CC_CONV_ASSIGNED:
+        case CC_CONV_TERMINATED:
+            if (!o || !cc__ids_has(&o->held, v->id) || v->qpos != HEAP_NONE)
+                FAIL("conv %u assigned but not held by owner %u", v->id, v->owner);
+            break;
+        case CC_CONV_WRAPUP:
+            if (v->owner || v->guest || v->wrapups_due == 0 || v->qpos != HEAP_NONE)
+                FAIL("conv %u in wrap-up inconsistently", v->id);
+            break;
+        default:
+            FAIL("conv %u in bad state %d", v->id, v->state);
+        }
+        if (v->conf != CC_CONF_NONE) {
+            const cc__agent *g = cc__tab_get(&c->agents, v->guest);
+            const cc__ids *l = v->conf == CC_CONF_ACTIVE ? &g->held : &g->pending;
+            if (!g || !cc__ids_has(l, v->id) || v->owner == v->guest)
+                FAIL("conv %u conference guest %u inconsistent", v->id, v->guest);
+            if (v->state != CC_CONV_ASSIGNED && v->state != CC_CONV_TERMINATED)
+                FAIL("conv %u conference outside assignment", v->id);
+        }
+        int open = v->state == CC_CONV_QUEUED || v->state == CC_CONV_OFFERED ||
+                   v->state == CC_CONV_ASSIGNED;
+        if (open != v->in_pair || (open && cc__pair_find(c, v->number, v->number_len,
+                                                         v->ep) != v))
+            FAIL("conv %u threading index wrong", v->id);
+    }
+    if (c->pairs.len > c->convs.len)
+        FAIL("threading index has stale entries");
+    /* agents */
+    for (uint32_t i = 0; i < c->agents.cap; i++) {
+        const cc__agent *a = c->agents.v[i];
+        if (!a)
+            continue;
+        uint32_t due = 0;
+        for (uint32_t k = 0; k < a->nwraps; k++) {
+            const cc__conv *v = cc__conv_find(c, a->wraps[k].conv);
+            if (!v || v->wrapups_due == 0)
+                FAIL("agent %u owes wrap-up for missing conv %u", a->id, a->wraps[k].conv);
+            due++;
+        }
+        if (a->load != a->held.n + a->nwraps)
+            FAIL("agent %u load %u != held %u + wraps %u", a->id, a->load, a->held.n,
+                 a->nwraps);
+        if (a->reserved != a->pending.n)
+            FAIL("agent %u reserved %u != pending %u", a->id, a->reserved, a->pending.n);
+        if (a->load + a->reserved > a->capacity)
+            FAIL("agent %u over capacity: %u + %u > %u", a->id, a->load, a->reserved,
+                 a->capacity);
+        if (a->state == CC_AGENT_LOGGED_OUT && (a->held.n || a->pending.n || a->nwraps))
+            FAIL("logged-out agent %u holds work", a->id);
+        for (uint32_t k = 0; k < a->held.n; k++) {
+            const cc__conv *v = cc__conv_find(c, a->held.v[k]);
+            if (!v || !(v->owner == a->id || (v->guest == a->id && v->conf == CC_CONF_ACTIVE)))
+                FAIL("agent %u holds conv %u it is not in", a->id, a->held.v[k]);
+        }
+        for (uint32_t k = 0; k < a->pending.n; k++) {
+            const cc__conv *v = cc__conv_find(c, a->pending.v[k]);
+            if (!v || !(v->offer_to == a->id ||
+                        (v->guest == a->id && v->conf == CC_CONF_REQUESTED)))
+                FAIL("agent %u has a stale pending conv %u", a->id, a->pending.v[k]);
+        }
+        int ready = cc__ready(a);
+        for (uint32_t k = 0; k < a->nteams; k++)
+            if ((a->teams[k].pos != HEAP_NONE) != ready)
+                FAIL("agent %u team heap membership wrong (ready=%d)", a->id, ready);
+    }
+    /* routing settled: no conversation waits while an eligible agent is ready */
+    for (uint32_t i = 0; i < c->queues.cap; i++) {
+        const cc__queue *q = c->queues.v[i];
+        if (!q || q->waiting.n == 0)
+            continue;
+        for (uint32_t k = 0; k < q->nteams; k++) {
+            const cc__team *t = cc__tab_get(&c->teams, q->teams[k]);
+            if (t->ready.n)
+                FAIL("queue %u has %u waiting while team %u has a ready agent", q->id,
+                     q->waiting.n, t->id);
+        }
+    }
+    r = 0;
+out:
+    return r;
+}

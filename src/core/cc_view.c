@@ -114,7 +114,8 @@ static int cmp_u32(const void *a, const void *b)
 static void dump_ids(buf *b, const char *label, const cc__ids *l)
 {
     uint32_t *s = xmalloc((l->n + 1) * sizeof *s);
-    memcpy(s, l->v, l->n * sizeof *s);
+    if (l->n)
+        memcpy(s, l->v, l->n * sizeof *s);
     qsort(s, l->n, sizeof *s, cmp_u32);
     buf_printf(b, " %s=[", label);
     for (uint32_t i = 0; i < l->n; i++)
@@ -160,7 +161,8 @@ char *cc_dump(const cc *c)
             buf_printf(&b, "%s%u", k ? "," : "", q->teams[k]);
         /* waiting, in queue order */
         cc__conv **w = xmalloc((q->waiting.n + 1) * sizeof *w);
-        memcpy(w, q->waiting.v, q->waiting.n * sizeof *w);
+        if (q->waiting.n)
+            memcpy(w, q->waiting.v, q->waiting.n * sizeof *w);
         for (uint32_t x = 1; x < q->waiting.n; x++) /* insertion sort by queue order */
             for (uint32_t y = x; y > 0 && cc__conv_less(w[y], w[y - 1]); y--) {
                 cc__conv *tmp = w[y];
@@ -203,7 +205,8 @@ char *cc_dump(const cc *c)
         dump_ids(&b, "held", &a->held);
         dump_ids(&b, "pending", &a->pending);
         cc__wrap *w = xmalloc((a->nwraps + 1) * sizeof *w);
-        memcpy(w, a->wraps, a->nwraps * sizeof *w);
+        if (a->nwraps)
+            memcpy(w, a->wraps, a->nwraps * sizeof *w);
         qsort(w, a->nwraps, sizeof *w, cmp_wrap);
         buf_printf(&b, " wraps=[");
         for (uint32_t k = 0; k < a->nwraps; k++)

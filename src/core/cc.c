@@ -265,6 +265,8 @@ static int64_t rona_ms_of(const cc *c, uint32_t queue)
     return q ? q->rona_ms : CC__DEFAULT_RONA_MS;
 }
 
+static void finish(cc *c, cc__conv *v, int why);
+
 /* Queues 'v' again, keeping its place: in its last queue, or when that was
  * removed, its entry point's queue. With neither, it is terminated and
  * closed (never silently). */
@@ -281,7 +283,7 @@ static void requeue(cc *c, cc__conv *v, int why)
         return;
     }
     EMIT(c, .type = CC_EV_TERMINATED, .conv = v->id, .code = CC_WHY_QUEUE_REMOVED);
-    EMIT(c, .type = CC_EV_CLOSED, .conv = v->id, .code = CC_WHY_QUEUE_REMOVED);
+    finish(c, v, CC_WHY_QUEUE_REMOVED);
 }
 
 static void offer(cc *c, cc__conv *v, cc__agent *a, int kind)
@@ -326,8 +328,22 @@ static void close_if_done(cc *c, cc__conv *v, int why)
         EMIT(c, .type = CC_EV_CLOSED, .conv = v->id, .code = why);
 }
 
+/* Ends a terminated conversation that nobody will handle any more: closed
+ * now, or once the wrap-ups still owed for it (a transferring agent's) are
+ * done. */
+static void finish(cc *c, cc__conv *v, int why)
+{
+    EMIT(c, .type = CC_EV_ENDED, .conv = v->id, .agent = v->owner);
+    if (v->wrapups_due == 0)
+        EMIT(c, .type = CC_EV_CLOSED, .conv = v->id, .code = why);
+}
+
+/* The agent owes a wrap-up for 'v': one per agent and conversation, so an
+ * agent who handles it twice (transferred back) wraps it up once. */
 static void wrapup_due(cc *c, cc__conv *v, uint32_t agent)
 {
+    if (cc__wrap_find(agent_of(c, agent), v->id))
+        return;
     cc__queue *q = queue_of(c, v->queue);
     int64_t deadline = q && q->autowrap_ms ? c->now + q->autowrap_ms : 0;
     EMIT(c, .type = CC_EV_WRAPUP_DUE, .conv = v->id, .agent = agent, .queue = v->queue,
@@ -356,8 +372,7 @@ static void release_held(cc *c, cc__agent *a, int why)
         if (v->state == CC_CONV_TERMINATED) {
             /* Nobody can reach the customer any more, and nobody else will
              * end it: close it, saying why. */
-            EMIT(c, .type = CC_EV_ENDED, .conv = v->id, .agent = a->id);
-            EMIT(c, .type = CC_EV_CLOSED, .conv = v->id, .code = why);
+            finish(c, v, why);
         } else {
             requeue(c, v, why);
         }
@@ -625,7 +640,7 @@ static int cmd_remove(cc *c, const cc_cmd *m)
                 /* fall through */
             case CC_CONV_QUEUED:
                 EMIT(c, .type = CC_EV_TERMINATED, .conv = v->id, .code = why);
-                EMIT(c, .type = CC_EV_CLOSED, .conv = v->id, .code = why);
+                finish(c, v, why);
                 break;
             case CC_CONV_ASSIGNED:
                 if (v->conf == CC_CONF_REQUESTED)
@@ -660,7 +675,7 @@ static int cmd_remove(cc *c, const cc_cmd *m)
                      .key = v->qkey, .code = CC_WHY_QUEUE_REMOVED);
             } else {
                 EMIT(c, .type = CC_EV_TERMINATED, .conv = v->id, .code = CC_WHY_QUEUE_REMOVED);
-                EMIT(c, .type = CC_EV_CLOSED, .conv = v->id, .code = CC_WHY_QUEUE_REMOVED);
+                finish(c, v, CC_WHY_QUEUE_REMOVED);
             }
         }
         free(ids);

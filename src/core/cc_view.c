@@ -345,7 +345,14 @@ int cc_check(const cc *c, char *err, size_t n)
     /* routing settled: no conversation waits while an eligible agent is ready */
     for (uint32_t i = 0; i < c->queues.cap; i++) {
         const cc__queue *q = c->queues.v[i];
-        if (!q || q->waiting.n == 0)
+        if (!q)
+            continue;
+        for (uint32_t k = 0; k < q->waiting.n; k++) {
+            const cc__conv *v = q->waiting.v[k];
+            if (v->state != CC_CONV_QUEUED || v->queue != q->id || v->qpos != k)
+                FAIL("queue %u holds conv %u that is not waiting there", q->id, v->id);
+        }
+        if (q->waiting.n == 0)
             continue;
         for (uint32_t k = 0; k < q->nteams; k++) {
             const cc__team *t = cc__tab_get(&c->teams, q->teams[k]);

@@ -1,0 +1,404 @@
+/*
+ * Randomized property test of the core: many seeds, each a long run of
+ * random commands (valid and invalid) and clock steps over a small world so
+ * that everything collides. After every step:
+ *   - cc_check: each open conversation is in exactly one of queued /
+ *     offered / assigned / terminated / wrap-up and its agents agree; load
+ *     and offers never exceed capacity; routing is settled;
+ *   - only Available (and connected) agents receive new offers and invites;
+ *   - RONA is entered only by a timeout and left only by the agent's own
+ *     choice (or removal);
+ *   - no conversation disappears without a CLOSED event;
+ *   - a failed command emits nothing.
+ * At the end of each seed the event log is replayed into a fresh core and
+ * the two states must render identically.
+ *
+ * TEXTDESK_PROP_SEEDS and TEXTDESK_PROP_STEPS override the sizes.
+ */
+#include "cc_fixture.h"
+
+#define NAGENTS 6
+#define NTEAMS 3
+#define NQUEUES 4
+#define NEPS 3
+#define NCUST 10
+
+typedef struct rng {
+    uint64_t s;
+} rng;
+
+static uint64_t rnd(rng *r)
+{
+    r->s ^= r->s >> 12;
+    r->s ^= r->s << 25;
+    r->s ^= r->s >> 27;
+    return r->s * 0x2545F4914F6CDD1DULL;
+}
+
+static uint32_t pick(rng *r, uint32_t n)
+{
+    return (uint32_t)(rnd(r) % n);
+}
+
+static const char *const ep_numbers[NEPS + 1] = {"+46100", "+46200", "71000", "+46999"};
+
+typedef struct world {
+    fx f;
+    int shadow[NAGENTS + 1];     /* agent state, from events */
+    int connected[NAGENTS + 1];  /* from events */
+    uint32_t wraps[256][2];      /* (agent, conv) owed, from events */
+    size_t nwraps;
+    uint64_t opened, closed;
+} world;
+
+static void put_agent(world *w, rng *r, uint32_t id)
+{
+    uint32_t teams[2] = {1 + pick(r, NTEAMS), 1 + pick(r, NTEAMS)};
+    char name[16];
+    snprintf(name, sizeof name, "agent%u", id);
+    fx_do(&w->f, (cc_cmd){.type = CC_CMD_AGENT_PUT, .agent = id, .name = str_c(name),
+                          .ids = teams, .n_ids = 1 + pick(r, 2), .capacity = 1 + pick(r, 3)});
+}
+
+static void put_queue(world *w, rng *r, uint32_t id, int with_fallback)
+{
+    uint32_t teams[2] = {1 + pick(r, NTEAMS), 1 + pick(r, NTEAMS)};
+    char name[16];
+    snprintf(name, sizeof name, "queue%u", id);
+    uint32_t fb = with_fallback && pick(r, 2) ? 1 + pick(r, NQUEUES) : 0;
+    int autowrap = pick(r, 2);
+    fx_do(&w->f, (cc_cmd){.type = CC_CMD_QUEUE_PUT, .queue = id, .name = str_c(name),
+                          .ids = teams, .n_ids = 1 + pick(r, 2),
+                          .rona_ms = 1000 * (1 + pick(r, 40)),
+                          .autowrap_ms = autowrap ? 1000 * (1 + pick(r, 90)) : 0,
+                          .reason = autowrap ? 1 : 0, .fallback = fb == id ? 0 : fb});
+}
+
+static void setup_world(world *w, rng *r)
+{
+    fx *f = &w->f;
+    for (uint32_t t = 1; t <= NTEAMS; t++)
+        OK(f, .type = CC_CMD_TEAM_PUT, .team = t, .name = STR_LIT("team"));
+    OK(f, .type = CC_CMD_REASON_PUT, .reason = 1, .name = STR_LIT("Solved"));
+    OK(f, .type = CC_CMD_REASON_PUT, .reason = 2, .name = STR_LIT("Other"));
+    OK(f, .type = CC_CMD_IDLE_REASON_PUT, .reason = 1, .name = STR_LIT("Lunch"));
+    for (int pass = 0; pass < 2; pass++) /* the second pass can name fallbacks */
+        for (uint32_t q = 1; q <= NQUEUES; q++)
+            put_queue(w, r, q, pass);
+    for (uint32_t e = 1; e <= NEPS; e++)
+        OK(f, .type = CC_CMD_EP_PUT, .ep = e, .number = str_c(ep_numbers[e - 1]),
+           .queue = 1 + pick(r, NQUEUES));
+    for (uint32_t a = 1; a <= NAGENTS; a++)
+        put_agent(w, r, a);
+}
+
+/* A conversation id that exists or recently existed, or a wrong one. */
+static uint32_t some_conv(world *w, rng *r)
+{
+    cc_conv_view v;
+    uint32_t hi = 1;
+    for (size_t i = w->f.log.n; i-- > 0 && hi == 1;)
+        if (w->f.log.v[i].type == CC_EV_CONV_OPENED)
+            hi = w->f.log.v[i].conv + 1;
+    for (int tries = 0; tries < 8; tries++) {
+        uint32_t id = hi > 12 ? hi - 1 - pick(r, 12) : 1 + pick(r, hi);
+        if (cc_conv_get(w->f.c, id, &v) == 0)
+            return id;
+    }
+    return 1 + pick(r, hi + 2);
+}
+
+/* An agent that is likely to make the command succeed for 'conv'. */
+static uint32_t actor(world *w, rng *r, uint32_t conv, int role)
+{
+    cc_conv_view v;
+    if (pick(r, 5) != 0 && cc_conv_get(w->f.c, conv, &v) == 0) {
+        uint32_t a = role == 0 ? v.offered_to : role == 1 ? v.owner : v.guest;
+        if (a)
+            return a;
+    }
+    return 1 + pick(r, NAGENTS + 1); /* sometimes an unknown agent */
+}
+
+static void observe(world *w, const cc_cmd *cmd, int in_tick)
+{
+    fx *f = &w->f;
+    for (size_t i = 0; i < f->ev.n; i++) {
+        const cc_event *e = &f->ev.v[i];
+        uint32_t a = e->agent;
+        switch (e->type) {
+        case CC_EV_OFFERED:
+            if (w->shadow[a] != CC_AGENT_AVAILABLE || !w->connected[a])
+                fail_msg("conv %u offered to agent %u in state %d (connected %d)", e->conv, a,
+                         w->shadow[a], w->connected[a]);
+            break;
+        case CC_EV_CONF_REQUESTED:
+            if (w->shadow[e->target] != CC_AGENT_AVAILABLE || !w->connected[e->target])
+                fail_msg("conference invite to unavailable agent %u", e->target);
+            break;
+        case CC_EV_AGENT_STATE:
+            if (e->state == CC_AGENT_RONA && !in_tick)
+                fail_msg("agent %u set to RONA outside a timeout", a);
+            if (w->shadow[a] == CC_AGENT_RONA && e->state != CC_AGENT_RONA && in_tick)
+                fail_msg("agent %u left RONA by itself", a);
+            if (w->shadow[a] == CC_AGENT_RONA && e->state != CC_AGENT_RONA && !in_tick &&
+                !((cmd->type == CC_CMD_SET_STATE || cmd->type == CC_CMD_LOGOUT ||
+                   cmd->type == CC_CMD_AGENT_REMOVE) &&
+                  cmd->agent == a))
+                fail_msg("agent %u left RONA without choosing", a);
+            if (w->shadow[a] == CC_AGENT_LOGGED_OUT && e->state != CC_AGENT_LOGGED_OUT)
+                w->connected[a] = 1;
+            if (e->state == CC_AGENT_LOGGED_OUT)
+                w->connected[a] = 0;
+            w->shadow[a] = e->state;
+            break;
+        case CC_EV_AGENT_CONNECTED:
+            w->connected[a] = e->state;
+            break;
+        case CC_EV_AGENT_PUT:
+            if (w->shadow[a] == 0)
+                w->shadow[a] = CC_AGENT_LOGGED_OUT;
+            break;
+        case CC_EV_AGENT_REMOVED:
+            w->shadow[a] = CC_AGENT_LOGGED_OUT;
+            w->connected[a] = 0;
+            break;
+        case CC_EV_WRAPUP_DUE:
+            if (w->nwraps < 256) {
+                w->wraps[w->nwraps][0] = a;
+                w->wraps[w->nwraps][1] = e->conv;
+                w->nwraps++;
+            }
+            break;
+        case CC_EV_WRAPPED_UP:
+            for (size_t k = 0; k < w->nwraps; k++)
+                if (w->wraps[k][0] == a && w->wraps[k][1] == e->conv) {
+                    memmove(w->wraps[k], w->wraps[k + 1],
+                            (w->nwraps - k - 1) * sizeof w->wraps[0]);
+                    w->nwraps--;
+                    break;
+                }
+            break;
+        case CC_EV_CONV_OPENED:
+            w->opened++;
+            break;
+        case CC_EV_CLOSED:
+            w->closed++;
+            break;
+        }
+    }
+    if (w->opened - w->closed != cc_conv_count(f->c))
+        fail_msg("conversations lost: opened %llu closed %llu open %zu",
+                 (unsigned long long)w->opened, (unsigned long long)w->closed,
+                 cc_conv_count(f->c));
+}
+
+static void random_command(world *w, rng *r, cc_cmd *m, char *scratch, size_t n)
+{
+    memset(m, 0, sizeof *m);
+    uint32_t conv = some_conv(w, r);
+    switch (pick(r, 24)) {
+    case 0:
+    case 1:
+    case 2:
+    case 3: {
+        snprintf(scratch, n, "+4670%u", pick(r, NCUST));
+        m->type = CC_CMD_SMS_IN;
+        m->number = str_c(scratch);
+        m->ep_number = str_c(ep_numbers[pick(r, NEPS + 1)]);
+        m->text = pick(r, 20) ? STR_LIT("hej") : STR_LIT("bad \xfe");
+        /* provider ids repeat now and then: duplicates */
+        snprintf(scratch + 32, n - 32, "id%u", pick(r, 400));
+        m->msg_id = pick(r, 4) ? str_c(scratch + 32) : STR_NULL;
+        break;
+    }
+    case 4:
+        m->type = CC_CMD_LOGIN;
+        m->agent = 1 + pick(r, NAGENTS);
+        break;
+    case 5:
+        m->type = CC_CMD_LOGOUT;
+        m->agent = 1 + pick(r, NAGENTS);
+        break;
+    case 6:
+    case 7:
+        m->type = CC_CMD_SET_STATE;
+        m->agent = 1 + pick(r, NAGENTS);
+        m->state = pick(r, 4) ? CC_AGENT_AVAILABLE : pick(r, 2) ? CC_AGENT_IDLE : CC_AGENT_RONA;
+        m->reason = 1;
+        break;
+    case 8:
+    case 9:
+        m->type = pick(r, 6) ? CC_CMD_ACCEPT : CC_CMD_DECLINE;
+        m->conv = conv;
+        m->agent = actor(w, r, conv, 0);
+        break;
+    case 10:
+        m->type = CC_CMD_SEND;
+        m->conv = conv;
+        m->agent = actor(w, r, conv, pick(r, 3) ? 1 : 2);
+        m->text = pick(r, 10) ? STR_LIT("Hej!") : STR_LIT("");
+        break;
+    case 11:
+    case 12:
+        m->type = CC_CMD_END;
+        m->conv = conv;
+        m->agent = actor(w, r, conv, 1);
+        break;
+    case 13:
+        if (w->nwraps && pick(r, 5)) {
+            size_t k = pick(r, (uint32_t)w->nwraps);
+            m->agent = w->wraps[k][0];
+            m->conv = w->wraps[k][1];
+        } else {
+            m->agent = 1 + pick(r, NAGENTS);
+            m->conv = conv;
+        }
+        m->type = CC_CMD_WRAPUP;
+        m->reason = 1 + pick(r, 3);
+        break;
+    case 14:
+        m->type = pick(r, 2) ? CC_CMD_TRANSFER_QUEUE : CC_CMD_TRANSFER_AGENT;
+        m->conv = conv;
+        m->agent = actor(w, r, conv, 1);
+        m->queue = 1 + pick(r, NQUEUES + 1);
+        m->target = 1 + pick(r, NAGENTS);
+        break;
+    case 15:
+        m->type = CC_CMD_CONF_INVITE;
+        m->conv = conv;
+        m->agent = actor(w, r, conv, 1);
+        m->target = 1 + pick(r, NAGENTS);
+        break;
+    case 16: {
+        static const int t[] = {CC_CMD_CONF_ACCEPT, CC_CMD_CONF_ACCEPT, CC_CMD_CONF_DECLINE,
+                                CC_CMD_CONF_EXIT};
+        m->type = t[pick(r, 4)];
+        m->conv = conv;
+        m->agent = actor(w, r, conv, 2);
+        break;
+    }
+    case 17:
+        snprintf(scratch, n, "+4670%u", pick(r, NCUST));
+        m->type = CC_CMD_OUTBOUND;
+        m->agent = 1 + pick(r, NAGENTS);
+        m->ep = 1 + pick(r, NEPS);
+        m->number = str_c(scratch);
+        break;
+    case 18:
+        m->type = pick(r, 2) ? CC_CMD_DISCONNECT : CC_CMD_RECONNECT;
+        m->agent = 1 + pick(r, NAGENTS);
+        break;
+    case 19:
+        m->type = CC_CMD_SET_VAR;
+        m->conv = conv;
+        m->agent = actor(w, r, conv, 1);
+        m->key = STR_LIT("order");
+        m->value = STR_LIT("A-1");
+        break;
+    case 20: /* administrator: entry points */
+        if (pick(r, 2)) {
+            m->type = CC_CMD_EP_REMOVE;
+            m->ep = 1 + pick(r, NEPS);
+        } else {
+            m->type = CC_CMD_EP_PUT;
+            m->ep = 1 + pick(r, NEPS);
+            m->number = str_c(ep_numbers[m->ep - 1]);
+            m->queue = 1 + pick(r, NQUEUES);
+        }
+        break;
+    case 21: /* administrator: queues (removal is rare, as in life) */
+        if (pick(r, 6) == 0) {
+            m->type = CC_CMD_QUEUE_REMOVE;
+            m->queue = 1 + pick(r, NQUEUES);
+        } else {
+            put_queue(w, r, 1 + pick(r, NQUEUES), 1);
+            observe(w, &(cc_cmd){0}, 0);
+            m->type = CC_CMD_LOGIN;
+            m->agent = 1 + pick(r, NAGENTS);
+        }
+        break;
+    case 22: /* administrator: agents */
+        if (pick(r, 6) == 0) {
+            m->type = CC_CMD_AGENT_REMOVE;
+            m->agent = 1 + pick(r, NAGENTS);
+        } else {
+            put_agent(w, r, 1 + pick(r, NAGENTS));
+            observe(w, &(cc_cmd){0}, 0);
+            m->type = CC_CMD_LOGIN;
+            m->agent = 1 + pick(r, NAGENTS);
+        }
+        break;
+    default:
+        m->type = CC_CMD_SETTINGS;
+        m->grace_ms = 1000 * (1 + pick(r, 120));
+        break;
+    }
+}
+
+static long env_long(const char *name, long dflt)
+{
+    const char *s = getenv(name);
+    if (!s || !*s)
+        return dflt;
+    char *end;
+    long v = strtol(s, &end, 10);
+    return *end == '\0' && v > 0 ? v : dflt;
+}
+
+static void test_random_runs_keep_invariants(void **state)
+{
+    long seeds = env_long("TEXTDESK_PROP_SEEDS", 2000);
+    long steps = env_long("TEXTDESK_PROP_STEPS", 2000);
+    uint64_t checked = 0, commands_ok = 0, events = 0;
+    for (long seed = 1; seed <= seeds; seed++) {
+        world *w = calloc(1, sizeof *w);
+        rng r = {0x9E3779B97F4A7C15ULL * (uint64_t)seed};
+        w->f.c = cc_new();
+        cc_events_init(&w->f.ev);
+        cc_evlog_init(&w->f.log);
+        w->f.now = 1000;
+        setup_world(w, &r);
+        observe(w, &(cc_cmd){0}, 0);
+        for (long s = 0; s < steps; s++) {
+            if (pick(&r, 4) == 0) {
+                fx_tick(&w->f, pick(&r, 20) ? pick(&r, 15000) : 200000);
+                observe(w, &(cc_cmd){0}, 1);
+            } else {
+                cc_cmd m;
+                char scratch[64];
+                if (pick(&r, 100) == 0) {
+                    if (pick(&r, 2))
+                        put_queue(w, &r, 1 + pick(&r, NQUEUES), 1);
+                    else
+                        put_agent(w, &r, 1 + pick(&r, NAGENTS));
+                    observe(w, &(cc_cmd){0}, 0);
+                    continue;
+                }
+                random_command(w, &r, &m, scratch, sizeof scratch);
+                commands_ok += fx_do(&w->f, m) == 0;
+                observe(w, &m, 0);
+            }
+            checked++;
+        }
+        events += w->f.log.n;
+        fx_replay_check(&w->f);
+        cc_events_free(&w->f.ev);
+        cc_evlog_free(&w->f.log);
+        cc_free(w->f.c);
+        free(w);
+    }
+    printf("property: %ld seeds x %ld steps = %llu steps checked (%llu commands accepted, "
+           "%llu events replayed)\n",
+           seeds, steps, (unsigned long long)checked, (unsigned long long)commands_ok,
+           (unsigned long long)events);
+    assert_true(commands_ok > checked / 10); /* the run did real work */
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_random_runs_keep_invariants),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -17,7 +17,9 @@
 
 const char *cc_err_code(int err)
 {
-    switch (err < 0 ? -err : err) {
+    if (err == CC_DUPLICATE)
+        return "duplicate";
+    switch (-err) {
     case 0:
         return "ok";
 #define X(name, num, code, msg)                                                      \
@@ -31,7 +33,9 @@ const char *cc_err_code(int err)
 
 const char *cc_err_msg(int err)
 {
-    switch (err < 0 ? -err : err) {
+    if (err == CC_DUPLICATE)
+        return "already received";
+    switch (-err) {
     case 0:
         return "ok";
 #define X(name, num, code, msg)                                                      \

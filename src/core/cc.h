@@ -95,9 +95,10 @@ enum cc_err {
  * message id was already seen: nothing changed, ack the gateway again. */
 #define CC_DUPLICATE 1
 
-/* Stable error code ("no_capacity") for 'err' (negative or positive). */
+/* Stable code ("no_capacity") for a cc_apply result: "ok", "duplicate" or
+ * the error's name. */
 const char *cc_err_code(int err);
-/* Human message for 'err'. */
+/* Human message for a cc_apply result. */
 const char *cc_err_msg(int err);
 
 enum cc_agent_state {
@@ -395,6 +396,12 @@ int cc_wrapup_due(const cc *c, uint32_t agent, uint32_t conv);
  * 'agent' right now (Available, connected, free capacity, not 'agent'),
  * ascending. Returns how many there are (may exceed 'max'). */
 size_t cc_transfer_targets(const cc *c, uint32_t agent, uint32_t *out, size_t max);
+
+/* Appends a one-line rendering of 'ev' ("#12 offered conv=3 agent=1 ...",
+ * only the fields its type uses, text quoted) to 'out', for logs and the
+ * self-check. */
+struct buf;
+void cc_event_format(const cc_event *ev, struct buf *out);
 
 /* A canonical text rendering of the whole state (malloc'd; free it). Two
  * cores in the same state render the same text. */

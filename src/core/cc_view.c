@@ -241,6 +241,56 @@ char *cc_dump(const cc *c)
     return buf_take(&b);
 }
 
+/* ---- event text -------------------------------------------------------- */
+
+static void fmt_str(buf *b, const char *label, str s)
+{
+    if (!s.p)
+        return;
+    buf_printf(b, " %s=\"", label);
+    for (size_t i = 0; i < s.n; i++) {
+        unsigned char ch = (unsigned char)s.p[i];
+        if (ch == '"' || ch == '\\')
+            buf_printf(b, "\\%c", ch);
+        else if (ch < 0x20)
+            buf_printf(b, "\\x%02x", ch);
+        else
+            buf_add(b, &s.p[i], 1);
+    }
+    buf_add(b, "\"", 1);
+}
+
+void cc_event_format(const cc_event *ev, buf *b)
+{
+    buf_printf(b, "#%llu %s", (unsigned long long)ev->seq, cc_ev_name(ev->type));
+    const struct {
+        const char *label;
+        uint32_t v;
+    } ids[] = {{"conv", ev->conv},   {"agent", ev->agent}, {"target", ev->target},
+               {"queue", ev->queue}, {"team", ev->team},   {"ep", ev->ep},
+               {"reason", ev->reason}};
+    for (size_t i = 0; i < sizeof ids / sizeof ids[0]; i++)
+        if (ids[i].v)
+            buf_printf(b, " %s=%u", ids[i].label, ids[i].v);
+    if (ev->type == CC_EV_AGENT_STATE) {
+        static const char *const st[] = {"logged_out", "idle", "available", "rona"};
+        buf_printf(b, " state=%s", ev->state >= 0 && ev->state < 4 ? st[ev->state] : "?");
+    }
+    if (ev->code)
+        buf_printf(b, " why=%s", cc_why_name(ev->code));
+    if (ev->type == CC_EV_OFFERED)
+        buf_printf(b, " kind=%s", ev->kind == CC_OFFER_TRANSFER ? "transfer" : "route");
+    if (ev->deadline)
+        buf_printf(b, " deadline=%lld", (long long)ev->deadline);
+    fmt_str(b, "queue_name", ev->queue_name);
+    fmt_str(b, "number", ev->number);
+    fmt_str(b, "ep_number", ev->ep_number);
+    fmt_str(b, "name", ev->name);
+    fmt_str(b, "text", ev->text);
+    fmt_str(b, "key", ev->var_key);
+    fmt_str(b, "value", ev->value);
+}
+
 /* ---- invariants -------------------------------------------------------- */
 
 #define FAIL(...)                                                                    \

@@ -5,7 +5,7 @@
 #   scripts/deps.sh --test   plus what the tests, fuzzers and benchmarks need
 set -eu
 
-BUILD="gcc make cmake ninja-build pkg-config libjansson-dev libsqlite3-dev"
+BUILD="gcc make cmake ninja-build pkg-config libjansson-dev libsqlite3-dev libwebsockets-dev libsodium-dev"
 TEST="libcmocka-dev clang libclang-rt-14-dev libpcre2-dev"
 
 pkgs=$BUILD

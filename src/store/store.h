@@ -1,0 +1,131 @@
+/*
+ * store: the durable store. The rest of textdesk sees only this interface;
+ * store_sqlite.c implements it on SQLite (WAL, foreign keys, prepared
+ * statements only, versioned schema). A PostgreSQL implementation may follow,
+ * so nothing here names SQLite.
+ *
+ * What it keeps:
+ *   - the core's event log: every cc_event, in sequence order. It is the
+ *     source of truth for the core's state; on start the server replays it
+ *     (store_events_load -> cc_replay).
+ *   - messages: each inbound and outbound text with its conversation,
+ *     sequence, direction, agent, provider message id and delivery status.
+ *     Outbound messages are the outbox.
+ *   - raw inbound SMS that the core refused (e.g. to a removed entry point),
+ *     so that no customer message is ever dropped.
+ *   - agent accounts (username, password hash, agent id, role) and
+ *     sessions (token hash, account, expiry).
+ *   - key/value settings.
+ *
+ * Writes happen inside a transaction opened with store_begin and made
+ * durable by store_commit; callers batch many writes into one transaction
+ * (group commit). Every function returns 0 or a negative error: -ENOENT (not
+ * found), -EEXIST (unique key taken), -EINVAL (bad argument), -EIO (the
+ * database failed; store_errmsg says how), -ENOSPC (disk full), -EBUSY
+ * (locked).
+ */
+#ifndef TEXTDESK_STORE_STORE_H
+#define TEXTDESK_STORE_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/cc.h"
+#include "util/str.h"
+
+typedef struct store store;
+
+/* Opens (creating or migrating) the store at 'path' (a file; ":memory:"
+ * for tests). On failure returns NULL and writes a reason into 'err'. */
+store *store_open(const char *path, char *err, size_t errlen);
+void store_close(store *st);
+/* The last database error message. */
+const char *store_errmsg(const store *st);
+/* The schema version this build writes (and migrates older stores to). */
+int store_schema_version(void);
+
+int store_begin(store *st);
+int store_commit(store *st);
+int store_rollback(store *st);
+
+/* ---- event log --------------------------------------------------------- */
+
+/* Appends 'ev' (inside a transaction). MSG_IN / MSG_OUT also insert their
+ * message (text, provider id, direction); an outbound message starts with
+ * status STORE_MSG_QUEUED. Event text is kept only in the message row. */
+int store_event_append(store *st, const cc_event *ev);
+
+/* Calls 'cb' for every stored event in sequence order. The event's strings
+ * are valid during the call only. Stops and returns cb's value if nonzero. */
+typedef int (*store_event_cb)(void *arg, const cc_event *ev);
+int store_events_load(store *st, store_event_cb cb, void *arg);
+/* Highest stored event sequence number (0 when empty). */
+int store_last_seq(store *st, uint64_t *seq);
+
+/* ---- messages and outbox ----------------------------------------------- */
+
+enum store_msg_status {
+    STORE_MSG_RECEIVED,   /* inbound */
+    STORE_MSG_QUEUED,     /* outbound, waiting for the gateway */
+    STORE_MSG_SUBMITTING, /* handed to the gateway, no answer yet */
+    STORE_MSG_SENT,       /* gateway accepted it */
+    STORE_MSG_DELIVERED,  /* delivery report: delivered */
+    STORE_MSG_FAILED,     /* gateway refused or report says failed */
+    STORE_MSG_UNKNOWN,    /* was SUBMITTING when the process died */
+};
+const char *store_msg_status_name(int status);
+
+typedef struct store_msg {
+    int64_t id; /* row id: the outbox reference travels to the gateway */
+    uint32_t conv, agent, seq;
+    int outbound, status;
+    int64_t at, status_at;
+    str number, ep_number, text, provider_id, error;
+} store_msg;
+
+typedef int (*store_msg_cb)(void *arg, const store_msg *m);
+
+/* Messages of conversation 'conv' in order. */
+int store_msgs_of_conv(store *st, uint32_t conv, store_msg_cb cb, void *arg);
+/* Outbound messages with status QUEUED, oldest first, at most 'max'. */
+int store_outbox_due(store *st, size_t max, store_msg_cb cb, void *arg);
+/* Sets a message's status (and the gateway's id or error when given). */
+int store_msg_set_status(store *st, int64_t id, int status, str provider_id, str error);
+/* Finds an outbound message by the gateway's id; 0 and '*id', or -ENOENT. */
+int store_msg_by_provider_id(store *st, str provider_id, int64_t *id);
+/* At start: every SUBMITTING message becomes UNKNOWN (never resent
+ * blindly). Returns how many, or a negative error. */
+int store_outbox_recover(store *st);
+
+/* ---- refused inbound --------------------------------------------------- */
+
+/* Keeps an inbound SMS the core refused, with the reason code. */
+int store_inbound_orphan(store *st, int64_t at, str number, str ep_number, str text,
+                         str provider_id, str reason);
+
+/* ---- accounts and sessions --------------------------------------------- */
+
+enum store_role { STORE_ROLE_AGENT, STORE_ROLE_SUPERVISOR, STORE_ROLE_ADMIN };
+
+typedef struct store_account {
+    int64_t id;
+    str username, pwhash;
+    uint32_t agent; /* 0 for admin accounts without an agent */
+    int role;
+} store_account;
+
+int store_account_put(store *st, str username, str pwhash, uint32_t agent, int role);
+/* Fills 'out' (strings valid until the next call on 'st'). */
+int store_account_get(store *st, str username, store_account *out);
+
+int store_session_put(store *st, str token_hash, int64_t account, int64_t expires_at);
+int store_session_get(store *st, str token_hash, int64_t now, store_account *out);
+int store_session_del(store *st, str token_hash);
+
+/* ---- settings ---------------------------------------------------------- */
+
+int store_setting_put(store *st, str key, str value);
+/* Copies the value into 'out' (NUL-terminated, at most 'cap' bytes). */
+int store_setting_get(store *st, str key, char *out, size_t cap);
+
+#endif

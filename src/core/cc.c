@@ -759,6 +759,23 @@ static int cmd_agent(cc *c, const cc_cmd *m)
     return -CC_E_UNKNOWN_COMMAND;
 }
 
+/* After a restart nobody's desktop is connected yet: offers and invites go
+ * back (no RONA: nobody failed to answer), and every logged-in agent starts
+ * its grace period, as after a disconnect. */
+static int cmd_restart(cc *c)
+{
+    for (uint32_t id = 0; id < c->agents.cap; id++) {
+        cc__agent *a = c->agents.v[id];
+        if (!a || a->state == CC_AGENT_LOGGED_OUT)
+            continue;
+        withdraw_all(c, a, CC_WHY_AGENT_AWAY);
+        if (a->connected)
+            EMIT(c, .type = CC_EV_AGENT_CONNECTED, .agent = a->id, .state = 0,
+                 .deadline = c->now + c->grace_ms);
+    }
+    return 0;
+}
+
 static int cmd_sms_in(cc *c, const cc_cmd *m)
 {
     if (!valid_number(m->number) || m->msg_id.n > CC_NAME_MAX)
@@ -1000,6 +1017,9 @@ int cc_apply(cc *c, const cc_cmd *m, int64_t now, cc_events *out)
         break;
     case CC_CMD_SMS_IN:
         r = cmd_sms_in(c, m);
+        break;
+    case CC_CMD_RESTART:
+        r = cmd_restart(c);
         break;
     default:
         r = m->type >= 0 && m->type < CC_CMD__COUNT ? cmd_conv(c, m)

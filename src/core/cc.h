@@ -172,7 +172,8 @@ const char *cc_why_name(int why);
     X(END, "end")                                                               \
     X(WRAPUP, "wrapup")                                                         \
     X(SET_VAR, "set_variable")                                                  \
-    X(SET_NAME, "set_display_name")
+    X(SET_NAME, "set_display_name")                                             \
+    X(RESTART, "restart")
 
 enum cc_cmd_type {
 #define X(name, wire) CC_CMD_##name,
@@ -213,6 +214,10 @@ const char *cc_cmd_name(int type);
  *  WRAPUP          agent, conv, reason
  *  SET_VAR         agent, conv, key, value
  *  SET_NAME        agent, conv, name
+ *  RESTART         (none) the process restarted: every pending offer and
+ *                  invite is withdrawn (re-queued, no RONA) and every
+ *                  logged-in agent counts as disconnected until its desktop
+ *                  reconnects (the grace period runs from now)
  */
 typedef struct cc_cmd {
     int type;
@@ -392,6 +397,25 @@ long cc_queue_depth(const cc *c, uint32_t queue);
 size_t cc_conv_count(const cc *c);
 /* Whether 'agent' owes a wrap-up for 'conv'. */
 int cc_wrapup_due(const cc *c, uint32_t agent, uint32_t conv);
+/* Deadline of the wrap-up 'agent' owes for 'conv': 0 when there is no
+ * auto wrap-up, -1 when none is due. */
+int64_t cc_wrapup_deadline(const cc *c, uint32_t agent, uint32_t conv);
+/* Conversations 'agent' is involved in (holds, is offered or invited to,
+ * owes a wrap-up for), ascending. Returns how many (may exceed 'max'). */
+size_t cc_agent_convs(const cc *c, uint32_t agent, uint32_t *out, size_t max);
+
+/* Configured entities, for lists on desktops and admin pages. */
+enum cc_kind { CC_KIND_TEAM, CC_KIND_QUEUE, CC_KIND_EP, CC_KIND_REASON, CC_KIND_IDLE_REASON,
+               CC_KIND_AGENT };
+typedef struct cc_item {
+    uint32_t id;
+    str name; /* for entry points: the number */
+} cc_item;
+/* Items of 'kind' in id order. Returns how many (may exceed 'max'). */
+size_t cc_list(const cc *c, int kind, cc_item *out, size_t max);
+/* Name of one item (empty view if none). */
+str cc_name(const cc *c, int kind, uint32_t id);
+
 /* Ids of agents that may receive a transfer or conference invite from
  * 'agent' right now (Available, connected, free capacity, not 'agent'),
  * ascending. Returns how many there are (may exceed 'max'). */

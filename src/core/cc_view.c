@@ -11,6 +11,12 @@
 #include "util/buf.h"
 #include "util/xalloc.h"
 
+static int cmp_u32_asc(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return x < y ? -1 : x > y;
+}
+
 int cc_agent_get(const cc *c, uint32_t id, cc_agent_view *out)
 {
     const cc__agent *a = cc__tab_get(&c->agents, id);
@@ -87,6 +93,92 @@ int cc_wrapup_due(const cc *c, uint32_t agent, uint32_t conv)
 {
     const cc__agent *a = cc__tab_get(&c->agents, agent);
     return a && cc__wrap_find(a, conv) != NULL;
+}
+
+int64_t cc_wrapup_deadline(const cc *c, uint32_t agent, uint32_t conv)
+{
+    const cc__agent *a = cc__tab_get(&c->agents, agent);
+    const cc__wrap *w = a ? cc__wrap_find(a, conv) : NULL;
+    return w ? w->deadline : -1;
+}
+
+size_t cc_agent_convs(const cc *c, uint32_t agent, uint32_t *out, size_t max)
+{
+    const cc__agent *a = cc__tab_get(&c->agents, agent);
+    if (!a)
+        return 0;
+    size_t total = a->held.n + a->pending.n + a->nwraps, n = 0;
+    uint32_t *all = xmalloc((total + 1) * sizeof *all);
+    for (uint32_t i = 0; i < a->held.n; i++)
+        all[n++] = a->held.v[i];
+    for (uint32_t i = 0; i < a->pending.n; i++)
+        all[n++] = a->pending.v[i];
+    for (uint32_t i = 0; i < a->nwraps; i++)
+        all[n++] = a->wraps[i].conv;
+    qsort(all, n, sizeof *all, cmp_u32_asc);
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (i && all[i] == all[i - 1])
+            continue;
+        if (k < max)
+            out[k] = all[i];
+        k++;
+    }
+    free(all);
+    return k;
+}
+
+static const cc__tab *tab_of(const cc *c, int kind)
+{
+    switch (kind) {
+    case CC_KIND_TEAM:
+        return &c->teams;
+    case CC_KIND_QUEUE:
+        return &c->queues;
+    case CC_KIND_EP:
+        return &c->eps;
+    case CC_KIND_REASON:
+        return &c->reasons;
+    case CC_KIND_IDLE_REASON:
+        return &c->idle_reasons;
+    case CC_KIND_AGENT:
+        return &c->agents;
+    }
+    return NULL;
+}
+
+str cc_name(const cc *c, int kind, uint32_t id)
+{
+    const cc__tab *t = tab_of(c, kind);
+    const void *e = t ? cc__tab_get(t, id) : NULL;
+    if (!e)
+        return STR_NULL;
+    switch (kind) {
+    case CC_KIND_TEAM:
+        return str_c(((const cc__team *)e)->name);
+    case CC_KIND_QUEUE:
+        return str_c(((const cc__queue *)e)->name);
+    case CC_KIND_EP:
+        return str_c(((const cc__ep *)e)->number);
+    case CC_KIND_AGENT:
+        return str_c(((const cc__agent *)e)->name);
+    default:
+        return str_c(((const cc__reason *)e)->name);
+    }
+}
+
+size_t cc_list(const cc *c, int kind, cc_item *out, size_t max)
+{
+    const cc__tab *t = tab_of(c, kind);
+    size_t n = 0;
+    for (uint32_t id = 0; t && id < t->cap; id++) {
+        if (!t->v[id])
+            continue;
+        if (n < max)
+            out[n] = (cc_item){id, cc_name(c, kind, id)};
+        n++;
+    }
+    return n;
 }
 
 size_t cc_transfer_targets(const cc *c, uint32_t agent, uint32_t *out, size_t max)

@@ -804,6 +804,49 @@ static void test_variables_and_display_name(void **state)
     assert_string_equal(fx_conv(f, a).name.p, "Melissa");
 }
 
+/* ---- restart and views -------------------------------------------------- */
+
+static void test_restart_requeues_offers_without_rona(void **state)
+{
+    fx *f = *state;
+    fx_available(f, 1);
+    uint32_t held = accepted_by(f, 1, CUST, EP1);
+    uint32_t offered = fx_sms(f, "+46711", EP1, "x", "o1");
+    assert_int_equal(fx_conv(f, offered).offered_to, 1);
+    OK(f, .type = CC_CMD_RESTART);
+    assert_int_equal(fx_conv(f, offered).state, CC_CONV_QUEUED);
+    assert_int_equal(fx_agent_state(f, 1), ST(AVAILABLE)); /* not RONA */
+    cc_agent_view v;
+    cc_agent_get(f->c, 1, &v);
+    assert_int_equal(v.connected, 0);
+    assert_int_equal(fx_conv(f, held).owner, 1); /* kept during the grace period */
+    OK(f, .type = CC_CMD_RECONNECT, .agent = 1);
+    assert_int_equal(fx_conv(f, offered).offered_to, 1);
+}
+
+static void test_views_list_what_an_agent_sees(void **state)
+{
+    fx *f = *state;
+    fx_available(f, 1);
+    uint32_t a = accepted_by(f, 1, CUST, EP1);
+    uint32_t b = fx_sms(f, "+46712", EP1, "x", "o2");
+    uint32_t d = accepted_by(f, 1, "+46713", EP1);
+    OK(f, .type = CC_CMD_END, .agent = 1, .conv = d);
+    uint32_t ids[8];
+    assert_int_equal(cc_agent_convs(f->c, 1, ids, 8), 3);
+    assert_int_equal(ids[0], a);
+    assert_int_equal(ids[1], b);
+    assert_int_equal(ids[2], d);
+    assert_int_equal(cc_wrapup_deadline(f->c, 1, d), 0);
+    assert_int_equal(cc_wrapup_deadline(f->c, 1, a), -1);
+    cc_item items[4];
+    assert_int_equal(cc_list(f->c, CC_KIND_QUEUE, items, 4), 2);
+    assert_int_equal(items[1].id, 2);
+    assert_memory_equal(items[1].name.p, "Sales", 5);
+    assert_memory_equal(cc_name(f->c, CC_KIND_EP, 2).p, EP2, strlen(EP2));
+    assert_int_equal(cc_name(f->c, CC_KIND_AGENT, 9).n, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -839,6 +882,8 @@ int main(void)
         FX_TEST(test_disconnect_grace_requeues_assigned),
         FX_TEST(test_outbound_conversation),
         FX_TEST(test_variables_and_display_name),
+        FX_TEST(test_restart_requeues_offers_without_rona),
+        FX_TEST(test_views_list_what_an_agent_sees),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,497 @@
+/*
+ * http.c: libwebsockets glue. Traps handled here (found in the stack spike,
+ * ../shared/notes/stack.md): with a callback mount, 'in' is the full URI;
+ * per-session data can be NULL in CLOSED_HTTP; a WebSocket upgrade binds
+ * to protocols[0] whatever its path, so the path is checked in
+ * FILTER_PROTOCOL_CONNECTION; one lws_write per WRITEABLE, with LWS_PRE
+ * headroom; the timeout argument of lws_service is ignored (timers are
+ * lws_sul).
+ */
+#include "http/http.h"
+
+#include <libwebsockets.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/xalloc.h"
+
+struct http_srv {
+    struct lws_context *ctx;
+    struct lws_vhost *vhost;
+    http_handlers h;
+    int port;
+    struct lws_protocols protos[3];
+    struct lws_http_mount mounts[3];
+    struct lws_protocol_vhost_options hdrs[5];
+    char *web_dir, *sim_dir;
+};
+
+struct http_timer {
+    lws_sorted_usec_list_t sul; /* first: the callback gets its address */
+    http_srv *srv;
+    void (*cb)(void *);
+    void *arg;
+};
+
+typedef struct wmsg {
+    struct wmsg *next;
+    size_t n;
+    unsigned char data[]; /* LWS_PRE headroom, then the text */
+} wmsg;
+
+struct http_ws {
+    struct lws *wsi;
+    http_srv *srv;
+    void *user;
+    int accepted, closing;
+    wmsg *head, *tail;
+    size_t backlog;
+    buf rx;
+    int rx_too_big;
+};
+
+typedef struct pss_http {
+    buf body;
+    int too_big, has_resp;
+    char method[8];
+    char path[256];
+    unsigned char *out; /* LWS_PRE + body */
+    size_t out_n;
+} pss_http;
+
+typedef struct pss_ws {
+    http_ws *ws;
+} pss_ws;
+
+/* ---- helpers ----------------------------------------------------------- */
+
+static str hdr(struct lws *wsi, enum lws_token_indexes t, char *tmp, size_t cap)
+{
+    int n = lws_hdr_total_length(wsi, t);
+    if (n <= 0 || (size_t)n >= cap)
+        return STR_NULL;
+    if (lws_hdr_copy(wsi, tmp, (int)cap, t) < 0)
+        return STR_NULL;
+    return (str){tmp, (size_t)n};
+}
+
+/* The value of cookie HTTP_SESSION_COOKIE in a Cookie header. */
+static str cookie_session(str cookies)
+{
+    const char *p = cookies.p, *end = cookies.p + cookies.n;
+    size_t klen = strlen(HTTP_SESSION_COOKIE);
+    while (p && p < end) {
+        while (p < end && (*p == ' ' || *p == ';'))
+            p++;
+        const char *eq = memchr(p, '=', (size_t)(end - p));
+        if (!eq)
+            break;
+        const char *semi = memchr(eq, ';', (size_t)(end - eq));
+        const char *vend = semi ? semi : end;
+        if ((size_t)(eq - p) == klen && memcmp(p, HTTP_SESSION_COOKIE, klen) == 0)
+            return (str){eq + 1, (size_t)(vend - eq - 1)};
+        p = semi ? semi + 1 : end;
+    }
+    return STR_NULL;
+}
+
+typedef struct req_bufs {
+    char cookie[1024], origin[256], host[256];
+} req_bufs;
+
+static void fill_req(struct lws *wsi, http_req *req, req_bufs *b)
+{
+    req->session = cookie_session(hdr(wsi, WSI_TOKEN_HTTP_COOKIE, b->cookie, sizeof b->cookie));
+    req->origin = hdr(wsi, WSI_TOKEN_ORIGIN, b->origin, sizeof b->origin);
+    req->host = hdr(wsi, WSI_TOKEN_HOST, b->host, sizeof b->host);
+    req->impl = wsi;
+}
+
+int http_req_arg(const http_req *req, const char *name, char *out, size_t cap)
+{
+    char key[64];
+    snprintf(key, sizeof key, "%s=", name);
+    const char *v = lws_get_urlarg_by_name(req->impl, key, out, (int)cap);
+    return v ? (int)strlen(v) : -1;
+}
+
+/* ---- HTTP -------------------------------------------------------------- */
+
+static const char *method_of(struct lws *wsi)
+{
+    static const struct {
+        enum lws_token_indexes t;
+        const char *name;
+    } m[] = {{WSI_TOKEN_GET_URI, "GET"},       {WSI_TOKEN_POST_URI, "POST"},
+             {WSI_TOKEN_PUT_URI, "PUT"},       {WSI_TOKEN_PATCH_URI, "PATCH"},
+             {WSI_TOKEN_DELETE_URI, "DELETE"}, {WSI_TOKEN_OPTIONS_URI, "OPTIONS"}};
+    for (size_t i = 0; i < sizeof m / sizeof m[0]; i++)
+        if (lws_hdr_total_length(wsi, m[i].t) > 0)
+            return m[i].name;
+    return "?";
+}
+
+static int respond(struct lws *wsi, pss_http *pss, http_resp *resp)
+{
+    unsigned char hbuf[LWS_PRE + 1024], *start = hbuf + LWS_PRE, *p = start,
+                                          *end = hbuf + sizeof hbuf - 1;
+    const char *ctype = resp->content_type ? resp->content_type : "application/json";
+    if (lws_add_http_common_headers(wsi, (unsigned)resp->status, ctype, resp->body.n, &p, end))
+        return -1;
+    if (lws_add_http_header_by_name(wsi, (const unsigned char *)"cache-control:",
+                                    (const unsigned char *)"no-store", 8, &p, end))
+        return -1;
+    if (resp->set_cookie[0] &&
+        lws_add_http_header_by_name(wsi, (const unsigned char *)"set-cookie:",
+                                    (const unsigned char *)resp->set_cookie,
+                                    (int)strlen(resp->set_cookie), &p, end))
+        return -1;
+    if (lws_finalize_write_http_header(wsi, start, &p, end))
+        return -1;
+    free(pss->out);
+    pss->out = xmalloc(LWS_PRE + resp->body.n + 1);
+    if (resp->body.n)
+        memcpy(pss->out + LWS_PRE, resp->body.p, resp->body.n);
+    pss->out_n = resp->body.n;
+    pss->has_resp = 1;
+    lws_callback_on_writable(wsi);
+    return 0;
+}
+
+static int handle(struct lws *wsi, http_srv *s, pss_http *pss)
+{
+    http_resp resp = {.status = 200};
+    buf_init(&resp.body);
+    if (pss->too_big) {
+        resp.status = 413;
+        buf_printf(&resp.body, "{\"error\":\"too_large\",\"message\":\"request body over %d bytes\"}",
+                   HTTP_MAX_BODY);
+    } else {
+        req_bufs b;
+        http_req req = {.method = pss->method, .path = pss->path,
+                        .body = {pss->body.p, pss->body.n}};
+        fill_req(wsi, &req, &b);
+        s->h.request(s->h.arg, &req, &resp);
+    }
+    int r = respond(wsi, pss, &resp);
+    buf_free(&resp.body);
+    return r;
+}
+
+static void pss_http_reset(pss_http *pss)
+{
+    buf_free(&pss->body);
+    free(pss->out);
+    pss->out = NULL;
+    pss->out_n = 0;
+    pss->too_big = pss->has_resp = 0;
+}
+
+static int cb_http(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
+                   size_t len)
+{
+    pss_http *pss = user;
+    http_srv *s = lws_context_user(lws_get_context(wsi));
+    switch (reason) {
+    case LWS_CALLBACK_HTTP: {
+        pss_http_reset(pss);
+        const char *uri = in;
+        if (strlen(uri) >= sizeof pss->path)
+            return lws_return_http_status(wsi, 414, NULL) ? -1 : -1;
+        snprintf(pss->path, sizeof pss->path, "%s", uri);
+        snprintf(pss->method, sizeof pss->method, "%s", method_of(wsi));
+        char cl[32];
+        str clen = hdr(wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH, cl, sizeof cl);
+        int has_body = strcmp(pss->method, "GET") != 0 && strcmp(pss->method, "DELETE") != 0 &&
+                       strcmp(pss->method, "OPTIONS") != 0 && clen.n > 0 &&
+                       strtol(cl, NULL, 10) > 0;
+        if (clen.n > 0 && strtol(cl, NULL, 10) > HTTP_MAX_BODY)
+            pss->too_big = 1;
+        if (has_body && !pss->too_big)
+            return 0; /* the body follows */
+        return handle(wsi, s, pss);
+    }
+    case LWS_CALLBACK_HTTP_BODY:
+        if (pss->body.n + len > HTTP_MAX_BODY)
+            pss->too_big = 1;
+        else
+            buf_add(&pss->body, in, len);
+        return 0;
+    case LWS_CALLBACK_HTTP_BODY_COMPLETION:
+        return handle(wsi, s, pss);
+    case LWS_CALLBACK_HTTP_WRITEABLE:
+        if (!pss || !pss->has_resp)
+            return 0;
+        pss->has_resp = 0;
+        if (lws_write(wsi, pss->out + LWS_PRE, pss->out_n, LWS_WRITE_HTTP_FINAL) !=
+            (int)pss->out_n)
+            return -1;
+        if (lws_http_transaction_completed(wsi))
+            return -1;
+        return 0;
+    case LWS_CALLBACK_CLOSED_HTTP:
+    case LWS_CALLBACK_HTTP_DROP_PROTOCOL:
+        if (pss)
+            pss_http_reset(pss);
+        break;
+    default:
+        break;
+    }
+    return lws_callback_http_dummy(wsi, reason, user, in, len);
+}
+
+/* ---- WebSocket --------------------------------------------------------- */
+
+static void ws_free(http_ws *ws)
+{
+    while (ws->head) {
+        wmsg *m = ws->head;
+        ws->head = m->next;
+        free(m);
+    }
+    buf_free(&ws->rx);
+    free(ws);
+}
+
+static int cb_ws(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
+                 size_t len)
+{
+    pss_ws *pss = user;
+    http_srv *s = lws_context_user(lws_get_context(wsi));
+    switch (reason) {
+    case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION: {
+        char uri[64];
+        if (lws_hdr_copy(wsi, uri, sizeof uri, WSI_TOKEN_GET_URI) < 0 || strcmp(uri, "/ws") != 0)
+            return 1;
+        http_ws *ws = xcalloc(1, sizeof *ws);
+        ws->wsi = wsi;
+        ws->srv = s;
+        buf_init(&ws->rx);
+        req_bufs b;
+        http_req req = {.method = "GET", .path = "/ws"};
+        fill_req(wsi, &req, &b);
+        if (s->h.ws_open(s->h.arg, &req, ws, &ws->user) != 0) {
+            ws_free(ws);
+            return 1;
+        }
+        ws->accepted = 1;
+        pss->ws = ws;
+        return 0;
+    }
+    case LWS_CALLBACK_ESTABLISHED:
+        return pss->ws ? 0 : -1;
+    case LWS_CALLBACK_RECEIVE: {
+        http_ws *ws = pss->ws;
+        if (!ws || ws->closing)
+            return 0;
+        if (ws->rx.n + len > HTTP_MAX_BODY) {
+            lws_close_reason(wsi, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE,
+                             (unsigned char *)"message too large", 17);
+            return -1;
+        }
+        buf_add(&ws->rx, in, len);
+        if (lws_is_final_fragment(wsi) && lws_remaining_packet_payload(wsi) == 0) {
+            str msg = {ws->rx.p ? ws->rx.p : "", ws->rx.n};
+            s->h.ws_message(s->h.arg, ws, ws->user, msg);
+            ws->rx.n = 0;
+        }
+        return 0;
+    }
+    case LWS_CALLBACK_SERVER_WRITEABLE: {
+        http_ws *ws = pss->ws;
+        if (!ws)
+            return -1;
+        wmsg *m = ws->head;
+        if (m) {
+            ws->head = m->next;
+            if (!ws->head)
+                ws->tail = NULL;
+            ws->backlog--;
+            int w = lws_write(wsi, m->data + LWS_PRE, m->n, LWS_WRITE_TEXT);
+            free(m);
+            if (w < 0)
+                return -1;
+        }
+        if (ws->head)
+            lws_callback_on_writable(wsi);
+        else if (ws->closing) {
+            lws_close_reason(wsi, LWS_CLOSE_STATUS_NORMAL, NULL, 0);
+            return -1;
+        }
+        return 0;
+    }
+    case LWS_CALLBACK_CLOSED: {
+        http_ws *ws = pss ? pss->ws : NULL;
+        if (ws) {
+            pss->ws = NULL;
+            if (ws->accepted)
+                s->h.ws_close(s->h.arg, ws, ws->user);
+            ws_free(ws);
+        }
+        return 0;
+    }
+    default:
+        break;
+    }
+    return lws_callback_http_dummy(wsi, reason, user, in, len);
+}
+
+void http_ws_send(http_ws *ws, const char *data, size_t n)
+{
+    if (ws->closing)
+        return;
+    wmsg *m = xmalloc(sizeof *m + LWS_PRE + n + 1);
+    m->next = NULL;
+    m->n = n;
+    memcpy(m->data + LWS_PRE, data, n);
+    if (ws->tail)
+        ws->tail->next = m;
+    else
+        ws->head = m;
+    ws->tail = m;
+    ws->backlog++;
+    lws_callback_on_writable(ws->wsi);
+}
+
+void http_ws_close(http_ws *ws)
+{
+    ws->closing = 1;
+    lws_callback_on_writable(ws->wsi);
+}
+
+size_t http_ws_backlog(const http_ws *ws)
+{
+    return ws->backlog;
+}
+
+/* ---- timers ------------------------------------------------------------ */
+
+static void sul_cb(lws_sorted_usec_list_t *sul)
+{
+    http_timer *t = (http_timer *)sul;
+    t->cb(t->arg);
+}
+
+http_timer *http_timer_new(http_srv *s, void (*cb)(void *), void *arg)
+{
+    http_timer *t = xcalloc(1, sizeof *t);
+    t->srv = s;
+    t->cb = cb;
+    t->arg = arg;
+    return t;
+}
+
+void http_timer_set(http_timer *t, int64_t delay_ms)
+{
+    if (delay_ms < 0) {
+        lws_sul_cancel(&t->sul);
+        return;
+    }
+    lws_sul_schedule(t->srv->ctx, 0, &t->sul, sul_cb, (lws_usec_t)delay_ms * 1000);
+}
+
+void http_timer_free(http_timer *t)
+{
+    if (!t)
+        return;
+    lws_sul_cancel(&t->sul);
+    free(t);
+}
+
+/* ---- server ------------------------------------------------------------ */
+
+http_srv *http_new(const http_cfg *cfg, const http_handlers *h, char *err, size_t errlen)
+{
+    http_srv *s = xcalloc(1, sizeof *s);
+    s->h = *h;
+    s->web_dir = xmemdup0(cfg->web_dir, strlen(cfg->web_dir));
+    size_t sl = strlen(cfg->web_dir) + 8;
+    s->sim_dir = xmalloc(sl);
+    snprintf(s->sim_dir, sl, "%s/sim", cfg->web_dir);
+
+    s->protos[0] = (struct lws_protocols){"textdesk", cb_ws, sizeof(pss_ws), 4096, 0, NULL, 0};
+    s->protos[1] = (struct lws_protocols){"http", cb_http, sizeof(pss_http), 0, 0, NULL, 0};
+
+    /* mounts: /api -> callback, /sim -> web/sim, / -> web */
+    struct lws_http_mount *api = &s->mounts[0], *sim = &s->mounts[1], *root = &s->mounts[2];
+    api->mount_next = sim;
+    api->mountpoint = "/api";
+    api->mountpoint_len = 4;
+    api->origin = "http";
+    api->origin_protocol = LWSMPRO_CALLBACK;
+    sim->mount_next = root;
+    sim->mountpoint = "/sim";
+    sim->mountpoint_len = 4;
+    sim->origin = s->sim_dir;
+    sim->def = "index.html";
+    sim->origin_protocol = LWSMPRO_FILE;
+    root->mountpoint = "/";
+    root->mountpoint_len = 1;
+    root->origin = s->web_dir;
+    root->def = "index.html";
+    root->origin_protocol = LWSMPRO_FILE;
+
+    static const char csp[] = "default-src 'self'; script-src 'self'; style-src 'self'; "
+                              "img-src 'self' data:; connect-src 'self'; "
+                              "frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
+    s->hdrs[0] = (struct lws_protocol_vhost_options){&s->hdrs[1], NULL,
+                                                     "content-security-policy:", csp};
+    s->hdrs[1] = (struct lws_protocol_vhost_options){&s->hdrs[2], NULL,
+                                                     "x-content-type-options:", "nosniff"};
+    s->hdrs[2] = (struct lws_protocol_vhost_options){&s->hdrs[3], NULL, "x-frame-options:",
+                                                     "DENY"};
+    s->hdrs[3] = (struct lws_protocol_vhost_options){NULL, NULL, "referrer-policy:",
+                                                     "no-referrer"};
+
+    struct lws_context_creation_info info;
+    memset(&info, 0, sizeof info);
+    info.port = cfg->port ? cfg->port : CONTEXT_PORT_NO_LISTEN_SERVER;
+    if (!cfg->port)
+        info.port = 0;
+    info.iface = cfg->iface;
+    info.protocols = s->protos;
+    info.mounts = api;
+    info.headers = &s->hdrs[0];
+    info.user = s;
+    info.options = LWS_SERVER_OPTION_VALIDATE_UTF8 | LWS_SERVER_OPTION_DISABLE_IPV6;
+    info.timeout_secs = 30;
+    lws_set_log_level(LLL_ERR, NULL);
+    s->ctx = lws_create_context(&info);
+    if (!s->ctx) {
+        snprintf(err, errlen, "cannot listen on %s:%d (address in use or not allowed?)",
+                 cfg->iface, cfg->port);
+        free(s->web_dir);
+        free(s->sim_dir);
+        free(s);
+        return NULL;
+    }
+    s->vhost = lws_get_vhost_by_name(s->ctx, "default");
+    s->port = s->vhost ? lws_get_vhost_listen_port(s->vhost) : cfg->port;
+    return s;
+}
+
+int http_port(const http_srv *s)
+{
+    return s->port;
+}
+
+int http_service(http_srv *s)
+{
+    return lws_service(s->ctx, 0);
+}
+
+void http_wake(http_srv *s)
+{
+    lws_cancel_service(s->ctx);
+}
+
+void http_free(http_srv *s)
+{
+    if (!s)
+        return;
+    lws_context_destroy(s->ctx);
+    free(s->web_dir);
+    free(s->sim_dir);
+    free(s);
+}

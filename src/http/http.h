@@ -1,0 +1,92 @@
+/*
+ * http: the HTTP and WebSocket server, on libwebsockets (Debian's 4.1;
+ * docs/internals/http.md lists the library's traps we work around). It knows
+ * nothing of contact centers: it serves static files from a directory,
+ * hands every request under /api/ to one request handler, and every
+ * WebSocket on /ws to three connection handlers. It also offers the loop's
+ * timers, so the whole process runs on one thread and one loop.
+ *
+ * Limits enforced here, before any handler sees the data: request bodies
+ * and WebSocket messages of at most HTTP_MAX_BODY bytes (413 / close 1009),
+ * WebSocket only on /ws. Every response carries a strict Content-Security-
+ * Policy (no inline script), nosniff, DENY framing and no-referrer headers.
+ */
+#ifndef TEXTDESK_HTTP_HTTP_H
+#define TEXTDESK_HTTP_HTTP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "util/buf.h"
+#include "util/str.h"
+
+#define HTTP_MAX_BODY (64 * 1024)
+#define HTTP_SESSION_COOKIE "td_session"
+
+typedef struct http_srv http_srv;
+typedef struct http_ws http_ws;
+typedef struct http_timer http_timer;
+
+typedef struct http_cfg {
+    const char *iface; /* "127.0.0.1" */
+    int port;          /* 0: pick a free port (http_port tells which) */
+    const char *web_dir;
+} http_cfg;
+
+/* A request as the handlers see it. Strings are valid during the call. */
+typedef struct http_req {
+    const char *method; /* "GET", "POST", "PUT", "DELETE", "PATCH" */
+    const char *path;   /* "/api/login" (no query) */
+    str body;
+    str session;        /* value of the td_session cookie, or empty */
+    str origin, host;   /* headers, or empty */
+    void *impl;
+} http_req;
+
+/* Copies query argument 'name' into 'out'; returns its length or -1. */
+int http_req_arg(const http_req *req, const char *name, char *out, size_t cap);
+
+typedef struct http_resp {
+    int status;               /* default 200 */
+    const char *content_type; /* default "application/json" */
+    buf body;
+    char set_cookie[256];     /* a Set-Cookie value, or "" */
+} http_resp;
+
+typedef struct http_handlers {
+    void *arg;
+    /* A request under /api/. Fill 'resp'. */
+    void (*request)(void *arg, const http_req *req, http_resp *resp);
+    /* A WebSocket upgrade on /ws. Return 0 and set '*user' to accept it,
+     * or an HTTP status (401, 403) to refuse. */
+    int (*ws_open)(void *arg, const http_req *req, http_ws *ws, void **user);
+    /* One whole message (text), at most HTTP_MAX_BODY bytes. */
+    void (*ws_message)(void *arg, http_ws *ws, void *user, str data);
+    /* The connection is gone; 'ws' must not be used after this. */
+    void (*ws_close)(void *arg, http_ws *ws, void *user);
+} http_handlers;
+
+/* Starts listening. Returns NULL and a reason in 'err' on failure. */
+http_srv *http_new(const http_cfg *cfg, const http_handlers *h, char *err, size_t errlen);
+/* The port actually listened on. */
+int http_port(const http_srv *s);
+/* Runs one turn of the loop (waits for I/O or a timer). Returns <0 when
+ * the loop is broken. */
+int http_service(http_srv *s);
+/* Makes a blocked http_service return (safe from a signal handler). */
+void http_wake(http_srv *s);
+void http_free(http_srv *s);
+
+/* Queues a text message to one WebSocket (copied). */
+void http_ws_send(http_ws *ws, const char *data, size_t n);
+/* Closes the connection after what is queued (ws_close follows). */
+void http_ws_close(http_ws *ws);
+/* Messages waiting to be written to 'ws'. */
+size_t http_ws_backlog(const http_ws *ws);
+
+/* A one-shot timer on the loop; http_timer_set re-arms it. */
+http_timer *http_timer_new(http_srv *s, void (*cb)(void *arg), void *arg);
+void http_timer_set(http_timer *t, int64_t delay_ms); /* <0: cancel */
+void http_timer_free(http_timer *t);
+
+#endif

@@ -7,6 +7,9 @@
 
 /* ---- The GSM 03.38 tables (3GPP TS 23.038, 6.2.1 and 6.2.1.1) ---------- */
 
+/* The tables keep one row per 8 codes and one case a line. */
+/* clang-format off */
+
 /* Septet -> code point for the default alphabet. 0x1B is the escape; it has
  * no character of its own (a lone one decodes as a space, see below). */
 static const uint16_t gsm_default[128] = {
@@ -123,6 +126,8 @@ static uint32_t gsm_ext_cp(unsigned code)
     default: return 0;
     }
 }
+
+/* clang-format on */
 
 /* ---- Analysis and splitting -------------------------------------------- */
 
@@ -287,8 +292,8 @@ size_t sms_gsm7_pack(const unsigned char *septets, size_t n, unsigned fill_bits,
     return size;
 }
 
-int sms_gsm7_unpack(const unsigned char *packed, size_t len, unsigned fill_bits,
-                    size_t n, unsigned char *out)
+int sms_gsm7_unpack(const unsigned char *packed, size_t len, unsigned fill_bits, size_t n,
+                    unsigned char *out)
 {
     if (fill_bits > 6 || len < sms_gsm7_packed_size(n, fill_bits))
         return -EINVAL;
@@ -395,6 +400,7 @@ int sms_ucs2_decode(const unsigned char *be, size_t n, char *out, size_t cap,
 
 /* ---- Opt-out keywords -------------------------------------------------- */
 
+/* clang-format off */
 const sms_keyword sms_keywords_default[] = {
     {"STOP", SMS_KW_STOP},
     {"STOPP", SMS_KW_STOP},
@@ -410,6 +416,7 @@ const sms_keyword sms_keywords_default[] = {
     {"HELP", SMS_KW_HELP},
     {"HJ\xC3\x84LP", SMS_KW_HELP}, /* HJÄLP */
 };
+/* clang-format on */
 const size_t sms_keywords_default_count =
     sizeof sms_keywords_default / sizeof sms_keywords_default[0];
 
@@ -503,6 +510,7 @@ enum sms_keyword_kind sms_keyword_classify(const char *text, size_t n,
     return SMS_KW_NONE;
 }
 
+/* clang-format off */
 const char *sms_keyword_kind_name(enum sms_keyword_kind kind)
 {
     switch (kind) {
@@ -512,3 +520,4 @@ const char *sms_keyword_kind_name(enum sms_keyword_kind kind)
     default: return "none";
     }
 }
+/* clang-format on */

@@ -39,10 +39,10 @@ enum sms_encoding {
 /* The result of sms_text_analyse. */
 typedef struct sms_info {
     enum sms_encoding encoding;
-    size_t units;         /* septets (gsm7) or UTF-16 code units (ucs2) */
-    size_t segments;      /* SMS parts needed; 1 for the empty message */
-    size_t chars;         /* Unicode code points */
-    size_t error_offset;  /* on -EILSEQ: byte offset of the first bad byte */
+    size_t units;        /* septets (gsm7) or UTF-16 code units (ucs2) */
+    size_t segments;     /* SMS parts needed; 1 for the empty message */
+    size_t chars;        /* Unicode code points */
+    size_t error_offset; /* on -EILSEQ: byte offset of the first bad byte */
 } sms_info;
 
 /* One segment ready for a gateway. For gsm7 'data' holds unpacked GSM 03.38
@@ -67,9 +67,10 @@ int sms_text_analyse(const char *text, size_t n, sms_info *out);
  * 'out'. Stores the number of segments in '*count' (also on -ENOSPC, so the
  * caller learns how many it needs). 'info' may be NULL; if given it receives
  * the analysis. Returns 0, -EILSEQ (invalid UTF-8) or -ENOSPC (more than
- * 'max' segments; 'out' is then unspecified). The empty message gives one
- * empty gsm7 segment. Each segment decodes on its own: no ESC pair and no
- * surrogate pair straddles two segments. */
+ * 'max' segments; 'out' is then unspecified); -EPROTO would mean that the
+ * split disagreed with the analysis, a bug the tests and fuzzer rule out.
+ * The empty message gives one empty gsm7 segment. Each segment decodes on
+ * its own: no ESC pair and no surrogate pair straddles two segments. */
 int sms_text_split(const char *text, size_t n, sms_segment *out, size_t max,
                    size_t *count, sms_info *info);
 
@@ -94,8 +95,8 @@ size_t sms_gsm7_pack(const unsigned char *septets, size_t n, unsigned fill_bits,
 /* Unpacks 'n' septets from the packed bytes 'packed' ('len' bytes) that begin
  * after 'fill_bits' fill bits, into 'out' (room for 'n' bytes). Returns 0, or
  * -EINVAL when fill_bits > 6 or 'len' is too short for 'n' septets. */
-int sms_gsm7_unpack(const unsigned char *packed, size_t len, unsigned fill_bits,
-                    size_t n, unsigned char *out);
+int sms_gsm7_unpack(const unsigned char *packed, size_t len, unsigned fill_bits, size_t n,
+                    unsigned char *out);
 
 /* Writes the 6-byte concatenation UDH with an 8-bit reference,
  * 05 00 03 ref total seq, into 'out'. Returns 0, or -EINVAL unless

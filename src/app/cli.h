@@ -12,6 +12,9 @@
  * prints what happened; exit 0 when every step behaved. */
 int cli_selfcheck_main(int argc, char **argv);
 
+/* `textdesk serve [...]`: the server (see cli_serve.c). */
+int cli_serve_main(int argc, char **argv);
+
 /* `textdesk mask [--spans] [--kinds LIST]`: masks stdin line by line. */
 int cli_mask_main(int argc, char **argv);
 

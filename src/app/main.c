@@ -11,7 +11,7 @@ static const struct {
     int (*main)(int, char **);
     const char *help;
 } commands[] = {
-    {"serve", cli_selfcheck_main, "run the server (for now: the core self-check)"},
+    {"serve", cli_serve_main, "run the server (demo configuration without --config)"},
     {"selfcheck", cli_selfcheck_main, "drive the core through a demo day and report"},
     {"mask", cli_mask_main, "mask sensitive data in stdin, line by line"},
     {"sms-info", cli_sms_info_main, "print ENCODING SEGMENTS UNITS per stdin line"},

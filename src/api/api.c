@@ -1,0 +1,795 @@
+/*
+ * api.c: sessions, the REST surface and the WebSocket agent protocol.
+ * docs/api.md documents every message with an example; keep it in step.
+ */
+#include "api/api.h"
+
+#include <jansson.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sms/gw_sim.h"
+#include "sms/sms_text.h"
+#include "util/xalloc.h"
+
+typedef struct api_conn {
+    http_ws *ws;
+    uint32_t agent;
+    int64_t account;
+    struct api_conn *next; /* the same agent's other desktops */
+} api_conn;
+
+struct api {
+    api_env env;
+    api_conn **by_agent; /* index: agent id */
+    uint32_t cap;
+    size_t nconns;
+    uint64_t sim_seq;
+};
+
+static const char *const state_names[] = {"logged_out", "idle", "available", "rona"};
+static const char *const conv_state_names[] = {"queued",     "offered", "assigned",
+                                               "terminated", "wrapup",  "closed"};
+static const char *const conf_names[] = {"none", "requested", "active"};
+
+api *api_new(const api_env *env)
+{
+    if (sodium_init() < 0)
+        return NULL;
+    api *a = xcalloc(1, sizeof *a);
+    a->env = *env;
+    return a;
+}
+
+void api_free(api *a)
+{
+    if (!a)
+        return;
+    for (uint32_t i = 0; i < a->cap; i++)
+        while (a->by_agent[i]) {
+            api_conn *c = a->by_agent[i];
+            a->by_agent[i] = c->next;
+            free(c);
+        }
+    free(a->by_agent);
+    free(a);
+}
+
+size_t api_conn_count(const api *a)
+{
+    return a->nconns;
+}
+
+/* ---- JSON helpers ------------------------------------------------------ */
+
+static json_t *jstr(str s)
+{
+    json_t *j = json_stringn(s.p ? s.p : "", s.n);
+    return j ? j : json_string("");
+}
+
+static void send_json(http_ws *ws, json_t *j)
+{
+    char *s = json_dumps(j, JSON_COMPACT);
+    if (s) {
+        http_ws_send(ws, s, strlen(s));
+        free(s);
+    }
+}
+
+static void resp_json(http_resp *resp, int status, json_t *j)
+{
+    resp->status = status;
+    char *s = json_dumps(j, JSON_COMPACT);
+    if (s) {
+        buf_add(&resp->body, s, strlen(s));
+        free(s);
+    }
+    json_decref(j);
+}
+
+static void resp_error(http_resp *resp, int status, const char *code, const char *msg)
+{
+    resp_json(resp, status, json_pack("{s:s, s:s}", "error", code, "message", msg));
+}
+
+static const char *status_name(int st)
+{
+    return store_msg_status_name(st);
+}
+
+/* ---- views ------------------------------------------------------------- */
+
+static json_t *agent_json(const api *a, uint32_t agent)
+{
+    cc_agent_view v;
+    if (cc_agent_get(a->env.core, agent, &v) != 0)
+        return json_null();
+    return json_pack("{s:i, s:o, s:s, s:i, s:b, s:i, s:i, s:i, s:b, s:I}", "id", (int)v.id,
+                     "name", jstr(v.name), "state",
+                     v.state >= 0 && v.state < 4 ? state_names[v.state] : "?", "idle_reason",
+                     (int)v.idle_reason, "connected", v.connected, "capacity", (int)v.capacity,
+                     "load", (int)v.load, "reserved", (int)v.reserved, "engaged", v.engaged,
+                     "state_since", (json_int_t)v.state_since);
+}
+
+/* How 'agent' relates to conversation 'v'; NULL when it does not. */
+static const char *role_of(const api *a, const cc_conv_view *v, uint32_t agent)
+{
+    if (v->owner == agent)
+        return "owner";
+    if (v->guest == agent)
+        return v->conf_state == CC_CONF_ACTIVE ? "guest" : "invited";
+    if (v->offered_to == agent)
+        return "offered";
+    if (cc_wrapup_due(a->env.core, agent, v->id))
+        return "wrapup";
+    return NULL;
+}
+
+static json_t *conv_json(const api *a, const cc_conv_view *v, uint32_t agent)
+{
+    const cc *c = a->env.core;
+    const char *role = role_of(a, v, agent);
+    int64_t wd = cc_wrapup_deadline(c, agent, v->id);
+    json_t *vars = json_object();
+    json_object_set_new(vars, "customer_number", jstr(v->number));
+    json_object_set_new(vars, "entry_point", jstr(v->ep_number));
+    json_t *j = json_pack(
+        "{s:i, s:o, s:o, s:o, s:i, s:o, s:s, s:s, s:s, s:s, s:i, s:o, s:i, s:o, s:b, s:I, s:I}",
+        "id", (int)v->id, "number", jstr(v->number), "ep_number", jstr(v->ep_number), "name",
+        jstr(v->name), "queue", (int)v->queue, "queue_name",
+        jstr(cc_name(c, CC_KIND_QUEUE, v->queue)), "state",
+        conv_state_names[v->state < 6 ? v->state : 5], "role", role ? role : "none",
+        "offer_kind", v->offer_kind == CC_OFFER_TRANSFER ? "transfer" : "route", "conference",
+        conf_names[v->conf_state < 3 ? v->conf_state : 0], "owner", (int)v->owner,
+        "owner_name", jstr(cc_name(c, CC_KIND_AGENT, v->owner)), "guest", (int)v->guest,
+        "guest_name", jstr(cc_name(c, CC_KIND_AGENT, v->guest)), "outbound", v->outbound,
+        "opened_at", (json_int_t)v->opened_at, "offer_deadline",
+        (json_int_t)(v->offered_to == agent ? v->offer_deadline : 0));
+    json_object_set_new(j, "terminated",
+                        v->terminated ? json_string(cc_why_name(v->terminated)) : json_null());
+    json_object_set_new(j, "wrapup_due", json_boolean(wd >= 0));
+    json_object_set_new(j, "wrapup_deadline", json_integer(wd > 0 ? wd : 0));
+    json_object_set_new(j, "variables", vars);
+    return j;
+}
+
+static json_t *list_json(const cc *c, int kind)
+{
+    size_t n = cc_list(c, kind, NULL, 0);
+    cc_item *items = xmalloc((n + 1) * sizeof *items);
+    cc_list(c, kind, items, n);
+    json_t *arr = json_array();
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(arr, json_pack("{s:i, s:o}", "id", (int)items[i].id,
+                                             kind == CC_KIND_EP ? "number" : "name",
+                                             jstr(items[i].name)));
+    free(items);
+    return arr;
+}
+
+static json_t *snapshot(const api *a, uint32_t agent)
+{
+    const cc *c = a->env.core;
+    size_t n = cc_agent_convs(c, agent, NULL, 0);
+    uint32_t *ids = xmalloc((n + 1) * sizeof *ids);
+    cc_agent_convs(c, agent, ids, n);
+    json_t *convs = json_array();
+    for (size_t i = 0; i < n; i++) {
+        cc_conv_view v;
+        if (cc_conv_get(c, ids[i], &v) == 0)
+            json_array_append_new(convs, conv_json(a, &v, agent));
+    }
+    free(ids);
+    return json_pack("{s:s, s:i, s:o, s:o, s:o, s:o, s:o, s:o}", "type", "snapshot",
+                     "protocol", API_PROTOCOL_VERSION, "me", agent_json(a, agent),
+                     "conversations", convs, "queues", list_json(c, CC_KIND_QUEUE),
+                     "entry_points", list_json(c, CC_KIND_EP), "wrapup_reasons",
+                     list_json(c, CC_KIND_REASON), "idle_reasons",
+                     list_json(c, CC_KIND_IDLE_REASON));
+}
+
+/* ---- connections ------------------------------------------------------- */
+
+static void conn_add(api *a, api_conn *k)
+{
+    if (k->agent >= a->cap) {
+        uint32_t ncap = a->cap ? a->cap : 64;
+        while (ncap <= k->agent)
+            ncap *= 2;
+        a->by_agent = xrealloc(a->by_agent, ncap * sizeof *a->by_agent);
+        memset(a->by_agent + a->cap, 0, (ncap - a->cap) * sizeof *a->by_agent);
+        a->cap = ncap;
+    }
+    k->next = a->by_agent[k->agent];
+    a->by_agent[k->agent] = k;
+    a->nconns++;
+}
+
+static void conn_del(api *a, api_conn *k)
+{
+    for (api_conn **p = &a->by_agent[k->agent]; *p; p = &(*p)->next)
+        if (*p == k) {
+            *p = k->next;
+            a->nconns--;
+            return;
+        }
+}
+
+static void to_agent(api *a, uint32_t agent, json_t *j)
+{
+    if (agent < a->cap)
+        for (api_conn *k = a->by_agent[agent]; k; k = k->next)
+            send_json(k->ws, j);
+    json_decref(j);
+}
+
+/* ---- sessions ---------------------------------------------------------- */
+
+static void token_hash(str token, char out[65])
+{
+    unsigned char h[32];
+    crypto_generichash(h, sizeof h, (const unsigned char *)token.p, token.n, NULL, 0);
+    sodium_bin2hex(out, 65, h, sizeof h);
+}
+
+char *api_password_hash(const char *password)
+{
+    char *out = xmalloc(crypto_pwhash_STRBYTES);
+    if (crypto_pwhash_str(out, password, strlen(password), crypto_pwhash_OPSLIMIT_INTERACTIVE,
+                          crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0) {
+        free(out);
+        return NULL;
+    }
+    return out;
+}
+
+/* The account behind the request's session cookie. */
+static int session_of(api *a, const http_req *req, store_account *acc)
+{
+    if (req->session.n == 0 || req->session.n > 128)
+        return -1;
+    char h[65];
+    token_hash(req->session, h);
+    return store_session_get(a->env.st, str_c(h), a->env.now(a->env.app), acc) == 0 ? 0 : -1;
+}
+
+/* ---- REST -------------------------------------------------------------- */
+
+static json_t *parse_body(const http_req *req, http_resp *resp)
+{
+    json_error_t e;
+    json_t *j = json_loadb(req->body.p ? req->body.p : "", req->body.n,
+                           JSON_REJECT_DUPLICATES, &e);
+    if (!j || !json_is_object(j)) {
+        char msg[256];
+        snprintf(msg, sizeof msg, "request body is not a JSON object: %s",
+                 j ? "wrong type" : e.text);
+        json_decref(j);
+        resp_error(resp, 400, "bad_json", msg);
+        return NULL;
+    }
+    return j;
+}
+
+static void rest_login(api *a, const http_req *req, http_resp *resp)
+{
+    json_t *j = parse_body(req, resp);
+    if (!j)
+        return;
+    const char *user = NULL, *pass = NULL;
+    if (json_unpack(j, "{s:s, s:s}", "username", &user, "password", &pass) != 0) {
+        json_decref(j);
+        resp_error(resp, 400, "bad_request", "username and password are required strings");
+        return;
+    }
+    store_account acc;
+    int ok = store_account_get(a->env.st, str_c(user), &acc) == 0;
+    char hash[crypto_pwhash_STRBYTES] = "";
+    if (ok && acc.pwhash.n < sizeof hash)
+        memcpy(hash, acc.pwhash.p, acc.pwhash.n);
+    ok = ok && crypto_pwhash_str_verify(hash, pass, strlen(pass)) == 0;
+    json_decref(j);
+    if (!ok) {
+        resp_error(resp, 401, "bad_credentials", "unknown user or wrong password");
+        return;
+    }
+    unsigned char raw[32];
+    char token[65], h[65];
+    randombytes_buf(raw, sizeof raw);
+    sodium_bin2hex(token, sizeof token, raw, sizeof raw);
+    token_hash(str_c(token), h);
+    int64_t now = a->env.now(a->env.app);
+    if (store_begin(a->env.st) != 0 ||
+        store_session_put(a->env.st, str_c(h), acc.id, now + API_SESSION_TTL_MS) != 0 ||
+        store_commit(a->env.st) != 0) {
+        store_rollback(a->env.st);
+        resp_error(resp, 503, "store_unavailable", "sessions cannot be stored right now");
+        return;
+    }
+    snprintf(resp->set_cookie, sizeof resp->set_cookie,
+             "%s=%s; Path=/; HttpOnly; SameSite=Strict; Max-Age=%lld", HTTP_SESSION_COOKIE,
+             token, API_SESSION_TTL_MS / 1000);
+    resp_json(resp, 200,
+              json_pack("{s:o, s:i, s:o}", "username", jstr(acc.username), "agent",
+                        (int)acc.agent, "me", agent_json(a, acc.agent)));
+}
+
+static void rest_logout(api *a, const http_req *req, http_resp *resp)
+{
+    store_account acc;
+    if (session_of(a, req, &acc) != 0) {
+        resp_error(resp, 401, "not_logged_in", "no valid session");
+        return;
+    }
+    uint32_t agent = acc.agent;
+    cc_agent_view v;
+    if (agent && cc_agent_get(a->env.core, agent, &v) == 0 && v.state != CC_AGENT_LOGGED_OUT) {
+        int r = a->env.apply(a->env.app, &(cc_cmd){.type = CC_CMD_LOGOUT, .agent = agent});
+        if (r < 0) {
+            resp_error(resp, 409, cc_err_code(r), cc_err_msg(r));
+            return;
+        }
+    }
+    char h[65];
+    token_hash(req->session, h);
+    store_begin(a->env.st);
+    store_session_del(a->env.st, str_c(h));
+    store_commit(a->env.st);
+    snprintf(resp->set_cookie, sizeof resp->set_cookie,
+             "%s=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0", HTTP_SESSION_COOKIE);
+    /* close this agent's desktops: they belong to the session that ended */
+    if (agent < a->cap)
+        for (api_conn *k = a->by_agent[agent]; k; k = k->next)
+            http_ws_close(k->ws);
+    resp_json(resp, 200, json_pack("{s:b}", "ok", 1));
+}
+
+static void rest_me(api *a, const http_req *req, http_resp *resp)
+{
+    store_account acc;
+    if (session_of(a, req, &acc) != 0) {
+        resp_error(resp, 401, "not_logged_in", "no valid session");
+        return;
+    }
+    resp_json(resp, 200,
+              json_pack("{s:o, s:i, s:o}", "username", jstr(acc.username), "agent",
+                        (int)acc.agent, "me", agent_json(a, acc.agent)));
+}
+
+static void sim_collect(void *arg, const gw_sim_msg *m)
+{
+    json_array_append_new(arg, json_pack("{s:I, s:o, s:o, s:o}", "n", (json_int_t)m->at_seq,
+                                         "from", jstr(m->from), "to", jstr(m->to), "text",
+                                         jstr(m->text)));
+}
+
+static void rest_sim(api *a, const http_req *req, http_resp *resp, const char *what)
+{
+    if (!a->env.sim) {
+        resp_error(resp, 404, "no_simulator", "the simulator gateway is not configured");
+        return;
+    }
+    if (strcmp(what, "entry_points") == 0) {
+        resp_json(resp, 200, json_pack("{s:o}", "entry_points", list_json(a->env.core, CC_KIND_EP)));
+        return;
+    }
+    if (strcmp(what, "inbox") == 0) {
+        char number[64], after[16] = "0";
+        if (http_req_arg(req, "number", number, sizeof number) <= 0) {
+            resp_error(resp, 400, "bad_request", "number is required");
+            return;
+        }
+        http_req_arg(req, "after", after, sizeof after);
+        json_t *arr = json_array();
+        gw_sim_inbox(a->env.sim, str_c(number), (size_t)strtoul(after, NULL, 10), sim_collect,
+                     arr);
+        resp_json(resp, 200, json_pack("{s:o}", "messages", arr));
+        return;
+    }
+    if (strcmp(what, "send") != 0 || strcmp(req->method, "POST") != 0) {
+        resp_error(resp, 404, "not_found", "no such simulator call");
+        return;
+    }
+    json_t *j = parse_body(req, resp);
+    if (!j)
+        return;
+    const char *from = NULL, *to = NULL, *text = NULL, *id = NULL;
+    size_t text_n = 0;
+    if (json_unpack(j, "{s:s, s:s, s:s%, s?s}", "from", &from, "to", &to, "text", &text,
+                    &text_n, "id", &id) != 0) {
+        json_decref(j);
+        resp_error(resp, 400, "bad_request", "from, to and text are required strings");
+        return;
+    }
+    char gen[32];
+    if (!id) {
+        snprintf(gen, sizeof gen, "sim-in-%llu-%llu",
+                 (unsigned long long)a->env.now(a->env.app),
+                 (unsigned long long)++a->sim_seq);
+        id = gen;
+    }
+    int r = a->env.apply(a->env.app, &(cc_cmd){.type = CC_CMD_SMS_IN, .number = str_c(from),
+                                               .ep_number = str_c(to),
+                                               .text = {text, text_n}, .msg_id = str_c(id)});
+    json_decref(j);
+    if (r < 0) {
+        resp_error(resp, 422, cc_err_code(r), cc_err_msg(r));
+        return;
+    }
+    resp_json(resp, 200, json_pack("{s:s}", "result", r == CC_DUPLICATE ? "duplicate" : "ok"));
+}
+
+void api_http_request(void *arg, const http_req *req, http_resp *resp)
+{
+    api *a = arg;
+    const char *p = req->path;
+    if (strcmp(p, "/api/health") == 0) {
+        resp_json(resp, 200, json_pack("{s:b, s:i}", "ok", 1, "protocol", API_PROTOCOL_VERSION));
+    } else if (strcmp(p, "/api/login") == 0 && strcmp(req->method, "POST") == 0) {
+        rest_login(a, req, resp);
+    } else if (strcmp(p, "/api/logout") == 0 && strcmp(req->method, "POST") == 0) {
+        rest_logout(a, req, resp);
+    } else if (strcmp(p, "/api/me") == 0) {
+        rest_me(a, req, resp);
+    } else if (strncmp(p, "/api/sim/", 9) == 0) {
+        rest_sim(a, req, resp, p + 9);
+    } else {
+        resp_error(resp, 404, "not_found", "no such endpoint");
+    }
+}
+
+/* ---- WebSocket --------------------------------------------------------- */
+
+/* Same origin: the Origin header must name the host the request went to. */
+static int same_origin(const http_req *req)
+{
+    if (req->origin.n == 0 || req->host.n == 0)
+        return 0;
+    const char *o = req->origin.p;
+    size_t n = req->origin.n, skip = 0;
+    if (n > 7 && memcmp(o, "http://", 7) == 0)
+        skip = 7;
+    else if (n > 8 && memcmp(o, "https://", 8) == 0)
+        skip = 8;
+    else
+        return 0;
+    return n - skip == req->host.n && memcmp(o + skip, req->host.p, req->host.n) == 0;
+}
+
+int api_ws_open(void *arg, const http_req *req, http_ws *ws, void **user)
+{
+    api *a = arg;
+    store_account acc;
+    if (!same_origin(req))
+        return 403;
+    if (session_of(a, req, &acc) != 0 || acc.agent == 0)
+        return 401;
+    cc_agent_view v;
+    if (cc_agent_get(a->env.core, acc.agent, &v) != 0)
+        return 403;
+    api_conn *k = xcalloc(1, sizeof *k);
+    k->ws = ws;
+    k->agent = acc.agent;
+    k->account = acc.id;
+    conn_add(a, k);
+    *user = k;
+    if (v.state == CC_AGENT_LOGGED_OUT)
+        a->env.apply(a->env.app, &(cc_cmd){.type = CC_CMD_LOGIN, .agent = k->agent});
+    else if (!v.connected)
+        a->env.apply(a->env.app, &(cc_cmd){.type = CC_CMD_RECONNECT, .agent = k->agent});
+    json_t *snap = snapshot(a, k->agent);
+    send_json(ws, snap);
+    json_decref(snap);
+    return 0;
+}
+
+void api_ws_close(void *arg, http_ws *ws, void *user)
+{
+    api *a = arg;
+    api_conn *k = user;
+    conn_del(a, k);
+    uint32_t agent = k->agent;
+    free(k);
+    if (agent < a->cap && a->by_agent[agent])
+        return; /* another desktop of the agent is still there */
+    cc_agent_view v;
+    if (cc_agent_get(a->env.core, agent, &v) == 0 && v.state != CC_AGENT_LOGGED_OUT &&
+        v.connected)
+        a->env.apply(a->env.app, &(cc_cmd){.type = CC_CMD_DISCONNECT, .agent = agent});
+}
+
+static void reply(http_ws *ws, json_t *id, int r, json_t *extra)
+{
+    json_t *j = json_pack("{s:s, s:O, s:b}", "type", "result", "id", id ? id : json_null(),
+                          "ok", r >= 0);
+    if (r < 0) {
+        json_object_set_new(j, "error", json_string(cc_err_code(r)));
+        json_object_set_new(j, "message", json_string(cc_err_msg(r)));
+    }
+    if (extra)
+        json_object_update(j, extra);
+    json_decref(extra);
+    send_json(ws, j);
+    json_decref(j);
+}
+
+static void reply_bad(http_ws *ws, json_t *id, const char *code, const char *msg)
+{
+    json_t *j = json_pack("{s:s, s:O, s:b, s:s, s:s}", "type", "result", "id",
+                          id ? id : json_null(), "ok", 0, "error", code, "message", msg);
+    send_json(ws, j);
+    json_decref(j);
+}
+
+static uint32_t get_id(json_t *j, const char *key)
+{
+    json_t *v = json_object_get(j, key);
+    if (!json_is_integer(v))
+        return 0;
+    json_int_t x = json_integer_value(v);
+    return x > 0 && x < CC_MAX_ID ? (uint32_t)x : 0;
+}
+
+static str get_str(json_t *j, const char *key)
+{
+    json_t *v = json_object_get(j, key);
+    return json_is_string(v) ? (str){json_string_value(v), json_string_length(v)} : STR_NULL;
+}
+
+static int msg_collect(void *arg, const store_msg *m)
+{
+    json_array_append_new(arg, json_pack("{s:i, s:s, s:o, s:i, s:I, s:s, s:o}", "seq",
+                                         (int)m->seq, "dir", m->outbound ? "out" : "in",
+                                         "text", jstr(m->text), "agent", (int)m->agent, "at",
+                                         (json_int_t)m->at, "status", status_name(m->status),
+                                         "error", jstr(m->error)));
+    return 0;
+}
+
+static json_t *targets_json(api *a, uint32_t agent)
+{
+    const cc *c = a->env.core;
+    size_t n = cc_transfer_targets(c, agent, NULL, 0);
+    uint32_t *ids = xmalloc((n + 1) * sizeof *ids);
+    cc_transfer_targets(c, agent, ids, n);
+    json_t *agents = json_array();
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(agents, json_pack("{s:i, s:o}", "id", (int)ids[i], "name",
+                                                jstr(cc_name(c, CC_KIND_AGENT, ids[i]))));
+    free(ids);
+    return json_pack("{s:o, s:o}", "queues", list_json(c, CC_KIND_QUEUE), "agents", agents);
+}
+
+void api_ws_message(void *arg, http_ws *ws, void *user, str data)
+{
+    api *a = arg;
+    api_conn *k = user;
+    json_error_t e;
+    json_t *j = json_loadb(data.p, data.n, JSON_REJECT_DUPLICATES, &e);
+    if (!j || !json_is_object(j)) {
+        char msg[256];
+        snprintf(msg, sizeof msg, "not a JSON object: %s", j ? "wrong type" : e.text);
+        reply_bad(ws, NULL, "bad_json", msg);
+        json_decref(j);
+        return;
+    }
+    json_t *id = json_object_get(j, "id");
+    const char *cmd = json_string_value(json_object_get(j, "cmd"));
+    if (!cmd) {
+        reply_bad(ws, id, "bad_request", "\"cmd\" must be a string");
+        json_decref(j);
+        return;
+    }
+    cc_cmd m = {.agent = k->agent, .conv = get_id(j, "conv")};
+    json_t *extra = NULL;
+    int r;
+    if (strcmp(cmd, "ping") == 0) {
+        reply(ws, id, 0, json_pack("{s:I}", "now", (json_int_t)a->env.now(a->env.app)));
+        json_decref(j);
+        return;
+    } else if (strcmp(cmd, "snapshot") == 0) {
+        send_json(ws, snapshot(a, k->agent));
+        reply(ws, id, 0, NULL);
+        json_decref(j);
+        return;
+    } else if (strcmp(cmd, "transfer_targets") == 0) {
+        reply(ws, id, 0, targets_json(a, k->agent));
+        json_decref(j);
+        return;
+    } else if (strcmp(cmd, "messages") == 0) {
+        cc_conv_view v;
+        if (cc_conv_get(a->env.core, m.conv, &v) != 0 || !role_of(a, &v, k->agent)) {
+            reply(ws, id, -CC_E_NOT_YOURS, NULL);
+        } else {
+            json_t *arr = json_array();
+            store_msgs_of_conv(a->env.st, m.conv, msg_collect, arr);
+            reply(ws, id, 0, json_pack("{s:i, s:o}", "conv", (int)m.conv, "messages", arr));
+        }
+        json_decref(j);
+        return;
+    } else if (strcmp(cmd, "sms_info") == 0) {
+        str t = get_str(j, "text");
+        sms_info info;
+        if (!t.p || sms_text_analyse(t.p, t.n, &info) != 0) {
+            reply(ws, id, -CC_E_UTF8, NULL);
+        } else {
+            reply(ws, id, 0,
+                  json_pack("{s:s, s:i, s:i, s:i}", "encoding",
+                            info.encoding == SMS_UCS2 ? "ucs2" : "gsm7", "segments",
+                            (int)info.segments, "units", (int)info.units, "chars",
+                            (int)info.chars));
+        }
+        json_decref(j);
+        return;
+    } else if (strcmp(cmd, "set_state") == 0) {
+        const char *st = json_string_value(json_object_get(j, "state"));
+        m.type = CC_CMD_SET_STATE;
+        m.state = st && strcmp(st, "available") == 0 ? CC_AGENT_AVAILABLE
+                  : st && strcmp(st, "idle") == 0    ? CC_AGENT_IDLE
+                                                     : -1;
+        m.reason = get_id(j, "reason");
+    } else if (strcmp(cmd, "accept") == 0) {
+        m.type = CC_CMD_ACCEPT;
+    } else if (strcmp(cmd, "decline") == 0) {
+        m.type = CC_CMD_DECLINE;
+    } else if (strcmp(cmd, "send") == 0) {
+        m.type = CC_CMD_SEND;
+        m.text = get_str(j, "text");
+    } else if (strcmp(cmd, "outbound") == 0) {
+        m.type = CC_CMD_OUTBOUND;
+        m.ep = get_id(j, "entry_point");
+        m.number = get_str(j, "number");
+    } else if (strcmp(cmd, "transfer") == 0) {
+        m.queue = get_id(j, "queue");
+        m.target = get_id(j, "agent");
+        m.type = m.target ? CC_CMD_TRANSFER_AGENT : CC_CMD_TRANSFER_QUEUE;
+    } else if (strcmp(cmd, "conference_invite") == 0) {
+        m.type = CC_CMD_CONF_INVITE;
+        m.target = get_id(j, "agent");
+    } else if (strcmp(cmd, "conference_accept") == 0) {
+        m.type = CC_CMD_CONF_ACCEPT;
+    } else if (strcmp(cmd, "conference_decline") == 0) {
+        m.type = CC_CMD_CONF_DECLINE;
+    } else if (strcmp(cmd, "conference_exit") == 0) {
+        m.type = CC_CMD_CONF_EXIT;
+    } else if (strcmp(cmd, "end") == 0) {
+        m.type = CC_CMD_END;
+    } else if (strcmp(cmd, "wrapup") == 0) {
+        m.type = CC_CMD_WRAPUP;
+        m.reason = get_id(j, "reason");
+    } else if (strcmp(cmd, "set_variable") == 0) {
+        m.type = CC_CMD_SET_VAR;
+        m.key = get_str(j, "key");
+        m.value = get_str(j, "value");
+    } else {
+        char msg[128];
+        snprintf(msg, sizeof msg, "unknown command \"%.60s\"", cmd);
+        reply_bad(ws, id, "unknown_command", msg);
+        json_decref(j);
+        return;
+    }
+    uint32_t before = 0;
+    if (m.type == CC_CMD_OUTBOUND)
+        before = (uint32_t)cc_conv_count(a->env.core);
+    r = a->env.apply(a->env.app, &m);
+    (void)before;
+    reply(ws, id, r, extra);
+    json_decref(j);
+}
+
+/* ---- publishing -------------------------------------------------------- */
+
+typedef struct touch {
+    uint32_t conv, agent;
+} touch;
+
+static void touch_add(touch **v, size_t *n, size_t *cap, uint32_t conv, uint32_t agent)
+{
+    if (!agent)
+        return;
+    for (size_t i = 0; i < *n; i++)
+        if ((*v)[i].conv == conv && (*v)[i].agent == agent)
+            return;
+    if (*n == *cap) {
+        *cap = *cap ? *cap * 2 : 16;
+        *v = xrealloc(*v, *cap * sizeof **v);
+    }
+    (*v)[(*n)++] = (touch){conv, agent};
+}
+
+void api_publish(api *a, const cc_events *evs)
+{
+    const cc *c = a->env.core;
+    touch *t = NULL;
+    size_t nt = 0, capt = 0;
+    for (size_t i = 0; i < evs->n; i++) {
+        const cc_event *e = &evs->v[i];
+        if (e->type == CC_EV_AGENT_STATE || e->type == CC_EV_AGENT_CONNECTED ||
+            e->type == CC_EV_AGENT_PUT) {
+            to_agent(a, e->agent, json_pack("{s:s, s:o}", "type", "agent", "me",
+                                            agent_json(a, e->agent)));
+            continue;
+        }
+        if (!e->conv || e->type < CC_EV_CONV_OPENED)
+            continue;
+        touch_add(&t, &nt, &capt, e->conv, e->agent);
+        touch_add(&t, &nt, &capt, e->conv, e->target);
+        cc_conv_view v;
+        if (cc_conv_get(c, e->conv, &v) == 0) {
+            touch_add(&t, &nt, &capt, e->conv, v.owner);
+            touch_add(&t, &nt, &capt, e->conv, v.guest);
+            touch_add(&t, &nt, &capt, e->conv, v.offered_to);
+        }
+        if (e->type == CC_EV_MSG_IN || e->type == CC_EV_MSG_OUT) {
+            if (cc_conv_get(c, e->conv, &v) != 0)
+                continue;
+            json_t *msg = json_pack("{s:s, s:i, s:o}", "type", "message", "conv", (int)e->conv,
+                                    "message",
+                                    json_pack("{s:i, s:s, s:o, s:i, s:o, s:I, s:s}", "seq",
+                                              (int)e->msg_seq, "dir",
+                                              e->type == CC_EV_MSG_IN ? "in" : "out", "text",
+                                              jstr(e->text), "agent", (int)e->agent,
+                                              "agent_name",
+                                              jstr(cc_name(c, CC_KIND_AGENT, e->agent)), "at",
+                                              (json_int_t)e->at, "status",
+                                              e->type == CC_EV_MSG_IN ? "received" : "queued"));
+            uint32_t to[3] = {v.owner, v.conf_state == CC_CONF_ACTIVE ? v.guest : 0,
+                              v.offered_to};
+            for (int k = 0; k < 3; k++)
+                if (to[k] && (k == 0 || to[k] != to[0]))
+                    to_agent(a, to[k], json_incref(msg));
+            json_decref(msg);
+        }
+        if (e->type == CC_EV_CONF_JOINED || e->type == CC_EV_CONF_LEFT ||
+            e->type == CC_EV_TRANSFERRED || e->type == CC_EV_TERMINATED ||
+            e->type == CC_EV_OWNER_CHANGED) {
+            /* system lines in the transcript */
+            json_t *sys = json_pack("{s:s, s:i, s:s, s:i, s:o, s:s, s:I}", "type", "system",
+                                    "conv", (int)e->conv, "event", cc_ev_name(e->type),
+                                    "agent", (int)(e->target ? e->target : e->agent),
+                                    "agent_name",
+                                    jstr(cc_name(c, CC_KIND_AGENT,
+                                                 e->target ? e->target : e->agent)),
+                                    "why", cc_why_name(e->code), "at", (json_int_t)e->at);
+            if (cc_conv_get(c, e->conv, &v) == 0) {
+                to_agent(a, v.owner, json_incref(sys));
+                if (v.guest && v.guest != v.owner)
+                    to_agent(a, v.guest, json_incref(sys));
+            }
+            json_decref(sys);
+        }
+    }
+    /* every agent touched learns the conversation as it now stands for it */
+    for (size_t i = 0; i < nt; i++) {
+        cc_conv_view v;
+        uint32_t agent = t[i].agent;
+        if (agent >= a->cap || !a->by_agent[agent])
+            continue;
+        if (cc_conv_get(c, t[i].conv, &v) == 0 && role_of(a, &v, agent))
+            to_agent(a, agent, json_pack("{s:s, s:o}", "type", "conversation", "conversation",
+                                         conv_json(a, &v, agent)));
+        else
+            to_agent(a, agent, json_pack("{s:s, s:i}", "type", "conversation_removed", "conv",
+                                         (int)t[i].conv));
+        to_agent(a, agent, json_pack("{s:s, s:o}", "type", "agent", "me", agent_json(a, agent)));
+    }
+    free(t);
+}
+
+void api_publish_delivery(api *a, uint32_t conv, uint32_t seq, int store_status, str error)
+{
+    cc_conv_view v;
+    if (cc_conv_get(a->env.core, conv, &v) != 0)
+        return;
+    json_t *j = json_pack("{s:s, s:i, s:i, s:s, s:o}", "type", "delivery", "conv", (int)conv,
+                          "seq", (int)seq, "status", status_name(store_status), "error",
+                          jstr(error));
+    to_agent(a, v.owner, json_incref(j));
+    if (v.guest && v.conf_state == CC_CONF_ACTIVE)
+        to_agent(a, v.guest, json_incref(j));
+    json_decref(j);
+}

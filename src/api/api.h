@@ -1,0 +1,61 @@
+/*
+ * api: the agent protocol and the REST surface, between the HTTP server and
+ * the application. It turns JSON from desktops into core commands, answers
+ * each with ok or a stable error code, and turns the core's events into
+ * per-agent JSON pushed to the desktops that may see them (docs/api.md is
+ * the protocol's reference).
+ *
+ * It owns the login sessions (argon2id password hashes from libsodium,
+ * random session tokens of which only a hash is stored) and the list of
+ * connected desktops. It reaches the rest of the application only through
+ * api_env, so it can be tested with a real core and store and no network.
+ */
+#ifndef TEXTDESK_API_API_H
+#define TEXTDESK_API_API_H
+
+#include <stdint.h>
+
+#include "core/cc.h"
+#include "http/http.h"
+#include "sms/gw.h"
+#include "store/store.h"
+
+#define API_PROTOCOL_VERSION 1
+#define API_SESSION_TTL_MS (12LL * 3600 * 1000)
+
+typedef struct api api;
+
+typedef struct api_env {
+    cc *core;
+    store *st;
+    gw *sim; /* the simulator gateway, or NULL */
+    void *app;
+    /* Applies 'cmd' durably (core, store, commit) and publishes its events
+     * (api_publish). Returns cc_apply's result. */
+    int (*apply)(void *app, const cc_cmd *cmd);
+    /* Wall-clock time in milliseconds. */
+    int64_t (*now)(void *app);
+} api_env;
+
+api *api_new(const api_env *env);
+void api_free(api *a);
+
+/* Handlers for http_new (http.h); 'arg' is the api. */
+void api_http_request(void *arg, const http_req *req, http_resp *resp);
+int api_ws_open(void *arg, const http_req *req, http_ws *ws, void **user);
+void api_ws_message(void *arg, http_ws *ws, void *user, str data);
+void api_ws_close(void *arg, http_ws *ws, void *user);
+
+/* Pushes committed events to the desktops concerned. */
+void api_publish(api *a, const cc_events *ev);
+/* Pushes a delivery status change of outbound message 'seq' of 'conv'. */
+void api_publish_delivery(api *a, uint32_t conv, uint32_t seq, int store_status, str error);
+
+/* Hashes 'password' for an account (argon2id). Returns a malloc'd string
+ * or NULL when out of memory for the hash. */
+char *api_password_hash(const char *password);
+
+/* Connected desktops (WebSockets). */
+size_t api_conn_count(const api *a);
+
+#endif

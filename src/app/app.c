@@ -1,0 +1,307 @@
+#include "app/app.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "sms/gw_sim.h"
+#include "util/xalloc.h"
+
+#define OUTBOX_BATCH 64
+#define OUTBOX_RETRY_MS 1000
+
+/* Stops the process: the store could not make a change durable. */
+static void fatal_store(app *a, const char *what)
+{
+    fprintf(stderr, "textdesk: store failure while %s: %s; stopping (restart recovers "
+                    "everything committed)\n",
+            what, a->st ? store_errmsg(a->st) : "?");
+    _exit(70);
+}
+
+int64_t app_now(app *a)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 + a->clock_offset_ms;
+}
+
+static void persist(app *a, const cc_events *ev)
+{
+    if (ev->n == 0)
+        return;
+    if (store_begin(a->st) != 0)
+        fatal_store(a, "beginning a transaction");
+    for (size_t i = 0; i < ev->n; i++)
+        if (store_event_append(a->st, &ev->v[i]) != 0)
+            fatal_store(a, "appending an event");
+    if (store_commit(a->st) != 0)
+        fatal_store(a, "committing");
+}
+
+static void arm_core_timer(app *a)
+{
+    if (!a->core_timer)
+        return;
+    int64_t due = cc_next_deadline(a->core);
+    if (due == INT64_MAX) {
+        http_timer_set(a->core_timer, -1);
+        return;
+    }
+    int64_t d = due - app_now(a);
+    http_timer_set(a->core_timer, d < 0 ? 0 : d);
+}
+
+/* ---- outbox ------------------------------------------------------------ */
+
+typedef struct out_item {
+    int64_t id;
+    uint32_t conv, seq;
+    char *from, *to, *text;
+} out_item;
+
+typedef struct out_batch {
+    out_item v[OUTBOX_BATCH];
+    size_t n;
+} out_batch;
+
+static int collect_due(void *arg, const store_msg *m)
+{
+    out_batch *b = arg;
+    if (b->n < OUTBOX_BATCH)
+        b->v[b->n++] = (out_item){m->id, m->conv, m->seq, xmemdup0(m->ep_number.p, m->ep_number.n),
+                                  xmemdup0(m->number.p, m->number.n),
+                                  xmemdup0(m->text.p, m->text.n)};
+    return 0;
+}
+
+/* Messages handed to the gateway and not yet final: ref -> (conv, seq), so
+ * that a status can be shown on the right bubble. */
+typedef struct app_inflight {
+    int64_t ref;
+    uint32_t conv, seq;
+} inflight;
+
+static void inflight_add(app *a, int64_t ref, uint32_t conv, uint32_t seq)
+{
+    if (a->ninflight == a->capinflight) {
+        a->capinflight = a->capinflight ? a->capinflight * 2 : 64;
+        a->inflight = xrealloc(a->inflight, a->capinflight * sizeof *a->inflight);
+    }
+    a->inflight[a->ninflight++] = (inflight){ref, conv, seq};
+}
+
+static inflight *inflight_find(app *a, int64_t ref)
+{
+    for (size_t i = 0; i < a->ninflight; i++)
+        if (a->inflight[i].ref == ref)
+            return &a->inflight[i];
+    return NULL;
+}
+
+static void on_gw_result(void *arg, int64_t ref, int status, str provider_id, str error)
+{
+    app *a = arg;
+    int st = status == GW_SENT        ? STORE_MSG_SENT
+             : status == GW_DELIVERED ? STORE_MSG_DELIVERED
+             : status == GW_FAILED    ? STORE_MSG_FAILED
+                                      : STORE_MSG_QUEUED;
+    if (store_begin(a->st) != 0 || store_msg_set_status(a->st, ref, st, provider_id, error) != 0 ||
+        store_commit(a->st) != 0)
+        fatal_store(a, "recording a delivery status");
+    inflight *f = inflight_find(a, ref);
+    if (f) {
+        api_publish_delivery(a->api, f->conv, f->seq, st, error);
+        if (st != STORE_MSG_SENT) /* final (or queued again) */
+            *f = a->inflight[--a->ninflight];
+    }
+    if (st == STORE_MSG_QUEUED)
+        http_timer_set(a->outbox_timer, OUTBOX_RETRY_MS);
+}
+
+static void outbox_pump(app *a)
+{
+    if (a->outbox_busy || !a->gw)
+        return;
+    a->outbox_busy = 1;
+    for (;;) {
+        out_batch b = {.n = 0};
+        if (store_outbox_due(a->st, OUTBOX_BATCH, collect_due, &b) != 0)
+            fatal_store(a, "reading the outbox");
+        if (b.n == 0)
+            break;
+        /* marked SUBMITTING before the send: if we die during it, the next
+         * start marks it UNKNOWN and never resends it blindly */
+        if (store_begin(a->st) != 0)
+            fatal_store(a, "beginning a transaction");
+        for (size_t i = 0; i < b.n; i++)
+            if (store_msg_set_status(a->st, b.v[i].id, STORE_MSG_SUBMITTING, STR_NULL,
+                                     STR_NULL) != 0)
+                fatal_store(a, "marking a message as submitting");
+        if (store_commit(a->st) != 0)
+            fatal_store(a, "committing");
+        int retry = 0;
+        for (size_t i = 0; i < b.n; i++) {
+            out_item *m = &b.v[i];
+            inflight_add(a, m->id, m->conv, m->seq);
+            gw_out o = {m->id, str_c(m->from), str_c(m->to), str_c(m->text)};
+            if (gw_send(a->gw, &o) != 0) {
+                on_gw_result(a, m->id, GW_RETRY, STR_NULL, STR_LIT("gateway unavailable"));
+                retry = 1;
+            }
+            free(m->from);
+            free(m->to);
+            free(m->text);
+        }
+        if (retry)
+            break;
+    }
+    a->outbox_busy = 0;
+}
+
+static void on_outbox_timer(void *arg)
+{
+    outbox_pump(arg);
+}
+
+/* ---- the durable path -------------------------------------------------- */
+
+static void after_events(app *a)
+{
+    persist(a, &a->ev);
+    int has_out = 0;
+    for (size_t i = 0; i < a->ev.n; i++)
+        has_out |= a->ev.v[i].type == CC_EV_MSG_OUT;
+    if (a->api)
+        api_publish(a->api, &a->ev);
+    if (has_out)
+        outbox_pump(a);
+    arm_core_timer(a);
+}
+
+int app_apply(app *a, const cc_cmd *cmd)
+{
+    cc_events_clear(&a->ev);
+    int r = cc_apply(a->core, cmd, app_now(a), &a->ev);
+    if (r < 0 && cmd->type == CC_CMD_SMS_IN) {
+        /* refused by the core (no such entry point, bad text): kept, never
+         * dropped */
+        if (store_begin(a->st) != 0 ||
+            store_inbound_orphan(a->st, app_now(a), cmd->number, cmd->ep_number, cmd->text,
+                                 cmd->msg_id, str_c(cc_err_code(r))) != 0 ||
+            store_commit(a->st) != 0)
+            fatal_store(a, "keeping a refused inbound message");
+    }
+    if (r != 0)
+        return r;
+    after_events(a);
+    return 0;
+}
+
+static void on_core_timer(void *arg)
+{
+    app *a = arg;
+    cc_events_clear(&a->ev);
+    cc_tick(a->core, app_now(a), &a->ev);
+    after_events(a);
+}
+
+/* ---- life cycle -------------------------------------------------------- */
+
+static int replay_one(void *arg, const cc_event *ev)
+{
+    return cc_replay(arg, ev);
+}
+
+int app_open(app *a, const char *data_dir, const app_config *cfg, char *err, size_t n)
+{
+    const char *off = getenv("TEXTDESK_CLOCK_OFFSET_MS");
+    a->clock_offset_ms = off ? strtoll(off, NULL, 10) : 0;
+    a->core = cc_new();
+    cc_events_init(&a->ev);
+    if (mkdir(data_dir, 0700) != 0 && errno != EEXIST) {
+        snprintf(err, n, "cannot create data directory %s: %s", data_dir, strerror(errno));
+        return -1;
+    }
+    char path[4096];
+    snprintf(path, sizeof path, "%s/textdesk.db", data_dir);
+    a->st = store_open(path, err, n);
+    if (!a->st)
+        return -1;
+    uint64_t last = 0;
+    store_last_seq(a->st, &last);
+    if (last == 0)
+        return app_config_apply(a, cfg, err, n);
+    int r = store_events_load(a->st, replay_one, a->core);
+    if (r != 0) {
+        snprintf(err, n, "%s: the event log does not replay (%s): refusing to start", path,
+                 r < 0 ? cc_err_code(r) : "store error");
+        return -1;
+    }
+    int unknown = store_outbox_recover(a->st);
+    if (unknown > 0)
+        fprintf(stderr, "textdesk: %d replies were being sent when the process stopped; "
+                        "they are marked delivery unknown\n", unknown);
+    app_apply(a, &(cc_cmd){.type = CC_CMD_RESTART});
+    return 0;
+}
+
+int app_listen(app *a, const char *iface, int port, const char *web_dir, char *err, size_t n)
+{
+    api_env env = {a->core, a->st, NULL, a, (int (*)(void *, const cc_cmd *))app_apply,
+                   (int64_t(*)(void *))app_now};
+    a->gw = gw_sim_new(on_gw_result, a);
+    a->gw_is_sim = 1;
+    env.sim = a->gw;
+    a->api = api_new(&env);
+    if (!a->api) {
+        snprintf(err, n, "libsodium failed to initialise");
+        return -1;
+    }
+    http_cfg hc = {iface, port, web_dir};
+    http_handlers h = {a->api, api_http_request, api_ws_open, api_ws_message, api_ws_close};
+    a->http = http_new(&hc, &h, err, n);
+    if (!a->http)
+        return -1;
+    a->core_timer = http_timer_new(a->http, on_core_timer, a);
+    a->outbox_timer = http_timer_new(a->http, on_outbox_timer, a);
+    arm_core_timer(a);
+    outbox_pump(a); /* what was queued before a restart */
+    return 0;
+}
+
+void app_run(app *a)
+{
+    while (!a->stopping)
+        if (http_service(a->http) < 0)
+            break;
+}
+
+void app_stop(app *a)
+{
+    a->stopping = 1;
+    if (a->http)
+        http_wake(a->http);
+}
+
+void app_close(app *a)
+{
+    http_timer_free(a->core_timer);
+    http_timer_free(a->outbox_timer);
+    a->core_timer = a->outbox_timer = NULL;
+    http_free(a->http); /* closes desktops: their disconnects are stored */
+    a->http = NULL;
+    api_free(a->api);
+    a->api = NULL;
+    gw_free(a->gw);
+    store_close(a->st);
+    cc_events_free(&a->ev);
+    cc_free(a->core);
+    free(a->inflight);
+    a->inflight = NULL;
+    a->ninflight = a->capinflight = 0;
+}

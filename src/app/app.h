@@ -1,0 +1,76 @@
+/*
+ * app: the running server's wiring. One struct holds everything (STYLE.md
+ * 6): the core, the store, the HTTP server, the API and the gateway. It
+ * owns the durable path every change takes:
+ *
+ *   command -> cc_apply -> store (append events, commit) -> api_publish
+ *           -> outbox pump -> gateway -> result -> store -> api_publish_delivery
+ *
+ * and the one timer that drives the core's timeouts (cc_next_deadline).
+ * A store write that fails leaves the in-memory core ahead of the disk; the
+ * process then stops at once (the next start rebuilds the core from what
+ * was committed, and nothing uncommitted was acknowledged).
+ */
+#ifndef TEXTDESK_APP_APP_H
+#define TEXTDESK_APP_APP_H
+
+#include <stdint.h>
+
+#include "api/api.h"
+#include "core/cc.h"
+#include "http/http.h"
+#include "sms/gw.h"
+#include "store/store.h"
+
+typedef struct app_config app_config;
+
+typedef struct app {
+    cc *core;
+    store *st;
+    http_srv *http;
+    api *api;
+    gw *gw;
+    int gw_is_sim;
+    http_timer *core_timer, *outbox_timer;
+    cc_events ev;
+    int64_t clock_offset_ms; /* tests: TEXTDESK_CLOCK_OFFSET_MS */
+    int stopping;
+    int outbox_busy;
+    struct app_inflight *inflight; /* handed to the gateway, not yet final */
+    size_t ninflight, capinflight;
+} app;
+
+/* Wall-clock milliseconds (plus the test offset). */
+int64_t app_now(app *a);
+
+/* Opens the store in 'data_dir', rebuilds the core from its event log, and
+ * on a first start applies 'cfg' (entities, accounts). Returns 0 or -1 with
+ * a reason in 'err'. */
+int app_open(app *a, const char *data_dir, const app_config *cfg, char *err, size_t n);
+/* Listens and wires the API; the gateway is created from 'cfg'. */
+int app_listen(app *a, const char *iface, int port, const char *web_dir, char *err, size_t n);
+/* Runs the loop until app_stop. */
+void app_run(app *a);
+/* Asks the loop to end (safe from a signal handler). */
+void app_stop(app *a);
+void app_close(app *a);
+
+/* The durable apply (see the header comment). Returns cc_apply's result. */
+int app_apply(app *a, const cc_cmd *cmd);
+
+/* ---- configuration (app/config.c) -------------------------------------- */
+
+/* Loads a JSON configuration file; NULL 'path' gives the built-in demo.
+ * On error returns NULL and writes "FILE:LINE: key: problem" to 'err'. */
+app_config *app_config_load(const char *path, char *err, size_t n);
+void app_config_free(app_config *cfg);
+/* Applies the configured entities to a fresh core (as commands, so they are
+ * events in the log) and creates the accounts. */
+int app_config_apply(app *a, const app_config *cfg, char *err, size_t n);
+/* Prints the accounts a newcomer can log in with (demo only). */
+void app_config_print_logins(const app_config *cfg);
+/* "listen" and "data_dir" from the file, or NULL. */
+const char *app_config_listen(const app_config *cfg);
+const char *app_config_data_dir(const app_config *cfg);
+
+#endif

@@ -1,0 +1,113 @@
+/*
+ * `textdesk serve [--config FILE] [--listen ADDR:PORT] [--data DIR]
+ *                 [--web DIR]`: the server. With no arguments it runs the
+ * built-in demo configuration on 127.0.0.1:8080 with its data in ./data and
+ * the customer simulator as gateway.
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "app/app.h"
+#include "app/cli.h"
+
+static app *g_app; /* for the signal handler only */
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    if (g_app)
+        app_stop(g_app);
+}
+
+static int parse_listen(const char *s, char *iface, size_t n, int *port)
+{
+    const char *colon = strrchr(s, ':');
+    if (!colon || colon == s || (size_t)(colon - s) >= n)
+        return -1;
+    char *end;
+    long p = strtol(colon + 1, &end, 10);
+    if (*end || p < 0 || p > 65535)
+        return -1;
+    memcpy(iface, s, (size_t)(colon - s));
+    iface[colon - s] = '\0';
+    *port = (int)p;
+    return 0;
+}
+
+static const char *default_web_dir(void)
+{
+    if (access("web/index.html", R_OK) == 0)
+        return "web";
+    return TEXTDESK_WEB_DIR;
+}
+
+int cli_serve_main(int argc, char **argv)
+{
+    const char *config = NULL, *listen = NULL, *data = NULL, *web = NULL;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        const char **slot = strcmp(a, "--config") == 0   ? &config
+                            : strcmp(a, "--listen") == 0 ? &listen
+                            : strcmp(a, "--data") == 0   ? &data
+                            : strcmp(a, "--web") == 0    ? &web
+                                                         : NULL;
+        if (!slot || i + 1 >= argc) {
+            fprintf(stderr, "textdesk serve: %s '%s'\nusage: textdesk serve [--config FILE] "
+                            "[--listen ADDR:PORT] [--data DIR] [--web DIR]\n",
+                    slot ? "missing value for" : "unknown option", a);
+            return 2;
+        }
+        *slot = argv[++i];
+    }
+    char err[512];
+    app_config *cfg = app_config_load(config, err, sizeof err);
+    if (!cfg) {
+        fprintf(stderr, "textdesk serve: %s\n", err);
+        return 1;
+    }
+    if (!listen)
+        listen = app_config_listen(cfg) ? app_config_listen(cfg) : "127.0.0.1:8080";
+    if (!data)
+        data = app_config_data_dir(cfg) ? app_config_data_dir(cfg) : "./data";
+    if (!web)
+        web = default_web_dir();
+    char iface[128];
+    int port;
+    if (parse_listen(listen, iface, sizeof iface, &port) != 0) {
+        fprintf(stderr, "textdesk serve: --listen '%s': expected ADDR:PORT\n", listen);
+        app_config_free(cfg);
+        return 2;
+    }
+    app a;
+    memset(&a, 0, sizeof a);
+    g_app = &a;
+    signal(SIGPIPE, SIG_IGN);
+    signal(SIGINT, on_signal);
+    signal(SIGTERM, on_signal);
+    int rc = 1;
+    if (app_open(&a, data, cfg, err, sizeof err) != 0 ||
+        app_listen(&a, iface, port, web, err, sizeof err) != 0) {
+        fprintf(stderr, "textdesk serve: %s\n", err);
+        goto out;
+    }
+    printf("textdesk: listening on http://%s:%d/\n", iface, http_port(a.http));
+    printf("  agent desktop   http://%s:%d/\n", iface, http_port(a.http));
+    printf("  SMS simulator   http://%s:%d/sim/\n", iface, http_port(a.http));
+    printf("  data            %s/textdesk.db\n", data);
+    if (!config) {
+        printf("demo logins:\n");
+        app_config_print_logins(cfg);
+    }
+    fflush(stdout);
+    app_run(&a);
+    printf("textdesk: stopping\n");
+    rc = 0;
+out:
+    app_close(&a);
+    app_config_free(cfg);
+    g_app = NULL;
+    return rc;
+}

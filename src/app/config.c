@@ -1,0 +1,417 @@
+/*
+ * config.c: the JSON configuration file (docs/configuration.md). It is
+ * validated completely when loaded: JSON syntax (jansson gives the line),
+ * then every key and type, then the meaning, by applying the whole
+ * configuration to a scratch core, so that an error names the key
+ * ("queues[1].fallback") and the core's own reason. Nothing is applied
+ * unless all of it is valid.
+ */
+#include <errno.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "app/app.h"
+#include "util/xalloc.h"
+
+struct app_config {
+    json_t *root;
+    char *path;
+};
+
+/* The built-in demo: what `make run` starts with. */
+static const char demo_json[] =
+    "{\n"
+    " \"listen\": \"127.0.0.1:8080\",\n"
+    " \"data_dir\": \"./data\",\n"
+    " \"settings\": {\"disconnect_grace_s\": 120},\n"
+    " \"teams\": [{\"id\": 1, \"name\": \"Support\"}, {\"id\": 2, \"name\": \"Sälj\"}],\n"
+    " \"wrapup_reasons\": [{\"id\": 1, \"name\": \"Löst\"}, {\"id\": 2, \"name\": \"Återkommer\"},\n"
+    "                      {\"id\": 3, \"name\": \"Felaktigt nummer\"}],\n"
+    " \"idle_reasons\": [{\"id\": 1, \"name\": \"Lunch\"}, {\"id\": 2, \"name\": \"Möte\"},\n"
+    "                    {\"id\": 3, \"name\": \"Utbildning\"}],\n"
+    " \"queues\": [\n"
+    "  {\"id\": 1, \"name\": \"Kundtjänst\", \"teams\": [1], \"rona_timeout_s\": 30},\n"
+    "  {\"id\": 2, \"name\": \"Sälj\", \"teams\": [2], \"rona_timeout_s\": 30,\n"
+    "   \"auto_wrapup_s\": 120, \"default_reason\": 1, \"fallback\": 1}],\n"
+    " \"entry_points\": [{\"id\": 1, \"number\": \"+46700000001\", \"queue\": 1},\n"
+    "                    {\"id\": 2, \"number\": \"71000\", \"queue\": 2}],\n"
+    " \"agents\": [\n"
+    "  {\"id\": 1, \"name\": \"Anna Berg\", \"teams\": [1], \"capacity\": 3,\n"
+    "   \"username\": \"anna\", \"password\": \"demo-anna\"},\n"
+    "  {\"id\": 2, \"name\": \"Erik Lund\", \"teams\": [1], \"capacity\": 3,\n"
+    "   \"username\": \"erik\", \"password\": \"demo-erik\"},\n"
+    "  {\"id\": 3, \"name\": \"Maja Ek\", \"teams\": [1, 2], \"capacity\": 3,\n"
+    "   \"username\": \"maja\", \"password\": \"demo-maja\"}]\n"
+    "}\n";
+
+typedef struct ctx {
+    const app_config *cfg;
+    char *err;
+    size_t n;
+    /* 'apply' runs one command; returns cc_apply's result */
+    int (*apply)(void *arg, const cc_cmd *m);
+    void *arg;
+} ctx;
+
+static int fail(ctx *x, const char *where, const char *fmt, const char *detail)
+{
+    char msg[256];
+    snprintf(msg, sizeof msg, fmt, detail);
+    snprintf(x->err, x->n, "%s: %s: %s", x->cfg->path, where, msg);
+    return -1;
+}
+
+/* Checks that 'obj' has only 'allowed' keys (NULL-terminated). */
+static int only_keys(ctx *x, const char *where, json_t *obj, const char *const *allowed)
+{
+    const char *key;
+    json_t *v;
+    json_object_foreach(obj, key, v)
+    {
+        int ok = 0;
+        for (const char *const *k = allowed; *k; k++)
+            ok |= strcmp(*k, key) == 0;
+        if (!ok)
+            return fail(x, where, "unknown key \"%s\"", key);
+    }
+    return 0;
+}
+
+static int get_int(ctx *x, const char *where, json_t *obj, const char *key, int need,
+                   long long lo, long long hi, long long *out)
+{
+    json_t *v = json_object_get(obj, key);
+    char w[160];
+    snprintf(w, sizeof w, "%s.%s", where, key);
+    if (!v) {
+        if (need)
+            return fail(x, w, "%s is required", key);
+        return 0;
+    }
+    if (!json_is_integer(v))
+        return fail(x, w, "must be a whole number%s", "");
+    long long i = json_integer_value(v);
+    if (i < lo || i > hi) {
+        char range[64];
+        snprintf(range, sizeof range, "%lld..%lld", lo, hi);
+        return fail(x, w, "out of range (%s)", range);
+    }
+    *out = i;
+    return 0;
+}
+
+static int get_text(ctx *x, const char *where, json_t *obj, const char *key, int need,
+                    str *out)
+{
+    json_t *v = json_object_get(obj, key);
+    char w[160];
+    snprintf(w, sizeof w, "%s.%s", where, key);
+    if (!v) {
+        if (need)
+            return fail(x, w, "%s is required", key);
+        *out = STR_NULL;
+        return 0;
+    }
+    if (!json_is_string(v))
+        return fail(x, w, "must be a string%s", "");
+    *out = (str){json_string_value(v), json_string_length(v)};
+    return 0;
+}
+
+static int get_ids(ctx *x, const char *where, json_t *obj, const char *key, uint32_t *ids,
+                   size_t *n)
+{
+    json_t *v = json_object_get(obj, key);
+    char w[160];
+    snprintf(w, sizeof w, "%s.%s", where, key);
+    *n = 0;
+    if (!v)
+        return 0;
+    if (!json_is_array(v) || json_array_size(v) > CC_TEAMS_MAX)
+        return fail(x, w, "must be a list of at most 64 ids%s", "");
+    size_t i;
+    json_t *e;
+    json_array_foreach(v, i, e)
+    {
+        if (!json_is_integer(e) || json_integer_value(e) <= 0 ||
+            json_integer_value(e) >= CC_MAX_ID)
+            return fail(x, w, "must hold ids (whole numbers above 0)%s", "");
+        ids[(*n)++] = (uint32_t)json_integer_value(e);
+    }
+    return 0;
+}
+
+static int run(ctx *x, const char *where, const cc_cmd *m)
+{
+    int r = x->apply(x->arg, m);
+    if (r < 0) {
+        char msg[160];
+        snprintf(msg, sizeof msg, "%s (%s)", cc_err_msg(r), cc_err_code(r));
+        return fail(x, where, "%s", msg);
+    }
+    return 0;
+}
+
+static json_t *section(ctx *x, const char *name, int *bad)
+{
+    json_t *v = json_object_get(x->cfg->root, name);
+    if (v && !json_is_array(v)) {
+        fail(x, name, "must be a list%s", "");
+        *bad = 1;
+        return NULL;
+    }
+    return v;
+}
+
+/* Walks the configuration in dependency order, running each command. */
+static int walk(ctx *x)
+{
+    static const char *const top[] = {"listen",  "data_dir",    "settings",     "teams",
+                                      "queues",  "entry_points", "wrapup_reasons",
+                                      "idle_reasons", "agents",   NULL};
+    json_t *root = x->cfg->root;
+    if (!json_is_object(root))
+        return fail(x, "(top)", "the file must hold one JSON object%s", "");
+    if (only_keys(x, "(top)", root, top))
+        return -1;
+    char w[128];
+    size_t i;
+    json_t *e;
+    int bad = 0;
+    long long v;
+
+    json_t *settings = json_object_get(root, "settings");
+    if (settings) {
+        static const char *const keys[] = {"disconnect_grace_s", NULL};
+        if (!json_is_object(settings))
+            return fail(x, "settings", "must be an object%s", "");
+        if (only_keys(x, "settings", settings, keys))
+            return -1;
+        long long grace = 120;
+        if (get_int(x, "settings", settings, "disconnect_grace_s", 0, 1, 86400, &grace))
+            return -1;
+        if (run(x, "settings", &(cc_cmd){.type = CC_CMD_SETTINGS, .grace_ms = grace * 1000}))
+            return -1;
+    }
+
+    static const char *const named_keys[] = {"id", "name", NULL};
+    const struct {
+        const char *name;
+        int type;
+    } named[] = {{"teams", CC_CMD_TEAM_PUT},
+                 {"wrapup_reasons", CC_CMD_REASON_PUT},
+                 {"idle_reasons", CC_CMD_IDLE_REASON_PUT}};
+    for (size_t s = 0; s < 3; s++) {
+        json_t *arr = section(x, named[s].name, &bad);
+        if (bad)
+            return -1;
+        json_array_foreach(arr, i, e)
+        {
+            snprintf(w, sizeof w, "%s[%zu]", named[s].name, i);
+            str name;
+            if (!json_is_object(e))
+                return fail(x, w, "must be an object%s", "");
+            if (only_keys(x, w, e, named_keys) || get_int(x, w, e, "id", 1, 1, CC_MAX_ID - 1, &v) ||
+                get_text(x, w, e, "name", 1, &name))
+                return -1;
+            cc_cmd m = {.type = named[s].type, .name = name};
+            m.team = m.reason = (uint32_t)v;
+            if (run(x, w, &m))
+                return -1;
+        }
+    }
+
+    static const char *const queue_keys[] = {"id",           "name",          "teams",
+                                             "rona_timeout_s", "auto_wrapup_s", "default_reason",
+                                             "fallback",     NULL};
+    json_t *queues = section(x, "queues", &bad);
+    if (bad)
+        return -1;
+    for (int pass = 0; pass < 2; pass++) { /* fallbacks name queues of the first pass */
+        json_array_foreach(queues, i, e)
+        {
+            snprintf(w, sizeof w, "queues[%zu]", i);
+            if (!json_is_object(e))
+                return fail(x, w, "must be an object%s", "");
+            long long id, rona = 30, autowrap = 0, reason = 0, fallback = 0;
+            str name;
+            uint32_t teams[CC_TEAMS_MAX];
+            size_t nteams;
+            if (only_keys(x, w, e, queue_keys) || get_int(x, w, e, "id", 1, 1, CC_MAX_ID - 1, &id) ||
+                get_text(x, w, e, "name", 1, &name) || get_ids(x, w, e, "teams", teams, &nteams) ||
+                get_int(x, w, e, "rona_timeout_s", 0, 1, 3600, &rona) ||
+                get_int(x, w, e, "auto_wrapup_s", 0, 0, 86400, &autowrap) ||
+                get_int(x, w, e, "default_reason", 0, 0, CC_MAX_ID - 1, &reason) ||
+                get_int(x, w, e, "fallback", 0, 0, CC_MAX_ID - 1, &fallback))
+                return -1;
+            if (run(x, w,
+                    &(cc_cmd){.type = CC_CMD_QUEUE_PUT, .queue = (uint32_t)id, .name = name,
+                              .ids = teams, .n_ids = nteams, .rona_ms = rona * 1000,
+                              .autowrap_ms = autowrap * 1000, .reason = (uint32_t)reason,
+                              .fallback = pass ? (uint32_t)fallback : 0}))
+                return -1;
+        }
+    }
+
+    static const char *const ep_keys[] = {"id", "number", "queue", NULL};
+    json_t *eps = section(x, "entry_points", &bad);
+    if (bad)
+        return -1;
+    json_array_foreach(eps, i, e)
+    {
+        snprintf(w, sizeof w, "entry_points[%zu]", i);
+        if (!json_is_object(e))
+            return fail(x, w, "must be an object%s", "");
+        long long id, queue;
+        str number;
+        if (only_keys(x, w, e, ep_keys) || get_int(x, w, e, "id", 1, 1, CC_MAX_ID - 1, &id) ||
+            get_text(x, w, e, "number", 1, &number) ||
+            get_int(x, w, e, "queue", 1, 1, CC_MAX_ID - 1, &queue))
+            return -1;
+        if (run(x, w, &(cc_cmd){.type = CC_CMD_EP_PUT, .ep = (uint32_t)id, .number = number,
+                                .queue = (uint32_t)queue}))
+            return -1;
+    }
+
+    static const char *const agent_keys[] = {"id",       "name",     "teams", "capacity",
+                                             "username", "password", NULL};
+    json_t *agents = section(x, "agents", &bad);
+    if (bad)
+        return -1;
+    json_array_foreach(agents, i, e)
+    {
+        snprintf(w, sizeof w, "agents[%zu]", i);
+        if (!json_is_object(e))
+            return fail(x, w, "must be an object%s", "");
+        long long id, capacity = 3;
+        str name, user, pass;
+        uint32_t teams[CC_TEAMS_MAX];
+        size_t nteams;
+        if (only_keys(x, w, e, agent_keys) || get_int(x, w, e, "id", 1, 1, CC_MAX_ID - 1, &id) ||
+            get_text(x, w, e, "name", 1, &name) || get_ids(x, w, e, "teams", teams, &nteams) ||
+            get_int(x, w, e, "capacity", 0, 1, 1000, &capacity) ||
+            get_text(x, w, e, "username", 1, &user) || get_text(x, w, e, "password", 1, &pass))
+            return -1;
+        if (user.n == 0 || user.n > 64)
+            return fail(x, w, "username must be 1..64 bytes%s", "");
+        if (pass.n < 4)
+            return fail(x, w, "password must be at least 4 characters%s", "");
+        if (run(x, w, &(cc_cmd){.type = CC_CMD_AGENT_PUT, .agent = (uint32_t)id, .name = name,
+                                .ids = teams, .n_ids = nteams, .capacity = (uint32_t)capacity}))
+            return -1;
+    }
+    const char *listen = NULL;
+    json_t *l = json_object_get(root, "listen");
+    if (l && !(listen = json_string_value(l)))
+        return fail(x, "listen", "must be a string like \"127.0.0.1:8080\"%s", "");
+    json_t *d = json_object_get(root, "data_dir");
+    if (d && !json_is_string(d))
+        return fail(x, "data_dir", "must be a string%s", "");
+    return 0;
+}
+
+static int apply_scratch(void *arg, const cc_cmd *m)
+{
+    cc_events ev;
+    cc_events_init(&ev);
+    int r = cc_apply(arg, m, 0, &ev);
+    cc_events_free(&ev);
+    return r;
+}
+
+app_config *app_config_load(const char *path, char *err, size_t n)
+{
+    json_error_t je;
+    json_t *root = path ? json_load_file(path, JSON_REJECT_DUPLICATES, &je)
+                        : json_loads(demo_json, JSON_REJECT_DUPLICATES, &je);
+    if (!root) {
+        snprintf(err, n, "%s:%d:%d: %s", path ? path : "(demo)", je.line, je.column, je.text);
+        return NULL;
+    }
+    app_config *cfg = xcalloc(1, sizeof *cfg);
+    cfg->root = root;
+    cfg->path = xmemdup0(path ? path : "(demo)", strlen(path ? path : "(demo)"));
+    cc *scratch = cc_new();
+    ctx x = {cfg, err, n, apply_scratch, scratch};
+    int r = walk(&x);
+    cc_free(scratch);
+    if (r != 0) {
+        app_config_free(cfg);
+        return NULL;
+    }
+    return cfg;
+}
+
+void app_config_free(app_config *cfg)
+{
+    if (!cfg)
+        return;
+    json_decref(cfg->root);
+    free(cfg->path);
+    free(cfg);
+}
+
+static int apply_live(void *arg, const cc_cmd *m)
+{
+    return app_apply(arg, m);
+}
+
+int app_config_apply(app *a, const app_config *cfg, char *err, size_t n)
+{
+    ctx x = {cfg, err, n, apply_live, a};
+    if (walk(&x) != 0)
+        return -1;
+    json_t *agents = json_object_get(cfg->root, "agents"), *e;
+    size_t i;
+    if (store_begin(a->st) != 0) {
+        snprintf(err, n, "store: %s", store_errmsg(a->st));
+        return -1;
+    }
+    json_array_foreach(agents, i, e)
+    {
+        const char *user = json_string_value(json_object_get(e, "username"));
+        const char *pass = json_string_value(json_object_get(e, "password"));
+        char *hash = api_password_hash(pass);
+        int r = hash ? store_account_put(a->st, str_c(user), str_c(hash),
+                                         (uint32_t)json_integer_value(json_object_get(e, "id")),
+                                         STORE_ROLE_AGENT)
+                     : -1;
+        free(hash);
+        if (r != 0) {
+            store_rollback(a->st);
+            snprintf(err, n, "%s: agents[%zu]: cannot store the account: %s", cfg->path, i,
+                     r == -EEXIST ? "username taken" : store_errmsg(a->st));
+            return -1;
+        }
+    }
+    if (store_commit(a->st) != 0) {
+        snprintf(err, n, "store: %s", store_errmsg(a->st));
+        return -1;
+    }
+    return 0;
+}
+
+void app_config_print_logins(const app_config *cfg)
+{
+    json_t *agents = json_object_get(cfg->root, "agents"), *e;
+    size_t i;
+    json_array_foreach(agents, i, e)
+    {
+        printf("  %-10s password %-12s (%s)\n",
+               json_string_value(json_object_get(e, "username")),
+               json_string_value(json_object_get(e, "password")),
+               json_string_value(json_object_get(e, "name")));
+    }
+}
+
+const char *app_config_listen(const app_config *cfg)
+{
+    return json_string_value(json_object_get(cfg->root, "listen"));
+}
+
+const char *app_config_data_dir(const app_config *cfg)
+{
+    return json_string_value(json_object_get(cfg->root, "data_dir"));
+}

@@ -1,0 +1,78 @@
+#include "sms/gw_sim.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/xalloc.h"
+
+typedef struct sim_msg {
+    int64_t ref;
+    char *from, *to, *text;
+} sim_msg;
+
+typedef struct gw_sim {
+    gw base;
+    sim_msg *v;
+    size_t n, cap;
+} gw_sim;
+
+static int sim_send(gw *g, const gw_out *m)
+{
+    gw_sim *s = (gw_sim *)g;
+    if (s->n == s->cap) {
+        s->cap = s->cap ? s->cap * 2 : 64;
+        s->v = xrealloc(s->v, s->cap * sizeof *s->v);
+    }
+    s->v[s->n++] = (sim_msg){m->ref, xmemdup0(m->from.p, m->from.n),
+                             xmemdup0(m->to.p, m->to.n), xmemdup0(m->text.p, m->text.n)};
+    char id[32];
+    int k = snprintf(id, sizeof id, "sim-out-%zu", s->n);
+    g->result(g->arg, m->ref, GW_SENT, (str){id, (size_t)k}, STR_NULL);
+    g->result(g->arg, m->ref, GW_DELIVERED, (str){id, (size_t)k}, STR_NULL);
+    return 0;
+}
+
+static void sim_free(gw *g)
+{
+    gw_sim *s = (gw_sim *)g;
+    for (size_t i = 0; i < s->n; i++) {
+        free(s->v[i].from);
+        free(s->v[i].to);
+        free(s->v[i].text);
+    }
+    free(s->v);
+    free(s);
+}
+
+static const gw_ops sim_ops = {"sim", sim_send, sim_free};
+
+gw *gw_sim_new(gw_result_cb cb, void *arg)
+{
+    gw_sim *s = xcalloc(1, sizeof *s);
+    s->base.ops = &sim_ops;
+    s->base.result = cb;
+    s->base.arg = arg;
+    return &s->base;
+}
+
+void gw_sim_inbox(gw *g, str number, size_t after, void (*fn)(void *, const gw_sim_msg *),
+                  void *arg)
+{
+    gw_sim *s = (gw_sim *)g;
+    size_t seen = 0;
+    for (size_t i = 0; i < s->n; i++) {
+        if (!str_eq(str_c(s->v[i].to), number))
+            continue;
+        if (seen++ < after)
+            continue;
+        gw_sim_msg m = {s->v[i].ref, (int64_t)seen, str_c(s->v[i].from), str_c(s->v[i].to),
+                        str_c(s->v[i].text)};
+        fn(arg, &m);
+    }
+}
+
+size_t gw_sim_count(gw *g)
+{
+    return ((gw_sim *)g)->n;
+}

@@ -1,0 +1,29 @@
+/*
+ * gw_sim: the built-in customer simulator, a gateway with no network. Its
+ * "handsets" are in memory: every message sent to a customer number lands
+ * in that number's inbox, where the /sim page (through the API) shows it.
+ * It reports each message sent and then delivered at once, so the whole
+ * outbox and delivery path runs as with a real provider.
+ */
+#ifndef TEXTDESK_SMS_GW_SIM_H
+#define TEXTDESK_SMS_GW_SIM_H
+
+#include <stddef.h>
+
+#include "sms/gw.h"
+
+gw *gw_sim_new(gw_result_cb cb, void *arg);
+
+typedef struct gw_sim_msg {
+    int64_t ref, at_seq;
+    str from, to, text;
+} gw_sim_msg;
+
+/* Calls 'fn' for each message the simulated handset 'number' received,
+ * oldest first, skipping the first 'after' of them. */
+void gw_sim_inbox(gw *g, str number, size_t after, void (*fn)(void *, const gw_sim_msg *),
+                  void *arg);
+/* How many messages the simulator has received in all. */
+size_t gw_sim_count(gw *g);
+
+#endif

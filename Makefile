@@ -24,7 +24,12 @@ build:
 run: build
 	./$(RELEASE)/textdesk serve
 
-unit:
+E2E_DEPS := tests/e2e/node_modules/.package-lock.json
+
+$(E2E_DEPS): tests/e2e/package-lock.json
+	cd tests/e2e && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error
+
+unit: $(E2E_DEPS)
 	@cmake -S . -B $(ASAN) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DTEXTDESK_SANITIZE=ON >/dev/null
 	@cmake --build $(ASAN) -j $(JOBS)
 	cd $(ASAN) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \

@@ -1,0 +1,76 @@
+// Starts the real textdesk binary for a test: a fresh data directory, a
+// free port on 127.0.0.1, stopped by PID. TEXTDESK_BIN names the binary
+// (CTest passes the sanitizer build's); TEXTDESK_WEB the web directory.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+export const repo = path.resolve(here, '../../..');
+export const bin = process.env.TEXTDESK_BIN || path.join(repo, 'build/asan/textdesk');
+export const webDir = process.env.TEXTDESK_WEB || path.join(repo, 'web');
+
+export function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.unref();
+    s.on('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+export class Server {
+  constructor(opts = {}) {
+    this.dataDir = opts.dataDir || mkdtempSync(path.join(os.tmpdir(), 'textdesk-e2e-'));
+    this.ownsData = !opts.dataDir;
+    this.args = opts.args || [];
+    this.env = opts.env || {};
+    this.output = '';
+  }
+
+  async start() {
+    this.port = this.port || (await freePort());
+    this.url = `http://127.0.0.1:${this.port}`;
+    this.proc = spawn(bin, ['serve', '--listen', `127.0.0.1:${this.port}`, '--data', this.dataDir,
+      '--web', webDir, ...this.args], {
+      env: { ...process.env, ASAN_OPTIONS: 'detect_leaks=1', ...this.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    this.pid = this.proc.pid;
+    this.exited = new Promise((resolve) => this.proc.on('exit', (code, sig) => resolve({ code, sig })));
+    this.proc.stdout.on('data', (d) => { this.output += d; });
+    this.proc.stderr.on('data', (d) => { this.output += d; });
+    const deadline = Date.now() + 20000;
+    while (!this.output.includes('listening on')) {
+      if (this.proc.exitCode !== null) throw new Error(`textdesk exited:\n${this.output}`);
+      if (Date.now() > deadline) throw new Error(`textdesk did not start:\n${this.output}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    return this;
+  }
+
+  // Graceful stop (SIGTERM); resolves with the exit status.
+  async stop() {
+    if (!this.proc || this.proc.exitCode !== null) return this.exited;
+    process.kill(this.pid, 'SIGTERM');
+    return this.exited;
+  }
+
+  async kill9() {
+    process.kill(this.pid, 'SIGKILL');
+    return this.exited;
+  }
+
+  cleanup() {
+    if (this.proc && this.proc.exitCode === null) {
+      try { process.kill(this.pid, 'SIGKILL'); } catch { /* gone */ }
+    }
+    if (this.ownsData) rmSync(this.dataDir, { recursive: true, force: true });
+  }
+}

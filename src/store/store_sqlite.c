@@ -41,8 +41,8 @@ static const char SCHEMA_V1[] =
     " ids BLOB, name TEXT, number TEXT, ep_number TEXT, text TEXT, msg_id TEXT,"
     " var_key TEXT, value TEXT, queue_name TEXT);"
     "CREATE TABLE IF NOT EXISTS messages ("
-    " id INTEGER PRIMARY KEY,"
-    " ev_seq INTEGER UNIQUE REFERENCES events(seq),"
+    /* id: the seq of the MSG_IN/MSG_OUT event that brought it */
+    " id INTEGER PRIMARY KEY REFERENCES events(seq),"
     " conv INTEGER NOT NULL, seq INTEGER NOT NULL,"
     " outbound INTEGER NOT NULL CHECK (outbound IN (0, 1)),"
     " agent INTEGER NOT NULL DEFAULT 0, number TEXT, ep_number TEXT, text TEXT,"
@@ -105,9 +105,9 @@ static const struct store_migration {
                " e.code, e.deadline, e.key, e.rona_ms, e.autowrap_ms, e.grace_ms, e.ids," \
                " e.name, e.number, e.ep_number, coalesce(e.text, m.text), e.msg_id,"      \
                " e.var_key, e.value, e.queue_name"                                        \
-               " FROM events e LEFT JOIN messages m ON m.ev_seq = e.seq ORDER BY e.seq")  \
+               " FROM events e LEFT JOIN messages m ON m.id = e.seq ORDER BY e.seq")  \
     X(EV_LAST, "SELECT coalesce(max(seq), 0) FROM events")                                \
-    X(MSG_INSERT, "INSERT INTO messages (ev_seq, conv, seq, outbound, agent, number,"     \
+    X(MSG_INSERT, "INSERT INTO messages (id, conv, seq, outbound, agent, number,"     \
                   " ep_number, text, provider_id, status, at, status_at)"                 \
                   " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11)")          \
     X(MSG_OF_CONV, "SELECT " MSG_COLS " FROM messages WHERE conv = ?1 ORDER BY id")       \
@@ -315,7 +315,10 @@ store *store_open(const char *path, char *err, size_t errlen)
         snprintf(st->err, sizeof st->err, "no path given");
         goto fail;
     }
-    int rc = sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
+    /* One thread uses a store (the event loop): no per-call mutex. */
+    int rc = sqlite3_open_v2(path, &st->db,
+                             SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                             NULL);
     if (rc != SQLITE_OK) {
         int e = st->db ? sqlite3_system_errno(st->db) : 0;
         snprintf(st->err, sizeof st->err, "%s%s%s", st->db ? sqlite3_errmsg(st->db) : "",

@@ -43,20 +43,37 @@ void store_close(store *st);
 const char *store_errmsg(const store *st);
 /* The schema version this build writes (and migrates older stores to). */
 int store_schema_version(void);
+/* Whether a commit waits until the data is on disk (1, the default: the
+ * durability contract) or only until it is handed to the OS (0: survives a
+ * process crash, may lose the last commits on power loss). */
+int store_set_sync(store *st, int full);
 
+/* store_begin opens a write transaction (-EINVAL if one is open; -EBUSY if
+ * another process holds the write lock past the busy timeout). store_commit
+ * makes everything since store_begin durable at once (group commit); on an
+ * error the transaction may still be open: roll back. store_rollback drops
+ * it; with none open (e.g. SQLite already rolled back after -ENOSPC) it
+ * returns 0. Writes other than store_event_append may also run outside a
+ * transaction, each then committing on its own. */
 int store_begin(store *st);
 int store_commit(store *st);
 int store_rollback(store *st);
 
 /* ---- event log --------------------------------------------------------- */
 
-/* Appends 'ev' (inside a transaction). MSG_IN / MSG_OUT also insert their
- * message (text, provider id, direction); an outbound message starts with
- * status STORE_MSG_QUEUED. Event text is kept only in the message row. */
+/* Appends 'ev' (inside a transaction: -EINVAL otherwise). MSG_IN / MSG_OUT
+ * also insert their message (text, provider id, direction); an outbound
+ * message starts with status STORE_MSG_QUEUED. Event text is kept only in
+ * the message row. Returns -EEXIST when the sequence number is taken or a
+ * MSG_IN's provider id was already stored; a failed append leaves no row of
+ * 'ev' behind, but the caller should still roll back the transaction. */
 int store_event_append(store *st, const cc_event *ev);
 
-/* Calls 'cb' for every stored event in sequence order. The event's strings
- * are valid during the call only. Stops and returns cb's value if nonzero. */
+/* Calls 'cb' for every stored event in sequence order, exactly as appended
+ * (message text joined back from the message row; empty strings come back
+ * as {NULL, 0}). The event's strings and ids are valid during the call
+ * only. Stops and returns cb's value if nonzero. 'cb' must not call
+ * store_events_load (-EINVAL). */
 typedef int (*store_event_cb)(void *arg, const cc_event *ev);
 int store_events_load(store *st, store_event_cb cb, void *arg);
 /* Highest stored event sequence number (0 when empty). */
@@ -87,12 +104,20 @@ typedef int (*store_msg_cb)(void *arg, const store_msg *m);
 
 /* Messages of conversation 'conv' in order. */
 int store_msgs_of_conv(store *st, uint32_t conv, store_msg_cb cb, void *arg);
-/* Outbound messages with status QUEUED, oldest first, at most 'max'. */
+/* Outbound messages with status QUEUED, oldest first, at most 'max'. 'cb'
+ * may change the status of the message it is handed. */
 int store_outbox_due(store *st, size_t max, store_msg_cb cb, void *arg);
-/* Sets a message's status (and the gateway's id or error when given). */
+/* Sets an outbound message's status (and the gateway's id or error when
+ * given, i.e. non-empty), stamping status_at with the wall clock. Returns
+ * -EINVAL for STORE_MSG_RECEIVED or an unknown status, -ENOENT when 'id' is
+ * no outbound message. It enforces no transition order: the outbox does. */
 int store_msg_set_status(store *st, int64_t id, int status, str provider_id, str error);
 /* Finds an outbound message by the gateway's id; 0 and '*id', or -ENOENT. */
 int store_msg_by_provider_id(store *st, str provider_id, int64_t *id);
+/* Whether an inbound message with this provider id is stored: 1, 0 (also
+ * for an empty id), or a negative error. For ids older than the core's
+ * de-duplication window: check before handing a gateway retry to the core. */
+int store_inbound_exists(store *st, str provider_id);
 /* At start: every SUBMITTING message becomes UNKNOWN (never resent
  * blindly). Returns how many, or a negative error. */
 int store_outbox_recover(store *st);
@@ -114,18 +139,28 @@ typedef struct store_account {
     int role;
 } store_account;
 
+/* Creates an account: -EEXIST when 'username' is taken, -EINVAL for an
+ * empty username or hash or an unknown role. */
 int store_account_put(store *st, str username, str pwhash, uint32_t agent, int role);
-/* Fills 'out' (strings valid until the next call on 'st'). */
+/* Fills 'out' (strings valid until the next call on 'st'), or -ENOENT. */
 int store_account_get(store *st, str username, store_account *out);
 
+/* Stores a session: -EEXIST when the token hash is taken, -ENOENT when
+ * 'account' does not exist. Deleting an account deletes its sessions. */
 int store_session_put(store *st, str token_hash, int64_t account, int64_t expires_at);
+/* Fills 'out' with the session's account (as store_account_get), or
+ * -ENOENT when there is no such session or it expired (expires_at <= now). */
 int store_session_get(store *st, str token_hash, int64_t now, store_account *out);
+/* Deletes a session, or -ENOENT. */
 int store_session_del(store *st, str token_hash);
+/* Deletes every session expired at 'now'; returns how many. */
+int store_session_purge(store *st, int64_t now);
 
 /* ---- settings ---------------------------------------------------------- */
 
 int store_setting_put(store *st, str key, str value);
-/* Copies the value into 'out' (NUL-terminated, at most 'cap' bytes). */
+/* Copies the value into 'out' (NUL-terminated, at most 'cap' bytes):
+ * -ENOENT for an unknown key, -ERANGE when it does not fit. */
 int store_setting_get(store *st, str key, char *out, size_t cap);
 
 #endif

@@ -1,0 +1,878 @@
+/*
+ * store_sqlite: the store (store.h) on SQLite. One connection, WAL journal,
+ * foreign keys on, synchronous=FULL unless told otherwise, every data
+ * statement prepared once at open and reset after each use. The schema is a
+ * list of migrations applied in order; PRAGMA user_version records how far a
+ * file has come. docs/internals/store.md explains schema and durability.
+ */
+#include "store/store.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <sqlite3.h>
+
+#include "util/xalloc.h"
+
+#define STORE_BUSY_TIMEOUT_MS 5000
+#define STORE_IDS_MAX 65536 /* ids per event; the core allows CC_TEAMS_MAX */
+
+/* ---- schema ------------------------------------------------------------- */
+
+/* Version 1. Statements use IF NOT EXISTS so that re-running a migration on
+ * a file whose user_version was lost is harmless. */
+static const char SCHEMA_V1[] =
+    "CREATE TABLE IF NOT EXISTS events ("
+    " seq INTEGER PRIMARY KEY CHECK (seq > 0),"
+    " type INTEGER NOT NULL, at INTEGER NOT NULL,"
+    " conv INTEGER NOT NULL DEFAULT 0, agent INTEGER NOT NULL DEFAULT 0,"
+    " target INTEGER NOT NULL DEFAULT 0, queue INTEGER NOT NULL DEFAULT 0,"
+    " team INTEGER NOT NULL DEFAULT 0, ep INTEGER NOT NULL DEFAULT 0,"
+    " reason INTEGER NOT NULL DEFAULT 0, fallback INTEGER NOT NULL DEFAULT 0,"
+    " capacity INTEGER NOT NULL DEFAULT 0, msg_seq INTEGER NOT NULL DEFAULT 0,"
+    " state INTEGER NOT NULL DEFAULT 0, kind INTEGER NOT NULL DEFAULT 0,"
+    " code INTEGER NOT NULL DEFAULT 0, deadline INTEGER NOT NULL DEFAULT 0,"
+    " key INTEGER NOT NULL DEFAULT 0, rona_ms INTEGER NOT NULL DEFAULT 0,"
+    " autowrap_ms INTEGER NOT NULL DEFAULT 0, grace_ms INTEGER NOT NULL DEFAULT 0,"
+    " ids BLOB, name TEXT, number TEXT, ep_number TEXT, text TEXT, msg_id TEXT,"
+    " var_key TEXT, value TEXT, queue_name TEXT);"
+    "CREATE TABLE IF NOT EXISTS messages ("
+    /* id: the seq of the MSG_IN/MSG_OUT event that brought it */
+    " id INTEGER PRIMARY KEY REFERENCES events(seq),"
+    " conv INTEGER NOT NULL, seq INTEGER NOT NULL,"
+    " outbound INTEGER NOT NULL CHECK (outbound IN (0, 1)),"
+    " agent INTEGER NOT NULL DEFAULT 0, number TEXT, ep_number TEXT, text TEXT,"
+    " provider_id TEXT, status INTEGER NOT NULL, error TEXT,"
+    " at INTEGER NOT NULL, status_at INTEGER NOT NULL);"
+    "CREATE INDEX IF NOT EXISTS messages_conv ON messages(conv, id);"
+    /* the durable guard against a gateway's retried inbound SMS */
+    "CREATE UNIQUE INDEX IF NOT EXISTS messages_inbound_provider ON messages(provider_id)"
+    " WHERE outbound = 0 AND provider_id IS NOT NULL;"
+    /* delivery reports look outbound messages up by the gateway's id */
+    "CREATE INDEX IF NOT EXISTS messages_outbound_provider ON messages(provider_id)"
+    " WHERE outbound = 1 AND provider_id IS NOT NULL;"
+    "CREATE INDEX IF NOT EXISTS messages_outbox ON messages(status, id) WHERE outbound = 1;"
+    "CREATE TABLE IF NOT EXISTS inbound_orphans ("
+    " id INTEGER PRIMARY KEY, at INTEGER NOT NULL, number TEXT, ep_number TEXT,"
+    " text TEXT, provider_id TEXT, reason TEXT);"
+    "CREATE TABLE IF NOT EXISTS accounts ("
+    " id INTEGER PRIMARY KEY, username TEXT NOT NULL UNIQUE, pwhash TEXT NOT NULL,"
+    " agent INTEGER NOT NULL DEFAULT 0, role INTEGER NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS sessions ("
+    " token_hash BLOB PRIMARY KEY,"
+    " account INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,"
+    " expires_at INTEGER NOT NULL) WITHOUT ROWID;"
+    "CREATE INDEX IF NOT EXISTS sessions_account ON sessions(account);"
+    "CREATE INDEX IF NOT EXISTS sessions_expiry ON sessions(expires_at);"
+    "CREATE TABLE IF NOT EXISTS settings ("
+    " key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;";
+
+/* The migrations, oldest first. To change the schema, append an entry with
+ * the next version and the SQL that takes a version-(n-1) file to n; never
+ * edit an entry that has shipped. */
+static const struct store_migration {
+    int version;
+    const char *sql;
+} MIGRATIONS[] = {
+    {1, SCHEMA_V1},
+};
+#define N_MIGRATIONS (sizeof MIGRATIONS / sizeof MIGRATIONS[0])
+
+/* ---- statements --------------------------------------------------------- */
+
+#define EV_COLS                                                                        \
+    "seq, type, at, conv, agent, target, queue, team, ep, reason, fallback, capacity," \
+    " msg_seq, state, kind, code, deadline, key, rona_ms, autowrap_ms, grace_ms, ids," \
+    " name, number, ep_number, text, msg_id, var_key, value, queue_name"
+#define MSG_COLS                                                                         \
+    "id, conv, seq, outbound, agent, number, ep_number, text, provider_id, status, error," \
+    " at, status_at"
+
+#define STORE_STMTS(X)                                                                    \
+    X(BEGIN, "BEGIN IMMEDIATE")                                                           \
+    X(COMMIT, "COMMIT")                                                                   \
+    X(ROLLBACK, "ROLLBACK")                                                               \
+    X(EV_INSERT, "INSERT INTO events (" EV_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7,"   \
+                 " ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21,"   \
+                 " ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30)")                         \
+    X(EV_DELETE, "DELETE FROM events WHERE seq = ?1")                                     \
+    X(EV_LOAD, "SELECT e.seq, e.type, e.at, e.conv, e.agent, e.target, e.queue, e.team,"  \
+               " e.ep, e.reason, e.fallback, e.capacity, e.msg_seq, e.state, e.kind,"     \
+               " e.code, e.deadline, e.key, e.rona_ms, e.autowrap_ms, e.grace_ms, e.ids," \
+               " e.name, e.number, e.ep_number, coalesce(e.text, m.text), e.msg_id,"      \
+               " e.var_key, e.value, e.queue_name"                                        \
+               " FROM events e LEFT JOIN messages m ON m.id = e.seq ORDER BY e.seq")  \
+    X(EV_LAST, "SELECT coalesce(max(seq), 0) FROM events")                                \
+    X(MSG_INSERT, "INSERT INTO messages (id, conv, seq, outbound, agent, number,"     \
+                  " ep_number, text, provider_id, status, at, status_at)"                 \
+                  " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11)")          \
+    X(MSG_OF_CONV, "SELECT " MSG_COLS " FROM messages WHERE conv = ?1 ORDER BY id")       \
+    X(MSG_DUE, "SELECT " MSG_COLS " FROM messages WHERE outbound = 1 AND status = ?1"     \
+               " ORDER BY id LIMIT ?2")                                                   \
+    X(MSG_SET_STATUS, "UPDATE messages SET status = ?2, status_at = ?3,"                  \
+                      " provider_id = coalesce(?4, provider_id),"                         \
+                      " error = coalesce(?5, error) WHERE id = ?1 AND outbound = 1")      \
+    X(MSG_BY_PROVIDER, "SELECT id FROM messages WHERE outbound = 1 AND provider_id = ?1"  \
+                       " ORDER BY id DESC LIMIT 1")                                       \
+    X(MSG_RECOVER, "UPDATE messages SET status = ?2, status_at = ?3"                      \
+                   " WHERE outbound = 1 AND status = ?1")                                 \
+    X(IN_EXISTS, "SELECT 1 FROM messages WHERE outbound = 0 AND provider_id = ?1")        \
+    X(ORPHAN_INSERT, "INSERT INTO inbound_orphans (at, number, ep_number, text,"          \
+                     " provider_id, reason) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")             \
+    X(ACCT_INSERT, "INSERT INTO accounts (username, pwhash, agent, role)"                 \
+                   " VALUES (?1, ?2, ?3, ?4)")                                            \
+    X(ACCT_GET, "SELECT id, username, pwhash, agent, role FROM accounts"                  \
+                " WHERE username = ?1")                                                   \
+    X(SESS_INSERT, "INSERT INTO sessions (token_hash, account, expires_at)"               \
+                   " VALUES (?1, ?2, ?3)")                                                \
+    X(SESS_GET, "SELECT a.id, a.username, a.pwhash, a.agent, a.role FROM sessions s"      \
+                " JOIN accounts a ON a.id = s.account"                                    \
+                " WHERE s.token_hash = ?1 AND s.expires_at > ?2")                         \
+    X(SESS_DEL, "DELETE FROM sessions WHERE token_hash = ?1")                             \
+    X(SESS_PURGE, "DELETE FROM sessions WHERE expires_at <= ?1")                          \
+    X(SET_PUT, "INSERT INTO settings (key, value) VALUES (?1, ?2)"                        \
+               " ON CONFLICT (key) DO UPDATE SET value = excluded.value")                 \
+    X(SET_GET, "SELECT value FROM settings WHERE key = ?1")
+
+enum store_stmt {
+#define X(name, sql) S_##name,
+    STORE_STMTS(X)
+#undef X
+    S__COUNT
+};
+
+static const char *const STMT_SQL[S__COUNT] = {
+#define X(name, sql) sql,
+    STORE_STMTS(X)
+#undef X
+};
+
+struct store {
+    sqlite3 *db;
+    sqlite3_stmt *s[S__COUNT];
+    char err[512];
+    int loading;            /* inside store_events_load */
+    unsigned char *blob;    /* ids encoding scratch */
+    size_t blob_cap;
+    uint32_t *ids;          /* ids decoding scratch */
+    size_t ids_cap;
+    char *acct;             /* account strings handed out by *_get */
+    size_t acct_cap;
+};
+
+/* ---- helpers ------------------------------------------------------------ */
+
+/* Maps an SQLite result code to the store's errno and records the message. */
+static int fail(store *st, int rc)
+{
+    snprintf(st->err, sizeof st->err, "%s", sqlite3_errmsg(st->db));
+    switch (rc & 0xff) {
+    case SQLITE_FULL:
+        return -ENOSPC;
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+        return -EBUSY;
+    case SQLITE_NOMEM:
+        return -ENOMEM;
+    case SQLITE_CONSTRAINT:
+        if (rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY)
+            return -EEXIST;
+        if (rc == SQLITE_CONSTRAINT_FOREIGNKEY)
+            return -ENOENT;
+        return -EIO;
+    default:
+        return -EIO;
+    }
+}
+
+static int einval(store *st, const char *why)
+{
+    snprintf(st->err, sizeof st->err, "invalid argument: %s", why);
+    return -EINVAL;
+}
+
+/* Readies a statement after use: reset, and drop the borrowed bindings. */
+static void done(sqlite3_stmt *s)
+{
+    sqlite3_reset(s);
+    sqlite3_clear_bindings(s);
+}
+
+/* Steps a statement that returns no rows; 0 or a negative error. */
+static int run(store *st, sqlite3_stmt *s)
+{
+    int rc = sqlite3_step(s);
+    int r = rc == SQLITE_DONE ? 0 : fail(st, rc);
+    done(s);
+    return r;
+}
+
+static void bind_str(sqlite3_stmt *s, int i, str v)
+{
+    if (v.n == 0)
+        sqlite3_bind_null(s, i);
+    else
+        sqlite3_bind_text64(s, i, v.p, v.n, SQLITE_STATIC, SQLITE_UTF8);
+}
+
+static void bind_blob(sqlite3_stmt *s, int i, str v)
+{
+    if (v.n == 0)
+        sqlite3_bind_null(s, i);
+    else
+        sqlite3_bind_blob64(s, i, v.p, v.n, SQLITE_STATIC);
+}
+
+/* A text column as a view; NULL and '' both give {NULL, 0}. */
+static str col_str(sqlite3_stmt *s, int i)
+{
+    const char *p = (const char *)sqlite3_column_text(s, i);
+    size_t n = (size_t)sqlite3_column_bytes(s, i);
+    return n ? (str){p, n} : STR_NULL;
+}
+
+static int64_t wall_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Runs 'sql' (schema and pragmas only; data goes through prepared
+ * statements). */
+static int exec(store *st, const char *sql)
+{
+    char *msg = NULL;
+    int rc = sqlite3_exec(st->db, sql, NULL, NULL, &msg);
+    if (rc == SQLITE_OK)
+        return 0;
+    int r = fail(st, rc);
+    if (msg)
+        snprintf(st->err, sizeof st->err, "%s", msg);
+    sqlite3_free(msg);
+    return r;
+}
+
+/* Reads a one-integer pragma. */
+static int pragma_int(store *st, const char *sql, int64_t *out)
+{
+    sqlite3_stmt *s = NULL;
+    int rc = sqlite3_prepare_v2(st->db, sql, -1, &s, NULL);
+    if (rc == SQLITE_OK) {
+        rc = sqlite3_step(s);
+        if (rc == SQLITE_ROW) {
+            *out = sqlite3_column_int64(s, 0);
+            rc = SQLITE_OK;
+        }
+    }
+    int r = rc == SQLITE_OK ? 0 : fail(st, rc);
+    sqlite3_finalize(s);
+    return r;
+}
+
+static int migrate(store *st, int from)
+{
+    int r = 0;
+    for (size_t i = 0; i < N_MIGRATIONS; i++) {
+        const struct store_migration *m = &MIGRATIONS[i];
+        if (m->version <= from)
+            continue;
+        char uv[64];
+        snprintf(uv, sizeof uv, "PRAGMA user_version = %d", m->version);
+        if ((r = exec(st, "BEGIN IMMEDIATE")) != 0)
+            goto out;
+        if ((r = exec(st, m->sql)) != 0 || (r = exec(st, uv)) != 0 ||
+            (r = exec(st, "COMMIT")) != 0) {
+            char why[400];
+            snprintf(why, sizeof why, "%.399s", st->err);
+            sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+            snprintf(st->err, sizeof st->err, "migration to schema version %d failed: %s",
+                     m->version, why);
+            goto out;
+        }
+    }
+out:
+    return r;
+}
+
+/* ---- open and close ----------------------------------------------------- */
+
+int store_schema_version(void)
+{
+    return MIGRATIONS[N_MIGRATIONS - 1].version;
+}
+
+store *store_open(const char *path, char *err, size_t errlen)
+{
+    store *st = xcalloc(1, sizeof *st);
+    const char *stage = "cannot open";
+    int64_t version = 0;
+    if (path == NULL || *path == '\0') {
+        snprintf(st->err, sizeof st->err, "no path given");
+        goto fail;
+    }
+    /* One thread uses a store (the event loop): no per-call mutex. */
+    int rc = sqlite3_open_v2(path, &st->db,
+                             SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                             NULL);
+    if (rc != SQLITE_OK) {
+        int e = st->db ? sqlite3_system_errno(st->db) : 0;
+        snprintf(st->err, sizeof st->err, "%s%s%s", st->db ? sqlite3_errmsg(st->db) : "",
+                 e ? ": " : "", e ? strerror(e) : "");
+        goto fail;
+    }
+    sqlite3_extended_result_codes(st->db, 1);
+    sqlite3_busy_timeout(st->db, STORE_BUSY_TIMEOUT_MS);
+    /* The first read: a file that is not a database fails here. */
+    if (pragma_int(st, "PRAGMA user_version", &version) != 0)
+        goto fail;
+    if (version > store_schema_version()) {
+        snprintf(st->err, sizeof st->err,
+                 "schema version %lld is newer than this build's %d; refusing to open"
+                 " (run a newer textdesk)",
+                 (long long)version, store_schema_version());
+        goto fail;
+    }
+    stage = "cannot set up";
+    if (exec(st, "PRAGMA journal_mode = WAL") != 0 || exec(st, "PRAGMA foreign_keys = ON") != 0 ||
+        exec(st, "PRAGMA synchronous = FULL") != 0)
+        goto fail;
+    stage = "cannot migrate";
+    if (migrate(st, (int)version) != 0)
+        goto fail;
+    stage = "cannot prepare statements for";
+    for (int i = 0; i < S__COUNT; i++) {
+        rc = sqlite3_prepare_v3(st->db, STMT_SQL[i], -1, SQLITE_PREPARE_PERSISTENT, &st->s[i],
+                                NULL);
+        if (rc != SQLITE_OK) {
+            fail(st, rc);
+            goto fail;
+        }
+    }
+    st->err[0] = '\0';
+    return st;
+fail:
+    if (err && errlen)
+        snprintf(err, errlen, "store: %s '%s': %s", stage, path ? path : "(null)", st->err);
+    store_close(st);
+    return NULL;
+}
+
+void store_close(store *st)
+{
+    if (st == NULL)
+        return;
+    for (int i = 0; i < S__COUNT; i++)
+        sqlite3_finalize(st->s[i]);
+    sqlite3_close(st->db);
+    free(st->blob);
+    free(st->ids);
+    free(st->acct);
+    free(st);
+}
+
+const char *store_errmsg(const store *st)
+{
+    return st ? st->err : "no store";
+}
+
+int store_set_sync(store *st, int full)
+{
+    return exec(st, full ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL");
+}
+
+/* ---- transactions ------------------------------------------------------- */
+
+int store_begin(store *st)
+{
+    if (!sqlite3_get_autocommit(st->db))
+        return einval(st, "a transaction is already open");
+    return run(st, st->s[S_BEGIN]);
+}
+
+int store_commit(store *st)
+{
+    if (sqlite3_get_autocommit(st->db))
+        return einval(st, "no transaction is open");
+    return run(st, st->s[S_COMMIT]);
+}
+
+int store_rollback(store *st)
+{
+    if (sqlite3_get_autocommit(st->db))
+        return 0; /* none open, or SQLite already rolled it back */
+    return run(st, st->s[S_ROLLBACK]);
+}
+
+/* ---- event log ---------------------------------------------------------- */
+
+/* Encodes 'ids' little-endian into the scratch buffer. */
+static str encode_ids(store *st, const uint32_t *ids, size_t n)
+{
+    if (n * 4 > st->blob_cap) {
+        st->blob_cap = n * 4;
+        st->blob = xrealloc(st->blob, st->blob_cap);
+    }
+    for (size_t i = 0; i < n; i++) {
+        st->blob[4 * i] = (unsigned char)ids[i];
+        st->blob[4 * i + 1] = (unsigned char)(ids[i] >> 8);
+        st->blob[4 * i + 2] = (unsigned char)(ids[i] >> 16);
+        st->blob[4 * i + 3] = (unsigned char)(ids[i] >> 24);
+    }
+    return (str){(const char *)st->blob, n * 4};
+}
+
+static int decode_ids(store *st, sqlite3_stmt *s, int col, cc_event *ev)
+{
+    const unsigned char *b = sqlite3_column_blob(s, col);
+    size_t n = (size_t)sqlite3_column_bytes(s, col);
+    ev->ids = NULL;
+    ev->n_ids = 0;
+    if (n == 0)
+        return 0;
+    if (n % 4) {
+        snprintf(st->err, sizeof st->err, "event %llu: corrupt id list (%zu bytes)",
+                 (unsigned long long)ev->seq, n);
+        return -EIO;
+    }
+    if (n / 4 > st->ids_cap) {
+        st->ids_cap = n / 4;
+        st->ids = xrealloc(st->ids, st->ids_cap * sizeof *st->ids);
+    }
+    for (size_t i = 0; i < n / 4; i++)
+        st->ids[i] = (uint32_t)b[4 * i] | (uint32_t)b[4 * i + 1] << 8 |
+                     (uint32_t)b[4 * i + 2] << 16 | (uint32_t)b[4 * i + 3] << 24;
+    ev->ids = st->ids;
+    ev->n_ids = n / 4;
+    return 0;
+}
+
+static int is_msg(int type)
+{
+    return type == CC_EV_MSG_IN || type == CC_EV_MSG_OUT;
+}
+
+int store_event_append(store *st, const cc_event *ev)
+{
+    if (ev == NULL || ev->type < 0 || ev->type >= CC_EV__COUNT)
+        return einval(st, "unknown event type");
+    if (ev->seq == 0 || ev->seq > INT64_MAX)
+        return einval(st, "event sequence out of range");
+    if (ev->n_ids > STORE_IDS_MAX || (ev->n_ids && ev->ids == NULL))
+        return einval(st, "bad id list");
+    if (sqlite3_get_autocommit(st->db))
+        return einval(st, "store_event_append needs a transaction (store_begin)");
+
+    sqlite3_stmt *s = st->s[S_EV_INSERT];
+    int i = 1;
+    sqlite3_bind_int64(s, i++, (int64_t)ev->seq);
+    sqlite3_bind_int(s, i++, ev->type);
+    sqlite3_bind_int64(s, i++, ev->at);
+    sqlite3_bind_int64(s, i++, ev->conv);
+    sqlite3_bind_int64(s, i++, ev->agent);
+    sqlite3_bind_int64(s, i++, ev->target);
+    sqlite3_bind_int64(s, i++, ev->queue);
+    sqlite3_bind_int64(s, i++, ev->team);
+    sqlite3_bind_int64(s, i++, ev->ep);
+    sqlite3_bind_int64(s, i++, ev->reason);
+    sqlite3_bind_int64(s, i++, ev->fallback);
+    sqlite3_bind_int64(s, i++, ev->capacity);
+    sqlite3_bind_int64(s, i++, ev->msg_seq);
+    sqlite3_bind_int(s, i++, ev->state);
+    sqlite3_bind_int(s, i++, ev->kind);
+    sqlite3_bind_int(s, i++, ev->code);
+    sqlite3_bind_int64(s, i++, ev->deadline);
+    sqlite3_bind_int64(s, i++, ev->key);
+    sqlite3_bind_int64(s, i++, ev->rona_ms);
+    sqlite3_bind_int64(s, i++, ev->autowrap_ms);
+    sqlite3_bind_int64(s, i++, ev->grace_ms);
+    bind_blob(s, i++, encode_ids(st, ev->ids, ev->n_ids));
+    bind_str(s, i++, ev->name);
+    bind_str(s, i++, ev->number);
+    bind_str(s, i++, ev->ep_number);
+    bind_str(s, i++, is_msg(ev->type) ? STR_NULL : ev->text); /* text: message row */
+    bind_str(s, i++, ev->msg_id);
+    bind_str(s, i++, ev->var_key);
+    bind_str(s, i++, ev->value);
+    bind_str(s, i++, ev->queue_name);
+    int r = run(st, s);
+    if (r != 0 || !is_msg(ev->type))
+        return r;
+
+    int out = ev->type == CC_EV_MSG_OUT;
+    s = st->s[S_MSG_INSERT];
+    sqlite3_bind_int64(s, 1, (int64_t)ev->seq);
+    sqlite3_bind_int64(s, 2, ev->conv);
+    sqlite3_bind_int64(s, 3, ev->msg_seq);
+    sqlite3_bind_int(s, 4, out);
+    sqlite3_bind_int64(s, 5, out ? ev->agent : 0);
+    bind_str(s, 6, ev->number);
+    bind_str(s, 7, ev->ep_number);
+    bind_str(s, 8, ev->text);
+    bind_str(s, 9, out ? STR_NULL : ev->msg_id);
+    sqlite3_bind_int(s, 10, out ? STORE_MSG_QUEUED : STORE_MSG_RECEIVED);
+    sqlite3_bind_int64(s, 11, ev->at);
+    if ((r = run(st, s)) != 0) {
+        /* Undo the event row so that a failed append leaves nothing. */
+        sqlite3_stmt *d = st->s[S_EV_DELETE];
+        sqlite3_bind_int64(d, 1, (int64_t)ev->seq);
+        sqlite3_step(d);
+        done(d);
+    }
+    return r;
+}
+
+int store_events_load(store *st, store_event_cb cb, void *arg)
+{
+    if (st->loading)
+        return einval(st, "store_events_load called from its own callback");
+    sqlite3_stmt *s = st->s[S_EV_LOAD];
+    int r = 0, rc;
+    st->loading = 1;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        cc_event ev = {0};
+        int i = 0;
+        ev.seq = (uint64_t)sqlite3_column_int64(s, i++);
+        ev.type = sqlite3_column_int(s, i++);
+        ev.at = sqlite3_column_int64(s, i++);
+        ev.conv = (uint32_t)sqlite3_column_int64(s, i++);
+        ev.agent = (uint32_t)sqlite3_column_int64(s, i++);
+        ev.target = (uint32_t)sqlite3_column_int64(s, i++);
+        ev.queue = (uint32_t)sqlite3_column_int64(s, i++);
+        ev.team = (uint32_t)sqlite3_column_int64(s, i++);
+        ev.ep = (uint32_t)sqlite3_column_int64(s, i++);
+        ev.reason = (uint32_t)sqlite3_column_int64(s, i++);
+        ev.fallback = (uint32_t)sqlite3_column_int64(s, i++);
+        ev.capacity = (uint32_t)sqlite3_column_int64(s, i++);
+        ev.msg_seq = (uint32_t)sqlite3_column_int64(s, i++);
+        ev.state = sqlite3_column_int(s, i++);
+        ev.kind = sqlite3_column_int(s, i++);
+        ev.code = sqlite3_column_int(s, i++);
+        ev.deadline = sqlite3_column_int64(s, i++);
+        ev.key = sqlite3_column_int64(s, i++);
+        ev.rona_ms = sqlite3_column_int64(s, i++);
+        ev.autowrap_ms = sqlite3_column_int64(s, i++);
+        ev.grace_ms = sqlite3_column_int64(s, i++);
+        if ((r = decode_ids(st, s, i++, &ev)) != 0)
+            goto out;
+        ev.name = col_str(s, i++);
+        ev.number = col_str(s, i++);
+        ev.ep_number = col_str(s, i++);
+        ev.text = col_str(s, i++);
+        ev.msg_id = col_str(s, i++);
+        ev.var_key = col_str(s, i++);
+        ev.value = col_str(s, i++);
+        ev.queue_name = col_str(s, i++);
+        if ((r = cb(arg, &ev)) != 0)
+            goto out;
+    }
+    if (rc != SQLITE_DONE)
+        r = fail(st, rc);
+out:
+    done(s);
+    st->loading = 0;
+    return r;
+}
+
+int store_last_seq(store *st, uint64_t *seq)
+{
+    sqlite3_stmt *s = st->s[S_EV_LAST];
+    int rc = sqlite3_step(s);
+    int r = 0;
+    if (rc == SQLITE_ROW)
+        *seq = (uint64_t)sqlite3_column_int64(s, 0);
+    else
+        r = fail(st, rc);
+    done(s);
+    return r;
+}
+
+/* ---- messages and outbox ------------------------------------------------ */
+
+static const char *const STATUS_NAMES[] = {
+    "received", "queued", "submitting", "sent", "delivered", "failed", "unknown",
+};
+
+const char *store_msg_status_name(int status)
+{
+    if (status < 0 || status >= (int)(sizeof STATUS_NAMES / sizeof STATUS_NAMES[0]))
+        return "invalid";
+    return STATUS_NAMES[status];
+}
+
+/* Steps 's' (bound by the caller) and hands each row to 'cb'. */
+static int each_msg(store *st, sqlite3_stmt *s, store_msg_cb cb, void *arg)
+{
+    int r = 0, rc;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        store_msg m = {
+            .id = sqlite3_column_int64(s, 0),
+            .conv = (uint32_t)sqlite3_column_int64(s, 1),
+            .seq = (uint32_t)sqlite3_column_int64(s, 2),
+            .outbound = sqlite3_column_int(s, 3),
+            .agent = (uint32_t)sqlite3_column_int64(s, 4),
+            .number = col_str(s, 5),
+            .ep_number = col_str(s, 6),
+            .text = col_str(s, 7),
+            .provider_id = col_str(s, 8),
+            .status = sqlite3_column_int(s, 9),
+            .error = col_str(s, 10),
+            .at = sqlite3_column_int64(s, 11),
+            .status_at = sqlite3_column_int64(s, 12),
+        };
+        if ((r = cb(arg, &m)) != 0)
+            goto out;
+    }
+    if (rc != SQLITE_DONE)
+        r = fail(st, rc);
+out:
+    done(s);
+    return r;
+}
+
+int store_msgs_of_conv(store *st, uint32_t conv, store_msg_cb cb, void *arg)
+{
+    sqlite3_stmt *s = st->s[S_MSG_OF_CONV];
+    sqlite3_bind_int64(s, 1, conv);
+    return each_msg(st, s, cb, arg);
+}
+
+int store_outbox_due(store *st, size_t max, store_msg_cb cb, void *arg)
+{
+    sqlite3_stmt *s = st->s[S_MSG_DUE];
+    sqlite3_bind_int(s, 1, STORE_MSG_QUEUED);
+    sqlite3_bind_int64(s, 2, max > INT64_MAX ? INT64_MAX : (int64_t)max);
+    return each_msg(st, s, cb, arg);
+}
+
+int store_msg_set_status(store *st, int64_t id, int status, str provider_id, str error)
+{
+    if (status <= STORE_MSG_RECEIVED || status > STORE_MSG_UNKNOWN)
+        return einval(st, "not an outbound message status");
+    sqlite3_stmt *s = st->s[S_MSG_SET_STATUS];
+    sqlite3_bind_int64(s, 1, id);
+    sqlite3_bind_int(s, 2, status);
+    sqlite3_bind_int64(s, 3, wall_ms());
+    bind_str(s, 4, provider_id);
+    bind_str(s, 5, error);
+    int r = run(st, s);
+    if (r == 0 && sqlite3_changes(st->db) == 0) {
+        snprintf(st->err, sizeof st->err, "no outbound message %lld", (long long)id);
+        r = -ENOENT;
+    }
+    return r;
+}
+
+/* Steps a one-row lookup; 0 with the first column, -ENOENT, or an error. */
+static int lookup_i64(store *st, sqlite3_stmt *s, int64_t *out, const char *what)
+{
+    int rc = sqlite3_step(s), r = 0;
+    if (rc == SQLITE_ROW) {
+        if (out)
+            *out = sqlite3_column_int64(s, 0);
+    } else if (rc == SQLITE_DONE) {
+        snprintf(st->err, sizeof st->err, "no such %s", what);
+        r = -ENOENT;
+    } else {
+        r = fail(st, rc);
+    }
+    done(s);
+    return r;
+}
+
+int store_msg_by_provider_id(store *st, str provider_id, int64_t *id)
+{
+    if (provider_id.n == 0)
+        return einval(st, "empty provider id");
+    sqlite3_stmt *s = st->s[S_MSG_BY_PROVIDER];
+    bind_str(s, 1, provider_id);
+    return lookup_i64(st, s, id, "outbound message for this provider id");
+}
+
+int store_inbound_exists(store *st, str provider_id)
+{
+    if (provider_id.n == 0)
+        return 0;
+    sqlite3_stmt *s = st->s[S_IN_EXISTS];
+    bind_str(s, 1, provider_id);
+    int r = lookup_i64(st, s, NULL, "inbound message");
+    return r == 0 ? 1 : r == -ENOENT ? 0 : r;
+}
+
+int store_outbox_recover(store *st)
+{
+    sqlite3_stmt *s = st->s[S_MSG_RECOVER];
+    sqlite3_bind_int(s, 1, STORE_MSG_SUBMITTING);
+    sqlite3_bind_int(s, 2, STORE_MSG_UNKNOWN);
+    sqlite3_bind_int64(s, 3, wall_ms());
+    int r = run(st, s);
+    return r ? r : sqlite3_changes(st->db);
+}
+
+/* ---- refused inbound ---------------------------------------------------- */
+
+int store_inbound_orphan(store *st, int64_t at, str number, str ep_number, str text,
+                         str provider_id, str reason)
+{
+    sqlite3_stmt *s = st->s[S_ORPHAN_INSERT];
+    sqlite3_bind_int64(s, 1, at);
+    bind_str(s, 2, number);
+    bind_str(s, 3, ep_number);
+    bind_str(s, 4, text);
+    bind_str(s, 5, provider_id);
+    bind_str(s, 6, reason);
+    return run(st, s);
+}
+
+/* ---- accounts and sessions ---------------------------------------------- */
+
+/* Fills 'out' from an account row, copying the strings into the store. */
+static void account_row(store *st, sqlite3_stmt *s, store_account *out)
+{
+    str u = col_str(s, 1), p = col_str(s, 2);
+    size_t need = u.n + p.n + 2;
+    if (need > st->acct_cap) {
+        st->acct_cap = need;
+        st->acct = xrealloc(st->acct, need);
+    }
+    if (u.n)
+        memcpy(st->acct, u.p, u.n);
+    st->acct[u.n] = '\0';
+    if (p.n)
+        memcpy(st->acct + u.n + 1, p.p, p.n);
+    st->acct[u.n + 1 + p.n] = '\0';
+    out->id = sqlite3_column_int64(s, 0);
+    out->username = (str){st->acct, u.n};
+    out->pwhash = (str){st->acct + u.n + 1, p.n};
+    out->agent = (uint32_t)sqlite3_column_int64(s, 3);
+    out->role = sqlite3_column_int(s, 4);
+}
+
+static int account_step(store *st, sqlite3_stmt *s, store_account *out, const char *what)
+{
+    int rc = sqlite3_step(s), r = 0;
+    if (rc == SQLITE_ROW) {
+        account_row(st, s, out);
+    } else if (rc == SQLITE_DONE) {
+        snprintf(st->err, sizeof st->err, "no such %s", what);
+        r = -ENOENT;
+    } else {
+        r = fail(st, rc);
+    }
+    done(s);
+    return r;
+}
+
+int store_account_put(store *st, str username, str pwhash, uint32_t agent, int role)
+{
+    if (username.n == 0 || pwhash.n == 0)
+        return einval(st, "empty username or password hash");
+    if (role < STORE_ROLE_AGENT || role > STORE_ROLE_ADMIN)
+        return einval(st, "unknown role");
+    sqlite3_stmt *s = st->s[S_ACCT_INSERT];
+    bind_str(s, 1, username);
+    bind_str(s, 2, pwhash);
+    sqlite3_bind_int64(s, 3, agent);
+    sqlite3_bind_int(s, 4, role);
+    return run(st, s);
+}
+
+int store_account_get(store *st, str username, store_account *out)
+{
+    if (username.n == 0)
+        return einval(st, "empty username");
+    sqlite3_stmt *s = st->s[S_ACCT_GET];
+    bind_str(s, 1, username);
+    return account_step(st, s, out, "account");
+}
+
+int store_session_put(store *st, str token_hash, int64_t account, int64_t expires_at)
+{
+    if (token_hash.n == 0)
+        return einval(st, "empty token hash");
+    sqlite3_stmt *s = st->s[S_SESS_INSERT];
+    bind_blob(s, 1, token_hash);
+    sqlite3_bind_int64(s, 2, account);
+    sqlite3_bind_int64(s, 3, expires_at);
+    int r = run(st, s);
+    if (r == -ENOENT)
+        snprintf(st->err, sizeof st->err, "no account %lld", (long long)account);
+    return r;
+}
+
+int store_session_get(store *st, str token_hash, int64_t now, store_account *out)
+{
+    if (token_hash.n == 0)
+        return einval(st, "empty token hash");
+    sqlite3_stmt *s = st->s[S_SESS_GET];
+    bind_blob(s, 1, token_hash);
+    sqlite3_bind_int64(s, 2, now);
+    return account_step(st, s, out, "session (or it expired)");
+}
+
+int store_session_del(store *st, str token_hash)
+{
+    if (token_hash.n == 0)
+        return einval(st, "empty token hash");
+    sqlite3_stmt *s = st->s[S_SESS_DEL];
+    bind_blob(s, 1, token_hash);
+    int r = run(st, s);
+    if (r == 0 && sqlite3_changes(st->db) == 0) {
+        snprintf(st->err, sizeof st->err, "no such session");
+        r = -ENOENT;
+    }
+    return r;
+}
+
+int store_session_purge(store *st, int64_t now)
+{
+    sqlite3_stmt *s = st->s[S_SESS_PURGE];
+    sqlite3_bind_int64(s, 1, now);
+    int r = run(st, s);
+    return r ? r : sqlite3_changes(st->db);
+}
+
+/* ---- settings ----------------------------------------------------------- */
+
+int store_setting_put(store *st, str key, str value)
+{
+    if (key.n == 0)
+        return einval(st, "empty setting key");
+    sqlite3_stmt *s = st->s[S_SET_PUT];
+    bind_str(s, 1, key);
+    /* NOT NULL column: an empty value is stored as '' */
+    sqlite3_bind_text64(s, 2, value.n ? value.p : "", value.n, SQLITE_STATIC, SQLITE_UTF8);
+    return run(st, s);
+}
+
+int store_setting_get(store *st, str key, char *out, size_t cap)
+{
+    if (key.n == 0 || out == NULL || cap == 0)
+        return einval(st, "empty setting key or no room");
+    sqlite3_stmt *s = st->s[S_SET_GET];
+    bind_str(s, 1, key);
+    int rc = sqlite3_step(s), r = 0;
+    if (rc == SQLITE_ROW) {
+        str v = col_str(s, 0);
+        if (v.n >= cap) {
+            snprintf(st->err, sizeof st->err, "setting value is %zu bytes, room for %zu", v.n,
+                     cap - 1);
+            r = -ERANGE;
+        } else {
+            if (v.n)
+                memcpy(out, v.p, v.n);
+            out[v.n] = '\0';
+        }
+    } else if (rc == SQLITE_DONE) {
+        snprintf(st->err, sizeof st->err, "no such setting");
+        r = -ENOENT;
+    } else {
+        r = fail(st, rc);
+    }
+    done(s);
+    return r;
+}

@@ -1,0 +1,934 @@
+/*
+ * The SQLite store on real files (a fresh directory under /tmp per test):
+ * the event log round-trips every field and replays into the live state,
+ * transactions are all-or-nothing across a killed process, messages and the
+ * outbox, accounts, sessions and settings, bad files and migrations.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "core/cc_fixture.h"
+#include "store/store.h"
+
+/* ---- harness ------------------------------------------------------------ */
+
+typedef struct sfx {
+    fx *f;
+    char dir[64];
+    char path[128];
+    cc_evlog loaded;
+} sfx;
+
+static void rm_dir(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (d == NULL)
+        return;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+            continue;
+        char p[512];
+        snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
+        unlink(p);
+    }
+    closedir(d);
+    rmdir(dir);
+}
+
+static int sfx_setup(void **state)
+{
+    sfx *s = calloc(1, sizeof *s);
+    void *fstate = NULL;
+    fx_setup(&fstate);
+    s->f = fstate;
+    snprintf(s->dir, sizeof s->dir, "/tmp/textdesk-store-XXXXXX");
+    assert_non_null(mkdtemp(s->dir));
+    snprintf(s->path, sizeof s->path, "%s/textdesk.db", s->dir);
+    cc_evlog_init(&s->loaded);
+    *state = s;
+    return 0;
+}
+
+static int sfx_teardown(void **state)
+{
+    sfx *s = *state;
+    void *fstate = s->f;
+    fx_teardown(&fstate);
+    cc_evlog_free(&s->loaded);
+    rm_dir(s->dir);
+    free(s);
+    return 0;
+}
+
+#define STORE_TEST(fn) cmocka_unit_test_setup_teardown(fn, sfx_setup, sfx_teardown)
+
+static store *open_ok(const char *path)
+{
+    char err[512] = "";
+    store *st = store_open(path, err, sizeof err);
+    if (st == NULL)
+        fail_msg("store_open(%s): %s", path, err);
+    return st;
+}
+
+/* Appends log[from, to) in transactions of 'batch' events. */
+static void append_range(store *st, const cc_evlog *log, size_t from, size_t to, size_t batch)
+{
+    for (size_t i = from; i < to;) {
+        assert_int_equal(store_begin(st), 0);
+        for (size_t k = 0; k < batch && i < to; k++, i++) {
+            int r = store_event_append(st, &log->v[i]);
+            if (r != 0)
+                fail_msg("append #%zu (%s): %d %s", i, cc_ev_name(log->v[i].type), r,
+                         store_errmsg(st));
+        }
+        assert_int_equal(store_commit(st), 0);
+    }
+}
+
+static void check_empty_is_null(str s)
+{
+    if (s.n == 0)
+        assert_null(s.p);
+}
+
+static int collect_event(void *arg, const cc_event *ev)
+{
+    check_empty_is_null(ev->name);
+    check_empty_is_null(ev->number);
+    check_empty_is_null(ev->ep_number);
+    check_empty_is_null(ev->text);
+    check_empty_is_null(ev->msg_id);
+    check_empty_is_null(ev->var_key);
+    check_empty_is_null(ev->value);
+    check_empty_is_null(ev->queue_name);
+    if (ev->n_ids == 0)
+        assert_null(ev->ids);
+    cc_evlog_add(arg, ev);
+    return 0;
+}
+
+static size_t count_events(store *st)
+{
+    cc_evlog l;
+    cc_evlog_init(&l);
+    assert_int_equal(store_events_load(st, collect_event, &l), 0);
+    size_t n = l.n;
+    cc_evlog_free(&l);
+    return n;
+}
+
+#define SAME_STR(a, b, field)                                                               \
+    do {                                                                                    \
+        if (!str_eq((a)->field, (b)->field))                                                \
+            fail_msg("event #%llu (%s): %s differs: '%.*s' vs '%.*s'",                      \
+                     (unsigned long long)(a)->seq, cc_ev_name((a)->type), #field,           \
+                     (int)(a)->field.n, (a)->field.p ? (a)->field.p : "", (int)(b)->field.n, \
+                     (b)->field.p ? (b)->field.p : "");                                     \
+    } while (0)
+#define SAME_INT(a, b, field)                                                         \
+    do {                                                                              \
+        if ((a)->field != (b)->field)                                                 \
+            fail_msg("event #%llu (%s): %s differs: %lld vs %lld",                    \
+                     (unsigned long long)(a)->seq, cc_ev_name((a)->type), #field,     \
+                     (long long)(a)->field, (long long)(b)->field);                   \
+    } while (0)
+
+static void assert_event_equal(const cc_event *a, const cc_event *b)
+{
+    SAME_INT(a, b, type);
+    SAME_INT(a, b, seq);
+    SAME_INT(a, b, at);
+    SAME_INT(a, b, conv);
+    SAME_INT(a, b, agent);
+    SAME_INT(a, b, target);
+    SAME_INT(a, b, queue);
+    SAME_INT(a, b, team);
+    SAME_INT(a, b, ep);
+    SAME_INT(a, b, reason);
+    SAME_INT(a, b, fallback);
+    SAME_INT(a, b, capacity);
+    SAME_INT(a, b, msg_seq);
+    SAME_INT(a, b, state);
+    SAME_INT(a, b, kind);
+    SAME_INT(a, b, code);
+    SAME_INT(a, b, deadline);
+    SAME_INT(a, b, key);
+    SAME_INT(a, b, rona_ms);
+    SAME_INT(a, b, autowrap_ms);
+    SAME_INT(a, b, grace_ms);
+    SAME_INT(a, b, n_ids);
+    if (a->n_ids)
+        assert_memory_equal(a->ids, b->ids, a->n_ids * sizeof *a->ids);
+    SAME_STR(a, b, name);
+    SAME_STR(a, b, number);
+    SAME_STR(a, b, ep_number);
+    SAME_STR(a, b, text);
+    SAME_STR(a, b, msg_id);
+    SAME_STR(a, b, var_key);
+    SAME_STR(a, b, value);
+    SAME_STR(a, b, queue_name);
+}
+
+/* Replays 'log' into a fresh core and compares its dump with the live core. */
+static void assert_replays_to(const cc_evlog *log, const cc *live)
+{
+    cc *r = cc_new();
+    for (size_t i = 0; i < log->n; i++) {
+        int rc = cc_replay(r, &log->v[i]);
+        if (rc != 0)
+            fail_msg("replay of loaded event %zu (%s): %s", i, cc_ev_name(log->v[i].type),
+                     cc_err_code(rc));
+    }
+    char *a = cc_dump(live), *b = cc_dump(r);
+    if (strcmp(a, b) != 0) {
+        fprintf(stderr, "live:\n%s\nreplayed from store:\n%s\n", a, b);
+        fail_msg("state replayed from the store differs from the live state");
+    }
+    free(a);
+    free(b);
+    cc_free(r);
+}
+
+static void raw_exec(const char *path, const char *sql)
+{
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    char *msg = NULL;
+    if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK)
+        fail_msg("%s: %s", sql, msg);
+    sqlite3_close(db);
+}
+
+static int64_t raw_int(const char *path, const char *sql)
+{
+    sqlite3 *db = NULL;
+    sqlite3_stmt *s = NULL;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &s, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+    int64_t v = sqlite3_column_int64(s, 0);
+    sqlite3_finalize(s);
+    sqlite3_close(db);
+    return v;
+}
+
+/* The agent the conversation is offered to (fails if none). */
+static uint32_t offered(fx *f, uint32_t conv)
+{
+    uint32_t a = fx_conv(f, conv).offered_to;
+    assert_true(a != 0);
+    return a;
+}
+
+/* 1000 code points of Swedish and emoji (2,200 bytes). */
+static void long_text(char *out, size_t cap)
+{
+    static const char unit[] = "åäöx\xf0\x9f\x98\x80"; /* 5 code points, 11 bytes */
+    size_t n = 0;
+    for (int i = 0; i < 200; i++) {
+        assert_true(n + sizeof unit - 1 < cap);
+        memcpy(out + n, unit, sizeof unit - 1);
+        n += sizeof unit - 1;
+    }
+    out[n] = '\0';
+}
+
+/* ---- event log ---------------------------------------------------------- */
+
+/* A working day through the core: every kind of command, then the whole
+ * log through the store and back. */
+static void drive_day(fx *f, char *longtxt, size_t cap)
+{
+    static const uint32_t t3[] = {3}, t123[] = {1, 2, 3};
+    long_text(longtxt, cap);
+    OK(f, .type = CC_CMD_SETTINGS, .grace_ms = 60000);
+    OK(f, .type = CC_CMD_TEAM_PUT, .team = 3, .name = STR_LIT("Östergötland"));
+    OK(f, .type = CC_CMD_QUEUE_PUT, .queue = 3, .name = STR_LIT("Kö 3"), .ids = t3, .n_ids = 1,
+       .rona_ms = 20000, .fallback = 1);
+    OK(f, .type = CC_CMD_EP_PUT, .ep = 3, .number = STR_LIT("+46700000003"), .queue = 3);
+    OK(f, .type = CC_CMD_AGENT_PUT, .agent = 4, .name = STR_LIT("Åsa Öberg"), .ids = t123,
+       .n_ids = 3, .capacity = 5);
+    OK(f, .type = CC_CMD_IDLE_REASON_PUT, .reason = 2, .name = STR_LIT("Möte"));
+    fx_available(f, 1);
+    fx_available(f, 2);
+    fx_available(f, 3);
+
+    /* inbound, accepted, replies, variables, a second message */
+    assert_int_equal(DO(f, .type = CC_CMD_SMS_IN, .number = STR_LIT(CUST),
+                        .ep_number = STR_LIT(EP1), .text = STR_LIT("Hej åäö 😀"),
+                        .msg_id = STR_LIT("m1"), .name = STR_LIT("Kund Kundsson")),
+                     0);
+    uint32_t a = fx_find(f, CC_EV_MSG_IN, 0)->conv;
+    uint32_t owner = offered(f, a);
+    OK(f, .type = CC_CMD_ACCEPT, .agent = owner, .conv = a);
+    OK(f, .type = CC_CMD_SEND, .agent = owner, .conv = a, .text = STR_LIT("Hej! Vad gäller det?"));
+    OK(f, .type = CC_CMD_SET_VAR, .agent = owner, .conv = a, .key = STR_LIT("order"),
+       .value = STR_LIT("A-1001"));
+    OK(f, .type = CC_CMD_SET_NAME, .agent = owner, .conv = a, .name = STR_LIT("Kalle Anka"));
+    fx_sms(f, CUST, EP1, "Min order har inte kommit", "m2");
+    OK(f, .type = CC_CMD_SEND, .agent = owner, .conv = a, .text = str_c(longtxt));
+
+    /* conference: invite, join, guest writes and leaves */
+    uint32_t targets[8];
+    assert_true(cc_transfer_targets(f->c, owner, targets, 8) >= 1);
+    uint32_t guest = targets[0];
+    OK(f, .type = CC_CMD_CONF_INVITE, .agent = owner, .conv = a, .target = guest);
+    OK(f, .type = CC_CMD_CONF_ACCEPT, .agent = guest, .conv = a);
+    OK(f, .type = CC_CMD_SEND, .agent = guest, .conv = a, .text = STR_LIT("Gäst här"));
+    OK(f, .type = CC_CMD_CONF_EXIT, .agent = guest, .conv = a);
+    /* a declined invite */
+    OK(f, .type = CC_CMD_CONF_INVITE, .agent = owner, .conv = a, .target = guest);
+    OK(f, .type = CC_CMD_CONF_DECLINE, .agent = guest, .conv = a);
+
+    /* transfer to an agent, accepted; end; wrap-ups */
+    size_t nt = cc_transfer_targets(f->c, owner, targets, 8);
+    assert_true(nt >= 1);
+    uint32_t t2 = targets[0];
+    OK(f, .type = CC_CMD_TRANSFER_AGENT, .agent = owner, .conv = a, .target = t2);
+    OK(f, .type = CC_CMD_ACCEPT, .agent = t2, .conv = a);
+    OK(f, .type = CC_CMD_END, .agent = t2, .conv = a);
+    for (uint32_t ag = 1; ag <= 4; ag++)
+        if (cc_wrapup_due(f->c, ag, a))
+            OK(f, .type = CC_CMD_WRAPUP, .agent = ag, .conv = a, .reason = 1);
+
+    /* Sales: declined, RONA, transferred to a queue, auto wrap-up */
+    fx_available(f, 4);
+    uint32_t b = fx_sms(f, "+46709999999", EP2, "Pris?", "m3");
+    uint32_t o1 = offered(f, b);
+    OK(f, .type = CC_CMD_DECLINE, .agent = o1, .conv = b);
+    fx_tick(f, 1000);
+    uint32_t o2 = fx_conv(f, b).offered_to;
+    if (o2 != 0) {
+        fx_tick(f, 31000); /* RONA */
+        fx_available(f, o2);
+    }
+    fx_available(f, o1);
+    uint32_t o3 = offered(f, b);
+    OK(f, .type = CC_CMD_ACCEPT, .agent = o3, .conv = b);
+    OK(f, .type = CC_CMD_SEND, .agent = o3, .conv = b, .text = STR_LIT("Det kostar 100 kr"));
+    OK(f, .type = CC_CMD_END, .agent = o3, .conv = b);
+    fx_tick(f, 61000); /* auto wrap-up */
+    assert_false(cc_wrapup_due(f->c, o3, b));
+
+    uint32_t c = fx_sms(f, "+46708888888", EP2, "Hallå", "m4");
+    uint32_t o4 = offered(f, c);
+    OK(f, .type = CC_CMD_ACCEPT, .agent = o4, .conv = c);
+    OK(f, .type = CC_CMD_TRANSFER_QUEUE, .agent = o4, .conv = c, .queue = 1);
+    if (fx_conv(f, c).offered_to)
+        OK(f, .type = CC_CMD_ACCEPT, .agent = fx_conv(f, c).offered_to, .conv = c);
+
+    /* outbound, disconnect and reconnect, idle with a reason */
+    OK(f, .type = CC_CMD_OUTBOUND, .agent = 4, .ep = 1, .number = STR_LIT("+46705555555"));
+    uint32_t d = fx_find(f, CC_EV_CONV_OPENED, 0)->conv;
+    OK(f, .type = CC_CMD_SEND, .agent = 4, .conv = d, .text = STR_LIT("Vi hör av oss"));
+    assert_int_equal(fx_sms(f, "+46705555555", EP1, "Tack!", "m5"), d);
+    OK(f, .type = CC_CMD_DISCONNECT, .agent = 4);
+    fx_tick(f, 10000);
+    OK(f, .type = CC_CMD_RECONNECT, .agent = 4);
+    OK(f, .type = CC_CMD_SET_STATE, .agent = 4, .state = CC_AGENT_IDLE, .reason = 2);
+
+    /* removals: an entry point with a waiting conversation, its queue, a
+     * team, reasons, an agent */
+    fx_sms(f, "+46707777777", "+46700000003", "Någon där?", "m6");
+    OK(f, .type = CC_CMD_EP_REMOVE, .ep = 3);
+    OK(f, .type = CC_CMD_QUEUE_REMOVE, .queue = 3);
+    OK(f, .type = CC_CMD_AGENT_PUT, .agent = 4, .name = STR_LIT("Åsa Öberg"), .ids = t123,
+       .n_ids = 2, .capacity = 5);
+    OK(f, .type = CC_CMD_TEAM_REMOVE, .team = 3);
+    OK(f, .type = CC_CMD_REASON_PUT, .reason = 3, .name = STR_LIT("Spam"));
+    OK(f, .type = CC_CMD_REASON_REMOVE, .reason = 3);
+    OK(f, .type = CC_CMD_IDLE_REASON_PUT, .reason = 3, .name = STR_LIT("Rast"));
+    OK(f, .type = CC_CMD_IDLE_REASON_REMOVE, .reason = 3);
+    OK(f, .type = CC_CMD_AGENT_PUT, .agent = 5, .name = STR_LIT("Temp"), .n_ids = 0);
+    OK(f, .type = CC_CMD_AGENT_REMOVE, .agent = 5);
+    fx_tick(f, 5000);
+}
+
+static void test_event_log_round_trips_and_replays(void **state)
+{
+    sfx *s = *state;
+    fx *f = s->f;
+    char longtxt[4096];
+    drive_day(f, longtxt, sizeof longtxt);
+
+    store *st = open_ok(s->path);
+    uint64_t last = 99;
+    assert_int_equal(store_last_seq(st, &last), 0);
+    assert_int_equal(last, 0);
+    /* uneven group commits */
+    append_range(st, &f->log, 0, 5, 1);
+    append_range(st, &f->log, 5, f->log.n, 7);
+    store_close(st);
+
+    st = open_ok(s->path);
+    assert_int_equal(store_last_seq(st, &last), 0);
+    assert_int_equal(last, f->log.v[f->log.n - 1].seq);
+    assert_int_equal(store_events_load(st, collect_event, &s->loaded), 0);
+    store_close(st);
+
+    assert_int_equal(s->loaded.n, f->log.n);
+    size_t types_seen[CC_EV__COUNT] = {0};
+    for (size_t i = 0; i < f->log.n; i++) {
+        assert_event_equal(&s->loaded.v[i], &f->log.v[i]);
+        types_seen[f->log.v[i].type]++;
+    }
+    assert_replays_to(&s->loaded, f->c);
+    /* the day covered the event types that carry the most fields */
+    int wanted[] = {CC_EV_AGENT_PUT,   CC_EV_QUEUE_PUT,    CC_EV_SETTINGS,   CC_EV_MSG_IN,
+                    CC_EV_MSG_OUT,     CC_EV_OFFERED,      CC_EV_ACCEPTED,   CC_EV_CONF_JOINED,
+                    CC_EV_CONF_LEFT,   CC_EV_TRANSFERRED,  CC_EV_ENDED,      CC_EV_WRAPPED_UP,
+                    CC_EV_VAR_SET,     CC_EV_NAME_SET,     CC_EV_CLOSED,     CC_EV_QUEUED};
+    for (size_t i = 0; i < sizeof wanted / sizeof wanted[0]; i++)
+        if (types_seen[wanted[i]] == 0)
+            fail_msg("the scenario emitted no %s event", cc_ev_name(wanted[i]));
+}
+
+static int stop_at_three(void *arg, const cc_event *ev)
+{
+    int *n = arg;
+    return ++*n == 3 ? 42 : 0;
+}
+
+static int nested_load(void *arg, const cc_event *ev)
+{
+    return store_events_load(arg, stop_at_three, &(int){0});
+}
+
+static void test_load_stops_on_callback_and_refuses_nesting(void **state)
+{
+    sfx *s = *state;
+    store *st = open_ok(s->path);
+    append_range(st, &s->f->log, 0, s->f->log.n, 100);
+    int n = 0;
+    assert_int_equal(store_events_load(st, stop_at_three, &n), 42);
+    assert_int_equal(n, 3);
+    assert_int_equal(store_events_load(st, nested_load, st), -EINVAL);
+    assert_int_equal(count_events(st), s->f->log.n);
+    store_close(st);
+}
+
+static void test_append_checks_its_input(void **state)
+{
+    sfx *s = *state;
+    store *st = open_ok(s->path);
+    cc_event ev = s->f->log.v[0];
+    /* outside a transaction */
+    assert_int_equal(store_event_append(st, &ev), -EINVAL);
+    assert_int_equal(store_begin(st), 0);
+    assert_int_equal(store_begin(st), -EINVAL); /* no nesting */
+    ev.type = CC_EV__COUNT;
+    assert_int_equal(store_event_append(st, &ev), -EINVAL);
+    ev = s->f->log.v[0];
+    ev.seq = 0;
+    assert_int_equal(store_event_append(st, &ev), -EINVAL);
+    ev = s->f->log.v[0];
+    assert_int_equal(store_event_append(st, &ev), 0);
+    assert_int_equal(store_event_append(st, &ev), -EEXIST); /* seq taken */
+    assert_non_null(strstr(store_errmsg(st), "UNIQUE"));
+    assert_int_equal(store_commit(st), 0);
+    assert_int_equal(store_commit(st), -EINVAL);
+    assert_int_equal(store_rollback(st), 0); /* none open: nothing to do */
+    assert_int_equal(count_events(st), 1);
+    store_close(st);
+}
+
+/* ---- transactions and crashes ------------------------------------------ */
+
+static void test_rollback_leaves_nothing_commit_survives(void **state)
+{
+    sfx *s = *state;
+    fx *f = s->f;
+    fx_available(f, 1);
+    fx_sms(f, CUST, EP1, "Hej", "m1");
+    store *st = open_ok(s->path);
+    assert_int_equal(store_begin(st), 0);
+    for (size_t i = 0; i < f->log.n; i++)
+        assert_int_equal(store_event_append(st, &f->log.v[i]), 0);
+    assert_int_equal(count_events(st), f->log.n); /* visible inside */
+    assert_int_equal(store_rollback(st), 0);
+    assert_int_equal(count_events(st), 0);
+    uint64_t last = 1;
+    assert_int_equal(store_last_seq(st, &last), 0);
+    assert_int_equal(last, 0);
+    assert_int_equal(store_inbound_exists(st, STR_LIT("m1")), 0);
+    store_close(st);
+
+    st = open_ok(s->path);
+    assert_int_equal(count_events(st), 0);
+    append_range(st, &f->log, 0, f->log.n, 1000);
+    store_close(st);
+    st = open_ok(s->path);
+    assert_int_equal(count_events(st), f->log.n);
+    assert_int_equal(store_inbound_exists(st, STR_LIT("m1")), 1);
+    store_close(st);
+}
+
+/* In a child: commit three batches, append a fourth without committing,
+ * then die by SIGKILL. Exits with a code only if something failed first. */
+static void crash_child(const char *path, const cc_evlog *log, size_t committed)
+{
+    char err[256];
+    store *st = store_open(path, err, sizeof err);
+    if (st == NULL)
+        _exit(10);
+    size_t per = committed / 3, i = 0;
+    for (int b = 0; b < 3; b++) {
+        size_t end = b == 2 ? committed : i + per;
+        if (store_begin(st) != 0)
+            _exit(11);
+        for (; i < end; i++)
+            if (store_event_append(st, &log->v[i]) != 0)
+                _exit(12);
+        if (store_commit(st) != 0)
+            _exit(13);
+    }
+    if (store_begin(st) != 0)
+        _exit(14);
+    for (; i < log->n; i++)
+        if (store_event_append(st, &log->v[i]) != 0)
+            _exit(15);
+    kill(getpid(), SIGKILL);
+    _exit(16);
+}
+
+static void test_killed_process_keeps_exactly_the_commits(void **state)
+{
+    sfx *s = *state;
+    fx *f = s->f;
+    fx_available(f, 1);
+    fx_available(f, 2);
+    for (int i = 0; i < 20; i++) {
+        char num[32], id[32];
+        snprintf(num, sizeof num, "+4670100%04d", i);
+        snprintf(id, sizeof id, "crash-%d", i);
+        fx_sms(f, num, EP1, "Hjälp", id);
+    }
+    size_t committed = f->log.n / 2;
+    /* cut between calls to the core: after a whole SMS */
+    while (committed < f->log.n && f->log.v[committed].type != CC_EV_CONV_OPENED)
+        committed++;
+    assert_true(committed < f->log.n);
+
+    fflush(NULL);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0)
+        crash_child(s->path, &f->log, committed);
+    int status = 0;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    if (!WIFSIGNALED(status))
+        fail_msg("child exited with %d before the crash", WEXITSTATUS(status));
+    assert_int_equal(WTERMSIG(status), SIGKILL);
+
+    store *st = open_ok(s->path);
+    assert_int_equal(store_events_load(st, collect_event, &s->loaded), 0);
+    assert_int_equal(s->loaded.n, committed);
+    for (size_t i = 0; i < committed; i++)
+        assert_event_equal(&s->loaded.v[i], &f->log.v[i]);
+    /* the lost tail can be appended again: nothing of it remains */
+    append_range(st, &f->log, committed, f->log.n, 1000);
+    store_close(st);
+}
+
+/* ---- messages and outbox ------------------------------------------------ */
+
+typedef struct msgs {
+    size_t n;
+    store_msg m[16];
+    char text[16][4096];
+    char pid[16][64];
+    char err[16][64];
+} msgs;
+
+static int collect_msg(void *arg, const store_msg *m)
+{
+    msgs *l = arg;
+    assert_true(l->n < 16);
+    l->m[l->n] = *m;
+    assert_true(m->text.n < sizeof l->text[0]);
+    memcpy(l->text[l->n], m->text.p ? m->text.p : "", m->text.n);
+    l->text[l->n][m->text.n] = '\0';
+    l->m[l->n].text = (str){l->text[l->n], m->text.n};
+    snprintf(l->pid[l->n], sizeof l->pid[0], "%.*s", (int)m->provider_id.n,
+             m->provider_id.p ? m->provider_id.p : "");
+    snprintf(l->err[l->n], sizeof l->err[0], "%.*s", (int)m->error.n,
+             m->error.p ? m->error.p : "");
+    l->m[l->n].number = l->m[l->n].ep_number = l->m[l->n].provider_id = l->m[l->n].error =
+        STR_NULL;
+    l->n++;
+    return 0;
+}
+
+static msgs *due(store *st, size_t max)
+{
+    static msgs l;
+    memset(&l, 0, sizeof l);
+    assert_int_equal(store_outbox_due(st, max, collect_msg, &l), 0);
+    return &l;
+}
+
+static int submit_each(void *arg, const store_msg *m)
+{
+    store *st = arg;
+    return store_msg_set_status(st, m->id, STORE_MSG_SUBMITTING, STR_NULL, STR_NULL);
+}
+
+static void test_messages_and_outbox(void **state)
+{
+    sfx *s = *state;
+    fx *f = s->f;
+    char longtxt[4096];
+    long_text(longtxt, sizeof longtxt);
+    fx_available(f, 1);
+    uint32_t a = fx_sms(f, CUST, EP1, "Hej, jag har en fråga", "gw-in-1");
+    OK(f, .type = CC_CMD_ACCEPT, .agent = 1, .conv = a);
+    OK(f, .type = CC_CMD_SEND, .agent = 1, .conv = a, .text = STR_LIT("Hej! Åäö?")); /* 1 */
+    OK(f, .type = CC_CMD_SEND, .agent = 1, .conv = a, .text = STR_LIT("👍 ok"));     /* 2 */
+    OK(f, .type = CC_CMD_SEND, .agent = 1, .conv = a, .text = str_c(longtxt));        /* 3 */
+    store *st = open_ok(s->path);
+    append_range(st, &f->log, 0, f->log.n, 1000);
+
+    msgs *l = due(st, 100);
+    assert_int_equal(l->n, 3);
+    assert_string_equal(l->text[0], "Hej! Åäö?");
+    assert_string_equal(l->text[1], "👍 ok");
+    assert_string_equal(l->text[2], longtxt);
+    assert_int_equal(strlen(l->text[2]), 2200);
+    assert_true(l->m[0].id < l->m[1].id && l->m[1].id < l->m[2].id);
+    for (size_t i = 0; i < 3; i++) {
+        assert_int_equal(l->m[i].outbound, 1);
+        assert_int_equal(l->m[i].status, STORE_MSG_QUEUED);
+        assert_int_equal(l->m[i].agent, 1);
+        assert_int_equal(l->m[i].conv, a);
+        assert_int_equal(l->m[i].seq, i + 2); /* the inbound one is 1 */
+    }
+    int64_t id1 = l->m[0].id, id2 = l->m[1].id, id3 = l->m[2].id;
+    assert_int_equal(due(st, 2)->n, 2);
+
+    /* the conversation, in order: inbound first */
+    msgs conv = {0};
+    assert_int_equal(store_msgs_of_conv(st, a, collect_msg, &conv), 0);
+    assert_int_equal(conv.n, 4);
+    assert_int_equal(conv.m[0].outbound, 0);
+    assert_int_equal(conv.m[0].status, STORE_MSG_RECEIVED);
+    assert_string_equal(conv.pid[0], "gw-in-1");
+    assert_string_equal(conv.text[0], "Hej, jag har en fråga");
+    assert_int_equal(conv.m[0].at, f->now);
+    assert_int_equal(store_msgs_of_conv(st, a + 100, collect_msg, &(msgs){0}), 0);
+
+    /* status transitions; the gateway's id and errors */
+    int64_t before = conv.m[1].status_at;
+    assert_int_equal(store_msg_set_status(st, id1, STORE_MSG_SUBMITTING, STR_NULL, STR_NULL), 0);
+    l = due(st, 100);
+    assert_int_equal(l->n, 2);
+    assert_int_equal(l->m[0].id, id2);
+    assert_int_equal(store_msg_set_status(st, id1, STORE_MSG_SENT, STR_LIT("gw-1"), STR_NULL), 0);
+    int64_t found = 0;
+    assert_int_equal(store_msg_by_provider_id(st, STR_LIT("gw-1"), &found), 0);
+    assert_int_equal(found, id1);
+    assert_int_equal(store_msg_by_provider_id(st, STR_LIT("gw-404"), &found), -ENOENT);
+    /* inbound ids are not outbound references */
+    assert_int_equal(store_msg_by_provider_id(st, STR_LIT("gw-in-1"), &found), -ENOENT);
+    assert_int_equal(store_msg_by_provider_id(st, STR_NULL, &found), -EINVAL);
+    assert_int_equal(store_msg_set_status(st, id1, STORE_MSG_DELIVERED, STR_NULL, STR_NULL), 0);
+    /* an outbound message may carry the same id as an inbound one */
+    assert_int_equal(
+        store_msg_set_status(st, id3, STORE_MSG_FAILED, STR_LIT("gw-in-1"), STR_LIT("rejected")),
+        0);
+    memset(&conv, 0, sizeof conv);
+    assert_int_equal(store_msgs_of_conv(st, a, collect_msg, &conv), 0);
+    assert_int_equal(conv.m[1].status, STORE_MSG_DELIVERED);
+    assert_string_equal(conv.pid[1], "gw-1"); /* kept when not given */
+    assert_true(conv.m[1].status_at >= before);
+    assert_int_equal(conv.m[3].status, STORE_MSG_FAILED);
+    assert_string_equal(conv.err[3], "rejected");
+    assert_string_equal(conv.text[3], longtxt);
+    /* bad input */
+    assert_int_equal(store_msg_set_status(st, id2, STORE_MSG_RECEIVED, STR_NULL, STR_NULL),
+                     -EINVAL);
+    assert_int_equal(store_msg_set_status(st, id2, 99, STR_NULL, STR_NULL), -EINVAL);
+    assert_int_equal(store_msg_set_status(st, 999999, STORE_MSG_SENT, STR_NULL, STR_NULL),
+                     -ENOENT);
+    assert_int_equal(store_msg_set_status(st, conv.m[0].id, STORE_MSG_SENT, STR_NULL, STR_NULL),
+                     -ENOENT); /* inbound */
+
+    /* the outbox worker claims from inside the callback */
+    assert_int_equal(store_outbox_due(st, 100, submit_each, st), 0);
+    assert_int_equal(due(st, 100)->n, 0);
+    store_close(st);
+
+    /* restart: what was being submitted is unknown, never resent blindly */
+    st = open_ok(s->path);
+    assert_int_equal(store_outbox_recover(st), 1);
+    assert_int_equal(store_outbox_recover(st), 0);
+    memset(&conv, 0, sizeof conv);
+    assert_int_equal(store_msgs_of_conv(st, a, collect_msg, &conv), 0);
+    assert_int_equal(conv.m[2].id, id2);
+    assert_int_equal(conv.m[2].status, STORE_MSG_UNKNOWN);
+    assert_int_equal(due(st, 100)->n, 0);
+    /* the agent's one-click resend queues it again */
+    assert_int_equal(store_msg_set_status(st, id2, STORE_MSG_QUEUED, STR_NULL, STR_NULL), 0);
+    assert_int_equal(due(st, 100)->m[0].id, id2);
+    assert_string_equal(store_msg_status_name(STORE_MSG_UNKNOWN), "unknown");
+    assert_string_equal(store_msg_status_name(-1), "invalid");
+    store_close(st);
+}
+
+static void test_duplicate_inbound_provider_id(void **state)
+{
+    sfx *s = *state;
+    fx *f = s->f;
+    uint32_t a = fx_sms(f, CUST, EP1, "Hej", "dup-1");
+    store *st = open_ok(s->path);
+    append_range(st, &f->log, 0, f->log.n, 1000);
+    uint64_t last = 0;
+    assert_int_equal(store_last_seq(st, &last), 0);
+
+    /* a retry the core no longer remembers (its window passed) */
+    cc_event ev = *fx_find(f, CC_EV_MSG_IN, a);
+    ev.seq = last + 1;
+    ev.msg_seq = 2;
+    ev.text = STR_LIT("Hej igen");
+    assert_int_equal(store_begin(st), 0);
+    assert_int_equal(store_event_append(st, &ev), -EEXIST);
+    assert_non_null(strstr(store_errmsg(st), "provider_id"));
+    /* nothing half-written, even before the rollback */
+    uint64_t now_last = 0;
+    assert_int_equal(store_last_seq(st, &now_last), 0);
+    assert_int_equal(now_last, last);
+    msgs conv = {0};
+    assert_int_equal(store_msgs_of_conv(st, a, collect_msg, &conv), 0);
+    assert_int_equal(conv.n, 1);
+    assert_int_equal(store_rollback(st), 0);
+    assert_int_equal(count_events(st), f->log.n);
+    assert_int_equal(store_inbound_exists(st, STR_LIT("dup-1")), 1);
+    assert_int_equal(store_inbound_exists(st, STR_LIT("dup-2")), 0);
+    assert_int_equal(store_inbound_exists(st, STR_NULL), 0);
+
+    /* inbound without a provider id: never a duplicate */
+    cc_event noid = ev;
+    noid.msg_id = STR_NULL;
+    cc_event noid2 = noid;
+    noid2.seq = noid.seq + 1;
+    assert_int_equal(store_begin(st), 0);
+    assert_int_equal(store_event_append(st, &noid), 0);
+    assert_int_equal(store_event_append(st, &noid2), 0);
+    assert_int_equal(store_rollback(st), 0);
+
+    /* refused inbound is kept, duplicates and all */
+    assert_int_equal(store_inbound_orphan(st, f->now, STR_LIT(CUST), STR_LIT("+4699"),
+                                          STR_LIT("Hallå?"), STR_LIT("dup-1"),
+                                          STR_LIT("no_such_entry_point")),
+                     0);
+    assert_int_equal(store_inbound_orphan(st, f->now, STR_LIT(CUST), STR_LIT("+4699"),
+                                          STR_LIT("Hallå?"), STR_LIT("dup-1"),
+                                          STR_LIT("no_such_entry_point")),
+                     0);
+    store_close(st);
+    assert_int_equal(raw_int(s->path, "SELECT count(*) FROM inbound_orphans"), 2);
+    assert_int_equal(raw_int(s->path, "SELECT count(*) FROM inbound_orphans WHERE text = 'Hallå?'"
+                                      " AND reason = 'no_such_entry_point'"),
+                     2);
+}
+
+/* ---- accounts, sessions, settings -------------------------------------- */
+
+static void test_accounts_sessions_settings(void **state)
+{
+    sfx *s = *state;
+    store *st = open_ok(s->path);
+    store_account acc;
+    assert_int_equal(store_account_put(st, STR_LIT("anna"), STR_LIT("$argon2id$x"), 1,
+                                       STORE_ROLE_AGENT),
+                     0);
+    assert_int_equal(store_account_put(st, STR_LIT("root"), STR_LIT("$argon2id$y"), 0,
+                                       STORE_ROLE_ADMIN),
+                     0);
+    assert_int_equal(store_account_put(st, STR_LIT("anna"), STR_LIT("$argon2id$z"), 2,
+                                       STORE_ROLE_AGENT),
+                     -EEXIST);
+    assert_int_equal(store_account_put(st, STR_LIT(""), STR_LIT("h"), 0, STORE_ROLE_AGENT),
+                     -EINVAL);
+    assert_int_equal(store_account_put(st, STR_LIT("x"), STR_LIT("h"), 0, 7), -EINVAL);
+    assert_int_equal(store_account_get(st, STR_LIT("nobody"), &acc), -ENOENT);
+    assert_int_equal(store_account_get(st, STR_LIT("anna"), &acc), 0);
+    assert_true(str_eq(acc.username, STR_LIT("anna")));
+    assert_true(str_eq(acc.pwhash, STR_LIT("$argon2id$x")));
+    assert_int_equal(acc.agent, 1);
+    assert_int_equal(acc.role, STORE_ROLE_AGENT);
+    int64_t anna = acc.id;
+
+    const char tok[] = "\x01\x00\xff hash"; /* token hashes are bytes */
+    str t = {tok, sizeof tok - 1};
+    assert_int_equal(store_session_put(st, t, anna, 5000), 0);
+    assert_int_equal(store_session_put(st, t, anna, 6000), -EEXIST);
+    assert_int_equal(store_session_put(st, STR_LIT("t2"), 424242, 6000), -ENOENT);
+    assert_int_equal(store_session_put(st, STR_LIT("t3"), anna, 1000), 0);
+    memset(&acc, 0, sizeof acc);
+    assert_int_equal(store_session_get(st, t, 4999, &acc), 0);
+    assert_int_equal(acc.id, anna);
+    assert_true(str_eq(acc.username, STR_LIT("anna")));
+    assert_int_equal(store_session_get(st, t, 5000, &acc), -ENOENT); /* expired */
+    assert_int_equal(store_session_get(st, STR_LIT("\x01"), 0, &acc), -ENOENT);
+    assert_int_equal(store_session_purge(st, 2000), 1); /* t3 */
+    assert_int_equal(store_session_get(st, STR_LIT("t3"), 0, &acc), -ENOENT);
+    store_close(st);
+
+    st = open_ok(s->path);
+    assert_int_equal(store_session_get(st, t, 4999, &acc), 0);
+    assert_int_equal(store_session_del(st, t), 0);
+    assert_int_equal(store_session_del(st, t), -ENOENT);
+    assert_int_equal(store_session_get(st, t, 4999, &acc), -ENOENT);
+
+    char v[16];
+    assert_int_equal(store_setting_get(st, STR_LIT("mask"), v, sizeof v), -ENOENT);
+    assert_int_equal(store_setting_put(st, STR_LIT("mask"), STR_LIT("on")), 0);
+    assert_int_equal(store_setting_put(st, STR_LIT("mask"), STR_LIT("off")), 0);
+    assert_int_equal(store_setting_put(st, STR_LIT("empty"), STR_NULL), 0);
+    assert_int_equal(store_setting_put(st, STR_LIT("long"), STR_LIT("0123456789abcdef")), 0);
+    assert_int_equal(store_setting_put(st, STR_NULL, STR_LIT("x")), -EINVAL);
+    store_close(st);
+    st = open_ok(s->path);
+    assert_int_equal(store_setting_get(st, STR_LIT("mask"), v, sizeof v), 0);
+    assert_string_equal(v, "off");
+    assert_int_equal(store_setting_get(st, STR_LIT("empty"), v, sizeof v), 0);
+    assert_string_equal(v, "");
+    assert_int_equal(store_setting_get(st, STR_LIT("long"), v, sizeof v), -ERANGE);
+    assert_int_equal(store_setting_get(st, STR_LIT("long"), v, 4), -ERANGE);
+    char big[17];
+    assert_int_equal(store_setting_get(st, STR_LIT("long"), big, sizeof big), 0);
+    assert_string_equal(big, "0123456789abcdef");
+    store_close(st);
+}
+
+/* ---- bad files, versions, migrations, locks ----------------------------- */
+
+static void test_bad_paths_and_files(void **state)
+{
+    sfx *s = *state;
+    char err[512] = "", p[256];
+    snprintf(p, sizeof p, "%s/missing/dir/textdesk.db", s->dir);
+    assert_null(store_open(p, err, sizeof err));
+    assert_non_null(strstr(err, p));
+    assert_non_null(strstr(err, "unable to open database file"));
+    assert_non_null(strstr(err, "No such file or directory"));
+
+    assert_null(store_open(NULL, err, sizeof err));
+    assert_non_null(strstr(err, "no path"));
+
+    snprintf(p, sizeof p, "%s/notes.txt", s->dir);
+    int fd = open(p, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    assert_true(fd >= 0);
+    char junk[4096];
+    memset(junk, 'x', sizeof junk);
+    assert_int_equal(write(fd, junk, sizeof junk), sizeof junk);
+    close(fd);
+    err[0] = '\0';
+    assert_null(store_open(p, err, sizeof err));
+    assert_non_null(strstr(err, "file is not a database"));
+    assert_non_null(strstr(err, "notes.txt"));
+
+    /* a store written by a newer build */
+    store *st = open_ok(s->path);
+    store_close(st);
+    raw_exec(s->path, "PRAGMA user_version = 99");
+    err[0] = '\0';
+    assert_null(store_open(s->path, err, sizeof err));
+    assert_non_null(strstr(err, "schema version 99 is newer"));
+    assert_int_equal(raw_int(s->path, "PRAGMA user_version"), 99); /* left untouched */
+
+    /* a small buffer truncates, never overflows */
+    char tiny[8];
+    assert_null(store_open(s->path, tiny, sizeof tiny));
+    assert_int_equal(strlen(tiny), sizeof tiny - 1);
+}
+
+static void test_migrations(void **state)
+{
+    sfx *s = *state;
+    fx *f = s->f;
+    assert_true(store_schema_version() >= 1);
+
+    /* an empty SQLite file (version 0) is migrated to the current schema */
+    char p[256];
+    snprintf(p, sizeof p, "%s/blank.db", s->dir);
+    raw_exec(p, "CREATE TABLE unrelated (x); PRAGMA user_version = 0");
+    store *st = open_ok(p);
+    store_close(st);
+    assert_int_equal(raw_int(p, "PRAGMA user_version"), store_schema_version());
+    assert_int_equal(raw_int(p, "SELECT count(*) FROM sqlite_schema WHERE name IN ('events',"
+                                " 'messages', 'inbound_orphans', 'accounts', 'sessions',"
+                                " 'settings')"),
+                     6);
+
+    /* a store whose version was lost: migrating again is harmless */
+    st = open_ok(s->path);
+    append_range(st, &f->log, 0, f->log.n, 1000);
+    store_close(st);
+    assert_int_equal(raw_int(s->path, "PRAGMA user_version"), store_schema_version());
+    raw_exec(s->path, "PRAGMA user_version = 0");
+    st = open_ok(s->path);
+    assert_int_equal(count_events(st), f->log.n);
+    store_close(st);
+    assert_int_equal(raw_int(s->path, "PRAGMA user_version"), store_schema_version());
+
+    /* in memory, for tests of other modules */
+    st = open_ok(":memory:");
+    assert_int_equal(store_begin(st), 0);
+    assert_int_equal(store_event_append(st, &f->log.v[0]), 0);
+    assert_int_equal(store_commit(st), 0);
+    assert_int_equal(count_events(st), 1);
+    store_close(st);
+}
+
+static void test_settings_of_the_connection(void **state)
+{
+    sfx *s = *state;
+    store *st = open_ok(s->path);
+    /* the file is in WAL mode, and the schema has its guard index */
+    sqlite3 *db = NULL;
+    sqlite3_stmt *q = NULL;
+    assert_int_equal(sqlite3_open(s->path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &q, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+    assert_string_equal((const char *)sqlite3_column_text(q, 0), "wal");
+    sqlite3_finalize(q);
+    /* another writer holds the lock: store_begin waits, then -EBUSY */
+    assert_int_equal(sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
+    assert_int_equal(store_begin(st), -EBUSY);
+    assert_non_null(strstr(store_errmsg(st), "locked"));
+    assert_int_equal(sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+    assert_int_equal(store_begin(st), 0);
+    assert_int_equal(store_commit(st), 0);
+    assert_int_equal(store_set_sync(st, 0), 0);
+    assert_int_equal(store_set_sync(st, 1), 0);
+    store_close(st);
+    store_close(NULL);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        STORE_TEST(test_event_log_round_trips_and_replays),
+        STORE_TEST(test_load_stops_on_callback_and_refuses_nesting),
+        STORE_TEST(test_append_checks_its_input),
+        STORE_TEST(test_rollback_leaves_nothing_commit_survives),
+        STORE_TEST(test_killed_process_keeps_exactly_the_commits),
+        STORE_TEST(test_messages_and_outbox),
+        STORE_TEST(test_duplicate_inbound_provider_id),
+        STORE_TEST(test_accounts_sessions_settings),
+        STORE_TEST(test_bad_paths_and_files),
+        STORE_TEST(test_migrations),
+        STORE_TEST(test_settings_of_the_connection),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

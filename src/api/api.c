@@ -438,7 +438,9 @@ void api_http_request(void *arg, const http_req *req, http_resp *resp)
     } else if (strncmp(p, "/api/sim/", 9) == 0) {
         rest_sim(a, req, resp, p + 9);
     } else {
-        resp_error(resp, 404, "not_found", "no such endpoint");
+        char msg[300];
+        snprintf(msg, sizeof msg, "no such endpoint: %s %.200s", req->method, p);
+        resp_error(resp, 404, "not_found", msg);
     }
 }
 

@@ -53,7 +53,7 @@ struct http_ws {
 
 typedef struct pss_http {
     buf body;
-    int too_big, has_resp;
+    int too_big, has_resp, handled;
     char method[8];
     char path[256];
     unsigned char *out; /* LWS_PRE + body */
@@ -112,13 +112,21 @@ int http_req_arg(const http_req *req, const char *name, char *out, size_t cap)
 {
     char key[64];
     snprintf(key, sizeof key, "%s=", name);
+    /* lws fills 'out' with "name=value" and points after the '=' */
     const char *v = lws_get_urlarg_by_name(req->impl, key, out, (int)cap);
-    return v ? (int)strlen(v) : -1;
+    if (!v)
+        return -1;
+    size_t n = strlen(v);
+    memmove(out, v, n + 1);
+    return (int)n;
 }
 
 /* ---- HTTP -------------------------------------------------------------- */
 
-static const char *method_of(struct lws *wsi)
+/* The request's method and its URI token: with a callback mount 'in' is
+ * the full URI for GET but mount-relative for POST, so the path is always
+ * copied from the method's own token (query arguments are held apart). */
+static const char *method_of(struct lws *wsi, enum lws_token_indexes *tok)
 {
     static const struct {
         enum lws_token_indexes t;
@@ -127,8 +135,11 @@ static const char *method_of(struct lws *wsi)
              {WSI_TOKEN_PUT_URI, "PUT"},       {WSI_TOKEN_PATCH_URI, "PATCH"},
              {WSI_TOKEN_DELETE_URI, "DELETE"}, {WSI_TOKEN_OPTIONS_URI, "OPTIONS"}};
     for (size_t i = 0; i < sizeof m / sizeof m[0]; i++)
-        if (lws_hdr_total_length(wsi, m[i].t) > 0)
+        if (lws_hdr_total_length(wsi, m[i].t) > 0) {
+            *tok = m[i].t;
             return m[i].name;
+        }
+    *tok = WSI_TOKEN_GET_URI;
     return "?";
 }
 
@@ -161,6 +172,9 @@ static int respond(struct lws *wsi, pss_http *pss, http_resp *resp)
 
 static int handle(struct lws *wsi, http_srv *s, pss_http *pss)
 {
+    if (pss->handled) /* "Content-Length: 0" gets a BODY_COMPLETION too */
+        return 0;
+    pss->handled = 1;
     http_resp resp = {.status = 200};
     buf_init(&resp.body);
     if (pss->too_big) {
@@ -185,7 +199,7 @@ static void pss_http_reset(pss_http *pss)
     free(pss->out);
     pss->out = NULL;
     pss->out_n = 0;
-    pss->too_big = pss->has_resp = 0;
+    pss->too_big = pss->has_resp = pss->handled = 0;
 }
 
 static int cb_http(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
@@ -196,11 +210,13 @@ static int cb_http(struct lws *wsi, enum lws_callback_reasons reason, void *user
     switch (reason) {
     case LWS_CALLBACK_HTTP: {
         pss_http_reset(pss);
-        const char *uri = in;
-        if (strlen(uri) >= sizeof pss->path)
-            return lws_return_http_status(wsi, 414, NULL) ? -1 : -1;
-        snprintf(pss->path, sizeof pss->path, "%s", uri);
-        snprintf(pss->method, sizeof pss->method, "%s", method_of(wsi));
+        enum lws_token_indexes tok;
+        snprintf(pss->method, sizeof pss->method, "%s", method_of(wsi, &tok));
+        if (lws_hdr_total_length(wsi, tok) >= (int)sizeof pss->path ||
+            lws_hdr_copy(wsi, pss->path, sizeof pss->path, tok) < 0) {
+            lws_return_http_status(wsi, 414, NULL);
+            return -1;
+        }
         char cl[32];
         str clen = hdr(wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH, cl, sizeof cl);
         int has_body = strcmp(pss->method, "GET") != 0 && strcmp(pss->method, "DELETE") != 0 &&
@@ -271,8 +287,11 @@ static int cb_ws(struct lws *wsi, enum lws_callback_reasons reason, void *user, 
         req_bufs b;
         http_req req = {.method = "GET", .path = "/ws"};
         fill_req(wsi, &req, &b);
-        if (s->h.ws_open(s->h.arg, &req, ws, &ws->user) != 0) {
+        int refuse = s->h.ws_open(s->h.arg, &req, ws, &ws->user);
+        if (refuse != 0) {
             ws_free(ws);
+            /* answer the upgrade with a plain HTTP status, then close */
+            lws_return_http_status(wsi, (unsigned)refuse, NULL);
             return 1;
         }
         ws->accepted = 1;

@@ -35,6 +35,7 @@ export class Server {
   }
 
   async start() {
+    this.output = '';
     this.port = this.port || (await freePort());
     this.url = `http://127.0.0.1:${this.port}`;
     this.proc = spawn(bin, ['serve', '--listen', `127.0.0.1:${this.port}`, '--data', this.dataDir,

@@ -111,15 +111,6 @@ static uint32_t prev_char(const u8 *s, size_t p, size_t *start)
     return 0x110000u + s[p - 1];
 }
 
-static inline int cp_is_word(uint32_t cp)
-{
-    if (cp < 0x80)
-        return cls[cp] & K_WORD;
-    if (cp >= 0x110000)
-        return 0; /* invalid byte: a boundary */
-    return mask__cp_is_word(cp);
-}
-
 static inline int cp_is_local(uint32_t cp)
 {
     if (cp < 0x80)

@@ -17,6 +17,10 @@
 #include "mask/mask_int.h"
 #include "util/utf8.h"
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 typedef unsigned char u8;
 
 /* ASCII character classes. */
@@ -63,6 +67,25 @@ static inline int is_alpha(u8 b)
 static inline int is_alnum(u8 b)
 {
     return cls[b] & (K_DIGIT | K_ALPHA);
+}
+
+/* Returns the position of the first ASCII digit at or after 'p', or 'n'. */
+static size_t find_digit(const u8 *s, size_t n, size_t p)
+{
+#if defined(__SSE2__)
+    const __m128i zero = _mm_set1_epi8('0'), nine = _mm_set1_epi8(9);
+    while (p + 16 <= n) {
+        __m128i v = _mm_sub_epi8(_mm_loadu_si128((const __m128i *)(s + p)), zero);
+        /* unsigned v <= 9  <=>  min(v, 9) == v */
+        unsigned m = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_min_epu8(v, nine), v));
+        if (m)
+            return p + (size_t)__builtin_ctz(m);
+        p += 16;
+    }
+#endif
+    while (p < n && !is_digit(s[p]))
+        p++;
+    return p;
 }
 
 /* Length of the blank (R1: U+0020, U+00A0, U+202F) at 'p', or 0. */
@@ -467,7 +490,7 @@ typedef struct cursor {
     size_t n;
     unsigned kinds;
     size_t pos;
-    int prev_word;     /* is the character before 'pos' a word character? */
+    size_t next_digit; /* first digit at or after some p <= pos */
     size_t last_end;   /* end of the last masked token (digit-run rule) */
     size_t at_pos;     /* next '@' at or after the scan position, or n */
     size_t at_lstart;  /* start of the local run ending at 'at_pos' */
@@ -479,7 +502,7 @@ static void cursor_init(cursor *c, const char *s, size_t n, unsigned kinds)
     c->n = n;
     c->kinds = kinds & MASK_ALL;
     c->pos = 0;
-    c->prev_word = 0;
+    c->next_digit = find_digit(c->s, n, 0);
     c->last_end = SIZE_MAX;
     c->at_pos = 0;
     c->at_lstart = SIZE_MAX;
@@ -559,6 +582,21 @@ static int try_at(cursor *c, size_t p, mask_span *out, size_t *skip)
     if (!start_ok(c, p))
         return 0;
     if (is_digit(b)) {
+        /* Quick reject: a run of fewer than 7 digits is a token only when a
+         * separator and another digit (or a "(d" block) follow: not in
+         * "14:30", "199,00 kr", "71000", "kl 14 idag". */
+        size_t run = 1;
+        while (run < 7 && p + run < n && is_digit(s[p + run]))
+            run++;
+        if (run < 7 && !(kinds & MASK_EMAIL && p == c->at_lstart)) {
+            size_t q = p + run, k = sep_at(s, n, q);
+            if (k == 0 && q < n && ((s[q] == '.' && (run == 3 || (run == 1 && s[p] == '1'))) ||
+                          (s[q] == '+' && run == 6)))
+                k = 1;
+            if (!(q < n && s[q] == '(') &&
+                !(k > 0 && q + k < n && (is_digit(s[q + k]) || s[q + k] == '(')))
+                return 0;
+        }
         if (kinds & MASK_CARD)
             TAKE(rec_card(s, n, p), MASK_CARD);
         if (kinds & MASK_SSN) {
@@ -593,67 +631,97 @@ static int try_at(cursor *c, size_t p, mask_span *out, size_t *skip)
     return 1;
 }
 
+/* Is the character before 'p' a word character (R2)? */
+static inline int prev_is_word(const u8 *s, size_t p)
+{
+    if (p == 0)
+        return 0;
+    if (s[p - 1] < 0x80)
+        return cls[s[p - 1]] & K_WORD;
+    size_t st;
+    uint32_t cp = prev_char(s, p, &st);
+    return cp < 0x110000 && mask__cp_is_word(cp);
+}
+
+/* Cheap filter before try_at: can a token start at 'x' (d - 2 <= x <= d),
+ * where 'd' is the first digit at or after x? Besides an e-mail (at the
+ * local run start), only "LLdd" (IBAN) at d - 2, "+d" / "(d" at d - 1 and
+ * a digit at d. */
+static inline int may_start(const cursor *c, size_t x, size_t d)
+{
+    const u8 *s = c->s;
+    if (x != c->at_lstart) {
+        if (x + 2 == d) {
+            if (!((c->kinds & MASK_IBAN) && is_alpha(s[x]) && is_alpha(s[x + 1]) &&
+                  d + 1 < c->n && is_digit(s[d + 1])))
+                return 0;
+        } else if (x + 1 == d) {
+            if (s[x] != '+' && s[x] != '(')
+                return 0;
+        }
+    }
+    return !prev_is_word(s, x);
+}
+
 /* Finds the next token at or after c->pos. Returns 1 and fills '*out', or 0
- * at the end of the text. */
+ * at the end of the text.
+ *
+ * Every token but an e-mail has an ASCII digit among its first three bytes
+ * (cards, SSNs, personnummer and NANP start with one; phones start with a
+ * digit, "+d" or "(d"; IBANs with "LLdd"). So the scanner jumps from digit
+ * to digit (16 bytes at a time with SSE2) and tries only the few positions
+ * just before each digit run, plus the one place an e-mail can start: the
+ * start of the local-part run that ends at the next '@'. */
 static int next_token(cursor *c, mask_span *out)
 {
     const u8 *s = c->s;
-    size_t n = c->n, p = c->pos;
-    int pw = c->prev_word;
+    size_t n = c->n, p = c->pos, skip;
     while (p < n) {
-        u8 b = s[p];
-        if (b < 0x80) {
-            u8 k = cls[b];
-            if (pw) {
-                /* inside a word nothing can start: skip it */
-                if (k & K_WORD) {
-                    p++;
-                    while (p < n && (cls[s[p]] & K_WORD))
-                        p++;
-                    continue;
-                }
-            } else if (k & K_START) {
-                size_t skip;
-                if (try_at(c, p, out, &skip)) {
-                    c->pos = out->end;
-                    c->prev_word = 1;
-                    c->last_end = out->end;
-                    return 1;
-                }
-                if (skip) {
-                    p = skip;
-                    pw = 1;
-                    continue;
-                }
-            }
-            pw = k & K_WORD;
-            p++;
-        } else {
-            uint32_t cp;
-            size_t k = utf8_decode(s + p, n - p, &cp);
-            if (k == 0) {
-                pw = 0;
-                p++;
-                continue;
-            }
-            int w = mask__cp_is_word(cp);
-            if (w && !pw && (c->kinds & MASK_EMAIL)) {
-                /* a non-ASCII letter can start an e-mail local part */
-                size_t skip;
-                if (try_at(c, p, out, &skip)) {
-                    c->pos = out->end;
-                    c->prev_word = 1;
-                    c->last_end = out->end;
-                    return 1;
-                }
-            }
-            pw = w;
-            p += k;
+        size_t es = SIZE_MAX; /* next e-mail start candidate */
+        if (c->kinds & MASK_EMAIL) {
+            /* move on to the first '@' whose local run starts at or after
+             * p; each '@' is looked at once */
+            while (c->at_pos < n && (c->at_lstart == SIZE_MAX || c->at_lstart < p))
+                find_at(c, c->at_pos + 1 > p ? c->at_pos + 1 : p);
+            es = c->at_lstart;
         }
+        if (c->next_digit < p)
+            c->next_digit = find_digit(s, n, p);
+        size_t d = c->next_digit;
+        /* earliest start a digit at 'd' allows: "LLdd" (IBAN) */
+        size_t ws = d >= n ? n : (d >= p + 2 ? d - 2 : p);
+        if (es < ws) {
+            /* the local run's start follows a non-local character, so it
+             * is not after a word character */
+            if (try_at(c, es, out, &skip))
+                goto found;
+            p = skip ? skip : es + 1;
+            continue;
+        }
+        if (ws >= n)
+            break;
+        for (size_t x = ws; x <= d; x++) {
+            if (!may_start(c, x, d))
+                continue;
+            if (try_at(c, x, out, &skip))
+                goto found;
+            if (skip) {
+                p = skip;
+                goto next;
+            }
+        }
+        /* no token starts inside the digit run */
+        p = d + 1;
+        while (p < n && is_digit(s[p]))
+            p++;
+    next:;
     }
     c->pos = n;
-    c->prev_word = pw;
     return 0;
+found:
+    c->pos = out->end;
+    c->last_end = out->end;
+    return 1;
 }
 
 size_t mask_scan(const char *s, size_t n, unsigned kinds, mask_span *spans,

@@ -261,6 +261,9 @@ static void test_r7_phones(void **state)
     expect("212.555.0123", "********0123");
     expect("1 (212) 555-0123", "**********0123");
     expect("1 212 555 0123", "*******0123");
+    expect("1.212.555.0123", "**********0123");
+    expect("1-212-555-0123", "**********0123");
+    unchanged("1.212-555-0123");             /* prefix separator must match */
     /* not masked */
     unchanged("2125550123");
     unchanged("555-0123");

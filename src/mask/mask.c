@@ -1,0 +1,852 @@
+/*
+ * mask: the single-pass scanner and the masker (see mask.h and
+ * docs/internals/masking.md).
+ *
+ * The scanner walks the text once, left to right. Only a byte that can start
+ * a token (digit, letter, '+', '(' or an e-mail local-part character) right
+ * after a non-word character is a candidate start; everything else costs one
+ * table lookup. At a candidate start every enabled recognizer runs, each
+ * bounded in how far it looks ahead (e-mail aside, which is driven by the
+ * next '@' and touches each byte a constant number of times), and the longest
+ * valid candidate wins (R3). Scanning resumes after the token.
+ */
+#include <stdint.h>
+#include <string.h>
+
+#include "mask/mask.h"
+#include "mask/mask_int.h"
+#include "util/utf8.h"
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
+typedef unsigned char u8;
+
+/* ASCII character classes. */
+enum {
+    K_DIGIT = 1,  /* 0-9 */
+    K_ALPHA = 2,  /* A-Z a-z */
+    K_WORD = 4,   /* letters, digits, '_': R2 "glued" characters */
+    K_LOCAL = 8,  /* e-mail local part: word and . % + - */
+    K_START = 16, /* may start a token: digits, letters, ( and local chars */
+};
+
+#define D (K_DIGIT | K_WORD | K_LOCAL | K_START)
+#define A (K_ALPHA | K_WORD | K_LOCAL | K_START)
+#define L (K_LOCAL | K_START)
+static const u8 cls[256] = {
+    ['0'] = D, ['1'] = D, ['2'] = D, ['3'] = D, ['4'] = D,
+    ['5'] = D, ['6'] = D, ['7'] = D, ['8'] = D, ['9'] = D,
+    ['A'] = A, ['B'] = A, ['C'] = A, ['D'] = A, ['E'] = A, ['F'] = A, ['G'] = A,
+    ['H'] = A, ['I'] = A, ['J'] = A, ['K'] = A, ['L'] = A, ['M'] = A, ['N'] = A,
+    ['O'] = A, ['P'] = A, ['Q'] = A, ['R'] = A, ['S'] = A, ['T'] = A, ['U'] = A,
+    ['V'] = A, ['W'] = A, ['X'] = A, ['Y'] = A, ['Z'] = A,
+    ['a'] = A, ['b'] = A, ['c'] = A, ['d'] = A, ['e'] = A, ['f'] = A, ['g'] = A,
+    ['h'] = A, ['i'] = A, ['j'] = A, ['k'] = A, ['l'] = A, ['m'] = A, ['n'] = A,
+    ['o'] = A, ['p'] = A, ['q'] = A, ['r'] = A, ['s'] = A, ['t'] = A, ['u'] = A,
+    ['v'] = A, ['w'] = A, ['x'] = A, ['y'] = A, ['z'] = A,
+    ['_'] = K_WORD | K_LOCAL | K_START,
+    ['.'] = L, ['%'] = L, ['+'] = L, ['-'] = L,
+    ['('] = K_START,
+};
+#undef D
+#undef A
+#undef L
+
+static inline int is_digit(u8 b)
+{
+    return cls[b] & K_DIGIT;
+}
+
+static inline int is_alpha(u8 b)
+{
+    return cls[b] & K_ALPHA;
+}
+
+static inline int is_alnum(u8 b)
+{
+    return cls[b] & (K_DIGIT | K_ALPHA);
+}
+
+/* Returns the position of the first ASCII digit at or after 'p', or 'n'. */
+static size_t find_digit(const u8 *s, size_t n, size_t p)
+{
+#if defined(__SSE2__)
+    const __m128i zero = _mm_set1_epi8('0'), nine = _mm_set1_epi8(9);
+    while (p + 16 <= n) {
+        __m128i v = _mm_sub_epi8(_mm_loadu_si128((const __m128i *)(s + p)), zero);
+        /* unsigned v <= 9  <=>  min(v, 9) == v */
+        unsigned m = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_min_epu8(v, nine), v));
+        if (m)
+            return p + (size_t)__builtin_ctz(m);
+        p += 16;
+    }
+#endif
+    while (p < n && !is_digit(s[p]))
+        p++;
+    return p;
+}
+
+/* Length of the blank (R1: U+0020, U+00A0, U+202F) at 'p', or 0. */
+static inline size_t blank_at(const u8 *s, size_t n, size_t p)
+{
+    if (p >= n)
+        return 0;
+    if (s[p] == ' ')
+        return 1;
+    if (s[p] == 0xC2 && p + 1 < n && s[p + 1] == 0xA0)
+        return 2;
+    if (s[p] == 0xE2 && p + 2 < n && s[p + 1] == 0x80 && s[p + 2] == 0xAF)
+        return 3;
+    return 0;
+}
+
+/* Length of a number separator (a blank or '-') at 'p', or 0. */
+static inline size_t sep_at(const u8 *s, size_t n, size_t p)
+{
+    if (p < n && s[p] == '-')
+        return 1;
+    return blank_at(s, n, p);
+}
+
+/* Decodes the character before 'p' (p > 0), which must be a character
+ * boundary as the forward decoder sees it. Stores its start in '*start' and
+ * returns its code point; an invalid byte comes back as itself + 0x110000
+ * so that it never equals a real character. */
+static uint32_t prev_char(const u8 *s, size_t p, size_t *start)
+{
+    if (s[p - 1] < 0x80) {
+        *start = p - 1;
+        return s[p - 1];
+    }
+    size_t q = p - 1;
+    size_t lim = p >= 4 ? p - 4 : 0;
+    while (q > lim && (s[q] & 0xC0) == 0x80)
+        q--;
+    uint32_t cp;
+    size_t k = utf8_decode(s + q, p - q, &cp);
+    if (k != 0 && q + k == p) {
+        *start = q;
+        return cp;
+    }
+    *start = p - 1;
+    return 0x110000u + s[p - 1];
+}
+
+static inline int cp_is_local(uint32_t cp)
+{
+    if (cp < 0x80)
+        return cls[cp] & K_LOCAL;
+    return cp < 0x110000 && mask__cp_is_word(cp);
+}
+
+/* R2 end rule: may a token end at 'e' (not before a word character, nor
+ * before '.' or ',' followed by a digit)? */
+static int end_ok(const u8 *s, size_t n, size_t e)
+{
+    if (e >= n)
+        return 1;
+    u8 b = s[e];
+    if (b < 0x80) {
+        if (cls[b] & K_WORD)
+            return 0;
+        if ((b == '.' || b == ',') && e + 1 < n && is_digit(s[e + 1]))
+            return 0;
+        return 1;
+    }
+    uint32_t cp;
+    if (utf8_decode(s + e, n - e, &cp) == 0)
+        return 1;
+    return !mask__cp_is_word(cp);
+}
+
+/* ---- recognizers: each returns the end of its longest valid candidate
+ * starting at 'p', or 0. ---- */
+
+/* R8: 13-19 digits in groups joined by single blanks or '-'. */
+static size_t rec_card(const u8 *s, size_t n, size_t p)
+{
+    char d[19];
+    size_t nd = 0, best = 0, q = p;
+    for (;;) {
+        while (q < n && is_digit(s[q])) {
+            if (nd == sizeof d)
+                return best;
+            d[nd++] = (char)s[q++];
+        }
+        if (nd >= 13 && end_ok(s, n, q) && mask__card_iin_ok(d, nd) &&
+            mask__luhn_ok(d, nd))
+            best = q;
+        size_t k = sep_at(s, n, q);
+        if (k == 0 || q + k >= n || !is_digit(s[q + k]))
+            return best;
+        q += k;
+    }
+}
+
+static int digits_at(const u8 *s, size_t n, size_t p, size_t k)
+{
+    if (p + k > n)
+        return 0;
+    for (size_t i = 0; i < k; i++)
+        if (!is_digit(s[p + i]))
+            return 0;
+    return 1;
+}
+
+/* Is [p, p+11) shaped like ddd-dd-dddd? */
+static int ssn_shape(const u8 *s, size_t n, size_t p)
+{
+    return p + 11 <= n && digits_at(s, n, p, 3) && s[p + 3] == '-' &&
+           digits_at(s, n, p + 4, 2) && s[p + 6] == '-' &&
+           digits_at(s, n, p + 7, 4);
+}
+
+/* Is [p, p+11) shaped like dddddd-dddd or dddddd+dddd? */
+static int pnr_shape(const u8 *s, size_t n, size_t p)
+{
+    return p + 11 <= n && digits_at(s, n, p, 6) &&
+           (s[p + 6] == '-' || s[p + 6] == '+') && digits_at(s, n, p + 7, 4);
+}
+
+/* R11: ddd-dd-dddd only. */
+static size_t rec_ssn_us(const u8 *s, size_t n, size_t p)
+{
+    if (ssn_shape(s, n, p) && end_ok(s, n, p + 11) &&
+        mask__ssn_ok((const char *)s + p))
+        return p + 11;
+    return 0;
+}
+
+/* R10: YYMMDD-NNNN, YYMMDD+NNNN, YYYYMMDD-NNNN, YYYYMMDDNNNN, YYMMDDNNNN. */
+static size_t rec_pnr(const u8 *s, size_t n, size_t p)
+{
+    char d[12];
+    size_t run = 0;
+    while (run < 13 && p + run < n && is_digit(s[p + run]))
+        run++;
+    size_t e = 0, nd = 0;
+    if (run == 12) {
+        e = p + 12, nd = 12;
+        memcpy(d, s + p, 12);
+    } else if (run == 10) {
+        e = p + 10, nd = 10;
+        memcpy(d, s + p, 10);
+    } else if (run == 8 && p + 9 < n && s[p + 8] == '-' &&
+               digits_at(s, n, p + 9, 4)) {
+        e = p + 13, nd = 12;
+        memcpy(d, s + p, 8);
+        memcpy(d + 8, s + p + 9, 4);
+    } else if (run == 6 && pnr_shape(s, n, p)) {
+        e = p + 11, nd = 10;
+        memcpy(d, s + p, 6);
+        memcpy(d + 6, s + p + 7, 4);
+    } else {
+        return 0;
+    }
+    if (end_ok(s, n, e) && mask__pnr_ok(d, nd))
+        return e;
+    return 0;
+}
+
+enum { PH_PLUS, PH_00, PH_TRUNK };
+
+/* R7 forms (a) +CC, (b) 00CC, (c) trunk 0[1-9] / (0[1-9]..): a sequence of
+ * blocks (digit runs or (d{1,4})) joined by an optional single blank or '-',
+ * ending on a digit run. */
+static size_t rec_phone(const u8 *s, size_t n, size_t p)
+{
+    int form;
+    size_t q = p;
+    if (s[p] == '+') {
+        if (p + 1 >= n || !is_digit(s[p + 1]))
+            return 0;
+        form = PH_PLUS, q = p + 1;
+    } else if (s[p] == '0' && p + 1 < n && s[p + 1] == '0') {
+        form = PH_00;
+    } else if (s[p] == '0' && p + 1 < n && s[p + 1] >= '1' && s[p + 1] <= '9') {
+        form = PH_TRUNK;
+    } else if (s[p] == '(' && p + 2 < n && s[p + 1] == '0' && s[p + 2] >= '1' &&
+               s[p + 2] <= '9') {
+        form = PH_TRUNK;
+    } else {
+        return 0;
+    }
+    size_t lo = form == PH_TRUNK ? 7 : 8, hi = form == PH_TRUNK ? 11 : 15;
+    size_t skip = form == PH_00 ? 2 : 0; /* digits not counted */
+    size_t nd = 0, best = 0;
+    for (;;) {
+        if (q < n && is_digit(s[q])) {
+            while (q < n && is_digit(s[q])) {
+                if (++nd > hi + skip)
+                    return best;
+                q++;
+            }
+            size_t cnt = nd - skip;
+            if (nd >= skip && cnt >= lo && cnt <= hi && end_ok(s, n, q) &&
+                !(q - p == 11 && (ssn_shape(s, n, p) || pnr_shape(s, n, p))))
+                best = q;
+        } else if (q < n && s[q] == '(') {
+            size_t k = 0;
+            while (k < 4 && q + 1 + k < n && is_digit(s[q + 1 + k]))
+                k++;
+            if (k == 0 || q + 1 + k >= n || s[q + 1 + k] != ')')
+                return best;
+            nd += k;
+            if (nd > hi + skip)
+                return best;
+            q += k + 2;
+        } else {
+            return best;
+        }
+        /* optional joiner, then the next block */
+        size_t k = sep_at(s, n, q);
+        if (q + k < n && (is_digit(s[q + k]) || s[q + k] == '(') &&
+            (k > 0 || s[q - 1] == ')' || s[q + k] == '('))
+            q += k;
+        else
+            return best;
+    }
+}
+
+/* NANP body at 'p': (ddd) ddd-dddd, ddd-ddd-dddd, ddd ddd dddd or
+ * ddd.ddd.dddd. Returns its end or 0; '*sep' gets '(' , '-', ' ' or '.'. */
+static size_t nanp_body(const u8 *s, size_t n, size_t p, int *sep)
+{
+    if (p < n && s[p] == '(') {
+        size_t k;
+        if (!digits_at(s, n, p + 1, 3) || p + 4 >= n || s[p + 4] != ')' ||
+            (k = blank_at(s, n, p + 5)) == 0)
+            return 0;
+        size_t q = p + 5 + k;
+        if (!digits_at(s, n, q, 3) || q + 3 >= n || s[q + 3] != '-' ||
+            !digits_at(s, n, q + 4, 4))
+            return 0;
+        *sep = '(';
+        return q + 8;
+    }
+    if (!digits_at(s, n, p, 3))
+        return 0;
+    size_t q = p + 3, k1, k2;
+    if (q < n && (s[q] == '-' || s[q] == '.')) {
+        u8 c = s[q];
+        if (!digits_at(s, n, q + 1, 3) || q + 4 >= n || s[q + 4] != c ||
+            !digits_at(s, n, q + 5, 4))
+            return 0;
+        *sep = c;
+        return q + 9;
+    }
+    if ((k1 = blank_at(s, n, q)) == 0 || !digits_at(s, n, q + k1, 3) ||
+        (k2 = blank_at(s, n, q + k1 + 3)) == 0 ||
+        !digits_at(s, n, q + k1 + 3 + k2, 4))
+        return 0;
+    *sep = ' ';
+    return q + k1 + 3 + k2 + 4;
+}
+
+/* R7 form (d): NANP, optionally after "1" and a blank (or "1-" / "1." before
+ * the dash / dot forms). */
+static size_t rec_nanp(const u8 *s, size_t n, size_t p)
+{
+    int sep;
+    if (s[p] == '1') {
+        size_t k = blank_at(s, n, p + 1);
+        int psep = ' ';
+        if (k == 0 && p + 1 < n && (s[p + 1] == '-' || s[p + 1] == '.'))
+            k = 1, psep = s[p + 1];
+        size_t e;
+        if (k > 0 && (e = nanp_body(s, n, p + 1 + k, &sep)) != 0 &&
+            (psep == ' ' || psep == sep) && end_ok(s, n, e))
+            return e;
+    }
+    size_t e = nanp_body(s, n, p, &sep);
+    if (e != 0 && end_ok(s, n, e))
+        return e;
+    return 0;
+}
+
+/* R9: IBAN in electronic form (one alphanumeric run) or print form (groups of
+ * four joined by single blanks, the last group 1-4). Returns the end of the
+ * valid IBAN, or 0; in that case '*atomic' gets the end of an IBAN-shaped
+ * span of 15-34 characters that must be left whole (or stays 0). */
+static size_t rec_iban(const u8 *s, size_t n, size_t p, size_t *atomic)
+{
+    if (p + 4 > n || !is_alpha(s[p + 1]) || !is_digit(s[p + 2]) ||
+        !is_digit(s[p + 3]))
+        return 0;
+    unsigned want = mask__iban_length((char)s[p], (char)s[p + 1]);
+    if (want == 0)
+        return 0;
+    char c[34];
+    memcpy(c, s + p, 4);
+    size_t q = p + 4, m = 4;
+    if (q < n && is_alnum(s[q])) { /* electronic form */
+        while (q < n && is_alnum(s[q])) {
+            if (m == sizeof c)
+                return 0; /* longer than any IBAN: not IBAN-shaped */
+            c[m++] = (char)s[q++];
+        }
+        if (end_ok(s, n, q) && m == want && mask__iban_ok(c, m))
+            return q;
+        if (m >= 15)
+            *atomic = q;
+        return 0;
+    }
+    size_t at_want = 0; /* end of the group boundary where m == want */
+    int too_long = 0;
+    for (;;) {
+        size_t k = blank_at(s, n, q), g = 0;
+        if (k == 0)
+            break;
+        while (g < 5 && q + k + g < n && is_alnum(s[q + k + g]))
+            g++;
+        if (g == 0 || g > 4)
+            break;
+        if (m + g > sizeof c) {
+            too_long = 1;
+            break;
+        }
+        memcpy(c + m, s + q + k, g);
+        m += g, q += k + g;
+        if (m == want)
+            at_want = q;
+        if (g < 4)
+            break;
+    }
+    if (at_want && end_ok(s, n, at_want) && mask__iban_ok(c, want))
+        return at_want;
+    if (!too_long && m >= 15)
+        *atomic = q;
+    return 0;
+}
+
+/* Does a domain-label character (alphanumeric or non-ASCII word) start at
+ * 'q'? */
+static int label_char_at(const u8 *s, size_t n, size_t q)
+{
+    if (s[q] < 0x80)
+        return is_alnum(s[q]);
+    uint32_t cp;
+    return utf8_decode(s + q, n - q, &cp) != 0 && mask__cp_is_word(cp);
+}
+
+/* R6: 'p' starts the local part, 'at' is its '@'. Domain: two or more labels
+ * (alphanumerics with inner hyphens) joined by single dots; the last label is
+ * two or more letters only. Returns the end of the longest valid domain. */
+static size_t rec_email(const u8 *s, size_t n, size_t at)
+{
+    size_t q = at + 1, best = 0, labels = 0;
+    for (;;) {
+        /* one label: runs of alnum joined by hyphens */
+        size_t start = q;
+        int letters_only = 1;
+        size_t cps = 0;
+        for (;;) {
+            size_t run0 = q;
+            while (q < n) {
+                u8 b = s[q];
+                if (b < 0x80) {
+                    if (!is_alnum(b))
+                        break;
+                    if (is_digit(b))
+                        letters_only = 0;
+                    q++;
+                } else {
+                    uint32_t cp;
+                    size_t k = utf8_decode(s + q, n - q, &cp);
+                    if (k == 0 || !mask__cp_is_word(cp))
+                        break;
+                    q += k;
+                }
+                cps++;
+            }
+            if (q == run0)
+                break;
+            size_t h = q;
+            while (h < n && s[h] == '-')
+                h++;
+            if (h == q || h >= n || !label_char_at(s, n, h))
+                break; /* hyphens only inside a label */
+            letters_only = 0;
+            q = h;
+        }
+        if (q == start)
+            return best;
+        labels++;
+        if (labels >= 2 && letters_only && cps >= 2 && end_ok(s, n, q))
+            best = q;
+        if (q + 1 < n && s[q] == '.')
+            q++;
+        else
+            return best;
+    }
+}
+
+/* ---- the scanner ---- */
+
+typedef struct cursor {
+    const u8 *s;
+    size_t n;
+    unsigned kinds;
+    size_t pos;
+    size_t next_digit; /* first digit at or after some p <= pos */
+    size_t last_end;   /* end of the last masked token (digit-run rule) */
+    size_t at_pos;     /* next '@' at or after the scan position, or n */
+    size_t at_lstart;  /* start of the local run ending at 'at_pos' */
+} cursor;
+
+static void cursor_init(cursor *c, const char *s, size_t n, unsigned kinds)
+{
+    c->s = (const u8 *)s;
+    c->n = n;
+    c->kinds = kinds & MASK_ALL;
+    c->pos = 0;
+    c->next_digit = find_digit(c->s, n, 0);
+    c->last_end = SIZE_MAX;
+    c->at_pos = 0;
+    c->at_lstart = SIZE_MAX;
+    if (!(c->kinds & MASK_EMAIL))
+        c->at_pos = n;
+}
+
+static void find_at(cursor *c, size_t p);
+
+static void cursor_start(cursor *c, const char *s, size_t n, unsigned kinds)
+{
+    cursor_init(c, s, n, kinds);
+    if (c->kinds & MASK_EMAIL)
+        find_at(c, 0);
+}
+
+/* Finds the next '@' at or after 'p' and the start of the maximal run of
+ * local-part characters that ends at it. Every '@' is looked at once and the
+ * runs are disjoint, so this is linear over the whole scan. */
+static void find_at(cursor *c, size_t p)
+{
+    const u8 *a = p < c->n ? memchr(c->s + p, '@', c->n - p) : NULL;
+    c->at_lstart = SIZE_MAX;
+    if (a == NULL) {
+        c->at_pos = c->n;
+        return;
+    }
+    size_t at = (size_t)(a - c->s), q = at;
+    while (q > 0) {
+        size_t st;
+        uint32_t cp = prev_char(c->s, q, &st);
+        if (!cp_is_local(cp))
+            break;
+        q = st;
+    }
+    c->at_pos = at;
+    if (q < at)
+        c->at_lstart = q;
+}
+
+/* R2 start rules other than "not after a word character" (the caller has
+ * checked that one). */
+static int start_ok(const cursor *c, size_t p)
+{
+    if (p == 0 || !is_digit(c->s[p]))
+        return 1;
+    size_t st;
+    uint32_t prev = prev_char(c->s, p, &st);
+    if (prev == '+')
+        return 0;
+    if (prev == '-' || prev == ' ' || prev == 0xA0 || prev == 0x202F)
+        return !(st > 0 && is_digit(c->s[st - 1]) && st != c->last_end);
+    if (prev == '.' || prev == ',')
+        return !(st > 0 && is_digit(c->s[st - 1]));
+    return 1;
+}
+
+#define TAKE(e, k)                                                             \
+    do {                                                                       \
+        size_t e_ = (e);                                                       \
+        if (e_ > best) {                                                       \
+            best = e_;                                                         \
+            kind = (k);                                                        \
+        }                                                                      \
+    } while (0)
+
+/* Tries every enabled kind at 'p'. Returns 1 with a token in '*out', or 0;
+ * '*skip' gets the end of an atomic invalid IBAN to jump over (or 0). */
+static int try_at(cursor *c, size_t p, mask_span *out, size_t *skip)
+{
+    const u8 *s = c->s;
+    size_t n = c->n, best = 0;
+    mask_kind kind = 0;
+    unsigned kinds = c->kinds;
+    u8 b = s[p];
+    *skip = 0;
+    if (!start_ok(c, p))
+        return 0;
+    if (is_digit(b)) {
+        /* Quick reject: a run of fewer than 7 digits is a token only when a
+         * separator and another digit (or a "(d" block) follow: not in
+         * "14:30", "199,00 kr", "71000", "kl 14 idag". */
+        size_t run = 1;
+        while (run < 7 && p + run < n && is_digit(s[p + run]))
+            run++;
+        if (run < 7 && !(kinds & MASK_EMAIL && p == c->at_lstart)) {
+            size_t q = p + run, k = sep_at(s, n, q);
+            if (k == 0 && q < n && ((s[q] == '.' && (run == 3 || (run == 1 && s[p] == '1'))) ||
+                          (s[q] == '+' && run == 6)))
+                k = 1;
+            if (!(q < n && s[q] == '(') &&
+                !(k > 0 && q + k < n && (is_digit(s[q + k]) || s[q + k] == '(')))
+                return 0;
+        }
+        if (kinds & MASK_CARD)
+            TAKE(rec_card(s, n, p), MASK_CARD);
+        if (kinds & MASK_SSN) {
+            TAKE(rec_ssn_us(s, n, p), MASK_SSN);
+            TAKE(rec_pnr(s, n, p), MASK_SSN);
+        }
+        if (kinds & MASK_PHONE) {
+            TAKE(rec_phone(s, n, p), MASK_PHONE);
+            TAKE(rec_nanp(s, n, p), MASK_PHONE);
+        }
+    } else if (b == '+' || b == '(') {
+        if (kinds & MASK_PHONE) {
+            TAKE(rec_phone(s, n, p), MASK_PHONE);
+            if (b == '(')
+                TAKE(rec_nanp(s, n, p), MASK_PHONE);
+        }
+    } else if (is_alpha(b) && (kinds & MASK_IBAN)) {
+        TAKE(rec_iban(s, n, p, skip), MASK_IBAN);
+    }
+    if (kinds & MASK_EMAIL) {
+        if (c->at_pos < p)
+            find_at(c, p);
+        if (p == c->at_lstart)
+            TAKE(rec_email(s, n, c->at_pos), MASK_EMAIL);
+    }
+    if (best == 0)
+        return 0;
+    *skip = 0;
+    out->kind = kind;
+    out->start = p;
+    out->end = best;
+    return 1;
+}
+
+/* Is the character before 'p' a word character (R2)? */
+static inline int prev_is_word(const u8 *s, size_t p)
+{
+    if (p == 0)
+        return 0;
+    if (s[p - 1] < 0x80)
+        return cls[s[p - 1]] & K_WORD;
+    size_t st;
+    uint32_t cp = prev_char(s, p, &st);
+    return cp < 0x110000 && mask__cp_is_word(cp);
+}
+
+/* Cheap filter before try_at: can a token start at 'x' (d - 2 <= x <= d),
+ * where 'd' is the first digit at or after x? Besides an e-mail (at the
+ * local run start), only "LLdd" (IBAN) at d - 2, "+d" / "(d" at d - 1 and
+ * a digit at d. */
+static inline int may_start(const cursor *c, size_t x, size_t d)
+{
+    const u8 *s = c->s;
+    if (x != c->at_lstart) {
+        if (x + 2 == d) {
+            if (!((c->kinds & MASK_IBAN) && is_alpha(s[x]) && is_alpha(s[x + 1]) &&
+                  d + 1 < c->n && is_digit(s[d + 1])))
+                return 0;
+        } else if (x + 1 == d) {
+            if (s[x] != '+' && s[x] != '(')
+                return 0;
+        }
+    }
+    return !prev_is_word(s, x);
+}
+
+/* Finds the next token at or after c->pos. Returns 1 and fills '*out', or 0
+ * at the end of the text.
+ *
+ * Every token but an e-mail has an ASCII digit among its first three bytes
+ * (cards, SSNs, personnummer and NANP start with one; phones start with a
+ * digit, "+d" or "(d"; IBANs with "LLdd"). So the scanner jumps from digit
+ * to digit (16 bytes at a time with SSE2) and tries only the few positions
+ * just before each digit run, plus the one place an e-mail can start: the
+ * start of the local-part run that ends at the next '@'. */
+static int next_token(cursor *c, mask_span *out)
+{
+    const u8 *s = c->s;
+    size_t n = c->n, p = c->pos, skip;
+    while (p < n) {
+        size_t es = SIZE_MAX; /* next e-mail start candidate */
+        if (c->kinds & MASK_EMAIL) {
+            /* move on to the first '@' whose local run starts at or after
+             * p; each '@' is looked at once */
+            while (c->at_pos < n && (c->at_lstart == SIZE_MAX || c->at_lstart < p))
+                find_at(c, c->at_pos + 1 > p ? c->at_pos + 1 : p);
+            es = c->at_lstart;
+        }
+        if (c->next_digit < p)
+            c->next_digit = find_digit(s, n, p);
+        size_t d = c->next_digit;
+        /* earliest start a digit at 'd' allows: "LLdd" (IBAN) */
+        size_t ws = d >= n ? n : (d >= p + 2 ? d - 2 : p);
+        if (es < ws) {
+            /* the local run's start follows a non-local character, so it
+             * is not after a word character */
+            if (try_at(c, es, out, &skip))
+                goto found;
+            p = skip ? skip : es + 1;
+            continue;
+        }
+        if (ws >= n)
+            break;
+        for (size_t x = ws; x <= d; x++) {
+            if (!may_start(c, x, d))
+                continue;
+            if (try_at(c, x, out, &skip))
+                goto found;
+            if (skip) {
+                p = skip;
+                goto next;
+            }
+        }
+        /* no token starts inside the digit run */
+        p = d + 1;
+        while (p < n && is_digit(s[p]))
+            p++;
+    next:;
+    }
+    c->pos = n;
+    return 0;
+found:
+    c->pos = out->end;
+    c->last_end = out->end;
+    return 1;
+}
+
+size_t mask_scan(const char *s, size_t n, unsigned kinds, mask_span *spans,
+                 size_t max)
+{
+    cursor c;
+    mask_span sp;
+    size_t count = 0;
+    cursor_start(&c, s, n, kinds);
+    while (next_token(&c, &sp)) {
+        if (count < max)
+            spans[count] = sp;
+        count++;
+    }
+    return count;
+}
+
+/* Bounded writer: counts every byte, stores those that fit. */
+typedef struct emit {
+    char *o;
+    size_t w;
+    size_t cap;
+} emit;
+
+static inline void emit_n(emit *e, const void *p, size_t k)
+{
+    if (e->w < e->cap) {
+        size_t room = e->cap - e->w;
+        memcpy(e->o + e->w, p, k < room ? k : room);
+    }
+    e->w += k;
+}
+
+static inline void emit_c(emit *e, char ch)
+{
+    if (e->w < e->cap)
+        e->o[e->w] = ch;
+    e->w++;
+}
+
+static void emit_stars(emit *e, size_t k)
+{
+    if (e->w < e->cap) {
+        size_t room = e->cap - e->w;
+        memset(e->o + e->w, '*', k < room ? k : room);
+    }
+    e->w += k;
+}
+
+static void emit_token(emit *e, const u8 *s, const mask_span *sp)
+{
+    if (sp->kind == MASK_EMAIL) {
+        const u8 *at = memchr(s + sp->start, '@', sp->end - sp->start);
+        size_t q = sp->start, stop = (size_t)(at - s);
+        uint32_t cp;
+        size_t k = utf8_decode(s + q, stop - q, &cp);
+        if (k == 0)
+            k = 1; /* cannot happen: the local part is valid UTF-8 */
+        emit_n(e, s + q, k);
+        q += k;
+        while (q < stop) {
+            k = utf8_decode(s + q, stop - q, &cp);
+            q += k ? k : 1;
+            emit_c(e, '*');
+        }
+        emit_n(e, at, sp->end - stop);
+        return;
+    }
+    /* R5: '*' x (N - 4), then the last four letters/digits. Number tokens
+     * hold only ASCII and blanks. */
+    size_t count = 0;
+    for (size_t q = sp->start; q < sp->end;) {
+        size_t k = blank_at(s, sp->end, q);
+        if (k == 0)
+            count++;
+        q += k ? k : 1;
+    }
+    char last[4];
+    unsigned nl = 0;
+    for (size_t q = sp->end; q > sp->start && nl < 4;) {
+        q--;
+        if (is_alnum(s[q])) /* blank bytes are never alphanumeric */
+            last[3 - nl++] = (char)s[q];
+    }
+    emit_stars(e, count - nl);
+    emit_n(e, last + 4 - nl, nl);
+}
+
+size_t mask_token(const char *s, const mask_span *span, char *out)
+{
+    emit e = {out, 0, SIZE_MAX};
+    emit_token(&e, (const u8 *)s, span);
+    return e.w;
+}
+
+size_t mask_apply(const char *s, size_t n, unsigned kinds, char *out, size_t cap)
+{
+    cursor c;
+    mask_span sp;
+    emit e = {out, 0, cap};
+    size_t done = 0;
+    cursor_start(&c, s, n, kinds);
+    while (next_token(&c, &sp)) {
+        emit_n(&e, s + done, sp.start - done);
+        emit_token(&e, (const u8 *)s, &sp);
+        done = sp.end;
+    }
+    emit_n(&e, s + done, n - done);
+    return e.w;
+}
+
+static const char *const kind_names[] = {"card", "iban", "ssn", "email", "phone"};
+
+const char *mask_kind_name(mask_kind kind)
+{
+    for (unsigned i = 0; i < 5; i++)
+        if ((unsigned)kind == 1u << i)
+            return kind_names[i];
+    return "?";
+}
+
+unsigned mask_kind_from_name(const char *name, size_t n)
+{
+    for (unsigned i = 0; i < 5; i++)
+        if (strlen(kind_names[i]) == n && memcmp(kind_names[i], name, n) == 0)
+            return 1u << i;
+    return 0;
+}

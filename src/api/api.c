@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mask/mask.h"
 #include "sms/gw_sim.h"
 #include "sms/sms_text.h"
 #include "util/xalloc.h"
@@ -27,6 +28,7 @@ struct api {
     uint32_t cap;
     size_t nconns;
     uint64_t sim_seq;
+    int mask; /* "mask sensitive customer data" */
 };
 
 static const char *const state_names[] = {"logged_out", "idle", "available", "rona"};
@@ -68,6 +70,21 @@ static json_t *jstr(str s)
 {
     json_t *j = json_stringn(s.p ? s.p : "", s.n);
     return j ? j : json_string("");
+}
+
+/* A string that may hold customer data: masked when the setting is on
+ * (mask.h), so that no unmasked value reaches a desktop. */
+static json_t *jmask(const api *a, str s)
+{
+    if (!a->mask || s.n == 0)
+        return jstr(s);
+    char small[512];
+    char *out = s.n <= sizeof small ? small : xmalloc(s.n);
+    size_t n = mask_apply(s.p, s.n, MASK_ALL, out, s.n);
+    json_t *j = jstr((str){out, n});
+    if (out != small)
+        free(out);
+    return j;
 }
 
 static void send_json(http_ws *ws, json_t *j)
@@ -135,12 +152,12 @@ static json_t *conv_json(const api *a, const cc_conv_view *v, uint32_t agent)
     const char *role = role_of(a, v, agent);
     int64_t wd = cc_wrapup_deadline(c, agent, v->id);
     json_t *vars = json_object();
-    json_object_set_new(vars, "customer_number", jstr(v->number));
-    json_object_set_new(vars, "entry_point", jstr(v->ep_number));
+    json_object_set_new(vars, "customer_number", jmask(a, v->number));
+    json_object_set_new(vars, "entry_point", jmask(a, v->ep_number));
     json_t *j = json_pack(
         "{s:i, s:o, s:o, s:o, s:i, s:o, s:s, s:s, s:s, s:s, s:i, s:o, s:i, s:o, s:b, s:I, s:I}",
-        "id", (int)v->id, "number", jstr(v->number), "ep_number", jstr(v->ep_number), "name",
-        jstr(v->name), "queue", (int)v->queue, "queue_name",
+        "id", (int)v->id, "number", jmask(a, v->number), "ep_number", jmask(a, v->ep_number),
+        "name", jmask(a, v->name), "queue", (int)v->queue, "queue_name",
         jstr(cc_name(c, CC_KIND_QUEUE, v->queue)), "state",
         conv_state_names[v->state < 6 ? v->state : 5], "role", role ? role : "none",
         "offer_kind", v->offer_kind == CC_OFFER_TRANSFER ? "transfer" : "route", "conference",
@@ -157,8 +174,9 @@ static json_t *conv_json(const api *a, const cc_conv_view *v, uint32_t agent)
     return j;
 }
 
-static json_t *list_json(const cc *c, int kind)
+static json_t *list_json(const api *a, int kind)
 {
+    const cc *c = a->env.core;
     size_t n = cc_list(c, kind, NULL, 0);
     cc_item *items = xmalloc((n + 1) * sizeof *items);
     cc_list(c, kind, items, n);
@@ -166,7 +184,8 @@ static json_t *list_json(const cc *c, int kind)
     for (size_t i = 0; i < n; i++)
         json_array_append_new(arr, json_pack("{s:i, s:o}", "id", (int)items[i].id,
                                              kind == CC_KIND_EP ? "number" : "name",
-                                             jstr(items[i].name)));
+                                             kind == CC_KIND_EP ? jmask(a, items[i].name)
+                                                                : jstr(items[i].name)));
     free(items);
     return arr;
 }
@@ -186,10 +205,10 @@ static json_t *snapshot(const api *a, uint32_t agent)
     free(ids);
     return json_pack("{s:s, s:i, s:o, s:o, s:o, s:o, s:o, s:o}", "type", "snapshot",
                      "protocol", API_PROTOCOL_VERSION, "me", agent_json(a, agent),
-                     "conversations", convs, "queues", list_json(c, CC_KIND_QUEUE),
-                     "entry_points", list_json(c, CC_KIND_EP), "wrapup_reasons",
-                     list_json(c, CC_KIND_REASON), "idle_reasons",
-                     list_json(c, CC_KIND_IDLE_REASON));
+                     "conversations", convs, "queues", list_json(a, CC_KIND_QUEUE),
+                     "entry_points", list_json(a, CC_KIND_EP), "wrapup_reasons",
+                     list_json(a, CC_KIND_REASON), "idle_reasons",
+                     list_json(a, CC_KIND_IDLE_REASON));
 }
 
 /* ---- connections ------------------------------------------------------- */
@@ -374,7 +393,7 @@ static void rest_sim(api *a, const http_req *req, http_resp *resp, const char *w
         return;
     }
     if (strcmp(what, "entry_points") == 0) {
-        resp_json(resp, 200, json_pack("{s:o}", "entry_points", list_json(a->env.core, CC_KIND_EP)));
+        resp_json(resp, 200, json_pack("{s:o}", "entry_points", list_json(a, CC_KIND_EP)));
         return;
     }
     if (strcmp(what, "inbox") == 0) {
@@ -542,11 +561,17 @@ static str get_str(json_t *j, const char *key)
     return json_is_string(v) ? (str){json_string_value(v), json_string_length(v)} : STR_NULL;
 }
 
+typedef struct msg_walk {
+    const api *a;
+    json_t *arr;
+} msg_walk;
+
 static int msg_collect(void *arg, const store_msg *m)
 {
-    json_array_append_new(arg, json_pack("{s:i, s:s, s:o, s:i, s:I, s:s, s:o}", "seq",
+    msg_walk *w = arg;
+    json_array_append_new(w->arr, json_pack("{s:i, s:s, s:o, s:i, s:I, s:s, s:o}", "seq",
                                          (int)m->seq, "dir", m->outbound ? "out" : "in",
-                                         "text", jstr(m->text), "agent", (int)m->agent, "at",
+                                         "text", jmask(w->a, m->text), "agent", (int)m->agent, "at",
                                          (json_int_t)m->at, "status", status_name(m->status),
                                          "error", jstr(m->error)));
     return 0;
@@ -563,7 +588,7 @@ static json_t *targets_json(api *a, uint32_t agent)
         json_array_append_new(agents, json_pack("{s:i, s:o}", "id", (int)ids[i], "name",
                                                 jstr(cc_name(c, CC_KIND_AGENT, ids[i]))));
     free(ids);
-    return json_pack("{s:o, s:o}", "queues", list_json(c, CC_KIND_QUEUE), "agents", agents);
+    return json_pack("{s:o, s:o}", "queues", list_json(a, CC_KIND_QUEUE), "agents", agents);
 }
 
 void api_ws_message(void *arg, http_ws *ws, void *user, str data)
@@ -608,7 +633,8 @@ void api_ws_message(void *arg, http_ws *ws, void *user, str data)
             reply(ws, id, -CC_E_NOT_YOURS, NULL);
         } else {
             json_t *arr = json_array();
-            store_msgs_of_conv(a->env.st, m.conv, msg_collect, arr);
+            msg_walk w = {a, arr};
+            store_msgs_of_conv(a->env.st, m.conv, msg_collect, &w);
             reply(ws, id, 0, json_pack("{s:i, s:o}", "conv", (int)m.conv, "messages", arr));
         }
         json_decref(j);
@@ -734,7 +760,7 @@ void api_publish(api *a, const cc_events *evs)
                                     json_pack("{s:i, s:s, s:o, s:i, s:o, s:I, s:s}", "seq",
                                               (int)e->msg_seq, "dir",
                                               e->type == CC_EV_MSG_IN ? "in" : "out", "text",
-                                              jstr(e->text), "agent", (int)e->agent,
+                                              jmask(a, e->text), "agent", (int)e->agent,
                                               "agent_name",
                                               jstr(cc_name(c, CC_KIND_AGENT, e->agent)), "at",
                                               (json_int_t)e->at, "status",

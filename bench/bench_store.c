@@ -92,29 +92,50 @@ static void configure(run *r)
     static const uint32_t t1[] = {1}, t2[] = {2}, t12[] = {1, 2};
     if (store_begin(r->st) != 0)
         die("store_begin", store_errmsg(r->st));
-    apply(r, (cc_cmd){.type = CC_CMD_TEAM_PUT, .team = 1, .name = STR_LIT("Support")}, "team");
-    apply(r, (cc_cmd){.type = CC_CMD_TEAM_PUT, .team = 2, .name = STR_LIT("Sales")}, "team");
+    apply(r, (cc_cmd){.type = CC_CMD_TEAM_PUT, .team = 1, .name = STR_LIT("Support")},
+          "team");
+    apply(r, (cc_cmd){.type = CC_CMD_TEAM_PUT, .team = 2, .name = STR_LIT("Sales")},
+          "team");
     apply(r, (cc_cmd){.type = CC_CMD_REASON_PUT, .reason = 1, .name = STR_LIT("Solved")},
           "reason");
-    apply(r, (cc_cmd){.type = CC_CMD_QUEUE_PUT, .queue = 1, .name = STR_LIT("Support"),
-                      .ids = t1, .n_ids = 1},
+    apply(r,
+          (cc_cmd){.type = CC_CMD_QUEUE_PUT,
+                   .queue = 1,
+                   .name = STR_LIT("Support"),
+                   .ids = t1,
+                   .n_ids = 1},
           "queue");
-    apply(r, (cc_cmd){.type = CC_CMD_QUEUE_PUT, .queue = 2, .name = STR_LIT("Sales"),
-                      .ids = t2, .n_ids = 1, .fallback = 1},
+    apply(r,
+          (cc_cmd){.type = CC_CMD_QUEUE_PUT,
+                   .queue = 2,
+                   .name = STR_LIT("Sales"),
+                   .ids = t2,
+                   .n_ids = 1,
+                   .fallback = 1},
           "queue");
-    apply(r, (cc_cmd){.type = CC_CMD_EP_PUT, .ep = 1, .number = STR_LIT("+46700000001"),
-                      .queue = 1},
+    apply(r,
+          (cc_cmd){.type = CC_CMD_EP_PUT,
+                   .ep = 1,
+                   .number = STR_LIT("+46700000001"),
+                   .queue = 1},
           "ep");
-    apply(r, (cc_cmd){.type = CC_CMD_EP_PUT, .ep = 2, .number = STR_LIT("71000"), .queue = 2},
-          "ep");
+    apply(
+        r,
+        (cc_cmd){.type = CC_CMD_EP_PUT, .ep = 2, .number = STR_LIT("71000"), .queue = 2},
+        "ep");
     for (uint32_t a = 1; a <= AGENTS; a++) {
         char name[32];
         snprintf(name, sizeof name, "Agent %u", a);
-        apply(r, (cc_cmd){.type = CC_CMD_AGENT_PUT, .agent = a, .name = str_c(name),
-                          .ids = a % 2 ? t1 : t12, .n_ids = a % 2 ? 1 : 2},
+        apply(r,
+              (cc_cmd){.type = CC_CMD_AGENT_PUT,
+                       .agent = a,
+                       .name = str_c(name),
+                       .ids = a % 2 ? t1 : t12,
+                       .n_ids = a % 2 ? 1 : 2},
               "agent");
         apply(r, (cc_cmd){.type = CC_CMD_LOGIN, .agent = a}, "login");
-        apply(r, (cc_cmd){.type = CC_CMD_SET_STATE, .agent = a, .state = CC_AGENT_AVAILABLE},
+        apply(r,
+              (cc_cmd){.type = CC_CMD_SET_STATE, .agent = a, .state = CC_AGENT_AVAILABLE},
               "available");
     }
     if (store_commit(r->st) != 0)
@@ -143,11 +164,14 @@ static double ingest(const char *dir, size_t count, size_t batch, double *ev_per
             snprintf(num, sizeof num, "+4670%07zu", i);
             snprintf(id, sizeof id, "kannel-%zu-%zu", batch, i);
             r.clock_ms++;
-            apply(&r, (cc_cmd){.type = CC_CMD_SMS_IN, .number = str_c(num),
-                               .ep_number = i % 4 ? STR_LIT("+46700000001") : STR_LIT("71000"),
-                               .text = STR_LIT("Hej, jag behöver hjälp med min order"),
-                               .msg_id = str_c(id)},
-                  "sms_in");
+            apply(
+                &r,
+                (cc_cmd){.type = CC_CMD_SMS_IN,
+                         .number = str_c(num),
+                         .ep_number = i % 4 ? STR_LIT("+46700000001") : STR_LIT("71000"),
+                         .text = STR_LIT("Hej, jag behöver hjälp med min order"),
+                         .msg_id = str_c(id)},
+                "sms_in");
         }
         if (store_commit(r.st) != 0)
             die("store_commit", store_errmsg(r.st));
@@ -177,13 +201,14 @@ static double raw_inserts(const char *dir, size_t rows, size_t batch)
     snprintf(path, sizeof path, "%s/raw.db", dir);
     sqlite3 *db = NULL;
     sqlite3_stmt *s = NULL;
-    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+    if (sqlite3_open_v2(path, &db,
+                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
                         NULL) != SQLITE_OK)
         die("sqlite3_open", sqlite3_errmsg(db));
     raw_exec(db, "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;"
                  " CREATE TABLE t (text TEXT, number TEXT, id TEXT)");
-    if (sqlite3_prepare_v2(db, "INSERT INTO t (text, number, id) VALUES (?1, ?2, ?3)", -1, &s,
-                           NULL) != SQLITE_OK)
+    if (sqlite3_prepare_v2(db, "INSERT INTO t (text, number, id) VALUES (?1, ?2, ?3)", -1,
+                           &s, NULL) != SQLITE_OK)
         die("prepare", sqlite3_errmsg(db));
     double t0 = now_s();
     for (size_t i = 0; i < rows;) {
@@ -192,7 +217,8 @@ static double raw_inserts(const char *dir, size_t rows, size_t batch)
             char num[32], id[64];
             snprintf(num, sizeof num, "+4670%07zu", i);
             snprintf(id, sizeof id, "kannel-raw-%zu", i);
-            sqlite3_bind_text(s, 1, "Hej, jag behöver hjälp med min order", -1, SQLITE_STATIC);
+            sqlite3_bind_text(s, 1, "Hej, jag behöver hjälp med min order", -1,
+                              SQLITE_STATIC);
             sqlite3_bind_text(s, 2, num, -1, SQLITE_STATIC);
             sqlite3_bind_text(s, 3, id, -1, SQLITE_STATIC);
             if (sqlite3_step(s) != SQLITE_DONE)

@@ -93,7 +93,8 @@ enum store_msg_status {
 const char *store_msg_status_name(int status);
 
 typedef struct store_msg {
-    int64_t id; /* row id: the outbox reference travels to the gateway */
+    int64_t id; /* row id: the outbox reference travels to the gateway; it is
+                 * the seq of the MSG_IN/MSG_OUT event that stored it */
     uint32_t conv, agent, seq;
     int outbound, status;
     int64_t at, status_at;

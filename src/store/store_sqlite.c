@@ -8,7 +8,6 @@
 #include "store/store.h"
 
 #include <errno.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -55,7 +54,8 @@ static const char SCHEMA_V1[] =
     /* delivery reports look outbound messages up by the gateway's id */
     "CREATE INDEX IF NOT EXISTS messages_outbound_provider ON messages(provider_id)"
     " WHERE outbound = 1 AND provider_id IS NOT NULL;"
-    "CREATE INDEX IF NOT EXISTS messages_outbox ON messages(status, id) WHERE outbound = 1;"
+    "CREATE INDEX IF NOT EXISTS messages_outbox ON messages(status, id) WHERE outbound = "
+    "1;"
     "CREATE TABLE IF NOT EXISTS inbound_orphans ("
     " id INTEGER PRIMARY KEY, at INTEGER NOT NULL, number TEXT, ep_number TEXT,"
     " text TEXT, provider_id TEXT, reason TEXT);"
@@ -84,58 +84,59 @@ static const struct store_migration {
 
 /* ---- statements --------------------------------------------------------- */
 
-#define EV_COLS                                                                        \
-    "seq, type, at, conv, agent, target, queue, team, ep, reason, fallback, capacity," \
-    " msg_seq, state, kind, code, deadline, key, rona_ms, autowrap_ms, grace_ms, ids," \
+#define EV_COLS                                                                          \
+    "seq, type, at, conv, agent, target, queue, team, ep, reason, fallback, capacity,"   \
+    " msg_seq, state, kind, code, deadline, key, rona_ms, autowrap_ms, grace_ms, ids,"   \
     " name, number, ep_number, text, msg_id, var_key, value, queue_name"
 #define MSG_COLS                                                                         \
-    "id, conv, seq, outbound, agent, number, ep_number, text, provider_id, status, error," \
-    " at, status_at"
+    "id, conv, seq, outbound, agent, number, ep_number, text, provider_id, status,"      \
+    " error, at, status_at"
 
-#define STORE_STMTS(X)                                                                    \
-    X(BEGIN, "BEGIN IMMEDIATE")                                                           \
-    X(COMMIT, "COMMIT")                                                                   \
-    X(ROLLBACK, "ROLLBACK")                                                               \
-    X(EV_INSERT, "INSERT INTO events (" EV_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7,"   \
-                 " ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21,"   \
-                 " ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30)")                         \
-    X(EV_DELETE, "DELETE FROM events WHERE seq = ?1")                                     \
-    X(EV_LOAD, "SELECT e.seq, e.type, e.at, e.conv, e.agent, e.target, e.queue, e.team,"  \
-               " e.ep, e.reason, e.fallback, e.capacity, e.msg_seq, e.state, e.kind,"     \
-               " e.code, e.deadline, e.key, e.rona_ms, e.autowrap_ms, e.grace_ms, e.ids," \
-               " e.name, e.number, e.ep_number, coalesce(e.text, m.text), e.msg_id,"      \
-               " e.var_key, e.value, e.queue_name"                                        \
-               " FROM events e LEFT JOIN messages m ON m.id = e.seq ORDER BY e.seq")  \
-    X(EV_LAST, "SELECT coalesce(max(seq), 0) FROM events")                                \
-    X(MSG_INSERT, "INSERT INTO messages (id, conv, seq, outbound, agent, number,"     \
-                  " ep_number, text, provider_id, status, at, status_at)"                 \
-                  " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11)")          \
-    X(MSG_OF_CONV, "SELECT " MSG_COLS " FROM messages WHERE conv = ?1 ORDER BY id")       \
-    X(MSG_DUE, "SELECT " MSG_COLS " FROM messages WHERE outbound = 1 AND status = ?1"     \
-               " ORDER BY id LIMIT ?2")                                                   \
-    X(MSG_SET_STATUS, "UPDATE messages SET status = ?2, status_at = ?3,"                  \
-                      " provider_id = coalesce(?4, provider_id),"                         \
-                      " error = coalesce(?5, error) WHERE id = ?1 AND outbound = 1")      \
-    X(MSG_BY_PROVIDER, "SELECT id FROM messages WHERE outbound = 1 AND provider_id = ?1"  \
-                       " ORDER BY id DESC LIMIT 1")                                       \
-    X(MSG_RECOVER, "UPDATE messages SET status = ?2, status_at = ?3"                      \
-                   " WHERE outbound = 1 AND status = ?1")                                 \
-    X(IN_EXISTS, "SELECT 1 FROM messages WHERE outbound = 0 AND provider_id = ?1")        \
-    X(ORPHAN_INSERT, "INSERT INTO inbound_orphans (at, number, ep_number, text,"          \
-                     " provider_id, reason) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")             \
-    X(ACCT_INSERT, "INSERT INTO accounts (username, pwhash, agent, role)"                 \
-                   " VALUES (?1, ?2, ?3, ?4)")                                            \
-    X(ACCT_GET, "SELECT id, username, pwhash, agent, role FROM accounts"                  \
-                " WHERE username = ?1")                                                   \
-    X(SESS_INSERT, "INSERT INTO sessions (token_hash, account, expires_at)"               \
-                   " VALUES (?1, ?2, ?3)")                                                \
-    X(SESS_GET, "SELECT a.id, a.username, a.pwhash, a.agent, a.role FROM sessions s"      \
-                " JOIN accounts a ON a.id = s.account"                                    \
-                " WHERE s.token_hash = ?1 AND s.expires_at > ?2")                         \
-    X(SESS_DEL, "DELETE FROM sessions WHERE token_hash = ?1")                             \
-    X(SESS_PURGE, "DELETE FROM sessions WHERE expires_at <= ?1")                          \
-    X(SET_PUT, "INSERT INTO settings (key, value) VALUES (?1, ?2)"                        \
-               " ON CONFLICT (key) DO UPDATE SET value = excluded.value")                 \
+#define STORE_STMTS(X)                                                                   \
+    X(BEGIN, "BEGIN IMMEDIATE")                                                          \
+    X(COMMIT, "COMMIT")                                                                  \
+    X(ROLLBACK, "ROLLBACK")                                                              \
+    X(EV_INSERT, "INSERT INTO events (" EV_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7,"  \
+                 " ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21,"  \
+                 " ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30)")                        \
+    X(EV_DELETE, "DELETE FROM events WHERE seq = ?1")                                    \
+    X(EV_LOAD,                                                                           \
+      "SELECT e.seq, e.type, e.at, e.conv, e.agent, e.target, e.queue, e.team,"          \
+      " e.ep, e.reason, e.fallback, e.capacity, e.msg_seq, e.state, e.kind,"             \
+      " e.code, e.deadline, e.key, e.rona_ms, e.autowrap_ms, e.grace_ms, e.ids,"         \
+      " e.name, e.number, e.ep_number, coalesce(e.text, m.text), e.msg_id,"              \
+      " e.var_key, e.value, e.queue_name"                                                \
+      " FROM events e LEFT JOIN messages m ON m.id = e.seq ORDER BY e.seq")              \
+    X(EV_LAST, "SELECT coalesce(max(seq), 0) FROM events")                               \
+    X(MSG_INSERT, "INSERT INTO messages (id, conv, seq, outbound, agent, number,"        \
+                  " ep_number, text, provider_id, status, at, status_at)"                \
+                  " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11)")         \
+    X(MSG_OF_CONV, "SELECT " MSG_COLS " FROM messages WHERE conv = ?1 ORDER BY id")      \
+    X(MSG_DUE, "SELECT " MSG_COLS " FROM messages WHERE outbound = 1 AND status = ?1"    \
+               " ORDER BY id LIMIT ?2")                                                  \
+    X(MSG_SET_STATUS, "UPDATE messages SET status = ?2, status_at = ?3,"                 \
+                      " provider_id = coalesce(?4, provider_id),"                        \
+                      " error = coalesce(?5, error) WHERE id = ?1 AND outbound = 1")     \
+    X(MSG_BY_PROVIDER, "SELECT id FROM messages WHERE outbound = 1 AND provider_id = ?1" \
+                       " ORDER BY id DESC LIMIT 1")                                      \
+    X(MSG_RECOVER, "UPDATE messages SET status = ?2, status_at = ?3"                     \
+                   " WHERE outbound = 1 AND status = ?1")                                \
+    X(IN_EXISTS, "SELECT 1 FROM messages WHERE outbound = 0 AND provider_id = ?1")       \
+    X(ORPHAN_INSERT, "INSERT INTO inbound_orphans (at, number, ep_number, text,"         \
+                     " provider_id, reason) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")            \
+    X(ACCT_INSERT, "INSERT INTO accounts (username, pwhash, agent, role)"                \
+                   " VALUES (?1, ?2, ?3, ?4)")                                           \
+    X(ACCT_GET, "SELECT id, username, pwhash, agent, role FROM accounts"                 \
+                " WHERE username = ?1")                                                  \
+    X(SESS_INSERT, "INSERT INTO sessions (token_hash, account, expires_at)"              \
+                   " VALUES (?1, ?2, ?3)")                                               \
+    X(SESS_GET, "SELECT a.id, a.username, a.pwhash, a.agent, a.role FROM sessions s"     \
+                " JOIN accounts a ON a.id = s.account"                                   \
+                " WHERE s.token_hash = ?1 AND s.expires_at > ?2")                        \
+    X(SESS_DEL, "DELETE FROM sessions WHERE token_hash = ?1")                            \
+    X(SESS_PURGE, "DELETE FROM sessions WHERE expires_at <= ?1")                         \
+    X(SET_PUT, "INSERT INTO settings (key, value) VALUES (?1, ?2)"                       \
+               " ON CONFLICT (key) DO UPDATE SET value = excluded.value")                \
     X(SET_GET, "SELECT value FROM settings WHERE key = ?1")
 
 enum store_stmt {
@@ -155,12 +156,12 @@ struct store {
     sqlite3 *db;
     sqlite3_stmt *s[S__COUNT];
     char err[512];
-    int loading;            /* inside store_events_load */
-    unsigned char *blob;    /* ids encoding scratch */
+    int loading;         /* inside store_events_load */
+    unsigned char *blob; /* ids encoding scratch */
     size_t blob_cap;
-    uint32_t *ids;          /* ids decoding scratch */
+    uint32_t *ids; /* ids decoding scratch */
     size_t ids_cap;
-    char *acct;             /* account strings handed out by *_get */
+    char *acct; /* account strings handed out by *_get */
     size_t acct_cap;
 };
 
@@ -274,18 +275,26 @@ static int pragma_int(store *st, const char *sql, int64_t *out)
     return r;
 }
 
-static int migrate(store *st, int from)
+/* Applies every migration past the file's version, each in its own write
+ * transaction. The version is read again under the write lock, so two
+ * processes opening one old file do not both migrate it. */
+static int migrate(store *st)
 {
     int r = 0;
     for (size_t i = 0; i < N_MIGRATIONS; i++) {
         const struct store_migration *m = &MIGRATIONS[i];
-        if (m->version <= from)
-            continue;
+        int64_t cur = 0;
         char uv[64];
         snprintf(uv, sizeof uv, "PRAGMA user_version = %d", m->version);
         if ((r = exec(st, "BEGIN IMMEDIATE")) != 0)
             goto out;
-        if ((r = exec(st, m->sql)) != 0 || (r = exec(st, uv)) != 0 ||
+        if ((r = pragma_int(st, "PRAGMA user_version", &cur)) == 0 && cur >= m->version) {
+            r = exec(st, "COMMIT");
+            if (r != 0)
+                goto out;
+            continue;
+        }
+        if (r != 0 || (r = exec(st, m->sql)) != 0 || (r = exec(st, uv)) != 0 ||
             (r = exec(st, "COMMIT")) != 0) {
             char why[400];
             snprintf(why, sizeof why, "%.399s", st->err);
@@ -311,55 +320,63 @@ store *store_open(const char *path, char *err, size_t errlen)
     store *st = xcalloc(1, sizeof *st);
     const char *stage = "cannot open";
     int64_t version = 0;
+    int r = -EINVAL, rc;
     if (path == NULL || *path == '\0') {
         snprintf(st->err, sizeof st->err, "no path given");
-        goto fail;
+        goto out;
     }
     /* One thread uses a store (the event loop): no per-call mutex. */
-    int rc = sqlite3_open_v2(path, &st->db,
-                             SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-                             NULL);
+    rc = sqlite3_open_v2(path, &st->db,
+                         SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                         NULL);
     if (rc != SQLITE_OK) {
         int e = st->db ? sqlite3_system_errno(st->db) : 0;
-        snprintf(st->err, sizeof st->err, "%s%s%s", st->db ? sqlite3_errmsg(st->db) : "",
-                 e ? ": " : "", e ? strerror(e) : "");
-        goto fail;
+        snprintf(st->err, sizeof st->err, "%s%s%s",
+                 st->db ? sqlite3_errmsg(st->db) : sqlite3_errstr(rc), e ? ": " : "",
+                 e ? strerror(e) : "");
+        r = -EIO;
+        goto out;
     }
     sqlite3_extended_result_codes(st->db, 1);
     sqlite3_busy_timeout(st->db, STORE_BUSY_TIMEOUT_MS);
     /* The first read: a file that is not a database fails here. */
-    if (pragma_int(st, "PRAGMA user_version", &version) != 0)
-        goto fail;
+    if ((r = pragma_int(st, "PRAGMA user_version", &version)) != 0)
+        goto out;
     if (version > store_schema_version()) {
         snprintf(st->err, sizeof st->err,
                  "schema version %lld is newer than this build's %d; refusing to open"
                  " (run a newer textdesk)",
                  (long long)version, store_schema_version());
-        goto fail;
+        r = -EINVAL;
+        goto out;
     }
     stage = "cannot set up";
-    if (exec(st, "PRAGMA journal_mode = WAL") != 0 || exec(st, "PRAGMA foreign_keys = ON") != 0 ||
-        exec(st, "PRAGMA synchronous = FULL") != 0)
-        goto fail;
+    if ((r = exec(st, "PRAGMA journal_mode = WAL")) != 0 ||
+        (r = exec(st, "PRAGMA foreign_keys = ON")) != 0 ||
+        (r = exec(st, "PRAGMA synchronous = FULL")) != 0)
+        goto out;
     stage = "cannot migrate";
-    if (migrate(st, (int)version) != 0)
-        goto fail;
+    if ((r = migrate(st)) != 0)
+        goto out;
     stage = "cannot prepare statements for";
     for (int i = 0; i < S__COUNT; i++) {
-        rc = sqlite3_prepare_v3(st->db, STMT_SQL[i], -1, SQLITE_PREPARE_PERSISTENT, &st->s[i],
-                                NULL);
+        rc = sqlite3_prepare_v3(st->db, STMT_SQL[i], -1, SQLITE_PREPARE_PERSISTENT,
+                                &st->s[i], NULL);
         if (rc != SQLITE_OK) {
-            fail(st, rc);
-            goto fail;
+            r = fail(st, rc);
+            goto out;
         }
     }
     st->err[0] = '\0';
+out:
+    if (r != 0) {
+        if (err && errlen)
+            snprintf(err, errlen, "store: %s '%s': %s", stage, path ? path : "(null)",
+                     st->err);
+        store_close(st);
+        st = NULL;
+    }
     return st;
-fail:
-    if (err && errlen)
-        snprintf(err, errlen, "store: %s '%s': %s", stage, path ? path : "(null)", st->err);
-    store_close(st);
-    return NULL;
 }
 
 void store_close(store *st)
@@ -845,7 +862,8 @@ int store_setting_put(store *st, str key, str value)
     sqlite3_stmt *s = st->s[S_SET_PUT];
     bind_str(s, 1, key);
     /* NOT NULL column: an empty value is stored as '' */
-    sqlite3_bind_text64(s, 2, value.n ? value.p : "", value.n, SQLITE_STATIC, SQLITE_UTF8);
+    sqlite3_bind_text64(s, 2, value.n ? value.p : "", value.n, SQLITE_STATIC,
+                        SQLITE_UTF8);
     return run(st, s);
 }
 
@@ -859,8 +877,8 @@ int store_setting_get(store *st, str key, char *out, size_t cap)
     if (rc == SQLITE_ROW) {
         str v = col_str(s, 0);
         if (v.n >= cap) {
-            snprintf(st->err, sizeof st->err, "setting value is %zu bytes, room for %zu", v.n,
-                     cap - 1);
+            snprintf(st->err, sizeof st->err, "setting value is %zu bytes, room for %zu",
+                     v.n, cap - 1);
             r = -ERANGE;
         } else {
             if (v.n)

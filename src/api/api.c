@@ -42,6 +42,9 @@ api *api_new(const api_env *env)
         return NULL;
     api *a = xcalloc(1, sizeof *a);
     a->env = *env;
+    char v[8];
+    a->mask = store_setting_get(env->st, STR_LIT("mask_sensitive_data"), v, sizeof v) == 0 &&
+              strcmp(v, "1") == 0;
     return a;
 }
 
@@ -442,10 +445,77 @@ static void rest_sim(api *a, const http_req *req, http_resp *resp, const char *w
     resp_json(resp, 200, json_pack("{s:s}", "result", r == CC_DUPLICATE ? "duplicate" : "ok"));
 }
 
+/* Every desktop starts over from a fresh snapshot (after a setting that
+ * changes what they may see). */
+static void resync_all(api *a)
+{
+    for (uint32_t i = 0; i < a->cap; i++)
+        for (api_conn *k = a->by_agent[i]; k; k = k->next) {
+            json_t *snap = snapshot(a, k->agent);
+            send_json(k->ws, snap);
+            json_decref(snap);
+        }
+}
+
+static void rest_admin_settings(api *a, const http_req *req, http_resp *resp)
+{
+    store_account acc;
+    if (session_of(a, req, &acc) != 0) {
+        resp_error(resp, 401, "not_logged_in", "no valid session");
+        return;
+    }
+    if (acc.role != STORE_ROLE_ADMIN) {
+        resp_error(resp, 403, "forbidden", "administrators only");
+        return;
+    }
+    if (strcmp(req->method, "GET") != 0) {
+        json_t *j = parse_body(req, resp);
+        if (!j)
+            return;
+        const char *key;
+        json_t *v;
+        json_object_foreach(j, key, v)
+        {
+            if (strcmp(key, "mask_sensitive_data") != 0 || !json_is_boolean(v)) {
+                char msg[160];
+                snprintf(msg, sizeof msg, "%.60s: unknown setting or not a boolean", key);
+                json_decref(j);
+                resp_error(resp, 400, "bad_setting", msg);
+                return;
+            }
+        }
+        json_t *m = json_object_get(j, "mask_sensitive_data");
+        if (m) {
+            int on = json_is_true(m);
+            if (store_setting_put(a->env.st, STR_LIT("mask_sensitive_data"),
+                                  on ? STR_LIT("1") : STR_LIT("0")) != 0) {
+                json_decref(j);
+                resp_error(resp, 503, "store_unavailable", "the setting cannot be stored now");
+                return;
+            }
+            if (on != a->mask) {
+                a->mask = on;
+                resync_all(a); /* takes effect on open desktops at once */
+            }
+        }
+        json_decref(j);
+    }
+    resp_json(resp, 200, json_pack("{s:b}", "mask_sensitive_data", a->mask));
+}
+
+/* Same origin: the Origin header must name the host the request went to. */
+static int same_origin(const http_req *req);
+
 void api_http_request(void *arg, const http_req *req, http_resp *resp)
 {
     api *a = arg;
     const char *p = req->path;
+    /* a state-changing call from another site's page is refused (CSRF);
+     * browsers always send Origin on such requests */
+    if (strcmp(req->method, "GET") != 0 && req->origin.n && !same_origin(req)) {
+        resp_error(resp, 403, "cross_origin", "requests from other origins are refused");
+        return;
+    }
     if (strcmp(p, "/api/health") == 0) {
         resp_json(resp, 200, json_pack("{s:b, s:i}", "ok", 1, "protocol", API_PROTOCOL_VERSION));
     } else if (strcmp(p, "/api/login") == 0 && strcmp(req->method, "POST") == 0) {
@@ -454,6 +524,8 @@ void api_http_request(void *arg, const http_req *req, http_resp *resp)
         rest_logout(a, req, resp);
     } else if (strcmp(p, "/api/me") == 0) {
         rest_me(a, req, resp);
+    } else if (strcmp(p, "/api/admin/settings") == 0) {
+        rest_admin_settings(a, req, resp);
     } else if (strncmp(p, "/api/sim/", 9) == 0) {
         rest_sim(a, req, resp, p + 9);
     } else {
@@ -465,7 +537,6 @@ void api_http_request(void *arg, const http_req *req, http_resp *resp)
 
 /* ---- WebSocket --------------------------------------------------------- */
 
-/* Same origin: the Origin header must name the host the request went to. */
 static int same_origin(const http_req *req)
 {
     if (req->origin.n == 0 || req->host.n == 0)

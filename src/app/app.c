@@ -185,6 +185,10 @@ static void after_events(app *a)
 
 int app_apply(app *a, const cc_cmd *cmd)
 {
+    /* a gateway retry older than the core's de-duplication window: the
+     * store still knows it */
+    if (cmd->type == CC_CMD_SMS_IN && cmd->msg_id.n && store_inbound_exists(a->st, cmd->msg_id) > 0)
+        return CC_DUPLICATE;
     cc_events_clear(&a->ev);
     int r = cc_apply(a->core, cmd, app_now(a), &a->ev);
     if (r < 0 && cmd->type == CC_CMD_SMS_IN) {

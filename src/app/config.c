@@ -25,7 +25,7 @@ static const char demo_json[] =
     "{\n"
     " \"listen\": \"127.0.0.1:8080\",\n"
     " \"data_dir\": \"./data\",\n"
-    " \"settings\": {\"disconnect_grace_s\": 120},\n"
+    " \"settings\": {\"disconnect_grace_s\": 120, \"mask_sensitive_data\": false},\n"
     " \"teams\": [{\"id\": 1, \"name\": \"Support\"}, {\"id\": 2, \"name\": \"Sälj\"}],\n"
     " \"wrapup_reasons\": [{\"id\": 1, \"name\": \"Löst\"}, {\"id\": 2, \"name\": \"Återkommer\"},\n"
     "                      {\"id\": 3, \"name\": \"Felaktigt nummer\"}],\n"
@@ -43,7 +43,8 @@ static const char demo_json[] =
     "  {\"id\": 2, \"name\": \"Erik Lund\", \"teams\": [1], \"capacity\": 3,\n"
     "   \"username\": \"erik\", \"password\": \"demo-erik\"},\n"
     "  {\"id\": 3, \"name\": \"Maja Ek\", \"teams\": [1, 2], \"capacity\": 3,\n"
-    "   \"username\": \"maja\", \"password\": \"demo-maja\"}]\n"
+    "   \"username\": \"maja\", \"password\": \"demo-maja\"}],\n"
+    " \"admins\": [{\"username\": \"admin\", \"password\": \"demo-admin\"}]\n"
     "}\n";
 
 typedef struct ctx {
@@ -168,9 +169,10 @@ static json_t *section(ctx *x, const char *name, int *bad)
 /* Walks the configuration in dependency order, running each command. */
 static int walk(ctx *x)
 {
-    static const char *const top[] = {"listen",  "data_dir",    "settings",     "teams",
-                                      "queues",  "entry_points", "wrapup_reasons",
-                                      "idle_reasons", "agents",   NULL};
+    static const char *const top[] = {"listen",       "data_dir",       "settings",
+                                      "teams",        "queues",         "entry_points",
+                                      "wrapup_reasons", "idle_reasons", "agents",
+                                      "admins",       NULL};
     json_t *root = x->cfg->root;
     if (!json_is_object(root))
         return fail(x, "(top)", "the file must hold one JSON object%s", "");
@@ -184,7 +186,10 @@ static int walk(ctx *x)
 
     json_t *settings = json_object_get(root, "settings");
     if (settings) {
-        static const char *const keys[] = {"disconnect_grace_s", NULL};
+        static const char *const keys[] = {"disconnect_grace_s", "mask_sensitive_data", NULL};
+        json_t *mask = json_object_get(settings, "mask_sensitive_data");
+        if (mask && !json_is_boolean(mask))
+            return fail(x, "settings.mask_sensitive_data", "must be true or false%s", "");
         if (!json_is_object(settings))
             return fail(x, "settings", "must be an object%s", "");
         if (only_keys(x, "settings", settings, keys))
@@ -302,6 +307,22 @@ static int walk(ctx *x)
                                 .ids = teams, .n_ids = nteams, .capacity = (uint32_t)capacity}))
             return -1;
     }
+    static const char *const admin_keys[] = {"username", "password", NULL};
+    json_t *admins = section(x, "admins", &bad);
+    if (bad)
+        return -1;
+    json_array_foreach(admins, i, e)
+    {
+        snprintf(w, sizeof w, "admins[%zu]", i);
+        str user, pass;
+        if (!json_is_object(e))
+            return fail(x, w, "must be an object%s", "");
+        if (only_keys(x, w, e, admin_keys) || get_text(x, w, e, "username", 1, &user) ||
+            get_text(x, w, e, "password", 1, &pass))
+            return -1;
+        if (user.n == 0 || user.n > 64 || pass.n < 4)
+            return fail(x, w, "username 1..64 bytes, password at least 4 characters%s", "");
+    }
     const char *listen = NULL;
     json_t *l = json_object_get(root, "listen");
     if (l && !(listen = json_string_value(l)))
@@ -363,28 +384,38 @@ int app_config_apply(app *a, const app_config *cfg, char *err, size_t n)
     ctx x = {cfg, err, n, apply_live, a};
     if (walk(&x) != 0)
         return -1;
-    json_t *agents = json_object_get(cfg->root, "agents"), *e;
-    size_t i;
     if (store_begin(a->st) != 0) {
         snprintf(err, n, "store: %s", store_errmsg(a->st));
         return -1;
     }
-    json_array_foreach(agents, i, e)
-    {
-        const char *user = json_string_value(json_object_get(e, "username"));
-        const char *pass = json_string_value(json_object_get(e, "password"));
-        char *hash = api_password_hash(pass);
-        int r = hash ? store_account_put(a->st, str_c(user), str_c(hash),
-                                         (uint32_t)json_integer_value(json_object_get(e, "id")),
-                                         STORE_ROLE_AGENT)
-                     : -1;
-        free(hash);
-        if (r != 0) {
-            store_rollback(a->st);
-            snprintf(err, n, "%s: agents[%zu]: cannot store the account: %s", cfg->path, i,
-                     r == -EEXIST ? "username taken" : store_errmsg(a->st));
-            return -1;
+    static const char *const kinds[] = {"agents", "admins"};
+    for (int k = 0; k < 2; k++) {
+        json_t *list = json_object_get(cfg->root, kinds[k]), *e;
+        size_t i;
+        json_array_foreach(list, i, e)
+        {
+            const char *user = json_string_value(json_object_get(e, "username"));
+            const char *pass = json_string_value(json_object_get(e, "password"));
+            char *hash = api_password_hash(pass);
+            uint32_t agent = k == 0 ? (uint32_t)json_integer_value(json_object_get(e, "id")) : 0;
+            int r = hash ? store_account_put(a->st, str_c(user), str_c(hash), agent,
+                                             k == 0 ? STORE_ROLE_AGENT : STORE_ROLE_ADMIN)
+                         : -1;
+            free(hash);
+            if (r != 0) {
+                snprintf(err, n, "%s: %s[%zu]: cannot store the account: %s", cfg->path,
+                         kinds[k], i, r == -EEXIST ? "username taken" : store_errmsg(a->st));
+                store_rollback(a->st);
+                return -1;
+            }
         }
+    }
+    json_t *mask = json_object_get(json_object_get(cfg->root, "settings"), "mask_sensitive_data");
+    if (mask && store_setting_put(a->st, STR_LIT("mask_sensitive_data"),
+                                  json_is_true(mask) ? STR_LIT("1") : STR_LIT("0")) != 0) {
+        snprintf(err, n, "store: %s", store_errmsg(a->st));
+        store_rollback(a->st);
+        return -1;
     }
     if (store_commit(a->st) != 0) {
         snprintf(err, n, "store: %s", store_errmsg(a->st));
@@ -395,14 +426,18 @@ int app_config_apply(app *a, const app_config *cfg, char *err, size_t n)
 
 void app_config_print_logins(const app_config *cfg)
 {
-    json_t *agents = json_object_get(cfg->root, "agents"), *e;
-    size_t i;
-    json_array_foreach(agents, i, e)
-    {
-        printf("  %-10s password %-12s (%s)\n",
-               json_string_value(json_object_get(e, "username")),
-               json_string_value(json_object_get(e, "password")),
-               json_string_value(json_object_get(e, "name")));
+    static const char *const kinds[] = {"agents", "admins"};
+    for (int k = 0; k < 2; k++) {
+        json_t *list = json_object_get(cfg->root, kinds[k]), *e;
+        size_t i;
+        json_array_foreach(list, i, e)
+        {
+            const char *name = json_string_value(json_object_get(e, "name"));
+            printf("  %-10s password %-12s (%s)\n",
+                   json_string_value(json_object_get(e, "username")),
+                   json_string_value(json_object_get(e, "password")),
+                   name ? name : "administrator");
+        }
     }
 }
 

@@ -26,6 +26,7 @@ export class Desk {
     this.cookie = cookie;
     this.origin = opts.origin || url;
     this.events = [];
+    this.frames = []; // every frame received, as text
     this.waiters = [];
     this.nextId = 1;
   }
@@ -37,6 +38,7 @@ export class Desk {
       });
       this.ws = ws;
       ws.on('message', (data) => {
+        this.frames.push(data.toString());
         const ev = JSON.parse(data.toString());
         this.events.push(ev);
         this.waiters = this.waiters.filter((w) => !w(ev));

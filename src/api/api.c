@@ -690,7 +690,9 @@ void api_ws_message(void *arg, http_ws *ws, void *user, str data)
         json_decref(j);
         return;
     } else if (strcmp(cmd, "snapshot") == 0) {
-        send_json(ws, snapshot(a, k->agent));
+        json_t *snap = snapshot(a, k->agent);
+        send_json(ws, snap);
+        json_decref(snap);
         reply(ws, id, 0, NULL);
         json_decref(j);
         return;

@@ -17,6 +17,8 @@
 
 typedef struct api_conn {
     http_ws *ws;
+    int pending; /* replies waiting for a commit */
+    int gone;    /* closed while replies were pending: freed by the last */
     uint32_t agent;
     int64_t account;
     struct api_conn *next; /* the same agent's other desktops */
@@ -389,6 +391,22 @@ static void sim_collect(void *arg, const gw_sim_msg *m)
                                          jstr(m->text)));
 }
 
+typedef struct late_http {
+    http_defer *d;
+    json_t *body;
+} late_http;
+
+static void send_late_http(void *arg)
+{
+    late_http *l = arg;
+    http_resp r = {.status = 200};
+    buf_init(&r.body);
+    resp_json(&r, 200, l->body);
+    http_defer_complete(l->d, &r);
+    buf_free(&r.body);
+    free(l);
+}
+
 static void rest_sim(api *a, const http_req *req, http_resp *resp, const char *what)
 {
     if (!a->env.sim) {
@@ -442,7 +460,17 @@ static void rest_sim(api *a, const http_req *req, http_resp *resp, const char *w
         resp_error(resp, 422, cc_err_code(r), cc_err_msg(r));
         return;
     }
-    resp_json(resp, 200, json_pack("{s:s}", "result", r == CC_DUPLICATE ? "duplicate" : "ok"));
+    json_t *ok = json_pack("{s:s}", "result", r == CC_DUPLICATE ? "duplicate" : "ok");
+    if (!a->env.after_commit) {
+        resp_json(resp, 200, ok);
+        return;
+    }
+    /* the gateway's acknowledgement waits for the commit (a duplicate too:
+     * its original may be in the same batch) */
+    late_http *l = xmalloc(sizeof *l);
+    l->d = http_defer_begin(req);
+    l->body = ok;
+    a->env.after_commit(a->env.app, send_late_http, l);
 }
 
 /* Every desktop starts over from a fresh snapshot (after a setting that
@@ -585,7 +613,10 @@ void api_ws_close(void *arg, http_ws *ws, void *user)
     api_conn *k = user;
     conn_del(a, k);
     uint32_t agent = k->agent;
-    free(k);
+    if (k->pending)
+        k->gone = 1; /* the last late reply frees it */
+    else
+        free(k);
     if (agent < a->cap && a->by_agent[agent])
         return; /* another desktop of the agent is still there */
     cc_agent_view v;
@@ -594,7 +625,27 @@ void api_ws_close(void *arg, http_ws *ws, void *user)
         a->env.apply(a->env.app, &(cc_cmd){.type = CC_CMD_DISCONNECT, .agent = agent});
 }
 
-static void reply(http_ws *ws, json_t *id, int r, json_t *extra)
+/* A result waiting for the commit of what its command changed. */
+typedef struct late_reply {
+    api_conn *k;
+    json_t *msg;
+} late_reply;
+
+static void send_late(void *arg)
+{
+    late_reply *l = arg;
+    l->k->pending--;
+    if (!l->k->gone)
+        send_json(l->k->ws, l->msg);
+    else if (l->k->pending == 0)
+        free(l->k);
+    json_decref(l->msg);
+    free(l);
+}
+
+/* Sends the result of a command once it is durable (docs/api.md: an ok
+ * result means committed). */
+static void reply_to(api *a, api_conn *k, json_t *id, int r, json_t *extra)
 {
     json_t *j = json_pack("{s:s, s:O, s:b}", "type", "result", "id", id ? id : json_null(),
                           "ok", r >= 0);
@@ -605,8 +656,16 @@ static void reply(http_ws *ws, json_t *id, int r, json_t *extra)
     if (extra)
         json_object_update(j, extra);
     json_decref(extra);
-    send_json(ws, j);
-    json_decref(j);
+    if (!a->env.after_commit) {
+        send_json(k->ws, j);
+        json_decref(j);
+        return;
+    }
+    late_reply *l = xmalloc(sizeof *l);
+    l->k = k;
+    l->msg = j;
+    k->pending++;
+    a->env.after_commit(a->env.app, send_late, l);
 }
 
 static void reply_bad(http_ws *ws, json_t *id, const char *code, const char *msg)
@@ -686,29 +745,29 @@ void api_ws_message(void *arg, http_ws *ws, void *user, str data)
     json_t *extra = NULL;
     int r;
     if (strcmp(cmd, "ping") == 0) {
-        reply(ws, id, 0, json_pack("{s:I}", "now", (json_int_t)a->env.now(a->env.app)));
+        reply_to(a, k, id, 0, json_pack("{s:I}", "now", (json_int_t)a->env.now(a->env.app)));
         json_decref(j);
         return;
     } else if (strcmp(cmd, "snapshot") == 0) {
         json_t *snap = snapshot(a, k->agent);
         send_json(ws, snap);
         json_decref(snap);
-        reply(ws, id, 0, NULL);
+        reply_to(a, k, id, 0, NULL);
         json_decref(j);
         return;
     } else if (strcmp(cmd, "transfer_targets") == 0) {
-        reply(ws, id, 0, targets_json(a, k->agent));
+        reply_to(a, k, id, 0, targets_json(a, k->agent));
         json_decref(j);
         return;
     } else if (strcmp(cmd, "messages") == 0) {
         cc_conv_view v;
         if (cc_conv_get(a->env.core, m.conv, &v) != 0 || !role_of(a, &v, k->agent)) {
-            reply(ws, id, -CC_E_NOT_YOURS, NULL);
+            reply_to(a, k, id, -CC_E_NOT_YOURS, NULL);
         } else {
             json_t *arr = json_array();
             msg_walk w = {a, arr};
             store_msgs_of_conv(a->env.st, m.conv, msg_collect, &w);
-            reply(ws, id, 0, json_pack("{s:i, s:o}", "conv", (int)m.conv, "messages", arr));
+            reply_to(a, k, id, 0, json_pack("{s:i, s:o}", "conv", (int)m.conv, "messages", arr));
         }
         json_decref(j);
         return;
@@ -716,9 +775,9 @@ void api_ws_message(void *arg, http_ws *ws, void *user, str data)
         str t = get_str(j, "text");
         sms_info info;
         if (!t.p || sms_text_analyse(t.p, t.n, &info) != 0) {
-            reply(ws, id, -CC_E_UTF8, NULL);
+            reply_to(a, k, id, -CC_E_UTF8, NULL);
         } else {
-            reply(ws, id, 0,
+            reply_to(a, k, id, 0,
                   json_pack("{s:s, s:i, s:i, s:i}", "encoding",
                             info.encoding == SMS_UCS2 ? "ucs2" : "gsm7", "segments",
                             (int)info.segments, "units", (int)info.units, "chars",
@@ -778,7 +837,7 @@ void api_ws_message(void *arg, http_ws *ws, void *user, str data)
         before = (uint32_t)cc_conv_count(a->env.core);
     r = a->env.apply(a->env.app, &m);
     (void)before;
-    reply(ws, id, r, extra);
+    reply_to(a, k, id, r, extra);
     json_decref(j);
 }
 

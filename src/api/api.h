@@ -30,9 +30,14 @@ typedef struct api_env {
     store *st;
     gw *sim; /* the simulator gateway, or NULL */
     void *app;
-    /* Applies 'cmd' durably (core, store, commit) and publishes its events
-     * (api_publish). Returns cc_apply's result. */
+    /* Applies 'cmd' to the core and stages it for the next group commit,
+     * after which its events are published (api_publish). Returns
+     * cc_apply's result. */
     int (*apply)(void *app, const cc_cmd *cmd);
+    /* Runs fn(arg) once everything applied so far is committed: the API
+     * acknowledges nothing before that. NULL: everything is committed at
+     * once (tests). */
+    void (*after_commit)(void *app, void (*fn)(void *), void *arg);
     /* Wall-clock time in milliseconds. */
     int64_t (*now)(void *app);
 } api_env;

@@ -170,17 +170,61 @@ static void on_outbox_timer(void *arg)
 
 /* ---- the durable path -------------------------------------------------- */
 
-static void after_events(app *a)
+typedef struct app_waiter {
+    void (*fn)(void *);
+    void *arg;
+} app_waiter;
+
+static void stage(app *a)
 {
-    persist(a, &a->ev);
-    int has_out = 0;
     for (size_t i = 0; i < a->ev.n; i++)
-        has_out |= a->ev.v[i].type == CC_EV_MSG_OUT;
-    if (a->api)
-        api_publish(a->api, &a->ev);
-    if (has_out)
-        outbox_pump(a);
+        cc_evlog_add(&a->staged, &a->ev.v[i]);
+    if (a->ev.n && a->flush_timer)
+        http_timer_set(a->flush_timer, 0);
+}
+
+void app_flush(app *a)
+{
+    if (a->staged.n) {
+        cc_events batch = {a->staged.v, a->staged.n, a->staged.cap};
+        persist(a, &batch);
+        int has_out = 0;
+        for (size_t i = 0; i < batch.n; i++)
+            has_out |= batch.v[i].type == CC_EV_MSG_OUT;
+        if (a->api)
+            api_publish(a->api, &batch);
+        cc_evlog_free(&a->staged);
+        cc_evlog_init(&a->staged);
+        if (has_out)
+            outbox_pump(a);
+    }
     arm_core_timer(a);
+    /* waiters may apply more commands: those go to the next commit */
+    size_t n = a->nwaiters;
+    app_waiter *w = a->waiters;
+    a->waiters = NULL;
+    a->nwaiters = a->capwaiters = 0;
+    for (size_t i = 0; i < n; i++)
+        w[i].fn(w[i].arg);
+    free(w);
+}
+
+static void on_flush_timer(void *arg)
+{
+    app_flush(arg);
+}
+
+void app_after_commit(app *a, void (*fn)(void *), void *arg)
+{
+    if (a->staged.n == 0) {
+        fn(arg);
+        return;
+    }
+    if (a->nwaiters == a->capwaiters) {
+        a->capwaiters = a->capwaiters ? a->capwaiters * 2 : 16;
+        a->waiters = xrealloc(a->waiters, a->capwaiters * sizeof *a->waiters);
+    }
+    a->waiters[a->nwaiters++] = (app_waiter){fn, arg};
 }
 
 int app_apply(app *a, const cc_cmd *cmd)
@@ -202,7 +246,9 @@ int app_apply(app *a, const cc_cmd *cmd)
     }
     if (r != 0)
         return r;
-    after_events(a);
+    stage(a);
+    if (!a->flush_timer) /* not serving yet (first start, tests): commit now */
+        app_flush(a);
     return 0;
 }
 
@@ -211,7 +257,9 @@ static void on_core_timer(void *arg)
     app *a = arg;
     cc_events_clear(&a->ev);
     cc_tick(a->core, app_now(a), &a->ev);
-    after_events(a);
+    stage(a);
+    if (a->ev.n == 0)
+        arm_core_timer(a);
 }
 
 /* ---- life cycle -------------------------------------------------------- */
@@ -227,6 +275,7 @@ int app_open(app *a, const char *data_dir, const app_config *cfg, char *err, siz
     a->clock_offset_ms = off ? strtoll(off, NULL, 10) : 0;
     a->core = cc_new();
     cc_events_init(&a->ev);
+    cc_evlog_init(&a->staged);
     if (mkdir(data_dir, 0700) != 0 && errno != EEXIST) {
         snprintf(err, n, "cannot create data directory %s: %s", data_dir, strerror(errno));
         return -1;
@@ -254,10 +303,29 @@ int app_open(app *a, const char *data_dir, const app_config *cfg, char *err, siz
     return 0;
 }
 
+static int env_apply(void *a, const cc_cmd *cmd)
+{
+    return app_apply(a, cmd);
+}
+
+static void env_after_commit(void *a, void (*fn)(void *), void *arg)
+{
+    app_after_commit(a, fn, arg);
+}
+
+static int64_t env_now(void *a)
+{
+    return app_now(a);
+}
+
 int app_listen(app *a, const char *iface, int port, const char *web_dir, char *err, size_t n)
 {
-    api_env env = {a->core, a->st, NULL, a, (int (*)(void *, const cc_cmd *))app_apply,
-                   (int64_t(*)(void *))app_now};
+    api_env env = {.core = a->core,
+                   .st = a->st,
+                   .app = a,
+                   .apply = env_apply,
+                   .after_commit = env_after_commit,
+                   .now = env_now};
     a->gw = gw_sim_new(on_gw_result, a);
     a->gw_is_sim = 1;
     env.sim = a->gw;
@@ -273,6 +341,7 @@ int app_listen(app *a, const char *iface, int port, const char *web_dir, char *e
         return -1;
     a->core_timer = http_timer_new(a->http, on_core_timer, a);
     a->outbox_timer = http_timer_new(a->http, on_outbox_timer, a);
+    a->flush_timer = http_timer_new(a->http, on_flush_timer, a);
     arm_core_timer(a);
     outbox_pump(a); /* what was queued before a restart */
     return 0;
@@ -296,14 +365,21 @@ void app_close(app *a)
 {
     http_timer_free(a->core_timer);
     http_timer_free(a->outbox_timer);
-    a->core_timer = a->outbox_timer = NULL;
+    http_timer_free(a->flush_timer);
+    a->core_timer = a->outbox_timer = a->flush_timer = NULL;
+    if (a->st)
+        app_flush(a);
     http_free(a->http); /* closes desktops: their disconnects are stored */
     a->http = NULL;
+    if (a->st)
+        app_flush(a);
     api_free(a->api);
     a->api = NULL;
     gw_free(a->gw);
     store_close(a->st);
     cc_events_free(&a->ev);
+    cc_evlog_free(&a->staged);
+    free(a->waiters);
     cc_free(a->core);
     free(a->inflight);
     a->inflight = NULL;

@@ -31,8 +31,11 @@ typedef struct app {
     api *api;
     gw *gw;
     int gw_is_sim;
-    http_timer *core_timer, *outbox_timer;
+    http_timer *core_timer, *outbox_timer, *flush_timer;
     cc_events ev;
+    cc_evlog staged;               /* applied to the core, not yet committed */
+    struct app_waiter *waiters;    /* to run after the next commit */
+    size_t nwaiters, capwaiters;
     int64_t clock_offset_ms; /* tests: TEXTDESK_CLOCK_OFFSET_MS */
     int stopping;
     int outbox_busy;
@@ -55,8 +58,18 @@ void app_run(app *a);
 void app_stop(app *a);
 void app_close(app *a);
 
-/* The durable apply (see the header comment). Returns cc_apply's result. */
+/* Applies 'cmd' to the core and stages its events for the next group
+ * commit (see the header comment). Returns cc_apply's result at once;
+ * whatever must wait for durability (acknowledging a gateway or a desktop)
+ * goes through app_after_commit. */
 int app_apply(app *a, const cc_cmd *cmd);
+/* Runs 'fn(arg)' once everything applied so far is committed and published
+ * (at once when nothing is staged). */
+void app_after_commit(app *a, void (*fn)(void *), void *arg);
+/* Commits what is staged now (one transaction), publishes it to the
+ * desktops, feeds the outbox and runs the waiters. Normally run by a
+ * zero-delay timer, so all requests of one loop turn share one commit. */
+void app_flush(app *a);
 
 /* ---- configuration (app/config.c) -------------------------------------- */
 

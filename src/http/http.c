@@ -51,9 +51,15 @@ struct http_ws {
     int rx_too_big;
 };
 
+struct http_defer {
+    struct lws *wsi;
+    struct pss_http *pss; /* NULL once the connection is gone */
+};
+
 typedef struct pss_http {
     buf body;
-    int too_big, has_resp, handled;
+    int too_big, has_resp, handled, deferred;
+    http_defer *defer;
     char method[8];
     char path[256];
     unsigned char *out; /* LWS_PRE + body */
@@ -188,18 +194,48 @@ static int handle(struct lws *wsi, http_srv *s, pss_http *pss)
         fill_req(wsi, &req, &b);
         s->h.request(s->h.arg, &req, &resp);
     }
+    if (pss->deferred) { /* answered through http_defer (maybe already) */
+        buf_free(&resp.body);
+        return 0;
+    }
     int r = respond(wsi, pss, &resp);
     buf_free(&resp.body);
     return r;
 }
 
+http_defer *http_defer_begin(const http_req *req)
+{
+    struct lws *wsi = req->impl;
+    pss_http *pss = lws_wsi_user(wsi);
+    http_defer *d = xcalloc(1, sizeof *d);
+    d->wsi = wsi;
+    d->pss = pss;
+    pss->defer = d;
+    pss->deferred = 1;
+    return d;
+}
+
+void http_defer_complete(http_defer *d, http_resp *resp)
+{
+    if (d->pss) {
+        d->pss->defer = NULL;
+        if (respond(d->wsi, d->pss, resp) != 0)
+            lws_set_timeout(d->wsi, PENDING_TIMEOUT_CLOSE_SEND, LWS_TO_KILL_ASYNC);
+    }
+    free(d);
+}
+
 static void pss_http_reset(pss_http *pss)
 {
+    if (pss->defer) { /* the connection ends before its answer: orphan it */
+        pss->defer->pss = NULL;
+        pss->defer = NULL;
+    }
     buf_free(&pss->body);
     free(pss->out);
     pss->out = NULL;
     pss->out_n = 0;
-    pss->too_big = pss->has_resp = pss->handled = 0;
+    pss->too_big = pss->has_resp = pss->handled = pss->deferred = 0;
 }
 
 static int cb_http(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,

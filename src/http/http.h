@@ -53,6 +53,14 @@ typedef struct http_resp {
     char set_cookie[256];     /* a Set-Cookie value, or "" */
 } http_resp;
 
+/* A response finished later (after a group commit): inside the request
+ * handler, http_defer takes the request over; the handler leaves 'resp'
+ * alone and the response is sent by http_defer_complete. When the client
+ * went away meanwhile, completing just frees the handle. */
+typedef struct http_defer http_defer;
+http_defer *http_defer_begin(const http_req *req);
+void http_defer_complete(http_defer *d, http_resp *resp);
+
 typedef struct http_handlers {
     void *arg;
     /* A request under /api/. Fill 'resp'. */

@@ -144,6 +144,23 @@ static int get_ids(ctx *x, const char *where, json_t *obj, const char *key, uint
     return 0;
 }
 
+/* An account has "password" (hashed at first start) or "password_hash"
+ * (an argon2id string, e.g. from `textdesk hash-password`), not both. */
+static int check_password(ctx *x, const char *where, json_t *e)
+{
+    str pass, hash;
+    if (get_text(x, where, e, "password", 0, &pass) ||
+        get_text(x, where, e, "password_hash", 0, &hash))
+        return -1;
+    if (!!pass.p == !!hash.p)
+        return fail(x, where, "give exactly one of password and password_hash%s", "");
+    if (pass.p && pass.n < 4)
+        return fail(x, where, "password must be at least 4 characters%s", "");
+    if (hash.p && (hash.n < 10 || memcmp(hash.p, "$argon2id$", 10) != 0))
+        return fail(x, where, "password_hash must be an argon2id hash ($argon2id$...)%s", "");
+    return 0;
+}
+
 static int run(ctx *x, const char *where, const cc_cmd *m)
 {
     int r = x->apply(x->arg, m);
@@ -280,8 +297,8 @@ static int walk(ctx *x)
             return -1;
     }
 
-    static const char *const agent_keys[] = {"id",       "name",     "teams", "capacity",
-                                             "username", "password", NULL};
+    static const char *const agent_keys[] = {"id",       "name",     "teams",         "capacity",
+                                             "username", "password", "password_hash", NULL};
     json_t *agents = section(x, "agents", &bad);
     if (bad)
         return -1;
@@ -297,17 +314,16 @@ static int walk(ctx *x)
         if (only_keys(x, w, e, agent_keys) || get_int(x, w, e, "id", 1, 1, CC_MAX_ID - 1, &id) ||
             get_text(x, w, e, "name", 1, &name) || get_ids(x, w, e, "teams", teams, &nteams) ||
             get_int(x, w, e, "capacity", 0, 1, 1000, &capacity) ||
-            get_text(x, w, e, "username", 1, &user) || get_text(x, w, e, "password", 1, &pass))
+            get_text(x, w, e, "username", 1, &user) || check_password(x, w, e))
             return -1;
         if (user.n == 0 || user.n > 64)
             return fail(x, w, "username must be 1..64 bytes%s", "");
-        if (pass.n < 4)
-            return fail(x, w, "password must be at least 4 characters%s", "");
+        (void)pass;
         if (run(x, w, &(cc_cmd){.type = CC_CMD_AGENT_PUT, .agent = (uint32_t)id, .name = name,
                                 .ids = teams, .n_ids = nteams, .capacity = (uint32_t)capacity}))
             return -1;
     }
-    static const char *const admin_keys[] = {"username", "password", NULL};
+    static const char *const admin_keys[] = {"username", "password", "password_hash", NULL};
     json_t *admins = section(x, "admins", &bad);
     if (bad)
         return -1;
@@ -318,10 +334,11 @@ static int walk(ctx *x)
         if (!json_is_object(e))
             return fail(x, w, "must be an object%s", "");
         if (only_keys(x, w, e, admin_keys) || get_text(x, w, e, "username", 1, &user) ||
-            get_text(x, w, e, "password", 1, &pass))
+            check_password(x, w, e))
             return -1;
-        if (user.n == 0 || user.n > 64 || pass.n < 4)
-            return fail(x, w, "username 1..64 bytes, password at least 4 characters%s", "");
+        if (user.n == 0 || user.n > 64)
+            return fail(x, w, "username must be 1..64 bytes%s", "");
+        (void)pass;
     }
     const char *listen = NULL;
     json_t *l = json_object_get(root, "listen");
@@ -396,7 +413,8 @@ int app_config_apply(app *a, const app_config *cfg, char *err, size_t n)
         {
             const char *user = json_string_value(json_object_get(e, "username"));
             const char *pass = json_string_value(json_object_get(e, "password"));
-            char *hash = api_password_hash(pass);
+            const char *given = json_string_value(json_object_get(e, "password_hash"));
+            char *hash = given ? xmemdup0(given, strlen(given)) : api_password_hash(pass);
             uint32_t agent = k == 0 ? (uint32_t)json_integer_value(json_object_get(e, "id")) : 0;
             int r = hash ? store_account_put(a->st, str_c(user), str_c(hash), agent,
                                              k == 0 ? STORE_ROLE_AGENT : STORE_ROLE_ADMIN)
@@ -433,6 +451,8 @@ void app_config_print_logins(const app_config *cfg)
         json_array_foreach(list, i, e)
         {
             const char *name = json_string_value(json_object_get(e, "name"));
+            if (!json_object_get(e, "password"))
+                continue;
             printf("  %-10s password %-12s (%s)\n",
                    json_string_value(json_object_get(e, "username")),
                    json_string_value(json_object_get(e, "password")),

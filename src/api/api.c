@@ -707,6 +707,57 @@ static int msg_collect(void *arg, const store_msg *m)
     return 0;
 }
 
+typedef struct hist_walk {
+    api *a;
+    json_t *arr;
+    uint32_t skip; /* the conversation being asked about */
+} hist_walk;
+
+static int wrap_collect(void *arg, uint32_t agent, uint32_t reason, int64_t at)
+{
+    hist_walk *w = arg;
+    const cc *c = w->a->env.core;
+    json_t *last = json_array_get(w->arr, json_array_size(w->arr) - 1);
+    json_array_append_new(json_object_get(last, "wrapups"),
+                          json_pack("{s:i, s:o, s:i, s:o, s:I}", "agent", (int)agent,
+                                    "agent_name", jstr(cc_name(c, CC_KIND_AGENT, agent)),
+                                    "reason", (int)reason, "reason_name",
+                                    jstr(cc_name(c, CC_KIND_REASON, reason)), "at",
+                                    (json_int_t)at));
+    return 0;
+}
+
+static int hist_collect(void *arg, const store_hist *h)
+{
+    hist_walk *w = arg;
+    if (h->conv == w->skip)
+        return 0;
+    json_array_append_new(w->arr, json_pack("{s:i, s:I, s:I, s:o, s:[]}", "conv", (int)h->conv,
+                                            "opened_at", (json_int_t)h->opened_at,
+                                            "closed_at", (json_int_t)h->closed_at,
+                                            "ep_number", jmask(w->a, h->ep_number),
+                                            "wrapups"));
+    return 0;
+}
+
+/* The customer's earlier conversations, for one the agent is in. */
+static json_t *history_json(api *a, const cc_conv_view *v)
+{
+    hist_walk w = {a, json_array(), v->id};
+    store_history(a->env.st, v->number, 50, hist_collect, &w);
+    json_t *e;
+    size_t i;
+    json_array_foreach(w.arr, i, e)
+    {
+        hist_walk one = {a, json_array(), 0};
+        json_array_append(one.arr, e);
+        store_wrapups(a->env.st, (uint32_t)json_integer_value(json_object_get(e, "conv")),
+                      wrap_collect, &one);
+        json_decref(one.arr);
+    }
+    return json_pack("{s:i, s:o}", "conv", (int)v->id, "history", w.arr);
+}
+
 static json_t *targets_json(api *a, uint32_t agent)
 {
     const cc *c = a->env.core;
@@ -769,6 +820,14 @@ void api_ws_message(void *arg, http_ws *ws, void *user, str data)
             store_msgs_of_conv(a->env.st, m.conv, msg_collect, &w);
             reply_to(a, k, id, 0, json_pack("{s:i, s:o}", "conv", (int)m.conv, "messages", arr));
         }
+        json_decref(j);
+        return;
+    } else if (strcmp(cmd, "history") == 0) {
+        cc_conv_view v;
+        if (cc_conv_get(a->env.core, m.conv, &v) != 0 || !role_of(a, &v, k->agent))
+            reply_to(a, k, id, -CC_E_NOT_YOURS, NULL);
+        else
+            reply_to(a, k, id, 0, history_json(a, &v));
         json_decref(j);
         return;
     } else if (strcmp(cmd, "sms_info") == 0) {

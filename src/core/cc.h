@@ -230,7 +230,8 @@ typedef struct cc_cmd {
     str name, number, ep_number, text, msg_id, key, value;
 } cc_cmd;
 
-/* Events. X(NAME, "wire name"). */
+/* Events. X(NAME, "wire name"). The store keeps each event's number: add
+ * new events at the END of the list, never in between or reordered. */
 #define CC_EVENTS(X)                                                            \
     X(TEAM_PUT, "team_put")                                                     \
     X(QUEUE_PUT, "queue_put")                                                   \

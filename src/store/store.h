@@ -105,6 +105,21 @@ typedef int (*store_msg_cb)(void *arg, const store_msg *m);
 
 /* Messages of conversation 'conv' in order. */
 int store_msgs_of_conv(store *st, uint32_t conv, store_msg_cb cb, void *arg);
+/* A customer's conversations, newest first (at most 'max'): the
+ * interaction history. 'closed_at' is 0 while the conversation is open.
+ * Strings are valid during the callback only. */
+typedef struct store_hist {
+    uint32_t conv;
+    int64_t opened_at, closed_at;
+    str ep_number;
+} store_hist;
+typedef int (*store_hist_cb)(void *arg, const store_hist *h);
+int store_history(store *st, str number, size_t max, store_hist_cb cb, void *arg);
+/* The wrap-ups recorded for 'conv' (agent, reason; reason 0 when dropped
+ * because the agent was removed), in order. */
+typedef int (*store_wrapup_cb)(void *arg, uint32_t agent, uint32_t reason, int64_t at);
+int store_wrapups(store *st, uint32_t conv, store_wrapup_cb cb, void *arg);
+
 /* Outbound messages with status QUEUED, oldest first, at most 'max'. 'cb'
  * may change the status of the message it is handed. */
 int store_outbox_due(store *st, size_t max, store_msg_cb cb, void *arg);

@@ -71,6 +71,18 @@ static const char SCHEMA_V1[] =
     "CREATE TABLE IF NOT EXISTS settings ("
     " key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;";
 
+/* v2: customer history. Partial indexes, so that the hot path (message
+ * and routing events) pays nothing: conversations opened, by customer
+ * number; wrap-ups and closes, by conversation. The type numbers are
+ * CC_EV_CONV_OPENED, CC_EV_WRAPPED_UP and CC_EV_CLOSED (asserted below). */
+#define SCHEMA_V2                                                                        \
+    "CREATE INDEX IF NOT EXISTS events_opened_by_number ON events(number, seq)"          \
+    " WHERE type = 15;"                                                                  \
+    "CREATE INDEX IF NOT EXISTS events_end_by_conv ON events(conv, seq)"                 \
+    " WHERE type IN (30, 32);"
+_Static_assert(CC_EV_CONV_OPENED == 15 && CC_EV_WRAPPED_UP == 30 && CC_EV_CLOSED == 32,
+               "event type numbers are stored: append new events at the end of CC_EVENTS");
+
 /* The migrations, oldest first. To change the schema, append an entry with
  * the next version and the SQL that takes a version-(n-1) file to n; never
  * edit an entry that has shipped. */
@@ -79,6 +91,7 @@ static const struct store_migration {
     const char *sql;
 } MIGRATIONS[] = {
     {1, SCHEMA_V1},
+    {2, SCHEMA_V2},
 };
 #define N_MIGRATIONS (sizeof MIGRATIONS / sizeof MIGRATIONS[0])
 
@@ -112,6 +125,11 @@ static const struct store_migration {
                   " ep_number, text, provider_id, status, at, status_at)"                \
                   " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11)")         \
     X(MSG_OF_CONV, "SELECT " MSG_COLS " FROM messages WHERE conv = ?1 ORDER BY id")      \
+    X(HISTORY, "SELECT o.conv, o.at, o.ep_number, (SELECT c.at FROM events c"            \
+               " WHERE c.type = 32 AND c.conv = o.conv) FROM events o"                   \
+               " WHERE o.type = 15 AND o.number = ?1 ORDER BY o.seq DESC LIMIT ?2")      \
+    X(WRAPUPS, "SELECT agent, reason, at FROM events WHERE type = 30 AND conv = ?1"      \
+               " ORDER BY seq")                                                          \
     X(MSG_DUE, "SELECT " MSG_COLS " FROM messages WHERE outbound = 1 AND status = ?1"    \
                " ORDER BY id LIMIT ?2")                                                  \
     X(MSG_SET_STATUS, "UPDATE messages SET status = ?2, status_at = ?3,"                 \
@@ -656,6 +674,46 @@ int store_msgs_of_conv(store *st, uint32_t conv, store_msg_cb cb, void *arg)
     sqlite3_stmt *s = st->s[S_MSG_OF_CONV];
     sqlite3_bind_int64(s, 1, conv);
     return each_msg(st, s, cb, arg);
+}
+
+int store_history(store *st, str number, size_t max, store_hist_cb cb, void *arg)
+{
+    sqlite3_stmt *s = st->s[S_HISTORY];
+    bind_str(s, 1, number);
+    sqlite3_bind_int64(s, 2, max > INT64_MAX ? INT64_MAX : (int64_t)max);
+    int r = 0, rc;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        store_hist h = {
+            .conv = (uint32_t)sqlite3_column_int64(s, 0),
+            .opened_at = sqlite3_column_int64(s, 1),
+            .ep_number = col_str(s, 2),
+            .closed_at = sqlite3_column_int64(s, 3),
+        };
+        if ((r = cb(arg, &h)) != 0)
+            goto out;
+    }
+    if (rc != SQLITE_DONE)
+        r = fail(st, rc);
+out:
+    done(s);
+    return r;
+}
+
+int store_wrapups(store *st, uint32_t conv, store_wrapup_cb cb, void *arg)
+{
+    sqlite3_stmt *s = st->s[S_WRAPUPS];
+    sqlite3_bind_int64(s, 1, conv);
+    int r = 0, rc;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        if ((r = cb(arg, (uint32_t)sqlite3_column_int64(s, 0),
+                    (uint32_t)sqlite3_column_int64(s, 1), sqlite3_column_int64(s, 2))) != 0)
+            goto out;
+    }
+    if (rc != SQLITE_DONE)
+        r = fail(st, rc);
+out:
+    done(s);
+    return r;
 }
 
 int store_outbox_due(store *st, size_t max, store_msg_cb cb, void *arg)

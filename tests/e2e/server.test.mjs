@@ -60,6 +60,21 @@ test('customer texts, agent accepts, replies, ends and wraps up', async () => {
   assert.equal(bad.error, 'no_such_reason');
   assert.equal((await anna.cmd('wrapup', { conv: offer.id, reason: 1 })).ok, true);
   await anna.wait((e) => e.type === 'conversation_removed' && e.conv === offer.id);
+
+  // the customer comes back: a new conversation, with the first in its history
+  await simSend(s.url, '+46701234567', EP, 'Hej igen');
+  const again = await anna.offer();
+  assert.notEqual(again.id, offer.id);
+  const h = await anna.cmd('history', { conv: again.id });
+  assert.equal(h.ok, true);
+  assert.equal(h.history.length, 1);
+  assert.equal(h.history[0].conv, offer.id);
+  assert.ok(h.history[0].closed_at >= h.history[0].opened_at);
+  assert.deepEqual(h.history[0].wrapups.map((w) => [w.agent_name, w.reason_name]),
+    [['Anna Berg', 'Löst']]);
+  const erik = await Desk.open(s.url, 'erik', 'demo-erik');
+  assert.equal((await erik.cmd('history', { conv: again.id })).error, 'not_your_conversation');
+  await erik.close();
   await anna.close();
   const st = await s.stop();
   assert.equal(st.code, 0, s.output); // clean shutdown, no leaks under ASan

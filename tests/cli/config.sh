@@ -1,0 +1,58 @@
+#!/bin/sh
+# `textdesk serve --config`: every bad file is refused with a message naming
+# the file, the key (or line) and the problem, before anything starts.
+# $1: path to the textdesk binary.
+bin=$1
+dir=$(mktemp -d)
+trap 'rm -rf "$dir"' EXIT
+pass=0
+fail=0
+
+# expect FILE-CONTENT EXPECTED-MESSAGE-FRAGMENT
+expect() {
+    printf '%s\n' "$1" >"$dir/c.json"
+    out=$("$bin" serve --config "$dir/c.json" --data "$dir/data" --listen 127.0.0.1:1 2>&1)
+    rc=$?
+    if [ $rc -eq 1 ] && printf '%s' "$out" | grep -qF -- "$2" && [ ! -e "$dir/data" ]; then
+        pass=$((pass + 1))
+    else
+        fail=$((fail + 1))
+        echo "FAIL: wanted '$2' (exit 1), got exit $rc: $out"
+    fi
+}
+
+base='"teams":[{"id":1,"name":"T"}],"queues":[{"id":1,"name":"Q","teams":[1]}]'
+expect '{"teams": [' "c.json:2:0: "
+expect '{"teams": [], "teams": []}' "duplicate object key"
+expect '[]' "c.json: (top): the file must hold one JSON object"
+expect '{"teems": []}' 'c.json: (top): unknown key "teems"'
+expect '{"teams":[{"id":1}]}' "c.json: teams[0].name: name is required"
+expect '{"teams":[{"id":"1","name":"T"}]}' "c.json: teams[0].id: must be a whole number"
+expect '{"teams":[{"id":0,"name":"T"}]}' "c.json: teams[0].id: out of range"
+expect "{$base,\"entry_points\":[{\"id\":1,\"number\":\"+4670\",\"queue\":7}]}" \
+    "c.json: entry_points[0]: no such queue (no_such_queue)"
+expect '{"teams":[{"id":1,"name":"T"}],"queues":[{"id":1,"name":"Q","teams":[9]}]}' \
+    "c.json: queues[0]: no such team (no_such_team)"
+expect "{$base,\"agents\":[{\"id\":1,\"name\":\"A\",\"username\":\"a\",\"pasword\":\"x\"}]}" \
+    'c.json: agents[0]: unknown key "pasword"'
+expect "{$base,\"agents\":[{\"id\":1,\"name\":\"A\",\"username\":\"a\"}]}" \
+    "c.json: agents[0]: give exactly one of password and password_hash"
+expect "{$base,\"agents\":[{\"id\":1,\"name\":\"A\",\"username\":\"a\",\"password\":\"abc\"}]}" \
+    "password must be at least 4 characters"
+expect '{"settings":{"mask_sensitive_data":"yes"}}' \
+    "c.json: settings.mask_sensitive_data: must be true or false"
+expect '{"teams":[{"id":1,"name":"T"}],"queues":[{"id":1,"name":"Q","teams":[1],"auto_wrapup_s":60}]}' \
+    "c.json: queues[0]: no such wrap-up or idle reason (no_such_reason)"
+
+out=$("$bin" serve --config "$dir/missing.json" 2>&1); rc=$?
+if [ $rc -eq 1 ] && printf '%s' "$out" | grep -q "missing.json"; then pass=$((pass + 1)); else
+    fail=$((fail + 1)); echo "FAIL: missing file: $out"; fi
+out=$("$bin" serve --listen nonsense 2>&1); rc=$?
+if [ $rc -eq 2 ] && printf '%s' "$out" | grep -q "expected ADDR:PORT"; then pass=$((pass + 1)); else
+    fail=$((fail + 1)); echo "FAIL: bad --listen: $out"; fi
+out=$("$bin" serve --frob 2>&1); rc=$?
+if [ $rc -eq 2 ] && printf '%s' "$out" | grep -q "unknown option '--frob'"; then pass=$((pass + 1)); else
+    fail=$((fail + 1)); echo "FAIL: unknown option: $out"; fi
+
+echo "config.sh: $pass passed, $fail failed"
+[ $fail -eq 0 ]

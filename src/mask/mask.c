@@ -133,8 +133,9 @@ static inline size_t find_digit(const u8 *s, size_t n, size_t p, size_t *end, si
         uint64_t m = *mask >> off;
         if (m) {
             size_t d = p + (size_t)__builtin_ctzll(m);
-            uint64_t rest = ~(*mask >> (d - *base)); /* has a set bit: top bits */
-            size_t e = d + (size_t)__builtin_ctzll(rest);
+            /* zero only when the whole block from d on is digits */
+            uint64_t rest = ~(*mask >> (d - *base));
+            size_t e = rest ? d + (size_t)__builtin_ctzll(rest) : *base + 64;
             if (e - *base >= 64) /* the run goes on past the block */
                 while (e < n && is_digit(s[e]))
                     e++;

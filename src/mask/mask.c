@@ -2,13 +2,15 @@
  * mask: the single-pass scanner and the masker (see mask.h and
  * docs/internals/masking.md).
  *
- * The scanner walks the text once, left to right. Only a byte that can start
- * a token (digit, letter, '+', '(' or an e-mail local-part character) right
- * after a non-word character is a candidate start; everything else costs one
- * table lookup. At a candidate start every enabled recognizer runs, each
- * bounded in how far it looks ahead (e-mail aside, which is driven by the
- * next '@' and touches each byte a constant number of times), and the longest
- * valid candidate wins (R3). Scanning resumes after the token.
+ * The scanner walks the text once, left to right. Every token but an e-mail
+ * has an ASCII digit among its first three bytes, and an e-mail can only
+ * start where the run of local-part characters before an '@' starts; so the
+ * scanner jumps from digit run to digit run (SSE2 where available) and from
+ * '@' to '@' (memchr), and tries only those few positions. At a candidate
+ * start every enabled recognizer runs, each bounded in how far it looks ahead
+ * (e-mail aside: each '@' is walked back from and its domain parsed once),
+ * and the longest valid candidate wins (R3). Scanning resumes after the
+ * token. No backtracking, no allocation: linear time.
  */
 #include <stdint.h>
 #include <string.h>
@@ -29,12 +31,11 @@ enum {
     K_ALPHA = 2,  /* A-Z a-z */
     K_WORD = 4,   /* letters, digits, '_': R2 "glued" characters */
     K_LOCAL = 8,  /* e-mail local part: word and . % + - */
-    K_START = 16, /* may start a token: digits, letters, ( and local chars */
 };
 
-#define D (K_DIGIT | K_WORD | K_LOCAL | K_START)
-#define A (K_ALPHA | K_WORD | K_LOCAL | K_START)
-#define L (K_LOCAL | K_START)
+#define D (K_DIGIT | K_WORD | K_LOCAL)
+#define A (K_ALPHA | K_WORD | K_LOCAL)
+#define L K_LOCAL
 static const u8 cls[256] = {
     ['0'] = D, ['1'] = D, ['2'] = D, ['3'] = D, ['4'] = D,
     ['5'] = D, ['6'] = D, ['7'] = D, ['8'] = D, ['9'] = D,
@@ -46,9 +47,8 @@ static const u8 cls[256] = {
     ['h'] = A, ['i'] = A, ['j'] = A, ['k'] = A, ['l'] = A, ['m'] = A, ['n'] = A,
     ['o'] = A, ['p'] = A, ['q'] = A, ['r'] = A, ['s'] = A, ['t'] = A, ['u'] = A,
     ['v'] = A, ['w'] = A, ['x'] = A, ['y'] = A, ['z'] = A,
-    ['_'] = K_WORD | K_LOCAL | K_START,
+    ['_'] = K_WORD | K_LOCAL,
     ['.'] = L, ['%'] = L, ['+'] = L, ['-'] = L,
-    ['('] = K_START,
 };
 #undef D
 #undef A
@@ -67,25 +67,6 @@ static inline int is_alpha(u8 b)
 static inline int is_alnum(u8 b)
 {
     return cls[b] & (K_DIGIT | K_ALPHA);
-}
-
-/* Returns the position of the first ASCII digit at or after 'p', or 'n'. */
-static size_t find_digit(const u8 *s, size_t n, size_t p)
-{
-#if defined(__SSE2__)
-    const __m128i zero = _mm_set1_epi8('0'), nine = _mm_set1_epi8(9);
-    while (p + 16 <= n) {
-        __m128i v = _mm_sub_epi8(_mm_loadu_si128((const __m128i *)(s + p)), zero);
-        /* unsigned v <= 9  <=>  min(v, 9) == v */
-        unsigned m = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_min_epu8(v, nine), v));
-        if (m)
-            return p + (size_t)__builtin_ctz(m);
-        p += 16;
-    }
-#endif
-    while (p < n && !is_digit(s[p]))
-        p++;
-    return p;
 }
 
 /* Length of the blank (R1: U+0020, U+00A0, U+202F) at 'p', or 0. */
@@ -108,6 +89,79 @@ static inline size_t sep_at(const u8 *s, size_t n, size_t p)
     if (p < n && s[p] == '-')
         return 1;
     return blank_at(s, n, p);
+}
+
+/* Bit i set when s[base + i] is an ASCII digit (i < 64, base + i < n). */
+static uint64_t digit_mask64(const u8 *s, size_t n, size_t base)
+{
+    uint64_t m = 0;
+#if defined(__SSE2__)
+    if (base + 64 <= n) {
+        const __m128i zero = _mm_set1_epi8('0'), nine = _mm_set1_epi8(9);
+        for (int i = 0; i < 4; i++) {
+            __m128i v = _mm_sub_epi8(_mm_loadu_si128((const __m128i *)(s + base) + i), zero);
+            /* unsigned v <= 9  <=>  min(v, 9) == v */
+            uint64_t k = (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_min_epu8(v, nine), v));
+            m |= k << (16 * i);
+        }
+        return m;
+    }
+#endif
+    size_t lim = n - base < 64 ? n - base : 64;
+    for (size_t i = 0; i < lim; i++)
+        m |= (uint64_t)(is_digit(s[base + i]) != 0) << i;
+    return m;
+}
+
+/* Returns the position of the first ASCII digit at or after 'p', or 'n';
+ * '*end' gets the end of the digit run there. Works on 64-byte blocks whose
+ * digit bitmask the caller keeps in '*base' / '*mask' ('*base' SIZE_MAX at
+ * first), so each byte is classified once. */
+static inline size_t find_digit(const u8 *s, size_t n, size_t p, size_t *end, size_t *base,
+                         uint64_t *mask)
+{
+    for (;;) {
+        if (p >= n) {
+            *end = n;
+            return n;
+        }
+        if (*base == SIZE_MAX || p < *base || p - *base >= 64) {
+            *base = p & ~(size_t)63;
+            *mask = digit_mask64(s, n, *base);
+        }
+        size_t off = p - *base;
+        uint64_t m = *mask >> off;
+        if (m) {
+            size_t d = p + (size_t)__builtin_ctzll(m);
+            /* zero only when the whole block from d on is digits */
+            uint64_t rest = ~(*mask >> (d - *base));
+            size_t e = rest ? d + (size_t)__builtin_ctzll(rest) : *base + 64;
+            if (e - *base >= 64) /* the run goes on past the block */
+                while (e < n && is_digit(s[e]))
+                    e++;
+            *end = e;
+            return d;
+        }
+        p = *base + 64;
+    }
+}
+
+/* Can a token start with the 'run' digits at 'p'? A run of fewer than 7
+ * digits is a token only when a separator and another digit (or a "(d"
+ * block) follow: not in "14:30", "199,00 kr", "71000", "kl 14 idag". */
+static inline int digits_may_start(const u8 *s, size_t n, size_t p, size_t run)
+{
+    if (run >= 7)
+        return 1;
+    size_t q = p + run, k = sep_at(s, n, q);
+    if (q >= n)
+        return 0;
+    if (s[q] == '(')
+        return 1;
+    if (k == 0 && ((s[q] == '.' && (run == 3 || (run == 1 && s[p] == '1'))) ||
+                   (s[q] == '+' && run == 6)))
+        k = 1;
+    return k > 0 && q + k < n && (is_digit(s[q + k]) || s[q + k] == '(');
 }
 
 /* Decodes the character before 'p' (p > 0), which must be a character
@@ -491,6 +545,9 @@ typedef struct cursor {
     unsigned kinds;
     size_t pos;
     size_t next_digit; /* first digit at or after some p <= pos */
+    size_t digit_end;  /* end of the digit run at next_digit */
+    size_t blk_base;   /* 64-byte block whose digit bitmask is blk_mask */
+    uint64_t blk_mask;
     size_t last_end;   /* end of the last masked token (digit-run rule) */
     size_t at_pos;     /* next '@' at or after the scan position, or n */
     size_t at_lstart;  /* start of the local run ending at 'at_pos' */
@@ -502,7 +559,9 @@ static void cursor_init(cursor *c, const char *s, size_t n, unsigned kinds)
     c->n = n;
     c->kinds = kinds & MASK_ALL;
     c->pos = 0;
-    c->next_digit = find_digit(c->s, n, 0);
+    c->blk_base = SIZE_MAX;
+    c->blk_mask = 0;
+    c->next_digit = find_digit(c->s, n, 0, &c->digit_end, &c->blk_base, &c->blk_mask);
     c->last_end = SIZE_MAX;
     c->at_pos = 0;
     c->at_lstart = SIZE_MAX;
@@ -543,6 +602,16 @@ static void find_at(cursor *c, size_t p)
         c->at_lstart = q;
 }
 
+/* Moves the '@' cache on to the first '@' whose local run starts at or
+ * after 'p'. Each '@' is looked at once over the whole scan. */
+static inline void email_sync(cursor *c, size_t p)
+{
+    if (!(c->kinds & MASK_EMAIL))
+        return;
+    while (c->at_pos < c->n && (c->at_lstart == SIZE_MAX || c->at_lstart < p))
+        find_at(c, c->at_pos + 1 > p ? c->at_pos + 1 : p);
+}
+
 /* R2 start rules other than "not after a word character" (the caller has
  * checked that one). */
 static int start_ok(const cursor *c, size_t p)
@@ -579,24 +648,15 @@ static int try_at(cursor *c, size_t p, mask_span *out, size_t *skip)
     unsigned kinds = c->kinds;
     u8 b = s[p];
     *skip = 0;
+    email_sync(c, p);
     if (!start_ok(c, p))
         return 0;
     if (is_digit(b)) {
-        /* Quick reject: a run of fewer than 7 digits is a token only when a
-         * separator and another digit (or a "(d" block) follow: not in
-         * "14:30", "199,00 kr", "71000", "kl 14 idag". */
         size_t run = 1;
         while (run < 7 && p + run < n && is_digit(s[p + run]))
             run++;
-        if (run < 7 && !(kinds & MASK_EMAIL && p == c->at_lstart)) {
-            size_t q = p + run, k = sep_at(s, n, q);
-            if (k == 0 && q < n && ((s[q] == '.' && (run == 3 || (run == 1 && s[p] == '1'))) ||
-                          (s[q] == '+' && run == 6)))
-                k = 1;
-            if (!(q < n && s[q] == '(') &&
-                !(k > 0 && q + k < n && (is_digit(s[q + k]) || s[q + k] == '(')))
-                return 0;
-        }
+        if (!digits_may_start(s, n, p, run) && !(kinds & MASK_EMAIL && p == c->at_lstart))
+            return 0;
         if (kinds & MASK_CARD)
             TAKE(rec_card(s, n, p), MASK_CARD);
         if (kinds & MASK_SSN) {
@@ -617,8 +677,6 @@ static int try_at(cursor *c, size_t p, mask_span *out, size_t *skip)
         TAKE(rec_iban(s, n, p, skip), MASK_IBAN);
     }
     if (kinds & MASK_EMAIL) {
-        if (c->at_pos < p)
-            find_at(c, p);
         if (p == c->at_lstart)
             TAKE(rec_email(s, n, c->at_pos), MASK_EMAIL);
     }
@@ -643,26 +701,6 @@ static inline int prev_is_word(const u8 *s, size_t p)
     return cp < 0x110000 && mask__cp_is_word(cp);
 }
 
-/* Cheap filter before try_at: can a token start at 'x' (d - 2 <= x <= d),
- * where 'd' is the first digit at or after x? Besides an e-mail (at the
- * local run start), only "LLdd" (IBAN) at d - 2, "+d" / "(d" at d - 1 and
- * a digit at d. */
-static inline int may_start(const cursor *c, size_t x, size_t d)
-{
-    const u8 *s = c->s;
-    if (x != c->at_lstart) {
-        if (x + 2 == d) {
-            if (!((c->kinds & MASK_IBAN) && is_alpha(s[x]) && is_alpha(s[x + 1]) &&
-                  d + 1 < c->n && is_digit(s[d + 1])))
-                return 0;
-        } else if (x + 1 == d) {
-            if (s[x] != '+' && s[x] != '(')
-                return 0;
-        }
-    }
-    return !prev_is_word(s, x);
-}
-
 /* Finds the next token at or after c->pos. Returns 1 and fills '*out', or 0
  * at the end of the text.
  *
@@ -676,18 +714,18 @@ static int next_token(cursor *c, mask_span *out)
 {
     const u8 *s = c->s;
     size_t n = c->n, p = c->pos, skip;
+    /* keep the digit cursor in registers */
+    size_t nd = c->next_digit, de = c->digit_end, bb = c->blk_base;
+    uint64_t bm = c->blk_mask;
     while (p < n) {
         size_t es = SIZE_MAX; /* next e-mail start candidate */
         if (c->kinds & MASK_EMAIL) {
-            /* move on to the first '@' whose local run starts at or after
-             * p; each '@' is looked at once */
-            while (c->at_pos < n && (c->at_lstart == SIZE_MAX || c->at_lstart < p))
-                find_at(c, c->at_pos + 1 > p ? c->at_pos + 1 : p);
+            email_sync(c, p);
             es = c->at_lstart;
         }
-        if (c->next_digit < p)
-            c->next_digit = find_digit(s, n, p);
-        size_t d = c->next_digit;
+        if (nd < p)
+            nd = find_digit(s, n, p, &de, &bb, &bm);
+        size_t d = nd;
         /* earliest start a digit at 'd' allows: "LLdd" (IBAN) */
         size_t ws = d >= n ? n : (d >= p + 2 ? d - 2 : p);
         if (es < ws) {
@@ -700,8 +738,28 @@ static int next_token(cursor *c, mask_span *out)
         }
         if (ws >= n)
             break;
+        /* fast path: nothing can start before d (no "LL", '+', '(' or
+         * e-mail start there) and the digit run is no token start */
+        if (es > d && !(d > ws && (s[d - 1] == '+' || s[d - 1] == '(' ||
+                                   (d >= ws + 2 && is_alpha(s[d - 1]) && is_alpha(s[d - 2])))) &&
+            !digits_may_start(s, n, d, de - d)) {
+            p = de;
+            continue;
+        }
+        /* d - 2: "LLdd" (IBAN) or an e-mail start; d - 1: "+d", "(d" or an
+         * e-mail start; d: a digit. (An e-mail start at d - 1 or d other
+         * than 'es' would need an '@' at d - 2 or d - 1, ending the run
+         * that starts at 'es'; try_at re-syncs the '@' cache itself.) */
         for (size_t x = ws; x <= d; x++) {
-            if (!may_start(c, x, d))
+            if (x != es && x != d) {
+                if (x + 2 == d ? !((c->kinds & MASK_IBAN) && is_alpha(s[x]) &&
+                                   is_alpha(s[x + 1]) && d + 1 < n && is_digit(s[d + 1]))
+                               : (s[x] != '+' && s[x] != '('))
+                    continue;
+            }
+            if (x == d && x != es && !digits_may_start(s, n, d, de - d))
+                break;
+            if (prev_is_word(s, x))
                 continue;
             if (try_at(c, x, out, &skip))
                 goto found;
@@ -711,9 +769,7 @@ static int next_token(cursor *c, mask_span *out)
             }
         }
         /* no token starts inside the digit run */
-        p = d + 1;
-        while (p < n && is_digit(s[p]))
-            p++;
+        p = de;
     next:;
     }
     c->pos = n;
@@ -721,6 +777,7 @@ static int next_token(cursor *c, mask_span *out)
 found:
     c->pos = out->end;
     c->last_end = out->end;
+    c->next_digit = nd, c->digit_end = de, c->blk_base = bb, c->blk_mask = bm;
     return 1;
 }
 

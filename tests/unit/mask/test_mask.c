@@ -398,6 +398,23 @@ static void test_invalid_utf8(void **state)
     unchanged("\xe2\x80" "4111111111111111x");
 }
 
+/* Digit runs that fill and cross the scanner's 64-byte blocks. */
+static void test_long_digit_runs(void **state)
+{
+    char in[300], want[300];
+    for (size_t len = 60; len < 140; len++) {
+        for (size_t off = 0; off < 70; off += 7) {
+            memset(in, 'a', off);
+            in[off] = ' ';
+            memset(in + off + 1, '7', len);
+            memcpy(in + off + 1 + len, " kort 4111111111111111", 23);
+            memcpy(want, in, off + 1 + len + 6);
+            memcpy(want + off + 1 + len + 6, "************1111", 17);
+            expect(in, want);
+        }
+    }
+}
+
 static void test_output_bound(void **state)
 {
     /* 4 x U+202F (12 bytes) dropped: 28 bytes in, 16 out */
@@ -507,6 +524,7 @@ int main(void)
         cmocka_unit_test(test_r12_lines),
         cmocka_unit_test(test_swedish_chat),
         cmocka_unit_test(test_invalid_utf8),
+        cmocka_unit_test(test_long_digit_runs),
         cmocka_unit_test(test_output_bound),
         cmocka_unit_test(test_kinds),
         cmocka_unit_test(test_scan_api),

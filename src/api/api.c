@@ -694,17 +694,63 @@ static str get_str(json_t *j, const char *key)
 typedef struct msg_walk {
     const api *a;
     json_t *arr;
+    json_t *keys; /* each entry's event seq, to merge messages and notes */
 } msg_walk;
 
 static int msg_collect(void *arg, const store_msg *m)
 {
     msg_walk *w = arg;
-    json_array_append_new(w->arr, json_pack("{s:i, s:s, s:o, s:i, s:I, s:s, s:o}", "seq",
-                                         (int)m->seq, "dir", m->outbound ? "out" : "in",
-                                         "text", jmask(w->a, m->text), "agent", (int)m->agent, "at",
-                                         (json_int_t)m->at, "status", status_name(m->status),
-                                         "error", jstr(m->error)));
+    json_array_append_new(w->arr, json_pack("{s:s, s:i, s:s, s:o, s:i, s:o, s:I, s:s, s:o}",
+                                            "kind", "message", "seq", (int)m->seq, "dir",
+                                            m->outbound ? "out" : "in", "text",
+                                            jmask(w->a, m->text), "agent", (int)m->agent,
+                                            "agent_name",
+                                            jstr(cc_name(w->a->env.core, CC_KIND_AGENT,
+                                                         m->agent)),
+                                            "at", (json_int_t)m->at, "status",
+                                            status_name(m->status), "error", jstr(m->error)));
+    json_array_append_new(w->keys, json_integer(m->id));
     return 0;
+}
+
+static int note_collect(void *arg, const store_note *n)
+{
+    msg_walk *w = arg;
+    if (n->type == CC_EV_QUEUED && n->code == CC_WHY_NEW)
+        return 0; /* every conversation starts so */
+    const cc *c = w->a->env.core;
+    uint32_t who = n->type == CC_EV_CONF_JOINED || n->type == CC_EV_CONF_LEFT ? n->target
+                                                                               : n->agent;
+    json_array_append_new(w->arr,
+                          json_pack("{s:s, s:s, s:s, s:i, s:o, s:o, s:o, s:I}", "kind", "system",
+                                    "event", cc_ev_name(n->type), "why", cc_why_name(n->code),
+                                    "agent", (int)who, "agent_name",
+                                    jstr(cc_name(c, CC_KIND_AGENT, who)), "target_name",
+                                    jstr(cc_name(c, CC_KIND_AGENT, n->target)), "queue_name",
+                                    jstr(cc_name(c, CC_KIND_QUEUE, n->queue)), "at",
+                                    (json_int_t)n->at));
+    json_array_append_new(w->keys, json_integer(n->seq));
+    return 0;
+}
+
+/* The transcript: messages and system notes, in the order they happened. */
+static json_t *transcript(const api *a, uint32_t conv)
+{
+    msg_walk w = {a, json_array(), json_array()};
+    store_msgs_of_conv(a->env.st, conv, msg_collect, &w);
+    size_t nmsg = json_array_size(w.arr);
+    store_notes(a->env.st, conv, note_collect, &w);
+    size_t n = json_array_size(w.arr);
+    json_t *out = json_array();
+    size_t i = 0, k = nmsg; /* both runs are in seq order: merge them */
+    while (i < nmsg || k < n) {
+        int take_msg = k >= n || (i < nmsg && json_integer_value(json_array_get(w.keys, i)) <
+                                                  json_integer_value(json_array_get(w.keys, k)));
+        json_array_append(out, json_array_get(w.arr, take_msg ? i++ : k++));
+    }
+    json_decref(w.arr);
+    json_decref(w.keys);
+    return out;
 }
 
 typedef struct hist_walk {
@@ -815,10 +861,9 @@ void api_ws_message(void *arg, http_ws *ws, void *user, str data)
         if (cc_conv_get(a->env.core, m.conv, &v) != 0 || !role_of(a, &v, k->agent)) {
             reply_to(a, k, id, -CC_E_NOT_YOURS, NULL);
         } else {
-            json_t *arr = json_array();
-            msg_walk w = {a, arr};
-            store_msgs_of_conv(a->env.st, m.conv, msg_collect, &w);
-            reply_to(a, k, id, 0, json_pack("{s:i, s:o}", "conv", (int)m.conv, "messages", arr));
+            reply_to(a, k, id, 0,
+                     json_pack("{s:i, s:o}", "conv", (int)m.conv, "messages",
+                               transcript(a, m.conv)));
         }
         json_decref(j);
         return;

@@ -115,6 +115,18 @@ typedef struct store_hist {
 } store_hist;
 typedef int (*store_hist_cb)(void *arg, const store_hist *h);
 int store_history(store *st, str number, size_t max, store_hist_cb cb, void *arg);
+/* The system notes of a conversation, for its transcript: queued (with
+ * why: new, RONA timeout, agent gone, transfer, ...), transferred, owner
+ * changed, conference joined and left, terminated; in order. 'seq' orders
+ * them among the messages (a message's id is its event's seq). */
+typedef struct store_note {
+    int64_t seq, at;
+    int type, code; /* cc_ev_type, cc_why */
+    uint32_t agent, target, queue;
+} store_note;
+typedef int (*store_note_cb)(void *arg, const store_note *n);
+int store_notes(store *st, uint32_t conv, store_note_cb cb, void *arg);
+
 /* The wrap-ups recorded for 'conv' (agent, reason; reason 0 when dropped
  * because the agent was removed), in order. */
 typedef int (*store_wrapup_cb)(void *arg, uint32_t agent, uint32_t reason, int64_t at);

@@ -79,8 +79,13 @@ static const char SCHEMA_V1[] =
     "CREATE INDEX IF NOT EXISTS events_opened_by_number ON events(number, seq)"          \
     " WHERE type = 15;"                                                                  \
     "CREATE INDEX IF NOT EXISTS events_end_by_conv ON events(conv, seq)"                 \
-    " WHERE type IN (30, 32);"
-_Static_assert(CC_EV_CONV_OPENED == 15 && CC_EV_WRAPPED_UP == 30 && CC_EV_CLOSED == 32,
+    " WHERE type IN (30, 32);"                                                           \
+    "CREATE INDEX IF NOT EXISTS events_notes_by_conv ON events(conv, seq)"               \
+    " WHERE type IN (18, 22, 23, 25, 27, 31);"
+_Static_assert(CC_EV_CONV_OPENED == 15 && CC_EV_WRAPPED_UP == 30 && CC_EV_CLOSED == 32 &&
+                   CC_EV_QUEUED == 18 && CC_EV_TRANSFERRED == 22 &&
+                   CC_EV_OWNER_CHANGED == 23 && CC_EV_CONF_JOINED == 25 &&
+                   CC_EV_CONF_LEFT == 27 && CC_EV_TERMINATED == 31,
                "event type numbers are stored: append new events at the end of CC_EVENTS");
 
 /* The migrations, oldest first. To change the schema, append an entry with
@@ -128,6 +133,8 @@ static const struct store_migration {
     X(HISTORY, "SELECT o.conv, o.at, o.ep_number, (SELECT c.at FROM events c"            \
                " WHERE c.type = 32 AND c.conv = o.conv) FROM events o"                   \
                " WHERE o.type = 15 AND o.number = ?1 ORDER BY o.seq DESC LIMIT ?2")      \
+    X(NOTES, "SELECT seq, type, code, agent, target, queue, at FROM events"              \
+             " WHERE type IN (18, 22, 23, 25, 27, 31) AND conv = ?1 ORDER BY seq")       \
     X(WRAPUPS, "SELECT agent, reason, at FROM events WHERE type = 30 AND conv = ?1"      \
                " ORDER BY seq")                                                          \
     X(MSG_DUE, "SELECT " MSG_COLS " FROM messages WHERE outbound = 1 AND status = ?1"    \
@@ -690,6 +697,31 @@ int store_history(store *st, str number, size_t max, store_hist_cb cb, void *arg
             .closed_at = sqlite3_column_int64(s, 3),
         };
         if ((r = cb(arg, &h)) != 0)
+            goto out;
+    }
+    if (rc != SQLITE_DONE)
+        r = fail(st, rc);
+out:
+    done(s);
+    return r;
+}
+
+int store_notes(store *st, uint32_t conv, store_note_cb cb, void *arg)
+{
+    sqlite3_stmt *s = st->s[S_NOTES];
+    sqlite3_bind_int64(s, 1, conv);
+    int r = 0, rc;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        store_note n = {
+            .seq = sqlite3_column_int64(s, 0),
+            .type = sqlite3_column_int(s, 1),
+            .code = sqlite3_column_int(s, 2),
+            .agent = (uint32_t)sqlite3_column_int64(s, 3),
+            .target = (uint32_t)sqlite3_column_int64(s, 4),
+            .queue = (uint32_t)sqlite3_column_int64(s, 5),
+            .at = sqlite3_column_int64(s, 6),
+        };
+        if ((r = cb(arg, &n)) != 0)
             goto out;
     }
     if (rc != SQLITE_DONE)

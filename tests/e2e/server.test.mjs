@@ -124,7 +124,11 @@ test('transfer to another agent and a conference', async () => {
   assert.equal((await anna.cmd('send', { conv: offer.id, text: 'x' })).error,
     'not_your_conversation');
   const history = await erik.cmd('messages', { conv: offer.id });
-  assert.equal(history.messages.length, 2); // the customer's and Erik's, kept
+  // the customer's message, Erik's, and the system notes, in order
+  assert.deepEqual(history.messages.map((m) => m.kind === 'message' ? m.text
+    : `${m.event}:${m.agent_name}`), ['Fakturafråga', 'conference_joined:Erik Lund', 'Erik här',
+    'conference_left:Erik Lund', 'transferred:Anna Berg']);
+  assert.equal(history.messages[4].target_name, 'Erik Lund');
   assert.equal((await anna.cmd('wrapup', { conv: offer.id, reason: 2 })).ok, true);
   await anna.wait((e) => e.type === 'conversation_removed' && e.conv === offer.id);
   await anna.close();
@@ -254,5 +258,45 @@ test('logout is refused while work is held, and ends the session', async () => {
   await anna.closed;
   r = await fetch(`${s.url}/api/me`, { headers: { cookie: anna.cookie } });
   assert.equal(r.status, 401);
+  assert.equal((await s.stop()).code, 0, s.output);
+});
+
+test('a disconnected agent keeps its conversation for the grace period, then it is re-queued with a note', async () => {
+  const { writeFileSync, mkdtempSync } = await import('node:fs');
+  const os = await import('node:os');
+  const path = await import('node:path');
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'textdesk-grace-'));
+  const config = path.join(dir, 'site.json');
+  writeFileSync(config, JSON.stringify({
+    settings: { disconnect_grace_s: 2 },
+    teams: [{ id: 1, name: 'Support' }],
+    wrapup_reasons: [{ id: 1, name: 'Löst' }],
+    queues: [{ id: 1, name: 'Kundtjänst', teams: [1] }],
+    entry_points: [{ id: 1, number: EP, queue: 1 }],
+    agents: [
+      { id: 1, name: 'Anna Berg', teams: [1], username: 'anna', password: 'pw-anna' },
+      { id: 2, name: 'Erik Lund', teams: [1], username: 'erik', password: 'pw-erik' },
+    ],
+  }));
+  const s = await start({ args: ['--config', config] });
+  let anna = await Desk.open(s.url, 'anna', 'pw-anna');
+  await anna.cmd('set_state', { state: 'available' });
+  await simSend(s.url, '+46702222222', EP, 'Hallå');
+  const offer = await anna.offer();
+  await anna.cmd('accept', { conv: offer.id });
+  await anna.close();
+  // back within the grace period: still hers
+  anna = await Desk.open(s.url, 'anna', 'pw-anna');
+  assert.equal(anna.snapshot.conversations.find((c) => c.id === offer.id).role, 'owner');
+  await anna.close();
+  const erik = await Desk.open(s.url, 'erik', 'pw-erik');
+  await erik.cmd('set_state', { state: 'available' });
+  const again = await erik.offer(6000);
+  assert.equal(again.id, offer.id);
+  await erik.cmd('accept', { conv: offer.id });
+  const t = await erik.cmd('messages', { conv: offer.id });
+  const note = t.messages.find((m) => m.kind === 'system' && m.event === 'queued');
+  assert.equal(note.why, 'grace');
+  await erik.close();
   assert.equal((await s.stop()).code, 0, s.output);
 });

@@ -3,6 +3,7 @@
  * docs/api.md documents every message with an example; keep it in step.
  */
 #include "api/api.h"
+#include "api/api_int.h"
 
 #include <jansson.h>
 #include <sodium.h>
@@ -14,24 +15,6 @@
 #include "sms/gw_sim.h"
 #include "sms/sms_text.h"
 #include "util/xalloc.h"
-
-typedef struct api_conn {
-    http_ws *ws;
-    int pending; /* replies waiting for a commit */
-    int gone;    /* closed while replies were pending: freed by the last */
-    uint32_t agent;
-    int64_t account;
-    struct api_conn *next; /* the same agent's other desktops */
-} api_conn;
-
-struct api {
-    api_env env;
-    api_conn **by_agent; /* index: agent id */
-    uint32_t cap;
-    size_t nconns;
-    uint64_t sim_seq;
-    int mask; /* "mask sensitive customer data" */
-};
 
 static const char *const state_names[] = {"logged_out", "idle", "available", "rona"};
 static const char *const conv_state_names[] = {"queued",     "offered", "assigned",
@@ -71,7 +54,7 @@ size_t api_conn_count(const api *a)
 
 /* ---- JSON helpers ------------------------------------------------------ */
 
-static json_t *jstr(str s)
+json_t *api__jstr(str s)
 {
     json_t *j = json_stringn(s.p ? s.p : "", s.n);
     return j ? j : json_string("");
@@ -82,11 +65,11 @@ static json_t *jstr(str s)
 static json_t *jmask(const api *a, str s)
 {
     if (!a->mask || s.n == 0)
-        return jstr(s);
+        return api__jstr(s);
     char small[512];
     char *out = s.n <= sizeof small ? small : xmalloc(s.n);
     size_t n = mask_apply(s.p, s.n, MASK_ALL, out, s.n);
-    json_t *j = jstr((str){out, n});
+    json_t *j = api__jstr((str){out, n});
     if (out != small)
         free(out);
     return j;
@@ -101,7 +84,7 @@ static void send_json(http_ws *ws, json_t *j)
     }
 }
 
-static void resp_json(http_resp *resp, int status, json_t *j)
+void api__resp_json(http_resp *resp, int status, json_t *j)
 {
     resp->status = status;
     char *s = json_dumps(j, JSON_COMPACT);
@@ -112,9 +95,9 @@ static void resp_json(http_resp *resp, int status, json_t *j)
     json_decref(j);
 }
 
-static void resp_error(http_resp *resp, int status, const char *code, const char *msg)
+void api__resp_error(http_resp *resp, int status, const char *code, const char *msg)
 {
-    resp_json(resp, status, json_pack("{s:s, s:s}", "error", code, "message", msg));
+    api__resp_json(resp, status, json_pack("{s:s, s:s}", "error", code, "message", msg));
 }
 
 static const char *status_name(int st)
@@ -130,7 +113,7 @@ static json_t *agent_json(const api *a, uint32_t agent)
     if (cc_agent_get(a->env.core, agent, &v) != 0)
         return json_null();
     return json_pack("{s:i, s:o, s:s, s:i, s:b, s:i, s:i, s:i, s:b, s:I}", "id", (int)v.id,
-                     "name", jstr(v.name), "state",
+                     "name", api__jstr(v.name), "state",
                      v.state >= 0 && v.state < 4 ? state_names[v.state] : "?", "idle_reason",
                      (int)v.idle_reason, "connected", v.connected, "capacity", (int)v.capacity,
                      "load", (int)v.load, "reserved", (int)v.reserved, "engaged", v.engaged,
@@ -163,12 +146,12 @@ static json_t *conv_json(const api *a, const cc_conv_view *v, uint32_t agent)
         "{s:i, s:o, s:o, s:o, s:i, s:o, s:s, s:s, s:s, s:s, s:i, s:o, s:i, s:o, s:b, s:I, s:I}",
         "id", (int)v->id, "number", jmask(a, v->number), "ep_number", jmask(a, v->ep_number),
         "name", jmask(a, v->name), "queue", (int)v->queue, "queue_name",
-        jstr(cc_name(c, CC_KIND_QUEUE, v->queue)), "state",
+        api__jstr(cc_name(c, CC_KIND_QUEUE, v->queue)), "state",
         conv_state_names[v->state < 6 ? v->state : 5], "role", role ? role : "none",
         "offer_kind", v->offer_kind == CC_OFFER_TRANSFER ? "transfer" : "route", "conference",
         conf_names[v->conf_state < 3 ? v->conf_state : 0], "owner", (int)v->owner,
-        "owner_name", jstr(cc_name(c, CC_KIND_AGENT, v->owner)), "guest", (int)v->guest,
-        "guest_name", jstr(cc_name(c, CC_KIND_AGENT, v->guest)), "outbound", v->outbound,
+        "owner_name", api__jstr(cc_name(c, CC_KIND_AGENT, v->owner)), "guest", (int)v->guest,
+        "guest_name", api__jstr(cc_name(c, CC_KIND_AGENT, v->guest)), "outbound", v->outbound,
         "opened_at", (json_int_t)v->opened_at, "offer_deadline",
         (json_int_t)(v->offered_to == agent ? v->offer_deadline : 0));
     json_object_set_new(j, "terminated",
@@ -190,7 +173,7 @@ static json_t *list_json(const api *a, int kind)
         json_array_append_new(arr, json_pack("{s:i, s:o}", "id", (int)items[i].id,
                                              kind == CC_KIND_EP ? "number" : "name",
                                              kind == CC_KIND_EP ? jmask(a, items[i].name)
-                                                                : jstr(items[i].name)));
+                                                                : api__jstr(items[i].name)));
     free(items);
     return arr;
 }
@@ -272,7 +255,7 @@ char *api_password_hash(const char *password)
 }
 
 /* The account behind the request's session cookie. */
-static int session_of(api *a, const http_req *req, store_account *acc)
+int api__session_of(api *a, const http_req *req, store_account *acc)
 {
     if (req->session.n == 0 || req->session.n > 128)
         return -1;
@@ -283,7 +266,7 @@ static int session_of(api *a, const http_req *req, store_account *acc)
 
 /* ---- REST -------------------------------------------------------------- */
 
-static json_t *parse_body(const http_req *req, http_resp *resp)
+json_t *api__parse_body(const http_req *req, http_resp *resp)
 {
     json_error_t e;
     json_t *j = json_loadb(req->body.p ? req->body.p : "", req->body.n,
@@ -293,7 +276,7 @@ static json_t *parse_body(const http_req *req, http_resp *resp)
         snprintf(msg, sizeof msg, "request body is not a JSON object: %s",
                  j ? "wrong type" : e.text);
         json_decref(j);
-        resp_error(resp, 400, "bad_json", msg);
+        api__resp_error(resp, 400, "bad_json", msg);
         return NULL;
     }
     return j;
@@ -301,13 +284,13 @@ static json_t *parse_body(const http_req *req, http_resp *resp)
 
 static void rest_login(api *a, const http_req *req, http_resp *resp)
 {
-    json_t *j = parse_body(req, resp);
+    json_t *j = api__parse_body(req, resp);
     if (!j)
         return;
     const char *user = NULL, *pass = NULL;
     if (json_unpack(j, "{s:s, s:s}", "username", &user, "password", &pass) != 0) {
         json_decref(j);
-        resp_error(resp, 400, "bad_request", "username and password are required strings");
+        api__resp_error(resp, 400, "bad_request", "username and password are required strings");
         return;
     }
     store_account acc;
@@ -318,7 +301,7 @@ static void rest_login(api *a, const http_req *req, http_resp *resp)
     ok = ok && crypto_pwhash_str_verify(hash, pass, strlen(pass)) == 0;
     json_decref(j);
     if (!ok) {
-        resp_error(resp, 401, "bad_credentials", "unknown user or wrong password");
+        api__resp_error(resp, 401, "bad_credentials", "unknown user or wrong password");
         return;
     }
     unsigned char raw[32];
@@ -331,22 +314,22 @@ static void rest_login(api *a, const http_req *req, http_resp *resp)
         store_session_put(a->env.st, str_c(h), acc.id, now + API_SESSION_TTL_MS) != 0 ||
         store_commit(a->env.st) != 0) {
         store_rollback(a->env.st);
-        resp_error(resp, 503, "store_unavailable", "sessions cannot be stored right now");
+        api__resp_error(resp, 503, "store_unavailable", "sessions cannot be stored right now");
         return;
     }
     snprintf(resp->set_cookie, sizeof resp->set_cookie,
              "%s=%s; Path=/; HttpOnly; SameSite=Strict; Max-Age=%lld", HTTP_SESSION_COOKIE,
              token, API_SESSION_TTL_MS / 1000);
-    resp_json(resp, 200,
-              json_pack("{s:o, s:i, s:o}", "username", jstr(acc.username), "agent",
+    api__resp_json(resp, 200,
+              json_pack("{s:o, s:i, s:o}", "username", api__jstr(acc.username), "agent",
                         (int)acc.agent, "me", agent_json(a, acc.agent)));
 }
 
 static void rest_logout(api *a, const http_req *req, http_resp *resp)
 {
     store_account acc;
-    if (session_of(a, req, &acc) != 0) {
-        resp_error(resp, 401, "not_logged_in", "no valid session");
+    if (api__session_of(a, req, &acc) != 0) {
+        api__resp_error(resp, 401, "not_logged_in", "no valid session");
         return;
     }
     uint32_t agent = acc.agent;
@@ -354,7 +337,7 @@ static void rest_logout(api *a, const http_req *req, http_resp *resp)
     if (agent && cc_agent_get(a->env.core, agent, &v) == 0 && v.state != CC_AGENT_LOGGED_OUT) {
         int r = a->env.apply(a->env.app, &(cc_cmd){.type = CC_CMD_LOGOUT, .agent = agent});
         if (r < 0) {
-            resp_error(resp, 409, cc_err_code(r), cc_err_msg(r));
+            api__resp_error(resp, 409, cc_err_code(r), cc_err_msg(r));
             return;
         }
     }
@@ -369,26 +352,26 @@ static void rest_logout(api *a, const http_req *req, http_resp *resp)
     if (agent < a->cap)
         for (api_conn *k = a->by_agent[agent]; k; k = k->next)
             http_ws_close(k->ws);
-    resp_json(resp, 200, json_pack("{s:b}", "ok", 1));
+    api__resp_json(resp, 200, json_pack("{s:b}", "ok", 1));
 }
 
 static void rest_me(api *a, const http_req *req, http_resp *resp)
 {
     store_account acc;
-    if (session_of(a, req, &acc) != 0) {
-        resp_error(resp, 401, "not_logged_in", "no valid session");
+    if (api__session_of(a, req, &acc) != 0) {
+        api__resp_error(resp, 401, "not_logged_in", "no valid session");
         return;
     }
-    resp_json(resp, 200,
-              json_pack("{s:o, s:i, s:o}", "username", jstr(acc.username), "agent",
+    api__resp_json(resp, 200,
+              json_pack("{s:o, s:i, s:o}", "username", api__jstr(acc.username), "agent",
                         (int)acc.agent, "me", agent_json(a, acc.agent)));
 }
 
 static void sim_collect(void *arg, const gw_sim_msg *m)
 {
     json_array_append_new(arg, json_pack("{s:I, s:o, s:o, s:o}", "n", (json_int_t)m->at_seq,
-                                         "from", jstr(m->from), "to", jstr(m->to), "text",
-                                         jstr(m->text)));
+                                         "from", api__jstr(m->from), "to", api__jstr(m->to), "text",
+                                         api__jstr(m->text)));
 }
 
 typedef struct late_http {
@@ -401,40 +384,52 @@ static void send_late_http(void *arg)
     late_http *l = arg;
     http_resp r = {.status = 200};
     buf_init(&r.body);
-    resp_json(&r, 200, l->body);
+    api__resp_json(&r, 200, l->body);
     http_defer_complete(l->d, &r);
     buf_free(&r.body);
     free(l);
 }
 
+void api__respond_after_commit(api *a, const http_req *req, http_resp *resp, json_t *body)
+{
+    if (!a->env.after_commit) {
+        api__resp_json(resp, 200, body);
+        return;
+    }
+    late_http *l = xmalloc(sizeof *l);
+    l->d = http_defer_begin(req);
+    l->body = body;
+    a->env.after_commit(a->env.app, send_late_http, l);
+}
+
 static void rest_sim(api *a, const http_req *req, http_resp *resp, const char *what)
 {
     if (!a->env.sim) {
-        resp_error(resp, 404, "no_simulator", "the simulator gateway is not configured");
+        api__resp_error(resp, 404, "no_simulator", "the simulator gateway is not configured");
         return;
     }
     if (strcmp(what, "entry_points") == 0) {
-        resp_json(resp, 200, json_pack("{s:o}", "entry_points", list_json(a, CC_KIND_EP)));
+        api__resp_json(resp, 200, json_pack("{s:o}", "entry_points", list_json(a, CC_KIND_EP)));
         return;
     }
     if (strcmp(what, "inbox") == 0) {
         char number[64], after[16] = "0";
         if (http_req_arg(req, "number", number, sizeof number) <= 0) {
-            resp_error(resp, 400, "bad_request", "number is required");
+            api__resp_error(resp, 400, "bad_request", "number is required");
             return;
         }
         http_req_arg(req, "after", after, sizeof after);
         json_t *arr = json_array();
         gw_sim_inbox(a->env.sim, str_c(number), (size_t)strtoul(after, NULL, 10), sim_collect,
                      arr);
-        resp_json(resp, 200, json_pack("{s:o}", "messages", arr));
+        api__resp_json(resp, 200, json_pack("{s:o}", "messages", arr));
         return;
     }
     if (strcmp(what, "send") != 0 || strcmp(req->method, "POST") != 0) {
-        resp_error(resp, 404, "not_found", "no such simulator call");
+        api__resp_error(resp, 404, "not_found", "no such simulator call");
         return;
     }
-    json_t *j = parse_body(req, resp);
+    json_t *j = api__parse_body(req, resp);
     if (!j)
         return;
     const char *from = NULL, *to = NULL, *text = NULL, *id = NULL;
@@ -442,7 +437,7 @@ static void rest_sim(api *a, const http_req *req, http_resp *resp, const char *w
     if (json_unpack(j, "{s:s, s:s, s:s%, s?s}", "from", &from, "to", &to, "text", &text,
                     &text_n, "id", &id) != 0) {
         json_decref(j);
-        resp_error(resp, 400, "bad_request", "from, to and text are required strings");
+        api__resp_error(resp, 400, "bad_request", "from, to and text are required strings");
         return;
     }
     char gen[32];
@@ -457,12 +452,12 @@ static void rest_sim(api *a, const http_req *req, http_resp *resp, const char *w
                                                .text = {text, text_n}, .msg_id = str_c(id)});
     json_decref(j);
     if (r < 0) {
-        resp_error(resp, 422, cc_err_code(r), cc_err_msg(r));
+        api__resp_error(resp, 422, cc_err_code(r), cc_err_msg(r));
         return;
     }
     json_t *ok = json_pack("{s:s}", "result", r == CC_DUPLICATE ? "duplicate" : "ok");
     if (!a->env.after_commit) {
-        resp_json(resp, 200, ok);
+        api__resp_json(resp, 200, ok);
         return;
     }
     /* the gateway's acknowledgement waits for the commit (a duplicate too:
@@ -475,7 +470,7 @@ static void rest_sim(api *a, const http_req *req, http_resp *resp, const char *w
 
 /* Every desktop starts over from a fresh snapshot (after a setting that
  * changes what they may see). */
-static void resync_all(api *a)
+void api__resync_all(api *a)
 {
     for (uint32_t i = 0; i < a->cap; i++)
         for (api_conn *k = a->by_agent[i]; k; k = k->next) {
@@ -488,16 +483,16 @@ static void resync_all(api *a)
 static void rest_admin_settings(api *a, const http_req *req, http_resp *resp)
 {
     store_account acc;
-    if (session_of(a, req, &acc) != 0) {
-        resp_error(resp, 401, "not_logged_in", "no valid session");
+    if (api__session_of(a, req, &acc) != 0) {
+        api__resp_error(resp, 401, "not_logged_in", "no valid session");
         return;
     }
     if (acc.role != STORE_ROLE_ADMIN) {
-        resp_error(resp, 403, "forbidden", "administrators only");
+        api__resp_error(resp, 403, "forbidden", "administrators only");
         return;
     }
     if (strcmp(req->method, "GET") != 0) {
-        json_t *j = parse_body(req, resp);
+        json_t *j = api__parse_body(req, resp);
         if (!j)
             return;
         const char *key;
@@ -508,7 +503,7 @@ static void rest_admin_settings(api *a, const http_req *req, http_resp *resp)
                 char msg[160];
                 snprintf(msg, sizeof msg, "%.60s: unknown setting or not a boolean", key);
                 json_decref(j);
-                resp_error(resp, 400, "bad_setting", msg);
+                api__resp_error(resp, 400, "bad_setting", msg);
                 return;
             }
         }
@@ -518,17 +513,17 @@ static void rest_admin_settings(api *a, const http_req *req, http_resp *resp)
             if (store_setting_put(a->env.st, STR_LIT("mask_sensitive_data"),
                                   on ? STR_LIT("1") : STR_LIT("0")) != 0) {
                 json_decref(j);
-                resp_error(resp, 503, "store_unavailable", "the setting cannot be stored now");
+                api__resp_error(resp, 503, "store_unavailable", "the setting cannot be stored now");
                 return;
             }
             if (on != a->mask) {
                 a->mask = on;
-                resync_all(a); /* takes effect on open desktops at once */
+                api__resync_all(a); /* takes effect on open desktops at once */
             }
         }
         json_decref(j);
     }
-    resp_json(resp, 200, json_pack("{s:b}", "mask_sensitive_data", a->mask));
+    api__resp_json(resp, 200, json_pack("{s:b}", "mask_sensitive_data", a->mask));
 }
 
 /* Same origin: the Origin header must name the host the request went to. */
@@ -541,11 +536,11 @@ void api_http_request(void *arg, const http_req *req, http_resp *resp)
     /* a state-changing call from another site's page is refused (CSRF);
      * browsers always send Origin on such requests */
     if (strcmp(req->method, "GET") != 0 && req->origin.n && !same_origin(req)) {
-        resp_error(resp, 403, "cross_origin", "requests from other origins are refused");
+        api__resp_error(resp, 403, "cross_origin", "requests from other origins are refused");
         return;
     }
     if (strcmp(p, "/api/health") == 0) {
-        resp_json(resp, 200, json_pack("{s:b, s:i}", "ok", 1, "protocol", API_PROTOCOL_VERSION));
+        api__resp_json(resp, 200, json_pack("{s:b, s:i}", "ok", 1, "protocol", API_PROTOCOL_VERSION));
     } else if (strcmp(p, "/api/login") == 0 && strcmp(req->method, "POST") == 0) {
         rest_login(a, req, resp);
     } else if (strcmp(p, "/api/logout") == 0 && strcmp(req->method, "POST") == 0) {
@@ -554,12 +549,14 @@ void api_http_request(void *arg, const http_req *req, http_resp *resp)
         rest_me(a, req, resp);
     } else if (strcmp(p, "/api/admin/settings") == 0) {
         rest_admin_settings(a, req, resp);
+    } else if (strncmp(p, "/api/admin/", 11) == 0) {
+        api__admin(a, req, resp);
     } else if (strncmp(p, "/api/sim/", 9) == 0) {
         rest_sim(a, req, resp, p + 9);
     } else {
         char msg[300];
         snprintf(msg, sizeof msg, "no such endpoint: %s %.200s", req->method, p);
-        resp_error(resp, 404, "not_found", msg);
+        api__resp_error(resp, 404, "not_found", msg);
     }
 }
 
@@ -586,7 +583,7 @@ int api_ws_open(void *arg, const http_req *req, http_ws *ws, void **user)
     store_account acc;
     if (!same_origin(req))
         return 403;
-    if (session_of(a, req, &acc) != 0 || acc.agent == 0)
+    if (api__session_of(a, req, &acc) != 0 || acc.agent == 0)
         return 401;
     cc_agent_view v;
     if (cc_agent_get(a->env.core, acc.agent, &v) != 0)
@@ -705,10 +702,10 @@ static int msg_collect(void *arg, const store_msg *m)
                                             m->outbound ? "out" : "in", "text",
                                             jmask(w->a, m->text), "agent", (int)m->agent,
                                             "agent_name",
-                                            jstr(cc_name(w->a->env.core, CC_KIND_AGENT,
+                                            api__jstr(cc_name(w->a->env.core, CC_KIND_AGENT,
                                                          m->agent)),
                                             "at", (json_int_t)m->at, "status",
-                                            status_name(m->status), "error", jstr(m->error)));
+                                            status_name(m->status), "error", api__jstr(m->error)));
     json_array_append_new(w->keys, json_integer(m->id));
     return 0;
 }
@@ -725,9 +722,9 @@ static int note_collect(void *arg, const store_note *n)
                           json_pack("{s:s, s:s, s:s, s:i, s:o, s:o, s:o, s:I}", "kind", "system",
                                     "event", cc_ev_name(n->type), "why", cc_why_name(n->code),
                                     "agent", (int)who, "agent_name",
-                                    jstr(cc_name(c, CC_KIND_AGENT, who)), "target_name",
-                                    jstr(cc_name(c, CC_KIND_AGENT, n->target)), "queue_name",
-                                    jstr(cc_name(c, CC_KIND_QUEUE, n->queue)), "at",
+                                    api__jstr(cc_name(c, CC_KIND_AGENT, who)), "target_name",
+                                    api__jstr(cc_name(c, CC_KIND_AGENT, n->target)), "queue_name",
+                                    api__jstr(cc_name(c, CC_KIND_QUEUE, n->queue)), "at",
                                     (json_int_t)n->at));
     json_array_append_new(w->keys, json_integer(n->seq));
     return 0;
@@ -766,9 +763,9 @@ static int wrap_collect(void *arg, uint32_t agent, uint32_t reason, int64_t at)
     json_t *last = json_array_get(w->arr, json_array_size(w->arr) - 1);
     json_array_append_new(json_object_get(last, "wrapups"),
                           json_pack("{s:i, s:o, s:i, s:o, s:I}", "agent", (int)agent,
-                                    "agent_name", jstr(cc_name(c, CC_KIND_AGENT, agent)),
+                                    "agent_name", api__jstr(cc_name(c, CC_KIND_AGENT, agent)),
                                     "reason", (int)reason, "reason_name",
-                                    jstr(cc_name(c, CC_KIND_REASON, reason)), "at",
+                                    api__jstr(cc_name(c, CC_KIND_REASON, reason)), "at",
                                     (json_int_t)at));
     return 0;
 }
@@ -813,7 +810,7 @@ static json_t *targets_json(api *a, uint32_t agent)
     json_t *agents = json_array();
     for (size_t i = 0; i < n; i++)
         json_array_append_new(agents, json_pack("{s:i, s:o}", "id", (int)ids[i], "name",
-                                                jstr(cc_name(c, CC_KIND_AGENT, ids[i]))));
+                                                api__jstr(cc_name(c, CC_KIND_AGENT, ids[i]))));
     free(ids);
     return json_pack("{s:o, s:o}", "queues", list_json(a, CC_KIND_QUEUE), "agents", agents);
 }
@@ -998,7 +995,7 @@ void api_publish(api *a, const cc_events *evs)
                                               e->type == CC_EV_MSG_IN ? "in" : "out", "text",
                                               jmask(a, e->text), "agent", (int)e->agent,
                                               "agent_name",
-                                              jstr(cc_name(c, CC_KIND_AGENT, e->agent)), "at",
+                                              api__jstr(cc_name(c, CC_KIND_AGENT, e->agent)), "at",
                                               (json_int_t)e->at, "status",
                                               e->type == CC_EV_MSG_IN ? "received" : "queued"));
             uint32_t to[3] = {v.owner, v.conf_state == CC_CONF_ACTIVE ? v.guest : 0,
@@ -1016,7 +1013,7 @@ void api_publish(api *a, const cc_events *evs)
                                     "conv", (int)e->conv, "event", cc_ev_name(e->type),
                                     "agent", (int)(e->target ? e->target : e->agent),
                                     "agent_name",
-                                    jstr(cc_name(c, CC_KIND_AGENT,
+                                    api__jstr(cc_name(c, CC_KIND_AGENT,
                                                  e->target ? e->target : e->agent)),
                                     "why", cc_why_name(e->code), "at", (json_int_t)e->at);
             if (cc_conv_get(c, e->conv, &v) == 0) {
@@ -1051,7 +1048,7 @@ void api_publish_delivery(api *a, uint32_t conv, uint32_t seq, int store_status,
         return;
     json_t *j = json_pack("{s:s, s:i, s:i, s:s, s:o}", "type", "delivery", "conv", (int)conv,
                           "seq", (int)seq, "status", status_name(store_status), "error",
-                          jstr(error));
+                          api__jstr(error));
     to_agent(a, v.owner, json_incref(j));
     if (v.guest && v.conf_state == CC_CONF_ACTIVE)
         to_agent(a, v.guest, json_incref(j));

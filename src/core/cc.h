@@ -389,6 +389,22 @@ typedef struct cc_conv_view {
 } cc_conv_view;
 
 int cc_agent_get(const cc *c, uint32_t id, cc_agent_view *out);
+/* The teams of 'agent' into 'out'; returns how many (may exceed 'max'). */
+size_t cc_agent_teams(const cc *c, uint32_t agent, uint32_t *out, size_t max);
+
+typedef struct cc_queue_view {
+    uint32_t id;
+    str name;
+    const uint32_t *teams;
+    size_t n_teams;
+    int64_t rona_ms, autowrap_ms;
+    uint32_t default_reason, fallback;
+    size_t waiting;
+    int64_t oldest_key; /* queue time of the head, 0 when empty */
+} cc_queue_view;
+int cc_queue_get(const cc *c, uint32_t id, cc_queue_view *out);
+/* The queue of entry point 'ep' (0 when none). */
+uint32_t cc_ep_queue(const cc *c, uint32_t ep);
 int cc_conv_get(const cc *c, uint32_t id, cc_conv_view *out);
 /* Returns the value of variable 'key' of 'conv', or an empty view. */
 str cc_conv_var(const cc *c, uint32_t conv, str key);

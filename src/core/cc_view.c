@@ -37,6 +37,42 @@ int cc_agent_get(const cc *c, uint32_t id, cc_agent_view *out)
     return 0;
 }
 
+size_t cc_agent_teams(const cc *c, uint32_t agent, uint32_t *out, size_t max)
+{
+    const cc__agent *a = cc__tab_get(&c->agents, agent);
+    size_t n = a ? a->nteams : 0;
+    for (size_t i = 0; i < n && i < max; i++)
+        out[i] = a->teams[i].team;
+    return n;
+}
+
+int cc_queue_get(const cc *c, uint32_t id, cc_queue_view *out)
+{
+    const cc__queue *q = cc__tab_get(&c->queues, id);
+    if (!q)
+        return -CC_E_NO_QUEUE;
+    const cc__conv *head = heap_top(&q->waiting);
+    *out = (cc_queue_view){
+        .id = q->id,
+        .name = str_c(q->name),
+        .teams = q->teams,
+        .n_teams = q->nteams,
+        .rona_ms = q->rona_ms,
+        .autowrap_ms = q->autowrap_ms,
+        .default_reason = q->default_reason,
+        .fallback = q->fallback,
+        .waiting = q->waiting.n,
+        .oldest_key = head ? head->qkey : 0,
+    };
+    return 0;
+}
+
+uint32_t cc_ep_queue(const cc *c, uint32_t ep)
+{
+    const cc__ep *e = cc__tab_get(&c->eps, ep);
+    return e ? e->queue : 0;
+}
+
 int cc_conv_get(const cc *c, uint32_t id, cc_conv_view *out)
 {
     const cc__conv *v = cc__conv_find(c, id);

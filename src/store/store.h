@@ -175,6 +175,13 @@ int store_account_get(store *st, str username, store_account *out);
 
 /* Stores a session: -EEXIST when the token hash is taken, -ENOENT when
  * 'account' does not exist. Deleting an account deletes its sessions. */
+/* The (first) account of agent 'agent', or -ENOENT. */
+int store_account_of_agent(store *st, uint32_t agent, store_account *out);
+/* Replaces an account's password hash; -ENOENT when there is none. */
+int store_account_set_pwhash(store *st, str username, str pwhash);
+/* Deletes an account and (cascade) its sessions; -ENOENT when none. */
+int store_account_del(store *st, str username);
+
 int store_session_put(store *st, str token_hash, int64_t account, int64_t expires_at);
 /* Fills 'out' with the session's account (as store_account_get), or
  * -ENOENT when there is no such session or it expired (expires_at <= now). */

@@ -153,6 +153,10 @@ static const struct store_migration {
                    " VALUES (?1, ?2, ?3, ?4)")                                           \
     X(ACCT_GET, "SELECT id, username, pwhash, agent, role FROM accounts"                 \
                 " WHERE username = ?1")                                                  \
+    X(ACCT_OF_AGENT, "SELECT id, username, pwhash, agent, role FROM accounts"            \
+                     " WHERE agent = ?1 AND agent <> 0 ORDER BY id LIMIT 1")             \
+    X(ACCT_SET_PW, "UPDATE accounts SET pwhash = ?2 WHERE username = ?1")                \
+    X(ACCT_DEL, "DELETE FROM accounts WHERE username = ?1")                              \
     X(SESS_INSERT, "INSERT INTO sessions (token_hash, account, expires_at)"              \
                    " VALUES (?1, ?2, ?3)")                                               \
     X(SESS_GET, "SELECT a.id, a.username, a.pwhash, a.agent, a.role FROM sessions s"     \
@@ -895,6 +899,40 @@ int store_account_get(store *st, str username, store_account *out)
     sqlite3_stmt *s = st->s[S_ACCT_GET];
     bind_str(s, 1, username);
     return account_step(st, s, out, "account");
+}
+
+int store_account_of_agent(store *st, uint32_t agent, store_account *out)
+{
+    sqlite3_stmt *s = st->s[S_ACCT_OF_AGENT];
+    sqlite3_bind_int64(s, 1, agent);
+    return account_step(st, s, out, "account for that agent");
+}
+
+int store_account_set_pwhash(store *st, str username, str pwhash)
+{
+    if (username.n == 0 || pwhash.n == 0)
+        return einval(st, "empty username or password hash");
+    sqlite3_stmt *s = st->s[S_ACCT_SET_PW];
+    bind_str(s, 1, username);
+    bind_str(s, 2, pwhash);
+    int r = run(st, s);
+    if (r == 0 && sqlite3_changes(st->db) == 0) {
+        snprintf(st->err, sizeof st->err, "no account named %.*s", (int)username.n, username.p);
+        r = -ENOENT;
+    }
+    return r;
+}
+
+int store_account_del(store *st, str username)
+{
+    sqlite3_stmt *s = st->s[S_ACCT_DEL];
+    bind_str(s, 1, username);
+    int r = run(st, s);
+    if (r == 0 && sqlite3_changes(st->db) == 0) {
+        snprintf(st->err, sizeof st->err, "no account named %.*s", (int)username.n, username.p);
+        r = -ENOENT;
+    }
+    return r;
 }
 
 int store_session_put(store *st, str token_hash, int64_t account, int64_t expires_at)

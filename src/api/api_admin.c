@@ -1,0 +1,617 @@
+/*
+ * api_admin.c: the administrator's REST surface (docs/api.md,
+ * "Administration"). Every change is a core command, so it applies live:
+ * removing an entry point terminates its conversations with the seed's
+ * warning, removing a queue moves its waiting conversations to the
+ * fallback, removing an agent re-queues its work (docs/internals/core.md).
+ *
+ *   GET    /api/admin/KIND            list
+ *   GET    /api/admin/KIND/ID         one
+ *   PUT    /api/admin/KIND/ID         create or change (the whole entity)
+ *   DELETE /api/admin/KIND/ID         remove
+ *   GET    /api/admin/export          the whole configuration, one JSON
+ *   POST   /api/admin/import          make the configuration equal to the
+ *                                     file: validated completely on a copy
+ *                                     of the live state first (all or nothing)
+ *
+ * KIND: teams, queues, entry_points, wrapup_reasons, idle_reasons, agents.
+ * The JSON of each entity is the configuration file's (docs/configuration.md).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/api_int.h"
+#include "util/xalloc.h"
+
+static const struct kind {
+    const char *name;
+    int kind;
+    const char *const *keys; /* allowed keys, NULL-terminated */
+} kinds[] = {
+    {"teams", CC_KIND_TEAM, (const char *const[]){"id", "name", NULL}},
+    {"wrapup_reasons", CC_KIND_REASON, (const char *const[]){"id", "name", NULL}},
+    {"idle_reasons", CC_KIND_IDLE_REASON, (const char *const[]){"id", "name", NULL}},
+    {"queues", CC_KIND_QUEUE,
+     (const char *const[]){"id", "name", "teams", "rona_timeout_s", "auto_wrapup_s",
+                           "default_reason", "fallback", "waiting", NULL}},
+    {"entry_points", CC_KIND_EP, (const char *const[]){"id", "number", "queue", NULL}},
+    {"agents", CC_KIND_AGENT,
+     (const char *const[]){"id", "name", "teams", "capacity", "username", "password",
+                           "password_hash", "state", NULL}},
+};
+#define NKINDS (sizeof kinds / sizeof kinds[0])
+
+/* ---- reading ----------------------------------------------------------- */
+
+static json_t *ids_json(const uint32_t *ids, size_t n)
+{
+    json_t *arr = json_array();
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(arr, json_integer(ids[i]));
+    return arr;
+}
+
+static const char *const agent_states[] = {"logged_out", "idle", "available", "rona"};
+
+/* One entity as JSON; 'secrets' adds the account's password hash (export). */
+static json_t *item_json(api *a, int kind, uint32_t id, int secrets)
+{
+    const cc *c = a->env.core;
+    str name = cc_name(c, kind, id);
+    if (!name.p)
+        return NULL;
+    switch (kind) {
+    case CC_KIND_QUEUE: {
+        cc_queue_view q;
+        cc_queue_get(c, id, &q);
+        return json_pack("{s:i, s:o, s:o, s:I, s:I, s:i, s:i, s:i}", "id", (int)id, "name",
+                         api__jstr(q.name), "teams", ids_json(q.teams, q.n_teams),
+                         "rona_timeout_s", (json_int_t)(q.rona_ms / 1000), "auto_wrapup_s",
+                         (json_int_t)(q.autowrap_ms / 1000), "default_reason",
+                         (int)q.default_reason, "fallback", (int)q.fallback, "waiting",
+                         (int)q.waiting);
+    }
+    case CC_KIND_EP:
+        return json_pack("{s:i, s:o, s:i}", "id", (int)id, "number", api__jstr(name), "queue",
+                         (int)cc_ep_queue(c, id));
+    case CC_KIND_AGENT: {
+        cc_agent_view v;
+        cc_agent_get(c, id, &v);
+        uint32_t teams[CC_TEAMS_MAX];
+        size_t n = cc_agent_teams(c, id, teams, CC_TEAMS_MAX);
+        json_t *j = json_pack("{s:i, s:o, s:o, s:i, s:s}", "id", (int)id, "name",
+                              api__jstr(v.name), "teams", ids_json(teams, n), "capacity",
+                              (int)v.capacity, "state", agent_states[v.state & 3]);
+        store_account acc;
+        if (store_account_of_agent(a->env.st, id, &acc) == 0) {
+            json_object_set_new(j, "username", api__jstr(acc.username));
+            if (secrets)
+                json_object_set_new(j, "password_hash", api__jstr(acc.pwhash));
+        }
+        return j;
+    }
+    default:
+        return json_pack("{s:i, s:o}", "id", (int)id, "name", api__jstr(name));
+    }
+}
+
+static json_t *list_kind(api *a, const struct kind *k, int secrets)
+{
+    size_t n = cc_list(a->env.core, k->kind, NULL, 0);
+    cc_item *items = xmalloc((n + 1) * sizeof *items);
+    cc_list(a->env.core, k->kind, items, n);
+    json_t *arr = json_array();
+    for (size_t i = 0; i < n; i++) {
+        json_t *j = item_json(a, k->kind, items[i].id, secrets);
+        if (secrets && k->kind == CC_KIND_QUEUE)
+            json_object_del(j, "waiting");
+        if (secrets && k->kind == CC_KIND_AGENT)
+            json_object_del(j, "state");
+        json_array_append_new(arr, j);
+    }
+    free(items);
+    return arr;
+}
+
+/* ---- validation -------------------------------------------------------- */
+
+typedef struct verr {
+    char field[64];
+    char msg[160];
+} verr;
+
+static int bad(verr *e, const char *field, const char *msg)
+{
+    snprintf(e->field, sizeof e->field, "%s", field);
+    snprintf(e->msg, sizeof e->msg, "%s", msg);
+    return -1;
+}
+
+static int get_u32(json_t *o, const char *key, int need, uint32_t lo, uint32_t hi, uint32_t *out,
+                   verr *e)
+{
+    json_t *v = json_object_get(o, key);
+    if (!v) {
+        if (need)
+            return bad(e, key, "is required");
+        return 0;
+    }
+    if (!json_is_integer(v) || json_integer_value(v) < lo || json_integer_value(v) > hi) {
+        char m[96];
+        snprintf(m, sizeof m, "must be a whole number from %u to %u", lo, hi);
+        return bad(e, key, m);
+    }
+    *out = (uint32_t)json_integer_value(v);
+    return 0;
+}
+
+static int get_text(json_t *o, const char *key, int need, str *out, verr *e)
+{
+    json_t *v = json_object_get(o, key);
+    *out = STR_NULL;
+    if (!v)
+        return need ? bad(e, key, "is required") : 0;
+    if (!json_is_string(v))
+        return bad(e, key, "must be a string");
+    *out = (str){json_string_value(v), json_string_length(v)};
+    return 0;
+}
+
+/* Builds the command that puts entity 'o' of kind 'k'. 'ids' is room for
+ * its team list. */
+static int put_cmd(const struct kind *k, json_t *o, uint32_t id, cc_cmd *m, uint32_t *ids,
+                   verr *e)
+{
+    if (!json_is_object(o))
+        return bad(e, "(body)", "must be a JSON object");
+    const char *key;
+    json_t *v;
+    json_object_foreach(o, key, v)
+    {
+        int ok = 0;
+        for (const char *const *a = k->keys; *a; a++)
+            ok |= strcmp(*a, key) == 0;
+        if (!ok)
+            return bad(e, key, "unknown field");
+    }
+    uint32_t body_id = id;
+    if (get_u32(o, "id", 0, 1, CC_MAX_ID - 1, &body_id, e))
+        return -1;
+    if (body_id != id)
+        return bad(e, "id", "differs from the id in the path");
+    memset(m, 0, sizeof *m);
+    json_t *teams = json_object_get(o, "teams");
+    if (teams) {
+        if (!json_is_array(teams) || json_array_size(teams) > CC_TEAMS_MAX)
+            return bad(e, "teams", "must be a list of at most 64 team ids");
+        size_t i;
+        json_array_foreach(teams, i, v)
+        {
+            if (!json_is_integer(v) || json_integer_value(v) <= 0 ||
+                json_integer_value(v) >= CC_MAX_ID)
+                return bad(e, "teams", "must hold team ids");
+            ids[m->n_ids++] = (uint32_t)json_integer_value(v);
+        }
+        m->ids = ids;
+    }
+    uint32_t x = 0;
+    switch (k->kind) {
+    case CC_KIND_TEAM:
+    case CC_KIND_REASON:
+    case CC_KIND_IDLE_REASON:
+        m->type = k->kind == CC_KIND_TEAM     ? CC_CMD_TEAM_PUT
+                  : k->kind == CC_KIND_REASON ? CC_CMD_REASON_PUT
+                                              : CC_CMD_IDLE_REASON_PUT;
+        m->team = m->reason = id;
+        return get_text(o, "name", 1, &m->name, e);
+    case CC_KIND_QUEUE:
+        m->type = CC_CMD_QUEUE_PUT;
+        m->queue = id;
+        if (get_text(o, "name", 1, &m->name, e))
+            return -1;
+        x = 30;
+        if (get_u32(o, "rona_timeout_s", 0, 1, 3600, &x, e))
+            return -1;
+        m->rona_ms = (int64_t)x * 1000;
+        x = 0;
+        if (get_u32(o, "auto_wrapup_s", 0, 0, 86400, &x, e))
+            return -1;
+        m->autowrap_ms = (int64_t)x * 1000;
+        return get_u32(o, "default_reason", 0, 0, CC_MAX_ID - 1, &m->reason, e) ||
+                       get_u32(o, "fallback", 0, 0, CC_MAX_ID - 1, &m->fallback, e)
+                   ? -1
+                   : 0;
+    case CC_KIND_EP:
+        m->type = CC_CMD_EP_PUT;
+        m->ep = id;
+        return get_text(o, "number", 1, &m->number, e) ||
+                       get_u32(o, "queue", 1, 1, CC_MAX_ID - 1, &m->queue, e)
+                   ? -1
+                   : 0;
+    case CC_KIND_AGENT:
+        m->type = CC_CMD_AGENT_PUT;
+        m->agent = id;
+        return get_text(o, "name", 1, &m->name, e) ||
+                       get_u32(o, "capacity", 0, 1, 1000, &m->capacity, e)
+                   ? -1
+                   : 0;
+    }
+    return bad(e, "(kind)", "unknown kind");
+}
+
+static int remove_cmd(const struct kind *k, uint32_t id, cc_cmd *m)
+{
+    memset(m, 0, sizeof *m);
+    switch (k->kind) {
+    case CC_KIND_TEAM:
+        *m = (cc_cmd){.type = CC_CMD_TEAM_REMOVE, .team = id};
+        return 0;
+    case CC_KIND_REASON:
+        *m = (cc_cmd){.type = CC_CMD_REASON_REMOVE, .reason = id};
+        return 0;
+    case CC_KIND_IDLE_REASON:
+        *m = (cc_cmd){.type = CC_CMD_IDLE_REASON_REMOVE, .reason = id};
+        return 0;
+    case CC_KIND_QUEUE:
+        *m = (cc_cmd){.type = CC_CMD_QUEUE_REMOVE, .queue = id};
+        return 0;
+    case CC_KIND_EP:
+        *m = (cc_cmd){.type = CC_CMD_EP_REMOVE, .ep = id};
+        return 0;
+    case CC_KIND_AGENT:
+        *m = (cc_cmd){.type = CC_CMD_AGENT_REMOVE, .agent = id};
+        return 0;
+    }
+    return -1;
+}
+
+/* The field a core error is about, for the error message. */
+static const char *field_of(int err)
+{
+    switch (-err) {
+    case CC_E_NO_TEAM:
+        return "teams";
+    case CC_E_NO_QUEUE:
+        return "queue or fallback";
+    case CC_E_NO_REASON:
+        return "default_reason";
+    case CC_E_IN_USE:
+        return "(references)";
+    case CC_E_BUSY:
+        return "capacity";
+    default:
+        return "(entity)";
+    }
+}
+
+static void core_error(http_resp *resp, int r, const char *what)
+{
+    char msg[256];
+    snprintf(msg, sizeof msg, "%s: %s: %s", what, field_of(r), cc_err_msg(r));
+    api__resp_error(resp, r == -CC_E_IN_USE || r == -CC_E_BUSY ? 409 : 422, cc_err_code(r), msg);
+}
+
+/* The account part of an agent: created with the agent (username and
+ * password required then), password changed when given. */
+static int agent_account(api *a, json_t *o, uint32_t id, verr *e)
+{
+    str user, pass, hash;
+    if (get_text(o, "username", 0, &user, e) || get_text(o, "password", 0, &pass, e) ||
+        get_text(o, "password_hash", 0, &hash, e))
+        return -1;
+    store_account acc;
+    int exists = store_account_of_agent(a->env.st, id, &acc) == 0;
+    if (pass.p && pass.n < 4)
+        return bad(e, "password", "must be at least 4 characters");
+    if (hash.p && (hash.n < 10 || memcmp(hash.p, "$argon2id$", 10) != 0))
+        return bad(e, "password_hash", "must be an argon2id hash");
+    char *h = NULL;
+    if (pass.p) {
+        char *p = xmemdup0(pass.p, pass.n);
+        h = api_password_hash(p);
+        free(p);
+    } else if (hash.p) {
+        h = xmemdup0(hash.p, hash.n);
+    }
+    int r = 0;
+    if (!exists) {
+        if (!user.p || user.n == 0 || user.n > 64 || !h)
+            r = bad(e, "username", "and a password are needed for a new agent (1..64 bytes)");
+        else if (store_account_put(a->env.st, user, str_c(h), id, STORE_ROLE_AGENT) != 0)
+            r = bad(e, "username", "is taken");
+    } else if (h) {
+        if (store_account_set_pwhash(a->env.st, acc.username, str_c(h)) != 0)
+            r = bad(e, "password", "could not be stored");
+    }
+    free(h);
+    return r;
+}
+
+/* ---- export / import --------------------------------------------------- */
+
+static json_t *export_json(api *a)
+{
+    json_t *root = json_object();
+    for (size_t i = 0; i < NKINDS; i++)
+        json_object_set_new(root, kinds[i].name, list_kind(a, &kinds[i], 1));
+    char v[8];
+    int mask = store_setting_get(a->env.st, STR_LIT("mask_sensitive_data"), v, sizeof v) == 0 &&
+               strcmp(v, "1") == 0;
+    json_object_set_new(root, "settings", json_pack("{s:b}", "mask_sensitive_data", mask));
+    return root;
+}
+
+static int replay_into(void *arg, const cc_event *ev)
+{
+    return cc_replay(arg, ev);
+}
+
+static int scratch_apply(void *arg, const cc_cmd *m)
+{
+    cc_events ev;
+    cc_events_init(&ev);
+    int r = cc_apply(arg, m, 0, &ev);
+    cc_events_free(&ev);
+    return r;
+}
+
+static int live_apply(void *arg, const cc_cmd *m)
+{
+    api *a = arg;
+    return a->env.apply(a->env.app, m);
+}
+
+/* Applies 'root' (a whole configuration) through 'apply': puts in
+ * dependency order (queues twice, so fallbacks may name later queues),
+ * then removals of what the file no longer has, in reverse order. */
+static int sync_config(api *a, json_t *root, int (*apply)(void *, const cc_cmd *), void *arg,
+                       const cc *now, char *err, size_t n)
+{
+    static const size_t order[] = {0, 1, 2, 3, 3, 4, 5};
+    for (size_t s = 0; s < sizeof order / sizeof order[0]; s++) {
+        const struct kind *k = &kinds[order[s]];
+        int first_pass = s == 3;
+        json_t *arr = json_object_get(root, k->name), *o;
+        size_t i;
+        if (arr && !json_is_array(arr)) {
+            snprintf(err, n, "%s: must be a list", k->name);
+            return -1;
+        }
+        json_array_foreach(arr, i, o)
+        {
+            cc_cmd m;
+            uint32_t ids[CC_TEAMS_MAX], id = 0;
+            verr e;
+            json_t *jid = json_object_get(o, "id");
+            if (!json_is_integer(jid) || json_integer_value(jid) <= 0 ||
+                json_integer_value(jid) >= CC_MAX_ID) {
+                snprintf(err, n, "%s[%zu].id: is required (a whole number above 0)", k->name, i);
+                return -1;
+            }
+            id = (uint32_t)json_integer_value(jid);
+            if (put_cmd(k, o, id, &m, ids, &e) != 0) {
+                snprintf(err, n, "%s[%zu].%s: %s", k->name, i, e.field, e.msg);
+                return -1;
+            }
+            if (first_pass)
+                m.fallback = 0;
+            int r = apply(arg, &m);
+            if (r < 0) {
+                snprintf(err, n, "%s[%zu]: %s: %s (%s)", k->name, i, field_of(r), cc_err_msg(r),
+                         cc_err_code(r));
+                return -1;
+            }
+        }
+    }
+    for (size_t s = NKINDS; s-- > 0;) { /* agents first, teams last */
+        const struct kind *k = &kinds[s];
+        size_t cnt = cc_list(now, k->kind, NULL, 0);
+        cc_item *items = xmalloc((cnt + 1) * sizeof *items);
+        cc_list(now, k->kind, items, cnt);
+        json_t *arr = json_object_get(root, k->name);
+        for (size_t i = 0; i < cnt; i++) {
+            int keep = 0;
+            size_t j;
+            json_t *o;
+            json_array_foreach(arr, j, o)
+                keep |= json_integer_value(json_object_get(o, "id")) == items[i].id;
+            if (keep)
+                continue;
+            cc_cmd m;
+            remove_cmd(k, items[i].id, &m);
+            int r = apply(arg, &m);
+            if (r < 0) {
+                snprintf(err, n, "%s %u (not in the file) cannot be removed: %s (%s)", k->name,
+                         items[i].id, cc_err_msg(r), cc_err_code(r));
+                free(items);
+                return -1;
+            }
+        }
+        free(items);
+    }
+    (void)a;
+    return 0;
+}
+
+static void import_config(api *a, const http_req *req, http_resp *resp)
+{
+    json_t *root = api__parse_body(req, resp);
+    if (!root)
+        return;
+    char err[300];
+    const char *key;
+    json_t *v;
+    json_object_foreach(root, key, v)
+    {
+        int ok = strcmp(key, "settings") == 0;
+        for (size_t i = 0; i < NKINDS; i++)
+            ok |= strcmp(key, kinds[i].name) == 0;
+        if (!ok) {
+            snprintf(err, sizeof err, "%.60s: unknown section", key);
+            json_decref(root);
+            api__resp_error(resp, 400, "bad_config", err);
+            return;
+        }
+    }
+    /* all or nothing: first on a copy of the live state */
+    cc *scratch = cc_new();
+    int r = store_events_load(a->env.st, replay_into, scratch);
+    if (r == 0)
+        r = sync_config(a, root, scratch_apply, scratch, a->env.core, err, sizeof err);
+    cc_free(scratch);
+    if (r != 0) {
+        json_decref(root);
+        api__resp_error(resp, 422, "bad_config", err);
+        return;
+    }
+    r = sync_config(a, root, live_apply, a, a->env.core, err, sizeof err);
+    json_t *mask = json_object_get(json_object_get(root, "settings"), "mask_sensitive_data");
+    if (r == 0 && json_is_boolean(mask)) {
+        store_setting_put(a->env.st, STR_LIT("mask_sensitive_data"),
+                          json_is_true(mask) ? STR_LIT("1") : STR_LIT("0"));
+        api__resync_all(a);
+    }
+    json_t *agents = json_object_get(root, "agents"), *o;
+    size_t i;
+    json_array_foreach(agents, i, o)
+    {
+        verr e;
+        if (r == 0 && agent_account(a, o, (uint32_t)json_integer_value(json_object_get(o, "id")),
+                                    &e) != 0) {
+            snprintf(err, sizeof err, "agents[%zu].%s: %s", i, e.field, e.msg);
+            r = -1;
+        }
+    }
+    json_decref(root);
+    if (r != 0) { /* only the accounts can fail here: validated before */
+        api__resp_error(resp, 422, "bad_config", err);
+        return;
+    }
+    api__respond_after_commit(a, req, resp, json_pack("{s:b}", "ok", 1));
+}
+
+/* ---- dispatch ---------------------------------------------------------- */
+
+static int item_json_exists(api *a, int kind, uint32_t id)
+{
+    return cc_name(a->env.core, kind, id).p != NULL;
+}
+
+void api__admin(api *a, const http_req *req, http_resp *resp)
+{
+    store_account acc;
+    if (api__session_of(a, req, &acc) != 0) {
+        api__resp_error(resp, 401, "not_logged_in", "no valid session");
+        return;
+    }
+    if (acc.role != STORE_ROLE_ADMIN) {
+        api__resp_error(resp, 403, "forbidden", "administrators only");
+        return;
+    }
+    const char *rest = req->path + strlen("/api/admin/");
+    const char *m = req->method;
+    if (strcmp(rest, "export") == 0 && strcmp(m, "GET") == 0) {
+        api__resp_json(resp, 200, export_json(a));
+        return;
+    }
+    if (strcmp(rest, "import") == 0 && strcmp(m, "POST") == 0) {
+        import_config(a, req, resp);
+        return;
+    }
+    const struct kind *k = NULL;
+    size_t klen = strcspn(rest, "/");
+    for (size_t i = 0; i < NKINDS; i++)
+        if (strlen(kinds[i].name) == klen && memcmp(kinds[i].name, rest, klen) == 0)
+            k = &kinds[i];
+    if (!k) {
+        api__resp_error(resp, 404, "not_found", "no such administration resource");
+        return;
+    }
+    if (rest[klen] == '\0') {
+        if (strcmp(m, "GET") != 0) {
+            api__resp_error(resp, 405, "method_not_allowed", "use GET on a list");
+            return;
+        }
+        api__resp_json(resp, 200, json_pack("{s:o}", k->name, list_kind(a, k, 0)));
+        return;
+    }
+    char *end;
+    unsigned long id = strtoul(rest + klen + 1, &end, 10);
+    if (*end || id == 0 || id >= CC_MAX_ID) {
+        api__resp_error(resp, 404, "not_found", "the id must be a whole number above 0");
+        return;
+    }
+    if (strcmp(m, "GET") == 0) {
+        json_t *j = item_json(a, k->kind, (uint32_t)id, 0);
+        if (!j)
+            api__resp_error(resp, 404, "not_found", "no such entity");
+        else
+            api__resp_json(resp, 200, j);
+        return;
+    }
+    cc_cmd cmd;
+    if (strcmp(m, "DELETE") == 0) {
+        if (!item_json_exists(a, k->kind, (uint32_t)id)) {
+            api__resp_error(resp, 404, "not_found", "no such entity");
+            return;
+        }
+        remove_cmd(k, (uint32_t)id, &cmd);
+        int r = a->env.apply(a->env.app, &cmd);
+        if (r < 0) {
+            core_error(resp, r, k->name);
+            return;
+        }
+        if (k->kind == CC_KIND_AGENT) {
+            store_account ac;
+            if (store_account_of_agent(a->env.st, (uint32_t)id, &ac) == 0) {
+                char *u = xmemdup0(ac.username.p, ac.username.n);
+                store_account_del(a->env.st, str_c(u));
+                free(u);
+            }
+        }
+        api__respond_after_commit(a, req, resp, json_pack("{s:b}", "ok", 1));
+        return;
+    }
+    if (strcmp(m, "PUT") != 0) {
+        api__resp_error(resp, 405, "method_not_allowed", "use GET, PUT or DELETE");
+        return;
+    }
+    json_t *body = api__parse_body(req, resp);
+    if (!body)
+        return;
+    uint32_t ids[CC_TEAMS_MAX];
+    verr e;
+    int r = put_cmd(k, body, (uint32_t)id, &cmd, ids, &e);
+    if (r == 0 && k->kind == CC_KIND_AGENT) {
+        store_account ac;
+        int exists = store_account_of_agent(a->env.st, (uint32_t)id, &ac) == 0;
+        json_t *u = json_object_get(body, "username");
+        if (!exists && (!json_is_string(u) || (!json_object_get(body, "password") &&
+                                               !json_object_get(body, "password_hash"))))
+            r = bad(&e, "username", "and a password are needed for a new agent");
+    }
+    if (r != 0) {
+        char msg[256];
+        snprintf(msg, sizeof msg, "%s: %s", e.field, e.msg);
+        json_decref(body);
+        api__resp_error(resp, 400, "bad_field", msg);
+        return;
+    }
+    r = a->env.apply(a->env.app, &cmd);
+    if (r < 0) {
+        json_decref(body);
+        core_error(resp, r, k->name);
+        return;
+    }
+    if (k->kind == CC_KIND_AGENT && agent_account(a, body, (uint32_t)id, &e) != 0) {
+        char msg[256];
+        snprintf(msg, sizeof msg, "%s: %s", e.field, e.msg);
+        json_decref(body);
+        api__resp_error(resp, 422, "bad_field", msg);
+        return;
+    }
+    json_decref(body);
+    api__respond_after_commit(a, req, resp, item_json(a, k->kind, (uint32_t)id, 0));
+}

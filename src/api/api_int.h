@@ -1,0 +1,44 @@
+/*
+ * api_int.h: what the files of the api module share (api.c: sessions, the
+ * agent protocol, publishing; api_admin.c: the administrator's REST).
+ */
+#ifndef TEXTDESK_API_API_INT_H
+#define TEXTDESK_API_API_INT_H
+
+#include <jansson.h>
+
+#include "api/api.h"
+
+typedef struct api_conn {
+    http_ws *ws;
+    int pending; /* replies waiting for a commit */
+    int gone;    /* closed while replies were pending: freed by the last */
+    uint32_t agent;
+    int64_t account;
+    struct api_conn *next; /* the same agent's other desktops */
+} api_conn;
+
+struct api {
+    api_env env;
+    api_conn **by_agent; /* index: agent id */
+    uint32_t cap;
+    size_t nconns;
+    uint64_t sim_seq;
+    int mask; /* "mask sensitive customer data" */
+};
+
+json_t *api__jstr(str s);
+void api__resp_json(http_resp *resp, int status, json_t *j); /* steals 'j' */
+void api__resp_error(http_resp *resp, int status, const char *code, const char *msg);
+/* The request body as a JSON object, or NULL after answering 400. */
+json_t *api__parse_body(const http_req *req, http_resp *resp);
+/* The account behind the request's session cookie: 0, or -1. */
+int api__session_of(api *a, const http_req *req, store_account *acc);
+/* Every open desktop starts over from a fresh snapshot. */
+void api__resync_all(api *a);
+/* Answers 200 with 'body' (stolen) once what was applied is committed. */
+void api__respond_after_commit(api *a, const http_req *req, http_resp *resp, json_t *body);
+/* /api/admin/... except settings (api_admin.c); 'acc' is an administrator. */
+void api__admin(api *a, const http_req *req, http_resp *resp);
+
+#endif

@@ -1,0 +1,127 @@
+// Administration over REST (issue 7, first part): authorisation, every
+// resource created, changed and deleted with validation, deletions while
+// conversations are open, export and all-or-nothing import.
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { Server } from './lib/server.mjs';
+import { Desk, login, simSend } from './lib/client.mjs';
+
+const EP = '+46700000001';
+const server = new Server();
+after(() => server.cleanup());
+
+function api(s, cookie) {
+  return async (method, path, body) => {
+    const r = await fetch(`${s.url}/api/admin/${path}`, {
+      method, headers: { cookie, 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    return { status: r.status, body: await r.json() };
+  };
+}
+
+test('administration: authorisation, validation, live changes, export and import', async () => {
+  const s = await server.start();
+  const agent = await login(s.url, 'anna', 'demo-anna');
+  assert.equal((await api(s, agent.cookie)('GET', 'queues')).status, 403);
+  assert.equal((await api(s, '')('GET', 'queues')).status, 401);
+  const admin = await login(s.url, 'admin', 'demo-admin');
+  assert.equal(admin.status, 200);
+  const A = api(s, admin.cookie);
+
+  let r = await A('GET', 'queues');
+  assert.deepEqual(r.body.queues.map((q) => q.name), ['Kundtjänst', 'Sälj']);
+  assert.equal(r.body.queues[1].fallback, 1);
+
+  // validation names the field and the problem
+  r = await A('PUT', 'teams/9', { id: 9, name: 'Nya', colour: 'red' });
+  assert.equal(r.status, 400);
+  assert.match(r.body.message, /^colour: unknown field/);
+  r = await A('PUT', 'queues/9', { name: 'X', rona_timeout_s: 'soon' });
+  assert.match(r.body.message, /^rona_timeout_s: must be a whole number/);
+  r = await A('PUT', 'queues/9', { name: 'X', teams: [42] });
+  assert.equal(r.status, 422);
+  assert.match(r.body.message, /teams: no such team/);
+  r = await A('PUT', 'teams/9', { id: 8, name: 'X' });
+  assert.match(r.body.message, /^id: differs/);
+  r = await A('PUT', 'agents/9', { name: 'Ny Agent', teams: [1] });
+  assert.match(r.body.message, /username: and a password are needed/);
+
+  // create a team, a queue, a reason, an entry point and an agent
+  assert.equal((await A('PUT', 'teams/3', { name: 'Kväll' })).status, 200);
+  r = await A('PUT', 'queues/3', { name: 'Kvällskö', teams: [3], rona_timeout_s: 20, fallback: 1 });
+  assert.equal(r.status, 200);
+  assert.equal(r.body.rona_timeout_s, 20);
+  assert.equal((await A('PUT', 'wrapup_reasons/9', { name: 'Spam' })).status, 200);
+  assert.equal((await A('PUT', 'entry_points/3', { number: '+46700000003', queue: 3 })).status, 200);
+  r = await A('PUT', 'entry_points/4', { number: EP, queue: 3 });
+  assert.equal(r.status, 409); // the number belongs to entry point 1
+  r = await A('PUT', 'agents/4', { name: 'Olle Kväll', teams: [3], capacity: 2,
+    username: 'olle', password: 'olle-pw' });
+  assert.equal(r.status, 200);
+  assert.equal(r.body.username, 'olle');
+  assert.equal(r.body.capacity, 2);
+  const olle = await Desk.open(s.url, 'olle', 'olle-pw');
+  assert.ok(olle.snapshot.wrapup_reasons.some((w) => w.name === 'Spam'));
+  // change the password
+  assert.equal((await A('PUT', 'agents/4', { name: 'Olle Kväll', teams: [3], password: 'nytt-pw' })).status, 200);
+  assert.equal((await login(s.url, 'olle', 'olle-pw')).status, 401);
+  assert.equal((await login(s.url, 'olle', 'nytt-pw')).status, 200);
+
+  // delete an entry point while its conversation is open: terminated with a warning
+  await olle.cmd('set_state', { state: 'available' });
+  await simSend(s.url, '+46701111111', '+46700000003', 'Hej kvällen');
+  const offer = await olle.offer();
+  await olle.cmd('accept', { conv: offer.id });
+  assert.equal((await A('DELETE', 'queues/3')).status, 409); // entry point 3 routes to it
+  assert.equal((await A('DELETE', 'entry_points/3')).status, 200);
+  const term = await olle.conv(offer.id, (c) => c.state === 'terminated');
+  assert.equal(term.terminated, 'entry_point_removed');
+  assert.equal((await olle.cmd('send', { conv: offer.id, text: 'x' })).error, 'terminated');
+  assert.equal((await olle.cmd('end', { conv: offer.id })).ok, true);
+  assert.equal((await olle.cmd('wrapup', { conv: offer.id, reason: 9 })).ok, true);
+
+  // delete an agent who holds a conversation: it goes back to the queue
+  const anna = await Desk.open(s.url, 'anna', 'demo-anna');
+  await anna.cmd('set_state', { state: 'available' });
+  await simSend(s.url, '+46703333333', EP, 'Hej');
+  const o2 = await anna.offer();
+  await anna.cmd('accept', { conv: o2.id });
+  const erik = await Desk.open(s.url, 'erik', 'demo-erik');
+  await erik.cmd('set_state', { state: 'available' });
+  assert.equal((await A('DELETE', 'agents/1')).status, 200);
+  const moved = await erik.offer();
+  assert.equal(moved.id, o2.id);
+  assert.equal((await login(s.url, 'anna', 'demo-anna')).status, 401);
+  assert.equal((await A('GET', 'agents/1')).status, 404);
+  assert.equal((await A('DELETE', 'agents/1')).status, 404);
+
+  // export, then import it back: accepted, nothing changes
+  const exp = await A('GET', 'export');
+  assert.equal(exp.status, 200);
+  assert.ok(exp.body.agents.every((x) => x.password_hash.startsWith('$argon2id$')));
+  r = await A('POST', 'import', exp.body);
+  assert.equal(r.status, 200, JSON.stringify(r.body));
+  assert.deepEqual((await A('GET', 'export')).body, exp.body);
+
+  // an import with one bad reference changes nothing at all
+  const broken = structuredClone(exp.body);
+  broken.teams.push({ id: 7, name: 'Ska inte finnas' });
+  broken.entry_points.push({ id: 7, number: '+46700000007', queue: 77 });
+  r = await A('POST', 'import', broken);
+  assert.equal(r.status, 422);
+  assert.match(r.body.message, /entry_points\[\d+\]: queue or fallback: no such queue/);
+  assert.equal((await A('GET', 'teams/7')).status, 404);
+  // an import that drops the Sälj entry point and queue removes them
+  const smaller = structuredClone(exp.body);
+  smaller.entry_points = smaller.entry_points.filter((e) => e.number !== '71000');
+  smaller.queues = smaller.queues.filter((q) => q.name !== 'Sälj');
+  r = await A('POST', 'import', smaller);
+  assert.equal(r.status, 200, JSON.stringify(r.body));
+  assert.deepEqual((await A('GET', 'queues')).body.queues.map((q) => q.name), ['Kundtjänst', 'Kvällskö']);
+  assert.equal((await A('GET', 'entry_points/2')).status, 404);
+
+  await olle.close();
+  await erik.close();
+  assert.equal((await s.stop()).code, 0, s.output);
+});

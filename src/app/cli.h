@@ -15,6 +15,9 @@ int cli_selfcheck_main(int argc, char **argv);
 /* `textdesk serve [...]`: the server (see cli_serve.c). */
 int cli_serve_main(int argc, char **argv);
 
+/* `textdesk backup [--data DIR] FILE`: online backup of the store. */
+int cli_backup_main(int argc, char **argv);
+
 /* `textdesk mask [--spans] [--kinds LIST]`: masks stdin line by line. */
 int cli_mask_main(int argc, char **argv);
 

@@ -191,6 +191,13 @@ int store_session_del(store *st, str token_hash);
 /* Deletes every session expired at 'now'; returns how many. */
 int store_session_purge(store *st, int64_t now);
 
+/* ---- operations -------------------------------------------------------- */
+
+/* Writes a consistent copy of the whole store to the new file 'dest'
+ * (SQLite's online backup API), while the server may keep writing. Restore
+ * by putting the copy in place of DATA/textdesk.db with the server stopped. */
+int store_backup(store *st, const char *dest);
+
 /* ---- settings ---------------------------------------------------------- */
 
 int store_setting_put(store *st, str key, str value);

@@ -901,6 +901,40 @@ int store_account_get(store *st, str username, store_account *out)
     return account_step(st, s, out, "account");
 }
 
+int store_backup(store *st, const char *dest)
+{
+    /* SQLite's online backup: a consistent copy while others keep writing
+     * (WAL readers see one snapshot); done in steps so a busy server is
+     * not blocked for the whole copy. */
+    sqlite3 *to = NULL;
+    int rc = sqlite3_open_v2(dest, &to, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
+    if (rc != SQLITE_OK) {
+        snprintf(st->err, sizeof st->err, "cannot create %s: %s", dest,
+                 to ? sqlite3_errmsg(to) : sqlite3_errstr(rc));
+        sqlite3_close(to);
+        return -EIO;
+    }
+    sqlite3_backup *b = sqlite3_backup_init(to, "main", st->db, "main");
+    if (!b) {
+        snprintf(st->err, sizeof st->err, "cannot back up to %s: %s", dest, sqlite3_errmsg(to));
+        sqlite3_close(to);
+        return -EIO;
+    }
+    do {
+        rc = sqlite3_backup_step(b, 256);
+        if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED)
+            sqlite3_sleep(10);
+    } while (rc == SQLITE_OK || rc == SQLITE_BUSY || rc == SQLITE_LOCKED);
+    sqlite3_backup_finish(b);
+    int r = 0;
+    if (rc != SQLITE_DONE) {
+        snprintf(st->err, sizeof st->err, "backup to %s failed: %s", dest, sqlite3_errstr(rc));
+        r = rc == SQLITE_FULL ? -ENOSPC : -EIO;
+    }
+    sqlite3_close(to);
+    return r;
+}
+
 int store_account_of_agent(store *st, uint32_t agent, store_account *out)
 {
     sqlite3_stmt *s = st->s[S_ACCT_OF_AGENT];

@@ -1,0 +1,56 @@
+/*
+ * `textdesk backup [--data DIR] FILE`: a consistent online copy of the
+ * store, safe while the server runs (docs/operations.md: backup and
+ * restore).
+ */
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "app/cli.h"
+#include "store/store.h"
+
+int cli_backup_main(int argc, char **argv)
+{
+    const char *data = "./data", *file = NULL;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--data") == 0 && i + 1 < argc)
+            data = argv[++i];
+        else if (argv[i][0] != '-' && !file)
+            file = argv[i];
+        else {
+            fprintf(stderr, "usage: textdesk backup [--data DIR] FILE\n");
+            return 2;
+        }
+    }
+    if (!file) {
+        fprintf(stderr, "usage: textdesk backup [--data DIR] FILE\n");
+        return 2;
+    }
+    struct stat sb;
+    if (stat(file, &sb) == 0) {
+        fprintf(stderr, "textdesk backup: %s exists; refusing to overwrite it\n", file);
+        return 1;
+    }
+    char path[4096], err[512];
+    snprintf(path, sizeof path, "%s/textdesk.db", data);
+    if (access(path, R_OK) != 0) {
+        fprintf(stderr, "textdesk backup: no store at %s\n", path);
+        return 1;
+    }
+    store *st = store_open(path, err, sizeof err);
+    if (!st) {
+        fprintf(stderr, "textdesk backup: %s\n", err);
+        return 1;
+    }
+    int r = store_backup(st, file);
+    if (r != 0)
+        fprintf(stderr, "textdesk backup: %s\n", store_errmsg(st));
+    else
+        printf("textdesk backup: %s -> %s\n", path, file);
+    store_close(st);
+    if (r != 0)
+        unlink(file);
+    return r ? 1 : 0;
+}

@@ -37,6 +37,7 @@ void api_free(api *a)
 {
     if (!a)
         return;
+    api__metrics_free(a);
     for (uint32_t i = 0; i < a->cap; i++)
         while (a->by_agent[i]) {
             api_conn *c = a->by_agent[i];
@@ -539,7 +540,9 @@ void api_http_request(void *arg, const http_req *req, http_resp *resp)
         api__resp_error(resp, 403, "cross_origin", "requests from other origins are refused");
         return;
     }
-    if (strcmp(p, "/api/health") == 0) {
+    if (strcmp(p, "/metrics") == 0) {
+        api__metrics(a, req, resp);
+    } else if (strcmp(p, "/api/health") == 0) {
         api__resp_json(resp, 200, json_pack("{s:b, s:i}", "ok", 1, "protocol", API_PROTOCOL_VERSION));
     } else if (strcmp(p, "/api/login") == 0 && strcmp(req->method, "POST") == 0) {
         rest_login(a, req, resp);
@@ -965,6 +968,7 @@ static void touch_add(touch **v, size_t *n, size_t *cap, uint32_t conv, uint32_t
 void api_publish(api *a, const cc_events *evs)
 {
     const cc *c = a->env.core;
+    api__metrics_events(a, evs);
     touch *t = NULL;
     size_t nt = 0, capt = 0;
     for (size_t i = 0; i < evs->n; i++) {
@@ -1043,6 +1047,7 @@ void api_publish(api *a, const cc_events *evs)
 
 void api_publish_delivery(api *a, uint32_t conv, uint32_t seq, int store_status, str error)
 {
+    api__metrics_delivery(a, store_status);
     cc_conv_view v;
     if (cc_conv_get(a->env.core, conv, &v) != 0)
         return;

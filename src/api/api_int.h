@@ -8,6 +8,7 @@
 #include <jansson.h>
 
 #include "api/api.h"
+#include "util/hmap.h"
 
 typedef struct api_conn {
     http_ws *ws;
@@ -18,6 +19,16 @@ typedef struct api_conn {
     struct api_conn *next; /* the same agent's other desktops */
 } api_conn;
 
+/* Counters for /metrics (api_metrics.c). */
+#define API_HANDLE_BUCKETS 8
+typedef struct api_metrics {
+    uint64_t opened, closed, offers, ronas, msgs_in, msgs_out;
+    uint64_t delivery[8]; /* by store_msg_status */
+    uint64_t handle_count, handle_bucket[API_HANDLE_BUCKETS];
+    double handle_sum_s;
+    hmap accepted_at; /* conv -> when its owner accepted (handle time) */
+} api_metrics;
+
 struct api {
     api_env env;
     api_conn **by_agent; /* index: agent id */
@@ -25,6 +36,7 @@ struct api {
     size_t nconns;
     uint64_t sim_seq;
     int mask; /* "mask sensitive customer data" */
+    api_metrics m;
 };
 
 json_t *api__jstr(str s);
@@ -36,6 +48,13 @@ json_t *api__parse_body(const http_req *req, http_resp *resp);
 int api__session_of(api *a, const http_req *req, store_account *acc);
 /* Every open desktop starts over from a fresh snapshot. */
 void api__resync_all(api *a);
+/* Counts the events of a committed batch / a delivery status (api_metrics.c). */
+void api__metrics_events(api *a, const cc_events *evs);
+void api__metrics_delivery(api *a, int store_status);
+void api__metrics_free(api *a);
+/* GET /metrics: Prometheus text format 0.0.4. */
+void api__metrics(api *a, const http_req *req, http_resp *resp);
+
 /* Answers 200 with 'body' (stolen) once what was applied is committed. */
 void api__respond_after_commit(api *a, const http_req *req, http_resp *resp, json_t *body);
 /* /api/admin/... except settings (api_admin.c); 'acc' is an administrator. */

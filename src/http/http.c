@@ -22,7 +22,7 @@ struct http_srv {
     http_handlers h;
     int port;
     struct lws_protocols protos[3];
-    struct lws_http_mount mounts[3];
+    struct lws_http_mount mounts[4];
     struct lws_protocol_vhost_options hdrs[5];
     char *web_dir, *sim_dir;
 };
@@ -468,9 +468,15 @@ http_srv *http_new(const http_cfg *cfg, const http_handlers *h, char *err, size_
     s->protos[0] = (struct lws_protocols){"textdesk", cb_ws, sizeof(pss_ws), 4096, 0, NULL, 0};
     s->protos[1] = (struct lws_protocols){"http", cb_http, sizeof(pss_http), 0, 0, NULL, 0};
 
-    /* mounts: /api -> callback, /sim -> web/sim, / -> web */
-    struct lws_http_mount *api = &s->mounts[0], *sim = &s->mounts[1], *root = &s->mounts[2];
-    api->mount_next = sim;
+    /* mounts: /api and /metrics -> callback, /sim -> web/sim, / -> web */
+    struct lws_http_mount *api = &s->mounts[0], *metrics = &s->mounts[3],
+                          *sim = &s->mounts[1], *root = &s->mounts[2];
+    api->mount_next = metrics;
+    metrics->mount_next = sim;
+    metrics->mountpoint = "/metrics";
+    metrics->mountpoint_len = 8;
+    metrics->origin = "http";
+    metrics->origin_protocol = LWSMPRO_CALLBACK;
     api->mountpoint = "/api";
     api->mountpoint_len = 4;
     api->origin = "http";

@@ -2,7 +2,7 @@
  * http: the HTTP and WebSocket server, on libwebsockets (Debian's 4.1;
  * docs/internals/http.md lists the library's traps we work around). It knows
  * nothing of contact centers: it serves static files from a directory,
- * hands every request under /api/ to one request handler, and every
+ * hands every request under /api/ (and /metrics) to one request handler, and every
  * WebSocket on /ws to three connection handlers. It also offers the loop's
  * timers, so the whole process runs on one thread and one loop.
  *

@@ -1,0 +1,200 @@
+/*
+ * api_metrics.c: GET /metrics in the Prometheus text exposition format
+ * (0.0.4): queue depth and longest wait per queue, agents by state, offers,
+ * RONAs, conversations, messages, delivery outcomes by status, a
+ * handle-time histogram (accept to end) and open WebSocket connections.
+ * No customer data appears: only queue names and counts. Counters start at
+ * zero with the process, as Prometheus expects.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/api_int.h"
+#include "util/buf.h"
+#include "util/xalloc.h"
+
+/* Upper bounds of the handle-time buckets, seconds (+Inf is implied). */
+static const double handle_bounds[API_HANDLE_BUCKETS] = {30, 60, 120, 300, 600, 1200, 3600,
+                                                          14400};
+
+typedef struct stamp {
+    uint32_t conv;
+    int64_t at;
+} stamp;
+
+static int stamp_eq(const void *e, const void *key)
+{
+    return ((const stamp *)e)->conv == *(const uint32_t *)key;
+}
+
+void api__metrics_events(api *a, const cc_events *evs)
+{
+    api_metrics *m = &a->m;
+    for (size_t i = 0; i < evs->n; i++) {
+        const cc_event *e = &evs->v[i];
+        switch (e->type) {
+        case CC_EV_CONV_OPENED:
+            m->opened++;
+            break;
+        case CC_EV_CLOSED:
+            m->closed++;
+            break;
+        case CC_EV_OFFERED:
+            m->offers++;
+            break;
+        case CC_EV_AGENT_STATE:
+            m->ronas += e->state == CC_AGENT_RONA;
+            break;
+        case CC_EV_MSG_IN:
+            m->msgs_in++;
+            break;
+        case CC_EV_MSG_OUT:
+            m->msgs_out++;
+            break;
+        case CC_EV_ACCEPTED:
+            if (!hmap_get(&m->accepted_at, hmap_hash_u64(e->conv), stamp_eq, &e->conv)) {
+                stamp *s = xmalloc(sizeof *s);
+                *s = (stamp){e->conv, e->at};
+                hmap_put(&m->accepted_at, hmap_hash_u64(e->conv), s);
+            }
+            break;
+        case CC_EV_ENDED: {
+            stamp *s = hmap_del(&m->accepted_at, hmap_hash_u64(e->conv), stamp_eq, &e->conv);
+            if (!s)
+                break;
+            double secs = (e->at - s->at) / 1000.0;
+            free(s);
+            m->handle_count++;
+            m->handle_sum_s += secs;
+            for (int b = 0; b < API_HANDLE_BUCKETS; b++)
+                if (secs <= handle_bounds[b])
+                    m->handle_bucket[b]++;
+            break;
+        }
+        }
+    }
+}
+
+void api__metrics_delivery(api *a, int store_status)
+{
+    if (store_status >= 0 && store_status < 8)
+        a->m.delivery[store_status]++;
+}
+
+void api__metrics_free(api *a)
+{
+    size_t i = 0;
+    void *e;
+    while (hmap_next(&a->m.accepted_at, &i, &e))
+        free(e);
+    hmap_free(&a->m.accepted_at);
+}
+
+/* A label value: backslash, double quote and newline escaped. */
+static void label(buf *b, str v)
+{
+    for (size_t i = 0; i < v.n; i++) {
+        char c = v.p[i];
+        if (c == '\\' || c == '"')
+            buf_printf(b, "\\%c", c);
+        else if (c == '\n')
+            buf_add(b, "\\n", 2);
+        else
+            buf_add(b, &c, 1);
+    }
+}
+
+static void head(buf *b, const char *name, const char *type, const char *help)
+{
+    buf_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+void api__metrics(api *a, const http_req *req, http_resp *resp)
+{
+    (void)req;
+    const cc *c = a->env.core;
+    api_metrics *m = &a->m;
+    int64_t now = a->env.now(a->env.app);
+    buf *b = &resp->body;
+    resp->content_type = "text/plain; version=0.0.4; charset=utf-8";
+
+    size_t nq = cc_list(c, CC_KIND_QUEUE, NULL, 0);
+    cc_item *qs = xmalloc((nq + 1) * sizeof *qs);
+    cc_list(c, CC_KIND_QUEUE, qs, nq);
+    head(b, "textdesk_queue_depth", "gauge", "Conversations waiting in the queue.");
+    for (size_t i = 0; i < nq; i++) {
+        cc_queue_view q;
+        cc_queue_get(c, qs[i].id, &q);
+        buf_printf(b, "textdesk_queue_depth{queue=\"");
+        label(b, q.name);
+        buf_printf(b, "\"} %zu\n", q.waiting);
+    }
+    head(b, "textdesk_queue_longest_wait_seconds", "gauge",
+         "How long the conversation at the head of the queue has waited.");
+    for (size_t i = 0; i < nq; i++) {
+        cc_queue_view q;
+        cc_queue_get(c, qs[i].id, &q);
+        double w = q.waiting && now > q.oldest_key ? (now - q.oldest_key) / 1000.0 : 0;
+        buf_printf(b, "textdesk_queue_longest_wait_seconds{queue=\"");
+        label(b, q.name);
+        buf_printf(b, "\"} %.3f\n", w);
+    }
+    free(qs);
+
+    static const char *const states[] = {"logged_out", "idle", "available", "rona"};
+    size_t count[4] = {0};
+    size_t na = cc_list(c, CC_KIND_AGENT, NULL, 0);
+    cc_item *as = xmalloc((na + 1) * sizeof *as);
+    cc_list(c, CC_KIND_AGENT, as, na);
+    for (size_t i = 0; i < na; i++) {
+        cc_agent_view v;
+        if (cc_agent_get(c, as[i].id, &v) == 0)
+            count[v.state & 3]++;
+    }
+    free(as);
+    head(b, "textdesk_agents", "gauge", "Agents by state.");
+    for (int s = 0; s < 4; s++)
+        buf_printf(b, "textdesk_agents{state=\"%s\"} %zu\n", states[s], count[s]);
+
+    head(b, "textdesk_open_conversations", "gauge", "Conversations open in the core.");
+    buf_printf(b, "textdesk_open_conversations %zu\n", cc_conv_count(c));
+    const struct {
+        const char *name, *help;
+        uint64_t v;
+    } counters[] = {
+        {"textdesk_conversations_opened_total", "Conversations opened.", m->opened},
+        {"textdesk_conversations_closed_total", "Conversations closed.", m->closed},
+        {"textdesk_offers_total", "Offers made to agents.", m->offers},
+        {"textdesk_rona_total", "Offers or invites that timed out (agent set to RONA).",
+         m->ronas},
+        {"textdesk_messages_in_total", "Inbound SMS accepted.", m->msgs_in},
+        {"textdesk_messages_out_total", "Agent replies accepted for sending.", m->msgs_out},
+    };
+    for (size_t i = 0; i < sizeof counters / sizeof counters[0]; i++) {
+        head(b, counters[i].name, "counter", counters[i].help);
+        buf_printf(b, "%s %llu\n", counters[i].name, (unsigned long long)counters[i].v);
+    }
+    head(b, "textdesk_gateway_results_total", "counter",
+         "Outbound message outcomes reported by gateways, by status.");
+    static const int shown[] = {STORE_MSG_SENT, STORE_MSG_DELIVERED, STORE_MSG_FAILED,
+                                STORE_MSG_QUEUED};
+    for (size_t i = 0; i < 4; i++)
+        buf_printf(b, "textdesk_gateway_results_total{status=\"%s\"} %llu\n",
+                   store_msg_status_name(shown[i]), (unsigned long long)m->delivery[shown[i]]);
+
+    head(b, "textdesk_handle_time_seconds", "histogram",
+         "Time from accepting a conversation to ending it.");
+    for (int i = 0; i < API_HANDLE_BUCKETS; i++)
+        buf_printf(b, "textdesk_handle_time_seconds_bucket{le=\"%g\"} %llu\n", handle_bounds[i],
+                   (unsigned long long)m->handle_bucket[i]);
+    buf_printf(b, "textdesk_handle_time_seconds_bucket{le=\"+Inf\"} %llu\n",
+               (unsigned long long)m->handle_count);
+    buf_printf(b, "textdesk_handle_time_seconds_sum %.3f\n", m->handle_sum_s);
+    buf_printf(b, "textdesk_handle_time_seconds_count %llu\n",
+               (unsigned long long)m->handle_count);
+
+    head(b, "textdesk_websocket_connections", "gauge", "Open agent desktop connections.");
+    buf_printf(b, "textdesk_websocket_connections %zu\n", a->nconns);
+    resp->status = 200;
+}

@@ -63,7 +63,7 @@ json_t *api__jstr(str s)
 
 /* A string that may hold customer data: masked when the setting is on
  * (mask.h), so that no unmasked value reaches a desktop. */
-static json_t *jmask(const api *a, str s)
+json_t *api__jmask(const api *a, str s)
 {
     if (!a->mask || s.n == 0)
         return api__jstr(s);
@@ -141,12 +141,12 @@ static json_t *conv_json(const api *a, const cc_conv_view *v, uint32_t agent)
     const char *role = role_of(a, v, agent);
     int64_t wd = cc_wrapup_deadline(c, agent, v->id);
     json_t *vars = json_object();
-    json_object_set_new(vars, "customer_number", jmask(a, v->number));
-    json_object_set_new(vars, "entry_point", jmask(a, v->ep_number));
+    json_object_set_new(vars, "customer_number", api__jmask(a, v->number));
+    json_object_set_new(vars, "entry_point", api__jmask(a, v->ep_number));
     json_t *j = json_pack(
         "{s:i, s:o, s:o, s:o, s:i, s:o, s:s, s:s, s:s, s:s, s:i, s:o, s:i, s:o, s:b, s:I, s:I}",
-        "id", (int)v->id, "number", jmask(a, v->number), "ep_number", jmask(a, v->ep_number),
-        "name", jmask(a, v->name), "queue", (int)v->queue, "queue_name",
+        "id", (int)v->id, "number", api__jmask(a, v->number), "ep_number", api__jmask(a, v->ep_number),
+        "name", api__jmask(a, v->name), "queue", (int)v->queue, "queue_name",
         api__jstr(cc_name(c, CC_KIND_QUEUE, v->queue)), "state",
         conv_state_names[v->state < 6 ? v->state : 5], "role", role ? role : "none",
         "offer_kind", v->offer_kind == CC_OFFER_TRANSFER ? "transfer" : "route", "conference",
@@ -173,7 +173,7 @@ static json_t *list_json(const api *a, int kind)
     for (size_t i = 0; i < n; i++)
         json_array_append_new(arr, json_pack("{s:i, s:o}", "id", (int)items[i].id,
                                              kind == CC_KIND_EP ? "number" : "name",
-                                             kind == CC_KIND_EP ? jmask(a, items[i].name)
+                                             kind == CC_KIND_EP ? api__jmask(a, items[i].name)
                                                                 : api__jstr(items[i].name)));
     free(items);
     return arr;
@@ -703,7 +703,7 @@ static int msg_collect(void *arg, const store_msg *m)
     json_array_append_new(w->arr, json_pack("{s:s, s:i, s:s, s:o, s:i, s:o, s:I, s:s, s:o}",
                                             "kind", "message", "seq", (int)m->seq, "dir",
                                             m->outbound ? "out" : "in", "text",
-                                            jmask(w->a, m->text), "agent", (int)m->agent,
+                                            api__jmask(w->a, m->text), "agent", (int)m->agent,
                                             "agent_name",
                                             api__jstr(cc_name(w->a->env.core, CC_KIND_AGENT,
                                                          m->agent)),
@@ -781,7 +781,7 @@ static int hist_collect(void *arg, const store_hist *h)
     json_array_append_new(w->arr, json_pack("{s:i, s:I, s:I, s:o, s:[]}", "conv", (int)h->conv,
                                             "opened_at", (json_int_t)h->opened_at,
                                             "closed_at", (json_int_t)h->closed_at,
-                                            "ep_number", jmask(w->a, h->ep_number),
+                                            "ep_number", api__jmask(w->a, h->ep_number),
                                             "wrapups"));
     return 0;
 }
@@ -997,7 +997,7 @@ void api_publish(api *a, const cc_events *evs)
                                     json_pack("{s:i, s:s, s:o, s:i, s:o, s:I, s:s}", "seq",
                                               (int)e->msg_seq, "dir",
                                               e->type == CC_EV_MSG_IN ? "in" : "out", "text",
-                                              jmask(a, e->text), "agent", (int)e->agent,
+                                              api__jmask(a, e->text), "agent", (int)e->agent,
                                               "agent_name",
                                               api__jstr(cc_name(c, CC_KIND_AGENT, e->agent)), "at",
                                               (json_int_t)e->at, "status",

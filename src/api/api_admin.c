@@ -516,6 +516,10 @@ void api__admin(api *a, const http_req *req, http_resp *resp)
         api__resp_json(resp, 200, export_json(a));
         return;
     }
+    if (strcmp(rest, "report/conversations.csv") == 0 && strcmp(m, "GET") == 0) {
+        api__report_csv(a, req, resp);
+        return;
+    }
     if (strcmp(rest, "import") == 0 && strcmp(m, "POST") == 0) {
         import_config(a, req, resp);
         return;

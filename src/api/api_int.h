@@ -40,6 +40,10 @@ struct api {
 };
 
 json_t *api__jstr(str s);
+/* A string that may hold customer data, masked when the setting is on. */
+json_t *api__jmask(const api *a, str s);
+/* GET /api/admin/report/conversations.csv (api_report.c). */
+void api__report_csv(api *a, const http_req *req, http_resp *resp);
 void api__resp_json(http_resp *resp, int status, json_t *j); /* steals 'j' */
 void api__resp_error(http_resp *resp, int status, const char *code, const char *msg);
 /* The request body as a JSON object, or NULL after answering 400. */

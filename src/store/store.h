@@ -127,6 +127,17 @@ typedef struct store_note {
 typedef int (*store_note_cb)(void *arg, const store_note *n);
 int store_notes(store *st, uint32_t conv, store_note_cb cb, void *arg);
 
+/* Conversation events from the first one at or after 'from_ms' to the end
+ * of the log, in order (for reports). Strings valid during the callback. */
+typedef struct store_cev {
+    int64_t seq, at;
+    int type;
+    uint32_t conv, agent, target, queue, reason;
+    str number, ep_number;
+} store_cev;
+typedef int (*store_cev_cb)(void *arg, const store_cev *e);
+int store_conv_events_since(store *st, int64_t from_ms, store_cev_cb cb, void *arg);
+
 /* The wrap-ups recorded for 'conv' (agent, reason; reason 0 when dropped
  * because the agent was removed), in order. */
 typedef int (*store_wrapup_cb)(void *arg, uint32_t agent, uint32_t reason, int64_t at);

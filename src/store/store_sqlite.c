@@ -135,6 +135,10 @@ static const struct store_migration {
                " WHERE o.type = 15 AND o.number = ?1 ORDER BY o.seq DESC LIMIT ?2")      \
     X(NOTES, "SELECT seq, type, code, agent, target, queue, at FROM events"              \
              " WHERE type IN (18, 22, 23, 25, 27, 31) AND conv = ?1 ORDER BY seq")       \
+    X(SEQ_AT, "SELECT at FROM events WHERE seq = ?1")                                    \
+    X(SEQ_MAX, "SELECT IFNULL(MAX(seq), 0) FROM events")                                 \
+    X(EV_FROM, "SELECT seq, type, at, conv, agent, target, queue, reason, number,"       \
+               " ep_number FROM events WHERE seq >= ?1 AND conv <> 0 ORDER BY seq")      \
     X(WRAPUPS, "SELECT agent, reason, at FROM events WHERE type = 30 AND conv = ?1"      \
                " ORDER BY seq")                                                          \
     X(MSG_DUE, "SELECT " MSG_COLS " FROM messages WHERE outbound = 1 AND status = ?1"    \
@@ -726,6 +730,57 @@ int store_notes(store *st, uint32_t conv, store_note_cb cb, void *arg)
             .at = sqlite3_column_int64(s, 6),
         };
         if ((r = cb(arg, &n)) != 0)
+            goto out;
+    }
+    if (rc != SQLITE_DONE)
+        r = fail(st, rc);
+out:
+    done(s);
+    return r;
+}
+
+/* The 'at' of event 'seq', or -1 when there is none. */
+static int64_t at_of(store *st, int64_t seq)
+{
+    sqlite3_stmt *s = st->s[S_SEQ_AT];
+    sqlite3_bind_int64(s, 1, seq);
+    int64_t at = sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int64(s, 0) : -1;
+    done(s);
+    return at;
+}
+
+int store_conv_events_since(store *st, int64_t from_ms, store_cev_cb cb, void *arg)
+{
+    /* events are in time order (the core's clock never goes back), so a
+     * binary search over seq finds the first at or after 'from_ms' with
+     * primary-key lookups only */
+    sqlite3_stmt *m = st->s[S_SEQ_MAX];
+    int64_t hi = sqlite3_step(m) == SQLITE_ROW ? sqlite3_column_int64(m, 0) : 0, lo = 1;
+    done(m);
+    while (lo < hi) {
+        int64_t mid = lo + (hi - lo) / 2, at = at_of(st, mid);
+        if (at >= 0 && at < from_ms)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    sqlite3_stmt *s = st->s[S_EV_FROM];
+    sqlite3_bind_int64(s, 1, lo);
+    int r = 0, rc;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        store_cev e = {
+            .seq = sqlite3_column_int64(s, 0),
+            .type = sqlite3_column_int(s, 1),
+            .at = sqlite3_column_int64(s, 2),
+            .conv = (uint32_t)sqlite3_column_int64(s, 3),
+            .agent = (uint32_t)sqlite3_column_int64(s, 4),
+            .target = (uint32_t)sqlite3_column_int64(s, 5),
+            .queue = (uint32_t)sqlite3_column_int64(s, 6),
+            .reason = (uint32_t)sqlite3_column_int64(s, 7),
+            .number = col_str(s, 8),
+            .ep_number = col_str(s, 9),
+        };
+        if ((r = cb(arg, &e)) != 0)
             goto out;
     }
     if (rc != SQLITE_DONE)

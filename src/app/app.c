@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "sms/gw_sim.h"
+#include "util/log.h"
 #include "util/xalloc.h"
 
 #define OUTBOX_BATCH 64
@@ -17,9 +18,8 @@
 /* Stops the process: the store could not make a change durable. */
 static void fatal_store(app *a, const char *what)
 {
-    fprintf(stderr, "textdesk: store failure while %s: %s; stopping (restart recovers "
-                    "everything committed)\n",
-            what, a->st ? store_errmsg(a->st) : "?");
+    log_kv(LOG_ERROR, "store failure: stopping (a restart recovers everything committed)",
+           "while", what, "error", a->st ? store_errmsg(a->st) : "?", NULL);
     _exit(70);
 }
 
@@ -106,6 +106,15 @@ static inflight *inflight_find(app *a, int64_t ref)
 static void on_gw_result(void *arg, int64_t ref, int status, str provider_id, str error)
 {
     app *a = arg;
+    if (status == GW_FAILED || status == GW_RETRY) {
+        char ref_s[24];
+        snprintf(ref_s, sizeof ref_s, "%lld", (long long)ref);
+        char *e = xmemdup0(error.p ? error.p : "", error.n);
+        log_kv(status == GW_FAILED ? LOG_WARN : LOG_INFO,
+               status == GW_FAILED ? "gateway failed a message" : "gateway busy: will retry",
+               "gateway", a->gw->ops->name, "ref", ref_s, "error", e, NULL);
+        free(e);
+    }
     int st = status == GW_SENT        ? STORE_MSG_SENT
              : status == GW_DELIVERED ? STORE_MSG_DELIVERED
              : status == GW_FAILED    ? STORE_MSG_FAILED
@@ -238,6 +247,8 @@ int app_apply(app *a, const cc_cmd *cmd)
     if (r < 0 && cmd->type == CC_CMD_SMS_IN) {
         /* refused by the core (no such entry point, bad text): kept, never
          * dropped */
+        log_kv(LOG_WARN, "inbound SMS refused; kept in inbound_orphans", "reason",
+               cc_err_code(r), NULL);
         if (store_begin(a->st) != 0 ||
             store_inbound_orphan(a->st, app_now(a), cmd->number, cmd->ep_number, cmd->text,
                                  cmd->msg_id, str_c(cc_err_code(r))) != 0 ||
@@ -296,9 +307,12 @@ int app_open(app *a, const char *data_dir, const app_config *cfg, char *err, siz
         return -1;
     }
     int unknown = store_outbox_recover(a->st);
-    if (unknown > 0)
-        fprintf(stderr, "textdesk: %d replies were being sent when the process stopped; "
-                        "they are marked delivery unknown\n", unknown);
+    if (unknown > 0) {
+        char n_s[16];
+        snprintf(n_s, sizeof n_s, "%d", unknown);
+        log_kv(LOG_WARN, "replies were being sent when the process stopped: delivery unknown",
+               "count", n_s, NULL);
+    }
     app_apply(a, &(cc_cmd){.type = CC_CMD_RESTART});
     return 0;
 }

@@ -12,6 +12,7 @@
 
 #include "app/app.h"
 #include "app/cli.h"
+#include "util/log.h"
 
 static app *g_app; /* for the signal handler only */
 
@@ -46,21 +47,28 @@ static const char *default_web_dir(void)
 
 int cli_serve_main(int argc, char **argv)
 {
-    const char *config = NULL, *listen = NULL, *data = NULL, *web = NULL;
+    const char *config = NULL, *listen = NULL, *data = NULL, *web = NULL, *level = NULL;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         const char **slot = strcmp(a, "--config") == 0   ? &config
                             : strcmp(a, "--listen") == 0 ? &listen
                             : strcmp(a, "--data") == 0   ? &data
                             : strcmp(a, "--web") == 0    ? &web
+                            : strcmp(a, "--log-level") == 0 ? &level
                                                          : NULL;
         if (!slot || i + 1 >= argc) {
             fprintf(stderr, "textdesk serve: %s '%s'\nusage: textdesk serve [--config FILE] "
-                            "[--listen ADDR:PORT] [--data DIR] [--web DIR]\n",
+                            "[--listen ADDR:PORT] [--data DIR] [--web DIR] "
+                            "[--log-level debug|info|warn|error]\n",
                     slot ? "missing value for" : "unknown option", a);
             return 2;
         }
         *slot = argv[++i];
+    }
+    if (level && log_set_level_name(level) != 0) {
+        fprintf(stderr, "textdesk serve: --log-level '%s': use debug, info, warn or error\n",
+                level);
+        return 2;
     }
     char err[512];
     app_config *cfg = app_config_load(config, err, sizeof err);
@@ -102,7 +110,11 @@ int cli_serve_main(int argc, char **argv)
         app_config_print_logins(cfg);
     }
     fflush(stdout);
+    char port_s[16];
+    snprintf(port_s, sizeof port_s, "%d", http_port(a.http));
+    log_kv(LOG_INFO, "listening", "address", iface, "port", port_s, "data", data, NULL);
     app_run(&a);
+    log_kv(LOG_INFO, "stopping", NULL);
     printf("textdesk: stopping\n");
     rc = 0;
 out:

@@ -35,7 +35,7 @@ function renderAll() {
 
 function showError(msg) {
   const b = $('banner-error');
-  b.textContent = msg;
+  $('error-text').textContent = msg;
   b.hidden = !msg;
   clearTimeout(showError.timer);
   if (msg) showError.timer = setTimeout(() => { b.hidden = true; }, 8000);
@@ -283,6 +283,7 @@ $('btn-exit-conf').addEventListener('click', async () => {
 });
 $('btn-wrapup').addEventListener('click', () => openWrapup(S.selected));
 $('new-outbound').addEventListener('click', openOutbound);
+$('error-close').addEventListener('click', () => showError(''));
 
 /* ---- composer -------------------------------------------------------- */
 

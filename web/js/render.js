@@ -47,6 +47,7 @@ export function tasks() {
 }
 
 function waitingSince(c) {
+  if (c.role !== 'owner' && c.role !== 'guest') return 0;
   const m = lastMessage(c.id);
   return m && m.dir === 'in' ? m.at : 0;
 }

@@ -267,7 +267,7 @@ async function flows(lang) {
 
   // logging out is refused while Anna holds a conversation
   await anna.click('#logout');
-  await waitText(anna, '#banner-error', L('logout_busy'));
+  await waitText(anna, '#error-text', L('logout_busy'));
   await anna.click('#btn-end');
   await anna.check('#wrapup-list input[value="1"]');
   await anna.click('#wrapup-ok');

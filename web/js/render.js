@@ -166,19 +166,44 @@ export function appendItem(conv, it) {
   if (stick) box.scrollTop = box.scrollHeight;
 }
 
+// Long transcripts render the newest FIRST_CHUNK items at once (what the
+// agent sees) and prepend older ones in chunks, one per frame, keeping the
+// view still, so opening a 2,000-message conversation never blocks.
+const FIRST_CHUNK = 120;
+const CHUNK = 150;
+let renderToken = 0;
+
 function renderTranscript(c) {
   const tx = S.tx.get(c.id) || { items: [], version: 0 };
   if (shown.conv === c.id && shown.version === tx.version && shown.lang === currentLang()) return;
   const box = $('transcript');
   const keep = shown.conv === c.id && !nearBottom(box) ? box.scrollTop : null;
+  const items = tx.items;
+  let next = keep === null ? Math.max(0, items.length - FIRST_CHUNK) : 0;
   const frag = document.createDocumentFragment();
-  for (const it of tx.items) frag.append(bubble(it, c));
+  for (let i = next; i < items.length; i++) frag.append(bubble(items[i], c));
   box.replaceChildren(frag);
   box.scrollTop = keep ?? box.scrollHeight;
+  box.setAttribute('aria-busy', String(next > 0));
   shown = { conv: c.id, version: tx.version, lang: currentLang() };
+  const token = ++renderToken;
+  const step = () => {
+    if (token !== renderToken) return;
+    if (next <= 0) { box.setAttribute('aria-busy', 'false'); return; }
+    const from = Math.max(0, next - CHUNK);
+    const f = document.createDocumentFragment();
+    for (let i = from; i < next; i++) f.append(bubble(items[i], c));
+    const h = box.scrollHeight;
+    const top = box.scrollTop;
+    box.prepend(f);
+    box.scrollTop = top + (box.scrollHeight - h);
+    next = from;
+    requestAnimationFrame(step);
+  };
+  requestAnimationFrame(step);
 }
 
-export function forceTranscript() { shown = { conv: 0, version: -1, lang: '' }; }
+export function forceTranscript() { shown = { conv: 0, version: -1, lang: '' }; renderToken++; }
 
 function show(id, on) { $(id).hidden = !on; }
 
@@ -188,7 +213,7 @@ export function renderPane() {
   $('pane-empty').hidden = has;
   $('pane-body').hidden = !has;
   if (!has) {
-    shown = { conv: 0, version: -1, lang: '' };
+    forceTranscript();
     renderVars(null);
     return;
   }

@@ -137,8 +137,20 @@ for (const lang of ['sv', 'en']) {
 test('stacked offers: 1-3 of 5, paging, accept all; failed delivery', async () => {
   const { page, peer, L } = await setup('sv', { convs: [conv(1)] });
   await waitText(page, '#pane-title', conv(1).number);
-  for (let id = 11; id <= 15; id++)
+  // with the tab hidden, an offer raises a Notification (and a tone)
+  await page.evaluate(() => {
+    window.hiddenNow = true;
+    Object.defineProperty(document, 'hidden', { configurable: true, get: () => window.hiddenNow });
+    window.notes = [];
+    window.Notification = class { constructor(title, o) { window.notes.push([title, o.body]); } };
+    window.Notification.permission = 'granted';
+  });
+  for (let id = 11; id <= 15; id++) {
+    if (id === 12) await page.evaluate(() => { window.hiddenNow = false; });
     peer.upsert(conv(id, { state: 'offered', role: 'offered', owner: 0, owner_name: '', queue_name: id % 2 ? 'Kundtjänst' : 'Sälj' }));
+    if (id === 11) await until(() => page.evaluate(() => window.notes.length === 1), 5000, 'notification');
+  }
+  assert.deepEqual(await page.evaluate(() => window.notes), [['textdesk', L('notify_offer', { number: conv(11).number })]]);
   await waitText(page, '#offers-range', L('offers_range', { from: 1, to: 3, n: 5 }));
   assert.equal(await page.locator('.offer').count(), 3);
   assert.equal(await page.title(), '(5) textdesk');

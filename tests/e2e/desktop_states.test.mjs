@@ -170,7 +170,7 @@ test('stacked offers: 1-3 of 5, paging, accept all; failed delivery', async () =
   await page.locator('.msg-out .status-queued').last().waitFor();
   peer.send({ type: 'delivery', conv: 1, seq: peer.lastSent, status: 'failed', error: 'absent subscriber' });
   await page.locator('.msg-out >> nth=-1 >> .status-failed').waitFor();
-  assert.equal(await page.locator('.msg-out >> nth=-1 >> .status .visually-hidden').textContent(), L('status_failed'));
+  assert.equal(await page.locator('.msg-out >> nth=-1 >> .status .status-word').textContent(), L('status_failed'));
   assert.match(await page.locator('.msg-out >> nth=-1 >> .status').getAttribute('title'), /absent subscriber/);
   await shot(page, 'sv-22-delivery-failed');
   assert.deepEqual(problems(page), []);

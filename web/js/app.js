@@ -246,7 +246,7 @@ $('state-select').addEventListener('change', async (e) => {
   const v = e.target.value;
   const r = v === 'available' ? await run('set_state', { state: 'available' })
     : await run('set_state', { state: 'idle', reason: Number(v.split(':')[1]) });
-  if (!r.ok) renderHeader();
+  if (!r.ok) { e.target.dataset.key = ''; renderHeader(); }
 });
 $('rona-available').addEventListener('click', () => run('set_state', { state: 'available' }));
 
@@ -425,7 +425,7 @@ $('logout').addEventListener('click', async () => {
 });
 
 for (const b of document.querySelectorAll('.lang-btn')) b.addEventListener('click', () => setLang(b.dataset.lang));
-onLang(() => { forceTranscript(); if (S.me) renderAll(); renderConn(); smsInfoSoon(); });
+onLang(() => { forceTranscript(); if (S.me) { renderAll(); refreshOpenDialogs(true); } renderConn(); smsInfoSoon(); });
 
 setInterval(tick, 1000);
 document.addEventListener('visibilitychange', () => {

@@ -216,10 +216,13 @@ $('outbound-number').addEventListener('keydown', (e) => {
   if (e.key === 'Enter') { e.preventDefault(); doOutbound(); }
 });
 
-export function refreshOpenDialogs() {
-  if ($('dlg-transfer').open) renderTransfer();
-  if ($('dlg-conference').open) renderConference();
-  if ($('dlg-wrapup').open) { renderWrapupHead(); renderWrapup(); }
+// On server events only the wrap-up header can change (the lists change on
+// search, refresh or language): the lists are not rebuilt, so keyboard focus
+// inside them is kept.
+export function refreshOpenDialogs(langChanged) {
+  if (langChanged && $('dlg-transfer').open) renderTransfer();
+  if (langChanged && $('dlg-conference').open) renderConference();
+  if ($('dlg-wrapup').open) { renderWrapupHead(); if (langChanged) renderWrapup(); }
 }
 
 export { errText };

@@ -15,11 +15,16 @@ export function renderHeader() {
   if (!me) return;
   $('agent-name').textContent = me.name;
   const sel = $('state-select');
-  const opts = [el('option', { value: 'available', text: t('state_available') })];
-  opts.push(el('option', { value: 'idle:0', text: t('state_idle') }));
-  for (const r of S.idleReasons) opts.push(el('option', { value: `idle:${r.id}`, text: t('state_idle_reason', { reason: r.name }) }));
-  if (me.state === 'rona') opts.push(el('option', { value: 'rona', text: t('state_rona'), disabled: true }));
-  sel.replaceChildren(...opts);
+  // rebuilt only when something it shows changed (an open menu stays open)
+  const key = `${currentLang()}|${me.state}|${me.idle_reason}|${S.idleReasons.map((r) => r.name).join()}`;
+  if (sel.dataset.key !== key) {
+    sel.dataset.key = key;
+    const opts = [el('option', { value: 'available', text: t('state_available') })];
+    opts.push(el('option', { value: 'idle:0', text: t('state_idle') }));
+    for (const r of S.idleReasons) opts.push(el('option', { value: `idle:${r.id}`, text: t('state_idle_reason', { reason: r.name }) }));
+    if (me.state === 'rona') opts.push(el('option', { value: 'rona', text: t('state_rona'), disabled: true }));
+    sel.replaceChildren(...opts);
+  }
   sel.value = me.state === 'available' ? 'available' : me.state === 'rona' ? 'rona' : `idle:${me.idle_reason || 0}`;
   $('state-dot').className = `dot state-${me.state}`;
   sel.className = `state-${me.state}`;
@@ -138,7 +143,8 @@ function statusEl(it) {
   const st = it.status || 'queued';
   return el('span', {
     class: `status status-${st}`, title: it.error ? `${t(`status_${st}`)}: ${it.error}` : t(`status_${st}`),
-  }, el('span', { 'aria-hidden': 'true', text: STATUS_MARK[st] || '' }), el('span', { class: 'visually-hidden', text: t(`status_${st}`) }));
+  }, el('span', { 'aria-hidden': 'true', text: STATUS_MARK[st] || '' }),
+  el('span', { class: st === 'failed' ? 'status-word' : 'visually-hidden', text: t(`status_${st}`) }));
 }
 
 export function updateDelivery(conv, seq) {

@@ -65,7 +65,16 @@ async function flows(lang) {
 
   // offer popup with a live timer; Accept opens the interaction pane
   const CUST = lang === 'sv' ? '+46701112233' : '+46702223344';
-  await simSend(s.url, CUST, EP, 'Hej, jag behöver hjälp med min faktura');
+  // the customer is the simulator page in a third context
+  const phone = await agentPage(browser, s.url);
+  await phone.goto(`${s.url}/sim/`);
+  await phone.locator(`#to option[value="${EP}"]`).waitFor({ state: 'attached' });
+  await phone.fill('#from', CUST);
+  await phone.selectOption('#to', EP);
+  await phone.fill('#text', 'Hej, jag behöver hjälp med min faktura');
+  await phone.keyboard.press('Enter');
+  await waitText(phone, '#status', 'Skickat');
+  await waitText(phone, '#thread li.me', /faktura/);
   await anna.locator('.offer').waitFor();
   assert.equal(await text(anna, '.offer h3'), L('offer_route'));
   assert.equal(await text(anna, '.offer-queue'), 'Kundtjänst');
@@ -133,6 +142,8 @@ async function flows(lang) {
   assert.equal(await anna.locator('.msg-out .status .visually-hidden').first().textContent(), L('status_delivered'));
   const inbox = await until(async () => { const m = await simInbox(s.url, CUST); return m.length ? m : null; });
   assert.equal(inbox[0].text, 'Hej! Vad gäller det?\nMvh Anna');
+  await waitText(phone, '#thread li.them', /Hej! Vad gäller det\?\s*Mvh Anna/, 5000);
+  await shot(phone, tag('05b-simulator'));
   await simSend(s.url, CUST, EP, 'Fakturan är för hög');
   await until(async () => (await anna.locator('.msg-in').count()) === 2, 5000, 'second customer message');
   assert.equal(await anna.locator('.task .badge').count(), 0, 'no unread badge for the open conversation');
@@ -317,6 +328,8 @@ async function flows(lang) {
 
   assert.deepEqual(problems(anna), []);
   assert.deepEqual(problems(erik), []);
+  assert.deepEqual(problems(phone), []);
+  await phone.context().close();
   await anna.context().close();
   await erik.context().close();
   const st = await s.stop();

@@ -61,6 +61,7 @@ $('compose').addEventListener('submit', async (ev) => {
     });
     const j = await r.json();
     if (!r.ok) throw new Error(j.message || j.error);
+    if (body.from !== state.number) resetThread(); // a new number: its own thread
     add(text, true, `till ${body.to}`);
     $('text').value = '';
     status.textContent = 'Skickat';

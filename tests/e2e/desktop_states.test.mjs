@@ -1,0 +1,294 @@
+// Desktop states the real server cannot produce on demand yet, and volume:
+// the page is served and logged in by the real textdesk, but its /ws is
+// answered by a scripted protocol peer (Playwright routeWebSocket) that
+// speaks docs/api.md. Covers: resource removed (state "terminated"),
+// stacked offers with accept-all, failed delivery, 200 conversations and a
+// 2,000-message transcript, keyboard-only use and accessible names.
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { Server } from './lib/server.mjs';
+import { launch, agentPage, shot } from './lib/browser.mjs';
+import { strings, until, text, waitText, visible, login, problems } from './lib/desk.mjs';
+
+const cleanup = [];
+after(async () => { for (const f of cleanup.reverse()) await f(); });
+
+const T0 = Date.now() - 3600e3;
+const ME = { id: 1, name: 'Anna Berg', state: 'available', idle_reason: 0, connected: true, capacity: 300, load: 0, reserved: 0, engaged: false, state_since: T0 };
+
+function conv(id, over = {}) {
+  const number = `+4670${String(1000000 + id).slice(-7)}`;
+  return {
+    id, number, ep_number: '+46700000001', name: '', queue: 1, queue_name: 'Kundtjänst', state: 'assigned',
+    role: 'owner', offer_kind: 'route', offer_deadline: 0, conference: 'none', owner: 1, owner_name: 'Anna Berg',
+    guest: 0, guest_name: '', outbound: false, opened_at: T0 + id * 1000, terminated: null, wrapup_due: false,
+    wrapup_deadline: 0, variables: { customer_number: number, entry_point: '+46700000001' }, ...over,
+  };
+}
+
+function transcript(id, n) {
+  const out = [];
+  for (let i = 1; i <= n; i++) {
+    const inbound = i % 2 === 1;
+    out.push({ seq: id * 10000 + i, dir: inbound ? 'in' : 'out', text: `${inbound ? 'Kund' : 'Agent'} meddelande ${i} i konversation ${id}`,
+      agent: inbound ? 0 : 1, at: T0 + id * 1000 + i * 100, status: inbound ? 'received' : 'delivered', error: '' });
+  }
+  return out;
+}
+
+// A scripted server: 'convs' are in the snapshot; 'sizes' maps conv id to
+// its transcript length (default 2). Commands are answered like textdesk.
+class Peer {
+  constructor(page, { convs = [], sizes = {} } = {}) {
+    this.page = page;
+    this.convs = new Map(convs.map((c) => [c.id, c]));
+    this.sizes = sizes;
+    this.cmds = [];
+    this.seq = 900000;
+  }
+
+  async route() {
+    await this.page.routeWebSocket(/\/ws$/, (ws) => {
+      this.ws = ws;
+      ws.onMessage((m) => this.onCmd(JSON.parse(m)));
+      this.send({ type: 'snapshot', protocol: 1, me: ME, conversations: [...this.convs.values()],
+        queues: [{ id: 1, name: 'Kundtjänst' }, { id: 2, name: 'Sälj' }],
+        entry_points: [{ id: 1, number: '+46700000001' }, { id: 2, number: '71000' }],
+        wrapup_reasons: [{ id: 1, name: 'Löst' }, { id: 2, name: 'Återkommer' }, { id: 3, name: 'Felaktigt nummer' }],
+        idle_reasons: [{ id: 1, name: 'Lunch' }] });
+    });
+  }
+
+  send(ev) { this.ws.send(JSON.stringify(ev)); }
+
+  upsert(c) { this.convs.set(c.id, c); this.send({ type: 'conversation', conversation: c }); }
+
+  onCmd(m) {
+    this.cmds.push(m);
+    const ok = (extra = {}) => this.send({ type: 'result', id: m.id, ok: true, ...extra });
+    const c = this.convs.get(m.conv);
+    switch (m.cmd) {
+    case 'messages': return ok({ conv: m.conv, messages: transcript(m.conv, this.sizes[m.conv] ?? 2) });
+    case 'sms_info': {
+      const ucs = /[^\x20-\x7e\n]/.test(m.text);
+      const per = ucs ? 67 : 153;
+      const segments = m.text.length <= (ucs ? 70 : 160) ? 1 : Math.ceil(m.text.length / per);
+      return ok({ encoding: ucs ? 'ucs2' : 'gsm7', segments, units: m.text.length, chars: m.text.length });
+    }
+    case 'accept': this.upsert({ ...c, role: 'owner', state: 'assigned', owner: 1, owner_name: 'Anna Berg' }); return ok();
+    case 'end': this.upsert({ ...c, role: 'wrapup', state: 'wrapup', wrapup_due: true }); return ok();
+    case 'wrapup': this.convs.delete(m.conv); this.send({ type: 'conversation_removed', conv: m.conv }); return ok();
+    case 'send': {
+      const seq = ++this.seq;
+      this.send({ type: 'message', conv: m.conv, message: { seq, dir: 'out', text: m.text, agent: 1, agent_name: 'Anna Berg', at: Date.now(), status: 'queued' } });
+      this.lastSent = seq;
+      return ok();
+    }
+    default: return ok();
+    }
+  }
+}
+
+async function setup(lang, opts) {
+  if (!setup.server) {
+    setup.server = await new Server().start();
+    setup.browser = await launch();
+    cleanup.push(async () => { await setup.browser.close(); setup.server.cleanup(); });
+  }
+  const page = await agentPage(setup.browser, setup.server.url, { lang, viewport: opts.viewport });
+  const peer = new Peer(page, opts);
+  await peer.route();
+  await login(page, 'anna', 'demo-anna');
+  return { page, peer, L: strings(lang) };
+}
+
+for (const lang of ['sv', 'en']) {
+  test(`resource removed: warning, composer disabled, only End (${lang})`, async () => {
+    const { page, peer, L } = await setup(lang, { convs: [conv(1), conv(2, { state: 'terminated', terminated: 'queue_removed' })] });
+    await waitText(page, '#pane-title', conv(1).number);
+    assert.equal(await page.locator('#composer-text').isEnabled(), true);
+    // conversation 1 loses its resource while the agent looks at it
+    await page.fill('#composer-text', 'utkast');
+    peer.upsert({ ...conv(1), state: 'terminated', terminated: 'queue_removed' });
+    peer.send({ type: 'system', conv: 1, event: 'terminated', agent: 0, agent_name: '', why: 'queue_removed', at: Date.now() });
+    await page.locator('#pane-warning').waitFor();
+    assert.equal(await text(page, '#pane-warning'), L('terminated_warning'));
+    await waitText(page, '.sys-terminated span', L('sys_terminated'));
+    assert.equal(await page.locator('#composer-text').isDisabled(), true);
+    assert.equal(await page.locator('#composer-send').isDisabled(), true);
+    for (const id of ['#btn-transfer', '#btn-conference', '#btn-exit-conf', '#btn-wrapup'])
+      assert.equal(await visible(page, id), false, id);
+    assert.equal(await visible(page, '#btn-end'), true);
+    assert.equal(await text(page, '#btn-end'), L('end'));
+    assert.ok(await page.locator('.task.terminated').count() === 2);
+    await shot(page, `${lang}-20-terminated`);
+    await page.click('#btn-end');
+    await page.locator('#dlg-wrapup[open]').waitFor();
+    await page.check('#wrapup-list input[value="1"]');
+    await page.click('#wrapup-ok');
+    await until(async () => (await page.locator('.task').count()) === 1, 5000, 'wrapped up');
+    assert.deepEqual(peer.cmds.filter((c) => ['end', 'wrapup'].includes(c.cmd)).map((c) => [c.cmd, c.conv, c.reason]),
+      [['end', 1, undefined], ['wrapup', 1, 1]]);
+    assert.deepEqual(problems(page), []);
+    await page.context().close();
+  });
+}
+
+test('stacked offers: 1-3 of 5, paging, accept all; failed delivery', async () => {
+  const { page, peer, L } = await setup('sv', { convs: [conv(1)] });
+  await waitText(page, '#pane-title', conv(1).number);
+  // with the tab hidden, an offer raises a Notification (and a tone)
+  await page.evaluate(() => {
+    window.hiddenNow = true;
+    Object.defineProperty(document, 'hidden', { configurable: true, get: () => window.hiddenNow });
+    window.notes = [];
+    window.Notification = class { constructor(title, o) { window.notes.push([title, o.body]); } };
+    window.Notification.permission = 'granted';
+  });
+  for (let id = 11; id <= 15; id++) {
+    if (id === 12) await page.evaluate(() => { window.hiddenNow = false; });
+    peer.upsert(conv(id, { state: 'offered', role: 'offered', owner: 0, owner_name: '', queue_name: id % 2 ? 'Kundtjänst' : 'Sälj' }));
+    if (id === 11) await until(() => page.evaluate(() => window.notes.length === 1), 5000, 'notification');
+  }
+  assert.deepEqual(await page.evaluate(() => window.notes), [['textdesk', L('notify_offer', { number: conv(11).number })]]);
+  await waitText(page, '#offers-range', L('offers_range', { from: 1, to: 3, n: 5 }));
+  assert.equal(await page.locator('.offer').count(), 3);
+  assert.equal(await page.title(), '(5) textdesk');
+  await shot(page, 'sv-21-offers-stacked');
+  await page.click('#offers-next');
+  await waitText(page, '#offers-range', L('offers_range', { from: 4, to: 5, n: 5 }));
+  assert.equal(await page.locator('.offer').count(), 2);
+  assert.equal(await page.locator('#offers-next').isDisabled(), true);
+  await page.click('#offers-accept-all');
+  await page.locator('#offers').waitFor({ state: 'hidden' });
+  await until(async () => (await page.locator('.task').count()) === 6, 5000, 'six tasks');
+  assert.deepEqual(peer.cmds.filter((c) => c.cmd === 'accept').map((c) => c.conv), [11, 12, 13, 14, 15]);
+  // a failed delivery shows on the agent's bubble
+  await page.locator('.task').first().click();
+  await page.fill('#composer-text', 'Det här går inte fram');
+  await page.keyboard.press('Enter');
+  await page.locator('.msg-out .status-queued').last().waitFor();
+  peer.send({ type: 'delivery', conv: 1, seq: peer.lastSent, status: 'failed', error: 'absent subscriber' });
+  await page.locator('.msg-out >> nth=-1 >> .status-failed').waitFor();
+  assert.equal(await page.locator('.msg-out >> nth=-1 >> .status .status-word').textContent(), L('status_failed'));
+  assert.match(await page.locator('.msg-out >> nth=-1 >> .status').getAttribute('title'), /absent subscriber/);
+  await shot(page, 'sv-22-delivery-failed');
+  assert.deepEqual(problems(page), []);
+  await page.context().close();
+});
+
+test('200 conversations and a 2,000-message transcript without jank (1920x1080)', async () => {
+  const convs = [];
+  for (let id = 1; id <= 200; id++) convs.push(conv(id));
+  const t0 = Date.now();
+  const { page, peer } = await setup('sv', { convs, sizes: { 200: 2000 }, viewport: { width: 1920, height: 1080 } });
+  await until(async () => (await page.locator('.task').count()) === 200, 10000, '200 rows');
+  const listMs = Date.now() - t0;
+  // open the long conversation: time from click to 2,000 bubbles on screen
+  // (the newest messages first, older ones prepended frame by frame)
+  const open = await page.evaluate(async () => {
+    let longest = 0;
+    const obs = new PerformanceObserver((l) => { for (const e of l.getEntries()) longest = Math.max(longest, e.duration); });
+    obs.observe({ type: 'longtask', buffered: false });
+    const start = performance.now();
+    document.getElementById('task-200').click();
+    let first = 0;
+    for (;;) {
+      await new Promise((r) => requestAnimationFrame(r));
+      const n = document.querySelectorAll('#transcript .msg').length;
+      if (!first && n > 0) first = performance.now() - start;
+      if (n === 2000) break;
+    }
+    const all = performance.now() - start;
+    await new Promise((r) => setTimeout(r, 100));
+    obs.disconnect();
+    const box = document.getElementById('transcript');
+    return { first, all, longest, bottom: box.scrollHeight - box.scrollTop - box.clientHeight };
+  });
+  const openMs = open.all;
+  // the longest main-thread task while 100 messages arrive one after another
+  const box = page.locator('#transcript');
+  await page.evaluate(() => {
+    window.longest = 0;
+    new PerformanceObserver((l) => { for (const e of l.getEntries()) window.longest = Math.max(window.longest, e.duration); })
+      .observe({ type: 'longtask', buffered: false });
+  });
+  const before = await box.evaluate((e) => e.scrollHeight - e.scrollTop - e.clientHeight);
+  for (let i = 0; i < 100; i++)
+    peer.send({ type: 'message', conv: (i % 2) ? 200 : 1 + (i % 199), message: { seq: 500000 + i, dir: 'in', text: `Ny ${i}`, agent: 0, agent_name: '', at: Date.now(), status: 'received' } });
+  await until(async () => (await page.locator('#transcript .msg').count()) === 2050, 10000, 'appended');
+  const after = await box.evaluate((e) => e.scrollHeight - e.scrollTop - e.clientHeight);
+  const longest = await page.evaluate(() => window.longest);
+  // scrolled up, a new message must not move what the agent reads
+  await box.evaluate((e) => { e.scrollTop = 2000; });
+  const anchor = await page.locator('#transcript .msg').nth(60).boundingBox();
+  peer.send({ type: 'message', conv: 200, message: { seq: 600000, dir: 'in', text: 'Ännu en', agent: 0, agent_name: '', at: Date.now(), status: 'received' } });
+  await until(async () => (await page.locator('#transcript .msg').count()) === 2051, 5000, 'one more');
+  const anchor2 = await page.locator('#transcript .msg').nth(60).boundingBox();
+  await shot(page, 'sv-23-volume-1920');
+  console.log(`# 200 rows in ${listMs} ms; 2,000-message transcript: first paint ${open.first.toFixed(0)} ms, all ${openMs.toFixed(0)} ms, longest task ${open.longest.toFixed(0)} ms; longest task during 100 events ${longest.toFixed(0)} ms`);
+  assert.ok(openMs < 5000, `transcript took ${openMs} ms`);
+  assert.ok(open.first < 1000, `first paint took ${open.first} ms`);
+  assert.ok(open.longest < 250, `a ${open.longest} ms task while opening`);
+  assert.ok(open.bottom < 80, `opened at the newest message (${open.bottom})`);
+  assert.ok(longest < 500, `long task ${longest} ms`);
+  assert.ok(before < 80 && after < 80, `stays at the bottom when it was there (${before}, ${after})`);
+  assert.equal(anchor2.y, anchor.y, 'no jump while reading older messages');
+  // unread counts on other rows
+  assert.ok(Number(await text(page, '#task-3 .badge')) >= 1);
+  assert.deepEqual(problems(page), []);
+  await page.context().close();
+});
+
+test('keyboard only, with names for every control (en)', async () => {
+  const { page, peer, L } = await setup('en', { convs: [conv(1), conv(2), conv(3)] });
+  await waitText(page, '#pane-title', conv(1).number);
+  // every visible control has an accessible name
+  const unnamed = await page.evaluate(() => [...document.querySelectorAll('button, input, select, textarea, [role=option], [role=listbox], [role=toolbar]')]
+    .filter((e) => e.offsetParent !== null)
+    .filter((e) => !(e.getAttribute('aria-label') || e.labels?.[0]?.textContent.trim() || e.textContent.trim() || e.title || e.getAttribute('aria-labelledby')))
+    .map((e) => e.outerHTML.slice(0, 80)));
+  assert.deepEqual(unnamed, []);
+  // Alt+ArrowDown moves to the next conversation; focus lands in the composer
+  await page.keyboard.press('Alt+ArrowDown');
+  await waitText(page, '#pane-title', conv(2).number);
+  assert.equal(await page.evaluate(() => document.activeElement.id), 'composer-text');
+  // the task list: arrows move, focus is visible
+  await page.focus('#task-2');
+  await page.keyboard.press('ArrowDown');
+  await waitText(page, '#pane-title', conv(3).number);
+  assert.equal(await page.evaluate(() => document.activeElement.id), 'task-3');
+  await page.keyboard.press('Tab');
+  await page.keyboard.press('Shift+Tab');
+  const outline = await page.evaluate(() => getComputedStyle(document.activeElement).outlineStyle);
+  assert.equal(outline, 'solid');
+  await shot(page, 'en-24-keyboard-focus');
+  // Alt+A accepts the first offer
+  peer.upsert(conv(9, { state: 'offered', role: 'offered', owner: 0, owner_name: '' }));
+  await page.locator('.offer').waitFor();
+  await page.keyboard.press('Alt+a');
+  await waitText(page, '#pane-title', conv(9).number);
+  // Alt+N opens the outbound dialog; Escape closes it
+  await page.keyboard.press('Alt+n');
+  await page.locator('#dlg-outbound[open]').waitFor();
+  assert.equal(await page.evaluate(() => document.activeElement.id), 'outbound-number');
+  await page.keyboard.press('Escape');
+  await page.locator('#dlg-outbound').waitFor({ state: 'hidden' });
+  // End and wrap-up by keyboard: search, ArrowDown into the list, Enter
+  await page.focus('#btn-end');
+  await page.keyboard.press('Enter');
+  await page.locator('#dlg-wrapup[open]').waitFor();
+  await page.keyboard.type('er');
+  await page.keyboard.press('ArrowDown');
+  await page.keyboard.press('Enter');
+  await page.locator('#dlg-wrapup').waitFor({ state: 'hidden', timeout: 3000 }).catch(async (e) => {
+    console.log(JSON.stringify(peer.cmds.slice(-5)), await page.evaluate(() => document.activeElement.outerHTML), await page.locator('#wrapup-error').textContent());
+    throw e;
+  });
+  const w = peer.cmds.find((c) => c.cmd === 'wrapup');
+  assert.equal(w.conv, 9);
+  assert.equal(w.reason, 2); // "er": Återkommer and Felaktigt nummer match; the first is picked
+  assert.equal(await text(page, '#btn-end'), L('end'));
+  assert.deepEqual(problems(page), []);
+  await page.context().close();
+});

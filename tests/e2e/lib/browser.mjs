@@ -1,0 +1,39 @@
+// Debian's Chromium driven by playwright-core: one browser per test file,
+// one context (own cookies and storage) per agent. Console errors and CSP
+// violations are collected so tests can assert there were none.
+import { chromium } from 'playwright-core';
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { repo } from './server.mjs';
+
+export const screensDir = path.join(repo, 'test-output', 'screens');
+mkdirSync(screensDir, { recursive: true });
+
+export const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+  '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+
+// launch() gives the browser a fresh temporary profile of its own (the
+// user-data-dir), removed on close; each newContext is a clean slate.
+export async function launch() {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+    args: ARGS,
+  });
+}
+
+// A fresh context and page for one agent; 'lang' is stored before the
+// page loads (the desktop remembers the choice in localStorage).
+export async function agentPage(browser, url, { lang, viewport = { width: 1280, height: 720 } } = {}) {
+  const ctx = await browser.newContext({ viewport, locale: 'sv-SE' });
+  if (lang) await ctx.addInitScript((l) => { if (!localStorage.getItem('textdesk.lang')) localStorage.setItem('textdesk.lang', l); }, lang);
+  const page = await ctx.newPage();
+  page.problems = [];
+  page.on('console', (m) => { if (m.type() === 'error' || /Content Security Policy/i.test(m.text())) page.problems.push(m.text()); });
+  page.on('pageerror', (e) => page.problems.push(`pageerror: ${e.message}`));
+  await page.goto(url + '/');
+  return page;
+}
+
+export async function shot(page, name) {
+  await page.screenshot({ path: path.join(screensDir, `${name}.png`) });
+}

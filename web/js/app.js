@@ -1,0 +1,447 @@
+// The agent desktop: login, the WebSocket event loop that keeps S in step
+// with the server, and the handlers of the header, task list, pane,
+// composer and offer popover. docs/desktop.md describes the screens.
+import { $ } from './util.js';
+import { t, setLang, storedLang, onLang } from './i18n.js';
+import { Conn } from './conn.js';
+import { S, OFFER_ROLES } from './state.js';
+import {
+  renderHeader, renderConn, renderTasks, renderTaskRow, renderPane, renderOffers, appendItem,
+  updateDelivery, updateComposerState, forceTranscript, tick, tasks, offers, canWrite,
+} from './render.js';
+import {
+  openTransfer, openConference, openWrapup, openOutbound, wrapupConv, refreshOpenDialogs,
+  dialogHooks, errText,
+} from './dialogs.js';
+
+/* ---- rendering schedule ---------------------------------------------- */
+
+let frame = 0;
+function renderSoon() {
+  if (frame) return;
+  frame = requestAnimationFrame(() => {
+    frame = 0;
+    renderAll();
+  });
+}
+
+function renderAll() {
+  renderHeader();
+  renderTasks();
+  renderPane();
+  renderOffers();
+  refreshOpenDialogs();
+}
+
+function showError(msg) {
+  const b = $('banner-error');
+  $('error-text').textContent = msg;
+  b.hidden = !msg;
+  clearTimeout(showError.timer);
+  if (msg) showError.timer = setTimeout(() => { b.hidden = true; }, 8000);
+}
+
+/* ---- transcript store ------------------------------------------------ */
+
+function txOf(id) {
+  let tx = S.tx.get(id);
+  if (!tx) { tx = { loaded: false, loading: false, items: [], version: 0 }; S.tx.set(id, tx); }
+  return tx;
+}
+
+function sortItems(items) {
+  items.sort((a, b) => a.at - b.at || (a.kind === 'msg' && b.kind === 'msg' ? a.seq - b.seq : a.kind === 'msg' ? -1 : 1));
+}
+
+// Fetches the transcript and merges it with what events already brought
+// (messages deduplicated by seq; system lines are kept: the protocol has
+// no stored form of them yet).
+async function loadTx(id) {
+  const tx = txOf(id);
+  if (tx.loading) return;
+  tx.loading = true;
+  const r = await S.conn.cmd('messages', { conv: id });
+  tx.loading = false;
+  if (!r.ok) return;
+  const bySeq = new Map();
+  for (const m of r.messages) bySeq.set(m.seq, { kind: 'msg', ...m });
+  for (const it of tx.items) if (it.kind === 'msg' && !bySeq.has(it.seq)) bySeq.set(it.seq, it);
+  const items = [...bySeq.values(), ...tx.items.filter((x) => x.kind === 'sys')];
+  sortItems(items);
+  tx.items = items;
+  tx.loaded = true;
+  tx.version++;
+  renderSoon();
+}
+
+/* ---- server events --------------------------------------------------- */
+
+function noteNames(c) {
+  if (c.owner && c.owner_name) S.names.set(c.owner, c.owner_name);
+  if (c.guest && c.guest_name) S.names.set(c.guest, c.guest_name);
+}
+
+function upsert(c, fromSnapshot) {
+  const old = S.convs.get(c.id);
+  S.convs.set(c.id, c);
+  noteNames(c);
+  if (OFFER_ROLES.has(c.role) && !S.offerSeen.has(c.id)) {
+    S.offerSeen.set(c.id, Date.now());
+    if (!fromSnapshot) alertOffer(c);
+  }
+  if (!OFFER_ROLES.has(c.role)) S.offerSeen.delete(c.id);
+  if (!fromSnapshot && !S.tx.get(c.id)?.loaded) loadTx(c.id);
+  // a conference guest whose owner ended: the wrap-up comes to it
+  if (old && old.role !== 'wrapup' && c.role === 'wrapup' && c.id === S.selected && !wrapupConv()) openWrapup(c.id);
+}
+
+function removeConv(id) {
+  S.convs.delete(id);
+  S.tx.delete(id);
+  S.unread.delete(id);
+  S.offerSeen.delete(id);
+  S.drafts.delete(id);
+  if (S.selected === id) {
+    S.selected = 0;
+    const ta = $('composer-text');
+    ta.dataset.conv = '';
+  }
+  if (wrapupConv() === id) $('dlg-wrapup').close();
+}
+
+function applySnapshot(ev) {
+  S.me = ev.me;
+  S.names.set(ev.me.id, ev.me.name);
+  S.queues = ev.queues;
+  S.eps = ev.entry_points;
+  S.wrapupReasons = ev.wrapup_reasons;
+  S.idleReasons = ev.idle_reasons;
+  const ids = new Set(ev.conversations.map((c) => c.id));
+  for (const id of [...S.convs.keys()]) if (!ids.has(id)) removeConv(id);
+  for (const c of ev.conversations) upsert(c, true);
+  // resync every transcript (messages may have arrived while offline)
+  for (const c of ev.conversations) loadTx(c.id);
+  if (!S.selected) {
+    const first = tasks()[0];
+    if (first) S.selected = first.id;
+  }
+  forceTranscript();
+  renderAll();
+}
+
+function onEvent(ev) {
+  switch (ev.type) {
+  case 'snapshot':
+    applySnapshot(ev);
+    break;
+  case 'agent':
+    S.me = ev.me;
+    renderSoon();
+    break;
+  case 'conversation':
+    upsert(ev.conversation, false);
+    renderSoon();
+    break;
+  case 'conversation_removed':
+    removeConv(ev.conv);
+    renderSoon();
+    break;
+  case 'message': {
+    const tx = txOf(ev.conv);
+    const m = { kind: 'msg', ...ev.message };
+    if (tx.items.some((x) => x.kind === 'msg' && x.seq === m.seq)) break;
+    tx.items.push(m);
+    if (m.agent_name) S.names.set(m.agent, m.agent_name);
+    if (m.dir === 'in' && (ev.conv !== S.selected || document.hidden)) S.unread.set(ev.conv, (S.unread.get(ev.conv) || 0) + 1);
+    appendItem(ev.conv, m);
+    renderTaskRow(ev.conv);
+    if (OFFER_ROLES.has(S.convs.get(ev.conv)?.role)) renderSoon();
+    break;
+  }
+  case 'delivery': {
+    const it = S.tx.get(ev.conv)?.items.find((x) => x.kind === 'msg' && x.seq === ev.seq);
+    if (it) { it.status = ev.status; it.error = ev.error; updateDelivery(ev.conv, ev.seq); }
+    break;
+  }
+  case 'system': {
+    const it = { kind: 'sys', event: ev.event, agent: ev.agent, agent_name: ev.agent_name, why: ev.why, at: ev.at };
+    txOf(ev.conv).items.push(it);
+    appendItem(ev.conv, it);
+    break;
+  }
+  default:
+    break;
+  }
+}
+
+/* ---- offer alerts ---------------------------------------------------- */
+
+let audio = null;
+function beep() {
+  try {
+    audio = audio || new AudioContext();
+    const o = audio.createOscillator();
+    const g = audio.createGain();
+    o.frequency.value = 880;
+    g.gain.setValueAtTime(0.15, audio.currentTime);
+    g.gain.exponentialRampToValueAtTime(0.001, audio.currentTime + 0.4);
+    o.connect(g).connect(audio.destination);
+    o.start();
+    o.stop(audio.currentTime + 0.4);
+  } catch { /* no audio */ }
+}
+
+function alertOffer(c) {
+  if (!document.hidden) return;
+  beep();
+  if ('Notification' in window && Notification.permission === 'granted') {
+    const n = new Notification('textdesk', { body: t('notify_offer', { number: c.number }), tag: `offer-${c.id}` });
+    n.onclick = () => { window.focus(); n.close(); };
+  }
+}
+
+/* ---- actions --------------------------------------------------------- */
+
+function select(id, focusComposer) {
+  S.selected = id;
+  S.unread.delete(id);
+  renderTasks();
+  renderPane();
+  if (focusComposer && canWrite(S.convs.get(id))) $('composer-text').focus();
+}
+dialogHooks({ select, error: showError });
+
+async function run(cmd, fields) {
+  const r = await S.conn.cmd(cmd, fields);
+  if (!r.ok) showError(errText(r));
+  return r;
+}
+
+async function acceptOffer(id) {
+  const c = S.convs.get(id);
+  if (!c) return;
+  const r = await run(c.role === 'invited' ? 'conference_accept' : 'accept', { conv: id });
+  if (r.ok) select(id, true);
+}
+
+async function declineOffer(id) {
+  const c = S.convs.get(id);
+  if (!c) return;
+  await run(c.role === 'invited' ? 'conference_decline' : 'decline', { conv: id });
+}
+
+$('offer-list').addEventListener('click', (e) => {
+  const b = e.target.closest('button[data-act]');
+  if (!b) return;
+  const id = Number(b.closest('.offer').dataset.conv);
+  if (b.dataset.act === 'accept') acceptOffer(id); else declineOffer(id);
+});
+$('offers-accept-all').addEventListener('click', async () => {
+  for (const c of offers()) await acceptOffer(c.id);
+});
+$('offers-prev').addEventListener('click', () => { S.offerPage--; renderOffers(); });
+$('offers-next').addEventListener('click', () => { S.offerPage++; renderOffers(); });
+
+$('state-select').addEventListener('change', async (e) => {
+  const v = e.target.value;
+  const r = v === 'available' ? await run('set_state', { state: 'available' })
+    : await run('set_state', { state: 'idle', reason: Number(v.split(':')[1]) });
+  if (!r.ok) { e.target.dataset.key = ''; renderHeader(); }
+});
+$('rona-available').addEventListener('click', () => run('set_state', { state: 'available' }));
+
+$('task-list').addEventListener('click', (e) => {
+  const li = e.target.closest('li[data-conv]');
+  if (li) select(Number(li.dataset.conv), true);
+});
+$('task-list').addEventListener('keydown', (e) => {
+  const list = tasks();
+  const i = list.findIndex((c) => c.id === Number(document.activeElement?.dataset?.conv));
+  let j = -1;
+  if (e.key === 'ArrowDown') j = Math.min(list.length - 1, i + 1);
+  else if (e.key === 'ArrowUp') j = Math.max(0, i - 1);
+  else if (e.key === 'Home') j = 0;
+  else if (e.key === 'End') j = list.length - 1;
+  else if (e.key === 'Enter' || e.key === ' ') { e.preventDefault(); if (i >= 0) select(list[i].id, true); return; }
+  if (j < 0) return;
+  e.preventDefault();
+  select(list[j].id, false);
+  $(`task-${list[j].id}`)?.focus();
+});
+
+$('btn-transfer').addEventListener('click', () => openTransfer(S.selected));
+$('btn-conference').addEventListener('click', () => openConference(S.selected));
+$('btn-end').addEventListener('click', async () => {
+  const id = S.selected;
+  const r = await run('end', { conv: id });
+  if (r.ok) openWrapup(id);
+});
+$('btn-exit-conf').addEventListener('click', async () => {
+  const id = S.selected;
+  const r = await run('conference_exit', { conv: id });
+  if (r.ok) openWrapup(id);
+});
+$('btn-wrapup').addEventListener('click', () => openWrapup(S.selected));
+$('new-outbound').addEventListener('click', openOutbound);
+$('error-close').addEventListener('click', () => showError(''));
+
+/* ---- composer -------------------------------------------------------- */
+
+const ta = $('composer-text');
+let infoTimer = 0;
+let infoSeq = 0;
+
+function showCount(info) {
+  $('composer-count').textContent = t('composer_count', {
+    chars: ta.value.length,
+    segments: info.segments,
+    encoding: info.encoding === 'ucs2' ? 'UCS-2' : 'GSM-7',
+  });
+  $('composer-count').classList.toggle('multi', info.segments > 1);
+}
+
+let lastInfo = { segments: 0, encoding: 'gsm7' };
+function smsInfoSoon() {
+  showCount(lastInfo.text === ta.value ? lastInfo : { ...lastInfo, segments: ta.value ? lastInfo.segments || 1 : 0 });
+  clearTimeout(infoTimer);
+  infoTimer = setTimeout(async () => {
+    const text = ta.value;
+    if (!text) { lastInfo = { segments: 0, encoding: 'gsm7', text }; showCount(lastInfo); return; }
+    const n = ++infoSeq;
+    const r = await S.conn.cmd('sms_info', { text });
+    if (n !== infoSeq || !r.ok) return;
+    lastInfo = { segments: r.segments, encoding: r.encoding, text };
+    if (ta.value === text) showCount(lastInfo);
+  }, 120);
+}
+
+ta.addEventListener('input', () => {
+  const id = Number(ta.dataset.conv);
+  if (id) S.drafts.set(id, ta.value);
+  smsInfoSoon();
+  updateComposerState();
+});
+ta.addEventListener('draftloaded', () => { smsInfoSoon(); });
+ta.addEventListener('keydown', (e) => {
+  if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) {
+    e.preventDefault();
+    send();
+  }
+});
+$('composer').addEventListener('submit', (e) => { e.preventDefault(); send(); });
+
+let sending = false;
+async function send() {
+  const id = Number(ta.dataset.conv);
+  const text = ta.value;
+  if (sending || !id || !text.trim() || !canWrite(S.convs.get(id))) return;
+  if (!S.online) { showError(t('err_offline')); return; }
+  sending = true;
+  const r = await run('send', { conv: id, text });
+  sending = false;
+  if (r.ok && Number(ta.dataset.conv) === id && ta.value === text) {
+    ta.value = '';
+    S.drafts.delete(id);
+    smsInfoSoon();
+  } else if (r.ok) {
+    S.drafts.delete(id);
+  }
+  updateComposerState();
+}
+
+/* ---- keyboard shortcuts ---------------------------------------------- */
+
+document.addEventListener('keydown', (e) => {
+  if (!e.altKey || e.ctrlKey || e.metaKey || $('desk').hidden) return;
+  if (document.querySelector('dialog[open]')) return;
+  const k = e.key.toLowerCase();
+  if (k === 'a' || e.code === 'KeyA') { const o = offers()[0]; if (o) { e.preventDefault(); acceptOffer(o.id); } }
+  else if (k === 'n' || e.code === 'KeyN') { e.preventDefault(); openOutbound(); }
+  else if (e.key === 'ArrowDown' || e.key === 'ArrowUp') {
+    const list = tasks();
+    if (!list.length) return;
+    e.preventDefault();
+    const i = list.findIndex((c) => c.id === S.selected);
+    const j = e.key === 'ArrowDown' ? Math.min(list.length - 1, i + 1) : Math.max(0, i - 1);
+    select(list[j].id, true);
+  } else if (e.code === 'KeyM') { e.preventDefault(); ta.focus(); }
+});
+
+/* ---- connection, login, logout --------------------------------------- */
+
+function onStatus(st) {
+  S.online = st === 'online';
+  renderConn();
+  if (st === 'reconnecting' && S.conn.attempt >= 3) checkSession();
+}
+
+async function checkSession() {
+  try {
+    const r = await fetch('api/me');
+    if (r.status === 401) { S.conn.stop(); showLogin(); }
+  } catch { /* server down: keep retrying */ }
+}
+
+function showLogin() {
+  $('desk').hidden = true;
+  $('login').hidden = false;
+  $('login-user').focus();
+}
+
+function startDesk() {
+  $('login').hidden = true;
+  $('desk').hidden = false;
+  if (!S.conn) S.conn = new Conn({ onEvent, onStatus });
+  S.conn.start();
+}
+
+$('login-form').addEventListener('submit', async (e) => {
+  e.preventDefault();
+  $('login-error').textContent = '';
+  if ('Notification' in window && Notification.permission === 'default') Notification.requestPermission().catch(() => {});
+  let r;
+  try {
+    r = await fetch('api/login', {
+      method: 'POST', headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: $('login-user').value, password: $('login-pass').value }),
+    });
+  } catch (err) {
+    $('login-error').textContent = t('login_error', { msg: String(err.message || err) });
+    return;
+  }
+  if (r.status === 200) { $('login-pass').value = ''; startDesk(); return; }
+  $('login-error').textContent = r.status === 401 ? t('login_failed') : t('login_error', { msg: r.status });
+});
+
+$('logout').addEventListener('click', async () => {
+  const r = await fetch('api/logout', { method: 'POST' });
+  if (r.status === 409) { showError(t('logout_busy')); return; }
+  S.conn.stop();
+  S.convs.clear();
+  S.tx.clear();
+  S.selected = 0;
+  renderAll();
+  showLogin();
+});
+
+for (const b of document.querySelectorAll('.lang-btn')) b.addEventListener('click', () => setLang(b.dataset.lang));
+onLang(() => { forceTranscript(); if (S.me) { renderAll(); refreshOpenDialogs(true); } renderConn(); smsInfoSoon(); });
+
+setInterval(tick, 1000);
+document.addEventListener('visibilitychange', () => {
+  if (!document.hidden && S.selected) { S.unread.delete(S.selected); renderTaskRow(S.selected); }
+});
+
+async function boot() {
+  await setLang(storedLang(), false);
+  let me = null;
+  try {
+    const r = await fetch('api/me');
+    if (r.ok) me = await r.json();
+  } catch { /* offline */ }
+  if (me) startDesk(); else showLogin();
+}
+boot();
+
+// for tests and debugging only: read-only view of the state
+window.textdesk = { S };

@@ -1,0 +1,228 @@
+// Modal dialogs (<dialog>.showModal: focus is trapped and Escape closes):
+// transfer, conference, wrap-up and new outbound message. Each has a
+// search field focused on open and a radio list filtered by it.
+import { $, el, dur, matches } from './util.js';
+import { t } from './i18n.js';
+import { S, title } from './state.js';
+
+let hooks = { select: () => {}, error: () => {} };
+export function dialogHooks(h) { hooks = h; }
+
+function errText(r) {
+  const k = `err_${r.error}`;
+  const s = t(k);
+  return s === k ? t('error', { msg: r.message || r.error }) : s;
+}
+
+// Fills 'box' with radio options from 'items' ({id, name}) matching 'q'.
+function pickList(box, name, items, q, emptyKey) {
+  const checked = box.querySelector('input:checked')?.value;
+  const shown = items.filter((x) => matches(x.name, q));
+  const kids = shown.map((x) => el('label', { class: 'pick' },
+    el('input', { type: 'radio', name, value: String(x.id), checked: String(x.id) === checked }),
+    el('span', { text: x.name })));
+  if (!shown.length) kids.push(el('p', { class: 'empty', text: t(emptyKey) }));
+  box.replaceChildren(...kids);
+  if (shown.length === 1) box.querySelector('input').checked = true;
+}
+
+function picked(box) {
+  const v = box.querySelector('input:checked')?.value;
+  return v ? Number(v) : 0;
+}
+
+// ArrowDown in a search field moves into the list; Enter picks.
+function wireSearch(input, box, onEnter) {
+  input.addEventListener('keydown', (e) => {
+    if (e.key === 'ArrowDown') {
+      e.preventDefault();
+      const r = box.querySelector('input:checked') || box.querySelector('input');
+      if (r) { r.focus(); r.checked = true; }
+    } else if (e.key === 'Enter') {
+      e.preventDefault();
+      const first = box.querySelector('input:checked') || box.querySelector('input');
+      if (first) { first.checked = true; onEnter(); }
+    }
+  });
+  box.addEventListener('keydown', (e) => {
+    if (e.key === 'Enter') { e.preventDefault(); onEnter(); }
+  });
+}
+
+function open(dlg, focus) {
+  for (const d of document.querySelectorAll('dialog[open]')) if (d !== dlg) d.close();
+  dlg.querySelector('.error').textContent = '';
+  if (!dlg.open) dlg.showModal();
+  focus.focus();
+}
+
+for (const b of document.querySelectorAll('.dlg-cancel')) b.addEventListener('click', () => b.closest('dialog').close());
+
+/* ---- transfer -------------------------------------------------------- */
+
+const tr = { conv: 0, queues: [], agents: [] };
+
+function transferKind() { return document.querySelector('input[name="tkind"]:checked').value; }
+
+function renderTransfer() {
+  const kind = transferKind();
+  pickList($('transfer-list'), 'ttarget', kind === 'queue' ? tr.queues : tr.agents, $('transfer-search').value,
+    kind === 'queue' ? 'no_targets' : 'no_agents');
+}
+
+async function loadTargets() {
+  const r = await S.conn.cmd('transfer_targets');
+  if (!r.ok) return r;
+  tr.queues = r.queues;
+  tr.agents = r.agents;
+  for (const a of r.agents) S.names.set(a.id, a.name);
+  return r;
+}
+
+export async function openTransfer(conv) {
+  tr.conv = conv;
+  $('transfer-search').value = '';
+  $('transfer-list').replaceChildren();
+  open($('dlg-transfer'), $('transfer-search'));
+  const r = await loadTargets();
+  if (!r.ok) $('transfer-error').textContent = errText(r);
+  renderTransfer();
+}
+
+async function doTransfer() {
+  const id = picked($('transfer-list'));
+  if (!id) { $('transfer-error').textContent = t('pick_one'); return; }
+  const kind = transferKind();
+  const r = await S.conn.cmd('transfer', { conv: tr.conv, [kind]: id });
+  if (!r.ok) { $('transfer-error').textContent = errText(r); return; }
+  $('dlg-transfer').close();
+  openWrapup(tr.conv);
+}
+
+for (const r of document.querySelectorAll('input[name="tkind"]')) r.addEventListener('change', renderTransfer);
+$('transfer-search').addEventListener('input', renderTransfer);
+$('transfer-refresh').addEventListener('click', async () => {
+  const r = await loadTargets();
+  $('transfer-error').textContent = r.ok ? '' : errText(r);
+  renderTransfer();
+});
+$('transfer-ok').addEventListener('click', doTransfer);
+wireSearch($('transfer-search'), $('transfer-list'), doTransfer);
+
+/* ---- conference ------------------------------------------------------ */
+
+const cf = { conv: 0 };
+
+function renderConference() {
+  pickList($('conference-list'), 'cagent', tr.agents, $('conference-search').value, 'no_agents');
+}
+
+export async function openConference(conv) {
+  cf.conv = conv;
+  $('conference-search').value = '';
+  $('conference-list').replaceChildren();
+  open($('dlg-conference'), $('conference-search'));
+  const r = await loadTargets();
+  if (!r.ok) $('conference-error').textContent = errText(r);
+  renderConference();
+}
+
+async function doConference() {
+  const id = picked($('conference-list'));
+  if (!id) { $('conference-error').textContent = t('pick_one'); return; }
+  const r = await S.conn.cmd('conference_invite', { conv: cf.conv, agent: id });
+  if (!r.ok) { $('conference-error').textContent = errText(r); return; }
+  $('dlg-conference').close();
+}
+
+$('conference-search').addEventListener('input', renderConference);
+$('conference-refresh').addEventListener('click', async () => {
+  const r = await loadTargets();
+  $('conference-error').textContent = r.ok ? '' : errText(r);
+  renderConference();
+});
+$('conference-ok').addEventListener('click', doConference);
+wireSearch($('conference-search'), $('conference-list'), doConference);
+
+/* ---- wrap-up --------------------------------------------------------- */
+
+const wu = { conv: 0 };
+
+export function wrapupConv() { return $('dlg-wrapup').open ? wu.conv : 0; }
+
+function renderWrapup() {
+  pickList($('wrapup-list'), 'reason', S.wrapupReasons, $('wrapup-search').value, 'no_targets');
+}
+
+export function renderWrapupHead() {
+  const c = S.convs.get(wu.conv);
+  $('wrapup-for').textContent = c ? t('wrapup_for', { title: title(c) }) : '';
+  const cd = $('wrapup-countdown');
+  const dl = c && c.wrapup_deadline;
+  cd.hidden = !dl;
+  if (dl) {
+    cd.dataset.until = String(dl);
+    cd.dataset.fmt = 'auto_wrapup';
+    cd.classList.add('timer');
+    cd.textContent = ` ${t('auto_wrapup', { time: dur(dl - Date.now()) })}`;
+  }
+}
+
+export function openWrapup(conv) {
+  wu.conv = conv;
+  $('wrapup-search').value = '';
+  $('wrapup-list').replaceChildren();
+  renderWrapupHead();
+  open($('dlg-wrapup'), $('wrapup-search'));
+  renderWrapup();
+}
+
+async function doWrapup() {
+  const id = picked($('wrapup-list'));
+  if (!id) { $('wrapup-error').textContent = t('pick_one'); return; }
+  const r = await S.conn.cmd('wrapup', { conv: wu.conv, reason: id });
+  if (!r.ok) { $('wrapup-error').textContent = errText(r); return; }
+  $('dlg-wrapup').close();
+}
+
+$('wrapup-search').addEventListener('input', renderWrapup);
+$('wrapup-ok').addEventListener('click', doWrapup);
+wireSearch($('wrapup-search'), $('wrapup-list'), doWrapup);
+
+/* ---- outbound -------------------------------------------------------- */
+
+export function openOutbound() {
+  $('outbound-ep').replaceChildren(...S.eps.map((e) => el('option', { value: String(e.id), text: e.number })));
+  $('outbound-number').value = '';
+  open($('dlg-outbound'), $('outbound-number'));
+}
+
+async function doOutbound() {
+  const number = $('outbound-number').value.trim();
+  const ep = Number($('outbound-ep').value);
+  if (!number) { $('outbound-error').textContent = t('err_invalid'); return; }
+  const before = new Set(S.convs.keys());
+  const r = await S.conn.cmd('outbound', { entry_point: ep, number });
+  if (!r.ok) { $('outbound-error').textContent = errText(r); return; }
+  $('dlg-outbound').close();
+  // the conversation event arrives before the result
+  const c = [...S.convs.values()].filter((x) => x.outbound && x.number === number && x.role === 'owner')
+    .sort((a, b) => (before.has(a.id) - before.has(b.id)) || b.id - a.id)[0];
+  if (c) hooks.select(c.id, true);
+}
+
+$('outbound-ok').addEventListener('click', doOutbound);
+$('outbound-number').addEventListener('keydown', (e) => {
+  if (e.key === 'Enter') { e.preventDefault(); doOutbound(); }
+});
+
+// On server events only the wrap-up header can change (the lists change on
+// search, refresh or language): the lists are not rebuilt, so keyboard focus
+// inside them is kept.
+export function refreshOpenDialogs(langChanged) {
+  if (langChanged && $('dlg-transfer').open) renderTransfer();
+  if (langChanged && $('dlg-conference').open) renderConference();
+  if ($('dlg-wrapup').open) { renderWrapupHead(); if (langChanged) renderWrapup(); }
+}
+
+export { errText };

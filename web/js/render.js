@@ -1,0 +1,352 @@
+// Views: header, task list, interaction pane (transcript, controls,
+// composer), variables and the offer popover. They read S and write the
+// DOM; event handlers live in app.js.
+import { $, el, dur, clock, initials } from './util.js';
+import { t, currentLang } from './i18n.js';
+import { S, TASK_ROLES, OFFER_ROLES, title, lastMessage, agentName } from './state.js';
+
+const OFFERS_PER_PAGE = 3;
+const STATUS_MARK = { queued: '◷', submitting: '◷', sent: '✓', delivered: '✓✓', failed: '!', unknown: '?' };
+
+/* ---- header ---------------------------------------------------------- */
+
+export function renderHeader() {
+  const me = S.me;
+  if (!me) return;
+  $('agent-name').textContent = me.name;
+  const sel = $('state-select');
+  // rebuilt only when something it shows changed (an open menu stays open)
+  const key = `${currentLang()}|${me.state}|${me.idle_reason}|${S.idleReasons.map((r) => r.name).join()}`;
+  if (sel.dataset.key !== key) {
+    sel.dataset.key = key;
+    const opts = [el('option', { value: 'available', text: t('state_available') })];
+    opts.push(el('option', { value: 'idle:0', text: t('state_idle') }));
+    for (const r of S.idleReasons) opts.push(el('option', { value: `idle:${r.id}`, text: t('state_idle_reason', { reason: r.name }) }));
+    if (me.state === 'rona') opts.push(el('option', { value: 'rona', text: t('state_rona'), disabled: true }));
+    sel.replaceChildren(...opts);
+  }
+  sel.value = me.state === 'available' ? 'available' : me.state === 'rona' ? 'rona' : `idle:${me.idle_reason || 0}`;
+  $('state-dot').className = `dot state-${me.state}`;
+  sel.className = `state-${me.state}`;
+  $('banner-rona').hidden = me.state !== 'rona';
+  $('rona-text').textContent = t('rona_text');
+}
+
+export function renderConn() {
+  const c = $('conn');
+  c.textContent = S.online ? t('conn_online') : t('conn_reconnecting');
+  c.className = `conn ${S.online ? 'online' : 'offline'}`;
+  const b = $('banner-conn');
+  b.hidden = S.online;
+  b.textContent = S.online ? '' : t('conn_lost');
+  document.body.classList.toggle('offline', !S.online);
+  updateComposerState();
+}
+
+/* ---- task list ------------------------------------------------------- */
+
+const rows = new Map(); // id -> li
+
+export function tasks() {
+  return [...S.convs.values()].filter((c) => TASK_ROLES.has(c.role)).sort((a, b) => a.opened_at - b.opened_at || a.id - b.id);
+}
+
+function waitingSince(c) {
+  if (c.role !== 'owner' && c.role !== 'guest') return 0;
+  const m = lastMessage(c.id);
+  return m && m.dir === 'in' ? m.at : 0;
+}
+
+function fillRow(li, c) {
+  const m = lastMessage(c.id);
+  const unread = S.unread.get(c.id) || 0;
+  const since = waitingSince(c);
+  const kids = [
+    el('div', { class: 'row1' },
+      el('span', { class: 'task-title', text: title(c) }),
+      unread ? el('span', { class: 'badge', text: String(unread), 'aria-label': t('unread', { n: unread }) }) : null),
+    el('div', { class: 'preview', text: m ? m.text : '' }),
+    el('div', { class: 'row3' },
+      el('span', { class: 'tag', text: c.role === 'wrapup' ? t('role_wrapup') : c.role === 'guest' ? t('role_guest') : c.outbound ? t('outbound_tag') : c.queue_name }),
+      since
+        ? el('span', { class: 'timer waiting', dataset: { since: String(since), fmt: 'waiting' }, text: t('waiting', { time: dur(Date.now() - since) }) })
+        : el('span', { class: 'timer', dataset: { since: String(c.opened_at), fmt: 'open_for' }, text: t('open_for', { time: dur(Date.now() - c.opened_at) }) })),
+  ];
+  li.replaceChildren(...kids);
+  const sel = c.id === S.selected;
+  li.setAttribute('aria-selected', String(sel));
+  li.tabIndex = sel ? 0 : -1;
+  li.classList.toggle('unread', unread > 0);
+  li.classList.toggle('terminated', c.state === 'terminated');
+  li.classList.toggle('wrapup', c.role === 'wrapup');
+}
+
+export function renderTasks() {
+  const list = tasks();
+  const ul = $('task-list');
+  const seen = new Set();
+  let prev = null;
+  for (const c of list) {
+    let li = rows.get(c.id);
+    if (!li) {
+      li = el('li', { class: 'task', role: 'option', id: `task-${c.id}`, dataset: { conv: String(c.id) } });
+      rows.set(c.id, li);
+    }
+    fillRow(li, c);
+    seen.add(c.id);
+    const want = prev ? prev.nextSibling : ul.firstChild;
+    if (want !== li) ul.insertBefore(li, want);
+    prev = li;
+  }
+  for (const [id, li] of rows) if (!seen.has(id)) { li.remove(); rows.delete(id); }
+  if (!list.some((c) => c.id === S.selected) && list.length && ul.firstChild) ul.firstChild.tabIndex = 0;
+  $('tasks-empty').hidden = list.length > 0;
+}
+
+export function renderTaskRow(id) {
+  const li = rows.get(id);
+  const c = S.convs.get(id);
+  if (li && c) fillRow(li, c);
+}
+
+/* ---- interaction pane ------------------------------------------------ */
+
+let shown = { conv: 0, version: -1, lang: '' };
+
+function sysText(it) {
+  return t(`sys_${it.event}`, { agent: it.agent_name || '' });
+}
+
+function bubble(it, c) {
+  if (it.kind === 'sys') {
+    return el('li', { class: `sys sys-${it.event}` },
+      el('span', { text: sysText(it) }), ' ', el('time', { class: 'at', text: clock(it.at, currentLang()) }));
+  }
+  const at = el('time', { class: 'at', dateTime: new Date(it.at).toISOString(), text: clock(it.at, currentLang()) });
+  if (it.dir === 'in') {
+    return el('li', { class: 'msg msg-in', dataset: { seq: String(it.seq) } },
+      el('span', { class: 'avatar', 'aria-hidden': 'true', text: initials(c.name, c.number) }),
+      el('div', { class: 'bubble bubble-customer' },
+        el('span', { class: 'visually-hidden', text: `${title(c)}: ` }),
+        el('p', { class: 'text', text: it.text }),
+        el('div', { class: 'meta' }, at)));
+  }
+  const mine = S.me && it.agent === S.me.id;
+  return el('li', { class: 'msg msg-out', dataset: { seq: String(it.seq) } },
+    el('div', { class: 'bubble bubble-agent' },
+      el('span', { class: mine ? 'who visually-hidden' : 'who', text: `${mine ? t('you') : agentName(it.agent, it.agent_name)}: ` }),
+      el('p', { class: 'text', text: it.text }),
+      el('div', { class: 'meta' }, at, ' ', statusEl(it))));
+}
+
+function statusEl(it) {
+  const st = it.status || 'queued';
+  return el('span', {
+    class: `status status-${st}`, title: it.error ? `${t(`status_${st}`)}: ${it.error}` : t(`status_${st}`),
+  }, el('span', { 'aria-hidden': 'true', text: STATUS_MARK[st] || '' }),
+  el('span', { class: st === 'failed' ? 'status-word' : 'visually-hidden', text: t(`status_${st}`) }));
+}
+
+export function updateDelivery(conv, seq) {
+  if (shown.conv !== conv) return;
+  const li = $('transcript').querySelector(`li[data-seq="${seq}"]`);
+  const it = S.tx.get(conv)?.items.find((x) => x.kind === 'msg' && x.seq === seq);
+  if (!li || !it) return;
+  const old = li.querySelector('.status');
+  if (old) old.replaceWith(statusEl(it));
+}
+
+function nearBottom(box) {
+  return box.scrollHeight - box.scrollTop - box.clientHeight < 80;
+}
+
+// Appends one new item to the visible transcript (no full re-render, no
+// jump: it scrolls only when the agent was already at the bottom).
+export function appendItem(conv, it) {
+  if (shown.conv !== conv) return;
+  const c = S.convs.get(conv);
+  const box = $('transcript');
+  const stick = nearBottom(box);
+  box.append(bubble(it, c));
+  shown.version = S.tx.get(conv)?.version ?? shown.version;
+  if (stick) box.scrollTop = box.scrollHeight;
+}
+
+// Long transcripts render the newest FIRST_CHUNK items at once (what the
+// agent sees) and prepend older ones in chunks, one per frame, keeping the
+// view still, so opening a 2,000-message conversation never blocks.
+const FIRST_CHUNK = 120;
+const CHUNK = 150;
+let renderToken = 0;
+
+function renderTranscript(c) {
+  const tx = S.tx.get(c.id) || { items: [], version: 0 };
+  if (shown.conv === c.id && shown.version === tx.version && shown.lang === currentLang()) return;
+  const box = $('transcript');
+  const keep = shown.conv === c.id && !nearBottom(box) ? box.scrollTop : null;
+  const items = tx.items;
+  let next = keep === null ? Math.max(0, items.length - FIRST_CHUNK) : 0;
+  const frag = document.createDocumentFragment();
+  for (let i = next; i < items.length; i++) frag.append(bubble(items[i], c));
+  box.replaceChildren(frag);
+  box.scrollTop = keep ?? box.scrollHeight;
+  box.setAttribute('aria-busy', String(next > 0));
+  shown = { conv: c.id, version: tx.version, lang: currentLang() };
+  const token = ++renderToken;
+  const step = () => {
+    if (token !== renderToken) return;
+    if (next <= 0) { box.setAttribute('aria-busy', 'false'); return; }
+    const from = Math.max(0, next - CHUNK);
+    const f = document.createDocumentFragment();
+    for (let i = from; i < next; i++) f.append(bubble(items[i], c));
+    const h = box.scrollHeight;
+    const top = box.scrollTop;
+    box.prepend(f);
+    box.scrollTop = top + (box.scrollHeight - h);
+    next = from;
+    requestAnimationFrame(step);
+  };
+  requestAnimationFrame(step);
+}
+
+export function forceTranscript() { shown = { conv: 0, version: -1, lang: '' }; renderToken++; }
+
+function show(id, on) { $(id).hidden = !on; }
+
+export function renderPane() {
+  const c = S.convs.get(S.selected);
+  const has = !!c && TASK_ROLES.has(c.role);
+  $('pane-empty').hidden = has;
+  $('pane-body').hidden = !has;
+  if (!has) {
+    forceTranscript();
+    renderVars(null);
+    return;
+  }
+  $('pane-title').textContent = title(c);
+  $('pane-sub').textContent = c.outbound ? t('via_outbound', { ep: c.ep_number }) : t('via', { queue: c.queue_name, ep: c.ep_number });
+
+  const owner = c.role === 'owner';
+  const term = c.state === 'terminated';
+  const conf = c.conference;
+  const cs = $('conf-status');
+  cs.textContent = conf === 'requested' ? t('conference_requested') : conf === 'active' ? t('conference_active') : '';
+  cs.className = `conf-status conf-${conf}`;
+  cs.hidden = conf === 'none' || term || c.role === 'wrapup';
+  show('btn-transfer', owner && !term);
+  show('btn-conference', owner && !term && conf === 'none');
+  $('btn-transfer').disabled = conf !== 'none';
+  show('btn-exit-conf', c.role === 'guest');
+  show('btn-end', owner);
+  $('btn-end').textContent = owner && conf === 'active' && !term ? t('end_conference') : t('end');
+  show('btn-wrapup', c.role === 'wrapup');
+
+  const w = $('pane-warning');
+  w.hidden = !term;
+  w.textContent = term ? t('terminated_warning') : '';
+  const wi = $('pane-wrapup');
+  wi.hidden = c.role !== 'wrapup';
+  if (c.role === 'wrapup') {
+    wi.replaceChildren(el('span', { text: t('wrapup_due') }),
+      c.wrapup_deadline ? el('span', { class: 'countdown timer', dataset: { until: String(c.wrapup_deadline), fmt: 'auto_wrapup' }, text: ` ${t('auto_wrapup', { time: dur(c.wrapup_deadline - Date.now()) })}` }) : null);
+  }
+  renderTranscript(c);
+  const ta = $('composer-text');
+  if (ta.dataset.conv !== String(c.id)) {
+    ta.value = S.drafts.get(c.id) || '';
+    ta.dataset.conv = String(c.id);
+    ta.dispatchEvent(new Event('draftloaded'));
+  }
+  ta.placeholder = t('composer_placeholder', { number: c.number });
+  updateComposerState();
+  renderVars(c);
+}
+
+export function canWrite(c) {
+  return !!c && (c.role === 'owner' || c.role === 'guest') && c.state === 'assigned';
+}
+
+export function updateComposerState() {
+  const c = S.convs.get(S.selected);
+  const ta = $('composer-text');
+  const writable = canWrite(c);
+  ta.disabled = !writable;
+  $('composer').classList.toggle('disabled', !writable);
+  $('composer-send').disabled = !writable || !S.online || !ta.value.trim();
+}
+
+/* ---- variables ------------------------------------------------------- */
+
+function renderVars(c) {
+  const dl = $('vars');
+  $('vars-empty').hidden = !!c;
+  if (!c) { dl.replaceChildren(); return; }
+  const kids = [];
+  for (const [k, v] of Object.entries(c.variables || {})) {
+    const label = k === 'customer_number' ? t('var_customer_number') : k === 'entry_point' ? t('var_entry_point') : k;
+    kids.push(el('dt', { text: label, title: k }), el('dd', { text: String(v) }));
+  }
+  dl.replaceChildren(...kids);
+}
+
+/* ---- offers ---------------------------------------------------------- */
+
+export function offers() {
+  return [...S.convs.values()].filter((c) => OFFER_ROLES.has(c.role))
+    .sort((a, b) => (S.offerSeen.get(a.id) || 0) - (S.offerSeen.get(b.id) || 0) || a.id - b.id);
+}
+
+export function renderOffers() {
+  const all = offers();
+  const box = $('offers');
+  box.hidden = all.length === 0;
+  document.title = all.length ? `(${all.length}) textdesk` : 'textdesk';
+  if (!all.length) { $('offer-list').replaceChildren(); S.offerPage = 0; return; }
+  const pages = Math.ceil(all.length / OFFERS_PER_PAGE);
+  S.offerPage = Math.min(S.offerPage, pages - 1);
+  const from = S.offerPage * OFFERS_PER_PAGE;
+  const page = all.slice(from, from + OFFERS_PER_PAGE);
+  $('offers-range').textContent = t('offers_range', { from: from + 1, to: from + page.length, n: all.length });
+  $('offers-prev').hidden = pages < 2;
+  $('offers-next').hidden = pages < 2;
+  $('offers-prev').disabled = S.offerPage === 0;
+  $('offers-next').disabled = S.offerPage >= pages - 1;
+  $('offers-accept-all').hidden = all.length < 2;
+  const focused = document.activeElement?.closest?.('.offer')?.dataset.conv;
+  const lis = page.map((c) => {
+    const seen = S.offerSeen.get(c.id) || Date.now();
+    const head = c.role === 'invited' ? t('offer_invite', { agent: c.owner_name })
+      : c.offer_kind === 'transfer' ? (c.owner_name ? t('offer_transfer', { agent: c.owner_name }) : t('offer_transfer_plain'))
+        : t('offer_route');
+    const m = lastMessage(c.id);
+    return el('li', { class: `offer offer-${c.role}`, dataset: { conv: String(c.id) }, 'aria-labelledby': `offer-h-${c.id}` },
+      el('h3', { id: `offer-h-${c.id}`, text: head }),
+      el('dl', {},
+        el('dt', { text: t('queue_label') }), el('dd', { class: 'offer-queue', text: c.queue_name }),
+        el('dt', { class: 'visually-hidden', text: t('timer_label') }), el('dd', { class: 'offer-timer timer', role: 'timer', dataset: { since: String(seen), fmt: '' }, text: dur(Date.now() - seen) }),
+        el('dt', { text: t('from_label') }), el('dd', { class: 'offer-number', text: c.number }),
+        el('dt', { text: t('to_label') }), el('dd', { class: 'offer-ep', text: c.ep_number })),
+      m ? el('p', { class: 'offer-preview', text: m.text }) : null,
+      el('div', { class: 'offer-buttons' },
+        el('button', { type: 'button', class: 'decline', dataset: { act: 'decline' }, text: t('decline') }),
+        el('button', { type: 'button', class: 'primary accept', dataset: { act: 'accept' }, text: t('accept') })));
+  });
+  $('offer-list').replaceChildren(...lis);
+  if (focused) $('offer-list').querySelector(`.offer[data-conv="${focused}"] .accept`)?.focus();
+}
+
+/* ---- timers ---------------------------------------------------------- */
+
+// One tick a second updates every live timer in place (text only: no
+// layout change; the timer cells have a fixed width).
+export function tick() {
+  const now = Date.now();
+  for (const e of document.querySelectorAll('.timer[data-since]')) {
+    const d = dur(now - Number(e.dataset.since));
+    e.textContent = e.dataset.fmt ? t(e.dataset.fmt, { time: d }) : d;
+  }
+  for (const e of document.querySelectorAll('.timer[data-until]')) {
+    const d = dur(Number(e.dataset.until) - now);
+    e.textContent = ` ${t(e.dataset.fmt, { time: d })}`;
+  }
+}

@@ -1,0 +1,46 @@
+// Small helpers without state.
+export const $ = (id) => document.getElementById(id);
+
+export function el(tag, props = {}, ...kids) {
+  const e = document.createElement(tag);
+  for (const [k, v] of Object.entries(props)) {
+    if (v == null || v === false) continue;
+    if (k === 'class') e.className = v;
+    else if (k === 'text') e.textContent = v;
+    else if (k === 'dataset') Object.assign(e.dataset, v);
+    else if (k.startsWith('on')) e.addEventListener(k.slice(2), v);
+    else if (k in e && typeof v !== 'string') e[k] = v;
+    else e.setAttribute(k, v === true ? '' : v);
+  }
+  for (const c of kids) if (c != null) e.append(c);
+  return e;
+}
+
+// mm:ss, or h:mm:ss past an hour.
+export function dur(ms) {
+  const s = Math.max(0, Math.floor(ms / 1000));
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  const ss = String(s % 60).padStart(2, '0');
+  return h ? `${h}:${String(m).padStart(2, '0')}:${ss}` : `${String(m).padStart(2, '0')}:${ss}`;
+}
+
+export function clock(ms, lang) {
+  return new Date(ms).toLocaleTimeString(lang === 'en' ? 'en-GB' : 'sv-SE', { hour: '2-digit', minute: '2-digit' });
+}
+
+// Initials for the customer's avatar: from the display name when there is
+// one, else the number's last two digits.
+export function initials(name, number) {
+  const n = (name || '').trim();
+  if (n && !/^[+\d\s()-]+$/.test(n)) {
+    const parts = n.split(/\s+/).filter(Boolean);
+    return ((parts[0] || '')[0] + ((parts[1] || '')[0] || '')).toUpperCase();
+  }
+  const d = String(number || n).replace(/\D/g, '');
+  return d.slice(-2) || '?';
+}
+
+export function matches(text, q) {
+  return !q || text.toLocaleLowerCase().includes(q.trim().toLocaleLowerCase());
+}

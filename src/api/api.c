@@ -143,6 +143,13 @@ static json_t *conv_json(const api *a, const cc_conv_view *v, uint32_t agent)
     json_t *vars = json_object();
     json_object_set_new(vars, "customer_number", api__jmask(a, v->number));
     json_object_set_new(vars, "entry_point", api__jmask(a, v->ep_number));
+    str keys[CC_VARS_MAX], values[CC_VARS_MAX];
+    size_t nv = cc_conv_vars(c, v->id, keys, values, CC_VARS_MAX);
+    for (size_t i = 0; i < nv && i < CC_VARS_MAX; i++) {
+        char *k = xmemdup0(keys[i].p, keys[i].n);
+        json_object_set_new(vars, k, api__jmask(a, values[i]));
+        free(k);
+    }
     json_t *j = json_pack(
         "{s:i, s:o, s:o, s:o, s:i, s:o, s:s, s:s, s:s, s:s, s:i, s:o, s:i, s:o, s:b, s:I, s:I}",
         "id", (int)v->id, "number", api__jmask(a, v->number), "ep_number", api__jmask(a, v->ep_number),
@@ -157,6 +164,9 @@ static json_t *conv_json(const api *a, const cc_conv_view *v, uint32_t agent)
         (json_int_t)(v->offered_to == agent ? v->offer_deadline : 0));
     json_object_set_new(j, "terminated",
                         v->terminated ? json_string(cc_why_name(v->terminated)) : json_null());
+    json_object_set_new(j, "from_agent", json_integer(v->transferred_by));
+    json_object_set_new(j, "from_agent_name",
+                        api__jstr(cc_name(c, CC_KIND_AGENT, v->transferred_by)));
     json_object_set_new(j, "wrapup_due", json_boolean(wd >= 0));
     json_object_set_new(j, "wrapup_deadline", json_integer(wd > 0 ? wd : 0));
     json_object_set_new(j, "variables", vars);
@@ -936,11 +946,9 @@ void api_ws_message(void *arg, http_ws *ws, void *user, str data)
         json_decref(j);
         return;
     }
-    uint32_t before = 0;
-    if (m.type == CC_CMD_OUTBOUND)
-        before = (uint32_t)cc_conv_count(a->env.core);
     r = a->env.apply(a->env.app, &m);
-    (void)before;
+    if (r == 0 && m.type == CC_CMD_OUTBOUND) /* the new conversation's id */
+        extra = json_pack("{s:i}", "conv", (int)cc_conv_of(a->env.core, m.number, m.ep));
     reply_to(a, k, id, r, extra);
     json_decref(j);
 }

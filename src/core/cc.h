@@ -382,6 +382,7 @@ typedef struct cc_agent_view {
 
 typedef struct cc_conv_view {
     uint32_t id, ep, queue, owner, offered_to, guest;
+    uint32_t transferred_by; /* the agent of the last transfer, 0 if none */
     int state, conf_state, offer_kind, outbound, terminated;
     str number, ep_number, name;
     int64_t opened_at, offer_deadline;
@@ -408,6 +409,11 @@ uint32_t cc_ep_queue(const cc *c, uint32_t ep);
 int cc_conv_get(const cc *c, uint32_t id, cc_conv_view *out);
 /* Returns the value of variable 'key' of 'conv', or an empty view. */
 str cc_conv_var(const cc *c, uint32_t conv, str key);
+/* The variables of 'conv' in the order they were first set; returns how
+ * many (may exceed 'max'). */
+size_t cc_conv_vars(const cc *c, uint32_t conv, str *keys, str *values, size_t max);
+/* The open conversation of customer 'number' on entry point 'ep', or 0. */
+uint32_t cc_conv_of(const cc *c, str number, uint32_t ep);
 /* Number of conversations waiting in 'queue' (-CC_E_NO_QUEUE if none). */
 long cc_queue_depth(const cc *c, uint32_t queue);
 /* Number of open conversations. */

@@ -679,6 +679,7 @@ static int evolve_conv(cc *c, const cc_event *ev, cc__conv *v)
         NEED(v->state == CC_CONV_ASSIGNED && v->owner == ev->agent, NOT_OWNER);
         NEED(v->conf == CC_CONF_NONE, CONFERENCE);
         held_drop(c, v->owner, v->id);
+        v->transferred_by = v->owner;
         v->owner = 0;
         return 0; /* the OFFERED or QUEUED that follows places it */
     case CC_EV_OWNER_CHANGED:

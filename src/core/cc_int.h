@@ -96,6 +96,7 @@ typedef struct cc__var {
 
 typedef struct cc__conv {
     uint32_t id, ep, queue, owner, offer_to, guest;
+    uint32_t transferred_by; /* the agent of the last transfer (0: none) */
     uint8_t state, conf, offer_kind, outbound, why_terminated, in_pair, number_len;
     uint32_t qpos, offer_gen, conf_gen, wrapups_due, msgs_in, msgs_out, nvars;
     int64_t qkey, opened_at, offer_deadline, conf_deadline;

@@ -86,6 +86,7 @@ int cc_conv_get(const cc *c, uint32_t id, cc_conv_view *out)
         .owner = v->owner,
         .offered_to = v->offer_to,
         .guest = v->guest,
+        .transferred_by = v->transferred_by,
         .state = v->state,
         .conf_state = v->conf,
         .offer_kind = v->offer_kind,
@@ -112,6 +113,24 @@ str cc_conv_var(const cc *c, uint32_t conv, str key)
         if (str_eq(str_c(v->vars[i].key), key))
             return str_c(v->vars[i].value);
     return STR_NULL;
+}
+
+size_t cc_conv_vars(const cc *c, uint32_t conv, str *keys, str *values, size_t max)
+{
+    const cc__conv *v = cc__conv_find(c, conv);
+    if (!v)
+        return 0;
+    for (uint32_t i = 0; i < v->nvars && i < max; i++) {
+        keys[i] = str_c(v->vars[i].key);
+        values[i] = str_c(v->vars[i].value);
+    }
+    return v->nvars;
+}
+
+uint32_t cc_conv_of(const cc *c, str number, uint32_t ep)
+{
+    const cc__conv *v = cc__pair_find(c, number.p, number.n, ep);
+    return v ? v->id : 0;
 }
 
 long cc_queue_depth(const cc *c, uint32_t queue)
@@ -353,13 +372,14 @@ char *cc_dump(const cc *c)
         const cc__conv *v = all[i];
         buf_printf(&b,
                    "conv %u ep=%u q=%u num='%.*s' name='%s' state=%d owner=%u offer=%u/%d@%lld "
-                   "guest=%u conf=%d@%lld out=%d term=%d qkey=%lld opened=%lld wraps=%u "
+                   "guest=%u conf=%d@%lld out=%d term=%d qkey=%lld opened=%lld wraps=%u tby=%u "
                    "in=%u out=%u pair=%d vars=",
                    v->id, v->ep, v->queue, (int)v->number_len, v->number,
                    v->name ? v->name : "", v->state, v->owner, v->offer_to, v->offer_kind,
                    (long long)v->offer_deadline, v->guest, v->conf,
                    (long long)v->conf_deadline, v->outbound, v->why_terminated,
-                   (long long)v->qkey, (long long)v->opened_at, v->wrapups_due, v->msgs_in,
+                   (long long)v->qkey, (long long)v->opened_at, v->wrapups_due,
+                   v->transferred_by, v->msgs_in,
                    v->msgs_out, v->in_pair);
         for (uint32_t k = 0; k < v->nvars; k++)
             buf_printf(&b, "%s%s=%s", k ? "," : "", v->vars[k].key, v->vars[k].value);

@@ -8,6 +8,7 @@ import { S, OFFER_ROLES } from './state.js';
 import {
   renderHeader, renderConn, renderTasks, renderTaskRow, renderPane, renderOffers, appendItem,
   updateDelivery, updateComposerState, forceTranscript, tick, tasks, offers, canWrite,
+  renderHistory,
 } from './render.js';
 import {
   openTransfer, openConference, openWrapup, openOutbound, wrapupConv, refreshOpenDialogs,
@@ -29,6 +30,7 @@ function renderAll() {
   renderHeader();
   renderTasks();
   renderPane();
+  renderHistory();
   renderOffers();
   refreshOpenDialogs();
 }
@@ -53,9 +55,9 @@ function sortItems(items) {
   items.sort((a, b) => a.at - b.at || (a.kind === 'msg' && b.kind === 'msg' ? a.seq - b.seq : a.kind === 'msg' ? -1 : 1));
 }
 
-// Fetches the transcript and merges it with what events already brought
-// (messages deduplicated by seq; system lines are kept: the protocol has
-// no stored form of them yet).
+// Fetches the transcript (messages and stored system notes, in order) and
+// merges it with what events brought meanwhile: messages deduplicated by
+// seq; live system lines newer than the transcript are kept.
 async function loadTx(id) {
   const tx = txOf(id);
   if (tx.loading) return;
@@ -64,14 +66,28 @@ async function loadTx(id) {
   tx.loading = false;
   if (!r.ok) return;
   const bySeq = new Map();
-  for (const m of r.messages) bySeq.set(m.seq, { kind: 'msg', ...m });
+  const sys = [];
+  for (const m of r.messages) {
+    if (m.kind === 'system') sys.push({ ...m, kind: 'sys' });
+    else bySeq.set(m.seq, { ...m, kind: 'msg' });
+  }
   for (const it of tx.items) if (it.kind === 'msg' && !bySeq.has(it.seq)) bySeq.set(it.seq, it);
-  const items = [...bySeq.values(), ...tx.items.filter((x) => x.kind === 'sys')];
+  const lastStored = Math.max(0, ...r.messages.map((m) => m.at));
+  const live = tx.items.filter((x) => x.kind === 'sys' && x.at > lastStored);
+  const items = [...bySeq.values(), ...sys, ...live];
   sortItems(items);
   tx.items = items;
   tx.loaded = true;
   tx.version++;
   renderSoon();
+}
+
+// The customer's earlier conversations, for the history panel.
+async function loadHistory(id) {
+  const r = await S.conn.cmd('history', { conv: id });
+  if (!r.ok || S.selected !== id) return;
+  S.history.set(id, r.history);
+  renderHistory();
 }
 
 /* ---- server events --------------------------------------------------- */
@@ -119,8 +135,11 @@ function applySnapshot(ev) {
   const ids = new Set(ev.conversations.map((c) => c.id));
   for (const id of [...S.convs.keys()]) if (!ids.has(id)) removeConv(id);
   for (const c of ev.conversations) upsert(c, true);
-  // resync every transcript (messages may have arrived while offline)
+  // resync every transcript (messages may have arrived while offline) and
+  // the selected conversation's history (settings such as masking change both)
   for (const c of ev.conversations) loadTx(c.id);
+  S.history.clear();
+  if (S.selected && S.convs.has(S.selected)) loadHistory(S.selected);
   if (!S.selected) {
     const first = tasks()[0];
     if (first) S.selected = first.id;
@@ -207,6 +226,8 @@ function select(id, focusComposer) {
   S.unread.delete(id);
   renderTasks();
   renderPane();
+  if (!S.history.has(id)) loadHistory(id);
+  else renderHistory();
   if (focusComposer && canWrite(S.convs.get(id))) $('composer-text').focus();
 }
 dialogHooks({ select, error: showError });

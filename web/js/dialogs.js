@@ -201,14 +201,11 @@ async function doOutbound() {
   const number = $('outbound-number').value.trim();
   const ep = Number($('outbound-ep').value);
   if (!number) { $('outbound-error').textContent = t('err_invalid'); return; }
-  const before = new Set(S.convs.keys());
   const r = await S.conn.cmd('outbound', { entry_point: ep, number });
   if (!r.ok) { $('outbound-error').textContent = errText(r); return; }
   $('dlg-outbound').close();
-  // the conversation event arrives before the result
-  const c = [...S.convs.values()].filter((x) => x.outbound && x.number === number && x.role === 'owner')
-    .sort((a, b) => (before.has(a.id) - before.has(b.id)) || b.id - a.id)[0];
-  if (c) hooks.select(c.id, true);
+  // the conversation event arrives before the result, which names it
+  if (S.convs.has(r.conv)) hooks.select(r.conv, true);
 }
 
 $('outbound-ok').addEventListener('click', doOutbound);

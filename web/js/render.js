@@ -114,7 +114,15 @@ export function renderTaskRow(id) {
 let shown = { conv: 0, version: -1, lang: '' };
 
 function sysText(it) {
-  return t(`sys_${it.event}`, { agent: it.agent_name || '' });
+  const v = { agent: it.agent_name || '', target: it.target_name || '', queue: it.queue_name || '' };
+  if (it.event === 'queued') {
+    const key = `sys_queued_${it.why}`;
+    const s = t(key, v);
+    return s === key ? t('sys_queued', v) : s;
+  }
+  if (it.event === 'transferred' && it.target_name) return t('sys_transferred_to', v);
+  if (it.event === 'transferred' && it.queue_name) return t('sys_transferred_queue', v);
+  return t(`sys_${it.event}`, v);
 }
 
 function bubble(it, c) {
@@ -275,6 +283,25 @@ export function updateComposerState() {
   $('composer-send').disabled = !writable || !S.online || !ta.value.trim();
 }
 
+/* ---- history --------------------------------------------------------- */
+
+// The customer's earlier conversations (S.history, fetched on select).
+export function renderHistory() {
+  const ol = $('hist');
+  const h = S.selected ? S.history.get(S.selected) : null;
+  $('hist-empty').hidden = !!(h && h.length);
+  $('hist-empty').textContent = S.selected ? (h ? t('history_empty') : '') : t('history_unavailable');
+  if (!h) { ol.replaceChildren(); return; }
+  ol.replaceChildren(...h.map((x) => {
+    const reasons = x.wrapups.map((w) => `${w.reason_name || t('history_no_reason')} (${w.agent_name})`).join(', ');
+    const date = new Date(x.opened_at).toLocaleString(currentLang() === 'sv' ? 'sv-SE' : 'en-GB',
+      { dateStyle: 'short', timeStyle: 'short' });
+    return el('li', { class: 'hist-item', dataset: { conv: String(x.conv) } },
+      el('span', { class: 'hist-date', text: date }),
+      el('span', { class: 'hist-reasons', text: x.closed_at ? (reasons || t('history_no_reason')) : t('history_open') }));
+  }));
+}
+
 /* ---- variables ------------------------------------------------------- */
 
 function renderVars(c) {
@@ -316,7 +343,7 @@ export function renderOffers() {
   const lis = page.map((c) => {
     const seen = S.offerSeen.get(c.id) || Date.now();
     const head = c.role === 'invited' ? t('offer_invite', { agent: c.owner_name })
-      : c.offer_kind === 'transfer' ? (c.owner_name ? t('offer_transfer', { agent: c.owner_name }) : t('offer_transfer_plain'))
+      : c.offer_kind === 'transfer' ? (c.from_agent_name ? t('offer_transfer', { agent: c.from_agent_name }) : t('offer_transfer_plain'))
         : t('offer_route');
     const m = lastMessage(c.id);
     return el('li', { class: `offer offer-${c.role}`, dataset: { conv: String(c.id) }, 'aria-labelledby': `offer-h-${c.id}` },

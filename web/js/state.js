@@ -12,6 +12,7 @@ export const S = {
   offerSeen: new Map(), // id -> local ms when the offer arrived
   drafts: new Map(),    // id -> composer text (survives reconnects)
   names: new Map(),     // agent id -> name
+  history: new Map(),   // id -> the customer's earlier conversations
   selected: 0,
   offerPage: 0,
   online: false,

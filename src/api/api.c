@@ -564,6 +564,8 @@ void api_http_request(void *arg, const http_req *req, http_resp *resp)
         rest_admin_settings(a, req, resp);
     } else if (strncmp(p, "/api/admin/", 11) == 0) {
         api__admin(a, req, resp);
+    } else if (strncmp(p, "/api/supervisor/", 16) == 0) {
+        api__supervisor(a, req, resp);
     } else if (strncmp(p, "/api/sim/", 9) == 0) {
         rest_sim(a, req, resp, p + 9);
     } else {
@@ -744,7 +746,7 @@ static int note_collect(void *arg, const store_note *n)
 }
 
 /* The transcript: messages and system notes, in the order they happened. */
-static json_t *transcript(const api *a, uint32_t conv)
+json_t *api__transcript(const api *a, uint32_t conv)
 {
     msg_walk w = {a, json_array(), json_array()};
     store_msgs_of_conv(a->env.st, conv, msg_collect, &w);
@@ -873,7 +875,7 @@ void api_ws_message(void *arg, http_ws *ws, void *user, str data)
         } else {
             reply_to(a, k, id, 0,
                      json_pack("{s:i, s:o}", "conv", (int)m.conv, "messages",
-                               transcript(a, m.conv)));
+                               api__transcript(a, m.conv)));
         }
         json_decref(j);
         return;

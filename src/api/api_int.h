@@ -27,7 +27,14 @@ typedef struct api_metrics {
     uint64_t handle_count, handle_bucket[API_HANDLE_BUCKETS];
     double handle_sum_s;
     hmap accepted_at; /* conv -> when its owner accepted (handle time) */
+    struct api_qcount *perq; /* per queue id: offered, answered, ... */
+    uint32_t nperq;
 } api_metrics;
+
+/* Live figures of one queue since the process started. */
+typedef struct api_qcount {
+    uint64_t offered, answered, terminated, rona;
+} api_qcount;
 
 struct api {
     api_env env;
@@ -56,6 +63,12 @@ void api__resync_all(api *a);
 void api__metrics_events(api *a, const cc_events *evs);
 void api__metrics_delivery(api *a, int store_status);
 void api__metrics_free(api *a);
+/* The counters of 'queue' (zeros for an unknown one). */
+api_qcount api__queue_counts(const api *a, uint32_t queue);
+/* /api/supervisor/... (api_supervisor.c). */
+void api__supervisor(api *a, const http_req *req, http_resp *resp);
+/* The transcript of 'conv' as the `messages` command returns it. */
+json_t *api__transcript(const api *a, uint32_t conv);
 /* GET /metrics: Prometheus text format 0.0.4. */
 void api__metrics(api *a, const http_req *req, http_resp *resp);
 

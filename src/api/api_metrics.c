@@ -28,9 +28,47 @@ static int stamp_eq(const void *e, const void *key)
     return ((const stamp *)e)->conv == *(const uint32_t *)key;
 }
 
+static api_qcount *qc(api_metrics *m, uint32_t queue)
+{
+    if (queue == 0 || queue >= CC_MAX_ID)
+        return NULL;
+    if (queue >= m->nperq) {
+        uint32_t n = m->nperq ? m->nperq : 16;
+        while (n <= queue)
+            n *= 2;
+        m->perq = xrealloc(m->perq, n * sizeof *m->perq);
+        memset(m->perq + m->nperq, 0, (n - m->nperq) * sizeof *m->perq);
+        m->nperq = n;
+    }
+    return &m->perq[queue];
+}
+
+api_qcount api__queue_counts(const api *a, uint32_t queue)
+{
+    return queue < a->m.nperq ? a->m.perq[queue] : (api_qcount){0, 0, 0, 0};
+}
+
 void api__metrics_events(api *a, const cc_events *evs)
 {
     api_metrics *m = &a->m;
+    for (size_t i = 0; i < evs->n; i++) { /* per queue */
+        const cc_event *e = &evs->v[i];
+        cc_conv_view v;
+        uint32_t q = e->type == CC_EV_OFFERED ? e->queue
+                     : cc_conv_get(a->env.core, e->conv, &v) == 0 ? v.queue
+                                                                  : 0;
+        api_qcount *c = (e->type == CC_EV_OFFERED || e->type == CC_EV_ACCEPTED ||
+                         e->type == CC_EV_TERMINATED ||
+                         (e->type == CC_EV_OFFER_WITHDRAWN && e->code == CC_WHY_TIMEOUT))
+                            ? qc(m, q)
+                            : NULL;
+        if (!c)
+            continue;
+        c->offered += e->type == CC_EV_OFFERED;
+        c->answered += e->type == CC_EV_ACCEPTED;
+        c->terminated += e->type == CC_EV_TERMINATED;
+        c->rona += e->type == CC_EV_OFFER_WITHDRAWN;
+    }
     for (size_t i = 0; i < evs->n; i++) {
         const cc_event *e = &evs->v[i];
         switch (e->type) {
@@ -89,6 +127,7 @@ void api__metrics_free(api *a)
     while (hmap_next(&a->m.accepted_at, &i, &e))
         free(e);
     hmap_free(&a->m.accepted_at);
+    free(a->m.perq);
 }
 
 /* A label value: backslash, double quote and newline escaped. */

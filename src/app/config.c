@@ -44,7 +44,8 @@ static const char demo_json[] =
     "   \"username\": \"erik\", \"password\": \"demo-erik\"},\n"
     "  {\"id\": 3, \"name\": \"Maja Ek\", \"teams\": [1, 2], \"capacity\": 3,\n"
     "   \"username\": \"maja\", \"password\": \"demo-maja\"}],\n"
-    " \"admins\": [{\"username\": \"admin\", \"password\": \"demo-admin\"}]\n"
+    " \"admins\": [{\"username\": \"admin\", \"password\": \"demo-admin\"}],\n"
+    " \"supervisors\": [{\"username\": \"lena\", \"password\": \"demo-lena\"}]\n"
     "}\n";
 
 typedef struct ctx {
@@ -189,7 +190,7 @@ static int walk(ctx *x)
     static const char *const top[] = {"listen",       "data_dir",       "settings",
                                       "teams",        "queues",         "entry_points",
                                       "wrapup_reasons", "idle_reasons", "agents",
-                                      "admins",       NULL};
+                                      "admins",       "supervisors",    NULL};
     json_t *root = x->cfg->root;
     if (!json_is_object(root))
         return fail(x, "(top)", "the file must hold one JSON object%s", "");
@@ -324,21 +325,23 @@ static int walk(ctx *x)
             return -1;
     }
     static const char *const admin_keys[] = {"username", "password", "password_hash", NULL};
-    json_t *admins = section(x, "admins", &bad);
-    if (bad)
-        return -1;
-    json_array_foreach(admins, i, e)
-    {
-        snprintf(w, sizeof w, "admins[%zu]", i);
-        str user, pass;
-        if (!json_is_object(e))
-            return fail(x, w, "must be an object%s", "");
-        if (only_keys(x, w, e, admin_keys) || get_text(x, w, e, "username", 1, &user) ||
-            check_password(x, w, e))
+    static const char *const people[] = {"admins", "supervisors"};
+    for (int p = 0; p < 2; p++) {
+        json_t *list = section(x, people[p], &bad);
+        if (bad)
             return -1;
-        if (user.n == 0 || user.n > 64)
-            return fail(x, w, "username must be 1..64 bytes%s", "");
-        (void)pass;
+        json_array_foreach(list, i, e)
+        {
+            snprintf(w, sizeof w, "%s[%zu]", people[p], i);
+            str user;
+            if (!json_is_object(e))
+                return fail(x, w, "must be an object%s", "");
+            if (only_keys(x, w, e, admin_keys) || get_text(x, w, e, "username", 1, &user) ||
+                check_password(x, w, e))
+                return -1;
+            if (user.n == 0 || user.n > 64)
+                return fail(x, w, "username must be 1..64 bytes%s", "");
+        }
     }
     const char *listen = NULL;
     json_t *l = json_object_get(root, "listen");
@@ -405,8 +408,9 @@ int app_config_apply(app *a, const app_config *cfg, char *err, size_t n)
         snprintf(err, n, "store: %s", store_errmsg(a->st));
         return -1;
     }
-    static const char *const kinds[] = {"agents", "admins"};
-    for (int k = 0; k < 2; k++) {
+    static const char *const kinds[] = {"agents", "admins", "supervisors"};
+    static const int roles[] = {STORE_ROLE_AGENT, STORE_ROLE_ADMIN, STORE_ROLE_SUPERVISOR};
+    for (int k = 0; k < 3; k++) {
         json_t *list = json_object_get(cfg->root, kinds[k]), *e;
         size_t i;
         json_array_foreach(list, i, e)
@@ -416,8 +420,7 @@ int app_config_apply(app *a, const app_config *cfg, char *err, size_t n)
             const char *given = json_string_value(json_object_get(e, "password_hash"));
             char *hash = given ? xmemdup0(given, strlen(given)) : api_password_hash(pass);
             uint32_t agent = k == 0 ? (uint32_t)json_integer_value(json_object_get(e, "id")) : 0;
-            int r = hash ? store_account_put(a->st, str_c(user), str_c(hash), agent,
-                                             k == 0 ? STORE_ROLE_AGENT : STORE_ROLE_ADMIN)
+            int r = hash ? store_account_put(a->st, str_c(user), str_c(hash), agent, roles[k])
                          : -1;
             free(hash);
             if (r != 0) {
@@ -444,19 +447,22 @@ int app_config_apply(app *a, const app_config *cfg, char *err, size_t n)
 
 void app_config_print_logins(const app_config *cfg)
 {
-    static const char *const kinds[] = {"agents", "admins"};
-    for (int k = 0; k < 2; k++) {
+    static const char *const kinds[] = {"agents", "admins", "supervisors"};
+    static const char *const what[] = {NULL, "administrator", "supervisor"};
+    for (int k = 0; k < 3; k++) {
         json_t *list = json_object_get(cfg->root, kinds[k]), *e;
         size_t i;
         json_array_foreach(list, i, e)
         {
             const char *name = json_string_value(json_object_get(e, "name"));
+            if (!name)
+                name = what[k];
             if (!json_object_get(e, "password"))
                 continue;
             printf("  %-10s password %-12s (%s)\n",
                    json_string_value(json_object_get(e, "username")),
                    json_string_value(json_object_get(e, "password")),
-                   name ? name : "administrator");
+                   name);
         }
     }
 }

@@ -418,6 +418,9 @@ uint32_t cc_conv_of(const cc *c, str number, uint32_t ep);
 long cc_queue_depth(const cc *c, uint32_t queue);
 /* Number of open conversations. */
 size_t cc_conv_count(const cc *c);
+/* Ids of the open conversations, ascending; returns how many (may exceed
+ * 'max'). */
+size_t cc_conv_list(const cc *c, uint32_t *out, size_t max);
 /* Whether 'agent' owes a wrap-up for 'conv'. */
 int cc_wrapup_due(const cc *c, uint32_t agent, uint32_t conv);
 /* Deadline of the wrap-up 'agent' owes for 'conv': 0 when there is no

@@ -144,6 +144,20 @@ size_t cc_conv_count(const cc *c)
     return c->convs.len;
 }
 
+size_t cc_conv_list(const cc *c, uint32_t *out, size_t max)
+{
+    uint32_t *all = xmalloc((c->convs.len + 1) * sizeof *all);
+    size_t n = 0, it = 0;
+    void *e;
+    while (hmap_next(&c->convs, &it, &e))
+        all[n++] = ((const cc__conv *)e)->id;
+    qsort(all, n, sizeof *all, cmp_u32_asc);
+    for (size_t i = 0; i < n && i < max; i++)
+        out[i] = all[i];
+    free(all);
+    return n;
+}
+
 int cc_wrapup_due(const cc *c, uint32_t agent, uint32_t conv)
 {
     const cc__agent *a = cc__tab_get(&c->agents, agent);

@@ -1,0 +1,123 @@
+/*
+ * api_supervisor.c: what a supervisor sees (supervisor and administrator
+ * accounts): live figures per queue and per agent, the open conversations,
+ * and one conversation read-only, masked as on the desktop.
+ *
+ *   GET /api/supervisor/overview
+ *   GET /api/supervisor/conversations/ID
+ *
+ * Counters (offered, answered, terminated, RONA) run since the process
+ * started; gauges (waiting, longest wait, states, loads) are live.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/api_int.h"
+#include "util/xalloc.h"
+
+static const char *const agent_states[] = {"logged_out", "idle", "available", "rona"};
+static const char *const conv_states[] = {"queued",     "offered", "assigned",
+                                          "terminated", "wrapup",  "closed"};
+
+static json_t *overview(api *a)
+{
+    const cc *c = a->env.core;
+    int64_t now = a->env.now(a->env.app);
+    json_t *queues = json_array(), *agents = json_array(), *convs = json_array();
+
+    size_t n = cc_list(c, CC_KIND_QUEUE, NULL, 0);
+    cc_item *items = xmalloc((n + 1) * sizeof *items);
+    cc_list(c, CC_KIND_QUEUE, items, n);
+    for (size_t i = 0; i < n; i++) {
+        cc_queue_view q;
+        cc_queue_get(c, items[i].id, &q);
+        api_qcount k = api__queue_counts(a, q.id);
+        json_array_append_new(
+            queues, json_pack("{s:i, s:o, s:i, s:I, s:I, s:I, s:I, s:I}", "id", (int)q.id, "name",
+                              api__jstr(q.name), "waiting", (int)q.waiting, "longest_wait_ms",
+                              (json_int_t)(q.waiting && now > q.oldest_key ? now - q.oldest_key
+                                                                          : 0),
+                              "offered", (json_int_t)k.offered, "answered",
+                              (json_int_t)k.answered, "terminated", (json_int_t)k.terminated,
+                              "rona", (json_int_t)k.rona));
+    }
+    free(items);
+
+    n = cc_list(c, CC_KIND_AGENT, NULL, 0);
+    items = xmalloc((n + 1) * sizeof *items);
+    cc_list(c, CC_KIND_AGENT, items, n);
+    for (size_t i = 0; i < n; i++) {
+        cc_agent_view v;
+        cc_agent_get(c, items[i].id, &v);
+        json_array_append_new(
+            agents, json_pack("{s:i, s:o, s:s, s:I, s:b, s:i, s:i, s:i}", "id", (int)v.id, "name",
+                              api__jstr(v.name), "state", agent_states[v.state & 3],
+                              "in_state_ms",
+                              (json_int_t)(v.state_since && now > v.state_since
+                                               ? now - v.state_since
+                                               : 0),
+                              "connected", v.connected, "load", (int)v.load, "reserved",
+                              (int)v.reserved, "capacity", (int)v.capacity));
+    }
+    free(items);
+
+    n = cc_conv_count(c);
+    uint32_t *ids = xmalloc((n + 1) * sizeof *ids);
+    n = cc_conv_list(c, ids, n);
+    for (size_t i = 0; i < n; i++) {
+        cc_conv_view v;
+        if (cc_conv_get(c, ids[i], &v) != 0)
+            continue;
+        json_array_append_new(
+            convs, json_pack("{s:i, s:o, s:o, s:o, s:s, s:o, s:o, s:I, s:b}", "id", (int)v.id,
+                             "number", api__jmask(a, v.number), "ep_number",
+                             api__jmask(a, v.ep_number), "queue_name",
+                             api__jstr(cc_name(c, CC_KIND_QUEUE, v.queue)), "state",
+                             conv_states[v.state < 6 ? v.state : 5], "owner_name",
+                             api__jstr(cc_name(c, CC_KIND_AGENT, v.owner)), "guest_name",
+                             api__jstr(cc_name(c, CC_KIND_AGENT, v.guest)), "opened_at",
+                             (json_int_t)v.opened_at, "outbound", v.outbound));
+    }
+    free(ids);
+    return json_pack("{s:I, s:o, s:o, s:o}", "now", (json_int_t)now, "queues", queues, "agents",
+                     agents, "conversations", convs);
+}
+
+void api__supervisor(api *a, const http_req *req, http_resp *resp)
+{
+    store_account acc;
+    if (api__session_of(a, req, &acc) != 0) {
+        api__resp_error(resp, 401, "not_logged_in", "no valid session");
+        return;
+    }
+    if (acc.role != STORE_ROLE_SUPERVISOR && acc.role != STORE_ROLE_ADMIN) {
+        api__resp_error(resp, 403, "forbidden", "supervisors and administrators only");
+        return;
+    }
+    if (strcmp(req->method, "GET") != 0) {
+        api__resp_error(resp, 405, "method_not_allowed", "read only");
+        return;
+    }
+    const char *rest = req->path + strlen("/api/supervisor/");
+    if (strcmp(rest, "overview") == 0) {
+        api__resp_json(resp, 200, overview(a));
+        return;
+    }
+    if (strncmp(rest, "conversations/", 14) == 0) {
+        char *end;
+        unsigned long id = strtoul(rest + 14, &end, 10);
+        cc_conv_view v;
+        if (*end || id == 0 || id >= CC_MAX_ID ||
+            cc_conv_get(a->env.core, (uint32_t)id, &v) != 0) {
+            api__resp_error(resp, 404, "not_found", "no such open conversation");
+            return;
+        }
+        api__resp_json(resp, 200,
+                       json_pack("{s:i, s:o, s:o, s:o}", "id", (int)v.id, "number",
+                                 api__jmask(a, v.number), "ep_number",
+                                 api__jmask(a, v.ep_number), "messages",
+                                 api__transcript(a, v.id)));
+        return;
+    }
+    api__resp_error(resp, 404, "not_found", "no such supervisor resource");
+}

@@ -1,0 +1,57 @@
+// The supervisor's API: live queue and agent figures as a queue fills and
+// drains, read-only conversations masked as on the desktop, access rules.
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { Server } from './lib/server.mjs';
+import { Desk, login, simSend } from './lib/client.mjs';
+
+const EP = '+46700000001';
+const server = new Server();
+after(() => server.cleanup());
+
+test('supervisor overview follows a queue filling and draining', async () => {
+  const s = await server.start();
+  const lena = await login(s.url, 'lena', 'demo-lena');
+  assert.equal(lena.status, 200);
+  const get = async (p, cookie = lena.cookie) => {
+    const r = await fetch(`${s.url}/api/supervisor/${p}`, { headers: { cookie } });
+    return { status: r.status, body: await r.json() };
+  };
+  const anna = await Desk.open(s.url, 'anna', 'demo-anna');
+  assert.equal((await get('overview', anna.cookie)).status, 403);
+  assert.equal((await get('overview', '')).status, 401);
+  assert.equal((await get('overview', (await login(s.url, 'admin', 'demo-admin')).cookie)).status, 200);
+
+  for (let i = 0; i < 4; i++) await simSend(s.url, `+4670555000${i}`, EP, `Kund ${i}`);
+  await new Promise((r) => setTimeout(r, 200));
+  let o = (await get('overview')).body;
+  let q = o.queues.find((x) => x.name === 'Kundtjänst');
+  assert.equal(q.waiting, 4);
+  assert.ok(q.longest_wait_ms >= 150);
+  assert.equal(o.conversations.length, 4);
+  assert.ok(o.conversations.every((c) => c.state === 'queued'));
+  assert.equal(o.agents.find((a) => a.name === 'Anna Berg').state, 'idle');
+
+  await anna.cmd('set_state', { state: 'available' });
+  const first = await anna.offer();
+  await anna.cmd('accept', { conv: first.id });
+  o = (await get('overview')).body;
+  q = o.queues.find((x) => x.name === 'Kundtjänst');
+  assert.equal(q.waiting, 1); // capacity 3: one accepted, two offered, one waits
+  assert.equal(q.offered, 3);
+  assert.equal(q.answered, 1);
+  const a = o.agents.find((x) => x.name === 'Anna Berg');
+  assert.deepEqual([a.state, a.load, a.reserved, a.capacity], ['available', 1, 2, 3]);
+  assert.equal(o.conversations.find((c) => c.id === first.id).owner_name, 'Anna Berg');
+
+  // read one conversation (read only)
+  await anna.cmd('send', { conv: first.id, text: 'Hej! Mitt kort 4111 1111 1111 1111 funkar' });
+  const conv = (await get(`conversations/${first.id}`)).body;
+  assert.deepEqual(conv.messages.map((m) => m.text), ['Kund 0', 'Hej! Mitt kort 4111 1111 1111 1111 funkar']);
+  assert.equal(conv.number, '+46705550000');
+  assert.equal((await get('conversations/99999')).status, 404);
+  const post = await fetch(`${s.url}/api/supervisor/overview`, { method: 'POST', headers: { cookie: lena.cookie } });
+  assert.equal(post.status, 405);
+  await anna.close();
+  assert.equal((await s.stop()).code, 0, s.output);
+});

@@ -30,6 +30,8 @@ api *api_new(const api_env *env)
     char v[8];
     a->mask = store_setting_get(env->st, STR_LIT("mask_sensitive_data"), v, sizeof v) == 0 &&
               strcmp(v, "1") == 0;
+    hmap_init(&a->throttle);
+    a->dummy_hash = api_password_hash("not a password: unknown users are checked against it");
     return a;
 }
 
@@ -37,6 +39,12 @@ void api_free(api *a)
 {
     if (!a)
         return;
+    size_t ti = 0;
+    void *te;
+    while (hmap_next(&a->throttle, &ti, &te))
+        free(te);
+    hmap_free(&a->throttle);
+    free(a->dummy_hash);
     api__metrics_free(a);
     for (uint32_t i = 0; i < a->cap; i++)
         while (a->by_agent[i]) {
@@ -277,8 +285,38 @@ int api__session_of(api *a, const http_req *req, store_account *acc)
 
 /* ---- REST -------------------------------------------------------------- */
 
+/* Whether 'n' bytes of JSON nest deeper than API_JSON_MAX_DEPTH (a cheap
+ * scan before parsing: no request needs deep nesting, and a parser should
+ * not be made to recurse on an attacker's brackets). */
+#define API_JSON_MAX_DEPTH 32
+static int too_deep(const char *p, size_t n)
+{
+    int depth = 0, in_str = 0;
+    for (size_t i = 0; i < n; i++) {
+        char c = p[i];
+        if (in_str) {
+            if (c == '\\')
+                i++;
+            else if (c == '"')
+                in_str = 0;
+        } else if (c == '"') {
+            in_str = 1;
+        } else if (c == '[' || c == '{') {
+            if (++depth > API_JSON_MAX_DEPTH)
+                return 1;
+        } else if (c == ']' || c == '}') {
+            depth--;
+        }
+    }
+    return 0;
+}
+
 json_t *api__parse_body(const http_req *req, http_resp *resp)
 {
+    if (too_deep(req->body.p ? req->body.p : "", req->body.n)) {
+        api__resp_error(resp, 400, "too_deep", "JSON nested deeper than 32 levels");
+        return NULL;
+    }
     json_error_t e;
     json_t *j = json_loadb(req->body.p ? req->body.p : "", req->body.n,
                            JSON_REJECT_DUPLICATES, &e);
@@ -293,6 +331,55 @@ json_t *api__parse_body(const http_req *req, http_resp *resp)
     return j;
 }
 
+/* Login throttling: at most LOGIN_MAX_FAILS failed logins per user name
+ * and LOGIN_MAX_FAILS_IP per client address in a LOGIN_WINDOW_MS window. */
+#define LOGIN_WINDOW_MS (5 * 60 * 1000)
+#define LOGIN_MAX_FAILS 5
+#define LOGIN_MAX_FAILS_IP 20
+#define THROTTLE_MAX_KEYS 10000
+
+typedef struct throttle {
+    int64_t since;
+    int fails;
+    char key[];
+} throttle;
+
+static int throttle_eq(const void *e, const void *key)
+{
+    return strcmp(((const throttle *)e)->key, key) == 0;
+}
+
+static throttle *throttle_get(api *a, const char *key, int64_t now, int create)
+{
+    uint64_t h = hmap_hash_bytes(key, strlen(key), 3);
+    throttle *t = hmap_get(&a->throttle, h, throttle_eq, key);
+    if (t && now - t->since > LOGIN_WINDOW_MS) {
+        t->since = now;
+        t->fails = 0;
+    }
+    if (!t && create) {
+        if (a->throttle.len >= THROTTLE_MAX_KEYS) { /* forget stale entries */
+            size_t i = 0;
+            void *e;
+            while (hmap_next(&a->throttle, &i, &e)) {
+                throttle *x = e;
+                if (now - x->since > LOGIN_WINDOW_MS) {
+                    hmap_del(&a->throttle, hmap_hash_bytes(x->key, strlen(x->key), 3),
+                             throttle_eq, x->key);
+                    free(x);
+                    i = 0; /* the table moved: walk again */
+                }
+            }
+        }
+        size_t n = strlen(key);
+        t = xcalloc(1, sizeof *t + n + 1);
+        memcpy(t->key, key, n + 1);
+        t->since = now;
+        hmap_put(&a->throttle, h, t);
+    }
+    return t;
+}
+
 static void rest_login(api *a, const http_req *req, http_resp *resp)
 {
     json_t *j = api__parse_body(req, resp);
@@ -304,23 +391,43 @@ static void rest_login(api *a, const http_req *req, http_resp *resp)
         api__resp_error(resp, 400, "bad_request", "username and password are required strings");
         return;
     }
+    int64_t now = a->env.now(a->env.app);
+    char ukey[96], ikey[96];
+    snprintf(ukey, sizeof ukey, "u:%.80s", user);
+    snprintf(ikey, sizeof ikey, "ip:%.*s", (int)(req->peer.n < 80 ? req->peer.n : 80),
+             req->peer.p ? req->peer.p : "");
+    throttle *tu = throttle_get(a, ukey, now, 0), *ti = throttle_get(a, ikey, now, 0);
+    if ((tu && tu->fails >= LOGIN_MAX_FAILS) || (ti && ti->fails >= LOGIN_MAX_FAILS_IP)) {
+        json_decref(j);
+        char msg[128];
+        int64_t since = tu && tu->fails >= LOGIN_MAX_FAILS ? tu->since : ti->since;
+        snprintf(msg, sizeof msg, "too many failed logins: try again in %lld s",
+                 (long long)((since + LOGIN_WINDOW_MS - now) / 1000 + 1));
+        api__resp_error(resp, 429, "too_many_attempts", msg);
+        return;
+    }
     store_account acc;
     int ok = store_account_get(a->env.st, str_c(user), &acc) == 0;
     char hash[crypto_pwhash_STRBYTES] = "";
     if (ok && acc.pwhash.n < sizeof hash)
         memcpy(hash, acc.pwhash.p, acc.pwhash.n);
-    ok = ok && crypto_pwhash_str_verify(hash, pass, strlen(pass)) == 0;
+    else if (a->dummy_hash) /* an unknown user costs the same time */
+        snprintf(hash, sizeof hash, "%s", a->dummy_hash);
+    ok = crypto_pwhash_str_verify(hash, pass, strlen(pass)) == 0 && ok;
     json_decref(j);
     if (!ok) {
+        throttle_get(a, ukey, now, 1)->fails++;
+        throttle_get(a, ikey, now, 1)->fails++;
         api__resp_error(resp, 401, "bad_credentials", "unknown user or wrong password");
         return;
     }
+    if (tu)
+        tu->fails = 0;
     unsigned char raw[32];
     char token[65], h[65];
     randombytes_buf(raw, sizeof raw);
     sodium_bin2hex(token, sizeof token, raw, sizeof raw);
     token_hash(str_c(token), h);
-    int64_t now = a->env.now(a->env.app);
     if (store_begin(a->env.st) != 0 ||
         store_session_put(a->env.st, str_c(h), acc.id, now + API_SESSION_TTL_MS) != 0 ||
         store_commit(a->env.st) != 0) {
@@ -834,6 +941,10 @@ void api_ws_message(void *arg, http_ws *ws, void *user, str data)
 {
     api *a = arg;
     api_conn *k = user;
+    if (too_deep(data.p, data.n)) {
+        reply_bad(ws, NULL, "too_deep", "JSON nested deeper than 32 levels");
+        return;
+    }
     json_error_t e;
     json_t *j = json_loadb(data.p, data.n, JSON_REJECT_DUPLICATES, &e);
     if (!j || !json_is_object(j)) {

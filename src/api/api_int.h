@@ -43,6 +43,8 @@ struct api {
     size_t nconns;
     uint64_t sim_seq;
     int mask; /* "mask sensitive customer data" */
+    hmap throttle;    /* login failures by "u:name" and "ip:addr" */
+    char *dummy_hash; /* verified against for unknown users (same timing) */
     api_metrics m;
 };
 

@@ -103,7 +103,7 @@ static str cookie_session(str cookies)
 }
 
 typedef struct req_bufs {
-    char cookie[1024], origin[256], host[256];
+    char cookie[1024], origin[256], host[256], peer[64];
 } req_bufs;
 
 static void fill_req(struct lws *wsi, http_req *req, req_bufs *b)
@@ -111,6 +111,8 @@ static void fill_req(struct lws *wsi, http_req *req, req_bufs *b)
     req->session = cookie_session(hdr(wsi, WSI_TOKEN_HTTP_COOKIE, b->cookie, sizeof b->cookie));
     req->origin = hdr(wsi, WSI_TOKEN_ORIGIN, b->origin, sizeof b->origin);
     req->host = hdr(wsi, WSI_TOKEN_HOST, b->host, sizeof b->host);
+    const char *peer = lws_get_peer_simple(wsi, b->peer, sizeof b->peer);
+    req->peer = peer ? str_c(peer) : STR_NULL;
     req->impl = wsi;
 }
 

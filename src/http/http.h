@@ -40,6 +40,7 @@ typedef struct http_req {
     str body;
     str session;        /* value of the td_session cookie, or empty */
     str origin, host;   /* headers, or empty */
+    str peer;           /* the client's address ("127.0.0.1") */
     void *impl;
 } http_req;
 

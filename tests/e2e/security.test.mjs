@@ -1,0 +1,90 @@
+// Security checks over real HTTP/WebSocket (issue 8): login throttling,
+// session expiry, CSRF, JSON depth, SQL-looking input, the CSP.
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { Server } from './lib/server.mjs';
+import { Desk, login, simSend } from './lib/client.mjs';
+
+const EP = '+46700000001';
+const servers = [];
+after(() => servers.forEach((s) => s.cleanup()));
+
+async function start(opts) {
+  const s = new Server(opts);
+  servers.push(s);
+  return s.start();
+}
+
+test('login attempts are throttled per user', async () => {
+  const s = await start();
+  for (let i = 0; i < 5; i++) assert.equal((await login(s.url, 'erik', `wrong-${i}`)).status, 401);
+  const locked = await login(s.url, 'erik', 'demo-erik'); // even the right password
+  assert.equal(locked.status, 429);
+  assert.equal(locked.body.error, 'too_many_attempts');
+  assert.match(locked.body.message, /try again in \d+ s/);
+  assert.equal((await login(s.url, 'anna', 'demo-anna')).status, 200); // others unaffected
+  // unknown users are throttled too, and answered like wrong passwords
+  const r = await login(s.url, 'nobody', 'x');
+  assert.deepEqual([r.status, r.body.error], [401, 'bad_credentials']);
+  assert.equal((await s.stop()).code, 0, s.output);
+});
+
+test('sessions expire after 12 hours', async () => {
+  const s = await start();
+  const l = await login(s.url, 'anna', 'demo-anna');
+  let r = await fetch(`${s.url}/api/me`, { headers: { cookie: l.cookie } });
+  assert.equal(r.status, 200);
+  await s.stop();
+  s.env = { TEXTDESK_CLOCK_OFFSET_MS: String(12 * 3600 * 1000 + 60000) };
+  await s.start();
+  r = await fetch(`${s.url}/api/me`, { headers: { cookie: l.cookie } });
+  assert.equal(r.status, 401);
+  await assert.rejects(new Desk(s.url, l.cookie).connect(), /ws refused: 401/);
+  assert.equal((await s.stop()).code, 0, s.output);
+});
+
+test('CSRF, JSON depth, SQL-looking input, CSP', async () => {
+  const s = await start();
+  const admin = await login(s.url, 'admin', 'demo-admin');
+  // a state-changing request from another origin is refused
+  let r = await fetch(`${s.url}/api/admin/settings`, {
+    method: 'PUT', body: JSON.stringify({ mask_sensitive_data: true }),
+    headers: { cookie: admin.cookie, origin: 'http://evil.example', 'content-type': 'application/json' },
+  });
+  assert.deepEqual([r.status, (await r.json()).error], [403, 'cross_origin']);
+  r = await fetch(`${s.url}/api/admin/settings`, { headers: { cookie: admin.cookie } });
+  assert.equal((await r.json()).mask_sensitive_data, false);
+
+  // nesting limits, REST and WebSocket
+  const deep = '['.repeat(40) + ']'.repeat(40);
+  r = await fetch(`${s.url}/api/login`, { method: 'POST', body: deep });
+  assert.deepEqual([r.status, (await r.json()).error], [400, 'too_deep']);
+  const anna = await Desk.open(s.url, 'anna', 'demo-anna');
+  anna.raw(`{"cmd":"ping","x":${deep}}`);
+  assert.equal((await anna.wait((e) => e.type === 'result' && e.error === 'too_deep')).ok, false);
+  assert.equal((await anna.cmd('ping')).ok, true); // still connected
+
+  // SQL-looking input is data, never SQL
+  assert.equal((await login(s.url, "anna' OR '1'='1", "x' OR '1'='1")).status, 401);
+  assert.equal((await login(s.url, 'admin', 'demo-admin')).status, 200);
+  const evil = "Robert'); DROP TABLE messages;--";
+  await anna.cmd('set_state', { state: 'available' });
+  assert.equal((await simSend(s.url, '+46701234567', EP, evil)).status, 200);
+  const offer = await anna.offer();
+  await anna.cmd('accept', { conv: offer.id });
+  const t = await anna.cmd('messages', { conv: offer.id });
+  assert.equal(t.messages[0].text, evil);
+  assert.equal((await simSend(s.url, "+4670'; --", EP, 'x')).body.error, 'invalid');
+
+  // every response carries the CSP; the page has no inline script
+  r = await fetch(`${s.url}/`);
+  const csp = r.headers.get('content-security-policy');
+  assert.match(csp, /script-src 'self'/);
+  assert.doesNotMatch(csp, /unsafe-inline/);
+  assert.equal(r.headers.get('x-frame-options'), 'DENY');
+  const html = await r.text();
+  assert.doesNotMatch(html, /<script(?![^>]*\bsrc=)[^>]*>/);
+  assert.match((await fetch(`${s.url}/api/health`)).headers.get('content-security-policy'), /default-src 'self'/);
+  await anna.close();
+  assert.equal((await s.stop()).code, 0, s.output);
+});

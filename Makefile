@@ -13,7 +13,9 @@ RELEASE := build/release
 ASAN := build/asan
 FUZZB := build/fuzz
 
-.PHONY: all build run test unit fuzz-smoke fuzz bench clean
+.PHONY: all build run test unit fuzz-smoke fuzz bench clean install
+PREFIX ?= /usr/local
+INSTALLB := build/install
 
 all: build
 
@@ -52,6 +54,14 @@ bench: build
 	@cmake -S . -B $(RELEASE) -G Ninja -DCMAKE_BUILD_TYPE=Release -DTEXTDESK_TESTS=OFF >/dev/null
 	@cmake --build $(RELEASE) -j $(JOBS)
 	@for b in $(RELEASE)/bench_*; do echo "== $$(basename $$b)"; $$b || exit 1; done
+
+# Installs the binary, the web files, the man page and a systemd unit
+# (restart on failure) under PREFIX (DESTDIR for staging).
+install:
+	@cmake -S . -B $(INSTALLB) -G Ninja -DCMAKE_BUILD_TYPE=Release -DTEXTDESK_TESTS=OFF \
+	  -DTEXTDESK_INSTALLED=ON -DCMAKE_INSTALL_PREFIX=$(PREFIX) >/dev/null
+	@cmake --build $(INSTALLB) -j $(JOBS)
+	@DESTDIR=$(DESTDIR) cmake --install $(INSTALLB)
 
 clean:
 	rm -rf build

@@ -990,6 +990,10 @@ void api_ws_message(void *arg, http_ws *ws, void *user, str data)
         }
         json_decref(j);
         return;
+    } else if (strcmp(cmd, "canned") == 0) {
+        reply_to(a, k, id, 0, json_pack("{s:o}", "canned", api__canned_list(a)));
+        json_decref(j);
+        return;
     } else if (strcmp(cmd, "history") == 0) {
         cc_conv_view v;
         if (cc_conv_get(a->env.core, m.conv, &v) != 0 || !role_of(a, &v, k->agent))

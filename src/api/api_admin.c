@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "api/api_int.h"
+#include "util/utf8.h"
 #include "util/xalloc.h"
 
 static const struct kind {
@@ -492,6 +493,91 @@ static void import_config(api *a, const http_req *req, http_resp *resp)
     api__respond_after_commit(a, req, resp, json_pack("{s:b}", "ok", 1));
 }
 
+/* ---- canned responses -------------------------------------------------- */
+
+static int canned_collect(void *arg, int64_t id, str title, str sv, str en)
+{
+    json_array_append_new(arg, json_pack("{s:I, s:o, s:o, s:o}", "id", (json_int_t)id, "title",
+                                         api__jstr(title), "text_sv", api__jstr(sv), "text_en",
+                                         api__jstr(en)));
+    return 0;
+}
+
+json_t *api__canned_list(api *a)
+{
+    json_t *arr = json_array();
+    store_canned_all(a->env.st, canned_collect, arr);
+    return arr;
+}
+
+/* /api/admin/canned_responses[/ID]: {title, text_sv, text_en}. */
+static void canned(api *a, const http_req *req, http_resp *resp, const char *rest)
+{
+    if (*rest == '\0') {
+        if (strcmp(req->method, "GET") != 0) {
+            api__resp_error(resp, 405, "method_not_allowed", "use GET on a list");
+            return;
+        }
+        api__resp_json(resp, 200, json_pack("{s:o}", "canned_responses", api__canned_list(a)));
+        return;
+    }
+    char *end;
+    long long id = strtoll(rest + 1, &end, 10);
+    if (*end || id <= 0) {
+        api__resp_error(resp, 404, "not_found", "the id must be a whole number above 0");
+        return;
+    }
+    if (strcmp(req->method, "DELETE") == 0) {
+        if (store_canned_del(a->env.st, id) != 0)
+            api__resp_error(resp, 404, "not_found", "no such canned response");
+        else
+            api__resp_json(resp, 200, json_pack("{s:b}", "ok", 1));
+        return;
+    }
+    if (strcmp(req->method, "PUT") != 0) {
+        api__resp_error(resp, 405, "method_not_allowed", "use GET, PUT or DELETE");
+        return;
+    }
+    json_t *body = api__parse_body(req, resp);
+    if (!body)
+        return;
+    const char *key;
+    json_t *v;
+    verr e = {"", ""};
+    str title = STR_NULL, sv = STR_NULL, en = STR_NULL;
+    json_object_foreach(body, key, v)
+    {
+        if (strcmp(key, "id") && strcmp(key, "title") && strcmp(key, "text_sv") &&
+            strcmp(key, "text_en")) {
+            bad(&e, key, "unknown field");
+            break;
+        }
+    }
+    if (!e.field[0] && !get_text(body, "title", 1, &title, &e) &&
+        !get_text(body, "text_sv", 1, &sv, &e) && !get_text(body, "text_en", 1, &en, &e)) {
+        if (title.n == 0 || title.n > 200)
+            bad(&e, "title", "must be 1..200 bytes");
+        else if (sv.n > 4000 || en.n > 4000 || utf8_count(sv.p, sv.n) > CC_TEXT_MAX ||
+                 utf8_count(en.p, en.n) > CC_TEXT_MAX || utf8_count(sv.p, sv.n) < 0 ||
+                 utf8_count(en.p, en.n) < 0)
+            bad(&e, sv.n > en.n ? "text_sv" : "text_en", "must be valid text of at most 1000 characters");
+    }
+    if (e.field[0]) {
+        char msg[256];
+        snprintf(msg, sizeof msg, "%s: %s", e.field, e.msg);
+        json_decref(body);
+        api__resp_error(resp, 400, "bad_field", msg);
+        return;
+    }
+    int r = store_canned_put(a->env.st, id, title, sv, en);
+    json_decref(body);
+    if (r != 0) {
+        api__resp_error(resp, 503, "store_unavailable", "cannot store it now");
+        return;
+    }
+    api__resp_json(resp, 200, json_pack("{s:I, s:b}", "id", (json_int_t)id, "ok", 1));
+}
+
 /* ---- dispatch ---------------------------------------------------------- */
 
 static int item_json_exists(api *a, int kind, uint32_t id)
@@ -518,6 +604,10 @@ void api__admin(api *a, const http_req *req, http_resp *resp)
     }
     if (strcmp(rest, "report/conversations.csv") == 0 && strcmp(m, "GET") == 0) {
         api__report_csv(a, req, resp);
+        return;
+    }
+    if (strncmp(rest, "canned_responses", 16) == 0 && (rest[16] == '\0' || rest[16] == '/')) {
+        canned(a, req, resp, rest + 16);
         return;
     }
     if (strcmp(rest, "import") == 0 && strcmp(m, "POST") == 0) {

@@ -51,6 +51,8 @@ struct api {
 json_t *api__jstr(str s);
 /* A string that may hold customer data, masked when the setting is on. */
 json_t *api__jmask(const api *a, str s);
+/* The canned responses as a JSON list (api_admin.c). */
+json_t *api__canned_list(api *a);
 /* GET /api/admin/report/conversations.csv (api_report.c). */
 void api__report_csv(api *a, const http_req *req, http_resp *resp);
 void api__resp_json(http_resp *resp, int status, json_t *j); /* steals 'j' */

@@ -209,6 +209,16 @@ int store_session_purge(store *st, int64_t now);
  * by putting the copy in place of DATA/textdesk.db with the server stopped. */
 int store_backup(store *st, const char *dest);
 
+/* ---- canned responses ------------------------------------------------- */
+
+/* Creates or replaces canned response 'id' (a title, Swedish and English
+ * text). */
+int store_canned_put(store *st, int64_t id, str title, str text_sv, str text_en);
+int store_canned_del(store *st, int64_t id); /* -ENOENT when none */
+/* Every canned response, by title. */
+typedef int (*store_canned_cb)(void *arg, int64_t id, str title, str text_sv, str text_en);
+int store_canned_all(store *st, store_canned_cb cb, void *arg);
+
 /* ---- settings ---------------------------------------------------------- */
 
 int store_setting_put(store *st, str key, str value);

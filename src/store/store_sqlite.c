@@ -88,6 +88,12 @@ _Static_assert(CC_EV_CONV_OPENED == 15 && CC_EV_WRAPPED_UP == 30 && CC_EV_CLOSED
                    CC_EV_CONF_LEFT == 27 && CC_EV_TERMINATED == 31,
                "event type numbers are stored: append new events at the end of CC_EVENTS");
 
+/* v3: canned responses (the administrator's, in Swedish and English). */
+#define SCHEMA_V3                                                                        \
+    "CREATE TABLE IF NOT EXISTS canned ("                                                \
+    " id INTEGER PRIMARY KEY, title TEXT NOT NULL, text_sv TEXT NOT NULL,"               \
+    " text_en TEXT NOT NULL);"
+
 /* The migrations, oldest first. To change the schema, append an entry with
  * the next version and the SQL that takes a version-(n-1) file to n; never
  * edit an entry that has shipped. */
@@ -97,6 +103,7 @@ static const struct store_migration {
 } MIGRATIONS[] = {
     {1, SCHEMA_V1},
     {2, SCHEMA_V2},
+    {3, SCHEMA_V3},
 };
 #define N_MIGRATIONS (sizeof MIGRATIONS / sizeof MIGRATIONS[0])
 
@@ -135,6 +142,11 @@ static const struct store_migration {
                " WHERE o.type = 15 AND o.number = ?1 ORDER BY o.seq DESC LIMIT ?2")      \
     X(NOTES, "SELECT seq, type, code, agent, target, queue, at FROM events"              \
              " WHERE type IN (18, 22, 23, 25, 27, 31) AND conv = ?1 ORDER BY seq")       \
+    X(CANNED_PUT, "INSERT INTO canned (id, title, text_sv, text_en) VALUES (?1, ?2, ?3,"  \
+                  " ?4) ON CONFLICT(id) DO UPDATE SET title = ?2, text_sv = ?3,"         \
+                  " text_en = ?4")                                                       \
+    X(CANNED_DEL, "DELETE FROM canned WHERE id = ?1")                                    \
+    X(CANNED_ALL, "SELECT id, title, text_sv, text_en FROM canned ORDER BY title, id")   \
     X(SEQ_AT, "SELECT at FROM events WHERE seq = ?1")                                    \
     X(SEQ_MAX, "SELECT IFNULL(MAX(seq), 0) FROM events")                                 \
     X(EV_FROM, "SELECT seq, type, at, conv, agent, target, queue, reason, number,"       \
@@ -1082,6 +1094,46 @@ int store_setting_put(store *st, str key, str value)
     sqlite3_bind_text64(s, 2, value.n ? value.p : "", value.n, SQLITE_STATIC,
                         SQLITE_UTF8);
     return run(st, s);
+}
+
+int store_canned_put(store *st, int64_t id, str title, str text_sv, str text_en)
+{
+    if (id <= 0 || title.n == 0)
+        return einval(st, "a canned response needs an id above 0 and a title");
+    sqlite3_stmt *s = st->s[S_CANNED_PUT];
+    sqlite3_bind_int64(s, 1, id);
+    bind_str(s, 2, title);
+    bind_str(s, 3, text_sv.p ? text_sv : STR_LIT(""));
+    bind_str(s, 4, text_en.p ? text_en : STR_LIT(""));
+    return run(st, s);
+}
+
+int store_canned_del(store *st, int64_t id)
+{
+    sqlite3_stmt *s = st->s[S_CANNED_DEL];
+    sqlite3_bind_int64(s, 1, id);
+    int r = run(st, s);
+    if (r == 0 && sqlite3_changes(st->db) == 0) {
+        snprintf(st->err, sizeof st->err, "no canned response %lld", (long long)id);
+        r = -ENOENT;
+    }
+    return r;
+}
+
+int store_canned_all(store *st, store_canned_cb cb, void *arg)
+{
+    sqlite3_stmt *s = st->s[S_CANNED_ALL];
+    int r = 0, rc;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        if ((r = cb(arg, sqlite3_column_int64(s, 0), col_str(s, 1), col_str(s, 2),
+                    col_str(s, 3))) != 0)
+            goto out;
+    }
+    if (rc != SQLITE_DONE)
+        r = fail(st, rc);
+out:
+    done(s);
+    return r;
 }
 
 int store_setting_get(store *st, str key, char *out, size_t cap)

@@ -4,6 +4,7 @@
 import { $ } from './util.js';
 import { t, setLang, storedLang, onLang } from './i18n.js';
 import { Conn } from './conn.js';
+import { cannedInput, cannedKey, closeCanned } from './canned.js';
 import { S, OFFER_ROLES } from './state.js';
 import {
   renderHeader, renderConn, renderTasks, renderTaskRow, renderPane, renderOffers, appendItem,
@@ -341,9 +342,12 @@ ta.addEventListener('input', () => {
   if (id) S.drafts.set(id, ta.value);
   smsInfoSoon();
   updateComposerState();
+  cannedInput();
 });
+ta.addEventListener('blur', () => setTimeout(() => { if (document.activeElement !== ta) closeCanned(); }, 150));
 ta.addEventListener('draftloaded', () => { smsInfoSoon(); });
 ta.addEventListener('keydown', (e) => {
+  if (cannedKey(e)) return;
   if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) {
     e.preventDefault();
     send();

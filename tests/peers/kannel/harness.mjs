@@ -193,7 +193,7 @@ export class Kannel {
     const out = [];
     const pending = new Map();
     for (const m of this.mt()) {
-      const text = (b, coding) => (coding === 'ucs2' ? Buffer.from(b).swap16().toString('utf16le') : b.toString('utf8'));
+      const text = (b, coding) => (coding === 'ucs-2' || coding === 'ucs2' ? Buffer.from(b).swap16().toString('utf16le') : b.toString('utf8'));
       if (!m.udh || m.udh.length < 6 || m.udh[1] !== 0) {
         out.push({ from: m.from, to: m.to, text: text(m.bytes, m.coding), parts: 1 });
         continue;

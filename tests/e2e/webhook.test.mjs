@@ -22,6 +22,7 @@ let provider;
 let anna;
 const got = []; // outbound messages the provider accepted or refused
 let answer = { status: 200 };
+const held = [];
 
 function sign(body, ts = Math.floor(Date.now() / 1000), secret = SECRET) {
   const mac = createHmac('sha256', secret).update(`${ts}.${body}`).digest('hex');
@@ -48,6 +49,7 @@ before(async () => {
         signed: req.headers['x-textdesk-signature'] === want, status: answer.status,
       };
       got.push(rec);
+      if (answer.hang) { held.push(res); return; } // never answers
       res.writeHead(answer.status, { 'content-type': 'application/json' });
       res.end(answer.status === 200 ? JSON.stringify({ id: `prov-${++n}` }) : JSON.stringify({ error: answer.error }));
     });
@@ -75,6 +77,7 @@ after(async () => {
     server.cleanup();
     assert.equal(st.code, 0, `textdesk exit ${JSON.stringify(st)}:\n${server.output}`);
   }
+  for (const res of held) res.destroy();
   if (provider) await new Promise((r) => provider.close(r));
   rmSync(dir, { recursive: true, force: true });
 });
@@ -177,4 +180,25 @@ test('a provider that keeps failing: retried, then FAILED with its error; order 
   assert.match(f3.error, /HTTP 400.*invalid number/);
   assert.equal(got.filter((g) => g.body.text === 'Tredje').length, 1);
   answer = { status: 200 };
+});
+
+test('a reply being sent when the process died: "unknown", never resent, resolved by a report', async () => {
+  const customer = '+46707770000';
+  assert.equal((await post('inbound', JSON.stringify({ from: customer, to: EP, text: 'Hej', id: 'p-300' }))).status, 200);
+  const conv = await offerFrom(customer);
+  answer = { hang: true };
+  const seq = await reply(conv, 'Svar under krasch');
+  await until(() => got.some((g) => g.body.text === 'Svar under krasch'), 5000);
+  const ref = got.find((g) => g.body.text === 'Svar under krasch').body.reference;
+  await server.kill9();
+  answer = { status: 200 };
+  await server.start();
+  assert.match(server.output, /1 replies were being sent when the process stopped/);
+  anna = await Desk.open(server.url, 'anna', 'pw-anna');
+  const t = await anna.cmd('messages', { conv });
+  assert.equal(t.messages.find((m) => m.seq === seq).status, 'unknown');
+  await new Promise((r) => setTimeout(r, 500));
+  assert.equal(got.filter((g) => g.body.text === 'Svar under krasch').length, 1, 'not resent');
+  assert.equal((await post('status', JSON.stringify({ reference: ref, status: 'delivered' }))).status, 200);
+  await until(async () => (await anna.cmd('messages', { conv })).messages.find((m) => m.seq === seq).status === 'delivered', 5000);
 });

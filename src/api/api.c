@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api/api_gw.h"
 #include "mask/mask.h"
 #include "sms/gw_sim.h"
 #include "sms/sms_text.h"
@@ -675,6 +676,8 @@ void api_http_request(void *arg, const http_req *req, http_resp *resp)
         api__supervisor(a, req, resp);
     } else if (strncmp(p, "/api/sim/", 9) == 0) {
         rest_sim(a, req, resp, p + 9);
+    } else if (strncmp(p, "/api/gw/", 8) == 0 && a->env.gw) {
+        api_gw_request(a->env.gw, req, resp);
     } else {
         char msg[300];
         snprintf(msg, sizeof msg, "no such endpoint: %s %.200s", req->method, p);

@@ -29,6 +29,7 @@ typedef struct api_env {
     cc *core;
     store *st;
     gw *sim; /* the simulator gateway, or NULL */
+    const struct api_gw_env *gw; /* the gateways' inbound endpoints (api_gw.h), or NULL */
     void *app;
     /* Applies 'cmd' to the core and stages it for the next group commit,
      * after which its events are published (api_publish). Returns

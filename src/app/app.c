@@ -8,15 +8,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "sms/gw_sim.h"
+#include "app/gateways.h"
 #include "util/log.h"
 #include "util/xalloc.h"
 
-#define OUTBOX_BATCH 64
-#define OUTBOX_RETRY_MS 1000
-
 /* Stops the process: the store could not make a change durable. */
-static void fatal_store(app *a, const char *what)
+void app__fatal_store(app *a, const char *what)
 {
     log_kv(LOG_ERROR, "store failure: stopping (a restart recovers everything committed)",
            "while", what, "error", a->st ? store_errmsg(a->st) : "?", NULL);
@@ -35,12 +32,12 @@ static void persist(app *a, const cc_events *ev)
     if (ev->n == 0)
         return;
     if (store_begin(a->st) != 0)
-        fatal_store(a, "beginning a transaction");
+        app__fatal_store(a, "beginning a transaction");
     for (size_t i = 0; i < ev->n; i++)
         if (store_event_append(a->st, &ev->v[i]) != 0)
-            fatal_store(a, "appending an event");
+            app__fatal_store(a, "appending an event");
     if (store_commit(a->st) != 0)
-        fatal_store(a, "committing");
+        app__fatal_store(a, "committing");
 }
 
 static void arm_core_timer(app *a)
@@ -56,125 +53,9 @@ static void arm_core_timer(app *a)
     http_timer_set(a->core_timer, d < 0 ? 0 : d);
 }
 
-/* ---- outbox ------------------------------------------------------------ */
-
-typedef struct out_item {
-    int64_t id;
-    uint32_t conv, seq;
-    char *from, *to, *text;
-} out_item;
-
-typedef struct out_batch {
-    out_item v[OUTBOX_BATCH];
-    size_t n;
-} out_batch;
-
-static int collect_due(void *arg, const store_msg *m)
-{
-    out_batch *b = arg;
-    if (b->n < OUTBOX_BATCH)
-        b->v[b->n++] = (out_item){m->id, m->conv, m->seq, xmemdup0(m->ep_number.p, m->ep_number.n),
-                                  xmemdup0(m->number.p, m->number.n),
-                                  xmemdup0(m->text.p, m->text.n)};
-    return 0;
-}
-
-/* Messages handed to the gateway and not yet final: ref -> (conv, seq), so
- * that a status can be shown on the right bubble. */
-typedef struct app_inflight {
-    int64_t ref;
-    uint32_t conv, seq;
-} inflight;
-
-static void inflight_add(app *a, int64_t ref, uint32_t conv, uint32_t seq)
-{
-    if (a->ninflight == a->capinflight) {
-        a->capinflight = a->capinflight ? a->capinflight * 2 : 64;
-        a->inflight = xrealloc(a->inflight, a->capinflight * sizeof *a->inflight);
-    }
-    a->inflight[a->ninflight++] = (inflight){ref, conv, seq};
-}
-
-static inflight *inflight_find(app *a, int64_t ref)
-{
-    for (size_t i = 0; i < a->ninflight; i++)
-        if (a->inflight[i].ref == ref)
-            return &a->inflight[i];
-    return NULL;
-}
-
-static void on_gw_result(void *arg, int64_t ref, int status, str provider_id, str error)
-{
-    app *a = arg;
-    if (status == GW_FAILED || status == GW_RETRY) {
-        char ref_s[24];
-        snprintf(ref_s, sizeof ref_s, "%lld", (long long)ref);
-        char *e = xmemdup0(error.p ? error.p : "", error.n);
-        log_kv(status == GW_FAILED ? LOG_WARN : LOG_INFO,
-               status == GW_FAILED ? "gateway failed a message" : "gateway busy: will retry",
-               "gateway", a->gw->ops->name, "ref", ref_s, "error", e, NULL);
-        free(e);
-    }
-    int st = status == GW_SENT        ? STORE_MSG_SENT
-             : status == GW_DELIVERED ? STORE_MSG_DELIVERED
-             : status == GW_FAILED    ? STORE_MSG_FAILED
-                                      : STORE_MSG_QUEUED;
-    if (store_begin(a->st) != 0 || store_msg_set_status(a->st, ref, st, provider_id, error) != 0 ||
-        store_commit(a->st) != 0)
-        fatal_store(a, "recording a delivery status");
-    inflight *f = inflight_find(a, ref);
-    if (f) {
-        api_publish_delivery(a->api, f->conv, f->seq, st, error);
-        if (st != STORE_MSG_SENT) /* final (or queued again) */
-            *f = a->inflight[--a->ninflight];
-    }
-    if (st == STORE_MSG_QUEUED)
-        http_timer_set(a->outbox_timer, OUTBOX_RETRY_MS);
-}
-
-static void outbox_pump(app *a)
-{
-    if (a->outbox_busy || !a->gw)
-        return;
-    a->outbox_busy = 1;
-    for (;;) {
-        out_batch b = {.n = 0};
-        if (store_outbox_due(a->st, OUTBOX_BATCH, collect_due, &b) != 0)
-            fatal_store(a, "reading the outbox");
-        if (b.n == 0)
-            break;
-        /* marked SUBMITTING before the send: if we die during it, the next
-         * start marks it UNKNOWN and never resends it blindly */
-        if (store_begin(a->st) != 0)
-            fatal_store(a, "beginning a transaction");
-        for (size_t i = 0; i < b.n; i++)
-            if (store_msg_set_status(a->st, b.v[i].id, STORE_MSG_SUBMITTING, STR_NULL,
-                                     STR_NULL) != 0)
-                fatal_store(a, "marking a message as submitting");
-        if (store_commit(a->st) != 0)
-            fatal_store(a, "committing");
-        int retry = 0;
-        for (size_t i = 0; i < b.n; i++) {
-            out_item *m = &b.v[i];
-            inflight_add(a, m->id, m->conv, m->seq);
-            gw_out o = {m->id, str_c(m->from), str_c(m->to), str_c(m->text)};
-            if (gw_send(a->gw, &o) != 0) {
-                on_gw_result(a, m->id, GW_RETRY, STR_NULL, STR_LIT("gateway unavailable"));
-                retry = 1;
-            }
-            free(m->from);
-            free(m->to);
-            free(m->text);
-        }
-        if (retry)
-            break;
-    }
-    a->outbox_busy = 0;
-}
-
 static void on_outbox_timer(void *arg)
 {
-    outbox_pump(arg);
+    app__outbox_pump(arg);
 }
 
 /* ---- the durable path -------------------------------------------------- */
@@ -205,7 +86,7 @@ void app_flush(app *a)
         cc_evlog_free(&a->staged);
         cc_evlog_init(&a->staged);
         if (has_out)
-            outbox_pump(a);
+            app__outbox_pump(a);
     }
     arm_core_timer(a);
     /* waiters may apply more commands: those go to the next commit */
@@ -253,7 +134,7 @@ int app_apply(app *a, const cc_cmd *cmd)
             store_inbound_orphan(a->st, app_now(a), cmd->number, cmd->ep_number, cmd->text,
                                  cmd->msg_id, str_c(cc_err_code(r))) != 0 ||
             store_commit(a->st) != 0)
-            fatal_store(a, "keeping a refused inbound message");
+            app__fatal_store(a, "keeping a refused inbound message");
     }
     if (r != 0)
         return r;
@@ -282,6 +163,7 @@ static int replay_one(void *arg, const cc_event *ev)
 
 int app_open(app *a, const char *data_dir, const app_config *cfg, char *err, size_t n)
 {
+    a->cfg = cfg;
     const char *off = getenv("TEXTDESK_CLOCK_OFFSET_MS");
     a->clock_offset_ms = off ? strtoll(off, NULL, 10) : 0;
     a->core = cc_new();
@@ -340,9 +222,10 @@ int app_listen(app *a, const char *iface, int port, const char *web_dir, char *e
                    .apply = env_apply,
                    .after_commit = env_after_commit,
                    .now = env_now};
-    a->gw = gw_sim_new(on_gw_result, a);
-    a->gw_is_sim = 1;
-    env.sim = a->gw;
+    if (app__gateways_open(a, err, n) != 0)
+        return -1;
+    env.sim = a->sim;
+    env.gw = app__gateways_env(a);
     a->api = api_new(&env);
     if (!a->api) {
         snprintf(err, n, "libsodium failed to initialise");
@@ -356,8 +239,9 @@ int app_listen(app *a, const char *iface, int port, const char *web_dir, char *e
     a->core_timer = http_timer_new(a->http, on_core_timer, a);
     a->outbox_timer = http_timer_new(a->http, on_outbox_timer, a);
     a->flush_timer = http_timer_new(a->http, on_flush_timer, a);
+    app__gateways_start(a);
     arm_core_timer(a);
-    outbox_pump(a); /* what was queued before a restart */
+    app__outbox_pump(a); /* what was queued before a restart */
     return 0;
 }
 
@@ -377,6 +261,8 @@ void app_stop(app *a)
 
 void app_close(app *a)
 {
+    a->stopping = 1;          /* no more sends */
+    app__gateways_close(a); /* drops requests under way (see there) */
     http_timer_free(a->core_timer);
     http_timer_free(a->outbox_timer);
     http_timer_free(a->flush_timer);
@@ -389,13 +275,9 @@ void app_close(app *a)
         app_flush(a);
     api_free(a->api);
     a->api = NULL;
-    gw_free(a->gw);
     store_close(a->st);
     cc_events_free(&a->ev);
     cc_evlog_free(&a->staged);
     free(a->waiters);
     cc_free(a->core);
-    free(a->inflight);
-    a->inflight = NULL;
-    a->ninflight = a->capinflight = 0;
 }

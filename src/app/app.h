@@ -29,8 +29,9 @@ typedef struct app {
     store *st;
     http_srv *http;
     api *api;
-    gw *gw;
-    int gw_is_sim;
+    const app_config *cfg;      /* borrowed from app_open's caller */
+    struct app_gateways *gws;   /* gateways and outbox state (app_outbox.c) */
+    gw *sim;                    /* the simulator, when configured */
     http_timer *core_timer, *outbox_timer, *flush_timer;
     cc_events ev;
     cc_evlog staged;               /* applied to the core, not yet committed */
@@ -38,19 +39,17 @@ typedef struct app {
     size_t nwaiters, capwaiters;
     int64_t clock_offset_ms; /* tests: TEXTDESK_CLOCK_OFFSET_MS */
     int stopping;
-    int outbox_busy;
-    struct app_inflight *inflight; /* handed to the gateway, not yet final */
-    size_t ninflight, capinflight;
 } app;
 
 /* Wall-clock milliseconds (plus the test offset). */
 int64_t app_now(app *a);
 
 /* Opens the store in 'data_dir', rebuilds the core from its event log, and
- * on a first start applies 'cfg' (entities, accounts). Returns 0 or -1 with
- * a reason in 'err'. */
+ * on a first start applies 'cfg' (entities, accounts). 'cfg' (its gateways)
+ * must outlive 'a'. Returns 0 or -1 with a reason in 'err'. */
 int app_open(app *a, const char *data_dir, const app_config *cfg, char *err, size_t n);
-/* Listens and wires the API; the gateway is created from 'cfg'. */
+/* Listens and wires the API; the gateways are created from 'cfg'
+ * (app/gateways.h). */
 int app_listen(app *a, const char *iface, int port, const char *web_dir, char *err, size_t n);
 /* Runs the loop until app_stop. */
 void app_run(app *a);
@@ -63,6 +62,9 @@ void app_close(app *a);
  * whatever must wait for durability (acknowledging a gateway or a desktop)
  * goes through app_after_commit. */
 int app_apply(app *a, const cc_cmd *cmd);
+/* Logs the store failure and stops the process (exit 70): the in-memory
+ * core must not run ahead of the disk. For app/ only. */
+void app__fatal_store(app *a, const char *what) __attribute__((noreturn));
 /* Runs 'fn(arg)' once everything applied so far is committed and published
  * (at once when nothing is staged). */
 void app_after_commit(app *a, void (*fn)(void *), void *arg);

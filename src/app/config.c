@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "app/app.h"
+#include "app/gateways.h"
 #include "util/xalloc.h"
 
 struct app_config {
@@ -190,7 +191,8 @@ static int walk(ctx *x)
     static const char *const top[] = {"listen",       "data_dir",       "settings",
                                       "teams",        "queues",         "entry_points",
                                       "wrapup_reasons", "idle_reasons", "agents",
-                                      "admins",       "supervisors",    NULL};
+                                      "admins",       "supervisors",    "gateways",
+                                      "outbox",       NULL};
     json_t *root = x->cfg->root;
     if (!json_is_object(root))
         return fail(x, "(top)", "the file must hold one JSON object%s", "");
@@ -278,7 +280,7 @@ static int walk(ctx *x)
         }
     }
 
-    static const char *const ep_keys[] = {"id", "number", "queue", NULL};
+    static const char *const ep_keys[] = {"id", "number", "queue", "gateway", NULL};
     json_t *eps = section(x, "entry_points", &bad);
     if (bad)
         return -1;
@@ -377,6 +379,8 @@ app_config *app_config_load(const char *path, char *err, size_t n)
     cc *scratch = cc_new();
     ctx x = {cfg, err, n, apply_scratch, scratch};
     int r = walk(&x);
+    if (r == 0) /* gateways, outbox, entry_points[].gateway: config_gw.c */
+        r = app_config__check_gateways(cfg, cfg->path, err, n);
     cc_free(scratch);
     if (r != 0) {
         app_config_free(cfg);
@@ -465,6 +469,11 @@ void app_config_print_logins(const app_config *cfg)
                    name);
         }
     }
+}
+
+void *app_config__json(const app_config *cfg)
+{
+    return cfg->root;
 }
 
 const char *app_config_listen(const app_config *cfg)

@@ -10,6 +10,8 @@
 #include "http/http.h"
 
 #include <libwebsockets.h>
+
+#include "http/http_int.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -114,6 +116,25 @@ static void fill_req(struct lws *wsi, http_req *req, req_bufs *b)
     const char *peer = lws_get_peer_simple(wsi, b->peer, sizeof b->peer);
     req->peer = peer ? str_c(peer) : STR_NULL;
     req->impl = wsi;
+}
+
+int http_req_header(const http_req *req, const char *name, char *out, size_t cap)
+{
+    char key[64];
+    int kn = snprintf(key, sizeof key, "%s:", name);
+    for (int i = 0; i < kn; i++) /* lws keeps custom header names lowercase */
+        key[i] = (char)(key[i] >= 'A' && key[i] <= 'Z' ? key[i] + 32 : key[i]);
+    if (strcmp(key, "content-type:") == 0) {
+        int n = lws_hdr_total_length(req->impl, WSI_TOKEN_HTTP_CONTENT_TYPE);
+        if (n <= 0 || (size_t)n >= cap ||
+            lws_hdr_copy(req->impl, out, (int)cap, WSI_TOKEN_HTTP_CONTENT_TYPE) < 0)
+            return -1;
+        return n;
+    }
+    int n = lws_hdr_custom_length(req->impl, key, kn);
+    if (n < 0 || (size_t)n >= cap || lws_hdr_custom_copy(req->impl, out, (int)cap, key, kn) < 0)
+        return -1;
+    return n;
 }
 
 int http_req_arg(const http_req *req, const char *name, char *out, size_t cap)
@@ -519,6 +540,9 @@ http_srv *http_new(const http_cfg *cfg, const http_handlers *h, char *err, size_
     info.user = s;
     info.options = LWS_SERVER_OPTION_VALIDATE_UTF8 | LWS_SERVER_OPTION_DISABLE_IPV6;
     info.timeout_secs = 30;
+    /* room for long gateway URLs (Kannel MO/sendsms carry the text) */
+    info.max_http_header_data = 16384;
+    info.pt_serv_buf_size = 32768;
     lws_set_log_level(LLL_ERR, NULL);
     s->ctx = lws_create_context(&info);
     if (!s->ctx) {
@@ -532,6 +556,11 @@ http_srv *http_new(const http_cfg *cfg, const http_handlers *h, char *err, size_
     s->vhost = lws_get_vhost_by_name(s->ctx, "default");
     s->port = s->vhost ? lws_get_vhost_listen_port(s->vhost) : cfg->port;
     return s;
+}
+
+struct lws_context *http__lws_context(http_srv *s)
+{
+    return s->ctx;
 }
 
 int http_port(const http_srv *s)

@@ -44,6 +44,9 @@ typedef struct http_req {
     void *impl;
 } http_req;
 
+/* Copies request header 'name' (e.g. "X-Signature", "Content-Type") into
+ * 'out'; returns its length or -1 (absent or longer than 'cap' - 1). */
+int http_req_header(const http_req *req, const char *name, char *out, size_t cap);
 /* Copies query argument 'name' into 'out'; returns its length or -1. */
 int http_req_arg(const http_req *req, const char *name, char *out, size_t cap);
 

@@ -20,6 +20,8 @@ enum gw_status {
     GW_DELIVERED, /* the handset has it (delivery report) */
     GW_FAILED,    /* refused or undeliverable; 'error' says why */
     GW_RETRY,     /* not now (down, throttled): try again later */
+    GW_UNKNOWN,   /* the request may have reached the provider, no answer came:
+                   * never resent blindly; a later report resolves it */
 };
 
 /* An outbound SMS. 'ref' is our outbox reference; it travels to the

@@ -103,6 +103,9 @@ typedef struct store_msg {
 
 typedef int (*store_msg_cb)(void *arg, const store_msg *m);
 
+/* Calls 'cb' with message 'id' (strings valid during the call), or
+ * returns -ENOENT. */
+int store_msg_get(store *st, int64_t id, store_msg_cb cb, void *arg);
 /* Messages of conversation 'conv' in order. */
 int store_msgs_of_conv(store *st, uint32_t conv, store_msg_cb cb, void *arg);
 /* A customer's conversations, newest first (at most 'max'): the

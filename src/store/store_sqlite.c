@@ -137,6 +137,7 @@ static const struct store_migration {
                   " ep_number, text, provider_id, status, at, status_at)"                \
                   " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11)")         \
     X(MSG_OF_CONV, "SELECT " MSG_COLS " FROM messages WHERE conv = ?1 ORDER BY id")      \
+    X(MSG_GET, "SELECT " MSG_COLS " FROM messages WHERE id = ?1")                        \
     X(HISTORY, "SELECT o.conv, o.at, o.ep_number, (SELECT c.at FROM events c"            \
                " WHERE c.type = 32 AND c.conv = o.conv) FROM events o"                   \
                " WHERE o.type = 15 AND o.number = ?1 ORDER BY o.seq DESC LIMIT ?2")      \
@@ -701,6 +702,32 @@ int store_msgs_of_conv(store *st, uint32_t conv, store_msg_cb cb, void *arg)
     sqlite3_stmt *s = st->s[S_MSG_OF_CONV];
     sqlite3_bind_int64(s, 1, conv);
     return each_msg(st, s, cb, arg);
+}
+
+typedef struct one_msg {
+    store_msg_cb cb;
+    void *arg;
+    int found;
+} one_msg;
+
+static int one_msg_cb(void *arg, const store_msg *m)
+{
+    one_msg *o = arg;
+    o->found = 1;
+    return o->cb(o->arg, m);
+}
+
+int store_msg_get(store *st, int64_t id, store_msg_cb cb, void *arg)
+{
+    sqlite3_stmt *s = st->s[S_MSG_GET];
+    sqlite3_bind_int64(s, 1, id);
+    one_msg o = {cb, arg, 0};
+    int r = each_msg(st, s, one_msg_cb, &o);
+    if (r == 0 && !o.found) {
+        snprintf(st->err, sizeof st->err, "no message %lld", (long long)id);
+        r = -ENOENT;
+    }
+    return r;
 }
 
 int store_history(store *st, str number, size_t max, store_hist_cb cb, void *arg)

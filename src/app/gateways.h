@@ -1,0 +1,66 @@
+/*
+ * gateways: the configured SMS gateways and the outbox that feeds them
+ * (app/config_gw.c reads the "gateways" and "outbox" sections and the
+ * entry points' "gateway"; app/app_outbox.c runs them).
+ *
+ * Without a "gateways" section there is one gateway, the built-in simulator
+ * (id "sim"), so the demo keeps working. An entry point without "gateway"
+ * uses the first configured gateway. The section is read at every start
+ * (unlike the entities, which seed the store on the first start only).
+ */
+#ifndef TEXTDESK_APP_GATEWAYS_H
+#define TEXTDESK_APP_GATEWAYS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "app/app.h"
+#include "sms/gw_kannel.h"
+#include "sms/gw_webhook.h"
+
+#define APP_GW_MAX 16
+#define APP_GW_ID_MAX 32
+
+enum app_gw_type { APP_GW_SIM, APP_GW_KANNEL, APP_GW_WEBHOOK };
+
+/* One configured gateway; strings borrowed from the loaded configuration. */
+typedef struct app_gw_conf {
+    int type;
+    const char *id;
+    gw_kannel_cfg kannel;
+    gw_webhook_cfg webhook;
+} app_gw_conf;
+
+typedef struct app_outbox_conf {
+    int max_attempts;       /* sends tried before FAILED (default 10) */
+    int64_t backoff_ms;     /* first retry delay (default 1000), doubled each time */
+    int64_t backoff_max_ms; /* ceiling of the delay (default 300000) */
+} app_outbox_conf;
+
+/* Validates the sections; called by app_config_load. Returns 0, or -1 with
+ * "PATH: KEY: problem" in 'err'. */
+int app_config__check_gateways(const app_config *cfg, const char *path, char *err, size_t n);
+/* The configured gateways (the implicit simulator when none), in order. */
+size_t app_config_gateways(const app_config *cfg, app_gw_conf *out, size_t max);
+/* The gateway id configured for the entry point with 'number', or NULL
+ * (then the first gateway). */
+const char *app_config_ep_gateway(const app_config *cfg, str number);
+void app_config_outbox(const app_config *cfg, app_outbox_conf *out);
+
+/* The loaded JSON (a json_t *), for config_gw.c. */
+void *app_config__json(const app_config *cfg);
+
+/* ---- runtime (app_outbox.c) -------------------------------------------- */
+
+/* Reads the configured gateways, creates the simulator (a->sim) and the
+ * inbound endpoints' environment. Returns 0, or -1 with a reason. */
+int app__gateways_open(app *a, char *err, size_t n);
+/* Creates the networked gateways, once a->http exists. */
+void app__gateways_start(app *a);
+/* The environment of the inbound endpoints (api_gw.h). */
+const struct api_gw_env *app__gateways_env(app *a);
+void app__gateways_close(app *a);
+/* Hands due messages of the outbox to their gateways (see app_outbox.c). */
+void app__outbox_pump(app *a);
+
+#endif

@@ -1,0 +1,61 @@
+/*
+ * gw_kannel: Kannel 1.4 (bearerbox + smsbox) as a gateway.
+ *
+ * Outbound: one GET to smsbox's sendsms per message with username and
+ * password, from = the entry point's number, the text as UTF-8 with
+ * charset=UTF-8 and coding 0 (GSM 03.38) or 2 (UCS-2) chosen by sms_text
+ * (Kannel never picks UCS-2 itself: non-GSM text would become '?'), and
+ * dlr-mask + dlr-url. sendsms returns no message id, so the dlr-url carries
+ * OUR reference (ref=...): the delivery report finds the message by it,
+ * even one left "delivery unknown" by a crash.
+ *
+ * Inbound (MO via get-url/post-url, DLR via dlr-url) arrives at the API
+ * (api_gw.c); the pure helpers below decode what Kannel sends. What Kannel
+ * really sends is recorded in docs/gateways/kannel.md.
+ */
+#ifndef TEXTDESK_SMS_GW_KANNEL_H
+#define TEXTDESK_SMS_GW_KANNEL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "http/http.h"
+#include "sms/gw.h"
+#include "util/buf.h"
+
+typedef struct gw_kannel_cfg {
+    const char *id;           /* the gateway's id in the configuration */
+    const char *sendsms_url;  /* http://IP:PORT/cgi-bin/sendsms */
+    const char *username;
+    const char *password;
+    const char *dlr_url_base; /* how Kannel reaches textdesk: http://IP:PORT */
+    const char *token;        /* NULL, or required as token=... on MO and DLR */
+    const char *smsc;         /* NULL, or Kannel's smsc id to route through */
+    int dlr_mask;             /* Kannel dlr-mask bits (default 27: 1|2|8|16) */
+} gw_kannel_cfg;
+
+#define GW_KANNEL_DLR_MASK_DEFAULT 27
+
+gw *gw_kannel_new(const gw_kannel_cfg *cfg, http_srv *http, gw_result_cb cb, void *arg);
+
+/* Appends the whole sendsms URL for 'm' to 'out'. Returns 0, or -EILSEQ
+ * when the text is not valid UTF-8. */
+int gw_kannel_sendsms_url(const gw_kannel_cfg *cfg, const gw_out *m, buf *out);
+
+/* Appends 's' %-encoded for a URL query (RFC 3986 unreserved kept). */
+void gw_url_escape(buf *out, str s);
+
+/* Maps a Kannel DLR type (%d) to a gw_status; -1 for reports that change
+ * nothing (4 = buffered). */
+int gw_kannel_dlr_status(int type);
+
+/* Maps sendsms's answer (HTTP status, 0 for none) to a gw_status. */
+int gw_kannel_send_status(int http_status, int maybe_sent);
+
+/* Converts MO text 'raw' in 'charset' (Kannel's %C: UTF-8, UTF-16BE,
+ * ISO-8859-1, WINDOWS-1252...; empty = from 'coding': 2 -> UTF-16BE, else
+ * UTF-8) to UTF-8 appended to 'out'. Returns 0, -EILSEQ for bytes that are
+ * not valid in the charset, -ENOTSUP for a charset we do not know. */
+int gw_kannel_decode_text(str raw, const char *charset, int coding, buf *out);
+
+#endif

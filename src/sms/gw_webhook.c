@@ -1,0 +1,195 @@
+#include "sms/gw_webhook.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "http/http_client.h"
+#include "sms/sms_text.h"
+#include "util/xalloc.h"
+
+typedef struct wpend {
+    struct wpend *next, *prev;
+    struct gw_webhook *g;
+    int64_t ref;
+    http_creq *req;
+} wpend;
+
+typedef struct gw_webhook {
+    gw base;
+    char *id, *url, *secret;
+    http_srv *http;
+    wpend *pending;
+} gw_webhook;
+
+void gw_webhook_sign(const char *secret, int64_t ts, str body, char out[72])
+{
+    /* the streaming API takes a key of any length (RFC 2104) */
+    crypto_auth_hmacsha256_state st;
+    unsigned char mac[crypto_auth_hmacsha256_BYTES];
+    char tsb[24];
+    int tn = snprintf(tsb, sizeof tsb, "%lld.", (long long)ts);
+    crypto_auth_hmacsha256_init(&st, (const unsigned char *)secret, strlen(secret));
+    crypto_auth_hmacsha256_update(&st, (const unsigned char *)tsb, (unsigned long long)tn);
+    if (body.n)
+        crypto_auth_hmacsha256_update(&st, (const unsigned char *)body.p, body.n);
+    crypto_auth_hmacsha256_final(&st, mac);
+    memcpy(out, "sha256=", 7);
+    sodium_bin2hex(out + 7, 65, mac, sizeof mac);
+    sodium_memzero(&st, sizeof st);
+}
+
+int gw_webhook_verify(const char *secret, str ts, str sig, str body, int64_t now_s)
+{
+    if (ts.n == 0 || ts.n > 18 || sig.n != 71)
+        return -EINVAL;
+    int64_t t = 0;
+    for (size_t i = 0; i < ts.n; i++) {
+        if (ts.p[i] < '0' || ts.p[i] > '9')
+            return -EINVAL;
+        t = t * 10 + (ts.p[i] - '0');
+    }
+    char want[72];
+    gw_webhook_sign(secret, t, body, want);
+    char got[72];
+    memcpy(got, sig.p, 71);
+    got[71] = '\0';
+    for (int i = 0; i < 71; i++) /* hex may come in upper case */
+        if (got[i] >= 'A' && got[i] <= 'F')
+            got[i] = (char)(got[i] + 32);
+    if (sodium_memcmp(want, got, 71) != 0)
+        return -EACCES;
+    if (t < now_s - GW_WEBHOOK_TOLERANCE_S || t > now_s + GW_WEBHOOK_TOLERANCE_S)
+        return -ETIMEDOUT;
+    return 0;
+}
+
+char *gw_webhook_body(const gw_out *m)
+{
+    sms_info info;
+    if (sms_text_analyse(m->text.p, m->text.n, &info) != 0)
+        return NULL;
+    char ref[24];
+    snprintf(ref, sizeof ref, "%lld", (long long)m->ref);
+    json_t *j = json_pack("{s:s, s:s%, s:s%, s:s%, s:s, s:i}", "reference", ref, "from",
+                          m->from.p ? m->from.p : "", m->from.n, "to", m->to.p ? m->to.p : "",
+                          m->to.n, "text", m->text.p ? m->text.p : "", m->text.n, "encoding",
+                          info.encoding == SMS_UCS2 ? "ucs2" : "gsm7", "segments",
+                          (int)info.segments);
+    if (!j)
+        return NULL;
+    char *s = json_dumps(j, JSON_COMPACT);
+    json_decref(j);
+    return s;
+}
+
+static void pend_del(gw_webhook *g, wpend *p)
+{
+    if (p->prev)
+        p->prev->next = p->next;
+    else
+        g->pending = p->next;
+    if (p->next)
+        p->next->prev = p->prev;
+    free(p);
+}
+
+static void on_answer(void *arg, const http_client_result *r)
+{
+    wpend *p = arg;
+    gw_webhook *g = p->g;
+    int64_t ref = p->ref;
+    pend_del(g, p);
+    int st;
+    if (r->status == 0)
+        st = r->maybe_sent ? GW_UNKNOWN : GW_RETRY;
+    else if (r->status >= 200 && r->status < 300)
+        st = GW_SENT;
+    else if (r->status == 429 || r->status >= 500)
+        st = GW_RETRY;
+    else
+        st = GW_FAILED;
+    char err[256] = "", id[128] = "";
+    if (st == GW_SENT) {
+        json_t *j = json_loadb(r->body.p, r->body.n, 0, NULL);
+        const char *pid = json_string_value(json_object_get(j, "id"));
+        if (pid)
+            snprintf(id, sizeof id, "%s", pid);
+        json_decref(j);
+    } else if (r->status) {
+        size_t n = r->body.n;
+        while (n && (r->body.p[n - 1] == '\n' || r->body.p[n - 1] == '\r'))
+            n--;
+        snprintf(err, sizeof err, "webhook: HTTP %d: %.*s", r->status, (int)(n > 200 ? 200 : n),
+                 r->body.p);
+    } else {
+        snprintf(err, sizeof err, "webhook: %s", r->err ? r->err : "no answer");
+    }
+    g->base.result(g->base.arg, ref, st, str_c(id), str_c(err));
+}
+
+static int webhook_send(gw *base, const gw_out *m)
+{
+    gw_webhook *g = (gw_webhook *)base;
+    char *body = gw_webhook_body(m);
+    if (!body)
+        return -EILSEQ;
+    char sig[72], ts[24], ref[24];
+    int64_t now = (int64_t)time(NULL);
+    gw_webhook_sign(g->secret, now, str_c(body), sig);
+    snprintf(ts, sizeof ts, "%lld", (long long)now);
+    snprintf(ref, sizeof ref, "%lld", (long long)m->ref);
+    const char *hdrs[] = {GW_WEBHOOK_TS_HEADER, ts, GW_WEBHOOK_SIG_HEADER, sig,
+                          "Idempotency-Key", ref, NULL};
+    wpend *p = xcalloc(1, sizeof *p);
+    p->g = g;
+    p->ref = m->ref;
+    http_client_opts o = {.method = "POST",
+                          .url = g->url,
+                          .content_type = "application/json",
+                          .body = str_c(body),
+                          .headers = hdrs};
+    p->req = http_client_request(g->http, &o, on_answer, p);
+    free(body);
+    if (!p->req) {
+        free(p);
+        return -EINVAL;
+    }
+    p->next = g->pending;
+    if (g->pending)
+        g->pending->prev = p;
+    g->pending = p;
+    return 0;
+}
+
+static void webhook_free(gw *base)
+{
+    gw_webhook *g = (gw_webhook *)base;
+    while (g->pending) {
+        http_client_cancel(g->pending->req);
+        pend_del(g, g->pending);
+    }
+    free(g->id);
+    free(g->url);
+    free(g->secret);
+    free(g);
+}
+
+static const gw_ops webhook_ops = {"webhook", webhook_send, webhook_free};
+
+gw *gw_webhook_new(const gw_webhook_cfg *cfg, http_srv *http, gw_result_cb cb, void *arg)
+{
+    gw_webhook *g = xcalloc(1, sizeof *g);
+    g->base.ops = &webhook_ops;
+    g->base.result = cb;
+    g->base.arg = arg;
+    g->http = http;
+    g->id = xmemdup0(cfg->id, strlen(cfg->id));
+    g->url = xmemdup0(cfg->url, strlen(cfg->url));
+    g->secret = xmemdup0(cfg->secret, strlen(cfg->secret));
+    return &g->base;
+}

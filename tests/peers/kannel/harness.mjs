@@ -1,0 +1,233 @@
+// A real Kannel 1.4.5 (Debian's kannel + kannel-extras) on 127.0.0.1 for
+// the tests: bearerbox, smsbox, a fakesmsc "handset" that prints every MT,
+// and MO injection through a short-lived fakesmsc. Free ports, its own run
+// directory, processes stopped by PID only. Written from what Kannel was
+// observed to send and expect (docs/gateways/kannel.md).
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+export const BEARERBOX = '/usr/sbin/bearerbox';
+export const SMSBOX = '/usr/sbin/smsbox';
+export const FAKESMSC = '/usr/lib/kannel/test/fakesmsc';
+
+// Why Kannel cannot run here, or null.
+export function kannelMissing() {
+  for (const f of [BEARERBOX, SMSBOX, FAKESMSC]) {
+    if (!existsSync(f)) return `${f} not installed (scripts/deps.sh --test installs kannel kannel-extras)`;
+  }
+  return null;
+}
+
+export function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.unref();
+    s.on('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+async function waitPort(port, ms = 20000) {
+  const end = Date.now() + ms;
+  for (;;) {
+    const ok = await new Promise((resolve) => {
+      const c = net.connect(port, '127.0.0.1');
+      c.on('connect', () => { c.destroy(); resolve(true); });
+      c.on('error', () => resolve(false));
+    });
+    if (ok) return;
+    if (Date.now() > end) throw new Error(`port ${port} did not open`);
+    await sleep(100);
+  }
+}
+
+function stopProc(p, ms = 5000) {
+  if (!p || p.exitCode !== null || p.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const t = setTimeout(() => { try { process.kill(p.pid, 'SIGKILL'); } catch { /* gone */ } }, ms);
+    p.once('exit', () => { clearTimeout(t); resolve(); });
+    try { process.kill(p.pid, 'SIGTERM'); } catch { clearTimeout(t); resolve(); }
+  });
+}
+
+// One "Got message" line of fakesmsc: <from to type [udh HEX] data>.
+// Returns {from, to, udh (Buffer|null), coding ('text'|'data'|'ucs2'), bytes (Buffer)}.
+export function parseMtLine(line) {
+  const m = /Got message \d+: <(.*)>\s*$/.exec(line);
+  if (!m) return null;
+  const body = m[1];
+  const parts = body.split(' ');
+  const [from, to, type] = parts;
+  let rest = parts.slice(3).join(' ');
+  let udh = null;
+  let coding = type;
+  if (type === 'udh') {
+    const sp = rest.indexOf(' ');
+    udh = pctBytes(rest.slice(0, sp));
+    rest = rest.slice(sp + 1);
+    const sp2 = rest.indexOf(' ');
+    coding = rest.slice(0, sp2);
+    rest = rest.slice(sp2 + 1);
+  }
+  const bytes = coding === 'text' ? Buffer.from(rest, 'utf8') : pctBytes(rest);
+  return { from, to, udh, coding, bytes };
+}
+
+// %-encoded bytes ('+' = space) to a Buffer.
+function pctBytes(s) {
+  const out = [];
+  for (let i = 0; i < s.length; i++) {
+    const c = s[i];
+    if (c === '%') { out.push(parseInt(s.slice(i + 1, i + 3), 16)); i += 2; } else if (c === '+') out.push(32);
+    else out.push(...Buffer.from(c, 'utf8'));
+  }
+  return Buffer.from(out);
+}
+
+export class Kannel {
+  // moUrl: Kannel's get-url/post-url (escapes like %p are Kannel's).
+  constructor(opts = {}) {
+    this.moUrl = opts.moUrl;
+    this.moMethod = opts.moMethod || 'post';
+    this.httpRetry = opts.httpRetry ?? 0;
+    this.user = opts.user || 'textdesk';
+    this.password = opts.password || 'sendsms-secret';
+    this.procs = {};
+  }
+
+  async start() {
+    const missing = kannelMissing();
+    if (missing) throw new Error(missing);
+    this.dir = mkdtempSync(path.join(os.tmpdir(), 'textdesk-kannel-'));
+    this.ports = {
+      ADMIN_PORT: await freePort(), SMSBOX_PORT: await freePort(), SENDSMS_PORT: await freePort(),
+      FAKE_MT_PORT: await freePort(), FAKE_MO_PORT: await freePort(),
+    };
+    const vars = {
+      ...this.ports, RUN_DIR: this.dir, ADMIN_PASSWORD: 'adminpw', SENDSMS_USER: this.user,
+      SENDSMS_PASSWORD: this.password, HTTP_RETRY: String(this.httpRetry),
+      MO_URL_LINE: `${this.moMethod}-url = "${this.moUrl}"`,
+    };
+    let conf = readFileSync(path.join(here, 'kannel.conf.in'), 'utf8');
+    conf = conf.replace(/@([A-Z_]+)@/g, (_, k) => {
+      if (!(k in vars)) throw new Error(`kannel.conf.in: no value for @${k}@`);
+      return vars[k];
+    });
+    this.conf = path.join(this.dir, 'kannel.conf');
+    writeFileSync(this.conf, conf);
+    this.sendsmsUrl = `http://127.0.0.1:${this.ports.SENDSMS_PORT}/cgi-bin/sendsms`;
+    this.procs.bearerbox = this.spawn('bearerbox', BEARERBOX, [this.conf]);
+    await waitPort(this.ports.ADMIN_PORT);
+    await this.startSmsbox();
+    this.mtOut = '';
+    this.procs.fakesmsc = this.spawn('fakesmsc', FAKESMSC,
+      ['-H', '127.0.0.1', '-r', String(this.ports.FAKE_MT_PORT), '-m', '0', '0 0 text unused'],
+      (d) => { this.mtOut += d; });
+    await this.until(async () => /carrier.*online/.test(await this.status()), 20000, 'carrier link online');
+    return this;
+  }
+
+  spawn(name, bin, args, onOut) {
+    const p = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'], cwd: this.dir });
+    p.out = '';
+    p.stdout.on('data', (d) => { p.out += d; if (onOut) onOut(d.toString()); });
+    p.stderr.on('data', (d) => { p.out += d; if (onOut) onOut(d.toString()); });
+    return p;
+  }
+
+  async status() {
+    try {
+      const r = await fetch(`http://127.0.0.1:${this.ports.ADMIN_PORT}/status.txt?password=adminpw`);
+      return await r.text();
+    } catch { return ''; }
+  }
+
+  async until(fn, ms, what) {
+    const end = Date.now() + ms;
+    for (;;) {
+      if (await fn()) return;
+      if (Date.now() > end) throw new Error(`kannel: timed out waiting for ${what}; logs in ${this.dir}`);
+      await sleep(100);
+    }
+  }
+
+  async startSmsbox() {
+    this.procs.smsbox = this.spawn('smsbox', SMSBOX, [this.conf]);
+    await waitPort(this.ports.SENDSMS_PORT);
+  }
+
+  // "Kannel down": smsbox (the sendsms HTTP interface) stops; bearerbox stays.
+  async stopSmsbox() {
+    await stopProc(this.procs.smsbox);
+    this.procs.smsbox = null;
+  }
+
+  // One MO as if the carrier delivered it (fakesmsc: text = UTF-8 as is,
+  // ucs2 = UTF-16BE, coding 2).
+  async injectMo(from, to, text, type = 'text') {
+    const msg = type === 'ucs2' ? `${from} ${to} ucs2 ${pctUcs2(text)}` : `${from} ${to} text ${text}`;
+    const p = this.spawn('fakesmsc-mo', FAKESMSC, ['-H', '127.0.0.1', '-r', String(this.ports.FAKE_MO_PORT), '-m', '1', msg]);
+    const end = Date.now() + 5000;
+    while (!/sent|Sent/.test(p.out) && Date.now() < end && p.exitCode === null) await sleep(50);
+    await sleep(500); // bearerbox reads the line before the link drops
+    await stopProc(p);
+  }
+
+  // Every MT fakesmsc received, parsed.
+  mt() {
+    return this.mtOut.split('\n').map(parseMtLine).filter(Boolean);
+  }
+
+  // MT reassembled into messages: [{from, to, text, parts}], in arrival order.
+  mtMessages() {
+    const out = [];
+    const pending = new Map();
+    for (const m of this.mt()) {
+      const text = (b, coding) => (coding === 'ucs-2' || coding === 'ucs2' ? Buffer.from(b).swap16().toString('utf16le') : b.toString('utf8'));
+      if (!m.udh || m.udh.length < 6 || m.udh[1] !== 0) {
+        out.push({ from: m.from, to: m.to, text: text(m.bytes, m.coding), parts: 1 });
+        continue;
+      }
+      const [ref, total, seq] = [m.udh[3], m.udh[4], m.udh[5]];
+      const key = `${m.from}|${m.to}|${ref}`;
+      if (!pending.has(key)) pending.set(key, { from: m.from, to: m.to, coding: m.coding, parts: new Array(total), idx: out.length });
+      const p = pending.get(key);
+      p.parts[seq - 1] = m.bytes;
+      if (p.parts.filter(Boolean).length === total) {
+        pending.delete(key);
+        out.push({ from: p.from, to: p.to, text: text(Buffer.concat(p.parts), p.coding), parts: total });
+      }
+    }
+    return out;
+  }
+
+  async stop() {
+    for (const name of ['fakesmsc', 'smsbox', 'bearerbox']) {
+      await stopProc(this.procs[name]);
+      this.procs[name] = null;
+    }
+  }
+
+  cleanup() {
+    for (const p of Object.values(this.procs)) {
+      if (p && p.exitCode === null) { try { process.kill(p.pid, 'SIGKILL'); } catch { /* gone */ } }
+    }
+    if (this.dir && !process.env.KEEP_KANNEL) rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+// UTF-16BE bytes of 'text', %-encoded (fakesmsc's ucs2 payload).
+function pctUcs2(text) {
+  const b = Buffer.from(text, 'utf16le').swap16();
+  return [...b].map((x) => `%${x.toString(16).padStart(2, '0')}`).join('');
+}

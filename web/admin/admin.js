@@ -9,8 +9,10 @@ import { $, el } from '/js/util.js';
 // i18n.js loads i18n/<lang>.json relative to the page: keep the slash.
 if (!location.pathname.endsWith('/')) location.replace(`${location.pathname}/${location.search}${location.hash}`);
 
-const KINDS = ['agents', 'queues', 'teams', 'entry_points', 'wrapup_reasons', 'idle_reasons'];
-// Fields of each kind's form: type text | int | teams | queue | reason | password.
+const KINDS = ['agents', 'queues', 'teams', 'entry_points', 'wrapup_reasons', 'idle_reasons', 'canned_responses'];
+// kinds a server may lack (its tab shows only when the list answers)
+const OPTIONAL = new Set(['canned_responses']);
+// Fields of each kind's form: type text | textarea | int | teams | queue | reason | password.
 const SPEC = {
   agents: {
     cols: ['id', 'name', 'username', 'teams', 'capacity', 'state'],
@@ -40,6 +42,10 @@ const SPEC = {
   },
   wrapup_reasons: { cols: ['id', 'name'], fields: [{ name: 'name', type: 'text' }] },
   idle_reasons: { cols: ['id', 'name'], fields: [{ name: 'name', type: 'text' }] },
+  canned_responses: {
+    cols: ['id', 'title', 'text_sv', 'text_en'],
+    fields: [{ name: 'title', type: 'text' }, { name: 'text_sv', type: 'textarea' }, { name: 'text_en', type: 'textarea' }],
+  },
 };
 const NUMERIC = new Set(['id', 'capacity', 'rona_timeout_s', 'auto_wrapup_s', 'waiting']);
 
@@ -66,17 +72,21 @@ function nameOf(kind, id) {
   const x = (S.data[kind] || []).find((e) => e.id === id);
   return x ? x.name ?? x.number : id ? `#${id}` : '';
 }
-const label = (kind, x) => (kind === 'entry_points' ? x.number : x.name);
+const label = (kind, x) => (kind === 'entry_points' ? x.number : kind === 'canned_responses' ? x.title : x.name);
 
 async function loadAll() {
   const res = await Promise.all(KINDS.map((k) => api('GET', k)));
-  res.forEach((r, i) => { if (r.status === 200) S.data[KINDS[i]] = r.body[KINDS[i]] || []; });
+  res.forEach((r, i) => {
+    const k = KINDS[i];
+    if (r.status === 200) S.data[k] = r.body[k] || [];
+    if (OPTIONAL.has(k)) document.querySelector(`.tab[data-kind="${k}"]`).hidden = r.status !== 200;
+  });
 }
 
 /* ---- tabs ---------------------------------------------------------------- */
 
 function selectTab(kind) {
-  if (kind !== 'settings' && !SPEC[kind]) kind = 'agents';
+  if (kind !== 'settings' && (!SPEC[kind] || !S.data[kind])) kind = 'agents';
   S.kind = kind;
   for (const b of document.querySelectorAll('.tab')) b.setAttribute('aria-selected', String(b.dataset.kind === kind));
   $('resource').hidden = kind === 'settings';
@@ -98,6 +108,7 @@ function cell(kind, col, x) {
     case 'queue': case 'fallback': return v ? nameOf('queues', v) : '';
     case 'default_reason': return v ? nameOf('wrapup_reasons', v) : '';
     case 'state': return v ? t(`state_${v}`) : '';
+    case 'text_sv': case 'text_en': return v && v.length > 60 ? `${v.slice(0, 60)}…` : v || '';
     default: return v == null ? '' : String(v);
   }
 }
@@ -146,6 +157,10 @@ function field(f, x) {
         ...list.map((o) => el('option', { value: String(o.id), text: o.name, selected: cur === o.id })));
       break;
     }
+    case 'textarea':
+      input = el('textarea', { id, name: f.name, rows: 3, maxlength: 1000, 'aria-describedby': `err-${f.name}` });
+      input.value = cur != null ? String(cur) : '';
+      break;
     case 'password':
       input = el('input', { id, name: f.name, type: 'password', autocomplete: 'new-password', 'aria-describedby': `err-${f.name} hint-${f.name}` });
       break;
@@ -225,6 +240,9 @@ function formBody(kind) {
         break;
       case 'password':
         if (input.value) body.password = input.value;
+        break;
+      case 'textarea': // empty: left out, so the API names the missing field
+        if (input.value.trim() !== '') body[f.name] = input.value;
         break;
       default:
         if (input.value !== '' || !f.createOnly) body[f.name] = input.value;

@@ -16,7 +16,8 @@ export function strings(lang) {
 
 // The demo site, with Anna in both teams, a short RONA timeout and a short
 // auto wrap-up on Sälj (entry point 71000) so both can be seen in a test.
-export function configFile() {
+// 'extra' adds top-level keys (e.g. admins and supervisors).
+export function configFile(extra = {}) {
   const cfg = {
     settings: { disconnect_grace_s: 120 },
     teams: [{ id: 1, name: 'Support' }, { id: 2, name: 'Sälj' }],
@@ -34,7 +35,7 @@ export function configFile() {
     ],
   };
   const f = path.join(mkdtempSync(path.join(os.tmpdir(), 'textdesk-cfg-')), 'site.json');
-  writeFileSync(f, JSON.stringify(cfg));
+  writeFileSync(f, JSON.stringify({ ...cfg, ...extra }));
   return f;
 }
 

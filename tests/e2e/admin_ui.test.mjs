@@ -1,0 +1,212 @@
+// The administrator's web page (/admin/) in Debian's Chromium against the
+// real server, with Anna's agent desktop open in another browser context:
+// deleting an entry point while Anna holds its conversation (her desktop
+// shows the warning, only End is left), creating a queue and an agent with
+// the forms (the API's field errors shown next to the field), the in_use
+// refusal, and deleting Erik while he holds a conversation (it is offered
+// to Anna on her desktop). Screenshots go to test-output/screens/.
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { Server, webDir } from './lib/server.mjs';
+import { Desk, login as apiLogin, simSend } from './lib/client.mjs';
+import { launch, agentPage, shot } from './lib/browser.mjs';
+import { strings, configFile, until, text, waitText, visible, login } from './lib/desk.mjs';
+
+const EP = '+46700000001';
+const EP3 = '+46700000003';
+const L = strings('sv');
+const A = JSON.parse(readFileSync(path.join(webDir, 'admin', 'i18n', 'sv.json'), 'utf8'));
+const cleanup = [];
+after(async () => { for (const f of cleanup.reverse()) await f(); });
+
+// script errors and CSP violations fail; refused requests (4xx) are the
+// point of several steps and are asserted on screen instead
+const problems = (page) => page.problems.filter((p) => !/status of 4\d\d/.test(p));
+
+async function adminLogin(page, user, pass) {
+  await page.locator('#login-form').waitFor();
+  await page.fill('#login-user', user);
+  await page.fill('#login-pass', pass);
+  await page.click('#login-submit');
+}
+
+async function tab(page, kind) {
+  await page.click(`.tab[data-kind="${kind}"]`);
+  await page.locator(`.tab[data-kind="${kind}"][aria-selected="true"]`).waitFor();
+}
+
+async function remove(page, id) {
+  await page.click(`#list-body tr[data-id="${id}"] .delete`);
+  await page.locator('#dlg-confirm[open]').waitFor();
+  await page.click('#confirm-ok');
+  await page.locator('#dlg-confirm').waitFor({ state: 'hidden' });
+}
+
+test('admin page: deletions while a desktop holds the conversation, forms with API errors', async () => {
+  const s = new Server({ args: ['--config', configFile({ admins: [{ username: 'admin', password: 'demo-admin' }] })] });
+  await s.start();
+  const browser = await launch();
+  cleanup.push(async () => { await browser.close(); s.cleanup(); });
+
+  // an agent is refused; the administrator gets in
+  const admin = await agentPage(browser, `${s.url}/admin`);
+  await adminLogin(admin, 'anna', 'demo-anna');
+  await waitText(admin, '#login-error', A.not_admin);
+  await adminLogin(admin, 'admin', 'demo-admin');
+  await admin.locator('#app').waitFor({ state: 'visible' });
+  await waitText(admin, '#list-title', A.tab_agents);
+  assert.deepEqual(await admin.locator('#list-body .c-name').allTextContents(), ['Anna Berg', 'Erik Lund', 'Maja Ek']);
+  assert.equal(await text(admin, '#list-body tr[data-id="1"] .c-teams'), 'Support, Sälj');
+
+  const anna = await agentPage(browser, s.url);
+  await login(anna, 'anna', 'demo-anna');
+  await anna.selectOption('#state-select', 'available');
+  await anna.locator('#state-dot.state-available').waitFor();
+
+  // a new entry point through the form
+  await tab(admin, 'entry_points');
+  assert.deepEqual(await admin.locator('#list-body .c-number').allTextContents(), [EP, '71000']);
+  await admin.click('#btn-new');
+  assert.equal(await admin.inputValue('#f-id'), '3');
+  await admin.fill('#f-number', EP3);
+  await admin.selectOption('#f-queue', '1');
+  await admin.click('#form-save');
+  await waitText(admin, '#list-body tr[data-id="3"] .c-queue', 'Kundtjänst');
+  await waitText(admin, '#list-ok', A.saved.replace('{name}', EP3));
+
+  // Anna accepts a conversation to it on her desktop
+  const CUST = '+46701230003';
+  assert.equal((await simSend(s.url, CUST, EP3, 'Hej, är ni öppna i kväll?')).status, 200);
+  await anna.locator('.offer').waitFor();
+  await anna.click('.offer .accept');
+  await waitText(anna, '#pane-title', CUST);
+  assert.equal(await anna.locator('#composer-text').isDisabled(), false);
+
+  // the administrator deletes the entry point: Anna's desktop shows the warning
+  await remove(admin, 3);
+  await waitText(admin, '#list-ok', A.deleted.replace('{name}', EP3));
+  assert.equal(await admin.locator('#list-body tr[data-id="3"]').count(), 0);
+  await anna.locator('#pane-warning').waitFor({ state: 'visible' });
+  assert.equal(await text(anna, '#pane-warning'), L('terminated_warning'));
+  await waitText(anna, '.sys-terminated span', L('sys_terminated'));
+  assert.equal(await anna.locator('#composer-text').isDisabled(), true);
+  assert.equal(await visible(anna, '#btn-end'), true);
+  for (const b of ['#btn-transfer', '#btn-conference', '#btn-exit-conf', '#btn-wrapup']) assert.equal(await visible(anna, b), false, b);
+  await shot(anna, 'admin-01-desktop-entry-point-removed');
+  await anna.click('#btn-end');
+  await anna.locator('#dlg-wrapup[open]').waitFor();
+  await anna.check('#wrapup-list input[value="1"]');
+  await anna.click('#wrapup-ok');
+  await anna.locator('.task').waitFor({ state: 'detached' });
+
+  // a queue through the form: a bad number gets the API's field error
+  await tab(admin, 'queues');
+  await admin.click('#btn-new');
+  await admin.fill('#f-name', 'Kvällskö');
+  await admin.check('#f-teams input[value="1"]');
+  await admin.fill('#f-rona_timeout_s', 'snart');
+  await admin.selectOption('#f-fallback', '1');
+  await admin.click('#form-save');
+  await waitText(admin, '#err-rona_timeout_s', /^must be a whole number/);
+  assert.ok(await admin.locator('.field.invalid[data-field="rona_timeout_s"]').count());
+  assert.equal(await text(admin, '#form-error'), A.fix_fields);
+  assert.equal(await admin.evaluate(() => document.activeElement.id), 'f-rona_timeout_s');
+  await shot(admin, 'admin-02-queue-field-error');
+  await admin.fill('#f-rona_timeout_s', '20');
+  await admin.click('#form-save');
+  await waitText(admin, '#list-body tr[data-id="3"] .c-name', 'Kvällskö');
+  assert.equal(await text(admin, '#list-body tr[data-id="3"] .c-rona_timeout_s'), '20');
+  assert.equal(await text(admin, '#list-body tr[data-id="3"] .c-fallback'), 'Kundtjänst');
+  assert.equal(await text(admin, '#list-body tr[data-id="3"] .c-teams'), 'Support');
+  assert.equal(await text(admin, '#err-rona_timeout_s'), '');
+
+  // an agent through the form: username and password are needed
+  await tab(admin, 'agents');
+  await admin.click('#btn-new');
+  assert.equal(await admin.inputValue('#f-id'), '4');
+  await admin.fill('#f-name', 'Olle Kväll');
+  await admin.check('#f-teams input[value="1"]');
+  await admin.fill('#f-capacity', '2');
+  await admin.click('#form-save');
+  await waitText(admin, '#err-username', /and a password are needed/);
+  await admin.fill('#f-username', 'olle');
+  await admin.fill('#f-password', 'olle-pw');
+  await admin.click('#form-save');
+  await waitText(admin, '#list-body tr[data-id="4"] .c-username', 'olle');
+  assert.equal(await text(admin, '#list-body tr[data-id="4"] .c-capacity'), '2');
+  assert.equal((await apiLogin(s.url, 'olle', 'olle-pw')).status, 200);
+  // edit: the username is fixed, a new password replaces the old one
+  await admin.click('#list-body tr[data-id="4"] .edit');
+  await waitText(admin, '#form-title', A.edit_title.replace('{name}', 'Olle Kväll'));
+  assert.equal(await admin.locator('#f-username').isDisabled(), true);
+  await admin.fill('#f-password', 'nytt-pw');
+  await admin.click('#form-save');
+  await waitText(admin, '#list-ok', A.saved.replace('{name}', 'Olle Kväll'));
+  assert.equal((await apiLogin(s.url, 'olle', 'nytt-pw')).status, 200);
+  await shot(admin, 'admin-03-agents');
+
+  // a queue an entry point routes to cannot be deleted
+  await tab(admin, 'queues');
+  await remove(admin, 1);
+  await waitText(admin, '#list-error', /in_use/);
+  assert.equal(await admin.locator('#list-body tr[data-id="1"]').count(), 1);
+  await shot(admin, 'admin-04-queue-in-use');
+
+  // Erik holds a conversation; deleting him offers it to Anna
+  await anna.selectOption('#state-select', 'idle:2');
+  await until(async () => (await anna.locator('#state-select').inputValue()) === 'idle:2', 5000, 'Anna idle');
+  const erik = await Desk.open(s.url, 'erik', 'demo-erik');
+  await erik.cmd('set_state', { state: 'available' });
+  const CUST2 = '+46701230004';
+  await simSend(s.url, CUST2, EP, 'Hej Erik?');
+  const offer = await erik.offer();
+  assert.equal((await erik.cmd('accept', { conv: offer.id })).ok, true);
+  await anna.selectOption('#state-select', 'available');
+  await anna.locator('#state-dot.state-available').waitFor();
+  await tab(admin, 'agents');
+  await remove(admin, 2);
+  await waitText(admin, '#list-ok', A.deleted.replace('{name}', 'Erik Lund'));
+  assert.deepEqual(await admin.locator('#list-body .c-name').allTextContents(), ['Anna Berg', 'Maja Ek', 'Olle Kväll']);
+  await anna.locator('.offer').waitFor();
+  assert.equal(await text(anna, '.offer-number'), CUST2);
+  assert.equal(await text(anna, '.offer-queue'), 'Kundtjänst');
+  await shot(anna, 'admin-05-desktop-offer-after-agent-removed');
+  await anna.click('.offer .accept');
+  await waitText(anna, '#pane-title', CUST2);
+  await waitText(anna, '.msg-in .text', 'Hej Erik?');
+  await waitText(anna, '.sys-queued span', L('sys_queued_agent_removed'));
+  assert.equal((await apiLogin(s.url, 'erik', 'demo-erik')).status, 401);
+
+  // settings tab: the masking switch, export, the report link
+  await tab(admin, 'settings');
+  assert.equal(await admin.locator('#mask').isChecked(), false);
+  await admin.check('#mask');
+  await waitText(admin, '#mask-status', A.mask_saved_on);
+  await waitText(anna, '#pane-title', /\*/); // the open desktop masks at once
+  const [download] = await Promise.all([admin.waitForEvent('download'), admin.click('#export')]);
+  assert.match(download.suggestedFilename(), /^textdesk-config-\d{4}-\d\d-\d\d\.json$/);
+  const exported = JSON.parse(readFileSync(await download.path(), 'utf8'));
+  assert.deepEqual(exported.agents.map((x) => x.username), ['anna', 'maja', 'olle']);
+  assert.equal(exported.settings.mask_sensitive_data, true);
+  // import: the API's error for a bad file, then the export itself is accepted
+  const broken = structuredClone(exported);
+  broken.entry_points.push({ id: 9, number: '+46700000009', queue: 77 });
+  await admin.setInputFiles('#import-file', { name: 'broken.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify(broken)) });
+  await admin.click('#import');
+  await waitText(admin, '#import-error', /bad_config – entry_points\[\d+\]: queue or fallback: no such queue/);
+  await shot(admin, 'admin-06-import-error');
+  await admin.setInputFiles('#import-file', { name: 'ok.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify(exported)) });
+  await admin.click('#import');
+  await waitText(admin, '#import-status', A.import_ok);
+  assert.equal(await text(admin, '#import-error'), '');
+  assert.match(await admin.getAttribute('#report-link', 'href'), /^\/api\/admin\/report\/conversations\.csv\?from=\d+&to=\d+$/);
+  await shot(admin, 'admin-07-settings');
+
+  assert.deepEqual(problems(admin), []);
+  assert.deepEqual(problems(anna), []);
+  await erik.close();
+  await browser.close();
+  assert.equal((await s.stop()).code, 0, s.output);
+});

@@ -1,0 +1,441 @@
+// The administrator's page (/admin/): one tab per resource kind of
+// /api/admin/KIND with a table and a create/edit form, delete with a
+// confirmation, and a settings tab (masking, export/import, CSV report).
+// The API is the validator: its errors name the field, and the page shows
+// them next to that field. No framework; strings from admin/i18n/*.json.
+import { t, setLang, storedLang, onLang } from '/js/i18n.js';
+import { $, el } from '/js/util.js';
+
+// i18n.js loads i18n/<lang>.json relative to the page: keep the slash.
+if (!location.pathname.endsWith('/')) location.replace(`${location.pathname}/${location.search}${location.hash}`);
+
+const KINDS = ['agents', 'queues', 'teams', 'entry_points', 'wrapup_reasons', 'idle_reasons', 'canned_responses'];
+// kinds a server may lack (its tab shows only when the list answers)
+const OPTIONAL = new Set(['canned_responses']);
+// Fields of each kind's form: type text | textarea | int | teams | queue | reason | password.
+const SPEC = {
+  agents: {
+    cols: ['id', 'name', 'username', 'teams', 'capacity', 'state'],
+    fields: [
+      { name: 'name', type: 'text' },
+      { name: 'username', type: 'text', createOnly: true, auto: 'off' },
+      { name: 'password', type: 'password' },
+      { name: 'teams', type: 'teams' },
+      { name: 'capacity', type: 'int', def: '3' },
+    ],
+  },
+  queues: {
+    cols: ['id', 'name', 'teams', 'rona_timeout_s', 'auto_wrapup_s', 'default_reason', 'fallback', 'waiting'],
+    fields: [
+      { name: 'name', type: 'text' },
+      { name: 'teams', type: 'teams' },
+      { name: 'rona_timeout_s', type: 'int', def: '30' },
+      { name: 'auto_wrapup_s', type: 'int', def: '0' },
+      { name: 'default_reason', type: 'reason' },
+      { name: 'fallback', type: 'queue', none: true },
+    ],
+  },
+  teams: { cols: ['id', 'name'], fields: [{ name: 'name', type: 'text' }] },
+  entry_points: {
+    cols: ['id', 'number', 'queue'],
+    fields: [{ name: 'number', type: 'text', auto: 'off' }, { name: 'queue', type: 'queue' }],
+  },
+  wrapup_reasons: { cols: ['id', 'name'], fields: [{ name: 'name', type: 'text' }] },
+  idle_reasons: { cols: ['id', 'name'], fields: [{ name: 'name', type: 'text' }] },
+  canned_responses: {
+    cols: ['id', 'title', 'text_sv', 'text_en'],
+    fields: [{ name: 'title', type: 'text' }, { name: 'text_sv', type: 'textarea' }, { name: 'text_en', type: 'textarea' }],
+  },
+};
+const NUMERIC = new Set(['id', 'capacity', 'rona_timeout_s', 'auto_wrapup_s', 'waiting']);
+
+const S = { kind: 'agents', data: {}, editing: null };
+
+async function api(method, path, body, raw = false) {
+  let r;
+  try {
+    r = await fetch(`/api/admin/${path}`, {
+      method,
+      headers: body === undefined ? {} : { 'content-type': 'application/json' },
+      body: body === undefined ? undefined : raw ? body : JSON.stringify(body),
+    });
+  } catch (e) {
+    return { status: 0, body: { error: 'offline', message: t('error_offline') } };
+  }
+  let j = {};
+  try { j = await r.json(); } catch { /* empty body */ }
+  if (r.status === 401) showLogin();
+  return { status: r.status, body: j };
+}
+
+function nameOf(kind, id) {
+  const x = (S.data[kind] || []).find((e) => e.id === id);
+  return x ? x.name ?? x.number : id ? `#${id}` : '';
+}
+const label = (kind, x) => (kind === 'entry_points' ? x.number : kind === 'canned_responses' ? x.title : x.name);
+
+async function loadAll() {
+  const res = await Promise.all(KINDS.map((k) => api('GET', k)));
+  res.forEach((r, i) => {
+    const k = KINDS[i];
+    if (r.status === 200) S.data[k] = r.body[k] || [];
+    if (OPTIONAL.has(k)) document.querySelector(`.tab[data-kind="${k}"]`).hidden = r.status !== 200;
+  });
+}
+
+/* ---- tabs ---------------------------------------------------------------- */
+
+function selectTab(kind) {
+  if (kind !== 'settings' && (!SPEC[kind] || !S.data[kind])) kind = 'agents';
+  S.kind = kind;
+  for (const b of document.querySelectorAll('.tab')) b.setAttribute('aria-selected', String(b.dataset.kind === kind));
+  $('resource').hidden = kind === 'settings';
+  $('settings').hidden = kind !== 'settings';
+  if (location.hash !== `#${kind}`) history.replaceState(null, '', `#${kind}`);
+  $('list-error').hidden = true;
+  $('list-ok').textContent = '';
+  if (kind === 'settings') { loadSettings(); return; }
+  renderList();
+  openForm(null);
+}
+
+/* ---- list ---------------------------------------------------------------- */
+
+function cell(kind, col, x) {
+  const v = x[col];
+  switch (col) {
+    case 'teams': return (v || []).map((id) => nameOf('teams', id)).join(', ');
+    case 'queue': case 'fallback': return v ? nameOf('queues', v) : '';
+    case 'default_reason': return v ? nameOf('wrapup_reasons', v) : '';
+    case 'state': return v ? t(`state_${v}`) : '';
+    case 'text_sv': case 'text_en': return v && v.length > 60 ? `${v.slice(0, 60)}…` : v || '';
+    default: return v == null ? '' : String(v);
+  }
+}
+
+// a short column heading where the form's label is long
+function head(c) {
+  const h = t(`h_${c}`);
+  return h === `h_${c}` ? t(`f_${c}`) : h;
+}
+
+function renderList() {
+  const kind = S.kind;
+  const spec = SPEC[kind];
+  $('list-title').textContent = t(`tab_${kind}`);
+  $('list-head').replaceChildren(...spec.cols.map((c) => el('th', { scope: 'col', class: NUMERIC.has(c) ? 'num' : null, text: head(c) })),
+    el('th', { class: 'actions' }, el('span', { class: 'visually-hidden', text: t('edit') })));
+  const rows = (S.data[kind] || []).map((x) => el('tr', { dataset: { id: String(x.id) }, class: S.editing === x.id ? 'selected' : null },
+    ...spec.cols.map((c) => el('td', { class: `c-${c}${NUMERIC.has(c) ? ' num' : ''}`, text: cell(kind, c, x) })),
+    el('td', { class: 'actions' },
+      el('button', { type: 'button', class: 'edit', text: t('edit'), 'aria-label': `${t('edit')} ${label(kind, x)}`, onclick: () => openForm(x) }),
+      el('button', { type: 'button', class: 'delete danger', text: t('delete'), 'aria-label': `${t('delete')} ${label(kind, x)}`, onclick: () => confirmDelete(x) }))));
+  $('list-body').replaceChildren(...rows);
+  $('list-empty').hidden = rows.length > 0;
+}
+
+/* ---- form ---------------------------------------------------------------- */
+
+function field(f, x) {
+  const id = `f-${f.name}`;
+  const err = el('p', { class: 'field-error', id: `err-${f.name}`, 'aria-live': 'polite' });
+  const head = el('span', { id: `lbl-${f.name}`, text: t(`f_${f.name}`) });
+  const cur = x ? x[f.name] : undefined;
+  let input;
+  switch (f.type) {
+    case 'teams': {
+      const teams = S.data.teams || [];
+      const box = el('div', { class: 'checks', id, role: 'group', 'aria-labelledby': `lbl-${f.name}`, 'aria-describedby': `err-${f.name}` },
+        ...teams.map((tm) => el('label', {}, el('input', { type: 'checkbox', name: 'teams', value: String(tm.id), checked: !!(cur || []).includes(tm.id) }), ` ${tm.name}`)));
+      if (!teams.length) box.append(el('p', { class: 'empty', text: t('no_teams') }));
+      return el('div', { class: 'field', dataset: { field: f.name } }, head, box, err);
+    }
+    case 'queue': case 'reason': {
+      const list = f.type === 'queue' ? (S.data.queues || []).filter((q) => !x || S.kind !== 'queues' || q.id !== x.id) : S.data.wrapup_reasons || [];
+      input = el('select', { id, name: f.name, 'aria-describedby': `err-${f.name}` },
+        (f.none || f.type === 'reason') ? el('option', { value: '0', text: t('none') }) : null,
+        ...list.map((o) => el('option', { value: String(o.id), text: o.name, selected: cur === o.id })));
+      break;
+    }
+    case 'textarea':
+      input = el('textarea', { id, name: f.name, rows: 3, maxlength: 1000, 'aria-describedby': `err-${f.name}` });
+      input.value = cur != null ? String(cur) : '';
+      break;
+    case 'password':
+      input = el('input', { id, name: f.name, type: 'password', autocomplete: 'new-password', 'aria-describedby': `err-${f.name} hint-${f.name}` });
+      break;
+    default:
+      input = el('input', {
+        id, name: f.name, type: 'text', autocomplete: f.auto || null, inputmode: f.type === 'int' ? 'numeric' : null,
+        'aria-describedby': `err-${f.name}`, value: cur != null ? String(cur) : (!x && f.def) || '',
+        disabled: !!(x && f.createOnly),
+      });
+  }
+  return el('label', { class: 'field', dataset: { field: f.name } }, head, input,
+    f.type === 'password' && x ? el('span', { class: 'hint', id: `hint-${f.name}`, text: t('f_password_hint') }) : null, err);
+}
+
+function nextId(kind) {
+  return (S.data[kind] || []).reduce((m, x) => Math.max(m, x.id), 0) + 1;
+}
+
+function openForm(x) {
+  const kind = S.kind;
+  S.editing = x ? x.id : null;
+  $('form-title').textContent = x ? t('edit_title', { name: label(kind, x) }) : t(`new_title_${kind}`);
+  const idField = el('label', { class: 'field', dataset: { field: 'id' } }, el('span', { text: t('f_id') }),
+    el('input', { id: 'f-id', name: 'id', type: 'text', inputmode: 'numeric', value: String(x ? x.id : nextId(kind)), disabled: !!x, 'aria-describedby': 'err-id' }),
+    el('p', { class: 'field-error', id: 'err-id', 'aria-live': 'polite' }));
+  $('form-fields').replaceChildren(el('div', { class: 'fields' }, idField, ...SPEC[kind].fields.map((f) => field(f, x))));
+  $('form-error').textContent = '';
+  for (const tr of $('list-body').children) tr.classList.toggle('selected', tr.dataset.id === String(S.editing));
+}
+
+function clearErrors() {
+  $('form-error').textContent = '';
+  for (const e of document.querySelectorAll('#form-fields .field-error')) e.textContent = '';
+  for (const f of document.querySelectorAll('#form-fields .field.invalid')) f.classList.remove('invalid');
+}
+
+// The API's message is "FIELD: problem" (400 bad_field) or
+// "KIND: FIELD: problem" (a core error); FIELD may be "queue or fallback".
+function showApiError(kind, body) {
+  const msg = String(body.message || body.error || '');
+  let m = msg.startsWith(`${kind}: `) ? msg.slice(kind.length + 2) : msg;
+  const i = m.indexOf(': ');
+  const names = i > 0 ? m.slice(0, i).split(' or ') : [];
+  const f = names.find((n) => document.querySelector(`#form-fields .field[data-field="${n}"]`));
+  if (f) {
+    m = m.slice(i + 2);
+    const box = document.querySelector(`#form-fields .field[data-field="${f}"]`);
+    box.classList.add('invalid');
+    $(`err-${f}`).textContent = m;
+    const input = $(`f-${f}`);
+    if (input && input.focus) input.focus();
+    $('form-error').textContent = t('fix_fields');
+    return;
+  }
+  $('form-error').textContent = t('error', { msg: body.error ? `${body.error} – ${msg}` : msg });
+}
+
+function intValue(v) {
+  const s = v.trim();
+  return /^\d+$/.test(s) ? Number(s) : s; // not a number: let the API say so
+}
+
+function formBody(kind) {
+  const body = {};
+  for (const f of SPEC[kind].fields) {
+    if (f.createOnly && S.editing != null) continue;
+    const input = $(`f-${f.name}`);
+    switch (f.type) {
+      case 'teams':
+        body.teams = [...input.querySelectorAll('input:checked')].map((c) => Number(c.value));
+        break;
+      case 'queue': case 'reason':
+        if (input.value) body[f.name] = Number(input.value);
+        break;
+      case 'int':
+        if (input.value.trim() !== '') body[f.name] = intValue(input.value);
+        break;
+      case 'password':
+        if (input.value) body.password = input.value;
+        break;
+      case 'textarea': // empty: left out, so the API names the missing field
+        if (input.value.trim() !== '') body[f.name] = input.value;
+        break;
+      default:
+        if (input.value !== '' || !f.createOnly) body[f.name] = input.value;
+    }
+  }
+  return body;
+}
+
+async function save(e) {
+  e.preventDefault();
+  const kind = S.kind;
+  clearErrors();
+  $('list-ok').textContent = '';
+  $('list-error').hidden = true;
+  const idText = S.editing != null ? String(S.editing) : $('f-id').value.trim();
+  if (!/^[1-9]\d*$/.test(idText)) {
+    $('err-id').textContent = t('error', { msg: 'id' });
+    $('f-id').closest('.field').classList.add('invalid');
+    return;
+  }
+  $('form-save').disabled = true;
+  const r = await api('PUT', `${kind}/${idText}`, formBody(kind));
+  $('form-save').disabled = false;
+  if (r.status !== 200) { showApiError(kind, r.body); return; }
+  await loadAll();
+  renderList();
+  $('list-ok').textContent = t('saved', { name: label(kind, r.body) });
+  openForm(null);
+}
+
+/* ---- delete -------------------------------------------------------------- */
+
+let pendingDelete = null;
+
+function confirmDelete(x) {
+  pendingDelete = { kind: S.kind, x };
+  $('confirm-text').textContent = t('confirm_text', { what: t(`what_${S.kind}`), name: label(S.kind, x) });
+  const note = { agents: 'confirm_agent', entry_points: 'confirm_entry_point', queues: 'confirm_queue' }[S.kind];
+  $('confirm-note').textContent = note ? t(note) : '';
+  $('dlg-confirm').showModal();
+  $('confirm-cancel').focus();
+}
+
+async function doDelete() {
+  const p = pendingDelete;
+  pendingDelete = null;
+  $('dlg-confirm').close();
+  if (!p) return;
+  $('list-error').hidden = true;
+  $('list-ok').textContent = '';
+  const r = await api('DELETE', `${p.kind}/${p.x.id}`);
+  if (r.status !== 200) {
+    $('list-error').textContent = r.body.error === 'in_use'
+      ? t('err_in_use', { name: label(p.kind, p.x), code: r.body.error })
+      : t('error', { msg: `${r.body.error || r.status} – ${r.body.message || ''}` });
+    $('list-error').hidden = false;
+    return;
+  }
+  await loadAll();
+  if (S.kind === p.kind) {
+    renderList();
+    if (S.editing === p.x.id) openForm(null);
+  }
+  $('list-ok').textContent = t('deleted', { name: label(p.kind, p.x) });
+}
+
+/* ---- settings, export, import, report ------------------------------------ */
+
+async function loadSettings() {
+  const r = await api('GET', 'settings');
+  if (r.status === 200) $('mask').checked = !!r.body.mask_sensitive_data;
+  updateReportLink();
+}
+
+$('mask').addEventListener('change', async () => {
+  const want = $('mask').checked;
+  $('mask-status').textContent = '';
+  $('mask-error').textContent = '';
+  const r = await api('PUT', 'settings', { mask_sensitive_data: want });
+  if (r.status !== 200) {
+    $('mask').checked = !want;
+    $('mask-error').textContent = t('error', { msg: r.body.message || r.status });
+    return;
+  }
+  $('mask').checked = !!r.body.mask_sensitive_data;
+  $('mask-status').textContent = t(r.body.mask_sensitive_data ? 'mask_saved_on' : 'mask_saved_off');
+});
+
+$('export').addEventListener('click', async () => {
+  $('import-error').textContent = '';
+  const r = await api('GET', 'export');
+  if (r.status !== 200) { $('import-error').textContent = t('error', { msg: r.body.message || r.status }); return; }
+  const blob = new Blob([JSON.stringify(r.body, null, 2) + '\n'], { type: 'application/json' });
+  const a = el('a', { href: URL.createObjectURL(blob), download: `textdesk-config-${isoDay(new Date())}.json` });
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(a.href), 10000);
+});
+
+$('import').addEventListener('click', async () => {
+  $('import-status').textContent = '';
+  $('import-error').textContent = '';
+  const file = $('import-file').files[0];
+  if (!file) { $('import-error').textContent = t('import_pick'); return; }
+  const r = await api('POST', 'import', await file.text(), true);
+  if (r.status !== 200) {
+    $('import-error').textContent = t('error', { msg: `${r.body.error || r.status} – ${r.body.message || ''}` });
+    return;
+  }
+  await loadAll();
+  await loadSettings();
+  $('import-status').textContent = t('import_ok');
+});
+
+function isoDay(d) {
+  return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}`;
+}
+
+// Local calendar days: from the start of 'from' to the end of 'to'.
+function updateReportLink() {
+  const today = isoDay(new Date());
+  if (!$('report-from').value) $('report-from').value = today;
+  if (!$('report-to').value) $('report-to').value = today;
+  const from = new Date(`${$('report-from').value}T00:00:00`).getTime();
+  const to = new Date(`${$('report-to').value}T00:00:00`);
+  to.setDate(to.getDate() + 1);
+  const ok = Number.isFinite(from) && Number.isFinite(to.getTime());
+  $('report-link').href = ok ? `/api/admin/report/conversations.csv?from=${from}&to=${to.getTime()}` : '/api/admin/report/conversations.csv';
+  $('report-link').download = `conversations-${$('report-from').value}-${$('report-to').value}.csv`;
+}
+$('report-from').addEventListener('change', updateReportLink);
+$('report-to').addEventListener('change', updateReportLink);
+
+/* ---- login, session, language -------------------------------------------- */
+
+function showLogin(msg = '') {
+  $('app').hidden = true;
+  $('login').hidden = false;
+  $('login-error').textContent = msg;
+  $('login-user').focus();
+}
+
+async function startApp() {
+  const r = await api('GET', 'settings');
+  if (r.status === 403) { showLogin(t('not_admin')); return; }
+  if (r.status !== 200) { showLogin(r.status === 401 ? '' : t('error', { msg: r.body.message || r.status })); return; }
+  const me = await fetch('/api/me').then((x) => (x.ok ? x.json() : {}), () => ({}));
+  $('who').textContent = me.username || '';
+  $('login').hidden = true;
+  $('app').hidden = false;
+  await loadAll();
+  selectTab(location.hash.slice(1) || 'agents');
+}
+
+$('login-form').addEventListener('submit', async (e) => {
+  e.preventDefault();
+  $('login-error').textContent = '';
+  let r;
+  try {
+    r = await fetch('/api/login', {
+      method: 'POST', headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: $('login-user').value, password: $('login-pass').value }),
+    });
+  } catch (err) {
+    $('login-error').textContent = t('login_error', { msg: String(err.message || err) });
+    return;
+  }
+  if (r.status === 200) { $('login-pass').value = ''; startApp(); return; }
+  $('login-error').textContent = r.status === 401 ? t('login_failed') : t('login_error', { msg: r.status });
+});
+
+$('logout').addEventListener('click', async () => {
+  await fetch('/api/logout', { method: 'POST' }).catch(() => {});
+  showLogin();
+});
+
+for (const b of document.querySelectorAll('.tab')) b.addEventListener('click', () => selectTab(b.dataset.kind));
+for (const b of document.querySelectorAll('.lang-btn')) b.addEventListener('click', () => setLang(b.dataset.lang));
+$('btn-new').addEventListener('click', () => { openForm(null); $('f-id').focus(); });
+$('form-cancel').addEventListener('click', () => openForm(null));
+$('edit-form').addEventListener('submit', save);
+$('confirm-ok').addEventListener('click', doDelete);
+$('confirm-cancel').addEventListener('click', () => { pendingDelete = null; $('dlg-confirm').close(); });
+onLang(() => {
+  if ($('app').hidden) return;
+  if (S.kind === 'settings') { selectTab('settings'); return; }
+  renderList();
+  const x = (S.data[S.kind] || []).find((e) => e.id === S.editing);
+  openForm(x || null);
+});
+
+(async () => {
+  await setLang(storedLang(), false);
+  await startApp();
+})();

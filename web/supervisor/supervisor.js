@@ -1,0 +1,259 @@
+// The supervisor's page (/supervisor/): polls /api/supervisor/overview
+// once a second and shows the queues (waiting, longest wait, counters),
+// the agents (state in the desktop's colours, time in state, load) and the
+// open conversations; a click on a conversation reads it, read-only, from
+// /api/supervisor/conversations/ID (masked by the server when masking is
+// on). Strings from supervisor/i18n/*.json.
+import { t, setLang, storedLang, onLang, currentLang } from '/js/i18n.js';
+import { $, el, dur, clock, initials } from '/js/util.js';
+
+if (!location.pathname.endsWith('/')) location.replace(`${location.pathname}/${location.search}${location.hash}`);
+
+const POLL_MS = 1000;
+const S = { overview: null, lastOk: 0, timer: null, running: false, reading: 0, conv: null, gone: false };
+
+async function getJson(path) {
+  try {
+    const r = await fetch(path, { cache: 'no-store' });
+    let body = {};
+    try { body = await r.json(); } catch { /* empty */ }
+    return { status: r.status, body };
+  } catch {
+    return { status: 0, body: {} };
+  }
+}
+
+/* ---- rendering ----------------------------------------------------------- */
+
+const num = (cls, v) => el('td', { class: `num ${cls}`, text: String(v) });
+
+function renderQueues(o) {
+  const rows = o.queues.map((q) => el('tr', { dataset: { id: String(q.id) } },
+    el('th', { scope: 'row', class: 'q-name', text: q.name }),
+    el('td', { class: `num q-waiting${q.waiting ? ' hot' : ''}`, text: String(q.waiting) }),
+    el('td', { class: `num q-longest mono${q.longest_wait_ms >= 60000 ? ' hot' : ''}`, text: dur(q.longest_wait_ms) }),
+    num('q-offered', q.offered), num('q-answered', q.answered), num('q-terminated', q.terminated), num('q-rona', q.rona)));
+  $('queue-body').replaceChildren(...rows);
+  $('queues-empty').hidden = rows.length > 0;
+}
+
+function renderAgents(o) {
+  const rows = o.agents.map((a) => el('tr', { dataset: { id: String(a.id) } },
+    el('th', { scope: 'row', class: 'a-name', text: a.name }),
+    el('td', { class: 'a-state' },
+      el('span', { class: `state-cell state-${a.state}` },
+        el('span', { class: `dot state-${a.state}`, 'aria-hidden': 'true' }),
+        el('span', { class: 'a-state-text', text: t(`state_${a.state}`) }),
+        a.state !== 'logged_out' && !a.connected ? el('span', { class: 'sub', text: `(${t('a_offline')})` }) : null)),
+    el('td', { class: 'num a-time mono', text: a.state === 'logged_out' ? '' : dur(a.in_state_ms) }),
+    el('td', { class: 'num a-load mono' },
+      el('span', { class: 'a-load-value', text: t('a_load_cell', { load: a.load, capacity: a.capacity }) }),
+      a.reserved ? el('span', { class: 'sub a-reserved', text: ` ${t('a_reserved', { n: a.reserved })}` }) : null)));
+  $('agent-body').replaceChildren(...rows);
+  $('agents-empty').hidden = rows.length > 0;
+}
+
+function renderConvs(o) {
+  const rows = o.conversations.map((c) => {
+    const agent = [c.owner_name, c.guest_name].filter(Boolean).join(' + ');
+    return el('tr', {
+      class: `conv-row${S.reading === c.id ? ' selected' : ''}`, dataset: { id: String(c.id) },
+      onclick: (e) => { if (!e.target.closest('button')) read(c.id); },
+    },
+    el('th', { scope: 'row', class: 'c-number' },
+      el('button', { type: 'button', class: 'linkish', text: c.number, 'aria-label': t('c_read', { number: c.number }), onclick: () => read(c.id) }),
+      c.outbound ? el('span', { class: 'sub', text: ` (${t('c_outbound')})` }) : null),
+    el('td', { class: 'c-ep', text: c.ep_number }),
+    el('td', { class: 'c-queue', text: c.queue_name }),
+    el('td', { class: 'c-state' }, el('span', { class: `cstate cstate-${c.state}`, text: t(`cstate_${c.state}`) })),
+    el('td', { class: 'c-agent', text: agent }),
+    el('td', { class: 'num c-open mono', text: dur(o.now - c.opened_at) }));
+  });
+  $('conv-body').replaceChildren(...rows);
+  $('convs-empty').hidden = rows.length > 0;
+}
+
+function renderUpdated() {
+  const u = $('updated');
+  if (!S.lastOk) { u.textContent = ''; return; }
+  const stale = Date.now() - S.lastOk > 5000;
+  const time = new Date(S.lastOk).toLocaleTimeString(currentLang() === 'en' ? 'en-GB' : 'sv-SE');
+  u.textContent = t(stale ? 'stale' : 'updated', { time });
+  u.classList.toggle('stale', stale);
+}
+
+function render() {
+  const o = S.overview;
+  if (!o) return;
+  renderQueues(o);
+  renderAgents(o);
+  renderConvs(o);
+  renderUpdated();
+}
+
+/* ---- the read-only conversation ----------------------------------------- */
+
+function sysText(m) {
+  const v = { agent: m.agent_name || '', target: m.target_name || '', queue: m.queue_name || '', event: m.event };
+  if (m.event === 'queued') return t('sys_queued', v);
+  if (m.event === 'transferred' && m.target_name) return t('sys_transferred_to', v);
+  if (m.event === 'transferred') return t('sys_transferred_queue', v);
+  const k = `sys_${m.event}`;
+  const s = t(k, v);
+  return s === k ? t('sys_other', v) : s;
+}
+
+function item(m, conv) {
+  const at = el('time', { class: 'at', dateTime: new Date(m.at).toISOString(), text: clock(m.at, currentLang()) });
+  if (m.kind === 'system') {
+    return el('li', { class: `sys sys-${m.event}` }, el('span', { text: sysText(m) }), ' ', at);
+  }
+  if (m.dir === 'in') {
+    return el('li', { class: 'msg msg-in', dataset: { seq: String(m.seq) } },
+      el('span', { class: 'avatar', 'aria-hidden': 'true', text: initials('', conv.number) }),
+      el('div', { class: 'bubble bubble-customer' },
+        el('span', { class: 'visually-hidden', text: `${t('customer')}: ` }),
+        el('p', { class: 'text', text: m.text }),
+        el('div', { class: 'meta' }, at)));
+  }
+  return el('li', { class: 'msg msg-out', dataset: { seq: String(m.seq) } },
+    el('div', { class: 'bubble bubble-agent' },
+      el('span', { class: 'who', text: `${m.agent_name || ''}: ` }),
+      el('p', { class: 'text', text: m.text }),
+      el('div', { class: 'meta' }, at)));
+}
+
+function renderReader() {
+  const c = S.conv;
+  $('reader-empty').hidden = !!S.reading;
+  $('reader-body').hidden = !S.reading;
+  $('reader-close').hidden = !S.reading;
+  $('reader-transcript').hidden = !c;
+  $('reader-gone').hidden = !S.gone;
+  if (!c) { $('reader-transcript').replaceChildren(); return; }
+  $('reader-title').textContent = c.number;
+  $('reader-number').textContent = t('reader_sub', { ep: c.ep_number, n: c.messages.filter((m) => m.kind !== 'system').length });
+  const box = $('reader-transcript');
+  const atEnd = box.scrollHeight - box.scrollTop - box.clientHeight < 40;
+  const key = JSON.stringify(c.messages.map((m) => [m.kind, m.seq, m.text, m.at, m.event]));
+  if (box.dataset.key !== key || box.dataset.lang !== currentLang()) {
+    box.replaceChildren(...c.messages.map((m) => item(m, c)));
+    box.dataset.key = key;
+    box.dataset.lang = currentLang();
+    if (atEnd || box.dataset.conv !== String(c.id)) box.scrollTop = box.scrollHeight;
+    box.dataset.conv = String(c.id);
+  }
+}
+
+async function fetchConv() {
+  const id = S.reading;
+  if (!id) return;
+  const r = await getJson(`/api/supervisor/conversations/${id}`);
+  if (S.reading !== id) return;
+  if (r.status === 200) { S.conv = r.body; S.gone = false; }
+  else if (r.status === 404) S.gone = true;
+  renderReader();
+}
+
+async function read(id) {
+  if (S.reading !== id) { S.conv = null; S.gone = false; $('reader-transcript').dataset.key = ''; }
+  S.reading = id;
+  for (const tr of $('conv-body').children) tr.classList.toggle('selected', tr.dataset.id === String(id));
+  renderReader();
+  await fetchConv();
+}
+
+function closeReader() {
+  S.reading = 0;
+  S.conv = null;
+  S.gone = false;
+  $('reader-title').textContent = t('reader');
+  for (const tr of $('conv-body').querySelectorAll('.selected')) tr.classList.remove('selected');
+  renderReader();
+}
+
+/* ---- polling ------------------------------------------------------------- */
+
+async function poll() {
+  if (!S.running) return;
+  const r = await getJson('/api/supervisor/overview');
+  if (!S.running) return;
+  if (r.status === 401 || r.status === 403) { stop(); showLogin(r.status === 403 ? t('not_supervisor') : ''); return; }
+  if (r.status === 200) {
+    S.overview = r.body;
+    S.lastOk = Date.now();
+    render();
+    if (S.reading) await fetchConv();
+  } else {
+    renderUpdated();
+  }
+  S.timer = setTimeout(poll, POLL_MS);
+}
+
+function stop() {
+  S.running = false;
+  clearTimeout(S.timer);
+}
+
+/* ---- login, session, language -------------------------------------------- */
+
+function showLogin(msg = '') {
+  stop();
+  $('app').hidden = true;
+  $('login').hidden = false;
+  $('login-error').textContent = msg;
+  $('login-user').focus();
+}
+
+async function startApp() {
+  const r = await getJson('/api/supervisor/overview');
+  if (r.status === 403) { showLogin(t('not_supervisor')); return; }
+  if (r.status !== 200) { showLogin(r.status === 401 ? '' : t('error', { msg: r.status })); return; }
+  const me = await getJson('/api/me');
+  $('who').textContent = me.body.username || '';
+  $('login').hidden = true;
+  $('app').hidden = false;
+  S.overview = r.body;
+  S.lastOk = Date.now();
+  render();
+  renderReader();
+  S.running = true;
+  clearTimeout(S.timer);
+  S.timer = setTimeout(poll, POLL_MS);
+}
+
+$('login-form').addEventListener('submit', async (e) => {
+  e.preventDefault();
+  $('login-error').textContent = '';
+  let r;
+  try {
+    r = await fetch('/api/login', {
+      method: 'POST', headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: $('login-user').value, password: $('login-pass').value }),
+    });
+  } catch (err) {
+    $('login-error').textContent = t('login_error', { msg: String(err.message || err) });
+    return;
+  }
+  if (r.status === 200) { $('login-pass').value = ''; startApp(); return; }
+  $('login-error').textContent = r.status === 401 ? t('login_failed') : t('login_error', { msg: r.status });
+});
+
+$('logout').addEventListener('click', async () => {
+  stop();
+  await fetch('/api/logout', { method: 'POST' }).catch(() => {});
+  closeReader();
+  showLogin();
+});
+$('reader-close').addEventListener('click', closeReader);
+for (const b of document.querySelectorAll('.lang-btn')) b.addEventListener('click', () => setLang(b.dataset.lang));
+onLang(() => {
+  render();
+  if (!S.conv) $('reader-title').textContent = t('reader');
+  renderReader();
+});
+
+(async () => {
+  await setLang(storedLang(), false);
+  await startApp();
+})();

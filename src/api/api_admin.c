@@ -557,6 +557,8 @@ static void canned(api *a, const http_req *req, http_resp *resp, const char *res
         !get_text(body, "text_sv", 1, &sv, &e) && !get_text(body, "text_en", 1, &en, &e)) {
         if (title.n == 0 || title.n > 200)
             bad(&e, "title", "must be 1..200 bytes");
+        else if (sv.n == 0 && en.n == 0)
+            bad(&e, "text_sv", "and text_en cannot both be empty");
         else if (sv.n > 4000 || en.n > 4000 || utf8_count(sv.p, sv.n) > CC_TEXT_MAX ||
                  utf8_count(en.p, en.n) > CC_TEXT_MAX || utf8_count(sv.p, sv.n) < 0 ||
                  utf8_count(en.p, en.n) < 0)

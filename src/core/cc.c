@@ -748,7 +748,8 @@ static int cmd_agent(cc *c, const cc_cmd *m)
             return -CC_E_NOT_LOGGED_IN;
         if (m->state != CC_AGENT_AVAILABLE && m->state != CC_AGENT_IDLE)
             return -CC_E_STATE; /* RONA is the system's; logging out is LOGOUT */
-        if (m->state == CC_AGENT_IDLE && !cc__tab_get(&c->idle_reasons, m->reason))
+        /* plain Idle (reason 0) or Idle with a configured reason */
+        if (m->state == CC_AGENT_IDLE && m->reason && !cc__tab_get(&c->idle_reasons, m->reason))
             return -CC_E_NO_REASON;
         if (a->state == m->state && (m->state != CC_AGENT_IDLE || a->idle_reason == m->reason))
             return 0;

@@ -1130,8 +1130,9 @@ int store_canned_put(store *st, int64_t id, str title, str text_sv, str text_en)
     sqlite3_stmt *s = st->s[S_CANNED_PUT];
     sqlite3_bind_int64(s, 1, id);
     bind_str(s, 2, title);
-    bind_str(s, 3, text_sv.p ? text_sv : STR_LIT(""));
-    bind_str(s, 4, text_en.p ? text_en : STR_LIT(""));
+    /* an empty text is allowed (the desktop falls back to the other one) */
+    sqlite3_bind_text64(s, 3, text_sv.n ? text_sv.p : "", text_sv.n, SQLITE_STATIC, SQLITE_UTF8);
+    sqlite3_bind_text64(s, 4, text_en.n ? text_en.p : "", text_en.n, SQLITE_STATIC, SQLITE_UTF8);
     return run(st, s);
 }
 

@@ -20,10 +20,12 @@ static void test_agent_logs_in_idle_and_chooses_states(void **state)
     ERR(f, CC_E_LOGGED_IN, .type = CC_CMD_LOGIN, .agent = 1);
     OK(f, .type = CC_CMD_SET_STATE, .agent = 1, .state = ST(AVAILABLE));
     assert_int_equal(fx_agent_state(f, 1), ST(AVAILABLE));
-    /* Idle needs an idle reason that exists */
-    ERR(f, CC_E_NO_REASON, .type = CC_CMD_SET_STATE, .agent = 1, .state = ST(IDLE));
+    /* Idle: plain, or with an idle reason that exists */
     ERR(f, CC_E_NO_REASON, .type = CC_CMD_SET_STATE, .agent = 1, .state = ST(IDLE),
         .reason = 9);
+    OK(f, .type = CC_CMD_SET_STATE, .agent = 1, .state = ST(IDLE));
+    assert_int_equal(fx_agent_state(f, 1), ST(IDLE));
+    OK(f, .type = CC_CMD_SET_STATE, .agent = 1, .state = ST(AVAILABLE));
     OK(f, .type = CC_CMD_SET_STATE, .agent = 1, .state = ST(IDLE), .reason = 1);
     cc_agent_view v;
     cc_agent_get(f->c, 1, &v);

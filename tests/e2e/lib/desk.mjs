@@ -89,5 +89,5 @@ export function problems(page) {
   // allowed: the 401 of /api/me before login, a refused logout's 409, and
   // the reconnect attempts Chromium logs while the server is being killed
   // and restarted (the desktop retries; the test checks the banner)
-  return page.problems.filter((p) => !/status of (401|409)|ERR_CONNECTION_REFUSED/.test(p));
+  return page.problems.filter((p) => !/status of (401|409)|ERR_CONNECTION_(REFUSED|RESET)/.test(p));
 }

@@ -173,6 +173,7 @@ static json_t *conv_json(const api *a, const cc_conv_view *v, uint32_t agent)
         (json_int_t)(v->offered_to == agent ? v->offer_deadline : 0));
     json_object_set_new(j, "terminated",
                         v->terminated ? json_string(cc_why_name(v->terminated)) : json_null());
+    json_object_set_new(j, "opted_out", json_boolean(v->opted_out));
     json_object_set_new(j, "from_agent", json_integer(v->transferred_by));
     json_object_set_new(j, "from_agent_name",
                         api__jstr(cc_name(c, CC_KIND_AGENT, v->transferred_by)));
@@ -1139,7 +1140,8 @@ void api_publish(api *a, const cc_events *evs)
         }
         if (e->type == CC_EV_CONF_JOINED || e->type == CC_EV_CONF_LEFT ||
             e->type == CC_EV_TRANSFERRED || e->type == CC_EV_TERMINATED ||
-            e->type == CC_EV_OWNER_CHANGED) {
+            e->type == CC_EV_OWNER_CHANGED || e->type == CC_EV_OPTED_OUT ||
+            e->type == CC_EV_OPTED_IN) {
             /* system lines in the transcript */
             json_t *sys = json_pack("{s:s, s:i, s:s, s:i, s:o, s:s, s:I}", "type", "system",
                                     "conv", (int)e->conv, "event", cc_ev_name(e->type),

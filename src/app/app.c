@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "app/gateways.h"
+#include "sms/sms_text.h"
 #include "util/log.h"
 #include "util/xalloc.h"
 
@@ -123,6 +124,16 @@ int app_apply(app *a, const cc_cmd *cmd)
      * store still knows it */
     if (cmd->type == CC_CMD_SMS_IN && cmd->msg_id.n && store_inbound_exists(a->st, cmd->msg_id) > 0)
         return CC_DUPLICATE;
+    cc_cmd kwcmd;
+    if (cmd->type == CC_CMD_SMS_IN && a->nkw) { /* STOP / START / HELP */
+        kwcmd = *cmd;
+        enum sms_keyword_kind k = sms_keyword_classify(cmd->text.p, cmd->text.n, a->kw, a->nkw);
+        kwcmd.keyword = k == SMS_KW_STOP    ? CC_KW_STOP
+                        : k == SMS_KW_START ? CC_KW_START
+                        : k == SMS_KW_HELP  ? CC_KW_HELP
+                                            : CC_KW_NONE;
+        cmd = &kwcmd;
+    }
     cc_events_clear(&a->ev);
     int r = cc_apply(a->core, cmd, app_now(a), &a->ev);
     if (r < 0 && cmd->type == CC_CMD_SMS_IN) {
@@ -167,6 +178,8 @@ int app_open(app *a, const char *data_dir, const app_config *cfg, char *err, siz
     const char *off = getenv("TEXTDESK_CLOCK_OFFSET_MS");
     a->clock_offset_ms = off ? strtoll(off, NULL, 10) : 0;
     a->core = cc_new();
+    a->kw = xcalloc(128, sizeof *a->kw);
+    a->nkw = app_config_keywords(cfg, a->kw, 128);
     cc_events_init(&a->ev);
     cc_evlog_init(&a->staged);
     if (mkdir(data_dir, 0700) != 0 && errno != EEXIST) {
@@ -279,5 +292,6 @@ void app_close(app *a)
     cc_events_free(&a->ev);
     cc_evlog_free(&a->staged);
     free(a->waiters);
+    free(a->kw);
     cc_free(a->core);
 }

@@ -30,6 +30,8 @@ typedef struct app {
     http_srv *http;
     api *api;
     const app_config *cfg;      /* borrowed from app_open's caller */
+    struct sms_keyword *kw;     /* opt-out keywords (words owned by cfg) */
+    size_t nkw;
     struct app_gateways *gws;   /* gateways and outbox state (app_outbox.c) */
     gw *sim;                    /* the simulator, when configured */
     http_timer *core_timer, *outbox_timer, *flush_timer;
@@ -85,6 +87,10 @@ int app_config_apply(app *a, const app_config *cfg, char *err, size_t n);
 /* Prints the accounts a newcomer can log in with (demo only). */
 void app_config_print_logins(const app_config *cfg);
 /* "listen" and "data_dir" from the file, or NULL. */
+/* The opt-out keywords: settings.keywords, or the defaults (sms_text.h).
+ * The words stay owned by 'cfg'. Returns how many. */
+struct sms_keyword;
+size_t app_config_keywords(const app_config *cfg, struct sms_keyword *out, size_t max);
 const char *app_config_listen(const app_config *cfg);
 const char *app_config_data_dir(const app_config *cfg);
 

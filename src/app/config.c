@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "app/app.h"
+#include "sms/sms_text.h"
 #include "app/gateways.h"
 #include "util/xalloc.h"
 
@@ -206,7 +207,33 @@ static int walk(ctx *x)
 
     json_t *settings = json_object_get(root, "settings");
     if (settings) {
-        static const char *const keys[] = {"disconnect_grace_s", "mask_sensitive_data", NULL};
+        static const char *const keys[] = {"disconnect_grace_s", "mask_sensitive_data",
+                                           "keywords", NULL};
+        json_t *kw = json_object_get(settings, "keywords");
+        if (kw) {
+            static const char *const kinds[] = {"stop", "start", "help", NULL};
+            if (!json_is_object(kw) || only_keys(x, "settings.keywords", kw, kinds))
+                return json_is_object(kw) ? -1
+                                          : fail(x, "settings.keywords",
+                                                 "must be {\"stop\": [...], \"start\": [...], "
+                                                 "\"help\": [...]}%s",
+                                                 "");
+            const char *kk;
+            json_t *list;
+            json_object_foreach(kw, kk, list)
+            {
+                size_t ki;
+                json_t *word;
+                char kwhere[64];
+                snprintf(kwhere, sizeof kwhere, "settings.keywords.%s", kk);
+                if (!json_is_array(list) || json_array_size(list) > 32)
+                    return fail(x, kwhere, "must be a list of at most 32 words%s", "");
+                json_array_foreach(list, ki, word)
+                    if (!json_is_string(word) || json_string_length(word) == 0 ||
+                        json_string_length(word) > 64)
+                        return fail(x, kwhere, "must hold words of 1..64 bytes%s", "");
+            }
+        }
         json_t *mask = json_object_get(settings, "mask_sensitive_data");
         if (mask && !json_is_boolean(mask))
             return fail(x, "settings.mask_sensitive_data", "must be true or false%s", "");
@@ -469,6 +496,29 @@ void app_config_print_logins(const app_config *cfg)
                    name);
         }
     }
+}
+
+size_t app_config_keywords(const app_config *cfg, sms_keyword *out, size_t max)
+{
+    json_t *kw = json_object_get(json_object_get(cfg->root, "settings"), "keywords");
+    if (!kw) {
+        size_t n = sms_keywords_default_count < max ? sms_keywords_default_count : max;
+        memcpy(out, sms_keywords_default, n * sizeof *out);
+        return n;
+    }
+    static const struct {
+        const char *name;
+        enum sms_keyword_kind kind;
+    } kinds[] = {{"stop", SMS_KW_STOP}, {"start", SMS_KW_START}, {"help", SMS_KW_HELP}};
+    size_t n = 0;
+    for (size_t k = 0; k < 3; k++) {
+        json_t *list = json_object_get(kw, kinds[k].name), *w;
+        size_t i;
+        json_array_foreach(list, i, w)
+            if (n < max)
+                out[n++] = (sms_keyword){json_string_value(w), kinds[k].kind};
+    }
+    return n;
 }
 
 void *app_config__json(const app_config *cfg)

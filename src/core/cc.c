@@ -157,6 +157,7 @@ cc *cc_new(void)
     hmap_init(&c->pairs);
     hmap_init(&c->ep_numbers);
     hmap_init(&c->seen);
+    hmap_init(&c->optouts);
     c->next_conv = 1;
     c->grace_ms = CC__DEFAULT_GRACE_MS;
     c->seen_max = CC__DEFAULT_DEDUPE;
@@ -195,6 +196,10 @@ void cc_free(cc *c)
         free(c->seen_ring[(c->seen_head + k) % c->seen_cap]);
     free(c->seen_ring);
     hmap_free(&c->seen);
+    i = 0;
+    while (hmap_next(&c->optouts, &i, &e))
+        free(e);
+    hmap_free(&c->optouts);
     tab_free(&c->agents, cc__agent_free);
     tab_free(&c->teams, cc__team_free);
     tab_free(&c->queues, cc__queue_free);
@@ -777,6 +782,19 @@ static int cmd_restart(cc *c)
     return 0;
 }
 
+/* STOP opts the customer out of this entry point, START back in; the
+ * message itself still reaches the agent. */
+static void opt_keyword(cc *c, const cc_cmd *m, cc__conv *v, cc__ep *e)
+{
+    int out = cc__optout_find(c, m->number.p, m->number.n, e->id) != NULL;
+    if (m->keyword == CC_KW_STOP && !out)
+        EMIT(c, .type = CC_EV_OPTED_OUT, .conv = v->id, .ep = e->id, .number = m->number,
+             .ep_number = s_of(e->number));
+    else if (m->keyword == CC_KW_START && out)
+        EMIT(c, .type = CC_EV_OPTED_IN, .conv = v->id, .ep = e->id, .number = m->number,
+             .ep_number = s_of(e->number));
+}
+
 static int cmd_sms_in(cc *c, const cc_cmd *m)
 {
     if (!valid_number(m->number) || m->msg_id.n > CC_NAME_MAX)
@@ -803,11 +821,13 @@ static int cmd_sms_in(cc *c, const cc_cmd *m)
              .msg_seq = 1);
         EMIT(c, .type = CC_EV_QUEUED, .conv = v->id, .queue = e->queue, .key = c->now,
              .code = CC_WHY_NEW);
+        opt_keyword(c, m, v, e);
         return 0;
     }
     EMIT(c, .type = CC_EV_MSG_IN, .conv = v->id, .number = m->number,
          .ep_number = s_of(e->number), .text = m->text, .msg_id = m->msg_id,
          .msg_seq = v->msgs_in + v->msgs_out + 1);
+    opt_keyword(c, m, v, e);
     return 0;
 }
 
@@ -856,6 +876,8 @@ static int cmd_conv(cc *c, const cc_cmd *m)
             return -CC_E_NOT_ACCEPTED;
         if ((r = check_text(m->text)))
             return r;
+        if (cc__optout_find(c, v->number, v->number_len, v->ep))
+            return -CC_E_OPTED_OUT;
         EMIT(c, .type = CC_EV_MSG_OUT, .conv = v->id, .agent = a->id,
              .number = conv_number(v), .ep_number = conv_ep_number(c, v), .text = m->text,
              .msg_seq = v->msgs_in + v->msgs_out + 1);
@@ -872,6 +894,8 @@ static int cmd_conv(cc *c, const cc_cmd *m)
             return -CC_E_NO_CAPACITY;
         if (cc__pair_find(c, m->number.p, m->number.n, e->id))
             return -CC_E_EXISTS;
+        if (cc__optout_find(c, m->number.p, m->number.n, e->id))
+            return -CC_E_OPTED_OUT;
         EMIT(c, .type = CC_EV_CONV_OPENED, .conv = c->next_conv, .ep = e->id,
              .queue = e->queue, .number = m->number, .ep_number = s_of(e->number),
              .kind = 1, .agent = a->id);

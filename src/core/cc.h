@@ -84,7 +84,9 @@ typedef struct cc cc;
     X(IN_USE, 27, "in_use", "the resource is still referenced")                  \
     X(EXISTS, 28, "exists", "an open conversation with this customer exists")    \
     X(SAME_AGENT, 29, "same_agent", "the target is the acting agent")            \
-    X(LIMIT, 30, "limit", "a size limit was reached")
+    X(LIMIT, 30, "limit", "a size limit was reached")                              \
+    X(OPTED_OUT, 31, "opted_out",                                                   \
+      "the customer has opted out (STOP): nothing may be sent until they opt back in")
 
 enum cc_err {
 #define X(name, num, code, msg) CC_E_##name = num,
@@ -202,7 +204,9 @@ const char *cc_cmd_name(int type);
  *                  (idle reason, for IDLE)
  *  SMS_IN          number (customer), ep_number (business number), text,
  *                  msg_id (provider message id; empty: none), name (optional
- *                  display name)
+ *                  display name), keyword (CC_KW_*: the caller classified
+ *                  the text as an opt-out keyword; the core stays free of
+ *                  SMS rules)
  *  ACCEPT/DECLINE  agent, conv
  *  SEND            agent, conv, text
  *  OUTBOUND        agent, ep, number
@@ -219,8 +223,12 @@ const char *cc_cmd_name(int type);
  *                  logged-in agent counts as disconnected until its desktop
  *                  reconnects (the grace period runs from now)
  */
+/* Keyword classes of an inbound message (SMS_IN's 'keyword'). */
+enum cc_keyword { CC_KW_NONE, CC_KW_STOP, CC_KW_START, CC_KW_HELP };
+
 typedef struct cc_cmd {
     int type;
+    int keyword;
     uint32_t agent, conv, queue, team, ep, reason, target, fallback;
     uint32_t capacity;
     int state;
@@ -267,7 +275,9 @@ typedef struct cc_cmd {
     X(TERMINATED, "terminated")                                                 \
     X(CLOSED, "closed")                                                         \
     X(VAR_SET, "variable_set")                                                  \
-    X(NAME_SET, "display_name_set")
+    X(NAME_SET, "display_name_set")                                             \
+    X(OPTED_OUT, "opted_out")                                                   \
+    X(OPTED_IN, "opted_in")
 
 enum cc_ev_type {
 #define X(name, wire) CC_EV_##name,
@@ -310,6 +320,9 @@ const char *cc_ev_name(int type);
  *  CLOSED           conv, code
  *  VAR_SET          conv, agent, key, value
  *  NAME_SET         conv, agent, name
+ *  OPTED_OUT        conv, ep, number (the customer sent a STOP keyword: no
+ *                   message may be sent to it from that entry point)
+ *  OPTED_IN         conv, ep, number (a START keyword)
  */
 typedef struct cc_event {
     int type;
@@ -384,6 +397,7 @@ typedef struct cc_conv_view {
     uint32_t id, ep, queue, owner, offered_to, guest;
     uint32_t transferred_by; /* the agent of the last transfer, 0 if none */
     int state, conf_state, offer_kind, outbound, terminated;
+    int opted_out; /* the customer sent STOP to this entry point */
     str number, ep_number, name;
     int64_t opened_at, offer_deadline;
     uint32_t msgs_in, msgs_out, wrapups_due;
@@ -412,6 +426,8 @@ str cc_conv_var(const cc *c, uint32_t conv, str key);
 /* The variables of 'conv' in the order they were first set; returns how
  * many (may exceed 'max'). */
 size_t cc_conv_vars(const cc *c, uint32_t conv, str *keys, str *values, size_t max);
+/* Whether customer 'number' has opted out of entry point 'ep'. */
+int cc_opted_out(const cc *c, str number, uint32_t ep);
 /* The open conversation of customer 'number' on entry point 'ep', or 0. */
 uint32_t cc_conv_of(const cc *c, str number, uint32_t ep);
 /* Number of conversations waiting in 'queue' (-CC_E_NO_QUEUE if none). */

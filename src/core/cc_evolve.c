@@ -140,6 +140,19 @@ static int ep_num_eq(const void *e, const void *key)
     return strlen(ep->number) == k->n && memcmp(ep->number, k->p, k->n) == 0;
 }
 
+static int optout_eq(const void *e, const void *key)
+{
+    const cc__optout *o = e;
+    const struct pair_key *k = key;
+    return o->ep == k->ep && o->n == k->n && memcmp(o->number, k->number, k->n) == 0;
+}
+
+cc__optout *cc__optout_find(const cc *c, const char *number, size_t n, uint32_t ep)
+{
+    struct pair_key k = {number, n, ep};
+    return hmap_get(&c->optouts, pair_hash(number, n, ep), optout_eq, &k);
+}
+
 cc__ep *cc__ep_by_number(const cc *c, const char *number, size_t n)
 {
     struct str_key k = {number, n};
@@ -794,6 +807,22 @@ static int evolve_conv(cc *c, const cc_event *ev, cc__conv *v)
         free(v->name);
         v->name = ev->name.n ? xmemdup0(ev->name.p, ev->name.n) : NULL;
         return 0;
+    case CC_EV_OPTED_OUT: {
+        NEED(ev->number.n > 0 && ev->number.n <= CC_NUMBER_MAX, INVALID);
+        if (cc__optout_find(c, ev->number.p, ev->number.n, ev->ep))
+            return 0;
+        cc__optout *o = xcalloc(1, sizeof *o);
+        o->ep = ev->ep;
+        o->n = (uint8_t)ev->number.n;
+        memcpy(o->number, ev->number.p, ev->number.n);
+        hmap_put(&c->optouts, pair_hash(o->number, o->n, o->ep), o);
+        return 0;
+    }
+    case CC_EV_OPTED_IN: {
+        struct pair_key k = {ev->number.p, ev->number.n, ev->ep};
+        free(hmap_del(&c->optouts, pair_hash(k.number, k.n, k.ep), optout_eq, &k));
+        return 0;
+    }
     }
     return -CC_E_UNKNOWN_COMMAND;
 }

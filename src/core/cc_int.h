@@ -137,6 +137,7 @@ struct cc {
     hmap pairs;      /* (customer number, ep) -> open conv */
     hmap ep_numbers; /* number -> ep */
     hmap seen;       /* provider message ids (owned strings) */
+    hmap optouts;    /* (customer number, ep) opted out: cc__optout */
     char **seen_ring;
     size_t seen_cap, seen_head, seen_len, seen_max;
 
@@ -156,6 +157,12 @@ struct cc {
     int64_t now;
     int replaying;
 };
+
+typedef struct cc__optout {
+    uint32_t ep;
+    uint8_t n;
+    char number[CC_NUMBER_MAX];
+} cc__optout;
 
 /* Evolve: applies one event to the state. Returns 0 or -CC_E_* when the
  * event does not fit (only possible for a corrupt log in replay). */
@@ -178,6 +185,7 @@ void cc__ep_free(void *p);
 void cc__named_free(void *p); /* wrap-up and idle reasons */
 /* Whether provider message id 'id' was seen (duplicate inbound). */
 int cc__seen(const cc *c, str id);
+cc__optout *cc__optout_find(const cc *c, const char *number, size_t n, uint32_t ep);
 int cc__conv_less(const void *a, const void *b);
 void cc__conv_moved(void *e, uint32_t pos);
 int cc__member_less(const void *a, const void *b);

@@ -92,6 +92,7 @@ int cc_conv_get(const cc *c, uint32_t id, cc_conv_view *out)
         .offer_kind = v->offer_kind,
         .outbound = v->outbound,
         .terminated = v->state == CC_CONV_TERMINATED ? v->why_terminated : 0,
+        .opted_out = cc__optout_find(c, v->number, v->number_len, v->ep) != NULL,
         .number = {v->number, v->number_len},
         .ep_number = e ? str_c(e->number) : STR_NULL,
         .name = str_c(v->name),
@@ -125,6 +126,11 @@ size_t cc_conv_vars(const cc *c, uint32_t conv, str *keys, str *values, size_t m
         values[i] = str_c(v->vars[i].value);
     }
     return v->nvars;
+}
+
+int cc_opted_out(const cc *c, str number, uint32_t ep)
+{
+    return cc__optout_find(c, number.p, number.n, ep) != NULL;
 }
 
 uint32_t cc_conv_of(const cc *c, str number, uint32_t ep)
@@ -291,6 +297,11 @@ static int cmp_wrap(const void *x, const void *y)
     return a->conv < b->conv ? -1 : a->conv > b->conv;
 }
 
+static int cmp_str(const void *x, const void *y)
+{
+    return strcmp(*(char *const *)x, *(char *const *)y);
+}
+
 static int cmp_conv_ptr(const void *x, const void *y)
 {
     const cc__conv *a = *(cc__conv *const *)x, *b = *(cc__conv *const *)y;
@@ -376,6 +387,23 @@ char *cc_dump(const cc *c)
         buf_printf(&b, "]\n");
         free(w);
     }
+    /* opt-outs, sorted by ep then number */
+    char **outs = xmalloc((c->optouts.len + 1) * sizeof *outs);
+    size_t nout = 0, oi = 0;
+    void *oe;
+    while (hmap_next(&c->optouts, &oi, &oe)) {
+        const cc__optout *o = oe;
+        buf one;
+        buf_init(&one);
+        buf_printf(&one, "optout %010u '%.*s'", o->ep, (int)o->n, o->number);
+        outs[nout++] = buf_take(&one);
+    }
+    qsort(outs, nout, sizeof *outs, cmp_str);
+    for (size_t k = 0; k < nout; k++) {
+        buf_printf(&b, "%s\n", outs[k]);
+        free(outs[k]);
+    }
+    free(outs);
     cc__conv **all = xmalloc((c->convs.len + 1) * sizeof *all);
     size_t n = 0, it = 0;
     void *e;

@@ -120,7 +120,8 @@ typedef int (*store_hist_cb)(void *arg, const store_hist *h);
 int store_history(store *st, str number, size_t max, store_hist_cb cb, void *arg);
 /* The system notes of a conversation, for its transcript: queued (with
  * why: new, RONA timeout, agent gone, transfer, ...), transferred, owner
- * changed, conference joined and left, terminated; in order. 'seq' orders
+ * changed, conference joined and left, terminated, opted out and back in;
+ * in order. 'seq' orders
  * them among the messages (a message's id is its event's seq). */
 typedef struct store_note {
     int64_t seq, at;

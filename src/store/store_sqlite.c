@@ -94,6 +94,14 @@ _Static_assert(CC_EV_CONV_OPENED == 15 && CC_EV_WRAPPED_UP == 30 && CC_EV_CLOSED
     " id INTEGER PRIMARY KEY, title TEXT NOT NULL, text_sv TEXT NOT NULL,"               \
     " text_en TEXT NOT NULL);"
 
+/* v4: opt-out and opt-in notes join the transcript's system notes. */
+#define SCHEMA_V4                                                                        \
+    "DROP INDEX IF EXISTS events_notes_by_conv;"                                         \
+    "CREATE INDEX IF NOT EXISTS events_notes2_by_conv ON events(conv, seq)"              \
+    " WHERE type IN (18, 22, 23, 25, 27, 31, 35, 36);"
+_Static_assert(CC_EV_OPTED_OUT == 35 && CC_EV_OPTED_IN == 36,
+               "event type numbers are stored: append new events at the end of CC_EVENTS");
+
 /* The migrations, oldest first. To change the schema, append an entry with
  * the next version and the SQL that takes a version-(n-1) file to n; never
  * edit an entry that has shipped. */
@@ -104,6 +112,7 @@ static const struct store_migration {
     {1, SCHEMA_V1},
     {2, SCHEMA_V2},
     {3, SCHEMA_V3},
+    {4, SCHEMA_V4},
 };
 #define N_MIGRATIONS (sizeof MIGRATIONS / sizeof MIGRATIONS[0])
 
@@ -142,7 +151,7 @@ static const struct store_migration {
                " WHERE c.type = 32 AND c.conv = o.conv) FROM events o"                   \
                " WHERE o.type = 15 AND o.number = ?1 ORDER BY o.seq DESC LIMIT ?2")      \
     X(NOTES, "SELECT seq, type, code, agent, target, queue, at FROM events"              \
-             " WHERE type IN (18, 22, 23, 25, 27, 31) AND conv = ?1 ORDER BY seq")       \
+             " WHERE type IN (18, 22, 23, 25, 27, 31, 35, 36) AND conv = ?1 ORDER BY seq") \
     X(CANNED_PUT, "INSERT INTO canned (id, title, text_sv, text_en) VALUES (?1, ?2, ?3,"  \
                   " ?4) ON CONFLICT(id) DO UPDATE SET title = ?2, text_sv = ?3,"         \
                   " text_en = ?4")                                                       \

@@ -300,3 +300,52 @@ test('a disconnected agent keeps its conversation for the grace period, then it 
   await erik.close();
   assert.equal((await s.stop()).code, 0, s.output);
 });
+
+test('STOP opts a customer out until START; keywords are configurable', async () => {
+  const s = await start();
+  const anna = await Desk.open(s.url, 'anna', 'demo-anna');
+  await anna.cmd('set_state', { state: 'available' });
+  await simSend(s.url, '+46704444444', EP, 'Hej');
+  const offer = await anna.offer();
+  await anna.cmd('accept', { conv: offer.id });
+  await simSend(s.url, '+46704444444', EP, ' Stopp ');
+  const c = await anna.conv(offer.id, (x) => x.opted_out === true);
+  assert.equal(c.state, 'assigned');
+  const r = await anna.cmd('send', { conv: offer.id, text: 'Hallå?' });
+  assert.equal(r.error, 'opted_out');
+  await anna.wait((e) => e.type === 'system' && e.event === 'opted_out');
+  await simSend(s.url, '+46704444444', EP, 'börja');
+  await anna.conv(offer.id, (x) => x.opted_out === false);
+  assert.equal((await anna.cmd('send', { conv: offer.id, text: 'Välkommen tillbaka' })).ok, true);
+  const t = await anna.cmd('messages', { conv: offer.id });
+  assert.deepEqual(t.messages.filter((m) => m.kind === 'system').map((m) => m.event), ['opted_out', 'opted_in']);
+  assert.deepEqual(t.messages.filter((m) => m.kind === 'message').map((m) => m.text),
+    ['Hej', ' Stopp ', 'börja', 'Välkommen tillbaka']); // the keywords reach the agent too
+  await anna.close();
+  assert.equal((await s.stop()).code, 0, s.output);
+
+  // a site's own keywords replace the defaults
+  const { writeFileSync, mkdtempSync } = await import('node:fs');
+  const os = await import('node:os');
+  const path = await import('node:path');
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'textdesk-kw-'));
+  const config = path.join(dir, 'site.json');
+  writeFileSync(config, JSON.stringify({
+    settings: { keywords: { stop: ['SLUTA'], start: ['FORTSÄTT'] } },
+    teams: [{ id: 1, name: 'Support' }],
+    queues: [{ id: 1, name: 'Kundtjänst', teams: [1] }],
+    entry_points: [{ id: 1, number: EP, queue: 1 }],
+    agents: [{ id: 1, name: 'Anna Berg', teams: [1], username: 'anna', password: 'pw-anna' }],
+  }));
+  const s2 = await start({ args: ['--config', config] });
+  const a2 = await Desk.open(s2.url, 'anna', 'pw-anna');
+  await a2.cmd('set_state', { state: 'available' });
+  await simSend(s2.url, '+46705555555', EP, 'STOP');
+  const o2 = await a2.offer();
+  await a2.cmd('accept', { conv: o2.id });
+  assert.equal((await a2.cmd('send', { conv: o2.id, text: 'x' })).ok, true); // STOP is not a keyword here
+  await simSend(s2.url, '+46705555555', EP, 'sluta');
+  await a2.conv(o2.id, (x) => x.opted_out === true);
+  await a2.close();
+  assert.equal((await s2.stop()).code, 0, s2.output);
+});

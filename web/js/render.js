@@ -250,8 +250,8 @@ export function renderPane() {
   show('btn-wrapup', c.role === 'wrapup');
 
   const w = $('pane-warning');
-  w.hidden = !term;
-  w.textContent = term ? t('terminated_warning') : '';
+  w.hidden = !term && !c.opted_out;
+  w.textContent = term ? t('terminated_warning') : c.opted_out ? t('opted_out_warning') : '';
   const wi = $('pane-wrapup');
   wi.hidden = c.role !== 'wrapup';
   if (c.role === 'wrapup') {
@@ -271,7 +271,7 @@ export function renderPane() {
 }
 
 export function canWrite(c) {
-  return !!c && (c.role === 'owner' || c.role === 'guest') && c.state === 'assigned';
+  return !!c && (c.role === 'owner' || c.role === 'guest') && c.state === 'assigned' && !c.opted_out;
 }
 
 export function updateComposerState() {

@@ -806,6 +806,47 @@ static void test_variables_and_display_name(void **state)
     assert_string_equal(fx_conv(f, a).name.p, "Melissa");
 }
 
+/* ---- opt-out ------------------------------------------------------------ */
+
+static void test_stop_opts_out_until_start(void **state)
+{
+    fx *f = *state;
+    fx_available(f, 1);
+    uint32_t a = accepted_by(f, 1, CUST, EP1);
+    OK(f, .type = CC_CMD_SMS_IN, .number = STR_LIT(CUST), .ep_number = STR_LIT(EP1),
+       .text = STR_LIT("STOPP"), .msg_id = STR_LIT("s1"), .keyword = CC_KW_STOP);
+    assert_non_null(fx_find(f, CC_EV_MSG_IN, a)); /* the agent still sees it */
+    const cc_event *o = fx_find(f, CC_EV_OPTED_OUT, a);
+    assert_non_null(o);
+    assert_int_equal(o->ep, 1);
+    assert_true(fx_conv(f, a).opted_out);
+    assert_true(cc_opted_out(f->c, STR_LIT(CUST), 1));
+    assert_false(cc_opted_out(f->c, STR_LIT(CUST), 2)); /* per entry point */
+    ERR(f, CC_E_OPTED_OUT, .type = CC_CMD_SEND, .agent = 1, .conv = a, .text = STR_LIT("Hej?"));
+    /* a second STOP changes nothing more */
+    OK(f, .type = CC_CMD_SMS_IN, .number = STR_LIT(CUST), .ep_number = STR_LIT(EP1),
+       .text = STR_LIT("stop"), .msg_id = STR_LIT("s2"), .keyword = CC_KW_STOP);
+    assert_null(fx_find(f, CC_EV_OPTED_OUT, 0));
+    /* the opt-out outlives the conversation: no outbound either */
+    OK(f, .type = CC_CMD_END, .agent = 1, .conv = a);
+    OK(f, .type = CC_CMD_WRAPUP, .agent = 1, .conv = a, .reason = 1);
+    ERR(f, CC_E_OPTED_OUT, .type = CC_CMD_OUTBOUND, .agent = 1, .ep = 1,
+        .number = STR_LIT(CUST));
+    OK(f, .type = CC_CMD_OUTBOUND, .agent = 1, .ep = 2, .number = STR_LIT(CUST));
+    /* START opts back in; HELP is only a message */
+    uint32_t b = fx_sms(f, CUST, EP1, "BÖRJA", "s3");
+    (void)b;
+    OK(f, .type = CC_CMD_SMS_IN, .number = STR_LIT(CUST), .ep_number = STR_LIT(EP1),
+       .text = STR_LIT("börja"), .msg_id = STR_LIT("s4"), .keyword = CC_KW_START);
+    assert_non_null(fx_find(f, CC_EV_OPTED_IN, 0));
+    assert_false(cc_opted_out(f->c, STR_LIT(CUST), 1));
+    OK(f, .type = CC_CMD_SMS_IN, .number = STR_LIT(CUST), .ep_number = STR_LIT(EP1),
+       .text = STR_LIT("HJÄLP"), .msg_id = STR_LIT("s5"), .keyword = CC_KW_HELP);
+    assert_null(fx_find(f, CC_EV_OPTED_OUT, 0));
+    assert_null(fx_find(f, CC_EV_OPTED_IN, 0));
+    assert_non_null(fx_find(f, CC_EV_MSG_IN, 0));
+}
+
 /* ---- restart and views -------------------------------------------------- */
 
 static void test_restart_requeues_offers_without_rona(void **state)
@@ -885,6 +926,7 @@ int main(void)
         FX_TEST(test_outbound_conversation),
         FX_TEST(test_variables_and_display_name),
         FX_TEST(test_restart_requeues_offers_without_rona),
+        FX_TEST(test_stop_opts_out_until_start),
         FX_TEST(test_views_list_what_an_agent_sees),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -207,6 +207,7 @@ static void random_command(world *w, rng *r, cc_cmd *m, char *scratch, size_t n)
         m->number = str_c(scratch);
         m->ep_number = str_c(ep_numbers[pick(r, NEPS + 1)]);
         m->text = pick(r, 20) ? STR_LIT("hej") : STR_LIT("bad \xfe");
+        m->keyword = pick(r, 8) ? CC_KW_NONE : (int)(1 + pick(r, 3)); /* STOP/START/HELP */
         /* provider ids repeat now and then: duplicates */
         snprintf(scratch + 32, n - 32, "id%u", pick(r, 400));
         m->msg_id = pick(r, 4) ? str_c(scratch + 32) : STR_NULL;

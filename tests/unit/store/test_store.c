@@ -278,6 +278,11 @@ static void drive_day(fx *f, char *longtxt, size_t cap)
        .name = STR_LIT("Kalle Anka"));
     fx_sms(f, CUST, EP1, "Min order har inte kommit", "m2");
     OK(f, .type = CC_CMD_SEND, .agent = owner, .conv = a, .text = str_c(longtxt));
+    /* the customer opts out and back in (STOP / START) */
+    OK(f, .type = CC_CMD_SMS_IN, .number = STR_LIT(CUST), .ep_number = STR_LIT(EP1),
+       .text = STR_LIT("STOPP"), .msg_id = STR_LIT("m-stop"), .keyword = CC_KW_STOP);
+    OK(f, .type = CC_CMD_SMS_IN, .number = STR_LIT(CUST), .ep_number = STR_LIT(EP1),
+       .text = STR_LIT("START"), .msg_id = STR_LIT("m-start"), .keyword = CC_KW_START);
 
     /* conference: invite, join, guest writes and leaves */
     uint32_t targets[8];

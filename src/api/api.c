@@ -941,6 +941,20 @@ static json_t *targets_json(api *a, uint32_t agent)
     return json_pack("{s:o, s:o}", "queues", list_json(a, CC_KIND_QUEUE), "agents", agents);
 }
 
+typedef struct resend_walk {
+    uint32_t seq;
+    char *text;
+} resend_walk;
+
+static int find_resend(void *arg, const store_msg *m)
+{
+    resend_walk *w = arg;
+    if (m->seq == w->seq && m->outbound &&
+        (m->status == STORE_MSG_UNKNOWN || m->status == STORE_MSG_FAILED))
+        w->text = xmemdup0(m->text.p, m->text.n);
+    return 0;
+}
+
 void api_ws_message(void *arg, http_ws *ws, void *user, str data)
 {
     api *a = arg;
@@ -992,6 +1006,25 @@ void api_ws_message(void *arg, http_ws *ws, void *user, str data)
                      json_pack("{s:i, s:o}", "conv", (int)m.conv, "messages",
                                api__transcript(a, m.conv)));
         }
+        json_decref(j);
+        return;
+    } else if (strcmp(cmd, "resend") == 0) {
+        /* the one-click resend of a reply whose delivery is unknown or
+         * failed: the same text as a new message (the old one keeps its
+         * status; nothing is ever resent automatically) */
+        resend_walk w = {(uint32_t)json_integer_value(json_object_get(j, "seq")), NULL};
+        store_msgs_of_conv(a->env.st, m.conv, find_resend, &w);
+        if (!w.text) {
+            reply_bad(ws, id, "not_resendable",
+                      "no agent message with that seq whose delivery failed or is unknown");
+            json_decref(j);
+            return;
+        }
+        m.type = CC_CMD_SEND;
+        m.text = str_c(w.text);
+        r = a->env.apply(a->env.app, &m);
+        free(w.text);
+        reply_to(a, k, id, r, NULL);
         json_decref(j);
         return;
     } else if (strcmp(cmd, "canned") == 0) {

@@ -180,6 +180,15 @@ test('a provider that keeps failing: retried, then FAILED with its error; order 
   assert.match(f3.error, /HTTP 400.*invalid number/);
   assert.equal(got.filter((g) => g.body.text === 'Tredje').length, 1);
   answer = { status: 200 };
+
+  // the agent's one-click resend: the same text as a new message
+  const rs = await anna.cmd('resend', { conv, seq: s3 });
+  assert.equal(rs.ok, true);
+  await until(() => got.filter((g) => g.body.text === 'Tredje').length === 2);
+  assert.equal((await anna.cmd('resend', { conv, seq: s2 })).error, 'not_resendable'); // it was sent
+  const t = await anna.cmd('messages', { conv });
+  const tredje = t.messages.filter((m) => m.text === 'Tredje');
+  assert.deepEqual(tredje.map((m) => m.status === 'failed'), [true, false]); // the old one keeps its status
 });
 
 test('a reply being sent when the process died: "unknown", never resent, resolved by a report', async () => {

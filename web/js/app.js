@@ -306,6 +306,10 @@ $('btn-exit-conf').addEventListener('click', async () => {
 $('btn-wrapup').addEventListener('click', () => openWrapup(S.selected));
 $('new-outbound').addEventListener('click', openOutbound);
 $('error-close').addEventListener('click', () => showError(''));
+$('transcript').addEventListener('click', (e) => {
+  const b = e.target.closest('button.resend');
+  if (b) run('resend', { conv: S.selected, seq: Number(b.dataset.seq) });
+});
 
 /* ---- composer -------------------------------------------------------- */
 

@@ -149,10 +149,13 @@ function bubble(it, c) {
 
 function statusEl(it) {
   const st = it.status || 'queued';
+  const doubt = st === 'failed' || st === 'unknown';
   return el('span', {
     class: `status status-${st}`, title: it.error ? `${t(`status_${st}`)}: ${it.error}` : t(`status_${st}`),
   }, el('span', { 'aria-hidden': 'true', text: STATUS_MARK[st] || '' }),
-  el('span', { class: st === 'failed' ? 'status-word' : 'visually-hidden', text: t(`status_${st}`) }));
+  el('span', { class: doubt ? 'status-word' : 'visually-hidden', text: t(`status_${st}`) }),
+  // one click sends the same text again as a new message (never automatic)
+  doubt ? el('button', { type: 'button', class: 'resend', dataset: { seq: String(it.seq) }, text: t('resend') }) : null);
 }
 
 export function updateDelivery(conv, seq) {

@@ -600,17 +600,26 @@ void api__resync_all(api *a)
         }
 }
 
-static void rest_admin_settings(api *a, const http_req *req, http_resp *resp)
+int api__require_role(api *a, const http_req *req, http_resp *resp, int supervisors_too)
 {
     store_account acc;
     if (api__session_of(a, req, &acc) != 0) {
         api__resp_error(resp, 401, "not_logged_in", "no valid session");
-        return;
+        return -1;
     }
-    if (acc.role != STORE_ROLE_ADMIN) {
-        api__resp_error(resp, 403, "forbidden", "administrators only");
-        return;
+    if (acc.role != STORE_ROLE_ADMIN && !(supervisors_too && acc.role == STORE_ROLE_SUPERVISOR)) {
+        api__resp_error(resp, 403, "forbidden",
+                        supervisors_too ? "supervisors and administrators only"
+                                        : "administrators only");
+        return -1;
     }
+    return 0;
+}
+
+static void rest_admin_settings(api *a, const http_req *req, http_resp *resp)
+{
+    if (api__require_role(a, req, resp, 0) != 0)
+        return;
     if (strcmp(req->method, "GET") != 0) {
         json_t *j = api__parse_body(req, resp);
         if (!j)

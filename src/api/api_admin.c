@@ -589,15 +589,8 @@ static int item_json_exists(api *a, int kind, uint32_t id)
 
 void api__admin(api *a, const http_req *req, http_resp *resp)
 {
-    store_account acc;
-    if (api__session_of(a, req, &acc) != 0) {
-        api__resp_error(resp, 401, "not_logged_in", "no valid session");
+    if (api__require_role(a, req, resp, 0) != 0)
         return;
-    }
-    if (acc.role != STORE_ROLE_ADMIN) {
-        api__resp_error(resp, 403, "forbidden", "administrators only");
-        return;
-    }
     const char *rest = req->path + strlen("/api/admin/");
     const char *m = req->method;
     if (strcmp(rest, "export") == 0 && strcmp(m, "GET") == 0) {

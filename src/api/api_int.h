@@ -61,6 +61,9 @@ void api__resp_error(http_resp *resp, int status, const char *code, const char *
 json_t *api__parse_body(const http_req *req, http_resp *resp);
 /* The account behind the request's session cookie: 0, or -1. */
 int api__session_of(api *a, const http_req *req, store_account *acc);
+/* Answers 401/403 and returns -1 unless the session is an administrator's
+ * (or, with 'supervisors_too', a supervisor's). */
+int api__require_role(api *a, const http_req *req, http_resp *resp, int supervisors_too);
 /* Every open desktop starts over from a fresh snapshot. */
 void api__resync_all(api *a);
 /* Counts the events of a committed batch / a delivery status (api_metrics.c). */

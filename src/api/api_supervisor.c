@@ -85,15 +85,8 @@ static json_t *overview(api *a)
 
 void api__supervisor(api *a, const http_req *req, http_resp *resp)
 {
-    store_account acc;
-    if (api__session_of(a, req, &acc) != 0) {
-        api__resp_error(resp, 401, "not_logged_in", "no valid session");
+    if (api__require_role(a, req, resp, 1) != 0)
         return;
-    }
-    if (acc.role != STORE_ROLE_SUPERVISOR && acc.role != STORE_ROLE_ADMIN) {
-        api__resp_error(resp, 403, "forbidden", "supervisors and administrators only");
-        return;
-    }
     if (strcmp(req->method, "GET") != 0) {
         api__resp_error(resp, 405, "method_not_allowed", "read only");
         return;

@@ -739,22 +739,20 @@ int store_msg_get(store *st, int64_t id, store_msg_cb cb, void *arg)
     return r;
 }
 
-int store_history(store *st, str number, size_t max, store_hist_cb cb, void *arg)
+/* Steps 's' to its end, handing each row to 'row' (which calls the user's
+ * callback), stops at the first nonzero return, and resets 's'. */
+typedef struct row_cb {
+    void (*cb)(void); /* the user's callback, cast back by the row function */
+    void *arg;
+} row_cb;
+
+static int each_row(store *st, sqlite3_stmt *s, int (*row)(sqlite3_stmt *, const row_cb *),
+                    const row_cb *rc_)
 {
-    sqlite3_stmt *s = st->s[S_HISTORY];
-    bind_str(s, 1, number);
-    sqlite3_bind_int64(s, 2, max > INT64_MAX ? INT64_MAX : (int64_t)max);
     int r = 0, rc;
-    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-        store_hist h = {
-            .conv = (uint32_t)sqlite3_column_int64(s, 0),
-            .opened_at = sqlite3_column_int64(s, 1),
-            .ep_number = col_str(s, 2),
-            .closed_at = sqlite3_column_int64(s, 3),
-        };
-        if ((r = cb(arg, &h)) != 0)
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+        if ((r = row(s, rc_)) != 0)
             goto out;
-    }
     if (rc != SQLITE_DONE)
         r = fail(st, rc);
 out:
@@ -762,29 +760,44 @@ out:
     return r;
 }
 
+static int hist_row(sqlite3_stmt *s, const row_cb *c)
+{
+    store_hist h = {
+        .conv = (uint32_t)sqlite3_column_int64(s, 0),
+        .opened_at = sqlite3_column_int64(s, 1),
+        .ep_number = col_str(s, 2),
+        .closed_at = sqlite3_column_int64(s, 3),
+    };
+    return ((store_hist_cb)c->cb)(c->arg, &h);
+}
+
+int store_history(store *st, str number, size_t max, store_hist_cb cb, void *arg)
+{
+    sqlite3_stmt *s = st->s[S_HISTORY];
+    bind_str(s, 1, number);
+    sqlite3_bind_int64(s, 2, max > INT64_MAX ? INT64_MAX : (int64_t)max);
+    return each_row(st, s, hist_row, &(row_cb){(void (*)(void))cb, arg});
+}
+
+static int note_row(sqlite3_stmt *s, const row_cb *c)
+{
+    store_note n = {
+        .seq = sqlite3_column_int64(s, 0),
+        .type = sqlite3_column_int(s, 1),
+        .code = sqlite3_column_int(s, 2),
+        .agent = (uint32_t)sqlite3_column_int64(s, 3),
+        .target = (uint32_t)sqlite3_column_int64(s, 4),
+        .queue = (uint32_t)sqlite3_column_int64(s, 5),
+        .at = sqlite3_column_int64(s, 6),
+    };
+    return ((store_note_cb)c->cb)(c->arg, &n);
+}
+
 int store_notes(store *st, uint32_t conv, store_note_cb cb, void *arg)
 {
     sqlite3_stmt *s = st->s[S_NOTES];
     sqlite3_bind_int64(s, 1, conv);
-    int r = 0, rc;
-    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-        store_note n = {
-            .seq = sqlite3_column_int64(s, 0),
-            .type = sqlite3_column_int(s, 1),
-            .code = sqlite3_column_int(s, 2),
-            .agent = (uint32_t)sqlite3_column_int64(s, 3),
-            .target = (uint32_t)sqlite3_column_int64(s, 4),
-            .queue = (uint32_t)sqlite3_column_int64(s, 5),
-            .at = sqlite3_column_int64(s, 6),
-        };
-        if ((r = cb(arg, &n)) != 0)
-            goto out;
-    }
-    if (rc != SQLITE_DONE)
-        r = fail(st, rc);
-out:
-    done(s);
-    return r;
+    return each_row(st, s, note_row, &(row_cb){(void (*)(void))cb, arg});
 }
 
 /* The 'at' of event 'seq', or -1 when there is none. */
@@ -795,6 +808,23 @@ static int64_t at_of(store *st, int64_t seq)
     int64_t at = sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int64(s, 0) : -1;
     done(s);
     return at;
+}
+
+static int cev_row(sqlite3_stmt *s, const row_cb *c)
+{
+    store_cev e = {
+        .seq = sqlite3_column_int64(s, 0),
+        .type = sqlite3_column_int(s, 1),
+        .at = sqlite3_column_int64(s, 2),
+        .conv = (uint32_t)sqlite3_column_int64(s, 3),
+        .agent = (uint32_t)sqlite3_column_int64(s, 4),
+        .target = (uint32_t)sqlite3_column_int64(s, 5),
+        .queue = (uint32_t)sqlite3_column_int64(s, 6),
+        .reason = (uint32_t)sqlite3_column_int64(s, 7),
+        .number = col_str(s, 8),
+        .ep_number = col_str(s, 9),
+    };
+    return ((store_cev_cb)c->cb)(c->arg, &e);
 }
 
 int store_conv_events_since(store *st, int64_t from_ms, store_cev_cb cb, void *arg)
@@ -814,45 +844,21 @@ int store_conv_events_since(store *st, int64_t from_ms, store_cev_cb cb, void *a
     }
     sqlite3_stmt *s = st->s[S_EV_FROM];
     sqlite3_bind_int64(s, 1, lo);
-    int r = 0, rc;
-    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-        store_cev e = {
-            .seq = sqlite3_column_int64(s, 0),
-            .type = sqlite3_column_int(s, 1),
-            .at = sqlite3_column_int64(s, 2),
-            .conv = (uint32_t)sqlite3_column_int64(s, 3),
-            .agent = (uint32_t)sqlite3_column_int64(s, 4),
-            .target = (uint32_t)sqlite3_column_int64(s, 5),
-            .queue = (uint32_t)sqlite3_column_int64(s, 6),
-            .reason = (uint32_t)sqlite3_column_int64(s, 7),
-            .number = col_str(s, 8),
-            .ep_number = col_str(s, 9),
-        };
-        if ((r = cb(arg, &e)) != 0)
-            goto out;
-    }
-    if (rc != SQLITE_DONE)
-        r = fail(st, rc);
-out:
-    done(s);
-    return r;
+    return each_row(st, s, cev_row, &(row_cb){(void (*)(void))cb, arg});
+}
+
+static int wrap_row(sqlite3_stmt *s, const row_cb *c)
+{
+    return ((store_wrapup_cb)c->cb)(c->arg, (uint32_t)sqlite3_column_int64(s, 0),
+                                    (uint32_t)sqlite3_column_int64(s, 1),
+                                    sqlite3_column_int64(s, 2));
 }
 
 int store_wrapups(store *st, uint32_t conv, store_wrapup_cb cb, void *arg)
 {
     sqlite3_stmt *s = st->s[S_WRAPUPS];
     sqlite3_bind_int64(s, 1, conv);
-    int r = 0, rc;
-    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-        if ((r = cb(arg, (uint32_t)sqlite3_column_int64(s, 0),
-                    (uint32_t)sqlite3_column_int64(s, 1), sqlite3_column_int64(s, 2))) != 0)
-            goto out;
-    }
-    if (rc != SQLITE_DONE)
-        r = fail(st, rc);
-out:
-    done(s);
-    return r;
+    return each_row(st, s, wrap_row, &(row_cb){(void (*)(void))cb, arg});
 }
 
 int store_outbox_due(store *st, size_t max, store_msg_cb cb, void *arg)
@@ -1157,20 +1163,15 @@ int store_canned_del(store *st, int64_t id)
     return r;
 }
 
+static int canned_row(sqlite3_stmt *s, const row_cb *c)
+{
+    return ((store_canned_cb)c->cb)(c->arg, sqlite3_column_int64(s, 0), col_str(s, 1),
+                                    col_str(s, 2), col_str(s, 3));
+}
+
 int store_canned_all(store *st, store_canned_cb cb, void *arg)
 {
-    sqlite3_stmt *s = st->s[S_CANNED_ALL];
-    int r = 0, rc;
-    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-        if ((r = cb(arg, sqlite3_column_int64(s, 0), col_str(s, 1), col_str(s, 2),
-                    col_str(s, 3))) != 0)
-            goto out;
-    }
-    if (rc != SQLITE_DONE)
-        r = fail(st, rc);
-out:
-    done(s);
-    return r;
+    return each_row(st, st->s[S_CANNED_ALL], canned_row, &(row_cb){(void (*)(void))cb, arg});
 }
 
 int store_setting_get(store *st, str key, char *out, size_t cap)

@@ -475,6 +475,36 @@ static void rest_logout(api *a, const http_req *req, http_resp *resp)
     api__resp_json(resp, 200, json_pack("{s:b}", "ok", 1));
 }
 
+static json_t *history_json(api *a, const cc_conv_view *v);
+
+/* GET /api/history?conv=ID: the customer's earlier conversations, for a
+ * conversation the agent is in (the REST twin of the `history` command).
+ * GET /api/lists: queues, entry points, wrap-up and idle reasons. */
+static void rest_agent_read(api *a, const http_req *req, http_resp *resp, int history)
+{
+    store_account acc;
+    if (api__session_of(a, req, &acc) != 0 || acc.agent == 0) {
+        api__resp_error(resp, 401, "not_logged_in", "no valid agent session");
+        return;
+    }
+    if (!history) {
+        api__resp_json(resp, 200,
+                       json_pack("{s:o, s:o, s:o, s:o}", "queues", list_json(a, CC_KIND_QUEUE),
+                                 "entry_points", list_json(a, CC_KIND_EP), "wrapup_reasons",
+                                 list_json(a, CC_KIND_REASON), "idle_reasons",
+                                 list_json(a, CC_KIND_IDLE_REASON)));
+        return;
+    }
+    char v[16];
+    cc_conv_view c;
+    uint32_t id = http_req_arg(req, "conv", v, sizeof v) > 0 ? (uint32_t)strtoul(v, NULL, 10) : 0;
+    if (cc_conv_get(a->env.core, id, &c) != 0 || !role_of(a, &c, acc.agent)) {
+        api__resp_error(resp, 403, "not_your_conversation", cc_err_msg(-CC_E_NOT_YOURS));
+        return;
+    }
+    api__resp_json(resp, 200, history_json(a, &c));
+}
+
 static void rest_me(api *a, const http_req *req, http_resp *resp)
 {
     store_account acc;
@@ -676,6 +706,8 @@ void api_http_request(void *arg, const http_req *req, http_resp *resp)
         rest_login(a, req, resp);
     } else if (strcmp(p, "/api/logout") == 0 && strcmp(req->method, "POST") == 0) {
         rest_logout(a, req, resp);
+    } else if (strcmp(p, "/api/history") == 0 || strcmp(p, "/api/lists") == 0) {
+        rest_agent_read(a, req, resp, p[5] == 'h');
     } else if (strcmp(p, "/api/me") == 0) {
         rest_me(a, req, resp);
     } else if (strcmp(p, "/api/admin/settings") == 0) {

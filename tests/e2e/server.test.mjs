@@ -72,8 +72,15 @@ test('customer texts, agent accepts, replies, ends and wraps up', async () => {
   assert.ok(h.history[0].closed_at >= h.history[0].opened_at);
   assert.deepEqual(h.history[0].wrapups.map((w) => [w.agent_name, w.reason_name]),
     [['Anna Berg', 'Löst']]);
+  // the same over REST, and the lists
+  let rr = await fetch(`${s.url}/api/history?conv=${again.id}`, { headers: { cookie: anna.cookie } });
+  assert.deepEqual((await rr.json()).history.map((x) => x.conv), [offer.id]);
+  rr = await fetch(`${s.url}/api/lists`, { headers: { cookie: anna.cookie } });
+  assert.ok((await rr.json()).wrapup_reasons.some((w) => w.name === 'Löst'));
   const erik = await Desk.open(s.url, 'erik', 'demo-erik');
   assert.equal((await erik.cmd('history', { conv: again.id })).error, 'not_your_conversation');
+  rr = await fetch(`${s.url}/api/history?conv=${again.id}`, { headers: { cookie: erik.cookie } });
+  assert.equal(rr.status, 403);
   await erik.close();
   await anna.close();
   const st = await s.stop();

@@ -605,6 +605,9 @@ static int evolve_opened(cc *c, const cc_event *ev)
     v->outbound = ev->kind != 0;
     memcpy(v->number, ev->number.p, ev->number.n);
     v->number_len = (uint8_t)ev->number.n;
+    const cc__ep *epn = cc__tab_get(&c->eps, ev->ep);
+    v->ep_number_len = (uint8_t)strlen(epn->number);
+    memcpy(v->ep_number, epn->number, v->ep_number_len);
     if (ev->name.n)
         v->name = xmemdup0(ev->name.p, ev->name.n);
     hmap_put(&c->convs, hmap_hash_u64(v->id), v);

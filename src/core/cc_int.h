@@ -101,6 +101,8 @@ typedef struct cc__conv {
     uint32_t qpos, offer_gen, conf_gen, wrapups_due, msgs_in, msgs_out, nvars;
     int64_t qkey, opened_at, offer_deadline, conf_deadline;
     char number[CC_NUMBER_MAX];
+    char ep_number[CC_NUMBER_MAX]; /* kept: the entry point may be removed */
+    uint8_t ep_number_len;
     char *name;
     cc__var *vars;
 } cc__conv;

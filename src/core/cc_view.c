@@ -78,7 +78,6 @@ int cc_conv_get(const cc *c, uint32_t id, cc_conv_view *out)
     const cc__conv *v = cc__conv_find(c, id);
     if (!v)
         return -CC_E_NO_CONVERSATION;
-    const cc__ep *e = cc__tab_get(&c->eps, v->ep);
     *out = (cc_conv_view){
         .id = v->id,
         .ep = v->ep,
@@ -94,7 +93,7 @@ int cc_conv_get(const cc *c, uint32_t id, cc_conv_view *out)
         .terminated = v->state == CC_CONV_TERMINATED ? v->why_terminated : 0,
         .opted_out = cc__optout_find(c, v->number, v->number_len, v->ep) != NULL,
         .number = {v->number, v->number_len},
-        .ep_number = e ? str_c(e->number) : STR_NULL,
+        .ep_number = {v->ep_number, v->ep_number_len},
         .name = str_c(v->name),
         .opened_at = v->opened_at,
         .offer_deadline = v->offer_deadline,

@@ -596,6 +596,9 @@ static void test_entry_point_removed_terminates(void **state)
     assert_non_null(t);
     assert_int_equal(t->code, CC_WHY_EP_REMOVED);
     assert_int_equal(fx_conv(f, a).state, CC_CONV_TERMINATED);
+    /* it still says which number the customer texted */
+    assert_int_equal(fx_conv(f, a).ep_number.n, strlen(EP1));
+    assert_memory_equal(fx_conv(f, a).ep_number.p, EP1, strlen(EP1));
     ERR(f, CC_E_TERMINATED, .type = CC_CMD_SEND, .agent = 1, .conv = a, .text = STR_LIT("x"));
     ERR(f, CC_E_TERMINATED, .type = CC_CMD_TRANSFER_QUEUE, .agent = 1, .conv = a,
         .queue = 2);

@@ -906,6 +906,26 @@ static void test_migrations(void **state)
     store_close(st);
     assert_int_equal(raw_int(s->path, "PRAGMA user_version"), store_schema_version());
 
+    /* a version-1 data folder with events (as the first release wrote it:
+     * no history indexes, no canned responses) upgrades to the current
+     * schema with its events intact and the new queries working */
+    raw_exec(s->path, "DROP INDEX IF EXISTS events_opened_by_number;"
+                      " DROP INDEX IF EXISTS events_end_by_conv;"
+                      " DROP INDEX IF EXISTS events_notes2_by_conv;"
+                      " DROP TABLE IF EXISTS canned; PRAGMA user_version = 1");
+    assert_int_equal(raw_int(s->path, "SELECT count(*) FROM sqlite_schema WHERE name IN"
+                                      " ('canned', 'events_notes2_by_conv')"),
+                     0);
+    st = open_ok(s->path);
+    assert_int_equal(count_events(st), f->log.n);
+    assert_int_equal(store_canned_put(st, 1, STR_LIT("Hej"), STR_LIT("Hej!"), STR_LIT("Hi!")), 0);
+    store_close(st);
+    assert_int_equal(raw_int(s->path, "PRAGMA user_version"), store_schema_version());
+    assert_int_equal(raw_int(s->path, "SELECT count(*) FROM sqlite_schema WHERE name IN"
+                                      " ('canned', 'events_opened_by_number',"
+                                      " 'events_end_by_conv', 'events_notes2_by_conv')"),
+                     4);
+
     /* in memory, for tests of other modules */
     st = open_ok(":memory:");
     assert_int_equal(store_begin(st), 0);

@@ -1,6 +1,6 @@
 /*
  * http.c: libwebsockets glue. Traps handled here (found in the stack spike,
- * ../shared/notes/stack.md): with a callback mount, 'in' is the full URI;
+ * the team's stack notes, notes/stack.md): with a callback mount, 'in' is the full URI;
  * per-session data can be NULL in CLOSED_HTTP; a WebSocket upgrade binds
  * to protocols[0] whatever its path, so the path is checked in
  * FILTER_PROTOCOL_CONNECTION; one lws_write per WRITEABLE, with LWS_PRE

@@ -3,7 +3,7 @@
  * Kannel's sendsms, webhook providers). One request per connection, no
  * keep-alive, no redirects, no TLS, and IP-literal hosts only: Debian's
  * libwebsockets resolves names with blocking DNS, which the one loop must
- * never do (../shared/notes/stack.md).
+ * never do (the team's stack notes, notes/stack.md).
  *
  * The callback runs exactly once per request, always from the loop (never
  * from inside http_client_request), unless the request was cancelled.

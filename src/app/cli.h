@@ -15,6 +15,9 @@ int cli_selfcheck_main(int argc, char **argv);
 /* `textdesk serve [...]`: the server (see cli_serve.c). */
 int cli_serve_main(int argc, char **argv);
 
+/* `textdesk admin ...`: the admin REST API from a shell (cli_admin.c). */
+int cli_admin_main(int argc, char **argv);
+
 /* `textdesk backup [--data DIR] FILE`: online backup of the store. */
 int cli_backup_main(int argc, char **argv);
 

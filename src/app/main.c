@@ -12,6 +12,7 @@ static const struct {
     const char *help;
 } commands[] = {
     {"serve", cli_serve_main, "run the server (demo configuration without --config)"},
+    {"admin", cli_admin_main, "administer a running server (list, put, delete, export, ...)"},
     {"backup", cli_backup_main, "write a consistent copy of the store (online)"},
     {"selfcheck", cli_selfcheck_main, "drive the core through a demo day and report"},
     {"mask", cli_mask_main, "mask sensitive data in stdin, line by line"},

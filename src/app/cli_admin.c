@@ -1,0 +1,232 @@
+/*
+ * `textdesk admin [--url URL] [--user NAME] COMMAND ...`: the administrator's
+ * REST API (docs/api.md) from a shell, talking to a running server. The
+ * password comes from $TEXTDESK_ADMIN_PASSWORD (never from the command
+ * line, where other users could read it). Answers go to stdout as the
+ * server sent them; an error answer goes to stderr and exits 1.
+ *
+ *   list KIND | get KIND ID | put KIND ID JSON|@FILE | delete KIND ID
+ *   export | import FILE | settings [JSON] | report FROM_MS TO_MS
+ *
+ * A plain blocking HTTP/1.1 client (IPv4 literal, Connection: close): one
+ * short exchange per call, so no library is worth pulling in for it.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "app/cli.h"
+#include "util/buf.h"
+
+typedef struct target {
+    char host[64];
+    int port;
+    char cookie[160];
+} target;
+
+/* One request; fills 'body' with the answer's body, returns the status or
+ * -1 (with a message on stderr) when the server cannot be reached. */
+static int exchange(target *t, const char *method, const char *path, const char *ctype,
+                    const char *payload, size_t n, buf *body)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)t->port)};
+    if (fd < 0 || inet_pton(AF_INET, t->host, &a.sin_addr) != 1 ||
+        connect(fd, (struct sockaddr *)&a, sizeof a) != 0) {
+        fprintf(stderr, "textdesk admin: cannot reach %s:%d: %s\n", t->host, t->port,
+                strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        return -1;
+    }
+    buf req;
+    buf_init(&req);
+    buf_printf(&req,
+               "%s %s HTTP/1.1\r\nHost: %s:%d\r\nConnection: close\r\nContent-Length: %zu\r\n",
+               method, path, t->host, t->port, n);
+    if (ctype)
+        buf_printf(&req, "Content-Type: %s\r\n", ctype);
+    if (t->cookie[0])
+        buf_printf(&req, "Cookie: %s\r\n", t->cookie);
+    buf_add(&req, "\r\n", 2);
+    if (n)
+        buf_add(&req, payload, n);
+    for (size_t off = 0; off < req.n;) {
+        ssize_t w = write(fd, req.p + off, req.n - off);
+        if (w <= 0) {
+            fprintf(stderr, "textdesk admin: write: %s\n", strerror(errno));
+            buf_free(&req);
+            close(fd);
+            return -1;
+        }
+        off += (size_t)w;
+    }
+    buf_free(&req);
+    buf in;
+    buf_init(&in);
+    char chunk[8192];
+    ssize_t r;
+    while ((r = read(fd, chunk, sizeof chunk)) > 0)
+        buf_add(&in, chunk, (size_t)r);
+    close(fd);
+    const char *end = in.p ? strstr(in.p, "\r\n\r\n") : NULL;
+    int status = 0;
+    if (in.p && sscanf(in.p, "HTTP/1.%*d %d", &status) != 1)
+        status = 0;
+    if (!end || status <= 0) {
+        fprintf(stderr, "textdesk admin: no HTTP answer from %s:%d\n", t->host, t->port);
+        buf_free(&in);
+        return -1;
+    }
+    const char *c = strcasestr(in.p, "\r\nset-cookie: ");
+    if (c && c < end)
+        sscanf(c + 14, "%159[^;\r]", t->cookie);
+    buf_add(body, end + 4, in.n - (size_t)(end + 4 - in.p));
+    buf_free(&in);
+    return status;
+}
+
+static int usage(void)
+{
+    fprintf(stderr,
+            "usage: textdesk admin [--url http://IP:PORT] [--user NAME] COMMAND\n"
+            "  list KIND | get KIND ID | put KIND ID JSON|@FILE | delete KIND ID\n"
+            "  export | import FILE | settings [JSON] | report FROM_MS TO_MS\n"
+            "KIND: teams queues entry_points wrapup_reasons idle_reasons agents\n"
+            "      canned_responses\n"
+            "The password is read from $TEXTDESK_ADMIN_PASSWORD.\n");
+    return 2;
+}
+
+/* JSON from the argument, or from a file with @FILE. */
+static int payload(const char *arg, buf *out)
+{
+    if (arg[0] != '@') {
+        buf_add(out, arg, strlen(arg));
+        return 0;
+    }
+    FILE *f = fopen(arg + 1, "r");
+    if (!f) {
+        fprintf(stderr, "textdesk admin: %s: %s\n", arg + 1, strerror(errno));
+        return -1;
+    }
+    char chunk[8192];
+    size_t r;
+    while ((r = fread(chunk, 1, sizeof chunk, f)) > 0)
+        buf_add(out, chunk, r);
+    fclose(f);
+    return 0;
+}
+
+int cli_admin_main(int argc, char **argv)
+{
+    const char *url = "http://127.0.0.1:8080", *user = "admin";
+    int i = 1;
+    for (; i + 1 < argc && argv[i][0] == '-'; i += 2) {
+        if (strcmp(argv[i], "--url") == 0)
+            url = argv[i + 1];
+        else if (strcmp(argv[i], "--user") == 0)
+            user = argv[i + 1];
+        else
+            return usage();
+    }
+    if (i >= argc)
+        return usage();
+    target t = {.port = 0};
+    if (sscanf(url, "http://%63[0-9.]:%d", t.host, &t.port) != 2 || t.port <= 0) {
+        fprintf(stderr, "textdesk admin: --url must be http://IPV4:PORT\n");
+        return 2;
+    }
+    const char *pass = getenv("TEXTDESK_ADMIN_PASSWORD");
+    if (!pass) {
+        fprintf(stderr, "textdesk admin: set TEXTDESK_ADMIN_PASSWORD\n");
+        return 2;
+    }
+
+    const char *cmd = argv[i];
+    int nargs = argc - i - 1;
+    char **args = argv + i + 1;
+    char path[512];
+    const char *method = "GET";
+    buf body, answer;
+    buf_init(&body);
+    buf_init(&answer);
+    int rc = 2;
+    if (strcmp(cmd, "list") == 0 && nargs == 1) {
+        snprintf(path, sizeof path, "/api/admin/%s", args[0]);
+    } else if (strcmp(cmd, "get") == 0 && nargs == 2) {
+        snprintf(path, sizeof path, "/api/admin/%s/%s", args[0], args[1]);
+    } else if (strcmp(cmd, "delete") == 0 && nargs == 2) {
+        snprintf(path, sizeof path, "/api/admin/%s/%s", args[0], args[1]);
+        method = "DELETE";
+    } else if (strcmp(cmd, "put") == 0 && nargs == 3) {
+        snprintf(path, sizeof path, "/api/admin/%s/%s", args[0], args[1]);
+        method = "PUT";
+        if (payload(args[2], &body) != 0)
+            goto out;
+    } else if (strcmp(cmd, "export") == 0 && nargs == 0) {
+        snprintf(path, sizeof path, "/api/admin/export");
+    } else if (strcmp(cmd, "import") == 0 && nargs == 1) {
+        snprintf(path, sizeof path, "/api/admin/import");
+        method = "POST";
+        char at[1024];
+        snprintf(at, sizeof at, "@%s", args[0]);
+        if (payload(at, &body) != 0)
+            goto out;
+    } else if (strcmp(cmd, "settings") == 0 && nargs <= 1) {
+        snprintf(path, sizeof path, "/api/admin/settings");
+        if (nargs == 1) {
+            method = "PUT";
+            if (payload(args[0], &body) != 0)
+                goto out;
+        }
+    } else if (strcmp(cmd, "report") == 0 && nargs == 2) {
+        snprintf(path, sizeof path, "/api/admin/report/conversations.csv?from=%s&to=%s",
+                 args[0], args[1]);
+    } else {
+        rc = usage();
+        goto out;
+    }
+
+    /* log in (the session cookie is kept for the one call) */
+    buf login;
+    buf_init(&login);
+    buf_printf(&login, "{\"username\":\"");
+    for (const char *p = user; *p; p++) /* a JSON string: escape what must be */
+        buf_printf(&login, (*p == '"' || *p == '\\') ? "\\%c" : "%c", *p);
+    buf_printf(&login, "\",\"password\":\"");
+    for (const char *p = pass; *p; p++)
+        buf_printf(&login, (*p == '"' || *p == '\\') ? "\\%c" : "%c", *p);
+    buf_printf(&login, "\"}");
+    int st = exchange(&t, "POST", "/api/login", "application/json", login.p, login.n, &answer);
+    buf_free(&login);
+    if (st != 200) {
+        if (st > 0)
+            fprintf(stderr, "textdesk admin: login refused (%d): %s\n", st,
+                    answer.p ? answer.p : "");
+        rc = 1;
+        goto out;
+    }
+    answer.n = 0;
+    st = exchange(&t, method, path, body.n ? "application/json" : NULL, body.p, body.n, &answer);
+    if (st >= 200 && st < 300) {
+        if (answer.n)
+            fwrite(answer.p, 1, answer.n, stdout);
+        if (answer.n && answer.p[answer.n - 1] != '\n')
+            putchar('\n');
+        rc = 0;
+    } else {
+        if (st > 0)
+            fprintf(stderr, "textdesk admin: %d %s\n", st, answer.p ? answer.p : "");
+        rc = 1;
+    }
+out:
+    buf_free(&body);
+    buf_free(&answer);
+    return rc;
+}

@@ -8,6 +8,7 @@
 #include "store/store.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -264,6 +265,23 @@ static int run(store *st, sqlite3_stmt *s)
     int rc = sqlite3_step(s);
     int r = rc == SQLITE_DONE ? 0 : fail(st, rc);
     done(s);
+    return r;
+}
+
+/* Runs a statement that must change a row: -ENOENT (with 'fmt' as the
+ * message) when it changed none. */
+static int run_changed(store *st, sqlite3_stmt *s, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static int run_changed(store *st, sqlite3_stmt *s, const char *fmt, ...)
+{
+    int r = run(st, s);
+    if (r == 0 && sqlite3_changes(st->db) == 0) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(st->err, sizeof st->err, fmt, ap);
+        va_end(ap);
+        r = -ENOENT;
+    }
     return r;
 }
 
@@ -879,12 +897,7 @@ int store_msg_set_status(store *st, int64_t id, int status, str provider_id, str
     sqlite3_bind_int64(s, 3, wall_ms());
     bind_str(s, 4, provider_id);
     bind_str(s, 5, error);
-    int r = run(st, s);
-    if (r == 0 && sqlite3_changes(st->db) == 0) {
-        snprintf(st->err, sizeof st->err, "no outbound message %lld", (long long)id);
-        r = -ENOENT;
-    }
-    return r;
+    return run_changed(st, s, "no outbound message %lld", (long long)id);
 }
 
 /* Steps a one-row lookup; 0 with the first column, -ENOENT, or an error. */
@@ -1058,24 +1071,14 @@ int store_account_set_pwhash(store *st, str username, str pwhash)
     sqlite3_stmt *s = st->s[S_ACCT_SET_PW];
     bind_str(s, 1, username);
     bind_str(s, 2, pwhash);
-    int r = run(st, s);
-    if (r == 0 && sqlite3_changes(st->db) == 0) {
-        snprintf(st->err, sizeof st->err, "no account named %.*s", (int)username.n, username.p);
-        r = -ENOENT;
-    }
-    return r;
+    return run_changed(st, s, "no account named %.*s", (int)username.n, username.p);
 }
 
 int store_account_del(store *st, str username)
 {
     sqlite3_stmt *s = st->s[S_ACCT_DEL];
     bind_str(s, 1, username);
-    int r = run(st, s);
-    if (r == 0 && sqlite3_changes(st->db) == 0) {
-        snprintf(st->err, sizeof st->err, "no account named %.*s", (int)username.n, username.p);
-        r = -ENOENT;
-    }
-    return r;
+    return run_changed(st, s, "no account named %.*s", (int)username.n, username.p);
 }
 
 int store_session_put(store *st, str token_hash, int64_t account, int64_t expires_at)
@@ -1108,12 +1111,7 @@ int store_session_del(store *st, str token_hash)
         return einval(st, "empty token hash");
     sqlite3_stmt *s = st->s[S_SESS_DEL];
     bind_blob(s, 1, token_hash);
-    int r = run(st, s);
-    if (r == 0 && sqlite3_changes(st->db) == 0) {
-        snprintf(st->err, sizeof st->err, "no such session");
-        r = -ENOENT;
-    }
-    return r;
+    return run_changed(st, s, "no such session");
 }
 
 int store_session_purge(store *st, int64_t now)
@@ -1155,12 +1153,7 @@ int store_canned_del(store *st, int64_t id)
 {
     sqlite3_stmt *s = st->s[S_CANNED_DEL];
     sqlite3_bind_int64(s, 1, id);
-    int r = run(st, s);
-    if (r == 0 && sqlite3_changes(st->db) == 0) {
-        snprintf(st->err, sizeof st->err, "no canned response %lld", (long long)id);
-        r = -ENOENT;
-    }
-    return r;
+    return run_changed(st, s, "no canned response %lld", (long long)id);
 }
 
 static int canned_row(sqlite3_stmt *s, const row_cb *c)

@@ -338,7 +338,7 @@ static int walk(ctx *x)
         if (!json_is_object(e))
             return fail(x, w, "must be an object%s", "");
         long long id, capacity = 3;
-        str name, user, pass;
+        str name, user;
         uint32_t teams[CC_TEAMS_MAX];
         size_t nteams;
         if (only_keys(x, w, e, agent_keys) || get_int(x, w, e, "id", 1, 1, CC_MAX_ID - 1, &id) ||
@@ -348,7 +348,6 @@ static int walk(ctx *x)
             return -1;
         if (user.n == 0 || user.n > 64)
             return fail(x, w, "username must be 1..64 bytes%s", "");
-        (void)pass;
         if (run(x, w, &(cc_cmd){.type = CC_CMD_AGENT_PUT, .agent = (uint32_t)id, .name = name,
                                 .ids = teams, .n_ids = nteams, .capacity = (uint32_t)capacity}))
             return -1;

@@ -72,7 +72,7 @@ const char *cc_why_name(int why)
     static const char *const names[] = {
         "none",  "new",           "timeout",       "declined",
         "agent_away", "transfer", "grace",         "agent_removed",
-        "queue_removed", "entry_point_removed", "ended", "auto",
+        "queue_removed", "entry_point_removed", "ended", "auto", "out_of_hours", "overflow",
     };
     return why >= 0 && why < (int)(sizeof names / sizeof names[0]) ? names[why] : "?";
 }
@@ -121,6 +121,11 @@ void cc_evlog_add(cc_evlog *l, const cc_event *ev)
     d->var_key = dup_str(ev->var_key);
     d->value = dup_str(ev->value);
     d->queue_name = dup_str(ev->queue_name);
+    if (ev->flow) {
+        cc_ep_flow *f = xcalloc(1, sizeof *f);
+        cc__flow_set(f, ev->flow);
+        d->flow = f;
+    }
     if (ev->n_ids) {
         uint32_t *ids = xmalloc(ev->n_ids * sizeof *ids);
         memcpy(ids, ev->ids, ev->n_ids * sizeof *ids);
@@ -143,6 +148,10 @@ void cc_evlog_free(cc_evlog *l)
         free((char *)d->value.p);
         free((char *)d->queue_name.p);
         free((uint32_t *)d->ids);
+        if (d->flow) {
+            cc__flow_free((cc_ep_flow *)d->flow);
+            free((cc_ep_flow *)d->flow);
+        }
     }
     free(l->v);
     memset(l, 0, sizeof *l);
@@ -553,7 +562,14 @@ static int cmd_config(cc *c, const cc_cmd *m)
         cc__ep *other = cc__ep_by_number(c, m->number.p, m->number.n);
         if (other && other->id != m->ep)
             return -CC_E_IN_USE;
-        EMIT(c, .type = CC_EV_EP_PUT, .ep = m->ep, .number = m->number, .queue = m->queue);
+        const char *what;
+        if (m->flow && cc_flow_check(m->flow, &what) != 0)
+            return -CC_E_INVALID;
+        if (m->flow && m->flow->overflow_queue &&
+            (m->flow->overflow_queue == m->queue || !queue_of(c, m->flow->overflow_queue)))
+            return m->flow->overflow_queue == m->queue ? -CC_E_INVALID : -CC_E_NO_QUEUE;
+        EMIT(c, .type = CC_EV_EP_PUT, .ep = m->ep, .number = m->number, .queue = m->queue,
+             .flow = m->flow);
         return 0;
     }
     case CC_CMD_REASON_PUT:
@@ -668,7 +684,7 @@ static int cmd_remove(cc *c, const cc_cmd *m)
             return -CC_E_NO_QUEUE;
         for (uint32_t i = 0; i < c->eps.cap; i++) {
             cc__ep *e = c->eps.v[i];
-            if (e && e->queue == q->id)
+            if (e && (e->queue == q->id || e->flow.overflow_queue == q->id))
                 return -CC_E_IN_USE;
         }
         for (uint32_t i = 0; i < c->queues.cap; i++) {
@@ -795,6 +811,73 @@ static void opt_keyword(cc *c, const cc_cmd *m, cc__conv *v, cc__ep *e)
              .ep_number = s_of(e->number));
 }
 
+/* Whether automatic replies may go to the customer of 'v' once the
+ * keyword of 'm' (if any) has taken effect. */
+static int may_auto_reply(const cc *c, const cc_cmd *m, const cc__conv *v)
+{
+    if (m && m->keyword == CC_KW_STOP)
+        return 0;
+    if (m && m->keyword == CC_KW_START)
+        return 1;
+    return cc__optout_find(c, v->number, v->number_len, v->ep) == NULL;
+}
+
+/* An automatic reply: an outbound message of no agent (the outbox sends
+ * it like any reply). */
+static void auto_reply(cc *c, cc__conv *v, str text)
+{
+    EMIT(c, .type = CC_EV_MSG_OUT, .conv = v->id, .agent = 0, .number = conv_number(v),
+         .ep_number = conv_ep_number(c, v), .text = text,
+         .msg_seq = v->msgs_in + v->msgs_out + 1);
+}
+
+/* A conversation just opened by the customer's first message: the entry
+ * point's welcome or out-of-hours reply, then queued (with its maximum
+ * wait when in hours) or, out of hours when so configured, closed. */
+static void opened_flow(cc *c, const cc_cmd *m, cc__conv *v, cc__ep *e)
+{
+    const cc_ep_flow *f = &e->flow;
+    int reply = may_auto_reply(c, m, v);
+    if (cc_flow_open(f, c->now)) {
+        if (f->welcome.n && reply)
+            auto_reply(c, v, f->welcome);
+        EMIT(c, .type = CC_EV_QUEUED, .conv = v->id, .queue = e->queue, .key = c->now,
+             .code = CC_WHY_NEW, .deadline = f->max_wait_ms ? c->now + f->max_wait_ms : 0);
+        opt_keyword(c, m, v, e);
+        return;
+    }
+    if (f->closed_text.n && reply)
+        auto_reply(c, v, f->closed_text);
+    if (f->closed_action == CC_CLOSED_CLOSE) {
+        opt_keyword(c, m, v, e);
+        EMIT(c, .type = CC_EV_CLOSED, .conv = v->id, .code = CC_WHY_OUT_OF_HOURS);
+        return;
+    }
+    EMIT(c, .type = CC_EV_QUEUED, .conv = v->id, .queue = e->queue, .key = c->now,
+         .code = CC_WHY_NEW);
+    opt_keyword(c, m, v, e);
+}
+
+/* The maximum wait of a conversation's entry point has passed: it moves
+ * to the overflow queue and/or the customer gets the overflow reply. */
+static void overflow(cc *c, cc__conv *v)
+{
+    cc__ep *e = ep_of(c, v->ep);
+    if (!e || !e->flow.max_wait_ms)
+        return; /* the flow changed since it was queued */
+    const cc_ep_flow *f = &e->flow;
+    uint32_t to = f->overflow_queue && f->overflow_queue != v->queue &&
+                          queue_of(c, f->overflow_queue)
+                      ? f->overflow_queue
+                      : 0;
+    EMIT(c, .type = CC_EV_OVERFLOWED, .conv = v->id, .queue = to, .code = CC_WHY_OVERFLOW);
+    if (f->overflow_text.n && may_auto_reply(c, NULL, v))
+        auto_reply(c, v, f->overflow_text);
+    if (to)
+        EMIT(c, .type = CC_EV_QUEUED, .conv = v->id, .queue = to, .key = v->qkey,
+             .code = CC_WHY_OVERFLOW);
+}
+
 static int cmd_sms_in(cc *c, const cc_cmd *m)
 {
     if (!valid_number(m->number) || m->msg_id.n > CC_NAME_MAX)
@@ -819,9 +902,7 @@ static int cmd_sms_in(cc *c, const cc_cmd *m)
         EMIT(c, .type = CC_EV_MSG_IN, .conv = v->id, .number = m->number,
              .ep_number = s_of(e->number), .text = m->text, .msg_id = m->msg_id,
              .msg_seq = 1);
-        EMIT(c, .type = CC_EV_QUEUED, .conv = v->id, .queue = e->queue, .key = c->now,
-             .code = CC_WHY_NEW);
-        opt_keyword(c, m, v, e);
+        opened_flow(c, m, v, e);
         return 0;
     }
     EMIT(c, .type = CC_EV_MSG_IN, .conv = v->id, .number = m->number,
@@ -1118,6 +1199,14 @@ static void fire(cc *c, const cc__timer *t)
         if (!a || a->connected || a->state == CC_AGENT_LOGGED_OUT || a->disc_gen != t->gen)
             return;
         release_held(c, a, CC_WHY_GRACE);
+        return;
+    case CC__T_WAIT:
+        /* Still waiting (an offer pending at the deadline re-arms the
+         * timer when it comes back to the queue). */
+        if (!v || v->state != CC_CONV_QUEUED || v->overflowed || !v->wait_deadline ||
+            v->wait_deadline > c->now)
+            return;
+        overflow(c, v);
         return;
     }
 }

@@ -137,6 +137,8 @@ enum cc_why {
     CC_WHY_EP_REMOVED,    /* administrator removed the entry point */
     CC_WHY_ENDED,         /* the conversation was ended */
     CC_WHY_AUTO,          /* auto wrap-up */
+    CC_WHY_OUT_OF_HOURS,  /* arrived outside the entry point's business hours */
+    CC_WHY_OVERFLOW,      /* waited longer than the entry point's maximum */
 };
 const char *cc_why_name(int why);
 
@@ -194,7 +196,7 @@ const char *cc_cmd_name(int type);
  *                  autowrap_ms (0: none), reason (default wrap-up reason,
  *                  required with autowrap_ms), fallback (queue or 0)
  *  AGENT_PUT       agent, name, ids/n_ids (teams), capacity (0: 3)
- *  EP_PUT          ep, number (the business number), queue
+ *  EP_PUT          ep, number (the business number), queue, flow (or NULL)
  *  REASON_PUT      reason, name           (wrap-up reason)
  *  IDLE_REASON_PUT reason, name
  *  SETTINGS        grace_ms (disconnect grace; 0: 120 s)
@@ -223,6 +225,39 @@ const char *cc_cmd_name(int type);
  *                  logged-in agent counts as disconnected until its desktop
  *                  reconnects (the grace period runs from now)
  */
+/*
+ * An entry point's flow (EP_PUT's 'flow'; NULL or all zero: none):
+ *  - welcome: sent to the customer when a conversation opens in hours;
+ *  - business hours: a weekly schedule of up to CC_HOURS_SPANS spans a day
+ *    in local time under 'tz_rule' (a POSIX TZ rule, see tz.h; 'tz_name' is
+ *    the IANA name it came from, kept for display), minus 'holidays'
+ *    (local dates, yyyymmdd). Outside them a new conversation gets
+ *    'closed_text' and is queued as usual (CC_CLOSED_QUEUE) or closed at
+ *    once (CC_CLOSED_CLOSE);
+ *  - max_wait_ms: a conversation opened in hours and not yet accepted that
+ *    has waited this long overflows once: it moves to 'overflow_queue'
+ *    (0: it stays) and the customer gets 'overflow_text' (empty: nothing).
+ * Automatic replies are MSG_OUT events with agent 0; none goes to a
+ * customer who has opted out of the entry point.
+ */
+#define CC_HOURS_SPANS 4
+#define CC_HOLIDAYS_MAX 64
+#define CC_FLOW_TEXT_MAX 1000 /* code points, like an agent's reply */
+enum cc_closed_action { CC_CLOSED_QUEUE, CC_CLOSED_CLOSE };
+typedef struct cc_ep_flow {
+    str welcome, closed_text, overflow_text;
+    int hours;         /* 1: business hours apply */
+    str tz_name, tz_rule;
+    /* week[d][i] = {start, end} minutes of the day, start < end <= 1440,
+     * d = 0 Monday .. 6 Sunday; {0, 0}: unused */
+    uint16_t week[7][CC_HOURS_SPANS][2];
+    uint32_t holidays[CC_HOLIDAYS_MAX];
+    size_t n_holidays;
+    int closed_action;
+    int64_t max_wait_ms;
+    uint32_t overflow_queue;
+} cc_ep_flow;
+
 /* Keyword classes of an inbound message (SMS_IN's 'keyword'). */
 enum cc_keyword { CC_KW_NONE, CC_KW_STOP, CC_KW_START, CC_KW_HELP };
 
@@ -236,6 +271,7 @@ typedef struct cc_cmd {
     const uint32_t *ids;
     size_t n_ids;
     str name, number, ep_number, text, msg_id, key, value;
+    const cc_ep_flow *flow;
 } cc_cmd;
 
 /* Events. X(NAME, "wire name"). The store keeps each event's number: add
@@ -277,7 +313,8 @@ typedef struct cc_cmd {
     X(VAR_SET, "variable_set")                                                  \
     X(NAME_SET, "display_name_set")                                             \
     X(OPTED_OUT, "opted_out")                                                   \
-    X(OPTED_IN, "opted_in")
+    X(OPTED_IN, "opted_in")                                                     \
+    X(OVERFLOWED, "overflowed")
 
 enum cc_ev_type {
 #define X(name, wire) CC_EV_##name,
@@ -323,6 +360,13 @@ const char *cc_ev_name(int type);
  *  OPTED_OUT        conv, ep, number (the customer sent a STOP keyword: no
  *                   message may be sent to it from that entry point)
  *  OPTED_IN         conv, ep, number (a START keyword)
+ *  OVERFLOWED       conv, queue (where it moves; 0: it stays), code
+ *                   (OVERFLOW): the entry point's maximum wait passed
+ *
+ * Conversation events that the entry point's flow causes: CONV_OPENED's
+ * QUEUED carries 'deadline' = when the maximum wait ends (0: none); an
+ * out-of-hours conversation that is closed at once gets CLOSED with code
+ * OUT_OF_HOURS right after its first message (and the automatic reply).
  */
 typedef struct cc_event {
     int type;
@@ -335,6 +379,7 @@ typedef struct cc_event {
     const uint32_t *ids;
     size_t n_ids;
     str name, number, ep_number, text, msg_id, var_key, value, queue_name;
+    const cc_ep_flow *flow; /* EP_PUT: the flow (NULL: none) */
 } cc_event;
 
 /* A growable buffer of events, owned by the caller. cc_apply and cc_tick
@@ -420,6 +465,15 @@ typedef struct cc_queue_view {
 int cc_queue_get(const cc *c, uint32_t id, cc_queue_view *out);
 /* The queue of entry point 'ep' (0 when none). */
 uint32_t cc_ep_queue(const cc *c, uint32_t ep);
+/* The flow of entry point 'ep' (views into the core, valid until the next
+ * call that changes it). Returns 0, or -CC_E_NO_ENTRY_POINT. */
+int cc_ep_flow_get(const cc *c, uint32_t ep, cc_ep_flow *out);
+/* Whether 'flow' has its business hours open at 'now' (ms since the Unix
+ * epoch, UTC). A flow without hours is always open. */
+int cc_flow_open(const cc_ep_flow *flow, int64_t now);
+/* Checks a flow's own fields (spans, dates, texts, rule). Returns 0 or
+ * -CC_E_INVALID; 'what' gets the name of the bad field. */
+int cc_flow_check(const cc_ep_flow *flow, const char **what);
 int cc_conv_get(const cc *c, uint32_t id, cc_conv_view *out);
 /* Returns the value of variable 'key' of 'conv', or an empty view. */
 str cc_conv_var(const cc *c, uint32_t conv, str key);

@@ -345,6 +345,7 @@ void cc__ep_free(void *p)
 {
     cc__ep *e = p;
     free(e->number);
+    cc__flow_free(&e->flow);
     free(e);
 }
 
@@ -473,6 +474,7 @@ static int evolve_config(cc *c, const cc_event *ev)
         NEED(!cc__ep_by_number(c, ev->number.p, ev->number.n), IN_USE);
         set_str(&e->number, ev->number);
         e->queue = ev->queue;
+        cc__flow_set(&e->flow, ev->flow);
         hmap_put(&c->ep_numbers, hmap_hash_bytes(ev->number.p, ev->number.n, 0), e);
         return 0;
     }
@@ -655,6 +657,10 @@ static int evolve_conv(cc *c, const cc_event *ev, cc__conv *v)
         v->state = CC_CONV_QUEUED;
         heap_push(&q->waiting, v);
         mark_queue(c, q);
+        if (ev->code == CC_WHY_NEW)
+            v->wait_deadline = ev->deadline;
+        if (v->wait_deadline && !v->overflowed) /* (again) waiting: watch the maximum */
+            cc__timer_push(c, v->wait_deadline, CC__T_WAIT, v->id, 0, 0);
         return 0;
     }
     case CC_EV_OFFERED:
@@ -689,8 +695,14 @@ static int evolve_conv(cc *c, const cc_event *ev, cc__conv *v)
         v->owner = a->id;
         v->offer_to = 0;
         v->offer_deadline = 0;
+        v->wait_deadline = 0; /* answered: the maximum wait is over */
         agent_sync(c, a);
         return 0;
+    case CC_EV_OVERFLOWED:
+        NEED(v->state == CC_CONV_QUEUED && !v->overflowed, STATE);
+        v->overflowed = 1;
+        v->wait_deadline = 0;
+        return 0; /* a QUEUED that follows moves it */
     case CC_EV_TRANSFERRED:
         NEED(v->state == CC_CONV_ASSIGNED && v->owner == ev->agent, NOT_OWNER);
         NEED(v->conf == CC_CONF_NONE, CONFERENCE);

@@ -83,7 +83,10 @@ typedef struct cc__queue {
 typedef struct cc__ep {
     uint32_t id, queue;
     char *number;
+    cc_ep_flow flow; /* strings owned (cc_flow.c) */
 } cc__ep;
+void cc__flow_set(cc_ep_flow *dst, const cc_ep_flow *src); /* NULL: clear */
+void cc__flow_free(cc_ep_flow *f);
 
 typedef struct cc__reason {
     uint32_t id;
@@ -100,6 +103,8 @@ typedef struct cc__conv {
     uint8_t state, conf, offer_kind, outbound, why_terminated, in_pair, number_len;
     uint32_t qpos, offer_gen, conf_gen, wrapups_due, msgs_in, msgs_out, nvars;
     int64_t qkey, opened_at, offer_deadline, conf_deadline;
+    int64_t wait_deadline; /* the entry point's maximum wait ends; 0: none */
+    uint8_t overflowed;    /* the maximum wait passed once already */
     char number[CC_NUMBER_MAX];
     char ep_number[CC_NUMBER_MAX]; /* kept: the entry point may be removed */
     uint8_t ep_number_len;
@@ -119,7 +124,7 @@ static inline void *cc__tab_get(const cc__tab *t, uint32_t id)
 }
 void cc__tab_set(cc__tab *t, uint32_t id, void *e);
 
-enum cc__timer_kind { CC__T_OFFER, CC__T_CONF, CC__T_WRAP, CC__T_GRACE };
+enum cc__timer_kind { CC__T_OFFER, CC__T_CONF, CC__T_WRAP, CC__T_GRACE, CC__T_WAIT };
 
 typedef struct cc__timer {
     int64_t due;

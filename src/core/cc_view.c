@@ -348,8 +348,25 @@ char *cc_dump(const cc *c)
     }
     for (uint32_t i = 0; i < c->eps.cap; i++) {
         const cc__ep *e = c->eps.v[i];
-        if (e)
-            buf_printf(&b, "ep %u '%s' queue=%u\n", e->id, e->number, e->queue);
+        if (!e)
+            continue;
+        const cc_ep_flow *f = &e->flow;
+        buf_printf(&b,
+                   "ep %u '%s' queue=%u welcome='%.*s' hours=%d tz='%.*s' rule='%.*s' "
+                   "closed='%.*s' action=%d wait=%lld overflow=%u '%.*s' week=",
+                   e->id, e->number, e->queue, (int)f->welcome.n, f->welcome.p, f->hours,
+                   (int)f->tz_name.n, f->tz_name.p, (int)f->tz_rule.n, f->tz_rule.p,
+                   (int)f->closed_text.n, f->closed_text.p, f->closed_action,
+                   (long long)f->max_wait_ms, f->overflow_queue, (int)f->overflow_text.n,
+                   f->overflow_text.p);
+        for (int d = 0; d < 7; d++)
+            for (int k = 0; k < CC_HOURS_SPANS; k++)
+                buf_printf(&b, "%u-%u%s", f->week[d][k][0], f->week[d][k][1],
+                           k + 1 < CC_HOURS_SPANS ? "," : d < 6 ? "/" : "");
+        buf_printf(&b, " holidays=");
+        for (size_t k = 0; k < f->n_holidays; k++)
+            buf_printf(&b, "%s%u", k ? "," : "", f->holidays[k]);
+        buf_printf(&b, "\n");
     }
     for (uint32_t i = 0; i < c->reasons.cap; i++) {
         const cc__reason *r = c->reasons.v[i];
@@ -414,14 +431,14 @@ char *cc_dump(const cc *c)
         buf_printf(&b,
                    "conv %u ep=%u q=%u num='%.*s' name='%s' state=%d owner=%u offer=%u/%d@%lld "
                    "guest=%u conf=%d@%lld out=%d term=%d qkey=%lld opened=%lld wraps=%u tby=%u "
-                   "in=%u out=%u pair=%d vars=",
+                   "in=%u out=%u pair=%d wait=%lld/%d vars=",
                    v->id, v->ep, v->queue, (int)v->number_len, v->number,
                    v->name ? v->name : "", v->state, v->owner, v->offer_to, v->offer_kind,
                    (long long)v->offer_deadline, v->guest, v->conf,
                    (long long)v->conf_deadline, v->outbound, v->why_terminated,
                    (long long)v->qkey, (long long)v->opened_at, v->wrapups_due,
                    v->transferred_by, v->msgs_in,
-                   v->msgs_out, v->in_pair);
+                   v->msgs_out, v->in_pair, (long long)v->wait_deadline, v->overflowed);
         for (uint32_t k = 0; k < v->nvars; k++)
             buf_printf(&b, "%s%s=%s", k ? "," : "", v->vars[k].key, v->vars[k].value);
         buf_printf(&b, "\n");

@@ -16,6 +16,7 @@
 
 #include <sqlite3.h>
 
+#include "store/flow_json.h"
 #include "util/xalloc.h"
 
 #define STORE_BUSY_TIMEOUT_MS 5000
@@ -219,6 +220,9 @@ struct store {
     size_t ids_cap;
     char *acct; /* account strings handed out by *_get */
     size_t acct_cap;
+    json_t *flow_doc; /* EP_PUT flow decoding scratch */
+    cc_ep_flow flow;
+    char flow_rule[FLOW_JSON_RULE_MAX];
 };
 
 /* ---- helpers ------------------------------------------------------------ */
@@ -462,6 +466,7 @@ void store_close(store *st)
     free(st->blob);
     free(st->ids);
     free(st->acct);
+    json_decref(st->flow_doc);
     free(st);
 }
 
@@ -587,7 +592,17 @@ int store_event_append(store *st, const cc_event *ev)
     bind_str(s, i++, is_msg(ev->type) ? STR_NULL : ev->text); /* text: message row */
     bind_str(s, i++, ev->msg_id);
     bind_str(s, i++, ev->var_key);
-    bind_str(s, i++, ev->value);
+    char *flow = NULL; /* EP_PUT: the flow as JSON in 'value' */
+    if (ev->type == CC_EV_EP_PUT && ev->flow && !flow_json_empty(ev->flow)) {
+        json_t *o = json_object();
+        flow_json_put(o, ev->flow, 1);
+        flow = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
+        json_decref(o);
+        sqlite3_bind_text(s, i++, flow, -1, SQLITE_TRANSIENT);
+    } else {
+        bind_str(s, i++, ev->value);
+    }
+    free(flow);
     bind_str(s, i++, ev->queue_name);
     int r = run(st, s);
     if (r != 0 || !is_msg(ev->type))
@@ -614,6 +629,23 @@ int store_event_append(store *st, const cc_event *ev)
         done(d);
     }
     return r;
+}
+
+/* An EP_PUT's flow from its stored JSON. */
+static int load_flow(store *st, cc_event *ev)
+{
+    json_decref(st->flow_doc);
+    st->flow_doc = json_loadb(ev->value.p, ev->value.n, 0, NULL);
+    char err[256];
+    if (!st->flow_doc ||
+        flow_json_parse(st->flow_doc, 1, &st->flow, st->flow_rule, err, sizeof err) < 0) {
+        snprintf(st->err, sizeof st->err, "event %llu: bad entry point flow",
+                 (unsigned long long)ev->seq);
+        return -EIO;
+    }
+    ev->flow = &st->flow;
+    ev->value = STR_NULL;
+    return 0;
 }
 
 int store_events_load(store *st, store_event_cb cb, void *arg)
@@ -657,6 +689,8 @@ int store_events_load(store *st, store_event_cb cb, void *arg)
         ev.var_key = col_str(s, i++);
         ev.value = col_str(s, i++);
         ev.queue_name = col_str(s, i++);
+        if (ev.type == CC_EV_EP_PUT && ev.value.n && (r = load_flow(st, &ev)) != 0)
+            goto out;
         if ((r = cb(arg, &ev)) != 0)
             goto out;
     }

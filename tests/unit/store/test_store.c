@@ -14,6 +14,7 @@
 #include <sqlite3.h>
 
 #include "core/cc_fixture.h"
+#include "store/flow_json.h"
 #include "store/store.h"
 
 /* ---- harness ------------------------------------------------------------ */
@@ -176,6 +177,16 @@ static void assert_event_equal(const cc_event *a, const cc_event *b)
     SAME_STR(a, b, var_key);
     SAME_STR(a, b, value);
     SAME_STR(a, b, queue_name);
+    assert_int_equal(a->flow != NULL, b->flow != NULL);
+    if (a->flow) {
+        json_t *ja = json_object(), *jb = json_object();
+        flow_json_put(ja, a->flow, 1);
+        flow_json_put(jb, b->flow, 1);
+        assert_true(json_object_size(ja) > 0);
+        assert_true(json_equal(ja, jb));
+        json_decref(ja);
+        json_decref(jb);
+    }
 }
 
 /* Replays 'log' into a fresh core and compares its dump with the live core. */
@@ -254,7 +265,22 @@ static void drive_day(fx *f, char *longtxt, size_t cap)
     OK(f, .type = CC_CMD_TEAM_PUT, .team = 3, .name = STR_LIT("Östergötland"));
     OK(f, .type = CC_CMD_QUEUE_PUT, .queue = 3, .name = STR_LIT("Kö 3"), .ids = t3,
        .n_ids = 1, .rona_ms = 20000, .fallback = 1);
-    OK(f, .type = CC_CMD_EP_PUT, .ep = 3, .number = STR_LIT("+46700000003"), .queue = 3);
+    /* entry point 3 has a flow: open round the clock in Stockholm except
+     * on a holiday, a welcome, and an overflow to Sales after a minute */
+    cc_ep_flow flow = {.welcome = STR_LIT("Välkommen! 😀"),
+                       .hours = 1,
+                       .tz_name = STR_LIT("Europe/Stockholm"),
+                       .tz_rule = STR_LIT("CET-1CEST,M3.5.0,M10.5.0/3"),
+                       .holidays = {20301224},
+                       .n_holidays = 1,
+                       .closed_text = STR_LIT("Stängt"),
+                       .max_wait_ms = 60000,
+                       .overflow_queue = 2,
+                       .overflow_text = STR_LIT("Vi flyttar dig till Sälj")};
+    for (int d = 0; d < 7; d++)
+        flow.week[d][0][1] = 1440;
+    OK(f, .type = CC_CMD_EP_PUT, .ep = 3, .number = STR_LIT("+46700000003"), .queue = 3,
+       .flow = &flow);
     OK(f, .type = CC_CMD_AGENT_PUT, .agent = 4, .name = STR_LIT("Åsa Öberg"), .ids = t123,
        .n_ids = 3, .capacity = 5);
     OK(f, .type = CC_CMD_IDLE_REASON_PUT, .reason = 2, .name = STR_LIT("Möte"));
@@ -348,6 +374,7 @@ static void drive_day(fx *f, char *longtxt, size_t cap)
     /* removals: an entry point with a waiting conversation, its queue, a
      * team, reasons, an agent */
     fx_sms(f, "+46707777777", "+46700000003", "Någon där?", "m6");
+    fx_tick(f, 61000); /* the maximum wait: overflows to Sales */
     OK(f, .type = CC_CMD_EP_REMOVE, .ep = 3);
     OK(f, .type = CC_CMD_QUEUE_REMOVE, .queue = 3);
     OK(f, .type = CC_CMD_AGENT_PUT, .agent = 4, .name = STR_LIT("Åsa Öberg"), .ids = t123,

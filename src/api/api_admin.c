@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "api/api_int.h"
+#include "store/flow_json.h"
 #include "util/utf8.h"
 #include "util/xalloc.h"
 
@@ -37,7 +38,9 @@ static const struct kind {
     {"queues", CC_KIND_QUEUE,
      (const char *const[]){"id", "name", "teams", "rona_timeout_s", "auto_wrapup_s",
                            "default_reason", "fallback", "waiting", NULL}},
-    {"entry_points", CC_KIND_EP, (const char *const[]){"id", "number", "queue", NULL}},
+    {"entry_points", CC_KIND_EP,
+     (const char *const[]){"id", "number", "queue", "welcome_reply", "hours", "max_wait_s",
+                           "overflow_queue", "overflow_reply", NULL}},
     {"agents", CC_KIND_AGENT,
      (const char *const[]){"id", "name", "teams", "capacity", "username", "password",
                            "password_hash", "state", NULL}},
@@ -74,9 +77,14 @@ static json_t *item_json(api *a, int kind, uint32_t id, int secrets)
                          (int)q.default_reason, "fallback", (int)q.fallback, "waiting",
                          (int)q.waiting);
     }
-    case CC_KIND_EP:
-        return json_pack("{s:i, s:o, s:i}", "id", (int)id, "number", api__jstr(name), "queue",
-                         (int)cc_ep_queue(c, id));
+    case CC_KIND_EP: {
+        json_t *j = json_pack("{s:i, s:o, s:i}", "id", (int)id, "number", api__jstr(name),
+                              "queue", (int)cc_ep_queue(c, id));
+        cc_ep_flow f;
+        if (cc_ep_flow_get(c, id, &f) == 0)
+            flow_json_put(j, &f, 0);
+        return j;
+    }
     case CC_KIND_AGENT: {
         cc_agent_view v;
         cc_agent_get(c, id, &v);
@@ -160,11 +168,19 @@ static int get_text(json_t *o, const char *key, int need, str *out, verr *e)
     return 0;
 }
 
-/* Builds the command that puts entity 'o' of kind 'k'. 'ids' is room for
- * its team list. */
-static int put_cmd(const struct kind *k, json_t *o, uint32_t id, cc_cmd *m, uint32_t *ids,
+/* Room for what a put command points to (its team list, an entry point's
+ * flow); keep it while the command is used. */
+typedef struct put_room {
+    uint32_t ids[CC_TEAMS_MAX];
+    cc_ep_flow flow;
+    char rule[FLOW_JSON_RULE_MAX];
+} put_room;
+
+/* Builds the command that puts entity 'o' of kind 'k'. */
+static int put_cmd(const struct kind *k, json_t *o, uint32_t id, cc_cmd *m, put_room *room,
                    verr *e)
 {
+    uint32_t *ids = room->ids;
     if (!json_is_object(o))
         return bad(e, "(body)", "must be a JSON object");
     const char *key;
@@ -224,13 +240,25 @@ static int put_cmd(const struct kind *k, json_t *o, uint32_t id, cc_cmd *m, uint
                        get_u32(o, "fallback", 0, 0, CC_MAX_ID - 1, &m->fallback, e)
                    ? -1
                    : 0;
-    case CC_KIND_EP:
+    case CC_KIND_EP: {
         m->type = CC_CMD_EP_PUT;
         m->ep = id;
-        return get_text(o, "number", 1, &m->number, e) ||
-                       get_u32(o, "queue", 1, 1, CC_MAX_ID - 1, &m->queue, e)
-                   ? -1
-                   : 0;
+        if (get_text(o, "number", 1, &m->number, e) ||
+            get_u32(o, "queue", 1, 1, CC_MAX_ID - 1, &m->queue, e))
+            return -1;
+        char msg[256];
+        int has = flow_json_parse(o, 0, &room->flow, room->rule, msg, sizeof msg);
+        if (has < 0) {
+            char *sep = strstr(msg, ": ");
+            if (sep)
+                *sep = '\0';
+            return bad(e, msg, sep ? sep + 2 : "is not valid");
+        }
+        if (has && room->flow.overflow_queue == m->queue)
+            return bad(e, "overflow_queue", "must differ from the entry point's queue");
+        m->flow = has ? &room->flow : NULL;
+        return 0;
+    }
     case CC_KIND_AGENT:
         m->type = CC_CMD_AGENT_PUT;
         m->agent = id;
@@ -275,7 +303,7 @@ static const char *field_of(int err)
     case CC_E_NO_TEAM:
         return "teams";
     case CC_E_NO_QUEUE:
-        return "queue or fallback";
+        return "queue, fallback or overflow_queue";
     case CC_E_NO_REASON:
         return "default_reason";
     case CC_E_IN_USE:
@@ -383,7 +411,8 @@ static int sync_config(api *a, json_t *root, int (*apply)(void *, const cc_cmd *
         json_array_foreach(arr, i, o)
         {
             cc_cmd m;
-            uint32_t ids[CC_TEAMS_MAX], id = 0;
+            put_room room;
+            uint32_t id = 0;
             verr e;
             json_t *jid = json_object_get(o, "id");
             if (!json_is_integer(jid) || json_integer_value(jid) <= 0 ||
@@ -392,7 +421,7 @@ static int sync_config(api *a, json_t *root, int (*apply)(void *, const cc_cmd *
                 return -1;
             }
             id = (uint32_t)json_integer_value(jid);
-            if (put_cmd(k, o, id, &m, ids, &e) != 0) {
+            if (put_cmd(k, o, id, &m, &room, &e) != 0) {
                 snprintf(err, n, "%s[%zu].%s: %s", k->name, i, e.field, e.msg);
                 return -1;
             }
@@ -670,9 +699,9 @@ void api__admin(api *a, const http_req *req, http_resp *resp)
     json_t *body = api__parse_body(req, resp);
     if (!body)
         return;
-    uint32_t ids[CC_TEAMS_MAX];
+    put_room room;
     verr e;
-    int r = put_cmd(k, body, (uint32_t)id, &cmd, ids, &e);
+    int r = put_cmd(k, body, (uint32_t)id, &cmd, &room, &e);
     if (r == 0 && k->kind == CC_KIND_AGENT) {
         store_account ac;
         int exists = store_account_of_agent(a->env.st, (uint32_t)id, &ac) == 0;

@@ -23,6 +23,7 @@ typedef struct api_conn {
 #define API_HANDLE_BUCKETS 8
 typedef struct api_metrics {
     uint64_t opened, closed, offers, ronas, msgs_in, msgs_out;
+    uint64_t out_of_hours, overflows; /* entry-point flows */
     uint64_t delivery[8]; /* by store_msg_status */
     uint64_t handle_count, handle_bucket[API_HANDLE_BUCKETS];
     double handle_sum_s;

@@ -77,6 +77,13 @@ void api__metrics_events(api *a, const cc_events *evs)
             break;
         case CC_EV_CLOSED:
             m->closed++;
+            m->out_of_hours += e->code == CC_WHY_OUT_OF_HOURS;
+            break;
+        case CC_EV_QUEUED:
+            m->out_of_hours += e->code == CC_WHY_OUT_OF_HOURS;
+            break;
+        case CC_EV_OVERFLOWED:
+            m->overflows++;
             break;
         case CC_EV_OFFERED:
             m->offers++;
@@ -205,10 +212,15 @@ void api__metrics(api *a, const http_req *req, http_resp *resp)
         {"textdesk_conversations_opened_total", "Conversations opened.", m->opened},
         {"textdesk_conversations_closed_total", "Conversations closed.", m->closed},
         {"textdesk_offers_total", "Offers made to agents.", m->offers},
+        {"textdesk_out_of_hours_total",
+         "Conversations opened outside their entry point's business hours.", m->out_of_hours},
+        {"textdesk_overflows_total",
+         "Conversations that waited longer than their entry point's maximum wait.",
+         m->overflows},
         {"textdesk_rona_total", "Offers or invites that timed out (agent set to RONA).",
          m->ronas},
         {"textdesk_messages_in_total", "Inbound SMS accepted.", m->msgs_in},
-        {"textdesk_messages_out_total", "Agent replies accepted for sending.", m->msgs_out},
+        {"textdesk_messages_out_total", "Replies accepted for sending (agents' and automatic).", m->msgs_out},
     };
     for (size_t i = 0; i < sizeof counters / sizeof counters[0]; i++) {
         head(b, counters[i].name, "counter", counters[i].help);

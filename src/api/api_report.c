@@ -24,6 +24,7 @@ typedef struct row {
     int64_t opened, offered, accepted, ended, wrapped;
     uint32_t msgs_in, msgs_out, transfers, conferences;
     uint32_t agents[8], nagents;
+    int out_of_hours, overflowed; /* the entry point's flow */
     uint32_t reasons[8], nreasons;
 } row;
 
@@ -96,6 +97,13 @@ static int collect(void *arg, const store_cev *e)
         break;
     case CC_EV_QUEUED:
         x->queue = e->queue;
+        x->out_of_hours |= e->code == CC_WHY_OUT_OF_HOURS;
+        break;
+    case CC_EV_OVERFLOWED:
+        x->overflowed = 1;
+        break;
+    case CC_EV_CLOSED:
+        x->out_of_hours |= e->code == CC_WHY_OUT_OF_HOURS;
         break;
     case CC_EV_OFFERED:
         if (!x->offered)
@@ -208,7 +216,7 @@ void api__report_csv(api *a, const http_req *req, http_resp *resp)
     buf *b = &resp->body;
     buf_printf(b, "conversation,customer_number,entry_point,queue,direction,opened_at,"
                   "first_offered_at,accepted_at,ended_at,wrapped_up_at,agents,wrapup_reasons,"
-                  "messages_in,messages_out,transfers,conferences\r\n");
+                  "messages_in,messages_out,transfers,conferences,out_of_hours,overflowed\r\n");
     for (size_t i = 0; i < r.n; i++) {
         row *x = &r.rows[i];
         char num[16];
@@ -228,8 +236,8 @@ void api__report_csv(api *a, const http_req *req, http_resp *resp)
         time_field(b, x->wrapped);
         names(b, c, CC_KIND_AGENT, x->agents, x->nagents);
         names(b, c, CC_KIND_REASON, x->reasons, x->nreasons);
-        buf_printf(b, "%u,%u,%u,%u\r\n", x->msgs_in, x->msgs_out, x->transfers,
-                   x->conferences);
+        buf_printf(b, "%u,%u,%u,%u,%d,%d\r\n", x->msgs_in, x->msgs_out, x->transfers,
+                   x->conferences, x->out_of_hours, x->overflowed);
     }
     hmap_free(&r.index);
     free(r.rows);

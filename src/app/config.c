@@ -15,6 +15,7 @@
 #include "app/app.h"
 #include "sms/sms_text.h"
 #include "app/gateways.h"
+#include "store/flow_json.h"
 #include "util/xalloc.h"
 
 struct app_config {
@@ -307,7 +308,10 @@ static int walk(ctx *x)
         }
     }
 
-    static const char *const ep_keys[] = {"id", "number", "queue", "gateway", NULL};
+    static const char *const ep_keys[] = {"id",         "number",         "queue",
+                                          "gateway",    "welcome_reply",  "hours",
+                                          "max_wait_s", "overflow_queue", "overflow_reply",
+                                          NULL};
     json_t *eps = section(x, "entry_points", &bad);
     if (bad)
         return -1;
@@ -322,8 +326,15 @@ static int walk(ctx *x)
             get_text(x, w, e, "number", 1, &number) ||
             get_int(x, w, e, "queue", 1, 1, CC_MAX_ID - 1, &queue))
             return -1;
+        cc_ep_flow flow;
+        char rule[FLOW_JSON_RULE_MAX], msg[256];
+        int has = flow_json_parse(e, 0, &flow, rule, msg, sizeof msg);
+        if (has < 0)
+            return fail(x, w, "%s", msg);
+        if (has && flow.overflow_queue == (uint32_t)queue)
+            return fail(x, w, "overflow_queue: must differ from the entry point's queue%s", "");
         if (run(x, w, &(cc_cmd){.type = CC_CMD_EP_PUT, .ep = (uint32_t)id, .number = number,
-                                .queue = (uint32_t)queue}))
+                                .queue = (uint32_t)queue, .flow = has ? &flow : NULL}))
             return -1;
     }
 

@@ -854,7 +854,7 @@ static void opened_flow(cc *c, const cc_cmd *m, cc__conv *v, cc__ep *e)
         return;
     }
     EMIT(c, .type = CC_EV_QUEUED, .conv = v->id, .queue = e->queue, .key = c->now,
-         .code = CC_WHY_NEW);
+         .code = CC_WHY_OUT_OF_HOURS);
     opt_keyword(c, m, v, e);
 }
 

@@ -363,10 +363,11 @@ const char *cc_ev_name(int type);
  *  OVERFLOWED       conv, queue (where it moves; 0: it stays), code
  *                   (OVERFLOW): the entry point's maximum wait passed
  *
- * Conversation events that the entry point's flow causes: CONV_OPENED's
- * QUEUED carries 'deadline' = when the maximum wait ends (0: none); an
- * out-of-hours conversation that is closed at once gets CLOSED with code
- * OUT_OF_HOURS right after its first message (and the automatic reply).
+ * Conversation events that the entry point's flow causes: the first QUEUED
+ * (code NEW) carries 'deadline' = when the maximum wait ends (0: none); out
+ * of hours the first QUEUED has code OUT_OF_HOURS (no maximum wait), or,
+ * when the flow closes such conversations, CLOSED with code OUT_OF_HOURS
+ * comes right after the first message (and the automatic reply).
  */
 typedef struct cc_event {
     int type;

@@ -135,7 +135,7 @@ int store_notes(store *st, uint32_t conv, store_note_cb cb, void *arg);
  * of the log, in order (for reports). Strings valid during the callback. */
 typedef struct store_cev {
     int64_t seq, at;
-    int type;
+    int type, code;
     uint32_t conv, agent, target, queue, reason;
     str number, ep_number;
 } store_cev;

@@ -162,7 +162,7 @@ static const struct store_migration {
     X(SEQ_AT, "SELECT at FROM events WHERE seq = ?1")                                    \
     X(SEQ_MAX, "SELECT IFNULL(MAX(seq), 0) FROM events")                                 \
     X(EV_FROM, "SELECT seq, type, at, conv, agent, target, queue, reason, number,"       \
-               " ep_number FROM events WHERE seq >= ?1 AND conv <> 0 ORDER BY seq")      \
+               " ep_number, code FROM events WHERE seq >= ?1 AND conv <> 0 ORDER BY seq") \
     X(WRAPUPS, "SELECT agent, reason, at FROM events WHERE type = 30 AND conv = ?1"      \
                " ORDER BY seq")                                                          \
     X(MSG_DUE, "SELECT " MSG_COLS " FROM messages WHERE outbound = 1 AND status = ?1"    \
@@ -875,6 +875,7 @@ static int cev_row(sqlite3_stmt *s, const row_cb *c)
         .reason = (uint32_t)sqlite3_column_int64(s, 7),
         .number = col_str(s, 8),
         .ep_number = col_str(s, 9),
+        .code = sqlite3_column_int(s, 10),
     };
     return ((store_cev_cb)c->cb)(c->arg, &e);
 }

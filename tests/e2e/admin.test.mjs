@@ -110,7 +110,7 @@ test('administration: authorisation, validation, live changes, export and import
   broken.entry_points.push({ id: 7, number: '+46700000007', queue: 77 });
   r = await A('POST', 'import', broken);
   assert.equal(r.status, 422);
-  assert.match(r.body.message, /entry_points\[\d+\]: queue or fallback: no such queue/);
+  assert.match(r.body.message, /entry_points\[\d+\]: queue, fallback or overflow_queue: no such queue/);
   assert.equal((await A('GET', 'teams/7')).status, 404);
   // an import that drops the Sälj entry point and queue removes them
   const smaller = structuredClone(exp.body);

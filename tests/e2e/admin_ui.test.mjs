@@ -195,7 +195,7 @@ test('admin page: deletions while a desktop holds the conversation, forms with A
   broken.entry_points.push({ id: 9, number: '+46700000009', queue: 77 });
   await admin.setInputFiles('#import-file', { name: 'broken.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify(broken)) });
   await admin.click('#import');
-  await waitText(admin, '#import-error', /bad_config – entry_points\[\d+\]: queue or fallback: no such queue/);
+  await waitText(admin, '#import-error', /bad_config – entry_points\[\d+\]: queue, fallback or overflow_queue: no such queue/);
   await shot(admin, 'admin-06-import-error');
   await admin.setInputFiles('#import-file', { name: 'ok.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify(exported)) });
   await admin.click('#import');

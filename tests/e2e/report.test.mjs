@@ -78,9 +78,11 @@ test('conversations CSV over a date range', async () => {
   assert.match(r.headers.get('content-type'), /^text\/csv/);
   const rows = parseCsv(await r.text());
   const [hdr, ...data] = rows;
-  assert.equal(hdr.length, 16);
+  assert.equal(hdr.length, 18);
   assert.equal(data.length, 2);
   const rec = Object.fromEntries(hdr.map((h, i) => [h, data[0][i]]));
+  assert.equal(rec.out_of_hours, '0');
+  assert.equal(rec.overflowed, '0');
   assert.equal(rec.conversation, String(c1.id));
   assert.equal(rec.customer_number, '+46701234567');
   assert.equal(rec.queue, 'Kund, "VIP"');

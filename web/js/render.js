@@ -142,7 +142,7 @@ function bubble(it, c) {
   const mine = S.me && it.agent === S.me.id;
   return el('li', { class: 'msg msg-out', dataset: { seq: String(it.seq) } },
     el('div', { class: 'bubble bubble-agent' },
-      el('span', { class: mine ? 'who visually-hidden' : 'who', text: `${mine ? t('you') : agentName(it.agent, it.agent_name)}: ` }),
+      el('span', { class: mine ? 'who visually-hidden' : 'who', text: `${mine ? t('you') : it.agent ? agentName(it.agent, it.agent_name) : t('auto_reply')}: ` }),
       el('p', { class: 'text', text: it.text }),
       el('div', { class: 'meta' }, at, ' ', statusEl(it))));
 }

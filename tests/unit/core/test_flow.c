@@ -193,6 +193,7 @@ static void test_flow_out_of_hours_queues_or_closes(void **state)
     auto_replies(f, r, sizeof r);
     assert_string_equal(r, "Vi har stängt, öppet 8-17.");
     assert_int_equal(fx_find(f, CC_EV_QUEUED, v)->deadline, 0);
+    assert_int_equal(fx_find(f, CC_EV_QUEUED, v)->code, CC_WHY_OUT_OF_HOURS);
     fx_tick(f, 3600 * 1000);
     assert_int_equal(fx_count(f, CC_EV_OVERFLOWED), 0);
     assert_int_equal(fx_conv(f, v).queue, 1);

@@ -210,3 +210,58 @@ test('admin page: deletions while a desktop holds the conversation, forms with A
   await browser.close();
   assert.equal((await s.stop()).code, 0, s.output);
 });
+
+test('admin page: an entry point\'s flow (welcome, hours, maximum wait) through the form', async () => {
+  const s = new Server({ args: ['--config', configFile({ admins: [{ username: 'admin', password: 'demo-admin' }] })] });
+  await s.start();
+  const browser = await launch();
+  cleanup.push(async () => { await browser.close(); s.cleanup(); });
+  const admin = await agentPage(browser, `${s.url}/admin`, { viewport: { width: 1280, height: 1100 } });
+  await adminLogin(admin, 'admin', 'demo-admin');
+  await admin.locator('#app').waitFor({ state: 'visible' });
+  await tab(admin, 'entry_points');
+  await waitText(admin, '#list-body tr[data-id="1"] .c-hours', A.always_open);
+  await admin.click('#list-body tr[data-id="1"] .edit');
+  await admin.fill('#f-welcome_reply', 'Hej! Vi svarar snart.');
+  await admin.fill('#f-time_zone', 'Europe/Stockholm');
+  for (const d of ['mon', 'tue', 'wed', 'thu']) await admin.fill(`#f-week-${d}`, '08:00-12:00, 13:00-17:00');
+  await admin.fill('#f-week-fri', '08:00-15:00');
+  await admin.fill('#f-holidays', '2026-12-24, 2026-12-25');
+  await admin.fill('#f-closed_reply', 'Vi har stängt.');
+  await admin.selectOption('#f-closed_action', 'close');
+  await admin.fill('#f-max_wait_s', '300');
+  await admin.selectOption('#f-overflow_queue', '2');
+  await admin.fill('#f-overflow_reply', 'Vi kopplar dig till Sälj.');
+  await admin.click('#form-save');
+  await waitText(admin, '#list-body tr[data-id="1"] .c-hours', 'Europe/Stockholm');
+  await waitText(admin, '#list-body tr[data-id="1"] .c-max_wait_s', '300 s → Sälj');
+  const cookie = (await apiLogin(s.url, 'admin', 'demo-admin')).cookie;
+  const ep = await (await fetch(`${s.url}/api/admin/entry_points/1`, { headers: { cookie } })).json();
+  assert.equal(ep.welcome_reply, 'Hej! Vi svarar snart.');
+  assert.deepEqual(ep.hours.week.mon, ['08:00-12:00', '13:00-17:00']);
+  assert.deepEqual(ep.hours.week.sat, []);
+  assert.deepEqual(ep.hours.holidays, ['2026-12-24', '2026-12-25']);
+  assert.equal(ep.hours.closed_action, 'close');
+  assert.equal(ep.max_wait_s, 300);
+  assert.equal(ep.overflow_queue, 2);
+
+  // the form shows it again, and a bad span is named on the week field
+  await admin.click('#list-body tr[data-id="1"] .edit');
+  assert.equal(await admin.inputValue('#f-week-mon'), '08:00-12:00, 13:00-17:00');
+  assert.equal(await admin.inputValue('#f-holidays'), '2026-12-24, 2026-12-25');
+  await admin.fill('#f-week-sat', '17:00-08:00');
+  await admin.click('#form-save');
+  await waitText(admin, '#err-week', /must be "HH:MM-HH:MM"/);
+  assert.ok(await admin.locator('.field[data-field="week"].invalid').count());
+  await admin.fill('#f-week-sat', '');
+  await admin.fill('#f-time_zone', 'Mars/Olympus');
+  await admin.click('#form-save');
+  await waitText(admin, '#err-time_zone', /unknown time zone/);
+  await shot(admin, 'admin-08-entry-point-flow');
+  // nothing of the bad saves was stored
+  const again = await (await fetch(`${s.url}/api/admin/entry_points/1`, { headers: { cookie } })).json();
+  assert.deepEqual(again, ep);
+  assert.deepEqual(problems(admin), []);
+  await browser.close();
+  assert.equal((await s.stop()).code, 0, s.output);
+});

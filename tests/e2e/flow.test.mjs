@@ -175,3 +175,27 @@ test('admin API: flows round-trip and bad flows are refused by field', async () 
   const ep1b = await (await fetch(`${s.url}/api/admin/entry_points/1`, { headers: { cookie: again.cookie } })).json();
   assert.deepEqual(ep1b, ep1);
 });
+
+test('desktop: the welcome reply shows as an automatic reply in the conversation', async () => {
+  const { launch, agentPage, shot } = await import('./lib/browser.mjs');
+  const { login: deskLogin, waitText, problems } = await import('./lib/desk.mjs');
+  const s = await start();
+  const browser = await launch();
+  try {
+    const page = await agentPage(browser, s.url, { lang: 'sv' });
+    await deskLogin(page, 'anna', 'demo-anna');
+    await page.selectOption('#state-select', 'available');
+    await page.locator('#state-dot.state-available').waitFor();
+    await simSend(s.url, '+46703334455', '+46700000001', 'Hej! Har ni öppet?', 'd-1');
+    await page.locator('.offer .accept').first().click({ timeout: 10000 });
+    await waitText(page, '.msg-out .who', 'Automatiskt svar:');
+    await waitText(page, '.msg-out .text', WELCOME);
+    await shot(page, 'sv-30-automatic-reply');
+    // accepted within the maximum wait: no overflow reply follows
+    await new Promise((r) => setTimeout(r, 2500));
+    assert.deepEqual(await texts(s.url, '+46703334455'), [WELCOME]);
+    assert.deepEqual(problems(page), []);
+  } finally {
+    await browser.close();
+  }
+});

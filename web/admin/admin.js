@@ -37,8 +37,21 @@ const SPEC = {
   },
   teams: { cols: ['id', 'name'], fields: [{ name: 'name', type: 'text' }] },
   entry_points: {
-    cols: ['id', 'number', 'queue'],
-    fields: [{ name: 'number', type: 'text', auto: 'off' }, { name: 'queue', type: 'queue' }],
+    cols: ['id', 'number', 'queue', 'hours', 'max_wait_s'],
+    // the flow (docs/configuration.md): 'hours' fields are sent nested
+    fields: [
+      { name: 'number', type: 'text', auto: 'off' },
+      { name: 'queue', type: 'queue' },
+      { name: 'welcome_reply', type: 'textarea', optional: true },
+      { name: 'time_zone', type: 'text', auto: 'off', hours: true },
+      { name: 'week', type: 'week', hours: true },
+      { name: 'holidays', type: 'text', auto: 'off', hours: true },
+      { name: 'closed_reply', type: 'textarea', optional: true, hours: true },
+      { name: 'closed_action', type: 'choice', choices: ['queue', 'close'], hours: true },
+      { name: 'max_wait_s', type: 'int', def: '' },
+      { name: 'overflow_queue', type: 'queue', none: true },
+      { name: 'overflow_reply', type: 'textarea', optional: true },
+    ],
   },
   wrapup_reasons: { cols: ['id', 'name'], fields: [{ name: 'name', type: 'text' }] },
   idle_reasons: { cols: ['id', 'name'], fields: [{ name: 'name', type: 'text' }] },
@@ -47,7 +60,8 @@ const SPEC = {
     fields: [{ name: 'title', type: 'text' }, { name: 'text_sv', type: 'textarea' }, { name: 'text_en', type: 'textarea' }],
   },
 };
-const NUMERIC = new Set(['id', 'capacity', 'rona_timeout_s', 'auto_wrapup_s', 'waiting']);
+const NUMERIC = new Set(['id', 'capacity', 'rona_timeout_s', 'auto_wrapup_s', 'waiting', 'max_wait_s']);
+const DAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'];
 
 const S = { kind: 'agents', data: {}, editing: null };
 
@@ -109,6 +123,8 @@ function cell(kind, col, x) {
     case 'default_reason': return v ? nameOf('wrapup_reasons', v) : '';
     case 'state': return v ? t(`state_${v}`) : '';
     case 'text_sv': case 'text_en': return v && v.length > 60 ? `${v.slice(0, 60)}…` : v || '';
+    case 'hours': return v ? v.time_zone : t('always_open');
+    case 'max_wait_s': return v ? `${v} s → ${x.overflow_queue ? nameOf('queues', x.overflow_queue) : t('reply_only')}` : '';
     default: return v == null ? '' : String(v);
   }
 }
@@ -140,9 +156,20 @@ function field(f, x) {
   const id = `f-${f.name}`;
   const err = el('p', { class: 'field-error', id: `err-${f.name}`, 'aria-live': 'polite' });
   const head = el('span', { id: `lbl-${f.name}`, text: t(`f_${f.name}`) });
-  const cur = x ? x[f.name] : undefined;
+  const cur = x ? (f.hours ? flowValue(f.name, x.hours) : x[f.name]) : undefined;
   let input;
   switch (f.type) {
+    case 'week': {
+      const box = el('div', { class: 'week', id, role: 'group', 'aria-labelledby': `lbl-${f.name}`, 'aria-describedby': `err-${f.name} hint-${f.name}` },
+        ...DAYS.map((d) => el('label', { class: 'day' }, el('span', { text: t(`day_${d}`) }),
+          el('input', { id: `f-week-${d}`, type: 'text', autocomplete: 'off', placeholder: '08:00-17:00', value: ((cur || {})[d] || []).join(', ') }))));
+      return el('div', { class: 'field field-wide', dataset: { field: f.name } }, head, box,
+        el('span', { class: 'hint', id: `hint-${f.name}`, text: t('f_week_hint') }), err);
+    }
+    case 'choice':
+      input = el('select', { id, name: f.name, 'aria-describedby': `err-${f.name}` },
+        ...f.choices.map((c) => el('option', { value: c, text: t(`${f.name}_${c}`), selected: cur === c })));
+      break;
     case 'teams': {
       const teams = S.data.teams || [];
       const box = el('div', { class: 'checks', id, role: 'group', 'aria-labelledby': `lbl-${f.name}`, 'aria-describedby': `err-${f.name}` },
@@ -175,6 +202,13 @@ function field(f, x) {
     f.type === 'password' && x ? el('span', { class: 'hint', id: `hint-${f.name}`, text: t('f_password_hint') }) : null, err);
 }
 
+// The form's value of a field kept under an entry point's "hours".
+function flowValue(name, hours) {
+  if (!hours) return undefined;
+  if (name === 'holidays') return (hours.holidays || []).join(', ');
+  return hours[name];
+}
+
 function nextId(kind) {
   return (S.data[kind] || []).reduce((m, x) => Math.max(m, x.id), 0) + 1;
 }
@@ -203,7 +237,8 @@ function showApiError(kind, body) {
   const msg = String(body.message || body.error || '');
   let m = msg.startsWith(`${kind}: `) ? msg.slice(kind.length + 2) : msg;
   const i = m.indexOf(': ');
-  const names = i > 0 ? m.slice(0, i).split(' or ') : [];
+  // "hours.week.mon[0]" is the week field, "overflow_queue" its own
+  const names = i > 0 ? m.slice(0, i).split(/ or |, /).flatMap((n) => [n, n.replace(/^hours\./, '').replace(/[.[].*$/, '')]) : [];
   const f = names.find((n) => document.querySelector(`#form-fields .field[data-field="${n}"]`));
   if (f) {
     m = m.slice(i + 2);
@@ -225,9 +260,25 @@ function intValue(v) {
 
 function formBody(kind) {
   const body = {};
+  const hours = {};
   for (const f of SPEC[kind].fields) {
     if (f.createOnly && S.editing != null) continue;
     const input = $(`f-${f.name}`);
+    if (f.hours) { // gathered below, sent only with a time zone
+      if (f.type === 'week') {
+        hours.week = {};
+        for (const d of DAYS) {
+          const v = $(`f-week-${d}`).value.trim();
+          if (v) hours.week[d] = v.split(/\s*,\s*/);
+        }
+      } else if (f.name === 'holidays') {
+        const v = input.value.trim();
+        if (v) hours.holidays = v.split(/[\s,]+/);
+      } else if (input.value.trim() !== '') {
+        hours[f.name] = input.value;
+      }
+      continue;
+    }
     switch (f.type) {
       case 'teams':
         body.teams = [...input.querySelectorAll('input:checked')].map((c) => Number(c.value));
@@ -248,6 +299,9 @@ function formBody(kind) {
         if (input.value !== '' || !f.createOnly) body[f.name] = input.value;
     }
   }
+  if (hours.time_zone) body.hours = hours;
+  else if (hours.closed_reply || hours.holidays || Object.keys(hours.week || {}).length) body.hours = hours; // the API says what is missing
+  if (kind === 'entry_points' && !body.max_wait_s) { delete body.max_wait_s; if (body.overflow_queue === 0) delete body.overflow_queue; }
   return body;
 }
 

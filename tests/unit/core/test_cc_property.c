@@ -74,6 +74,40 @@ static void put_queue(world *w, rng *r, uint32_t id, int with_fallback)
                           .reason = autowrap ? 1 : 0, .fallback = fb == id ? 0 : fb});
 }
 
+/* Entry-point flows to pick from (NULL: none): overflow with and without a
+ * queue, business hours that open and close within a run (the clock starts
+ * at 1970-01-01 00:00:01 UTC; Monday..Sunday 00:00-00:03 and 00:05-00:08
+ * local, UTC+1), closing or queueing out of hours. */
+static const cc_ep_flow *some_flow(rng *r)
+{
+    static cc_ep_flow flows[5];
+    static int ready;
+    if (!ready) {
+        flows[0] = (cc_ep_flow){.max_wait_ms = 20000, .overflow_queue = 2,
+                                .overflow_text = STR_LIT("overflow")};
+        flows[1] = (cc_ep_flow){.welcome = STR_LIT("welcome"), .max_wait_ms = 45000,
+                                .overflow_text = STR_LIT("still waiting")};
+        for (int i = 2; i < 5; i++) {
+            flows[i] = (cc_ep_flow){.hours = 1, .tz_name = STR_LIT("CET"),
+                                    .tz_rule = STR_LIT("CET-1"),
+                                    .closed_text = STR_LIT("closed"),
+                                    .closed_action = i == 3 ? CC_CLOSED_CLOSE : CC_CLOSED_QUEUE};
+            for (int d = 0; d < 7; d++) {
+                flows[i].week[d][0][0] = 60;
+                flows[i].week[d][0][1] = 63;
+                flows[i].week[d][1][0] = 65;
+                flows[i].week[d][1][1] = 68;
+            }
+        }
+        flows[4].max_wait_ms = 30000;
+        flows[4].overflow_queue = 1;
+        flows[4].welcome = STR_LIT("hello");
+        ready = 1;
+    }
+    int k = (int)pick(r, 8);
+    return k < 5 ? &flows[k] : NULL;
+}
+
 static void setup_world(world *w, rng *r)
 {
     fx *f = &w->f;
@@ -87,7 +121,7 @@ static void setup_world(world *w, rng *r)
             put_queue(w, r, q, pass);
     for (uint32_t e = 1; e <= NEPS; e++)
         OK(f, .type = CC_CMD_EP_PUT, .ep = e, .number = str_c(ep_numbers[e - 1]),
-           .queue = 1 + pick(r, NQUEUES));
+           .queue = 3 + pick(r, NQUEUES - 2), .flow = some_flow(r));
     for (uint32_t a = 1; a <= NAGENTS; a++)
         put_agent(w, r, a);
 }
@@ -306,6 +340,7 @@ static void random_command(world *w, rng *r, cc_cmd *m, char *scratch, size_t n)
             m->ep = 1 + pick(r, NEPS);
             m->number = str_c(ep_numbers[m->ep - 1]);
             m->queue = 1 + pick(r, NQUEUES);
+            m->flow = some_flow(r);
         }
         break;
     case 21: /* administrator: queues (removal is rare, as in life) */
@@ -352,6 +387,7 @@ static void test_random_runs_keep_invariants(void **state)
     long seeds = env_long("TEXTDESK_PROP_SEEDS", 2000);
     long steps = env_long("TEXTDESK_PROP_STEPS", 2000);
     uint64_t checked = 0, commands_ok = 0, events = 0;
+    uint64_t overflows = 0, ooh_closed = 0, auto_replies = 0; /* entry-point flows */
     for (long seed = 1; seed <= seeds; seed++) {
         world *w = calloc(1, sizeof *w);
         rng r = {0x9E3779B97F4A7C15ULL * (uint64_t)seed};
@@ -383,6 +419,12 @@ static void test_random_runs_keep_invariants(void **state)
             checked++;
         }
         events += w->f.log.n;
+        for (size_t i = 0; i < w->f.log.n; i++) {
+            const cc_event *e = &w->f.log.v[i];
+            overflows += e->type == CC_EV_OVERFLOWED;
+            ooh_closed += e->type == CC_EV_CLOSED && e->code == CC_WHY_OUT_OF_HOURS;
+            auto_replies += e->type == CC_EV_MSG_OUT && e->agent == 0;
+        }
         fx_replay_check(&w->f);
         cc_events_free(&w->f.ev);
         cc_evlog_free(&w->f.log);
@@ -393,7 +435,12 @@ static void test_random_runs_keep_invariants(void **state)
            "%llu events replayed)\n",
            seeds, steps, (unsigned long long)checked, (unsigned long long)commands_ok,
            (unsigned long long)events);
+    printf("property: flows: %llu overflows, %llu closed out of hours, %llu automatic "
+           "replies\n",
+           (unsigned long long)overflows, (unsigned long long)ooh_closed,
+           (unsigned long long)auto_replies);
     assert_true(commands_ok > checked / 10); /* the run did real work */
+    assert_true(overflows > 0 && ooh_closed > 0 && auto_replies > 0);
 }
 
 int main(void)

@@ -84,7 +84,8 @@ typedef struct smpp_event {
     int gw_status;      /* DLR: GW_DELIVERED, GW_FAILED (whole message) or -1 */
     str id;             /* SENT: provider id; DLR: the receipted segment id */
     str provider_id;    /* DLR: first segment's id of the message (or 'id') */
-    str from, to;       /* MO (and DLR: handset, our number) */
+    str from, to;       /* MO (and DLR: handset, our number); an international
+                           address (TON 1, digits) as "+4670...", others as sent */
     str text;           /* MO text; FAILED/RETRY/UNKNOWN/CLOSE: reason */
     str stat, err;      /* DLR: "DELIVRD", "000" */
     unsigned segments;  /* SENT/MO: parts */

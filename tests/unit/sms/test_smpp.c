@@ -754,7 +754,7 @@ static void test_mo_single(void **st)
     deliver(s, 10, 0, 0, gsm, sizeof gsm, 1);
     expect_ev(s, SMPP_EV_MO);
     assert_true(str_eq(ev.text, STR_LIT("Hj\xC3\xA4lp \xE2\x82\xAC")));
-    assert_true(str_eq(ev.from, STR_LIT("46701234567")));
+    assert_true(str_eq(ev.from, STR_LIT("+46701234567"))); /* TON 1: '+' back */
     assert_true(str_eq(ev.to, STR_LIT("71000")));
     assert_int_equal(ev.segments, 1);
     assert_int_equal(take_out(s), 0);
@@ -776,6 +776,57 @@ static void test_mo_single(void **st)
     uint64_t a = ev.ack;
     smpp_session_link_lost(s, 4);
     assert_int_equal(smpp_session_ack(s, a, 0), -ESTALE);
+    smpp_session_free(s);
+}
+
+/* Inbound addresses: TON 1 digits get their '+' (so that a reply goes out
+ * as TON 1 again), anything else is kept as it came; the same for a
+ * concatenated MO and for a receipt's handset. */
+static void test_mo_addresses(void **st)
+{
+    (void)st;
+    smpp_cfg c = base_cfg();
+    smpp_session *s = bound(&c, 0);
+    const struct {
+        uint8_t ton;
+        const char *addr, *want;
+    } v[] = {{1, "46701234567", "+46701234567"}, {0, "46701234567", "46701234567"},
+             {5, "Bank", "Bank"}, {1, "12ab", "12ab"}, {2, "0701234567", "0701234567"},
+             {1, "", ""}};
+    for (size_t i = 0; i < sizeof v / sizeof v[0]; i++) {
+        smpp_pdu p;
+        smpp_pdu_init(&p, SMPP_DELIVER_SM, 50 + (uint32_t)i);
+        p.source_addr_ton = v[i].ton;
+        snprintf(p.source_addr, sizeof p.source_addr, "%s", v[i].addr);
+        p.dest_addr_ton = 1;
+        snprintf(p.destination_addr, sizeof p.destination_addr, "46700000001");
+        p.short_message = (const uint8_t *)"hi";
+        p.sm_length = 2;
+        feed(s, &p, 1);
+        expect_ev(s, SMPP_EV_MO);
+        assert_true(str_eq(ev.from, str_c(v[i].want)));
+        assert_true(str_eq(ev.to, STR_LIT("+46700000001")));
+        assert_int_equal(smpp_session_ack(s, ev.ack, 0), 0);
+    }
+    /* 20 digits with TON 1: the '+' still fits. */
+    smpp_pdu p;
+    smpp_pdu_init(&p, SMPP_DELIVER_SM, 60);
+    p.source_addr_ton = 1;
+    snprintf(p.source_addr, sizeof p.source_addr, "12345678901234567890");
+    snprintf(p.destination_addr, sizeof p.destination_addr, "71000");
+    uint8_t part1[] = {5, 0, 3, 7, 2, 1, 'a'}, part2[] = {5, 0, 3, 7, 2, 2, 'b'};
+    p.esm_class = 0x40;
+    p.short_message = part1;
+    p.sm_length = sizeof part1;
+    feed(s, &p, 2);
+    p.sequence_number = 61;
+    p.short_message = part2;
+    p.sm_length = sizeof part2;
+    feed(s, &p, 3);
+    expect_ev(s, SMPP_EV_MO);
+    assert_true(str_eq(ev.from, STR_LIT("+12345678901234567890")));
+    assert_true(str_eq(ev.to, STR_LIT("71000")));
+    assert_true(str_eq(ev.text, STR_LIT("ab")));
     smpp_session_free(s);
 }
 
@@ -1022,6 +1073,7 @@ int main(void)
         cmocka_unit_test(test_concat_submit_and_dlr),
         cmocka_unit_test(test_payload_mode_and_ucs2),
         cmocka_unit_test(test_mo_single),
+        cmocka_unit_test(test_mo_addresses),
         cmocka_unit_test(test_mo_concat),
         cmocka_unit_test(test_submit_errors),
         cmocka_unit_test(test_link_loss),

@@ -511,6 +511,22 @@ out:
     return r;
 }
 
+size_t smpp_session_give_back(smpp_session *s, const char *why)
+{
+    size_t k = 0;
+    for (msg *m = s->head, *nx; m; m = nx) {
+        nx = m->next;
+        if (m->nacked || m->ninflight)
+            continue;
+        evrec *e = ev_new(s, SMPP_EV_RETRY, m->ref);
+        ev_text(e, why, strlen(why));
+        e->ev.segments = m->nseg;
+        msg_unlink(s, m);
+        k++;
+    }
+    return k;
+}
+
 /* ---- sending ------------------------------------------------------------ */
 
 static int throttle_ok(const smpp_session *s, int64_t now)

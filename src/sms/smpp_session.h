@@ -134,6 +134,15 @@ void smpp_session_out_consume(smpp_session *s, size_t n);
 int smpp_session_send(smpp_session *s, int64_t ref, str from, str to, str text,
                       int64_t now);
 
+/* Gives back every queued message of which the SMSC has taken nothing and
+ * holds nothing (no segment accepted, none in flight; a segment refused
+ * with 0x58 counts as not taken): each becomes SMPP_EV_RETRY with 'text' =
+ * 'why' and leaves the session, so that the caller can keep it durably
+ * queued while there is no link. A partly submitted message stays: it
+ * continues after the next bind with the same concatenation reference.
+ * Returns how many were given back. */
+size_t smpp_session_give_back(smpp_session *s, const char *why);
+
 /* Answers the deliver_sm behind an MO or DLR event once it is committed:
  * status 0, or e.g. 0x08 (ESME_RSYSERR) to have the SMSC redeliver. Returns 0
  * or -ESTALE when that connection is gone (the SMSC will redeliver). */

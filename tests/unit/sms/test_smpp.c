@@ -512,6 +512,53 @@ static void test_window(void **st)
     smpp_session_free(s);
 }
 
+/* give_back returns untouched messages (RETRY, in order) and keeps a
+ * partly submitted one; a 0x58-refused message counts as untouched. */
+static void test_give_back(void **st)
+{
+    (void)st;
+    smpp_cfg c = base_cfg();
+    c.window = 2;
+    smpp_session *s = bound(&c, 0);
+    make_swedish();
+    assert_int_equal(smpp_session_give_back(s, "nothing"), 0);
+    assert_int_equal(send_text(s, 1, swedish, 0), 0); /* 3 segments */
+    assert_int_equal(send_text(s, 2, "two", 0), 0);
+    assert_int_equal(send_text(s, 3, "three", 0), 0);
+    assert_int_equal(take_out(s), 2);
+    uint32_t a1 = outp[0].sequence_number;
+    feed_resp(s, SMPP_SUBMIT_SM_RESP, a1, 0, "a1", 1);
+    assert_int_equal(take_out(s), 1); /* the third segment of 1 */
+    assert_int_equal(next_ev(s), 0);
+    assert_int_equal(smpp_session_give_back(s, "no link"), 2);
+    expect_ev(s, SMPP_EV_RETRY);
+    assert_int_equal(ev.ref, 2);
+    assert_true(str_eq(ev.text, STR_LIT("no link")));
+    expect_ev(s, SMPP_EV_RETRY);
+    assert_int_equal(ev.ref, 3);
+    assert_int_equal(next_ev(s), 0);
+    smpp_stats sx;
+    smpp_session_stats_get(s, &sx);
+    assert_int_equal(sx.queued, 1);
+    smpp_session_link_lost(s, 2);
+    expect_ev(s, SMPP_EV_UNKNOWN);
+    assert_int_equal(ev.ref, 1);
+    assert_int_equal(next_ev(s), 0);
+    smpp_session_free(s);
+
+    s = bound(&c, 0);
+    assert_int_equal(send_text(s, 7, "throttled", 0), 0);
+    assert_int_equal(take_out(s), 1);
+    feed_resp(s, SMPP_SUBMIT_SM_RESP, outp[0].sequence_number, SMPP_ESME_RTHROTTLED, NULL, 1);
+    assert_int_equal(take_out(s), 0);
+    assert_int_equal(smpp_session_give_back(s, "stop"), 1);
+    expect_ev(s, SMPP_EV_RETRY);
+    assert_int_equal(ev.ref, 7);
+    smpp_session_tick(s, 1000); /* after the pause: nothing left to resubmit */
+    assert_int_equal(take_out(s), 0);
+    smpp_session_free(s);
+}
+
 static void test_throttle(void **st)
 {
     (void)st;
@@ -1068,6 +1115,7 @@ int main(void)
         cmocka_unit_test(test_receipt_parse),
         cmocka_unit_test(test_bind_refused_and_backoff),
         cmocka_unit_test(test_window),
+        cmocka_unit_test(test_give_back),
         cmocka_unit_test(test_throttle),
         cmocka_unit_test(test_enquire_link),
         cmocka_unit_test(test_concat_submit_and_dlr),

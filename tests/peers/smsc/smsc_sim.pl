@@ -114,7 +114,9 @@ sub gsm_ok { my $t = shift; !grep { !exists $GSM_REV{$_} && !exists $GSMX_REV{$_
 sub encode_text {
     my ($text, $dcs) = @_;
     if (!defined $dcs) { $dcs = gsm_ok($text) ? 0 : 8 }
-    return ($dcs, encode('UCS-2BE', $text)) if $dcs == 8;
+    # UTF-16BE, as handsets send it: characters outside the BMP (emoji) as
+    # surrogate pairs (Perl's UCS-2BE would turn them into U+FFFD)
+    return ($dcs, encode('UTF-16BE', $text)) if $dcs == 8;
     return ($dcs, encode('iso-8859-1', $text)) if $dcs == 3;
     return ($dcs, gsm_encode($text));
 }
@@ -191,12 +193,18 @@ sub handle_ctl {
     } elsif ($cmd eq 'MOLONG') {  # MOLONG from to text : split into UDH concatenated UCS-2 parts
         my ($src, $dst, $text) = split(/ /, $rest // '', 3);
         return "ERR usage: MOLONG FROM TO TEXT" unless defined $text;
-        my @parts; push @parts, substr($text, 0, 67, '') while length $text;
+        # at most 67 UTF-16 units per part, never splitting a surrogate pair
+        my @parts = (''); my $units = 0;
+        for my $ch (split //, $text) {
+            my $u = ord($ch) > 0xFFFF ? 2 : 1;
+            if ($units + $u > 67) { push @parts, ''; $units = 0 }
+            $parts[-1] .= $ch; $units += $u;
+        }
         my $ref = int(rand(255)); my $n = @parts; my $i = 0; my @r;
         for my $p (@parts) {
             $i++;
             push @r, send_deliver(src => $src, dst => $dst, esm_class => 0x40, dcs => 8,
-                                  sm => pack('C6', 5, 0, 3, $ref, $n, $i) . encode('UCS-2BE', $p));
+                                  sm => pack('C6', 5, 0, 3, $ref, $n, $i) . encode('UTF-16BE', $p));
         }
         return join(' ', @r) =~ /ERR/ ? "ERR " . join(' ', @r) : "OK parts=$n";
     } elsif ($cmd eq 'DLR') {    # DLR message_id [STAT [ERR]]

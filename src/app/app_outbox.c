@@ -394,6 +394,48 @@ static int64_t env_now(void *a)
     return app_now(a);
 }
 
+/* ---- SMPP inbound (gw_smpp.h) ------------------------------------------ */
+
+typedef struct smpp_mo_ack {
+    gw_smpp_done_cb done;
+    void *arg;
+} smpp_mo_ack;
+
+static void smpp_mo_committed(void *arg)
+{
+    smpp_mo_ack *k = arg;
+    k->done(k->arg, 1);
+    free(k);
+}
+
+/* An MO from an SMSC: applied like the HTTP gateways' inbound (app_apply
+ * keeps a refused one in inbound_orphans at once); the SMSC gets its
+ * deliver_sm_resp after the commit. SMPP MO carries no message id: the
+ * gateway itself recognises a redelivery (gw_smpp.h). */
+static void smpp_mo(void *arg, const char *gw_id, str from, str to, str text,
+                    gw_smpp_done_cb done, void *done_arg)
+{
+    app *a = arg;
+    (void)gw_id;
+    int r = app_apply(a, &(cc_cmd){.type = CC_CMD_SMS_IN, .number = from, .ep_number = to,
+                                   .text = text});
+    if (r < 0 || r == CC_DUPLICATE) { /* already durable, or nothing to keep */
+        done(done_arg, 1);
+        return;
+    }
+    smpp_mo_ack *k = xmalloc(sizeof *k);
+    *k = (smpp_mo_ack){done, done_arg};
+    app_after_commit(a, smpp_mo_committed, k);
+}
+
+static void smpp_report(void *arg, int64_t ref, str provider_id, int status, str error)
+{
+    if (ref >= 0)
+        record(arg, ref, status, provider_id, error);
+    else if (provider_id.n)
+        env_report_pid(arg, provider_id, status, error);
+}
+
 /* ---- life cycle -------------------------------------------------------- */
 
 int app__gateways_open(app *a, char *err, size_t n)
@@ -436,6 +478,10 @@ void app__gateways_start(app *a)
             gs->g[i] = gw_kannel_new(&c->kannel, a->http, on_gw_result, a);
         else if (c->type == APP_GW_WEBHOOK)
             gs->g[i] = gw_webhook_new(&c->webhook, a->http, on_gw_result, a);
+        else if (c->type == APP_GW_SMPP) {
+            gw_smpp_app in = {a, smpp_mo, smpp_report};
+            gs->g[i] = gw_smpp_new(&c->smpp, a->http, &in, on_gw_result, a);
+        }
     }
 }
 

@@ -86,6 +86,114 @@ static int str_key(json_t *o, const char *key, int need, const char **out, char 
     return 0;
 }
 
+/* An optional whole number in lo..hi; 'out' keeps its default when absent. */
+static int int_key(json_t *o, const char *key, long long lo, long long hi, long long *out,
+                   char *err, size_t n, const char *path, const char *where)
+{
+    json_t *v = json_object_get(o, key);
+    if (!v)
+        return 0;
+    if (!json_is_integer(v) || json_integer_value(v) < lo || json_integer_value(v) > hi) {
+        char w[160], m[96];
+        snprintf(w, sizeof w, "%s.%s", where, key);
+        snprintf(m, sizeof m, "must be a whole number %lld..%lld", lo, hi);
+        return fail(err, n, path, w, m);
+    }
+    *out = json_integer_value(v);
+    return 0;
+}
+
+static int bool_key(json_t *o, const char *key, int *out, char *err, size_t n, const char *path,
+                    const char *where)
+{
+    json_t *v = json_object_get(o, key);
+    if (!v)
+        return 0;
+    if (!json_is_boolean(v)) {
+        char w[160];
+        snprintf(w, sizeof w, "%s.%s", where, key);
+        return fail(err, n, path, w, "must be true or false");
+    }
+    *out = json_is_true(v);
+    return 0;
+}
+
+/* A string of at most 'max' bytes of printable ASCII (an SMPP C-Octet
+ * String field), or absent when not 'need'. */
+static int smpp_str(json_t *o, const char *key, int need, size_t max, const char **out,
+                    char *err, size_t n, const char *path, const char *where)
+{
+    if (str_key(o, key, need, out, err, n, path, where))
+        return -1;
+    if (!*out)
+        return 0;
+    size_t l = strlen(*out);
+    int ok = l <= max;
+    for (size_t i = 0; i < l; i++)
+        ok &= (*out)[i] > ' ' && (*out)[i] < 0x7f;
+    if (ok)
+        return 0;
+    char w[160], m[120];
+    snprintf(w, sizeof w, "%s.%s", where, key);
+    snprintf(m, sizeof m, "must be at most %zu printable ASCII characters (SMPP 3.4 limit)", max);
+    return fail(err, n, path, w, m);
+}
+
+static int check_smpp(json_t *e, const char *path, const char *w, char *err, size_t n,
+                      app_gw_conf *c)
+{
+    gw_smpp_cfg *g = &c->smpp;
+    smpp_cfg *s = &g->smpp;
+    char ww[200];
+    g->id = c->id;
+    if (str_key(e, "host", 1, &g->host, err, n, path, w))
+        return -1;
+    if (!http_client_host_ok(g->host)) {
+        snprintf(ww, sizeof ww, "%s.host", w);
+        return fail(err, n, path, ww, "must be an IPv4 address (no DNS on the server's loop)");
+    }
+    if (!json_object_get(e, "port")) {
+        snprintf(ww, sizeof ww, "%s.port", w);
+        return fail(err, n, path, ww, "port is required");
+    }
+    long long port = 0, window = 10, thr = 0, enq = 30000, rto = 10000, bmin = 1000,
+              bmax = 60000, pause = 1000, retries = 10, mot = 600000;
+    if (int_key(e, "port", 1, 65535, &port, err, n, path, w) ||
+        smpp_str(e, "system_id", 1, 15, &s->system_id, err, n, path, w) ||
+        smpp_str(e, "password", 1, 8, &s->password, err, n, path, w) ||
+        smpp_str(e, "system_type", 0, 12, &s->system_type, err, n, path, w) ||
+        int_key(e, "window", 1, 1000, &window, err, n, path, w) ||
+        int_key(e, "throughput", 0, 10000, &thr, err, n, path, w) ||
+        int_key(e, "enquire_ms", 1000, 3600000, &enq, err, n, path, w) ||
+        int_key(e, "resp_timeout_ms", 100, 600000, &rto, err, n, path, w) ||
+        int_key(e, "backoff_min_ms", 100, 3600000, &bmin, err, n, path, w) ||
+        int_key(e, "backoff_max_ms", 100, 86400000, &bmax, err, n, path, w) ||
+        int_key(e, "throttled_pause_ms", 10, 600000, &pause, err, n, path, w) ||
+        int_key(e, "max_retries", 1, 1000, &retries, err, n, path, w) ||
+        int_key(e, "mo_timeout_ms", 1000, 86400000, &mot, err, n, path, w) ||
+        bool_key(e, "message_payload", &s->payload_mode, err, n, path, w))
+        return -1;
+    int receipts = 1;
+    if (bool_key(e, "receipts", &receipts, err, n, path, w))
+        return -1;
+    if (bmax < bmin) {
+        snprintf(ww, sizeof ww, "%s.backoff_max_ms", w);
+        return fail(err, n, path, ww, "must not be below backoff_min_ms");
+    }
+    g->port = (int)port;
+    s->window = (unsigned)window;
+    s->throughput = (unsigned)thr;
+    s->enquire_ms = enq;
+    s->resp_timeout_ms = rto;
+    s->backoff_min_ms = bmin;
+    s->backoff_max_ms = bmax;
+    s->throttled_pause_ms = pause;
+    s->max_retries = (unsigned)retries;
+    s->mo_timeout_ms = mot;
+    s->no_receipts = !receipts;
+    return 0;
+}
+
 static int check_gw(json_t *e, const char *path, const char *w, char *err, size_t n,
                     app_gw_conf *c)
 {
@@ -95,6 +203,12 @@ static int check_gw(json_t *e, const char *path, const char *w, char *err, size_
                                               "token",    "smsc",         "dlr_mask",
                                               NULL};
     static const char *const webhook_keys[] = {"id", "type", "url", "secret", NULL};
+    static const char *const smpp_keys[] = {
+        "id",         "type",           "host",           "port",
+        "system_id",  "password",       "system_type",    "window",
+        "throughput", "enquire_ms",     "resp_timeout_ms", "backoff_min_ms",
+        "backoff_max_ms", "throttled_pause_ms", "max_retries", "mo_timeout_ms",
+        "message_payload", "receipts",  NULL};
     char ww[200];
     memset(c, 0, sizeof *c);
     if (!json_is_object(e))
@@ -168,9 +282,14 @@ static int check_gw(json_t *e, const char *path, const char *w, char *err, size_
             return fail(err, n, path, ww, "must be at least 16 characters");
         }
         return 0;
+    } else if (strcmp(type, "smpp") == 0) {
+        c->type = APP_GW_SMPP;
+        if (only(e, smpp_keys, &bad) != 0)
+            goto unknown;
+        return check_smpp(e, path, w, err, n, c);
     } else {
         snprintf(ww, sizeof ww, "%s.type", w);
-        return fail(err, n, path, ww, "must be \"sim\", \"kannel\" or \"webhook\"");
+        return fail(err, n, path, ww, "must be \"sim\", \"kannel\", \"webhook\" or \"smpp\"");
     }
 unknown:
     snprintf(m, sizeof m, "unknown key \"%.60s\"", bad);

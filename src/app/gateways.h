@@ -16,12 +16,13 @@
 
 #include "app/app.h"
 #include "sms/gw_kannel.h"
+#include "sms/gw_smpp.h"
 #include "sms/gw_webhook.h"
 
 #define APP_GW_MAX 16
 #define APP_GW_ID_MAX 32
 
-enum app_gw_type { APP_GW_SIM, APP_GW_KANNEL, APP_GW_WEBHOOK };
+enum app_gw_type { APP_GW_SIM, APP_GW_KANNEL, APP_GW_WEBHOOK, APP_GW_SMPP };
 
 /* One configured gateway; strings borrowed from the loaded configuration. */
 typedef struct app_gw_conf {
@@ -29,6 +30,7 @@ typedef struct app_gw_conf {
     const char *id;
     gw_kannel_cfg kannel;
     gw_webhook_cfg webhook;
+    gw_smpp_cfg smpp;
 } app_gw_conf;
 
 typedef struct app_outbox_conf {

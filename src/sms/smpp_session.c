@@ -81,7 +81,7 @@ typedef struct mo_part {
 
 typedef struct mo_asm {
     struct mo_asm *next;
-    char from[21], to[21];
+    char from[22], to[22]; /* as in the event: "+4670..." for TON 1 */
     unsigned ref, total, have;
     int64_t started;
     mo_part parts[];
@@ -90,7 +90,7 @@ typedef struct mo_asm {
 typedef struct evrec {
     struct evrec *next;
     smpp_event ev;
-    char id[66], provider_id[66], from[21], to[21], stat[16], err[16];
+    char id[66], provider_id[66], from[22], to[22], stat[16], err[16];
     char *text;
 } evrec;
 
@@ -511,6 +511,22 @@ out:
     return r;
 }
 
+size_t smpp_session_give_back(smpp_session *s, const char *why)
+{
+    size_t k = 0;
+    for (msg *m = s->head, *nx; m; m = nx) {
+        nx = m->next;
+        if (m->nacked || m->ninflight)
+            continue;
+        evrec *e = ev_new(s, SMPP_EV_RETRY, m->ref);
+        ev_text(e, why, strlen(why));
+        e->ev.segments = m->nseg;
+        msg_unlink(s, m);
+        k++;
+    }
+    return k;
+}
+
 /* ---- sending ------------------------------------------------------------ */
 
 static int throttle_ok(const smpp_session *s, int64_t now)
@@ -790,6 +806,24 @@ static const char *state_stat(uint8_t st)
     return st < 9 ? names[st] : "UNKNOWN";
 }
 
+/* An inbound address as the rest of textdesk writes numbers: an
+ * international one (TON 1, digits) gets its '+' back, so that a reply to
+ * it goes out as TON 1 again (addr_parse). Others are kept as they came. */
+static void addr_format(char out[22], const char *addr, uint8_t ton)
+{
+    size_t n = strlen(addr);
+    int digits = n > 0;
+    for (size_t i = 0; i < n; i++)
+        if (addr[i] < '0' || addr[i] > '9')
+            digits = 0;
+    if (ton == 1 && digits) {
+        out[0] = '+';
+        copyz(out + 1, 21, addr, n);
+    } else {
+        copyz(out, 22, addr, n);
+    }
+}
+
 static uint64_t ack_token(const smpp_session *s, uint32_t seq)
 {
     return (uint64_t)s->gen << 32 | seq;
@@ -815,8 +849,8 @@ static void on_receipt(smpp_session *s, const smpp_pdu *p, const char *text, siz
     copyz(e->id, sizeof e->id, id, strlen(id));
     copyz(e->stat, sizeof e->stat, stat, strlen(stat));
     copyz(e->err, sizeof e->err, err, strlen(err));
-    copyz(e->from, sizeof e->from, p->source_addr, strlen(p->source_addr));
-    copyz(e->to, sizeof e->to, p->destination_addr, strlen(p->destination_addr));
+    addr_format(e->from, p->source_addr, p->source_addr_ton);
+    addr_format(e->to, p->destination_addr, p->dest_addr_ton);
     int seg_gw = smpp_stat_gw(stat);
     idrec *r = hmap_get(&s->ids, id_hash(id), idrec_eq, id);
     if (r) {
@@ -891,13 +925,14 @@ static void mo_remove(smpp_session *s, mo_asm *a)
 
 #define MO_MAX_PENDING 256
 
-static void on_mo_part(smpp_session *s, const smpp_pdu *p, unsigned ref, unsigned total,
-                       unsigned seqn, char *text, size_t len, int64_t now)
+static void on_mo_part(smpp_session *s, const smpp_pdu *p, const char *from, const char *to,
+                       unsigned ref, unsigned total, unsigned seqn, char *text, size_t len,
+                       int64_t now)
 {
     mo_asm *a = s->mo;
     for (; a; a = a->next)
-        if (a->ref == ref && a->total == total && strcmp(a->from, p->source_addr) == 0 &&
-            strcmp(a->to, p->destination_addr) == 0)
+        if (a->ref == ref && a->total == total && strcmp(a->from, from) == 0 &&
+            strcmp(a->to, to) == 0)
             break;
     if (!a) {
         if (s->nmo >= MO_MAX_PENDING) { /* give up the oldest (list tail) */
@@ -908,8 +943,8 @@ static void on_mo_part(smpp_session *s, const smpp_pdu *p, unsigned ref, unsigne
             mo_remove(s, o);
         }
         a = xcalloc(1, sizeof *a + total * sizeof(mo_part));
-        copyz(a->from, sizeof a->from, p->source_addr, strlen(p->source_addr));
-        copyz(a->to, sizeof a->to, p->destination_addr, strlen(p->destination_addr));
+        copyz(a->from, sizeof a->from, from, strlen(from));
+        copyz(a->to, sizeof a->to, to, strlen(to));
         a->ref = ref;
         a->total = total;
         a->started = now;
@@ -981,12 +1016,14 @@ static void on_deliver(smpp_session *s, const smpp_pdu *p, int64_t now)
         free(text);
         return;
     }
+    char from[22], to[22];
+    addr_format(from, p->source_addr, p->source_addr_ton);
+    addr_format(to, p->destination_addr, p->dest_addr_ton);
     if (total <= 1 || seqn < 1 || seqn > total) {
-        emit_mo(s, p->source_addr, p->destination_addr, text, len, 1, 0,
-                ack_token(s, p->sequence_number));
+        emit_mo(s, from, to, text, len, 1, 0, ack_token(s, p->sequence_number));
         return;
     }
-    on_mo_part(s, p, ref, total, seqn, text, len, now);
+    on_mo_part(s, p, from, to, ref, total, seqn, text, len, now);
 }
 
 /* ---- inbound: responses ------------------------------------------------- */

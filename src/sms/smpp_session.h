@@ -84,7 +84,8 @@ typedef struct smpp_event {
     int gw_status;      /* DLR: GW_DELIVERED, GW_FAILED (whole message) or -1 */
     str id;             /* SENT: provider id; DLR: the receipted segment id */
     str provider_id;    /* DLR: first segment's id of the message (or 'id') */
-    str from, to;       /* MO (and DLR: handset, our number) */
+    str from, to;       /* MO (and DLR: handset, our number); an international
+                           address (TON 1, digits) as "+4670...", others as sent */
     str text;           /* MO text; FAILED/RETRY/UNKNOWN/CLOSE: reason */
     str stat, err;      /* DLR: "DELIVRD", "000" */
     unsigned segments;  /* SENT/MO: parts */
@@ -132,6 +133,15 @@ void smpp_session_out_consume(smpp_session *s, size_t n);
  * (max_queue reached). The outcome comes as SENT/FAILED/RETRY/UNKNOWN. */
 int smpp_session_send(smpp_session *s, int64_t ref, str from, str to, str text,
                       int64_t now);
+
+/* Gives back every queued message of which the SMSC has taken nothing and
+ * holds nothing (no segment accepted, none in flight; a segment refused
+ * with 0x58 counts as not taken): each becomes SMPP_EV_RETRY with 'text' =
+ * 'why' and leaves the session, so that the caller can keep it durably
+ * queued while there is no link. A partly submitted message stays: it
+ * continues after the next bind with the same concatenation reference.
+ * Returns how many were given back. */
+size_t smpp_session_give_back(smpp_session *s, const char *why);
 
 /* Answers the deliver_sm behind an MO or DLR event once it is committed:
  * status 0, or e.g. 0x08 (ESME_RSYSERR) to have the SMSC redeliver. Returns 0

@@ -1,12 +1,14 @@
 #!/usr/bin/perl
 # smsc_sim.pl - minimal SMPP 3.4 SMSC simulator for loopback tests.
-# Origin: copied from the shared peers set-up (peers/smsc/smsc_sim.pl), unchanged
-# except for this comment; textdesk's SMPP tests start it from here
-# (tests/unit/sms/test_smpp_peer.c, bench/bench_smpp.c).
+# Origin: copied from the shared peers set-up (peers/smsc/smsc_sim.pl); textdesk's
+# SMPP tests start it from here (tests/unit/sms/test_smpp_peer.c,
+# bench/bench_smpp.c, tests/e2e/smpp.test.mjs). Added here: a "t" timestamp on
+# every event, delayed submit_sm_resp (--resp-delay / RESPDELAY) and the count
+# of outstanding submit_sm (per event, and max_outstanding in STATUS).
 # Built on Net::SMPP (Debian package libnet-smpp-perl).
 #
 # Server:  smsc_sim.pl --port 2775 --ctl-port 2776 [--system-id test --password secret]
-#                      [--log FILE] [--auto-dlr] [--dlr-delay SECONDS]
+#                      [--log FILE] [--auto-dlr] [--dlr-delay SECONDS] [--resp-delay SECONDS]
 # Client:  smsc_sim.pl --ctl-port 2776 --send 'MO +46701234567 71000 Hej, jag behöver hjälp'
 #
 # Listens on 127.0.0.1 only. See README.md for the control commands and the
@@ -17,14 +19,16 @@ use Getopt::Long;
 use IO::Socket::INET;
 use IO::Select;
 use POSIX qw(strftime);
+use Time::HiRes qw(time);
 use Encode qw(encode decode);
 use Net::SMPP;
 
 my %o = (port => 2775, 'ctl-port' => 2776, 'system-id' => 'test', password => 'secret',
-         'smsc-id' => 'SIMSMSC', 'dlr-delay' => 1, 'enquire-interval' => 0);
+         'smsc-id' => 'SIMSMSC', 'dlr-delay' => 1, 'enquire-interval' => 0,
+         'resp-delay' => 0);
 GetOptions(\%o, 'port=i', 'ctl-port=i', 'system-id=s', 'password=s', 'smsc-id=s',
            'log=s', 'auto-dlr!', 'dlr-delay=f', 'send=s', 'pidfile=s',
-           'enquire-interval=i', 'help') or die "bad options\n";
+           'enquire-interval=i', 'resp-delay=f', 'help') or die "bad options\n";
 if ($o{help}) { exec('perldoc', '-T', $0) ; exit 0 }
 
 # ---------------------------------------------------------------- client mode
@@ -47,12 +51,14 @@ sub jstr { my $s = shift; return 'null' unless defined $s;
     $s =~ s/([\\"])/\\$1/g; $s =~ s/\n/\\n/g; $s =~ s/\r/\\r/g;
     $s =~ s/([\x00-\x1f])/sprintf('\\u%04x', ord $1)/ge; return "\"$s\"" }
 my %NUMERIC = map { $_ => 1 } qw(seq status esm_class data_coding registered_delivery port
-    ctl_port pid source_addr_ton source_addr_npi dest_addr_ton used_message_payload sar_msg_ref_num);
+    ctl_port pid source_addr_ton source_addr_npi dest_addr_ton used_message_payload sar_msg_ref_num
+    outstanding t);
 sub event {   # one JSON object per line: log file + stdout
     my %e = @_;
+    $e{t} = sprintf('%.3f', time);   # seconds since the epoch, ms resolution
     my @k = ('event', grep { $_ ne 'event' } sort keys %e);
     my $line = '{' . join(',', map { my $v = $e{$_};
-        "\"$_\":" . ($NUMERIC{$_} && defined $v && $v =~ /^-?\d+$/ ? $v : jstr($v)) } @k) . '}';
+        "\"$_\":" . ($NUMERIC{$_} && defined $v && $v =~ /^-?\d+(?:\.\d+)?$/ ? $v : jstr($v)) } @k) . '}';
     $line = encode('UTF-8', $line);
     print "$line\n"; print $logfh "$line\n" if $logfh;
 }
@@ -71,6 +77,8 @@ my $msgid = 1000;
 my %submitted;  # message_id -> {src, dst, time, text}
 my @pending_dlr;  # [due_time, message_id, stat]
 my %fail_next;  # one-shot status for next submit_sm (e.g. 0x58 throttled)
+my @pending_resp; # delayed submit_sm_resp: [due_time, session, seq, status, message_id]
+my $max_outstanding = 0;  # most submit_sm read and not yet answered on one session
 my $running = 1;
 $SIG{TERM} = $SIG{INT} = sub { $running = 0 };
 $SIG{PIPE} = 'IGNORE';
@@ -106,7 +114,9 @@ sub gsm_ok { my $t = shift; !grep { !exists $GSM_REV{$_} && !exists $GSMX_REV{$_
 sub encode_text {
     my ($text, $dcs) = @_;
     if (!defined $dcs) { $dcs = gsm_ok($text) ? 0 : 8 }
-    return ($dcs, encode('UCS-2BE', $text)) if $dcs == 8;
+    # UTF-16BE, as handsets send it: characters outside the BMP (emoji) as
+    # surrogate pairs (Perl's UCS-2BE would turn them into U+FFFD)
+    return ($dcs, encode('UTF-16BE', $text)) if $dcs == 8;
     return ($dcs, encode('iso-8859-1', $text)) if $dcs == 3;
     return ($dcs, gsm_encode($text));
 }
@@ -183,12 +193,18 @@ sub handle_ctl {
     } elsif ($cmd eq 'MOLONG') {  # MOLONG from to text : split into UDH concatenated UCS-2 parts
         my ($src, $dst, $text) = split(/ /, $rest // '', 3);
         return "ERR usage: MOLONG FROM TO TEXT" unless defined $text;
-        my @parts; push @parts, substr($text, 0, 67, '') while length $text;
+        # at most 67 UTF-16 units per part, never splitting a surrogate pair
+        my @parts = (''); my $units = 0;
+        for my $ch (split //, $text) {
+            my $u = ord($ch) > 0xFFFF ? 2 : 1;
+            if ($units + $u > 67) { push @parts, ''; $units = 0 }
+            $parts[-1] .= $ch; $units += $u;
+        }
         my $ref = int(rand(255)); my $n = @parts; my $i = 0; my @r;
         for my $p (@parts) {
             $i++;
             push @r, send_deliver(src => $src, dst => $dst, esm_class => 0x40, dcs => 8,
-                                  sm => pack('C6', 5, 0, 3, $ref, $n, $i) . encode('UCS-2BE', $p));
+                                  sm => pack('C6', 5, 0, 3, $ref, $n, $i) . encode('UTF-16BE', $p));
         }
         return join(' ', @r) =~ /ERR/ ? "ERR " . join(' ', @r) : "OK parts=$n";
     } elsif ($cmd eq 'DLR') {    # DLR message_id [STAT [ERR]]
@@ -201,6 +217,13 @@ sub handle_ctl {
     } elsif ($cmd eq 'FAILNEXT') {   # FAILNEXT status (e.g. 0x58 throttled, 0x45 submit failed)
         $fail_next{status} = oct($rest // '0x45');
         return sprintf("OK next submit_sm gets status 0x%02x", $fail_next{status});
+    } elsif ($cmd eq 'RESPDELAY') {  # RESPDELAY seconds: answer submit_sm that much later
+        return "ERR usage: RESPDELAY SECONDS" unless ($rest // '') =~ /^\d+(?:\.\d+)?$/;
+        $o{'resp-delay'} = $rest + 0;
+        return "OK resp-delay=$o{'resp-delay'}";
+    } elsif ($cmd eq 'RESETSTATS') {
+        $max_outstanding = 0;
+        return "OK";
     } elsif ($cmd eq 'ENQUIRE') {
         my @r = map { $_->{smpp}->enquire_link(async => 1) } grep { $_->{bound} } values %sess;
         return "OK sent=" . scalar(@r);
@@ -213,11 +236,12 @@ sub handle_ctl {
     } elsif ($cmd eq 'STATUS') {
         my @b = map { "$_->{system_id}/$_->{mode}" } grep { $_->{bound} } values %sess;
         return "OK sessions=" . scalar(keys %sess) . " bound=" . join(',', @b) .
-               " submitted=" . scalar(keys %submitted) . " next_id=" . ($msgid + 1);
+               " submitted=" . scalar(keys %submitted) . " next_id=" . ($msgid + 1) .
+               " max_outstanding=$max_outstanding";
     } elsif ($cmd eq 'QUIT') {
         $running = 0; return "OK bye";
     }
-    return "ERR unknown command (MO MO7 MOUCS2 MORAW MOLONG DLR AUTODLR FAILNEXT ENQUIRE UNBIND DROP STATUS QUIT)";
+    return "ERR unknown command (MO MO7 MOUCS2 MORAW MOLONG DLR AUTODLR FAILNEXT RESPDELAY RESETSTATS ENQUIRE UNBIND DROP STATUS QUIT)";
 }
 
 sub handle_pdu {
@@ -250,7 +274,15 @@ sub handle_pdu {
     } elsif ($cmd == Net::SMPP::CMD_submit_sm) {
         my $status = delete $fail_next{status} // 0;
         my $id = $status ? '' : sprintf('%d', ++$msgid);
-        $smpp->submit_sm_resp(seq => $pdu->{seq}, status => $status, message_id => $id);
+        $s->{outstanding}++;
+        $max_outstanding = $s->{outstanding} if $s->{outstanding} > $max_outstanding;
+        my $outstanding = $s->{outstanding};
+        if ($o{'resp-delay'} > 0) {
+            push @pending_resp, [time + $o{'resp-delay'}, $s, $pdu->{seq}, $status, $id];
+        } else {
+            $smpp->submit_sm_resp(seq => $pdu->{seq}, status => $status, message_id => $id);
+            $s->{outstanding}--;
+        }
         my $sm = $pdu->{short_message} // '';
         my $payload = $pdu->{message_payload};
         my $body = length($sm) ? $sm : ($payload // '');
@@ -272,9 +304,9 @@ sub handle_pdu {
               udh_hex => unpack('H*', $udh), short_message_hex => unpack('H*', $txt),
               used_message_payload => (length($sm) ? 0 : defined($payload) ? 1 : 0),
               sar_msg_ref_num => defined $pdu->{sar_msg_ref_num} ? unpack('n', $pdu->{sar_msg_ref_num}) : undef,
-              text => $text);
+              outstanding => $outstanding, text => $text);
         if ($id && $o{'auto-dlr'} && ($pdu->{registered_delivery} & 0x03)) {
-            push @pending_dlr, [time + $o{'dlr-delay'}, $id, 'DELIVRD'];
+            push @pending_dlr, [time + $o{'resp-delay'} + $o{'dlr-delay'}, $id, 'DELIVRD'];
         }
     } elsif ($cmd == Net::SMPP::CMD_deliver_sm_resp) {
         event(event => 'deliver_sm_resp', seq => $pdu->{seq}, status => $pdu->{status});
@@ -293,12 +325,14 @@ sub handle_pdu {
 }
 
 while ($running) {
-    my @ready = $sel->can_read(0.2);
+    my $wait = 0.2;
+    for my $r (@pending_resp) { my $d = $r->[0] - time; $wait = $d if $d < $wait }
+    my @ready = $sel->can_read($wait < 0.001 ? 0.001 : $wait);
     for my $fh (@ready) {
         if ($fh == $listen) {
             my $c = $listen->accept or next;
             ${*$c}{async} = 1; ${*$c}{enquire_interval} = 0;
-            $sess{fileno $c} = { smpp => $c, bound => 0, mode => '', system_id => '',
+            $sess{fileno $c} = { smpp => $c, bound => 0, mode => '', system_id => '', outstanding => 0,
                                  peer => $c->peerhost . ':' . $c->peerport };
             $sel->add($c);
             event(event => 'connect', peer => $sess{fileno $c}{peer});
@@ -323,6 +357,15 @@ while ($running) {
         }
     }
     my $now = time;
+    # delayed submit_sm_resp, in arrival order; answers for a closed session are dropped
+    my @rdue = grep { $_->[0] <= $now } @pending_resp;
+    @pending_resp = grep { $_->[0] > $now } @pending_resp;
+    for my $r (@rdue) {
+        my ($s, $seq, $status, $id) = @$r[1 .. 4];
+        next unless $sess{fileno($s->{smpp}) // -1} && $sess{fileno $s->{smpp}} == $s;
+        $s->{smpp}->submit_sm_resp(seq => $seq, status => $status, message_id => $id);
+        $s->{outstanding}--;
+    }
     my @due = grep { $_->[0] <= $now } @pending_dlr;
     @pending_dlr = grep { $_->[0] > $now } @pending_dlr;
     send_dlr($_->[1], $_->[2]) for @due;

@@ -512,6 +512,53 @@ static void test_window(void **st)
     smpp_session_free(s);
 }
 
+/* give_back returns untouched messages (RETRY, in order) and keeps a
+ * partly submitted one; a 0x58-refused message counts as untouched. */
+static void test_give_back(void **st)
+{
+    (void)st;
+    smpp_cfg c = base_cfg();
+    c.window = 2;
+    smpp_session *s = bound(&c, 0);
+    make_swedish();
+    assert_int_equal(smpp_session_give_back(s, "nothing"), 0);
+    assert_int_equal(send_text(s, 1, swedish, 0), 0); /* 3 segments */
+    assert_int_equal(send_text(s, 2, "two", 0), 0);
+    assert_int_equal(send_text(s, 3, "three", 0), 0);
+    assert_int_equal(take_out(s), 2);
+    uint32_t a1 = outp[0].sequence_number;
+    feed_resp(s, SMPP_SUBMIT_SM_RESP, a1, 0, "a1", 1);
+    assert_int_equal(take_out(s), 1); /* the third segment of 1 */
+    assert_int_equal(next_ev(s), 0);
+    assert_int_equal(smpp_session_give_back(s, "no link"), 2);
+    expect_ev(s, SMPP_EV_RETRY);
+    assert_int_equal(ev.ref, 2);
+    assert_true(str_eq(ev.text, STR_LIT("no link")));
+    expect_ev(s, SMPP_EV_RETRY);
+    assert_int_equal(ev.ref, 3);
+    assert_int_equal(next_ev(s), 0);
+    smpp_stats sx;
+    smpp_session_stats_get(s, &sx);
+    assert_int_equal(sx.queued, 1);
+    smpp_session_link_lost(s, 2);
+    expect_ev(s, SMPP_EV_UNKNOWN);
+    assert_int_equal(ev.ref, 1);
+    assert_int_equal(next_ev(s), 0);
+    smpp_session_free(s);
+
+    s = bound(&c, 0);
+    assert_int_equal(send_text(s, 7, "throttled", 0), 0);
+    assert_int_equal(take_out(s), 1);
+    feed_resp(s, SMPP_SUBMIT_SM_RESP, outp[0].sequence_number, SMPP_ESME_RTHROTTLED, NULL, 1);
+    assert_int_equal(take_out(s), 0);
+    assert_int_equal(smpp_session_give_back(s, "stop"), 1);
+    expect_ev(s, SMPP_EV_RETRY);
+    assert_int_equal(ev.ref, 7);
+    smpp_session_tick(s, 1000); /* after the pause: nothing left to resubmit */
+    assert_int_equal(take_out(s), 0);
+    smpp_session_free(s);
+}
+
 static void test_throttle(void **st)
 {
     (void)st;
@@ -754,7 +801,7 @@ static void test_mo_single(void **st)
     deliver(s, 10, 0, 0, gsm, sizeof gsm, 1);
     expect_ev(s, SMPP_EV_MO);
     assert_true(str_eq(ev.text, STR_LIT("Hj\xC3\xA4lp \xE2\x82\xAC")));
-    assert_true(str_eq(ev.from, STR_LIT("46701234567")));
+    assert_true(str_eq(ev.from, STR_LIT("+46701234567"))); /* TON 1: '+' back */
     assert_true(str_eq(ev.to, STR_LIT("71000")));
     assert_int_equal(ev.segments, 1);
     assert_int_equal(take_out(s), 0);
@@ -776,6 +823,57 @@ static void test_mo_single(void **st)
     uint64_t a = ev.ack;
     smpp_session_link_lost(s, 4);
     assert_int_equal(smpp_session_ack(s, a, 0), -ESTALE);
+    smpp_session_free(s);
+}
+
+/* Inbound addresses: TON 1 digits get their '+' (so that a reply goes out
+ * as TON 1 again), anything else is kept as it came; the same for a
+ * concatenated MO and for a receipt's handset. */
+static void test_mo_addresses(void **st)
+{
+    (void)st;
+    smpp_cfg c = base_cfg();
+    smpp_session *s = bound(&c, 0);
+    const struct {
+        uint8_t ton;
+        const char *addr, *want;
+    } v[] = {{1, "46701234567", "+46701234567"}, {0, "46701234567", "46701234567"},
+             {5, "Bank", "Bank"}, {1, "12ab", "12ab"}, {2, "0701234567", "0701234567"},
+             {1, "", ""}};
+    for (size_t i = 0; i < sizeof v / sizeof v[0]; i++) {
+        smpp_pdu p;
+        smpp_pdu_init(&p, SMPP_DELIVER_SM, 50 + (uint32_t)i);
+        p.source_addr_ton = v[i].ton;
+        snprintf(p.source_addr, sizeof p.source_addr, "%s", v[i].addr);
+        p.dest_addr_ton = 1;
+        snprintf(p.destination_addr, sizeof p.destination_addr, "46700000001");
+        p.short_message = (const uint8_t *)"hi";
+        p.sm_length = 2;
+        feed(s, &p, 1);
+        expect_ev(s, SMPP_EV_MO);
+        assert_true(str_eq(ev.from, str_c(v[i].want)));
+        assert_true(str_eq(ev.to, STR_LIT("+46700000001")));
+        assert_int_equal(smpp_session_ack(s, ev.ack, 0), 0);
+    }
+    /* 20 digits with TON 1: the '+' still fits. */
+    smpp_pdu p;
+    smpp_pdu_init(&p, SMPP_DELIVER_SM, 60);
+    p.source_addr_ton = 1;
+    snprintf(p.source_addr, sizeof p.source_addr, "12345678901234567890");
+    snprintf(p.destination_addr, sizeof p.destination_addr, "71000");
+    uint8_t part1[] = {5, 0, 3, 7, 2, 1, 'a'}, part2[] = {5, 0, 3, 7, 2, 2, 'b'};
+    p.esm_class = 0x40;
+    p.short_message = part1;
+    p.sm_length = sizeof part1;
+    feed(s, &p, 2);
+    p.sequence_number = 61;
+    p.short_message = part2;
+    p.sm_length = sizeof part2;
+    feed(s, &p, 3);
+    expect_ev(s, SMPP_EV_MO);
+    assert_true(str_eq(ev.from, STR_LIT("+12345678901234567890")));
+    assert_true(str_eq(ev.to, STR_LIT("71000")));
+    assert_true(str_eq(ev.text, STR_LIT("ab")));
     smpp_session_free(s);
 }
 
@@ -1017,11 +1115,13 @@ int main(void)
         cmocka_unit_test(test_receipt_parse),
         cmocka_unit_test(test_bind_refused_and_backoff),
         cmocka_unit_test(test_window),
+        cmocka_unit_test(test_give_back),
         cmocka_unit_test(test_throttle),
         cmocka_unit_test(test_enquire_link),
         cmocka_unit_test(test_concat_submit_and_dlr),
         cmocka_unit_test(test_payload_mode_and_ucs2),
         cmocka_unit_test(test_mo_single),
+        cmocka_unit_test(test_mo_addresses),
         cmocka_unit_test(test_mo_concat),
         cmocka_unit_test(test_submit_errors),
         cmocka_unit_test(test_link_loss),

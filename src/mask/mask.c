@@ -1016,13 +1016,9 @@ static void emit_token(emit *e, const u8 *s, const mask_span *sp)
     }
     /* R5: '*' x (N - 4), then the last four letters/digits. Number tokens
      * hold only ASCII and blanks. */
-    size_t count = 0;
-    for (size_t q = sp->start; q < sp->end;) {
-        size_t k = blank_at(s, sp->end, q);
-        if (k == 0)
-            count++;
-        q += k ? k : 1;
-    }
+    size_t count = 0; /* non-blank characters: the ASCII bytes but ' ' */
+    for (size_t q = sp->start; q < sp->end; q++)
+        count += s[q] < 0x80 && s[q] != ' ';
     char last[4];
     unsigned nl = 0;
     for (size_t q = sp->end; q > sp->start && nl < 4;) {

@@ -25,6 +25,13 @@
 
 typedef unsigned char u8;
 
+/* MASK_EXACT_SCAN = 1 (tests only, tests/unit/mask/test_mask_fast.c) turns
+ * the fast paths off: every digit run goes through the one-run step and
+ * every recognizer runs at every start. The output must not change. */
+#ifndef MASK_EXACT_SCAN
+#define MASK_EXACT_SCAN 0
+#endif
+
 /* ASCII character classes. */
 enum {
     K_DIGIT = 1,  /* 0-9 */
@@ -766,18 +773,19 @@ static int try_at(cursor *c, size_t p, mask_span *out, size_t *skip)
          * starts with 2-6; an SSN is ddd-; a personnummer's first run has
          * 6, 8, 10 or 12 digits; a phone starting with a digit starts with
          * 0; NANP is ddd[-. ] or 1 and a separator. */
-        if ((kinds & MASK_CARD) && b >= '2' && b <= '6')
+        int all = MASK_EXACT_SCAN;
+        if ((kinds & MASK_CARD) && (all || (b >= '2' && b <= '6')))
             TAKE(rec_card(s, n, p), MASK_CARD);
         if (kinds & MASK_SSN) {
-            if (run == 3)
+            if (all || run == 3)
                 TAKE(rec_ssn_us(s, n, p), MASK_SSN);
-            if (run == 6 || run == 8 || run == 10 || run == 12)
+            if (all || run == 6 || run == 8 || run == 10 || run == 12)
                 TAKE(rec_pnr(s, n, p), MASK_SSN);
         }
         if (kinds & MASK_PHONE) {
-            if (b == '0')
+            if (all || b == '0')
                 TAKE(rec_phone(s, n, p), MASK_PHONE);
-            if (run == 3 || (run == 1 && b == '1'))
+            if (all || run == 3 || (run == 1 && b == '1'))
                 TAKE(rec_nanp(s, n, p), MASK_PHONE);
         }
     } else if (b == '+' || b == '(') {
@@ -879,7 +887,7 @@ static int next_token(cursor *c, mask_span *out)
          * right after the last token is exempt from the digit-run rule
          * (block_candidates ignores that exception). */
         size_t le = c->last_end;
-        if (!(le != SIZE_MAX && p <= le + 1 && le + 1 < n &&
+        if (!MASK_EXACT_SCAN && !(le != SIZE_MAX && p <= le + 1 && le + 1 < n &&
               (s[le] == ' ' || s[le] == '-') && is_digit(s[le + 1]))) {
             d = next_candidate(c, p, &e);
             if (es > d) {
@@ -908,7 +916,7 @@ static int next_token(cursor *c, mask_span *out)
             break;
         /* nothing can start before d (no "LL", '+', '(' or e-mail start
          * there) and the digit run is no token start */
-        if (es > d && !run_matters(s, n, d, e, c->last_end)) {
+        if (!MASK_EXACT_SCAN && es > d && !run_matters(s, n, d, e, c->last_end)) {
             p = e;
             continue;
         }

@@ -25,6 +25,13 @@
 
 typedef unsigned char u8;
 
+/* MASK_EXACT_SCAN = 1 (tests only, tests/unit/mask/test_mask_fast.c) turns
+ * the fast paths off: every digit run goes through the one-run step and
+ * every recognizer runs at every start. The output must not change. */
+#ifndef MASK_EXACT_SCAN
+#define MASK_EXACT_SCAN 0
+#endif
+
 /* ASCII character classes. */
 enum {
     K_DIGIT = 1,  /* 0-9 */
@@ -53,6 +60,49 @@ static const u8 cls[256] = {
 #undef D
 #undef A
 #undef L
+
+/* Neighbour classes of a digit run, for run_matters: what the two bytes
+ * before the run and the two bytes after it say about whether a token can
+ * start at or just before the run. */
+enum {
+    NB_OPENS = 1,   /* '+' '(': a phone can start here (byte before) */
+    NB_ALPHA = 2,   /* A-Z a-z: "LL" before digits may start an IBAN */
+    NB_STOP = 4,    /* letters, digits, '_', '+': digits after it cannot start */
+    NB_GUARD = 8,   /* ' ' '-' '.' ',': after a digit, digits cannot start */
+    NB_DIGIT = 16,  /* 0-9 */
+    NB_ON = 32,     /* '(' and bytes >= 0x80: the number may go on (byte after) */
+    NB_JOIN = 64,   /* ' ' '-' '.' '+': may join the run to a next block */
+    NB_DP = 128,    /* 0-9 '(': a next block starts here */
+};
+
+#define DG (NB_STOP | NB_DIGIT | NB_DP)
+#define AL (NB_ALPHA | NB_STOP)
+#define H4 NB_ON, NB_ON, NB_ON, NB_ON
+#define H32 H4, H4, H4, H4, H4, H4, H4, H4
+static const u8 nb[256] = {
+    ['0'] = DG, ['1'] = DG, ['2'] = DG, ['3'] = DG, ['4'] = DG,
+    ['5'] = DG, ['6'] = DG, ['7'] = DG, ['8'] = DG, ['9'] = DG,
+    ['A'] = AL, ['B'] = AL, ['C'] = AL, ['D'] = AL, ['E'] = AL, ['F'] = AL, ['G'] = AL,
+    ['H'] = AL, ['I'] = AL, ['J'] = AL, ['K'] = AL, ['L'] = AL, ['M'] = AL, ['N'] = AL,
+    ['O'] = AL, ['P'] = AL, ['Q'] = AL, ['R'] = AL, ['S'] = AL, ['T'] = AL, ['U'] = AL,
+    ['V'] = AL, ['W'] = AL, ['X'] = AL, ['Y'] = AL, ['Z'] = AL,
+    ['a'] = AL, ['b'] = AL, ['c'] = AL, ['d'] = AL, ['e'] = AL, ['f'] = AL, ['g'] = AL,
+    ['h'] = AL, ['i'] = AL, ['j'] = AL, ['k'] = AL, ['l'] = AL, ['m'] = AL, ['n'] = AL,
+    ['o'] = AL, ['p'] = AL, ['q'] = AL, ['r'] = AL, ['s'] = AL, ['t'] = AL, ['u'] = AL,
+    ['v'] = AL, ['w'] = AL, ['x'] = AL, ['y'] = AL, ['z'] = AL,
+    ['_'] = NB_STOP,
+    ['+'] = NB_OPENS | NB_STOP | NB_JOIN,
+    ['('] = NB_OPENS | NB_ON | NB_DP,
+    [' '] = NB_GUARD | NB_JOIN,
+    ['-'] = NB_GUARD | NB_JOIN,
+    ['.'] = NB_GUARD | NB_JOIN,
+    [','] = NB_GUARD,
+    [0x80] = H32, H32, H32, H32,
+};
+#undef DG
+#undef AL
+#undef H4
+#undef H32
 
 static inline int is_digit(u8 b)
 {
@@ -162,6 +212,56 @@ static inline int digits_may_start(const u8 *s, size_t n, size_t p, size_t run)
                    (s[q] == '+' && run == 6)))
         k = 1;
     return k > 0 && q + k < n && (is_digit(s[q + k]) || s[q + k] == '(');
+}
+
+/* Does the digit run [d, q) need a closer look? Returns 0 only when no token
+ * can start at it or just before it, so that the scanner may step over it:
+ * nothing that starts a token sits before it ("+d", "(d", "LLd"), and
+ * either the run cannot start a token (R2: glued to a word character, after
+ * '+', or after a blank, '-', '.' or ',' that follows a digit, unless that
+ * digit ends the last masked token at 'last_end'), or no token can go on
+ * past it (no separator + digit, '(' or non-ASCII byte follows) while the
+ * run alone is no token either: that takes 13+ digits (card), 10 or 12
+ * (personnummer) or 7+ starting with 0 (phone). A superset of what
+ * digits_may_start and the recognizers accept, from four class-table
+ * lookups and no data-dependent branches. */
+static inline int run_matters(const u8 *s, size_t n, size_t d, size_t q, size_t last_end)
+{
+    if (d < 2 || q + 1 >= n)
+        return 1; /* at the edges of the text: let the full check decide */
+    /* the four neighbours' classes side by side: before-1, before-2,
+     * after, after+1 in bytes 0-3 */
+    uint32_t v = (uint32_t)nb[s[d - 1]] | (uint32_t)nb[s[d - 2]] << 8 |
+                 (uint32_t)nb[s[q]] << 16 | (uint32_t)nb[s[q + 1]] << 24;
+    uint32_t before = (v & NB_OPENS) | (v & (v >> 8) & NB_ALPHA);
+    uint32_t blocked = (v & NB_STOP) |
+                       (v & (v >> 9) & NB_GUARD & -(uint32_t)(d - 1 != last_end));
+    size_t r = q - d;
+    uint32_t alone = (r >= 13) | (r == 10) | (r == 12) | ((r >= 7) & (s[d] == '0'));
+    uint32_t goes_on = alone | ((v >> 16) & NB_ON) | ((v >> 16) & (v >> 25) & NB_JOIN);
+    return (before != 0) | ((goes_on != 0) & (blocked == 0));
+}
+
+/* The digit runs that start in the 64-byte block at 'base' (whose digit
+ * bitmask is 'digits') and need a closer look: bit i set when a run starts
+ * at base + i and run_matters says so. Computed without the 'last_end'
+ * exception, so it depends on the text only; next_token handles the one run
+ * the exception can concern. */
+static uint64_t block_candidates(const u8 *s, size_t n, size_t base, uint64_t digits)
+{
+    uint64_t carry = base > 0 && is_digit(s[base - 1]);
+    uint64_t starts = digits & ~(digits << 1 | carry), cand = 0;
+    while (starts) {
+        unsigned i = (unsigned)__builtin_ctzll(starts);
+        starts &= starts - 1;
+        uint64_t rest = ~digits >> i;
+        size_t e = base + i + (rest ? (size_t)__builtin_ctzll(rest) : 64 - i);
+        if (rest == 0) /* the run goes on past the block */
+            while (e < n && is_digit(s[e]))
+                e++;
+        cand |= (uint64_t)run_matters(s, n, base + i, e, SIZE_MAX) << i;
+    }
+    return cand;
 }
 
 /* Decodes the character before 'p' (p > 0), which must be a character
@@ -548,6 +648,12 @@ typedef struct cursor {
     size_t digit_end;  /* end of the digit run at next_digit */
     size_t blk_base;   /* 64-byte block whose digit bitmask is blk_mask */
     uint64_t blk_mask;
+    size_t cb_base;    /* 64-byte block whose masks follow (SIZE_MAX: none) */
+    uint64_t cb_digits; /* its digits */
+    uint64_t cb_cand;  /* its candidate run starts (block_candidates) */
+    size_t nc_from;    /* last next_candidate answer: no candidate run */
+    size_t nc_d;       /* starts in [nc_from, nc_d); one starts at nc_d */
+    size_t nc_e;       /* (or nc_d == n) and ends at nc_e */
     size_t last_end;   /* end of the last masked token (digit-run rule) */
     size_t at_pos;     /* next '@' at or after the scan position, or n */
     size_t at_lstart;  /* start of the local run ending at 'at_pos' */
@@ -562,6 +668,12 @@ static void cursor_init(cursor *c, const char *s, size_t n, unsigned kinds)
     c->blk_base = SIZE_MAX;
     c->blk_mask = 0;
     c->next_digit = find_digit(c->s, n, 0, &c->digit_end, &c->blk_base, &c->blk_mask);
+    c->cb_base = SIZE_MAX;
+    c->cb_digits = 0;
+    c->cb_cand = 0;
+    c->nc_from = 1;
+    c->nc_d = 0;
+    c->nc_e = 0;
     c->last_end = SIZE_MAX;
     c->at_pos = 0;
     c->at_lstart = SIZE_MAX;
@@ -652,20 +764,29 @@ static int try_at(cursor *c, size_t p, mask_span *out, size_t *skip)
     if (!start_ok(c, p))
         return 0;
     if (is_digit(b)) {
-        size_t run = 1;
-        while (run < 7 && p + run < n && is_digit(s[p + run]))
+        size_t run = 1; /* length of the first digit run, up to 13 */
+        while (run < 13 && p + run < n && is_digit(s[p + run]))
             run++;
         if (!digits_may_start(s, n, p, run) && !(kinds & MASK_EMAIL && p == c->at_lstart))
             return 0;
-        if (kinds & MASK_CARD)
+        /* Each recognizer only where its first test can pass: a card's IIN
+         * starts with 2-6; an SSN is ddd-; a personnummer's first run has
+         * 6, 8, 10 or 12 digits; a phone starting with a digit starts with
+         * 0; NANP is ddd[-. ] or 1 and a separator. */
+        int all = MASK_EXACT_SCAN;
+        if ((kinds & MASK_CARD) && (all || (b >= '2' && b <= '6')))
             TAKE(rec_card(s, n, p), MASK_CARD);
         if (kinds & MASK_SSN) {
-            TAKE(rec_ssn_us(s, n, p), MASK_SSN);
-            TAKE(rec_pnr(s, n, p), MASK_SSN);
+            if (all || run == 3)
+                TAKE(rec_ssn_us(s, n, p), MASK_SSN);
+            if (all || run == 6 || run == 8 || run == 10 || run == 12)
+                TAKE(rec_pnr(s, n, p), MASK_SSN);
         }
         if (kinds & MASK_PHONE) {
-            TAKE(rec_phone(s, n, p), MASK_PHONE);
-            TAKE(rec_nanp(s, n, p), MASK_PHONE);
+            if (all || b == '0')
+                TAKE(rec_phone(s, n, p), MASK_PHONE);
+            if (all || run == 3 || (run == 1 && b == '1'))
+                TAKE(rec_nanp(s, n, p), MASK_PHONE);
         }
     } else if (b == '+' || b == '(') {
         if (kinds & MASK_PHONE) {
@@ -701,6 +822,42 @@ static inline int prev_is_word(const u8 *s, size_t p)
     return cp < 0x110000 && mask__cp_is_word(cp);
 }
 
+/* Returns the start of the first candidate digit run (block_candidates)
+ * that starts at or after 'p', or n; '*end' gets the end of that run. Each
+ * block's masks are computed once: 'p' only grows during a scan. */
+static inline size_t next_candidate(cursor *c, size_t p, size_t *end)
+{
+    const u8 *s = c->s;
+    size_t n = c->n, from = p;
+    if (p >= c->nc_from && p <= c->nc_d) {
+        *end = c->nc_e;
+        return c->nc_d;
+    }
+    c->nc_from = from;
+    while (p < n) {
+        size_t base = p & ~(size_t)63;
+        if (base != c->cb_base) {
+            c->cb_base = base;
+            c->cb_digits = digit_mask64(s, n, base);
+            c->cb_cand = block_candidates(s, n, base, c->cb_digits);
+        }
+        uint64_t m = c->cb_cand >> (p - base);
+        if (m) {
+            size_t d = p + (size_t)__builtin_ctzll(m);
+            uint64_t rest = ~c->cb_digits >> (d - base);
+            size_t e = rest ? d + (size_t)__builtin_ctzll(rest) : base + 64;
+            if (rest == 0)
+                while (e < n && is_digit(s[e]))
+                    e++;
+            c->nc_d = d, c->nc_e = *end = e;
+            return d;
+        }
+        p = base + 64;
+    }
+    c->nc_d = c->nc_e = *end = n;
+    return n;
+}
+
 /* Finds the next token at or after c->pos. Returns 1 and fills '*out', or 0
  * at the end of the text.
  *
@@ -723,11 +880,30 @@ static int next_token(cursor *c, mask_span *out)
             email_sync(c, p);
             es = c->at_lstart;
         }
+        size_t d, e, ws;
+        /* Fast path: jump to the next candidate run. Every run before it
+         * is one the steps below would pass over without a token, as long
+         * as the next e-mail start lies beyond it, and as long as no run
+         * right after the last token is exempt from the digit-run rule
+         * (block_candidates ignores that exception). */
+        size_t le = c->last_end;
+        if (!MASK_EXACT_SCAN && !(le != SIZE_MAX && p <= le + 1 && le + 1 < n &&
+              (s[le] == ' ' || s[le] == '-') && is_digit(s[le + 1]))) {
+            d = next_candidate(c, p, &e);
+            if (es > d) {
+                if (d >= n)
+                    break;
+                ws = d >= p + 2 ? d - 2 : p;
+                goto run;
+            }
+        }
+        /* Exact step, one digit run at a time: an e-mail start comes
+         * first, or the run follows the last token. */
         if (nd < p)
             nd = find_digit(s, n, p, &de, &bb, &bm);
-        size_t d = nd;
+        d = nd, e = de;
         /* earliest start a digit at 'd' allows: "LLdd" (IBAN) */
-        size_t ws = d >= n ? n : (d >= p + 2 ? d - 2 : p);
+        ws = d >= n ? n : (d >= p + 2 ? d - 2 : p);
         if (es < ws) {
             /* the local run's start follows a non-local character, so it
              * is not after a word character */
@@ -738,14 +914,13 @@ static int next_token(cursor *c, mask_span *out)
         }
         if (ws >= n)
             break;
-        /* fast path: nothing can start before d (no "LL", '+', '(' or
-         * e-mail start there) and the digit run is no token start */
-        if (es > d && !(d > ws && (s[d - 1] == '+' || s[d - 1] == '(' ||
-                                   (d >= ws + 2 && is_alpha(s[d - 1]) && is_alpha(s[d - 2])))) &&
-            !digits_may_start(s, n, d, de - d)) {
-            p = de;
+        /* nothing can start before d (no "LL", '+', '(' or e-mail start
+         * there) and the digit run is no token start */
+        if (!MASK_EXACT_SCAN && es > d && !run_matters(s, n, d, e, c->last_end)) {
+            p = e;
             continue;
         }
+    run:
         /* d - 2: "LLdd" (IBAN) or an e-mail start; d - 1: "+d", "(d" or an
          * e-mail start; d: a digit. (An e-mail start at d - 1 or d other
          * than 'es' would need an '@' at d - 2 or d - 1, ending the run
@@ -757,7 +932,7 @@ static int next_token(cursor *c, mask_span *out)
                                : (s[x] != '+' && s[x] != '('))
                     continue;
             }
-            if (x == d && x != es && !digits_may_start(s, n, d, de - d))
+            if (x == d && x != es && !digits_may_start(s, n, d, e - d))
                 break;
             if (prev_is_word(s, x))
                 continue;
@@ -769,7 +944,7 @@ static int next_token(cursor *c, mask_span *out)
             }
         }
         /* no token starts inside the digit run */
-        p = de;
+        p = e;
     next:;
     }
     c->pos = n;
@@ -849,13 +1024,9 @@ static void emit_token(emit *e, const u8 *s, const mask_span *sp)
     }
     /* R5: '*' x (N - 4), then the last four letters/digits. Number tokens
      * hold only ASCII and blanks. */
-    size_t count = 0;
-    for (size_t q = sp->start; q < sp->end;) {
-        size_t k = blank_at(s, sp->end, q);
-        if (k == 0)
-            count++;
-        q += k ? k : 1;
-    }
+    size_t count = 0; /* non-blank characters: the ASCII bytes but ' ' */
+    for (size_t q = sp->start; q < sp->end; q++)
+        count += s[q] < 0x80 && s[q] != ' ';
     char last[4];
     unsigned nl = 0;
     for (size_t q = sp->end; q > sp->start && nl < 4;) {

@@ -64,13 +64,13 @@ static int is_alpha(char c)
     return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z');
 }
 
-/* Feeds one IBAN character into the running mod-97 remainder. */
-static unsigned mod97_step(unsigned r, char c)
+/* Appends one IBAN character to the decimal number in 'acc': a digit as
+ * itself, a letter as 10-35 (two decimal digits). */
+static uint64_t mod97_push(uint64_t acc, char c)
 {
     if (is_digit(c))
-        return (r * 10 + (unsigned)(c - '0')) % 97;
-    unsigned v = (unsigned)((c | 0x20) - 'a') + 10;
-    return (r * 100 + v) % 97;
+        return acc * 10 + (unsigned)(c - '0');
+    return acc * 100 + (unsigned)((c | 0x20) - 'a') + 10;
 }
 
 int mask__iban_ok(const char *c, size_t n)
@@ -80,15 +80,22 @@ int mask__iban_ok(const char *c, size_t n)
         return 0;
     if (mask__iban_length(c[0], c[1]) != n)
         return 0;
-    unsigned r = 0;
-    for (size_t i = 4; i < n; i++) {
-        if (!is_digit(c[i]) && !is_alpha(c[i]))
+    /* ISO 7064 mod 97-10 over c[4..n) then c[0..4). The remainder is taken
+     * every seven characters, not every one: the number in 'acc' stays
+     * below 97 * 10^14 + 10^14 < 2^64, and the remainder is the same. */
+    uint64_t acc = 0;
+    unsigned k = 0;
+    for (size_t i = 4; i < n + 4; i++) {
+        char ch = c[i < n ? i : i - n];
+        if (!is_digit(ch) && !is_alpha(ch))
             return 0;
-        r = mod97_step(r, c[i]);
+        acc = mod97_push(acc, ch);
+        if (++k == 7) {
+            acc %= 97;
+            k = 0;
+        }
     }
-    for (size_t i = 0; i < 4; i++)
-        r = mod97_step(r, c[i]);
-    return r == 1;
+    return acc % 97 == 1;
 }
 
 static unsigned days_in_month(unsigned m, int leap)

@@ -80,6 +80,10 @@ void app_flush(app *a);
 /* Loads a JSON configuration file; NULL 'path' gives the built-in demo.
  * On error returns NULL and writes "FILE:LINE: key: problem" to 'err'. */
 app_config *app_config_load(const char *path, char *err, size_t n);
+/* The same from 'len' bytes of JSON in memory; 'name' stands for the file
+ * in error messages. */
+app_config *app_config_load_text(const char *text, size_t len, const char *name, char *err,
+                                 size_t n);
 void app_config_free(app_config *cfg);
 /* Applies the configured entities to a fresh core (as commands, so they are
  * events in the log) and creates the accounts. */

@@ -390,18 +390,12 @@ static int apply_scratch(void *arg, const cc_cmd *m)
     return r;
 }
 
-app_config *app_config_load(const char *path, char *err, size_t n)
+/* Validates the parsed 'root' (taken) as the configuration 'name'. */
+static app_config *load_json(json_t *root, const char *name, char *err, size_t n)
 {
-    json_error_t je;
-    json_t *root = path ? json_load_file(path, JSON_REJECT_DUPLICATES, &je)
-                        : json_loads(demo_json, JSON_REJECT_DUPLICATES, &je);
-    if (!root) {
-        snprintf(err, n, "%s:%d:%d: %s", path ? path : "(demo)", je.line, je.column, je.text);
-        return NULL;
-    }
     app_config *cfg = xcalloc(1, sizeof *cfg);
     cfg->root = root;
-    cfg->path = xmemdup0(path ? path : "(demo)", strlen(path ? path : "(demo)"));
+    cfg->path = xmemdup0(name, strlen(name));
     cc *scratch = cc_new();
     ctx x = {cfg, err, n, apply_scratch, scratch};
     int r = walk(&x);
@@ -413,6 +407,31 @@ app_config *app_config_load(const char *path, char *err, size_t n)
         return NULL;
     }
     return cfg;
+}
+
+app_config *app_config_load(const char *path, char *err, size_t n)
+{
+    if (!path)
+        return app_config_load_text(demo_json, sizeof demo_json - 1, "(demo)", err, n);
+    json_error_t je;
+    json_t *root = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
+    if (!root) {
+        snprintf(err, n, "%s:%d:%d: %s", path, je.line, je.column, je.text);
+        return NULL;
+    }
+    return load_json(root, path, err, n);
+}
+
+app_config *app_config_load_text(const char *text, size_t len, const char *name, char *err,
+                                 size_t n)
+{
+    json_error_t je;
+    json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
+    if (!root) {
+        snprintf(err, n, "%s:%d:%d: %s", name, je.line, je.column, je.text);
+        return NULL;
+    }
+    return load_json(root, name, err, n);
 }
 
 void app_config_free(app_config *cfg)

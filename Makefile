@@ -7,7 +7,7 @@
 #   make fuzz       long fuzz runs (FUZZ_SECONDS per target, default 600)
 #   make clean
 JOBS ?= $(shell nproc)
-FUZZ_SMOKE_SECONDS ?= 15
+FUZZ_SMOKE_SECONDS ?= 8
 FUZZ_SECONDS ?= 600
 RELEASE := build/release
 ASAN := build/asan

@@ -413,8 +413,8 @@ static void rest_login(api *a, const http_req *req, http_resp *resp)
         return;
     }
     snprintf(resp->set_cookie, sizeof resp->set_cookie,
-             "%s=%s; Path=/; HttpOnly; SameSite=Strict; Max-Age=%lld", HTTP_SESSION_COOKIE,
-             token, API_SESSION_TTL_MS / 1000);
+             "%s=%s; Path=/; HttpOnly; SameSite=Strict; Max-Age=%lld%s", HTTP_SESSION_COOKIE,
+             token, API_SESSION_TTL_MS / 1000, req->secure ? "; Secure" : "");
     api__resp_json(resp, 200,
               json_pack("{s:o, s:i, s:o}", "username", api__jstr(acc.username), "agent",
                         (int)acc.agent, "me", agent_json(a, acc.agent)));
@@ -442,7 +442,8 @@ static void rest_logout(api *a, const http_req *req, http_resp *resp)
     store_session_del(a->env.st, str_c(h));
     store_commit(a->env.st);
     snprintf(resp->set_cookie, sizeof resp->set_cookie,
-             "%s=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0", HTTP_SESSION_COOKIE);
+             "%s=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0%s", HTTP_SESSION_COOKIE,
+             req->secure ? "; Secure" : "");
     /* close this agent's desktops: they belong to the session that ended */
     if (agent < a->cap)
         for (api_conn *k = a->by_agent[agent]; k; k = k->next)

@@ -193,7 +193,7 @@ static int walk(ctx *x)
                                       "teams",        "queues",         "entry_points",
                                       "wrapup_reasons", "idle_reasons", "agents",
                                       "admins",       "supervisors",    "gateways",
-                                      "outbox",       NULL};
+                                      "outbox",       "tls",            NULL};
     json_t *root = x->cfg->root;
     if (!json_is_object(root))
         return fail(x, "(top)", "the file must hold one JSON object%s", "");
@@ -378,6 +378,21 @@ static int walk(ctx *x)
     json_t *d = json_object_get(root, "data_dir");
     if (d && !json_is_string(d))
         return fail(x, "data_dir", "must be a string%s", "");
+    json_t *tls = json_object_get(root, "tls");
+    if (tls) {
+        static const char *const tk[] = {"cert", "key", NULL};
+        str tv;
+        if (!json_is_object(tls))
+            return fail(x, "tls", "must be an object {\"cert\": FILE, \"key\": FILE}%s", "");
+        if (only_keys(x, "tls", tls, tk) || get_text(x, "tls", tls, "cert", 1, &tv))
+            return -1;
+        if (tv.n == 0 || strlen(tv.p) != tv.n)
+            return fail(x, "tls.cert", "must name a PEM file%s", "");
+        if (get_text(x, "tls", tls, "key", 1, &tv))
+            return -1;
+        if (tv.n == 0 || strlen(tv.p) != tv.n)
+            return fail(x, "tls.key", "must name a PEM file%s", "");
+    }
     return 0;
 }
 
@@ -547,6 +562,13 @@ void *app_config__json(const app_config *cfg)
 const char *app_config_listen(const app_config *cfg)
 {
     return json_string_value(json_object_get(cfg->root, "listen"));
+}
+
+void app_config_tls(const app_config *cfg, const char **cert, const char **key)
+{
+    json_t *tls = json_object_get(cfg->root, "tls");
+    *cert = json_string_value(json_object_get(tls, "cert"));
+    *key = json_string_value(json_object_get(tls, "key"));
 }
 
 const char *app_config_data_dir(const app_config *cfg)

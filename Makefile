@@ -5,15 +5,16 @@
 #                   short libFuzzer run of every fuzz target
 #   make bench      release build, run every bench/bench_* and print figures
 #   make fuzz       long fuzz runs (FUZZ_SECONDS per target, default 600)
+#   make valgrind   unit tests and a short server session under valgrind
 #   make clean
 JOBS ?= $(shell nproc)
-FUZZ_SMOKE_SECONDS ?= 15
+FUZZ_SMOKE_SECONDS ?= 8
 FUZZ_SECONDS ?= 600
 RELEASE := build/release
 ASAN := build/asan
 FUZZB := build/fuzz
 
-.PHONY: all build run test unit fuzz-smoke fuzz bench clean install
+.PHONY: all build run test unit fuzz-smoke fuzz bench clean install valgrind
 PREFIX ?= /usr/local
 INSTALLB := build/install
 
@@ -49,6 +50,10 @@ fuzz: fuzz-build
 	@sh scripts/fuzz.sh $(FUZZB) $(FUZZ_SECONDS)
 
 test: unit fuzz-smoke
+
+# Not part of `make test`: a few minutes (scripts/valgrind.sh).
+valgrind: $(E2E_DEPS)
+	@JOBS=$(JOBS) sh scripts/valgrind.sh
 
 bench: build
 	@cmake -S . -B $(RELEASE) -G Ninja -DCMAKE_BUILD_TYPE=Release -DTEXTDESK_TESTS=OFF >/dev/null

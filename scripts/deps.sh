@@ -6,7 +6,7 @@
 set -eu
 
 BUILD="gcc make cmake ninja-build pkg-config libjansson-dev libsqlite3-dev libwebsockets-dev libsodium-dev tzdata"
-TEST="libcmocka-dev clang libclang-rt-14-dev libpcre2-dev sqlite3 chromium kannel kannel-extras libnet-smpp-perl"
+TEST="libcmocka-dev clang libclang-rt-14-dev libpcre2-dev sqlite3 chromium kannel kannel-extras libnet-smpp-perl valgrind openssl"
 # node and npm run the end-to-end tests; a machine that has them already
 # (from another source) keeps its own.
 command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 || TEST="$TEST nodejs npm"

@@ -3,6 +3,8 @@
 # committed corpus fuzz/corpus/<name>/ (new inputs go to a scratch copy, so
 # the committed corpus only changes when someone adds to it on purpose).
 set -eu
+# undefined behaviour stops a run like a crash does
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}
 dir=$1
 secs=$2
 found=0

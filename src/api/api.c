@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "api/api_gw.h"
+#include "api/api_parse.h"
 #include "mask/mask.h"
 #include "sms/gw_sim.h"
 #include "sms/sms_text.h"
@@ -287,35 +288,9 @@ int api__session_of(api *a, const http_req *req, store_account *acc)
 
 /* ---- REST -------------------------------------------------------------- */
 
-/* Whether 'n' bytes of JSON nest deeper than API_JSON_MAX_DEPTH (a cheap
- * scan before parsing: no request needs deep nesting, and a parser should
- * not be made to recurse on an attacker's brackets). */
-#define API_JSON_MAX_DEPTH 32
-static int too_deep(const char *p, size_t n)
-{
-    int depth = 0, in_str = 0;
-    for (size_t i = 0; i < n; i++) {
-        char c = p[i];
-        if (in_str) {
-            if (c == '\\')
-                i++;
-            else if (c == '"')
-                in_str = 0;
-        } else if (c == '"') {
-            in_str = 1;
-        } else if (c == '[' || c == '{') {
-            if (++depth > API_JSON_MAX_DEPTH)
-                return 1;
-        } else if (c == ']' || c == '}') {
-            depth--;
-        }
-    }
-    return 0;
-}
-
 json_t *api__parse_body(const http_req *req, http_resp *resp)
 {
-    if (too_deep(req->body.p ? req->body.p : "", req->body.n)) {
+    if (api_parse_too_deep(req->body.p ? req->body.p : "", req->body.n)) {
         api__resp_error(resp, 400, "too_deep", "JSON nested deeper than 32 levels");
         return NULL;
     }
@@ -438,8 +413,8 @@ static void rest_login(api *a, const http_req *req, http_resp *resp)
         return;
     }
     snprintf(resp->set_cookie, sizeof resp->set_cookie,
-             "%s=%s; Path=/; HttpOnly; SameSite=Strict; Max-Age=%lld", HTTP_SESSION_COOKIE,
-             token, API_SESSION_TTL_MS / 1000);
+             "%s=%s; Path=/; HttpOnly; SameSite=Strict; Max-Age=%lld%s", HTTP_SESSION_COOKIE,
+             token, API_SESSION_TTL_MS / 1000, req->secure ? "; Secure" : "");
     api__resp_json(resp, 200,
               json_pack("{s:o, s:i, s:o}", "username", api__jstr(acc.username), "agent",
                         (int)acc.agent, "me", agent_json(a, acc.agent)));
@@ -467,7 +442,8 @@ static void rest_logout(api *a, const http_req *req, http_resp *resp)
     store_session_del(a->env.st, str_c(h));
     store_commit(a->env.st);
     snprintf(resp->set_cookie, sizeof resp->set_cookie,
-             "%s=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0", HTTP_SESSION_COOKIE);
+             "%s=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0%s", HTTP_SESSION_COOKIE,
+             req->secure ? "; Secure" : "");
     /* close this agent's desktops: they belong to the session that ended */
     if (agent < a->cap)
         for (api_conn *k = a->by_agent[agent]; k; k = k->next)
@@ -840,21 +816,6 @@ static void reply_bad(http_ws *ws, json_t *id, const char *code, const char *msg
     json_decref(j);
 }
 
-static uint32_t get_id(json_t *j, const char *key)
-{
-    json_t *v = json_object_get(j, key);
-    if (!json_is_integer(v))
-        return 0;
-    json_int_t x = json_integer_value(v);
-    return x > 0 && x < CC_MAX_ID ? (uint32_t)x : 0;
-}
-
-static str get_str(json_t *j, const char *key)
-{
-    json_t *v = json_object_get(j, key);
-    return json_is_string(v) ? (str){json_string_value(v), json_string_length(v)} : STR_NULL;
-}
-
 typedef struct msg_walk {
     const api *a;
     json_t *arr;
@@ -1000,152 +961,90 @@ void api_ws_message(void *arg, http_ws *ws, void *user, str data)
 {
     api *a = arg;
     api_conn *k = user;
-    if (too_deep(data.p, data.n)) {
-        reply_bad(ws, NULL, "too_deep", "JSON nested deeper than 32 levels");
+    api_frame f;
+    api_parse_err e;
+    if (api_parse_frame(data, &f, &e) != 0) {
+        reply_bad(ws, f.id, e.code, e.msg);
+        api_parse_frame_free(&f);
         return;
     }
-    json_error_t e;
-    json_t *j = json_loadb(data.p, data.n, JSON_REJECT_DUPLICATES, &e);
-    if (!j || !json_is_object(j)) {
-        char msg[256];
-        snprintf(msg, sizeof msg, "not a JSON object: %s", j ? "wrong type" : e.text);
-        reply_bad(ws, NULL, "bad_json", msg);
-        json_decref(j);
-        return;
-    }
-    json_t *id = json_object_get(j, "id");
-    const char *cmd = json_string_value(json_object_get(j, "cmd"));
-    if (!cmd) {
-        reply_bad(ws, id, "bad_request", "\"cmd\" must be a string");
-        json_decref(j);
-        return;
-    }
-    cc_cmd m = {.agent = k->agent, .conv = get_id(j, "conv")};
-    json_t *extra = NULL;
+    json_t *id = f.id;
+    cc_cmd m = f.cmd;
+    m.agent = k->agent;
+    cc_conv_view v;
     int r;
-    if (strcmp(cmd, "ping") == 0) {
+    switch (f.kind) {
+    case API_FRAME_PING:
         reply_to(a, k, id, 0, json_pack("{s:I}", "now", (json_int_t)a->env.now(a->env.app)));
-        json_decref(j);
-        return;
-    } else if (strcmp(cmd, "snapshot") == 0) {
+        break;
+    case API_FRAME_SNAPSHOT: {
         json_t *snap = snapshot(a, k->agent);
         send_json(ws, snap);
         json_decref(snap);
         reply_to(a, k, id, 0, NULL);
-        json_decref(j);
-        return;
-    } else if (strcmp(cmd, "transfer_targets") == 0) {
+        break;
+    }
+    case API_FRAME_TARGETS:
         reply_to(a, k, id, 0, targets_json(a, k->agent));
-        json_decref(j);
-        return;
-    } else if (strcmp(cmd, "messages") == 0) {
-        cc_conv_view v;
-        if (cc_conv_get(a->env.core, m.conv, &v) != 0 || !role_of(a, &v, k->agent)) {
+        break;
+    case API_FRAME_MESSAGES:
+        if (cc_conv_get(a->env.core, m.conv, &v) != 0 || !role_of(a, &v, k->agent))
             reply_to(a, k, id, -CC_E_NOT_YOURS, NULL);
-        } else {
+        else
             reply_to(a, k, id, 0,
                      json_pack("{s:i, s:o}", "conv", (int)m.conv, "messages",
                                api__transcript(a, m.conv)));
-        }
-        json_decref(j);
-        return;
-    } else if (strcmp(cmd, "resend") == 0) {
+        break;
+    case API_FRAME_RESEND: {
         /* the one-click resend of a reply whose delivery is unknown or
          * failed: the same text as a new message (the old one keeps its
          * status; nothing is ever resent automatically) */
-        resend_walk w = {(uint32_t)json_integer_value(json_object_get(j, "seq")), NULL};
+        resend_walk w = {f.seq, NULL};
         store_msgs_of_conv(a->env.st, m.conv, find_resend, &w);
         if (!w.text) {
             reply_bad(ws, id, "not_resendable",
                       "no agent message with that seq whose delivery failed or is unknown");
-            json_decref(j);
-            return;
+            break;
         }
         m.type = CC_CMD_SEND;
         m.text = str_c(w.text);
         r = a->env.apply(a->env.app, &m);
         free(w.text);
         reply_to(a, k, id, r, NULL);
-        json_decref(j);
-        return;
-    } else if (strcmp(cmd, "canned") == 0) {
+        break;
+    }
+    case API_FRAME_CANNED:
         reply_to(a, k, id, 0, json_pack("{s:o}", "canned", api__canned_list(a)));
-        json_decref(j);
-        return;
-    } else if (strcmp(cmd, "history") == 0) {
-        cc_conv_view v;
+        break;
+    case API_FRAME_HISTORY:
         if (cc_conv_get(a->env.core, m.conv, &v) != 0 || !role_of(a, &v, k->agent))
             reply_to(a, k, id, -CC_E_NOT_YOURS, NULL);
         else
             reply_to(a, k, id, 0, history_json(a, &v));
-        json_decref(j);
-        return;
-    } else if (strcmp(cmd, "sms_info") == 0) {
-        str t = get_str(j, "text");
+        break;
+    case API_FRAME_SMS_INFO: {
         sms_info info;
-        if (!t.p || sms_text_analyse(t.p, t.n, &info) != 0) {
+        if (!f.text.p || sms_text_analyse(f.text.p, f.text.n, &info) != 0) {
             reply_to(a, k, id, -CC_E_UTF8, NULL);
         } else {
             reply_to(a, k, id, 0,
-                  json_pack("{s:s, s:i, s:i, s:i}", "encoding",
-                            info.encoding == SMS_UCS2 ? "ucs2" : "gsm7", "segments",
-                            (int)info.segments, "units", (int)info.units, "chars",
-                            (int)info.chars));
+                     json_pack("{s:s, s:i, s:i, s:i}", "encoding",
+                               info.encoding == SMS_UCS2 ? "ucs2" : "gsm7", "segments",
+                               (int)info.segments, "units", (int)info.units, "chars",
+                               (int)info.chars));
         }
-        json_decref(j);
-        return;
-    } else if (strcmp(cmd, "set_state") == 0) {
-        const char *st = json_string_value(json_object_get(j, "state"));
-        m.type = CC_CMD_SET_STATE;
-        m.state = st && strcmp(st, "available") == 0 ? CC_AGENT_AVAILABLE
-                  : st && strcmp(st, "idle") == 0    ? CC_AGENT_IDLE
-                                                     : -1;
-        m.reason = get_id(j, "reason");
-    } else if (strcmp(cmd, "accept") == 0) {
-        m.type = CC_CMD_ACCEPT;
-    } else if (strcmp(cmd, "decline") == 0) {
-        m.type = CC_CMD_DECLINE;
-    } else if (strcmp(cmd, "send") == 0) {
-        m.type = CC_CMD_SEND;
-        m.text = get_str(j, "text");
-    } else if (strcmp(cmd, "outbound") == 0) {
-        m.type = CC_CMD_OUTBOUND;
-        m.ep = get_id(j, "entry_point");
-        m.number = get_str(j, "number");
-    } else if (strcmp(cmd, "transfer") == 0) {
-        m.queue = get_id(j, "queue");
-        m.target = get_id(j, "agent");
-        m.type = m.target ? CC_CMD_TRANSFER_AGENT : CC_CMD_TRANSFER_QUEUE;
-    } else if (strcmp(cmd, "conference_invite") == 0) {
-        m.type = CC_CMD_CONF_INVITE;
-        m.target = get_id(j, "agent");
-    } else if (strcmp(cmd, "conference_accept") == 0) {
-        m.type = CC_CMD_CONF_ACCEPT;
-    } else if (strcmp(cmd, "conference_decline") == 0) {
-        m.type = CC_CMD_CONF_DECLINE;
-    } else if (strcmp(cmd, "conference_exit") == 0) {
-        m.type = CC_CMD_CONF_EXIT;
-    } else if (strcmp(cmd, "end") == 0) {
-        m.type = CC_CMD_END;
-    } else if (strcmp(cmd, "wrapup") == 0) {
-        m.type = CC_CMD_WRAPUP;
-        m.reason = get_id(j, "reason");
-    } else if (strcmp(cmd, "set_variable") == 0) {
-        m.type = CC_CMD_SET_VAR;
-        m.key = get_str(j, "key");
-        m.value = get_str(j, "value");
-    } else {
-        char msg[128];
-        snprintf(msg, sizeof msg, "unknown command \"%.60s\"", cmd);
-        reply_bad(ws, id, "unknown_command", msg);
-        json_decref(j);
-        return;
+        break;
     }
-    r = a->env.apply(a->env.app, &m);
-    if (r == 0 && m.type == CC_CMD_OUTBOUND) /* the new conversation's id */
-        extra = json_pack("{s:i}", "conv", (int)cc_conv_of(a->env.core, m.number, m.ep));
-    reply_to(a, k, id, r, extra);
-    json_decref(j);
+    default: { /* API_FRAME_CORE */
+        r = a->env.apply(a->env.app, &m);
+        json_t *extra = NULL;
+        if (r == 0 && m.type == CC_CMD_OUTBOUND) /* the new conversation's id */
+            extra = json_pack("{s:i}", "conv", (int)cc_conv_of(a->env.core, m.number, m.ep));
+        reply_to(a, k, id, r, extra);
+        break;
+    }
+    }
+    api_parse_frame_free(&f);
 }
 
 /* ---- publishing -------------------------------------------------------- */

@@ -322,6 +322,37 @@ static void core_error(http_resp *resp, int r, const char *what)
     api__resp_error(resp, r == -CC_E_IN_USE || r == -CC_E_BUSY ? 409 : 422, cc_err_code(r), msg);
 }
 
+/* Checks the account part of agent 'o' (id 'id') without changing
+ * anything, so that a request is refused before the core changes: a new
+ * agent needs a username that is free and a password or hash. 'also' (may
+ * be NULL) lists usernames that other new agents of the same request take. */
+static int agent_account_check(api *a, json_t *o, uint32_t id, json_t *also, verr *e)
+{
+    str user, pass, hash;
+    if (get_text(o, "username", 0, &user, e) || get_text(o, "password", 0, &pass, e) ||
+        get_text(o, "password_hash", 0, &hash, e))
+        return -1;
+    if (pass.p && pass.n < 4)
+        return bad(e, "password", "must be at least 4 characters");
+    if (hash.p && (hash.n < 10 || memcmp(hash.p, "$argon2id$", 10) != 0))
+        return bad(e, "password_hash", "must be an argon2id hash");
+    store_account acc;
+    if (store_account_of_agent(a->env.st, id, &acc) == 0)
+        return 0;
+    if (!user.p || user.n == 0 || user.n > 64 || (!pass.p && !hash.p))
+        return bad(e, "username", "and a password are needed for a new agent (1..64 bytes)");
+    if (store_account_get(a->env.st, user, &acc) == 0)
+        return bad(e, "username", "is taken");
+    size_t i;
+    json_t *u;
+    json_array_foreach(also, i, u)
+    {
+        if (str_eq(user, (str){json_string_value(u), json_string_length(u)}))
+            return bad(e, "username", "is taken");
+    }
+    return 0;
+}
+
 /* The account part of an agent: created with the agent (username and
  * password required then), password changed when given. */
 static int agent_account(api *a, json_t *o, uint32_t id, verr *e)
@@ -485,9 +516,33 @@ static void import_config(api *a, const http_req *req, http_resp *resp)
             return;
         }
     }
-    /* all or nothing: first on a copy of the live state */
+    /* all or nothing: the accounts first, then on a copy of the live state */
+    int r = 0;
+    json_t *agents = json_object_get(root, "agents"), *o;
+    json_t *taken = json_array();
+    size_t i;
+    json_array_foreach(agents, i, o)
+    {
+        verr e;
+        json_t *id = json_object_get(o, "id");
+        if (r != 0 || !json_is_integer(id))
+            continue; /* sync_config names a missing or bad id */
+        if (agent_account_check(a, o, (uint32_t)json_integer_value(id), taken, &e) != 0) {
+            snprintf(err, sizeof err, "agents[%zu].%s: %s", i, e.field, e.msg);
+            r = -1;
+        }
+        store_account acc;
+        if (store_account_of_agent(a->env.st, (uint32_t)json_integer_value(id), &acc) != 0)
+            json_array_append(taken, json_object_get(o, "username"));
+    }
+    json_decref(taken);
+    if (r != 0) {
+        json_decref(root);
+        api__resp_error(resp, 422, "bad_config", err);
+        return;
+    }
     cc *scratch = cc_new();
-    int r = store_events_load(a->env.st, replay_into, scratch);
+    r = store_events_load(a->env.st, replay_into, scratch);
     if (r == 0)
         r = sync_config(a, root, scratch_apply, scratch, a->env.core, err, sizeof err);
     cc_free(scratch);
@@ -503,8 +558,6 @@ static void import_config(api *a, const http_req *req, http_resp *resp)
                           json_is_true(mask) ? STR_LIT("1") : STR_LIT("0"));
         api__resync_all(a);
     }
-    json_t *agents = json_object_get(root, "agents"), *o;
-    size_t i;
     json_array_foreach(agents, i, o)
     {
         verr e;
@@ -515,7 +568,7 @@ static void import_config(api *a, const http_req *req, http_resp *resp)
         }
     }
     json_decref(root);
-    if (r != 0) { /* only the accounts can fail here: validated before */
+    if (r != 0) { /* only a store failure can get here: validated before */
         api__resp_error(resp, 422, "bad_config", err);
         return;
     }
@@ -702,14 +755,8 @@ void api__admin(api *a, const http_req *req, http_resp *resp)
     put_room room;
     verr e;
     int r = put_cmd(k, body, (uint32_t)id, &cmd, &room, &e);
-    if (r == 0 && k->kind == CC_KIND_AGENT) {
-        store_account ac;
-        int exists = store_account_of_agent(a->env.st, (uint32_t)id, &ac) == 0;
-        json_t *u = json_object_get(body, "username");
-        if (!exists && (!json_is_string(u) || (!json_object_get(body, "password") &&
-                                               !json_object_get(body, "password_hash"))))
-            r = bad(&e, "username", "and a password are needed for a new agent");
-    }
+    if (r == 0 && k->kind == CC_KIND_AGENT)
+        r = agent_account_check(a, body, (uint32_t)id, NULL, &e);
     if (r != 0) {
         char msg[256];
         snprintf(msg, sizeof msg, "%s: %s", e.field, e.msg);

@@ -113,6 +113,8 @@ static int hexval(char c)
 
 int api_gw_form_get(str form, const char *key, buf *out)
 {
+    if (!form.p) /* an empty body */
+        return -ENOENT;
     size_t kl = strlen(key);
     const char *p = form.p, *end = form.p + form.n;
     while (p && p < end) {
@@ -140,12 +142,11 @@ int api_gw_form_get(str form, const char *key, buf *out)
     return -ENOENT;
 }
 
-/* The charset parameter of a Content-Type value, unquoted, into 'out'. */
-static void ctype_charset(const char *ct, char *out, size_t cap)
+void api_gw_content_charset(const char *ct, char *out, size_t cap)
 {
     out[0] = '\0';
     const char *c = strcasestr(ct, "charset=");
-    if (!c)
+    if (!c || cap == 0)
         return;
     c += 8;
     if (*c == '"')
@@ -155,6 +156,22 @@ static void ctype_charset(const char *ct, char *out, size_t cap)
         n++;
     memcpy(out, c, n);
     out[n] = '\0';
+}
+
+int api_gw_ref_parse(str s, int64_t *ref)
+{
+    if (s.n == 0 || s.n > 19)
+        return -EINVAL;
+    uint64_t v = 0;
+    for (size_t i = 0; i < s.n; i++) {
+        if (s.p[i] < '0' || s.p[i] > '9')
+            return -EINVAL;
+        v = v * 10 + (uint64_t)(s.p[i] - '0');
+    }
+    if (v == 0 || v > INT64_MAX)
+        return -EINVAL;
+    *ref = (int64_t)v;
+    return 0;
 }
 
 /* ---- Kannel ------------------------------------------------------------ */
@@ -186,7 +203,7 @@ static void kannel_mo(const api_gw_env *env, const gw_kannel_cfg *k, const http_
         raw = req->body;
         char ct[128];
         if (!charset[0] && http_req_header(req, "Content-Type", ct, sizeof ct) > 0)
-            ctype_charset(ct, charset, sizeof charset);
+            api_gw_content_charset(ct, charset, sizeof charset);
         if (!coding[0])
             http_req_header(req, "X-Kannel-Coding", coding, sizeof coding);
     } else {
@@ -215,10 +232,9 @@ static void kannel_dlr(const api_gw_env *env, const gw_kannel_cfg *k, const http
         return;
     }
     http_req_arg(req, "reply", reply, sizeof reply);
-    char *end;
-    long long r = strtoll(ref, &end, 10);
+    int64_t r;
     int st = gw_kannel_dlr_status((int)strtol(type, NULL, 10));
-    if (*end || r <= 0) {
+    if (api_gw_ref_parse(str_c(ref), &r) != 0) {
         resp_text(resp, 400, "ref must be a reference");
         return;
     }
@@ -237,29 +253,23 @@ static void kannel_dlr(const api_gw_env *env, const gw_kannel_cfg *k, const http
 
 /* ---- webhook ----------------------------------------------------------- */
 
-/* Fields of a JSON or form body; 'keep' holds the decoded bytes. */
-typedef struct fields {
-    json_t *j;
-    buf keep[5];
-    str v[5];
-} fields;
-
-static int get_fields(const http_req *req, const char *const *names, size_t n, fields *f)
+int api_gw_fields_parse(const char *content_type, str body, const char *const *names, size_t n,
+                        api_gw_fields *f)
 {
-    char ct[128] = "";
-    http_req_header(req, "Content-Type", ct, sizeof ct);
     memset(f, 0, sizeof *f);
+    if (n > API_GW_FIELDS_MAX)
+        return -EINVAL;
     for (size_t i = 0; i < n; i++)
         buf_init(&f->keep[i]);
-    if (strncasecmp(ct, "application/x-www-form-urlencoded", 33) == 0) {
+    if (strncasecmp(content_type, "application/x-www-form-urlencoded", 33) == 0) {
         for (size_t i = 0; i < n; i++)
-            if (api_gw_form_get(req->body, names[i], &f->keep[i]) == 0)
+            if (api_gw_form_get(body, names[i], &f->keep[i]) == 0)
                 f->v[i] = (str){f->keep[i].p ? f->keep[i].p : "", f->keep[i].n};
         return 0;
     }
-    f->j = json_loadb(req->body.p ? req->body.p : "", req->body.n, 0, NULL);
+    f->j = json_loadb(body.p ? body.p : "", body.n, 0, NULL);
     if (!json_is_object(f->j))
-        return -1;
+        return -EINVAL;
     for (size_t i = 0; i < n; i++) {
         json_t *v = json_object_get(f->j, names[i]);
         if (json_is_string(v))
@@ -272,11 +282,19 @@ static int get_fields(const http_req *req, const char *const *names, size_t n, f
     return 0;
 }
 
-static void fields_free(fields *f)
+void api_gw_fields_free(api_gw_fields *f)
 {
     json_decref(f->j);
-    for (size_t i = 0; i < 5; i++)
+    f->j = NULL;
+    for (size_t i = 0; i < API_GW_FIELDS_MAX; i++)
         buf_free(&f->keep[i]);
+}
+
+static int get_fields(const http_req *req, const char *const *names, size_t n, api_gw_fields *f)
+{
+    char ct[128] = "";
+    http_req_header(req, "Content-Type", ct, sizeof ct);
+    return api_gw_fields_parse(ct, req->body, names, n, f);
 }
 
 static int verify(const api_gw_env *env, const gw_webhook_cfg *h, const http_req *req,
@@ -301,28 +319,28 @@ static void webhook_inbound(const api_gw_env *env, const gw_webhook_cfg *h, cons
                             http_resp *resp)
 {
     static const char *const names[] = {"from", "to", "text", "id"};
-    fields f;
+    api_gw_fields f;
     if (get_fields(req, names, 4, &f) != 0) {
-        fields_free(&f);
+        api_gw_fields_free(&f);
         resp_err(resp, 400, "bad_request", "the body must be a JSON object or a form");
         return;
     }
     if (!f.v[0].n || !f.v[1].n || !f.v[2].p || !f.v[3].n) {
-        fields_free(&f);
+        api_gw_fields_free(&f);
         resp_err(resp, 400, "bad_request", "from, to, text and id are required");
         return;
     }
     inbound(env, req, resp, str_c(h->id), f.v[0], f.v[1], f.v[2], f.v[3], 1);
-    fields_free(&f);
+    api_gw_fields_free(&f);
 }
 
 static void webhook_status(const api_gw_env *env, const gw_webhook_cfg *h, const http_req *req,
                            http_resp *resp)
 {
     static const char *const names[] = {"reference", "id", "status", "error"};
-    fields f;
+    api_gw_fields f;
     if (get_fields(req, names, 4, &f) != 0) {
-        fields_free(&f);
+        api_gw_fields_free(&f);
         resp_err(resp, 400, "bad_request", "the body must be a JSON object or a form");
         return;
     }
@@ -332,7 +350,7 @@ static void webhook_status(const api_gw_env *env, const gw_webhook_cfg *h, const
              : str_eq(s, STR_LIT("sent"))    ? GW_SENT
                                              : -1;
     if (st < 0 || (!f.v[0].n && !f.v[1].n)) {
-        fields_free(&f);
+        api_gw_fields_free(&f);
         resp_err(resp, 400, "bad_request",
                  "reference or id, and status (sent, delivered, failed) are required");
         return;
@@ -343,15 +361,13 @@ static void webhook_status(const api_gw_env *env, const gw_webhook_cfg *h, const
                  f.v[3].n ? f.v[3].p : "failed");
     int r;
     if (f.v[0].n) {
-        char ref[32];
-        snprintf(ref, sizeof ref, "%.*s", (int)(f.v[0].n > 30 ? 30 : f.v[0].n), f.v[0].p);
-        char *end;
-        long long v = strtoll(ref, &end, 10);
-        r = *end || v <= 0 ? -ENOENT : env->report(env->app, v, st, f.v[1], str_c(err));
+        int64_t v;
+        r = api_gw_ref_parse(f.v[0], &v) != 0 ? -ENOENT
+                                               : env->report(env->app, v, st, f.v[1], str_c(err));
     } else {
         r = env->report_by_provider_id(env->app, f.v[1], st, str_c(err));
     }
-    fields_free(&f);
+    api_gw_fields_free(&f);
     if (r == -ENOENT)
         resp_err(resp, 404, "unknown_message", "no outbound message with that reference or id");
     else

@@ -14,6 +14,7 @@
 #ifndef TEXTDESK_API_API_GW_H
 #define TEXTDESK_API_API_GW_H
 
+#include <jansson.h>
 #include <stdint.h>
 
 #include "core/cc.h"
@@ -42,6 +43,34 @@ typedef struct api_gw_env {
  * (application/x-www-form-urlencoded: '+' is a space) to 'out'. Returns 0,
  * -ENOENT when absent, -EINVAL for a bad %-escape. */
 int api_gw_form_get(str form, const char *key, buf *out);
+
+/* The pure parts of reading a gateway's request, apart so that they can
+ * be tested and fuzzed without a server (fuzz/fuzz_gw.c). */
+
+/* Writes the charset parameter of Content-Type value 'ct' (unquoted; ""
+ * when there is none) into 'out' of 'cap' bytes, truncated, NUL-terminated. */
+void api_gw_content_charset(const char *ct, char *out, size_t cap);
+
+/* Parses one of our message references as it comes back in a delivery
+ * report: 1 to 19 decimal digits, a value from 1 to INT64_MAX. Returns 0 or
+ * -EINVAL (signs, spaces and anything else are refused). */
+int api_gw_ref_parse(str s, int64_t *ref);
+
+/* The named fields of a webhook body: a form
+ * (application/x-www-form-urlencoded, by 'content_type') or else a JSON
+ * object, whose string or integer members count. v[i] is STR_NULL when
+ * names[i] is absent (or of another type); the views stay valid until
+ * api_gw_fields_free, which must follow either result. Returns 0, or
+ * -EINVAL when the body is not a JSON object or 'n' is too large. */
+#define API_GW_FIELDS_MAX 5
+typedef struct api_gw_fields {
+    json_t *j;
+    buf keep[API_GW_FIELDS_MAX]; /* decoded bytes */
+    str v[API_GW_FIELDS_MAX];
+} api_gw_fields;
+int api_gw_fields_parse(const char *content_type, str body, const char *const *names, size_t n,
+                        api_gw_fields *f);
+void api_gw_fields_free(api_gw_fields *f);
 
 /* Handles a request under /api/gw/. */
 void api_gw_request(const api_gw_env *env, const http_req *req, http_resp *resp);

@@ -227,7 +227,7 @@ static int64_t env_now(void *a)
     return app_now(a);
 }
 
-int app_listen(app *a, const char *iface, int port, const char *web_dir, char *err, size_t n)
+int app_listen(app *a, const http_cfg *hc, char *err, size_t n)
 {
     api_env env = {.core = a->core,
                    .st = a->st,
@@ -244,9 +244,8 @@ int app_listen(app *a, const char *iface, int port, const char *web_dir, char *e
         snprintf(err, n, "libsodium failed to initialise");
         return -1;
     }
-    http_cfg hc = {iface, port, web_dir};
     http_handlers h = {a->api, api_http_request, api_ws_open, api_ws_message, api_ws_close};
-    a->http = http_new(&hc, &h, err, n);
+    a->http = http_new(hc, &h, err, n);
     if (!a->http)
         return -1;
     a->core_timer = http_timer_new(a->http, on_core_timer, a);

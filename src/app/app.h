@@ -50,9 +50,9 @@ int64_t app_now(app *a);
  * on a first start applies 'cfg' (entities, accounts). 'cfg' (its gateways)
  * must outlive 'a'. Returns 0 or -1 with a reason in 'err'. */
 int app_open(app *a, const char *data_dir, const app_config *cfg, char *err, size_t n);
-/* Listens and wires the API; the gateways are created from 'cfg'
- * (app/gateways.h). */
-int app_listen(app *a, const char *iface, int port, const char *web_dir, char *err, size_t n);
+/* Listens as 'hc' says (address, web files, optional TLS) and wires the
+ * API; the gateways are created from 'cfg' (app/gateways.h). */
+int app_listen(app *a, const http_cfg *hc, char *err, size_t n);
 /* Runs the loop until app_stop. */
 void app_run(app *a);
 /* Asks the loop to end (safe from a signal handler). */
@@ -80,6 +80,10 @@ void app_flush(app *a);
 /* Loads a JSON configuration file; NULL 'path' gives the built-in demo.
  * On error returns NULL and writes "FILE:LINE: key: problem" to 'err'. */
 app_config *app_config_load(const char *path, char *err, size_t n);
+/* The same from 'len' bytes of JSON in memory; 'name' stands for the file
+ * in error messages. */
+app_config *app_config_load_text(const char *text, size_t len, const char *name, char *err,
+                                 size_t n);
 void app_config_free(app_config *cfg);
 /* Applies the configured entities to a fresh core (as commands, so they are
  * events in the log) and creates the accounts. */
@@ -92,6 +96,8 @@ void app_config_print_logins(const app_config *cfg);
 struct sms_keyword;
 size_t app_config_keywords(const app_config *cfg, struct sms_keyword *out, size_t max);
 const char *app_config_listen(const app_config *cfg);
+/* "tls": {"cert", "key"} from the file, or NULLs. */
+void app_config_tls(const app_config *cfg, const char **cert, const char **key);
 const char *app_config_data_dir(const app_config *cfg);
 
 #endif

@@ -1,6 +1,6 @@
 /*
  * `textdesk serve [--config FILE] [--listen ADDR:PORT] [--data DIR]
- *                 [--web DIR]`: the server. With no arguments it runs the
+ *                 [--web DIR] [--tls-cert FILE --tls-key FILE]`: the server. With no arguments it runs the
  * built-in demo configuration on 127.0.0.1:8080 with its data in ./data and
  * the customer simulator as gateway.
  */
@@ -48,6 +48,7 @@ static const char *default_web_dir(void)
 int cli_serve_main(int argc, char **argv)
 {
     const char *config = NULL, *listen = NULL, *data = NULL, *web = NULL, *level = NULL;
+    const char *cert = NULL, *key = NULL;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         const char **slot = strcmp(a, "--config") == 0   ? &config
@@ -55,11 +56,14 @@ int cli_serve_main(int argc, char **argv)
                             : strcmp(a, "--data") == 0   ? &data
                             : strcmp(a, "--web") == 0    ? &web
                             : strcmp(a, "--log-level") == 0 ? &level
+                            : strcmp(a, "--tls-cert") == 0 ? &cert
+                            : strcmp(a, "--tls-key") == 0 ? &key
                                                          : NULL;
         if (!slot || i + 1 >= argc) {
             fprintf(stderr, "textdesk serve: %s '%s'\nusage: textdesk serve [--config FILE] "
                             "[--listen ADDR:PORT] [--data DIR] [--web DIR] "
-                            "[--log-level debug|info|warn|error]\n",
+                            "[--log-level debug|info|warn|error] "
+                            "[--tls-cert FILE --tls-key FILE]\n",
                     slot ? "missing value for" : "unknown option", a);
             return 2;
         }
@@ -82,6 +86,21 @@ int cli_serve_main(int argc, char **argv)
         data = app_config_data_dir(cfg) ? app_config_data_dir(cfg) : "./data";
     if (!web)
         web = default_web_dir();
+    if (!cert && !key)
+        app_config_tls(cfg, &cert, &key);
+    if (!cert != !key) {
+        fprintf(stderr, "textdesk serve: TLS needs both a certificate and a key "
+                        "(--tls-cert and --tls-key, or \"tls\" in the file)\n");
+        app_config_free(cfg);
+        return 2;
+    }
+    for (const char *f = cert; f; f = f == cert ? key : NULL) {
+        if (access(f, R_OK) != 0) {
+            fprintf(stderr, "textdesk serve: TLS: cannot read %s\n", f);
+            app_config_free(cfg);
+            return 1;
+        }
+    }
     char iface[128];
     int port;
     if (parse_listen(listen, iface, sizeof iface, &port) != 0) {
@@ -96,14 +115,17 @@ int cli_serve_main(int argc, char **argv)
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);
     int rc = 1;
+    http_cfg hc = {.iface = iface, .port = port, .web_dir = web, .tls_cert = cert,
+                   .tls_key = key};
     if (app_open(&a, data, cfg, err, sizeof err) != 0 ||
-        app_listen(&a, iface, port, web, err, sizeof err) != 0) {
+        app_listen(&a, &hc, err, sizeof err) != 0) {
         fprintf(stderr, "textdesk serve: %s\n", err);
         goto out;
     }
-    printf("textdesk: listening on http://%s:%d/\n", iface, http_port(a.http));
-    printf("  agent desktop   http://%s:%d/\n", iface, http_port(a.http));
-    printf("  SMS simulator   http://%s:%d/sim/\n", iface, http_port(a.http));
+    const char *scheme = cert ? "https" : "http";
+    printf("textdesk: listening on %s://%s:%d/\n", scheme, iface, http_port(a.http));
+    printf("  agent desktop   %s://%s:%d/\n", scheme, iface, http_port(a.http));
+    printf("  SMS simulator   %s://%s:%d/sim/\n", scheme, iface, http_port(a.http));
     printf("  data            %s/textdesk.db\n", data);
     if (!config) {
         printf("demo logins:\n");
@@ -112,7 +134,8 @@ int cli_serve_main(int argc, char **argv)
     fflush(stdout);
     char port_s[16];
     snprintf(port_s, sizeof port_s, "%d", http_port(a.http));
-    log_kv(LOG_INFO, "listening", "address", iface, "port", port_s, "data", data, NULL);
+    log_kv(LOG_INFO, "listening", "address", iface, "port", port_s, "data", data, "tls",
+           cert ? "on" : "off", NULL);
     app_run(&a);
     log_kv(LOG_INFO, "stopping", NULL);
     printf("textdesk: stopping\n");

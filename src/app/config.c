@@ -194,7 +194,7 @@ static int walk(ctx *x)
                                       "teams",        "queues",         "entry_points",
                                       "wrapup_reasons", "idle_reasons", "agents",
                                       "admins",       "supervisors",    "gateways",
-                                      "outbox",       NULL};
+                                      "outbox",       "tls",            NULL};
     json_t *root = x->cfg->root;
     if (!json_is_object(root))
         return fail(x, "(top)", "the file must hold one JSON object%s", "");
@@ -389,6 +389,21 @@ static int walk(ctx *x)
     json_t *d = json_object_get(root, "data_dir");
     if (d && !json_is_string(d))
         return fail(x, "data_dir", "must be a string%s", "");
+    json_t *tls = json_object_get(root, "tls");
+    if (tls) {
+        static const char *const tk[] = {"cert", "key", NULL};
+        str tv;
+        if (!json_is_object(tls))
+            return fail(x, "tls", "must be an object {\"cert\": FILE, \"key\": FILE}%s", "");
+        if (only_keys(x, "tls", tls, tk) || get_text(x, "tls", tls, "cert", 1, &tv))
+            return -1;
+        if (tv.n == 0 || strlen(tv.p) != tv.n)
+            return fail(x, "tls.cert", "must name a PEM file%s", "");
+        if (get_text(x, "tls", tls, "key", 1, &tv))
+            return -1;
+        if (tv.n == 0 || strlen(tv.p) != tv.n)
+            return fail(x, "tls.key", "must name a PEM file%s", "");
+    }
     return 0;
 }
 
@@ -401,18 +416,12 @@ static int apply_scratch(void *arg, const cc_cmd *m)
     return r;
 }
 
-app_config *app_config_load(const char *path, char *err, size_t n)
+/* Validates the parsed 'root' (taken) as the configuration 'name'. */
+static app_config *load_json(json_t *root, const char *name, char *err, size_t n)
 {
-    json_error_t je;
-    json_t *root = path ? json_load_file(path, JSON_REJECT_DUPLICATES, &je)
-                        : json_loads(demo_json, JSON_REJECT_DUPLICATES, &je);
-    if (!root) {
-        snprintf(err, n, "%s:%d:%d: %s", path ? path : "(demo)", je.line, je.column, je.text);
-        return NULL;
-    }
     app_config *cfg = xcalloc(1, sizeof *cfg);
     cfg->root = root;
-    cfg->path = xmemdup0(path ? path : "(demo)", strlen(path ? path : "(demo)"));
+    cfg->path = xmemdup0(name, strlen(name));
     cc *scratch = cc_new();
     ctx x = {cfg, err, n, apply_scratch, scratch};
     int r = walk(&x);
@@ -424,6 +433,31 @@ app_config *app_config_load(const char *path, char *err, size_t n)
         return NULL;
     }
     return cfg;
+}
+
+app_config *app_config_load(const char *path, char *err, size_t n)
+{
+    if (!path)
+        return app_config_load_text(demo_json, sizeof demo_json - 1, "(demo)", err, n);
+    json_error_t je;
+    json_t *root = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
+    if (!root) {
+        snprintf(err, n, "%s:%d:%d: %s", path, je.line, je.column, je.text);
+        return NULL;
+    }
+    return load_json(root, path, err, n);
+}
+
+app_config *app_config_load_text(const char *text, size_t len, const char *name, char *err,
+                                 size_t n)
+{
+    json_error_t je;
+    json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
+    if (!root) {
+        snprintf(err, n, "%s:%d:%d: %s", name, je.line, je.column, je.text);
+        return NULL;
+    }
+    return load_json(root, name, err, n);
 }
 
 void app_config_free(app_config *cfg)
@@ -539,6 +573,13 @@ void *app_config__json(const app_config *cfg)
 const char *app_config_listen(const app_config *cfg)
 {
     return json_string_value(json_object_get(cfg->root, "listen"));
+}
+
+void app_config_tls(const app_config *cfg, const char **cert, const char **key)
+{
+    json_t *tls = json_object_get(cfg->root, "tls");
+    *cert = json_string_value(json_object_get(tls, "cert"));
+    *key = json_string_value(json_object_get(tls, "key"));
 }
 
 const char *app_config_data_dir(const app_config *cfg)

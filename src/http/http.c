@@ -115,6 +115,7 @@ static void fill_req(struct lws *wsi, http_req *req, req_bufs *b)
     req->host = hdr(wsi, WSI_TOKEN_HOST, b->host, sizeof b->host);
     const char *peer = lws_get_peer_simple(wsi, b->peer, sizeof b->peer);
     req->peer = peer ? str_c(peer) : STR_NULL;
+    req->secure = lws_is_ssl(wsi);
     req->impl = wsi;
 }
 
@@ -527,6 +528,10 @@ http_srv *http_new(const http_cfg *cfg, const http_handlers *h, char *err, size_
                                                      "DENY"};
     s->hdrs[3] = (struct lws_protocol_vhost_options){NULL, NULL, "referrer-policy:",
                                                      "no-referrer"};
+    if (cfg->tls_cert) /* browsers then refuse plain HTTP to us for a year */
+        s->hdrs[3].next = &s->hdrs[4];
+    s->hdrs[4] = (struct lws_protocol_vhost_options){NULL, NULL, "strict-transport-security:",
+                                                     "max-age=31536000"};
 
     struct lws_context_creation_info info;
     memset(&info, 0, sizeof info);
@@ -539,6 +544,11 @@ http_srv *http_new(const http_cfg *cfg, const http_handlers *h, char *err, size_
     info.headers = &s->hdrs[0];
     info.user = s;
     info.options = LWS_SERVER_OPTION_VALIDATE_UTF8 | LWS_SERVER_OPTION_DISABLE_IPV6;
+    if (cfg->tls_cert && cfg->tls_key) {
+        info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+        info.ssl_cert_filepath = cfg->tls_cert;
+        info.ssl_private_key_filepath = cfg->tls_key;
+    }
     info.timeout_secs = 30;
     /* room for long gateway URLs (Kannel MO/sendsms carry the text) */
     info.max_http_header_data = 16384;
@@ -546,8 +556,14 @@ http_srv *http_new(const http_cfg *cfg, const http_handlers *h, char *err, size_
     lws_set_log_level(LLL_ERR, NULL);
     s->ctx = lws_create_context(&info);
     if (!s->ctx) {
-        snprintf(err, errlen, "cannot listen on %s:%d (address in use or not allowed?)",
-                 cfg->iface, cfg->port);
+        if (cfg->tls_cert)
+            snprintf(err, errlen,
+                     "cannot listen on %s:%d with TLS (address in use, or the certificate "
+                     "%s or key %s unreadable or not a matching PEM pair?)",
+                     cfg->iface, cfg->port, cfg->tls_cert, cfg->tls_key);
+        else
+            snprintf(err, errlen, "cannot listen on %s:%d (address in use or not allowed?)",
+                     cfg->iface, cfg->port);
         free(s->web_dir);
         free(s->sim_dir);
         free(s);

@@ -10,6 +10,8 @@
  * and WebSocket messages of at most HTTP_MAX_BODY bytes (413 / close 1009),
  * WebSocket only on /ws. Every response carries a strict Content-Security-
  * Policy (no inline script), nosniff, DENY framing and no-referrer headers.
+ * With a certificate and key configured, the listener serves HTTPS and WSS
+ * only (and HSTS); otherwise plain HTTP.
  */
 #ifndef TEXTDESK_HTTP_HTTP_H
 #define TEXTDESK_HTTP_HTTP_H
@@ -31,6 +33,9 @@ typedef struct http_cfg {
     const char *iface; /* "127.0.0.1" */
     int port;          /* 0: pick a free port (http_port tells which) */
     const char *web_dir;
+    /* Both set: the listener speaks only HTTPS and WSS with this PEM
+     * certificate (chain) and private key (OpenSSL). Both NULL: plain. */
+    const char *tls_cert, *tls_key;
 } http_cfg;
 
 /* A request as the handlers see it. Strings are valid during the call. */
@@ -41,6 +46,7 @@ typedef struct http_req {
     str session;        /* value of the td_session cookie, or empty */
     str origin, host;   /* headers, or empty */
     str peer;           /* the client's address ("127.0.0.1") */
+    int secure;         /* it came over TLS */
     void *impl;
 } http_req;
 

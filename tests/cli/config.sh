@@ -26,6 +26,11 @@ expect '{"teams": [' "c.json:2:0: "
 expect '{"teams": [], "teams": []}' "duplicate object key"
 expect '[]' "c.json: (top): the file must hold one JSON object"
 expect '{"teems": []}' 'c.json: (top): unknown key "teems"'
+expect '{"tls": "x"}' 'c.json: tls: must be an object'
+expect '{"tls": {"cert": "a.pem"}}' 'c.json: tls.key: key is required'
+expect '{"tls": {"cert": "a.pem", "key": "b.pem", "ca": "c.pem"}}' 'c.json: tls: unknown key "ca"'
+expect '{"tls": {"cert": "", "key": "b.pem"}}' 'c.json: tls.cert: must name a PEM file'
+expect '{"tls": {"cert": "/nonexistent/a.pem", "key": "/nonexistent/b.pem"}}' 'TLS: cannot read /nonexistent/a.pem'
 expect '{"teams":[{"id":1}]}' "c.json: teams[0].name: name is required"
 expect '{"teams":[{"id":"1","name":"T"}]}' "c.json: teams[0].id: must be a whole number"
 expect '{"teams":[{"id":0,"name":"T"}]}' "c.json: teams[0].id: out of range"

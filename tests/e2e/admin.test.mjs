@@ -112,6 +112,24 @@ test('administration: authorisation, validation, live changes, export and import
   assert.equal(r.status, 422);
   assert.match(r.body.message, /entry_points\[\d+\]: queue, fallback or overflow_queue: no such queue/);
   assert.equal((await A('GET', 'teams/7')).status, 404);
+  // so does one whose new agent has no account, or a username taken (found
+  // by fuzz/fuzz_admin.c: the agent used to be created all the same)
+  const noacc = structuredClone(exp.body);
+  noacc.agents.push({ id: 77, name: 'Utan konto', teams: [1] });
+  r = await A('POST', 'import', noacc);
+  assert.equal(r.status, 422);
+  assert.match(r.body.message, /agents\[\d+\]\.username: and a password are needed/);
+  const twice = structuredClone(exp.body);
+  twice.agents.push({ id: 77, name: 'A', teams: [1], username: 'dup', password_hash: exp.body.agents[0].password_hash });
+  twice.agents.push({ id: 78, name: 'B', teams: [1], username: 'dup', password_hash: exp.body.agents[0].password_hash });
+  r = await A('POST', 'import', twice);
+  assert.equal(r.status, 422);
+  assert.match(r.body.message, /username: is taken/);
+  assert.deepEqual((await A('GET', 'export')).body, exp.body);
+  r = await A('PUT', 'agents/77', { name: 'Dubblett', teams: [1], username: exp.body.agents[0].username, password_hash: exp.body.agents[0].password_hash });
+  assert.equal(r.status, 400);
+  assert.match(r.body.message, /^username: is taken/);
+  assert.equal((await A('GET', 'agents/77')).status, 404);
   // an import that drops the Sälj entry point and queue removes them
   const smaller = structuredClone(exp.body);
   smaller.entry_points = smaller.entry_points.filter((e) => e.number !== '71000');

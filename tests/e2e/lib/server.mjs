@@ -47,7 +47,8 @@ export class Server {
     this.exited = new Promise((resolve) => this.proc.on('exit', (code, sig) => resolve({ code, sig })));
     this.proc.stdout.on('data', (d) => { this.output += d; });
     this.proc.stderr.on('data', (d) => { this.output += d; });
-    const deadline = Date.now() + 20000;
+    // TEXTDESK_START_MS: more time to start (scripts/valgrind.sh)
+    const deadline = Date.now() + Number(process.env.TEXTDESK_START_MS || 20000);
     while (!this.output.includes('listening on')) {
       if (this.proc.exitCode !== null) throw new Error(`textdesk exited:\n${this.output}`);
       if (Date.now() > deadline) throw new Error(`textdesk did not start:\n${this.output}`);

@@ -273,6 +273,70 @@ static void test_form(void **state)
     form_is("text=%4", "text", -EINVAL, NULL);
 }
 
+static void test_ref_parse(void **state)
+{
+    (void)state;
+    int64_t r = -1;
+    assert_int_equal(api_gw_ref_parse(STR_LIT("42"), &r), 0);
+    assert_int_equal(r, 42);
+    assert_int_equal(api_gw_ref_parse(STR_LIT("9223372036854775807"), &r), 0);
+    assert_true(r == INT64_MAX);
+    r = 7;
+    static const char *const bad[] = {"", "0", "000", "-1", "+1", " 1", "1 ", "1x", "0x10",
+                                      "9223372036854775808", "99999999999999999999", "1e3"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        assert_int_equal(api_gw_ref_parse(str_c(bad[i]), &r), -EINVAL);
+    assert_int_equal(r, 7); /* untouched on error */
+}
+
+static void test_content_charset(void **state)
+{
+    (void)state;
+    char cs[16];
+    api_gw_content_charset("text/plain; charset=UTF-16BE", cs, sizeof cs);
+    assert_string_equal(cs, "UTF-16BE");
+    api_gw_content_charset("text/plain; CHARSET=\"iso-8859-1\"; x=1", cs, sizeof cs);
+    assert_string_equal(cs, "iso-8859-1");
+    api_gw_content_charset("text/plain", cs, sizeof cs);
+    assert_string_equal(cs, "");
+    api_gw_content_charset("text/plain; charset=", cs, sizeof cs);
+    assert_string_equal(cs, "");
+    api_gw_content_charset("a; charset=abcdefghijklmnopqrstuvwxyz", cs, sizeof cs);
+    assert_string_equal(cs, "abcdefghijklmno"); /* truncated to the room */
+}
+
+static void test_fields(void **state)
+{
+    (void)state;
+    static const char *const names[] = {"from", "to", "text", "id"};
+    api_gw_fields f;
+    assert_int_equal(api_gw_fields_parse("application/json",
+                                         STR_LIT("{\"from\":\"+4670\",\"text\":\"\",\"id\":77,"
+                                                 "\"to\":[1]}"),
+                                         names, 4, &f),
+                     0);
+    assert_true(str_eq(f.v[0], STR_LIT("+4670")));
+    assert_null(f.v[1].p); /* not a string: absent */
+    assert_non_null(f.v[2].p);
+    assert_int_equal(f.v[2].n, 0);
+    assert_true(str_eq(f.v[3], STR_LIT("77")));
+    api_gw_fields_free(&f);
+    assert_int_equal(api_gw_fields_parse("application/x-www-form-urlencoded; charset=utf-8",
+                                         STR_LIT("to=71000&text=a+b&from=%2B1"), names, 4, &f),
+                     0);
+    assert_true(str_eq(f.v[0], STR_LIT("+1")) && str_eq(f.v[1], STR_LIT("71000")));
+    assert_true(str_eq(f.v[2], STR_LIT("a b")));
+    assert_null(f.v[3].p);
+    api_gw_fields_free(&f);
+    static const char *const bad[] = {"", "[]", "\"x\"", "{", "{\"a\":1}x", "from=1"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        assert_int_equal(api_gw_fields_parse("", str_c(bad[i]), names, 4, &f), -EINVAL);
+        api_gw_fields_free(&f);
+    }
+    assert_int_equal(api_gw_fields_parse("", STR_LIT("{}"), names, 6, &f), -EINVAL);
+    api_gw_fields_free(&f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -284,6 +348,9 @@ int main(void)
         cmocka_unit_test(test_webhook_body),
         cmocka_unit_test(test_client_url),
         cmocka_unit_test(test_form),
+        cmocka_unit_test(test_ref_parse),
+        cmocka_unit_test(test_content_charset),
+        cmocka_unit_test(test_fields),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

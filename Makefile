@@ -6,15 +6,19 @@
 #   make bench      release build, run every bench/bench_* and print figures
 #   make fuzz       long fuzz runs (FUZZ_SECONDS per target, default 600)
 #   make valgrind   unit tests and a short server session under valgrind
+#   make soak       crash and gateway-fault soak through a real Kannel
+#                   (SOAK_KILLS SIGKILLs, default 50; Kannel down SOAK_DOWN_S)
 #   make clean
 JOBS ?= $(shell nproc)
 FUZZ_SMOKE_SECONDS ?= 8
 FUZZ_SECONDS ?= 600
+SOAK_KILLS ?= 50
+SOAK_DOWN_S ?= 60
 RELEASE := build/release
 ASAN := build/asan
 FUZZB := build/fuzz
 
-.PHONY: all build run test unit fuzz-smoke fuzz bench clean install valgrind
+.PHONY: all build run test unit fuzz-smoke fuzz bench soak clean install valgrind
 PREFIX ?= /usr/local
 INSTALLB := build/install
 
@@ -59,6 +63,9 @@ bench: build
 	@cmake -S . -B $(RELEASE) -G Ninja -DCMAKE_BUILD_TYPE=Release -DTEXTDESK_TESTS=OFF >/dev/null
 	@cmake --build $(RELEASE) -j $(JOBS)
 	@for b in $(RELEASE)/bench_*; do echo "== $$(basename $$b)"; $$b || exit 1; done
+
+soak: build $(E2E_DEPS)
+	TEXTDESK_BIN=$(RELEASE)/textdesk node tests/soak/soak.mjs --kills $(SOAK_KILLS) --down $(SOAK_DOWN_S)
 
 # Installs the binary, the web files, the man page and a systemd unit
 # (restart on failure) under PREFIX (DESTDIR for staging).

@@ -64,8 +64,9 @@ typedef struct pss_http {
     http_defer *defer;
     char method[8];
     char path[256];
-    unsigned char *out; /* LWS_PRE + body */
-    size_t out_n;
+    unsigned char *out; /* LWS_PRE + headers + body, written when writable */
+    size_t out_hdr, out_n; /* header bytes, then body bytes */
+    unsigned gen;          /* counts transaction ends (pss_http_reset) */
 } pss_http;
 
 typedef struct pss_ws {
@@ -173,10 +174,15 @@ static const char *method_of(struct lws *wsi, enum lws_token_indexes *tok)
     return "?";
 }
 
+/* Prepares the answer; it is written when the connection is writable,
+ * never from inside the callback that delivered the request. (Written
+ * there, an answer without a body ends the transaction inside lws 4.1's
+ * header parsing, and lws then served the next request of a keep-alive
+ * connection with the old request's headers: Kannel's POSTed SMS after a
+ * delivery report was answered 200 and never seen. tests/e2e/keepalive.) */
 static int respond(struct lws *wsi, pss_http *pss, http_resp *resp)
 {
-    unsigned char hbuf[LWS_PRE + 1024], *start = hbuf + LWS_PRE, *p = start,
-                                          *end = hbuf + sizeof hbuf - 1;
+    unsigned char hbuf[1024], *start = hbuf, *p = start, *end = hbuf + sizeof hbuf - 1;
     const char *ctype = resp->content_type ? resp->content_type : "application/json";
     if (lws_add_http_common_headers(wsi, (unsigned)resp->status, ctype, resp->body.n, &p, end))
         return -1;
@@ -188,16 +194,40 @@ static int respond(struct lws *wsi, pss_http *pss, http_resp *resp)
                                     (const unsigned char *)resp->set_cookie,
                                     (int)strlen(resp->set_cookie), &p, end))
         return -1;
-    if (lws_finalize_write_http_header(wsi, start, &p, end))
+    if (lws_finalize_http_header(wsi, &p, end))
         return -1;
+    size_t hn = (size_t)(p - start);
     free(pss->out);
-    pss->out = xmalloc(LWS_PRE + resp->body.n + 1);
+    pss->out = xmalloc(LWS_PRE + hn + resp->body.n + 1);
+    memcpy(pss->out + LWS_PRE, start, hn);
     if (resp->body.n)
-        memcpy(pss->out + LWS_PRE, resp->body.p, resp->body.n);
+        memcpy(pss->out + LWS_PRE + hn, resp->body.p, resp->body.n);
+    pss->out_hdr = hn;
     pss->out_n = resp->body.n;
     pss->has_resp = 1;
     lws_callback_on_writable(wsi);
     return 0;
+}
+
+/* Writes the prepared answer: headers, then the body. Returns -1 to close. */
+static int write_answer(struct lws *wsi, pss_http *pss)
+{
+    unsigned char *out = pss->out; /* ours now: a reset during the writes must not free it */
+    size_t hn = pss->out_hdr, bn = pss->out_n;
+    unsigned gen = pss->gen;
+    int r = 0;
+    pss->out = NULL;
+    pss->has_resp = 0;
+    if (lws_write(wsi, out + LWS_PRE, hn, LWS_WRITE_HTTP_HEADERS) != (int)hn)
+        r = -1;
+    else if (pss->gen == gen) { /* lws ends an empty answer's transaction itself */
+        if (bn && lws_write(wsi, out + LWS_PRE + hn, bn, LWS_WRITE_HTTP_FINAL) != (int)bn)
+            r = -1;
+        else if (pss->gen == gen && lws_http_transaction_completed(wsi))
+            r = -1;
+    }
+    free(out);
+    return r;
 }
 
 static int handle(struct lws *wsi, http_srv *s, pss_http *pss)
@@ -258,7 +288,8 @@ static void pss_http_reset(pss_http *pss)
     buf_free(&pss->body);
     free(pss->out);
     pss->out = NULL;
-    pss->out_n = 0;
+    pss->out_hdr = pss->out_n = 0;
+    pss->gen++;
     pss->too_big = pss->has_resp = pss->handled = pss->deferred = 0;
 }
 
@@ -299,13 +330,7 @@ static int cb_http(struct lws *wsi, enum lws_callback_reasons reason, void *user
     case LWS_CALLBACK_HTTP_WRITEABLE:
         if (!pss || !pss->has_resp)
             return 0;
-        pss->has_resp = 0;
-        if (lws_write(wsi, pss->out + LWS_PRE, pss->out_n, LWS_WRITE_HTTP_FINAL) !=
-            (int)pss->out_n)
-            return -1;
-        if (lws_http_transaction_completed(wsi))
-            return -1;
-        return 0;
+        return write_answer(wsi, pss);
     case LWS_CALLBACK_CLOSED_HTTP:
     case LWS_CALLBACK_HTTP_DROP_PROTOCOL:
         if (pss)

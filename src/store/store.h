@@ -213,6 +213,12 @@ int store_session_purge(store *st, int64_t now);
  * by putting the copy in place of DATA/textdesk.db with the server stopped. */
 int store_backup(store *st, const char *dest);
 
+/* Checks the store file: SQLite's integrity check, foreign keys, and that
+ * every message has a status of its direction (received inbound; queued ..
+ * unknown outbound). Returns 0 when sound, 1 with the first problem in
+ * 'out', or a negative error. Read only. */
+int store_check(store *st, char *out, size_t n);
+
 /* ---- canned responses ------------------------------------------------- */
 
 /* Creates or replaces canned response 'id' (a title, Swedish and English

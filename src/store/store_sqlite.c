@@ -1058,6 +1058,47 @@ int store_account_get(store *st, str username, store_account *out)
     return account_step(st, s, out, "account");
 }
 
+/* Runs 'sql' and reports its first row's first column when it is not
+ * 'ok' (NULL: any row is a problem). 1 with the row in 'out', 0, or an
+ * error. */
+static int check_rows(store *st, const char *sql, const char *ok, const char *what, char *out,
+                      size_t n)
+{
+    sqlite3_stmt *s = NULL;
+    int rc = sqlite3_prepare_v2(st->db, sql, -1, &s, NULL), r = 0;
+    if (rc != SQLITE_OK)
+        return fail(st, rc);
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        const char *v = (const char *)sqlite3_column_text(s, 0);
+        if (ok && v && strcmp(v, ok) == 0)
+            continue;
+        snprintf(out, n, "%s: %s", what, v ? v : "(null)");
+        r = 1;
+        break;
+    }
+    if (r == 0 && rc != SQLITE_DONE)
+        r = fail(st, rc);
+    sqlite3_finalize(s);
+    return r;
+}
+
+int store_check(store *st, char *out, size_t n)
+{
+    int r;
+    if ((r = check_rows(st, "PRAGMA integrity_check", "ok", "integrity_check", out, n)) != 0 ||
+        (r = check_rows(st, "PRAGMA foreign_key_check", NULL, "foreign key violated in table",
+                        out, n)) != 0)
+        return r;
+    /* statuses by direction (enum store_msg_status) */
+    _Static_assert(STORE_MSG_RECEIVED == 0 && STORE_MSG_QUEUED == 1 && STORE_MSG_UNKNOWN == 6,
+                   "message statuses are stored");
+    return check_rows(st,
+                      "SELECT 'message ' || id || ' has status ' || status FROM messages"
+                      " WHERE (outbound = 0 AND status <> 0)"
+                      " OR (outbound = 1 AND status NOT BETWEEN 1 AND 6)",
+                      NULL, "bad status", out, n);
+}
+
 int store_backup(store *st, const char *dest)
 {
     /* SQLite's online backup: a consistent copy while others keep writing

@@ -33,5 +33,22 @@ check "unknown command named" $?
 "$bin" --help | grep -q '^  selfcheck'
 check "--help lists commands" $?
 
+# --data: a data folder's store and event log
+d=$(mktemp -d)
+"$bin" selfcheck --data "$d" >/dev/null 2>&1; rc=$?
+[ $rc -eq 1 ]; check "selfcheck --data without a store: exit 1" $?
+sqlite3 "$d/textdesk.db" 'PRAGMA user_version = 0' >/dev/null
+out=$("$bin" selfcheck --data "$d" 2>&1); rc=$?
+check "selfcheck --data on an empty store exits 0" $rc
+echo "$out" | grep -q '0 events replayed, store sound, every conversation in a valid state$'
+check "selfcheck --data summary line" $?
+sqlite3 "$d/textdesk.db" "INSERT INTO events (seq, type, at) VALUES (1, 17, 0);
+  INSERT INTO messages (id, conv, seq, outbound, status, at, status_at) VALUES (1, 1, 1, 1, 0, 0, 0);"
+out=$("$bin" selfcheck --data "$d" 2>&1); rc=$?
+[ $rc -eq 1 ]; check "selfcheck --data finds an outbound message with an inbound status" $?
+echo "$out" | grep -q 'bad status: message 1 has status 0'
+check "selfcheck --data names the problem" $?
+rm -rf "$d"
+
 echo "selfcheck.sh: $pass passed, $fail failed"
 [ $fail -eq 0 ]

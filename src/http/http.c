@@ -66,6 +66,9 @@ typedef struct pss_http {
     char path[256];
     unsigned char *out; /* LWS_PRE + body */
     size_t out_n;
+    unsigned char hdr[LWS_PRE + 1024]; /* the response's headers, at LWS_PRE */
+    size_t hdr_n;
+    int hdr_pending;
 } pss_http;
 
 typedef struct pss_ws {
@@ -172,10 +175,14 @@ static const char *method_of(struct lws *wsi, enum lws_token_indexes *tok)
     return "?";
 }
 
+/* Queues the answer; WRITEABLE writes the headers, then the body. The
+ * headers are not written here: a client that has the whole answer (headers
+ * of an empty body) may send its next request on the connection at once,
+ * and lws 4.1 re-parses the old request if one arrives before the
+ * transaction is completed (seen with Kannel's keep-alive DLR requests). */
 static int respond(struct lws *wsi, pss_http *pss, http_resp *resp)
 {
-    unsigned char hbuf[LWS_PRE + 1024], *start = hbuf + LWS_PRE, *p = start,
-                                          *end = hbuf + sizeof hbuf - 1;
+    unsigned char *start = pss->hdr + LWS_PRE, *p = start, *end = pss->hdr + sizeof pss->hdr - 1;
     const char *ctype = resp->content_type ? resp->content_type : "application/json";
     if (lws_add_http_common_headers(wsi, (unsigned)resp->status, ctype, resp->body.n, &p, end))
         return -1;
@@ -187,8 +194,10 @@ static int respond(struct lws *wsi, pss_http *pss, http_resp *resp)
                                     (const unsigned char *)resp->set_cookie,
                                     (int)strlen(resp->set_cookie), &p, end))
         return -1;
-    if (lws_finalize_write_http_header(wsi, start, &p, end))
+    if (lws_finalize_http_header(wsi, &p, end))
         return -1;
+    pss->hdr_n = (size_t)(p - start);
+    pss->hdr_pending = 1;
     free(pss->out);
     pss->out = xmalloc(LWS_PRE + resp->body.n + 1);
     if (resp->body.n)
@@ -258,7 +267,7 @@ static void pss_http_reset(pss_http *pss)
     free(pss->out);
     pss->out = NULL;
     pss->out_n = 0;
-    pss->too_big = pss->has_resp = pss->handled = pss->deferred = 0;
+    pss->too_big = pss->has_resp = pss->handled = pss->deferred = pss->hdr_pending = 0;
 }
 
 static int cb_http(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
@@ -298,6 +307,21 @@ static int cb_http(struct lws *wsi, enum lws_callback_reasons reason, void *user
     case LWS_CALLBACK_HTTP_WRITEABLE:
         if (!pss || !pss->has_resp)
             return 0;
+        if (pss->hdr_pending) {
+            pss->hdr_pending = 0;
+            if (lws_write(wsi, pss->hdr + LWS_PRE, pss->hdr_n, LWS_WRITE_HTTP_HEADERS) !=
+                (int)pss->hdr_n)
+                return -1;
+            if (pss->out_n) { /* one lws_write per WRITEABLE */
+                lws_callback_on_writable(wsi);
+                return 0;
+            }
+            /* an empty body: the answer is complete now */
+            pss->has_resp = 0;
+            if (lws_http_transaction_completed(wsi))
+                return -1;
+            return 0;
+        }
         pss->has_resp = 0;
         if (lws_write(wsi, pss->out + LWS_PRE, pss->out_n, LWS_WRITE_HTTP_FINAL) !=
             (int)pss->out_n)

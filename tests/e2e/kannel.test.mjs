@@ -6,6 +6,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync, mkdtempSync, rmSync } from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { Server, freePort } from './lib/server.mjs';
@@ -163,4 +164,43 @@ test('get-url: the text comes %-encoded in the query', { skip: missing || false 
   const offer = await anna.wait((e) => e.type === 'conversation' && e.conversation.number === other, 5000);
   const t = await anna.cmd('messages', { conv: offer.conversation.id });
   assert.equal(t.messages[0].text, 'Hej då 1+1=2 & 100%');
+});
+
+// Kannel keeps its HTTP connections alive and sends the next MO or DLR as
+// soon as it has an answer; our answers have empty bodies. Each request
+// must be handled once, as itself (lws 4.1 used to re-parse the previous
+// request when the next one came before the answer's transaction ended).
+test('requests on one keep-alive connection, each sent as soon as the answer is in', { skip: missing || false }, async () => {
+  const n = 30;
+  const sock = net.connect(server.port, '127.0.0.1');
+  await new Promise((resolve, reject) => { sock.once('connect', resolve); sock.once('error', reject); });
+  let got = '';
+  let answers = 0;
+  let wake = null;
+  sock.on('data', (d) => {
+    got += d.toString('latin1');
+    for (let at; (at = got.indexOf('\r\n\r\n')) >= 0;) { // empty bodies: headers end the answer
+      assert.match(got, /^HTTP\/1\.1 200/);
+      assert.match(got.slice(0, at), /content-length: 0/i);
+      got = got.slice(at + 4);
+      answers++;
+      if (wake) wake();
+    }
+  });
+  for (let i = 0; i < n; i++) {
+    const have = answers;
+    sock.write(`GET /api/gw/kannel/kannel1/mo?from=${encodeURIComponent(CUSTOMER)}&to=${EP}&id=ka-${i}&coding=0&charset=UTF-8`
+      + `&token=${TOKEN}&text=Keep-alive+${i} HTTP/1.1\r\nConnection: keep-alive\r\nUser-Agent: Kannel/1.4.5\r\n`
+      + `Host: 127.0.0.1:${server.port}\r\n\r\n`);
+    await new Promise((resolve, reject) => {
+      const t = setTimeout(() => reject(new Error(`no answer to request ${i}`)), 5000);
+      wake = () => { if (answers > have) { clearTimeout(t); resolve(); } };
+      wake();
+    });
+  }
+  sock.destroy();
+  const texts = async () => (await anna.cmd('messages', { conv })).messages.map((m) => m.text)
+    .filter((x) => x.startsWith('Keep-alive'));
+  await until(async () => (await texts()).length >= n, 5000).catch(() => {});
+  assert.deepEqual(await texts(), [...Array(n).keys()].map((i) => `Keep-alive ${i}`));
 });

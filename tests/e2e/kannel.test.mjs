@@ -1,8 +1,10 @@
 // The Kannel gateway (issue 6) against a REAL Kannel 1.4.5: bearerbox +
 // smsbox + fakesmsc (tests/peers/kannel/). MO reaches an agent (GSM text and
-// UCS-2), replies reach the handset intact (Swedish, 400 characters, emoji),
-// delivery reports update the bubble, and while Kannel is down replies queue
-// and go out when it is back, in order, none twice.
+// UCS-2), replies reach the handset intact (Swedish, 400 characters, emoji,
+// an emoji on a part boundary: textdesk sends long replies as its own parts,
+// and the handset, i.e. the harness, decodes each part on its own), delivery
+// reports (one per part, combined) update the bubble, and while Kannel is
+// down replies queue and go out when it is back, in order, none twice.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync, mkdtempSync, rmSync } from 'node:fs';
@@ -98,7 +100,10 @@ test('replies reach the handset intact and delivery reports update the bubble', 
     + 'vi är snart klara med granskningen. ').repeat(4).slice(0, 400);
   assert.equal([...long].length, 400);
   const emoji = 'Tack 😀👍 vi hörs!';
-  for (const text of [short, long, emoji]) {
+  // UCS-2, 90 UTF-16 units: two parts, and the emoji sits on units 67-68,
+  // where a plain 67-unit cut would split its surrogate pair
+  const boundary = `${'a'.repeat(66)}😀${'b'.repeat(22)}`;
+  for (const text of [short, long, emoji, boundary]) {
     const seq = await reply(text);
     const d = await anna.wait((e) => e.type === 'delivery' && e.conv === conv && e.status === 'delivered'
       && e.seq === seq, 15000);
@@ -109,9 +114,12 @@ test('replies reach the handset intact and delivery reports update the bubble', 
   const got = kannel.mtMessages();
   const l = got.find((m) => m.text === long);
   assert.equal(l.parts, 3, 'a 400-character GSM text goes as 3 parts');
+  assert.deepEqual(l.partTexts.map((p) => [...p].length), [153, 153, 94]);
   assert.equal(l.from, EP);
   assert.equal(l.to, CUSTOMER);
   assert.equal(got.find((m) => m.text === emoji).parts, 1);
+  const b = got.find((m) => m.text === boundary);
+  assert.deepEqual(b.partTexts, ['a'.repeat(66), `😀${'b'.repeat(22)}`], 'the emoji moves whole to part 2');
 });
 
 test('while Kannel is down replies queue, then go out in order, none twice', { skip: missing || false }, async () => {

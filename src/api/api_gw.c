@@ -238,10 +238,22 @@ static void kannel_dlr(const api_gw_env *env, const gw_kannel_cfg *k, const http
         resp_text(resp, 400, "ref must be a reference");
         return;
     }
+    /* one part of a message sent in parts: the gateway combines the parts'
+     * reports into the message's status */
+    char part_s[8] = "", parts_s[8] = "", where[32] = "";
+    if (http_req_arg(req, "parts", parts_s, sizeof parts_s) > 0) {
+        http_req_arg(req, "part", part_s, sizeof part_s);
+        unsigned part = (unsigned)strtoul(part_s, NULL, 10);
+        unsigned parts = (unsigned)strtoul(parts_s, NULL, 10);
+        gw *g = env->kannel_gw ? env->kannel_gw(env->app, str_c(k->id)) : NULL;
+        if (st >= 0)
+            st = g ? gw_kannel_part_report(g, r, part, parts, st) : st == GW_FAILED ? st : -1;
+        snprintf(where, sizeof where, " (part %u/%u)", part, parts);
+    }
     if (st >= 0) {
         char err[600] = "";
         if (st == GW_FAILED)
-            snprintf(err, sizeof err, "kannel: delivery report %s: %s", type,
+            snprintf(err, sizeof err, "kannel: delivery report %s%s: %s", type, where,
                      reply[0] ? reply : "failed");
         if (env->report(env->app, r, st, STR_NULL, str_c(err)) == -ENOENT) {
             resp_text(resp, 200, ""); /* not ours (any more): nothing to retry */

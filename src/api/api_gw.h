@@ -2,7 +2,8 @@
  * api_gw: the gateways' inbound HTTP endpoints (docs/api.md, "Gateways"):
  *
  *   GET|POST /api/gw/kannel/<id>/mo      Kannel get-url / post-url (MO)
- *   GET      /api/gw/kannel/<id>/dlr     Kannel dlr-url (ref = our reference)
+ *   GET      /api/gw/kannel/<id>/dlr     Kannel dlr-url (ref = our reference;
+ *                                        part, parts for a message in parts)
  *   POST     /api/gw/webhook/<id>/inbound  signed JSON or form: from, to, text, id
  *   POST     /api/gw/webhook/<id>/status   signed: reference or id, status, error
  *
@@ -36,6 +37,9 @@ typedef struct api_gw_env {
     /* The configured gateway 'id' of that type, or NULL. */
     const gw_kannel_cfg *(*kannel)(void *app, str id);
     const gw_webhook_cfg *(*webhook)(void *app, str id);
+    /* The running Kannel gateway 'id' (it combines the reports of a
+     * message's parts), or NULL; the member itself may be NULL (tests). */
+    gw *(*kannel_gw)(void *app, str id);
     int64_t (*now)(void *app); /* wall clock, ms */
 } api_gw_env;
 

@@ -383,6 +383,13 @@ static const gw_kannel_cfg *env_kannel(void *a, str id)
     return c ? &c->kannel : NULL;
 }
 
+static gw *env_kannel_gw(void *arg, str id)
+{
+    app *a = arg;
+    const app_gw_conf *c = find_conf(a, id, APP_GW_KANNEL);
+    return c ? a->gws->g[c - a->gws->conf] : NULL;
+}
+
 static const gw_webhook_cfg *env_webhook(void *a, str id)
 {
     const app_gw_conf *c = find_conf(a, id, APP_GW_WEBHOOK);
@@ -463,6 +470,7 @@ int app__gateways_open(app *a, char *err, size_t n)
                            .report = env_report,
                            .report_by_provider_id = env_report_pid,
                            .kannel = env_kannel,
+                           .kannel_gw = env_kannel_gw,
                            .webhook = env_webhook,
                            .now = env_now};
     a->gws = gs;

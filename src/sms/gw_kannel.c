@@ -8,15 +8,32 @@
 
 #include "http/http_client.h"
 #include "sms/sms_text.h"
+#include "util/hmap.h"
 #include "util/utf8.h"
 #include "util/xalloc.h"
 
-/* A sendsms request under way. */
+/* A message sent in parts (GW_KANNEL_PARTS_MAX at most): which parts
+ * Kannel accepted (a resend skips them) and which the handset has. Kept
+ * from its first send or report until the table is full (the oldest goes
+ * first), so that late reports still find it. */
+typedef struct kmsg {
+    struct kmsg *next; /* FIFO, oldest first */
+    int64_t ref;
+    unsigned nparts, ndelivered;
+    int sending; /* a send of ours is under way */
+    int done;    /* its final status (delivered or failed) was reported */
+    uint64_t accepted[4], delivered[4];
+} kmsg;
+
+/* A send under way: its sendsms requests go one after the other. */
 typedef struct kpend {
     struct kpend *next, *prev;
     struct gw_kannel *g;
     int64_t ref;
     http_creq *req;
+    buf *urls; /* one per part (one for a single-part message) */
+    size_t nurl, cur;
+    kmsg *msg; /* NULL for a single-part message */
 } kpend;
 
 typedef struct gw_kannel {
@@ -24,7 +41,13 @@ typedef struct gw_kannel {
     gw_kannel_cfg cfg; /* strings owned */
     http_srv *http;
     kpend *pending;
+    hmap msgs; /* kmsg by ref */
+    kmsg *head, *tail;
+    size_t nmsgs, max_msgs;
 } gw_kannel;
+
+#define BIT_GET(a, i) (((a)[(i) >> 6] >> ((i)&63)) & 1)
+#define BIT_SET(a, i) ((a)[(i) >> 6] |= (uint64_t)1 << ((i)&63))
 
 void gw_url_escape(buf *out, str s)
 {
@@ -47,17 +70,21 @@ static void arg(buf *out, const char *name, str value)
     gw_url_escape(out, value);
 }
 
-int gw_kannel_sendsms_url(const gw_kannel_cfg *cfg, const gw_out *m, buf *out)
+/* Appends the sendsms URL of one SMS: the whole message when 'parts' is 0,
+ * else part 'part' of 'parts' with the concatenation UDH 'udh' (6 bytes).
+ * 'text' is UTF-8. */
+static void sendsms_url(const gw_kannel_cfg *cfg, const gw_out *m, str text, int ucs2,
+                        unsigned part, unsigned parts, const unsigned char *udh, buf *out)
 {
-    sms_info info;
-    if (sms_text_analyse(m->text.p, m->text.n, &info) != 0)
-        return -EILSEQ;
     /* the dlr-url as Kannel will call it; its own %-escapes are Kannel's
      * (%d type, %A SMSC reply, %T time) and get escaped once more here */
     buf dlr;
     buf_init(&dlr);
-    buf_printf(&dlr, "%s/api/gw/kannel/%s/dlr?ref=%lld&type=%%d&reply=%%A&ts=%%T",
-               cfg->dlr_url_base, cfg->id, (long long)m->ref);
+    buf_printf(&dlr, "%s/api/gw/kannel/%s/dlr?ref=%lld", cfg->dlr_url_base, cfg->id,
+               (long long)m->ref);
+    if (parts)
+        buf_printf(&dlr, "&part=%u&parts=%u", part, parts);
+    buf_printf(&dlr, "&type=%%d&reply=%%A&ts=%%T");
     if (cfg->token)
         buf_printf(&dlr, "&token=%s", cfg->token);
     buf_printf(out, "%s?username=", cfg->sendsms_url);
@@ -65,13 +92,68 @@ int gw_kannel_sendsms_url(const gw_kannel_cfg *cfg, const gw_out *m, buf *out)
     arg(out, "password", str_c(cfg->password));
     arg(out, "from", m->from);
     arg(out, "to", m->to);
-    arg(out, "text", m->text);
-    buf_printf(out, "&charset=UTF-8&coding=%d", info.encoding == SMS_UCS2 ? 2 : 0);
+    arg(out, "text", text);
+    buf_printf(out, "&charset=UTF-8&coding=%d", ucs2 ? 2 : 0);
+    if (parts)
+        arg(out, "udh", (str){(const char *)udh, 6});
     buf_printf(out, "&dlr-mask=%d", cfg->dlr_mask);
     arg(out, "dlr-url", (str){dlr.p, dlr.n});
     if (cfg->smsc)
         arg(out, "smsc", str_c(cfg->smsc));
     buf_free(&dlr);
+}
+
+int gw_kannel_sendsms_url(const gw_kannel_cfg *cfg, const gw_out *m, buf *out)
+{
+    sms_info info;
+    if (sms_text_analyse(m->text.p, m->text.n, &info) != 0)
+        return -EILSEQ;
+    sendsms_url(cfg, m, m->text, info.encoding == SMS_UCS2, 0, 0, NULL, out);
+    return 0;
+}
+
+int gw_kannel_sendsms_urls(const gw_kannel_cfg *cfg, const gw_out *m, buf **urls, size_t *count)
+{
+    sms_info info;
+    *urls = NULL;
+    *count = 0;
+    if (sms_text_analyse(m->text.p, m->text.n, &info) != 0)
+        return -EILSEQ;
+    if (info.segments <= 1) {
+        buf *u = xcalloc(1, sizeof *u);
+        buf_init(u);
+        sendsms_url(cfg, m, m->text, info.encoding == SMS_UCS2, 0, 0, NULL, u);
+        *urls = u;
+        *count = 1;
+        return 0;
+    }
+    if (info.segments > GW_KANNEL_PARTS_MAX)
+        return -EMSGSIZE;
+    sms_segment *sg = xmalloc(info.segments * sizeof *sg);
+    size_t n = 0;
+    int r = sms_text_split(m->text.p, m->text.n, sg, info.segments, &n, NULL);
+    if (r != 0) {
+        free(sg);
+        return r == -EILSEQ ? -EILSEQ : -EPROTO;
+    }
+    buf *u = xcalloc(n, sizeof *u);
+    /* each segment decodes on its own (sms_text_split never cuts an ESC or
+     * a surrogate pair), so its UTF-8 is exactly that piece of the text */
+    char text[SMS_GSM7_DECODE_MAX(SMS_SEGMENT_MAX_BYTES) + 1];
+    for (size_t i = 0; i < n; i++) {
+        size_t tn = 0;
+        int ucs2 = info.encoding == SMS_UCS2;
+        int dr = ucs2 ? sms_ucs2_decode(sg[i].data, sg[i].len, text, sizeof text, &tn)
+                      : sms_gsm7_decode(sg[i].data, sg[i].len, text, sizeof text, &tn);
+        (void)dr; /* cannot fail: 'text' has the decoders' worst case */
+        unsigned char udh[6];
+        sms_udh_concat(udh, gw_kannel_concat_ref(m->ref), (uint8_t)n, (uint8_t)(i + 1));
+        buf_init(&u[i]);
+        sendsms_url(cfg, m, (str){text, tn}, ucs2, (unsigned)(i + 1), (unsigned)n, udh, &u[i]);
+    }
+    free(sg);
+    *urls = u;
+    *count = n;
     return 0;
 }
 
@@ -144,6 +226,80 @@ int gw_kannel_decode_text(str raw, const char *charset, int coding, buf *out)
     return -ENOTSUP;
 }
 
+/* ---- parts and their reports ----------------------------------------- */
+
+static int kmsg_eq(const void *elem, const void *key)
+{
+    return ((const kmsg *)elem)->ref == *(const int64_t *)key;
+}
+
+static kmsg *kmsg_find(gw_kannel *g, int64_t ref)
+{
+    return hmap_get(&g->msgs, hmap_hash_u64((uint64_t)ref), kmsg_eq, &ref);
+}
+
+/* The record of message 'ref' in 'nparts' parts, made if needed. */
+static kmsg *kmsg_get(gw_kannel *g, int64_t ref, unsigned nparts)
+{
+    kmsg *k = kmsg_find(g, ref);
+    if (k)
+        return k;
+    while (g->nmsgs >= g->max_msgs && g->head) {
+        kmsg *old = g->head;
+        if (old->sending) /* still needed by its send: keep (rare) */
+            break;
+        g->head = old->next;
+        if (!g->head)
+            g->tail = NULL;
+        hmap_del(&g->msgs, hmap_hash_u64((uint64_t)old->ref), kmsg_eq, &old->ref);
+        g->nmsgs--;
+        free(old);
+    }
+    k = xcalloc(1, sizeof *k);
+    k->ref = ref;
+    k->nparts = nparts;
+    hmap_put(&g->msgs, hmap_hash_u64((uint64_t)ref), k);
+    if (g->tail)
+        g->tail->next = k;
+    else
+        g->head = k;
+    g->tail = k;
+    g->nmsgs++;
+    return k;
+}
+
+int gw_kannel_part_report(gw *base, int64_t ref, unsigned part, unsigned parts, int status)
+{
+    gw_kannel *g = (gw_kannel *)base;
+    if (parts < 2 || parts > GW_KANNEL_PARTS_MAX || part < 1 || part > parts)
+        return -1;
+    kmsg *k = kmsg_get(g, ref, parts);
+    if (k->done || part > k->nparts)
+        return -1;
+    switch (status) {
+    case GW_FAILED:
+        k->done = 1;
+        return GW_FAILED;
+    case GW_DELIVERED:
+        if (!BIT_GET(k->delivered, part - 1)) {
+            BIT_SET(k->delivered, part - 1);
+            k->ndelivered++;
+        }
+        if (k->ndelivered == k->nparts) {
+            k->done = 1;
+            return GW_DELIVERED;
+        }
+        /* one part on the phone: the message is at least sent */
+        return k->sending ? -1 : GW_SENT;
+    case GW_SENT:
+        /* not while our own send of the other parts goes on: its answer
+         * says when the message is sent (and frees the conversation) */
+        return k->sending ? -1 : GW_SENT;
+    default:
+        return -1;
+    }
+}
+
 /* ---- the gateway ------------------------------------------------------- */
 
 static void pend_del(gw_kannel *g, kpend *p)
@@ -154,7 +310,28 @@ static void pend_del(gw_kannel *g, kpend *p)
         g->pending = p->next;
     if (p->next)
         p->next->prev = p->prev;
+    if (p->msg)
+        p->msg->sending = 0;
+    for (size_t i = 0; i < p->nurl; i++)
+        buf_free(&p->urls[i]);
+    free(p->urls);
     free(p);
+}
+
+static void on_answer(void *arg, const http_client_result *r);
+
+/* Starts the request of the next part Kannel has not accepted yet.
+ * Returns 1 when one started, 0 when every part is accepted, -1 when the
+ * URL is unusable. */
+static int send_next(kpend *p)
+{
+    while (p->cur < p->nurl && p->msg && BIT_GET(p->msg->accepted, p->cur))
+        p->cur++;
+    if (p->cur == p->nurl)
+        return 0;
+    http_client_opts o = {.method = "GET", .url = p->urls[p->cur].p};
+    p->req = http_client_request(p->g->http, &o, on_answer, p);
+    return p->req ? 1 : -1;
 }
 
 static void on_answer(void *arg, const http_client_result *r)
@@ -162,48 +339,75 @@ static void on_answer(void *arg, const http_client_result *r)
     kpend *p = arg;
     gw_kannel *g = p->g;
     int64_t ref = p->ref;
-    pend_del(g, p);
     int st = gw_kannel_send_status(r->status, r->maybe_sent);
+    p->req = NULL;
+    if (st == GW_SENT) {
+        if (p->msg)
+            BIT_SET(p->msg->accepted, p->cur);
+        p->cur++;
+        int more = send_next(p);
+        if (more == 1)
+            return;
+        if (more < 0) /* cannot happen: the first part's URL was usable */
+            st = GW_RETRY;
+    }
     char err[256];
     err[0] = '\0';
     if (st != GW_SENT) {
+        char part[48] = "";
+        if (p->msg)
+            snprintf(part, sizeof part, "part %zu/%zu: ", p->cur + 1, p->nurl);
         if (r->status) {
             /* Kannel's body is one short line, e.g. "Authorization failed for sendsms" */
             size_t n = r->body.n;
             while (n && (r->body.p[n - 1] == '\n' || r->body.p[n - 1] == '\r'))
                 n--;
-            snprintf(err, sizeof err, "kannel: HTTP %d: %.*s", r->status, (int)(n > 200 ? 200 : n),
-                     r->body.p);
+            snprintf(err, sizeof err, "kannel: %sHTTP %d: %.*s", part, r->status,
+                     (int)(n > 200 ? 200 : n), r->body.p);
         } else {
-            snprintf(err, sizeof err, "kannel: %s", r->err ? r->err : "no answer");
+            snprintf(err, sizeof err, "kannel: %s%s", part, r->err ? r->err : "no answer");
         }
     }
+    pend_del(g, p);
     g->base.result(g->base.arg, ref, st, STR_NULL, str_c(err));
 }
 
 static int kannel_send(gw *base, const gw_out *m)
 {
     gw_kannel *g = (gw_kannel *)base;
-    buf url;
-    buf_init(&url);
-    if (gw_kannel_sendsms_url(&g->cfg, m, &url) != 0) {
-        buf_free(&url);
-        return -EILSEQ;
-    }
     kpend *p = xcalloc(1, sizeof *p);
+    int r = gw_kannel_sendsms_urls(&g->cfg, m, &p->urls, &p->nurl);
+    if (r != 0) {
+        free(p);
+        return r;
+    }
     p->g = g;
     p->ref = m->ref;
-    http_client_opts o = {.method = "GET", .url = url.p};
-    p->req = http_client_request(g->http, &o, on_answer, p);
-    buf_free(&url);
-    if (!p->req) {
-        free(p);
-        return -EINVAL;
+    if (p->nurl > 1) {
+        /* a resend (after a refusal for now) skips the parts Kannel took */
+        kmsg *k = kmsg_get(g, m->ref, (unsigned)p->nurl);
+        if (k->sending) { /* the outbox never sends a message twice at once */
+            pend_del(g, p);
+            return -EBUSY;
+        }
+        if (k->nparts != p->nurl) /* a report's 'parts' was wrong: start over */
+            *k = (kmsg){.next = k->next, .ref = k->ref, .nparts = (unsigned)p->nurl};
+        p->msg = k;
+        k->sending = 1;
     }
     p->next = g->pending;
     if (g->pending)
         g->pending->prev = p;
     g->pending = p;
+    r = send_next(p);
+    if (r <= 0) { /* unusable URL; (0: every part was accepted before) */
+        pend_del(g, p);
+        if (r == 0) {
+            g->base.result(g->base.arg, m->ref, GW_SENT, STR_NULL, STR_NULL);
+            return 0;
+        }
+        return -EINVAL;
+    }
     return 0;
 }
 
@@ -211,9 +415,16 @@ static void kannel_free(gw *base)
 {
     gw_kannel *g = (gw_kannel *)base;
     while (g->pending) {
-        http_client_cancel(g->pending->req);
+        if (g->pending->req)
+            http_client_cancel(g->pending->req);
         pend_del(g, g->pending);
     }
+    while (g->head) {
+        kmsg *k = g->head;
+        g->head = k->next;
+        free(k);
+    }
+    hmap_free(&g->msgs);
     free((char *)g->cfg.id);
     free((char *)g->cfg.sendsms_url);
     free((char *)g->cfg.username);
@@ -246,5 +457,7 @@ gw *gw_kannel_new(const gw_kannel_cfg *cfg, http_srv *http, gw_result_cb cb, voi
     g->cfg.token = dup_or_null(cfg->token);
     g->cfg.smsc = dup_or_null(cfg->smsc);
     g->cfg.dlr_mask = cfg->dlr_mask ? cfg->dlr_mask : GW_KANNEL_DLR_MASK_DEFAULT;
+    hmap_init(&g->msgs);
+    g->max_msgs = GW_KANNEL_TRACK_MAX;
     return &g->base;
 }

@@ -9,6 +9,17 @@
  * OUR reference (ref=...): the delivery report finds the message by it,
  * even one left "delivery unknown" by a crash.
  *
+ * A message that needs more than one SMS is split HERE (sms_text_split),
+ * not by Kannel: Kannel cuts UCS-2 every 67 units and so can split an
+ * emoji's surrogate pair. Each part is its own sendsms, in order, with
+ * udh = 05 00 03 ref total seq (ref = our reference's low byte) and the
+ * part's text; Kannel sends a message whose UDH and text fit one SMS as it
+ * is. Each part's dlr-url adds part=P&parts=N; gw_kannel_part_report
+ * combines the parts' reports: delivered when every part is, failed when
+ * any part fails. The gateway remembers (in memory, GW_KANNEL_TRACK_MAX
+ * messages) which parts Kannel accepted, so a resend after a refusal for
+ * now sends only the rest, and which parts were delivered.
+ *
  * Inbound (MO via get-url/post-url, DLR via dlr-url) arrives at the API
  * (api_gw.c); the pure helpers below decode what Kannel sends. What Kannel
  * really sends is recorded in docs/gateways/kannel.md.
@@ -35,12 +46,40 @@ typedef struct gw_kannel_cfg {
 } gw_kannel_cfg;
 
 #define GW_KANNEL_DLR_MASK_DEFAULT 27
+#define GW_KANNEL_PARTS_MAX 255   /* the concatenation UDH counts in 8 bits */
+#define GW_KANNEL_TRACK_MAX 10000 /* messages in parts remembered for reports */
 
 gw *gw_kannel_new(const gw_kannel_cfg *cfg, http_srv *http, gw_result_cb cb, void *arg);
 
 /* Appends the whole sendsms URL for 'm' to 'out'. Returns 0, or -EILSEQ
  * when the text is not valid UTF-8. */
 int gw_kannel_sendsms_url(const gw_kannel_cfg *cfg, const gw_out *m, buf *out);
+
+/* For any message: splits it as sms_text_split does and stores one
+ * sendsms URL per SMS in '*urls' (an array of '*count' bufs: the caller
+ * frees each and the array). A message that fits one SMS gets the URL of
+ * gw_kannel_sendsms_url; one in parts gets one URL per part, with udh and
+ * part=P&parts=N in its dlr-url. Returns 0, -EILSEQ (not UTF-8) or
+ * -EMSGSIZE (more than GW_KANNEL_PARTS_MAX parts). */
+int gw_kannel_sendsms_urls(const gw_kannel_cfg *cfg, const gw_out *m, buf **urls, size_t *count);
+
+/* The 8-bit concatenation reference of message 'ref': its low byte, so
+ * that 256 messages in a row never share one. */
+static inline uint8_t gw_kannel_concat_ref(int64_t ref)
+{
+    return (uint8_t)((uint64_t)ref & 0xff);
+}
+
+/* Combines the delivery report 'status' (gw_kannel_dlr_status) of part
+ * 'part' (1-based) of 'parts' of message 'ref' sent by Kannel gateway 'g'.
+ * Returns the message's new gw_status, or -1 when nothing changes:
+ * GW_FAILED once, for the first failed part; GW_DELIVERED once, when the
+ * last part is delivered; GW_SENT for an accepted or delivered part while
+ * no send of ours is under way (it resolves "delivery unknown"); -1 for
+ * anything after the final status, for a bad part number, and for reports
+ * this module ignores. After a restart the parts delivered before it are
+ * forgotten: such a message stays sent, never wrongly delivered. */
+int gw_kannel_part_report(gw *g, int64_t ref, unsigned part, unsigned parts, int status);
 
 /* Appends 's' %-encoded for a URL query (RFC 3986 unreserved kept). */
 void gw_url_escape(buf *out, str s);

@@ -1,11 +1,14 @@
 // The Kannel gateway (issue 6) against a REAL Kannel 1.4.5: bearerbox +
 // smsbox + fakesmsc (tests/peers/kannel/). MO reaches an agent (GSM text and
-// UCS-2), replies reach the handset intact (Swedish, 400 characters, emoji),
-// delivery reports update the bubble, and while Kannel is down replies queue
-// and go out when it is back, in order, none twice.
+// UCS-2), replies reach the handset intact (Swedish, 400 characters, emoji,
+// an emoji on a part boundary: textdesk sends long replies as its own parts,
+// and the handset, i.e. the harness, decodes each part on its own), delivery
+// reports (one per part, combined) update the bubble, and while Kannel is
+// down replies queue and go out when it is back, in order, none twice.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync, mkdtempSync, rmSync } from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { Server, freePort } from './lib/server.mjs';
@@ -97,7 +100,10 @@ test('replies reach the handset intact and delivery reports update the bubble', 
     + 'vi är snart klara med granskningen. ').repeat(4).slice(0, 400);
   assert.equal([...long].length, 400);
   const emoji = 'Tack 😀👍 vi hörs!';
-  for (const text of [short, long, emoji]) {
+  // UCS-2, 90 UTF-16 units: two parts, and the emoji sits on units 67-68,
+  // where a plain 67-unit cut would split its surrogate pair
+  const boundary = `${'a'.repeat(66)}😀${'b'.repeat(22)}`;
+  for (const text of [short, long, emoji, boundary]) {
     const seq = await reply(text);
     const d = await anna.wait((e) => e.type === 'delivery' && e.conv === conv && e.status === 'delivered'
       && e.seq === seq, 15000);
@@ -108,9 +114,12 @@ test('replies reach the handset intact and delivery reports update the bubble', 
   const got = kannel.mtMessages();
   const l = got.find((m) => m.text === long);
   assert.equal(l.parts, 3, 'a 400-character GSM text goes as 3 parts');
+  assert.deepEqual(l.partTexts.map((p) => [...p].length), [153, 153, 94]);
   assert.equal(l.from, EP);
   assert.equal(l.to, CUSTOMER);
   assert.equal(got.find((m) => m.text === emoji).parts, 1);
+  const b = got.find((m) => m.text === boundary);
+  assert.deepEqual(b.partTexts, ['a'.repeat(66), `😀${'b'.repeat(22)}`], 'the emoji moves whole to part 2');
 });
 
 test('while Kannel is down replies queue, then go out in order, none twice', { skip: missing || false }, async () => {
@@ -163,4 +172,43 @@ test('get-url: the text comes %-encoded in the query', { skip: missing || false 
   const offer = await anna.wait((e) => e.type === 'conversation' && e.conversation.number === other, 5000);
   const t = await anna.cmd('messages', { conv: offer.conversation.id });
   assert.equal(t.messages[0].text, 'Hej då 1+1=2 & 100%');
+});
+
+// Kannel keeps its HTTP connections alive and sends the next MO or DLR as
+// soon as it has an answer; our answers have empty bodies. Each request
+// must be handled once, as itself (lws 4.1 used to re-parse the previous
+// request when the next one came before the answer's transaction ended).
+test('requests on one keep-alive connection, each sent as soon as the answer is in', { skip: missing || false }, async () => {
+  const n = 30;
+  const sock = net.connect(server.port, '127.0.0.1');
+  await new Promise((resolve, reject) => { sock.once('connect', resolve); sock.once('error', reject); });
+  let got = '';
+  let answers = 0;
+  let wake = null;
+  sock.on('data', (d) => {
+    got += d.toString('latin1');
+    for (let at; (at = got.indexOf('\r\n\r\n')) >= 0;) { // empty bodies: headers end the answer
+      assert.match(got, /^HTTP\/1\.1 200/);
+      assert.match(got.slice(0, at), /content-length: 0/i);
+      got = got.slice(at + 4);
+      answers++;
+      if (wake) wake();
+    }
+  });
+  for (let i = 0; i < n; i++) {
+    const have = answers;
+    sock.write(`GET /api/gw/kannel/kannel1/mo?from=${encodeURIComponent(CUSTOMER)}&to=${EP}&id=ka-${i}&coding=0&charset=UTF-8`
+      + `&token=${TOKEN}&text=Keep-alive+${i} HTTP/1.1\r\nConnection: keep-alive\r\nUser-Agent: Kannel/1.4.5\r\n`
+      + `Host: 127.0.0.1:${server.port}\r\n\r\n`);
+    await new Promise((resolve, reject) => {
+      const t = setTimeout(() => reject(new Error(`no answer to request ${i}`)), 5000);
+      wake = () => { if (answers > have) { clearTimeout(t); resolve(); } };
+      wake();
+    });
+  }
+  sock.destroy();
+  const texts = async () => (await anna.cmd('messages', { conv })).messages.map((m) => m.text)
+    .filter((x) => x.startsWith('Keep-alive'));
+  await until(async () => (await texts()).length >= n, 5000).catch(() => {});
+  assert.deepEqual(await texts(), [...Array(n).keys()].map((i) => `Keep-alive ${i}`));
 });

@@ -188,24 +188,63 @@ export class Kannel {
     return this.mtOut.split('\n').map(parseMtLine).filter(Boolean);
   }
 
-  // MT reassembled into messages: [{from, to, text, parts}], in arrival order.
+  // bearerbox's own record of each MT it handed to an SMSC (the "Sent SMS"
+  // lines of its access log): [{to, coding, udh (hex), bytes (Buffer, or
+  // null when Kannel logged text)}]. Kannel logs a message it split itself
+  // once, whole, with its coding; a message sent with our udh, once per part.
+  sentLog() {
+    let log = '';
+    try { log = readFileSync(path.join(this.dir, 'bearerbox-access.log'), 'latin1'); } catch { return []; }
+    const out = [];
+    const re = /Sent SMS .*\[to:([^\]]*)\] \[flags:-?\d+:(-?\d+):[^\]]*\] \[msg:\d+:(.*)\] \[udh:\d+:([0-9A-Fa-f]*)\]\s*$/;
+    for (const line of log.split('\n')) {
+      const m = re.exec(line);
+      if (!m) continue;
+      const coding = Number(m[2]);
+      const hex = coding === 1 || coding === 2;
+      out.push({ to: m[1], coding, udh: m[4], bytes: hex ? Buffer.from(m[3], 'hex') : null });
+    }
+    return out;
+  }
+
+  // The coding of one fakesmsc line. fakesmsc labels every part that has a
+  // UDH "data", whatever its coding: UCS-2 parts carry UTF-16BE, GSM parts
+  // Kannel's UTF-8 text. The coding is taken from bearerbox's access log:
+  // a part is UCS-2 when a coding-2 message to the same number holds its
+  // bytes (at a UTF-16 boundary).
+  partCoding(m, sent) {
+    if (!m.udh) return m.coding === 'ucs-2' || m.coding === 'ucs2' ? 'ucs2' : 'gsm';
+    for (const s of sent) {
+      if (s.to !== m.to || s.coding !== 2 || !s.bytes) continue;
+      for (let at = s.bytes.indexOf(m.bytes); at >= 0; at = s.bytes.indexOf(m.bytes, at + 1)) {
+        if (at % 2 === 0) return 'ucs2';
+      }
+    }
+    return 'gsm';
+  }
+
+  // MT reassembled into messages: [{from, to, text, parts, partTexts}], in
+  // arrival order. Each part is decoded ON ITS OWN, as a handset must be
+  // able to: a surrogate pair (or a UTF-8 sequence) cut between two parts
+  // shows as U+FFFD, so the text no longer matches what was sent.
   mtMessages() {
     const out = [];
     const pending = new Map();
+    const sent = this.sentLog();
     for (const m of this.mt()) {
-      const text = (b, coding) => (coding === 'ucs-2' || coding === 'ucs2' ? Buffer.from(b).swap16().toString('utf16le') : b.toString('utf8'));
+      const t = decodePart(m.bytes, this.partCoding(m, sent));
       if (!m.udh || m.udh.length < 6 || m.udh[1] !== 0) {
-        out.push({ from: m.from, to: m.to, text: text(m.bytes, m.coding), parts: 1 });
+        out.push({ from: m.from, to: m.to, text: t, parts: 1, partTexts: [t] });
         continue;
       }
       const [ref, total, seq] = [m.udh[3], m.udh[4], m.udh[5]];
-      const key = `${m.from}|${m.to}|${ref}`;
-      if (!pending.has(key)) pending.set(key, { from: m.from, to: m.to, coding: m.coding, parts: new Array(total), idx: out.length });
+      const key = `${m.from}|${m.to}|${ref}|${total}`;
+      if (!pending.has(key)) pending.set(key, { from: m.from, to: m.to, parts: new Array(total) });
       const p = pending.get(key);
-      p.parts[seq - 1] = m.bytes;
-      if (p.parts.filter(Boolean).length === total) {
+      p.parts[seq - 1] = t;
+      if (p.parts.filter((x) => x !== undefined).length === total) {
         pending.delete(key);
-        out.push({ from: p.from, to: p.to, text: text(Buffer.concat(p.parts), p.coding), parts: total });
+        out.push({ from: p.from, to: p.to, text: p.parts.join(''), parts: total, partTexts: p.parts });
       }
     }
     return out;
@@ -224,6 +263,24 @@ export class Kannel {
     }
     if (this.dir && !process.env.KEEP_KANNEL) rmSync(this.dir, { recursive: true, force: true });
   }
+}
+
+// One part's bytes as text: UTF-16BE (ucs2) or UTF-8 (gsm: Kannel keeps 7-bit
+// text as UTF-8). Never joins anything across parts; bad sequences and lone
+// surrogates become U+FFFD.
+function decodePart(b, coding) {
+  if (coding !== 'ucs2') return new TextDecoder('utf-8').decode(b);
+  let s = '';
+  for (let i = 0; i + 1 < b.length; i += 2) {
+    const u = b.readUInt16BE(i);
+    if (u >= 0xd800 && u < 0xdc00 && i + 3 < b.length) {
+      const lo = b.readUInt16BE(i + 2);
+      if (lo >= 0xdc00 && lo < 0xe000) { s += String.fromCharCode(u, lo); i += 2; continue; }
+    }
+    s += u >= 0xd800 && u < 0xe000 ? '\ufffd' : String.fromCharCode(u);
+  }
+  if (b.length % 2) s += '\ufffd';
+  return s;
 }
 
 // UTF-16BE bytes of 'text', %-encoded (fakesmsc's ucs2 payload).

@@ -112,15 +112,16 @@ static inline char *smsc_events(const smsc_sim *s)
     return b;
 }
 
-/* Starts the simulator. auto_dlr: automatic DELIVRD receipts. Returns 0. */
-static inline int smsc_start(smsc_sim *s, int auto_dlr)
+/* Starts the simulator on SMPP port 'port' (0: a free one). auto_dlr:
+ * automatic DELIVRD receipts. Returns 0. */
+static inline int smsc_start_on(smsc_sim *s, int auto_dlr, int port_no)
 {
     memset(s, 0, sizeof *s);
     snprintf(s->dir, sizeof s->dir, "/tmp/textdesk-smsc-XXXXXX");
     if (!mkdtemp(s->dir))
         return -errno;
     snprintf(s->events, sizeof s->events, "%s/events.jsonl", s->dir);
-    s->port = smsc_free_port();
+    s->port = port_no > 0 ? port_no : smsc_free_port();
     s->ctl_port = smsc_free_port();
     while (s->ctl_port == s->port)
         s->ctl_port = smsc_free_port();
@@ -161,6 +162,12 @@ static inline int smsc_start(smsc_sim *s, int auto_dlr)
         smsc_sleep_ms(50);
     }
     return -ETIMEDOUT;
+}
+
+/* Starts the simulator on free ports (see smsc_start_on). */
+static inline int smsc_start(smsc_sim *s, int auto_dlr)
+{
+    return smsc_start_on(s, auto_dlr, 0);
 }
 
 static inline void smsc_stop(smsc_sim *s)

@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <jansson.h>
 #include <sodium.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -89,6 +90,132 @@ static void test_sendsms_url_ucs2_token_smsc(void **state)
     buf_init(&b);
     assert_int_equal(gw_kannel_sendsms_url(&c, &bad, &b), -EILSEQ);
     buf_free(&b);
+}
+
+/* A URL's %-escaped query value, decoded (the test strings have no '+'). */
+static size_t unescape(const char *in, char *out)
+{
+    size_t n = 0;
+    for (; *in; in++) {
+        unsigned v;
+        if (*in == '%' && sscanf(in + 1, "%2x", &v) == 1) {
+            out[n++] = (char)v;
+            in += 2;
+        } else {
+            out[n++] = *in;
+        }
+    }
+    out[n] = '\0';
+    return n;
+}
+
+/* Checks part 'i' (0-based) of 'n' of message 'ref' in 'u': udh, coding,
+ * text and the dlr-url's part numbers. */
+static void part_is(const buf *u, int64_t ref, size_t i, size_t n, const char *coding,
+                    const char *text)
+{
+    char got[2048], want[64];
+    size_t k = unescape(qarg(u->p, "udh"), got);
+    const unsigned char udh[6] = {5, 0, 3, (unsigned char)(ref & 0xff), (unsigned char)n,
+                                  (unsigned char)(i + 1)};
+    assert_int_equal(k, 6);
+    assert_memory_equal(got, udh, 6);
+    assert_string_equal(qarg(u->p, "coding"), coding);
+    assert_string_equal(qarg(u->p, "charset"), "UTF-8");
+    unescape(qarg(u->p, "text"), got);
+    assert_string_equal(got, text);
+    unescape(qarg(u->p, "dlr-url"), got);
+    snprintf(want, sizeof want, "dlr?ref=%lld&part=%zu&parts=%zu&type=%%d", (long long)ref, i + 1, n);
+    assert_non_null(strstr(got, want));
+}
+
+/* A message in several SMS goes as our own parts: the emoji and the ESC
+ * pair stay whole (Kannel's own split cuts the emoji), the UDH carries the
+ * reference's low byte; a message in one SMS keeps its single URL. */
+static void test_sendsms_part_urls(void **state)
+{
+    (void)state;
+    char a66[67], b22[23], text[512], p2[64];
+    memset(a66, 'a', 66), a66[66] = '\0';
+    memset(b22, 'b', 22), b22[22] = '\0';
+    snprintf(text, sizeof text, "%s\xf0\x9f\x98\x80%s", a66, b22);
+    snprintf(p2, sizeof p2, "\xf0\x9f\x98\x80%s", b22);
+    gw_out m = {300, STR_LIT("71000"), STR_LIT("+46701234567"), str_c(text)};
+    buf *u;
+    size_t n;
+    assert_int_equal(gw_kannel_sendsms_urls(&kcfg, &m, &u, &n), 0);
+    assert_int_equal(n, 2);
+    part_is(&u[0], 300, 0, 2, "2", a66);
+    part_is(&u[1], 300, 1, 2, "2", p2);
+    for (size_t i = 0; i < n; i++)
+        buf_free(&u[i]);
+    free(u);
+
+    /* gsm7: a x152, EUR, a x152 = 306 septets in 3 parts, the ESC pair kept
+     * in part 2 (152 | EUR + 151 | 1) */
+    char a152[153], g[400], g2[200];
+    memset(a152, 'a', 152), a152[152] = '\0';
+    snprintf(g, sizeof g, "%s\xe2\x82\xac%s", a152, a152);
+    snprintf(g2, sizeof g2, "\xe2\x82\xac%.151s", a152);
+    gw_out gm = {7, STR_LIT("71000"), STR_LIT("+46701234567"), str_c(g)};
+    assert_int_equal(gw_kannel_sendsms_urls(&kcfg, &gm, &u, &n), 0);
+    assert_int_equal(n, 3);
+    part_is(&u[0], 7, 0, 3, "0", a152);
+    part_is(&u[1], 7, 1, 3, "0", g2);
+    part_is(&u[2], 7, 2, 3, "0", "a");
+    for (size_t i = 0; i < n; i++)
+        buf_free(&u[i]);
+    free(u);
+
+    gw_out one = {8, STR_LIT("71000"), STR_LIT("+46701234567"), STR_LIT("Tack 😀")};
+    buf single;
+    buf_init(&single);
+    assert_int_equal(gw_kannel_sendsms_url(&kcfg, &one, &single), 0);
+    assert_int_equal(gw_kannel_sendsms_urls(&kcfg, &one, &u, &n), 0);
+    assert_int_equal(n, 1);
+    assert_string_equal(u[0].p, single.p);
+    assert_null(qarg(u[0].p, "udh"));
+    buf_free(&u[0]);
+    free(u);
+    buf_free(&single);
+
+    gw_out bad = {9, STR_LIT("71000"), STR_LIT("+4670"), STR_LIT("\xff")};
+    assert_int_equal(gw_kannel_sendsms_urls(&kcfg, &bad, &u, &n), -EILSEQ);
+}
+
+static void no_result(void *arg, int64_t ref, int status, str provider_id, str error)
+{
+    (void)arg, (void)ref, (void)status, (void)provider_id, (void)error;
+    fail_msg("no send was made");
+}
+
+/* The parts' reports make the message's: delivered when the last part is,
+ * failed at the first failed part, nothing after the final status. */
+static void test_part_reports(void **state)
+{
+    (void)state;
+    gw *g = gw_kannel_new(&kcfg, NULL, no_result, NULL);
+    /* ref 1: three parts delivered one by one, one report repeated */
+    assert_int_equal(gw_kannel_part_report(g, 1, 1, 3, GW_SENT), GW_SENT);
+    assert_int_equal(gw_kannel_part_report(g, 1, 2, 3, GW_DELIVERED), GW_SENT);
+    assert_int_equal(gw_kannel_part_report(g, 1, 2, 3, GW_DELIVERED), GW_SENT);
+    assert_int_equal(gw_kannel_part_report(g, 1, 3, 3, GW_DELIVERED), GW_SENT);
+    assert_int_equal(gw_kannel_part_report(g, 1, 1, 3, GW_DELIVERED), GW_DELIVERED);
+    assert_int_equal(gw_kannel_part_report(g, 1, 1, 3, GW_SENT), -1);
+    assert_int_equal(gw_kannel_part_report(g, 1, 2, 3, GW_FAILED), -1);
+    /* ref 2: a failed part fails the message; later deliveries change nothing */
+    assert_int_equal(gw_kannel_part_report(g, 2, 1, 2, GW_DELIVERED), GW_SENT);
+    assert_int_equal(gw_kannel_part_report(g, 2, 2, 2, GW_FAILED), GW_FAILED);
+    assert_int_equal(gw_kannel_part_report(g, 2, 2, 2, GW_DELIVERED), -1);
+    assert_int_equal(gw_kannel_part_report(g, 2, 2, 2, GW_FAILED), -1);
+    /* bad part numbers and ignored reports */
+    assert_int_equal(gw_kannel_part_report(g, 3, 0, 2, GW_DELIVERED), -1);
+    assert_int_equal(gw_kannel_part_report(g, 3, 3, 2, GW_DELIVERED), -1);
+    assert_int_equal(gw_kannel_part_report(g, 3, 1, 1, GW_DELIVERED), -1);
+    assert_int_equal(gw_kannel_part_report(g, 3, 1, 256, GW_DELIVERED), -1);
+    assert_int_equal(gw_kannel_part_report(g, 3, 1, 2, -1), -1);
+    assert_int_equal(gw_kannel_part_report(g, 3, 1, 2, GW_RETRY), -1);
+    gw_free(g);
 }
 
 static void test_kannel_status_maps(void **state)
@@ -342,6 +469,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_sendsms_url_gsm),
         cmocka_unit_test(test_sendsms_url_ucs2_token_smsc),
+        cmocka_unit_test(test_sendsms_part_urls),
+        cmocka_unit_test(test_part_reports),
         cmocka_unit_test(test_kannel_status_maps),
         cmocka_unit_test(test_kannel_decode),
         cmocka_unit_test(test_webhook_sign_verify),

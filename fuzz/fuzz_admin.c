@@ -28,16 +28,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz.h"
 #include "api/api_int.h"
 #include "api/api_parse.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(c)                                                                         \
-    do {                                                                                 \
-        if (!(c))                                                                        \
-            abort();                                                                     \
-    } while (0)
 
 #define NOW 1732470000000LL
 #define TOKEN "fuzz-admin-session"

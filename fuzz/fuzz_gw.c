@@ -24,18 +24,11 @@
 #include <string.h>
 #include <strings.h>
 
+#include "fuzz.h"
 #include "api/api_gw.h"
 #include "sms/gw_kannel.h"
 #include "sms/gw_webhook.h"
 #include "util/utf8.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(c)                                                                         \
-    do {                                                                                 \
-        if (!(c))                                                                        \
-            abort();                                                                     \
-    } while (0)
 
 static void check_form(str meta, str body)
 {

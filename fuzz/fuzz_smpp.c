@@ -11,16 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz.h"
 #include "sms/smpp_pdu.h"
 #include "sms/smpp_session.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(c)                                                                         \
-    do {                                                                                 \
-        if (!(c))                                                                        \
-            abort();                                                                     \
-    } while (0)
 
 static uint8_t buf[SMPP_PDU_MAX];
 

@@ -11,16 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz.h"
 #include "sms/sms_text.h"
 #include "util/utf8.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(c)                                                                         \
-    do {                                                                                 \
-        if (!(c))                                                                        \
-            abort();                                                                     \
-    } while (0)
 
 static void check_split(const char *text, size_t n, const sms_info *a)
 {

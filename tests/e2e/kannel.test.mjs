@@ -65,13 +65,7 @@ after(async () => {
 });
 
 // Sends a reply; resolves with its sequence number (the bubble).
-async function reply(text) {
-  const r = await anna.cmd('send', { conv, text });
-  assert.equal(r.ok, true, JSON.stringify(r));
-  const m = await anna.wait((e) => e.type === 'message' && e.conv === conv && e.message.dir === 'out'
-    && e.message.text === text);
-  return m.message.seq;
-}
+function reply(text) { return anna.reply(conv, text); }
 
 function handsetGot(text) {
   return kannel.mtMessages().filter((m) => m.text === text);

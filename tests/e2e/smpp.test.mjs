@@ -61,17 +61,9 @@ after(async () => {
 });
 
 // Sends a reply; resolves with its sequence number (the bubble).
-async function reply(text) {
-  const r = await anna.cmd('send', { conv, text });
-  assert.equal(r.ok, true, JSON.stringify(r));
-  const m = await anna.wait((e) => e.type === 'message' && e.conv === conv && e.message.dir === 'out'
-    && e.message.text === text);
-  return m.message.seq;
-}
+function reply(text) { return anna.reply(conv, text); }
 
-function delivery(seq, status, ms = 15000) {
-  return anna.wait((e) => e.type === 'delivery' && e.conv === conv && e.seq === seq && e.status === status, ms);
-}
+function delivery(seq, status, ms) { return anna.delivery(conv, seq, status, ms); }
 
 const received = (text) => smsc.messages().filter((m) => m.text === text);
 

@@ -74,6 +74,21 @@ export class Desk {
 
   raw(data) { this.ws.send(data); }
 
+  // Sends a reply in 'conv'; resolves with its sequence number (the bubble)
+  // once the server has accepted it.
+  async reply(conv, text) {
+    const r = await this.cmd('send', { conv, text });
+    if (r.ok !== true) throw new Error(`send refused: ${JSON.stringify(r)}`);
+    const m = await this.wait((e) => e.type === 'message' && e.conv === conv && e.message.dir === 'out'
+      && e.message.text === text);
+    return m.message.seq;
+  }
+
+  // Resolves when the bubble 'seq' of 'conv' reaches delivery 'status'.
+  delivery(conv, seq, status, ms = 15000) {
+    return this.wait((e) => e.type === 'delivery' && e.conv === conv && e.seq === seq && e.status === status, ms);
+  }
+
   conv(id, pred = () => true, ms) {
     return this.wait((e) => e.type === 'conversation' && e.conversation.id === id && pred(e.conversation), ms)
       .then((e) => e.conversation);

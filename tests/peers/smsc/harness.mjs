@@ -8,6 +8,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { freePort } from '../../e2e/lib/server.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 export const SCRIPT = path.join(here, 'smsc_sim.pl');
@@ -19,17 +20,7 @@ export function smscMissing() {
     : 'perl Net::SMPP is missing (scripts/deps.sh --test installs libnet-smpp-perl)';
 }
 
-export function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.unref();
-    s.on('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
+export { freePort }; // one implementation: tests/e2e/lib/server.mjs
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 

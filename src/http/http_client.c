@@ -216,18 +216,24 @@ static const struct lws_protocols client_protos[] = {
     {NULL, NULL, 0, 0, 0, NULL, 0},
 };
 
-static struct lws_vhost *client_vhost(struct lws_context *ctx)
+struct lws_vhost *http__outbound_vhost(struct lws_context *ctx, const char *name,
+                                       const struct lws_protocols *protos)
 {
-    struct lws_vhost *vh = lws_get_vhost_by_name(ctx, CLIENT_VHOST);
+    struct lws_vhost *vh = lws_get_vhost_by_name(ctx, name);
     if (vh)
         return vh;
     struct lws_context_creation_info info;
     memset(&info, 0, sizeof info);
     info.port = CONTEXT_PORT_NO_LISTEN;
-    info.protocols = client_protos;
-    info.vhost_name = CLIENT_VHOST;
+    info.protocols = protos;
+    info.vhost_name = name;
     info.options = LWS_SERVER_OPTION_DISABLE_IPV6;
     return lws_create_vhost(ctx, &info);
+}
+
+static struct lws_vhost *client_vhost(struct lws_context *ctx)
+{
+    return http__outbound_vhost(ctx, CLIENT_VHOST, client_protos);
 }
 
 http_creq *http_client_request(http_srv *s, const http_client_opts *o, http_client_cb cb,

@@ -8,4 +8,9 @@
 
 struct lws_context *http__lws_context(http_srv *s);
 
+/* The vhost 'name' for outbound connections (no listener, IPv4), created
+ * with 'protos' the first time (http_client.c). */
+struct lws_vhost *http__outbound_vhost(struct lws_context *ctx, const char *name,
+                                       const struct lws_protocols *protos);
+
 #endif

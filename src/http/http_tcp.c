@@ -111,16 +111,7 @@ static const struct lws_protocols tcp_protos[] = {
 
 static struct lws_vhost *tcp_vhost(struct lws_context *ctx)
 {
-    struct lws_vhost *vh = lws_get_vhost_by_name(ctx, TCP_VHOST);
-    if (vh)
-        return vh;
-    struct lws_context_creation_info info;
-    memset(&info, 0, sizeof info);
-    info.port = CONTEXT_PORT_NO_LISTEN;
-    info.protocols = tcp_protos;
-    info.vhost_name = TCP_VHOST;
-    info.options = LWS_SERVER_OPTION_DISABLE_IPV6;
-    return lws_create_vhost(ctx, &info);
+    return http__outbound_vhost(ctx, TCP_VHOST, tcp_protos);
 }
 
 http_tcp *http_tcp_connect(http_srv *s, const char *ip, int port, http_tcp_cb cb,

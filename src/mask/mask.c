@@ -922,10 +922,15 @@ static int next_token(cursor *c, mask_span *out)
         }
     run:
         /* d - 2: "LLdd" (IBAN) or an e-mail start; d - 1: "+d", "(d" or an
-         * e-mail start; d: a digit. (An e-mail start at d - 1 or d other
-         * than 'es' would need an '@' at d - 2 or d - 1, ending the run
-         * that starts at 'es'; try_at re-syncs the '@' cache itself.) */
+         * e-mail start; d: a digit. An e-mail start at d - 1 or d other
+         * than 'es' needs an '@' at d - 2 or d - 1, ending the run that
+         * starts at 'es' ("a@5b@x.se": 'es' is the "a" at d - 2, the next
+         * local run starts at d): so once past 'es', move the '@' cache on. */
         for (size_t x = ws; x <= d; x++) {
+            if (x > es) {
+                email_sync(c, x);
+                es = c->at_lstart;
+            }
             if (x != es && x != d) {
                 if (x + 2 == d ? !((c->kinds & MASK_IBAN) && is_alpha(s[x]) &&
                                    is_alpha(s[x + 1]) && d + 1 < n && is_digit(s[d + 1]))

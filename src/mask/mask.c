@@ -751,8 +751,10 @@ static int start_ok(const cursor *c, size_t p)
     } while (0)
 
 /* Tries every enabled kind at 'p'. Returns 1 with a token in '*out', or 0;
- * '*skip' gets the end of an atomic invalid IBAN to jump over (or 0). */
-static int try_at(cursor *c, size_t p, mask_span *out, size_t *skip)
+ * '*skip' gets the end of an atomic invalid IBAN to jump over (or 0).
+ * 'run_end' is the end of the digit run at 'p' when the caller knows it
+ * (then it has also checked digits_may_start there), else 0. */
+static int try_at(cursor *c, size_t p, size_t run_end, mask_span *out, size_t *skip)
 {
     const u8 *s = c->s;
     size_t n = c->n, best = 0;
@@ -764,11 +766,17 @@ static int try_at(cursor *c, size_t p, mask_span *out, size_t *skip)
     if (!start_ok(c, p))
         return 0;
     if (is_digit(b)) {
-        size_t run = 1; /* length of the first digit run, up to 13 */
-        while (run < 13 && p + run < n && is_digit(s[p + run]))
-            run++;
-        if (!digits_may_start(s, n, p, run) && !(kinds & MASK_EMAIL && p == c->at_lstart))
-            return 0;
+        size_t run; /* length of the first digit run, up to 13 */
+        if (run_end != 0) {
+            run = run_end - p < 13 ? run_end - p : 13;
+        } else {
+            run = 1;
+            while (run < 13 && p + run < n && is_digit(s[p + run]))
+                run++;
+            if (!digits_may_start(s, n, p, run) &&
+                !(kinds & MASK_EMAIL && p == c->at_lstart))
+                return 0;
+        }
         /* Each recognizer only where its first test can pass: a card's IIN
          * starts with 2-6; an SSN is ddd-; a personnummer's first run has
          * 6, 8, 10 or 12 digits; a phone starting with a digit starts with
@@ -907,7 +915,7 @@ static int next_token(cursor *c, mask_span *out)
         if (es < ws) {
             /* the local run's start follows a non-local character, so it
              * is not after a word character */
-            if (try_at(c, es, out, &skip))
+            if (try_at(c, es, 0, out, &skip))
                 goto found;
             p = skip ? skip : es + 1;
             continue;
@@ -922,10 +930,15 @@ static int next_token(cursor *c, mask_span *out)
         }
     run:
         /* d - 2: "LLdd" (IBAN) or an e-mail start; d - 1: "+d", "(d" or an
-         * e-mail start; d: a digit. (An e-mail start at d - 1 or d other
-         * than 'es' would need an '@' at d - 2 or d - 1, ending the run
-         * that starts at 'es'; try_at re-syncs the '@' cache itself.) */
+         * e-mail start; d: a digit. An e-mail start at d - 1 or d other
+         * than 'es' needs an '@' at d - 2 or d - 1, ending the run that
+         * starts at 'es' ("a@5b@x.se": 'es' is the "a" at d - 2, the next
+         * local run starts at d): so once past 'es', move the '@' cache on. */
         for (size_t x = ws; x <= d; x++) {
+            if (x > es) {
+                email_sync(c, x);
+                es = c->at_lstart;
+            }
             if (x != es && x != d) {
                 if (x + 2 == d ? !((c->kinds & MASK_IBAN) && is_alpha(s[x]) &&
                                    is_alpha(s[x + 1]) && d + 1 < n && is_digit(s[d + 1]))
@@ -936,7 +949,7 @@ static int next_token(cursor *c, mask_span *out)
                 break;
             if (prev_is_word(s, x))
                 continue;
-            if (try_at(c, x, out, &skip))
+            if (try_at(c, x, x == d && x != es ? e : 0, out, &skip))
                 goto found;
             if (skip) {
                 p = skip;

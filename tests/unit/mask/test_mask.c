@@ -230,6 +230,19 @@ static void test_r6_email(void **state)
     expect_spans("ab@mail.example.c0m", MASK_ALL, "email:0-15");
     /* two addresses */
     expect("ab@x.se,cd@y.se", "a*@x.se,c*@y.se");
+    /* a local part right after the '@' of a failed address starts there
+     * ('@' is a boundary), also when it starts with a digit */
+    expect("a@5b@x.se", "a@5*@x.se");
+    expect_spans("a@5b@x.se", MASK_ALL, "email:2-9");
+    expect("xa@5b@x.se", "xa@5*@x.se");
+    expect("x a@5b@x.se", "x a@5*@x.se");
+    expect("a@55b@x.se", "a@5**@x.se");
+    expect("a@b5@x.se", "a@b*@x.se");
+    unchanged("a@5@x.se");
+    expect_spans("a@5@x.se", MASK_ALL, "email:2-8");
+    expect("a@0701234567@x.se", "a@0*********@x.se");
+    expect_spans("a@0701234567@x.se", MASK_ALL, "email:2-17");
+    expect_spans("a@0701234567@x.se", MASK_PHONE, "phone:2-12");
 }
 
 /* ---- R7 phones ---- */

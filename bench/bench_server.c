@@ -8,16 +8,21 @@
  *
  * A. latency and ingest (LAT_AGENTS agents in the configuration)
  *   server_ingest_rate          inbound SMS/s acknowledged (POST
- *                               /api/sim/send, 64 keep-alive connections,
- *                               one request in flight each; each answer
- *                               waits for its group commit, synchronous=FULL)
+ *                               /api/sim/send, INGEST_CONNS keep-alive
+ *                               connections, one request in flight each, no
+ *                               agent connected; each answer waits for its
+ *                               group commit, synchronous=FULL)
  *   sqlite_raw_batch_rate       raw SQLite batch inserts (1000 a transaction,
  *                               same synchronous=FULL, same disk), this run
  *   server_ingest_vs_raw        the ratio of the two
  *   offer_latency_R_{p50,p99,max}  inbound SMS -> offer frame on the agent's
  *                               WebSocket, LAT_AGENTS agents connected, R
- *                               SMS/s (open loop) for LAT_SECONDS
+ *                               SMS/s for LAT_SECONDS on a schedule (open
+ *                               loop, up to SEND_CONNS requests in flight)
  *   offer_latency_R_rate        the rate actually sent (the generator kept up)
+ *   offer_latency_R_cpu, server_ingest_cpu   the server's CPU time (user +
+ *                               system) per SMS in that run: steadier than
+ *                               rates and tails when the machine is shared
  *   acked_not_stored            acknowledged inbound SMS missing from the
  *                               store after the server stopped (must be 0)
  * B. memory (MEM_AGENTS agents, capacity 10)
@@ -32,15 +37,23 @@
  *    open conversations and REC_MSGS messages)
  *   recovery_time               exec of `textdesk serve` -> first 200 from
  *                               GET /metrics (replay, outbox recovery, RESTART)
+ *   recovery_cpu                the CPU time the server used by then (less
+ *                               noisy than the wall time on a shared machine)
  *   recovery_events             events replayed
+ *   recovery_messages, recovery_open_conversations   what was recovered
+ * and first: cores (online CPUs) and loadavg (the 1-minute load average at
+ * the start: other work on the machine shows in the latency tails).
  *
  * Usage: bench_server [path/to/textdesk]  (default: textdesk beside this
- * binary). BENCH_PHASES=latency,memory,recovery runs only those phases (no
- * table); BENCH_KEEP=1 keeps the temporary directory (configurations, data,
- * server logs). Agents' passwords are hashed at the minimum argon2id cost so that
- * ten thousand logins take seconds, not minutes; production uses the
- * interactive cost. The file-descriptor soft limit is raised to the hard
- * limit (the server inherits it; it also raises its own, http.c).
+ * binary; another build's binary gives a before/after on the same load).
+ * BENCH_PHASES=latency,memory,recovery runs only those phases and prints
+ * no table ("ingest": only the ingest ceiling); BENCH_KEEP=1 keeps the
+ * temporary directory (configurations, data, server logs). Agents'
+ * passwords are hashed at the minimum argon2id cost so that ten thousand
+ * logins take seconds, not minutes; production uses the interactive cost.
+ * The file-descriptor soft limit is raised to the hard limit (the server
+ * inherits it; it also raises its own, http.c). The whole run takes about
+ * a minute and a half on 2 cores.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -74,7 +87,8 @@
 #define REC_CONVS 100000
 #define REC_MSGS 1000000 /* 10 a conversation: 5 in, 5 out */
 #define INGEST_N 40000
-#define SEND_CONNS 64
+#define INGEST_CONNS 64 /* closed loop: the ingest ceiling */
+#define SEND_CONNS 256  /* open loop: enough that a slow commit never stalls the schedule */
 #define MAX_KEYS 400000 /* SMS keys of one server's run */
 #define SENDER_ID (1u << 24)
 
@@ -288,6 +302,24 @@ static double rss_bytes(pid_t pid)
     return kb * 1024;
 }
 
+/* The CPU time (user + system) process 'pid' has used so far. */
+static double cpu_seconds(pid_t pid)
+{
+    char path[64], line[1024];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    FILE *f = fopen(path, "r");
+    if (!f || !fgets(line, sizeof line, f))
+        die("/proc/PID/stat");
+    fclose(f);
+    /* the fields after "(comm)": state is the 3rd, utime the 14th */
+    char *p = strrchr(line, ')');
+    unsigned long long ut = 0, st = 0;
+    if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut,
+                     &st) != 2)
+        dief("cannot parse /proc/PID/stat");
+    return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
+}
+
 /* GET /metrics: the value of gauge 'name', or -1 when the server does not
  * answer 200 (yet). */
 static double metric(const char *name)
@@ -382,6 +414,7 @@ typedef struct load {
     agent *ag;
     int nag;
     sender s[SEND_CONNS];
+    int ns; /* connections in use */
     int64_t acked, refused;
 } load;
 
@@ -414,9 +447,10 @@ static void send_sms(load *L, sender *c, int64_t key)
     (void)L;
 }
 
-static void senders_open(load *L)
+static void senders_open(load *L, int n)
 {
-    for (int i = 0; i < SEND_CONNS; i++) {
+    L->ns = n;
+    for (int i = 0; i < n; i++) {
         L->s[i] = (sender){.fd = connect_lo()};
         struct epoll_event ev = {.events = EPOLLIN, .data.u32 = SENDER_ID + (uint32_t)i};
         if (epoll_ctl(L->ep, EPOLL_CTL_ADD, L->s[i].fd, &ev) != 0)
@@ -426,7 +460,7 @@ static void senders_open(load *L)
 
 static void senders_close(load *L)
 {
-    for (int i = 0; i < SEND_CONNS; i++) {
+    for (int i = 0; i < L->ns; i++) {
         epoll_ctl(L->ep, EPOLL_CTL_DEL, L->s[i].fd, NULL);
         close(L->s[i].fd);
     }
@@ -553,7 +587,7 @@ static void pump(load *L, int timeout_ms)
 static double drive(load *L, int64_t first, int64_t count, int rate, double secs, int offers)
 {
     int64_t next = 0;
-    senders_open(L);
+    senders_open(L, rate ? SEND_CONNS : INGEST_CONNS);
     int64_t acked0 = L->acked + L->refused, seen0 = offers_seen;
     double t0 = now_s(), deadline = t0 + secs + 10, t_acked = 0;
     while (now_s() < deadline) {
@@ -563,7 +597,7 @@ static double drive(load *L, int64_t first, int64_t count, int rate, double secs
         if (acked == count && (!offers || offers_seen - seen0 >= count))
             break;
         double t = now_s();
-        for (int k = 0; k < SEND_CONNS && next < count; k++) {
+        for (int k = 0; k < L->ns && next < count; k++) {
             if (L->s[k].busy)
                 continue;
             if (rate && t0 + next / (double)rate > t)
@@ -706,10 +740,11 @@ static int cmp_d(const void *x, const void *y)
 
 typedef struct figures {
     int cores;
-    double ingest, raw, lat[NRATES][3], sent_rate[NRATES];
+    double loadavg;
+    double ingest, ingest_cpu, raw, lat[NRATES][3], sent_rate[NRATES], lat_cpu[NRATES];
     int64_t lost;
     double rss_idle, rss_agents, rss_total, ingest_mem;
-    double recovery;
+    double recovery, rec_cpu;
     uint64_t rec_events;
     int64_t rec_msgs;
     double rec_convs;
@@ -719,12 +754,13 @@ static void print_figure(const char *name, double v, const char *fmt, const char
 {
     printf("%s: ", name);
     printf(fmt, v);
-    printf(" %s\n", unit);
+    printf(*unit ? " %s\n" : "\n", unit);
     fflush(stdout);
 }
 
-/* A: ingest ceiling, then offer latency at each rate. */
-static void phase_latency(figures *F)
+/* A: ingest ceiling, then (unless 'ingest_only') offer latency at each
+ * rate. */
+static void phase_latency(figures *F, int ingest_only)
 {
     char cfg[300], data[300], name[64];
     snprintf(cfg, sizeof cfg, "%s/lat.json", dir);
@@ -736,10 +772,18 @@ static void phase_latency(figures *F)
     load L = {.ep = epoll_create1(0)};
     memset(sent_at, 0, MAX_KEYS * sizeof *sent_at);
     F->raw = raw_sqlite_rate(INGEST_N);
+    double cpu0 = cpu_seconds(pid);
     F->ingest = drive(&L, 0, INGEST_N, 0, 60, 0);
+    F->ingest_cpu = (cpu_seconds(pid) - cpu0) / INGEST_N * 1e6;
     print_figure("server_ingest_rate", F->ingest, "%.0f", "sms/s");
+    print_figure("server_ingest_cpu", F->ingest_cpu, "%.1f", "us/sms");
     print_figure("sqlite_raw_batch_rate", F->raw, "%.0f", "rows/s");
     print_figure("server_ingest_vs_raw", F->ingest / F->raw, "%.3f", "x");
+    if (ingest_only) {
+        stop_server(pid);
+        close(L.ep);
+        return;
+    }
 
     /* the agents connect and turn Available; they take what waits */
     agents_open(&L, LAT_AGENTS);
@@ -749,7 +793,9 @@ static void phase_latency(figures *F)
     for (int r = 0; r < NRATES; r++) {
         int64_t count = (int64_t)rates[r] * LAT_SECONDS;
         nlat = 0;
+        double c0 = cpu_seconds(pid);
         F->sent_rate[r] = drive(&L, key, count, rates[r], LAT_SECONDS, 1);
+        F->lat_cpu[r] = (cpu_seconds(pid) - c0) / (double)count * 1e6;
         key += count;
         qsort(latency, (size_t)nlat, sizeof *latency, cmp_d);
         if (nlat == 0)
@@ -764,6 +810,8 @@ static void phase_latency(figures *F)
         }
         snprintf(name, sizeof name, "offer_latency_%d_rate", rates[r]);
         print_figure(name, F->sent_rate[r], "%.0f", "sms/s");
+        snprintf(name, sizeof name, "offer_latency_%d_cpu", rates[r]);
+        print_figure(name, F->lat_cpu[r], "%.1f", "us/sms");
         settle(&L, 0.5);
     }
     int64_t acked = L.acked;
@@ -934,12 +982,14 @@ static void phase_recovery(figures *F, const char *cfg)
         usleep(2000);
     }
     F->recovery = now_s() - t0;
+    F->rec_cpu = cpu_seconds(pid);
     F->rec_convs = open;
     stop_server(pid);
     print_figure("recovery_open_conversations", open, "%.0f", "conversations");
     print_figure("recovery_messages", (double)F->rec_msgs, "%.0f", "messages");
     print_figure("recovery_events", (double)F->rec_events, "%.0f", "events");
     print_figure("recovery_time", F->recovery, "%.2f", "s");
+    print_figure("recovery_cpu", F->rec_cpu, "%.2f", "s");
 }
 
 /* 1234567 -> "1,234,567" */
@@ -961,8 +1011,9 @@ static void print_table(const figures *F)
     struct utsname u;
     uname(&u);
     char a[32], b[32], c[32], d[32];
-    printf("\n## textdesk performance: %d cores, %s %s %s, release build\n\n", F->cores,
-           u.sysname, u.release, u.machine);
+    printf("\n## textdesk performance: %d cores, %s %s %s, release build, load average "
+           "%.2f at the start\n\n",
+           F->cores, u.sysname, u.release, u.machine, F->loadavg);
     printf("| figure | measured | target | met |\n|---|---|---|---|\n");
     for (int r = 0; r < NRATES; r++) {
         printf("| inbound SMS -> offer, %s agents, %s SMS/s (sent %s/s) "
@@ -989,9 +1040,9 @@ static void print_table(const figures *F)
            thousands((F->rss_total - F->rss_agents) / MEM_CONVS, d, sizeof d),
            F->rss_total <= 1073741824.0 ? "yes" : "NO");
     printf("| restart recovery, %s open conversations, %s stored messages | %.2f s "
-           "(%s events replayed) | <= 2 s | %s |\n",
+           "(%.2f s CPU; %s events replayed) | <= 2 s | %s |\n",
            thousands(F->rec_convs, a, sizeof a), thousands((double)F->rec_msgs, b, sizeof b),
-           F->recovery, thousands((double)F->rec_events, c, sizeof c),
+           F->recovery, F->rec_cpu, thousands((double)F->rec_events, c, sizeof c),
            F->recovery <= 2 ? "yes" : "NO");
     fflush(stdout);
 }
@@ -1017,12 +1068,18 @@ int main(int argc, char **argv)
     latency = calloc(MAX_KEYS, sizeof *latency);
     figures F = {.cores = (int)sysconf(_SC_NPROCESSORS_ONLN)};
     print_figure("cores", F.cores, "%.0f", "cores");
+    FILE *la = fopen("/proc/loadavg", "r");
+    if (!la || fscanf(la, "%lf", &F.loadavg) != 1)
+        F.loadavg = -1;
+    if (la)
+        fclose(la);
+    print_figure("loadavg", F.loadavg, "%.2f", "");
 
     /* BENCH_PHASES=latency,memory,recovery (default: all) runs fewer */
     const char *phases = getenv("BENCH_PHASES");
     int all = !phases || !*phases;
-    if (all || strstr(phases, "latency"))
-        phase_latency(&F);
+    if (all || strstr(phases, "latency") || strstr(phases, "ingest"))
+        phase_latency(&F, !all && !strstr(phases, "latency"));
     char cfg[300];
     snprintf(cfg, sizeof cfg, "%s/mem.json", dir);
     write_config(cfg, MEM_AGENTS, MEM_CAPACITY);

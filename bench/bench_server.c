@@ -97,6 +97,7 @@ static const int rates[] = {500, 2000, 5000};
 
 static int port;
 static char dir[256];
+static pid_t running; /* the server under test, stopped when the bench dies */
 static char bin[4096];
 
 static double now_s(void)
@@ -106,15 +107,26 @@ static double now_s(void)
     return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+static void stop_running(void)
+{
+    if (running > 0) {
+        kill(running, SIGTERM);
+        waitpid(running, NULL, 0);
+        running = 0;
+    }
+}
+
 static void die(const char *what)
 {
     fprintf(stderr, "bench_server: %s: %s (files kept in %s)\n", what, strerror(errno), dir);
+    stop_running();
     exit(1);
 }
 
 static void dief(const char *what)
 {
     fprintf(stderr, "bench_server: %s (files kept in %s)\n", what, dir);
+    stop_running();
     exit(1);
 }
 
@@ -258,6 +270,7 @@ static pid_t spawn_server(const char *name, const char *cfg, const char *data)
               (char *)NULL);
         _exit(127);
     }
+    running = pid;
     return pid;
 }
 
@@ -269,8 +282,10 @@ static void wait_listening(pid_t pid)
             close(fd);
             return;
         }
-        if (waitpid(pid, NULL, WNOHANG) == pid)
+        if (waitpid(pid, NULL, WNOHANG) == pid) {
+            running = 0;
             dief("the server exited at start (see its log)");
+        }
         usleep(50000);
     }
     dief("the server did not start");
@@ -280,7 +295,9 @@ static void stop_server(pid_t pid)
 {
     kill(pid, SIGTERM);
     int status;
-    if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
+    pid_t r = waitpid(pid, &status, 0);
+    running = 0;
+    if (r != pid || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
         dief("the server did not stop cleanly (see its log)");
 }
 
@@ -975,8 +992,10 @@ static void phase_recovery(figures *F, const char *cfg)
     pid_t pid = spawn_server("rec", cfg, data);
     double t0 = now_s(), open;
     while ((open = metric("textdesk_open_conversations")) < 0) {
-        if (waitpid(pid, NULL, WNOHANG) == pid)
+        if (waitpid(pid, NULL, WNOHANG) == pid) {
+            running = 0;
             dief("the server exited at start (see rec.log)");
+        }
         if (now_s() - t0 > 120)
             dief("the server did not recover within 2 min");
         usleep(2000);

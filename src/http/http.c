@@ -184,33 +184,28 @@ static const char *method_of(struct lws *wsi, enum lws_token_indexes *tok)
     return "?";
 }
 
-/* Builds the whole response (headers, then the body) in pss->out; it goes
- * out in one write when the connection is writable (one send and one TCP
- * segment, not two). */
 static int respond(struct lws *wsi, pss_http *pss, http_resp *resp)
 {
-    size_t cap = LWS_PRE + 1024 + sizeof resp->set_cookie + resp->body.n;
-    free(pss->out);
-    pss->out = xmalloc(cap);
-    unsigned char *start = pss->out + LWS_PRE, *p = start, *end = pss->out + cap;
+    unsigned char hbuf[LWS_PRE + 1024], *start = hbuf + LWS_PRE, *p = start,
+                                          *end = hbuf + sizeof hbuf - 1;
     const char *ctype = resp->content_type ? resp->content_type : "application/json";
-    if (lws_add_http_common_headers(wsi, (unsigned)resp->status, ctype, resp->body.n, &p,
-                                    end - resp->body.n))
+    if (lws_add_http_common_headers(wsi, (unsigned)resp->status, ctype, resp->body.n, &p, end))
         return -1;
     if (lws_add_http_header_by_name(wsi, (const unsigned char *)"cache-control:",
-                                    (const unsigned char *)"no-store", 8, &p,
-                                    end - resp->body.n))
+                                    (const unsigned char *)"no-store", 8, &p, end))
         return -1;
     if (resp->set_cookie[0] &&
         lws_add_http_header_by_name(wsi, (const unsigned char *)"set-cookie:",
                                     (const unsigned char *)resp->set_cookie,
-                                    (int)strlen(resp->set_cookie), &p, end - resp->body.n))
+                                    (int)strlen(resp->set_cookie), &p, end))
         return -1;
-    if (lws_finalize_http_header(wsi, &p, end - resp->body.n))
+    if (lws_finalize_write_http_header(wsi, start, &p, end))
         return -1;
+    free(pss->out);
+    pss->out = xmalloc(LWS_PRE + resp->body.n + 1);
     if (resp->body.n)
-        memcpy(p, resp->body.p, resp->body.n);
-    pss->out_n = (size_t)(p - start) + resp->body.n;
+        memcpy(pss->out + LWS_PRE, resp->body.p, resp->body.n);
+    pss->out_n = resp->body.n;
     pss->has_resp = 1;
     lws_callback_on_writable(wsi);
     return 0;

@@ -460,9 +460,7 @@ size_t http_ws_backlog(const http_ws *ws)
 /* On the libev loop the timers are libev's. lws 4.1's libev glue keeps its
  * own timers (lws_sul) behind one libev timer that it cannot move earlier
  * while armed, so an lws_sul timer can fire late, by as much as the latest
- * one pending; it services what is due after each I/O. libev's own timers
- * are exact. Code that schedules an lws_sul outside lws's callbacks (from
- * one of these timers) follows it with http__kick. */
+ * one pending; libev's own timers are exact. */
 
 static void sul_cb(lws_sorted_usec_list_t *sul)
 {
@@ -473,7 +471,11 @@ static void sul_cb(lws_sorted_usec_list_t *sul)
 static void ev_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
     http_timer *t = w->data;
+    struct lws_context *ctx = t->srv->ctx; /* the callback may free 't' */
     t->cb(t->arg);
+    /* lws services what the callback scheduled with it (zero-delay timers,
+     * e.g. http_client's) only after I/O: make some */
+    lws_cancel_service(ctx);
 }
 
 http_timer *http_timer_new(http_srv *s, void (*cb)(void *), void *arg)
@@ -641,11 +643,6 @@ http_srv *http_new(const http_cfg *cfg, const http_handlers *h, char *err, size_
 struct lws_context *http__lws_context(http_srv *s)
 {
     return s->ctx;
-}
-
-void http__kick(struct lws_context *ctx)
-{
-    lws_cancel_service(ctx); /* I/O on lws's pipe, then lws's due timers */
 }
 
 int http_port(const http_srv *s)

@@ -293,7 +293,6 @@ http_creq *http_client_request(http_srv *s, const http_client_opts *o, http_clie
         q->wsi = NULL;
         q->wrote = 0;
         lws_sul_schedule(ctx, 0, &q->sul, late_fail, 1);
-        http__kick(ctx);
         return q;
     }
     return q;
@@ -306,7 +305,6 @@ void http_client_cancel(http_creq *q)
     q->cb = NULL;
     if (q->wsi) { /* freed when the connection closes */
         lws_set_timeout(q->wsi, PENDING_TIMEOUT_CLOSE_SEND, LWS_TO_KILL_ASYNC);
-        http__kick(lws_get_context(q->wsi));
         return;
     }
     lws_sul_cancel(&q->sul); /* was waiting for late_fail */

@@ -30,6 +30,7 @@ struct http_srv {
     struct lws_context *ctx;
     struct ev_loop *loop; /* epoll via libev; NULL: lws's own poll loop */
     void *foreign[1];
+    int turned;           /* the loop has run once */
     struct lws_vhost *vhost;
     http_handlers h;
     int port;
@@ -473,8 +474,9 @@ static void ev_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
     http_timer *t = w->data;
     struct lws_context *ctx = t->srv->ctx; /* the callback may free 't' */
     t->cb(t->arg);
-    /* lws services what the callback scheduled with it (zero-delay timers,
-     * e.g. http_client's) only after I/O: make some */
+    /* lws services what the callback scheduled with it (zero-delay timers
+     * and asynchronous kills of the HTTP client, of http_defer_complete)
+     * only after I/O: make some */
     lws_cancel_service(ctx);
 }
 
@@ -653,6 +655,10 @@ int http_port(const http_srv *s)
 int http_service(http_srv *s)
 {
     if (s->loop) {
+        if (!s->turned) { /* what was scheduled before the loop ran */
+            s->turned = 1;
+            lws_cancel_service(s->ctx);
+        }
         ev_run(s->loop, EVRUN_ONCE);
         return 0;
     }

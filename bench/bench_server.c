@@ -1,21 +1,59 @@
 /*
  * bench_server: the real server under load, driven from this process over
- * loopback (a C client, so that the load generator is not the bottleneck).
+ * loopback (a C client, so that the load generator is not the bottleneck:
+ * one thread, epoll, HTTP/1.1 keep-alive senders, raw WebSocket agents).
+ * It runs three servers one after the other and ends with one table (issue
+ * 8, docs/operations.md "Performance") plus a `name: value unit` line per
+ * figure:
  *
- *   server_ingest_rate          inbound SMS/s acknowledged by the server
- *                               (POST /api/sim/send, 64 connections, each
- *                               acknowledged only after its commit)
+ * A. latency and ingest (LAT_AGENTS agents in the configuration)
+ *   server_ingest_rate          inbound SMS/s acknowledged (POST
+ *                               /api/sim/send, INGEST_CONNS keep-alive
+ *                               connections, one request in flight each, no
+ *                               agent connected; each answer waits for its
+ *                               group commit, synchronous=FULL)
  *   sqlite_raw_batch_rate       raw SQLite batch inserts (1000 a transaction,
  *                               same synchronous=FULL, same disk), this run
  *   server_ingest_vs_raw        the ratio of the two
  *   offer_latency_R_{p50,p99,max}  inbound SMS -> offer frame on the agent's
- *                               WebSocket, with AGENTS connected agents, at R
- *                               SMS/s for a few seconds
+ *                               WebSocket, LAT_AGENTS agents connected, R
+ *                               SMS/s for LAT_SECONDS on a schedule (open
+ *                               loop, up to SEND_CONNS requests in flight)
+ *   offer_latency_R_rate        the rate actually sent (the generator kept up)
+ *   offer_latency_R_cpu, server_ingest_cpu   the server's CPU time (user +
+ *                               system) per SMS in that run: steadier than
+ *                               rates and tails when the machine is shared
+ *   acked_not_stored            acknowledged inbound SMS missing from the
+ *                               store after the server stopped (must be 0)
+ * B. memory (MEM_AGENTS agents, capacity 10)
+ *   mem_rss_idle, mem_rss_agents, mem_rss_total   the server's VmRSS with
+ *                               the configuration loaded; with MEM_AGENTS
+ *                               agents connected and Available; with
+ *                               MEM_CONVS open conversations (each offered)
+ *   mem_bytes_per_agent         (agents - idle) / MEM_AGENTS
+ *   mem_bytes_per_conversation  (total - agents) / MEM_CONVS
+ *   server_ingest_rate_MEM_AGENTS_agents  the ingest rate of that phase
+ * C. restart recovery (a store seeded through the store API with REC_CONVS
+ *    open conversations and REC_MSGS messages)
+ *   recovery_time               exec of `textdesk serve` -> first 200 from
+ *                               GET /metrics (replay, outbox recovery, RESTART)
+ *   recovery_cpu                the CPU time the server used by then (less
+ *                               noisy than the wall time on a shared machine)
+ *   recovery_events             events replayed
+ *   recovery_messages, recovery_open_conversations   what was recovered
+ * and first: cores (online CPUs) and loadavg (the 1-minute load average at
+ * the start: other work on the machine shows in the latency tails).
  *
  * Usage: bench_server [path/to/textdesk]  (default: textdesk beside this
- * binary). Agents' passwords are hashed at the minimum argon2id cost so that
- * a thousand logins take a second, not a minute; production uses the
- * interactive cost.
+ * binary; another build's binary gives a before/after on the same load).
+ * BENCH_PHASES=latency,memory,recovery runs only those phases and prints
+ * no table ("ingest": only the ingest ceiling); BENCH_KEEP=1 keeps the
+ * temporary directory (configurations, data, server logs). Agents'
+ * passwords are hashed at the minimum argon2id cost so that ten thousand
+ * logins take seconds, not minutes; production uses the interactive cost.
+ * The file-descriptor soft limit is raised to the hard limit (the server
+ * inherits it; it also raises its own, http.c). The whole run takes about
+ * a minute and a half on 2 cores.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -30,19 +68,37 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/utsname.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
-#define AGENTS 1000
+#include "core/cc.h"
+#include "store/store.h"
+
+#define LAT_AGENTS 5000
+#define LAT_SECONDS 4
+#define MEM_AGENTS 10000
+#define MEM_CAPACITY 10
+#define MEM_CONVS 100000
+#define REC_CONVS 100000
+#define REC_MSGS 1000000 /* 10 a conversation: 5 in, 5 out */
 #define INGEST_N 40000
-#define INGEST_CONNS 64
-#define SEND_CONNS 64
+#define INGEST_CONNS 64 /* closed loop: the ingest ceiling */
+#define SEND_CONNS 256  /* open loop: enough that a slow commit never stalls the schedule */
+#define MAX_KEYS 400000 /* SMS keys of one server's run */
+#define SENDER_ID (1u << 24)
+
+static const int rates[] = {500, 2000, 5000};
+#define NRATES ((int)(sizeof rates / sizeof rates[0]))
 
 static int port;
 static char dir[256];
+static pid_t running; /* the server under test, stopped when the bench dies */
+static char bin[4096];
 
 static double now_s(void)
 {
@@ -51,21 +107,50 @@ static double now_s(void)
     return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+static void stop_running(void)
+{
+    if (running > 0) {
+        kill(running, SIGTERM);
+        waitpid(running, NULL, 0);
+        running = 0;
+    }
+}
+
 static void die(const char *what)
 {
-    fprintf(stderr, "bench_server: %s: %s\n", what, strerror(errno));
+    fprintf(stderr, "bench_server: %s: %s (files kept in %s)\n", what, strerror(errno), dir);
+    stop_running();
     exit(1);
 }
 
-static int connect_lo(void)
+static void dief(const char *what)
+{
+    fprintf(stderr, "bench_server: %s (files kept in %s)\n", what, dir);
+    stop_running();
+    exit(1);
+}
+
+static int try_connect_lo(void)
 {
     int fd = socket(AF_INET, SOCK_STREAM, 0);
     struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof a) != 0)
-        die("connect");
+    if (fd < 0)
+        die("socket");
+    if (connect(fd, (struct sockaddr *)&a, sizeof a) != 0) {
+        close(fd);
+        return -1;
+    }
     int one = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    return fd;
+}
+
+static int connect_lo(void)
+{
+    int fd = try_connect_lo();
+    if (fd < 0)
+        die("connect");
     return fd;
 }
 
@@ -82,24 +167,33 @@ static void write_all(int fd, const char *p, size_t n)
     }
 }
 
-/* Reads one HTTP response (headers + Content-Length body) into buf. */
+/* The length of the first whole HTTP response in p[0..n), or 0. */
+static size_t http_response_len(const char *p, size_t n)
+{
+    const char *end = memmem(p, n, "\r\n\r\n", 4);
+    if (!end)
+        return 0;
+    const char *cl = memmem(p, (size_t)(end - p), "ontent-Length:", 14);
+    if (!cl)
+        cl = memmem(p, (size_t)(end - p), "ontent-length:", 14);
+    size_t len = cl ? strtoul(cl + 14, NULL, 10) : 0;
+    size_t total = (size_t)(end + 4 - p) + len;
+    return n >= total ? total : 0;
+}
+
+/* Reads one HTTP response (headers + Content-Length body) into buf;
+ * returns its length or 0 when the connection closed first. */
 static size_t read_response(int fd, char *buf, size_t cap)
 {
-    size_t n = 0;
-    for (;;) {
+    size_t n = 0, len;
+    while ((len = http_response_len(buf, n)) == 0) {
         ssize_t r = read(fd, buf + n, cap - 1 - n);
         if (r <= 0)
-            die("read response");
+            return 0;
         n += (size_t)r;
         buf[n] = 0;
-        char *end = strstr(buf, "\r\n\r\n");
-        if (!end)
-            continue;
-        char *cl = strcasestr(buf, "content-length:");
-        size_t len = cl ? strtoul(cl + 15, NULL, 10) : 0;
-        if (n >= (size_t)(end + 4 - buf) + len)
-            return n;
     }
+    return len;
 }
 
 static int free_port(void)
@@ -115,50 +209,173 @@ static int free_port(void)
     return ntohs(a.sin_port);
 }
 
+static void raise_nofile(rlim_t need)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+        die("getrlimit");
+    if (rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+            die("setrlimit");
+    }
+    if (rl.rlim_cur < need) {
+        fprintf(stderr, "bench_server: needs %llu file descriptors, the hard limit is %llu "
+                        "(raise it: ulimit -Hn)\n",
+                (unsigned long long)need, (unsigned long long)rl.rlim_cur);
+        exit(1);
+    }
+}
+
 /* ---- the server -------------------------------------------------------- */
 
-static pid_t start_server(const char *bin)
+static void write_config(const char *path, int agents, int capacity)
 {
-    char cfg[300], hash[crypto_pwhash_STRBYTES];
+    char hash[crypto_pwhash_STRBYTES];
     if (crypto_pwhash_str(hash, "bench", 5, crypto_pwhash_OPSLIMIT_MIN,
                           crypto_pwhash_MEMLIMIT_MIN) != 0)
         die("hash");
-    snprintf(cfg, sizeof cfg, "%s/bench.json", dir);
-    FILE *f = fopen(cfg, "w");
+    FILE *f = fopen(path, "w");
     if (!f)
         die("config");
-    fprintf(f, "{\"teams\":[{\"id\":1,\"name\":\"T\"}],\"queues\":[{\"id\":1,\"name\":\"Q\","
-               "\"teams\":[1],\"rona_timeout_s\":3600}],\"entry_points\":[{\"id\":1,"
+    fprintf(f, "{\"teams\":[{\"id\":1,\"name\":\"T\"}],\"wrapup_reasons\":[{\"id\":1,\"name\":"
+               "\"Solved\"}],\"queues\":[{\"id\":1,\"name\":\"Q\",\"teams\":[1],"
+               "\"rona_timeout_s\":3600}],\"entry_points\":[{\"id\":1,"
                "\"number\":\"+46700000001\",\"queue\":1}],\"agents\":[");
-    for (int i = 1; i <= AGENTS; i++)
-        fprintf(f, "%s{\"id\":%d,\"name\":\"Agent %d\",\"teams\":[1],\"capacity\":1000,"
+    for (int i = 1; i <= agents; i++)
+        fprintf(f, "%s{\"id\":%d,\"name\":\"Agent %d\",\"teams\":[1],\"capacity\":%d,"
                    "\"username\":\"a%d\",\"password_hash\":\"%s\"}",
-                i > 1 ? "," : "", i, i, i, hash);
+                i > 1 ? "," : "", i, i, capacity, i, hash);
     fprintf(f, "]}\n");
-    fclose(f);
-    char listen[64], data[300];
+    if (fclose(f) != 0)
+        die("config");
+}
+
+/* Starts `textdesk serve` on a fresh port; its output goes to DIR/NAME.log.
+ * Returns at once: wait_listening or wait_metrics says when it serves. */
+static pid_t spawn_server(const char *name, const char *cfg, const char *data)
+{
+    char listen[64], log[300];
+    port = free_port();
     snprintf(listen, sizeof listen, "127.0.0.1:%d", port);
-    snprintf(data, sizeof data, "%s/data", dir);
+    snprintf(log, sizeof log, "%s/%s.log", dir, name);
     pid_t pid = fork();
+    if (pid < 0)
+        die("fork");
     if (pid == 0) {
-        int null = open("/dev/null", O_WRONLY);
-        dup2(null, 1);
+        int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        dup2(fd, 1);
+        dup2(fd, 2);
         execl(bin, bin, "serve", "--config", cfg, "--listen", listen, "--data", data,
               (char *)NULL);
         _exit(127);
     }
-    for (int i = 0; i < 400; i++) { /* wait for it to listen */
+    running = pid;
+    return pid;
+}
+
+static void wait_listening(pid_t pid)
+{
+    for (int i = 0; i < 2400; i++) { /* 2 min */
+        int fd = try_connect_lo();
+        if (fd >= 0) {
+            close(fd);
+            return;
+        }
+        if (waitpid(pid, NULL, WNOHANG) == pid) {
+            running = 0;
+            dief("the server exited at start (see its log)");
+        }
         usleep(50000);
-        int fd = socket(AF_INET, SOCK_STREAM, 0);
-        struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
-        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        int ok = connect(fd, (struct sockaddr *)&a, sizeof a) == 0;
-        close(fd);
-        if (ok)
-            return pid;
     }
-    fprintf(stderr, "bench_server: the server did not start\n");
-    exit(1);
+    dief("the server did not start");
+}
+
+static void stop_server(pid_t pid)
+{
+    kill(pid, SIGTERM);
+    int status;
+    pid_t r = waitpid(pid, &status, 0);
+    running = 0;
+    if (r != pid || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
+        dief("the server did not stop cleanly (see its log)");
+}
+
+/* The server's resident set in bytes (VmRSS). */
+static double rss_bytes(pid_t pid)
+{
+    char path[64], line[256];
+    snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        die("/proc/PID/status");
+    double kb = -1;
+    while (fgets(line, sizeof line, f))
+        if (strncmp(line, "VmRSS:", 6) == 0)
+            kb = strtod(line + 6, NULL);
+    fclose(f);
+    if (kb < 0)
+        dief("no VmRSS");
+    return kb * 1024;
+}
+
+/* The CPU time (user + system) process 'pid' has used so far. */
+static double cpu_seconds(pid_t pid)
+{
+    char path[64], line[1024];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    FILE *f = fopen(path, "r");
+    if (!f || !fgets(line, sizeof line, f))
+        die("/proc/PID/stat");
+    fclose(f);
+    /* the fields after "(comm)": state is the 3rd, utime the 14th */
+    char *p = strrchr(line, ')');
+    unsigned long long ut = 0, st = 0;
+    if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut,
+                     &st) != 2)
+        dief("cannot parse /proc/PID/stat");
+    return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
+}
+
+/* GET /metrics: the value of gauge 'name', or -1 when the server does not
+ * answer 200 (yet). */
+static double metric(const char *name)
+{
+    int fd = try_connect_lo();
+    if (fd < 0)
+        return -1;
+    static char resp[1 << 16];
+    const char req[] = "GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
+    write_all(fd, req, sizeof req - 1);
+    size_t n = read_response(fd, resp, sizeof resp);
+    close(fd);
+    if (n == 0 || memcmp(resp, "HTTP/1.1 200", 12) != 0)
+        return -1;
+    size_t nl = strlen(name);
+    for (char *p = strstr(resp, "\r\n\r\n"); p && *p; p = strchr(p, '\n')) {
+        p += *p == '\n' || *p == '\r';
+        while (*p == '\r' || *p == '\n')
+            p++;
+        if (strncmp(p, name, nl) == 0 && p[nl] == ' ')
+            return strtod(p + nl + 1, NULL);
+    }
+    return -1;
+}
+
+/* The single integer 'sql' gives on the database at 'path', or -1. */
+static int64_t db_count(const char *path, const char *sql)
+{
+    sqlite3 *db = NULL;
+    sqlite3_stmt *st;
+    int64_t n = -1;
+    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
+        sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK) {
+        if (sqlite3_step(st) == SQLITE_ROW)
+            n = sqlite3_column_int64(st, 0);
+        sqlite3_finalize(st);
+    }
+    sqlite3_close(db);
+    return n;
 }
 
 /* ---- raw SQLite baseline ----------------------------------------------- */
@@ -195,14 +412,34 @@ static double raw_sqlite_rate(int rows)
     return rate;
 }
 
-/* ---- HTTP senders ------------------------------------------------------ */
+/* ---- the load: HTTP senders and WebSocket agents on one epoll ----------- */
 
 typedef struct sender {
     int fd, busy;
     char in[4096];
     size_t n;
-    int64_t key; /* the SMS in flight */
 } sender;
+
+typedef struct agent {
+    int fd;
+    unsigned char *in; /* a partial frame left from the last read */
+    size_t n, cap;
+} agent;
+
+typedef struct load {
+    int ep;
+    agent *ag;
+    int nag;
+    sender s[SEND_CONNS];
+    int ns; /* connections in use */
+    int64_t acked, refused;
+} load;
+
+/* Send time of SMS 'key' (the customer number encodes it); 0 once its
+ * offer was seen. */
+static double *sent_at;
+static double *latency;
+static int64_t nlat, offers_seen;
 
 static int make_sms(char *out, size_t cap, int64_t key)
 {
@@ -217,170 +454,297 @@ static int make_sms(char *out, size_t cap, int64_t key)
                     bl, body);
 }
 
-/* Returns 1 when a whole response is in s->in (and consumes it). */
-static int response_done(sender *s, int *ok)
+static void send_sms(load *L, sender *c, int64_t key)
 {
-    char *end = memmem(s->in, s->n, "\r\n\r\n", 4);
-    if (!end)
-        return 0;
-    char *cl = memmem(s->in, (size_t)(end - s->in), "content-length:", 15);
-    size_t len = cl ? strtoul(cl + 15, NULL, 10) : 0;
-    size_t total = (size_t)(end + 4 - s->in) + len;
-    if (s->n < total)
-        return 0;
-    *ok = memcmp(s->in, "HTTP/1.1 200", 12) == 0;
-    memmove(s->in, s->in + total, s->n - total);
-    s->n -= total;
-    return 1;
-}
-
-static double ingest_rate(int64_t first_key)
-{
-    int ep = epoll_create1(0);
-    sender *s = calloc(INGEST_CONNS, sizeof *s);
-    int64_t next = first_key, done = 0, failed = 0;
     char req[512];
-    double t0 = now_s();
-    for (int i = 0; i < INGEST_CONNS; i++) {
-        s[i].fd = connect_lo();
-        struct epoll_event ev = {.events = EPOLLIN, .data.u32 = (uint32_t)i};
-        epoll_ctl(ep, EPOLL_CTL_ADD, s[i].fd, &ev);
-        int n = make_sms(req, sizeof req, next++);
-        write_all(s[i].fd, req, (size_t)n);
-    }
-    while (done < INGEST_N) {
-        struct epoll_event evs[64];
-        int k = epoll_wait(ep, evs, 64, 10000);
-        if (k <= 0)
-            die("ingest stalled");
-        for (int e = 0; e < k; e++) {
-            sender *c = &s[evs[e].data.u32];
-            ssize_t r = read(c->fd, c->in + c->n, sizeof c->in - c->n);
-            if (r <= 0)
-                die("ingest read");
-            c->n += (size_t)r;
-            int ok;
-            while (response_done(c, &ok)) {
-                done++;
-                failed += !ok;
-                if (next - first_key < INGEST_N) {
-                    int n = make_sms(req, sizeof req, next++);
-                    write_all(c->fd, req, (size_t)n);
-                }
-            }
-        }
-    }
-    double rate = done / (now_s() - t0);
-    for (int i = 0; i < INGEST_CONNS; i++)
-        close(s[i].fd);
-    free(s);
-    close(ep);
-    if (failed)
-        fprintf(stderr, "bench_server: %lld of %lld inbound SMS refused\n", (long long)failed,
-                (long long)done);
-    return rate;
+    int n = make_sms(req, sizeof req, key);
+    sent_at[key] = now_s();
+    write_all(c->fd, req, (size_t)n);
+    c->busy = 1;
+    (void)L;
 }
 
-/* ---- WebSocket agents -------------------------------------------------- */
-
-typedef struct agent {
-    int fd;
-    unsigned char *in;
-    size_t n, cap;
-} agent;
-
-static void ws_send_text(int fd, const char *text)
+static void senders_open(load *L, int n)
 {
-    size_t n = strlen(text);
-    unsigned char hdr[8] = {0x81, (unsigned char)(0x80 | n), 1, 2, 3, 4};
-    unsigned char *frame = malloc(6 + n);
-    memcpy(frame, hdr, 6);
-    for (size_t i = 0; i < n; i++)
-        frame[6 + i] = (unsigned char)text[i] ^ hdr[2 + i % 4];
-    write_all(fd, (char *)frame, 6 + n);
-    free(frame);
-}
-
-static int agent_connect(int i)
-{
-    char req[1024], resp[8192], cookie[200] = "";
-    int fd = connect_lo();
-    char body[64];
-    int bl = snprintf(body, sizeof body, "{\"username\":\"a%d\",\"password\":\"bench\"}", i);
-    int n = snprintf(req, sizeof req,
-                     "POST /api/login HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: "
-                     "application/json\r\nContent-Length: %d\r\n\r\n%s",
-                     bl, body);
-    write_all(fd, req, (size_t)n);
-    read_response(fd, resp, sizeof resp);
-    char *c = strcasestr(resp, "set-cookie: ");
-    if (!c)
-        die("login");
-    sscanf(c + 12, "%199[^;]", cookie);
-    close(fd);
-    fd = connect_lo();
-    n = snprintf(req, sizeof req,
-                 "GET /ws HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nOrigin: http://127.0.0.1:%d\r\n"
-                 "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: "
-                 "dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\nCookie: %s\r\n\r\n",
-                 port, port, cookie);
-    write_all(fd, req, (size_t)n);
-    size_t got = 0;
-    while (!memmem(resp, got, "\r\n\r\n", 4)) {
-        ssize_t r = read(fd, resp + got, sizeof resp - got);
-        if (r <= 0)
-            die("ws handshake");
-        got += (size_t)r;
+    L->ns = n;
+    for (int i = 0; i < n; i++) {
+        L->s[i] = (sender){.fd = connect_lo()};
+        struct epoll_event ev = {.events = EPOLLIN, .data.u32 = SENDER_ID + (uint32_t)i};
+        if (epoll_ctl(L->ep, EPOLL_CTL_ADD, L->s[i].fd, &ev) != 0)
+            die("epoll_ctl");
     }
-    if (memcmp(resp, "HTTP/1.1 101", 12) != 0)
-        die("ws refused");
-    ws_send_text(fd, "{\"cmd\":\"set_state\",\"state\":\"available\"}");
-    return fd;
 }
 
-/* Send times by SMS key (the customer number encodes the key). */
-static double *sent_at;
-static double *latency;
-static int64_t nlat;
+static void senders_close(load *L)
+{
+    for (int i = 0; i < L->ns; i++) {
+        epoll_ctl(L->ep, EPOLL_CTL_DEL, L->s[i].fd, NULL);
+        close(L->s[i].fd);
+    }
+}
 
-/* Parses whole frames from a->in; records offer latencies. */
-static void agent_frames(agent *a)
+/* Parses the whole frames in p[0..n); records offers. Returns the bytes
+ * consumed. */
+static size_t agent_frames(const unsigned char *p0, size_t n)
 {
     size_t off = 0;
     for (;;) {
-        if (a->n - off < 2)
+        if (n - off < 2)
             break;
-        unsigned char *p = a->in + off;
+        const unsigned char *p = p0 + off;
         size_t len = p[1] & 0x7f, h = 2;
         if (len == 126) {
-            if (a->n - off < 4)
+            if (n - off < 4)
                 break;
             len = (size_t)p[2] << 8 | p[3];
             h = 4;
         } else if (len == 127) {
-            if (a->n - off < 10)
+            if (n - off < 10)
                 break;
             len = 0;
             for (int i = 2; i < 10; i++)
                 len = len << 8 | p[i];
             h = 10;
         }
-        if (a->n - off < h + len)
+        if (n - off < h + len)
             break;
-        char *t = (char *)p + h;
-        char *role = memmem(t, len, "\"role\":\"offered\"", 16);
-        char *num = memmem(t, len, "\"number\":\"+4671", 15);
+        const char *t = (const char *)p + h;
+        const char *role = memmem(t, len, "\"role\":\"offered\"", 16);
+        const char *num = memmem(t, len, "\"number\":\"+4671", 15);
         if (role && num) {
             long long key = strtoll(num + 15, NULL, 10);
-            if (key >= 0 && key < INGEST_N * 4 && sent_at[key] > 0) {
+            if (key >= 0 && key < MAX_KEYS && sent_at[key] > 0) {
                 latency[nlat++] = now_s() - sent_at[key];
                 sent_at[key] = 0;
+                offers_seen++;
             }
         }
         off += h + len;
     }
-    memmove(a->in, a->in + off, a->n - off);
-    a->n -= off;
+    return off;
+}
+
+static void agent_read(agent *a)
+{
+    static unsigned char tmp[1 << 18];
+    ssize_t r = read(a->fd, tmp, sizeof tmp);
+    if (r < 0 && errno == EAGAIN)
+        return;
+    if (r <= 0)
+        die("agent read");
+    if (a->n == 0) { /* the common case: no partial frame waiting */
+        size_t used = agent_frames(tmp, (size_t)r);
+        if (used == (size_t)r)
+            return;
+        if (a->cap < (size_t)r - used) {
+            a->cap = (size_t)r - used;
+            a->in = realloc(a->in, a->cap);
+        }
+        memcpy(a->in, tmp + used, (size_t)r - used);
+        a->n = (size_t)r - used;
+        return;
+    }
+    if (a->cap < a->n + (size_t)r) {
+        a->cap = a->n + (size_t)r;
+        a->in = realloc(a->in, a->cap);
+    }
+    memcpy(a->in + a->n, tmp, (size_t)r);
+    a->n += (size_t)r;
+    size_t used = agent_frames(a->in, a->n);
+    memmove(a->in, a->in + used, a->n - used);
+    a->n -= used;
+}
+
+/* Handles what is readable within 'timeout_ms'. */
+static void pump(load *L, int timeout_ms)
+{
+    struct epoll_event evs[256];
+    int k = epoll_wait(L->ep, evs, 256, timeout_ms);
+    if (k < 0 && errno != EINTR)
+        die("epoll_wait");
+    for (int e = 0; e < k; e++) {
+        uint32_t id = evs[e].data.u32;
+        if (id < SENDER_ID) {
+            agent_read(&L->ag[id]);
+            continue;
+        }
+        sender *c = &L->s[id - SENDER_ID];
+        ssize_t r = read(c->fd, c->in + c->n, sizeof c->in - c->n);
+        if (r <= 0 && !c->busy) { /* an idle keep-alive connection timed out */
+            epoll_ctl(L->ep, EPOLL_CTL_DEL, c->fd, NULL);
+            close(c->fd);
+            c->fd = connect_lo();
+            c->n = 0;
+            struct epoll_event ev = {.events = EPOLLIN, .data.u32 = id};
+            if (epoll_ctl(L->ep, EPOLL_CTL_ADD, c->fd, &ev) != 0)
+                die("epoll_ctl");
+            continue;
+        }
+        if (r <= 0)
+            die("sender read");
+        c->n += (size_t)r;
+        size_t len;
+        while ((len = http_response_len(c->in, c->n)) != 0) {
+            int ok = memcmp(c->in, "HTTP/1.1 200", 12) == 0;
+            L->acked += ok;
+            L->refused += !ok;
+            memmove(c->in, c->in + len, c->n - len);
+            c->n -= len;
+            c->busy = 0;
+        }
+    }
+}
+
+/* Sends SMS keys [first, first + count): at 'rate' per second on a
+ * schedule (open loop; an SMS due while every connection is busy goes out
+ * as soon as one frees, timed from then), or with rate 0 as fast as the
+ * server acknowledges (closed loop). Waits for every acknowledgement and,
+ * when 'offers' is set, for every offer (at most 'secs' + 10 s in all).
+ * Returns the rate at which the SMS were acknowledged. */
+static double drive(load *L, int64_t first, int64_t count, int rate, double secs, int offers)
+{
+    int64_t next = 0;
+    senders_open(L, rate ? SEND_CONNS : INGEST_CONNS);
+    int64_t acked0 = L->acked + L->refused, seen0 = offers_seen;
+    double t0 = now_s(), deadline = t0 + secs + 10, t_acked = 0;
+    while (now_s() < deadline) {
+        int64_t acked = L->acked + L->refused - acked0;
+        if (acked == count && t_acked == 0)
+            t_acked = now_s();
+        if (acked == count && (!offers || offers_seen - seen0 >= count))
+            break;
+        double t = now_s();
+        for (int k = 0; k < L->ns && next < count; k++) {
+            if (L->s[k].busy)
+                continue;
+            if (rate && t0 + next / (double)rate > t)
+                break;
+            send_sms(L, &L->s[k], first + next++);
+        }
+        int timeout = 1;
+        if (rate && next < count) {
+            double due = t0 + next / (double)rate - now_s();
+            timeout = due <= 0 ? 0 : 1;
+        }
+        pump(L, timeout);
+    }
+    senders_close(L);
+    int64_t acked = L->acked + L->refused - acked0;
+    if (acked < count)
+        fprintf(stderr, "bench_server: only %lld of %lld SMS acknowledged in time\n",
+                (long long)acked, (long long)count);
+    if (offers && offers_seen - seen0 < count)
+        fprintf(stderr, "bench_server: only %lld of %lld offers seen\n",
+                (long long)(offers_seen - seen0), (long long)count);
+    return acked / ((t_acked ? t_acked : now_s()) - t0);
+}
+
+static void ws_send_text(int fd, const char *text)
+{
+    size_t n = strlen(text);
+    unsigned char hdr[8] = {0x81, (unsigned char)(0x80 | n), 1, 2, 3, 4};
+    unsigned char frame[256];
+    if (n > 125)
+        dief("ws_send_text: too long");
+    memcpy(frame, hdr, 6);
+    for (size_t i = 0; i < n; i++)
+        frame[6 + i] = (unsigned char)text[i] ^ hdr[2 + i % 4];
+    write_all(fd, (char *)frame, 6 + n);
+}
+
+/* Logs agent 'i' in over the keep-alive connection '*login' (reopened when
+ * the server closed it), opens its WebSocket and sets it Available. */
+static void agent_connect(agent *a, int i, int *login)
+{
+    char req[1024], resp[8192], cookie[200] = "";
+    char body[64];
+    int bl = snprintf(body, sizeof body, "{\"username\":\"a%d\",\"password\":\"bench\"}", i);
+    int n = snprintf(req, sizeof req,
+                     "POST /api/login HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: "
+                     "application/json\r\nContent-Length: %d\r\n\r\n%s",
+                     bl, body);
+    size_t got = 0;
+    for (int attempt = 0; attempt < 2 && got == 0; attempt++) {
+        if (*login < 0)
+            *login = connect_lo();
+        write_all(*login, req, (size_t)n);
+        if ((got = read_response(*login, resp, sizeof resp)) == 0) {
+            close(*login);
+            *login = -1;
+        }
+    }
+    const char *c = got ? strcasestr(resp, "set-cookie: ") : NULL;
+    if (!c)
+        dief("login refused");
+    sscanf(c + 12, "%199[^;]", cookie);
+
+    int fd = connect_lo();
+    n = snprintf(req, sizeof req,
+                 "GET /ws HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nOrigin: http://127.0.0.1:%d\r\n"
+                 "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: "
+                 "dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\nCookie: %s\r\n\r\n",
+                 port, port, cookie);
+    write_all(fd, req, (size_t)n);
+    got = 0;
+    char *end;
+    while (!(end = memmem(resp, got, "\r\n\r\n", 4))) {
+        ssize_t r = read(fd, resp + got, sizeof resp - got);
+        if (r <= 0)
+            die("ws handshake");
+        got += (size_t)r;
+    }
+    if (memcmp(resp, "HTTP/1.1 101", 12) != 0)
+        dief("ws refused");
+    /* frames that came with the handshake */
+    size_t extra = got - (size_t)(end + 4 - resp);
+    if (extra) {
+        a->in = malloc(extra);
+        a->cap = a->n = extra;
+        memcpy(a->in, end + 4, extra);
+        size_t used = agent_frames(a->in, a->n);
+        memmove(a->in, a->in + used, a->n - used);
+        a->n -= used;
+    }
+    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+    a->fd = fd;
+    ws_send_text(fd, "{\"cmd\":\"set_state\",\"state\":\"available\"}");
+}
+
+/* Connects 'n' agents and reads what they are sent meanwhile. */
+static void agents_open(load *L, int n)
+{
+    L->ag = calloc((size_t)n, sizeof *L->ag);
+    L->nag = n;
+    int login = -1;
+    for (int i = 0; i < n; i++) {
+        agent_connect(&L->ag[i], i + 1, &login);
+        struct epoll_event ev = {.events = EPOLLIN, .data.u32 = (uint32_t)i};
+        if (epoll_ctl(L->ep, EPOLL_CTL_ADD, L->ag[i].fd, &ev) != 0)
+            die("epoll_ctl");
+        if (i % 64 == 63)
+            pump(L, 0);
+    }
+    if (login >= 0)
+        close(login);
+}
+
+static void agents_close(load *L)
+{
+    for (int i = 0; i < L->nag; i++) {
+        close(L->ag[i].fd);
+        free(L->ag[i].in);
+    }
+    free(L->ag);
+    L->ag = NULL;
+    L->nag = 0;
+}
+
+/* Reads for 'secs' seconds. */
+static void settle(load *L, double secs)
+{
+    double until = now_s() + secs;
+    while (now_s() < until)
+        pump(L, 50);
 }
 
 static int cmp_d(const void *x, const void *y)
@@ -389,74 +753,317 @@ static int cmp_d(const void *x, const void *y)
     return a < b ? -1 : a > b;
 }
 
-static void latency_run(agent *ag, int nag, int ep, int rate, double secs, int64_t first_key)
+/* ---- the figures ------------------------------------------------------- */
+
+typedef struct figures {
+    int cores;
+    double loadavg;
+    double ingest, ingest_cpu, raw, lat[NRATES][3], sent_rate[NRATES], lat_cpu[NRATES];
+    int64_t lost;
+    double rss_idle, rss_agents, rss_total, ingest_mem;
+    double recovery, rec_cpu;
+    uint64_t rec_events;
+    int64_t rec_msgs;
+    double rec_convs;
+} figures;
+
+static void print_figure(const char *name, double v, const char *fmt, const char *unit)
 {
-    sender *s = calloc(SEND_CONNS, sizeof *s);
-    for (int i = 0; i < SEND_CONNS; i++) {
-        s[i].fd = connect_lo();
-        struct epoll_event ev = {.events = EPOLLIN, .data.u32 = (uint32_t)(100000 + i)};
-        epoll_ctl(ep, EPOLL_CTL_ADD, s[i].fd, &ev);
+    printf("%s: ", name);
+    printf(fmt, v);
+    printf(*unit ? " %s\n" : "\n", unit);
+    fflush(stdout);
+}
+
+/* A: ingest ceiling, then (unless 'ingest_only') offer latency at each
+ * rate. */
+static void phase_latency(figures *F, int ingest_only)
+{
+    char cfg[300], data[300], name[64];
+    snprintf(cfg, sizeof cfg, "%s/lat.json", dir);
+    snprintf(data, sizeof data, "%s/lat-data", dir);
+    write_config(cfg, LAT_AGENTS, 1000);
+    pid_t pid = spawn_server("lat", cfg, data);
+    wait_listening(pid);
+
+    load L = {.ep = epoll_create1(0)};
+    memset(sent_at, 0, MAX_KEYS * sizeof *sent_at);
+    F->raw = raw_sqlite_rate(INGEST_N);
+    double cpu0 = cpu_seconds(pid);
+    F->ingest = drive(&L, 0, INGEST_N, 0, 60, 0);
+    F->ingest_cpu = (cpu_seconds(pid) - cpu0) / INGEST_N * 1e6;
+    print_figure("server_ingest_rate", F->ingest, "%.0f", "sms/s");
+    print_figure("server_ingest_cpu", F->ingest_cpu, "%.1f", "us/sms");
+    print_figure("sqlite_raw_batch_rate", F->raw, "%.0f", "rows/s");
+    print_figure("server_ingest_vs_raw", F->ingest / F->raw, "%.3f", "x");
+    if (ingest_only) {
+        stop_server(pid);
+        close(L.ep);
+        return;
     }
-    int64_t total = (int64_t)(rate * secs), next = 0;
+
+    /* the agents connect and turn Available; they take what waits */
+    agents_open(&L, LAT_AGENTS);
+    print_figure("ws_agents", LAT_AGENTS, "%.0f", "agents");
+    settle(&L, 3);
+    int64_t key = INGEST_N;
+    for (int r = 0; r < NRATES; r++) {
+        int64_t count = (int64_t)rates[r] * LAT_SECONDS;
+        nlat = 0;
+        double c0 = cpu_seconds(pid);
+        F->sent_rate[r] = drive(&L, key, count, rates[r], LAT_SECONDS, 1);
+        F->lat_cpu[r] = (cpu_seconds(pid) - c0) / (double)count * 1e6;
+        key += count;
+        qsort(latency, (size_t)nlat, sizeof *latency, cmp_d);
+        if (nlat == 0)
+            dief("no offer seen");
+        F->lat[r][0] = latency[nlat / 2] * 1000;
+        F->lat[r][1] = latency[nlat * 99 / 100] * 1000;
+        F->lat[r][2] = latency[nlat - 1] * 1000;
+        static const char *const q[] = {"p50", "p99", "max"};
+        for (int k = 0; k < 3; k++) {
+            snprintf(name, sizeof name, "offer_latency_%d_%s", rates[r], q[k]);
+            print_figure(name, F->lat[r][k], "%.2f", "ms");
+        }
+        snprintf(name, sizeof name, "offer_latency_%d_rate", rates[r]);
+        print_figure(name, F->sent_rate[r], "%.0f", "sms/s");
+        snprintf(name, sizeof name, "offer_latency_%d_cpu", rates[r]);
+        print_figure(name, F->lat_cpu[r], "%.1f", "us/sms");
+        settle(&L, 0.5);
+    }
+    int64_t acked = L.acked;
+    if (L.refused)
+        fprintf(stderr, "bench_server: %lld inbound SMS refused\n", (long long)L.refused);
+    stop_server(pid);
+    agents_close(&L);
+    close(L.ep);
+
+    /* every acknowledged SMS is in the store */
+    char db_path[400];
+    snprintf(db_path, sizeof db_path, "%s/textdesk.db", data);
+    int64_t stored = db_count(db_path, "SELECT count(*) FROM messages WHERE outbound = 0");
+    if (stored < 0)
+        dief("cannot count the stored messages");
+    F->lost = acked > stored ? acked - stored : 0;
+    print_figure("acked_not_stored", (double)F->lost, "%.0f", "sms");
+}
+
+/* B: memory with MEM_AGENTS agents and MEM_CONVS open conversations. */
+static void phase_memory(figures *F, const char *cfg)
+{
+    char data[300];
+    snprintf(data, sizeof data, "%s/mem-data", dir);
+    pid_t pid = spawn_server("mem", cfg, data);
+    wait_listening(pid);
+    load L = {.ep = epoll_create1(0)};
+    memset(sent_at, 0, MAX_KEYS * sizeof *sent_at);
+    usleep(500000);
+    F->rss_idle = rss_bytes(pid);
+    agents_open(&L, MEM_AGENTS);
+    settle(&L, 2);
+    F->rss_agents = rss_bytes(pid);
     nlat = 0;
-    double t0 = now_s(), deadline = t0 + secs + 5;
-    char req[512];
-    while (now_s() < deadline && (next < total || nlat < total)) {
-        double t = now_s();
-        while (next < total && t0 + next / (double)rate <= t) {
-            int k;
-            for (k = 0; k < SEND_CONNS && s[k].busy; k++)
-                ;
-            if (k == SEND_CONNS)
-                break; /* all busy: the next due SMS waits (measured from now) */
-            int64_t key = first_key + next++;
-            int n = make_sms(req, sizeof req, key);
-            sent_at[key] = now_s();
-            write_all(s[k].fd, req, (size_t)n);
-            s[k].busy = 1;
-        }
-        struct epoll_event evs[256];
-        int k = epoll_wait(ep, evs, 256, 1);
-        for (int e = 0; e < k; e++) {
-            uint32_t id = evs[e].data.u32;
-            if (id >= 100000) {
-                sender *c = &s[id - 100000];
-                ssize_t r = read(c->fd, c->in + c->n, sizeof c->in - c->n);
-                if (r <= 0)
-                    die("sender read");
-                c->n += (size_t)r;
-                int ok;
-                while (response_done(c, &ok))
-                    c->busy = 0;
-            } else {
-                agent *a = &ag[id];
-                if (a->cap - a->n < 65536) {
-                    a->cap = a->cap * 2 + 65536;
-                    a->in = realloc(a->in, a->cap);
-                }
-                ssize_t r = read(a->fd, a->in + a->n, a->cap - a->n);
-                if (r <= 0)
-                    die("agent read");
-                a->n += (size_t)r;
-                agent_frames(a);
+    F->ingest_mem = drive(&L, 0, MEM_CONVS, 0, 120, 1);
+    settle(&L, 2);
+    double open = metric("textdesk_open_conversations");
+    F->rss_total = rss_bytes(pid);
+    if (open != MEM_CONVS) {
+        fprintf(stderr, "bench_server: %.0f conversations open, expected %d\n", open,
+                MEM_CONVS);
+        exit(1);
+    }
+    print_figure("mem_agents", MEM_AGENTS, "%.0f", "agents");
+    print_figure("mem_open_conversations", open, "%.0f", "conversations");
+    print_figure("server_ingest_rate_10000_agents", F->ingest_mem, "%.0f", "sms/s");
+    print_figure("mem_rss_idle", F->rss_idle / 1048576, "%.1f", "MiB");
+    print_figure("mem_rss_agents", F->rss_agents / 1048576, "%.1f", "MiB");
+    print_figure("mem_rss_total", F->rss_total / 1048576, "%.1f", "MiB");
+    print_figure("mem_bytes_per_agent", (F->rss_agents - F->rss_idle) / MEM_AGENTS, "%.0f",
+                 "bytes");
+    print_figure("mem_bytes_per_conversation", (F->rss_total - F->rss_agents) / MEM_CONVS,
+                 "%.0f", "bytes");
+    stop_server(pid);
+    agents_close(&L);
+    close(L.ep);
+}
+
+/* C: a store seeded through the store API, then a timed start. */
+typedef struct seed {
+    cc *c;
+    store *st;
+    cc_events ev;
+    int64_t now;
+} seed;
+
+static void seed_apply(seed *s, cc_cmd m)
+{
+    cc_events_clear(&s->ev);
+    int rc = cc_apply(s->c, &m, s->now, &s->ev);
+    if (rc < 0) {
+        fprintf(stderr, "bench_server: seeding: %s: %s\n", cc_cmd_name(m.type),
+                cc_err_code(rc));
+        exit(1);
+    }
+    for (size_t i = 0; i < s->ev.n; i++) {
+        if (store_event_append(s->st, &s->ev.v[i]) != 0)
+            dief(store_errmsg(s->st));
+        if (s->ev.v[i].type == CC_EV_MSG_OUT && /* the gateway delivered it */
+            store_msg_set_status(s->st, (int64_t)s->ev.v[i].seq, STORE_MSG_DELIVERED,
+                                 STR_NULL, STR_NULL) != 0)
+            dief(store_errmsg(s->st));
+    }
+}
+
+static void seed_store(const char *data, uint64_t *events)
+{
+    char path[400], err[256];
+    mkdir(data, 0700);
+    snprintf(path, sizeof path, "%s/textdesk.db", data);
+    seed s = {.c = cc_new(), .now = (int64_t)time(NULL) * 1000 - 3600 * 1000};
+    cc_events_init(&s.ev);
+    if (!(s.st = store_open(path, err, sizeof err)))
+        dief(err);
+    store_set_sync(s.st, 0); /* seeding: a crash only loses the bench's run */
+    static const uint32_t team1[] = {1};
+    store_begin(s.st);
+    seed_apply(&s, (cc_cmd){.type = CC_CMD_TEAM_PUT, .team = 1, .name = STR_LIT("T")});
+    seed_apply(&s, (cc_cmd){.type = CC_CMD_REASON_PUT, .reason = 1, .name = STR_LIT("Solved")});
+    seed_apply(&s, (cc_cmd){.type = CC_CMD_QUEUE_PUT, .queue = 1, .name = STR_LIT("Q"),
+                            .ids = team1, .n_ids = 1, .rona_ms = 3600 * 1000});
+    seed_apply(&s, (cc_cmd){.type = CC_CMD_EP_PUT, .ep = 1, .number = STR_LIT("+46700000001"),
+                            .queue = 1});
+    char name[64];
+    for (uint32_t a = 1; a <= MEM_AGENTS; a++) {
+        snprintf(name, sizeof name, "Agent %u", a);
+        seed_apply(&s, (cc_cmd){.type = CC_CMD_AGENT_PUT, .agent = a, .name = str_c(name),
+                                .ids = team1, .n_ids = 1, .capacity = MEM_CAPACITY});
+        seed_apply(&s, (cc_cmd){.type = CC_CMD_LOGIN, .agent = a});
+        seed_apply(&s, (cc_cmd){.type = CC_CMD_SET_STATE, .agent = a,
+                                .state = CC_AGENT_AVAILABLE});
+    }
+    store_commit(s.st);
+    /* each conversation: an SMS opens it, the offered agent accepts, then
+     * four more SMS and five replies alternate */
+    int per = REC_MSGS / REC_CONVS / 2;
+    char num[32], id[64], text[64];
+    for (uint32_t i = 0; i < REC_CONVS; i++) {
+        if (i % 1000 == 0)
+            store_begin(s.st);
+        snprintf(num, sizeof num, "+4672%08u", i);
+        uint32_t conv = 0, owner = 0;
+        for (int k = 0; k < per; k++) {
+            s.now += 7;
+            snprintf(id, sizeof id, "seed-%u-%d", i, k);
+            seed_apply(&s, (cc_cmd){.type = CC_CMD_SMS_IN, .number = str_c(num),
+                                    .ep_number = STR_LIT("+46700000001"),
+                                    .text = STR_LIT("Hej, jag behöver hjälp med min order"),
+                                    .msg_id = str_c(id)});
+            if (k == 0) {
+                for (size_t e = 0; e < s.ev.n; e++)
+                    if (s.ev.v[e].type == CC_EV_OFFERED)
+                        conv = s.ev.v[e].conv, owner = s.ev.v[e].agent;
+                if (!conv)
+                    dief("seeding: the first SMS was not offered");
+                seed_apply(&s, (cc_cmd){.type = CC_CMD_ACCEPT, .agent = owner, .conv = conv});
             }
+            snprintf(text, sizeof text, "Tack, jag tittar på det (%d)", k);
+            seed_apply(&s, (cc_cmd){.type = CC_CMD_SEND, .agent = owner, .conv = conv,
+                                    .text = str_c(text)});
         }
+        if (i % 1000 == 999 || i == REC_CONVS - 1)
+            if (store_commit(s.st) != 0)
+                dief(store_errmsg(s.st));
     }
-    qsort(latency, (size_t)nlat, sizeof *latency, cmp_d);
-    if (nlat < total)
-        fprintf(stderr, "bench_server: only %lld of %lld offers seen\n", (long long)nlat,
-                (long long)total);
-    if (nlat) {
-        printf("offer_latency_%d_p50: %.2f ms\n", rate, latency[nlat / 2] * 1000);
-        printf("offer_latency_%d_p99: %.2f ms\n", rate, latency[nlat * 99 / 100] * 1000);
-        printf("offer_latency_%d_max: %.2f ms\n", rate, latency[nlat - 1] * 1000);
+    if (store_last_seq(s.st, events) != 0)
+        dief(store_errmsg(s.st));
+    store_close(s.st);
+    cc_events_free(&s.ev);
+    cc_free(s.c);
+}
+
+static void phase_recovery(figures *F, const char *cfg)
+{
+    char data[300];
+    snprintf(data, sizeof data, "%s/rec-data", dir);
+    seed_store(data, &F->rec_events);
+    char db_path[400];
+    snprintf(db_path, sizeof db_path, "%s/textdesk.db", data);
+    F->rec_msgs = db_count(db_path, "SELECT count(*) FROM messages");
+    pid_t pid = spawn_server("rec", cfg, data);
+    double t0 = now_s(), open;
+    while ((open = metric("textdesk_open_conversations")) < 0) {
+        if (waitpid(pid, NULL, WNOHANG) == pid) {
+            running = 0;
+            dief("the server exited at start (see rec.log)");
+        }
+        if (now_s() - t0 > 120)
+            dief("the server did not recover within 2 min");
+        usleep(2000);
     }
-    for (int i = 0; i < SEND_CONNS; i++) {
-        epoll_ctl(ep, EPOLL_CTL_DEL, s[i].fd, NULL);
-        close(s[i].fd);
+    F->recovery = now_s() - t0;
+    F->rec_cpu = cpu_seconds(pid);
+    F->rec_convs = open;
+    stop_server(pid);
+    print_figure("recovery_open_conversations", open, "%.0f", "conversations");
+    print_figure("recovery_messages", (double)F->rec_msgs, "%.0f", "messages");
+    print_figure("recovery_events", (double)F->rec_events, "%.0f", "events");
+    print_figure("recovery_time", F->recovery, "%.2f", "s");
+    print_figure("recovery_cpu", F->rec_cpu, "%.2f", "s");
+}
+
+/* 1234567 -> "1,234,567" */
+static const char *thousands(double v, char *out, size_t cap)
+{
+    char d[32];
+    int n = snprintf(d, sizeof d, "%.0f", v), o = 0;
+    for (int i = 0; i < n && (size_t)o + 2 < cap; i++) {
+        if (i && (n - i) % 3 == 0 && d[i - 1] != '-')
+            out[o++] = ',';
+        out[o++] = d[i];
     }
-    free(s);
-    (void)nag;
+    out[o] = 0;
+    return out;
+}
+
+static void print_table(const figures *F)
+{
+    struct utsname u;
+    uname(&u);
+    char a[32], b[32], c[32], d[32];
+    printf("\n## textdesk performance: %d cores, %s %s %s, release build, load average "
+           "%.2f at the start\n\n",
+           F->cores, u.sysname, u.release, u.machine, F->loadavg);
+    printf("| figure | measured | target | met |\n|---|---|---|---|\n");
+    for (int r = 0; r < NRATES; r++) {
+        printf("| inbound SMS -> offer, %s agents, %s SMS/s (sent %s/s) "
+               "| p50 %.2f / p99 %.2f / max %.2f ms ",
+               thousands(LAT_AGENTS, a, sizeof a), thousands(rates[r], b, sizeof b),
+               thousands(F->sent_rate[r], c, sizeof c), F->lat[r][0], F->lat[r][1],
+               F->lat[r][2]);
+        if (rates[r] == 2000)
+            printf("| p99 <= 5 ms | %s |\n", F->lat[r][1] <= 5 ? "yes" : "NO");
+        else
+            printf("| | |\n");
+    }
+    printf("| acknowledged inbound SMS missing from the store | %lld | 0 | %s |\n",
+           (long long)F->lost, F->lost ? "NO" : "yes");
+    printf("| durable ingest ceiling | %s SMS/s = %.3f x raw SQLite batch insert (%s rows/s) "
+           "| >= 20,000 SMS/s | %s |\n",
+           thousands(F->ingest, a, sizeof a), F->ingest / F->raw, thousands(F->raw, b, sizeof b),
+           F->ingest >= 20000 ? "yes" : "NO");
+    printf("| RSS, %s agents + %s open conversations | %.0f MiB; %s B/agent, %s "
+           "B/conversation | <= 1 GiB | %s |\n",
+           thousands(MEM_AGENTS, a, sizeof a), thousands(MEM_CONVS, b, sizeof b),
+           F->rss_total / 1048576, thousands((F->rss_agents - F->rss_idle) / MEM_AGENTS, c,
+                                             sizeof c),
+           thousands((F->rss_total - F->rss_agents) / MEM_CONVS, d, sizeof d),
+           F->rss_total <= 1073741824.0 ? "yes" : "NO");
+    printf("| restart recovery, %s open conversations, %s stored messages | %.2f s "
+           "(%.2f s CPU; %s events replayed) | <= 2 s | %s |\n",
+           thousands(F->rec_convs, a, sizeof a), thousands((double)F->rec_msgs, b, sizeof b),
+           F->recovery, F->rec_cpu, thousands((double)F->rec_events, c, sizeof c),
+           F->recovery <= 2 ? "yes" : "NO");
+    fflush(stdout);
 }
 
 int main(int argc, char **argv)
@@ -464,7 +1071,6 @@ int main(int argc, char **argv)
     if (sodium_init() < 0)
         return 1;
     signal(SIGPIPE, SIG_IGN);
-    char bin[4096];
     if (argc > 1) {
         snprintf(bin, sizeof bin, "%s", argv[1]);
     } else {
@@ -473,60 +1079,43 @@ int main(int argc, char **argv)
         snprintf(slash ? slash + 1 : bin, sizeof bin - (size_t)(slash ? slash + 1 - bin : 0),
                  "textdesk");
     }
+    raise_nofile(MEM_AGENTS + SEND_CONNS + 256);
     snprintf(dir, sizeof dir, "/tmp/textdesk-bench-XXXXXX");
     if (!mkdtemp(dir))
         die("mkdtemp");
-    port = free_port();
-    pid_t pid = start_server(bin);
-    sent_at = calloc(INGEST_N * 4, sizeof *sent_at);
-    latency = calloc(INGEST_N * 4, sizeof *latency);
+    sent_at = calloc(MAX_KEYS, sizeof *sent_at);
+    latency = calloc(MAX_KEYS, sizeof *latency);
+    figures F = {.cores = (int)sysconf(_SC_NPROCESSORS_ONLN)};
+    print_figure("cores", F.cores, "%.0f", "cores");
+    FILE *la = fopen("/proc/loadavg", "r");
+    if (!la || fscanf(la, "%lf", &F.loadavg) != 1)
+        F.loadavg = -1;
+    if (la)
+        fclose(la);
+    print_figure("loadavg", F.loadavg, "%.2f", "");
 
-    double raw = raw_sqlite_rate(INGEST_N);
-    double ingest = ingest_rate(0);
-    printf("server_ingest_rate: %.0f sms/s\n", ingest);
-    printf("sqlite_raw_batch_rate: %.0f rows/s\n", raw);
-    printf("server_ingest_vs_raw: %.3f x\n", ingest / raw);
+    /* BENCH_PHASES=latency,memory,recovery (default: all) runs fewer */
+    const char *phases = getenv("BENCH_PHASES");
+    int all = !phases || !*phases;
+    if (all || strstr(phases, "latency") || strstr(phases, "ingest"))
+        phase_latency(&F, !all && !strstr(phases, "latency"));
+    char cfg[300];
+    snprintf(cfg, sizeof cfg, "%s/mem.json", dir);
+    write_config(cfg, MEM_AGENTS, MEM_CAPACITY);
+    if (all || strstr(phases, "memory"))
+        phase_memory(&F, cfg);
+    if (all || strstr(phases, "recovery"))
+        phase_recovery(&F, cfg);
+    if (all)
+        print_table(&F);
 
-    /* 1000 agents connect and turn Available; they take what waits */
-    int ep = epoll_create1(0);
-    agent *ag = calloc(AGENTS, sizeof *ag);
-    for (int i = 0; i < AGENTS; i++) {
-        ag[i].fd = agent_connect(i + 1);
-        struct epoll_event ev = {.events = EPOLLIN, .data.u32 = (uint32_t)i};
-        epoll_ctl(ep, EPOLL_CTL_ADD, ag[i].fd, &ev);
-    }
-    printf("ws_agents: %d agents\n", AGENTS);
-    /* drain the offers of what the ingest phase queued */
-    double until = now_s() + 3;
-    while (now_s() < until) {
-        struct epoll_event evs[256];
-        int k = epoll_wait(ep, evs, 256, 100);
-        for (int e = 0; e < k; e++) {
-            agent *a = &ag[evs[e].data.u32];
-            if (a->cap - a->n < 65536) {
-                a->cap = a->cap * 2 + 65536;
-                a->in = realloc(a->in, a->cap);
-            }
-            ssize_t r = read(a->fd, a->in + a->n, a->cap - a->n);
-            if (r > 0)
-                a->n += (size_t)r, agent_frames(a);
-        }
-    }
-    latency_run(ag, AGENTS, ep, 500, 4, INGEST_N);
-    latency_run(ag, AGENTS, ep, 2000, 4, INGEST_N * 2);
-
-    kill(pid, SIGTERM);
-    waitpid(pid, NULL, 0);
-    for (int i = 0; i < AGENTS; i++) {
-        close(ag[i].fd);
-        free(ag[i].in);
-    }
-    free(ag);
     free(sent_at);
     free(latency);
     char cmd[400];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    if (system(cmd) != 0)
+    if (getenv("BENCH_KEEP")) /* e.g. to profile a start on rec-data */
+        fprintf(stderr, "bench_server: files kept in %s\n", dir);
+    else if (system(cmd) != 0)
         fprintf(stderr, "bench_server: could not remove %s\n", dir);
     return 0;
 }

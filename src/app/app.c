@@ -195,7 +195,7 @@ int app_open(app *a, const char *data_dir, const app_config *cfg, char *err, siz
     store_last_seq(a->st, &last);
     if (last == 0)
         return app_config_apply(a, cfg, err, n);
-    int r = store_events_load(a->st, replay_one, a->core);
+    int r = store_events_replay(a->st, replay_one, a->core);
     if (r != 0) {
         snprintf(err, n, "%s: the event log does not replay (%s): refusing to start", path,
                  r < 0 ? cc_err_code(r) : "store error");

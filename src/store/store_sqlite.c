@@ -143,6 +143,12 @@ static const struct store_migration {
       " e.name, e.number, e.ep_number, coalesce(e.text, m.text), e.msg_id,"              \
       " e.var_key, e.value, e.queue_name"                                                \
       " FROM events e LEFT JOIN messages m ON m.id = e.seq ORDER BY e.seq")              \
+    X(EV_REPLAY,                                                                         \
+      "SELECT e.seq, e.type, e.at, e.conv, e.agent, e.target, e.queue, e.team,"          \
+      " e.ep, e.reason, e.fallback, e.capacity, e.msg_seq, e.state, e.kind,"             \
+      " e.code, e.deadline, e.key, e.rona_ms, e.autowrap_ms, e.grace_ms, e.ids,"         \
+      " e.name, e.number, e.ep_number, e.text, e.msg_id,"                                \
+      " e.var_key, e.value, e.queue_name FROM events e ORDER BY e.seq")                  \
     X(EV_LAST, "SELECT coalesce(max(seq), 0) FROM events")                               \
     X(MSG_INSERT, "INSERT INTO messages (id, conv, seq, outbound, agent, number,"        \
                   " ep_number, text, provider_id, status, at, status_at)"                \
@@ -648,11 +654,12 @@ static int load_flow(store *st, cc_event *ev)
     return 0;
 }
 
-int store_events_load(store *st, store_event_cb cb, void *arg)
+/* Runs EV_LOAD or EV_REPLAY (the same columns). */
+static int events_load(store *st, int stmt, store_event_cb cb, void *arg)
 {
     if (st->loading)
         return einval(st, "store_events_load called from its own callback");
-    sqlite3_stmt *s = st->s[S_EV_LOAD];
+    sqlite3_stmt *s = st->s[stmt];
     int r = 0, rc;
     st->loading = 1;
     while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
@@ -700,6 +707,16 @@ out:
     done(s);
     st->loading = 0;
     return r;
+}
+
+int store_events_load(store *st, store_event_cb cb, void *arg)
+{
+    return events_load(st, S_EV_LOAD, cb, arg);
+}
+
+int store_events_replay(store *st, store_event_cb cb, void *arg)
+{
+    return events_load(st, S_EV_REPLAY, cb, arg);
 }
 
 int store_last_seq(store *st, uint64_t *seq)

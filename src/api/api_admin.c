@@ -319,7 +319,11 @@ static void core_error(http_resp *resp, int r, const char *what)
 {
     char msg[256];
     snprintf(msg, sizeof msg, "%s: %s: %s", what, field_of(r), cc_err_msg(r));
-    api__resp_error(resp, r == -CC_E_IN_USE || r == -CC_E_BUSY ? 409 : 422, cc_err_code(r), msg);
+    api__resp_error(resp,
+                    r == -CC_E_STORE                          ? 503
+                    : r == -CC_E_IN_USE || r == -CC_E_BUSY ? 409
+                                                              : 422,
+                    cc_err_code(r), msg);
 }
 
 /* Checks the account part of agent 'o' (id 'id') without changing

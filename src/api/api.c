@@ -5,6 +5,7 @@
 #include "api/api.h"
 #include "api/api_int.h"
 
+#include <errno.h>
 #include <jansson.h>
 #include <sodium.h>
 #include <stdio.h>
@@ -432,15 +433,20 @@ static void rest_logout(api *a, const http_req *req, http_resp *resp)
     if (agent && cc_agent_get(a->env.core, agent, &v) == 0 && v.state != CC_AGENT_LOGGED_OUT) {
         int r = a->env.apply(a->env.app, &(cc_cmd){.type = CC_CMD_LOGOUT, .agent = agent});
         if (r < 0) {
-            api__resp_error(resp, 409, cc_err_code(r), cc_err_msg(r));
+            api__resp_error(resp, r == -CC_E_STORE ? 503 : 409, cc_err_code(r), cc_err_msg(r));
             return;
         }
     }
     char h[65];
     token_hash(req->session, h);
-    store_begin(a->env.st);
-    store_session_del(a->env.st, str_c(h));
-    store_commit(a->env.st);
+    int r = store_begin(a->env.st);
+    if (r == 0 && (r = store_session_del(a->env.st, str_c(h))) == -ENOENT)
+        r = 0;
+    if (r != 0 || (r = store_commit(a->env.st)) != 0) {
+        store_rollback(a->env.st); /* the session stays valid: say so */
+        api__resp_error(resp, 503, cc_err_code(-CC_E_STORE), cc_err_msg(-CC_E_STORE));
+        return;
+    }
     snprintf(resp->set_cookie, sizeof resp->set_cookie,
              "%s=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0%s", HTTP_SESSION_COOKIE,
              req->secure ? "; Secure" : "");
@@ -505,12 +511,17 @@ typedef struct late_http {
     json_t *body;
 } late_http;
 
-static void send_late_http(void *arg)
+static void send_late_http(void *arg, int status)
 {
     late_http *l = arg;
     http_resp r = {.status = 200};
     buf_init(&r.body);
-    api__resp_json(&r, 200, l->body);
+    if (status < 0) { /* the commit failed: nothing of it was kept */
+        json_decref(l->body);
+        api__resp_error(&r, 503, cc_err_code(status), cc_err_msg(status));
+    } else {
+        api__resp_json(&r, 200, l->body);
+    }
     http_defer_complete(l->d, &r);
     buf_free(&r.body);
     free(l);
@@ -577,8 +588,8 @@ static void rest_sim(api *a, const http_req *req, http_resp *resp, const char *w
                                                .ep_number = str_c(to),
                                                .text = {text, text_n}, .msg_id = str_c(id)});
     json_decref(j);
-    if (r < 0) {
-        api__resp_error(resp, 422, cc_err_code(r), cc_err_msg(r));
+    if (r < 0) { /* 503: not kept, send it again; 422: kept among the refused */
+        api__resp_error(resp, r == -CC_E_STORE ? 503 : 422, cc_err_code(r), cc_err_msg(r));
         return;
     }
     json_t *ok = json_pack("{s:s}", "result", r == CC_DUPLICATE ? "duplicate" : "ok");
@@ -677,7 +688,16 @@ void api_http_request(void *arg, const http_req *req, http_resp *resp)
     if (strcmp(p, "/metrics") == 0) {
         api__metrics(a, req, resp);
     } else if (strcmp(p, "/api/health") == 0) {
-        api__resp_json(resp, 200, json_pack("{s:b, s:i}", "ok", 1, "protocol", API_PROTOCOL_VERSION));
+        if (api__store_available(a))
+            api__resp_json(resp, 200,
+                           json_pack("{s:b, s:i, s:s}", "ok", 1, "protocol", API_PROTOCOL_VERSION,
+                                     "store", "available"));
+        else
+            api__resp_json(resp, 503,
+                           json_pack("{s:b, s:i, s:s, s:s, s:s}", "ok", 0, "protocol",
+                                     API_PROTOCOL_VERSION, "store", "unavailable", "error",
+                                     cc_err_code(-CC_E_STORE), "message",
+                                     cc_err_msg(-CC_E_STORE)));
     } else if (strcmp(p, "/api/login") == 0 && strcmp(req->method, "POST") == 0) {
         rest_login(a, req, resp);
     } else if (strcmp(p, "/api/logout") == 0 && strcmp(req->method, "POST") == 0) {
@@ -771,9 +791,17 @@ typedef struct late_reply {
     json_t *msg;
 } late_reply;
 
-static void send_late(void *arg)
+static void send_late(void *arg, int status)
 {
     late_reply *l = arg;
+    if (status < 0 && json_is_true(json_object_get(l->msg, "ok"))) {
+        /* the commit failed: the command did not happen after all */
+        json_t *j = json_pack("{s:s, s:O, s:b, s:s, s:s}", "type", "result", "id",
+                              json_object_get(l->msg, "id"), "ok", 0, "error",
+                              cc_err_code(status), "message", cc_err_msg(status));
+        json_decref(l->msg);
+        l->msg = j;
+    }
     l->k->pending--;
     if (!l->k->gone)
         send_json(l->k->ws, l->msg);
@@ -1161,4 +1189,36 @@ void api_publish_delivery(api *a, uint32_t conv, uint32_t seq, int store_status,
     if (v.guest && v.conf_state == CC_CONF_ACTIVE)
         to_agent(a, v.guest, json_incref(j));
     json_decref(j);
+}
+
+int api__store_available(const api *a)
+{
+    return !a->env.store_available || a->env.store_available(a->env.app);
+}
+
+void api_set_core(api *a, cc *core)
+{
+    a->env.core = core;
+}
+
+void api_reconcile(api *a)
+{
+    size_t n = cc_list(a->env.core, CC_KIND_AGENT, NULL, 0);
+    cc_item *v = xcalloc(n + 1, sizeof *v);
+    n = cc_list(a->env.core, CC_KIND_AGENT, v, n);
+    for (size_t i = 0; i < n; i++) {
+        uint32_t agent = v[i].id;
+        cc_agent_view av;
+        if (cc_agent_get(a->env.core, agent, &av) != 0)
+            continue;
+        int open = agent < a->cap && a->by_agent[agent];
+        if (open && av.state == CC_AGENT_LOGGED_OUT)
+            a->env.apply(a->env.app, &(cc_cmd){.type = CC_CMD_LOGIN, .agent = agent});
+        else if (open && !av.connected)
+            a->env.apply(a->env.app, &(cc_cmd){.type = CC_CMD_RECONNECT, .agent = agent});
+        else if (!open && av.state != CC_AGENT_LOGGED_OUT && av.connected)
+            a->env.apply(a->env.app, &(cc_cmd){.type = CC_CMD_DISCONNECT, .agent = agent});
+    }
+    free(v);
+    api__resync_all(a);
 }

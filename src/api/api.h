@@ -35,12 +35,15 @@ typedef struct api_env {
      * after which its events are published (api_publish). Returns
      * cc_apply's result. */
     int (*apply)(void *app, const cc_cmd *cmd);
-    /* Runs fn(arg) once everything applied so far is committed: the API
-     * acknowledges nothing before that. NULL: everything is committed at
-     * once (tests). */
-    void (*after_commit)(void *app, void (*fn)(void *), void *arg);
+    /* Runs fn(arg, status) once everything applied so far is committed:
+     * the API acknowledges nothing before that. 'status' is 0, or
+     * -CC_E_STORE when the commit failed (nothing of it was kept: answer
+     * with an error). NULL: everything is committed at once (tests). */
+    void (*after_commit)(void *app, void (*fn)(void *, int), void *arg);
     /* Wall-clock time in milliseconds. */
     int64_t (*now)(void *app);
+    /* Whether the store takes writes (0: degraded, app.h). NULL: always. */
+    int (*store_available)(void *app);
 } api_env;
 
 api *api_new(const api_env *env);
@@ -60,6 +63,14 @@ void api_publish_delivery(api *a, uint32_t conv, uint32_t seq, int store_status,
 /* Hashes 'password' for an account (argon2id). Returns a malloc'd string
  * or NULL when out of memory for the hash. */
 char *api_password_hash(const char *password);
+
+/* The application rebuilt its core (app.c, after a failed commit): the
+ * API reads 'core' from now on. */
+void api_set_core(api *a, cc *core);
+/* After degraded mode: brings the core's idea of which agents are
+ * connected in line with the open desktops (logins and disconnects refused
+ * meanwhile), then sends every desktop a fresh snapshot. */
+void api_reconcile(api *a);
 
 /* Connected desktops (WebSockets). */
 size_t api_conn_count(const api *a);

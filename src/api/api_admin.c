@@ -319,7 +319,11 @@ static void core_error(http_resp *resp, int r, const char *what)
 {
     char msg[256];
     snprintf(msg, sizeof msg, "%s: %s: %s", what, field_of(r), cc_err_msg(r));
-    api__resp_error(resp, r == -CC_E_IN_USE || r == -CC_E_BUSY ? 409 : 422, cc_err_code(r), msg);
+    api__resp_error(resp,
+                    r == -CC_E_STORE                          ? 503
+                    : r == -CC_E_IN_USE || r == -CC_E_BUSY ? 409
+                                                              : 422,
+                    cc_err_code(r), msg);
 }
 
 /* Checks the account part of agent 'o' (id 'id') without changing
@@ -542,7 +546,7 @@ static void import_config(api *a, const http_req *req, http_resp *resp)
         return;
     }
     cc *scratch = cc_new();
-    r = store_events_load(a->env.st, replay_into, scratch);
+    r = store_events_replay(a->env.st, replay_into, scratch);
     if (r == 0)
         r = sync_config(a, root, scratch_apply, scratch, a->env.core, err, sizeof err);
     cc_free(scratch);

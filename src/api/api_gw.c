@@ -8,7 +8,11 @@
  *     retry would be refused again) with result "refused" (webhook) or an
  *     empty body (Kannel: an empty body never becomes a reply SMS);
  *   - malformed requests (missing from/to/id): 400; a bad signature or
- *     token: 401/403, nothing stored.
+ *     token: 401/403, nothing stored;
+ *   - the store takes no writes (degraded, app.h) or the commit failed:
+ *     503 with error "store_unavailable", nothing kept; Kannel and webhook
+ *     providers retry. Delivery reports are answered the same way: 200
+ *     after the commit of their status, 503 when it cannot be kept.
  */
 #include "api/api_gw.h"
 
@@ -49,24 +53,56 @@ static void resp_err(http_resp *resp, int status, const char *code, const char *
 
 /* ---- acknowledging after the commit ------------------------------------ */
 
+/* 503: nothing was kept, the gateway should retry. */
+static void resp_unavailable(http_resp *resp, int json)
+{
+    if (json)
+        resp_err(resp, 503, cc_err_code(-CC_E_STORE), cc_err_msg(-CC_E_STORE));
+    else
+        resp_text(resp, 503, cc_err_msg(-CC_E_STORE));
+}
+
 typedef struct late {
     http_defer *d;
     int json;
     char *body;
 } late;
 
-static void send_late(void *arg)
+static void send_late(void *arg, int status)
 {
     late *l = arg;
     http_resp r = {.status = 200};
     buf_init(&r.body);
-    r.content_type = l->json ? "application/json" : "text/plain; charset=utf-8";
-    if (l->body)
-        buf_add(&r.body, l->body, strlen(l->body));
+    if (status < 0) {
+        resp_unavailable(&r, l->json);
+    } else {
+        r.content_type = l->json ? "application/json" : "text/plain; charset=utf-8";
+        if (l->body)
+            buf_add(&r.body, l->body, strlen(l->body));
+    }
     http_defer_complete(l->d, &r);
     buf_free(&r.body);
     free(l->body);
     free(l);
+}
+
+/* Answers 'body' (or an empty one) after the next commit. */
+static void answer_after_commit(const api_gw_env *env, const http_req *req, http_resp *resp,
+                                int json, char *body)
+{
+    if (!env->after_commit) {
+        resp->status = 200;
+        resp->content_type = json ? "application/json" : "text/plain; charset=utf-8";
+        if (body)
+            buf_add(&resp->body, body, strlen(body));
+        free(body);
+        return;
+    }
+    late *l = xcalloc(1, sizeof *l);
+    l->d = http_defer_begin(req);
+    l->json = json;
+    l->body = body;
+    env->after_commit(env->app, send_late, l);
 }
 
 /* Applies an inbound SMS and answers after its commit. */
@@ -78,6 +114,10 @@ static void inbound(const api_gw_env *env, const http_req *req, http_resp *resp,
              pid.p);
     int r = env->apply(env->app, &(cc_cmd){.type = CC_CMD_SMS_IN, .number = from,
                                            .ep_number = to, .text = text, .msg_id = str_c(id)});
+    if (r == -CC_E_STORE) {
+        resp_unavailable(resp, json);
+        return;
+    }
     const char *result = r < 0 ? "refused" : r == CC_DUPLICATE ? "duplicate" : "ok";
     char *body = NULL;
     if (json) {
@@ -94,11 +134,7 @@ static void inbound(const api_gw_env *env, const http_req *req, http_resp *resp,
         free(body);
         return;
     }
-    late *l = xcalloc(1, sizeof *l);
-    l->d = http_defer_begin(req);
-    l->json = json;
-    l->body = body;
-    env->after_commit(env->app, send_late, l);
+    answer_after_commit(env, req, resp, json, body);
 }
 
 /* ---- form decoding ----------------------------------------------------- */
@@ -255,10 +291,17 @@ static void kannel_dlr(const api_gw_env *env, const gw_kannel_cfg *k, const http
         if (st == GW_FAILED)
             snprintf(err, sizeof err, "kannel: delivery report %s%s: %s", type, where,
                      reply[0] ? reply : "failed");
-        if (env->report(env->app, r, st, STR_NULL, str_c(err)) == -ENOENT) {
+        int e = env->report(env->app, r, st, STR_NULL, str_c(err));
+        if (e == -EAGAIN) {
+            resp_unavailable(resp, 0);
+            return;
+        }
+        if (e == -ENOENT) {
             resp_text(resp, 200, ""); /* not ours (any more): nothing to retry */
             return;
         }
+        answer_after_commit(env, req, resp, 0, NULL);
+        return;
     }
     resp_text(resp, 200, "");
 }
@@ -382,8 +425,10 @@ static void webhook_status(const api_gw_env *env, const gw_webhook_cfg *h, const
     api_gw_fields_free(&f);
     if (r == -ENOENT)
         resp_err(resp, 404, "unknown_message", "no outbound message with that reference or id");
+    else if (r == -EAGAIN)
+        resp_unavailable(resp, 1);
     else
-        resp_json(resp, 200, json_pack("{s:s}", "result", "ok"));
+        answer_after_commit(env, req, resp, 1, xmemdup0("{\"result\":\"ok\"}", 15));
 }
 
 /* ---- routing ----------------------------------------------------------- */

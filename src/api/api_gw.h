@@ -27,10 +27,14 @@
 typedef struct api_gw_env {
     void *app;
     int (*apply)(void *app, const cc_cmd *cmd);
-    /* NULL: everything is committed at once (tests) */
-    void (*after_commit)(void *app, void (*fn)(void *), void *arg);
-    /* A delivery report for our reference 'ref' (gw_status). Returns 0 or
-     * -ENOENT when no outbound message has that reference. */
+    /* Runs fn(arg, status) after the next commit: status 0, or
+     * -CC_E_STORE when it failed. NULL: everything is committed at once
+     * (tests). */
+    void (*after_commit)(void *app, void (*fn)(void *, int), void *arg);
+    /* A delivery report for our reference 'ref' (gw_status), written with
+     * the next commit (answer after it). Returns 0, -ENOENT when no
+     * outbound message has that reference, or -EAGAIN when the store takes
+     * no writes now (answer 503: the sender retries). */
     int (*report)(void *app, int64_t ref, int status, str provider_id, str error);
     /* The same, by the provider's message id. */
     int (*report_by_provider_id)(void *app, str provider_id, int status, str error);

@@ -67,6 +67,8 @@ int api__session_of(api *a, const http_req *req, store_account *acc);
 int api__require_role(api *a, const http_req *req, http_resp *resp, int supervisors_too);
 /* Every open desktop starts over from a fresh snapshot. */
 void api__resync_all(api *a);
+/* Whether the store takes writes (api_env.store_available). */
+int api__store_available(const api *a);
 /* Counts the events of a committed batch / a delivery status (api_metrics.c). */
 void api__metrics_events(api *a, const cc_events *evs);
 void api__metrics_delivery(api *a, int store_status);

@@ -2,7 +2,8 @@
  * api_metrics.c: GET /metrics in the Prometheus text exposition format
  * (0.0.4): queue depth and longest wait per queue, agents by state, offers,
  * RONAs, conversations, messages, delivery outcomes by status, a
- * handle-time histogram (accept to end) and open WebSocket connections.
+ * handle-time histogram (accept to end), open WebSocket connections and
+ * whether the store takes writes.
  * No customer data appears: only queue names and counts. Counters start at
  * zero with the process, as Prometheus expects.
  */
@@ -247,5 +248,8 @@ void api__metrics(api *a, const http_req *req, http_resp *resp)
 
     head(b, "textdesk_websocket_connections", "gauge", "Open agent desktop connections.");
     buf_printf(b, "textdesk_websocket_connections %zu\n", a->nconns);
+    head(b, "textdesk_store_available", "gauge",
+         "1 while the store takes writes, 0 while it refuses them (degraded mode).");
+    buf_printf(b, "textdesk_store_available %d\n", api__store_available(a));
     resp->status = 200;
 }

@@ -13,7 +13,7 @@
 #include "util/log.h"
 #include "util/xalloc.h"
 
-/* Stops the process: the store could not make a change durable. */
+/* Stops the process: degraded mode cannot absorb this failure. */
 void app__fatal_store(app *a, const char *what)
 {
     log_kv(LOG_ERROR, "store failure: stopping (a restart recovers everything committed)",
@@ -28,17 +28,9 @@ int64_t app_now(app *a)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 + a->clock_offset_ms;
 }
 
-static void persist(app *a, const cc_events *ev)
+int app_store_available(const app *a)
 {
-    if (ev->n == 0)
-        return;
-    if (store_begin(a->st) != 0)
-        app__fatal_store(a, "beginning a transaction");
-    for (size_t i = 0; i < ev->n; i++)
-        if (store_event_append(a->st, &ev->v[i]) != 0)
-            app__fatal_store(a, "appending an event");
-    if (store_commit(a->st) != 0)
-        app__fatal_store(a, "committing");
+    return !a->degraded;
 }
 
 static void arm_core_timer(app *a)
@@ -46,7 +38,7 @@ static void arm_core_timer(app *a)
     if (!a->core_timer)
         return;
     int64_t due = cc_next_deadline(a->core);
-    if (due == INT64_MAX) {
+    if (due == INT64_MAX || a->degraded) { /* degraded: parked until the resume */
         http_timer_set(a->core_timer, -1);
         return;
     }
@@ -62,42 +54,171 @@ static void on_outbox_timer(void *arg)
 /* ---- the durable path -------------------------------------------------- */
 
 typedef struct app_waiter {
-    void (*fn)(void *);
+    void (*fn)(void *, int);
     void *arg;
 } app_waiter;
+
+void app__want_flush(app *a)
+{
+    if (a->flush_timer)
+        http_timer_set(a->flush_timer, 0);
+    else if (!a->degraded)
+        app_flush(a); /* not serving yet (first start, tests): commit now */
+}
 
 static void stage(app *a)
 {
     for (size_t i = 0; i < a->ev.n; i++)
         cc_evlog_add(&a->staged, &a->ev.v[i]);
-    if (a->ev.n && a->flush_timer)
-        http_timer_set(a->flush_timer, 0);
+    if (a->ev.n)
+        app__want_flush(a);
 }
 
-void app_flush(app *a)
+/* Runs the waiters registered so far with 'status'; those they register
+ * wait for the next commit. */
+static void run_waiters(app *a, int status)
 {
-    if (a->staged.n) {
-        cc_events batch = {a->staged.v, a->staged.n, a->staged.cap};
-        persist(a, &batch);
-        int has_out = 0;
-        for (size_t i = 0; i < batch.n; i++)
-            has_out |= batch.v[i].type == CC_EV_MSG_OUT;
-        if (a->api)
-            api_publish(a->api, &batch);
-        cc_evlog_free(&a->staged);
-        cc_evlog_init(&a->staged);
-        if (has_out)
-            app__outbox_pump(a);
-    }
-    arm_core_timer(a);
-    /* waiters may apply more commands: those go to the next commit */
     size_t n = a->nwaiters;
     app_waiter *w = a->waiters;
     a->waiters = NULL;
     a->nwaiters = a->capwaiters = 0;
     for (size_t i = 0; i < n; i++)
-        w[i].fn(w[i].arg);
+        w[i].fn(w[i].arg, status);
     free(w);
+}
+
+static int replay_one(void *arg, const cc_event *ev);
+
+/* The core as the committed event log says (after a failed commit whose
+ * events it had applied). The store's reads work while its writes fail: a
+ * full disk or another process's write lock do not stop WAL readers. */
+static void rebuild_core(app *a)
+{
+    cc *c = cc_new();
+    if (store_events_replay(a->st, replay_one, c) != 0) {
+        cc_free(c);
+        app__fatal_store(a, "reading the event log back after a failed commit");
+    }
+    cc_free(a->core);
+    a->core = c;
+    if (a->api)
+        api_set_core(a->api, c);
+}
+
+void app__store_failed(app *a, const char *what)
+{
+    a->store_failures++;
+    if (!a->degraded) {
+        a->degraded = 1;
+        a->degraded_since = app_now(a);
+        log_kv(LOG_ERROR,
+               "store unavailable: refusing new work until a write succeeds (degraded mode)",
+               "while", what, "error", store_errmsg(a->st), NULL);
+        if (a->core_timer)
+            http_timer_set(a->core_timer, -1);
+    }
+    if (a->probe_timer)
+        http_timer_set(a->probe_timer, APP_PROBE_MS);
+}
+
+/* A write of the durable path failed and was rolled back: nothing staged
+ * is kept, the core goes back to the log, the waiters are refused. */
+static void commit_failed(app *a, const char *what)
+{
+    int had_events = a->staged.n > 0;
+    cc_evlog_free(&a->staged);
+    cc_evlog_init(&a->staged);
+    app__outbox_failed(a);
+    app__store_failed(a, what);
+    if (had_events)
+        rebuild_core(a);
+    run_waiters(a, -CC_E_STORE);
+}
+
+/* One transaction: the staged events, the outbox's writes and, when
+ * probing, one small row that proves the store takes writes again. Returns
+ * 0, or the store's error with '*what' set, rolled back. */
+static int commit_all(app *a, int probe, const char **what)
+{
+    int r = store_begin(a->st);
+    if (r != 0) {
+        *what = "beginning a transaction";
+        return r;
+    }
+    for (size_t i = 0; i < a->staged.n; i++)
+        if ((r = store_event_append(a->st, &a->staged.v[i])) != 0) {
+            *what = "appending an event";
+            goto fail;
+        }
+    if ((r = app__outbox_write(a)) != 0) {
+        *what = "writing the outbox";
+        goto fail;
+    }
+    if (probe) {
+        char v[24];
+        snprintf(v, sizeof v, "%lld", (long long)app_now(a));
+        if ((r = store_setting_put(a->st, STR_LIT("store_probe"), str_c(v))) != 0) {
+            *what = "probing the store";
+            goto fail;
+        }
+    }
+    if ((r = store_commit(a->st)) != 0) {
+        *what = "committing";
+        goto fail;
+    }
+    return 0;
+fail:
+    store_rollback(a->st);
+    return r;
+}
+
+static void resume(app *a)
+{
+    char ms[24], n[24];
+    snprintf(ms, sizeof ms, "%lld", (long long)(app_now(a) - a->degraded_since));
+    snprintf(n, sizeof n, "%llu", (unsigned long long)a->store_failures);
+    a->degraded = 0;
+    log_kv(LOG_WARN, "store available again: resuming", "degraded_ms", ms, "failures_total", n,
+           NULL);
+    app__outbox_pump(a); /* what waited while parked */
+    if (a->api)          /* desktops that came or went meanwhile */
+        api_reconcile(a->api);
+}
+
+static void flush(app *a, int probe)
+{
+    if (a->degraded && !probe)
+        return;
+    if (a->staged.n || probe || app__outbox_dirty(a)) {
+        const char *what = "committing";
+        if (commit_all(a, probe, &what) != 0) {
+            commit_failed(a, what);
+            return;
+        }
+        if (a->degraded)
+            resume(a);
+        if (a->staged.n) {
+            cc_events batch = {a->staged.v, a->staged.n, a->staged.cap};
+            int has_out = 0;
+            for (size_t i = 0; i < batch.n; i++)
+                has_out |= batch.v[i].type == CC_EV_MSG_OUT;
+            if (a->api)
+                api_publish(a->api, &batch);
+            cc_evlog_free(&a->staged);
+            cc_evlog_init(&a->staged);
+            if (has_out)
+                app__outbox_pump(a); /* for the next commit */
+        }
+        app__outbox_committed(a); /* statuses to desktops, sends */
+    }
+    arm_core_timer(a);
+    /* waiters may apply more commands: those go to the next commit */
+    run_waiters(a, 0);
+}
+
+void app_flush(app *a)
+{
+    flush(a, 0);
 }
 
 static void on_flush_timer(void *arg)
@@ -105,10 +226,19 @@ static void on_flush_timer(void *arg)
     app_flush(arg);
 }
 
-void app_after_commit(app *a, void (*fn)(void *), void *arg)
+static void on_probe_timer(void *arg)
 {
-    if (a->staged.n == 0) {
-        fn(arg);
+    app *a = arg;
+    if (a->degraded)
+        flush(a, 1); /* failing, it arms the probe again */
+}
+
+void app_after_commit(app *a, void (*fn)(void *, int), void *arg)
+{
+    /* while degraded nothing is staged (commands are refused), and the
+     * outbox's pending statuses wait for the resume: answer now */
+    if (a->staged.n == 0 && (a->degraded || !app__outbox_dirty(a))) {
+        fn(arg, 0);
         return;
     }
     if (a->nwaiters == a->capwaiters) {
@@ -120,6 +250,8 @@ void app_after_commit(app *a, void (*fn)(void *), void *arg)
 
 int app_apply(app *a, const cc_cmd *cmd)
 {
+    if (a->degraded) /* refused, not queued: nothing could be kept */
+        return -CC_E_STORE;
     /* a gateway retry older than the core's de-duplication window: the
      * store still knows it */
     if (cmd->type == CC_CMD_SMS_IN && cmd->msg_id.n && store_inbound_exists(a->st, cmd->msg_id) > 0)
@@ -138,26 +270,29 @@ int app_apply(app *a, const cc_cmd *cmd)
     int r = cc_apply(a->core, cmd, app_now(a), &a->ev);
     if (r < 0 && cmd->type == CC_CMD_SMS_IN) {
         /* refused by the core (no such entry point, bad text): kept, never
-         * dropped */
+         * dropped; the gateway is answered at once, so it is written now */
         log_kv(LOG_WARN, "inbound SMS refused; kept in inbound_orphans", "reason",
                cc_err_code(r), NULL);
         if (store_begin(a->st) != 0 ||
             store_inbound_orphan(a->st, app_now(a), cmd->number, cmd->ep_number, cmd->text,
                                  cmd->msg_id, str_c(cc_err_code(r))) != 0 ||
-            store_commit(a->st) != 0)
-            app__fatal_store(a, "keeping a refused inbound message");
+            store_commit(a->st) != 0) {
+            store_rollback(a->st);
+            commit_failed(a, "keeping a refused inbound message");
+            return -CC_E_STORE;
+        }
     }
     if (r != 0)
         return r;
     stage(a);
-    if (!a->flush_timer) /* not serving yet (first start, tests): commit now */
-        app_flush(a);
     return 0;
 }
 
 static void on_core_timer(void *arg)
 {
     app *a = arg;
+    if (a->degraded)
+        return;
     cc_events_clear(&a->ev);
     cc_tick(a->core, app_now(a), &a->ev);
     stage(a);
@@ -217,7 +352,7 @@ static int env_apply(void *a, const cc_cmd *cmd)
     return app_apply(a, cmd);
 }
 
-static void env_after_commit(void *a, void (*fn)(void *), void *arg)
+static void env_after_commit(void *a, void (*fn)(void *, int), void *arg)
 {
     app_after_commit(a, fn, arg);
 }
@@ -227,6 +362,11 @@ static int64_t env_now(void *a)
     return app_now(a);
 }
 
+static int env_store_available(void *a)
+{
+    return app_store_available(a);
+}
+
 int app_listen(app *a, const http_cfg *hc, char *err, size_t n)
 {
     api_env env = {.core = a->core,
@@ -234,7 +374,8 @@ int app_listen(app *a, const http_cfg *hc, char *err, size_t n)
                    .app = a,
                    .apply = env_apply,
                    .after_commit = env_after_commit,
-                   .now = env_now};
+                   .now = env_now,
+                   .store_available = env_store_available};
     if (app__gateways_open(a, err, n) != 0)
         return -1;
     env.sim = a->sim;
@@ -251,8 +392,11 @@ int app_listen(app *a, const http_cfg *hc, char *err, size_t n)
     a->core_timer = http_timer_new(a->http, on_core_timer, a);
     a->outbox_timer = http_timer_new(a->http, on_outbox_timer, a);
     a->flush_timer = http_timer_new(a->http, on_flush_timer, a);
+    a->probe_timer = http_timer_new(a->http, on_probe_timer, a);
     app__gateways_start(a);
     arm_core_timer(a);
+    if (a->degraded)
+        http_timer_set(a->probe_timer, APP_PROBE_MS);
     app__outbox_pump(a); /* what was queued before a restart */
     return 0;
 }
@@ -273,12 +417,15 @@ void app_stop(app *a)
 
 void app_close(app *a)
 {
-    a->stopping = 1;          /* no more sends */
+    a->stopping = 1; /* no more sends */
+    if (a->st)       /* the outbox's last statuses (a last try when degraded) */
+        flush(a, a->degraded);
     app__gateways_close(a); /* drops requests under way (see there) */
     http_timer_free(a->core_timer);
     http_timer_free(a->outbox_timer);
     http_timer_free(a->flush_timer);
-    a->core_timer = a->outbox_timer = a->flush_timer = NULL;
+    http_timer_free(a->probe_timer);
+    a->core_timer = a->outbox_timer = a->flush_timer = a->probe_timer = NULL;
     if (a->st)
         app_flush(a);
     http_free(a->http); /* closes desktops: their disconnects are stored */

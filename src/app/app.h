@@ -7,9 +7,22 @@
  *           -> outbox pump -> gateway -> result -> store -> api_publish_delivery
  *
  * and the one timer that drives the core's timeouts (cc_next_deadline).
- * A store write that fails leaves the in-memory core ahead of the disk; the
- * process then stops at once (the next start rebuilds the core from what
- * was committed, and nothing uncommitted was acknowledged).
+ * Everything a loop turn changes goes into one transaction (group commit):
+ * the core's events, the outbox's delivery statuses and its SUBMITTING
+ * marks (app_outbox.c).
+ *
+ * Degraded mode (docs/internals/degraded.md). When that commit fails (disk
+ * full, the database locked by another process past the short busy
+ * timeout, an I/O error), the transaction is rolled back and the core is
+ * rebuilt from the committed event log, so the in-memory core never runs
+ * ahead of the disk. Whatever waited for that commit learns it failed
+ * (status CC_E_STORE): a gateway's inbound request gets 503 and retries, an
+ * agent's command gets the error `store_unavailable`; nothing of it was
+ * acknowledged, nothing of it is kept. Then, until a write succeeds again:
+ * new commands are refused with -CC_E_STORE, the core timer and the outbox
+ * are parked (gateway answers for sends already under way are kept in
+ * memory and written at the resume), and a probe tries a small write every
+ * APP_PROBE_MS. The first one that commits ends degraded mode by itself.
  */
 #ifndef TEXTDESK_APP_APP_H
 #define TEXTDESK_APP_APP_H
@@ -21,6 +34,8 @@
 #include "http/http.h"
 #include "sms/gw.h"
 #include "store/store.h"
+
+#define APP_PROBE_MS 1000 /* degraded: how often the store is tried again */
 
 typedef struct app_config app_config;
 
@@ -34,13 +49,16 @@ typedef struct app {
     size_t nkw;
     struct app_gateways *gws;   /* gateways and outbox state (app_outbox.c) */
     gw *sim;                    /* the simulator, when configured */
-    http_timer *core_timer, *outbox_timer, *flush_timer;
+    http_timer *core_timer, *outbox_timer, *flush_timer, *probe_timer;
     cc_events ev;
     cc_evlog staged;               /* applied to the core, not yet committed */
     struct app_waiter *waiters;    /* to run after the next commit */
     size_t nwaiters, capwaiters;
     int64_t clock_offset_ms; /* tests: TEXTDESK_CLOCK_OFFSET_MS */
     int stopping;
+    int degraded;            /* the store refuses writes (see above) */
+    int64_t degraded_since;  /* app_now() when it began */
+    uint64_t store_failures; /* commits that failed, since the start */
 } app;
 
 /* Wall-clock milliseconds (plus the test offset). */
@@ -64,15 +82,29 @@ void app_close(app *a);
  * whatever must wait for durability (acknowledging a gateway or a desktop)
  * goes through app_after_commit. */
 int app_apply(app *a, const cc_cmd *cmd);
-/* Logs the store failure and stops the process (exit 70): the in-memory
- * core must not run ahead of the disk. For app/ only. */
+/* Logs the store failure and stops the process (exit 70): for failures
+ * degraded mode cannot absorb (the event log cannot be read back). For
+ * app/ only. */
 void app__fatal_store(app *a, const char *what) __attribute__((noreturn));
-/* Runs 'fn(arg)' once everything applied so far is committed and published
- * (at once when nothing is staged). */
-void app_after_commit(app *a, void (*fn)(void *), void *arg);
-/* Commits what is staged now (one transaction), publishes it to the
- * desktops, feeds the outbox and runs the waiters. Normally run by a
- * zero-delay timer, so all requests of one loop turn share one commit. */
+/* Enters degraded mode after a failed write ('what' says which), if not in
+ * it already: logs, parks the core timer, arms the probe. For app/ only;
+ * app_flush calls it itself. */
+void app__store_failed(app *a, const char *what);
+/* Whether the store takes writes (0 while degraded). */
+int app_store_available(const app *a);
+/* Runs 'fn(arg, status)' once everything applied so far is committed and
+ * published: status 0, or -CC_E_STORE when that commit failed (nothing of
+ * it was kept: refuse what waited). At once (status 0) when nothing is
+ * waiting to be committed. */
+void app_after_commit(app *a, void (*fn)(void *, int), void *arg);
+/* Asks for a group commit on the next loop turn (zero-delay timer), or at
+ * once when not serving yet. */
+void app__want_flush(app *a);
+/* Commits what is staged now (one transaction: events, the outbox's status
+ * writes and SUBMITTING marks), publishes it to the desktops, starts the
+ * outbox's sends and runs the waiters. Normally run by a zero-delay timer,
+ * so all requests of one loop turn share one commit. Does nothing while
+ * degraded (the probe commits then). */
 void app_flush(app *a);
 
 /* ---- configuration (app/config.c) -------------------------------------- */

@@ -16,6 +16,27 @@
  * Delivery reports come from the gateways (through the result callback) or
  * from the inbound endpoints (api_gw.c, through 'report'); both find the
  * message by our reference, also one left UNKNOWN by a crash.
+ *
+ * Status writes share the group commit (app.c) instead of a transaction
+ * each: a gateway's answer or a report becomes a pending write in memory
+ * (record), and the next commit writes every pending status, then runs the
+ * pump inside the same transaction (the due list it reads sees those
+ * statuses), which marks the next messages SUBMITTING. Only after that
+ * commit are the statuses published to the desktops, the reports'
+ * senders answered (app_after_commit) and the marked messages handed to
+ * their gateways. So the durability rules hold with one fsync per loop
+ * turn: SUBMITTING is on disk before its send starts; a status is on disk
+ * before anything depends on it (the desktop's bubble, the report's
+ * acknowledgement, the conversation's next send, which is marked in the
+ * same or a later transaction). A status still in memory when the process
+ * dies leaves its message SUBMITTING on disk: UNKNOWN at the next start,
+ * as for a crash during the send. Until its write, 'record' and the lookup
+ * by provider id read the pending status over the stored one.
+ *
+ * While the store is degraded (app.h) the pump is parked; answers to sends
+ * already under way stay pending in memory and are written at the resume;
+ * reports from the endpoints are refused (503, or ESME_RSYSERR over SMPP)
+ * so their senders retry them.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -41,6 +62,20 @@ typedef struct submit_ent {
     uint32_t conv;
 } submit_ent;
 
+/* A status recorded, not yet committed. */
+typedef struct pend_ent {
+    int64_t ref;
+    int status;
+    uint32_t conv, seq;
+    char *provider_id, *error; /* owned; NULL when none */
+} pend_ent;
+
+typedef struct due_msg {
+    int64_t id;
+    uint32_t conv;
+    char *from, *to, *text;
+} due_msg;
+
 typedef struct app_gateways {
     size_t n;
     app_gw_conf conf[APP_GW_MAX];
@@ -49,9 +84,13 @@ typedef struct app_gateways {
     api_gw_env env;
     retry_ent *retry; /* messages waiting for another attempt */
     size_t nretry, capretry;
-    submit_ent *sub; /* handed to a gateway, no answer yet */
+    submit_ent *sub; /* marked SUBMITTING or handed to a gateway, no answer yet */
     size_t nsub, capsub;
-    int busy, again;
+    pend_ent *pend; /* statuses for the next commit, in order */
+    size_t npend, cappend, nwritten;
+    due_msg *tosend; /* marked SUBMITTING in the open transaction */
+    size_t ntosend, captosend;
+    int want_pump;
 } app_gateways;
 
 
@@ -102,6 +141,45 @@ static int conv_busy(app_gateways *gs, uint32_t conv)
     return 0;
 }
 
+static void sub_del(app_gateways *gs, int64_t ref)
+{
+    int k = sub_find(gs, ref);
+    if (k >= 0)
+        gs->sub[k] = gs->sub[--gs->nsub];
+}
+
+/* The newest pending status of 'ref', or NULL. */
+static const pend_ent *pend_last(const app_gateways *gs, int64_t ref)
+{
+    for (size_t i = gs->npend; i-- > 0;)
+        if (gs->pend[i].ref == ref)
+            return &gs->pend[i];
+    return NULL;
+}
+
+static char *dup_opt(str s)
+{
+    return s.n ? xmemdup0(s.p, s.n) : NULL;
+}
+
+static void pend_add(app_gateways *gs, int64_t ref, int status, uint32_t conv, uint32_t seq,
+                     str provider_id, str error)
+{
+    if (gs->npend == gs->cappend) {
+        gs->cappend = gs->cappend ? gs->cappend * 2 : 64;
+        gs->pend = xrealloc(gs->pend, gs->cappend * sizeof *gs->pend);
+    }
+    gs->pend[gs->npend++] =
+        (pend_ent){ref, status, conv, seq, dup_opt(provider_id), dup_opt(error)};
+}
+
+static void due_free(due_msg *m)
+{
+    free(m->from);
+    free(m->to);
+    free(m->text);
+}
+
 /* ---- results ----------------------------------------------------------- */
 
 typedef struct msg_copy {
@@ -124,25 +202,32 @@ static int64_t backoff(const app_outbox_conf *ob, int attempts)
     return d < ob->backoff_max_ms ? d : ob->backoff_max_ms;
 }
 
-/* Records what a gateway (or a delivery report) says about message 'ref'.
+/* Records what a gateway (or a delivery report) says about message 'ref':
+ * a pending write for the next group commit (see the header comment).
  * Returns 0, or -ENOENT when there is no such outbound message. */
 static int record(app *a, int64_t ref, int status, str provider_id, str error)
 {
     app_gateways *gs = a->gws;
     msg_copy m = {0};
-    int r = store_msg_get(a->st, ref, copy_msg, &m);
-    if (r == -ENOENT || (r == 0 && (!m.found || m.status == STORE_MSG_RECEIVED)))
+    const pend_ent *p = pend_last(gs, ref);
+    if (p) {
+        m = (msg_copy){1, p->status, p->conv, p->seq};
+    } else {
+        int r = store_msg_get(a->st, ref, copy_msg, &m);
+        if (r == -ENOENT)
+            return -ENOENT;
+        if (r != 0) /* a read: neither a full disk nor a lock stops it */
+            app__fatal_store(a, "reading a message");
+    }
+    if (!m.found || m.status == STORE_MSG_RECEIVED)
         return -ENOENT;
-    if (r != 0)
-        app__fatal_store(a, "reading a message");
     int was_submitting = 0, k = sub_find(gs, ref);
     if (k >= 0) {
         /* the send's answer (or a report overtaking it) frees the
          * conversation for its next message */
         gs->sub[k] = gs->sub[--gs->nsub];
         was_submitting = 1;
-        gs->again = 1;
-        http_timer_set(a->outbox_timer, 0);
+        app__outbox_pump(a);
     }
     int final = m.status == STORE_MSG_DELIVERED || m.status == STORE_MSG_FAILED;
     int st;
@@ -186,9 +271,8 @@ static int record(app *a, int64_t ref, int status, str provider_id, str error)
         break;
     }
     }
-    if (store_begin(a->st) != 0 || store_msg_set_status(a->st, ref, st, provider_id, error) != 0 ||
-        store_commit(a->st) != 0)
-        app__fatal_store(a, "recording a delivery status");
+    pend_add(gs, ref, st, m.conv, m.seq, provider_id, error);
+    app__want_flush(a);
     if (st == STORE_MSG_FAILED || st == STORE_MSG_QUEUED || st == STORE_MSG_UNKNOWN) {
         char ref_s[24];
         snprintf(ref_s, sizeof ref_s, "%lld", (long long)ref);
@@ -200,8 +284,6 @@ static int record(app *a, int64_t ref, int status, str provider_id, str error)
                "ref", ref_s, "error", e, NULL);
         free(e);
     }
-    if (a->api)
-        api_publish_delivery(a->api, m.conv, m.seq, st, error);
     return 0;
 }
 
@@ -211,12 +293,6 @@ static void on_gw_result(void *arg, int64_t ref, int status, str provider_id, st
 }
 
 /* ---- the pump ---------------------------------------------------------- */
-
-typedef struct due_msg {
-    int64_t id;
-    uint32_t conv;
-    char *from, *to, *text;
-} due_msg;
 
 typedef struct due_list {
     due_msg *v;
@@ -254,51 +330,127 @@ static int in_list(const uint32_t *v, size_t n, uint32_t x)
     return 0;
 }
 
-static void pump_once(app *a, int64_t *wake)
+/* Inside the open transaction: marks the oldest due message of each free
+ * conversation SUBMITTING and keeps it in gs->tosend for after the
+ * commit. Returns 0 or the store's error. */
+static int pump_mark(app *a)
 {
     app_gateways *gs = a->gws;
     due_list l = {0};
-    if (store_outbox_due(a->st, OUTBOX_SCAN, collect_due, &l) != 0)
-        app__fatal_store(a, "reading the outbox");
-    int64_t now = app_now(a);
+    int r = store_outbox_due(a->st, OUTBOX_SCAN, collect_due, &l);
+    if (r != 0) {
+        for (size_t i = 0; i < l.n; i++)
+            due_free(&l.v[i]);
+        free(l.v);
+        return r;
+    }
+    int64_t now = app_now(a), wake = 0;
     uint32_t *seen = xmalloc((l.n + 1) * sizeof *seen);
-    size_t nseen = 0, nsend = 0;
-    due_msg **send = xmalloc((l.n + 1) * sizeof *send);
-    for (size_t i = 0; i < l.n; i++) {
+    size_t nseen = 0, i;
+    for (i = 0; i < l.n; i++) {
         due_msg *m = &l.v[i];
         /* only the oldest queued message of a conversation, and only when
          * none of it is with a gateway: order kept */
         if (in_list(seen, nseen, m->conv) || conv_busy(gs, m->conv)) {
             if (!in_list(seen, nseen, m->conv))
                 seen[nseen++] = m->conv;
+            due_free(m);
             continue;
         }
         seen[nseen++] = m->conv;
-        retry_ent *r = retry_find(gs, m->id);
-        if (r && r->next_at > now) {
-            if (*wake == 0 || r->next_at < *wake)
-                *wake = r->next_at;
+        retry_ent *e = retry_find(gs, m->id);
+        if (e && e->next_at > now) {
+            if (wake == 0 || e->next_at < wake)
+                wake = e->next_at;
+            due_free(m);
             continue;
         }
-        send[nsend++] = m;
-    }
-    if (nsend) {
-        if (store_begin(a->st) != 0)
-            app__fatal_store(a, "beginning a transaction");
-        for (size_t i = 0; i < nsend; i++)
-            if (store_msg_set_status(a->st, send[i]->id, STORE_MSG_SUBMITTING, STR_NULL,
-                                     STR_NULL) != 0)
-                app__fatal_store(a, "marking a message as submitting");
-        if (store_commit(a->st) != 0)
-            app__fatal_store(a, "committing");
-    }
-    for (size_t i = 0; i < nsend; i++) {
-        due_msg *m = send[i];
+        if ((r = store_msg_set_status(a->st, m->id, STORE_MSG_SUBMITTING, STR_NULL, STR_NULL)) !=
+            0)
+            break;
         if (gs->nsub == gs->capsub) {
             gs->capsub = gs->capsub ? gs->capsub * 2 : 64;
             gs->sub = xrealloc(gs->sub, gs->capsub * sizeof *gs->sub);
         }
         gs->sub[gs->nsub++] = (submit_ent){m->id, m->conv};
+        if (gs->ntosend == gs->captosend) {
+            gs->captosend = gs->captosend ? gs->captosend * 2 : 64;
+            gs->tosend = xrealloc(gs->tosend, gs->captosend * sizeof *gs->tosend);
+        }
+        gs->tosend[gs->ntosend++] = *m; /* the strings move */
+    }
+    for (; i < l.n; i++) /* after an error: the rest */
+        due_free(&l.v[i]);
+    free(l.v);
+    free(seen);
+    if (r == 0 && wake) {
+        int64_t d = wake - now;
+        http_timer_set(a->outbox_timer, d < 0 ? 0 : d);
+    }
+    return r;
+}
+
+void app__outbox_pump(app *a)
+{
+    app_gateways *gs = a->gws;
+    if (!gs || a->stopping)
+        return;
+    gs->want_pump = 1;
+    app__want_flush(a);
+}
+
+int app__outbox_dirty(const app *a)
+{
+    const app_gateways *gs = a->gws;
+    return gs && (gs->npend || (gs->want_pump && !a->stopping));
+}
+
+int app__outbox_write(app *a)
+{
+    app_gateways *gs = a->gws;
+    if (!gs)
+        return 0;
+    for (size_t i = 0; i < gs->npend; i++) {
+        const pend_ent *p = &gs->pend[i];
+        int r = store_msg_set_status(a->st, p->ref, p->status, str_c(p->provider_id),
+                                     str_c(p->error));
+        if (r != 0 && r != -ENOENT) /* -ENOENT: cannot be (found before) */
+            return r;
+    }
+    gs->nwritten = gs->npend;
+    if (gs->want_pump && !a->stopping && a->outbox_timer) {
+        gs->want_pump = 0;
+        return pump_mark(a);
+    }
+    return 0;
+}
+
+void app__outbox_committed(app *a)
+{
+    app_gateways *gs = a->gws;
+    if (!gs)
+        return;
+    size_t k = gs->nwritten;
+    for (size_t i = 0; i < k; i++) {
+        pend_ent *p = &gs->pend[i];
+        if (a->api)
+            api_publish_delivery(a->api, p->conv, p->seq, p->status, str_c(p->error));
+        free(p->provider_id);
+        free(p->error);
+    }
+    if (k) {
+        memmove(gs->pend, gs->pend + k, (gs->npend - k) * sizeof *gs->pend);
+        gs->npend -= k;
+    }
+    gs->nwritten = 0;
+    /* the sends: synchronous gateways (the simulator) answer during the
+     * call, into the next commit */
+    due_msg *v = gs->tosend;
+    size_t n = gs->ntosend;
+    gs->tosend = NULL;
+    gs->ntosend = gs->captosend = 0;
+    for (size_t i = 0; i < n; i++) {
+        due_msg *m = &v[i];
         gw *g = gateway_for(a, str_c(m->from));
         gw_out o = {m->id, str_c(m->from), str_c(m->to), str_c(m->text)};
         int r = g ? gw_send(g, &o) : -ENODEV; /* NULL: not started yet */
@@ -306,37 +458,23 @@ static void pump_once(app *a, int64_t *wake)
             record(a, m->id, GW_FAILED, STR_NULL, STR_LIT("the text is not valid UTF-8"));
         else if (r != 0)
             record(a, m->id, GW_RETRY, STR_NULL, STR_LIT("gateway unavailable"));
+        due_free(m);
     }
-    for (size_t i = 0; i < l.n; i++) {
-        free(l.v[i].from);
-        free(l.v[i].to);
-        free(l.v[i].text);
-    }
-    free(l.v);
-    free(seen);
-    free(send);
+    free(v);
 }
 
-void app__outbox_pump(app *a)
+void app__outbox_failed(app *a)
 {
     app_gateways *gs = a->gws;
-    if (!gs || gs->busy || a->stopping)
+    if (!gs)
         return;
-    gs->busy = 1;
-    int64_t wake = 0;
-    int rounds = 0;
-    do { /* synchronous gateways (the simulator) answer during the send */
-        gs->again = 0;
-        wake = 0;
-        pump_once(a, &wake);
-    } while (gs->again && ++rounds < 64);
-    gs->busy = 0;
-    if (gs->again)
-        http_timer_set(a->outbox_timer, 0);
-    else if (wake) {
-        int64_t d = wake - app_now(a);
-        http_timer_set(a->outbox_timer, d < 0 ? 0 : d);
+    gs->nwritten = 0;
+    for (size_t i = 0; i < gs->ntosend; i++) { /* still QUEUED on disk */
+        sub_del(gs, gs->tosend[i].id);
+        due_free(&gs->tosend[i]);
     }
+    gs->ntosend = 0;
+    gs->want_pump = 1; /* again at the resume */
 }
 
 /* ---- inbound endpoints' environment ------------------------------------ */
@@ -346,19 +484,28 @@ static int env_apply(void *a, const cc_cmd *cmd)
     return app_apply(a, cmd);
 }
 
-static void env_after_commit(void *a, void (*fn)(void *), void *arg)
+static void env_after_commit(void *a, void (*fn)(void *, int), void *arg)
 {
     app_after_commit(a, fn, arg);
 }
 
 static int env_report(void *arg, int64_t ref, int status, str provider_id, str error)
 {
-    return record(arg, ref, status, provider_id, error);
+    app *a = arg;
+    if (a->degraded) /* the sender retries it */
+        return -EAGAIN;
+    return record(a, ref, status, provider_id, error);
 }
 
 static int env_report_pid(void *arg, str provider_id, int status, str error)
 {
     app *a = arg;
+    if (a->degraded)
+        return -EAGAIN;
+    app_gateways *gs = a->gws;
+    for (size_t i = gs->npend; i-- > 0;) /* the SENT that brought it may be pending */
+        if (gs->pend[i].provider_id && str_eq(str_c(gs->pend[i].provider_id), provider_id))
+            return record(a, gs->pend[i].ref, status, provider_id, error);
     int64_t ref;
     int r = store_msg_by_provider_id(a->st, provider_id, &ref);
     if (r == -ENOENT || r == -EINVAL)
@@ -408,10 +555,10 @@ typedef struct smpp_mo_ack {
     void *arg;
 } smpp_mo_ack;
 
-static void smpp_mo_committed(void *arg)
+static void smpp_mo_committed(void *arg, int status)
 {
     smpp_mo_ack *k = arg;
-    k->done(k->arg, 1);
+    k->done(k->arg, status == 0);
     free(k);
 }
 
@@ -426,6 +573,10 @@ static void smpp_mo(void *arg, const char *gw_id, str from, str to, str text,
     (void)gw_id;
     int r = app_apply(a, &(cc_cmd){.type = CC_CMD_SMS_IN, .number = from, .ep_number = to,
                                    .text = text});
+    if (r == -CC_E_STORE) { /* not kept: the SMSC delivers it again */
+        done(done_arg, 0);
+        return;
+    }
     if (r < 0 || r == CC_DUPLICATE) { /* already durable, or nothing to keep */
         done(done_arg, 1);
         return;
@@ -435,12 +586,23 @@ static void smpp_mo(void *arg, const char *gw_id, str from, str to, str text,
     app_after_commit(a, smpp_mo_committed, k);
 }
 
-static void smpp_report(void *arg, int64_t ref, str provider_id, int status, str error)
+/* A receipt: acknowledged to the SMSC once its status is committed;
+ * refused while degraded (the SMSC delivers it again). */
+static void smpp_report(void *arg, int64_t ref, str provider_id, int status, str error,
+                        gw_smpp_done_cb done, void *done_arg)
 {
+    app *a = arg;
+    if (a->degraded) {
+        done(done_arg, 0);
+        return;
+    }
     if (ref >= 0)
-        record(arg, ref, status, provider_id, error);
+        record(a, ref, status, provider_id, error);
     else if (provider_id.n)
-        env_report_pid(arg, provider_id, status, error);
+        env_report_pid(a, provider_id, status, error);
+    smpp_mo_ack *k = xmalloc(sizeof *k);
+    *k = (smpp_mo_ack){done, done_arg};
+    app_after_commit(a, smpp_mo_committed, k);
 }
 
 /* ---- life cycle -------------------------------------------------------- */
@@ -507,6 +669,14 @@ void app__gateways_close(app *a)
      * become UNKNOWN at the next start (never resent blindly) */
     for (size_t i = 0; i < gs->n; i++)
         gw_free(gs->g[i]);
+    for (size_t i = 0; i < gs->npend; i++) { /* app_close wrote them if it could */
+        free(gs->pend[i].provider_id);
+        free(gs->pend[i].error);
+    }
+    for (size_t i = 0; i < gs->ntosend; i++)
+        due_free(&gs->tosend[i]);
+    free(gs->pend);
+    free(gs->tosend);
     free(gs->retry);
     free(gs->sub);
     free(gs);

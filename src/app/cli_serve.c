@@ -112,6 +112,9 @@ int cli_serve_main(int argc, char **argv)
     memset(&a, 0, sizeof a);
     g_app = &a;
     signal(SIGPIPE, SIG_IGN);
+    /* a write past RLIMIT_FSIZE then fails with EFBIG, which the store
+     * reports like a full disk (degraded mode), instead of killing us */
+    signal(SIGXFSZ, SIG_IGN);
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);
     int rc = 1;

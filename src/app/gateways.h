@@ -62,7 +62,20 @@ void app__gateways_start(app *a);
 /* The environment of the inbound endpoints (api_gw.h). */
 const struct api_gw_env *app__gateways_env(app *a);
 void app__gateways_close(app *a);
-/* Hands due messages of the outbox to their gateways (see app_outbox.c). */
+/* Asks for the outbox pump (due messages to their gateways) in the next
+ * group commit (see app_outbox.c). */
 void app__outbox_pump(app *a);
+/* Whether the outbox has statuses to write or wants the pump. */
+int app__outbox_dirty(const app *a);
+/* Inside the group commit's transaction: writes the delivery statuses
+ * recorded since the last commit and, when asked for, marks the next due
+ * messages SUBMITTING. Returns 0 or the store's error. */
+int app__outbox_write(app *a);
+/* After that transaction committed: publishes the statuses to the
+ * desktops and hands the marked messages to their gateways. */
+void app__outbox_committed(app *a);
+/* After it failed: the marked messages are not sent (they are QUEUED on
+ * disk still); the statuses stay in memory for the next commit. */
+void app__outbox_failed(app *a);
 
 #endif

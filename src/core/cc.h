@@ -86,7 +86,14 @@ typedef struct cc cc;
     X(SAME_AGENT, 29, "same_agent", "the target is the acting agent")            \
     X(LIMIT, 30, "limit", "a size limit was reached")                              \
     X(OPTED_OUT, 31, "opted_out",                                                   \
-      "the customer has opted out (STOP): nothing may be sent until they opt back in")
+      "the customer has opted out (STOP): nothing may be sent until they opt back in") \
+    X(STORE, 32, "store_unavailable",                                              \
+      "the server cannot save changes right now (disk full or database locked); "    \
+      "nothing was changed: try again in a moment")
+
+/* CC_E_STORE is never returned by the core itself: the application returns
+ * it while its store refuses writes (app.h, "degraded"), and the protocol
+ * carries it like the others. */
 
 enum cc_err {
 #define X(name, num, code, msg) CC_E_##name = num,

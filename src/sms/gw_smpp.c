@@ -27,6 +27,7 @@ typedef struct mo_wait {
     struct mo_wait *next, *prev;
     struct gw_smpp *g; /* NULL once the gateway is gone */
     uint64_t ack, h, gen;
+    int receipt; /* a delivery receipt, not an MO */
 } mo_wait;
 
 /* An MO we acknowledged: a redelivery of it is possible while 'suspect'. */
@@ -144,11 +145,24 @@ static void mo_done(void *arg, int ok)
     if (g) {
         wait_unlink(g, w);
         int r = smpp_session_ack(g->s, w->ack, ok ? 0 : SMPP_ESME_RSYSERR);
-        if (ok) /* stale: the answer never left, the SMSC will redeliver */
+        if (ok && !w->receipt) /* stale: the answer never left, the SMSC will redeliver */
             recent_add(g, w->h, w->gen, now_ms(), r == -ESTALE);
         pump(g);
     }
     free(w);
+}
+
+/* Something the SMSC waits for our answer to (an MO, a receipt). */
+static mo_wait *wait_new(gw_smpp *g, uint64_t ack)
+{
+    mo_wait *w = xcalloc(1, sizeof *w);
+    w->g = g;
+    w->ack = ack;
+    w->next = g->waits;
+    if (g->waits)
+        g->waits->prev = w;
+    g->waits = w;
+    return w;
 }
 
 static void on_mo(gw_smpp *g, const smpp_event *ev, int64_t now)
@@ -165,15 +179,9 @@ static void on_mo(gw_smpp *g, const smpp_event *ev, int64_t now)
     if (ev->partial)
         log_kv(LOG_WARN, "smpp: a concatenated MO came incomplete (parts missing)",
                "gateway", g->id, NULL);
-    mo_wait *w = xcalloc(1, sizeof *w);
-    w->g = g;
-    w->ack = ev->ack;
+    mo_wait *w = wait_new(g, ev->ack);
     w->h = h;
     w->gen = gen;
-    w->next = g->waits;
-    if (g->waits)
-        g->waits->prev = w;
-    g->waits = w;
     g->app.mo(g->app.arg, g->id, ev->from, ev->to, ev->text, mo_done, w);
 }
 
@@ -184,9 +192,13 @@ static void on_dlr(gw_smpp *g, const smpp_event *ev)
         if (ev->gw_status == GW_FAILED)
             snprintf(err, sizeof err, "smpp: delivery receipt stat:%.*s err:%.*s",
                      (int)ev->stat.n, ev->stat.p, (int)ev->err.n, ev->err.p);
-        g->app.report(g->app.arg, ev->ref, ev->provider_id, ev->gw_status, str_c(err));
+        mo_wait *w = wait_new(g, ev->ack);
+        w->receipt = 1;
+        g->app.report(g->app.arg, ev->ref, ev->provider_id, ev->gw_status, str_c(err), mo_done,
+                      w);
+        return;
     }
-    smpp_session_ack(g->s, ev->ack, 0); /* recorded (or not ours, or progress only) */
+    smpp_session_ack(g->s, ev->ack, 0); /* progress only */
 }
 
 /* ---- the link ---------------------------------------------------------- */

@@ -63,9 +63,12 @@ typedef struct gw_smpp_app {
     void (*mo)(void *arg, const char *gw_id, str from, str to, str text,
                gw_smpp_done_cb done, void *done_arg);
     /* A final receipt (GW_DELIVERED or GW_FAILED with 'error') for our
-     * message 'ref', or for the one with 'provider_id' when ref is -1.
-     * Durable when it returns; one we do not know is ignored. */
-    void (*report)(void *arg, int64_t ref, str provider_id, int status, str error);
+     * message 'ref', or for the one with 'provider_id' when ref is -1:
+     * record it, then call 'done' exactly once (possibly before returning)
+     * with 1 when it is durable (or not ours: ignored), 0 when it could not
+     * be kept (answered ESME_RSYSERR: the SMSC delivers it again). */
+    void (*report)(void *arg, int64_t ref, str provider_id, int status, str error,
+                   gw_smpp_done_cb done, void *done_arg);
 } gw_smpp_app;
 
 /* Creates the gateway and starts connecting. Returns NULL when the

@@ -19,7 +19,7 @@
 #include "store/flow_json.h"
 #include "util/xalloc.h"
 
-#define STORE_BUSY_TIMEOUT_MS 5000
+#define STORE_BUSY_TIMEOUT_MS 200
 #define STORE_IDS_MAX 65536 /* ids per event; the core allows CC_TEAMS_MAX */
 
 /* ---- schema ------------------------------------------------------------- */

@@ -45,7 +45,7 @@ test('HTTPS and WSS with a self-signed certificate; the session cookie is Secure
 
   const health = await request('GET', `${base}/api/health`);
   assert.equal(health.status, 200);
-  assert.deepEqual(JSON.parse(health.body), { ok: true, protocol: 1 });
+  assert.deepEqual(JSON.parse(health.body), { ok: true, protocol: 1, store: 'available' });
   assert.equal(health.headers['strict-transport-security'], 'max-age=31536000');
   const page = await request('GET', `${base}/`);
   assert.equal(page.status, 200);

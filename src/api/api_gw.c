@@ -86,16 +86,22 @@ static void send_late(void *arg, int status)
     free(l);
 }
 
+/* Answers 200 with 'body' (taken) at once. */
+static void answer_now(http_resp *resp, int json, char *body)
+{
+    resp->status = 200;
+    resp->content_type = json ? "application/json" : "text/plain; charset=utf-8";
+    if (body)
+        buf_add(&resp->body, body, strlen(body));
+    free(body);
+}
+
 /* Answers 'body' (or an empty one) after the next commit. */
 static void answer_after_commit(const api_gw_env *env, const http_req *req, http_resp *resp,
                                 int json, char *body)
 {
     if (!env->after_commit) {
-        resp->status = 200;
-        resp->content_type = json ? "application/json" : "text/plain; charset=utf-8";
-        if (body)
-            buf_add(&resp->body, body, strlen(body));
-        free(body);
+        answer_now(resp, json, body);
         return;
     }
     late *l = xcalloc(1, sizeof *l);
@@ -127,11 +133,7 @@ static void inbound(const api_gw_env *env, const http_req *req, http_resp *resp,
         json_decref(j);
     }
     if (r < 0 || !env->after_commit) { /* a refused one is already stored */
-        resp->status = 200;
-        resp->content_type = json ? "application/json" : "text/plain; charset=utf-8";
-        if (body)
-            buf_add(&resp->body, body, strlen(body));
-        free(body);
+        answer_now(resp, json, body);
         return;
     }
     answer_after_commit(env, req, resp, json, body);

@@ -362,6 +362,17 @@ static int smpp_send(gw *base, const gw_out *m)
     return 0;
 }
 
+/* The gateway's own copies of its configuration, and the gateway. */
+static void free_gw(gw_smpp *g)
+{
+    free(g->id);
+    free(g->host);
+    free(g->system_id);
+    free(g->password);
+    free(g->system_type);
+    free(g);
+}
+
 static void smpp_free(gw *base)
 {
     gw_smpp *g = (gw_smpp *)base;
@@ -378,12 +389,7 @@ static void smpp_free(gw *base)
     http_tcp_close(g->conn);
     http_timer_free(g->timer);
     smpp_session_free(g->s);
-    free(g->id);
-    free(g->host);
-    free(g->system_id);
-    free(g->password);
-    free(g->system_type);
-    free(g);
+    free_gw(g);
 }
 
 static const gw_ops smpp_ops = {"smpp", smpp_send, smpp_free};
@@ -408,12 +414,7 @@ gw *gw_smpp_new(const gw_smpp_cfg *cfg, http_srv *http, const gw_smpp_app *app,
     sc.system_type = g->system_type;
     g->s = smpp_session_new(&sc);
     if (!g->s) {
-        free(g->id);
-        free(g->host);
-        free(g->system_id);
-        free(g->password);
-        free(g->system_type);
-        free(g);
+        free_gw(g);
         return NULL;
     }
     g->base.ops = &smpp_ops;

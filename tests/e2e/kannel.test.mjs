@@ -7,12 +7,13 @@
 // down replies queue and go out when it is back, in order, none twice.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { writeFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { Server, freePort } from './lib/server.mjs';
-import { Desk, until } from './lib/client.mjs';
+import { freePort } from './lib/server.mjs';
+import { startGatewaySite, stopGatewaySite } from './lib/gateway_site.mjs';
+import { until } from './lib/client.mjs';
 import { Kannel, kannelMissing } from '../peers/kannel/harness.mjs';
 
 const CUSTOMER = '+46701234567';
@@ -34,32 +35,19 @@ before(async () => {
     moUrl: `http://127.0.0.1:${port}/api/gw/kannel/kannel1/mo?from=%p&to=%P&id=%I&coding=%c&charset=%C&token=${TOKEN}`,
   });
   await kannel.start();
-  const config = path.join(dir, 'site.json');
-  writeFileSync(config, JSON.stringify({
-    teams: [{ id: 1, name: 'Support' }],
-    queues: [{ id: 1, name: 'Kundtjänst', teams: [1] }],
-    entry_points: [{ id: 1, number: EP, queue: 1, gateway: 'kannel1' }],
-    agents: [{ id: 1, name: 'Anna Berg', teams: [1], username: 'anna', password: 'pw-anna' }],
-    gateways: [{
+  ({ server, anna } = await startGatewaySite(dir, {
+    ep: EP,
+    port,
+    gateway: {
       id: 'kannel1', type: 'kannel', sendsms_url: kannel.sendsmsUrl, username: kannel.user,
       password: kannel.password, dlr_url_base: `http://127.0.0.1:${port}`, token: TOKEN,
-    }],
+    },
     outbox: { max_attempts: 1000, backoff_ms: 100, backoff_max_ms: 500 },
   }));
-  server = new Server({ args: ['--config', config] });
-  server.port = port;
-  await server.start();
-  anna = await Desk.open(server.url, 'anna', 'pw-anna');
-  await anna.cmd('set_state', { state: 'available' });
 });
 
 after(async () => {
-  if (anna) await anna.close();
-  if (server) {
-    const st = await server.stop();
-    server.cleanup();
-    assert.equal(st.code, 0, `textdesk exit ${JSON.stringify(st)}:\n${server.output}`);
-  }
+  await stopGatewaySite({ server, anna });
   if (kannel) { await kannel.stop(); kannel.cleanup(); }
   rmSync(dir, { recursive: true, force: true });
 });

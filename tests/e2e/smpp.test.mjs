@@ -6,11 +6,11 @@
 // twice; sending keeps the configured rate and window (measured at the SMSC).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { writeFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Server } from './lib/server.mjs';
-import { Desk, until } from './lib/client.mjs';
+import { startGatewaySite, stopGatewaySite } from './lib/gateway_site.mjs';
+import { until } from './lib/client.mjs';
 import { Smsc, smscMissing } from '../peers/smsc/harness.mjs';
 
 const CUSTOMER = '+46701234567';
@@ -30,32 +30,19 @@ before(async () => {
   if (missing) return;
   smsc = new Smsc({ autoDlr: true, dlrDelay: 0.3 });
   await smsc.start();
-  const config = path.join(dir, 'site.json');
-  writeFileSync(config, JSON.stringify({
-    teams: [{ id: 1, name: 'Support' }],
-    queues: [{ id: 1, name: 'Kundtjänst', teams: [1] }],
-    entry_points: [{ id: 1, number: EP, queue: 1, gateway: 'smsc1' }],
-    agents: [{ id: 1, name: 'Anna Berg', teams: [1], username: 'anna', password: 'pw-anna' }],
-    gateways: [{
+  ({ server, anna } = await startGatewaySite(dir, {
+    ep: EP,
+    gateway: {
       id: 'smsc1', type: 'smpp', host: '127.0.0.1', port: smsc.port, system_id: 'test',
       password: 'secret', system_type: 'textdesk', window: WINDOW, throughput: RATE,
       enquire_ms: 5000, resp_timeout_ms: 5000, backoff_min_ms: 200, backoff_max_ms: 1000,
-    }],
+    },
     outbox: { max_attempts: 1000, backoff_ms: 100, backoff_max_ms: 500 },
   }));
-  server = new Server({ args: ['--config', config] });
-  await server.start();
-  anna = await Desk.open(server.url, 'anna', 'pw-anna');
-  await anna.cmd('set_state', { state: 'available' });
 });
 
 after(async () => {
-  if (anna) await anna.close();
-  if (server) {
-    const st = await server.stop();
-    server.cleanup();
-    assert.equal(st.code, 0, `textdesk exit ${JSON.stringify(st)}:\n${server.output}`);
-  }
+  await stopGatewaySite({ server, anna });
   if (smsc) { await smsc.stop(); smsc.cleanup(); }
   rmSync(dir, { recursive: true, force: true });
 });

@@ -8,10 +8,11 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
 import http from 'node:http';
-import { writeFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Server, freePort } from './lib/server.mjs';
+import { freePort } from './lib/server.mjs';
+import { startGatewaySite, stopGatewaySite } from './lib/gateway_site.mjs';
 import { Desk, until } from './lib/client.mjs';
 
 const SECRET = 'provider-shared-secret-1234';
@@ -55,28 +56,16 @@ before(async () => {
     });
   });
   await new Promise((r) => provider.listen(pport, '127.0.0.1', r));
-  const config = path.join(dir, 'site.json');
-  writeFileSync(config, JSON.stringify({
-    teams: [{ id: 1, name: 'Support' }],
-    queues: [{ id: 1, name: 'Kundtjänst', teams: [1] }],
-    entry_points: [{ id: 1, number: EP, queue: 1, gateway: 'hook' }],
-    agents: [{ id: 1, name: 'Anna Berg', teams: [1], capacity: 10, username: 'anna', password: 'pw-anna' }],
-    gateways: [{ id: 'hook', type: 'webhook', url: `http://127.0.0.1:${pport}/send`, secret: SECRET }],
+  ({ server, anna } = await startGatewaySite(dir, {
+    ep: EP,
+    capacity: 10,
+    gateway: { id: 'hook', type: 'webhook', url: `http://127.0.0.1:${pport}/send`, secret: SECRET },
     outbox: { max_attempts: 3, backoff_ms: 100, backoff_max_ms: 200 },
   }));
-  server = new Server({ args: ['--config', config] });
-  await server.start();
-  anna = await Desk.open(server.url, 'anna', 'pw-anna');
-  await anna.cmd('set_state', { state: 'available' });
 });
 
 after(async () => {
-  if (anna) await anna.close();
-  if (server) {
-    const st = await server.stop();
-    server.cleanup();
-    assert.equal(st.code, 0, `textdesk exit ${JSON.stringify(st)}:\n${server.output}`);
-  }
+  await stopGatewaySite({ server, anna });
   for (const res of held) res.destroy();
   if (provider) await new Promise((r) => provider.close(r));
   rmSync(dir, { recursive: true, force: true });

@@ -87,17 +87,22 @@ test('browser killed mid-conversation: a fresh browser gets the conversation bac
 });
 
 // A TCP relay the test can cut: 'cut' destroys every connection and refuses
-// new ones (connections are accepted and closed at once) until 'restore'.
+// new ones (connections are accepted and closed at once) until 'restore';
+// 'freeze' silently stops forwarding on the connections open now (nothing
+// is closed: a network that drops packets), new ones work.
 async function relay(target) {
   const port = await freePort();
   const socks = new Set();
+  const pairs = new Set();
   let up = true;
   const s = net.createServer((c) => {
     if (!up) { c.destroy(); return; }
     const u = net.connect(target, '127.0.0.1');
     socks.add(c); socks.add(u);
+    const pair = [c, u];
+    pairs.add(pair);
     c.pipe(u); u.pipe(c);
-    const drop = () => { c.destroy(); u.destroy(); socks.delete(c); socks.delete(u); };
+    const drop = () => { c.destroy(); u.destroy(); socks.delete(c); socks.delete(u); pairs.delete(pair); };
     c.on('error', drop); u.on('error', drop); c.on('close', drop); u.on('close', drop);
   });
   await new Promise((r) => s.listen(port, '127.0.0.1', r));
@@ -105,6 +110,7 @@ async function relay(target) {
     url: `http://127.0.0.1:${port}`,
     cut() { up = false; for (const x of socks) x.destroy(); socks.clear(); },
     restore() { up = true; },
+    freeze() { for (const [c, u] of pairs) { c.unpipe(u); u.unpipe(c); c.pause(); u.pause(); } pairs.clear(); },
     close() { this.cut(); return new Promise((r) => s.close(r)); },
   };
 }
@@ -154,4 +160,38 @@ test('network cut and restored: "Reconnecting" while cut, then every message exa
   // errors from the cut itself (failed loads while offline) are expected;
   // nothing else may be reported
   assert.deepEqual(problems(page).filter((p) => !/ERR_INTERNET_DISCONNECTED|ERR_CONNECTION|WebSocket/i.test(p)), []);
+});
+
+test('a network that drops packets silently: the heartbeat notices, the desk reconnects, every message once', async () => {
+  if (!srv.proc || srv.proc.exitCode !== null) await srv.start();
+  const net1 = await relay(srv.port);
+  cleanup.push(() => net1.close());
+  const browser = await chromium.launch({ executablePath: process.env.CHROMIUM || '/usr/bin/chromium', args: ARGS });
+  cleanup.push(() => browser.close());
+  // a 300 ms tick: ping after 0.9 s of silence, give up after 1.5 s
+  const page = await agentPage(browser, net1.url, { init: () => { window.TEXTDESK_HEARTBEAT_MS = 300; } });
+  await login(page, 'maja', 'demo-maja');
+  await page.selectOption('#state-select', 'available');
+  await page.locator('#state-dot.state-available').waitFor();
+  // Sälj (71000) is served by Maja's team only among the connected agents
+  const CUST = '+46705550003';
+  assert.equal((await simSend(srv.url, CUST, '71000', 'Vad kostar det?')).status, 200);
+  await page.locator('.offer').waitFor();
+  await page.click('.offer .accept');
+  await waitText(page, '#transcript li.msg-in .text', 'Vad kostar det?');
+  // an idle desk stays online: the pings keep it alive
+  await new Promise((r) => setTimeout(r, 2500));
+  assert.equal(await page.locator('#conn.online').count(), 1, 'pings keep an idle connection');
+
+  // the connection goes silent without closing; messages arrive meanwhile
+  net1.freeze();
+  assert.equal((await simSend(srv.url, CUST, '71000', 'Hallå?')).status, 200);
+  // the heartbeat gives the silent connection up and a new one syncs
+  await until(async () => (await bubbles(page)).includes('Hallå?'), 10000, 'the message after the freeze');
+  assert.equal(await page.locator('#conn.online').count(), 1);
+  await new Promise((r) => setTimeout(r, 1000));
+  assert.deepEqual(await bubbles(page), ['Vad kostar det?', 'Hallå?']);
+  await reply(page, 'Det kostar 100 kr');
+  assert.deepEqual(await bubbles(page), ['Vad kostar det?', 'Hallå?', 'Det kostar 100 kr']);
+  assert.deepEqual(problems(page).filter((p) => !/ERR_CONNECTION|WebSocket/i.test(p)), []);
 });

@@ -23,9 +23,12 @@ export async function launch() {
 
 // A fresh context and page for one agent; 'lang' is stored before the
 // page loads (the desktop remembers the choice in localStorage).
-export async function agentPage(browser, url, { lang, viewport = { width: 1280, height: 720 } } = {}) {
+// 'init' (a function) runs in the page before its scripts, e.g. to shorten
+// the desk's heartbeat.
+export async function agentPage(browser, url, { lang, viewport = { width: 1280, height: 720 }, init } = {}) {
   const ctx = await browser.newContext({ viewport, locale: 'sv-SE' });
   if (lang) await ctx.addInitScript((l) => { if (!localStorage.getItem('textdesk.lang')) localStorage.setItem('textdesk.lang', l); }, lang);
+  if (init) await ctx.addInitScript(init);
   const page = await ctx.newPage();
   page.problems = [];
   page.on('console', (m) => { if (m.type() === 'error' || /Content Security Policy/i.test(m.text())) page.problems.push(m.text()); });

@@ -3,23 +3,7 @@
 # the file, the key (or line) and the problem, before anything starts.
 # $1: path to the textdesk binary.
 bin=$1
-dir=$(mktemp -d)
-trap 'rm -rf "$dir"' EXIT
-pass=0
-fail=0
-
-# expect FILE-CONTENT EXPECTED-MESSAGE-FRAGMENT
-expect() {
-    printf '%s\n' "$1" >"$dir/c.json"
-    out=$("$bin" serve --config "$dir/c.json" --data "$dir/data" --listen 127.0.0.1:1 2>&1)
-    rc=$?
-    if [ $rc -eq 1 ] && printf '%s' "$out" | grep -qF -- "$2" && [ ! -e "$dir/data" ]; then
-        pass=$((pass + 1))
-    else
-        fail=$((fail + 1))
-        echo "FAIL: wanted '$2' (exit 1), got exit $rc: $out"
-    fi
-}
+. "$(dirname "$0")/lib/expect_config.sh"
 
 base='"teams":[{"id":1,"name":"T"}],"queues":[{"id":1,"name":"Q","teams":[1]}]'
 expect '{"teams": [' "c.json:2:0: "

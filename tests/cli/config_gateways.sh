@@ -4,22 +4,7 @@
 # is refused naming the key, before anything starts.
 # $1: path to the textdesk binary.
 bin=$1
-dir=$(mktemp -d)
-trap 'rm -rf "$dir"' EXIT
-pass=0
-fail=0
-
-expect() {
-    printf '%s\n' "$1" >"$dir/c.json"
-    out=$("$bin" serve --config "$dir/c.json" --data "$dir/data" --listen 127.0.0.1:1 2>&1)
-    rc=$?
-    if [ $rc -eq 1 ] && printf '%s' "$out" | grep -qF -- "$2" && [ ! -e "$dir/data" ]; then
-        pass=$((pass + 1))
-    else
-        fail=$((fail + 1))
-        echo "FAIL: wanted '$2' (exit 1), got exit $rc: $out"
-    fi
-}
+. "$(dirname "$0")/lib/expect_config.sh"
 
 k='"type":"kannel","sendsms_url":"http://127.0.0.1:13013/cgi-bin/sendsms","username":"u","password":"p","dlr_url_base":"http://127.0.0.1:8080"'
 w='"type":"webhook","url":"http://127.0.0.1:9000/send","secret":"0123456789abcdef"'

@@ -4,6 +4,7 @@
 // The API is the validator: its errors name the field, and the page shows
 // them next to that field. No framework; strings from admin/i18n/*.json.
 import { t, setLang, storedLang, onLang } from '/js/i18n.js';
+import { bindLoginForm } from '/js/login_form.js';
 import { $, el } from '/js/util.js';
 
 // i18n.js loads i18n/<lang>.json relative to the page: keep the slash.
@@ -452,22 +453,7 @@ async function startApp() {
   selectTab(location.hash.slice(1) || 'agents');
 }
 
-$('login-form').addEventListener('submit', async (e) => {
-  e.preventDefault();
-  $('login-error').textContent = '';
-  let r;
-  try {
-    r = await fetch('/api/login', {
-      method: 'POST', headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ username: $('login-user').value, password: $('login-pass').value }),
-    });
-  } catch (err) {
-    $('login-error').textContent = t('login_error', { msg: String(err.message || err) });
-    return;
-  }
-  if (r.status === 200) { $('login-pass').value = ''; startApp(); return; }
-  $('login-error').textContent = r.status === 401 ? t('login_failed') : t('login_error', { msg: r.status });
-});
+bindLoginForm(startApp);
 
 $('logout').addEventListener('click', async () => {
   await fetch('/api/logout', { method: 'POST' }).catch(() => {});

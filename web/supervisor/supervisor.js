@@ -5,6 +5,7 @@
 // /api/supervisor/conversations/ID (masked by the server when masking is
 // on). Strings from supervisor/i18n/*.json.
 import { t, setLang, storedLang, onLang, currentLang } from '/js/i18n.js';
+import { bindLoginForm } from '/js/login_form.js';
 import { $, el, dur, clock, initials } from '/js/util.js';
 
 if (!location.pathname.endsWith('/')) location.replace(`${location.pathname}/${location.search}${location.hash}`);
@@ -222,22 +223,7 @@ async function startApp() {
   S.timer = setTimeout(poll, POLL_MS);
 }
 
-$('login-form').addEventListener('submit', async (e) => {
-  e.preventDefault();
-  $('login-error').textContent = '';
-  let r;
-  try {
-    r = await fetch('/api/login', {
-      method: 'POST', headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ username: $('login-user').value, password: $('login-pass').value }),
-    });
-  } catch (err) {
-    $('login-error').textContent = t('login_error', { msg: String(err.message || err) });
-    return;
-  }
-  if (r.status === 200) { $('login-pass').value = ''; startApp(); return; }
-  $('login-error').textContent = r.status === 401 ? t('login_failed') : t('login_error', { msg: r.status });
-});
+bindLoginForm(startApp);
 
 $('logout').addEventListener('click', async () => {
   stop();

@@ -70,6 +70,8 @@ int cc_flow_check(const cc_ep_flow *f, const char **what)
         BAD("max_wait_s"); /* an overflow without a maximum never happens */
     if (f->overflow_queue >= CC_MAX_ID)
         BAD("overflow_queue");
+    if (f->gateway.n > CC_GATEWAY_ID_MAX)
+        BAD("gateway");
     return 0;
 #undef BAD
 }
@@ -113,6 +115,7 @@ void cc__flow_free(cc_ep_flow *f)
     drop(&f->overflow_text);
     drop(&f->tz_name);
     drop(&f->tz_rule);
+    drop(&f->gateway);
     memset(f, 0, sizeof *f);
 }
 
@@ -127,6 +130,7 @@ void cc__flow_set(cc_ep_flow *dst, const cc_ep_flow *src)
     dst->overflow_text = own(src->overflow_text);
     dst->tz_name = own(src->tz_name);
     dst->tz_rule = own(src->tz_rule);
+    dst->gateway = own(src->gateway);
 }
 
 int cc_ep_flow_get(const cc *c, uint32_t ep, cc_ep_flow *out)

@@ -9,8 +9,12 @@
  *             "week": {"mon": ["08:00-12:00", "13:00-17:00"], ... "sun": []},
  *             "holidays": ["2026-12-24"],
  *             "closed_reply": "...", "closed_action": "queue" | "close"},
- *   "max_wait_s": 300, "overflow_queue": 2, "overflow_reply": "..."
+ *   "max_wait_s": 300, "overflow_queue": 2, "overflow_reply": "...",
+ *   "gateway": "kannel1"
  *
+ * "gateway" (the gateway the entry point's replies go through) is kept
+ * with the flow so that it travels wherever the entry point does: the
+ * file, the admin API, the event log.
  * "time_zone" is an IANA zone name, turned into its POSIX rule by reading
  * the zone's TZif file under $TZDIR (default /usr/share/zoneinfo); a POSIX
  * rule itself ("CET-1CEST,M3.5.0,M10.5.0/3") is accepted too. The stored

@@ -307,7 +307,7 @@ static int replay_one(void *arg, const cc_event *ev)
     return cc_replay(arg, ev);
 }
 
-int app_open(app *a, const char *data_dir, const app_config *cfg, char *err, size_t n)
+int app_open(app *a, const char *store_url, const app_config *cfg, char *err, size_t n)
 {
     a->cfg = cfg;
     const char *off = getenv("TEXTDESK_CLOCK_OFFSET_MS");
@@ -317,13 +317,7 @@ int app_open(app *a, const char *data_dir, const app_config *cfg, char *err, siz
     a->nkw = app_config_keywords(cfg, a->kw, 128);
     cc_events_init(&a->ev);
     cc_evlog_init(&a->staged);
-    if (mkdir(data_dir, 0700) != 0 && errno != EEXIST) {
-        snprintf(err, n, "cannot create data directory %s: %s", data_dir, strerror(errno));
-        return -1;
-    }
-    char path[4096];
-    snprintf(path, sizeof path, "%s/textdesk.db", data_dir);
-    a->st = store_open(path, err, n);
+    a->st = store_open(store_url, err, n);
     if (!a->st)
         return -1;
     uint64_t last = 0;
@@ -332,11 +326,12 @@ int app_open(app *a, const char *data_dir, const app_config *cfg, char *err, siz
         return app_config_apply(a, cfg, err, n);
     int r = store_events_replay(a->st, replay_one, a->core);
     if (r != 0) {
-        snprintf(err, n, "%s: the event log does not replay (%s): refusing to start", path,
+        snprintf(err, n, "%s store: the event log does not replay (%s): refusing to start",
+                 store_kind(a->st),
                  r < 0 ? cc_err_code(r) : "store error");
         return -1;
     }
-    int unknown = store_outbox_recover(a->st);
+    int unknown = store_outbox_recover(a->st, app_now(a));
     if (unknown > 0) {
         char n_s[16];
         snprintf(n_s, sizeof n_s, "%d", unknown);

@@ -64,10 +64,11 @@ typedef struct app {
 /* Wall-clock milliseconds (plus the test offset). */
 int64_t app_now(app *a);
 
-/* Opens the store in 'data_dir', rebuilds the core from its event log, and
+/* Opens the store named by 'store_url' (store_open: a data folder, sqlite:DIR
+ * or postgresql://...), rebuilds the core from its event log, and
  * on a first start applies 'cfg' (entities, accounts). 'cfg' (its gateways)
  * must outlive 'a'. Returns 0 or -1 with a reason in 'err'. */
-int app_open(app *a, const char *data_dir, const app_config *cfg, char *err, size_t n);
+int app_open(app *a, const char *store_url, const app_config *cfg, char *err, size_t n);
 /* Listens as 'hc' says (address, web files, optional TLS) and wires the
  * API; the gateways are created from 'cfg' (app/gateways.h). */
 int app_listen(app *a, const http_cfg *hc, char *err, size_t n);

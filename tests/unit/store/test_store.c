@@ -17,6 +17,8 @@
 #include "store/flow_json.h"
 #include "store/store.h"
 
+#define NOW 1767225600000LL /* stamps of status changes */
+
 /* ---- harness ------------------------------------------------------------ */
 
 typedef struct sfx {
@@ -651,7 +653,7 @@ static msgs *due(store *st, size_t max)
 static int submit_each(void *arg, const store_msg *m)
 {
     store *st = arg;
-    return store_msg_set_status(st, m->id, STORE_MSG_SUBMITTING, STR_NULL, STR_NULL);
+    return store_msg_set_status(st, m->id, STORE_MSG_SUBMITTING, STR_NULL, STR_NULL, NOW);
 }
 
 static void test_messages_and_outbox(void **state)
@@ -701,12 +703,12 @@ static void test_messages_and_outbox(void **state)
     /* status transitions; the gateway's id and errors */
     int64_t before = conv.m[1].status_at;
     assert_int_equal(
-        store_msg_set_status(st, id1, STORE_MSG_SUBMITTING, STR_NULL, STR_NULL), 0);
+        store_msg_set_status(st, id1, STORE_MSG_SUBMITTING, STR_NULL, STR_NULL, NOW), 0);
     l = due(st, 100);
     assert_int_equal(l->n, 2);
     assert_int_equal(l->m[0].id, id2);
     assert_int_equal(
-        store_msg_set_status(st, id1, STORE_MSG_SENT, STR_LIT("gw-1"), STR_NULL), 0);
+        store_msg_set_status(st, id1, STORE_MSG_SENT, STR_LIT("gw-1"), STR_NULL, NOW), 0);
     int64_t found = 0;
     assert_int_equal(store_msg_by_provider_id(st, STR_LIT("gw-1"), &found), 0);
     assert_int_equal(found, id1);
@@ -715,10 +717,10 @@ static void test_messages_and_outbox(void **state)
     assert_int_equal(store_msg_by_provider_id(st, STR_LIT("gw-in-1"), &found), -ENOENT);
     assert_int_equal(store_msg_by_provider_id(st, STR_NULL, &found), -EINVAL);
     assert_int_equal(
-        store_msg_set_status(st, id1, STORE_MSG_DELIVERED, STR_NULL, STR_NULL), 0);
+        store_msg_set_status(st, id1, STORE_MSG_DELIVERED, STR_NULL, STR_NULL, NOW), 0);
     /* an outbound message may carry the same id as an inbound one */
     assert_int_equal(store_msg_set_status(st, id3, STORE_MSG_FAILED, STR_LIT("gw-in-1"),
-                                          STR_LIT("rejected")),
+                                          STR_LIT("rejected"), NOW),
                      0);
     memset(&conv, 0, sizeof conv);
     assert_int_equal(store_msgs_of_conv(st, a, collect_msg, &conv), 0);
@@ -730,12 +732,12 @@ static void test_messages_and_outbox(void **state)
     assert_string_equal(conv.text[3], longtxt);
     /* bad input */
     assert_int_equal(
-        store_msg_set_status(st, id2, STORE_MSG_RECEIVED, STR_NULL, STR_NULL), -EINVAL);
-    assert_int_equal(store_msg_set_status(st, id2, 99, STR_NULL, STR_NULL), -EINVAL);
-    assert_int_equal(store_msg_set_status(st, 999999, STORE_MSG_SENT, STR_NULL, STR_NULL),
+        store_msg_set_status(st, id2, STORE_MSG_RECEIVED, STR_NULL, STR_NULL, NOW), -EINVAL);
+    assert_int_equal(store_msg_set_status(st, id2, 99, STR_NULL, STR_NULL, NOW), -EINVAL);
+    assert_int_equal(store_msg_set_status(st, 999999, STORE_MSG_SENT, STR_NULL, STR_NULL, NOW),
                      -ENOENT);
     assert_int_equal(
-        store_msg_set_status(st, conv.m[0].id, STORE_MSG_SENT, STR_NULL, STR_NULL),
+        store_msg_set_status(st, conv.m[0].id, STORE_MSG_SENT, STR_NULL, STR_NULL, NOW),
         -ENOENT); /* inbound */
 
     /* the outbox worker claims from inside the callback */
@@ -745,15 +747,15 @@ static void test_messages_and_outbox(void **state)
 
     /* restart: what was being submitted is unknown, never resent blindly */
     st = open_ok(s->path);
-    assert_int_equal(store_outbox_recover(st), 1);
-    assert_int_equal(store_outbox_recover(st), 0);
+    assert_int_equal(store_outbox_recover(st, NOW), 1);
+    assert_int_equal(store_outbox_recover(st, NOW), 0);
     memset(&conv, 0, sizeof conv);
     assert_int_equal(store_msgs_of_conv(st, a, collect_msg, &conv), 0);
     assert_int_equal(conv.m[2].id, id2);
     assert_int_equal(conv.m[2].status, STORE_MSG_UNKNOWN);
     assert_int_equal(due(st, 100)->n, 0);
     /* the agent's one-click resend queues it again */
-    assert_int_equal(store_msg_set_status(st, id2, STORE_MSG_QUEUED, STR_NULL, STR_NULL),
+    assert_int_equal(store_msg_set_status(st, id2, STORE_MSG_QUEUED, STR_NULL, STR_NULL, NOW),
                      0);
     assert_int_equal(due(st, 100)->m[0].id, id2);
     assert_string_equal(store_msg_status_name(STORE_MSG_UNKNOWN), "unknown");
@@ -936,15 +938,17 @@ static void test_migrations(void **state)
 {
     sfx *s = *state;
     fx *f = s->f;
-    assert_true(store_schema_version() >= 1);
 
     /* an empty SQLite file (version 0) is migrated to the current schema */
     char p[256];
     snprintf(p, sizeof p, "%s/blank.db", s->dir);
     raw_exec(p, "CREATE TABLE unrelated (x); PRAGMA user_version = 0");
     store *st = open_ok(p);
+    int ver = store_schema_version(st);
+    assert_true(ver >= 1);
+    assert_string_equal(store_kind(st), "sqlite");
     store_close(st);
-    assert_int_equal(raw_int(p, "PRAGMA user_version"), store_schema_version());
+    assert_int_equal(raw_int(p, "PRAGMA user_version"), ver);
     assert_int_equal(raw_int(p,
                              "SELECT count(*) FROM sqlite_schema WHERE name IN ('events',"
                              " 'messages', 'inbound_orphans', 'accounts', 'sessions',"
@@ -955,12 +959,12 @@ static void test_migrations(void **state)
     st = open_ok(s->path);
     append_range(st, &f->log, 0, f->log.n, 1000);
     store_close(st);
-    assert_int_equal(raw_int(s->path, "PRAGMA user_version"), store_schema_version());
+    assert_int_equal(raw_int(s->path, "PRAGMA user_version"), ver);
     raw_exec(s->path, "PRAGMA user_version = 0");
     st = open_ok(s->path);
     assert_int_equal(count_events(st), f->log.n);
     store_close(st);
-    assert_int_equal(raw_int(s->path, "PRAGMA user_version"), store_schema_version());
+    assert_int_equal(raw_int(s->path, "PRAGMA user_version"), ver);
 
     /* a version-1 data folder with events (as the first release wrote it:
      * no history indexes, no canned responses) upgrades to the current
@@ -976,7 +980,7 @@ static void test_migrations(void **state)
     assert_int_equal(count_events(st), f->log.n);
     assert_int_equal(store_canned_put(st, 1, STR_LIT("Hej"), STR_LIT("Hej!"), STR_LIT("Hi!")), 0);
     store_close(st);
-    assert_int_equal(raw_int(s->path, "PRAGMA user_version"), store_schema_version());
+    assert_int_equal(raw_int(s->path, "PRAGMA user_version"), ver);
     assert_int_equal(raw_int(s->path, "SELECT count(*) FROM sqlite_schema WHERE name IN"
                                       " ('canned', 'events_opened_by_number',"
                                       " 'events_end_by_conv', 'events_notes2_by_conv')"),

@@ -25,6 +25,11 @@ const char *store_msg_status_name(int status)
     return STATUS_NAMES[status];
 }
 
+int store_failed(int r)
+{
+    return r == -EIO || r == -ENOSPC || r == -EBUSY || r == -ENOTCONN || r == -ENOMEM;
+}
+
 int store__fail(store *st, int r, const char *fmt, ...)
 {
     va_list ap;
@@ -95,6 +100,11 @@ const char *store_errmsg(const store *st)
 const char *store_kind(const store *st)
 {
     return st->ops->kind;
+}
+
+const char *store_where(const store *st)
+{
+    return st->where;
 }
 
 int store_schema_version(const store *st)

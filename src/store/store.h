@@ -49,6 +49,10 @@
 
 typedef struct store store;
 
+/* Whether error 'r' says the store failed (-EIO, -ENOSPC, -EBUSY,
+ * -ENOTCONN, -ENOMEM), rather than answering about the data. */
+int store_failed(int r);
+
 /* Opens (creating or migrating) the store named by 'url':
  *   postgresql://... or postgres://...  a PostgreSQL database: any libpq
  *       connection URL, including several hosts with
@@ -64,6 +68,9 @@ void store_close(store *st);
 const char *store_errmsg(const store *st);
 /* "sqlite" or "postgresql". */
 const char *store_kind(const store *st);
+/* Where the data is, for people and logs: the SQLite file, or the
+ * PostgreSQL database and server (never a password). */
+const char *store_where(const store *st);
 /* Whether 'url' names a PostgreSQL store (else SQLite). */
 int store_url_is_pg(const char *url);
 /* The schema version this build writes into 'st' (and migrates older

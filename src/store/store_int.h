@@ -61,7 +61,8 @@ struct store_ops {
 struct store {
     const struct store_ops *ops;
     char err[512];
-    int loading; /* inside store_events_load */
+    char where[256]; /* for people: the file, or database and server (no password) */
+    int loading;     /* inside store_events_load */
 };
 
 /* The backends' open functions: 'where' is the SQLite file (":memory:"

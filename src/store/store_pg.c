@@ -571,13 +571,13 @@ store *store__pg_open(const char *conninfo, char *err, size_t errlen)
         goto out;
     stage = "cannot prepare statements for";
     r = setup(st);
-out:
+out:;
+    /* never echo the connection string: it may hold a password */
+    const char *db = PQdb(st->conn), *host = PQhost(st->conn), *port = PQport(st->conn);
+    snprintf(st->base.where, sizeof st->base.where, "PostgreSQL database '%.64s' on %.100s:%.16s",
+             db ? db : "?", host && *host ? host : "?", port && *port ? port : "?");
     if (r != 0) {
-        /* never echo the connection string: it may hold a password */
-        const char *db = PQdb(st->conn), *host = PQhost(st->conn), *port = PQport(st->conn);
-        snprintf(err, errlen, "%s PostgreSQL database '%s' on %s:%s: %s", stage,
-                 db ? db : "?", host && *host ? host : "?", port && *port ? port : "?",
-                 st->base.err);
+        snprintf(err, errlen, "%s %s: %s", stage, st->base.where, st->base.err);
         pg_close(&st->base);
         return NULL;
     }

@@ -377,6 +377,7 @@ store *store__sqlite_open(const char *path, char *err, size_t errlen)
 {
     sq *st = xcalloc(1, sizeof *st);
     st->base.ops = &SQ_OPS;
+    snprintf(st->base.where, sizeof st->base.where, "%s", path ? path : "");
     const char *stage = "cannot open";
     int64_t version = 0;
     int r = -EINVAL, rc;

@@ -406,10 +406,11 @@ static void rest_login(api *a, const http_req *req, http_resp *resp)
     randombytes_buf(raw, sizeof raw);
     sodium_bin2hex(token, sizeof token, raw, sizeof raw);
     token_hash(str_c(token), h);
-    if (store_begin(a->env.st) != 0 ||
-        store_session_put(a->env.st, str_c(h), acc.id, now + API_SESSION_TTL_MS) != 0 ||
-        store_commit(a->env.st) != 0) {
-        store_rollback(a->env.st);
+    int w = api__write_begin(a);
+    if (w == 0)
+        w = api__write_end(a, store_session_put(a->env.st, str_c(h), acc.id,
+                                                now + API_SESSION_TTL_MS));
+    if (w != 0) {
         api__resp_error(resp, 503, "store_unavailable", "sessions cannot be stored right now");
         return;
     }
@@ -439,11 +440,12 @@ static void rest_logout(api *a, const http_req *req, http_resp *resp)
     }
     char h[65];
     token_hash(req->session, h);
-    int r = store_begin(a->env.st);
-    if (r == 0 && (r = store_session_del(a->env.st, str_c(h))) == -ENOENT)
-        r = 0;
-    if (r != 0 || (r = store_commit(a->env.st)) != 0) {
-        store_rollback(a->env.st); /* the session stays valid: say so */
+    int r = api__write_begin(a);
+    if (r == 0) {
+        int d = store_session_del(a->env.st, str_c(h));
+        r = api__write_end(a, d == -ENOENT ? 0 : d);
+    }
+    if (r != 0) { /* the session stays valid: say so */
         api__resp_error(resp, 503, cc_err_code(-CC_E_STORE), cc_err_msg(-CC_E_STORE));
         return;
     }
@@ -1189,6 +1191,23 @@ void api_publish_delivery(api *a, uint32_t conv, uint32_t seq, int store_status,
     if (v.guest && v.conf_state == CC_CONF_ACTIVE)
         to_agent(a, v.guest, json_incref(j));
     json_decref(j);
+}
+
+int api__write_begin(api *a)
+{
+    if (a->env.write_begin)
+        return a->env.write_begin(a->env.app);
+    return store_begin(a->env.st) == 0 ? 0 : -CC_E_STORE;
+}
+
+int api__write_end(api *a, int r)
+{
+    if (a->env.write_end)
+        return a->env.write_end(a->env.app, r);
+    if (r == 0 && (r = store_commit(a->env.st)) == 0)
+        return 0;
+    store_rollback(a->env.st);
+    return store_failed(r) ? -CC_E_STORE : r;
 }
 
 int api__store_available(const api *a)

@@ -45,6 +45,14 @@ printf '%s\n' '**********7890' '*********7542' 'm******@gmail.com' \
     '*******1120 och *******9876' '2125550123 555-0123 71000 1.2.3' >"$tmp/want"
 check golden 0
 
+# issue 19: the area code in parentheses without a blank; runs of invalid
+# SSNs and an IBAN-shaped span of no country are no tokens at all
+printf '%s\n' 'Call me at (212)555-0187 today' '000-12-3456 666-12-3456 900-12-3456' \
+    'XQ89 370A 0440 0532 0130 00' >"$tmp/in"
+printf '%s\n' 'Call me at *********0187 today' '000-12-3456 666-12-3456 900-12-3456' \
+    'XQ89 370A 0440 0532 0130 00' >"$tmp/want"
+check issue19 0
+
 # empty input gives empty output; a last line without newline keeps none
 : >"$tmp/in"; : >"$tmp/want"
 check empty 0

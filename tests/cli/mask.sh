@@ -103,6 +103,13 @@ awk 'BEGIN { s = ""; for (i = 0; i < 20000; i++) s = s "hej hopp. "; print s "41
 awk 'BEGIN { s = ""; for (i = 0; i < 20000; i++) s = s "hej hopp. "; print s "************1111 " s }' >"$tmp/want"
 check long_line 0
 
+# many lines across the 1 MiB read chunks (about 6 MB), masked and as spans
+awk 'BEGIN { for (i = 0; i < 100000; i++) printf "kund %d ring 070-123 45 67 kort 4111 1111 1111 1111\n", i }' >"$tmp/in"
+awk 'BEGIN { for (i = 0; i < 100000; i++) printf "kund %d ring *******4567 kort ************1111\n", i }' >"$tmp/want"
+check many_lines 0
+awk 'BEGIN { for (i = 0; i < 100000; i++) { o = 11 + length(i ""); printf "{\"spans\":[{\"kind\":\"phone\",\"start\":%d,\"end\":%d},{\"kind\":\"card\",\"start\":%d,\"end\":%d}]}\n", o, o + 13, o + 19, o + 38 } }' >"$tmp/want"
+check many_lines_spans 0 --spans
+
 # masking twice changes nothing
 printf '%s\n' '+1 (123) 456 7890 melissa@gmail.com 4111 1111 1111 1111' >"$tmp/in"
 "$bin" mask <"$tmp/in" >"$tmp/once"

@@ -30,6 +30,16 @@ static void usage(FILE *f)
     fprintf(f, "usage: textdesk mask [--spans] [--kinds card,iban,ssn,email,phone]\n");
 }
 
+static void help(void)
+{
+    usage(stdout);
+    printf("\nMasks sensitive data in the text on stdin, line by line, as the desktop\n"
+           "does (docs/internals/masking.md).\n"
+           "  --spans        print {\"spans\":[{\"kind\",\"start\",\"end\"}]} per line instead\n"
+           "                 (byte offsets into the line)\n"
+           "  --kinds LIST   only these kinds, comma-separated (default: all)\n");
+}
+
 /* Parses a comma-separated kind list into '*kinds'. Returns 0, or -1 after
  * reporting the bad name on stderr. */
 static int parse_kinds(const char *list, unsigned *kinds)
@@ -124,6 +134,10 @@ int cli_mask_main(int argc, char **argv)
 {
     int spans_mode = 0;
     unsigned kinds = MASK_ALL;
+    if (cli_help_asked(argc, argv)) {
+        help();
+        return 0;
+    }
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (strcmp(a, "--spans") == 0) {
@@ -137,9 +151,6 @@ int cli_mask_main(int argc, char **argv)
             }
             if (parse_kinds(list, &kinds) != 0)
                 return 2;
-        } else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
-            usage(stdout);
-            return 0;
         } else {
             fprintf(stderr, "textdesk mask: unknown argument '%s'\n", a);
             usage(stderr);

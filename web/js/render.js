@@ -314,7 +314,7 @@ function renderVars(c) {
   const kids = [];
   for (const [k, v] of Object.entries(c.variables || {})) {
     const label = k === 'customer_number' ? t('var_customer_number') : k === 'entry_point' ? t('var_entry_point') : k;
-    kids.push(el('dt', { text: label, title: k }), el('dd', { text: String(v) }));
+    kids.push(el('dt', { text: label }), el('dd', { text: String(v) }));
   }
   dl.replaceChildren(...kids);
 }

@@ -5,6 +5,7 @@ import { chromium } from 'playwright-core';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { repo } from './server.mjs';
+import { checkScreen } from './a11y.mjs';
 
 export const screensDir = path.join(repo, 'test-output', 'screens');
 mkdirSync(screensDir, { recursive: true });
@@ -37,6 +38,10 @@ export async function agentPage(browser, url, { lang, viewport = { width: 1280, 
   return page;
 }
 
+// A screenshot of what the page shows now, then the checks every screen
+// must pass (lib/a11y.mjs: no null/undefined/translation key on screen, no
+// axe WCAG 2.1 A/AA violation). One axe run per screen reached.
 export async function shot(page, name) {
   await page.screenshot({ path: path.join(screensDir, `${name}.png`) });
+  await checkScreen(page, name);
 }

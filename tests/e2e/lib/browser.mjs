@@ -26,13 +26,14 @@ export async function launch() {
 // page loads (the desktop remembers the choice in localStorage).
 // 'init' (a function) runs in the page before its scripts, e.g. to shorten
 // the desk's heartbeat.
-export async function agentPage(browser, url, { lang, viewport = { width: 1280, height: 720 }, init } = {}) {
-  const ctx = await browser.newContext({ viewport, locale: 'sv-SE' });
+// 'ctx' adds context options (colorScheme, reducedMotion, deviceScaleFactor).
+export async function agentPage(browser, url, { lang, viewport = { width: 1280, height: 720 }, init, ctx: more = {} } = {}) {
+  const ctx = await browser.newContext({ viewport, locale: 'sv-SE', ...more });
   if (lang) await ctx.addInitScript((l) => { if (!localStorage.getItem('textdesk.lang')) localStorage.setItem('textdesk.lang', l); }, lang);
   if (init) await ctx.addInitScript(init);
   const page = await ctx.newPage();
   page.problems = [];
-  page.on('console', (m) => { if (m.type() === 'error' || /Content Security Policy/i.test(m.text())) page.problems.push(m.text()); });
+  page.on('console', (m) => { if (m.type() === 'error' || /Content Security Policy/i.test(m.text())) page.problems.push(`${m.text()} @ ${m.location()?.url || ''}`); });
   page.on('pageerror', (e) => page.problems.push(`pageerror: ${e.message}`));
   await page.goto(url + '/');
   return page;

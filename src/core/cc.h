@@ -146,6 +146,7 @@ enum cc_why {
     CC_WHY_AUTO,          /* auto wrap-up */
     CC_WHY_OUT_OF_HOURS,  /* arrived outside the entry point's business hours */
     CC_WHY_OVERFLOW,      /* waited longer than the entry point's maximum */
+    CC_WHY_CANCELLED,     /* the owner withdrew a conference request */
 };
 const char *cc_why_name(int why);
 
@@ -184,7 +185,8 @@ const char *cc_why_name(int why);
     X(WRAPUP, "wrapup")                                                         \
     X(SET_VAR, "set_variable")                                                  \
     X(SET_NAME, "set_display_name")                                             \
-    X(RESTART, "restart")
+    X(RESTART, "restart")                                                       \
+    X(CONF_CANCEL, "conference_cancel")
 
 enum cc_cmd_type {
 #define X(name, wire) CC_CMD_##name,
@@ -223,6 +225,9 @@ const char *cc_cmd_name(int type);
  *  TRANSFER_AGENT  agent, conv, target
  *  CONF_INVITE     agent (owner), conv, target
  *  CONF_ACCEPT/CONF_DECLINE/CONF_EXIT   agent (the guest), conv
+ *  CONF_CANCEL     agent (owner), conv: withdraws a conference request the
+ *                  invited agent has not answered yet (CONF_CANCELLED with
+ *                  code CANCELLED; the invited agent is not put in RONA)
  *  END             agent (owner), conv
  *  WRAPUP          agent, conv, reason
  *  SET_VAR         agent, conv, key, value
@@ -354,7 +359,8 @@ const char *cc_ev_name(int type);
  *  OWNER_CHANGED    conv, agent (old owner), target (new owner), code
  *  CONF_REQUESTED   conv, agent (owner), target (invited), deadline
  *  CONF_JOINED      conv, target
- *  CONF_CANCELLED   conv, target, code (DECLINED, TIMEOUT, ENDED, ...)
+ *  CONF_CANCELLED   conv, target, code (DECLINED, TIMEOUT, ENDED, CANCELLED
+ *                   by the owner, ...)
  *  CONF_LEFT        conv, target, code
  *  ENDED            conv, agent
  *  WRAPUP_DUE       conv, agent, queue, deadline (auto wrap-up; 0: none)

@@ -385,7 +385,7 @@ static int pump_mark(app *a)
     free(seen);
     if (r == 0 && wake) {
         int64_t d = wake - now;
-        http_timer_set(a->outbox_timer, d < 0 ? 0 : d);
+        net_timer_set(a->outbox_timer, d < 0 ? 0 : d);
     }
     return r;
 }
@@ -645,12 +645,12 @@ void app__gateways_start(app *a)
     for (size_t i = 0; i < gs->n; i++) {
         const app_gw_conf *c = &gs->conf[i];
         if (c->type == APP_GW_KANNEL)
-            gs->g[i] = gw_kannel_new(&c->kannel, a->http, on_gw_result, a);
+            gs->g[i] = gw_kannel_new(&c->kannel, a->loop, on_gw_result, a);
         else if (c->type == APP_GW_WEBHOOK)
-            gs->g[i] = gw_webhook_new(&c->webhook, a->http, on_gw_result, a);
+            gs->g[i] = gw_webhook_new(&c->webhook, a->loop, on_gw_result, a);
         else if (c->type == APP_GW_SMPP) {
             gw_smpp_app in = {a, smpp_mo, smpp_report};
-            gs->g[i] = gw_smpp_new(&c->smpp, a->http, &in, on_gw_result, a);
+            gs->g[i] = gw_smpp_new(&c->smpp, a->loop, &in, on_gw_result, a);
         }
     }
 }

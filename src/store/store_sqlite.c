@@ -17,6 +17,7 @@
 #include <sqlite3.h>
 
 #include "store/flow_json.h"
+#include "util/loop_clock.h"
 #include "util/xalloc.h"
 
 #define STORE_BUSY_TIMEOUT_MS 200
@@ -321,9 +322,7 @@ static str col_str(sqlite3_stmt *s, int i)
 
 static int64_t wall_ms(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    return loop_clock_wall(); /* the one loop clock (util/loop_clock.h) */
 }
 
 /* Runs 'sql' (schema and pragmas only; data goes through prepared

@@ -47,6 +47,11 @@ typedef struct api_env {
     /* Whether a gateway with id 'id' is configured (an entry point's
      * "gateway"). NULL: any. */
     int (*gateway_known)(void *app, str id);
+    /* The write path for what is not an event (app_write_begin / _end,
+     * app.h): sessions, accounts, settings, canned responses. NULL: a
+     * plain store transaction (tests). */
+    int (*write_begin)(void *app);
+    int (*write_end)(void *app, int r);
 } api_env;
 
 api *api_new(const api_env *env);

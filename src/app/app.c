@@ -93,14 +93,24 @@ static int replay_one(void *arg, const cc_event *ev);
 
 /* The core as the committed event log says (after a failed commit whose
  * events it had applied). The store's reads work while its writes fail: a
- * full disk or another process's write lock do not stop WAL readers. */
+ * full disk or another process's write lock do not stop WAL readers. A
+ * database that is unreachable cannot be read either: then the core is
+ * rebuilt when it is back, before anything resumes (degraded mode refuses
+ * every command meanwhile). */
 static void rebuild_core(app *a)
 {
     cc *c = cc_new();
-    if (store_events_replay(a->st, replay_one, c) != 0) {
+    int r = store_events_replay(a->st, replay_one, c);
+    if (r == -ENOTCONN) {
+        cc_free(c);
+        a->stale_core = 1;
+        return;
+    }
+    if (r != 0) {
         cc_free(c);
         app__fatal_store(a, "reading the event log back after a failed commit");
     }
+    a->stale_core = 0;
     cc_free(a->core);
     a->core = c;
     if (a->api)
@@ -180,6 +190,10 @@ fail:
 
 static void resume(app *a)
 {
+    if (a->stale_core)
+        rebuild_core(a); /* what the unreachable database kept, before anything else */
+    if (a->stale_core)
+        app__fatal_store(a, "reading the event log back after the database came back");
     char ms[24], n[24];
     snprintf(ms, sizeof ms, "%lld", (long long)(app_now(a) - a->degraded_since));
     snprintf(n, sizeof n, "%llu", (unsigned long long)a->store_failures);
@@ -284,6 +298,49 @@ void app_after_commit(app *a, void (*fn)(void *, int), void *arg)
     waiters_add(&a->next, fn, arg);
 }
 
+int app_write_begin(app *a)
+{
+    if (a->degraded)
+        return -CC_E_STORE;
+    if (store_begin(a->st) != 0) {
+        app__store_failed(a, "beginning a write");
+        return -CC_E_STORE;
+    }
+    return 0;
+}
+
+int app_write_end(app *a, int r)
+{
+    if (r == 0 && (r = store_commit(a->st)) == 0)
+        return 0;
+    store_rollback(a->st);
+    if (!store_failed(r))
+        return r; /* an answer about the data (-EEXIST, -ENOENT, ...) */
+    app__store_failed(a, "writing");
+    return -CC_E_STORE;
+}
+
+static void purge_sessions(app *a)
+{
+    int r = app_write_begin(a), n = 0;
+    if (r == 0) {
+        n = store_session_purge(a->st, loop_clock_wall());
+        r = app_write_end(a, n < 0 ? n : 0);
+    }
+    if (r == 0 && n > 0) {
+        char n_s[16];
+        snprintf(n_s, sizeof n_s, "%d", n);
+        log_kv(LOG_INFO, "expired sessions purged", "count", n_s, NULL);
+    }
+}
+
+static void on_purge_timer(void *arg)
+{
+    app *a = arg;
+    purge_sessions(a);
+    net_timer_set(a->purge_timer, APP_PURGE_MS);
+}
+
 int app_apply(app *a, const cc_cmd *cmd)
 {
     if (a->degraded) /* refused, not queued: nothing could be kept */
@@ -309,14 +366,13 @@ int app_apply(app *a, const cc_cmd *cmd)
          * dropped; the gateway is answered at once, so it is written now */
         log_kv(LOG_WARN, "inbound SMS refused; kept in inbound_orphans", "reason",
                cc_err_code(r), NULL);
-        if (store_begin(a->st) != 0 ||
-            store_inbound_orphan(a->st, loop_clock_wall(), cmd->number, cmd->ep_number, cmd->text,
-                                 cmd->msg_id, str_c(cc_err_code(r))) != 0 ||
-            store_commit(a->st) != 0) {
-            store_rollback(a->st);
-            commit_failed(a, "keeping a refused inbound message");
-            return -CC_E_STORE;
-        }
+        int w = app_write_begin(a);
+        if (w == 0)
+            w = app_write_end(a, store_inbound_orphan(a->st, loop_clock_wall(), cmd->number,
+                                                      cmd->ep_number, cmd->text, cmd->msg_id,
+                                                      str_c(cc_err_code(r))));
+        if (w != 0)
+            return -CC_E_STORE; /* not kept: the gateway sends it again */
     }
     if (r != 0)
         return r;
@@ -347,7 +403,7 @@ static int replay_one(void *arg, const cc_event *ev)
     return cc_replay(arg, ev);
 }
 
-int app_open(app *a, const char *data_dir, const app_config *cfg, char *err, size_t n)
+int app_open(app *a, const char *store_url, const app_config *cfg, char *err, size_t n)
 {
     a->cfg = cfg;
     const char *off = getenv("TEXTDESK_CLOCK_OFFSET_MS");
@@ -360,13 +416,7 @@ int app_open(app *a, const char *data_dir, const app_config *cfg, char *err, siz
     cc_events_init(&a->ev);
     cc_evlog_init(&a->staged);
     cc_evlog_init(&a->committing);
-    if (mkdir(data_dir, 0700) != 0 && errno != EEXIST) {
-        snprintf(err, n, "cannot create data directory %s: %s", data_dir, strerror(errno));
-        return -1;
-    }
-    char path[4096];
-    snprintf(path, sizeof path, "%s/textdesk.db", data_dir);
-    a->st = store_open(path, err, n);
+    a->st = store_open(store_url, err, n);
     if (!a->st)
         return -1;
     uint64_t last = 0;
@@ -375,11 +425,12 @@ int app_open(app *a, const char *data_dir, const app_config *cfg, char *err, siz
         return app_config_apply(a, cfg, err, n);
     int r = store_events_replay(a->st, replay_one, a->core);
     if (r != 0) {
-        snprintf(err, n, "%s: the event log does not replay (%s): refusing to start", path,
+        snprintf(err, n, "%s store: the event log does not replay (%s): refusing to start",
+                 store_kind(a->st),
                  r < 0 ? cc_err_code(r) : "store error");
         return -1;
     }
-    int unknown = store_outbox_recover(a->st);
+    int unknown = store_outbox_recover(a->st, loop_clock_wall());
     if (unknown > 0) {
         char n_s[16];
         snprintf(n_s, sizeof n_s, "%d", unknown);
@@ -415,6 +466,16 @@ static int env_gateway_known(void *a, str id)
     return app__gateway_known(a, id);
 }
 
+static int env_write_begin(void *a)
+{
+    return app_write_begin(a);
+}
+
+static int env_write_end(void *a, int r)
+{
+    return app_write_end(a, r);
+}
+
 int app_listen(app *a, const http_cfg *hc, char *err, size_t n)
 {
     api_env env = {.core = a->core,
@@ -424,7 +485,9 @@ int app_listen(app *a, const http_cfg *hc, char *err, size_t n)
                    .after_commit = env_after_commit,
                    .now = env_now,
                    .store_available = env_store_available,
-                   .gateway_known = env_gateway_known};
+                   .gateway_known = env_gateway_known,
+                   .write_begin = env_write_begin,
+                   .write_end = env_write_end};
     if (app__gateways_open(a, err, n) != 0)
         return -1;
     env.sim = a->sim;
@@ -445,6 +508,8 @@ int app_listen(app *a, const http_cfg *hc, char *err, size_t n)
     a->outbox_timer = net_timer_new(a->loop, on_outbox_timer, a);
     a->flush_timer = net_timer_new(a->loop, on_flush_timer, a);
     a->probe_timer = net_timer_new(a->loop, on_probe_timer, a);
+    a->purge_timer = net_timer_new(a->loop, on_purge_timer, a);
+    net_timer_set(a->purge_timer, 0); /* at start, then every APP_PURGE_MS */
     app__gateways_start(a);
     arm_core_timer(a);
     if (a->degraded)
@@ -477,7 +542,8 @@ void app_close(app *a)
     net_timer_free(a->outbox_timer);
     net_timer_free(a->flush_timer);
     net_timer_free(a->probe_timer);
-    a->core_timer = a->outbox_timer = a->flush_timer = a->probe_timer = NULL;
+    net_timer_free(a->purge_timer);
+    a->core_timer = a->outbox_timer = a->flush_timer = a->probe_timer = a->purge_timer = NULL;
     if (a->st)
         app_flush(a);
     net_loop_free(a->loop); /* closes desktops: their disconnects are stored */

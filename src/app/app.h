@@ -36,6 +36,7 @@
 #include "store/store.h"
 
 #define APP_PROBE_MS 1000 /* degraded: how often the store is tried again */
+#define APP_PURGE_MS (3600 * 1000) /* how often expired sessions are deleted */
 
 typedef struct app_config app_config;
 
@@ -60,7 +61,7 @@ typedef struct app {
     size_t nkw;
     struct app_gateways *gws;   /* gateways and outbox state (app_outbox.c) */
     gw *sim;                    /* the simulator, when configured */
-    net_timer *core_timer, *outbox_timer, *flush_timer, *probe_timer;
+    net_timer *core_timer, *outbox_timer, *flush_timer, *probe_timer, *purge_timer;
     cc_events ev;
     cc_evlog staged;     /* applied to the core, not in a transaction yet */
     cc_evlog committing; /* in the transaction in flight */
@@ -72,6 +73,7 @@ typedef struct app {
     int stopping;
     int degraded;            /* the store refuses writes (see above) */
     int64_t degraded_since;  /* app_now() when it began */
+    int stale_core;          /* a failed commit's events are in the core: rebuild at resume */
     uint64_t store_failures; /* commits that failed, since the start */
 } app;
 
@@ -86,10 +88,11 @@ typedef struct app {
  * clock (loop_clock_wall). */
 int64_t app_now(app *a);
 
-/* Opens the store in 'data_dir', rebuilds the core from its event log, and
+/* Opens the store named by 'store_url' (store_open: a data folder, sqlite:DIR
+ * or postgresql://...), rebuilds the core from its event log, and
  * on a first start applies 'cfg' (entities, accounts). 'cfg' (its gateways)
  * must outlive 'a'. Returns 0 or -1 with a reason in 'err'. */
-int app_open(app *a, const char *data_dir, const app_config *cfg, char *err, size_t n);
+int app_open(app *a, const char *store_url, const app_config *cfg, char *err, size_t n);
 /* Listens as 'hc' says (address, web files, optional TLS) and wires the
  * API; the gateways are created from 'cfg' (app/gateways.h). */
 int app_listen(app *a, const http_cfg *hc, char *err, size_t n);
@@ -104,6 +107,17 @@ void app_close(app *a);
  * whatever must wait for durability (acknowledging a gateway or a desktop)
  * goes through app_after_commit. */
 int app_apply(app *a, const cc_cmd *cmd);
+/* The write path for what is not an event (sessions, accounts, settings,
+ * canned responses, refused inbound): app_write_begin opens a store
+ * transaction, or returns -CC_E_STORE while degraded (or when it cannot:
+ * then degraded mode begins); the caller writes; app_write_end(a, r)
+ * commits when r is 0 and rolls back otherwise. It returns 0 once durable;
+ * the caller's own r when that is an answer about the data (-EEXIST,
+ * -ENOENT, ...); -CC_E_STORE when the store failed, which starts degraded
+ * mode as a failed group commit does. Not batched into the group commit:
+ * these are rare, and their callers answer at once. */
+int app_write_begin(app *a);
+int app_write_end(app *a, int r);
 /* Logs the store failure and stops the process (exit 70): for failures
  * degraded mode cannot absorb (the event log cannot be read back). For
  * app/ only. */
@@ -173,5 +187,7 @@ const char *app_config_listen(const app_config *cfg);
 /* "tls": {"cert", "key"} from the file, or NULLs. */
 void app_config_tls(const app_config *cfg, const char **cert, const char **key);
 const char *app_config_data_dir(const app_config *cfg);
+/* "store" (a store URL, store.h) from the file, or NULL. */
+const char *app_config_store(const app_config *cfg);
 
 #endif

@@ -48,6 +48,7 @@
 #include "app/gateways.h"
 #include "sms/gw_sim.h"
 #include "util/log.h"
+#include "util/loop_clock.h"
 #include "util/xalloc.h"
 
 #define OUTBOX_SCAN 1024
@@ -387,8 +388,8 @@ static int pump_mark(app *a)
             due_free(m);
             continue;
         }
-        if ((r = store_msg_set_status(a->st, m->id, STORE_MSG_SUBMITTING, STR_NULL, STR_NULL)) !=
-            0)
+        if ((r = store_msg_set_status(a->st, m->id, STORE_MSG_SUBMITTING, STR_NULL, STR_NULL,
+                                      loop_clock_wall())) != 0)
             break;
         if (gs->nsub == gs->capsub) {
             gs->capsub = gs->capsub ? gs->capsub * 2 : 64;
@@ -435,7 +436,7 @@ int app__outbox_write(app *a)
     for (size_t i = 0; i < gs->npend; i++) {
         const pend_ent *p = &gs->pend[i];
         int r = store_msg_set_status(a->st, p->ref, p->status, str_c(p->provider_id),
-                                     str_c(p->error));
+                                     str_c(p->error), loop_clock_wall());
         if (r != 0 && r != -ENOENT) /* -ENOENT: cannot be (found before) */
             return r;
     }

@@ -698,8 +698,8 @@ void api_http_request(void *arg, const http_req *req, http_resp *resp)
         api__supervisor(a, req, resp);
     } else if (strncmp(p, "/api/sim/", 9) == 0) {
         rest_sim(a, req, resp, p + 9);
-    } else if (strncmp(p, "/api/gw/", 8) == 0 && a->env.gw) {
-        api_gw_request(a->env.gw, req, resp);
+    } else if (strncmp(p, "/api/gw/", 8) == 0) {
+        api_gw_request(a->env.gateway, a->env.app, req, resp);
     } else {
         char msg[300];
         snprintf(msg, sizeof msg, "no such endpoint: %s %.200s", req->method, p);

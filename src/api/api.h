@@ -29,7 +29,8 @@ typedef struct api_env {
     cc *core;
     store *st;
     gw *sim; /* the simulator gateway, or NULL */
-    const struct api_gw_env *gw; /* the gateways' inbound endpoints (api_gw.h), or NULL */
+    /* The running gateway 'id' (the inbound router, api_gw.h); NULL: none. */
+    gw *(*gateway)(void *app, str id);
     void *app;
     /* Applies 'cmd' to the core and stages it for the next group commit,
      * after which its events are published (api_publish). Returns

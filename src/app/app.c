@@ -466,6 +466,11 @@ static int env_gateway_known(void *a, str id)
     return app__gateway_known(a, id);
 }
 
+static gw *env_gateway(void *a, str id)
+{
+    return app__gateway(a, id);
+}
+
 static int env_write_begin(void *a)
 {
     return app_write_begin(a);
@@ -486,21 +491,19 @@ int app_listen(app *a, const http_cfg *hc, char *err, size_t n)
                    .now = env_now,
                    .store_available = env_store_available,
                    .gateway_known = env_gateway_known,
+                   .gateway = env_gateway,
                    .write_begin = env_write_begin,
                    .write_end = env_write_end};
-    if (app__gateways_open(a, err, n) != 0)
+    a->loop = net_loop_new(hc->tls_cert && hc->tls_key, err, n);
+    if (!a->loop || app__gateways_open(a, err, n) != 0)
         return -1;
     env.sim = a->sim;
-    env.gw = app__gateways_env(a);
     a->api = api_new(&env);
     if (!a->api) {
         snprintf(err, n, "libsodium failed to initialise");
         return -1;
     }
     http_handlers h = {a->api, api_http_request, api_ws_open, api_ws_message, api_ws_close};
-    a->loop = net_loop_new(hc->tls_cert && hc->tls_key, err, n);
-    if (!a->loop)
-        return -1;
     a->http = http_new(a->loop, hc, &h, err, n);
     if (!a->http)
         return -1;
@@ -510,7 +513,6 @@ int app_listen(app *a, const http_cfg *hc, char *err, size_t n)
     a->probe_timer = net_timer_new(a->loop, on_probe_timer, a);
     a->purge_timer = net_timer_new(a->loop, on_purge_timer, a);
     net_timer_set(a->purge_timer, 0); /* at start, then every APP_PURGE_MS */
-    app__gateways_start(a);
     arm_core_timer(a);
     if (a->degraded)
         net_timer_set(a->probe_timer, APP_PROBE_MS);

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "api/api_gw.h"
+#include "api/api_late.h"
 #include "api/api_parse.h"
 #include "mask/mask.h"
 #include "sms/gw_sim.h"
@@ -514,37 +515,11 @@ static void sim_collect(void *arg, const gw_sim_msg *m)
                                          api__jstr(m->text)));
 }
 
-typedef struct late_http {
-    http_defer *d;
-    json_t *body;
-} late_http;
-
-static void send_late_http(void *arg, int status)
-{
-    late_http *l = arg;
-    http_resp r = {.status = 200};
-    buf_init(&r.body);
-    if (status < 0) { /* the commit failed: nothing of it was kept */
-        json_decref(l->body);
-        api__resp_error(&r, 503, cc_err_code(status), cc_err_msg(status));
-    } else {
-        api__resp_json(&r, 200, l->body);
-    }
-    http_defer_complete(l->d, &r);
-    buf_free(&r.body);
-    free(l);
-}
-
 void api__respond_after_commit(api *a, const http_req *req, http_resp *resp, json_t *body)
 {
-    if (!a->env.after_commit) {
-        api__resp_json(resp, 200, body);
-        return;
-    }
-    late_http *l = xmalloc(sizeof *l);
-    l->d = http_defer_begin(req);
-    l->body = body;
-    a->env.after_commit(a->env.app, send_late_http, l);
+    char *s = json_dumps(body, JSON_COMPACT);
+    json_decref(body);
+    api_late_respond(a->env.after_commit, a->env.app, req, resp, "application/json", s, 1);
 }
 
 static void rest_sim(api *a, const http_req *req, http_resp *resp, const char *what)
@@ -608,17 +583,10 @@ static void rest_sim(api *a, const http_req *req, http_resp *resp, const char *w
         api__resp_error(resp, r == -CC_E_STORE ? 503 : 422, cc_err_code(r), cc_err_msg(r));
         return;
     }
-    json_t *ok = json_pack("{s:s}", "result", r == CC_DUPLICATE ? "duplicate" : "ok");
-    if (!a->env.after_commit) {
-        api__resp_json(resp, 200, ok);
-        return;
-    }
     /* the gateway's acknowledgement waits for the commit (a duplicate too:
      * its original may be in the same batch) */
-    late_http *l = xmalloc(sizeof *l);
-    l->d = http_defer_begin(req);
-    l->body = ok;
-    a->env.after_commit(a->env.app, send_late_http, l);
+    api__respond_after_commit(
+        a, req, resp, json_pack("{s:s}", "result", r == CC_DUPLICATE ? "duplicate" : "ok"));
 }
 
 /* Every desktop starts over from a fresh snapshot (after a setting that

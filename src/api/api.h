@@ -44,6 +44,9 @@ typedef struct api_env {
     int64_t (*now)(void *app);
     /* Whether the store takes writes (0: degraded, app.h). NULL: always. */
     int (*store_available)(void *app);
+    /* Whether a gateway with id 'id' is configured (an entry point's
+     * "gateway"). NULL: any. */
+    int (*gateway_known)(void *app, str id);
     /* The write path for what is not an event (app_write_begin / _end,
      * app.h): sessions, accounts, settings, canned responses. NULL: a
      * plain store transaction (tests). */

@@ -40,7 +40,7 @@ static const struct kind {
                            "default_reason", "fallback", "waiting", NULL}},
     {"entry_points", CC_KIND_EP,
      (const char *const[]){"id", "number", "queue", "welcome_reply", "hours", "max_wait_s",
-                           "overflow_queue", "overflow_reply", NULL}},
+                           "overflow_queue", "overflow_reply", "gateway", NULL}},
     {"agents", CC_KIND_AGENT,
      (const char *const[]){"id", "name", "teams", "capacity", "username", "password",
                            "password_hash", "state", NULL}},
@@ -174,6 +174,7 @@ typedef struct put_room {
     uint32_t ids[CC_TEAMS_MAX];
     cc_ep_flow flow;
     char rule[FLOW_JSON_RULE_MAX];
+    char gateway[CC_GATEWAY_ID_MAX + 1];
 } put_room;
 
 /* Builds the command that puts entity 'o' of kind 'k'. */
@@ -431,6 +432,29 @@ static int live_apply(void *arg, const cc_cmd *m)
     return a->env.apply(a->env.app, m);
 }
 
+/* An entry point's gateway: one the configuration has; left out, the
+ * entry point keeps the one it has (a form that does not show it cannot
+ * drop it); "" is the default (the first configured). */
+static int ep_gateway(api *a, const cc *now, json_t *o, cc_cmd *m, put_room *room, verr *e)
+{
+    if (m->type != CC_CMD_EP_PUT)
+        return 0;
+    if (!json_object_get(o, "gateway")) {
+        cc_ep_flow old;
+        if (cc_ep_flow_get(now, m->ep, &old) != 0 || old.gateway.n == 0)
+            return 0;
+        /* copied: the core frees its own copy when it takes the new one */
+        snprintf(room->gateway, sizeof room->gateway, "%.*s", (int)old.gateway.n, old.gateway.p);
+        room->flow.gateway = str_c(room->gateway);
+        m->flow = &room->flow;
+        return 0;
+    }
+    str g = m->flow ? m->flow->gateway : STR_NULL;
+    if (g.n && a->env.gateway_known && !a->env.gateway_known(a->env.app, g))
+        return bad(e, "gateway", "is not a configured gateway (the configuration's gateways[].id)");
+    return 0;
+}
+
 /* Applies 'root' (a whole configuration) through 'apply': puts in
  * dependency order (queues twice, so fallbacks may name later queues),
  * then removals of what the file no longer has, in reverse order. */
@@ -460,7 +484,7 @@ static int sync_config(api *a, json_t *root, int (*apply)(void *, const cc_cmd *
                 return -1;
             }
             id = (uint32_t)json_integer_value(jid);
-            if (put_cmd(k, o, id, &m, &room, &e) != 0) {
+            if (put_cmd(k, o, id, &m, &room, &e) != 0 || ep_gateway(a, now, o, &m, &room, &e)) {
                 snprintf(err, n, "%s[%zu].%s: %s", k->name, i, e.field, e.msg);
                 return -1;
             }
@@ -772,6 +796,8 @@ void api__admin(api *a, const http_req *req, http_resp *resp)
     put_room room;
     verr e;
     int r = put_cmd(k, body, (uint32_t)id, &cmd, &room, &e);
+    if (r == 0)
+        r = ep_gateway(a, a->env.core, body, &cmd, &room, &e);
     if (r == 0 && k->kind == CC_KIND_AGENT)
         r = agent_account_check(a, body, (uint32_t)id, NULL, &e);
     if (r != 0) {

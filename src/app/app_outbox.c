@@ -312,15 +312,37 @@ static int collect_due(void *arg, const store_msg *m)
     return 0;
 }
 
-static gw *gateway_for(app *a, str ep_number)
+static int gw_index(const app_gateways *gs, str id)
+{
+    for (size_t i = 0; i < gs->n; i++)
+        if (str_eq(str_c(gs->conf[i].id), id))
+            return (int)i;
+    return -1;
+}
+
+int app__gateway_known(app *a, str id)
+{
+    return a->gws && gw_index(a->gws, id) >= 0;
+}
+
+/* The gateway of the entry point with 'ep_number': the one the entry
+ * point names (the core keeps it with the entry point: the file or the
+ * admin API set it), else the file's "gateway" for that number (entry
+ * points stored before the core kept it), else the first. Returns -1
+ * with '*missing' set when the entry point names a gateway that is not
+ * configured (any more): never another one silently. */
+static int gateway_for(app *a, str ep_number, str *missing)
 {
     app_gateways *gs = a->gws;
+    cc_ep_flow f;
+    uint32_t ep = cc_ep_by_number(a->core, ep_number);
+    if (ep && cc_ep_flow_get(a->core, ep, &f) == 0 && f.gateway.n) {
+        *missing = f.gateway;
+        return gw_index(gs, f.gateway);
+    }
     const char *id = a->cfg ? app_config_ep_gateway(a->cfg, ep_number) : NULL;
-    if (id)
-        for (size_t i = 0; i < gs->n; i++)
-            if (strcmp(gs->conf[i].id, id) == 0)
-                return gs->g[i];
-    return gs->n ? gs->g[0] : NULL;
+    int i = id ? gw_index(gs, str_c(id)) : -1;
+    return i >= 0 ? i : 0;
 }
 
 static int in_list(const uint32_t *v, size_t n, uint32_t x)
@@ -452,10 +474,17 @@ void app__outbox_committed(app *a)
     gs->ntosend = gs->captosend = 0;
     for (size_t i = 0; i < n; i++) {
         due_msg *m = &v[i];
-        gw *g = gateway_for(a, str_c(m->from));
+        str missing = STR_NULL;
+        int gi = gateway_for(a, str_c(m->from), &missing);
+        gw *g = gi >= 0 ? gs->g[gi] : NULL;
         gw_out o = {m->id, str_c(m->from), str_c(m->to), str_c(m->text)};
         int r = g ? gw_send(g, &o) : -ENODEV; /* NULL: not started yet */
-        if (r == -EILSEQ)
+        if (gi < 0) {
+            char why[96];
+            snprintf(why, sizeof why, "the entry point's gateway '%.*s' is not configured",
+                     (int)missing.n, missing.p);
+            record(a, m->id, GW_RETRY, STR_NULL, str_c(why));
+        } else if (r == -EILSEQ)
             record(a, m->id, GW_FAILED, STR_NULL, STR_LIT("the text is not valid UTF-8"));
         else if (r != 0)
             record(a, m->id, GW_RETRY, STR_NULL, STR_LIT("gateway unavailable"));

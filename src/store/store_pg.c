@@ -549,6 +549,12 @@ fail:
 
 static void pg_close(store *st_);
 
+/* libpq prints the server's notices on stderr by default; the store says
+ * what matters through its errors. */
+static void no_notice(void *arg, const char *msg)
+{
+}
+
 store *store__pg_open(const char *conninfo, char *err, size_t errlen)
 {
     pg *st = xcalloc(1, sizeof *st);
@@ -561,6 +567,7 @@ store *store__pg_open(const char *conninfo, char *err, size_t errlen)
     const char *stage = "cannot connect to";
     int64_t version = 0;
     st->conn = PQconnectdbParams(keys, vals, 1);
+    PQsetNoticeProcessor(st->conn, no_notice, NULL);
     int r = -ENOTCONN;
     if (PQstatus(st->conn) != CONNECTION_OK) {
         set_err(st, PQerrorMessage(st->conn));

@@ -489,16 +489,22 @@ static void rest_agent_read(api *a, const http_req *req, http_resp *resp, int hi
     api__resp_json(resp, 200, history_json(a, &c));
 }
 
-static void rest_me(api *a, const http_req *req, http_resp *resp)
+/* GET /api/me (401 without a session) and GET /api/session (200 either
+ * way, "logged_in" says which: a page's check before login is no error). */
+static void rest_me(api *a, const http_req *req, http_resp *resp, int optional)
 {
     store_account acc;
     if (api__session_of(a, req, &acc) != 0) {
-        api__resp_error(resp, 401, "not_logged_in", "no valid session");
+        if (optional)
+            api__resp_json(resp, 200, json_pack("{s:b}", "logged_in", 0));
+        else
+            api__resp_error(resp, 401, "not_logged_in", "no valid session");
         return;
     }
     api__resp_json(resp, 200,
-              json_pack("{s:o, s:i, s:o}", "username", api__jstr(acc.username), "agent",
-                        (int)acc.agent, "me", agent_json(a, acc.agent)));
+              json_pack("{s:b, s:o, s:i, s:o}", "logged_in", 1, "username",
+                        api__jstr(acc.username), "agent", (int)acc.agent, "me",
+                        agent_json(a, acc.agent)));
 }
 
 static void sim_collect(void *arg, const gw_sim_msg *m)
@@ -548,7 +554,15 @@ static void rest_sim(api *a, const http_req *req, http_resp *resp, const char *w
         return;
     }
     if (strcmp(what, "entry_points") == 0) {
-        api__resp_json(resp, 200, json_pack("{s:o}", "entry_points", list_json(a, CC_KIND_EP)));
+        /* the simulator plays the customer, who knows the business numbers:
+         * never masked (masking protects customer data from agents) */
+        cc_item items[64];
+        size_t n = cc_list(a->env.core, CC_KIND_EP, items, 64);
+        json_t *arr = json_array();
+        for (size_t i = 0; i < n && i < 64; i++)
+            json_array_append_new(arr, json_pack("{s:i, s:o}", "id", (int)items[i].id, "number",
+                                                 api__jstr(items[i].name)));
+        api__resp_json(resp, 200, json_pack("{s:o}", "entry_points", arr));
         return;
     }
     if (strcmp(what, "inbox") == 0) {
@@ -706,8 +720,8 @@ void api_http_request(void *arg, const http_req *req, http_resp *resp)
         rest_logout(a, req, resp);
     } else if (strcmp(p, "/api/history") == 0 || strcmp(p, "/api/lists") == 0) {
         rest_agent_read(a, req, resp, p[5] == 'h');
-    } else if (strcmp(p, "/api/me") == 0) {
-        rest_me(a, req, resp);
+    } else if (strcmp(p, "/api/me") == 0 || strcmp(p, "/api/session") == 0) {
+        rest_me(a, req, resp, p[5] == 's');
     } else if (strcmp(p, "/api/admin/settings") == 0) {
         rest_admin_settings(a, req, resp);
     } else if (strncmp(p, "/api/admin/", 11) == 0) {

@@ -43,6 +43,7 @@ typedef struct app_config app_config;
 typedef struct app {
     cc *core;
     store *st;
+    net_loop *loop;
     http_srv *http;
     api *api;
     const app_config *cfg;      /* borrowed from app_open's caller */
@@ -50,12 +51,12 @@ typedef struct app {
     size_t nkw;
     struct app_gateways *gws;   /* gateways and outbox state (app_outbox.c) */
     gw *sim;                    /* the simulator, when configured */
-    http_timer *core_timer, *outbox_timer, *flush_timer, *probe_timer, *purge_timer;
+    net_timer *core_timer, *outbox_timer, *flush_timer, *probe_timer, *purge_timer;
     cc_events ev;
     cc_evlog staged;               /* applied to the core, not yet committed */
     struct app_waiter *waiters;    /* to run after the next commit */
     size_t nwaiters, capwaiters;
-    int64_t clock_offset_ms; /* tests: TEXTDESK_CLOCK_OFFSET_MS */
+    int64_t clock_epoch;     /* app_now() - loop_clock_mono() */
     int stopping;
     int degraded;            /* the store refuses writes (see above) */
     int64_t degraded_since;  /* app_now() when it began */
@@ -63,7 +64,15 @@ typedef struct app {
     uint64_t store_failures; /* commits that failed, since the start */
 } app;
 
-/* Wall-clock milliseconds (plus the test offset). */
+/* The core's clock, in milliseconds since the epoch: the wall clock (with
+ * the test offset, util/loop_clock.h) when the process started, then
+ * advanced by the monotonic clock. Every time given to the core (cc_apply,
+ * cc_tick) and every deadline it returns are on it, so a step of the
+ * system clock (NTP, an operator) neither fires the core's timeouts early
+ * nor holds them back; the events' times follow it too, so after a step
+ * they differ from the wall clock by the step until the next start.
+ * What is not the core's (sessions, statuses, log lines) reads the wall
+ * clock (loop_clock_wall). */
 int64_t app_now(app *a);
 
 /* Opens the store named by 'store_url' (store_open: a data folder, sqlite:DIR
@@ -111,6 +120,9 @@ int app_store_available(const app *a);
  * it was kept: refuse what waited). At once (status 0) when nothing is
  * waiting to be committed. */
 void app_after_commit(app *a, void (*fn)(void *, int), void *arg);
+/* The core timer's work: cc_tick at app_now, its events staged (for tests
+ * too, which run no loop). */
+void app__core_tick(app *a);
 /* Asks for a group commit on the next loop turn (zero-delay timer), or at
  * once when not serving yet. */
 void app__want_flush(app *a);

@@ -13,9 +13,21 @@
 #include "app/cli.h"
 #include "store/store.h"
 
+static const char backup_usage[] = "usage: textdesk backup [--data DIR | --store URL] FILE\n";
+
 int cli_backup_main(int argc, char **argv)
 {
     const char *data = "./data", *file = NULL, *url = NULL;
+    if (cli_help_asked(argc, argv)) {
+        printf("%s\nWrites a consistent copy of the store to FILE (a new file), safe while\n"
+               "the server runs; restore by putting it back as DIR/textdesk.db with the\n"
+               "server stopped (docs/operations.md).\n"
+               "  --data DIR   the server's data directory (default ./data)\n"
+               "  --store URL  the store (sqlite:DIR; on PostgreSQL use pg_dump or\n"
+               "               pg_basebackup, docs/operations.md)\n",
+               backup_usage);
+        return 0;
+    }
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--data") == 0 && i + 1 < argc)
             data = argv[++i];
@@ -24,12 +36,12 @@ int cli_backup_main(int argc, char **argv)
         else if (argv[i][0] != '-' && !file)
             file = argv[i];
         else {
-            fprintf(stderr, "usage: textdesk backup [--data DIR | --store URL] FILE\n");
+            fputs(backup_usage, stderr);
             return 2;
         }
     }
     if (!file) {
-        fprintf(stderr, "usage: textdesk backup [--data DIR | --store URL] FILE\n");
+        fputs(backup_usage, stderr);
         return 2;
     }
     struct stat sb;

@@ -238,12 +238,25 @@ static int check_data(const char *url)
 
 int cli_selfcheck_main(int argc, char **argv)
 {
+    static const char usage[] = "usage: textdesk selfcheck [-q | --data DIR | --store URL]\n";
+    if (cli_help_asked(argc, argv)) {
+        printf("%s\nWithout --data/--store: drives the core through a scripted demo day, prints\n"
+               "each step (-q: only the summary) and checks that replaying the events gives\n"
+               "the same state. With --data DIR or --store URL: replays that store and checks\n"
+               "every conversation. Exit 0 when everything behaved, 1 otherwise.\n",
+               usage);
+        return 0;
+    }
     if (argc > 1 && (strcmp(argv[1], "--data") == 0 || strcmp(argv[1], "--store") == 0)) {
         if (argc != 3) {
-            fprintf(stderr, "usage: textdesk selfcheck [-q | --data DIR | --store URL]\n");
+            fputs(usage, stderr);
             return 2;
         }
         return check_data(argv[2]);
+    }
+    if (argc > 2 || (argc == 2 && strcmp(argv[1], "-q") != 0)) {
+        fprintf(stderr, "textdesk selfcheck: unknown argument '%s'\n%s", argv[argc - 1], usage);
+        return 2;
     }
     run r = {.c = cc_new(), .now = 1700000000000};
     r.quiet = argc > 1 && strcmp(argv[1], "-q") == 0;

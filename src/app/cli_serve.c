@@ -46,11 +46,33 @@ static const char *default_web_dir(void)
     return TEXTDESK_WEB_DIR;
 }
 
+static const char serve_usage[] =
+    "usage: textdesk serve [--config FILE] [--listen ADDR:PORT] [--data DIR | --store URL]\n"
+    "                      [--web DIR] [--log-level debug|info|warn|error]\n"
+    "                      [--tls-cert FILE --tls-key FILE]\n";
+
+static const char serve_help[] =
+    "Runs the server. Without --config: the built-in demo (agents, queues and\n"
+    "the SMS simulator), its accounts printed at start.\n"
+    "  --config FILE       site configuration (JSON; docs/configuration.md)\n"
+    "  --listen ADDR:PORT  address to listen on (default 127.0.0.1:8080)\n"
+    "  --data DIR          where the store lives (default ./data)\n"
+    "  --store URL         the store instead: sqlite:DIR or postgresql://...\n"
+    "                      (any libpq connection string; docs/configuration.md)\n"
+    "  --web DIR           the web pages (default: installed or ./web)\n"
+    "  --log-level LEVEL   debug, info, warn or error (default info)\n"
+    "  --tls-cert FILE     PEM certificate: serve HTTPS and WSS only\n"
+    "  --tls-key FILE      its PEM private key\n";
+
 int cli_serve_main(int argc, char **argv)
 {
     const char *config = NULL, *listen = NULL, *data = NULL, *web = NULL, *level = NULL;
     const char *store_url = NULL;
     const char *cert = NULL, *key = NULL;
+    if (cli_help_asked(argc, argv)) {
+        printf("%s\n%s", serve_usage, serve_help);
+        return 0;
+    }
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         const char **slot = strcmp(a, "--config") == 0   ? &config
@@ -63,11 +85,8 @@ int cli_serve_main(int argc, char **argv)
                             : strcmp(a, "--tls-key") == 0 ? &key
                                                          : NULL;
         if (!slot || i + 1 >= argc) {
-            fprintf(stderr, "textdesk serve: %s '%s'\nusage: textdesk serve [--config FILE] "
-                            "[--listen ADDR:PORT] [--data DIR | --store URL] [--web DIR] "
-                            "[--log-level debug|info|warn|error] "
-                            "[--tls-cert FILE --tls-key FILE]\n",
-                    slot ? "missing value for" : "unknown option", a);
+            fprintf(stderr, "textdesk serve: %s '%s' (textdesk serve --help lists them)\n%s",
+                    slot ? "missing value for" : "unknown option", a, serve_usage);
             return 2;
         }
         *slot = argv[++i];

@@ -531,6 +531,28 @@ static void drive_day(fx *f, char *longtxt, size_t cap)
     assert_int_equal(fx_conv(f, e).owner, heir);
     OK(f, .type = CC_CMD_END, .agent = heir, .conv = e);
     fx_tick(f, 5000);
+
+    /* skills: proficiencies, a queue's minimum with widening, a flow's
+     * word, skills added on transfer, a skill removed */
+    static const uint32_t only1[] = {1};
+    OK(f, .type = CC_CMD_SKILL_PUT, .skill = 1, .name = STR_LIT("Svenska"));
+    OK(f, .type = CC_CMD_SKILL_PUT, .skill = 2, .name = STR_LIT("Fakturor"));
+    OK(f, .type = CC_CMD_SKILL_PUT, .skill = 3, .name = STR_LIT("Tillfällig"));
+    OK(f, .type = CC_CMD_SKILL_REMOVE, .skill = 3);
+    OK(f, .type = CC_CMD_AGENT_PUT, .agent = 6, .name = STR_LIT("Sven Ek"), .ids = only1,
+       .n_ids = 1, .skills = (const cc_skill[]){{1, 5}, {2, 1}}, .n_skills = 2);
+    OK(f, .type = CC_CMD_QUEUE_PUT, .queue = 4, .name = STR_LIT("Fakturor"), .ids = only1,
+       .n_ids = 1, .skills = (const cc_skill[]){{2, 2}}, .n_skills = 1, .widen_ms = 20000);
+    cc_ep_flow sv = {.words = {{STR_LIT("svenska"), {1, 2}}}, .n_words = 1,
+                     .skills = {{2, 1}}, .n_skills = 1};
+    OK(f, .type = CC_CMD_EP_PUT, .ep = 4, .number = STR_LIT("+46700000004"), .queue = 4,
+       .flow = &sv);
+    uint32_t g = fx_sms(f, "+46704444444", "+46700000004", "Svenska, tack", "m7");
+    fx_tick(f, 20000); /* widened once: Sven (Fakturor 1) qualifies */
+    fx_available(f, 6);
+    OK(f, .type = CC_CMD_ACCEPT, .agent = 6, .conv = g);
+    OK(f, .type = CC_CMD_TRANSFER_QUEUE, .agent = 6, .conv = g, .queue = 4,
+       .skills = (const cc_skill[]){{1, 4}}, .n_skills = 1);
 }
 
 static void test_event_log_round_trips_and_replays(void **state)

@@ -8,17 +8,19 @@
 #   make valgrind   unit tests and a short server session under valgrind
 #   make soak       crash and gateway-fault soak through a real Kannel
 #                   (SOAK_KILLS SIGKILLs, default 50; Kannel down SOAK_DOWN_S)
+#   make soak-pg    the same on PostgreSQL, with its faults (down SOAK_PG_DOWN_S)
 #   make clean
 JOBS ?= $(shell nproc)
 FUZZ_SMOKE_SECONDS ?= 8
 FUZZ_SECONDS ?= 600
 SOAK_KILLS ?= 50
 SOAK_DOWN_S ?= 60
+SOAK_PG_DOWN_S ?= 30
 RELEASE := build/release
 ASAN := build/asan
 FUZZB := build/fuzz
 
-.PHONY: all build run test unit fuzz-smoke fuzz bench soak clean install valgrind
+.PHONY: all build run test unit fuzz-smoke fuzz bench soak soak-pg clean install valgrind
 PREFIX ?= /usr/local
 INSTALLB := build/install
 
@@ -66,6 +68,12 @@ bench: build
 
 soak: build $(E2E_DEPS)
 	TEXTDESK_BIN=$(RELEASE)/textdesk node tests/soak/soak.mjs --kills $(SOAK_KILLS) --down $(SOAK_DOWN_S)
+
+# The soak on PostgreSQL: kills, then the database's faults under load
+# (connections killed, restarted, stopped SOAK_PG_DOWN_S), then Kannel down.
+soak-pg: build $(E2E_DEPS)
+	TEXTDESK_BIN=$(RELEASE)/textdesk node tests/soak/soak.mjs --kills $(SOAK_KILLS) --down $(SOAK_DOWN_S) \
+	  --store postgresql --db-faults terminate,restart,stop:$(SOAK_PG_DOWN_S)
 
 # Installs the binary, the web files, the man page and a systemd unit
 # (restart on failure) under PREFIX (DESTDIR for staging).

@@ -83,6 +83,26 @@ static int fuzz_apply(void *arg, const cc_cmd *m)
     return r;
 }
 
+/* The write path for sessions, accounts, settings and canned responses
+ * (api_env.write_begin/_end): inside an input's transaction it opens none
+ * of its own (the input's rollback undoes it all). */
+static int fuzz_write_begin(void *arg)
+{
+    if (in_input)
+        return 0;
+    return store_begin(st) == 0 ? 0 : -CC_E_STORE;
+}
+
+static int fuzz_write_end(void *arg, int r)
+{
+    if (in_input)
+        return r;
+    if (r == 0 && store_commit(st) == 0)
+        return 0;
+    store_rollback(st);
+    return r ? r : -CC_E_STORE;
+}
+
 static int64_t fuzz_now(void *arg)
 {
     return NOW;
@@ -137,7 +157,8 @@ static json_t *export_now(void)
 static void base_state(void)
 {
     char err[256];
-    api_env env = {.apply = fuzz_apply, .now = fuzz_now};
+    api_env env = {.apply = fuzz_apply, .now = fuzz_now, .write_begin = fuzz_write_begin,
+                   .write_end = fuzz_write_end};
     core = cc_new();
     st = store_open(":memory:", err, sizeof err);
     CHECK(core && st);

@@ -134,6 +134,7 @@ typedef struct verr {
 static int bad(verr *e, const char *field, const char *msg)
 {
     snprintf(e->field, sizeof e->field, "%s", field);
+    utf8_trim(e->field); /* a long field name may be cut inside a character */
     snprintf(e->msg, sizeof e->msg, "%s", msg);
     return -1;
 }
@@ -542,7 +543,10 @@ static void import_config(api *a, const http_req *req, http_resp *resp)
         for (size_t i = 0; i < NKINDS; i++)
             ok |= strcmp(key, kinds[i].name) == 0;
         if (!ok) {
-            snprintf(err, sizeof err, "%.60s: unknown section", key);
+            char name[64];
+            snprintf(name, sizeof name, "%s", key);
+            utf8_trim(name); /* cut to 63 bytes, maybe inside a character */
+            snprintf(err, sizeof err, "%s: unknown section", name);
             json_decref(root);
             api__resp_error(resp, 400, "bad_config", err);
             return;

@@ -429,18 +429,26 @@ static int fold_one(void *arg, const cc_event *ev)
     return 0;
 }
 
+int api_report_fold(store *st, report *r, int64_t from, int64_t to, int64_t now)
+{
+    fold_arg f = {r, from, to};
+    int rc = store_events_load(st, fold_one, &f);
+    if (rc == 0)
+        report_finish(r, now);
+    return rc;
+}
+
 /* The report of 'q' over the whole event log, or NULL after answering 503. */
 static report *compute(api *a, const rq *q, http_resp *resp)
 {
-    fold_arg f = {report_new(&q->o), q->o.from, q->o.to};
-    if (store_events_load(a->env.st, fold_one, &f) != 0) {
-        report_free(f.r);
+    report *r = report_new(&q->o);
+    if (api_report_fold(a->env.st, r, q->o.from, q->o.to, a->env.now(a->env.app)) != 0) {
+        report_free(r);
         api__resp_error(resp, 503, "store_unavailable",
                         "the event log cannot be read now; try again in a moment");
         return NULL;
     }
-    report_finish(f.r, a->env.now(a->env.app));
-    return f.r;
+    return r;
 }
 
 /* Local time with its offset: 2026-12-04T00:00:00+01:00. */

@@ -37,6 +37,10 @@ api *api_new(const api_env *env)
               strcmp(v, "1") == 0;
     hmap_init(&a->throttle);
     a->dummy_hash = api_password_hash("not a password: unknown users are checked against it");
+    if (api__metrics_load(a) != 0) { /* the totals of /metrics survive restarts */
+        api_free(a);
+        return NULL;
+    }
     return a;
 }
 
@@ -690,6 +694,8 @@ void api_http_request(void *arg, const http_req *req, http_resp *resp)
         rest_admin_settings(a, req, resp);
     } else if (strncmp(p, "/api/admin/", 11) == 0) {
         api__admin(a, req, resp);
+    } else if (strncmp(p, "/api/reports/", 13) == 0) {
+        api__reports(a, req, resp);
     } else if (strncmp(p, "/api/supervisor/", 16) == 0) {
         api__supervisor(a, req, resp);
     } else if (strncmp(p, "/api/sim/", 9) == 0) {

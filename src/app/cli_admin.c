@@ -106,8 +106,7 @@ static const struct {
     {"import", "FILE", "replaces the configuration with the one in FILE (JSON)"},
     {"settings", "[JSON]", "prints the settings, or changes those in JSON"},
     {"report", "FROM_MS TO_MS", "prints the conversations of a period as CSV"},
-    {"report", "figures|states|settings ...", "interval figures, agent states, report settings"
-                                              " (textdesk admin report --help)"},
+    {"report", "figures|states ...", "interval figures or agent states (report --help)"},
 };
 
 static const char admin_notes[] =

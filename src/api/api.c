@@ -16,6 +16,7 @@
 #include "api/api_late.h"
 #include "api/api_parse.h"
 #include "mask/mask.h"
+#include "util/utf8.h"
 #include "sms/gw_sim.h"
 #include "sms/sms_text.h"
 #include "util/xalloc.h"
@@ -36,6 +37,10 @@ api *api_new(const api_env *env)
               strcmp(v, "1") == 0;
     hmap_init(&a->throttle);
     a->dummy_hash = api_password_hash("not a password: unknown users are checked against it");
+    if (api__metrics_load(a) != 0) { /* the totals of /metrics survive restarts */
+        api_free(a);
+        return NULL;
+    }
     return a;
 }
 
@@ -110,7 +115,10 @@ void api__resp_json(http_resp *resp, int status, json_t *j)
 
 void api__resp_error(http_resp *resp, int status, const char *code, const char *msg)
 {
-    api__resp_json(resp, status, json_pack("{s:s, s:s}", "error", code, "message", msg));
+    char m[512]; /* valid UTF-8 whatever 'msg' holds: the body is never lost */
+    snprintf(m, sizeof m, "%s", msg);
+    utf8_trim(m);
+    api__resp_json(resp, status, json_pack("{s:s, s:s}", "error", code, "message", m));
 }
 
 static const char *status_name(int st)
@@ -292,19 +300,11 @@ int api__session_of(api *a, const http_req *req, store_account *acc)
 
 json_t *api__parse_body(const http_req *req, http_resp *resp)
 {
-    if (api_parse_too_deep(req->body.p ? req->body.p : "", req->body.n)) {
-        api__resp_error(resp, 400, "too_deep", "JSON nested deeper than 32 levels");
-        return NULL;
-    }
-    json_error_t e;
-    json_t *j = json_loadb(req->body.p ? req->body.p : "", req->body.n,
-                           JSON_REJECT_DUPLICATES, &e);
-    if (!j || !json_is_object(j)) {
-        char msg[256];
-        snprintf(msg, sizeof msg, "request body is not a JSON object: %s",
-                 j ? "wrong type" : e.text);
+    json_t *j;
+    api_parse_err e;
+    if (api_parse_object(req->body, "the request body", &j, &e) != 0) {
         json_decref(j);
-        api__resp_error(resp, 400, "bad_json", msg);
+        api__resp_error(resp, 400, e.code, e.msg);
         return NULL;
     }
     return j;
@@ -694,6 +694,8 @@ void api_http_request(void *arg, const http_req *req, http_resp *resp)
         rest_admin_settings(a, req, resp);
     } else if (strncmp(p, "/api/admin/", 11) == 0) {
         api__admin(a, req, resp);
+    } else if (strncmp(p, "/api/reports/", 13) == 0) {
+        api__reports(a, req, resp);
     } else if (strncmp(p, "/api/supervisor/", 16) == 0) {
         api__supervisor(a, req, resp);
     } else if (strncmp(p, "/api/sim/", 9) == 0) {
@@ -701,9 +703,9 @@ void api_http_request(void *arg, const http_req *req, http_resp *resp)
     } else if (strncmp(p, "/api/gw/", 8) == 0) {
         api_gw_request(a->env.gateway, a->env.app, req, resp);
     } else {
-        char msg[300];
-        snprintf(msg, sizeof msg, "no such endpoint: %s %.200s", req->method, p);
-        api__resp_error(resp, 404, "not_found", msg);
+        /* the path is not quoted: it is the client's raw bytes */
+        api__resp_error(resp, 404, "not_found",
+                        "no such endpoint: the API's paths are listed in docs/api.md");
     }
 }
 
@@ -822,8 +824,11 @@ static void reply_to(api *a, api_conn *k, json_t *id, int r, json_t *extra)
 
 static void reply_bad(http_ws *ws, json_t *id, const char *code, const char *msg)
 {
+    char m[512]; /* valid UTF-8 whatever 'msg' holds: the result is never lost */
+    snprintf(m, sizeof m, "%s", msg);
+    utf8_trim(m);
     json_t *j = json_pack("{s:s, s:O, s:b, s:s, s:s}", "type", "result", "id",
-                          id ? id : json_null(), "ok", 0, "error", code, "message", msg);
+                          id ? id : json_null(), "ok", 0, "error", code, "message", m);
     send_json(ws, j);
     json_decref(j);
 }

@@ -84,4 +84,11 @@ void api_reconcile(api *a);
 /* Connected desktops (WebSockets). */
 size_t api_conn_count(const api *a);
 
+/* Folds the whole event log of 'st' into 'r' (core/report.h), with the SMS
+ * segments of every reply sent in [from, to), and finishes it at 'now':
+ * what /api/reports answers from (api_report.c; bench_report times it).
+ * Returns 0 or the store's error. */
+struct report;
+int api_report_fold(store *st, struct report *r, int64_t from, int64_t to, int64_t now);
+
 #endif

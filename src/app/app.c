@@ -500,7 +500,7 @@ int app_listen(app *a, const http_cfg *hc, char *err, size_t n)
     env.sim = a->sim;
     a->api = api_new(&env);
     if (!a->api) {
-        snprintf(err, n, "libsodium failed to initialise");
+        snprintf(err, n, "libsodium failed to initialise, or the event log cannot be read");
         return -1;
     }
     http_handlers h = {a->api, api_http_request, api_ws_open, api_ws_message, api_ws_close};

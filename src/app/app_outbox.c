@@ -58,7 +58,7 @@ typedef struct retry_ent {
 
 typedef struct submit_ent {
     int64_t ref;
-    uint32_t conv;
+    uint32_t conv, seq; /* what its answer needs, without reading the store */
 } submit_ent;
 
 /* A status recorded, not yet committed. */
@@ -73,6 +73,7 @@ typedef struct due_msg {
     int64_t id;
     uint32_t conv;
     char *from, *to, *text;
+    uint32_t seq;
 } due_msg;
 
 typedef struct app_gateways {
@@ -202,20 +203,27 @@ static int64_t backoff(const app_outbox_conf *ob, int attempts)
 
 /* Records what a gateway (or a delivery report) says about message 'ref':
  * a pending write for the next group commit (see the header comment).
- * Returns 0, or -ENOENT when there is no such outbound message. */
+ * Returns 0, -ENOENT when there is no such outbound message, or -EAGAIN
+ * when the store could not be read (then degraded: the sender of a report
+ * retries it; a send's answer never needs the read). */
 static int record(app *a, int64_t ref, int status, str provider_id, str error)
 {
     app_gateways *gs = a->gws;
     msg_copy m = {0};
     const pend_ent *p = pend_last(gs, ref);
+    int ks = sub_find(gs, ref);
     if (p) {
         m = (msg_copy){1, p->status, p->conv, p->seq};
+    } else if (ks >= 0) { /* under way: SUBMITTING, committed before the send */
+        m = (msg_copy){1, STORE_MSG_SUBMITTING, gs->sub[ks].conv, gs->sub[ks].seq};
     } else {
         int r = store_msg_get(a->st, ref, copy_msg, &m);
         if (r == -ENOENT)
             return -ENOENT;
-        if (r != 0) /* a read: neither a full disk nor a lock stops it */
-            app__fatal_store(a, "reading a message");
+        if (r != 0) { /* the database is unreachable (a full disk or a lock stop no read) */
+            app__store_failed(a, "reading a message");
+            return -EAGAIN;
+        }
     }
     if (!m.found || m.status == STORE_MSG_RECEIVED)
         return -ENOENT;
@@ -305,7 +313,8 @@ static int collect_due(void *arg, const store_msg *m)
         l->v = xrealloc(l->v, l->cap * sizeof *l->v);
     }
     l->v[l->n++] = (due_msg){m->id, m->conv, xmemdup0(m->ep_number.p, m->ep_number.n),
-                             xmemdup0(m->number.p, m->number.n), xmemdup0(m->text.p, m->text.n)};
+                             xmemdup0(m->number.p, m->number.n), xmemdup0(m->text.p, m->text.n),
+                             m->seq};
     return 0;
 }
 
@@ -392,7 +401,7 @@ static int pump_mark(app *a)
             gs->capsub = gs->capsub ? gs->capsub * 2 : 64;
             gs->sub = xrealloc(gs->sub, gs->capsub * sizeof *gs->sub);
         }
-        gs->sub[gs->nsub++] = (submit_ent){m->id, m->conv};
+        gs->sub[gs->nsub++] = (submit_ent){m->id, m->conv, m->seq};
         if (gs->ntosend == gs->captosend) {
             gs->captosend = gs->captosend ? gs->captosend * 2 : 64;
             gs->tosend = xrealloc(gs->tosend, gs->captosend * sizeof *gs->tosend);
@@ -558,8 +567,10 @@ static int report_by_pid(app *a, str provider_id, int status, str error)
     int r = store_msg_by_provider_id(a->st, provider_id, &ref);
     if (r == -ENOENT || r == -EINVAL)
         return -ENOENT;
-    if (r != 0)
-        app__fatal_store(a, "finding a message by provider id");
+    if (r != 0) { /* unreachable: the report is sent again */
+        app__store_failed(a, "finding a message by provider id");
+        return -EAGAIN;
+    }
     return record(a, ref, status, provider_id, error);
 }
 
@@ -576,7 +587,9 @@ static void port_report_in(void *arg, int64_t ref, str provider_id, int status, 
     int r = ref > 0         ? record(a, ref, status, provider_id, error)
             : provider_id.n ? report_by_pid(a, provider_id, status, error)
                             : -ENOENT;
-    if (r == -ENOENT)
+    if (r == -EAGAIN) /* the store failed meanwhile: as when degraded */
+        done(done_arg, GW_IN_UNAVAILABLE, cc_err_code(-CC_E_STORE), cc_err_msg(-CC_E_STORE));
+    else if (r == -ENOENT)
         done(done_arg, GW_IN_UNKNOWN, NULL, NULL);
     else
         after_commit(a, GW_IN_OK, done, done_arg);

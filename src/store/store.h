@@ -97,9 +97,12 @@ int store_rollback(store *st);
 /* Appends 'ev' (inside a transaction: -EINVAL otherwise). MSG_IN / MSG_OUT
  * also insert their message (text, provider id, direction); an outbound
  * message starts with status STORE_MSG_QUEUED. Event text is kept only in
- * the message row. Returns -EEXIST when the sequence number is taken or a
- * MSG_IN's provider id was already stored; a failed append leaves no row of
- * 'ev' behind, but the caller should still roll back the transaction. */
+ * the message row. -EEXIST when the sequence number is taken or a MSG_IN's
+ * provider id was already stored: at once (SQLite: no row of 'ev' is left),
+ * or, where appends are pipelined (PostgreSQL: the appends and the COMMIT
+ * go in one round trip), from the next call that waits for the database,
+ * at the latest store_commit, and then the whole transaction is lost.
+ * Either way: after an error, roll back. */
 int store_event_append(store *st, const cc_event *ev);
 
 /* Calls 'cb' for every stored event in sequence order, exactly as appended

@@ -129,19 +129,15 @@ _Static_assert(PG_N_MIGRATIONS == PG_SCHEMA_VERSION, "PG_SCHEMA_VERSION is the l
     X(BEGIN, "BEGIN")                                                                    \
     X(COMMIT, "COMMIT")                                                                  \
     X(ROLLBACK, "ROLLBACK")                                                              \
-    X(EV_INSERT, "INSERT INTO events (" EV_COLS ") VALUES (" EV_PARAMS ")"               \
-                 " ON CONFLICT DO NOTHING")                                              \
-    /* an MSG event and its message in one round trip; nothing when the   \
-     * seq is taken or the inbound provider id is stored ($31) */                        \
+    /* appends go into the pipeline (drain): a taken seq or a stored      \
+     * inbound provider id is an error that aborts the transaction */                    \
+    X(EV_INSERT, "INSERT INTO events (" EV_COLS ") VALUES (" EV_PARAMS ")")              \
+    /* an MSG event and its message in one statement ($31 ..: the message) */           \
     X(EV_MSG_INSERT,                                                                     \
-      "WITH e AS (INSERT INTO events (" EV_COLS ") SELECT " EV_PARAMS                    \
-      " WHERE NOT EXISTS (SELECT 1 FROM messages WHERE outbound = 0"                     \
-      " AND provider_id = $31::text) ON CONFLICT DO NOTHING RETURNING seq)"              \
+      "WITH e AS (INSERT INTO events (" EV_COLS ") VALUES (" EV_PARAMS ") RETURNING seq)" \
       " INSERT INTO messages (id, conv, seq, outbound, agent, number, ep_number, text,"  \
       " provider_id, status, at, status_at) SELECT seq, $4, $13, $32::integer,"          \
-      " $33::bigint, $24, $25, $34::text, $31, $35::integer, $3, $3 FROM e"             \
-      " ON CONFLICT DO NOTHING RETURNING id")                                            \
-    X(EV_EXISTS, "SELECT 1 FROM events WHERE seq = $1")                                 \
+      " $33::bigint, $24, $25, $34::text, $31::text, $35::integer, $3, $3 FROM e")       \
     X(CONV_OPEN, "INSERT INTO conversations (conv, number, ep, open)"                    \
                  " VALUES ($1, coalesce($2::text, ''), $3, true)")                       \
     X(CONV_END, "UPDATE conversations SET open = false WHERE conv = $1 AND open")        \
@@ -228,8 +224,12 @@ static const char *const PG_NAME[P__COUNT] = {
 typedef struct pg {
     store base; /* first: the ops and the last error */
     PGconn *conn;
+    char *conninfo;     /* what store_open was given, to connect again */
     int ready;          /* statements prepared on this connection */
+    int broken;         /* the connection failed: make a new one */
     int tx;             /* between store_begin and commit / rollback */
+    int pipe;           /* in pipeline mode (appends of the open transaction) */
+    int nqueued;        /* statements sent since the last sync */
     int sync_off;       /* store_set_sync(st, 0) */
     store_row_buf row;  /* event <-> columns scratch */
     unsigned char *bin; /* bytea decoding scratch */
@@ -310,7 +310,8 @@ static int fail(pg *st, const PGresult *res)
     if (PQstatus(st->conn) != CONNECTION_OK || state == NULL || strncmp(state, "08", 2) == 0 ||
         strcmp(state, "57P01") == 0 || strcmp(state, "57P02") == 0 ||
         strcmp(state, "57P03") == 0) {
-        st->ready = 0; /* prepare again on the next connection */
+        st->ready = 0;  /* prepare again on the next connection */
+        st->broken = 1; /* libpq may not have noticed yet: connect again */
         err_prefix(st, "database unreachable: ");
         return -ENOTCONN;
     }
@@ -370,17 +371,118 @@ static int setup(pg *st)
     return 0;
 }
 
+/* The message of a failed pipelined append, in the store's words. */
+static int fail_append(pg *st, const PGresult *res)
+{
+    int r = fail(st, res);
+    const char *c = PQresultErrorField(res, PG_DIAG_CONSTRAINT_NAME);
+    if (r == -EEXIST && c && strcmp(c, "events_pkey") == 0)
+        err_prefix(st, "UNIQUE constraint failed: events.seq: ");
+    else if (r == -EEXIST && c && strcmp(c, "messages_inbound_provider") == 0)
+        err_prefix(st, "UNIQUE constraint failed: messages.provider_id: ");
+    else if (r == -EEXIST && c && strcmp(c, "conversations_one_open") == 0)
+        err_prefix(st, "the customer already has an open conversation on this entry point: ");
+    return r;
+}
+
+/* Reads the results of everything sent since the last sync; the first
+ * error, or 0. */
+static int drain(pg *st)
+{
+    if (st->nqueued == 0)
+        return 0;
+    int r = 0;
+    if (!PQpipelineSync(st->conn))
+        r = fail(st, NULL);
+    while (r != -ENOTCONN) {
+        PGresult *res = PQgetResult(st->conn);
+        if (res == NULL) {
+            if (PQstatus(st->conn) != CONNECTION_OK) {
+                r = fail(st, NULL);
+                break;
+            }
+            continue; /* between two statements' results */
+        }
+        ExecStatusType t = PQresultStatus(res);
+        if (t == PGRES_PIPELINE_SYNC) {
+            PQclear(res);
+            break;
+        }
+        if (t == PGRES_FATAL_ERROR && r == 0)
+            r = fail_append(st, res);
+        PQclear(res);
+    }
+    st->nqueued = 0;
+    return r;
+}
+
+/* Leaves pipeline mode (after reading what is pending): the first error of
+ * the pipelined appends, or 0. */
+static int pipe_off(pg *st)
+{
+    if (!st->pipe)
+        return 0;
+    int r = drain(st);
+    st->pipe = 0;
+    if (PQstatus(st->conn) == CONNECTION_OK && !PQexitPipelineMode(st->conn) && r == 0)
+        r = fail(st, NULL);
+    return r;
+}
+
+/* Sends a prepared statement into the pipeline, entering it if need be. */
+static int pipe_send(pg *st, int stmt, const pargs *a)
+{
+    if (!st->pipe) {
+        if (!PQenterPipelineMode(st->conn))
+            return fail(st, NULL);
+        st->pipe = 1;
+    }
+    if (!PQsendQueryPrepared(st->conn, PG_NAME[stmt], a ? a->n : 0, a ? a->v : NULL,
+                             a ? a->len : NULL, a ? a->fmt : NULL, 0))
+        return fail(st, NULL);
+    /* read now and then: a client that only writes, to a server that
+     * cannot write its results back, would wait for ever */
+    if (++st->nqueued >= 1000)
+        return drain(st);
+    return 0;
+}
+
+/* libpq prints the server's notices on stderr by default; the store says
+ * what matters through its errors. */
+static void no_notice(void *arg, const char *msg)
+{
+}
+
+static PGconn *pg_connect(const char *conninfo)
+{
+    /* the URL (expanded) first; what follows fills in what it leaves out */
+    const char *keys[] = {"dbname", "connect_timeout", "application_name", NULL};
+    const char *vals[] = {conninfo, PG_CONNECT_TIMEOUT, "textdesk", NULL};
+    if (strstr(conninfo, "connect_timeout"))
+        keys[1] = vals[1] = NULL;
+    PGconn *c = PQconnectdbParams(keys, vals, 1);
+    PQsetNoticeProcessor(c, no_notice, NULL);
+    return c;
+}
+
 /* Makes sure there is a connection with the statements prepared:
  * reconnects after a loss. 0 or -ENOTCONN. */
 static int connected(pg *st)
 {
-    if (st->ready && PQstatus(st->conn) == CONNECTION_OK)
+    if (st->pipe) { /* a statement that waits for its answer: the appends first */
+        int r = pipe_off(st);
+        if (r != 0)
+            return r;
+    }
+    if (st->ready && !st->broken && PQstatus(st->conn) == CONNECTION_OK)
         return 0;
     if (st->tx) /* the transaction died with the connection: never go on without it */
         return store__fail(&st->base, -ENOTCONN, "database unreachable: the connection was"
                                                  " lost inside a transaction");
-    if (PQstatus(st->conn) != CONNECTION_OK) {
-        PQreset(st->conn);
+    if (PQstatus(st->conn) != CONNECTION_OK || st->broken) {
+        st->pipe = st->nqueued = st->broken = 0;
+        PQfinish(st->conn); /* a new one: nothing of the old (pipeline, results) */
+        st->conn = pg_connect(st->conninfo);
         if (PQstatus(st->conn) != CONNECTION_OK) {
             set_err(st, PQerrorMessage(st->conn));
             err_prefix(st, "database unreachable: ");
@@ -553,14 +655,10 @@ store *store__pg_open(const char *conninfo, char *err, size_t errlen)
 {
     pg *st = xcalloc(1, sizeof *st);
     st->base.ops = &PG_OPS;
-    /* the URL (expanded) first; what follows fills in what it leaves out */
-    const char *keys[] = {"dbname", "connect_timeout", "application_name", NULL};
-    const char *vals[] = {conninfo, PG_CONNECT_TIMEOUT, "textdesk", NULL};
-    if (strstr(conninfo, "connect_timeout"))
-        keys[1] = vals[1] = NULL;
+    st->conninfo = xmemdup0(conninfo, strlen(conninfo));
     const char *stage = "cannot connect to";
     int64_t version = 0;
-    st->conn = PQconnectdbParams(keys, vals, 1);
+    st->conn = pg_connect(conninfo);
     int r = -ENOTCONN;
     if (PQstatus(st->conn) != CONNECTION_OK) {
         set_err(st, PQerrorMessage(st->conn));
@@ -592,6 +690,7 @@ static void pg_close(store *st_)
     store_row_buf_free(&st->row);
     free(st->bin);
     free(st->acct);
+    free(st->conninfo);
     free(st);
 }
 
@@ -626,11 +725,20 @@ static int pg_commit(store *st_)
         return einval(st, "no transaction is open");
     if (PQstatus(st->conn) != CONNECTION_OK)
         return fail(st, NULL);
-    if (PQtransactionStatus(st->conn) == PQTRANS_INERROR)
+    if (!st->pipe && PQtransactionStatus(st->conn) == PQTRANS_INERROR)
         return store__fail(&st->base, -EIO, "the transaction failed earlier; roll it back");
     /* a COMMIT that gets no answer may or may not have committed: the
      * caller treats it as failed and rebuilds from what was stored */
-    int r = run(st, P_COMMIT, NULL, NULL);
+    int r;
+    if (st->pipe) { /* the appends and the COMMIT: one round trip */
+        r = pipe_send(st, P_COMMIT, NULL);
+        int d = pipe_off(st);
+        r = r ? r : d;
+        if (r == 0 && PQtransactionStatus(st->conn) != PQTRANS_IDLE)
+            r = store__fail(&st->base, -EIO, "the transaction did not commit");
+    } else {
+        r = run(st, P_COMMIT, NULL, NULL);
+    }
     if (r == 0)
         st->tx = 0;
     return r;
@@ -642,7 +750,8 @@ static int pg_rollback(store *st_)
     if (!st->tx)
         return 0; /* none open */
     st->tx = 0;
-    if (PQstatus(st->conn) != CONNECTION_OK ||
+    pipe_off(st); /* its error is the caller's reason to roll back */
+    if (PQstatus(st->conn) != CONNECTION_OK || st->broken ||
         PQtransactionStatus(st->conn) == PQTRANS_IDLE)
         return 0; /* the connection or the server took it with it */
     return run(st, P_ROLLBACK, NULL, NULL);
@@ -660,6 +769,9 @@ static void ev_params(pargs *a, const store_ev_row *row)
         p_str(a, row->s[k]);
 }
 
+/* Appends go into the pipeline: no round trip each; their errors come
+ * with the next call that waits for the database, at the latest
+ * store_commit (store.h). */
 static int pg_event_append(store *st_, const cc_event *ev)
 {
     pg *st = (pg *)st_;
@@ -669,11 +781,9 @@ static int pg_event_append(store *st_, const cc_event *ev)
     store_row_from_event(&st->row, ev, &row);
     pargs a;
     ev_params(&a, &row);
-    int64_t n = 0;
     int r;
     if (!store_row_is_msg(ev->type)) {
-        if ((r = run(st, P_EV_INSERT, &a, &n)) != 0)
-            return r;
+        r = pipe_send(st, P_EV_INSERT, &a);
     } else {
         store_msg m;
         store_row_msg(ev, &m);
@@ -682,44 +792,22 @@ static int pg_event_append(store *st_, const cc_event *ev)
         p_int(&a, m.agent);       /* $33 */
         p_str(&a, m.text);        /* $34 */
         p_int(&a, m.status);      /* $35 */
-        if ((r = run(st, P_EV_MSG_INSERT, &a, &n)) != 0)
-            return r;
-        if (n == 0) {
-            pargs s = {0};
-            p_int(&s, (int64_t)ev->seq);
-            PGresult *res = NULL;
-            if ((r = query(st, P_EV_EXISTS, &s, &res)) != 0)
-                return r;
-            int taken = PQntuples(res) > 0;
-            PQclear(res);
-            if (!taken)
-                return store__fail(&st->base, -EEXIST,
-                                   "UNIQUE constraint failed: messages.provider_id"
-                                   " (inbound message %.*s is stored already)",
-                                   (int)m.provider_id.n, m.provider_id.p);
-        }
+        r = pipe_send(st, P_EV_MSG_INSERT, &a);
     }
-    if (n == 0)
-        return store__fail(&st->base, -EEXIST,
-                           "UNIQUE constraint failed: events.seq (event %llu is stored already)",
-                           (unsigned long long)ev->seq);
+    if (r != 0)
+        return r;
     pargs c = {0};
     switch (ev->type) {
     case CC_EV_CONV_OPENED:
         p_int(&c, ev->conv);
         p_str(&c, ev->number);
         p_int(&c, ev->ep);
-        r = run(st, P_CONV_OPEN, &c, NULL);
-        if (r == -EEXIST)
-            snprintf(st->base.err, sizeof st->base.err,
-                     "conversation %u: %.*s already has an open conversation on entry point %u",
-                     ev->conv, (int)ev->number.n, ev->number.p ? ev->number.p : "", ev->ep);
-        return r;
+        return pipe_send(st, P_CONV_OPEN, &c);
     case CC_EV_ENDED:
     case CC_EV_TERMINATED:
     case CC_EV_CLOSED:
         p_int(&c, ev->conv);
-        return run(st, P_CONV_END, &c, NULL);
+        return pipe_send(st, P_CONV_END, &c);
     default:
         return 0;
     }

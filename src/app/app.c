@@ -242,6 +242,7 @@ void app__commit_confirmed(app *a, int status, const char *what)
     if (status != 0) {
         commit_failed(a, what);
     } else {
+        a->commits++;
         if (a->degraded)
             resume(a);
         if (a->committing.n) {

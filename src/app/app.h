@@ -69,6 +69,7 @@ typedef struct app {
     app_waiters confirm; /* released by the confirmation of the one in flight */
     int in_flight;       /* a transaction awaits its confirmation */
     int flush_again;     /* a flush was asked for meanwhile */
+    uint64_t commits;    /* transactions confirmed, since the start */
     int64_t clock_epoch;     /* app_now() - loop_clock_mono() */
     int stopping;
     int degraded;            /* the store refuses writes (see above) */

@@ -1128,11 +1128,9 @@ void api_publish(api *a, const cc_events *evs)
                     to_agent(a, to[k], json_incref(msg));
             json_decref(msg);
         }
-        if (e->type == CC_EV_CONF_JOINED || e->type == CC_EV_CONF_LEFT ||
-            e->type == CC_EV_TRANSFERRED || e->type == CC_EV_TERMINATED ||
-            e->type == CC_EV_OWNER_CHANGED || e->type == CC_EV_OPTED_OUT ||
-            e->type == CC_EV_OPTED_IN) {
-            /* system lines in the transcript */
+        if (cc_ev_is_note(e->type) && e->type != CC_EV_QUEUED) {
+            /* system lines in the transcript (a queued conversation has
+             * no one to tell: its note is read with the transcript) */
             json_t *sys = json_pack("{s:s, s:i, s:s, s:i, s:o, s:s, s:I}", "type", "system",
                                     "conv", (int)e->conv, "event", cc_ev_name(e->type),
                                     "agent", (int)(e->target ? e->target : e->agent),

@@ -231,6 +231,13 @@ static void flush(app *a, int probe)
     a->confirm = a->next;
     a->next = w;
     a->in_flight = 1;
+    /* a reply costs one commit before it leaves: the pump marks it
+     * SUBMITTING in the transaction that stores it */
+    for (size_t i = 0; i < a->committing.n; i++)
+        if (a->committing.v[i].type == CC_EV_MSG_OUT) {
+            app__outbox_pump_here(a);
+            break;
+        }
     const char *what = "committing";
     int r = commit_all(a, probe, &what);
     app__commit_confirmed(a, r, what);
@@ -247,15 +254,10 @@ void app__commit_confirmed(app *a, int status, const char *what)
             resume(a);
         if (a->committing.n) {
             cc_events batch = {a->committing.v, a->committing.n, a->committing.cap};
-            int has_out = 0;
-            for (size_t i = 0; i < batch.n; i++)
-                has_out |= batch.v[i].type == CC_EV_MSG_OUT;
             if (a->api)
                 api_publish(a->api, &batch);
             cc_evlog_free(&a->committing);
             cc_evlog_init(&a->committing);
-            if (has_out)
-                app__outbox_pump(a); /* for the next commit */
         }
         app__outbox_committed(a); /* statuses to desktops, sends */
         arm_core_timer(a);

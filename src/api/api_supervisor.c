@@ -19,6 +19,17 @@ static const char *const agent_states[] = {"logged_out", "idle", "available", "r
 static const char *const conv_states[] = {"queued",     "offered", "assigned",
                                           "terminated", "wrapup",  "closed"};
 
+/* Skills with their names: [{"skill": id, "name": "...", "level": n}]. */
+static json_t *skills_json(const cc *c, const cc_skill *s, size_t n)
+{
+    json_t *arr = json_array();
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(arr, json_pack("{s:i, s:o, s:i}", "skill", (int)s[i].skill, "name",
+                                             api__jstr(cc_name(c, CC_KIND_SKILL, s[i].skill)),
+                                             "level", (int)s[i].level));
+    return arr;
+}
+
 static json_t *overview(api *a)
 {
     const cc *c = a->env.core;
@@ -33,13 +44,16 @@ static json_t *overview(api *a)
         cc_queue_get(c, items[i].id, &q);
         api_qcount k = api__queue_counts(a, q.id);
         json_array_append_new(
-            queues, json_pack("{s:i, s:o, s:i, s:I, s:I, s:I, s:I, s:I}", "id", (int)q.id, "name",
+            queues, json_pack("{s:i, s:o, s:i, s:I, s:I, s:I, s:I, s:I, s:o, s:I}", "id",
+                              (int)q.id, "name",
                               api__jstr(q.name), "waiting", (int)q.waiting, "longest_wait_ms",
                               (json_int_t)(q.waiting && now > q.oldest_key ? now - q.oldest_key
                                                                           : 0),
                               "offered", (json_int_t)k.offered, "answered",
                               (json_int_t)k.answered, "terminated", (json_int_t)k.terminated,
-                              "rona", (json_int_t)k.rona));
+                              "rona", (json_int_t)k.rona, "skills",
+                              skills_json(c, q.skills, q.n_skills), "widen_step_s",
+                              (json_int_t)(q.widen_ms / 1000)));
     }
     free(items);
 
@@ -49,15 +63,19 @@ static json_t *overview(api *a)
     for (size_t i = 0; i < n; i++) {
         cc_agent_view v;
         cc_agent_get(c, items[i].id, &v);
+        cc_skill sk[CC_SKILLS_MAX];
+        size_t nsk = cc_agent_skills(c, v.id, sk, CC_SKILLS_MAX);
         json_array_append_new(
-            agents, json_pack("{s:i, s:o, s:s, s:I, s:b, s:i, s:i, s:i}", "id", (int)v.id, "name",
+            agents, json_pack("{s:i, s:o, s:s, s:I, s:b, s:i, s:i, s:i, s:o}", "id", (int)v.id,
+                              "name",
                               api__jstr(v.name), "state", agent_states[v.state & 3],
                               "in_state_ms",
                               (json_int_t)(v.state_since && now > v.state_since
                                                ? now - v.state_since
                                                : 0),
                               "connected", v.connected, "load", (int)v.load, "reserved",
-                              (int)v.reserved, "capacity", (int)v.capacity));
+                              (int)v.reserved, "capacity", (int)v.capacity, "skills",
+                              skills_json(c, sk, nsk)));
     }
     free(items);
 
@@ -68,15 +86,19 @@ static json_t *overview(api *a)
         cc_conv_view v;
         if (cc_conv_get(c, ids[i], &v) != 0)
             continue;
+        cc_skill xs[CC_SKILLS_MAX];
+        size_t nxs = cc_conv_skills(c, v.id, xs, CC_SKILLS_MAX);
         json_array_append_new(
-            convs, json_pack("{s:i, s:o, s:o, s:o, s:s, s:o, s:o, s:I, s:b}", "id", (int)v.id,
+            convs, json_pack("{s:i, s:o, s:o, s:o, s:s, s:o, s:o, s:I, s:b, s:o, s:i}", "id",
+                             (int)v.id,
                              "number", api__jmask(a, v.number), "ep_number",
                              api__jmask(a, v.ep_number), "queue_name",
                              api__jstr(cc_name(c, CC_KIND_QUEUE, v.queue)), "state",
                              conv_states[v.state < 6 ? v.state : 5], "owner_name",
                              api__jstr(cc_name(c, CC_KIND_AGENT, v.owner)), "guest_name",
                              api__jstr(cc_name(c, CC_KIND_AGENT, v.guest)), "opened_at",
-                             (json_int_t)v.opened_at, "outbound", v.outbound));
+                             (json_int_t)v.opened_at, "outbound", v.outbound, "skills",
+                             skills_json(c, xs, nxs), "widened", (int)v.widened));
     }
     free(ids);
     return json_pack("{s:I, s:o, s:o, s:o}", "now", (json_int_t)now, "queues", queues, "agents",

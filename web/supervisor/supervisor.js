@@ -49,7 +49,8 @@ function renderAgents(o) {
     el('td', { class: 'num a-time mono', text: a.state === 'logged_out' ? '' : dur(a.in_state_ms) }),
     el('td', { class: 'num a-load mono' },
       el('span', { class: 'a-load-value', text: t('a_load_cell', { load: a.load, capacity: a.capacity }) }),
-      a.reserved ? el('span', { class: 'sub a-reserved', text: ` ${t('a_reserved', { n: a.reserved })}` }) : null)));
+      a.reserved ? el('span', { class: 'sub a-reserved', text: ` ${t('a_reserved', { n: a.reserved })}` }) : null),
+    el('td', { class: 'a-skills', text: (a.skills || []).map((k) => `${k.name} ${k.level}`).join(', ') })));
   $('agent-body').replaceChildren(...rows);
   $('agents-empty').hidden = rows.length > 0;
 }

@@ -909,7 +909,7 @@ static void seed_apply(seed *s, cc_cmd m)
             dief(store_errmsg(s->st));
         if (s->ev.v[i].type == CC_EV_MSG_OUT && /* the gateway delivered it */
             store_msg_set_status(s->st, (int64_t)s->ev.v[i].seq, STORE_MSG_DELIVERED,
-                                 STR_NULL, STR_NULL) != 0)
+                                 STR_NULL, STR_NULL, s->ev.v[i].at) != 0)
             dief(store_errmsg(s->st));
     }
 }

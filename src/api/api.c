@@ -410,10 +410,11 @@ static void rest_login(api *a, const http_req *req, http_resp *resp)
     randombytes_buf(raw, sizeof raw);
     sodium_bin2hex(token, sizeof token, raw, sizeof raw);
     token_hash(str_c(token), h);
-    if (store_begin(a->env.st) != 0 ||
-        store_session_put(a->env.st, str_c(h), acc.id, now + API_SESSION_TTL_MS) != 0 ||
-        store_commit(a->env.st) != 0) {
-        store_rollback(a->env.st);
+    int w = api__write_begin(a);
+    if (w == 0)
+        w = api__write_end(a, store_session_put(a->env.st, str_c(h), acc.id,
+                                                now + API_SESSION_TTL_MS));
+    if (w != 0) {
         api__resp_error(resp, 503, "store_unavailable", "sessions cannot be stored right now");
         return;
     }
@@ -443,11 +444,12 @@ static void rest_logout(api *a, const http_req *req, http_resp *resp)
     }
     char h[65];
     token_hash(req->session, h);
-    int r = store_begin(a->env.st);
-    if (r == 0 && (r = store_session_del(a->env.st, str_c(h))) == -ENOENT)
-        r = 0;
-    if (r != 0 || (r = store_commit(a->env.st)) != 0) {
-        store_rollback(a->env.st); /* the session stays valid: say so */
+    int r = api__write_begin(a);
+    if (r == 0) {
+        int d = store_session_del(a->env.st, str_c(h));
+        r = api__write_end(a, d == -ENOENT ? 0 : d);
+    }
+    if (r != 0) { /* the session stays valid: say so */
         api__resp_error(resp, 503, cc_err_code(-CC_E_STORE), cc_err_msg(-CC_E_STORE));
         return;
     }
@@ -491,16 +493,22 @@ static void rest_agent_read(api *a, const http_req *req, http_resp *resp, int hi
     api__resp_json(resp, 200, history_json(a, &c));
 }
 
-static void rest_me(api *a, const http_req *req, http_resp *resp)
+/* GET /api/me (401 without a session) and GET /api/session (200 either
+ * way, "logged_in" says which: a page's check before login is no error). */
+static void rest_me(api *a, const http_req *req, http_resp *resp, int optional)
 {
     store_account acc;
     if (api__session_of(a, req, &acc) != 0) {
-        api__resp_error(resp, 401, "not_logged_in", "no valid session");
+        if (optional)
+            api__resp_json(resp, 200, json_pack("{s:b}", "logged_in", 0));
+        else
+            api__resp_error(resp, 401, "not_logged_in", "no valid session");
         return;
     }
     api__resp_json(resp, 200,
-              json_pack("{s:o, s:i, s:o}", "username", api__jstr(acc.username), "agent",
-                        (int)acc.agent, "me", agent_json(a, acc.agent)));
+              json_pack("{s:b, s:o, s:i, s:o}", "logged_in", 1, "username",
+                        api__jstr(acc.username), "agent", (int)acc.agent, "me",
+                        agent_json(a, acc.agent)));
 }
 
 static void sim_collect(void *arg, const gw_sim_msg *m)
@@ -550,7 +558,15 @@ static void rest_sim(api *a, const http_req *req, http_resp *resp, const char *w
         return;
     }
     if (strcmp(what, "entry_points") == 0) {
-        api__resp_json(resp, 200, json_pack("{s:o}", "entry_points", list_json(a, CC_KIND_EP)));
+        /* the simulator plays the customer, who knows the business numbers:
+         * never masked (masking protects customer data from agents) */
+        cc_item items[64];
+        size_t n = cc_list(a->env.core, CC_KIND_EP, items, 64);
+        json_t *arr = json_array();
+        for (size_t i = 0; i < n && i < 64; i++)
+            json_array_append_new(arr, json_pack("{s:i, s:o}", "id", (int)items[i].id, "number",
+                                                 api__jstr(items[i].name)));
+        api__resp_json(resp, 200, json_pack("{s:o}", "entry_points", arr));
         return;
     }
     if (strcmp(what, "inbox") == 0) {
@@ -708,8 +724,8 @@ void api_http_request(void *arg, const http_req *req, http_resp *resp)
         rest_logout(a, req, resp);
     } else if (strcmp(p, "/api/history") == 0 || strcmp(p, "/api/lists") == 0) {
         rest_agent_read(a, req, resp, p[5] == 'h');
-    } else if (strcmp(p, "/api/me") == 0) {
-        rest_me(a, req, resp);
+    } else if (strcmp(p, "/api/me") == 0 || strcmp(p, "/api/session") == 0) {
+        rest_me(a, req, resp, p[5] == 's');
     } else if (strcmp(p, "/api/admin/settings") == 0) {
         rest_admin_settings(a, req, resp);
     } else if (strncmp(p, "/api/admin/", 11) == 0) {
@@ -1195,6 +1211,23 @@ void api_publish_delivery(api *a, uint32_t conv, uint32_t seq, int store_status,
     if (v.guest && v.conf_state == CC_CONF_ACTIVE)
         to_agent(a, v.guest, json_incref(j));
     json_decref(j);
+}
+
+int api__write_begin(api *a)
+{
+    if (a->env.write_begin)
+        return a->env.write_begin(a->env.app);
+    return store_begin(a->env.st) == 0 ? 0 : -CC_E_STORE;
+}
+
+int api__write_end(api *a, int r)
+{
+    if (a->env.write_end)
+        return a->env.write_end(a->env.app, r);
+    if (r == 0 && (r = store_commit(a->env.st)) == 0)
+        return 0;
+    store_rollback(a->env.st);
+    return store_failed(r) ? -CC_E_STORE : r;
 }
 
 int api__store_available(const api *a)

@@ -44,6 +44,11 @@ typedef struct api_env {
     int64_t (*now)(void *app);
     /* Whether the store takes writes (0: degraded, app.h). NULL: always. */
     int (*store_available)(void *app);
+    /* The write path for what is not an event (app_write_begin / _end,
+     * app.h): sessions, accounts, settings, canned responses. NULL: a
+     * plain store transaction (tests). */
+    int (*write_begin)(void *app);
+    int (*write_end)(void *app, int r);
 } api_env;
 
 api *api_new(const api_env *env);

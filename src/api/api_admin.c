@@ -379,14 +379,18 @@ static int agent_account(api *a, json_t *o, uint32_t id, verr *e)
     } else if (hash.p) {
         h = xmemdup0(hash.p, hash.n);
     }
-    int r = 0;
+    int r = 0, w;
     if (!exists) {
         if (!user.p || user.n == 0 || user.n > 64 || !h)
             r = bad(e, "username", "and a password are needed for a new agent (1..64 bytes)");
-        else if (store_account_put(a->env.st, user, str_c(h), id, STORE_ROLE_AGENT) != 0)
-            r = bad(e, "username", "is taken");
+        else if ((w = api__write_begin(a)) != 0 ||
+                 (w = api__write_end(a, store_account_put(a->env.st, user, str_c(h), id,
+                                                          STORE_ROLE_AGENT))) != 0)
+            r = bad(e, "username", w == -EEXIST ? "is taken" : "could not be stored now");
     } else if (h) {
-        if (store_account_set_pwhash(a->env.st, acc.username, str_c(h)) != 0)
+        if ((w = api__write_begin(a)) != 0 ||
+            (w = api__write_end(a, store_account_set_pwhash(a->env.st, acc.username,
+                                                             str_c(h)))) != 0)
             r = bad(e, "password", "could not be stored");
     }
     free(h);
@@ -558,8 +562,9 @@ static void import_config(api *a, const http_req *req, http_resp *resp)
     r = sync_config(a, root, live_apply, a, a->env.core, err, sizeof err);
     json_t *mask = json_object_get(json_object_get(root, "settings"), "mask_sensitive_data");
     if (r == 0 && json_is_boolean(mask)) {
-        store_setting_put(a->env.st, STR_LIT("mask_sensitive_data"),
-                          json_is_true(mask) ? STR_LIT("1") : STR_LIT("0"));
+        if (api__write_begin(a) == 0)
+            api__write_end(a, store_setting_put(a->env.st, STR_LIT("mask_sensitive_data"),
+                                                json_is_true(mask) ? STR_LIT("1") : STR_LIT("0")));
         api__resync_all(a);
     }
     json_array_foreach(agents, i, o)
@@ -614,7 +619,12 @@ static void canned(api *a, const http_req *req, http_resp *resp, const char *res
         return;
     }
     if (strcmp(req->method, "DELETE") == 0) {
-        if (store_canned_del(a->env.st, id) != 0)
+        int r = api__write_begin(a);
+        if (r == 0)
+            r = api__write_end(a, store_canned_del(a->env.st, id));
+        if (r == -CC_E_STORE)
+            api__resp_error(resp, 503, "store_unavailable", "cannot store it now");
+        else if (r != 0)
             api__resp_error(resp, 404, "not_found", "no such canned response");
         else
             api__resp_json(resp, 200, json_pack("{s:b}", "ok", 1));
@@ -657,7 +667,9 @@ static void canned(api *a, const http_req *req, http_resp *resp, const char *res
         api__resp_error(resp, 400, "bad_field", msg);
         return;
     }
-    int r = store_canned_put(a->env.st, id, title, sv, en);
+    int r = api__write_begin(a);
+    if (r == 0)
+        r = api__write_end(a, store_canned_put(a->env.st, id, title, sv, en));
     json_decref(body);
     if (r != 0) {
         api__resp_error(resp, 503, "store_unavailable", "cannot store it now");
@@ -742,7 +754,8 @@ void api__admin(api *a, const http_req *req, http_resp *resp)
             store_account ac;
             if (store_account_of_agent(a->env.st, (uint32_t)id, &ac) == 0) {
                 char *u = xmemdup0(ac.username.p, ac.username.n);
-                store_account_del(a->env.st, str_c(u));
+                if (api__write_begin(a) == 0) /* a leftover account logs nobody in */
+                    api__write_end(a, store_account_del(a->env.st, str_c(u)));
                 free(u);
             }
         }

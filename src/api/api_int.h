@@ -70,6 +70,11 @@ int api__session_of(api *a, const http_req *req, store_account *acc);
 int api__require_role(api *a, const http_req *req, http_resp *resp, int supervisors_too);
 /* Every open desktop starts over from a fresh snapshot. */
 void api__resync_all(api *a);
+/* The write path for what is not an event (api_env.write_begin / _end):
+ * begin gives 0 or -CC_E_STORE; end(a, r) commits when r is 0 and gives 0,
+ * the caller's r when it answers about the data, or -CC_E_STORE. */
+int api__write_begin(api *a);
+int api__write_end(api *a, int r);
 /* Whether the store takes writes (api_env.store_available). */
 int api__store_available(const api *a);
 /* Counts the events of a committed batch / a delivery status (api_metrics.c). */

@@ -45,6 +45,7 @@ int api_parse_too_deep(const char *p, size_t n)
     X("conference_accept", API_FRAME_CORE, CC_CMD_CONF_ACCEPT)                           \
     X("conference_decline", API_FRAME_CORE, CC_CMD_CONF_DECLINE)                         \
     X("conference_exit", API_FRAME_CORE, CC_CMD_CONF_EXIT)                               \
+    X("conference_cancel", API_FRAME_CORE, CC_CMD_CONF_CANCEL)                           \
     X("end", API_FRAME_CORE, CC_CMD_END)                                                 \
     X("wrapup", API_FRAME_CORE, CC_CMD_WRAPUP)                                           \
     X("set_variable", API_FRAME_CORE, CC_CMD_SET_VAR)

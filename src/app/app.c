@@ -11,6 +11,7 @@
 #include "app/gateways.h"
 #include "sms/sms_text.h"
 #include "util/log.h"
+#include "util/loop_clock.h"
 #include "util/xalloc.h"
 
 /* Stops the process: degraded mode cannot absorb this failure. */
@@ -23,9 +24,7 @@ void app__fatal_store(app *a, const char *what)
 
 int64_t app_now(app *a)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 + a->clock_offset_ms;
+    return a->clock_epoch + loop_clock_mono();
 }
 
 int app_store_available(const app *a)
@@ -39,11 +38,11 @@ static void arm_core_timer(app *a)
         return;
     int64_t due = cc_next_deadline(a->core);
     if (due == INT64_MAX || a->degraded) { /* degraded: parked until the resume */
-        http_timer_set(a->core_timer, -1);
+        net_timer_set(a->core_timer, -1);
         return;
     }
     int64_t d = due - app_now(a);
-    http_timer_set(a->core_timer, d < 0 ? 0 : d);
+    net_timer_set(a->core_timer, d < 0 ? 0 : d);
 }
 
 static void on_outbox_timer(void *arg)
@@ -61,7 +60,7 @@ typedef struct app_waiter {
 void app__want_flush(app *a)
 {
     if (a->flush_timer)
-        http_timer_set(a->flush_timer, 0);
+        net_timer_set(a->flush_timer, 0);
     else if (!a->degraded)
         app_flush(a); /* not serving yet (first start, tests): commit now */
 }
@@ -91,14 +90,24 @@ static int replay_one(void *arg, const cc_event *ev);
 
 /* The core as the committed event log says (after a failed commit whose
  * events it had applied). The store's reads work while its writes fail: a
- * full disk or another process's write lock do not stop WAL readers. */
+ * full disk or another process's write lock do not stop WAL readers. A
+ * database that is unreachable cannot be read either: then the core is
+ * rebuilt when it is back, before anything resumes (degraded mode refuses
+ * every command meanwhile). */
 static void rebuild_core(app *a)
 {
     cc *c = cc_new();
-    if (store_events_replay(a->st, replay_one, c) != 0) {
+    int r = store_events_replay(a->st, replay_one, c);
+    if (r == -ENOTCONN) {
+        cc_free(c);
+        a->stale_core = 1;
+        return;
+    }
+    if (r != 0) {
         cc_free(c);
         app__fatal_store(a, "reading the event log back after a failed commit");
     }
+    a->stale_core = 0;
     cc_free(a->core);
     a->core = c;
     if (a->api)
@@ -115,10 +124,10 @@ void app__store_failed(app *a, const char *what)
                "store unavailable: refusing new work until a write succeeds (degraded mode)",
                "while", what, "error", store_errmsg(a->st), NULL);
         if (a->core_timer)
-            http_timer_set(a->core_timer, -1);
+            net_timer_set(a->core_timer, -1);
     }
     if (a->probe_timer)
-        http_timer_set(a->probe_timer, APP_PROBE_MS);
+        net_timer_set(a->probe_timer, APP_PROBE_MS);
 }
 
 /* A write of the durable path failed and was rolled back: nothing staged
@@ -156,7 +165,7 @@ static int commit_all(app *a, int probe, const char **what)
     }
     if (probe) {
         char v[24];
-        snprintf(v, sizeof v, "%lld", (long long)app_now(a));
+        snprintf(v, sizeof v, "%lld", (long long)loop_clock_wall());
         if ((r = store_setting_put(a->st, STR_LIT("store_probe"), str_c(v))) != 0) {
             *what = "probing the store";
             goto fail;
@@ -174,6 +183,10 @@ fail:
 
 static void resume(app *a)
 {
+    if (a->stale_core)
+        rebuild_core(a); /* what the unreachable database kept, before anything else */
+    if (a->stale_core)
+        app__fatal_store(a, "reading the event log back after the database came back");
     char ms[24], n[24];
     snprintf(ms, sizeof ms, "%lld", (long long)(app_now(a) - a->degraded_since));
     snprintf(n, sizeof n, "%llu", (unsigned long long)a->store_failures);
@@ -248,6 +261,49 @@ void app_after_commit(app *a, void (*fn)(void *, int), void *arg)
     a->waiters[a->nwaiters++] = (app_waiter){fn, arg};
 }
 
+int app_write_begin(app *a)
+{
+    if (a->degraded)
+        return -CC_E_STORE;
+    if (store_begin(a->st) != 0) {
+        app__store_failed(a, "beginning a write");
+        return -CC_E_STORE;
+    }
+    return 0;
+}
+
+int app_write_end(app *a, int r)
+{
+    if (r == 0 && (r = store_commit(a->st)) == 0)
+        return 0;
+    store_rollback(a->st);
+    if (!store_failed(r))
+        return r; /* an answer about the data (-EEXIST, -ENOENT, ...) */
+    app__store_failed(a, "writing");
+    return -CC_E_STORE;
+}
+
+static void purge_sessions(app *a)
+{
+    int r = app_write_begin(a), n = 0;
+    if (r == 0) {
+        n = store_session_purge(a->st, loop_clock_wall());
+        r = app_write_end(a, n < 0 ? n : 0);
+    }
+    if (r == 0 && n > 0) {
+        char n_s[16];
+        snprintf(n_s, sizeof n_s, "%d", n);
+        log_kv(LOG_INFO, "expired sessions purged", "count", n_s, NULL);
+    }
+}
+
+static void on_purge_timer(void *arg)
+{
+    app *a = arg;
+    purge_sessions(a);
+    net_timer_set(a->purge_timer, APP_PURGE_MS);
+}
+
 int app_apply(app *a, const cc_cmd *cmd)
 {
     if (a->degraded) /* refused, not queued: nothing could be kept */
@@ -273,14 +329,13 @@ int app_apply(app *a, const cc_cmd *cmd)
          * dropped; the gateway is answered at once, so it is written now */
         log_kv(LOG_WARN, "inbound SMS refused; kept in inbound_orphans", "reason",
                cc_err_code(r), NULL);
-        if (store_begin(a->st) != 0 ||
-            store_inbound_orphan(a->st, app_now(a), cmd->number, cmd->ep_number, cmd->text,
-                                 cmd->msg_id, str_c(cc_err_code(r))) != 0 ||
-            store_commit(a->st) != 0) {
-            store_rollback(a->st);
-            commit_failed(a, "keeping a refused inbound message");
-            return -CC_E_STORE;
-        }
+        int w = app_write_begin(a);
+        if (w == 0)
+            w = app_write_end(a, store_inbound_orphan(a->st, loop_clock_wall(), cmd->number,
+                                                      cmd->ep_number, cmd->text, cmd->msg_id,
+                                                      str_c(cc_err_code(r))));
+        if (w != 0)
+            return -CC_E_STORE; /* not kept: the gateway sends it again */
     }
     if (r != 0)
         return r;
@@ -288,9 +343,8 @@ int app_apply(app *a, const cc_cmd *cmd)
     return 0;
 }
 
-static void on_core_timer(void *arg)
+void app__core_tick(app *a)
 {
-    app *a = arg;
     if (a->degraded)
         return;
     cc_events_clear(&a->ev);
@@ -300,6 +354,11 @@ static void on_core_timer(void *arg)
         arm_core_timer(a);
 }
 
+static void on_core_timer(void *arg)
+{
+    app__core_tick(arg);
+}
+
 /* ---- life cycle -------------------------------------------------------- */
 
 static int replay_one(void *arg, const cc_event *ev)
@@ -307,23 +366,19 @@ static int replay_one(void *arg, const cc_event *ev)
     return cc_replay(arg, ev);
 }
 
-int app_open(app *a, const char *data_dir, const app_config *cfg, char *err, size_t n)
+int app_open(app *a, const char *store_url, const app_config *cfg, char *err, size_t n)
 {
     a->cfg = cfg;
     const char *off = getenv("TEXTDESK_CLOCK_OFFSET_MS");
-    a->clock_offset_ms = off ? strtoll(off, NULL, 10) : 0;
+    loop_clock_set_offset(off ? strtoll(off, NULL, 10) : 0);
+    /* the core's clock: the wall clock now, then monotonic (app.h) */
+    a->clock_epoch = loop_clock_wall() - loop_clock_mono();
     a->core = cc_new();
     a->kw = xcalloc(128, sizeof *a->kw);
     a->nkw = app_config_keywords(cfg, a->kw, 128);
     cc_events_init(&a->ev);
     cc_evlog_init(&a->staged);
-    if (mkdir(data_dir, 0700) != 0 && errno != EEXIST) {
-        snprintf(err, n, "cannot create data directory %s: %s", data_dir, strerror(errno));
-        return -1;
-    }
-    char path[4096];
-    snprintf(path, sizeof path, "%s/textdesk.db", data_dir);
-    a->st = store_open(path, err, n);
+    a->st = store_open(store_url, err, n);
     if (!a->st)
         return -1;
     uint64_t last = 0;
@@ -332,11 +387,12 @@ int app_open(app *a, const char *data_dir, const app_config *cfg, char *err, siz
         return app_config_apply(a, cfg, err, n);
     int r = store_events_replay(a->st, replay_one, a->core);
     if (r != 0) {
-        snprintf(err, n, "%s: the event log does not replay (%s): refusing to start", path,
+        snprintf(err, n, "%s store: the event log does not replay (%s): refusing to start",
+                 store_kind(a->st),
                  r < 0 ? cc_err_code(r) : "store error");
         return -1;
     }
-    int unknown = store_outbox_recover(a->st);
+    int unknown = store_outbox_recover(a->st, loop_clock_wall());
     if (unknown > 0) {
         char n_s[16];
         snprintf(n_s, sizeof n_s, "%d", unknown);
@@ -367,6 +423,16 @@ static int env_store_available(void *a)
     return app_store_available(a);
 }
 
+static int env_write_begin(void *a)
+{
+    return app_write_begin(a);
+}
+
+static int env_write_end(void *a, int r)
+{
+    return app_write_end(a, r);
+}
+
 int app_listen(app *a, const http_cfg *hc, char *err, size_t n)
 {
     api_env env = {.core = a->core,
@@ -375,7 +441,9 @@ int app_listen(app *a, const http_cfg *hc, char *err, size_t n)
                    .apply = env_apply,
                    .after_commit = env_after_commit,
                    .now = env_now,
-                   .store_available = env_store_available};
+                   .store_available = env_store_available,
+                   .write_begin = env_write_begin,
+                   .write_end = env_write_end};
     if (app__gateways_open(a, err, n) != 0)
         return -1;
     env.sim = a->sim;
@@ -386,17 +454,22 @@ int app_listen(app *a, const http_cfg *hc, char *err, size_t n)
         return -1;
     }
     http_handlers h = {a->api, api_http_request, api_ws_open, api_ws_message, api_ws_close};
-    a->http = http_new(hc, &h, err, n);
+    a->loop = net_loop_new(hc->tls_cert && hc->tls_key, err, n);
+    if (!a->loop)
+        return -1;
+    a->http = http_new(a->loop, hc, &h, err, n);
     if (!a->http)
         return -1;
-    a->core_timer = http_timer_new(a->http, on_core_timer, a);
-    a->outbox_timer = http_timer_new(a->http, on_outbox_timer, a);
-    a->flush_timer = http_timer_new(a->http, on_flush_timer, a);
-    a->probe_timer = http_timer_new(a->http, on_probe_timer, a);
+    a->core_timer = net_timer_new(a->loop, on_core_timer, a);
+    a->outbox_timer = net_timer_new(a->loop, on_outbox_timer, a);
+    a->flush_timer = net_timer_new(a->loop, on_flush_timer, a);
+    a->probe_timer = net_timer_new(a->loop, on_probe_timer, a);
+    a->purge_timer = net_timer_new(a->loop, on_purge_timer, a);
+    net_timer_set(a->purge_timer, 0); /* at start, then every APP_PURGE_MS */
     app__gateways_start(a);
     arm_core_timer(a);
     if (a->degraded)
-        http_timer_set(a->probe_timer, APP_PROBE_MS);
+        net_timer_set(a->probe_timer, APP_PROBE_MS);
     app__outbox_pump(a); /* what was queued before a restart */
     return 0;
 }
@@ -404,15 +477,15 @@ int app_listen(app *a, const http_cfg *hc, char *err, size_t n)
 void app_run(app *a)
 {
     while (!a->stopping)
-        if (http_service(a->http) < 0)
+        if (net_loop_turn(a->loop) < 0)
             break;
 }
 
 void app_stop(app *a)
 {
     a->stopping = 1;
-    if (a->http)
-        http_wake(a->http);
+    if (a->loop)
+        net_loop_wake(a->loop);
 }
 
 void app_close(app *a)
@@ -421,14 +494,17 @@ void app_close(app *a)
     if (a->st)       /* the outbox's last statuses (a last try when degraded) */
         flush(a, a->degraded);
     app__gateways_close(a); /* drops requests under way (see there) */
-    http_timer_free(a->core_timer);
-    http_timer_free(a->outbox_timer);
-    http_timer_free(a->flush_timer);
-    http_timer_free(a->probe_timer);
-    a->core_timer = a->outbox_timer = a->flush_timer = a->probe_timer = NULL;
+    net_timer_free(a->core_timer);
+    net_timer_free(a->outbox_timer);
+    net_timer_free(a->flush_timer);
+    net_timer_free(a->probe_timer);
+    net_timer_free(a->purge_timer);
+    a->core_timer = a->outbox_timer = a->flush_timer = a->probe_timer = a->purge_timer = NULL;
     if (a->st)
         app_flush(a);
-    http_free(a->http); /* closes desktops: their disconnects are stored */
+    net_loop_free(a->loop); /* closes desktops: their disconnects are stored */
+    a->loop = NULL;
+    http_free(a->http);
     a->http = NULL;
     if (a->st)
         app_flush(a);

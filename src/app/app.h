@@ -36,12 +36,14 @@
 #include "store/store.h"
 
 #define APP_PROBE_MS 1000 /* degraded: how often the store is tried again */
+#define APP_PURGE_MS (3600 * 1000) /* how often expired sessions are deleted */
 
 typedef struct app_config app_config;
 
 typedef struct app {
     cc *core;
     store *st;
+    net_loop *loop;
     http_srv *http;
     api *api;
     const app_config *cfg;      /* borrowed from app_open's caller */
@@ -49,25 +51,35 @@ typedef struct app {
     size_t nkw;
     struct app_gateways *gws;   /* gateways and outbox state (app_outbox.c) */
     gw *sim;                    /* the simulator, when configured */
-    http_timer *core_timer, *outbox_timer, *flush_timer, *probe_timer;
+    net_timer *core_timer, *outbox_timer, *flush_timer, *probe_timer, *purge_timer;
     cc_events ev;
     cc_evlog staged;               /* applied to the core, not yet committed */
     struct app_waiter *waiters;    /* to run after the next commit */
     size_t nwaiters, capwaiters;
-    int64_t clock_offset_ms; /* tests: TEXTDESK_CLOCK_OFFSET_MS */
+    int64_t clock_epoch;     /* app_now() - loop_clock_mono() */
     int stopping;
     int degraded;            /* the store refuses writes (see above) */
     int64_t degraded_since;  /* app_now() when it began */
+    int stale_core;          /* a failed commit's events are in the core: rebuild at resume */
     uint64_t store_failures; /* commits that failed, since the start */
 } app;
 
-/* Wall-clock milliseconds (plus the test offset). */
+/* The core's clock, in milliseconds since the epoch: the wall clock (with
+ * the test offset, util/loop_clock.h) when the process started, then
+ * advanced by the monotonic clock. Every time given to the core (cc_apply,
+ * cc_tick) and every deadline it returns are on it, so a step of the
+ * system clock (NTP, an operator) neither fires the core's timeouts early
+ * nor holds them back; the events' times follow it too, so after a step
+ * they differ from the wall clock by the step until the next start.
+ * What is not the core's (sessions, statuses, log lines) reads the wall
+ * clock (loop_clock_wall). */
 int64_t app_now(app *a);
 
-/* Opens the store in 'data_dir', rebuilds the core from its event log, and
+/* Opens the store named by 'store_url' (store_open: a data folder, sqlite:DIR
+ * or postgresql://...), rebuilds the core from its event log, and
  * on a first start applies 'cfg' (entities, accounts). 'cfg' (its gateways)
  * must outlive 'a'. Returns 0 or -1 with a reason in 'err'. */
-int app_open(app *a, const char *data_dir, const app_config *cfg, char *err, size_t n);
+int app_open(app *a, const char *store_url, const app_config *cfg, char *err, size_t n);
 /* Listens as 'hc' says (address, web files, optional TLS) and wires the
  * API; the gateways are created from 'cfg' (app/gateways.h). */
 int app_listen(app *a, const http_cfg *hc, char *err, size_t n);
@@ -82,6 +94,17 @@ void app_close(app *a);
  * whatever must wait for durability (acknowledging a gateway or a desktop)
  * goes through app_after_commit. */
 int app_apply(app *a, const cc_cmd *cmd);
+/* The write path for what is not an event (sessions, accounts, settings,
+ * canned responses, refused inbound): app_write_begin opens a store
+ * transaction, or returns -CC_E_STORE while degraded (or when it cannot:
+ * then degraded mode begins); the caller writes; app_write_end(a, r)
+ * commits when r is 0 and rolls back otherwise. It returns 0 once durable;
+ * the caller's own r when that is an answer about the data (-EEXIST,
+ * -ENOENT, ...); -CC_E_STORE when the store failed, which starts degraded
+ * mode as a failed group commit does. Not batched into the group commit:
+ * these are rare, and their callers answer at once. */
+int app_write_begin(app *a);
+int app_write_end(app *a, int r);
 /* Logs the store failure and stops the process (exit 70): for failures
  * degraded mode cannot absorb (the event log cannot be read back). For
  * app/ only. */
@@ -97,6 +120,9 @@ int app_store_available(const app *a);
  * it was kept: refuse what waited). At once (status 0) when nothing is
  * waiting to be committed. */
 void app_after_commit(app *a, void (*fn)(void *, int), void *arg);
+/* The core timer's work: cc_tick at app_now, its events staged (for tests
+ * too, which run no loop). */
+void app__core_tick(app *a);
 /* Asks for a group commit on the next loop turn (zero-delay timer), or at
  * once when not serving yet. */
 void app__want_flush(app *a);
@@ -131,5 +157,7 @@ const char *app_config_listen(const app_config *cfg);
 /* "tls": {"cert", "key"} from the file, or NULLs. */
 void app_config_tls(const app_config *cfg, const char **cert, const char **key);
 const char *app_config_data_dir(const app_config *cfg);
+/* "store" (a store URL, store.h) from the file, or NULL. */
+const char *app_config_store(const app_config *cfg);
 
 #endif

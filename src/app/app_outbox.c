@@ -48,6 +48,7 @@
 #include "app/gateways.h"
 #include "sms/gw_sim.h"
 #include "util/log.h"
+#include "util/loop_clock.h"
 #include "util/xalloc.h"
 
 #define OUTBOX_SCAN 1024
@@ -365,8 +366,8 @@ static int pump_mark(app *a)
             due_free(m);
             continue;
         }
-        if ((r = store_msg_set_status(a->st, m->id, STORE_MSG_SUBMITTING, STR_NULL, STR_NULL)) !=
-            0)
+        if ((r = store_msg_set_status(a->st, m->id, STORE_MSG_SUBMITTING, STR_NULL, STR_NULL,
+                                      loop_clock_wall())) != 0)
             break;
         if (gs->nsub == gs->capsub) {
             gs->capsub = gs->capsub ? gs->capsub * 2 : 64;
@@ -385,7 +386,7 @@ static int pump_mark(app *a)
     free(seen);
     if (r == 0 && wake) {
         int64_t d = wake - now;
-        http_timer_set(a->outbox_timer, d < 0 ? 0 : d);
+        net_timer_set(a->outbox_timer, d < 0 ? 0 : d);
     }
     return r;
 }
@@ -413,7 +414,7 @@ int app__outbox_write(app *a)
     for (size_t i = 0; i < gs->npend; i++) {
         const pend_ent *p = &gs->pend[i];
         int r = store_msg_set_status(a->st, p->ref, p->status, str_c(p->provider_id),
-                                     str_c(p->error));
+                                     str_c(p->error), loop_clock_wall());
         if (r != 0 && r != -ENOENT) /* -ENOENT: cannot be (found before) */
             return r;
     }
@@ -645,12 +646,12 @@ void app__gateways_start(app *a)
     for (size_t i = 0; i < gs->n; i++) {
         const app_gw_conf *c = &gs->conf[i];
         if (c->type == APP_GW_KANNEL)
-            gs->g[i] = gw_kannel_new(&c->kannel, a->http, on_gw_result, a);
+            gs->g[i] = gw_kannel_new(&c->kannel, a->loop, on_gw_result, a);
         else if (c->type == APP_GW_WEBHOOK)
-            gs->g[i] = gw_webhook_new(&c->webhook, a->http, on_gw_result, a);
+            gs->g[i] = gw_webhook_new(&c->webhook, a->loop, on_gw_result, a);
         else if (c->type == APP_GW_SMPP) {
             gw_smpp_app in = {a, smpp_mo, smpp_report};
-            gs->g[i] = gw_smpp_new(&c->smpp, a->http, &in, on_gw_result, a);
+            gs->g[i] = gw_smpp_new(&c->smpp, a->loop, &in, on_gw_result, a);
         }
     }
 }

@@ -93,21 +93,31 @@ static int exchange(target *t, const char *method, const char *path, const char 
     return status;
 }
 
-static int usage(void)
-{
-    fprintf(stderr,
-            "usage: textdesk admin [--url http://IP:PORT] [--user NAME] COMMAND\n"
-            "  list KIND | get KIND ID | put KIND ID JSON|@FILE | delete KIND ID\n"
-            "  export | import FILE | settings [JSON] | report FROM_MS TO_MS\n"
-            "  report figures|states|settings ... (textdesk admin report --help)\n"
-            "KIND: teams queues entry_points wrapup_reasons idle_reasons agents\n"
-            "      canned_responses\n"
-            "The password is read from $TEXTDESK_ADMIN_PASSWORD.\n");
-    return 2;
-}
+static const char admin_options[] = "[--url http://IP:PORT] [--user NAME]";
+
+static const struct {
+    const char *name, *args, *what;
+} admin_cmds[] = {
+    {"list", "KIND", "prints every object of KIND as JSON"},
+    {"get", "KIND ID", "prints one object as JSON"},
+    {"put", "KIND ID JSON|@FILE", "creates or replaces one object (JSON text, or a file)"},
+    {"delete", "KIND ID", "deletes one object"},
+    {"export", "", "prints the whole configuration as JSON"},
+    {"import", "FILE", "replaces the configuration with the one in FILE (JSON)"},
+    {"settings", "[JSON]", "prints the settings, or changes those in JSON"},
+    {"report", "figures|states|settings|FROM_MS TO_MS",
+     "figures and agent states of a period, report settings; or its conversations as CSV"},
+};
+
+static const char admin_notes[] =
+    "KIND: teams queues entry_points wrapup_reasons idle_reasons agents\n"
+    "      canned_responses\n"
+    "  --url   the server (default http://127.0.0.1:8080)\n"
+    "  --user  the administrator (default admin)\n"
+    "The password is read from $TEXTDESK_ADMIN_PASSWORD.\n";
 
 static const char report_usage[] =
-    "usage: textdesk admin [--url URL] [--user NAME] report COMMAND\n"
+    "usage: textdesk admin [--url http://IP:PORT] [--user NAME] report COMMAND\n"
     "  figures [OPTIONS]   figures per interval and queue, entry point, agent, team\n"
     "  states [OPTIONS]    every agent state with its idle reason and duration\n"
     "  settings [JSON]     time zone and service-level thresholds (JSON: set them)\n"
@@ -121,6 +131,34 @@ static const char report_usage[] =
     "  --agent N           only agent N (states)\n"
     "  --csv               CSV (the same columns) instead of JSON\n"
     "Figures are defined in docs/reports.md.\n";
+
+/* The usage of every command (cmd NULL) or of one, on 'f'. */
+static void print_usage(FILE *f, const char *cmd)
+{
+    size_t n = sizeof admin_cmds / sizeof admin_cmds[0];
+    if (cmd && strcmp(cmd, "report") == 0) {
+        fputs(report_usage, f);
+        return;
+    }
+    for (size_t i = 0; i < n; i++)
+        if (cmd && strcmp(cmd, admin_cmds[i].name) == 0) {
+            fprintf(f, "usage: textdesk admin %s %s %s\n  %s\n%s", admin_options,
+                    admin_cmds[i].name, admin_cmds[i].args, admin_cmds[i].what, admin_notes);
+            return;
+        }
+    fprintf(f, "usage: textdesk admin %s COMMAND\n\nAdministers a running server through "
+               "its REST API (docs/api.md).\n\ncommands:\n", admin_options);
+    for (size_t i = 0; i < n; i++)
+        fprintf(f, "  %-8s %-19s %s\n", admin_cmds[i].name, admin_cmds[i].args,
+                admin_cmds[i].what);
+    fputs(admin_notes, f);
+}
+
+static int usage(void)
+{
+    print_usage(stderr, NULL);
+    return 2;
+}
 
 /* The query of `report figures|states` from its options into 'path'. */
 static int report_path(int nargs, char **args, char *path, size_t n)
@@ -181,6 +219,16 @@ int cli_admin_main(int argc, char **argv)
 {
     const char *url = "http://127.0.0.1:8080", *user = "admin";
     int i = 1;
+    if (cli_help_asked(argc, argv)) { /* "admin --help", "admin put --help" */
+        const char *cmd = NULL;
+        for (int k = 1; k < argc && !cmd; k++)
+            if (argv[k][0] != '-' && (k == 1 || argv[k - 1][0] != '-' ||
+                                      strcmp(argv[k - 1], "--help") == 0 ||
+                                      strcmp(argv[k - 1], "-h") == 0))
+                cmd = argv[k];
+        print_usage(stdout, cmd);
+        return 0;
+    }
     for (; i + 1 < argc && argv[i][0] == '-'; i += 2) {
         if (strcmp(argv[i], "--url") == 0)
             url = argv[i + 1];
@@ -191,11 +239,6 @@ int cli_admin_main(int argc, char **argv)
     }
     if (i >= argc)
         return usage();
-    if (strcmp(argv[i], "report") == 0 && i + 1 < argc &&
-        (strcmp(argv[i + 1], "--help") == 0 || strcmp(argv[i + 1], "-h") == 0)) {
-        fputs(report_usage, stdout);
-        return 0;
-    }
     target t = {.port = 0};
     if (sscanf(url, "http://%63[0-9.]:%d", t.host, &t.port) != 2 || t.port <= 0) {
         fprintf(stderr, "textdesk admin: --url must be http://IPV4:PORT\n");

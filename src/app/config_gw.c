@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "app/gateways.h"
-#include "http/http_client.h"
+#include "net/net_http.h"
 
 static int fail(char *err, size_t n, const char *path, const char *where, const char *msg)
 {
@@ -53,9 +53,9 @@ static const char *url_problem(const char *url, int base)
 {
     char host[64], path[2048];
     int port;
-    if (http_client_parse_url(url, host, sizeof host, &port, path, sizeof path) != 0)
+    if (net_http_parse_url(url, host, sizeof host, &port, path, sizeof path) != 0)
         return "must be an http:// URL (https is not supported: use a local adapter)";
-    if (!http_client_host_ok(host))
+    if (!net_http_host_ok(host))
         return "the host must be an IPv4 address (no DNS on the server's loop)";
     if (base && strcmp(path, "/") == 0 && url[strlen(url) - 1] == '/')
         return "must not end with /";
@@ -148,7 +148,7 @@ static int check_smpp(json_t *e, const char *path, const char *w, char *err, siz
     g->id = c->id;
     if (str_key(e, "host", 1, &g->host, err, n, path, w))
         return -1;
-    if (!http_client_host_ok(g->host)) {
+    if (!net_http_host_ok(g->host)) {
         snprintf(ww, sizeof ww, "%s.host", w);
         return fail(err, n, path, ww, "must be an IPv4 address (no DNS on the server's loop)");
     }

@@ -73,6 +73,7 @@ const char *cc_why_name(int why)
         "none",  "new",           "timeout",       "declined",
         "agent_away", "transfer", "grace",         "agent_removed",
         "queue_removed", "entry_point_removed", "ended", "auto", "out_of_hours", "overflow",
+        "cancelled",
     };
     return why >= 0 && why < (int)(sizeof names / sizeof names[0]) ? names[why] : "?";
 }
@@ -209,9 +210,10 @@ void cc_free(cc *c)
     while (hmap_next(&c->optouts, &i, &e))
         free(e);
     hmap_free(&c->optouts);
+    tab_free(&c->queues, cc__queue_free); /* their classes point at agents */
     tab_free(&c->agents, cc__agent_free);
     tab_free(&c->teams, cc__team_free);
-    tab_free(&c->queues, cc__queue_free);
+    tab_free(&c->skills, cc__named_free);
     tab_free(&c->eps, cc__ep_free);
     tab_free(&c->reasons, cc__named_free);
     tab_free(&c->idle_reasons, cc__named_free);
@@ -414,6 +416,8 @@ static cc__agent *best_agent(const cc *c, const cc__queue *q)
     return best;
 }
 
+/* The oldest conversation ready agent 'a' may take: the heads of its
+ * teams' queues (no skill required) and of its skill classes. */
 static cc__conv *best_conv(const cc *c, const cc__agent *a)
 {
     cc__conv *best = NULL;
@@ -426,7 +430,33 @@ static cc__conv *best_conv(const cc *c, const cc__agent *a)
                 best = v;
         }
     }
+    for (uint32_t i = 0; i < a->nsmem; i++) {
+        cc__conv *v = heap_top(&a->smem[i]->k->waiting);
+        if (v && (!best || cc__conv_less(v, best)))
+            best = v;
+    }
     return best;
+}
+
+/* Offers the oldest conversation of 'q' that has a ready eligible agent to
+ * its best agent. Returns 0 when there is none. */
+static int route_queue(cc *c, cc__queue *q)
+{
+    cc__conv *best = heap_top(&q->waiting);
+    cc__agent *to = best ? best_agent(c, q) : NULL;
+    if (!to)
+        best = NULL;
+    for (uint32_t i = 0; i < q->ncls; i++) {
+        cc__class *k = q->cls[i];
+        cc__conv *v = heap_top(&k->waiting);
+        cc__smember *m = heap_top(&k->ready);
+        if (v && m && (!best || cc__conv_less(v, best)))
+            best = v, to = m->a;
+    }
+    if (!best)
+        return 0;
+    offer(c, best, to, CC_OFFER_ROUTE);
+    return 1;
 }
 
 static void settle(cc *c)
@@ -437,18 +467,19 @@ static void settle(cc *c)
             if (!q)
                 continue;
             q->dirty = 0;
-            cc__conv *v;
-            cc__agent *a;
-            while ((v = heap_top(&q->waiting)) && (a = best_agent(c, q)))
-                offer(c, v, a, CC_OFFER_ROUTE);
+            while (route_queue(c, q))
+                ;
         } else if (c->dirty_agents.n) {
             cc__agent *a = agent_of(c, c->dirty_agents.v[--c->dirty_agents.n]);
             if (!a)
                 continue;
             a->dirty = 0;
+            /* Its oldest conversation's queue routes: that one, or an
+             * older one of the queue that another ready agent may take,
+             * each to its best agent (FIFO within the queue stays). */
             cc__conv *v;
             while (cc__ready(a) && (v = best_conv(c, a)))
-                offer(c, v, a, CC_OFFER_ROUTE);
+                route_queue(c, queue_of(c, v->queue));
         } else {
             return;
         }
@@ -513,6 +544,80 @@ static int is_member(const cc__conv *v, uint32_t agent)
     return agent && (v->owner == agent || (v->guest == agent && v->conf == CC_CONF_ACTIVE));
 }
 
+/* A skill list of a command: at most CC_SKILLS_MAX, levels 1 to
+ * CC_LEVEL_MAX, each skill configured and listed once. */
+static int check_skills(const cc *c, const cc_skill *s, size_t n)
+{
+    if (n > CC_SKILLS_MAX || (n && !s))
+        return -CC_E_INVALID;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i].level < 1 || s[i].level > CC_LEVEL_MAX)
+            return -CC_E_INVALID;
+        for (size_t k = 0; k < i; k++)
+            if (s[k].skill == s[i].skill)
+                return -CC_E_INVALID;
+    }
+    for (size_t i = 0; i < n; i++)
+        if (!cc__tab_get(&c->skills, s[i].skill))
+            return -CC_E_NO_SKILL;
+    return 0;
+}
+
+/* Ids handed out in an event must stay valid until the next call into the
+ * core: a copy, freed then. */
+static const uint32_t *keep_ids(cc *c, const uint32_t *ids, size_t n)
+{
+    uint32_t *k = xmalloc((n ? n : 1) * sizeof *k);
+    memcpy(k, ids, n * sizeof *k);
+    cc__bury(c, k, free);
+    return k;
+}
+
+static const uint32_t *packed_skills(cc *c, const cc_skill *s, size_t n)
+{
+    uint32_t packed[CC__KEY_MAX];
+    for (size_t i = 0; i < n && i < CC__KEY_MAX; i++)
+        packed[i] = cc_skill_pack(s[i]);
+    return keep_ids(c, packed, n);
+}
+
+static int has_skill(const cc_skill *s, size_t n, uint32_t skill)
+{
+    for (size_t i = 0; i < n; i++)
+        if (s[i].skill == skill)
+            return 1;
+    return 0;
+}
+
+/* Whether anything still names 'skill': an agent, a queue, an entry point's
+ * flow or an open conversation. */
+static int skill_in_use(const cc *c, uint32_t skill)
+{
+    for (uint32_t i = 0; i < c->agents.cap; i++) {
+        const cc__agent *a = c->agents.v[i];
+        if (a && has_skill(a->skills, a->nskills, skill))
+            return 1;
+    }
+    for (uint32_t i = 0; i < c->queues.cap; i++) {
+        const cc__queue *q = c->queues.v[i];
+        if (q && has_skill(q->req, q->nreq, skill))
+            return 1;
+    }
+    for (uint32_t i = 0; i < c->eps.cap; i++) {
+        const cc__ep *e = c->eps.v[i];
+        if (e && cc__flow_names_skill(&e->flow, skill))
+            return 1;
+    }
+    size_t it = 0;
+    void *e;
+    while (hmap_next(&c->convs, &it, &e)) {
+        const cc__conv *v = e;
+        if (has_skill(v->extra, v->nextra, skill))
+            return 1;
+    }
+    return 0;
+}
+
 /* ---- commands ---------------------------------------------------------- */
 
 static int cmd_config(cc *c, const cc_cmd *m)
@@ -525,8 +630,12 @@ static int cmd_config(cc *c, const cc_cmd *m)
         return 0;
     case CC_CMD_QUEUE_PUT: {
         if (!valid_id(m->queue) || !valid_name(m->name, CC_NAME_MAX) || m->rona_ms < 0 ||
-            m->autowrap_ms < 0 || m->n_ids > CC_TEAMS_MAX || m->fallback == m->queue)
+            m->autowrap_ms < 0 || m->n_ids > CC_TEAMS_MAX || m->fallback == m->queue ||
+            m->widen_ms < 0)
             return -CC_E_INVALID;
+        int r = check_skills(c, m->skills, m->n_skills);
+        if (r)
+            return r;
         for (size_t i = 0; i < m->n_ids; i++)
             if (!cc__tab_get(&c->teams, m->ids[i]))
                 return -CC_E_NO_TEAM;
@@ -537,6 +646,11 @@ static int cmd_config(cc *c, const cc_cmd *m)
         EMIT(c, .type = CC_EV_QUEUE_PUT, .queue = m->queue, .name = m->name, .ids = m->ids,
              .n_ids = m->n_ids, .rona_ms = m->rona_ms ? m->rona_ms : CC__DEFAULT_RONA_MS,
              .autowrap_ms = m->autowrap_ms, .reason = m->reason, .fallback = m->fallback);
+        if (m->n_skills || m->widen_ms) {
+            EMIT(c, .type = CC_EV_QUEUE_SKILLS, .queue = m->queue,
+                 .ids = packed_skills(c, m->skills, m->n_skills),
+                 .n_ids = m->n_skills, .key = m->widen_ms);
+        }
         return 0;
     }
     case CC_CMD_AGENT_PUT: {
@@ -546,12 +660,20 @@ static int cmd_config(cc *c, const cc_cmd *m)
         for (size_t i = 0; i < m->n_ids; i++)
             if (!cc__tab_get(&c->teams, m->ids[i]))
                 return -CC_E_NO_TEAM;
+        int r = check_skills(c, m->skills, m->n_skills);
+        if (r)
+            return r;
         uint32_t cap = m->capacity ? m->capacity : CC__DEFAULT_CAPACITY;
         cc__agent *a = agent_of(c, m->agent);
         if (a && cap < a->load + a->reserved)
             return -CC_E_BUSY; /* lower it once the agent has finished some */
         EMIT(c, .type = CC_EV_AGENT_PUT, .agent = m->agent, .name = m->name, .ids = m->ids,
              .n_ids = m->n_ids, .capacity = cap);
+        if (m->n_skills) {
+            EMIT(c, .type = CC_EV_AGENT_SKILLS, .agent = m->agent,
+                 .ids = packed_skills(c, m->skills, m->n_skills),
+                 .n_ids = m->n_skills);
+        }
         return 0;
     }
     case CC_CMD_EP_PUT: {
@@ -565,6 +687,12 @@ static int cmd_config(cc *c, const cc_cmd *m)
         const char *what;
         if (m->flow && cc_flow_check(m->flow, &what) != 0)
             return -CC_E_INVALID;
+        for (size_t i = 0; m->flow && i < m->flow->n_skills + m->flow->n_words; i++) {
+            uint32_t sk = i < m->flow->n_skills ? m->flow->skills[i].skill
+                                                : m->flow->words[i - m->flow->n_skills].skill.skill;
+            if (!cc__tab_get(&c->skills, sk))
+                return -CC_E_NO_SKILL;
+        }
         if (m->flow && m->flow->overflow_queue &&
             (m->flow->overflow_queue == m->queue || !queue_of(c, m->flow->overflow_queue)))
             return m->flow->overflow_queue == m->queue ? -CC_E_INVALID : -CC_E_NO_QUEUE;
@@ -609,6 +737,18 @@ static int cmd_config(cc *c, const cc_cmd *m)
         if (!cc__tab_get(&c->idle_reasons, m->reason))
             return -CC_E_NO_REASON;
         EMIT(c, .type = CC_EV_IDLE_REASON_REMOVED, .reason = m->reason);
+        return 0;
+    case CC_CMD_SKILL_PUT:
+        if (!valid_id(m->skill) || !valid_name(m->name, CC_NAME_MAX))
+            return -CC_E_INVALID;
+        EMIT(c, .type = CC_EV_SKILL_PUT, .target = m->skill, .name = m->name);
+        return 0;
+    case CC_CMD_SKILL_REMOVE:
+        if (!cc__tab_get(&c->skills, m->skill))
+            return -CC_E_NO_SKILL;
+        if (skill_in_use(c, m->skill))
+            return -CC_E_IN_USE;
+        EMIT(c, .type = CC_EV_SKILL_REMOVED, .target = m->skill);
         return 0;
     }
     return -CC_E_UNKNOWN_COMMAND;
@@ -838,6 +978,12 @@ static void opened_flow(cc *c, const cc_cmd *m, cc__conv *v, cc__ep *e)
 {
     const cc_ep_flow *f = &e->flow;
     int reply = may_auto_reply(c, m, v);
+    cc_skill sk[CC_SKILLS_MAX];
+    size_t nsk = cc_flow_skills(f, m->text, sk);
+    if (nsk) {
+        EMIT(c, .type = CC_EV_CONV_SKILLS, .conv = v->id, .ids = packed_skills(c, sk, nsk),
+             .n_ids = nsk);
+    }
     if (cc_flow_open(f, c->now)) {
         if (f->welcome.n && reply)
             auto_reply(c, v, f->welcome);
@@ -992,9 +1138,30 @@ static int cmd_conv(cc *c, const cc_cmd *m)
         if (m->type == CC_CMD_TRANSFER_QUEUE) {
             if (!queue_of(c, m->queue))
                 return -CC_E_NO_QUEUE;
+            if ((r = check_skills(c, m->skills, m->n_skills)))
+                return r;
+            /* the conversation's extra skills and the new ones, the higher
+             * level of a skill in both */
+            uint32_t packed[CC_SKILLS_MAX];
+            size_t n = 0;
+            for (uint32_t i = 0; i < v->nextra; i++)
+                packed[n++] = cc_skill_pack(v->extra[i]);
+            for (size_t i = 0; i < m->n_skills; i++) {
+                size_t k = 0;
+                while (k < n && cc_skill_unpack(packed[k]).skill != m->skills[i].skill)
+                    k++;
+                if (k == n && n == CC_SKILLS_MAX)
+                    return -CC_E_LIMIT;
+                if (k == n || cc_skill_unpack(packed[k]).level < m->skills[i].level)
+                    packed[k] = cc_skill_pack(m->skills[i]);
+                n += k == n;
+            }
             EMIT(c, .type = CC_EV_TRANSFERRED, .conv = v->id, .agent = a->id,
                  .queue = m->queue);
             wrapup_due(c, v, a->id);
+            if (m->n_skills)
+                EMIT(c, .type = CC_EV_CONV_SKILLS, .conv = v->id, .agent = a->id,
+                     .ids = keep_ids(c, packed, n), .n_ids = n);
             EMIT(c, .type = CC_EV_QUEUED, .conv = v->id, .queue = m->queue, .key = c->now,
                  .code = CC_WHY_TRANSFER);
             return 0;
@@ -1016,6 +1183,14 @@ static int cmd_conv(cc *c, const cc_cmd *m)
         offer(c, v, t, CC_OFFER_TRANSFER);
         return 0;
     }
+    case CC_CMD_CONF_CANCEL:
+        if ((r = need_owner(c, m, &a, &v)))
+            return r;
+        if (v->conf != CC_CONF_REQUESTED)
+            return -CC_E_NO_CONFERENCE;
+        EMIT(c, .type = CC_EV_CONF_CANCELLED, .conv = v->id, .target = v->guest,
+             .code = CC_WHY_CANCELLED);
+        return 0;
     case CC_CMD_CONF_ACCEPT:
     case CC_CMD_CONF_DECLINE:
     case CC_CMD_CONF_EXIT:
@@ -1097,6 +1272,8 @@ int cc_apply(cc *c, const cc_cmd *m, int64_t now, cc_events *out)
     c->out = out;
     int r;
     switch (m->type) {
+    case CC_CMD_SKILL_PUT:
+    case CC_CMD_SKILL_REMOVE:
     case CC_CMD_TEAM_PUT:
     case CC_CMD_QUEUE_PUT:
     case CC_CMD_AGENT_PUT:
@@ -1208,6 +1385,17 @@ static void fire(cc *c, const cc__timer *t)
             return;
         overflow(c, v);
         return;
+    case CC__T_WIDEN: {
+        /* Still waiting in a queue that widens: one level per step since
+         * its queue time, down to nothing required. */
+        cc__queue *q = v && v->state == CC_CONV_QUEUED ? queue_of(c, v->queue) : NULL;
+        if (!q || q->widen_ms <= 0 || v->qpos == HEAP_NONE)
+            return;
+        uint32_t level = cc__widen_due(c, q, v);
+        if (level > v->widen)
+            EMIT(c, .type = CC_EV_WIDENED, .conv = v->id, .queue = q->id, .kind = (int)level);
+        return;
+    }
     }
 }
 

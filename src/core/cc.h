@@ -46,6 +46,26 @@ typedef struct cc cc;
 #define CC_VALUE_MAX 1000         /* variable values, bytes */
 #define CC_VARS_MAX 32            /* variables per conversation */
 #define CC_TEAMS_MAX 64           /* teams per agent or per queue */
+#define CC_SKILLS_MAX 32          /* skills per agent, queue, flow or conversation */
+#define CC_LEVEL_MAX 5            /* proficiency levels are 1 .. CC_LEVEL_MAX */
+
+/* A skill with a level: an agent's proficiency, or a minimum proficiency a
+ * queue, an entry point's flow or a conversation requires. */
+typedef struct cc_skill {
+    uint32_t skill; /* a configured skill's id */
+    uint32_t level; /* 1 .. CC_LEVEL_MAX (0 inside the core: widened away) */
+} cc_skill;
+
+/* Events carry skill lists in 'ids', one skill per id: skill << 4 | level
+ * (a skill id is below 2^24, a level below 16). */
+static inline uint32_t cc_skill_pack(cc_skill s)
+{
+    return s.skill << 4 | (s.level & 15u);
+}
+static inline cc_skill cc_skill_unpack(uint32_t v)
+{
+    return (cc_skill){v >> 4, v & 15u};
+}
 
 /* Error codes: cc_apply returns 0 or the negative code. Names are stable
  * (the agent protocol sends them); messages are for people. */
@@ -89,7 +109,8 @@ typedef struct cc cc;
       "the customer has opted out (STOP): nothing may be sent until they opt back in") \
     X(STORE, 32, "store_unavailable",                                              \
       "the server cannot save changes right now (disk full or database locked); "    \
-      "nothing was changed: try again in a moment")
+      "nothing was changed: try again in a moment")                                \
+    X(NO_SKILL, 33, "no_such_skill", "no such skill")
 
 /* CC_E_STORE is never returned by the core itself: the application returns
  * it while its store refuses writes (app.h, "degraded"), and the protocol
@@ -146,6 +167,7 @@ enum cc_why {
     CC_WHY_AUTO,          /* auto wrap-up */
     CC_WHY_OUT_OF_HOURS,  /* arrived outside the entry point's business hours */
     CC_WHY_OVERFLOW,      /* waited longer than the entry point's maximum */
+    CC_WHY_CANCELLED,     /* the owner withdrew a conference request */
 };
 const char *cc_why_name(int why);
 
@@ -184,7 +206,10 @@ const char *cc_why_name(int why);
     X(WRAPUP, "wrapup")                                                         \
     X(SET_VAR, "set_variable")                                                  \
     X(SET_NAME, "set_display_name")                                             \
-    X(RESTART, "restart")
+    X(RESTART, "restart")                                                       \
+    X(CONF_CANCEL, "conference_cancel")                                         \
+    X(SKILL_PUT, "skill_put")                                                   \
+    X(SKILL_REMOVE, "skill_remove")
 
 enum cc_cmd_type {
 #define X(name, wire) CC_CMD_##name,
@@ -201,8 +226,15 @@ const char *cc_cmd_name(int type);
  *  TEAM_PUT        team, name
  *  QUEUE_PUT       queue, name, ids/n_ids (teams served), rona_ms (0: 30 s),
  *                  autowrap_ms (0: none), reason (default wrap-up reason,
- *                  required with autowrap_ms), fallback (queue or 0)
- *  AGENT_PUT       agent, name, ids/n_ids (teams), capacity (0: 3)
+ *                  required with autowrap_ms), fallback (queue or 0),
+ *                  skills/n_skills (required minimum proficiencies),
+ *                  widen_ms (0: no widening; else every widen_ms a waiting
+ *                  conversation's minimums drop one level, down to none)
+ *  AGENT_PUT       agent, name, ids/n_ids (teams), capacity (0: 3),
+ *                  skills/n_skills (proficiencies)
+ *  SKILL_PUT       skill, name
+ *  SKILL_REMOVE    skill (refused while an agent, a queue, a flow or an open
+ *                  conversation names it)
  *  EP_PUT          ep, number (the business number), queue, flow (or NULL)
  *  REASON_PUT      reason, name           (wrap-up reason)
  *  IDLE_REASON_PUT reason, name
@@ -219,10 +251,14 @@ const char *cc_cmd_name(int type);
  *  ACCEPT/DECLINE  agent, conv
  *  SEND            agent, conv, text
  *  OUTBOUND        agent, ep, number
- *  TRANSFER_QUEUE  agent, conv, queue
+ *  TRANSFER_QUEUE  agent, conv, queue, skills/n_skills (optional: skills the
+ *                  conversation requires from now on, added to those it has)
  *  TRANSFER_AGENT  agent, conv, target
  *  CONF_INVITE     agent (owner), conv, target
  *  CONF_ACCEPT/CONF_DECLINE/CONF_EXIT   agent (the guest), conv
+ *  CONF_CANCEL     agent (owner), conv: withdraws a conference request the
+ *                  invited agent has not answered yet (CONF_CANCELLED with
+ *                  code CANCELLED; the invited agent is not put in RONA)
  *  END             agent (owner), conv
  *  WRAPUP          agent, conv, reason
  *  SET_VAR         agent, conv, key, value
@@ -243,14 +279,24 @@ const char *cc_cmd_name(int type);
  *    once (CC_CLOSED_CLOSE);
  *  - max_wait_ms: a conversation opened in hours and not yet accepted that
  *    has waited this long overflows once: it moves to 'overflow_queue'
- *    (0: it stays) and the customer gets 'overflow_text' (empty: nothing).
+ *    (0: it stays) and the customer gets 'overflow_text' (empty: nothing);
+ *  - skills: every conversation it opens requires these (on top of its
+ *    queue's); 'words': when the first message contains one of these words
+ *    (whole word, ASCII letters in any case), the conversation also requires
+ *    that word's skill (a language, a product). Together at most
+ *    CC_SKILLS_MAX.
  * Automatic replies are MSG_OUT events with agent 0; none goes to a
  * customer who has opted out of the entry point.
  */
 #define CC_HOURS_SPANS 4
 #define CC_HOLIDAYS_MAX 64
 #define CC_FLOW_TEXT_MAX 1000 /* code points, like an agent's reply */
+#define CC_FLOW_WORDS_MAX 16
 enum cc_closed_action { CC_CLOSED_QUEUE, CC_CLOSED_CLOSE };
+typedef struct cc_flow_word {
+    str word;       /* 1 .. CC_NAME_MAX bytes of UTF-8, no blank */
+    cc_skill skill; /* required when the word appears */
+} cc_flow_word;
 typedef struct cc_ep_flow {
     str welcome, closed_text, overflow_text;
     int hours;         /* 1: business hours apply */
@@ -263,6 +309,10 @@ typedef struct cc_ep_flow {
     int closed_action;
     int64_t max_wait_ms;
     uint32_t overflow_queue;
+    cc_skill skills[CC_SKILLS_MAX];
+    size_t n_skills;
+    cc_flow_word words[CC_FLOW_WORDS_MAX];
+    size_t n_words;
 } cc_ep_flow;
 
 /* Keyword classes of an inbound message (SMS_IN's 'keyword'). */
@@ -279,6 +329,10 @@ typedef struct cc_cmd {
     size_t n_ids;
     str name, number, ep_number, text, msg_id, key, value;
     const cc_ep_flow *flow;
+    uint32_t skill;
+    const cc_skill *skills;
+    size_t n_skills;
+    int64_t widen_ms;
 } cc_cmd;
 
 /* Events. X(NAME, "wire name"). The store keeps each event's number: add
@@ -321,7 +375,13 @@ typedef struct cc_cmd {
     X(NAME_SET, "display_name_set")                                             \
     X(OPTED_OUT, "opted_out")                                                   \
     X(OPTED_IN, "opted_in")                                                     \
-    X(OVERFLOWED, "overflowed")
+    X(OVERFLOWED, "overflowed")                                                 \
+    X(SKILL_PUT, "skill_put")                                                   \
+    X(SKILL_REMOVED, "skill_removed")                                           \
+    X(AGENT_SKILLS, "agent_skills")                                             \
+    X(QUEUE_SKILLS, "queue_skills")                                             \
+    X(CONV_SKILLS, "conversation_skills")                                       \
+    X(WIDENED, "widened")
 
 enum cc_ev_type {
 #define X(name, wire) CC_EV_##name,
@@ -354,7 +414,8 @@ const char *cc_ev_name(int type);
  *  OWNER_CHANGED    conv, agent (old owner), target (new owner), code
  *  CONF_REQUESTED   conv, agent (owner), target (invited), deadline
  *  CONF_JOINED      conv, target
- *  CONF_CANCELLED   conv, target, code (DECLINED, TIMEOUT, ENDED, ...)
+ *  CONF_CANCELLED   conv, target, code (DECLINED, TIMEOUT, ENDED, CANCELLED
+ *                   by the owner, ...)
  *  CONF_LEFT        conv, target, code
  *  ENDED            conv, agent
  *  WRAPUP_DUE       conv, agent, queue, deadline (auto wrap-up; 0: none)
@@ -369,6 +430,19 @@ const char *cc_ev_name(int type);
  *  OPTED_IN         conv, ep, number (a START keyword)
  *  OVERFLOWED       conv, queue (where it moves; 0: it stays), code
  *                   (OVERFLOW): the entry point's maximum wait passed
+ *  SKILL_PUT        target (the skill's id), name
+ *  SKILL_REMOVED    target (the skill's id)
+ *  AGENT_SKILLS     agent, ids (packed skills: its proficiencies). Follows
+ *                   AGENT_PUT, which clears them (none: no AGENT_SKILLS)
+ *  QUEUE_SKILLS     queue, ids (packed skills: minimum proficiencies), key
+ *                   (widening step in ms, 0: none). Follows QUEUE_PUT, which
+ *                   clears both
+ *  CONV_SKILLS      conv, agent (who added them; 0: the entry point's flow),
+ *                   ids (packed: every extra skill the conversation requires,
+ *                   replacing the previous list)
+ *  WIDENED          conv, queue, kind (levels dropped so far: each required
+ *                   minimum is now lower by that much; at or below 0 the
+ *                   skill only ranks agents)
  *
  * Conversation events that the entry point's flow causes: the first QUEUED
  * (code NEW) carries 'deadline' = when the maximum wait ends (0: none); out
@@ -453,6 +527,8 @@ typedef struct cc_conv_view {
     int opted_out; /* the customer sent STOP to this entry point */
     str number, ep_number, name;
     int64_t opened_at, offer_deadline;
+    int64_t queued_at; /* queue order key (first queue time) */
+    uint32_t widened;  /* levels its skill minimums dropped while waiting */
     uint32_t msgs_in, msgs_out, wrapups_due;
 } cc_conv_view;
 
@@ -469,6 +545,9 @@ typedef struct cc_queue_view {
     uint32_t default_reason, fallback;
     size_t waiting;
     int64_t oldest_key; /* queue time of the head, 0 when empty */
+    const cc_skill *skills; /* required minimum proficiencies */
+    size_t n_skills;
+    int64_t widen_ms;
 } cc_queue_view;
 int cc_queue_get(const cc *c, uint32_t id, cc_queue_view *out);
 /* The queue of entry point 'ep' (0 when none). */
@@ -479,6 +558,10 @@ int cc_ep_flow_get(const cc *c, uint32_t ep, cc_ep_flow *out);
 /* Whether 'flow' has its business hours open at 'now' (ms since the Unix
  * epoch, UTC). A flow without hours is always open. */
 int cc_flow_open(const cc_ep_flow *flow, int64_t now);
+/* The skills a conversation opened by 'text' on an entry point with 'flow'
+ * requires (flow skills and matched words; the higher level of a skill
+ * named twice), ascending by skill. Returns how many (<= CC_SKILLS_MAX). */
+size_t cc_flow_skills(const cc_ep_flow *flow, str text, cc_skill *out);
 /* Checks a flow's own fields (spans, dates, texts, rule). Returns 0 or
  * -CC_E_INVALID; 'what' gets the name of the bad field. */
 int cc_flow_check(const cc_ep_flow *flow, const char **what);
@@ -508,9 +591,21 @@ int64_t cc_wrapup_deadline(const cc *c, uint32_t agent, uint32_t conv);
  * owes a wrap-up for), ascending. Returns how many (may exceed 'max'). */
 size_t cc_agent_convs(const cc *c, uint32_t agent, uint32_t *out, size_t max);
 
+/* The skills of 'agent' (its proficiencies), ascending by skill; returns
+ * how many (may exceed 'max'). */
+size_t cc_agent_skills(const cc *c, uint32_t agent, cc_skill *out, size_t max);
+/* The extra skills 'conv' requires (from its flow or a transfer), ascending
+ * by skill; returns how many (may exceed 'max'). */
+size_t cc_conv_skills(const cc *c, uint32_t conv, cc_skill *out, size_t max);
+/* Whether 'agent' may be offered waiting conversation 'conv' once ready:
+ * in a team its queue serves and proficient enough in every skill the
+ * queue and the conversation require, after widening. Computed by scanning
+ * (the reference the routing index is tested against). */
+int cc_eligible(const cc *c, uint32_t agent, uint32_t conv);
+
 /* Configured entities, for lists on desktops and admin pages. */
 enum cc_kind { CC_KIND_TEAM, CC_KIND_QUEUE, CC_KIND_EP, CC_KIND_REASON, CC_KIND_IDLE_REASON,
-               CC_KIND_AGENT };
+               CC_KIND_AGENT, CC_KIND_SKILL };
 typedef struct cc_item {
     uint32_t id;
     str name; /* for entry points: the number */

@@ -245,6 +245,7 @@ void cc__conv_free(void *p)
     }
     free(v->vars);
     free(v->name);
+    free(v->extra);
     free(v);
 }
 
@@ -287,6 +288,7 @@ static void agent_sync(cc *c, cc__agent *a)
         else if (m->pos != HEAP_NONE)
             heap_remove(&t->ready, m->pos);
     }
+    cc__agent_sync_classes(a, want);
     if (want)
         mark_agent(c, a);
 }
@@ -310,6 +312,8 @@ void cc__agent_free(void *p)
     cc__agent *a = p;
     free(a->name);
     free(a->teams);
+    free(a->skills);
+    free(a->smem); /* memberships went with the agent's removal or the queues */
     free(a->held.v);
     free(a->pending.v);
     free(a->wraps);
@@ -335,6 +339,8 @@ void cc__team_free(void *p)
 void cc__queue_free(void *p)
 {
     cc__queue *q = p;
+    cc__queue_drop_classes(q);
+    free(q->req);
     heap_free(&q->waiting);
     free(q->teams);
     free(q->name);
@@ -372,10 +378,7 @@ static void queue_set_teams(cc *c, cc__queue *q, const uint32_t *ids, size_t n)
 
 static void conv_unqueue(cc *c, cc__conv *v)
 {
-    if (v->qpos == HEAP_NONE)
-        return;
-    cc__queue *q = cc__tab_get(&c->queues, v->queue);
-    heap_remove(&q->waiting, v->qpos);
+    cc__conv_dequeue(c, v);
 }
 
 static void held_drop(cc *c, uint32_t agent, uint32_t conv)
@@ -432,6 +435,11 @@ static int evolve_config(cc *c, const cc_event *ev)
         q->autowrap_ms = ev->autowrap_ms;
         q->default_reason = ev->reason;
         q->fallback = ev->fallback;
+        free(q->req); /* a QUEUE_SKILLS that follows sets them */
+        q->req = NULL;
+        q->nreq = 0;
+        q->widen_ms = 0;
+        cc__queue_reclass(c, q);
         mark_queue(c, q);
         return 0;
     }
@@ -458,6 +466,10 @@ static int evolve_config(cc *c, const cc_event *ev)
             a->teams[a->nteams++] = (cc__member){a, ev->ids[i], HEAP_NONE};
             t->members++;
         }
+        free(a->skills); /* an AGENT_SKILLS that follows sets them */
+        a->skills = NULL;
+        a->nskills = 0;
+        cc__agent_reclass(c, a, 1);
         agent_sync(c, a);
         return 0;
     }
@@ -504,7 +516,7 @@ static int evolve_config(cc *c, const cc_event *ev)
     case CC_EV_QUEUE_REMOVED: {
         cc__queue *q = cc__tab_get(&c->queues, ev->queue);
         NEED(q, NO_QUEUE);
-        NEED(q->waiting.n == 0, IN_USE);
+        NEED(q->nwait == 0, IN_USE);
         /* Conversations that still name the queue (offered, assigned) now
          * name its fallback; with none, a later re-queue uses the entry
          * point's queue (see cc.c requeue). */
@@ -516,6 +528,7 @@ static int evolve_config(cc *c, const cc_event *ev)
                 v->queue = q->fallback;
         }
         queue_set_teams(c, q, NULL, 0);
+        cc__queue_drop_classes(q);
         cc__ids_del(&c->dirty_queues, q->id);
         cc__tab_set(&c->queues, q->id, NULL);
         cc__bury(c, q, cc__queue_free);
@@ -526,6 +539,7 @@ static int evolve_config(cc *c, const cc_event *ev)
         NEED(a, NO_AGENT);
         NEED(a->held.n == 0 && a->pending.n == 0 && a->nwraps == 0, BUSY);
         agent_leave_teams(c, a);
+        cc__agent_reclass(c, a, 0);
         cc__ids_del(&c->dirty_agents, a->id);
         cc__tab_set(&c->agents, a->id, NULL);
         cc__bury(c, a, cc__agent_free);
@@ -655,7 +669,8 @@ static int evolve_conv(cc *c, const cc_event *ev, cc__conv *v)
         v->queue = q->id;
         v->qkey = ev->key;
         v->state = CC_CONV_QUEUED;
-        heap_push(&q->waiting, v);
+        v->widen = (uint8_t)cc__widen_due(c, q, v); /* e.g. back after RONA */
+        cc__conv_enqueue(c, q, v);
         mark_queue(c, q);
         if (ev->code == CC_WHY_NEW)
             v->wait_deadline = ev->deadline;
@@ -842,8 +857,126 @@ static int evolve_conv(cc *c, const cc_event *ev, cc__conv *v)
     return -CC_E_UNKNOWN_COMMAND;
 }
 
+static int skill_cmp(const void *x, const void *y)
+{
+    const cc_skill *a = x, *b = y;
+    return a->skill < b->skill ? -1 : a->skill > b->skill;
+}
+
+/* The packed skills of an event, ascending, in a new array (NULL when
+ * none). Returns how many, or -1 when one is out of range or twice. */
+static long skills_of(const cc *c, const cc_event *ev, cc_skill **out)
+{
+    *out = NULL;
+    if (ev->n_ids == 0)
+        return 0;
+    if (ev->n_ids > CC_SKILLS_MAX)
+        return -1;
+    cc_skill *v = xmalloc(ev->n_ids * sizeof *v);
+    for (size_t i = 0; i < ev->n_ids; i++)
+        v[i] = cc_skill_unpack(ev->ids[i]);
+    qsort(v, ev->n_ids, sizeof *v, skill_cmp);
+    for (size_t i = 0; i < ev->n_ids; i++)
+        if (v[i].level < 1 || v[i].level > CC_LEVEL_MAX || !cc__tab_get(&c->skills, v[i].skill) ||
+            (i && v[i].skill == v[i - 1].skill)) {
+            free(v);
+            return -1;
+        }
+    *out = v;
+    return (long)ev->n_ids;
+}
+
+static int evolve_skills(cc *c, const cc_event *ev)
+{
+    cc_skill *sk = NULL;
+    long n = 0;
+    if (ev->type == CC_EV_AGENT_SKILLS || ev->type == CC_EV_QUEUE_SKILLS ||
+        ev->type == CC_EV_CONV_SKILLS)
+        NEED((n = skills_of(c, ev, &sk)) >= 0, NO_SKILL);
+    switch (ev->type) {
+    case CC_EV_SKILL_PUT: {
+        NEED(ev->target > 0 && ev->target < CC_MAX_ID, INVALID);
+        cc__reason *r = cc__tab_get(&c->skills, ev->target);
+        if (!r) {
+            r = xcalloc(1, sizeof *r);
+            r->id = ev->target;
+            cc__tab_set(&c->skills, r->id, r);
+        }
+        set_str(&r->name, ev->name);
+        return 0;
+    }
+    case CC_EV_SKILL_REMOVED: {
+        cc__reason *r = cc__tab_get(&c->skills, ev->target);
+        NEED(r, NO_SKILL);
+        cc__tab_set(&c->skills, r->id, NULL);
+        cc__bury(c, r, cc__named_free);
+        return 0;
+    }
+    case CC_EV_AGENT_SKILLS: {
+        cc__agent *a = cc__tab_get(&c->agents, ev->agent);
+        if (!a) {
+            free(sk);
+            return -CC_E_NO_AGENT;
+        }
+        free(a->skills);
+        a->skills = sk;
+        a->nskills = (uint32_t)n;
+        cc__agent_reclass(c, a, 1);
+        agent_sync(c, a);
+        return 0;
+    }
+    case CC_EV_QUEUE_SKILLS: {
+        cc__queue *q = cc__tab_get(&c->queues, ev->queue);
+        if (!q || ev->key < 0) {
+            free(sk);
+            return q ? -CC_E_INVALID : -CC_E_NO_QUEUE;
+        }
+        free(q->req);
+        q->req = sk;
+        q->nreq = (uint32_t)n;
+        q->widen_ms = ev->key;
+        cc__queue_reclass(c, q);
+        mark_queue(c, q);
+        return 0;
+    }
+    case CC_EV_CONV_SKILLS: {
+        cc__conv *v = cc__conv_find(c, ev->conv);
+        if (!v) {
+            free(sk);
+            return -CC_E_NO_CONVERSATION;
+        }
+        free(v->extra);
+        v->extra = sk;
+        v->nextra = (uint8_t)n;
+        if (v->qpos != HEAP_NONE) {
+            cc__queue *q = cc__tab_get(&c->queues, v->queue);
+            cc__conv_dequeue(c, v);
+            v->widen = (uint8_t)cc__widen_due(c, q, v);
+            cc__conv_enqueue(c, q, v);
+            mark_queue(c, q);
+        }
+        return 0;
+    }
+    case CC_EV_WIDENED: {
+        cc__conv *v = cc__conv_find(c, ev->conv);
+        NEED(v, NO_CONVERSATION);
+        NEED(v->qpos != HEAP_NONE && v->queue == ev->queue, STATE);
+        NEED(ev->kind > v->widen && ev->kind <= CC_LEVEL_MAX, INVALID);
+        cc__queue *q = cc__tab_get(&c->queues, v->queue);
+        cc__conv_dequeue(c, v);
+        v->widen = (uint8_t)ev->kind;
+        cc__conv_enqueue(c, q, v);
+        mark_queue(c, q);
+        return 0;
+    }
+    }
+    return -CC_E_UNKNOWN_COMMAND;
+}
+
 int cc__evolve(cc *c, const cc_event *ev)
 {
+    if (ev->type >= CC_EV_SKILL_PUT && ev->type < CC_EV__COUNT)
+        return evolve_skills(c, ev);
     if (ev->type <= CC_EV_IDLE_REASON_REMOVED)
         return evolve_config(c, ev);
     if (ev->type == CC_EV_AGENT_STATE || ev->type == CC_EV_AGENT_CONNECTED) {

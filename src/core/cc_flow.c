@@ -70,6 +70,27 @@ int cc_flow_check(const cc_ep_flow *f, const char **what)
         BAD("max_wait_s"); /* an overflow without a maximum never happens */
     if (f->overflow_queue >= CC_MAX_ID)
         BAD("overflow_queue");
+    if (f->n_skills > CC_SKILLS_MAX || f->n_words > CC_FLOW_WORDS_MAX ||
+        f->n_skills + f->n_words > CC_SKILLS_MAX)
+        BAD("skills");
+    for (size_t i = 0; i < f->n_skills; i++) {
+        if (f->skills[i].level < 1 || f->skills[i].level > CC_LEVEL_MAX ||
+            f->skills[i].skill == 0 || f->skills[i].skill >= CC_MAX_ID)
+            BAD("skills");
+        for (size_t k = 0; k < i; k++)
+            if (f->skills[k].skill == f->skills[i].skill)
+                BAD("skills");
+    }
+    for (size_t i = 0; i < f->n_words; i++) {
+        const cc_flow_word *w = &f->words[i];
+        if (w->skill.level < 1 || w->skill.level > CC_LEVEL_MAX || w->skill.skill == 0 ||
+            w->skill.skill >= CC_MAX_ID || w->word.n == 0 || w->word.n > CC_NAME_MAX ||
+            utf8_count(w->word.p, w->word.n) < 0)
+            BAD("skill_words");
+        for (size_t k = 0; k < w->word.n; k++)
+            if ((unsigned char)w->word.p[k] <= ' ')
+                BAD("skill_words");
+    }
     return 0;
 #undef BAD
 }
@@ -106,8 +127,74 @@ static void drop(str *s)
     *s = STR_NULL;
 }
 
+static int word_char(unsigned char ch)
+{
+    return ch >= 0x80 || (ch >= '0' && ch <= '9') || ((ch | 0x20) >= 'a' && (ch | 0x20) <= 'z');
+}
+
+static unsigned char fold(unsigned char ch)
+{
+    return ch >= 'A' && ch <= 'Z' ? (unsigned char)(ch | 0x20) : ch;
+}
+
+/* Whether 'w' occurs in 't' as a whole word (ASCII letters folded). */
+static int has_word(str t, str w)
+{
+    for (size_t i = 0; w.n && i + w.n <= t.n; i++) {
+        if (i > 0 && word_char((unsigned char)t.p[i - 1]))
+            continue;
+        if (i + w.n < t.n && word_char((unsigned char)t.p[i + w.n]))
+            continue;
+        size_t k = 0;
+        while (k < w.n && fold((unsigned char)t.p[i + k]) == fold((unsigned char)w.p[k]))
+            k++;
+        if (k == w.n)
+            return 1;
+    }
+    return 0;
+}
+
+static void add_skill(cc_skill *out, size_t *n, cc_skill s)
+{
+    size_t i = 0;
+    while (i < *n && out[i].skill < s.skill)
+        i++;
+    if (i < *n && out[i].skill == s.skill) {
+        if (s.level > out[i].level)
+            out[i].level = s.level;
+        return;
+    }
+    memmove(out + i + 1, out + i, (*n - i) * sizeof *out);
+    out[i] = s;
+    (*n)++;
+}
+
+size_t cc_flow_skills(const cc_ep_flow *f, str text, cc_skill *out)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < f->n_skills && n < CC_SKILLS_MAX; i++)
+        add_skill(out, &n, f->skills[i]);
+    for (size_t i = 0; i < f->n_words && n < CC_SKILLS_MAX; i++)
+        if (has_word(text, f->words[i].word))
+            add_skill(out, &n, f->words[i].skill);
+    return n;
+}
+
+int cc__flow_names_skill(const cc_ep_flow *f, uint32_t skill)
+{
+    for (size_t i = 0; i < f->n_skills; i++)
+        if (f->skills[i].skill == skill)
+            return 1;
+    for (size_t i = 0; i < f->n_words; i++)
+        if (f->words[i].skill.skill == skill)
+            return 1;
+    return 0;
+}
+
 void cc__flow_free(cc_ep_flow *f)
 {
+    for (size_t i = 0; i < f->n_words && i < CC_FLOW_WORDS_MAX; i++)
+        drop(&f->words[i].word);
     drop(&f->welcome);
     drop(&f->closed_text);
     drop(&f->overflow_text);
@@ -127,6 +214,8 @@ void cc__flow_set(cc_ep_flow *dst, const cc_ep_flow *src)
     dst->overflow_text = own(src->overflow_text);
     dst->tz_name = own(src->tz_name);
     dst->tz_rule = own(src->tz_rule);
+    for (size_t i = 0; i < src->n_words && i < CC_FLOW_WORDS_MAX; i++)
+        dst->words[i].word = own(src->words[i].word);
 }
 
 int cc_ep_flow_get(const cc *c, uint32_t ep, cc_ep_flow *out)

@@ -51,7 +51,7 @@ int cc_queue_get(const cc *c, uint32_t id, cc_queue_view *out)
     const cc__queue *q = cc__tab_get(&c->queues, id);
     if (!q)
         return -CC_E_NO_QUEUE;
-    const cc__conv *head = heap_top(&q->waiting);
+    const cc__conv *head = cc__queue_head(q);
     *out = (cc_queue_view){
         .id = q->id,
         .name = str_c(q->name),
@@ -61,8 +61,11 @@ int cc_queue_get(const cc *c, uint32_t id, cc_queue_view *out)
         .autowrap_ms = q->autowrap_ms,
         .default_reason = q->default_reason,
         .fallback = q->fallback,
-        .waiting = q->waiting.n,
+        .waiting = q->nwait,
         .oldest_key = head ? head->qkey : 0,
+        .skills = q->req,
+        .n_skills = q->nreq,
+        .widen_ms = q->widen_ms,
     };
     return 0;
 }
@@ -97,6 +100,8 @@ int cc_conv_get(const cc *c, uint32_t id, cc_conv_view *out)
         .name = str_c(v->name),
         .opened_at = v->opened_at,
         .offer_deadline = v->offer_deadline,
+        .queued_at = v->qkey,
+        .widened = v->widen,
         .msgs_in = v->msgs_in,
         .msgs_out = v->msgs_out,
         .wrapups_due = v->wrapups_due,
@@ -141,7 +146,7 @@ uint32_t cc_conv_of(const cc *c, str number, uint32_t ep)
 long cc_queue_depth(const cc *c, uint32_t queue)
 {
     const cc__queue *q = cc__tab_get(&c->queues, queue);
-    return q ? (long)q->waiting.n : -CC_E_NO_QUEUE;
+    return q ? (long)q->nwait : -CC_E_NO_QUEUE;
 }
 
 size_t cc_conv_count(const cc *c)
@@ -217,6 +222,8 @@ static const cc__tab *tab_of(const cc *c, int kind)
         return &c->idle_reasons;
     case CC_KIND_AGENT:
         return &c->agents;
+    case CC_KIND_SKILL:
+        return &c->skills;
     }
     return NULL;
 }
@@ -255,6 +262,52 @@ size_t cc_list(const cc *c, int kind, cc_item *out, size_t max)
     return n;
 }
 
+size_t cc_agent_skills(const cc *c, uint32_t agent, cc_skill *out, size_t max)
+{
+    const cc__agent *a = cc__tab_get(&c->agents, agent);
+    size_t n = a ? a->nskills : 0;
+    for (size_t i = 0; i < n && i < max; i++)
+        out[i] = a->skills[i];
+    return n;
+}
+
+size_t cc_conv_skills(const cc *c, uint32_t conv, cc_skill *out, size_t max)
+{
+    const cc__conv *v = cc__conv_find(c, conv);
+    size_t n = v ? v->nextra : 0;
+    for (size_t i = 0; i < n && i < max; i++)
+        out[i] = v->extra[i];
+    return n;
+}
+
+int cc_eligible(const cc *c, uint32_t agent, uint32_t conv)
+{
+    const cc__agent *a = cc__tab_get(&c->agents, agent);
+    const cc__conv *v = cc__conv_find(c, conv);
+    const cc__queue *q = v ? cc__tab_get(&c->queues, v->queue) : NULL;
+    if (!a || !q)
+        return 0;
+    int team = 0;
+    for (uint32_t i = 0; i < a->nteams; i++)
+        for (uint32_t k = 0; k < q->nteams; k++)
+            team |= a->teams[i].team == q->teams[k];
+    if (!team)
+        return 0;
+    /* each required skill at its highest minimum, lowered by widening */
+    const cc_skill *lists[2] = {q->req, v->extra};
+    uint32_t counts[2] = {q->nreq, v->nextra};
+    for (int l = 0; l < 2; l++)
+        for (uint32_t i = 0; i < counts[l]; i++) {
+            uint32_t need = lists[l][i].level, have = 0;
+            for (uint32_t k = 0; k < a->nskills; k++)
+                if (a->skills[k].skill == lists[l][i].skill)
+                    have = a->skills[k].level;
+            if (need > v->widen && have < need - v->widen)
+                return 0;
+        }
+    return 1;
+}
+
 size_t cc_transfer_targets(const cc *c, uint32_t agent, uint32_t *out, size_t max)
 {
     size_t n = 0;
@@ -288,6 +341,14 @@ static void dump_ids(buf *b, const char *label, const cc__ids *l)
         buf_printf(b, "%s%u", i ? "," : "", s[i]);
     buf_printf(b, "]");
     free(s);
+}
+
+static void dump_skills(buf *b, const char *label, const cc_skill *s, uint32_t n)
+{
+    buf_printf(b, " %s=[", label);
+    for (uint32_t i = 0; i < n; i++)
+        buf_printf(b, "%s%u:%u", i ? "," : "", s[i].skill, s[i].level);
+    buf_printf(b, "]");
 }
 
 static int cmp_wrap(const void *x, const void *y)
@@ -330,18 +391,24 @@ char *cc_dump(const cc *c)
                    q->default_reason, q->fallback);
         for (uint32_t k = 0; k < q->nteams; k++)
             buf_printf(&b, "%s%u", k ? "," : "", q->teams[k]);
+        dump_skills(&b, "skills", q->req, q->nreq);
+        buf_printf(&b, " widen=%lld", (long long)q->widen_ms);
         /* waiting, in queue order */
-        cc__conv **w = xmalloc((q->waiting.n + 1) * sizeof *w);
-        if (q->waiting.n)
-            memcpy(w, q->waiting.v, q->waiting.n * sizeof *w);
-        for (uint32_t x = 1; x < q->waiting.n; x++) /* insertion sort by queue order */
+        cc__conv **w = xmalloc((q->nwait + 1) * sizeof *w);
+        uint32_t nw = 0;
+        for (uint32_t k = 0; k < q->waiting.n; k++)
+            w[nw++] = q->waiting.v[k];
+        for (uint32_t x = 0; x < q->ncls; x++)
+            for (uint32_t k = 0; k < q->cls[x]->waiting.n; k++)
+                w[nw++] = q->cls[x]->waiting.v[k];
+        for (uint32_t x = 1; x < nw; x++) /* insertion sort by queue order */
             for (uint32_t y = x; y > 0 && cc__conv_less(w[y], w[y - 1]); y--) {
                 cc__conv *tmp = w[y];
                 w[y] = w[y - 1];
                 w[y - 1] = tmp;
             }
         buf_printf(&b, " waiting=[");
-        for (uint32_t k = 0; k < q->waiting.n; k++)
+        for (uint32_t k = 0; k < nw; k++)
             buf_printf(&b, "%s%u", k ? "," : "", w[k]->id);
         buf_printf(&b, "]\n");
         free(w);
@@ -366,6 +433,11 @@ char *cc_dump(const cc *c)
         buf_printf(&b, " holidays=");
         for (size_t k = 0; k < f->n_holidays; k++)
             buf_printf(&b, "%s%u", k ? "," : "", f->holidays[k]);
+        dump_skills(&b, "skills", f->skills, (uint32_t)f->n_skills);
+        buf_printf(&b, " words=");
+        for (size_t k = 0; k < f->n_words; k++)
+            buf_printf(&b, "%s%.*s:%u:%u", k ? "," : "", (int)f->words[k].word.n,
+                       f->words[k].word.p, f->words[k].skill.skill, f->words[k].skill.level);
         buf_printf(&b, "\n");
     }
     for (uint32_t i = 0; i < c->reasons.cap; i++) {
@@ -377,6 +449,11 @@ char *cc_dump(const cc *c)
         const cc__reason *r = c->idle_reasons.v[i];
         if (r)
             buf_printf(&b, "idle_reason %u '%s'\n", r->id, r->name);
+    }
+    for (uint32_t i = 0; i < c->skills.cap; i++) {
+        const cc__reason *r = c->skills.v[i];
+        if (r)
+            buf_printf(&b, "skill %u '%s'\n", r->id, r->name);
     }
     for (uint32_t i = 0; i < c->agents.cap; i++) {
         const cc__agent *a = c->agents.v[i];
@@ -390,6 +467,7 @@ char *cc_dump(const cc *c)
                    (long long)a->grace_deadline);
         for (uint32_t k = 0; k < a->nteams; k++)
             buf_printf(&b, "%s%u", k ? "," : "", a->teams[k].team);
+        dump_skills(&b, "skills", a->skills, a->nskills);
         dump_ids(&b, "held", &a->held);
         dump_ids(&b, "pending", &a->pending);
         cc__wrap *w = xmalloc((a->nwraps + 1) * sizeof *w);
@@ -441,7 +519,8 @@ char *cc_dump(const cc *c)
                    v->msgs_out, v->in_pair, (long long)v->wait_deadline, v->overflowed);
         for (uint32_t k = 0; k < v->nvars; k++)
             buf_printf(&b, "%s%s=%s", k ? "," : "", v->vars[k].key, v->vars[k].value);
-        buf_printf(&b, "\n");
+        dump_skills(&b, "skills", v->extra, v->nextra);
+        buf_printf(&b, " widen=%u\n", v->widen);
     }
     free(all);
     return buf_take(&b);
@@ -488,6 +567,22 @@ void cc_event_format(const cc_event *ev, buf *b)
         buf_printf(b, " kind=%s", ev->kind == CC_OFFER_TRANSFER ? "transfer" : "route");
     if (ev->deadline)
         buf_printf(b, " deadline=%lld", (long long)ev->deadline);
+    if (ev->type >= CC_EV_SKILL_PUT && ev->type <= CC_EV_WIDENED) {
+        if (ev->type == CC_EV_SKILL_PUT || ev->type == CC_EV_SKILL_REMOVED)
+            buf_printf(b, " skill=%u", ev->target);
+        if (ev->type == CC_EV_QUEUE_SKILLS)
+            buf_printf(b, " widen_ms=%lld", (long long)ev->key);
+        if (ev->type == CC_EV_WIDENED)
+            buf_printf(b, " levels=%d", ev->kind);
+        if (ev->type != CC_EV_SKILL_PUT && ev->type != CC_EV_SKILL_REMOVED &&
+            ev->type != CC_EV_WIDENED) {
+            buf_printf(b, " skills=");
+            for (size_t i = 0; i < ev->n_ids; i++) {
+                cc_skill s = cc_skill_unpack(ev->ids[i]);
+                buf_printf(b, "%s%u:%u", i ? "," : "", s.skill, s.level);
+            }
+        }
+    }
     fmt_str(b, "queue_name", ev->queue_name);
     fmt_str(b, "number", ev->number);
     fmt_str(b, "ep_number", ev->ep_number);
@@ -519,9 +614,15 @@ int cc_check(const cc *c, char *err, size_t n)
         switch (v->state) {
         case CC_CONV_QUEUED: {
             const cc__queue *q = cc__tab_get(&c->queues, v->queue);
-            if (!q || v->qpos == HEAP_NONE || v->qpos >= q->waiting.n ||
-                q->waiting.v[v->qpos] != v)
+            const heap *h = !q ? NULL : v->cls ? &v->cls->waiting : &q->waiting;
+            if (!q || v->qpos == HEAP_NONE || v->qpos >= h->n || h->v[v->qpos] != v ||
+                (v->cls && v->cls->q != q))
                 FAIL("conv %u queued but not in queue %u", v->id, v->queue);
+            cc_skill key[CC__KEY_MAX];
+            uint32_t nk = cc__conv_key(q, v, key);
+            if ((nk == 0) != (v->cls == NULL) ||
+                (v->cls && (v->cls->nreq != nk || memcmp(v->cls->req, key, nk * sizeof *key))))
+                FAIL("conv %u waits in the wrong skill class", v->id);
             if (v->owner || v->offer_to || v->guest)
                 FAIL("queued conv %u has agents", v->id);
             break;
@@ -597,6 +698,13 @@ int cc_check(const cc *c, char *err, size_t n)
         for (uint32_t k = 0; k < a->nteams; k++)
             if ((a->teams[k].pos != HEAP_NONE) != ready)
                 FAIL("agent %u team heap membership wrong (ready=%d)", a->id, ready);
+        for (uint32_t k = 0; k < a->nsmem; k++) {
+            const cc__smember *m = a->smem[k];
+            uint32_t score;
+            if (m->a != a || (m->pos != HEAP_NONE) != ready ||
+                !cc__agent_meets(a, m->k->q, m->k->req, m->k->nreq, &score) || score != m->score)
+                FAIL("agent %u skill class membership wrong", a->id);
+        }
     }
     /* routing settled: no conversation waits while an eligible agent is ready */
     for (uint32_t i = 0; i < c->queues.cap; i++) {
@@ -605,9 +713,26 @@ int cc_check(const cc *c, char *err, size_t n)
             continue;
         for (uint32_t k = 0; k < q->waiting.n; k++) {
             const cc__conv *v = q->waiting.v[k];
-            if (v->state != CC_CONV_QUEUED || v->queue != q->id || v->qpos != k)
+            if (v->state != CC_CONV_QUEUED || v->queue != q->id || v->qpos != k || v->cls)
                 FAIL("queue %u holds conv %u that is not waiting there", q->id, v->id);
         }
+        uint32_t total = q->waiting.n;
+        for (uint32_t x = 0; x < q->ncls; x++) {
+            const cc__class *cl = q->cls[x];
+            total += cl->waiting.n;
+            for (uint32_t k = 0; k < cl->waiting.n; k++) {
+                const cc__conv *v = cl->waiting.v[k];
+                if (v->state != CC_CONV_QUEUED || v->queue != q->id || v->qpos != k ||
+                    v->cls != cl)
+                    FAIL("queue %u class holds conv %u that is not waiting there", q->id,
+                         v->id);
+            }
+            if (cl->waiting.n && cl->ready.n)
+                FAIL("queue %u has %u waiting for skills while an eligible agent is ready",
+                     q->id, cl->waiting.n);
+        }
+        if (total != q->nwait)
+            FAIL("queue %u counts %u waiting, holds %u", q->id, q->nwait, total);
         if (q->waiting.n == 0)
             continue;
         for (uint32_t k = 0; k < q->nteams; k++) {

@@ -7,30 +7,22 @@
  * headroom; the timeout argument of lws_service is ignored (timers are
  * lws_sul).
  *
- * The loop is libev's (epoll) with lws as a guest on it: lws's own loop
- * polls every socket on every turn, which with thousands of agents'
- * WebSockets costs more than the work (bench_server, docs/operations.md).
- * When the libev plugin of lws is missing, lws's poll loop is used.
+ * The server is one vhost ("default") on the loop's lws context (net/net.h),
+ * which owns the loop, its timers and the clients.
  */
 #include "http/http.h"
 
-#include <ev.h>
 #include <libwebsockets.h>
-
-#include "http/http_int.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 
+#include "net/net_int.h"
 #include "util/log.h"
 #include "util/xalloc.h"
 
 struct http_srv {
-    struct lws_context *ctx;
-    struct ev_loop *loop; /* epoll via libev; NULL: lws's own poll loop */
-    void *foreign[1];
-    int turned;           /* the loop has run once */
     struct lws_vhost *vhost;
     http_handlers h;
     int port;
@@ -38,15 +30,6 @@ struct http_srv {
     struct lws_http_mount mounts[5];
     struct lws_protocol_vhost_options hdrs[5];
     char *web_dir, *sim_dir;
-};
-
-struct http_timer {
-    lws_sorted_usec_list_t sul; /* first: the callback gets its address */
-    lws_usec_t due;             /* when armed: the absolute time */
-    ev_timer ev;                /* instead of 'sul' on the libev loop */
-    http_srv *srv;
-    void (*cb)(void *);
-    void *arg;
 };
 
 typedef struct wmsg {
@@ -310,7 +293,7 @@ static int cb_http(struct lws *wsi, enum lws_callback_reasons reason, void *user
                    size_t len)
 {
     pss_http *pss = user;
-    http_srv *s = lws_context_user(lws_get_context(wsi));
+    http_srv *s = lws_vhost_user(lws_get_vhost(wsi));
     switch (reason) {
     case LWS_CALLBACK_HTTP: {
         pss_http_reset(pss);
@@ -372,7 +355,7 @@ static int cb_ws(struct lws *wsi, enum lws_callback_reasons reason, void *user, 
                  size_t len)
 {
     pss_ws *pss = user;
-    http_srv *s = lws_context_user(lws_get_context(wsi));
+    http_srv *s = lws_vhost_user(lws_get_vhost(wsi));
     switch (reason) {
     case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION: {
         char uri[64];
@@ -482,79 +465,6 @@ size_t http_ws_backlog(const http_ws *ws)
     return ws->backlog;
 }
 
-/* ---- timers ------------------------------------------------------------ */
-
-/* On the libev loop the timers are libev's. lws 4.1's libev glue keeps its
- * own timers (lws_sul) behind one libev timer that it cannot move earlier
- * while armed, so an lws_sul timer can fire late, by as much as the latest
- * one pending; libev's own timers are exact. */
-
-static void sul_cb(lws_sorted_usec_list_t *sul)
-{
-    http_timer *t = (http_timer *)sul;
-    t->cb(t->arg);
-}
-
-static void ev_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
-{
-    http_timer *t = w->data;
-    struct lws_context *ctx = t->srv->ctx; /* the callback may free 't' */
-    t->cb(t->arg);
-    /* lws services what the callback scheduled with it (zero-delay timers
-     * and asynchronous kills of the HTTP client, of http_defer_complete)
-     * only after I/O: make some */
-    lws_cancel_service(ctx);
-}
-
-http_timer *http_timer_new(http_srv *s, void (*cb)(void *), void *arg)
-{
-    http_timer *t = xcalloc(1, sizeof *t);
-    t->srv = s;
-    t->cb = cb;
-    t->arg = arg;
-    ev_timer_init(&t->ev, ev_timer_cb, 0., 0.);
-    t->ev.data = t;
-    return t;
-}
-
-void http_timer_set(http_timer *t, int64_t delay_ms)
-{
-    struct ev_loop *loop = t->srv->loop;
-    if (loop) {
-        ev_timer_stop(loop, &t->ev);
-        if (delay_ms < 0)
-            return;
-        if (delay_ms > 0)
-            ev_now_update(loop); /* libev counts from the loop's cached time */
-        ev_timer_set(&t->ev, (double)delay_ms / 1000., 0.);
-        ev_timer_start(loop, &t->ev);
-        return;
-    }
-    if (delay_ms < 0) {
-        lws_sul_cancel(&t->sul);
-        return;
-    }
-    /* Re-arming for the time it is already armed for is a no-op: lws keeps
-     * its timers in one sorted list with every connection's idle timer, so
-     * an insertion far in the future walks them all (O(connections)). */
-    lws_usec_t due = lws_now_usecs() + (lws_usec_t)delay_ms * 1000;
-    if (!lws_dll2_is_detached(&t->sul.list) && due - t->due < 1000 && t->due - due < 1000)
-        return;
-    t->due = due;
-    lws_sul_schedule(t->srv->ctx, 0, &t->sul, sul_cb, (lws_usec_t)delay_ms * 1000);
-}
-
-void http_timer_free(http_timer *t)
-{
-    if (!t)
-        return;
-    if (t->srv->loop)
-        ev_timer_stop(t->srv->loop, &t->ev);
-    else
-        lws_sul_cancel(&t->sul);
-    free(t);
-}
-
 /* ---- server ------------------------------------------------------------ */
 
 /* Every agent's desktop holds a socket: raise the soft limit on open files
@@ -570,7 +480,8 @@ static void raise_nofile(void)
     setrlimit(RLIMIT_NOFILE, &rl);
 }
 
-http_srv *http_new(const http_cfg *cfg, const http_handlers *h, char *err, size_t errlen)
+http_srv *http_new(net_loop *loop, const http_cfg *cfg, const http_handlers *h, char *err,
+                   size_t errlen)
 {
     http_srv *s = xcalloc(1, sizeof *s);
     s->h = *h;
@@ -632,10 +543,9 @@ http_srv *http_new(const http_cfg *cfg, const http_handlers *h, char *err, size_
 
     struct lws_context_creation_info info;
     memset(&info, 0, sizeof info);
-    info.port = cfg->port ? cfg->port : CONTEXT_PORT_NO_LISTEN_SERVER;
-    if (!cfg->port)
-        info.port = 0;
+    info.port = cfg->port; /* 0: a free one */
     info.iface = cfg->iface;
+    info.vhost_name = "default";
     info.protocols = s->protos;
     info.mounts = api;
     info.headers = &s->hdrs[0];
@@ -647,31 +557,9 @@ http_srv *http_new(const http_cfg *cfg, const http_handlers *h, char *err, size_
         info.ssl_private_key_filepath = cfg->tls_key;
     }
     info.timeout_secs = 30;
-    /* room for long gateway URLs (Kannel MO/sendsms carry the text) */
-    info.max_http_header_data = 16384;
-    info.pt_serv_buf_size = 32768;
-    lws_set_log_level(LLL_ERR, NULL);
     raise_nofile();
-    s->loop = ev_loop_new(EVFLAG_AUTO | EVFLAG_NOSIGMASK);
-    if (s->loop) {
-        s->foreign[0] = s->loop;
-        info.foreign_loops = s->foreign;
-        info.options |= LWS_SERVER_OPTION_LIBEV;
-        s->ctx = lws_create_context(&info);
-        if (!s->ctx) { /* no plugin (libwebsockets-evlib-ev), or cannot listen */
-            ev_loop_destroy(s->loop);
-            s->loop = NULL;
-            info.foreign_loops = NULL;
-            info.options &= ~(uint64_t)LWS_SERVER_OPTION_LIBEV;
-        }
-    }
-    if (!s->ctx) {
-        s->ctx = lws_create_context(&info);
-        if (s->ctx)
-            log_kv(LOG_WARN, "libev loop unavailable: lws's poll loop serves (slower with "
-                             "many desktops; install libwebsockets-evlib-ev)", NULL);
-    }
-    if (!s->ctx) {
+    s->vhost = lws_create_vhost(net__lws_context(loop), &info);
+    if (!s->vhost) {
         if (cfg->tls_cert)
             snprintf(err, errlen,
                      "cannot listen on %s:%d with TLS (address in use, or the certificate "
@@ -685,14 +573,8 @@ http_srv *http_new(const http_cfg *cfg, const http_handlers *h, char *err, size_
         free(s);
         return NULL;
     }
-    s->vhost = lws_get_vhost_by_name(s->ctx, "default");
-    s->port = s->vhost ? lws_get_vhost_listen_port(s->vhost) : cfg->port;
+    s->port = lws_get_vhost_listen_port(s->vhost);
     return s;
-}
-
-struct lws_context *http__lws_context(http_srv *s)
-{
-    return s->ctx;
 }
 
 int http_port(const http_srv *s)
@@ -700,31 +582,10 @@ int http_port(const http_srv *s)
     return s->port;
 }
 
-int http_service(http_srv *s)
-{
-    if (s->loop) {
-        if (!s->turned) { /* what was scheduled before the loop ran */
-            s->turned = 1;
-            lws_cancel_service(s->ctx);
-        }
-        ev_run(s->loop, EVRUN_ONCE);
-        return 0;
-    }
-    return lws_service(s->ctx, 0);
-}
-
-void http_wake(http_srv *s)
-{
-    lws_cancel_service(s->ctx);
-}
-
 void http_free(http_srv *s)
 {
     if (!s)
         return;
-    lws_context_destroy(s->ctx);
-    if (s->loop)
-        ev_loop_destroy(s->loop);
     free(s->web_dir);
     free(s->sim_dir);
     free(s);

@@ -3,8 +3,9 @@
  * docs/internals/http.md lists the library's traps we work around). It knows
  * nothing of contact centers: it serves static files from a directory,
  * hands every request under /api/ (and /metrics) to one request handler, and every
- * WebSocket on /ws to three connection handlers. It also offers the loop's
- * timers, so the whole process runs on one thread and one loop.
+ * WebSocket on /ws to three connection handlers. It runs on the process's
+ * one loop (net/net.h), which also carries the timers and the gateways'
+ * clients.
  *
  * Limits enforced here, before any handler sees the data: request bodies
  * and WebSocket messages of at most HTTP_MAX_BODY bytes (413 / close 1009),
@@ -19,6 +20,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "net/net.h"
 #include "util/buf.h"
 #include "util/str.h"
 
@@ -27,7 +29,6 @@
 
 typedef struct http_srv http_srv;
 typedef struct http_ws http_ws;
-typedef struct http_timer http_timer;
 
 typedef struct http_cfg {
     const char *iface; /* "127.0.0.1" */
@@ -84,15 +85,14 @@ typedef struct http_handlers {
     void (*ws_close)(void *arg, http_ws *ws, void *user);
 } http_handlers;
 
-/* Starts listening. Returns NULL and a reason in 'err' on failure. */
-http_srv *http_new(const http_cfg *cfg, const http_handlers *h, char *err, size_t errlen);
+/* Starts listening on 'loop'. Returns NULL and a reason in 'err' on
+ * failure. */
+http_srv *http_new(net_loop *loop, const http_cfg *cfg, const http_handlers *h, char *err,
+                   size_t errlen);
 /* The port actually listened on. */
 int http_port(const http_srv *s);
-/* Runs one turn of the loop (waits for I/O or a timer). Returns <0 when
- * the loop is broken. */
-int http_service(http_srv *s);
-/* Makes a blocked http_service return (safe from a signal handler). */
-void http_wake(http_srv *s);
+/* Frees the server. Its connections are closed by net_loop_free, whose
+ * close callbacks still use it: free it after the loop. */
 void http_free(http_srv *s);
 
 /* Queues a text message to one WebSocket (copied). */
@@ -101,10 +101,5 @@ void http_ws_send(http_ws *ws, const char *data, size_t n);
 void http_ws_close(http_ws *ws);
 /* Messages waiting to be written to 'ws'. */
 size_t http_ws_backlog(const http_ws *ws);
-
-/* A one-shot timer on the loop; http_timer_set re-arms it. */
-http_timer *http_timer_new(http_srv *s, void (*cb)(void *arg), void *arg);
-void http_timer_set(http_timer *t, int64_t delay_ms); /* <0: cancel */
-void http_timer_free(http_timer *t);
 
 #endif

@@ -6,7 +6,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "http/http_client.h"
+#include "net/net_http.h"
 #include "sms/sms_text.h"
 #include "util/hmap.h"
 #include "util/utf8.h"
@@ -30,7 +30,7 @@ typedef struct kpend {
     struct kpend *next, *prev;
     struct gw_kannel *g;
     int64_t ref;
-    http_creq *req;
+    net_http_req *req;
     buf *urls; /* one per part (one for a single-part message) */
     size_t nurl, cur;
     kmsg *msg; /* NULL for a single-part message */
@@ -39,7 +39,7 @@ typedef struct kpend {
 typedef struct gw_kannel {
     gw base;
     gw_kannel_cfg cfg; /* strings owned */
-    http_srv *http;
+    net_loop *loop;
     kpend *pending;
     hmap msgs; /* kmsg by ref */
     kmsg *head, *tail;
@@ -318,7 +318,7 @@ static void pend_del(gw_kannel *g, kpend *p)
     free(p);
 }
 
-static void on_answer(void *arg, const http_client_result *r);
+static void on_answer(void *arg, const net_http_result *r);
 
 /* Starts the request of the next part Kannel has not accepted yet.
  * Returns 1 when one started, 0 when every part is accepted, -1 when the
@@ -329,12 +329,12 @@ static int send_next(kpend *p)
         p->cur++;
     if (p->cur == p->nurl)
         return 0;
-    http_client_opts o = {.method = "GET", .url = p->urls[p->cur].p};
-    p->req = http_client_request(p->g->http, &o, on_answer, p);
+    net_http_opts o = {.method = "GET", .url = p->urls[p->cur].p};
+    p->req = net_http_request(p->g->loop, &o, on_answer, p);
     return p->req ? 1 : -1;
 }
 
-static void on_answer(void *arg, const http_client_result *r)
+static void on_answer(void *arg, const net_http_result *r)
 {
     kpend *p = arg;
     gw_kannel *g = p->g;
@@ -416,7 +416,7 @@ static void kannel_free(gw *base)
     gw_kannel *g = (gw_kannel *)base;
     while (g->pending) {
         if (g->pending->req)
-            http_client_cancel(g->pending->req);
+            net_http_cancel(g->pending->req);
         pend_del(g, g->pending);
     }
     while (g->head) {
@@ -442,13 +442,13 @@ static char *dup_or_null(const char *s)
     return s ? xmemdup0(s, strlen(s)) : NULL;
 }
 
-gw *gw_kannel_new(const gw_kannel_cfg *cfg, http_srv *http, gw_result_cb cb, void *arg)
+gw *gw_kannel_new(const gw_kannel_cfg *cfg, net_loop *loop, gw_result_cb cb, void *arg)
 {
     gw_kannel *g = xcalloc(1, sizeof *g);
     g->base.ops = &kannel_ops;
     g->base.result = cb;
     g->base.arg = arg;
-    g->http = http;
+    g->loop = loop;
     g->cfg.id = dup_or_null(cfg->id);
     g->cfg.sendsms_url = dup_or_null(cfg->sendsms_url);
     g->cfg.username = dup_or_null(cfg->username);

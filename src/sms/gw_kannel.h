@@ -30,7 +30,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "http/http.h"
+#include "net/net.h"
 #include "sms/gw.h"
 #include "util/buf.h"
 
@@ -49,7 +49,7 @@ typedef struct gw_kannel_cfg {
 #define GW_KANNEL_PARTS_MAX 255   /* the concatenation UDH counts in 8 bits */
 #define GW_KANNEL_TRACK_MAX 10000 /* messages in parts remembered for reports */
 
-gw *gw_kannel_new(const gw_kannel_cfg *cfg, http_srv *http, gw_result_cb cb, void *arg);
+gw *gw_kannel_new(const gw_kannel_cfg *cfg, net_loop *loop, gw_result_cb cb, void *arg);
 
 /* Appends the whole sendsms URL for 'm' to 'out'. Returns 0, or -EILSEQ
  * when the text is not valid UTF-8. */

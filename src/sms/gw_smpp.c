@@ -14,10 +14,11 @@
 #include <string.h>
 #include <time.h>
 
-#include "http/http_tcp.h"
+#include "net/net_tcp.h"
 #include "sms/smpp_pdu.h"
 #include "util/hmap.h"
 #include "util/log.h"
+#include "util/loop_clock.h"
 #include "util/xalloc.h"
 
 #define RECENT_MAX 1024
@@ -42,11 +43,11 @@ typedef struct gw_smpp {
     char *id, *host, *system_id, *password, *system_type;
     int port;
     gw_smpp_app app;
-    http_srv *http;
+    net_loop *loop;
     smpp_session *s;
-    http_tcp *conn;
+    net_tcp *conn;
     int connected;
-    http_timer *timer;
+    net_timer *timer;
     mo_wait *waits;
     recent recent[RECENT_MAX];
     size_t nrecent;
@@ -57,9 +58,7 @@ typedef struct gw_smpp {
 
 static int64_t now_ms(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    return loop_clock_mono();
 }
 
 static uint64_t downs(const gw_smpp *g)
@@ -203,27 +202,27 @@ static void on_dlr(gw_smpp *g, const smpp_event *ev)
 
 /* ---- the link ---------------------------------------------------------- */
 
-static void on_tcp(void *arg, enum http_tcp_event e, const void *data, size_t n)
+static void on_tcp(void *arg, enum net_tcp_event e, const void *data, size_t n)
 {
     gw_smpp *g = arg;
     int64_t now = now_ms();
     switch (e) {
-    case HTTP_TCP_CONNECTED:
+    case NET_TCP_CONNECTED:
         g->connected = 1;
         smpp_session_connected(g->s, now);
         break;
-    case HTTP_TCP_DATA:
+    case NET_TCP_DATA:
         smpp_session_input(g->s, data, n, now);
         break;
-    case HTTP_TCP_WRITABLE: {
+    case NET_TCP_WRITABLE: {
         size_t k;
         const uint8_t *p = smpp_session_out(g->s, &k);
-        long w = k ? http_tcp_write(g->conn, p, k) : 0;
+        long w = k ? net_tcp_write(g->conn, p, k) : 0;
         if (w > 0)
             smpp_session_out_consume(g->s, (size_t)w);
         break;
     }
-    case HTTP_TCP_CLOSED:
+    case NET_TCP_CLOSED:
         g->conn = NULL;
         g->connected = 0;
         set_why(g, "link lost", (str){data, n});
@@ -256,7 +255,7 @@ static void handle(gw_smpp *g, const smpp_event *ev, int64_t now)
 {
     switch (ev->type) {
     case SMPP_EV_CONNECT:
-        g->conn = http_tcp_connect(g->http, g->host, g->port, on_tcp, g);
+        g->conn = net_tcp_connect(g->loop, g->host, g->port, on_tcp, g);
         if (!g->conn) {
             set_why(g, "cannot connect", STR_NULL);
             smpp_session_link_lost(g->s, now);
@@ -266,7 +265,7 @@ static void handle(gw_smpp *g, const smpp_event *ev, int64_t now)
         set_why(g, "link closed", ev->text);
         log_kv(LOG_WARN, "smpp: closing the link", "gateway", g->id, "reason", ev->text.p,
                NULL);
-        http_tcp_close(g->conn);
+        net_tcp_close(g->conn);
         g->conn = NULL;
         g->connected = 0;
         break;
@@ -326,12 +325,12 @@ static void pump(gw_smpp *g)
     size_t n;
     smpp_session_out(g->s, &n);
     if (n && g->connected)
-        http_tcp_want_write(g->conn);
+        net_tcp_want_write(g->conn);
     int64_t due = smpp_session_next_deadline(g->s);
     if (due == INT64_MAX)
-        http_timer_set(g->timer, -1);
+        net_timer_set(g->timer, -1);
     else
-        http_timer_set(g->timer, due <= now ? 0 : due - now);
+        net_timer_set(g->timer, due <= now ? 0 : due - now);
     g->in_pump = 0;
 }
 
@@ -386,8 +385,8 @@ static void smpp_free(gw *base)
             result(g, ev.ref, GW_RETRY, STR_NULL, "", ev.text);
     for (mo_wait *w = g->waits; w; w = w->next)
         w->g = NULL; /* freed by their done callback */
-    http_tcp_close(g->conn);
-    http_timer_free(g->timer);
+    net_tcp_close(g->conn);
+    net_timer_free(g->timer);
     smpp_session_free(g->s);
     free_gw(g);
 }
@@ -399,7 +398,7 @@ static char *dup_or_null(const char *s)
     return s ? xmemdup0(s, strlen(s)) : NULL;
 }
 
-gw *gw_smpp_new(const gw_smpp_cfg *cfg, http_srv *http, const gw_smpp_app *app,
+gw *gw_smpp_new(const gw_smpp_cfg *cfg, net_loop *loop, const gw_smpp_app *app,
                 gw_result_cb cb, void *arg)
 {
     gw_smpp *g = xcalloc(1, sizeof *g);
@@ -422,8 +421,8 @@ gw *gw_smpp_new(const gw_smpp_cfg *cfg, http_srv *http, const gw_smpp_app *app,
     g->base.arg = arg;
     g->port = cfg->port;
     g->app = *app;
-    g->http = http;
-    g->timer = http_timer_new(http, on_timer, g);
+    g->loop = loop;
+    g->timer = net_timer_new(loop, on_timer, g);
     smpp_session_tick(g->s, now_ms()); /* asks to connect */
     pump(g);
     return &g->base;

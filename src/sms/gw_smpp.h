@@ -1,9 +1,9 @@
 /*
  * gw_smpp: an SMSC over SMPP 3.4 (one bind_transceiver link) as a gateway,
- * on the server's loop (docs/gateways/smpp.md).
+ * on the loop (docs/gateways/smpp.md).
  *
  * It owns one smpp_session (the protocol, pure), one TCP connection
- * (http/http_tcp: the lws glue stays in http/) and one timer at the
+ * (net/net_tcp: the lws glue stays in net/) and one timer at the
  * session's next deadline (STYLE.md 5, 7). Bytes read go to the session,
  * the session's output is written when the socket is writable, and the
  * session's events are mapped:
@@ -37,7 +37,7 @@
 
 #include <stdint.h>
 
-#include "http/http.h"
+#include "net/net.h"
 #include "sms/gw.h"
 #include "sms/smpp_session.h"
 
@@ -73,7 +73,7 @@ typedef struct gw_smpp_app {
 
 /* Creates the gateway and starts connecting. Returns NULL when the
  * configuration cannot make a session (a credential too long). */
-gw *gw_smpp_new(const gw_smpp_cfg *cfg, http_srv *http, const gw_smpp_app *app,
+gw *gw_smpp_new(const gw_smpp_cfg *cfg, net_loop *loop, const gw_smpp_app *app,
                 gw_result_cb cb, void *arg);
 
 /* The session's counters (for logs and metrics); 'g' must be an SMPP

@@ -8,21 +8,22 @@
 #include <string.h>
 #include <time.h>
 
-#include "http/http_client.h"
+#include "net/net_http.h"
 #include "sms/sms_text.h"
+#include "util/loop_clock.h"
 #include "util/xalloc.h"
 
 typedef struct wpend {
     struct wpend *next, *prev;
     struct gw_webhook *g;
     int64_t ref;
-    http_creq *req;
+    net_http_req *req;
 } wpend;
 
 typedef struct gw_webhook {
     gw base;
     char *id, *url, *secret;
-    http_srv *http;
+    net_loop *loop;
     wpend *pending;
 } gw_webhook;
 
@@ -98,7 +99,7 @@ static void pend_del(gw_webhook *g, wpend *p)
     free(p);
 }
 
-static void on_answer(void *arg, const http_client_result *r)
+static void on_answer(void *arg, const net_http_result *r)
 {
     wpend *p = arg;
     gw_webhook *g = p->g;
@@ -139,7 +140,7 @@ static int webhook_send(gw *base, const gw_out *m)
     if (!body)
         return -EILSEQ;
     char sig[72], ts[24], ref[24];
-    int64_t now = (int64_t)time(NULL);
+    int64_t now = loop_clock_wall() / 1000;
     gw_webhook_sign(g->secret, now, str_c(body), sig);
     snprintf(ts, sizeof ts, "%lld", (long long)now);
     snprintf(ref, sizeof ref, "%lld", (long long)m->ref);
@@ -148,12 +149,12 @@ static int webhook_send(gw *base, const gw_out *m)
     wpend *p = xcalloc(1, sizeof *p);
     p->g = g;
     p->ref = m->ref;
-    http_client_opts o = {.method = "POST",
+    net_http_opts o = {.method = "POST",
                           .url = g->url,
                           .content_type = "application/json",
                           .body = str_c(body),
                           .headers = hdrs};
-    p->req = http_client_request(g->http, &o, on_answer, p);
+    p->req = net_http_request(g->loop, &o, on_answer, p);
     free(body);
     if (!p->req) {
         free(p);
@@ -170,7 +171,7 @@ static void webhook_free(gw *base)
 {
     gw_webhook *g = (gw_webhook *)base;
     while (g->pending) {
-        http_client_cancel(g->pending->req);
+        net_http_cancel(g->pending->req);
         pend_del(g, g->pending);
     }
     free(g->id);
@@ -181,13 +182,13 @@ static void webhook_free(gw *base)
 
 static const gw_ops webhook_ops = {"webhook", webhook_send, webhook_free};
 
-gw *gw_webhook_new(const gw_webhook_cfg *cfg, http_srv *http, gw_result_cb cb, void *arg)
+gw *gw_webhook_new(const gw_webhook_cfg *cfg, net_loop *loop, gw_result_cb cb, void *arg)
 {
     gw_webhook *g = xcalloc(1, sizeof *g);
     g->base.ops = &webhook_ops;
     g->base.result = cb;
     g->base.arg = arg;
-    g->http = http;
+    g->loop = loop;
     g->id = xmemdup0(cfg->id, strlen(cfg->id));
     g->url = xmemdup0(cfg->url, strlen(cfg->url));
     g->secret = xmemdup0(cfg->secret, strlen(cfg->secret));

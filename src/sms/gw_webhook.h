@@ -19,7 +19,7 @@
 
 #include <stdint.h>
 
-#include "http/http.h"
+#include "net/net.h"
 #include "sms/gw.h"
 
 #define GW_WEBHOOK_SIG_HEADER "X-Textdesk-Signature"
@@ -33,7 +33,7 @@ typedef struct gw_webhook_cfg {
     const char *secret; /* shared HMAC key */
 } gw_webhook_cfg;
 
-gw *gw_webhook_new(const gw_webhook_cfg *cfg, http_srv *http, gw_result_cb cb, void *arg);
+gw *gw_webhook_new(const gw_webhook_cfg *cfg, net_loop *loop, gw_result_cb cb, void *arg);
 
 /* Writes "sha256=" + 64 lowercase hex digits + NUL (72 bytes) into 'out':
  * the signature of 'body' sent at unix time 'ts'. */

@@ -10,7 +10,8 @@
 #include "core/tz.h"
 
 const char *const flow_json_keys[] = {"welcome_reply",  "hours",          "max_wait_s",
-                                      "overflow_queue", "overflow_reply", NULL};
+                                      "overflow_queue", "overflow_reply", "skills",
+                                      "skill_words",    NULL};
 
 static const char *const DAYS[7] = {"mon", "tue", "wed", "thu", "fri", "sat", "sun"};
 
@@ -27,7 +28,74 @@ int flow_json_empty(const cc_ep_flow *f)
            f->tz_name.n == 0 && f->tz_rule.n == 0 &&
            memcmp(f->week, zero.week, sizeof f->week) == 0 && f->hours == 0 &&
            f->n_holidays == 0 && f->closed_action == 0 && f->max_wait_ms == 0 &&
-           f->overflow_queue == 0;
+           f->overflow_queue == 0 && f->n_skills == 0 && f->n_words == 0;
+}
+
+/* ---- skills ------------------------------------------------------------- */
+
+static int skill_item(const json_t *it, const char *key, size_t i, cc_skill *out, char *err,
+                      size_t n)
+{
+    json_t *id = json_object_get(it, "skill"), *lv = json_object_get(it, "level");
+    if (!json_is_object(it) || !json_is_integer(id) || json_integer_value(id) < 1 ||
+        json_integer_value(id) >= CC_MAX_ID)
+        FAIL("%s[%zu].skill: must be a skill id", key, i);
+    if (!json_is_integer(lv) || json_integer_value(lv) < 1 ||
+        json_integer_value(lv) > CC_LEVEL_MAX)
+        FAIL("%s[%zu].level: must be a whole number from 1 to %d", key, i, CC_LEVEL_MAX);
+    *out = (cc_skill){(uint32_t)json_integer_value(id), (uint32_t)json_integer_value(lv)};
+    return 0;
+}
+
+int flow_json_skills_parse(const json_t *o, const char *key, cc_skill *out, size_t *count,
+                           char *err, size_t n)
+{
+    *count = 0;
+    json_t *a = json_object_get(o, key);
+    if (!a || json_is_null(a))
+        return 0;
+    if (!json_is_array(a) || json_array_size(a) > CC_SKILLS_MAX)
+        FAIL("%s: must be a list of at most %d {\"skill\": id, \"level\": 1-%d}", key,
+             CC_SKILLS_MAX, CC_LEVEL_MAX);
+    for (size_t i = 0; i < json_array_size(a); i++) {
+        if (skill_item(json_array_get(a, i), key, i, &out[i], err, n))
+            return -1;
+        for (size_t k = 0; k < i; k++)
+            if (out[k].skill == out[i].skill)
+                FAIL("%s[%zu].skill: skill %u is listed twice", key, i, out[i].skill);
+    }
+    *count = json_array_size(a);
+    return 0;
+}
+
+json_t *flow_json_skills(const cc_skill *s, size_t n)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(a, json_pack("{s:i,s:i}", "skill", (json_int_t)s[i].skill,
+                                           "level", (json_int_t)s[i].level));
+    return a;
+}
+
+static int parse_words(const json_t *o, cc_ep_flow *f, char *err, size_t n)
+{
+    json_t *a = json_object_get(o, "skill_words");
+    if (!a || json_is_null(a))
+        return 0;
+    if (!json_is_array(a) || json_array_size(a) > CC_FLOW_WORDS_MAX)
+        FAIL("skill_words: must be a list of at most %d {\"word\": \"...\", \"skill\": id, "
+             "\"level\": 1-%d}",
+             CC_FLOW_WORDS_MAX, CC_LEVEL_MAX);
+    for (size_t i = 0; i < json_array_size(a); i++) {
+        json_t *it = json_array_get(a, i), *w = json_object_get(it, "word");
+        if (skill_item(it, "skill_words", i, &f->words[i].skill, err, n))
+            return -1;
+        if (!json_is_string(w) || json_string_length(w) == 0)
+            FAIL("skill_words[%zu].word: must be a word (no blanks)", i);
+        f->words[i].word = (str){json_string_value(w), json_string_length(w)};
+    }
+    f->n_words = json_array_size(a);
+    return 0;
 }
 
 /* ---- time zones --------------------------------------------------------- */
@@ -241,8 +309,17 @@ int flow_json_parse(const json_t *o, int stored, cc_ep_flow *f, char *rule, char
             FAIL("overflow_queue: must be a queue id (0: none)");
         f->overflow_queue = (uint32_t)json_integer_value(q);
     }
+    if (flow_json_skills_parse(o, "skills", f->skills, &f->n_skills, err, n) ||
+        parse_words(o, f, err, n))
+        return -1;
     const char *what;
     if (cc_flow_check(f, &what) != 0) {
+        if (strcmp(what, "skills") == 0)
+            FAIL("skills: at most %d skills and skill words together, each skill once",
+                 CC_SKILLS_MAX);
+        if (strcmp(what, "skill_words") == 0)
+            FAIL("skill_words: each word at most %d bytes of valid UTF-8, without blanks",
+                 CC_NAME_MAX);
         if (strcmp(what, "max_wait_s") == 0)
             FAIL("max_wait_s: a maximum wait needs an overflow_queue or an overflow_reply, "
                  "and those need a maximum wait");
@@ -304,5 +381,16 @@ void flow_json_put(json_t *o, const cc_ep_flow *f, int stored)
         if (f->overflow_queue)
             json_object_set_new(o, "overflow_queue", json_integer(f->overflow_queue));
         put_text(o, "overflow_reply", f->overflow_text);
+    }
+    if (f->n_skills)
+        json_object_set_new(o, "skills", flow_json_skills(f->skills, f->n_skills));
+    if (f->n_words) {
+        json_t *a = json_array();
+        for (size_t i = 0; i < f->n_words; i++)
+            json_array_append_new(
+                a, json_pack("{s:s%,s:i,s:i}", "word", f->words[i].word.p,
+                             f->words[i].word.n, "skill", (json_int_t)f->words[i].skill.skill,
+                             "level", (json_int_t)f->words[i].skill.level));
+        json_object_set_new(o, "skill_words", a);
     }
 }

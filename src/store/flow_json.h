@@ -9,7 +9,9 @@
  *             "week": {"mon": ["08:00-12:00", "13:00-17:00"], ... "sun": []},
  *             "holidays": ["2026-12-24"],
  *             "closed_reply": "...", "closed_action": "queue" | "close"},
- *   "max_wait_s": 300, "overflow_queue": 2, "overflow_reply": "..."
+ *   "max_wait_s": 300, "overflow_queue": 2, "overflow_reply": "...",
+ *   "skills": [{"skill": 2, "level": 3}],
+ *   "skill_words": [{"word": "svenska", "skill": 1, "level": 2}]
  *
  * "time_zone" is an IANA zone name, turned into its POSIX rule by reading
  * the zone's TZif file under $TZDIR (default /usr/share/zoneinfo); a POSIX
@@ -41,6 +43,15 @@ int flow_json_parse(const json_t *o, int stored, cc_ep_flow *out, char *rule, ch
 /* Adds the keys of a non-empty flow to object 'o' ('stored' 1: with
  * "tz_rule"). */
 void flow_json_put(json_t *o, const cc_ep_flow *f, int stored);
+
+/* A skill list, key 'key' of object 'o' (absent or null: none):
+ * [{"skill": id, "level": 1-5}, ...], at most CC_SKILLS_MAX, each skill
+ * once. Agents' proficiencies and queues' minimums use it too. Returns 0
+ * or -1 with "key[i].field: problem" in 'err'. */
+int flow_json_skills_parse(const json_t *o, const char *key, cc_skill *out, size_t *count,
+                           char *err, size_t n);
+/* A skill list as a new JSON array. */
+json_t *flow_json_skills(const cc_skill *s, size_t n);
 
 /* Whether 'f' is the empty flow. */
 int flow_json_empty(const cc_ep_flow *f);

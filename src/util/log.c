@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "util/buf.h"
+#include "util/loop_clock.h"
 
 /* The process's one log level: set once at start, read everywhere. */
 static int g_level = LOG_INFO;
@@ -44,15 +45,15 @@ void log_kv(int level, const char *msg, ...)
 {
     if (level < g_level || level < 0 || level > LOG_ERROR)
         return;
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
+    int64_t ms = loop_clock_wall();
+    time_t sec = (time_t)(ms / 1000);
     struct tm tm;
-    gmtime_r(&ts.tv_sec, &tm);
+    gmtime_r(&sec, &tm);
     char t[32];
     strftime(t, sizeof t, "%Y-%m-%dT%H:%M:%S", &tm);
     buf b;
     buf_init(&b);
-    buf_printf(&b, "{\"ts\":\"%s.%03ldZ\",\"level\":\"%s\",\"msg\":", t, ts.tv_nsec / 1000000,
+    buf_printf(&b, "{\"ts\":\"%s.%03ldZ\",\"level\":\"%s\",\"msg\":", t, (long)(ms % 1000),
                names[level]);
     json_str(&b, msg);
     va_list ap;

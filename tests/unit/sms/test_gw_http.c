@@ -15,7 +15,7 @@
 #include <string.h>
 
 #include "api/api_gw.h"
-#include "http/http_client.h"
+#include "net/net_http.h"
 #include "sms/gw_kannel.h"
 #include "sms/gw_webhook.h"
 
@@ -342,36 +342,36 @@ static void test_client_url(void **state)
     (void)state;
     char host[64], path[256];
     int port;
-    assert_int_equal(http_client_parse_url("http://127.0.0.1:13013/cgi-bin/sendsms?a=b", host,
+    assert_int_equal(net_http_parse_url("http://127.0.0.1:13013/cgi-bin/sendsms?a=b", host,
                                            sizeof host, &port, path, sizeof path),
                      0);
     assert_string_equal(host, "127.0.0.1");
     assert_int_equal(port, 13013);
     assert_string_equal(path, "/cgi-bin/sendsms?a=b");
-    assert_int_equal(http_client_parse_url("http://10.0.0.1", host, sizeof host, &port, path,
+    assert_int_equal(net_http_parse_url("http://10.0.0.1", host, sizeof host, &port, path,
                                            sizeof path),
                      0);
     assert_int_equal(port, 80);
     assert_string_equal(path, "/");
-    assert_int_equal(http_client_parse_url("https://10.0.0.1/", host, sizeof host, &port, path,
+    assert_int_equal(net_http_parse_url("https://10.0.0.1/", host, sizeof host, &port, path,
                                            sizeof path),
                      -1);
-    assert_int_equal(http_client_parse_url("http://10.0.0.1:0/", host, sizeof host, &port, path,
+    assert_int_equal(net_http_parse_url("http://10.0.0.1:0/", host, sizeof host, &port, path,
                                            sizeof path),
                      -1);
-    assert_int_equal(http_client_parse_url("http://10.0.0.1:70000/", host, sizeof host, &port,
+    assert_int_equal(net_http_parse_url("http://10.0.0.1:70000/", host, sizeof host, &port,
                                            path, sizeof path),
                      -1);
-    assert_int_equal(http_client_parse_url("http://10.0.0.1:/", host, sizeof host, &port, path,
+    assert_int_equal(net_http_parse_url("http://10.0.0.1:/", host, sizeof host, &port, path,
                                            sizeof path),
                      -1);
-    assert_int_equal(http_client_parse_url("http://:80/", host, sizeof host, &port, path,
+    assert_int_equal(net_http_parse_url("http://:80/", host, sizeof host, &port, path,
                                            sizeof path),
                      -1);
-    assert_true(http_client_host_ok("127.0.0.1"));
-    assert_false(http_client_host_ok("localhost"));
-    assert_false(http_client_host_ok("256.0.0.1"));
-    assert_false(http_client_host_ok("1.2.3.4x"));
+    assert_true(net_http_host_ok("127.0.0.1"));
+    assert_false(net_http_host_ok("localhost"));
+    assert_false(net_http_host_ok("256.0.0.1"));
+    assert_false(net_http_host_ok("1.2.3.4x"));
 }
 
 static void form_is(const char *form, const char *key, int want_r, const char *want)

@@ -1,5 +1,5 @@
 /*
- * http_client.c: outbound HTTP on the server's lws context. Client
+ * net_http.c: outbound HTTP on the loop's lws context. Client
  * connections live on their own vhost ("textdesk-client", created on first
  * use, no listener) so that their protocol never meets the server's.
  *
@@ -8,22 +8,22 @@
  * lws_client_connect_via_info is still running are reported from a
  * zero-delay timer, so callers never see their callback re-entered.
  */
-#include "http/http_client.h"
+#include "net/net_http.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "http/http_int.h"
+#include "net/net_int.h"
 #include "util/buf.h"
 #include "util/xalloc.h"
 
 #define CLIENT_VHOST "textdesk-client"
 
-struct http_creq {
+struct net_http_req {
     lws_sorted_usec_list_t sul; /* first: the timer callback gets its address */
     struct lws *wsi;
-    http_client_cb cb;
+    net_http_cb cb;
     void *arg;
     char host[64], *path, *method, *ctype;
     char **hdrs; /* name, value, ..., NULL */
@@ -32,7 +32,7 @@ struct http_creq {
     char err[128];
 };
 
-int http_client_host_ok(const char *host)
+int net_http_host_ok(const char *host)
 {
     unsigned a, b, c, d;
     char tail;
@@ -40,7 +40,7 @@ int http_client_host_ok(const char *host)
            b < 256 && c < 256 && d < 256;
 }
 
-int http_client_parse_url(const char *url, char *host, size_t hostcap, int *port, char *path,
+int net_http_parse_url(const char *url, char *host, size_t hostcap, int *port, char *path,
                           size_t pathcap)
 {
     if (strncmp(url, "http://", 7) != 0)
@@ -77,7 +77,7 @@ int http_client_parse_url(const char *url, char *host, size_t hostcap, int *port
     return 0;
 }
 
-static void creq_free(http_creq *q)
+static void creq_free(net_http_req *q)
 {
     free(q->path);
     free(q->method);
@@ -92,31 +92,31 @@ static void creq_free(http_creq *q)
 }
 
 /* Runs the callback once. */
-static void finish(http_creq *q)
+static void finish(net_http_req *q)
 {
     if (q->finished)
         return;
     q->finished = 1;
     if (!q->cb)
         return;
-    http_client_result r = {q->status, {q->resp.p ? q->resp.p : "", q->resp.n},
+    net_http_result r = {q->status, {q->resp.p ? q->resp.p : "", q->resp.n},
                             q->status ? NULL : (q->err[0] ? q->err : "no answer"),
                             q->status ? 1 : q->wrote};
-    http_client_cb cb = q->cb;
+    net_http_cb cb = q->cb;
     q->cb = NULL;
     cb(q->arg, &r);
 }
 
 static void late_fail(lws_sorted_usec_list_t *sul)
 {
-    http_creq *q = (http_creq *)sul;
+    net_http_req *q = (net_http_req *)sul;
     finish(q);
     creq_free(q);
 }
 
 /* The connection is gone: report (unless reported) and free, or leave it
  * to late_fail when connect_via_info is still on the stack. */
-static void conn_gone(http_creq *q, struct lws *wsi)
+static void conn_gone(net_http_req *q, struct lws *wsi)
 {
     lws_set_opaque_user_data(wsi, NULL);
     q->wsi = NULL;
@@ -131,7 +131,7 @@ static void conn_gone(http_creq *q, struct lws *wsi)
 static int cb_client(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
                      size_t len)
 {
-    http_creq *q = wsi ? lws_get_opaque_user_data(wsi) : NULL;
+    net_http_req *q = wsi ? lws_get_opaque_user_data(wsi) : NULL;
     switch (reason) {
     case LWS_CALLBACK_CLIENT_CONNECTION_ERROR:
         if (q) {
@@ -182,7 +182,7 @@ static int cb_client(struct lws *wsi, enum lws_callback_reasons reason, void *us
             q->status = (int)lws_http_client_http_response(wsi);
         return 0;
     case LWS_CALLBACK_RECEIVE_CLIENT_HTTP_READ:
-        if (q && q->resp.n + len <= HTTP_CLIENT_MAX_RESPONSE)
+        if (q && q->resp.n + len <= NET_HTTP_MAX_RESPONSE)
             buf_add(&q->resp, in, len);
         return 0;
     case LWS_CALLBACK_RECEIVE_CLIENT_HTTP: {
@@ -216,7 +216,7 @@ static const struct lws_protocols client_protos[] = {
     {NULL, NULL, 0, 0, 0, NULL, 0},
 };
 
-struct lws_vhost *http__outbound_vhost(struct lws_context *ctx, const char *name,
+struct lws_vhost *net__outbound_vhost(struct lws_context *ctx, const char *name,
                                        const struct lws_protocols *protos)
 {
     struct lws_vhost *vh = lws_get_vhost_by_name(ctx, name);
@@ -233,22 +233,22 @@ struct lws_vhost *http__outbound_vhost(struct lws_context *ctx, const char *name
 
 static struct lws_vhost *client_vhost(struct lws_context *ctx)
 {
-    return http__outbound_vhost(ctx, CLIENT_VHOST, client_protos);
+    return net__outbound_vhost(ctx, CLIENT_VHOST, client_protos);
 }
 
-http_creq *http_client_request(http_srv *s, const http_client_opts *o, http_client_cb cb,
+net_http_req *net_http_request(net_loop *l, const net_http_opts *o, net_http_cb cb,
                                void *arg)
 {
     char host[64], path[16384];
     int port;
-    if (http_client_parse_url(o->url, host, sizeof host, &port, path, sizeof path) != 0 ||
-        !http_client_host_ok(host))
+    if (net_http_parse_url(o->url, host, sizeof host, &port, path, sizeof path) != 0 ||
+        !net_http_host_ok(host))
         return NULL;
-    struct lws_context *ctx = http__lws_context(s);
+    struct lws_context *ctx = net__lws_context(l);
     struct lws_vhost *vh = client_vhost(ctx);
     if (!vh)
         return NULL;
-    http_creq *q = xcalloc(1, sizeof *q);
+    net_http_req *q = xcalloc(1, sizeof *q);
     q->cb = cb;
     q->arg = arg;
     snprintf(q->host, sizeof q->host, "%s", host);
@@ -304,7 +304,7 @@ http_creq *http_client_request(http_srv *s, const http_client_opts *o, http_clie
     return q;
 }
 
-void http_client_cancel(http_creq *q)
+void net_http_cancel(net_http_req *q)
 {
     if (!q)
         return;

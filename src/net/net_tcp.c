@@ -1,13 +1,13 @@
 /*
- * http_tcp.c: raw TCP clients on the server's lws context (http_tcp.h).
+ * net_tcp.c: raw TCP clients on the loop's lws context (net_tcp.h).
  *
  * The object belongs to this file once the caller closed it or it was
  * reported closed: it is freed when lws closes the wsi (RAW_CLOSE), or from
  * a zero-delay timer when the failure was found while
  * lws_client_connect_via_info was still on the stack (so the caller's
- * callback is never re-entered from http_tcp_connect).
+ * callback is never re-entered from net_tcp_connect).
  */
-#include "http/http_tcp.h"
+#include "net/net_tcp.h"
 
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -16,17 +16,17 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "http/http_client.h"
-#include "http/http_int.h"
+#include "net/net_http.h"
+#include "net/net_int.h"
 #include "util/xalloc.h"
 
 #define TCP_VHOST "textdesk-tcp"
 
-struct http_tcp {
+struct net_tcp {
     lws_sorted_usec_list_t sul; /* first: the timer callback gets its address */
     struct lws_context *ctx;
     struct lws *wsi;
-    http_tcp_cb cb; /* NULL once closed by the caller */
+    net_tcp_cb cb; /* NULL once closed by the caller */
     void *arg;
     int connecting, detached;
     char ip[64];
@@ -34,27 +34,27 @@ struct http_tcp {
 };
 
 /* Reports CLOSED (unless the caller closed it) and frees. */
-static void finish(http_tcp *c)
+static void finish(net_tcp *c)
 {
-    http_tcp_cb cb = c->cb;
+    net_tcp_cb cb = c->cb;
     c->cb = NULL;
     if (cb)
-        cb(c->arg, HTTP_TCP_CLOSED, c->err[0] ? c->err : "connection closed",
+        cb(c->arg, NET_TCP_CLOSED, c->err[0] ? c->err : "connection closed",
            strlen(c->err[0] ? c->err : "connection closed"));
     free(c);
 }
 
 static void late_finish(lws_sorted_usec_list_t *sul)
 {
-    finish((http_tcp *)sul);
+    finish((net_tcp *)sul);
 }
 
-static void gone(http_tcp *c, struct lws *wsi)
+static void gone(net_tcp *c, struct lws *wsi)
 {
     lws_set_opaque_user_data(wsi, NULL);
     c->wsi = NULL;
     if (c->connecting) {
-        c->detached = 1; /* http_tcp_connect reports it from a timer */
+        c->detached = 1; /* net_tcp_connect reports it from a timer */
         return;
     }
     finish(c);
@@ -63,7 +63,7 @@ static void gone(http_tcp *c, struct lws *wsi)
 static int cb_tcp(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
                   size_t len)
 {
-    http_tcp *c = wsi ? lws_get_opaque_user_data(wsi) : NULL;
+    net_tcp *c = wsi ? lws_get_opaque_user_data(wsi) : NULL;
     (void)user;
     switch (reason) {
     case LWS_CALLBACK_CLIENT_CONNECTION_ERROR:
@@ -82,15 +82,15 @@ static int cb_tcp(struct lws *wsi, enum lws_callback_reasons reason, void *user,
             setsockopt(lws_get_socket_fd(wsi), IPPROTO_TCP, TCP_NODELAY, &one,
                        sizeof one);
         }
-        c->cb(c->arg, HTTP_TCP_CONNECTED, NULL, 0);
+        c->cb(c->arg, NET_TCP_CONNECTED, NULL, 0);
         return 0;
     case LWS_CALLBACK_RAW_RX:
         if (c && c->cb)
-            c->cb(c->arg, HTTP_TCP_DATA, in, len);
+            c->cb(c->arg, NET_TCP_DATA, in, len);
         return 0;
     case LWS_CALLBACK_RAW_WRITEABLE:
         if (c && c->cb)
-            c->cb(c->arg, HTTP_TCP_WRITABLE, NULL, 0);
+            c->cb(c->arg, NET_TCP_WRITABLE, NULL, 0);
         return 0;
     case LWS_CALLBACK_RAW_CLOSE:
         if (c) {
@@ -111,19 +111,19 @@ static const struct lws_protocols tcp_protos[] = {
 
 static struct lws_vhost *tcp_vhost(struct lws_context *ctx)
 {
-    return http__outbound_vhost(ctx, TCP_VHOST, tcp_protos);
+    return net__outbound_vhost(ctx, TCP_VHOST, tcp_protos);
 }
 
-http_tcp *http_tcp_connect(http_srv *s, const char *ip, int port, http_tcp_cb cb,
+net_tcp *net_tcp_connect(net_loop *l, const char *ip, int port, net_tcp_cb cb,
                            void *arg)
 {
-    if (!http_client_host_ok(ip) || port <= 0 || port > 65535)
+    if (!net_http_host_ok(ip) || port <= 0 || port > 65535)
         return NULL;
-    struct lws_context *ctx = http__lws_context(s);
+    struct lws_context *ctx = net__lws_context(l);
     struct lws_vhost *vh = tcp_vhost(ctx);
     if (!vh)
         return NULL;
-    http_tcp *c = xcalloc(1, sizeof *c);
+    net_tcp *c = xcalloc(1, sizeof *c);
     c->ctx = ctx;
     c->cb = cb;
     c->arg = arg;
@@ -155,18 +155,18 @@ http_tcp *http_tcp_connect(http_srv *s, const char *ip, int port, http_tcp_cb cb
     return c;
 }
 
-void http_tcp_want_write(http_tcp *c)
+void net_tcp_want_write(net_tcp *c)
 {
     if (c && c->wsi)
         lws_callback_on_writable(c->wsi);
 }
 
-long http_tcp_write(http_tcp *c, const void *p, size_t n)
+long net_tcp_write(net_tcp *c, const void *p, size_t n)
 {
     if (!c->wsi)
         return -1;
-    if (n > HTTP_TCP_WRITE_MAX)
-        n = HTTP_TCP_WRITE_MAX;
+    if (n > NET_TCP_WRITE_MAX)
+        n = NET_TCP_WRITE_MAX;
     if (n == 0)
         return 0;
     unsigned char *b = xmalloc(LWS_PRE + n);
@@ -181,7 +181,7 @@ long http_tcp_write(http_tcp *c, const void *p, size_t n)
     return (long)n; /* lws keeps and writes what the kernel did not take */
 }
 
-void http_tcp_close(http_tcp *c)
+void net_tcp_close(net_tcp *c)
 {
     if (!c)
         return;

@@ -1,0 +1,208 @@
+/*
+ * net.c: the loop (net.h). lws is a guest on a libev loop when its libev
+ * plugin loads, else lws's own poll loop runs. The context is created with
+ * explicit vhosts: the server's listener (http.c) and the clients' outbound
+ * vhosts (net__outbound_vhost) are added to it later.
+ *
+ * The loop clock (util/loop_clock.h) is refreshed by a check watcher of the
+ * highest priority, which libev runs right after the poll returns, before
+ * the I/O and timer callbacks of that turn. The poll loop has no such hook:
+ * there the clock is read afresh at every call.
+ */
+#include "net/net.h"
+
+#include <ev.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "net/net_int.h"
+#include "util/log.h"
+#include "util/loop_clock.h"
+#include "util/xalloc.h"
+
+struct net_loop {
+    struct lws_context *ctx;
+    struct ev_loop *loop; /* epoll via libev; NULL: lws's own poll loop */
+    void *foreign[1];
+    ev_check clock_w;     /* refreshes the loop clock */
+    int turned;           /* the loop has run once */
+};
+
+struct net_timer {
+    lws_sorted_usec_list_t sul; /* first: the callback gets its address */
+    lws_usec_t due;             /* when armed: the absolute time */
+    ev_timer ev;                /* instead of 'sul' on the libev loop */
+    net_loop *l;
+    void (*cb)(void *);
+    void *arg;
+};
+
+static void on_clock(struct ev_loop *loop, ev_check *w, int revents)
+{
+    (void)loop;
+    (void)w;
+    (void)revents;
+    loop_clock_refresh();
+}
+
+net_loop *net_loop_new(int tls, char *err, size_t errlen)
+{
+    net_loop *l = xcalloc(1, sizeof *l);
+    struct lws_context_creation_info info;
+    memset(&info, 0, sizeof info);
+    info.port = CONTEXT_PORT_NO_LISTEN;
+    info.user = l;
+    info.options = LWS_SERVER_OPTION_EXPLICIT_VHOSTS | LWS_SERVER_OPTION_DISABLE_IPV6 |
+                   LWS_SERVER_OPTION_VALIDATE_UTF8;
+    if (tls)
+        info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+    /* room for long gateway URLs (Kannel MO/sendsms carry the text) */
+    info.max_http_header_data = 16384;
+    info.pt_serv_buf_size = 32768;
+    info.timeout_secs = 30;
+    lws_set_log_level(LLL_ERR, NULL);
+    l->loop = ev_loop_new(EVFLAG_AUTO | EVFLAG_NOSIGMASK);
+    if (l->loop) {
+        l->foreign[0] = l->loop;
+        info.foreign_loops = l->foreign;
+        info.options |= LWS_SERVER_OPTION_LIBEV;
+        l->ctx = lws_create_context(&info);
+        if (!l->ctx) { /* no plugin (libwebsockets-evlib-ev) */
+            ev_loop_destroy(l->loop);
+            l->loop = NULL;
+            info.foreign_loops = NULL;
+            info.options &= ~(uint64_t)LWS_SERVER_OPTION_LIBEV;
+        }
+    }
+    if (!l->ctx) {
+        l->ctx = lws_create_context(&info);
+        if (l->ctx)
+            log_kv(LOG_WARN, "libev loop unavailable: lws's poll loop serves (slower with "
+                             "many desktops; install libwebsockets-evlib-ev)", NULL);
+    }
+    if (!l->ctx) {
+        snprintf(err, errlen, "cannot create the event loop (libwebsockets)");
+        free(l);
+        return NULL;
+    }
+    if (l->loop) {
+        ev_check_init(&l->clock_w, on_clock);
+        ev_set_priority(&l->clock_w, EV_MAXPRI);
+        ev_check_start(l->loop, &l->clock_w);
+        loop_clock_set_cached(1);
+    }
+    return l;
+}
+
+void net_loop_free(net_loop *l)
+{
+    if (!l)
+        return;
+    if (l->loop) {
+        ev_check_stop(l->loop, &l->clock_w);
+        loop_clock_set_cached(0);
+    }
+    lws_context_destroy(l->ctx);
+    if (l->loop)
+        ev_loop_destroy(l->loop);
+    free(l);
+}
+
+struct lws_context *net__lws_context(net_loop *l)
+{
+    return l->ctx;
+}
+
+int net_loop_turn(net_loop *l)
+{
+    if (l->loop) {
+        if (!l->turned) { /* what was scheduled before the loop ran */
+            l->turned = 1;
+            lws_cancel_service(l->ctx);
+        }
+        ev_run(l->loop, EVRUN_ONCE);
+        return 0;
+    }
+    return lws_service(l->ctx, 0);
+}
+
+void net_loop_wake(net_loop *l)
+{
+    lws_cancel_service(l->ctx);
+}
+
+/* ---- timers ------------------------------------------------------------ */
+
+/* On the libev loop the timers are libev's. lws 4.1's libev glue keeps its
+ * own timers (lws_sul) behind one libev timer that it cannot move earlier
+ * while armed, so an lws_sul timer can fire late, by as much as the latest
+ * one pending; libev's own timers are exact. */
+
+static void sul_cb(lws_sorted_usec_list_t *sul)
+{
+    net_timer *t = (net_timer *)sul;
+    t->cb(t->arg);
+}
+
+static void ev_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+    (void)loop;
+    (void)revents;
+    net_timer *t = w->data;
+    struct lws_context *ctx = t->l->ctx; /* the callback may free 't' */
+    t->cb(t->arg);
+    /* lws services what the callback scheduled with it (zero-delay timers
+     * and asynchronous kills of the HTTP client, of http_defer_complete)
+     * only after I/O: make some */
+    lws_cancel_service(ctx);
+}
+
+net_timer *net_timer_new(net_loop *l, void (*cb)(void *), void *arg)
+{
+    net_timer *t = xcalloc(1, sizeof *t);
+    t->l = l;
+    t->cb = cb;
+    t->arg = arg;
+    ev_timer_init(&t->ev, ev_timer_cb, 0., 0.);
+    t->ev.data = t;
+    return t;
+}
+
+void net_timer_set(net_timer *t, int64_t delay_ms)
+{
+    struct ev_loop *loop = t->l->loop;
+    if (loop) {
+        ev_timer_stop(loop, &t->ev);
+        if (delay_ms < 0)
+            return;
+        if (delay_ms > 0)
+            ev_now_update(loop); /* libev counts from the loop's cached time */
+        ev_timer_set(&t->ev, (double)delay_ms / 1000., 0.);
+        ev_timer_start(loop, &t->ev);
+        return;
+    }
+    if (delay_ms < 0) {
+        lws_sul_cancel(&t->sul);
+        return;
+    }
+    /* Re-arming for the time it is already armed for is a no-op: lws keeps
+     * its timers in one sorted list with every connection's idle timer, so
+     * an insertion far in the future walks them all (O(connections)). */
+    lws_usec_t due = lws_now_usecs() + (lws_usec_t)delay_ms * 1000;
+    if (!lws_dll2_is_detached(&t->sul.list) && due - t->due < 1000 && t->due - due < 1000)
+        return;
+    t->due = due;
+    lws_sul_schedule(t->l->ctx, 0, &t->sul, sul_cb, (lws_usec_t)delay_ms * 1000);
+}
+
+void net_timer_free(net_timer *t)
+{
+    if (!t)
+        return;
+    if (t->l->loop)
+        ev_timer_stop(t->l->loop, &t->ev);
+    else
+        lws_sul_cancel(&t->sul);
+    free(t);
+}

@@ -1,0 +1,44 @@
+/*
+ * net: the process's one event loop, its timers and the cached loop clock
+ * (util/loop_clock.h), under every networked layer: the HTTP/WebSocket
+ * server (http/), the outbound HTTP client (net_http) and raw TCP client
+ * (net_tcp) the gateways use. Gateways depend on net/, never on http/.
+ *
+ * The loop is libev's (epoll) with libwebsockets as a guest on it: lws's
+ * own loop polls every socket on every turn, which with thousands of
+ * agents' WebSockets costs more than the work (bench_server,
+ * docs/operations.md). When lws's libev plugin (libwebsockets-evlib-ev) is
+ * missing, lws's poll loop is used, with a warning. The lws context has no
+ * vhost of its own: the server (http_new) and the clients add theirs.
+ *
+ * Timers are libev's (exact, O(log timers) to arm); on the fallback loop
+ * they are lws_sul. Neither walks the connections.
+ */
+#ifndef TEXTDESK_NET_NET_H
+#define TEXTDESK_NET_NET_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct net_loop net_loop;
+typedef struct net_timer net_timer;
+
+/* Creates the loop; 'tls' 1 initialises OpenSSL for a TLS listener.
+ * Returns NULL with a reason in 'err'. */
+net_loop *net_loop_new(int tls, char *err, size_t errlen);
+/* Frees the loop; everything on it (server, clients, timers) must be
+ * freed before. */
+void net_loop_free(net_loop *l);
+/* Runs one turn (waits for I/O or a timer). Returns <0 when the loop is
+ * broken. */
+int net_loop_turn(net_loop *l);
+/* Makes a blocked net_loop_turn return (safe from a signal handler). */
+void net_loop_wake(net_loop *l);
+
+/* A one-shot timer on the loop; net_timer_set re-arms it. Its delay runs
+ * on the monotonic clock. */
+net_timer *net_timer_new(net_loop *l, void (*cb)(void *arg), void *arg);
+void net_timer_set(net_timer *t, int64_t delay_ms); /* <0: cancel */
+void net_timer_free(net_timer *t);
+
+#endif

@@ -84,6 +84,11 @@ void api_reconcile(api *a);
 /* Connected desktops (WebSockets). */
 size_t api_conn_count(const api *a);
 
+/* Pushes the overview to supervisors' pages when something changed since
+ * the last push; the application calls it every API_FEED_MS. */
+#define API_FEED_MS 250
+void api_feed_flush(api *a);
+
 /* Folds the whole event log of 'st' into 'r' (core/report.h), with the SMS
  * segments of every reply sent in [from, to), and finishes it at 'now':
  * what /api/reports answers from (api_report.c; bench_report times it).

@@ -337,6 +337,15 @@ static void purge_sessions(app *a)
     }
 }
 
+/* The supervisors' live feed: what changed, pushed at most every
+ * API_FEED_MS (api_feed_flush). */
+static void on_feed_timer(void *arg)
+{
+    app *a = arg;
+    api_feed_flush(a->api);
+    net_timer_set(a->feed_timer, API_FEED_MS);
+}
+
 static void on_purge_timer(void *arg)
 {
     app *a = arg;
@@ -516,6 +525,8 @@ int app_listen(app *a, const http_cfg *hc, char *err, size_t n)
     a->probe_timer = net_timer_new(a->loop, on_probe_timer, a);
     a->purge_timer = net_timer_new(a->loop, on_purge_timer, a);
     net_timer_set(a->purge_timer, 0); /* at start, then every APP_PURGE_MS */
+    a->feed_timer = net_timer_new(a->loop, on_feed_timer, a);
+    net_timer_set(a->feed_timer, API_FEED_MS);
     arm_core_timer(a);
     if (a->degraded)
         net_timer_set(a->probe_timer, APP_PROBE_MS);
@@ -547,8 +558,10 @@ void app_close(app *a)
     net_timer_free(a->outbox_timer);
     net_timer_free(a->flush_timer);
     net_timer_free(a->probe_timer);
+    net_timer_free(a->feed_timer);
     net_timer_free(a->purge_timer);
     a->core_timer = a->outbox_timer = a->flush_timer = a->probe_timer = a->purge_timer = NULL;
+    a->feed_timer = NULL;
     if (a->st)
         app_flush(a);
     net_loop_free(a->loop); /* closes desktops: their disconnects are stored */

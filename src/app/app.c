@@ -73,6 +73,14 @@ static void stage(app *a)
         app__want_flush(a);
 }
 
+/* Runs a list of waiters with 'status' and frees it. */
+static void run_list(app_waiter *w, size_t n, int status)
+{
+    for (size_t i = 0; i < n; i++)
+        w[i].fn(w[i].arg, status);
+    free(w);
+}
+
 /* Runs the waiters registered so far with 'status'; those they register
  * wait for the next commit. */
 static void run_waiters(app *a, int status)
@@ -81,9 +89,7 @@ static void run_waiters(app *a, int status)
     app_waiter *w = a->waiters;
     a->waiters = NULL;
     a->nwaiters = a->capwaiters = 0;
-    for (size_t i = 0; i < n; i++)
-        w[i].fn(w[i].arg, status);
-    free(w);
+    run_list(w, n, status);
 }
 
 static int replay_one(void *arg, const cc_event *ev);
@@ -132,9 +138,9 @@ void app__store_failed(app *a, const char *what)
 
 /* A write of the durable path failed and was rolled back: nothing staged
  * is kept, the core goes back to the log, the waiters are refused. */
-static void commit_failed(app *a, const char *what)
+static void commit_failed(app *a, const char *what, int had_flight)
 {
-    int had_events = a->staged.n > 0;
+    int had_events = a->staged.n > 0 || had_flight;
     cc_evlog_free(&a->staged);
     cc_evlog_init(&a->staged);
     app__outbox_failed(a);
@@ -147,7 +153,7 @@ static void commit_failed(app *a, const char *what)
 /* One transaction: the staged events, the outbox's writes and, when
  * probing, one small row that proves the store takes writes again. Returns
  * 0, or the store's error with '*what' set, rolled back. */
-static int commit_all(app *a, int probe, const char **what)
+static int commit_all(app *a, int probe, const char **what, int *started)
 {
     int r = store_begin(a->st);
     if (r != 0) {
@@ -171,6 +177,19 @@ static int commit_all(app *a, int probe, const char **what)
             goto fail;
         }
     }
+    /* serving: without waiting where the store can (PostgreSQL); the loop
+     * polls the answer (on_commit_timer) */
+    if (a->commit_timer && !a->stopping) {
+        r = store_commit_start(a->st);
+        if (r == 0) {
+            *started = 1;
+            return 0;
+        }
+        if (r != -ENOTSUP) {
+            *what = "committing";
+            goto fail;
+        }
+    }
     if ((r = store_commit(a->st)) != 0) {
         *what = "committing";
         goto fail;
@@ -185,8 +204,10 @@ static void resume(app *a)
 {
     if (a->stale_core)
         rebuild_core(a); /* what the unreachable database kept, before anything else */
-    if (a->stale_core)
-        app__fatal_store(a, "reading the event log back after the database came back");
+    if (a->stale_core) { /* gone again: stay degraded, the probe tries again */
+        app__store_failed(a, "reading the event log back after the database came back");
+        return;
+    }
     char ms[24], n[24];
     snprintf(ms, sizeof ms, "%lld", (long long)(app_now(a) - a->degraded_since));
     snprintf(n, sizeof n, "%llu", (unsigned long long)a->store_failures);
@@ -198,35 +219,102 @@ static void resume(app *a)
         api_reconcile(a->api);
 }
 
+/* What follows a confirmed commit of 'batch' (the events it held). */
+static void committed(app *a, cc_evlog *batch)
+{
+    if (a->degraded)
+        resume(a);
+    if (batch->n) {
+        cc_events ev = {batch->v, batch->n, batch->cap};
+        int has_out = 0;
+        for (size_t i = 0; i < ev.n; i++)
+            has_out |= ev.v[i].type == CC_EV_MSG_OUT;
+        if (a->api)
+            api_publish(a->api, &ev);
+        cc_evlog_free(batch);
+        cc_evlog_init(batch);
+        if (has_out)
+            app__outbox_pump(a); /* for the next commit */
+    }
+    app__outbox_committed(a); /* statuses to desktops, sends */
+}
+
 static void flush(app *a, int probe)
 {
+    if (a->committing) /* the commit under way flushes again when confirmed */
+        return;
     if (a->degraded && !probe)
         return;
     if (a->staged.n || probe || app__outbox_dirty(a)) {
         const char *what = "committing";
-        if (commit_all(a, probe, &what) != 0) {
-            commit_failed(a, what);
+        int started = 0;
+        if (commit_all(a, probe, &what, &started) != 0) {
+            commit_failed(a, what, 0);
             return;
         }
-        if (a->degraded)
-            resume(a);
-        if (a->staged.n) {
-            cc_events batch = {a->staged.v, a->staged.n, a->staged.cap};
-            int has_out = 0;
-            for (size_t i = 0; i < batch.n; i++)
-                has_out |= batch.v[i].type == CC_EV_MSG_OUT;
-            if (a->api)
-                api_publish(a->api, &batch);
-            cc_evlog_free(&a->staged);
+        if (started) { /* under way: what was staged and waits goes with it */
+            a->committing = 1;
+            a->flight = a->staged;
             cc_evlog_init(&a->staged);
-            if (has_out)
-                app__outbox_pump(a); /* for the next commit */
+            a->fwaiters = a->waiters;
+            a->nfwaiters = a->nwaiters;
+            a->waiters = NULL;
+            a->nwaiters = a->capwaiters = 0;
+            net_timer_set(a->commit_timer, 1);
+            return;
         }
-        app__outbox_committed(a); /* statuses to desktops, sends */
+        committed(a, &a->staged);
     }
     arm_core_timer(a);
     /* waiters may apply more commands: those go to the next commit */
     run_waiters(a, 0);
+}
+
+/* The commit under way is answered: 'r' 0 (durable) or its error. */
+static void commit_done(app *a, int r)
+{
+    a->committing = 0;
+    app_waiter *fw = a->fwaiters;
+    size_t nfw = a->nfwaiters;
+    a->fwaiters = NULL;
+    a->nfwaiters = 0;
+    if (r != 0) {
+        /* nothing of it is kept (or, with the answer lost, maybe all of it:
+         * the log says): the core goes back to the log, which also drops
+         * what was applied since; everything waiting is refused */
+        cc_evlog_free(&a->flight);
+        cc_evlog_init(&a->flight);
+        commit_failed(a, "committing", 1);
+        run_list(fw, nfw, -CC_E_STORE);
+        return;
+    }
+    committed(a, &a->flight);
+    arm_core_timer(a);
+    run_list(fw, nfw, 0);
+    flush(a, 0); /* what came meanwhile; runs the other waiters */
+}
+
+static void on_commit_timer(void *arg)
+{
+    app *a = arg;
+    int done = 0, r = store_commit_finish(a->st, &done);
+    if (!done) {
+        net_timer_set(a->commit_timer, 1);
+        return;
+    }
+    commit_done(a, r);
+}
+
+/* Waits for the commit under way (stopping). */
+static void commit_wait(app *a)
+{
+    while (a->committing) {
+        int done = 0, r = store_commit_finish(a->st, &done);
+        if (done)
+            commit_done(a, r);
+        else
+            usleep(1000);
+    }
 }
 
 void app_flush(app *a)
@@ -249,8 +337,9 @@ static void on_probe_timer(void *arg)
 void app_after_commit(app *a, void (*fn)(void *, int), void *arg)
 {
     /* while degraded nothing is staged (commands are refused), and the
-     * outbox's pending statuses wait for the resume: answer now */
-    if (a->staged.n == 0 && (a->degraded || !app__outbox_dirty(a))) {
+     * outbox's pending statuses wait for the resume: answer now; while a
+     * commit is under way, after it (and what follows it) */
+    if (a->staged.n == 0 && !a->committing && (a->degraded || !app__outbox_dirty(a))) {
         fn(arg, 0);
         return;
     }
@@ -378,6 +467,7 @@ int app_open(app *a, const char *store_url, const app_config *cfg, char *err, si
     a->nkw = app_config_keywords(cfg, a->kw, 128);
     cc_events_init(&a->ev);
     cc_evlog_init(&a->staged);
+    cc_evlog_init(&a->flight);
     a->st = store_open(store_url, err, n);
     if (!a->st)
         return -1;
@@ -465,6 +555,7 @@ int app_listen(app *a, const http_cfg *hc, char *err, size_t n)
     a->flush_timer = net_timer_new(a->loop, on_flush_timer, a);
     a->probe_timer = net_timer_new(a->loop, on_probe_timer, a);
     a->purge_timer = net_timer_new(a->loop, on_purge_timer, a);
+    a->commit_timer = net_timer_new(a->loop, on_commit_timer, a);
     net_timer_set(a->purge_timer, 0); /* at start, then every APP_PURGE_MS */
     app__gateways_start(a);
     arm_core_timer(a);
@@ -491,6 +582,7 @@ void app_stop(app *a)
 void app_close(app *a)
 {
     a->stopping = 1; /* no more sends */
+    commit_wait(a);
     if (a->st)       /* the outbox's last statuses (a last try when degraded) */
         flush(a, a->degraded);
     app__gateways_close(a); /* drops requests under way (see there) */
@@ -499,7 +591,9 @@ void app_close(app *a)
     net_timer_free(a->flush_timer);
     net_timer_free(a->probe_timer);
     net_timer_free(a->purge_timer);
+    net_timer_free(a->commit_timer);
     a->core_timer = a->outbox_timer = a->flush_timer = a->probe_timer = a->purge_timer = NULL;
+    a->commit_timer = NULL;
     if (a->st)
         app_flush(a);
     net_loop_free(a->loop); /* closes desktops: their disconnects are stored */
@@ -513,6 +607,7 @@ void app_close(app *a)
     store_close(a->st);
     cc_events_free(&a->ev);
     cc_evlog_free(&a->staged);
+    cc_evlog_free(&a->flight);
     free(a->waiters);
     free(a->kw);
     cc_free(a->core);

@@ -52,6 +52,11 @@ typedef struct app {
     struct app_gateways *gws;   /* gateways and outbox state (app_outbox.c) */
     gw *sim;                    /* the simulator, when configured */
     net_timer *core_timer, *outbox_timer, *flush_timer, *probe_timer, *purge_timer;
+    net_timer *commit_timer;       /* polls a commit under way (store_commit_finish) */
+    int committing;                /* a commit is under way: 'flight' and 'fwaiters' */
+    cc_evlog flight;               /* the events of the commit under way */
+    struct app_waiter *fwaiters;   /* what waits for it */
+    size_t nfwaiters;
     cc_events ev;
     cc_evlog staged;               /* applied to the core, not yet committed */
     struct app_waiter *waiters;    /* to run after the next commit */

@@ -4,7 +4,9 @@
 #   make test       sanitizer build (ASan+UBSan), every CTest test, then a
 #                   short libFuzzer run of every fuzz target
 #   make bench      release build, run every bench/bench_* and print figures
-#   make fuzz       long fuzz runs (FUZZ_SECONDS per target, default 600)
+#   make fuzz       long fuzz runs: FUZZ_RUNS inputs per target (default 10
+#                   million; docs/operations.md says how long), or
+#                   FUZZ_SECONDS per target when that comes first (0: none)
 #   make valgrind   unit tests and a short server session under valgrind
 #   make soak       crash and gateway-fault soak through a real Kannel
 #                   (SOAK_KILLS SIGKILLs, default 50; Kannel down SOAK_DOWN_S)
@@ -12,7 +14,8 @@
 #   make clean
 JOBS ?= $(shell nproc)
 FUZZ_SMOKE_SECONDS ?= 8
-FUZZ_SECONDS ?= 600
+FUZZ_SECONDS ?= 0
+FUZZ_RUNS ?= 10000000
 SOAK_KILLS ?= 50
 SOAK_DOWN_S ?= 60
 SOAK_PG_DOWN_S ?= 30
@@ -53,7 +56,7 @@ fuzz-smoke: fuzz-build
 	@sh scripts/fuzz.sh $(FUZZB) $(FUZZ_SMOKE_SECONDS)
 
 fuzz: fuzz-build
-	@sh scripts/fuzz.sh $(FUZZB) $(FUZZ_SECONDS)
+	@sh scripts/fuzz.sh $(FUZZB) $(FUZZ_SECONDS) $(FUZZ_RUNS)
 
 test: unit fuzz-smoke
 

@@ -8,6 +8,7 @@
 #include <jansson.h>
 
 #include "api/api.h"
+#include "core/report.h"
 #include "util/hmap.h"
 
 typedef struct api_conn {
@@ -16,7 +17,8 @@ typedef struct api_conn {
     int gone;    /* closed while replies were pending: freed by the last */
     uint32_t agent;
     int64_t account;
-    struct api_conn *next; /* the same agent's other desktops */
+    int feed;              /* a supervisor's live feed (no agent) */
+    struct api_conn *next; /* the same agent's other desktops; feeds: the next feed */
 } api_conn;
 
 /* Counters for /metrics (api_metrics.c). */
@@ -28,11 +30,12 @@ typedef struct api_metrics {
     uint64_t handle_count, handle_bucket[API_HANDLE_BUCKETS];
     double handle_sum_s;
     hmap accepted_at; /* conv -> when its owner accepted (handle time) */
+    hmap conv_queue;  /* open conv -> its queue */
     struct api_qcount *perq; /* per queue id: offered, answered, ... */
     uint32_t nperq;
 } api_metrics;
 
-/* Live figures of one queue since the process started. */
+/* Figures of one queue over the whole event log. */
 typedef struct api_qcount {
     uint64_t offered, answered, terminated, rona;
 } api_qcount;
@@ -47,6 +50,10 @@ struct api {
     hmap throttle;    /* login failures by "u:name" and "ip:addr" */
     char *dummy_hash; /* verified against for unknown users (same timing) */
     api_metrics m;
+    api_conn *feeds;     /* supervisors' pages (api_supervisor.c) */
+    int feed_dirty;      /* something changed since the last push */
+    report *today;        /* today's figures in the site's zone, folded live */
+    int64_t today_to;    /* when 'today' ends (0: rebuild it) */
 };
 
 json_t *api__jstr(str s);
@@ -56,6 +63,8 @@ json_t *api__jmask(const api *a, str s);
 json_t *api__canned_list(api *a);
 /* GET /api/admin/report/conversations.csv (api_report.c). */
 void api__report_csv(api *a, const http_req *req, http_resp *resp);
+/* /api/reports/...: figures, agent states and report settings (api_report.c). */
+void api__reports(api *a, const http_req *req, http_resp *resp);
 void api__resp_json(http_resp *resp, int status, json_t *j); /* steals 'j' */
 void api__resp_error(http_resp *resp, int status, const char *code, const char *msg);
 /* The request body as a JSON object, or NULL after answering 400. */
@@ -78,8 +87,25 @@ int api__store_available(const api *a);
 void api__metrics_events(api *a, const cc_events *evs);
 void api__metrics_delivery(api *a, int store_status);
 void api__metrics_free(api *a);
+/* Counts the stored event log at start, so totals survive restarts. */
+int api__metrics_load(api *a);
 /* The counters of 'queue' (zeros for an unknown one). */
 api_qcount api__queue_counts(const api *a, uint32_t queue);
+/* Sends 'j' (borrowed) on a WebSocket. */
+void api__send_json(http_ws *ws, json_t *j);
+/* The supervisors' live feed (api_supervisor.c): a WebSocket of a
+ * supervisor or administrator account gets the overview at once and again
+ * after events, at most every API_FEED_MS (api_feed_flush). */
+int api__feed_open(api *a, http_ws *ws, void **user);
+void api__feed_close(api *a, api_conn *k);
+void api__feed_send(api *a, api_conn *k);
+void api__feed_events(api *a, const cc_events *evs);
+void api__feed_free(api *a);
+/* Today's figures (api_report.c): folds one event; the live row of
+ * 'queue' today (0 or -1); rebuilt from the log when the day or the report
+ * settings change. */
+void api__today_event(api *a, const cc_event *ev);
+int api__today_queue(api *a, uint32_t queue, report_row *out, int64_t *sl_ms);
 /* /api/supervisor/... (api_supervisor.c). */
 void api__supervisor(api *a, const http_req *req, http_resp *resp);
 /* The transcript of 'conv' as the `messages` command returns it. */

@@ -52,10 +52,6 @@ static void on_outbox_timer(void *arg)
 
 /* ---- the durable path -------------------------------------------------- */
 
-typedef struct app_waiter {
-    void (*fn)(void *, int);
-    void *arg;
-} app_waiter;
 
 void app__want_flush(app *a)
 {
@@ -73,23 +69,24 @@ static void stage(app *a)
         app__want_flush(a);
 }
 
-/* Runs a list of waiters with 'status' and frees it. */
-static void run_list(app_waiter *w, size_t n, int status)
+static void waiters_add(app_waiters *l, void (*fn)(void *, int), void *arg)
 {
-    for (size_t i = 0; i < n; i++)
-        w[i].fn(w[i].arg, status);
-    free(w);
+    if (l->n == l->cap) {
+        l->cap = l->cap ? l->cap * 2 : 16;
+        l->v = xrealloc(l->v, l->cap * sizeof *l->v);
+    }
+    l->v[l->n++] = (app_waiter){fn, arg};
 }
 
-/* Runs the waiters registered so far with 'status'; those they register
- * wait for the next commit. */
-static void run_waiters(app *a, int status)
+/* Runs the waiters of 'l' with 'status'; those they register wait for a
+ * later commit. */
+static void waiters_run(app_waiters *l, int status)
 {
-    size_t n = a->nwaiters;
-    app_waiter *w = a->waiters;
-    a->waiters = NULL;
-    a->nwaiters = a->capwaiters = 0;
-    run_list(w, n, status);
+    app_waiters w = *l;
+    *l = (app_waiters){0};
+    for (size_t i = 0; i < w.n; i++)
+        w.v[i].fn(w.v[i].arg, status);
+    free(w.v);
 }
 
 static int replay_one(void *arg, const cc_event *ev);
@@ -136,18 +133,22 @@ void app__store_failed(app *a, const char *what)
         net_timer_set(a->probe_timer, APP_PROBE_MS);
 }
 
-/* A write of the durable path failed and was rolled back: nothing staged
- * is kept, the core goes back to the log, the waiters are refused. */
-static void commit_failed(app *a, const char *what, int had_flight)
+/* A write of the durable path failed and was rolled back: nothing of it
+ * and nothing staged since is kept, the core goes back to the log, the
+ * waiters are refused. */
+static void commit_failed(app *a, const char *what)
 {
-    int had_events = a->staged.n > 0 || had_flight;
+    int had_events = a->staged.n > 0 || a->committing.n > 0;
     cc_evlog_free(&a->staged);
     cc_evlog_init(&a->staged);
+    cc_evlog_free(&a->committing);
+    cc_evlog_init(&a->committing);
     app__outbox_failed(a);
     app__store_failed(a, what);
     if (had_events)
         rebuild_core(a);
-    run_waiters(a, -CC_E_STORE);
+    waiters_run(&a->confirm, -CC_E_STORE);
+    waiters_run(&a->next, -CC_E_STORE);
 }
 
 /* One transaction: the staged events, the outbox's writes and, when
@@ -160,8 +161,8 @@ static int commit_all(app *a, int probe, const char **what, int *started)
         *what = "beginning a transaction";
         return r;
     }
-    for (size_t i = 0; i < a->staged.n; i++)
-        if ((r = store_event_append(a->st, &a->staged.v[i])) != 0) {
+    for (size_t i = 0; i < a->committing.n; i++)
+        if ((r = store_event_append(a->st, &a->committing.v[i])) != 0) {
             *what = "appending an event";
             goto fail;
         }
@@ -178,7 +179,7 @@ static int commit_all(app *a, int probe, const char **what, int *started)
         }
     }
     /* serving: without waiting where the store can (PostgreSQL); the loop
-     * polls the answer (on_commit_timer) */
+     * polls for the confirmation (on_commit_timer) */
     if (a->commit_timer && !a->stopping) {
         r = store_commit_start(a->st);
         if (r == 0) {
@@ -219,101 +220,95 @@ static void resume(app *a)
         api_reconcile(a->api);
 }
 
-/* What follows a confirmed commit of 'batch' (the events it held). */
-static void committed(app *a, cc_evlog *batch)
-{
-    if (a->degraded)
-        resume(a);
-    if (batch->n) {
-        cc_events ev = {batch->v, batch->n, batch->cap};
-        int has_out = 0;
-        for (size_t i = 0; i < ev.n; i++)
-            has_out |= ev.v[i].type == CC_EV_MSG_OUT;
-        if (a->api)
-            api_publish(a->api, &ev);
-        cc_evlog_free(batch);
-        cc_evlog_init(batch);
-        if (has_out)
-            app__outbox_pump(a); /* for the next commit */
-    }
-    app__outbox_committed(a); /* statuses to desktops, sends */
-}
-
+/* The group commit, in two steps (app.h): flush starts the transaction
+ * with what is staged and hands the waiters of the next commit over to it;
+ * app__commit_confirmed, once the store confirms (SQLite at once, its
+ * commit is synchronous; PostgreSQL a loop turn or more later, polled by
+ * on_commit_timer after store_commit_start), publishes, sends and
+ * releases those waiters. One
+ * transaction is in flight at a time: a flush asked for meanwhile runs
+ * after the confirmation. */
 static void flush(app *a, int probe)
 {
-    if (a->committing) /* the commit under way flushes again when confirmed */
+    if (a->in_flight) {
+        a->flush_again = 1;
         return;
+    }
     if (a->degraded && !probe)
         return;
-    if (a->staged.n || probe || app__outbox_dirty(a)) {
-        const char *what = "committing";
-        int started = 0;
-        if (commit_all(a, probe, &what, &started) != 0) {
-            commit_failed(a, what, 0);
-            return;
-        }
-        if (started) { /* under way: what was staged and waits goes with it */
-            a->committing = 1;
-            a->flight = a->staged;
-            cc_evlog_init(&a->staged);
-            a->fwaiters = a->waiters;
-            a->nfwaiters = a->nwaiters;
-            a->waiters = NULL;
-            a->nwaiters = a->capwaiters = 0;
-            net_timer_set(a->commit_timer, 1);
-            return;
-        }
-        committed(a, &a->staged);
-    }
-    arm_core_timer(a);
-    /* waiters may apply more commands: those go to the next commit */
-    run_waiters(a, 0);
-}
-
-/* The commit under way is answered: 'r' 0 (durable) or its error. */
-static void commit_done(app *a, int r)
-{
-    a->committing = 0;
-    app_waiter *fw = a->fwaiters;
-    size_t nfw = a->nfwaiters;
-    a->fwaiters = NULL;
-    a->nfwaiters = 0;
-    if (r != 0) {
-        /* nothing of it is kept (or, with the answer lost, maybe all of it:
-         * the log says): the core goes back to the log, which also drops
-         * what was applied since; everything waiting is refused */
-        cc_evlog_free(&a->flight);
-        cc_evlog_init(&a->flight);
-        commit_failed(a, "committing", 1);
-        run_list(fw, nfw, -CC_E_STORE);
+    if (!a->staged.n && !probe && !app__outbox_dirty(a)) {
+        arm_core_timer(a);
+        waiters_run(&a->next, 0); /* their work is committed already */
         return;
     }
-    committed(a, &a->flight);
-    arm_core_timer(a);
-    run_list(fw, nfw, 0);
-    flush(a, 0); /* what came meanwhile; runs the other waiters */
+    cc_evlog t = a->committing; /* empty: swapped, the buffers reused */
+    a->committing = a->staged;
+    a->staged = t;
+    app_waiters w = a->confirm; /* empty likewise */
+    a->confirm = a->next;
+    a->next = w;
+    a->in_flight = 1;
+    const char *what = "committing";
+    int started = 0, r = commit_all(a, probe, &what, &started);
+    if (started) { /* confirmed later, by on_commit_timer */
+        net_timer_set(a->commit_timer, 1);
+        return;
+    }
+    app__commit_confirmed(a, r, what);
 }
 
+/* Polls the store for the confirmation of the transaction in flight. */
 static void on_commit_timer(void *arg)
 {
     app *a = arg;
     int done = 0, r = store_commit_finish(a->st, &done);
-    if (!done) {
+    if (done)
+        app__commit_confirmed(a, r, "committing");
+    else
         net_timer_set(a->commit_timer, 1);
-        return;
-    }
-    commit_done(a, r);
 }
 
-/* Waits for the commit under way (stopping). */
+/* Waits for the transaction in flight (stopping). */
 static void commit_wait(app *a)
 {
-    while (a->committing) {
+    while (a->in_flight && a->commit_timer) {
         int done = 0, r = store_commit_finish(a->st, &done);
         if (done)
-            commit_done(a, r);
+            app__commit_confirmed(a, r, "committing");
         else
             usleep(1000);
+    }
+}
+
+void app__commit_confirmed(app *a, int status, const char *what)
+{
+    a->in_flight = 0;
+    if (status != 0) {
+        commit_failed(a, what);
+    } else {
+        a->commits++;
+        if (a->degraded)
+            resume(a);
+        if (a->committing.n) {
+            cc_events batch = {a->committing.v, a->committing.n, a->committing.cap};
+            int has_out = 0;
+            for (size_t i = 0; i < batch.n; i++)
+                has_out |= batch.v[i].type == CC_EV_MSG_OUT;
+            if (a->api)
+                api_publish(a->api, &batch);
+            cc_evlog_free(&a->committing);
+            cc_evlog_init(&a->committing);
+            if (has_out)
+                app__outbox_pump(a); /* for the next commit */
+        }
+        app__outbox_committed(a); /* statuses to desktops, sends */
+        arm_core_timer(a);
+        /* waiters may apply more commands: those go to the next commit */
+        waiters_run(&a->confirm, 0);
+    }
+    if (a->flush_again) {
+        a->flush_again = 0;
+        app__want_flush(a);
     }
 }
 
@@ -337,17 +332,15 @@ static void on_probe_timer(void *arg)
 void app_after_commit(app *a, void (*fn)(void *, int), void *arg)
 {
     /* while degraded nothing is staged (commands are refused), and the
-     * outbox's pending statuses wait for the resume: answer now; while a
-     * commit is under way, after it (and what follows it) */
-    if (a->staged.n == 0 && !a->committing && (a->degraded || !app__outbox_dirty(a))) {
-        fn(arg, 0);
+     * outbox's pending statuses wait for the resume: answer now */
+    if (a->staged.n == 0 && (a->degraded || !app__outbox_dirty(a))) {
+        if (a->in_flight) /* what it waits for may be in that transaction */
+            waiters_add(&a->confirm, fn, arg);
+        else
+            fn(arg, 0);
         return;
     }
-    if (a->nwaiters == a->capwaiters) {
-        a->capwaiters = a->capwaiters ? a->capwaiters * 2 : 16;
-        a->waiters = xrealloc(a->waiters, a->capwaiters * sizeof *a->waiters);
-    }
-    a->waiters[a->nwaiters++] = (app_waiter){fn, arg};
+    waiters_add(&a->next, fn, arg);
 }
 
 int app_write_begin(app *a)
@@ -384,6 +377,15 @@ static void purge_sessions(app *a)
         snprintf(n_s, sizeof n_s, "%d", n);
         log_kv(LOG_INFO, "expired sessions purged", "count", n_s, NULL);
     }
+}
+
+/* The supervisors' live feed: what changed, pushed at most every
+ * API_FEED_MS (api_feed_flush). */
+static void on_feed_timer(void *arg)
+{
+    app *a = arg;
+    api_feed_flush(a->api);
+    net_timer_set(a->feed_timer, API_FEED_MS);
 }
 
 static void on_purge_timer(void *arg)
@@ -467,7 +469,7 @@ int app_open(app *a, const char *store_url, const app_config *cfg, char *err, si
     a->nkw = app_config_keywords(cfg, a->kw, 128);
     cc_events_init(&a->ev);
     cc_evlog_init(&a->staged);
-    cc_evlog_init(&a->flight);
+    cc_evlog_init(&a->committing);
     a->st = store_open(store_url, err, n);
     if (!a->st)
         return -1;
@@ -513,6 +515,16 @@ static int env_store_available(void *a)
     return app_store_available(a);
 }
 
+static int env_gateway_known(void *a, str id)
+{
+    return app__gateway_known(a, id);
+}
+
+static gw *env_gateway(void *a, str id)
+{
+    return app__gateway(a, id);
+}
+
 static int env_write_begin(void *a)
 {
     return app_write_begin(a);
@@ -532,21 +544,20 @@ int app_listen(app *a, const http_cfg *hc, char *err, size_t n)
                    .after_commit = env_after_commit,
                    .now = env_now,
                    .store_available = env_store_available,
+                   .gateway_known = env_gateway_known,
+                   .gateway = env_gateway,
                    .write_begin = env_write_begin,
                    .write_end = env_write_end};
-    if (app__gateways_open(a, err, n) != 0)
+    a->loop = net_loop_new(hc->tls_cert && hc->tls_key, err, n);
+    if (!a->loop || app__gateways_open(a, err, n) != 0)
         return -1;
     env.sim = a->sim;
-    env.gw = app__gateways_env(a);
     a->api = api_new(&env);
     if (!a->api) {
-        snprintf(err, n, "libsodium failed to initialise");
+        snprintf(err, n, "libsodium failed to initialise, or the event log cannot be read");
         return -1;
     }
     http_handlers h = {a->api, api_http_request, api_ws_open, api_ws_message, api_ws_close};
-    a->loop = net_loop_new(hc->tls_cert && hc->tls_key, err, n);
-    if (!a->loop)
-        return -1;
     a->http = http_new(a->loop, hc, &h, err, n);
     if (!a->http)
         return -1;
@@ -557,7 +568,8 @@ int app_listen(app *a, const http_cfg *hc, char *err, size_t n)
     a->purge_timer = net_timer_new(a->loop, on_purge_timer, a);
     a->commit_timer = net_timer_new(a->loop, on_commit_timer, a);
     net_timer_set(a->purge_timer, 0); /* at start, then every APP_PURGE_MS */
-    app__gateways_start(a);
+    a->feed_timer = net_timer_new(a->loop, on_feed_timer, a);
+    net_timer_set(a->feed_timer, API_FEED_MS);
     arm_core_timer(a);
     if (a->degraded)
         net_timer_set(a->probe_timer, APP_PROBE_MS);
@@ -590,10 +602,12 @@ void app_close(app *a)
     net_timer_free(a->outbox_timer);
     net_timer_free(a->flush_timer);
     net_timer_free(a->probe_timer);
+    net_timer_free(a->feed_timer);
     net_timer_free(a->purge_timer);
     net_timer_free(a->commit_timer);
     a->core_timer = a->outbox_timer = a->flush_timer = a->probe_timer = a->purge_timer = NULL;
     a->commit_timer = NULL;
+    a->feed_timer = NULL;
     if (a->st)
         app_flush(a);
     net_loop_free(a->loop); /* closes desktops: their disconnects are stored */
@@ -607,8 +621,9 @@ void app_close(app *a)
     store_close(a->st);
     cc_events_free(&a->ev);
     cc_evlog_free(&a->staged);
-    cc_evlog_free(&a->flight);
-    free(a->waiters);
+    cc_evlog_free(&a->committing);
+    free(a->next.v);
+    free(a->confirm.v);
     free(a->kw);
     cc_free(a->core);
 }

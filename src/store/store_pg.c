@@ -504,6 +504,11 @@ static int connected(pg *st)
         if (r != 0)
             return r;
     }
+    /* an idle connection the server closed (killed, restarted) has its
+     * goodbye waiting in the socket: read it without waiting */
+    if (!st->tx && st->k->c && PQstatus(st->k->c) == CONNECTION_OK &&
+        !PQconsumeInput(st->k->c))
+        st->k->broken = 1;
     if (st->k->ready && !st->k->broken && PQstatus(st->k->c) == CONNECTION_OK)
         return 0;
     if (st->tx) /* the transaction died with the connection: never go on without it */

@@ -453,6 +453,9 @@ int app_listen(app *a, const http_cfg *hc, char *err, size_t n)
         snprintf(err, n, "libsodium failed to initialise");
         return -1;
     }
+    netaddr proxies[APP_TRUSTED_PROXIES_MAX];
+    api_set_trusted_proxies(a->api, proxies,
+                            app_config_trusted_proxies(a->cfg, proxies, APP_TRUSTED_PROXIES_MAX));
     http_handlers h = {a->api, api_http_request, api_ws_open, api_ws_message, api_ws_close};
     a->loop = net_loop_new(hc->tls_cert && hc->tls_key, err, n);
     if (!a->loop)

@@ -122,10 +122,13 @@ int http_req_header(const http_req *req, const char *name, char *out, size_t cap
     int kn = snprintf(key, sizeof key, "%s:", name);
     for (int i = 0; i < kn; i++) /* lws keeps custom header names lowercase */
         key[i] = (char)(key[i] >= 'A' && key[i] <= 'Z' ? key[i] + 32 : key[i]);
-    if (strcmp(key, "content-type:") == 0) {
-        int n = lws_hdr_total_length(req->impl, WSI_TOKEN_HTTP_CONTENT_TYPE);
-        if (n <= 0 || (size_t)n >= cap ||
-            lws_hdr_copy(req->impl, out, (int)cap, WSI_TOKEN_HTTP_CONTENT_TYPE) < 0)
+    /* headers lws knows by a token, not as custom ones */
+    enum lws_token_indexes tok = strcmp(key, "content-type:") == 0 ? WSI_TOKEN_HTTP_CONTENT_TYPE
+                                 : strcmp(key, "x-forwarded-for:") == 0 ? WSI_TOKEN_X_FORWARDED_FOR
+                                                                        : WSI_TOKEN_COUNT;
+    if (tok != WSI_TOKEN_COUNT) {
+        int n = lws_hdr_total_length(req->impl, tok);
+        if (n <= 0 || (size_t)n >= cap || lws_hdr_copy(req->impl, out, (int)cap, tok) < 0)
             return -1;
         return n;
     }

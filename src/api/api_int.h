@@ -7,6 +7,7 @@
 
 #include <jansson.h>
 
+#include "api/api_throttle.h"
 #include "api/api.h"
 #include "core/report.h"
 #include "util/hmap.h"
@@ -47,7 +48,9 @@ struct api {
     size_t nconns;
     uint64_t sim_seq;
     int mask; /* "mask sensitive customer data" */
-    hmap throttle;    /* login failures by "u:name" and "ip:addr" */
+    api_throttle *throttle; /* login failures (api_throttle.h) */
+    netaddr trusted[64];    /* reverse proxies believed about the client */
+    size_t ntrusted;
     char *dummy_hash; /* verified against for unknown users (same timing) */
     api_metrics m;
     api_conn *feeds;     /* supervisors' pages (api_supervisor.c) */

@@ -559,6 +559,9 @@ int app_listen(app *a, const http_cfg *hc, char *err, size_t n)
         snprintf(err, n, "libsodium failed to initialise, or the event log cannot be read");
         return -1;
     }
+    netaddr proxies[APP_TRUSTED_PROXIES_MAX];
+    api_set_trusted_proxies(a->api, proxies,
+                            app_config_trusted_proxies(a->cfg, proxies, APP_TRUSTED_PROXIES_MAX));
     http_handlers h = {a->api, api_http_request, api_ws_open, api_ws_message, api_ws_close};
     a->http = http_new(a->loop, hc, &h, err, n);
     if (!a->http)

@@ -29,6 +29,7 @@
 
 #include <stdint.h>
 
+#include "util/netaddr.h"
 #include "api/api.h"
 #include "core/cc.h"
 #include "http/http.h"
@@ -189,6 +190,10 @@ size_t app_config_keywords(const app_config *cfg, struct sms_keyword *out, size_
 const char *app_config_listen(const app_config *cfg);
 /* "tls": {"cert", "key"} from the file, or NULLs. */
 void app_config_tls(const app_config *cfg, const char **cert, const char **key);
+/* The reverse proxies whose X-Forwarded-For / Forwarded is believed
+ * ("trusted_proxies"): stores at most 'max' ranges, returns how many. */
+#define APP_TRUSTED_PROXIES_MAX 64
+size_t app_config_trusted_proxies(const app_config *cfg, netaddr *out, size_t max);
 const char *app_config_data_dir(const app_config *cfg);
 /* "store" (a store URL, store.h) from the file, or NULL. */
 const char *app_config_store(const app_config *cfg);

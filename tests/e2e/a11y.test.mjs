@@ -113,6 +113,12 @@ test('keyboard only, live regions and focus, with the real server (sv)', async (
   // a new customer message is announced politely
   await simSend(s.url, CUST, EP, 'Tack så mycket');
   await until(async () => (await live(anna, 'polite')).includes('Tack så mycket'), 5000, 'message announced');
+  // the skip link is the first Tab stop and leads to the composer
+  await anna.evaluate(() => document.activeElement.blur());
+  await anna.keyboard.press('Tab');
+  assert.equal(await active(anna), 'skip');
+  await anna.keyboard.press('Enter');
+  assert.equal(await active(anna), 'composer-text');
 
   // ? shows the shortcuts; Escape closes them and focus goes back
   await anna.locator('#transcript').focus();

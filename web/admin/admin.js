@@ -108,7 +108,15 @@ async function loadAll() {
 function selectTab(kind) {
   if (kind !== 'settings' && (!SPEC[kind] || !S.data[kind])) kind = 'agents';
   S.kind = kind;
-  for (const b of document.querySelectorAll('.tab')) b.setAttribute('aria-selected', String(b.dataset.kind === kind));
+  // tabs: aria-controls, one Tab stop (the selected tab), arrows move
+  for (const b of document.querySelectorAll('.tab')) {
+    const on = b.dataset.kind === kind;
+    b.setAttribute('aria-selected', String(on));
+    b.setAttribute('aria-controls', kind === 'settings' ? 'settings' : 'resource');
+    b.tabIndex = on ? 0 : -1;
+    b.id = `tab-${b.dataset.kind}`;
+    if (on) $(kind === 'settings' ? 'settings' : 'resource').setAttribute('aria-labelledby', b.id);
+  }
   $('resource').hidden = kind === 'settings';
   $('settings').hidden = kind !== 'settings';
   if (location.hash !== `#${kind}`) history.replaceState(null, '', `#${kind}`);
@@ -489,6 +497,16 @@ $('logout').addEventListener('click', async () => {
 });
 
 for (const b of document.querySelectorAll('.tab')) b.addEventListener('click', () => selectTab(b.dataset.kind));
+$('tabs').addEventListener('keydown', (e) => {
+  const tabs = [...document.querySelectorAll('.tab')].filter((b) => !b.hidden);
+  const i = tabs.indexOf(document.activeElement);
+  const to = { ArrowRight: i + 1, ArrowLeft: i - 1, Home: 0, End: tabs.length - 1 }[e.key];
+  if (i < 0 || to === undefined) return;
+  e.preventDefault();
+  const b = tabs[(to + tabs.length) % tabs.length];
+  selectTab(b.dataset.kind);
+  b.focus();
+});
 for (const b of document.querySelectorAll('.lang-btn')) b.addEventListener('click', () => setLang(b.dataset.lang));
 $('btn-new').addEventListener('click', () => { openForm(null); $('f-id').focus(); });
 $('form-cancel').addEventListener('click', () => openForm(null));

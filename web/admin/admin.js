@@ -5,7 +5,7 @@
 // them next to that field. No framework; strings from admin/i18n/*.json.
 import { t, setLang, storedLang, onLang } from '/js/i18n.js';
 import { bindLoginForm } from '/js/login_form.js';
-import { $, el } from '/js/util.js';
+import { $, el, keyboardScroll } from '/js/util.js';
 
 // i18n.js loads i18n/<lang>.json relative to the page: keep the slash.
 if (!location.pathname.endsWith('/')) location.replace(`${location.pathname}/${location.search}${location.hash}`);
@@ -163,6 +163,7 @@ function renderList() {
       el('button', { type: 'button', class: 'delete danger', text: t('delete'), 'aria-label': `${t('delete')} ${label(kind, x)}`, onclick: () => confirmDelete(x) }))));
   $('list-body').replaceChildren(...rows);
   $('list-empty').hidden = rows.length > 0;
+  keyboardScroll();
 }
 
 /* ---- form ---------------------------------------------------------------- */
@@ -497,6 +498,7 @@ $('logout').addEventListener('click', async () => {
 });
 
 for (const b of document.querySelectorAll('.tab')) b.addEventListener('click', () => selectTab(b.dataset.kind));
+addEventListener('resize', () => keyboardScroll());
 $('tabs').addEventListener('keydown', (e) => {
   const tabs = [...document.querySelectorAll('.tab')].filter((b) => !b.hidden);
   const i = tabs.indexOf(document.activeElement);

@@ -253,6 +253,16 @@ test('keyboard only, live regions and focus, with the real server (sv)', async (
     const w = await p.evaluate(() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]);
     assert.ok(w[0] <= w[1], `${path} scrolls sideways on a phone (${w})`);
     await shot(p, `a11y-07-${path.slice(1)}-390x844`);
+    if (path === '/admin') {
+      // every other tab of the administrator's page, by keyboard, axe-checked
+      const kinds = await p.locator('.tab:not([hidden])').evaluateAll((bs) => bs.map((b) => b.dataset.kind));
+      await p.focus('.tab[aria-selected="true"]');
+      for (const kind of kinds.slice(1)) {
+        await p.keyboard.press('ArrowRight');
+        await p.locator(`.tab[data-kind="${kind}"][aria-selected="true"]`).waitFor();
+        await shot(p, `a11y-08-admin-${kind}`);
+      }
+    }
     assert.deepEqual(p.problems, []);
     await p.context().close();
   }

@@ -75,6 +75,8 @@ void api__metrics_delivery(api *a, int store_status);
 void api__metrics_free(api *a);
 /* The counters of 'queue' (zeros for an unknown one). */
 api_qcount api__queue_counts(const api *a, uint32_t queue);
+/* GET /api/supervisor/csat: satisfaction scores (api_csat.c). */
+void api__csat(api *a, const http_req *req, http_resp *resp);
 /* /api/supervisor/... (api_supervisor.c). */
 void api__supervisor(api *a, const http_req *req, http_resp *resp);
 /* The transcript of 'conv' as the `messages` command returns it. */

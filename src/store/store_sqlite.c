@@ -105,6 +105,13 @@ _Static_assert(CC_EV_CONV_OPENED == 15 && CC_EV_WRAPPED_UP == 30 && CC_EV_CLOSED
 _Static_assert(CC_EV_OPTED_OUT == 35 && CC_EV_OPTED_IN == 36,
                "event type numbers are stored: append new events at the end of CC_EVENTS");
 
+/* v5: satisfaction answers by conversation (the interaction history). */
+#define SCHEMA_V5                                                                        \
+    "CREATE INDEX IF NOT EXISTS events_csat_by_conv ON events(conv, seq)"                \
+    " WHERE type = 45;"
+_Static_assert(CC_EV_CSAT_ANSWERED == 45,
+               "event type numbers are stored: append new events at the end of CC_EVENTS");
+
 /* The migrations, oldest first. To change the schema, append an entry with
  * the next version and the SQL that takes a version-(n-1) file to n; never
  * edit an entry that has shipped. */
@@ -116,6 +123,7 @@ static const struct store_migration {
     {2, SCHEMA_V2},
     {3, SCHEMA_V3},
     {4, SCHEMA_V4},
+    {5, SCHEMA_V5},
 };
 #define N_MIGRATIONS (sizeof MIGRATIONS / sizeof MIGRATIONS[0])
 
@@ -170,6 +178,8 @@ static const struct store_migration {
     X(SEQ_MAX, "SELECT IFNULL(MAX(seq), 0) FROM events")                                 \
     X(EV_FROM, "SELECT seq, type, at, conv, agent, target, queue, reason, number,"       \
                " ep_number, code FROM events WHERE seq >= ?1 AND conv <> 0 ORDER BY seq") \
+    X(CSAT, "SELECT reason, text, at, agent FROM events WHERE type = 45 AND conv = ?1"    \
+            " ORDER BY seq")                                                             \
     X(WRAPUPS, "SELECT agent, reason, at FROM events WHERE type = 30 AND conv = ?1"      \
                " ORDER BY seq")                                                          \
     X(MSG_DUE, "SELECT " MSG_COLS " FROM messages WHERE outbound = 1 AND status = ?1"    \
@@ -921,6 +931,21 @@ static int wrap_row(sqlite3_stmt *s, const row_cb *c)
     return ((store_wrapup_cb)c->cb)(c->arg, (uint32_t)sqlite3_column_int64(s, 0),
                                     (uint32_t)sqlite3_column_int64(s, 1),
                                     sqlite3_column_int64(s, 2));
+}
+
+static int csat_row(sqlite3_stmt *s, const row_cb *c)
+{
+    const char *t = (const char *)sqlite3_column_text(s, 1);
+    return ((store_csat_cb)c->cb)(c->arg, (int)sqlite3_column_int64(s, 0),
+                                  (str){t ? t : "", t ? (size_t)sqlite3_column_bytes(s, 1) : 0},
+                                  sqlite3_column_int64(s, 2), (uint32_t)sqlite3_column_int64(s, 3));
+}
+
+int store_csat(store *st, uint32_t conv, store_csat_cb cb, void *arg)
+{
+    sqlite3_stmt *s = st->s[S_CSAT];
+    sqlite3_bind_int64(s, 1, conv);
+    return each_row(st, s, csat_row, &(row_cb){(void (*)(void))cb, arg});
 }
 
 int store_wrapups(store *st, uint32_t conv, store_wrapup_cb cb, void *arg)

@@ -15,6 +15,12 @@
  *   mask_throughput: N MB/s
  *   pcre2_jit_throughput: N MB/s      (only with HAVE_PCRE2)
  *   mask_vs_pcre2: N x                (only with HAVE_PCRE2)
+ *   mask_command_throughput: N MB/s
+ *   mask_command_vs_inprocess: N x
+ * The command figure runs `textdesk mask` (the binary beside this one, or
+ * $TEXTDESK_BIN) with the corpus as a file on stdin and its stdout a pipe
+ * this process drains: what `textdesk mask <in | next` costs, process start
+ * included, against mask_throughput measured in the same run.
  * MB is 10^6 bytes; each figure is the best of several runs.
  */
 #include <stdint.h>
@@ -22,6 +28,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <fcntl.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "mask/mask.h"
 #include "mask/mask_int.h"
@@ -354,8 +363,82 @@ static size_t pcre2_mask(pcre2_code *re, pcre2_match_data *md, const char *s, si
 }
 #endif
 
-int main(void)
+/* Runs `bin mask` with the file 'fd' on stdin, drains its stdout and
+ * returns the seconds it took, or -1; '*outn' gets the bytes it wrote. */
+static double run_command(const char *bin, int fd, size_t *outn)
 {
+    int pp[2];
+    static char sink[1 << 16];
+    if (pipe(pp) != 0 || lseek(fd, 0, SEEK_SET) != 0)
+        return -1;
+    double t0 = now_s();
+    pid_t pid = fork();
+    if (pid < 0)
+        return -1;
+    if (pid == 0) {
+        dup2(fd, STDIN_FILENO);
+        dup2(pp[1], STDOUT_FILENO);
+        close(pp[0]);
+        close(pp[1]);
+        execl(bin, "textdesk", "mask", (char *)NULL);
+        _exit(127);
+    }
+    close(pp[1]);
+    size_t total = 0;
+    ssize_t k;
+    while ((k = read(pp[0], sink, sizeof sink)) > 0)
+        total += (size_t)k;
+    close(pp[0]);
+    int st;
+    if (waitpid(pid, &st, 0) != pid || !WIFEXITED(st) || WEXITSTATUS(st) != 0)
+        return -1;
+    *outn = total;
+    return now_s() - t0;
+}
+
+/* `textdesk mask` on the corpus against the in-process figure (issue 19:
+ * the command once ran at an eighth of it). Returns 0, or 1 on failure. */
+static int bench_command(const char *argv0, const buf *b, size_t masked_len,
+                         double inproc_mbs)
+{
+    char bin[4096];
+    const char *env = getenv("TEXTDESK_BIN");
+    const char *slash = strrchr(argv0, '/');
+    if (env != NULL)
+        snprintf(bin, sizeof bin, "%s", env);
+    else
+        snprintf(bin, sizeof bin, "%.*s/textdesk", slash ? (int)(slash - argv0) : 1,
+                 slash ? argv0 : ".");
+    char path[] = "/tmp/bench_mask_XXXXXX";
+    int fd = mkstemp(path);
+    if (fd < 0 || write(fd, b->p, b->n) != (ssize_t)b->n) {
+        perror("bench_mask: corpus file");
+        return 1;
+    }
+    unlink(path);
+    double best = 1e9;
+    for (int r = 0; r < RUNS; r++) {
+        size_t outn = 0;
+        double t = run_command(bin, fd, &outn);
+        if (t < 0 || outn != masked_len) {
+            fprintf(stderr, "bench_mask: %s mask failed or wrote %zu bytes, not %zu\n", bin,
+                    outn, masked_len);
+            close(fd);
+            return 1;
+        }
+        if (t < best)
+            best = t;
+    }
+    close(fd);
+    double mbs = (double)b->n / 1e6 / best;
+    printf("mask_command_throughput: %.1f MB/s\n", mbs);
+    printf("mask_command_vs_inprocess: %.2f x\n", mbs / inproc_mbs);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    (void)argc;
     buf b = {0};
     gen_corpus(&b);
     char *out = xmalloc(b.n);
@@ -403,7 +486,8 @@ int main(void)
     pcre2_code_free(re);
     free(out2);
 #endif
+    int rc = bench_command(argv[0], &b, m, mask_mbs);
     free(out);
     free(b.p);
-    return 0;
+    return rc;
 }

@@ -13,8 +13,10 @@
 #include <string.h>
 
 #include "api/api_gw.h"
+#include "api/api_late.h"
 #include "api/api_parse.h"
 #include "mask/mask.h"
+#include "util/utf8.h"
 #include "sms/gw_sim.h"
 #include "sms/sms_text.h"
 #include "util/xalloc.h"
@@ -35,6 +37,10 @@ api *api_new(const api_env *env)
               strcmp(v, "1") == 0;
     hmap_init(&a->throttle);
     a->dummy_hash = api_password_hash("not a password: unknown users are checked against it");
+    if (api__metrics_load(a) != 0) { /* the totals of /metrics survive restarts */
+        api_free(a);
+        return NULL;
+    }
     return a;
 }
 
@@ -109,7 +115,10 @@ void api__resp_json(http_resp *resp, int status, json_t *j)
 
 void api__resp_error(http_resp *resp, int status, const char *code, const char *msg)
 {
-    api__resp_json(resp, status, json_pack("{s:s, s:s}", "error", code, "message", msg));
+    char m[512]; /* valid UTF-8 whatever 'msg' holds: the body is never lost */
+    snprintf(m, sizeof m, "%s", msg);
+    utf8_trim(m);
+    api__resp_json(resp, status, json_pack("{s:s, s:s}", "error", code, "message", m));
 }
 
 static const char *status_name(int st)
@@ -291,19 +300,11 @@ int api__session_of(api *a, const http_req *req, store_account *acc)
 
 json_t *api__parse_body(const http_req *req, http_resp *resp)
 {
-    if (api_parse_too_deep(req->body.p ? req->body.p : "", req->body.n)) {
-        api__resp_error(resp, 400, "too_deep", "JSON nested deeper than 32 levels");
-        return NULL;
-    }
-    json_error_t e;
-    json_t *j = json_loadb(req->body.p ? req->body.p : "", req->body.n,
-                           JSON_REJECT_DUPLICATES, &e);
-    if (!j || !json_is_object(j)) {
-        char msg[256];
-        snprintf(msg, sizeof msg, "request body is not a JSON object: %s",
-                 j ? "wrong type" : e.text);
+    json_t *j;
+    api_parse_err e;
+    if (api_parse_object(req->body, "the request body", &j, &e) != 0) {
         json_decref(j);
-        api__resp_error(resp, 400, "bad_json", msg);
+        api__resp_error(resp, 400, e.code, e.msg);
         return NULL;
     }
     return j;
@@ -406,10 +407,11 @@ static void rest_login(api *a, const http_req *req, http_resp *resp)
     randombytes_buf(raw, sizeof raw);
     sodium_bin2hex(token, sizeof token, raw, sizeof raw);
     token_hash(str_c(token), h);
-    if (store_begin(a->env.st) != 0 ||
-        store_session_put(a->env.st, str_c(h), acc.id, now + API_SESSION_TTL_MS) != 0 ||
-        store_commit(a->env.st) != 0) {
-        store_rollback(a->env.st);
+    int w = api__write_begin(a);
+    if (w == 0)
+        w = api__write_end(a, store_session_put(a->env.st, str_c(h), acc.id,
+                                                now + API_SESSION_TTL_MS));
+    if (w != 0) {
         api__resp_error(resp, 503, "store_unavailable", "sessions cannot be stored right now");
         return;
     }
@@ -439,11 +441,12 @@ static void rest_logout(api *a, const http_req *req, http_resp *resp)
     }
     char h[65];
     token_hash(req->session, h);
-    int r = store_begin(a->env.st);
-    if (r == 0 && (r = store_session_del(a->env.st, str_c(h))) == -ENOENT)
-        r = 0;
-    if (r != 0 || (r = store_commit(a->env.st)) != 0) {
-        store_rollback(a->env.st); /* the session stays valid: say so */
+    int r = api__write_begin(a);
+    if (r == 0) {
+        int d = store_session_del(a->env.st, str_c(h));
+        r = api__write_end(a, d == -ENOENT ? 0 : d);
+    }
+    if (r != 0) { /* the session stays valid: say so */
         api__resp_error(resp, 503, cc_err_code(-CC_E_STORE), cc_err_msg(-CC_E_STORE));
         return;
     }
@@ -487,16 +490,22 @@ static void rest_agent_read(api *a, const http_req *req, http_resp *resp, int hi
     api__resp_json(resp, 200, history_json(a, &c));
 }
 
-static void rest_me(api *a, const http_req *req, http_resp *resp)
+/* GET /api/me (401 without a session) and GET /api/session (200 either
+ * way, "logged_in" says which: a page's check before login is no error). */
+static void rest_me(api *a, const http_req *req, http_resp *resp, int optional)
 {
     store_account acc;
     if (api__session_of(a, req, &acc) != 0) {
-        api__resp_error(resp, 401, "not_logged_in", "no valid session");
+        if (optional)
+            api__resp_json(resp, 200, json_pack("{s:b}", "logged_in", 0));
+        else
+            api__resp_error(resp, 401, "not_logged_in", "no valid session");
         return;
     }
     api__resp_json(resp, 200,
-              json_pack("{s:o, s:i, s:o}", "username", api__jstr(acc.username), "agent",
-                        (int)acc.agent, "me", agent_json(a, acc.agent)));
+              json_pack("{s:b, s:o, s:i, s:o}", "logged_in", 1, "username",
+                        api__jstr(acc.username), "agent", (int)acc.agent, "me",
+                        agent_json(a, acc.agent)));
 }
 
 static void sim_collect(void *arg, const gw_sim_msg *m)
@@ -506,37 +515,11 @@ static void sim_collect(void *arg, const gw_sim_msg *m)
                                          api__jstr(m->text)));
 }
 
-typedef struct late_http {
-    http_defer *d;
-    json_t *body;
-} late_http;
-
-static void send_late_http(void *arg, int status)
-{
-    late_http *l = arg;
-    http_resp r = {.status = 200};
-    buf_init(&r.body);
-    if (status < 0) { /* the commit failed: nothing of it was kept */
-        json_decref(l->body);
-        api__resp_error(&r, 503, cc_err_code(status), cc_err_msg(status));
-    } else {
-        api__resp_json(&r, 200, l->body);
-    }
-    http_defer_complete(l->d, &r);
-    buf_free(&r.body);
-    free(l);
-}
-
 void api__respond_after_commit(api *a, const http_req *req, http_resp *resp, json_t *body)
 {
-    if (!a->env.after_commit) {
-        api__resp_json(resp, 200, body);
-        return;
-    }
-    late_http *l = xmalloc(sizeof *l);
-    l->d = http_defer_begin(req);
-    l->body = body;
-    a->env.after_commit(a->env.app, send_late_http, l);
+    char *s = json_dumps(body, JSON_COMPACT);
+    json_decref(body);
+    api_late_respond(a->env.after_commit, a->env.app, req, resp, "application/json", s, 1);
 }
 
 static void rest_sim(api *a, const http_req *req, http_resp *resp, const char *what)
@@ -546,7 +529,15 @@ static void rest_sim(api *a, const http_req *req, http_resp *resp, const char *w
         return;
     }
     if (strcmp(what, "entry_points") == 0) {
-        api__resp_json(resp, 200, json_pack("{s:o}", "entry_points", list_json(a, CC_KIND_EP)));
+        /* the simulator plays the customer, who knows the business numbers:
+         * never masked (masking protects customer data from agents) */
+        cc_item items[64];
+        size_t n = cc_list(a->env.core, CC_KIND_EP, items, 64);
+        json_t *arr = json_array();
+        for (size_t i = 0; i < n && i < 64; i++)
+            json_array_append_new(arr, json_pack("{s:i, s:o}", "id", (int)items[i].id, "number",
+                                                 api__jstr(items[i].name)));
+        api__resp_json(resp, 200, json_pack("{s:o}", "entry_points", arr));
         return;
     }
     if (strcmp(what, "inbox") == 0) {
@@ -592,17 +583,10 @@ static void rest_sim(api *a, const http_req *req, http_resp *resp, const char *w
         api__resp_error(resp, r == -CC_E_STORE ? 503 : 422, cc_err_code(r), cc_err_msg(r));
         return;
     }
-    json_t *ok = json_pack("{s:s}", "result", r == CC_DUPLICATE ? "duplicate" : "ok");
-    if (!a->env.after_commit) {
-        api__resp_json(resp, 200, ok);
-        return;
-    }
     /* the gateway's acknowledgement waits for the commit (a duplicate too:
      * its original may be in the same batch) */
-    late_http *l = xmalloc(sizeof *l);
-    l->d = http_defer_begin(req);
-    l->body = ok;
-    a->env.after_commit(a->env.app, send_late_http, l);
+    api__respond_after_commit(
+        a, req, resp, json_pack("{s:s}", "result", r == CC_DUPLICATE ? "duplicate" : "ok"));
 }
 
 /* Every desktop starts over from a fresh snapshot (after a setting that
@@ -704,12 +688,14 @@ void api_http_request(void *arg, const http_req *req, http_resp *resp)
         rest_logout(a, req, resp);
     } else if (strcmp(p, "/api/history") == 0 || strcmp(p, "/api/lists") == 0) {
         rest_agent_read(a, req, resp, p[5] == 'h');
-    } else if (strcmp(p, "/api/me") == 0) {
-        rest_me(a, req, resp);
+    } else if (strcmp(p, "/api/me") == 0 || strcmp(p, "/api/session") == 0) {
+        rest_me(a, req, resp, p[5] == 's');
     } else if (strcmp(p, "/api/admin/settings") == 0) {
         rest_admin_settings(a, req, resp);
     } else if (strncmp(p, "/api/admin/", 11) == 0) {
         api__admin(a, req, resp);
+    } else if (strncmp(p, "/api/reports/", 13) == 0) {
+        api__reports(a, req, resp);
     } else if (strncmp(p, "/api/supervisor/", 16) == 0) {
         api__supervisor(a, req, resp);
     } else if (strncmp(p, "/api/sim/", 9) == 0) {
@@ -717,9 +703,9 @@ void api_http_request(void *arg, const http_req *req, http_resp *resp)
     } else if (strncmp(p, "/api/gw/", 8) == 0 && a->env.gw) {
         api_gw_request(a->env.gw, req, resp);
     } else {
-        char msg[300];
-        snprintf(msg, sizeof msg, "no such endpoint: %s %.200s", req->method, p);
-        api__resp_error(resp, 404, "not_found", msg);
+        /* the path is not quoted: it is the client's raw bytes */
+        api__resp_error(resp, 404, "not_found",
+                        "no such endpoint: the API's paths are listed in docs/api.md");
     }
 }
 
@@ -838,8 +824,11 @@ static void reply_to(api *a, api_conn *k, json_t *id, int r, json_t *extra)
 
 static void reply_bad(http_ws *ws, json_t *id, const char *code, const char *msg)
 {
+    char m[512]; /* valid UTF-8 whatever 'msg' holds: the result is never lost */
+    snprintf(m, sizeof m, "%s", msg);
+    utf8_trim(m);
     json_t *j = json_pack("{s:s, s:O, s:b, s:s, s:s}", "type", "result", "id",
-                          id ? id : json_null(), "ok", 0, "error", code, "message", msg);
+                          id ? id : json_null(), "ok", 0, "error", code, "message", m);
     send_json(ws, j);
     json_decref(j);
 }
@@ -1204,6 +1193,23 @@ void api_publish_delivery(api *a, uint32_t conv, uint32_t seq, int store_status,
     if (v.guest && v.conf_state == CC_CONF_ACTIVE)
         to_agent(a, v.guest, json_incref(j));
     json_decref(j);
+}
+
+int api__write_begin(api *a)
+{
+    if (a->env.write_begin)
+        return a->env.write_begin(a->env.app);
+    return store_begin(a->env.st) == 0 ? 0 : -CC_E_STORE;
+}
+
+int api__write_end(api *a, int r)
+{
+    if (a->env.write_end)
+        return a->env.write_end(a->env.app, r);
+    if (r == 0 && (r = store_commit(a->env.st)) == 0)
+        return 0;
+    store_rollback(a->env.st);
+    return store_failed(r) ? -CC_E_STORE : r;
 }
 
 int api__store_available(const api *a)

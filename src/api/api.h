@@ -44,6 +44,14 @@ typedef struct api_env {
     int64_t (*now)(void *app);
     /* Whether the store takes writes (0: degraded, app.h). NULL: always. */
     int (*store_available)(void *app);
+    /* Whether a gateway with id 'id' is configured (an entry point's
+     * "gateway"). NULL: any. */
+    int (*gateway_known)(void *app, str id);
+    /* The write path for what is not an event (app_write_begin / _end,
+     * app.h): sessions, accounts, settings, canned responses. NULL: a
+     * plain store transaction (tests). */
+    int (*write_begin)(void *app);
+    int (*write_end)(void *app, int r);
 } api_env;
 
 api *api_new(const api_env *env);
@@ -74,5 +82,12 @@ void api_reconcile(api *a);
 
 /* Connected desktops (WebSockets). */
 size_t api_conn_count(const api *a);
+
+/* Folds the whole event log of 'st' into 'r' (core/report.h), with the SMS
+ * segments of every reply sent in [from, to), and finishes it at 'now':
+ * what /api/reports answers from (api_report.c; bench_report times it).
+ * Returns 0 or the store's error. */
+struct report;
+int api_report_fold(store *st, struct report *r, int64_t from, int64_t to, int64_t now);
 
 #endif

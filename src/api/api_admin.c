@@ -43,8 +43,8 @@ static const struct kind {
                            NULL}},
     {"entry_points", CC_KIND_EP,
      (const char *const[]){"id", "number", "queue", "welcome_reply", "hours", "max_wait_s",
-                           "overflow_queue", "overflow_reply", "skills", "skill_words", "survey",
-                           NULL}},
+                           "overflow_queue", "overflow_reply", "skills", "skill_words",
+                           "gateway", "survey", NULL}},
     {"agents", CC_KIND_AGENT,
      (const char *const[]){"id", "name", "teams", "capacity", "skills", "username",
                            "password", "password_hash", "state", NULL}},
@@ -144,6 +144,7 @@ typedef struct verr {
 static int bad(verr *e, const char *field, const char *msg)
 {
     snprintf(e->field, sizeof e->field, "%s", field);
+    utf8_trim(e->field); /* a long field name may be cut inside a character */
     snprintf(e->msg, sizeof e->msg, "%s", msg);
     return -1;
 }
@@ -185,6 +186,7 @@ typedef struct put_room {
     cc_skill skills[CC_SKILLS_MAX];
     cc_ep_flow flow;
     char rule[FLOW_JSON_RULE_MAX];
+    char gateway[CC_GATEWAY_ID_MAX + 1];
 } put_room;
 
 /* Builds the command that puts entity 'o' of kind 'k'. */
@@ -411,14 +413,18 @@ static int agent_account(api *a, json_t *o, uint32_t id, verr *e)
     } else if (hash.p) {
         h = xmemdup0(hash.p, hash.n);
     }
-    int r = 0;
+    int r = 0, w;
     if (!exists) {
         if (!user.p || user.n == 0 || user.n > 64 || !h)
             r = bad(e, "username", "and a password are needed for a new agent (1..64 bytes)");
-        else if (store_account_put(a->env.st, user, str_c(h), id, STORE_ROLE_AGENT) != 0)
-            r = bad(e, "username", "is taken");
+        else if ((w = api__write_begin(a)) != 0 ||
+                 (w = api__write_end(a, store_account_put(a->env.st, user, str_c(h), id,
+                                                          STORE_ROLE_AGENT))) != 0)
+            r = bad(e, "username", w == -EEXIST ? "is taken" : "could not be stored now");
     } else if (h) {
-        if (store_account_set_pwhash(a->env.st, acc.username, str_c(h)) != 0)
+        if ((w = api__write_begin(a)) != 0 ||
+            (w = api__write_end(a, store_account_set_pwhash(a->env.st, acc.username,
+                                                             str_c(h)))) != 0)
             r = bad(e, "password", "could not be stored");
     }
     free(h);
@@ -459,6 +465,29 @@ static int live_apply(void *arg, const cc_cmd *m)
     return a->env.apply(a->env.app, m);
 }
 
+/* An entry point's gateway: one the configuration has; left out, the
+ * entry point keeps the one it has (a form that does not show it cannot
+ * drop it); "" is the default (the first configured). */
+static int ep_gateway(api *a, const cc *now, json_t *o, cc_cmd *m, put_room *room, verr *e)
+{
+    if (m->type != CC_CMD_EP_PUT)
+        return 0;
+    if (!json_object_get(o, "gateway")) {
+        cc_ep_flow old;
+        if (cc_ep_flow_get(now, m->ep, &old) != 0 || old.gateway.n == 0)
+            return 0;
+        /* copied: the core frees its own copy when it takes the new one */
+        snprintf(room->gateway, sizeof room->gateway, "%.*s", (int)old.gateway.n, old.gateway.p);
+        room->flow.gateway = str_c(room->gateway);
+        m->flow = &room->flow;
+        return 0;
+    }
+    str g = m->flow ? m->flow->gateway : STR_NULL;
+    if (g.n && a->env.gateway_known && !a->env.gateway_known(a->env.app, g))
+        return bad(e, "gateway", "is not a configured gateway (the configuration's gateways[].id)");
+    return 0;
+}
+
 /* Applies 'root' (a whole configuration) through 'apply': puts in
  * dependency order (queues twice, so fallbacks may name later queues),
  * then removals of what the file no longer has, in reverse order. */
@@ -488,7 +517,7 @@ static int sync_config(api *a, json_t *root, int (*apply)(void *, const cc_cmd *
                 return -1;
             }
             id = (uint32_t)json_integer_value(jid);
-            if (put_cmd(k, o, id, &m, &room, &e) != 0) {
+            if (put_cmd(k, o, id, &m, &room, &e) != 0 || ep_gateway(a, now, o, &m, &room, &e)) {
                 snprintf(err, n, "%s[%zu].%s: %s", k->name, i, e.field, e.msg);
                 return -1;
             }
@@ -546,7 +575,10 @@ static void import_config(api *a, const http_req *req, http_resp *resp)
         for (size_t i = 0; i < NKINDS; i++)
             ok |= strcmp(key, kinds[i].name) == 0;
         if (!ok) {
-            snprintf(err, sizeof err, "%.60s: unknown section", key);
+            char name[64];
+            snprintf(name, sizeof name, "%s", key);
+            utf8_trim(name); /* cut to 63 bytes, maybe inside a character */
+            snprintf(err, sizeof err, "%s: unknown section", name);
             json_decref(root);
             api__resp_error(resp, 400, "bad_config", err);
             return;
@@ -590,8 +622,9 @@ static void import_config(api *a, const http_req *req, http_resp *resp)
     r = sync_config(a, root, live_apply, a, a->env.core, err, sizeof err);
     json_t *mask = json_object_get(json_object_get(root, "settings"), "mask_sensitive_data");
     if (r == 0 && json_is_boolean(mask)) {
-        store_setting_put(a->env.st, STR_LIT("mask_sensitive_data"),
-                          json_is_true(mask) ? STR_LIT("1") : STR_LIT("0"));
+        if (api__write_begin(a) == 0)
+            api__write_end(a, store_setting_put(a->env.st, STR_LIT("mask_sensitive_data"),
+                                                json_is_true(mask) ? STR_LIT("1") : STR_LIT("0")));
         api__resync_all(a);
     }
     json_array_foreach(agents, i, o)
@@ -646,7 +679,12 @@ static void canned(api *a, const http_req *req, http_resp *resp, const char *res
         return;
     }
     if (strcmp(req->method, "DELETE") == 0) {
-        if (store_canned_del(a->env.st, id) != 0)
+        int r = api__write_begin(a);
+        if (r == 0)
+            r = api__write_end(a, store_canned_del(a->env.st, id));
+        if (r == -CC_E_STORE)
+            api__resp_error(resp, 503, "store_unavailable", "cannot store it now");
+        else if (r != 0)
             api__resp_error(resp, 404, "not_found", "no such canned response");
         else
             api__resp_json(resp, 200, json_pack("{s:b}", "ok", 1));
@@ -689,7 +727,9 @@ static void canned(api *a, const http_req *req, http_resp *resp, const char *res
         api__resp_error(resp, 400, "bad_field", msg);
         return;
     }
-    int r = store_canned_put(a->env.st, id, title, sv, en);
+    int r = api__write_begin(a);
+    if (r == 0)
+        r = api__write_end(a, store_canned_put(a->env.st, id, title, sv, en));
     json_decref(body);
     if (r != 0) {
         api__resp_error(resp, 503, "store_unavailable", "cannot store it now");
@@ -774,7 +814,8 @@ void api__admin(api *a, const http_req *req, http_resp *resp)
             store_account ac;
             if (store_account_of_agent(a->env.st, (uint32_t)id, &ac) == 0) {
                 char *u = xmemdup0(ac.username.p, ac.username.n);
-                store_account_del(a->env.st, str_c(u));
+                if (api__write_begin(a) == 0) /* a leftover account logs nobody in */
+                    api__write_end(a, store_account_del(a->env.st, str_c(u)));
                 free(u);
             }
         }
@@ -791,6 +832,8 @@ void api__admin(api *a, const http_req *req, http_resp *resp)
     put_room room;
     verr e;
     int r = put_cmd(k, body, (uint32_t)id, &cmd, &room, &e);
+    if (r == 0)
+        r = ep_gateway(a, a->env.core, body, &cmd, &room, &e);
     if (r == 0 && k->kind == CC_KIND_AGENT)
         r = agent_account_check(a, body, (uint32_t)id, NULL, &e);
     if (r != 0) {

@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api/api_late.h"
 #include "util/buf.h"
 #include "util/xalloc.h"
 
@@ -56,59 +57,21 @@ static void resp_err(http_resp *resp, int status, const char *code, const char *
 /* 503: nothing was kept, the gateway should retry. */
 static void resp_unavailable(http_resp *resp, int json)
 {
-    if (json)
-        resp_err(resp, 503, cc_err_code(-CC_E_STORE), cc_err_msg(-CC_E_STORE));
-    else
-        resp_text(resp, 503, cc_err_msg(-CC_E_STORE));
+    api_late_unavailable(resp, json);
 }
 
-typedef struct late {
-    http_defer *d;
-    int json;
-    char *body;
-} late;
-
-static void send_late(void *arg, int status)
+static const char *ctype_of(int json)
 {
-    late *l = arg;
-    http_resp r = {.status = 200};
-    buf_init(&r.body);
-    if (status < 0) {
-        resp_unavailable(&r, l->json);
-    } else {
-        r.content_type = l->json ? "application/json" : "text/plain; charset=utf-8";
-        if (l->body)
-            buf_add(&r.body, l->body, strlen(l->body));
-    }
-    http_defer_complete(l->d, &r);
-    buf_free(&r.body);
-    free(l->body);
-    free(l);
+    return json ? "application/json" : "text/plain; charset=utf-8";
 }
 
-/* Answers 200 with 'body' (taken) at once. */
-static void answer_now(http_resp *resp, int json, char *body)
+/* Answers 'body' (taken; NULL: empty) after the next commit, or at once
+ * when 'now'. */
+static void answer(const api_gw_env *env, const http_req *req, http_resp *resp, int json,
+                   char *body, int now)
 {
-    resp->status = 200;
-    resp->content_type = json ? "application/json" : "text/plain; charset=utf-8";
-    if (body)
-        buf_add(&resp->body, body, strlen(body));
-    free(body);
-}
-
-/* Answers 'body' (or an empty one) after the next commit. */
-static void answer_after_commit(const api_gw_env *env, const http_req *req, http_resp *resp,
-                                int json, char *body)
-{
-    if (!env->after_commit) {
-        answer_now(resp, json, body);
-        return;
-    }
-    late *l = xcalloc(1, sizeof *l);
-    l->d = http_defer_begin(req);
-    l->json = json;
-    l->body = body;
-    env->after_commit(env->app, send_late, l);
+    api_late_respond(now ? NULL : env->after_commit, env->app, req, resp, ctype_of(json), body,
+                     json);
 }
 
 /* Applies an inbound SMS and answers after its commit. */
@@ -132,11 +95,7 @@ static void inbound(const api_gw_env *env, const http_req *req, http_resp *resp,
         body = json_dumps(j, JSON_COMPACT);
         json_decref(j);
     }
-    if (r < 0 || !env->after_commit) { /* a refused one is already stored */
-        answer_now(resp, json, body);
-        return;
-    }
-    answer_after_commit(env, req, resp, json, body);
+    answer(env, req, resp, json, body, r < 0); /* a refused one is already stored */
 }
 
 /* ---- form decoding ----------------------------------------------------- */
@@ -302,7 +261,7 @@ static void kannel_dlr(const api_gw_env *env, const gw_kannel_cfg *k, const http
             resp_text(resp, 200, ""); /* not ours (any more): nothing to retry */
             return;
         }
-        answer_after_commit(env, req, resp, 0, NULL);
+        answer(env, req, resp, 0, NULL, 0);
         return;
     }
     resp_text(resp, 200, "");
@@ -430,7 +389,7 @@ static void webhook_status(const api_gw_env *env, const gw_webhook_cfg *h, const
     else if (r == -EAGAIN)
         resp_unavailable(resp, 1);
     else
-        answer_after_commit(env, req, resp, 1, xmemdup0("{\"result\":\"ok\"}", 15));
+        answer(env, req, resp, 1, xmemdup0("{\"result\":\"ok\"}", 15), 0);
 }
 
 /* ---- routing ----------------------------------------------------------- */

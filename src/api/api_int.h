@@ -28,11 +28,12 @@ typedef struct api_metrics {
     uint64_t handle_count, handle_bucket[API_HANDLE_BUCKETS];
     double handle_sum_s;
     hmap accepted_at; /* conv -> when its owner accepted (handle time) */
+    hmap conv_queue;  /* open conv -> its queue */
     struct api_qcount *perq; /* per queue id: offered, answered, ... */
     uint32_t nperq;
 } api_metrics;
 
-/* Live figures of one queue since the process started. */
+/* Figures of one queue over the whole event log. */
 typedef struct api_qcount {
     uint64_t offered, answered, terminated, rona;
 } api_qcount;
@@ -56,6 +57,8 @@ json_t *api__jmask(const api *a, str s);
 json_t *api__canned_list(api *a);
 /* GET /api/admin/report/conversations.csv (api_report.c). */
 void api__report_csv(api *a, const http_req *req, http_resp *resp);
+/* /api/reports/...: figures, agent states and report settings (api_report.c). */
+void api__reports(api *a, const http_req *req, http_resp *resp);
 void api__resp_json(http_resp *resp, int status, json_t *j); /* steals 'j' */
 void api__resp_error(http_resp *resp, int status, const char *code, const char *msg);
 /* The request body as a JSON object, or NULL after answering 400. */
@@ -67,12 +70,19 @@ int api__session_of(api *a, const http_req *req, store_account *acc);
 int api__require_role(api *a, const http_req *req, http_resp *resp, int supervisors_too);
 /* Every open desktop starts over from a fresh snapshot. */
 void api__resync_all(api *a);
+/* The write path for what is not an event (api_env.write_begin / _end):
+ * begin gives 0 or -CC_E_STORE; end(a, r) commits when r is 0 and gives 0,
+ * the caller's r when it answers about the data, or -CC_E_STORE. */
+int api__write_begin(api *a);
+int api__write_end(api *a, int r);
 /* Whether the store takes writes (api_env.store_available). */
 int api__store_available(const api *a);
 /* Counts the events of a committed batch / a delivery status (api_metrics.c). */
 void api__metrics_events(api *a, const cc_events *evs);
 void api__metrics_delivery(api *a, int store_status);
 void api__metrics_free(api *a);
+/* Counts the stored event log at start, so totals survive restarts. */
+int api__metrics_load(api *a);
 /* The counters of 'queue' (zeros for an unknown one). */
 api_qcount api__queue_counts(const api *a, uint32_t queue);
 /* GET /api/supervisor/csat: satisfaction scores (api_csat.c). */

@@ -4,8 +4,11 @@
  * RONAs, conversations, messages, delivery outcomes by status, a
  * handle-time histogram (accept to end), open WebSocket connections and
  * whether the store takes writes.
- * No customer data appears: only queue names and counts. Counters start at
- * zero with the process, as Prometheus expects.
+ * No customer data appears: only queue names and counts. Counters are
+ * totals over the whole event log: at start they are counted from the
+ * stored events (api__metrics_load), so a restart does not reset them, as
+ * Prometheus expects of a counter. Only the gateway results, which the
+ * event log does not hold, count from the process start.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -49,15 +52,33 @@ api_qcount api__queue_counts(const api *a, uint32_t queue)
     return queue < a->m.nperq ? a->m.perq[queue] : (api_qcount){0, 0, 0, 0};
 }
 
+/* The queue of each open conversation, from the events themselves (not the
+ * core: at start the events are counted from the log while the core already
+ * holds the final state). */
+static uint32_t conv_queue(api_metrics *m, const cc_event *e)
+{
+    uint64_t h = hmap_hash_u64(e->conv);
+    stamp *s = hmap_get(&m->conv_queue, h, stamp_eq, &e->conv);
+    if (e->type == CC_EV_CONV_OPENED || e->type == CC_EV_QUEUED || e->type == CC_EV_OFFERED) {
+        if (!s) {
+            s = xmalloc(sizeof *s);
+            s->conv = e->conv;
+            hmap_put(&m->conv_queue, h, s);
+        }
+        s->at = e->queue;
+    }
+    uint32_t q = s ? (uint32_t)s->at : 0;
+    if (e->type == CC_EV_CLOSED && s)
+        free(hmap_del(&m->conv_queue, h, stamp_eq, &e->conv));
+    return q;
+}
+
 void api__metrics_events(api *a, const cc_events *evs)
 {
     api_metrics *m = &a->m;
     for (size_t i = 0; i < evs->n; i++) { /* per queue */
         const cc_event *e = &evs->v[i];
-        cc_conv_view v;
-        uint32_t q = e->type == CC_EV_OFFERED ? e->queue
-                     : cc_conv_get(a->env.core, e->conv, &v) == 0 ? v.queue
-                                                                  : 0;
+        uint32_t q = e->conv ? conv_queue(m, e) : 0;
         api_qcount *c = (e->type == CC_EV_OFFERED || e->type == CC_EV_ACCEPTED ||
                          e->type == CC_EV_TERMINATED ||
                          (e->type == CC_EV_OFFER_WITHDRAWN && e->code == CC_WHY_TIMEOUT))
@@ -128,6 +149,18 @@ void api__metrics_delivery(api *a, int store_status)
         a->m.delivery[store_status]++;
 }
 
+static int load_one(void *arg, const cc_event *ev)
+{
+    cc_events one = {.v = (cc_event *)ev, .n = 1, .cap = 1};
+    api__metrics_events(arg, &one);
+    return 0;
+}
+
+int api__metrics_load(api *a)
+{
+    return store_events_replay(a->env.st, load_one, a);
+}
+
 void api__metrics_free(api *a)
 {
     size_t i = 0;
@@ -135,6 +168,10 @@ void api__metrics_free(api *a)
     while (hmap_next(&a->m.accepted_at, &i, &e))
         free(e);
     hmap_free(&a->m.accepted_at);
+    i = 0;
+    while (hmap_next(&a->m.conv_queue, &i, &e))
+        free(e);
+    hmap_free(&a->m.conv_queue);
     free(a->m.perq);
 }
 

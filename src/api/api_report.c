@@ -7,13 +7,20 @@
  * conferences. RFC 4180 CSV (CRLF, quotes doubled), UTF-8, times ISO 8601
  * UTC. Customer numbers are masked when "mask sensitive customer data" is
  * on, as everywhere else.
+ *
+ * And the figures of core/report.h over the event log (/api/reports/...,
+ * below), for supervisors and administrators.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "api/api_int.h"
+#include "core/report.h"
+#include "sms/sms_text.h"
+#include "store/flow_json.h"
 #include "util/buf.h"
 #include "util/xalloc.h"
 
@@ -243,4 +250,589 @@ void api__report_csv(api *a, const http_req *req, http_resp *resp)
     free(r.rows);
     resp->status = 200;
     resp->content_type = "text/csv; charset=utf-8";
+}
+
+/* ---- figures: /api/reports/... (report.h) ------------------------------ */
+/*
+ *   GET /api/reports/figures[.csv]?from=&to=&step=&tz=&dim=&id=
+ *   GET /api/reports/states[.csv]?from=&to=&tz=&agent=
+ *   GET /api/reports/settings          PUT (administrators)
+ *
+ * from/to: milliseconds since 1970, or a local date YYYY-MM-DD (its
+ * midnight in the time zone); default today. step: 15min, hour, day, all
+ * (default hour). tz: an IANA zone or "UTC" (default: the settings').
+ * dim: total, queue, entry_point, agent, team (default all), id: one of
+ * them. JSON rows carry exactly the CSV's columns.
+ */
+
+#define REPORT_SETTINGS_KEY "reports"
+#define REPORT_MAX_ROWS_SPAN (400LL * 86400000LL) /* a range of at most 400 days */
+
+static const char *const dim_names[REPORT_DIMS] = {"total", "queue", "entry_point", "agent",
+                                                   "team"};
+static const int dim_kinds[REPORT_DIMS] = {-1, CC_KIND_QUEUE, CC_KIND_EP, CC_KIND_AGENT,
+                                           CC_KIND_TEAM};
+
+typedef struct rq {
+    report_opts o;
+    int dim; /* -1: all */
+    uint32_t id;
+    char tz[64];
+    uint32_t slq[256];
+    int64_t slms[256];
+} rq;
+
+/* The stored report settings (an object; empty when none). */
+static json_t *settings_get(api *a)
+{
+    char v[8192];
+    json_t *j = NULL;
+    if (store_setting_get(a->env.st, STR_LIT(REPORT_SETTINGS_KEY), v, sizeof v) == 0)
+        j = json_loads(v, 0, NULL);
+    return json_is_object(j) ? j : (json_decref(j), json_object());
+}
+
+/* Resolves a zone name ("UTC", an IANA name or a POSIX rule) into 'out'. */
+static int zone(const char *name, tz_rule *out)
+{
+    char rule[128];
+    memset(out, 0, sizeof *out);
+    if (!*name || strcmp(name, "UTC") == 0)
+        return 0;
+    if (flow_json_zone_rule(name, rule, sizeof rule) == 0)
+        return tz_parse(rule, strlen(rule), out);
+    return tz_parse(name, strlen(name), out);
+}
+
+/* A bound: ms since 1970 or a local date; 'dflt' when absent. */
+static int bound(const http_req *req, const char *name, const tz_rule *tz, int64_t dflt,
+                 int64_t *out)
+{
+    char v[32];
+    *out = dflt;
+    if (http_req_arg(req, name, v, sizeof v) <= 0)
+        return 0;
+    int y, m, d, k = 0;
+    if (sscanf(v, "%4d-%2d-%2d%n", &y, &m, &d, &k) == 3 && v[k] == '\0') {
+        if (m < 1 || m > 12 || d < 1 || d > 31)
+            return -1;
+        int64_t local = tz_days_from_civil(y, m, d) * 86400000LL;
+        report_opts o = {.tz = *tz};
+        int64_t guess = local - report_utc_offset(&o, local) * 1000LL;
+        *out = local - report_utc_offset(&o, guess) * 1000LL;
+        return 0;
+    }
+    char *end;
+    long long x = strtoll(v, &end, 10);
+    if (*end || end == v || x < 0)
+        return -1;
+    *out = x;
+    return 0;
+}
+
+/* Parses the query; answers 400 and returns -1 on a bad one. */
+static int parse_rq(api *a, const http_req *req, http_resp *resp, rq *q, int figures)
+{
+    memset(q, 0, sizeof *q);
+    json_t *set = settings_get(a);
+    const char *tzs = json_string_value(json_object_get(set, "time_zone"));
+    snprintf(q->tz, sizeof q->tz, "%s", tzs ? tzs : "UTC");
+    json_int_t dflt = json_integer_value(json_object_get(set, "service_level_s"));
+    q->o.sl_default_ms = dflt > 0 ? dflt * 1000 : REPORT_SL_DEFAULT_MS;
+    const char *key;
+    json_t *v;
+    json_object_foreach(json_object_get(set, "queue_service_level_s"), key, v)
+    {
+        if (q->o.n_sl < 256 && json_integer_value(v) > 0) {
+            q->slq[q->o.n_sl] = (uint32_t)strtoul(key, NULL, 10);
+            q->slms[q->o.n_sl++] = json_integer_value(v) * 1000;
+        }
+    }
+    json_decref(set);
+    q->o.sl_queues = q->slq;
+    q->o.sl_ms = q->slms;
+
+    char arg[64];
+    if (http_req_arg(req, "tz", arg, sizeof arg) > 0)
+        snprintf(q->tz, sizeof q->tz, "%s", arg);
+    if (zone(q->tz, &q->o.tz) != 0) {
+        api__resp_error(resp, 400, "bad_time_zone",
+                        "tz: unknown time zone; give an IANA name such as Europe/Stockholm, "
+                        "or UTC");
+        return -1;
+    }
+    q->o.step = REPORT_HOUR;
+    if (http_req_arg(req, "step", arg, sizeof arg) > 0) {
+        static const char *const steps[] = {"all", "15min", "hour", "day"};
+        q->o.step = -1;
+        for (int i = 0; i < 4; i++)
+            if (strcmp(arg, steps[i]) == 0)
+                q->o.step = i;
+        if (q->o.step < 0) {
+            api__resp_error(resp, 400, "bad_step", "step: one of 15min, hour, day, all");
+            return -1;
+        }
+    }
+    int64_t now = a->env.now(a->env.app), s, e;
+    report_interval(&(report_opts){.step = REPORT_DAY, .tz = q->o.tz}, now, &s, &e);
+    if (bound(req, "from", &q->o.tz, s, &q->o.from) != 0 ||
+        bound(req, "to", &q->o.tz, q->o.from == s ? e : q->o.from + 86400000LL, &q->o.to) != 0 ||
+        q->o.to <= q->o.from || q->o.to - q->o.from > REPORT_MAX_ROWS_SPAN) {
+        api__resp_error(resp, 400, "bad_range",
+                        "from and to: milliseconds since 1970 or dates (YYYY-MM-DD), from before "
+                        "to, at most 400 days apart");
+        return -1;
+    }
+    if (q->o.step == REPORT_15MIN && q->o.to - q->o.from > 31 * 86400000LL) {
+        api__resp_error(resp, 400, "bad_range", "15-minute intervals: at most 31 days");
+        return -1;
+    }
+    q->dim = -1;
+    const char *which = figures ? "dim" : NULL;
+    if (which && http_req_arg(req, which, arg, sizeof arg) > 0) {
+        for (int i = 0; i < REPORT_DIMS; i++)
+            if (strcmp(arg, dim_names[i]) == 0)
+                q->dim = i;
+        if (q->dim < 0) {
+            api__resp_error(resp, 400, "bad_dim",
+                            "dim: one of total, queue, entry_point, agent, team");
+            return -1;
+        }
+    }
+    if (http_req_arg(req, figures ? "id" : "agent", arg, sizeof arg) > 0) {
+        char *end;
+        unsigned long id = strtoul(arg, &end, 10);
+        if (*end || id == 0 || id >= CC_MAX_ID) {
+            api__resp_error(resp, 400, "bad_id", "id / agent: a number from 1");
+            return -1;
+        }
+        q->id = (uint32_t)id;
+    }
+    return 0;
+}
+
+typedef struct fold_arg {
+    report *r;
+    int64_t from, to;
+} fold_arg;
+
+static int fold_one(void *arg, const cc_event *ev)
+{
+    fold_arg *f = arg;
+    uint32_t segs = 0;
+    if (ev->type == CC_EV_MSG_OUT && ev->at >= f->from && ev->at < f->to) {
+        sms_info info;
+        if (sms_text_analyse(ev->text.p ? ev->text.p : "", ev->text.n, &info) == 0)
+            segs = (uint32_t)info.segments;
+    }
+    report_add(f->r, ev, segs);
+    return 0;
+}
+
+int api_report_fold(store *st, report *r, int64_t from, int64_t to, int64_t now)
+{
+    fold_arg f = {r, from, to};
+    int rc = store_events_load(st, fold_one, &f);
+    if (rc == 0)
+        report_finish(r, now);
+    return rc;
+}
+
+/* The report of 'q' over the whole event log, or NULL after answering 503. */
+static report *compute(api *a, const rq *q, http_resp *resp)
+{
+    report *r = report_new(&q->o);
+    if (api_report_fold(a->env.st, r, q->o.from, q->o.to, a->env.now(a->env.app)) != 0) {
+        report_free(r);
+        api__resp_error(resp, 503, "store_unavailable",
+                        "the event log cannot be read now; try again in a moment");
+        return NULL;
+    }
+    return r;
+}
+
+/* Local time with its offset: 2026-12-04T00:00:00+01:00. */
+static void local_iso(const report_opts *o, int64_t ms, char *out, size_t n)
+{
+    int32_t off = report_utc_offset(o, ms);
+    int64_t secs = ms / 1000 + off;
+    int64_t days = secs / 86400, rem = secs % 86400;
+    if (rem < 0)
+        rem += 86400, days--;
+    int y, m, d;
+    tz_civil_from_days(days, &y, &m, &d);
+    int ao = off < 0 ? -off : off;
+    snprintf(out, n, "%04d-%02d-%02dT%02d:%02d:%02d%c%02d:%02d", y, m, d, (int)(rem / 3600),
+             (int)(rem / 60 % 60), (int)(rem % 60), off < 0 ? '-' : '+', ao / 3600,
+             ao / 60 % 60);
+}
+
+static const char *const columns[] = {
+    "interval_start",  "interval_end",     "dimension",        "id",
+    "name",            "offered",          "accepted",         "abandoned",
+    "expired",         "transferred",      "conferenced",      "ended",
+    "rona",            "service_level_pct", "service_level_threshold_s",
+    "accept_avg_s",    "accept_p90_s",     "first_reply_avg_s", "first_reply_p90_s",
+    "handled",         "handle_avg_s",     "handle_p90_s",     "messages_in",
+    "messages_out",    "sms_segments",     "opt_outs",         "available_s",
+    "idle_s",          "rona_s",           "busy_s",           "occupancy_pct",
+    "wrapups_by_reason", "idle_by_reason"};
+#define NCOLS (sizeof columns / sizeof columns[0])
+
+/* A cell: a string, an integer, a number with one decimal, or empty. */
+typedef struct cell {
+    int kind; /* 0 empty, 1 string, 2 integer, 3 decimal */
+    char s[512];
+    int64_t i;
+    double d;
+} cell;
+
+static void c_str(cell *c, const char *s)
+{
+    c->kind = 1;
+    snprintf(c->s, sizeof c->s, "%s", s);
+}
+static void c_int(cell *c, int64_t v)
+{
+    c->kind = 2;
+    c->i = v;
+}
+static void c_dec(cell *c, int ok, double v)
+{
+    c->kind = ok ? 3 : 0;
+    c->d = v;
+}
+
+static str item_name(const cc *c, int kind, uint32_t id, char *tmp, size_t n)
+{
+    str s = cc_name(c, kind, id);
+    if (s.n)
+        return s;
+    snprintf(tmp, n, "#%u", id);
+    return str_c(tmp);
+}
+
+/* "Solved=3; No answer=1" for the counts of 'kind' of row 'x'. */
+static void breakdown(const report *r, const cc *c, const report_row *x, int kind, cell *out)
+{
+    const report_count *v;
+    size_t n = report_counts(r, &v);
+    buf b;
+    buf_init(&b);
+    for (size_t i = 0; i < n; i++) {
+        if (v[i].dim != x->dim || v[i].id != x->id || v[i].start != x->start ||
+            v[i].kind != kind || v[i].reason == 0) /* idle without a reason */
+            continue;
+        char tmp[16];
+        str nm = item_name(c, kind == REPORT_WRAPUPS ? CC_KIND_REASON : CC_KIND_IDLE_REASON,
+                           v[i].reason, tmp, sizeof tmp);
+        if (kind == REPORT_IDLE_MS)
+            buf_printf(&b, "%s%.*s=%.1f", b.n ? "; " : "", (int)nm.n, nm.p, v[i].value / 1000.0);
+        else
+            buf_printf(&b, "%s%.*s=%lld", b.n ? "; " : "", (int)nm.n, nm.p, (long long)v[i].value);
+    }
+    c_str(out, b.p ? b.p : "");
+    buf_free(&b);
+}
+
+static void row_cells(api *a, const rq *q, const report *r, const report_row *x, cell *c)
+{
+    const cc *core = a->env.core;
+    memset(c, 0, NCOLS * sizeof *c);
+    local_iso(&q->o, x->start, c[0].s, sizeof c[0].s);
+    c[0].kind = 1;
+    local_iso(&q->o, x->end, c[1].s, sizeof c[1].s);
+    c[1].kind = 1;
+    c_str(&c[2], dim_names[x->dim]);
+    if (x->dim != REPORT_TOTAL) {
+        char tmp[16];
+        c_int(&c[3], x->id);
+        str nm = item_name(core, dim_kinds[x->dim], x->id, tmp, sizeof tmp);
+        snprintf(c[4].s, sizeof c[4].s, "%.*s", (int)nm.n, nm.p);
+        c[4].kind = 1;
+    }
+    const uint64_t *u = &x->offered;
+    for (int i = 0; i < 8; i++) /* offered .. rona */
+        c_int(&c[5 + i], (int64_t)u[i]);
+    int leg = x->dim <= REPORT_EP;
+    c_dec(&c[13], leg && x->sl_base, x->sl_base ? 100.0 * x->sl_met / x->sl_base : 0);
+    if (x->dim == REPORT_QUEUE)
+        c_dec(&c[14], 1, report_sl_ms(r, x->id) / 1000.0);
+    const report_stat *st[3] = {&x->accept, &x->reply, &x->handle};
+    for (int k = 0, col = 15; k < 3; k++, col += 2) {
+        if (k == 2)
+            c_int(&c[col++], (int64_t)x->handle.n);
+        c_dec(&c[col], st[k]->n, st[k]->n ? st[k]->sum_ms / 1000.0 / st[k]->n : 0);
+        c_dec(&c[col + 1], st[k]->n, st[k]->p90_ms / 1000.0);
+    }
+    c_int(&c[22], (int64_t)x->msgs_in);
+    c_int(&c[23], (int64_t)x->msgs_out);
+    c_int(&c[24], (int64_t)x->segments);
+    c_int(&c[25], (int64_t)x->opt_outs);
+    int agentish = x->dim >= REPORT_AGENT;
+    int64_t in = x->state_ms[CC_AGENT_AVAILABLE] + x->state_ms[CC_AGENT_IDLE] +
+                 x->state_ms[CC_AGENT_RONA];
+    c_dec(&c[26], agentish, x->state_ms[CC_AGENT_AVAILABLE] / 1000.0);
+    c_dec(&c[27], agentish, x->state_ms[CC_AGENT_IDLE] / 1000.0);
+    c_dec(&c[28], agentish, x->state_ms[CC_AGENT_RONA] / 1000.0);
+    c_dec(&c[29], agentish, x->busy_ms / 1000.0);
+    c_dec(&c[30], agentish && in > 0, in > 0 ? 100.0 * x->busy_ms / in : 0);
+    breakdown(r, core, x, REPORT_WRAPUPS, &c[31]);
+    if (agentish)
+        breakdown(r, core, x, REPORT_IDLE_MS, &c[32]);
+}
+
+static void cell_csv(buf *b, const cell *c, int last)
+{
+    char t[64];
+    switch (c->kind) {
+    case 1:
+        field(b, str_c(c->s), last);
+        return;
+    case 2:
+        snprintf(t, sizeof t, "%lld", (long long)c->i);
+        break;
+    case 3:
+        snprintf(t, sizeof t, "%.1f", c->d);
+        break;
+    default:
+        t[0] = '\0';
+    }
+    field(b, str_c(t), last);
+}
+
+static json_t *cell_json(const cell *c)
+{
+    switch (c->kind) {
+    case 1:
+        return json_string(c->s);
+    case 2:
+        return json_integer(c->i);
+    case 3:
+        return json_real((double)(int64_t)(c->d * 10 + (c->d < 0 ? -0.5 : 0.5)) / 10);
+    default:
+        return json_null();
+    }
+}
+
+static int wanted(const rq *q, const report_row *x)
+{
+    return (q->dim < 0 || x->dim == q->dim) && (!q->id || x->id == q->id);
+}
+
+static json_t *range_json(const rq *q)
+{
+    char f[40], t[40];
+    static const char *const steps[] = {"all", "15min", "hour", "day"};
+    local_iso(&q->o, q->o.from, f, sizeof f);
+    local_iso(&q->o, q->o.to, t, sizeof t);
+    return json_pack("{s:s, s:s, s:I, s:I, s:s, s:s}", "from", f, "to", t, "from_ms",
+                     (json_int_t)q->o.from, "to_ms", (json_int_t)q->o.to, "step",
+                     steps[q->o.step & 3], "time_zone", q->tz);
+}
+
+static void figures(api *a, const http_req *req, http_resp *resp, int csv)
+{
+    rq q;
+    if (parse_rq(a, req, resp, &q, 1) != 0)
+        return;
+    if (q.id && q.dim < 0) {
+        api__resp_error(resp, 400, "bad_id", "id needs dim (queue, entry_point, agent or team)");
+        return;
+    }
+    report *r = compute(a, &q, resp);
+    if (!r)
+        return;
+    const report_row *v;
+    size_t n = report_rows(r, &v);
+    cell *c = xmalloc(NCOLS * sizeof *c);
+    if (csv) {
+        buf *b = &resp->body;
+        for (size_t k = 0; k < NCOLS; k++)
+            field(b, str_c(columns[k]), k + 1 == NCOLS);
+        for (size_t i = 0; i < n; i++) {
+            if (!wanted(&q, &v[i]))
+                continue;
+            row_cells(a, &q, r, &v[i], c);
+            for (size_t k = 0; k < NCOLS; k++)
+                cell_csv(b, &c[k], k + 1 == NCOLS);
+        }
+        resp->status = 200;
+        resp->content_type = "text/csv; charset=utf-8";
+    } else {
+        json_t *rows = json_array();
+        for (size_t i = 0; i < n; i++) {
+            if (!wanted(&q, &v[i]))
+                continue;
+            row_cells(a, &q, r, &v[i], c);
+            json_t *o = json_object();
+            for (size_t k = 0; k < NCOLS; k++)
+                json_object_set_new(o, columns[k], cell_json(&c[k]));
+            json_array_append_new(rows, o);
+        }
+        json_t *cols = json_array();
+        for (size_t k = 0; k < NCOLS; k++)
+            json_array_append_new(cols, json_string(columns[k]));
+        api__resp_json(resp, 200,
+                       json_pack("{s:o, s:o, s:o}", "range", range_json(&q), "columns", cols,
+                                 "rows", rows));
+    }
+    free(c);
+    report_free(r);
+}
+
+static const char *const state_names[] = {"logged_out", "idle", "available", "rona"};
+
+static void states(api *a, const http_req *req, http_resp *resp, int csv)
+{
+    rq q;
+    if (parse_rq(a, req, resp, &q, 0) != 0)
+        return;
+    q.o.step = REPORT_ALL;
+    report *r = compute(a, &q, resp);
+    if (!r)
+        return;
+    const report_span *v;
+    size_t n = report_spans(r, &v);
+    const cc *core = a->env.core;
+    json_t *rows = json_array();
+    buf *b = &resp->body;
+    if (csv)
+        buf_printf(b, "agent,name,state,idle_reason,start,end,duration_s\r\n");
+    for (size_t i = 0; i < n; i++) {
+        if (q.id && v[i].agent != q.id)
+            continue;
+        char tmp[16], s[40], e[40];
+        str nm = item_name(core, CC_KIND_AGENT, v[i].agent, tmp, sizeof tmp);
+        str reason = v[i].reason ? cc_name(core, CC_KIND_IDLE_REASON, v[i].reason) : STR_LIT("");
+        local_iso(&q.o, v[i].start, s, sizeof s);
+        local_iso(&q.o, v[i].end, e, sizeof e);
+        if (csv) {
+            buf_printf(b, "%u,", v[i].agent);
+            field(b, nm, 0);
+            buf_printf(b, "%s,", state_names[v[i].state & 3]);
+            field(b, reason, 0);
+            buf_printf(b, "%s,%s,%.1f\r\n", s, e, (v[i].end - v[i].start) / 1000.0);
+        } else {
+            json_array_append_new(
+                rows, json_pack("{s:i, s:o, s:s, s:o, s:s, s:s, s:I, s:I}", "agent",
+                                (int)v[i].agent, "name", api__jstr(nm), "state",
+                                state_names[v[i].state & 3], "idle_reason", api__jstr(reason),
+                                "start", s, "end", e, "start_ms", (json_int_t)v[i].start,
+                                "end_ms", (json_int_t)v[i].end));
+        }
+    }
+    if (csv) {
+        json_decref(rows);
+        resp->status = 200;
+        resp->content_type = "text/csv; charset=utf-8";
+    } else {
+        api__resp_json(resp, 200,
+                       json_pack("{s:o, s:o}", "range", range_json(&q), "states", rows));
+    }
+    report_free(r);
+}
+
+/* PUT body: {"time_zone": "Europe/Stockholm", "service_level_s": 60,
+ * "queue_service_level_s": {"1": 30}}; every key optional. */
+static void settings(api *a, const http_req *req, http_resp *resp)
+{
+    if (strcmp(req->method, "GET") == 0) {
+        json_t *s = settings_get(a);
+        if (!json_object_get(s, "time_zone"))
+            json_object_set_new(s, "time_zone", json_string("UTC"));
+        if (!json_object_get(s, "service_level_s"))
+            json_object_set_new(s, "service_level_s",
+                                json_integer(REPORT_SL_DEFAULT_MS / 1000));
+        if (!json_object_get(s, "queue_service_level_s"))
+            json_object_set_new(s, "queue_service_level_s", json_object());
+        api__resp_json(resp, 200, s);
+        return;
+    }
+    if (strcmp(req->method, "PUT") != 0) {
+        api__resp_error(resp, 405, "method_not_allowed", "GET or PUT");
+        return;
+    }
+    if (api__require_role(a, req, resp, 0) != 0)
+        return;
+    json_t *j = api__parse_body(req, resp);
+    if (!j)
+        return;
+    json_t *s = settings_get(a);
+    const char *key, *bad = NULL;
+    json_t *v;
+    json_object_foreach(j, key, v)
+    {
+        tz_rule tr;
+        if (strcmp(key, "time_zone") == 0) {
+            if (!json_is_string(v) || strlen(json_string_value(v)) >= 64 ||
+                zone(json_string_value(v), &tr) != 0)
+                bad = "time_zone: an IANA zone name such as Europe/Stockholm, or UTC";
+        } else if (strcmp(key, "service_level_s") == 0) {
+            if (!json_is_integer(v) || json_integer_value(v) < 1 ||
+                json_integer_value(v) > 86400)
+                bad = "service_level_s: whole seconds, 1 to 86400";
+        } else if (strcmp(key, "queue_service_level_s") == 0) {
+            const char *qk;
+            json_t *qv;
+            if (!json_is_object(v) || json_object_size(v) > 256)
+                bad = "queue_service_level_s: an object of queue id -> seconds";
+            json_object_foreach(v, qk, qv)
+            {
+                char *end;
+                unsigned long id = strtoul(qk, &end, 10);
+                if (*end || id == 0 || id >= CC_MAX_ID || !json_is_integer(qv) ||
+                    json_integer_value(qv) < 1 || json_integer_value(qv) > 86400)
+                    bad = "queue_service_level_s: queue ids (numbers) -> whole seconds, 1 to "
+                          "86400";
+            }
+        } else {
+            bad = "unknown key: time_zone, service_level_s and queue_service_level_s only";
+        }
+        if (bad)
+            break;
+        json_object_set(s, key, v);
+    }
+    json_decref(j);
+    if (bad) {
+        json_decref(s);
+        api__resp_error(resp, 400, "bad_setting", bad);
+        return;
+    }
+    char *text = json_dumps(s, JSON_COMPACT | JSON_SORT_KEYS);
+    int rc = strlen(text) < 8000 ? store_setting_put(a->env.st, STR_LIT(REPORT_SETTINGS_KEY),
+                                                     str_c(text))
+                                 : -EINVAL;
+    free(text);
+    if (rc != 0) {
+        json_decref(s);
+        api__resp_error(resp, rc == -EINVAL ? 400 : 503,
+                        rc == -EINVAL ? "bad_setting" : "store_unavailable",
+                        rc == -EINVAL ? "too many settings"
+                                      : "the settings cannot be stored now; try again");
+        return;
+    }
+    api__resp_json(resp, 200, s);
+}
+
+void api__reports(api *a, const http_req *req, http_resp *resp)
+{
+    if (api__require_role(a, req, resp, 1) != 0)
+        return;
+    const char *rest = req->path + strlen("/api/reports/");
+    if (strcmp(rest, "settings") == 0) {
+        settings(a, req, resp);
+        return;
+    }
+    if (strcmp(req->method, "GET") != 0) {
+        api__resp_error(resp, 405, "method_not_allowed", "read only");
+        return;
+    }
+    if (strcmp(rest, "figures") == 0 || strcmp(rest, "figures.csv") == 0)
+        figures(a, req, resp, rest[7] == '.');
+    else if (strcmp(rest, "states") == 0 || strcmp(rest, "states.csv") == 0)
+        states(a, req, resp, rest[6] == '.');
+    else
+        api__resp_error(resp, 404, "not_found",
+                        "no such report: figures, figures.csv, states, states.csv, settings");
 }

@@ -52,10 +52,6 @@ static void on_outbox_timer(void *arg)
 
 /* ---- the durable path -------------------------------------------------- */
 
-typedef struct app_waiter {
-    void (*fn)(void *, int);
-    void *arg;
-} app_waiter;
 
 void app__want_flush(app *a)
 {
@@ -73,31 +69,48 @@ static void stage(app *a)
         app__want_flush(a);
 }
 
-/* Runs the waiters registered so far with 'status'; those they register
- * wait for the next commit. */
-static void run_waiters(app *a, int status)
+static void waiters_add(app_waiters *l, void (*fn)(void *, int), void *arg)
 {
-    size_t n = a->nwaiters;
-    app_waiter *w = a->waiters;
-    a->waiters = NULL;
-    a->nwaiters = a->capwaiters = 0;
-    for (size_t i = 0; i < n; i++)
-        w[i].fn(w[i].arg, status);
-    free(w);
+    if (l->n == l->cap) {
+        l->cap = l->cap ? l->cap * 2 : 16;
+        l->v = xrealloc(l->v, l->cap * sizeof *l->v);
+    }
+    l->v[l->n++] = (app_waiter){fn, arg};
+}
+
+/* Runs the waiters of 'l' with 'status'; those they register wait for a
+ * later commit. */
+static void waiters_run(app_waiters *l, int status)
+{
+    app_waiters w = *l;
+    *l = (app_waiters){0};
+    for (size_t i = 0; i < w.n; i++)
+        w.v[i].fn(w.v[i].arg, status);
+    free(w.v);
 }
 
 static int replay_one(void *arg, const cc_event *ev);
 
 /* The core as the committed event log says (after a failed commit whose
  * events it had applied). The store's reads work while its writes fail: a
- * full disk or another process's write lock do not stop WAL readers. */
+ * full disk or another process's write lock do not stop WAL readers. A
+ * database that is unreachable cannot be read either: then the core is
+ * rebuilt when it is back, before anything resumes (degraded mode refuses
+ * every command meanwhile). */
 static void rebuild_core(app *a)
 {
     cc *c = cc_new();
-    if (store_events_replay(a->st, replay_one, c) != 0) {
+    int r = store_events_replay(a->st, replay_one, c);
+    if (r == -ENOTCONN) {
+        cc_free(c);
+        a->stale_core = 1;
+        return;
+    }
+    if (r != 0) {
         cc_free(c);
         app__fatal_store(a, "reading the event log back after a failed commit");
     }
+    a->stale_core = 0;
     cc_free(a->core);
     a->core = c;
     if (a->api)
@@ -120,18 +133,22 @@ void app__store_failed(app *a, const char *what)
         net_timer_set(a->probe_timer, APP_PROBE_MS);
 }
 
-/* A write of the durable path failed and was rolled back: nothing staged
- * is kept, the core goes back to the log, the waiters are refused. */
+/* A write of the durable path failed and was rolled back: nothing of it
+ * and nothing staged since is kept, the core goes back to the log, the
+ * waiters are refused. */
 static void commit_failed(app *a, const char *what)
 {
-    int had_events = a->staged.n > 0;
+    int had_events = a->staged.n > 0 || a->committing.n > 0;
     cc_evlog_free(&a->staged);
     cc_evlog_init(&a->staged);
+    cc_evlog_free(&a->committing);
+    cc_evlog_init(&a->committing);
     app__outbox_failed(a);
     app__store_failed(a, what);
     if (had_events)
         rebuild_core(a);
-    run_waiters(a, -CC_E_STORE);
+    waiters_run(&a->confirm, -CC_E_STORE);
+    waiters_run(&a->next, -CC_E_STORE);
 }
 
 /* One transaction: the staged events, the outbox's writes and, when
@@ -144,8 +161,8 @@ static int commit_all(app *a, int probe, const char **what)
         *what = "beginning a transaction";
         return r;
     }
-    for (size_t i = 0; i < a->staged.n; i++)
-        if ((r = store_event_append(a->st, &a->staged.v[i])) != 0) {
+    for (size_t i = 0; i < a->committing.n; i++)
+        if ((r = store_event_append(a->st, &a->committing.v[i])) != 0) {
             *what = "appending an event";
             goto fail;
         }
@@ -173,6 +190,10 @@ fail:
 
 static void resume(app *a)
 {
+    if (a->stale_core)
+        rebuild_core(a); /* what the unreachable database kept, before anything else */
+    if (a->stale_core)
+        app__fatal_store(a, "reading the event log back after the database came back");
     char ms[24], n[24];
     snprintf(ms, sizeof ms, "%lld", (long long)(app_now(a) - a->degraded_since));
     snprintf(n, sizeof n, "%llu", (unsigned long long)a->store_failures);
@@ -184,35 +205,66 @@ static void resume(app *a)
         api_reconcile(a->api);
 }
 
+/* The group commit, in two steps (app.h): flush starts the transaction
+ * with what is staged and hands the waiters of the next commit over to it;
+ * app__commit_confirmed, once the store confirms (today at once: SQLite's
+ * commit is synchronous), publishes, sends and releases those waiters. One
+ * transaction is in flight at a time: a flush asked for meanwhile runs
+ * after the confirmation. */
 static void flush(app *a, int probe)
 {
+    if (a->in_flight) {
+        a->flush_again = 1;
+        return;
+    }
     if (a->degraded && !probe)
         return;
-    if (a->staged.n || probe || app__outbox_dirty(a)) {
-        const char *what = "committing";
-        if (commit_all(a, probe, &what) != 0) {
-            commit_failed(a, what);
-            return;
-        }
+    if (!a->staged.n && !probe && !app__outbox_dirty(a)) {
+        arm_core_timer(a);
+        waiters_run(&a->next, 0); /* their work is committed already */
+        return;
+    }
+    cc_evlog t = a->committing; /* empty: swapped, the buffers reused */
+    a->committing = a->staged;
+    a->staged = t;
+    app_waiters w = a->confirm; /* empty likewise */
+    a->confirm = a->next;
+    a->next = w;
+    a->in_flight = 1;
+    const char *what = "committing";
+    int r = commit_all(a, probe, &what);
+    app__commit_confirmed(a, r, what);
+}
+
+void app__commit_confirmed(app *a, int status, const char *what)
+{
+    a->in_flight = 0;
+    if (status != 0) {
+        commit_failed(a, what);
+    } else {
         if (a->degraded)
             resume(a);
-        if (a->staged.n) {
-            cc_events batch = {a->staged.v, a->staged.n, a->staged.cap};
+        if (a->committing.n) {
+            cc_events batch = {a->committing.v, a->committing.n, a->committing.cap};
             int has_out = 0;
             for (size_t i = 0; i < batch.n; i++)
                 has_out |= batch.v[i].type == CC_EV_MSG_OUT;
             if (a->api)
                 api_publish(a->api, &batch);
-            cc_evlog_free(&a->staged);
-            cc_evlog_init(&a->staged);
+            cc_evlog_free(&a->committing);
+            cc_evlog_init(&a->committing);
             if (has_out)
                 app__outbox_pump(a); /* for the next commit */
         }
         app__outbox_committed(a); /* statuses to desktops, sends */
+        arm_core_timer(a);
+        /* waiters may apply more commands: those go to the next commit */
+        waiters_run(&a->confirm, 0);
     }
-    arm_core_timer(a);
-    /* waiters may apply more commands: those go to the next commit */
-    run_waiters(a, 0);
+    if (a->flush_again) {
+        a->flush_again = 0;
+        app__want_flush(a);
+    }
 }
 
 void app_flush(app *a)
@@ -237,14 +289,56 @@ void app_after_commit(app *a, void (*fn)(void *, int), void *arg)
     /* while degraded nothing is staged (commands are refused), and the
      * outbox's pending statuses wait for the resume: answer now */
     if (a->staged.n == 0 && (a->degraded || !app__outbox_dirty(a))) {
-        fn(arg, 0);
+        if (a->in_flight) /* what it waits for may be in that transaction */
+            waiters_add(&a->confirm, fn, arg);
+        else
+            fn(arg, 0);
         return;
     }
-    if (a->nwaiters == a->capwaiters) {
-        a->capwaiters = a->capwaiters ? a->capwaiters * 2 : 16;
-        a->waiters = xrealloc(a->waiters, a->capwaiters * sizeof *a->waiters);
+    waiters_add(&a->next, fn, arg);
+}
+
+int app_write_begin(app *a)
+{
+    if (a->degraded)
+        return -CC_E_STORE;
+    if (store_begin(a->st) != 0) {
+        app__store_failed(a, "beginning a write");
+        return -CC_E_STORE;
     }
-    a->waiters[a->nwaiters++] = (app_waiter){fn, arg};
+    return 0;
+}
+
+int app_write_end(app *a, int r)
+{
+    if (r == 0 && (r = store_commit(a->st)) == 0)
+        return 0;
+    store_rollback(a->st);
+    if (!store_failed(r))
+        return r; /* an answer about the data (-EEXIST, -ENOENT, ...) */
+    app__store_failed(a, "writing");
+    return -CC_E_STORE;
+}
+
+static void purge_sessions(app *a)
+{
+    int r = app_write_begin(a), n = 0;
+    if (r == 0) {
+        n = store_session_purge(a->st, loop_clock_wall());
+        r = app_write_end(a, n < 0 ? n : 0);
+    }
+    if (r == 0 && n > 0) {
+        char n_s[16];
+        snprintf(n_s, sizeof n_s, "%d", n);
+        log_kv(LOG_INFO, "expired sessions purged", "count", n_s, NULL);
+    }
+}
+
+static void on_purge_timer(void *arg)
+{
+    app *a = arg;
+    purge_sessions(a);
+    net_timer_set(a->purge_timer, APP_PURGE_MS);
 }
 
 int app_apply(app *a, const cc_cmd *cmd)
@@ -272,14 +366,13 @@ int app_apply(app *a, const cc_cmd *cmd)
          * dropped; the gateway is answered at once, so it is written now */
         log_kv(LOG_WARN, "inbound SMS refused; kept in inbound_orphans", "reason",
                cc_err_code(r), NULL);
-        if (store_begin(a->st) != 0 ||
-            store_inbound_orphan(a->st, loop_clock_wall(), cmd->number, cmd->ep_number, cmd->text,
-                                 cmd->msg_id, str_c(cc_err_code(r))) != 0 ||
-            store_commit(a->st) != 0) {
-            store_rollback(a->st);
-            commit_failed(a, "keeping a refused inbound message");
-            return -CC_E_STORE;
-        }
+        int w = app_write_begin(a);
+        if (w == 0)
+            w = app_write_end(a, store_inbound_orphan(a->st, loop_clock_wall(), cmd->number,
+                                                      cmd->ep_number, cmd->text, cmd->msg_id,
+                                                      str_c(cc_err_code(r))));
+        if (w != 0)
+            return -CC_E_STORE; /* not kept: the gateway sends it again */
     }
     if (r != 0)
         return r;
@@ -310,7 +403,7 @@ static int replay_one(void *arg, const cc_event *ev)
     return cc_replay(arg, ev);
 }
 
-int app_open(app *a, const char *data_dir, const app_config *cfg, char *err, size_t n)
+int app_open(app *a, const char *store_url, const app_config *cfg, char *err, size_t n)
 {
     a->cfg = cfg;
     const char *off = getenv("TEXTDESK_CLOCK_OFFSET_MS");
@@ -322,13 +415,8 @@ int app_open(app *a, const char *data_dir, const app_config *cfg, char *err, siz
     a->nkw = app_config_keywords(cfg, a->kw, 128);
     cc_events_init(&a->ev);
     cc_evlog_init(&a->staged);
-    if (mkdir(data_dir, 0700) != 0 && errno != EEXIST) {
-        snprintf(err, n, "cannot create data directory %s: %s", data_dir, strerror(errno));
-        return -1;
-    }
-    char path[4096];
-    snprintf(path, sizeof path, "%s/textdesk.db", data_dir);
-    a->st = store_open(path, err, n);
+    cc_evlog_init(&a->committing);
+    a->st = store_open(store_url, err, n);
     if (!a->st)
         return -1;
     uint64_t last = 0;
@@ -337,11 +425,12 @@ int app_open(app *a, const char *data_dir, const app_config *cfg, char *err, siz
         return app_config_apply(a, cfg, err, n);
     int r = store_events_replay(a->st, replay_one, a->core);
     if (r != 0) {
-        snprintf(err, n, "%s: the event log does not replay (%s): refusing to start", path,
+        snprintf(err, n, "%s store: the event log does not replay (%s): refusing to start",
+                 store_kind(a->st),
                  r < 0 ? cc_err_code(r) : "store error");
         return -1;
     }
-    int unknown = store_outbox_recover(a->st);
+    int unknown = store_outbox_recover(a->st, loop_clock_wall());
     if (unknown > 0) {
         char n_s[16];
         snprintf(n_s, sizeof n_s, "%d", unknown);
@@ -372,6 +461,21 @@ static int env_store_available(void *a)
     return app_store_available(a);
 }
 
+static int env_gateway_known(void *a, str id)
+{
+    return app__gateway_known(a, id);
+}
+
+static int env_write_begin(void *a)
+{
+    return app_write_begin(a);
+}
+
+static int env_write_end(void *a, int r)
+{
+    return app_write_end(a, r);
+}
+
 int app_listen(app *a, const http_cfg *hc, char *err, size_t n)
 {
     api_env env = {.core = a->core,
@@ -380,14 +484,17 @@ int app_listen(app *a, const http_cfg *hc, char *err, size_t n)
                    .apply = env_apply,
                    .after_commit = env_after_commit,
                    .now = env_now,
-                   .store_available = env_store_available};
+                   .store_available = env_store_available,
+                   .gateway_known = env_gateway_known,
+                   .write_begin = env_write_begin,
+                   .write_end = env_write_end};
     if (app__gateways_open(a, err, n) != 0)
         return -1;
     env.sim = a->sim;
     env.gw = app__gateways_env(a);
     a->api = api_new(&env);
     if (!a->api) {
-        snprintf(err, n, "libsodium failed to initialise");
+        snprintf(err, n, "libsodium failed to initialise, or the event log cannot be read");
         return -1;
     }
     http_handlers h = {a->api, api_http_request, api_ws_open, api_ws_message, api_ws_close};
@@ -401,6 +508,8 @@ int app_listen(app *a, const http_cfg *hc, char *err, size_t n)
     a->outbox_timer = net_timer_new(a->loop, on_outbox_timer, a);
     a->flush_timer = net_timer_new(a->loop, on_flush_timer, a);
     a->probe_timer = net_timer_new(a->loop, on_probe_timer, a);
+    a->purge_timer = net_timer_new(a->loop, on_purge_timer, a);
+    net_timer_set(a->purge_timer, 0); /* at start, then every APP_PURGE_MS */
     app__gateways_start(a);
     arm_core_timer(a);
     if (a->degraded)
@@ -433,7 +542,8 @@ void app_close(app *a)
     net_timer_free(a->outbox_timer);
     net_timer_free(a->flush_timer);
     net_timer_free(a->probe_timer);
-    a->core_timer = a->outbox_timer = a->flush_timer = a->probe_timer = NULL;
+    net_timer_free(a->purge_timer);
+    a->core_timer = a->outbox_timer = a->flush_timer = a->probe_timer = a->purge_timer = NULL;
     if (a->st)
         app_flush(a);
     net_loop_free(a->loop); /* closes desktops: their disconnects are stored */
@@ -447,7 +557,9 @@ void app_close(app *a)
     store_close(a->st);
     cc_events_free(&a->ev);
     cc_evlog_free(&a->staged);
-    free(a->waiters);
+    cc_evlog_free(&a->committing);
+    free(a->next.v);
+    free(a->confirm.v);
     free(a->kw);
     cc_free(a->core);
 }

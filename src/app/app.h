@@ -36,8 +36,19 @@
 #include "store/store.h"
 
 #define APP_PROBE_MS 1000 /* degraded: how often the store is tried again */
+#define APP_PURGE_MS (3600 * 1000) /* how often expired sessions are deleted */
 
 typedef struct app_config app_config;
+
+/* Who waits for a commit (app_after_commit). */
+typedef struct app_waiter {
+    void (*fn)(void *, int);
+    void *arg;
+} app_waiter;
+typedef struct app_waiters {
+    app_waiter *v;
+    size_t n, cap;
+} app_waiters;
 
 typedef struct app {
     cc *core;
@@ -50,15 +61,19 @@ typedef struct app {
     size_t nkw;
     struct app_gateways *gws;   /* gateways and outbox state (app_outbox.c) */
     gw *sim;                    /* the simulator, when configured */
-    net_timer *core_timer, *outbox_timer, *flush_timer, *probe_timer;
+    net_timer *core_timer, *outbox_timer, *flush_timer, *probe_timer, *purge_timer;
     cc_events ev;
-    cc_evlog staged;               /* applied to the core, not yet committed */
-    struct app_waiter *waiters;    /* to run after the next commit */
-    size_t nwaiters, capwaiters;
+    cc_evlog staged;     /* applied to the core, not in a transaction yet */
+    cc_evlog committing; /* in the transaction in flight */
+    app_waiters next;    /* released by the next transaction's confirmation */
+    app_waiters confirm; /* released by the confirmation of the one in flight */
+    int in_flight;       /* a transaction awaits its confirmation */
+    int flush_again;     /* a flush was asked for meanwhile */
     int64_t clock_epoch;     /* app_now() - loop_clock_mono() */
     int stopping;
     int degraded;            /* the store refuses writes (see above) */
     int64_t degraded_since;  /* app_now() when it began */
+    int stale_core;          /* a failed commit's events are in the core: rebuild at resume */
     uint64_t store_failures; /* commits that failed, since the start */
 } app;
 
@@ -73,10 +88,11 @@ typedef struct app {
  * clock (loop_clock_wall). */
 int64_t app_now(app *a);
 
-/* Opens the store in 'data_dir', rebuilds the core from its event log, and
+/* Opens the store named by 'store_url' (store_open: a data folder, sqlite:DIR
+ * or postgresql://...), rebuilds the core from its event log, and
  * on a first start applies 'cfg' (entities, accounts). 'cfg' (its gateways)
  * must outlive 'a'. Returns 0 or -1 with a reason in 'err'. */
-int app_open(app *a, const char *data_dir, const app_config *cfg, char *err, size_t n);
+int app_open(app *a, const char *store_url, const app_config *cfg, char *err, size_t n);
 /* Listens as 'hc' says (address, web files, optional TLS) and wires the
  * API; the gateways are created from 'cfg' (app/gateways.h). */
 int app_listen(app *a, const http_cfg *hc, char *err, size_t n);
@@ -91,6 +107,17 @@ void app_close(app *a);
  * whatever must wait for durability (acknowledging a gateway or a desktop)
  * goes through app_after_commit. */
 int app_apply(app *a, const cc_cmd *cmd);
+/* The write path for what is not an event (sessions, accounts, settings,
+ * canned responses, refused inbound): app_write_begin opens a store
+ * transaction, or returns -CC_E_STORE while degraded (or when it cannot:
+ * then degraded mode begins); the caller writes; app_write_end(a, r)
+ * commits when r is 0 and rolls back otherwise. It returns 0 once durable;
+ * the caller's own r when that is an answer about the data (-EEXIST,
+ * -ENOENT, ...); -CC_E_STORE when the store failed, which starts degraded
+ * mode as a failed group commit does. Not batched into the group commit:
+ * these are rare, and their callers answer at once. */
+int app_write_begin(app *a);
+int app_write_end(app *a, int r);
 /* Logs the store failure and stops the process (exit 70): for failures
  * degraded mode cannot absorb (the event log cannot be read back). For
  * app/ only. */
@@ -101,11 +128,26 @@ void app__fatal_store(app *a, const char *what) __attribute__((noreturn));
 void app__store_failed(app *a, const char *what);
 /* Whether the store takes writes (0 while degraded). */
 int app_store_available(const app *a);
-/* Runs 'fn(arg, status)' once everything applied so far is committed and
- * published: status 0, or -CC_E_STORE when that commit failed (nothing of
- * it was kept: refuse what waited). At once (status 0) when nothing is
- * waiting to be committed. */
+/* The one "answer after commit" mechanism: every acknowledgement that
+ * promises durability (a gateway's inbound SMS or delivery report over
+ * HTTP or SMPP, an agent's command result, a REST change, the simulator)
+ * goes through it. Runs 'fn(arg, status)' once everything applied so far
+ * is committed and published: status 0, or -CC_E_STORE when that commit
+ * failed (nothing of it was kept: refuse what waited). At once (status 0)
+ * when nothing is waiting to be committed.
+ *
+ * The waiters are released by the commit's *confirmation*
+ * (app__commit_confirmed), not by the return of the store's commit call:
+ * a store whose commits are confirmed asynchronously (a database server
+ * driven by the loop) calls it a loop turn or more later, and nothing is
+ * acknowledged, published or sent before it. */
 void app_after_commit(app *a, void (*fn)(void *, int), void *arg);
+/* The store confirmed (status 0) or failed (the store's error; 'what'
+ * says at which step) the transaction app_flush started: publishes its
+ * events, writes the outbox's results to the desktops, starts the sends
+ * and releases its waiters, or enters degraded mode and refuses them. For
+ * app/ and a store that confirms asynchronously. */
+void app__commit_confirmed(app *a, int status, const char *what);
 /* The core timer's work: cc_tick at app_now, its events staged (for tests
  * too, which run no loop). */
 void app__core_tick(app *a);
@@ -113,9 +155,11 @@ void app__core_tick(app *a);
  * once when not serving yet. */
 void app__want_flush(app *a);
 /* Commits what is staged now (one transaction: events, the outbox's status
- * writes and SUBMITTING marks), publishes it to the desktops, starts the
- * outbox's sends and runs the waiters. Normally run by a zero-delay timer,
- * so all requests of one loop turn share one commit. Does nothing while
+ * writes and SUBMITTING marks); its confirmation (app__commit_confirmed)
+ * publishes it to the desktops, starts the outbox's sends and runs the
+ * waiters. Normally run by a zero-delay timer, so all requests of one loop
+ * turn share one commit; one transaction is in flight at a time (a flush
+ * asked for meanwhile follows its confirmation). Does nothing while
  * degraded (the probe commits then). */
 void app_flush(app *a);
 
@@ -143,5 +187,7 @@ const char *app_config_listen(const app_config *cfg);
 /* "tls": {"cert", "key"} from the file, or NULLs. */
 void app_config_tls(const app_config *cfg, const char **cert, const char **key);
 const char *app_config_data_dir(const app_config *cfg);
+/* "store" (a store URL, store.h) from the file, or NULL. */
+const char *app_config_store(const app_config *cfg);
 
 #endif

@@ -48,6 +48,7 @@
 #include "app/gateways.h"
 #include "sms/gw_sim.h"
 #include "util/log.h"
+#include "util/loop_clock.h"
 #include "util/xalloc.h"
 
 #define OUTBOX_SCAN 1024
@@ -59,7 +60,7 @@ typedef struct retry_ent {
 
 typedef struct submit_ent {
     int64_t ref;
-    uint32_t conv;
+    uint32_t conv, seq; /* what its answer needs, without reading the store */
 } submit_ent;
 
 /* A status recorded, not yet committed. */
@@ -74,6 +75,7 @@ typedef struct due_msg {
     int64_t id;
     uint32_t conv;
     char *from, *to, *text;
+    uint32_t seq;
 } due_msg;
 
 typedef struct app_gateways {
@@ -204,20 +206,27 @@ static int64_t backoff(const app_outbox_conf *ob, int attempts)
 
 /* Records what a gateway (or a delivery report) says about message 'ref':
  * a pending write for the next group commit (see the header comment).
- * Returns 0, or -ENOENT when there is no such outbound message. */
+ * Returns 0, -ENOENT when there is no such outbound message, or -EAGAIN
+ * when the store could not be read (then degraded: the sender of a report
+ * retries it; a send's answer never needs the read). */
 static int record(app *a, int64_t ref, int status, str provider_id, str error)
 {
     app_gateways *gs = a->gws;
     msg_copy m = {0};
     const pend_ent *p = pend_last(gs, ref);
+    int ks = sub_find(gs, ref);
     if (p) {
         m = (msg_copy){1, p->status, p->conv, p->seq};
+    } else if (ks >= 0) { /* under way: SUBMITTING, committed before the send */
+        m = (msg_copy){1, STORE_MSG_SUBMITTING, gs->sub[ks].conv, gs->sub[ks].seq};
     } else {
         int r = store_msg_get(a->st, ref, copy_msg, &m);
         if (r == -ENOENT)
             return -ENOENT;
-        if (r != 0) /* a read: neither a full disk nor a lock stops it */
-            app__fatal_store(a, "reading a message");
+        if (r != 0) { /* the database is unreachable (a full disk or a lock stop no read) */
+            app__store_failed(a, "reading a message");
+            return -EAGAIN;
+        }
     }
     if (!m.found || m.status == STORE_MSG_RECEIVED)
         return -ENOENT;
@@ -307,19 +316,42 @@ static int collect_due(void *arg, const store_msg *m)
         l->v = xrealloc(l->v, l->cap * sizeof *l->v);
     }
     l->v[l->n++] = (due_msg){m->id, m->conv, xmemdup0(m->ep_number.p, m->ep_number.n),
-                             xmemdup0(m->number.p, m->number.n), xmemdup0(m->text.p, m->text.n)};
+                             xmemdup0(m->number.p, m->number.n), xmemdup0(m->text.p, m->text.n),
+                             m->seq};
     return 0;
 }
 
-static gw *gateway_for(app *a, str ep_number)
+static int gw_index(const app_gateways *gs, str id)
+{
+    for (size_t i = 0; i < gs->n; i++)
+        if (str_eq(str_c(gs->conf[i].id), id))
+            return (int)i;
+    return -1;
+}
+
+int app__gateway_known(app *a, str id)
+{
+    return a->gws && gw_index(a->gws, id) >= 0;
+}
+
+/* The gateway of the entry point with 'ep_number': the one the entry
+ * point names (the core keeps it with the entry point: the file or the
+ * admin API set it), else the file's "gateway" for that number (entry
+ * points stored before the core kept it), else the first. Returns -1
+ * with '*missing' set when the entry point names a gateway that is not
+ * configured (any more): never another one silently. */
+static int gateway_for(app *a, str ep_number, str *missing)
 {
     app_gateways *gs = a->gws;
+    cc_ep_flow f;
+    uint32_t ep = cc_ep_by_number(a->core, ep_number);
+    if (ep && cc_ep_flow_get(a->core, ep, &f) == 0 && f.gateway.n) {
+        *missing = f.gateway;
+        return gw_index(gs, f.gateway);
+    }
     const char *id = a->cfg ? app_config_ep_gateway(a->cfg, ep_number) : NULL;
-    if (id)
-        for (size_t i = 0; i < gs->n; i++)
-            if (strcmp(gs->conf[i].id, id) == 0)
-                return gs->g[i];
-    return gs->n ? gs->g[0] : NULL;
+    int i = id ? gw_index(gs, str_c(id)) : -1;
+    return i >= 0 ? i : 0;
 }
 
 static int in_list(const uint32_t *v, size_t n, uint32_t x)
@@ -365,14 +397,14 @@ static int pump_mark(app *a)
             due_free(m);
             continue;
         }
-        if ((r = store_msg_set_status(a->st, m->id, STORE_MSG_SUBMITTING, STR_NULL, STR_NULL)) !=
-            0)
+        if ((r = store_msg_set_status(a->st, m->id, STORE_MSG_SUBMITTING, STR_NULL, STR_NULL,
+                                      loop_clock_wall())) != 0)
             break;
         if (gs->nsub == gs->capsub) {
             gs->capsub = gs->capsub ? gs->capsub * 2 : 64;
             gs->sub = xrealloc(gs->sub, gs->capsub * sizeof *gs->sub);
         }
-        gs->sub[gs->nsub++] = (submit_ent){m->id, m->conv};
+        gs->sub[gs->nsub++] = (submit_ent){m->id, m->conv, m->seq};
         if (gs->ntosend == gs->captosend) {
             gs->captosend = gs->captosend ? gs->captosend * 2 : 64;
             gs->tosend = xrealloc(gs->tosend, gs->captosend * sizeof *gs->tosend);
@@ -413,7 +445,7 @@ int app__outbox_write(app *a)
     for (size_t i = 0; i < gs->npend; i++) {
         const pend_ent *p = &gs->pend[i];
         int r = store_msg_set_status(a->st, p->ref, p->status, str_c(p->provider_id),
-                                     str_c(p->error));
+                                     str_c(p->error), loop_clock_wall());
         if (r != 0 && r != -ENOENT) /* -ENOENT: cannot be (found before) */
             return r;
     }
@@ -451,10 +483,17 @@ void app__outbox_committed(app *a)
     gs->ntosend = gs->captosend = 0;
     for (size_t i = 0; i < n; i++) {
         due_msg *m = &v[i];
-        gw *g = gateway_for(a, str_c(m->from));
+        str missing = STR_NULL;
+        int gi = gateway_for(a, str_c(m->from), &missing);
+        gw *g = gi >= 0 ? gs->g[gi] : NULL;
         gw_out o = {m->id, str_c(m->from), str_c(m->to), str_c(m->text)};
         int r = g ? gw_send(g, &o) : -ENODEV; /* NULL: not started yet */
-        if (r == -EILSEQ)
+        if (gi < 0) {
+            char why[96];
+            snprintf(why, sizeof why, "the entry point's gateway '%.*s' is not configured",
+                     (int)missing.n, missing.p);
+            record(a, m->id, GW_RETRY, STR_NULL, str_c(why));
+        } else if (r == -EILSEQ)
             record(a, m->id, GW_FAILED, STR_NULL, STR_LIT("the text is not valid UTF-8"));
         else if (r != 0)
             record(a, m->id, GW_RETRY, STR_NULL, STR_LIT("gateway unavailable"));
@@ -510,8 +549,10 @@ static int env_report_pid(void *arg, str provider_id, int status, str error)
     int r = store_msg_by_provider_id(a->st, provider_id, &ref);
     if (r == -ENOENT || r == -EINVAL)
         return -ENOENT;
-    if (r != 0)
-        app__fatal_store(a, "finding a message by provider id");
+    if (r != 0) { /* unreachable: the report is sent again */
+        app__store_failed(a, "finding a message by provider id");
+        return -EAGAIN;
+    }
     return record(a, ref, status, provider_id, error);
 }
 
@@ -596,10 +637,13 @@ static void smpp_report(void *arg, int64_t ref, str provider_id, int status, str
         done(done_arg, 0);
         return;
     }
-    if (ref >= 0)
-        record(a, ref, status, provider_id, error);
-    else if (provider_id.n)
-        env_report_pid(a, provider_id, status, error);
+    int r = ref >= 0        ? record(a, ref, status, provider_id, error)
+            : provider_id.n ? env_report_pid(a, provider_id, status, error)
+                            : 0;
+    if (r == -EAGAIN) { /* the store failed meanwhile: as when degraded */
+        done(done_arg, 0);
+        return;
+    }
     smpp_mo_ack *k = xmalloc(sizeof *k);
     *k = (smpp_mo_ack){done, done_arg};
     app_after_commit(a, smpp_mo_committed, k);

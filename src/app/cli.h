@@ -7,6 +7,18 @@
 #define TEXTDESK_APP_CLI_H
 
 #include <stdio.h>
+#include <string.h>
+
+/* Returns 1 when an argument after argv[0] is "--help" or "-h". Every
+ * command then prints its usage on stdout and exits 0 before it needs a
+ * password, a server, a store or its input (tests/cli/help.sh). */
+static inline int cli_help_asked(int argc, char **argv)
+{
+    for (int i = 1; i < argc; i++)
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
+            return 1;
+    return 0;
+}
 
 /* `textdesk selfcheck`: drives the core through a scripted demo day and
  * prints what happened; exit 0 when every step behaved. */

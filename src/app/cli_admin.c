@@ -7,6 +7,8 @@
  *
  *   list KIND | get KIND ID | put KIND ID JSON|@FILE | delete KIND ID
  *   export | import FILE | settings [JSON] | report FROM_MS TO_MS
+ *   report figures|states [--csv] [--from D] [--to D] [--step S] [--tz Z]
+ *          [--dim D] [--id N] [--agent N] | report settings [JSON]
  *
  * A plain blocking HTTP/1.1 client (IPv4 literal, Connection: close): one
  * short exchange per call, so no library is worth pulling in for it.
@@ -91,16 +93,102 @@ static int exchange(target *t, const char *method, const char *path, const char 
     return status;
 }
 
+static const char admin_options[] = "[--url http://IP:PORT] [--user NAME]";
+
+static const struct {
+    const char *name, *args, *what;
+} admin_cmds[] = {
+    {"list", "KIND", "prints every object of KIND as JSON"},
+    {"get", "KIND ID", "prints one object as JSON"},
+    {"put", "KIND ID JSON|@FILE", "creates or replaces one object (JSON text, or a file)"},
+    {"delete", "KIND ID", "deletes one object"},
+    {"export", "", "prints the whole configuration as JSON"},
+    {"import", "FILE", "replaces the configuration with the one in FILE (JSON)"},
+    {"settings", "[JSON]", "prints the settings, or changes those in JSON"},
+    {"report", "FROM_MS TO_MS", "prints the conversations of a period as CSV"},
+    {"report", "figures|states ...", "interval figures or agent states (report --help)"},
+};
+
+static const char admin_notes[] =
+    "KIND: teams queues entry_points wrapup_reasons idle_reasons skills agents\n"
+    "      canned_responses\n"
+    "  --url   the server (default http://127.0.0.1:8080)\n"
+    "  --user  the administrator (default admin)\n"
+    "The password is read from $TEXTDESK_ADMIN_PASSWORD.\n";
+
+/* The usage of every command (cmd NULL) or of one, on 'f'. */
+static void print_usage(FILE *f, const char *cmd)
+{
+    size_t n = sizeof admin_cmds / sizeof admin_cmds[0];
+    for (size_t i = 0; i < n; i++)
+        if (cmd && strcmp(cmd, admin_cmds[i].name) == 0) {
+            fprintf(f, "usage: textdesk admin %s %s %s\n  %s\n%s", admin_options,
+                    admin_cmds[i].name, admin_cmds[i].args, admin_cmds[i].what, admin_notes);
+            return;
+        }
+    fprintf(f, "usage: textdesk admin %s COMMAND\n\nAdministers a running server through "
+               "its REST API (docs/api.md).\n\ncommands:\n", admin_options);
+    for (size_t i = 0; i < n; i++)
+        fprintf(f, "  %-8s %-19s %s\n", admin_cmds[i].name, admin_cmds[i].args,
+                admin_cmds[i].what);
+    fputs(admin_notes, f);
+}
+
 static int usage(void)
 {
-    fprintf(stderr,
-            "usage: textdesk admin [--url http://IP:PORT] [--user NAME] COMMAND\n"
-            "  list KIND | get KIND ID | put KIND ID JSON|@FILE | delete KIND ID\n"
-            "  export | import FILE | settings [JSON] | report FROM_MS TO_MS\n"
-            "KIND: teams queues entry_points wrapup_reasons idle_reasons agents\n"
-            "      canned_responses\n"
-            "The password is read from $TEXTDESK_ADMIN_PASSWORD.\n");
+    print_usage(stderr, NULL);
     return 2;
+}
+
+static const char report_usage[] =
+    "usage: textdesk admin [--url URL] [--user NAME] report COMMAND\n"
+    "  figures [OPTIONS]   figures per interval and queue, entry point, agent, team\n"
+    "  states [OPTIONS]    every agent state with its idle reason and duration\n"
+    "  settings [JSON]     time zone and service-level thresholds (JSON: set them)\n"
+    "  FROM_MS TO_MS       one CSV row per conversation opened in the range\n"
+    "OPTIONS:\n"
+    "  --from D, --to D    YYYY-MM-DD (local midnight) or ms since 1970;\n"
+    "                      default: today\n"
+    "  --step S            15min, hour (default), day or all\n"
+    "  --tz ZONE           IANA time zone (default: the report settings')\n"
+    "  --dim D --id N      only queue, entry_point, agent or team N (figures)\n"
+    "  --agent N           only agent N (states)\n"
+    "  --csv               CSV (the same columns) instead of JSON\n"
+    "Figures are defined in docs/reports.md.\n";
+
+/* The query of `report figures|states` from its options into 'path'. */
+static int report_path(int nargs, char **args, char *path, size_t n)
+{
+    static const char *const opts[] = {"--from", "--to", "--step", "--tz",
+                                       "--dim",  "--id", "--agent"};
+    int csv = 0, k = snprintf(path, n, "/api/reports/%s", args[0]);
+    buf q;
+    buf_init(&q);
+    for (int i = 1; i < nargs; i++) {
+        if (strcmp(args[i], "--csv") == 0) {
+            csv = 1;
+            continue;
+        }
+        size_t o = 0;
+        while (o < sizeof opts / sizeof opts[0] && strcmp(args[i], opts[o]) != 0)
+            o++;
+        if (o == sizeof opts / sizeof opts[0] || i + 1 >= nargs) {
+            fprintf(stderr, "textdesk admin report: %s: unknown option or missing value "
+                            "(see textdesk admin report --help)\n", args[i]);
+            buf_free(&q);
+            return -1;
+        }
+        buf_printf(&q, "%c%s=", q.n ? '&' : '?', opts[o] + 2);
+        for (const char *p = args[++i]; *p; p++) /* percent-encode all but unreserved */
+            buf_printf(&q, (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+                                   (*p >= '0' && *p <= '9') || strchr("-_.~", *p)
+                               ? "%c"
+                               : "%%%02X",
+                       (unsigned char)*p);
+    }
+    snprintf(path + k, n - (size_t)k, "%s%.*s", csv ? ".csv" : "", (int)q.n, q.p ? q.p : "");
+    buf_free(&q);
+    return 0;
 }
 
 /* JSON from the argument, or from a file with @FILE. */
@@ -127,6 +215,18 @@ int cli_admin_main(int argc, char **argv)
 {
     const char *url = "http://127.0.0.1:8080", *user = "admin";
     int i = 1;
+    if (cli_help_asked(argc, argv)) { /* "admin --help", "admin put --help" */
+        const char *cmd = NULL;
+        for (int k = 1; k < argc && !cmd; k++)
+            if (argv[k][0] != '-' && (k == 1 || argv[k - 1][0] != '-' ||
+                                      strcmp(argv[k - 1], "--help") == 0 ||
+                                      strcmp(argv[k - 1], "-h") == 0))
+                cmd = argv[k];
+        print_usage(stdout, cmd);
+        if (cmd && strcmp(cmd, "report") == 0)
+            fputs(report_usage, stdout);
+        return 0;
+    }
     for (; i + 1 < argc && argv[i][0] == '-'; i += 2) {
         if (strcmp(argv[i], "--url") == 0)
             url = argv[i + 1];
@@ -183,6 +283,18 @@ int cli_admin_main(int argc, char **argv)
         if (nargs == 1) {
             method = "PUT";
             if (payload(args[0], &body) != 0)
+                goto out;
+        }
+    } else if (strcmp(cmd, "report") == 0 && nargs >= 1 &&
+               (strcmp(args[0], "figures") == 0 || strcmp(args[0], "states") == 0)) {
+        if (report_path(nargs, args, path, sizeof path) != 0)
+            goto out;
+    } else if (strcmp(cmd, "report") == 0 && nargs <= 2 && nargs >= 1 &&
+               strcmp(args[0], "settings") == 0) {
+        snprintf(path, sizeof path, "/api/reports/settings");
+        if (nargs == 2) {
+            method = "PUT";
+            if (payload(args[1], &body) != 0)
                 goto out;
         }
     } else if (strcmp(cmd, "report") == 0 && nargs == 2) {

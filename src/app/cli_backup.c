@@ -1,8 +1,10 @@
 /*
- * `textdesk backup [--data DIR] FILE`: a consistent online copy of the
- * store, safe while the server runs (docs/operations.md: backup and
- * restore).
+ * `textdesk backup [--data DIR | --store URL] FILE`: a consistent online
+ * copy of the store, safe while the server runs (docs/operations.md: backup
+ * and restore). A PostgreSQL store is backed up with PostgreSQL's own tools;
+ * this command says so.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -11,21 +13,35 @@
 #include "app/cli.h"
 #include "store/store.h"
 
+static const char backup_usage[] = "usage: textdesk backup [--data DIR | --store URL] FILE\n";
+
 int cli_backup_main(int argc, char **argv)
 {
-    const char *data = "./data", *file = NULL;
+    const char *data = "./data", *file = NULL, *url = NULL;
+    if (cli_help_asked(argc, argv)) {
+        printf("%s\nWrites a consistent copy of the store to FILE (a new file), safe while\n"
+               "the server runs; restore by putting it back as DIR/textdesk.db with the\n"
+               "server stopped (docs/operations.md).\n"
+               "  --data DIR   the server's data directory (default ./data)\n"
+               "  --store URL  the store (sqlite:DIR; on PostgreSQL use pg_dump or\n"
+               "               pg_basebackup, docs/operations.md)\n",
+               backup_usage);
+        return 0;
+    }
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--data") == 0 && i + 1 < argc)
             data = argv[++i];
+        else if (strcmp(argv[i], "--store") == 0 && i + 1 < argc)
+            url = argv[++i];
         else if (argv[i][0] != '-' && !file)
             file = argv[i];
         else {
-            fprintf(stderr, "usage: textdesk backup [--data DIR] FILE\n");
+            fputs(backup_usage, stderr);
             return 2;
         }
     }
     if (!file) {
-        fprintf(stderr, "usage: textdesk backup [--data DIR] FILE\n");
+        fputs(backup_usage, stderr);
         return 2;
     }
     struct stat sb;
@@ -34,10 +50,15 @@ int cli_backup_main(int argc, char **argv)
         return 1;
     }
     char path[4096], err[512];
-    snprintf(path, sizeof path, "%s/textdesk.db", data);
-    if (access(path, R_OK) != 0) {
-        fprintf(stderr, "textdesk backup: no store at %s\n", path);
-        return 1;
+    if (url && store_url_is_pg(url)) {
+        snprintf(path, sizeof path, "%s", url);
+    } else {
+        snprintf(path, sizeof path, "%s/textdesk.db",
+                 url ? (strncmp(url, "sqlite:", 7) == 0 ? url + 7 : url) : data);
+        if (access(path, R_OK) != 0) {
+            fprintf(stderr, "textdesk backup: no store at %s\n", path);
+            return 1;
+        }
     }
     store *st = store_open(path, err, sizeof err);
     if (!st) {
@@ -45,12 +66,18 @@ int cli_backup_main(int argc, char **argv)
         return 1;
     }
     int r = store_backup(st, file);
-    if (r != 0)
+    if (r == -ENOTSUP)
+        fprintf(stderr,
+                "textdesk backup: %s: back this store up with PostgreSQL's own tools"
+                " (pg_dump, or pg_basebackup with WAL archiving for point-in-time"
+                " recovery; docs/operations.md)\n",
+                store_errmsg(st));
+    else if (r != 0)
         fprintf(stderr, "textdesk backup: %s\n", store_errmsg(st));
     else
-        printf("textdesk backup: %s -> %s\n", path, file);
+        printf("textdesk backup: %s -> %s\n", store_where(st), file);
     store_close(st);
-    if (r != 0)
+    if (r != 0 && r != -ENOTSUP)
         unlink(file);
     return r ? 1 : 0;
 }

@@ -1,8 +1,9 @@
 /*
- * `textdesk serve [--config FILE] [--listen ADDR:PORT] [--data DIR]
+ * `textdesk serve [--config FILE] [--listen ADDR:PORT] [--data DIR | --store URL]
  *                 [--web DIR] [--tls-cert FILE --tls-key FILE]`: the server. With no arguments it runs the
  * built-in demo configuration on 127.0.0.1:8080 with its data in ./data and
- * the customer simulator as gateway.
+ * the customer simulator as gateway. --store takes any store URL (store.h):
+ * postgresql://... or sqlite:DIR.
  */
 #include <signal.h>
 #include <stdio.h>
@@ -45,29 +46,55 @@ static const char *default_web_dir(void)
     return TEXTDESK_WEB_DIR;
 }
 
+static const char serve_usage[] =
+    "usage: textdesk serve [--config FILE] [--listen ADDR:PORT] [--data DIR | --store URL]\n"
+    "                      [--web DIR] [--log-level debug|info|warn|error]\n"
+    "                      [--tls-cert FILE --tls-key FILE]\n";
+
+static const char serve_help[] =
+    "Runs the server. Without --config: the built-in demo (agents, queues and\n"
+    "the SMS simulator), its accounts printed at start.\n"
+    "  --config FILE       site configuration (JSON; docs/configuration.md)\n"
+    "  --listen ADDR:PORT  address to listen on (default 127.0.0.1:8080)\n"
+    "  --data DIR          where the store lives (default ./data)\n"
+    "  --store URL         the store instead: sqlite:DIR or postgresql://...\n"
+    "                      (any libpq connection string; docs/configuration.md)\n"
+    "  --web DIR           the web pages (default: installed or ./web)\n"
+    "  --log-level LEVEL   debug, info, warn or error (default info)\n"
+    "  --tls-cert FILE     PEM certificate: serve HTTPS and WSS only\n"
+    "  --tls-key FILE      its PEM private key\n";
+
 int cli_serve_main(int argc, char **argv)
 {
     const char *config = NULL, *listen = NULL, *data = NULL, *web = NULL, *level = NULL;
+    const char *store_url = NULL;
     const char *cert = NULL, *key = NULL;
+    if (cli_help_asked(argc, argv)) {
+        printf("%s\n%s", serve_usage, serve_help);
+        return 0;
+    }
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         const char **slot = strcmp(a, "--config") == 0   ? &config
                             : strcmp(a, "--listen") == 0 ? &listen
                             : strcmp(a, "--data") == 0   ? &data
+                            : strcmp(a, "--store") == 0  ? &store_url
                             : strcmp(a, "--web") == 0    ? &web
                             : strcmp(a, "--log-level") == 0 ? &level
                             : strcmp(a, "--tls-cert") == 0 ? &cert
                             : strcmp(a, "--tls-key") == 0 ? &key
                                                          : NULL;
         if (!slot || i + 1 >= argc) {
-            fprintf(stderr, "textdesk serve: %s '%s'\nusage: textdesk serve [--config FILE] "
-                            "[--listen ADDR:PORT] [--data DIR] [--web DIR] "
-                            "[--log-level debug|info|warn|error] "
-                            "[--tls-cert FILE --tls-key FILE]\n",
-                    slot ? "missing value for" : "unknown option", a);
+            fprintf(stderr, "textdesk serve: %s '%s' (textdesk serve --help lists them)\n%s",
+                    slot ? "missing value for" : "unknown option", a, serve_usage);
             return 2;
         }
         *slot = argv[++i];
+    }
+    if (data && store_url) {
+        fprintf(stderr, "textdesk serve: --data and --store both name the store: give one"
+                        " (--data DIR is --store sqlite:DIR)\n");
+        return 2;
     }
     if (level && log_set_level_name(level) != 0) {
         fprintf(stderr, "textdesk serve: --log-level '%s': use debug, info, warn or error\n",
@@ -82,8 +109,12 @@ int cli_serve_main(int argc, char **argv)
     }
     if (!listen)
         listen = app_config_listen(cfg) ? app_config_listen(cfg) : "127.0.0.1:8080";
-    if (!data)
-        data = app_config_data_dir(cfg) ? app_config_data_dir(cfg) : "./data";
+    /* the command line first, then the file; a folder is an SQLite store */
+    if (!store_url)
+        store_url = data                       ? data
+                    : app_config_store(cfg)    ? app_config_store(cfg)
+                    : app_config_data_dir(cfg) ? app_config_data_dir(cfg)
+                                               : "./data";
     if (!web)
         web = default_web_dir();
     if (!cert && !key)
@@ -120,7 +151,7 @@ int cli_serve_main(int argc, char **argv)
     int rc = 1;
     http_cfg hc = {.iface = iface, .port = port, .web_dir = web, .tls_cert = cert,
                    .tls_key = key};
-    if (app_open(&a, data, cfg, err, sizeof err) != 0 ||
+    if (app_open(&a, store_url, cfg, err, sizeof err) != 0 ||
         app_listen(&a, &hc, err, sizeof err) != 0) {
         fprintf(stderr, "textdesk serve: %s\n", err);
         goto out;
@@ -129,7 +160,7 @@ int cli_serve_main(int argc, char **argv)
     printf("textdesk: listening on %s://%s:%d/\n", scheme, iface, http_port(a.http));
     printf("  agent desktop   %s://%s:%d/\n", scheme, iface, http_port(a.http));
     printf("  SMS simulator   %s://%s:%d/sim/\n", scheme, iface, http_port(a.http));
-    printf("  data            %s/textdesk.db\n", data);
+    printf("  data            %s\n", store_where(a.st));
     if (!config) {
         printf("demo logins:\n");
         app_config_print_logins(cfg);
@@ -137,7 +168,7 @@ int cli_serve_main(int argc, char **argv)
     fflush(stdout);
     char port_s[16];
     snprintf(port_s, sizeof port_s, "%d", http_port(a.http));
-    log_kv(LOG_INFO, "listening", "address", iface, "port", port_s, "data", data, "tls",
+    log_kv(LOG_INFO, "listening", "address", iface, "port", port_s, "data", store_where(a.st), "tls",
            cert ? "on" : "off", NULL);
     app_run(&a);
     log_kv(LOG_INFO, "stopping", NULL);

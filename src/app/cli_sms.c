@@ -62,8 +62,7 @@ static const char *encoding_name(enum sms_encoding e)
 int cli_sms_info_main(int argc, char **argv)
 {
     if (argc > 1) {
-        FILE *f = (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) ? stdout
-                                                                                 : stderr;
+        FILE *f = cli_help_asked(argc, argv) ? stdout : stderr;
         fprintf(f, "usage: textdesk sms-info < messages\n"
                    "  one message per line (\\n = newline, \\\\ = backslash);\n"
                    "  prints ENCODING SEGMENTS UNITS per line, `error` for "

@@ -204,7 +204,7 @@ static int get_skills(ctx *x, const char *where, json_t *obj, cc_skill *out, siz
 /* Walks the configuration in dependency order, running each command. */
 static int walk(ctx *x)
 {
-    static const char *const top[] = {"listen",       "data_dir",       "settings",
+    static const char *const top[] = {"listen",       "data_dir",  "store",     "settings",
                                       "teams",        "queues",         "entry_points",
                                       "wrapup_reasons", "idle_reasons", "skills",
                                       "agents",
@@ -416,6 +416,12 @@ static int walk(ctx *x)
     json_t *d = json_object_get(root, "data_dir");
     if (d && !json_is_string(d))
         return fail(x, "data_dir", "must be a string%s", "");
+    json_t *sto = json_object_get(root, "store");
+    if (sto && (!json_is_string(sto) || json_string_length(sto) == 0))
+        return fail(x, "store",
+                    "must be a store URL: \"postgresql://USER@HOST/DB\" or \"sqlite:DIR\"%s", "");
+    if (sto && d)
+        return fail(x, "store", "and \"data_dir\" both name the store: keep one%s", "");
     json_t *tls = json_object_get(root, "tls");
     if (tls) {
         static const char *const tk[] = {"cert", "key", NULL};
@@ -607,6 +613,11 @@ void app_config_tls(const app_config *cfg, const char **cert, const char **key)
     json_t *tls = json_object_get(cfg->root, "tls");
     *cert = json_string_value(json_object_get(tls, "cert"));
     *key = json_string_value(json_object_get(tls, "key"));
+}
+
+const char *app_config_store(const app_config *cfg)
+{
+    return json_string_value(json_object_get(cfg->root, "store"));
 }
 
 const char *app_config_data_dir(const app_config *cfg)

@@ -4,8 +4,9 @@
  * entry points' "gateway"; app/app_outbox.c runs them).
  *
  * Without a "gateways" section there is one gateway, the built-in simulator
- * (id "sim"), so the demo keeps working. An entry point without "gateway"
- * uses the first configured gateway. The section is read at every start
+ * (id "sim"), so the demo keeps working. An entry point's gateway is part
+ * of the entry point (cc_ep_flow.gateway: the file seeds it, the admin API
+ * changes it); one without uses the first configured gateway. The section is read at every start
  * (unlike the entities, which seed the store on the first start only).
  */
 #ifndef TEXTDESK_APP_GATEWAYS_H
@@ -44,8 +45,8 @@ typedef struct app_outbox_conf {
 int app_config__check_gateways(const app_config *cfg, const char *path, char *err, size_t n);
 /* The configured gateways (the implicit simulator when none), in order. */
 size_t app_config_gateways(const app_config *cfg, app_gw_conf *out, size_t max);
-/* The gateway id configured for the entry point with 'number', or NULL
- * (then the first gateway). */
+/* The gateway id the file gives the entry point with 'number', or NULL.
+ * The entry point's own (cc_ep_flow.gateway) comes first (app_outbox.c). */
 const char *app_config_ep_gateway(const app_config *cfg, str number);
 void app_config_outbox(const app_config *cfg, app_outbox_conf *out);
 
@@ -59,6 +60,8 @@ void *app_config__json(const app_config *cfg);
 int app__gateways_open(app *a, char *err, size_t n);
 /* Creates the networked gateways, once a->http exists. */
 void app__gateways_start(app *a);
+/* Whether gateway 'id' is configured. */
+int app__gateway_known(app *a, str id);
 /* The environment of the inbound endpoints (api_gw.h). */
 const struct api_gw_env *app__gateways_env(app *a);
 void app__gateways_close(app *a);

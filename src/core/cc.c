@@ -73,6 +73,7 @@ const char *cc_why_name(int why)
         "none",  "new",           "timeout",       "declined",
         "agent_away", "transfer", "grace",         "agent_removed",
         "queue_removed", "entry_point_removed", "ended", "auto", "out_of_hours", "overflow",
+        "cancelled",
     };
     return why >= 0 && why < (int)(sizeof names / sizeof names[0]) ? names[why] : "?";
 }
@@ -1241,6 +1242,14 @@ static int cmd_conv(cc *c, const cc_cmd *m)
         offer(c, v, t, CC_OFFER_TRANSFER);
         return 0;
     }
+    case CC_CMD_CONF_CANCEL:
+        if ((r = need_owner(c, m, &a, &v)))
+            return r;
+        if (v->conf != CC_CONF_REQUESTED)
+            return -CC_E_NO_CONFERENCE;
+        EMIT(c, .type = CC_EV_CONF_CANCELLED, .conv = v->id, .target = v->guest,
+             .code = CC_WHY_CANCELLED);
+        return 0;
     case CC_CMD_CONF_ACCEPT:
     case CC_CMD_CONF_DECLINE:
     case CC_CMD_CONF_EXIT:

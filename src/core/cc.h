@@ -167,6 +167,7 @@ enum cc_why {
     CC_WHY_AUTO,          /* auto wrap-up */
     CC_WHY_OUT_OF_HOURS,  /* arrived outside the entry point's business hours */
     CC_WHY_OVERFLOW,      /* waited longer than the entry point's maximum */
+    CC_WHY_CANCELLED,     /* the owner withdrew a conference request */
 };
 const char *cc_why_name(int why);
 
@@ -206,6 +207,7 @@ const char *cc_why_name(int why);
     X(SET_VAR, "set_variable")                                                  \
     X(SET_NAME, "set_display_name")                                             \
     X(RESTART, "restart")                                                       \
+    X(CONF_CANCEL, "conference_cancel")                                         \
     X(SKILL_PUT, "skill_put")                                                   \
     X(SKILL_REMOVE, "skill_remove")
 
@@ -254,6 +256,9 @@ const char *cc_cmd_name(int type);
  *  TRANSFER_AGENT  agent, conv, target
  *  CONF_INVITE     agent (owner), conv, target
  *  CONF_ACCEPT/CONF_DECLINE/CONF_EXIT   agent (the guest), conv
+ *  CONF_CANCEL     agent (owner), conv: withdraws a conference request the
+ *                  invited agent has not answered yet (CONF_CANCELLED with
+ *                  code CANCELLED; the invited agent is not put in RONA)
  *  END             agent (owner), conv
  *  WRAPUP          agent, conv, reason
  *  SET_VAR         agent, conv, key, value
@@ -311,6 +316,10 @@ typedef struct cc_ep_flow {
     int closed_action;
     int64_t max_wait_ms;
     uint32_t overflow_queue;
+    /* The id of the gateway its replies go through (at most
+     * CC_GATEWAY_ID_MAX bytes; empty: the first configured). The core only
+     * keeps it: which gateways exist is the application's business. */
+    str gateway;
     cc_skill skills[CC_SKILLS_MAX];
     size_t n_skills;
     cc_flow_word words[CC_FLOW_WORDS_MAX];
@@ -319,6 +328,7 @@ typedef struct cc_ep_flow {
     str survey_text;  /* the question (1 .. CC_FLOW_TEXT_MAX code points) */
     int64_t survey_window_ms; /* how long an answer counts (1 s .. 7 days) */
 } cc_ep_flow;
+#define CC_GATEWAY_ID_MAX 32
 
 /* Keyword classes of an inbound message (SMS_IN's 'keyword'). */
 enum cc_keyword { CC_KW_NONE, CC_KW_STOP, CC_KW_START, CC_KW_HELP };
@@ -421,7 +431,8 @@ const char *cc_ev_name(int type);
  *  OWNER_CHANGED    conv, agent (old owner), target (new owner), code
  *  CONF_REQUESTED   conv, agent (owner), target (invited), deadline
  *  CONF_JOINED      conv, target
- *  CONF_CANCELLED   conv, target, code (DECLINED, TIMEOUT, ENDED, ...)
+ *  CONF_CANCELLED   conv, target, code (DECLINED, TIMEOUT, ENDED, CANCELLED
+ *                   by the owner, ...)
  *  CONF_LEFT        conv, target, code
  *  ENDED            conv, agent
  *  WRAPUP_DUE       conv, agent, queue, deadline (auto wrap-up; 0: none)
@@ -564,6 +575,8 @@ typedef struct cc_queue_view {
 int cc_queue_get(const cc *c, uint32_t id, cc_queue_view *out);
 /* The queue of entry point 'ep' (0 when none). */
 uint32_t cc_ep_queue(const cc *c, uint32_t ep);
+/* The entry point whose business number is 'number', or 0. */
+uint32_t cc_ep_by_number(const cc *c, str number);
 /* The flow of entry point 'ep' (views into the core, valid until the next
  * call that changes it). Returns 0, or -CC_E_NO_ENTRY_POINT. */
 int cc_ep_flow_get(const cc *c, uint32_t ep, cc_ep_flow *out);

@@ -27,7 +27,7 @@ struct http_srv {
     http_handlers h;
     int port;
     struct lws_protocols protos[3];
-    struct lws_http_mount mounts[4];
+    struct lws_http_mount mounts[5];
     struct lws_protocol_vhost_options hdrs[5];
     char *web_dir, *sim_dir;
 };
@@ -493,11 +493,18 @@ http_srv *http_new(net_loop *loop, const http_cfg *cfg, const http_handlers *h, 
     s->protos[0] = (struct lws_protocols){"textdesk", cb_ws, sizeof(pss_ws), 4096, 0, NULL, 0};
     s->protos[1] = (struct lws_protocols){"http", cb_http, sizeof(pss_http), 0, 0, NULL, 0};
 
-    /* mounts: /api and /metrics -> callback, /sim -> web/sim, / -> web */
+    /* mounts: /api and /metrics -> callback, /sim -> web/sim, /vendor/chart.js
+     * -> Debian's libjs-chart.js where it installs it (the reports page's
+     * charts; scripts/deps.sh installs it), / -> web */
     struct lws_http_mount *api = &s->mounts[0], *metrics = &s->mounts[3],
-                          *sim = &s->mounts[1], *root = &s->mounts[2];
+                          *sim = &s->mounts[1], *root = &s->mounts[2], *chart = &s->mounts[4];
     api->mount_next = metrics;
-    metrics->mount_next = sim;
+    metrics->mount_next = chart;
+    chart->mount_next = sim;
+    chart->mountpoint = "/vendor/chart.js";
+    chart->mountpoint_len = 16;
+    chart->origin = "/usr/share/javascript/chart.js";
+    chart->origin_protocol = LWSMPRO_FILE;
     metrics->mountpoint = "/metrics";
     metrics->mountpoint_len = 8;
     metrics->origin = "http";

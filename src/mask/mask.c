@@ -315,30 +315,6 @@ static int end_ok(const u8 *s, size_t n, size_t e)
     return !mask__cp_is_word(cp);
 }
 
-/* ---- recognizers: each returns the end of its longest valid candidate
- * starting at 'p', or 0. ---- */
-
-/* R8: 13-19 digits in groups joined by single blanks or '-'. */
-static size_t rec_card(const u8 *s, size_t n, size_t p)
-{
-    char d[19];
-    size_t nd = 0, best = 0, q = p;
-    for (;;) {
-        while (q < n && is_digit(s[q])) {
-            if (nd == sizeof d)
-                return best;
-            d[nd++] = (char)s[q++];
-        }
-        if (nd >= 13 && end_ok(s, n, q) && mask__card_iin_ok(d, nd) &&
-            mask__luhn_ok(d, nd))
-            best = q;
-        size_t k = sep_at(s, n, q);
-        if (k == 0 || q + k >= n || !is_digit(s[q + k]))
-            return best;
-        q += k;
-    }
-}
-
 static int digits_at(const u8 *s, size_t n, size_t p, size_t k)
 {
     if (p + k > n)
@@ -362,6 +338,67 @@ static int pnr_shape(const u8 *s, size_t n, size_t p)
 {
     return p + 11 <= n && digits_at(s, n, p, 6) &&
            (s[p + 6] == '-' || s[p + 6] == '+') && digits_at(s, n, p + 7, 4);
+}
+
+/* Does an identifier of a fixed shape start at 'p' (whose first digit run
+ * has 'run' digits, counted up to 13) and end within its own boundaries?
+ * The shapes are a US SSN (ddd-dd-dddd) and a personnummer (dddddd-dddd,
+ * dddddd+dddd, yyyymmdd-dddd); "its own boundaries" means no digit and no
+ * '-' + digit right after it (a blank may follow: "000-12-3456 666-..."
+ * is two shapes side by side). Returns its end, or 0. Such a span is atomic
+ * (RULES.md R3, R7): it is masked as an SSN or personnummer when valid,
+ * and otherwise left whole; a phone or card never starts with it and goes
+ * on past it, never runs on into it after a blank (a concatenation of
+ * neighbours), and never starts inside it. */
+static size_t id_shape_end(const u8 *s, size_t n, size_t p, size_t run)
+{
+    size_t e;
+    if (run == 3 && ssn_shape(s, n, p))
+        e = p + 11;
+    else if (run == 6 && pnr_shape(s, n, p))
+        e = p + 11;
+    else if (run == 8 && p + 8 < n && s[p + 8] == '-' && digits_at(s, n, p + 9, 4))
+        e = p + 13;
+    else
+        return 0;
+    if (e < n && (is_digit(s[e]) || (s[e] == '-' && e + 1 < n && is_digit(s[e + 1]))))
+        return 0;
+    return e;
+}
+
+/* id_shape_end for a group that starts at 'q' right after a blank inside a
+ * longer number: a phone or card ends before it. */
+static int id_shape_at(const u8 *s, size_t n, size_t q)
+{
+    size_t run = 0;
+    while (run < 9 && q + run < n && is_digit(s[q + run]))
+        run++;
+    return (run == 3 || run == 6 || run == 8) && id_shape_end(s, n, q, run) != 0;
+}
+
+/* ---- recognizers: each returns the end of its longest valid candidate
+ * starting at 'p', or 0. ---- */
+
+/* R8: 13-19 digits in groups joined by single blanks or '-'. */
+static size_t rec_card(const u8 *s, size_t n, size_t p)
+{
+    char d[19];
+    size_t nd = 0, best = 0, q = p;
+    for (;;) {
+        while (q < n && is_digit(s[q])) {
+            if (nd == sizeof d)
+                return best;
+            d[nd++] = (char)s[q++];
+        }
+        if (nd >= 13 && end_ok(s, n, q) && mask__card_iin_ok(d, nd) &&
+            mask__luhn_ok(d, nd))
+            best = q;
+        size_t k = sep_at(s, n, q);
+        if (k == 0 || q + k >= n || !is_digit(s[q + k]) ||
+            (s[q] != '-' && id_shape_at(s, n, q + k)))
+            return best;
+        q += k;
+    }
 }
 
 /* R11: ddd-dd-dddd only. */
@@ -457,7 +494,8 @@ static size_t rec_phone(const u8 *s, size_t n, size_t p)
         /* optional joiner, then the next block */
         size_t k = sep_at(s, n, q);
         if (q + k < n && (is_digit(s[q + k]) || s[q + k] == '(') &&
-            (k > 0 || s[q - 1] == ')' || s[q + k] == '('))
+            (k > 0 || s[q - 1] == ')' || s[q + k] == '(') &&
+            !(k > 0 && s[q] != '-' && id_shape_at(s, n, q + k)))
             q += k;
         else
             return best;
@@ -465,20 +503,23 @@ static size_t rec_phone(const u8 *s, size_t n, size_t p)
 }
 
 /* NANP body at 'p': (ddd) ddd-dddd, ddd-ddd-dddd, ddd ddd dddd or
- * ddd.ddd.dddd. Returns its end or 0; '*sep' gets '(' , '-', ' ' or '.'. */
+ * ddd.ddd.dddd. The area code in parentheses may be followed by one blank,
+ * one '-' or nothing ("(212)555-0187"), and its exchange and line by '-', a
+ * blank or '.' (the parentheses alone mark the number). Returns its end or
+ * 0; '*sep' gets '(' , '-', ' ' or '.'. */
 static size_t nanp_body(const u8 *s, size_t n, size_t p, int *sep)
 {
     if (p < n && s[p] == '(') {
-        size_t k;
-        if (!digits_at(s, n, p + 1, 3) || p + 4 >= n || s[p + 4] != ')' ||
-            (k = blank_at(s, n, p + 5)) == 0)
+        if (!digits_at(s, n, p + 1, 3) || p + 4 >= n || s[p + 4] != ')')
             return 0;
-        size_t q = p + 5 + k;
-        if (!digits_at(s, n, q, 3) || q + 3 >= n || s[q + 3] != '-' ||
-            !digits_at(s, n, q + 4, 4))
+        size_t q = p + 5 + sep_at(s, n, p + 5), k;
+        if (!digits_at(s, n, q, 3) || q + 3 >= n)
+            return 0;
+        k = s[q + 3] == '.' ? 1 : sep_at(s, n, q + 3);
+        if (k == 0 || !digits_at(s, n, q + 3 + k, 4))
             return 0;
         *sep = '(';
-        return q + 8;
+        return q + 3 + k + 4;
     }
     if (!digits_at(s, n, p, 3))
         return 0;
@@ -500,21 +541,22 @@ static size_t nanp_body(const u8 *s, size_t n, size_t p, int *sep)
 }
 
 /* R7 form (d): NANP, optionally after "1" and a blank (or "1-" / "1." before
- * the dash / dot forms). */
+ * the dash / dot forms, or "1" right before the area code in parentheses:
+ * "1(212)555-0187"). */
 static size_t rec_nanp(const u8 *s, size_t n, size_t p)
 {
     int sep;
-    if (s[p] == '1') {
+    size_t e;
+    if (s[p] == '1' && p + 1 < n) {
         size_t k = blank_at(s, n, p + 1);
-        int psep = ' ';
-        if (k == 0 && p + 1 < n && (s[p + 1] == '-' || s[p + 1] == '.'))
+        int psep = ' '; /* ' ': goes with every body */
+        if (k == 0 && (s[p + 1] == '-' || s[p + 1] == '.'))
             k = 1, psep = s[p + 1];
-        size_t e;
-        if (k > 0 && (e = nanp_body(s, n, p + 1 + k, &sep)) != 0 &&
+        if ((k > 0 || s[p + 1] == '(') && (e = nanp_body(s, n, p + 1 + k, &sep)) != 0 &&
             (psep == ' ' || psep == sep) && end_ok(s, n, e))
             return e;
     }
-    size_t e = nanp_body(s, n, p, &sep);
+    e = nanp_body(s, n, p, &sep);
     if (e != 0 && end_ok(s, n, e))
         return e;
     return 0;
@@ -529,9 +571,9 @@ static size_t rec_iban(const u8 *s, size_t n, size_t p, size_t *atomic)
     if (p + 4 > n || !is_alpha(s[p + 1]) || !is_digit(s[p + 2]) ||
         !is_digit(s[p + 3]))
         return 0;
+    /* 0 for a country without IBANs: never valid, but still IBAN-shaped,
+     * so its inner groups are not scanned again (atomic, R9) */
     unsigned want = mask__iban_length((char)s[p], (char)s[p + 1]);
-    if (want == 0)
-        return 0;
     char c[34];
     memcpy(c, s + p, 4);
     size_t q = p + 4, m = 4;
@@ -780,8 +822,14 @@ static int try_at(cursor *c, size_t p, size_t run_end, mask_span *out, size_t *s
         /* Each recognizer only where its first test can pass: a card's IIN
          * starts with 2-6; an SSN is ddd-; a personnummer's first run has
          * 6, 8, 10 or 12 digits; a phone starting with a digit starts with
-         * 0; NANP is ddd[-. ] or 1 and a separator. */
+         * 0; NANP is ddd[-. ] or 1 and a separator. An SSN- or
+         * personnummer-shaped span is only ever that (id_shape_end). */
         int all = MASK_EXACT_SCAN;
+        size_t id_end = (run == 3 || run == 6 || run == 8) ? id_shape_end(s, n, p, run) : 0;
+        if (id_end != 0) {
+            kinds &= MASK_SSN | MASK_EMAIL;
+            *skip = id_end;
+        }
         if ((kinds & MASK_CARD) && (all || (b >= '2' && b <= '6')))
             TAKE(rec_card(s, n, p), MASK_CARD);
         if (kinds & MASK_SSN) {

@@ -10,8 +10,9 @@
 #include "core/tz.h"
 
 const char *const flow_json_keys[] = {"welcome_reply",  "hours",          "max_wait_s",
-                                      "overflow_queue", "overflow_reply", "skills",
-                                      "skill_words",    "survey",         NULL};
+                                      "overflow_queue", "overflow_reply", "gateway",
+                                      "skills",         "skill_words",    "survey",
+                                      NULL};
 
 /* The survey's templates when none is given (GSM 03.38 only: one SMS). */
 const char *const flow_json_survey_sv =
@@ -36,7 +37,8 @@ int flow_json_empty(const cc_ep_flow *f)
            f->tz_name.n == 0 && f->tz_rule.n == 0 &&
            memcmp(f->week, zero.week, sizeof f->week) == 0 && f->hours == 0 &&
            f->n_holidays == 0 && f->closed_action == 0 && f->max_wait_ms == 0 &&
-           f->overflow_queue == 0 && f->n_skills == 0 && f->n_words == 0 && !f->survey;
+           f->overflow_queue == 0 && f->gateway.n == 0 && f->n_skills == 0 && f->n_words == 0 &&
+           !f->survey;
 }
 
 /* ---- skills ------------------------------------------------------------- */
@@ -335,7 +337,8 @@ int flow_json_parse(const json_t *o, int stored, cc_ep_flow *f, char *rule, char
 {
     memset(f, 0, sizeof *f);
     if (text(o, "welcome_reply", "", &f->welcome, err, n) ||
-        text(o, "overflow_reply", "", &f->overflow_text, err, n))
+        text(o, "overflow_reply", "", &f->overflow_text, err, n) ||
+        text(o, "gateway", "", &f->gateway, err, n))
         return -1;
     json_t *h = json_object_get(o, "hours");
     if (h && !json_is_null(h) && parse_hours(h, stored, f, rule, err, n))
@@ -429,6 +432,7 @@ void flow_json_put(json_t *o, const cc_ep_flow *f, int stored)
             json_object_set_new(o, "overflow_queue", json_integer(f->overflow_queue));
         put_text(o, "overflow_reply", f->overflow_text);
     }
+    put_text(o, "gateway", f->gateway);
     if (f->survey)
         json_object_set_new(o, "survey",
                             json_pack("{s:s%,s:I}", "text", f->survey_text.p, f->survey_text.n,

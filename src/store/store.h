@@ -1,13 +1,15 @@
 /*
- * store: the durable store. The rest of textdesk sees only this interface;
- * store_sqlite.c implements it on SQLite (WAL, foreign keys, prepared
- * statements only, versioned schema). A PostgreSQL implementation may follow,
- * so nothing here names SQLite.
+ * store: the durable store. The rest of textdesk sees only this interface.
+ * Two backends implement it behind one ops table chosen at open time
+ * (store_int.h): SQLite (store_sqlite.c: one file, WAL, the default) and
+ * PostgreSQL (store_pg.c, on libpq). What they share (event columns, id
+ * encoding, flow JSON, status names) is in store_row.c. Nothing here names
+ * either database.
  *
  * What it keeps:
  *   - the core's event log: every cc_event, in sequence order. It is the
  *     source of truth for the core's state; on start the server replays it
- *     (store_events_load -> cc_replay).
+ *     (store_events_replay -> cc_replay).
  *   - messages: each inbound and outbound text with its conversation,
  *     sequence, direction, agent, provider message id and delivery status.
  *     Outbound messages are the outbox.
@@ -15,14 +17,26 @@
  *     so that no customer message is ever dropped.
  *   - agent accounts (username, password hash, agent id, role) and
  *     sessions (token hash, account, expiry).
- *   - key/value settings.
+ *   - key/value settings and canned responses.
+ *
+ * The store reads no clock: what stamps a time is given 'now' (ms since
+ * the epoch).
  *
  * Writes happen inside a transaction opened with store_begin and made
  * durable by store_commit; callers batch many writes into one transaction
- * (group commit). Every function returns 0 or a negative error: -ENOENT (not
- * found), -EEXIST (unique key taken), -EINVAL (bad argument), -EIO (the
- * database failed; store_errmsg says how), -ENOSPC (disk full), -EBUSY
- * (locked).
+ * (group commit). Every function returns 0 or a negative error:
+ *   -ENOENT    not found
+ *   -EEXIST    unique key taken
+ *   -EINVAL    bad argument or call out of order
+ *   -ENOSPC    the database's disk is full
+ *   -EBUSY     locked by someone else past the lock timeout
+ *   -ENOTCONN  unreachable: the database server is gone (connection lost,
+ *              server down). Only a network backend returns it; the next
+ *              store_begin tries to connect again. Every read can fail with
+ *              it too, so readers must handle errors, not only -ENOENT.
+ *   -ENOTSUP   this store cannot do it (store_backup, store_check)
+ *   -EIO       anything else (store_errmsg says what)
+ * After any error inside a transaction the caller rolls back.
  */
 #ifndef TEXTDESK_STORE_STORE_H
 #define TEXTDESK_STORE_STORE_H
@@ -35,14 +49,33 @@
 
 typedef struct store store;
 
-/* Opens (creating or migrating) the store at 'path' (a file; ":memory:"
- * for tests). On failure returns NULL and writes a reason into 'err'. */
-store *store_open(const char *path, char *err, size_t errlen);
+/* Whether error 'r' says the store failed (-EIO, -ENOSPC, -EBUSY,
+ * -ENOTCONN, -ENOMEM), rather than answering about the data. */
+int store_failed(int r);
+
+/* Opens (creating or migrating) the store named by 'url':
+ *   postgresql://... or postgres://...  a PostgreSQL database: any libpq
+ *       connection URL, including several hosts with
+ *       target_session_attrs=read-write; a libpq key=value string
+ *       ("host=... dbname=...") works too
+ *   sqlite:WHERE or WHERE                SQLite: WHERE is a folder (created
+ *       if missing) holding textdesk.db, or a file path ending in ".db" or
+ *       naming an existing file, or ":memory:" (tests)
+ * On failure returns NULL and writes a reason into 'err'. */
+store *store_open(const char *url, char *err, size_t errlen);
 void store_close(store *st);
 /* The last database error message. */
 const char *store_errmsg(const store *st);
-/* The schema version this build writes (and migrates older stores to). */
-int store_schema_version(void);
+/* "sqlite" or "postgresql". */
+const char *store_kind(const store *st);
+/* Where the data is, for people and logs: the SQLite file, or the
+ * PostgreSQL database and server (never a password). */
+const char *store_where(const store *st);
+/* Whether 'url' names a PostgreSQL store (else SQLite). */
+int store_url_is_pg(const char *url);
+/* The schema version this build writes into 'st' (and migrates older
+ * stores to); each backend has its own list of migrations. */
+int store_schema_version(const store *st);
 /* Whether a commit waits until the data is on disk (1, the default: the
  * durability contract) or only until it is handed to the OS (0: survives a
  * process crash, may lose the last commits on power loss). */
@@ -64,9 +97,12 @@ int store_rollback(store *st);
 /* Appends 'ev' (inside a transaction: -EINVAL otherwise). MSG_IN / MSG_OUT
  * also insert their message (text, provider id, direction); an outbound
  * message starts with status STORE_MSG_QUEUED. Event text is kept only in
- * the message row. Returns -EEXIST when the sequence number is taken or a
- * MSG_IN's provider id was already stored; a failed append leaves no row of
- * 'ev' behind, but the caller should still roll back the transaction. */
+ * the message row. -EEXIST when the sequence number is taken or a MSG_IN's
+ * provider id was already stored: at once (SQLite: no row of 'ev' is left),
+ * or, where appends are pipelined (PostgreSQL: the appends and the COMMIT
+ * go in one round trip), from the next call that waits for the database,
+ * at the latest store_commit, and then the whole transaction is lost.
+ * Either way: after an error, roll back. */
 int store_event_append(store *st, const cc_event *ev);
 
 /* Calls 'cb' for every stored event in sequence order, exactly as appended
@@ -160,10 +196,11 @@ int store_csat(store *st, uint32_t conv, store_csat_cb cb, void *arg);
  * may change the status of the message it is handed. */
 int store_outbox_due(store *st, size_t max, store_msg_cb cb, void *arg);
 /* Sets an outbound message's status (and the gateway's id or error when
- * given, i.e. non-empty), stamping status_at with the wall clock. Returns
+ * given, i.e. non-empty), stamping status_at with 'now'. Returns
  * -EINVAL for STORE_MSG_RECEIVED or an unknown status, -ENOENT when 'id' is
  * no outbound message. It enforces no transition order: the outbox does. */
-int store_msg_set_status(store *st, int64_t id, int status, str provider_id, str error);
+int store_msg_set_status(store *st, int64_t id, int status, str provider_id, str error,
+                         int64_t now);
 /* Finds an outbound message by the gateway's id; 0 and '*id', or -ENOENT. */
 int store_msg_by_provider_id(store *st, str provider_id, int64_t *id);
 /* Whether an inbound message with this provider id is stored: 1, 0 (also
@@ -171,8 +208,8 @@ int store_msg_by_provider_id(store *st, str provider_id, int64_t *id);
  * de-duplication window: check before handing a gateway retry to the core. */
 int store_inbound_exists(store *st, str provider_id);
 /* At start: every SUBMITTING message becomes UNKNOWN (never resent
- * blindly). Returns how many, or a negative error. */
-int store_outbox_recover(store *st);
+ * blindly), stamped 'now'. Returns how many, or a negative error. */
+int store_outbox_recover(store *st, int64_t now);
 
 /* ---- refused inbound --------------------------------------------------- */
 
@@ -197,8 +234,6 @@ int store_account_put(store *st, str username, str pwhash, uint32_t agent, int r
 /* Fills 'out' (strings valid until the next call on 'st'), or -ENOENT. */
 int store_account_get(store *st, str username, store_account *out);
 
-/* Stores a session: -EEXIST when the token hash is taken, -ENOENT when
- * 'account' does not exist. Deleting an account deletes its sessions. */
 /* The (first) account of agent 'agent', or -ENOENT. */
 int store_account_of_agent(store *st, uint32_t agent, store_account *out);
 /* Replaces an account's password hash; -ENOENT when there is none. */
@@ -206,6 +241,8 @@ int store_account_set_pwhash(store *st, str username, str pwhash);
 /* Deletes an account and (cascade) its sessions; -ENOENT when none. */
 int store_account_del(store *st, str username);
 
+/* Stores a session: -EEXIST when the token hash is taken, -ENOENT when
+ * 'account' does not exist. Deleting an account deletes its sessions. */
 int store_session_put(store *st, str token_hash, int64_t account, int64_t expires_at);
 /* Fills 'out' with the session's account (as store_account_get), or
  * -ENOENT when there is no such session or it expired (expires_at <= now). */
@@ -219,13 +256,16 @@ int store_session_purge(store *st, int64_t now);
 
 /* Writes a consistent copy of the whole store to the new file 'dest'
  * (SQLite's online backup API), while the server may keep writing. Restore
- * by putting the copy in place of DATA/textdesk.db with the server stopped. */
+ * by putting the copy in place of DATA/textdesk.db with the server stopped.
+ * -ENOTSUP on PostgreSQL: its own tools do it (pg_dump, pg_basebackup;
+ * docs/operations.md). */
 int store_backup(store *st, const char *dest);
 
-/* Checks the store file: SQLite's integrity check, foreign keys, and that
- * every message has a status of its direction (received inbound; queued ..
- * unknown outbound). Returns 0 when sound, 1 with the first problem in
- * 'out', or a negative error. Read only. */
+/* Checks the store: the database's own integrity check where it has one
+ * (SQLite; PostgreSQL enforces its constraints on write), foreign keys,
+ * and that every message has a status of its direction (received inbound;
+ * queued .. unknown outbound). Returns 0 when sound, 1 with the first
+ * problem in 'out', or a negative error. Read only. */
 int store_check(store *st, char *out, size_t n);
 
 /* ---- canned responses ------------------------------------------------- */

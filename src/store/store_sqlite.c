@@ -16,12 +16,11 @@
 
 #include <sqlite3.h>
 
-#include "store/flow_json.h"
-#include "util/loop_clock.h"
+#include "store/store_int.h"
+#include "store/store_row.h"
 #include "util/xalloc.h"
 
 #define STORE_BUSY_TIMEOUT_MS 200
-#define STORE_IDS_MAX 65536 /* ids per event; the core allows CC_TEAMS_MAX */
 
 /* ---- schema ------------------------------------------------------------- */
 
@@ -85,11 +84,6 @@ static const char SCHEMA_V1[] =
     " WHERE type IN (30, 32);"                                                           \
     "CREATE INDEX IF NOT EXISTS events_notes_by_conv ON events(conv, seq)"               \
     " WHERE type IN (18, 22, 23, 25, 27, 31);"
-_Static_assert(CC_EV_CONV_OPENED == 15 && CC_EV_WRAPPED_UP == 30 && CC_EV_CLOSED == 32 &&
-                   CC_EV_QUEUED == 18 && CC_EV_TRANSFERRED == 22 &&
-                   CC_EV_OWNER_CHANGED == 23 && CC_EV_CONF_JOINED == 25 &&
-                   CC_EV_CONF_LEFT == 27 && CC_EV_TERMINATED == 31,
-               "event type numbers are stored: append new events at the end of CC_EVENTS");
 
 /* v3: canned responses (the administrator's, in Swedish and English). */
 #define SCHEMA_V3                                                                        \
@@ -102,8 +96,6 @@ _Static_assert(CC_EV_CONV_OPENED == 15 && CC_EV_WRAPPED_UP == 30 && CC_EV_CLOSED
     "DROP INDEX IF EXISTS events_notes_by_conv;"                                         \
     "CREATE INDEX IF NOT EXISTS events_notes2_by_conv ON events(conv, seq)"              \
     " WHERE type IN (18, 22, 23, 25, 27, 31, 35, 36);"
-_Static_assert(CC_EV_OPTED_OUT == 35 && CC_EV_OPTED_IN == 36,
-               "event type numbers are stored: append new events at the end of CC_EVENTS");
 
 /* v5: satisfaction answers by conversation (the interaction history). */
 #define SCHEMA_V5                                                                        \
@@ -129,13 +121,8 @@ static const struct store_migration {
 
 /* ---- statements --------------------------------------------------------- */
 
-#define EV_COLS                                                                          \
-    "seq, type, at, conv, agent, target, queue, team, ep, reason, fallback, capacity,"   \
-    " msg_seq, state, kind, code, deadline, key, rona_ms, autowrap_ms, grace_ms, ids,"   \
-    " name, number, ep_number, text, msg_id, var_key, value, queue_name"
-#define MSG_COLS                                                                         \
-    "id, conv, seq, outbound, agent, number, ep_number, text, provider_id, status,"      \
-    " error, at, status_at"
+#define EV_COLS STORE_ROW_EV_COLS
+#define MSG_COLS STORE_ROW_MSG_COLS
 
 #define STORE_STMTS(X)                                                                   \
     X(BEGIN, "BEGIN IMMEDIATE")                                                          \
@@ -226,28 +213,24 @@ static const char *const STMT_SQL[S__COUNT] = {
 #undef X
 };
 
-struct store {
+typedef struct sq {
+    store base; /* first: the ops and the last error */
     sqlite3 *db;
     sqlite3_stmt *s[S__COUNT];
-    char err[512];
-    int loading;         /* inside store_events_load */
-    unsigned char *blob; /* ids encoding scratch */
-    size_t blob_cap;
-    uint32_t *ids; /* ids decoding scratch */
-    size_t ids_cap;
-    char *acct; /* account strings handed out by *_get */
+    store_row_buf row; /* event <-> columns scratch */
+    char *acct;        /* account strings handed out by *_get */
     size_t acct_cap;
-    json_t *flow_doc; /* EP_PUT flow decoding scratch */
-    cc_ep_flow flow;
-    char flow_rule[FLOW_JSON_RULE_MAX];
-};
+} sq;
+
+static const struct store_ops SQ_OPS;
+static void sq_close(store *st_);
 
 /* ---- helpers ------------------------------------------------------------ */
 
 /* Maps an SQLite result code to the store's errno and records the message. */
-static int fail(store *st, int rc)
+static int fail(sq *st, int rc)
 {
-    snprintf(st->err, sizeof st->err, "%s", sqlite3_errmsg(st->db));
+    snprintf(st->base.err, sizeof st->base.err, "%s", sqlite3_errmsg(st->db));
     switch (rc & 0xff) {
     case SQLITE_FULL:
         return -ENOSPC;
@@ -267,9 +250,9 @@ static int fail(store *st, int rc)
     }
 }
 
-static int einval(store *st, const char *why)
+static int einval(sq *st, const char *why)
 {
-    snprintf(st->err, sizeof st->err, "invalid argument: %s", why);
+    snprintf(st->base.err, sizeof st->base.err, "invalid argument: %s", why);
     return -EINVAL;
 }
 
@@ -281,7 +264,7 @@ static void done(sqlite3_stmt *s)
 }
 
 /* Steps a statement that returns no rows; 0 or a negative error. */
-static int run(store *st, sqlite3_stmt *s)
+static int run(sq *st, sqlite3_stmt *s)
 {
     int rc = sqlite3_step(s);
     int r = rc == SQLITE_DONE ? 0 : fail(st, rc);
@@ -291,15 +274,15 @@ static int run(store *st, sqlite3_stmt *s)
 
 /* Runs a statement that must change a row: -ENOENT (with 'fmt' as the
  * message) when it changed none. */
-static int run_changed(store *st, sqlite3_stmt *s, const char *fmt, ...)
+static int run_changed(sq *st, sqlite3_stmt *s, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
-static int run_changed(store *st, sqlite3_stmt *s, const char *fmt, ...)
+static int run_changed(sq *st, sqlite3_stmt *s, const char *fmt, ...)
 {
     int r = run(st, s);
     if (r == 0 && sqlite3_changes(st->db) == 0) {
         va_list ap;
         va_start(ap, fmt);
-        vsnprintf(st->err, sizeof st->err, fmt, ap);
+        vsnprintf(st->base.err, sizeof st->base.err, fmt, ap);
         va_end(ap);
         r = -ENOENT;
     }
@@ -330,14 +313,9 @@ static str col_str(sqlite3_stmt *s, int i)
     return n ? (str){p, n} : STR_NULL;
 }
 
-static int64_t wall_ms(void)
-{
-    return loop_clock_wall(); /* the one loop clock (util/loop_clock.h) */
-}
-
 /* Runs 'sql' (schema and pragmas only; data goes through prepared
  * statements). */
-static int exec(store *st, const char *sql)
+static int exec(sq *st, const char *sql)
 {
     char *msg = NULL;
     int rc = sqlite3_exec(st->db, sql, NULL, NULL, &msg);
@@ -345,13 +323,13 @@ static int exec(store *st, const char *sql)
         return 0;
     int r = fail(st, rc);
     if (msg)
-        snprintf(st->err, sizeof st->err, "%s", msg);
+        snprintf(st->base.err, sizeof st->base.err, "%s", msg);
     sqlite3_free(msg);
     return r;
 }
 
 /* Reads a one-integer pragma. */
-static int pragma_int(store *st, const char *sql, int64_t *out)
+static int pragma_int(sq *st, const char *sql, int64_t *out)
 {
     sqlite3_stmt *s = NULL;
     int rc = sqlite3_prepare_v2(st->db, sql, -1, &s, NULL);
@@ -370,7 +348,7 @@ static int pragma_int(store *st, const char *sql, int64_t *out)
 /* Applies every migration past the file's version, each in its own write
  * transaction. The version is read again under the write lock, so two
  * processes opening one old file do not both migrate it. */
-static int migrate(store *st)
+static int migrate(sq *st)
 {
     int r = 0;
     for (size_t i = 0; i < N_MIGRATIONS; i++) {
@@ -389,9 +367,9 @@ static int migrate(store *st)
         if (r != 0 || (r = exec(st, m->sql)) != 0 || (r = exec(st, uv)) != 0 ||
             (r = exec(st, "COMMIT")) != 0) {
             char why[400];
-            snprintf(why, sizeof why, "%.399s", st->err);
+            snprintf(why, sizeof why, "%.399s", st->base.err);
             sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
-            snprintf(st->err, sizeof st->err, "migration to schema version %d failed: %s",
+            snprintf(st->base.err, sizeof st->base.err, "migration to schema version %d failed: %s",
                      m->version, why);
             goto out;
         }
@@ -402,19 +380,19 @@ out:
 
 /* ---- open and close ----------------------------------------------------- */
 
-int store_schema_version(void)
-{
-    return MIGRATIONS[N_MIGRATIONS - 1].version;
-}
+#define SQ_SCHEMA_VERSION 5
+_Static_assert(N_MIGRATIONS == SQ_SCHEMA_VERSION, "SQ_SCHEMA_VERSION is the last migration");
 
-store *store_open(const char *path, char *err, size_t errlen)
+store *store__sqlite_open(const char *path, char *err, size_t errlen)
 {
-    store *st = xcalloc(1, sizeof *st);
+    sq *st = xcalloc(1, sizeof *st);
+    st->base.ops = &SQ_OPS;
+    snprintf(st->base.where, sizeof st->base.where, "%s", path ? path : "");
     const char *stage = "cannot open";
     int64_t version = 0;
     int r = -EINVAL, rc;
     if (path == NULL || *path == '\0') {
-        snprintf(st->err, sizeof st->err, "no path given");
+        snprintf(st->base.err, sizeof st->base.err, "no path given");
         goto out;
     }
     /* One thread uses a store (the event loop): no per-call mutex. */
@@ -423,7 +401,7 @@ store *store_open(const char *path, char *err, size_t errlen)
                          NULL);
     if (rc != SQLITE_OK) {
         int e = st->db ? sqlite3_system_errno(st->db) : 0;
-        snprintf(st->err, sizeof st->err, "%s%s%s",
+        snprintf(st->base.err, sizeof st->base.err, "%s%s%s",
                  st->db ? sqlite3_errmsg(st->db) : sqlite3_errstr(rc), e ? ": " : "",
                  e ? strerror(e) : "");
         r = -EIO;
@@ -434,11 +412,11 @@ store *store_open(const char *path, char *err, size_t errlen)
     /* The first read: a file that is not a database fails here. */
     if ((r = pragma_int(st, "PRAGMA user_version", &version)) != 0)
         goto out;
-    if (version > store_schema_version()) {
-        snprintf(st->err, sizeof st->err,
+    if (version > SQ_SCHEMA_VERSION) {
+        snprintf(st->base.err, sizeof st->base.err,
                  "schema version %lld is newer than this build's %d; refusing to open"
                  " (run a newer textdesk)",
-                 (long long)version, store_schema_version());
+                 (long long)version, SQ_SCHEMA_VERSION);
         r = -EINVAL;
         goto out;
     }
@@ -459,60 +437,56 @@ store *store_open(const char *path, char *err, size_t errlen)
             goto out;
         }
     }
-    st->err[0] = '\0';
+    st->base.err[0] = '\0';
 out:
     if (r != 0) {
         if (err && errlen)
-            snprintf(err, errlen, "store: %s '%s': %s", stage, path ? path : "(null)",
-                     st->err);
-        store_close(st);
-        st = NULL;
+            snprintf(err, errlen, "%s '%s': %s", stage, path ? path : "(null)",
+                     st->base.err);
+        sq_close(&st->base);
+        return NULL;
     }
-    return st;
+    return &st->base;
 }
 
-void store_close(store *st)
+static void sq_close(store *st_)
 {
-    if (st == NULL)
-        return;
+    sq *st = (sq *)st_;
     for (int i = 0; i < S__COUNT; i++)
         sqlite3_finalize(st->s[i]);
     sqlite3_close(st->db);
-    free(st->blob);
-    free(st->ids);
+    store_row_buf_free(&st->row);
     free(st->acct);
-    json_decref(st->flow_doc);
     free(st);
 }
 
-const char *store_errmsg(const store *st)
+static int sq_set_sync(store *st_, int full)
 {
-    return st ? st->err : "no store";
-}
-
-int store_set_sync(store *st, int full)
-{
+    sq *st = (sq *)st_;
     return exec(st, full ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL");
 }
 
 /* ---- transactions ------------------------------------------------------- */
 
-int store_begin(store *st)
+static int sq_begin(store *st_)
 {
+    sq *st = (sq *)st_;
     if (!sqlite3_get_autocommit(st->db))
         return einval(st, "a transaction is already open");
     return run(st, st->s[S_BEGIN]);
 }
 
-int store_commit(store *st)
+static int sq_commit(store *st_)
 {
+    sq *st = (sq *)st_;
     if (sqlite3_get_autocommit(st->db))
         return einval(st, "no transaction is open");
     return run(st, st->s[S_COMMIT]);
 }
 
-int store_rollback(store *st)
+static int sq_rollback(store *st_)
 {
+    sq *st = (sq *)st_;
     if (sqlite3_get_autocommit(st->db))
         return 0; /* none open, or SQLite already rolled it back */
     return run(st, st->s[S_ROLLBACK]);
@@ -520,216 +494,79 @@ int store_rollback(store *st)
 
 /* ---- event log ---------------------------------------------------------- */
 
-/* Encodes 'ids' little-endian into the scratch buffer. */
-static str encode_ids(store *st, const uint32_t *ids, size_t n)
+static int sq_event_append(store *st_, const cc_event *ev)
 {
-    if (n * 4 > st->blob_cap) {
-        st->blob_cap = n * 4;
-        st->blob = xrealloc(st->blob, st->blob_cap);
-    }
-    for (size_t i = 0; i < n; i++) {
-        st->blob[4 * i] = (unsigned char)ids[i];
-        st->blob[4 * i + 1] = (unsigned char)(ids[i] >> 8);
-        st->blob[4 * i + 2] = (unsigned char)(ids[i] >> 16);
-        st->blob[4 * i + 3] = (unsigned char)(ids[i] >> 24);
-    }
-    return (str){(const char *)st->blob, n * 4};
-}
-
-static int decode_ids(store *st, sqlite3_stmt *s, int col, cc_event *ev)
-{
-    const unsigned char *b = sqlite3_column_blob(s, col);
-    size_t n = (size_t)sqlite3_column_bytes(s, col);
-    ev->ids = NULL;
-    ev->n_ids = 0;
-    if (n == 0)
-        return 0;
-    if (n % 4) {
-        snprintf(st->err, sizeof st->err, "event %llu: corrupt id list (%zu bytes)",
-                 (unsigned long long)ev->seq, n);
-        return -EIO;
-    }
-    if (n / 4 > st->ids_cap) {
-        st->ids_cap = n / 4;
-        st->ids = xrealloc(st->ids, st->ids_cap * sizeof *st->ids);
-    }
-    for (size_t i = 0; i < n / 4; i++)
-        st->ids[i] = (uint32_t)b[4 * i] | (uint32_t)b[4 * i + 1] << 8 |
-                     (uint32_t)b[4 * i + 2] << 16 | (uint32_t)b[4 * i + 3] << 24;
-    ev->ids = st->ids;
-    ev->n_ids = n / 4;
-    return 0;
-}
-
-static int is_msg(int type)
-{
-    return type == CC_EV_MSG_IN || type == CC_EV_MSG_OUT;
-}
-
-int store_event_append(store *st, const cc_event *ev)
-{
-    if (ev == NULL || ev->type < 0 || ev->type >= CC_EV__COUNT)
-        return einval(st, "unknown event type");
-    if (ev->seq == 0 || ev->seq > INT64_MAX)
-        return einval(st, "event sequence out of range");
-    if (ev->n_ids > STORE_IDS_MAX || (ev->n_ids && ev->ids == NULL))
-        return einval(st, "bad id list");
+    sq *st = (sq *)st_;
     if (sqlite3_get_autocommit(st->db))
         return einval(st, "store_event_append needs a transaction (store_begin)");
-
+    store_ev_row row;
+    store_row_from_event(&st->row, ev, &row);
     sqlite3_stmt *s = st->s[S_EV_INSERT];
     int i = 1;
-    sqlite3_bind_int64(s, i++, (int64_t)ev->seq);
-    sqlite3_bind_int(s, i++, ev->type);
-    sqlite3_bind_int64(s, i++, ev->at);
-    sqlite3_bind_int64(s, i++, ev->conv);
-    sqlite3_bind_int64(s, i++, ev->agent);
-    sqlite3_bind_int64(s, i++, ev->target);
-    sqlite3_bind_int64(s, i++, ev->queue);
-    sqlite3_bind_int64(s, i++, ev->team);
-    sqlite3_bind_int64(s, i++, ev->ep);
-    sqlite3_bind_int64(s, i++, ev->reason);
-    sqlite3_bind_int64(s, i++, ev->fallback);
-    sqlite3_bind_int64(s, i++, ev->capacity);
-    sqlite3_bind_int64(s, i++, ev->msg_seq);
-    sqlite3_bind_int(s, i++, ev->state);
-    sqlite3_bind_int(s, i++, ev->kind);
-    sqlite3_bind_int(s, i++, ev->code);
-    sqlite3_bind_int64(s, i++, ev->deadline);
-    sqlite3_bind_int64(s, i++, ev->key);
-    sqlite3_bind_int64(s, i++, ev->rona_ms);
-    sqlite3_bind_int64(s, i++, ev->autowrap_ms);
-    sqlite3_bind_int64(s, i++, ev->grace_ms);
-    bind_blob(s, i++, encode_ids(st, ev->ids, ev->n_ids));
-    bind_str(s, i++, ev->name);
-    bind_str(s, i++, ev->number);
-    bind_str(s, i++, ev->ep_number);
-    bind_str(s, i++, is_msg(ev->type) ? STR_NULL : ev->text); /* text: message row */
-    bind_str(s, i++, ev->msg_id);
-    bind_str(s, i++, ev->var_key);
-    char *flow = NULL; /* EP_PUT: the flow as JSON in 'value' */
-    if (ev->type == CC_EV_EP_PUT && ev->flow && !flow_json_empty(ev->flow)) {
-        json_t *o = json_object();
-        flow_json_put(o, ev->flow, 1);
-        flow = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
-        json_decref(o);
-        sqlite3_bind_text(s, i++, flow, -1, SQLITE_TRANSIENT);
-    } else {
-        bind_str(s, i++, ev->value);
-    }
-    free(flow);
-    bind_str(s, i++, ev->queue_name);
+    for (int k = 0; k < STORE_ROW_NINT; k++)
+        sqlite3_bind_int64(s, i++, row.i[k]);
+    bind_blob(s, i++, row.ids);
+    for (int k = 0; k < STORE_ROW_NSTR; k++)
+        bind_str(s, i++, row.s[k]);
     int r = run(st, s);
-    if (r != 0 || !is_msg(ev->type))
+    if (r != 0 || !store_row_is_msg(ev->type))
         return r;
 
-    int out = ev->type == CC_EV_MSG_OUT;
+    store_msg m;
+    store_row_msg(ev, &m);
     s = st->s[S_MSG_INSERT];
-    sqlite3_bind_int64(s, 1, (int64_t)ev->seq);
-    sqlite3_bind_int64(s, 2, ev->conv);
-    sqlite3_bind_int64(s, 3, ev->msg_seq);
-    sqlite3_bind_int(s, 4, out);
-    sqlite3_bind_int64(s, 5, out ? ev->agent : 0);
-    bind_str(s, 6, ev->number);
-    bind_str(s, 7, ev->ep_number);
-    bind_str(s, 8, ev->text);
-    bind_str(s, 9, out ? STR_NULL : ev->msg_id);
-    sqlite3_bind_int(s, 10, out ? STORE_MSG_QUEUED : STORE_MSG_RECEIVED);
-    sqlite3_bind_int64(s, 11, ev->at);
+    sqlite3_bind_int64(s, 1, m.id);
+    sqlite3_bind_int64(s, 2, m.conv);
+    sqlite3_bind_int64(s, 3, m.seq);
+    sqlite3_bind_int(s, 4, m.outbound);
+    sqlite3_bind_int64(s, 5, m.agent);
+    bind_str(s, 6, m.number);
+    bind_str(s, 7, m.ep_number);
+    bind_str(s, 8, m.text);
+    bind_str(s, 9, m.provider_id);
+    sqlite3_bind_int(s, 10, m.status);
+    sqlite3_bind_int64(s, 11, m.at);
     if ((r = run(st, s)) != 0) {
         /* Undo the event row so that a failed append leaves nothing. */
         sqlite3_stmt *d = st->s[S_EV_DELETE];
-        sqlite3_bind_int64(d, 1, (int64_t)ev->seq);
+        sqlite3_bind_int64(d, 1, m.id);
         sqlite3_step(d);
         done(d);
     }
     return r;
 }
 
-/* An EP_PUT's flow from its stored JSON. */
-static int load_flow(store *st, cc_event *ev)
-{
-    json_decref(st->flow_doc);
-    st->flow_doc = json_loadb(ev->value.p, ev->value.n, 0, NULL);
-    char err[256];
-    if (!st->flow_doc ||
-        flow_json_parse(st->flow_doc, 1, &st->flow, st->flow_rule, err, sizeof err) < 0) {
-        snprintf(st->err, sizeof st->err, "event %llu: bad entry point flow",
-                 (unsigned long long)ev->seq);
-        return -EIO;
-    }
-    ev->flow = &st->flow;
-    ev->value = STR_NULL;
-    return 0;
-}
-
 /* Runs EV_LOAD or EV_REPLAY (the same columns). */
-static int events_load(store *st, int stmt, store_event_cb cb, void *arg)
+static int sq_events_load(store *st_, int with_text, store_event_cb cb, void *arg)
 {
-    if (st->loading)
-        return einval(st, "store_events_load called from its own callback");
-    sqlite3_stmt *s = st->s[stmt];
+    sq *st = (sq *)st_;
+    sqlite3_stmt *s = st->s[with_text ? S_EV_LOAD : S_EV_REPLAY];
     int r = 0, rc;
-    st->loading = 1;
     while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-        cc_event ev = {0};
+        store_ev_row row;
         int i = 0;
-        ev.seq = (uint64_t)sqlite3_column_int64(s, i++);
-        ev.type = sqlite3_column_int(s, i++);
-        ev.at = sqlite3_column_int64(s, i++);
-        ev.conv = (uint32_t)sqlite3_column_int64(s, i++);
-        ev.agent = (uint32_t)sqlite3_column_int64(s, i++);
-        ev.target = (uint32_t)sqlite3_column_int64(s, i++);
-        ev.queue = (uint32_t)sqlite3_column_int64(s, i++);
-        ev.team = (uint32_t)sqlite3_column_int64(s, i++);
-        ev.ep = (uint32_t)sqlite3_column_int64(s, i++);
-        ev.reason = (uint32_t)sqlite3_column_int64(s, i++);
-        ev.fallback = (uint32_t)sqlite3_column_int64(s, i++);
-        ev.capacity = (uint32_t)sqlite3_column_int64(s, i++);
-        ev.msg_seq = (uint32_t)sqlite3_column_int64(s, i++);
-        ev.state = sqlite3_column_int(s, i++);
-        ev.kind = sqlite3_column_int(s, i++);
-        ev.code = sqlite3_column_int(s, i++);
-        ev.deadline = sqlite3_column_int64(s, i++);
-        ev.key = sqlite3_column_int64(s, i++);
-        ev.rona_ms = sqlite3_column_int64(s, i++);
-        ev.autowrap_ms = sqlite3_column_int64(s, i++);
-        ev.grace_ms = sqlite3_column_int64(s, i++);
-        if ((r = decode_ids(st, s, i++, &ev)) != 0)
-            goto out;
-        ev.name = col_str(s, i++);
-        ev.number = col_str(s, i++);
-        ev.ep_number = col_str(s, i++);
-        ev.text = col_str(s, i++);
-        ev.msg_id = col_str(s, i++);
-        ev.var_key = col_str(s, i++);
-        ev.value = col_str(s, i++);
-        ev.queue_name = col_str(s, i++);
-        if (ev.type == CC_EV_EP_PUT && ev.value.n && (r = load_flow(st, &ev)) != 0)
-            goto out;
-        if ((r = cb(arg, &ev)) != 0)
+        for (int k = 0; k < STORE_ROW_NINT; k++)
+            row.i[k] = sqlite3_column_int64(s, i++);
+        row.ids = (str){sqlite3_column_blob(s, i), (size_t)sqlite3_column_bytes(s, i)};
+        i++;
+        for (int k = 0; k < STORE_ROW_NSTR; k++)
+            row.s[k] = col_str(s, i++);
+        cc_event ev;
+        if ((r = store_row_to_event(&st->row, &row, &ev, st->base.err, sizeof st->base.err)) !=
+                0 ||
+            (r = cb(arg, &ev)) != 0)
             goto out;
     }
     if (rc != SQLITE_DONE)
         r = fail(st, rc);
 out:
     done(s);
-    st->loading = 0;
     return r;
 }
 
-int store_events_load(store *st, store_event_cb cb, void *arg)
+static int sq_last_seq(store *st_, uint64_t *seq)
 {
-    return events_load(st, S_EV_LOAD, cb, arg);
-}
-
-int store_events_replay(store *st, store_event_cb cb, void *arg)
-{
-    return events_load(st, S_EV_REPLAY, cb, arg);
-}
-
-int store_last_seq(store *st, uint64_t *seq)
-{
+    sq *st = (sq *)st_;
     sqlite3_stmt *s = st->s[S_EV_LAST];
     int rc = sqlite3_step(s);
     int r = 0;
@@ -743,19 +580,8 @@ int store_last_seq(store *st, uint64_t *seq)
 
 /* ---- messages and outbox ------------------------------------------------ */
 
-static const char *const STATUS_NAMES[] = {
-    "received", "queued", "submitting", "sent", "delivered", "failed", "unknown",
-};
-
-const char *store_msg_status_name(int status)
-{
-    if (status < 0 || status >= (int)(sizeof STATUS_NAMES / sizeof STATUS_NAMES[0]))
-        return "invalid";
-    return STATUS_NAMES[status];
-}
-
 /* Steps 's' (bound by the caller) and hands each row to 'cb'. */
-static int each_msg(store *st, sqlite3_stmt *s, store_msg_cb cb, void *arg)
+static int each_msg(sq *st, sqlite3_stmt *s, store_msg_cb cb, void *arg)
 {
     int r = 0, rc;
     while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
@@ -784,8 +610,9 @@ out:
     return r;
 }
 
-int store_msgs_of_conv(store *st, uint32_t conv, store_msg_cb cb, void *arg)
+static int sq_msgs_of_conv(store *st_, uint32_t conv, store_msg_cb cb, void *arg)
 {
+    sq *st = (sq *)st_;
     sqlite3_stmt *s = st->s[S_MSG_OF_CONV];
     sqlite3_bind_int64(s, 1, conv);
     return each_msg(st, s, cb, arg);
@@ -804,14 +631,15 @@ static int one_msg_cb(void *arg, const store_msg *m)
     return o->cb(o->arg, m);
 }
 
-int store_msg_get(store *st, int64_t id, store_msg_cb cb, void *arg)
+static int sq_msg_get(store *st_, int64_t id, store_msg_cb cb, void *arg)
 {
+    sq *st = (sq *)st_;
     sqlite3_stmt *s = st->s[S_MSG_GET];
     sqlite3_bind_int64(s, 1, id);
     one_msg o = {cb, arg, 0};
     int r = each_msg(st, s, one_msg_cb, &o);
     if (r == 0 && !o.found) {
-        snprintf(st->err, sizeof st->err, "no message %lld", (long long)id);
+        snprintf(st->base.err, sizeof st->base.err, "no message %lld", (long long)id);
         r = -ENOENT;
     }
     return r;
@@ -824,7 +652,7 @@ typedef struct row_cb {
     void *arg;
 } row_cb;
 
-static int each_row(store *st, sqlite3_stmt *s, int (*row)(sqlite3_stmt *, const row_cb *),
+static int each_row(sq *st, sqlite3_stmt *s, int (*row)(sqlite3_stmt *, const row_cb *),
                     const row_cb *rc_)
 {
     int r = 0, rc;
@@ -849,8 +677,9 @@ static int hist_row(sqlite3_stmt *s, const row_cb *c)
     return ((store_hist_cb)c->cb)(c->arg, &h);
 }
 
-int store_history(store *st, str number, size_t max, store_hist_cb cb, void *arg)
+static int sq_history(store *st_, str number, size_t max, store_hist_cb cb, void *arg)
 {
+    sq *st = (sq *)st_;
     sqlite3_stmt *s = st->s[S_HISTORY];
     bind_str(s, 1, number);
     sqlite3_bind_int64(s, 2, max > INT64_MAX ? INT64_MAX : (int64_t)max);
@@ -871,15 +700,16 @@ static int note_row(sqlite3_stmt *s, const row_cb *c)
     return ((store_note_cb)c->cb)(c->arg, &n);
 }
 
-int store_notes(store *st, uint32_t conv, store_note_cb cb, void *arg)
+static int sq_notes(store *st_, uint32_t conv, store_note_cb cb, void *arg)
 {
+    sq *st = (sq *)st_;
     sqlite3_stmt *s = st->s[S_NOTES];
     sqlite3_bind_int64(s, 1, conv);
     return each_row(st, s, note_row, &(row_cb){(void (*)(void))cb, arg});
 }
 
 /* The 'at' of event 'seq', or -1 when there is none. */
-static int64_t at_of(store *st, int64_t seq)
+static int64_t at_of(sq *st, int64_t seq)
 {
     sqlite3_stmt *s = st->s[S_SEQ_AT];
     sqlite3_bind_int64(s, 1, seq);
@@ -906,8 +736,9 @@ static int cev_row(sqlite3_stmt *s, const row_cb *c)
     return ((store_cev_cb)c->cb)(c->arg, &e);
 }
 
-int store_conv_events_since(store *st, int64_t from_ms, store_cev_cb cb, void *arg)
+static int sq_conv_events_since(store *st_, int64_t from_ms, store_cev_cb cb, void *arg)
 {
+    sq *st = (sq *)st_;
     /* events are in time order (the core's clock never goes back), so a
      * binary search over seq finds the first at or after 'from_ms' with
      * primary-key lookups only */
@@ -941,50 +772,53 @@ static int csat_row(sqlite3_stmt *s, const row_cb *c)
                                   sqlite3_column_int64(s, 2), (uint32_t)sqlite3_column_int64(s, 3));
 }
 
-int store_csat(store *st, uint32_t conv, store_csat_cb cb, void *arg)
+static int sq_csat(store *st_, uint32_t conv, store_csat_cb cb, void *arg)
 {
+    sq *st = (sq *)st_;
     sqlite3_stmt *s = st->s[S_CSAT];
     sqlite3_bind_int64(s, 1, conv);
     return each_row(st, s, csat_row, &(row_cb){(void (*)(void))cb, arg});
 }
 
-int store_wrapups(store *st, uint32_t conv, store_wrapup_cb cb, void *arg)
+static int sq_wrapups(store *st_, uint32_t conv, store_wrapup_cb cb, void *arg)
 {
+    sq *st = (sq *)st_;
     sqlite3_stmt *s = st->s[S_WRAPUPS];
     sqlite3_bind_int64(s, 1, conv);
     return each_row(st, s, wrap_row, &(row_cb){(void (*)(void))cb, arg});
 }
 
-int store_outbox_due(store *st, size_t max, store_msg_cb cb, void *arg)
+static int sq_outbox_due(store *st_, size_t max, store_msg_cb cb, void *arg)
 {
+    sq *st = (sq *)st_;
     sqlite3_stmt *s = st->s[S_MSG_DUE];
     sqlite3_bind_int(s, 1, STORE_MSG_QUEUED);
     sqlite3_bind_int64(s, 2, max > INT64_MAX ? INT64_MAX : (int64_t)max);
     return each_msg(st, s, cb, arg);
 }
 
-int store_msg_set_status(store *st, int64_t id, int status, str provider_id, str error)
+static int sq_msg_set_status(store *st_, int64_t id, int status, str provider_id, str error,
+                             int64_t now)
 {
-    if (status <= STORE_MSG_RECEIVED || status > STORE_MSG_UNKNOWN)
-        return einval(st, "not an outbound message status");
+    sq *st = (sq *)st_;
     sqlite3_stmt *s = st->s[S_MSG_SET_STATUS];
     sqlite3_bind_int64(s, 1, id);
     sqlite3_bind_int(s, 2, status);
-    sqlite3_bind_int64(s, 3, wall_ms());
+    sqlite3_bind_int64(s, 3, now);
     bind_str(s, 4, provider_id);
     bind_str(s, 5, error);
     return run_changed(st, s, "no outbound message %lld", (long long)id);
 }
 
 /* Steps a one-row lookup; 0 with the first column, -ENOENT, or an error. */
-static int lookup_i64(store *st, sqlite3_stmt *s, int64_t *out, const char *what)
+static int lookup_i64(sq *st, sqlite3_stmt *s, int64_t *out, const char *what)
 {
     int rc = sqlite3_step(s), r = 0;
     if (rc == SQLITE_ROW) {
         if (out)
             *out = sqlite3_column_int64(s, 0);
     } else if (rc == SQLITE_DONE) {
-        snprintf(st->err, sizeof st->err, "no such %s", what);
+        snprintf(st->base.err, sizeof st->base.err, "no such %s", what);
         r = -ENOENT;
     } else {
         r = fail(st, rc);
@@ -993,40 +827,40 @@ static int lookup_i64(store *st, sqlite3_stmt *s, int64_t *out, const char *what
     return r;
 }
 
-int store_msg_by_provider_id(store *st, str provider_id, int64_t *id)
+static int sq_msg_by_provider_id(store *st_, str provider_id, int64_t *id)
 {
-    if (provider_id.n == 0)
-        return einval(st, "empty provider id");
+    sq *st = (sq *)st_;
     sqlite3_stmt *s = st->s[S_MSG_BY_PROVIDER];
     bind_str(s, 1, provider_id);
     return lookup_i64(st, s, id, "outbound message for this provider id");
 }
 
-int store_inbound_exists(store *st, str provider_id)
+static int sq_inbound_exists(store *st_, str provider_id)
 {
-    if (provider_id.n == 0)
-        return 0;
+    sq *st = (sq *)st_;
     sqlite3_stmt *s = st->s[S_IN_EXISTS];
     bind_str(s, 1, provider_id);
     int r = lookup_i64(st, s, NULL, "inbound message");
     return r == 0 ? 1 : r == -ENOENT ? 0 : r;
 }
 
-int store_outbox_recover(store *st)
+static int sq_outbox_recover(store *st_, int64_t now)
 {
+    sq *st = (sq *)st_;
     sqlite3_stmt *s = st->s[S_MSG_RECOVER];
     sqlite3_bind_int(s, 1, STORE_MSG_SUBMITTING);
     sqlite3_bind_int(s, 2, STORE_MSG_UNKNOWN);
-    sqlite3_bind_int64(s, 3, wall_ms());
+    sqlite3_bind_int64(s, 3, now);
     int r = run(st, s);
     return r ? r : sqlite3_changes(st->db);
 }
 
 /* ---- refused inbound ---------------------------------------------------- */
 
-int store_inbound_orphan(store *st, int64_t at, str number, str ep_number, str text,
+static int sq_inbound_orphan(store *st_, int64_t at, str number, str ep_number, str text,
                          str provider_id, str reason)
 {
+    sq *st = (sq *)st_;
     sqlite3_stmt *s = st->s[S_ORPHAN_INSERT];
     sqlite3_bind_int64(s, 1, at);
     bind_str(s, 2, number);
@@ -1040,7 +874,7 @@ int store_inbound_orphan(store *st, int64_t at, str number, str ep_number, str t
 /* ---- accounts and sessions ---------------------------------------------- */
 
 /* Fills 'out' from an account row, copying the strings into the store. */
-static void account_row(store *st, sqlite3_stmt *s, store_account *out)
+static void account_row(sq *st, sqlite3_stmt *s, store_account *out)
 {
     str u = col_str(s, 1), p = col_str(s, 2);
     size_t need = u.n + p.n + 2;
@@ -1061,13 +895,13 @@ static void account_row(store *st, sqlite3_stmt *s, store_account *out)
     out->role = sqlite3_column_int(s, 4);
 }
 
-static int account_step(store *st, sqlite3_stmt *s, store_account *out, const char *what)
+static int account_step(sq *st, sqlite3_stmt *s, store_account *out, const char *what)
 {
     int rc = sqlite3_step(s), r = 0;
     if (rc == SQLITE_ROW) {
         account_row(st, s, out);
     } else if (rc == SQLITE_DONE) {
-        snprintf(st->err, sizeof st->err, "no such %s", what);
+        snprintf(st->base.err, sizeof st->base.err, "no such %s", what);
         r = -ENOENT;
     } else {
         r = fail(st, rc);
@@ -1076,12 +910,9 @@ static int account_step(store *st, sqlite3_stmt *s, store_account *out, const ch
     return r;
 }
 
-int store_account_put(store *st, str username, str pwhash, uint32_t agent, int role)
+static int sq_account_put(store *st_, str username, str pwhash, uint32_t agent, int role)
 {
-    if (username.n == 0 || pwhash.n == 0)
-        return einval(st, "empty username or password hash");
-    if (role < STORE_ROLE_AGENT || role > STORE_ROLE_ADMIN)
-        return einval(st, "unknown role");
+    sq *st = (sq *)st_;
     sqlite3_stmt *s = st->s[S_ACCT_INSERT];
     bind_str(s, 1, username);
     bind_str(s, 2, pwhash);
@@ -1090,10 +921,9 @@ int store_account_put(store *st, str username, str pwhash, uint32_t agent, int r
     return run(st, s);
 }
 
-int store_account_get(store *st, str username, store_account *out)
+static int sq_account_get(store *st_, str username, store_account *out)
 {
-    if (username.n == 0)
-        return einval(st, "empty username");
+    sq *st = (sq *)st_;
     sqlite3_stmt *s = st->s[S_ACCT_GET];
     bind_str(s, 1, username);
     return account_step(st, s, out, "account");
@@ -1102,7 +932,7 @@ int store_account_get(store *st, str username, store_account *out)
 /* Runs 'sql' and reports its first row's first column when it is not
  * 'ok' (NULL: any row is a problem). 1 with the row in 'out', 0, or an
  * error. */
-static int check_rows(store *st, const char *sql, const char *ok, const char *what, char *out,
+static int check_rows(sq *st, const char *sql, const char *ok, const char *what, char *out,
                       size_t n)
 {
     sqlite3_stmt *s = NULL;
@@ -1123,8 +953,9 @@ static int check_rows(store *st, const char *sql, const char *ok, const char *wh
     return r;
 }
 
-int store_check(store *st, char *out, size_t n)
+static int sq_check(store *st_, char *out, size_t n)
 {
+    sq *st = (sq *)st_;
     int r;
     if ((r = check_rows(st, "PRAGMA integrity_check", "ok", "integrity_check", out, n)) != 0 ||
         (r = check_rows(st, "PRAGMA foreign_key_check", NULL, "foreign key violated in table",
@@ -1140,22 +971,23 @@ int store_check(store *st, char *out, size_t n)
                       NULL, "bad status", out, n);
 }
 
-int store_backup(store *st, const char *dest)
+static int sq_backup(store *st_, const char *dest)
 {
+    sq *st = (sq *)st_;
     /* SQLite's online backup: a consistent copy while others keep writing
      * (WAL readers see one snapshot); done in steps so a busy server is
      * not blocked for the whole copy. */
     sqlite3 *to = NULL;
     int rc = sqlite3_open_v2(dest, &to, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
     if (rc != SQLITE_OK) {
-        snprintf(st->err, sizeof st->err, "cannot create %s: %s", dest,
+        snprintf(st->base.err, sizeof st->base.err, "cannot create %s: %s", dest,
                  to ? sqlite3_errmsg(to) : sqlite3_errstr(rc));
         sqlite3_close(to);
         return -EIO;
     }
     sqlite3_backup *b = sqlite3_backup_init(to, "main", st->db, "main");
     if (!b) {
-        snprintf(st->err, sizeof st->err, "cannot back up to %s: %s", dest, sqlite3_errmsg(to));
+        snprintf(st->base.err, sizeof st->base.err, "cannot back up to %s: %s", dest, sqlite3_errmsg(to));
         sqlite3_close(to);
         return -EIO;
     }
@@ -1167,72 +999,71 @@ int store_backup(store *st, const char *dest)
     sqlite3_backup_finish(b);
     int r = 0;
     if (rc != SQLITE_DONE) {
-        snprintf(st->err, sizeof st->err, "backup to %s failed: %s", dest, sqlite3_errstr(rc));
+        snprintf(st->base.err, sizeof st->base.err, "backup to %s failed: %s", dest, sqlite3_errstr(rc));
         r = rc == SQLITE_FULL ? -ENOSPC : -EIO;
     }
     sqlite3_close(to);
     return r;
 }
 
-int store_account_of_agent(store *st, uint32_t agent, store_account *out)
+static int sq_account_of_agent(store *st_, uint32_t agent, store_account *out)
 {
+    sq *st = (sq *)st_;
     sqlite3_stmt *s = st->s[S_ACCT_OF_AGENT];
     sqlite3_bind_int64(s, 1, agent);
     return account_step(st, s, out, "account for that agent");
 }
 
-int store_account_set_pwhash(store *st, str username, str pwhash)
+static int sq_account_set_pwhash(store *st_, str username, str pwhash)
 {
-    if (username.n == 0 || pwhash.n == 0)
-        return einval(st, "empty username or password hash");
+    sq *st = (sq *)st_;
     sqlite3_stmt *s = st->s[S_ACCT_SET_PW];
     bind_str(s, 1, username);
     bind_str(s, 2, pwhash);
     return run_changed(st, s, "no account named %.*s", (int)username.n, username.p);
 }
 
-int store_account_del(store *st, str username)
+static int sq_account_del(store *st_, str username)
 {
+    sq *st = (sq *)st_;
     sqlite3_stmt *s = st->s[S_ACCT_DEL];
     bind_str(s, 1, username);
     return run_changed(st, s, "no account named %.*s", (int)username.n, username.p);
 }
 
-int store_session_put(store *st, str token_hash, int64_t account, int64_t expires_at)
+static int sq_session_put(store *st_, str token_hash, int64_t account, int64_t expires_at)
 {
-    if (token_hash.n == 0)
-        return einval(st, "empty token hash");
+    sq *st = (sq *)st_;
     sqlite3_stmt *s = st->s[S_SESS_INSERT];
     bind_blob(s, 1, token_hash);
     sqlite3_bind_int64(s, 2, account);
     sqlite3_bind_int64(s, 3, expires_at);
     int r = run(st, s);
     if (r == -ENOENT)
-        snprintf(st->err, sizeof st->err, "no account %lld", (long long)account);
+        snprintf(st->base.err, sizeof st->base.err, "no account %lld", (long long)account);
     return r;
 }
 
-int store_session_get(store *st, str token_hash, int64_t now, store_account *out)
+static int sq_session_get(store *st_, str token_hash, int64_t now, store_account *out)
 {
-    if (token_hash.n == 0)
-        return einval(st, "empty token hash");
+    sq *st = (sq *)st_;
     sqlite3_stmt *s = st->s[S_SESS_GET];
     bind_blob(s, 1, token_hash);
     sqlite3_bind_int64(s, 2, now);
     return account_step(st, s, out, "session (or it expired)");
 }
 
-int store_session_del(store *st, str token_hash)
+static int sq_session_del(store *st_, str token_hash)
 {
-    if (token_hash.n == 0)
-        return einval(st, "empty token hash");
+    sq *st = (sq *)st_;
     sqlite3_stmt *s = st->s[S_SESS_DEL];
     bind_blob(s, 1, token_hash);
     return run_changed(st, s, "no such session");
 }
 
-int store_session_purge(store *st, int64_t now)
+static int sq_session_purge(store *st_, int64_t now)
 {
+    sq *st = (sq *)st_;
     sqlite3_stmt *s = st->s[S_SESS_PURGE];
     sqlite3_bind_int64(s, 1, now);
     int r = run(st, s);
@@ -1241,10 +1072,9 @@ int store_session_purge(store *st, int64_t now)
 
 /* ---- settings ----------------------------------------------------------- */
 
-int store_setting_put(store *st, str key, str value)
+static int sq_setting_put(store *st_, str key, str value)
 {
-    if (key.n == 0)
-        return einval(st, "empty setting key");
+    sq *st = (sq *)st_;
     sqlite3_stmt *s = st->s[S_SET_PUT];
     bind_str(s, 1, key);
     /* NOT NULL column: an empty value is stored as '' */
@@ -1253,10 +1083,9 @@ int store_setting_put(store *st, str key, str value)
     return run(st, s);
 }
 
-int store_canned_put(store *st, int64_t id, str title, str text_sv, str text_en)
+static int sq_canned_put(store *st_, int64_t id, str title, str text_sv, str text_en)
 {
-    if (id <= 0 || title.n == 0)
-        return einval(st, "a canned response needs an id above 0 and a title");
+    sq *st = (sq *)st_;
     sqlite3_stmt *s = st->s[S_CANNED_PUT];
     sqlite3_bind_int64(s, 1, id);
     bind_str(s, 2, title);
@@ -1266,8 +1095,9 @@ int store_canned_put(store *st, int64_t id, str title, str text_sv, str text_en)
     return run(st, s);
 }
 
-int store_canned_del(store *st, int64_t id)
+static int sq_canned_del(store *st_, int64_t id)
 {
+    sq *st = (sq *)st_;
     sqlite3_stmt *s = st->s[S_CANNED_DEL];
     sqlite3_bind_int64(s, 1, id);
     return run_changed(st, s, "no canned response %lld", (long long)id);
@@ -1279,22 +1109,22 @@ static int canned_row(sqlite3_stmt *s, const row_cb *c)
                                     col_str(s, 2), col_str(s, 3));
 }
 
-int store_canned_all(store *st, store_canned_cb cb, void *arg)
+static int sq_canned_all(store *st_, store_canned_cb cb, void *arg)
 {
+    sq *st = (sq *)st_;
     return each_row(st, st->s[S_CANNED_ALL], canned_row, &(row_cb){(void (*)(void))cb, arg});
 }
 
-int store_setting_get(store *st, str key, char *out, size_t cap)
+static int sq_setting_get(store *st_, str key, char *out, size_t cap)
 {
-    if (key.n == 0 || out == NULL || cap == 0)
-        return einval(st, "empty setting key or no room");
+    sq *st = (sq *)st_;
     sqlite3_stmt *s = st->s[S_SET_GET];
     bind_str(s, 1, key);
     int rc = sqlite3_step(s), r = 0;
     if (rc == SQLITE_ROW) {
         str v = col_str(s, 0);
         if (v.n >= cap) {
-            snprintf(st->err, sizeof st->err, "setting value is %zu bytes, room for %zu",
+            snprintf(st->base.err, sizeof st->base.err, "setting value is %zu bytes, room for %zu",
                      v.n, cap - 1);
             r = -ERANGE;
         } else {
@@ -1303,7 +1133,7 @@ int store_setting_get(store *st, str key, char *out, size_t cap)
             out[v.n] = '\0';
         }
     } else if (rc == SQLITE_DONE) {
-        snprintf(st->err, sizeof st->err, "no such setting");
+        snprintf(st->base.err, sizeof st->base.err, "no such setting");
         r = -ENOENT;
     } else {
         r = fail(st, rc);
@@ -1311,3 +1141,45 @@ int store_setting_get(store *st, str key, char *out, size_t cap)
     done(s);
     return r;
 }
+
+static const struct store_ops SQ_OPS = {
+    .kind = "sqlite",
+    .schema_version = SQ_SCHEMA_VERSION,
+    .close = sq_close,
+    .set_sync = sq_set_sync,
+    .begin = sq_begin,
+    .commit = sq_commit,
+    .rollback = sq_rollback,
+    .event_append = sq_event_append,
+    .events_load = sq_events_load,
+    .last_seq = sq_last_seq,
+    .msg_get = sq_msg_get,
+    .msgs_of_conv = sq_msgs_of_conv,
+    .history = sq_history,
+    .notes = sq_notes,
+    .conv_events_since = sq_conv_events_since,
+    .wrapups = sq_wrapups,
+    .csat = sq_csat,
+    .outbox_due = sq_outbox_due,
+    .msg_set_status = sq_msg_set_status,
+    .msg_by_provider_id = sq_msg_by_provider_id,
+    .inbound_exists = sq_inbound_exists,
+    .outbox_recover = sq_outbox_recover,
+    .inbound_orphan = sq_inbound_orphan,
+    .account_put = sq_account_put,
+    .account_get = sq_account_get,
+    .account_of_agent = sq_account_of_agent,
+    .account_set_pwhash = sq_account_set_pwhash,
+    .account_del = sq_account_del,
+    .session_put = sq_session_put,
+    .session_get = sq_session_get,
+    .session_del = sq_session_del,
+    .session_purge = sq_session_purge,
+    .backup = sq_backup,
+    .check = sq_check,
+    .canned_put = sq_canned_put,
+    .canned_del = sq_canned_del,
+    .canned_all = sq_canned_all,
+    .setting_put = sq_setting_put,
+    .setting_get = sq_setting_get,
+};

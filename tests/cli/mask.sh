@@ -45,6 +45,14 @@ printf '%s\n' '**********7890' '*********7542' 'm******@gmail.com' \
     '*******1120 och *******9876' '2125550123 555-0123 71000 1.2.3' >"$tmp/want"
 check golden 0
 
+# issue 19: the area code in parentheses without a blank; runs of invalid
+# SSNs and an IBAN-shaped span of no country are no tokens at all
+printf '%s\n' 'Call me at (212)555-0187 today' '000-12-3456 666-12-3456 900-12-3456' \
+    'XQ89 370A 0440 0532 0130 00' >"$tmp/in"
+printf '%s\n' 'Call me at *********0187 today' '000-12-3456 666-12-3456 900-12-3456' \
+    'XQ89 370A 0440 0532 0130 00' >"$tmp/want"
+check issue19 0
+
 # empty input gives empty output; a last line without newline keeps none
 : >"$tmp/in"; : >"$tmp/want"
 check empty 0
@@ -94,6 +102,13 @@ check blanks 0
 awk 'BEGIN { s = ""; for (i = 0; i < 20000; i++) s = s "hej hopp. "; print s "4111111111111111 " s }' >"$tmp/in"
 awk 'BEGIN { s = ""; for (i = 0; i < 20000; i++) s = s "hej hopp. "; print s "************1111 " s }' >"$tmp/want"
 check long_line 0
+
+# many lines across the 1 MiB read chunks (about 6 MB), masked and as spans
+awk 'BEGIN { for (i = 0; i < 100000; i++) printf "kund %d ring 070-123 45 67 kort 4111 1111 1111 1111\n", i }' >"$tmp/in"
+awk 'BEGIN { for (i = 0; i < 100000; i++) printf "kund %d ring *******4567 kort ************1111\n", i }' >"$tmp/want"
+check many_lines 0
+awk 'BEGIN { for (i = 0; i < 100000; i++) { o = 11 + length(i ""); printf "{\"spans\":[{\"kind\":\"phone\",\"start\":%d,\"end\":%d},{\"kind\":\"card\",\"start\":%d,\"end\":%d}]}\n", o, o + 13, o + 19, o + 38 } }' >"$tmp/want"
+check many_lines_spans 0 --spans
 
 # masking twice changes nothing
 printf '%s\n' '+1 (123) 456 7890 melissa@gmail.com 4111 1111 1111 1111' >"$tmp/in"

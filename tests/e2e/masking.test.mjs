@@ -18,11 +18,13 @@ const RAW = [
   'SE45 5000 0000 0583 9825 7466', 'SE4550000000058398257466',
   '811218-9876', '19811218-9876', '078-05-1120',
   'melissa@gmail.com', '+447966197542', '447966197542',
+  '(212)555-0187', '555-0187', '(212) 555 0187', '555 0187',
 ];
 const TEXTS = [
   'Hej, mitt kort är 4111 1111 1111 1111 och det dras dubbelt',
   'IBAN SE45 5000 0000 0583 9825 7466, personnummer 811218-9876 (19811218-9876)',
-  'US SSN 078-05-1120, mejla melissa@gmail.com eller ring +447966197542',
+  'US SSN 078-05-1120, mejla melissa@gmail.com eller ring +447966197542, ' +
+    'Call me at (212)555-0187 today or (212) 555 0187',
 ];
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'textdesk-mask-'));

@@ -76,4 +76,17 @@ test('metrics follow a flow and obey the exposition format', async () => {
   await anna.close();
   await erik.close();
   assert.equal((await s.stop()).code, 0, s.output);
+
+  // totals come from the event log: a restart does not reset them
+  const s2 = await server.start();
+  m = await metrics(s2.url);
+  assert.equal(sample(m, 'textdesk_conversations_opened_total'), 1);
+  assert.equal(sample(m, 'textdesk_conversations_closed_total'), 1);
+  assert.equal(sample(m, 'textdesk_offers_total'), 2);
+  assert.equal(sample(m, 'textdesk_rona_total'), 1);
+  assert.equal(sample(m, 'textdesk_messages_in_total'), 1);
+  assert.equal(sample(m, 'textdesk_messages_out_total'), 1);
+  assert.equal(sample(m, 'textdesk_handle_time_seconds_count'), 1);
+  assert.equal(sample(m, 'textdesk_gateway_results_total', { status: 'delivered' }), 0); // not in the log
+  assert.equal((await s2.stop()).code, 0, s2.output);
 });

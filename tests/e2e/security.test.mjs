@@ -4,6 +4,7 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { Server } from './lib/server.mjs';
 import { Desk, login, simSend } from './lib/client.mjs';
+import { storeQuery } from './lib/pg.mjs';
 
 const EP = '+46700000001';
 const servers = [];
@@ -29,16 +30,22 @@ test('login attempts are throttled per user', async () => {
   assert.equal((await s.stop()).code, 0, s.output);
 });
 
-test('sessions expire after 12 hours', async () => {
+test('sessions expire after 12 hours and are purged', async () => {
   const s = await start();
   const l = await login(s.url, 'anna', 'demo-anna');
   let r = await fetch(`${s.url}/api/me`, { headers: { cookie: l.cookie } });
   assert.equal(r.status, 200);
   await s.stop();
+  assert.deepEqual(storeQuery(s, 'SELECT count(*) FROM sessions'), ['1']);
   s.env = { TEXTDESK_CLOCK_OFFSET_MS: String(12 * 3600 * 1000 + 60000) };
   await s.start();
   r = await fetch(`${s.url}/api/me`, { headers: { cookie: l.cookie } });
   assert.equal(r.status, 401);
+  // the start purged it (then every hour): the table does not grow for ever
+  const logged = await login(s.url, 'erik', 'demo-erik');
+  assert.equal(logged.status, 200);
+  assert.match(s.output, /expired sessions purged.*"count":"1"/);
+  assert.deepEqual(storeQuery(s, 'SELECT count(*) FROM sessions'), ['1']); // erik's only
   await assert.rejects(new Desk(s.url, l.cookie).connect(), /ws refused: 401/);
   assert.equal((await s.stop()).code, 0, s.output);
 });

@@ -14,7 +14,7 @@ import { configFile, text, waitText, login, bg } from './lib/desk.mjs';
 
 const EP = '+46700000001';
 const CARD = '4111 1111 1111 1111';
-const GREEN = 'rgb(30, 142, 62)';
+const GREEN = 'rgb(26, 127, 55)';
 const V = JSON.parse(readFileSync(path.join(webDir, 'supervisor', 'i18n', 'sv.json'), 'utf8'));
 const VE = JSON.parse(readFileSync(path.join(webDir, 'supervisor', 'i18n', 'en.json'), 'utf8'));
 const cleanup = [];

@@ -468,10 +468,12 @@ function showLogin(msg = '') {
 }
 
 async function startApp() {
+  // no session: the login form, without asking the API for a 401 first
+  const me = await fetch('/api/session').then((x) => (x.ok ? x.json() : {}), () => ({}));
+  if (!me.logged_in) { showLogin(); return; }
   const r = await api('GET', 'settings');
   if (r.status === 403) { showLogin(t('not_admin')); return; }
   if (r.status !== 200) { showLogin(r.status === 401 ? '' : t('error', { msg: r.body.message || r.status })); return; }
-  const me = await fetch('/api/me').then((x) => (x.ok ? x.json() : {}), () => ({}));
   $('who').textContent = me.username || '';
   $('login').hidden = true;
   $('app').hidden = false;

@@ -1,19 +1,19 @@
 // The agent desktop: login, the WebSocket event loop that keeps S in step
 // with the server, and the handlers of the header, task list, pane,
 // composer and offer popover. docs/desktop.md describes the screens.
-import { $ } from './util.js';
+import { $, announce, focusable } from './util.js';
 import { t, setLang, storedLang, onLang } from './i18n.js';
 import { Conn } from './conn.js';
 import { cannedInput, cannedKey, closeCanned } from './canned.js';
-import { S, OFFER_ROLES } from './state.js';
+import { S, OFFER_ROLES, TASK_ROLES, title } from './state.js';
 import {
   renderHeader, renderConn, renderTasks, renderTaskRow, renderPane, renderOffers, appendItem,
   updateDelivery, updateComposerState, forceTranscript, tick, tasks, offers, canWrite,
-  renderHistory,
+  renderHistory, stateValue,
 } from './render.js';
 import {
   openTransfer, openConference, openWrapup, openOutbound, wrapupConv, refreshOpenDialogs,
-  dialogHooks, errText,
+  dialogHooks, errText, open as openDialog,
 } from './dialogs.js';
 
 /* ---- rendering schedule ---------------------------------------------- */
@@ -34,6 +34,24 @@ function renderAll() {
   renderHistory();
   renderOffers();
   refreshOpenDialogs();
+  $('desk').dataset.view = S.view;
+  if (refocus) { refocus = false; if (!focusable(document.activeElement)) focusFallback(); }
+}
+
+// Focus after what held it went away (a conversation closed, a dialog
+// closed whose opener is gone): the composer of the open conversation, its
+// first control, the selected or first task, else the empty pane's text.
+let refocus = false;
+function focusFallback() {
+  if (document.querySelector('dialog[open]') || $('desk').hidden) return;
+  const c = S.convs.get(S.selected);
+  const narrow = matchMedia('(max-width: 899px)').matches;
+  if (c && canWrite(c) && (!narrow || S.view === 'conv')) { $('composer-text').focus(); return; }
+  const ctl = [...document.querySelectorAll('#pane-body .controls button')].find(focusable);
+  if (c && ctl && (!narrow || S.view === 'conv')) { ctl.focus(); return; }
+  const row = document.querySelector('#task-list .task[tabindex="0"]') || document.querySelector('#task-list .task');
+  if (row && focusable(row)) { S.view = 'tasks'; row.focus(); return; }
+  $('pane-empty-text').focus();
 }
 
 function showError(msg) {
@@ -98,6 +116,12 @@ function noteNames(c) {
   if (c.guest && c.guest_name) S.names.set(c.guest, c.guest_name);
 }
 
+function offerHead(c) {
+  if (c.role === 'invited') return t('offer_invite', { agent: c.owner_name });
+  if (c.offer_kind === 'transfer') return c.from_agent_name ? t('offer_transfer', { agent: c.from_agent_name }) : t('offer_transfer_plain');
+  return t('offer_route');
+}
+
 function upsert(c, fromSnapshot) {
   const old = S.convs.get(c.id);
   S.convs.set(c.id, c);
@@ -105,7 +129,13 @@ function upsert(c, fromSnapshot) {
   if (OFFER_ROLES.has(c.role) && !S.offerSeen.has(c.id)) {
     S.offerSeen.set(c.id, Date.now());
     if (!fromSnapshot) alertOffer(c);
+    announce(t('live_offer', { head: offerHead(c), number: c.number, queue: c.queue_name }), true);
   }
+  if (old?.role === 'guest' && c.role === 'wrapup') S.guestOf.set(c.id, old.owner_name);
+  if (old && old.state !== 'terminated' && c.state === 'terminated' && TASK_ROLES.has(c.role))
+    announce(`${title(c)}: ${t('terminated_warning')}`, true);
+  if (old?.role === 'owner' && old.conference === 'requested' && c.conference === 'none' && !fromSnapshot)
+    announce(t(confCancelling === c.id ? 'live_conf_cancelled' : 'live_conf_declined'));
   if (!OFFER_ROLES.has(c.role)) S.offerSeen.delete(c.id);
   if (!fromSnapshot && !S.tx.get(c.id)?.loaded) loadTx(c.id);
   // a conference guest whose owner ended: the wrap-up comes to it
@@ -113,7 +143,10 @@ function upsert(c, fromSnapshot) {
 }
 
 function removeConv(id) {
+  const a = document.activeElement;
+  if (S.selected === id && (a === document.body || a?.closest?.('#pane, #task-list'))) refocus = true;
   S.convs.delete(id);
+  S.guestOf.delete(id);
   S.tx.delete(id);
   S.unread.delete(id);
   S.offerSeen.delete(id);
@@ -147,6 +180,13 @@ function applySnapshot(ev) {
   }
   forceTranscript();
   renderAll();
+  if (S.loginFocus) {
+    // after login: the open conversation in the task list, else the state
+    // menu (the first thing to do then is to become Available)
+    S.loginFocus = false;
+    const row = document.querySelector('#task-list .task[tabindex="0"]');
+    if (row) row.focus(); else $('state-select').focus();
+  }
 }
 
 function onEvent(ev) {
@@ -155,6 +195,7 @@ function onEvent(ev) {
     applySnapshot(ev);
     break;
   case 'agent':
+    if (ev.me.state === 'rona' && S.me?.state !== 'rona') announce(t('rona_text'), true);
     S.me = ev.me;
     renderSoon();
     break;
@@ -173,6 +214,9 @@ function onEvent(ev) {
     tx.items.push(m);
     if (m.agent_name) S.names.set(m.agent, m.agent_name);
     if (m.dir === 'in' && (ev.conv !== S.selected || document.hidden)) S.unread.set(ev.conv, (S.unread.get(ev.conv) || 0) + 1);
+    const mc = S.convs.get(ev.conv);
+    if (m.dir === 'in' && mc && TASK_ROLES.has(mc.role))
+      announce(ev.conv === S.selected ? t('live_message', { from: title(mc), text: m.text }) : t('live_message_other', { from: title(mc) }));
     appendItem(ev.conv, m);
     renderTaskRow(ev.conv);
     if (OFFER_ROLES.has(S.convs.get(ev.conv)?.role)) renderSoon();
@@ -181,6 +225,8 @@ function onEvent(ev) {
   case 'delivery': {
     const it = S.tx.get(ev.conv)?.items.find((x) => x.kind === 'msg' && x.seq === ev.seq);
     if (it) { it.status = ev.status; it.error = ev.error; updateDelivery(ev.conv, ev.seq); }
+    const dc = S.convs.get(ev.conv);
+    if (ev.status === 'failed' && dc) announce(ev.error ? t('live_failed', { to: title(dc), error: ev.error }) : t('live_failed_plain', { to: title(dc) }), true);
     break;
   }
   case 'system': {
@@ -224,6 +270,8 @@ function alertOffer(c) {
 
 function select(id, focusComposer) {
   S.selected = id;
+  S.view = 'conv';
+  $('desk').dataset.view = S.view;
   S.unread.delete(id);
   renderTasks();
   renderPane();
@@ -231,7 +279,7 @@ function select(id, focusComposer) {
   else renderHistory();
   if (focusComposer && canWrite(S.convs.get(id))) $('composer-text').focus();
 }
-dialogHooks({ select, error: showError });
+dialogHooks({ select, error: showError, focusFallback });
 
 async function run(cmd, fields) {
   const r = await S.conn.cmd(cmd, fields);
@@ -249,7 +297,13 @@ async function acceptOffer(id) {
 async function declineOffer(id) {
   const c = S.convs.get(id);
   if (!c) return;
-  await run(c.role === 'invited' ? 'conference_decline' : 'decline', { conv: id });
+  const r = await run(c.role === 'invited' ? 'conference_decline' : 'decline', { conv: id });
+  // the band re-renders on the next frame: then the next offer, or back to work
+  if (r.ok) requestAnimationFrame(() => setTimeout(() => {
+    if (focusable(document.activeElement)) return;
+    const next = document.querySelector('#offer-list .accept');
+    if (next) next.focus(); else focusFallback();
+  }, 0));
 }
 
 $('offer-list').addEventListener('click', (e) => {
@@ -264,12 +318,43 @@ $('offers-accept-all').addEventListener('click', async () => {
 $('offers-prev').addEventListener('click', () => { S.offerPage--; renderOffers(); });
 $('offers-next').addEventListener('click', () => { S.offerPage++; renderOffers(); });
 
-$('state-select').addEventListener('change', async (e) => {
-  const v = e.target.value;
+// The state menu commits a choice made with the mouse (or a picker) at
+// once; with the arrow keys on the closed menu it only shows the choice,
+// which Enter commits and Escape or leaving the menu undoes, so moving
+// through the list never changes the agent's state on the way.
+async function commitState(sel) {
+  sel.dataset.pending = '';
+  const v = sel.value;
+  if (S.me && v === stateValue(S.me)) return;
   const r = v === 'available' ? await run('set_state', { state: 'available' })
     : await run('set_state', { state: 'idle', reason: Number(v.split(':')[1]) });
-  if (!r.ok) { e.target.dataset.key = ''; renderHeader(); }
+  if (!r.ok) { sel.dataset.key = ''; renderHeader(); }
+}
+function undoState(sel) {
+  if (!sel.dataset.pending) return;
+  sel.dataset.pending = '';
+  renderHeader();
+}
+const stateSel = $('state-select');
+stateSel.addEventListener('change', () => commitState(stateSel));
+stateSel.addEventListener('keydown', (e) => {
+  const moves = { ArrowDown: 1, ArrowUp: -1, ArrowRight: 1, ArrowLeft: -1, PageDown: 99, PageUp: -99, Home: -99, End: 99 };
+  if (e.key in moves && !e.altKey) {
+    e.preventDefault();
+    const opts = [...stateSel.options].filter((o) => !o.disabled);
+    const i = opts.findIndex((o) => o.value === stateSel.value);
+    const j = Math.max(0, Math.min(opts.length - 1, (i < 0 ? 0 : i) + moves[e.key]));
+    stateSel.value = opts[j].value;
+    stateSel.dataset.pending = S.me && opts[j].value !== stateValue(S.me) ? '1' : '';
+  } else if (e.key === 'Enter' && stateSel.dataset.pending) {
+    e.preventDefault();
+    commitState(stateSel);
+  } else if (e.key === 'Escape' && stateSel.dataset.pending) {
+    e.preventDefault();
+    undoState(stateSel);
+  }
 });
+stateSel.addEventListener('blur', () => undoState(stateSel));
 $('rona-available').addEventListener('click', () => run('set_state', { state: 'available' }));
 
 $('task-list').addEventListener('click', (e) => {
@@ -277,6 +362,7 @@ $('task-list').addEventListener('click', (e) => {
   if (li) select(Number(li.dataset.conv), true);
 });
 $('task-list').addEventListener('keydown', (e) => {
+  if (e.altKey || e.ctrlKey || e.metaKey) return; // Alt+arrows: the desk-wide shortcut
   const list = tasks();
   const i = list.findIndex((c) => c.id === Number(document.activeElement?.dataset?.conv));
   let j = -1;
@@ -293,6 +379,32 @@ $('task-list').addEventListener('keydown', (e) => {
 
 $('btn-transfer').addEventListener('click', () => openTransfer(S.selected));
 $('btn-conference').addEventListener('click', () => openConference(S.selected));
+let confCancelling = 0;
+$('btn-cancel-conf').addEventListener('click', async () => {
+  confCancelling = S.selected;
+  const r = await run('conference_cancel', { conv: S.selected });
+  confCancelling = 0;
+  if (r.ok) requestAnimationFrame(() => { if (focusable($('btn-conference'))) $('btn-conference').focus(); });
+});
+$('btn-back').addEventListener('click', () => {
+  S.view = 'tasks';
+  renderAll();
+  document.querySelector('#task-list .task[tabindex="0"]')?.focus();
+});
+$('btn-details').addEventListener('click', () => { S.view = 'details'; renderAll(); $('btn-side-back').focus(); });
+$('btn-side-back').addEventListener('click', () => { S.view = 'conv'; renderAll(); $('btn-details').focus(); });
+function menu(open) {
+  $('header-actions').classList.toggle('open', open);
+  $('menu-btn').setAttribute('aria-expanded', String(open));
+}
+$('menu-btn').addEventListener('click', () => menu($('menu-btn').getAttribute('aria-expanded') !== 'true'));
+$('header-actions').addEventListener('click', (e) => { if (e.target.closest('button:not(.lang-btn)')) menu(false); });
+$('header-actions').addEventListener('keydown', (e) => {
+  if (e.key === 'Escape' && $('header-actions').classList.contains('open')) { e.stopPropagation(); menu(false); $('menu-btn').focus(); }
+});
+document.addEventListener('click', (e) => { if (!e.target.closest('#header-actions, #menu-btn')) menu(false); });
+function openHelp() { openDialog($('dlg-help'), $('dlg-help').querySelector('.dlg-cancel')); }
+$('btn-help').addEventListener('click', openHelp);
 $('btn-end').addEventListener('click', async () => {
   const id = S.selected;
   const r = await run('end', { conv: id });
@@ -381,8 +493,11 @@ async function send() {
 /* ---- keyboard shortcuts ---------------------------------------------- */
 
 document.addEventListener('keydown', (e) => {
-  if (!e.altKey || e.ctrlKey || e.metaKey || $('desk').hidden) return;
-  if (document.querySelector('dialog[open]')) return;
+  if ($('desk').hidden || document.querySelector('dialog[open]')) return;
+  const typing = e.target.closest?.('input, textarea, select, [contenteditable]');
+  if (e.key === '?' && !typing && !e.ctrlKey && !e.metaKey && !e.altKey) { e.preventDefault(); openHelp(); return; }
+  if (!e.altKey || e.ctrlKey || e.metaKey) return;
+  if (e.target.tagName === 'SELECT' && (e.key === 'ArrowDown' || e.key === 'ArrowUp')) return; // opens the menu
   const k = e.key.toLowerCase();
   if (k === 'a' || e.code === 'KeyA') { const o = offers()[0]; if (o) { e.preventDefault(); acceptOffer(o.id); } }
   else if (k === 'n' || e.code === 'KeyN') { e.preventDefault(); openOutbound(); }
@@ -399,15 +514,26 @@ document.addEventListener('keydown', (e) => {
 /* ---- connection, login, logout --------------------------------------- */
 
 function onStatus(st) {
+  const was = S.online;
   S.online = st === 'online';
+  if (was && !S.online) announce(t('conn_lost'), true);
+  if (!was && S.online && S.wasOnline) announce(t('live_online'));
+  if (S.online) S.wasOnline = true;
   renderConn();
   if (st === 'reconnecting' && S.conn.attempt >= 3) checkSession();
 }
 
+// GET /api/session answers 200 with logged_in true or false: asking
+// whether there is a session is no error when there is none.
+async function session() {
+  const r = await fetch('api/session');
+  return r.ok ? r.json() : null;
+}
+
 async function checkSession() {
   try {
-    const r = await fetch('api/me');
-    if (r.status === 401) { S.conn.stop(); showLogin(); }
+    const s = await session();
+    if (s && !s.logged_in) { S.conn.stop(); showLogin(); }
   } catch { /* server down: keep retrying */ }
 }
 
@@ -417,9 +543,10 @@ function showLogin() {
   $('login-user').focus();
 }
 
-function startDesk() {
+function startDesk(focus) {
   $('login').hidden = true;
   $('desk').hidden = false;
+  S.loginFocus = !!focus; // placed when the snapshot has come (applySnapshot)
   if (!S.conn) S.conn = new Conn({ onEvent, onStatus });
   S.conn.start();
 }
@@ -438,7 +565,7 @@ $('login-form').addEventListener('submit', async (e) => {
     $('login-error').textContent = t('login_error', { msg: String(err.message || err) });
     return;
   }
-  if (r.status === 200) { $('login-pass').value = ''; startDesk(); return; }
+  if (r.status === 200) { $('login-pass').value = ''; startDesk(true); return; }
   $('login-error').textContent = r.status === 401 ? t('login_failed') : t('login_error', { msg: r.status });
 });
 
@@ -464,11 +591,8 @@ document.addEventListener('visibilitychange', () => {
 async function boot() {
   await setLang(storedLang(), false);
   let me = null;
-  try {
-    const r = await fetch('api/me');
-    if (r.ok) me = await r.json();
-  } catch { /* offline */ }
-  if (me) startDesk(); else showLogin();
+  try { me = await session(); } catch { /* offline */ }
+  if (me?.logged_in) startDesk(); else showLogin();
 }
 boot();
 

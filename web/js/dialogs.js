@@ -1,11 +1,12 @@
 // Modal dialogs (<dialog>.showModal: focus is trapped and Escape closes):
 // transfer, conference, wrap-up and new outbound message. Each has a
 // search field focused on open and a radio list filtered by it.
-import { $, el, dur, matches } from './util.js';
+import { $, el, dur, matches, focusable } from './util.js';
 import { t } from './i18n.js';
 import { S, title } from './state.js';
+import { wrapupText } from './render.js';
 
-let hooks = { select: () => {}, error: () => {} };
+let hooks = { select: () => {}, error: () => {}, focusFallback: () => {} };
 export function dialogHooks(h) { hooks = h; }
 
 function errText(r) {
@@ -49,13 +50,33 @@ function wireSearch(input, box, onEnter) {
   });
 }
 
-function open(dlg, focus) {
+// Where focus goes back to when the dialog closes (Escape, Cancel, Later,
+// or done): the control that opened it while it is still there, else the
+// desk's fallback (the composer, the next task, the empty pane's text).
+let returnTo = null;
+
+export function open(dlg, focus) {
+  const from = document.activeElement;
+  if (!from?.closest?.('dialog')) returnTo = from;
   for (const d of document.querySelectorAll('dialog[open]')) if (d !== dlg) d.close();
-  dlg.querySelector('.error').textContent = '';
+  const err = dlg.querySelector('.error');
+  if (err) err.textContent = '';
   if (!dlg.open) dlg.showModal();
   focus.focus();
 }
 
+function restoreFocus() {
+  if (document.querySelector('dialog[open]')) return;
+  const a = document.activeElement;
+  if (a && a !== document.body && focusable(a)) return; // something took it meanwhile
+  if (focusable(returnTo)) returnTo.focus();
+  else hooks.focusFallback();
+}
+
+for (const d of document.querySelectorAll('dialog')) {
+  // after the desk has rendered what closing changed (one frame)
+  d.addEventListener('close', () => requestAnimationFrame(() => setTimeout(restoreFocus, 0)));
+}
 for (const b of document.querySelectorAll('.dlg-cancel')) b.addEventListener('click', () => b.closest('dialog').close());
 
 /* ---- transfer -------------------------------------------------------- */
@@ -157,6 +178,8 @@ function renderWrapup() {
 export function renderWrapupHead() {
   const c = S.convs.get(wu.conv);
   $('wrapup-for').textContent = c ? t('wrapup_for', { title: title(c) }) : '';
+  $('wrapup-note').textContent = c && c.role === 'wrapup' && wrapupText(c) !== t('wrapup_due') ? wrapupText(c) : '';
+  $('wrapup-note').hidden = !$('wrapup-note').textContent;
   const cd = $('wrapup-countdown');
   const dl = c && c.wrapup_deadline;
   cd.hidden = !dl;

@@ -5,7 +5,9 @@ import { $, el, dur, clock, initials } from './util.js';
 import { t, currentLang } from './i18n.js';
 import { S, TASK_ROLES, OFFER_ROLES, title, lastMessage, agentName } from './state.js';
 
-const OFFERS_PER_PAGE = 3;
+// Offers per page of the band: three side by side, one on a narrow screen.
+const NARROW = matchMedia('(max-width: 899px)');
+const offersPerPage = () => (NARROW.matches ? 1 : 3);
 const STATUS_MARK = { queued: '◷', submitting: '◷', sent: '✓', delivered: '✓✓', failed: '!', unknown: '?' };
 
 /* ---- header ---------------------------------------------------------- */
@@ -25,17 +27,23 @@ export function renderHeader() {
     if (me.state === 'rona') opts.push(el('option', { value: 'rona', text: t('state_rona'), disabled: true }));
     sel.replaceChildren(...opts);
   }
-  sel.value = me.state === 'available' ? 'available' : me.state === 'rona' ? 'rona' : `idle:${me.idle_reason || 0}`;
+  // a choice made with the arrow keys waits for Enter (app.js): keep it shown
+  if (!sel.dataset.pending) sel.value = stateValue(me);
   $('state-dot').className = `dot state-${me.state}`;
   sel.className = `state-${me.state}`;
   $('banner-rona').hidden = me.state !== 'rona';
   $('rona-text').textContent = t('rona_text');
 }
 
+export function stateValue(me) {
+  return me.state === 'available' ? 'available' : me.state === 'rona' ? 'rona' : `idle:${me.idle_reason || 0}`;
+}
+
 export function renderConn() {
   const c = $('conn');
   c.textContent = S.online ? t('conn_online') : t('conn_reconnecting');
   c.className = `conn ${S.online ? 'online' : 'offline'}`;
+  $('conn-dot').className = `conn-dot ${S.online ? 'online' : 'offline'}`;
   const b = $('banner-conn');
   b.hidden = S.online;
   b.textContent = S.online ? '' : t('conn_lost');
@@ -101,6 +109,7 @@ export function renderTasks() {
   for (const [id, li] of rows) if (!seen.has(id)) { li.remove(); rows.delete(id); }
   if (!list.some((c) => c.id === S.selected) && list.length && ul.firstChild) ul.firstChild.tabIndex = 0;
   $('tasks-empty').hidden = list.length > 0;
+  ul.hidden = list.length === 0; // no empty listbox
 }
 
 export function renderTaskRow(id) {
@@ -246,6 +255,7 @@ export function renderPane() {
   cs.hidden = conf === 'none' || term || c.role === 'wrapup';
   show('btn-transfer', owner && !term);
   show('btn-conference', owner && !term && conf === 'none');
+  show('btn-cancel-conf', owner && !term && conf === 'requested');
   $('btn-transfer').disabled = conf !== 'none';
   show('btn-exit-conf', c.role === 'guest');
   show('btn-end', owner);
@@ -258,8 +268,9 @@ export function renderPane() {
   const wi = $('pane-wrapup');
   wi.hidden = c.role !== 'wrapup';
   if (c.role === 'wrapup') {
-    wi.replaceChildren(el('span', { text: t('wrapup_due') }),
-      c.wrapup_deadline ? el('span', { class: 'countdown timer', dataset: { until: String(c.wrapup_deadline), fmt: 'auto_wrapup' }, text: ` ${t('auto_wrapup', { time: dur(c.wrapup_deadline - Date.now()) })}` }) : null);
+    const kids = [el('span', { text: wrapupText(c) })];
+    if (c.wrapup_deadline) kids.push(el('span', { class: 'countdown timer', dataset: { until: String(c.wrapup_deadline), fmt: 'auto_wrapup' }, text: ` ${t('auto_wrapup', { time: dur(c.wrapup_deadline - Date.now()) })}` }));
+    wi.replaceChildren(...kids);
   }
   renderTranscript(c);
   const ta = $('composer-text');
@@ -271,6 +282,16 @@ export function renderPane() {
   ta.placeholder = t('composer_placeholder', { number: c.number });
   updateComposerState();
   renderVars(c);
+}
+
+// Why a wrap-up is due, as it really is: a conference guest who left is
+// told the conversation goes on for the owner and the customer; a guest
+// whose owner ended it is told who did.
+export function wrapupText(c) {
+  const owner = c.owner_name || S.guestOf.get(c.id) || '';
+  if (c.state === 'assigned' && owner && c.owner !== S.me?.id) return t('wrapup_due_left', { owner });
+  if (S.guestOf.has(c.id) && owner) return t('wrapup_due_guest_ended', { owner });
+  return t('wrapup_due');
 }
 
 export function canWrite(c) {
@@ -314,7 +335,7 @@ function renderVars(c) {
   const kids = [];
   for (const [k, v] of Object.entries(c.variables || {})) {
     const label = k === 'customer_number' ? t('var_customer_number') : k === 'entry_point' ? t('var_entry_point') : k;
-    kids.push(el('dt', { text: label, title: k }), el('dd', { text: String(v) }));
+    kids.push(el('dt', { text: label }), el('dd', { text: String(v) }));
   }
   dl.replaceChildren(...kids);
 }
@@ -332,10 +353,11 @@ export function renderOffers() {
   box.hidden = all.length === 0;
   document.title = all.length ? `(${all.length}) textdesk` : 'textdesk';
   if (!all.length) { $('offer-list').replaceChildren(); S.offerPage = 0; return; }
-  const pages = Math.ceil(all.length / OFFERS_PER_PAGE);
+  const per = offersPerPage();
+  const pages = Math.ceil(all.length / per);
   S.offerPage = Math.min(S.offerPage, pages - 1);
-  const from = S.offerPage * OFFERS_PER_PAGE;
-  const page = all.slice(from, from + OFFERS_PER_PAGE);
+  const from = S.offerPage * per;
+  const page = all.slice(from, from + per);
   $('offers-range').textContent = t('offers_range', { from: from + 1, to: from + page.length, n: all.length });
   $('offers-prev').hidden = pages < 2;
   $('offers-next').hidden = pages < 2;
@@ -353,13 +375,14 @@ export function renderOffers() {
       el('h3', { id: `offer-h-${c.id}`, text: head }),
       el('dl', {},
         el('dt', { text: t('queue_label') }), el('dd', { class: 'offer-queue', text: c.queue_name }),
-        el('dt', { class: 'visually-hidden', text: t('timer_label') }), el('dd', { class: 'offer-timer timer', role: 'timer', dataset: { since: String(seen), fmt: '' }, text: dur(Date.now() - seen) }),
         el('dt', { text: t('from_label') }), el('dd', { class: 'offer-number', text: c.number }),
         el('dt', { text: t('to_label') }), el('dd', { class: 'offer-ep', text: c.ep_number })),
+      el('p', { class: 'offer-time' }, el('span', { class: 'visually-hidden', text: `${t('timer_label')}: ` }),
+        el('span', { class: 'offer-timer timer', dataset: { since: String(seen), fmt: '' }, text: dur(Date.now() - seen) })),
       m ? el('p', { class: 'offer-preview', text: m.text }) : null,
       el('div', { class: 'offer-buttons' },
         el('button', { type: 'button', class: 'decline', dataset: { act: 'decline' }, text: t('decline') }),
-        el('button', { type: 'button', class: 'primary accept', dataset: { act: 'accept' }, text: t('accept') })));
+        el('button', { type: 'button', class: 'primary accept', dataset: { act: 'accept' }, text: t('accept'), 'aria-keyshortcuts': c.id === all[0].id ? 'Alt+A' : null })));
   });
   $('offer-list').replaceChildren(...lis);
   if (focused) $('offer-list').querySelector(`.offer[data-conv="${focused}"] .accept`)?.focus();

@@ -13,6 +13,8 @@ export const S = {
   drafts: new Map(),    // id -> composer text (survives reconnects)
   names: new Map(),     // agent id -> name
   history: new Map(),   // id -> the customer's earlier conversations
+  guestOf: new Map(),   // id -> owner's name, for a conversation the agent was a conference guest in
+  view: 'tasks',        // narrow screens: 'tasks', 'conv' or 'details'
   selected: 0,
   offerPage: 0,
   online: false,

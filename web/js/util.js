@@ -44,3 +44,18 @@ export function initials(name, number) {
 export function matches(text, q) {
   return !q || text.toLocaleLowerCase().includes(q.trim().toLocaleLowerCase());
 }
+
+// Says 'text' to screen readers through the page's live regions
+// (#live-polite, #live-assertive) without moving focus. The last few
+// announcements stay in the region (tests read them there).
+export function announce(text, assertive = false) {
+  const box = document.getElementById(assertive ? 'live-assertive' : 'live-polite');
+  if (!box || !text) return;
+  box.append(el('p', { text }));
+  while (box.children.length > 5) box.firstChild.remove();
+}
+
+// Whether 'e' can take focus now: attached, shown, enabled.
+export function focusable(e) {
+  return !!e && e.isConnected && !e.disabled && !e.closest('[hidden]') && e.getClientRects().length > 0;
+}

@@ -1,5 +1,9 @@
 // The customer simulator: sends SMS through /api/sim/send and shows what
 // the simulated handset received (/api/sim/inbox), polling once a second.
+// It plays the customer, so the business numbers are shown as they are
+// (never masked); errors read in the page's language (sim/i18n).
+import { t, setLang, storedLang } from '/js/i18n.js';
+
 const $ = (id) => document.getElementById(id);
 const state = { received: 0, number: null, sent: [] };
 
@@ -43,9 +47,16 @@ async function poll() {
     const j = await r.json();
     for (const m of j.messages) {
       state.received = m.n;
-      add(m.text, false, `från ${m.from}`);
+      add(m.text, false, t('sim_from_note', { number: m.from }));
     }
   } catch (e) { /* server restarting: try again */ }
+}
+
+// The server's error code in the page's words (never its English message).
+function errorText(status, code, body) {
+  const k = `sim_err_${code}`;
+  const s = t(k, { number: body.to, status });
+  return s === k ? t('sim_err_other', { status }) : s;
 }
 
 $('compose').addEventListener('submit', async (ev) => {
@@ -54,21 +65,28 @@ $('compose').addEventListener('submit', async (ev) => {
   const body = { from: $('from').value.trim(), to: $('to').value, text };
   const status = $('status');
   status.className = '';
-  status.textContent = 'Skickar…';
+  status.textContent = t('sim_sending');
+  let r;
+  let j = {};
   try {
-    const r = await fetch('/api/sim/send', {
+    r = await fetch('/api/sim/send', {
       method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body),
     });
-    const j = await r.json();
-    if (!r.ok) throw new Error(j.message || j.error);
-    if (body.from !== state.number) resetThread(); // a new number: its own thread
-    add(text, true, `till ${body.to}`);
-    $('text').value = '';
-    status.textContent = 'Skickat';
-  } catch (e) {
+    try { j = await r.json(); } catch { /* no body */ }
+  } catch {
     status.className = 'error';
-    status.textContent = `Fel: ${e.message}`;
+    status.textContent = t('sim_err_offline');
+    return;
   }
+  if (!r.ok) {
+    status.className = 'error';
+    status.textContent = errorText(r.status, j.error, body);
+    return;
+  }
+  if (body.from !== state.number) resetThread(); // a new number: its own thread
+  add(text, true, t('sim_to_note', { number: body.to }));
+  $('text').value = '';
+  status.textContent = t('sim_sent');
 });
 
 $('text').addEventListener('keydown', (ev) => {
@@ -77,7 +95,10 @@ $('text').addEventListener('keydown', (ev) => {
     $('compose').requestSubmit();
   }
 });
+for (const b of document.querySelectorAll('.lang-btn')) b.addEventListener('click', () => setLang(b.dataset.lang));
 
+await setLang(storedLang(), false);
+document.title = t('sim_title');
 await loadEntryPoints();
 resetThread();
 setInterval(poll, 1000);

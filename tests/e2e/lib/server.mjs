@@ -1,12 +1,16 @@
-// Starts the real textdesk binary for a test: a fresh data directory, a
-// free port on 127.0.0.1, stopped by PID. TEXTDESK_BIN names the binary
-// (CTest passes the sanitizer build's); TEXTDESK_WEB the web directory.
+// Starts the real textdesk binary for a test: a fresh data directory (or,
+// with opts.storeUrl, a PostgreSQL database: lib/pg.mjs), a free port on
+// 127.0.0.1, stopped by PID. TEXTDESK_BIN names the binary (CTest passes the
+// sanitizer build's); TEXTDESK_WEB the web directory. With
+// TEXTDESK_E2E_STORE=postgresql every server without a store of its own gets
+// a fresh database on one PostgreSQL cluster per test process.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { sharedPostgres } from './pg.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 export const repo = path.resolve(here, '../../..');
@@ -30,15 +34,19 @@ export class Server {
     this.dataDir = opts.dataDir || mkdtempSync(path.join(os.tmpdir(), 'textdesk-e2e-'));
     this.ownsData = !opts.dataDir;
     this.args = opts.args || [];
+    this.storeUrl = opts.storeUrl || null;
     this.env = opts.env || {};
     this.output = '';
   }
 
   async start() {
+    if (!this.storeUrl && this.ownsData && process.env.TEXTDESK_E2E_STORE === 'postgresql')
+      this.storeUrl = (await sharedPostgres()).createDatabase();
     this.output = '';
     this.port = this.port || (await freePort());
     this.url = `http://127.0.0.1:${this.port}`;
-    this.proc = spawn(bin, ['serve', '--listen', `127.0.0.1:${this.port}`, '--data', this.dataDir,
+    const where = this.storeUrl ? ['--store', this.storeUrl] : ['--data', this.dataDir];
+    this.proc = spawn(bin, ['serve', '--listen', `127.0.0.1:${this.port}`, ...where,
       '--web', webDir, ...this.args], {
       env: { ...process.env, ASAN_OPTIONS: 'detect_leaks=1', ...this.env },
       stdio: ['ignore', 'pipe', 'pipe'],

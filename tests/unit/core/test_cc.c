@@ -520,6 +520,50 @@ static void test_conference_declined_or_timed_out(void **state)
         .target = 2);
 }
 
+static void test_conference_cancelled_by_owner(void **state)
+{
+    fx *f = *state;
+    fx_available(f, 1);
+    uint32_t a = accepted_by(f, 1, CUST, EP1);
+    fx_available(f, 2);
+    /* nothing requested yet: nothing to cancel */
+    ERR(f, CC_E_NO_CONFERENCE, .type = CC_CMD_CONF_CANCEL, .agent = 1, .conv = a);
+    OK(f, .type = CC_CMD_CONF_INVITE, .agent = 1, .conv = a, .target = 2);
+    cc_agent_view v;
+    cc_agent_get(f->c, 2, &v);
+    assert_int_equal(v.reserved, 1);
+    /* only the owner cancels: not the invited agent, not a stranger */
+    ERR(f, CC_E_NOT_YOURS, .type = CC_CMD_CONF_CANCEL, .agent = 2, .conv = a);
+    ERR(f, CC_E_NOT_LOGGED_IN, .type = CC_CMD_CONF_CANCEL, .agent = 3, .conv = a);
+    ERR(f, CC_E_NO_CONVERSATION, .type = CC_CMD_CONF_CANCEL, .agent = 1, .conv = a + 99);
+    ERR(f, CC_E_NO_AGENT, .type = CC_CMD_CONF_CANCEL, .agent = 77, .conv = a);
+    OK(f, .type = CC_CMD_CONF_CANCEL, .agent = 1, .conv = a);
+    const cc_event *e = fx_find(f, CC_EV_CONF_CANCELLED, a);
+    assert_non_null(e);
+    assert_int_equal(e->code, CC_WHY_CANCELLED);
+    assert_int_equal(e->target, 2);
+    assert_int_equal(fx_conv(f, a).conf_state, CC_CONF_NONE);
+    assert_int_equal(fx_conv(f, a).guest, 0);
+    /* the invited agent is free again, not in RONA, and cannot accept now */
+    assert_int_equal(fx_agent_state(f, 2), ST(AVAILABLE));
+    cc_agent_get(f->c, 2, &v);
+    assert_int_equal(v.reserved, 0);
+    ERR(f, CC_E_NO_CONFERENCE, .type = CC_CMD_CONF_ACCEPT, .agent = 2, .conv = a);
+    ERR(f, CC_E_NO_CONFERENCE, .type = CC_CMD_CONF_CANCEL, .agent = 1, .conv = a);
+    /* the invite's timer is gone: no RONA later */
+    fx_tick(f, 60000);
+    assert_int_equal(fx_agent_state(f, 2), ST(AVAILABLE));
+    /* a joined conference is not a request: End conference ends that */
+    OK(f, .type = CC_CMD_CONF_INVITE, .agent = 1, .conv = a, .target = 2);
+    OK(f, .type = CC_CMD_CONF_ACCEPT, .agent = 2, .conv = a);
+    ERR(f, CC_E_NO_CONFERENCE, .type = CC_CMD_CONF_CANCEL, .agent = 1, .conv = a);
+    ERR(f, CC_E_NOT_OWNER, .type = CC_CMD_CONF_CANCEL, .agent = 2, .conv = a);
+    assert_int_equal(fx_conv(f, a).conf_state, CC_CONF_ACTIVE);
+    /* an ended conversation has no request to cancel */
+    OK(f, .type = CC_CMD_END, .agent = 1, .conv = a);
+    ERR(f, CC_E_NOT_YOURS, .type = CC_CMD_CONF_CANCEL, .agent = 1, .conv = a);
+}
+
 /* ---- 8. end and wrap-up ------------------------------------------------- */
 
 static void test_end_and_wrapup(void **state)
@@ -917,6 +961,7 @@ int main(void)
         FX_TEST(test_conference_flow),
         FX_TEST(test_conference_guest_exits_owner_continues),
         FX_TEST(test_conference_declined_or_timed_out),
+        FX_TEST(test_conference_cancelled_by_owner),
         FX_TEST(test_end_and_wrapup),
         FX_TEST(test_auto_wrapup_picks_default_reason),
         FX_TEST(test_entry_point_removed_terminates),

@@ -350,7 +350,7 @@ static void random_command(world *w, rng *r, cc_cmd *m, char *scratch, size_t n)
         }
         break;
     case 15:
-        m->type = CC_CMD_CONF_INVITE;
+        m->type = pick(r, 4) ? CC_CMD_CONF_INVITE : CC_CMD_CONF_CANCEL;
         m->conv = conv;
         m->agent = actor(w, r, conv, 1);
         m->target = 1 + pick(r, NAGENTS);

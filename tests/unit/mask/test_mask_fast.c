@@ -102,7 +102,8 @@ static void gen_token(text *t)
         break;
     }
     case 1: { /* IBAN, electronic or print form */
-        memcpy(d, rnd(3) ? "SE" : "gb", 2);
+        unsigned c = rnd(4); /* XQ: a country without IBANs */
+        memcpy(d, c == 0 ? "gb" : c == 1 ? "XQ" : "SE", 2);
         size_t k = d[0] == 'S' ? 24 : 22;
         digits(d + 2, k - 2);
         if (d[0] == 'g')
@@ -129,8 +130,9 @@ static void gen_token(text *t)
         static const char *const fmt[] = {"+46 70 %03u %02u %02u", "0046-70-%03u%02u%02u",
                                           "070-%03u %02u %02u", "(08) %03u %02u %02u",
                                           "+1 (212) %03u-%02u%02u", "1-800-%03u-%02u%02u",
-                                          "212.%03u.%02u%02u", "%03u %02u %02u"};
-        n = snprintf(out, sizeof out, fmt[rnd(8)], rnd(1000), rnd(100), rnd(100));
+                                          "212.%03u.%02u%02u", "%03u %02u %02u",
+                                          "(212)%03u-%02u%02u", "1(212)%03u %02u%02u"};
+        n = snprintf(out, sizeof out, fmt[rnd(10)], rnd(1000), rnd(100), rnd(100));
         put(t, out, (size_t)n);
         break;
     }

@@ -1,8 +1,14 @@
 /*
- * The SQLite store on real files (a fresh directory under /tmp per test):
- * the event log round-trips every field and replays into the live state,
- * transactions are all-or-nothing across a killed process, messages and the
- * outbox, accounts, sessions and settings, bad files and migrations.
+ * The store contract on both backends, one test source: every contract
+ * test runs once on SQLite (a real file in a fresh directory under /tmp)
+ * and once on PostgreSQL 15 (a fresh database per test on a real server:
+ * the CTest fixture's, named by TEXTDESK_TEST_PG_DIR, or one this binary
+ * starts itself with scripts/pgtest.sh). The event log round-trips every
+ * field and replays into the live state, transactions are all-or-nothing
+ * across a killed process, messages and the outbox, accounts, sessions and
+ * settings; then each backend's own: bad files and migrations (SQLite),
+ * bad URLs, migrations, locks, constraints and a killed connection
+ * (PostgreSQL).
  */
 #include <dirent.h>
 #include <errno.h>
@@ -11,20 +17,123 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <libpq-fe.h>
 #include <sqlite3.h>
 
 #include "core/cc_fixture.h"
 #include "store/flow_json.h"
 #include "store/store.h"
 
+#define NOW 1767225600000LL /* stamps of status changes */
+
 /* ---- harness ------------------------------------------------------------ */
 
 typedef struct sfx {
     fx *f;
     char dir[64];
-    char path[128];
+    char path[512]; /* what store_open takes: the SQLite file or the database URL */
+    char db[64];    /* PostgreSQL: this test's database */
     cc_evlog loaded;
 } sfx;
+
+/* The backend under test (set by each group's setup). */
+static int is_pg;
+/* PostgreSQL: the server's URL without the database, e.g.
+ * postgresql://postgres@127.0.0.1:5432/ */
+static char pg_base[256];
+static char pg_own_dir[128]; /* a server this binary started */
+static unsigned pg_ndb;
+
+static void pg_url(char *out, size_t n, const char *db)
+{
+    if ((size_t)snprintf(out, n, "%s%s", pg_base, db) >= n)
+        fail_msg("URL too long");
+}
+
+/* Runs 'sql' on database 'db' of the server. */
+static void pg_exec_on(const char *db, const char *sql)
+{
+    char url[512];
+    pg_url(url, sizeof url, db);
+    PGconn *c = PQconnectdb(url);
+    if (PQstatus(c) != CONNECTION_OK)
+        fail_msg("connect %s: %s", url, PQerrorMessage(c));
+    PGresult *r = PQexec(c, sql);
+    if (PQresultStatus(r) != PGRES_COMMAND_OK && PQresultStatus(r) != PGRES_TUPLES_OK)
+        fail_msg("%s: %s", sql, PQerrorMessage(c));
+    PQclear(r);
+    PQfinish(c);
+}
+
+static int64_t pg_int_on(const char *url, const char *sql)
+{
+    PGconn *c = PQconnectdb(url);
+    if (PQstatus(c) != CONNECTION_OK)
+        fail_msg("connect %s: %s", url, PQerrorMessage(c));
+    PGresult *r = PQexec(c, sql);
+    if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1)
+        fail_msg("%s: %s", sql, PQerrorMessage(c));
+    int64_t v = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+    PQclear(r);
+    PQfinish(c);
+    return v;
+}
+
+static int group_sqlite(void **state)
+{
+    is_pg = 0;
+    return 0;
+}
+
+/* The fixture's server, or one of our own. */
+static int group_pg(void **state)
+{
+    is_pg = 1;
+    char dir[256] = "", file[300], url[256] = "";
+    const char *d = getenv("TEXTDESK_TEST_PG_DIR");
+    if (d && *d) {
+        snprintf(dir, sizeof dir, "%s", d);
+    } else {
+        snprintf(pg_own_dir, sizeof pg_own_dir, "/tmp/textdesk-pg-%d", (int)getpid());
+        char cmd[512];
+        snprintf(cmd, sizeof cmd, "sh %s/scripts/pgtest.sh start %s >/dev/null",
+                 TEXTDESK_SOURCE_DIR, pg_own_dir);
+        if (system(cmd) != 0) {
+            fprintf(stderr, "cannot start PostgreSQL (%s)\n", cmd);
+            return -1;
+        }
+        snprintf(dir, sizeof dir, "%s", pg_own_dir);
+    }
+    snprintf(file, sizeof file, "%s/url", dir);
+    FILE *fp = fopen(file, "r");
+    if (!fp || !fgets(url, sizeof url, fp)) {
+        fprintf(stderr, "no PostgreSQL URL in %s\n", file);
+        if (fp)
+            fclose(fp);
+        return -1;
+    }
+    fclose(fp);
+    url[strcspn(url, "\n")] = '\0';
+    /* cut the database name: each test gets its own */
+    char *slash = strrchr(url, '/');
+    if (!slash)
+        return -1;
+    slash[1] = '\0';
+    snprintf(pg_base, sizeof pg_base, "%s", url);
+    return 0;
+}
+
+static int group_pg_done(void **state)
+{
+    if (pg_own_dir[0]) {
+        char cmd[512];
+        snprintf(cmd, sizeof cmd, "sh %s/scripts/pgtest.sh stop %s", TEXTDESK_SOURCE_DIR,
+                 pg_own_dir);
+        if (system(cmd) != 0)
+            fprintf(stderr, "stopping PostgreSQL failed\n");
+    }
+    return 0;
+}
 
 static void rm_dir(const char *dir)
 {
@@ -52,6 +161,13 @@ static int sfx_setup(void **state)
     snprintf(s->dir, sizeof s->dir, "/tmp/textdesk-store-XXXXXX");
     assert_non_null(mkdtemp(s->dir));
     snprintf(s->path, sizeof s->path, "%s/textdesk.db", s->dir);
+    if (is_pg) {
+        snprintf(s->db, sizeof s->db, "td_%d_%u", (int)getpid(), ++pg_ndb);
+        char sql[128];
+        snprintf(sql, sizeof sql, "CREATE DATABASE %s", s->db);
+        pg_exec_on("postgres", sql);
+        pg_url(s->path, sizeof s->path, s->db);
+    }
     cc_evlog_init(&s->loaded);
     *state = s;
     return 0;
@@ -64,6 +180,11 @@ static int sfx_teardown(void **state)
     fx_teardown(&fstate);
     cc_evlog_free(&s->loaded);
     rm_dir(s->dir);
+    if (is_pg) {
+        char sql[128];
+        snprintf(sql, sizeof sql, "DROP DATABASE %s WITH (FORCE)", s->db);
+        pg_exec_on("postgres", sql);
+    }
     free(s);
     return 0;
 }
@@ -93,6 +214,16 @@ static void append_range(store *st, const cc_evlog *log, size_t from, size_t to,
         }
         assert_int_equal(store_commit(st), 0);
     }
+}
+
+/* Appends 'ev' expecting 'err': at once (SQLite), or from the commit where
+ * appends are pipelined (PostgreSQL, store.h). Roll back afterwards. */
+static void append_refused(store *st, const cc_event *ev, int err)
+{
+    int r = store_event_append(st, ev);
+    if (r == 0)
+        r = store_commit(st);
+    assert_int_equal(r, err);
 }
 
 static void check_empty_is_null(str s)
@@ -221,6 +352,8 @@ static void raw_exec(const char *path, const char *sql)
 
 static int64_t raw_int(const char *path, const char *sql)
 {
+    if (is_pg)
+        return pg_int_on(path, sql);
     sqlite3 *db = NULL;
     sqlite3_stmt *s = NULL;
     assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
@@ -539,9 +672,12 @@ static void test_append_checks_its_input(void **state)
     assert_int_equal(store_event_append(st, &ev), -EINVAL);
     ev = s->f->log.v[0];
     assert_int_equal(store_event_append(st, &ev), 0);
-    assert_int_equal(store_event_append(st, &ev), -EEXIST); /* seq taken */
-    assert_non_null(strstr(store_errmsg(st), "UNIQUE"));
     assert_int_equal(store_commit(st), 0);
+    assert_int_equal(store_begin(st), 0);
+    append_refused(st, &ev, -EEXIST); /* seq taken */
+    assert_non_null(strstr(store_errmsg(st), "UNIQUE"));
+    assert_non_null(strstr(store_errmsg(st), "seq"));
+    assert_int_equal(store_rollback(st), 0);
     assert_int_equal(store_commit(st), -EINVAL);
     assert_int_equal(store_rollback(st), 0); /* none open: nothing to do */
     assert_int_equal(count_events(st), 1);
@@ -686,7 +822,7 @@ static msgs *due(store *st, size_t max)
 static int submit_each(void *arg, const store_msg *m)
 {
     store *st = arg;
-    return store_msg_set_status(st, m->id, STORE_MSG_SUBMITTING, STR_NULL, STR_NULL);
+    return store_msg_set_status(st, m->id, STORE_MSG_SUBMITTING, STR_NULL, STR_NULL, NOW);
 }
 
 static void test_messages_and_outbox(void **state)
@@ -736,12 +872,12 @@ static void test_messages_and_outbox(void **state)
     /* status transitions; the gateway's id and errors */
     int64_t before = conv.m[1].status_at;
     assert_int_equal(
-        store_msg_set_status(st, id1, STORE_MSG_SUBMITTING, STR_NULL, STR_NULL), 0);
+        store_msg_set_status(st, id1, STORE_MSG_SUBMITTING, STR_NULL, STR_NULL, NOW), 0);
     l = due(st, 100);
     assert_int_equal(l->n, 2);
     assert_int_equal(l->m[0].id, id2);
     assert_int_equal(
-        store_msg_set_status(st, id1, STORE_MSG_SENT, STR_LIT("gw-1"), STR_NULL), 0);
+        store_msg_set_status(st, id1, STORE_MSG_SENT, STR_LIT("gw-1"), STR_NULL, NOW), 0);
     int64_t found = 0;
     assert_int_equal(store_msg_by_provider_id(st, STR_LIT("gw-1"), &found), 0);
     assert_int_equal(found, id1);
@@ -750,10 +886,10 @@ static void test_messages_and_outbox(void **state)
     assert_int_equal(store_msg_by_provider_id(st, STR_LIT("gw-in-1"), &found), -ENOENT);
     assert_int_equal(store_msg_by_provider_id(st, STR_NULL, &found), -EINVAL);
     assert_int_equal(
-        store_msg_set_status(st, id1, STORE_MSG_DELIVERED, STR_NULL, STR_NULL), 0);
+        store_msg_set_status(st, id1, STORE_MSG_DELIVERED, STR_NULL, STR_NULL, NOW), 0);
     /* an outbound message may carry the same id as an inbound one */
     assert_int_equal(store_msg_set_status(st, id3, STORE_MSG_FAILED, STR_LIT("gw-in-1"),
-                                          STR_LIT("rejected")),
+                                          STR_LIT("rejected"), NOW),
                      0);
     memset(&conv, 0, sizeof conv);
     assert_int_equal(store_msgs_of_conv(st, a, collect_msg, &conv), 0);
@@ -765,12 +901,12 @@ static void test_messages_and_outbox(void **state)
     assert_string_equal(conv.text[3], longtxt);
     /* bad input */
     assert_int_equal(
-        store_msg_set_status(st, id2, STORE_MSG_RECEIVED, STR_NULL, STR_NULL), -EINVAL);
-    assert_int_equal(store_msg_set_status(st, id2, 99, STR_NULL, STR_NULL), -EINVAL);
-    assert_int_equal(store_msg_set_status(st, 999999, STORE_MSG_SENT, STR_NULL, STR_NULL),
+        store_msg_set_status(st, id2, STORE_MSG_RECEIVED, STR_NULL, STR_NULL, NOW), -EINVAL);
+    assert_int_equal(store_msg_set_status(st, id2, 99, STR_NULL, STR_NULL, NOW), -EINVAL);
+    assert_int_equal(store_msg_set_status(st, 999999, STORE_MSG_SENT, STR_NULL, STR_NULL, NOW),
                      -ENOENT);
     assert_int_equal(
-        store_msg_set_status(st, conv.m[0].id, STORE_MSG_SENT, STR_NULL, STR_NULL),
+        store_msg_set_status(st, conv.m[0].id, STORE_MSG_SENT, STR_NULL, STR_NULL, NOW),
         -ENOENT); /* inbound */
 
     /* the outbox worker claims from inside the callback */
@@ -780,15 +916,15 @@ static void test_messages_and_outbox(void **state)
 
     /* restart: what was being submitted is unknown, never resent blindly */
     st = open_ok(s->path);
-    assert_int_equal(store_outbox_recover(st), 1);
-    assert_int_equal(store_outbox_recover(st), 0);
+    assert_int_equal(store_outbox_recover(st, NOW), 1);
+    assert_int_equal(store_outbox_recover(st, NOW), 0);
     memset(&conv, 0, sizeof conv);
     assert_int_equal(store_msgs_of_conv(st, a, collect_msg, &conv), 0);
     assert_int_equal(conv.m[2].id, id2);
     assert_int_equal(conv.m[2].status, STORE_MSG_UNKNOWN);
     assert_int_equal(due(st, 100)->n, 0);
     /* the agent's one-click resend queues it again */
-    assert_int_equal(store_msg_set_status(st, id2, STORE_MSG_QUEUED, STR_NULL, STR_NULL),
+    assert_int_equal(store_msg_set_status(st, id2, STORE_MSG_QUEUED, STR_NULL, STR_NULL, NOW),
                      0);
     assert_int_equal(due(st, 100)->m[0].id, id2);
     assert_string_equal(store_msg_status_name(STORE_MSG_UNKNOWN), "unknown");
@@ -812,16 +948,23 @@ static void test_duplicate_inbound_provider_id(void **state)
     ev.msg_seq = 2;
     ev.text = STR_LIT("Hej igen");
     assert_int_equal(store_begin(st), 0);
-    assert_int_equal(store_event_append(st, &ev), -EEXIST);
+    append_refused(st, &ev, -EEXIST);
     assert_non_null(strstr(store_errmsg(st), "provider_id"));
-    /* nothing half-written, even before the rollback */
-    uint64_t now_last = 0;
+    if (!is_pg) { /* nothing half-written, even before the rollback */
+        uint64_t now_last = 0;
+        assert_int_equal(store_last_seq(st, &now_last), 0);
+        assert_int_equal(now_last, last);
+        msgs conv = {0};
+        assert_int_equal(store_msgs_of_conv(st, a, collect_msg, &conv), 0);
+        assert_int_equal(conv.n, 1);
+    }
+    assert_int_equal(store_rollback(st), 0);
+    uint64_t now_last = 0; /* nothing of it after the rollback */
     assert_int_equal(store_last_seq(st, &now_last), 0);
     assert_int_equal(now_last, last);
     msgs conv = {0};
     assert_int_equal(store_msgs_of_conv(st, a, collect_msg, &conv), 0);
     assert_int_equal(conv.n, 1);
-    assert_int_equal(store_rollback(st), 0);
     assert_int_equal(count_events(st), f->log.n);
     assert_int_equal(store_inbound_exists(st, STR_LIT("dup-1")), 1);
     assert_int_equal(store_inbound_exists(st, STR_LIT("dup-2")), 0);
@@ -971,15 +1114,17 @@ static void test_migrations(void **state)
 {
     sfx *s = *state;
     fx *f = s->f;
-    assert_true(store_schema_version() >= 1);
 
     /* an empty SQLite file (version 0) is migrated to the current schema */
     char p[256];
     snprintf(p, sizeof p, "%s/blank.db", s->dir);
     raw_exec(p, "CREATE TABLE unrelated (x); PRAGMA user_version = 0");
     store *st = open_ok(p);
+    int ver = store_schema_version(st);
+    assert_true(ver >= 1);
+    assert_string_equal(store_kind(st), "sqlite");
     store_close(st);
-    assert_int_equal(raw_int(p, "PRAGMA user_version"), store_schema_version());
+    assert_int_equal(raw_int(p, "PRAGMA user_version"), ver);
     assert_int_equal(raw_int(p,
                              "SELECT count(*) FROM sqlite_schema WHERE name IN ('events',"
                              " 'messages', 'inbound_orphans', 'accounts', 'sessions',"
@@ -990,12 +1135,12 @@ static void test_migrations(void **state)
     st = open_ok(s->path);
     append_range(st, &f->log, 0, f->log.n, 1000);
     store_close(st);
-    assert_int_equal(raw_int(s->path, "PRAGMA user_version"), store_schema_version());
+    assert_int_equal(raw_int(s->path, "PRAGMA user_version"), ver);
     raw_exec(s->path, "PRAGMA user_version = 0");
     st = open_ok(s->path);
     assert_int_equal(count_events(st), f->log.n);
     store_close(st);
-    assert_int_equal(raw_int(s->path, "PRAGMA user_version"), store_schema_version());
+    assert_int_equal(raw_int(s->path, "PRAGMA user_version"), ver);
 
     /* a version-1 data folder with events (as the first release wrote it:
      * no history indexes, no canned responses) upgrades to the current
@@ -1011,7 +1156,7 @@ static void test_migrations(void **state)
     assert_int_equal(count_events(st), f->log.n);
     assert_int_equal(store_canned_put(st, 1, STR_LIT("Hej"), STR_LIT("Hej!"), STR_LIT("Hi!")), 0);
     store_close(st);
-    assert_int_equal(raw_int(s->path, "PRAGMA user_version"), store_schema_version());
+    assert_int_equal(raw_int(s->path, "PRAGMA user_version"), ver);
     assert_int_equal(raw_int(s->path, "SELECT count(*) FROM sqlite_schema WHERE name IN"
                                       " ('canned', 'events_opened_by_number',"
                                       " 'events_end_by_conv', 'events_notes2_by_conv')"),
@@ -1053,21 +1198,197 @@ static void test_settings_of_the_connection(void **state)
     store_close(NULL);
 }
 
+/* ---- PostgreSQL's own ---------------------------------------------------- */
+
+static void test_pg_bad_urls_and_versions(void **state)
+{
+    sfx *s = *state;
+    char err[512] = "", url[256];
+    /* nobody listens there: unreachable, and the password is never echoed */
+    snprintf(url, sizeof url, "postgresql://textdesk:s3cret@127.0.0.1:1/nowhere");
+    assert_null(store_open(url, err, sizeof err));
+    assert_non_null(strstr(err, "cannot connect to PostgreSQL database 'nowhere'"));
+    assert_null(strstr(err, "s3cret"));
+    /* a missing database */
+    pg_url(url, sizeof url, "no_such_db");
+    assert_null(store_open(url, err, sizeof err));
+    assert_non_null(strstr(err, "no_such_db"));
+    assert_non_null(strstr(err, "does not exist"));
+    /* a libpq key=value string works too */
+    const char *host = strstr(pg_base, "@") + 1, *colon = strchr(host, ':');
+    char kv[300];
+    snprintf(kv, sizeof kv, "host=%.*s port=%.*s user=postgres dbname=%s",
+             (int)(colon - host), host, (int)strcspn(colon + 1, "/"), colon + 1, s->db);
+    store *st = open_ok(kv);
+    assert_string_equal(store_kind(st), "postgresql");
+    store_close(st);
+
+    /* a store written by a newer build */
+    st = open_ok(s->path);
+    store_close(st);
+    pg_exec_on(s->db, "INSERT INTO schema_version (version) VALUES (99)");
+    assert_null(store_open(s->path, err, sizeof err));
+    assert_non_null(strstr(err, "schema version 99 is newer"));
+    assert_int_equal(raw_int(s->path, "SELECT max(version) FROM schema_version"), 99);
+    char tiny[8];
+    assert_null(store_open(s->path, tiny, sizeof tiny));
+    assert_int_equal(strlen(tiny), sizeof tiny - 1);
+}
+
+static void test_pg_migrations(void **state)
+{
+    sfx *s = *state;
+    fx *f = s->f;
+    store *st = open_ok(s->path);
+    int ver = store_schema_version(st);
+    assert_true(ver >= 1);
+    append_range(st, &f->log, 0, f->log.n, 1000);
+    store_close(st);
+    assert_int_equal(raw_int(s->path, "SELECT max(version) FROM schema_version"), ver);
+    assert_int_equal(raw_int(s->path, "SELECT count(*) FROM information_schema.tables"
+                                      " WHERE table_schema = 'public' AND table_name IN"
+                                      " ('events', 'messages', 'inbound_orphans', 'accounts',"
+                                      " 'sessions', 'settings', 'canned', 'conversations')"),
+                     8);
+    /* the version table lost its rows: migrating again is harmless */
+    pg_exec_on(s->db, "DELETE FROM schema_version");
+    st = open_ok(s->path);
+    assert_int_equal(count_events(st), f->log.n);
+    store_close(st);
+    assert_int_equal(raw_int(s->path, "SELECT max(version) FROM schema_version"), ver);
+    /* two processes opening one new database at once: one migrates */
+    pg_exec_on("postgres", "CREATE DATABASE td_race");
+    char url[256];
+    pg_url(url, sizeof url, "td_race");
+    fflush(NULL);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        char err[512];
+        store *c = store_open(url, err, sizeof err);
+        _exit(c ? (store_close(c), 0) : 1);
+    }
+    store *mine = open_ok(url);
+    int status = 0;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    store_close(mine);
+    assert_int_equal(raw_int(url, "SELECT count(*) FROM schema_version"), ver);
+    pg_exec_on("postgres", "DROP DATABASE td_race WITH (FORCE)");
+}
+
+/* The backend pid of the store's connection, as the server sees it. */
+static int64_t store_backend_pid(const char *url)
+{
+    return raw_int(url, "SELECT pid FROM pg_stat_activity WHERE application_name = 'textdesk'"
+                        " AND datname = current_database()");
+}
+
+static void test_pg_locks_constraints_and_a_killed_connection(void **state)
+{
+    sfx *s = *state;
+    fx *f = s->f;
+    fx_available(f, 1);
+    uint32_t a = fx_sms(f, CUST, EP1, "Hej", "pg-1");
+    store *st = open_ok(s->path);
+    append_range(st, &f->log, 0, f->log.n, 1000);
+
+    /* another session holds a lock past the lock timeout: -EBUSY */
+    PGconn *other = PQconnectdb(s->path);
+    assert_int_equal(PQstatus(other), CONNECTION_OK);
+    PQclear(PQexec(other, "BEGIN; LOCK TABLE events IN ACCESS EXCLUSIVE MODE"));
+    assert_int_equal(store_begin(st), 0);
+    cc_event ev = *fx_find(f, CC_EV_MSG_IN, a);
+    uint64_t last = 0;
+    assert_int_equal(store_last_seq(st, &last), -EBUSY);
+    assert_non_null(strstr(store_errmsg(st), "lock timeout"));
+    assert_int_equal(store_rollback(st), 0);
+    PQclear(PQexec(other, "ROLLBACK"));
+    assert_int_equal(store_last_seq(st, &last), 0);
+
+    /* one open conversation per (customer number, entry point) */
+    cc_event open = *fx_find(f, CC_EV_CONV_OPENED, a);
+    open.seq = last + 1;
+    open.conv = a + 1000;
+    assert_int_equal(store_begin(st), 0);
+    append_refused(st, &open, -EEXIST);
+    assert_non_null(strstr(store_errmsg(st), "already has an open conversation"));
+    assert_int_equal(store_rollback(st), 0);
+    /* once it ended, a new one may open */
+    cc_event end = {.type = CC_EV_TERMINATED, .seq = last + 1, .at = f->now, .conv = a};
+    open.seq = last + 2;
+    assert_int_equal(store_begin(st), 0);
+    assert_int_equal(store_event_append(st, &end), 0);
+    assert_int_equal(store_event_append(st, &open), 0);
+    assert_int_equal(store_rollback(st), 0);
+
+    /* optional parts: no online backup, a check that says so */
+    char out[256];
+    char dest[256];
+    snprintf(dest, sizeof dest, "%s/copy.db", s->dir);
+    assert_int_equal(store_backup(st, dest), -ENOTSUP);
+    assert_non_null(strstr(store_errmsg(st), "not supported by this store"));
+    assert_int_equal(store_check(st, out, sizeof out), 0);
+    assert_int_equal(store_set_sync(st, 0), 0);
+    assert_int_equal(store_set_sync(st, 1), 0);
+
+    /* the server kills our connection: unreachable, then back by itself */
+    int64_t bpid = store_backend_pid(s->path);
+    char sql[128];
+    snprintf(sql, sizeof sql, "SELECT pg_terminate_backend(%lld)", (long long)bpid);
+    PQclear(PQexec(other, sql));
+    assert_int_equal(store_begin(st), 0); /* reconnects: nothing was open */
+    ev.seq = last + 1;
+    ev.msg_id = STR_LIT("pg-2");
+    assert_int_equal(store_event_append(st, &ev), 0);
+    bpid = store_backend_pid(s->path);
+    snprintf(sql, sizeof sql, "SELECT pg_terminate_backend(%lld)", (long long)bpid);
+    PQclear(PQexec(other, sql));
+    /* inside a transaction: the transaction is gone; never carried on */
+    ev.seq = last + 2;
+    ev.msg_id = STR_LIT("pg-3");
+    int r = store_event_append(st, &ev);
+    if (r == 0)
+        r = store_commit(st);
+    assert_int_equal(r, -ENOTCONN);
+    assert_non_null(strstr(store_errmsg(st), "unreachable"));
+    assert_int_equal(store_commit(st), -ENOTCONN);
+    assert_int_equal(store_rollback(st), 0);
+    r = store_last_seq(st, &last);
+    if (r != 0)
+        fail_msg("after the lost transaction: %s", store_errmsg(st));
+    assert_int_equal(count_events(st), f->log.n);   /* nothing of the lost transaction */
+    assert_int_equal(store_inbound_exists(st, STR_LIT("pg-2")), 0);
+    PQfinish(other);
+    store_close(st);
+}
+
 int main(void)
 {
-    const struct CMUnitTest tests[] = {
-        STORE_TEST(test_event_log_round_trips_and_replays),
-        STORE_TEST(test_replay_load_skips_only_message_text),
-        STORE_TEST(test_load_stops_on_callback_and_refuses_nesting),
-        STORE_TEST(test_append_checks_its_input),
-        STORE_TEST(test_rollback_leaves_nothing_commit_survives),
-        STORE_TEST(test_killed_process_keeps_exactly_the_commits),
-        STORE_TEST(test_messages_and_outbox),
-        STORE_TEST(test_duplicate_inbound_provider_id),
-        STORE_TEST(test_accounts_sessions_settings),
+    /* the store contract: both backends */
+#define CONTRACT_TESTS                                                                   \
+    STORE_TEST(test_event_log_round_trips_and_replays),                                  \
+        STORE_TEST(test_replay_load_skips_only_message_text),                            \
+        STORE_TEST(test_load_stops_on_callback_and_refuses_nesting),                     \
+        STORE_TEST(test_append_checks_its_input),                                        \
+        STORE_TEST(test_rollback_leaves_nothing_commit_survives),                        \
+        STORE_TEST(test_killed_process_keeps_exactly_the_commits),                       \
+        STORE_TEST(test_messages_and_outbox),                                            \
+        STORE_TEST(test_duplicate_inbound_provider_id),                                  \
+        STORE_TEST(test_accounts_sessions_settings)
+    const struct CMUnitTest sqlite_tests[] = {
+        CONTRACT_TESTS,
         STORE_TEST(test_bad_paths_and_files),
         STORE_TEST(test_migrations),
         STORE_TEST(test_settings_of_the_connection),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    const struct CMUnitTest pg_tests[] = {
+        CONTRACT_TESTS,
+        STORE_TEST(test_pg_bad_urls_and_versions),
+        STORE_TEST(test_pg_migrations),
+        STORE_TEST(test_pg_locks_constraints_and_a_killed_connection),
+    };
+    int failed = cmocka_run_group_tests_name("sqlite", sqlite_tests, group_sqlite, NULL);
+    failed += cmocka_run_group_tests_name("postgresql", pg_tests, group_pg, group_pg_done);
+    return failed;
 }

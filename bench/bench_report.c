@@ -1,0 +1,220 @@
+/*
+ * bench_report: a day's report over 1,000,000 stored messages.
+ *
+ * Builds a real store file (temporary directory) through the real core:
+ * 20 Available agents, 100,000 conversations in one day, each with 5
+ * inbound and 5 outbound messages, accepted, ended and wrapped up. Then
+ * times what GET /api/reports/figures does for that day (api_report_fold:
+ * every stored event read back with its text, SMS segments counted for each
+ * reply, the fold, percentiles and sorting), hourly in Europe/Stockholm.
+ * Baseline, measured in the same run: reading the same events back with a
+ * callback that does nothing (store_events_load), the floor of any report
+ * computed from the log.
+ *
+ * Figures:
+ *   report_messages          messages stored
+ *   report_events            events stored
+ *   report_log_scan          ms to read every event back (baseline)
+ *   report_log_replay        ms to read them back without message text
+ *                            (what a start replays)
+ *   report_day               ms for the day's report (target <= 1000)
+ *   report_day_vs_scan       report_day / report_log_scan
+ *
+ * REPORT_CONVS overrides the number of conversations (x10 messages).
+ */
+#include <dirent.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "api/api.h"
+#include "core/cc.h"
+#include "core/report.h"
+#include "core/tz.h"
+#include "store/store.h"
+
+#define AGENTS 20
+#define DAY_MS 86400000LL
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static void die(const char *what, const char *why)
+{
+    fprintf(stderr, "bench_report: %s: %s\n", what, why);
+    exit(1);
+}
+
+typedef struct run {
+    cc *c;
+    store *st;
+    cc_events ev;
+    int64_t clock_ms;
+    size_t events, msgs;
+    uint32_t offered_to;
+} run;
+
+static void apply(run *r, cc_cmd m, const char *what)
+{
+    cc_events_clear(&r->ev);
+    int rc = cc_apply(r->c, &m, r->clock_ms, &r->ev);
+    if (rc != 0)
+        die(what, cc_err_code(rc));
+    for (size_t i = 0; i < r->ev.n; i++) {
+        const cc_event *e = &r->ev.v[i];
+        if (store_event_append(r->st, e) != 0)
+            die("store_event_append", store_errmsg(r->st));
+        r->msgs += e->type == CC_EV_MSG_IN || e->type == CC_EV_MSG_OUT;
+        if (e->type == CC_EV_OFFERED)
+            r->offered_to = e->agent;
+    }
+    r->events += r->ev.n;
+}
+
+static void configure(run *r)
+{
+    static const uint32_t t1[] = {1};
+    apply(r, (cc_cmd){.type = CC_CMD_TEAM_PUT, .team = 1, .name = STR_LIT("Support")}, "team");
+    apply(r, (cc_cmd){.type = CC_CMD_REASON_PUT, .reason = 1, .name = STR_LIT("Solved")},
+          "reason");
+    apply(r, (cc_cmd){.type = CC_CMD_QUEUE_PUT, .queue = 1, .name = STR_LIT("Support"),
+                      .ids = t1, .n_ids = 1},
+          "queue");
+    apply(r, (cc_cmd){.type = CC_CMD_EP_PUT, .ep = 1, .number = STR_LIT("+46700000001"),
+                      .queue = 1},
+          "ep");
+    for (uint32_t a = 1; a <= AGENTS; a++) {
+        char name[32];
+        snprintf(name, sizeof name, "Agent %u", a);
+        apply(r, (cc_cmd){.type = CC_CMD_AGENT_PUT, .agent = a, .name = str_c(name),
+                          .ids = t1, .n_ids = 1},
+              "agent");
+        apply(r, (cc_cmd){.type = CC_CMD_LOGIN, .agent = a}, "login");
+        apply(r, (cc_cmd){.type = CC_CMD_SET_STATE, .agent = a, .state = CC_AGENT_AVAILABLE},
+              "available");
+    }
+}
+
+static int nothing(void *arg, const cc_event *ev)
+{
+    (void)ev;
+    ++*(size_t *)arg;
+    return 0;
+}
+
+int main(void)
+{
+    const char *env = getenv("REPORT_CONVS");
+    size_t convs = env && atol(env) > 0 ? (size_t)atol(env) : 100000;
+    char dir[] = "/tmp/textdesk-bench-report-XXXXXX", path[128], err[256];
+    if (!mkdtemp(dir))
+        die("mkdtemp", "failed");
+    snprintf(path, sizeof path, "%s/r.db", dir);
+    run r = {.c = cc_new()};
+    cc_events_init(&r.ev);
+    if (!(r.st = store_open(path, err, sizeof err)))
+        die("store_open", err);
+    store_set_sync(r.st, 0);
+    int64_t day = tz_days_from_civil(2026, 12, 3) * DAY_MS - 3600000; /* local midnight */
+    r.clock_ms = day - 3600000;
+    if (store_begin(r.st) != 0)
+        die("store_begin", store_errmsg(r.st));
+    configure(&r);
+    r.clock_ms = day;
+    int64_t step = (DAY_MS - 60000) / (int64_t)convs;
+    for (size_t i = 0; i < convs; i++) {
+        char num[32], id[48];
+        snprintf(num, sizeof num, "+4670%07zu", i);
+        r.clock_ms = day + (int64_t)i * step;
+        for (int k = 0; k < 5; k++) {
+            snprintf(id, sizeof id, "m-%zu-%d", i, k);
+            apply(&r, (cc_cmd){.type = CC_CMD_SMS_IN, .number = str_c(num),
+                               .ep_number = STR_LIT("+46700000001"),
+                               .text = STR_LIT("Hej, jag behöver hjälp med min order 4711"),
+                               .msg_id = str_c(id)},
+                  "sms_in");
+            if (k == 0) {
+                uint32_t conv = r.ev.v[0].conv;
+                r.clock_ms += step / 10;
+                apply(&r, (cc_cmd){.type = CC_CMD_ACCEPT, .agent = r.offered_to, .conv = conv},
+                      "accept");
+            }
+            uint32_t conv = cc_conv_of(r.c, str_c(num), 1);
+            cc_conv_view v;
+            cc_conv_get(r.c, conv, &v);
+            apply(&r, (cc_cmd){.type = CC_CMD_SEND, .agent = v.owner, .conv = conv,
+                               .text = STR_LIT("Tack! Jag tittar på din order direkt och "
+                                               "återkommer inom några minuter med besked.")},
+                  "send");
+            if (k == 4) {
+                apply(&r, (cc_cmd){.type = CC_CMD_END, .agent = v.owner, .conv = conv}, "end");
+                apply(&r, (cc_cmd){.type = CC_CMD_WRAPUP, .agent = v.owner, .conv = conv,
+                                   .reason = 1},
+                      "wrapup");
+            }
+        }
+        if (i % 5000 == 4999) {
+            if (store_commit(r.st) != 0 || store_begin(r.st) != 0)
+                die("store_commit", store_errmsg(r.st));
+        }
+    }
+    if (store_commit(r.st) != 0)
+        die("store_commit", store_errmsg(r.st));
+
+    size_t seen = 0, seen2 = 0; /* a first pass warms the page cache */
+    if (store_events_load(r.st, nothing, &seen) != 0)
+        die("store_events_load", store_errmsg(r.st));
+    double t0 = now_s();
+    if (store_events_replay(r.st, nothing, &seen2) != 0)
+        die("store_events_replay", store_errmsg(r.st));
+    double replay = now_s() - t0;
+    seen = 0;
+    t0 = now_s();
+    if (store_events_load(r.st, nothing, &seen) != 0)
+        die("store_events_load", store_errmsg(r.st));
+    double scan = now_s() - t0;
+
+    report_opts o = {.from = day, .to = day + DAY_MS, .step = REPORT_HOUR};
+    const char *rule = "CET-1CEST,M3.5.0,M10.5.0/3";
+    tz_parse(rule, strlen(rule), &o.tz);
+    report *rep = report_new(&o);
+    t0 = now_s();
+    if (api_report_fold(r.st, rep, o.from, o.to, day + DAY_MS) != 0)
+        die("api_report_fold", store_errmsg(r.st));
+    double took = now_s() - t0;
+    const report_row *rows;
+    size_t nrows = report_rows(rep, &rows);
+    uint64_t offered = 0, out = 0;
+    for (size_t i = 0; i < nrows; i++)
+        if (rows[i].dim == REPORT_TOTAL)
+            offered += rows[i].offered, out += rows[i].msgs_out;
+    if (offered != convs || out != convs * 5)
+        die("check", "the report does not count what was stored");
+
+    printf("report_messages: %zu messages\n", r.msgs);
+    printf("report_events: %zu events\n", seen);
+    printf("report_log_scan: %.0f ms\n", scan * 1000);
+    printf("report_log_replay: %.0f ms\n", replay * 1000);
+    printf("report_day: %.0f ms\n", took * 1000);
+    printf("report_day_vs_scan: %.2f x\n", took / scan);
+
+    report_free(rep);
+    store_close(r.st);
+    cc_events_free(&r.ev);
+    cc_free(r.c);
+    char p2[160];
+    unlink(path);
+    snprintf(p2, sizeof p2, "%s-wal", path);
+    unlink(p2);
+    snprintf(p2, sizeof p2, "%s-shm", path);
+    unlink(p2);
+    rmdir(dir);
+    return 0;
+}

@@ -1,0 +1,78 @@
+/*
+ * store_int: what the store's backends implement, inside src/store only.
+ * store.c chooses a backend at open time from the store URL and forwards
+ * every call of store.h through its ops table (the way SQLite's VFS or
+ * OpenSMTPD's queue backends work). A backend's handle starts with
+ * 'struct store' (its ops and the last error message), so store.c can
+ * report errors without knowing the backend.
+ *
+ * Each op has the contract of the store.h function of the same name; the
+ * optional ones (backup, check) may be NULL: store.c then answers
+ * -ENOTSUP, "not supported by this store".
+ */
+#ifndef TEXTDESK_STORE_STORE_INT_H
+#define TEXTDESK_STORE_STORE_INT_H
+
+#include "store/store.h"
+
+struct store_ops {
+    const char *kind; /* "sqlite", "postgresql": for messages and logs */
+    int schema_version;
+    void (*close)(store *st);
+    int (*set_sync)(store *st, int full);
+    int (*begin)(store *st);
+    int (*commit)(store *st);
+    int (*rollback)(store *st);
+    int (*event_append)(store *st, const cc_event *ev);
+    int (*events_load)(store *st, int with_text, store_event_cb cb, void *arg);
+    int (*last_seq)(store *st, uint64_t *seq);
+    int (*msg_get)(store *st, int64_t id, store_msg_cb cb, void *arg);
+    int (*msgs_of_conv)(store *st, uint32_t conv, store_msg_cb cb, void *arg);
+    int (*history)(store *st, str number, size_t max, store_hist_cb cb, void *arg);
+    int (*notes)(store *st, uint32_t conv, store_note_cb cb, void *arg);
+    int (*conv_events_since)(store *st, int64_t from_ms, store_cev_cb cb, void *arg);
+    int (*wrapups)(store *st, uint32_t conv, store_wrapup_cb cb, void *arg);
+    int (*csat)(store *st, uint32_t conv, store_csat_cb cb, void *arg);
+    int (*outbox_due)(store *st, size_t max, store_msg_cb cb, void *arg);
+    int (*msg_set_status)(store *st, int64_t id, int status, str provider_id, str error,
+                          int64_t now);
+    int (*msg_by_provider_id)(store *st, str provider_id, int64_t *id);
+    int (*inbound_exists)(store *st, str provider_id);
+    int (*outbox_recover)(store *st, int64_t now);
+    int (*inbound_orphan)(store *st, int64_t at, str number, str ep_number, str text,
+                          str provider_id, str reason);
+    int (*account_put)(store *st, str username, str pwhash, uint32_t agent, int role);
+    int (*account_get)(store *st, str username, store_account *out);
+    int (*account_of_agent)(store *st, uint32_t agent, store_account *out);
+    int (*account_set_pwhash)(store *st, str username, str pwhash);
+    int (*account_del)(store *st, str username);
+    int (*session_put)(store *st, str token_hash, int64_t account, int64_t expires_at);
+    int (*session_get)(store *st, str token_hash, int64_t now, store_account *out);
+    int (*session_del)(store *st, str token_hash);
+    int (*session_purge)(store *st, int64_t now);
+    int (*backup)(store *st, const char *dest);  /* optional */
+    int (*check)(store *st, char *out, size_t n); /* optional */
+    int (*canned_put)(store *st, int64_t id, str title, str text_sv, str text_en);
+    int (*canned_del)(store *st, int64_t id);
+    int (*canned_all)(store *st, store_canned_cb cb, void *arg);
+    int (*setting_put)(store *st, str key, str value);
+    int (*setting_get)(store *st, str key, char *out, size_t cap);
+};
+
+struct store {
+    const struct store_ops *ops;
+    char err[512];
+    char where[256]; /* for people: the file, or database and server (no password) */
+    int loading;     /* inside store_events_load */
+};
+
+/* The backends' open functions: 'where' is the SQLite file (":memory:"
+ * for tests) or the libpq connection string / URL. NULL with the reason
+ * (no "store: " prefix) in 'err'. */
+store *store__sqlite_open(const char *file, char *err, size_t errlen);
+store *store__pg_open(const char *conninfo, char *err, size_t errlen);
+
+/* Records an error message in 'st' and returns 'r'. */
+int store__fail(store *st, int r, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+#endif

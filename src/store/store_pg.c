@@ -1,0 +1,1388 @@
+/*
+ * store_pg: the store (store.h) on PostgreSQL through libpq (Debian's
+ * libpq-dev). One connection, used by one thread (the event loop); every
+ * data statement is prepared on the connection (PQprepare) when it is
+ * made, and made again after a reconnect. Parameters go as text for
+ * integers and as binary (length-given bytes) for strings and blobs, so no
+ * string is copied or escaped; results come back as text.
+ *
+ * The schema is a list of migrations applied in order under an advisory
+ * lock; the table schema_version records which were applied. Constraints
+ * enforce what the code relies on: the event sequence (primary key, > 0),
+ * unique (gateway, provider message id) for inbound messages (the message
+ * id is "gateway:provider id"), one open conversation per (customer
+ * number, entry point) (table conversations), messages reference their
+ * event, sessions their account.
+ *
+ * A lost connection is -ENOTCONN ("unreachable"): the open transaction is
+ * gone with it. The next call reconnects (PQreset) before it runs.
+ * docs/internals/store.md covers both backends.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libpq-fe.h>
+
+#include "store/store.h"
+#include "store/store_int.h"
+#include "store/store_row.h"
+#include "util/xalloc.h"
+
+#define PG_LOCK_TIMEOUT "200ms" /* as SQLite's busy timeout: then -EBUSY */
+#define PG_CONNECT_TIMEOUT "3"  /* seconds, unless the URL says */
+#define PG_MIGRATE_LOCK "7413013" /* pg_advisory_xact_lock key while migrating */
+
+/* ---- schema ------------------------------------------------------------- */
+
+/* Version 1: everything store_sqlite.c's versions 1 to 4 hold, plus the
+ * conversations table behind the one-open-conversation constraint.
+ * Integers are bigint throughout (ms times, ids). */
+static const char PG_SCHEMA_V1[] =
+    "CREATE TABLE IF NOT EXISTS events ("
+    " seq bigint PRIMARY KEY CHECK (seq > 0),"
+    " type integer NOT NULL, at bigint NOT NULL,"
+    " conv bigint NOT NULL DEFAULT 0, agent bigint NOT NULL DEFAULT 0,"
+    " target bigint NOT NULL DEFAULT 0, queue bigint NOT NULL DEFAULT 0,"
+    " team bigint NOT NULL DEFAULT 0, ep bigint NOT NULL DEFAULT 0,"
+    " reason bigint NOT NULL DEFAULT 0, fallback bigint NOT NULL DEFAULT 0,"
+    " capacity bigint NOT NULL DEFAULT 0, msg_seq bigint NOT NULL DEFAULT 0,"
+    " state integer NOT NULL DEFAULT 0, kind integer NOT NULL DEFAULT 0,"
+    " code integer NOT NULL DEFAULT 0, deadline bigint NOT NULL DEFAULT 0,"
+    " key bigint NOT NULL DEFAULT 0, rona_ms bigint NOT NULL DEFAULT 0,"
+    " autowrap_ms bigint NOT NULL DEFAULT 0, grace_ms bigint NOT NULL DEFAULT 0,"
+    " ids bytea, name text, number text, ep_number text, text text, msg_id text,"
+    " var_key text, value text, queue_name text);"
+    "CREATE INDEX IF NOT EXISTS events_opened_by_number ON events(number, seq)"
+    " WHERE type = " STORE_ROW_T_OPENED ";"
+    "CREATE INDEX IF NOT EXISTS events_end_by_conv ON events(conv, seq)"
+    " WHERE type IN (" STORE_ROW_T_WRAPPED_UP ", " STORE_ROW_T_CLOSED ");"
+    "CREATE INDEX IF NOT EXISTS events_notes_by_conv ON events(conv, seq)"
+    " WHERE type IN (" STORE_ROW_T_NOTES ");"
+    "CREATE TABLE IF NOT EXISTS messages ("
+    " id bigint PRIMARY KEY REFERENCES events(seq),"
+    " conv bigint NOT NULL, seq bigint NOT NULL,"
+    " outbound integer NOT NULL CHECK (outbound IN (0, 1)),"
+    " agent bigint NOT NULL DEFAULT 0, number text, ep_number text, text text,"
+    " provider_id text, status integer NOT NULL, error text,"
+    " at bigint NOT NULL, status_at bigint NOT NULL,"
+    " CHECK ((outbound = 0 AND status = 0) OR (outbound = 1 AND status BETWEEN 1 AND 6)));"
+    "CREATE INDEX IF NOT EXISTS messages_conv ON messages(conv, id);"
+    "CREATE UNIQUE INDEX IF NOT EXISTS messages_inbound_provider ON messages(provider_id)"
+    " WHERE outbound = 0 AND provider_id IS NOT NULL;"
+    "CREATE INDEX IF NOT EXISTS messages_outbound_provider ON messages(provider_id)"
+    " WHERE outbound = 1 AND provider_id IS NOT NULL;"
+    "CREATE INDEX IF NOT EXISTS messages_outbox ON messages(status, id) WHERE outbound = 1;"
+    /* one open conversation per (customer number, entry point): open from
+     * CONV_OPENED until ENDED, TERMINATED or CLOSED, as the core's pairs */
+    "CREATE TABLE IF NOT EXISTS conversations ("
+    " conv bigint PRIMARY KEY, number text NOT NULL, ep bigint NOT NULL,"
+    " open boolean NOT NULL);"
+    "CREATE UNIQUE INDEX IF NOT EXISTS conversations_one_open ON conversations(number, ep)"
+    " WHERE open;"
+    "CREATE TABLE IF NOT EXISTS inbound_orphans ("
+    " id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, at bigint NOT NULL, number text,"
+    " ep_number text, text text, provider_id text, reason text);"
+    "CREATE TABLE IF NOT EXISTS accounts ("
+    " id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, username text NOT NULL UNIQUE,"
+    " pwhash text NOT NULL, agent bigint NOT NULL DEFAULT 0, role integer NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS sessions ("
+    " token_hash bytea PRIMARY KEY,"
+    " account bigint NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,"
+    " expires_at bigint NOT NULL);"
+    "CREATE INDEX IF NOT EXISTS sessions_account ON sessions(account);"
+    "CREATE INDEX IF NOT EXISTS sessions_expiry ON sessions(expires_at);"
+    "CREATE TABLE IF NOT EXISTS settings (key text PRIMARY KEY, value text NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS canned ("
+    " id bigint PRIMARY KEY, title text NOT NULL, text_sv text NOT NULL,"
+    " text_en text NOT NULL);";
+
+/* v2: satisfaction answers by conversation (the interaction history). */
+static const char PG_SCHEMA_V2[] =
+    "CREATE INDEX IF NOT EXISTS events_csat_by_conv ON events(conv, seq)"
+    " WHERE type = " STORE_ROW_T_CSAT_ANSWERED ";";
+
+/* The migrations, oldest first; never edit one that has shipped. */
+static const struct pg_migration {
+    int version;
+    const char *sql;
+} PG_MIGRATIONS[] = {
+    {1, PG_SCHEMA_V1},
+    {2, PG_SCHEMA_V2},
+};
+#define PG_N_MIGRATIONS (sizeof PG_MIGRATIONS / sizeof PG_MIGRATIONS[0])
+#define PG_SCHEMA_VERSION 2
+_Static_assert(PG_N_MIGRATIONS == PG_SCHEMA_VERSION, "PG_SCHEMA_VERSION is the last migration");
+
+/* ---- statements --------------------------------------------------------- */
+
+#define EV_COLS STORE_ROW_EV_COLS
+#define MSG_COLS STORE_ROW_MSG_COLS
+#define EV_PARAMS                                                                        \
+    "$1::bigint, $2::integer, $3::bigint, $4::bigint, $5::bigint, $6::bigint,"           \
+    " $7::bigint, $8::bigint, $9::bigint, $10::bigint, $11::bigint, $12::bigint,"        \
+    " $13::bigint, $14::integer, $15::integer, $16::integer, $17::bigint, $18::bigint,"  \
+    " $19::bigint, $20::bigint, $21::bigint, $22::bytea, $23::text, $24::text,"          \
+    " $25::text, $26::text, $27::text, $28::text, $29::text, $30::text"
+#define EV_SELECT                                                                        \
+    "e.seq, e.type, e.at, e.conv, e.agent, e.target, e.queue, e.team, e.ep, e.reason,"   \
+    " e.fallback, e.capacity, e.msg_seq, e.state, e.kind, e.code, e.deadline, e.key,"    \
+    " e.rona_ms, e.autowrap_ms, e.grace_ms, e.ids, e.name, e.number, e.ep_number,"
+
+#define PG_STMTS(X)                                                                      \
+    X(BEGIN, "BEGIN")                                                                    \
+    X(COMMIT, "COMMIT")                                                                  \
+    X(ROLLBACK, "ROLLBACK")                                                              \
+    /* appends go into the pipeline (drain): a taken seq or a stored      \
+     * inbound provider id is an error that aborts the transaction */                    \
+    X(EV_INSERT, "INSERT INTO events (" EV_COLS ") VALUES (" EV_PARAMS ")")              \
+    /* an MSG event and its message in one statement ($31 ..: the message) */           \
+    X(EV_MSG_INSERT,                                                                     \
+      "WITH e AS (INSERT INTO events (" EV_COLS ") VALUES (" EV_PARAMS ") RETURNING seq)" \
+      " INSERT INTO messages (id, conv, seq, outbound, agent, number, ep_number, text,"  \
+      " provider_id, status, at, status_at) SELECT seq, $4, $13, $32::integer,"          \
+      " $33::bigint, $24, $25, $34::text, $31::text, $35::integer, $3, $3 FROM e")       \
+    X(CONV_OPEN, "INSERT INTO conversations (conv, number, ep, open)"                    \
+                 " VALUES ($1, coalesce($2::text, ''), $3, true)")                       \
+    X(CONV_END, "UPDATE conversations SET open = false WHERE conv = $1 AND open")        \
+    X(EV_LOAD, "SELECT " EV_SELECT " coalesce(e.text, m.text), e.msg_id, e.var_key,"     \
+               " e.value, e.queue_name FROM events e LEFT JOIN messages m ON m.id = e.seq" \
+               " ORDER BY e.seq")                                                        \
+    X(EV_REPLAY, "SELECT " EV_SELECT " e.text, e.msg_id, e.var_key, e.value,"            \
+                 " e.queue_name FROM events e ORDER BY e.seq")                           \
+    X(EV_LAST, "SELECT coalesce(max(seq), 0) FROM events")                               \
+    X(MSG_OF_CONV, "SELECT " MSG_COLS " FROM messages WHERE conv = $1 ORDER BY id")      \
+    X(MSG_GET, "SELECT " MSG_COLS " FROM messages WHERE id = $1")                        \
+    X(HISTORY, "SELECT o.conv, o.at, o.ep_number, (SELECT c.at FROM events c"            \
+               " WHERE c.type = " STORE_ROW_T_CLOSED " AND c.conv = o.conv LIMIT 1)"     \
+               " FROM events o WHERE o.type = " STORE_ROW_T_OPENED " AND o.number = $1"  \
+               " ORDER BY o.seq DESC LIMIT $2")                                          \
+    X(NOTES, "SELECT seq, type, code, agent, target, queue, at FROM events"              \
+             " WHERE type IN (" STORE_ROW_T_NOTES ") AND conv = $1 ORDER BY seq")        \
+    X(CANNED_PUT, "INSERT INTO canned (id, title, text_sv, text_en) VALUES ($1, $2, $3,"  \
+                  " $4) ON CONFLICT (id) DO UPDATE SET title = excluded.title,"          \
+                  " text_sv = excluded.text_sv, text_en = excluded.text_en")             \
+    X(CANNED_DEL, "DELETE FROM canned WHERE id = $1")                                    \
+    X(CANNED_ALL, "SELECT id, title, text_sv, text_en FROM canned ORDER BY title, id")   \
+    X(SEQ_AT, "SELECT at FROM events WHERE seq = $1")                                    \
+    X(EV_FROM, "SELECT seq, type, at, conv, agent, target, queue, reason, number,"       \
+               " ep_number, code FROM events WHERE seq >= $1 AND conv <> 0 ORDER BY seq") \
+    X(CSAT, "SELECT reason, text, at, agent FROM events WHERE type = "                   \
+            STORE_ROW_T_CSAT_ANSWERED " AND conv = $1 ORDER BY seq")                     \
+    X(WRAPUPS, "SELECT agent, reason, at FROM events WHERE type = "                      \
+               STORE_ROW_T_WRAPPED_UP " AND conv = $1 ORDER BY seq")                     \
+    X(MSG_DUE, "SELECT " MSG_COLS " FROM messages WHERE outbound = 1 AND status = $1"    \
+               " ORDER BY id LIMIT $2")                                                  \
+    X(MSG_SET_STATUS, "UPDATE messages SET status = $2, status_at = $3,"                 \
+                      " provider_id = coalesce($4::text, provider_id),"                  \
+                      " error = coalesce($5::text, error) WHERE id = $1 AND outbound = 1") \
+    X(MSG_BY_PROVIDER, "SELECT id FROM messages WHERE outbound = 1 AND provider_id = $1" \
+                       " ORDER BY id DESC LIMIT 1")                                      \
+    X(MSG_RECOVER, "UPDATE messages SET status = $2, status_at = $3"                     \
+                   " WHERE outbound = 1 AND status = $1")                                \
+    X(IN_EXISTS, "SELECT 1 FROM messages WHERE outbound = 0 AND provider_id = $1")       \
+    X(ORPHAN_INSERT, "INSERT INTO inbound_orphans (at, number, ep_number, text,"         \
+                     " provider_id, reason) VALUES ($1, $2, $3, $4, $5, $6)")            \
+    X(ACCT_INSERT, "INSERT INTO accounts (username, pwhash, agent, role)"                \
+                   " VALUES ($1, $2, $3, $4)")                                           \
+    X(ACCT_GET, "SELECT id, username, pwhash, agent, role FROM accounts"                 \
+                " WHERE username = $1")                                                  \
+    X(ACCT_OF_AGENT, "SELECT id, username, pwhash, agent, role FROM accounts"            \
+                     " WHERE agent = $1 AND agent <> 0 ORDER BY id LIMIT 1")             \
+    X(ACCT_SET_PW, "UPDATE accounts SET pwhash = $2 WHERE username = $1")                \
+    X(ACCT_DEL, "DELETE FROM accounts WHERE username = $1")                              \
+    X(SESS_INSERT, "INSERT INTO sessions (token_hash, account, expires_at)"              \
+                   " VALUES ($1, $2, $3)")                                               \
+    X(SESS_GET, "SELECT a.id, a.username, a.pwhash, a.agent, a.role FROM sessions s"     \
+                " JOIN accounts a ON a.id = s.account"                                   \
+                " WHERE s.token_hash = $1 AND s.expires_at > $2")                        \
+    X(SESS_DEL, "DELETE FROM sessions WHERE token_hash = $1")                            \
+    X(SESS_PURGE, "DELETE FROM sessions WHERE expires_at <= $1")                         \
+    X(SET_PUT, "INSERT INTO settings (key, value) VALUES ($1, $2)"                       \
+               " ON CONFLICT (key) DO UPDATE SET value = excluded.value")                \
+    X(SET_GET, "SELECT value FROM settings WHERE key = $1")                              \
+    X(CHECK_STATUS, "SELECT 'message ' || id || ' has status ' || status FROM messages"  \
+                    " WHERE (outbound = 0 AND status <> 0)"                              \
+                    " OR (outbound = 1 AND status NOT BETWEEN 1 AND 6) LIMIT 1")         \
+    X(CHECK_CONV, "SELECT 'conversation ' || o.conv || ' has no conversations row'"      \
+                  " FROM events o LEFT JOIN conversations c ON c.conv = o.conv"          \
+                  " WHERE o.type = " STORE_ROW_T_OPENED " AND c.conv IS NULL LIMIT 1")
+
+enum pg_stmt {
+#define X(name, sql) P_##name,
+    PG_STMTS(X)
+#undef X
+    P__COUNT
+};
+
+static const char *const PG_SQL[P__COUNT] = {
+#define X(name, sql) sql,
+    PG_STMTS(X)
+#undef X
+};
+
+static const char *const PG_NAME[P__COUNT] = {
+#define X(name, sql) "td_" #name,
+    PG_STMTS(X)
+#undef X
+};
+
+typedef struct pg {
+    store base; /* first: the ops and the last error */
+    PGconn *conn;
+    char *conninfo;     /* what store_open was given, to connect again */
+    int ready;          /* statements prepared on this connection */
+    int broken;         /* the connection failed: make a new one */
+    int tx;             /* between store_begin and commit / rollback */
+    int pipe;           /* in pipeline mode (appends of the open transaction) */
+    int nqueued;        /* statements sent since the last sync */
+    int sync_off;       /* store_set_sync(st, 0) */
+    store_row_buf row;  /* event <-> columns scratch */
+    unsigned char *bin; /* bytea decoding scratch */
+    size_t bin_cap;
+    char *acct; /* account strings handed out by *_get */
+    size_t acct_cap;
+} pg;
+
+static const struct store_ops PG_OPS;
+
+/* ---- parameters ---------------------------------------------------------- */
+
+#define PG_MAXP 36
+typedef struct pargs {
+    int n;
+    const char *v[PG_MAXP];
+    int len[PG_MAXP];
+    int fmt[PG_MAXP];
+    char num[PG_MAXP][24];
+} pargs;
+
+static void p_int(pargs *a, int64_t x)
+{
+    snprintf(a->num[a->n], sizeof a->num[0], "%lld", (long long)x);
+    a->v[a->n] = a->num[a->n];
+    a->len[a->n] = 0;
+    a->fmt[a->n] = 0;
+    a->n++;
+}
+
+/* A string or blob as binary (its bytes, length given); NULL when empty. */
+static void p_str(pargs *a, str s)
+{
+    a->v[a->n] = s.n ? s.p : NULL;
+    a->len[a->n] = (int)s.n;
+    a->fmt[a->n] = 1;
+    a->n++;
+}
+
+/* The same, but '' rather than NULL when empty (NOT NULL columns). */
+static void p_text(pargs *a, str s)
+{
+    a->v[a->n] = s.n ? s.p : "";
+    a->len[a->n] = (int)s.n;
+    a->fmt[a->n] = 1;
+    a->n++;
+}
+
+/* ---- errors -------------------------------------------------------------- */
+
+static void set_err(pg *st, const char *msg)
+{
+    snprintf(st->base.err, sizeof st->base.err, "%s", msg && *msg ? msg : "unknown error");
+    size_t n = strlen(st->base.err);
+    while (n && (st->base.err[n - 1] == '\n' || st->base.err[n - 1] == ' '))
+        st->base.err[--n] = '\0';
+}
+
+/* Puts 'pre' before the recorded message. */
+static void err_prefix(pg *st, const char *pre)
+{
+    size_t k = strlen(pre), cap = sizeof st->base.err;
+    if (k >= cap)
+        return;
+    size_t n = strnlen(st->base.err, cap - 1);
+    if (n + k >= cap)
+        n = cap - 1 - k;
+    memmove(st->base.err + k, st->base.err, n);
+    memcpy(st->base.err, pre, k);
+    st->base.err[k + n] = '\0';
+}
+
+/* Maps a failed result (NULL: no result at all) to the store's errno. */
+static int fail(pg *st, const PGresult *res)
+{
+    set_err(st, res ? PQresultErrorMessage(res) : PQerrorMessage(st->conn));
+    const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+    if (PQstatus(st->conn) != CONNECTION_OK || state == NULL || strncmp(state, "08", 2) == 0 ||
+        strcmp(state, "57P01") == 0 || strcmp(state, "57P02") == 0 ||
+        strcmp(state, "57P03") == 0) {
+        st->ready = 0;  /* prepare again on the next connection */
+        st->broken = 1; /* libpq may not have noticed yet: connect again */
+        err_prefix(st, "database unreachable: ");
+        return -ENOTCONN;
+    }
+    if (strcmp(state, "23505") == 0)
+        return -EEXIST;
+    if (strcmp(state, "23503") == 0)
+        return -ENOENT;
+    if (strcmp(state, "53100") == 0)
+        return -ENOSPC;
+    if (strcmp(state, "53200") == 0)
+        return -ENOMEM;
+    if (strcmp(state, "55P03") == 0 || strcmp(state, "40P01") == 0 ||
+        strcmp(state, "40001") == 0)
+        return -EBUSY;
+    return -EIO;
+}
+
+static int einval(pg *st, const char *why)
+{
+    return store__fail(&st->base, -EINVAL, "invalid argument: %s", why);
+}
+
+/* ---- connection ----------------------------------------------------------- */
+
+/* Runs a statement that is not data (session settings, schema). */
+static int exec_sql(pg *st, const char *sql)
+{
+    PGresult *res = PQexec(st->conn, sql);
+    ExecStatusType s = PQresultStatus(res);
+    int r = s == PGRES_COMMAND_OK || s == PGRES_TUPLES_OK ? 0 : fail(st, res);
+    PQclear(res);
+    return r;
+}
+
+/* Session settings and prepared statements of a new connection. */
+static int setup(pg *st)
+{
+    int r;
+    if ((r = exec_sql(st, "SET lock_timeout = '" PG_LOCK_TIMEOUT "'")) != 0 ||
+        (r = exec_sql(st, st->sync_off ? "SET synchronous_commit = off"
+                                       : "SET synchronous_commit = on")) != 0 ||
+        (r = exec_sql(st, "SET client_min_messages = warning")) != 0)
+        return r;
+    for (int i = 0; i < P__COUNT; i++) {
+        PGresult *res = PQprepare(st->conn, PG_NAME[i], PG_SQL[i], 0, NULL);
+        if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+            r = fail(st, res);
+            char pre[64];
+            snprintf(pre, sizeof pre, "preparing %s: ", PG_NAME[i]);
+            err_prefix(st, pre);
+            PQclear(res);
+            return r;
+        }
+        PQclear(res);
+    }
+    st->ready = 1;
+    return 0;
+}
+
+/* The message of a failed pipelined append, in the store's words. */
+static int fail_append(pg *st, const PGresult *res)
+{
+    int r = fail(st, res);
+    const char *c = PQresultErrorField(res, PG_DIAG_CONSTRAINT_NAME);
+    if (r == -EEXIST && c && strcmp(c, "events_pkey") == 0)
+        err_prefix(st, "UNIQUE constraint failed: events.seq: ");
+    else if (r == -EEXIST && c && strcmp(c, "messages_inbound_provider") == 0)
+        err_prefix(st, "UNIQUE constraint failed: messages.provider_id: ");
+    else if (r == -EEXIST && c && strcmp(c, "conversations_one_open") == 0)
+        err_prefix(st, "the customer already has an open conversation on this entry point: ");
+    return r;
+}
+
+/* Reads the results of everything sent since the last sync; the first
+ * error, or 0. */
+static int drain(pg *st)
+{
+    if (st->nqueued == 0)
+        return 0;
+    int r = 0;
+    if (!PQpipelineSync(st->conn))
+        r = fail(st, NULL);
+    while (r != -ENOTCONN) {
+        PGresult *res = PQgetResult(st->conn);
+        if (res == NULL) {
+            if (PQstatus(st->conn) != CONNECTION_OK) {
+                r = fail(st, NULL);
+                break;
+            }
+            continue; /* between two statements' results */
+        }
+        ExecStatusType t = PQresultStatus(res);
+        if (t == PGRES_PIPELINE_SYNC) {
+            PQclear(res);
+            break;
+        }
+        if (t == PGRES_FATAL_ERROR && r == 0)
+            r = fail_append(st, res);
+        PQclear(res);
+    }
+    st->nqueued = 0;
+    return r;
+}
+
+/* Leaves pipeline mode (after reading what is pending): the first error of
+ * the pipelined appends, or 0. */
+static int pipe_off(pg *st)
+{
+    if (!st->pipe)
+        return 0;
+    int r = drain(st);
+    st->pipe = 0;
+    if (PQstatus(st->conn) == CONNECTION_OK && !PQexitPipelineMode(st->conn) && r == 0)
+        r = fail(st, NULL);
+    return r;
+}
+
+/* Sends a prepared statement into the pipeline, entering it if need be. */
+static int pipe_send(pg *st, int stmt, const pargs *a)
+{
+    if (!st->pipe) {
+        if (!PQenterPipelineMode(st->conn))
+            return fail(st, NULL);
+        st->pipe = 1;
+    }
+    if (!PQsendQueryPrepared(st->conn, PG_NAME[stmt], a ? a->n : 0, a ? a->v : NULL,
+                             a ? a->len : NULL, a ? a->fmt : NULL, 0))
+        return fail(st, NULL);
+    /* read now and then: a client that only writes, to a server that
+     * cannot write its results back, would wait for ever */
+    if (++st->nqueued >= 1000)
+        return drain(st);
+    return 0;
+}
+
+/* libpq prints the server's notices on stderr by default; the store says
+ * what matters through its errors. */
+static void no_notice(void *arg, const char *msg)
+{
+}
+
+static PGconn *pg_connect(const char *conninfo)
+{
+    /* the URL (expanded) first; what follows fills in what it leaves out */
+    const char *keys[] = {"dbname", "connect_timeout", "application_name", NULL};
+    const char *vals[] = {conninfo, PG_CONNECT_TIMEOUT, "textdesk", NULL};
+    if (strstr(conninfo, "connect_timeout"))
+        keys[1] = vals[1] = NULL;
+    PGconn *c = PQconnectdbParams(keys, vals, 1);
+    PQsetNoticeProcessor(c, no_notice, NULL);
+    return c;
+}
+
+/* Makes sure there is a connection with the statements prepared:
+ * reconnects after a loss. 0 or -ENOTCONN. */
+static int connected(pg *st)
+{
+    if (st->pipe) { /* a statement that waits for its answer: the appends first */
+        int r = pipe_off(st);
+        if (r != 0)
+            return r;
+    }
+    if (st->ready && !st->broken && PQstatus(st->conn) == CONNECTION_OK)
+        return 0;
+    if (st->tx) /* the transaction died with the connection: never go on without it */
+        return store__fail(&st->base, -ENOTCONN, "database unreachable: the connection was"
+                                                 " lost inside a transaction");
+    if (PQstatus(st->conn) != CONNECTION_OK || st->broken) {
+        st->pipe = st->nqueued = st->broken = 0;
+        PQfinish(st->conn); /* a new one: nothing of the old (pipeline, results) */
+        st->conn = pg_connect(st->conninfo);
+        if (PQstatus(st->conn) != CONNECTION_OK) {
+            set_err(st, PQerrorMessage(st->conn));
+            err_prefix(st, "database unreachable: ");
+            return -ENOTCONN;
+        }
+    }
+    st->ready = 0;
+    return setup(st);
+}
+
+static PGresult *run_p(pg *st, int stmt, const pargs *a)
+{
+    return PQexecPrepared(st->conn, PG_NAME[stmt], a ? a->n : 0, a ? a->v : NULL,
+                          a ? a->len : NULL, a ? a->fmt : NULL, 0);
+}
+
+/* Runs a statement that returns no rows; 0 or an error. '*changed' gets
+ * the number of rows it changed. */
+static int run(pg *st, int stmt, const pargs *a, int64_t *changed)
+{
+    int r = connected(st);
+    if (r != 0)
+        return r;
+    PGresult *res = run_p(st, stmt, a);
+    ExecStatusType s = PQresultStatus(res);
+    if (s == PGRES_COMMAND_OK || s == PGRES_TUPLES_OK) {
+        if (changed)
+            *changed = strtoll(PQcmdTuples(res), NULL, 10);
+    } else {
+        r = fail(st, res);
+    }
+    PQclear(res);
+    return r;
+}
+
+/* Runs a query; the result (PGRES_TUPLES_OK) in '*out', or an error. */
+static int query_once(pg *st, int stmt, const pargs *a, PGresult **out)
+{
+    *out = NULL;
+    int r = connected(st);
+    if (r != 0)
+        return r;
+    PGresult *res = run_p(st, stmt, a);
+    if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+        r = fail(st, res);
+        PQclear(res);
+        return r;
+    }
+    *out = res;
+    return 0;
+}
+
+/* A read found the connection dead outside a transaction: reading again
+ * on a new one is harmless. */
+static int query(pg *st, int stmt, const pargs *a, PGresult **out)
+{
+    int r = query_once(st, stmt, a, out);
+    if (r == -ENOTCONN && !st->tx)
+        r = query_once(st, stmt, a, out);
+    return r;
+}
+
+/* A run that must change a row: -ENOENT with 'fmt' when none. */
+static int run_changed(pg *st, int stmt, const pargs *a, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static int run_changed(pg *st, int stmt, const pargs *a, const char *fmt, ...)
+{
+    int64_t n = 0;
+    int r = run(st, stmt, a, &n);
+    if (r == 0 && n == 0) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(st->base.err, sizeof st->base.err, fmt, ap);
+        va_end(ap);
+        r = -ENOENT;
+    }
+    return r;
+}
+
+static int64_t col_i64(const PGresult *res, int row, int col)
+{
+    return PQgetisnull(res, row, col) ? 0 : strtoll(PQgetvalue(res, row, col), NULL, 10);
+}
+
+/* A text column as a view; NULL and '' both give {NULL, 0}. */
+static str col_str(const PGresult *res, int row, int col)
+{
+    int n = PQgetlength(res, row, col);
+    return n ? (str){PQgetvalue(res, row, col), (size_t)n} : STR_NULL;
+}
+
+static int hexval(int c)
+{
+    return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+/* A bytea column (text form "\x0a1b...") as bytes in the scratch. */
+static str col_bytea(pg *st, const PGresult *res, int row, int col)
+{
+    const char *v = PQgetvalue(res, row, col);
+    size_t n = (size_t)PQgetlength(res, row, col);
+    if (n < 2 || v[0] != '\\' || v[1] != 'x')
+        return STR_NULL;
+    size_t k = (n - 2) / 2;
+    if (k > st->bin_cap) {
+        st->bin_cap = k;
+        st->bin = xrealloc(st->bin, k);
+    }
+    for (size_t i = 0; i < k; i++) {
+        int hi = hexval(v[2 + 2 * i]), lo = hexval(v[3 + 2 * i]);
+        if (hi < 0 || lo < 0)
+            return (str){(const char *)st->bin, 1}; /* not a multiple of 4: corrupt */
+        st->bin[i] = (unsigned char)(hi << 4 | lo);
+    }
+    return (str){(const char *)st->bin, k};
+}
+
+/* ---- migrations and open ------------------------------------------------- */
+
+static int migrate(pg *st, int64_t *version)
+{
+    int r;
+    if ((r = exec_sql(st, "BEGIN")) != 0)
+        return r;
+    PGresult *res = NULL;
+    if ((r = exec_sql(st, "SELECT pg_advisory_xact_lock(" PG_MIGRATE_LOCK ")")) != 0 ||
+        (r = exec_sql(st, "CREATE TABLE IF NOT EXISTS schema_version ("
+                          " version integer PRIMARY KEY,"
+                          " applied_at timestamptz NOT NULL DEFAULT now())")) != 0)
+        goto fail;
+    res = PQexec(st->conn, "SELECT coalesce(max(version), 0) FROM schema_version");
+    if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+        r = fail(st, res);
+        goto fail;
+    }
+    *version = col_i64(res, 0, 0);
+    PQclear(res);
+    res = NULL;
+    if (*version > PG_SCHEMA_VERSION) {
+        r = store__fail(&st->base, -EINVAL,
+                        "schema version %lld is newer than this build's %d; refusing to open"
+                        " (run a newer textdesk)",
+                        (long long)*version, PG_SCHEMA_VERSION);
+        goto fail;
+    }
+    for (size_t i = 0; i < PG_N_MIGRATIONS; i++) {
+        const struct pg_migration *m = &PG_MIGRATIONS[i];
+        if (m->version <= *version)
+            continue;
+        char ins[96];
+        snprintf(ins, sizeof ins, "INSERT INTO schema_version (version) VALUES (%d)",
+                 m->version);
+        if ((r = exec_sql(st, m->sql)) != 0 || (r = exec_sql(st, ins)) != 0) {
+            char pre[64];
+            snprintf(pre, sizeof pre, "migration to schema version %d failed: ", m->version);
+            err_prefix(st, pre);
+            goto fail;
+        }
+    }
+    return exec_sql(st, "COMMIT");
+fail:
+    PQclear(res);
+    PQclear(PQexec(st->conn, "ROLLBACK"));
+    return r;
+}
+
+static void pg_close(store *st_);
+
+store *store__pg_open(const char *conninfo, char *err, size_t errlen)
+{
+    pg *st = xcalloc(1, sizeof *st);
+    st->base.ops = &PG_OPS;
+    st->conninfo = xmemdup0(conninfo, strlen(conninfo));
+    const char *stage = "cannot connect to";
+    int64_t version = 0;
+    st->conn = pg_connect(conninfo);
+    int r = -ENOTCONN;
+    if (PQstatus(st->conn) != CONNECTION_OK) {
+        set_err(st, PQerrorMessage(st->conn));
+        goto out;
+    }
+    stage = "cannot migrate";
+    if ((r = migrate(st, &version)) != 0)
+        goto out;
+    stage = "cannot prepare statements for";
+    r = setup(st);
+out:;
+    /* never echo the connection string: it may hold a password */
+    const char *db = PQdb(st->conn), *host = PQhost(st->conn), *port = PQport(st->conn);
+    snprintf(st->base.where, sizeof st->base.where, "PostgreSQL database '%.64s' on %.100s:%.16s",
+             db ? db : "?", host && *host ? host : "?", port && *port ? port : "?");
+    if (r != 0) {
+        snprintf(err, errlen, "%s %s: %s", stage, st->base.where, st->base.err);
+        pg_close(&st->base);
+        return NULL;
+    }
+    st->base.err[0] = '\0';
+    return &st->base;
+}
+
+static void pg_close(store *st_)
+{
+    pg *st = (pg *)st_;
+    PQfinish(st->conn);
+    store_row_buf_free(&st->row);
+    free(st->bin);
+    free(st->acct);
+    free(st->conninfo);
+    free(st);
+}
+
+static int pg_set_sync(store *st_, int full)
+{
+    pg *st = (pg *)st_;
+    st->sync_off = !full;
+    int r = connected(st);
+    if (r != 0)
+        return r;
+    return exec_sql(st, full ? "SET synchronous_commit = on" : "SET synchronous_commit = off");
+}
+
+/* ---- transactions -------------------------------------------------------- */
+
+static int pg_begin(store *st_)
+{
+    pg *st = (pg *)st_;
+    if (st->tx)
+        return einval(st, "a transaction is already open");
+    int r = run(st, P_BEGIN, NULL, NULL);
+    if (r == -ENOTCONN) /* found dead while idle (killed, server restarted): nothing lost */
+        r = run(st, P_BEGIN, NULL, NULL);
+    st->tx = r == 0;
+    return r;
+}
+
+static int pg_commit(store *st_)
+{
+    pg *st = (pg *)st_;
+    if (!st->tx)
+        return einval(st, "no transaction is open");
+    if (PQstatus(st->conn) != CONNECTION_OK)
+        return fail(st, NULL);
+    if (!st->pipe && PQtransactionStatus(st->conn) == PQTRANS_INERROR)
+        return store__fail(&st->base, -EIO, "the transaction failed earlier; roll it back");
+    /* a COMMIT that gets no answer may or may not have committed: the
+     * caller treats it as failed and rebuilds from what was stored */
+    int r;
+    if (st->pipe) { /* the appends and the COMMIT: one round trip */
+        r = pipe_send(st, P_COMMIT, NULL);
+        int d = pipe_off(st);
+        r = r ? r : d;
+        if (r == 0 && PQtransactionStatus(st->conn) != PQTRANS_IDLE)
+            r = store__fail(&st->base, -EIO, "the transaction did not commit");
+    } else {
+        r = run(st, P_COMMIT, NULL, NULL);
+    }
+    if (r == 0)
+        st->tx = 0;
+    return r;
+}
+
+static int pg_rollback(store *st_)
+{
+    pg *st = (pg *)st_;
+    if (!st->tx)
+        return 0; /* none open */
+    st->tx = 0;
+    pipe_off(st); /* its error is the caller's reason to roll back */
+    if (PQstatus(st->conn) != CONNECTION_OK || st->broken ||
+        PQtransactionStatus(st->conn) == PQTRANS_IDLE)
+        return 0; /* the connection or the server took it with it */
+    return run(st, P_ROLLBACK, NULL, NULL);
+}
+
+/* ---- event log ----------------------------------------------------------- */
+
+static void ev_params(pargs *a, const store_ev_row *row)
+{
+    a->n = 0;
+    for (int k = 0; k < STORE_ROW_NINT; k++)
+        p_int(a, row->i[k]);
+    p_str(a, row->ids);
+    for (int k = 0; k < STORE_ROW_NSTR; k++)
+        p_str(a, row->s[k]);
+}
+
+/* Appends go into the pipeline: no round trip each; their errors come
+ * with the next call that waits for the database, at the latest
+ * store_commit (store.h). */
+static int pg_event_append(store *st_, const cc_event *ev)
+{
+    pg *st = (pg *)st_;
+    if (!st->tx)
+        return einval(st, "store_event_append needs a transaction (store_begin)");
+    store_ev_row row;
+    store_row_from_event(&st->row, ev, &row);
+    pargs a;
+    ev_params(&a, &row);
+    int r;
+    if (!store_row_is_msg(ev->type)) {
+        r = pipe_send(st, P_EV_INSERT, &a);
+    } else {
+        store_msg m;
+        store_row_msg(ev, &m);
+        p_str(&a, m.provider_id); /* $31 */
+        p_int(&a, m.outbound);    /* $32 */
+        p_int(&a, m.agent);       /* $33 */
+        p_str(&a, m.text);        /* $34 */
+        p_int(&a, m.status);      /* $35 */
+        r = pipe_send(st, P_EV_MSG_INSERT, &a);
+    }
+    if (r != 0)
+        return r;
+    pargs c = {0};
+    switch (ev->type) {
+    case CC_EV_CONV_OPENED:
+        p_int(&c, ev->conv);
+        p_str(&c, ev->number);
+        p_int(&c, ev->ep);
+        return pipe_send(st, P_CONV_OPEN, &c);
+    case CC_EV_ENDED:
+    case CC_EV_TERMINATED:
+    case CC_EV_CLOSED:
+        p_int(&c, ev->conv);
+        return pipe_send(st, P_CONV_END, &c);
+    default:
+        return 0;
+    }
+}
+
+/* The event of row 'i' of an EV_LOAD / EV_REPLAY result. */
+static int event_of(pg *st, const PGresult *res, int i, cc_event *ev)
+{
+    store_ev_row row;
+    int c = 0;
+    for (int k = 0; k < STORE_ROW_NINT; k++)
+        row.i[k] = col_i64(res, i, c++);
+    row.ids = col_bytea(st, res, i, c++);
+    for (int k = 0; k < STORE_ROW_NSTR; k++)
+        row.s[k] = col_str(res, i, c++);
+    return store_row_to_event(&st->row, &row, ev, st->base.err, sizeof st->base.err);
+}
+
+/* The whole log in single-row mode: a million events are never held in
+ * memory at once. The callback must not use the store (the connection is
+ * busy until the last row). */
+static int pg_events_load(store *st_, int with_text, store_event_cb cb, void *arg)
+{
+    pg *st = (pg *)st_;
+    int r = connected(st);
+    if (r != 0)
+        return r;
+    int stmt = with_text ? P_EV_LOAD : P_EV_REPLAY;
+    if (!PQsendQueryPrepared(st->conn, PG_NAME[stmt], 0, NULL, NULL, NULL, 0))
+        return fail(st, NULL);
+    PQsetSingleRowMode(st->conn);
+    PGresult *res;
+    while ((res = PQgetResult(st->conn)) != NULL) {
+        ExecStatusType s = PQresultStatus(res);
+        if (s == PGRES_SINGLE_TUPLE && r == 0) {
+            cc_event ev;
+            if ((r = event_of(st, res, 0, &ev)) == 0)
+                r = cb(arg, &ev);
+        } else if (s != PGRES_SINGLE_TUPLE && s != PGRES_TUPLES_OK && r == 0) {
+            r = fail(st, res);
+        }
+        PQclear(res);
+    }
+    return r;
+}
+
+static int pg_last_seq(store *st_, uint64_t *seq)
+{
+    pg *st = (pg *)st_;
+    PGresult *res;
+    int r = query(st, P_EV_LAST, NULL, &res);
+    if (r == 0)
+        *seq = (uint64_t)col_i64(res, 0, 0);
+    PQclear(res);
+    return r;
+}
+
+/* ---- reads ---------------------------------------------------------------- */
+
+/* Runs a query and hands each row to 'row' (which calls the user's
+ * callback); stops at the first nonzero return. The whole result is
+ * fetched first, so callbacks may use the store. */
+typedef struct row_cb {
+    void (*cb)(void); /* the user's callback, cast back by the row function */
+    void *arg;
+} row_cb;
+
+static int each_row(pg *st, int stmt, const pargs *a,
+                    int (*row)(pg *, const PGresult *, int, const row_cb *), const row_cb *c)
+{
+    PGresult *res;
+    int r = query(st, stmt, a, &res);
+    for (int i = 0; r == 0 && i < PQntuples(res); i++)
+        r = row(st, res, i, c);
+    PQclear(res);
+    return r;
+}
+
+static int msg_row(pg *st, const PGresult *res, int i, const row_cb *c)
+{
+    store_msg m = {
+        .id = col_i64(res, i, 0),
+        .conv = (uint32_t)col_i64(res, i, 1),
+        .seq = (uint32_t)col_i64(res, i, 2),
+        .outbound = (int)col_i64(res, i, 3),
+        .agent = (uint32_t)col_i64(res, i, 4),
+        .number = col_str(res, i, 5),
+        .ep_number = col_str(res, i, 6),
+        .text = col_str(res, i, 7),
+        .provider_id = col_str(res, i, 8),
+        .status = (int)col_i64(res, i, 9),
+        .error = col_str(res, i, 10),
+        .at = col_i64(res, i, 11),
+        .status_at = col_i64(res, i, 12),
+    };
+    return ((store_msg_cb)c->cb)(c->arg, &m);
+}
+
+static int pg_msgs_of_conv(store *st_, uint32_t conv, store_msg_cb cb, void *arg)
+{
+    pargs a = {0};
+    p_int(&a, conv);
+    return each_row((pg *)st_, P_MSG_OF_CONV, &a, msg_row, &(row_cb){(void (*)(void))cb, arg});
+}
+
+typedef struct one_msg {
+    store_msg_cb cb;
+    void *arg;
+    int found;
+} one_msg;
+
+static int one_msg_cb(void *arg, const store_msg *m)
+{
+    one_msg *o = arg;
+    o->found = 1;
+    return o->cb(o->arg, m);
+}
+
+static int pg_msg_get(store *st_, int64_t id, store_msg_cb cb, void *arg)
+{
+    pargs a = {0};
+    p_int(&a, id);
+    one_msg o = {cb, arg, 0};
+    int r = each_row((pg *)st_, P_MSG_GET, &a, msg_row,
+                     &(row_cb){(void (*)(void))one_msg_cb, &o});
+    if (r == 0 && !o.found)
+        r = store__fail(st_, -ENOENT, "no message %lld", (long long)id);
+    return r;
+}
+
+static int hist_row(pg *st, const PGresult *res, int i, const row_cb *c)
+{
+    store_hist h = {
+        .conv = (uint32_t)col_i64(res, i, 0),
+        .opened_at = col_i64(res, i, 1),
+        .ep_number = col_str(res, i, 2),
+        .closed_at = col_i64(res, i, 3),
+    };
+    return ((store_hist_cb)c->cb)(c->arg, &h);
+}
+
+static int pg_history(store *st_, str number, size_t max, store_hist_cb cb, void *arg)
+{
+    pargs a = {0};
+    p_str(&a, number);
+    p_int(&a, max > INT64_MAX ? INT64_MAX : (int64_t)max);
+    return each_row((pg *)st_, P_HISTORY, &a, hist_row, &(row_cb){(void (*)(void))cb, arg});
+}
+
+static int note_row(pg *st, const PGresult *res, int i, const row_cb *c)
+{
+    store_note n = {
+        .seq = col_i64(res, i, 0),
+        .type = (int)col_i64(res, i, 1),
+        .code = (int)col_i64(res, i, 2),
+        .agent = (uint32_t)col_i64(res, i, 3),
+        .target = (uint32_t)col_i64(res, i, 4),
+        .queue = (uint32_t)col_i64(res, i, 5),
+        .at = col_i64(res, i, 6),
+    };
+    return ((store_note_cb)c->cb)(c->arg, &n);
+}
+
+static int pg_notes(store *st_, uint32_t conv, store_note_cb cb, void *arg)
+{
+    pargs a = {0};
+    p_int(&a, conv);
+    return each_row((pg *)st_, P_NOTES, &a, note_row, &(row_cb){(void (*)(void))cb, arg});
+}
+
+/* The 'at' of event 'seq', -1 when there is none, or an error. */
+static int at_of(pg *st, int64_t seq, int64_t *at)
+{
+    pargs a = {0};
+    p_int(&a, seq);
+    PGresult *res;
+    int r = query(st, P_SEQ_AT, &a, &res);
+    if (r == 0)
+        *at = PQntuples(res) ? col_i64(res, 0, 0) : -1;
+    PQclear(res);
+    return r;
+}
+
+static int cev_row(pg *st, const PGresult *res, int i, const row_cb *c)
+{
+    store_cev e = {
+        .seq = col_i64(res, i, 0),
+        .type = (int)col_i64(res, i, 1),
+        .at = col_i64(res, i, 2),
+        .conv = (uint32_t)col_i64(res, i, 3),
+        .agent = (uint32_t)col_i64(res, i, 4),
+        .target = (uint32_t)col_i64(res, i, 5),
+        .queue = (uint32_t)col_i64(res, i, 6),
+        .reason = (uint32_t)col_i64(res, i, 7),
+        .number = col_str(res, i, 8),
+        .ep_number = col_str(res, i, 9),
+        .code = (int)col_i64(res, i, 10),
+    };
+    return ((store_cev_cb)c->cb)(c->arg, &e);
+}
+
+static int pg_conv_events_since(store *st_, int64_t from_ms, store_cev_cb cb, void *arg)
+{
+    pg *st = (pg *)st_;
+    /* as in store_sqlite.c: events are in time order, so a binary search
+     * over seq finds the first at or after 'from_ms' */
+    uint64_t last = 0;
+    int r = pg_last_seq(st_, &last);
+    if (r != 0)
+        return r;
+    int64_t lo = 1, hi = (int64_t)last;
+    while (lo < hi) {
+        int64_t mid = lo + (hi - lo) / 2, at = 0;
+        if ((r = at_of(st, mid, &at)) != 0)
+            return r;
+        if (at >= 0 && at < from_ms)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    pargs a = {0};
+    p_int(&a, lo);
+    return each_row(st, P_EV_FROM, &a, cev_row, &(row_cb){(void (*)(void))cb, arg});
+}
+
+static int wrap_row(pg *st, const PGresult *res, int i, const row_cb *c)
+{
+    return ((store_wrapup_cb)c->cb)(c->arg, (uint32_t)col_i64(res, i, 0),
+                                    (uint32_t)col_i64(res, i, 1), col_i64(res, i, 2));
+}
+
+static int csat_row(pg *st, const PGresult *res, int i, const row_cb *c)
+{
+    (void)st;
+    return ((store_csat_cb)c->cb)(c->arg, (int)col_i64(res, i, 0), col_str(res, i, 1),
+                                  col_i64(res, i, 2), (uint32_t)col_i64(res, i, 3));
+}
+
+static int pg_csat(store *st_, uint32_t conv, store_csat_cb cb, void *arg)
+{
+    pargs a = {0};
+    p_int(&a, conv);
+    return each_row((pg *)st_, P_CSAT, &a, csat_row, &(row_cb){(void (*)(void))cb, arg});
+}
+
+static int pg_wrapups(store *st_, uint32_t conv, store_wrapup_cb cb, void *arg)
+{
+    pargs a = {0};
+    p_int(&a, conv);
+    return each_row((pg *)st_, P_WRAPUPS, &a, wrap_row, &(row_cb){(void (*)(void))cb, arg});
+}
+
+/* ---- outbox --------------------------------------------------------------- */
+
+static int pg_outbox_due(store *st_, size_t max, store_msg_cb cb, void *arg)
+{
+    pargs a = {0};
+    p_int(&a, STORE_MSG_QUEUED);
+    p_int(&a, max > INT64_MAX ? INT64_MAX : (int64_t)max);
+    return each_row((pg *)st_, P_MSG_DUE, &a, msg_row, &(row_cb){(void (*)(void))cb, arg});
+}
+
+static int pg_msg_set_status(store *st_, int64_t id, int status, str provider_id, str error,
+                             int64_t now)
+{
+    pargs a = {0};
+    p_int(&a, id);
+    p_int(&a, status);
+    p_int(&a, now);
+    p_str(&a, provider_id);
+    p_str(&a, error);
+    return run_changed((pg *)st_, P_MSG_SET_STATUS, &a, "no outbound message %lld",
+                       (long long)id);
+}
+
+/* A one-row lookup: 0 with the first column, -ENOENT, or an error. */
+static int lookup_i64(pg *st, int stmt, const pargs *a, int64_t *out, const char *what)
+{
+    PGresult *res;
+    int r = query(st, stmt, a, &res);
+    if (r == 0 && PQntuples(res) == 0)
+        r = store__fail(&st->base, -ENOENT, "no such %s", what);
+    else if (r == 0 && out)
+        *out = col_i64(res, 0, 0);
+    PQclear(res);
+    return r;
+}
+
+static int pg_msg_by_provider_id(store *st_, str provider_id, int64_t *id)
+{
+    pargs a = {0};
+    p_str(&a, provider_id);
+    return lookup_i64((pg *)st_, P_MSG_BY_PROVIDER, &a, id,
+                      "outbound message for this provider id");
+}
+
+static int pg_inbound_exists(store *st_, str provider_id)
+{
+    pargs a = {0};
+    p_str(&a, provider_id);
+    int r = lookup_i64((pg *)st_, P_IN_EXISTS, &a, NULL, "inbound message");
+    return r == 0 ? 1 : r == -ENOENT ? 0 : r;
+}
+
+static int pg_outbox_recover(store *st_, int64_t now)
+{
+    pargs a = {0};
+    p_int(&a, STORE_MSG_SUBMITTING);
+    p_int(&a, STORE_MSG_UNKNOWN);
+    p_int(&a, now);
+    int64_t n = 0;
+    int r = run((pg *)st_, P_MSG_RECOVER, &a, &n);
+    return r ? r : (int)n;
+}
+
+static int pg_inbound_orphan(store *st_, int64_t at, str number, str ep_number, str text,
+                             str provider_id, str reason)
+{
+    pargs a = {0};
+    p_int(&a, at);
+    p_str(&a, number);
+    p_str(&a, ep_number);
+    p_str(&a, text);
+    p_str(&a, provider_id);
+    p_str(&a, reason);
+    return run((pg *)st_, P_ORPHAN_INSERT, &a, NULL);
+}
+
+/* ---- accounts and sessions ------------------------------------------------ */
+
+/* Fills 'out' from an account row, copying the strings into the store. */
+static int account_of(pg *st, int stmt, const pargs *a, store_account *out, const char *what)
+{
+    PGresult *res;
+    int r = query(st, stmt, a, &res);
+    if (r == 0 && PQntuples(res) == 0)
+        r = store__fail(&st->base, -ENOENT, "no such %s", what);
+    if (r != 0) {
+        PQclear(res);
+        return r;
+    }
+    str u = col_str(res, 0, 1), p = col_str(res, 0, 2);
+    size_t need = u.n + p.n + 2;
+    if (need > st->acct_cap) {
+        st->acct_cap = need;
+        st->acct = xrealloc(st->acct, need);
+    }
+    if (u.n)
+        memcpy(st->acct, u.p, u.n);
+    st->acct[u.n] = '\0';
+    if (p.n)
+        memcpy(st->acct + u.n + 1, p.p, p.n);
+    st->acct[u.n + 1 + p.n] = '\0';
+    out->id = col_i64(res, 0, 0);
+    out->username = (str){st->acct, u.n};
+    out->pwhash = (str){st->acct + u.n + 1, p.n};
+    out->agent = (uint32_t)col_i64(res, 0, 3);
+    out->role = (int)col_i64(res, 0, 4);
+    PQclear(res);
+    return 0;
+}
+
+static int pg_account_put(store *st_, str username, str pwhash, uint32_t agent, int role)
+{
+    pargs a = {0};
+    p_str(&a, username);
+    p_str(&a, pwhash);
+    p_int(&a, agent);
+    p_int(&a, role);
+    return run((pg *)st_, P_ACCT_INSERT, &a, NULL);
+}
+
+static int pg_account_get(store *st_, str username, store_account *out)
+{
+    pargs a = {0};
+    p_str(&a, username);
+    return account_of((pg *)st_, P_ACCT_GET, &a, out, "account");
+}
+
+static int pg_account_of_agent(store *st_, uint32_t agent, store_account *out)
+{
+    pargs a = {0};
+    p_int(&a, agent);
+    return account_of((pg *)st_, P_ACCT_OF_AGENT, &a, out, "account for that agent");
+}
+
+static int pg_account_set_pwhash(store *st_, str username, str pwhash)
+{
+    pargs a = {0};
+    p_str(&a, username);
+    p_str(&a, pwhash);
+    return run_changed((pg *)st_, P_ACCT_SET_PW, &a, "no account named %.*s", (int)username.n,
+                       username.p);
+}
+
+static int pg_account_del(store *st_, str username)
+{
+    pargs a = {0};
+    p_str(&a, username);
+    return run_changed((pg *)st_, P_ACCT_DEL, &a, "no account named %.*s", (int)username.n,
+                       username.p ? username.p : "");
+}
+
+static int pg_session_put(store *st_, str token_hash, int64_t account, int64_t expires_at)
+{
+    pargs a = {0};
+    p_str(&a, token_hash);
+    p_int(&a, account);
+    p_int(&a, expires_at);
+    int r = run((pg *)st_, P_SESS_INSERT, &a, NULL);
+    if (r == -ENOENT)
+        store__fail(st_, r, "no account %lld", (long long)account);
+    return r;
+}
+
+static int pg_session_get(store *st_, str token_hash, int64_t now, store_account *out)
+{
+    pargs a = {0};
+    p_str(&a, token_hash);
+    p_int(&a, now);
+    return account_of((pg *)st_, P_SESS_GET, &a, out, "session (or it expired)");
+}
+
+static int pg_session_del(store *st_, str token_hash)
+{
+    pargs a = {0};
+    p_str(&a, token_hash);
+    return run_changed((pg *)st_, P_SESS_DEL, &a, "no such session");
+}
+
+static int pg_session_purge(store *st_, int64_t now)
+{
+    pargs a = {0};
+    p_int(&a, now);
+    int64_t n = 0;
+    int r = run((pg *)st_, P_SESS_PURGE, &a, &n);
+    return r ? r : (int)n;
+}
+
+/* ---- operations ------------------------------------------------------------ */
+
+/* PostgreSQL checks its constraints on every write; what is left to check
+ * is what no constraint says. No online backup here: pg_dump and
+ * pg_basebackup do it (docs/operations.md). */
+static int pg_check(store *st_, char *out, size_t n)
+{
+    pg *st = (pg *)st_;
+    static const int checks[] = {P_CHECK_STATUS, P_CHECK_CONV};
+    static const char *const what[] = {"bad status", "conversation without its row"};
+    for (size_t i = 0; i < sizeof checks / sizeof checks[0]; i++) {
+        PGresult *res;
+        int r = query(st, checks[i], NULL, &res);
+        if (r != 0)
+            return r;
+        if (PQntuples(res) > 0) {
+            snprintf(out, n, "%s: %s", what[i], PQgetvalue(res, 0, 0));
+            PQclear(res);
+            return 1;
+        }
+        PQclear(res);
+    }
+    return 0;
+}
+
+/* ---- canned responses and settings ---------------------------------------- */
+
+static int pg_canned_put(store *st_, int64_t id, str title, str text_sv, str text_en)
+{
+    pargs a = {0};
+    p_int(&a, id);
+    p_str(&a, title);
+    p_text(&a, text_sv); /* an empty text is allowed (the desktop falls back) */
+    p_text(&a, text_en);
+    return run((pg *)st_, P_CANNED_PUT, &a, NULL);
+}
+
+static int pg_canned_del(store *st_, int64_t id)
+{
+    pargs a = {0};
+    p_int(&a, id);
+    return run_changed((pg *)st_, P_CANNED_DEL, &a, "no canned response %lld", (long long)id);
+}
+
+static int canned_row(pg *st, const PGresult *res, int i, const row_cb *c)
+{
+    return ((store_canned_cb)c->cb)(c->arg, col_i64(res, i, 0), col_str(res, i, 1),
+                                    col_str(res, i, 2), col_str(res, i, 3));
+}
+
+static int pg_canned_all(store *st_, store_canned_cb cb, void *arg)
+{
+    return each_row((pg *)st_, P_CANNED_ALL, NULL, canned_row,
+                    &(row_cb){(void (*)(void))cb, arg});
+}
+
+static int pg_setting_put(store *st_, str key, str value)
+{
+    pargs a = {0};
+    p_str(&a, key);
+    p_text(&a, value); /* NOT NULL column: an empty value is stored as '' */
+    return run((pg *)st_, P_SET_PUT, &a, NULL);
+}
+
+static int pg_setting_get(store *st_, str key, char *out, size_t cap)
+{
+    pg *st = (pg *)st_;
+    pargs a = {0};
+    p_str(&a, key);
+    PGresult *res;
+    int r = query(st, P_SET_GET, &a, &res);
+    if (r != 0)
+        return r;
+    if (PQntuples(res) == 0) {
+        r = store__fail(st_, -ENOENT, "no such setting");
+    } else {
+        str v = col_str(res, 0, 0);
+        if (v.n >= cap) {
+            r = store__fail(st_, -ERANGE, "setting value is %zu bytes, room for %zu", v.n,
+                            cap - 1);
+        } else {
+            if (v.n)
+                memcpy(out, v.p, v.n);
+            out[v.n] = '\0';
+        }
+    }
+    PQclear(res);
+    return r;
+}
+
+static const struct store_ops PG_OPS = {
+    .kind = "postgresql",
+    .schema_version = PG_SCHEMA_VERSION,
+    .close = pg_close,
+    .set_sync = pg_set_sync,
+    .begin = pg_begin,
+    .commit = pg_commit,
+    .rollback = pg_rollback,
+    .event_append = pg_event_append,
+    .events_load = pg_events_load,
+    .last_seq = pg_last_seq,
+    .msg_get = pg_msg_get,
+    .msgs_of_conv = pg_msgs_of_conv,
+    .history = pg_history,
+    .notes = pg_notes,
+    .conv_events_since = pg_conv_events_since,
+    .wrapups = pg_wrapups,
+    .csat = pg_csat,
+    .outbox_due = pg_outbox_due,
+    .msg_set_status = pg_msg_set_status,
+    .msg_by_provider_id = pg_msg_by_provider_id,
+    .inbound_exists = pg_inbound_exists,
+    .outbox_recover = pg_outbox_recover,
+    .inbound_orphan = pg_inbound_orphan,
+    .account_put = pg_account_put,
+    .account_get = pg_account_get,
+    .account_of_agent = pg_account_of_agent,
+    .account_set_pwhash = pg_account_set_pwhash,
+    .account_del = pg_account_del,
+    .session_put = pg_session_put,
+    .session_get = pg_session_get,
+    .session_del = pg_session_del,
+    .session_purge = pg_session_purge,
+    .backup = NULL,
+    .check = pg_check,
+    .canned_put = pg_canned_put,
+    .canned_del = pg_canned_del,
+    .canned_all = pg_canned_all,
+    .setting_put = pg_setting_put,
+    .setting_get = pg_setting_get,
+};

@@ -1,0 +1,218 @@
+/*
+ * store_row: the event <-> columns rules both store backends share
+ * (store_row.h).
+ */
+#include "store/store_row.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/xalloc.h"
+
+_Static_assert(CC_EV_CONV_OPENED == 15 && CC_EV_WRAPPED_UP == 30 && CC_EV_CLOSED == 32 &&
+                   CC_EV_QUEUED == 18 && CC_EV_TRANSFERRED == 22 &&
+                   CC_EV_OWNER_CHANGED == 23 && CC_EV_CONF_JOINED == 25 &&
+                   CC_EV_CONF_LEFT == 27 && CC_EV_TERMINATED == 31 &&
+                   CC_EV_OPTED_OUT == 35 && CC_EV_OPTED_IN == 36 &&
+                   CC_EV_CSAT_ANSWERED == 45,
+               "event type numbers are stored: append new events at the end of CC_EVENTS");
+_Static_assert(STORE_ROW_NINT + 1 + STORE_ROW_NSTR == STORE_ROW_NCOLS, "event columns");
+
+void store_row_buf_free(store_row_buf *b)
+{
+    free(b->blob);
+    free(b->ids);
+    free(b->flow_out);
+    json_decref(b->flow_doc);
+    memset(b, 0, sizeof *b);
+}
+
+int store_row_is_msg(int type)
+{
+    return type == CC_EV_MSG_IN || type == CC_EV_MSG_OUT;
+}
+
+const char *store_row_check(const cc_event *ev)
+{
+    if (ev == NULL || ev->type < 0 || ev->type >= CC_EV__COUNT)
+        return "unknown event type";
+    if (ev->seq == 0 || ev->seq > INT64_MAX)
+        return "event sequence out of range";
+    if (ev->n_ids > STORE_ROW_IDS_MAX || (ev->n_ids && ev->ids == NULL))
+        return "bad id list";
+    return NULL;
+}
+
+static str encode_ids(store_row_buf *b, const uint32_t *ids, size_t n)
+{
+    if (n == 0)
+        return STR_NULL;
+    if (n * 4 > b->blob_cap) {
+        b->blob_cap = n * 4;
+        b->blob = xrealloc(b->blob, b->blob_cap);
+    }
+    for (size_t i = 0; i < n; i++) {
+        b->blob[4 * i] = (unsigned char)ids[i];
+        b->blob[4 * i + 1] = (unsigned char)(ids[i] >> 8);
+        b->blob[4 * i + 2] = (unsigned char)(ids[i] >> 16);
+        b->blob[4 * i + 3] = (unsigned char)(ids[i] >> 24);
+    }
+    return (str){(const char *)b->blob, n * 4};
+}
+
+int store_row_ids_decode(store_row_buf *b, str blob, const uint32_t **ids, size_t *n)
+{
+    *ids = NULL;
+    *n = 0;
+    if (blob.n == 0)
+        return 0;
+    if (blob.n % 4)
+        return -1;
+    size_t k = blob.n / 4;
+    if (k > b->ids_cap) {
+        b->ids_cap = k;
+        b->ids = xrealloc(b->ids, k * sizeof *b->ids);
+    }
+    const unsigned char *p = (const unsigned char *)blob.p;
+    for (size_t i = 0; i < k; i++)
+        b->ids[i] = (uint32_t)p[4 * i] | (uint32_t)p[4 * i + 1] << 8 |
+                    (uint32_t)p[4 * i + 2] << 16 | (uint32_t)p[4 * i + 3] << 24;
+    *ids = b->ids;
+    *n = k;
+    return 0;
+}
+
+void store_row_from_event(store_row_buf *b, const cc_event *ev, store_ev_row *row)
+{
+    int64_t *i = row->i;
+    *i++ = (int64_t)ev->seq;
+    *i++ = ev->type;
+    *i++ = ev->at;
+    *i++ = ev->conv;
+    *i++ = ev->agent;
+    *i++ = ev->target;
+    *i++ = ev->queue;
+    *i++ = ev->team;
+    *i++ = ev->ep;
+    *i++ = ev->reason;
+    *i++ = ev->fallback;
+    *i++ = ev->capacity;
+    *i++ = ev->msg_seq;
+    *i++ = ev->state;
+    *i++ = ev->kind;
+    *i++ = ev->code;
+    *i++ = ev->deadline;
+    *i++ = ev->key;
+    *i++ = ev->rona_ms;
+    *i++ = ev->autowrap_ms;
+    *i++ = ev->grace_ms;
+    row->ids = encode_ids(b, ev->ids, ev->n_ids);
+    str *s = row->s;
+    *s++ = ev->name;
+    *s++ = ev->number;
+    *s++ = ev->ep_number;
+    *s++ = store_row_is_msg(ev->type) ? STR_NULL : ev->text; /* text: message row */
+    *s++ = ev->msg_id;
+    *s++ = ev->var_key;
+    free(b->flow_out);
+    b->flow_out = NULL;
+    if (ev->type == CC_EV_EP_PUT && ev->flow && !flow_json_empty(ev->flow)) {
+        json_t *o = json_object();
+        flow_json_put(o, ev->flow, 1);
+        b->flow_out = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
+        json_decref(o);
+        *s++ = str_c(b->flow_out);
+    } else {
+        *s++ = ev->value;
+    }
+    *s++ = ev->queue_name;
+    for (int k = 0; k < STORE_ROW_NSTR; k++)
+        if (row->s[k].n == 0)
+            row->s[k] = STR_NULL;
+}
+
+/* An EP_PUT's flow from its stored JSON. */
+static int load_flow(store_row_buf *b, cc_event *ev)
+{
+    json_decref(b->flow_doc);
+    b->flow_doc = json_loadb(ev->value.p, ev->value.n, 0, NULL);
+    char err[256];
+    if (!b->flow_doc ||
+        flow_json_parse(b->flow_doc, 1, &b->flow, b->flow_rule, err, sizeof err) < 0)
+        return -1;
+    ev->flow = &b->flow;
+    ev->value = STR_NULL;
+    return 0;
+}
+
+int store_row_to_event(store_row_buf *b, const store_ev_row *row, cc_event *ev, char *err,
+                       size_t n)
+{
+    memset(ev, 0, sizeof *ev);
+    const int64_t *i = row->i;
+    ev->seq = (uint64_t)*i++;
+    ev->type = (int)*i++;
+    ev->at = *i++;
+    ev->conv = (uint32_t)*i++;
+    ev->agent = (uint32_t)*i++;
+    ev->target = (uint32_t)*i++;
+    ev->queue = (uint32_t)*i++;
+    ev->team = (uint32_t)*i++;
+    ev->ep = (uint32_t)*i++;
+    ev->reason = (uint32_t)*i++;
+    ev->fallback = (uint32_t)*i++;
+    ev->capacity = (uint32_t)*i++;
+    ev->msg_seq = (uint32_t)*i++;
+    ev->state = (int)*i++;
+    ev->kind = (int)*i++;
+    ev->code = (int)*i++;
+    ev->deadline = *i++;
+    ev->key = *i++;
+    ev->rona_ms = *i++;
+    ev->autowrap_ms = *i++;
+    ev->grace_ms = *i++;
+    const uint32_t *ids;
+    size_t nids;
+    if (store_row_ids_decode(b, row->ids, &ids, &nids) != 0) {
+        snprintf(err, n, "event %llu: corrupt id list (%zu bytes)",
+                 (unsigned long long)ev->seq, row->ids.n);
+        return -EIO;
+    }
+    ev->ids = ids;
+    ev->n_ids = nids;
+    const str *s = row->s;
+    ev->name = *s++;
+    ev->number = *s++;
+    ev->ep_number = *s++;
+    ev->text = *s++;
+    ev->msg_id = *s++;
+    ev->var_key = *s++;
+    ev->value = *s++;
+    ev->queue_name = *s++;
+    if (ev->type == CC_EV_EP_PUT && ev->value.n && load_flow(b, ev) != 0) {
+        snprintf(err, n, "event %llu: bad entry point flow", (unsigned long long)ev->seq);
+        return -EIO;
+    }
+    return 0;
+}
+
+void store_row_msg(const cc_event *ev, store_msg *m)
+{
+    int out = ev->type == CC_EV_MSG_OUT;
+    *m = (store_msg){
+        .id = (int64_t)ev->seq,
+        .conv = ev->conv,
+        .seq = ev->msg_seq,
+        .outbound = out,
+        .agent = out ? ev->agent : 0,
+        .number = ev->number,
+        .ep_number = ev->ep_number,
+        .text = ev->text,
+        .provider_id = out ? STR_NULL : ev->msg_id,
+        .status = out ? STORE_MSG_QUEUED : STORE_MSG_RECEIVED,
+        .at = ev->at,
+        .status_at = ev->at,
+    };
+}

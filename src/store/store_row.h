@@ -1,0 +1,91 @@
+/*
+ * store_row: what the store's backends share, with no database in it. An
+ * event becomes one row of typed columns (and, for MSG_IN/MSG_OUT, one
+ * message row) the same way in SQLite and PostgreSQL, and comes back the
+ * same way:
+ *   - every cc_event field has a column; empty strings are NULL;
+ *   - a message's text lives only in its message row (the event's text
+ *     column is NULL), joined back when the log is loaded;
+ *   - the id list (cc_event.ids) is n_ids uint32, little-endian, in one
+ *     blob column (NULL when empty);
+ *   - an EP_PUT's flow is kept as its stored JSON (flow_json.h) in 'value'.
+ * Also the message status names and the event types the queries select
+ * (history, notes), whose numbers are stored.
+ */
+#ifndef TEXTDESK_STORE_STORE_ROW_H
+#define TEXTDESK_STORE_STORE_ROW_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/cc.h"
+#include "store/flow_json.h"
+#include "store/store.h"
+#include "util/str.h"
+
+#define STORE_ROW_IDS_MAX 65536 /* ids per event; the core allows CC_TEAMS_MAX */
+
+/* The event columns, in this order, in both schemas. */
+#define STORE_ROW_EV_COLS                                                                \
+    "seq, type, at, conv, agent, target, queue, team, ep, reason, fallback, capacity,"   \
+    " msg_seq, state, kind, code, deadline, key, rona_ms, autowrap_ms, grace_ms, ids,"   \
+    " name, number, ep_number, text, msg_id, var_key, value, queue_name"
+enum { STORE_ROW_NINT = 21, STORE_ROW_NSTR = 8, STORE_ROW_NCOLS = 30 };
+
+/* The message columns, in this order. */
+#define STORE_ROW_MSG_COLS                                                               \
+    "id, conv, seq, outbound, agent, number, ep_number, text, provider_id, status,"      \
+    " error, at, status_at"
+
+/* Event type numbers in SQL (asserted against cc.h in store_row.c). */
+#define STORE_ROW_T_OPENED "15"
+#define STORE_ROW_T_WRAPPED_UP "30"
+#define STORE_ROW_T_CSAT_ANSWERED "45"
+#define STORE_ROW_T_CLOSED "32"
+#define STORE_ROW_T_NOTES "18, 22, 23, 25, 27, 31, 35, 36"
+
+/* One event as columns: i[] the 21 integers (seq .. grace_ms), ids the
+ * encoded id list, s[] the 8 strings (name .. queue_name). Views point into
+ * the event or the scratch of 'store_row_buf'. */
+typedef struct store_ev_row {
+    int64_t i[STORE_ROW_NINT];
+    str ids;
+    str s[STORE_ROW_NSTR];
+} store_ev_row;
+
+/* Scratch a backend keeps per connection. */
+typedef struct store_row_buf {
+    unsigned char *blob; /* encoded ids */
+    size_t blob_cap;
+    uint32_t *ids; /* decoded ids */
+    size_t ids_cap;
+    char *flow_out; /* EP_PUT flow as JSON, for writing */
+    json_t *flow_doc; /* EP_PUT flow decoding */
+    cc_ep_flow flow;
+    char flow_rule[FLOW_JSON_RULE_MAX];
+} store_row_buf;
+
+void store_row_buf_free(store_row_buf *b);
+
+/* Whether 'ev' can be stored; NULL, or why not. */
+const char *store_row_check(const cc_event *ev);
+/* 'ev' as columns (check it first). */
+void store_row_from_event(store_row_buf *b, const cc_event *ev, store_ev_row *row);
+/* Columns back to an event. Returns 0, or -EIO with why in 'err' (a corrupt
+ * id list or flow). */
+int store_row_to_event(store_row_buf *b, const store_ev_row *row, cc_event *ev, char *err,
+                       size_t n);
+/* Whether events of this type carry a message row. */
+int store_row_is_msg(int type);
+
+/* The message row an MSG_IN/MSG_OUT event brings (id = the event's seq;
+ * outbound messages start QUEUED, inbound RECEIVED; the provider id is
+ * kept for inbound only). Strings point into 'ev'. */
+void store_row_msg(const cc_event *ev, store_msg *m);
+
+/* The encoded id list as uint32s into b->ids; 0 or -1 when its length is
+ * not a multiple of 4. */
+int store_row_ids_decode(store_row_buf *b, str blob, const uint32_t **ids, size_t *n);
+
+#endif

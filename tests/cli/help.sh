@@ -1,0 +1,76 @@
+#!/bin/sh
+# Every command and subcommand answers --help (and -h) with its usage on
+# stdout and exit 0, without a password, a server, a store or input (issue
+# 19). The commands come from `textdesk --help` and `textdesk admin --help`,
+# so a new one is checked without changing this file. $1 is the binary.
+set -u
+bin=${1:?usage: help.sh path/to/textdesk}
+case $bin in /*) ;; *) bin=$(pwd)/$bin ;; esac
+pass=0
+fail=0
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+cd "$tmp" || exit 1
+unset TEXTDESK_ADMIN_PASSWORD
+
+# help WANT_PREFIX ARGS...: exit 0, stdout starts with WANT_PREFIX, nothing
+# on stderr, within 5 s, and nothing written to the working directory
+help() {
+    want=$1
+    shift
+    timeout 5 "$bin" "$@" </dev/null >"$tmp/out" 2>"$tmp/err"
+    rc=$?
+    made=$(ls -A "$tmp" | grep -v -e '^out$' -e '^err$')
+    if [ "$rc" -ne 0 ]; then
+        echo "FAIL '$*': exit $rc, want 0"; cat "$tmp/err"; fail=$((fail + 1)); return
+    fi
+    if [ -s "$tmp/err" ]; then
+        echo "FAIL '$*': wrote to stderr"; cat "$tmp/err"; fail=$((fail + 1)); return
+    fi
+    case $(head -c ${#want} "$tmp/out") in
+    "$want") ;;
+    *) echo "FAIL '$*': stdout does not start with '$want'"; head -3 "$tmp/out"
+       fail=$((fail + 1)); return ;;
+    esac
+    if [ -n "$made" ]; then
+        echo "FAIL '$*': created $made"; rm -rf "$made"; fail=$((fail + 1)); return
+    fi
+    pass=$((pass + 1))
+}
+
+help "usage: textdesk" --help
+help "usage: textdesk" -h
+cmds=$("$bin" --help | sed -n '/^commands:/,$p' | awk 'NR > 1 && NF { print $1 }')
+[ "$(echo "$cmds" | wc -w)" -ge 6 ] || { echo "FAIL: too few commands: $cmds"; fail=$((fail + 1)); }
+for c in $cmds; do
+    help "usage: textdesk $c" "$c" --help
+    help "usage: textdesk $c" "$c" -h
+done
+# arguments before --help do not matter: no server is asked, no store opened
+help "usage: textdesk serve" serve --config /nonexistent.json --help
+help "usage: textdesk backup" backup --data /nonexistent out.db --help
+help "usage: textdesk mask" mask --kinds nosuchkind --help
+
+subs=$("$bin" admin --help | sed -n '/^commands:/,/^KIND/p' | awk 'NR > 1 && $1 != "KIND:" { print $1 }')
+[ "$(echo "$subs" | wc -w)" -ge 8 ] || { echo "FAIL: too few admin commands: $subs"; fail=$((fail + 1)); }
+for s in $subs; do
+    help "usage: textdesk admin [--url http://IP:PORT] [--user NAME] $s " admin "$s" --help
+    help "usage: textdesk admin [--url http://IP:PORT] [--user NAME] $s " \
+        admin --url http://127.0.0.1:1 "$s" -h
+done
+
+# without --help a usage error still exits 2 and says so on stderr
+for args in "serve --frobnicate" "selfcheck --frobnicate" "backup" "mask --frobnicate" \
+    "admin" "admin frobnicate" "frobnicate"; do
+    # shellcheck disable=SC2086
+    TEXTDESK_ADMIN_PASSWORD=x timeout 5 "$bin" $args </dev/null >"$tmp/out" 2>"$tmp/err"
+    rc=$?
+    if [ "$rc" -eq 2 ] && grep -q usage "$tmp/err" && [ ! -s "$tmp/out" ]; then
+        pass=$((pass + 1))
+    else
+        echo "FAIL '$args': exit $rc, want 2 with a usage on stderr"; fail=$((fail + 1))
+    fi
+done
+
+echo "help.sh: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]

@@ -112,23 +112,11 @@ static json_t *list_json(tally *t, int by, int kind, const char *key)
     return arr;
 }
 
-static int64_t arg_ms(const http_req *req, const char *name, int64_t dflt, int *bad)
-{
-    char v[32];
-    if (http_req_arg(req, name, v, sizeof v) <= 0)
-        return dflt;
-    char *end;
-    long long x = strtoll(v, &end, 10);
-    if (*end || x < 0)
-        *bad = 1;
-    return x;
-}
-
 void api__csat(api *a, const http_req *req, http_resp *resp)
 {
     int bad = 0;
-    tally t = {.from = arg_ms(req, "from", 0, &bad),
-               .to = arg_ms(req, "to", a->env.now(a->env.app) + 1, &bad),
+    tally t = {.from = api__arg_ms(req, "from", 0, &bad),
+               .to = api__arg_ms(req, "to", a->env.now(a->env.app) + 1, &bad),
                .step = 86400000,
                .core = a->env.core};
     char iv[16] = "day";

@@ -85,6 +85,9 @@ void api__metrics_free(api *a);
 int api__metrics_load(api *a);
 /* The counters of 'queue' (zeros for an unknown one). */
 api_qcount api__queue_counts(const api *a, uint32_t queue);
+/* Query argument 'name' as milliseconds since 1970 ('dflt' when absent;
+ * sets '*bad' when it is not a whole number >= 0) (api_report.c). */
+int64_t api__arg_ms(const http_req *req, const char *name, int64_t dflt, int *bad);
 /* GET /api/supervisor/csat: satisfaction scores (api_csat.c). */
 void api__csat(api *a, const http_req *req, http_resp *resp);
 /* /api/supervisor/... (api_supervisor.c). */

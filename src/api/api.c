@@ -910,6 +910,19 @@ static int wrap_collect(void *arg, uint32_t agent, uint32_t reason, int64_t at)
     return 0;
 }
 
+/* The customer's satisfaction answer for that conversation (masked like
+ * other customer text). */
+static int csat_collect(void *arg, int score, str comment, int64_t at, uint32_t agent)
+{
+    hist_walk *w = arg;
+    json_t *last = json_array_get(w->arr, json_array_size(w->arr) - 1);
+    json_object_set_new(last, "csat",
+                        json_pack("{s:i, s:o, s:I, s:i}", "score", score, "comment",
+                                  api__jmask(w->a, comment), "at", (json_int_t)at, "agent",
+                                  (int)agent));
+    return 0;
+}
+
 static int hist_collect(void *arg, const store_hist *h)
 {
     hist_walk *w = arg;
@@ -936,6 +949,8 @@ static json_t *history_json(api *a, const cc_conv_view *v)
         json_array_append(one.arr, e);
         store_wrapups(a->env.st, (uint32_t)json_integer_value(json_object_get(e, "conv")),
                       wrap_collect, &one);
+        store_csat(a->env.st, (uint32_t)json_integer_value(json_object_get(e, "conv")),
+                   csat_collect, &one);
         json_decref(one.arr);
     }
     return json_pack("{s:i, s:o}", "conv", (int)v->id, "history", w.arr);

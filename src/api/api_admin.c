@@ -44,7 +44,7 @@ static const struct kind {
     {"entry_points", CC_KIND_EP,
      (const char *const[]){"id", "number", "queue", "welcome_reply", "hours", "max_wait_s",
                            "overflow_queue", "overflow_reply", "skills", "skill_words",
-                           "gateway", NULL}},
+                           "gateway", "survey", NULL}},
     {"agents", CC_KIND_AGENT,
      (const char *const[]){"id", "name", "teams", "capacity", "skills", "username",
                            "password", "password_hash", "state", NULL}},

@@ -109,6 +109,11 @@ void api__feed_free(api *a);
  * settings change. */
 void api__today_event(api *a, const cc_event *ev);
 int api__today_queue(api *a, uint32_t queue, report_row *out, int64_t *sl_ms);
+/* Query argument 'name' as milliseconds since 1970 ('dflt' when absent;
+ * sets '*bad' when it is not a whole number >= 0) (api_report.c). */
+int64_t api__arg_ms(const http_req *req, const char *name, int64_t dflt, int *bad);
+/* GET /api/supervisor/csat: satisfaction scores (api_csat.c). */
+void api__csat(api *a, const http_req *req, http_resp *resp);
 /* /api/supervisor/... (api_supervisor.c). */
 void api__supervisor(api *a, const http_req *req, http_resp *resp);
 /* The transcript of 'conv' as the `messages` command returns it. */

@@ -335,7 +335,8 @@ static int walk(ctx *x)
     static const char *const ep_keys[] = {"id",         "number",         "queue",
                                           "gateway",    "welcome_reply",  "hours",
                                           "max_wait_s", "overflow_queue", "overflow_reply",
-                                          "skills",     "skill_words",    NULL};
+                                          "skills",     "skill_words",    "survey",
+                                          NULL};
     json_t *eps = section(x, "entry_points", &bad);
     if (bad)
         return -1;

@@ -284,7 +284,14 @@ const char *cc_cmd_name(int type);
  *    queue's); 'words': when the first message contains one of these words
  *    (whole word, ASCII letters in any case), the conversation also requires
  *    that word's skill (a language, a product). Together at most
- *    CC_SKILLS_MAX.
+ *    CC_SKILLS_MAX;
+ *  - survey (customer satisfaction): when a conversation the customer
+ *    opened closes after its wrap-ups, the customer gets 'survey_text'
+ *    (unless opted out). Their next SMS within 'survey_window_ms' that
+ *    starts with a score 1-5 ("4", "4 tack, snabbt!") is recorded against
+ *    the closed conversation (CSAT_ANSWERED; the rest of the text is the
+ *    comment) and opens nothing; a keyword (STOP, ...), anything else or a
+ *    late answer takes the usual path.
  * Automatic replies are MSG_OUT events with agent 0; none goes to a
  * customer who has opted out of the entry point.
  */
@@ -317,6 +324,9 @@ typedef struct cc_ep_flow {
     size_t n_skills;
     cc_flow_word words[CC_FLOW_WORDS_MAX];
     size_t n_words;
+    int survey;       /* 1: ask for a score after wrap-up */
+    str survey_text;  /* the question (1 .. CC_FLOW_TEXT_MAX code points) */
+    int64_t survey_window_ms; /* how long an answer counts (1 s .. 7 days) */
 } cc_ep_flow;
 #define CC_GATEWAY_ID_MAX 32
 
@@ -390,7 +400,9 @@ typedef struct cc_cmd {
     X(AGENT_SKILLS, "agent_skills", 0)                                      \
     X(QUEUE_SKILLS, "queue_skills", 0)                                      \
     X(CONV_SKILLS, "conversation_skills", 0)                                \
-    X(WIDENED, "widened", 0)
+    X(WIDENED, "widened", 0)                                                \
+    X(CSAT_ASKED, "csat_asked", 0)                                          \
+    X(CSAT_ANSWERED, "csat_answered", 0)
 
 enum cc_ev_type {
 #define X(name, wire, flags) CC_EV_##name,
@@ -454,6 +466,12 @@ int cc_ev_is_note(int type);
  *  WIDENED          conv, queue, kind (levels dropped so far: each required
  *                   minimum is now lower by that much; at or below 0 the
  *                   skill only ranks agents)
+ *  CSAT_ASKED       conv (closing), ep, number, ep_number, agent (who ended
+ *                   it), queue, deadline (the answer window ends); the
+ *                   survey's MSG_OUT follows, then CLOSED
+ *  CSAT_ANSWERED    conv (the closed one asked), ep, number, ep_number,
+ *                   agent, queue (as asked), reason (the score 1-5), text
+ *                   (the comment after the score; may be empty), msg_id
  *
  * Conversation events that the entry point's flow causes: the first QUEUED
  * (code NEW) carries 'deadline' = when the maximum wait ends (0: none); out
@@ -584,6 +602,9 @@ str cc_conv_var(const cc *c, uint32_t conv, str key);
 /* The variables of 'conv' in the order they were first set; returns how
  * many (may exceed 'max'). */
 size_t cc_conv_vars(const cc *c, uint32_t conv, str *keys, str *values, size_t max);
+/* The survey awaiting customer 'number' on entry point 'ep': 1 with the
+ * asked conversation and the window's end, or 0. */
+int cc_survey_pending(const cc *c, str number, uint32_t ep, uint32_t *conv, int64_t *deadline);
 /* Whether customer 'number' has opted out of entry point 'ep'. */
 int cc_opted_out(const cc *c, str number, uint32_t ep);
 /* The open conversation of customer 'number' on entry point 'ep', or 0. */

@@ -975,7 +975,11 @@ static int evolve_skills(cc *c, const cc_event *ev)
 
 int cc__evolve(cc *c, const cc_event *ev)
 {
-    if (ev->type >= CC_EV_SKILL_PUT && ev->type < CC_EV__COUNT)
+    if (ev->type == CC_EV_SUPERVISED) { /* the audit record of FORCE_STATE */
+        NEED(cc__tab_get(&c->agents, ev->agent), NO_AGENT);
+        return 0;
+    }
+    if (ev->type >= CC_EV_SKILL_PUT && ev->type < CC_EV_SUPERVISED)
         return evolve_skills(c, ev);
     if (ev->type <= CC_EV_IDLE_REASON_REMOVED)
         return evolve_config(c, ev);

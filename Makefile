@@ -4,21 +4,26 @@
 #   make test       sanitizer build (ASan+UBSan), every CTest test, then a
 #                   short libFuzzer run of every fuzz target
 #   make bench      release build, run every bench/bench_* and print figures
-#   make fuzz       long fuzz runs (FUZZ_SECONDS per target, default 600)
+#   make fuzz       long fuzz runs: FUZZ_RUNS inputs per target (default 10
+#                   million; docs/operations.md says how long), or
+#                   FUZZ_SECONDS per target when that comes first (0: none)
 #   make valgrind   unit tests and a short server session under valgrind
 #   make soak       crash and gateway-fault soak through a real Kannel
 #                   (SOAK_KILLS SIGKILLs, default 50; Kannel down SOAK_DOWN_S)
+#   make soak-pg    the same on PostgreSQL, with its faults (down SOAK_PG_DOWN_S)
 #   make clean
 JOBS ?= $(shell nproc)
 FUZZ_SMOKE_SECONDS ?= 8
-FUZZ_SECONDS ?= 600
+FUZZ_SECONDS ?= 0
+FUZZ_RUNS ?= 10000000
 SOAK_KILLS ?= 50
 SOAK_DOWN_S ?= 60
+SOAK_PG_DOWN_S ?= 30
 RELEASE := build/release
 ASAN := build/asan
 FUZZB := build/fuzz
 
-.PHONY: all build run test unit fuzz-smoke fuzz bench soak clean install valgrind
+.PHONY: all build run test unit fuzz-smoke fuzz bench soak soak-pg clean install valgrind
 PREFIX ?= /usr/local
 INSTALLB := build/install
 
@@ -51,7 +56,7 @@ fuzz-smoke: fuzz-build
 	@sh scripts/fuzz.sh $(FUZZB) $(FUZZ_SMOKE_SECONDS)
 
 fuzz: fuzz-build
-	@sh scripts/fuzz.sh $(FUZZB) $(FUZZ_SECONDS)
+	@sh scripts/fuzz.sh $(FUZZB) $(FUZZ_SECONDS) $(FUZZ_RUNS)
 
 test: unit fuzz-smoke
 
@@ -66,6 +71,12 @@ bench: build
 
 soak: build $(E2E_DEPS)
 	TEXTDESK_BIN=$(RELEASE)/textdesk node tests/soak/soak.mjs --kills $(SOAK_KILLS) --down $(SOAK_DOWN_S)
+
+# The soak on PostgreSQL: kills, then the database's faults under load
+# (connections killed, restarted, stopped SOAK_PG_DOWN_S), then Kannel down.
+soak-pg: build $(E2E_DEPS)
+	TEXTDESK_BIN=$(RELEASE)/textdesk node tests/soak/soak.mjs --kills $(SOAK_KILLS) --down $(SOAK_DOWN_S) \
+	  --store postgresql --db-faults terminate,restart,stop:$(SOAK_PG_DOWN_S)
 
 # Installs the binary, the web files, the man page and a systemd unit
 # (restart on failure) under PREFIX (DESTDIR for staging).

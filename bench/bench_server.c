@@ -44,6 +44,12 @@
  * and first: cores (online CPUs) and loadavg (the 1-minute load average at
  * the start: other work on the machine shows in the latency tails).
  *
+ * Then phases A (ingest and latency) and C (recovery) again on PostgreSQL 15
+ * (a cluster of its own, scripts/pgtest.sh; `--store postgresql://...`),
+ * their figures prefixed pg_, and a second table: PostgreSQL against SQLite
+ * in this run (targets: ingest >= 0.5 x, p99 at 2,000 SMS/s <= 2 x,
+ * recovery <= 2 x). BENCH_STORES=sqlite skips it.
+ *
  * Usage: bench_server [path/to/textdesk]  (default: textdesk beside this
  * binary; another build's binary gives a before/after on the same load).
  * BENCH_PHASES=latency,memory,recovery runs only those phases and prints
@@ -61,6 +67,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <signal.h>
+#include <libpq-fe.h>
 #include <sodium.h>
 #include <sqlite3.h>
 #include <stdint.h>
@@ -97,6 +104,10 @@ static const int rates[] = {500, 2000, 5000};
 
 static int port;
 static char dir[256];
+static int use_pg;          /* this pass runs on PostgreSQL */
+static char pg_dir[300];    /* its cluster (scripts/pgtest.sh) */
+static char pg_base[256];   /* its URL without the database */
+static const char *fig = ""; /* figure name prefix: "pg_" on PostgreSQL */
 static pid_t running; /* the server under test, stopped when the bench dies */
 static char bin[4096];
 
@@ -266,7 +277,7 @@ static pid_t spawn_server(const char *name, const char *cfg, const char *data)
         int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
         dup2(fd, 1);
         dup2(fd, 2);
-        execl(bin, bin, "serve", "--config", cfg, "--listen", listen, "--data", data,
+        execl(bin, bin, "serve", "--config", cfg, "--listen", listen, "--store", data,
               (char *)NULL);
         _exit(127);
     }
@@ -362,9 +373,54 @@ static double metric(const char *name)
     return -1;
 }
 
-/* The single integer 'sql' gives on the database at 'path', or -1. */
-static int64_t db_count(const char *path, const char *sql)
+/* Runs 'sql' on the PostgreSQL database 'db' of this run's cluster; the
+ * first column of its first row, or -1. */
+static int64_t pg_int(const char *db, const char *sql)
 {
+    char url[400];
+    snprintf(url, sizeof url, "%s%s", pg_base, db);
+    PGconn *c = PQconnectdb(url);
+    int64_t n = -1;
+    PGresult *r = PQstatus(c) == CONNECTION_OK ? PQexec(c, sql) : NULL;
+    if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) > 0)
+        n = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+    else if (PQresultStatus(r) == PGRES_COMMAND_OK)
+        n = 0;
+    PQclear(r);
+    PQfinish(c);
+    return n;
+}
+
+/* Where a phase keeps its data: the folder 'data' (SQLite), or a fresh
+ * database named after it (PostgreSQL). 'out' is what --store takes. */
+static void store_place(const char *data, char *out, size_t n)
+{
+    if (!use_pg) {
+        snprintf(out, n, "%s", data);
+        return;
+    }
+    char db[64], sql[128];
+    const char *base = strrchr(data, '/');
+    snprintf(db, sizeof db, "%s", base ? base + 1 : data);
+    for (char *p = db; *p; p++)
+        if (*p == '-')
+            *p = '_';
+    snprintf(sql, sizeof sql, "DROP DATABASE IF EXISTS %s", db);
+    pg_int("postgres", sql);
+    snprintf(sql, sizeof sql, "CREATE DATABASE %s", db);
+    if (pg_int("postgres", sql) != 0)
+        dief("cannot create a PostgreSQL database");
+    snprintf(out, n, "%s%s", pg_base, db);
+}
+
+/* The single integer 'sql' gives on the store at 'where' (store_place), or
+ * -1. */
+static int64_t db_count(const char *where, const char *sql)
+{
+    if (use_pg)
+        return pg_int(strrchr(where, '/') + 1, sql);
+    char path[400];
+    snprintf(path, sizeof path, "%s/textdesk.db", where);
     sqlite3 *db = NULL;
     sqlite3_stmt *st;
     int64_t n = -1;
@@ -769,7 +825,7 @@ typedef struct figures {
 
 static void print_figure(const char *name, double v, const char *fmt, const char *unit)
 {
-    printf("%s: ", name);
+    printf("%s%s: ", fig, name);
     printf(fmt, v);
     printf(*unit ? " %s\n" : "\n", unit);
     fflush(stdout);
@@ -779,23 +835,26 @@ static void print_figure(const char *name, double v, const char *fmt, const char
  * rate. */
 static void phase_latency(figures *F, int ingest_only)
 {
-    char cfg[300], data[300], name[64];
+    char cfg[300], data[300], where[400], name[64];
     snprintf(cfg, sizeof cfg, "%s/lat.json", dir);
     snprintf(data, sizeof data, "%s/lat-data", dir);
     write_config(cfg, LAT_AGENTS, 1000);
-    pid_t pid = spawn_server("lat", cfg, data);
+    store_place(data, where, sizeof where);
+    pid_t pid = spawn_server(use_pg ? "lat-pg" : "lat", cfg, where);
     wait_listening(pid);
 
     load L = {.ep = epoll_create1(0)};
     memset(sent_at, 0, MAX_KEYS * sizeof *sent_at);
-    F->raw = raw_sqlite_rate(INGEST_N);
+    F->raw = use_pg ? 0 : raw_sqlite_rate(INGEST_N);
     double cpu0 = cpu_seconds(pid);
     F->ingest = drive(&L, 0, INGEST_N, 0, 60, 0);
     F->ingest_cpu = (cpu_seconds(pid) - cpu0) / INGEST_N * 1e6;
     print_figure("server_ingest_rate", F->ingest, "%.0f", "sms/s");
     print_figure("server_ingest_cpu", F->ingest_cpu, "%.1f", "us/sms");
-    print_figure("sqlite_raw_batch_rate", F->raw, "%.0f", "rows/s");
-    print_figure("server_ingest_vs_raw", F->ingest / F->raw, "%.3f", "x");
+    if (!use_pg) {
+        print_figure("sqlite_raw_batch_rate", F->raw, "%.0f", "rows/s");
+        print_figure("server_ingest_vs_raw", F->ingest / F->raw, "%.3f", "x");
+    }
     if (ingest_only) {
         stop_server(pid);
         close(L.ep);
@@ -839,9 +898,7 @@ static void phase_latency(figures *F, int ingest_only)
     close(L.ep);
 
     /* every acknowledged SMS is in the store */
-    char db_path[400];
-    snprintf(db_path, sizeof db_path, "%s/textdesk.db", data);
-    int64_t stored = db_count(db_path, "SELECT count(*) FROM messages WHERE outbound = 0");
+    int64_t stored = db_count(where, "SELECT count(*) FROM messages WHERE outbound = 0");
     if (stored < 0)
         dief("cannot count the stored messages");
     F->lost = acked > stored ? acked - stored : 0;
@@ -914,11 +971,9 @@ static void seed_apply(seed *s, cc_cmd m)
     }
 }
 
-static void seed_store(const char *data, uint64_t *events)
+static void seed_store(const char *path, uint64_t *events)
 {
-    char path[400], err[256];
-    mkdir(data, 0700);
-    snprintf(path, sizeof path, "%s/textdesk.db", data);
+    char err[256];
     seed s = {.c = cc_new(), .now = (int64_t)time(NULL) * 1000 - 3600 * 1000};
     cc_events_init(&s.ev);
     if (!(s.st = store_open(path, err, sizeof err)))
@@ -983,13 +1038,14 @@ static void seed_store(const char *data, uint64_t *events)
 
 static void phase_recovery(figures *F, const char *cfg)
 {
-    char data[300];
+    char data[300], where[400];
     snprintf(data, sizeof data, "%s/rec-data", dir);
-    seed_store(data, &F->rec_events);
-    char db_path[400];
-    snprintf(db_path, sizeof db_path, "%s/textdesk.db", data);
-    F->rec_msgs = db_count(db_path, "SELECT count(*) FROM messages");
-    pid_t pid = spawn_server("rec", cfg, data);
+    store_place(data, where, sizeof where);
+    double s0 = now_s();
+    seed_store(where, &F->rec_events);
+    print_figure("recovery_seed_time", now_s() - s0, "%.1f", "s");
+    F->rec_msgs = db_count(where, "SELECT count(*) FROM messages");
+    pid_t pid = spawn_server(use_pg ? "rec-pg" : "rec", cfg, where);
     double t0 = now_s(), open;
     while ((open = metric("textdesk_open_conversations")) < 0) {
         if (waitpid(pid, NULL, WNOHANG) == pid) {
@@ -1066,6 +1122,77 @@ static void print_table(const figures *F)
     fflush(stdout);
 }
 
+/* PostgreSQL against SQLite, this run. */
+static void print_pg_table(const figures *S, const figures *P)
+{
+    char a[32], b[32];
+    double ing = P->ingest / S->ingest, rec = P->recovery / S->recovery;
+    printf("\n## the same on PostgreSQL 15 (same machine, this run)\n\n");
+    printf("| figure | SQLite | PostgreSQL | PostgreSQL / SQLite | target | met |\n"
+           "|---|---|---|---|---|---|\n");
+    printf("| durable ingest ceiling | %s SMS/s | %s SMS/s | %.2f x | >= 0.5 x | %s |\n",
+           thousands(S->ingest, a, sizeof a), thousands(P->ingest, b, sizeof b), ing,
+           ing >= 0.5 ? "yes" : "NO");
+    for (int r = 0; r < NRATES; r++) {
+        if (rates[r] > 2000)
+            continue;
+        double p50 = P->lat[r][0] / S->lat[r][0], p99 = P->lat[r][1] / S->lat[r][1];
+        printf("| SMS -> offer p50, %s agents, %s SMS/s | %.2f ms | %.2f ms | %.2f x | | |\n",
+               thousands(LAT_AGENTS, a, sizeof a), thousands(rates[r], b, sizeof b),
+               S->lat[r][0], P->lat[r][0], p50);
+        printf("| SMS -> offer p99, %s agents, %s SMS/s | %.2f ms | %.2f ms | %.2f x | %s | %s |\n",
+               thousands(LAT_AGENTS, a, sizeof a), thousands(rates[r], b, sizeof b),
+               S->lat[r][1], P->lat[r][1], p99, rates[r] == 2000 ? "<= 2 x" : "",
+               rates[r] == 2000 ? (p99 <= 2 ? "yes" : "NO") : "");
+    }
+    printf("| acknowledged inbound SMS missing from the store | %lld | %lld | | 0 | %s |\n",
+           (long long)S->lost, (long long)P->lost, P->lost ? "NO" : "yes");
+    printf("| restart recovery, %s stored messages | %.2f s | %.2f s | %.2f x | <= 2 x | %s |\n",
+           thousands((double)P->rec_msgs, a, sizeof a), S->recovery, P->recovery, rec,
+           rec <= 2 ? "yes" : "NO");
+    print_figure("pg_vs_sqlite_ingest", ing, "%.2f", "x");
+    print_figure("pg_vs_sqlite_p99_2000", P->lat[1][1] / S->lat[1][1], "%.2f", "x");
+    print_figure("pg_vs_sqlite_recovery", rec, "%.2f", "x");
+    fflush(stdout);
+}
+
+static void pg_stop(void)
+{
+    if (!pg_dir[0])
+        return;
+    char cmd[800];
+    snprintf(cmd, sizeof cmd, "sh '%s/scripts/pgtest.sh' stop '%s'", TEXTDESK_SOURCE_DIR, pg_dir);
+    if (system(cmd) != 0)
+        fprintf(stderr, "bench_server: could not stop PostgreSQL in %s\n", pg_dir);
+    pg_dir[0] = '\0';
+}
+
+/* Starts this run's PostgreSQL; 0 or -1. */
+static int pg_start(void)
+{
+    char cmd[800], url[256] = "";
+    /* not under DIR: the postgres user must reach it */
+    snprintf(pg_dir, sizeof pg_dir, "/tmp/textdesk-bench-pg-%d", (int)getpid());
+    snprintf(cmd, sizeof cmd, "sh '%s/scripts/pgtest.sh' start '%s'", TEXTDESK_SOURCE_DIR,
+             pg_dir);
+    FILE *p = popen(cmd, "r");
+    if (!p || !fgets(url, sizeof url, p)) {
+        if (p)
+            pclose(p);
+        pg_dir[0] = '\0';
+        return -1;
+    }
+    pclose(p);
+    atexit(pg_stop);
+    url[strcspn(url, "\n")] = '\0';
+    char *slash = strrchr(url, '/');
+    if (!slash)
+        return -1;
+    slash[1] = '\0';
+    snprintf(pg_base, sizeof pg_base, "%s", url);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     if (sodium_init() < 0)
@@ -1108,6 +1235,25 @@ int main(int argc, char **argv)
         phase_recovery(&F, cfg);
     if (all)
         print_table(&F);
+
+    /* the same on PostgreSQL: ingest, latency and recovery */
+    const char *stores = getenv("BENCH_STORES");
+    if (!stores || strstr(stores, "postgresql")) {
+        if (pg_start() != 0)
+            dief("cannot start PostgreSQL (scripts/pgtest.sh)");
+        figures P = F;
+        use_pg = 1;
+        fig = "pg_";
+        if (all || strstr(phases, "latency") || strstr(phases, "ingest"))
+            phase_latency(&P, !all && !strstr(phases, "latency"));
+        if (all || strstr(phases, "recovery"))
+            phase_recovery(&P, cfg);
+        fig = "";
+        use_pg = 0;
+        if (all)
+            print_pg_table(&F, &P);
+        pg_stop();
+    }
 
     free(sent_at);
     free(latency);

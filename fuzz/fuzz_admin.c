@@ -18,8 +18,13 @@
  *     accepted, importing the export again changes nothing.
  * Bodies that set a clear-text "password" are skipped: argon2id hashing
  * (64 MiB, ~0.1 s) is not parsing and would stall the fuzzer.
- * One api is kept for the whole run (api_new hashes a dummy password); its
- * core and store are swapped for fresh ones per input (api_int.h).
+ * One api, one store and one base state are made once for the whole run
+ * (api_new hashes a dummy password; opening a store and importing the base
+ * configuration cost about 10 ms under ASan). Each input then runs inside
+ * one store transaction that is rolled back afterwards, and the core is
+ * rebuilt from the base state's events (cc_replay: pure, microseconds), so
+ * every input starts from exactly the same state without reopening
+ * anything: about 20 times more inputs per second than a fresh store each.
  */
 #include <jansson.h>
 #include <sodium.h>
@@ -55,6 +60,8 @@ static const char *const kinds[] = {"teams",        "queues", "entry_points",
 static api *A;
 static cc *core;
 static store *st;
+static cc_evlog base_log; /* the events of the base state */
+static int in_input;      /* an input's transaction is open: no commits */
 
 static int fuzz_apply(void *arg, const cc_cmd *m)
 {
@@ -62,13 +69,38 @@ static int fuzz_apply(void *arg, const cc_cmd *m)
     cc_events_init(&ev);
     int r = cc_apply(core, m, NOW, &ev);
     if (ev.n) {
-        CHECK(store_begin(st) == 0);
-        for (size_t i = 0; i < ev.n; i++)
+        if (!in_input)
+            CHECK(store_begin(st) == 0);
+        for (size_t i = 0; i < ev.n; i++) {
             CHECK(store_event_append(st, &ev.v[i]) == 0);
-        CHECK(store_commit(st) == 0);
+            if (!in_input)
+                cc_evlog_add(&base_log, &ev.v[i]);
+        }
+        if (!in_input)
+            CHECK(store_commit(st) == 0);
     }
     cc_events_free(&ev);
     return r;
+}
+
+/* The write path for sessions, accounts, settings and canned responses
+ * (api_env.write_begin/_end): inside an input's transaction it opens none
+ * of its own (the input's rollback undoes it all). */
+static int fuzz_write_begin(void *arg)
+{
+    if (in_input)
+        return 0;
+    return store_begin(st) == 0 ? 0 : -CC_E_STORE;
+}
+
+static int fuzz_write_end(void *arg, int r)
+{
+    if (in_input)
+        return r;
+    if (r == 0 && store_commit(st) == 0)
+        return 0;
+    store_rollback(st);
+    return r ? r : -CC_E_STORE;
 }
 
 static int64_t fuzz_now(void *arg)
@@ -120,15 +152,22 @@ static json_t *export_now(void)
     return e;
 }
 
-static void fresh_state(void)
+/* The base state, once: a store with an administrator's session and the
+ * base configuration, and its events in base_log. */
+static void base_state(void)
 {
     char err[256];
+    api_env env = {.apply = fuzz_apply, .now = fuzz_now, .write_begin = fuzz_write_begin,
+                   .write_end = fuzz_write_end};
     core = cc_new();
     st = store_open(":memory:", err, sizeof err);
     CHECK(core && st);
-    A->env.core = core;
-    A->env.st = st;
+    env.core = core;
+    env.st = st;
+    A = api_new(&env);
+    CHECK(A);
     A->mask = 0;
+    cc_evlog_init(&base_log);
     CHECK(store_account_put(st, STR_LIT("root"), STR_LIT("$argon2id$not-used"), 0,
                             STORE_ROLE_ADMIN) == 0);
     store_account acc;
@@ -139,6 +178,26 @@ static void fresh_state(void)
     sodium_bin2hex(hex, sizeof hex, h, sizeof h);
     CHECK(store_session_put(st, str_c(hex), acc.id, NOW + 3600 * 1000) == 0);
     CHECK(call("POST", "/api/admin/import", STR_LIT(base_config), NULL) == 200);
+}
+
+/* Back to the base state: the store's transaction rolled back, the core
+ * rebuilt from the base events, the settings as they were. */
+static void begin_input(void)
+{
+    cc_free(core);
+    core = cc_new();
+    for (size_t i = 0; i < base_log.n; i++)
+        CHECK(cc_replay(core, &base_log.v[i]) == 0);
+    A->env.core = core;
+    A->mask = 0;
+    CHECK(store_begin(st) == 0);
+    in_input = 1;
+}
+
+static void end_input(void)
+{
+    CHECK(store_rollback(st) == 0);
+    in_input = 0;
 }
 
 static int has_password(json_t *j)
@@ -189,24 +248,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (skip)
             return 0;
     }
-    if (!A) {
-        api_env env = {.apply = fuzz_apply, .now = fuzz_now};
-        char err[256];
-        core = cc_new();
-        st = store_open(":memory:", err, sizeof err);
-        env.core = core;
-        env.st = st;
-        A = api_new(&env);
-        CHECK(A);
-        store_close(st);
-        cc_free(core);
-    }
-    fresh_state();
+    if (!A)
+        base_state(); /* kept to the end of the process */
+    begin_input();
     const char *kind = kinds[data[1] % 6];
     unsigned id = data[2] % 8; /* 0 and a few ids, some of them taken */
     char path[96];
     int op = data[0] % 5;
-    json_t *before = export_now(), *after;
+    /* the export before an import (all or nothing); the other calls do not
+     * need it, and it is the dearest call here */
+    json_t *before = op == 1 ? export_now() : NULL, *after;
     switch (op) {
     case 4:
         snprintf(path, sizeof path, "/api/admin/%s/%u", kind, id);
@@ -240,9 +291,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         break;
     }
     json_decref(before);
-    store_close(st);
-    cc_free(core);
-    st = NULL;
-    core = NULL;
+    end_input();
     return 0;
 }

@@ -1,8 +1,8 @@
 /*
  * fuzz_agent_cmd: arbitrary bytes as one WebSocket frame of the agent
  * protocol, through api_parse_frame (the pure half of api_ws_message).
- * Nothing may crash or leak. A refused frame has one of the four stable
- * error codes and a NUL-terminated message, and the depth check agrees with
+ * Nothing may crash or leak. A refused frame has one of the five stable
+ * error codes and a NUL-terminated, valid UTF-8 message, and the depth check agrees with
  * the refusal. A frame that parses names a known command, has ids in
  * 1..CC_MAX_ID-1 (or 0), and its canonical JSON parses back to the same
  * command, fields and id; the canonical form of that is the same JSON.
@@ -13,6 +13,7 @@
 
 #include "fuzz.h"
 #include "api/api_parse.h"
+#include "util/utf8.h"
 
 static int same_str(str a, str b)
 {
@@ -44,8 +45,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         CHECK(r == -1 && strcmp(e.code, "too_deep") == 0);
     if (r != 0) {
         CHECK(strcmp(e.code, "too_deep") == 0 || strcmp(e.code, "bad_json") == 0 ||
-              strcmp(e.code, "bad_request") == 0 || strcmp(e.code, "unknown_command") == 0);
+              strcmp(e.code, "bad_text") == 0 || strcmp(e.code, "bad_request") == 0 ||
+              strcmp(e.code, "unknown_command") == 0);
         CHECK(memchr(e.msg, '\0', sizeof e.msg) != NULL && e.msg[0] != '\0');
+        /* the message can travel in JSON; a parse error's names no flag of
+         * jansson (only unknown_command quotes what was sent) */
+        CHECK(utf8_count(e.msg, strlen(e.msg)) >= 0);
+        CHECK(strcmp(e.code, "unknown_command") == 0 || strstr(e.msg, "JSON_") == NULL);
         CHECK(!f.id || json_is_object(f.root));
         api_parse_frame_free(&f);
         return 0;

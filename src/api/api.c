@@ -13,8 +13,10 @@
 #include <string.h>
 
 #include "api/api_gw.h"
+#include "api/api_late.h"
 #include "api/api_parse.h"
 #include "mask/mask.h"
+#include "util/utf8.h"
 #include "sms/gw_sim.h"
 #include "sms/sms_text.h"
 #include "util/xalloc.h"
@@ -119,7 +121,10 @@ void api__resp_json(http_resp *resp, int status, json_t *j)
 
 void api__resp_error(http_resp *resp, int status, const char *code, const char *msg)
 {
-    api__resp_json(resp, status, json_pack("{s:s, s:s}", "error", code, "message", msg));
+    char m[512]; /* valid UTF-8 whatever 'msg' holds: the body is never lost */
+    snprintf(m, sizeof m, "%s", msg);
+    utf8_trim(m);
+    api__resp_json(resp, status, json_pack("{s:s, s:s}", "error", code, "message", m));
 }
 
 static const char *status_name(int st)
@@ -301,19 +306,11 @@ int api__session_of(api *a, const http_req *req, store_account *acc)
 
 json_t *api__parse_body(const http_req *req, http_resp *resp)
 {
-    if (api_parse_too_deep(req->body.p ? req->body.p : "", req->body.n)) {
-        api__resp_error(resp, 400, "too_deep", "JSON nested deeper than 32 levels");
-        return NULL;
-    }
-    json_error_t e;
-    json_t *j = json_loadb(req->body.p ? req->body.p : "", req->body.n,
-                           JSON_REJECT_DUPLICATES, &e);
-    if (!j || !json_is_object(j)) {
-        char msg[256];
-        snprintf(msg, sizeof msg, "request body is not a JSON object: %s",
-                 j ? "wrong type" : e.text);
+    json_t *j;
+    api_parse_err e;
+    if (api_parse_object(req->body, "the request body", &j, &e) != 0) {
         json_decref(j);
-        api__resp_error(resp, 400, "bad_json", msg);
+        api__resp_error(resp, 400, e.code, e.msg);
         return NULL;
     }
     return j;
@@ -524,37 +521,11 @@ static void sim_collect(void *arg, const gw_sim_msg *m)
                                          api__jstr(m->text)));
 }
 
-typedef struct late_http {
-    http_defer *d;
-    json_t *body;
-} late_http;
-
-static void send_late_http(void *arg, int status)
-{
-    late_http *l = arg;
-    http_resp r = {.status = 200};
-    buf_init(&r.body);
-    if (status < 0) { /* the commit failed: nothing of it was kept */
-        json_decref(l->body);
-        api__resp_error(&r, 503, cc_err_code(status), cc_err_msg(status));
-    } else {
-        api__resp_json(&r, 200, l->body);
-    }
-    http_defer_complete(l->d, &r);
-    buf_free(&r.body);
-    free(l);
-}
-
 void api__respond_after_commit(api *a, const http_req *req, http_resp *resp, json_t *body)
 {
-    if (!a->env.after_commit) {
-        api__resp_json(resp, 200, body);
-        return;
-    }
-    late_http *l = xmalloc(sizeof *l);
-    l->d = http_defer_begin(req);
-    l->body = body;
-    a->env.after_commit(a->env.app, send_late_http, l);
+    char *s = json_dumps(body, JSON_COMPACT);
+    json_decref(body);
+    api_late_respond(a->env.after_commit, a->env.app, req, resp, "application/json", s, 1);
 }
 
 static void rest_sim(api *a, const http_req *req, http_resp *resp, const char *what)
@@ -618,17 +589,10 @@ static void rest_sim(api *a, const http_req *req, http_resp *resp, const char *w
         api__resp_error(resp, r == -CC_E_STORE ? 503 : 422, cc_err_code(r), cc_err_msg(r));
         return;
     }
-    json_t *ok = json_pack("{s:s}", "result", r == CC_DUPLICATE ? "duplicate" : "ok");
-    if (!a->env.after_commit) {
-        api__resp_json(resp, 200, ok);
-        return;
-    }
     /* the gateway's acknowledgement waits for the commit (a duplicate too:
      * its original may be in the same batch) */
-    late_http *l = xmalloc(sizeof *l);
-    l->d = http_defer_begin(req);
-    l->body = ok;
-    a->env.after_commit(a->env.app, send_late_http, l);
+    api__respond_after_commit(
+        a, req, resp, json_pack("{s:s}", "result", r == CC_DUPLICATE ? "duplicate" : "ok"));
 }
 
 /* Every desktop starts over from a fresh snapshot (after a setting that
@@ -743,12 +707,12 @@ void api_http_request(void *arg, const http_req *req, http_resp *resp)
         api__supervisor(a, req, resp);
     } else if (strncmp(p, "/api/sim/", 9) == 0) {
         rest_sim(a, req, resp, p + 9);
-    } else if (strncmp(p, "/api/gw/", 8) == 0 && a->env.gw) {
-        api_gw_request(a->env.gw, req, resp);
+    } else if (strncmp(p, "/api/gw/", 8) == 0) {
+        api_gw_request(a->env.gateway, a->env.app, req, resp);
     } else {
-        char msg[300];
-        snprintf(msg, sizeof msg, "no such endpoint: %s %.200s", req->method, p);
-        api__resp_error(resp, 404, "not_found", msg);
+        /* the path is not quoted: it is the client's raw bytes */
+        api__resp_error(resp, 404, "not_found",
+                        "no such endpoint: the API's paths are listed in docs/api.md");
     }
 }
 
@@ -873,8 +837,11 @@ static void reply_to(api *a, api_conn *k, json_t *id, int r, json_t *extra)
 
 static void reply_bad(http_ws *ws, json_t *id, const char *code, const char *msg)
 {
+    char m[512]; /* valid UTF-8 whatever 'msg' holds: the result is never lost */
+    snprintf(m, sizeof m, "%s", msg);
+    utf8_trim(m);
     json_t *j = json_pack("{s:s, s:O, s:b, s:s, s:s}", "type", "result", "id",
-                          id ? id : json_null(), "ok", 0, "error", code, "message", msg);
+                          id ? id : json_null(), "ok", 0, "error", code, "message", m);
     send_json(ws, j);
     json_decref(j);
 }

@@ -29,7 +29,8 @@ typedef struct api_env {
     cc *core;
     store *st;
     gw *sim; /* the simulator gateway, or NULL */
-    const struct api_gw_env *gw; /* the gateways' inbound endpoints (api_gw.h), or NULL */
+    /* The running gateway 'id' (the inbound router, api_gw.h); NULL: none. */
+    gw *(*gateway)(void *app, str id);
     void *app;
     /* Applies 'cmd' to the core and stages it for the next group commit,
      * after which its events are published (api_publish). Returns
@@ -44,6 +45,9 @@ typedef struct api_env {
     int64_t (*now)(void *app);
     /* Whether the store takes writes (0: degraded, app.h). NULL: always. */
     int (*store_available)(void *app);
+    /* Whether a gateway with id 'id' is configured (an entry point's
+     * "gateway"). NULL: any. */
+    int (*gateway_known)(void *app, str id);
     /* The write path for what is not an event (app_write_begin / _end,
      * app.h): sessions, accounts, settings, canned responses. NULL: a
      * plain store transaction (tests). */

@@ -14,7 +14,8 @@
  *                                     file: validated completely on a copy
  *                                     of the live state first (all or nothing)
  *
- * KIND: teams, queues, entry_points, wrapup_reasons, idle_reasons, agents.
+ * KIND: teams, queues, entry_points, wrapup_reasons, idle_reasons, skills,
+ * agents.
  * The JSON of each entity is the configuration file's (docs/configuration.md).
  */
 #include <errno.h>
@@ -35,16 +36,21 @@ static const struct kind {
     {"teams", CC_KIND_TEAM, (const char *const[]){"id", "name", NULL}},
     {"wrapup_reasons", CC_KIND_REASON, (const char *const[]){"id", "name", NULL}},
     {"idle_reasons", CC_KIND_IDLE_REASON, (const char *const[]){"id", "name", NULL}},
+    {"skills", CC_KIND_SKILL, (const char *const[]){"id", "name", NULL}},
     {"queues", CC_KIND_QUEUE,
      (const char *const[]){"id", "name", "teams", "rona_timeout_s", "auto_wrapup_s",
-                           "default_reason", "fallback", "waiting", NULL}},
+                           "default_reason", "fallback", "skills", "widen_step_s", "waiting",
+                           NULL}},
     {"entry_points", CC_KIND_EP,
      (const char *const[]){"id", "number", "queue", "welcome_reply", "hours", "max_wait_s",
-                           "overflow_queue", "overflow_reply", NULL}},
+                           "overflow_queue", "overflow_reply", "skills", "skill_words",
+                           "gateway", NULL}},
     {"agents", CC_KIND_AGENT,
-     (const char *const[]){"id", "name", "teams", "capacity", "username", "password",
-                           "password_hash", "state", NULL}},
+     (const char *const[]){"id", "name", "teams", "capacity", "skills", "username",
+                           "password", "password_hash", "state", NULL}},
 };
+/* sync_config's put order: indexes into kinds, queues twice */
+#define KIND_QUEUES 4
 #define NKINDS (sizeof kinds / sizeof kinds[0])
 
 /* ---- reading ----------------------------------------------------------- */
@@ -70,12 +76,13 @@ static json_t *item_json(api *a, int kind, uint32_t id, int secrets)
     case CC_KIND_QUEUE: {
         cc_queue_view q;
         cc_queue_get(c, id, &q);
-        return json_pack("{s:i, s:o, s:o, s:I, s:I, s:i, s:i, s:i}", "id", (int)id, "name",
-                         api__jstr(q.name), "teams", ids_json(q.teams, q.n_teams),
+        return json_pack("{s:i, s:o, s:o, s:I, s:I, s:i, s:i, s:o, s:I, s:i}", "id", (int)id,
+                         "name", api__jstr(q.name), "teams", ids_json(q.teams, q.n_teams),
                          "rona_timeout_s", (json_int_t)(q.rona_ms / 1000), "auto_wrapup_s",
                          (json_int_t)(q.autowrap_ms / 1000), "default_reason",
-                         (int)q.default_reason, "fallback", (int)q.fallback, "waiting",
-                         (int)q.waiting);
+                         (int)q.default_reason, "fallback", (int)q.fallback, "skills",
+                         flow_json_skills(q.skills, q.n_skills), "widen_step_s",
+                         (json_int_t)(q.widen_ms / 1000), "waiting", (int)q.waiting);
     }
     case CC_KIND_EP: {
         json_t *j = json_pack("{s:i, s:o, s:i}", "id", (int)id, "number", api__jstr(name),
@@ -90,9 +97,12 @@ static json_t *item_json(api *a, int kind, uint32_t id, int secrets)
         cc_agent_get(c, id, &v);
         uint32_t teams[CC_TEAMS_MAX];
         size_t n = cc_agent_teams(c, id, teams, CC_TEAMS_MAX);
-        json_t *j = json_pack("{s:i, s:o, s:o, s:i, s:s}", "id", (int)id, "name",
+        cc_skill sk[CC_SKILLS_MAX];
+        size_t nsk = cc_agent_skills(c, id, sk, CC_SKILLS_MAX);
+        json_t *j = json_pack("{s:i, s:o, s:o, s:i, s:o, s:s}", "id", (int)id, "name",
                               api__jstr(v.name), "teams", ids_json(teams, n), "capacity",
-                              (int)v.capacity, "state", agent_states[v.state & 3]);
+                              (int)v.capacity, "skills", flow_json_skills(sk, nsk), "state",
+                              agent_states[v.state & 3]);
         store_account acc;
         if (store_account_of_agent(a->env.st, id, &acc) == 0) {
             json_object_set_new(j, "username", api__jstr(acc.username));
@@ -134,6 +144,7 @@ typedef struct verr {
 static int bad(verr *e, const char *field, const char *msg)
 {
     snprintf(e->field, sizeof e->field, "%s", field);
+    utf8_trim(e->field); /* a long field name may be cut inside a character */
     snprintf(e->msg, sizeof e->msg, "%s", msg);
     return -1;
 }
@@ -172,8 +183,10 @@ static int get_text(json_t *o, const char *key, int need, str *out, verr *e)
  * flow); keep it while the command is used. */
 typedef struct put_room {
     uint32_t ids[CC_TEAMS_MAX];
+    cc_skill skills[CC_SKILLS_MAX];
     cc_ep_flow flow;
     char rule[FLOW_JSON_RULE_MAX];
+    char gateway[CC_GATEWAY_ID_MAX + 1];
 } put_room;
 
 /* Builds the command that puts entity 'o' of kind 'k'. */
@@ -213,15 +226,27 @@ static int put_cmd(const struct kind *k, json_t *o, uint32_t id, cc_cmd *m, put_
         }
         m->ids = ids;
     }
+    if (k->kind == CC_KIND_QUEUE || k->kind == CC_KIND_AGENT) {
+        char msg[160];
+        if (flow_json_skills_parse(o, "skills", room->skills, &m->n_skills, msg, sizeof msg)) {
+            char *sep = strstr(msg, ": ");
+            if (sep)
+                *sep = '\0';
+            return bad(e, msg, sep ? sep + 2 : "is not valid");
+        }
+        m->skills = room->skills;
+    }
     uint32_t x = 0;
     switch (k->kind) {
     case CC_KIND_TEAM:
     case CC_KIND_REASON:
     case CC_KIND_IDLE_REASON:
+    case CC_KIND_SKILL:
         m->type = k->kind == CC_KIND_TEAM     ? CC_CMD_TEAM_PUT
                   : k->kind == CC_KIND_REASON ? CC_CMD_REASON_PUT
+                  : k->kind == CC_KIND_SKILL  ? CC_CMD_SKILL_PUT
                                               : CC_CMD_IDLE_REASON_PUT;
-        m->team = m->reason = id;
+        m->team = m->reason = m->skill = id;
         return get_text(o, "name", 1, &m->name, e);
     case CC_KIND_QUEUE:
         m->type = CC_CMD_QUEUE_PUT;
@@ -236,6 +261,10 @@ static int put_cmd(const struct kind *k, json_t *o, uint32_t id, cc_cmd *m, put_
         if (get_u32(o, "auto_wrapup_s", 0, 0, 86400, &x, e))
             return -1;
         m->autowrap_ms = (int64_t)x * 1000;
+        x = 0;
+        if (get_u32(o, "widen_step_s", 0, 0, 86400, &x, e))
+            return -1;
+        m->widen_ms = (int64_t)x * 1000;
         return get_u32(o, "default_reason", 0, 0, CC_MAX_ID - 1, &m->reason, e) ||
                        get_u32(o, "fallback", 0, 0, CC_MAX_ID - 1, &m->fallback, e)
                    ? -1
@@ -283,6 +312,9 @@ static int remove_cmd(const struct kind *k, uint32_t id, cc_cmd *m)
     case CC_KIND_IDLE_REASON:
         *m = (cc_cmd){.type = CC_CMD_IDLE_REASON_REMOVE, .reason = id};
         return 0;
+    case CC_KIND_SKILL:
+        *m = (cc_cmd){.type = CC_CMD_SKILL_REMOVE, .skill = id};
+        return 0;
     case CC_KIND_QUEUE:
         *m = (cc_cmd){.type = CC_CMD_QUEUE_REMOVE, .queue = id};
         return 0;
@@ -306,6 +338,8 @@ static const char *field_of(int err)
         return "queue, fallback or overflow_queue";
     case CC_E_NO_REASON:
         return "default_reason";
+    case CC_E_NO_SKILL:
+        return "skills";
     case CC_E_IN_USE:
         return "(references)";
     case CC_E_BUSY:
@@ -431,16 +465,39 @@ static int live_apply(void *arg, const cc_cmd *m)
     return a->env.apply(a->env.app, m);
 }
 
+/* An entry point's gateway: one the configuration has; left out, the
+ * entry point keeps the one it has (a form that does not show it cannot
+ * drop it); "" is the default (the first configured). */
+static int ep_gateway(api *a, const cc *now, json_t *o, cc_cmd *m, put_room *room, verr *e)
+{
+    if (m->type != CC_CMD_EP_PUT)
+        return 0;
+    if (!json_object_get(o, "gateway")) {
+        cc_ep_flow old;
+        if (cc_ep_flow_get(now, m->ep, &old) != 0 || old.gateway.n == 0)
+            return 0;
+        /* copied: the core frees its own copy when it takes the new one */
+        snprintf(room->gateway, sizeof room->gateway, "%.*s", (int)old.gateway.n, old.gateway.p);
+        room->flow.gateway = str_c(room->gateway);
+        m->flow = &room->flow;
+        return 0;
+    }
+    str g = m->flow ? m->flow->gateway : STR_NULL;
+    if (g.n && a->env.gateway_known && !a->env.gateway_known(a->env.app, g))
+        return bad(e, "gateway", "is not a configured gateway (the configuration's gateways[].id)");
+    return 0;
+}
+
 /* Applies 'root' (a whole configuration) through 'apply': puts in
  * dependency order (queues twice, so fallbacks may name later queues),
  * then removals of what the file no longer has, in reverse order. */
 static int sync_config(api *a, json_t *root, int (*apply)(void *, const cc_cmd *), void *arg,
                        const cc *now, char *err, size_t n)
 {
-    static const size_t order[] = {0, 1, 2, 3, 3, 4, 5};
+    static const size_t order[] = {0, 1, 2, 3, KIND_QUEUES, KIND_QUEUES, 5, 6};
     for (size_t s = 0; s < sizeof order / sizeof order[0]; s++) {
         const struct kind *k = &kinds[order[s]];
-        int first_pass = s == 3;
+        int first_pass = s == KIND_QUEUES;
         json_t *arr = json_object_get(root, k->name), *o;
         size_t i;
         if (arr && !json_is_array(arr)) {
@@ -460,7 +517,7 @@ static int sync_config(api *a, json_t *root, int (*apply)(void *, const cc_cmd *
                 return -1;
             }
             id = (uint32_t)json_integer_value(jid);
-            if (put_cmd(k, o, id, &m, &room, &e) != 0) {
+            if (put_cmd(k, o, id, &m, &room, &e) != 0 || ep_gateway(a, now, o, &m, &room, &e)) {
                 snprintf(err, n, "%s[%zu].%s: %s", k->name, i, e.field, e.msg);
                 return -1;
             }
@@ -518,7 +575,10 @@ static void import_config(api *a, const http_req *req, http_resp *resp)
         for (size_t i = 0; i < NKINDS; i++)
             ok |= strcmp(key, kinds[i].name) == 0;
         if (!ok) {
-            snprintf(err, sizeof err, "%.60s: unknown section", key);
+            char name[64];
+            snprintf(name, sizeof name, "%s", key);
+            utf8_trim(name); /* cut to 63 bytes, maybe inside a character */
+            snprintf(err, sizeof err, "%s: unknown section", name);
             json_decref(root);
             api__resp_error(resp, 400, "bad_config", err);
             return;
@@ -772,6 +832,8 @@ void api__admin(api *a, const http_req *req, http_resp *resp)
     put_room room;
     verr e;
     int r = put_cmd(k, body, (uint32_t)id, &cmd, &room, &e);
+    if (r == 0)
+        r = ep_gateway(a, a->env.core, body, &cmd, &room, &e);
     if (r == 0 && k->kind == CC_KIND_AGENT)
         r = agent_account_check(a, body, (uint32_t)id, NULL, &e);
     if (r != 0) {

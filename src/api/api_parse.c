@@ -1,7 +1,11 @@
 #include "api/api_parse.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include "util/utf8.h"
+#include "util/xalloc.h"
 
 int api_parse_too_deep(const char *p, size_t n)
 {
@@ -81,19 +85,184 @@ static int fail(api_parse_err *e, const char *code, const char *msg, const char 
     return -1;
 }
 
+static int hexval(char c)
+{
+    return c >= '0' && c <= '9' ? c - '0'
+           : c >= 'a' && c <= 'f' ? c - 'a' + 10
+           : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                  : -1;
+}
+
+/* The code unit of the "\uXXXX" escape at 'p' (6 bytes before 'end'), or -1. */
+static long escape_at(const char *p, const char *end)
+{
+    if (end - p < 6 || p[0] != '\\' || p[1] != 'u')
+        return -1;
+    long v = 0;
+    for (int i = 2; i < 6; i++) {
+        int h = hexval(p[i]);
+        if (h < 0)
+            return -1;
+        v = v * 16 + h;
+    }
+    return v;
+}
+
+/* Finds the first "\uXXXX" escape inside a JSON string that is half of a
+ * surrogate pair on its own. Returns its offset, or -1. When 'fix' is set,
+ * overwrites every such escape with "\uFFFD" (same length). */
+static long lone_surrogates(char *p, size_t n, int fix)
+{
+    const char *end = p + n;
+    long first = -1;
+    int in_str = 0;
+    for (char *q = p; q < end; q++) {
+        if (!in_str) {
+            in_str = *q == '"';
+            continue;
+        }
+        if (*q == '"') {
+            in_str = 0;
+        } else if (*q == '\\' && q + 1 < end) {
+            long u = escape_at(q, end);
+            if (u >= 0xD800 && u <= 0xDBFF) {
+                long lo = escape_at(q + 6, end);
+                if (lo >= 0xDC00 && lo <= 0xDFFF) {
+                    q += 11; /* a whole pair */
+                    continue;
+                }
+            }
+            if (u >= 0xD800 && u <= 0xDFFF) {
+                if (first < 0)
+                    first = q - p;
+                if (fix)
+                    memcpy(q + 2, "FFFD", 4);
+                q += 5;
+                continue;
+            }
+            q++; /* any other escape: skip the escaped character */
+        }
+    }
+    return first;
+}
+
+/* Does any string (or key) in 'j' hold U+0000? */
+static int holds_nul(json_t *j)
+{
+    if (json_is_string(j))
+        return memchr(json_string_value(j), 0, json_string_length(j)) != NULL;
+    if (json_is_array(j)) {
+        size_t i;
+        json_t *v;
+        json_array_foreach(j, i, v)
+            if (holds_nul(v))
+                return 1;
+    } else if (json_is_object(j)) {
+        const char *k;
+        json_t *v;
+        json_object_foreach(j, k, v)
+            if (holds_nul(v))
+                return 1;
+    }
+    return 0;
+}
+
+/* The message for a parse error in the product's words: jansson's own
+ * text names its flags and quotes the input, cut anywhere. */
+static void describe(const json_error_t *je, const char *what, size_t n, api_parse_err *e)
+{
+    e->code = "bad_json";
+    switch (json_error_code(je)) {
+    case json_error_invalid_utf8:
+        snprintf(e->msg, sizeof e->msg, "%s is not valid UTF-8 text (byte %d)", what,
+                 je->position);
+        break;
+    case json_error_premature_end_of_input:
+        snprintf(e->msg, sizeof e->msg,
+                 "%s ends before its JSON is complete (%zu bytes): check that every "
+                 "quote and bracket is closed", what, n);
+        break;
+    case json_error_duplicate_key:
+        snprintf(e->msg, sizeof e->msg, "%s names the same field twice", what);
+        break;
+    case json_error_null_byte_in_key:
+        e->code = "bad_text";
+        snprintf(e->msg, sizeof e->msg,
+                 "%s has a field name holding the character U+0000, which textdesk "
+                 "does not accept", what);
+        break;
+    default:
+        snprintf(e->msg, sizeof e->msg, "%s is not valid JSON (at byte %d)", what,
+                 je->position);
+    }
+}
+
+int api_parse_object(str data, const char *what, json_t **out, api_parse_err *e)
+{
+    const char *p = data.p ? data.p : "";
+    json_error_t je;
+    *out = NULL;
+    if (api_parse_too_deep(p, data.n)) {
+        e->code = "too_deep";
+        snprintf(e->msg, sizeof e->msg, "%s nests JSON deeper than %d levels", what,
+                 API_JSON_MAX_DEPTH);
+        return -1;
+    }
+    json_t *j = json_loadb(p, data.n, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &je);
+    if (j != NULL && !json_is_object(j)) {
+        json_decref(j);
+        e->code = "bad_json";
+        snprintf(e->msg, sizeof e->msg, "%s must be a JSON object ({...})", what);
+        return -1;
+    }
+    if (j != NULL) {
+        *out = j;
+        if (!holds_nul(j))
+            return 0;
+        e->code = "bad_text";
+        snprintf(e->msg, sizeof e->msg,
+                 "%s holds the character U+0000 (\\u0000), which textdesk does not "
+                 "accept in text: remove it", what);
+        return -1;
+    }
+    /* refused: say why, then read it leniently for the id */
+    char *copy = xmemdup0(p, data.n);
+    long lone = lone_surrogates(copy, data.n, 1);
+    if (lone >= 0) {
+        e->code = "bad_text";
+        snprintf(e->msg, sizeof e->msg,
+                 "%s holds half of a UTF-16 surrogate pair (the \\u escape at byte %ld), "
+                 "which is no character: send the character itself or both halves",
+                 what, lone);
+    } else {
+        describe(&je, what, data.n, e);
+    }
+    for (size_t i = 0; i < data.n;) { /* invalid UTF-8 -> '?', same length */
+        uint32_t cp;
+        size_t k = utf8_decode((const unsigned char *)copy + i, data.n - i, &cp);
+        if (k == 0)
+            copy[i++] = '?';
+        else
+            i += k;
+    }
+    j = json_loadb(copy, data.n, JSON_ALLOW_NUL, NULL);
+    free(copy);
+    if (j != NULL && json_is_object(j))
+        *out = j;
+    else
+        json_decref(j);
+    return -1;
+}
+
 int api_parse_frame(str data, api_frame *f, api_parse_err *e)
 {
     memset(f, 0, sizeof *f);
-    if (api_parse_too_deep(data.p ? data.p : "", data.n))
-        return fail(e, "too_deep", "JSON nested deeper than %s levels", "32");
-    json_error_t je;
-    f->root = json_loadb(data.p ? data.p : "", data.n, JSON_REJECT_DUPLICATES, &je);
-    if (!f->root)
-        return fail(e, "bad_json", "not a JSON object: %s", je.text);
-    if (!json_is_object(f->root))
-        return fail(e, "bad_json", "not a JSON object: %s", "wrong type");
+    int r = api_parse_object(data, "the command", &f->root, e);
+    if (f->root)
+        f->id = json_object_get(f->root, "id");
+    if (r != 0)
+        return -1;
     json_t *j = f->root;
-    f->id = json_object_get(j, "id");
     f->name = json_string_value(json_object_get(j, "cmd"));
     if (!f->name)
         return fail(e, "bad_request", "\"cmd\" must be a string%s", "");
@@ -103,7 +272,11 @@ int api_parse_frame(str data, api_frame *f, api_parse_err *e)
             c = &frame_cmds[i];
     if (!c) {
         e->code = "unknown_command";
-        snprintf(e->msg, sizeof e->msg, "unknown command \"%.60s\"", f->name);
+        char name[64];
+        snprintf(name, sizeof name, "%s", f->name);
+        utf8_trim(name); /* cut to 63 bytes, maybe inside a character */
+        snprintf(e->msg, sizeof e->msg,
+                 "unknown command \"%s\": the commands are listed in docs/api.md", name);
         return -1;
     }
     f->kind = c->kind;

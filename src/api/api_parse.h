@@ -52,13 +52,25 @@ typedef struct api_frame {
 /* Why a frame was refused: a stable code for the result's "error" and a
  * message for people. */
 typedef struct api_parse_err {
-    const char *code; /* "too_deep", "bad_json", "bad_request", "unknown_command" */
-    char msg[256]; /* room for jansson's 160-byte error text */
+    const char *code; /* "too_deep", "bad_json", "bad_text", "bad_request",
+                       * "unknown_command" */
+    char msg[256];
 } api_parse_err;
 
+/* Parses the 'n' bytes of JSON at 'data', which must be one object;
+ * 'what' names it for the message ("the command", "the request body").
+ * Returns 0 with the object in '*out' (new reference). Returns -1 with 'e'
+ * filled: "too_deep", "bad_json" (not JSON, not UTF-8, not an object, a
+ * field twice) or "bad_text" (a string holds U+0000 or half of a UTF-16
+ * surrogate pair); the message is in the product's words, never quoting
+ * the input, and '*out' holds the object when one could still be read (a
+ * lenient second reading that replaces what was wrong), so that the caller
+ * can echo the client's "id"; else NULL. Decref '*out' either way. */
+int api_parse_object(str data, const char *what, json_t **out, api_parse_err *e);
+
 /* Parses one frame of 'data' into 'f'. Returns 0, or -1 with 'e' filled;
- * on -1 'f->id' still holds the client's id when the frame was a JSON
- * object (so the error can echo it). Fields of the wrong type or out of
+ * on -1 'f->id' still holds the client's id whenever an object with one
+ * could be read (api_parse_object), so that the error can echo it. Fields of the wrong type or out of
  * range read as absent (0 / STR_NULL): the core refuses what it then
  * lacks. Call api_parse_frame_free after either result. */
 int api_parse_frame(str data, api_frame *f, api_parse_err *e);

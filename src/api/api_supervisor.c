@@ -24,6 +24,17 @@ static const char *const agent_states[] = {"logged_out", "idle", "available", "r
 static const char *const conv_states[] = {"queued",     "offered", "assigned",
                                           "terminated", "wrapup",  "closed"};
 
+/* Skills with their names: [{"skill": id, "name": "...", "level": n}]. */
+static json_t *skills_json(const cc *c, const cc_skill *s, size_t n)
+{
+    json_t *arr = json_array();
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(arr, json_pack("{s:i, s:o, s:i}", "skill", (int)s[i].skill, "name",
+                                             api__jstr(cc_name(c, CC_KIND_SKILL, s[i].skill)),
+                                             "level", (int)s[i].level));
+    return arr;
+}
+
 static json_t *overview(api *a)
 {
     const cc *c = a->env.core;
@@ -55,6 +66,8 @@ static json_t *overview(api *a)
         json_object_set_new(row, "offered_today", json_integer(has ? (json_int_t)today.offered : 0));
         json_object_set_new(row, "accepted_today",
                             json_integer(has ? (json_int_t)today.accepted : 0));
+        json_object_set_new(row, "skills", skills_json(c, q.skills, q.n_skills));
+        json_object_set_new(row, "widen_step_s", json_integer((json_int_t)(q.widen_ms / 1000)));
         json_array_append_new(queues, row);
     }
     free(items);
@@ -65,15 +78,19 @@ static json_t *overview(api *a)
     for (size_t i = 0; i < n; i++) {
         cc_agent_view v;
         cc_agent_get(c, items[i].id, &v);
+        cc_skill sk[CC_SKILLS_MAX];
+        size_t nsk = cc_agent_skills(c, v.id, sk, CC_SKILLS_MAX);
         json_array_append_new(
-            agents, json_pack("{s:i, s:o, s:s, s:I, s:b, s:i, s:i, s:i}", "id", (int)v.id, "name",
+            agents, json_pack("{s:i, s:o, s:s, s:I, s:b, s:i, s:i, s:i, s:o}", "id", (int)v.id,
+                              "name",
                               api__jstr(v.name), "state", agent_states[v.state & 3],
                               "in_state_ms",
                               (json_int_t)(v.state_since && now > v.state_since
                                                ? now - v.state_since
                                                : 0),
                               "connected", v.connected, "load", (int)v.load, "reserved",
-                              (int)v.reserved, "capacity", (int)v.capacity));
+                              (int)v.reserved, "capacity", (int)v.capacity, "skills",
+                              skills_json(c, sk, nsk)));
     }
     free(items);
 
@@ -84,15 +101,19 @@ static json_t *overview(api *a)
         cc_conv_view v;
         if (cc_conv_get(c, ids[i], &v) != 0)
             continue;
+        cc_skill xs[CC_SKILLS_MAX];
+        size_t nxs = cc_conv_skills(c, v.id, xs, CC_SKILLS_MAX);
         json_array_append_new(
-            convs, json_pack("{s:i, s:o, s:o, s:o, s:s, s:o, s:o, s:I, s:b}", "id", (int)v.id,
+            convs, json_pack("{s:i, s:o, s:o, s:o, s:s, s:o, s:o, s:I, s:b, s:o, s:i}", "id",
+                             (int)v.id,
                              "number", api__jmask(a, v.number), "ep_number",
                              api__jmask(a, v.ep_number), "queue_name",
                              api__jstr(cc_name(c, CC_KIND_QUEUE, v.queue)), "state",
                              conv_states[v.state < 6 ? v.state : 5], "owner_name",
                              api__jstr(cc_name(c, CC_KIND_AGENT, v.owner)), "guest_name",
                              api__jstr(cc_name(c, CC_KIND_AGENT, v.guest)), "opened_at",
-                             (json_int_t)v.opened_at, "outbound", v.outbound));
+                             (json_int_t)v.opened_at, "outbound", v.outbound, "skills",
+                             skills_json(c, xs, nxs), "widened", (int)v.widened));
     }
     free(ids);
     json_t *reasons = json_array();

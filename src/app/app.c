@@ -52,10 +52,6 @@ static void on_outbox_timer(void *arg)
 
 /* ---- the durable path -------------------------------------------------- */
 
-typedef struct app_waiter {
-    void (*fn)(void *, int);
-    void *arg;
-} app_waiter;
 
 void app__want_flush(app *a)
 {
@@ -73,17 +69,24 @@ static void stage(app *a)
         app__want_flush(a);
 }
 
-/* Runs the waiters registered so far with 'status'; those they register
- * wait for the next commit. */
-static void run_waiters(app *a, int status)
+static void waiters_add(app_waiters *l, void (*fn)(void *, int), void *arg)
 {
-    size_t n = a->nwaiters;
-    app_waiter *w = a->waiters;
-    a->waiters = NULL;
-    a->nwaiters = a->capwaiters = 0;
-    for (size_t i = 0; i < n; i++)
-        w[i].fn(w[i].arg, status);
-    free(w);
+    if (l->n == l->cap) {
+        l->cap = l->cap ? l->cap * 2 : 16;
+        l->v = xrealloc(l->v, l->cap * sizeof *l->v);
+    }
+    l->v[l->n++] = (app_waiter){fn, arg};
+}
+
+/* Runs the waiters of 'l' with 'status'; those they register wait for a
+ * later commit. */
+static void waiters_run(app_waiters *l, int status)
+{
+    app_waiters w = *l;
+    *l = (app_waiters){0};
+    for (size_t i = 0; i < w.n; i++)
+        w.v[i].fn(w.v[i].arg, status);
+    free(w.v);
 }
 
 static int replay_one(void *arg, const cc_event *ev);
@@ -130,18 +133,22 @@ void app__store_failed(app *a, const char *what)
         net_timer_set(a->probe_timer, APP_PROBE_MS);
 }
 
-/* A write of the durable path failed and was rolled back: nothing staged
- * is kept, the core goes back to the log, the waiters are refused. */
+/* A write of the durable path failed and was rolled back: nothing of it
+ * and nothing staged since is kept, the core goes back to the log, the
+ * waiters are refused. */
 static void commit_failed(app *a, const char *what)
 {
-    int had_events = a->staged.n > 0;
+    int had_events = a->staged.n > 0 || a->committing.n > 0;
     cc_evlog_free(&a->staged);
     cc_evlog_init(&a->staged);
+    cc_evlog_free(&a->committing);
+    cc_evlog_init(&a->committing);
     app__outbox_failed(a);
     app__store_failed(a, what);
     if (had_events)
         rebuild_core(a);
-    run_waiters(a, -CC_E_STORE);
+    waiters_run(&a->confirm, -CC_E_STORE);
+    waiters_run(&a->next, -CC_E_STORE);
 }
 
 /* One transaction: the staged events, the outbox's writes and, when
@@ -154,8 +161,8 @@ static int commit_all(app *a, int probe, const char **what)
         *what = "beginning a transaction";
         return r;
     }
-    for (size_t i = 0; i < a->staged.n; i++)
-        if ((r = store_event_append(a->st, &a->staged.v[i])) != 0) {
+    for (size_t i = 0; i < a->committing.n; i++)
+        if ((r = store_event_append(a->st, &a->committing.v[i])) != 0) {
             *what = "appending an event";
             goto fail;
         }
@@ -198,35 +205,67 @@ static void resume(app *a)
         api_reconcile(a->api);
 }
 
+/* The group commit, in two steps (app.h): flush starts the transaction
+ * with what is staged and hands the waiters of the next commit over to it;
+ * app__commit_confirmed, once the store confirms (today at once: SQLite's
+ * commit is synchronous), publishes, sends and releases those waiters. One
+ * transaction is in flight at a time: a flush asked for meanwhile runs
+ * after the confirmation. */
 static void flush(app *a, int probe)
 {
+    if (a->in_flight) {
+        a->flush_again = 1;
+        return;
+    }
     if (a->degraded && !probe)
         return;
-    if (a->staged.n || probe || app__outbox_dirty(a)) {
-        const char *what = "committing";
-        if (commit_all(a, probe, &what) != 0) {
-            commit_failed(a, what);
-            return;
-        }
+    if (!a->staged.n && !probe && !app__outbox_dirty(a)) {
+        arm_core_timer(a);
+        waiters_run(&a->next, 0); /* their work is committed already */
+        return;
+    }
+    cc_evlog t = a->committing; /* empty: swapped, the buffers reused */
+    a->committing = a->staged;
+    a->staged = t;
+    app_waiters w = a->confirm; /* empty likewise */
+    a->confirm = a->next;
+    a->next = w;
+    a->in_flight = 1;
+    const char *what = "committing";
+    int r = commit_all(a, probe, &what);
+    app__commit_confirmed(a, r, what);
+}
+
+void app__commit_confirmed(app *a, int status, const char *what)
+{
+    a->in_flight = 0;
+    if (status != 0) {
+        commit_failed(a, what);
+    } else {
+        a->commits++;
         if (a->degraded)
             resume(a);
-        if (a->staged.n) {
-            cc_events batch = {a->staged.v, a->staged.n, a->staged.cap};
+        if (a->committing.n) {
+            cc_events batch = {a->committing.v, a->committing.n, a->committing.cap};
             int has_out = 0;
             for (size_t i = 0; i < batch.n; i++)
                 has_out |= batch.v[i].type == CC_EV_MSG_OUT;
             if (a->api)
                 api_publish(a->api, &batch);
-            cc_evlog_free(&a->staged);
-            cc_evlog_init(&a->staged);
+            cc_evlog_free(&a->committing);
+            cc_evlog_init(&a->committing);
             if (has_out)
                 app__outbox_pump(a); /* for the next commit */
         }
         app__outbox_committed(a); /* statuses to desktops, sends */
+        arm_core_timer(a);
+        /* waiters may apply more commands: those go to the next commit */
+        waiters_run(&a->confirm, 0);
     }
-    arm_core_timer(a);
-    /* waiters may apply more commands: those go to the next commit */
-    run_waiters(a, 0);
+    if (a->flush_again) {
+        a->flush_again = 0;
+        app__want_flush(a);
+    }
 }
 
 void app_flush(app *a)
@@ -251,14 +290,13 @@ void app_after_commit(app *a, void (*fn)(void *, int), void *arg)
     /* while degraded nothing is staged (commands are refused), and the
      * outbox's pending statuses wait for the resume: answer now */
     if (a->staged.n == 0 && (a->degraded || !app__outbox_dirty(a))) {
-        fn(arg, 0);
+        if (a->in_flight) /* what it waits for may be in that transaction */
+            waiters_add(&a->confirm, fn, arg);
+        else
+            fn(arg, 0);
         return;
     }
-    if (a->nwaiters == a->capwaiters) {
-        a->capwaiters = a->capwaiters ? a->capwaiters * 2 : 16;
-        a->waiters = xrealloc(a->waiters, a->capwaiters * sizeof *a->waiters);
-    }
-    a->waiters[a->nwaiters++] = (app_waiter){fn, arg};
+    waiters_add(&a->next, fn, arg);
 }
 
 int app_write_begin(app *a)
@@ -387,6 +425,7 @@ int app_open(app *a, const char *store_url, const app_config *cfg, char *err, si
     a->nkw = app_config_keywords(cfg, a->kw, 128);
     cc_events_init(&a->ev);
     cc_evlog_init(&a->staged);
+    cc_evlog_init(&a->committing);
     a->st = store_open(store_url, err, n);
     if (!a->st)
         return -1;
@@ -432,6 +471,16 @@ static int env_store_available(void *a)
     return app_store_available(a);
 }
 
+static int env_gateway_known(void *a, str id)
+{
+    return app__gateway_known(a, id);
+}
+
+static gw *env_gateway(void *a, str id)
+{
+    return app__gateway(a, id);
+}
+
 static int env_write_begin(void *a)
 {
     return app_write_begin(a);
@@ -451,21 +500,20 @@ int app_listen(app *a, const http_cfg *hc, char *err, size_t n)
                    .after_commit = env_after_commit,
                    .now = env_now,
                    .store_available = env_store_available,
+                   .gateway_known = env_gateway_known,
+                   .gateway = env_gateway,
                    .write_begin = env_write_begin,
                    .write_end = env_write_end};
-    if (app__gateways_open(a, err, n) != 0)
+    a->loop = net_loop_new(hc->tls_cert && hc->tls_key, err, n);
+    if (!a->loop || app__gateways_open(a, err, n) != 0)
         return -1;
     env.sim = a->sim;
-    env.gw = app__gateways_env(a);
     a->api = api_new(&env);
     if (!a->api) {
         snprintf(err, n, "libsodium failed to initialise, or the event log cannot be read");
         return -1;
     }
     http_handlers h = {a->api, api_http_request, api_ws_open, api_ws_message, api_ws_close};
-    a->loop = net_loop_new(hc->tls_cert && hc->tls_key, err, n);
-    if (!a->loop)
-        return -1;
     a->http = http_new(a->loop, hc, &h, err, n);
     if (!a->http)
         return -1;
@@ -477,7 +525,6 @@ int app_listen(app *a, const http_cfg *hc, char *err, size_t n)
     net_timer_set(a->purge_timer, 0); /* at start, then every APP_PURGE_MS */
     a->feed_timer = net_timer_new(a->loop, on_feed_timer, a);
     net_timer_set(a->feed_timer, API_FEED_MS);
-    app__gateways_start(a);
     arm_core_timer(a);
     if (a->degraded)
         net_timer_set(a->probe_timer, APP_PROBE_MS);
@@ -526,7 +573,9 @@ void app_close(app *a)
     store_close(a->st);
     cc_events_free(&a->ev);
     cc_evlog_free(&a->staged);
-    free(a->waiters);
+    cc_evlog_free(&a->committing);
+    free(a->next.v);
+    free(a->confirm.v);
     free(a->kw);
     cc_free(a->core);
 }

@@ -40,6 +40,16 @@
 
 typedef struct app_config app_config;
 
+/* Who waits for a commit (app_after_commit). */
+typedef struct app_waiter {
+    void (*fn)(void *, int);
+    void *arg;
+} app_waiter;
+typedef struct app_waiters {
+    app_waiter *v;
+    size_t n, cap;
+} app_waiters;
+
 typedef struct app {
     cc *core;
     store *st;
@@ -54,9 +64,13 @@ typedef struct app {
     net_timer *core_timer, *outbox_timer, *flush_timer, *probe_timer, *purge_timer;
     net_timer *feed_timer; /* the supervisors' live feed (api_feed_flush) */
     cc_events ev;
-    cc_evlog staged;               /* applied to the core, not yet committed */
-    struct app_waiter *waiters;    /* to run after the next commit */
-    size_t nwaiters, capwaiters;
+    cc_evlog staged;     /* applied to the core, not in a transaction yet */
+    cc_evlog committing; /* in the transaction in flight */
+    app_waiters next;    /* released by the next transaction's confirmation */
+    app_waiters confirm; /* released by the confirmation of the one in flight */
+    int in_flight;       /* a transaction awaits its confirmation */
+    int flush_again;     /* a flush was asked for meanwhile */
+    uint64_t commits;    /* transactions confirmed, since the start */
     int64_t clock_epoch;     /* app_now() - loop_clock_mono() */
     int stopping;
     int degraded;            /* the store refuses writes (see above) */
@@ -116,11 +130,26 @@ void app__fatal_store(app *a, const char *what) __attribute__((noreturn));
 void app__store_failed(app *a, const char *what);
 /* Whether the store takes writes (0 while degraded). */
 int app_store_available(const app *a);
-/* Runs 'fn(arg, status)' once everything applied so far is committed and
- * published: status 0, or -CC_E_STORE when that commit failed (nothing of
- * it was kept: refuse what waited). At once (status 0) when nothing is
- * waiting to be committed. */
+/* The one "answer after commit" mechanism: every acknowledgement that
+ * promises durability (a gateway's inbound SMS or delivery report over
+ * HTTP or SMPP, an agent's command result, a REST change, the simulator)
+ * goes through it. Runs 'fn(arg, status)' once everything applied so far
+ * is committed and published: status 0, or -CC_E_STORE when that commit
+ * failed (nothing of it was kept: refuse what waited). At once (status 0)
+ * when nothing is waiting to be committed.
+ *
+ * The waiters are released by the commit's *confirmation*
+ * (app__commit_confirmed), not by the return of the store's commit call:
+ * a store whose commits are confirmed asynchronously (a database server
+ * driven by the loop) calls it a loop turn or more later, and nothing is
+ * acknowledged, published or sent before it. */
 void app_after_commit(app *a, void (*fn)(void *, int), void *arg);
+/* The store confirmed (status 0) or failed (the store's error; 'what'
+ * says at which step) the transaction app_flush started: publishes its
+ * events, writes the outbox's results to the desktops, starts the sends
+ * and releases its waiters, or enters degraded mode and refuses them. For
+ * app/ and a store that confirms asynchronously. */
+void app__commit_confirmed(app *a, int status, const char *what);
 /* The core timer's work: cc_tick at app_now, its events staged (for tests
  * too, which run no loop). */
 void app__core_tick(app *a);
@@ -128,9 +157,11 @@ void app__core_tick(app *a);
  * once when not serving yet. */
 void app__want_flush(app *a);
 /* Commits what is staged now (one transaction: events, the outbox's status
- * writes and SUBMITTING marks), publishes it to the desktops, starts the
- * outbox's sends and runs the waiters. Normally run by a zero-delay timer,
- * so all requests of one loop turn share one commit. Does nothing while
+ * writes and SUBMITTING marks); its confirmation (app__commit_confirmed)
+ * publishes it to the desktops, starts the outbox's sends and runs the
+ * waiters. Normally run by a zero-delay timer, so all requests of one loop
+ * turn share one commit; one transaction is in flight at a time (a flush
+ * asked for meanwhile follows its confirmation). Does nothing while
  * degraded (the probe commits then). */
 void app_flush(app *a);
 

@@ -14,7 +14,7 @@
  * starts them over.
  *
  * Delivery reports come from the gateways (through the result callback) or
- * from the inbound endpoints (api_gw.c, through 'report'); both find the
+ * through the inbound port (port_report_in, below); both find the
  * message by our reference, also one left UNKNOWN by a crash.
  *
  * Status writes share the group commit (app.c) instead of a transaction
@@ -44,9 +44,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "api/api_gw.h"
 #include "app/gateways.h"
-#include "sms/gw_sim.h"
 #include "util/log.h"
 #include "util/loop_clock.h"
 #include "util/xalloc.h"
@@ -60,7 +58,7 @@ typedef struct retry_ent {
 
 typedef struct submit_ent {
     int64_t ref;
-    uint32_t conv;
+    uint32_t conv, seq; /* what its answer needs, without reading the store */
 } submit_ent;
 
 /* A status recorded, not yet committed. */
@@ -75,6 +73,7 @@ typedef struct due_msg {
     int64_t id;
     uint32_t conv;
     char *from, *to, *text;
+    uint32_t seq;
 } due_msg;
 
 typedef struct app_gateways {
@@ -82,7 +81,6 @@ typedef struct app_gateways {
     app_gw_conf conf[APP_GW_MAX];
     gw *g[APP_GW_MAX];
     app_outbox_conf ob;
-    api_gw_env env;
     retry_ent *retry; /* messages waiting for another attempt */
     size_t nretry, capretry;
     submit_ent *sub; /* marked SUBMITTING or handed to a gateway, no answer yet */
@@ -205,20 +203,27 @@ static int64_t backoff(const app_outbox_conf *ob, int attempts)
 
 /* Records what a gateway (or a delivery report) says about message 'ref':
  * a pending write for the next group commit (see the header comment).
- * Returns 0, or -ENOENT when there is no such outbound message. */
+ * Returns 0, -ENOENT when there is no such outbound message, or -EAGAIN
+ * when the store could not be read (then degraded: the sender of a report
+ * retries it; a send's answer never needs the read). */
 static int record(app *a, int64_t ref, int status, str provider_id, str error)
 {
     app_gateways *gs = a->gws;
     msg_copy m = {0};
     const pend_ent *p = pend_last(gs, ref);
+    int ks = sub_find(gs, ref);
     if (p) {
         m = (msg_copy){1, p->status, p->conv, p->seq};
+    } else if (ks >= 0) { /* under way: SUBMITTING, committed before the send */
+        m = (msg_copy){1, STORE_MSG_SUBMITTING, gs->sub[ks].conv, gs->sub[ks].seq};
     } else {
         int r = store_msg_get(a->st, ref, copy_msg, &m);
         if (r == -ENOENT)
             return -ENOENT;
-        if (r != 0) /* a read: neither a full disk nor a lock stops it */
-            app__fatal_store(a, "reading a message");
+        if (r != 0) { /* the database is unreachable (a full disk or a lock stop no read) */
+            app__store_failed(a, "reading a message");
+            return -EAGAIN;
+        }
     }
     if (!m.found || m.status == STORE_MSG_RECEIVED)
         return -ENOENT;
@@ -308,19 +313,42 @@ static int collect_due(void *arg, const store_msg *m)
         l->v = xrealloc(l->v, l->cap * sizeof *l->v);
     }
     l->v[l->n++] = (due_msg){m->id, m->conv, xmemdup0(m->ep_number.p, m->ep_number.n),
-                             xmemdup0(m->number.p, m->number.n), xmemdup0(m->text.p, m->text.n)};
+                             xmemdup0(m->number.p, m->number.n), xmemdup0(m->text.p, m->text.n),
+                             m->seq};
     return 0;
 }
 
-static gw *gateway_for(app *a, str ep_number)
+static int gw_index(const app_gateways *gs, str id)
+{
+    for (size_t i = 0; i < gs->n; i++)
+        if (str_eq(str_c(gs->conf[i].id), id))
+            return (int)i;
+    return -1;
+}
+
+int app__gateway_known(app *a, str id)
+{
+    return a->gws && gw_index(a->gws, id) >= 0;
+}
+
+/* The gateway of the entry point with 'ep_number': the one the entry
+ * point names (the core keeps it with the entry point: the file or the
+ * admin API set it), else the file's "gateway" for that number (entry
+ * points stored before the core kept it), else the first. Returns -1
+ * with '*missing' set when the entry point names a gateway that is not
+ * configured (any more): never another one silently. */
+static int gateway_for(app *a, str ep_number, str *missing)
 {
     app_gateways *gs = a->gws;
+    cc_ep_flow f;
+    uint32_t ep = cc_ep_by_number(a->core, ep_number);
+    if (ep && cc_ep_flow_get(a->core, ep, &f) == 0 && f.gateway.n) {
+        *missing = f.gateway;
+        return gw_index(gs, f.gateway);
+    }
     const char *id = a->cfg ? app_config_ep_gateway(a->cfg, ep_number) : NULL;
-    if (id)
-        for (size_t i = 0; i < gs->n; i++)
-            if (strcmp(gs->conf[i].id, id) == 0)
-                return gs->g[i];
-    return gs->n ? gs->g[0] : NULL;
+    int i = id ? gw_index(gs, str_c(id)) : -1;
+    return i >= 0 ? i : 0;
 }
 
 static int in_list(const uint32_t *v, size_t n, uint32_t x)
@@ -373,7 +401,7 @@ static int pump_mark(app *a)
             gs->capsub = gs->capsub ? gs->capsub * 2 : 64;
             gs->sub = xrealloc(gs->sub, gs->capsub * sizeof *gs->sub);
         }
-        gs->sub[gs->nsub++] = (submit_ent){m->id, m->conv};
+        gs->sub[gs->nsub++] = (submit_ent){m->id, m->conv, m->seq};
         if (gs->ntosend == gs->captosend) {
             gs->captosend = gs->captosend ? gs->captosend * 2 : 64;
             gs->tosend = xrealloc(gs->tosend, gs->captosend * sizeof *gs->tosend);
@@ -452,10 +480,17 @@ void app__outbox_committed(app *a)
     gs->ntosend = gs->captosend = 0;
     for (size_t i = 0; i < n; i++) {
         due_msg *m = &v[i];
-        gw *g = gateway_for(a, str_c(m->from));
+        str missing = STR_NULL;
+        int gi = gateway_for(a, str_c(m->from), &missing);
+        gw *g = gi >= 0 ? gs->g[gi] : NULL;
         gw_out o = {m->id, str_c(m->from), str_c(m->to), str_c(m->text)};
         int r = g ? gw_send(g, &o) : -ENODEV; /* NULL: not started yet */
-        if (r == -EILSEQ)
+        if (gi < 0) {
+            char why[96];
+            snprintf(why, sizeof why, "the entry point's gateway '%.*s' is not configured",
+                     (int)missing.n, missing.p);
+            record(a, m->id, GW_RETRY, STR_NULL, str_c(why));
+        } else if (r == -EILSEQ)
             record(a, m->id, GW_FAILED, STR_NULL, STR_LIT("the text is not valid UTF-8"));
         else if (r != 0)
             record(a, m->id, GW_RETRY, STR_NULL, STR_LIT("gateway unavailable"));
@@ -478,31 +513,52 @@ void app__outbox_failed(app *a)
     gs->want_pump = 1; /* again at the resume */
 }
 
-/* ---- inbound endpoints' environment ------------------------------------ */
+/* ---- the inbound port (gw.h) ------------------------------------------- */
 
-static int env_apply(void *a, const cc_cmd *cmd)
+typedef struct in_ack {
+    gw_in_done done;
+    void *arg;
+    int in;
+} in_ack;
+
+static void in_committed(void *arg, int status)
 {
-    return app_apply(a, cmd);
+    in_ack *k = arg;
+    if (status < 0)
+        k->done(k->arg, GW_IN_UNAVAILABLE, cc_err_code(status), cc_err_msg(status));
+    else
+        k->done(k->arg, k->in, NULL, NULL);
+    free(k);
 }
 
-static void env_after_commit(void *a, void (*fn)(void *, int), void *arg)
+/* Answers 'done' with 'in' once everything applied so far is committed
+ * (app_after_commit: the one answer-after-commit mechanism). */
+static void after_commit(app *a, int in, gw_in_done done, void *arg)
 {
-    app_after_commit(a, fn, arg);
+    in_ack *k = xmalloc(sizeof *k);
+    *k = (in_ack){done, arg, in};
+    app_after_commit(a, in_committed, k);
 }
 
-static int env_report(void *arg, int64_t ref, int status, str provider_id, str error)
+/* An inbound SMS from any gateway: app_apply keeps a refused one among the
+ * refused inbound messages at once; a new one or a repeat (whose original
+ * may be in the same commit) is acknowledged after the commit. */
+static void port_sms_in(void *arg, str from, str to, str text, str msg_id, gw_in_done done,
+                        void *done_arg)
 {
     app *a = arg;
-    if (a->degraded) /* the sender retries it */
-        return -EAGAIN;
-    return record(a, ref, status, provider_id, error);
+    int r = app_apply(a, &(cc_cmd){.type = CC_CMD_SMS_IN, .number = from, .ep_number = to,
+                                   .text = text, .msg_id = msg_id});
+    if (r == -CC_E_STORE)
+        done(done_arg, GW_IN_UNAVAILABLE, cc_err_code(r), cc_err_msg(r));
+    else if (r < 0)
+        done(done_arg, GW_IN_REFUSED, cc_err_code(r), cc_err_msg(r));
+    else
+        after_commit(a, r == CC_DUPLICATE ? GW_IN_DUPLICATE : GW_IN_OK, done, done_arg);
 }
 
-static int env_report_pid(void *arg, str provider_id, int status, str error)
+static int report_by_pid(app *a, str provider_id, int status, str error)
 {
-    app *a = arg;
-    if (a->degraded)
-        return -EAGAIN;
     app_gateways *gs = a->gws;
     for (size_t i = gs->npend; i-- > 0;) /* the SENT that brought it may be pending */
         if (gs->pend[i].provider_id && str_eq(str_c(gs->pend[i].provider_id), provider_id))
@@ -511,99 +567,32 @@ static int env_report_pid(void *arg, str provider_id, int status, str error)
     int r = store_msg_by_provider_id(a->st, provider_id, &ref);
     if (r == -ENOENT || r == -EINVAL)
         return -ENOENT;
-    if (r != 0)
-        app__fatal_store(a, "finding a message by provider id");
+    if (r != 0) { /* unreachable: the report is sent again */
+        app__store_failed(a, "finding a message by provider id");
+        return -EAGAIN;
+    }
     return record(a, ref, status, provider_id, error);
 }
 
-static const app_gw_conf *find_conf(app *a, str id, int type)
-{
-    app_gateways *gs = a->gws;
-    for (size_t i = 0; gs && i < gs->n; i++)
-        if (gs->conf[i].type == type && str_eq(str_c(gs->conf[i].id), id))
-            return &gs->conf[i];
-    return NULL;
-}
-
-static const gw_kannel_cfg *env_kannel(void *a, str id)
-{
-    const app_gw_conf *c = find_conf(a, id, APP_GW_KANNEL);
-    return c ? &c->kannel : NULL;
-}
-
-static gw *env_kannel_gw(void *arg, str id)
-{
-    app *a = arg;
-    const app_gw_conf *c = find_conf(a, id, APP_GW_KANNEL);
-    return c ? a->gws->g[c - a->gws->conf] : NULL;
-}
-
-static const gw_webhook_cfg *env_webhook(void *a, str id)
-{
-    const app_gw_conf *c = find_conf(a, id, APP_GW_WEBHOOK);
-    return c ? &c->webhook : NULL;
-}
-
-static int64_t env_now(void *a)
-{
-    return app_now(a);
-}
-
-/* ---- SMPP inbound (gw_smpp.h) ------------------------------------------ */
-
-typedef struct smpp_mo_ack {
-    gw_smpp_done_cb done;
-    void *arg;
-} smpp_mo_ack;
-
-static void smpp_mo_committed(void *arg, int status)
-{
-    smpp_mo_ack *k = arg;
-    k->done(k->arg, status == 0);
-    free(k);
-}
-
-/* An MO from an SMSC: applied like the HTTP gateways' inbound (app_apply
- * keeps a refused one in inbound_orphans at once); the SMSC gets its
- * deliver_sm_resp after the commit. SMPP MO carries no message id: the
- * gateway itself recognises a redelivery (gw_smpp.h). */
-static void smpp_mo(void *arg, const char *gw_id, str from, str to, str text,
-                    gw_smpp_done_cb done, void *done_arg)
-{
-    app *a = arg;
-    (void)gw_id;
-    int r = app_apply(a, &(cc_cmd){.type = CC_CMD_SMS_IN, .number = from, .ep_number = to,
-                                   .text = text});
-    if (r == -CC_E_STORE) { /* not kept: the SMSC delivers it again */
-        done(done_arg, 0);
-        return;
-    }
-    if (r < 0 || r == CC_DUPLICATE) { /* already durable, or nothing to keep */
-        done(done_arg, 1);
-        return;
-    }
-    smpp_mo_ack *k = xmalloc(sizeof *k);
-    *k = (smpp_mo_ack){done, done_arg};
-    app_after_commit(a, smpp_mo_committed, k);
-}
-
-/* A receipt: acknowledged to the SMSC once its status is committed;
- * refused while degraded (the SMSC delivers it again). */
-static void smpp_report(void *arg, int64_t ref, str provider_id, int status, str error,
-                        gw_smpp_done_cb done, void *done_arg)
+/* A delivery report: refused while degraded (the sender retries it),
+ * acknowledged once its status is committed. */
+static void port_report_in(void *arg, int64_t ref, str provider_id, int status, str error,
+                           gw_in_done done, void *done_arg)
 {
     app *a = arg;
     if (a->degraded) {
-        done(done_arg, 0);
+        done(done_arg, GW_IN_UNAVAILABLE, cc_err_code(-CC_E_STORE), cc_err_msg(-CC_E_STORE));
         return;
     }
-    if (ref >= 0)
-        record(a, ref, status, provider_id, error);
-    else if (provider_id.n)
-        env_report_pid(a, provider_id, status, error);
-    smpp_mo_ack *k = xmalloc(sizeof *k);
-    *k = (smpp_mo_ack){done, done_arg};
-    app_after_commit(a, smpp_mo_committed, k);
+    int r = ref > 0         ? record(a, ref, status, provider_id, error)
+            : provider_id.n ? report_by_pid(a, provider_id, status, error)
+                            : -ENOENT;
+    if (r == -EAGAIN) /* the store failed meanwhile: as when degraded */
+        done(done_arg, GW_IN_UNAVAILABLE, cc_err_code(-CC_E_STORE), cc_err_msg(-CC_E_STORE));
+    else if (r == -ENOENT)
+        done(done_arg, GW_IN_UNKNOWN, NULL, NULL);
+    else
+        after_commit(a, GW_IN_OK, done, done_arg);
 }
 
 /* ---- life cycle -------------------------------------------------------- */
@@ -616,7 +605,7 @@ int app__gateways_open(app *a, char *err, size_t n)
         app_config_outbox(a->cfg, &gs->ob);
     } else {
         gs->n = 1;
-        gs->conf[0] = (app_gw_conf){.type = APP_GW_SIM, .id = "sim"};
+        gs->conf[0] = (app_gw_conf){.type = gw_type_find("sim"), .id = "sim"};
         gs->ob = (app_outbox_conf){10, 1000, 300000};
     }
     if (gs->n == 0) {
@@ -624,41 +613,21 @@ int app__gateways_open(app *a, char *err, size_t n)
         free(gs);
         return -1;
     }
-    for (size_t i = 0; i < gs->n; i++)
-        if (gs->conf[i].type == APP_GW_SIM) /* needs no network */
-            a->sim = gs->g[i] = gw_sim_new(on_gw_result, a);
-    gs->env = (api_gw_env){.app = a,
-                           .apply = env_apply,
-                           .after_commit = env_after_commit,
-                           .report = env_report,
-                           .report_by_provider_id = env_report_pid,
-                           .kannel = env_kannel,
-                           .kannel_gw = env_kannel_gw,
-                           .webhook = env_webhook,
-                           .now = env_now};
     a->gws = gs;
+    gw_port port = {a, port_sms_in, port_report_in};
+    for (size_t i = 0; i < gs->n; i++) {
+        const app_gw_conf *c = &gs->conf[i];
+        gs->g[i] = c->type->open(c->cfg, a->loop, &port, on_gw_result, a);
+        if (gs->g[i] && strcmp(c->type->name, "sim") == 0)
+            a->sim = gs->g[i];
+    }
     return 0;
 }
 
-void app__gateways_start(app *a)
+gw *app__gateway(app *a, str id)
 {
-    app_gateways *gs = a->gws;
-    for (size_t i = 0; i < gs->n; i++) {
-        const app_gw_conf *c = &gs->conf[i];
-        if (c->type == APP_GW_KANNEL)
-            gs->g[i] = gw_kannel_new(&c->kannel, a->loop, on_gw_result, a);
-        else if (c->type == APP_GW_WEBHOOK)
-            gs->g[i] = gw_webhook_new(&c->webhook, a->loop, on_gw_result, a);
-        else if (c->type == APP_GW_SMPP) {
-            gw_smpp_app in = {a, smpp_mo, smpp_report};
-            gs->g[i] = gw_smpp_new(&c->smpp, a->loop, &in, on_gw_result, a);
-        }
-    }
-}
-
-const api_gw_env *app__gateways_env(app *a)
-{
-    return a->gws ? &a->gws->env : NULL;
+    int i = a->gws ? gw_index(a->gws, id) : -1;
+    return i >= 0 ? a->gws->g[i] : NULL;
 }
 
 void app__gateways_close(app *a)
@@ -670,6 +639,8 @@ void app__gateways_close(app *a)
      * become UNKNOWN at the next start (never resent blindly) */
     for (size_t i = 0; i < gs->n; i++)
         gw_free(gs->g[i]);
+    if (a->cfg)
+        app_config_gateways_free(gs->conf, gs->n);
     for (size_t i = 0; i < gs->npend; i++) { /* app_close wrote them if it could */
         free(gs->pend[i].provider_id);
         free(gs->pend[i].error);

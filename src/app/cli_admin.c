@@ -105,12 +105,12 @@ static const struct {
     {"export", "", "prints the whole configuration as JSON"},
     {"import", "FILE", "replaces the configuration with the one in FILE (JSON)"},
     {"settings", "[JSON]", "prints the settings, or changes those in JSON"},
-    {"report", "figures|states|settings|FROM_MS TO_MS",
-     "figures and agent states of a period, report settings; or its conversations as CSV"},
+    {"report", "FROM_MS TO_MS", "prints the conversations of a period as CSV"},
+    {"report", "figures|states ...", "interval figures, agent states, settings (report --help)"},
 };
 
 static const char admin_notes[] =
-    "KIND: teams queues entry_points wrapup_reasons idle_reasons agents\n"
+    "KIND: teams queues entry_points wrapup_reasons idle_reasons skills agents\n"
     "      canned_responses\n"
     "  --url   the server (default http://127.0.0.1:8080)\n"
     "  --user  the administrator (default admin)\n"
@@ -227,6 +227,8 @@ int cli_admin_main(int argc, char **argv)
                                       strcmp(argv[k - 1], "-h") == 0))
                 cmd = argv[k];
         print_usage(stdout, cmd);
+        if (cmd && strcmp(cmd, "report") == 0)
+            fputs(report_usage, stdout);
         return 0;
     }
     for (; i + 1 < argc && argv[i][0] == '-'; i += 2) {

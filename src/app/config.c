@@ -34,18 +34,23 @@ static const char demo_json[] =
     "                      {\"id\": 3, \"name\": \"Felaktigt nummer\"}],\n"
     " \"idle_reasons\": [{\"id\": 1, \"name\": \"Lunch\"}, {\"id\": 2, \"name\": \"Möte\"},\n"
     "                    {\"id\": 3, \"name\": \"Utbildning\"}],\n"
+    " \"skills\": [{\"id\": 1, \"name\": \"Svenska\"}, {\"id\": 2, \"name\": \"English\"}],\n"
     " \"queues\": [\n"
     "  {\"id\": 1, \"name\": \"Kundtjänst\", \"teams\": [1], \"rona_timeout_s\": 30},\n"
     "  {\"id\": 2, \"name\": \"Sälj\", \"teams\": [2], \"rona_timeout_s\": 30,\n"
     "   \"auto_wrapup_s\": 120, \"default_reason\": 1, \"fallback\": 1}],\n"
-    " \"entry_points\": [{\"id\": 1, \"number\": \"+46700000001\", \"queue\": 1},\n"
+    " \"entry_points\": [{\"id\": 1, \"number\": \"+46700000001\", \"queue\": 1,\n"
+    "                     \"skill_words\": [{\"word\": \"english\", \"skill\": 2, \"level\": 1}]},\n"
     "                    {\"id\": 2, \"number\": \"71000\", \"queue\": 2}],\n"
     " \"agents\": [\n"
     "  {\"id\": 1, \"name\": \"Anna Berg\", \"teams\": [1], \"capacity\": 3,\n"
+    "   \"skills\": [{\"skill\": 1, \"level\": 5}, {\"skill\": 2, \"level\": 3}],\n"
     "   \"username\": \"anna\", \"password\": \"demo-anna\"},\n"
     "  {\"id\": 2, \"name\": \"Erik Lund\", \"teams\": [1], \"capacity\": 3,\n"
+    "   \"skills\": [{\"skill\": 1, \"level\": 4}],\n"
     "   \"username\": \"erik\", \"password\": \"demo-erik\"},\n"
     "  {\"id\": 3, \"name\": \"Maja Ek\", \"teams\": [1, 2], \"capacity\": 3,\n"
+    "   \"skills\": [{\"skill\": 1, \"level\": 3}, {\"skill\": 2, \"level\": 5}],\n"
     "   \"username\": \"maja\", \"password\": \"demo-maja\"}],\n"
     " \"admins\": [{\"username\": \"admin\", \"password\": \"demo-admin\"}],\n"
     " \"supervisors\": [{\"username\": \"lena\", \"password\": \"demo-lena\"}]\n"
@@ -187,12 +192,22 @@ static json_t *section(ctx *x, const char *name, int *bad)
     return v;
 }
 
+/* A "skills" list of 'obj' (flow_json's form). */
+static int get_skills(ctx *x, const char *where, json_t *obj, cc_skill *out, size_t *n)
+{
+    char msg[200];
+    if (flow_json_skills_parse(obj, "skills", out, n, msg, sizeof msg) == 0)
+        return 0;
+    return fail(x, where, "%s", msg);
+}
+
 /* Walks the configuration in dependency order, running each command. */
 static int walk(ctx *x)
 {
     static const char *const top[] = {"listen",       "data_dir",  "store",     "settings",
                                       "teams",        "queues",         "entry_points",
-                                      "wrapup_reasons", "idle_reasons", "agents",
+                                      "wrapup_reasons", "idle_reasons", "skills",
+                                      "agents",
                                       "admins",       "supervisors",    "gateways",
                                       "outbox",       "tls",            NULL};
     json_t *root = x->cfg->root;
@@ -255,8 +270,9 @@ static int walk(ctx *x)
         int type;
     } named[] = {{"teams", CC_CMD_TEAM_PUT},
                  {"wrapup_reasons", CC_CMD_REASON_PUT},
-                 {"idle_reasons", CC_CMD_IDLE_REASON_PUT}};
-    for (size_t s = 0; s < 3; s++) {
+                 {"idle_reasons", CC_CMD_IDLE_REASON_PUT},
+                 {"skills", CC_CMD_SKILL_PUT}};
+    for (size_t s = 0; s < sizeof named / sizeof named[0]; s++) {
         json_t *arr = section(x, named[s].name, &bad);
         if (bad)
             return -1;
@@ -270,7 +286,7 @@ static int walk(ctx *x)
                 get_text(x, w, e, "name", 1, &name))
                 return -1;
             cc_cmd m = {.type = named[s].type, .name = name};
-            m.team = m.reason = (uint32_t)v;
+            m.team = m.reason = m.skill = (uint32_t)v;
             if (run(x, w, &m))
                 return -1;
         }
@@ -278,7 +294,8 @@ static int walk(ctx *x)
 
     static const char *const queue_keys[] = {"id",           "name",          "teams",
                                              "rona_timeout_s", "auto_wrapup_s", "default_reason",
-                                             "fallback",     NULL};
+                                             "fallback",     "skills",        "widen_step_s",
+                                             NULL};
     json_t *queues = section(x, "queues", &bad);
     if (bad)
         return -1;
@@ -288,22 +305,27 @@ static int walk(ctx *x)
             snprintf(w, sizeof w, "queues[%zu]", i);
             if (!json_is_object(e))
                 return fail(x, w, "must be an object%s", "");
-            long long id, rona = 30, autowrap = 0, reason = 0, fallback = 0;
+            long long id, rona = 30, autowrap = 0, reason = 0, fallback = 0, widen = 0;
             str name;
             uint32_t teams[CC_TEAMS_MAX];
             size_t nteams;
+            cc_skill sk[CC_SKILLS_MAX];
+            size_t nsk;
             if (only_keys(x, w, e, queue_keys) || get_int(x, w, e, "id", 1, 1, CC_MAX_ID - 1, &id) ||
                 get_text(x, w, e, "name", 1, &name) || get_ids(x, w, e, "teams", teams, &nteams) ||
                 get_int(x, w, e, "rona_timeout_s", 0, 1, 3600, &rona) ||
                 get_int(x, w, e, "auto_wrapup_s", 0, 0, 86400, &autowrap) ||
                 get_int(x, w, e, "default_reason", 0, 0, CC_MAX_ID - 1, &reason) ||
-                get_int(x, w, e, "fallback", 0, 0, CC_MAX_ID - 1, &fallback))
+                get_int(x, w, e, "fallback", 0, 0, CC_MAX_ID - 1, &fallback) ||
+                get_int(x, w, e, "widen_step_s", 0, 0, 86400, &widen) ||
+                get_skills(x, w, e, sk, &nsk))
                 return -1;
             if (run(x, w,
                     &(cc_cmd){.type = CC_CMD_QUEUE_PUT, .queue = (uint32_t)id, .name = name,
                               .ids = teams, .n_ids = nteams, .rona_ms = rona * 1000,
                               .autowrap_ms = autowrap * 1000, .reason = (uint32_t)reason,
-                              .fallback = pass ? (uint32_t)fallback : 0}))
+                              .fallback = pass ? (uint32_t)fallback : 0, .skills = sk,
+                              .n_skills = nsk, .widen_ms = widen * 1000}))
                 return -1;
         }
     }
@@ -311,7 +333,7 @@ static int walk(ctx *x)
     static const char *const ep_keys[] = {"id",         "number",         "queue",
                                           "gateway",    "welcome_reply",  "hours",
                                           "max_wait_s", "overflow_queue", "overflow_reply",
-                                          NULL};
+                                          "skills",     "skill_words",    NULL};
     json_t *eps = section(x, "entry_points", &bad);
     if (bad)
         return -1;
@@ -338,8 +360,9 @@ static int walk(ctx *x)
             return -1;
     }
 
-    static const char *const agent_keys[] = {"id",       "name",     "teams",         "capacity",
-                                             "username", "password", "password_hash", NULL};
+    static const char *const agent_keys[] = {"id",       "name",     "teams",
+                                             "capacity", "skills",   "username",
+                                             "password", "password_hash", NULL};
     json_t *agents = section(x, "agents", &bad);
     if (bad)
         return -1;
@@ -352,15 +375,18 @@ static int walk(ctx *x)
         str name, user;
         uint32_t teams[CC_TEAMS_MAX];
         size_t nteams;
+        cc_skill sk[CC_SKILLS_MAX];
+        size_t nsk;
         if (only_keys(x, w, e, agent_keys) || get_int(x, w, e, "id", 1, 1, CC_MAX_ID - 1, &id) ||
             get_text(x, w, e, "name", 1, &name) || get_ids(x, w, e, "teams", teams, &nteams) ||
-            get_int(x, w, e, "capacity", 0, 1, 1000, &capacity) ||
+            get_int(x, w, e, "capacity", 0, 1, 1000, &capacity) || get_skills(x, w, e, sk, &nsk) ||
             get_text(x, w, e, "username", 1, &user) || check_password(x, w, e))
             return -1;
         if (user.n == 0 || user.n > 64)
             return fail(x, w, "username must be 1..64 bytes%s", "");
         if (run(x, w, &(cc_cmd){.type = CC_CMD_AGENT_PUT, .agent = (uint32_t)id, .name = name,
-                                .ids = teams, .n_ids = nteams, .capacity = (uint32_t)capacity}))
+                                .ids = teams, .n_ids = nteams, .capacity = (uint32_t)capacity,
+                                .skills = sk, .n_skills = nsk}))
             return -1;
     }
     static const char *const admin_keys[] = {"username", "password", "password_hash", NULL};

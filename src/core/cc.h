@@ -320,11 +320,16 @@ typedef struct cc_ep_flow {
     int closed_action;
     int64_t max_wait_ms;
     uint32_t overflow_queue;
+    /* The id of the gateway its replies go through (at most
+     * CC_GATEWAY_ID_MAX bytes; empty: the first configured). The core only
+     * keeps it: which gateways exist is the application's business. */
+    str gateway;
     cc_skill skills[CC_SKILLS_MAX];
     size_t n_skills;
     cc_flow_word words[CC_FLOW_WORDS_MAX];
     size_t n_words;
 } cc_ep_flow;
+#define CC_GATEWAY_ID_MAX 32
 
 /* Keyword classes of an inbound message (SMS_IN's 'keyword'). */
 enum cc_keyword { CC_KW_NONE, CC_KW_STOP, CC_KW_START, CC_KW_HELP };
@@ -568,6 +573,8 @@ typedef struct cc_queue_view {
 int cc_queue_get(const cc *c, uint32_t id, cc_queue_view *out);
 /* The queue of entry point 'ep' (0 when none). */
 uint32_t cc_ep_queue(const cc *c, uint32_t ep);
+/* The entry point whose business number is 'number', or 0. */
+uint32_t cc_ep_by_number(const cc *c, str number);
 /* The flow of entry point 'ep' (views into the core, valid until the next
  * call that changes it). Returns 0, or -CC_E_NO_ENTRY_POINT. */
 int cc_ep_flow_get(const cc *c, uint32_t ep, cc_ep_flow *out);

@@ -76,6 +76,12 @@ uint32_t cc_ep_queue(const cc *c, uint32_t ep)
     return e ? e->queue : 0;
 }
 
+uint32_t cc_ep_by_number(const cc *c, str number)
+{
+    const cc__ep *e = cc__ep_by_number(c, number.p, number.n);
+    return e ? e->id : 0;
+}
+
 int cc_conv_get(const cc *c, uint32_t id, cc_conv_view *out)
 {
     const cc__conv *v = cc__conv_find(c, id);
@@ -420,12 +426,12 @@ char *cc_dump(const cc *c)
         const cc_ep_flow *f = &e->flow;
         buf_printf(&b,
                    "ep %u '%s' queue=%u welcome='%.*s' hours=%d tz='%.*s' rule='%.*s' "
-                   "closed='%.*s' action=%d wait=%lld overflow=%u '%.*s' week=",
+                   "closed='%.*s' action=%d wait=%lld overflow=%u '%.*s' gateway='%.*s' week=",
                    e->id, e->number, e->queue, (int)f->welcome.n, f->welcome.p, f->hours,
                    (int)f->tz_name.n, f->tz_name.p, (int)f->tz_rule.n, f->tz_rule.p,
                    (int)f->closed_text.n, f->closed_text.p, f->closed_action,
                    (long long)f->max_wait_ms, f->overflow_queue, (int)f->overflow_text.n,
-                   f->overflow_text.p);
+                   f->overflow_text.p, (int)f->gateway.n, f->gateway.p);
         for (int d = 0; d < 7; d++)
             for (int k = 0; k < CC_HOURS_SPANS; k++)
                 buf_printf(&b, "%u-%u%s", f->week[d][k][0], f->week[d][k][1],

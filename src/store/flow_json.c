@@ -10,8 +10,8 @@
 #include "core/tz.h"
 
 const char *const flow_json_keys[] = {"welcome_reply",  "hours",          "max_wait_s",
-                                      "overflow_queue", "overflow_reply", "skills",
-                                      "skill_words",    NULL};
+                                      "overflow_queue", "overflow_reply", "gateway",
+                                      "skills",         "skill_words",    NULL};
 
 static const char *const DAYS[7] = {"mon", "tue", "wed", "thu", "fri", "sat", "sun"};
 
@@ -28,7 +28,7 @@ int flow_json_empty(const cc_ep_flow *f)
            f->tz_name.n == 0 && f->tz_rule.n == 0 &&
            memcmp(f->week, zero.week, sizeof f->week) == 0 && f->hours == 0 &&
            f->n_holidays == 0 && f->closed_action == 0 && f->max_wait_ms == 0 &&
-           f->overflow_queue == 0 && f->n_skills == 0 && f->n_words == 0;
+           f->overflow_queue == 0 && f->gateway.n == 0 && f->n_skills == 0 && f->n_words == 0;
 }
 
 /* ---- skills ------------------------------------------------------------- */
@@ -290,7 +290,8 @@ int flow_json_parse(const json_t *o, int stored, cc_ep_flow *f, char *rule, char
 {
     memset(f, 0, sizeof *f);
     if (text(o, "welcome_reply", "", &f->welcome, err, n) ||
-        text(o, "overflow_reply", "", &f->overflow_text, err, n))
+        text(o, "overflow_reply", "", &f->overflow_text, err, n) ||
+        text(o, "gateway", "", &f->gateway, err, n))
         return -1;
     json_t *h = json_object_get(o, "hours");
     if (h && !json_is_null(h) && parse_hours(h, stored, f, rule, err, n))
@@ -382,6 +383,7 @@ void flow_json_put(json_t *o, const cc_ep_flow *f, int stored)
             json_object_set_new(o, "overflow_queue", json_integer(f->overflow_queue));
         put_text(o, "overflow_reply", f->overflow_text);
     }
+    put_text(o, "gateway", f->gateway);
     if (f->n_skills)
         json_object_set_new(o, "skills", flow_json_skills(f->skills, f->n_skills));
     if (f->n_words) {

@@ -10,8 +10,13 @@
  *             "holidays": ["2026-12-24"],
  *             "closed_reply": "...", "closed_action": "queue" | "close"},
  *   "max_wait_s": 300, "overflow_queue": 2, "overflow_reply": "...",
+ *   "gateway": "kannel1",
  *   "skills": [{"skill": 2, "level": 3}],
  *   "skill_words": [{"word": "svenska", "skill": 1, "level": 2}]
+ *
+ * "gateway" (the gateway the entry point's replies go through) is kept
+ * with the flow so that it travels wherever the entry point does: the
+ * file, the admin API, the event log.
  *
  * "time_zone" is an IANA zone name, turned into its POSIX rule by reading
  * the zone's TZif file under $TZDIR (default /usr/share/zoneinfo); a POSIX

@@ -91,15 +91,30 @@ int store_set_sync(store *st, int full);
 int store_begin(store *st);
 int store_commit(store *st);
 int store_rollback(store *st);
+/* The same commit without waiting, for a store whose commit waits on the
+ * network (PostgreSQL; -ENOTSUP elsewhere: use store_commit).
+ * store_commit_start sends it and returns at once: 0, or an error as
+ * store_commit's (roll back). The transaction is then closed for the
+ * caller: every other call may go on (a new transaction too), on another
+ * connection, while the commit is under way, and sees the data committed
+ * before it. store_commit_finish reads what arrived without waiting: '*done'
+ * 0 (call again later) or 1 with the commit's result: 0 (durable), or an
+ * error (nothing of it was kept; after -ENOTCONN it may have been: read the
+ * log back). One commit under way at a time. */
+int store_commit_start(store *st);
+int store_commit_finish(store *st, int *done);
 
 /* ---- event log --------------------------------------------------------- */
 
 /* Appends 'ev' (inside a transaction: -EINVAL otherwise). MSG_IN / MSG_OUT
  * also insert their message (text, provider id, direction); an outbound
  * message starts with status STORE_MSG_QUEUED. Event text is kept only in
- * the message row. Returns -EEXIST when the sequence number is taken or a
- * MSG_IN's provider id was already stored; a failed append leaves no row of
- * 'ev' behind, but the caller should still roll back the transaction. */
+ * the message row. -EEXIST when the sequence number is taken or a MSG_IN's
+ * provider id was already stored: at once (SQLite: no row of 'ev' is left),
+ * or, where appends are pipelined (PostgreSQL: the appends and the COMMIT
+ * go in one round trip), from the next call that waits for the database,
+ * at the latest store_commit, and then the whole transaction is lost.
+ * Either way: after an error, roll back. */
 int store_event_append(store *st, const cc_event *ev);
 
 /* Calls 'cb' for every stored event in sequence order, exactly as appended

@@ -129,19 +129,15 @@ _Static_assert(PG_N_MIGRATIONS == PG_SCHEMA_VERSION, "PG_SCHEMA_VERSION is the l
     X(BEGIN, "BEGIN")                                                                    \
     X(COMMIT, "COMMIT")                                                                  \
     X(ROLLBACK, "ROLLBACK")                                                              \
-    X(EV_INSERT, "INSERT INTO events (" EV_COLS ") VALUES (" EV_PARAMS ")"               \
-                 " ON CONFLICT DO NOTHING")                                              \
-    /* an MSG event and its message in one round trip; nothing when the   \
-     * seq is taken or the inbound provider id is stored ($31) */                        \
+    /* appends go into the pipeline (drain): a taken seq or a stored      \
+     * inbound provider id is an error that aborts the transaction */                    \
+    X(EV_INSERT, "INSERT INTO events (" EV_COLS ") VALUES (" EV_PARAMS ")")              \
+    /* an MSG event and its message in one statement ($31 ..: the message) */           \
     X(EV_MSG_INSERT,                                                                     \
-      "WITH e AS (INSERT INTO events (" EV_COLS ") SELECT " EV_PARAMS                    \
-      " WHERE NOT EXISTS (SELECT 1 FROM messages WHERE outbound = 0"                     \
-      " AND provider_id = $31::text) ON CONFLICT DO NOTHING RETURNING seq)"              \
+      "WITH e AS (INSERT INTO events (" EV_COLS ") VALUES (" EV_PARAMS ") RETURNING seq)" \
       " INSERT INTO messages (id, conv, seq, outbound, agent, number, ep_number, text,"  \
       " provider_id, status, at, status_at) SELECT seq, $4, $13, $32::integer,"          \
-      " $33::bigint, $24, $25, $34::text, $31, $35::integer, $3, $3 FROM e"             \
-      " ON CONFLICT DO NOTHING RETURNING id")                                            \
-    X(EV_EXISTS, "SELECT 1 FROM events WHERE seq = $1")                                 \
+      " $33::bigint, $24, $25, $34::text, $31::text, $35::integer, $3, $3 FROM e")       \
     X(CONV_OPEN, "INSERT INTO conversations (conv, number, ep, open)"                    \
                  " VALUES ($1, coalesce($2::text, ''), $3, true)")                       \
     X(CONV_END, "UPDATE conversations SET open = false WHERE conv = $1 AND open")        \
@@ -225,10 +221,21 @@ static const char *const PG_NAME[P__COUNT] = {
 #undef X
 };
 
+/* A connection and its state. */
+typedef struct pgc {
+    PGconn *c;
+    int ready;   /* statements prepared on it */
+    int broken;  /* it failed: make a new one */
+    int pipe;    /* in pipeline mode (appends of the open transaction) */
+    int nqueued; /* statements sent since the last sync */
+} pgc;
+
 typedef struct pg {
     store base; /* first: the ops and the last error */
-    PGconn *conn;
-    int ready;          /* statements prepared on this connection */
+    pgc conns[2];
+    pgc *k;      /* the connection every call uses */
+    pgc *flight; /* the other one while its COMMIT is under way, or NULL */
+    char *conninfo;     /* what store_open was given, to connect again */
     int tx;             /* between store_begin and commit / rollback */
     int sync_off;       /* store_set_sync(st, 0) */
     store_row_buf row;  /* event <-> columns scratch */
@@ -302,15 +309,17 @@ static void err_prefix(pg *st, const char *pre)
     st->base.err[k + n] = '\0';
 }
 
-/* Maps a failed result (NULL: no result at all) to the store's errno. */
-static int fail(pg *st, const PGresult *res)
+/* Maps a failed result on connection 'k' (NULL: no result at all) to the
+ * store's errno. */
+static int fail_on(pg *st, pgc *k, const PGresult *res)
 {
-    set_err(st, res ? PQresultErrorMessage(res) : PQerrorMessage(st->conn));
+    set_err(st, res ? PQresultErrorMessage(res) : PQerrorMessage(k->c));
     const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
-    if (PQstatus(st->conn) != CONNECTION_OK || state == NULL || strncmp(state, "08", 2) == 0 ||
+    if (PQstatus(k->c) != CONNECTION_OK || state == NULL || strncmp(state, "08", 2) == 0 ||
         strcmp(state, "57P01") == 0 || strcmp(state, "57P02") == 0 ||
         strcmp(state, "57P03") == 0) {
-        st->ready = 0; /* prepare again on the next connection */
+        k->ready = 0;  /* prepare again on the next connection */
+        k->broken = 1; /* libpq may not have noticed yet: connect again */
         err_prefix(st, "database unreachable: ");
         return -ENOTCONN;
     }
@@ -328,6 +337,11 @@ static int fail(pg *st, const PGresult *res)
     return -EIO;
 }
 
+static int fail(pg *st, const PGresult *res)
+{
+    return fail_on(st, st->k, res);
+}
+
 static int einval(pg *st, const char *why)
 {
     return store__fail(&st->base, -EINVAL, "invalid argument: %s", why);
@@ -338,7 +352,7 @@ static int einval(pg *st, const char *why)
 /* Runs a statement that is not data (session settings, schema). */
 static int exec_sql(pg *st, const char *sql)
 {
-    PGresult *res = PQexec(st->conn, sql);
+    PGresult *res = PQexec(st->k->c, sql);
     ExecStatusType s = PQresultStatus(res);
     int r = s == PGRES_COMMAND_OK || s == PGRES_TUPLES_OK ? 0 : fail(st, res);
     PQclear(res);
@@ -355,7 +369,7 @@ static int setup(pg *st)
         (r = exec_sql(st, "SET client_min_messages = warning")) != 0)
         return r;
     for (int i = 0; i < P__COUNT; i++) {
-        PGresult *res = PQprepare(st->conn, PG_NAME[i], PG_SQL[i], 0, NULL);
+        PGresult *res = PQprepare(st->k->c, PG_NAME[i], PG_SQL[i], 0, NULL);
         if (PQresultStatus(res) != PGRES_COMMAND_OK) {
             r = fail(st, res);
             char pre[64];
@@ -366,34 +380,152 @@ static int setup(pg *st)
         }
         PQclear(res);
     }
-    st->ready = 1;
+    st->k->ready = 1;
     return 0;
+}
+
+/* The message of a failed pipelined append, in the store's words. */
+static int fail_append(pg *st, pgc *k, const PGresult *res)
+{
+    int r = fail_on(st, k, res);
+    const char *c = PQresultErrorField(res, PG_DIAG_CONSTRAINT_NAME);
+    if (r == -EEXIST && c && strcmp(c, "events_pkey") == 0)
+        err_prefix(st, "UNIQUE constraint failed: events.seq: ");
+    else if (r == -EEXIST && c && strcmp(c, "messages_inbound_provider") == 0)
+        err_prefix(st, "UNIQUE constraint failed: messages.provider_id: ");
+    else if (r == -EEXIST && c && strcmp(c, "conversations_one_open") == 0)
+        err_prefix(st, "the customer already has an open conversation on this entry point: ");
+    return r;
+}
+
+/* Reads what arrived for connection 'k's pipeline without waiting: 1 while
+ * its sync point has not come, else 0 with the first error in '*r'. With
+ * 'wait', waits for it. */
+static int pipe_read(pg *st, pgc *k, int wait, int *r)
+{
+    if (!wait && !PQconsumeInput(k->c)) {
+        if (*r == 0)
+            *r = fail_on(st, k, NULL);
+        k->nqueued = 0;
+        return 0;
+    }
+    while (*r != -ENOTCONN) {
+        if (!wait && PQisBusy(k->c))
+            return 1;
+        PGresult *res = PQgetResult(k->c);
+        if (res == NULL) {
+            if (PQstatus(k->c) != CONNECTION_OK) {
+                *r = fail_on(st, k, NULL);
+                break;
+            }
+            continue; /* between two statements' results */
+        }
+        ExecStatusType t = PQresultStatus(res);
+        if (t == PGRES_PIPELINE_SYNC) {
+            PQclear(res);
+            break;
+        }
+        if (t == PGRES_FATAL_ERROR && *r == 0)
+            *r = fail_append(st, k, res);
+        PQclear(res);
+    }
+    k->nqueued = 0;
+    return 0;
+}
+
+/* Reads the results of everything sent since the last sync; the first
+ * error, or 0. */
+static int drain(pg *st)
+{
+    if (st->k->nqueued == 0)
+        return 0;
+    int r = 0;
+    if (!PQpipelineSync(st->k->c))
+        r = fail(st, NULL);
+    pipe_read(st, st->k, 1, &r);
+    return r;
+}
+
+/* Leaves pipeline mode (after reading what is pending): the first error of
+ * the pipelined appends, or 0. */
+static int pipe_off(pg *st)
+{
+    if (!st->k->pipe)
+        return 0;
+    int r = drain(st);
+    st->k->pipe = 0;
+    if (PQstatus(st->k->c) == CONNECTION_OK && !PQexitPipelineMode(st->k->c) && r == 0)
+        r = fail(st, NULL);
+    return r;
+}
+
+/* Sends a prepared statement into the pipeline, entering it if need be. */
+static int pipe_send(pg *st, int stmt, const pargs *a)
+{
+    if (!st->k->pipe) {
+        if (!PQenterPipelineMode(st->k->c))
+            return fail(st, NULL);
+        st->k->pipe = 1;
+    }
+    if (!PQsendQueryPrepared(st->k->c, PG_NAME[stmt], a ? a->n : 0, a ? a->v : NULL,
+                             a ? a->len : NULL, a ? a->fmt : NULL, 0))
+        return fail(st, NULL);
+    /* read now and then: a client that only writes, to a server that
+     * cannot write its results back, would wait for ever */
+    if (++st->k->nqueued >= 1000)
+        return drain(st);
+    return 0;
+}
+
+/* libpq prints the server's notices on stderr by default; the store says
+ * what matters through its errors. */
+static void no_notice(void *arg, const char *msg)
+{
+}
+
+static PGconn *pg_connect(const char *conninfo)
+{
+    /* the URL (expanded) first; what follows fills in what it leaves out */
+    const char *keys[] = {"dbname", "connect_timeout", "application_name", NULL};
+    const char *vals[] = {conninfo, PG_CONNECT_TIMEOUT, "textdesk", NULL};
+    if (strstr(conninfo, "connect_timeout"))
+        keys[1] = vals[1] = NULL;
+    PGconn *c = PQconnectdbParams(keys, vals, 1);
+    PQsetNoticeProcessor(c, no_notice, NULL);
+    return c;
 }
 
 /* Makes sure there is a connection with the statements prepared:
  * reconnects after a loss. 0 or -ENOTCONN. */
 static int connected(pg *st)
 {
-    if (st->ready && PQstatus(st->conn) == CONNECTION_OK)
+    if (st->k->pipe) { /* a statement that waits for its answer: the appends first */
+        int r = pipe_off(st);
+        if (r != 0)
+            return r;
+    }
+    if (st->k->ready && !st->k->broken && PQstatus(st->k->c) == CONNECTION_OK)
         return 0;
     if (st->tx) /* the transaction died with the connection: never go on without it */
         return store__fail(&st->base, -ENOTCONN, "database unreachable: the connection was"
                                                  " lost inside a transaction");
-    if (PQstatus(st->conn) != CONNECTION_OK) {
-        PQreset(st->conn);
-        if (PQstatus(st->conn) != CONNECTION_OK) {
-            set_err(st, PQerrorMessage(st->conn));
+    if (PQstatus(st->k->c) != CONNECTION_OK || st->k->broken) {
+        st->k->pipe = st->k->nqueued = st->k->broken = 0;
+        PQfinish(st->k->c); /* a new one: nothing of the old (pipeline, results) */
+        st->k->c = pg_connect(st->conninfo);
+        if (PQstatus(st->k->c) != CONNECTION_OK) {
+            set_err(st, PQerrorMessage(st->k->c));
             err_prefix(st, "database unreachable: ");
             return -ENOTCONN;
         }
     }
-    st->ready = 0;
+    st->k->ready = 0;
     return setup(st);
 }
 
 static PGresult *run_p(pg *st, int stmt, const pargs *a)
 {
-    return PQexecPrepared(st->conn, PG_NAME[stmt], a ? a->n : 0, a ? a->v : NULL,
+    return PQexecPrepared(st->k->c, PG_NAME[stmt], a ? a->n : 0, a ? a->v : NULL,
                           a ? a->len : NULL, a ? a->fmt : NULL, 0);
 }
 
@@ -511,7 +643,7 @@ static int migrate(pg *st, int64_t *version)
                           " version integer PRIMARY KEY,"
                           " applied_at timestamptz NOT NULL DEFAULT now())")) != 0)
         goto fail;
-    res = PQexec(st->conn, "SELECT coalesce(max(version), 0) FROM schema_version");
+    res = PQexec(st->k->c, "SELECT coalesce(max(version), 0) FROM schema_version");
     if (PQresultStatus(res) != PGRES_TUPLES_OK) {
         r = fail(st, res);
         goto fail;
@@ -543,7 +675,7 @@ static int migrate(pg *st, int64_t *version)
     return exec_sql(st, "COMMIT");
 fail:
     PQclear(res);
-    PQclear(PQexec(st->conn, "ROLLBACK"));
+    PQclear(PQexec(st->k->c, "ROLLBACK"));
     return r;
 }
 
@@ -553,17 +685,14 @@ store *store__pg_open(const char *conninfo, char *err, size_t errlen)
 {
     pg *st = xcalloc(1, sizeof *st);
     st->base.ops = &PG_OPS;
-    /* the URL (expanded) first; what follows fills in what it leaves out */
-    const char *keys[] = {"dbname", "connect_timeout", "application_name", NULL};
-    const char *vals[] = {conninfo, PG_CONNECT_TIMEOUT, "textdesk", NULL};
-    if (strstr(conninfo, "connect_timeout"))
-        keys[1] = vals[1] = NULL;
+    st->k = &st->conns[0];
+    st->conninfo = xmemdup0(conninfo, strlen(conninfo));
     const char *stage = "cannot connect to";
     int64_t version = 0;
-    st->conn = PQconnectdbParams(keys, vals, 1);
+    st->k->c = pg_connect(conninfo);
     int r = -ENOTCONN;
-    if (PQstatus(st->conn) != CONNECTION_OK) {
-        set_err(st, PQerrorMessage(st->conn));
+    if (PQstatus(st->k->c) != CONNECTION_OK) {
+        set_err(st, PQerrorMessage(st->k->c));
         goto out;
     }
     stage = "cannot migrate";
@@ -573,7 +702,7 @@ store *store__pg_open(const char *conninfo, char *err, size_t errlen)
     r = setup(st);
 out:;
     /* never echo the connection string: it may hold a password */
-    const char *db = PQdb(st->conn), *host = PQhost(st->conn), *port = PQport(st->conn);
+    const char *db = PQdb(st->k->c), *host = PQhost(st->k->c), *port = PQport(st->k->c);
     snprintf(st->base.where, sizeof st->base.where, "PostgreSQL database '%.64s' on %.100s:%.16s",
              db ? db : "?", host && *host ? host : "?", port && *port ? port : "?");
     if (r != 0) {
@@ -588,10 +717,12 @@ out:;
 static void pg_close(store *st_)
 {
     pg *st = (pg *)st_;
-    PQfinish(st->conn);
+    PQfinish(st->conns[0].c);
+    PQfinish(st->conns[1].c);
     store_row_buf_free(&st->row);
     free(st->bin);
     free(st->acct);
+    free(st->conninfo);
     free(st);
 }
 
@@ -624,15 +755,72 @@ static int pg_commit(store *st_)
     pg *st = (pg *)st_;
     if (!st->tx)
         return einval(st, "no transaction is open");
-    if (PQstatus(st->conn) != CONNECTION_OK)
+    if (PQstatus(st->k->c) != CONNECTION_OK)
         return fail(st, NULL);
-    if (PQtransactionStatus(st->conn) == PQTRANS_INERROR)
+    if (!st->k->pipe && PQtransactionStatus(st->k->c) == PQTRANS_INERROR)
         return store__fail(&st->base, -EIO, "the transaction failed earlier; roll it back");
     /* a COMMIT that gets no answer may or may not have committed: the
      * caller treats it as failed and rebuilds from what was stored */
-    int r = run(st, P_COMMIT, NULL, NULL);
+    int r;
+    if (st->k->pipe) { /* the appends and the COMMIT: one round trip */
+        r = pipe_send(st, P_COMMIT, NULL);
+        int d = pipe_off(st);
+        r = r ? r : d;
+        if (r == 0 && PQtransactionStatus(st->k->c) != PQTRANS_IDLE)
+            r = store__fail(&st->base, -EIO, "the transaction did not commit");
+    } else {
+        r = run(st, P_COMMIT, NULL, NULL);
+    }
     if (r == 0)
         st->tx = 0;
+    return r;
+}
+
+/* The asynchronous commit: the COMMIT goes behind the appends, and this
+ * connection waits for its answer aside while the other one serves every
+ * other call (connected on first use). The loop polls pg_commit_finish. */
+static int pg_commit_start(store *st_)
+{
+    pg *st = (pg *)st_;
+    if (!st->tx)
+        return einval(st, "no transaction is open");
+    if (st->flight)
+        return einval(st, "a commit is under way");
+    if (PQstatus(st->k->c) != CONNECTION_OK || st->k->broken)
+        return fail(st, NULL);
+    int r = pipe_send(st, P_COMMIT, NULL);
+    if (r == 0 && !PQpipelineSync(st->k->c))
+        r = fail(st, NULL);
+    if (r != 0)
+        return r; /* the caller rolls back */
+    st->tx = 0;
+    st->flight = st->k;
+    st->k = st->k == &st->conns[0] ? &st->conns[1] : &st->conns[0];
+    return 0;
+}
+
+static int pg_commit_finish(store *st_, int *done)
+{
+    pg *st = (pg *)st_;
+    pgc *f = st->flight;
+    *done = 1;
+    if (!f)
+        return einval(st, "no commit is under way");
+    int r = 0;
+    if (pipe_read(st, f, 0, &r)) {
+        *done = 0;
+        return 0;
+    }
+    st->flight = NULL;
+    f->pipe = 0;
+    if (PQstatus(f->c) == CONNECTION_OK && !f->broken) {
+        if (!PQexitPipelineMode(f->c) && r == 0)
+            r = fail_on(st, f, NULL);
+        if (r == 0 && PQtransactionStatus(f->c) != PQTRANS_IDLE)
+            r = store__fail(&st->base, -EIO, "the transaction did not commit");
+        if (r != 0 && PQtransactionStatus(f->c) != PQTRANS_IDLE) /* failed earlier */
+            PQclear(PQexec(f->c, "ROLLBACK"));
+    }
     return r;
 }
 
@@ -642,8 +830,9 @@ static int pg_rollback(store *st_)
     if (!st->tx)
         return 0; /* none open */
     st->tx = 0;
-    if (PQstatus(st->conn) != CONNECTION_OK ||
-        PQtransactionStatus(st->conn) == PQTRANS_IDLE)
+    pipe_off(st); /* its error is the caller's reason to roll back */
+    if (PQstatus(st->k->c) != CONNECTION_OK || st->k->broken ||
+        PQtransactionStatus(st->k->c) == PQTRANS_IDLE)
         return 0; /* the connection or the server took it with it */
     return run(st, P_ROLLBACK, NULL, NULL);
 }
@@ -660,6 +849,9 @@ static void ev_params(pargs *a, const store_ev_row *row)
         p_str(a, row->s[k]);
 }
 
+/* Appends go into the pipeline: no round trip each; their errors come
+ * with the next call that waits for the database, at the latest
+ * store_commit (store.h). */
 static int pg_event_append(store *st_, const cc_event *ev)
 {
     pg *st = (pg *)st_;
@@ -669,11 +861,9 @@ static int pg_event_append(store *st_, const cc_event *ev)
     store_row_from_event(&st->row, ev, &row);
     pargs a;
     ev_params(&a, &row);
-    int64_t n = 0;
     int r;
     if (!store_row_is_msg(ev->type)) {
-        if ((r = run(st, P_EV_INSERT, &a, &n)) != 0)
-            return r;
+        r = pipe_send(st, P_EV_INSERT, &a);
     } else {
         store_msg m;
         store_row_msg(ev, &m);
@@ -682,44 +872,22 @@ static int pg_event_append(store *st_, const cc_event *ev)
         p_int(&a, m.agent);       /* $33 */
         p_str(&a, m.text);        /* $34 */
         p_int(&a, m.status);      /* $35 */
-        if ((r = run(st, P_EV_MSG_INSERT, &a, &n)) != 0)
-            return r;
-        if (n == 0) {
-            pargs s = {0};
-            p_int(&s, (int64_t)ev->seq);
-            PGresult *res = NULL;
-            if ((r = query(st, P_EV_EXISTS, &s, &res)) != 0)
-                return r;
-            int taken = PQntuples(res) > 0;
-            PQclear(res);
-            if (!taken)
-                return store__fail(&st->base, -EEXIST,
-                                   "UNIQUE constraint failed: messages.provider_id"
-                                   " (inbound message %.*s is stored already)",
-                                   (int)m.provider_id.n, m.provider_id.p);
-        }
+        r = pipe_send(st, P_EV_MSG_INSERT, &a);
     }
-    if (n == 0)
-        return store__fail(&st->base, -EEXIST,
-                           "UNIQUE constraint failed: events.seq (event %llu is stored already)",
-                           (unsigned long long)ev->seq);
+    if (r != 0)
+        return r;
     pargs c = {0};
     switch (ev->type) {
     case CC_EV_CONV_OPENED:
         p_int(&c, ev->conv);
         p_str(&c, ev->number);
         p_int(&c, ev->ep);
-        r = run(st, P_CONV_OPEN, &c, NULL);
-        if (r == -EEXIST)
-            snprintf(st->base.err, sizeof st->base.err,
-                     "conversation %u: %.*s already has an open conversation on entry point %u",
-                     ev->conv, (int)ev->number.n, ev->number.p ? ev->number.p : "", ev->ep);
-        return r;
+        return pipe_send(st, P_CONV_OPEN, &c);
     case CC_EV_ENDED:
     case CC_EV_TERMINATED:
     case CC_EV_CLOSED:
         p_int(&c, ev->conv);
-        return run(st, P_CONV_END, &c, NULL);
+        return pipe_send(st, P_CONV_END, &c);
     default:
         return 0;
     }
@@ -748,11 +916,11 @@ static int pg_events_load(store *st_, int with_text, store_event_cb cb, void *ar
     if (r != 0)
         return r;
     int stmt = with_text ? P_EV_LOAD : P_EV_REPLAY;
-    if (!PQsendQueryPrepared(st->conn, PG_NAME[stmt], 0, NULL, NULL, NULL, 0))
+    if (!PQsendQueryPrepared(st->k->c, PG_NAME[stmt], 0, NULL, NULL, NULL, 0))
         return fail(st, NULL);
-    PQsetSingleRowMode(st->conn);
+    PQsetSingleRowMode(st->k->c);
     PGresult *res;
-    while ((res = PQgetResult(st->conn)) != NULL) {
+    while ((res = PQgetResult(st->k->c)) != NULL) {
         ExecStatusType s = PQresultStatus(res);
         if (s == PGRES_SINGLE_TUPLE && r == 0) {
             cc_event ev;
@@ -1242,6 +1410,8 @@ static const struct store_ops PG_OPS = {
     .set_sync = pg_set_sync,
     .begin = pg_begin,
     .commit = pg_commit,
+    .commit_start = pg_commit_start,
+    .commit_finish = pg_commit_finish,
     .rollback = pg_rollback,
     .event_append = pg_event_append,
     .events_load = pg_events_load,

@@ -1,5 +1,7 @@
 #include "util/utf8.h"
 
+#include <string.h>
+
 size_t utf8_decode(const unsigned char *s, size_t n, uint32_t *cp)
 {
     unsigned c = s[0];
@@ -77,4 +79,18 @@ size_t utf8_encode(uint32_t cp, char *out)
     o[2] = (unsigned char)(0x80 | ((cp >> 6) & 0x3F));
     o[3] = (unsigned char)(0x80 | (cp & 0x3F));
     return 4;
+}
+
+size_t utf8_trim(char *s)
+{
+    size_t n = strlen(s), i = 0;
+    while (i < n) {
+        uint32_t cp;
+        size_t k = utf8_decode((const unsigned char *)s + i, n - i, &cp);
+        if (k == 0)
+            break;
+        i += k;
+    }
+    s[i] = '\0';
+    return i;
 }

@@ -18,6 +18,11 @@ size_t utf8_decode(const unsigned char *s, size_t n, uint32_t *cp);
  * valid UTF-8. */
 long utf8_count(const char *s, size_t n);
 
+/* Cuts the NUL-terminated 's' at the end of its longest valid UTF-8 prefix
+ * (a message cut by snprintf may end inside a character; JSON cannot carry
+ * that). Returns the new length. */
+size_t utf8_trim(char *s);
+
 /* Encodes 'cp' into 'out' (room for 4 bytes). Returns the number of bytes,
  * or 0 when 'cp' is a surrogate or above U+10FFFF. */
 size_t utf8_encode(uint32_t cp, char *out);

@@ -32,6 +32,24 @@ expect '{"settings":{"mask_sensitive_data":"yes"}}' \
     "c.json: settings.mask_sensitive_data: must be true or false"
 expect '{"teams":[{"id":1,"name":"T"}],"queues":[{"id":1,"name":"Q","teams":[1],"auto_wrapup_s":60}]}' \
     "c.json: queues[0]: no such wrap-up or idle reason (no_such_reason)"
+# skills: ids, levels, each once, configured, and removal only when unused
+sk='"skills":[{"id":1,"name":"Svenska"}]'
+expect "{$sk,\"skills\":[]}" "duplicate object key"
+expect '{"skills":[{"id":1}]}' "c.json: skills[0].name: name is required"
+expect "{$base,$sk,\"agents\":[{\"id\":1,\"name\":\"A\",\"username\":\"a\",\"password\":\"abcd\",\"skills\":[{\"skill\":1,\"level\":6}]}]}" \
+    "c.json: agents[0]: skills[0].level: must be a whole number from 1 to 5"
+expect "{$base,$sk,\"agents\":[{\"id\":1,\"name\":\"A\",\"username\":\"a\",\"password\":\"abcd\",\"skills\":[{\"skill\":2,\"level\":3}]}]}" \
+    "c.json: agents[0]: no such skill (no_such_skill)"
+expect "{$base,$sk,\"agents\":[{\"id\":1,\"name\":\"A\",\"username\":\"a\",\"password\":\"abcd\",\"skills\":[{\"skill\":1,\"level\":3},{\"skill\":1,\"level\":2}]}]}" \
+    "c.json: agents[0]: skills[1].skill: skill 1 is listed twice"
+expect "{\"teams\":[{\"id\":1,\"name\":\"T\"}],$sk,\"queues\":[{\"id\":1,\"name\":\"Q\",\"teams\":[1],\"skills\":{\"skill\":1}}]}" \
+    "c.json: queues[0]: skills: must be a list of at most 32"
+expect "{\"teams\":[{\"id\":1,\"name\":\"T\"}],$sk,\"queues\":[{\"id\":1,\"name\":\"Q\",\"teams\":[1],\"widen_step_s\":-5}]}" \
+    "c.json: queues[0].widen_step_s: out of range (0..86400)"
+expect "{$base,$sk,\"entry_points\":[{\"id\":1,\"number\":\"+4670\",\"queue\":1,\"skill_words\":[{\"word\":\"\",\"skill\":1,\"level\":1}]}]}" \
+    "c.json: entry_points[0]: skill_words[0].word: must be a word (no blanks)"
+expect "{$base,$sk,\"entry_points\":[{\"id\":1,\"number\":\"+4670\",\"queue\":1,\"skill_words\":[{\"word\":\"english\",\"skill\":2,\"level\":1}]}]}" \
+    "c.json: entry_points[0]: no such skill (no_such_skill)"
 
 out=$("$bin" serve --config "$dir/missing.json" 2>&1); rc=$?
 if [ $rc -eq 1 ] && printf '%s' "$out" | grep -q "missing.json"; then pass=$((pass + 1)); else

@@ -19,7 +19,15 @@
 //   - `textdesk selfcheck --data` passes (integrity check, statuses, the
 //     event log replays into a core whose invariants hold).
 //
+// On PostgreSQL (--store postgresql: a cluster of its own, tests/e2e/lib/pg.mjs)
+// the same proof holds through database faults under load, between the
+// crash phase and the gateway fault (--db-faults terminate,restart,stop:S):
+// the server's connections killed (pg_terminate_backend), the database
+// restarted, the database stopped for S seconds. Each time the server
+// refuses and degrades, reconnects by itself and resumes.
+//
 // Usage: node tests/soak/soak.mjs [--kills N] [--down S] [--seed N]
+//          [--store postgresql] [--db-faults terminate,restart,stop:30]
 //   (TEXTDESK_BIN names the binary; default build/release/textdesk)
 import { execFileSync, spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
@@ -29,6 +37,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Kannel, freePort, kannelMissing } from '../peers/kannel/harness.mjs';
+import { Postgres, psql } from '../e2e/lib/pg.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repo = path.resolve(here, '../..');
@@ -51,8 +60,8 @@ function rng(seed) {
 // ---- textdesk ---------------------------------------------------------------
 
 class Textdesk {
-  constructor(bin, web, dataDir, port, config) {
-    Object.assign(this, { bin, web, dataDir, port, config });
+  constructor(bin, web, dataDir, port, config, storeUrl) {
+    Object.assign(this, { bin, web, dataDir, port, config, storeUrl });
     this.url = `http://127.0.0.1:${port}`;
     this.logs = []; // output of every run, oldest first
   }
@@ -60,8 +69,9 @@ class Textdesk {
   async start() {
     const out = { text: '' };
     this.logs.push(out);
-    this.proc = spawn(this.bin, ['serve', '--listen', `127.0.0.1:${this.port}`, '--data',
-      this.dataDir, '--web', this.web, '--config', this.config],
+    const where = this.storeUrl ? ['--store', this.storeUrl] : ['--data', this.dataDir];
+    this.proc = spawn(this.bin, ['serve', '--listen', `127.0.0.1:${this.port}`, ...where,
+      '--web', this.web, '--config', this.config],
     { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ASAN_OPTIONS: 'detect_leaks=1' } });
     this.proc.stdout.on('data', (d) => { out.text += d; });
     this.proc.stderr.on('data', (d) => { out.text += d; });
@@ -94,6 +104,10 @@ class Textdesk {
   // Rows of a query on the store file (sqlite3 CLI, JSON output); safe
   // while the server runs (WAL).
   query(sql) {
+    if (this.storeUrl) {
+      const j = psql(this.storeUrl, `SELECT coalesce(json_agg(t), '[]') FROM (${sql}) t`);
+      return JSON.parse(j);
+    }
     const out = execFileSync('sqlite3', ['-json', '-cmd', '.timeout 5000',
       path.join(this.dataDir, 'textdesk.db'), sql], { encoding: 'utf8' });
     return out.trim() ? JSON.parse(out) : [];
@@ -252,6 +266,8 @@ export async function soak(opts = {}) {
   const web = process.env.TEXTDESK_WEB || path.join(repo, 'web');
   const missing = kannelMissing();
   if (missing) throw new Error(missing);
+  const dbFaults = opts.dbFaults || [];
+  const pg = opts.store === 'postgresql' ? await new Postgres().start() : null;
 
   const dir = mkdtempSync(path.join(os.tmpdir(), 'textdesk-soak-'));
   const port = await freePort();
@@ -282,7 +298,8 @@ export async function soak(opts = {}) {
       }],
       outbox: { max_attempts: 1000, backoff_ms: 200, backoff_max_ms: 2000 },
     }));
-    const td = new Textdesk(bin, web, path.join(dir, 'data'), port, config);
+    const td = new Textdesk(bin, web, path.join(dir, 'data'), port, config,
+      pg ? pg.createDatabase('soak') : null);
     run.td = td;
     await td.start();
     const desks = agents.map((a) => new Agent(run, a.username, a.password));
@@ -319,6 +336,33 @@ export async function soak(opts = {}) {
     }
     const crashS = (Date.now() - t0) / 1000;
     log(`soak: ${kills} kills (SIGKILL) in ${crashS.toFixed(0)} s, seed ${seed}`);
+
+    // database faults, under load
+    run.phase = 'db';
+    const dbLog = [];
+    run.dbBack = 0;
+    for (const f of dbFaults) {
+      await sleep(1000 + run.rand() * 1000);
+      const t = Date.now();
+      if (f === 'terminate') {
+        psql(pg.url, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'textdesk'");
+      } else if (f === 'restart') {
+        pg.ctl('restart', '-m', 'fast');
+      } else if (f.startsWith('stop:')) {
+        pg.ctl('stop', '-m', 'fast');
+        await sleep(Number(f.slice(5)) * 1000);
+        pg.ctl('start');
+      } else throw new Error(`unknown database fault ${f}`);
+      // resumed by itself: a desk command is acknowledged again
+      const end = Date.now() + 60000;
+      while (Date.now() < end) {
+        const r = await fetch(`${td.url}/metrics`).then((x) => x.text()).catch(() => '');
+        if (/^textdesk_store_available 1$/m.test(r) && Date.now() - t > 1500) { run.dbBack++; break; }
+        await sleep(200);
+      }
+      dbLog.push(`${f} (back after ${((Date.now() - t) / 1000).toFixed(1)} s)`);
+    }
+    if (dbFaults.length) log(`soak: database faults: ${dbLog.join(', ')}`);
 
     // gateway fault: smsbox (Kannel's HTTP side) down under load. smsbox
     // acknowledges an MO to bearerbox when it takes it, before its HTTP
@@ -390,7 +434,7 @@ export async function soak(opts = {}) {
       lastK.set(conv, k);
     }
     const UNKNOWN = 6;
-    const c = { acked: 0, once: 0, doubt: 0, doubtReached: 0, twice: 0, lost: 0, faultAcked: 0, faultOnce: 0 };
+    const c = { acked: 0, once: 0, doubt: 0, doubtReached: 0, twice: 0, lost: 0, faultAcked: 0, faultOnce: 0, dbAcked: 0, dbOnce: 0 };
     let unackedSent = 0; let unackedTwice = 0; let unacked = 0;
     for (const r of run.replies) {
       const n = atSmsc.get(r.text) || 0;
@@ -399,7 +443,8 @@ export async function soak(opts = {}) {
         continue;
       }
       c.acked++;
-      if (r.phase !== 'crash') { c.faultAcked++; if (n === 1) c.faultOnce++; }
+      if (r.phase !== 'crash' && r.phase !== 'db') { c.faultAcked++; if (n === 1) c.faultOnce++; }
+      if (r.phase === 'db') { c.dbAcked++; if (n === 1) c.dbOnce++; }
       if (n > 1) c.twice++;
       else if (status.get(r.text) === UNKNOWN) { c.doubt++; if (n === 1) c.doubtReached++; }
       else if (n === 1) c.once++;
@@ -411,11 +456,13 @@ export async function soak(opts = {}) {
     const st = await td.stop();
     let selfcheck;
     try {
-      selfcheck = execFileSync(bin, ['selfcheck', '--data', td.dataDir], { encoding: 'utf8' }).trim();
+      selfcheck = execFileSync(bin, ['selfcheck', ...(td.storeUrl ? ['--store', td.storeUrl] : ['--data', td.dataDir])],
+        { encoding: 'utf8' }).trim();
     } catch (e) { selfcheck = `FAILED ${e.stdout || ''}${e.stderr || ''}`.trim(); }
 
+    const resumed = td.logs.reduce((n, l) => n + (l.text.match(/store available again: resuming/g) || []).length, 0);
     const res = {
-      kills, downS, seed, injected, inOnce, inTwice, inLost, orphans, ...c, unacked, unackedSent,
+      dbFaults: dbFaults.length, dbBack: run.dbBack ?? 0, resumed, kills, downS, seed, injected, inOnce, inTwice, inLost, orphans, ...c, unacked, unackedSent,
       unackedTwice, orderBad: orderBad.length, maxUnknown, window, reconnects: run.reconnects,
       exit: st, selfcheck, selfcheckOk: !selfcheck.startsWith('FAILED') && /valid state/.test(selfcheck),
     };
@@ -424,6 +471,7 @@ export async function soak(opts = {}) {
     log(`soak: in doubt per kill: at most ${maxUnknown} (send window ${window})`);
     log(`soak: replies not acknowledged (connection cut by a kill): ${unacked}, reached the SMSC ${unackedSent}, twice ${unackedTwice}`);
     log(`soak: gateway down ${downS} s: ${c.faultAcked} replies acknowledged during and after, ${c.faultOnce} delivered once; out of order ${orderBad.length}${orderBad.length ? ` (${orderBad.slice(0, 5).join(' ')})` : ''}`);
+    if (dbFaults.length) log(`soak: database faults ${dbFaults.length}, resumed from degraded mode ${resumed} times; replies acknowledged meanwhile ${c.dbAcked}, delivered once ${c.dbOnce}`);
     log(`soak: ${selfcheck}`);
     td.logs.forEach((l, i) => writeFileSync(path.join(dir, `textdesk-${i}.log`), l.text));
     if (orderBad.length || c.twice || c.lost || inTwice || inLost) {
@@ -439,6 +487,7 @@ export async function soak(opts = {}) {
     run.td?.cleanup();
     await kannel.stop();
     kannel.cleanup();
+    pg?.stop();
   }
 }
 
@@ -452,6 +501,8 @@ export function failures(r) {
   if (r.orderBad) f.push(`${r.orderBad} replies out of order`);
   if (r.maxUnknown > r.window) f.push(`${r.maxUnknown} replies in doubt at one kill (window ${r.window})`);
   if (r.faultOnce !== r.faultAcked) f.push(`${r.faultAcked - r.faultOnce} replies of the gateway fault not delivered once`);
+  if (r.dbOnce !== r.dbAcked) f.push(`${r.dbAcked - r.dbOnce} replies of the database faults not delivered once`);
+  if (r.dbBack < r.dbFaults) f.push(`the server took writes again after ${r.dbBack} of ${r.dbFaults} database faults`);
   if (!r.selfcheckOk) f.push(`selfcheck: ${r.selfcheck}`);
   if (r.exit.code !== 0) f.push(`textdesk exit ${JSON.stringify(r.exit)}`);
   return f;
@@ -462,7 +513,14 @@ if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.me
     const i = process.argv.indexOf(name);
     return i > 0 ? Number(process.argv[i + 1]) : def;
   };
-  const r = await soak({ kills: arg('--kills', 50), downS: arg('--down', 60), seed: arg('--seed', undefined) });
+  const str = (name) => {
+    const i = process.argv.indexOf(name);
+    return i > 0 ? process.argv[i + 1] : undefined;
+  };
+  const r = await soak({
+    kills: arg('--kills', 50), downS: arg('--down', 60), seed: arg('--seed', undefined),
+    store: str('--store'), dbFaults: str('--db-faults')?.split(',').filter(Boolean),
+  });
   const f = failures(r);
   console.log(f.length ? `soak: FAILED: ${f.join('; ')}` : 'soak: PASSED');
   process.exit(f.length ? 1 : 0);

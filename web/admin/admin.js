@@ -10,26 +10,29 @@ import { $, el } from '/js/util.js';
 // i18n.js loads i18n/<lang>.json relative to the page: keep the slash.
 if (!location.pathname.endsWith('/')) location.replace(`${location.pathname}/${location.search}${location.hash}`);
 
-const KINDS = ['agents', 'queues', 'teams', 'entry_points', 'wrapup_reasons', 'idle_reasons', 'canned_responses'];
+const KINDS = ['agents', 'queues', 'teams', 'skills', 'entry_points', 'wrapup_reasons', 'idle_reasons', 'canned_responses'];
 // kinds a server may lack (its tab shows only when the list answers)
 const OPTIONAL = new Set(['canned_responses']);
-// Fields of each kind's form: type text | textarea | int | teams | queue | reason | password.
+// Fields of each kind's form: type text | textarea | int | teams | skills | queue | reason | password.
 const SPEC = {
   agents: {
-    cols: ['id', 'name', 'username', 'teams', 'capacity', 'state'],
+    cols: ['id', 'name', 'username', 'teams', 'skills', 'capacity', 'state'],
     fields: [
       { name: 'name', type: 'text' },
       { name: 'username', type: 'text', createOnly: true, auto: 'off' },
       { name: 'password', type: 'password' },
       { name: 'teams', type: 'teams' },
+      { name: 'skills', type: 'skills' },
       { name: 'capacity', type: 'int', def: '3' },
     ],
   },
   queues: {
-    cols: ['id', 'name', 'teams', 'rona_timeout_s', 'auto_wrapup_s', 'default_reason', 'fallback', 'waiting'],
+    cols: ['id', 'name', 'teams', 'skills', 'rona_timeout_s', 'auto_wrapup_s', 'default_reason', 'fallback', 'waiting'],
     fields: [
       { name: 'name', type: 'text' },
       { name: 'teams', type: 'teams' },
+      { name: 'skills', type: 'skills', minimum: true },
+      { name: 'widen_step_s', type: 'int', def: '0' },
       { name: 'rona_timeout_s', type: 'int', def: '30' },
       { name: 'auto_wrapup_s', type: 'int', def: '0' },
       { name: 'default_reason', type: 'reason' },
@@ -37,12 +40,14 @@ const SPEC = {
     ],
   },
   teams: { cols: ['id', 'name'], fields: [{ name: 'name', type: 'text' }] },
+  skills: { cols: ['id', 'name'], fields: [{ name: 'name', type: 'text' }] },
   entry_points: {
     cols: ['id', 'number', 'queue', 'hours', 'max_wait_s'],
     // the flow (docs/configuration.md): 'hours' fields are sent nested
     fields: [
       { name: 'number', type: 'text', auto: 'off' },
       { name: 'queue', type: 'queue' },
+      { name: 'skills', type: 'skills', minimum: true },
       { name: 'welcome_reply', type: 'textarea', optional: true },
       { name: 'time_zone', type: 'text', auto: 'off', hours: true },
       { name: 'week', type: 'week', hours: true },
@@ -61,7 +66,7 @@ const SPEC = {
     fields: [{ name: 'title', type: 'text' }, { name: 'text_sv', type: 'textarea' }, { name: 'text_en', type: 'textarea' }],
   },
 };
-const NUMERIC = new Set(['id', 'capacity', 'rona_timeout_s', 'auto_wrapup_s', 'waiting', 'max_wait_s']);
+const NUMERIC = new Set(['id', 'capacity', 'rona_timeout_s', 'auto_wrapup_s', 'widen_step_s', 'waiting', 'max_wait_s']);
 const DAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'];
 
 const S = { kind: 'agents', data: {}, editing: null };
@@ -120,6 +125,7 @@ function cell(kind, col, x) {
   const v = x[col];
   switch (col) {
     case 'teams': return (v || []).map((id) => nameOf('teams', id)).join(', ');
+    case 'skills': return (v || []).map((k) => `${nameOf('skills', k.skill)} ${k.level}`).join(', ');
     case 'queue': case 'fallback': return v ? nameOf('queues', v) : '';
     case 'default_reason': return v ? nameOf('wrapup_reasons', v) : '';
     case 'state': return v ? t(`state_${v}`) : '';
@@ -177,6 +183,19 @@ function field(f, x) {
         ...teams.map((tm) => el('label', {}, el('input', { type: 'checkbox', name: 'teams', value: String(tm.id), checked: !!(cur || []).includes(tm.id) }), ` ${tm.name}`)));
       if (!teams.length) box.append(el('p', { class: 'empty', text: t('no_teams') }));
       return el('div', { class: 'field', dataset: { field: f.name } }, head, box, err);
+    }
+    case 'skills': {
+      // one level per configured skill: none, or 1-5 (a proficiency, or a
+      // queue's or entry point's minimum)
+      const skills = S.data.skills || [];
+      const level = (id) => ((cur || []).find((k) => k.skill === id) || {}).level || 0;
+      const box = el('div', { class: 'checks skills', id, role: 'group', 'aria-labelledby': `lbl-${f.name}`, 'aria-describedby': `err-${f.name} hint-${f.name}` },
+        ...skills.map((k) => el('label', {}, el('span', { text: k.name }), ' ',
+          el('select', { name: 'skill', dataset: { skill: String(k.id) } },
+            ...[0, 1, 2, 3, 4, 5].map((n) => el('option', { value: String(n), text: n ? String(n) : t('level_none'), selected: level(k.id) === n }))))));
+      if (!skills.length) box.append(el('p', { class: 'empty', text: t('no_skills') }));
+      return el('div', { class: 'field field-wide', dataset: { field: f.name } }, head, box,
+        el('span', { class: 'hint', id: `hint-${f.name}`, text: t(f.minimum ? 'f_skills_min_hint' : 'f_skills_hint') }), err);
     }
     case 'queue': case 'reason': {
       const list = f.type === 'queue' ? (S.data.queues || []).filter((q) => !x || S.kind !== 'queues' || q.id !== x.id) : S.data.wrapup_reasons || [];
@@ -284,6 +303,10 @@ function formBody(kind) {
       case 'teams':
         body.teams = [...input.querySelectorAll('input:checked')].map((c) => Number(c.value));
         break;
+      case 'skills':
+        body.skills = [...input.querySelectorAll('select')].filter((s) => s.value !== '0')
+          .map((s) => ({ skill: Number(s.dataset.skill), level: Number(s.value) }));
+        break;
       case 'queue': case 'reason':
         if (input.value) body[f.name] = Number(input.value);
         break;
@@ -302,6 +325,9 @@ function formBody(kind) {
   }
   if (hours.time_zone) body.hours = hours;
   else if (hours.closed_reply || hours.holidays || Object.keys(hours.week || {}).length) body.hours = hours; // the API says what is missing
+  // what the form does not edit is kept: an entry point's skill words
+  const old = (S.data[kind] || []).find((x) => x.id === S.editing);
+  if (kind === 'entry_points' && old && old.skill_words) body.skill_words = old.skill_words;
   if (kind === 'entry_points' && !body.max_wait_s) { delete body.max_wait_s; if (body.overflow_queue === 0) delete body.overflow_queue; }
   return body;
 }
@@ -335,7 +361,7 @@ let pendingDelete = null;
 function confirmDelete(x) {
   pendingDelete = { kind: S.kind, x };
   $('confirm-text').textContent = t('confirm_text', { what: t(`what_${S.kind}`), name: label(S.kind, x) });
-  const note = { agents: 'confirm_agent', entry_points: 'confirm_entry_point', queues: 'confirm_queue' }[S.kind];
+  const note = { agents: 'confirm_agent', entry_points: 'confirm_entry_point', queues: 'confirm_queue', skills: 'confirm_skill' }[S.kind];
   $('confirm-note').textContent = note ? t(note) : '';
   $('dlg-confirm').showModal();
   $('confirm-cancel').focus();

@@ -54,6 +54,7 @@ function renderAgents(o) {
     el('td', { class: 'num a-load mono' },
       el('span', { class: 'a-load-value', text: t('a_load_cell', { load: a.load, capacity: a.capacity }) }),
       a.reserved ? el('span', { class: 'sub a-reserved', text: ` ${t('a_reserved', { n: a.reserved })}` }) : null),
+    el('td', { class: 'a-skills', text: (a.skills || []).map((k) => `${k.name} ${k.level}`).join(', ') }),
     el('td', { class: 'actions' }, a.state === 'logged_out' ? null
       : el('button', { type: 'button', class: 'a-force', text: t('a_force'), 'aria-label': t('a_force_for', { name: a.name }), onclick: () => openForce(a) }))));
   $('agent-body').replaceChildren(...rows);

@@ -328,7 +328,7 @@ static void test_flow_bad_configuration_is_refused(void **state)
         cc_ep_flow flow;
         int err;
     } bad_case;
-    bad_case bad[8];
+    bad_case bad[9];
     size_t n = 0;
     bad[n] = (bad_case){"empty span", office(), CC_E_INVALID};
     bad[n].flow.week[2][0][1] = bad[n].flow.week[2][0][0];
@@ -353,6 +353,10 @@ static void test_flow_bad_configuration_is_refused(void **state)
     bad[n] = (bad_case){"closed reply without hours",
                               {.closed_text = STR_LIT("Stängt")}, CC_E_INVALID};
     n++;
+    bad[n] = (bad_case){"gateway id too long",
+                              {.gateway = STR_LIT("a-gateway-id-of-thirty-three-byte")},
+                              CC_E_INVALID};
+    n++;
     for (size_t i = 0; i < n; i++) {
         int r = DO(f, .type = CC_CMD_EP_PUT, .ep = 1, .number = STR_LIT(EP1), .queue = 1,
                    .flow = &bad[i].flow);
@@ -372,6 +376,32 @@ static void test_flow_bad_configuration_is_refused(void **state)
     assert_int_equal(now.overflow_queue, 2);
 }
 
+/* The gateway of an entry point is kept with it: renumbering keeps it
+ * when the command names it, and replay (the teardown) rebuilds it. */
+static void test_flow_gateway_is_part_of_the_entry_point(void **state)
+{
+    fx *f = *state;
+    cc_ep_flow g = {.gateway = STR_LIT("kannel-2")};
+    OK(f, .type = CC_CMD_EP_PUT, .ep = 3, .number = STR_LIT("+46700000003"), .queue = 1,
+       .flow = &g);
+    assert_int_equal(cc_ep_by_number(f->c, STR_LIT("+46700000003")), 3);
+    assert_int_equal(cc_ep_by_number(f->c, STR_LIT("+46700000004")), 0);
+    const cc_event *e = fx_find(f, CC_EV_EP_PUT, 0);
+    assert_non_null(e);
+    assert_non_null(e->flow);
+    assert_true(str_eq(e->flow->gateway, STR_LIT("kannel-2")));
+    OK(f, .type = CC_CMD_EP_PUT, .ep = 3, .number = STR_LIT("+46700000004"), .queue = 1,
+       .flow = &g);
+    cc_ep_flow now;
+    assert_int_equal(cc_ep_flow_get(f->c, 3, &now), 0);
+    assert_true(str_eq(now.gateway, STR_LIT("kannel-2")));
+    assert_int_equal(cc_ep_by_number(f->c, STR_LIT("+46700000004")), 3);
+    assert_int_equal(cc_ep_by_number(f->c, STR_LIT("+46700000003")), 0);
+    OK(f, .type = CC_CMD_EP_PUT, .ep = 3, .number = STR_LIT("+46700000004"), .queue = 1);
+    assert_int_equal(cc_ep_flow_get(f->c, 3, &now), 0);
+    assert_int_equal(now.gateway.n, 0); /* a put without it: the default */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -384,6 +414,7 @@ int main(void)
         FX_TEST(test_flow_max_wait_overflows_once),
         FX_TEST(test_flow_max_wait_counts_offers_and_stops_at_accept),
         FX_TEST(test_flow_bad_configuration_is_refused),
+        FX_TEST(test_flow_gateway_is_part_of_the_entry_point),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -41,12 +41,26 @@ static void test_encode_round_trips(void **state)
     assert_int_equal(utf8_encode(0x110000, buf), 0);
 }
 
+/* utf8_trim cuts a message that snprintf cut inside a character. */
+static void test_trim(void **state)
+{
+    char a[] = "Nattk\xc3\xb6", b[] = "Nattk\xc3", c[] = "ab\xff" "cd", d[] = "";
+    assert_int_equal(utf8_trim(a), 7);
+    assert_string_equal(a, "Nattk\xc3\xb6");
+    assert_int_equal(utf8_trim(b), 5);
+    assert_string_equal(b, "Nattk");
+    assert_int_equal(utf8_trim(c), 2);
+    assert_string_equal(c, "ab");
+    assert_int_equal(utf8_trim(d), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_counts_code_points),
         cmocka_unit_test(test_rejects_invalid),
         cmocka_unit_test(test_encode_round_trips),
+        cmocka_unit_test(test_trim),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,102 @@
+// Every error a client can cause gets an answer it can read (issue 19, items
+// 10 and 13): each 4xx/5xx of the API carries a JSON body with `error` and a
+// `message` in the product's words that never quotes the bytes sent, and
+// every WebSocket command with an `id` gets a result that echoes it, also
+// when its text holds U+0000 or half a surrogate pair.
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { Server } from './lib/server.mjs';
+import { Desk, login } from './lib/client.mjs';
+
+const servers = [];
+after(() => servers.forEach((s) => s.cleanup()));
+function start() {
+  const s = new Server();
+  servers.push(s);
+  return s.start();
+}
+
+// A message in the product's words: no flag or function of the JSON
+// library, and none of the marker text we put into what we sent. A field's
+// name may be named ('named'): decoded, cut on a character boundary.
+function productWords(message, what, named) {
+  assert.equal(typeof message, 'string', what);
+  assert.ok(message.length > 0, what);
+  assert.doesNotMatch(message, /JSON_|jansson|json_|\uFFFD|Nattk/, `${what}: ${message}`);
+  if (!named) assert.doesNotMatch(message, /ZQX/, `${what}: ${message}`);
+}
+
+test('every 4xx and 5xx answer of the API has a JSON error body', async () => {
+  const s = await start();
+  const admin = await login(s.url, 'admin', 'demo-admin');
+  assert.equal(admin.status, 200);
+  const long = `ZQX${'a'.repeat(59)}\u00f6\u00f6`; // cut at 63 bytes: inside the ö
+  const cases = [
+    // [what, method, path, body (string or Buffer), with the admin's cookie]
+    ['fuzz crash body', 'PUT', '/api/admin/queues/3',
+      Buffer.from('{"name":"Nattk\\\u00f6","teams":[1,2?', 'utf8'), true],
+    ['cut UTF-8 after a backslash', 'PUT', '/api/admin/teams/1',
+      Buffer.concat([Buffer.from('{"name":"Nattk\\'), Buffer.from([0xc3]), Buffer.from('"}')]), true],
+    ['invalid UTF-8', 'PUT', '/api/admin/teams/1',
+      Buffer.concat([Buffer.from('{"name":"Nattk'), Buffer.from([0xff]), Buffer.from('"}')]), true],
+    ['U+0000', 'PUT', '/api/admin/teams/1', '{"name":"Nattk\\u0000"}', true],
+    ['lone surrogate', 'PUT', '/api/admin/teams/1', '{"name":"Nattk\\ud800"}', true],
+    ['duplicate field', 'PUT', '/api/admin/teams/1', '{"name":"a","name":"b"}', true],
+    ['not an object', 'PUT', '/api/admin/teams/1', '[1]', true],
+    ['too deep', 'PUT', '/api/admin/teams/1', '['.repeat(40), true],
+    ['long unknown field', 'PUT', '/api/admin/teams/1', JSON.stringify({ name: 'x', [long]: 1 }), true],
+    ['long unknown section', 'POST', '/api/admin/import', JSON.stringify({ [long]: [] }), true],
+    ['no such endpoint', 'GET', '/api/ZQX%C3%B6%FF', undefined, true],
+    ['no such entity', 'GET', '/api/admin/teams/4242', undefined, true],
+    ['method', 'PATCH', '/api/admin/teams/1', '{}', true],
+    ['not logged in', 'GET', '/api/admin/teams', undefined, false],
+    ['login bad json', 'POST', '/api/login', '{"username":"Nattk', false],
+    ['login U+0000', 'POST', '/api/login', '{"username":"a\\u0000","password":"x"}', false],
+    ['too large', 'POST', '/api/sim/send', 'x'.repeat(70000), false],
+    ['sim bad', 'POST', '/api/sim/send', '{"from":"ZQX"}', false],
+  ];
+  for (const [what, method, path, body, asAdmin] of cases) {
+    const r = await fetch(`${s.url}${path}`, {
+      method, body,
+      headers: { 'content-type': 'application/json', ...(asAdmin ? { cookie: admin.cookie } : {}) },
+    });
+    assert.ok(r.status >= 400, `${what}: status ${r.status}`);
+    assert.match(r.headers.get('content-type') || '', /application\/json/, what);
+    const text = await r.text();
+    assert.ok(text.length > 0, `${what}: empty body`);
+    const j = JSON.parse(text);
+    assert.equal(typeof j.error, 'string', what);
+    productWords(j.message, what, what.startsWith('long unknown'));
+  }
+  assert.equal((await s.stop()).code, 0, s.output);
+});
+
+test('every WebSocket command with an id is answered with that id', async () => {
+  const s = await start();
+  const anna = await Desk.open(s.url, 'anna', 'demo-anna');
+  const frames = [
+    // [raw frame, id, error]
+    ['{"id":71,"cmd":"send","conv":1,"text":"Nattk\\u0000"}', 71, 'bad_text'],
+    ['{"id":"c72","cmd":"send","conv":1,"text":"Nattk\\ud800"}', 'c72', 'bad_text'],
+    ['{"cmd":"send","text":"\\udc00","id":73}', 73, 'bad_text'],
+    ['{"id":74,"cmd":"set_variable","conv":1,"key":"k","value":"\\u0000"}', 74, 'bad_text'],
+    ['{"id":75,"cmd":"ping","cmd":"ping"}', 75, 'bad_json'],
+    [`{"id":76,"cmd":"ZQX${'a'.repeat(59)}\u00f6\u00f6"}`, 76, 'unknown_command'],
+    ['{"id":77,"cmd":7}', 77, 'bad_request'],
+    ['{"id":78,"cmd":"send","conv":1,"text":"Nattk', null, 'bad_json'],
+  ];
+  for (const [raw, id, error] of frames) {
+    anna.raw(raw);
+    const r = await anna.wait((e) => e.type === 'result' && e.error === error);
+    assert.equal(r.ok, false, raw);
+    assert.equal(r.id, id, raw);
+    if (error !== 'unknown_command') productWords(r.message, raw);
+  }
+  // a whole surrogate pair is a character: the command goes through to the core
+  const ok = await anna.cmd('sms_info', { text: '\ud83d\ude00' });
+  assert.equal(ok.ok, true);
+  // and the connection is still there
+  assert.equal((await anna.cmd('ping')).ok, true);
+  await anna.close();
+  assert.equal((await s.stop()).code, 0, s.output);
+});

@@ -267,7 +267,8 @@ void api__feed_events(api *a, const cc_events *evs)
 
 void api_feed_flush(api *a)
 {
-    if (!a->feed_dirty || !a->feeds)
+    int64_t t0 = a->env.now(a->env.app);
+    if (!a->feed_dirty || !a->feeds || t0 < a->feed_next)
         return;
     a->feed_dirty = 0;
     json_t *o = overview(a); /* one rendering for every page */
@@ -277,6 +278,9 @@ void api_feed_flush(api *a)
     for (api_conn *k = a->feeds; k && s; k = k->next)
         http_ws_send(k->ws, s, strlen(s));
     free(s);
+    /* a big site's overview takes a while to render: wait nine times as
+     * long before the next, so the feed stays within a tenth of the loop */
+    a->feed_next = t0 + 9 * (a->env.now(a->env.app) - t0);
 }
 
 void api__feed_free(api *a)

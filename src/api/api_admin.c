@@ -143,7 +143,7 @@ typedef struct verr {
 
 static int bad(verr *e, const char *field, const char *msg)
 {
-    snprintf(e->field, sizeof e->field, "%s", field);
+    snprintf(e->field, sizeof e->field, "%.63s", field); /* -O3: no truncation warning */
     utf8_trim(e->field); /* a long field name may be cut inside a character */
     snprintf(e->msg, sizeof e->msg, "%s", msg);
     return -1;

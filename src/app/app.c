@@ -154,7 +154,7 @@ static void commit_failed(app *a, const char *what)
 /* One transaction: the staged events, the outbox's writes and, when
  * probing, one small row that proves the store takes writes again. Returns
  * 0, or the store's error with '*what' set, rolled back. */
-static int commit_all(app *a, int probe, const char **what)
+static int commit_all(app *a, int probe, const char **what, int *started)
 {
     int r = store_begin(a->st);
     if (r != 0) {
@@ -178,6 +178,19 @@ static int commit_all(app *a, int probe, const char **what)
             goto fail;
         }
     }
+    /* serving: without waiting where the store can (PostgreSQL); the loop
+     * polls for the confirmation (on_commit_timer) */
+    if (a->commit_timer && !a->stopping) {
+        r = store_commit_start(a->st);
+        if (r == 0) {
+            *started = 1;
+            return 0;
+        }
+        if (r != -ENOTSUP) {
+            *what = "committing";
+            goto fail;
+        }
+    }
     if ((r = store_commit(a->st)) != 0) {
         *what = "committing";
         goto fail;
@@ -192,8 +205,10 @@ static void resume(app *a)
 {
     if (a->stale_core)
         rebuild_core(a); /* what the unreachable database kept, before anything else */
-    if (a->stale_core)
-        app__fatal_store(a, "reading the event log back after the database came back");
+    if (a->stale_core) { /* gone again: stay degraded, the probe tries again */
+        app__store_failed(a, "reading the event log back after the database came back");
+        return;
+    }
     char ms[24], n[24];
     snprintf(ms, sizeof ms, "%lld", (long long)(app_now(a) - a->degraded_since));
     snprintf(n, sizeof n, "%llu", (unsigned long long)a->store_failures);
@@ -207,8 +222,10 @@ static void resume(app *a)
 
 /* The group commit, in two steps (app.h): flush starts the transaction
  * with what is staged and hands the waiters of the next commit over to it;
- * app__commit_confirmed, once the store confirms (today at once: SQLite's
- * commit is synchronous), publishes, sends and releases those waiters. One
+ * app__commit_confirmed, once the store confirms (SQLite at once, its
+ * commit is synchronous; PostgreSQL a loop turn or more later, polled by
+ * on_commit_timer after store_commit_start), publishes, sends and
+ * releases those waiters. One
  * transaction is in flight at a time: a flush asked for meanwhile runs
  * after the confirmation. */
 static void flush(app *a, int probe)
@@ -231,9 +248,43 @@ static void flush(app *a, int probe)
     a->confirm = a->next;
     a->next = w;
     a->in_flight = 1;
+    /* a reply costs one commit before it leaves: the pump marks it
+     * SUBMITTING in the transaction that stores it */
+    for (size_t i = 0; i < a->committing.n; i++)
+        if (a->committing.v[i].type == CC_EV_MSG_OUT) {
+            app__outbox_pump_here(a);
+            break;
+        }
     const char *what = "committing";
-    int r = commit_all(a, probe, &what);
+    int started = 0, r = commit_all(a, probe, &what, &started);
+    if (started) { /* confirmed later, by on_commit_timer */
+        net_timer_set(a->commit_timer, 1);
+        return;
+    }
     app__commit_confirmed(a, r, what);
+}
+
+/* Polls the store for the confirmation of the transaction in flight. */
+static void on_commit_timer(void *arg)
+{
+    app *a = arg;
+    int done = 0, r = store_commit_finish(a->st, &done);
+    if (done)
+        app__commit_confirmed(a, r, "committing");
+    else
+        net_timer_set(a->commit_timer, 1);
+}
+
+/* Waits for the transaction in flight (stopping). */
+static void commit_wait(app *a)
+{
+    while (a->in_flight && a->commit_timer) {
+        int done = 0, r = store_commit_finish(a->st, &done);
+        if (done)
+            app__commit_confirmed(a, r, "committing");
+        else
+            usleep(1000);
+    }
 }
 
 void app__commit_confirmed(app *a, int status, const char *what)
@@ -242,19 +293,15 @@ void app__commit_confirmed(app *a, int status, const char *what)
     if (status != 0) {
         commit_failed(a, what);
     } else {
+        a->commits++;
         if (a->degraded)
             resume(a);
         if (a->committing.n) {
             cc_events batch = {a->committing.v, a->committing.n, a->committing.cap};
-            int has_out = 0;
-            for (size_t i = 0; i < batch.n; i++)
-                has_out |= batch.v[i].type == CC_EV_MSG_OUT;
             if (a->api)
                 api_publish(a->api, &batch);
             cc_evlog_free(&a->committing);
             cc_evlog_init(&a->committing);
-            if (has_out)
-                app__outbox_pump(a); /* for the next commit */
         }
         app__outbox_committed(a); /* statuses to desktops, sends */
         arm_core_timer(a);
@@ -332,6 +379,15 @@ static void purge_sessions(app *a)
         snprintf(n_s, sizeof n_s, "%d", n);
         log_kv(LOG_INFO, "expired sessions purged", "count", n_s, NULL);
     }
+}
+
+/* The supervisors' live feed: what changed, pushed at most every
+ * API_FEED_MS (api_feed_flush). */
+static void on_feed_timer(void *arg)
+{
+    app *a = arg;
+    api_feed_flush(a->api);
+    net_timer_set(a->feed_timer, API_FEED_MS);
 }
 
 static void on_purge_timer(void *arg)
@@ -466,6 +522,11 @@ static int env_gateway_known(void *a, str id)
     return app__gateway_known(a, id);
 }
 
+static gw *env_gateway(void *a, str id)
+{
+    return app__gateway(a, id);
+}
+
 static int env_write_begin(void *a)
 {
     return app_write_begin(a);
@@ -486,21 +547,22 @@ int app_listen(app *a, const http_cfg *hc, char *err, size_t n)
                    .now = env_now,
                    .store_available = env_store_available,
                    .gateway_known = env_gateway_known,
+                   .gateway = env_gateway,
                    .write_begin = env_write_begin,
                    .write_end = env_write_end};
-    if (app__gateways_open(a, err, n) != 0)
+    a->loop = net_loop_new(hc->tls_cert && hc->tls_key, err, n);
+    if (!a->loop || app__gateways_open(a, err, n) != 0)
         return -1;
     env.sim = a->sim;
-    env.gw = app__gateways_env(a);
     a->api = api_new(&env);
     if (!a->api) {
         snprintf(err, n, "libsodium failed to initialise, or the event log cannot be read");
         return -1;
     }
+    netaddr proxies[APP_TRUSTED_PROXIES_MAX];
+    api_set_trusted_proxies(a->api, proxies,
+                            app_config_trusted_proxies(a->cfg, proxies, APP_TRUSTED_PROXIES_MAX));
     http_handlers h = {a->api, api_http_request, api_ws_open, api_ws_message, api_ws_close};
-    a->loop = net_loop_new(hc->tls_cert && hc->tls_key, err, n);
-    if (!a->loop)
-        return -1;
     a->http = http_new(a->loop, hc, &h, err, n);
     if (!a->http)
         return -1;
@@ -509,8 +571,10 @@ int app_listen(app *a, const http_cfg *hc, char *err, size_t n)
     a->flush_timer = net_timer_new(a->loop, on_flush_timer, a);
     a->probe_timer = net_timer_new(a->loop, on_probe_timer, a);
     a->purge_timer = net_timer_new(a->loop, on_purge_timer, a);
+    a->commit_timer = net_timer_new(a->loop, on_commit_timer, a);
     net_timer_set(a->purge_timer, 0); /* at start, then every APP_PURGE_MS */
-    app__gateways_start(a);
+    a->feed_timer = net_timer_new(a->loop, on_feed_timer, a);
+    net_timer_set(a->feed_timer, API_FEED_MS);
     arm_core_timer(a);
     if (a->degraded)
         net_timer_set(a->probe_timer, APP_PROBE_MS);
@@ -535,6 +599,7 @@ void app_stop(app *a)
 void app_close(app *a)
 {
     a->stopping = 1; /* no more sends */
+    commit_wait(a);
     if (a->st)       /* the outbox's last statuses (a last try when degraded) */
         flush(a, a->degraded);
     app__gateways_close(a); /* drops requests under way (see there) */
@@ -542,8 +607,12 @@ void app_close(app *a)
     net_timer_free(a->outbox_timer);
     net_timer_free(a->flush_timer);
     net_timer_free(a->probe_timer);
+    net_timer_free(a->feed_timer);
     net_timer_free(a->purge_timer);
+    net_timer_free(a->commit_timer);
     a->core_timer = a->outbox_timer = a->flush_timer = a->probe_timer = a->purge_timer = NULL;
+    a->commit_timer = NULL;
+    a->feed_timer = NULL;
     if (a->st)
         app_flush(a);
     net_loop_free(a->loop); /* closes desktops: their disconnects are stored */

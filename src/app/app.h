@@ -29,6 +29,7 @@
 
 #include <stdint.h>
 
+#include "util/netaddr.h"
 #include "api/api.h"
 #include "core/cc.h"
 #include "http/http.h"
@@ -62,6 +63,8 @@ typedef struct app {
     struct app_gateways *gws;   /* gateways and outbox state (app_outbox.c) */
     gw *sim;                    /* the simulator, when configured */
     net_timer *core_timer, *outbox_timer, *flush_timer, *probe_timer, *purge_timer;
+    net_timer *feed_timer; /* the supervisors' live feed (api_feed_flush) */
+    net_timer *commit_timer; /* polls a transaction in flight (store_commit_finish) */
     cc_events ev;
     cc_evlog staged;     /* applied to the core, not in a transaction yet */
     cc_evlog committing; /* in the transaction in flight */
@@ -69,6 +72,7 @@ typedef struct app {
     app_waiters confirm; /* released by the confirmation of the one in flight */
     int in_flight;       /* a transaction awaits its confirmation */
     int flush_again;     /* a flush was asked for meanwhile */
+    uint64_t commits;    /* transactions confirmed, since the start */
     int64_t clock_epoch;     /* app_now() - loop_clock_mono() */
     int stopping;
     int degraded;            /* the store refuses writes (see above) */
@@ -186,6 +190,10 @@ size_t app_config_keywords(const app_config *cfg, struct sms_keyword *out, size_
 const char *app_config_listen(const app_config *cfg);
 /* "tls": {"cert", "key"} from the file, or NULLs. */
 void app_config_tls(const app_config *cfg, const char **cert, const char **key);
+/* The reverse proxies whose X-Forwarded-For / Forwarded is believed
+ * ("trusted_proxies"): stores at most 'max' ranges, returns how many. */
+#define APP_TRUSTED_PROXIES_MAX 64
+size_t app_config_trusted_proxies(const app_config *cfg, netaddr *out, size_t max);
 const char *app_config_data_dir(const app_config *cfg);
 /* "store" (a store URL, store.h) from the file, or NULL. */
 const char *app_config_store(const app_config *cfg);

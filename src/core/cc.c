@@ -60,11 +60,21 @@ const char *cc_cmd_name(int type)
 const char *cc_ev_name(int type)
 {
     static const char *const names[] = {
-#define X(name, wire) wire,
+#define X(name, wire, flags) wire,
         CC_EVENTS(X)
 #undef X
     };
     return type >= 0 && type < CC_EV__COUNT ? names[type] : "?";
+}
+
+int cc_ev_is_note(int type)
+{
+    static const unsigned char flags[] = {
+#define X(name, wire, f) (f),
+        CC_EVENTS(X)
+#undef X
+    };
+    return type >= 0 && type < CC_EV__COUNT && (flags[type] & CC_EVF_NOTE);
 }
 
 const char *cc_why_name(int why)

@@ -155,7 +155,7 @@ static const struct store_migration {
                " WHERE c.type = 32 AND c.conv = o.conv) FROM events o"                   \
                " WHERE o.type = 15 AND o.number = ?1 ORDER BY o.seq DESC LIMIT ?2")      \
     X(NOTES, "SELECT seq, type, code, agent, target, queue, at FROM events"              \
-             " WHERE type IN (18, 22, 23, 25, 27, 31, 35, 36) AND conv = ?1 ORDER BY seq") \
+             " WHERE type IN (" STORE_ROW_T_NOTES ") AND conv = ?1 ORDER BY seq")        \
     X(CANNED_PUT, "INSERT INTO canned (id, title, text_sv, text_en) VALUES (?1, ?2, ?3,"  \
                   " ?4) ON CONFLICT(id) DO UPDATE SET title = ?2, text_sv = ?3,"         \
                   " text_en = ?4")                                                       \

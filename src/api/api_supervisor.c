@@ -4,6 +4,7 @@
  * and one conversation read-only, masked as on the desktop.
  *
  *   GET /api/supervisor/overview
+ *   GET /api/supervisor/csat          satisfaction scores (api_csat.c)
  *   GET /api/supervisor/conversations/ID
  *   POST /api/supervisor/agents/ID/state   force an agent idle or out
  *   WebSocket /ws with a supervisor's session: the overview pushed after
@@ -204,6 +205,10 @@ void api__supervisor(api *a, const http_req *req, http_resp *resp)
     }
     if (strcmp(rest, "overview") == 0) {
         api__resp_json(resp, 200, overview(a));
+        return;
+    }
+    if (strcmp(rest, "csat") == 0) {
+        api__csat(a, req, resp);
         return;
     }
     if (strncmp(rest, "conversations/", 14) == 0) {

@@ -154,7 +154,7 @@ static void commit_failed(app *a, const char *what)
 /* One transaction: the staged events, the outbox's writes and, when
  * probing, one small row that proves the store takes writes again. Returns
  * 0, or the store's error with '*what' set, rolled back. */
-static int commit_all(app *a, int probe, const char **what, int *started)
+static int commit_all(app *a, int probe, const char **what)
 {
     int r = store_begin(a->st);
     if (r != 0) {
@@ -175,19 +175,6 @@ static int commit_all(app *a, int probe, const char **what, int *started)
         snprintf(v, sizeof v, "%lld", (long long)loop_clock_wall());
         if ((r = store_setting_put(a->st, STR_LIT("store_probe"), str_c(v))) != 0) {
             *what = "probing the store";
-            goto fail;
-        }
-    }
-    /* serving: without waiting where the store can (PostgreSQL); the loop
-     * polls for the confirmation (on_commit_timer) */
-    if (a->commit_timer && !a->stopping) {
-        r = store_commit_start(a->st);
-        if (r == 0) {
-            *started = 1;
-            return 0;
-        }
-        if (r != -ENOTSUP) {
-            *what = "committing";
             goto fail;
         }
     }
@@ -222,10 +209,8 @@ static void resume(app *a)
 
 /* The group commit, in two steps (app.h): flush starts the transaction
  * with what is staged and hands the waiters of the next commit over to it;
- * app__commit_confirmed, once the store confirms (SQLite at once, its
- * commit is synchronous; PostgreSQL a loop turn or more later, polled by
- * on_commit_timer after store_commit_start), publishes, sends and
- * releases those waiters. One
+ * app__commit_confirmed, once the store confirms (today at once: SQLite's
+ * commit is synchronous), publishes, sends and releases those waiters. One
  * transaction is in flight at a time: a flush asked for meanwhile runs
  * after the confirmation. */
 static void flush(app *a, int probe)
@@ -256,35 +241,8 @@ static void flush(app *a, int probe)
             break;
         }
     const char *what = "committing";
-    int started = 0, r = commit_all(a, probe, &what, &started);
-    if (started) { /* confirmed later, by on_commit_timer */
-        net_timer_set(a->commit_timer, 1);
-        return;
-    }
+    int r = commit_all(a, probe, &what);
     app__commit_confirmed(a, r, what);
-}
-
-/* Polls the store for the confirmation of the transaction in flight. */
-static void on_commit_timer(void *arg)
-{
-    app *a = arg;
-    int done = 0, r = store_commit_finish(a->st, &done);
-    if (done)
-        app__commit_confirmed(a, r, "committing");
-    else
-        net_timer_set(a->commit_timer, 1);
-}
-
-/* Waits for the transaction in flight (stopping). */
-static void commit_wait(app *a)
-{
-    while (a->in_flight && a->commit_timer) {
-        int done = 0, r = store_commit_finish(a->st, &done);
-        if (done)
-            app__commit_confirmed(a, r, "committing");
-        else
-            usleep(1000);
-    }
 }
 
 void app__commit_confirmed(app *a, int status, const char *what)
@@ -571,7 +529,6 @@ int app_listen(app *a, const http_cfg *hc, char *err, size_t n)
     a->flush_timer = net_timer_new(a->loop, on_flush_timer, a);
     a->probe_timer = net_timer_new(a->loop, on_probe_timer, a);
     a->purge_timer = net_timer_new(a->loop, on_purge_timer, a);
-    a->commit_timer = net_timer_new(a->loop, on_commit_timer, a);
     net_timer_set(a->purge_timer, 0); /* at start, then every APP_PURGE_MS */
     a->feed_timer = net_timer_new(a->loop, on_feed_timer, a);
     net_timer_set(a->feed_timer, API_FEED_MS);
@@ -599,7 +556,6 @@ void app_stop(app *a)
 void app_close(app *a)
 {
     a->stopping = 1; /* no more sends */
-    commit_wait(a);
     if (a->st)       /* the outbox's last statuses (a last try when degraded) */
         flush(a, a->degraded);
     app__gateways_close(a); /* drops requests under way (see there) */
@@ -609,9 +565,7 @@ void app_close(app *a)
     net_timer_free(a->probe_timer);
     net_timer_free(a->feed_timer);
     net_timer_free(a->purge_timer);
-    net_timer_free(a->commit_timer);
     a->core_timer = a->outbox_timer = a->flush_timer = a->probe_timer = a->purge_timer = NULL;
-    a->commit_timer = NULL;
     a->feed_timer = NULL;
     if (a->st)
         app_flush(a);

@@ -268,7 +268,7 @@ static void to_agent(api *a, uint32_t agent, json_t *j)
 
 /* ---- sessions ---------------------------------------------------------- */
 
-static void token_hash(str token, char out[65])
+void api__token_hash(str token, char out[65])
 {
     unsigned char h[32];
     crypto_generichash(h, sizeof h, (const unsigned char *)token.p, token.n, NULL, 0);
@@ -289,10 +289,14 @@ char *api_password_hash(const char *password)
 /* The account behind the request's session cookie. */
 int api__session_of(api *a, const http_req *req, store_account *acc)
 {
+    char msg[8];
+    int b = api__bearer_of(a, req, acc, NULL, msg, sizeof msg);
+    if (b != 0) /* a bearer token, when given, is the only credential */
+        return b > 0 ? 0 : -1;
     if (req->session.n == 0 || req->session.n > 128)
         return -1;
     char h[65];
-    token_hash(req->session, h);
+    api__token_hash(req->session, h);
     return store_session_get(a->env.st, str_c(h), a->env.now(a->env.app), acc) == 0 ? 0 : -1;
 }
 
@@ -377,6 +381,7 @@ static void rest_login(api *a, const http_req *req, http_resp *resp)
              req->peer.p ? req->peer.p : "");
     throttle *tu = throttle_get(a, ukey, now, 0), *ti = throttle_get(a, ikey, now, 0);
     if ((tu && tu->fails >= LOGIN_MAX_FAILS) || (ti && ti->fails >= LOGIN_MAX_FAILS_IP)) {
+        api__audit(a, req, str_c(user), "login", "login", STR_NULL, "too_many_attempts");
         json_decref(j);
         char msg[128];
         int64_t since = tu && tu->fails >= LOGIN_MAX_FAILS ? tu->since : ti->since;
@@ -397,6 +402,7 @@ static void rest_login(api *a, const http_req *req, http_resp *resp)
     if (!ok) {
         throttle_get(a, ukey, now, 1)->fails++;
         throttle_get(a, ikey, now, 1)->fails++;
+        api__audit(a, req, str_c(ukey + 2), "login", "login", STR_NULL, "bad_credentials");
         api__resp_error(resp, 401, "bad_credentials", "unknown user or wrong password");
         return;
     }
@@ -406,7 +412,7 @@ static void rest_login(api *a, const http_req *req, http_resp *resp)
     char token[65], h[65];
     randombytes_buf(raw, sizeof raw);
     sodium_bin2hex(token, sizeof token, raw, sizeof raw);
-    token_hash(str_c(token), h);
+    api__token_hash(str_c(token), h);
     int w = api__write_begin(a);
     if (w == 0)
         w = api__write_end(a, store_session_put(a->env.st, str_c(h), acc.id,
@@ -415,6 +421,7 @@ static void rest_login(api *a, const http_req *req, http_resp *resp)
         api__resp_error(resp, 503, "store_unavailable", "sessions cannot be stored right now");
         return;
     }
+    api__audit(a, req, acc.username, "login", "login", STR_NULL, "ok");
     snprintf(resp->set_cookie, sizeof resp->set_cookie,
              "%s=%s; Path=/; HttpOnly; SameSite=Strict; Max-Age=%lld%s", HTTP_SESSION_COOKIE,
              token, API_SESSION_TTL_MS / 1000, req->secure ? "; Secure" : "");
@@ -426,6 +433,12 @@ static void rest_login(api *a, const http_req *req, http_resp *resp)
 static void rest_logout(api *a, const http_req *req, http_resp *resp)
 {
     store_account acc;
+    char msg[8];
+    if (api__bearer_of(a, req, &acc, NULL, msg, sizeof msg) > 0) {
+        api__resp_error(resp, 400, "token_not_session",
+                        "an API token has no session to end: an administrator revokes it");
+        return;
+    }
     if (api__session_of(a, req, &acc) != 0) {
         api__resp_error(resp, 401, "not_logged_in", "no valid session");
         return;
@@ -440,7 +453,7 @@ static void rest_logout(api *a, const http_req *req, http_resp *resp)
         }
     }
     char h[65];
-    token_hash(req->session, h);
+    api__token_hash(req->session, h);
     int r = api__write_begin(a);
     if (r == 0) {
         int d = store_session_del(a->env.st, str_c(h));
@@ -659,16 +672,34 @@ static void rest_admin_settings(api *a, const http_req *req, http_resp *resp)
 /* Same origin: the Origin header must name the host the request went to. */
 static int same_origin(const http_req *req);
 
+static void dispatch(api *a, const http_req *req, http_resp *resp);
+
 void api_http_request(void *arg, const http_req *req, http_resp *resp)
 {
     api *a = arg;
-    const char *p = req->path;
     /* a state-changing call from another site's page is refused (CSRF);
      * browsers always send Origin on such requests */
     if (strcmp(req->method, "GET") != 0 && req->origin.n && !same_origin(req)) {
         api__resp_error(resp, 403, "cross_origin", "requests from other origins are refused");
         return;
     }
+    /* a bad bearer token is refused whatever it asks for (api_token.c) */
+    store_account tacc;
+    const char *code = NULL;
+    char msg[160];
+    if (api__bearer_of(a, req, &tacc, &code, msg, sizeof msg) < 0) {
+        api__resp_error(resp, strcmp(code, "store_unavailable") == 0 ? 503 : 401, code, msg);
+        return;
+    }
+    api_audit_ctx x;
+    api__audit_before(a, req, &x);
+    dispatch(a, req, resp);
+    api__audit_after(a, req, resp, &x);
+}
+
+static void dispatch(api *a, const http_req *req, http_resp *resp)
+{
+    const char *p = req->path;
     if (strcmp(p, "/metrics") == 0) {
         api__metrics(a, req, resp);
     } else if (strcmp(p, "/api/health") == 0) {
@@ -692,6 +723,10 @@ void api_http_request(void *arg, const http_req *req, http_resp *resp)
         rest_me(a, req, resp, p[5] == 's');
     } else if (strcmp(p, "/api/admin/settings") == 0) {
         rest_admin_settings(a, req, resp);
+    } else if (strncmp(p, "/api/admin/tokens", 17) == 0 && (p[17] == '\0' || p[17] == '/')) {
+        api__tokens(a, req, resp, p + 17);
+    } else if (strcmp(p, "/api/admin/audit") == 0 || strcmp(p, "/api/admin/audit.csv") == 0) {
+        api__audit_get(a, req, resp, p[16] == '.');
     } else if (strncmp(p, "/api/admin/", 11) == 0) {
         api__admin(a, req, resp);
     } else if (strncmp(p, "/api/reports/", 13) == 0) {

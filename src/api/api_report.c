@@ -836,3 +836,14 @@ void api__reports(api *a, const http_req *req, http_resp *resp)
         api__resp_error(resp, 404, "not_found",
                         "no such report: figures, figures.csv, states, states.csv, settings");
 }
+
+/* For the other CSV answers (api_token.c: the audit trail). */
+void api__csv_field(buf *b, str s, int last)
+{
+    field(b, s, last);
+}
+
+void api__csv_time(buf *b, int64_t ms)
+{
+    time_field(b, ms);
+}

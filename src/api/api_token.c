@@ -300,9 +300,11 @@ void api__audit(api *a, const http_req *req, str actor, const char *via, const c
 void api__audit_before(api *a, const http_req *req, api_audit_ctx *x)
 {
     memset(x, 0, sizeof *x);
-    if (strcmp(req->method, "GET") == 0 || strcmp(req->method, "HEAD") == 0)
-        return;
     const char *p = req->path;
+    /* a transcript a supervisor opens is a view of customer data */
+    int view = strncmp(p, "/api/supervisor/conversations/", 30) == 0;
+    if (!view && (strcmp(req->method, "GET") == 0 || strcmp(req->method, "HEAD") == 0))
+        return;
     int admin = strncmp(p, "/api/admin/", 11) == 0 || strncmp(p, "/api/supervisor/", 16) == 0 ||
                 strncmp(p, "/api/reports/", 13) == 0;
     char msg[8];

@@ -6,6 +6,10 @@
 import { t, setLang, storedLang, onLang } from '/js/i18n.js';
 import { bindLoginForm } from '/js/login_form.js';
 import { $, el } from '/js/util.js';
+import { showTokens, showAudit } from '/admin/security.js';
+
+// tabs of their own (security.js): API tokens and the audit trail
+const PANELS = new Set(['settings', 'tokens', 'audit']);
 
 // i18n.js loads i18n/<lang>.json relative to the page: keep the slash.
 if (!location.pathname.endsWith('/')) location.replace(`${location.pathname}/${location.search}${location.hash}`);
@@ -106,15 +110,17 @@ async function loadAll() {
 /* ---- tabs ---------------------------------------------------------------- */
 
 function selectTab(kind) {
-  if (kind !== 'settings' && (!SPEC[kind] || !S.data[kind])) kind = 'agents';
+  if (!PANELS.has(kind) && (!SPEC[kind] || !S.data[kind])) kind = 'agents';
   S.kind = kind;
   for (const b of document.querySelectorAll('.tab')) b.setAttribute('aria-selected', String(b.dataset.kind === kind));
-  $('resource').hidden = kind === 'settings';
-  $('settings').hidden = kind !== 'settings';
+  $('resource').hidden = PANELS.has(kind);
+  for (const p of PANELS) $(p).hidden = kind !== p;
   if (location.hash !== `#${kind}`) history.replaceState(null, '', `#${kind}`);
   $('list-error').hidden = true;
   $('list-ok').textContent = '';
   if (kind === 'settings') { loadSettings(); return; }
+  if (kind === 'tokens') { showTokens(S.data.agents || []); return; }
+  if (kind === 'audit') { showAudit(); return; }
   renderList();
   openForm(null);
 }
@@ -497,7 +503,7 @@ $('confirm-ok').addEventListener('click', doDelete);
 $('confirm-cancel').addEventListener('click', () => { pendingDelete = null; $('dlg-confirm').close(); });
 onLang(() => {
   if ($('app').hidden) return;
-  if (S.kind === 'settings') { selectTab('settings'); return; }
+  if (PANELS.has(S.kind)) { selectTab(S.kind); return; }
   renderList();
   const x = (S.data[S.kind] || []).find((e) => e.id === S.editing);
   openForm(x || null);

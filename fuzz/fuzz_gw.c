@@ -25,7 +25,7 @@
 #include <strings.h>
 
 #include "fuzz.h"
-#include "api/api_gw.h"
+#include "sms/gw_http.h"
 #include "sms/gw_kannel.h"
 #include "sms/gw_webhook.h"
 #include "util/utf8.h"
@@ -36,7 +36,7 @@ static void check_form(str meta, str body)
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
         buf b;
         buf_init(&b);
-        int r = api_gw_form_get(body, keys[i], &b);
+        int r = gw_http_form_get(body, keys[i], &b);
         CHECK(r == 0 || r == -ENOENT || r == -EINVAL);
         CHECK(b.n <= body.n);
         buf_free(&b);
@@ -54,7 +54,7 @@ static void check_form(str meta, str body)
               (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z'));
     }
     buf_printf(&form, "&id=9");
-    CHECK(api_gw_form_get((str){form.p, form.n}, "text", &out) == 0);
+    CHECK(gw_http_form_get((str){form.p, form.n}, "text", &out) == 0);
     CHECK(out.n == meta.n && (meta.n == 0 || memcmp(out.p, meta.p, meta.n) == 0));
     buf_free(&form);
     buf_free(&out);
@@ -64,8 +64,8 @@ static void check_fields(uint8_t sel, str meta, str body)
 {
     static const char *const names[] = {"from", "to", "text", "id"};
     const char *ct = sel & 1 ? "application/x-www-form-urlencoded" : "application/json";
-    api_gw_fields f;
-    int r = api_gw_fields_parse(ct, body, names, 4, &f);
+    gw_http_fields f;
+    int r = gw_http_fields_parse(ct, body, names, 4, &f);
     CHECK(r == 0 || r == -EINVAL);
     if (r == 0 && f.j) {
         for (size_t i = 0; i < 4; i++) {
@@ -76,7 +76,7 @@ static void check_fields(uint8_t sel, str meta, str body)
                 CHECK(f.v[i].p == NULL);
         }
     }
-    api_gw_fields_free(&f);
+    gw_http_fields_free(&f);
 
     json_t *o = json_object();
     json_t *s = json_stringn(meta.p ? meta.p : "", meta.n); /* NULL unless valid UTF-8 */
@@ -86,13 +86,13 @@ static void check_fields(uint8_t sel, str meta, str body)
         json_object_set_new(o, "id", json_integer(sel));
         char *d = json_dumps(o, JSON_COMPACT | JSON_ENSURE_ASCII);
         CHECK(d);
-        CHECK(api_gw_fields_parse("application/json", str_c(d), names, 4, &f) == 0);
+        CHECK(gw_http_fields_parse("application/json", str_c(d), names, 4, &f) == 0);
         CHECK(str_eq(f.v[2], meta) && f.v[2].p);
         char want[8];
         snprintf(want, sizeof want, "%u", sel);
         CHECK(str_eq(f.v[3], str_c(want)));
         CHECK(!f.v[0].p && !f.v[1].p);
-        api_gw_fields_free(&f);
+        gw_http_fields_free(&f);
         free(d);
     }
     json_decref(o);
@@ -105,7 +105,7 @@ static void check_decode(uint8_t sel, str meta, str body)
                                            "WINDOWS-1252", "EBCDIC", NULL};
     char ct[64], cs[16];
     snprintf(ct, sizeof ct, "%.*s", (int)(meta.n < 63 ? meta.n : 63), meta.p ? meta.p : "");
-    api_gw_content_charset(ct, cs, sizeof cs);
+    gw_http_content_charset(ct, cs, sizeof cs);
     size_t cl = strlen(cs);
     CHECK(cl < sizeof cs);
     CHECK(!memchr(cs, '"', cl) && !memchr(cs, ';', cl) && !memchr(cs, ' ', cl));
@@ -138,7 +138,7 @@ static void check_decode(uint8_t sel, str meta, str body)
 static void check_ref(str meta)
 {
     int64_t v = 0;
-    int r = api_gw_ref_parse(meta, &v);
+    int r = gw_http_ref_parse(meta, &v);
     int digits = meta.n > 0;
     for (size_t i = 0; i < meta.n; i++)
         digits &= meta.p[i] >= '0' && meta.p[i] <= '9';

@@ -55,6 +55,7 @@ void api_free(api *a)
     hmap_free(&a->throttle);
     free(a->dummy_hash);
     api__metrics_free(a);
+    api__feed_free(a);
     for (uint32_t i = 0; i < a->cap; i++)
         while (a->by_agent[i]) {
             api_conn *c = a->by_agent[i];
@@ -100,6 +101,11 @@ static void send_json(http_ws *ws, json_t *j)
         http_ws_send(ws, s, strlen(s));
         free(s);
     }
+}
+
+void api__send_json(http_ws *ws, json_t *j)
+{
+    send_json(ws, j);
 }
 
 void api__resp_json(http_resp *resp, int status, json_t *j)
@@ -606,6 +612,7 @@ static void rest_sim(api *a, const http_req *req, http_resp *resp, const char *w
  * changes what they may see). */
 void api__resync_all(api *a)
 {
+    a->feed_dirty = 1; /* supervisors' pages too (api_feed_flush) */
     for (uint32_t i = 0; i < a->cap; i++)
         for (api_conn *k = a->by_agent[i]; k; k = k->next) {
             json_t *snap = snapshot(a, k->agent);
@@ -735,8 +742,8 @@ static void dispatch(api *a, const http_req *req, http_resp *resp)
         api__supervisor(a, req, resp);
     } else if (strncmp(p, "/api/sim/", 9) == 0) {
         rest_sim(a, req, resp, p + 9);
-    } else if (strncmp(p, "/api/gw/", 8) == 0 && a->env.gw) {
-        api_gw_request(a->env.gw, req, resp);
+    } else if (strncmp(p, "/api/gw/", 8) == 0) {
+        api_gw_request(a->env.gateway, a->env.app, req, resp);
     } else {
         /* the path is not quoted: it is the client's raw bytes */
         api__resp_error(resp, 404, "not_found",
@@ -767,8 +774,10 @@ int api_ws_open(void *arg, const http_req *req, http_ws *ws, void **user)
     store_account acc;
     if (!same_origin(req))
         return 403;
-    if (api__session_of(a, req, &acc) != 0 || acc.agent == 0)
+    if (api__session_of(a, req, &acc) != 0)
         return 401;
+    if (acc.agent == 0) /* a supervisor's page: the live feed (api_supervisor.c) */
+        return acc.role == STORE_ROLE_AGENT ? 401 : api__feed_open(a, ws, user);
     cc_agent_view v;
     if (cc_agent_get(a->env.core, acc.agent, &v) != 0)
         return 403;
@@ -792,6 +801,10 @@ void api_ws_close(void *arg, http_ws *ws, void *user)
 {
     api *a = arg;
     api_conn *k = user;
+    if (k->feed) {
+        api__feed_close(a, k);
+        return;
+    }
     conn_del(a, k);
     uint32_t agent = k->agent;
     if (k->pending)
@@ -1015,6 +1028,10 @@ void api_ws_message(void *arg, http_ws *ws, void *user, str data)
     api_conn *k = user;
     api_frame f;
     api_parse_err e;
+    if (k->feed) { /* the feed only pushes; a frame asks for a fresh one */
+        api__feed_send(a, k);
+        return;
+    }
     if (api_parse_frame(data, &f, &e) != 0) {
         reply_bad(ws, f.id, e.code, e.msg);
         api_parse_frame_free(&f);
@@ -1123,6 +1140,7 @@ void api_publish(api *a, const cc_events *evs)
 {
     const cc *c = a->env.core;
     api__metrics_events(a, evs);
+    api__feed_events(a, evs);
     touch *t = NULL;
     size_t nt = 0, capt = 0;
     for (size_t i = 0; i < evs->n; i++) {

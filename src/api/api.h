@@ -29,7 +29,8 @@ typedef struct api_env {
     cc *core;
     store *st;
     gw *sim; /* the simulator gateway, or NULL */
-    const struct api_gw_env *gw; /* the gateways' inbound endpoints (api_gw.h), or NULL */
+    /* The running gateway 'id' (the inbound router, api_gw.h); NULL: none. */
+    gw *(*gateway)(void *app, str id);
     void *app;
     /* Applies 'cmd' to the core and stages it for the next group commit,
      * after which its events are published (api_publish). Returns
@@ -82,6 +83,11 @@ void api_reconcile(api *a);
 
 /* Connected desktops (WebSockets). */
 size_t api_conn_count(const api *a);
+
+/* Pushes the overview to supervisors' pages when something changed since
+ * the last push; the application calls it every API_FEED_MS. */
+#define API_FEED_MS 250
+void api_feed_flush(api *a);
 
 /* Folds the whole event log of 'st' into 'r' (core/report.h), with the SMS
  * segments of every reply sent in [from, to), and finishes it at 'now':

@@ -8,6 +8,7 @@
 #include <jansson.h>
 
 #include "api/api.h"
+#include "core/report.h"
 #include "util/hmap.h"
 
 typedef struct api_conn {
@@ -16,7 +17,8 @@ typedef struct api_conn {
     int gone;    /* closed while replies were pending: freed by the last */
     uint32_t agent;
     int64_t account;
-    struct api_conn *next; /* the same agent's other desktops */
+    int feed;              /* a supervisor's live feed (no agent) */
+    struct api_conn *next; /* the same agent's other desktops; feeds: the next feed */
 } api_conn;
 
 /* Counters for /metrics (api_metrics.c). */
@@ -49,6 +51,10 @@ struct api {
     char *dummy_hash; /* verified against for unknown users (same timing) */
     char tok_user[80]; /* "token:NAME" of the last bearer token looked up */
     api_metrics m;
+    api_conn *feeds;     /* supervisors' pages (api_supervisor.c) */
+    int feed_dirty;      /* something changed since the last push */
+    report *today;        /* today's figures in the site's zone, folded live */
+    int64_t today_to;    /* when 'today' ends (0: rebuild it) */
 };
 
 json_t *api__jstr(str s);
@@ -86,6 +92,21 @@ void api__metrics_free(api *a);
 int api__metrics_load(api *a);
 /* The counters of 'queue' (zeros for an unknown one). */
 api_qcount api__queue_counts(const api *a, uint32_t queue);
+/* Sends 'j' (borrowed) on a WebSocket. */
+void api__send_json(http_ws *ws, json_t *j);
+/* The supervisors' live feed (api_supervisor.c): a WebSocket of a
+ * supervisor or administrator account gets the overview at once and again
+ * after events, at most every API_FEED_MS (api_feed_flush). */
+int api__feed_open(api *a, http_ws *ws, void **user);
+void api__feed_close(api *a, api_conn *k);
+void api__feed_send(api *a, api_conn *k);
+void api__feed_events(api *a, const cc_events *evs);
+void api__feed_free(api *a);
+/* Today's figures (api_report.c): folds one event; the live row of
+ * 'queue' today (0 or -1); rebuilt from the log when the day or the report
+ * settings change. */
+void api__today_event(api *a, const cc_event *ev);
+int api__today_queue(api *a, uint32_t queue, report_row *out, int64_t *sl_ms);
 /* /api/supervisor/... (api_supervisor.c). */
 void api__supervisor(api *a, const http_req *req, http_resp *resp);
 /* The transcript of 'conv' as the `messages` command returns it. */

@@ -330,8 +330,7 @@ static int bound(const http_req *req, const char *name, const tz_rule *tz, int64
     return 0;
 }
 
-/* Parses the query; answers 400 and returns -1 on a bad one. */
-static int parse_rq(api *a, const http_req *req, http_resp *resp, rq *q, int figures)
+static void settings_opts(api *a, rq *q)
 {
     memset(q, 0, sizeof *q);
     json_t *set = settings_get(a);
@@ -351,6 +350,14 @@ static int parse_rq(api *a, const http_req *req, http_resp *resp, rq *q, int fig
     json_decref(set);
     q->o.sl_queues = q->slq;
     q->o.sl_ms = q->slms;
+    if (zone(q->tz, &q->o.tz) != 0)
+        memset(&q->o.tz, 0, sizeof q->o.tz);
+}
+
+/* Parses the query; answers 400 and returns -1 on a bad one. */
+static int parse_rq(api *a, const http_req *req, http_resp *resp, rq *q, int figures)
+{
+    settings_opts(a, q);
 
     char arg[64];
     if (http_req_arg(req, "tz", arg, sizeof arg) > 0)
@@ -812,6 +819,7 @@ static void settings(api *a, const http_req *req, http_resp *resp)
                                       : "the settings cannot be stored now; try again");
         return;
     }
+    a->today_to = 0; /* today's live figures follow the new settings */
     api__resp_json(resp, 200, s);
 }
 
@@ -846,4 +854,48 @@ void api__csv_field(buf *b, str s, int last)
 void api__csv_time(buf *b, int64_t ms)
 {
     time_field(b, ms);
+}
+
+/* ---- today, folded live (the supervisors' service level today) ------- */
+
+
+static int today_fold(void *arg, const cc_event *ev)
+{
+    report_add(((api *)arg)->today, ev, 0);
+    return 0;
+}
+
+/* (Re)builds today's report when the day changed or settings did. */
+static void today_fresh(api *a)
+{
+    int64_t now = a->env.now(a->env.app);
+    if (a->today && now < a->today_to)
+        return;
+    rq q;
+    settings_opts(a, &q);
+    q.o.step = REPORT_DAY;
+    report_interval(&q.o, now, &q.o.from, &q.o.to);
+    report_free(a->today);
+    a->today = report_new(&q.o);
+    a->today_to = q.o.to;
+    if (store_events_replay(a->env.st, today_fold, a) != 0) { /* try again next time */
+        report_free(a->today);
+        a->today = NULL;
+        a->today_to = 0;
+    }
+}
+
+void api__today_event(api *a, const cc_event *ev)
+{
+    if (a->today)
+        report_add(a->today, ev, 0);
+}
+
+int api__today_queue(api *a, uint32_t queue, report_row *out, int64_t *sl_ms)
+{
+    today_fresh(a);
+    if (!a->today)
+        return -1;
+    *sl_ms = report_sl_ms(a->today, queue);
+    return report_peek(a->today, REPORT_QUEUE, queue, a->env.now(a->env.app), out);
 }

@@ -5,14 +5,18 @@
  *
  *   GET /api/supervisor/overview
  *   GET /api/supervisor/conversations/ID
+ *   WebSocket /ws with a supervisor's session: the overview pushed after
+ *   events (at most every API_FEED_MS), {"type": "overview", ...}
  *
- * Counters (offered, answered, terminated, RONA) run since the process
- * started; gauges (waiting, longest wait, states, loads) are live.
+ * Counters (offered, answered, terminated, RONA) count over the whole event
+ * log; gauges (waiting, longest wait, states, loads) are live; the service
+ * level today comes from core/report.h folded live (api_report.c).
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "api/api_int.h"
+#include "core/report.h"
 #include "util/xalloc.h"
 
 static const char *const agent_states[] = {"logged_out", "idle", "available", "rona"};
@@ -43,17 +47,27 @@ static json_t *overview(api *a)
         cc_queue_view q;
         cc_queue_get(c, items[i].id, &q);
         api_qcount k = api__queue_counts(a, q.id);
-        json_array_append_new(
-            queues, json_pack("{s:i, s:o, s:i, s:I, s:I, s:I, s:I, s:I, s:o, s:I}", "id",
-                              (int)q.id, "name",
-                              api__jstr(q.name), "waiting", (int)q.waiting, "longest_wait_ms",
-                              (json_int_t)(q.waiting && now > q.oldest_key ? now - q.oldest_key
-                                                                          : 0),
-                              "offered", (json_int_t)k.offered, "answered",
-                              (json_int_t)k.answered, "terminated", (json_int_t)k.terminated,
-                              "rona", (json_int_t)k.rona, "skills",
-                              skills_json(c, q.skills, q.n_skills), "widen_step_s",
-                              (json_int_t)(q.widen_ms / 1000)));
+        report_row today;
+        int64_t sl_ms = 0;
+        int has = api__today_queue(a, q.id, &today, &sl_ms) == 0;
+        json_t *sl = has && today.sl_base ? json_real((double)(int64_t)(1000.0 * today.sl_met /
+                                                                          today.sl_base + 0.5) /
+                                                      10)
+                                          : json_null();
+        json_t *row = json_pack(
+            "{s:i, s:o, s:i, s:I, s:I, s:I, s:I, s:I}", "id", (int)q.id, "name",
+            api__jstr(q.name), "waiting", (int)q.waiting, "longest_wait_ms",
+            (json_int_t)(q.waiting && now > q.oldest_key ? now - q.oldest_key : 0), "offered",
+            (json_int_t)k.offered, "answered", (json_int_t)k.answered, "terminated",
+            (json_int_t)k.terminated, "rona", (json_int_t)k.rona);
+        json_object_set_new(row, "sl_today_pct", sl);
+        json_object_set_new(row, "sl_threshold_s", json_integer(sl_ms / 1000));
+        json_object_set_new(row, "offered_today", json_integer(has ? (json_int_t)today.offered : 0));
+        json_object_set_new(row, "accepted_today",
+                            json_integer(has ? (json_int_t)today.accepted : 0));
+        json_object_set_new(row, "skills", skills_json(c, q.skills, q.n_skills));
+        json_object_set_new(row, "widen_step_s", json_integer((json_int_t)(q.widen_ms / 1000)));
+        json_array_append_new(queues, row);
     }
     free(items);
 
@@ -135,4 +149,68 @@ void api__supervisor(api *a, const http_req *req, http_resp *resp)
         return;
     }
     api__resp_error(resp, 404, "not_found", "no such supervisor resource");
+}
+
+/* ---- the live feed ------------------------------------------------------ */
+
+int api__feed_open(api *a, http_ws *ws, void **user)
+{
+    api_conn *k = xcalloc(1, sizeof *k);
+    k->ws = ws;
+    k->feed = 1;
+    k->next = a->feeds;
+    a->feeds = k;
+    *user = k;
+    api__feed_send(a, k);
+    return 0;
+}
+
+void api__feed_close(api *a, api_conn *k)
+{
+    for (api_conn **p = &a->feeds; *p; p = &(*p)->next)
+        if (*p == k) {
+            *p = k->next;
+            break;
+        }
+    free(k);
+}
+
+void api__feed_send(api *a, api_conn *k)
+{
+    json_t *o = overview(a);
+    json_object_set_new(o, "type", json_string("overview"));
+    api__send_json(k->ws, o);
+    json_decref(o);
+}
+
+void api__feed_events(api *a, const cc_events *evs)
+{
+    for (size_t i = 0; i < evs->n; i++)
+        api__today_event(a, &evs->v[i]);
+    if (evs->n)
+        a->feed_dirty = 1;
+}
+
+void api_feed_flush(api *a)
+{
+    if (!a->feed_dirty || !a->feeds)
+        return;
+    a->feed_dirty = 0;
+    json_t *o = overview(a); /* one rendering for every page */
+    json_object_set_new(o, "type", json_string("overview"));
+    char *s = json_dumps(o, JSON_COMPACT);
+    json_decref(o);
+    for (api_conn *k = a->feeds; k && s; k = k->next)
+        http_ws_send(k->ws, s, strlen(s));
+    free(s);
+}
+
+void api__feed_free(api *a)
+{
+    while (a->feeds) {
+        api_conn *k = a->feeds;
+        a->feeds = k->next;
+        free(k);
+    }
+    report_free(a->today);
 }

@@ -242,6 +242,7 @@ void app__commit_confirmed(app *a, int status, const char *what)
     if (status != 0) {
         commit_failed(a, what);
     } else {
+        a->commits++;
         if (a->degraded)
             resume(a);
         if (a->committing.n) {
@@ -332,6 +333,15 @@ static void purge_sessions(app *a)
         snprintf(n_s, sizeof n_s, "%d", n);
         log_kv(LOG_INFO, "expired sessions purged", "count", n_s, NULL);
     }
+}
+
+/* The supervisors' live feed: what changed, pushed at most every
+ * API_FEED_MS (api_feed_flush). */
+static void on_feed_timer(void *arg)
+{
+    app *a = arg;
+    api_feed_flush(a->api);
+    net_timer_set(a->feed_timer, API_FEED_MS);
 }
 
 static void on_purge_timer(void *arg)
@@ -466,6 +476,11 @@ static int env_gateway_known(void *a, str id)
     return app__gateway_known(a, id);
 }
 
+static gw *env_gateway(void *a, str id)
+{
+    return app__gateway(a, id);
+}
+
 static int env_write_begin(void *a)
 {
     return app_write_begin(a);
@@ -486,21 +501,19 @@ int app_listen(app *a, const http_cfg *hc, char *err, size_t n)
                    .now = env_now,
                    .store_available = env_store_available,
                    .gateway_known = env_gateway_known,
+                   .gateway = env_gateway,
                    .write_begin = env_write_begin,
                    .write_end = env_write_end};
-    if (app__gateways_open(a, err, n) != 0)
+    a->loop = net_loop_new(hc->tls_cert && hc->tls_key, err, n);
+    if (!a->loop || app__gateways_open(a, err, n) != 0)
         return -1;
     env.sim = a->sim;
-    env.gw = app__gateways_env(a);
     a->api = api_new(&env);
     if (!a->api) {
         snprintf(err, n, "libsodium failed to initialise, or the event log cannot be read");
         return -1;
     }
     http_handlers h = {a->api, api_http_request, api_ws_open, api_ws_message, api_ws_close};
-    a->loop = net_loop_new(hc->tls_cert && hc->tls_key, err, n);
-    if (!a->loop)
-        return -1;
     a->http = http_new(a->loop, hc, &h, err, n);
     if (!a->http)
         return -1;
@@ -510,7 +523,8 @@ int app_listen(app *a, const http_cfg *hc, char *err, size_t n)
     a->probe_timer = net_timer_new(a->loop, on_probe_timer, a);
     a->purge_timer = net_timer_new(a->loop, on_purge_timer, a);
     net_timer_set(a->purge_timer, 0); /* at start, then every APP_PURGE_MS */
-    app__gateways_start(a);
+    a->feed_timer = net_timer_new(a->loop, on_feed_timer, a);
+    net_timer_set(a->feed_timer, API_FEED_MS);
     arm_core_timer(a);
     if (a->degraded)
         net_timer_set(a->probe_timer, APP_PROBE_MS);
@@ -542,8 +556,10 @@ void app_close(app *a)
     net_timer_free(a->outbox_timer);
     net_timer_free(a->flush_timer);
     net_timer_free(a->probe_timer);
+    net_timer_free(a->feed_timer);
     net_timer_free(a->purge_timer);
     a->core_timer = a->outbox_timer = a->flush_timer = a->probe_timer = a->purge_timer = NULL;
+    a->feed_timer = NULL;
     if (a->st)
         app_flush(a);
     net_loop_free(a->loop); /* closes desktops: their disconnects are stored */

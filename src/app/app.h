@@ -62,6 +62,7 @@ typedef struct app {
     struct app_gateways *gws;   /* gateways and outbox state (app_outbox.c) */
     gw *sim;                    /* the simulator, when configured */
     net_timer *core_timer, *outbox_timer, *flush_timer, *probe_timer, *purge_timer;
+    net_timer *feed_timer; /* the supervisors' live feed (api_feed_flush) */
     cc_events ev;
     cc_evlog staged;     /* applied to the core, not in a transaction yet */
     cc_evlog committing; /* in the transaction in flight */
@@ -69,6 +70,7 @@ typedef struct app {
     app_waiters confirm; /* released by the confirmation of the one in flight */
     int in_flight;       /* a transaction awaits its confirmation */
     int flush_again;     /* a flush was asked for meanwhile */
+    uint64_t commits;    /* transactions confirmed, since the start */
     int64_t clock_epoch;     /* app_now() - loop_clock_mono() */
     int stopping;
     int degraded;            /* the store refuses writes (see above) */

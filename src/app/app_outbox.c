@@ -14,7 +14,7 @@
  * starts them over.
  *
  * Delivery reports come from the gateways (through the result callback) or
- * from the inbound endpoints (api_gw.c, through 'report'); both find the
+ * through the inbound port (port_report_in, below); both find the
  * message by our reference, also one left UNKNOWN by a crash.
  *
  * Status writes share the group commit (app.c) instead of a transaction
@@ -44,9 +44,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "api/api_gw.h"
 #include "app/gateways.h"
-#include "sms/gw_sim.h"
 #include "util/log.h"
 #include "util/loop_clock.h"
 #include "util/xalloc.h"
@@ -83,7 +81,6 @@ typedef struct app_gateways {
     app_gw_conf conf[APP_GW_MAX];
     gw *g[APP_GW_MAX];
     app_outbox_conf ob;
-    api_gw_env env;
     retry_ent *retry; /* messages waiting for another attempt */
     size_t nretry, capretry;
     submit_ent *sub; /* marked SUBMITTING or handed to a gateway, no answer yet */
@@ -516,31 +513,52 @@ void app__outbox_failed(app *a)
     gs->want_pump = 1; /* again at the resume */
 }
 
-/* ---- inbound endpoints' environment ------------------------------------ */
+/* ---- the inbound port (gw.h) ------------------------------------------- */
 
-static int env_apply(void *a, const cc_cmd *cmd)
+typedef struct in_ack {
+    gw_in_done done;
+    void *arg;
+    int in;
+} in_ack;
+
+static void in_committed(void *arg, int status)
 {
-    return app_apply(a, cmd);
+    in_ack *k = arg;
+    if (status < 0)
+        k->done(k->arg, GW_IN_UNAVAILABLE, cc_err_code(status), cc_err_msg(status));
+    else
+        k->done(k->arg, k->in, NULL, NULL);
+    free(k);
 }
 
-static void env_after_commit(void *a, void (*fn)(void *, int), void *arg)
+/* Answers 'done' with 'in' once everything applied so far is committed
+ * (app_after_commit: the one answer-after-commit mechanism). */
+static void after_commit(app *a, int in, gw_in_done done, void *arg)
 {
-    app_after_commit(a, fn, arg);
+    in_ack *k = xmalloc(sizeof *k);
+    *k = (in_ack){done, arg, in};
+    app_after_commit(a, in_committed, k);
 }
 
-static int env_report(void *arg, int64_t ref, int status, str provider_id, str error)
+/* An inbound SMS from any gateway: app_apply keeps a refused one among the
+ * refused inbound messages at once; a new one or a repeat (whose original
+ * may be in the same commit) is acknowledged after the commit. */
+static void port_sms_in(void *arg, str from, str to, str text, str msg_id, gw_in_done done,
+                        void *done_arg)
 {
     app *a = arg;
-    if (a->degraded) /* the sender retries it */
-        return -EAGAIN;
-    return record(a, ref, status, provider_id, error);
+    int r = app_apply(a, &(cc_cmd){.type = CC_CMD_SMS_IN, .number = from, .ep_number = to,
+                                   .text = text, .msg_id = msg_id});
+    if (r == -CC_E_STORE)
+        done(done_arg, GW_IN_UNAVAILABLE, cc_err_code(r), cc_err_msg(r));
+    else if (r < 0)
+        done(done_arg, GW_IN_REFUSED, cc_err_code(r), cc_err_msg(r));
+    else
+        after_commit(a, r == CC_DUPLICATE ? GW_IN_DUPLICATE : GW_IN_OK, done, done_arg);
 }
 
-static int env_report_pid(void *arg, str provider_id, int status, str error)
+static int report_by_pid(app *a, str provider_id, int status, str error)
 {
-    app *a = arg;
-    if (a->degraded)
-        return -EAGAIN;
     app_gateways *gs = a->gws;
     for (size_t i = gs->npend; i-- > 0;) /* the SENT that brought it may be pending */
         if (gs->pend[i].provider_id && str_eq(str_c(gs->pend[i].provider_id), provider_id))
@@ -556,97 +574,25 @@ static int env_report_pid(void *arg, str provider_id, int status, str error)
     return record(a, ref, status, provider_id, error);
 }
 
-static const app_gw_conf *find_conf(app *a, str id, int type)
-{
-    app_gateways *gs = a->gws;
-    for (size_t i = 0; gs && i < gs->n; i++)
-        if (gs->conf[i].type == type && str_eq(str_c(gs->conf[i].id), id))
-            return &gs->conf[i];
-    return NULL;
-}
-
-static const gw_kannel_cfg *env_kannel(void *a, str id)
-{
-    const app_gw_conf *c = find_conf(a, id, APP_GW_KANNEL);
-    return c ? &c->kannel : NULL;
-}
-
-static gw *env_kannel_gw(void *arg, str id)
-{
-    app *a = arg;
-    const app_gw_conf *c = find_conf(a, id, APP_GW_KANNEL);
-    return c ? a->gws->g[c - a->gws->conf] : NULL;
-}
-
-static const gw_webhook_cfg *env_webhook(void *a, str id)
-{
-    const app_gw_conf *c = find_conf(a, id, APP_GW_WEBHOOK);
-    return c ? &c->webhook : NULL;
-}
-
-static int64_t env_now(void *a)
-{
-    return app_now(a);
-}
-
-/* ---- SMPP inbound (gw_smpp.h) ------------------------------------------ */
-
-typedef struct smpp_mo_ack {
-    gw_smpp_done_cb done;
-    void *arg;
-} smpp_mo_ack;
-
-static void smpp_mo_committed(void *arg, int status)
-{
-    smpp_mo_ack *k = arg;
-    k->done(k->arg, status == 0);
-    free(k);
-}
-
-/* An MO from an SMSC: applied like the HTTP gateways' inbound (app_apply
- * keeps a refused one in inbound_orphans at once); the SMSC gets its
- * deliver_sm_resp after the commit. SMPP MO carries no message id: the
- * gateway itself recognises a redelivery (gw_smpp.h). */
-static void smpp_mo(void *arg, const char *gw_id, str from, str to, str text,
-                    gw_smpp_done_cb done, void *done_arg)
-{
-    app *a = arg;
-    (void)gw_id;
-    int r = app_apply(a, &(cc_cmd){.type = CC_CMD_SMS_IN, .number = from, .ep_number = to,
-                                   .text = text});
-    if (r == -CC_E_STORE) { /* not kept: the SMSC delivers it again */
-        done(done_arg, 0);
-        return;
-    }
-    if (r < 0 || r == CC_DUPLICATE) { /* already durable, or nothing to keep */
-        done(done_arg, 1);
-        return;
-    }
-    smpp_mo_ack *k = xmalloc(sizeof *k);
-    *k = (smpp_mo_ack){done, done_arg};
-    app_after_commit(a, smpp_mo_committed, k);
-}
-
-/* A receipt: acknowledged to the SMSC once its status is committed;
- * refused while degraded (the SMSC delivers it again). */
-static void smpp_report(void *arg, int64_t ref, str provider_id, int status, str error,
-                        gw_smpp_done_cb done, void *done_arg)
+/* A delivery report: refused while degraded (the sender retries it),
+ * acknowledged once its status is committed. */
+static void port_report_in(void *arg, int64_t ref, str provider_id, int status, str error,
+                           gw_in_done done, void *done_arg)
 {
     app *a = arg;
     if (a->degraded) {
-        done(done_arg, 0);
+        done(done_arg, GW_IN_UNAVAILABLE, cc_err_code(-CC_E_STORE), cc_err_msg(-CC_E_STORE));
         return;
     }
-    int r = ref >= 0        ? record(a, ref, status, provider_id, error)
-            : provider_id.n ? env_report_pid(a, provider_id, status, error)
-                            : 0;
-    if (r == -EAGAIN) { /* the store failed meanwhile: as when degraded */
-        done(done_arg, 0);
-        return;
-    }
-    smpp_mo_ack *k = xmalloc(sizeof *k);
-    *k = (smpp_mo_ack){done, done_arg};
-    app_after_commit(a, smpp_mo_committed, k);
+    int r = ref > 0         ? record(a, ref, status, provider_id, error)
+            : provider_id.n ? report_by_pid(a, provider_id, status, error)
+                            : -ENOENT;
+    if (r == -EAGAIN) /* the store failed meanwhile: as when degraded */
+        done(done_arg, GW_IN_UNAVAILABLE, cc_err_code(-CC_E_STORE), cc_err_msg(-CC_E_STORE));
+    else if (r == -ENOENT)
+        done(done_arg, GW_IN_UNKNOWN, NULL, NULL);
+    else
+        after_commit(a, GW_IN_OK, done, done_arg);
 }
 
 /* ---- life cycle -------------------------------------------------------- */
@@ -659,7 +605,7 @@ int app__gateways_open(app *a, char *err, size_t n)
         app_config_outbox(a->cfg, &gs->ob);
     } else {
         gs->n = 1;
-        gs->conf[0] = (app_gw_conf){.type = APP_GW_SIM, .id = "sim"};
+        gs->conf[0] = (app_gw_conf){.type = gw_type_find("sim"), .id = "sim"};
         gs->ob = (app_outbox_conf){10, 1000, 300000};
     }
     if (gs->n == 0) {
@@ -667,41 +613,21 @@ int app__gateways_open(app *a, char *err, size_t n)
         free(gs);
         return -1;
     }
-    for (size_t i = 0; i < gs->n; i++)
-        if (gs->conf[i].type == APP_GW_SIM) /* needs no network */
-            a->sim = gs->g[i] = gw_sim_new(on_gw_result, a);
-    gs->env = (api_gw_env){.app = a,
-                           .apply = env_apply,
-                           .after_commit = env_after_commit,
-                           .report = env_report,
-                           .report_by_provider_id = env_report_pid,
-                           .kannel = env_kannel,
-                           .kannel_gw = env_kannel_gw,
-                           .webhook = env_webhook,
-                           .now = env_now};
     a->gws = gs;
+    gw_port port = {a, port_sms_in, port_report_in};
+    for (size_t i = 0; i < gs->n; i++) {
+        const app_gw_conf *c = &gs->conf[i];
+        gs->g[i] = c->type->open(c->cfg, a->loop, &port, on_gw_result, a);
+        if (gs->g[i] && strcmp(c->type->name, "sim") == 0)
+            a->sim = gs->g[i];
+    }
     return 0;
 }
 
-void app__gateways_start(app *a)
+gw *app__gateway(app *a, str id)
 {
-    app_gateways *gs = a->gws;
-    for (size_t i = 0; i < gs->n; i++) {
-        const app_gw_conf *c = &gs->conf[i];
-        if (c->type == APP_GW_KANNEL)
-            gs->g[i] = gw_kannel_new(&c->kannel, a->loop, on_gw_result, a);
-        else if (c->type == APP_GW_WEBHOOK)
-            gs->g[i] = gw_webhook_new(&c->webhook, a->loop, on_gw_result, a);
-        else if (c->type == APP_GW_SMPP) {
-            gw_smpp_app in = {a, smpp_mo, smpp_report};
-            gs->g[i] = gw_smpp_new(&c->smpp, a->loop, &in, on_gw_result, a);
-        }
-    }
-}
-
-const api_gw_env *app__gateways_env(app *a)
-{
-    return a->gws ? &a->gws->env : NULL;
+    int i = a->gws ? gw_index(a->gws, id) : -1;
+    return i >= 0 ? a->gws->g[i] : NULL;
 }
 
 void app__gateways_close(app *a)
@@ -713,6 +639,8 @@ void app__gateways_close(app *a)
      * become UNKNOWN at the next start (never resent blindly) */
     for (size_t i = 0; i < gs->n; i++)
         gw_free(gs->g[i]);
+    if (a->cfg)
+        app_config_gateways_free(gs->conf, gs->n);
     for (size_t i = 0; i < gs->npend; i++) { /* app_close wrote them if it could */
         free(gs->pend[i].provider_id);
         free(gs->pend[i].error);

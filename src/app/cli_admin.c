@@ -109,7 +109,7 @@ static const struct {
     {"import", "FILE", "replaces the configuration with the one in FILE (JSON)"},
     {"settings", "[JSON]", "prints the settings, or changes those in JSON"},
     {"report", "FROM_MS TO_MS", "prints the conversations of a period as CSV"},
-    {"report", "figures|states ...", "interval figures or agent states (report --help)"},
+    {"report", "figures|states ...", "interval figures, agent states, settings (report --help)"},
     {"tokens", "list|create|revoke", "API tokens (tokens --help)"},
     {"audit", "[OPTIONS]", "the audit trail, JSON or CSV (audit --help)"},
 };
@@ -122,10 +122,30 @@ static const char admin_notes[] =
     "The password is read from $TEXTDESK_ADMIN_PASSWORD, or an admin API token\n"
     "from $TEXTDESK_TOKEN (docs/security.md).\n";
 
+static const char report_usage[] =
+    "usage: textdesk admin [--url http://IP:PORT] [--user NAME] report COMMAND\n"
+    "  figures [OPTIONS]   figures per interval and queue, entry point, agent, team\n"
+    "  states [OPTIONS]    every agent state with its idle reason and duration\n"
+    "  settings [JSON]     time zone and service-level thresholds (JSON: set them)\n"
+    "  FROM_MS TO_MS       one CSV row per conversation opened in the range\n"
+    "OPTIONS:\n"
+    "  --from D, --to D    YYYY-MM-DD (local midnight) or ms since 1970;\n"
+    "                      default: today\n"
+    "  --step S            15min, hour (default), day or all\n"
+    "  --tz ZONE           IANA time zone (default: the report settings')\n"
+    "  --dim D --id N      only queue, entry_point, agent or team N (figures)\n"
+    "  --agent N           only agent N (states)\n"
+    "  --csv               CSV (the same columns) instead of JSON\n"
+    "Figures are defined in docs/reports.md.\n";
+
 /* The usage of every command (cmd NULL) or of one, on 'f'. */
 static void print_usage(FILE *f, const char *cmd)
 {
     size_t n = sizeof admin_cmds / sizeof admin_cmds[0];
+    if (cmd && strcmp(cmd, "report") == 0) {
+        fputs(report_usage, f);
+        return;
+    }
     for (size_t i = 0; i < n; i++)
         if (cmd && strcmp(cmd, admin_cmds[i].name) == 0) {
             fprintf(f, "usage: textdesk admin %s %s %s\n  %s\n%s", admin_options,
@@ -145,22 +165,6 @@ static int usage(void)
     print_usage(stderr, NULL);
     return 2;
 }
-
-static const char report_usage[] =
-    "usage: textdesk admin [--url URL] [--user NAME] report COMMAND\n"
-    "  figures [OPTIONS]   figures per interval and queue, entry point, agent, team\n"
-    "  states [OPTIONS]    every agent state with its idle reason and duration\n"
-    "  settings [JSON]     time zone and service-level thresholds (JSON: set them)\n"
-    "  FROM_MS TO_MS       one CSV row per conversation opened in the range\n"
-    "OPTIONS:\n"
-    "  --from D, --to D    YYYY-MM-DD (local midnight) or ms since 1970;\n"
-    "                      default: today\n"
-    "  --step S            15min, hour (default), day or all\n"
-    "  --tz ZONE           IANA time zone (default: the report settings')\n"
-    "  --dim D --id N      only queue, entry_point, agent or team N (figures)\n"
-    "  --agent N           only agent N (states)\n"
-    "  --csv               CSV (the same columns) instead of JSON\n"
-    "Figures are defined in docs/reports.md.\n";
 
 /* The query of `report figures|states` from its options into 'path'. */
 static int report_path(int nargs, char **args, char *path, size_t n)

@@ -16,22 +16,18 @@
 #include <stdint.h>
 
 #include "app/app.h"
-#include "sms/gw_kannel.h"
-#include "sms/gw_smpp.h"
-#include "sms/gw_webhook.h"
+#include "sms/gw.h"
 
 #define APP_GW_MAX 16
 #define APP_GW_ID_MAX 32
 
-enum app_gw_type { APP_GW_SIM, APP_GW_KANNEL, APP_GW_WEBHOOK, APP_GW_SMPP };
-
-/* One configured gateway; strings borrowed from the loaded configuration. */
+/* One configured gateway: its type (sms/gw.h's table), its id (borrowed
+ * from the loaded configuration) and what its type read (owned: free with
+ * app_config_gateways_free). */
 typedef struct app_gw_conf {
-    int type;
+    const gw_type *type;
     const char *id;
-    gw_kannel_cfg kannel;
-    gw_webhook_cfg webhook;
-    gw_smpp_cfg smpp;
+    void *cfg;
 } app_gw_conf;
 
 typedef struct app_outbox_conf {
@@ -45,6 +41,7 @@ typedef struct app_outbox_conf {
 int app_config__check_gateways(const app_config *cfg, const char *path, char *err, size_t n);
 /* The configured gateways (the implicit simulator when none), in order. */
 size_t app_config_gateways(const app_config *cfg, app_gw_conf *out, size_t max);
+void app_config_gateways_free(app_gw_conf *v, size_t n);
 /* The gateway id the file gives the entry point with 'number', or NULL.
  * The entry point's own (cc_ep_flow.gateway) comes first (app_outbox.c). */
 const char *app_config_ep_gateway(const app_config *cfg, str number);
@@ -55,15 +52,14 @@ void *app_config__json(const app_config *cfg);
 
 /* ---- runtime (app_outbox.c) -------------------------------------------- */
 
-/* Reads the configured gateways, creates the simulator (a->sim) and the
- * inbound endpoints' environment. Returns 0, or -1 with a reason. */
+/* Reads the configured gateways and creates them on a->loop, each with the
+ * inbound port (sms in, report in: app_outbox.c); a->sim is the simulator
+ * when one is configured. Returns 0, or -1 with a reason. */
 int app__gateways_open(app *a, char *err, size_t n);
-/* Creates the networked gateways, once a->http exists. */
-void app__gateways_start(app *a);
 /* Whether gateway 'id' is configured. */
 int app__gateway_known(app *a, str id);
-/* The environment of the inbound endpoints (api_gw.h). */
-const struct api_gw_env *app__gateways_env(app *a);
+/* The running gateway 'id', or NULL (the inbound router, api_gw.h). */
+gw *app__gateway(app *a, str id);
 void app__gateways_close(app *a);
 /* Asks for the outbox pump (due messages to their gateways) in the next
  * group commit (see app_outbox.c). */

@@ -490,6 +490,20 @@ report *report_new(const report_opts *o)
     return r;
 }
 
+int report_peek(const report *r, int dim, uint32_t id, int64_t t, report_row *out)
+{
+    int64_t s, e;
+    if (t < r->o.from || t >= r->o.to)
+        return -1;
+    report_interval(&r->o, t, &s, &e);
+    rkey k = {dim, id, s};
+    const rowx *x = hmap_get(&r->rows_ix, rhash(dim, id, s), row_eq, &k);
+    if (!x)
+        return -1;
+    *out = x->row;
+    return 0;
+}
+
 int64_t report_sl_ms(const report *r, uint32_t queue)
 {
     for (size_t i = 0; i < r->o.n_sl; i++)

@@ -116,6 +116,12 @@ size_t report_rows(const report *r, const report_row **out);
 size_t report_counts(const report *r, const report_count **out);
 size_t report_spans(const report *r, const report_span **out);
 
+/* While folding (before report_finish): the counters so far of row
+ * (dim, id) in the interval holding 't', into 'out' (durations of states
+ * still open and percentiles are not in it). Returns 0, or -1 when there is
+ * no such row yet. For live figures (service level today). */
+int report_peek(const report *r, int dim, uint32_t id, int64_t t, report_row *out);
+
 /* The service-level threshold of 'queue', ms. */
 int64_t report_sl_ms(const report *r, uint32_t queue);
 /* The interval holding 't' under 'opts' (start, end in ms UTC). */

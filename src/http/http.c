@@ -122,14 +122,14 @@ int http_req_header(const http_req *req, const char *name, char *out, size_t cap
     int kn = snprintf(key, sizeof key, "%s:", name);
     for (int i = 0; i < kn; i++) /* lws keeps custom header names lowercase */
         key[i] = (char)(key[i] >= 'A' && key[i] <= 'Z' ? key[i] + 32 : key[i]);
-    /* headers lws knows by name are not among its custom ones */
-    int known = strcmp(key, "content-type:") == 0    ? (int)WSI_TOKEN_HTTP_CONTENT_TYPE
-                : strcmp(key, "authorization:") == 0 ? (int)WSI_TOKEN_HTTP_AUTHORIZATION
-                                                     : -1;
-    if (known >= 0) {
-        int n = lws_hdr_total_length(req->impl, (enum lws_token_indexes)known);
+    /* headers lws knows by a token are not among the custom ones */
+    int tok = strcmp(key, "content-type:") == 0    ? WSI_TOKEN_HTTP_CONTENT_TYPE
+              : strcmp(key, "authorization:") == 0 ? WSI_TOKEN_HTTP_AUTHORIZATION
+                                                   : -1;
+    if (tok >= 0) {
+        int n = lws_hdr_total_length(req->impl, (enum lws_token_indexes)tok);
         if (n <= 0 || (size_t)n >= cap ||
-            lws_hdr_copy(req->impl, out, (int)cap, (enum lws_token_indexes)known) < 0)
+            lws_hdr_copy(req->impl, out, (int)cap, (enum lws_token_indexes)tok) < 0)
             return -1;
         return n;
     }

@@ -7,6 +7,8 @@
 #include <strings.h>
 
 #include "net/net_http.h"
+#include "sms/gw_conf.h"
+#include "sms/gw_http.h"
 #include "sms/sms_text.h"
 #include "util/hmap.h"
 #include "util/utf8.h"
@@ -40,6 +42,7 @@ typedef struct gw_kannel {
     gw base;
     gw_kannel_cfg cfg; /* strings owned */
     net_loop *loop;
+    gw_port port; /* inbound: the application */
     kpend *pending;
     hmap msgs; /* kmsg by ref */
     kmsg *head, *tail;
@@ -435,7 +438,8 @@ static void kannel_free(gw *base)
     free(g);
 }
 
-static const gw_ops kannel_ops = {"kannel", kannel_send, kannel_free};
+static void kannel_http(gw *base, gw_call *c);
+static const gw_ops kannel_ops = {"kannel", kannel_send, kannel_free, kannel_http};
 
 static char *dup_or_null(const char *s)
 {
@@ -461,3 +465,156 @@ gw *gw_kannel_new(const gw_kannel_cfg *cfg, net_loop *loop, gw_result_cb cb, voi
     g->max_msgs = GW_KANNEL_TRACK_MAX;
     return &g->base;
 }
+
+/* ---- inbound: Kannel's get-url / post-url (mo) and dlr-url (dlr) -------- */
+
+#define ARG_MAX 4096
+
+static void answer_text(gw_call *c, int status, const char *text)
+{
+    c->answer(c, status, "text/plain; charset=utf-8", text);
+}
+
+/* The port's verdict, as Kannel wants it: an empty 200 (an empty body
+ * never becomes a reply SMS) or 503 so that Kannel retries. */
+static void in_done(void *arg, int in, const char *code, const char *msg)
+{
+    (void)code;
+    gw_call *c = arg;
+    if (in == GW_IN_UNAVAILABLE)
+        answer_text(c, 503, msg);
+    else
+        answer_text(c, 200, "");
+}
+
+static void kannel_mo(gw_kannel *g, gw_call *c)
+{
+    char from[64], to[64], id[128], charset[64] = "", coding[8] = "";
+    if (c->arg(c, "from", from, sizeof from) <= 0 || c->arg(c, "to", to, sizeof to) <= 0 ||
+        c->arg(c, "id", id, sizeof id) <= 0) {
+        answer_text(c, 400, "from, to and id (Kannel's %p, %P, %I) are required");
+        return;
+    }
+    c->arg(c, "charset", charset, sizeof charset);
+    c->arg(c, "coding", coding, sizeof coding);
+    str raw;
+    char *text = NULL;
+    if (strcmp(c->method, "POST") == 0) { /* post-url: the body is the message */
+        raw = c->body;
+        char ct[128];
+        if (!charset[0] && c->header(c, "Content-Type", ct, sizeof ct) > 0)
+            gw_http_content_charset(ct, charset, sizeof charset);
+        if (!coding[0])
+            c->header(c, "X-Kannel-Coding", coding, sizeof coding);
+    } else {
+        text = xmalloc(ARG_MAX);
+        int n = c->arg(c, "text", text, ARG_MAX);
+        raw = (str){text, n > 0 ? (size_t)n : 0};
+    }
+    buf utf8;
+    buf_init(&utf8);
+    int r = gw_kannel_decode_text(raw, charset, (int)strtol(coding, NULL, 10), &utf8);
+    /* undecodable text goes on as it came: the core refuses it and the
+     * store keeps it among the refused inbound messages */
+    str t = r == 0 ? (str){utf8.p ? utf8.p : "", utf8.n} : raw;
+    char mid[300];
+    snprintf(mid, sizeof mid, "%s:%.250s", g->cfg.id, id);
+    g->port.sms_in(g->port.app, str_c(from), str_c(to), t, str_c(mid), in_done, c);
+    buf_free(&utf8);
+    free(text);
+}
+
+static void kannel_dlr(gw_kannel *g, gw_call *c)
+{
+    char ref[32], type[16], reply[512] = "";
+    if (c->arg(c, "ref", ref, sizeof ref) <= 0 || c->arg(c, "type", type, sizeof type) <= 0) {
+        answer_text(c, 400, "ref and type are required");
+        return;
+    }
+    c->arg(c, "reply", reply, sizeof reply);
+    int64_t r;
+    int st = gw_kannel_dlr_status((int)strtol(type, NULL, 10));
+    if (gw_http_ref_parse(str_c(ref), &r) != 0) {
+        answer_text(c, 400, "ref must be a reference");
+        return;
+    }
+    /* one part of a message sent in parts: the parts' reports combine
+     * into the message's status */
+    char part_s[8] = "", parts_s[8] = "", where[32] = "";
+    if (c->arg(c, "parts", parts_s, sizeof parts_s) > 0) {
+        c->arg(c, "part", part_s, sizeof part_s);
+        unsigned part = (unsigned)strtoul(part_s, NULL, 10);
+        unsigned parts = (unsigned)strtoul(parts_s, NULL, 10);
+        if (st >= 0)
+            st = gw_kannel_part_report(&g->base, r, part, parts, st);
+        snprintf(where, sizeof where, " (part %u/%u)", part, parts);
+    }
+    if (st < 0) {
+        answer_text(c, 200, "");
+        return;
+    }
+    char err[600] = "";
+    if (st == GW_FAILED)
+        snprintf(err, sizeof err, "kannel: delivery report %s%s: %s", type, where,
+                 reply[0] ? reply : "failed");
+    /* not ours (any more): 200 all the same, nothing to retry */
+    g->port.report_in(g->port.app, r, STR_NULL, st, str_c(err), in_done, c);
+}
+
+static void kannel_http(gw *base, gw_call *c)
+{
+    gw_kannel *g = (gw_kannel *)base;
+    if (g->cfg.token) {
+        char t[160];
+        int n = c->arg(c, "token", t, sizeof t);
+        if (n < 0 || strcmp(t, g->cfg.token) != 0) {
+            answer_text(c, 403, "bad token");
+            return;
+        }
+    }
+    if (strcmp(c->endpoint, "mo") == 0)
+        kannel_mo(g, c);
+    else if (strcmp(c->endpoint, "dlr") == 0)
+        kannel_dlr(g, c);
+    else
+        answer_text(c, 404, "no such endpoint (mo, dlr)");
+}
+
+/* ---- the type ------------------------------------------------------------ */
+
+static int kannel_config(const json_t *o, const char *id, void **out, char *err, size_t n)
+{
+    static const char *const keys[] = {"id",       "type",     "sendsms_url", "username",
+                                       "password", "dlr_url_base", "token",   "smsc",
+                                       "dlr_mask", NULL};
+    gw_kannel_cfg k = {.id = id, .dlr_mask = GW_KANNEL_DLR_MASK_DEFAULT};
+    long long mask = GW_KANNEL_DLR_MASK_DEFAULT;
+    if (gw_conf_only(o, keys, err, n) || gw_conf_url(o, "sendsms_url", 0, &k.sendsms_url, err, n) ||
+        gw_conf_str(o, "username", 1, &k.username, err, n) ||
+        gw_conf_str(o, "password", 1, &k.password, err, n) ||
+        gw_conf_url(o, "dlr_url_base", 1, &k.dlr_url_base, err, n) ||
+        gw_conf_str(o, "token", 0, &k.token, err, n) || gw_conf_str(o, "smsc", 0, &k.smsc, err, n))
+        return -1;
+    if (k.token && !gw_conf_id_ok(k.token, 128))
+        return gw_conf_fail(err, n, "token", "must be 1..128 of A-Z a-z 0-9 - _");
+    json_t *m = json_object_get(o, "dlr_mask");
+    if (m && (!json_is_integer(m) || json_integer_value(m) < 1 || json_integer_value(m) > 31))
+        return gw_conf_fail(err, n, "dlr_mask", "must be a whole number 1..31 (Kannel's dlr-mask)");
+    if (m)
+        mask = json_integer_value(m);
+    k.dlr_mask = (int)mask;
+    gw_kannel_cfg *c = xmalloc(sizeof *c);
+    *c = k;
+    *out = c;
+    return 0;
+}
+
+static gw *kannel_open(const void *cfg, net_loop *loop, const gw_port *port, gw_result_cb cb,
+                       void *arg)
+{
+    gw_kannel *g = (gw_kannel *)gw_kannel_new(cfg, loop, cb, arg);
+    g->port = *port;
+    return &g->base;
+}
+
+const gw_type gw_kannel_type = {"kannel", kannel_config, free, kannel_open};

@@ -20,9 +20,11 @@
  * messages) which parts Kannel accepted, so a resend after a refusal for
  * now sends only the rest, and which parts were delivered.
  *
- * Inbound (MO via get-url/post-url, DLR via dlr-url) arrives at the API
- * (api_gw.c); the pure helpers below decode what Kannel sends. What Kannel
- * really sends is recorded in docs/gateways/kannel.md.
+ * Inbound: MO via get-url/post-url (/api/gw/kannel/<id>/mo) and DLR via
+ * dlr-url (.../dlr), routed here by api/api_gw.c and handed to the inbound
+ * port; Kannel is answered after the commit (an empty 200, or 503 so that
+ * it retries). The pure helpers below decode what Kannel sends. What
+ * Kannel really sends is recorded in docs/gateways/kannel.md.
  */
 #ifndef TEXTDESK_SMS_GW_KANNEL_H
 #define TEXTDESK_SMS_GW_KANNEL_H
@@ -49,6 +51,10 @@ typedef struct gw_kannel_cfg {
 #define GW_KANNEL_PARTS_MAX 255   /* the concatenation UDH counts in 8 bits */
 #define GW_KANNEL_TRACK_MAX 10000 /* messages in parts remembered for reports */
 
+/* The type (gw.h): its configuration object, inbound and outbound. */
+extern const gw_type gw_kannel_type;
+
+/* Outbound only (tests); the type's open adds the inbound port. */
 gw *gw_kannel_new(const gw_kannel_cfg *cfg, net_loop *loop, gw_result_cb cb, void *arg);
 
 /* Appends the whole sendsms URL for 'm' to 'out'. Returns 0, or -EILSEQ

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sms/gw_conf.h"
 #include "util/xalloc.h"
 
 typedef struct sim_msg {
@@ -45,7 +46,7 @@ static void sim_free(gw *g)
     free(s);
 }
 
-static const gw_ops sim_ops = {"sim", sim_send, sim_free};
+static const gw_ops sim_ops = {"sim", sim_send, sim_free, NULL};
 
 gw *gw_sim_new(gw_result_cb cb, void *arg)
 {
@@ -76,3 +77,29 @@ size_t gw_sim_count(gw *g)
 {
     return ((gw_sim *)g)->n;
 }
+
+/* ---- the type ------------------------------------------------------------ */
+
+static int sim_config(const json_t *o, const char *id, void **out, char *err, size_t n)
+{
+    static const char *const keys[] = {"id", "type", NULL};
+    (void)id;
+    *out = NULL;
+    return gw_conf_only(o, keys, err, n);
+}
+
+static void sim_config_free(void *cfg)
+{
+    (void)cfg;
+}
+
+static gw *sim_open(const void *cfg, net_loop *loop, const gw_port *port, gw_result_cb cb,
+                    void *arg)
+{
+    (void)cfg;
+    (void)loop;
+    (void)port; /* its inbound is the simulator page's REST (api.c) */
+    return gw_sim_new(cb, arg);
+}
+
+const gw_type gw_sim_type = {"sim", sim_config, sim_config_free, sim_open};

@@ -12,6 +12,9 @@
 
 #include "sms/gw.h"
 
+/* The type (gw.h): at most one per configuration. */
+extern const gw_type gw_sim_type;
+
 gw *gw_sim_new(gw_result_cb cb, void *arg);
 
 typedef struct gw_sim_msg {

@@ -14,7 +14,9 @@
 #include <string.h>
 #include <time.h>
 
+#include "net/net_http.h"
 #include "net/net_tcp.h"
+#include "sms/gw_conf.h"
 #include "sms/smpp_pdu.h"
 #include "util/hmap.h"
 #include "util/log.h"
@@ -42,7 +44,7 @@ typedef struct gw_smpp {
     gw base;
     char *id, *host, *system_id, *password, *system_type;
     int port;
-    gw_smpp_app app;
+    gw_port in; /* inbound: the application */
     net_loop *loop;
     smpp_session *s;
     net_tcp *conn;
@@ -58,7 +60,7 @@ typedef struct gw_smpp {
 
 static int64_t now_ms(void)
 {
-    return loop_clock_mono();
+    return loop_clock_mono_now(); /* the throughput must not run ahead */
 }
 
 static uint64_t downs(const gw_smpp *g)
@@ -151,6 +153,16 @@ static void mo_done(void *arg, int ok)
     free(w);
 }
 
+/* The port's verdict: status 0 once it is durable (or refused, or not
+ * ours: kept or ignored, a redelivery would change nothing);
+ * ESME_RSYSERR when it could not be kept, so the SMSC delivers it again. */
+static void in_done(void *arg, int in, const char *code, const char *msg)
+{
+    (void)code;
+    (void)msg;
+    mo_done(arg, in != GW_IN_UNAVAILABLE);
+}
+
 /* Something the SMSC waits for our answer to (an MO, a receipt). */
 static mo_wait *wait_new(gw_smpp *g, uint64_t ack)
 {
@@ -181,7 +193,8 @@ static void on_mo(gw_smpp *g, const smpp_event *ev, int64_t now)
     mo_wait *w = wait_new(g, ev->ack);
     w->h = h;
     w->gen = gen;
-    g->app.mo(g->app.arg, g->id, ev->from, ev->to, ev->text, mo_done, w);
+    /* SMPP MO carries no message id: a redelivery is recognised above */
+    g->in.sms_in(g->in.app, ev->from, ev->to, ev->text, STR_NULL, in_done, w);
 }
 
 static void on_dlr(gw_smpp *g, const smpp_event *ev)
@@ -193,8 +206,8 @@ static void on_dlr(gw_smpp *g, const smpp_event *ev)
                      (int)ev->stat.n, ev->stat.p, (int)ev->err.n, ev->err.p);
         mo_wait *w = wait_new(g, ev->ack);
         w->receipt = 1;
-        g->app.report(g->app.arg, ev->ref, ev->provider_id, ev->gw_status, str_c(err), mo_done,
-                      w);
+        g->in.report_in(g->in.app, ev->ref > 0 ? ev->ref : 0, ev->provider_id, ev->gw_status,
+                        str_c(err), in_done, w);
         return;
     }
     smpp_session_ack(g->s, ev->ack, 0); /* progress only */
@@ -391,15 +404,15 @@ static void smpp_free(gw *base)
     free_gw(g);
 }
 
-static const gw_ops smpp_ops = {"smpp", smpp_send, smpp_free};
+static const gw_ops smpp_ops = {"smpp", smpp_send, smpp_free, NULL};
 
 static char *dup_or_null(const char *s)
 {
     return s ? xmemdup0(s, strlen(s)) : NULL;
 }
 
-gw *gw_smpp_new(const gw_smpp_cfg *cfg, net_loop *loop, const gw_smpp_app *app,
-                gw_result_cb cb, void *arg)
+gw *gw_smpp_new(const gw_smpp_cfg *cfg, net_loop *loop, const gw_port *in, gw_result_cb cb,
+                void *arg)
 {
     gw_smpp *g = xcalloc(1, sizeof *g);
     g->id = dup_or_null(cfg->id);
@@ -420,7 +433,7 @@ gw *gw_smpp_new(const gw_smpp_cfg *cfg, net_loop *loop, const gw_smpp_app *app,
     g->base.result = cb;
     g->base.arg = arg;
     g->port = cfg->port;
-    g->app = *app;
+    g->in = *in;
     g->loop = loop;
     g->timer = net_timer_new(loop, on_timer, g);
     smpp_session_tick(g->s, now_ms()); /* asks to connect */
@@ -432,3 +445,68 @@ void gw_smpp_stats(gw *base, smpp_stats *out)
 {
     smpp_session_stats_get(((gw_smpp *)base)->s, out);
 }
+
+/* ---- the type ------------------------------------------------------------ */
+
+static int smpp_config(const json_t *e, const char *id, void **out, char *err, size_t n)
+{
+    static const char *const keys[] = {
+        "id",         "type",           "host",           "port",
+        "system_id",  "password",       "system_type",    "window",
+        "throughput", "enquire_ms",     "resp_timeout_ms", "backoff_min_ms",
+        "backoff_max_ms", "throttled_pause_ms", "max_retries", "mo_timeout_ms",
+        "message_payload", "receipts",  NULL};
+    gw_smpp_cfg g = {.id = id};
+    smpp_cfg *s = &g.smpp;
+    if (gw_conf_only(e, keys, err, n) || gw_conf_str(e, "host", 1, &g.host, err, n))
+        return -1;
+    if (!net_http_host_ok(g.host))
+        return gw_conf_fail(err, n, "host", "must be an IPv4 address (no DNS on the server's loop)");
+    if (!json_object_get(e, "port"))
+        return gw_conf_fail(err, n, "port", "port is required");
+    long long port = 0, window = 10, thr = 0, enq = 30000, rto = 10000, bmin = 1000,
+              bmax = 60000, pause = 1000, retries = 10, mot = 600000;
+    if (gw_conf_int(e, "port", 1, 65535, &port, err, n) ||
+        gw_conf_ascii(e, "system_id", 1, 15, &s->system_id, err, n) ||
+        gw_conf_ascii(e, "password", 1, 8, &s->password, err, n) ||
+        gw_conf_ascii(e, "system_type", 0, 12, &s->system_type, err, n) ||
+        gw_conf_int(e, "window", 1, 1000, &window, err, n) ||
+        gw_conf_int(e, "throughput", 0, 10000, &thr, err, n) ||
+        gw_conf_int(e, "enquire_ms", 1000, 3600000, &enq, err, n) ||
+        gw_conf_int(e, "resp_timeout_ms", 100, 600000, &rto, err, n) ||
+        gw_conf_int(e, "backoff_min_ms", 100, 3600000, &bmin, err, n) ||
+        gw_conf_int(e, "backoff_max_ms", 100, 86400000, &bmax, err, n) ||
+        gw_conf_int(e, "throttled_pause_ms", 10, 600000, &pause, err, n) ||
+        gw_conf_int(e, "max_retries", 1, 1000, &retries, err, n) ||
+        gw_conf_int(e, "mo_timeout_ms", 1000, 86400000, &mot, err, n) ||
+        gw_conf_bool(e, "message_payload", &s->payload_mode, err, n))
+        return -1;
+    int receipts = 1;
+    if (gw_conf_bool(e, "receipts", &receipts, err, n))
+        return -1;
+    if (bmax < bmin)
+        return gw_conf_fail(err, n, "backoff_max_ms", "must not be below backoff_min_ms");
+    g.port = (int)port;
+    s->window = (unsigned)window;
+    s->throughput = (unsigned)thr;
+    s->enquire_ms = enq;
+    s->resp_timeout_ms = rto;
+    s->backoff_min_ms = bmin;
+    s->backoff_max_ms = bmax;
+    s->throttled_pause_ms = pause;
+    s->max_retries = (unsigned)retries;
+    s->mo_timeout_ms = mot;
+    s->no_receipts = !receipts;
+    gw_smpp_cfg *c = xmalloc(sizeof *c);
+    *c = g;
+    *out = c;
+    return 0;
+}
+
+static gw *smpp_open(const void *cfg, net_loop *loop, const gw_port *port, gw_result_cb cb,
+                     void *arg)
+{
+    return gw_smpp_new(cfg, loop, port, cb, arg);
+}
+
+const gw_type gw_smpp_type = {"smpp", smpp_config, free, smpp_open};

@@ -51,30 +51,13 @@ typedef struct gw_smpp_cfg {
     smpp_cfg smpp; /* credentials, window, throughput, timers (copied) */
 } gw_smpp_cfg;
 
-/* 'ok' 1: the MO is durable (acknowledged with status 0); 0: it could not
- * be kept (answered ESME_RSYSERR, so the SMSC delivers it again). */
-typedef void (*gw_smpp_done_cb)(void *done_arg, int ok);
-
-/* What the gateway needs from the application for inbound traffic. */
-typedef struct gw_smpp_app {
-    void *arg;
-    /* An MO: commit it, then call 'done' exactly once (possibly before
-     * returning). Strings are valid during the call only. */
-    void (*mo)(void *arg, const char *gw_id, str from, str to, str text,
-               gw_smpp_done_cb done, void *done_arg);
-    /* A final receipt (GW_DELIVERED or GW_FAILED with 'error') for our
-     * message 'ref', or for the one with 'provider_id' when ref is -1:
-     * record it, then call 'done' exactly once (possibly before returning)
-     * with 1 when it is durable (or not ours: ignored), 0 when it could not
-     * be kept (answered ESME_RSYSERR: the SMSC delivers it again). */
-    void (*report)(void *arg, int64_t ref, str provider_id, int status, str error,
-                   gw_smpp_done_cb done, void *done_arg);
-} gw_smpp_app;
+/* The type (gw.h). */
+extern const gw_type gw_smpp_type;
 
 /* Creates the gateway and starts connecting. Returns NULL when the
  * configuration cannot make a session (a credential too long). */
-gw *gw_smpp_new(const gw_smpp_cfg *cfg, net_loop *loop, const gw_smpp_app *app,
-                gw_result_cb cb, void *arg);
+gw *gw_smpp_new(const gw_smpp_cfg *cfg, net_loop *loop, const gw_port *in, gw_result_cb cb,
+                void *arg);
 
 /* The session's counters (for logs and metrics); 'g' must be an SMPP
  * gateway. */

@@ -9,6 +9,8 @@
 #include <time.h>
 
 #include "net/net_http.h"
+#include "sms/gw_conf.h"
+#include "sms/gw_http.h"
 #include "sms/sms_text.h"
 #include "util/loop_clock.h"
 #include "util/xalloc.h"
@@ -24,6 +26,7 @@ typedef struct gw_webhook {
     gw base;
     char *id, *url, *secret;
     net_loop *loop;
+    gw_port port; /* inbound: the application */
     wpend *pending;
 } gw_webhook;
 
@@ -180,7 +183,8 @@ static void webhook_free(gw *base)
     free(g);
 }
 
-static const gw_ops webhook_ops = {"webhook", webhook_send, webhook_free};
+static void webhook_http(gw *base, gw_call *c);
+static const gw_ops webhook_ops = {"webhook", webhook_send, webhook_free, webhook_http};
 
 gw *gw_webhook_new(const gw_webhook_cfg *cfg, net_loop *loop, gw_result_cb cb, void *arg)
 {
@@ -194,3 +198,159 @@ gw *gw_webhook_new(const gw_webhook_cfg *cfg, net_loop *loop, gw_result_cb cb, v
     g->secret = xmemdup0(cfg->secret, strlen(cfg->secret));
     return &g->base;
 }
+
+/* ---- inbound: signed calls to /api/gw/webhook/<id>/{inbound,status} ---- */
+
+static void answer_json(gw_call *c, int status, json_t *j)
+{
+    char *s = json_dumps(j, JSON_COMPACT);
+    c->answer(c, status, "application/json", s ? s : "{}");
+    free(s);
+    json_decref(j);
+}
+
+static void answer_err(gw_call *c, int status, const char *code, const char *msg)
+{
+    answer_json(c, status, json_pack("{s:s, s:s}", "error", code, "message", msg));
+}
+
+static void in_done(void *arg, int in, const char *code, const char *msg)
+{
+    gw_call *c = arg;
+    switch (in) {
+    case GW_IN_UNAVAILABLE:
+        answer_err(c, 503, code, msg);
+        break;
+    case GW_IN_UNKNOWN:
+        answer_err(c, 404, "unknown_message", "no outbound message with that reference or id");
+        break;
+    case GW_IN_REFUSED: /* kept among the refused: a retry would be refused again */
+        answer_json(c, 200, json_pack("{s:s, s:s}", "result", "refused", "error", code));
+        break;
+    default:
+        answer_json(c, 200, json_pack("{s:s}", "result",
+                                      in == GW_IN_DUPLICATE ? "duplicate" : "ok"));
+    }
+}
+
+static int get_fields(gw_call *c, const char *const *names, size_t n, gw_http_fields *f)
+{
+    char ct[128] = "";
+    c->header(c, "Content-Type", ct, sizeof ct);
+    if (gw_http_fields_parse(ct, c->body, names, n, f) == 0)
+        return 0;
+    gw_http_fields_free(f);
+    answer_err(c, 400, "bad_request", "the body must be a JSON object or a form");
+    return -1;
+}
+
+static int verify(gw_webhook *g, gw_call *c)
+{
+    char ts[32] = "", sig[128] = "";
+    int tn = c->header(c, GW_WEBHOOK_TS_HEADER, ts, sizeof ts);
+    int sn = c->header(c, GW_WEBHOOK_SIG_HEADER, sig, sizeof sig);
+    int r = gw_webhook_verify(g->secret, (str){ts, tn > 0 ? (size_t)tn : 0},
+                              (str){sig, sn > 0 ? (size_t)sn : 0}, c->body,
+                              loop_clock_wall() / 1000);
+    if (r == 0)
+        return 0;
+    answer_err(c, 401, "bad_signature",
+               r == -ETIMEDOUT ? "the signed timestamp is too old or in the future"
+               : r == -EINVAL  ? "X-Textdesk-Timestamp and X-Textdesk-Signature are required"
+                               : "the signature does not match");
+    return -1;
+}
+
+static void webhook_inbound(gw_webhook *g, gw_call *c)
+{
+    static const char *const names[] = {"from", "to", "text", "id"};
+    gw_http_fields f;
+    if (get_fields(c, names, 4, &f) != 0)
+        return;
+    if (!f.v[0].n || !f.v[1].n || !f.v[2].p || !f.v[3].n) {
+        gw_http_fields_free(&f);
+        answer_err(c, 400, "bad_request", "from, to, text and id are required");
+        return;
+    }
+    char mid[300];
+    snprintf(mid, sizeof mid, "%s:%.*s", g->id, (int)(f.v[3].n > 250 ? 250 : f.v[3].n),
+             f.v[3].p);
+    g->port.sms_in(g->port.app, f.v[0], f.v[1], f.v[2], str_c(mid), in_done, c);
+    gw_http_fields_free(&f);
+}
+
+static void webhook_status(gw_webhook *g, gw_call *c)
+{
+    static const char *const names[] = {"reference", "id", "status", "error"};
+    gw_http_fields f;
+    if (get_fields(c, names, 4, &f) != 0)
+        return;
+    str s = f.v[2];
+    int st = str_eq(s, STR_LIT("delivered")) ? GW_DELIVERED
+             : str_eq(s, STR_LIT("failed"))  ? GW_FAILED
+             : str_eq(s, STR_LIT("sent"))    ? GW_SENT
+                                             : -1;
+    if (st < 0 || (!f.v[0].n && !f.v[1].n)) {
+        gw_http_fields_free(&f);
+        answer_err(c, 400, "bad_request",
+                   "reference or id, and status (sent, delivered, failed) are required");
+        return;
+    }
+    char err[300] = "";
+    if (st == GW_FAILED)
+        snprintf(err, sizeof err, "%.*s", (int)(f.v[3].n > 250 ? 250 : f.v[3].n),
+                 f.v[3].n ? f.v[3].p : "failed");
+    int64_t ref = 0;
+    if (f.v[0].n && gw_http_ref_parse(f.v[0], &ref) != 0) {
+        gw_http_fields_free(&f);
+        in_done(c, GW_IN_UNKNOWN, NULL, NULL);
+        return;
+    }
+    g->port.report_in(g->port.app, ref, f.v[1], st, str_c(err), in_done,
+                      c);
+    gw_http_fields_free(&f);
+}
+
+static void webhook_http(gw *base, gw_call *c)
+{
+    gw_webhook *g = (gw_webhook *)base;
+    if (strcmp(c->method, "POST") != 0) {
+        answer_err(c, 405, "method_not_allowed", "POST only");
+        return;
+    }
+    if (verify(g, c) != 0)
+        return;
+    if (strcmp(c->endpoint, "inbound") == 0)
+        webhook_inbound(g, c);
+    else if (strcmp(c->endpoint, "status") == 0)
+        webhook_status(g, c);
+    else
+        answer_err(c, 404, "not_found", "no such endpoint (inbound, status)");
+}
+
+/* ---- the type ------------------------------------------------------------ */
+
+static int webhook_config(const json_t *o, const char *id, void **out, char *err, size_t n)
+{
+    static const char *const keys[] = {"id", "type", "url", "secret", NULL};
+    gw_webhook_cfg h = {.id = id};
+    if (gw_conf_only(o, keys, err, n) || gw_conf_url(o, "url", 0, &h.url, err, n) ||
+        gw_conf_str(o, "secret", 1, &h.secret, err, n))
+        return -1;
+    if (strlen(h.secret) < 16)
+        return gw_conf_fail(err, n, "secret", "must be at least 16 characters");
+    gw_webhook_cfg *c = xmalloc(sizeof *c);
+    *c = h;
+    *out = c;
+    return 0;
+}
+
+static gw *webhook_open(const void *cfg, net_loop *loop, const gw_port *port, gw_result_cb cb,
+                        void *arg)
+{
+    gw_webhook *g = (gw_webhook *)gw_webhook_new(cfg, loop, cb, arg);
+    g->port = *port;
+    return &g->base;
+}
+
+const gw_type gw_webhook_type = {"webhook", webhook_config, free, webhook_open};

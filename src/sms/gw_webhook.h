@@ -11,8 +11,10 @@
  * JSON answer is kept as the provider's id); 429 and 5xx, or no connection,
  * are retried; other 4xx fail with the provider's answer as the error.
  *
- * Inbound and status callbacks arrive at the API (api_gw.c) and are checked
- * with gw_webhook_verify.
+ * Inbound: signed POSTs to /api/gw/webhook/<id>/inbound (from, to, text,
+ * id) and .../status (reference or id, status, error), routed here by
+ * api/api_gw.c, checked with gw_webhook_verify and handed to the inbound
+ * port; answered after the commit.
  */
 #ifndef TEXTDESK_SMS_GW_WEBHOOK_H
 #define TEXTDESK_SMS_GW_WEBHOOK_H
@@ -33,6 +35,10 @@ typedef struct gw_webhook_cfg {
     const char *secret; /* shared HMAC key */
 } gw_webhook_cfg;
 
+/* The type (gw.h). */
+extern const gw_type gw_webhook_type;
+
+/* Outbound only (tests); the type's open adds the inbound port. */
 gw *gw_webhook_new(const gw_webhook_cfg *cfg, net_loop *loop, gw_result_cb cb, void *arg);
 
 /* Writes "sha256=" + 64 lowercase hex digits + NUL (72 bytes) into 'out':

@@ -127,6 +127,24 @@ int store_commit(store *st)
     return st->ops->commit(st);
 }
 
+int store_commit_start(store *st)
+{
+    if (!st->ops->commit_start)
+        return store__fail(st, -ENOTSUP, "an asynchronous commit is not supported by this"
+                                          " store (%s)", st->ops->kind);
+    return st->ops->commit_start(st);
+}
+
+int store_commit_finish(store *st, int *done)
+{
+    if (!st->ops->commit_finish) {
+        *done = 1;
+        return store__fail(st, -ENOTSUP, "an asynchronous commit is not supported by this"
+                                          " store (%s)", st->ops->kind);
+    }
+    return st->ops->commit_finish(st, done);
+}
+
 int store_rollback(store *st)
 {
     return st->ops->rollback(st);

@@ -91,6 +91,18 @@ int store_set_sync(store *st, int full);
 int store_begin(store *st);
 int store_commit(store *st);
 int store_rollback(store *st);
+/* The same commit without waiting, for a store whose commit waits on the
+ * network (PostgreSQL; -ENOTSUP elsewhere: use store_commit).
+ * store_commit_start sends it and returns at once: 0, or an error as
+ * store_commit's (roll back). The transaction is then closed for the
+ * caller: every other call may go on (a new transaction too), on another
+ * connection, while the commit is under way, and sees the data committed
+ * before it. store_commit_finish reads what arrived without waiting: '*done'
+ * 0 (call again later) or 1 with the commit's result: 0 (durable), or an
+ * error (nothing of it was kept; after -ENOTCONN it may have been: read the
+ * log back). One commit under way at a time. */
+int store_commit_start(store *st);
+int store_commit_finish(store *st, int *done);
 
 /* ---- event log --------------------------------------------------------- */
 

@@ -23,6 +23,8 @@ struct store_ops {
     int (*begin)(store *st);
     int (*commit)(store *st);
     int (*rollback)(store *st);
+    int (*commit_start)(store *st);             /* optional */
+    int (*commit_finish)(store *st, int *done); /* with commit_start */
     int (*event_append)(store *st, const cc_event *ev);
     int (*events_load)(store *st, int with_text, store_event_cb cb, void *arg);
     int (*last_seq)(store *st, uint64_t *seq);

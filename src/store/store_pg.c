@@ -255,15 +255,22 @@ static const char *const PG_NAME[P__COUNT] = {
 #undef X
 };
 
+/* A connection and its state. */
+typedef struct pgc {
+    PGconn *c;
+    int ready;   /* statements prepared on it */
+    int broken;  /* it failed: make a new one */
+    int pipe;    /* in pipeline mode (appends of the open transaction) */
+    int nqueued; /* statements sent since the last sync */
+} pgc;
+
 typedef struct pg {
     store base; /* first: the ops and the last error */
-    PGconn *conn;
+    pgc conns[2];
+    pgc *k;      /* the connection every call uses */
+    pgc *flight; /* the other one while its COMMIT is under way, or NULL */
     char *conninfo;     /* what store_open was given, to connect again */
-    int ready;          /* statements prepared on this connection */
-    int broken;         /* the connection failed: make a new one */
     int tx;             /* between store_begin and commit / rollback */
-    int pipe;           /* in pipeline mode (appends of the open transaction) */
-    int nqueued;        /* statements sent since the last sync */
     int sync_off;       /* store_set_sync(st, 0) */
     store_row_buf row;  /* event <-> columns scratch */
     unsigned char *bin; /* bytea decoding scratch */
@@ -336,16 +343,17 @@ static void err_prefix(pg *st, const char *pre)
     st->base.err[k + n] = '\0';
 }
 
-/* Maps a failed result (NULL: no result at all) to the store's errno. */
-static int fail(pg *st, const PGresult *res)
+/* Maps a failed result on connection 'k' (NULL: no result at all) to the
+ * store's errno. */
+static int fail_on(pg *st, pgc *k, const PGresult *res)
 {
-    set_err(st, res ? PQresultErrorMessage(res) : PQerrorMessage(st->conn));
+    set_err(st, res ? PQresultErrorMessage(res) : PQerrorMessage(k->c));
     const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
-    if (PQstatus(st->conn) != CONNECTION_OK || state == NULL || strncmp(state, "08", 2) == 0 ||
+    if (PQstatus(k->c) != CONNECTION_OK || state == NULL || strncmp(state, "08", 2) == 0 ||
         strcmp(state, "57P01") == 0 || strcmp(state, "57P02") == 0 ||
         strcmp(state, "57P03") == 0) {
-        st->ready = 0;  /* prepare again on the next connection */
-        st->broken = 1; /* libpq may not have noticed yet: connect again */
+        k->ready = 0;  /* prepare again on the next connection */
+        k->broken = 1; /* libpq may not have noticed yet: connect again */
         err_prefix(st, "database unreachable: ");
         return -ENOTCONN;
     }
@@ -363,6 +371,11 @@ static int fail(pg *st, const PGresult *res)
     return -EIO;
 }
 
+static int fail(pg *st, const PGresult *res)
+{
+    return fail_on(st, st->k, res);
+}
+
 static int einval(pg *st, const char *why)
 {
     return store__fail(&st->base, -EINVAL, "invalid argument: %s", why);
@@ -373,7 +386,7 @@ static int einval(pg *st, const char *why)
 /* Runs a statement that is not data (session settings, schema). */
 static int exec_sql(pg *st, const char *sql)
 {
-    PGresult *res = PQexec(st->conn, sql);
+    PGresult *res = PQexec(st->k->c, sql);
     ExecStatusType s = PQresultStatus(res);
     int r = s == PGRES_COMMAND_OK || s == PGRES_TUPLES_OK ? 0 : fail(st, res);
     PQclear(res);
@@ -390,7 +403,7 @@ static int setup(pg *st)
         (r = exec_sql(st, "SET client_min_messages = warning")) != 0)
         return r;
     for (int i = 0; i < P__COUNT; i++) {
-        PGresult *res = PQprepare(st->conn, PG_NAME[i], PG_SQL[i], 0, NULL);
+        PGresult *res = PQprepare(st->k->c, PG_NAME[i], PG_SQL[i], 0, NULL);
         if (PQresultStatus(res) != PGRES_COMMAND_OK) {
             r = fail(st, res);
             char pre[64];
@@ -401,14 +414,14 @@ static int setup(pg *st)
         }
         PQclear(res);
     }
-    st->ready = 1;
+    st->k->ready = 1;
     return 0;
 }
 
 /* The message of a failed pipelined append, in the store's words. */
-static int fail_append(pg *st, const PGresult *res)
+static int fail_append(pg *st, pgc *k, const PGresult *res)
 {
-    int r = fail(st, res);
+    int r = fail_on(st, k, res);
     const char *c = PQresultErrorField(res, PG_DIAG_CONSTRAINT_NAME);
     if (r == -EEXIST && c && strcmp(c, "events_pkey") == 0)
         err_prefix(st, "UNIQUE constraint failed: events.seq: ");
@@ -419,20 +432,24 @@ static int fail_append(pg *st, const PGresult *res)
     return r;
 }
 
-/* Reads the results of everything sent since the last sync; the first
- * error, or 0. */
-static int drain(pg *st)
+/* Reads what arrived for connection 'k's pipeline without waiting: 1 while
+ * its sync point has not come, else 0 with the first error in '*r'. With
+ * 'wait', waits for it. */
+static int pipe_read(pg *st, pgc *k, int wait, int *r)
 {
-    if (st->nqueued == 0)
+    if (!wait && !PQconsumeInput(k->c)) {
+        if (*r == 0)
+            *r = fail_on(st, k, NULL);
+        k->nqueued = 0;
         return 0;
-    int r = 0;
-    if (!PQpipelineSync(st->conn))
-        r = fail(st, NULL);
-    while (r != -ENOTCONN) {
-        PGresult *res = PQgetResult(st->conn);
+    }
+    while (*r != -ENOTCONN) {
+        if (!wait && PQisBusy(k->c))
+            return 1;
+        PGresult *res = PQgetResult(k->c);
         if (res == NULL) {
-            if (PQstatus(st->conn) != CONNECTION_OK) {
-                r = fail(st, NULL);
+            if (PQstatus(k->c) != CONNECTION_OK) {
+                *r = fail_on(st, k, NULL);
                 break;
             }
             continue; /* between two statements' results */
@@ -442,11 +459,24 @@ static int drain(pg *st)
             PQclear(res);
             break;
         }
-        if (t == PGRES_FATAL_ERROR && r == 0)
-            r = fail_append(st, res);
+        if (t == PGRES_FATAL_ERROR && *r == 0)
+            *r = fail_append(st, k, res);
         PQclear(res);
     }
-    st->nqueued = 0;
+    k->nqueued = 0;
+    return 0;
+}
+
+/* Reads the results of everything sent since the last sync; the first
+ * error, or 0. */
+static int drain(pg *st)
+{
+    if (st->k->nqueued == 0)
+        return 0;
+    int r = 0;
+    if (!PQpipelineSync(st->k->c))
+        r = fail(st, NULL);
+    pipe_read(st, st->k, 1, &r);
     return r;
 }
 
@@ -454,11 +484,11 @@ static int drain(pg *st)
  * the pipelined appends, or 0. */
 static int pipe_off(pg *st)
 {
-    if (!st->pipe)
+    if (!st->k->pipe)
         return 0;
     int r = drain(st);
-    st->pipe = 0;
-    if (PQstatus(st->conn) == CONNECTION_OK && !PQexitPipelineMode(st->conn) && r == 0)
+    st->k->pipe = 0;
+    if (PQstatus(st->k->c) == CONNECTION_OK && !PQexitPipelineMode(st->k->c) && r == 0)
         r = fail(st, NULL);
     return r;
 }
@@ -466,17 +496,17 @@ static int pipe_off(pg *st)
 /* Sends a prepared statement into the pipeline, entering it if need be. */
 static int pipe_send(pg *st, int stmt, const pargs *a)
 {
-    if (!st->pipe) {
-        if (!PQenterPipelineMode(st->conn))
+    if (!st->k->pipe) {
+        if (!PQenterPipelineMode(st->k->c))
             return fail(st, NULL);
-        st->pipe = 1;
+        st->k->pipe = 1;
     }
-    if (!PQsendQueryPrepared(st->conn, PG_NAME[stmt], a ? a->n : 0, a ? a->v : NULL,
+    if (!PQsendQueryPrepared(st->k->c, PG_NAME[stmt], a ? a->n : 0, a ? a->v : NULL,
                              a ? a->len : NULL, a ? a->fmt : NULL, 0))
         return fail(st, NULL);
     /* read now and then: a client that only writes, to a server that
      * cannot write its results back, would wait for ever */
-    if (++st->nqueued >= 1000)
+    if (++st->k->nqueued >= 1000)
         return drain(st);
     return 0;
 }
@@ -503,33 +533,33 @@ static PGconn *pg_connect(const char *conninfo)
  * reconnects after a loss. 0 or -ENOTCONN. */
 static int connected(pg *st)
 {
-    if (st->pipe) { /* a statement that waits for its answer: the appends first */
+    if (st->k->pipe) { /* a statement that waits for its answer: the appends first */
         int r = pipe_off(st);
         if (r != 0)
             return r;
     }
-    if (st->ready && !st->broken && PQstatus(st->conn) == CONNECTION_OK)
+    if (st->k->ready && !st->k->broken && PQstatus(st->k->c) == CONNECTION_OK)
         return 0;
     if (st->tx) /* the transaction died with the connection: never go on without it */
         return store__fail(&st->base, -ENOTCONN, "database unreachable: the connection was"
                                                  " lost inside a transaction");
-    if (PQstatus(st->conn) != CONNECTION_OK || st->broken) {
-        st->pipe = st->nqueued = st->broken = 0;
-        PQfinish(st->conn); /* a new one: nothing of the old (pipeline, results) */
-        st->conn = pg_connect(st->conninfo);
-        if (PQstatus(st->conn) != CONNECTION_OK) {
-            set_err(st, PQerrorMessage(st->conn));
+    if (PQstatus(st->k->c) != CONNECTION_OK || st->k->broken) {
+        st->k->pipe = st->k->nqueued = st->k->broken = 0;
+        PQfinish(st->k->c); /* a new one: nothing of the old (pipeline, results) */
+        st->k->c = pg_connect(st->conninfo);
+        if (PQstatus(st->k->c) != CONNECTION_OK) {
+            set_err(st, PQerrorMessage(st->k->c));
             err_prefix(st, "database unreachable: ");
             return -ENOTCONN;
         }
     }
-    st->ready = 0;
+    st->k->ready = 0;
     return setup(st);
 }
 
 static PGresult *run_p(pg *st, int stmt, const pargs *a)
 {
-    return PQexecPrepared(st->conn, PG_NAME[stmt], a ? a->n : 0, a ? a->v : NULL,
+    return PQexecPrepared(st->k->c, PG_NAME[stmt], a ? a->n : 0, a ? a->v : NULL,
                           a ? a->len : NULL, a ? a->fmt : NULL, 0);
 }
 
@@ -647,7 +677,7 @@ static int migrate(pg *st, int64_t *version)
                           " version integer PRIMARY KEY,"
                           " applied_at timestamptz NOT NULL DEFAULT now())")) != 0)
         goto fail;
-    res = PQexec(st->conn, "SELECT coalesce(max(version), 0) FROM schema_version");
+    res = PQexec(st->k->c, "SELECT coalesce(max(version), 0) FROM schema_version");
     if (PQresultStatus(res) != PGRES_TUPLES_OK) {
         r = fail(st, res);
         goto fail;
@@ -679,7 +709,7 @@ static int migrate(pg *st, int64_t *version)
     return exec_sql(st, "COMMIT");
 fail:
     PQclear(res);
-    PQclear(PQexec(st->conn, "ROLLBACK"));
+    PQclear(PQexec(st->k->c, "ROLLBACK"));
     return r;
 }
 
@@ -689,13 +719,14 @@ store *store__pg_open(const char *conninfo, char *err, size_t errlen)
 {
     pg *st = xcalloc(1, sizeof *st);
     st->base.ops = &PG_OPS;
+    st->k = &st->conns[0];
     st->conninfo = xmemdup0(conninfo, strlen(conninfo));
     const char *stage = "cannot connect to";
     int64_t version = 0;
-    st->conn = pg_connect(conninfo);
+    st->k->c = pg_connect(conninfo);
     int r = -ENOTCONN;
-    if (PQstatus(st->conn) != CONNECTION_OK) {
-        set_err(st, PQerrorMessage(st->conn));
+    if (PQstatus(st->k->c) != CONNECTION_OK) {
+        set_err(st, PQerrorMessage(st->k->c));
         goto out;
     }
     stage = "cannot migrate";
@@ -705,7 +736,7 @@ store *store__pg_open(const char *conninfo, char *err, size_t errlen)
     r = setup(st);
 out:;
     /* never echo the connection string: it may hold a password */
-    const char *db = PQdb(st->conn), *host = PQhost(st->conn), *port = PQport(st->conn);
+    const char *db = PQdb(st->k->c), *host = PQhost(st->k->c), *port = PQport(st->k->c);
     snprintf(st->base.where, sizeof st->base.where, "PostgreSQL database '%.64s' on %.100s:%.16s",
              db ? db : "?", host && *host ? host : "?", port && *port ? port : "?");
     if (r != 0) {
@@ -720,7 +751,8 @@ out:;
 static void pg_close(store *st_)
 {
     pg *st = (pg *)st_;
-    PQfinish(st->conn);
+    PQfinish(st->conns[0].c);
+    PQfinish(st->conns[1].c);
     store_row_buf_free(&st->row);
     free(st->bin);
     free(st->acct);
@@ -757,24 +789,72 @@ static int pg_commit(store *st_)
     pg *st = (pg *)st_;
     if (!st->tx)
         return einval(st, "no transaction is open");
-    if (PQstatus(st->conn) != CONNECTION_OK)
+    if (PQstatus(st->k->c) != CONNECTION_OK)
         return fail(st, NULL);
-    if (!st->pipe && PQtransactionStatus(st->conn) == PQTRANS_INERROR)
+    if (!st->k->pipe && PQtransactionStatus(st->k->c) == PQTRANS_INERROR)
         return store__fail(&st->base, -EIO, "the transaction failed earlier; roll it back");
     /* a COMMIT that gets no answer may or may not have committed: the
      * caller treats it as failed and rebuilds from what was stored */
     int r;
-    if (st->pipe) { /* the appends and the COMMIT: one round trip */
+    if (st->k->pipe) { /* the appends and the COMMIT: one round trip */
         r = pipe_send(st, P_COMMIT, NULL);
         int d = pipe_off(st);
         r = r ? r : d;
-        if (r == 0 && PQtransactionStatus(st->conn) != PQTRANS_IDLE)
+        if (r == 0 && PQtransactionStatus(st->k->c) != PQTRANS_IDLE)
             r = store__fail(&st->base, -EIO, "the transaction did not commit");
     } else {
         r = run(st, P_COMMIT, NULL, NULL);
     }
     if (r == 0)
         st->tx = 0;
+    return r;
+}
+
+/* The asynchronous commit: the COMMIT goes behind the appends, and this
+ * connection waits for its answer aside while the other one serves every
+ * other call (connected on first use). The loop polls pg_commit_finish. */
+static int pg_commit_start(store *st_)
+{
+    pg *st = (pg *)st_;
+    if (!st->tx)
+        return einval(st, "no transaction is open");
+    if (st->flight)
+        return einval(st, "a commit is under way");
+    if (PQstatus(st->k->c) != CONNECTION_OK || st->k->broken)
+        return fail(st, NULL);
+    int r = pipe_send(st, P_COMMIT, NULL);
+    if (r == 0 && !PQpipelineSync(st->k->c))
+        r = fail(st, NULL);
+    if (r != 0)
+        return r; /* the caller rolls back */
+    st->tx = 0;
+    st->flight = st->k;
+    st->k = st->k == &st->conns[0] ? &st->conns[1] : &st->conns[0];
+    return 0;
+}
+
+static int pg_commit_finish(store *st_, int *done)
+{
+    pg *st = (pg *)st_;
+    pgc *f = st->flight;
+    *done = 1;
+    if (!f)
+        return einval(st, "no commit is under way");
+    int r = 0;
+    if (pipe_read(st, f, 0, &r)) {
+        *done = 0;
+        return 0;
+    }
+    st->flight = NULL;
+    f->pipe = 0;
+    if (PQstatus(f->c) == CONNECTION_OK && !f->broken) {
+        if (!PQexitPipelineMode(f->c) && r == 0)
+            r = fail_on(st, f, NULL);
+        if (r == 0 && PQtransactionStatus(f->c) != PQTRANS_IDLE)
+            r = store__fail(&st->base, -EIO, "the transaction did not commit");
+        if (r != 0 && PQtransactionStatus(f->c) != PQTRANS_IDLE) /* failed earlier */
+            PQclear(PQexec(f->c, "ROLLBACK"));
+    }
     return r;
 }
 
@@ -785,8 +865,8 @@ static int pg_rollback(store *st_)
         return 0; /* none open */
     st->tx = 0;
     pipe_off(st); /* its error is the caller's reason to roll back */
-    if (PQstatus(st->conn) != CONNECTION_OK || st->broken ||
-        PQtransactionStatus(st->conn) == PQTRANS_IDLE)
+    if (PQstatus(st->k->c) != CONNECTION_OK || st->k->broken ||
+        PQtransactionStatus(st->k->c) == PQTRANS_IDLE)
         return 0; /* the connection or the server took it with it */
     return run(st, P_ROLLBACK, NULL, NULL);
 }
@@ -870,11 +950,11 @@ static int pg_events_load(store *st_, int with_text, store_event_cb cb, void *ar
     if (r != 0)
         return r;
     int stmt = with_text ? P_EV_LOAD : P_EV_REPLAY;
-    if (!PQsendQueryPrepared(st->conn, PG_NAME[stmt], 0, NULL, NULL, NULL, 0))
+    if (!PQsendQueryPrepared(st->k->c, PG_NAME[stmt], 0, NULL, NULL, NULL, 0))
         return fail(st, NULL);
-    PQsetSingleRowMode(st->conn);
+    PQsetSingleRowMode(st->k->c);
     PGresult *res;
-    while ((res = PQgetResult(st->conn)) != NULL) {
+    while ((res = PQgetResult(st->k->c)) != NULL) {
         ExecStatusType s = PQresultStatus(res);
         if (s == PGRES_SINGLE_TUPLE && r == 0) {
             cc_event ev;
@@ -1498,6 +1578,8 @@ static const struct store_ops PG_OPS = {
     .set_sync = pg_set_sync,
     .begin = pg_begin,
     .commit = pg_commit,
+    .commit_start = pg_commit_start,
+    .commit_finish = pg_commit_finish,
     .rollback = pg_rollback,
     .event_append = pg_event_append,
     .events_load = pg_events_load,

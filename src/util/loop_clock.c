@@ -36,6 +36,11 @@ int64_t loop_clock_mono(void)
     return g.cached ? g.mono : raw_mono();
 }
 
+int64_t loop_clock_mono_now(void)
+{
+    return raw_mono();
+}
+
 void loop_clock_refresh(void)
 {
     g.wall = raw_wall();

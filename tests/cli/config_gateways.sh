@@ -14,7 +14,7 @@ expect '{"gateways":{}}' "c.json: gateways: must be a list of 1..16 gateways"
 expect '{"gateways":[]}' "c.json: gateways: must be a list of 1..16 gateways"
 expect '{"gateways":[{"type":"sim"}]}' "c.json: gateways[0].id: id is required"
 expect '{"gateways":[{"id":"a b","type":"sim"}]}' "c.json: gateways[0].id: must be 1..32 of"
-expect '{"gateways":[{"id":"x","type":"smtp"}]}' 'c.json: gateways[0].type: must be "sim", "kannel", "webhook" or "smpp"'
+expect '{"gateways":[{"id":"x","type":"smtp"}]}' 'c.json: gateways[0].type: must be "sim", "kannel", "webhook", "smpp" or "relay"'
 expect '{"gateways":[{"id":"x","type":"sim"},{"id":"x","type":"sim"}]}' "c.json: gateways[1]: id used twice"
 expect '{"gateways":[{"id":"x","type":"sim"},{"id":"y","type":"sim"}]}' "c.json: gateways[1]: at most one simulator"
 expect "{\"gateways\":[{\"id\":\"k\",$k,\"pasword\":\"x\"}]}" 'c.json: gateways[0]: unknown key "pasword"'

@@ -75,6 +75,7 @@ class Peer {
       const segments = m.text.length <= (ucs ? 70 : 160) ? 1 : Math.ceil(m.text.length / per);
       return ok({ encoding: ucs ? 'ucs2' : 'gsm7', segments, units: m.text.length, chars: m.text.length });
     }
+    case 'transfer_targets': return ok({ queues: [{ id: 1, name: 'Kundtjänst' }, { id: 2, name: 'Sälj' }], agents: [{ id: 2, name: 'Erik Lund' }] });
     case 'accept': this.upsert({ ...c, role: 'owner', state: 'assigned', owner: 1, owner_name: 'Anna Berg' }); return ok();
     case 'end': this.upsert({ ...c, role: 'wrapup', state: 'wrapup', wrapup_due: true }); return ok();
     case 'wrapup': this.convs.delete(m.conv); this.send({ type: 'conversation_removed', conv: m.conv }); return ok();
@@ -113,6 +114,10 @@ for (const lang of ['sv', 'en']) {
     peer.send({ type: 'system', conv: 1, event: 'terminated', agent: 0, agent_name: '', why: 'queue_removed', at: Date.now() });
     await page.locator('#pane-warning').waitFor();
     assert.equal(await text(page, '#pane-warning'), L('terminated_warning'));
+    // said to screen readers at once (assertive); the composer it was
+    // typing in is disabled, so the focus moves to End, what is left to do
+    await until(async () => (await text(page, '#live-assertive')).includes(L('terminated_warning')), 3000, 'announced');
+    await until(async () => (await page.evaluate(() => document.activeElement.id)) === 'btn-end', 3000, 'focus on End');
     await waitText(page, '.sys-terminated span', L('sys_terminated'));
     assert.equal(await page.locator('#composer-text').isDisabled(), true);
     assert.equal(await page.locator('#composer-send').isDisabled(), true);
@@ -172,6 +177,7 @@ test('stacked offers: 1-3 of 5, paging, accept all; failed delivery', async () =
   await page.locator('.msg-out >> nth=-1 >> .status-failed').waitFor();
   assert.equal(await page.locator('.msg-out >> nth=-1 >> .status .status-word').textContent(), L('status_failed'));
   assert.match(await page.locator('.msg-out >> nth=-1 >> .status').getAttribute('title'), /absent subscriber/);
+  await until(async () => (await text(page, '#live-assertive')).includes(L('live_failed', { to: conv(1).number, error: 'absent subscriber' })), 3000, 'failure announced');
   await shot(page, 'sv-22-delivery-failed');
   assert.deepEqual(problems(page), []);
   await page.context().close();
@@ -298,4 +304,120 @@ test('keyboard only, with names for every control (en)', async () => {
   assert.equal(await text(page, '#btn-end'), L('end'));
   assert.deepEqual(problems(page), []);
   await page.context().close();
+});
+
+// One layout from a phone to a wall screen: at each size the page never
+// scrolls sideways, the offers band never covers the conversation's
+// controls, dialogs fit, and below 900 px one column with a back control
+// and the header's actions in a menu. Dark theme, 200% zoom (a 1280x720
+// screen at 200% is a 640x360 CSS viewport) and reduced motion too. Every
+// screenshot runs axe (lib/a11y.mjs).
+const SIZES = [[390, 844], [768, 1024], [1024, 600], [1280, 720], [1366, 768], [1920, 1080], [360, 640]];
+
+async function noSideScroll(page, what) {
+  const w = await page.evaluate(() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]);
+  assert.ok(w[0] <= w[1], `${what}: the page scrolls sideways (${w[0]} > ${w[1]})`);
+}
+
+function overlaps(a, b) {
+  return a && b && a.x < b.x + b.width && b.x < a.x + a.width && a.y < b.y + b.height && b.y < a.y + a.height;
+}
+
+for (const [w, h] of SIZES) {
+  test(`layout at ${w}x${h}: no sideways scroll, offers beside the controls, dialogs fit`, async () => {
+    const tag = `layout-${w}x${h}`;
+    const { page, peer, L } = await setup('sv', { convs: [conv(1), conv(2)], viewport: { width: w, height: h } });
+    const narrow = w < 900;
+    await page.locator('#task-1').waitFor();
+    if (narrow) {
+      // the task list first; the header's actions behind the menu
+      assert.equal(await visible(page, '#task-list'), true);
+      assert.equal(await visible(page, '#pane-body'), false);
+      assert.equal(await visible(page, '#logout'), false);
+      await page.click('#menu-btn');
+      assert.equal(await page.getAttribute('#menu-btn', 'aria-expanded'), 'true');
+      assert.equal(await visible(page, '#logout'), true);
+      await shot(page, `${tag}-1-menu`);
+      await page.keyboard.press('Escape');
+      assert.equal(await visible(page, '#logout'), false);
+      assert.equal(await page.evaluate(() => document.activeElement.id), 'menu-btn');
+      await page.click('#task-1');
+    }
+    await waitText(page, '#pane-title', conv(1).number);
+    for (let id = 11; id <= 12; id++) peer.upsert(conv(id, { state: 'offered', role: 'offered', owner: 0, owner_name: '' }));
+    await page.locator('.offer').first().waitFor();
+    await noSideScroll(page, tag);
+    // the offers never cover the controls of the conversation in hand
+    const band = await page.locator('#offers').boundingBox();
+    for (const id of ['#btn-transfer', '#btn-conference', '#btn-end', '#composer-send']) {
+      const b = await page.locator(id).boundingBox();
+      assert.ok(b, `${tag}: ${id} is shown`);
+      assert.ok(!overlaps(band, b), `${tag}: the offers cover ${id}`);
+      assert.ok(b.x >= 0 && b.x + b.width <= w, `${tag}: ${id} is off-screen`);
+    }
+    assert.equal(await page.locator('.offer').count(), narrow ? 1 : 2);
+    await shot(page, `${tag}-2-offers`);
+    // a dialog fits the screen
+    await page.click('#btn-transfer');
+    await page.locator('#dlg-transfer[open]').waitFor();
+    const d = await page.locator('#dlg-transfer').boundingBox();
+    assert.ok(d.x >= 0 && d.y >= 0 && d.x + d.width <= w && d.y + d.height <= h, `${tag}: the dialog does not fit (${JSON.stringify(d)})`);
+    await shot(page, `${tag}-3-dialog`);
+    await page.keyboard.press('Escape');
+    await until(async () => (await page.evaluate(() => document.activeElement.id)) === 'btn-transfer', 3000, 'focus back on Överför');
+    if (narrow) {
+      // details and back: each view has its way back
+      await page.click('#btn-details');
+      assert.equal(await visible(page, '#vars'), true);
+      assert.equal(await visible(page, '#pane-body'), false);
+      await shot(page, `${tag}-4-details`);
+      await page.click('#btn-side-back');
+      assert.equal(await visible(page, '#pane-body'), true);
+      await page.click('#btn-back');
+      assert.equal(await visible(page, '#task-list'), true);
+      assert.equal(await page.evaluate(() => document.activeElement.id), 'task-1');
+      await noSideScroll(page, `${tag} tasks`);
+    }
+    assert.deepEqual(problems(page), []);
+    await page.context().close();
+  });
+}
+
+test('dark theme, 200% zoom and reduced motion', async () => {
+  for (const [name, viewport, ctx] of [
+    ['dark-1366x768', { width: 1366, height: 768 }, { colorScheme: 'dark' }],
+    ['dark-390x844', { width: 390, height: 844 }, { colorScheme: 'dark' }],
+    ['zoom200-1280x720', { width: 640, height: 360 }, { deviceScaleFactor: 2, reducedMotion: 'reduce' }],
+  ]) {
+    const page = await agentPage(setup.browser || (await setup('sv', { convs: [] }), setup.browser), setup.server.url, { viewport, ctx });
+    const peer = new Peer(page, { convs: [conv(1), conv(2, { role: 'wrapup', state: 'wrapup', wrapup_due: true })] });
+    await peer.route();
+    await login(page, 'anna', 'demo-anna');
+    if (viewport.width < 900) await page.click('#task-1');
+    await waitText(page, '#pane-title', conv(1).number);
+    peer.upsert(conv(11, { state: 'offered', role: 'offered', owner: 0, owner_name: '' }));
+    await page.locator('.offer').waitFor();
+    await page.fill('#composer-text', 'Hej');
+    await noSideScroll(page, name);
+    if (ctx.colorScheme === 'dark') assert.notEqual(await page.evaluate(() => getComputedStyle(document.body).backgroundColor), 'rgb(244, 246, 248)');
+    if (ctx.reducedMotion) {
+      const moving = await page.evaluate(() => [...document.querySelectorAll('*')].filter((e) => {
+        const s = getComputedStyle(e);
+        return s.animationName !== 'none' || (parseFloat(s.transitionDuration) || 0) > 0;
+      }).length);
+      assert.equal(moving, 0, 'nothing moves with reduced motion');
+      // at 200% every control of the conversation can still be reached
+      for (const id of ['#btn-end', '#composer-send']) {
+        await page.locator(id).scrollIntoViewIfNeeded();
+        assert.equal(await page.locator(id).isVisible(), true, id);
+      }
+    }
+    await shot(page, `${name}-1-conversation`);
+    await page.locator('.offer .accept').waitFor();
+    await page.click('#btn-end');
+    await page.locator('#dlg-wrapup[open]').waitFor();
+    await shot(page, `${name}-2-wrapup`);
+    assert.deepEqual(problems(page), []);
+    await page.context().close();
+  }
 });

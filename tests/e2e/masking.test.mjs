@@ -63,6 +63,10 @@ test('no raw value reaches a desktop while masking is on', async () => {
   const offer = await anna.offer();
   assert.equal(offer.number, '********4567'); // popover customer number
   assert.equal(offer.ep_number, '********0001'); // popover business number
+  // the simulator is the customer's handset: it shows the real business
+  // numbers (and sending to them works), masking or not
+  const sim = await (await fetch(`${s.url}/api/sim/entry_points`)).json();
+  assert.ok(sim.entry_points.some((e) => e.number === EP), JSON.stringify(sim));
   await anna.cmd('accept', { conv: offer.id });
   const reply = 'Tack! Jag ser kortet 4111 1111 1111 1111, vi mejlar melissa@gmail.com';
   assert.equal((await anna.cmd('send', { conv: offer.id, text: reply })).ok, true);

@@ -185,6 +185,10 @@ test('bad input gets clear errors and the server keeps running', async () => {
   assert.equal((await login(s.url, 'nobody', 'x')).body.error, 'bad_credentials');
   r = await fetch(`${s.url}/api/me`);
   assert.equal(r.status, 401);
+  // the same question without an error for "not logged in"
+  r = await fetch(`${s.url}/api/session`);
+  assert.equal(r.status, 200);
+  assert.deepEqual(await r.json(), { logged_in: false });
   r = await fetch(`${s.url}/api/nothing`);
   assert.equal(r.status, 404);
   r = await fetch(`${s.url}/api/sim/send`, { method: 'POST', body: 'x'.repeat(70000) });
@@ -259,12 +263,18 @@ test('logout is refused while work is held, and ends the session', async () => {
   assert.equal((await r.json()).error, 'busy');
   await anna.cmd('end', { conv: offer.id });
   await anna.cmd('wrapup', { conv: offer.id, reason: 1 });
+  r = await fetch(`${s.url}/api/session`, { headers: { cookie: anna.cookie } });
+  const sess = await r.json();
+  assert.equal(sess.logged_in, true);
+  assert.equal(sess.username, 'anna');
   r = await fetch(`${s.url}/api/logout`, { method: 'POST', headers: { cookie: anna.cookie } });
   assert.equal(r.status, 200);
   assert.match(r.headers.get('set-cookie'), /Max-Age=0/);
   await anna.closed;
   r = await fetch(`${s.url}/api/me`, { headers: { cookie: anna.cookie } });
   assert.equal(r.status, 401);
+  r = await fetch(`${s.url}/api/session`, { headers: { cookie: anna.cookie } });
+  assert.deepEqual(await r.json(), { logged_in: false });
   assert.equal((await s.stop()).code, 0, s.output);
 });
 

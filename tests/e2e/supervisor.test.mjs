@@ -55,3 +55,44 @@ test('supervisor overview follows a queue filling and draining', async () => {
   await anna.close();
   assert.equal((await s.stop()).code, 0, s.output);
 });
+
+test('the live feed: a supervisor\'s WebSocket gets the overview pushed as events happen', async () => {
+  const s = await server.start();
+  const lena = await login(s.url, 'lena', 'demo-lena');
+  const feed = [];
+  const { default: WebSocket } = await import('ws');
+  const ws = new WebSocket(`${s.url.replace('http', 'ws')}/ws`, { headers: { cookie: lena.cookie, origin: s.url } });
+  ws.on('message', (d) => feed.push({ at: Date.now(), o: JSON.parse(d.toString()) }));
+  const until = async (pred, ms = 3000) => {
+    const end = Date.now() + ms;
+    for (;;) {
+      const hit = feed.find((f) => pred(f.o));
+      if (hit) return hit;
+      if (Date.now() > end) throw new Error(`no such push; last: ${JSON.stringify(feed.at(-1))}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  };
+  const kt = (o) => o.queues.find((x) => x.name === 'Kundtjänst');
+  await until((o) => o.type === 'overview'); // at once on connecting
+  const t0 = Date.now();
+  await simSend(s.url, '+46705559999', EP, 'Hej');
+  const pushed = await until((o) => kt(o).waiting >= 1);
+  assert.ok(pushed.at - t0 < 1000, `pushed after ${pushed.at - t0} ms`);
+  const anna = await Desk.open(s.url, 'anna', 'demo-anna');
+  await anna.cmd('set_state', { state: 'available' });
+  const offer = await anna.offer();
+  await anna.cmd('accept', { conv: offer.id });
+  const after = await until((o) => kt(o).accepted_today >= 1 && kt(o).sl_today_pct === 100);
+  assert.equal(kt(after.o).sl_threshold_s, 60);
+  assert.ok(kt(after.o).offered_today >= 1);
+  // nothing happens: nothing is pushed (no polling in disguise)
+  await new Promise((r) => setTimeout(r, 600));
+  const n = feed.length;
+  await new Promise((r) => setTimeout(r, 800));
+  assert.equal(feed.length, n);
+  // an agent's session gets the agent protocol, not the feed
+  assert.equal(anna.snapshot.type, 'snapshot');
+  ws.close();
+  await anna.close();
+  assert.equal((await s.stop()).code, 0, s.output);
+});

@@ -139,6 +139,23 @@ test('supervisor page: a queue fills and drains, a conversation is read, masking
   await waitText(sup, '#queues thead th:nth-child(2)', VE.q_waiting);
   await shot(sup, 'supervisor-05-english');
 
+  // no polling: the page holds one WebSocket and asks for no overview while it waits
+  const asked = [];
+  sup.on('request', (q) => { if (q.url().includes('/api/supervisor/overview')) asked.push(q.url()); });
+  await sup.waitForTimeout(2500);
+  assert.deepEqual(asked, []);
+  // a new customer shows without a reload (pushed)
+  const rows = await sup.locator('#conv-body tr').count();
+  assert.equal((await simSend(s.url, '+46705550099', EP, 'Hallå')).status, 200);
+  await sup.waitForFunction((n) => document.querySelectorAll('#conv-body tr').length === n, rows + 1, { timeout: 3000 });
+
+  // the wallboard: queues only, large
+  await sup.click('#wallboard');
+  assert.equal(await sup.locator('#reader').isVisible(), false);
+  assert.equal(await sup.locator('#agents').isVisible(), false);
+  await waitText(sup, '#queues thead th:nth-child(4)', VE.q_sl);
+  await shot(sup, 'supervisor-06-wallboard');
+
   assert.deepEqual(problems(sup), []);
   assert.deepEqual(problems(anna), []);
   await erik.close();

@@ -399,7 +399,7 @@ function menu(open) {
 }
 $('menu-btn').addEventListener('click', () => menu($('menu-btn').getAttribute('aria-expanded') !== 'true'));
 $('header-actions').addEventListener('click', (e) => { if (e.target.closest('button:not(.lang-btn)')) menu(false); });
-$('header-actions').addEventListener('keydown', (e) => {
+document.addEventListener('keydown', (e) => {
   if (e.key === 'Escape' && $('header-actions').classList.contains('open')) { e.stopPropagation(); menu(false); $('menu-btn').focus(); }
 });
 document.addEventListener('click', (e) => { if (!e.target.closest('#header-actions, #menu-btn')) menu(false); });

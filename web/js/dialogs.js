@@ -94,9 +94,9 @@ function renderTransfer() {
 async function loadTargets() {
   const r = await S.conn.cmd('transfer_targets');
   if (!r.ok) return r;
-  tr.queues = r.queues;
-  tr.agents = r.agents;
-  for (const a of r.agents) S.names.set(a.id, a.name);
+  tr.queues = r.queues || [];
+  tr.agents = r.agents || [];
+  for (const a of tr.agents) S.names.set(a.id, a.name);
   return r;
 }
 

@@ -1,7 +1,7 @@
 // Views: header, task list, interaction pane (transcript, controls,
 // composer), variables and the offer popover. They read S and write the
 // DOM; event handlers live in app.js.
-import { $, el, dur, clock, initials } from './util.js';
+import { $, el, dur, clock, initials, focusable } from './util.js';
 import { t, currentLang } from './i18n.js';
 import { S, TASK_ROLES, OFFER_ROLES, title, lastMessage, agentName } from './state.js';
 
@@ -302,7 +302,11 @@ export function updateComposerState() {
   const c = S.convs.get(S.selected);
   const ta = $('composer-text');
   const writable = canWrite(c);
+  const had = document.activeElement === ta;
   ta.disabled = !writable;
+  // typing in a composer that closes (resource removed, ended): the focus
+  // goes to what is left to do, not to the page
+  if (had && !writable) [...document.querySelectorAll('#pane-body .controls button')].find(focusable)?.focus();
   $('composer').classList.toggle('disabled', !writable);
   $('composer-send').disabled = !writable || !S.online || !ta.value.trim();
 }

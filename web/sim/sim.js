@@ -2,7 +2,7 @@
 // the simulated handset received (/api/sim/inbox), polling once a second.
 // It plays the customer, so the business numbers are shown as they are
 // (never masked); errors read in the page's language (sim/i18n).
-import { t, setLang, storedLang } from '/js/i18n.js';
+import { t, setLang, storedLang, onLang } from '/js/i18n.js';
 
 const $ = (id) => document.getElementById(id);
 const state = { received: 0, number: null, sent: [] };
@@ -97,8 +97,8 @@ $('text').addEventListener('keydown', (ev) => {
 });
 for (const b of document.querySelectorAll('.lang-btn')) b.addEventListener('click', () => setLang(b.dataset.lang));
 
+onLang(() => { document.title = t('sim_title'); });
 await setLang(storedLang(), false);
-document.title = t('sim_title');
 await loadEntryPoints();
 resetThread();
 setInterval(poll, 1000);

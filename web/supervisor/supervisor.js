@@ -1,5 +1,6 @@
-// The supervisor's page (/supervisor/): polls /api/supervisor/overview
-// once a second and shows the queues (waiting, longest wait, counters),
+// The supervisor's page (/supervisor/): the server pushes the overview over
+// a WebSocket (/ws with the supervisor's session) as events happen, and the
+// page shows the queues (waiting, longest wait, service level today, counters),
 // the agents (state in the desktop's colours, time in state, load) and the
 // open conversations; a click on a conversation reads it, read-only, from
 // /api/supervisor/conversations/ID (masked by the server when masking is
@@ -10,8 +11,10 @@ import { $, el, dur, clock, initials } from '/js/util.js';
 
 if (!location.pathname.endsWith('/')) location.replace(`${location.pathname}/${location.search}${location.hash}`);
 
-const POLL_MS = 1000;
-const S = { overview: null, lastOk: 0, timer: null, running: false, reading: 0, conv: null, gone: false };
+const TICK_MS = 1000; // the clocks on screen tick locally between pushes
+const S = { overview: null, lastOk: 0, receivedAt: 0, timer: null, running: false, reading: 0, conv: null, gone: false, ws: null };
+// Time since the last push, added to the durations it carried.
+const since = () => (S.receivedAt ? Date.now() - S.receivedAt : 0);
 
 async function getJson(path) {
   try {
@@ -32,7 +35,8 @@ function renderQueues(o) {
   const rows = o.queues.map((q) => el('tr', { dataset: { id: String(q.id) } },
     el('th', { scope: 'row', class: 'q-name', text: q.name }),
     el('td', { class: `num q-waiting${q.waiting ? ' hot' : ''}`, text: String(q.waiting) }),
-    el('td', { class: `num q-longest mono${q.longest_wait_ms >= 60000 ? ' hot' : ''}`, text: dur(q.longest_wait_ms) }),
+    el('td', { class: `num q-longest mono${q.longest_wait_ms >= 60000 ? ' hot' : ''}`, text: dur(q.longest_wait_ms + (q.waiting ? since() : 0)) }),
+    el('td', { class: `num q-sl${q.sl_today_pct != null && q.sl_today_pct < 80 ? ' hot' : ''}`, text: q.sl_today_pct == null ? '–' : `${q.sl_today_pct.toFixed(0)} %` }),
     num('q-offered', q.offered), num('q-answered', q.answered), num('q-terminated', q.terminated), num('q-rona', q.rona)));
   $('queue-body').replaceChildren(...rows);
   $('queues-empty').hidden = rows.length > 0;
@@ -46,7 +50,7 @@ function renderAgents(o) {
         el('span', { class: `dot state-${a.state}`, 'aria-hidden': 'true' }),
         el('span', { class: 'a-state-text', text: t(`state_${a.state}`) }),
         a.state !== 'logged_out' && !a.connected ? el('span', { class: 'sub', text: `(${t('a_offline')})` }) : null)),
-    el('td', { class: 'num a-time mono', text: a.state === 'logged_out' ? '' : dur(a.in_state_ms) }),
+    el('td', { class: 'num a-time mono', text: a.state === 'logged_out' ? '' : dur(a.in_state_ms + since()) }),
     el('td', { class: 'num a-load mono' },
       el('span', { class: 'a-load-value', text: t('a_load_cell', { load: a.load, capacity: a.capacity }) }),
       a.reserved ? el('span', { class: 'sub a-reserved', text: ` ${t('a_reserved', { n: a.reserved })}` }) : null),
@@ -69,7 +73,7 @@ function renderConvs(o) {
     el('td', { class: 'c-queue', text: c.queue_name }),
     el('td', { class: 'c-state' }, el('span', { class: `cstate cstate-${c.state}`, text: t(`cstate_${c.state}`) })),
     el('td', { class: 'c-agent', text: agent }),
-    el('td', { class: 'num c-open mono', text: dur(o.now - c.opened_at) }));
+    el('td', { class: 'num c-open mono', text: dur(o.now + since() - c.opened_at) }));
   });
   $('conv-body').replaceChildren(...rows);
   $('convs-empty').hidden = rows.length > 0;
@@ -78,7 +82,7 @@ function renderConvs(o) {
 function renderUpdated() {
   const u = $('updated');
   if (!S.lastOk) { u.textContent = ''; return; }
-  const stale = Date.now() - S.lastOk > 5000;
+  const stale = !S.ws || S.ws.readyState !== WebSocket.OPEN;
   const time = new Date(S.lastOk).toLocaleTimeString(currentLang() === 'en' ? 'en-GB' : 'sv-SE');
   u.textContent = t(stale ? 'stale' : 'updated', { time });
   u.classList.toggle('stale', stale);
@@ -174,27 +178,43 @@ function closeReader() {
   renderReader();
 }
 
-/* ---- polling ------------------------------------------------------------- */
+/* ---- the live feed -------------------------------------------------------- */
 
-async function poll() {
+function connect() {
   if (!S.running) return;
-  const r = await getJson('/api/supervisor/overview');
-  if (!S.running) return;
-  if (r.status === 401 || r.status === 403) { stop(); showLogin(r.status === 403 ? t('not_supervisor') : ''); return; }
-  if (r.status === 200) {
-    S.overview = r.body;
-    S.lastOk = Date.now();
+  const ws = new WebSocket(`${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws`);
+  S.ws = ws;
+  ws.onmessage = async (m) => {
+    let o;
+    try { o = JSON.parse(m.data); } catch { return; }
+    if (o.type !== 'overview') return;
+    S.overview = o;
+    S.lastOk = S.receivedAt = Date.now();
     render();
-    if (S.reading) await fetchConv();
-  } else {
+    if (S.reading) await fetchConv(); // the conversation being read follows live
+  };
+  ws.onclose = () => {
+    if (S.ws !== ws) return;
+    S.ws = null;
     renderUpdated();
-  }
-  S.timer = setTimeout(poll, POLL_MS);
+    if (S.running) setTimeout(async () => { // signed out meanwhile? the login card
+      const r = await getJson('/api/supervisor/overview');
+      if (r.status === 401 || r.status === 403) { showLogin(r.status === 403 ? t('not_supervisor') : ''); return; }
+      connect();
+    }, 2000);
+  };
+}
+
+function tick() {
+  if (!S.running) return;
+  render();
+  S.timer = setTimeout(tick, TICK_MS);
 }
 
 function stop() {
   S.running = false;
   clearTimeout(S.timer);
+  if (S.ws) { const ws = S.ws; S.ws = null; ws.close(); }
 }
 
 /* ---- login, session, language -------------------------------------------- */
@@ -221,9 +241,11 @@ async function startApp() {
   S.lastOk = Date.now();
   render();
   renderReader();
+  S.receivedAt = Date.now();
   S.running = true;
   clearTimeout(S.timer);
-  S.timer = setTimeout(poll, POLL_MS);
+  S.timer = setTimeout(tick, TICK_MS);
+  connect();
 }
 
 bindLoginForm(startApp);
@@ -235,6 +257,14 @@ $('logout').addEventListener('click', async () => {
   showLogin();
 });
 $('reader-close').addEventListener('click', closeReader);
+// The wallboard: the queues alone, large, for a screen on the wall
+// (/supervisor/?wallboard, or the button).
+function wallboard(on) {
+  document.body.classList.toggle('wallboard', on);
+  $('wallboard').setAttribute('aria-pressed', String(on));
+}
+$('wallboard').addEventListener('click', () => wallboard(!document.body.classList.contains('wallboard')));
+if (new URLSearchParams(location.search).has('wallboard')) wallboard(true);
 for (const b of document.querySelectorAll('.lang-btn')) b.addEventListener('click', () => setLang(b.dataset.lang));
 onLang(() => {
   render();

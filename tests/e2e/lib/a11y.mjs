@@ -17,7 +17,8 @@ export const AXE_TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'];
 // every key of every page's strings (desktop, admin, supervisor, simulator)
 function i18nKeys() {
   const keys = new Set();
-  for (const dir of ['i18n', 'admin/i18n', 'supervisor/i18n', 'sim/i18n']) {
+  const pages = readdirSync(webDir, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => `${d.name}/i18n`);
+  for (const dir of ['i18n', ...pages]) {
     const d = path.join(webDir, dir);
     if (!existsSync(d)) continue;
     for (const f of readdirSync(d)) if (f.endsWith('.json')) for (const k of Object.keys(JSON.parse(readFileSync(path.join(d, f), 'utf8')))) keys.add(k);

@@ -75,7 +75,7 @@ export async function login(page, user, pass) {
   await page.fill('#login-pass', pass);
   await page.click('#login-submit');
   await page.locator('#desk').waitFor({ state: 'visible' });
-  await page.locator('#conn.online').waitFor();
+  await page.locator('#conn.online').waitFor({ state: 'attached' }); // in the menu on a phone
 }
 
 export async function bg(page, sel) {

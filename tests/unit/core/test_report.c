@@ -164,6 +164,23 @@ static void test_service_level_and_p90(void **state)
     assert_int_equal(count(r, REPORT_QUEUE, 1, -1, REPORT_WRAPUPS, 2), 5);
     report_free(r);
 
+    /* live: the same counters before report_finish */
+    r = report_new(&o);
+    for (size_t i = 0; i < f->log.n; i++)
+        report_add(r, &f->log.v[i], segs(&f->log.v[i]));
+    report_row live;
+    assert_int_equal(report_peek(r, REPORT_QUEUE, 1, f->now, &live), 0);
+    assert_int_equal(live.sl_met, 6);
+    assert_int_equal(live.sl_base, 10);
+    assert_int_equal(live.offered, 10);
+    assert_int_equal(report_peek(r, REPORT_QUEUE, 2, f->now, &live), -1); /* no such row */
+    o.from = f->now + 1;
+    report_free(r);
+    r = report_new(&o);
+    assert_int_equal(report_peek(r, REPORT_QUEUE, 1, f->now, &live), -1); /* outside the range */
+    report_free(r);
+    o.from = 0;
+
     uint32_t qs[] = {1};
     int64_t ms[] = {30 * SEC};
     o.sl_queues = qs;

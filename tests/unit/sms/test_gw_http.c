@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "api/api_gw.h"
+#include "sms/gw_http.h"
 #include "net/net_http.h"
 #include "sms/gw_kannel.h"
 #include "sms/gw_webhook.h"
@@ -378,7 +378,7 @@ static void form_is(const char *form, const char *key, int want_r, const char *w
 {
     buf b;
     buf_init(&b);
-    assert_int_equal(api_gw_form_get(str_c(form), key, &b), want_r);
+    assert_int_equal(gw_http_form_get(str_c(form), key, &b), want_r);
     if (want) {
         assert_int_equal(b.n, strlen(want));
         assert_memory_equal(b.p ? b.p : "", want, b.n);
@@ -404,15 +404,15 @@ static void test_ref_parse(void **state)
 {
     (void)state;
     int64_t r = -1;
-    assert_int_equal(api_gw_ref_parse(STR_LIT("42"), &r), 0);
+    assert_int_equal(gw_http_ref_parse(STR_LIT("42"), &r), 0);
     assert_int_equal(r, 42);
-    assert_int_equal(api_gw_ref_parse(STR_LIT("9223372036854775807"), &r), 0);
+    assert_int_equal(gw_http_ref_parse(STR_LIT("9223372036854775807"), &r), 0);
     assert_true(r == INT64_MAX);
     r = 7;
     static const char *const bad[] = {"", "0", "000", "-1", "+1", " 1", "1 ", "1x", "0x10",
                                       "9223372036854775808", "99999999999999999999", "1e3"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
-        assert_int_equal(api_gw_ref_parse(str_c(bad[i]), &r), -EINVAL);
+        assert_int_equal(gw_http_ref_parse(str_c(bad[i]), &r), -EINVAL);
     assert_int_equal(r, 7); /* untouched on error */
 }
 
@@ -420,15 +420,15 @@ static void test_content_charset(void **state)
 {
     (void)state;
     char cs[16];
-    api_gw_content_charset("text/plain; charset=UTF-16BE", cs, sizeof cs);
+    gw_http_content_charset("text/plain; charset=UTF-16BE", cs, sizeof cs);
     assert_string_equal(cs, "UTF-16BE");
-    api_gw_content_charset("text/plain; CHARSET=\"iso-8859-1\"; x=1", cs, sizeof cs);
+    gw_http_content_charset("text/plain; CHARSET=\"iso-8859-1\"; x=1", cs, sizeof cs);
     assert_string_equal(cs, "iso-8859-1");
-    api_gw_content_charset("text/plain", cs, sizeof cs);
+    gw_http_content_charset("text/plain", cs, sizeof cs);
     assert_string_equal(cs, "");
-    api_gw_content_charset("text/plain; charset=", cs, sizeof cs);
+    gw_http_content_charset("text/plain; charset=", cs, sizeof cs);
     assert_string_equal(cs, "");
-    api_gw_content_charset("a; charset=abcdefghijklmnopqrstuvwxyz", cs, sizeof cs);
+    gw_http_content_charset("a; charset=abcdefghijklmnopqrstuvwxyz", cs, sizeof cs);
     assert_string_equal(cs, "abcdefghijklmno"); /* truncated to the room */
 }
 
@@ -436,8 +436,8 @@ static void test_fields(void **state)
 {
     (void)state;
     static const char *const names[] = {"from", "to", "text", "id"};
-    api_gw_fields f;
-    assert_int_equal(api_gw_fields_parse("application/json",
+    gw_http_fields f;
+    assert_int_equal(gw_http_fields_parse("application/json",
                                          STR_LIT("{\"from\":\"+4670\",\"text\":\"\",\"id\":77,"
                                                  "\"to\":[1]}"),
                                          names, 4, &f),
@@ -447,21 +447,21 @@ static void test_fields(void **state)
     assert_non_null(f.v[2].p);
     assert_int_equal(f.v[2].n, 0);
     assert_true(str_eq(f.v[3], STR_LIT("77")));
-    api_gw_fields_free(&f);
-    assert_int_equal(api_gw_fields_parse("application/x-www-form-urlencoded; charset=utf-8",
+    gw_http_fields_free(&f);
+    assert_int_equal(gw_http_fields_parse("application/x-www-form-urlencoded; charset=utf-8",
                                          STR_LIT("to=71000&text=a+b&from=%2B1"), names, 4, &f),
                      0);
     assert_true(str_eq(f.v[0], STR_LIT("+1")) && str_eq(f.v[1], STR_LIT("71000")));
     assert_true(str_eq(f.v[2], STR_LIT("a b")));
     assert_null(f.v[3].p);
-    api_gw_fields_free(&f);
+    gw_http_fields_free(&f);
     static const char *const bad[] = {"", "[]", "\"x\"", "{", "{\"a\":1}x", "from=1"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-        assert_int_equal(api_gw_fields_parse("", str_c(bad[i]), names, 4, &f), -EINVAL);
-        api_gw_fields_free(&f);
+        assert_int_equal(gw_http_fields_parse("", str_c(bad[i]), names, 4, &f), -EINVAL);
+        gw_http_fields_free(&f);
     }
-    assert_int_equal(api_gw_fields_parse("", STR_LIT("{}"), names, 6, &f), -EINVAL);
-    api_gw_fields_free(&f);
+    assert_int_equal(gw_http_fields_parse("", STR_LIT("{}"), names, 6, &f), -EINVAL);
+    gw_http_fields_free(&f);
 }
 
 int main(void)

@@ -1331,6 +1331,84 @@ static void test_settings_of_the_connection(void **state)
     store_close(NULL);
 }
 
+/* ---- the asynchronous commit ------------------------------------------- */
+
+/* Waits for the commit under way (the loop would poll it). */
+static int finish(store *st)
+{
+    int done = 0, r = 0;
+    for (int i = 0; i < 5000 && !done; i++) {
+        r = store_commit_finish(st, &done);
+        if (!done)
+            usleep(1000);
+    }
+    assert_true(done);
+    return r;
+}
+
+/* SQLite has none (-ENOTSUP: the caller commits); on PostgreSQL the commit
+ * is under way while the store serves reads and another transaction, and a
+ * refused append fails it with nothing kept. */
+static void test_async_commit(void **state)
+{
+    sfx *s = *state;
+    fx *f = s->f;
+    fx_available(f, 1);
+    uint32_t a = fx_sms(f, CUST, EP1, "Hej", "async-1");
+    store *st = open_ok(s->path);
+    size_t half = f->log.n / 2;
+    assert_int_equal(store_begin(st), 0);
+    for (size_t i = 0; i < half; i++)
+        assert_int_equal(store_event_append(st, &f->log.v[i]), 0);
+    if (!is_pg) {
+        assert_int_equal(store_commit_start(st), -ENOTSUP);
+        assert_non_null(strstr(store_errmsg(st), "not supported by this store"));
+        assert_int_equal(store_commit(st), 0);
+        assert_int_equal(count_events(st), half);
+        store_close(st);
+        return;
+    }
+    assert_int_equal(store_commit_start(st), 0);
+    assert_int_equal(store_commit_start(st), -EINVAL); /* closed for the caller */
+    /* meanwhile: reads, and a write of its own, on the other connection */
+    uint64_t last = 99;
+    assert_int_equal(store_last_seq(st, &last), 0);
+    assert_true(last == 0 || last == f->log.v[half - 1].seq);
+    assert_int_equal(store_setting_put(st, STR_LIT("k"), STR_LIT("v")), 0);
+    assert_int_equal(finish(st), 0);
+    assert_int_equal(store_last_seq(st, &last), 0);
+    assert_int_equal(last, f->log.v[half - 1].seq);
+    /* the rest, and the next one on the other connection */
+    assert_int_equal(store_begin(st), 0);
+    for (size_t i = half; i < f->log.n; i++)
+        assert_int_equal(store_event_append(st, &f->log.v[i]), 0);
+    assert_int_equal(store_commit_start(st), 0);
+    assert_int_equal(finish(st), 0);
+    assert_int_equal(count_events(st), f->log.n);
+    assert_int_equal(store_inbound_exists(st, STR_LIT("async-1")), 1);
+    /* a refused append: the commit fails, nothing of it is kept */
+    cc_event again = *fx_find(f, CC_EV_MSG_IN, a);
+    again.seq = f->log.v[f->log.n - 1].seq + 1;
+    cc_event other = again;
+    other.seq++;
+    other.msg_id = STR_LIT("async-2");
+    assert_int_equal(store_begin(st), 0);
+    assert_int_equal(store_event_append(st, &other), 0);
+    assert_int_equal(store_event_append(st, &again), 0); /* async-1 again */
+    assert_int_equal(store_commit_start(st), 0);
+    assert_int_equal(finish(st), -EEXIST);
+    assert_non_null(strstr(store_errmsg(st), "provider_id"));
+    assert_int_equal(store_inbound_exists(st, STR_LIT("async-2")), 0);
+    assert_int_equal(count_events(st), f->log.n);
+    /* the connection is fine afterwards */
+    assert_int_equal(store_begin(st), 0);
+    assert_int_equal(store_event_append(st, &other), 0);
+    assert_int_equal(store_commit_start(st), 0);
+    assert_int_equal(finish(st), 0);
+    assert_int_equal(store_inbound_exists(st, STR_LIT("async-2")), 1);
+    store_close(st);
+}
+
 /* ---- PostgreSQL's own ---------------------------------------------------- */
 
 static void test_pg_bad_urls_and_versions(void **state)
@@ -1508,7 +1586,7 @@ int main(void)
         STORE_TEST(test_killed_process_keeps_exactly_the_commits),                       \
         STORE_TEST(test_messages_and_outbox),                                            \
         STORE_TEST(test_duplicate_inbound_provider_id),                                  \
-        STORE_TEST(test_accounts_sessions_settings),                                     \
+        STORE_TEST(test_accounts_sessions_settings), STORE_TEST(test_async_commit),     \
         STORE_TEST(test_tokens_and_audit)
     const struct CMUnitTest sqlite_tests[] = {
         CONTRACT_TESTS,

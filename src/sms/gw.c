@@ -1,0 +1,39 @@
+/*
+ * gw.c: the table of gateway types (gw.h). A new type is one file
+ * (sms/gw_NAME.c, its 'gw_NAME_type') and one row here.
+ */
+#include "sms/gw.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "sms/gw_kannel.h"
+#include "sms/gw_sim.h"
+#include "sms/gw_smpp.h"
+#include "sms/gw_webhook.h"
+
+extern const gw_type gw_relay_type; /* sms/gw_relay.c: the interface is all it has */
+
+const gw_type *const gw_types[] = {
+    &gw_sim_type, &gw_kannel_type, &gw_webhook_type, &gw_smpp_type, &gw_relay_type, NULL,
+};
+
+const gw_type *gw_type_find(const char *name)
+{
+    for (const gw_type *const *t = gw_types; *t; t++)
+        if (strcmp((*t)->name, name) == 0)
+            return *t;
+    return NULL;
+}
+
+const char *gw_type_names(void)
+{
+    static char s[200];
+    if (s[0])
+        return s;
+    size_t k = 0;
+    for (const gw_type *const *t = gw_types; *t && k < sizeof s; t++)
+        k += (size_t)snprintf(s + k, sizeof s - k, "%s\"%s\"",
+                              t == gw_types ? "" : t[1] ? ", " : " or ", (*t)->name);
+    return s;
+}

@@ -1,0 +1,281 @@
+/*
+ * gw_relay.c: the "relay" gateway type, a second HTTP dialect written only
+ * against the gateway interface (gw.h: its type, the inbound port, the
+ * inbound calls; net/net_http for its sends). It proves the seam: this file
+ * and one row in gw.c's table are the whole of it (docs/gateways/relay.md).
+ *
+ * A relay authenticates both ways with a bearer token (at least 16
+ * characters) instead of a signature:
+ *
+ *   outbound  POST <url> {"ref", "sender", "recipient", "body"}, with
+ *             "Authorization: Bearer <token>"; 2xx = accepted (its
+ *             "message_id" kept as the provider's id), 429/5xx or no
+ *             connection = retried, other 4xx = failed with its answer;
+ *   inbound   POST /api/gw/relay/<id>/sms {"sender", "recipient", "body",
+ *             "message_id"} -> 200 {"status": "accepted" | "duplicate" |
+ *             "refused"} after the commit, 503 when it cannot be kept;
+ *             POST /api/gw/relay/<id>/report {"ref" or "message_id",
+ *             "state": "sent" | "delivered" | "failed", "reason"} -> 200
+ *             {"status": "accepted"} after the commit, 404 for no message
+ *             of ours.
+ *
+ * A bad or missing token is 401 and nothing is kept.
+ */
+#include <errno.h>
+#include <jansson.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "net/net_http.h"
+#include "sms/gw.h"
+#include "sms/gw_conf.h"
+#include "sms/gw_http.h"
+#include "util/xalloc.h"
+
+typedef struct relay_cfg {
+    const char *id, *url, *token;
+} relay_cfg;
+
+typedef struct rpend {
+    struct rpend *next, *prev;
+    struct gw_relay *g;
+    int64_t ref;
+    net_http_req *req;
+} rpend;
+
+typedef struct gw_relay {
+    gw base;
+    char *id, *url, *auth; /* auth: "Bearer <token>" */
+    net_loop *loop;
+    gw_port port;
+    rpend *pending;
+} gw_relay;
+
+/* ---- outbound ------------------------------------------------------------ */
+
+static void pend_del(gw_relay *g, rpend *p)
+{
+    if (p->prev)
+        p->prev->next = p->next;
+    else
+        g->pending = p->next;
+    if (p->next)
+        p->next->prev = p->prev;
+    free(p);
+}
+
+static void on_answer(void *arg, const net_http_result *r)
+{
+    rpend *p = arg;
+    gw_relay *g = p->g;
+    int64_t ref = p->ref;
+    pend_del(g, p);
+    int st = r->status == 0                         ? (r->maybe_sent ? GW_UNKNOWN : GW_RETRY)
+             : r->status >= 200 && r->status < 300 ? GW_SENT
+             : r->status == 429 || r->status >= 500 ? GW_RETRY
+                                                    : GW_FAILED;
+    char err[256] = "", id[128] = "";
+    if (st == GW_SENT) {
+        json_t *j = json_loadb(r->body.p, r->body.n, 0, NULL);
+        const char *pid = json_string_value(json_object_get(j, "message_id"));
+        if (pid)
+            snprintf(id, sizeof id, "%s", pid);
+        json_decref(j);
+    } else if (r->status) {
+        snprintf(err, sizeof err, "relay: HTTP %d: %.*s", r->status,
+                 (int)(r->body.n > 200 ? 200 : r->body.n), r->body.p);
+    } else {
+        snprintf(err, sizeof err, "relay: %s", r->err ? r->err : "no answer");
+    }
+    g->base.result(g->base.arg, ref, st, str_c(id), str_c(err));
+}
+
+static int relay_send(gw *base, const gw_out *m)
+{
+    gw_relay *g = (gw_relay *)base;
+    char ref[24];
+    snprintf(ref, sizeof ref, "%lld", (long long)m->ref);
+    json_t *j = json_pack("{s:s, s:s%, s:s%, s:s%}", "ref", ref, "sender",
+                          m->from.p ? m->from.p : "", m->from.n, "recipient",
+                          m->to.p ? m->to.p : "", m->to.n, "body", m->text.p ? m->text.p : "",
+                          m->text.n);
+    if (!j) /* jansson refuses text that is not UTF-8 */
+        return -EILSEQ;
+    char *body = json_dumps(j, JSON_COMPACT);
+    json_decref(j);
+    const char *hdrs[] = {"Authorization", g->auth, NULL};
+    rpend *p = xcalloc(1, sizeof *p);
+    p->g = g;
+    p->ref = m->ref;
+    net_http_opts o = {.method = "POST",
+                       .url = g->url,
+                       .content_type = "application/json",
+                       .body = str_c(body),
+                       .headers = hdrs};
+    p->req = net_http_request(g->loop, &o, on_answer, p);
+    free(body);
+    if (!p->req) {
+        free(p);
+        return -EINVAL;
+    }
+    p->next = g->pending;
+    if (g->pending)
+        g->pending->prev = p;
+    g->pending = p;
+    return 0;
+}
+
+static void relay_free(gw *base)
+{
+    gw_relay *g = (gw_relay *)base;
+    while (g->pending) {
+        net_http_cancel(g->pending->req);
+        pend_del(g, g->pending);
+    }
+    free(g->id);
+    free(g->url);
+    free(g->auth);
+    free(g);
+}
+
+/* ---- inbound ------------------------------------------------------------- */
+
+static void answer(gw_call *c, int status, json_t *j)
+{
+    char *s = json_dumps(j, JSON_COMPACT);
+    c->answer(c, status, "application/json", s ? s : "{}");
+    free(s);
+    json_decref(j);
+}
+
+static void answer_err(gw_call *c, int status, const char *code, const char *msg)
+{
+    answer(c, status, json_pack("{s:s, s:s}", "error", code, "message", msg));
+}
+
+static void in_done(void *arg, int in, const char *code, const char *msg)
+{
+    gw_call *c = arg;
+    if (in == GW_IN_UNAVAILABLE)
+        answer_err(c, 503, code, msg);
+    else if (in == GW_IN_UNKNOWN)
+        answer_err(c, 404, "unknown_message", "no outbound message with that ref or message_id");
+    else
+        answer(c, 200, json_pack("{s:s}", "status",
+                                 in == GW_IN_DUPLICATE ? "duplicate"
+                                 : in == GW_IN_REFUSED ? "refused"
+                                                       : "accepted"));
+}
+
+static int fields(gw_call *c, const char *const *names, gw_http_fields *f)
+{
+    if (gw_http_fields_parse("application/json", c->body, names, 4, f) == 0)
+        return 0;
+    gw_http_fields_free(f);
+    answer_err(c, 400, "bad_request", "the body must be a JSON object");
+    return -1;
+}
+
+static void relay_sms(gw_relay *g, gw_call *c)
+{
+    static const char *const names[] = {"sender", "recipient", "body", "message_id"};
+    gw_http_fields f;
+    if (fields(c, names, &f) != 0)
+        return;
+    if (!f.v[0].n || !f.v[1].n || !f.v[2].p || !f.v[3].n) {
+        gw_http_fields_free(&f);
+        answer_err(c, 400, "bad_request", "sender, recipient, body and message_id are required");
+        return;
+    }
+    char mid[300];
+    snprintf(mid, sizeof mid, "%s:%.*s", g->id, (int)(f.v[3].n > 250 ? 250 : f.v[3].n),
+             f.v[3].p);
+    g->port.sms_in(g->port.app, f.v[0], f.v[1], f.v[2], str_c(mid), in_done, c);
+    gw_http_fields_free(&f);
+}
+
+static void relay_report(gw_relay *g, gw_call *c)
+{
+    static const char *const names[] = {"ref", "message_id", "state", "reason"};
+    gw_http_fields f;
+    if (fields(c, names, &f) != 0)
+        return;
+    str s = f.v[2];
+    int st = str_eq(s, STR_LIT("delivered")) ? GW_DELIVERED
+             : str_eq(s, STR_LIT("failed"))  ? GW_FAILED
+             : str_eq(s, STR_LIT("sent"))    ? GW_SENT
+                                             : -1;
+    int64_t ref = 0;
+    if (st < 0 || (!f.v[0].n && !f.v[1].n) || (f.v[0].n && gw_http_ref_parse(f.v[0], &ref))) {
+        gw_http_fields_free(&f);
+        answer_err(c, 400, "bad_request",
+                   "ref (ours) or message_id, and state (sent, delivered, failed) are required");
+        return;
+    }
+    char err[300] = "";
+    if (st == GW_FAILED)
+        snprintf(err, sizeof err, "relay: %.*s", (int)(f.v[3].n > 250 ? 250 : f.v[3].n),
+                 f.v[3].n ? f.v[3].p : "failed");
+    g->port.report_in(g->port.app, ref, f.v[1], st, str_c(err), in_done, c);
+    gw_http_fields_free(&f);
+}
+
+static void relay_http(gw *base, gw_call *c)
+{
+    gw_relay *g = (gw_relay *)base;
+    char auth[300];
+    int n = c->header(c, "Authorization", auth, sizeof auth);
+    if (n < 0 || (size_t)n != strlen(g->auth) || sodium_memcmp(auth, g->auth, (size_t)n) != 0) {
+        answer_err(c, 401, "bad_token", "Authorization: Bearer <the relay's token> is required");
+        return;
+    }
+    if (strcmp(c->method, "POST") != 0)
+        answer_err(c, 405, "method_not_allowed", "POST only");
+    else if (strcmp(c->endpoint, "sms") == 0)
+        relay_sms(g, c);
+    else if (strcmp(c->endpoint, "report") == 0)
+        relay_report(g, c);
+    else
+        answer_err(c, 404, "not_found", "no such endpoint (sms, report)");
+}
+
+static const gw_ops relay_ops = {"relay", relay_send, relay_free, relay_http};
+
+/* ---- the type ------------------------------------------------------------ */
+
+static int relay_config(const json_t *o, const char *id, void **out, char *err, size_t n)
+{
+    static const char *const keys[] = {"id", "type", "url", "token", NULL};
+    relay_cfg r = {.id = id};
+    if (gw_conf_only(o, keys, err, n) || gw_conf_url(o, "url", 0, &r.url, err, n) ||
+        gw_conf_str(o, "token", 1, &r.token, err, n))
+        return -1;
+    if (strlen(r.token) < 16 || strlen(r.token) > 200 || !gw_conf_id_ok(r.token, 200))
+        return gw_conf_fail(err, n, "token", "must be 16..200 of A-Z a-z 0-9 - _");
+    relay_cfg *c = xmalloc(sizeof *c);
+    *c = r;
+    *out = c;
+    return 0;
+}
+
+static gw *relay_open(const void *cfg, net_loop *loop, const gw_port *port, gw_result_cb cb,
+                      void *arg)
+{
+    const relay_cfg *r = cfg;
+    gw_relay *g = xcalloc(1, sizeof *g);
+    g->base.ops = &relay_ops;
+    g->base.result = cb;
+    g->base.arg = arg;
+    g->loop = loop;
+    g->port = *port;
+    g->id = xmemdup0(r->id, strlen(r->id));
+    g->url = xmemdup0(r->url, strlen(r->url));
+    size_t an = strlen(r->token) + 8;
+    g->auth = xmalloc(an);
+    snprintf(g->auth, an, "Bearer %s", r->token);
+    return &g->base;
+}
+
+const gw_type gw_relay_type = {"relay", relay_config, free, relay_open};

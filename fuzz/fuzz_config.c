@@ -26,8 +26,7 @@ static void check_loaded(const app_config *cfg)
     CHECK(n >= 1 && n <= APP_GW_MAX);
     for (size_t i = 0; i < n; i++) {
         CHECK(gws[i].id && strlen(gws[i].id) <= APP_GW_ID_MAX);
-        CHECK(gws[i].type == APP_GW_SIM || gws[i].type == APP_GW_KANNEL ||
-              gws[i].type == APP_GW_WEBHOOK);
+        CHECK(gws[i].type && gw_type_find(gws[i].type->name) == gws[i].type);
         for (size_t k = 0; k < i; k++)
             CHECK(strcmp(gws[i].id, gws[k].id) != 0);
     }
@@ -45,6 +44,7 @@ static void check_loaded(const app_config *cfg)
             found |= strcmp(gws[k].id, g) == 0;
         CHECK(found);
     }
+    app_config_gateways_free(gws, n);
     app_outbox_conf oc;
     app_config_outbox(cfg, &oc);
     CHECK(oc.max_attempts >= 1 && oc.backoff_ms >= 10 && oc.backoff_max_ms >= oc.backoff_ms);

@@ -1,6 +1,6 @@
 /*
  * fuzz_gw: arbitrary bytes through what the gateways' inbound endpoints
- * parse (api/api_gw.c, sms/gw_kannel.c, sms/gw_webhook.c). The input is
+ * parse (sms/gw_http.c, sms/gw_kannel.c, sms/gw_webhook.c). The input is
  * "META\0BODY" (no NUL: all META); the first byte of META picks the
  * charset, coding and content type. Checked beyond "no crash":
  *   - form decoding never grows the text, and any bytes %-encoded by

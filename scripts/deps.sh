@@ -9,8 +9,9 @@ set -eu
 # libpq-dev: the PostgreSQL store (src/store/store_pg.c)
 # libjs-chart.js: the charts of the reports page, served from its install path (/vendor/chart.js/)
 BUILD="gcc make cmake ninja-build pkg-config libjansson-dev libsqlite3-dev libwebsockets-dev libsodium-dev tzdata libev-dev libwebsockets-evlib-ev libpq-dev libjs-chart.js"
-# postgresql-15: the tests start their own server (scripts/pgtest.sh)
-TEST="postgresql-15 libcmocka-dev clang libclang-rt-14-dev libpcre2-dev sqlite3 chromium kannel kannel-extras libnet-smpp-perl valgrind openssl"
+# postgresql-15: the tests start their own server (scripts/pgtest.sh); haproxy:
+# the reverse proxy of tests/e2e/proxy.test.mjs (trusted X-Forwarded-For)
+TEST="postgresql-15 libcmocka-dev clang libclang-rt-14-dev libpcre2-dev sqlite3 chromium kannel kannel-extras libnet-smpp-perl valgrind openssl haproxy"
 # node and npm run the end-to-end tests; a machine that has them already
 # (from another source) keeps its own.
 command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 || TEST="$TEST nodejs npm"

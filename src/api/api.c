@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "api/api_gw.h"
 #include "api/api_late.h"
@@ -35,7 +36,7 @@ api *api_new(const api_env *env)
     char v[8];
     a->mask = store_setting_get(env->st, STR_LIT("mask_sensitive_data"), v, sizeof v) == 0 &&
               strcmp(v, "1") == 0;
-    hmap_init(&a->throttle);
+    a->throttle = api_throttle_new();
     a->dummy_hash = api_password_hash("not a password: unknown users are checked against it");
     if (api__metrics_load(a) != 0) { /* the totals of /metrics survive restarts */
         api_free(a);
@@ -48,11 +49,7 @@ void api_free(api *a)
 {
     if (!a)
         return;
-    size_t ti = 0;
-    void *te;
-    while (hmap_next(&a->throttle, &ti, &te))
-        free(te);
-    hmap_free(&a->throttle);
+    api_throttle_free(a->throttle);
     free(a->dummy_hash);
     api__metrics_free(a);
     api__feed_free(a);
@@ -320,53 +317,38 @@ json_t *api__parse_body(const http_req *req, http_resp *resp)
     return j;
 }
 
-/* Login throttling: at most LOGIN_MAX_FAILS failed logins per user name
- * and LOGIN_MAX_FAILS_IP per client address in a LOGIN_WINDOW_MS window. */
-#define LOGIN_WINDOW_MS (5 * 60 * 1000)
-#define LOGIN_MAX_FAILS 5
-#define LOGIN_MAX_FAILS_IP 20
-#define THROTTLE_MAX_KEYS 10000
-
-typedef struct throttle {
-    int64_t since;
-    int fails;
-    char key[];
-} throttle;
-
-static int throttle_eq(const void *e, const void *key)
+void api_set_trusted_proxies(api *a, const netaddr *ranges, size_t n)
 {
-    return strcmp(((const throttle *)e)->key, key) == 0;
+    a->ntrusted = n < sizeof a->trusted / sizeof a->trusted[0] ? n
+                                                                : sizeof a->trusted / sizeof a->trusted[0];
+    memcpy(a->trusted, ranges, a->ntrusted * sizeof *ranges);
 }
 
-static throttle *throttle_get(api *a, const char *key, int64_t now, int create)
+/* The login throttle's clock: monotonic and read afresh, not the loop's
+ * cached time, so that a wait counts from when the answer goes out and not
+ * from the start of a loop turn that a password check (argon2id, 0.1 s
+ * and more on a busy machine) has made long. */
+static int64_t throttle_now(void)
 {
-    uint64_t h = hmap_hash_bytes(key, strlen(key), 3);
-    throttle *t = hmap_get(&a->throttle, h, throttle_eq, key);
-    if (t && now - t->since > LOGIN_WINDOW_MS) {
-        t->since = now;
-        t->fails = 0;
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* The client's address into 'out' (room for 64 bytes): the socket's, or
+ * what a trusted reverse proxy says (api_throttle_client). */
+static str client_addr(const api *a, const http_req *req, char *out)
+{
+    char xff[512], fwd[512];
+    int xn = -1, fn = -1;
+    if (a->ntrusted > 0 && req->impl != NULL) {
+        xn = http_req_header(req, "X-Forwarded-For", xff, sizeof xff);
+        fn = http_req_header(req, "Forwarded", fwd, sizeof fwd);
     }
-    if (!t && create) {
-        if (a->throttle.len >= THROTTLE_MAX_KEYS) { /* forget stale entries */
-            size_t i = 0;
-            void *e;
-            while (hmap_next(&a->throttle, &i, &e)) {
-                throttle *x = e;
-                if (now - x->since > LOGIN_WINDOW_MS) {
-                    hmap_del(&a->throttle, hmap_hash_bytes(x->key, strlen(x->key), 3),
-                             throttle_eq, x->key);
-                    free(x);
-                    i = 0; /* the table moved: walk again */
-                }
-            }
-        }
-        size_t n = strlen(key);
-        t = xcalloc(1, sizeof *t + n + 1);
-        memcpy(t->key, key, n + 1);
-        t->since = now;
-        hmap_put(&a->throttle, h, t);
-    }
-    return t;
+    size_t n = api_throttle_client(a->trusted, a->ntrusted, req->peer,
+                                   xn > 0 ? (str){xff, (size_t)xn} : STR_NULL,
+                                   fn > 0 ? (str){fwd, (size_t)fn} : STR_NULL, out, 64);
+    return (str){out, n};
 }
 
 static void rest_login(api *a, const http_req *req, http_resp *resp)
@@ -380,20 +362,19 @@ static void rest_login(api *a, const http_req *req, http_resp *resp)
         api__resp_error(resp, 400, "bad_request", "username and password are required strings");
         return;
     }
-    int64_t now = a->env.now(a->env.app);
-    char ukey[96], ikey[96];
-    snprintf(ukey, sizeof ukey, "u:%.80s", user);
-    snprintf(ikey, sizeof ikey, "ip:%.*s", (int)(req->peer.n < 80 ? req->peer.n : 80),
-             req->peer.p ? req->peer.p : "");
-    throttle *tu = throttle_get(a, ukey, now, 0), *ti = throttle_get(a, ikey, now, 0);
-    if ((tu && tu->fails >= LOGIN_MAX_FAILS) || (ti && ti->fails >= LOGIN_MAX_FAILS_IP)) {
-        api__audit(a, req, str_c(user), "login", "login", STR_NULL, "too_many_attempts");
+    int64_t now = a->env.now(a->env.app), tnow = throttle_now();
+    char caddr[64];
+    str u = str_c(user), addr = client_addr(a, req, caddr);
+    int64_t wait = api_throttle_wait(a->throttle, u, addr, tnow);
+    if (wait > 0) { /* refused unchecked: the password is not even tried */
+        api__audit(a, req, u, "login", "login", STR_NULL, "too_many_attempts");
         json_decref(j);
-        char msg[128];
-        int64_t since = tu && tu->fails >= LOGIN_MAX_FAILS ? tu->since : ti->since;
-        snprintf(msg, sizeof msg, "too many failed logins: try again in %lld s",
-                 (long long)((since + LOGIN_WINDOW_MS - now) / 1000 + 1));
-        api__resp_error(resp, 429, "too_many_attempts", msg);
+        char msg[160];
+        long long s = (long long)((wait + 999) / 1000);
+        snprintf(msg, sizeof msg,
+                 "too many failed logins for this name from here: try again in %lld s", s);
+        api__resp_json(resp, 429, json_pack("{s:s, s:s, s:I}", "error", "too_many_attempts",
+                                            "message", msg, "retry_after_s", (json_int_t)s));
         return;
     }
     store_account acc;
@@ -404,16 +385,18 @@ static void rest_login(api *a, const http_req *req, http_resp *resp)
     else if (a->dummy_hash) /* an unknown user costs the same time */
         snprintf(hash, sizeof hash, "%s", a->dummy_hash);
     ok = crypto_pwhash_str_verify(hash, pass, strlen(pass)) == 0 && ok;
+    tnow = throttle_now(); /* a wait counts from the answer, not the question */
+    if (ok) /* 'u' lives in 'j' */
+        api_throttle_succeeded(a->throttle, u, addr, tnow);
+    else
+        api_throttle_failed(a->throttle, u, addr, tnow);
+    if (!ok) /* the name as given: it may name no account */
+        api__audit(a, req, u, "login", "login", STR_NULL, "bad_credentials");
     json_decref(j);
     if (!ok) {
-        throttle_get(a, ukey, now, 1)->fails++;
-        throttle_get(a, ikey, now, 1)->fails++;
-        api__audit(a, req, str_c(ukey + 2), "login", "login", STR_NULL, "bad_credentials");
         api__resp_error(resp, 401, "bad_credentials", "unknown user or wrong password");
         return;
     }
-    if (tu)
-        tu->fails = 0;
     unsigned char raw[32];
     char token[65], h[65];
     randombytes_buf(raw, sizeof raw);
@@ -963,6 +946,19 @@ static int wrap_collect(void *arg, uint32_t agent, uint32_t reason, int64_t at)
     return 0;
 }
 
+/* The customer's satisfaction answer for that conversation (masked like
+ * other customer text). */
+static int csat_collect(void *arg, int score, str comment, int64_t at, uint32_t agent)
+{
+    hist_walk *w = arg;
+    json_t *last = json_array_get(w->arr, json_array_size(w->arr) - 1);
+    json_object_set_new(last, "csat",
+                        json_pack("{s:i, s:o, s:I, s:i}", "score", score, "comment",
+                                  api__jmask(w->a, comment), "at", (json_int_t)at, "agent",
+                                  (int)agent));
+    return 0;
+}
+
 static int hist_collect(void *arg, const store_hist *h)
 {
     hist_walk *w = arg;
@@ -989,6 +985,8 @@ static json_t *history_json(api *a, const cc_conv_view *v)
         json_array_append(one.arr, e);
         store_wrapups(a->env.st, (uint32_t)json_integer_value(json_object_get(e, "conv")),
                       wrap_collect, &one);
+        store_csat(a->env.st, (uint32_t)json_integer_value(json_object_get(e, "conv")),
+                   csat_collect, &one);
         json_decref(one.arr);
     }
     return json_pack("{s:i, s:o}", "conv", (int)v->id, "history", w.arr);
@@ -1181,11 +1179,9 @@ void api_publish(api *a, const cc_events *evs)
                     to_agent(a, to[k], json_incref(msg));
             json_decref(msg);
         }
-        if (e->type == CC_EV_CONF_JOINED || e->type == CC_EV_CONF_LEFT ||
-            e->type == CC_EV_TRANSFERRED || e->type == CC_EV_TERMINATED ||
-            e->type == CC_EV_OWNER_CHANGED || e->type == CC_EV_OPTED_OUT ||
-            e->type == CC_EV_OPTED_IN) {
-            /* system lines in the transcript */
+        if (cc_ev_is_note(e->type) && e->type != CC_EV_QUEUED) {
+            /* system lines in the transcript (a queued conversation has
+             * no one to tell: its note is read with the transcript) */
             json_t *sys = json_pack("{s:s, s:i, s:s, s:i, s:o, s:s, s:I}", "type", "system",
                                     "conv", (int)e->conv, "event", cc_ev_name(e->type),
                                     "agent", (int)(e->target ? e->target : e->agent),

@@ -15,6 +15,7 @@
 
 #include <stdint.h>
 
+#include "util/netaddr.h"
 #include "core/cc.h"
 #include "http/http.h"
 #include "sms/gw.h"
@@ -56,6 +57,9 @@ typedef struct api_env {
 } api_env;
 
 api *api_new(const api_env *env);
+/* The reverse proxies whose X-Forwarded-For / Forwarded header names the
+ * client (api_throttle.h); copied. None by default: the socket's address. */
+void api_set_trusted_proxies(api *a, const netaddr *ranges, size_t n);
 void api_free(api *a);
 
 /* Handlers for http_new (http.h); 'arg' is the api. */

@@ -44,7 +44,7 @@ static const struct kind {
     {"entry_points", CC_KIND_EP,
      (const char *const[]){"id", "number", "queue", "welcome_reply", "hours", "max_wait_s",
                            "overflow_queue", "overflow_reply", "skills", "skill_words",
-                           "gateway", NULL}},
+                           "gateway", "survey", NULL}},
     {"agents", CC_KIND_AGENT,
      (const char *const[]){"id", "name", "teams", "capacity", "skills", "username",
                            "password", "password_hash", "state", NULL}},
@@ -143,7 +143,7 @@ typedef struct verr {
 
 static int bad(verr *e, const char *field, const char *msg)
 {
-    snprintf(e->field, sizeof e->field, "%s", field);
+    snprintf(e->field, sizeof e->field, "%.*s", (int)sizeof e->field - 1, field);
     utf8_trim(e->field); /* a long field name may be cut inside a character */
     snprintf(e->msg, sizeof e->msg, "%s", msg);
     return -1;

@@ -7,6 +7,7 @@
 
 #include <jansson.h>
 
+#include "api/api_throttle.h"
 #include "api/api.h"
 #include "core/report.h"
 #include "util/hmap.h"
@@ -47,7 +48,9 @@ struct api {
     size_t nconns;
     uint64_t sim_seq;
     int mask; /* "mask sensitive customer data" */
-    hmap throttle;    /* login failures by "u:name" and "ip:addr" */
+    api_throttle *throttle; /* login failures (api_throttle.h) */
+    netaddr trusted[64];    /* reverse proxies believed about the client */
+    size_t ntrusted;
     char *dummy_hash; /* verified against for unknown users (same timing) */
     char tok_user[80]; /* "token:NAME" of the last bearer token looked up */
     api_metrics m;
@@ -107,6 +110,11 @@ void api__feed_free(api *a);
  * settings change. */
 void api__today_event(api *a, const cc_event *ev);
 int api__today_queue(api *a, uint32_t queue, report_row *out, int64_t *sl_ms);
+/* Query argument 'name' as milliseconds since 1970 ('dflt' when absent;
+ * sets '*bad' when it is not a whole number >= 0) (api_report.c). */
+int64_t api__arg_ms(const http_req *req, const char *name, int64_t dflt, int *bad);
+/* GET /api/supervisor/csat: satisfaction scores (api_csat.c). */
+void api__csat(api *a, const http_req *req, http_resp *resp);
 /* /api/supervisor/... (api_supervisor.c). */
 void api__supervisor(api *a, const http_req *req, http_resp *resp);
 /* The transcript of 'conv' as the `messages` command returns it. */

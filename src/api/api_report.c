@@ -190,7 +190,7 @@ static void names(buf *b, const cc *c, int kind, const uint32_t *ids, uint32_t n
     buf_free(&tmp);
 }
 
-static int64_t arg_ms(const http_req *req, const char *name, int64_t dflt, int *bad)
+int64_t api__arg_ms(const http_req *req, const char *name, int64_t dflt, int *bad)
 {
     char v[32];
     if (http_req_arg(req, name, v, sizeof v) <= 0)
@@ -205,8 +205,8 @@ static int64_t arg_ms(const http_req *req, const char *name, int64_t dflt, int *
 void api__report_csv(api *a, const http_req *req, http_resp *resp)
 {
     int bad = 0;
-    report r = {.from = arg_ms(req, "from", 0, &bad),
-                .to = arg_ms(req, "to", a->env.now(a->env.app) + 1, &bad)};
+    report r = {.from = api__arg_ms(req, "from", 0, &bad),
+                .to = api__arg_ms(req, "to", a->env.now(a->env.app) + 1, &bad)};
     if (bad || r.to <= r.from) {
         api__resp_error(resp, 400, "bad_range",
                         "from and to are milliseconds since 1970, from < to");

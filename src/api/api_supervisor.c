@@ -4,6 +4,7 @@
  * and one conversation read-only, masked as on the desktop.
  *
  *   GET /api/supervisor/overview
+ *   GET /api/supervisor/csat          satisfaction scores (api_csat.c)
  *   GET /api/supervisor/conversations/ID
  *   WebSocket /ws with a supervisor's session: the overview pushed after
  *   events (at most every API_FEED_MS), {"type": "overview", ...}
@@ -130,6 +131,10 @@ void api__supervisor(api *a, const http_req *req, http_resp *resp)
     const char *rest = req->path + strlen("/api/supervisor/");
     if (strcmp(rest, "overview") == 0) {
         api__resp_json(resp, 200, overview(a));
+        return;
+    }
+    if (strcmp(rest, "csat") == 0) {
+        api__csat(a, req, resp);
         return;
     }
     if (strncmp(rest, "conversations/", 14) == 0) {

@@ -154,7 +154,7 @@ static void commit_failed(app *a, const char *what)
 /* One transaction: the staged events, the outbox's writes and, when
  * probing, one small row that proves the store takes writes again. Returns
  * 0, or the store's error with '*what' set, rolled back. */
-static int commit_all(app *a, int probe, const char **what)
+static int commit_all(app *a, int probe, const char **what, int *started)
 {
     int r = store_begin(a->st);
     if (r != 0) {
@@ -178,6 +178,19 @@ static int commit_all(app *a, int probe, const char **what)
             goto fail;
         }
     }
+    /* serving: without waiting where the store can (PostgreSQL); the loop
+     * polls for the confirmation (on_commit_timer) */
+    if (a->commit_timer && !a->stopping) {
+        r = store_commit_start(a->st);
+        if (r == 0) {
+            *started = 1;
+            return 0;
+        }
+        if (r != -ENOTSUP) {
+            *what = "committing";
+            goto fail;
+        }
+    }
     if ((r = store_commit(a->st)) != 0) {
         *what = "committing";
         goto fail;
@@ -192,8 +205,10 @@ static void resume(app *a)
 {
     if (a->stale_core)
         rebuild_core(a); /* what the unreachable database kept, before anything else */
-    if (a->stale_core)
-        app__fatal_store(a, "reading the event log back after the database came back");
+    if (a->stale_core) { /* gone again: stay degraded, the probe tries again */
+        app__store_failed(a, "reading the event log back after the database came back");
+        return;
+    }
     char ms[24], n[24];
     snprintf(ms, sizeof ms, "%lld", (long long)(app_now(a) - a->degraded_since));
     snprintf(n, sizeof n, "%llu", (unsigned long long)a->store_failures);
@@ -207,8 +222,10 @@ static void resume(app *a)
 
 /* The group commit, in two steps (app.h): flush starts the transaction
  * with what is staged and hands the waiters of the next commit over to it;
- * app__commit_confirmed, once the store confirms (today at once: SQLite's
- * commit is synchronous), publishes, sends and releases those waiters. One
+ * app__commit_confirmed, once the store confirms (SQLite at once, its
+ * commit is synchronous; PostgreSQL a loop turn or more later, polled by
+ * on_commit_timer after store_commit_start), publishes, sends and
+ * releases those waiters. One
  * transaction is in flight at a time: a flush asked for meanwhile runs
  * after the confirmation. */
 static void flush(app *a, int probe)
@@ -231,9 +248,43 @@ static void flush(app *a, int probe)
     a->confirm = a->next;
     a->next = w;
     a->in_flight = 1;
+    /* a reply costs one commit before it leaves: the pump marks it
+     * SUBMITTING in the transaction that stores it */
+    for (size_t i = 0; i < a->committing.n; i++)
+        if (a->committing.v[i].type == CC_EV_MSG_OUT) {
+            app__outbox_pump_here(a);
+            break;
+        }
     const char *what = "committing";
-    int r = commit_all(a, probe, &what);
+    int started = 0, r = commit_all(a, probe, &what, &started);
+    if (started) { /* confirmed later, by on_commit_timer */
+        net_timer_set(a->commit_timer, 1);
+        return;
+    }
     app__commit_confirmed(a, r, what);
+}
+
+/* Polls the store for the confirmation of the transaction in flight. */
+static void on_commit_timer(void *arg)
+{
+    app *a = arg;
+    int done = 0, r = store_commit_finish(a->st, &done);
+    if (done)
+        app__commit_confirmed(a, r, "committing");
+    else
+        net_timer_set(a->commit_timer, 1);
+}
+
+/* Waits for the transaction in flight (stopping). */
+static void commit_wait(app *a)
+{
+    while (a->in_flight && a->commit_timer) {
+        int done = 0, r = store_commit_finish(a->st, &done);
+        if (done)
+            app__commit_confirmed(a, r, "committing");
+        else
+            usleep(1000);
+    }
 }
 
 void app__commit_confirmed(app *a, int status, const char *what)
@@ -247,15 +298,10 @@ void app__commit_confirmed(app *a, int status, const char *what)
             resume(a);
         if (a->committing.n) {
             cc_events batch = {a->committing.v, a->committing.n, a->committing.cap};
-            int has_out = 0;
-            for (size_t i = 0; i < batch.n; i++)
-                has_out |= batch.v[i].type == CC_EV_MSG_OUT;
             if (a->api)
                 api_publish(a->api, &batch);
             cc_evlog_free(&a->committing);
             cc_evlog_init(&a->committing);
-            if (has_out)
-                app__outbox_pump(a); /* for the next commit */
         }
         app__outbox_committed(a); /* statuses to desktops, sends */
         arm_core_timer(a);
@@ -513,6 +559,9 @@ int app_listen(app *a, const http_cfg *hc, char *err, size_t n)
         snprintf(err, n, "libsodium failed to initialise, or the event log cannot be read");
         return -1;
     }
+    netaddr proxies[APP_TRUSTED_PROXIES_MAX];
+    api_set_trusted_proxies(a->api, proxies,
+                            app_config_trusted_proxies(a->cfg, proxies, APP_TRUSTED_PROXIES_MAX));
     http_handlers h = {a->api, api_http_request, api_ws_open, api_ws_message, api_ws_close};
     a->http = http_new(a->loop, hc, &h, err, n);
     if (!a->http)
@@ -522,6 +571,7 @@ int app_listen(app *a, const http_cfg *hc, char *err, size_t n)
     a->flush_timer = net_timer_new(a->loop, on_flush_timer, a);
     a->probe_timer = net_timer_new(a->loop, on_probe_timer, a);
     a->purge_timer = net_timer_new(a->loop, on_purge_timer, a);
+    a->commit_timer = net_timer_new(a->loop, on_commit_timer, a);
     net_timer_set(a->purge_timer, 0); /* at start, then every APP_PURGE_MS */
     a->feed_timer = net_timer_new(a->loop, on_feed_timer, a);
     net_timer_set(a->feed_timer, API_FEED_MS);
@@ -549,6 +599,7 @@ void app_stop(app *a)
 void app_close(app *a)
 {
     a->stopping = 1; /* no more sends */
+    commit_wait(a);
     if (a->st)       /* the outbox's last statuses (a last try when degraded) */
         flush(a, a->degraded);
     app__gateways_close(a); /* drops requests under way (see there) */
@@ -558,7 +609,9 @@ void app_close(app *a)
     net_timer_free(a->probe_timer);
     net_timer_free(a->feed_timer);
     net_timer_free(a->purge_timer);
+    net_timer_free(a->commit_timer);
     a->core_timer = a->outbox_timer = a->flush_timer = a->probe_timer = a->purge_timer = NULL;
+    a->commit_timer = NULL;
     a->feed_timer = NULL;
     if (a->st)
         app_flush(a);

@@ -29,6 +29,7 @@
 
 #include <stdint.h>
 
+#include "util/netaddr.h"
 #include "api/api.h"
 #include "core/cc.h"
 #include "http/http.h"
@@ -63,6 +64,7 @@ typedef struct app {
     gw *sim;                    /* the simulator, when configured */
     net_timer *core_timer, *outbox_timer, *flush_timer, *probe_timer, *purge_timer;
     net_timer *feed_timer; /* the supervisors' live feed (api_feed_flush) */
+    net_timer *commit_timer; /* polls a transaction in flight (store_commit_finish) */
     cc_events ev;
     cc_evlog staged;     /* applied to the core, not in a transaction yet */
     cc_evlog committing; /* in the transaction in flight */
@@ -188,6 +190,10 @@ size_t app_config_keywords(const app_config *cfg, struct sms_keyword *out, size_
 const char *app_config_listen(const app_config *cfg);
 /* "tls": {"cert", "key"} from the file, or NULLs. */
 void app_config_tls(const app_config *cfg, const char **cert, const char **key);
+/* The reverse proxies whose X-Forwarded-For / Forwarded is believed
+ * ("trusted_proxies"): stores at most 'max' ranges, returns how many. */
+#define APP_TRUSTED_PROXIES_MAX 64
+size_t app_config_trusted_proxies(const app_config *cfg, netaddr *out, size_t max);
 const char *app_config_data_dir(const app_config *cfg);
 /* "store" (a store URL, store.h) from the file, or NULL. */
 const char *app_config_store(const app_config *cfg);

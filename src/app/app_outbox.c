@@ -428,6 +428,12 @@ void app__outbox_pump(app *a)
     app__want_flush(a);
 }
 
+void app__outbox_pump_here(app *a)
+{
+    if (a->gws && !a->stopping)
+        a->gws->want_pump = 1;
+}
+
 int app__outbox_dirty(const app *a)
 {
     const app_gateways *gs = a->gws;

@@ -16,6 +16,7 @@
 #include "sms/sms_text.h"
 #include "app/gateways.h"
 #include "store/flow_json.h"
+#include "util/netaddr.h"
 #include "util/xalloc.h"
 
 struct app_config {
@@ -209,7 +210,8 @@ static int walk(ctx *x)
                                       "wrapup_reasons", "idle_reasons", "skills",
                                       "agents",
                                       "admins",       "supervisors",    "gateways",
-                                      "outbox",       "tls",            NULL};
+                                      "outbox",       "tls",            "trusted_proxies",
+                                      NULL};
     json_t *root = x->cfg->root;
     if (!json_is_object(root))
         return fail(x, "(top)", "the file must hold one JSON object%s", "");
@@ -333,7 +335,8 @@ static int walk(ctx *x)
     static const char *const ep_keys[] = {"id",         "number",         "queue",
                                           "gateway",    "welcome_reply",  "hours",
                                           "max_wait_s", "overflow_queue", "overflow_reply",
-                                          "skills",     "skill_words",    NULL};
+                                          "skills",     "skill_words",    "survey",
+                                          NULL};
     json_t *eps = section(x, "entry_points", &bad);
     if (bad)
         return -1;
@@ -435,6 +438,24 @@ static int walk(ctx *x)
             return -1;
         if (tv.n == 0 || strlen(tv.p) != tv.n)
             return fail(x, "tls.key", "must name a PEM file%s", "");
+    }
+    json_t *tp = json_object_get(root, "trusted_proxies");
+    if (tp) {
+        size_t k;
+        json_t *pe;
+        netaddr r;
+        if (!json_is_array(tp) || json_array_size(tp) > APP_TRUSTED_PROXIES_MAX)
+            return fail(x, "trusted_proxies",
+                        "must be a list of at most 64 addresses or ranges "
+                        "([\"127.0.0.1\", \"10.0.0.0/8\"])%s", "");
+        json_array_foreach(tp, k, pe)
+        {
+            if (!json_is_string(pe) ||
+                netaddr_parse_range((str){json_string_value(pe), json_string_length(pe)}, &r) != 0)
+                return fail(x, "trusted_proxies",
+                            "each entry must be an IP address or a range such as "
+                            "\"10.0.0.0/8\" or \"fd00::/8\"%s", "");
+        }
     }
     return 0;
 }
@@ -612,6 +633,20 @@ void app_config_tls(const app_config *cfg, const char **cert, const char **key)
     json_t *tls = json_object_get(cfg->root, "tls");
     *cert = json_string_value(json_object_get(tls, "cert"));
     *key = json_string_value(json_object_get(tls, "key"));
+}
+
+size_t app_config_trusted_proxies(const app_config *cfg, netaddr *out, size_t max)
+{
+    json_t *tp = json_object_get(cfg->root, "trusted_proxies"), *v;
+    size_t i, n = 0;
+    json_array_foreach(tp, i, v)
+    {
+        if (n < max && json_is_string(v) &&
+            netaddr_parse_range((str){json_string_value(v), json_string_length(v)},
+                                &out[n]) == 0)
+            n++;
+    }
+    return n;
 }
 
 const char *app_config_store(const app_config *cfg)

@@ -1,7 +1,9 @@
 /*
  * config_gw.c: the "gateways" and "outbox" sections of the configuration
  * and each entry point's "gateway" (docs/configuration.md). Validated
- * completely when the file is loaded, like the rest of config.c.
+ * completely when the file is loaded, like the rest of config.c. Each
+ * gateway's "id" and "type" are read here, the rest of its object by its
+ * type (sms/gw.h, gw_type.config).
  */
 #include <jansson.h>
 #include <stdio.h>

@@ -64,6 +64,11 @@ void app__gateways_close(app *a);
 /* Asks for the outbox pump (due messages to their gateways) in the next
  * group commit (see app_outbox.c). */
 void app__outbox_pump(app *a);
+/* The same inside the group commit being built (app.c: a batch with a
+ * reply): the pump runs in that transaction, after its events are
+ * appended, so the reply is marked SUBMITTING in the commit that stores it
+ * and handed to its gateway at that commit's confirmation. */
+void app__outbox_pump_here(app *a);
 /* Whether the outbox has statuses to write or wants the pump. */
 int app__outbox_dirty(const app *a);
 /* Inside the group commit's transaction: writes the delivery statuses

@@ -60,11 +60,21 @@ const char *cc_cmd_name(int type)
 const char *cc_ev_name(int type)
 {
     static const char *const names[] = {
-#define X(name, wire) wire,
+#define X(name, wire, flags) wire,
         CC_EVENTS(X)
 #undef X
     };
     return type >= 0 && type < CC_EV__COUNT ? names[type] : "?";
+}
+
+int cc_ev_is_note(int type)
+{
+    static const unsigned char flags[] = {
+#define X(name, wire, f) (f),
+        CC_EVENTS(X)
+#undef X
+    };
+    return type >= 0 && type < CC_EV__COUNT && (flags[type] & CC_EVF_NOTE);
 }
 
 const char *cc_why_name(int why)
@@ -168,6 +178,7 @@ cc *cc_new(void)
     hmap_init(&c->ep_numbers);
     hmap_init(&c->seen);
     hmap_init(&c->optouts);
+    hmap_init(&c->surveys);
     c->next_conv = 1;
     c->grace_ms = CC__DEFAULT_GRACE_MS;
     c->seen_max = CC__DEFAULT_DEDUPE;
@@ -210,6 +221,10 @@ void cc_free(cc *c)
     while (hmap_next(&c->optouts, &i, &e))
         free(e);
     hmap_free(&c->optouts);
+    i = 0;
+    while (hmap_next(&c->surveys, &i, &e))
+        free(e);
+    hmap_free(&c->surveys);
     tab_free(&c->queues, cc__queue_free); /* their classes point at agents */
     tab_free(&c->agents, cc__agent_free);
     tab_free(&c->teams, cc__team_free);
@@ -342,10 +357,53 @@ static void set_rona(cc *c, cc__agent *a)
     withdraw_all(c, a, CC_WHY_AGENT_AWAY);
 }
 
+static int may_auto_reply(const cc *c, const cc_cmd *m, const cc__conv *v);
+static void auto_reply(cc *c, cc__conv *v, str text);
+
+/* The entry point's satisfaction survey, as the conversation closes after
+ * an agent ended it (not one that was terminated or closed unanswered). */
+static void survey(cc *c, cc__conv *v)
+{
+    cc__ep *e = cc__tab_get(&c->eps, v->ep);
+    if (!e || !e->flow.survey || !v->ended_by || v->state != CC_CONV_WRAPUP ||
+        !may_auto_reply(c, NULL, v))
+        return;
+    EMIT(c, .type = CC_EV_CSAT_ASKED, .conv = v->id, .ep = v->ep,
+         .number = (str){v->number, v->number_len},
+         .ep_number = (str){v->ep_number, v->ep_number_len}, .agent = v->ended_by,
+         .queue = v->queue, .deadline = c->now + e->flow.survey_window_ms);
+    auto_reply(c, v, e->flow.survey_text);
+}
+
 static void close_if_done(cc *c, cc__conv *v, int why)
 {
-    if (v->state == CC_CONV_WRAPUP && v->wrapups_due == 0)
+    if (v->state == CC_CONV_WRAPUP && v->wrapups_due == 0) {
+        if (why == CC_WHY_ENDED)
+            survey(c, v);
         EMIT(c, .type = CC_EV_CLOSED, .conv = v->id, .code = why);
+    }
+}
+
+/* A survey answer: optional blanks, a digit 1-5, then the end or a
+ * non-digit; the rest (trimmed) is the comment. Returns the score or 0. */
+static int score_of(str t, str *comment)
+{
+    size_t i = 0;
+    while (i < t.n && (t.p[i] == ' ' || t.p[i] == '\t' || t.p[i] == '\n' || t.p[i] == '\r'))
+        i++;
+    if (i == t.n || t.p[i] < '1' || t.p[i] > '5' ||
+        (i + 1 < t.n && t.p[i + 1] >= '0' && t.p[i + 1] <= '9'))
+        return 0;
+    int score = t.p[i] - '0';
+    i++;
+    while (i < t.n && (t.p[i] == ' ' || t.p[i] == '\t' || t.p[i] == '\n' || t.p[i] == '\r' ||
+                       t.p[i] == '.' || t.p[i] == ',' || t.p[i] == '-' || t.p[i] == ':'))
+        i++;
+    size_t end = t.n;
+    while (end > i && (t.p[end - 1] == ' ' || t.p[end - 1] == '\n' || t.p[end - 1] == '\r'))
+        end--;
+    *comment = (str){t.p + i, end - i};
+    return score;
 }
 
 /* Ends a terminated conversation that nobody will handle any more: closed
@@ -1040,6 +1098,17 @@ static int cmd_sms_in(cc *c, const cc_cmd *m)
     if (m->msg_id.n && cc__seen(c, m->msg_id))
         return CC_DUPLICATE;
     cc__conv *v = cc__pair_find(c, m->number.p, m->number.n, e->id);
+    cc__survey *s = v || m->keyword != CC_KW_NONE
+                        ? NULL
+                        : cc__survey_find(c, m->number.p, m->number.n, e->id);
+    str comment;
+    int score = s && c->now <= s->deadline ? score_of(m->text, &comment) : 0;
+    if (score) { /* the answer to a survey: recorded, nothing opens */
+        EMIT(c, .type = CC_EV_CSAT_ANSWERED, .conv = s->conv, .ep = e->id, .number = m->number,
+             .ep_number = s_of(e->number), .agent = s->agent, .queue = s->queue,
+             .reason = (uint32_t)score, .text = comment, .msg_id = m->msg_id);
+        return 0;
+    }
     if (!v) {
         uint32_t id = c->next_conv;
         EMIT(c, .type = CC_EV_CONV_OPENED, .conv = id, .ep = e->id, .queue = e->queue,

@@ -284,7 +284,14 @@ const char *cc_cmd_name(int type);
  *    queue's); 'words': when the first message contains one of these words
  *    (whole word, ASCII letters in any case), the conversation also requires
  *    that word's skill (a language, a product). Together at most
- *    CC_SKILLS_MAX.
+ *    CC_SKILLS_MAX;
+ *  - survey (customer satisfaction): when a conversation the customer
+ *    opened closes after its wrap-ups, the customer gets 'survey_text'
+ *    (unless opted out). Their next SMS within 'survey_window_ms' that
+ *    starts with a score 1-5 ("4", "4 tack, snabbt!") is recorded against
+ *    the closed conversation (CSAT_ANSWERED; the rest of the text is the
+ *    comment) and opens nothing; a keyword (STOP, ...), anything else or a
+ *    late answer takes the usual path.
  * Automatic replies are MSG_OUT events with agent 0; none goes to a
  * customer who has opted out of the entry point.
  */
@@ -317,6 +324,9 @@ typedef struct cc_ep_flow {
     size_t n_skills;
     cc_flow_word words[CC_FLOW_WORDS_MAX];
     size_t n_words;
+    int survey;       /* 1: ask for a score after wrap-up */
+    str survey_text;  /* the question (1 .. CC_FLOW_TEXT_MAX code points) */
+    int64_t survey_window_ms; /* how long an answer counts (1 s .. 7 days) */
 } cc_ep_flow;
 #define CC_GATEWAY_ID_MAX 32
 
@@ -340,61 +350,69 @@ typedef struct cc_cmd {
     int64_t widen_ms;
 } cc_cmd;
 
-/* Events. X(NAME, "wire name"). The store keeps each event's number: add
- * new events at the END of the list, never in between or reordered. */
-#define CC_EVENTS(X)                                                            \
-    X(TEAM_PUT, "team_put")                                                     \
-    X(QUEUE_PUT, "queue_put")                                                   \
-    X(AGENT_PUT, "agent_put")                                                   \
-    X(EP_PUT, "entry_point_put")                                                \
-    X(REASON_PUT, "wrapup_reason_put")                                          \
-    X(IDLE_REASON_PUT, "idle_reason_put")                                       \
-    X(SETTINGS, "settings")                                                     \
-    X(TEAM_REMOVED, "team_removed")                                             \
-    X(QUEUE_REMOVED, "queue_removed")                                           \
-    X(AGENT_REMOVED, "agent_removed")                                           \
-    X(EP_REMOVED, "entry_point_removed")                                        \
-    X(REASON_REMOVED, "wrapup_reason_removed")                                  \
-    X(IDLE_REASON_REMOVED, "idle_reason_removed")                               \
-    X(AGENT_STATE, "agent_state")                                               \
-    X(AGENT_CONNECTED, "agent_connected")                                       \
-    X(CONV_OPENED, "conversation_opened")                                       \
-    X(MSG_IN, "message_in")                                                     \
-    X(MSG_OUT, "message_out")                                                   \
-    X(QUEUED, "queued")                                                         \
-    X(OFFERED, "offered")                                                       \
-    X(OFFER_WITHDRAWN, "offer_withdrawn")                                       \
-    X(ACCEPTED, "accepted")                                                     \
-    X(TRANSFERRED, "transferred")                                               \
-    X(OWNER_CHANGED, "owner_changed")                                           \
-    X(CONF_REQUESTED, "conference_requested")                                   \
-    X(CONF_JOINED, "conference_joined")                                         \
-    X(CONF_CANCELLED, "conference_cancelled")                                   \
-    X(CONF_LEFT, "conference_left")                                             \
-    X(ENDED, "ended")                                                           \
-    X(WRAPUP_DUE, "wrapup_due")                                                 \
-    X(WRAPPED_UP, "wrapped_up")                                                 \
-    X(TERMINATED, "terminated")                                                 \
-    X(CLOSED, "closed")                                                         \
-    X(VAR_SET, "variable_set")                                                  \
-    X(NAME_SET, "display_name_set")                                             \
-    X(OPTED_OUT, "opted_out")                                                   \
-    X(OPTED_IN, "opted_in")                                                     \
-    X(OVERFLOWED, "overflowed")                                                 \
-    X(SKILL_PUT, "skill_put")                                                   \
-    X(SKILL_REMOVED, "skill_removed")                                           \
-    X(AGENT_SKILLS, "agent_skills")                                             \
-    X(QUEUE_SKILLS, "queue_skills")                                             \
-    X(CONV_SKILLS, "conversation_skills")                                       \
-    X(WIDENED, "widened")
+/* Events. X(NAME, "wire name", flags). The store keeps each event's
+ * number: add new events at the END of the list, never in between or
+ * reordered. Flags: CC_EVF_NOTE, a system note of the conversation's
+ * transcript (the desktop's system lines, the store's notes: the one
+ * declaration, cc_ev_is_note). */
+#define CC_EVF_NOTE 1
+#define CC_EVENTS(X)                                                        \
+    X(TEAM_PUT, "team_put", 0)                                              \
+    X(QUEUE_PUT, "queue_put", 0)                                            \
+    X(AGENT_PUT, "agent_put", 0)                                            \
+    X(EP_PUT, "entry_point_put", 0)                                         \
+    X(REASON_PUT, "wrapup_reason_put", 0)                                   \
+    X(IDLE_REASON_PUT, "idle_reason_put", 0)                                \
+    X(SETTINGS, "settings", 0)                                              \
+    X(TEAM_REMOVED, "team_removed", 0)                                      \
+    X(QUEUE_REMOVED, "queue_removed", 0)                                    \
+    X(AGENT_REMOVED, "agent_removed", 0)                                    \
+    X(EP_REMOVED, "entry_point_removed", 0)                                 \
+    X(REASON_REMOVED, "wrapup_reason_removed", 0)                           \
+    X(IDLE_REASON_REMOVED, "idle_reason_removed", 0)                        \
+    X(AGENT_STATE, "agent_state", 0)                                        \
+    X(AGENT_CONNECTED, "agent_connected", 0)                                \
+    X(CONV_OPENED, "conversation_opened", 0)                                \
+    X(MSG_IN, "message_in", 0)                                              \
+    X(MSG_OUT, "message_out", 0)                                            \
+    X(QUEUED, "queued", CC_EVF_NOTE)                                        \
+    X(OFFERED, "offered", 0)                                                \
+    X(OFFER_WITHDRAWN, "offer_withdrawn", 0)                                \
+    X(ACCEPTED, "accepted", 0)                                              \
+    X(TRANSFERRED, "transferred", CC_EVF_NOTE)                              \
+    X(OWNER_CHANGED, "owner_changed", CC_EVF_NOTE)                          \
+    X(CONF_REQUESTED, "conference_requested", 0)                            \
+    X(CONF_JOINED, "conference_joined", CC_EVF_NOTE)                        \
+    X(CONF_CANCELLED, "conference_cancelled", 0)                            \
+    X(CONF_LEFT, "conference_left", CC_EVF_NOTE)                            \
+    X(ENDED, "ended", 0)                                                    \
+    X(WRAPUP_DUE, "wrapup_due", 0)                                          \
+    X(WRAPPED_UP, "wrapped_up", 0)                                          \
+    X(TERMINATED, "terminated", CC_EVF_NOTE)                                \
+    X(CLOSED, "closed", 0)                                                  \
+    X(VAR_SET, "variable_set", 0)                                           \
+    X(NAME_SET, "display_name_set", 0)                                      \
+    X(OPTED_OUT, "opted_out", CC_EVF_NOTE)                                  \
+    X(OPTED_IN, "opted_in", CC_EVF_NOTE)                                    \
+    X(OVERFLOWED, "overflowed", 0)                                          \
+    X(SKILL_PUT, "skill_put", 0)                                            \
+    X(SKILL_REMOVED, "skill_removed", 0)                                    \
+    X(AGENT_SKILLS, "agent_skills", 0)                                      \
+    X(QUEUE_SKILLS, "queue_skills", 0)                                      \
+    X(CONV_SKILLS, "conversation_skills", 0)                                \
+    X(WIDENED, "widened", 0)                                                \
+    X(CSAT_ASKED, "csat_asked", 0)                                          \
+    X(CSAT_ANSWERED, "csat_answered", 0)
 
 enum cc_ev_type {
-#define X(name, wire) CC_EV_##name,
+#define X(name, wire, flags) CC_EV_##name,
     CC_EVENTS(X)
 #undef X
     CC_EV__COUNT
 };
 const char *cc_ev_name(int type);
+/* Whether events of 'type' are system notes of the transcript. */
+int cc_ev_is_note(int type);
 
 /*
  * An event. 'seq' numbers every event of a core from 1 upwards; 'at' is the
@@ -448,6 +466,12 @@ const char *cc_ev_name(int type);
  *  WIDENED          conv, queue, kind (levels dropped so far: each required
  *                   minimum is now lower by that much; at or below 0 the
  *                   skill only ranks agents)
+ *  CSAT_ASKED       conv (closing), ep, number, ep_number, agent (who ended
+ *                   it), queue, deadline (the answer window ends); the
+ *                   survey's MSG_OUT follows, then CLOSED
+ *  CSAT_ANSWERED    conv (the closed one asked), ep, number, ep_number,
+ *                   agent, queue (as asked), reason (the score 1-5), text
+ *                   (the comment after the score; may be empty), msg_id
  *
  * Conversation events that the entry point's flow causes: the first QUEUED
  * (code NEW) carries 'deadline' = when the maximum wait ends (0: none); out
@@ -578,6 +602,9 @@ str cc_conv_var(const cc *c, uint32_t conv, str key);
 /* The variables of 'conv' in the order they were first set; returns how
  * many (may exceed 'max'). */
 size_t cc_conv_vars(const cc *c, uint32_t conv, str *keys, str *values, size_t max);
+/* The survey awaiting customer 'number' on entry point 'ep': 1 with the
+ * asked conversation and the window's end, or 0. */
+int cc_survey_pending(const cc *c, str number, uint32_t ep, uint32_t *conv, int64_t *deadline);
 /* Whether customer 'number' has opted out of entry point 'ep'. */
 int cc_opted_out(const cc *c, str number, uint32_t ep);
 /* The open conversation of customer 'number' on entry point 'ep', or 0. */

@@ -153,6 +153,19 @@ cc__optout *cc__optout_find(const cc *c, const char *number, size_t n, uint32_t 
     return hmap_get(&c->optouts, pair_hash(number, n, ep), optout_eq, &k);
 }
 
+static int survey_eq(const void *e, const void *key)
+{
+    const cc__survey *o = e;
+    const struct pair_key *k = key;
+    return o->ep == k->ep && o->n == k->n && memcmp(o->number, k->number, k->n) == 0;
+}
+
+cc__survey *cc__survey_find(const cc *c, const char *number, size_t n, uint32_t ep)
+{
+    struct pair_key k = {number, n, ep};
+    return hmap_get(&c->surveys, pair_hash(number, n, ep), survey_eq, &k);
+}
+
 cc__ep *cc__ep_by_number(const cc *c, const char *number, size_t n)
 {
     struct str_key k = {number, n};
@@ -773,6 +786,7 @@ static int evolve_conv(cc *c, const cc_event *ev, cc__conv *v)
         NEED(v->state == CC_CONV_ASSIGNED || v->state == CC_CONV_TERMINATED, STATE);
         NEED(v->owner == ev->agent && v->conf == CC_CONF_NONE, NOT_OWNER);
         held_drop(c, v->owner, v->id);
+        v->ended_by = ev->agent;
         v->owner = 0;
         v->state = CC_CONV_WRAPUP;
         pair_drop(c, v);
@@ -973,9 +987,35 @@ static int evolve_skills(cc *c, const cc_event *ev)
     return -CC_E_UNKNOWN_COMMAND;
 }
 
+/* Surveys outlive their conversation: keyed by (customer, entry point). */
+static int evolve_csat(cc *c, const cc_event *ev)
+{
+    NEED(ev->number.n > 0 && ev->number.n <= CC_NUMBER_MAX, INVALID);
+    struct pair_key k = {ev->number.p, ev->number.n, ev->ep};
+    uint64_t h = pair_hash(k.number, k.n, k.ep);
+    if (ev->type == CC_EV_CSAT_ASKED) {
+        NEED(cc__conv_find(c, ev->conv), NO_CONVERSATION);
+        free(hmap_del(&c->surveys, h, survey_eq, &k));
+        cc__survey *s = xcalloc(1, sizeof *s);
+        *s = (cc__survey){.ep = ev->ep, .conv = ev->conv, .agent = ev->agent,
+                          .queue = ev->queue, .deadline = ev->deadline,
+                          .n = (uint8_t)ev->number.n};
+        memcpy(s->number, ev->number.p, ev->number.n);
+        hmap_put(&c->surveys, h, s);
+        return 0;
+    }
+    cc__survey *s = hmap_get(&c->surveys, h, survey_eq, &k);
+    NEED(s && s->conv == ev->conv && ev->reason >= 1 && ev->reason <= 5, INVALID);
+    seen_add(c, ev->msg_id);
+    free(hmap_del(&c->surveys, h, survey_eq, &k));
+    return 0;
+}
+
 int cc__evolve(cc *c, const cc_event *ev)
 {
-    if (ev->type >= CC_EV_SKILL_PUT && ev->type < CC_EV__COUNT)
+    if (ev->type == CC_EV_CSAT_ASKED || ev->type == CC_EV_CSAT_ANSWERED)
+        return evolve_csat(c, ev);
+    if (ev->type >= CC_EV_SKILL_PUT && ev->type <= CC_EV_WIDENED)
         return evolve_skills(c, ev);
     if (ev->type <= CC_EV_IDLE_REASON_REMOVED)
         return evolve_config(c, ev);

@@ -70,6 +70,11 @@ int cc_flow_check(const cc_ep_flow *f, const char **what)
         BAD("max_wait_s"); /* an overflow without a maximum never happens */
     if (f->overflow_queue >= CC_MAX_ID)
         BAD("overflow_queue");
+    if (f->survey && (f->survey_text.n == 0 || f->survey_window_ms < 1000 ||
+                      f->survey_window_ms > 7LL * 86400 * 1000))
+        BAD("survey");
+    if (!text_ok(f->survey_text) || (!f->survey && (f->survey_text.n || f->survey_window_ms)))
+        BAD("survey");
     if (f->gateway.n > CC_GATEWAY_ID_MAX)
         BAD("gateway");
     if (f->n_skills > CC_SKILLS_MAX || f->n_words > CC_FLOW_WORDS_MAX ||
@@ -202,6 +207,7 @@ void cc__flow_free(cc_ep_flow *f)
     drop(&f->overflow_text);
     drop(&f->tz_name);
     drop(&f->tz_rule);
+    drop(&f->survey_text);
     drop(&f->gateway);
     memset(f, 0, sizeof *f);
 }
@@ -217,6 +223,7 @@ void cc__flow_set(cc_ep_flow *dst, const cc_ep_flow *src)
     dst->overflow_text = own(src->overflow_text);
     dst->tz_name = own(src->tz_name);
     dst->tz_rule = own(src->tz_rule);
+    dst->survey_text = own(src->survey_text);
     dst->gateway = own(src->gateway);
     for (size_t i = 0; i < src->n_words && i < CC_FLOW_WORDS_MAX; i++)
         dst->words[i].word = own(src->words[i].word);

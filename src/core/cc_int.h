@@ -139,6 +139,7 @@ typedef struct cc__var {
 typedef struct cc__conv {
     uint32_t id, ep, queue, owner, offer_to, guest;
     uint32_t transferred_by; /* the agent of the last transfer (0: none) */
+    uint32_t ended_by;       /* the agent who ended it (0: not ended) */
     uint8_t state, conf, offer_kind, outbound, why_terminated, in_pair, number_len;
     uint32_t qpos, offer_gen, conf_gen, wrapups_due, msgs_in, msgs_out, nvars;
     int64_t qkey, opened_at, offer_deadline, conf_deadline;
@@ -188,6 +189,7 @@ struct cc {
     hmap ep_numbers; /* number -> ep */
     hmap seen;       /* provider message ids (owned strings) */
     hmap optouts;    /* (customer number, ep) opted out: cc__optout */
+    hmap surveys;    /* (customer number, ep) asked, not answered: cc__survey */
     char **seen_ring;
     size_t seen_cap, seen_head, seen_len, seen_max;
 
@@ -207,6 +209,16 @@ struct cc {
     int64_t now;
     int replaying;
 };
+
+/* A satisfaction survey sent and not answered yet (replaced by the next
+ * one to the same pair; an expired one is ignored). */
+typedef struct cc__survey {
+    uint32_t ep, conv, agent, queue;
+    int64_t deadline;
+    uint8_t n;
+    char number[CC_NUMBER_MAX];
+} cc__survey;
+cc__survey *cc__survey_find(const cc *c, const char *number, size_t n, uint32_t ep);
 
 typedef struct cc__optout {
     uint32_t ep;

@@ -138,6 +138,16 @@ size_t cc_conv_vars(const cc *c, uint32_t conv, str *keys, str *values, size_t m
     return v->nvars;
 }
 
+int cc_survey_pending(const cc *c, str number, uint32_t ep, uint32_t *conv, int64_t *deadline)
+{
+    const cc__survey *s = cc__survey_find(c, number.p, number.n, ep);
+    if (!s)
+        return 0;
+    *conv = s->conv;
+    *deadline = s->deadline;
+    return 1;
+}
+
 int cc_opted_out(const cc *c, str number, uint32_t ep)
 {
     return cc__optout_find(c, number.p, number.n, ep) != NULL;
@@ -440,6 +450,8 @@ char *cc_dump(const cc *c)
         for (size_t k = 0; k < f->n_holidays; k++)
             buf_printf(&b, "%s%u", k ? "," : "", f->holidays[k]);
         dump_skills(&b, "skills", f->skills, (uint32_t)f->n_skills);
+        buf_printf(&b, " survey=%d/%lld '%.*s'", f->survey, (long long)f->survey_window_ms,
+                   (int)f->survey_text.n, f->survey_text.p);
         buf_printf(&b, " words=");
         for (size_t k = 0; k < f->n_words; k++)
             buf_printf(&b, "%s%.*s:%u:%u", k ? "," : "", (int)f->words[k].word.n,
@@ -498,6 +510,16 @@ char *cc_dump(const cc *c)
         buf_printf(&one, "optout %010u '%.*s'", o->ep, (int)o->n, o->number);
         outs[nout++] = buf_take(&one);
     }
+    oi = 0;
+    while (hmap_next(&c->surveys, &oi, &oe)) {
+        const cc__survey *o = oe;
+        buf one;
+        buf_init(&one);
+        buf_printf(&one, "survey %010u '%.*s' conv=%u agent=%u queue=%u until=%lld", o->ep,
+                   (int)o->n, o->number, o->conv, o->agent, o->queue, (long long)o->deadline);
+        outs = xrealloc(outs, (nout + 1) * sizeof *outs);
+        outs[nout++] = buf_take(&one);
+    }
     qsort(outs, nout, sizeof *outs, cmp_str);
     for (size_t k = 0; k < nout; k++) {
         buf_printf(&b, "%s\n", outs[k]);
@@ -515,13 +537,13 @@ char *cc_dump(const cc *c)
         buf_printf(&b,
                    "conv %u ep=%u q=%u num='%.*s' name='%s' state=%d owner=%u offer=%u/%d@%lld "
                    "guest=%u conf=%d@%lld out=%d term=%d qkey=%lld opened=%lld wraps=%u tby=%u "
-                   "in=%u out=%u pair=%d wait=%lld/%d vars=",
+                   "eby=%u in=%u out=%u pair=%d wait=%lld/%d vars=",
                    v->id, v->ep, v->queue, (int)v->number_len, v->number,
                    v->name ? v->name : "", v->state, v->owner, v->offer_to, v->offer_kind,
                    (long long)v->offer_deadline, v->guest, v->conf,
                    (long long)v->conf_deadline, v->outbound, v->why_terminated,
                    (long long)v->qkey, (long long)v->opened_at, v->wrapups_due,
-                   v->transferred_by, v->msgs_in,
+                   v->transferred_by, v->ended_by, v->msgs_in,
                    v->msgs_out, v->in_pair, (long long)v->wait_deadline, v->overflowed);
         for (uint32_t k = 0; k < v->nvars; k++)
             buf_printf(&b, "%s%s=%s", k ? "," : "", v->vars[k].key, v->vars[k].value);

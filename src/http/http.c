@@ -123,9 +123,10 @@ int http_req_header(const http_req *req, const char *name, char *out, size_t cap
     for (int i = 0; i < kn; i++) /* lws keeps custom header names lowercase */
         key[i] = (char)(key[i] >= 'A' && key[i] <= 'Z' ? key[i] + 32 : key[i]);
     /* headers lws knows by a token are not among the custom ones */
-    int tok = strcmp(key, "content-type:") == 0    ? WSI_TOKEN_HTTP_CONTENT_TYPE
-              : strcmp(key, "authorization:") == 0 ? WSI_TOKEN_HTTP_AUTHORIZATION
-                                                   : -1;
+    int tok = strcmp(key, "content-type:") == 0      ? WSI_TOKEN_HTTP_CONTENT_TYPE
+              : strcmp(key, "authorization:") == 0   ? WSI_TOKEN_HTTP_AUTHORIZATION
+              : strcmp(key, "x-forwarded-for:") == 0 ? WSI_TOKEN_X_FORWARDED_FOR
+                                                     : -1;
     if (tok >= 0) {
         int n = lws_hdr_total_length(req->impl, (enum lws_token_indexes)tok);
         if (n <= 0 || (size_t)n >= cap ||

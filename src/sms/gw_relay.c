@@ -1,7 +1,8 @@
 /*
  * gw_relay.c: the "relay" gateway type, a second HTTP dialect written only
  * against the gateway interface (gw.h: its type, the inbound port, the
- * inbound calls; net/net_http for its sends). It proves the seam: this file
+ * inbound calls) and the helpers every HTTP type shares (gw_conf, gw_http,
+ * gw_post for its sends). It proves the seam: this file
  * and one row in gw.c's table are the whole of it (docs/gateways/relay.md).
  *
  * A relay authenticates both ways with a bearer token (at least 16
@@ -28,69 +29,24 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "net/net_http.h"
 #include "sms/gw.h"
 #include "sms/gw_conf.h"
 #include "sms/gw_http.h"
+#include "sms/gw_post.h"
 #include "util/xalloc.h"
 
 typedef struct relay_cfg {
     const char *id, *url, *token;
 } relay_cfg;
 
-typedef struct rpend {
-    struct rpend *next, *prev;
-    struct gw_relay *g;
-    int64_t ref;
-    net_http_req *req;
-} rpend;
-
 typedef struct gw_relay {
     gw base;
     char *id, *url, *auth; /* auth: "Bearer <token>" */
-    net_loop *loop;
+    gw_posts posts;
     gw_port port;
-    rpend *pending;
 } gw_relay;
 
 /* ---- outbound ------------------------------------------------------------ */
-
-static void pend_del(gw_relay *g, rpend *p)
-{
-    if (p->prev)
-        p->prev->next = p->next;
-    else
-        g->pending = p->next;
-    if (p->next)
-        p->next->prev = p->prev;
-    free(p);
-}
-
-static void on_answer(void *arg, const net_http_result *r)
-{
-    rpend *p = arg;
-    gw_relay *g = p->g;
-    int64_t ref = p->ref;
-    pend_del(g, p);
-    int st = r->status == 0                         ? (r->maybe_sent ? GW_UNKNOWN : GW_RETRY)
-             : r->status >= 200 && r->status < 300 ? GW_SENT
-             : r->status == 429 || r->status >= 500 ? GW_RETRY
-                                                    : GW_FAILED;
-    char err[256] = "", id[128] = "";
-    if (st == GW_SENT) {
-        json_t *j = json_loadb(r->body.p, r->body.n, 0, NULL);
-        const char *pid = json_string_value(json_object_get(j, "message_id"));
-        if (pid)
-            snprintf(id, sizeof id, "%s", pid);
-        json_decref(j);
-    } else if (r->status) {
-        snprintf(err, sizeof err, "relay: HTTP %d: %.*s", r->status,
-                 (int)(r->body.n > 200 ? 200 : r->body.n), r->body.p);
-    } else {
-        snprintf(err, sizeof err, "relay: %s", r->err ? r->err : "no answer");
-    }
-    g->base.result(g->base.arg, ref, st, str_c(id), str_c(err));
-}
 
 static int relay_send(gw *base, const gw_out *m)
 {
@@ -106,34 +62,15 @@ static int relay_send(gw *base, const gw_out *m)
     char *body = json_dumps(j, JSON_COMPACT);
     json_decref(j);
     const char *hdrs[] = {"Authorization", g->auth, NULL};
-    rpend *p = xcalloc(1, sizeof *p);
-    p->g = g;
-    p->ref = m->ref;
-    net_http_opts o = {.method = "POST",
-                       .url = g->url,
-                       .content_type = "application/json",
-                       .body = str_c(body),
-                       .headers = hdrs};
-    p->req = net_http_request(g->loop, &o, on_answer, p);
+    int r = gw_posts_send(&g->posts, g->url, str_c(body), hdrs, m->ref);
     free(body);
-    if (!p->req) {
-        free(p);
-        return -EINVAL;
-    }
-    p->next = g->pending;
-    if (g->pending)
-        g->pending->prev = p;
-    g->pending = p;
-    return 0;
+    return r;
 }
 
 static void relay_free(gw *base)
 {
     gw_relay *g = (gw_relay *)base;
-    while (g->pending) {
-        net_http_cancel(g->pending->req);
-        pend_del(g, g->pending);
-    }
+    gw_posts_cancel(&g->posts);
     free(g->id);
     free(g->url);
     free(g->auth);
@@ -268,7 +205,7 @@ static gw *relay_open(const void *cfg, net_loop *loop, const gw_port *port, gw_r
     g->base.ops = &relay_ops;
     g->base.result = cb;
     g->base.arg = arg;
-    g->loop = loop;
+    g->posts = (gw_posts){&g->base, loop, "relay", "message_id", NULL};
     g->port = *port;
     g->id = xmemdup0(r->id, strlen(r->id));
     g->url = xmemdup0(r->url, strlen(r->url));

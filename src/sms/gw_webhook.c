@@ -8,26 +8,18 @@
 #include <string.h>
 #include <time.h>
 
-#include "net/net_http.h"
 #include "sms/gw_conf.h"
 #include "sms/gw_http.h"
+#include "sms/gw_post.h"
 #include "sms/sms_text.h"
 #include "util/loop_clock.h"
 #include "util/xalloc.h"
 
-typedef struct wpend {
-    struct wpend *next, *prev;
-    struct gw_webhook *g;
-    int64_t ref;
-    net_http_req *req;
-} wpend;
-
 typedef struct gw_webhook {
     gw base;
     char *id, *url, *secret;
-    net_loop *loop;
-    gw_port port; /* inbound: the application */
-    wpend *pending;
+    gw_posts posts; /* outbound requests under way */
+    gw_port port;   /* inbound: the application */
 } gw_webhook;
 
 void gw_webhook_sign(const char *secret, int64_t ts, str body, char out[72])
@@ -91,51 +83,6 @@ char *gw_webhook_body(const gw_out *m)
     return s;
 }
 
-static void pend_del(gw_webhook *g, wpend *p)
-{
-    if (p->prev)
-        p->prev->next = p->next;
-    else
-        g->pending = p->next;
-    if (p->next)
-        p->next->prev = p->prev;
-    free(p);
-}
-
-static void on_answer(void *arg, const net_http_result *r)
-{
-    wpend *p = arg;
-    gw_webhook *g = p->g;
-    int64_t ref = p->ref;
-    pend_del(g, p);
-    int st;
-    if (r->status == 0)
-        st = r->maybe_sent ? GW_UNKNOWN : GW_RETRY;
-    else if (r->status >= 200 && r->status < 300)
-        st = GW_SENT;
-    else if (r->status == 429 || r->status >= 500)
-        st = GW_RETRY;
-    else
-        st = GW_FAILED;
-    char err[256] = "", id[128] = "";
-    if (st == GW_SENT) {
-        json_t *j = json_loadb(r->body.p, r->body.n, 0, NULL);
-        const char *pid = json_string_value(json_object_get(j, "id"));
-        if (pid)
-            snprintf(id, sizeof id, "%s", pid);
-        json_decref(j);
-    } else if (r->status) {
-        size_t n = r->body.n;
-        while (n && (r->body.p[n - 1] == '\n' || r->body.p[n - 1] == '\r'))
-            n--;
-        snprintf(err, sizeof err, "webhook: HTTP %d: %.*s", r->status, (int)(n > 200 ? 200 : n),
-                 r->body.p);
-    } else {
-        snprintf(err, sizeof err, "webhook: %s", r->err ? r->err : "no answer");
-    }
-    g->base.result(g->base.arg, ref, st, str_c(id), str_c(err));
-}
-
 static int webhook_send(gw *base, const gw_out *m)
 {
     gw_webhook *g = (gw_webhook *)base;
@@ -149,34 +96,15 @@ static int webhook_send(gw *base, const gw_out *m)
     snprintf(ref, sizeof ref, "%lld", (long long)m->ref);
     const char *hdrs[] = {GW_WEBHOOK_TS_HEADER, ts, GW_WEBHOOK_SIG_HEADER, sig,
                           "Idempotency-Key", ref, NULL};
-    wpend *p = xcalloc(1, sizeof *p);
-    p->g = g;
-    p->ref = m->ref;
-    net_http_opts o = {.method = "POST",
-                          .url = g->url,
-                          .content_type = "application/json",
-                          .body = str_c(body),
-                          .headers = hdrs};
-    p->req = net_http_request(g->loop, &o, on_answer, p);
+    int r = gw_posts_send(&g->posts, g->url, str_c(body), hdrs, m->ref);
     free(body);
-    if (!p->req) {
-        free(p);
-        return -EINVAL;
-    }
-    p->next = g->pending;
-    if (g->pending)
-        g->pending->prev = p;
-    g->pending = p;
-    return 0;
+    return r;
 }
 
 static void webhook_free(gw *base)
 {
     gw_webhook *g = (gw_webhook *)base;
-    while (g->pending) {
-        net_http_cancel(g->pending->req);
-        pend_del(g, g->pending);
-    }
+    gw_posts_cancel(&g->posts);
     free(g->id);
     free(g->url);
     free(g->secret);
@@ -192,7 +120,7 @@ gw *gw_webhook_new(const gw_webhook_cfg *cfg, net_loop *loop, gw_result_cb cb, v
     g->base.ops = &webhook_ops;
     g->base.result = cb;
     g->base.arg = arg;
-    g->loop = loop;
+    g->posts = (gw_posts){&g->base, loop, "webhook", "id", NULL};
     g->id = xmemdup0(cfg->id, strlen(cfg->id));
     g->url = xmemdup0(cfg->url, strlen(cfg->url));
     g->secret = xmemdup0(cfg->secret, strlen(cfg->secret));

@@ -11,7 +11,16 @@
 
 const char *const flow_json_keys[] = {"welcome_reply",  "hours",          "max_wait_s",
                                       "overflow_queue", "overflow_reply", "gateway",
-                                      "skills",         "skill_words",    NULL};
+                                      "skills",         "skill_words",    "survey",
+                                      NULL};
+
+/* The survey's templates when none is given (GSM 03.38 only: one SMS). */
+const char *const flow_json_survey_sv =
+    "Hur nöjd är du med hjälpen du fick? Svara med en siffra 1-5 (5 = mycket nöjd). "
+    "Skriv gärna en kommentar efter siffran.";
+const char *const flow_json_survey_en =
+    "How did we do? Reply with a number 1-5 (5 = very satisfied). "
+    "Feel free to add a comment after the number.";
 
 static const char *const DAYS[7] = {"mon", "tue", "wed", "thu", "fri", "sat", "sun"};
 
@@ -28,7 +37,8 @@ int flow_json_empty(const cc_ep_flow *f)
            f->tz_name.n == 0 && f->tz_rule.n == 0 &&
            memcmp(f->week, zero.week, sizeof f->week) == 0 && f->hours == 0 &&
            f->n_holidays == 0 && f->closed_action == 0 && f->max_wait_ms == 0 &&
-           f->overflow_queue == 0 && f->gateway.n == 0 && f->n_skills == 0 && f->n_words == 0;
+           f->overflow_queue == 0 && f->gateway.n == 0 && f->n_skills == 0 && f->n_words == 0 &&
+           !f->survey;
 }
 
 /* ---- skills ------------------------------------------------------------- */
@@ -75,6 +85,43 @@ json_t *flow_json_skills(const cc_skill *s, size_t n)
         json_array_append_new(a, json_pack("{s:i,s:i}", "skill", (json_int_t)s[i].skill,
                                            "level", (json_int_t)s[i].level));
     return a;
+}
+
+/* "survey": {"language": "sv" | "en", "text": "...", "window_s": 3600} */
+static int parse_survey(const json_t *o, cc_ep_flow *f, char *err, size_t n)
+{
+    json_t *sv = json_object_get(o, "survey");
+    if (!sv || json_is_null(sv))
+        return 0;
+    if (!json_is_object(sv))
+        FAIL("survey: must be {\"language\": \"sv\" or \"en\", \"text\": \"...\", "
+             "\"window_s\": seconds}");
+    const char *key;
+    json_t *v;
+    json_object_foreach(sv, key, v)
+    {
+        if (strcmp(key, "language") && strcmp(key, "text") && strcmp(key, "window_s"))
+            FAIL("survey.%s: unknown key (language, text, window_s)", key);
+    }
+    json_t *lang = json_object_get(sv, "language"), *text = json_object_get(sv, "text"),
+           *win = json_object_get(sv, "window_s");
+    const char *l = lang ? json_string_value(lang) : "sv";
+    if (!l || (strcmp(l, "sv") && strcmp(l, "en")))
+        FAIL("survey.language: must be \"sv\" or \"en\"");
+    if (text && (!json_is_string(text) || json_string_length(text) == 0))
+        FAIL("survey.text: must be the question's text (leave it out for the default)");
+    f->survey = 1;
+    const char *t = text ? json_string_value(text)
+                         : strcmp(l, "en") == 0 ? flow_json_survey_en : flow_json_survey_sv;
+    f->survey_text = (str){t, text ? json_string_length(text) : strlen(t)};
+    f->survey_window_ms = 3600 * 1000;
+    if (win) {
+        if (!json_is_integer(win) || json_integer_value(win) < 1 ||
+            json_integer_value(win) > 7 * 86400)
+            FAIL("survey.window_s: must be a whole number of seconds, 1 .. 604800");
+        f->survey_window_ms = (int64_t)json_integer_value(win) * 1000;
+    }
+    return 0;
 }
 
 static int parse_words(const json_t *o, cc_ep_flow *f, char *err, size_t n)
@@ -311,13 +358,15 @@ int flow_json_parse(const json_t *o, int stored, cc_ep_flow *f, char *rule, char
         f->overflow_queue = (uint32_t)json_integer_value(q);
     }
     if (flow_json_skills_parse(o, "skills", f->skills, &f->n_skills, err, n) ||
-        parse_words(o, f, err, n))
+        parse_words(o, f, err, n) || parse_survey(o, f, err, n))
         return -1;
     const char *what;
     if (cc_flow_check(f, &what) != 0) {
         if (strcmp(what, "skills") == 0)
             FAIL("skills: at most %d skills and skill words together, each skill once",
                  CC_SKILLS_MAX);
+        if (strcmp(what, "survey") == 0)
+            FAIL("survey.text: must be at most %d characters of valid UTF-8", CC_FLOW_TEXT_MAX);
         if (strcmp(what, "skill_words") == 0)
             FAIL("skill_words: each word at most %d bytes of valid UTF-8, without blanks",
                  CC_NAME_MAX);
@@ -384,6 +433,10 @@ void flow_json_put(json_t *o, const cc_ep_flow *f, int stored)
         put_text(o, "overflow_reply", f->overflow_text);
     }
     put_text(o, "gateway", f->gateway);
+    if (f->survey)
+        json_object_set_new(o, "survey",
+                            json_pack("{s:s%,s:I}", "text", f->survey_text.p, f->survey_text.n,
+                                      "window_s", (json_int_t)(f->survey_window_ms / 1000)));
     if (f->n_skills)
         json_object_set_new(o, "skills", flow_json_skills(f->skills, f->n_skills));
     if (f->n_words) {

@@ -12,7 +12,11 @@
  *   "max_wait_s": 300, "overflow_queue": 2, "overflow_reply": "...",
  *   "gateway": "kannel1",
  *   "skills": [{"skill": 2, "level": 3}],
- *   "skill_words": [{"word": "svenska", "skill": 1, "level": 2}]
+ *   "skill_words": [{"word": "svenska", "skill": 1, "level": 2}],
+ *   "survey": {"language": "sv", "text": "...", "window_s": 3600}
+ *
+ * A survey without "text" gets the language's template (flow_json_survey_sv
+ * or _en); what is written back always carries the text.
  *
  * "gateway" (the gateway the entry point's replies go through) is kept
  * with the flow so that it travels wherever the entry point does: the
@@ -34,6 +38,7 @@
 /* The keys flow_json_parse reads (NULL-terminated), for callers that refuse
  * unknown keys. */
 extern const char *const flow_json_keys[];
+extern const char *const flow_json_survey_sv, *const flow_json_survey_en;
 
 /* Reads the flow keys of entry point object 'o' into 'out' (all zero when
  * there are none). Strings point into 'o' and the buffer 'rule' (at least

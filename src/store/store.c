@@ -214,6 +214,11 @@ int store_wrapups(store *st, uint32_t conv, store_wrapup_cb cb, void *arg)
     return st->ops->wrapups(st, conv, cb, arg);
 }
 
+int store_csat(store *st, uint32_t conv, store_csat_cb cb, void *arg)
+{
+    return st->ops->csat(st, conv, cb, arg);
+}
+
 int store_outbox_due(store *st, size_t max, store_msg_cb cb, void *arg)
 {
     return st->ops->outbox_due(st, max, cb, arg);

@@ -199,6 +199,10 @@ int store_conv_events_since(store *st, int64_t from_ms, store_cev_cb cb, void *a
  * because the agent was removed), in order. */
 typedef int (*store_wrapup_cb)(void *arg, uint32_t agent, uint32_t reason, int64_t at);
 int store_wrapups(store *st, uint32_t conv, store_wrapup_cb cb, void *arg);
+/* The satisfaction answers recorded for 'conv' (score 1-5, the comment,
+ * when, the agent who ended it), in order. */
+typedef int (*store_csat_cb)(void *arg, int score, str comment, int64_t at, uint32_t agent);
+int store_csat(store *st, uint32_t conv, store_csat_cb cb, void *arg);
 
 /* Outbound messages with status QUEUED, oldest first, at most 'max'. 'cb'
  * may change the status of the message it is handed. */

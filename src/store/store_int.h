@@ -34,6 +34,7 @@ struct store_ops {
     int (*notes)(store *st, uint32_t conv, store_note_cb cb, void *arg);
     int (*conv_events_since)(store *st, int64_t from_ms, store_cev_cb cb, void *arg);
     int (*wrapups)(store *st, uint32_t conv, store_wrapup_cb cb, void *arg);
+    int (*csat)(store *st, uint32_t conv, store_csat_cb cb, void *arg);
     int (*outbox_due)(store *st, size_t max, store_msg_cb cb, void *arg);
     int (*msg_set_status)(store *st, int64_t id, int status, str provider_id, str error,
                           int64_t now);

@@ -99,9 +99,14 @@ static const char PG_SCHEMA_V1[] =
     " id bigint PRIMARY KEY, title text NOT NULL, text_sv text NOT NULL,"
     " text_en text NOT NULL);";
 
-/* v2: API tokens (hashes only) and the audit trail, which a trigger keeps
- * append-only (docs/security.md). */
+/* v2: satisfaction answers by conversation (the interaction history). */
 static const char PG_SCHEMA_V2[] =
+    "CREATE INDEX IF NOT EXISTS events_csat_by_conv ON events(conv, seq)"
+    " WHERE type = " STORE_ROW_T_CSAT_ANSWERED ";";
+
+/* v3: API tokens (hashes only) and the audit trail, which a trigger keeps
+ * append-only (docs/security.md). */
+static const char PG_SCHEMA_V3[] =
     "CREATE TABLE IF NOT EXISTS api_tokens ("
     " id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, name text NOT NULL UNIQUE,"
     " hash text NOT NULL UNIQUE, role integer NOT NULL, agent bigint NOT NULL DEFAULT 0,"
@@ -125,9 +130,10 @@ static const struct pg_migration {
 } PG_MIGRATIONS[] = {
     {1, PG_SCHEMA_V1},
     {2, PG_SCHEMA_V2},
+    {3, PG_SCHEMA_V3},
 };
 #define PG_N_MIGRATIONS (sizeof PG_MIGRATIONS / sizeof PG_MIGRATIONS[0])
-#define PG_SCHEMA_VERSION 2
+#define PG_SCHEMA_VERSION 3
 _Static_assert(PG_N_MIGRATIONS == PG_SCHEMA_VERSION, "PG_SCHEMA_VERSION is the last migration");
 
 /* ---- statements --------------------------------------------------------- */
@@ -183,6 +189,8 @@ _Static_assert(PG_N_MIGRATIONS == PG_SCHEMA_VERSION, "PG_SCHEMA_VERSION is the l
     X(SEQ_AT, "SELECT at FROM events WHERE seq = $1")                                    \
     X(EV_FROM, "SELECT seq, type, at, conv, agent, target, queue, reason, number,"       \
                " ep_number, code FROM events WHERE seq >= $1 AND conv <> 0 ORDER BY seq") \
+    X(CSAT, "SELECT reason, text, at, agent FROM events WHERE type = "                   \
+            STORE_ROW_T_CSAT_ANSWERED " AND conv = $1 ORDER BY seq")                     \
     X(WRAPUPS, "SELECT agent, reason, at FROM events WHERE type = "                      \
                STORE_ROW_T_WRAPPED_UP " AND conv = $1 ORDER BY seq")                     \
     X(MSG_DUE, "SELECT " MSG_COLS " FROM messages WHERE outbound = 1 AND status = $1"    \
@@ -538,6 +546,11 @@ static int connected(pg *st)
         if (r != 0)
             return r;
     }
+    /* an idle connection the server closed (killed, restarted) has its
+     * goodbye waiting in the socket: read it without waiting */
+    if (!st->tx && st->k->c && PQstatus(st->k->c) == CONNECTION_OK &&
+        !PQconsumeInput(st->k->c))
+        st->k->broken = 1;
     if (st->k->ready && !st->k->broken && PQstatus(st->k->c) == CONNECTION_OK)
         return 0;
     if (st->tx) /* the transaction died with the connection: never go on without it */
@@ -1153,6 +1166,20 @@ static int wrap_row(pg *st, const PGresult *res, int i, const row_cb *c)
                                     (uint32_t)col_i64(res, i, 1), col_i64(res, i, 2));
 }
 
+static int csat_row(pg *st, const PGresult *res, int i, const row_cb *c)
+{
+    (void)st;
+    return ((store_csat_cb)c->cb)(c->arg, (int)col_i64(res, i, 0), col_str(res, i, 1),
+                                  col_i64(res, i, 2), (uint32_t)col_i64(res, i, 3));
+}
+
+static int pg_csat(store *st_, uint32_t conv, store_csat_cb cb, void *arg)
+{
+    pargs a = {0};
+    p_int(&a, conv);
+    return each_row((pg *)st_, P_CSAT, &a, csat_row, &(row_cb){(void (*)(void))cb, arg});
+}
+
 static int pg_wrapups(store *st_, uint32_t conv, store_wrapup_cb cb, void *arg)
 {
     pargs a = {0};
@@ -1590,6 +1617,7 @@ static const struct store_ops PG_OPS = {
     .notes = pg_notes,
     .conv_events_since = pg_conv_events_since,
     .wrapups = pg_wrapups,
+    .csat = pg_csat,
     .outbox_due = pg_outbox_due,
     .msg_set_status = pg_msg_set_status,
     .msg_by_provider_id = pg_msg_by_provider_id,

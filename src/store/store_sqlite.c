@@ -97,9 +97,16 @@ static const char SCHEMA_V1[] =
     "CREATE INDEX IF NOT EXISTS events_notes2_by_conv ON events(conv, seq)"              \
     " WHERE type IN (18, 22, 23, 25, 27, 31, 35, 36);"
 
-/* v5: API tokens (hashes only) and the audit trail, which no statement may
- * change or delete (docs/security.md). */
+/* v5: satisfaction answers by conversation (the interaction history). */
 #define SCHEMA_V5                                                                        \
+    "CREATE INDEX IF NOT EXISTS events_csat_by_conv ON events(conv, seq)"                \
+    " WHERE type = 45;"
+_Static_assert(CC_EV_CSAT_ANSWERED == 45,
+               "event type numbers are stored: append new events at the end of CC_EVENTS");
+
+/* v6: API tokens (hashes only) and the audit trail, which no statement may
+ * change or delete (docs/security.md). */
+#define SCHEMA_V6                                                                        \
     "CREATE TABLE IF NOT EXISTS api_tokens ("                                            \
     " id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, hash TEXT NOT NULL UNIQUE,"     \
     " role INTEGER NOT NULL, agent INTEGER NOT NULL DEFAULT 0, created_by TEXT,"         \
@@ -126,6 +133,7 @@ static const struct store_migration {
     {3, SCHEMA_V3},
     {4, SCHEMA_V4},
     {5, SCHEMA_V5},
+    {6, SCHEMA_V6},
 };
 #define N_MIGRATIONS (sizeof MIGRATIONS / sizeof MIGRATIONS[0])
 
@@ -165,7 +173,7 @@ static const struct store_migration {
                " WHERE c.type = 32 AND c.conv = o.conv) FROM events o"                   \
                " WHERE o.type = 15 AND o.number = ?1 ORDER BY o.seq DESC LIMIT ?2")      \
     X(NOTES, "SELECT seq, type, code, agent, target, queue, at FROM events"              \
-             " WHERE type IN (18, 22, 23, 25, 27, 31, 35, 36) AND conv = ?1 ORDER BY seq") \
+             " WHERE type IN (" STORE_ROW_T_NOTES ") AND conv = ?1 ORDER BY seq")        \
     X(CANNED_PUT, "INSERT INTO canned (id, title, text_sv, text_en) VALUES (?1, ?2, ?3,"  \
                   " ?4) ON CONFLICT(id) DO UPDATE SET title = ?2, text_sv = ?3,"         \
                   " text_en = ?4")                                                       \
@@ -175,6 +183,8 @@ static const struct store_migration {
     X(SEQ_MAX, "SELECT IFNULL(MAX(seq), 0) FROM events")                                 \
     X(EV_FROM, "SELECT seq, type, at, conv, agent, target, queue, reason, number,"       \
                " ep_number, code FROM events WHERE seq >= ?1 AND conv <> 0 ORDER BY seq") \
+    X(CSAT, "SELECT reason, text, at, agent FROM events WHERE type = 45 AND conv = ?1"    \
+            " ORDER BY seq")                                                             \
     X(WRAPUPS, "SELECT agent, reason, at FROM events WHERE type = 30 AND conv = ?1"      \
                " ORDER BY seq")                                                          \
     X(MSG_DUE, "SELECT " MSG_COLS " FROM messages WHERE outbound = 1 AND status = ?1"    \
@@ -401,7 +411,7 @@ out:
 
 /* ---- open and close ----------------------------------------------------- */
 
-#define SQ_SCHEMA_VERSION 5
+#define SQ_SCHEMA_VERSION 6
 _Static_assert(N_MIGRATIONS == SQ_SCHEMA_VERSION, "SQ_SCHEMA_VERSION is the last migration");
 
 store *store__sqlite_open(const char *path, char *err, size_t errlen)
@@ -783,6 +793,22 @@ static int wrap_row(sqlite3_stmt *s, const row_cb *c)
     return ((store_wrapup_cb)c->cb)(c->arg, (uint32_t)sqlite3_column_int64(s, 0),
                                     (uint32_t)sqlite3_column_int64(s, 1),
                                     sqlite3_column_int64(s, 2));
+}
+
+static int csat_row(sqlite3_stmt *s, const row_cb *c)
+{
+    const char *t = (const char *)sqlite3_column_text(s, 1);
+    return ((store_csat_cb)c->cb)(c->arg, (int)sqlite3_column_int64(s, 0),
+                                  (str){t ? t : "", t ? (size_t)sqlite3_column_bytes(s, 1) : 0},
+                                  sqlite3_column_int64(s, 2), (uint32_t)sqlite3_column_int64(s, 3));
+}
+
+static int sq_csat(store *st_, uint32_t conv, store_csat_cb cb, void *arg)
+{
+    sq *st = (sq *)st_;
+    sqlite3_stmt *s = st->s[S_CSAT];
+    sqlite3_bind_int64(s, 1, conv);
+    return each_row(st, s, csat_row, &(row_cb){(void (*)(void))cb, arg});
 }
 
 static int sq_wrapups(store *st_, uint32_t conv, store_wrapup_cb cb, void *arg)
@@ -1296,6 +1322,7 @@ static const struct store_ops SQ_OPS = {
     .notes = sq_notes,
     .conv_events_since = sq_conv_events_since,
     .wrapups = sq_wrapups,
+    .csat = sq_csat,
     .outbox_due = sq_outbox_due,
     .msg_set_status = sq_msg_set_status,
     .msg_by_provider_id = sq_msg_by_provider_id,

@@ -59,7 +59,8 @@ async function ringContrast(page) {
 
 test('keyboard only, live regions and focus, with the real server (sv)', async () => {
   const L = strings('sv');
-  const s = await new Server({ args: ['--config', configFile({ settings: { disconnect_grace_s: 120, mask_sensitive_data: true } })] }).start();
+  const s = await new Server({ args: ['--config', configFile({ settings: { disconnect_grace_s: 120, mask_sensitive_data: true },
+    admins: [{ username: 'admin', password: 'demo-admin' }], supervisors: [{ username: 'lena', password: 'demo-lena' }] })] }).start();
   const browser = await launch();
   cleanup.push(async () => { await browser.close(); s.cleanup(); });
   const anna = await agentPage(browser, s.url);
@@ -113,6 +114,11 @@ test('keyboard only, live regions and focus, with the real server (sv)', async (
   // a new customer message is announced politely
   await simSend(s.url, CUST, EP, 'Tack så mycket');
   await until(async () => (await live(anna, 'polite')).includes('Tack så mycket'), 5000, 'message announced');
+  // the skip link is the first Tab stop and leads to the composer
+  await tabTo(anna, '#skip', true);
+  assert.equal(await anna.evaluate(() => document.querySelector('a[href], button, input, select, textarea, [tabindex="0"]').id), 'skip');
+  await anna.keyboard.press('Enter');
+  assert.equal(await active(anna), 'composer-text');
 
   // ? shows the shortcuts; Escape closes them and focus goes back
   await anna.locator('#transcript').focus();
@@ -234,6 +240,32 @@ test('keyboard only, live regions and focus, with the real server (sv)', async (
   await fresh.locator('#login-form').waitFor();
   await new Promise((r) => setTimeout(r, 300));
   assert.deepEqual(fresh.problems, []);
+  // the supervisor and administrator pages on a phone: no sideways
+  // scroll (wide tables scroll inside their card), axe clean
+  for (const [path, user, pass, ready] of [['/supervisor', 'lena', 'demo-lena', '#agent-body tr'], ['/admin', 'admin', 'demo-admin', '#list-body tr']]) {
+    const p = await agentPage(browser, s.url, { viewport: { width: 390, height: 844 } });
+    await p.goto(`${s.url}${path}/`);
+    await p.locator('#login-form').waitFor();
+    await p.fill('#login-user', user);
+    await p.fill('#login-pass', pass);
+    await p.keyboard.press('Enter');
+    await p.locator(ready).first().waitFor();
+    const w = await p.evaluate(() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]);
+    assert.ok(w[0] <= w[1], `${path} scrolls sideways on a phone (${w})`);
+    await shot(p, `a11y-07-${path.slice(1)}-390x844`);
+    if (path === '/admin') {
+      // every other tab of the administrator's page, by keyboard, axe-checked
+      const kinds = await p.locator('.tab:not([hidden])').evaluateAll((bs) => bs.map((b) => b.dataset.kind));
+      await p.focus('.tab[aria-selected="true"]');
+      for (const kind of kinds.slice(1)) {
+        await p.keyboard.press('ArrowRight');
+        await p.locator(`.tab[data-kind="${kind}"][aria-selected="true"]`).waitFor();
+        await shot(p, `a11y-08-admin-${kind}`);
+      }
+    }
+    assert.deepEqual(p.problems, []);
+    await p.context().close();
+  }
   for (const p of [anna, erik]) assert.deepEqual(problems(p), []);
   assert.deepEqual(problems(phone).filter((m) => !/status of 422.*\/api\/sim\/send$/.test(m)), []); // the refused SMS above
   for (const p of [anna, erik, phone, fresh]) await p.context().close();

@@ -59,6 +59,16 @@ test('admin page: deletions while a desktop holds the conversation, forms with A
   await waitText(admin, '#list-title', A.tab_agents);
   assert.deepEqual(await admin.locator('#list-body .c-name').allTextContents(), ['Anna Berg', 'Erik Lund', 'Maja Ek']);
   assert.equal(await text(admin, '#list-body tr[data-id="1"] .c-teams'), 'Support, Sälj');
+  // the tabs: one Tab stop, arrows move and select, the panel is named by its tab
+  assert.deepEqual(await admin.locator('.tab').evaluateAll((bs) => bs.filter((b) => b.tabIndex === 0).map((b) => b.dataset.kind)), ['agents']);
+  await admin.focus('.tab[data-kind="agents"]');
+  await admin.keyboard.press('ArrowRight');
+  await admin.locator('.tab[data-kind="queues"][aria-selected="true"]').waitFor();
+  assert.equal(await admin.evaluate(() => document.activeElement.dataset.kind), 'queues');
+  assert.equal(await admin.getAttribute('#resource', 'aria-labelledby'), 'tab-queues');
+  assert.equal(await admin.getAttribute('.tab[data-kind="queues"]', 'aria-controls'), 'resource');
+  await admin.keyboard.press('ArrowLeft');
+  await admin.locator('.tab[data-kind="agents"][aria-selected="true"]').waitFor();
 
   const anna = await agentPage(browser, s.url);
   await login(anna, 'anna', 'demo-anna');

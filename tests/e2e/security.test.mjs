@@ -16,14 +16,19 @@ async function start(opts) {
   return s.start();
 }
 
-test('login attempts are throttled per user', async () => {
+test('login attempts are slowed per user and address, never locked out', async () => {
   const s = await start();
-  for (let i = 0; i < 5; i++) assert.equal((await login(s.url, 'erik', `wrong-${i}`)).status, 401);
-  const locked = await login(s.url, 'erik', 'demo-erik'); // even the right password
-  assert.equal(locked.status, 429);
-  assert.equal(locked.body.error, 'too_many_attempts');
-  assert.match(locked.body.message, /try again in \d+ s/);
+  // 3 free failures, then the next try waits 1 s, 2 s, 4 s, ...
+  for (let i = 0; i < 4; i++) assert.equal((await login(s.url, 'erik', `wrong-${i}`)).status, 401);
+  const slowed = await login(s.url, 'erik', 'demo-erik'); // even the right password, for now
+  assert.equal(slowed.status, 429);
+  assert.equal(slowed.body.error, 'too_many_attempts');
+  assert.match(slowed.body.message, /try again in \d+ s/);
+  assert.equal(slowed.body.retry_after_s, 1);
   assert.equal((await login(s.url, 'anna', 'demo-anna')).status, 200); // others unaffected
+  // after the wait the right password works: slowed, not locked out
+  await new Promise((r) => setTimeout(r, 1000 * slowed.body.retry_after_s + 100));
+  assert.equal((await login(s.url, 'erik', 'demo-erik')).status, 200);
   // unknown users are throttled too, and answered like wrong passwords
   const r = await login(s.url, 'nobody', 'x');
   assert.deepEqual([r.status, r.body.error], [401, 'bad_credentials']);

@@ -5,7 +5,7 @@
 // them next to that field. No framework; strings from admin/i18n/*.json.
 import { t, setLang, storedLang, onLang } from '/js/i18n.js';
 import { bindLoginForm } from '/js/login_form.js';
-import { $, el } from '/js/util.js';
+import { $, el, keyboardScroll } from '/js/util.js';
 import { showTokens, showAudit } from '/admin/security.js';
 
 // tabs of their own (security.js): API tokens and the audit trail
@@ -112,7 +112,15 @@ async function loadAll() {
 function selectTab(kind) {
   if (!PANELS.has(kind) && (!SPEC[kind] || !S.data[kind])) kind = 'agents';
   S.kind = kind;
-  for (const b of document.querySelectorAll('.tab')) b.setAttribute('aria-selected', String(b.dataset.kind === kind));
+  // tabs: aria-controls, one Tab stop (the selected tab), arrows move
+  for (const b of document.querySelectorAll('.tab')) {
+    const on = b.dataset.kind === kind;
+    b.setAttribute('aria-selected', String(on));
+    b.setAttribute('aria-controls', PANELS.has(b.dataset.kind) ? b.dataset.kind : 'resource');
+    b.tabIndex = on ? 0 : -1;
+    b.id = `tab-${b.dataset.kind}`;
+    if (on) $(PANELS.has(kind) ? kind : 'resource').setAttribute('aria-labelledby', b.id);
+  }
   $('resource').hidden = PANELS.has(kind);
   for (const p of PANELS) $(p).hidden = kind !== p;
   if (location.hash !== `#${kind}`) history.replaceState(null, '', `#${kind}`);
@@ -161,6 +169,7 @@ function renderList() {
       el('button', { type: 'button', class: 'delete danger', text: t('delete'), 'aria-label': `${t('delete')} ${label(kind, x)}`, onclick: () => confirmDelete(x) }))));
   $('list-body').replaceChildren(...rows);
   $('list-empty').hidden = rows.length > 0;
+  keyboardScroll();
 }
 
 /* ---- form ---------------------------------------------------------------- */
@@ -495,6 +504,17 @@ $('logout').addEventListener('click', async () => {
 });
 
 for (const b of document.querySelectorAll('.tab')) b.addEventListener('click', () => selectTab(b.dataset.kind));
+addEventListener('resize', () => keyboardScroll());
+$('tabs').addEventListener('keydown', (e) => {
+  const tabs = [...document.querySelectorAll('.tab')].filter((b) => !b.hidden);
+  const i = tabs.indexOf(document.activeElement);
+  const to = { ArrowRight: i + 1, ArrowLeft: i - 1, Home: 0, End: tabs.length - 1 }[e.key];
+  if (i < 0 || to === undefined) return;
+  e.preventDefault();
+  const b = tabs[(to + tabs.length) % tabs.length];
+  selectTab(b.dataset.kind);
+  b.focus();
+});
 for (const b of document.querySelectorAll('.lang-btn')) b.addEventListener('click', () => setLang(b.dataset.lang));
 $('btn-new').addEventListener('click', () => { openForm(null); $('f-id').focus(); });
 $('form-cancel').addEventListener('click', () => openForm(null));

@@ -403,6 +403,13 @@ document.addEventListener('keydown', (e) => {
   if (e.key === 'Escape' && $('header-actions').classList.contains('open')) { e.stopPropagation(); menu(false); $('menu-btn').focus(); }
 });
 document.addEventListener('click', (e) => { if (!e.target.closest('#header-actions, #menu-btn')) menu(false); });
+// The skip link: to the composer when a conversation is open, else to
+// what stands in for it (its first control, the empty pane's text).
+$('skip').addEventListener('click', (e) => {
+  e.preventDefault();
+  if (focusable($('composer-text'))) $('composer-text').focus();
+  else { S.view = S.selected ? 'conv' : S.view; renderAll(); focusFallback(); }
+});
 function openHelp() { openDialog($('dlg-help'), $('dlg-help').querySelector('.dlg-cancel')); }
 $('btn-help').addEventListener('click', openHelp);
 $('btn-end').addEventListener('click', async () => {
@@ -538,12 +545,14 @@ async function checkSession() {
 }
 
 function showLogin() {
+  $('skip').hidden = true; // the login form has nothing to skip to
   $('desk').hidden = true;
   $('login').hidden = false;
   $('login-user').focus();
 }
 
 function startDesk(focus) {
+  $('skip').hidden = false;
   $('login').hidden = true;
   $('desk').hidden = false;
   S.loginFocus = !!focus; // placed when the snapshot has come (applySnapshot)

@@ -59,3 +59,13 @@ export function announce(text, assertive = false) {
 export function focusable(e) {
   return !!e && e.isConnected && !e.disabled && !e.closest('[hidden]') && e.getClientRects().length > 0;
 }
+
+// A card whose table is wider than the screen scrolls sideways inside it:
+// such a card takes a Tab stop so the keyboard can scroll it too (the
+// card's heading names it); one that fits takes none.
+export function keyboardScroll(sel = '.card') {
+  for (const e of document.querySelectorAll(sel)) {
+    if (e.scrollWidth > e.clientWidth + 1) e.tabIndex = 0;
+    else e.removeAttribute('tabindex');
+  }
+}

@@ -6,7 +6,7 @@
 // defines every one). Strings from reports/i18n/*.json.
 import { t, setLang, storedLang, onLang, currentLang } from '/js/i18n.js';
 import { bindLoginForm } from '/js/login_form.js';
-import { $, el, dur } from '/js/util.js';
+import { $, el, dur, keyboardScroll } from '/js/util.js';
 
 if (!location.pathname.endsWith('/')) location.replace(`${location.pathname}/${location.search}${location.hash}`);
 
@@ -193,6 +193,8 @@ function renderTables() {
   $('agents-empty').hidden = agents.length > 0;
 }
 
+addEventListener('resize', () => keyboardScroll('section.card'));
+
 function render() {
   if (!S.figures) return;
   const step = S.figures.range.step;
@@ -203,6 +205,7 @@ function render() {
   handleChart(rows, step, multiDay);
   if (S.states) statesChart(S.states);
   renderTables();
+  keyboardScroll('section.card'); // a table wider than a phone scrolls in its card
   const r = S.figures.range;
   $('range-note').textContent = t('range_note', { from: r.from.slice(0, 16).replace('T', ' '), to: r.to.slice(0, 16).replace('T', ' '), tz: r.time_zone });
 }

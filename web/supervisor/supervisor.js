@@ -7,7 +7,7 @@
 // on). Strings from supervisor/i18n/*.json.
 import { t, setLang, storedLang, onLang, currentLang } from '/js/i18n.js';
 import { bindLoginForm } from '/js/login_form.js';
-import { $, el, dur, clock, initials } from '/js/util.js';
+import { $, el, dur, clock, initials, keyboardScroll } from '/js/util.js';
 
 if (!location.pathname.endsWith('/')) location.replace(`${location.pathname}/${location.search}${location.hash}`);
 
@@ -95,7 +95,9 @@ function render() {
   renderAgents(o);
   renderConvs(o);
   renderUpdated();
+  keyboardScroll();
 }
+addEventListener('resize', () => keyboardScroll());
 
 /* ---- the read-only conversation ----------------------------------------- */
 

@@ -9,12 +9,15 @@ import { Desk } from './client.mjs';
 
 // Writes the site's configuration into 'dir', starts textdesk (on 'port'
 // when given) and opens Anna's desk. Resolves with { server, anna }.
-export async function startGatewaySite(dir, { ep, gateway, outbox, capacity, port }) {
+// 'epExtra' adds keys to the entry point (a flow), 'extra' top-level
+// sections (wrap-up reasons, supervisors).
+export async function startGatewaySite(dir, { ep, gateway, outbox, capacity, port, epExtra, extra }) {
   const config = path.join(dir, 'site.json');
   writeFileSync(config, JSON.stringify({
+    ...(extra || {}),
     teams: [{ id: 1, name: 'Support' }],
     queues: [{ id: 1, name: 'Kundtjänst', teams: [1] }],
-    entry_points: [{ id: 1, number: ep, queue: 1, gateway: gateway.id }],
+    entry_points: [{ id: 1, number: ep, queue: 1, gateway: gateway.id, ...(epExtra || {}) }],
     agents: [{ id: 1, name: 'Anna Berg', teams: [1], username: 'anna', password: 'pw-anna', ...(capacity ? { capacity } : {}) }],
     gateways: [gateway],
     outbox,

@@ -748,6 +748,8 @@ static void test_config_validation(void **state)
        .ids = (const uint32_t[]){1}, .n_ids = 1, .capacity = 2);
     assert_string_equal(cc_err_code(-CC_E_NO_CAPACITY), "no_capacity");
     assert_string_equal(cc_cmd_name(CC_CMD_CONF_EXIT), "conference_exit");
+    assert_string_equal(cc_cmd_name(CC_CMD_CONF_CANCEL), "conference_cancel");
+    assert_string_equal(cc_why_name(CC_WHY_CANCELLED), "cancelled");
     assert_string_equal(cc_ev_name(CC_EV_OFFERED), "offered");
 }
 

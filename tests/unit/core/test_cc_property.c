@@ -136,6 +136,9 @@ static const cc_ep_flow *some_flow(rng *r)
         flows[5].n_words = 1;
         flows[5].skills[0] = (cc_skill){2, 2};
         flows[5].n_skills = 1;
+        flows[1].survey = 1; /* satisfaction survey after wrap-up */
+        flows[1].survey_text = STR_LIT("1-5?");
+        flows[1].survey_window_ms = 60000;
         flows[0].words[0] = (cc_flow_word){STR_LIT("svenska"), {1, 1}};
         flows[0].n_words = 1;
         ready = 1;
@@ -278,7 +281,8 @@ static void random_command(world *w, rng *r, cc_cmd *m, char *scratch, size_t n)
         m->type = CC_CMD_SMS_IN;
         m->number = str_c(scratch);
         m->ep_number = str_c(ep_numbers[pick(r, NEPS + 1)]);
-        m->text = pick(r, 20) ? pick(r, 3) ? STR_LIT("hej") : STR_LIT("hej, svenska tack")
+        m->text = pick(r, 20) ? pick(r, 3) ? pick(r, 3) ? STR_LIT("hej") : STR_LIT("4 bra")
+                                           : STR_LIT("hej, svenska tack")
                               : STR_LIT("bad \xfe");
         m->keyword = pick(r, 8) ? CC_KW_NONE : (int)(1 + pick(r, 3)); /* STOP/START/HELP */
         /* provider ids repeat now and then: duplicates */
@@ -548,7 +552,7 @@ static void test_random_runs_keep_invariants(void **state)
     long steps = env_long("TEXTDESK_PROP_STEPS", 2000);
     uint64_t checked = 0, commands_ok = 0, events = 0;
     uint64_t overflows = 0, ooh_closed = 0, auto_replies = 0; /* entry-point flows */
-    uint64_t route_offers = 0, skill_offers = 0, widenings = 0;
+    uint64_t route_offers = 0, skill_offers = 0, widenings = 0, surveys = 0, answers = 0;
     for (long seed = 1; seed <= seeds; seed++) {
         world *w = calloc(1, sizeof *w);
         rng r = {0x9E3779B97F4A7C15ULL * (uint64_t)seed};
@@ -595,6 +599,8 @@ static void test_random_runs_keep_invariants(void **state)
             overflows += e->type == CC_EV_OVERFLOWED;
             ooh_closed += e->type == CC_EV_CLOSED && e->code == CC_WHY_OUT_OF_HOURS;
             auto_replies += e->type == CC_EV_MSG_OUT && e->agent == 0;
+            surveys += e->type == CC_EV_CSAT_ASKED;
+            answers += e->type == CC_EV_CSAT_ANSWERED;
         }
         fx_replay_check(&w->f);
         cc_free(w->shadow_core);
@@ -619,7 +625,10 @@ static void test_random_runs_keep_invariants(void **state)
            (unsigned long long)route_offers, (unsigned long long)skill_offers,
            (unsigned long long)widenings);
     assert_true(commands_ok > checked / 10); /* the run did real work */
+    printf("property: csat: %llu surveys, %llu answers\n", (unsigned long long)surveys,
+           (unsigned long long)answers);
     assert_true(skill_offers > 0 && widenings > 0 && route_offers > skill_offers);
+    assert_true(surveys > 0 && answers > 0);
     assert_true(overflows > 0 && ooh_closed > 0 && auto_replies > 0);
 }
 

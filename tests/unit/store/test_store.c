@@ -553,6 +553,19 @@ static void drive_day(fx *f, char *longtxt, size_t cap)
     OK(f, .type = CC_CMD_ACCEPT, .agent = 6, .conv = g);
     OK(f, .type = CC_CMD_TRANSFER_QUEUE, .agent = 6, .conv = g, .queue = 4,
        .skills = (const cc_skill[]){{1, 4}}, .n_skills = 1);
+
+    /* a satisfaction survey after wrap-up, answered with a comment */
+    cc_ep_flow ask = {.survey = 1, .survey_text = STR_LIT("Hur nöjd? Svara 1-5."),
+                      .survey_window_ms = 3600000};
+    OK(f, .type = CC_CMD_EP_PUT, .ep = 4, .number = STR_LIT("+46700000004"), .queue = 4,
+       .flow = &ask);
+    fx_tick(f, 20000); /* widened again after the transfer */
+    OK(f, .type = CC_CMD_ACCEPT, .agent = 6, .conv = g);
+    OK(f, .type = CC_CMD_END, .agent = 6, .conv = g);
+    OK(f, .type = CC_CMD_WRAPUP, .agent = 6, .conv = g, .reason = 1);
+    OK(f, .type = CC_CMD_SMS_IN, .number = STR_LIT("+46704444444"),
+       .ep_number = STR_LIT("+46700000004"), .text = STR_LIT("5 toppen"), .msg_id = STR_LIT("m8"));
+    assert_non_null(fx_find(f, CC_EV_CSAT_ANSWERED, g));
 }
 
 static void test_event_log_round_trips_and_replays(void **state)

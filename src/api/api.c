@@ -759,11 +759,23 @@ int api_ws_open(void *arg, const http_req *req, http_ws *ws, void **user)
         return 403;
     if (api__session_of(a, req, &acc) != 0)
         return 401;
-    if (acc.agent == 0) /* a supervisor's page: the live feed (api_supervisor.c) */
-        return acc.role == STORE_ROLE_AGENT ? 401 : api__feed_open(a, ws, user);
+    /* a token opens what a session of its role opens: an agent token its
+     * agent's desktop, the others the supervisors' feed (docs/security.md) */
+    char msg[8], by[96] = "";
+    store_account tacc;
+    if (api__bearer_of(a, req, &tacc, NULL, msg, sizeof msg) > 0)
+        snprintf(by, sizeof by, "%.*s", (int)tacc.username.n, tacc.username.p);
+    if (acc.agent == 0) { /* a supervisor's page: the live feed (api_supervisor.c) */
+        int r = acc.role == STORE_ROLE_AGENT ? 401 : api__feed_open(a, ws, user);
+        if (r == 0 && by[0])
+            api__audit(a, req, str_c(by), "token", "GET /ws (feed)", STR_NULL, "101");
+        return r;
+    }
     cc_agent_view v;
     if (cc_agent_get(a->env.core, acc.agent, &v) != 0)
         return 403;
+    if (by[0])
+        api__audit(a, req, str_c(by), "token", "GET /ws", STR_NULL, "101");
     api_conn *k = xcalloc(1, sizeof *k);
     k->ws = ws;
     k->agent = acc.agent;

@@ -24,6 +24,7 @@
 
 #include "api/api_int.h"
 #include "util/log.h"
+#include "util/utf8.h"
 
 #define TOKEN_PREFIX "tdt_"
 #define TOKEN_NAME_MAX 64
@@ -284,9 +285,13 @@ void api__tokens(api *a, const http_req *req, http_resp *resp, const char *rest)
 void api__audit(api *a, const http_req *req, str actor, const char *via, const char *action,
                 str target, const char *detail)
 {
+    /* at most 96 bytes of the name given, cut on a character boundary */
+    char who[100];
+    snprintf(who, sizeof who, "%.*s", (int)(actor.n > 96 ? 96 : actor.n), actor.p ? actor.p : "");
+    utf8_trim(who);
     store_audit e = {
         .at = a->env.now(a->env.app),
-        .actor = actor,
+        .actor = str_c(who[0] ? who : "?"),
         .via = str_c(via),
         .peer = req->peer,
         .action = str_c(action),
@@ -330,8 +335,28 @@ void api__audit_after(api *a, const http_req *req, const http_resp *resp,
         return;
     char action[160], status[16];
     snprintf(action, sizeof action, "%s %.140s", req->method, req->path);
+    for (char *c = action; *c; c++) /* the path is the client's bytes: ASCII only */
+        if ((unsigned char)*c < 0x20 || (unsigned char)*c > 0x7e)
+            *c = '?';
     snprintf(status, sizeof status, "%d", resp->status ? resp->status : 200);
     api__audit(a, req, str_c(x->actor), x->via, action, STR_NULL, status);
+}
+
+/* A CSV field a spreadsheet must not take for a formula (OWASP: a
+ * leading = + - @ gets a quote); the actor of a failed login is whatever
+ * the client sent. */
+static void csv_text(buf *b, str s, int last)
+{
+    if (s.n && strchr("=+-@\t\r", s.p[0])) {
+        buf t;
+        buf_init(&t);
+        buf_add(&t, "'", 1);
+        buf_add(&t, s.p, s.n);
+        api__csv_field(b, (str){t.p, t.n}, last);
+        buf_free(&t);
+        return;
+    }
+    api__csv_field(b, s, last);
 }
 
 typedef struct audit_out {
@@ -349,12 +374,12 @@ static int audit_cb(void *arg, const store_audit *e)
         snprintf(id, sizeof id, "%lld", (long long)e->id);
         api__csv_field(o->csv, str_c(id), 0);
         api__csv_time(o->csv, e->at);
-        api__csv_field(o->csv, e->actor, 0);
-        api__csv_field(o->csv, e->via, 0);
-        api__csv_field(o->csv, e->peer, 0);
-        api__csv_field(o->csv, e->action, 0);
-        api__csv_field(o->csv, e->target, 0);
-        api__csv_field(o->csv, e->detail, 1);
+        csv_text(o->csv, e->actor, 0);
+        csv_text(o->csv, e->via, 0);
+        csv_text(o->csv, e->peer, 0);
+        csv_text(o->csv, e->action, 0);
+        csv_text(o->csv, e->target, 0);
+        csv_text(o->csv, e->detail, 1);
         return 0;
     }
     json_array_append_new(o->arr,

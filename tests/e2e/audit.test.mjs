@@ -101,6 +101,16 @@ test('the audit trail records who did what, from where, and cannot be changed', 
   assert.equal(lines.length, 4);
   assert.match(lines[1], /^\d+,\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z,admin,session,127\.0\.0\.1,PUT \/api\/admin\/settings,,200$/);
 
+  // a user name that is a spreadsheet formula, or long and cut inside a
+  // character: kept as text, valid UTF-8
+  assert.equal((await login(s.url, '=HYPERLINK("http://x")', 'x')).status, 401);
+  assert.equal((await login(s.url, `a${'å'.repeat(60)}`, 'x')).status, 401);
+  r = await call(s, 'GET', '/api/admin/audit.csv?action=login&limit=2', { cookie: adminC });
+  const csv = r.text.trim().split('\r\n');
+  assert.match(csv[2], /,"'=HYPERLINK\(""http:\/\/x""\)",login,/);
+  r = await call(s, 'GET', '/api/admin/audit?action=login&limit=1', { cookie: adminC });
+  assert.equal(r.json.entries[0].actor, `a${'å'.repeat(47)}`); // 96 bytes, then whole characters
+
   // administrators only; no way to change it
   assert.equal((await call(s, 'GET', '/api/admin/audit', { cookie: lena })).status, 403);
   assert.equal((await call(s, 'GET', '/api/admin/audit')).status, 401);
@@ -117,6 +127,6 @@ test('the audit trail records who did what, from where, and cannot be changed', 
   await server.start();
   const c2 = (await login(s.url, 'admin', 'demo-admin')).cookie;
   r = await call(s, 'GET', '/api/admin/audit?limit=1000', { cookie: c2 });
-  assert.ok(r.json.entries.length >= 16, String(r.json.entries.length));
+  assert.ok(r.json.entries.length >= 18, String(r.json.entries.length));
   assert.equal((await s.stop()).code, 0, s.output);
 });

@@ -28,7 +28,7 @@ async function call(s, method, path, { cookie, token, body, headers = {} } = {})
 function wsOpen(s, headers) {
   return new Promise((resolve) => {
     const ws = new WebSocket(s.url.replace('http', 'ws') + '/ws', { headers: { origin: s.url, ...headers } });
-    ws.on('message', (d) => { const m = JSON.parse(d.toString()); if (m.type === 'snapshot') { ws.close(); resolve({ ok: true, snapshot: m }); } });
+    ws.on('message', (d) => { const m = JSON.parse(d.toString()); ws.close(); resolve({ ok: true, type: m.type, snapshot: m }); });
     ws.on('unexpected-response', (req, res) => resolve({ ok: false, status: res.statusCode }));
     ws.on('error', () => resolve({ ok: false, status: 0 }));
   });
@@ -129,11 +129,15 @@ test('API tokens: created once, hashed, role-checked, expiring, revocable', asyn
   assert.equal(r.json.error, 'token_expired');
   assert.match(r.json.message, /"Brief" expired/);
 
-  // the agent WebSocket: only an agent token, as its agent
-  assert.equal((await wsOpen(s, { authorization: `Bearer ${crm.token}` })).status, 401);
-  assert.equal((await wsOpen(s, { authorization: `Bearer ${wall.token}` })).status, 401);
+  // the WebSocket opens what a session of the role opens: the agent
+  // desktop only for an agent token (as its agent), the supervisors' live
+  // feed for the others; a bad token nothing
+  assert.equal((await wsOpen(s, { authorization: `Bearer ${wall.token}` })).type, 'overview');
+  assert.equal((await wsOpen(s, { authorization: `Bearer ${crm.token}` })).type, 'overview');
+  assert.equal((await wsOpen(s, { authorization: `Bearer ${brief.token}` })).status, 401);
+  assert.equal((await wsOpen(s, { authorization: 'Bearer tdt_nope' })).status, 401);
   const w = await wsOpen(s, { authorization: `Bearer ${bot.token}` });
-  assert.ok(w.ok, JSON.stringify(w));
+  assert.equal(w.type, 'snapshot', JSON.stringify(w));
   assert.equal(w.snapshot.me.id, anna.id);
 
   // revocation: at once, once
@@ -155,6 +159,17 @@ test('API tokens: created once, hashed, role-checked, expiring, revocable', asyn
   const states = (await call(s, 'GET', '/api/admin/tokens', { token: crm.token })).json.tokens.map((t) => `${t.name}:${t.state}`);
   assert.deepEqual(states, ['CRM:active', 'Wallboard:active', 'Bot:revoked', 'Brief:expired']);
   assert.ok(!s.output.includes(crm.token), 'no token in the logs');
+  // the audit trail names the tokens' writes and the agent token's desktop
+  const audit = (await call(s, 'GET', '/api/admin/audit?action=', { token: crm.token })).json.entries;
+  const byTok = audit.filter((e) => e.via === 'token').map((e) => `${e.actor} ${e.action} ${e.detail}`).reverse();
+  assert.deepEqual(byTok, [
+    'token:CRM PUT /api/admin/teams/9 200',
+    'token:Bot POST /api/logout 400', // refused, and still a write asked with a token
+    'token:Wallboard GET /ws (feed) 101',
+    'token:CRM GET /ws (feed) 101',
+    'token:Bot GET /ws 101',
+    `token:CRM DELETE /api/admin/tokens/${bot.id} 200`,
+  ]);
   assert.equal((await s.stop()).code, 0, s.output);
 });
 

@@ -3,7 +3,7 @@
 // in a read-only field; the list never has it. The audit trail is read
 // only: filters, older pages, CSV.
 import { t, currentLang } from '/js/i18n.js';
-import { $, el } from '/js/util.js';
+import { $, el, keyboardScroll } from '/js/util.js';
 
 async function call(method, path, body) {
   try {
@@ -54,6 +54,7 @@ async function loadTokens() {
       el('td', {}, revoke)));
   }
   $('tok-empty').hidden = r.body.tokens.length > 0;
+  keyboardScroll(); // a table wider than a phone scrolls, by keyboard too
 }
 
 async function revokeToken(tok) {
@@ -151,6 +152,7 @@ async function loadAudit(more) {
   before = r.body.next_before;
   $('audit-more').hidden = !before;
   $('audit-empty').hidden = body.children.length > 0;
+  keyboardScroll();
 }
 
 export function showAudit() {

@@ -1155,6 +1155,15 @@ void api_publish(api *a, const cc_events *evs)
     size_t nt = 0, capt = 0;
     for (size_t i = 0; i < evs->n; i++) {
         const cc_event *e = &evs->v[i];
+        if (e->type == CC_EV_SUPERVISED) { /* the agent is told who and why */
+            to_agent(a, e->agent,
+                     json_pack("{s:s, s:o, s:s, s:o, s:o}", "type", "supervised", "by",
+                               api__jstr(e->name), "state",
+                               e->state == CC_AGENT_IDLE ? "idle" : "logged_out",
+                               "reason_name", api__jstr(cc_name(c, CC_KIND_IDLE_REASON, e->reason)),
+                               "message", api__jstr(e->text)));
+            continue;
+        }
         if (e->type == CC_EV_AGENT_STATE || e->type == CC_EV_AGENT_CONNECTED ||
             e->type == CC_EV_AGENT_PUT) {
             to_agent(a, e->agent, json_pack("{s:s, s:o}", "type", "agent", "me",

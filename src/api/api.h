@@ -89,7 +89,9 @@ void api_reconcile(api *a);
 size_t api_conn_count(const api *a);
 
 /* Pushes the overview to supervisors' pages when something changed since
- * the last push; the application calls it every API_FEED_MS. */
+ * the last push; the application calls it every API_FEED_MS. After a push
+ * that took T to render the next waits 9 T, so the feed takes at most a
+ * tenth of the loop however large the site (5,000 agents: ~50 ms a push). */
 #define API_FEED_MS 250
 void api_feed_flush(api *a);
 

@@ -56,6 +56,7 @@ struct api {
     api_metrics m;
     api_conn *feeds;     /* supervisors' pages (api_supervisor.c) */
     int feed_dirty;      /* something changed since the last push */
+    int64_t feed_next;   /* no push before (render time x 9 after the last) */
     report *today;        /* today's figures in the site's zone, folded live */
     int64_t today_to;    /* when 'today' ends (0: rebuild it) */
 };

@@ -6,6 +6,7 @@
  *   GET /api/supervisor/overview
  *   GET /api/supervisor/csat          satisfaction scores (api_csat.c)
  *   GET /api/supervisor/conversations/ID
+ *   POST /api/supervisor/agents/ID/state   force an agent idle or out
  *   WebSocket /ws with a supervisor's session: the overview pushed after
  *   events (at most every API_FEED_MS), {"type": "overview", ...}
  *
@@ -116,19 +117,92 @@ static json_t *overview(api *a)
                              skills_json(c, xs, nxs), "widened", (int)v.widened));
     }
     free(ids);
-    return json_pack("{s:I, s:o, s:o, s:o}", "now", (json_int_t)now, "queues", queues, "agents",
-                     agents, "conversations", convs);
+    json_t *reasons = json_array();
+    n = cc_list(c, CC_KIND_IDLE_REASON, NULL, 0);
+    items = xmalloc((n + 1) * sizeof *items);
+    cc_list(c, CC_KIND_IDLE_REASON, items, n);
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(reasons, json_pack("{s:i, s:o}", "id", (int)items[i].id, "name",
+                                                 api__jstr(items[i].name)));
+    free(items);
+    return json_pack("{s:I, s:o, s:o, s:o, s:o}", "now", (json_int_t)now, "queues", queues,
+                     "agents", agents, "conversations", convs, "idle_reasons", reasons);
+}
+
+/* POST /api/supervisor/agents/ID/state {"state": "idle"|"logged_out",
+ * "reason": N, "message": "..."}: FORCE_STATE in the supervisor's name. */
+static void force_state(api *a, const http_req *req, http_resp *resp, uint32_t agent)
+{
+    store_account acc;
+    if (api__session_of(a, req, &acc) != 0) {
+        api__resp_error(resp, 401, "not_logged_in", "no valid session");
+        return;
+    }
+    char who[CC_NAME_MAX + 1];
+    snprintf(who, sizeof who, "%.*s", (int)acc.username.n, acc.username.p);
+    json_t *j = api__parse_body(req, resp);
+    if (!j)
+        return;
+    const char *st = json_string_value(json_object_get(j, "state"));
+    json_t *reason = json_object_get(j, "reason"), *msg = json_object_get(j, "message");
+    const char *bad = NULL, *key;
+    json_t *v;
+    json_object_foreach(j, key, v)
+    {
+        if (strcmp(key, "state") && strcmp(key, "reason") && strcmp(key, "message"))
+            bad = "unknown field: state, reason and message only";
+    }
+    if (!st || (strcmp(st, "idle") && strcmp(st, "logged_out")))
+        bad = "state: \"idle\" (with an idle reason, or none) or \"logged_out\"";
+    else if (reason && (!json_is_integer(reason) || json_integer_value(reason) < 0 ||
+                        json_integer_value(reason) >= CC_MAX_ID))
+        bad = "reason: an idle reason's id";
+    else if (msg && (!json_is_string(msg) || strlen(json_string_value(msg)) > CC_NAME_MAX))
+        bad = "message: text of at most 200 bytes, shown to the agent";
+    if (bad) {
+        json_decref(j);
+        api__resp_error(resp, 400, "bad_request", bad);
+        return;
+    }
+    cc_cmd cmd = {.type = CC_CMD_FORCE_STATE,
+                  .agent = agent,
+                  .state = strcmp(st, "idle") == 0 ? CC_AGENT_IDLE : CC_AGENT_LOGGED_OUT,
+                  .reason = reason ? (uint32_t)json_integer_value(reason) : 0,
+                  .name = str_c(who),
+                  .text = msg ? str_c(json_string_value(msg)) : STR_NULL};
+    int r = api__store_available(a) ? a->env.apply(a->env.app, &cmd) : -CC_E_STORE;
+    json_decref(j);
+    if (r < 0) {
+        api__resp_error(resp,
+                        r == -CC_E_STORE  ? 503
+                        : r == -CC_E_BUSY ? 409
+                        : r == -CC_E_NO_AGENT ? 404
+                                          : 422,
+                        cc_err_code(r), cc_err_msg(r));
+        return;
+    }
+    api__respond_after_commit(a, req, resp, json_pack("{s:b}", "ok", 1));
 }
 
 void api__supervisor(api *a, const http_req *req, http_resp *resp)
 {
     if (api__require_role(a, req, resp, 1) != 0)
         return;
+    const char *rest = req->path + strlen("/api/supervisor/");
+    if (strncmp(rest, "agents/", 7) == 0 && strcmp(req->method, "POST") == 0) {
+        char *end;
+        unsigned long id = strtoul(rest + 7, &end, 10);
+        if (id == 0 || id >= CC_MAX_ID || strcmp(end, "/state") != 0) {
+            api__resp_error(resp, 404, "not_found", "POST /api/supervisor/agents/ID/state");
+            return;
+        }
+        force_state(a, req, resp, (uint32_t)id);
+        return;
+    }
     if (strcmp(req->method, "GET") != 0) {
         api__resp_error(resp, 405, "method_not_allowed", "read only");
         return;
     }
-    const char *rest = req->path + strlen("/api/supervisor/");
     if (strcmp(rest, "overview") == 0) {
         api__resp_json(resp, 200, overview(a));
         return;
@@ -198,7 +272,8 @@ void api__feed_events(api *a, const cc_events *evs)
 
 void api_feed_flush(api *a)
 {
-    if (!a->feed_dirty || !a->feeds)
+    int64_t t0 = a->env.now(a->env.app);
+    if (!a->feed_dirty || !a->feeds || t0 < a->feed_next)
         return;
     a->feed_dirty = 0;
     json_t *o = overview(a); /* one rendering for every page */
@@ -208,6 +283,9 @@ void api_feed_flush(api *a)
     for (api_conn *k = a->feeds; k && s; k = k->next)
         http_ws_send(k->ws, s, strlen(s));
     free(s);
+    /* a big site's overview takes a while to render: wait nine times as
+     * long before the next, so the feed stays within a tenth of the loop */
+    a->feed_next = t0 + 9 * (a->env.now(a->env.app) - t0);
 }
 
 void api__feed_free(api *a)

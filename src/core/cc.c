@@ -83,7 +83,7 @@ const char *cc_why_name(int why)
         "none",  "new",           "timeout",       "declined",
         "agent_away", "transfer", "grace",         "agent_removed",
         "queue_removed", "entry_point_removed", "ended", "auto", "out_of_hours", "overflow",
-        "cancelled",
+        "cancelled", "supervisor",
     };
     return why >= 0 && why < (int)(sizeof names / sizeof names[0]) ? names[why] : "?";
 }
@@ -975,6 +975,31 @@ static int cmd_agent(cc *c, const cc_cmd *m)
         EMIT(c, .type = CC_EV_AGENT_STATE, .agent = a->id, .state = m->state,
              .reason = m->state == CC_AGENT_IDLE ? m->reason : 0);
         return 0;
+    case CC_CMD_FORCE_STATE: {
+        if (a->state == CC_AGENT_LOGGED_OUT)
+            return -CC_E_NOT_LOGGED_IN;
+        if (!valid_name(m->name, CC_NAME_MAX) ||
+            (m->text.n && !valid_name(m->text, CC_NAME_MAX)))
+            return -CC_E_INVALID;
+        uint32_t reason = m->state == CC_AGENT_IDLE ? m->reason : 0;
+        if (m->state == CC_AGENT_IDLE) {
+            if (reason && !cc__tab_get(&c->idle_reasons, reason))
+                return -CC_E_NO_REASON;
+        } else if (m->state == CC_AGENT_LOGGED_OUT) {
+            if (a->held.n || a->nwraps)
+                return -CC_E_BUSY;
+        } else {
+            return -CC_E_STATE; /* idle or logged out: nobody is made to take work */
+        }
+        EMIT(c, .type = CC_EV_SUPERVISED, .agent = a->id, .kind = 1, .state = m->state,
+             .reason = reason, .name = m->name, .text = m->text);
+        if (m->state == CC_AGENT_LOGGED_OUT)
+            withdraw_all(c, a, CC_WHY_AGENT_AWAY);
+        if (a->state != m->state || a->idle_reason != reason)
+            EMIT(c, .type = CC_EV_AGENT_STATE, .agent = a->id, .state = m->state,
+                 .reason = reason, .code = CC_WHY_SUPERVISOR);
+        return 0;
+    }
     }
     return -CC_E_UNKNOWN_COMMAND;
 }
@@ -1365,6 +1390,7 @@ int cc_apply(cc *c, const cc_cmd *m, int64_t now, cc_events *out)
     case CC_CMD_DISCONNECT:
     case CC_CMD_RECONNECT:
     case CC_CMD_SET_STATE:
+    case CC_CMD_FORCE_STATE:
         r = cmd_agent(c, m);
         break;
     case CC_CMD_SMS_IN:

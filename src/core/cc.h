@@ -168,6 +168,7 @@ enum cc_why {
     CC_WHY_OUT_OF_HOURS,  /* arrived outside the entry point's business hours */
     CC_WHY_OVERFLOW,      /* waited longer than the entry point's maximum */
     CC_WHY_CANCELLED,     /* the owner withdrew a conference request */
+    CC_WHY_SUPERVISOR,    /* a supervisor set it (FORCE_STATE) */
 };
 const char *cc_why_name(int why);
 
@@ -209,7 +210,8 @@ const char *cc_why_name(int why);
     X(RESTART, "restart")                                                       \
     X(CONF_CANCEL, "conference_cancel")                                         \
     X(SKILL_PUT, "skill_put")                                                   \
-    X(SKILL_REMOVE, "skill_remove")
+    X(SKILL_REMOVE, "skill_remove")                                             \
+    X(FORCE_STATE, "force_state")
 
 enum cc_cmd_type {
 #define X(name, wire) CC_CMD_##name,
@@ -263,6 +265,15 @@ const char *cc_cmd_name(int type);
  *  WRAPUP          agent, conv, reason
  *  SET_VAR         agent, conv, key, value
  *  SET_NAME        agent, conv, name
+ *  FORCE_STATE     agent, state (CC_AGENT_IDLE with reason (0: plain idle),
+ *                  or CC_AGENT_LOGGED_OUT), name (the supervisor: 1 ..
+ *                  CC_NAME_MAX bytes), text (why, for the agent: at most
+ *                  CC_NAME_MAX bytes, may be empty). A supervisor sets an
+ *                  agent's state: the agent must be logged in; logging out
+ *                  is refused (busy) while the agent holds conversations or
+ *                  owes wrap-ups (take them over first), pending offers are
+ *                  withdrawn as on a logout. Emits SUPERVISED, then
+ *                  AGENT_STATE with code SUPERVISOR when the state changes.
  *  RESTART         (none) the process restarted: every pending offer and
  *                  invite is withdrawn (re-queued, no RONA) and every
  *                  logged-in agent counts as disconnected until its desktop
@@ -402,7 +413,8 @@ typedef struct cc_cmd {
     X(CONV_SKILLS, "conversation_skills", 0)                                \
     X(WIDENED, "widened", 0)                                                \
     X(CSAT_ASKED, "csat_asked", 0)                                          \
-    X(CSAT_ANSWERED, "csat_answered", 0)
+    X(CSAT_ANSWERED, "csat_answered", 0)                                    \
+    X(SUPERVISED, "supervised", 0)
 
 enum cc_ev_type {
 #define X(name, wire, flags) CC_EV_##name,
@@ -453,6 +465,10 @@ int cc_ev_is_note(int type);
  *  OPTED_IN         conv, ep, number (a START keyword)
  *  OVERFLOWED       conv, queue (where it moves; 0: it stays), code
  *                   (OVERFLOW): the entry point's maximum wait passed
+ *  SUPERVISED       agent, kind (1: force state), state, reason, name (the
+ *                   supervisor), text (why): a supervisor's action, the
+ *                   audit record (who: name, when: at, what: the rest);
+ *                   changes nothing by itself
  *  SKILL_PUT        target (the skill's id), name
  *  SKILL_REMOVED    target (the skill's id)
  *  AGENT_SKILLS     agent, ids (packed skills: its proficiencies). Follows

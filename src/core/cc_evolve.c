@@ -1013,6 +1013,10 @@ static int evolve_csat(cc *c, const cc_event *ev)
 
 int cc__evolve(cc *c, const cc_event *ev)
 {
+    if (ev->type == CC_EV_SUPERVISED) { /* the audit record of FORCE_STATE */
+        NEED(cc__tab_get(&c->agents, ev->agent), NO_AGENT);
+        return 0;
+    }
     if (ev->type == CC_EV_CSAT_ASKED || ev->type == CC_EV_CSAT_ANSWERED)
         return evolve_csat(c, ev);
     if (ev->type >= CC_EV_SKILL_PUT && ev->type <= CC_EV_WIDENED)

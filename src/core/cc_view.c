@@ -585,7 +585,7 @@ void cc_event_format(const cc_event *ev, buf *b)
     for (size_t i = 0; i < sizeof ids / sizeof ids[0]; i++)
         if (ids[i].v)
             buf_printf(b, " %s=%u", ids[i].label, ids[i].v);
-    if (ev->type == CC_EV_AGENT_STATE) {
+    if (ev->type == CC_EV_AGENT_STATE || ev->type == CC_EV_SUPERVISED) {
         static const char *const st[] = {"logged_out", "idle", "available", "rona"};
         buf_printf(b, " state=%s", ev->state >= 0 && ev->state < 4 ? st[ev->state] : "?");
     }

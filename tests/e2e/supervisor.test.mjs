@@ -96,3 +96,57 @@ test('the live feed: a supervisor\'s WebSocket gets the overview pushed as event
   await anna.close();
   assert.equal((await s.stop()).code, 0, s.output);
 });
+
+test('force state: a supervisor sets an agent idle or logs it out, and the agent is told', async () => {
+  const fresh = new Server(); // Anna holds nothing from the tests above
+  after(() => fresh.cleanup());
+  const s = await fresh.start();
+  const lena = await login(s.url, 'lena', 'demo-lena');
+  const post = (id, body, cookie = lena.cookie) => fetch(`${s.url}/api/supervisor/agents/${id}/state`, {
+    method: 'POST', headers: { cookie, 'content-type': 'application/json' }, body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
+  const anna = await Desk.open(s.url, 'anna', 'demo-anna');
+  await anna.cmd('set_state', { state: 'available' });
+  await simSend(s.url, '+46705558888', EP, 'Hej');
+  const offer = await anna.offer();
+  await anna.cmd('accept', { conv: offer.id });
+
+  // refused: who, what
+  assert.equal((await post(1, { state: 'idle' }, anna.cookie)).status, 403);
+  assert.equal((await post(99, { state: 'idle' })).status, 404);
+  for (const body of [{ state: 'available' }, { state: 'rona' }, { state: 'idle', reason: 'x' },
+    { state: 'idle', colour: 1 }, { state: 'idle', message: 'x'.repeat(201) }, 'nej']) {
+    const r = await post(1, body);
+    assert.equal(r.status, 400, JSON.stringify(body));
+    assert.ok((await r.json()).message.length > 5);
+  }
+  let r = await post(1, { state: 'idle', reason: 77 });
+  assert.equal(r.status, 422);
+  assert.equal((await r.json()).error, 'no_such_reason');
+  r = await post(1, { state: 'logged_out' });
+  assert.equal(r.status, 409); // she holds a conversation
+  assert.equal((await r.json()).error, 'busy');
+
+  // idle with a reason, told who and why; her conversation stays
+  const lists = await (await fetch(`${s.url}/api/supervisor/overview`, { headers: { cookie: lena.cookie } })).json();
+  const lunch = lists.idle_reasons[0];
+  r = await post(1, { state: 'idle', reason: lunch.id, message: 'Teammöte kl 14' });
+  assert.equal(r.status, 200);
+  const told = await anna.wait((e) => e.type === 'supervised');
+  assert.deepEqual(told, { type: 'supervised', by: 'lena', state: 'idle', reason_name: lunch.name, message: 'Teammöte kl 14' });
+  await anna.wait((e) => e.type === 'agent' && e.me.state === 'idle' && e.me.idle_reason === lunch.id);
+  assert.equal((await anna.cmd('send', { conv: offer.id, text: 'Strax tillbaka' })).ok, true);
+
+  // out, once her work is done
+  await anna.cmd('end', { conv: offer.id });
+  await anna.cmd('wrapup', { conv: offer.id, reason: 1 });
+  r = await post(1, { state: 'logged_out', message: 'Passet är slut' });
+  assert.equal(r.status, 200);
+  assert.equal((await anna.wait((e) => e.type === 'supervised')).state, 'logged_out');
+  await anna.wait((e) => e.type === 'agent' && e.me.state === 'logged_out');
+  r = await post(1, { state: 'idle' });
+  assert.equal(r.status, 422);
+  assert.equal((await r.json()).error, 'not_logged_in');
+  await anna.close();
+  assert.equal((await s.stop()).code, 0, s.output);
+});

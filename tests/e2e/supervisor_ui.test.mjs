@@ -155,6 +155,25 @@ test('supervisor page: a queue fills and drains, a conversation is read, masking
   assert.equal(await sup.locator('#agents').isVisible(), false);
   await waitText(sup, '#queues thead th:nth-child(4)', VE.q_sl);
   await shot(sup, 'supervisor-06-wallboard');
+  await sup.click('#wallboard');
+
+  // force state: Lena sets Anna to Lunch with a message; Anna's desktop says who and why
+  await sup.click(`#agent-body tr[data-id="1"] .a-force`);
+  await sup.locator('#force').waitFor({ state: 'visible' });
+  await sup.selectOption('#force-state', { label: `${VE.force_idle_reason.replace('{reason}', 'Lunch')}` });
+  await sup.fill('#force-message', 'Teammöte');
+  await shot(sup, 'supervisor-07-force-state');
+  await sup.click('#force button[type="submit"]');
+  await sup.locator('#force').waitFor({ state: 'hidden' });
+  await waitText(sup, AG(1, 'state-text'), VE.state_idle);
+  await waitText(anna, "#error-text", /lena .*: Lunch – Teammöte/);
+  await shot(anna, 'supervisor-08-agent-told');
+  // logging her out is refused while she holds conversations: said on the form
+  await sup.click(`#agent-body tr[data-id="1"] .a-force`);
+  await sup.selectOption('#force-state', 'logged_out');
+  await sup.click('#force button[type="submit"]');
+  await waitText(sup, '#force-error', VE.force_busy);
+  await sup.click('#force-cancel');
 
   assert.deepEqual(problems(sup), []);
   assert.deepEqual(problems(anna), []);

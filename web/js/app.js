@@ -229,6 +229,13 @@ function onEvent(ev) {
     if (ev.status === 'failed' && dc) announce(ev.error ? t('live_failed', { to: title(dc), error: ev.error }) : t('live_failed_plain', { to: title(dc) }), true);
     break;
   }
+  case 'supervised': { // a supervisor set our state: say who and why
+    const why = [ev.reason_name, ev.message].filter(Boolean).join(' – ');
+    const msg = t(ev.state === 'idle' ? 'supervised_idle' : 'supervised_logged_out', { by: ev.by });
+    showError(why ? `${msg}: ${why}` : msg);
+    announce(why ? `${msg}: ${why}` : msg, true);
+    break;
+  }
   case 'system': {
     const it = { kind: 'sys', event: ev.event, agent: ev.agent, agent_name: ev.agent_name, why: ev.why, at: ev.at };
     txOf(ev.conv).items.push(it);

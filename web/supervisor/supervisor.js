@@ -54,7 +54,9 @@ function renderAgents(o) {
     el('td', { class: 'num a-load mono' },
       el('span', { class: 'a-load-value', text: t('a_load_cell', { load: a.load, capacity: a.capacity }) }),
       a.reserved ? el('span', { class: 'sub a-reserved', text: ` ${t('a_reserved', { n: a.reserved })}` }) : null),
-    el('td', { class: 'a-skills', text: (a.skills || []).map((k) => `${k.name} ${k.level}`).join(', ') })));
+    el('td', { class: 'a-skills', text: (a.skills || []).map((k) => `${k.name} ${k.level}`).join(', ') }),
+    el('td', { class: 'actions' }, a.state === 'logged_out' ? null
+      : el('button', { type: 'button', class: 'a-force', text: t('a_force'), 'aria-label': t('a_force_for', { name: a.name }), onclick: () => openForce(a) }))));
   $('agent-body').replaceChildren(...rows);
   $('agents-empty').hidden = rows.length > 0;
 }
@@ -179,6 +181,35 @@ function closeReader() {
   for (const tr of $('conv-body').querySelectorAll('.selected')) tr.classList.remove('selected');
   renderReader();
 }
+
+/* ---- force state ------------------------------------------------------------ */
+
+let forcing = 0;
+function openForce(a) {
+  forcing = a.id;
+  $('force-title').textContent = t('force_title', { name: a.name });
+  const reasons = (S.overview.idle_reasons || []).map((r) => el('option', { value: `idle:${r.id}`, text: t('force_idle_reason', { reason: r.name }) }));
+  $('force-state').replaceChildren(el('option', { value: 'idle:0', text: t('force_idle') }), ...reasons,
+    el('option', { value: 'logged_out', text: t('force_logout') }));
+  $('force-message').value = '';
+  $('force-error').textContent = '';
+  $('force').hidden = false;
+  $('force-state').focus();
+}
+$('force-cancel').addEventListener('click', () => { $('force').hidden = true; forcing = 0; });
+$('force').addEventListener('submit', async (e) => {
+  e.preventDefault();
+  const [state, reason] = $('force-state').value.split(':');
+  const body = { state, ...(reason && reason !== '0' ? { reason: Number(reason) } : {}), message: $('force-message').value };
+  let r;
+  try {
+    r = await fetch(`/api/supervisor/agents/${forcing}/state`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  } catch (err) { $('force-error').textContent = t('error', { msg: String(err.message || err) }); return; }
+  if (r.status === 200) { $('force').hidden = true; forcing = 0; return; }
+  let b = {};
+  try { b = await r.json(); } catch { /* empty */ }
+  $('force-error').textContent = b.error === 'busy' ? t('force_busy') : t('error', { msg: b.message || r.status });
+});
 
 /* ---- the live feed -------------------------------------------------------- */
 

@@ -939,6 +939,88 @@ static void test_views_list_what_an_agent_sees(void **state)
     assert_int_equal(cc_name(f->c, CC_KIND_AGENT, 9).n, 0);
 }
 
+
+/* A supervisor forces an agent to an idle reason: the audit record first,
+ * then the state with code SUPERVISOR; work in hand stays. */
+static void test_force_state_idle(void **state)
+{
+    fx *f = *state;
+    fx_available(f, 1);
+    uint32_t conv = fx_sms(f, CUST, EP1, "Hej", "f1");
+    OK(f, .type = CC_CMD_ACCEPT, .agent = 1, .conv = conv);
+    OK(f, .type = CC_CMD_FORCE_STATE, .agent = 1, .state = CC_AGENT_IDLE, .reason = 1,
+       .name = STR_LIT("lena"), .text = STR_LIT("Teammöte"));
+    assert_int_equal(f->ev.n, 2);
+    const cc_event *e = &f->ev.v[0];
+    assert_int_equal(e->type, CC_EV_SUPERVISED);
+    assert_int_equal(e->agent, 1);
+    assert_int_equal(e->kind, 1);
+    assert_int_equal(e->state, CC_AGENT_IDLE);
+    assert_int_equal(e->reason, 1);
+    assert_true(str_eq(e->name, STR_LIT("lena")));
+    assert_true(str_eq(e->text, STR_LIT("Teammöte")));
+    e = &f->ev.v[1];
+    assert_int_equal(e->type, CC_EV_AGENT_STATE);
+    assert_int_equal(e->code, CC_WHY_SUPERVISOR);
+    assert_int_equal(fx_agent_state(f, 1), CC_AGENT_IDLE);
+    assert_int_equal(fx_conv(f, conv).owner, 1); /* the conversation stays */
+    OK(f, .type = CC_CMD_SEND, .agent = 1, .conv = conv, .text = STR_LIT("Strax"));
+    /* the same again: recorded, no state change */
+    OK(f, .type = CC_CMD_FORCE_STATE, .agent = 1, .state = CC_AGENT_IDLE, .reason = 1,
+       .name = STR_LIT("lena"));
+    assert_int_equal(f->ev.n, 1);
+    assert_int_equal(f->ev.v[0].type, CC_EV_SUPERVISED);
+    /* plain idle (no reason) */
+    OK(f, .type = CC_CMD_FORCE_STATE, .agent = 1, .state = CC_AGENT_IDLE, .name = STR_LIT("lena"));
+    assert_int_equal(f->ev.n, 2);
+    assert_int_equal(f->ev.v[1].reason, 0);
+}
+
+/* Logging an agent out: refused while it holds work; pending offers go
+ * back to the queue as on the agent's own logout. */
+static void test_force_state_logout(void **state)
+{
+    fx *f = *state;
+    fx_available(f, 1);
+    uint32_t conv = fx_sms(f, CUST, EP1, "Hej", "f2");
+    OK(f, .type = CC_CMD_ACCEPT, .agent = 1, .conv = conv);
+    ERR(f, CC_E_BUSY, .type = CC_CMD_FORCE_STATE, .agent = 1, .state = CC_AGENT_LOGGED_OUT,
+        .name = STR_LIT("lena"));
+    OK(f, .type = CC_CMD_END, .agent = 1, .conv = conv);
+    ERR(f, CC_E_BUSY, .type = CC_CMD_FORCE_STATE, .agent = 1, .state = CC_AGENT_LOGGED_OUT,
+        .name = STR_LIT("lena")); /* a wrap-up is owed */
+    OK(f, .type = CC_CMD_WRAPUP, .agent = 1, .conv = conv, .reason = 1);
+    uint32_t next = fx_sms(f, "+46709999999", EP1, "Hej", "f3");
+    assert_int_equal(fx_conv(f, next).offered_to, 1);
+    OK(f, .type = CC_CMD_FORCE_STATE, .agent = 1, .state = CC_AGENT_LOGGED_OUT,
+       .name = STR_LIT("lena"), .text = STR_LIT("Passet är slut"));
+    assert_non_null(fx_find(f, CC_EV_SUPERVISED, 0));
+    assert_non_null(fx_find(f, CC_EV_OFFER_WITHDRAWN, next));
+    assert_int_equal(fx_agent_state(f, 1), CC_AGENT_LOGGED_OUT);
+    assert_int_equal(fx_conv(f, next).state, CC_CONV_QUEUED);
+}
+
+static void test_force_state_refused(void **state)
+{
+    fx *f = *state;
+    str lena = STR_LIT("lena");
+    ERR(f, CC_E_NOT_LOGGED_IN, .type = CC_CMD_FORCE_STATE, .agent = 1, .state = CC_AGENT_IDLE,
+        .name = lena);
+    ERR(f, CC_E_NO_AGENT, .type = CC_CMD_FORCE_STATE, .agent = 99, .state = CC_AGENT_IDLE,
+        .name = lena);
+    fx_available(f, 1);
+    ERR(f, CC_E_INVALID, .type = CC_CMD_FORCE_STATE, .agent = 1, .state = CC_AGENT_IDLE);
+    ERR(f, CC_E_INVALID, .type = CC_CMD_FORCE_STATE, .agent = 1, .state = CC_AGENT_IDLE,
+        .name = lena, .text = STR_LIT("bad \xfe"));
+    ERR(f, CC_E_NO_REASON, .type = CC_CMD_FORCE_STATE, .agent = 1, .state = CC_AGENT_IDLE,
+        .reason = 7, .name = lena);
+    ERR(f, CC_E_STATE, .type = CC_CMD_FORCE_STATE, .agent = 1, .state = CC_AGENT_AVAILABLE,
+        .name = lena);
+    ERR(f, CC_E_STATE, .type = CC_CMD_FORCE_STATE, .agent = 1, .state = CC_AGENT_RONA,
+        .name = lena);
+    assert_int_equal(fx_agent_state(f, 1), CC_AGENT_AVAILABLE);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -978,6 +1060,9 @@ int main(void)
         FX_TEST(test_restart_requeues_offers_without_rona),
         FX_TEST(test_stop_opts_out_until_start),
         FX_TEST(test_views_list_what_an_agent_sees),
+        FX_TEST(test_force_state_idle),
+        FX_TEST(test_force_state_logout),
+        FX_TEST(test_force_state_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

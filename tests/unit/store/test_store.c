@@ -503,6 +503,9 @@ static void drive_day(fx *f, char *longtxt, size_t cap)
     fx_tick(f, 10000);
     OK(f, .type = CC_CMD_RECONNECT, .agent = 4);
     OK(f, .type = CC_CMD_SET_STATE, .agent = 4, .state = CC_AGENT_IDLE, .reason = 2);
+    /* a supervisor's action: its name and message round-trip */
+    OK(f, .type = CC_CMD_FORCE_STATE, .agent = 4, .state = CC_AGENT_IDLE, .reason = 1,
+       .name = STR_LIT("lena"), .text = STR_LIT("Teammöte"));
 
     /* removals: an entry point with a waiting conversation, its queue, a
      * team, reasons, an agent */

@@ -49,6 +49,10 @@ test('the audit trail records who did what, from where, and cannot be changed', 
     return conv;
   });
   assert.equal((await call(s, 'GET', `/api/supervisor/conversations/${conv.id}`, { cookie: lena })).status, 200);
+  // a supervisor's action (force state; Anna has no desktop open: refused,
+  // and recorded with its status all the same)
+  const forced = await call(s, 'POST', '/api/supervisor/agents/1/state', { cookie: lena, body: { state: 'idle', reason: 1 } });
+  assert.ok([200, 422].includes(forced.status), JSON.stringify(forced.json));
   // an agent's own reads are no administration
   assert.equal((await call(s, 'GET', '/api/lists', { cookie: anna })).status, 200);
 
@@ -67,6 +71,7 @@ test('the audit trail records who did what, from where, and cannot be changed', 
     'admin|session|POST /api/admin/tokens|201',
     'token:CRM|token|DELETE /api/admin/teams/9|200',
     `lena|session|GET /api/supervisor/conversations/${conv.id}|200`,
+    `lena|session|POST /api/supervisor/agents/1/state|${forced.status}`,
   ]);
   for (const e of all.json.entries) {
     assert.equal(e.peer, '127.0.0.1');
@@ -127,6 +132,6 @@ test('the audit trail records who did what, from where, and cannot be changed', 
   await server.start();
   const c2 = (await login(s.url, 'admin', 'demo-admin')).cookie;
   r = await call(s, 'GET', '/api/admin/audit?limit=1000', { cookie: c2 });
-  assert.ok(r.json.entries.length >= 18, String(r.json.entries.length));
+  assert.ok(r.json.entries.length >= 19, String(r.json.entries.length));
   assert.equal((await s.stop()).code, 0, s.output);
 });

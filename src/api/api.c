@@ -271,7 +271,7 @@ static void to_agent(api *a, uint32_t agent, json_t *j)
 
 /* ---- sessions ---------------------------------------------------------- */
 
-static void token_hash(str token, char out[65])
+void api__token_hash(str token, char out[65])
 {
     unsigned char h[32];
     crypto_generichash(h, sizeof h, (const unsigned char *)token.p, token.n, NULL, 0);
@@ -292,10 +292,14 @@ char *api_password_hash(const char *password)
 /* The account behind the request's session cookie. */
 int api__session_of(api *a, const http_req *req, store_account *acc)
 {
+    char msg[8];
+    int b = api__bearer_of(a, req, acc, NULL, msg, sizeof msg);
+    if (b != 0) /* a bearer token, when given, is the only credential */
+        return b > 0 ? 0 : -1;
     if (req->session.n == 0 || req->session.n > 128)
         return -1;
     char h[65];
-    token_hash(req->session, h);
+    api__token_hash(req->session, h);
     return store_session_get(a->env.st, str_c(h), a->env.now(a->env.app), acc) == 0 ? 0 : -1;
 }
 
@@ -363,6 +367,7 @@ static void rest_login(api *a, const http_req *req, http_resp *resp)
     str u = str_c(user), addr = client_addr(a, req, caddr);
     int64_t wait = api_throttle_wait(a->throttle, u, addr, tnow);
     if (wait > 0) { /* refused unchecked: the password is not even tried */
+        api__audit(a, req, u, "login", "login", STR_NULL, "too_many_attempts");
         json_decref(j);
         char msg[160];
         long long s = (long long)((wait + 999) / 1000);
@@ -385,6 +390,8 @@ static void rest_login(api *a, const http_req *req, http_resp *resp)
         api_throttle_succeeded(a->throttle, u, addr, tnow);
     else
         api_throttle_failed(a->throttle, u, addr, tnow);
+    if (!ok) /* the name as given: it may name no account */
+        api__audit(a, req, u, "login", "login", STR_NULL, "bad_credentials");
     json_decref(j);
     if (!ok) {
         api__resp_error(resp, 401, "bad_credentials", "unknown user or wrong password");
@@ -394,7 +401,7 @@ static void rest_login(api *a, const http_req *req, http_resp *resp)
     char token[65], h[65];
     randombytes_buf(raw, sizeof raw);
     sodium_bin2hex(token, sizeof token, raw, sizeof raw);
-    token_hash(str_c(token), h);
+    api__token_hash(str_c(token), h);
     int w = api__write_begin(a);
     if (w == 0)
         w = api__write_end(a, store_session_put(a->env.st, str_c(h), acc.id,
@@ -403,6 +410,7 @@ static void rest_login(api *a, const http_req *req, http_resp *resp)
         api__resp_error(resp, 503, "store_unavailable", "sessions cannot be stored right now");
         return;
     }
+    api__audit(a, req, acc.username, "login", "login", STR_NULL, "ok");
     snprintf(resp->set_cookie, sizeof resp->set_cookie,
              "%s=%s; Path=/; HttpOnly; SameSite=Strict; Max-Age=%lld%s", HTTP_SESSION_COOKIE,
              token, API_SESSION_TTL_MS / 1000, req->secure ? "; Secure" : "");
@@ -414,6 +422,12 @@ static void rest_login(api *a, const http_req *req, http_resp *resp)
 static void rest_logout(api *a, const http_req *req, http_resp *resp)
 {
     store_account acc;
+    char msg[8];
+    if (api__bearer_of(a, req, &acc, NULL, msg, sizeof msg) > 0) {
+        api__resp_error(resp, 400, "token_not_session",
+                        "an API token has no session to end: an administrator revokes it");
+        return;
+    }
     if (api__session_of(a, req, &acc) != 0) {
         api__resp_error(resp, 401, "not_logged_in", "no valid session");
         return;
@@ -428,7 +442,7 @@ static void rest_logout(api *a, const http_req *req, http_resp *resp)
         }
     }
     char h[65];
-    token_hash(req->session, h);
+    api__token_hash(req->session, h);
     int r = api__write_begin(a);
     if (r == 0) {
         int d = store_session_del(a->env.st, str_c(h));
@@ -648,16 +662,34 @@ static void rest_admin_settings(api *a, const http_req *req, http_resp *resp)
 /* Same origin: the Origin header must name the host the request went to. */
 static int same_origin(const http_req *req);
 
+static void dispatch(api *a, const http_req *req, http_resp *resp);
+
 void api_http_request(void *arg, const http_req *req, http_resp *resp)
 {
     api *a = arg;
-    const char *p = req->path;
     /* a state-changing call from another site's page is refused (CSRF);
      * browsers always send Origin on such requests */
     if (strcmp(req->method, "GET") != 0 && req->origin.n && !same_origin(req)) {
         api__resp_error(resp, 403, "cross_origin", "requests from other origins are refused");
         return;
     }
+    /* a bad bearer token is refused whatever it asks for (api_token.c) */
+    store_account tacc;
+    const char *code = NULL;
+    char msg[160];
+    if (api__bearer_of(a, req, &tacc, &code, msg, sizeof msg) < 0) {
+        api__resp_error(resp, strcmp(code, "store_unavailable") == 0 ? 503 : 401, code, msg);
+        return;
+    }
+    api_audit_ctx x;
+    api__audit_before(a, req, &x);
+    dispatch(a, req, resp);
+    api__audit_after(a, req, resp, &x);
+}
+
+static void dispatch(api *a, const http_req *req, http_resp *resp)
+{
+    const char *p = req->path;
     if (strcmp(p, "/metrics") == 0) {
         api__metrics(a, req, resp);
     } else if (strcmp(p, "/api/health") == 0) {
@@ -681,6 +713,10 @@ void api_http_request(void *arg, const http_req *req, http_resp *resp)
         rest_me(a, req, resp, p[5] == 's');
     } else if (strcmp(p, "/api/admin/settings") == 0) {
         rest_admin_settings(a, req, resp);
+    } else if (strncmp(p, "/api/admin/tokens", 17) == 0 && (p[17] == '\0' || p[17] == '/')) {
+        api__tokens(a, req, resp, p + 17);
+    } else if (strcmp(p, "/api/admin/audit") == 0 || strcmp(p, "/api/admin/audit.csv") == 0) {
+        api__audit_get(a, req, resp, p[16] == '.');
     } else if (strncmp(p, "/api/admin/", 11) == 0) {
         api__admin(a, req, resp);
     } else if (strncmp(p, "/api/reports/", 13) == 0) {
@@ -723,11 +759,23 @@ int api_ws_open(void *arg, const http_req *req, http_ws *ws, void **user)
         return 403;
     if (api__session_of(a, req, &acc) != 0)
         return 401;
-    if (acc.agent == 0) /* a supervisor's page: the live feed (api_supervisor.c) */
-        return acc.role == STORE_ROLE_AGENT ? 401 : api__feed_open(a, ws, user);
+    /* a token opens what a session of its role opens: an agent token its
+     * agent's desktop, the others the supervisors' feed (docs/security.md) */
+    char msg[8], by[96] = "";
+    store_account tacc;
+    if (api__bearer_of(a, req, &tacc, NULL, msg, sizeof msg) > 0)
+        snprintf(by, sizeof by, "%.*s", (int)tacc.username.n, tacc.username.p);
+    if (acc.agent == 0) { /* a supervisor's page: the live feed (api_supervisor.c) */
+        int r = acc.role == STORE_ROLE_AGENT ? 401 : api__feed_open(a, ws, user);
+        if (r == 0 && by[0])
+            api__audit(a, req, str_c(by), "token", "GET /ws (feed)", STR_NULL, "101");
+        return r;
+    }
     cc_agent_view v;
     if (cc_agent_get(a->env.core, acc.agent, &v) != 0)
         return 403;
+    if (by[0])
+        api__audit(a, req, str_c(by), "token", "GET /ws", STR_NULL, "101");
     api_conn *k = xcalloc(1, sizeof *k);
     k->ws = ws;
     k->agent = acc.agent;

@@ -52,6 +52,7 @@ struct api {
     netaddr trusted[64];    /* reverse proxies believed about the client */
     size_t ntrusted;
     char *dummy_hash; /* verified against for unknown users (same timing) */
+    char tok_user[80]; /* "token:NAME" of the last bearer token looked up */
     api_metrics m;
     api_conn *feeds;     /* supervisors' pages (api_supervisor.c) */
     int feed_dirty;      /* something changed since the last push */
@@ -124,6 +125,40 @@ void api__metrics(api *a, const http_req *req, http_resp *resp);
 
 /* Answers 200 with 'body' (stolen) once what was applied is committed. */
 void api__respond_after_commit(api *a, const http_req *req, http_resp *resp, json_t *body);
+/* CSV helpers of api_report.c: one field (quoted when needed; 'last'
+ * ends the row) and a time in ISO 8601 UTC (empty for 0). */
+void api__csv_field(buf *b, str s, int last);
+void api__csv_time(buf *b, int64_t ms);
+/* The hex hash under which a session or API token is stored (api.c). */
+void api__token_hash(str token, char out[65]);
+
+/* ---- api_token.c: API tokens and the audit trail ----------------------- */
+
+/* The request's Authorization header: 0 when it has none; 1 with 'acc'
+ * filled (strings valid until the next call) for a valid bearer token;
+ * -1 for a bad, unknown, expired or revoked one, with an error code and a
+ * message for the 401 in 'code' and 'msg'. */
+int api__bearer_of(api *a, const http_req *req, store_account *acc, const char **code,
+                   char *msg, size_t n);
+/* /api/admin/tokens[/ID] (administrators). */
+void api__tokens(api *a, const http_req *req, http_resp *resp, const char *rest);
+/* GET /api/admin/audit and /api/admin/audit.csv (administrators). */
+void api__audit_get(api *a, const http_req *req, http_resp *resp, int csv);
+/* Appends an entry to the audit trail through the write path; a failure
+ * is logged (the change it records was refused the same way). */
+void api__audit(api *a, const http_req *req, str actor, const char *via, const char *action,
+                str target, const char *detail);
+/* Around every REST request: who is asking (before), and the entry for a
+ * change (after), for administration, supervision and any write made
+ * with a token. */
+typedef struct api_audit_ctx {
+    int record;
+    char actor[96], via[8];
+} api_audit_ctx;
+void api__audit_before(api *a, const http_req *req, api_audit_ctx *x);
+void api__audit_after(api *a, const http_req *req, const http_resp *resp,
+                      const api_audit_ctx *x);
+
 /* /api/admin/... except settings (api_admin.c); 'acc' is an administrator. */
 void api__admin(api *a, const http_req *req, http_resp *resp);
 

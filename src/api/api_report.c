@@ -845,6 +845,17 @@ void api__reports(api *a, const http_req *req, http_resp *resp)
                         "no such report: figures, figures.csv, states, states.csv, settings");
 }
 
+/* For the other CSV answers (api_token.c: the audit trail). */
+void api__csv_field(buf *b, str s, int last)
+{
+    field(b, s, last);
+}
+
+void api__csv_time(buf *b, int64_t ms)
+{
+    time_field(b, ms);
+}
+
 /* ---- today, folded live (the supervisors' service level today) ------- */
 
 

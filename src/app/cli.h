@@ -30,6 +30,14 @@ int cli_serve_main(int argc, char **argv);
 /* `textdesk admin ...`: the admin REST API from a shell (cli_admin.c). */
 int cli_admin_main(int argc, char **argv);
 
+/* `textdesk admin tokens|audit ...` (cli_token.c): fills the request's
+ * path, method and body; 1, 0 when 'cmd' is another command, -1 after a
+ * usage error on stderr. */
+struct buf;
+int cli_admin_tokens(const char *cmd, int nargs, char **args, char *path, size_t n,
+                     const char **method, struct buf *body);
+extern const char cli_tokens_usage[];
+
 /* `textdesk backup [--data DIR] FILE`: online backup of the store. */
 int cli_backup_main(int argc, char **argv);
 

@@ -29,6 +29,7 @@ typedef struct target {
     char host[64];
     int port;
     char cookie[160];
+    const char *bearer; /* $TEXTDESK_TOKEN, or NULL */
 } target;
 
 /* One request; fills 'body' with the answer's body, returns the status or
@@ -55,6 +56,8 @@ static int exchange(target *t, const char *method, const char *path, const char 
         buf_printf(&req, "Content-Type: %s\r\n", ctype);
     if (t->cookie[0])
         buf_printf(&req, "Cookie: %s\r\n", t->cookie);
+    if (t->bearer)
+        buf_printf(&req, "Authorization: Bearer %s\r\n", t->bearer);
     buf_add(&req, "\r\n", 2);
     if (n)
         buf_add(&req, payload, n);
@@ -107,6 +110,8 @@ static const struct {
     {"settings", "[JSON]", "prints the settings, or changes those in JSON"},
     {"report", "FROM_MS TO_MS", "prints the conversations of a period as CSV"},
     {"report", "figures|states ...", "interval figures, agent states, settings (report --help)"},
+    {"tokens", "list|create|revoke", "API tokens (tokens --help)"},
+    {"audit", "[OPTIONS]", "the audit trail, JSON or CSV (audit --help)"},
 };
 
 static const char admin_notes[] =
@@ -114,7 +119,8 @@ static const char admin_notes[] =
     "      canned_responses\n"
     "  --url   the server (default http://127.0.0.1:8080)\n"
     "  --user  the administrator (default admin)\n"
-    "The password is read from $TEXTDESK_ADMIN_PASSWORD.\n";
+    "The password is read from $TEXTDESK_ADMIN_PASSWORD, or an admin API token\n"
+    "from $TEXTDESK_TOKEN (docs/security.md).\n";
 
 static const char report_usage[] =
     "usage: textdesk admin [--url http://IP:PORT] [--user NAME] report COMMAND\n"
@@ -229,6 +235,8 @@ int cli_admin_main(int argc, char **argv)
         print_usage(stdout, cmd);
         if (cmd && strcmp(cmd, "report") == 0)
             fputs(report_usage, stdout);
+        if (cmd && (strcmp(cmd, "tokens") == 0 || strcmp(cmd, "audit") == 0))
+            fputs(cli_tokens_usage, stdout);
         return 0;
     }
     for (; i + 1 < argc && argv[i][0] == '-'; i += 2) {
@@ -247,8 +255,11 @@ int cli_admin_main(int argc, char **argv)
         return 2;
     }
     const char *pass = getenv("TEXTDESK_ADMIN_PASSWORD");
-    if (!pass) {
-        fprintf(stderr, "textdesk admin: set TEXTDESK_ADMIN_PASSWORD\n");
+    t.bearer = getenv("TEXTDESK_TOKEN");
+    if (t.bearer && !*t.bearer)
+        t.bearer = NULL;
+    if (!pass && !t.bearer) {
+        fprintf(stderr, "textdesk admin: set TEXTDESK_ADMIN_PASSWORD (or TEXTDESK_TOKEN)\n");
         return 2;
     }
 
@@ -260,8 +271,11 @@ int cli_admin_main(int argc, char **argv)
     buf body, answer;
     buf_init(&body);
     buf_init(&answer);
-    int rc = 2;
-    if (strcmp(cmd, "list") == 0 && nargs == 1) {
+    int rc = 2, k;
+    if ((k = cli_admin_tokens(cmd, nargs, args, path, sizeof path, &method, &body)) != 0) {
+        if (k < 0)
+            goto out;
+    } else if (strcmp(cmd, "list") == 0 && nargs == 1) {
         snprintf(path, sizeof path, "/api/admin/%s", args[0]);
     } else if (strcmp(cmd, "get") == 0 && nargs == 2) {
         snprintf(path, sizeof path, "/api/admin/%s/%s", args[0], args[1]);
@@ -309,7 +323,11 @@ int cli_admin_main(int argc, char **argv)
         goto out;
     }
 
-    /* log in (the session cookie is kept for the one call) */
+    /* log in (the session cookie is kept for the one call), unless a token
+     * stands in for the session */
+    int st;
+    if (t.bearer)
+        goto send;
     buf login;
     buf_init(&login);
     buf_printf(&login, "{\"username\":\"");
@@ -319,7 +337,7 @@ int cli_admin_main(int argc, char **argv)
     for (const char *p = pass; *p; p++)
         buf_printf(&login, (*p == '"' || *p == '\\') ? "\\%c" : "%c", *p);
     buf_printf(&login, "\"}");
-    int st = exchange(&t, "POST", "/api/login", "application/json", login.p, login.n, &answer);
+    st = exchange(&t, "POST", "/api/login", "application/json", login.p, login.n, &answer);
     buf_free(&login);
     if (st != 200) {
         if (st > 0)
@@ -328,6 +346,7 @@ int cli_admin_main(int argc, char **argv)
         rc = 1;
         goto out;
     }
+send:
     answer.n = 0;
     st = exchange(&t, method, path, body.n ? "application/json" : NULL, body.p, body.n, &answer);
     if (st >= 200 && st < 300) {

@@ -363,3 +363,44 @@ int store_setting_get(store *st, str key, char *out, size_t cap)
         return store__fail(st, -EINVAL, "invalid argument: empty setting key or no room");
     return st->ops->setting_get(st, key, out, cap);
 }
+
+int store_token_put(store *st, str name, str hash, int role, uint32_t agent, str created_by,
+                    int64_t created_at, int64_t expires_at, int64_t *id)
+{
+    if (name.n == 0 || hash.n == 0 || role < STORE_ROLE_AGENT || role > STORE_ROLE_ADMIN)
+        return store__fail(st, -EINVAL, "invalid argument: a token needs a name, a hash and"
+                                         " a known role");
+    int64_t dummy;
+    return st->ops->token_put(st, name, hash, role, agent, created_by, created_at, expires_at,
+                              id ? id : &dummy);
+}
+
+int store_token_get(store *st, str hash, store_token *out)
+{
+    if (hash.n == 0)
+        return store__fail(st, -EINVAL, "invalid argument: empty token hash");
+    return st->ops->token_get(st, hash, out);
+}
+
+int store_tokens_all(store *st, store_token_cb cb, void *arg)
+{
+    return st->ops->tokens_all(st, cb, arg);
+}
+
+int store_token_revoke(store *st, int64_t id, int64_t now)
+{
+    return st->ops->token_revoke(st, id, now);
+}
+
+int store_audit_add(store *st, const store_audit *e)
+{
+    if (e->actor.n == 0 || e->action.n == 0)
+        return store__fail(st, -EINVAL, "invalid argument: an audit entry needs an actor and"
+                                         " an action");
+    return st->ops->audit_add(st, e);
+}
+
+int store_audit_list(store *st, const store_audit_filter *f, store_audit_cb cb, void *arg)
+{
+    return st->ops->audit_list(st, f, cb, arg);
+}

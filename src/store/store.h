@@ -297,4 +297,59 @@ int store_setting_put(store *st, str key, str value);
  * -ENOENT for an unknown key, -ERANGE when it does not fit. */
 int store_setting_get(store *st, str key, char *out, size_t cap);
 
+/* ---- API tokens -------------------------------------------------------- */
+
+/* A named API token (docs/security.md): only the hash of its secret is
+ * kept. 'agent' is the agent an agent-role token acts as (0 otherwise);
+ * 'expires_at' and 'revoked_at' are 0 for never / not revoked. */
+typedef struct store_token {
+    int64_t id;
+    str name, created_by;
+    int role;
+    uint32_t agent;
+    int64_t created_at, expires_at, revoked_at;
+} store_token;
+
+/* Creates a token, its id in '*id': -EEXIST when the name or the hash is
+ * taken, -EINVAL for an empty name or hash or an unknown role. */
+int store_token_put(store *st, str name, str hash, int role, uint32_t agent, str created_by,
+                    int64_t created_at, int64_t expires_at, int64_t *id);
+/* The token with this hash, expired and revoked ones too (the caller says
+ * which it is); strings valid until the next call on 'st'. -ENOENT. */
+int store_token_get(store *st, str hash, store_token *out);
+/* Every token, oldest first (strings valid during the callback). */
+typedef int (*store_token_cb)(void *arg, const store_token *t);
+int store_tokens_all(store *st, store_token_cb cb, void *arg);
+/* Revokes token 'id' at 'now': -ENOENT when there is none, -EALREADY when
+ * it was revoked before (its first revocation time stays). */
+int store_token_revoke(store *st, int64_t id, int64_t now);
+
+/* ---- audit trail ------------------------------------------------------- */
+
+/* One entry of the audit trail: who ('actor': a user name, or "token:"
+ * and the token's name), how they were known ('via': session, token or
+ * login), from where ('peer': the client's address), what ('action',
+ * e.g. "login" or "PUT /api/admin/queues/2", on 'target', with 'detail':
+ * the outcome). The store offers no way to change or delete an entry:
+ * both backends refuse UPDATE and DELETE on the table with a trigger. */
+typedef struct store_audit {
+    int64_t id, at;
+    str actor, via, peer, action, target, detail;
+} store_audit;
+
+/* Appends an entry ('id' is ignored and assigned); -EINVAL without an
+ * actor or action. */
+int store_audit_add(store *st, const store_audit *e);
+/* Entries with from <= at < to (to 0: no end), actor equal to 'actor' and
+ * action starting with 'action' (each when not empty), id below
+ * 'before_id' (0: any), newest first, at most 'max'. Strings are valid
+ * during the callback. */
+typedef struct store_audit_filter {
+    int64_t from, to, before_id;
+    str actor, action;
+    size_t max;
+} store_audit_filter;
+typedef int (*store_audit_cb)(void *arg, const store_audit *e);
+int store_audit_list(store *st, const store_audit_filter *f, store_audit_cb cb, void *arg);
+
 #endif

@@ -59,6 +59,13 @@ struct store_ops {
     int (*canned_all)(store *st, store_canned_cb cb, void *arg);
     int (*setting_put)(store *st, str key, str value);
     int (*setting_get)(store *st, str key, char *out, size_t cap);
+    int (*token_put)(store *st, str name, str hash, int role, uint32_t agent, str created_by,
+                     int64_t created_at, int64_t expires_at, int64_t *id);
+    int (*token_get)(store *st, str hash, store_token *out);
+    int (*tokens_all)(store *st, store_token_cb cb, void *arg);
+    int (*token_revoke)(store *st, int64_t id, int64_t now);
+    int (*audit_add)(store *st, const store_audit *e);
+    int (*audit_list)(store *st, const store_audit_filter *f, store_audit_cb cb, void *arg);
 };
 
 struct store {

@@ -104,6 +104,25 @@ static const char PG_SCHEMA_V2[] =
     "CREATE INDEX IF NOT EXISTS events_csat_by_conv ON events(conv, seq)"
     " WHERE type = " STORE_ROW_T_CSAT_ANSWERED ";";
 
+/* v3: API tokens (hashes only) and the audit trail, which a trigger keeps
+ * append-only (docs/security.md). */
+static const char PG_SCHEMA_V3[] =
+    "CREATE TABLE IF NOT EXISTS api_tokens ("
+    " id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, name text NOT NULL UNIQUE,"
+    " hash text NOT NULL UNIQUE, role integer NOT NULL, agent bigint NOT NULL DEFAULT 0,"
+    " created_by text, created_at bigint NOT NULL, expires_at bigint NOT NULL DEFAULT 0,"
+    " revoked_at bigint NOT NULL DEFAULT 0);"
+    "CREATE TABLE IF NOT EXISTS audit ("
+    " id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, at bigint NOT NULL,"
+    " actor text NOT NULL, via text, peer text, action text NOT NULL, target text,"
+    " detail text);"
+    "CREATE INDEX IF NOT EXISTS audit_at ON audit(at);"
+    "CREATE OR REPLACE FUNCTION textdesk_audit_frozen() RETURNS trigger LANGUAGE plpgsql"
+    " AS $$ BEGIN RAISE EXCEPTION 'the audit trail cannot be changed'; END $$;"
+    "DROP TRIGGER IF EXISTS audit_frozen ON audit;"
+    "CREATE TRIGGER audit_frozen BEFORE UPDATE OR DELETE OR TRUNCATE ON audit"
+    " FOR EACH STATEMENT EXECUTE FUNCTION textdesk_audit_frozen();";
+
 /* The migrations, oldest first; never edit one that has shipped. */
 static const struct pg_migration {
     int version;
@@ -111,9 +130,10 @@ static const struct pg_migration {
 } PG_MIGRATIONS[] = {
     {1, PG_SCHEMA_V1},
     {2, PG_SCHEMA_V2},
+    {3, PG_SCHEMA_V3},
 };
 #define PG_N_MIGRATIONS (sizeof PG_MIGRATIONS / sizeof PG_MIGRATIONS[0])
-#define PG_SCHEMA_VERSION 2
+#define PG_SCHEMA_VERSION 3
 _Static_assert(PG_N_MIGRATIONS == PG_SCHEMA_VERSION, "PG_SCHEMA_VERSION is the last migration");
 
 /* ---- statements --------------------------------------------------------- */
@@ -203,6 +223,20 @@ _Static_assert(PG_N_MIGRATIONS == PG_SCHEMA_VERSION, "PG_SCHEMA_VERSION is the l
     X(SET_PUT, "INSERT INTO settings (key, value) VALUES ($1, $2)"                       \
                " ON CONFLICT (key) DO UPDATE SET value = excluded.value")                \
     X(SET_GET, "SELECT value FROM settings WHERE key = $1")                              \
+    X(TOKEN_INSERT, "INSERT INTO api_tokens (name, hash, role, agent, created_by,"       \
+                    " created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7)"       \
+                    " RETURNING id")                                                     \
+    X(TOKEN_GET, "SELECT " STORE_ROW_TOKEN_COLS " FROM api_tokens WHERE hash = $1")      \
+    X(TOKENS_ALL, "SELECT " STORE_ROW_TOKEN_COLS " FROM api_tokens ORDER BY id")         \
+    X(TOKEN_REVOKE, "UPDATE api_tokens SET revoked_at = $2"                              \
+                    " WHERE id = $1 AND revoked_at = 0")                                 \
+    X(TOKEN_EXISTS, "SELECT 1 FROM api_tokens WHERE id = $1")                            \
+    X(AUDIT_INSERT, "INSERT INTO audit (at, actor, via, peer, action, target, detail)"   \
+                    " VALUES ($1, $2, $3, $4, $5, $6, $7)")                              \
+    X(AUDIT_LIST, "SELECT " STORE_ROW_AUDIT_COLS " FROM audit WHERE at >= $1"            \
+                  " AND ($2::bigint = 0 OR at < $2) AND ($3::text IS NULL OR actor = $3)" \
+                  " AND ($4::text IS NULL OR substr(action, 1, length($4)) = $4)"        \
+                  " AND ($5::bigint = 0 OR id < $5) ORDER BY id DESC LIMIT $6")          \
     X(CHECK_STATUS, "SELECT 'message ' || id || ' has status ' || status FROM messages"  \
                     " WHERE (outbound = 0 AND status <> 0)"                              \
                     " OR (outbound = 1 AND status NOT BETWEEN 1 AND 6) LIMIT 1")         \
@@ -1430,6 +1464,140 @@ static int pg_setting_get(store *st_, str key, char *out, size_t cap)
     return r;
 }
 
+/* ---- API tokens and the audit trail -------------------------------------- */
+
+static void token_at(const PGresult *res, int i, store_token *t)
+{
+    *t = (store_token){
+        .id = col_i64(res, i, 0),
+        .name = col_str(res, i, 1),
+        .created_by = col_str(res, i, 2),
+        .role = (int)col_i64(res, i, 3),
+        .agent = (uint32_t)col_i64(res, i, 4),
+        .created_at = col_i64(res, i, 5),
+        .expires_at = col_i64(res, i, 6),
+        .revoked_at = col_i64(res, i, 7),
+    };
+}
+
+static int pg_token_put(store *st_, str name, str hash, int role, uint32_t agent, str created_by,
+                        int64_t created_at, int64_t expires_at, int64_t *id)
+{
+    pargs a = {0};
+    p_str(&a, name);
+    p_str(&a, hash);
+    p_int(&a, role);
+    p_int(&a, agent);
+    p_str(&a, created_by);
+    p_int(&a, created_at);
+    p_int(&a, expires_at);
+    PGresult *res;
+    int r = query_once((pg *)st_, P_TOKEN_INSERT, &a, &res);
+    if (r == 0)
+        *id = col_i64(res, 0, 0);
+    PQclear(res);
+    return r;
+}
+
+static int pg_token_get(store *st_, str hash, store_token *out)
+{
+    pg *st = (pg *)st_;
+    pargs a = {0};
+    p_str(&a, hash);
+    PGresult *res;
+    int r = query(st, P_TOKEN_GET, &a, &res);
+    if (r == 0 && PQntuples(res) == 0)
+        r = store__fail(st_, -ENOENT, "no such API token");
+    if (r == 0) {
+        token_at(res, 0, out);
+        size_t need = out->name.n + out->created_by.n + 2;
+        if (need > st->acct_cap) {
+            st->acct_cap = need;
+            st->acct = xrealloc(st->acct, need);
+        }
+        store_row_copy2(st->acct, &out->name, &out->created_by);
+    }
+    PQclear(res);
+    return r;
+}
+
+static int token_row(pg *st, const PGresult *res, int i, const row_cb *c)
+{
+    (void)st;
+    store_token t;
+    token_at(res, i, &t);
+    return ((store_token_cb)c->cb)(c->arg, &t);
+}
+
+static int pg_tokens_all(store *st_, store_token_cb cb, void *arg)
+{
+    pargs a = {0};
+    return each_row((pg *)st_, P_TOKENS_ALL, &a, token_row, &(row_cb){(void (*)(void))cb, arg});
+}
+
+static int pg_token_revoke(store *st_, int64_t id, int64_t now)
+{
+    pg *st = (pg *)st_;
+    pargs a = {0};
+    p_int(&a, id);
+    p_int(&a, now);
+    int64_t n = 0;
+    int r = run(st, P_TOKEN_REVOKE, &a, &n);
+    if (r != 0 || n == 1)
+        return r;
+    pargs b = {0};
+    p_int(&b, id);
+    PGresult *res;
+    r = query(st, P_TOKEN_EXISTS, &b, &res);
+    if (r == 0)
+        r = PQntuples(res)
+                ? store__fail(st_, -EALREADY, "API token %lld was revoked before", (long long)id)
+                : store__fail(st_, -ENOENT, "no API token %lld", (long long)id);
+    PQclear(res);
+    return r;
+}
+
+static int pg_audit_add(store *st_, const store_audit *e)
+{
+    pargs a = {0};
+    p_int(&a, e->at);
+    p_str(&a, e->actor);
+    p_str(&a, e->via);
+    p_str(&a, e->peer);
+    p_str(&a, e->action);
+    p_str(&a, e->target);
+    p_str(&a, e->detail);
+    return run((pg *)st_, P_AUDIT_INSERT, &a, NULL);
+}
+
+static int audit_row(pg *st, const PGresult *res, int i, const row_cb *c)
+{
+    (void)st;
+    store_audit e = {
+        .id = col_i64(res, i, 0),
+        .at = col_i64(res, i, 1),
+        .actor = col_str(res, i, 2),
+        .via = col_str(res, i, 3),
+        .peer = col_str(res, i, 4),
+        .action = col_str(res, i, 5),
+        .target = col_str(res, i, 6),
+        .detail = col_str(res, i, 7),
+    };
+    return ((store_audit_cb)c->cb)(c->arg, &e);
+}
+
+static int pg_audit_list(store *st_, const store_audit_filter *f, store_audit_cb cb, void *arg)
+{
+    pargs a = {0};
+    p_int(&a, f->from);
+    p_int(&a, f->to);
+    p_str(&a, f->actor);
+    p_str(&a, f->action);
+    p_int(&a, f->before_id);
+    p_int(&a, f->max > INT64_MAX ? INT64_MAX : (int64_t)f->max);
+    return each_row((pg *)st_, P_AUDIT_LIST, &a, audit_row, &(row_cb){(void (*)(void))cb, arg});
+}
+
 static const struct store_ops PG_OPS = {
     .kind = "postgresql",
     .schema_version = PG_SCHEMA_VERSION,
@@ -1472,4 +1640,10 @@ static const struct store_ops PG_OPS = {
     .canned_all = pg_canned_all,
     .setting_put = pg_setting_put,
     .setting_get = pg_setting_get,
+    .token_put = pg_token_put,
+    .token_get = pg_token_get,
+    .tokens_all = pg_tokens_all,
+    .token_revoke = pg_token_revoke,
+    .audit_add = pg_audit_add,
+    .audit_list = pg_audit_list,
 };

@@ -216,3 +216,16 @@ void store_row_msg(const cc_event *ev, store_msg *m)
         .status_at = ev->at,
     };
 }
+
+void store_row_copy2(char *dst, str *a, str *b)
+{
+    if (a->n)
+        memcpy(dst, a->p, a->n);
+    dst[a->n] = '\0';
+    char *d2 = dst + a->n + 1;
+    if (b->n)
+        memcpy(d2, b->p, b->n);
+    d2[b->n] = '\0';
+    *a = (str){a->n ? dst : NULL, a->n};
+    *b = (str){b->n ? d2 : NULL, b->n};
+}

@@ -92,4 +92,14 @@ void store_row_msg(const cc_event *ev, store_msg *m);
  * not a multiple of 4. */
 int store_row_ids_decode(store_row_buf *b, str blob, const uint32_t **ids, size_t *n);
 
+/* The columns of an API token and of an audit entry, in this order, in
+ * both schemas. */
+#define STORE_ROW_TOKEN_COLS                                                             \
+    "id, name, created_by, role, agent, created_at, expires_at, revoked_at"
+#define STORE_ROW_AUDIT_COLS "id, at, actor, via, peer, action, target, detail"
+
+/* Copies the strings '*a' and '*b' into 'dst' (room for a->n + b->n + 2
+ * bytes), NUL-terminated, and points them there. */
+void store_row_copy2(char *dst, str *a, str *b);
+
 #endif

@@ -104,6 +104,23 @@ static const char SCHEMA_V1[] =
 _Static_assert(CC_EV_CSAT_ANSWERED == 45,
                "event type numbers are stored: append new events at the end of CC_EVENTS");
 
+/* v6: API tokens (hashes only) and the audit trail, which no statement may
+ * change or delete (docs/security.md). */
+#define SCHEMA_V6                                                                        \
+    "CREATE TABLE IF NOT EXISTS api_tokens ("                                            \
+    " id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, hash TEXT NOT NULL UNIQUE,"     \
+    " role INTEGER NOT NULL, agent INTEGER NOT NULL DEFAULT 0, created_by TEXT,"         \
+    " created_at INTEGER NOT NULL, expires_at INTEGER NOT NULL DEFAULT 0,"               \
+    " revoked_at INTEGER NOT NULL DEFAULT 0);"                                           \
+    "CREATE TABLE IF NOT EXISTS audit ("                                                 \
+    " id INTEGER PRIMARY KEY, at INTEGER NOT NULL, actor TEXT NOT NULL, via TEXT,"       \
+    " peer TEXT, action TEXT NOT NULL, target TEXT, detail TEXT);"                       \
+    "CREATE INDEX IF NOT EXISTS audit_at ON audit(at);"                                  \
+    "CREATE TRIGGER IF NOT EXISTS audit_no_update BEFORE UPDATE ON audit"                \
+    " BEGIN SELECT RAISE(ABORT, 'the audit trail cannot be changed'); END;"              \
+    "CREATE TRIGGER IF NOT EXISTS audit_no_delete BEFORE DELETE ON audit"                \
+    " BEGIN SELECT RAISE(ABORT, 'the audit trail cannot be changed'); END;"
+
 /* The migrations, oldest first. To change the schema, append an entry with
  * the next version and the SQL that takes a version-(n-1) file to n; never
  * edit an entry that has shipped. */
@@ -116,6 +133,7 @@ static const struct store_migration {
     {3, SCHEMA_V3},
     {4, SCHEMA_V4},
     {5, SCHEMA_V5},
+    {6, SCHEMA_V6},
 };
 #define N_MIGRATIONS (sizeof MIGRATIONS / sizeof MIGRATIONS[0])
 
@@ -198,7 +216,20 @@ static const struct store_migration {
     X(SESS_PURGE, "DELETE FROM sessions WHERE expires_at <= ?1")                         \
     X(SET_PUT, "INSERT INTO settings (key, value) VALUES (?1, ?2)"                       \
                " ON CONFLICT (key) DO UPDATE SET value = excluded.value")                \
-    X(SET_GET, "SELECT value FROM settings WHERE key = ?1")
+    X(SET_GET, "SELECT value FROM settings WHERE key = ?1")                              \
+    X(TOKEN_INSERT, "INSERT INTO api_tokens (name, hash, role, agent, created_by,"       \
+                    " created_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")      \
+    X(TOKEN_GET, "SELECT " STORE_ROW_TOKEN_COLS " FROM api_tokens WHERE hash = ?1")      \
+    X(TOKENS_ALL, "SELECT " STORE_ROW_TOKEN_COLS " FROM api_tokens ORDER BY id")         \
+    X(TOKEN_REVOKE, "UPDATE api_tokens SET revoked_at = ?2"                              \
+                    " WHERE id = ?1 AND revoked_at = 0")                                 \
+    X(TOKEN_EXISTS, "SELECT 1 FROM api_tokens WHERE id = ?1")                            \
+    X(AUDIT_INSERT, "INSERT INTO audit (at, actor, via, peer, action, target, detail)"   \
+                    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")                              \
+    X(AUDIT_LIST, "SELECT " STORE_ROW_AUDIT_COLS " FROM audit WHERE at >= ?1"            \
+                  " AND (?2 = 0 OR at < ?2) AND (?3 IS NULL OR actor = ?3)"              \
+                  " AND (?4 IS NULL OR substr(action, 1, length(?4)) = ?4)"              \
+                  " AND (?5 = 0 OR id < ?5) ORDER BY id DESC LIMIT ?6")
 
 enum store_stmt {
 #define X(name, sql) S_##name,
@@ -380,7 +411,7 @@ out:
 
 /* ---- open and close ----------------------------------------------------- */
 
-#define SQ_SCHEMA_VERSION 5
+#define SQ_SCHEMA_VERSION 6
 _Static_assert(N_MIGRATIONS == SQ_SCHEMA_VERSION, "SQ_SCHEMA_VERSION is the last migration");
 
 store *store__sqlite_open(const char *path, char *err, size_t errlen)
@@ -1142,6 +1173,138 @@ static int sq_setting_get(store *st_, str key, char *out, size_t cap)
     return r;
 }
 
+/* ---- API tokens and the audit trail ------------------------------------ */
+
+static void token_of(sqlite3_stmt *s, store_token *t)
+{
+    *t = (store_token){
+        .id = sqlite3_column_int64(s, 0),
+        .name = col_str(s, 1),
+        .created_by = col_str(s, 2),
+        .role = sqlite3_column_int(s, 3),
+        .agent = (uint32_t)sqlite3_column_int64(s, 4),
+        .created_at = sqlite3_column_int64(s, 5),
+        .expires_at = sqlite3_column_int64(s, 6),
+        .revoked_at = sqlite3_column_int64(s, 7),
+    };
+}
+
+static int sq_token_put(store *st_, str name, str hash, int role, uint32_t agent, str created_by,
+                        int64_t created_at, int64_t expires_at, int64_t *id)
+{
+    sq *st = (sq *)st_;
+    sqlite3_stmt *s = st->s[S_TOKEN_INSERT];
+    bind_str(s, 1, name);
+    bind_str(s, 2, hash);
+    sqlite3_bind_int(s, 3, role);
+    sqlite3_bind_int64(s, 4, agent);
+    bind_str(s, 5, created_by);
+    sqlite3_bind_int64(s, 6, created_at);
+    sqlite3_bind_int64(s, 7, expires_at);
+    int r = run(st, s);
+    if (r == 0)
+        *id = sqlite3_last_insert_rowid(st->db);
+    return r;
+}
+
+static int sq_token_get(store *st_, str hash, store_token *out)
+{
+    sq *st = (sq *)st_;
+    sqlite3_stmt *s = st->s[S_TOKEN_GET];
+    bind_str(s, 1, hash);
+    int rc = sqlite3_step(s), r = 0;
+    if (rc == SQLITE_ROW) {
+        token_of(s, out);
+        /* copy the strings: the row goes away with done() */
+        size_t need = out->name.n + out->created_by.n + 2;
+        if (need > st->acct_cap) {
+            st->acct_cap = need;
+            st->acct = xrealloc(st->acct, need);
+        }
+        store_row_copy2(st->acct, &out->name, &out->created_by);
+    } else if (rc == SQLITE_DONE) {
+        r = store__fail(st_, -ENOENT, "no such API token");
+    } else {
+        r = fail(st, rc);
+    }
+    done(s);
+    return r;
+}
+
+static int token_row(sqlite3_stmt *s, const row_cb *c)
+{
+    store_token t;
+    token_of(s, &t);
+    return ((store_token_cb)c->cb)(c->arg, &t);
+}
+
+static int sq_tokens_all(store *st_, store_token_cb cb, void *arg)
+{
+    sq *st = (sq *)st_;
+    return each_row(st, st->s[S_TOKENS_ALL], token_row, &(row_cb){(void (*)(void))cb, arg});
+}
+
+static int sq_token_revoke(store *st_, int64_t id, int64_t now)
+{
+    sq *st = (sq *)st_;
+    sqlite3_stmt *s = st->s[S_TOKEN_REVOKE];
+    sqlite3_bind_int64(s, 1, id);
+    sqlite3_bind_int64(s, 2, now);
+    int r = run(st, s);
+    if (r != 0 || sqlite3_changes(st->db) == 1)
+        return r;
+    s = st->s[S_TOKEN_EXISTS];
+    sqlite3_bind_int64(s, 1, id);
+    int rc = sqlite3_step(s);
+    done(s);
+    if (rc == SQLITE_ROW)
+        return store__fail(st_, -EALREADY, "API token %lld was revoked before", (long long)id);
+    return rc == SQLITE_DONE ? store__fail(st_, -ENOENT, "no API token %lld", (long long)id)
+                             : fail(st, rc);
+}
+
+static int sq_audit_add(store *st_, const store_audit *e)
+{
+    sq *st = (sq *)st_;
+    sqlite3_stmt *s = st->s[S_AUDIT_INSERT];
+    sqlite3_bind_int64(s, 1, e->at);
+    bind_str(s, 2, e->actor);
+    bind_str(s, 3, e->via);
+    bind_str(s, 4, e->peer);
+    bind_str(s, 5, e->action);
+    bind_str(s, 6, e->target);
+    bind_str(s, 7, e->detail);
+    return run(st, s);
+}
+
+static int audit_row(sqlite3_stmt *s, const row_cb *c)
+{
+    store_audit e = {
+        .id = sqlite3_column_int64(s, 0),
+        .at = sqlite3_column_int64(s, 1),
+        .actor = col_str(s, 2),
+        .via = col_str(s, 3),
+        .peer = col_str(s, 4),
+        .action = col_str(s, 5),
+        .target = col_str(s, 6),
+        .detail = col_str(s, 7),
+    };
+    return ((store_audit_cb)c->cb)(c->arg, &e);
+}
+
+static int sq_audit_list(store *st_, const store_audit_filter *f, store_audit_cb cb, void *arg)
+{
+    sq *st = (sq *)st_;
+    sqlite3_stmt *s = st->s[S_AUDIT_LIST];
+    sqlite3_bind_int64(s, 1, f->from);
+    sqlite3_bind_int64(s, 2, f->to);
+    bind_str(s, 3, f->actor);
+    bind_str(s, 4, f->action);
+    sqlite3_bind_int64(s, 5, f->before_id);
+    sqlite3_bind_int64(s, 6, f->max > INT64_MAX ? INT64_MAX : (int64_t)f->max);
+    return each_row(st, s, audit_row, &(row_cb){(void (*)(void))cb, arg});
+}
+
 static const struct store_ops SQ_OPS = {
     .kind = "sqlite",
     .schema_version = SQ_SCHEMA_VERSION,
@@ -1182,4 +1345,10 @@ static const struct store_ops SQ_OPS = {
     .canned_all = sq_canned_all,
     .setting_put = sq_setting_put,
     .setting_get = sq_setting_get,
+    .token_put = sq_token_put,
+    .token_get = sq_token_get,
+    .tokens_all = sq_tokens_all,
+    .token_revoke = sq_token_revoke,
+    .audit_add = sq_audit_add,
+    .audit_list = sq_audit_list,
 };

@@ -6,6 +6,10 @@
 import { t, setLang, storedLang, onLang } from '/js/i18n.js';
 import { bindLoginForm } from '/js/login_form.js';
 import { $, el, keyboardScroll } from '/js/util.js';
+import { showTokens, showAudit } from '/admin/security.js';
+
+// tabs of their own (security.js): API tokens and the audit trail
+const PANELS = new Set(['settings', 'tokens', 'audit']);
 
 // i18n.js loads i18n/<lang>.json relative to the page: keep the slash.
 if (!location.pathname.endsWith('/')) location.replace(`${location.pathname}/${location.search}${location.hash}`);
@@ -106,23 +110,25 @@ async function loadAll() {
 /* ---- tabs ---------------------------------------------------------------- */
 
 function selectTab(kind) {
-  if (kind !== 'settings' && (!SPEC[kind] || !S.data[kind])) kind = 'agents';
+  if (!PANELS.has(kind) && (!SPEC[kind] || !S.data[kind])) kind = 'agents';
   S.kind = kind;
   // tabs: aria-controls, one Tab stop (the selected tab), arrows move
   for (const b of document.querySelectorAll('.tab')) {
     const on = b.dataset.kind === kind;
     b.setAttribute('aria-selected', String(on));
-    b.setAttribute('aria-controls', kind === 'settings' ? 'settings' : 'resource');
+    b.setAttribute('aria-controls', PANELS.has(b.dataset.kind) ? b.dataset.kind : 'resource');
     b.tabIndex = on ? 0 : -1;
     b.id = `tab-${b.dataset.kind}`;
-    if (on) $(kind === 'settings' ? 'settings' : 'resource').setAttribute('aria-labelledby', b.id);
+    if (on) $(PANELS.has(kind) ? kind : 'resource').setAttribute('aria-labelledby', b.id);
   }
-  $('resource').hidden = kind === 'settings';
-  $('settings').hidden = kind !== 'settings';
+  $('resource').hidden = PANELS.has(kind);
+  for (const p of PANELS) $(p).hidden = kind !== p;
   if (location.hash !== `#${kind}`) history.replaceState(null, '', `#${kind}`);
   $('list-error').hidden = true;
   $('list-ok').textContent = '';
   if (kind === 'settings') { loadSettings(); return; }
+  if (kind === 'tokens') { showTokens(S.data.agents || []); return; }
+  if (kind === 'audit') { showAudit(); return; }
   renderList();
   openForm(null);
 }
@@ -517,7 +523,7 @@ $('confirm-ok').addEventListener('click', doDelete);
 $('confirm-cancel').addEventListener('click', () => { pendingDelete = null; $('dlg-confirm').close(); });
 onLang(() => {
   if ($('app').hidden) return;
-  if (S.kind === 'settings') { selectTab('settings'); return; }
+  if (PANELS.has(S.kind)) { selectTab(S.kind); return; }
   renderList();
   const x = (S.data[S.kind] || []).find((e) => e.id === S.editing);
   openForm(x || null);

@@ -1000,6 +1000,152 @@ static void test_duplicate_inbound_provider_id(void **state)
                      2);
 }
 
+/* ---- API tokens and the audit trail ------------------------------------ */
+
+/* Whether the database itself refuses 'sql' (run outside the store). */
+static int raw_refused(const char *path, const char *sql)
+{
+    if (is_pg) {
+        PGconn *c = PQconnectdb(path);
+        if (PQstatus(c) != CONNECTION_OK)
+            fail_msg("connect %s: %s", path, PQerrorMessage(c));
+        PGresult *r = PQexec(c, sql);
+        int refused = PQresultStatus(r) != PGRES_COMMAND_OK;
+        PQclear(r);
+        PQfinish(c);
+        return refused;
+    }
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    int refused = sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK;
+    sqlite3_close(db);
+    return refused;
+}
+
+typedef struct seen {
+    int n;
+    char names[8][32];
+    int64_t ids[8];
+} seen;
+
+static int seen_token(void *arg, const store_token *t)
+{
+    seen *z = arg;
+    snprintf(z->names[z->n], sizeof z->names[0], "%.*s/%d/%lld/%lld", (int)t->name.n,
+             t->name.p, t->role, (long long)t->expires_at, (long long)t->revoked_at);
+    z->ids[z->n++] = t->id;
+    return 0;
+}
+
+static int seen_audit(void *arg, const store_audit *e)
+{
+    seen *z = arg;
+    snprintf(z->names[z->n], sizeof z->names[0], "%.*s:%.*s", (int)e->actor.n, e->actor.p,
+             (int)e->action.n, e->action.p);
+    z->ids[z->n++] = e->id;
+    return z->n == 8;
+}
+
+static void test_tokens_and_audit(void **state)
+{
+    sfx *s = *state;
+    store *st = open_ok(s->path);
+    int64_t id1 = 0, id2 = 0;
+    assert_int_equal(store_token_put(st, STR_LIT("crm"), STR_LIT("h1"), STORE_ROLE_ADMIN, 0,
+                                     STR_LIT("root"), 1000, 0, &id1),
+                     0);
+    assert_int_equal(store_token_put(st, STR_LIT("bot"), STR_LIT("h2"), STORE_ROLE_AGENT, 7,
+                                     STR_NULL, 1100, 9000, &id2),
+                     0);
+    assert_true(id1 > 0 && id2 > id1);
+    /* a taken name or hash, bad input */
+    assert_int_equal(store_token_put(st, STR_LIT("crm"), STR_LIT("h3"), STORE_ROLE_ADMIN, 0,
+                                     STR_NULL, 1, 0, NULL),
+                     -EEXIST);
+    assert_int_equal(store_token_put(st, STR_LIT("new"), STR_LIT("h1"), STORE_ROLE_ADMIN, 0,
+                                     STR_NULL, 1, 0, NULL),
+                     -EEXIST);
+    assert_int_equal(store_token_put(st, STR_NULL, STR_LIT("h4"), STORE_ROLE_ADMIN, 0,
+                                     STR_NULL, 1, 0, NULL),
+                     -EINVAL);
+    assert_int_equal(store_token_put(st, STR_LIT("x"), STR_LIT("h4"), 9, 0, STR_NULL, 1, 0,
+                                     NULL),
+                     -EINVAL);
+    store_token t;
+    assert_int_equal(store_token_get(st, STR_LIT("nope"), &t), -ENOENT);
+    assert_int_equal(store_token_get(st, STR_LIT("h2"), &t), 0);
+    assert_int_equal(t.id, id2);
+    assert_true(str_eq(t.name, STR_LIT("bot")));
+    assert_int_equal(t.created_by.n, 0);
+    assert_int_equal(t.role, STORE_ROLE_AGENT);
+    assert_int_equal(t.agent, 7);
+    assert_int_equal(t.created_at, 1100);
+    assert_int_equal(t.expires_at, 9000);
+    assert_int_equal(t.revoked_at, 0);
+    assert_int_equal(store_token_revoke(st, id1, 5000), 0);
+    assert_int_equal(store_token_revoke(st, id1, 6000), -EALREADY);
+    assert_int_equal(store_token_revoke(st, 424242, 6000), -ENOENT);
+    store_close(st);
+
+    st = open_ok(s->path); /* durable */
+    assert_int_equal(store_token_get(st, STR_LIT("h1"), &t), 0);
+    assert_true(str_eq(t.created_by, STR_LIT("root")));
+    assert_int_equal(t.revoked_at, 5000); /* the first revocation stays */
+    seen z = {0};
+    assert_int_equal(store_tokens_all(st, seen_token, &z), 0);
+    assert_int_equal(z.n, 2);
+    assert_string_equal(z.names[0], "crm/2/0/5000");
+    assert_string_equal(z.names[1], "bot/0/9000/0");
+
+    /* the audit trail: appended, filtered, newest first, never changed */
+    const char *actors[] = {"root", "anna", "root", "token:crm", "root"};
+    const char *actions[] = {"login", "login", "PUT /api/admin/queues/2", "POST /api/admin/x",
+                             "DELETE /api/admin/teams/3"};
+    for (int i = 0; i < 5; i++)
+        assert_int_equal(store_audit_add(st, &(store_audit){.at = 1000 + i * 100,
+                                                            .actor = str_c(actors[i]),
+                                                            .via = STR_LIT("session"),
+                                                            .peer = STR_LIT("127.0.0.1"),
+                                                            .action = str_c(actions[i]),
+                                                            .detail = STR_LIT("200")}),
+                         0);
+    assert_int_equal(store_audit_add(st, &(store_audit){.at = 1, .actor = STR_LIT("x")}),
+                     -EINVAL);
+    memset(&z, 0, sizeof z);
+    assert_int_equal(store_audit_list(st, &(store_audit_filter){.max = 10}, seen_audit, &z), 0);
+    assert_int_equal(z.n, 5);
+    assert_string_equal(z.names[0], "root:DELETE /api/admin/teams/3");
+    assert_string_equal(z.names[4], "root:login");
+    memset(&z, 0, sizeof z);
+    assert_int_equal(store_audit_list(st,
+                                      &(store_audit_filter){.actor = STR_LIT("root"),
+                                                            .action = STR_LIT("PUT "),
+                                                            .max = 10},
+                                      seen_audit, &z),
+                     0);
+    assert_int_equal(z.n, 1);
+    assert_string_equal(z.names[0], "root:PUT /api/admin/queues/2");
+    memset(&z, 0, sizeof z); /* a time range, a page, a limit */
+    assert_int_equal(store_audit_list(st, &(store_audit_filter){.from = 1100, .to = 1400,
+                                                                .max = 2},
+                                      seen_audit, &z),
+                     0);
+    assert_int_equal(z.n, 2);
+    assert_string_equal(z.names[0], "token:crm:POST /api/admin/x");
+    int64_t last = z.ids[1];
+    memset(&z, 0, sizeof z);
+    assert_int_equal(store_audit_list(st, &(store_audit_filter){.before_id = last, .max = 10},
+                                      seen_audit, &z),
+                     0);
+    assert_int_equal(z.n, 2);
+    assert_string_equal(z.names[0], "anna:login");
+    assert_string_equal(z.names[1], "root:login");
+    store_close(st);
+    assert_true(raw_refused(s->path, "UPDATE audit SET actor = 'mallory'"));
+    assert_true(raw_refused(s->path, "DELETE FROM audit"));
+    assert_int_equal(raw_int(s->path, "SELECT count(*) FROM audit WHERE actor = 'root'"), 3);
+}
+
 /* ---- accounts, sessions, settings -------------------------------------- */
 
 static void test_accounts_sessions_settings(void **state)
@@ -1456,7 +1602,8 @@ int main(void)
         STORE_TEST(test_killed_process_keeps_exactly_the_commits),                       \
         STORE_TEST(test_messages_and_outbox),                                            \
         STORE_TEST(test_duplicate_inbound_provider_id),                                  \
-        STORE_TEST(test_accounts_sessions_settings), STORE_TEST(test_async_commit)
+        STORE_TEST(test_accounts_sessions_settings), STORE_TEST(test_async_commit),     \
+        STORE_TEST(test_tokens_and_audit)
     const struct CMUnitTest sqlite_tests[] = {
         CONTRACT_TESTS,
         STORE_TEST(test_bad_paths_and_files),

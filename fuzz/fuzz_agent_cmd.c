@@ -60,8 +60,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     const cc_cmd *m = &f.cmd;
     CHECK(m->conv < CC_MAX_ID && m->queue < CC_MAX_ID && m->target < CC_MAX_ID);
     CHECK(m->ep < CC_MAX_ID && m->reason < CC_MAX_ID);
+    /* an agent's commands: SET_STATE..SET_VAR less SMS_IN, and the later
+     * CONF_CANCEL (commands are numbered in the order they were added) */
     CHECK(f.kind != API_FRAME_CORE ||
-          (m->type >= CC_CMD_SET_STATE && m->type <= CC_CMD_SET_VAR && m->type != CC_CMD_SMS_IN));
+          (m->type >= CC_CMD_SET_STATE && m->type <= CC_CMD_SET_VAR && m->type != CC_CMD_SMS_IN) ||
+          m->type == CC_CMD_CONF_CANCEL);
 
     json_t *canon = api_parse_frame_json(&f);
     CHECK(canon);

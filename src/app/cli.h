@@ -30,12 +30,18 @@ int cli_serve_main(int argc, char **argv);
 /* `textdesk admin ...`: the admin REST API from a shell (cli_admin.c). */
 int cli_admin_main(int argc, char **argv);
 
+struct buf;
 /* `textdesk admin tokens|audit ...` (cli_token.c): fills the request's
  * path, method and body; 1, 0 when 'cmd' is another command, -1 after a
  * usage error on stderr. */
-struct buf;
 int cli_admin_tokens(const char *cmd, int nargs, char **args, char *path, size_t n,
                      const char **method, struct buf *body);
+/* Turns `--csv` and `--OPT VALUE` pairs of 'args' (each OPT among the
+ * 'nopts' in 'opts') into a percent-encoded query in 'q' ("?opt=v&...",
+ * without the dashes) and '*csv'. Returns 0, or -1 after telling the user
+ * on stderr that `textdesk admin WHAT` has no such option (cli_token.c). */
+int cli_admin_query(const char *what, int nargs, char **args, const char *const *opts,
+                    size_t nopts, struct buf *q, int *csv);
 extern const char cli_tokens_usage[];
 
 /* `textdesk backup [--data DIR] FILE`: online backup of the store. */

@@ -174,27 +174,10 @@ static int report_path(int nargs, char **args, char *path, size_t n)
     int csv = 0, k = snprintf(path, n, "/api/reports/%s", args[0]);
     buf q;
     buf_init(&q);
-    for (int i = 1; i < nargs; i++) {
-        if (strcmp(args[i], "--csv") == 0) {
-            csv = 1;
-            continue;
-        }
-        size_t o = 0;
-        while (o < sizeof opts / sizeof opts[0] && strcmp(args[i], opts[o]) != 0)
-            o++;
-        if (o == sizeof opts / sizeof opts[0] || i + 1 >= nargs) {
-            fprintf(stderr, "textdesk admin report: %s: unknown option or missing value "
-                            "(see textdesk admin report --help)\n", args[i]);
-            buf_free(&q);
-            return -1;
-        }
-        buf_printf(&q, "%c%s=", q.n ? '&' : '?', opts[o] + 2);
-        for (const char *p = args[++i]; *p; p++) /* percent-encode all but unreserved */
-            buf_printf(&q, (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-                                   (*p >= '0' && *p <= '9') || strchr("-_.~", *p)
-                               ? "%c"
-                               : "%%%02X",
-                       (unsigned char)*p);
+    if (cli_admin_query("report", nargs - 1, args + 1, opts, sizeof opts / sizeof opts[0], &q,
+                        &csv) != 0) {
+        buf_free(&q);
+        return -1;
     }
     snprintf(path + k, n - (size_t)k, "%s%.*s", csv ? ".csv" : "", (int)q.n, q.p ? q.p : "");
     buf_free(&q);

@@ -47,6 +47,33 @@ static int whole(const char *s)
     return 1;
 }
 
+int cli_admin_query(const char *what, int nargs, char **args, const char *const *opts,
+                    size_t nopts, buf *q, int *csv)
+{
+    for (int i = 0; i < nargs; i++) {
+        if (strcmp(args[i], "--csv") == 0) {
+            *csv = 1;
+            continue;
+        }
+        size_t o = 0;
+        while (o < nopts && strcmp(args[i], opts[o]) != 0)
+            o++;
+        if (o == nopts || i + 1 >= nargs) {
+            fprintf(stderr, "textdesk admin %s: %s: unknown option or missing value "
+                            "(see textdesk admin %s --help)\n", what, args[i], what);
+            return -1;
+        }
+        buf_printf(q, "%c%s=", q->n ? '&' : '?', opts[o] + 2);
+        for (const char *p = args[++i]; *p; p++) /* percent-encode all but unreserved */
+            buf_printf(q, (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+                                  (*p >= '0' && *p <= '9') || strchr("-_.~", *p)
+                              ? "%c"
+                              : "%%%02X",
+                       (unsigned char)*p);
+    }
+    return 0;
+}
+
 int cli_admin_tokens(const char *cmd, int nargs, char **args, char *path, size_t n,
                      const char **method, buf *body)
 {
@@ -56,27 +83,10 @@ int cli_admin_tokens(const char *cmd, int nargs, char **args, char *path, size_t
         int csv = 0;
         buf q;
         buf_init(&q);
-        for (int i = 0; i < nargs; i++) {
-            if (strcmp(args[i], "--csv") == 0) {
-                csv = 1;
-                continue;
-            }
-            size_t o = 0;
-            while (o < 6 && strcmp(args[i], opts[o]) != 0)
-                o++;
-            if (o == 6 || i + 1 >= nargs) {
-                fprintf(stderr, "textdesk admin audit: %s: unknown option or missing value "
-                                "(see textdesk admin audit --help)\n", args[i]);
-                buf_free(&q);
-                return -1;
-            }
-            buf_printf(&q, "%c%s=", q.n ? '&' : '?', opts[o] + 2);
-            for (const char *p = args[++i]; *p; p++) /* percent-encode all but unreserved */
-                buf_printf(&q, (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-                                       (*p >= '0' && *p <= '9') || strchr("-_.~", *p)
-                                   ? "%c"
-                                   : "%%%02X",
-                           (unsigned char)*p);
+        if (cli_admin_query("audit", nargs, args, opts, sizeof opts / sizeof opts[0], &q,
+                            &csv) != 0) {
+            buf_free(&q);
+            return -1;
         }
         snprintf(path, n, "/api/admin/audit%s%.*s", csv ? ".csv" : "", (int)q.n,
                  q.p ? q.p : "");

@@ -437,7 +437,8 @@ void app__outbox_pump_here(app *a)
 int app__outbox_dirty(const app *a)
 {
     const app_gateways *gs = a->gws;
-    return gs && (gs->npend || (gs->want_pump && !a->stopping));
+    /* what the transaction in flight writes (nwritten) is not new */
+    return gs && (gs->npend > gs->nwritten || (gs->want_pump && !a->stopping));
 }
 
 int app__outbox_write(app *a)

@@ -409,8 +409,11 @@ int app_apply(app *a, const cc_cmd *cmd)
     if (a->degraded) /* refused, not queued: nothing could be kept */
         return -CC_E_STORE;
     /* a gateway retry older than the core's de-duplication window: the
-     * store still knows it */
-    if (cmd->type == CC_CMD_SMS_IN && cmd->msg_id.n && store_inbound_exists(a->st, cmd->msg_id) > 0)
+     * store still knows it. Asked only once that window dropped an id: until
+     * then the core knows every id of the log (on PostgreSQL a read is a
+     * round trip the loop would wait for, per inbound SMS) */
+    if (cmd->type == CC_CMD_SMS_IN && cmd->msg_id.n && !cc_dedupe_complete(a->core) &&
+        store_inbound_exists(a->st, cmd->msg_id) > 0)
         return CC_DUPLICATE;
     cc_cmd kwcmd;
     if (cmd->type == CC_CMD_SMS_IN && a->nkw) { /* STOP / START / HELP */

@@ -225,7 +225,7 @@ static void resume(app *a)
  * with what is staged and hands the waiters of the next commit over to it;
  * app__commit_confirmed, once the store confirms (SQLite at once, its
  * commit is synchronous; PostgreSQL a loop turn or more later, polled by
- * on_commit_timer after store_commit_start), publishes, sends and
+ * app__commit_poll after store_commit_start), publishes, sends and
  * releases those waiters. One
  * transaction is in flight at a time: a flush asked for meanwhile runs
  * after the confirmation. */

@@ -194,6 +194,9 @@ void app_config_tls(const app_config *cfg, const char **cert, const char **key);
 #define APP_TRUSTED_PROXIES_MAX 64
 size_t app_config_trusted_proxies(const app_config *cfg, netaddr *out, size_t max);
 const char *app_config_data_dir(const app_config *cfg);
+/* "ca_file": the CAs trusted for outbound HTTPS (net_http), or NULL for
+ * the system's. */
+const char *app_config_ca_file(const app_config *cfg);
 /* "store" (a store URL, store.h) from the file, or NULL. */
 const char *app_config_store(const app_config *cfg);
 

@@ -13,6 +13,7 @@
 
 #include "app/app.h"
 #include "app/cli.h"
+#include "net/net_http.h"
 #include "util/log.h"
 
 static app *g_app; /* for the signal handler only */
@@ -119,6 +120,13 @@ int cli_serve_main(int argc, char **argv)
         web = default_web_dir();
     if (!cert && !key)
         app_config_tls(cfg, &cert, &key);
+    const char *ca = app_config_ca_file(cfg);
+    if (ca && access(ca, R_OK) != 0) {
+        fprintf(stderr, "textdesk serve: ca_file: cannot read %s\n", ca);
+        app_config_free(cfg);
+        return 1;
+    }
+    net_http_set_ca_file(ca);
     if (!cert != !key) {
         fprintf(stderr, "textdesk serve: TLS needs both a certificate and a key "
                         "(--tls-cert and --tls-key, or \"tls\" in the file)\n");

@@ -211,7 +211,7 @@ static int walk(ctx *x)
                                       "agents",
                                       "admins",       "supervisors",    "gateways",
                                       "outbox",       "tls",            "trusted_proxies",
-                                      NULL};
+                                      "ca_file",      NULL};
     json_t *root = x->cfg->root;
     if (!json_is_object(root))
         return fail(x, "(top)", "the file must hold one JSON object%s", "");
@@ -439,6 +439,11 @@ static int walk(ctx *x)
         if (tv.n == 0 || strlen(tv.p) != tv.n)
             return fail(x, "tls.key", "must name a PEM file%s", "");
     }
+    json_t *ca = json_object_get(root, "ca_file");
+    if (ca && (!json_is_string(ca) || json_string_length(ca) == 0 ||
+               strlen(json_string_value(ca)) != json_string_length(ca)))
+        return fail(x, "ca_file",
+                    "must name a PEM file of the CAs trusted for outbound HTTPS%s", "");
     json_t *tp = json_object_get(root, "trusted_proxies");
     if (tp) {
         size_t k;
@@ -647,6 +652,11 @@ size_t app_config_trusted_proxies(const app_config *cfg, netaddr *out, size_t ma
             n++;
     }
     return n;
+}
+
+const char *app_config_ca_file(const app_config *cfg)
+{
+    return json_string_value(json_object_get(cfg->root, "ca_file"));
 }
 
 const char *app_config_store(const app_config *cfg)

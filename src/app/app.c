@@ -154,7 +154,7 @@ static void commit_failed(app *a, const char *what)
 /* One transaction: the staged events, the outbox's writes and, when
  * probing, one small row that proves the store takes writes again. Returns
  * 0, or the store's error with '*what' set, rolled back. */
-static int commit_all(app *a, int probe, const char **what)
+static int commit_all(app *a, int probe, const char **what, int *started)
 {
     int r = store_begin(a->st);
     if (r != 0) {
@@ -177,6 +177,20 @@ static int commit_all(app *a, int probe, const char **what)
             *what = "probing the store";
             goto fail;
         }
+    }
+    /* serving: without waiting where the store can (PostgreSQL); the loop
+     * polls for the confirmation (app__commit_poll) */
+    if (a->async_commit && !a->stopping) {
+        r = store_commit_start(a->st);
+        if (r == 0) {
+            *started = a->async_started = 1;
+            return 0;
+        }
+        if (r != -ENOTSUP) {
+            *what = "committing";
+            goto fail;
+        }
+        a->async_commit = 0; /* SQLite: its commit is synchronous */
     }
     if ((r = store_commit(a->st)) != 0) {
         *what = "committing";
@@ -209,8 +223,10 @@ static void resume(app *a)
 
 /* The group commit, in two steps (app.h): flush starts the transaction
  * with what is staged and hands the waiters of the next commit over to it;
- * app__commit_confirmed, once the store confirms (today at once: SQLite's
- * commit is synchronous), publishes, sends and releases those waiters. One
+ * app__commit_confirmed, once the store confirms (SQLite at once, its
+ * commit is synchronous; PostgreSQL a loop turn or more later, polled by
+ * app__commit_poll after store_commit_start), publishes, sends and
+ * releases those waiters. One
  * transaction is in flight at a time: a flush asked for meanwhile runs
  * after the confirmation. */
 static void flush(app *a, int probe)
@@ -241,8 +257,39 @@ static void flush(app *a, int probe)
             break;
         }
     const char *what = "committing";
-    int r = commit_all(a, probe, &what);
+    int started = 0, r = commit_all(a, probe, &what, &started);
+    if (started) { /* confirmed later, by app__commit_poll */
+        if (a->commit_timer)
+            net_timer_set(a->commit_timer, 1);
+        return;
+    }
     app__commit_confirmed(a, r, what);
+}
+
+int app__commit_poll(app *a)
+{
+    if (!a->in_flight || !a->async_started)
+        return 1;
+    int done = 0, r = store_commit_finish(a->st, &done);
+    if (!done)
+        return 0;
+    a->async_started = 0;
+    app__commit_confirmed(a, r, "committing");
+    return 1;
+}
+
+static void on_commit_timer(void *arg)
+{
+    app *a = arg;
+    if (!app__commit_poll(a))
+        net_timer_set(a->commit_timer, 1);
+}
+
+/* Waits for the transaction in flight (stopping). */
+static void commit_wait(app *a)
+{
+    while (!app__commit_poll(a))
+        usleep(1000);
 }
 
 void app__commit_confirmed(app *a, int status, const char *what)
@@ -301,6 +348,8 @@ void app_after_commit(app *a, void (*fn)(void *, int), void *arg)
         return;
     }
     waiters_add(&a->next, fn, arg);
+    if (a->flush_timer) /* whatever staged it: a next commit is coming */
+        app__want_flush(a);
 }
 
 int app_write_begin(app *a)
@@ -360,8 +409,11 @@ int app_apply(app *a, const cc_cmd *cmd)
     if (a->degraded) /* refused, not queued: nothing could be kept */
         return -CC_E_STORE;
     /* a gateway retry older than the core's de-duplication window: the
-     * store still knows it */
-    if (cmd->type == CC_CMD_SMS_IN && cmd->msg_id.n && store_inbound_exists(a->st, cmd->msg_id) > 0)
+     * store still knows it. Asked only once that window dropped an id: until
+     * then the core knows every id of the log (on PostgreSQL a read is a
+     * round trip the loop would wait for, per inbound SMS) */
+    if (cmd->type == CC_CMD_SMS_IN && cmd->msg_id.n && !cc_dedupe_complete(a->core) &&
+        store_inbound_exists(a->st, cmd->msg_id) > 0)
         return CC_DUPLICATE;
     cc_cmd kwcmd;
     if (cmd->type == CC_CMD_SMS_IN && a->nkw) { /* STOP / START / HELP */
@@ -529,6 +581,8 @@ int app_listen(app *a, const http_cfg *hc, char *err, size_t n)
     a->flush_timer = net_timer_new(a->loop, on_flush_timer, a);
     a->probe_timer = net_timer_new(a->loop, on_probe_timer, a);
     a->purge_timer = net_timer_new(a->loop, on_purge_timer, a);
+    a->commit_timer = net_timer_new(a->loop, on_commit_timer, a);
+    a->async_commit = 1;
     net_timer_set(a->purge_timer, 0); /* at start, then every APP_PURGE_MS */
     a->feed_timer = net_timer_new(a->loop, on_feed_timer, a);
     net_timer_set(a->feed_timer, API_FEED_MS);
@@ -556,6 +610,7 @@ void app_stop(app *a)
 void app_close(app *a)
 {
     a->stopping = 1; /* no more sends */
+    commit_wait(a);
     if (a->st)       /* the outbox's last statuses (a last try when degraded) */
         flush(a, a->degraded);
     app__gateways_close(a); /* drops requests under way (see there) */
@@ -565,7 +620,9 @@ void app_close(app *a)
     net_timer_free(a->probe_timer);
     net_timer_free(a->feed_timer);
     net_timer_free(a->purge_timer);
+    net_timer_free(a->commit_timer);
     a->core_timer = a->outbox_timer = a->flush_timer = a->probe_timer = a->purge_timer = NULL;
+    a->commit_timer = NULL;
     a->feed_timer = NULL;
     if (a->st)
         app_flush(a);

@@ -270,6 +270,7 @@ typedef struct pgc {
     int broken;  /* it failed: make a new one */
     int pipe;    /* in pipeline mode (appends of the open transaction) */
     int nqueued; /* statements sent since the last sync */
+    int perr;    /* the first error read so far from a pipeline read in parts */
 } pgc;
 
 typedef struct pg {
@@ -418,6 +419,7 @@ static int setup(pg *st)
             snprintf(pre, sizeof pre, "preparing %s: ", PG_NAME[i]);
             err_prefix(st, pre);
             PQclear(res);
+            st->k->broken = 1; /* some are prepared: start again on a new connection */
             return r;
         }
         PQclear(res);
@@ -445,6 +447,9 @@ static int fail_append(pg *st, pgc *k, const PGresult *res)
  * 'wait', waits for it. */
 static int pipe_read(pg *st, pgc *k, int wait, int *r)
 {
+    if (*r == 0) /* an append's error read by an earlier call that did not wait */
+        *r = k->perr;
+    k->perr = 0;
     if (!wait && !PQconsumeInput(k->c)) {
         if (*r == 0)
             *r = fail_on(st, k, NULL);
@@ -452,8 +457,10 @@ static int pipe_read(pg *st, pgc *k, int wait, int *r)
         return 0;
     }
     while (*r != -ENOTCONN) {
-        if (!wait && PQisBusy(k->c))
+        if (!wait && PQisBusy(k->c)) {
+            k->perr = *r;
             return 1;
+        }
         PGresult *res = PQgetResult(k->c);
         if (res == NULL) {
             if (PQstatus(k->c) != CONNECTION_OK) {

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "app/gateways.h"
+#include "app/ha.h"
 #include "sms/sms_text.h"
 #include "util/log.h"
 #include "util/loop_clock.h"
@@ -37,7 +38,7 @@ static void arm_core_timer(app *a)
     if (!a->core_timer)
         return;
     int64_t due = cc_next_deadline(a->core);
-    if (due == INT64_MAX || a->degraded) { /* degraded: parked until the resume */
+    if (due == INT64_MAX || a->degraded || a->standby) { /* parked until the resume */
         net_timer_set(a->core_timer, -1);
         return;
     }
@@ -248,6 +249,8 @@ static void flush(app *a, int probe)
 void app__commit_confirmed(app *a, int status, const char *what)
 {
     a->in_flight = 0;
+    if (status == -ESTALE && a->ha) /* refused by the fence: another node leads */
+        ha_deposed(a, "a commit was refused: another node leads");
     if (status != 0) {
         commit_failed(a, what);
     } else {
@@ -305,7 +308,7 @@ void app_after_commit(app *a, void (*fn)(void *, int), void *arg)
 
 int app_write_begin(app *a)
 {
-    if (a->degraded)
+    if (a->degraded || a->standby)
         return -CC_E_STORE;
     if (store_begin(a->st) != 0) {
         app__store_failed(a, "beginning a write");
@@ -319,6 +322,8 @@ int app_write_end(app *a, int r)
     if (r == 0 && (r = store_commit(a->st)) == 0)
         return 0;
     store_rollback(a->st);
+    if (r == -ESTALE && a->ha)
+        ha_deposed(a, "a write was refused: another node leads");
     if (!store_failed(r))
         return r; /* an answer about the data (-EEXIST, -ENOENT, ...) */
     app__store_failed(a, "writing");
@@ -357,7 +362,7 @@ static void on_purge_timer(void *arg)
 
 int app_apply(app *a, const cc_cmd *cmd)
 {
-    if (a->degraded) /* refused, not queued: nothing could be kept */
+    if (a->degraded || a->standby) /* refused, not queued: nothing could be kept */
         return -CC_E_STORE;
     /* a gateway retry older than the core's de-duplication window: the
      * store still knows it */
@@ -396,7 +401,7 @@ int app_apply(app *a, const cc_cmd *cmd)
 
 void app__core_tick(app *a)
 {
-    if (a->degraded)
+    if (a->degraded || a->standby)
         return;
     cc_events_clear(&a->ev);
     cc_tick(a->core, app_now(a), &a->ev);
@@ -433,6 +438,8 @@ int app_open(app *a, const char *store_url, const app_config *cfg, char *err, si
     a->st = store_open(store_url, err, n);
     if (!a->st)
         return -1;
+    if (a->node) /* a standby: follows the log, writes nothing (app/ha.h) */
+        return ha_open(a, store_url, a->node, err, n);
     uint64_t last = 0;
     store_last_seq(a->st, &last);
     if (last == 0)
@@ -509,7 +516,8 @@ int app_listen(app *a, const http_cfg *hc, char *err, size_t n)
                    .write_begin = env_write_begin,
                    .write_end = env_write_end};
     a->loop = net_loop_new(hc->tls_cert && hc->tls_key, err, n);
-    if (!a->loop || app__gateways_open(a, err, n) != 0)
+    /* a node of a cluster opens its gateways when it leads (app/ha.h) */
+    if (!a->loop || (!a->ha && app__gateways_open(a, err, n) != 0))
         return -1;
     env.sim = a->sim;
     a->api = api_new(&env);
@@ -521,6 +529,8 @@ int app_listen(app *a, const http_cfg *hc, char *err, size_t n)
     api_set_trusted_proxies(a->api, proxies,
                             app_config_trusted_proxies(a->cfg, proxies, APP_TRUSTED_PROXIES_MAX));
     http_handlers h = {a->api, api_http_request, api_ws_open, api_ws_message, api_ws_close};
+    if (a->ha) /* health with the node's role; 503 on a standby */
+        h = (http_handlers){a, ha_http_request, ha_ws_open, ha_ws_message, ha_ws_close};
     a->http = http_new(a->loop, hc, &h, err, n);
     if (!a->http)
         return -1;
@@ -536,6 +546,8 @@ int app_listen(app *a, const http_cfg *hc, char *err, size_t n)
     if (a->degraded)
         net_timer_set(a->probe_timer, APP_PROBE_MS);
     app__outbox_pump(a); /* what was queued before a restart */
+    if (a->ha)
+        ha_start(a);
     return 0;
 }
 
@@ -577,6 +589,7 @@ void app_close(app *a)
         app_flush(a);
     api_free(a->api);
     a->api = NULL;
+    ha_free(a);
     store_close(a->st);
     cc_events_free(&a->ev);
     cc_evlog_free(&a->staged);

@@ -149,6 +149,7 @@ static void take_over(ha *h, int64_t epoch)
     snprintf(seq, sizeof seq, "%llu", (unsigned long long)h->seen);
     log_kv(LOG_WARN, "leading", "node", h->node, "epoch", e, "takeover_ms", ms, "last_seq", seq,
            NULL);
+    h->last_answer = loop_clock_mono_now(); /* the takeover's own time is no silence */
 }
 
 /* ---- the leadership session's step -------------------------------------- */

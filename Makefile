@@ -11,6 +11,8 @@
 #   make soak       crash and gateway-fault soak through a real Kannel
 #                   (SOAK_KILLS SIGKILLs, default 50; Kannel down SOAK_DOWN_S)
 #   make soak-pg    the same on PostgreSQL, with its faults (down SOAK_PG_DOWN_S)
+#   make cluster-demo  PostgreSQL, two nodes and HAProxy on free loopback
+#                   ports (scripts/cluster-demo.sh); Ctrl-C stops them
 #   make clean
 JOBS ?= $(shell nproc)
 FUZZ_SMOKE_SECONDS ?= 8
@@ -23,7 +25,7 @@ RELEASE := build/release
 ASAN := build/asan
 FUZZB := build/fuzz
 
-.PHONY: all build run test unit fuzz-smoke fuzz bench soak soak-pg clean install valgrind
+.PHONY: all build run test unit fuzz-smoke fuzz bench soak soak-pg clean install valgrind cluster-demo
 PREFIX ?= /usr/local
 INSTALLB := build/install
 
@@ -74,6 +76,9 @@ soak: build $(E2E_DEPS)
 
 # The soak on PostgreSQL: kills, then the database's faults under load
 # (connections killed, restarted, stopped SOAK_PG_DOWN_S), then Kannel down.
+cluster-demo: build
+	TEXTDESK_BIN=$(RELEASE)/textdesk sh scripts/cluster-demo.sh
+
 soak-pg: build $(E2E_DEPS)
 	TEXTDESK_BIN=$(RELEASE)/textdesk node tests/soak/soak.mjs --kills $(SOAK_KILLS) --down $(SOAK_DOWN_S) \
 	  --store postgresql --db-faults terminate,restart,stop:$(SOAK_PG_DOWN_S)

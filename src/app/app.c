@@ -436,6 +436,13 @@ int app_open(app *a, const char *store_url, const app_config *cfg, char *err, si
     cc_evlog_init(&a->staged);
     cc_evlog_init(&a->committing);
     a->st = store_open(store_url, err, n);
+    /* a node of a cluster waits for the database (restarted, failing
+     * over): its peers serve meanwhile */
+    for (int i = 0; !a->st && a->node && i < HA_OPEN_WAIT_S; i++) {
+        log_kv(LOG_WARN, "cannot open the store: trying again in a second", "error", err, NULL);
+        sleep(1);
+        a->st = store_open(store_url, err, n);
+    }
     if (!a->st)
         return -1;
     if (a->node) /* a standby: follows the log, writes nothing (app/ha.h) */

@@ -26,6 +26,7 @@
 #define HA_FOLLOW_MS 1000  /* a follower reads the log at least this often */
 #define HA_FENCE_MS 3000   /* a leader without an answer for this long stops */
 #define HA_LEASE_MS 5000   /* a holder silent for this long is cut by a candidate */
+#define HA_OPEN_WAIT_S 120 /* a node starting waits this long for the database */
 
 struct app;
 typedef struct ha ha;

@@ -12,13 +12,16 @@ import { Server } from './lib/server.mjs';
 import { Postgres, psql } from './lib/pg.mjs';
 import { Haproxy } from './lib/haproxy.mjs';
 import { Desk, simSend, until } from './lib/client.mjs';
+import { launch, agentPage, shot } from './lib/browser.mjs';
 
 const EP = '+46700000001';
 const CUST = '+46701234567';
 const pg = new Postgres();
 const lb = new Haproxy();
 const nodes = [];
-after(() => {
+let browser;
+after(async () => {
+  if (browser) await browser.close();
   nodes.forEach((s) => s.cleanup());
   lb.stop();
   pg.stop();
@@ -114,6 +117,14 @@ test('kill -9 and SIGSTOP of the leader: the standby takes over, nothing lost or
   const h2 = await health(b);
   assert.deepEqual([h2.status, h2.role, h2.epoch], [200, 'leader', 2]);
   await transcriptOnce(anna, offer.id, ['m1', 'm2']);
+  // the supervisor's page says which node serves
+  browser = await launch();
+  const sup = await agentPage(browser, `${lb.url}/supervisor`);
+  await sup.fill('#login-user', 'lena');
+  await sup.fill('#login-pass', 'demo-lena');
+  await sup.click('#login-submit');
+  await sup.locator('#node', { hasText: 'Betjänas av nod b (epok 2)' }).waitFor({ timeout: 10000 });
+  await shot(sup, 'ha-01-supervisor-node-b');
 
   // the old leader comes back as a standby; then the leader freezes
   await a.start();
@@ -135,6 +146,10 @@ test('kill -9 and SIGSTOP of the leader: the standby takes over, nothing lost or
   await until(async () => (await health(b)).role === 'standby', 20000);
   assert.match(b.output, /deposed: stopping at once/);
   await transcriptOnce(anna2, offer.id, ['m1', 'm2', 'm3']);
+  // the page reconnected to the new leader and says so
+  await sup.locator('#node', { hasText: 'Betjänas av nod a (epok 3)' }).waitFor({ timeout: 20000 });
+  await shot(sup, 'ha-02-supervisor-node-a');
+  assert.deepEqual(sup.problems.filter((p) => !/503|Failed to load|WebSocket/.test(p)), []);
 
   // the database: every acknowledged SMS once, nothing of the refused ones,
   // no commit by a deposed leader

@@ -28,9 +28,9 @@ export function haproxyConfig(port, backends) {
 }
 
 export class Haproxy {
-  async start(backends) {
+  async start(backends, port) {
     this.dir = mkdtempSync(path.join(os.tmpdir(), 'textdesk-haproxy-'));
-    this.port = await freePort();
+    this.port = port || (await freePort());
     this.url = `http://127.0.0.1:${this.port}`;
     const cfg = path.join(this.dir, 'haproxy.cfg');
     writeFileSync(cfg, haproxyConfig(this.port, backends));

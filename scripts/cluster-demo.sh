@@ -74,8 +74,8 @@ defaults
   timeout client 60s
   timeout server 60s
   timeout tunnel 1h
-  option redispatch
-  retries 2
+  option redispatch 1
+  retries 1
 frontend web
   bind 127.0.0.1:$lb
   option forwardfor
@@ -96,6 +96,8 @@ wait_health "$lb" 200 10
 if [ $check -eq 1 ]; then
     t0=$(date +%s%N)
     kill -9 "$pid_a"
+    wait_health "$pb" 200 30
+    echo "cluster_demo_node_b_leads: $((($(date +%s%N) - t0) / 1000000)) ms"
     wait_health "$lb" 200 30
     echo "cluster_demo_takeover: $((($(date +%s%N) - t0) / 1000000)) ms"
     curl -s "http://127.0.0.1:$lb/api/health"

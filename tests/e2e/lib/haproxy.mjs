@@ -13,7 +13,7 @@ export function haproxyConfig(port, backends) {
   return [
     'global', '  maxconn 1024',
     'defaults', '  mode http', '  timeout connect 2s', '  timeout client 60s',
-    '  timeout server 60s', '  timeout tunnel 1h', '  option redispatch', '  retries 2',
+    '  timeout server 60s', '  timeout tunnel 1h', '  option redispatch 1', '  retries 1',
     'frontend web', `  bind 127.0.0.1:${port}`, '  option forwardfor', '  default_backend textdesk',
     'backend textdesk',
     '  option httpchk GET /api/health', '  http-check expect status 200',

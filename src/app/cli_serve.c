@@ -13,6 +13,7 @@
 
 #include "app/app.h"
 #include "app/cli.h"
+#include "app/ha.h"
 #include "util/log.h"
 
 static app *g_app; /* for the signal handler only */
@@ -119,6 +120,18 @@ int cli_serve_main(int argc, char **argv)
                     : app_config_store(cfg)    ? app_config_store(cfg)
                     : app_config_data_dir(cfg) ? app_config_data_dir(cfg)
                                                : "./data";
+    if (node && !store_url_is_pg(store_url)) {
+        fprintf(stderr, "textdesk serve: --node needs a PostgreSQL store (--store"
+                        " postgresql://...): the nodes of a cluster share its database\n");
+        app_config_free(cfg);
+        return 2;
+    }
+    if (node && !ha_name_ok(node)) {
+        fprintf(stderr, "textdesk serve: --node '%s': use 1 to 63 letters, digits, '.', '_' or"
+                        " '-'\n", node);
+        app_config_free(cfg);
+        return 2;
+    }
     if (!web)
         web = default_web_dir();
     if (!cert && !key)

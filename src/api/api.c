@@ -1267,6 +1267,11 @@ int api__write_end(api *a, int r)
     return store_failed(r) ? -CC_E_STORE : r;
 }
 
+void api_set_sim(api *a, gw *sim)
+{
+    a->env.sim = sim;
+}
+
 int api__store_available(const api *a)
 {
     return !a->env.store_available || a->env.store_available(a->env.app);

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "app/gateways.h"
+#include "app/ha.h"
 #include "sms/sms_text.h"
 #include "util/log.h"
 #include "util/loop_clock.h"
@@ -37,7 +38,7 @@ static void arm_core_timer(app *a)
     if (!a->core_timer)
         return;
     int64_t due = cc_next_deadline(a->core);
-    if (due == INT64_MAX || a->degraded) { /* degraded: parked until the resume */
+    if (due == INT64_MAX || a->degraded || a->standby) { /* parked until the resume */
         net_timer_set(a->core_timer, -1);
         return;
     }
@@ -295,6 +296,8 @@ static void commit_wait(app *a)
 void app__commit_confirmed(app *a, int status, const char *what)
 {
     a->in_flight = 0;
+    if (status == -ESTALE && a->ha) /* refused by the fence: another node leads */
+        ha_deposed(a, "a commit was refused: another node leads");
     if (status != 0) {
         commit_failed(a, what);
     } else {
@@ -354,7 +357,7 @@ void app_after_commit(app *a, void (*fn)(void *, int), void *arg)
 
 int app_write_begin(app *a)
 {
-    if (a->degraded)
+    if (a->degraded || a->standby)
         return -CC_E_STORE;
     if (store_begin(a->st) != 0) {
         app__store_failed(a, "beginning a write");
@@ -368,6 +371,8 @@ int app_write_end(app *a, int r)
     if (r == 0 && (r = store_commit(a->st)) == 0)
         return 0;
     store_rollback(a->st);
+    if (r == -ESTALE && a->ha)
+        ha_deposed(a, "a write was refused: another node leads");
     if (!store_failed(r))
         return r; /* an answer about the data (-EEXIST, -ENOENT, ...) */
     app__store_failed(a, "writing");
@@ -406,7 +411,7 @@ static void on_purge_timer(void *arg)
 
 int app_apply(app *a, const cc_cmd *cmd)
 {
-    if (a->degraded) /* refused, not queued: nothing could be kept */
+    if (a->degraded || a->standby) /* refused, not queued: nothing could be kept */
         return -CC_E_STORE;
     /* a gateway retry older than the core's de-duplication window: the
      * store still knows it. Asked only once that window dropped an id: until
@@ -448,7 +453,7 @@ int app_apply(app *a, const cc_cmd *cmd)
 
 void app__core_tick(app *a)
 {
-    if (a->degraded)
+    if (a->degraded || a->standby)
         return;
     cc_events_clear(&a->ev);
     cc_tick(a->core, app_now(a), &a->ev);
@@ -483,8 +488,17 @@ int app_open(app *a, const char *store_url, const app_config *cfg, char *err, si
     cc_evlog_init(&a->staged);
     cc_evlog_init(&a->committing);
     a->st = store_open(store_url, err, n);
+    /* a node of a cluster waits for the database (restarted, failing
+     * over): its peers serve meanwhile */
+    for (int i = 0; !a->st && a->node && i < HA_OPEN_WAIT_S; i++) {
+        log_kv(LOG_WARN, "cannot open the store: trying again in a second", "error", err, NULL);
+        sleep(1);
+        a->st = store_open(store_url, err, n);
+    }
     if (!a->st)
         return -1;
+    if (a->node) /* a standby: follows the log, writes nothing (app/ha.h) */
+        return ha_open(a, store_url, a->node, err, n);
     uint64_t last = 0;
     store_last_seq(a->st, &last);
     if (last == 0)
@@ -561,7 +575,8 @@ int app_listen(app *a, const http_cfg *hc, char *err, size_t n)
                    .write_begin = env_write_begin,
                    .write_end = env_write_end};
     a->loop = net_loop_new(hc->tls_cert && hc->tls_key, err, n);
-    if (!a->loop || app__gateways_open(a, err, n) != 0)
+    /* a node of a cluster opens its gateways when it leads (app/ha.h) */
+    if (!a->loop || (!a->ha && app__gateways_open(a, err, n) != 0))
         return -1;
     env.sim = a->sim;
     a->api = api_new(&env);
@@ -573,6 +588,8 @@ int app_listen(app *a, const http_cfg *hc, char *err, size_t n)
     api_set_trusted_proxies(a->api, proxies,
                             app_config_trusted_proxies(a->cfg, proxies, APP_TRUSTED_PROXIES_MAX));
     http_handlers h = {a->api, api_http_request, api_ws_open, api_ws_message, api_ws_close};
+    if (a->ha) /* health with the node's role; 503 on a standby */
+        h = (http_handlers){a, ha_http_request, ha_ws_open, ha_ws_message, ha_ws_close};
     a->http = http_new(a->loop, hc, &h, err, n);
     if (!a->http)
         return -1;
@@ -590,6 +607,8 @@ int app_listen(app *a, const http_cfg *hc, char *err, size_t n)
     if (a->degraded)
         net_timer_set(a->probe_timer, APP_PROBE_MS);
     app__outbox_pump(a); /* what was queued before a restart */
+    if (a->ha)
+        ha_start(a);
     return 0;
 }
 
@@ -634,6 +653,7 @@ void app_close(app *a)
         app_flush(a);
     api_free(a->api);
     a->api = NULL;
+    ha_free(a);
     store_close(a->st);
     cc_events_free(&a->ev);
     cc_evlog_free(&a->staged);

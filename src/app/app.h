@@ -81,6 +81,9 @@ typedef struct app {
     int64_t degraded_since;  /* app_now() when it began */
     int stale_core;          /* a failed commit's events are in the core: rebuild at resume */
     uint64_t store_failures; /* commits that failed, since the start */
+    const char *node;        /* --node: a node of a cluster (app/ha.h), or NULL */
+    struct ha *ha;           /* that node's state (NULL without --node) */
+    int standby;             /* a node that does not lead: refuses work as degraded does */
 } app;
 
 /* The core's clock, in milliseconds since the epoch: the wall clock (with
@@ -96,7 +99,9 @@ int64_t app_now(app *a);
 
 /* Opens the store named by 'store_url' (store_open: a data folder, sqlite:DIR
  * or postgresql://...), rebuilds the core from its event log, and
- * on a first start applies 'cfg' (entities, accounts). 'cfg' (its gateways)
+ * on a first start applies 'cfg' (entities, accounts). With a->node set, the
+ * node of a cluster starts as a standby instead: it writes nothing until it
+ * leads (app/ha.h). 'cfg' (its gateways)
  * must outlive 'a'. Returns 0 or -1 with a reason in 'err'. */
 int app_open(app *a, const char *store_url, const app_config *cfg, char *err, size_t n);
 /* Listens as 'hc' says (address, web files, optional TLS) and wires the

@@ -131,9 +131,10 @@ static const struct pg_migration {
     {1, PG_SCHEMA_V1},
     {2, PG_SCHEMA_V2},
     {3, PG_SCHEMA_V3},
+    {4, store__pg_schema_v4}, /* leadership and fencing: store_lease.c */
 };
 #define PG_N_MIGRATIONS (sizeof PG_MIGRATIONS / sizeof PG_MIGRATIONS[0])
-#define PG_SCHEMA_VERSION 3
+#define PG_SCHEMA_VERSION 4
 _Static_assert(PG_N_MIGRATIONS == PG_SCHEMA_VERSION, "PG_SCHEMA_VERSION is the last migration");
 
 /* ---- statements --------------------------------------------------------- */
@@ -173,6 +174,9 @@ _Static_assert(PG_N_MIGRATIONS == PG_SCHEMA_VERSION, "PG_SCHEMA_VERSION is the l
     X(EV_REPLAY, "SELECT " EV_SELECT " e.text, e.msg_id, e.var_key, e.value,"            \
                  " e.queue_name FROM events e ORDER BY e.seq")                           \
     X(EV_LAST, "SELECT coalesce(max(seq), 0) FROM events")                               \
+    X(EV_AFTER, "SELECT " EV_SELECT " e.text, e.msg_id, e.var_key, e.value,"             \
+                " e.queue_name FROM events e WHERE e.seq > $1 ORDER BY e.seq")           \
+    X(FENCE, "SELECT textdesk_fence($1)") /* store_fence: docs/internals/ha.md */        \
     X(MSG_OF_CONV, "SELECT " MSG_COLS " FROM messages WHERE conv = $1 ORDER BY id")      \
     X(MSG_GET, "SELECT " MSG_COLS " FROM messages WHERE id = $1")                        \
     X(HISTORY, "SELECT o.conv, o.at, o.ep_number, (SELECT c.at FROM events c"            \
@@ -280,6 +284,8 @@ typedef struct pg {
     pgc *flight; /* the other one while its COMMIT is under way, or NULL */
     char *conninfo;     /* what store_open was given, to connect again */
     int tx;             /* between store_begin and commit / rollback */
+    int fenced;         /* store_fence: every transaction checks 'epoch' first */
+    int64_t epoch;
     int sync_off;       /* store_set_sync(st, 0) */
     store_row_buf row;  /* event <-> columns scratch */
     unsigned char *bin; /* bytea decoding scratch */
@@ -366,6 +372,8 @@ static int fail_on(pg *st, pgc *k, const PGresult *res)
         err_prefix(st, "database unreachable: ");
         return -ENOTCONN;
     }
+    if (strcmp(state, "TD001") == 0) /* textdesk_fence: another node leads */
+        return -ESTALE;
     if (strcmp(state, "23505") == 0)
         return -EEXIST;
     if (strcmp(state, "23503") == 0)
@@ -801,6 +809,11 @@ static int pg_begin(store *st_)
     if (r == -ENOTCONN) /* found dead while idle (killed, server restarted): nothing lost */
         r = run(st, P_BEGIN, NULL, NULL);
     st->tx = r == 0;
+    if (r == 0 && st->fenced) { /* pipelined: its error comes with the commit at the latest */
+        pargs a = {0};
+        p_int(&a, st->epoch);
+        r = pipe_send(st, P_FENCE, &a);
+    }
     return r;
 }
 
@@ -963,14 +976,13 @@ static int event_of(pg *st, const PGresult *res, int i, cc_event *ev)
 /* The whole log in single-row mode: a million events are never held in
  * memory at once. The callback must not use the store (the connection is
  * busy until the last row). */
-static int pg_events_load(store *st_, int with_text, store_event_cb cb, void *arg)
+static int events_rows(pg *st, int stmt, const pargs *a, store_event_cb cb, void *arg)
 {
-    pg *st = (pg *)st_;
     int r = connected(st);
     if (r != 0)
         return r;
-    int stmt = with_text ? P_EV_LOAD : P_EV_REPLAY;
-    if (!PQsendQueryPrepared(st->k->c, PG_NAME[stmt], 0, NULL, NULL, NULL, 0))
+    if (!PQsendQueryPrepared(st->k->c, PG_NAME[stmt], a ? a->n : 0, a ? a->v : NULL,
+                             a ? a->len : NULL, a ? a->fmt : NULL, 0))
         return fail(st, NULL);
     PQsetSingleRowMode(st->k->c);
     PGresult *res;
@@ -986,6 +998,26 @@ static int pg_events_load(store *st_, int with_text, store_event_cb cb, void *ar
         PQclear(res);
     }
     return r;
+}
+
+static int pg_events_load(store *st_, int with_text, store_event_cb cb, void *arg)
+{
+    return events_rows((pg *)st_, with_text ? P_EV_LOAD : P_EV_REPLAY, NULL, cb, arg);
+}
+
+static int pg_events_after(store *st_, uint64_t after, store_event_cb cb, void *arg)
+{
+    pargs a = {0};
+    p_int(&a, (int64_t)after);
+    return events_rows((pg *)st_, P_EV_AFTER, &a, cb, arg);
+}
+
+static int pg_fence(store *st_, int64_t epoch)
+{
+    pg *st = (pg *)st_;
+    st->fenced = 1;
+    st->epoch = epoch;
+    return 0;
 }
 
 static int pg_last_seq(store *st_, uint64_t *seq)
@@ -1617,6 +1649,8 @@ static const struct store_ops PG_OPS = {
     .rollback = pg_rollback,
     .event_append = pg_event_append,
     .events_load = pg_events_load,
+    .events_after = pg_events_after,
+    .fence = pg_fence,
     .last_seq = pg_last_seq,
     .msg_get = pg_msg_get,
     .msgs_of_conv = pg_msgs_of_conv,

@@ -817,6 +817,7 @@ typedef struct figures {
     double ingest, ingest_cpu, raw, lat[NRATES][3], sent_rate[NRATES], lat_cpu[NRATES];
     int64_t lost;
     double rss_idle, rss_agents, rss_total, ingest_mem;
+    double desk_none, desk_none_cpu, desk_full, desk_full_cpu; /* phase D */
     double recovery, rec_cpu;
     uint64_t rec_events;
     int64_t rec_msgs;
@@ -890,6 +891,9 @@ static void phase_latency(figures *F, int ingest_only)
         print_figure(name, F->lat_cpu[r], "%.1f", "us/sms");
         settle(&L, 0.5);
     }
+    /* issue 12: the CPU an SMS costs at 2,000 SMS/s with LAT_AGENTS
+     * desktops against the ingest ceiling's (no desktop; target <= 2 x) */
+    print_figure("offer_cpu_2000_vs_ingest", F->lat_cpu[1] / F->ingest_cpu, "%.2f", "x");
     int64_t acked = L.acked;
     if (L.refused)
         fprintf(stderr, "bench_server: %lld inbound SMS refused\n", (long long)L.refused);
@@ -903,6 +907,51 @@ static void phase_latency(figures *F, int ingest_only)
         dief("cannot count the stored messages");
     F->lost = acked > stored ? acked - stored : 0;
     print_figure("acked_not_stored", (double)F->lost, "%.0f", "sms");
+}
+
+/* Reads until the server is idle (under a tenth of a core for half a
+ * second; at most 'max_s' seconds): what a phase started has been sent. */
+static void quiesce(load *L, pid_t pid, double max_s)
+{
+    double until = now_s() + max_s;
+    while (now_s() < until) {
+        double c0 = cpu_seconds(pid), t0 = now_s();
+        settle(L, 0.5);
+        if (cpu_seconds(pid) - c0 < 0.1 * (now_s() - t0))
+            return;
+    }
+}
+
+/* D: what connected desktops cost an SMS (issue 12). One server with
+ * MEM_AGENTS agents configured: its ingest ceiling with no desktop
+ * connected, then with MEM_AGENTS desktops connected and Available (each
+ * SMS is offered to one of them: its offer frame is part of the cost). */
+static void phase_desktops(figures *F, const char *cfg)
+{
+    char data[300];
+    snprintf(data, sizeof data, "%s/desk-data", dir);
+    pid_t pid = spawn_server("desk", cfg, data);
+    wait_listening(pid);
+    load L = {.ep = epoll_create1(0)};
+    memset(sent_at, 0, MAX_KEYS * sizeof *sent_at);
+    double c0 = cpu_seconds(pid);
+    F->desk_none = drive(&L, 0, INGEST_N, 0, 60, 0);
+    F->desk_none_cpu = (cpu_seconds(pid) - c0) / INGEST_N * 1e6;
+    agents_open(&L, MEM_AGENTS); /* they are offered what waits */
+    quiesce(&L, pid, 60);
+    nlat = 0;
+    c0 = cpu_seconds(pid);
+    F->desk_full = drive(&L, INGEST_N, INGEST_N, 0, 60, 0);
+    F->desk_full_cpu = (cpu_seconds(pid) - c0) / INGEST_N * 1e6;
+    quiesce(&L, pid, 30);
+    print_figure("desktops_ingest_rate_0", F->desk_none, "%.0f", "sms/s");
+    print_figure("desktops_ingest_cpu_0", F->desk_none_cpu, "%.1f", "us/sms");
+    print_figure("desktops_ingest_rate_10000", F->desk_full, "%.0f", "sms/s");
+    print_figure("desktops_ingest_cpu_10000", F->desk_full_cpu, "%.1f", "us/sms");
+    print_figure("desktops_ingest_10000_vs_0", F->desk_full / F->desk_none, "%.2f", "x");
+    stop_server(pid);
+    agents_close(&L);
+    close(L.ep);
 }
 
 /* B: memory with MEM_AGENTS agents and MEM_CONVS open conversations. */
@@ -1229,6 +1278,8 @@ int main(int argc, char **argv)
     char cfg[300];
     snprintf(cfg, sizeof cfg, "%s/mem.json", dir);
     write_config(cfg, MEM_AGENTS, MEM_CAPACITY);
+    if (all || strstr(phases, "desktops"))
+        phase_desktops(&F, cfg);
     if (all || strstr(phases, "memory"))
         phase_memory(&F, cfg);
     if (all || strstr(phases, "recovery"))

@@ -127,26 +127,6 @@ static json_t *list_kind(api *a, const struct kind *k, int secrets)
 
 typedef entity_json_err verr; /* a field and what is wrong with it */
 
-static int bad(verr *e, const char *field, const char *msg)
-{
-    snprintf(e->field, sizeof e->field, "%.*s", (int)sizeof e->field - 1, field);
-    utf8_trim(e->field); /* a long field name may be cut inside a character */
-    snprintf(e->msg, sizeof e->msg, "%s", msg);
-    return -1;
-}
-
-static int get_text(json_t *o, const char *key, int need, str *out, verr *e)
-{
-    json_t *v = json_object_get(o, key);
-    *out = STR_NULL;
-    if (!v)
-        return need ? bad(e, key, "is required") : 0;
-    if (!json_is_string(v))
-        return bad(e, key, "must be a string");
-    *out = (str){json_string_value(v), json_string_length(v)};
-    return 0;
-}
-
 /* Room for what a put command points to (entity_json's, and the entry
  * point's kept gateway); keep it while the command is used. */
 typedef struct put_room {
@@ -231,26 +211,28 @@ static void core_error(http_resp *resp, int r, const char *what)
 static int agent_account_check(api *a, json_t *o, uint32_t id, json_t *also, verr *e)
 {
     str user, pass, hash;
-    if (get_text(o, "username", 0, &user, e) || get_text(o, "password", 0, &pass, e) ||
-        get_text(o, "password_hash", 0, &hash, e))
+    if (entity_json_text(o, "username", 0, &user, e) ||
+        entity_json_text(o, "password", 0, &pass, e) ||
+        entity_json_text(o, "password_hash", 0, &hash, e))
         return -1;
     if (pass.p && pass.n < 4)
-        return bad(e, "password", "must be at least 4 characters");
+        return entity_json_fail(e, "password", "must be at least 4 characters");
     if (hash.p && (hash.n < 10 || memcmp(hash.p, "$argon2id$", 10) != 0))
-        return bad(e, "password_hash", "must be an argon2id hash");
+        return entity_json_fail(e, "password_hash", "must be an argon2id hash");
     store_account acc;
     if (store_account_of_agent(a->env.st, id, &acc) == 0)
         return 0;
     if (!user.p || user.n == 0 || user.n > 64 || (!pass.p && !hash.p))
-        return bad(e, "username", "and a password are needed for a new agent (1..64 bytes)");
+        return entity_json_fail(
+            e, "username", "and a password are needed for a new agent (1..64 bytes)");
     if (store_account_get(a->env.st, user, &acc) == 0)
-        return bad(e, "username", "is taken");
+        return entity_json_fail(e, "username", "is taken");
     size_t i;
     json_t *u;
     json_array_foreach(also, i, u)
     {
         if (str_eq(user, (str){json_string_value(u), json_string_length(u)}))
-            return bad(e, "username", "is taken");
+            return entity_json_fail(e, "username", "is taken");
     }
     return 0;
 }
@@ -260,15 +242,16 @@ static int agent_account_check(api *a, json_t *o, uint32_t id, json_t *also, ver
 static int agent_account(api *a, json_t *o, uint32_t id, verr *e)
 {
     str user, pass, hash;
-    if (get_text(o, "username", 0, &user, e) || get_text(o, "password", 0, &pass, e) ||
-        get_text(o, "password_hash", 0, &hash, e))
+    if (entity_json_text(o, "username", 0, &user, e) ||
+        entity_json_text(o, "password", 0, &pass, e) ||
+        entity_json_text(o, "password_hash", 0, &hash, e))
         return -1;
     store_account acc;
     int exists = store_account_of_agent(a->env.st, id, &acc) == 0;
     if (pass.p && pass.n < 4)
-        return bad(e, "password", "must be at least 4 characters");
+        return entity_json_fail(e, "password", "must be at least 4 characters");
     if (hash.p && (hash.n < 10 || memcmp(hash.p, "$argon2id$", 10) != 0))
-        return bad(e, "password_hash", "must be an argon2id hash");
+        return entity_json_fail(e, "password_hash", "must be an argon2id hash");
     char *h = NULL;
     if (pass.p) {
         char *p = xmemdup0(pass.p, pass.n);
@@ -280,16 +263,18 @@ static int agent_account(api *a, json_t *o, uint32_t id, verr *e)
     int r = 0, w;
     if (!exists) {
         if (!user.p || user.n == 0 || user.n > 64 || !h)
-            r = bad(e, "username", "and a password are needed for a new agent (1..64 bytes)");
+            r = entity_json_fail(
+                e, "username", "and a password are needed for a new agent (1..64 bytes)");
         else if ((w = api__write_begin(a)) != 0 ||
                  (w = api__write_end(a, store_account_put(a->env.st, user, str_c(h), id,
                                                           STORE_ROLE_AGENT))) != 0)
-            r = bad(e, "username", w == -EEXIST ? "is taken" : "could not be stored now");
+            r = entity_json_fail(e, "username",
+                                 w == -EEXIST ? "is taken" : "could not be stored now");
     } else if (h) {
         if ((w = api__write_begin(a)) != 0 ||
             (w = api__write_end(a, store_account_set_pwhash(a->env.st, acc.username,
                                                              str_c(h)))) != 0)
-            r = bad(e, "password", "could not be stored");
+            r = entity_json_fail(e, "password", "could not be stored");
     }
     free(h);
     return r;
@@ -348,7 +333,9 @@ static int ep_gateway(api *a, const cc *now, json_t *o, cc_cmd *m, put_room *roo
     }
     str g = m->flow ? m->flow->gateway : STR_NULL;
     if (g.n && a->env.gateway_known && !a->env.gateway_known(a->env.app, g))
-        return bad(e, "gateway", "is not a configured gateway (the configuration's gateways[].id)");
+        return entity_json_fail(
+            e, "gateway",
+            "is not a configured gateway (the configuration's gateways[].id)");
     return 0;
 }
 
@@ -569,20 +556,22 @@ static void canned(api *a, const http_req *req, http_resp *resp, const char *res
     {
         if (strcmp(key, "id") && strcmp(key, "title") && strcmp(key, "text_sv") &&
             strcmp(key, "text_en")) {
-            bad(&e, key, "unknown field");
+            entity_json_fail(&e, key, "unknown field");
             break;
         }
     }
-    if (!e.field[0] && !get_text(body, "title", 1, &title, &e) &&
-        !get_text(body, "text_sv", 1, &sv, &e) && !get_text(body, "text_en", 1, &en, &e)) {
+    if (!e.field[0] && !entity_json_text(body, "title", 1, &title, &e) &&
+        !entity_json_text(body, "text_sv", 1, &sv, &e) &&
+        !entity_json_text(body, "text_en", 1, &en, &e)) {
         if (title.n == 0 || title.n > 200)
-            bad(&e, "title", "must be 1..200 bytes");
+            entity_json_fail(&e, "title", "must be 1..200 bytes");
         else if (sv.n == 0 && en.n == 0)
-            bad(&e, "text_sv", "and text_en cannot both be empty");
+            entity_json_fail(&e, "text_sv", "and text_en cannot both be empty");
         else if (sv.n > 4000 || en.n > 4000 || utf8_count(sv.p, sv.n) > CC_TEXT_MAX ||
                  utf8_count(en.p, en.n) > CC_TEXT_MAX || utf8_count(sv.p, sv.n) < 0 ||
                  utf8_count(en.p, en.n) < 0)
-            bad(&e, sv.n > en.n ? "text_sv" : "text_en", "must be valid text of at most 1000 characters");
+            entity_json_fail(&e, sv.n > en.n ? "text_sv" : "text_en",
+                             "must be valid text of at most 1000 characters");
     }
     if (e.field[0]) {
         char msg[256];

@@ -15,7 +15,7 @@ static const char *const agent_keys[] = {"id",       "name",     "teams",       
                                          "skills",   "username", "password", "password_hash",
                                          NULL};
 
-static int bad(entity_json_err *e, const char *field, const char *msg)
+int entity_json_fail(entity_json_err *e, const char *field, const char *msg)
 {
     snprintf(e->field, sizeof e->field, "%.*s", (int)sizeof e->field - 1, field);
     utf8_trim(e->field); /* a long field name may be cut inside a character */
@@ -29,7 +29,7 @@ static int bad_split(entity_json_err *e, char *msg)
     char *sep = strstr(msg, ": ");
     if (sep)
         *sep = '\0';
-    return bad(e, msg, sep ? sep + 2 : "is not valid");
+    return entity_json_fail(e, msg, sep ? sep + 2 : "is not valid");
 }
 
 static int listed(const char *const *keys, const char *key)
@@ -45,24 +45,25 @@ static int get_u32(const json_t *o, const char *key, int need, uint32_t lo, uint
 {
     json_t *v = json_object_get(o, key);
     if (!v)
-        return need ? bad(e, key, "is required") : 0;
+        return need ? entity_json_fail(e, key, "is required") : 0;
     if (!json_is_integer(v) || json_integer_value(v) < lo || json_integer_value(v) > hi) {
         char m[96];
         snprintf(m, sizeof m, "must be a whole number from %u to %u", lo, hi);
-        return bad(e, key, m);
+        return entity_json_fail(e, key, m);
     }
     *out = (uint32_t)json_integer_value(v);
     return 0;
 }
 
-static int get_text(const json_t *o, const char *key, int need, str *out, entity_json_err *e)
+int entity_json_text(const json_t *o, const char *key, int need, str *out,
+                     entity_json_err *e)
 {
     json_t *v = json_object_get(o, key);
     *out = STR_NULL;
     if (!v)
-        return need ? bad(e, key, "is required") : 0;
+        return need ? entity_json_fail(e, key, "is required") : 0;
     if (!json_is_string(v))
-        return bad(e, key, "must be a string");
+        return entity_json_fail(e, key, "must be a string");
     *out = (str){json_string_value(v), json_string_length(v)};
     return 0;
 }
@@ -89,7 +90,7 @@ static int check_keys(int kind, const json_t *o, int flags, entity_json_err *e)
             ok = listed(named_keys, key);
         }
         if (!ok)
-            return bad(e, key, "unknown field");
+            return entity_json_fail(e, key, "unknown field");
     }
     return 0;
 }
@@ -99,26 +100,26 @@ int entity_json_put(int kind, const json_t *o, uint32_t id, int flags, cc_cmd *m
 {
     memset(m, 0, sizeof *m);
     if (!json_is_object(o))
-        return bad(e, "(body)", "must be a JSON object");
+        return entity_json_fail(e, "(body)", "must be a JSON object");
     if (check_keys(kind, o, flags, e))
         return -1;
     uint32_t body_id = id;
     if (get_u32(o, "id", id == 0, 1, CC_MAX_ID - 1, &body_id, e))
         return -1;
     if (id && body_id != id)
-        return bad(e, "id", "differs from the id in the path");
+        return entity_json_fail(e, "id", "differs from the id in the path");
     id = body_id;
     json_t *teams = json_object_get(o, "teams");
     if (teams) {
         json_t *v;
         size_t i;
         if (!json_is_array(teams) || json_array_size(teams) > CC_TEAMS_MAX)
-            return bad(e, "teams", "must be a list of at most 64 team ids");
+            return entity_json_fail(e, "teams", "must be a list of at most 64 team ids");
         json_array_foreach(teams, i, v)
         {
             if (!json_is_integer(v) || json_integer_value(v) <= 0 ||
                 json_integer_value(v) >= CC_MAX_ID)
-                return bad(e, "teams", "must hold team ids");
+                return entity_json_fail(e, "teams", "must hold team ids");
             room->ids[m->n_ids++] = (uint32_t)json_integer_value(v);
         }
         m->ids = room->ids;
@@ -140,11 +141,11 @@ int entity_json_put(int kind, const json_t *o, uint32_t id, int flags, cc_cmd *m
                   : kind == CC_KIND_SKILL  ? CC_CMD_SKILL_PUT
                                            : CC_CMD_IDLE_REASON_PUT;
         m->team = m->reason = m->skill = id;
-        return get_text(o, "name", 1, &m->name, e);
+        return entity_json_text(o, "name", 1, &m->name, e);
     case CC_KIND_QUEUE:
         m->type = CC_CMD_QUEUE_PUT;
         m->queue = id;
-        if (get_text(o, "name", 1, &m->name, e))
+        if (entity_json_text(o, "name", 1, &m->name, e))
             return -1;
         x = 30;
         if (get_u32(o, "rona_timeout_s", 0, 1, 3600, &x, e))
@@ -165,24 +166,25 @@ int entity_json_put(int kind, const json_t *o, uint32_t id, int flags, cc_cmd *m
     case CC_KIND_EP: {
         m->type = CC_CMD_EP_PUT;
         m->ep = id;
-        if (get_text(o, "number", 1, &m->number, e) ||
+        if (entity_json_text(o, "number", 1, &m->number, e) ||
             get_u32(o, "queue", 1, 1, CC_MAX_ID - 1, &m->queue, e))
             return -1;
         int has = flow_json_parse(o, 0, &room->flow, room->rule, msg, sizeof msg);
         if (has < 0)
             return bad_split(e, msg);
         if (has && room->flow.overflow_queue == m->queue)
-            return bad(e, "overflow_queue", "must differ from the entry point's queue");
+            return entity_json_fail(e, "overflow_queue",
+                                    "must differ from the entry point's queue");
         m->flow = has ? &room->flow : NULL;
         return 0;
     }
     case CC_KIND_AGENT:
         m->type = CC_CMD_AGENT_PUT;
         m->agent = id;
-        return get_text(o, "name", 1, &m->name, e) ||
+        return entity_json_text(o, "name", 1, &m->name, e) ||
                        get_u32(o, "capacity", 0, 1, 1000, &m->capacity, e)
                    ? -1
                    : 0;
     }
-    return bad(e, "(kind)", "unknown kind");
+    return entity_json_fail(e, "(kind)", "unknown kind");
 }

@@ -56,4 +56,12 @@ typedef struct entity_json_room {
 int entity_json_put(int kind, const json_t *o, uint32_t id, int flags, cc_cmd *m,
                     entity_json_room *room, entity_json_err *e);
 
+/* The same reading for the caller's own fields (an agent's account): sets
+ * 'e' and returns -1 ... */
+int entity_json_fail(entity_json_err *e, const char *field, const char *msg);
+/* ... and string member 'key' of 'o' into 'out' (STR_NULL when absent and
+ * not 'need'): 0, or -1 with "is required" / "must be a string". */
+int entity_json_text(const json_t *o, const char *key, int need, str *out,
+                     entity_json_err *e);
+
 #endif

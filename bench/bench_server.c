@@ -33,6 +33,18 @@
  *   mem_bytes_per_agent         (agents - idle) / MEM_AGENTS
  *   mem_bytes_per_conversation  (total - agents) / MEM_CONVS
  *   server_ingest_rate_MEM_AGENTS_agents  the ingest rate of that phase
+ * D. desktops (issue 12: CPU per SMS must not grow with connected desktops;
+ *    one server with MEM_AGENTS agents configured)
+ *   desktops_ingest_rate_0, _cpu_0      the ingest ceiling, no desktop
+ *   desktops_ingest_rate_10000, _cpu_10000   with MEM_AGENTS desktops
+ *                               connected and Available: each SMS offered
+ *   desktops_ingest_rate_10000_idle, _cpu_10000_idle   the same desktops
+ *                               set Idle: the SMS queue as with none
+ *   desktops_ingest_10000_vs_0, desktops_ingest_10000_idle_vs_0   ratios
+ *                               (target >= 0.9)
+ *   offer_cpu_2000_vs_ingest    (phase A) CPU per SMS at 2,000 SMS/s with
+ *                               LAT_AGENTS desktops / the ingest ceiling's
+ *                               (target <= 2)
  * C. restart recovery (a store seeded through the store API with REC_CONVS
  *    open conversations and REC_MSGS messages)
  *   recovery_time               exec of `textdesk serve` -> first 200 from
@@ -52,7 +64,7 @@
  *
  * Usage: bench_server [path/to/textdesk]  (default: textdesk beside this
  * binary; another build's binary gives a before/after on the same load).
- * BENCH_PHASES=latency,memory,recovery runs only those phases and prints
+ * BENCH_PHASES=latency,desktops,memory,recovery runs only those phases and prints
  * no table ("ingest": only the ingest ceiling); BENCH_KEEP=1 keeps the
  * temporary directory (configurations, data, server logs). Agents'
  * passwords are hashed at the minimum argon2id cost so that ten thousand
@@ -818,6 +830,7 @@ typedef struct figures {
     int64_t lost;
     double rss_idle, rss_agents, rss_total, ingest_mem;
     double desk_none, desk_none_cpu, desk_full, desk_full_cpu; /* phase D */
+    double desk_idle, desk_idle_cpu;
     double recovery, rec_cpu;
     uint64_t rec_events;
     int64_t rec_msgs;
@@ -924,8 +937,10 @@ static void quiesce(load *L, pid_t pid, double max_s)
 
 /* D: what connected desktops cost an SMS (issue 12). One server with
  * MEM_AGENTS agents configured: its ingest ceiling with no desktop
- * connected, then with MEM_AGENTS desktops connected and Available (each
- * SMS is offered to one of them: its offer frame is part of the cost). */
+ * connected; with MEM_AGENTS desktops connected and Available (each SMS is
+ * offered to one of them: the offer's events and frames are part of its
+ * cost); and with the same desktops connected but Idle (the SMS wait in
+ * the queue as with none: only what the connections themselves cost). */
 static void phase_desktops(figures *F, const char *cfg)
 {
     char data[300];
@@ -944,11 +959,24 @@ static void phase_desktops(figures *F, const char *cfg)
     F->desk_full = drive(&L, INGEST_N, INGEST_N, 0, 60, 0);
     F->desk_full_cpu = (cpu_seconds(pid) - c0) / INGEST_N * 1e6;
     quiesce(&L, pid, 30);
+    for (int i = 0; i < L.nag; i++)
+        ws_send_text(L.ag[i].fd, "{\"cmd\":\"set_state\",\"state\":\"idle\"}");
+    quiesce(&L, pid, 60);
+    c0 = cpu_seconds(pid);
+    F->desk_idle = drive(&L, 2 * INGEST_N, INGEST_N, 0, 60, 0);
+    F->desk_idle_cpu = (cpu_seconds(pid) - c0) / INGEST_N * 1e6;
+    int64_t offered = offers_seen;
+    quiesce(&L, pid, 30);
+    if (offers_seen != offered)
+        dief("desktops set Idle were offered SMS");
     print_figure("desktops_ingest_rate_0", F->desk_none, "%.0f", "sms/s");
     print_figure("desktops_ingest_cpu_0", F->desk_none_cpu, "%.1f", "us/sms");
     print_figure("desktops_ingest_rate_10000", F->desk_full, "%.0f", "sms/s");
     print_figure("desktops_ingest_cpu_10000", F->desk_full_cpu, "%.1f", "us/sms");
     print_figure("desktops_ingest_10000_vs_0", F->desk_full / F->desk_none, "%.2f", "x");
+    print_figure("desktops_ingest_rate_10000_idle", F->desk_idle, "%.0f", "sms/s");
+    print_figure("desktops_ingest_cpu_10000_idle", F->desk_idle_cpu, "%.1f", "us/sms");
+    print_figure("desktops_ingest_10000_idle_vs_0", F->desk_idle / F->desk_none, "%.2f", "x");
     stop_server(pid);
     agents_close(&L);
     close(L.ep);

@@ -645,6 +645,7 @@ void app_close(app *a)
     a->feed_timer = NULL;
     if (a->st)
         app_flush(a);
+    http_stop(a->http);
     net_loop_free(a->loop); /* closes desktops: their disconnects are stored */
     a->loop = NULL;
     http_free(a->http);

@@ -177,6 +177,10 @@ int cli_serve_main(int argc, char **argv)
     int rc = 1;
     http_cfg hc = {.iface = iface, .port = port, .web_dir = web, .tls_cert = cert,
                    .tls_key = key};
+    /* tests: a WebSocket's silence before a ping (http.h; default 300 s) */
+    const char *ping = getenv("TEXTDESK_WS_PING_MS");
+    if (ping)
+        hc.ws_ping_ms = strtoll(ping, NULL, 10);
     if (app_open(&a, store_url, cfg, err, sizeof err) != 0 ||
         app_listen(&a, &hc, err, sizeof err) != 0) {
         fprintf(stderr, "textdesk serve: %s\n", err);

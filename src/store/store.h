@@ -352,4 +352,55 @@ typedef struct store_audit_filter {
 typedef int (*store_audit_cb)(void *arg, const store_audit *e);
 int store_audit_list(store *st, const store_audit_filter *f, store_audit_cb cb, void *arg);
 
+/* ---- outgoing event webhooks (docs/integration.md) --------------------- */
+
+/* A subscription: where events go ('url'), signed with 'secret'; 'events'
+ * is a bit set of the kinds it wants (app/app_hooks.h names them);
+ * 'masked' 1: customer data goes through the masker. Its cursor (seq, sid)
+ * is the position in the feed (store_feed) delivered or skipped through;
+ * 'delivered' and 'failures' count attempts since it was created; the
+ * last attempt's HTTP status (0: no answer), time and error. */
+typedef struct store_hook {
+    int64_t id;
+    str name, url, secret, created_by, last_error;
+    uint32_t events;
+    int masked, last_status;
+    int64_t created_at, seq, sid, delivered, failures, last_at;
+} store_hook;
+
+/* Creates a subscription that starts at the end of the feed (only what
+ * comes after it), its id in '*id': -EEXIST when the name is taken,
+ * -EINVAL without a name, URL or secret. */
+int store_hook_put(store *st, const store_hook *h, int64_t *id);
+/* Deletes subscription 'id', or -ENOENT. */
+int store_hook_del(store *st, int64_t id);
+/* Every subscription, oldest first (strings valid during the callback). */
+typedef int (*store_hook_cb)(void *arg, const store_hook *h);
+int store_hooks_all(store *st, store_hook_cb cb, void *arg);
+/* Writes the cursor, counters and last attempt of subscription h->id (the
+ * other fields are ignored), or -ENOENT. */
+int store_hook_progress(store *st, const store_hook *h);
+
+/* The feed the webhooks read: the conversation and agent events of the
+ * log that a subscription may want (opened, accepted, message in and out,
+ * transferred, ended, wrapped up, terminated, closed, agent state, opted
+ * out and in), and the delivery statuses of outbound messages (sent,
+ * delivered, failed, unknown), in the order they were committed. An item's
+ * position is (seq, sid): an event is (its seq, 0); a status is (the last
+ * event seq when it was written, its own id), so it follows that event.
+ * Statuses are recorded (by a trigger) only while a subscription exists. */
+typedef struct store_feed_item {
+    int64_t seq, sid, at;
+    int type; /* cc_ev_type, or -1 for a delivery status */
+    uint32_t conv, agent, target, queue, reason, ep;
+    int state, code, kind;
+    int64_t msg;    /* a message's id (its event's seq) */
+    int status;     /* a status: store_msg_status */
+    str number, ep_number, text, name, error;
+} store_feed_item;
+typedef int (*store_feed_cb)(void *arg, const store_feed_item *it);
+/* The items after position (seq, sid), in order, at most 'max' (strings
+ * valid during the callback); 'cb' returning nonzero stops. */
+int store_feed(store *st, int64_t seq, int64_t sid, size_t max, store_feed_cb cb, void *arg);
+
 #endif

@@ -66,6 +66,11 @@ struct store_ops {
     int (*token_revoke)(store *st, int64_t id, int64_t now);
     int (*audit_add)(store *st, const store_audit *e);
     int (*audit_list)(store *st, const store_audit_filter *f, store_audit_cb cb, void *arg);
+    int (*hook_put)(store *st, const store_hook *h, int64_t *id);
+    int (*hook_del)(store *st, int64_t id);
+    int (*hooks_all)(store *st, store_hook_cb cb, void *arg);
+    int (*hook_progress)(store *st, const store_hook *h);
+    int (*feed)(store *st, int64_t seq, int64_t sid, size_t max, store_feed_cb cb, void *arg);
 };
 
 struct store {

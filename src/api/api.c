@@ -715,6 +715,8 @@ static void dispatch(api *a, const http_req *req, http_resp *resp)
         rest_admin_settings(a, req, resp);
     } else if (strncmp(p, "/api/admin/tokens", 17) == 0 && (p[17] == '\0' || p[17] == '/')) {
         api__tokens(a, req, resp, p + 17);
+    } else if (strncmp(p, "/api/admin/webhooks", 19) == 0 && (p[19] == '\0' || p[19] == '/')) {
+        api__hooks(a, req, resp, p + 19);
     } else if (strcmp(p, "/api/admin/audit") == 0 || strcmp(p, "/api/admin/audit.csv") == 0) {
         api__audit_get(a, req, resp, p[16] == '.');
     } else if (strncmp(p, "/api/admin/", 11) == 0) {

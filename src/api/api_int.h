@@ -159,6 +159,14 @@ void api__audit_before(api *a, const http_req *req, api_audit_ctx *x);
 void api__audit_after(api *a, const http_req *req, const http_resp *resp,
                       const api_audit_ctx *x);
 
+/* ---- api_hooks.c: outgoing webhooks ------------------------------------ */
+
+/* /api/admin/webhooks[/ID] (administrators). */
+void api__hooks(api *a, const http_req *req, http_resp *resp, const char *rest);
+/* Every subscription with its delivery status, as the list answers it; NULL
+ * when the store cannot be read. */
+json_t *api__hooks_list(api *a);
+
 /* /api/admin/... except settings (api_admin.c); 'acc' is an administrator. */
 void api__admin(api *a, const http_req *req, http_resp *resp);
 

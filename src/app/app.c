@@ -8,6 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "app/app_hooks.h"
 #include "app/gateways.h"
 #include "sms/sms_text.h"
 #include "util/log.h"
@@ -262,6 +263,7 @@ void app__commit_confirmed(app *a, int status, const char *what)
             cc_evlog_init(&a->committing);
         }
         app__outbox_committed(a); /* statuses to desktops, sends */
+        app_hooks_kick(a->hooks);  /* what the webhooks may want */
         arm_core_timer(a);
         /* waiters may apply more commands: those go to the next commit */
         waiters_run(&a->confirm, 0);
@@ -495,6 +497,11 @@ static int env_write_end(void *a, int r)
     return app_write_end(a, r);
 }
 
+static void env_hooks_changed(void *a)
+{
+    app_hooks_reload(((app *)a)->hooks);
+}
+
 int app_listen(app *a, const http_cfg *hc, char *err, size_t n)
 {
     api_env env = {.core = a->core,
@@ -507,7 +514,8 @@ int app_listen(app *a, const http_cfg *hc, char *err, size_t n)
                    .gateway_known = env_gateway_known,
                    .gateway = env_gateway,
                    .write_begin = env_write_begin,
-                   .write_end = env_write_end};
+                   .write_end = env_write_end,
+                   .hooks_changed = env_hooks_changed};
     a->loop = net_loop_new(hc->tls_cert && hc->tls_key, err, n);
     if (!a->loop || app__gateways_open(a, err, n) != 0)
         return -1;
@@ -536,6 +544,7 @@ int app_listen(app *a, const http_cfg *hc, char *err, size_t n)
     if (a->degraded)
         net_timer_set(a->probe_timer, APP_PROBE_MS);
     app__outbox_pump(a); /* what was queued before a restart */
+    a->hooks = app_hooks_new(a); /* and what the webhooks have not delivered */
     return 0;
 }
 
@@ -559,6 +568,8 @@ void app_close(app *a)
     if (a->st)       /* the outbox's last statuses (a last try when degraded) */
         flush(a, a->degraded);
     app__gateways_close(a); /* drops requests under way (see there) */
+    app_hooks_free(a->hooks); /* their progress written, requests dropped */
+    a->hooks = NULL;
     net_timer_free(a->core_timer);
     net_timer_free(a->outbox_timer);
     net_timer_free(a->flush_timer);

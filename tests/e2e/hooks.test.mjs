@@ -13,6 +13,12 @@ import { Server } from './lib/server.mjs';
 import { Desk, login, simSend, until } from './lib/client.mjs';
 import { configFile } from './lib/desk.mjs';
 import { storeQuery } from './lib/pg.mjs';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { webDir } from './lib/server.mjs';
+import { launch, agentPage, shot } from './lib/browser.mjs';
+import { checkScreen } from './lib/a11y.mjs';
+import { waitText } from './lib/desk.mjs';
 
 const EP = '+46700000001';
 const cleanups = [];
@@ -280,4 +286,71 @@ test('webhooks: killed with kill -9 while delivering, every event arrives after 
   assert.ok(rc.got.every((g) => g.signed));
   anna2.close();
   assert.equal((await s2.stop()).code, 0);
+});
+
+test('admin page: a webhook made with the form, its secret shown once, its delivery status, deleted by keyboard (sv, en, phone)', async () => {
+  const A = JSON.parse(readFileSync(path.join(webDir, 'admin', 'i18n', 'sv.json'), 'utf8'));
+  const E = JSON.parse(readFileSync(path.join(webDir, 'admin', 'i18n', 'en.json'), 'utf8'));
+  const rc = await receiver();
+  rc.mode = 'fail';
+  const s = await site().start();
+  const browser = await launch();
+  cleanups.push(() => browser.close());
+  const page = await agentPage(browser, `${s.url}/admin/`);
+  await page.locator('#login-form').waitFor();
+  await page.fill('#login-user', 'admin');
+  await page.fill('#login-pass', 'demo-admin');
+  await page.click('#login-submit');
+  await page.locator('#app').waitFor({ state: 'visible' });
+  await page.click('.tab[data-kind="webhooks"]');
+  await page.locator('#webhooks').waitFor({ state: 'visible' });
+  await waitText(page, '#wh-empty', A.empty_list);
+  // no event picked: said on screen, nothing sent
+  await page.fill('#wh-name', 'CRM');
+  await page.fill('#wh-url', 'http://crm.example.com/hook');
+  await page.click('#wh-create');
+  await waitText(page, '#wh-error', A.wh_pick_one);
+  // the API's refusal of a name as address, on screen
+  await page.check('#wh-kinds input[data-kind="message.in"]');
+  await page.check('#wh-kinds input[data-kind="conversation.ended"]');
+  await page.click('#wh-create');
+  await page.locator('#wh-error:has-text("IPv4")').waitFor();
+  await page.fill('#wh-url', rc.url('crm'));
+  await page.click('#wh-create');
+  await page.locator('#wh-secret-box').waitFor({ state: 'visible' });
+  rc.secrets.crm = await page.inputValue('#wh-secret');
+  assert.match(rc.secrets.crm, /^whsec_/);
+  await waitText(page, '#wh-body tr td:nth-child(2)', `${A.whk_message_in}, ${A.whk_conversation_ended}`);
+  // a customer writes; the receiver refuses: the failures show
+  await simSend(s.url, '+46705550000', EP, 'Hej');
+  await until(() => rc.got.length >= 2, 10000);
+  await page.click('.tab[data-kind="tokens"]');
+  await page.click('.tab[data-kind="webhooks"]');
+  await page.locator('#wh-body tr td:nth-child(5):has-text("HTTP 500")').waitFor();
+  assert.notEqual(await page.textContent('#wh-body tr td:nth-child(4)'), '0');
+  await page.locator('#wh-list-title').scrollIntoViewIfNeeded();
+  await checkScreen(page, 'admin webhooks (sv)');
+  await shot(page, 'admin-webhooks-sv');
+  rc.mode = 'ok';
+  await until(() => accepted(rc, 'crm').length === 1, 10000);
+  assert.ok(rc.got.every((g) => g.signed));
+  await page.click('#app .lang-btn[data-lang="en"]');
+  await waitText(page, '#wh-list-title', E.wh_list_title);
+  await page.click('.tab[data-kind="tokens"]');
+  await page.click('.tab[data-kind="webhooks"]');
+  await page.locator('#wh-body tr td:nth-child(5):has-text("HTTP 204")').waitFor();
+  assert.equal(await page.textContent('#wh-kinds label:nth-child(2) span'), E.whk_conversation_started);
+  await page.setViewportSize({ width: 390, height: 844 });
+  await page.locator('#wh-list-title').scrollIntoViewIfNeeded();
+  await checkScreen(page, 'admin webhooks (en, phone)');
+  await shot(page, 'admin-webhooks-en-phone');
+  // deleted with the keyboard
+  await page.focus('#wh-body tr button.danger');
+  await page.keyboard.press('Enter');
+  await waitText(page, '#wh-status', E.wh_deleted.replace('{name}', 'CRM'));
+  await waitText(page, '#wh-empty', E.empty_list);
+  const txt = await page.textContent('#webhooks');
+  assert.doesNotMatch(txt, /undefined|null|wh_|whk_/);
+  assert.deepEqual(page.problems.filter((p) => !/status of 4\d\d/.test(p)), []);
+  assert.equal((await s.stop()).code, 0, s.output);
 });

@@ -717,6 +717,10 @@ static void dispatch(api *a, const http_req *req, http_resp *resp)
         api__tokens(a, req, resp, p + 17);
     } else if (strncmp(p, "/api/admin/webhooks", 19) == 0 && (p[19] == '\0' || p[19] == '/')) {
         api__hooks(a, req, resp, p + 19);
+    } else if (strncmp(p, "/api/admin/retention", 20) == 0 && (p[20] == '\0' || p[20] == '/')) {
+        api__retention(a, req, resp, p + 20);
+    } else if (strncmp(p, "/api/admin/customers/", 21) == 0) {
+        api__customers(a, req, resp, p + 20);
     } else if (strcmp(p, "/api/admin/audit") == 0 || strcmp(p, "/api/admin/audit.csv") == 0) {
         api__audit_get(a, req, resp, p[16] == '.');
     } else if (strncmp(p, "/api/admin/", 11) == 0) {

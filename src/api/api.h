@@ -57,6 +57,9 @@ typedef struct api_env {
     /* The webhook subscriptions changed (api_hooks.c): the application
      * reads them again. NULL: nothing delivers (tests). */
     void (*hooks_changed)(void *app);
+    /* Run the retention job now (POST /api/admin/retention/run). NULL:
+     * nothing runs it (tests). */
+    void (*retention_run)(void *app);
 } api_env;
 
 api *api_new(const api_env *env);
@@ -104,6 +107,24 @@ void api_feed_flush(api *a);
  * Returns 0 or the store's error. */
 struct report;
 int api_report_fold(store *st, struct report *r, int64_t from, int64_t to, int64_t now);
+
+/* ---- retention and erasure (api_privacy.c, docs/privacy.md) ------------ */
+
+/* The retention policy (the setting "retention"): message text of ended
+ * conversations is deleted 'days' after they ended (0: kept for ever);
+ * entry point ep[i] keeps it ep_days[i] instead. */
+#define API_RETENTION_EPS 64
+typedef struct api_retention {
+    int days;
+    size_t neps;
+    uint32_t ep[API_RETENTION_EPS];
+    int ep_days[API_RETENTION_EPS];
+} api_retention;
+int api_retention_policy(store *st, api_retention *out);
+/* Deletes the text of every message of 'conv' (inside a transaction),
+ * keeping each reply's SMS segments for the reports; adds how many to
+ * '*n'. */
+int api_privacy_forget_conv(store *st, uint32_t conv, size_t *n);
 
 /* ---- outgoing webhooks: the wire format (api_hooks.c) ------------------ */
 

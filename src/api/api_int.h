@@ -167,6 +167,12 @@ void api__hooks(api *a, const http_req *req, http_resp *resp, const char *rest);
  * when the store cannot be read. */
 json_t *api__hooks_list(api *a);
 
+/* ---- api_privacy.c: retention and erasure ------------------------------ */
+
+/* /api/admin/retention[/run] and /api/admin/customers/{export,erase}. */
+void api__retention(api *a, const http_req *req, http_resp *resp, const char *rest);
+void api__customers(api *a, const http_req *req, http_resp *resp, const char *rest);
+
 /* /api/admin/... except settings (api_admin.c); 'acc' is an administrator. */
 void api__admin(api *a, const http_req *req, http_resp *resp);
 

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "app/app_hooks.h"
+#include "app/app_retention.h"
 #include "app/gateways.h"
 #include "sms/sms_text.h"
 #include "util/log.h"
@@ -502,6 +503,11 @@ static void env_hooks_changed(void *a)
     app_hooks_reload(((app *)a)->hooks);
 }
 
+static void env_retention_run(void *a)
+{
+    app_retention_run(((app *)a)->retention);
+}
+
 int app_listen(app *a, const http_cfg *hc, char *err, size_t n)
 {
     api_env env = {.core = a->core,
@@ -515,7 +521,8 @@ int app_listen(app *a, const http_cfg *hc, char *err, size_t n)
                    .gateway = env_gateway,
                    .write_begin = env_write_begin,
                    .write_end = env_write_end,
-                   .hooks_changed = env_hooks_changed};
+                   .hooks_changed = env_hooks_changed,
+                   .retention_run = env_retention_run};
     a->loop = net_loop_new(hc->tls_cert && hc->tls_key, err, n);
     if (!a->loop || app__gateways_open(a, err, n) != 0)
         return -1;
@@ -545,6 +552,7 @@ int app_listen(app *a, const http_cfg *hc, char *err, size_t n)
         net_timer_set(a->probe_timer, APP_PROBE_MS);
     app__outbox_pump(a); /* what was queued before a restart */
     a->hooks = app_hooks_new(a); /* and what the webhooks have not delivered */
+    a->retention = app_retention_new(a);
     return 0;
 }
 
@@ -570,6 +578,8 @@ void app_close(app *a)
     app__gateways_close(a); /* drops requests under way (see there) */
     app_hooks_free(a->hooks); /* their progress written, requests dropped */
     a->hooks = NULL;
+    app_retention_free(a->retention);
+    a->retention = NULL;
     net_timer_free(a->core_timer);
     net_timer_free(a->outbox_timer);
     net_timer_free(a->flush_timer);

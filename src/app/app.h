@@ -65,6 +65,7 @@ typedef struct app {
     net_timer *core_timer, *outbox_timer, *flush_timer, *probe_timer, *purge_timer;
     net_timer *feed_timer; /* the supervisors' live feed (api_feed_flush) */
     struct app_hooks *hooks; /* outgoing event webhooks (app_hooks.h) */
+    struct app_retention *retention; /* the retention job (app_retention.h) */
     cc_events ev;
     cc_evlog staged;     /* applied to the core, not in a transaction yet */
     cc_evlog committing; /* in the transaction in flight */

@@ -403,4 +403,37 @@ typedef int (*store_feed_cb)(void *arg, const store_feed_item *it);
  * valid during the callback); 'cb' returning nonzero stops. */
 int store_feed(store *st, int64_t seq, int64_t sid, size_t max, store_feed_cb cb, void *arg);
 
+/* ---- retention and erasure (docs/privacy.md) -------------------------- */
+
+/* Conversations that ended (TERMINATED or CLOSED events) after event
+ * 'after_seq', in log order, at most 'max': the closing event's seq and
+ * time, the conversation and its entry point. */
+typedef struct store_closed {
+    int64_t seq, at;
+    uint32_t conv, ep;
+} store_closed;
+typedef int (*store_closed_cb)(void *arg, const store_closed *c);
+int store_closed_since(store *st, int64_t after_seq, size_t max, store_closed_cb cb, void *arg);
+/* Deletes the text of message 'id', keeping what the reports need of it:
+ * 'segments', the SMS segments it took (outbound; the first count kept
+ * stays), or -1 (inbound). -ENOENT when there is no such message. */
+int store_msg_forget(store *st, int64_t id, int segments);
+/* The segments kept of every outbound message whose text was deleted. */
+typedef int (*store_segments_cb)(void *arg, int64_t id, int segments);
+int store_segments(store *st, store_segments_cb cb, void *arg);
+/* Erases customer number 'number' from every conversation it opened:
+ * the number in events, messages and the one-open-conversation table
+ * becomes "erased-CONV", display names, variables and survey comments
+ * are deleted, and so are its refused inbound SMS. Message text must be
+ * deleted first (store_msg_forget). Opt-out and opt-in records keep the
+ * number (a STOP must be honoured). '*convs' gets how many conversations
+ * it touched. */
+int store_erase_number(store *st, str number, int64_t *convs);
+/* After a deletion: makes what was deleted unreadable in the database's
+ * files where the database can do it at once (SQLite: deleted content is
+ * zeroed as it goes, secure_delete; this folds the write-ahead log into
+ * the file and truncates it). PostgreSQL: 0, nothing (VACUUM, autovacuum
+ * or an operator's, frees the old row versions; docs/privacy.md). */
+int store_scrub(store *st);
+
 #endif

@@ -71,6 +71,11 @@ struct store_ops {
     int (*hooks_all)(store *st, store_hook_cb cb, void *arg);
     int (*hook_progress)(store *st, const store_hook *h);
     int (*feed)(store *st, int64_t seq, int64_t sid, size_t max, store_feed_cb cb, void *arg);
+    int (*closed_since)(store *st, int64_t after_seq, size_t max, store_closed_cb cb, void *arg);
+    int (*msg_forget)(store *st, int64_t id, int segments);
+    int (*segments)(store *st, store_segments_cb cb, void *arg);
+    int (*erase_number)(store *st, str number, int64_t *convs);
+    int (*scrub)(store *st);
 };
 
 struct store {

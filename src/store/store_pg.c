@@ -150,6 +150,15 @@ static const char PG_SCHEMA_V4[] =
     "CREATE TRIGGER msg_status_feed AFTER UPDATE OF status ON messages"
     " FOR EACH ROW EXECUTE FUNCTION textdesk_msg_status_feed();";
 
+/* v5: retention and erasure (docs/privacy.md): what the reports need of a
+ * reply whose text is deleted (its segments), the ended conversations in
+ * log order, a conversation's opening event. */
+static const char PG_SCHEMA_V5[] =
+    "CREATE TABLE IF NOT EXISTS msg_segments ("
+    " id bigint PRIMARY KEY, segments integer NOT NULL);"
+    "CREATE INDEX IF NOT EXISTS events_ended_by_seq ON events(seq) WHERE type IN (31, 32);"
+    "CREATE INDEX IF NOT EXISTS events_opened_by_conv ON events(conv) WHERE type = 15;";
+
 /* The migrations, oldest first; never edit one that has shipped. */
 static const struct pg_migration {
     int version;
@@ -159,9 +168,10 @@ static const struct pg_migration {
     {2, PG_SCHEMA_V2},
     {3, PG_SCHEMA_V3},
     {4, PG_SCHEMA_V4},
+    {5, PG_SCHEMA_V5},
 };
 #define PG_N_MIGRATIONS (sizeof PG_MIGRATIONS / sizeof PG_MIGRATIONS[0])
-#define PG_SCHEMA_VERSION 4
+#define PG_SCHEMA_VERSION 5
 _Static_assert(PG_N_MIGRATIONS == PG_SCHEMA_VERSION, "PG_SCHEMA_VERSION is the last migration");
 
 /* ---- statements --------------------------------------------------------- */
@@ -278,6 +288,27 @@ _Static_assert(PG_N_MIGRATIONS == PG_SCHEMA_VERSION, "PG_SCHEMA_VERSION is the l
             STORE_ROW_T_FEED ") ORDER BY e.seq LIMIT $3) a UNION ALL SELECT * FROM (SELECT " \
             STORE_ROW_FEED_ST " WHERE s.after_seq > $1 OR (s.after_seq = $1 AND s.id > $2)" \
             " ORDER BY s.after_seq, s.id LIMIT $3) b ORDER BY 1, 2 LIMIT $3")           \
+    X(CLOSED_SINCE, "SELECT c.seq, c.at, c.conv, coalesce(o.ep, 0) FROM events c"          \
+                    " LEFT JOIN events o ON o.type = 15 AND o.conv = c.conv"              \
+                    " WHERE c.type IN (31, 32) AND c.seq > $1 ORDER BY c.seq LIMIT $2")   \
+    X(MSG_FORGET, "UPDATE messages SET text = NULL WHERE id = $1")                       \
+    X(MSG_SEGMENTS, "INSERT INTO msg_segments (id, segments) VALUES ($1, $2)"            \
+                    " ON CONFLICT (id) DO NOTHING")                                      \
+    X(SEGMENTS, "SELECT id, segments FROM msg_segments")                                 \
+    X(ERASE_CONVS, "UPDATE conversations SET number = 'erased-' || conv::text"           \
+                   " WHERE conv IN (SELECT conv FROM events WHERE type = 15"             \
+                   " AND number = $1)")                                                  \
+    X(ERASE_EVENTS, "UPDATE events SET number = 'erased-' || conv::text,"                \
+                    " name = CASE WHEN type IN (15, 34) THEN NULL ELSE name END,"        \
+                    " value = CASE WHEN type = 33 THEN NULL ELSE value END,"             \
+                    " text = CASE WHEN type = 45 THEN NULL ELSE text END"                \
+                    " WHERE conv IN (SELECT conv FROM events WHERE type = 15"            \
+                    " AND number = $1) AND type NOT IN (35, 36)")                        \
+    X(ERASE_MSGS, "UPDATE messages SET number = 'erased-' || conv::text, text = NULL"    \
+                  " WHERE conv IN (SELECT conv FROM events WHERE type = 15"              \
+                  " AND number = $1)")                                                   \
+    X(ERASE_COUNT, "SELECT count(*) FROM events WHERE type = 15 AND number = $1")        \
+    X(ERASE_ORPHANS, "DELETE FROM inbound_orphans WHERE number = $1")                    \
     X(CHECK_STATUS, "SELECT 'message ' || id || ' has status ' || status FROM messages"  \
                     " WHERE (outbound = 0 AND status <> 0)"                              \
                     " OR (outbound = 1 AND status NOT BETWEEN 1 AND 6) LIMIT 1")         \
@@ -1746,6 +1777,76 @@ static int pg_feed(store *st_, int64_t seq, int64_t sid, size_t max, store_feed_
     return each_row((pg *)st_, P_FEED, &a, feed_row, &(row_cb){(void (*)(void))cb, arg});
 }
 
+/* ---- retention and erasure ---------------------------------------------- */
+
+static int closed_row(pg *st, const PGresult *res, int i, const row_cb *c)
+{
+    (void)st;
+    store_closed x = {
+        .seq = col_i64(res, i, 0),
+        .at = col_i64(res, i, 1),
+        .conv = (uint32_t)col_i64(res, i, 2),
+        .ep = (uint32_t)col_i64(res, i, 3),
+    };
+    return ((store_closed_cb)c->cb)(c->arg, &x);
+}
+
+static int pg_closed_since(store *st_, int64_t after_seq, size_t max, store_closed_cb cb,
+                           void *arg)
+{
+    pargs a = {0};
+    p_int(&a, after_seq);
+    p_int(&a, (int64_t)max);
+    return each_row((pg *)st_, P_CLOSED_SINCE, &a, closed_row,
+                    &(row_cb){(void (*)(void))cb, arg});
+}
+
+static int pg_msg_forget(store *st_, int64_t id, int segments)
+{
+    pargs a = {0};
+    p_int(&a, id);
+    int r = run_changed((pg *)st_, P_MSG_FORGET, &a, "no message %lld", (long long)id);
+    if (r != 0 || segments < 0)
+        return r;
+    p_int(&a, segments);
+    return run((pg *)st_, P_MSG_SEGMENTS, &a, NULL);
+}
+
+static int segments_row(pg *st, const PGresult *res, int i, const row_cb *c)
+{
+    (void)st;
+    return ((store_segments_cb)c->cb)(c->arg, col_i64(res, i, 0), (int)col_i64(res, i, 1));
+}
+
+static int pg_segments(store *st_, store_segments_cb cb, void *arg)
+{
+    pargs a = {0};
+    return each_row((pg *)st_, P_SEGMENTS, &a, segments_row,
+                    &(row_cb){(void (*)(void))cb, arg});
+}
+
+static int pg_erase_number(store *st_, str number, int64_t *convs)
+{
+    pg *st = (pg *)st_;
+    pargs a = {0};
+    p_str(&a, number);
+    PGresult *res;
+    int r = query(st, P_ERASE_COUNT, &a, &res);
+    *convs = r == 0 ? col_i64(res, 0, 0) : 0;
+    PQclear(res);
+    /* they find the conversations by the number in events: those last */
+    static const int order[] = {P_ERASE_CONVS, P_ERASE_MSGS, P_ERASE_ORPHANS, P_ERASE_EVENTS};
+    for (size_t i = 0; r == 0 && i < 4; i++)
+        r = run(st, order[i], &a, NULL);
+    return r;
+}
+
+static int pg_scrub(store *st_)
+{
+    (void)st_;
+    return 0;
+}
+
 static const struct store_ops PG_OPS = {
     .kind = "postgresql",
     .schema_version = PG_SCHEMA_VERSION,
@@ -1799,4 +1900,9 @@ static const struct store_ops PG_OPS = {
     .hooks_all = pg_hooks_all,
     .hook_progress = pg_hook_progress,
     .feed = pg_feed,
+    .closed_since = pg_closed_since,
+    .msg_forget = pg_msg_forget,
+    .segments = pg_segments,
+    .erase_number = pg_erase_number,
+    .scrub = pg_scrub,
 };

@@ -145,6 +145,15 @@ _Static_assert(CC_EV_CSAT_ANSWERED == 45,
     " (SELECT coalesce(max(seq), 0) FROM events), NEW.id, NEW.status, NEW.status_at,"    \
     " NEW.error); END;"
 
+/* v8: retention and erasure (docs/privacy.md): what the reports need of a
+ * reply whose text is deleted (its segments), the ended conversations in
+ * log order, a conversation's opening event. */
+#define SCHEMA_V8                                                                        \
+    "CREATE TABLE IF NOT EXISTS msg_segments ("                                          \
+    " id INTEGER PRIMARY KEY, segments INTEGER NOT NULL);"                               \
+    "CREATE INDEX IF NOT EXISTS events_ended_by_seq ON events(seq) WHERE type IN (31, 32);" \
+    "CREATE INDEX IF NOT EXISTS events_opened_by_conv ON events(conv) WHERE type = 15;"
+
 /* The migrations, oldest first. To change the schema, append an entry with
  * the next version and the SQL that takes a version-(n-1) file to n; never
  * edit an entry that has shipped. */
@@ -159,6 +168,7 @@ static const struct store_migration {
     {5, SCHEMA_V5},
     {6, SCHEMA_V6},
     {7, SCHEMA_V7},
+    {8, SCHEMA_V8},
 };
 #define N_MIGRATIONS (sizeof MIGRATIONS / sizeof MIGRATIONS[0])
 
@@ -267,7 +277,25 @@ static const struct store_migration {
     X(FEED, "SELECT * FROM (SELECT " STORE_ROW_FEED_EV " WHERE e.seq > ?1 AND e.type IN (" \
             STORE_ROW_T_FEED ") ORDER BY e.seq LIMIT ?3) UNION ALL SELECT * FROM (SELECT " \
             STORE_ROW_FEED_ST " WHERE s.after_seq > ?1 OR (s.after_seq = ?1 AND s.id > ?2)" \
-            " ORDER BY s.after_seq, s.id LIMIT ?3) ORDER BY 1, 2 LIMIT ?3")
+            " ORDER BY s.after_seq, s.id LIMIT ?3) ORDER BY 1, 2 LIMIT ?3")             \
+    X(CLOSED_SINCE, "SELECT c.seq, c.at, c.conv, coalesce(o.ep, 0) FROM events c"          \
+                    " LEFT JOIN events o ON o.type = 15 AND o.conv = c.conv"              \
+                    " WHERE c.type IN (31, 32) AND c.seq > ?1 ORDER BY c.seq LIMIT ?2")   \
+    X(MSG_FORGET, "UPDATE messages SET text = NULL WHERE id = ?1")                       \
+    X(MSG_SEGMENTS, "INSERT INTO msg_segments (id, segments) VALUES (?1, ?2)"            \
+                    " ON CONFLICT (id) DO NOTHING")                                      \
+    X(SEGMENTS, "SELECT id, segments FROM msg_segments")                                 \
+    X(ERASE_EVENTS, "UPDATE events SET number = 'erased-' || conv,"                      \
+                    " name = CASE WHEN type IN (15, 34) THEN NULL ELSE name END,"        \
+                    " value = CASE WHEN type = 33 THEN NULL ELSE value END,"             \
+                    " text = CASE WHEN type = 45 THEN NULL ELSE text END"                \
+                    " WHERE conv IN (SELECT conv FROM events WHERE type = 15"            \
+                    " AND number = ?1) AND type NOT IN (35, 36)")                        \
+    X(ERASE_MSGS, "UPDATE messages SET number = 'erased-' || conv, text = NULL"          \
+                  " WHERE conv IN (SELECT conv FROM events WHERE type = 15"              \
+                  " AND number = ?1)")                                                   \
+    X(ERASE_COUNT, "SELECT count(*) FROM events WHERE type = 15 AND number = ?1")        \
+    X(ERASE_ORPHANS, "DELETE FROM inbound_orphans WHERE number = ?1")
 
 enum store_stmt {
 #define X(name, sql) S_##name,
@@ -449,7 +477,7 @@ out:
 
 /* ---- open and close ----------------------------------------------------- */
 
-#define SQ_SCHEMA_VERSION 7
+#define SQ_SCHEMA_VERSION 8
 _Static_assert(N_MIGRATIONS == SQ_SCHEMA_VERSION, "SQ_SCHEMA_VERSION is the last migration");
 
 store *store__sqlite_open(const char *path, char *err, size_t errlen)
@@ -492,6 +520,8 @@ store *store__sqlite_open(const char *path, char *err, size_t errlen)
     stage = "cannot set up";
     if ((r = exec(st, "PRAGMA journal_mode = WAL")) != 0 ||
         (r = exec(st, "PRAGMA foreign_keys = ON")) != 0 ||
+        /* deleted content is overwritten with zeros (docs/privacy.md) */
+        (r = exec(st, "PRAGMA secure_delete = ON")) != 0 ||
         (r = exec(st, "PRAGMA synchronous = FULL")) != 0)
         goto out;
     stage = "cannot migrate";
@@ -1450,6 +1480,79 @@ static int sq_feed(store *st_, int64_t seq, int64_t sid, size_t max, store_feed_
     return each_row(st, s, feed_row, &(row_cb){(void (*)(void))cb, arg});
 }
 
+/* ---- retention and erasure ---------------------------------------------- */
+
+static int closed_row(sqlite3_stmt *s, const row_cb *c)
+{
+    store_closed x = {
+        .seq = sqlite3_column_int64(s, 0),
+        .at = sqlite3_column_int64(s, 1),
+        .conv = (uint32_t)sqlite3_column_int64(s, 2),
+        .ep = (uint32_t)sqlite3_column_int64(s, 3),
+    };
+    return ((store_closed_cb)c->cb)(c->arg, &x);
+}
+
+static int sq_closed_since(store *st_, int64_t after_seq, size_t max, store_closed_cb cb,
+                           void *arg)
+{
+    sq *st = (sq *)st_;
+    sqlite3_stmt *s = st->s[S_CLOSED_SINCE];
+    sqlite3_bind_int64(s, 1, after_seq);
+    sqlite3_bind_int64(s, 2, (int64_t)max);
+    return each_row(st, s, closed_row, &(row_cb){(void (*)(void))cb, arg});
+}
+
+static int sq_msg_forget(store *st_, int64_t id, int segments)
+{
+    sq *st = (sq *)st_;
+    sqlite3_stmt *s = st->s[S_MSG_FORGET];
+    sqlite3_bind_int64(s, 1, id);
+    int r = run_changed(st, s, "no message %lld", (long long)id);
+    if (r != 0 || segments < 0)
+        return r;
+    s = st->s[S_MSG_SEGMENTS];
+    sqlite3_bind_int64(s, 1, id);
+    sqlite3_bind_int(s, 2, segments);
+    return run(st, s);
+}
+
+static int segments_row(sqlite3_stmt *s, const row_cb *c)
+{
+    return ((store_segments_cb)c->cb)(c->arg, sqlite3_column_int64(s, 0),
+                                      sqlite3_column_int(s, 1));
+}
+
+static int sq_segments(store *st_, store_segments_cb cb, void *arg)
+{
+    sq *st = (sq *)st_;
+    return each_row(st, st->s[S_SEGMENTS], segments_row, &(row_cb){(void (*)(void))cb, arg});
+}
+
+static int sq_erase_number(store *st_, str number, int64_t *convs)
+{
+    sq *st = (sq *)st_;
+    sqlite3_stmt *s = st->s[S_ERASE_COUNT];
+    bind_str(s, 1, number);
+    int rc = sqlite3_step(s);
+    *convs = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
+    int r = rc == SQLITE_ROW ? 0 : fail(st, rc);
+    done(s);
+    /* messages first: they find their conversations by the number */
+    static const int order[] = {S_ERASE_MSGS, S_ERASE_ORPHANS, S_ERASE_EVENTS};
+    for (size_t i = 0; r == 0 && i < 3; i++) {
+        s = st->s[order[i]];
+        bind_str(s, 1, number);
+        r = run(st, s);
+    }
+    return r;
+}
+
+static int sq_scrub(store *st_)
+{
+    return exec((sq *)st_, "PRAGMA wal_checkpoint(TRUNCATE)");
+}
+
 static const struct store_ops SQ_OPS = {
     .kind = "sqlite",
     .schema_version = SQ_SCHEMA_VERSION,
@@ -1501,4 +1604,9 @@ static const struct store_ops SQ_OPS = {
     .hooks_all = sq_hooks_all,
     .hook_progress = sq_hook_progress,
     .feed = sq_feed,
+    .closed_since = sq_closed_since,
+    .msg_forget = sq_msg_forget,
+    .segments = sq_segments,
+    .erase_number = sq_erase_number,
+    .scrub = sq_scrub,
 };

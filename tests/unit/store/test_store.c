@@ -1716,6 +1716,106 @@ static void test_webhooks_and_feed(void **state)
     store_close(st);
 }
 
+/* ---- retention and erasure ---------------------------------------------- */
+
+typedef struct closedl {
+    size_t n;
+    uint32_t conv[16], ep[16];
+    int64_t seq[16];
+} closedl;
+
+static int collect_closed(void *arg, const store_closed *c)
+{
+    closedl *l = arg;
+    l->conv[l->n] = c->conv;
+    l->ep[l->n] = c->ep;
+    l->seq[l->n++] = c->seq;
+    return 0;
+}
+
+static int collect_segs(void *arg, int64_t id, int segments)
+{
+    int64_t *v = arg;
+    v[0]++;
+    v[1] = id;
+    v[2] = segments;
+    return 0;
+}
+
+static int count_hist(void *arg, const store_hist *h)
+{
+    (void)h;
+    (*(int *)arg)++;
+    return 0;
+}
+
+static int replay_into(void *arg, const cc_event *ev)
+{
+    return cc_replay(arg, ev);
+}
+
+static void test_retention_and_erasure(void **state)
+{
+    sfx *s = *state;
+    fx *f = s->f;
+    fx_available(f, 1);
+    uint32_t a = fx_sms(f, CUST, EP1, "Hej från kunden", "gw-in-1");
+    OK(f, .type = CC_CMD_ACCEPT, .agent = 1, .conv = a);
+    OK(f, .type = CC_CMD_SEND, .agent = 1, .conv = a, .text = STR_LIT("Svar"));
+    OK(f, .type = CC_CMD_END, .agent = 1, .conv = a);
+    OK(f, .type = CC_CMD_WRAPUP, .agent = 1, .conv = a, .reason = 1);
+    store *st = open_ok(s->path);
+    append_range(st, &f->log, 0, f->log.n, 1000);
+
+    closedl l = {0};
+    assert_int_equal(store_closed_since(st, 0, 10, collect_closed, &l), 0);
+    assert_int_equal(l.n, 1);
+    assert_int_equal(l.conv[0], a);
+    assert_true(l.ep[0] != 0);
+    closedl none = {0};
+    assert_int_equal(store_closed_since(st, l.seq[0], 10, collect_closed, &none), 0);
+    assert_int_equal(none.n, 0);
+
+    msgs m = {0};
+    assert_int_equal(store_msgs_of_conv(st, a, collect_msg, &m), 0);
+    assert_int_equal(m.n, 2);
+    assert_int_equal(store_msg_forget(st, m.m[0].id, -1), 0);
+    assert_int_equal(store_msg_forget(st, m.m[1].id, 1), 0);
+    assert_int_equal(store_msg_forget(st, 99999, 1), -ENOENT);
+    int64_t segs[3] = {0};
+    assert_int_equal(store_segments(st, collect_segs, segs), 0);
+    assert_int_equal(segs[0], 1);
+    assert_int_equal(segs[1], m.m[1].id);
+    assert_int_equal(segs[2], 1);
+    msgs after = {0};
+    assert_int_equal(store_msgs_of_conv(st, a, collect_msg, &after), 0);
+    assert_int_equal(after.m[0].text.n + after.m[1].text.n, 0);
+    assert_int_equal(after.m[1].status, STORE_MSG_QUEUED); /* the rest stays */
+
+    int64_t convs = -1;
+    assert_int_equal(store_erase_number(st, STR_NULL, &convs), -EINVAL);
+    assert_int_equal(store_erase_number(st, STR_LIT("+4600"), &convs), 0);
+    assert_int_equal(convs, 0);
+    assert_int_equal(store_erase_number(st, str_c(CUST), &convs), 0);
+    assert_int_equal(convs, 1);
+    int nh = 0;
+    assert_int_equal(store_history(st, str_c(CUST), 10, count_hist, &nh), 0);
+    assert_int_equal(nh, 0);
+    char q[160];
+    snprintf(q, sizeof q, "SELECT count(*) FROM events WHERE number = '%s'", CUST);
+    assert_int_equal(raw_int(s->path, q), 0);
+    snprintf(q, sizeof q, "SELECT count(*) FROM messages WHERE number = '%s'", CUST);
+    assert_int_equal(raw_int(s->path, q), 0);
+    assert_int_equal(store_scrub(st), 0);
+    store_close(st);
+    /* the log still replays into a core */
+    st = open_ok(s->path);
+    cc *c = cc_new();
+    assert_int_equal(store_events_replay(st, replay_into, c), 0);
+    cc_free(c);
+    store_close(st);
+}
+
 int main(void)
 {
     /* the store contract: both backends */
@@ -1729,7 +1829,8 @@ int main(void)
         STORE_TEST(test_messages_and_outbox),                                            \
         STORE_TEST(test_duplicate_inbound_provider_id),                                  \
         STORE_TEST(test_accounts_sessions_settings), STORE_TEST(test_async_commit),     \
-        STORE_TEST(test_tokens_and_audit), STORE_TEST(test_webhooks_and_feed)
+        STORE_TEST(test_tokens_and_audit), STORE_TEST(test_webhooks_and_feed),  \
+        STORE_TEST(test_retention_and_erasure)
     const struct CMUnitTest sqlite_tests[] = {
         CONTRACT_TESTS,
         STORE_TEST(test_bad_paths_and_files),

@@ -677,14 +677,18 @@ void api_http_request(void *arg, const http_req *req, http_resp *resp)
     store_account tacc;
     const char *code = NULL;
     char msg[160];
+    a->tok_req = req; /* looked up once for the whole request */
+    a->tok_valid = 0;
     if (api__bearer_of(a, req, &tacc, &code, msg, sizeof msg) < 0) {
         api__resp_error(resp, strcmp(code, "store_unavailable") == 0 ? 503 : 401, code, msg);
+        a->tok_req = NULL;
         return;
     }
     api_audit_ctx x;
     api__audit_before(a, req, &x);
     dispatch(a, req, resp);
     api__audit_after(a, req, resp, &x);
+    a->tok_req = NULL;
 }
 
 static void dispatch(api *a, const http_req *req, http_resp *resp)

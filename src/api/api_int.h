@@ -53,6 +53,14 @@ struct api {
     size_t ntrusted;
     char *dummy_hash; /* verified against for unknown users (same timing) */
     char tok_user[80]; /* "token:NAME" of the last bearer token looked up */
+    /* the request being answered: its bearer token is looked up in the
+     * store once, whatever asks (api__bearer_of) */
+    const http_req *tok_req;
+    int tok_valid, tok_b;
+    store_account tok_acc;
+    const char *tok_code;
+    char tok_msg[160];
+    uint64_t tok_lookups; /* store lookups of bearer tokens, for /metrics */
     api_metrics m;
     api_conn *feeds;     /* supervisors' pages (api_supervisor.c) */
     int feed_dirty;      /* something changed since the last push */

@@ -327,6 +327,9 @@ void api__metrics(api *a, const http_req *req, http_resp *resp)
     head(b, "textdesk_store_available", "gauge",
          "1 while the store takes writes, 0 while it refuses them (degraded mode).");
     buf_printf(b, "textdesk_store_available %d\n", api__store_available(a));
+    head(b, "textdesk_api_token_lookups_total", "counter",
+         "API tokens looked up in the store (once per request that carries one).");
+    buf_printf(b, "textdesk_api_token_lookups_total %llu\n", (unsigned long long)a->tok_lookups);
     hook_metrics(a, b);
     resp->status = 200;
 }

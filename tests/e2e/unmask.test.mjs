@@ -91,3 +91,33 @@ test('unmasked views: supervisors may, agents may not; each is audited; the page
   anna.close();
   assert.equal((await s.stop()).code, 0, s.output);
 });
+
+test('an API token is looked up once per request, however many checks it passes; its writes are audited', async () => {
+  const s = new Server();
+  await s.start();
+  cleanup.push(async () => s.cleanup());
+  const admin = (await login(s.url, 'admin', 'demo-admin')).cookie;
+  const lookups = async () => Number((await (await fetch(`${s.url}/metrics`)).text())
+    .match(/^textdesk_api_token_lookups_total (\d+)$/m)[1]);
+  const mk = await fetch(`${s.url}/api/admin/tokens`, { method: 'POST', headers: { cookie: admin, 'content-type': 'application/json' }, body: JSON.stringify({ name: 'CRM', role: 'admin' }) });
+  const token = (await mk.json()).token;
+  const auth = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
+  let n = await lookups();
+  // a write: the bearer check, the audit's actor, the role check, the creator's name
+  let r = await fetch(`${s.url}/api/admin/tokens`, { method: 'POST', headers: auth, body: JSON.stringify({ name: 'Bot', role: 'supervisor' }) });
+  assert.equal(r.status, 201);
+  assert.equal((await r.json()).created_by, 'token:CRM');
+  assert.equal(await lookups(), n + 1);
+  r = await fetch(`${s.url}/api/admin/agents`, { headers: auth });
+  assert.equal(r.status, 200);
+  assert.equal(await lookups(), n + 2);
+  r = await fetch(`${s.url}/api/admin/agents`, { headers: { authorization: 'Bearer tdt_nosuchtoken' } });
+  assert.equal(r.status, 401);
+  assert.equal(await lookups(), n + 3);
+  n = await lookups();
+  await fetch(`${s.url}/api/admin/agents`, { headers: { cookie: admin } });
+  assert.equal(await lookups(), n, 'a session costs no token lookup');
+  const audit = await (await fetch(`${s.url}/api/admin/audit?actor=token:CRM`, { headers: { cookie: admin } })).json();
+  assert.deepEqual(audit.entries.map((e) => [e.via, e.action, e.detail]), [['token', 'POST /api/admin/tokens', '201']]);
+  assert.equal((await s.stop()).code, 0, s.output);
+});

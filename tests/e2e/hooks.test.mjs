@@ -314,7 +314,7 @@ test('admin page: a webhook made with the form, its secret shown once, its deliv
   await page.check('#wh-kinds input[data-kind="message.in"]');
   await page.check('#wh-kinds input[data-kind="conversation.ended"]');
   await page.click('#wh-create');
-  await page.locator('#wh-error:has-text("IPv4")').waitFor();
+  await waitText(page, '#wh-error', A.err_bad_url);
   await page.fill('#wh-url', rc.url('crm'));
   await page.click('#wh-create');
   await page.locator('#wh-secret-box').waitFor({ state: 'visible' });

@@ -8,10 +8,11 @@ import { bindLoginForm } from '/js/login_form.js';
 import { $, el, keyboardScroll } from '/js/util.js';
 import { showTokens, showAudit } from '/admin/security.js';
 import { showHooks } from '/admin/hooks.js';
+import { showPrivacy } from '/admin/privacy.js';
 
-// tabs of their own (security.js, hooks.js): API tokens, webhooks and the
-// audit trail
-const PANELS = new Set(['settings', 'tokens', 'webhooks', 'audit']);
+// tabs of their own (security.js, hooks.js, privacy.js): API tokens,
+// webhooks, retention and erasure, the audit trail
+const PANELS = new Set(['settings', 'tokens', 'webhooks', 'privacy', 'audit']);
 
 // i18n.js loads i18n/<lang>.json relative to the page: keep the slash.
 if (!location.pathname.endsWith('/')) location.replace(`${location.pathname}/${location.search}${location.hash}`);
@@ -132,6 +133,7 @@ function selectTab(kind) {
   if (kind === 'tokens') { showTokens(S.data.agents || []); return; }
   if (kind === 'audit') { showAudit(); return; }
   if (kind === 'webhooks') { showHooks(); return; }
+  if (kind === 'privacy') { showPrivacy(S.data.entry_points || []); return; }
   renderList();
   openForm(null);
 }

@@ -23,6 +23,10 @@ async function call(method, path, body) {
   }
 }
 
+// the API's error in the page's language where the page knows the code
+const errText = (r) => (r.body.error && t(`err_${r.body.error}`) !== `err_${r.body.error}`
+  ? t(`err_${r.body.error}`) : errText(r));
+
 const when = (ms) => new Date(ms).toLocaleString(currentLang() === 'en' ? 'en-GB' : 'sv-SE');
 const kindText = (k) => t(`whk_${k.replace('.', '_')}`);
 
@@ -59,7 +63,7 @@ async function load() {
   const body = $('wh-body');
   body.replaceChildren();
   if (r.status !== 200) {
-    $('wh-error').textContent = t('error', { msg: r.body.message || r.status });
+    $('wh-error').textContent = errText(r);
     return;
   }
   kinds = r.body.kinds;
@@ -81,7 +85,7 @@ async function load() {
 async function remove(w) {
   const r = await call('DELETE', `webhooks/${w.id}`);
   $('wh-status').textContent = r.status === 200 ? t('wh_deleted', { name: w.name }) : '';
-  $('wh-error').textContent = r.status === 200 ? '' : t('error', { msg: r.body.message || r.status });
+  $('wh-error').textContent = r.status === 200 ? '' : errText(r);
   await load();
   $('wh-name').focus();
 }
@@ -97,7 +101,7 @@ async function create(ev) {
   const body = { name: $('wh-name').value.trim(), url: $('wh-url').value.trim(), events, masked: $('wh-masked').checked };
   const r = await call('POST', 'webhooks', body);
   if (r.status !== 201) {
-    $('wh-error').textContent = t('error', { msg: r.body.message || r.status });
+    $('wh-error').textContent = errText(r);
     $('wh-secret-box').hidden = true;
     return;
   }

@@ -30,6 +30,7 @@ struct app_retention {
     size_t np;
     size_t convs, msgs; /* this run's */
     int64_t started;
+    int64_t batch_max_ms; /* the longest batch: how long it held the loop */
 };
 
 static int has_own(const app_retention *r, uint32_t ep)
@@ -96,7 +97,19 @@ static int closed_cb(void *arg, const store_closed *c)
 
 /* One batch of one policy, in one transaction. 0, 1 when that policy is
  * done, or -1 when the store failed. */
+static int one_batch_timed(app_retention *r, ret_policy *p);
+
 static int one_batch(app_retention *r, ret_policy *p)
+{
+    int64_t t0 = loop_clock_mono_now();
+    int d = one_batch_timed(r, p);
+    int64_t ms = loop_clock_mono_now() - t0;
+    if (ms > r->batch_max_ms)
+        r->batch_max_ms = ms;
+    return d;
+}
+
+static int one_batch_timed(app_retention *r, ret_policy *p)
 {
     batch b = {.r = r, .p = p, .last = p->cursor};
     if (store_closed_since(r->a->st, p->cursor, APP_RETENTION_BATCH, closed_cb, &b) < 0)
@@ -126,12 +139,12 @@ static int one_batch(app_retention *r, ret_policy *p)
 static void finish(app_retention *r, int ok)
 {
     r->running = 0;
-    char v[256], c[24], m[24];
+    char v[256], c[24], m[24], bm[24];
     snprintf(v, sizeof v,
              "{\"started_at\":%lld,\"finished_at\":%lld,\"conversations\":%zu,"
-             "\"messages\":%zu,\"ok\":%s}",
+             "\"messages\":%zu,\"batch_max_ms\":%lld,\"ok\":%s}",
              (long long)r->started, (long long)app_now(r->a), r->convs, r->msgs,
-             ok ? "true" : "false");
+             (long long)r->batch_max_ms, ok ? "true" : "false");
     int w = app_write_begin(r->a);
     if (w == 0)
         app_write_end(r->a, store_setting_put(r->a->st, STR_LIT("retention_last"), str_c(v)));
@@ -139,9 +152,10 @@ static void finish(app_retention *r, int ok)
         store_scrub(r->a->st);
     snprintf(c, sizeof c, "%zu", r->convs);
     snprintf(m, sizeof m, "%zu", r->msgs);
+    snprintf(bm, sizeof bm, "%lld", (long long)r->batch_max_ms);
     log_kv(ok ? LOG_INFO : LOG_WARN, ok ? "retention: texts deleted" : "retention: stopped by"
                                                                        " the store",
-           "conversations", c, "messages", m, NULL);
+           "conversations", c, "messages", m, "batch_max_ms", bm, NULL);
     net_timer_set(r->timer, APP_RETENTION_DAY_MS);
 }
 
@@ -149,6 +163,7 @@ static void start(app_retention *r)
 {
     r->running = 1;
     r->convs = r->msgs = 0;
+    r->batch_max_ms = 0;
     r->started = app_now(r->a);
     r->np = 0;
     if (api_retention_policy(r->a->st, &r->pol) != 0) {

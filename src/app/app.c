@@ -8,6 +8,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "app/app_hooks.h"
+#include "app/app_retention.h"
 #include "app/gateways.h"
 #include "app/ha.h"
 #include "sms/sms_text.h"
@@ -312,6 +314,7 @@ void app__commit_confirmed(app *a, int status, const char *what)
             cc_evlog_init(&a->committing);
         }
         app__outbox_committed(a); /* statuses to desktops, sends */
+        app_hooks_kick(a->hooks);  /* what the webhooks may want */
         arm_core_timer(a);
         /* waiters may apply more commands: those go to the next commit */
         waiters_run(&a->confirm, 0);
@@ -561,6 +564,16 @@ static int env_write_end(void *a, int r)
     return app_write_end(a, r);
 }
 
+static void env_hooks_changed(void *a)
+{
+    app_hooks_reload(((app *)a)->hooks);
+}
+
+static void env_retention_run(void *a)
+{
+    app_retention_run(((app *)a)->retention);
+}
+
 int app_listen(app *a, const http_cfg *hc, char *err, size_t n)
 {
     api_env env = {.core = a->core,
@@ -573,7 +586,9 @@ int app_listen(app *a, const http_cfg *hc, char *err, size_t n)
                    .gateway_known = env_gateway_known,
                    .gateway = env_gateway,
                    .write_begin = env_write_begin,
-                   .write_end = env_write_end};
+                   .write_end = env_write_end,
+                   .hooks_changed = env_hooks_changed,
+                   .retention_run = env_retention_run};
     a->loop = net_loop_new(hc->tls_cert && hc->tls_key, err, n);
     /* a node of a cluster opens its gateways when it leads (app/ha.h) */
     if (!a->loop || (!a->ha && app__gateways_open(a, err, n) != 0))
@@ -607,8 +622,12 @@ int app_listen(app *a, const http_cfg *hc, char *err, size_t n)
     if (a->degraded)
         net_timer_set(a->probe_timer, APP_PROBE_MS);
     app__outbox_pump(a); /* what was queued before a restart */
-    if (a->ha)
+    if (a->ha) { /* the webhooks and retention start when it leads (ha.c) */
         ha_start(a);
+    } else {
+        a->hooks = app_hooks_new(a); /* and what the webhooks have not delivered */
+        a->retention = app_retention_new(a);
+    }
     return 0;
 }
 
@@ -633,6 +652,10 @@ void app_close(app *a)
     if (a->st)       /* the outbox's last statuses (a last try when degraded) */
         flush(a, a->degraded);
     app__gateways_close(a); /* drops requests under way (see there) */
+    app_hooks_free(a->hooks); /* their progress written, requests dropped */
+    a->hooks = NULL;
+    app_retention_free(a->retention);
+    a->retention = NULL;
     net_timer_free(a->core_timer);
     net_timer_free(a->outbox_timer);
     net_timer_free(a->flush_timer);

@@ -67,6 +67,8 @@ typedef struct app {
     net_timer *commit_timer; /* polls a transaction in flight (app__commit_poll) */
     int async_commit;  /* commit without waiting where the store can (set by app_listen) */
     int async_started; /* the transaction in flight was started so (store_commit_start) */
+    struct app_hooks *hooks; /* outgoing event webhooks (app_hooks.h) */
+    struct app_retention *retention; /* the retention job (app_retention.h) */
     cc_events ev;
     cc_evlog staged;     /* applied to the core, not in a transaction yet */
     cc_evlog committing; /* in the transaction in flight */

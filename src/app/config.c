@@ -14,6 +14,7 @@
 
 #include "app/app.h"
 #include "sms/sms_text.h"
+#include "app/app_hooks.h"
 #include "app/gateways.h"
 #include "store/entity_json.h"
 #include "store/flow_json.h"
@@ -194,7 +195,7 @@ static int walk(ctx *x)
                                       "agents",
                                       "admins",       "supervisors",    "gateways",
                                       "outbox",       "tls",            "trusted_proxies",
-                                      "ca_file",      NULL};
+                                      "ca_file",      "webhooks",       NULL};
     json_t *root = x->cfg->root;
     if (!json_is_object(root))
         return fail(x, "(top)", "the file must hold one JSON object%s", "");
@@ -377,6 +378,8 @@ static app_config *load_json(json_t *root, const char *name, char *err, size_t n
     int r = walk(&x);
     if (r == 0) /* gateways, outbox, entry_points[].gateway: config_gw.c */
         r = app_config__check_gateways(cfg, cfg->path, err, n);
+    if (r == 0)
+        r = app_config__check_hooks(cfg, cfg->path, err, n);
     cc_free(scratch);
     if (r != 0) {
         app_config_free(cfg);

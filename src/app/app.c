@@ -8,7 +8,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "app/app_hooks.h"
+#include "app/app_retention.h"
 #include "app/gateways.h"
+#include "app/ha.h"
 #include "sms/sms_text.h"
 #include "util/log.h"
 #include "util/loop_clock.h"
@@ -37,7 +40,7 @@ static void arm_core_timer(app *a)
     if (!a->core_timer)
         return;
     int64_t due = cc_next_deadline(a->core);
-    if (due == INT64_MAX || a->degraded) { /* degraded: parked until the resume */
+    if (due == INT64_MAX || a->degraded || a->standby) { /* parked until the resume */
         net_timer_set(a->core_timer, -1);
         return;
     }
@@ -295,6 +298,8 @@ static void commit_wait(app *a)
 void app__commit_confirmed(app *a, int status, const char *what)
 {
     a->in_flight = 0;
+    if (status == -ESTALE && a->ha) /* refused by the fence: another node leads */
+        ha_deposed(a, "a commit was refused: another node leads");
     if (status != 0) {
         commit_failed(a, what);
     } else {
@@ -309,6 +314,7 @@ void app__commit_confirmed(app *a, int status, const char *what)
             cc_evlog_init(&a->committing);
         }
         app__outbox_committed(a); /* statuses to desktops, sends */
+        app_hooks_kick(a->hooks);  /* what the webhooks may want */
         arm_core_timer(a);
         /* waiters may apply more commands: those go to the next commit */
         waiters_run(&a->confirm, 0);
@@ -354,7 +360,7 @@ void app_after_commit(app *a, void (*fn)(void *, int), void *arg)
 
 int app_write_begin(app *a)
 {
-    if (a->degraded)
+    if (a->degraded || a->standby)
         return -CC_E_STORE;
     if (store_begin(a->st) != 0) {
         app__store_failed(a, "beginning a write");
@@ -368,6 +374,8 @@ int app_write_end(app *a, int r)
     if (r == 0 && (r = store_commit(a->st)) == 0)
         return 0;
     store_rollback(a->st);
+    if (r == -ESTALE && a->ha)
+        ha_deposed(a, "a write was refused: another node leads");
     if (!store_failed(r))
         return r; /* an answer about the data (-EEXIST, -ENOENT, ...) */
     app__store_failed(a, "writing");
@@ -406,7 +414,7 @@ static void on_purge_timer(void *arg)
 
 int app_apply(app *a, const cc_cmd *cmd)
 {
-    if (a->degraded) /* refused, not queued: nothing could be kept */
+    if (a->degraded || a->standby) /* refused, not queued: nothing could be kept */
         return -CC_E_STORE;
     /* a gateway retry older than the core's de-duplication window: the
      * store still knows it. Asked only once that window dropped an id: until
@@ -448,7 +456,7 @@ int app_apply(app *a, const cc_cmd *cmd)
 
 void app__core_tick(app *a)
 {
-    if (a->degraded)
+    if (a->degraded || a->standby)
         return;
     cc_events_clear(&a->ev);
     cc_tick(a->core, app_now(a), &a->ev);
@@ -483,8 +491,17 @@ int app_open(app *a, const char *store_url, const app_config *cfg, char *err, si
     cc_evlog_init(&a->staged);
     cc_evlog_init(&a->committing);
     a->st = store_open(store_url, err, n);
+    /* a node of a cluster waits for the database (restarted, failing
+     * over): its peers serve meanwhile */
+    for (int i = 0; !a->st && a->node && i < HA_OPEN_WAIT_S; i++) {
+        log_kv(LOG_WARN, "cannot open the store: trying again in a second", "error", err, NULL);
+        sleep(1);
+        a->st = store_open(store_url, err, n);
+    }
     if (!a->st)
         return -1;
+    if (a->node) /* a standby: follows the log, writes nothing (app/ha.h) */
+        return ha_open(a, store_url, a->node, err, n);
     uint64_t last = 0;
     store_last_seq(a->st, &last);
     if (last == 0)
@@ -547,6 +564,16 @@ static int env_write_end(void *a, int r)
     return app_write_end(a, r);
 }
 
+static void env_hooks_changed(void *a)
+{
+    app_hooks_reload(((app *)a)->hooks);
+}
+
+static void env_retention_run(void *a)
+{
+    app_retention_run(((app *)a)->retention);
+}
+
 int app_listen(app *a, const http_cfg *hc, char *err, size_t n)
 {
     api_env env = {.core = a->core,
@@ -559,9 +586,12 @@ int app_listen(app *a, const http_cfg *hc, char *err, size_t n)
                    .gateway_known = env_gateway_known,
                    .gateway = env_gateway,
                    .write_begin = env_write_begin,
-                   .write_end = env_write_end};
+                   .write_end = env_write_end,
+                   .hooks_changed = env_hooks_changed,
+                   .retention_run = env_retention_run};
     a->loop = net_loop_new(hc->tls_cert && hc->tls_key, err, n);
-    if (!a->loop || app__gateways_open(a, err, n) != 0)
+    /* a node of a cluster opens its gateways when it leads (app/ha.h) */
+    if (!a->loop || (!a->ha && app__gateways_open(a, err, n) != 0))
         return -1;
     env.sim = a->sim;
     a->api = api_new(&env);
@@ -573,6 +603,8 @@ int app_listen(app *a, const http_cfg *hc, char *err, size_t n)
     api_set_trusted_proxies(a->api, proxies,
                             app_config_trusted_proxies(a->cfg, proxies, APP_TRUSTED_PROXIES_MAX));
     http_handlers h = {a->api, api_http_request, api_ws_open, api_ws_message, api_ws_close};
+    if (a->ha) /* health with the node's role; 503 on a standby */
+        h = (http_handlers){a, ha_http_request, ha_ws_open, ha_ws_message, ha_ws_close};
     a->http = http_new(a->loop, hc, &h, err, n);
     if (!a->http)
         return -1;
@@ -590,6 +622,12 @@ int app_listen(app *a, const http_cfg *hc, char *err, size_t n)
     if (a->degraded)
         net_timer_set(a->probe_timer, APP_PROBE_MS);
     app__outbox_pump(a); /* what was queued before a restart */
+    if (a->ha) { /* the webhooks and retention start when it leads (ha.c) */
+        ha_start(a);
+    } else {
+        a->hooks = app_hooks_new(a); /* and what the webhooks have not delivered */
+        a->retention = app_retention_new(a);
+    }
     return 0;
 }
 
@@ -614,6 +652,10 @@ void app_close(app *a)
     if (a->st)       /* the outbox's last statuses (a last try when degraded) */
         flush(a, a->degraded);
     app__gateways_close(a); /* drops requests under way (see there) */
+    app_hooks_free(a->hooks); /* their progress written, requests dropped */
+    a->hooks = NULL;
+    app_retention_free(a->retention);
+    a->retention = NULL;
     net_timer_free(a->core_timer);
     net_timer_free(a->outbox_timer);
     net_timer_free(a->flush_timer);
@@ -626,6 +668,7 @@ void app_close(app *a)
     a->feed_timer = NULL;
     if (a->st)
         app_flush(a);
+    http_stop(a->http);
     net_loop_free(a->loop); /* closes desktops: their disconnects are stored */
     a->loop = NULL;
     http_free(a->http);
@@ -634,6 +677,7 @@ void app_close(app *a)
         app_flush(a);
     api_free(a->api);
     a->api = NULL;
+    ha_free(a);
     store_close(a->st);
     cc_events_free(&a->ev);
     cc_evlog_free(&a->staged);

@@ -1015,7 +1015,8 @@ static json_t *targets_json(api *a, uint32_t agent)
         json_array_append_new(agents, json_pack("{s:i, s:o}", "id", (int)ids[i], "name",
                                                 api__jstr(cc_name(c, CC_KIND_AGENT, ids[i]))));
     free(ids);
-    return json_pack("{s:o, s:o}", "queues", list_json(a, CC_KIND_QUEUE), "agents", agents);
+    return json_pack("{s:o, s:o, s:o}", "queues", list_json(a, CC_KIND_QUEUE), "agents", agents,
+                     "skills", list_json(a, CC_KIND_SKILL));
 }
 
 typedef struct resend_walk {

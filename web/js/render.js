@@ -326,7 +326,9 @@ export function renderHistory() {
       { dateStyle: 'short', timeStyle: 'short' });
     return el('li', { class: 'hist-item', dataset: { conv: String(x.conv) } },
       el('span', { class: 'hist-date', text: date }),
-      el('span', { class: 'hist-reasons', text: x.closed_at ? (reasons || t('history_no_reason')) : t('history_open') }));
+      el('span', { class: 'hist-reasons', text: x.closed_at ? (reasons || t('history_no_reason')) : t('history_open') }),
+      // the customer's satisfaction answer, when they gave one
+      x.csat ? el('span', { class: 'hist-csat', text: x.csat.comment ? t('history_csat_comment', { score: x.csat.score, comment: x.csat.comment }) : t('history_csat', { score: x.csat.score }) }) : null);
   }));
 }
 

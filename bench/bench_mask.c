@@ -17,6 +17,9 @@
  *   mask_vs_pcre2: N x                (only with HAVE_PCRE2)
  *   mask_command_throughput: N MB/s
  *   mask_command_vs_inprocess: N x
+ *   mask_command_startup: N ms        (the command on empty input)
+ *   true_startup: N ms                (/bin/true, the same way: the baseline)
+ *   mask_command_startup_vs_true: N x
  * The command figure runs `textdesk mask` (the binary beside this one, or
  * $TEXTDESK_BIN) with the corpus as a file on stdin and its stdout a pipe
  * this process drains: what `textdesk mask <in | next` costs, process start
@@ -363,9 +366,10 @@ static size_t pcre2_mask(pcre2_code *re, pcre2_match_data *md, const char *s, si
 }
 #endif
 
-/* Runs `bin mask` with the file 'fd' on stdin, drains its stdout and
- * returns the seconds it took, or -1; '*outn' gets the bytes it wrote. */
-static double run_command(const char *bin, int fd, size_t *outn)
+/* Runs `bin mask` (or `bin` alone when 'alone') with the file 'fd' on
+ * stdin, drains its stdout and returns the seconds it took, or -1; '*outn'
+ * gets the bytes it wrote. */
+static double run_command_as(const char *bin, int alone, int fd, size_t *outn)
 {
     int pp[2];
     static char sink[1 << 16];
@@ -380,7 +384,10 @@ static double run_command(const char *bin, int fd, size_t *outn)
         dup2(pp[1], STDOUT_FILENO);
         close(pp[0]);
         close(pp[1]);
-        execl(bin, "textdesk", "mask", (char *)NULL);
+        if (alone)
+            execl(bin, bin, (char *)NULL);
+        else
+            execl(bin, "textdesk", "mask", (char *)NULL);
         _exit(127);
     }
     close(pp[1]);
@@ -394,6 +401,32 @@ static double run_command(const char *bin, int fd, size_t *outn)
         return -1;
     *outn = total;
     return now_s() - t0;
+}
+
+static double run_command(const char *bin, int fd, size_t *outn)
+{
+    return run_command_as(bin, 0, fd, outn);
+}
+
+/* The best of RUNS starts of `bin` (with `mask` unless 'alone') on empty
+ * input, in milliseconds, or -1. */
+static double start_ms(const char *bin, int alone)
+{
+    int fd = open("/dev/null", O_RDONLY);
+    double best = 1e9;
+    for (int r = 0; r < RUNS * 4 && fd >= 0; r++) {
+        size_t outn = 0;
+        double t = run_command_as(bin, alone, fd, &outn);
+        if (t < 0) {
+            best = -1e3;
+            break;
+        }
+        if (t < best)
+            best = t;
+    }
+    if (fd >= 0)
+        close(fd);
+    return best * 1e3;
 }
 
 /* `textdesk mask` on the corpus against the in-process figure (issue 19:
@@ -433,6 +466,16 @@ static int bench_command(const char *argv0, const buf *b, size_t masked_len,
     double mbs = (double)b->n / 1e6 / best;
     printf("mask_command_throughput: %.1f MB/s\n", mbs);
     printf("mask_command_vs_inprocess: %.2f x\n", mbs / inproc_mbs);
+    /* what of it is the process start (the dynamic loader, mostly), beside
+     * the start of a program that links only libc */
+    double st = start_ms(bin, 0), base = start_ms("/bin/true", 1);
+    if (st < 0 || base < 0) {
+        fprintf(stderr, "bench_mask: could not time the start of %s\n", bin);
+        return 1;
+    }
+    printf("mask_command_startup: %.1f ms\n", st);
+    printf("true_startup: %.1f ms\n", base);
+    printf("mask_command_startup_vs_true: %.1f x\n", st / base);
     return 0;
 }
 

@@ -108,30 +108,46 @@ static void drop(api_throttle *t, entry *e)
     free(e);
 }
 
-/* Makes room for one more key: the stale ones go, then (still full) the
- * failure count or, only when there is nothing else, the known pair with
- * the oldest time. */
+/* Eviction order: failure counts before known pairs, then the oldest. */
+static int by_keep(const void *a, const void *b)
+{
+    const entry *x = *(entry *const *)a, *y = *(entry *const *)b;
+    int kx = x->key[0] == K_KNOWN, ky = y->key[0] == K_KNOWN;
+    if (kx != ky)
+        return kx - ky;
+    return (x->last > y->last) - (x->last < y->last);
+}
+
+/* Makes room for more keys when the table is full: the stale ones go and,
+ * while fewer than an eighth have gone, the failure counts and only then
+ * the known pairs, oldest first. Freeing an eighth at a time keeps a flood
+ * of made-up names at O(1) per attempt, amortised (one scan per
+ * API_THROTTLE_MAX_KEYS / 8 new keys, not one per key). */
 static void make_room(api_throttle *t, int64_t now)
 {
     if (t->m.len < API_THROTTLE_MAX_KEYS)
         return;
-    entry **gone = xmalloc(t->m.len * sizeof *gone), *oldest = NULL;
-    size_t ng = 0, i = 0;
+    size_t len = t->m.len, want = API_THROTTLE_MAX_KEYS / 8, ng = 0, nk = 0, i = 0;
+    entry **all = xmalloc(len * sizeof *all);
     void *v;
-    while (hmap_next(&t->m, &i, &v)) {
+    while (hmap_next(&t->m, &i, &v)) { /* stale at the front, the rest after */
         entry *e = v;
-        if (stale(e, now))
-            gone[ng++] = e;
-        else if (oldest == NULL || (oldest->key[0] == K_KNOWN) > (e->key[0] == K_KNOWN) ||
-                 ((oldest->key[0] == K_KNOWN) == (e->key[0] == K_KNOWN) &&
-                  e->last < oldest->last))
-            oldest = e;
+        if (stale(e, now)) {
+            if (ng < nk)
+                all[nk] = all[ng];
+            nk++;
+            all[ng++] = e;
+        } else {
+            all[nk++] = e;
+        }
     }
-    if (ng == 0 && oldest != NULL)
-        gone[ng++] = oldest;
+    if (ng < want) {
+        qsort(all + ng, nk - ng, sizeof *all, by_keep);
+        ng = want < nk ? want : nk;
+    }
     for (size_t j = 0; j < ng; j++)
-        drop(t, gone[j]);
-    free(gone);
+        drop(t, all[j]);
+    free(all);
 }
 
 static entry *get_or_add(api_throttle *t, const keybuf *k, int64_t now)

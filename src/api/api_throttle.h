@@ -19,7 +19,8 @@
  * An attempt made while its wait runs is refused unchecked and not counted
  * (the password is not even tried). A success clears its pair. A count is
  * forgotten API_THROTTLE_FORGET_MS after its last failure. At most
- * API_THROTTLE_MAX_KEYS keys are kept; past that, the stalest goes.
+ * API_THROTTLE_MAX_KEYS keys are kept; past that, the stale ones go and
+ * then an eighth of the table, failure counts before known pairs, oldest first.
  *
  * Written by hand: no Debian library throttles by composite keys in a
  * caller's event loop; it is a hash table and a few rules.

@@ -52,7 +52,8 @@ int api_parse_too_deep(const char *p, size_t n)
     X("conference_cancel", API_FRAME_CORE, CC_CMD_CONF_CANCEL)                           \
     X("end", API_FRAME_CORE, CC_CMD_END)                                                 \
     X("wrapup", API_FRAME_CORE, CC_CMD_WRAPUP)                                           \
-    X("set_variable", API_FRAME_CORE, CC_CMD_SET_VAR)
+    X("set_variable", API_FRAME_CORE, CC_CMD_SET_VAR)                                    \
+    X("note", API_FRAME_CORE, CC_CMD_NOTE)
 
 static const struct frame_cmd {
     const char *name;
@@ -335,6 +336,7 @@ int api_parse_frame(str data, api_frame *f, api_parse_err *e)
         break;
     }
     case CC_CMD_SEND:
+    case CC_CMD_NOTE:
         m->text = get_str(j, "text");
         break;
     case CC_CMD_OUTBOUND:
@@ -405,6 +407,7 @@ json_t *api_parse_frame_json(const api_frame *f)
         put_id(o, "reason", m->reason);
         break;
     case CC_CMD_SEND:
+    case CC_CMD_NOTE:
         put_str(o, "text", m->text);
         break;
     case CC_CMD_OUTBOUND:

@@ -7,6 +7,8 @@
  *   GET /api/supervisor/csat          satisfaction scores (api_csat.c)
  *   GET /api/supervisor/conversations/ID
  *   POST /api/supervisor/agents/ID/state   force an agent idle or out
+ *   POST /api/supervisor/conversations/ID/ACTION   note, barge, take_over,
+ *        leave, send, end: the supervisor in a conversation (cc.h)
  *   WebSocket /ws with a supervisor's session: the overview pushed after
  *   events (at most every API_FEED_MS), {"type": "overview", ...}
  *
@@ -115,6 +117,8 @@ static json_t *overview(api *a)
                              api__jstr(cc_name(c, CC_KIND_AGENT, v.guest)), "opened_at",
                              (json_int_t)v.opened_at, "outbound", v.outbound, "skills",
                              skills_json(c, xs, nxs), "widened", (int)v.widened));
+        json_object_set_new(json_array_get(convs, json_array_size(convs) - 1), "supervisor",
+                            api__jstr(v.supervisor));
     }
     free(ids);
     json_t *reasons = json_array();
@@ -184,6 +188,66 @@ static void force_state(api *a, const http_req *req, http_resp *resp, uint32_t a
     api__respond_after_commit(a, req, resp, json_pack("{s:b}", "ok", 1));
 }
 
+/* POST /api/supervisor/conversations/ID/ACTION {"text": "..."}: the
+ * supervisor's actions in a conversation, in the supervisor's name. */
+static void conv_action(api *a, const http_req *req, http_resp *resp, uint32_t conv,
+                        const char *action)
+{
+    static const struct {
+        const char *name;
+        int type, text;
+    } acts[] = {{"note", CC_CMD_NOTE, 1},           {"barge", CC_CMD_BARGE, 0},
+                {"take_over", CC_CMD_TAKE_OVER, 0}, {"leave", CC_CMD_SUP_LEAVE, 0},
+                {"send", CC_CMD_SEND, 1},           {"end", CC_CMD_END, 0}};
+    size_t i = 0;
+    while (i < sizeof acts / sizeof acts[0] && strcmp(acts[i].name, action))
+        i++;
+    if (i == sizeof acts / sizeof acts[0]) {
+        api__resp_error(resp, 404, "not_found",
+                        "POST /api/supervisor/conversations/ID/ACTION: note, barge, take_over, "
+                        "leave, send or end");
+        return;
+    }
+    store_account acc;
+    if (api__session_of(a, req, &acc) != 0) {
+        api__resp_error(resp, 401, "not_logged_in", "no valid session");
+        return;
+    }
+    char who[CC_NAME_MAX + 1];
+    snprintf(who, sizeof who, "%.*s", (int)acc.username.n, acc.username.p);
+    json_t *j = NULL, *text = NULL;
+    if (acts[i].text) {
+        if (!(j = api__parse_body(req, resp)))
+            return;
+        text = json_object_get(j, "text");
+        if (!json_is_string(text) || json_object_size(j) != 1) {
+            json_decref(j);
+            api__resp_error(resp, 400, "bad_request",
+                            "send {\"text\": \"...\"}: the text only, at most 1000 characters");
+            return;
+        }
+    }
+    cc_cmd cmd = {.type = acts[i].type,
+                  .conv = conv,
+                  .name = str_c(who),
+                  .text = text ? (str){json_string_value(text), json_string_length(text)}
+                               : STR_NULL};
+    int r = api__store_available(a) ? a->env.apply(a->env.app, &cmd) : -CC_E_STORE;
+    json_decref(j);
+    if (r < 0) {
+        api__resp_error(resp,
+                        r == -CC_E_STORE ? 503
+                        : r == -CC_E_NO_CONVERSATION ? 404
+                        : r == -CC_E_SUPERVISOR || r == -CC_E_CONFERENCE ||
+                                r == -CC_E_NOT_OWNER || r == -CC_E_STATE
+                            ? 409
+                            : 422,
+                        cc_err_code(r), cc_err_msg(r));
+        return;
+    }
+    api__respond_after_commit(a, req, resp, json_pack("{s:b}", "ok", 1));
+}
+
 void api__supervisor(api *a, const http_req *req, http_resp *resp)
 {
     if (api__require_role(a, req, resp, 1) != 0)
@@ -197,6 +261,17 @@ void api__supervisor(api *a, const http_req *req, http_resp *resp)
             return;
         }
         force_state(a, req, resp, (uint32_t)id);
+        return;
+    }
+    if (strncmp(rest, "conversations/", 14) == 0 && strcmp(req->method, "POST") == 0) {
+        char *end;
+        unsigned long id = strtoul(rest + 14, &end, 10);
+        if (id == 0 || id >= CC_MAX_ID || *end != '/') {
+            api__resp_error(resp, 404, "not_found",
+                            "POST /api/supervisor/conversations/ID/ACTION");
+            return;
+        }
+        conv_action(a, req, resp, (uint32_t)id, end + 1);
         return;
     }
     if (strcmp(req->method, "GET") != 0) {
@@ -221,10 +296,17 @@ void api__supervisor(api *a, const http_req *req, http_resp *resp)
             return;
         }
         api__resp_json(resp, 200,
-                       json_pack("{s:i, s:o, s:o, s:o}", "id", (int)v.id, "number",
-                                 api__jmask(a, v.number), "ep_number",
+                       json_pack("{s:i, s:o, s:o, s:o, s:s, s:o, s:o, s:s, s:o}", "id",
+                                 (int)v.id, "number", api__jmask(a, v.number), "ep_number",
                                  api__jmask(a, v.ep_number), "messages",
-                                 api__transcript(a, v.id)));
+                                 api__transcript(a, v.id), "state",
+                                 conv_states[v.state < 6 ? v.state : 5], "owner_name",
+                                 api__jstr(cc_name(a->env.core, CC_KIND_AGENT, v.owner)),
+                                 "supervisor", api__jstr(v.supervisor), "conference",
+                                 v.conf_state == CC_CONF_ACTIVE ? "active"
+                                 : v.conf_state ? "requested" : "none",
+                                 "guest_name",
+                                 api__jstr(cc_name(a->env.core, CC_KIND_AGENT, v.guest))));
         return;
     }
     api__resp_error(resp, 404, "not_found", "no such supervisor resource");

@@ -121,6 +121,13 @@ _Static_assert(CC_EV_CSAT_ANSWERED == 45,
     "CREATE TRIGGER IF NOT EXISTS audit_no_delete BEFORE DELETE ON audit"                \
     " BEGIN SELECT RAISE(ABORT, 'the audit trail cannot be changed'); END;"
 
+/* v7: internal notes and a supervisor's joining, taking over and leaving
+ * join the transcript's notes (events 47-50). */
+#define SCHEMA_V7                                                                        \
+    "DROP INDEX IF EXISTS events_notes2_by_conv;"                                        \
+    "CREATE INDEX IF NOT EXISTS events_notes3_by_conv ON events(conv, seq)"              \
+    " WHERE type IN (" STORE_ROW_T_NOTES ");"
+
 /* The migrations, oldest first. To change the schema, append an entry with
  * the next version and the SQL that takes a version-(n-1) file to n; never
  * edit an entry that has shipped. */
@@ -134,6 +141,7 @@ static const struct store_migration {
     {4, SCHEMA_V4},
     {5, SCHEMA_V5},
     {6, SCHEMA_V6},
+    {7, SCHEMA_V7},
 };
 #define N_MIGRATIONS (sizeof MIGRATIONS / sizeof MIGRATIONS[0])
 
@@ -167,12 +175,13 @@ static const struct store_migration {
     X(MSG_INSERT, "INSERT INTO messages (id, conv, seq, outbound, agent, number,"        \
                   " ep_number, text, provider_id, status, at, status_at)"                \
                   " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11)")         \
-    X(MSG_OF_CONV, "SELECT " MSG_COLS " FROM messages WHERE conv = ?1 ORDER BY id")      \
+    X(MSG_OF_CONV, "SELECT " MSG_COLS ", (SELECT name FROM events WHERE seq = messages.id)" \
+                   " FROM messages WHERE conv = ?1 ORDER BY id")      \
     X(MSG_GET, "SELECT " MSG_COLS " FROM messages WHERE id = ?1")                        \
     X(HISTORY, "SELECT o.conv, o.at, o.ep_number, (SELECT c.at FROM events c"            \
                " WHERE c.type = 32 AND c.conv = o.conv) FROM events o"                   \
                " WHERE o.type = 15 AND o.number = ?1 ORDER BY o.seq DESC LIMIT ?2")      \
-    X(NOTES, "SELECT seq, type, code, agent, target, queue, at FROM events"              \
+    X(NOTES, "SELECT seq, type, code, agent, target, queue, at, name, text FROM events"              \
              " WHERE type IN (" STORE_ROW_T_NOTES ") AND conv = ?1 ORDER BY seq")        \
     X(CANNED_PUT, "INSERT INTO canned (id, title, text_sv, text_en) VALUES (?1, ?2, ?3,"  \
                   " ?4) ON CONFLICT(id) DO UPDATE SET title = ?2, text_sv = ?3,"         \
@@ -411,7 +420,7 @@ out:
 
 /* ---- open and close ----------------------------------------------------- */
 
-#define SQ_SCHEMA_VERSION 6
+#define SQ_SCHEMA_VERSION 7
 _Static_assert(N_MIGRATIONS == SQ_SCHEMA_VERSION, "SQ_SCHEMA_VERSION is the last migration");
 
 store *store__sqlite_open(const char *path, char *err, size_t errlen)
@@ -630,6 +639,7 @@ static int each_msg(sq *st, sqlite3_stmt *s, store_msg_cb cb, void *arg)
             .error = col_str(s, 10),
             .at = sqlite3_column_int64(s, 11),
             .status_at = sqlite3_column_int64(s, 12),
+            .name = sqlite3_column_count(s) > 13 ? col_str(s, 13) : STR_NULL,
         };
         if ((r = cb(arg, &m)) != 0)
             goto out;
@@ -727,6 +737,8 @@ static int note_row(sqlite3_stmt *s, const row_cb *c)
         .target = (uint32_t)sqlite3_column_int64(s, 4),
         .queue = (uint32_t)sqlite3_column_int64(s, 5),
         .at = sqlite3_column_int64(s, 6),
+        .name = col_str(s, 7),
+        .text = col_str(s, 8),
     };
     return ((store_note_cb)c->cb)(c->arg, &n);
 }

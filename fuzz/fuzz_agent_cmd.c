@@ -31,6 +31,10 @@ static void check_same(const api_frame *a, const api_frame *b)
     CHECK(x->ep == y->ep && x->reason == y->reason && x->state == y->state);
     CHECK(same_str(x->text, y->text) && same_str(x->number, y->number));
     CHECK(same_str(x->key, y->key) && same_str(x->value, y->value));
+    CHECK(x->n_skills == y->n_skills && x->n_skills <= CC_SKILLS_MAX);
+    for (size_t i = 0; i < x->n_skills; i++)
+        CHECK(x->skills[i].skill == y->skills[i].skill && x->skills[i].level == y->skills[i].level &&
+              x->skills[i].level >= 1 && x->skills[i].level <= CC_LEVEL_MAX);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -61,10 +65,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     CHECK(m->conv < CC_MAX_ID && m->queue < CC_MAX_ID && m->target < CC_MAX_ID);
     CHECK(m->ep < CC_MAX_ID && m->reason < CC_MAX_ID);
     /* an agent's commands: SET_STATE..SET_VAR less SMS_IN, and the later
-     * CONF_CANCEL (commands are numbered in the order they were added) */
+     * CONF_CANCEL and NOTE (commands are numbered in the order they were
+     * added) */
     CHECK(f.kind != API_FRAME_CORE ||
           (m->type >= CC_CMD_SET_STATE && m->type <= CC_CMD_SET_VAR && m->type != CC_CMD_SMS_IN) ||
-          m->type == CC_CMD_CONF_CANCEL);
+          m->type == CC_CMD_CONF_CANCEL || m->type == CC_CMD_NOTE);
 
     json_t *canon = api_parse_frame_json(&f);
     CHECK(canon);

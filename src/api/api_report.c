@@ -439,7 +439,7 @@ static int fold_one(void *arg, const cc_event *ev)
 int api_report_fold(store *st, report *r, int64_t from, int64_t to, int64_t now)
 {
     fold_arg f = {r, from, to};
-    int rc = store_events_load(st, fold_one, &f);
+    int rc = store_events_report(st, fold_one, &f);
     if (rc == 0)
         report_finish(r, now);
     return rc;

@@ -179,6 +179,11 @@ int store_events_replay(store *st, store_event_cb cb, void *arg)
     return events_load(st, 0, cb, arg);
 }
 
+int store_events_report(store *st, store_event_cb cb, void *arg)
+{
+    return events_load(st, 2, cb, arg);
+}
+
 int store_last_seq(store *st, uint64_t *seq)
 {
     return st->ops->last_seq(st, seq);

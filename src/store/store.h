@@ -129,6 +129,14 @@ int store_events_load(store *st, store_event_cb cb, void *arg);
  * with a million stored messages replays a good part faster without
  * joining every message row back. */
 int store_events_replay(store *st, store_event_cb cb, void *arg);
+/* What a report folds (core/report.h), as light as the backend can: every
+ * event in order with its type, time, conv, agent, target, queue, ep,
+ * reason, state, kind and code, AGENT_PUT's id list, and of the strings
+ * only a reply's text (MSG_OUT); everything else zero or empty. SQLite
+ * reads the events and the replies' texts in two sequential passes instead
+ * of joining every message row back; PostgreSQL gives store_events_load's
+ * events. */
+int store_events_report(store *st, store_event_cb cb, void *arg);
 /* Highest stored event sequence number (0 when empty). */
 int store_last_seq(store *st, uint64_t *seq);
 

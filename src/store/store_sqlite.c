@@ -165,6 +165,10 @@ static const struct store_migration {
       " e.name, e.number, e.ep_number, coalesce(e.text, m.text), e.msg_id,"              \
       " e.var_key, e.value, e.queue_name"                                                \
       " FROM events e LEFT JOIN messages m ON m.id = e.seq ORDER BY e.seq")              \
+    X(EV_REPORT,                                                                         \
+      "SELECT seq, type, at, conv, agent, target, queue, ep, reason, state, kind, code,"  \
+      " CASE WHEN type = 2 THEN ids END FROM events ORDER BY seq")                       \
+    X(REPLY_TEXTS, "SELECT id, text FROM messages WHERE outbound = 1 ORDER BY id")       \
     X(EV_REPLAY,                                                                         \
       "SELECT e.seq, e.type, e.at, e.conv, e.agent, e.target, e.queue, e.team,"          \
       " e.ep, e.reason, e.fallback, e.capacity, e.msg_seq, e.state, e.kind,"             \
@@ -576,10 +580,49 @@ static int sq_event_append(store *st_, const cc_event *ev)
     return r;
 }
 
-/* Runs EV_LOAD or EV_REPLAY (the same columns). */
+_Static_assert(CC_EV_AGENT_PUT == 2 && STORE_ROW_NSTR > 3, "EV_REPORT's type number and text slot");
+
+/* store_events_report: the lean columns of every event, and the replies'
+ * texts from a second cursor over the messages in id (= event seq) order,
+ * merged as the events pass: two sequential scans, no lookup per event. */
+static int sq_events_report(sq *st, store_event_cb cb, void *arg)
+{
+    sqlite3_stmt *s = st->s[S_EV_REPORT], *m = st->s[S_REPLY_TEXTS];
+    static const int cols[12] = {0, 1, 2, 3, 4, 5, 6, 8, 9, 13, 14, 15}; /* into row.i */
+    int r = 0, rc, mrc = sqlite3_step(m);
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        store_ev_row row = {0};
+        for (int k = 0; k < 12; k++)
+            row.i[cols[k]] = sqlite3_column_int64(s, k);
+        row.ids = (str){sqlite3_column_blob(s, 12), (size_t)sqlite3_column_bytes(s, 12)};
+        if (row.i[1] == CC_EV_MSG_OUT) {
+            while (mrc == SQLITE_ROW && sqlite3_column_int64(m, 0) < row.i[0])
+                mrc = sqlite3_step(m);
+            if (mrc == SQLITE_ROW && sqlite3_column_int64(m, 0) == row.i[0])
+                row.s[3] = col_str(m, 1); /* text */
+        }
+        cc_event ev;
+        if ((r = store_row_to_event(&st->row, &row, &ev, st->base.err, sizeof st->base.err)) !=
+                0 ||
+            (r = cb(arg, &ev)) != 0)
+            goto out;
+    }
+    if (rc != SQLITE_DONE)
+        r = fail(st, rc);
+    else if (mrc != SQLITE_ROW && mrc != SQLITE_DONE)
+        r = fail(st, mrc);
+out:
+    done(s);
+    done(m);
+    return r;
+}
+
+/* Runs EV_LOAD or EV_REPLAY (the same columns), or the report's. */
 static int sq_events_load(store *st_, int with_text, store_event_cb cb, void *arg)
 {
     sq *st = (sq *)st_;
+    if (with_text == 2)
+        return sq_events_report(st, cb, arg);
     sqlite3_stmt *s = st->s[with_text ? S_EV_LOAD : S_EV_REPLAY];
     int r = 0, rc;
     while ((rc = sqlite3_step(s)) == SQLITE_ROW) {

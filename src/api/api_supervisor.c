@@ -21,6 +21,7 @@
 
 #include "api/api_int.h"
 #include "core/report.h"
+#include "util/loop_clock.h"
 #include "util/xalloc.h"
 
 static const char *const agent_states[] = {"logged_out", "idle", "available", "rona"};
@@ -352,22 +353,40 @@ void api__feed_events(api *a, const cc_events *evs)
         a->feed_dirty = 1;
 }
 
+/* The overview push as JSON text (malloc'd; NULL when out of memory). */
+static char *render(api *a)
+{
+    json_t *o = overview(a);
+    json_object_set_new(o, "type", json_string("overview"));
+    char *s = json_dumps(o, JSON_COMPACT);
+    json_decref(o);
+    return s;
+}
+
 void api_feed_flush(api *a)
 {
     int64_t t0 = a->env.now(a->env.app);
     if (!a->feed_dirty || !a->feeds || t0 < a->feed_next)
         return;
     a->feed_dirty = 0;
-    json_t *o = overview(a); /* one rendering for every page */
-    json_object_set_new(o, "type", json_string("overview"));
-    char *s = json_dumps(o, JSON_COMPACT);
-    json_decref(o);
+    int64_t m0 = loop_clock_mono_now();
+    char *s = render(a); /* one rendering for every page */
     for (api_conn *k = a->feeds; k && s; k = k->next)
         http_ws_send(k->ws, s, strlen(s));
     free(s);
     /* a big site's overview takes a while to render: wait nine times as
-     * long before the next, so the feed stays within a tenth of the loop */
-    a->feed_next = t0 + 9 * (a->env.now(a->env.app) - t0);
+     * long before the next, so the feed stays within a tenth of the loop.
+     * The time it took is read afresh: env.now is the loop turn's reading,
+     * the same before and after (so the wait was always 0) */
+    a->feed_next = t0 + 9 * (loop_clock_mono_now() - m0);
+}
+
+size_t api_feed_render(api *a)
+{
+    char *s = render(a);
+    size_t n = s ? strlen(s) : 0;
+    free(s);
+    return n;
 }
 
 void api__feed_free(api *a)

@@ -134,17 +134,27 @@ static json_t *overview(api *a)
                      "agents", agents, "conversations", convs, "idle_reasons", reasons);
 }
 
-/* POST /api/supervisor/agents/ID/state {"state": "idle"|"logged_out",
- * "reason": N, "message": "..."}: FORCE_STATE in the supervisor's name. */
-static void force_state(api *a, const http_req *req, http_resp *resp, uint32_t agent)
+/* The acting supervisor's username into 'who' (CC_NAME_MAX + 1 bytes):
+ * what the core's events record as who did it. Returns 0, or -1 after
+ * answering 401. */
+static int supervisor_name(api *a, const http_req *req, http_resp *resp, char *who)
 {
     store_account acc;
     if (api__session_of(a, req, &acc) != 0) {
         api__resp_error(resp, 401, "not_logged_in", "no valid session");
-        return;
+        return -1;
     }
+    snprintf(who, CC_NAME_MAX + 1, "%.*s", (int)acc.username.n, acc.username.p);
+    return 0;
+}
+
+/* POST /api/supervisor/agents/ID/state {"state": "idle"|"logged_out",
+ * "reason": N, "message": "..."}: FORCE_STATE in the supervisor's name. */
+static void force_state(api *a, const http_req *req, http_resp *resp, uint32_t agent)
+{
     char who[CC_NAME_MAX + 1];
-    snprintf(who, sizeof who, "%.*s", (int)acc.username.n, acc.username.p);
+    if (supervisor_name(a, req, resp, who) != 0)
+        return;
     json_t *j = api__parse_body(req, resp);
     if (!j)
         return;
@@ -209,13 +219,9 @@ static void conv_action(api *a, const http_req *req, http_resp *resp, uint32_t c
                         "leave, send or end");
         return;
     }
-    store_account acc;
-    if (api__session_of(a, req, &acc) != 0) {
-        api__resp_error(resp, 401, "not_logged_in", "no valid session");
-        return;
-    }
     char who[CC_NAME_MAX + 1];
-    snprintf(who, sizeof who, "%.*s", (int)acc.username.n, acc.username.p);
+    if (supervisor_name(a, req, resp, who) != 0)
+        return;
     json_t *j = NULL, *text = NULL;
     if (acts[i].text) {
         if (!(j = api__parse_body(req, resp)))

@@ -580,6 +580,14 @@ static int sq_event_append(store *st_, const cc_event *ev)
     return r;
 }
 
+/* One row read back as an event, handed to 'cb'. */
+static int deliver(sq *st, const store_ev_row *row, store_event_cb cb, void *arg)
+{
+    cc_event ev;
+    int r = store_row_to_event(&st->row, row, &ev, st->base.err, sizeof st->base.err);
+    return r ? r : cb(arg, &ev);
+}
+
 _Static_assert(CC_EV_AGENT_PUT == 2 && STORE_ROW_NSTR > 3, "EV_REPORT's type number and text slot");
 
 /* store_events_report: the lean columns of every event, and the replies'
@@ -601,10 +609,7 @@ static int sq_events_report(sq *st, store_event_cb cb, void *arg)
             if (mrc == SQLITE_ROW && sqlite3_column_int64(m, 0) == row.i[0])
                 row.s[3] = col_str(m, 1); /* text */
         }
-        cc_event ev;
-        if ((r = store_row_to_event(&st->row, &row, &ev, st->base.err, sizeof st->base.err)) !=
-                0 ||
-            (r = cb(arg, &ev)) != 0)
+        if ((r = deliver(st, &row, cb, arg)) != 0)
             goto out;
     }
     if (rc != SQLITE_DONE)
@@ -634,10 +639,7 @@ static int sq_events_load(store *st_, int with_text, store_event_cb cb, void *ar
         i++;
         for (int k = 0; k < STORE_ROW_NSTR; k++)
             row.s[k] = col_str(s, i++);
-        cc_event ev;
-        if ((r = store_row_to_event(&st->row, &row, &ev, st->base.err, sizeof st->base.err)) !=
-                0 ||
-            (r = cb(arg, &ev)) != 0)
+        if ((r = deliver(st, &row, cb, arg)) != 0)
             goto out;
     }
     if (rc != SQLITE_DONE)

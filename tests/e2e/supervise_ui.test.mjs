@@ -3,13 +3,14 @@
 // note shows on Anna's desktop, striped, never in the simulator's inbox),
 // joins the conversation, Anna answers with a note of her own, Lena texts
 // the customer, takes the conversation over (Anna is told and released)
-// and ends it. Screenshots: test-output/screens/supervise-*.png.
+// and ends it. The customer's earlier score (5, CSAT) shows in the
+// desktop's interaction history. Screenshots: test-output/screens/supervise-*.png.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Server, webDir } from './lib/server.mjs';
-import { simSend, simInbox } from './lib/client.mjs';
+import { Desk, simSend, simInbox } from './lib/client.mjs';
 import { launch, agentPage, shot } from './lib/browser.mjs';
 import { configFile, waitText, login, strings, problems } from './lib/desk.mjs';
 
@@ -21,10 +22,26 @@ const cleanup = [];
 after(async () => { for (const f of cleanup.reverse()) await f(); });
 
 test('whisper, barge and take-over on the supervisor page and the desktop', async () => {
-  const s = new Server({ args: ['--config', configFile({ supervisors: [{ username: 'lena', password: 'demo-lena' }] })] });
+  const s = new Server({ args: ['--config', configFile({
+    supervisors: [{ username: 'lena', password: 'demo-lena' }],
+    entry_points: [{ id: 1, number: EP, queue: 1, survey: { language: 'sv', window_s: 600 } }, { id: 2, number: '71000', queue: 2 }],
+  })] });
   await s.start();
   const browser = await launch();
   cleanup.push(async () => { await browser.close(); s.cleanup(); });
+
+  // an earlier conversation, handled by Erik and scored 5 by the customer:
+  // the desktop's interaction history shows the score
+  const erik = await Desk.open(s.url, 'erik', 'demo-erik');
+  await erik.cmd('set_state', { state: 'available' });
+  await simSend(s.url, CUST, EP, 'Hej, en tidigare fråga');
+  const first = await erik.offer();
+  await erik.cmd('accept', { conv: first.id });
+  await erik.cmd('end', { conv: first.id });
+  await erik.cmd('wrapup', { conv: first.id, reason: 1 });
+  await erik.cmd('set_state', { state: 'idle' });
+  await erik.close();
+  assert.equal((await simSend(s.url, CUST, EP, '5 Toppen')).status, 200);
 
   const anna = await agentPage(browser, s.url);
   await login(anna, 'anna', 'demo-anna');
@@ -48,6 +65,7 @@ test('whisper, barge and take-over on the supervisor page and the desktop', asyn
   await anna.locator('#transcript .whisper').waitFor();
   await waitText(anna, '#transcript .whisper .text', 'Erbjud tre månader till halva priset');
   assert.match(await anna.locator('#transcript .whisper .note-head').textContent(), /lena \(handledare\)/);
+  await waitText(anna, '#hist .hist-csat', 'Kundens betyg: 5 av 5 – ”Toppen”');
   await shot(anna, 'supervise-whisper-desktop');
 
   // barge: Anna may now answer with a note of her own
@@ -67,9 +85,10 @@ test('whisper, barge and take-over on the supervisor page and the desktop', asyn
   await anna.locator('#transcript .msg-out', { hasText: 'Jag är Lena' }).locator('.who', { hasText: 'lena (handledare)' }).waitFor();
   await shot(sup, 'supervise-joined-supervisor');
 
-  // the simulator's handset got the two replies-to-be and never a note
-  const inbox = await simInbox(s.url, CUST);
-  assert.deepEqual(inbox.map((m) => m.text), ['Hej! Jag är Lena, chef på kundtjänst.']);
+  // the simulator's handset got the survey and Lena's SMS, never a note
+  const inbox = (await simInbox(s.url, CUST)).map((m) => m.text);
+  assert.deepEqual(inbox.slice(1), ['Hej! Jag är Lena, chef på kundtjänst.']); // after the survey
+  assert.match(inbox[0], /^Hur nöjd är du/);
 
   // take over: Anna is told and the conversation leaves her desk
   await sup.click('#sup-take');

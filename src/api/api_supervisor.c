@@ -302,18 +302,36 @@ void api__supervisor(api *a, const http_req *req, http_resp *resp)
             api__resp_error(resp, 404, "not_found", "no such open conversation");
             return;
         }
-        api__resp_json(resp, 200,
-                       json_pack("{s:i, s:o, s:o, s:o, s:s, s:o, s:o, s:s, s:o}", "id",
-                                 (int)v.id, "number", api__jmask(a, v.number), "ep_number",
-                                 api__jmask(a, v.ep_number), "messages",
-                                 api__transcript(a, v.id), "state",
-                                 conv_states[v.state < 6 ? v.state : 5], "owner_name",
-                                 api__jstr(cc_name(a->env.core, CC_KIND_AGENT, v.owner)),
-                                 "supervisor", api__jstr(v.supervisor), "conference",
-                                 v.conf_state == CC_CONF_ACTIVE ? "active"
-                                 : v.conf_state ? "requested" : "none",
-                                 "guest_name",
-                                 api__jstr(cc_name(a->env.core, CC_KIND_AGENT, v.guest))));
+        /* ?unmasked=1: a supervisor or administrator may read it unmasked
+         * while masking is on; each such view is in the audit trail */
+        char um[16] = ""; /* lws copies "unmasked=1" into it first */
+        int masked = a->mask;
+        if (http_req_arg(req, "unmasked", um, sizeof um) > 0 && strcmp(um, "1") == 0 &&
+            masked) {
+            store_account who;
+            str name = api__session_of(a, req, &who) == 0 ? who.username : STR_LIT("?");
+            char target[32];
+            snprintf(target, sizeof target, "conversation %lu", id);
+            api__audit(a, req, name, "session", "view unmasked conversation", str_c(target),
+                       "200");
+            a->mask = 0; /* for this answer only */
+        }
+        json_t *j = json_pack("{s:i, s:o, s:o, s:o, s:b}", "id", (int)v.id, "number",
+                              api__jmask(a, v.number), "ep_number", api__jmask(a, v.ep_number),
+                              "messages", api__transcript(a, v.id), "masked", a->mask);
+        a->mask = masked;
+        /* who is in it, for the supervisor's actions (docs/supervision.md) */
+        json_object_set_new(j, "state", json_string(conv_states[v.state < 6 ? v.state : 5]));
+        json_object_set_new(j, "owner_name",
+                            api__jstr(cc_name(a->env.core, CC_KIND_AGENT, v.owner)));
+        json_object_set_new(j, "supervisor", api__jstr(v.supervisor));
+        json_object_set_new(j, "conference",
+                            json_string(v.conf_state == CC_CONF_ACTIVE ? "active"
+                                        : v.conf_state                ? "requested"
+                                                                      : "none"));
+        json_object_set_new(j, "guest_name",
+                            api__jstr(cc_name(a->env.core, CC_KIND_AGENT, v.guest)));
+        api__resp_json(resp, 200, j);
         return;
     }
     api__resp_error(resp, 404, "not_found", "no such supervisor resource");

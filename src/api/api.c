@@ -194,6 +194,7 @@ static json_t *conv_json(const api *a, const cc_conv_view *v, uint32_t agent)
     json_object_set_new(j, "wrapup_due", json_boolean(wd >= 0));
     json_object_set_new(j, "wrapup_deadline", json_integer(wd > 0 ? wd : 0));
     json_object_set_new(j, "variables", vars);
+    json_object_set_new(j, "supervisor", api__jstr(v->supervisor));
     return j;
 }
 
@@ -873,6 +874,9 @@ static int msg_collect(void *arg, const store_msg *m)
                                                          m->agent)),
                                             "at", (json_int_t)m->at, "status",
                                             status_name(m->status), "error", api__jstr(m->error)));
+    if (m->outbound && !m->agent)
+        api__note_fields(w->a, json_array_get(w->arr, json_array_size(w->arr) - 1), m->name,
+                         STR_NULL);
     json_array_append_new(w->keys, json_integer(m->id));
     return 0;
 }
@@ -885,16 +889,26 @@ static int note_collect(void *arg, const store_note *n)
     const cc *c = w->a->env.core;
     uint32_t who = n->type == CC_EV_CONF_JOINED || n->type == CC_EV_CONF_LEFT ? n->target
                                                                                : n->agent;
-    json_array_append_new(w->arr,
-                          json_pack("{s:s, s:s, s:s, s:i, s:o, s:o, s:o, s:I}", "kind", "system",
-                                    "event", cc_ev_name(n->type), "why", cc_why_name(n->code),
-                                    "agent", (int)who, "agent_name",
-                                    api__jstr(cc_name(c, CC_KIND_AGENT, who)), "target_name",
-                                    api__jstr(cc_name(c, CC_KIND_AGENT, n->target)), "queue_name",
-                                    api__jstr(cc_name(c, CC_KIND_QUEUE, n->queue)), "at",
-                                    (json_int_t)n->at));
+    json_t *o = json_pack("{s:s, s:s, s:s, s:i, s:o, s:o, s:o, s:I}", "kind", "system", "event",
+                          cc_ev_name(n->type), "why", cc_why_name(n->code), "agent", (int)who,
+                          "agent_name", api__jstr(cc_name(c, CC_KIND_AGENT, who)),
+                          "target_name", api__jstr(cc_name(c, CC_KIND_AGENT, n->target)),
+                          "queue_name", api__jstr(cc_name(c, CC_KIND_QUEUE, n->queue)), "at",
+                          (json_int_t)n->at);
+    api__note_fields(w->a, o, n->name, n->text);
+    json_array_append_new(w->arr, o);
     json_array_append_new(w->keys, json_integer(n->seq));
     return 0;
+}
+
+/* An internal note's text and a supervisor's name on a transcript line
+ * (masked like every text an agent reads). */
+void api__note_fields(const api *a, json_t *o, str name, str text)
+{
+    if (name.n)
+        json_object_set_new(o, "supervisor", json_stringn(name.p, name.n));
+    if (text.n)
+        json_object_set_new(o, "text", api__jmask(a, text));
 }
 
 /* The transcript: messages and system notes, in the order they happened. */
@@ -994,7 +1008,8 @@ static json_t *targets_json(api *a, uint32_t agent)
         json_array_append_new(agents, json_pack("{s:i, s:o}", "id", (int)ids[i], "name",
                                                 api__jstr(cc_name(c, CC_KIND_AGENT, ids[i]))));
     free(ids);
-    return json_pack("{s:o, s:o}", "queues", list_json(a, CC_KIND_QUEUE), "agents", agents);
+    return json_pack("{s:o, s:o, s:o}", "queues", list_json(a, CC_KIND_QUEUE), "agents", agents,
+                     "skills", list_json(a, CC_KIND_SKILL));
 }
 
 typedef struct resend_walk {
@@ -1172,6 +1187,8 @@ void api_publish(api *a, const cc_events *evs)
                                               api__jstr(cc_name(c, CC_KIND_AGENT, e->agent)), "at",
                                               (json_int_t)e->at, "status",
                                               e->type == CC_EV_MSG_IN ? "received" : "queued"));
+            if (e->type == CC_EV_MSG_OUT && !e->agent)
+                api__note_fields(a, json_object_get(msg, "message"), e->name, STR_NULL);
             uint32_t to[3] = {v.owner, v.conf_state == CC_CONF_ACTIVE ? v.guest : 0,
                               v.offered_to};
             for (int k = 0; k < 3; k++)
@@ -1189,10 +1206,14 @@ void api_publish(api *a, const cc_events *evs)
                                     api__jstr(cc_name(c, CC_KIND_AGENT,
                                                  e->target ? e->target : e->agent)),
                                     "why", cc_why_name(e->code), "at", (json_int_t)e->at);
+            api__note_fields(a, sys, e->name, e->type == CC_EV_NOTE ? e->text : STR_NULL);
             if (cc_conv_get(c, e->conv, &v) == 0) {
                 to_agent(a, v.owner, json_incref(sys));
                 if (v.guest && v.guest != v.owner)
                     to_agent(a, v.guest, json_incref(sys));
+                /* the agent a supervisor took it from reads why it went */
+                if (e->type == CC_EV_TAKEN_OVER && e->agent != v.owner && e->agent != v.guest)
+                    to_agent(a, e->agent, json_incref(sys));
             }
             json_decref(sys);
         }

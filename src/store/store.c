@@ -180,6 +180,11 @@ int store_events_replay(store *st, store_event_cb cb, void *arg)
     return events_load(st, 0, cb, arg);
 }
 
+int store_events_report(store *st, store_event_cb cb, void *arg)
+{
+    return events_load(st, 2, cb, arg);
+}
+
 static int unsupported(store *st, const char *what)
 {
     return store__fail(st, -ENOTSUP, "%s is not supported by this store (%s)", what,

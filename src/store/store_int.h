@@ -26,6 +26,7 @@ struct store_ops {
     int (*commit_start)(store *st);             /* optional */
     int (*commit_finish)(store *st, int *done); /* with commit_start */
     int (*event_append)(store *st, const cc_event *ev);
+    /* with_text: 0 replay (no text), 1 load (all), 2 report (store.h) */
     int (*events_load)(store *st, int with_text, store_event_cb cb, void *arg);
     int (*events_after)(store *st, uint64_t after, store_event_cb cb, void *arg); /* optional */
     int (*fence)(store *st, int64_t epoch);                                       /* optional */

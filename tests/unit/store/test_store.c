@@ -570,6 +570,17 @@ static void drive_day(fx *f, char *longtxt, size_t cap)
     OK(f, .type = CC_CMD_SMS_IN, .number = STR_LIT("+46704444444"),
        .ep_number = STR_LIT("+46700000004"), .text = STR_LIT("5 toppen"), .msg_id = STR_LIT("m8"));
     assert_non_null(fx_find(f, CC_EV_CSAT_ANSWERED, g));
+
+    /* a supervisor: a note, joins, writes, leaves, joins and takes over,
+     * ends it */
+    OK(f, .type = CC_CMD_OUTBOUND, .agent = 6, .ep = 4, .number = STR_LIT("+46705555555"));
+    uint32_t h = fx_find(f, CC_EV_CONV_OPENED, 0)->conv;
+    OK(f, .type = CC_CMD_NOTE, .conv = h, .name = STR_LIT("lena"), .text = STR_LIT("VIP"));
+    OK(f, .type = CC_CMD_BARGE, .conv = h, .name = STR_LIT("lena"));
+    OK(f, .type = CC_CMD_SEND, .conv = h, .name = STR_LIT("lena"), .text = STR_LIT("Hej!"));
+    OK(f, .type = CC_CMD_SUP_LEAVE, .conv = h, .name = STR_LIT("lena"));
+    OK(f, .type = CC_CMD_TAKE_OVER, .conv = h, .name = STR_LIT("lena"));
+    OK(f, .type = CC_CMD_END, .conv = h, .name = STR_LIT("lena"));
 }
 
 static void test_event_log_round_trips_and_replays(void **state)
@@ -1309,7 +1320,7 @@ static void test_migrations(void **state)
     assert_int_equal(raw_int(s->path, "PRAGMA user_version"), ver);
     assert_int_equal(raw_int(s->path, "SELECT count(*) FROM sqlite_schema WHERE name IN"
                                       " ('canned', 'events_opened_by_number',"
-                                      " 'events_end_by_conv', 'events_notes2_by_conv')"),
+                                      " 'events_end_by_conv', 'events_notes3_by_conv')"),
                      4);
 
     /* in memory, for tests of other modules */

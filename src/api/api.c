@@ -555,40 +555,9 @@ static void rest_sim(api *a, const http_req *req, http_resp *resp, const char *w
         api__resp_json(resp, 200, json_pack("{s:o}", "messages", arr));
         return;
     }
-    if (strcmp(what, "send") != 0 || strcmp(req->method, "POST") != 0) {
-        api__resp_error(resp, 404, "not_found", "no such simulator call");
-        return;
-    }
-    json_t *j = api__parse_body(req, resp);
-    if (!j)
-        return;
-    const char *from = NULL, *to = NULL, *text = NULL, *id = NULL;
-    size_t text_n = 0;
-    if (json_unpack(j, "{s:s, s:s, s:s%, s?s}", "from", &from, "to", &to, "text", &text,
-                    &text_n, "id", &id) != 0) {
-        json_decref(j);
-        api__resp_error(resp, 400, "bad_request", "from, to and text are required strings");
-        return;
-    }
-    char gen[32];
-    if (!id) {
-        snprintf(gen, sizeof gen, "sim-in-%llu-%llu",
-                 (unsigned long long)a->env.now(a->env.app),
-                 (unsigned long long)++a->sim_seq);
-        id = gen;
-    }
-    int r = a->env.apply(a->env.app, &(cc_cmd){.type = CC_CMD_SMS_IN, .number = str_c(from),
-                                               .ep_number = str_c(to),
-                                               .text = {text, text_n}, .msg_id = str_c(id)});
-    json_decref(j);
-    if (r < 0) { /* 503: not kept, send it again; 422: kept among the refused */
-        api__resp_error(resp, r == -CC_E_STORE ? 503 : 422, cc_err_code(r), cc_err_msg(r));
-        return;
-    }
-    /* the gateway's acknowledgement waits for the commit (a duplicate too:
-     * its original may be in the same batch) */
-    api__respond_after_commit(
-        a, req, resp, json_pack("{s:s}", "result", r == CC_DUPLICATE ? "duplicate" : "ok"));
+    /* the simulated customer's SMS: the simulator gateway's own inbound,
+     * through the inbound port like every gateway's (sms/gw_sim.c) */
+    api_gw_call(a->env.sim, what, req, resp);
 }
 
 /* Every desktop starts over from a fresh snapshot (after a setting that
@@ -1275,6 +1244,11 @@ int api__write_end(api *a, int r)
         return 0;
     store_rollback(a->env.st);
     return store_failed(r) ? -CC_E_STORE : r;
+}
+
+void api_set_sim(api *a, gw *sim)
+{
+    a->env.sim = sim;
 }
 
 int api__store_available(const api *a)

@@ -67,6 +67,9 @@ api *api_new(const api_env *env);
  * client (api_throttle.h); copied. None by default: the socket's address. */
 void api_set_trusted_proxies(api *a, const netaddr *ranges, size_t n);
 void api_free(api *a);
+/* The simulator gateway from now on (a node of a cluster opens its
+ * gateways when it starts to lead: app/ha.h). */
+void api_set_sim(api *a, gw *sim);
 
 /* Handlers for http_new (http.h); 'arg' is the api. */
 void api_http_request(void *arg, const http_req *req, http_resp *resp);

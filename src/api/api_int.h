@@ -46,7 +46,6 @@ struct api {
     api_conn **by_agent; /* index: agent id */
     uint32_t cap;
     size_t nconns;
-    uint64_t sim_seq;
     int mask; /* "mask sensitive customer data" */
     api_throttle *throttle; /* login failures (api_throttle.h) */
     netaddr trusted[64];    /* reverse proxies believed about the client */

@@ -27,7 +27,8 @@ const char *store_msg_status_name(int status)
 
 int store_failed(int r)
 {
-    return r == -EIO || r == -ENOSPC || r == -EBUSY || r == -ENOTCONN || r == -ENOMEM;
+    return r == -EIO || r == -ENOSPC || r == -EBUSY || r == -ENOTCONN || r == -ENOMEM ||
+           r == -ESTALE;
 }
 
 int store__fail(store *st, int r, const char *fmt, ...)
@@ -179,6 +180,30 @@ int store_events_replay(store *st, store_event_cb cb, void *arg)
     return events_load(st, 0, cb, arg);
 }
 
+static int unsupported(store *st, const char *what)
+{
+    return store__fail(st, -ENOTSUP, "%s is not supported by this store (%s)", what,
+                       st->ops->kind);
+}
+
+int store_events_after(store *st, uint64_t after, store_event_cb cb, void *arg)
+{
+    if (!st->ops->events_after)
+        return unsupported(st, "reading the log from a sequence number");
+    if (st->loading)
+        return store__fail(st, -EINVAL, "invalid argument: store_events_after called from a"
+                                         " callback of the log");
+    st->loading = 1;
+    int r = st->ops->events_after(st, after, cb, arg);
+    st->loading = 0;
+    return r;
+}
+
+int store_fence(store *st, int64_t epoch)
+{
+    return st->ops->fence ? st->ops->fence(st, epoch) : unsupported(st, "a cluster of nodes");
+}
+
 int store_last_seq(store *st, uint64_t *seq)
 {
     return st->ops->last_seq(st, seq);
@@ -314,12 +339,6 @@ int store_session_del(store *st, str token_hash)
 int store_session_purge(store *st, int64_t now)
 {
     return st->ops->session_purge(st, now);
-}
-
-static int unsupported(store *st, const char *what)
-{
-    return store__fail(st, -ENOTSUP, "%s is not supported by this store (%s)", what,
-                       st->ops->kind);
 }
 
 int store_backup(store *st, const char *dest)

@@ -129,6 +129,15 @@ int store_events_load(store *st, store_event_cb cb, void *arg);
  * with a million stored messages replays a good part faster without
  * joining every message row back. */
 int store_events_replay(store *st, store_event_cb cb, void *arg);
+/* The same as store_events_replay for the events after 'after' only: a
+ * standby following the log (docs/internals/ha.md). -ENOTSUP on SQLite. */
+int store_events_after(store *st, uint64_t after, store_event_cb cb, void *arg);
+/* Fencing in a cluster of nodes (docs/internals/ha.md): from now on every
+ * transaction first checks that the leadership epoch in the database is
+ * 'epoch' (-1: never; a standby), inside that transaction, so a deposed
+ * or frozen leader can never commit: its commit fails with -ESTALE.
+ * -ENOTSUP on SQLite. */
+int store_fence(store *st, int64_t epoch);
 /* Highest stored event sequence number (0 when empty). */
 int store_last_seq(store *st, uint64_t *seq);
 

@@ -123,10 +123,10 @@ static const char PG_SCHEMA_V3[] =
     "CREATE TRIGGER audit_frozen BEFORE UPDATE OR DELETE OR TRUNCATE ON audit"
     " FOR EACH STATEMENT EXECUTE FUNCTION textdesk_audit_frozen();";
 
-/* v4: webhook subscriptions (docs/integration.md) with their cursor over
+/* v5: webhook subscriptions (docs/integration.md) with their cursor over
  * the feed (store_feed), and the delivery statuses of outbound messages
  * for it, recorded by a trigger while a subscription exists. */
-static const char PG_SCHEMA_V4[] =
+static const char PG_SCHEMA_V5[] =
     "CREATE TABLE IF NOT EXISTS webhooks ("
     " id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, name text NOT NULL UNIQUE,"
     " url text NOT NULL, secret text NOT NULL, created_by text, last_error text,"
@@ -150,10 +150,10 @@ static const char PG_SCHEMA_V4[] =
     "CREATE TRIGGER msg_status_feed AFTER UPDATE OF status ON messages"
     " FOR EACH ROW EXECUTE FUNCTION textdesk_msg_status_feed();";
 
-/* v5: retention and erasure (docs/privacy.md): what the reports need of a
+/* v6: retention and erasure (docs/privacy.md): what the reports need of a
  * reply whose text is deleted (its segments), the ended conversations in
  * log order, a conversation's opening event. */
-static const char PG_SCHEMA_V5[] =
+static const char PG_SCHEMA_V6[] =
     "CREATE TABLE IF NOT EXISTS msg_segments ("
     " id bigint PRIMARY KEY, segments integer NOT NULL);"
     "CREATE INDEX IF NOT EXISTS events_ended_by_seq ON events(seq) WHERE type IN (31, 32);"
@@ -167,11 +167,12 @@ static const struct pg_migration {
     {1, PG_SCHEMA_V1},
     {2, PG_SCHEMA_V2},
     {3, PG_SCHEMA_V3},
-    {4, PG_SCHEMA_V4},
-    {5, PG_SCHEMA_V5},
+    {4, store__pg_schema_v4}, /* leadership and fencing: store_lease.c */
+    {5, PG_SCHEMA_V5},        /* webhooks (was 4 on its branch) */
+    {6, PG_SCHEMA_V6},        /* retention and erasure */
 };
 #define PG_N_MIGRATIONS (sizeof PG_MIGRATIONS / sizeof PG_MIGRATIONS[0])
-#define PG_SCHEMA_VERSION 5
+#define PG_SCHEMA_VERSION 6
 _Static_assert(PG_N_MIGRATIONS == PG_SCHEMA_VERSION, "PG_SCHEMA_VERSION is the last migration");
 
 /* ---- statements --------------------------------------------------------- */
@@ -211,6 +212,9 @@ _Static_assert(PG_N_MIGRATIONS == PG_SCHEMA_VERSION, "PG_SCHEMA_VERSION is the l
     X(EV_REPLAY, "SELECT " EV_SELECT " e.text, e.msg_id, e.var_key, e.value,"            \
                  " e.queue_name FROM events e ORDER BY e.seq")                           \
     X(EV_LAST, "SELECT coalesce(max(seq), 0) FROM events")                               \
+    X(EV_AFTER, "SELECT " EV_SELECT " e.text, e.msg_id, e.var_key, e.value,"             \
+                " e.queue_name FROM events e WHERE e.seq > $1 ORDER BY e.seq")           \
+    X(FENCE, "SELECT textdesk_fence($1)") /* store_fence: docs/internals/ha.md */        \
     X(MSG_OF_CONV, "SELECT " MSG_COLS " FROM messages WHERE conv = $1 ORDER BY id")      \
     X(MSG_GET, "SELECT " MSG_COLS " FROM messages WHERE id = $1")                        \
     X(HISTORY, "SELECT o.conv, o.at, o.ep_number, (SELECT c.at FROM events c"            \
@@ -346,6 +350,7 @@ typedef struct pgc {
     int broken;  /* it failed: make a new one */
     int pipe;    /* in pipeline mode (appends of the open transaction) */
     int nqueued; /* statements sent since the last sync */
+    int perr;    /* the first error read so far from a pipeline read in parts */
 } pgc;
 
 typedef struct pg {
@@ -355,6 +360,8 @@ typedef struct pg {
     pgc *flight; /* the other one while its COMMIT is under way, or NULL */
     char *conninfo;     /* what store_open was given, to connect again */
     int tx;             /* between store_begin and commit / rollback */
+    int fenced;         /* store_fence: every transaction checks 'epoch' first */
+    int64_t epoch;
     int sync_off;       /* store_set_sync(st, 0) */
     store_row_buf row;  /* event <-> columns scratch */
     unsigned char *bin; /* bytea decoding scratch */
@@ -441,6 +448,8 @@ static int fail_on(pg *st, pgc *k, const PGresult *res)
         err_prefix(st, "database unreachable: ");
         return -ENOTCONN;
     }
+    if (strcmp(state, "TD001") == 0) /* textdesk_fence: another node leads */
+        return -ESTALE;
     if (strcmp(state, "23505") == 0)
         return -EEXIST;
     if (strcmp(state, "23503") == 0)
@@ -494,6 +503,7 @@ static int setup(pg *st)
             snprintf(pre, sizeof pre, "preparing %s: ", PG_NAME[i]);
             err_prefix(st, pre);
             PQclear(res);
+            st->k->broken = 1; /* some are prepared: start again on a new connection */
             return r;
         }
         PQclear(res);
@@ -521,6 +531,9 @@ static int fail_append(pg *st, pgc *k, const PGresult *res)
  * 'wait', waits for it. */
 static int pipe_read(pg *st, pgc *k, int wait, int *r)
 {
+    if (*r == 0) /* an append's error read by an earlier call that did not wait */
+        *r = k->perr;
+    k->perr = 0;
     if (!wait && !PQconsumeInput(k->c)) {
         if (*r == 0)
             *r = fail_on(st, k, NULL);
@@ -528,8 +541,10 @@ static int pipe_read(pg *st, pgc *k, int wait, int *r)
         return 0;
     }
     while (*r != -ENOTCONN) {
-        if (!wait && PQisBusy(k->c))
+        if (!wait && PQisBusy(k->c)) {
+            k->perr = *r;
             return 1;
+        }
         PGresult *res = PQgetResult(k->c);
         if (res == NULL) {
             if (PQstatus(k->c) != CONNECTION_OK) {
@@ -870,6 +885,11 @@ static int pg_begin(store *st_)
     if (r == -ENOTCONN) /* found dead while idle (killed, server restarted): nothing lost */
         r = run(st, P_BEGIN, NULL, NULL);
     st->tx = r == 0;
+    if (r == 0 && st->fenced) { /* pipelined: its error comes with the commit at the latest */
+        pargs a = {0};
+        p_int(&a, st->epoch);
+        r = pipe_send(st, P_FENCE, &a);
+    }
     return r;
 }
 
@@ -1032,14 +1052,13 @@ static int event_of(pg *st, const PGresult *res, int i, cc_event *ev)
 /* The whole log in single-row mode: a million events are never held in
  * memory at once. The callback must not use the store (the connection is
  * busy until the last row). */
-static int pg_events_load(store *st_, int with_text, store_event_cb cb, void *arg)
+static int events_rows(pg *st, int stmt, const pargs *a, store_event_cb cb, void *arg)
 {
-    pg *st = (pg *)st_;
     int r = connected(st);
     if (r != 0)
         return r;
-    int stmt = with_text ? P_EV_LOAD : P_EV_REPLAY;
-    if (!PQsendQueryPrepared(st->k->c, PG_NAME[stmt], 0, NULL, NULL, NULL, 0))
+    if (!PQsendQueryPrepared(st->k->c, PG_NAME[stmt], a ? a->n : 0, a ? a->v : NULL,
+                             a ? a->len : NULL, a ? a->fmt : NULL, 0))
         return fail(st, NULL);
     PQsetSingleRowMode(st->k->c);
     PGresult *res;
@@ -1055,6 +1074,26 @@ static int pg_events_load(store *st_, int with_text, store_event_cb cb, void *ar
         PQclear(res);
     }
     return r;
+}
+
+static int pg_events_load(store *st_, int with_text, store_event_cb cb, void *arg)
+{
+    return events_rows((pg *)st_, with_text ? P_EV_LOAD : P_EV_REPLAY, NULL, cb, arg);
+}
+
+static int pg_events_after(store *st_, uint64_t after, store_event_cb cb, void *arg)
+{
+    pargs a = {0};
+    p_int(&a, (int64_t)after);
+    return events_rows((pg *)st_, P_EV_AFTER, &a, cb, arg);
+}
+
+static int pg_fence(store *st_, int64_t epoch)
+{
+    pg *st = (pg *)st_;
+    st->fenced = 1;
+    st->epoch = epoch;
+    return 0;
 }
 
 static int pg_last_seq(store *st_, uint64_t *seq)
@@ -1879,6 +1918,8 @@ static const struct store_ops PG_OPS = {
     .rollback = pg_rollback,
     .event_append = pg_event_append,
     .events_load = pg_events_load,
+    .events_after = pg_events_after,
+    .fence = pg_fence,
     .last_seq = pg_last_seq,
     .msg_get = pg_msg_get,
     .msgs_of_conv = pg_msgs_of_conv,

@@ -90,6 +90,15 @@ function renderUpdated() {
   u.classList.toggle('stale', stale);
 }
 
+// A node of a cluster says its name and epoch in /api/health (the load
+// balancer's node); a single server says neither and nothing is shown.
+async function renderNode() {
+  const h = await getJson('/api/health');
+  const n = $('node');
+  n.hidden = !h.body.node;
+  if (h.body.node) n.textContent = t('served_by', { node: h.body.node, epoch: h.body.epoch });
+}
+
 function render() {
   const o = S.overview;
   if (!o) return;
@@ -230,6 +239,7 @@ function connect() {
   if (!S.running) return;
   const ws = new WebSocket(`${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws`);
   S.ws = ws;
+  ws.onopen = renderNode; // a cluster: which node serves now (after a takeover too)
   ws.onmessage = async (m) => {
     let o;
     try { o = JSON.parse(m.data); } catch { return; }

@@ -23,6 +23,7 @@
 #include "core/cc_fixture.h"
 #include "store/flow_json.h"
 #include "store/store.h"
+#include "store/store_lease.h"
 
 #define NOW 1767225600000LL /* stamps of status changes */
 
@@ -1590,6 +1591,108 @@ static void test_pg_locks_constraints_and_a_killed_connection(void **state)
     store_close(st);
 }
 
+/* ---- a cluster of nodes (docs/internals/ha.md) --------------------------- */
+
+/* Steps 'l' (and keeps 'beat' beating as the leader of 'beat_epoch') until
+ * it wins or 'ms' pass; the epoch it won, or 0. */
+static int64_t lease_win(store_lease *l, store_lease *beat, int64_t beat_epoch, int ms)
+{
+    for (int t = 0; t < ms; t += 5) {
+        store_lease_news n;
+        store_lease_step(l, 0, 0, &n);
+        if (n.won > 0)
+            return n.won;
+        if (beat)
+            store_lease_step(beat, beat_epoch, 0, &n);
+        usleep(5000);
+    }
+    return 0;
+}
+
+/* Commits by deposed leaders, as the database counts them. */
+static int64_t deposed_commits(const char *url)
+{
+    return raw_int(url, "SELECT coalesce(sum((SELECT coalesce(sum(c.n), 0) FROM ha_commits c"
+                        " WHERE c.epoch = e.epoch) - e.commits_at_end), 0) FROM ha_epochs e"
+                        " WHERE e.commits_at_end IS NOT NULL");
+}
+
+static int count_cb(void *arg, const cc_event *ev)
+{
+    (void)ev;
+    ++*(size_t *)arg;
+    return 0;
+}
+
+static void test_pg_lease_and_fencing(void **state)
+{
+    sfx *s = *state;
+    fx *f = s->f;
+    fx_available(f, 1);
+    fx_sms(f, CUST, EP1, "Hej", "ha-1");
+    store *a = open_ok(s->path), *b = open_ok(s->path);
+    store_lease *la = store_lease_new(s->path, "a", 300), *lb = store_lease_new(s->path, "b", 300);
+
+    /* a wins epoch 1; its commits pass the fence */
+    assert_int_equal(lease_win(la, NULL, 0, 5000), 1);
+    assert_int_equal(store_fence(a, 1), 0);
+    append_range(a, &f->log, 0, f->log.n, 1000);
+    /* a standby (fence -1) never commits, not even outside the event log */
+    assert_int_equal(store_fence(b, -1), 0);
+    assert_int_equal(store_begin(b), 0);
+    assert_int_equal(store_setting_put(b, STR_LIT("k"), STR_LIT("v")), -ESTALE);
+    assert_non_null(strstr(store_errmsg(b), "deposed"));
+    assert_int_equal(store_rollback(b), 0);
+    /* b follows the log by sequence number */
+    size_t n = 0;
+    assert_int_equal(store_events_after(b, 2, count_cb, &n), 0);
+    assert_int_equal(n, f->log.n - 2);
+
+    /* while a beats, b does not win; a frozen a (no beats) is cut after
+     * the lease and b wins epoch 2 */
+    assert_int_equal(lease_win(lb, la, 1, 900), 0);
+    assert_int_equal(lease_win(lb, NULL, 0, 5000), 2);
+    store_lease_news news = {0};
+    for (int t = 0; t < 400 && !news.lost; t++) {
+        store_lease_step(la, 1, 0, &news);
+        usleep(5000);
+    }
+    assert_true(news.lost); /* a's session was terminated */
+    /* a wakes up and commits: refused by the fence, nothing kept */
+    assert_int_equal(store_begin(a), 0);
+    cc_event ev = f->log.v[f->log.n - 1];
+    ev.seq = f->log.v[f->log.n - 1].seq + 1;
+    int r = store_event_append(a, &ev);
+    if (r == 0)
+        r = store_commit(a);
+    assert_int_equal(r, -ESTALE);
+    assert_int_equal(store_rollback(a), 0);
+    assert_int_equal(count_events(b), f->log.n);
+
+    /* b leads, is frozen inside a transaction that passed its fence: a
+     * third node cuts it and takes over; b's commit never happens */
+    assert_int_equal(store_fence(b, 2), 0);
+    assert_int_equal(store_begin(b), 0);
+    assert_int_equal(store_event_append(b, &ev), 0);
+    store_lease *lc = store_lease_new(s->path, "c", 300);
+    assert_int_equal(lease_win(lc, NULL, 0, 5000), 3);
+    r = store_commit(b);
+    assert_true(r == -ENOTCONN || r == -ESTALE);
+    assert_int_equal(store_rollback(b), 0);
+    assert_int_equal(count_events(a), f->log.n);
+
+    /* the database's own count: epoch 1 committed once, nobody after */
+    assert_int_equal(raw_int(s->path, "SELECT commits_at_end FROM ha_epochs WHERE epoch = 1"),
+                     1);
+    assert_int_equal(deposed_commits(s->path), 0);
+    assert_int_equal(raw_int(s->path, "SELECT epoch FROM leadership"), 3);
+    store_lease_free(la);
+    store_lease_free(lb);
+    store_lease_free(lc);
+    store_close(a);
+    store_close(b);
+}
+
 
 /* ---- webhooks: subscriptions and the feed ------------------------------- */
 
@@ -1855,6 +1958,7 @@ int main(void)
         STORE_TEST(test_pg_bad_urls_and_versions),
         STORE_TEST(test_pg_migrations),
         STORE_TEST(test_pg_locks_constraints_and_a_killed_connection),
+        STORE_TEST(test_pg_lease_and_fencing),
     };
     int failed = cmocka_run_group_tests_name("sqlite", sqlite_tests, group_sqlite, NULL);
     failed += cmocka_run_group_tests_name("postgresql", pg_tests, group_pg, group_pg_done);

@@ -1587,6 +1587,20 @@ static void test_pg_locks_constraints_and_a_killed_connection(void **state)
         fail_msg("after the lost transaction: %s", store_errmsg(st));
     assert_int_equal(count_events(st), f->log.n);   /* nothing of the lost transaction */
     assert_int_equal(store_inbound_exists(st, STR_LIT("pg-2")), 0);
+
+    /* a new connection whose statements cannot all be prepared (preparing
+     * waits on a lock held elsewhere) is replaced, not kept half-prepared
+     * (the next try failed with "prepared statement already exists") */
+    bpid = store_backend_pid(s->path);
+    snprintf(sql, sizeof sql, "SELECT pg_terminate_backend(%lld)", (long long)bpid);
+    PQclear(PQexec(other, sql));
+    PQclear(PQexec(other, "BEGIN; LOCK TABLE events IN ACCESS EXCLUSIVE MODE"));
+    assert_int_equal(store_last_seq(st, &last), -EBUSY);
+    PQclear(PQexec(other, "ROLLBACK"));
+    r = store_last_seq(st, &last);
+    if (r != 0)
+        fail_msg("after a connection that could not be set up: %s", store_errmsg(st));
+    assert_int_equal(count_events(st), f->log.n);
     PQfinish(other);
     store_close(st);
 }

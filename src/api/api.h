@@ -128,9 +128,9 @@ typedef struct api_retention {
     int ep_days[API_RETENTION_EPS];
 } api_retention;
 int api_retention_policy(store *st, api_retention *out);
-/* Deletes the text of every message of 'conv' (inside a transaction),
- * keeping each reply's SMS segments for the reports; adds how many to
- * '*n'. */
+/* Deletes the text of every message of 'conv' and its survey comments
+ * (inside a transaction), keeping each reply's SMS segments and the
+ * scores for the reports; adds how many messages to '*n'. */
 int api_privacy_forget_conv(store *st, uint32_t conv, size_t *n);
 
 /* ---- outgoing webhooks: the wire format (api_hooks.c) ------------------ */

@@ -487,3 +487,13 @@ int store_scrub(store *st)
 {
     return st->ops->scrub(st);
 }
+
+int store_csat_forget(store *st, uint32_t conv)
+{
+    return st->ops->csat_forget(st, conv);
+}
+
+int store_orphans_forget(store *st, int64_t before_at)
+{
+    return st->ops->orphans_forget(st, before_at);
+}

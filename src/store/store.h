@@ -438,6 +438,12 @@ int store_closed_since(store *st, int64_t after_seq, size_t max, store_closed_cb
  * 'segments', the SMS segments it took (outbound; the first count kept
  * stays), or -1 (inbound). -ENOENT when there is no such message. */
 int store_msg_forget(store *st, int64_t id, int segments);
+/* Deletes the comments of the satisfaction answers of 'conv' (the scores
+ * stay). */
+int store_csat_forget(store *st, uint32_t conv);
+/* Deletes the text of refused inbound SMS kept before 'before_at';
+ * returns how many, or a negative error. */
+int store_orphans_forget(store *st, int64_t before_at);
 /* The segments kept of every outbound message whose text was deleted. */
 typedef int (*store_segments_cb)(void *arg, int64_t id, int segments);
 int store_segments(store *st, store_segments_cb cb, void *arg);

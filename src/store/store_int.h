@@ -76,6 +76,8 @@ struct store_ops {
     int (*feed)(store *st, int64_t seq, int64_t sid, size_t max, store_feed_cb cb, void *arg);
     int (*closed_since)(store *st, int64_t after_seq, size_t max, store_closed_cb cb, void *arg);
     int (*msg_forget)(store *st, int64_t id, int segments);
+    int (*csat_forget)(store *st, uint32_t conv);
+    int (*orphans_forget)(store *st, int64_t before_at);
     int (*segments)(store *st, store_segments_cb cb, void *arg);
     int (*erase_number)(store *st, str number, int64_t *convs);
     int (*scrub)(store *st);

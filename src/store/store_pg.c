@@ -308,6 +308,10 @@ _Static_assert(PG_N_MIGRATIONS == PG_SCHEMA_VERSION, "PG_SCHEMA_VERSION is the l
     X(MSG_SEGMENTS, "INSERT INTO msg_segments (id, segments) VALUES ($1, $2)"            \
                     " ON CONFLICT (id) DO NOTHING")                                      \
     X(SEGMENTS, "SELECT id, segments FROM msg_segments")                                 \
+    X(CSAT_FORGET, "UPDATE events SET text = NULL WHERE type = 45 AND conv = $1"         \
+                   " AND text IS NOT NULL")                                              \
+    X(ORPHANS_FORGET, "UPDATE inbound_orphans SET text = NULL WHERE at < $1"             \
+                      " AND text IS NOT NULL")                                           \
     X(ERASE_CONVS, "UPDATE conversations SET number = 'erased-' || conv::text"           \
                    " WHERE conv IN (SELECT conv FROM events WHERE type = 15"             \
                    " AND number = $1)")                                                  \
@@ -1863,6 +1867,22 @@ static int pg_msg_forget(store *st_, int64_t id, int segments)
     return run((pg *)st_, P_MSG_SEGMENTS, &a, NULL);
 }
 
+static int pg_csat_forget(store *st_, uint32_t conv)
+{
+    pargs a = {0};
+    p_int(&a, conv);
+    return run((pg *)st_, P_CSAT_FORGET, &a, NULL);
+}
+
+static int pg_orphans_forget(store *st_, int64_t before_at)
+{
+    pargs a = {0};
+    p_int(&a, before_at);
+    int64_t n = 0;
+    int r = run((pg *)st_, P_ORPHANS_FORGET, &a, &n);
+    return r != 0 ? r : (int)n;
+}
+
 static int segments_row(pg *st, const PGresult *res, int i, const row_cb *c)
 {
     (void)st;
@@ -1955,6 +1975,8 @@ static const struct store_ops PG_OPS = {
     .feed = pg_feed,
     .closed_since = pg_closed_since,
     .msg_forget = pg_msg_forget,
+    .csat_forget = pg_csat_forget,
+    .orphans_forget = pg_orphans_forget,
     .segments = pg_segments,
     .erase_number = pg_erase_number,
     .scrub = pg_scrub,

@@ -298,6 +298,10 @@ static const struct store_migration {
     X(MSG_SEGMENTS, "INSERT INTO msg_segments (id, segments) VALUES (?1, ?2)"            \
                     " ON CONFLICT (id) DO NOTHING")                                      \
     X(SEGMENTS, "SELECT id, segments FROM msg_segments")                                 \
+    X(CSAT_FORGET, "UPDATE events SET text = NULL WHERE type = 45 AND conv = ?1"         \
+                   " AND text IS NOT NULL")                                              \
+    X(ORPHANS_FORGET, "UPDATE inbound_orphans SET text = NULL WHERE at < ?1"             \
+                      " AND text IS NOT NULL")                                           \
     X(ERASE_EVENTS, "UPDATE events SET number = 'erased-' || conv,"                      \
                     " name = CASE WHEN type IN (15, 34) THEN NULL ELSE name END,"        \
                     " value = CASE WHEN type = 33 THEN NULL ELSE value END,"             \
@@ -1574,6 +1578,23 @@ static int sq_msg_forget(store *st_, int64_t id, int segments)
     return run(st, s);
 }
 
+static int sq_csat_forget(store *st_, uint32_t conv)
+{
+    sq *st = (sq *)st_;
+    sqlite3_stmt *s = st->s[S_CSAT_FORGET];
+    sqlite3_bind_int64(s, 1, conv);
+    return run(st, s);
+}
+
+static int sq_orphans_forget(store *st_, int64_t before_at)
+{
+    sq *st = (sq *)st_;
+    sqlite3_stmt *s = st->s[S_ORPHANS_FORGET];
+    sqlite3_bind_int64(s, 1, before_at);
+    int r = run(st, s);
+    return r != 0 ? r : sqlite3_changes(st->db);
+}
+
 static int segments_row(sqlite3_stmt *s, const row_cb *c)
 {
     return ((store_segments_cb)c->cb)(c->arg, sqlite3_column_int64(s, 0),
@@ -1663,6 +1684,8 @@ static const struct store_ops SQ_OPS = {
     .feed = sq_feed,
     .closed_since = sq_closed_since,
     .msg_forget = sq_msg_forget,
+    .csat_forget = sq_csat_forget,
+    .orphans_forget = sq_orphans_forget,
     .segments = sq_segments,
     .erase_number = sq_erase_number,
     .scrub = sq_scrub,

@@ -1920,6 +1920,19 @@ static void test_retention_and_erasure(void **state)
     assert_int_equal(after.m[0].text.n + after.m[1].text.n, 0);
     assert_int_equal(after.m[1].status, STORE_MSG_QUEUED); /* the rest stays */
 
+    /* refused SMS: their text by age */
+    assert_int_equal(store_inbound_orphan(st, 100, STR_LIT("+4611"), STR_LIT("+4600"),
+                                          STR_LIT("gammal"), STR_NULL, STR_LIT("x")),
+                     0);
+    assert_int_equal(store_inbound_orphan(st, 900, STR_LIT("+4611"), STR_LIT("+4600"),
+                                          STR_LIT("ny"), STR_NULL, STR_LIT("x")),
+                     0);
+    assert_int_equal(store_orphans_forget(st, 500), 1);
+    assert_int_equal(store_orphans_forget(st, 500), 0);
+    assert_int_equal(raw_int(s->path, "SELECT count(*) FROM inbound_orphans WHERE text IS NULL"),
+                     1);
+    assert_int_equal(store_csat_forget(st, a), 0);
+
     int64_t convs = -1;
     assert_int_equal(store_erase_number(st, STR_NULL, &convs), -EINVAL);
     assert_int_equal(store_erase_number(st, STR_LIT("+4600"), &convs), 0);

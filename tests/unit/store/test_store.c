@@ -1593,6 +1593,25 @@ static void test_pg_locks_constraints_and_a_killed_connection(void **state)
 
 /* ---- a cluster of nodes (docs/internals/ha.md) --------------------------- */
 
+static int count_cb(void *arg, const cc_event *ev)
+{
+    (void)ev;
+    ++*(size_t *)arg;
+    return 0;
+}
+
+/* A cluster needs PostgreSQL: SQLite says so. */
+static void test_cluster_needs_postgresql(void **state)
+{
+    sfx *s = *state;
+    store *st = open_ok(s->path);
+    assert_int_equal(store_fence(st, 1), -ENOTSUP);
+    assert_non_null(strstr(store_errmsg(st), "not supported by this store"));
+    size_t n = 0;
+    assert_int_equal(store_events_after(st, 0, count_cb, &n), -ENOTSUP);
+    store_close(st);
+}
+
 /* Steps 'l' (and keeps 'beat' beating as the leader of 'beat_epoch') until
  * it wins or 'ms' pass; the epoch it won, or 0. */
 static int64_t lease_win(store_lease *l, store_lease *beat, int64_t beat_epoch, int ms)
@@ -1615,13 +1634,6 @@ static int64_t deposed_commits(const char *url)
     return raw_int(url, "SELECT coalesce(sum((SELECT coalesce(sum(c.n), 0) FROM ha_commits c"
                         " WHERE c.epoch = e.epoch) - e.commits_at_end), 0) FROM ha_epochs e"
                         " WHERE e.commits_at_end IS NOT NULL");
-}
-
-static int count_cb(void *arg, const cc_event *ev)
-{
-    (void)ev;
-    ++*(size_t *)arg;
-    return 0;
 }
 
 static void test_pg_lease_and_fencing(void **state)
@@ -1712,6 +1724,7 @@ int main(void)
         STORE_TEST(test_bad_paths_and_files),
         STORE_TEST(test_migrations),
         STORE_TEST(test_settings_of_the_connection),
+        STORE_TEST(test_cluster_needs_postgresql),
     };
     const struct CMUnitTest pg_tests[] = {
         CONTRACT_TESTS,

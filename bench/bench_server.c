@@ -33,6 +33,18 @@
  *   mem_bytes_per_agent         (agents - idle) / MEM_AGENTS
  *   mem_bytes_per_conversation  (total - agents) / MEM_CONVS
  *   server_ingest_rate_MEM_AGENTS_agents  the ingest rate of that phase
+ * D. desktops (issue 12: CPU per SMS must not grow with connected desktops;
+ *    one server with MEM_AGENTS agents configured)
+ *   desktops_ingest_rate_0, _cpu_0      the ingest ceiling, no desktop
+ *   desktops_ingest_rate_10000, _cpu_10000   with MEM_AGENTS desktops
+ *                               connected and Available: each SMS offered
+ *   desktops_ingest_rate_10000_idle, _cpu_10000_idle   the same desktops
+ *                               set Idle: the SMS queue as with none
+ *   desktops_ingest_10000_vs_0, desktops_ingest_10000_idle_vs_0   ratios
+ *                               (target >= 0.9)
+ *   offer_cpu_2000_vs_ingest    (phase A) CPU per SMS at 2,000 SMS/s with
+ *                               LAT_AGENTS desktops / the ingest ceiling's
+ *                               (target <= 2)
  * C. restart recovery (a store seeded through the store API with REC_CONVS
  *    open conversations and REC_MSGS messages)
  *   recovery_time               exec of `textdesk serve` -> first 200 from
@@ -52,7 +64,9 @@
  *
  * Usage: bench_server [path/to/textdesk]  (default: textdesk beside this
  * binary; another build's binary gives a before/after on the same load).
- * BENCH_PHASES=latency,memory,recovery runs only those phases and prints
+ * BENCH_REC_MSGS=N seeds N messages for the recovery phases instead of
+ * 1,000,000 (a quicker run; the figures then say how many).
+ * BENCH_PHASES=latency,desktops,memory,recovery runs only those phases and prints
  * no table ("ingest": only the ingest ceiling); BENCH_KEEP=1 keeps the
  * temporary directory (configurations, data, server logs). Agents'
  * passwords are hashed at the minimum argon2id cost so that ten thousand
@@ -817,6 +831,8 @@ typedef struct figures {
     double ingest, ingest_cpu, raw, lat[NRATES][3], sent_rate[NRATES], lat_cpu[NRATES];
     int64_t lost;
     double rss_idle, rss_agents, rss_total, ingest_mem;
+    double desk_none, desk_none_cpu, desk_full, desk_full_cpu; /* phase D */
+    double desk_idle, desk_idle_cpu;
     double recovery, rec_cpu;
     uint64_t rec_events;
     int64_t rec_msgs;
@@ -890,6 +906,9 @@ static void phase_latency(figures *F, int ingest_only)
         print_figure(name, F->lat_cpu[r], "%.1f", "us/sms");
         settle(&L, 0.5);
     }
+    /* issue 12: the CPU an SMS costs at 2,000 SMS/s with LAT_AGENTS
+     * desktops against the ingest ceiling's (no desktop; target <= 2 x) */
+    print_figure("offer_cpu_2000_vs_ingest", F->lat_cpu[1] / F->ingest_cpu, "%.2f", "x");
     int64_t acked = L.acked;
     if (L.refused)
         fprintf(stderr, "bench_server: %lld inbound SMS refused\n", (long long)L.refused);
@@ -903,6 +922,66 @@ static void phase_latency(figures *F, int ingest_only)
         dief("cannot count the stored messages");
     F->lost = acked > stored ? acked - stored : 0;
     print_figure("acked_not_stored", (double)F->lost, "%.0f", "sms");
+}
+
+/* Reads until the server is idle (under a tenth of a core for half a
+ * second; at most 'max_s' seconds): what a phase started has been sent. */
+static void quiesce(load *L, pid_t pid, double max_s)
+{
+    double until = now_s() + max_s;
+    while (now_s() < until) {
+        double c0 = cpu_seconds(pid), t0 = now_s();
+        settle(L, 0.5);
+        if (cpu_seconds(pid) - c0 < 0.1 * (now_s() - t0))
+            return;
+    }
+}
+
+/* D: what connected desktops cost an SMS (issue 12). One server with
+ * MEM_AGENTS agents configured: its ingest ceiling with no desktop
+ * connected; with MEM_AGENTS desktops connected and Available (each SMS is
+ * offered to one of them: the offer's events and frames are part of its
+ * cost); and with the same desktops connected but Idle (the SMS wait in
+ * the queue as with none: only what the connections themselves cost). */
+static void phase_desktops(figures *F, const char *cfg)
+{
+    char data[300];
+    snprintf(data, sizeof data, "%s/desk-data", dir);
+    pid_t pid = spawn_server("desk", cfg, data);
+    wait_listening(pid);
+    load L = {.ep = epoll_create1(0)};
+    memset(sent_at, 0, MAX_KEYS * sizeof *sent_at);
+    double c0 = cpu_seconds(pid);
+    F->desk_none = drive(&L, 0, INGEST_N, 0, 60, 0);
+    F->desk_none_cpu = (cpu_seconds(pid) - c0) / INGEST_N * 1e6;
+    agents_open(&L, MEM_AGENTS); /* they are offered what waits */
+    quiesce(&L, pid, 60);
+    nlat = 0;
+    c0 = cpu_seconds(pid);
+    F->desk_full = drive(&L, INGEST_N, INGEST_N, 0, 60, 0);
+    F->desk_full_cpu = (cpu_seconds(pid) - c0) / INGEST_N * 1e6;
+    quiesce(&L, pid, 30);
+    for (int i = 0; i < L.nag; i++)
+        ws_send_text(L.ag[i].fd, "{\"cmd\":\"set_state\",\"state\":\"idle\"}");
+    quiesce(&L, pid, 60);
+    c0 = cpu_seconds(pid);
+    F->desk_idle = drive(&L, 2 * INGEST_N, INGEST_N, 0, 60, 0);
+    F->desk_idle_cpu = (cpu_seconds(pid) - c0) / INGEST_N * 1e6;
+    int64_t offered = offers_seen;
+    quiesce(&L, pid, 30);
+    if (offers_seen != offered)
+        dief("desktops set Idle were offered SMS");
+    print_figure("desktops_ingest_rate_0", F->desk_none, "%.0f", "sms/s");
+    print_figure("desktops_ingest_cpu_0", F->desk_none_cpu, "%.1f", "us/sms");
+    print_figure("desktops_ingest_rate_10000", F->desk_full, "%.0f", "sms/s");
+    print_figure("desktops_ingest_cpu_10000", F->desk_full_cpu, "%.1f", "us/sms");
+    print_figure("desktops_ingest_10000_vs_0", F->desk_full / F->desk_none, "%.2f", "x");
+    print_figure("desktops_ingest_rate_10000_idle", F->desk_idle, "%.0f", "sms/s");
+    print_figure("desktops_ingest_cpu_10000_idle", F->desk_idle_cpu, "%.1f", "us/sms");
+    print_figure("desktops_ingest_10000_idle_vs_0", F->desk_idle / F->desk_none, "%.2f", "x");
+    stop_server(pid);
+    agents_close(&L);
+    close(L.ep);
 }
 
 /* B: memory with MEM_AGENTS agents and MEM_CONVS open conversations. */
@@ -971,6 +1050,15 @@ static void seed_apply(seed *s, cc_cmd m)
     }
 }
 
+/* The conversations the recovery phase seeds: REC_CONVS, or a tenth of
+ * BENCH_REC_MSGS (a quicker run: e.g. 100000). */
+static uint32_t rec_convs(void)
+{
+    const char *e = getenv("BENCH_REC_MSGS");
+    long n = e ? strtol(e, NULL, 10) / (REC_MSGS / REC_CONVS) : 0;
+    return n > 0 && n <= REC_CONVS ? (uint32_t)n : REC_CONVS;
+}
+
 static void seed_store(const char *path, uint64_t *events)
 {
     char err[256];
@@ -1000,8 +1088,9 @@ static void seed_store(const char *path, uint64_t *events)
     /* each conversation: an SMS opens it, the offered agent accepts, then
      * four more SMS and five replies alternate */
     int per = REC_MSGS / REC_CONVS / 2;
+    uint32_t nconvs = rec_convs();
     char num[32], id[64], text[64];
-    for (uint32_t i = 0; i < REC_CONVS; i++) {
+    for (uint32_t i = 0; i < nconvs; i++) {
         if (i % 1000 == 0)
             store_begin(s.st);
         snprintf(num, sizeof num, "+4672%08u", i);
@@ -1025,7 +1114,7 @@ static void seed_store(const char *path, uint64_t *events)
             seed_apply(&s, (cc_cmd){.type = CC_CMD_SEND, .agent = owner, .conv = conv,
                                     .text = str_c(text)});
         }
-        if (i % 1000 == 999 || i == REC_CONVS - 1)
+        if (i % 1000 == 999 || i == nconvs - 1)
             if (store_commit(s.st) != 0)
                 dief(store_errmsg(s.st));
     }
@@ -1229,6 +1318,8 @@ int main(int argc, char **argv)
     char cfg[300];
     snprintf(cfg, sizeof cfg, "%s/mem.json", dir);
     write_config(cfg, MEM_AGENTS, MEM_CAPACITY);
+    if (all || strstr(phases, "desktops"))
+        phase_desktops(&F, cfg);
     if (all || strstr(phases, "memory"))
         phase_memory(&F, cfg);
     if (all || strstr(phases, "recovery"))

@@ -555,40 +555,9 @@ static void rest_sim(api *a, const http_req *req, http_resp *resp, const char *w
         api__resp_json(resp, 200, json_pack("{s:o}", "messages", arr));
         return;
     }
-    if (strcmp(what, "send") != 0 || strcmp(req->method, "POST") != 0) {
-        api__resp_error(resp, 404, "not_found", "no such simulator call");
-        return;
-    }
-    json_t *j = api__parse_body(req, resp);
-    if (!j)
-        return;
-    const char *from = NULL, *to = NULL, *text = NULL, *id = NULL;
-    size_t text_n = 0;
-    if (json_unpack(j, "{s:s, s:s, s:s%, s?s}", "from", &from, "to", &to, "text", &text,
-                    &text_n, "id", &id) != 0) {
-        json_decref(j);
-        api__resp_error(resp, 400, "bad_request", "from, to and text are required strings");
-        return;
-    }
-    char gen[32];
-    if (!id) {
-        snprintf(gen, sizeof gen, "sim-in-%llu-%llu",
-                 (unsigned long long)a->env.now(a->env.app),
-                 (unsigned long long)++a->sim_seq);
-        id = gen;
-    }
-    int r = a->env.apply(a->env.app, &(cc_cmd){.type = CC_CMD_SMS_IN, .number = str_c(from),
-                                               .ep_number = str_c(to),
-                                               .text = {text, text_n}, .msg_id = str_c(id)});
-    json_decref(j);
-    if (r < 0) { /* 503: not kept, send it again; 422: kept among the refused */
-        api__resp_error(resp, r == -CC_E_STORE ? 503 : 422, cc_err_code(r), cc_err_msg(r));
-        return;
-    }
-    /* the gateway's acknowledgement waits for the commit (a duplicate too:
-     * its original may be in the same batch) */
-    api__respond_after_commit(
-        a, req, resp, json_pack("{s:s}", "result", r == CC_DUPLICATE ? "duplicate" : "ok"));
+    /* the simulated customer's SMS: the simulator gateway's own inbound,
+     * through the inbound port like every gateway's (sms/gw_sim.c) */
+    api_gw_call(a->env.sim, what, req, resp);
 }
 
 /* Every desktop starts over from a fresh snapshot (after a setting that
@@ -677,14 +646,18 @@ void api_http_request(void *arg, const http_req *req, http_resp *resp)
     store_account tacc;
     const char *code = NULL;
     char msg[160];
+    a->tok_req = req; /* looked up once for the whole request */
+    a->tok_valid = 0;
     if (api__bearer_of(a, req, &tacc, &code, msg, sizeof msg) < 0) {
         api__resp_error(resp, strcmp(code, "store_unavailable") == 0 ? 503 : 401, code, msg);
+        a->tok_req = NULL;
         return;
     }
     api_audit_ctx x;
     api__audit_before(a, req, &x);
     dispatch(a, req, resp);
     api__audit_after(a, req, resp, &x);
+    a->tok_req = NULL;
 }
 
 static void dispatch(api *a, const http_req *req, http_resp *resp)
@@ -715,6 +688,12 @@ static void dispatch(api *a, const http_req *req, http_resp *resp)
         rest_admin_settings(a, req, resp);
     } else if (strncmp(p, "/api/admin/tokens", 17) == 0 && (p[17] == '\0' || p[17] == '/')) {
         api__tokens(a, req, resp, p + 17);
+    } else if (strncmp(p, "/api/admin/webhooks", 19) == 0 && (p[19] == '\0' || p[19] == '/')) {
+        api__hooks(a, req, resp, p + 19);
+    } else if (strncmp(p, "/api/admin/retention", 20) == 0 && (p[20] == '\0' || p[20] == '/')) {
+        api__retention(a, req, resp, p + 20);
+    } else if (strncmp(p, "/api/admin/customers/", 21) == 0) {
+        api__customers(a, req, resp, p + 20);
     } else if (strcmp(p, "/api/admin/audit") == 0 || strcmp(p, "/api/admin/audit.csv") == 0) {
         api__audit_get(a, req, resp, p[16] == '.');
     } else if (strncmp(p, "/api/admin/", 11) == 0) {

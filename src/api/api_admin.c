@@ -24,30 +24,19 @@
 #include <string.h>
 
 #include "api/api_int.h"
+#include "store/entity_json.h"
 #include "store/flow_json.h"
 #include "util/utf8.h"
 #include "util/xalloc.h"
 
 static const struct kind {
     const char *name;
-    int kind;
-    const char *const *keys; /* allowed keys, NULL-terminated */
+    int kind; /* CC_KIND_*: its keys are entity_json's */
 } kinds[] = {
-    {"teams", CC_KIND_TEAM, (const char *const[]){"id", "name", NULL}},
-    {"wrapup_reasons", CC_KIND_REASON, (const char *const[]){"id", "name", NULL}},
-    {"idle_reasons", CC_KIND_IDLE_REASON, (const char *const[]){"id", "name", NULL}},
-    {"skills", CC_KIND_SKILL, (const char *const[]){"id", "name", NULL}},
-    {"queues", CC_KIND_QUEUE,
-     (const char *const[]){"id", "name", "teams", "rona_timeout_s", "auto_wrapup_s",
-                           "default_reason", "fallback", "skills", "widen_step_s", "waiting",
-                           NULL}},
-    {"entry_points", CC_KIND_EP,
-     (const char *const[]){"id", "number", "queue", "welcome_reply", "hours", "max_wait_s",
-                           "overflow_queue", "overflow_reply", "skills", "skill_words",
-                           "gateway", "survey", NULL}},
-    {"agents", CC_KIND_AGENT,
-     (const char *const[]){"id", "name", "teams", "capacity", "skills", "username",
-                           "password", "password_hash", "state", NULL}},
+    {"teams", CC_KIND_TEAM},   {"wrapup_reasons", CC_KIND_REASON},
+    {"idle_reasons", CC_KIND_IDLE_REASON}, {"skills", CC_KIND_SKILL},
+    {"queues", CC_KIND_QUEUE}, {"entry_points", CC_KIND_EP},
+    {"agents", CC_KIND_AGENT},
 };
 /* sync_config's put order: indexes into kinds, queues twice */
 #define KIND_QUEUES 4
@@ -136,167 +125,22 @@ static json_t *list_kind(api *a, const struct kind *k, int secrets)
 
 /* ---- validation -------------------------------------------------------- */
 
-typedef struct verr {
-    char field[64];
-    char msg[160];
-} verr;
+typedef entity_json_err verr; /* a field and what is wrong with it */
 
-static int bad(verr *e, const char *field, const char *msg)
-{
-    snprintf(e->field, sizeof e->field, "%.*s", (int)sizeof e->field - 1, field);
-    utf8_trim(e->field); /* a long field name may be cut inside a character */
-    snprintf(e->msg, sizeof e->msg, "%s", msg);
-    return -1;
-}
-
-static int get_u32(json_t *o, const char *key, int need, uint32_t lo, uint32_t hi, uint32_t *out,
-                   verr *e)
-{
-    json_t *v = json_object_get(o, key);
-    if (!v) {
-        if (need)
-            return bad(e, key, "is required");
-        return 0;
-    }
-    if (!json_is_integer(v) || json_integer_value(v) < lo || json_integer_value(v) > hi) {
-        char m[96];
-        snprintf(m, sizeof m, "must be a whole number from %u to %u", lo, hi);
-        return bad(e, key, m);
-    }
-    *out = (uint32_t)json_integer_value(v);
-    return 0;
-}
-
-static int get_text(json_t *o, const char *key, int need, str *out, verr *e)
-{
-    json_t *v = json_object_get(o, key);
-    *out = STR_NULL;
-    if (!v)
-        return need ? bad(e, key, "is required") : 0;
-    if (!json_is_string(v))
-        return bad(e, key, "must be a string");
-    *out = (str){json_string_value(v), json_string_length(v)};
-    return 0;
-}
-
-/* Room for what a put command points to (its team list, an entry point's
- * flow); keep it while the command is used. */
+/* Room for what a put command points to (entity_json's, and the entry
+ * point's kept gateway); keep it while the command is used. */
 typedef struct put_room {
-    uint32_t ids[CC_TEAMS_MAX];
-    cc_skill skills[CC_SKILLS_MAX];
-    cc_ep_flow flow;
-    char rule[FLOW_JSON_RULE_MAX];
+    entity_json_room r;
     char gateway[CC_GATEWAY_ID_MAX + 1];
 } put_room;
 
-/* Builds the command that puts entity 'o' of kind 'k'. */
+/* Builds the command that puts entity 'o' of kind 'k' (entity_json: the
+ * same reading as the configuration file's; what GET shows beside the
+ * entity may be written back). */
 static int put_cmd(const struct kind *k, json_t *o, uint32_t id, cc_cmd *m, put_room *room,
                    verr *e)
 {
-    uint32_t *ids = room->ids;
-    if (!json_is_object(o))
-        return bad(e, "(body)", "must be a JSON object");
-    const char *key;
-    json_t *v;
-    json_object_foreach(o, key, v)
-    {
-        int ok = 0;
-        for (const char *const *a = k->keys; *a; a++)
-            ok |= strcmp(*a, key) == 0;
-        if (!ok)
-            return bad(e, key, "unknown field");
-    }
-    uint32_t body_id = id;
-    if (get_u32(o, "id", 0, 1, CC_MAX_ID - 1, &body_id, e))
-        return -1;
-    if (body_id != id)
-        return bad(e, "id", "differs from the id in the path");
-    memset(m, 0, sizeof *m);
-    json_t *teams = json_object_get(o, "teams");
-    if (teams) {
-        if (!json_is_array(teams) || json_array_size(teams) > CC_TEAMS_MAX)
-            return bad(e, "teams", "must be a list of at most 64 team ids");
-        size_t i;
-        json_array_foreach(teams, i, v)
-        {
-            if (!json_is_integer(v) || json_integer_value(v) <= 0 ||
-                json_integer_value(v) >= CC_MAX_ID)
-                return bad(e, "teams", "must hold team ids");
-            ids[m->n_ids++] = (uint32_t)json_integer_value(v);
-        }
-        m->ids = ids;
-    }
-    if (k->kind == CC_KIND_QUEUE || k->kind == CC_KIND_AGENT) {
-        char msg[160];
-        if (flow_json_skills_parse(o, "skills", room->skills, &m->n_skills, msg, sizeof msg)) {
-            char *sep = strstr(msg, ": ");
-            if (sep)
-                *sep = '\0';
-            return bad(e, msg, sep ? sep + 2 : "is not valid");
-        }
-        m->skills = room->skills;
-    }
-    uint32_t x = 0;
-    switch (k->kind) {
-    case CC_KIND_TEAM:
-    case CC_KIND_REASON:
-    case CC_KIND_IDLE_REASON:
-    case CC_KIND_SKILL:
-        m->type = k->kind == CC_KIND_TEAM     ? CC_CMD_TEAM_PUT
-                  : k->kind == CC_KIND_REASON ? CC_CMD_REASON_PUT
-                  : k->kind == CC_KIND_SKILL  ? CC_CMD_SKILL_PUT
-                                              : CC_CMD_IDLE_REASON_PUT;
-        m->team = m->reason = m->skill = id;
-        return get_text(o, "name", 1, &m->name, e);
-    case CC_KIND_QUEUE:
-        m->type = CC_CMD_QUEUE_PUT;
-        m->queue = id;
-        if (get_text(o, "name", 1, &m->name, e))
-            return -1;
-        x = 30;
-        if (get_u32(o, "rona_timeout_s", 0, 1, 3600, &x, e))
-            return -1;
-        m->rona_ms = (int64_t)x * 1000;
-        x = 0;
-        if (get_u32(o, "auto_wrapup_s", 0, 0, 86400, &x, e))
-            return -1;
-        m->autowrap_ms = (int64_t)x * 1000;
-        x = 0;
-        if (get_u32(o, "widen_step_s", 0, 0, 86400, &x, e))
-            return -1;
-        m->widen_ms = (int64_t)x * 1000;
-        return get_u32(o, "default_reason", 0, 0, CC_MAX_ID - 1, &m->reason, e) ||
-                       get_u32(o, "fallback", 0, 0, CC_MAX_ID - 1, &m->fallback, e)
-                   ? -1
-                   : 0;
-    case CC_KIND_EP: {
-        m->type = CC_CMD_EP_PUT;
-        m->ep = id;
-        if (get_text(o, "number", 1, &m->number, e) ||
-            get_u32(o, "queue", 1, 1, CC_MAX_ID - 1, &m->queue, e))
-            return -1;
-        char msg[256];
-        int has = flow_json_parse(o, 0, &room->flow, room->rule, msg, sizeof msg);
-        if (has < 0) {
-            char *sep = strstr(msg, ": ");
-            if (sep)
-                *sep = '\0';
-            return bad(e, msg, sep ? sep + 2 : "is not valid");
-        }
-        if (has && room->flow.overflow_queue == m->queue)
-            return bad(e, "overflow_queue", "must differ from the entry point's queue");
-        m->flow = has ? &room->flow : NULL;
-        return 0;
-    }
-    case CC_KIND_AGENT:
-        m->type = CC_CMD_AGENT_PUT;
-        m->agent = id;
-        return get_text(o, "name", 1, &m->name, e) ||
-                       get_u32(o, "capacity", 0, 1, 1000, &m->capacity, e)
-                   ? -1
-                   : 0;
-    }
-    return bad(e, "(kind)", "unknown kind");
+    return entity_json_put(k->kind, o, id, ENTITY_JSON_SHOWN, m, &room->r, e);
 }
 
 static int remove_cmd(const struct kind *k, uint32_t id, cc_cmd *m)
@@ -367,26 +211,28 @@ static void core_error(http_resp *resp, int r, const char *what)
 static int agent_account_check(api *a, json_t *o, uint32_t id, json_t *also, verr *e)
 {
     str user, pass, hash;
-    if (get_text(o, "username", 0, &user, e) || get_text(o, "password", 0, &pass, e) ||
-        get_text(o, "password_hash", 0, &hash, e))
+    if (entity_json_text(o, "username", 0, &user, e) ||
+        entity_json_text(o, "password", 0, &pass, e) ||
+        entity_json_text(o, "password_hash", 0, &hash, e))
         return -1;
     if (pass.p && pass.n < 4)
-        return bad(e, "password", "must be at least 4 characters");
+        return entity_json_fail(e, "password", "must be at least 4 characters");
     if (hash.p && (hash.n < 10 || memcmp(hash.p, "$argon2id$", 10) != 0))
-        return bad(e, "password_hash", "must be an argon2id hash");
+        return entity_json_fail(e, "password_hash", "must be an argon2id hash");
     store_account acc;
     if (store_account_of_agent(a->env.st, id, &acc) == 0)
         return 0;
     if (!user.p || user.n == 0 || user.n > 64 || (!pass.p && !hash.p))
-        return bad(e, "username", "and a password are needed for a new agent (1..64 bytes)");
+        return entity_json_fail(
+            e, "username", "and a password are needed for a new agent (1..64 bytes)");
     if (store_account_get(a->env.st, user, &acc) == 0)
-        return bad(e, "username", "is taken");
+        return entity_json_fail(e, "username", "is taken");
     size_t i;
     json_t *u;
     json_array_foreach(also, i, u)
     {
         if (str_eq(user, (str){json_string_value(u), json_string_length(u)}))
-            return bad(e, "username", "is taken");
+            return entity_json_fail(e, "username", "is taken");
     }
     return 0;
 }
@@ -396,15 +242,16 @@ static int agent_account_check(api *a, json_t *o, uint32_t id, json_t *also, ver
 static int agent_account(api *a, json_t *o, uint32_t id, verr *e)
 {
     str user, pass, hash;
-    if (get_text(o, "username", 0, &user, e) || get_text(o, "password", 0, &pass, e) ||
-        get_text(o, "password_hash", 0, &hash, e))
+    if (entity_json_text(o, "username", 0, &user, e) ||
+        entity_json_text(o, "password", 0, &pass, e) ||
+        entity_json_text(o, "password_hash", 0, &hash, e))
         return -1;
     store_account acc;
     int exists = store_account_of_agent(a->env.st, id, &acc) == 0;
     if (pass.p && pass.n < 4)
-        return bad(e, "password", "must be at least 4 characters");
+        return entity_json_fail(e, "password", "must be at least 4 characters");
     if (hash.p && (hash.n < 10 || memcmp(hash.p, "$argon2id$", 10) != 0))
-        return bad(e, "password_hash", "must be an argon2id hash");
+        return entity_json_fail(e, "password_hash", "must be an argon2id hash");
     char *h = NULL;
     if (pass.p) {
         char *p = xmemdup0(pass.p, pass.n);
@@ -416,16 +263,18 @@ static int agent_account(api *a, json_t *o, uint32_t id, verr *e)
     int r = 0, w;
     if (!exists) {
         if (!user.p || user.n == 0 || user.n > 64 || !h)
-            r = bad(e, "username", "and a password are needed for a new agent (1..64 bytes)");
+            r = entity_json_fail(
+                e, "username", "and a password are needed for a new agent (1..64 bytes)");
         else if ((w = api__write_begin(a)) != 0 ||
                  (w = api__write_end(a, store_account_put(a->env.st, user, str_c(h), id,
                                                           STORE_ROLE_AGENT))) != 0)
-            r = bad(e, "username", w == -EEXIST ? "is taken" : "could not be stored now");
+            r = entity_json_fail(e, "username",
+                                 w == -EEXIST ? "is taken" : "could not be stored now");
     } else if (h) {
         if ((w = api__write_begin(a)) != 0 ||
             (w = api__write_end(a, store_account_set_pwhash(a->env.st, acc.username,
                                                              str_c(h)))) != 0)
-            r = bad(e, "password", "could not be stored");
+            r = entity_json_fail(e, "password", "could not be stored");
     }
     free(h);
     return r;
@@ -478,13 +327,15 @@ static int ep_gateway(api *a, const cc *now, json_t *o, cc_cmd *m, put_room *roo
             return 0;
         /* copied: the core frees its own copy when it takes the new one */
         snprintf(room->gateway, sizeof room->gateway, "%.*s", (int)old.gateway.n, old.gateway.p);
-        room->flow.gateway = str_c(room->gateway);
-        m->flow = &room->flow;
+        room->r.flow.gateway = str_c(room->gateway);
+        m->flow = &room->r.flow;
         return 0;
     }
     str g = m->flow ? m->flow->gateway : STR_NULL;
     if (g.n && a->env.gateway_known && !a->env.gateway_known(a->env.app, g))
-        return bad(e, "gateway", "is not a configured gateway (the configuration's gateways[].id)");
+        return entity_json_fail(
+            e, "gateway",
+            "is not a configured gateway (the configuration's gateways[].id)");
     return 0;
 }
 
@@ -705,20 +556,22 @@ static void canned(api *a, const http_req *req, http_resp *resp, const char *res
     {
         if (strcmp(key, "id") && strcmp(key, "title") && strcmp(key, "text_sv") &&
             strcmp(key, "text_en")) {
-            bad(&e, key, "unknown field");
+            entity_json_fail(&e, key, "unknown field");
             break;
         }
     }
-    if (!e.field[0] && !get_text(body, "title", 1, &title, &e) &&
-        !get_text(body, "text_sv", 1, &sv, &e) && !get_text(body, "text_en", 1, &en, &e)) {
+    if (!e.field[0] && !entity_json_text(body, "title", 1, &title, &e) &&
+        !entity_json_text(body, "text_sv", 1, &sv, &e) &&
+        !entity_json_text(body, "text_en", 1, &en, &e)) {
         if (title.n == 0 || title.n > 200)
-            bad(&e, "title", "must be 1..200 bytes");
+            entity_json_fail(&e, "title", "must be 1..200 bytes");
         else if (sv.n == 0 && en.n == 0)
-            bad(&e, "text_sv", "and text_en cannot both be empty");
+            entity_json_fail(&e, "text_sv", "and text_en cannot both be empty");
         else if (sv.n > 4000 || en.n > 4000 || utf8_count(sv.p, sv.n) > CC_TEXT_MAX ||
                  utf8_count(en.p, en.n) > CC_TEXT_MAX || utf8_count(sv.p, sv.n) < 0 ||
                  utf8_count(en.p, en.n) < 0)
-            bad(&e, sv.n > en.n ? "text_sv" : "text_en", "must be valid text of at most 1000 characters");
+            entity_json_fail(&e, sv.n > en.n ? "text_sv" : "text_en",
+                             "must be valid text of at most 1000 characters");
     }
     if (e.field[0]) {
         char msg[256];

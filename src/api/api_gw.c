@@ -77,9 +77,18 @@ void api_gw_request(api_gw_find find, void *app, const http_req *req, http_resp 
         not_found(resp, "no such gateway of that type (the configuration's gateways)");
         return;
     }
+    api_gw_call(g, s2 + 1, req, resp);
+}
+
+void api_gw_call(gw *g, const char *endpoint, const http_req *req, http_resp *resp)
+{
+    if (!g->ops->http) {
+        not_found(resp, "no such gateway of that type (the configuration's gateways)");
+        return;
+    }
     call *k = xcalloc(1, sizeof *k);
     k->c = (gw_call){.method = req->method,
-                     .endpoint = s2 + 1,
+                     .endpoint = endpoint,
                      .body = req->body,
                      .header = c_header,
                      .arg = c_arg,

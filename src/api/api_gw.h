@@ -18,5 +18,8 @@ typedef gw *(*api_gw_find)(void *app, str id);
 
 /* Handles a request under /api/gw/. */
 void api_gw_request(api_gw_find find, void *app, const http_req *req, http_resp *resp);
+/* Hands 'req' to gateway 'g' as a call to its 'endpoint' (the simulator's
+ * /api/sim/send). */
+void api_gw_call(gw *g, const char *endpoint, const http_req *req, http_resp *resp);
 
 #endif

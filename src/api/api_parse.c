@@ -270,7 +270,9 @@ int api_parse_frame(str data, api_frame *f, api_parse_err *e)
     for (size_t i = 0; i < sizeof frame_cmds / sizeof frame_cmds[0]; i++)
         if (strcmp(f->name, frame_cmds[i].name) == 0)
             c = &frame_cmds[i];
-    if (!c) {
+    /* a core command only when the command table says an agent may send
+     * it (CC_CMDF_AGENT) */
+    if (!c || (c->kind == API_FRAME_CORE && !cc_cmd_is_agent(c->type))) {
         e->code = "unknown_command";
         char name[64];
         snprintf(name, sizeof name, "%s", f->name);

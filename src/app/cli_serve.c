@@ -14,6 +14,7 @@
 #include "app/app.h"
 #include "app/cli.h"
 #include "app/ha.h"
+#include "net/net_http.h"
 #include "util/log.h"
 
 static app *g_app; /* for the signal handler only */
@@ -136,6 +137,13 @@ int cli_serve_main(int argc, char **argv)
         web = default_web_dir();
     if (!cert && !key)
         app_config_tls(cfg, &cert, &key);
+    const char *ca = app_config_ca_file(cfg);
+    if (ca && access(ca, R_OK) != 0) {
+        fprintf(stderr, "textdesk serve: ca_file: cannot read %s\n", ca);
+        app_config_free(cfg);
+        return 1;
+    }
+    net_http_set_ca_file(ca);
     if (!cert != !key) {
         fprintf(stderr, "textdesk serve: TLS needs both a certificate and a key "
                         "(--tls-cert and --tls-key, or \"tls\" in the file)\n");
@@ -169,6 +177,10 @@ int cli_serve_main(int argc, char **argv)
     int rc = 1;
     http_cfg hc = {.iface = iface, .port = port, .web_dir = web, .tls_cert = cert,
                    .tls_key = key};
+    /* tests: a WebSocket's silence before a ping (http.h; default 300 s) */
+    const char *ping = getenv("TEXTDESK_WS_PING_MS");
+    if (ping)
+        hc.ws_ping_ms = strtoll(ping, NULL, 10);
     if (app_open(&a, store_url, cfg, err, sizeof err) != 0 ||
         app_listen(&a, &hc, err, sizeof err) != 0) {
         fprintf(stderr, "textdesk serve: %s\n", err);

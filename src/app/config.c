@@ -14,7 +14,9 @@
 
 #include "app/app.h"
 #include "sms/sms_text.h"
+#include "app/app_hooks.h"
 #include "app/gateways.h"
+#include "store/entity_json.h"
 #include "store/flow_json.h"
 #include "util/netaddr.h"
 #include "util/xalloc.h"
@@ -131,29 +133,6 @@ static int get_text(ctx *x, const char *where, json_t *obj, const char *key, int
     return 0;
 }
 
-static int get_ids(ctx *x, const char *where, json_t *obj, const char *key, uint32_t *ids,
-                   size_t *n)
-{
-    json_t *v = json_object_get(obj, key);
-    char w[160];
-    snprintf(w, sizeof w, "%s.%s", where, key);
-    *n = 0;
-    if (!v)
-        return 0;
-    if (!json_is_array(v) || json_array_size(v) > CC_TEAMS_MAX)
-        return fail(x, w, "must be a list of at most 64 ids%s", "");
-    size_t i;
-    json_t *e;
-    json_array_foreach(v, i, e)
-    {
-        if (!json_is_integer(e) || json_integer_value(e) <= 0 ||
-            json_integer_value(e) >= CC_MAX_ID)
-            return fail(x, w, "must hold ids (whole numbers above 0)%s", "");
-        ids[(*n)++] = (uint32_t)json_integer_value(e);
-    }
-    return 0;
-}
-
 /* An account has "password" (hashed at first start) or "password_hash"
  * (an argon2id string, e.g. from `textdesk hash-password`), not both. */
 static int check_password(ctx *x, const char *where, json_t *e)
@@ -193,13 +172,18 @@ static json_t *section(ctx *x, const char *name, int *bad)
     return v;
 }
 
-/* A "skills" list of 'obj' (flow_json's form). */
-static int get_skills(ctx *x, const char *where, json_t *obj, cc_skill *out, size_t *n)
+/* The command that puts entity 'e' of 'kind' at 'where' (entity_json:
+ * the admin API reads entities with the same code, so a bad entity gets
+ * the same error from both). */
+static int put_cmd(ctx *x, const char *where, int kind, json_t *e, cc_cmd *m,
+                   entity_json_room *room)
 {
-    char msg[200];
-    if (flow_json_skills_parse(obj, "skills", out, n, msg, sizeof msg) == 0)
+    entity_json_err err;
+    if (entity_json_put(kind, e, 0, 0, m, room, &err) == 0)
         return 0;
-    return fail(x, where, "%s", msg);
+    char w[256];
+    snprintf(w, sizeof w, "%s.%s", where, err.field);
+    return fail(x, w, "%s", err.msg);
 }
 
 /* Walks the configuration in dependency order, running each command. */
@@ -211,7 +195,7 @@ static int walk(ctx *x)
                                       "agents",
                                       "admins",       "supervisors",    "gateways",
                                       "outbox",       "tls",            "trusted_proxies",
-                                      NULL};
+                                      "ca_file",      "webhooks",       NULL};
     json_t *root = x->cfg->root;
     if (!json_is_object(root))
         return fail(x, "(top)", "the file must hold one JSON object%s", "");
@@ -221,7 +205,6 @@ static int walk(ctx *x)
     size_t i;
     json_t *e;
     int bad = 0;
-    long long v;
 
     json_t *settings = json_object_get(root, "settings");
     if (settings) {
@@ -266,131 +249,41 @@ static int walk(ctx *x)
             return -1;
     }
 
-    static const char *const named_keys[] = {"id", "name", NULL};
     const struct {
         const char *name;
-        int type;
-    } named[] = {{"teams", CC_CMD_TEAM_PUT},
-                 {"wrapup_reasons", CC_CMD_REASON_PUT},
-                 {"idle_reasons", CC_CMD_IDLE_REASON_PUT},
-                 {"skills", CC_CMD_SKILL_PUT}};
-    for (size_t s = 0; s < sizeof named / sizeof named[0]; s++) {
-        json_t *arr = section(x, named[s].name, &bad);
+        int kind;
+    } entities[] = {{"teams", CC_KIND_TEAM},     {"wrapup_reasons", CC_KIND_REASON},
+                    {"idle_reasons", CC_KIND_IDLE_REASON}, {"skills", CC_KIND_SKILL},
+                    {"queues", CC_KIND_QUEUE},   {"queues", CC_KIND_QUEUE},
+                    {"entry_points", CC_KIND_EP}, {"agents", CC_KIND_AGENT}};
+    /* in dependency order; queues twice: fallbacks name queues of the
+     * first pass */
+    for (size_t s = 0; s < sizeof entities / sizeof entities[0]; s++) {
+        json_t *arr = section(x, entities[s].name, &bad);
         if (bad)
             return -1;
         json_array_foreach(arr, i, e)
         {
-            snprintf(w, sizeof w, "%s[%zu]", named[s].name, i);
-            str name;
+            snprintf(w, sizeof w, "%s[%zu]", entities[s].name, i);
             if (!json_is_object(e))
                 return fail(x, w, "must be an object%s", "");
-            if (only_keys(x, w, e, named_keys) || get_int(x, w, e, "id", 1, 1, CC_MAX_ID - 1, &v) ||
-                get_text(x, w, e, "name", 1, &name))
+            cc_cmd m;
+            entity_json_room room;
+            if (put_cmd(x, w, entities[s].kind, e, &m, &room))
                 return -1;
-            cc_cmd m = {.type = named[s].type, .name = name};
-            m.team = m.reason = m.skill = (uint32_t)v;
+            if (entities[s].kind == CC_KIND_QUEUE && s + 1 < sizeof entities / sizeof entities[0] &&
+                entities[s + 1].kind == CC_KIND_QUEUE)
+                m.fallback = 0; /* the first pass */
+            if (entities[s].kind == CC_KIND_AGENT) { /* its account */
+                str user;
+                if (get_text(x, w, e, "username", 1, &user) || check_password(x, w, e))
+                    return -1;
+                if (user.n == 0 || user.n > 64)
+                    return fail(x, w, "username must be 1..64 bytes%s", "");
+            }
             if (run(x, w, &m))
                 return -1;
         }
-    }
-
-    static const char *const queue_keys[] = {"id",           "name",          "teams",
-                                             "rona_timeout_s", "auto_wrapup_s", "default_reason",
-                                             "fallback",     "skills",        "widen_step_s",
-                                             NULL};
-    json_t *queues = section(x, "queues", &bad);
-    if (bad)
-        return -1;
-    for (int pass = 0; pass < 2; pass++) { /* fallbacks name queues of the first pass */
-        json_array_foreach(queues, i, e)
-        {
-            snprintf(w, sizeof w, "queues[%zu]", i);
-            if (!json_is_object(e))
-                return fail(x, w, "must be an object%s", "");
-            long long id, rona = 30, autowrap = 0, reason = 0, fallback = 0, widen = 0;
-            str name;
-            uint32_t teams[CC_TEAMS_MAX];
-            size_t nteams;
-            cc_skill sk[CC_SKILLS_MAX];
-            size_t nsk;
-            if (only_keys(x, w, e, queue_keys) || get_int(x, w, e, "id", 1, 1, CC_MAX_ID - 1, &id) ||
-                get_text(x, w, e, "name", 1, &name) || get_ids(x, w, e, "teams", teams, &nteams) ||
-                get_int(x, w, e, "rona_timeout_s", 0, 1, 3600, &rona) ||
-                get_int(x, w, e, "auto_wrapup_s", 0, 0, 86400, &autowrap) ||
-                get_int(x, w, e, "default_reason", 0, 0, CC_MAX_ID - 1, &reason) ||
-                get_int(x, w, e, "fallback", 0, 0, CC_MAX_ID - 1, &fallback) ||
-                get_int(x, w, e, "widen_step_s", 0, 0, 86400, &widen) ||
-                get_skills(x, w, e, sk, &nsk))
-                return -1;
-            if (run(x, w,
-                    &(cc_cmd){.type = CC_CMD_QUEUE_PUT, .queue = (uint32_t)id, .name = name,
-                              .ids = teams, .n_ids = nteams, .rona_ms = rona * 1000,
-                              .autowrap_ms = autowrap * 1000, .reason = (uint32_t)reason,
-                              .fallback = pass ? (uint32_t)fallback : 0, .skills = sk,
-                              .n_skills = nsk, .widen_ms = widen * 1000}))
-                return -1;
-        }
-    }
-
-    static const char *const ep_keys[] = {"id",         "number",         "queue",
-                                          "gateway",    "welcome_reply",  "hours",
-                                          "max_wait_s", "overflow_queue", "overflow_reply",
-                                          "skills",     "skill_words",    "survey",
-                                          NULL};
-    json_t *eps = section(x, "entry_points", &bad);
-    if (bad)
-        return -1;
-    json_array_foreach(eps, i, e)
-    {
-        snprintf(w, sizeof w, "entry_points[%zu]", i);
-        if (!json_is_object(e))
-            return fail(x, w, "must be an object%s", "");
-        long long id, queue;
-        str number;
-        if (only_keys(x, w, e, ep_keys) || get_int(x, w, e, "id", 1, 1, CC_MAX_ID - 1, &id) ||
-            get_text(x, w, e, "number", 1, &number) ||
-            get_int(x, w, e, "queue", 1, 1, CC_MAX_ID - 1, &queue))
-            return -1;
-        cc_ep_flow flow;
-        char rule[FLOW_JSON_RULE_MAX], msg[256];
-        int has = flow_json_parse(e, 0, &flow, rule, msg, sizeof msg);
-        if (has < 0)
-            return fail(x, w, "%s", msg);
-        if (has && flow.overflow_queue == (uint32_t)queue)
-            return fail(x, w, "overflow_queue: must differ from the entry point's queue%s", "");
-        if (run(x, w, &(cc_cmd){.type = CC_CMD_EP_PUT, .ep = (uint32_t)id, .number = number,
-                                .queue = (uint32_t)queue, .flow = has ? &flow : NULL}))
-            return -1;
-    }
-
-    static const char *const agent_keys[] = {"id",       "name",     "teams",
-                                             "capacity", "skills",   "username",
-                                             "password", "password_hash", NULL};
-    json_t *agents = section(x, "agents", &bad);
-    if (bad)
-        return -1;
-    json_array_foreach(agents, i, e)
-    {
-        snprintf(w, sizeof w, "agents[%zu]", i);
-        if (!json_is_object(e))
-            return fail(x, w, "must be an object%s", "");
-        long long id, capacity = 3;
-        str name, user;
-        uint32_t teams[CC_TEAMS_MAX];
-        size_t nteams;
-        cc_skill sk[CC_SKILLS_MAX];
-        size_t nsk;
-        if (only_keys(x, w, e, agent_keys) || get_int(x, w, e, "id", 1, 1, CC_MAX_ID - 1, &id) ||
-            get_text(x, w, e, "name", 1, &name) || get_ids(x, w, e, "teams", teams, &nteams) ||
-            get_int(x, w, e, "capacity", 0, 1, 1000, &capacity) || get_skills(x, w, e, sk, &nsk) ||
-            get_text(x, w, e, "username", 1, &user) || check_password(x, w, e))
-            return -1;
-        if (user.n == 0 || user.n > 64)
-            return fail(x, w, "username must be 1..64 bytes%s", "");
-        if (run(x, w, &(cc_cmd){.type = CC_CMD_AGENT_PUT, .agent = (uint32_t)id, .name = name,
-                                .ids = teams, .n_ids = nteams, .capacity = (uint32_t)capacity,
-                                .skills = sk, .n_skills = nsk}))
-            return -1;
     }
     static const char *const admin_keys[] = {"username", "password", "password_hash", NULL};
     static const char *const people[] = {"admins", "supervisors"};
@@ -439,6 +332,11 @@ static int walk(ctx *x)
         if (tv.n == 0 || strlen(tv.p) != tv.n)
             return fail(x, "tls.key", "must name a PEM file%s", "");
     }
+    json_t *ca = json_object_get(root, "ca_file");
+    if (ca && (!json_is_string(ca) || json_string_length(ca) == 0 ||
+               strlen(json_string_value(ca)) != json_string_length(ca)))
+        return fail(x, "ca_file",
+                    "must name a PEM file of the CAs trusted for outbound HTTPS%s", "");
     json_t *tp = json_object_get(root, "trusted_proxies");
     if (tp) {
         size_t k;
@@ -480,6 +378,8 @@ static app_config *load_json(json_t *root, const char *name, char *err, size_t n
     int r = walk(&x);
     if (r == 0) /* gateways, outbox, entry_points[].gateway: config_gw.c */
         r = app_config__check_gateways(cfg, cfg->path, err, n);
+    if (r == 0)
+        r = app_config__check_hooks(cfg, cfg->path, err, n);
     cc_free(scratch);
     if (r != 0) {
         app_config_free(cfg);
@@ -647,6 +547,11 @@ size_t app_config_trusted_proxies(const app_config *cfg, netaddr *out, size_t ma
             n++;
     }
     return n;
+}
+
+const char *app_config_ca_file(const app_config *cfg)
+{
+    return json_string_value(json_object_get(cfg->root, "ca_file"));
 }
 
 const char *app_config_store(const app_config *cfg)

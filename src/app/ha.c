@@ -13,6 +13,8 @@
 #include <jansson.h>
 
 #include "app/app.h"
+#include "app/app_hooks.h"
+#include "app/app_retention.h"
 #include "app/gateways.h"
 #include "store/store_lease.h"
 #include "util/log.h"
@@ -143,6 +145,9 @@ static void take_over(ha *h, int64_t epoch)
         ha_deposed(a, err);
     api_set_sim(a->api, a->sim);
     app__outbox_pump(a);
+    /* the leader's own jobs: webhooks from their cursors, retention */
+    a->hooks = app_hooks_new(a);
+    a->retention = app_retention_new(a);
     char e[24], ms[24], seq[24];
     snprintf(e, sizeof e, "%lld", (long long)epoch);
     snprintf(ms, sizeof ms, "%lld", (long long)(loop_clock_mono_now() - t0));

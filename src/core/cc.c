@@ -50,11 +50,21 @@ const char *cc_err_msg(int err)
 const char *cc_cmd_name(int type)
 {
     static const char *const names[] = {
-#define X(name, wire) wire,
+#define X(name, wire, flags) wire,
         CC_COMMANDS(X)
 #undef X
     };
     return type >= 0 && type < CC_CMD__COUNT ? names[type] : "?";
+}
+
+int cc_cmd_is_agent(int type)
+{
+    static const unsigned char flags[] = {
+#define X(name, wire, f) (f),
+        CC_COMMANDS(X)
+#undef X
+    };
+    return type >= 0 && type < CC_CMD__COUNT && (flags[type] & CC_CMDF_AGENT);
 }
 
 const char *cc_ev_name(int type)

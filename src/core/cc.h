@@ -172,54 +172,60 @@ enum cc_why {
 };
 const char *cc_why_name(int why);
 
-/* Commands. X(NAME, "wire name"). */
-#define CC_COMMANDS(X)                                                          \
-    X(TEAM_PUT, "team_put")                                                     \
-    X(QUEUE_PUT, "queue_put")                                                   \
-    X(AGENT_PUT, "agent_put")                                                   \
-    X(EP_PUT, "entry_point_put")                                                \
-    X(REASON_PUT, "wrapup_reason_put")                                          \
-    X(IDLE_REASON_PUT, "idle_reason_put")                                       \
-    X(SETTINGS, "settings")                                                     \
-    X(TEAM_REMOVE, "team_remove")                                               \
-    X(QUEUE_REMOVE, "queue_remove")                                             \
-    X(AGENT_REMOVE, "agent_remove")                                             \
-    X(EP_REMOVE, "entry_point_remove")                                          \
-    X(REASON_REMOVE, "wrapup_reason_remove")                                    \
-    X(IDLE_REASON_REMOVE, "idle_reason_remove")                                 \
-    X(LOGIN, "login")                                                           \
-    X(LOGOUT, "logout")                                                         \
-    X(DISCONNECT, "disconnect")                                                 \
-    X(RECONNECT, "reconnect")                                                   \
-    X(SET_STATE, "set_state")                                                   \
-    X(SMS_IN, "sms_in")                                                         \
-    X(ACCEPT, "accept")                                                         \
-    X(DECLINE, "decline")                                                       \
-    X(SEND, "send")                                                             \
-    X(OUTBOUND, "outbound")                                                     \
-    X(TRANSFER_QUEUE, "transfer_queue")                                         \
-    X(TRANSFER_AGENT, "transfer_agent")                                         \
-    X(CONF_INVITE, "conference_invite")                                         \
-    X(CONF_ACCEPT, "conference_accept")                                         \
-    X(CONF_DECLINE, "conference_decline")                                       \
-    X(CONF_EXIT, "conference_exit")                                             \
-    X(END, "end")                                                               \
-    X(WRAPUP, "wrapup")                                                         \
-    X(SET_VAR, "set_variable")                                                  \
-    X(SET_NAME, "set_display_name")                                             \
-    X(RESTART, "restart")                                                       \
-    X(CONF_CANCEL, "conference_cancel")                                         \
-    X(SKILL_PUT, "skill_put")                                                   \
-    X(SKILL_REMOVE, "skill_remove")                                             \
-    X(FORCE_STATE, "force_state")
+/* Commands. X(NAME, "wire name", flags): append new commands at the END.
+ * Flags: CC_CMDF_AGENT, an agent may send it from the desktop (the
+ * agent's WebSocket: api_parse refuses a core command without it, and
+ * fuzz_agent_cmd checks the same flag): cc_cmd_is_agent. */
+#define CC_CMDF_AGENT 1
+#define CC_COMMANDS(X)                                                      \
+    X(TEAM_PUT, "team_put", 0)                                              \
+    X(QUEUE_PUT, "queue_put", 0)                                            \
+    X(AGENT_PUT, "agent_put", 0)                                            \
+    X(EP_PUT, "entry_point_put", 0)                                         \
+    X(REASON_PUT, "wrapup_reason_put", 0)                                   \
+    X(IDLE_REASON_PUT, "idle_reason_put", 0)                                \
+    X(SETTINGS, "settings", 0)                                              \
+    X(TEAM_REMOVE, "team_remove", 0)                                        \
+    X(QUEUE_REMOVE, "queue_remove", 0)                                      \
+    X(AGENT_REMOVE, "agent_remove", 0)                                      \
+    X(EP_REMOVE, "entry_point_remove", 0)                                   \
+    X(REASON_REMOVE, "wrapup_reason_remove", 0)                             \
+    X(IDLE_REASON_REMOVE, "idle_reason_remove", 0)                          \
+    X(LOGIN, "login", 0)                                                    \
+    X(LOGOUT, "logout", 0)                                                  \
+    X(DISCONNECT, "disconnect", 0)                                          \
+    X(RECONNECT, "reconnect", 0)                                            \
+    X(SET_STATE, "set_state", CC_CMDF_AGENT)                                \
+    X(SMS_IN, "sms_in", 0)                                                  \
+    X(ACCEPT, "accept", CC_CMDF_AGENT)                                      \
+    X(DECLINE, "decline", CC_CMDF_AGENT)                                    \
+    X(SEND, "send", CC_CMDF_AGENT)                                          \
+    X(OUTBOUND, "outbound", CC_CMDF_AGENT)                                  \
+    X(TRANSFER_QUEUE, "transfer_queue", CC_CMDF_AGENT)                      \
+    X(TRANSFER_AGENT, "transfer_agent", CC_CMDF_AGENT)                      \
+    X(CONF_INVITE, "conference_invite", CC_CMDF_AGENT)                      \
+    X(CONF_ACCEPT, "conference_accept", CC_CMDF_AGENT)                      \
+    X(CONF_DECLINE, "conference_decline", CC_CMDF_AGENT)                    \
+    X(CONF_EXIT, "conference_exit", CC_CMDF_AGENT)                          \
+    X(END, "end", CC_CMDF_AGENT)                                            \
+    X(WRAPUP, "wrapup", CC_CMDF_AGENT)                                      \
+    X(SET_VAR, "set_variable", CC_CMDF_AGENT)                               \
+    X(SET_NAME, "set_display_name", 0)                                      \
+    X(RESTART, "restart", 0)                                                \
+    X(CONF_CANCEL, "conference_cancel", CC_CMDF_AGENT)                      \
+    X(SKILL_PUT, "skill_put", 0)                                            \
+    X(SKILL_REMOVE, "skill_remove", 0)                                      \
+    X(FORCE_STATE, "force_state", 0)
 
 enum cc_cmd_type {
-#define X(name, wire) CC_CMD_##name,
+#define X(name, wire, flags) CC_CMD_##name,
     CC_COMMANDS(X)
 #undef X
     CC_CMD__COUNT
 };
 const char *cc_cmd_name(int type);
+/* 1: 'type' is an agent's command (CC_CMDF_AGENT). */
+int cc_cmd_is_agent(int type);
 
 /*
  * A command. One flat struct: each command reads the fields listed here and
@@ -578,6 +584,10 @@ typedef struct cc_conv_view {
 } cc_conv_view;
 
 int cc_agent_get(const cc *c, uint32_t id, cc_agent_view *out);
+/* 1 while the core remembers every provider message id of its event log
+ * (its de-duplication window never dropped one), so a repeated inbound SMS
+ * is known without asking the store; 0 once one was dropped. */
+int cc_dedupe_complete(const cc *c);
 /* The teams of 'agent' into 'out'; returns how many (may exceed 'max'). */
 size_t cc_agent_teams(const cc *c, uint32_t agent, uint32_t *out, size_t max);
 

@@ -9,6 +9,25 @@
  *
  * The server is one vhost ("default") on the loop's lws context (net/net.h),
  * which owns the loop, its timers and the clients.
+ *
+ * What a WebSocket costs must not grow with the number of them (issue 12):
+ *  - Liveness is ours, not lws's. lws 4.1 keeps a "validity" timer per
+ *    WebSocket (ping after 300 s of silence, hang up at 310 s) in the one
+ *    sorted list that also holds every HTTP request's timeouts, so each
+ *    connect and, once those timers spread over time, each HTTP request (an
+ *    inbound SMS) walked a share of all the desktops' entries. The vhost
+ *    turns them off (retry policy without validity) and one sweep timer
+ *    every HTTP_WS_SWEEP_MS visits the WebSockets instead: a ping after
+ *    HTTP_WS_PING_MS of silence, closed when the next sweep still has no
+ *    answer (any frame, or the pong, answers). Its cost is per time, not per
+ *    message.
+ *  - Queued messages go out together: one send per connection and
+ *    writable event, each message still its own text frame. lws writes one
+ *    frame per lws_write (a syscall and a poll round each); the frames are
+ *    built here (server frames are unmasked: a two to ten byte header) and
+ *    written as raw bytes (LWS_WRITE_HTTP on a WebSocket is a raw write in
+ *    lws 4.1, which queues what the socket does not take and calls back only
+ *    once it is sent). No extension is negotiated, so frames are plain.
  */
 #include "http/http.h"
 
@@ -20,12 +39,20 @@
 
 #include "net/net_int.h"
 #include "util/log.h"
+#include "util/loop_clock.h"
 #include "util/xalloc.h"
+
+#define HTTP_WS_SWEEP_MS 30000
+#define HTTP_WS_PING_MS 300000
+#define HTTP_WS_WRITE_MAX (256 * 1024) /* bytes of frames written at once */
 
 struct http_srv {
     struct lws_vhost *vhost;
     http_handlers h;
     int port;
+    net_timer *sweep;       /* the WebSockets' liveness */
+    int64_t ping_ms;        /* silence before a ping */
+    http_ws *live;          /* every accepted WebSocket */
     struct lws_protocols protos[3];
     struct lws_http_mount mounts[5];
     struct lws_protocol_vhost_options hdrs[5];
@@ -41,6 +68,9 @@ typedef struct wmsg {
 struct http_ws {
     struct lws *wsi;
     http_srv *srv;
+    http_ws *live_prev, *live_next; /* srv->live */
+    int64_t rx_at;                  /* the last frame from the peer (mono) */
+    int ping_due, ping_out;         /* a ping to write; one written, unanswered */
     void *user;
     int accepted, closing;
     wmsg *head, *tail;
@@ -345,8 +375,25 @@ static int cb_http(struct lws *wsi, enum lws_callback_reasons reason, void *user
 
 /* ---- WebSocket --------------------------------------------------------- */
 
+static void live_add(http_srv *s, http_ws *ws)
+{
+    ws->live_next = s->live;
+    if (s->live)
+        s->live->live_prev = ws;
+    s->live = ws;
+    ws->rx_at = loop_clock_mono();
+}
+
 static void ws_free(http_ws *ws)
 {
+    if (ws->accepted) {
+        if (ws->live_prev)
+            ws->live_prev->live_next = ws->live_next;
+        else
+            ws->srv->live = ws->live_next;
+        if (ws->live_next)
+            ws->live_next->live_prev = ws->live_prev;
+    }
     while (ws->head) {
         wmsg *m = ws->head;
         ws->head = m->next;
@@ -354,6 +401,85 @@ static void ws_free(http_ws *ws)
     }
     buf_free(&ws->rx);
     free(ws);
+}
+
+/* The header of an unmasked server frame of 'n' bytes with 'op' (RFC 6455
+ * 5.2) into 'h'; returns its length. */
+static size_t frame_header(unsigned char *h, unsigned op, size_t n)
+{
+    h[0] = (unsigned char)(0x80 | op); /* FIN */
+    if (n < 126) {
+        h[1] = (unsigned char)n;
+        return 2;
+    }
+    if (n < 65536) {
+        h[1] = 126;
+        h[2] = (unsigned char)(n >> 8);
+        h[3] = (unsigned char)n;
+        return 4;
+    }
+    h[1] = 127;
+    for (int i = 0; i < 8; i++)
+        h[2 + i] = (unsigned char)((uint64_t)n >> (56 - 8 * i));
+    return 10;
+}
+
+/* Writes a due ping and the queued messages, up to HTTP_WS_WRITE_MAX
+ * bytes of them (at least one), as frames in one raw write. */
+static int ws_write_queued(http_ws *ws)
+{
+    size_t total = ws->ping_due ? 4 : 0;
+    for (wmsg *m = ws->head; m && (total == 0 || total + m->n + 10 <= HTTP_WS_WRITE_MAX);
+         m = m->next)
+        total += m->n + 10;
+    if (total == 0)
+        return 0;
+    unsigned char *out = xmalloc(LWS_PRE + total), *p = out + LWS_PRE;
+    if (ws->ping_due) { /* lws 4.1 does not report an empty pong: two bytes */
+        p += frame_header(p, 0x9, 2);
+        *p++ = 't';
+        *p++ = 'd';
+        ws->ping_due = 0;
+        ws->ping_out = 1;
+    }
+    size_t budget = total;
+    while (ws->head && (p == out + LWS_PRE || ws->head->n + 10 <= budget)) {
+        wmsg *m = ws->head;
+        ws->head = m->next;
+        if (!ws->head)
+            ws->tail = NULL;
+        ws->backlog--;
+        p += frame_header(p, 0x1, m->n); /* text */
+        memcpy(p, m->data + LWS_PRE, m->n);
+        p += m->n;
+        budget -= m->n + 10;
+        free(m);
+    }
+    size_t n = (size_t)(p - (out + LWS_PRE));
+    /* LWS_WRITE_HTTP on a WebSocket: the bytes as they are (see above) */
+    int w = lws_write(ws->wsi, out + LWS_PRE, n, LWS_WRITE_HTTP);
+    free(out);
+    return w < 0 ? -1 : 0;
+}
+
+/* Every HTTP_WS_SWEEP_MS: pings the WebSockets silent for ping_ms, closes
+ * those that left the last ping unanswered. */
+static void on_sweep(void *arg)
+{
+    http_srv *s = arg;
+    int64_t now = loop_clock_mono();
+    for (http_ws *ws = s->live; ws; ws = ws->live_next) {
+        if (ws->closing)
+            continue;
+        if (ws->ping_out) { /* a whole sweep without an answer */
+            lws_set_timeout(ws->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+            ws->closing = 1;
+        } else if (!ws->ping_due && now - ws->rx_at >= s->ping_ms) {
+            ws->ping_due = 1;
+            lws_callback_on_writable(ws->wsi);
+        }
+    }
+    net_timer_set(s->sweep, s->ping_ms < HTTP_WS_SWEEP_MS ? s->ping_ms : HTTP_WS_SWEEP_MS);
 }
 
 static int cb_ws(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
@@ -381,6 +507,7 @@ static int cb_ws(struct lws *wsi, enum lws_callback_reasons reason, void *user, 
             return 1;
         }
         ws->accepted = 1;
+        live_add(s, ws);
         pss->ws = ws;
         return 0;
     }
@@ -390,6 +517,8 @@ static int cb_ws(struct lws *wsi, enum lws_callback_reasons reason, void *user, 
         http_ws *ws = pss->ws;
         if (!ws || ws->closing)
             return 0;
+        ws->rx_at = loop_clock_mono();
+        ws->ping_out = 0;
         if (ws->rx.n + len > HTTP_MAX_BODY) {
             lws_close_reason(wsi, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE,
                              (unsigned char *)"message too large", 17);
@@ -403,21 +532,18 @@ static int cb_ws(struct lws *wsi, enum lws_callback_reasons reason, void *user, 
         }
         return 0;
     }
+    case LWS_CALLBACK_RECEIVE_PONG:
+        if (pss->ws) {
+            pss->ws->rx_at = loop_clock_mono();
+            pss->ws->ping_out = 0;
+        }
+        return 0;
     case LWS_CALLBACK_SERVER_WRITEABLE: {
         http_ws *ws = pss->ws;
         if (!ws)
             return -1;
-        wmsg *m = ws->head;
-        if (m) {
-            ws->head = m->next;
-            if (!ws->head)
-                ws->tail = NULL;
-            ws->backlog--;
-            int w = lws_write(wsi, m->data + LWS_PRE, m->n, LWS_WRITE_TEXT);
-            free(m);
-            if (w < 0)
-                return -1;
-        }
+        if (ws_write_queued(ws) != 0)
+            return -1;
         if (ws->head)
             lws_callback_on_writable(wsi);
         else if (ws->closing) {
@@ -562,6 +688,10 @@ http_srv *http_new(net_loop *loop, const http_cfg *cfg, const http_handlers *h, 
         info.ssl_private_key_filepath = cfg->tls_key;
     }
     info.timeout_secs = 30;
+    /* no lws validity timers: the sweep (on_sweep) does their work */
+    static const lws_retry_bo_t no_validity = {.secs_since_valid_ping = 0,
+                                               .secs_since_valid_hangup = 0};
+    info.retry_and_idle_policy = &no_validity;
     raise_nofile();
     s->vhost = lws_create_vhost(net__lws_context(loop), &info);
     if (!s->vhost) {
@@ -579,6 +709,9 @@ http_srv *http_new(net_loop *loop, const http_cfg *cfg, const http_handlers *h, 
         return NULL;
     }
     s->port = lws_get_vhost_listen_port(s->vhost);
+    s->ping_ms = cfg->ws_ping_ms > 0 ? cfg->ws_ping_ms : HTTP_WS_PING_MS;
+    s->sweep = net_timer_new(loop, on_sweep, s);
+    net_timer_set(s->sweep, s->ping_ms < HTTP_WS_SWEEP_MS ? s->ping_ms : HTTP_WS_SWEEP_MS);
     return s;
 }
 
@@ -587,10 +720,19 @@ int http_port(const http_srv *s)
     return s->port;
 }
 
+void http_stop(http_srv *s)
+{
+    if (s) {
+        net_timer_free(s->sweep);
+        s->sweep = NULL;
+    }
+}
+
 void http_free(http_srv *s)
 {
     if (!s)
         return;
+    http_stop(s);
     free(s->web_dir);
     free(s->sim_dir);
     free(s);

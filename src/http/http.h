@@ -37,6 +37,10 @@ typedef struct http_cfg {
     /* Both set: the listener speaks only HTTPS and WSS with this PEM
      * certificate (chain) and private key (OpenSSL). Both NULL: plain. */
     const char *tls_cert, *tls_key;
+    /* A WebSocket silent this long is pinged, and closed when a sweep
+     * (every 30 s, or this often when shorter) finds the ping unanswered.
+     * 0: 300 s (what lws itself would do). */
+    int64_t ws_ping_ms;
 } http_cfg;
 
 /* A request as the handlers see it. Strings are valid during the call. */
@@ -91,6 +95,8 @@ http_srv *http_new(net_loop *loop, const http_cfg *cfg, const http_handlers *h, 
                    size_t errlen);
 /* The port actually listened on. */
 int http_port(const http_srv *s);
+/* Stops the server's timer: before net_loop_free. */
+void http_stop(http_srv *s);
 /* Frees the server. Its connections are closed by net_loop_free, whose
  * close callbacks still use it: free it after the loop. */
 void http_free(http_srv *s);

@@ -5,6 +5,7 @@
 #include "sms/gw.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "sms/gw_kannel.h"
@@ -17,6 +18,19 @@ extern const gw_type gw_relay_type; /* sms/gw_relay.c: the interface is all it h
 const gw_type *const gw_types[] = {
     &gw_sim_type, &gw_kannel_type, &gw_webhook_type, &gw_smpp_type, &gw_relay_type, NULL,
 };
+
+void gw_answer_json(gw_call *c, int status, json_t *j)
+{
+    char *s = json_dumps(j, JSON_COMPACT);
+    c->answer(c, status, "application/json", s ? s : "{}");
+    free(s);
+    json_decref(j);
+}
+
+void gw_answer_err(gw_call *c, int status, const char *code, const char *msg)
+{
+    gw_answer_json(c, status, json_pack("{s:s, s:s}", "error", code, "message", msg));
+}
 
 const gw_type *gw_type_find(const char *name)
 {

@@ -97,6 +97,11 @@ struct gw_call {
     void *impl;
 };
 
+/* Answers 'c' with the JSON 'j' (taken), or with {"error": code,
+ * "message": msg}: the answers of the types whose endpoints speak JSON. */
+void gw_answer_json(gw_call *c, int status, json_t *j);
+void gw_answer_err(gw_call *c, int status, const char *code, const char *msg);
+
 typedef struct gw_ops {
     const char *name; /* the type's name */
     int (*send)(gw *g, const gw_out *m);

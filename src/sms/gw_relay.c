@@ -79,28 +79,15 @@ static void relay_free(gw *base)
 
 /* ---- inbound ------------------------------------------------------------- */
 
-static void answer(gw_call *c, int status, json_t *j)
-{
-    char *s = json_dumps(j, JSON_COMPACT);
-    c->answer(c, status, "application/json", s ? s : "{}");
-    free(s);
-    json_decref(j);
-}
-
-static void answer_err(gw_call *c, int status, const char *code, const char *msg)
-{
-    answer(c, status, json_pack("{s:s, s:s}", "error", code, "message", msg));
-}
-
 static void in_done(void *arg, int in, const char *code, const char *msg)
 {
     gw_call *c = arg;
     if (in == GW_IN_UNAVAILABLE)
-        answer_err(c, 503, code, msg);
+        gw_answer_err(c, 503, code, msg);
     else if (in == GW_IN_UNKNOWN)
-        answer_err(c, 404, "unknown_message", "no outbound message with that ref or message_id");
+        gw_answer_err(c, 404, "unknown_message", "no outbound message with that ref or message_id");
     else
-        answer(c, 200, json_pack("{s:s}", "status",
+        gw_answer_json(c, 200, json_pack("{s:s}", "status",
                                  in == GW_IN_DUPLICATE ? "duplicate"
                                  : in == GW_IN_REFUSED ? "refused"
                                                        : "accepted"));
@@ -111,7 +98,7 @@ static int fields(gw_call *c, const char *const *names, gw_http_fields *f)
     if (gw_http_fields_parse("application/json", c->body, names, 4, f) == 0)
         return 0;
     gw_http_fields_free(f);
-    answer_err(c, 400, "bad_request", "the body must be a JSON object");
+    gw_answer_err(c, 400, "bad_request", "the body must be a JSON object");
     return -1;
 }
 
@@ -123,7 +110,7 @@ static void relay_sms(gw_relay *g, gw_call *c)
         return;
     if (!f.v[0].n || !f.v[1].n || !f.v[2].p || !f.v[3].n) {
         gw_http_fields_free(&f);
-        answer_err(c, 400, "bad_request", "sender, recipient, body and message_id are required");
+        gw_answer_err(c, 400, "bad_request", "sender, recipient, body and message_id are required");
         return;
     }
     char mid[300];
@@ -147,7 +134,7 @@ static void relay_report(gw_relay *g, gw_call *c)
     int64_t ref = 0;
     if (st < 0 || (!f.v[0].n && !f.v[1].n) || (f.v[0].n && gw_http_ref_parse(f.v[0], &ref))) {
         gw_http_fields_free(&f);
-        answer_err(c, 400, "bad_request",
+        gw_answer_err(c, 400, "bad_request",
                    "ref (ours) or message_id, and state (sent, delivered, failed) are required");
         return;
     }
@@ -165,17 +152,17 @@ static void relay_http(gw *base, gw_call *c)
     char auth[300];
     int n = c->header(c, "Authorization", auth, sizeof auth);
     if (n < 0 || (size_t)n != strlen(g->auth) || sodium_memcmp(auth, g->auth, (size_t)n) != 0) {
-        answer_err(c, 401, "bad_token", "Authorization: Bearer <the relay's token> is required");
+        gw_answer_err(c, 401, "bad_token", "Authorization: Bearer <the relay's token> is required");
         return;
     }
     if (strcmp(c->method, "POST") != 0)
-        answer_err(c, 405, "method_not_allowed", "POST only");
+        gw_answer_err(c, 405, "method_not_allowed", "POST only");
     else if (strcmp(c->endpoint, "sms") == 0)
         relay_sms(g, c);
     else if (strcmp(c->endpoint, "report") == 0)
         relay_report(g, c);
     else
-        answer_err(c, 404, "not_found", "no such endpoint (sms, report)");
+        gw_answer_err(c, 404, "not_found", "no such endpoint (sms, report)");
 }
 
 static const gw_ops relay_ops = {"relay", relay_send, relay_free, relay_http};

@@ -5,6 +5,8 @@
 #include <string.h>
 
 #include "sms/gw_conf.h"
+#include "sms/gw_http.h"
+#include "util/loop_clock.h"
 #include "util/xalloc.h"
 
 typedef struct sim_msg {
@@ -14,8 +16,10 @@ typedef struct sim_msg {
 
 typedef struct gw_sim {
     gw base;
+    gw_port port;
     sim_msg *v;
     size_t n, cap;
+    uint64_t seq; /* inbound SMS without an id of their own */
 } gw_sim;
 
 static int sim_send(gw *g, const gw_out *m)
@@ -46,9 +50,57 @@ static void sim_free(gw *g)
     free(s);
 }
 
-static const gw_ops sim_ops = {"sim", sim_send, sim_free, NULL};
+/* ---- inbound: the simulated customers' SMS ------------------------------- */
 
-gw *gw_sim_new(gw_result_cb cb, void *arg)
+static void in_done(void *arg, int in, const char *code, const char *msg)
+{
+    gw_call *c = arg;
+    if (in == GW_IN_UNAVAILABLE) /* not kept: send it again */
+        gw_answer_err(c, 503, code, msg);
+    else if (in == GW_IN_REFUSED) /* kept among the refused */
+        gw_answer_err(c, 422, code, msg);
+    else
+        gw_answer_json(c, 200, json_pack("{s:s}", "result",
+                                         in == GW_IN_DUPLICATE ? "duplicate" : "ok"));
+}
+
+/* POST send {"from", "to", "text", "id" (optional)}: an SMS from a
+ * simulated customer, answered once it is committed. */
+static void sim_http(gw *g, gw_call *c)
+{
+    gw_sim *s = (gw_sim *)g;
+    if (strcmp(c->endpoint, "send") != 0) {
+        gw_answer_err(c, 404, "not_found", "no such simulator call");
+        return;
+    }
+    if (strcmp(c->method, "POST") != 0) {
+        gw_answer_err(c, 405, "method_not_allowed", "POST only");
+        return;
+    }
+    static const char *const names[] = {"from", "to", "text", "id"};
+    char ct[128] = "";
+    c->header(c, "Content-Type", ct, sizeof ct);
+    gw_http_fields f;
+    if (gw_http_fields_parse(ct, c->body, names, 4, &f) != 0 || !f.v[0].p || !f.v[1].p ||
+        !f.v[2].p) {
+        gw_http_fields_free(&f);
+        gw_answer_err(c, 400, "bad_request", "from, to and text are required strings");
+        return;
+    }
+    char gen[64];
+    str id = f.v[3];
+    if (!id.p) {
+        int k = snprintf(gen, sizeof gen, "sim-in-%lld-%llu", (long long)loop_clock_wall(),
+                         (unsigned long long)++s->seq);
+        id = (str){gen, (size_t)k};
+    }
+    s->port.sms_in(s->port.app, f.v[0], f.v[1], f.v[2], id, in_done, c);
+    gw_http_fields_free(&f);
+}
+
+static const gw_ops sim_ops = {"sim", sim_send, sim_free, sim_http};
+
+static gw *gw_sim_new(gw_result_cb cb, void *arg)
 {
     gw_sim *s = xcalloc(1, sizeof *s);
     s->base.ops = &sim_ops;
@@ -98,8 +150,9 @@ static gw *sim_open(const void *cfg, net_loop *loop, const gw_port *port, gw_res
 {
     (void)cfg;
     (void)loop;
-    (void)port; /* its inbound is the simulator page's REST (api.c) */
-    return gw_sim_new(cb, arg);
+    gw *g = gw_sim_new(cb, arg);
+    ((gw_sim *)g)->port = *port; /* its inbound: /api/sim/send (sim_http) */
+    return g;
 }
 
 const gw_type gw_sim_type = {"sim", sim_config, sim_config_free, sim_open};

@@ -3,7 +3,10 @@
  * "handsets" are in memory: every message sent to a customer number lands
  * in that number's inbox, where the /sim page (through the API) shows it.
  * It reports each message sent and then delivered at once, so the whole
- * outbox and delivery path runs as with a real provider.
+ * outbox and delivery path runs as with a real provider. Its inbound is
+ * the simulator page's POST /api/sim/send (routed to it like any gateway's
+ * endpoint, api/api_gw.c): the customer's SMS goes through the inbound
+ * port and is answered after its commit, as every gateway's.
  */
 #ifndef TEXTDESK_SMS_GW_SIM_H
 #define TEXTDESK_SMS_GW_SIM_H
@@ -14,8 +17,6 @@
 
 /* The type (gw.h): at most one per configuration. */
 extern const gw_type gw_sim_type;
-
-gw *gw_sim_new(gw_result_cb cb, void *arg);
 
 typedef struct gw_sim_msg {
     int64_t ref, at_seq;

@@ -129,34 +129,21 @@ gw *gw_webhook_new(const gw_webhook_cfg *cfg, net_loop *loop, gw_result_cb cb, v
 
 /* ---- inbound: signed calls to /api/gw/webhook/<id>/{inbound,status} ---- */
 
-static void answer_json(gw_call *c, int status, json_t *j)
-{
-    char *s = json_dumps(j, JSON_COMPACT);
-    c->answer(c, status, "application/json", s ? s : "{}");
-    free(s);
-    json_decref(j);
-}
-
-static void answer_err(gw_call *c, int status, const char *code, const char *msg)
-{
-    answer_json(c, status, json_pack("{s:s, s:s}", "error", code, "message", msg));
-}
-
 static void in_done(void *arg, int in, const char *code, const char *msg)
 {
     gw_call *c = arg;
     switch (in) {
     case GW_IN_UNAVAILABLE:
-        answer_err(c, 503, code, msg);
+        gw_answer_err(c, 503, code, msg);
         break;
     case GW_IN_UNKNOWN:
-        answer_err(c, 404, "unknown_message", "no outbound message with that reference or id");
+        gw_answer_err(c, 404, "unknown_message", "no outbound message with that reference or id");
         break;
     case GW_IN_REFUSED: /* kept among the refused: a retry would be refused again */
-        answer_json(c, 200, json_pack("{s:s, s:s}", "result", "refused", "error", code));
+        gw_answer_json(c, 200, json_pack("{s:s, s:s}", "result", "refused", "error", code));
         break;
     default:
-        answer_json(c, 200, json_pack("{s:s}", "result",
+        gw_answer_json(c, 200, json_pack("{s:s}", "result",
                                       in == GW_IN_DUPLICATE ? "duplicate" : "ok"));
     }
 }
@@ -168,7 +155,7 @@ static int get_fields(gw_call *c, const char *const *names, size_t n, gw_http_fi
     if (gw_http_fields_parse(ct, c->body, names, n, f) == 0)
         return 0;
     gw_http_fields_free(f);
-    answer_err(c, 400, "bad_request", "the body must be a JSON object or a form");
+    gw_answer_err(c, 400, "bad_request", "the body must be a JSON object or a form");
     return -1;
 }
 
@@ -182,7 +169,7 @@ static int verify(gw_webhook *g, gw_call *c)
                               loop_clock_wall() / 1000);
     if (r == 0)
         return 0;
-    answer_err(c, 401, "bad_signature",
+    gw_answer_err(c, 401, "bad_signature",
                r == -ETIMEDOUT ? "the signed timestamp is too old or in the future"
                : r == -EINVAL  ? "X-Textdesk-Timestamp and X-Textdesk-Signature are required"
                                : "the signature does not match");
@@ -197,7 +184,7 @@ static void webhook_inbound(gw_webhook *g, gw_call *c)
         return;
     if (!f.v[0].n || !f.v[1].n || !f.v[2].p || !f.v[3].n) {
         gw_http_fields_free(&f);
-        answer_err(c, 400, "bad_request", "from, to, text and id are required");
+        gw_answer_err(c, 400, "bad_request", "from, to, text and id are required");
         return;
     }
     char mid[300];
@@ -220,7 +207,7 @@ static void webhook_status(gw_webhook *g, gw_call *c)
                                              : -1;
     if (st < 0 || (!f.v[0].n && !f.v[1].n)) {
         gw_http_fields_free(&f);
-        answer_err(c, 400, "bad_request",
+        gw_answer_err(c, 400, "bad_request",
                    "reference or id, and status (sent, delivered, failed) are required");
         return;
     }
@@ -243,7 +230,7 @@ static void webhook_http(gw *base, gw_call *c)
 {
     gw_webhook *g = (gw_webhook *)base;
     if (strcmp(c->method, "POST") != 0) {
-        answer_err(c, 405, "method_not_allowed", "POST only");
+        gw_answer_err(c, 405, "method_not_allowed", "POST only");
         return;
     }
     if (verify(g, c) != 0)
@@ -253,7 +240,7 @@ static void webhook_http(gw *base, gw_call *c)
     else if (strcmp(c->endpoint, "status") == 0)
         webhook_status(g, c);
     else
-        answer_err(c, 404, "not_found", "no such endpoint (inbound, status)");
+        gw_answer_err(c, 404, "not_found", "no such endpoint (inbound, status)");
 }
 
 /* ---- the type ------------------------------------------------------------ */

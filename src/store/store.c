@@ -423,3 +423,62 @@ int store_audit_list(store *st, const store_audit_filter *f, store_audit_cb cb, 
 {
     return st->ops->audit_list(st, f, cb, arg);
 }
+
+int store_hook_put(store *st, const store_hook *h, int64_t *id)
+{
+    if (h->name.n == 0 || h->url.n == 0 || h->secret.n == 0)
+        return store__fail(st, -EINVAL, "invalid argument: a webhook needs a name, a URL and"
+                                         " a secret");
+    int64_t dummy;
+    return st->ops->hook_put(st, h, id ? id : &dummy);
+}
+
+int store_hook_del(store *st, int64_t id)
+{
+    return st->ops->hook_del(st, id);
+}
+
+int store_hooks_all(store *st, store_hook_cb cb, void *arg)
+{
+    return st->ops->hooks_all(st, cb, arg);
+}
+
+int store_hook_progress(store *st, const store_hook *h)
+{
+    return st->ops->hook_progress(st, h);
+}
+
+int store_feed(store *st, int64_t seq, int64_t sid, size_t max, store_feed_cb cb, void *arg)
+{
+    if (seq < 0 || sid < 0)
+        return store__fail(st, -EINVAL, "invalid argument: a negative feed position");
+    return st->ops->feed(st, seq, sid, max > 100000 ? 100000 : max, cb, arg);
+}
+
+int store_closed_since(store *st, int64_t after_seq, size_t max, store_closed_cb cb, void *arg)
+{
+    return st->ops->closed_since(st, after_seq, max > 100000 ? 100000 : max, cb, arg);
+}
+
+int store_msg_forget(store *st, int64_t id, int segments)
+{
+    return st->ops->msg_forget(st, id, segments);
+}
+
+int store_segments(store *st, store_segments_cb cb, void *arg)
+{
+    return st->ops->segments(st, cb, arg);
+}
+
+int store_erase_number(store *st, str number, int64_t *convs)
+{
+    if (number.n == 0)
+        return store__fail(st, -EINVAL, "invalid argument: no number to erase");
+    int64_t dummy;
+    return st->ops->erase_number(st, number, convs ? convs : &dummy);
+}
+
+int store_scrub(store *st)
+{
+    return st->ops->scrub(st);
+}

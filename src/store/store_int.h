@@ -68,6 +68,16 @@ struct store_ops {
     int (*token_revoke)(store *st, int64_t id, int64_t now);
     int (*audit_add)(store *st, const store_audit *e);
     int (*audit_list)(store *st, const store_audit_filter *f, store_audit_cb cb, void *arg);
+    int (*hook_put)(store *st, const store_hook *h, int64_t *id);
+    int (*hook_del)(store *st, int64_t id);
+    int (*hooks_all)(store *st, store_hook_cb cb, void *arg);
+    int (*hook_progress)(store *st, const store_hook *h);
+    int (*feed)(store *st, int64_t seq, int64_t sid, size_t max, store_feed_cb cb, void *arg);
+    int (*closed_since)(store *st, int64_t after_seq, size_t max, store_closed_cb cb, void *arg);
+    int (*msg_forget)(store *st, int64_t id, int segments);
+    int (*segments)(store *st, store_segments_cb cb, void *arg);
+    int (*erase_number)(store *st, str number, int64_t *convs);
+    int (*scrub)(store *st);
 };
 
 struct store {

@@ -15,15 +15,15 @@ expect '{"tls": {"cert": "a.pem"}}' 'c.json: tls.key: key is required'
 expect '{"tls": {"cert": "a.pem", "key": "b.pem", "ca": "c.pem"}}' 'c.json: tls: unknown key "ca"'
 expect '{"tls": {"cert": "", "key": "b.pem"}}' 'c.json: tls.cert: must name a PEM file'
 expect '{"tls": {"cert": "/nonexistent/a.pem", "key": "/nonexistent/b.pem"}}' 'TLS: cannot read /nonexistent/a.pem'
-expect '{"teams":[{"id":1}]}' "c.json: teams[0].name: name is required"
+expect '{"teams":[{"id":1}]}' "c.json: teams[0].name: is required"
 expect '{"teams":[{"id":"1","name":"T"}]}' "c.json: teams[0].id: must be a whole number"
-expect '{"teams":[{"id":0,"name":"T"}]}' "c.json: teams[0].id: out of range"
+expect '{"teams":[{"id":0,"name":"T"}]}' "c.json: teams[0].id: must be a whole number from 1 to 16777215"
 expect "{$base,\"entry_points\":[{\"id\":1,\"number\":\"+4670\",\"queue\":7}]}" \
     "c.json: entry_points[0]: no such queue (no_such_queue)"
 expect '{"teams":[{"id":1,"name":"T"}],"queues":[{"id":1,"name":"Q","teams":[9]}]}' \
     "c.json: queues[0]: no such team (no_such_team)"
 expect "{$base,\"agents\":[{\"id\":1,\"name\":\"A\",\"username\":\"a\",\"pasword\":\"x\"}]}" \
-    'c.json: agents[0]: unknown key "pasword"'
+    'c.json: agents[0].pasword: unknown field'
 expect "{$base,\"agents\":[{\"id\":1,\"name\":\"A\",\"username\":\"a\"}]}" \
     "c.json: agents[0]: give exactly one of password and password_hash"
 expect "{$base,\"agents\":[{\"id\":1,\"name\":\"A\",\"username\":\"a\",\"password\":\"abc\"}]}" \
@@ -35,19 +35,19 @@ expect '{"teams":[{"id":1,"name":"T"}],"queues":[{"id":1,"name":"Q","teams":[1],
 # skills: ids, levels, each once, configured, and removal only when unused
 sk='"skills":[{"id":1,"name":"Svenska"}]'
 expect "{$sk,\"skills\":[]}" "duplicate object key"
-expect '{"skills":[{"id":1}]}' "c.json: skills[0].name: name is required"
+expect '{"skills":[{"id":1}]}' "c.json: skills[0].name: is required"
 expect "{$base,$sk,\"agents\":[{\"id\":1,\"name\":\"A\",\"username\":\"a\",\"password\":\"abcd\",\"skills\":[{\"skill\":1,\"level\":6}]}]}" \
-    "c.json: agents[0]: skills[0].level: must be a whole number from 1 to 5"
+    "c.json: agents[0].skills[0].level: must be a whole number from 1 to 5"
 expect "{$base,$sk,\"agents\":[{\"id\":1,\"name\":\"A\",\"username\":\"a\",\"password\":\"abcd\",\"skills\":[{\"skill\":2,\"level\":3}]}]}" \
     "c.json: agents[0]: no such skill (no_such_skill)"
 expect "{$base,$sk,\"agents\":[{\"id\":1,\"name\":\"A\",\"username\":\"a\",\"password\":\"abcd\",\"skills\":[{\"skill\":1,\"level\":3},{\"skill\":1,\"level\":2}]}]}" \
-    "c.json: agents[0]: skills[1].skill: skill 1 is listed twice"
+    "c.json: agents[0].skills[1].skill: skill 1 is listed twice"
 expect "{\"teams\":[{\"id\":1,\"name\":\"T\"}],$sk,\"queues\":[{\"id\":1,\"name\":\"Q\",\"teams\":[1],\"skills\":{\"skill\":1}}]}" \
-    "c.json: queues[0]: skills: must be a list of at most 32"
+    "c.json: queues[0].skills: must be a list of at most 32"
 expect "{\"teams\":[{\"id\":1,\"name\":\"T\"}],$sk,\"queues\":[{\"id\":1,\"name\":\"Q\",\"teams\":[1],\"widen_step_s\":-5}]}" \
-    "c.json: queues[0].widen_step_s: out of range (0..86400)"
+    "c.json: queues[0].widen_step_s: must be a whole number from 0 to 86400"
 expect "{$base,$sk,\"entry_points\":[{\"id\":1,\"number\":\"+4670\",\"queue\":1,\"skill_words\":[{\"word\":\"\",\"skill\":1,\"level\":1}]}]}" \
-    "c.json: entry_points[0]: skill_words[0].word: must be a word (no blanks)"
+    "c.json: entry_points[0].skill_words[0].word: must be a word (no blanks)"
 expect "{$base,$sk,\"entry_points\":[{\"id\":1,\"number\":\"+4670\",\"queue\":1,\"skill_words\":[{\"word\":\"english\",\"skill\":2,\"level\":1}]}]}" \
     "c.json: entry_points[0]: no such skill (no_such_skill)"
 

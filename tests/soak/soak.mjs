@@ -480,6 +480,7 @@ export async function soak(opts = {}) {
     log(`soak: in doubt per kill: at most ${maxUnknown} (send window ${window})`);
     log(`soak: replies not acknowledged (connection cut by a kill): ${unacked}, reached the SMSC ${unackedSent}, twice ${unackedTwice}`);
     log(`soak: gateway down ${downS} s: ${c.faultAcked} replies acknowledged during and after, ${c.faultOnce} delivered once; out of order ${orderBad.length}${orderBad.length ? ` (${orderBad.slice(0, 5).join(' ')})` : ''}`);
+    if (kannel.smsboxRestarts) log(`soak: smsbox restarted after its own crash ${kannel.smsboxRestarts} time(s) (Kannel's PANIC in conn.c, as a service manager would)`);
     if (dbFaults.length) log(`soak: database faults ${dbFaults.length}, resumed from degraded mode ${resumed} times; replies acknowledged meanwhile ${c.dbAcked}, delivered once ${c.dbOnce}`);
     log(`soak: ${selfcheck}`);
     td.logs.forEach((l, i) => writeFileSync(path.join(dir, `textdesk-${i}.log`), l.text));

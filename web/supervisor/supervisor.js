@@ -149,6 +149,10 @@ function renderReader() {
   $('reader-close').hidden = !S.reading;
   $('reader-transcript').hidden = !c;
   $('reader-gone').hidden = !S.gone;
+  $('reader-unmask').hidden = !c || !(c.masked || S.unmasked);
+  $('reader-unmask').setAttribute('aria-pressed', String(!!S.unmasked));
+  $('reader-unmask').textContent = t(S.unmasked ? 'mask_again' : 'unmask');
+  $('reader-unmasked').hidden = !c || !S.unmasked;
   if (!c) { $('reader-transcript').replaceChildren(); return; }
   $('reader-title').textContent = c.number;
   $('reader-number').textContent = t('reader_sub', { ep: c.ep_number, n: c.messages.filter((m) => m.kind !== 'system').length });
@@ -167,7 +171,8 @@ function renderReader() {
 async function fetchConv() {
   const id = S.reading;
   if (!id) return;
-  const r = await getJson(`/api/supervisor/conversations/${id}`);
+  // unmasked on request only, while masking is on: each fetch is audited
+  const r = await getJson(`/api/supervisor/conversations/${id}${S.unmasked ? '?unmasked=1' : ''}`);
   if (S.reading !== id) return;
   if (r.status === 200) { S.conv = r.body; S.gone = false; }
   else if (r.status === 404) S.gone = true;
@@ -175,14 +180,22 @@ async function fetchConv() {
 }
 
 async function read(id) {
-  if (S.reading !== id) { S.conv = null; S.gone = false; $('reader-transcript').dataset.key = ''; }
+  if (S.reading !== id) { S.conv = null; S.gone = false; S.unmasked = false; $('reader-transcript').dataset.key = ''; }
   S.reading = id;
   for (const tr of $('conv-body').children) tr.classList.toggle('selected', tr.dataset.id === String(id));
   renderReader();
   await fetchConv();
 }
 
+$('reader-unmask').addEventListener('click', async () => {
+  S.unmasked = !S.unmasked;
+  $('reader-transcript').dataset.key = '';
+  await fetchConv();
+  $('reader-unmask').focus();
+});
+
 function closeReader() {
+  S.unmasked = false;
   S.reading = 0;
   S.conv = null;
   S.gone = false;

@@ -1705,6 +1705,232 @@ static void test_pg_lease_and_fencing(void **state)
     store_close(b);
 }
 
+
+/* ---- webhooks: subscriptions and the feed ------------------------------- */
+
+typedef struct feedl {
+    size_t n;
+    int type[64], status[64];
+    int64_t seq[64], sid[64], msg[64];
+    char text[64][64];
+} feedl;
+
+static int collect_feed(void *arg, const store_feed_item *it)
+{
+    feedl *l = arg;
+    assert_true(l->n < 64);
+    l->type[l->n] = it->type;
+    l->status[l->n] = it->status;
+    l->seq[l->n] = it->seq;
+    l->sid[l->n] = it->sid;
+    l->msg[l->n] = it->msg;
+    snprintf(l->text[l->n], sizeof l->text[0], "%.*s", (int)it->text.n,
+             it->text.p ? it->text.p : "");
+    l->n++;
+    return 0;
+}
+
+static int collect_hook(void *arg, const store_hook *h)
+{
+    store_hook *out = arg;
+    *out = *h;
+    out->name = out->url = out->secret = out->created_by = out->last_error = STR_NULL;
+    return 0;
+}
+
+static void test_webhooks_and_feed(void **state)
+{
+    sfx *s = *state;
+    fx *f = s->f;
+    fx_available(f, 1);
+    uint32_t a = fx_sms(f, CUST, EP1, "Hej", "gw-in-1");
+    OK(f, .type = CC_CMD_ACCEPT, .agent = 1, .conv = a);
+    size_t half = f->log.n;
+    OK(f, .type = CC_CMD_SEND, .agent = 1, .conv = a, .text = STR_LIT("Svar ett"));
+    store *st = open_ok(s->path);
+    append_range(st, &f->log, 0, half, 100);
+
+    /* bad input changes nothing */
+    assert_int_equal(store_hook_put(st, &(store_hook){.name = STR_LIT("x")}, NULL), -EINVAL);
+    assert_int_equal(store_feed(st, -1, 0, 10, collect_feed, &(feedl){0}), -EINVAL);
+    assert_int_equal(store_hook_del(st, 99), -ENOENT);
+    assert_int_equal(store_hook_progress(st, &(store_hook){.id = 99}), -ENOENT);
+
+    /* a subscription starts at the end of the feed */
+    int64_t id = 0;
+    store_hook h = {.name = STR_LIT("crm"), .url = STR_LIT("http://127.0.0.1:9/h"),
+                    .secret = STR_LIT("whsec_x"), .events = 0x7, .masked = 1,
+                    .created_at = 5};
+    assert_int_equal(store_hook_put(st, &h, &id), 0);
+    assert_true(id > 0);
+    assert_int_equal(store_hook_put(st, &h, NULL), -EEXIST);
+    store_hook got = {0};
+    assert_int_equal(store_hooks_all(st, collect_hook, &got), 0);
+    assert_int_equal(got.id, id);
+    assert_int_equal(got.events, 0x7);
+    assert_int_equal(got.masked, 1);
+    assert_int_equal(got.seq, (int64_t)f->log.v[half - 1].seq);
+    feedl l = {0};
+    assert_int_equal(store_feed(st, got.seq, got.sid, 10, collect_feed, &l), 0);
+    assert_int_equal(l.n, 0);
+
+    /* the reply, then its statuses: each status follows the last event */
+    append_range(st, &f->log, half, f->log.n, 100);
+    l = (feedl){0};
+    assert_int_equal(store_feed(st, got.seq, got.sid, 10, collect_feed, &l), 0);
+    assert_int_equal(l.n, 1);
+    assert_int_equal(l.type[0], CC_EV_MSG_OUT);
+    assert_string_equal(l.text[0], "Svar ett");
+    int64_t out = l.msg[0];
+    assert_int_equal(store_msg_set_status(st, out, STORE_MSG_SUBMITTING, STR_NULL, STR_NULL, 6),
+                     0); /* not in the feed */
+    assert_int_equal(store_msg_set_status(st, out, STORE_MSG_SENT, STR_LIT("p1"), STR_NULL, 7),
+                     0);
+    assert_int_equal(store_msg_set_status(st, out, STORE_MSG_DELIVERED, STR_NULL, STR_NULL, 8),
+                     0);
+    size_t before_end = f->log.n;
+    OK(f, .type = CC_CMD_END, .agent = 1, .conv = a);
+    append_range(st, &f->log, before_end, f->log.n, 100);
+    l = (feedl){0};
+    assert_int_equal(store_feed(st, got.seq, got.sid, 10, collect_feed, &l), 0);
+    assert_int_equal(l.n, 4); /* the reply, its two statuses, ended */
+    assert_int_equal(l.type[3], CC_EV_ENDED);
+    assert_true(l.seq[3] > l.seq[2]);
+    assert_int_equal(l.type[1], -1);
+    assert_int_equal(l.status[1], STORE_MSG_SENT);
+    assert_int_equal(l.msg[1], out);
+    assert_int_equal(l.seq[1], l.seq[0]);
+    assert_int_equal(l.status[2], STORE_MSG_DELIVERED);
+    assert_true(l.sid[2] > l.sid[1]);
+    /* paging from the middle: (seq, sid) of the first status */
+    feedl m = {0};
+    assert_int_equal(store_feed(st, l.seq[1], l.sid[1], 1, collect_feed, &m), 0);
+    assert_int_equal(m.n, 1);
+    assert_int_equal(m.status[0], STORE_MSG_DELIVERED);
+
+    /* progress is kept; deleting stops the statuses */
+    got.seq = l.seq[2];
+    got.sid = l.sid[2];
+    got.delivered = 3;
+    got.failures = 1;
+    got.last_status = 200;
+    got.last_at = 9;
+    got.last_error = STR_LIT("was down");
+    assert_int_equal(store_hook_progress(st, &got), 0);
+    store_hook again = {0};
+    assert_int_equal(store_hooks_all(st, collect_hook, &again), 0);
+    assert_int_equal(again.seq, l.seq[2]);
+    assert_int_equal(again.sid, l.sid[2]);
+    assert_int_equal(again.delivered, 3);
+    assert_int_equal(again.failures, 1);
+    assert_int_equal(again.last_status, 200);
+    assert_int_equal(store_hook_del(st, id), 0);
+    assert_int_equal(store_msg_set_status(st, out, STORE_MSG_FAILED, STR_NULL, STR_LIT("e"), 10),
+                     0);
+    assert_int_equal(raw_int(s->path, "SELECT count(*) FROM msg_statuses"), 2);
+    store_close(st);
+}
+
+/* ---- retention and erasure ---------------------------------------------- */
+
+typedef struct closedl {
+    size_t n;
+    uint32_t conv[16], ep[16];
+    int64_t seq[16];
+} closedl;
+
+static int collect_closed(void *arg, const store_closed *c)
+{
+    closedl *l = arg;
+    l->conv[l->n] = c->conv;
+    l->ep[l->n] = c->ep;
+    l->seq[l->n++] = c->seq;
+    return 0;
+}
+
+static int collect_segs(void *arg, int64_t id, int segments)
+{
+    int64_t *v = arg;
+    v[0]++;
+    v[1] = id;
+    v[2] = segments;
+    return 0;
+}
+
+static int count_hist(void *arg, const store_hist *h)
+{
+    (void)h;
+    (*(int *)arg)++;
+    return 0;
+}
+
+static int replay_into(void *arg, const cc_event *ev)
+{
+    return cc_replay(arg, ev);
+}
+
+static void test_retention_and_erasure(void **state)
+{
+    sfx *s = *state;
+    fx *f = s->f;
+    fx_available(f, 1);
+    uint32_t a = fx_sms(f, CUST, EP1, "Hej från kunden", "gw-in-1");
+    OK(f, .type = CC_CMD_ACCEPT, .agent = 1, .conv = a);
+    OK(f, .type = CC_CMD_SEND, .agent = 1, .conv = a, .text = STR_LIT("Svar"));
+    OK(f, .type = CC_CMD_END, .agent = 1, .conv = a);
+    OK(f, .type = CC_CMD_WRAPUP, .agent = 1, .conv = a, .reason = 1);
+    store *st = open_ok(s->path);
+    append_range(st, &f->log, 0, f->log.n, 1000);
+
+    closedl l = {0};
+    assert_int_equal(store_closed_since(st, 0, 10, collect_closed, &l), 0);
+    assert_int_equal(l.n, 1);
+    assert_int_equal(l.conv[0], a);
+    assert_true(l.ep[0] != 0);
+    closedl none = {0};
+    assert_int_equal(store_closed_since(st, l.seq[0], 10, collect_closed, &none), 0);
+    assert_int_equal(none.n, 0);
+
+    msgs m = {0};
+    assert_int_equal(store_msgs_of_conv(st, a, collect_msg, &m), 0);
+    assert_int_equal(m.n, 2);
+    assert_int_equal(store_msg_forget(st, m.m[0].id, -1), 0);
+    assert_int_equal(store_msg_forget(st, m.m[1].id, 1), 0);
+    assert_int_equal(store_msg_forget(st, 99999, 1), -ENOENT);
+    int64_t segs[3] = {0};
+    assert_int_equal(store_segments(st, collect_segs, segs), 0);
+    assert_int_equal(segs[0], 1);
+    assert_int_equal(segs[1], m.m[1].id);
+    assert_int_equal(segs[2], 1);
+    msgs after = {0};
+    assert_int_equal(store_msgs_of_conv(st, a, collect_msg, &after), 0);
+    assert_int_equal(after.m[0].text.n + after.m[1].text.n, 0);
+    assert_int_equal(after.m[1].status, STORE_MSG_QUEUED); /* the rest stays */
+
+    int64_t convs = -1;
+    assert_int_equal(store_erase_number(st, STR_NULL, &convs), -EINVAL);
+    assert_int_equal(store_erase_number(st, STR_LIT("+4600"), &convs), 0);
+    assert_int_equal(convs, 0);
+    assert_int_equal(store_erase_number(st, str_c(CUST), &convs), 0);
+    assert_int_equal(convs, 1);
+    int nh = 0;
+    assert_int_equal(store_history(st, str_c(CUST), 10, count_hist, &nh), 0);
+    assert_int_equal(nh, 0);
+    char q[160];
+    snprintf(q, sizeof q, "SELECT count(*) FROM events WHERE number = '%s'", CUST);
+    assert_int_equal(raw_int(s->path, q), 0);
+    snprintf(q, sizeof q, "SELECT count(*) FROM messages WHERE number = '%s'", CUST);
+    assert_int_equal(raw_int(s->path, q), 0);
+    assert_int_equal(store_scrub(st), 0);
+    store_close(st);
+    /* the log still replays into a core */
+    st = open_ok(s->path);
+    cc *c = cc_new();
+    assert_int_equal(store_events_replay(st, replay_into, c), 0);
+    cc_free(c);
+    store_close(st);
+}
+
 int main(void)
 {
     /* the store contract: both backends */
@@ -1718,7 +1944,8 @@ int main(void)
         STORE_TEST(test_messages_and_outbox),                                            \
         STORE_TEST(test_duplicate_inbound_provider_id),                                  \
         STORE_TEST(test_accounts_sessions_settings), STORE_TEST(test_async_commit),     \
-        STORE_TEST(test_tokens_and_audit)
+        STORE_TEST(test_tokens_and_audit), STORE_TEST(test_webhooks_and_feed),  \
+        STORE_TEST(test_retention_and_erasure)
     const struct CMUnitTest sqlite_tests[] = {
         CONTRACT_TESTS,
         STORE_TEST(test_bad_paths_and_files),

@@ -1649,6 +1649,13 @@ static void test_pg_lease_and_fencing(void **state)
     assert_int_equal(lease_win(la, NULL, 0, 5000), 1);
     assert_int_equal(store_fence(a, 1), 0);
     append_range(a, &f->log, 0, f->log.n, 1000);
+    /* a write outside a transaction would not be fenced: refused */
+    assert_int_equal(store_setting_put(a, STR_LIT("k"), STR_LIT("v")), -EINVAL);
+    assert_non_null(strstr(store_errmsg(a), "every write goes in a transaction"));
+    int64_t tid = 0;
+    assert_int_equal(store_token_put(a, STR_LIT("t"), STR_LIT("h"), STORE_ROLE_ADMIN, 0,
+                                     STR_LIT("x"), 1, 0, &tid),
+                     -EINVAL);
     /* a standby (fence -1) never commits, not even outside the event log */
     assert_int_equal(store_fence(b, -1), 0);
     assert_int_equal(store_begin(b), 0);

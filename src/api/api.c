@@ -613,8 +613,11 @@ static void rest_admin_settings(api *a, const http_req *req, http_resp *resp)
         json_t *m = json_object_get(j, "mask_sensitive_data");
         if (m) {
             int on = json_is_true(m);
-            if (store_setting_put(a->env.st, STR_LIT("mask_sensitive_data"),
-                                  on ? STR_LIT("1") : STR_LIT("0")) != 0) {
+            int w = api__write_begin(a); /* the write path: fenced in a cluster too */
+            if (w == 0)
+                w = api__write_end(a, store_setting_put(a->env.st, STR_LIT("mask_sensitive_data"),
+                                                        on ? STR_LIT("1") : STR_LIT("0")));
+            if (w != 0) {
                 json_decref(j);
                 api__resp_error(resp, 503, "store_unavailable", "the setting cannot be stored now");
                 return;

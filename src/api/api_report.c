@@ -853,9 +853,10 @@ static void settings(api *a, const http_req *req, http_resp *resp)
         return;
     }
     char *text = json_dumps(s, JSON_COMPACT | JSON_SORT_KEYS);
-    int rc = strlen(text) < 8000 ? store_setting_put(a->env.st, STR_LIT(REPORT_SETTINGS_KEY),
-                                                     str_c(text))
-                                 : -EINVAL;
+    int rc = -EINVAL;
+    if (strlen(text) < 8000 && (rc = api__write_begin(a)) == 0) /* the write path */
+        rc = api__write_end(a, store_setting_put(a->env.st, STR_LIT(REPORT_SETTINGS_KEY),
+                                                 str_c(text)));
     free(text);
     if (rc != 0) {
         json_decref(s);

@@ -143,8 +143,9 @@ int store_events_after(store *st, uint64_t after, store_event_cb cb, void *arg);
 /* Fencing in a cluster of nodes (docs/internals/ha.md): from now on every
  * transaction first checks that the leadership epoch in the database is
  * 'epoch' (-1: never; a standby), inside that transaction, so a deposed
- * or frozen leader can never commit: its commit fails with -ESTALE.
- * -ENOTSUP on SQLite. */
+ * or frozen leader can never commit: its commit fails with -ESTALE. A
+ * write outside a transaction is then refused (-EINVAL): it would not be
+ * fenced. -ENOTSUP on SQLite. */
 int store_fence(store *st, int64_t epoch);
 /* Highest stored event sequence number (0 when empty). */
 int store_last_seq(store *st, uint64_t *seq);

@@ -678,9 +678,22 @@ static PGresult *run_p(pg *st, int stmt, const pargs *a)
 
 /* Runs a statement that returns no rows; 0 or an error. '*changed' gets
  * the number of rows it changed. */
+/* A node of a cluster writes only inside transactions, which the fence
+ * guards (store_fence, docs/internals/ha.md): a write outside one would
+ * not be fenced. */
+static int unfenced(pg *st, int stmt)
+{
+    if (!st->fenced || st->tx || stmt == P_BEGIN || stmt == P_COMMIT || stmt == P_ROLLBACK)
+        return 0;
+    return einval(st, "in a cluster (store_fence) every write goes in a transaction");
+}
+
 static int run(pg *st, int stmt, const pargs *a, int64_t *changed)
 {
-    int r = connected(st);
+    int r = unfenced(st, stmt);
+    if (r != 0)
+        return r;
+    r = connected(st);
     if (r != 0)
         return r;
     PGresult *res = run_p(st, stmt, a);
@@ -1618,8 +1631,10 @@ static int pg_token_put(store *st_, str name, str hash, int role, uint32_t agent
     p_str(&a, created_by);
     p_int(&a, created_at);
     p_int(&a, expires_at);
-    PGresult *res;
-    int r = query_once((pg *)st_, P_TOKEN_INSERT, &a, &res);
+    PGresult *res = NULL;
+    int r = unfenced((pg *)st_, P_TOKEN_INSERT);
+    if (r == 0)
+        r = query_once((pg *)st_, P_TOKEN_INSERT, &a, &res);
     if (r == 0)
         *id = col_i64(res, 0, 0);
     PQclear(res);

@@ -90,7 +90,13 @@ test('kill -9 and SIGSTOP of the leader: the standby takes over, nothing lost or
   assert.equal(direct.body.error, 'standby');
   await lb.start([a.port, b.port]);
   const t = Date.now();
-  await until(async () => (await fetch(`${lb.url}/api/health`)).status === 200);
+  // HAProxy starts with both servers up: the standby's is down after two
+  // failed checks; until then round robin sends every other request to it
+  let ok = 0;
+  await until(async () => {
+    ok = (await fetch(`${lb.url}/api/health`)).status === 200 ? ok + 1 : 0;
+    return ok >= 6;
+  }, 10000);
   console.log(`startup ${t - T} ms`);
 
   let anna = await Desk.open(lb.url, 'anna', 'demo-anna');

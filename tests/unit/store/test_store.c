@@ -1618,6 +1618,25 @@ static void test_pg_locks_constraints_and_a_killed_connection(void **state)
 
 /* ---- a cluster of nodes (docs/internals/ha.md) --------------------------- */
 
+static int count_cb(void *arg, const cc_event *ev)
+{
+    (void)ev;
+    ++*(size_t *)arg;
+    return 0;
+}
+
+/* A cluster needs PostgreSQL: SQLite says so. */
+static void test_cluster_needs_postgresql(void **state)
+{
+    sfx *s = *state;
+    store *st = open_ok(s->path);
+    assert_int_equal(store_fence(st, 1), -ENOTSUP);
+    assert_non_null(strstr(store_errmsg(st), "not supported by this store"));
+    size_t n = 0;
+    assert_int_equal(store_events_after(st, 0, count_cb, &n), -ENOTSUP);
+    store_close(st);
+}
+
 /* Steps 'l' (and keeps 'beat' beating as the leader of 'beat_epoch') until
  * it wins or 'ms' pass; the epoch it won, or 0. */
 static int64_t lease_win(store_lease *l, store_lease *beat, int64_t beat_epoch, int ms)
@@ -1642,13 +1661,6 @@ static int64_t deposed_commits(const char *url)
                         " WHERE e.commits_at_end IS NOT NULL");
 }
 
-static int count_cb(void *arg, const cc_event *ev)
-{
-    (void)ev;
-    ++*(size_t *)arg;
-    return 0;
-}
-
 static void test_pg_lease_and_fencing(void **state)
 {
     sfx *s = *state;
@@ -1662,6 +1674,13 @@ static void test_pg_lease_and_fencing(void **state)
     assert_int_equal(lease_win(la, NULL, 0, 5000), 1);
     assert_int_equal(store_fence(a, 1), 0);
     append_range(a, &f->log, 0, f->log.n, 1000);
+    /* a write outside a transaction would not be fenced: refused */
+    assert_int_equal(store_setting_put(a, STR_LIT("k"), STR_LIT("v")), -EINVAL);
+    assert_non_null(strstr(store_errmsg(a), "every write goes in a transaction"));
+    int64_t tid = 0;
+    assert_int_equal(store_token_put(a, STR_LIT("t"), STR_LIT("h"), STORE_ROLE_ADMIN, 0,
+                                     STR_LIT("x"), 1, 0, &tid),
+                     -EINVAL);
     /* a standby (fence -1) never commits, not even outside the event log */
     assert_int_equal(store_fence(b, -1), 0);
     assert_int_equal(store_begin(b), 0);
@@ -1977,6 +1996,7 @@ int main(void)
         STORE_TEST(test_bad_paths_and_files),
         STORE_TEST(test_migrations),
         STORE_TEST(test_settings_of_the_connection),
+        STORE_TEST(test_cluster_needs_postgresql),
     };
     const struct CMUnitTest pg_tests[] = {
         CONTRACT_TESTS,

@@ -4,27 +4,9 @@
 // (downloaded as JSON) and its erasure, confirmed in a second step.
 import { t, currentLang } from '/js/i18n.js';
 import { $, el } from '/js/util.js';
+import { call, errText } from './call.js';
 
 let eps = [];
-
-async function call(method, path, body) {
-  try {
-    const r = await fetch(`/api/admin/${path}`, {
-      method,
-      headers: body === undefined ? {} : { 'content-type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    let j = {};
-    try { j = await r.json(); } catch { /* empty */ }
-    return { status: r.status, body: j };
-  } catch {
-    return { status: 0, body: { message: t('network_error') } };
-  }
-}
-
-// the API's error in the page's language where the page knows the code
-const errText = (r) => (r.body.error && t(`err_${r.body.error}`) !== `err_${r.body.error}`
-  ? t(`err_${r.body.error}`) : errText(r));
 
 const when = (ms) => new Date(ms).toLocaleString(currentLang() === 'en' ? 'en-GB' : 'sv-SE');
 

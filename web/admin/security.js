@@ -4,21 +4,7 @@
 // only: filters, older pages, CSV.
 import { t, currentLang } from '/js/i18n.js';
 import { $, el, keyboardScroll } from '/js/util.js';
-
-async function call(method, path, body) {
-  try {
-    const r = await fetch(`/api/admin/${path}`, {
-      method,
-      headers: body === undefined ? {} : { 'content-type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    let j = {};
-    try { j = await r.json(); } catch { /* empty */ }
-    return { status: r.status, body: j };
-  } catch {
-    return { status: 0, body: { message: t('network_error') } };
-  }
-}
+import { call } from './call.js';
 
 const when = (ms) => (ms ? new Date(ms).toLocaleString(currentLang() === 'en' ? 'en-GB' : 'sv-SE') : '');
 

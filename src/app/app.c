@@ -513,13 +513,7 @@ int app_open(app *a, const char *store_url, const app_config *cfg, char *err, si
                  r < 0 ? cc_err_code(r) : "store error");
         return -1;
     }
-    int unknown = store_outbox_recover(a->st, loop_clock_wall());
-    if (unknown > 0) {
-        char n_s[16];
-        snprintf(n_s, sizeof n_s, "%d", unknown);
-        log_kv(LOG_WARN, "replies were being sent when the process stopped: delivery unknown",
-               "count", n_s, NULL);
-    }
+    (void)app__outbox_recover(a, 0, "process");
     app_apply(a, &(cc_cmd){.type = CC_CMD_RESTART});
     return 0;
 }

@@ -695,3 +695,21 @@ void app__gateways_close(app *a)
     a->gws = NULL;
     a->sim = NULL;
 }
+
+int app__outbox_recover(app *a, int in_tx, const char *who)
+{
+    int unknown, w = in_tx ? app_write_begin(a) : 0;
+    if (w != 0)
+        return w;
+    unknown = store_outbox_recover(a->st, loop_clock_wall());
+    if (in_tx && (w = app_write_end(a, unknown < 0 ? unknown : 0)) != 0)
+        return w;
+    if (unknown > 0) {
+        char n_s[16], msg[96];
+        snprintf(n_s, sizeof n_s, "%d", unknown);
+        snprintf(msg, sizeof msg, "replies were being sent when the %s stopped: delivery unknown",
+                 who);
+        log_kv(LOG_WARN, msg, "count", n_s, NULL);
+    }
+    return unknown;
+}

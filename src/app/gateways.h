@@ -61,6 +61,12 @@ int app__gateway_known(app *a, str id);
 /* The running gateway 'id', or NULL (the inbound router, api_gw.h). */
 gw *app__gateway(app *a, str id);
 void app__gateways_close(app *a);
+/* After a stop (the process's, or a cluster's leader's: 'who'): replies
+ * whose submission was under way become UNKNOWN (store_outbox_recover,
+ * never sent again blindly), logged with their count. 'in_tx': inside a
+ * transaction of the write path (a fenced store takes no other write).
+ * Returns how many, or <0 when the store failed. */
+int app__outbox_recover(app *a, int in_tx, const char *who);
 /* Asks for the outbox pump (due messages to their gateways) in the next
  * group commit (see app_outbox.c). */
 void app__outbox_pump(app *a);

@@ -126,19 +126,8 @@ static void take_over(ha *h, int64_t epoch)
         if (app_config_apply(a, a->cfg, err, sizeof err) != 0)
             ha_deposed(a, err);
     } else {
-        int unknown = 0, w = app_write_begin(a);
-        if (w == 0) {
-            unknown = store_outbox_recover(a->st, loop_clock_wall());
-            w = app_write_end(a, unknown < 0 ? unknown : 0);
-        }
-        if (w != 0)
+        if (app__outbox_recover(a, 1, "leader") < 0)
             ha_deposed(a, "cannot recover the outbox");
-        if (unknown > 0) {
-            char n_s[16];
-            snprintf(n_s, sizeof n_s, "%d", unknown);
-            log_kv(LOG_WARN, "replies were being sent when the leader stopped: delivery unknown",
-                   "count", n_s, NULL);
-        }
         app_apply(a, &(cc_cmd){.type = CC_CMD_RESTART});
     }
     if (app__gateways_open(a, err, sizeof err) != 0)

@@ -20,6 +20,8 @@
  *   mask_command_startup: N ms        (the command on empty input)
  *   true_startup: N ms                (/bin/true, the same way: the baseline)
  *   mask_command_startup_vs_true: N x
+ *   mask_command_stream_throughput: N MB/s (the run less the start-up)
+ *   mask_command_stream_vs_inprocess: N x
  * The command figure runs `textdesk mask` (the binary beside this one, or
  * $TEXTDESK_BIN) with the corpus as a file on stdin and its stdout a pipe
  * this process drains: what `textdesk mask <in | next` costs, process start
@@ -476,6 +478,13 @@ static int bench_command(const char *argv0, const buf *b, size_t masked_len,
     printf("mask_command_startup: %.1f ms\n", st);
     printf("true_startup: %.1f ms\n", base);
     printf("mask_command_startup_vs_true: %.1f x\n", st / base);
+    /* the stream alone: the whole run less the start on empty input */
+    double stream = best - st / 1e3;
+    if (stream > 0) {
+        printf("mask_command_stream_throughput: %.1f MB/s\n", (double)b->n / 1e6 / stream);
+        printf("mask_command_stream_vs_inprocess: %.2f x\n",
+               (double)b->n / 1e6 / stream / inproc_mbs);
+    }
     return 0;
 }
 

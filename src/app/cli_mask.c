@@ -19,6 +19,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "app/cli.h"
@@ -130,6 +132,40 @@ static void mask_lines(mask_io *io, const char *p, size_t n, FILE *f)
     fwrite(io->js, 1, w, f);
 }
 
+/* stdin a regular file (`textdesk mask <file`): masked from a mapping of
+ * it, chunk by chunk of whole lines, without copying it in first. Returns
+ * 0 when done so, -1 to read stdin instead (a pipe, a terminal, an empty
+ * or unmappable file). */
+static int mask_mapped(mask_io *io)
+{
+    struct stat sb;
+    off_t at = lseek(STDIN_FILENO, 0, SEEK_CUR);
+    if (fstat(STDIN_FILENO, &sb) != 0 || !S_ISREG(sb.st_mode) || at < 0 || sb.st_size <= at)
+        return -1;
+    size_t n = (size_t)sb.st_size;
+    char *m = mmap(NULL, n, PROT_READ, MAP_PRIVATE, STDIN_FILENO, 0);
+    if (m == MAP_FAILED)
+        return -1;
+    (void)madvise(m, n, MADV_SEQUENTIAL);
+    size_t p = (size_t)at;
+    while (p < n) {
+        size_t end = n - p > MASK_CHUNK ? p + MASK_CHUNK : n;
+        if (end < n) { /* up to the chunk's last newline, or the line's end */
+            const char *nl = memrchr(m + p, '\n', end - p);
+            if (nl == NULL)
+                nl = memchr(m + end, '\n', n - end);
+            end = nl ? (size_t)(nl - m) + 1 : n;
+        }
+        mask_lines(io, m + p, end - p, stdout);
+        if (fflush(stdout) != 0)
+            break;
+        p = end;
+    }
+    (void)lseek(STDIN_FILENO, (off_t)n, SEEK_SET); /* as if read */
+    munmap(m, n);
+    return 0;
+}
+
 int cli_mask_main(int argc, char **argv)
 {
     int spans_mode = 0;
@@ -163,6 +199,8 @@ int cli_mask_main(int argc, char **argv)
     /* when stdout is a pipe, let one chunk's output fit in it (Linux; a
      * failure only costs speed) */
     (void)fcntl(STDOUT_FILENO, F_SETPIPE_SZ, (int)MASK_CHUNK);
+    if (mask_mapped(&io) == 0)
+        goto done;
     char *in = xmalloc(MASK_CHUNK);
     size_t cap = MASK_CHUNK, have = 0;
     for (;;) {
@@ -196,11 +234,12 @@ int cli_mask_main(int argc, char **argv)
         memmove(in, in + whole, have - whole);
         have -= whole;
     }
+    free(in);
+done:
     if (fflush(stdout) != 0 || ferror(stdout)) {
         perror("textdesk mask: stdout");
         rc = 1;
     }
-    free(in);
     free(io.out);
     free(io.sp);
     free(io.js);

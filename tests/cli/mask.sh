@@ -109,6 +109,17 @@ awk 'BEGIN { for (i = 0; i < 100000; i++) printf "kund %d ring *******4567 kort 
 check many_lines 0
 awk 'BEGIN { for (i = 0; i < 100000; i++) { o = 11 + length(i ""); printf "{\"spans\":[{\"kind\":\"phone\",\"start\":%d,\"end\":%d},{\"kind\":\"card\",\"start\":%d,\"end\":%d}]}\n", o, o + 13, o + 19, o + 38 } }' >"$tmp/want"
 check many_lines_spans 0 --spans
+# the same through a pipe (read in chunks) and from a file read partly
+# before (the mapping starts where stdin stands)
+awk 'BEGIN { for (i = 0; i < 100000; i++) printf "kund %d ring *******4567 kort ************1111\n", i }' >"$tmp/want"
+cat "$tmp/in" | "$bin" mask >"$tmp/out"
+if cmp -s "$tmp/out" "$tmp/want"; then pass=$((pass + 1)); else
+    echo "FAIL many_lines through a pipe"; fail=$((fail + 1)); fi
+printf '%s\n' 'hoppa 4111 1111 1111 1111' 'kort 4111 1111 1111 1111' >"$tmp/in"
+printf '%s\n' 'kort ************1111' >"$tmp/want"
+(read -r skip; "$bin" mask) <"$tmp/in" >"$tmp/out"
+if cmp -s "$tmp/out" "$tmp/want"; then pass=$((pass + 1)); else
+    echo "FAIL a file read partly before"; od -c "$tmp/out" | head -5; fail=$((fail + 1)); fi
 
 # masking twice changes nothing
 printf '%s\n' '+1 (123) 456 7890 melissa@gmail.com 4111 1111 1111 1111' >"$tmp/in"

@@ -11,6 +11,11 @@
 #   make soak       crash and gateway-fault soak through a real Kannel
 #                   (SOAK_KILLS SIGKILLs, default 50; Kannel down SOAK_DOWN_S)
 #   make soak-pg    the same on PostgreSQL, with its faults (down SOAK_PG_DOWN_S)
+#   make soak-ha    active/standby chaos soak: two nodes, PostgreSQL, HAProxy,
+#                   Kannel; the leader killed, frozen, cut, the database
+#                   restarted in turn (SOAK_HA_ROUNDS rounds, default 100)
+#   make cluster-demo  PostgreSQL, two nodes and HAProxy on free loopback
+#                   ports (scripts/cluster-demo.sh); Ctrl-C stops them
 #   make clean
 JOBS ?= $(shell nproc)
 FUZZ_SMOKE_SECONDS ?= 8
@@ -19,11 +24,12 @@ FUZZ_RUNS ?= 10000000
 SOAK_KILLS ?= 50
 SOAK_DOWN_S ?= 60
 SOAK_PG_DOWN_S ?= 30
+SOAK_HA_ROUNDS ?= 100
 RELEASE := build/release
 ASAN := build/asan
 FUZZB := build/fuzz
 
-.PHONY: all build run test unit fuzz-smoke fuzz bench soak soak-pg clean install valgrind
+.PHONY: all build run test unit fuzz-smoke fuzz bench soak soak-pg clean install valgrind cluster-demo soak-ha
 PREFIX ?= /usr/local
 INSTALLB := build/install
 
@@ -74,6 +80,12 @@ soak: build $(E2E_DEPS)
 
 # The soak on PostgreSQL: kills, then the database's faults under load
 # (connections killed, restarted, stopped SOAK_PG_DOWN_S), then Kannel down.
+soak-ha: build $(E2E_DEPS)
+	TEXTDESK_BIN=$(RELEASE)/textdesk node tests/soak/soak_ha.mjs --rounds $(SOAK_HA_ROUNDS)
+
+cluster-demo: build
+	TEXTDESK_BIN=$(RELEASE)/textdesk sh scripts/cluster-demo.sh
+
 soak-pg: build $(E2E_DEPS)
 	TEXTDESK_BIN=$(RELEASE)/textdesk node tests/soak/soak.mjs --kills $(SOAK_KILLS) --down $(SOAK_DOWN_S) \
 	  --store postgresql --db-faults terminate,restart,stop:$(SOAK_PG_DOWN_S)

@@ -64,6 +64,8 @@
  *
  * Usage: bench_server [path/to/textdesk]  (default: textdesk beside this
  * binary; another build's binary gives a before/after on the same load).
+ * BENCH_REC_MSGS=N seeds N messages for the recovery phases instead of
+ * 1,000,000 (a quicker run; the figures then say how many).
  * BENCH_PHASES=latency,desktops,memory,recovery runs only those phases and prints
  * no table ("ingest": only the ingest ceiling); BENCH_KEEP=1 keeps the
  * temporary directory (configurations, data, server logs). Agents'
@@ -1048,6 +1050,15 @@ static void seed_apply(seed *s, cc_cmd m)
     }
 }
 
+/* The conversations the recovery phase seeds: REC_CONVS, or a tenth of
+ * BENCH_REC_MSGS (a quicker run: e.g. 100000). */
+static uint32_t rec_convs(void)
+{
+    const char *e = getenv("BENCH_REC_MSGS");
+    long n = e ? strtol(e, NULL, 10) / (REC_MSGS / REC_CONVS) : 0;
+    return n > 0 && n <= REC_CONVS ? (uint32_t)n : REC_CONVS;
+}
+
 static void seed_store(const char *path, uint64_t *events)
 {
     char err[256];
@@ -1077,8 +1088,9 @@ static void seed_store(const char *path, uint64_t *events)
     /* each conversation: an SMS opens it, the offered agent accepts, then
      * four more SMS and five replies alternate */
     int per = REC_MSGS / REC_CONVS / 2;
+    uint32_t nconvs = rec_convs();
     char num[32], id[64], text[64];
-    for (uint32_t i = 0; i < REC_CONVS; i++) {
+    for (uint32_t i = 0; i < nconvs; i++) {
         if (i % 1000 == 0)
             store_begin(s.st);
         snprintf(num, sizeof num, "+4672%08u", i);
@@ -1102,7 +1114,7 @@ static void seed_store(const char *path, uint64_t *events)
             seed_apply(&s, (cc_cmd){.type = CC_CMD_SEND, .agent = owner, .conv = conv,
                                     .text = str_c(text)});
         }
-        if (i % 1000 == 999 || i == REC_CONVS - 1)
+        if (i % 1000 == 999 || i == nconvs - 1)
             if (store_commit(s.st) != 0)
                 dief(store_errmsg(s.st));
     }

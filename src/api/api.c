@@ -646,14 +646,18 @@ void api_http_request(void *arg, const http_req *req, http_resp *resp)
     store_account tacc;
     const char *code = NULL;
     char msg[160];
+    a->tok_req = req; /* looked up once for the whole request */
+    a->tok_valid = 0;
     if (api__bearer_of(a, req, &tacc, &code, msg, sizeof msg) < 0) {
         api__resp_error(resp, strcmp(code, "store_unavailable") == 0 ? 503 : 401, code, msg);
+        a->tok_req = NULL;
         return;
     }
     api_audit_ctx x;
     api__audit_before(a, req, &x);
     dispatch(a, req, resp);
     api__audit_after(a, req, resp, &x);
+    a->tok_req = NULL;
 }
 
 static void dispatch(api *a, const http_req *req, http_resp *resp)
@@ -684,6 +688,12 @@ static void dispatch(api *a, const http_req *req, http_resp *resp)
         rest_admin_settings(a, req, resp);
     } else if (strncmp(p, "/api/admin/tokens", 17) == 0 && (p[17] == '\0' || p[17] == '/')) {
         api__tokens(a, req, resp, p + 17);
+    } else if (strncmp(p, "/api/admin/webhooks", 19) == 0 && (p[19] == '\0' || p[19] == '/')) {
+        api__hooks(a, req, resp, p + 19);
+    } else if (strncmp(p, "/api/admin/retention", 20) == 0 && (p[20] == '\0' || p[20] == '/')) {
+        api__retention(a, req, resp, p + 20);
+    } else if (strncmp(p, "/api/admin/customers/", 21) == 0) {
+        api__customers(a, req, resp, p + 20);
     } else if (strcmp(p, "/api/admin/audit") == 0 || strcmp(p, "/api/admin/audit.csv") == 0) {
         api__audit_get(a, req, resp, p[16] == '.');
     } else if (strncmp(p, "/api/admin/", 11) == 0) {
@@ -1234,6 +1244,11 @@ int api__write_end(api *a, int r)
         return 0;
     store_rollback(a->env.st);
     return store_failed(r) ? -CC_E_STORE : r;
+}
+
+void api_set_sim(api *a, gw *sim)
+{
+    a->env.sim = sim;
 }
 
 int api__store_available(const api *a)

@@ -54,6 +54,12 @@ typedef struct api_env {
      * plain store transaction (tests). */
     int (*write_begin)(void *app);
     int (*write_end)(void *app, int r);
+    /* The webhook subscriptions changed (api_hooks.c): the application
+     * reads them again. NULL: nothing delivers (tests). */
+    void (*hooks_changed)(void *app);
+    /* Run the retention job now (POST /api/admin/retention/run). NULL:
+     * nothing runs it (tests). */
+    void (*retention_run)(void *app);
 } api_env;
 
 api *api_new(const api_env *env);
@@ -61,6 +67,9 @@ api *api_new(const api_env *env);
  * client (api_throttle.h); copied. None by default: the socket's address. */
 void api_set_trusted_proxies(api *a, const netaddr *ranges, size_t n);
 void api_free(api *a);
+/* The simulator gateway from now on (a node of a cluster opens its
+ * gateways when it starts to lead: app/ha.h). */
+void api_set_sim(api *a, gw *sim);
 
 /* Handlers for http_new (http.h); 'arg' is the api. */
 void api_http_request(void *arg, const http_req *req, http_resp *resp);
@@ -101,5 +110,39 @@ void api_feed_flush(api *a);
  * Returns 0 or the store's error. */
 struct report;
 int api_report_fold(store *st, struct report *r, int64_t from, int64_t to, int64_t now);
+
+/* ---- retention and erasure (api_privacy.c, docs/privacy.md) ------------ */
+
+/* The retention policy (the setting "retention"): message text of ended
+ * conversations is deleted 'days' after they ended (0: kept for ever);
+ * entry point ep[i] keeps it ep_days[i] instead. */
+#define API_RETENTION_EPS 64
+typedef struct api_retention {
+    int days;
+    size_t neps;
+    uint32_t ep[API_RETENTION_EPS];
+    int ep_days[API_RETENTION_EPS];
+} api_retention;
+int api_retention_policy(store *st, api_retention *out);
+/* Deletes the text of every message of 'conv' (inside a transaction),
+ * keeping each reply's SMS segments for the reports; adds how many to
+ * '*n'. */
+int api_privacy_forget_conv(store *st, uint32_t conv, size_t *n);
+
+/* ---- outgoing webhooks: the wire format (api_hooks.c) ------------------ */
+
+/* The kinds of events a subscription can want (bit i of store_hook.events
+ * is kind i): conversation.started, conversation.accepted, message.in,
+ * message.out, message.status, conversation.transferred,
+ * conversation.ended, conversation.wrapped_up, conversation.closed,
+ * agent.state, customer.opted_out, customer.opted_in. */
+#define API_HOOK_NKINDS 12
+const char *api_hook_kind_name(int kind);
+/* The kind of a feed item's type (store_feed_item.type), or -1. */
+int api_hook_kind(int type);
+/* The JSON payload of feed item 'it' (malloc'd; NULL for a type no kind
+ * has), customer data masked when 'masked'; its idempotency id (the same
+ * for every attempt and every subscription) into 'id'. */
+char *api_hook_payload(const store_feed_item *it, int masked, char *id, size_t idn);
 
 #endif

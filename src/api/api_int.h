@@ -52,6 +52,14 @@ struct api {
     size_t ntrusted;
     char *dummy_hash; /* verified against for unknown users (same timing) */
     char tok_user[80]; /* "token:NAME" of the last bearer token looked up */
+    /* the request being answered: its bearer token is looked up in the
+     * store once, whatever asks (api__bearer_of) */
+    const http_req *tok_req;
+    int tok_valid, tok_b;
+    store_account tok_acc;
+    const char *tok_code;
+    char tok_msg[160];
+    uint64_t tok_lookups; /* store lookups of bearer tokens, for /metrics */
     api_metrics m;
     api_conn *feeds;     /* supervisors' pages (api_supervisor.c) */
     int feed_dirty;      /* something changed since the last push */
@@ -157,6 +165,20 @@ typedef struct api_audit_ctx {
 void api__audit_before(api *a, const http_req *req, api_audit_ctx *x);
 void api__audit_after(api *a, const http_req *req, const http_resp *resp,
                       const api_audit_ctx *x);
+
+/* ---- api_hooks.c: outgoing webhooks ------------------------------------ */
+
+/* /api/admin/webhooks[/ID] (administrators). */
+void api__hooks(api *a, const http_req *req, http_resp *resp, const char *rest);
+/* Every subscription with its delivery status, as the list answers it; NULL
+ * when the store cannot be read. */
+json_t *api__hooks_list(api *a);
+
+/* ---- api_privacy.c: retention and erasure ------------------------------ */
+
+/* /api/admin/retention[/run] and /api/admin/customers/{export,erase}. */
+void api__retention(api *a, const http_req *req, http_resp *resp, const char *rest);
+void api__customers(api *a, const http_req *req, http_resp *resp, const char *rest);
 
 /* /api/admin/... except settings (api_admin.c); 'acc' is an administrator. */
 void api__admin(api *a, const http_req *req, http_resp *resp);

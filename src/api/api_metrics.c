@@ -194,6 +194,45 @@ static void head(buf *b, const char *name, const char *type, const char *help)
     buf_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
+/* The webhooks' delivery status, by subscription name (api_hooks.c). */
+static void hook_metrics(api *a, buf *b)
+{
+    json_t *arr = api__hooks_list(a);
+    if (!arr)
+        return;
+    static const struct {
+        const char *name, *type, *help, *field;
+    } rows[] = {
+        {"textdesk_webhook_deliveries_total", "counter", "Events a webhook receiver accepted.",
+         "delivered"},
+        {"textdesk_webhook_failures_total", "counter",
+         "Webhook attempts that failed (refused, no answer, timed out); each is retried.",
+         "failures"},
+        {"textdesk_webhook_last_status", "gauge",
+         "HTTP status of the last attempt (0: no answer; absent before the first).",
+         "last_status"},
+        {"textdesk_webhook_behind_events", "gauge",
+         "Events of the log after the webhook's cursor (an upper bound on its backlog).",
+         "behind"},
+    };
+    for (size_t r = 0; r < sizeof rows / sizeof rows[0]; r++) {
+        head(b, rows[r].name, rows[r].type, rows[r].help);
+        size_t i;
+        json_t *h;
+        json_array_foreach(arr, i, h)
+        {
+            json_t *v = json_object_get(h, rows[r].field);
+            if (!json_is_integer(v))
+                continue;
+            json_t *name = json_object_get(h, "name");
+            buf_printf(b, "%s{webhook=\"", rows[r].name);
+            label(b, (str){json_string_value(name), json_string_length(name)});
+            buf_printf(b, "\"} %lld\n", (long long)json_integer_value(v));
+        }
+    }
+    json_decref(arr);
+}
+
 void api__metrics(api *a, const http_req *req, http_resp *resp)
 {
     (void)req;
@@ -288,5 +327,9 @@ void api__metrics(api *a, const http_req *req, http_resp *resp)
     head(b, "textdesk_store_available", "gauge",
          "1 while the store takes writes, 0 while it refuses them (degraded mode).");
     buf_printf(b, "textdesk_store_available %d\n", api__store_available(a));
+    head(b, "textdesk_api_token_lookups_total", "counter",
+         "API tokens looked up in the store (once per request that carries one).");
+    buf_printf(b, "textdesk_api_token_lookups_total %llu\n", (unsigned long long)a->tok_lookups);
+    hook_metrics(a, b);
     resp->status = 200;
 }

@@ -418,10 +418,36 @@ static int parse_rq(api *a, const http_req *req, http_resp *resp, rq *q, int fig
     return 0;
 }
 
+/* A reply whose text retention or erasure deleted: its segments, kept
+ * (api_privacy.c), by message id (= its event's seq). */
+typedef struct kept_seg {
+    int64_t id;
+    int segs;
+} kept_seg;
+
 typedef struct fold_arg {
     report *r;
     int64_t from, to;
+    kept_seg *kept; /* sorted by id */
+    size_t nkept, capkept;
 } fold_arg;
+
+static int kept_cb(void *arg, int64_t id, int segments)
+{
+    fold_arg *f = arg;
+    if (f->nkept == f->capkept) {
+        f->capkept = f->capkept ? f->capkept * 2 : 64;
+        f->kept = xrealloc(f->kept, f->capkept * sizeof *f->kept);
+    }
+    f->kept[f->nkept++] = (kept_seg){id, segments};
+    return 0;
+}
+
+static int kept_cmp(const void *x, const void *y)
+{
+    int64_t a = ((const kept_seg *)x)->id, b = ((const kept_seg *)y)->id;
+    return (a > b) - (a < b);
+}
 
 static int fold_one(void *arg, const cc_event *ev)
 {
@@ -429,7 +455,11 @@ static int fold_one(void *arg, const cc_event *ev)
     uint32_t segs = 0;
     if (ev->type == CC_EV_MSG_OUT && ev->at >= f->from && ev->at < f->to) {
         sms_info info;
-        if (sms_text_analyse(ev->text.p ? ev->text.p : "", ev->text.n, &info) == 0)
+        kept_seg key = {(int64_t)ev->seq, 0}, *k;
+        if (ev->text.n == 0 && f->nkept &&
+            (k = bsearch(&key, f->kept, f->nkept, sizeof *f->kept, kept_cmp)) != NULL)
+            segs = (uint32_t)k->segs;
+        else if (sms_text_analyse(ev->text.p ? ev->text.p : "", ev->text.n, &info) == 0)
             segs = (uint32_t)info.segments;
     }
     report_add(f->r, ev, segs);
@@ -438,8 +468,14 @@ static int fold_one(void *arg, const cc_event *ev)
 
 int api_report_fold(store *st, report *r, int64_t from, int64_t to, int64_t now)
 {
-    fold_arg f = {r, from, to};
-    int rc = store_events_load(st, fold_one, &f);
+    fold_arg f = {r, from, to, NULL, 0, 0};
+    int rc = store_segments(st, kept_cb, &f);
+    if (rc == 0) {
+        if (f.nkept)
+            qsort(f.kept, f.nkept, sizeof *f.kept, kept_cmp);
+        rc = store_events_load(st, fold_one, &f);
+    }
+    free(f.kept);
     if (rc == 0)
         report_finish(r, now);
     return rc;

@@ -220,11 +220,25 @@ void api__supervisor(api *a, const http_req *req, http_resp *resp)
             api__resp_error(resp, 404, "not_found", "no such open conversation");
             return;
         }
-        api__resp_json(resp, 200,
-                       json_pack("{s:i, s:o, s:o, s:o}", "id", (int)v.id, "number",
-                                 api__jmask(a, v.number), "ep_number",
-                                 api__jmask(a, v.ep_number), "messages",
-                                 api__transcript(a, v.id)));
+        /* ?unmasked=1: a supervisor or administrator may read it unmasked
+         * while masking is on; each such view is in the audit trail */
+        char um[16] = ""; /* lws copies "unmasked=1" into it first */
+        int masked = a->mask;
+        if (http_req_arg(req, "unmasked", um, sizeof um) > 0 && strcmp(um, "1") == 0 &&
+            masked) {
+            store_account who;
+            str name = api__session_of(a, req, &who) == 0 ? who.username : STR_LIT("?");
+            char target[32];
+            snprintf(target, sizeof target, "conversation %lu", id);
+            api__audit(a, req, name, "session", "view unmasked conversation", str_c(target),
+                       "200");
+            a->mask = 0; /* for this answer only */
+        }
+        json_t *j = json_pack("{s:i, s:o, s:o, s:o, s:b}", "id", (int)v.id, "number",
+                              api__jmask(a, v.number), "ep_number", api__jmask(a, v.ep_number),
+                              "messages", api__transcript(a, v.id), "masked", a->mask);
+        a->mask = masked;
+        api__resp_json(resp, 200, j);
         return;
     }
     api__resp_error(resp, 404, "not_found", "no such supervisor resource");

@@ -43,16 +43,40 @@ static int role_of_name(const char *s)
 
 /* ---- bearer tokens ------------------------------------------------------ */
 
+static int bearer_lookup(api *a, const http_req *req, store_account *acc, const char **code,
+                         char *msg, size_t n);
+
 int api__bearer_of(api *a, const http_req *req, store_account *acc, const char **code,
                    char *msg, size_t n)
 {
-    char h[1024];
     if (!req->impl) /* no HTTP request behind it (tests) */
         return 0;
     /* a gateway's endpoints check their own credentials (the relay's
      * Authorization: Bearer among them: docs/gateways/) */
     if (strncmp(req->path, "/api/gw/", 8) == 0)
         return 0;
+    if (req != a->tok_req) /* outside api_http_request (the WebSocket's open) */
+        return bearer_lookup(a, req, acc, code, msg, n);
+    if (!a->tok_valid) {
+        a->tok_code = NULL;
+        a->tok_b = bearer_lookup(a, req, &a->tok_acc, &a->tok_code, a->tok_msg,
+                                 sizeof a->tok_msg);
+        a->tok_valid = 1;
+    }
+    if (a->tok_b > 0)
+        *acc = a->tok_acc;
+    if (a->tok_b < 0) {
+        if (code)
+            *code = a->tok_code;
+        snprintf(msg, n, "%s", a->tok_msg);
+    }
+    return a->tok_b;
+}
+
+static int bearer_lookup(api *a, const http_req *req, store_account *acc, const char **code,
+                         char *msg, size_t n)
+{
+    char h[1024];
     int len = http_req_header(req, "Authorization", h, sizeof h);
     const char *c = "bad_token";
     if (len < 0) /* absent (or beyond any header lws keeps) */
@@ -67,6 +91,7 @@ int api__bearer_of(api *a, const http_req *req, store_account *acc, const char *
     char hash[65];
     api__token_hash(str_c(tok), hash);
     store_token t;
+    a->tok_lookups++;
     int r = store_token_get(a->env.st, str_c(hash), &t);
     if (r == -ENOENT) {
         snprintf(msg, n, "unknown API token: ask an administrator for a valid one");

@@ -8,7 +8,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "app/app_hooks.h"
+#include "app/app_retention.h"
 #include "app/gateways.h"
+#include "app/ha.h"
 #include "sms/sms_text.h"
 #include "util/log.h"
 #include "util/loop_clock.h"
@@ -37,7 +40,7 @@ static void arm_core_timer(app *a)
     if (!a->core_timer)
         return;
     int64_t due = cc_next_deadline(a->core);
-    if (due == INT64_MAX || a->degraded) { /* degraded: parked until the resume */
+    if (due == INT64_MAX || a->degraded || a->standby) { /* parked until the resume */
         net_timer_set(a->core_timer, -1);
         return;
     }
@@ -154,7 +157,7 @@ static void commit_failed(app *a, const char *what)
 /* One transaction: the staged events, the outbox's writes and, when
  * probing, one small row that proves the store takes writes again. Returns
  * 0, or the store's error with '*what' set, rolled back. */
-static int commit_all(app *a, int probe, const char **what)
+static int commit_all(app *a, int probe, const char **what, int *started)
 {
     int r = store_begin(a->st);
     if (r != 0) {
@@ -177,6 +180,20 @@ static int commit_all(app *a, int probe, const char **what)
             *what = "probing the store";
             goto fail;
         }
+    }
+    /* serving: without waiting where the store can (PostgreSQL); the loop
+     * polls for the confirmation (app__commit_poll) */
+    if (a->async_commit && !a->stopping) {
+        r = store_commit_start(a->st);
+        if (r == 0) {
+            *started = a->async_started = 1;
+            return 0;
+        }
+        if (r != -ENOTSUP) {
+            *what = "committing";
+            goto fail;
+        }
+        a->async_commit = 0; /* SQLite: its commit is synchronous */
     }
     if ((r = store_commit(a->st)) != 0) {
         *what = "committing";
@@ -209,8 +226,10 @@ static void resume(app *a)
 
 /* The group commit, in two steps (app.h): flush starts the transaction
  * with what is staged and hands the waiters of the next commit over to it;
- * app__commit_confirmed, once the store confirms (today at once: SQLite's
- * commit is synchronous), publishes, sends and releases those waiters. One
+ * app__commit_confirmed, once the store confirms (SQLite at once, its
+ * commit is synchronous; PostgreSQL a loop turn or more later, polled by
+ * app__commit_poll after store_commit_start), publishes, sends and
+ * releases those waiters. One
  * transaction is in flight at a time: a flush asked for meanwhile runs
  * after the confirmation. */
 static void flush(app *a, int probe)
@@ -241,13 +260,46 @@ static void flush(app *a, int probe)
             break;
         }
     const char *what = "committing";
-    int r = commit_all(a, probe, &what);
+    int started = 0, r = commit_all(a, probe, &what, &started);
+    if (started) { /* confirmed later, by app__commit_poll */
+        if (a->commit_timer)
+            net_timer_set(a->commit_timer, 1);
+        return;
+    }
     app__commit_confirmed(a, r, what);
+}
+
+int app__commit_poll(app *a)
+{
+    if (!a->in_flight || !a->async_started)
+        return 1;
+    int done = 0, r = store_commit_finish(a->st, &done);
+    if (!done)
+        return 0;
+    a->async_started = 0;
+    app__commit_confirmed(a, r, "committing");
+    return 1;
+}
+
+static void on_commit_timer(void *arg)
+{
+    app *a = arg;
+    if (!app__commit_poll(a))
+        net_timer_set(a->commit_timer, 1);
+}
+
+/* Waits for the transaction in flight (stopping). */
+static void commit_wait(app *a)
+{
+    while (!app__commit_poll(a))
+        usleep(1000);
 }
 
 void app__commit_confirmed(app *a, int status, const char *what)
 {
     a->in_flight = 0;
+    if (status == -ESTALE && a->ha) /* refused by the fence: another node leads */
+        ha_deposed(a, "a commit was refused: another node leads");
     if (status != 0) {
         commit_failed(a, what);
     } else {
@@ -262,6 +314,7 @@ void app__commit_confirmed(app *a, int status, const char *what)
             cc_evlog_init(&a->committing);
         }
         app__outbox_committed(a); /* statuses to desktops, sends */
+        app_hooks_kick(a->hooks);  /* what the webhooks may want */
         arm_core_timer(a);
         /* waiters may apply more commands: those go to the next commit */
         waiters_run(&a->confirm, 0);
@@ -301,11 +354,13 @@ void app_after_commit(app *a, void (*fn)(void *, int), void *arg)
         return;
     }
     waiters_add(&a->next, fn, arg);
+    if (a->flush_timer) /* whatever staged it: a next commit is coming */
+        app__want_flush(a);
 }
 
 int app_write_begin(app *a)
 {
-    if (a->degraded)
+    if (a->degraded || a->standby)
         return -CC_E_STORE;
     if (store_begin(a->st) != 0) {
         app__store_failed(a, "beginning a write");
@@ -319,6 +374,8 @@ int app_write_end(app *a, int r)
     if (r == 0 && (r = store_commit(a->st)) == 0)
         return 0;
     store_rollback(a->st);
+    if (r == -ESTALE && a->ha)
+        ha_deposed(a, "a write was refused: another node leads");
     if (!store_failed(r))
         return r; /* an answer about the data (-EEXIST, -ENOENT, ...) */
     app__store_failed(a, "writing");
@@ -357,11 +414,14 @@ static void on_purge_timer(void *arg)
 
 int app_apply(app *a, const cc_cmd *cmd)
 {
-    if (a->degraded) /* refused, not queued: nothing could be kept */
+    if (a->degraded || a->standby) /* refused, not queued: nothing could be kept */
         return -CC_E_STORE;
     /* a gateway retry older than the core's de-duplication window: the
-     * store still knows it */
-    if (cmd->type == CC_CMD_SMS_IN && cmd->msg_id.n && store_inbound_exists(a->st, cmd->msg_id) > 0)
+     * store still knows it. Asked only once that window dropped an id: until
+     * then the core knows every id of the log (on PostgreSQL a read is a
+     * round trip the loop would wait for, per inbound SMS) */
+    if (cmd->type == CC_CMD_SMS_IN && cmd->msg_id.n && !cc_dedupe_complete(a->core) &&
+        store_inbound_exists(a->st, cmd->msg_id) > 0)
         return CC_DUPLICATE;
     cc_cmd kwcmd;
     if (cmd->type == CC_CMD_SMS_IN && a->nkw) { /* STOP / START / HELP */
@@ -396,7 +456,7 @@ int app_apply(app *a, const cc_cmd *cmd)
 
 void app__core_tick(app *a)
 {
-    if (a->degraded)
+    if (a->degraded || a->standby)
         return;
     cc_events_clear(&a->ev);
     cc_tick(a->core, app_now(a), &a->ev);
@@ -431,8 +491,17 @@ int app_open(app *a, const char *store_url, const app_config *cfg, char *err, si
     cc_evlog_init(&a->staged);
     cc_evlog_init(&a->committing);
     a->st = store_open(store_url, err, n);
+    /* a node of a cluster waits for the database (restarted, failing
+     * over): its peers serve meanwhile */
+    for (int i = 0; !a->st && a->node && i < HA_OPEN_WAIT_S; i++) {
+        log_kv(LOG_WARN, "cannot open the store: trying again in a second", "error", err, NULL);
+        sleep(1);
+        a->st = store_open(store_url, err, n);
+    }
     if (!a->st)
         return -1;
+    if (a->node) /* a standby: follows the log, writes nothing (app/ha.h) */
+        return ha_open(a, store_url, a->node, err, n);
     uint64_t last = 0;
     store_last_seq(a->st, &last);
     if (last == 0)
@@ -495,6 +564,16 @@ static int env_write_end(void *a, int r)
     return app_write_end(a, r);
 }
 
+static void env_hooks_changed(void *a)
+{
+    app_hooks_reload(((app *)a)->hooks);
+}
+
+static void env_retention_run(void *a)
+{
+    app_retention_run(((app *)a)->retention);
+}
+
 int app_listen(app *a, const http_cfg *hc, char *err, size_t n)
 {
     api_env env = {.core = a->core,
@@ -507,9 +586,12 @@ int app_listen(app *a, const http_cfg *hc, char *err, size_t n)
                    .gateway_known = env_gateway_known,
                    .gateway = env_gateway,
                    .write_begin = env_write_begin,
-                   .write_end = env_write_end};
+                   .write_end = env_write_end,
+                   .hooks_changed = env_hooks_changed,
+                   .retention_run = env_retention_run};
     a->loop = net_loop_new(hc->tls_cert && hc->tls_key, err, n);
-    if (!a->loop || app__gateways_open(a, err, n) != 0)
+    /* a node of a cluster opens its gateways when it leads (app/ha.h) */
+    if (!a->loop || (!a->ha && app__gateways_open(a, err, n) != 0))
         return -1;
     env.sim = a->sim;
     a->api = api_new(&env);
@@ -521,6 +603,8 @@ int app_listen(app *a, const http_cfg *hc, char *err, size_t n)
     api_set_trusted_proxies(a->api, proxies,
                             app_config_trusted_proxies(a->cfg, proxies, APP_TRUSTED_PROXIES_MAX));
     http_handlers h = {a->api, api_http_request, api_ws_open, api_ws_message, api_ws_close};
+    if (a->ha) /* health with the node's role; 503 on a standby */
+        h = (http_handlers){a, ha_http_request, ha_ws_open, ha_ws_message, ha_ws_close};
     a->http = http_new(a->loop, hc, &h, err, n);
     if (!a->http)
         return -1;
@@ -529,6 +613,8 @@ int app_listen(app *a, const http_cfg *hc, char *err, size_t n)
     a->flush_timer = net_timer_new(a->loop, on_flush_timer, a);
     a->probe_timer = net_timer_new(a->loop, on_probe_timer, a);
     a->purge_timer = net_timer_new(a->loop, on_purge_timer, a);
+    a->commit_timer = net_timer_new(a->loop, on_commit_timer, a);
+    a->async_commit = 1;
     net_timer_set(a->purge_timer, 0); /* at start, then every APP_PURGE_MS */
     a->feed_timer = net_timer_new(a->loop, on_feed_timer, a);
     net_timer_set(a->feed_timer, API_FEED_MS);
@@ -536,6 +622,12 @@ int app_listen(app *a, const http_cfg *hc, char *err, size_t n)
     if (a->degraded)
         net_timer_set(a->probe_timer, APP_PROBE_MS);
     app__outbox_pump(a); /* what was queued before a restart */
+    if (a->ha) { /* the webhooks and retention start when it leads (ha.c) */
+        ha_start(a);
+    } else {
+        a->hooks = app_hooks_new(a); /* and what the webhooks have not delivered */
+        a->retention = app_retention_new(a);
+    }
     return 0;
 }
 
@@ -556,16 +648,23 @@ void app_stop(app *a)
 void app_close(app *a)
 {
     a->stopping = 1; /* no more sends */
+    commit_wait(a);
     if (a->st)       /* the outbox's last statuses (a last try when degraded) */
         flush(a, a->degraded);
     app__gateways_close(a); /* drops requests under way (see there) */
+    app_hooks_free(a->hooks); /* their progress written, requests dropped */
+    a->hooks = NULL;
+    app_retention_free(a->retention);
+    a->retention = NULL;
     net_timer_free(a->core_timer);
     net_timer_free(a->outbox_timer);
     net_timer_free(a->flush_timer);
     net_timer_free(a->probe_timer);
     net_timer_free(a->feed_timer);
     net_timer_free(a->purge_timer);
+    net_timer_free(a->commit_timer);
     a->core_timer = a->outbox_timer = a->flush_timer = a->probe_timer = a->purge_timer = NULL;
+    a->commit_timer = NULL;
     a->feed_timer = NULL;
     if (a->st)
         app_flush(a);
@@ -578,6 +677,7 @@ void app_close(app *a)
         app_flush(a);
     api_free(a->api);
     a->api = NULL;
+    ha_free(a);
     store_close(a->st);
     cc_events_free(&a->ev);
     cc_evlog_free(&a->staged);

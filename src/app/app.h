@@ -64,6 +64,11 @@ typedef struct app {
     gw *sim;                    /* the simulator, when configured */
     net_timer *core_timer, *outbox_timer, *flush_timer, *probe_timer, *purge_timer;
     net_timer *feed_timer; /* the supervisors' live feed (api_feed_flush) */
+    net_timer *commit_timer; /* polls a transaction in flight (app__commit_poll) */
+    int async_commit;  /* commit without waiting where the store can (set by app_listen) */
+    int async_started; /* the transaction in flight was started so (store_commit_start) */
+    struct app_hooks *hooks; /* outgoing event webhooks (app_hooks.h) */
+    struct app_retention *retention; /* the retention job (app_retention.h) */
     cc_events ev;
     cc_evlog staged;     /* applied to the core, not in a transaction yet */
     cc_evlog committing; /* in the transaction in flight */
@@ -78,6 +83,9 @@ typedef struct app {
     int64_t degraded_since;  /* app_now() when it began */
     int stale_core;          /* a failed commit's events are in the core: rebuild at resume */
     uint64_t store_failures; /* commits that failed, since the start */
+    const char *node;        /* --node: a node of a cluster (app/ha.h), or NULL */
+    struct ha *ha;           /* that node's state (NULL without --node) */
+    int standby;             /* a node that does not lead: refuses work as degraded does */
 } app;
 
 /* The core's clock, in milliseconds since the epoch: the wall clock (with
@@ -93,7 +101,9 @@ int64_t app_now(app *a);
 
 /* Opens the store named by 'store_url' (store_open: a data folder, sqlite:DIR
  * or postgresql://...), rebuilds the core from its event log, and
- * on a first start applies 'cfg' (entities, accounts). 'cfg' (its gateways)
+ * on a first start applies 'cfg' (entities, accounts). With a->node set, the
+ * node of a cluster starts as a standby instead: it writes nothing until it
+ * leads (app/ha.h). 'cfg' (its gateways)
  * must outlive 'a'. Returns 0 or -1 with a reason in 'err'. */
 int app_open(app *a, const char *store_url, const app_config *cfg, char *err, size_t n);
 /* Listens as 'hc' says (address, web files, optional TLS) and wires the
@@ -151,6 +161,12 @@ void app_after_commit(app *a, void (*fn)(void *, int), void *arg);
  * and releases its waiters, or enters degraded mode and refuses them. For
  * app/ and a store that confirms asynchronously. */
 void app__commit_confirmed(app *a, int status, const char *what);
+/* Reads, without waiting, whether the store confirmed the transaction in
+ * flight that was committed asynchronously (a->async_commit: PostgreSQL,
+ * store_commit_start); when it has, runs app__commit_confirmed. Returns 1
+ * when nothing is in flight any more, 0 while it still is. The loop calls
+ * it from a 1 ms timer; tests call it themselves. */
+int app__commit_poll(app *a);
 /* The core timer's work: cc_tick at app_now, its events staged (for tests
  * too, which run no loop). */
 void app__core_tick(app *a);
@@ -194,6 +210,9 @@ void app_config_tls(const app_config *cfg, const char **cert, const char **key);
 #define APP_TRUSTED_PROXIES_MAX 64
 size_t app_config_trusted_proxies(const app_config *cfg, netaddr *out, size_t max);
 const char *app_config_data_dir(const app_config *cfg);
+/* "ca_file": the CAs trusted for outbound HTTPS (net_http), or NULL for
+ * the system's. */
+const char *app_config_ca_file(const app_config *cfg);
 /* "store" (a store URL, store.h) from the file, or NULL. */
 const char *app_config_store(const app_config *cfg);
 

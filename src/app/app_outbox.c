@@ -47,6 +47,7 @@
 #include "app/gateways.h"
 #include "util/log.h"
 #include "util/loop_clock.h"
+#include "util/utf8.h"
 #include "util/xalloc.h"
 
 #define OUTBOX_SCAN 1024
@@ -437,7 +438,8 @@ void app__outbox_pump_here(app *a)
 int app__outbox_dirty(const app *a)
 {
     const app_gateways *gs = a->gws;
-    return gs && (gs->npend || (gs->want_pump && !a->stopping));
+    /* what the transaction in flight writes (nwritten) is not new */
+    return gs && (gs->npend > gs->nwritten || (gs->want_pump && !a->stopping));
 }
 
 int app__outbox_write(app *a)
@@ -546,6 +548,31 @@ static void after_commit(app *a, int in, gw_in_done done, void *arg)
     app_after_commit(a, in_committed, k);
 }
 
+/* What a gateway hands in, with every NUL byte replaced by U+FFFD
+ * (utf8_nul_replace): UCS-2 from an SMSC or %00 from an HTTP gateway can
+ * carry U+0000, which no SMS means and PostgreSQL's text cannot hold; both
+ * stores keep the same characters. At most 4 strings of one call. */
+typedef struct clean {
+    char *own[4];
+    int n;
+} clean;
+
+static str clean_str(clean *c, str s)
+{
+    size_t n;
+    char *p = s.n ? utf8_nul_replace(s.p, s.n, &n) : NULL;
+    if (!p)
+        return s;
+    c->own[c->n++] = p;
+    return (str){p, n};
+}
+
+static void clean_free(clean *c)
+{
+    for (int i = 0; i < c->n; i++)
+        free(c->own[i]);
+}
+
 /* An inbound SMS from any gateway: app_apply keeps a refused one among the
  * refused inbound messages at once; a new one or a repeat (whose original
  * may be in the same commit) is acknowledged after the commit. */
@@ -553,8 +580,11 @@ static void port_sms_in(void *arg, str from, str to, str text, str msg_id, gw_in
                         void *done_arg)
 {
     app *a = arg;
-    int r = app_apply(a, &(cc_cmd){.type = CC_CMD_SMS_IN, .number = from, .ep_number = to,
-                                   .text = text, .msg_id = msg_id});
+    clean c = {0};
+    int r = app_apply(a, &(cc_cmd){.type = CC_CMD_SMS_IN, .number = clean_str(&c, from),
+                                   .ep_number = clean_str(&c, to), .text = clean_str(&c, text),
+                                   .msg_id = clean_str(&c, msg_id)});
+    clean_free(&c); /* the core and the staged events keep their own copies */
     if (r == -CC_E_STORE)
         done(done_arg, GW_IN_UNAVAILABLE, cc_err_code(r), cc_err_msg(r));
     else if (r < 0)
@@ -590,9 +620,13 @@ static void port_report_in(void *arg, int64_t ref, str provider_id, int status, 
         done(done_arg, GW_IN_UNAVAILABLE, cc_err_code(-CC_E_STORE), cc_err_msg(-CC_E_STORE));
         return;
     }
+    clean c = {0};
+    provider_id = clean_str(&c, provider_id);
+    error = clean_str(&c, error);
     int r = ref > 0         ? record(a, ref, status, provider_id, error)
             : provider_id.n ? report_by_pid(a, provider_id, status, error)
                             : -ENOENT;
+    clean_free(&c); /* record keeps its own copies */
     if (r == -EAGAIN) /* the store failed meanwhile: as when degraded */
         done(done_arg, GW_IN_UNAVAILABLE, cc_err_code(-CC_E_STORE), cc_err_msg(-CC_E_STORE));
     else if (r == -ENOENT)

@@ -13,6 +13,8 @@
 
 #include "app/app.h"
 #include "app/cli.h"
+#include "app/ha.h"
+#include "net/net_http.h"
 #include "util/log.h"
 
 static app *g_app; /* for the signal handler only */
@@ -48,7 +50,7 @@ static const char *default_web_dir(void)
 
 static const char serve_usage[] =
     "usage: textdesk serve [--config FILE] [--listen ADDR:PORT] [--data DIR | --store URL]\n"
-    "                      [--web DIR] [--log-level debug|info|warn|error]\n"
+    "                      [--node NAME] [--web DIR] [--log-level debug|info|warn|error]\n"
     "                      [--tls-cert FILE --tls-key FILE]\n";
 
 static const char serve_help[] =
@@ -59,6 +61,9 @@ static const char serve_help[] =
     "  --data DIR          where the store lives (default ./data)\n"
     "  --store URL         the store instead: sqlite:DIR or postgresql://...\n"
     "                      (any libpq connection string; docs/configuration.md)\n"
+    "  --node NAME         join the cluster of nodes sharing the PostgreSQL store:\n"
+    "                      one leads, the others stand by and take over\n"
+    "                      (docs/operations.md, \"High availability\")\n"
     "  --web DIR           the web pages (default: installed or ./web)\n"
     "  --log-level LEVEL   debug, info, warn or error (default info)\n"
     "  --tls-cert FILE     PEM certificate: serve HTTPS and WSS only\n"
@@ -67,7 +72,7 @@ static const char serve_help[] =
 int cli_serve_main(int argc, char **argv)
 {
     const char *config = NULL, *listen = NULL, *data = NULL, *web = NULL, *level = NULL;
-    const char *store_url = NULL;
+    const char *store_url = NULL, *node = NULL;
     const char *cert = NULL, *key = NULL;
     if (cli_help_asked(argc, argv)) {
         printf("%s\n%s", serve_usage, serve_help);
@@ -79,6 +84,7 @@ int cli_serve_main(int argc, char **argv)
                             : strcmp(a, "--listen") == 0 ? &listen
                             : strcmp(a, "--data") == 0   ? &data
                             : strcmp(a, "--store") == 0  ? &store_url
+                            : strcmp(a, "--node") == 0   ? &node
                             : strcmp(a, "--web") == 0    ? &web
                             : strcmp(a, "--log-level") == 0 ? &level
                             : strcmp(a, "--tls-cert") == 0 ? &cert
@@ -115,10 +121,29 @@ int cli_serve_main(int argc, char **argv)
                     : app_config_store(cfg)    ? app_config_store(cfg)
                     : app_config_data_dir(cfg) ? app_config_data_dir(cfg)
                                                : "./data";
+    if (node && !store_url_is_pg(store_url)) {
+        fprintf(stderr, "textdesk serve: --node needs a PostgreSQL store (--store"
+                        " postgresql://...): the nodes of a cluster share its database\n");
+        app_config_free(cfg);
+        return 2;
+    }
+    if (node && !ha_name_ok(node)) {
+        fprintf(stderr, "textdesk serve: --node '%s': use 1 to 63 letters, digits, '.', '_' or"
+                        " '-'\n", node);
+        app_config_free(cfg);
+        return 2;
+    }
     if (!web)
         web = default_web_dir();
     if (!cert && !key)
         app_config_tls(cfg, &cert, &key);
+    const char *ca = app_config_ca_file(cfg);
+    if (ca && access(ca, R_OK) != 0) {
+        fprintf(stderr, "textdesk serve: ca_file: cannot read %s\n", ca);
+        app_config_free(cfg);
+        return 1;
+    }
+    net_http_set_ca_file(ca);
     if (!cert != !key) {
         fprintf(stderr, "textdesk serve: TLS needs both a certificate and a key "
                         "(--tls-cert and --tls-key, or \"tls\" in the file)\n");
@@ -141,6 +166,7 @@ int cli_serve_main(int argc, char **argv)
     }
     app a;
     memset(&a, 0, sizeof a);
+    a.node = node;
     g_app = &a;
     signal(SIGPIPE, SIG_IGN);
     /* a write past RLIMIT_FSIZE then fails with EFBIG, which the store
@@ -165,6 +191,8 @@ int cli_serve_main(int argc, char **argv)
     printf("  agent desktop   %s://%s:%d/\n", scheme, iface, http_port(a.http));
     printf("  SMS simulator   %s://%s:%d/sim/\n", scheme, iface, http_port(a.http));
     printf("  data            %s\n", store_where(a.st));
+    if (node)
+        printf("  node            %s (a standby until it leads: /api/health)\n", node);
     if (!config) {
         printf("demo logins:\n");
         app_config_print_logins(cfg);

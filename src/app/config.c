@@ -14,6 +14,7 @@
 
 #include "app/app.h"
 #include "sms/sms_text.h"
+#include "app/app_hooks.h"
 #include "app/gateways.h"
 #include "store/entity_json.h"
 #include "store/flow_json.h"
@@ -194,7 +195,7 @@ static int walk(ctx *x)
                                       "agents",
                                       "admins",       "supervisors",    "gateways",
                                       "outbox",       "tls",            "trusted_proxies",
-                                      NULL};
+                                      "ca_file",      "webhooks",       NULL};
     json_t *root = x->cfg->root;
     if (!json_is_object(root))
         return fail(x, "(top)", "the file must hold one JSON object%s", "");
@@ -331,6 +332,11 @@ static int walk(ctx *x)
         if (tv.n == 0 || strlen(tv.p) != tv.n)
             return fail(x, "tls.key", "must name a PEM file%s", "");
     }
+    json_t *ca = json_object_get(root, "ca_file");
+    if (ca && (!json_is_string(ca) || json_string_length(ca) == 0 ||
+               strlen(json_string_value(ca)) != json_string_length(ca)))
+        return fail(x, "ca_file",
+                    "must name a PEM file of the CAs trusted for outbound HTTPS%s", "");
     json_t *tp = json_object_get(root, "trusted_proxies");
     if (tp) {
         size_t k;
@@ -372,6 +378,8 @@ static app_config *load_json(json_t *root, const char *name, char *err, size_t n
     int r = walk(&x);
     if (r == 0) /* gateways, outbox, entry_points[].gateway: config_gw.c */
         r = app_config__check_gateways(cfg, cfg->path, err, n);
+    if (r == 0)
+        r = app_config__check_hooks(cfg, cfg->path, err, n);
     cc_free(scratch);
     if (r != 0) {
         app_config_free(cfg);
@@ -539,6 +547,11 @@ size_t app_config_trusted_proxies(const app_config *cfg, netaddr *out, size_t ma
             n++;
     }
     return n;
+}
+
+const char *app_config_ca_file(const app_config *cfg)
+{
+    return json_string_value(json_object_get(cfg->root, "ca_file"));
 }
 
 const char *app_config_store(const app_config *cfg)

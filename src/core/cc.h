@@ -584,6 +584,10 @@ typedef struct cc_conv_view {
 } cc_conv_view;
 
 int cc_agent_get(const cc *c, uint32_t id, cc_agent_view *out);
+/* 1 while the core remembers every provider message id of its event log
+ * (its de-duplication window never dropped one), so a repeated inbound SMS
+ * is known without asking the store; 0 once one was dropped. */
+int cc_dedupe_complete(const cc *c);
 /* The teams of 'agent' into 'out'; returns how many (may exceed 'max'). */
 size_t cc_agent_teams(const cc *c, uint32_t agent, uint32_t *out, size_t max);
 

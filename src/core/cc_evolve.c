@@ -196,6 +196,7 @@ static void seen_add(cc *c, str id)
         free(old);
         c->seen_head = (c->seen_head + 1) % c->seen_cap;
         c->seen_len--;
+        c->seen_forgot = 1;
     }
     if (c->seen_len == c->seen_cap) {
         /* Grow the ring, unrolling it so that the oldest comes first. */

@@ -192,6 +192,7 @@ struct cc {
     hmap surveys;    /* (customer number, ep) asked, not answered: cc__survey */
     char **seen_ring;
     size_t seen_cap, seen_head, seen_len, seen_max;
+    int seen_forgot; /* the ring dropped an id: cc_dedupe_complete is 0 */
 
     cc__timer *timers; /* binary min-heap by due */
     size_t ntimers, captimers;

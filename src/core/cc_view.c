@@ -17,6 +17,11 @@ static int cmp_u32_asc(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
+int cc_dedupe_complete(const cc *c)
+{
+    return !c->seen_forgot;
+}
+
 int cc_agent_get(const cc *c, uint32_t id, cc_agent_view *out)
 {
     const cc__agent *a = cc__tab_get(&c->agents, id);

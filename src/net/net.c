@@ -25,8 +25,16 @@ struct net_loop {
     struct lws_context *ctx;
     struct ev_loop *loop; /* epoll via libev; NULL: lws's own poll loop */
     void *foreign[1];
-    ev_check clock_w;     /* refreshes the loop clock */
-    int turned;           /* the loop has run once */
+    ev_check clock_w; /* refreshes the loop clock */
+    int turned;       /* the loop has run once */
+    void *http;       /* net_http's clients (net_http.c) */
+};
+
+struct net_io {
+    ev_io w;
+    net_loop *l;
+    void (*cb)(void *arg, int fd, int ev);
+    void *arg;
 };
 
 struct net_timer {
@@ -78,8 +86,10 @@ net_loop *net_loop_new(int tls, char *err, size_t errlen)
     if (!l->ctx) {
         l->ctx = lws_create_context(&info);
         if (l->ctx)
-            log_kv(LOG_WARN, "libev loop unavailable: lws's poll loop serves (slower with "
-                             "many desktops; install libwebsockets-evlib-ev)", NULL);
+            log_kv(LOG_WARN,
+                   "libev loop unavailable: lws's poll loop serves (slower with "
+                   "many desktops; install libwebsockets-evlib-ev)",
+                   NULL);
     }
     if (!l->ctx) {
         snprintf(err, errlen, "cannot create the event loop (libwebsockets)");
@@ -99,6 +109,7 @@ void net_loop_free(net_loop *l)
 {
     if (!l)
         return;
+    net_http__loop_free(l);
     if (l->loop) {
         ev_check_stop(l->loop, &l->clock_w);
         loop_clock_set_cached(0);
@@ -130,6 +141,70 @@ int net_loop_turn(net_loop *l)
 void net_loop_wake(net_loop *l)
 {
     lws_cancel_service(l->ctx);
+}
+
+struct lws_vhost *net__outbound_vhost(struct lws_context *ctx, const char *name,
+                                      const struct lws_protocols *protos)
+{
+    struct lws_vhost *vh = lws_get_vhost_by_name(ctx, name);
+    if (vh)
+        return vh;
+    struct lws_context_creation_info info;
+    memset(&info, 0, sizeof info);
+    info.port = CONTEXT_PORT_NO_LISTEN;
+    info.protocols = protos;
+    info.vhost_name = name;
+    info.options = LWS_SERVER_OPTION_DISABLE_IPV6;
+    return lws_create_vhost(ctx, &info);
+}
+
+void **net__http_slot(net_loop *l)
+{
+    return &l->http;
+}
+
+/* ---- foreign file descriptors ------------------------------------------ */
+
+static void io_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+    (void)loop;
+    net_io *io = w->data;
+    struct lws_context *ctx = io->l->ctx; /* the callback may free 'io' */
+    io->cb(io->arg, io->w.fd,
+           ((revents & EV_READ) ? NET_IO_IN : 0) |
+               ((revents & EV_WRITE) ? NET_IO_OUT : 0));
+    lws_cancel_service(ctx); /* as after a timer: let lws run what it queued */
+}
+
+net_io *net__io_new(net_loop *l, int fd, void (*cb)(void *arg, int fd, int ev), void *arg)
+{
+    if (!l->loop)
+        return NULL;
+    net_io *io = xcalloc(1, sizeof *io);
+    io->l = l;
+    io->cb = cb;
+    io->arg = arg;
+    ev_io_init(&io->w, io_cb, fd, 0);
+    io->w.data = io;
+    return io;
+}
+
+void net__io_set(net_io *io, int ev)
+{
+    ev_io_stop(io->l->loop, &io->w);
+    if (ev == 0)
+        return;
+    ev_io_set(&io->w, io->w.fd,
+              ((ev & NET_IO_IN) ? EV_READ : 0) | ((ev & NET_IO_OUT) ? EV_WRITE : 0));
+    ev_io_start(io->l->loop, &io->w);
+}
+
+void net__io_free(net_io *io)
+{
+    if (!io)
+        return;
+    ev_io_stop(io->l->loop, &io->w);
+    free(io);
 }
 
 /* ---- timers ------------------------------------------------------------ */

@@ -13,4 +13,19 @@ struct lws_context *net__lws_context(net_loop *l);
 struct lws_vhost *net__outbound_vhost(struct lws_context *ctx, const char *name,
                                       const struct lws_protocols *protos);
 
+/* An fd watched by the loop (libev's ev_io), for libraries that bring
+ * their own sockets (libcurl in net_http.c). 'ev' is NET_IO_IN|NET_IO_OUT. */
+enum { NET_IO_IN = 1, NET_IO_OUT = 2 };
+typedef struct net_io net_io;
+/* NULL on lws's poll loop (no libev), where the caller polls instead. */
+net_io *net__io_new(net_loop *l, int fd, void (*cb)(void *arg, int fd, int ev),
+                    void *arg);
+void net__io_set(net_io *w, int ev); /* 0: stop watching */
+void net__io_free(net_io *w);
+
+/* net_http's state on this loop (created on its first request), freed by
+ * net_http__loop_free from net_loop_free. */
+void **net__http_slot(net_loop *l);
+void net_http__loop_free(net_loop *l);
+
 #endif

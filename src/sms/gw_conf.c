@@ -96,16 +96,14 @@ int gw_conf_bool(const json_t *o, const char *key, int *out, char *err, size_t n
 
 static const char *url_problem(const char *url, int base)
 {
-    char host[64], path[2048];
+    char host[256], path[2048];
     int port;
     if (net_http_parse_url(url, host, sizeof host, &port, path, sizeof path) != 0)
-        return "must be an http:// URL (https is not supported: use a local adapter)";
-    if (!net_http_host_ok(host))
-        return "the host must be an IPv4 address (no DNS on the server's loop)";
+        return "must be an http:// or https:// URL with a host name or IPv4 address";
     if (base && strcmp(path, "/") == 0 && url[strlen(url) - 1] == '/')
         return "must not end with /";
     if (base && strcmp(path, "/") != 0)
-        return "must be http://IP:PORT with no path";
+        return "must be http[s]://HOST:PORT with no path";
     return NULL;
 }
 

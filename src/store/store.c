@@ -27,7 +27,8 @@ const char *store_msg_status_name(int status)
 
 int store_failed(int r)
 {
-    return r == -EIO || r == -ENOSPC || r == -EBUSY || r == -ENOTCONN || r == -ENOMEM;
+    return r == -EIO || r == -ENOSPC || r == -EBUSY || r == -ENOTCONN || r == -ENOMEM ||
+           r == -ESTALE;
 }
 
 int store__fail(store *st, int r, const char *fmt, ...)
@@ -179,6 +180,30 @@ int store_events_replay(store *st, store_event_cb cb, void *arg)
     return events_load(st, 0, cb, arg);
 }
 
+static int unsupported(store *st, const char *what)
+{
+    return store__fail(st, -ENOTSUP, "%s is not supported by this store (%s)", what,
+                       st->ops->kind);
+}
+
+int store_events_after(store *st, uint64_t after, store_event_cb cb, void *arg)
+{
+    if (!st->ops->events_after)
+        return unsupported(st, "reading the log from a sequence number");
+    if (st->loading)
+        return store__fail(st, -EINVAL, "invalid argument: store_events_after called from a"
+                                         " callback of the log");
+    st->loading = 1;
+    int r = st->ops->events_after(st, after, cb, arg);
+    st->loading = 0;
+    return r;
+}
+
+int store_fence(store *st, int64_t epoch)
+{
+    return st->ops->fence ? st->ops->fence(st, epoch) : unsupported(st, "a cluster of nodes");
+}
+
 int store_last_seq(store *st, uint64_t *seq)
 {
     return st->ops->last_seq(st, seq);
@@ -316,12 +341,6 @@ int store_session_purge(store *st, int64_t now)
     return st->ops->session_purge(st, now);
 }
 
-static int unsupported(store *st, const char *what)
-{
-    return store__fail(st, -ENOTSUP, "%s is not supported by this store (%s)", what,
-                       st->ops->kind);
-}
-
 int store_backup(store *st, const char *dest)
 {
     return st->ops->backup ? st->ops->backup(st, dest) : unsupported(st, "online backup");
@@ -403,4 +422,63 @@ int store_audit_add(store *st, const store_audit *e)
 int store_audit_list(store *st, const store_audit_filter *f, store_audit_cb cb, void *arg)
 {
     return st->ops->audit_list(st, f, cb, arg);
+}
+
+int store_hook_put(store *st, const store_hook *h, int64_t *id)
+{
+    if (h->name.n == 0 || h->url.n == 0 || h->secret.n == 0)
+        return store__fail(st, -EINVAL, "invalid argument: a webhook needs a name, a URL and"
+                                         " a secret");
+    int64_t dummy;
+    return st->ops->hook_put(st, h, id ? id : &dummy);
+}
+
+int store_hook_del(store *st, int64_t id)
+{
+    return st->ops->hook_del(st, id);
+}
+
+int store_hooks_all(store *st, store_hook_cb cb, void *arg)
+{
+    return st->ops->hooks_all(st, cb, arg);
+}
+
+int store_hook_progress(store *st, const store_hook *h)
+{
+    return st->ops->hook_progress(st, h);
+}
+
+int store_feed(store *st, int64_t seq, int64_t sid, size_t max, store_feed_cb cb, void *arg)
+{
+    if (seq < 0 || sid < 0)
+        return store__fail(st, -EINVAL, "invalid argument: a negative feed position");
+    return st->ops->feed(st, seq, sid, max > 100000 ? 100000 : max, cb, arg);
+}
+
+int store_closed_since(store *st, int64_t after_seq, size_t max, store_closed_cb cb, void *arg)
+{
+    return st->ops->closed_since(st, after_seq, max > 100000 ? 100000 : max, cb, arg);
+}
+
+int store_msg_forget(store *st, int64_t id, int segments)
+{
+    return st->ops->msg_forget(st, id, segments);
+}
+
+int store_segments(store *st, store_segments_cb cb, void *arg)
+{
+    return st->ops->segments(st, cb, arg);
+}
+
+int store_erase_number(store *st, str number, int64_t *convs)
+{
+    if (number.n == 0)
+        return store__fail(st, -EINVAL, "invalid argument: no number to erase");
+    int64_t dummy;
+    return st->ops->erase_number(st, number, convs ? convs : &dummy);
+}
+
+int store_scrub(store *st)
+{
+    return st->ops->scrub(st);
 }

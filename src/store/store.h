@@ -129,6 +129,15 @@ int store_events_load(store *st, store_event_cb cb, void *arg);
  * with a million stored messages replays a good part faster without
  * joining every message row back. */
 int store_events_replay(store *st, store_event_cb cb, void *arg);
+/* The same as store_events_replay for the events after 'after' only: a
+ * standby following the log (docs/internals/ha.md). -ENOTSUP on SQLite. */
+int store_events_after(store *st, uint64_t after, store_event_cb cb, void *arg);
+/* Fencing in a cluster of nodes (docs/internals/ha.md): from now on every
+ * transaction first checks that the leadership epoch in the database is
+ * 'epoch' (-1: never; a standby), inside that transaction, so a deposed
+ * or frozen leader can never commit: its commit fails with -ESTALE.
+ * -ENOTSUP on SQLite. */
+int store_fence(store *st, int64_t epoch);
 /* Highest stored event sequence number (0 when empty). */
 int store_last_seq(store *st, uint64_t *seq);
 
@@ -351,5 +360,89 @@ typedef struct store_audit_filter {
 } store_audit_filter;
 typedef int (*store_audit_cb)(void *arg, const store_audit *e);
 int store_audit_list(store *st, const store_audit_filter *f, store_audit_cb cb, void *arg);
+
+/* ---- outgoing event webhooks (docs/integration.md) --------------------- */
+
+/* A subscription: where events go ('url'), signed with 'secret'; 'events'
+ * is a bit set of the kinds it wants (app/app_hooks.h names them);
+ * 'masked' 1: customer data goes through the masker. Its cursor (seq, sid)
+ * is the position in the feed (store_feed) delivered or skipped through;
+ * 'delivered' and 'failures' count attempts since it was created; the
+ * last attempt's HTTP status (0: no answer), time and error. */
+typedef struct store_hook {
+    int64_t id;
+    str name, url, secret, created_by, last_error;
+    uint32_t events;
+    int masked, last_status;
+    int64_t created_at, seq, sid, delivered, failures, last_at;
+} store_hook;
+
+/* Creates a subscription that starts at the end of the feed (only what
+ * comes after it), its id in '*id': -EEXIST when the name is taken,
+ * -EINVAL without a name, URL or secret. */
+int store_hook_put(store *st, const store_hook *h, int64_t *id);
+/* Deletes subscription 'id', or -ENOENT. */
+int store_hook_del(store *st, int64_t id);
+/* Every subscription, oldest first (strings valid during the callback). */
+typedef int (*store_hook_cb)(void *arg, const store_hook *h);
+int store_hooks_all(store *st, store_hook_cb cb, void *arg);
+/* Writes the cursor, counters and last attempt of subscription h->id (the
+ * other fields are ignored), or -ENOENT. */
+int store_hook_progress(store *st, const store_hook *h);
+
+/* The feed the webhooks read: the conversation and agent events of the
+ * log that a subscription may want (opened, accepted, message in and out,
+ * transferred, ended, wrapped up, terminated, closed, agent state, opted
+ * out and in), and the delivery statuses of outbound messages (sent,
+ * delivered, failed, unknown), in the order they were committed. An item's
+ * position is (seq, sid): an event is (its seq, 0); a status is (the last
+ * event seq when it was written, its own id), so it follows that event.
+ * Statuses are recorded (by a trigger) only while a subscription exists. */
+typedef struct store_feed_item {
+    int64_t seq, sid, at;
+    int type; /* cc_ev_type, or -1 for a delivery status */
+    uint32_t conv, agent, target, queue, reason, ep;
+    int state, code, kind;
+    int64_t msg;    /* a message's id (its event's seq) */
+    int status;     /* a status: store_msg_status */
+    str number, ep_number, text, name, error;
+} store_feed_item;
+typedef int (*store_feed_cb)(void *arg, const store_feed_item *it);
+/* The items after position (seq, sid), in order, at most 'max' (strings
+ * valid during the callback); 'cb' returning nonzero stops. */
+int store_feed(store *st, int64_t seq, int64_t sid, size_t max, store_feed_cb cb, void *arg);
+
+/* ---- retention and erasure (docs/privacy.md) -------------------------- */
+
+/* Conversations that ended (TERMINATED or CLOSED events) after event
+ * 'after_seq', in log order, at most 'max': the closing event's seq and
+ * time, the conversation and its entry point. */
+typedef struct store_closed {
+    int64_t seq, at;
+    uint32_t conv, ep;
+} store_closed;
+typedef int (*store_closed_cb)(void *arg, const store_closed *c);
+int store_closed_since(store *st, int64_t after_seq, size_t max, store_closed_cb cb, void *arg);
+/* Deletes the text of message 'id', keeping what the reports need of it:
+ * 'segments', the SMS segments it took (outbound; the first count kept
+ * stays), or -1 (inbound). -ENOENT when there is no such message. */
+int store_msg_forget(store *st, int64_t id, int segments);
+/* The segments kept of every outbound message whose text was deleted. */
+typedef int (*store_segments_cb)(void *arg, int64_t id, int segments);
+int store_segments(store *st, store_segments_cb cb, void *arg);
+/* Erases customer number 'number' from every conversation it opened:
+ * the number in events, messages and the one-open-conversation table
+ * becomes "erased-CONV", display names, variables and survey comments
+ * are deleted, and so are its refused inbound SMS. Message text must be
+ * deleted first (store_msg_forget). Opt-out and opt-in records keep the
+ * number (a STOP must be honoured). '*convs' gets how many conversations
+ * it touched. */
+int store_erase_number(store *st, str number, int64_t *convs);
+/* After a deletion: makes what was deleted unreadable in the database's
+ * files where the database can do it at once (SQLite: deleted content is
+ * zeroed as it goes, secure_delete; this folds the write-ahead log into
+ * the file and truncates it). PostgreSQL: 0, nothing (VACUUM, autovacuum
+ * or an operator's, frees the old row versions; docs/privacy.md). */
+int store_scrub(store *st);
 
 #endif

@@ -27,6 +27,8 @@ struct store_ops {
     int (*commit_finish)(store *st, int *done); /* with commit_start */
     int (*event_append)(store *st, const cc_event *ev);
     int (*events_load)(store *st, int with_text, store_event_cb cb, void *arg);
+    int (*events_after)(store *st, uint64_t after, store_event_cb cb, void *arg); /* optional */
+    int (*fence)(store *st, int64_t epoch);                                       /* optional */
     int (*last_seq)(store *st, uint64_t *seq);
     int (*msg_get)(store *st, int64_t id, store_msg_cb cb, void *arg);
     int (*msgs_of_conv)(store *st, uint32_t conv, store_msg_cb cb, void *arg);
@@ -66,6 +68,16 @@ struct store_ops {
     int (*token_revoke)(store *st, int64_t id, int64_t now);
     int (*audit_add)(store *st, const store_audit *e);
     int (*audit_list)(store *st, const store_audit_filter *f, store_audit_cb cb, void *arg);
+    int (*hook_put)(store *st, const store_hook *h, int64_t *id);
+    int (*hook_del)(store *st, int64_t id);
+    int (*hooks_all)(store *st, store_hook_cb cb, void *arg);
+    int (*hook_progress)(store *st, const store_hook *h);
+    int (*feed)(store *st, int64_t seq, int64_t sid, size_t max, store_feed_cb cb, void *arg);
+    int (*closed_since)(store *st, int64_t after_seq, size_t max, store_closed_cb cb, void *arg);
+    int (*msg_forget)(store *st, int64_t id, int segments);
+    int (*segments)(store *st, store_segments_cb cb, void *arg);
+    int (*erase_number)(store *st, str number, int64_t *convs);
+    int (*scrub)(store *st);
 };
 
 struct store {
@@ -80,6 +92,9 @@ struct store {
  * (no "store: " prefix) in 'err'. */
 store *store__sqlite_open(const char *file, char *err, size_t errlen);
 store *store__pg_open(const char *conninfo, char *err, size_t errlen);
+
+/* PostgreSQL's schema version 4: leadership and fencing (store_lease.c). */
+extern const char store__pg_schema_v4[];
 
 /* Records an error message in 'st' and returns 'r'. */
 int store__fail(store *st, int r, const char *fmt, ...) __attribute__((format(printf, 3, 4)));

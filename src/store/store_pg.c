@@ -123,6 +123,42 @@ static const char PG_SCHEMA_V3[] =
     "CREATE TRIGGER audit_frozen BEFORE UPDATE OR DELETE OR TRUNCATE ON audit"
     " FOR EACH STATEMENT EXECUTE FUNCTION textdesk_audit_frozen();";
 
+/* v5: webhook subscriptions (docs/integration.md) with their cursor over
+ * the feed (store_feed), and the delivery statuses of outbound messages
+ * for it, recorded by a trigger while a subscription exists. */
+static const char PG_SCHEMA_V5[] =
+    "CREATE TABLE IF NOT EXISTS webhooks ("
+    " id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, name text NOT NULL UNIQUE,"
+    " url text NOT NULL, secret text NOT NULL, created_by text, last_error text,"
+    " events bigint NOT NULL, masked integer NOT NULL DEFAULT 1,"
+    " last_status integer NOT NULL DEFAULT 0, created_at bigint NOT NULL,"
+    " cur_seq bigint NOT NULL DEFAULT 0, cur_sid bigint NOT NULL DEFAULT 0,"
+    " delivered bigint NOT NULL DEFAULT 0, failures bigint NOT NULL DEFAULT 0,"
+    " last_at bigint NOT NULL DEFAULT 0);"
+    "CREATE TABLE IF NOT EXISTS msg_statuses ("
+    " id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, after_seq bigint NOT NULL,"
+    " msg bigint NOT NULL, status integer NOT NULL, at bigint NOT NULL, error text);"
+    "CREATE INDEX IF NOT EXISTS msg_statuses_pos ON msg_statuses(after_seq, id);"
+    "CREATE INDEX IF NOT EXISTS msg_statuses_msg ON msg_statuses(msg);"
+    "CREATE OR REPLACE FUNCTION textdesk_msg_status_feed() RETURNS trigger LANGUAGE plpgsql"
+    " AS $$ BEGIN"
+    " IF NEW.status <> OLD.status AND NEW.status >= 3 AND EXISTS (SELECT 1 FROM webhooks)"
+    " THEN INSERT INTO msg_statuses (after_seq, msg, status, at, error) VALUES ("
+    " (SELECT coalesce(max(seq), 0) FROM events), NEW.id, NEW.status, NEW.status_at,"
+    " NEW.error); END IF; RETURN NULL; END $$;"
+    "DROP TRIGGER IF EXISTS msg_status_feed ON messages;"
+    "CREATE TRIGGER msg_status_feed AFTER UPDATE OF status ON messages"
+    " FOR EACH ROW EXECUTE FUNCTION textdesk_msg_status_feed();";
+
+/* v6: retention and erasure (docs/privacy.md): what the reports need of a
+ * reply whose text is deleted (its segments), the ended conversations in
+ * log order, a conversation's opening event. */
+static const char PG_SCHEMA_V6[] =
+    "CREATE TABLE IF NOT EXISTS msg_segments ("
+    " id bigint PRIMARY KEY, segments integer NOT NULL);"
+    "CREATE INDEX IF NOT EXISTS events_ended_by_seq ON events(seq) WHERE type IN (31, 32);"
+    "CREATE INDEX IF NOT EXISTS events_opened_by_conv ON events(conv) WHERE type = 15;";
+
 /* The migrations, oldest first; never edit one that has shipped. */
 static const struct pg_migration {
     int version;
@@ -131,9 +167,12 @@ static const struct pg_migration {
     {1, PG_SCHEMA_V1},
     {2, PG_SCHEMA_V2},
     {3, PG_SCHEMA_V3},
+    {4, store__pg_schema_v4}, /* leadership and fencing: store_lease.c */
+    {5, PG_SCHEMA_V5},        /* webhooks (was 4 on its branch) */
+    {6, PG_SCHEMA_V6},        /* retention and erasure */
 };
 #define PG_N_MIGRATIONS (sizeof PG_MIGRATIONS / sizeof PG_MIGRATIONS[0])
-#define PG_SCHEMA_VERSION 3
+#define PG_SCHEMA_VERSION 6
 _Static_assert(PG_N_MIGRATIONS == PG_SCHEMA_VERSION, "PG_SCHEMA_VERSION is the last migration");
 
 /* ---- statements --------------------------------------------------------- */
@@ -173,6 +212,9 @@ _Static_assert(PG_N_MIGRATIONS == PG_SCHEMA_VERSION, "PG_SCHEMA_VERSION is the l
     X(EV_REPLAY, "SELECT " EV_SELECT " e.text, e.msg_id, e.var_key, e.value,"            \
                  " e.queue_name FROM events e ORDER BY e.seq")                           \
     X(EV_LAST, "SELECT coalesce(max(seq), 0) FROM events")                               \
+    X(EV_AFTER, "SELECT " EV_SELECT " e.text, e.msg_id, e.var_key, e.value,"             \
+                " e.queue_name FROM events e WHERE e.seq > $1 ORDER BY e.seq")           \
+    X(FENCE, "SELECT textdesk_fence($1)") /* store_fence: docs/internals/ha.md */        \
     X(MSG_OF_CONV, "SELECT " MSG_COLS " FROM messages WHERE conv = $1 ORDER BY id")      \
     X(MSG_GET, "SELECT " MSG_COLS " FROM messages WHERE id = $1")                        \
     X(HISTORY, "SELECT o.conv, o.at, o.ep_number, (SELECT c.at FROM events c"            \
@@ -237,6 +279,40 @@ _Static_assert(PG_N_MIGRATIONS == PG_SCHEMA_VERSION, "PG_SCHEMA_VERSION is the l
                   " AND ($2::bigint = 0 OR at < $2) AND ($3::text IS NULL OR actor = $3)" \
                   " AND ($4::text IS NULL OR substr(action, 1, length($4)) = $4)"        \
                   " AND ($5::bigint = 0 OR id < $5) ORDER BY id DESC LIMIT $6")          \
+    X(HOOK_INSERT, "INSERT INTO webhooks (name, url, secret, created_by, events, masked,"  \
+                   " created_at, cur_seq, cur_sid) VALUES ($1, $2, $3, $4, $5, $6, $7,"  \
+                   " (SELECT coalesce(max(seq), 0) FROM events),"                        \
+                   " (SELECT coalesce(max(id), 0) FROM msg_statuses)) RETURNING id")     \
+    X(HOOK_DEL, "DELETE FROM webhooks WHERE id = $1")                                    \
+    X(HOOKS_ALL, "SELECT " STORE_ROW_HOOK_COLS " FROM webhooks ORDER BY id")             \
+    X(HOOK_PROGRESS, "UPDATE webhooks SET cur_seq = $2, cur_sid = $3, delivered = $4,"   \
+                     " failures = $5, last_status = $6, last_at = $7, last_error = $8"   \
+                     " WHERE id = $1")                                                   \
+    X(FEED, "SELECT * FROM (SELECT " STORE_ROW_FEED_EV " WHERE e.seq > $1 AND e.type IN (" \
+            STORE_ROW_T_FEED ") ORDER BY e.seq LIMIT $3) a UNION ALL SELECT * FROM (SELECT " \
+            STORE_ROW_FEED_ST " WHERE s.after_seq > $1 OR (s.after_seq = $1 AND s.id > $2)" \
+            " ORDER BY s.after_seq, s.id LIMIT $3) b ORDER BY 1, 2 LIMIT $3")           \
+    X(CLOSED_SINCE, "SELECT c.seq, c.at, c.conv, coalesce(o.ep, 0) FROM events c"          \
+                    " LEFT JOIN events o ON o.type = 15 AND o.conv = c.conv"              \
+                    " WHERE c.type IN (31, 32) AND c.seq > $1 ORDER BY c.seq LIMIT $2")   \
+    X(MSG_FORGET, "UPDATE messages SET text = NULL WHERE id = $1")                       \
+    X(MSG_SEGMENTS, "INSERT INTO msg_segments (id, segments) VALUES ($1, $2)"            \
+                    " ON CONFLICT (id) DO NOTHING")                                      \
+    X(SEGMENTS, "SELECT id, segments FROM msg_segments")                                 \
+    X(ERASE_CONVS, "UPDATE conversations SET number = 'erased-' || conv::text"           \
+                   " WHERE conv IN (SELECT conv FROM events WHERE type = 15"             \
+                   " AND number = $1)")                                                  \
+    X(ERASE_EVENTS, "UPDATE events SET number = 'erased-' || conv::text,"                \
+                    " name = CASE WHEN type IN (15, 34) THEN NULL ELSE name END,"        \
+                    " value = CASE WHEN type = 33 THEN NULL ELSE value END,"             \
+                    " text = CASE WHEN type = 45 THEN NULL ELSE text END"                \
+                    " WHERE conv IN (SELECT conv FROM events WHERE type = 15"            \
+                    " AND number = $1) AND type NOT IN (35, 36)")                        \
+    X(ERASE_MSGS, "UPDATE messages SET number = 'erased-' || conv::text, text = NULL"    \
+                  " WHERE conv IN (SELECT conv FROM events WHERE type = 15"              \
+                  " AND number = $1)")                                                   \
+    X(ERASE_COUNT, "SELECT count(*) FROM events WHERE type = 15 AND number = $1")        \
+    X(ERASE_ORPHANS, "DELETE FROM inbound_orphans WHERE number = $1")                    \
     X(CHECK_STATUS, "SELECT 'message ' || id || ' has status ' || status FROM messages"  \
                     " WHERE (outbound = 0 AND status <> 0)"                              \
                     " OR (outbound = 1 AND status NOT BETWEEN 1 AND 6) LIMIT 1")         \
@@ -270,6 +346,7 @@ typedef struct pgc {
     int broken;  /* it failed: make a new one */
     int pipe;    /* in pipeline mode (appends of the open transaction) */
     int nqueued; /* statements sent since the last sync */
+    int perr;    /* the first error read so far from a pipeline read in parts */
 } pgc;
 
 typedef struct pg {
@@ -279,6 +356,8 @@ typedef struct pg {
     pgc *flight; /* the other one while its COMMIT is under way, or NULL */
     char *conninfo;     /* what store_open was given, to connect again */
     int tx;             /* between store_begin and commit / rollback */
+    int fenced;         /* store_fence: every transaction checks 'epoch' first */
+    int64_t epoch;
     int sync_off;       /* store_set_sync(st, 0) */
     store_row_buf row;  /* event <-> columns scratch */
     unsigned char *bin; /* bytea decoding scratch */
@@ -365,6 +444,8 @@ static int fail_on(pg *st, pgc *k, const PGresult *res)
         err_prefix(st, "database unreachable: ");
         return -ENOTCONN;
     }
+    if (strcmp(state, "TD001") == 0) /* textdesk_fence: another node leads */
+        return -ESTALE;
     if (strcmp(state, "23505") == 0)
         return -EEXIST;
     if (strcmp(state, "23503") == 0)
@@ -418,6 +499,7 @@ static int setup(pg *st)
             snprintf(pre, sizeof pre, "preparing %s: ", PG_NAME[i]);
             err_prefix(st, pre);
             PQclear(res);
+            st->k->broken = 1; /* some are prepared: start again on a new connection */
             return r;
         }
         PQclear(res);
@@ -445,6 +527,9 @@ static int fail_append(pg *st, pgc *k, const PGresult *res)
  * 'wait', waits for it. */
 static int pipe_read(pg *st, pgc *k, int wait, int *r)
 {
+    if (*r == 0) /* an append's error read by an earlier call that did not wait */
+        *r = k->perr;
+    k->perr = 0;
     if (!wait && !PQconsumeInput(k->c)) {
         if (*r == 0)
             *r = fail_on(st, k, NULL);
@@ -452,8 +537,10 @@ static int pipe_read(pg *st, pgc *k, int wait, int *r)
         return 0;
     }
     while (*r != -ENOTCONN) {
-        if (!wait && PQisBusy(k->c))
+        if (!wait && PQisBusy(k->c)) {
+            k->perr = *r;
             return 1;
+        }
         PGresult *res = PQgetResult(k->c);
         if (res == NULL) {
             if (PQstatus(k->c) != CONNECTION_OK) {
@@ -794,6 +881,11 @@ static int pg_begin(store *st_)
     if (r == -ENOTCONN) /* found dead while idle (killed, server restarted): nothing lost */
         r = run(st, P_BEGIN, NULL, NULL);
     st->tx = r == 0;
+    if (r == 0 && st->fenced) { /* pipelined: its error comes with the commit at the latest */
+        pargs a = {0};
+        p_int(&a, st->epoch);
+        r = pipe_send(st, P_FENCE, &a);
+    }
     return r;
 }
 
@@ -956,14 +1048,13 @@ static int event_of(pg *st, const PGresult *res, int i, cc_event *ev)
 /* The whole log in single-row mode: a million events are never held in
  * memory at once. The callback must not use the store (the connection is
  * busy until the last row). */
-static int pg_events_load(store *st_, int with_text, store_event_cb cb, void *arg)
+static int events_rows(pg *st, int stmt, const pargs *a, store_event_cb cb, void *arg)
 {
-    pg *st = (pg *)st_;
     int r = connected(st);
     if (r != 0)
         return r;
-    int stmt = with_text ? P_EV_LOAD : P_EV_REPLAY;
-    if (!PQsendQueryPrepared(st->k->c, PG_NAME[stmt], 0, NULL, NULL, NULL, 0))
+    if (!PQsendQueryPrepared(st->k->c, PG_NAME[stmt], a ? a->n : 0, a ? a->v : NULL,
+                             a ? a->len : NULL, a ? a->fmt : NULL, 0))
         return fail(st, NULL);
     PQsetSingleRowMode(st->k->c);
     PGresult *res;
@@ -979,6 +1070,26 @@ static int pg_events_load(store *st_, int with_text, store_event_cb cb, void *ar
         PQclear(res);
     }
     return r;
+}
+
+static int pg_events_load(store *st_, int with_text, store_event_cb cb, void *arg)
+{
+    return events_rows((pg *)st_, with_text ? P_EV_LOAD : P_EV_REPLAY, NULL, cb, arg);
+}
+
+static int pg_events_after(store *st_, uint64_t after, store_event_cb cb, void *arg)
+{
+    pargs a = {0};
+    p_int(&a, (int64_t)after);
+    return events_rows((pg *)st_, P_EV_AFTER, &a, cb, arg);
+}
+
+static int pg_fence(store *st_, int64_t epoch)
+{
+    pg *st = (pg *)st_;
+    st->fenced = 1;
+    st->epoch = epoch;
+    return 0;
 }
 
 static int pg_last_seq(store *st_, uint64_t *seq)
@@ -1598,6 +1709,183 @@ static int pg_audit_list(store *st_, const store_audit_filter *f, store_audit_cb
     return each_row((pg *)st_, P_AUDIT_LIST, &a, audit_row, &(row_cb){(void (*)(void))cb, arg});
 }
 
+/* ---- webhooks ------------------------------------------------------------ */
+
+static int pg_hook_put(store *st_, const store_hook *h, int64_t *id)
+{
+    pargs a = {0};
+    p_str(&a, h->name);
+    p_str(&a, h->url);
+    p_str(&a, h->secret);
+    p_str(&a, h->created_by);
+    p_int(&a, h->events);
+    p_int(&a, h->masked);
+    p_int(&a, h->created_at);
+    PGresult *res;
+    int r = query_once((pg *)st_, P_HOOK_INSERT, &a, &res);
+    if (r == 0)
+        *id = col_i64(res, 0, 0);
+    PQclear(res);
+    return r;
+}
+
+static int pg_hook_del(store *st_, int64_t id)
+{
+    pargs a = {0};
+    p_int(&a, id);
+    return run_changed((pg *)st_, P_HOOK_DEL, &a, "no webhook %lld", (long long)id);
+}
+
+static int hook_row(pg *st, const PGresult *res, int i, const row_cb *c)
+{
+    (void)st;
+    store_hook h = {
+        .id = col_i64(res, i, 0),
+        .name = col_str(res, i, 1),
+        .url = col_str(res, i, 2),
+        .secret = col_str(res, i, 3),
+        .created_by = col_str(res, i, 4),
+        .last_error = col_str(res, i, 5),
+        .events = (uint32_t)col_i64(res, i, 6),
+        .masked = (int)col_i64(res, i, 7),
+        .last_status = (int)col_i64(res, i, 8),
+        .created_at = col_i64(res, i, 9),
+        .seq = col_i64(res, i, 10),
+        .sid = col_i64(res, i, 11),
+        .delivered = col_i64(res, i, 12),
+        .failures = col_i64(res, i, 13),
+        .last_at = col_i64(res, i, 14),
+    };
+    return ((store_hook_cb)c->cb)(c->arg, &h);
+}
+
+static int pg_hooks_all(store *st_, store_hook_cb cb, void *arg)
+{
+    pargs a = {0};
+    return each_row((pg *)st_, P_HOOKS_ALL, &a, hook_row, &(row_cb){(void (*)(void))cb, arg});
+}
+
+static int pg_hook_progress(store *st_, const store_hook *h)
+{
+    pargs a = {0};
+    p_int(&a, h->id);
+    p_int(&a, h->seq);
+    p_int(&a, h->sid);
+    p_int(&a, h->delivered);
+    p_int(&a, h->failures);
+    p_int(&a, h->last_status);
+    p_int(&a, h->last_at);
+    p_str(&a, h->last_error);
+    return run_changed((pg *)st_, P_HOOK_PROGRESS, &a, "no webhook %lld", (long long)h->id);
+}
+
+static int feed_row(pg *st, const PGresult *res, int i, const row_cb *c)
+{
+    (void)st;
+    store_feed_item it = {
+        .seq = col_i64(res, i, 0),
+        .sid = col_i64(res, i, 1),
+        .type = (int)col_i64(res, i, 2),
+        .at = col_i64(res, i, 3),
+        .conv = (uint32_t)col_i64(res, i, 4),
+        .agent = (uint32_t)col_i64(res, i, 5),
+        .target = (uint32_t)col_i64(res, i, 6),
+        .queue = (uint32_t)col_i64(res, i, 7),
+        .reason = (uint32_t)col_i64(res, i, 8),
+        .ep = (uint32_t)col_i64(res, i, 9),
+        .state = (int)col_i64(res, i, 10),
+        .code = (int)col_i64(res, i, 11),
+        .kind = (int)col_i64(res, i, 12),
+        .msg = col_i64(res, i, 13),
+        .status = (int)col_i64(res, i, 14),
+        .number = col_str(res, i, 15),
+        .ep_number = col_str(res, i, 16),
+        .text = col_str(res, i, 17),
+        .name = col_str(res, i, 18),
+        .error = col_str(res, i, 19),
+    };
+    return ((store_feed_cb)c->cb)(c->arg, &it);
+}
+
+static int pg_feed(store *st_, int64_t seq, int64_t sid, size_t max, store_feed_cb cb, void *arg)
+{
+    pargs a = {0};
+    p_int(&a, seq);
+    p_int(&a, sid);
+    p_int(&a, (int64_t)max);
+    return each_row((pg *)st_, P_FEED, &a, feed_row, &(row_cb){(void (*)(void))cb, arg});
+}
+
+/* ---- retention and erasure ---------------------------------------------- */
+
+static int closed_row(pg *st, const PGresult *res, int i, const row_cb *c)
+{
+    (void)st;
+    store_closed x = {
+        .seq = col_i64(res, i, 0),
+        .at = col_i64(res, i, 1),
+        .conv = (uint32_t)col_i64(res, i, 2),
+        .ep = (uint32_t)col_i64(res, i, 3),
+    };
+    return ((store_closed_cb)c->cb)(c->arg, &x);
+}
+
+static int pg_closed_since(store *st_, int64_t after_seq, size_t max, store_closed_cb cb,
+                           void *arg)
+{
+    pargs a = {0};
+    p_int(&a, after_seq);
+    p_int(&a, (int64_t)max);
+    return each_row((pg *)st_, P_CLOSED_SINCE, &a, closed_row,
+                    &(row_cb){(void (*)(void))cb, arg});
+}
+
+static int pg_msg_forget(store *st_, int64_t id, int segments)
+{
+    pargs a = {0};
+    p_int(&a, id);
+    int r = run_changed((pg *)st_, P_MSG_FORGET, &a, "no message %lld", (long long)id);
+    if (r != 0 || segments < 0)
+        return r;
+    p_int(&a, segments);
+    return run((pg *)st_, P_MSG_SEGMENTS, &a, NULL);
+}
+
+static int segments_row(pg *st, const PGresult *res, int i, const row_cb *c)
+{
+    (void)st;
+    return ((store_segments_cb)c->cb)(c->arg, col_i64(res, i, 0), (int)col_i64(res, i, 1));
+}
+
+static int pg_segments(store *st_, store_segments_cb cb, void *arg)
+{
+    pargs a = {0};
+    return each_row((pg *)st_, P_SEGMENTS, &a, segments_row,
+                    &(row_cb){(void (*)(void))cb, arg});
+}
+
+static int pg_erase_number(store *st_, str number, int64_t *convs)
+{
+    pg *st = (pg *)st_;
+    pargs a = {0};
+    p_str(&a, number);
+    PGresult *res;
+    int r = query(st, P_ERASE_COUNT, &a, &res);
+    *convs = r == 0 ? col_i64(res, 0, 0) : 0;
+    PQclear(res);
+    /* they find the conversations by the number in events: those last */
+    static const int order[] = {P_ERASE_CONVS, P_ERASE_MSGS, P_ERASE_ORPHANS, P_ERASE_EVENTS};
+    for (size_t i = 0; r == 0 && i < 4; i++)
+        r = run(st, order[i], &a, NULL);
+    return r;
+}
+
+static int pg_scrub(store *st_)
+{
+    (void)st_;
+    return 0;
+}
+
 static const struct store_ops PG_OPS = {
     .kind = "postgresql",
     .schema_version = PG_SCHEMA_VERSION,
@@ -1610,6 +1898,8 @@ static const struct store_ops PG_OPS = {
     .rollback = pg_rollback,
     .event_append = pg_event_append,
     .events_load = pg_events_load,
+    .events_after = pg_events_after,
+    .fence = pg_fence,
     .last_seq = pg_last_seq,
     .msg_get = pg_msg_get,
     .msgs_of_conv = pg_msgs_of_conv,
@@ -1646,4 +1936,14 @@ static const struct store_ops PG_OPS = {
     .token_revoke = pg_token_revoke,
     .audit_add = pg_audit_add,
     .audit_list = pg_audit_list,
+    .hook_put = pg_hook_put,
+    .hook_del = pg_hook_del,
+    .hooks_all = pg_hooks_all,
+    .hook_progress = pg_hook_progress,
+    .feed = pg_feed,
+    .closed_since = pg_closed_since,
+    .msg_forget = pg_msg_forget,
+    .segments = pg_segments,
+    .erase_number = pg_erase_number,
+    .scrub = pg_scrub,
 };

@@ -18,6 +18,10 @@ _Static_assert(CC_EV_CONV_OPENED == 15 && CC_EV_WRAPPED_UP == 30 && CC_EV_CLOSED
                    CC_EV_OPTED_OUT == 35 && CC_EV_OPTED_IN == 36 &&
                    CC_EV_CSAT_ANSWERED == 45,
                "event type numbers are stored: append new events at the end of CC_EVENTS");
+_Static_assert(CC_EV_AGENT_STATE == 13 && CC_EV_MSG_IN == 16 && CC_EV_MSG_OUT == 17 &&
+                   CC_EV_ACCEPTED == 21 && CC_EV_ENDED == 28,
+               "STORE_ROW_T_FEED: event type numbers are stored");
+_Static_assert(STORE_MSG_SENT == 3, "the msg_statuses trigger records statuses from sent on");
 _Static_assert(STORE_ROW_NINT + 1 + STORE_ROW_NSTR == STORE_ROW_NCOLS, "event columns");
 
 void store_row_buf_free(store_row_buf *b)

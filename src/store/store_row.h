@@ -98,6 +98,25 @@ int store_row_ids_decode(store_row_buf *b, str blob, const uint32_t **ids, size_
     "id, name, created_by, role, agent, created_at, expires_at, revoked_at"
 #define STORE_ROW_AUDIT_COLS "id, at, actor, via, peer, action, target, detail"
 
+/* The columns of a webhook subscription, in this order, in both schemas. */
+#define STORE_ROW_HOOK_COLS                                                              \
+    "id, name, url, secret, created_by, last_error, events, masked, last_status,"        \
+    " created_at, cur_seq, cur_sid, delivered, failures, last_at"
+/* The event types the webhooks' feed carries (store_feed): AGENT_STATE,
+ * CONV_OPENED, MSG_IN, MSG_OUT, ACCEPTED, TRANSFERRED, ENDED, WRAPPED_UP,
+ * TERMINATED, CLOSED, OPTED_OUT, OPTED_IN (asserted in store_row.c). */
+#define STORE_ROW_T_FEED "13, 15, 16, 17, 21, 22, 28, 30, 31, 32, 35, 36"
+/* The feed's columns: an event's, then a delivery status's (store_feed). */
+#define STORE_ROW_FEED_EV                                                                \
+    "e.seq AS k1, 0 AS k2, e.type, e.at, e.conv, e.agent, e.target, e.queue, e.reason,"  \
+    " e.ep, e.state, e.code, e.kind, e.seq AS msg, 0 AS status, e.number, e.ep_number,"  \
+    " coalesce(e.text, m.text) AS text, e.name, NULL AS error"                           \
+    " FROM events e LEFT JOIN messages m ON m.id = e.seq"
+#define STORE_ROW_FEED_ST                                                                \
+    "s.after_seq AS k1, s.id AS k2, -1, s.at, m.conv, m.agent, 0, 0, 0, 0, 0, 0, 0,"     \
+    " s.msg, s.status, m.number, m.ep_number, NULL, NULL, s.error"                       \
+    " FROM msg_statuses s JOIN messages m ON m.id = s.msg"
+
 /* Copies the strings '*a' and '*b' into 'dst' (room for a->n + b->n + 2
  * bytes), NUL-terminated, and points them there. */
 void store_row_copy2(char *dst, str *a, str *b);

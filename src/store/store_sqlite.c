@@ -121,6 +121,39 @@ _Static_assert(CC_EV_CSAT_ANSWERED == 45,
     "CREATE TRIGGER IF NOT EXISTS audit_no_delete BEFORE DELETE ON audit"                \
     " BEGIN SELECT RAISE(ABORT, 'the audit trail cannot be changed'); END;"
 
+/* v7: webhook subscriptions (docs/integration.md) with their cursor over
+ * the feed (store_feed), and the delivery statuses of outbound messages
+ * for it, recorded by a trigger while a subscription exists. */
+#define SCHEMA_V7                                                                        \
+    "CREATE TABLE IF NOT EXISTS webhooks ("                                              \
+    " id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, url TEXT NOT NULL,"             \
+    " secret TEXT NOT NULL, created_by TEXT, last_error TEXT,"                           \
+    " events INTEGER NOT NULL, masked INTEGER NOT NULL DEFAULT 1,"                       \
+    " last_status INTEGER NOT NULL DEFAULT 0, created_at INTEGER NOT NULL,"              \
+    " cur_seq INTEGER NOT NULL DEFAULT 0, cur_sid INTEGER NOT NULL DEFAULT 0,"           \
+    " delivered INTEGER NOT NULL DEFAULT 0, failures INTEGER NOT NULL DEFAULT 0,"        \
+    " last_at INTEGER NOT NULL DEFAULT 0);"                                              \
+    "CREATE TABLE IF NOT EXISTS msg_statuses ("                                          \
+    " id INTEGER PRIMARY KEY, after_seq INTEGER NOT NULL, msg INTEGER NOT NULL,"         \
+    " status INTEGER NOT NULL, at INTEGER NOT NULL, error TEXT);"                        \
+    "CREATE INDEX IF NOT EXISTS msg_statuses_pos ON msg_statuses(after_seq, id);"        \
+    "CREATE INDEX IF NOT EXISTS msg_statuses_msg ON msg_statuses(msg);"                  \
+    "CREATE TRIGGER IF NOT EXISTS msg_status_feed AFTER UPDATE OF status ON messages"    \
+    " WHEN NEW.status <> OLD.status AND NEW.status >= 3"                                 \
+    " AND EXISTS (SELECT 1 FROM webhooks) BEGIN"                                         \
+    " INSERT INTO msg_statuses (after_seq, msg, status, at, error) VALUES ("             \
+    " (SELECT coalesce(max(seq), 0) FROM events), NEW.id, NEW.status, NEW.status_at,"    \
+    " NEW.error); END;"
+
+/* v8: retention and erasure (docs/privacy.md): what the reports need of a
+ * reply whose text is deleted (its segments), the ended conversations in
+ * log order, a conversation's opening event. */
+#define SCHEMA_V8                                                                        \
+    "CREATE TABLE IF NOT EXISTS msg_segments ("                                          \
+    " id INTEGER PRIMARY KEY, segments INTEGER NOT NULL);"                               \
+    "CREATE INDEX IF NOT EXISTS events_ended_by_seq ON events(seq) WHERE type IN (31, 32);" \
+    "CREATE INDEX IF NOT EXISTS events_opened_by_conv ON events(conv) WHERE type = 15;"
+
 /* The migrations, oldest first. To change the schema, append an entry with
  * the next version and the SQL that takes a version-(n-1) file to n; never
  * edit an entry that has shipped. */
@@ -134,6 +167,8 @@ static const struct store_migration {
     {4, SCHEMA_V4},
     {5, SCHEMA_V5},
     {6, SCHEMA_V6},
+    {7, SCHEMA_V7},
+    {8, SCHEMA_V8},
 };
 #define N_MIGRATIONS (sizeof MIGRATIONS / sizeof MIGRATIONS[0])
 
@@ -229,7 +264,38 @@ static const struct store_migration {
     X(AUDIT_LIST, "SELECT " STORE_ROW_AUDIT_COLS " FROM audit WHERE at >= ?1"            \
                   " AND (?2 = 0 OR at < ?2) AND (?3 IS NULL OR actor = ?3)"              \
                   " AND (?4 IS NULL OR substr(action, 1, length(?4)) = ?4)"              \
-                  " AND (?5 = 0 OR id < ?5) ORDER BY id DESC LIMIT ?6")
+                  " AND (?5 = 0 OR id < ?5) ORDER BY id DESC LIMIT ?6")               \
+    X(HOOK_INSERT, "INSERT INTO webhooks (name, url, secret, created_by, events, masked,"  \
+                   " created_at, cur_seq, cur_sid) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7,"  \
+                   " (SELECT coalesce(max(seq), 0) FROM events),"                        \
+                   " (SELECT coalesce(max(id), 0) FROM msg_statuses))")                  \
+    X(HOOK_DEL, "DELETE FROM webhooks WHERE id = ?1")                                    \
+    X(HOOKS_ALL, "SELECT " STORE_ROW_HOOK_COLS " FROM webhooks ORDER BY id")             \
+    X(HOOK_PROGRESS, "UPDATE webhooks SET cur_seq = ?2, cur_sid = ?3, delivered = ?4,"   \
+                     " failures = ?5, last_status = ?6, last_at = ?7, last_error = ?8"   \
+                     " WHERE id = ?1")                                                   \
+    X(FEED, "SELECT * FROM (SELECT " STORE_ROW_FEED_EV " WHERE e.seq > ?1 AND e.type IN (" \
+            STORE_ROW_T_FEED ") ORDER BY e.seq LIMIT ?3) UNION ALL SELECT * FROM (SELECT " \
+            STORE_ROW_FEED_ST " WHERE s.after_seq > ?1 OR (s.after_seq = ?1 AND s.id > ?2)" \
+            " ORDER BY s.after_seq, s.id LIMIT ?3) ORDER BY 1, 2 LIMIT ?3")             \
+    X(CLOSED_SINCE, "SELECT c.seq, c.at, c.conv, coalesce(o.ep, 0) FROM events c"          \
+                    " LEFT JOIN events o ON o.type = 15 AND o.conv = c.conv"              \
+                    " WHERE c.type IN (31, 32) AND c.seq > ?1 ORDER BY c.seq LIMIT ?2")   \
+    X(MSG_FORGET, "UPDATE messages SET text = NULL WHERE id = ?1")                       \
+    X(MSG_SEGMENTS, "INSERT INTO msg_segments (id, segments) VALUES (?1, ?2)"            \
+                    " ON CONFLICT (id) DO NOTHING")                                      \
+    X(SEGMENTS, "SELECT id, segments FROM msg_segments")                                 \
+    X(ERASE_EVENTS, "UPDATE events SET number = 'erased-' || conv,"                      \
+                    " name = CASE WHEN type IN (15, 34) THEN NULL ELSE name END,"        \
+                    " value = CASE WHEN type = 33 THEN NULL ELSE value END,"             \
+                    " text = CASE WHEN type = 45 THEN NULL ELSE text END"                \
+                    " WHERE conv IN (SELECT conv FROM events WHERE type = 15"            \
+                    " AND number = ?1) AND type NOT IN (35, 36)")                        \
+    X(ERASE_MSGS, "UPDATE messages SET number = 'erased-' || conv, text = NULL"          \
+                  " WHERE conv IN (SELECT conv FROM events WHERE type = 15"              \
+                  " AND number = ?1)")                                                   \
+    X(ERASE_COUNT, "SELECT count(*) FROM events WHERE type = 15 AND number = ?1")        \
+    X(ERASE_ORPHANS, "DELETE FROM inbound_orphans WHERE number = ?1")
 
 enum store_stmt {
 #define X(name, sql) S_##name,
@@ -411,7 +477,7 @@ out:
 
 /* ---- open and close ----------------------------------------------------- */
 
-#define SQ_SCHEMA_VERSION 6
+#define SQ_SCHEMA_VERSION 8
 _Static_assert(N_MIGRATIONS == SQ_SCHEMA_VERSION, "SQ_SCHEMA_VERSION is the last migration");
 
 store *store__sqlite_open(const char *path, char *err, size_t errlen)
@@ -454,6 +520,8 @@ store *store__sqlite_open(const char *path, char *err, size_t errlen)
     stage = "cannot set up";
     if ((r = exec(st, "PRAGMA journal_mode = WAL")) != 0 ||
         (r = exec(st, "PRAGMA foreign_keys = ON")) != 0 ||
+        /* deleted content is overwritten with zeros (docs/privacy.md) */
+        (r = exec(st, "PRAGMA secure_delete = ON")) != 0 ||
         (r = exec(st, "PRAGMA synchronous = FULL")) != 0)
         goto out;
     stage = "cannot migrate";
@@ -1305,6 +1373,186 @@ static int sq_audit_list(store *st_, const store_audit_filter *f, store_audit_cb
     return each_row(st, s, audit_row, &(row_cb){(void (*)(void))cb, arg});
 }
 
+/* ---- webhooks ------------------------------------------------------------ */
+
+static int sq_hook_put(store *st_, const store_hook *h, int64_t *id)
+{
+    sq *st = (sq *)st_;
+    sqlite3_stmt *s = st->s[S_HOOK_INSERT];
+    bind_str(s, 1, h->name);
+    bind_str(s, 2, h->url);
+    bind_str(s, 3, h->secret);
+    bind_str(s, 4, h->created_by);
+    sqlite3_bind_int64(s, 5, h->events);
+    sqlite3_bind_int(s, 6, h->masked);
+    sqlite3_bind_int64(s, 7, h->created_at);
+    int r = run(st, s);
+    if (r == 0)
+        *id = sqlite3_last_insert_rowid(st->db);
+    return r;
+}
+
+static int sq_hook_del(store *st_, int64_t id)
+{
+    sq *st = (sq *)st_;
+    sqlite3_stmt *s = st->s[S_HOOK_DEL];
+    sqlite3_bind_int64(s, 1, id);
+    return run_changed(st, s, "no webhook %lld", (long long)id);
+}
+
+static int hook_row(sqlite3_stmt *s, const row_cb *c)
+{
+    store_hook h = {
+        .id = sqlite3_column_int64(s, 0),
+        .name = col_str(s, 1),
+        .url = col_str(s, 2),
+        .secret = col_str(s, 3),
+        .created_by = col_str(s, 4),
+        .last_error = col_str(s, 5),
+        .events = (uint32_t)sqlite3_column_int64(s, 6),
+        .masked = sqlite3_column_int(s, 7),
+        .last_status = sqlite3_column_int(s, 8),
+        .created_at = sqlite3_column_int64(s, 9),
+        .seq = sqlite3_column_int64(s, 10),
+        .sid = sqlite3_column_int64(s, 11),
+        .delivered = sqlite3_column_int64(s, 12),
+        .failures = sqlite3_column_int64(s, 13),
+        .last_at = sqlite3_column_int64(s, 14),
+    };
+    return ((store_hook_cb)c->cb)(c->arg, &h);
+}
+
+static int sq_hooks_all(store *st_, store_hook_cb cb, void *arg)
+{
+    sq *st = (sq *)st_;
+    return each_row(st, st->s[S_HOOKS_ALL], hook_row, &(row_cb){(void (*)(void))cb, arg});
+}
+
+static int sq_hook_progress(store *st_, const store_hook *h)
+{
+    sq *st = (sq *)st_;
+    sqlite3_stmt *s = st->s[S_HOOK_PROGRESS];
+    sqlite3_bind_int64(s, 1, h->id);
+    sqlite3_bind_int64(s, 2, h->seq);
+    sqlite3_bind_int64(s, 3, h->sid);
+    sqlite3_bind_int64(s, 4, h->delivered);
+    sqlite3_bind_int64(s, 5, h->failures);
+    sqlite3_bind_int(s, 6, h->last_status);
+    sqlite3_bind_int64(s, 7, h->last_at);
+    bind_str(s, 8, h->last_error);
+    return run_changed(st, s, "no webhook %lld", (long long)h->id);
+}
+
+static int feed_row(sqlite3_stmt *s, const row_cb *c)
+{
+    store_feed_item it = {
+        .seq = sqlite3_column_int64(s, 0),
+        .sid = sqlite3_column_int64(s, 1),
+        .type = sqlite3_column_int(s, 2),
+        .at = sqlite3_column_int64(s, 3),
+        .conv = (uint32_t)sqlite3_column_int64(s, 4),
+        .agent = (uint32_t)sqlite3_column_int64(s, 5),
+        .target = (uint32_t)sqlite3_column_int64(s, 6),
+        .queue = (uint32_t)sqlite3_column_int64(s, 7),
+        .reason = (uint32_t)sqlite3_column_int64(s, 8),
+        .ep = (uint32_t)sqlite3_column_int64(s, 9),
+        .state = sqlite3_column_int(s, 10),
+        .code = sqlite3_column_int(s, 11),
+        .kind = sqlite3_column_int(s, 12),
+        .msg = sqlite3_column_int64(s, 13),
+        .status = sqlite3_column_int(s, 14),
+        .number = col_str(s, 15),
+        .ep_number = col_str(s, 16),
+        .text = col_str(s, 17),
+        .name = col_str(s, 18),
+        .error = col_str(s, 19),
+    };
+    return ((store_feed_cb)c->cb)(c->arg, &it);
+}
+
+static int sq_feed(store *st_, int64_t seq, int64_t sid, size_t max, store_feed_cb cb, void *arg)
+{
+    sq *st = (sq *)st_;
+    sqlite3_stmt *s = st->s[S_FEED];
+    sqlite3_bind_int64(s, 1, seq);
+    sqlite3_bind_int64(s, 2, sid);
+    sqlite3_bind_int64(s, 3, (int64_t)max);
+    return each_row(st, s, feed_row, &(row_cb){(void (*)(void))cb, arg});
+}
+
+/* ---- retention and erasure ---------------------------------------------- */
+
+static int closed_row(sqlite3_stmt *s, const row_cb *c)
+{
+    store_closed x = {
+        .seq = sqlite3_column_int64(s, 0),
+        .at = sqlite3_column_int64(s, 1),
+        .conv = (uint32_t)sqlite3_column_int64(s, 2),
+        .ep = (uint32_t)sqlite3_column_int64(s, 3),
+    };
+    return ((store_closed_cb)c->cb)(c->arg, &x);
+}
+
+static int sq_closed_since(store *st_, int64_t after_seq, size_t max, store_closed_cb cb,
+                           void *arg)
+{
+    sq *st = (sq *)st_;
+    sqlite3_stmt *s = st->s[S_CLOSED_SINCE];
+    sqlite3_bind_int64(s, 1, after_seq);
+    sqlite3_bind_int64(s, 2, (int64_t)max);
+    return each_row(st, s, closed_row, &(row_cb){(void (*)(void))cb, arg});
+}
+
+static int sq_msg_forget(store *st_, int64_t id, int segments)
+{
+    sq *st = (sq *)st_;
+    sqlite3_stmt *s = st->s[S_MSG_FORGET];
+    sqlite3_bind_int64(s, 1, id);
+    int r = run_changed(st, s, "no message %lld", (long long)id);
+    if (r != 0 || segments < 0)
+        return r;
+    s = st->s[S_MSG_SEGMENTS];
+    sqlite3_bind_int64(s, 1, id);
+    sqlite3_bind_int(s, 2, segments);
+    return run(st, s);
+}
+
+static int segments_row(sqlite3_stmt *s, const row_cb *c)
+{
+    return ((store_segments_cb)c->cb)(c->arg, sqlite3_column_int64(s, 0),
+                                      sqlite3_column_int(s, 1));
+}
+
+static int sq_segments(store *st_, store_segments_cb cb, void *arg)
+{
+    sq *st = (sq *)st_;
+    return each_row(st, st->s[S_SEGMENTS], segments_row, &(row_cb){(void (*)(void))cb, arg});
+}
+
+static int sq_erase_number(store *st_, str number, int64_t *convs)
+{
+    sq *st = (sq *)st_;
+    sqlite3_stmt *s = st->s[S_ERASE_COUNT];
+    bind_str(s, 1, number);
+    int rc = sqlite3_step(s);
+    *convs = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
+    int r = rc == SQLITE_ROW ? 0 : fail(st, rc);
+    done(s);
+    /* messages first: they find their conversations by the number */
+    static const int order[] = {S_ERASE_MSGS, S_ERASE_ORPHANS, S_ERASE_EVENTS};
+    for (size_t i = 0; r == 0 && i < 3; i++) {
+        s = st->s[order[i]];
+        bind_str(s, 1, number);
+        r = run(st, s);
+    }
+    return r;
+}
+
+static int sq_scrub(store *st_)
+{
+    return exec((sq *)st_, "PRAGMA wal_checkpoint(TRUNCATE)");
+}
+
 static const struct store_ops SQ_OPS = {
     .kind = "sqlite",
     .schema_version = SQ_SCHEMA_VERSION,
@@ -1351,4 +1599,14 @@ static const struct store_ops SQ_OPS = {
     .token_revoke = sq_token_revoke,
     .audit_add = sq_audit_add,
     .audit_list = sq_audit_list,
+    .hook_put = sq_hook_put,
+    .hook_del = sq_hook_del,
+    .hooks_all = sq_hooks_all,
+    .hook_progress = sq_hook_progress,
+    .feed = sq_feed,
+    .closed_since = sq_closed_since,
+    .msg_forget = sq_msg_forget,
+    .segments = sq_segments,
+    .erase_number = sq_erase_number,
+    .scrub = sq_scrub,
 };

@@ -2,6 +2,8 @@
 
 #include <string.h>
 
+#include "util/xalloc.h"
+
 size_t utf8_decode(const unsigned char *s, size_t n, uint32_t *cp)
 {
     unsigned c = s[0];
@@ -93,4 +95,25 @@ size_t utf8_trim(char *s)
     }
     s[i] = '\0';
     return i;
+}
+
+char *utf8_nul_replace(const char *s, size_t n, size_t *out_n)
+{
+    size_t nul = 0;
+    for (size_t i = 0; i < n; i++)
+        nul += s[i] == '\0';
+    if (!nul)
+        return NULL;
+    char *out = xmalloc(n + 2 * nul + 1), *o = out;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] != '\0') {
+            *o++ = s[i];
+            continue;
+        }
+        memcpy(o, "\xEF\xBF\xBD", 3);
+        o += 3;
+    }
+    *o = '\0';
+    *out_n = (size_t)(o - out);
+    return out;
 }

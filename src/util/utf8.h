@@ -27,4 +27,10 @@ size_t utf8_trim(char *s);
  * or 0 when 'cp' is a surrogate or above U+10FFFF. */
 size_t utf8_encode(uint32_t cp, char *out);
 
+/* A copy of 's' with every NUL byte (U+0000) replaced by U+FFFD, the
+ * replacement character, in '*out_n' bytes; NULL (nothing allocated) when
+ * 's' holds no NUL. Free with free(). For text from outside (an SMS from a
+ * gateway): PostgreSQL's text cannot hold U+0000, and no SMS means one. */
+char *utf8_nul_replace(const char *s, size_t n, size_t *out_n);
+
 #endif

@@ -60,6 +60,12 @@ if [ $rc -eq 2 ] && printf '%s' "$out" | grep -q "expected ADDR:PORT"; then pass
 out=$("$bin" serve --frob 2>&1); rc=$?
 if [ $rc -eq 2 ] && printf '%s' "$out" | grep -q "unknown option '--frob'"; then pass=$((pass + 1)); else
     fail=$((fail + 1)); echo "FAIL: unknown option: $out"; fi
+out=$("$bin" serve --node a --data "$dir/d" 2>&1); rc=$?
+if [ $rc -eq 2 ] && printf '%s' "$out" | grep -q "\-\-node needs a PostgreSQL store" && [ ! -e "$dir/d" ]; then
+    pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL: --node on SQLite: $out"; fi
+out=$("$bin" serve --node 'a b' --store postgresql://127.0.0.1:1/x 2>&1); rc=$?
+if [ $rc -eq 2 ] && printf '%s' "$out" | grep -q "\-\-node 'a b': use 1 to 63 letters"; then
+    pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL: bad --node: $out"; fi
 
 echo "config.sh: $pass passed, $fail failed"
 [ $fail -eq 0 ]

@@ -19,14 +19,17 @@ expect '{"gateways":[{"id":"x","type":"sim"},{"id":"x","type":"sim"}]}' "c.json:
 expect '{"gateways":[{"id":"x","type":"sim"},{"id":"y","type":"sim"}]}' "c.json: gateways[1]: at most one simulator"
 expect "{\"gateways\":[{\"id\":\"k\",$k,\"pasword\":\"x\"}]}" 'c.json: gateways[0]: unknown key "pasword"'
 expect '{"gateways":[{"id":"k","type":"kannel"}]}' "c.json: gateways[0].sendsms_url: sendsms_url is required"
-expect "{\"gateways\":[{\"id\":\"k\",${k%,*},\"dlr_url_base\":\"http://localhost:8080\"}]}" \
-    "c.json: gateways[0].dlr_url_base: the host must be an IPv4 address"
+expect "{\"gateways\":[{\"id\":\"k\",${k%,*},\"dlr_url_base\":\"ftp://localhost:8080\"}]}" \
+    "c.json: gateways[0].dlr_url_base: must be an http:// or https:// URL with a host name or IPv4 address"
 expect "{\"gateways\":[{\"id\":\"k\",${k%,*},\"dlr_url_base\":\"http://127.0.0.1:8080/\"}]}" \
     "c.json: gateways[0].dlr_url_base: must not end with /"
 expect "{\"gateways\":[{\"id\":\"k\",$k,\"dlr_mask\":64}]}" "c.json: gateways[0].dlr_mask: must be a whole number 1..31"
 expect "{\"gateways\":[{\"id\":\"k\",$k,\"token\":\"a&b\"}]}" "c.json: gateways[0].token: must be 1..128 of"
-expect '{"gateways":[{"id":"w","type":"webhook","url":"https://127.0.0.1/x","secret":"0123456789abcdef"}]}' \
-    "c.json: gateways[0].url: must be an http:// URL"
+expect '{"gateways":[{"id":"w","type":"webhook","url":"https://user@crm.example/x","secret":"0123456789abcdef"}]}' \
+    "c.json: gateways[0].url: must be an http:// or https:// URL"
+expect '{"gateways":[{"id":"w","type":"webhook","url":"http://crm_1.example/x","secret":"0123456789abcdef"}]}' \
+    "c.json: gateways[0].url: must be an http:// or https:// URL"
+expect '{"ca_file":""}' "c.json: ca_file: must name a PEM file"
 expect '{"gateways":[{"id":"w","type":"webhook","url":"http://127.0.0.1/x","secret":"short"}]}' \
     "c.json: gateways[0].secret: must be at least 16 characters"
 expect "{$base,\"gateways\":[{\"id\":\"w\",$w}],\"entry_points\":[{\"id\":1,\"number\":\"7\",\"queue\":1,\"gateway\":\"nope\"}]}" \

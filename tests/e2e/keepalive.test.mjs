@@ -6,12 +6,12 @@
 // the SMS was answered 200 and never stored (found by the crash soak).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { writeFileSync, mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { Server, freePort } from './lib/server.mjs';
+import { storeQuery } from './lib/pg.mjs';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'textdesk-keepalive-'));
 let server;
@@ -77,7 +77,7 @@ test('on one keep-alive connection every request is answered once and every SMS 
   sock.end();
   assert.equal(answers, N, 'one answer per request');
   assert.deepEqual([...new Set(statuses)], ['200']);
-  const stored = execFileSync('sqlite3', [path.join(server.dataDir, 'textdesk.db'),
-    "SELECT count(*) FROM messages WHERE outbound = 0 AND text LIKE 'SMS %'"], { encoding: 'utf8' }).trim();
+  const [stored] = storeQuery(server,
+    "SELECT count(*) FROM messages WHERE outbound = 0 AND text LIKE 'SMS %'");
   assert.equal(Number(stored), N / 2, 'every SMS answered 200 is stored');
 });

@@ -14,6 +14,7 @@ import path from 'node:path';
 import { freePort } from './lib/server.mjs';
 import { startGatewaySite, stopGatewaySite } from './lib/gateway_site.mjs';
 import { Desk, until } from './lib/client.mjs';
+import { storeQuery } from './lib/pg.mjs';
 
 const SECRET = 'provider-shared-secret-1234';
 const EP = '+46700000009';
@@ -137,6 +138,33 @@ test('signed inbound (JSON and form), idempotent on the provider id; reply signe
   assert.equal((await post('status', unknown)).status, 404);
   const badsig = await post('status', st, { headers: sign(st, undefined, 'wrong-secret-00000') });
   assert.equal(badsig.status, 401);
+});
+
+test('a NUL in a provider\'s text (%00) is kept as U+FFFD on either store, refused ones too; JSON\'s \\u0000 is a 400', async () => {
+  const customer = '+46701239999';
+  const form = (to, text, id) => `from=${encodeURIComponent(customer)}&to=${to}&text=${text}&id=${id}`;
+  const r1 = await post('inbound', form(encodeURIComponent(EP), 'A%00B', 'p-nul-1'),
+    { type: 'application/x-www-form-urlencoded' });
+  assert.equal(r1.status, 200);
+  const conv = await offerFrom(customer);
+  // JSON cannot carry it (jansson refuses \u0000): a clear 400, nothing kept
+  const json = JSON.stringify({ from: customer, to: EP, text: 'C\u0000D', id: 'p-nul-2' });
+  const r2 = await post('inbound', json);
+  assert.equal(r2.status, 400);
+  assert.equal((await r2.json()).error, 'bad_request');
+  const t = await anna.cmd('messages', { conv });
+  assert.deepEqual(t.messages.map((m) => m.text), ['A\uFFFDB']);
+  // refused (no such entry point: a NUL in its number): kept among the refused
+  const r3 = await post('inbound', form('%2B46%00', 'x%00', 'p-nul-3'),
+    { type: 'application/x-www-form-urlencoded' });
+  assert.equal(r3.status, 200); // the provider is told not to send it again
+  assert.deepEqual(await r3.json(), { result: 'refused', error: 'no_such_entry_point' });
+  assert.deepEqual(storeQuery(server, "SELECT text FROM inbound_orphans WHERE provider_id LIKE '%p-nul-3'"),
+    ['x\uFFFD']);
+  // the store took all of it: the server is not degraded, the next one goes through
+  const r4 = await post('inbound', form(encodeURIComponent(EP), 'E', 'p-nul-4'),
+    { type: 'application/x-www-form-urlencoded' });
+  assert.equal(r4.status, 200);
 });
 
 test('a provider that keeps failing: retried, then FAILED with its error; order kept', async () => {

@@ -59,9 +59,9 @@ function rng(seed) {
 
 // ---- textdesk ---------------------------------------------------------------
 
-class Textdesk {
-  constructor(bin, web, dataDir, port, config, storeUrl) {
-    Object.assign(this, { bin, web, dataDir, port, config, storeUrl });
+export class Textdesk {
+  constructor(bin, web, dataDir, port, config, storeUrl, args = []) {
+    Object.assign(this, { bin, web, dataDir, port, config, storeUrl, args });
     this.url = `http://127.0.0.1:${port}`;
     this.logs = []; // output of every run, oldest first
   }
@@ -71,7 +71,7 @@ class Textdesk {
     this.logs.push(out);
     const where = this.storeUrl ? ['--store', this.storeUrl] : ['--data', this.dataDir];
     this.proc = spawn(this.bin, ['serve', '--listen', `127.0.0.1:${this.port}`, ...where,
-      '--web', this.web, '--config', this.config],
+      '--web', this.web, '--config', this.config, ...this.args],
     { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ASAN_OPTIONS: 'detect_leaks=1' } });
     this.proc.stdout.on('data', (d) => { out.text += d; });
     this.proc.stderr.on('data', (d) => { out.text += d; });
@@ -116,7 +116,7 @@ class Textdesk {
 
 // ---- customers: Kannel's fake-SMSC line protocol ("from to text TEXT") -------
 
-class Handsets {
+export class Handsets {
   constructor(port) { this.port = port; this.sent = 0; }
 
   open() {
@@ -138,7 +138,7 @@ class Handsets {
 
 // ---- agents: the WebSocket protocol (docs/api.md) ------------------------------
 
-class Agent {
+export class Agent {
   constructor(run, username, password) {
     Object.assign(this, { run, username, password });
     this.owned = new Set();
@@ -251,6 +251,75 @@ class Agent {
     rep.acked = r.ok === true;
     rep.closed = !!r.closed;
   }
+}
+
+// Drains (every MO stored, the outbox empty, the carrier quiet), then counts
+// from the store 'td' and the carrier what became of every MO and reply
+// (soak.mjs and soak_ha.mjs).
+export async function proveDelivery(td, kannel, run, injected, log) {
+  // drain: every MO stored, the outbox empty, the carrier quiet
+  const drainEnd = Date.now() + 120000;
+  let lastMt = -1;
+  for (;;) {
+    const inb = td.query('SELECT count(*) AS n FROM messages WHERE outbound = 0')[0].n;
+    const busy = td.query('SELECT count(*) AS n FROM messages WHERE outbound = 1 AND status IN (1, 2)')[0].n;
+    const mt = kannel.mt().length;
+    if (inb >= injected && busy === 0 && mt === lastMt) break;
+    lastMt = mt;
+    if (Date.now() > drainEnd) {
+      log(`soak: drain timed out: stored ${inb}/${injected} inbound, ${busy} replies queued or submitting`);
+      break;
+    }
+    await sleep(2000);
+  }
+  // delivery reports still on their way get a moment more
+  for (let i = 0; i < 10 && td.query('SELECT count(*) AS n FROM messages WHERE outbound = 1 AND status = 3')[0].n; i++) await sleep(1000);
+
+  // ---- the proof
+  const inbound = td.query('SELECT text FROM messages WHERE outbound = 0');
+  const seen = new Map();
+  for (const r of inbound) {
+    const m = /^M(\d+) /.exec(r.text);
+    if (m) seen.set(Number(m[1]), (seen.get(Number(m[1])) || 0) + 1);
+  }
+  let inOnce = 0; let inTwice = 0; let inLost = 0;
+  for (let s = 1; s <= injected; s++) {
+    const n = seen.get(s) || 0;
+    if (n === 1) inOnce++; else if (n > 1) inTwice++; else inLost++;
+  }
+  const orphans = td.query('SELECT count(*) AS n FROM inbound_orphans')[0].n;
+
+  const out = td.query('SELECT text, status FROM messages WHERE outbound = 1');
+  const status = new Map(out.map((r) => [r.text, r.status]));
+  const atSmsc = new Map();
+  const orderBad = [];
+  const lastK = new Map();
+  for (const m of kannel.mtMessages()) {
+    atSmsc.set(m.text, (atSmsc.get(m.text) || 0) + 1);
+    const x = /^A(\d+)\.(\d+)$/.exec(m.text);
+    if (!x) continue;
+    const [conv, k] = [Number(x[1]), Number(x[2])];
+    if ((lastK.get(conv) || 0) >= k) orderBad.push(m.text);
+    lastK.set(conv, k);
+  }
+  const UNKNOWN = 6;
+  const c = { acked: 0, once: 0, doubt: 0, doubtReached: 0, twice: 0, lost: 0, faultAcked: 0, faultOnce: 0, dbAcked: 0, dbOnce: 0 };
+  let unackedSent = 0; let unackedTwice = 0; let unacked = 0;
+  for (const r of run.replies) {
+    const n = atSmsc.get(r.text) || 0;
+    if (!r.acked) {
+      if (r.closed) { unacked++; if (n === 1) unackedSent++; if (n > 1) unackedTwice++; }
+      continue;
+    }
+    c.acked++;
+    if (r.phase !== 'crash' && r.phase !== 'db') { c.faultAcked++; if (n === 1) c.faultOnce++; }
+    if (r.phase === 'db') { c.dbAcked++; if (n === 1) c.dbOnce++; }
+    if (n > 1) c.twice++;
+    else if (status.get(r.text) === UNKNOWN) { c.doubt++; if (n === 1) c.doubtReached++; }
+    else if (n === 1) c.once++;
+    else c.lost++;
+  }
+  return { inOnce, inTwice, inLost, orphans, c, unacked, unackedSent, unackedTwice, orderBad };
 }
 
 // ---- the run --------------------------------------------------------------------
@@ -386,70 +455,10 @@ export async function soak(opts = {}) {
     await Promise.all(agentLoops);
     const injected = phones.sent;
 
-    // drain: every MO stored, the outbox empty, the carrier quiet
-    const drainEnd = Date.now() + 120000;
-    let lastMt = -1;
-    for (;;) {
-      const inb = td.query('SELECT count(*) AS n FROM messages WHERE outbound = 0')[0].n;
-      const busy = td.query('SELECT count(*) AS n FROM messages WHERE outbound = 1 AND status IN (1, 2)')[0].n;
-      const mt = kannel.mt().length;
-      if (inb >= injected && busy === 0 && mt === lastMt) break;
-      lastMt = mt;
-      if (Date.now() > drainEnd) {
-        log(`soak: drain timed out: stored ${inb}/${injected} inbound, ${busy} replies queued or submitting`);
-        break;
-      }
-      await sleep(2000);
-    }
-    // delivery reports still on their way get a moment more
-    for (let i = 0; i < 10 && td.query('SELECT count(*) AS n FROM messages WHERE outbound = 1 AND status = 3')[0].n; i++) await sleep(1000);
+    const { inOnce, inTwice, inLost, orphans, c, unacked, unackedSent, unackedTwice, orderBad } =
+      await proveDelivery(td, kannel, run, injected, log);
     for (const d of desks) { d.stopped = true; d.ws?.close(); }
     phones.close();
-
-    // ---- the proof
-    const inbound = td.query('SELECT text FROM messages WHERE outbound = 0');
-    const seen = new Map();
-    for (const r of inbound) {
-      const m = /^M(\d+) /.exec(r.text);
-      if (m) seen.set(Number(m[1]), (seen.get(Number(m[1])) || 0) + 1);
-    }
-    let inOnce = 0; let inTwice = 0; let inLost = 0;
-    for (let s = 1; s <= injected; s++) {
-      const n = seen.get(s) || 0;
-      if (n === 1) inOnce++; else if (n > 1) inTwice++; else inLost++;
-    }
-    const orphans = td.query('SELECT count(*) AS n FROM inbound_orphans')[0].n;
-
-    const out = td.query('SELECT text, status FROM messages WHERE outbound = 1');
-    const status = new Map(out.map((r) => [r.text, r.status]));
-    const atSmsc = new Map();
-    const orderBad = [];
-    const lastK = new Map();
-    for (const m of kannel.mtMessages()) {
-      atSmsc.set(m.text, (atSmsc.get(m.text) || 0) + 1);
-      const x = /^A(\d+)\.(\d+)$/.exec(m.text);
-      if (!x) continue;
-      const [conv, k] = [Number(x[1]), Number(x[2])];
-      if ((lastK.get(conv) || 0) >= k) orderBad.push(m.text);
-      lastK.set(conv, k);
-    }
-    const UNKNOWN = 6;
-    const c = { acked: 0, once: 0, doubt: 0, doubtReached: 0, twice: 0, lost: 0, faultAcked: 0, faultOnce: 0, dbAcked: 0, dbOnce: 0 };
-    let unackedSent = 0; let unackedTwice = 0; let unacked = 0;
-    for (const r of run.replies) {
-      const n = atSmsc.get(r.text) || 0;
-      if (!r.acked) {
-        if (r.closed) { unacked++; if (n === 1) unackedSent++; if (n > 1) unackedTwice++; }
-        continue;
-      }
-      c.acked++;
-      if (r.phase !== 'crash' && r.phase !== 'db') { c.faultAcked++; if (n === 1) c.faultOnce++; }
-      if (r.phase === 'db') { c.dbAcked++; if (n === 1) c.dbOnce++; }
-      if (n > 1) c.twice++;
-      else if (status.get(r.text) === UNKNOWN) { c.doubt++; if (n === 1) c.doubtReached++; }
-      else if (n === 1) c.once++;
-      else c.lost++;
-    }
     const window = customers; // one reply per conversation with the gateway at a time
     const maxUnknown = Math.max(0, ...run.unknownPerKill);
 
@@ -471,6 +480,7 @@ export async function soak(opts = {}) {
     log(`soak: in doubt per kill: at most ${maxUnknown} (send window ${window})`);
     log(`soak: replies not acknowledged (connection cut by a kill): ${unacked}, reached the SMSC ${unackedSent}, twice ${unackedTwice}`);
     log(`soak: gateway down ${downS} s: ${c.faultAcked} replies acknowledged during and after, ${c.faultOnce} delivered once; out of order ${orderBad.length}${orderBad.length ? ` (${orderBad.slice(0, 5).join(' ')})` : ''}`);
+    if (kannel.smsboxRestarts) log(`soak: smsbox restarted after its own crash ${kannel.smsboxRestarts} time(s) (Kannel's PANIC in conn.c, as a service manager would)`);
     if (dbFaults.length) log(`soak: database faults ${dbFaults.length}, resumed from degraded mode ${resumed} times; replies acknowledged meanwhile ${c.dbAcked}, delivered once ${c.dbOnce}`);
     log(`soak: ${selfcheck}`);
     td.logs.forEach((l, i) => writeFileSync(path.join(dir, `textdesk-${i}.log`), l.text));

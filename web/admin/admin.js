@@ -7,9 +7,12 @@ import { t, setLang, storedLang, onLang } from '/js/i18n.js';
 import { bindLoginForm } from '/js/login_form.js';
 import { $, el, keyboardScroll } from '/js/util.js';
 import { showTokens, showAudit } from '/admin/security.js';
+import { showHooks } from '/admin/hooks.js';
+import { showPrivacy } from '/admin/privacy.js';
 
-// tabs of their own (security.js): API tokens and the audit trail
-const PANELS = new Set(['settings', 'tokens', 'audit']);
+// tabs of their own (security.js, hooks.js, privacy.js): API tokens,
+// webhooks, retention and erasure, the audit trail
+const PANELS = new Set(['settings', 'tokens', 'webhooks', 'privacy', 'audit']);
 
 // i18n.js loads i18n/<lang>.json relative to the page: keep the slash.
 if (!location.pathname.endsWith('/')) location.replace(`${location.pathname}/${location.search}${location.hash}`);
@@ -129,6 +132,8 @@ function selectTab(kind) {
   if (kind === 'settings') { loadSettings(); return; }
   if (kind === 'tokens') { showTokens(S.data.agents || []); return; }
   if (kind === 'audit') { showAudit(); return; }
+  if (kind === 'webhooks') { showHooks(); return; }
+  if (kind === 'privacy') { showPrivacy(S.data.entry_points || []); return; }
   renderList();
   openForm(null);
 }

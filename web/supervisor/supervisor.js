@@ -90,6 +90,15 @@ function renderUpdated() {
   u.classList.toggle('stale', stale);
 }
 
+// A node of a cluster says its name and epoch in /api/health (the load
+// balancer's node); a single server says neither and nothing is shown.
+async function renderNode() {
+  const h = await getJson('/api/health');
+  const n = $('node');
+  n.hidden = !h.body.node;
+  if (h.body.node) n.textContent = t('served_by', { node: h.body.node, epoch: h.body.epoch });
+}
+
 function render() {
   const o = S.overview;
   if (!o) return;
@@ -140,6 +149,10 @@ function renderReader() {
   $('reader-close').hidden = !S.reading;
   $('reader-transcript').hidden = !c;
   $('reader-gone').hidden = !S.gone;
+  $('reader-unmask').hidden = !c || !(c.masked || S.unmasked);
+  $('reader-unmask').setAttribute('aria-pressed', String(!!S.unmasked));
+  $('reader-unmask').textContent = t(S.unmasked ? 'mask_again' : 'unmask');
+  $('reader-unmasked').hidden = !c || !S.unmasked;
   if (!c) { $('reader-transcript').replaceChildren(); return; }
   $('reader-title').textContent = c.number;
   $('reader-number').textContent = t('reader_sub', { ep: c.ep_number, n: c.messages.filter((m) => m.kind !== 'system').length });
@@ -158,7 +171,8 @@ function renderReader() {
 async function fetchConv() {
   const id = S.reading;
   if (!id) return;
-  const r = await getJson(`/api/supervisor/conversations/${id}`);
+  // unmasked on request only, while masking is on: each fetch is audited
+  const r = await getJson(`/api/supervisor/conversations/${id}${S.unmasked ? '?unmasked=1' : ''}`);
   if (S.reading !== id) return;
   if (r.status === 200) { S.conv = r.body; S.gone = false; }
   else if (r.status === 404) S.gone = true;
@@ -166,14 +180,22 @@ async function fetchConv() {
 }
 
 async function read(id) {
-  if (S.reading !== id) { S.conv = null; S.gone = false; $('reader-transcript').dataset.key = ''; }
+  if (S.reading !== id) { S.conv = null; S.gone = false; S.unmasked = false; $('reader-transcript').dataset.key = ''; }
   S.reading = id;
   for (const tr of $('conv-body').children) tr.classList.toggle('selected', tr.dataset.id === String(id));
   renderReader();
   await fetchConv();
 }
 
+$('reader-unmask').addEventListener('click', async () => {
+  S.unmasked = !S.unmasked;
+  $('reader-transcript').dataset.key = '';
+  await fetchConv();
+  $('reader-unmask').focus();
+});
+
 function closeReader() {
+  S.unmasked = false;
   S.reading = 0;
   S.conv = null;
   S.gone = false;
@@ -217,6 +239,7 @@ function connect() {
   if (!S.running) return;
   const ws = new WebSocket(`${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws`);
   S.ws = ws;
+  ws.onopen = renderNode; // a cluster: which node serves now (after a takeover too)
   ws.onmessage = async (m) => {
     let o;
     try { o = JSON.parse(m.data); } catch { return; }

@@ -10,7 +10,8 @@ fail=0
 
 expect() {
     printf '%s\n' "$1" >"$dir/c.json"
-    out=$("$bin" serve --config "$dir/c.json" --data "$dir/data" --listen 127.0.0.1:1 2>&1)
+    # a file taken by mistake would serve for ever: 30 s, then a failure
+    out=$(timeout 30 "$bin" serve --config "$dir/c.json" --data "$dir/data" --listen 127.0.0.1:1 2>&1)
     rc=$?
     if [ $rc -eq 1 ] && printf '%s' "$out" | grep -qF -- "$2" && [ ! -e "$dir/data" ]; then
         pass=$((pass + 1))

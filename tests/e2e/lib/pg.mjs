@@ -33,6 +33,16 @@ export class Postgres {
     return this.base + name;
   }
 
+  // Stops the cluster and starts it again listening on 'port' (the
+  // database moved to another address); its URLs follow.
+  move(port) {
+    this.ctl('stop', '-m', 'fast');
+    const old = this.url.match(/:(\d+)\//)[1];
+    this.url = this.url.replace(`:${old}/`, `:${port}/`);
+    this.base = this.base.replace(`:${old}/`, `:${port}/`);
+    this.ctl('start');
+  }
+
   // pg_ctl as the cluster's owner: 'stop -m fast', 'start', 'restart -m fast'.
   ctl(...args) {
     const pgctl = '/usr/lib/postgresql/15/bin/pg_ctl';

@@ -152,13 +152,28 @@ export class Kannel {
     }
   }
 
+  // smsbox opens its sendsms port before it has connected to bearerbox, and
+  // a sendsms request in that window makes it PANIC (gwlib/conn.c lock_out:
+  // `conn != NULL`; Kannel 1.4.5) -- which textdesk's retries hit when smsbox
+  // comes back under load. As its service manager would (systemd
+  // Restart=on-failure), the harness starts it again, and counts it
+  // (smsboxRestarts). It holds no MO in that window: it is not connected.
   async startSmsbox() {
-    this.procs.smsbox = this.spawn('smsbox', SMSBOX, [this.conf]);
+    const p = this.spawn('smsbox', SMSBOX, [this.conf]);
+    this.procs.smsbox = p;
+    p.on('exit', () => {
+      if (p.stopping || this.procs.smsbox !== p || this.closing) return;
+      this.smsboxRestarts = (this.smsboxRestarts || 0) + 1;
+      setTimeout(() => {
+        if (this.procs.smsbox === p && !this.closing) this.startSmsbox().catch(() => {});
+      }, 300);
+    });
     await waitPort(this.ports.SENDSMS_PORT);
   }
 
   // "Kannel down": smsbox (the sendsms HTTP interface) stops; bearerbox stays.
   async stopSmsbox() {
+    if (this.procs.smsbox) this.procs.smsbox.stopping = true;
     await stopProc(this.procs.smsbox);
     this.procs.smsbox = null;
   }
@@ -242,6 +257,7 @@ export class Kannel {
   }
 
   async stop() {
+    this.closing = true;
     for (const name of ['fakesmsc', 'smsbox', 'bearerbox']) {
       await stopProc(this.procs[name]);
       this.procs[name] = null;
@@ -249,6 +265,7 @@ export class Kannel {
   }
 
   cleanup() {
+    this.closing = true;
     for (const p of Object.values(this.procs)) {
       if (p && p.exitCode === null) { try { process.kill(p.pid, 'SIGKILL'); } catch { /* gone */ } }
     }

@@ -5,6 +5,7 @@
  * the live state.
  */
 #include "cc_fixture.h"
+#include "core/cc_int.h"
 
 #define ST(s) CC_AGENT_##s
 
@@ -86,6 +87,36 @@ static void test_inbound_threads_by_customer_and_entry_point(void **state)
     uint32_t d = fx_sms(f, "+46708888888", EP1, "Hej", "m4");
     assert_int_not_equal(a, d);
     (void)o;
+}
+
+/* fx_teardown without the replay check: a test that shrank the window
+ * would replay into the default one, which forgets nothing. */
+static int fx_teardown_window(void **state)
+{
+    fx *f = *state;
+    cc_events_free(&f->ev);
+    cc_evlog_free(&f->log);
+    cc_free(f->c);
+    free(f);
+    return 0;
+}
+
+/* The de-duplication window: complete (every id of the log known, so the
+ * app need not ask the store) until it drops its oldest id. */
+static void test_dedupe_window_says_when_it_forgot(void **state)
+{
+    fx *f = *state;
+    f->c->seen_max = 2; /* CC__DEFAULT_DEDUPE is a million */
+    assert_int_equal(cc_dedupe_complete(f->c), 1);
+    fx_sms(f, CUST, EP1, "Hej", "w-1");
+    fx_sms(f, CUST, EP1, "Hej", "w-2");
+    assert_int_equal(cc_dedupe_complete(f->c), 1);
+    fx_sms(f, CUST, EP1, "Hej", "w-3"); /* w-1 forgotten */
+    assert_int_equal(cc_dedupe_complete(f->c), 0);
+    assert_int_equal(DO(f, .type = CC_CMD_SMS_IN, .number = STR_LIT(CUST),
+                        .ep_number = STR_LIT(EP1), .text = STR_LIT("Hej"),
+                        .msg_id = STR_LIT("w-3")),
+                     CC_DUPLICATE);
 }
 
 static void test_duplicate_provider_id_is_a_no_op(void **state)
@@ -1027,6 +1058,8 @@ int main(void)
         FX_TEST(test_agent_logs_in_idle_and_chooses_states),
         FX_TEST(test_idle_stops_new_offers_but_work_continues),
         FX_TEST(test_inbound_threads_by_customer_and_entry_point),
+        cmocka_unit_test_setup_teardown(test_dedupe_window_says_when_it_forgot, fx_setup,
+                                        fx_teardown_window),
         FX_TEST(test_duplicate_provider_id_is_a_no_op),
         FX_TEST(test_inbound_bad_input),
         FX_TEST(test_after_end_next_sms_opens_new_conversation),

@@ -355,6 +355,29 @@ static void test_client_url(void **state)
     assert_string_equal(path, "/");
     assert_int_equal(net_http_parse_url("https://10.0.0.1/", host, sizeof host, &port, path,
                                            sizeof path),
+                     0);
+    assert_int_equal(port, 443);
+    assert_int_equal(net_http_parse_url("https://crm.example.com:8443/hooks/textdesk", host,
+                                        sizeof host, &port, path, sizeof path),
+                     0);
+    assert_string_equal(host, "crm.example.com");
+    assert_int_equal(port, 8443);
+    assert_string_equal(path, "/hooks/textdesk");
+    /* not a host: other schemes, user info, spaces, empty labels */
+    assert_int_equal(net_http_parse_url("ftp://10.0.0.1/", host, sizeof host, &port, path,
+                                        sizeof path),
+                     -1);
+    assert_int_equal(net_http_parse_url("http://user@10.0.0.1/", host, sizeof host, &port, path,
+                                        sizeof path),
+                     -1);
+    assert_int_equal(net_http_parse_url("http://a..b/", host, sizeof host, &port, path,
+                                        sizeof path),
+                     -1);
+    assert_int_equal(net_http_parse_url("http://-a.b/", host, sizeof host, &port, path,
+                                        sizeof path),
+                     -1);
+    assert_int_equal(net_http_parse_url("http://a b/", host, sizeof host, &port, path,
+                                        sizeof path),
                      -1);
     assert_int_equal(net_http_parse_url("http://10.0.0.1:0/", host, sizeof host, &port, path,
                                            sizeof path),
@@ -372,6 +395,10 @@ static void test_client_url(void **state)
     assert_false(net_http_host_ok("localhost"));
     assert_false(net_http_host_ok("256.0.0.1"));
     assert_false(net_http_host_ok("1.2.3.4x"));
+    assert_true(net_http_name_ok("localhost"));
+    assert_true(net_http_name_ok("crm-1.example.com"));
+    assert_false(net_http_name_ok("crm_1.example.com"));
+    assert_false(net_http_name_ok("example.com-"));
 }
 
 static void form_is(const char *form, const char *key, int want_r, const char *want)

@@ -23,6 +23,7 @@
 #include "core/cc_fixture.h"
 #include "store/flow_json.h"
 #include "store/store.h"
+#include "store/store_lease.h"
 
 #define NOW 1767225600000LL /* stamps of status changes */
 
@@ -1590,6 +1591,334 @@ static void test_pg_locks_constraints_and_a_killed_connection(void **state)
     store_close(st);
 }
 
+/* ---- a cluster of nodes (docs/internals/ha.md) --------------------------- */
+
+/* Steps 'l' (and keeps 'beat' beating as the leader of 'beat_epoch') until
+ * it wins or 'ms' pass; the epoch it won, or 0. */
+static int64_t lease_win(store_lease *l, store_lease *beat, int64_t beat_epoch, int ms)
+{
+    for (int t = 0; t < ms; t += 5) {
+        store_lease_news n;
+        store_lease_step(l, 0, 0, &n);
+        if (n.won > 0)
+            return n.won;
+        if (beat)
+            store_lease_step(beat, beat_epoch, 0, &n);
+        usleep(5000);
+    }
+    return 0;
+}
+
+/* Commits by deposed leaders, as the database counts them. */
+static int64_t deposed_commits(const char *url)
+{
+    return raw_int(url, "SELECT coalesce(sum((SELECT coalesce(sum(c.n), 0) FROM ha_commits c"
+                        " WHERE c.epoch = e.epoch) - e.commits_at_end), 0) FROM ha_epochs e"
+                        " WHERE e.commits_at_end IS NOT NULL");
+}
+
+static int count_cb(void *arg, const cc_event *ev)
+{
+    (void)ev;
+    ++*(size_t *)arg;
+    return 0;
+}
+
+static void test_pg_lease_and_fencing(void **state)
+{
+    sfx *s = *state;
+    fx *f = s->f;
+    fx_available(f, 1);
+    fx_sms(f, CUST, EP1, "Hej", "ha-1");
+    store *a = open_ok(s->path), *b = open_ok(s->path);
+    store_lease *la = store_lease_new(s->path, "a", 300), *lb = store_lease_new(s->path, "b", 300);
+
+    /* a wins epoch 1; its commits pass the fence */
+    assert_int_equal(lease_win(la, NULL, 0, 5000), 1);
+    assert_int_equal(store_fence(a, 1), 0);
+    append_range(a, &f->log, 0, f->log.n, 1000);
+    /* a standby (fence -1) never commits, not even outside the event log */
+    assert_int_equal(store_fence(b, -1), 0);
+    assert_int_equal(store_begin(b), 0);
+    assert_int_equal(store_setting_put(b, STR_LIT("k"), STR_LIT("v")), -ESTALE);
+    assert_non_null(strstr(store_errmsg(b), "deposed"));
+    assert_int_equal(store_rollback(b), 0);
+    /* b follows the log by sequence number */
+    size_t n = 0;
+    assert_int_equal(store_events_after(b, 2, count_cb, &n), 0);
+    assert_int_equal(n, f->log.n - 2);
+
+    /* while a beats, b does not win; a frozen a (no beats) is cut after
+     * the lease and b wins epoch 2 */
+    assert_int_equal(lease_win(lb, la, 1, 900), 0);
+    assert_int_equal(lease_win(lb, NULL, 0, 5000), 2);
+    store_lease_news news = {0};
+    for (int t = 0; t < 400 && !news.lost; t++) {
+        store_lease_step(la, 1, 0, &news);
+        usleep(5000);
+    }
+    assert_true(news.lost); /* a's session was terminated */
+    /* a wakes up and commits: refused by the fence, nothing kept */
+    assert_int_equal(store_begin(a), 0);
+    cc_event ev = f->log.v[f->log.n - 1];
+    ev.seq = f->log.v[f->log.n - 1].seq + 1;
+    int r = store_event_append(a, &ev);
+    if (r == 0)
+        r = store_commit(a);
+    assert_int_equal(r, -ESTALE);
+    assert_int_equal(store_rollback(a), 0);
+    assert_int_equal(count_events(b), f->log.n);
+
+    /* b leads, is frozen inside a transaction that passed its fence: a
+     * third node cuts it and takes over; b's commit never happens */
+    assert_int_equal(store_fence(b, 2), 0);
+    assert_int_equal(store_begin(b), 0);
+    assert_int_equal(store_event_append(b, &ev), 0);
+    store_lease *lc = store_lease_new(s->path, "c", 300);
+    assert_int_equal(lease_win(lc, NULL, 0, 5000), 3);
+    r = store_commit(b);
+    assert_true(r == -ENOTCONN || r == -ESTALE);
+    assert_int_equal(store_rollback(b), 0);
+    assert_int_equal(count_events(a), f->log.n);
+
+    /* the database's own count: epoch 1 committed once, nobody after */
+    assert_int_equal(raw_int(s->path, "SELECT commits_at_end FROM ha_epochs WHERE epoch = 1"),
+                     1);
+    assert_int_equal(deposed_commits(s->path), 0);
+    assert_int_equal(raw_int(s->path, "SELECT epoch FROM leadership"), 3);
+    store_lease_free(la);
+    store_lease_free(lb);
+    store_lease_free(lc);
+    store_close(a);
+    store_close(b);
+}
+
+
+/* ---- webhooks: subscriptions and the feed ------------------------------- */
+
+typedef struct feedl {
+    size_t n;
+    int type[64], status[64];
+    int64_t seq[64], sid[64], msg[64];
+    char text[64][64];
+} feedl;
+
+static int collect_feed(void *arg, const store_feed_item *it)
+{
+    feedl *l = arg;
+    assert_true(l->n < 64);
+    l->type[l->n] = it->type;
+    l->status[l->n] = it->status;
+    l->seq[l->n] = it->seq;
+    l->sid[l->n] = it->sid;
+    l->msg[l->n] = it->msg;
+    snprintf(l->text[l->n], sizeof l->text[0], "%.*s", (int)it->text.n,
+             it->text.p ? it->text.p : "");
+    l->n++;
+    return 0;
+}
+
+static int collect_hook(void *arg, const store_hook *h)
+{
+    store_hook *out = arg;
+    *out = *h;
+    out->name = out->url = out->secret = out->created_by = out->last_error = STR_NULL;
+    return 0;
+}
+
+static void test_webhooks_and_feed(void **state)
+{
+    sfx *s = *state;
+    fx *f = s->f;
+    fx_available(f, 1);
+    uint32_t a = fx_sms(f, CUST, EP1, "Hej", "gw-in-1");
+    OK(f, .type = CC_CMD_ACCEPT, .agent = 1, .conv = a);
+    size_t half = f->log.n;
+    OK(f, .type = CC_CMD_SEND, .agent = 1, .conv = a, .text = STR_LIT("Svar ett"));
+    store *st = open_ok(s->path);
+    append_range(st, &f->log, 0, half, 100);
+
+    /* bad input changes nothing */
+    assert_int_equal(store_hook_put(st, &(store_hook){.name = STR_LIT("x")}, NULL), -EINVAL);
+    assert_int_equal(store_feed(st, -1, 0, 10, collect_feed, &(feedl){0}), -EINVAL);
+    assert_int_equal(store_hook_del(st, 99), -ENOENT);
+    assert_int_equal(store_hook_progress(st, &(store_hook){.id = 99}), -ENOENT);
+
+    /* a subscription starts at the end of the feed */
+    int64_t id = 0;
+    store_hook h = {.name = STR_LIT("crm"), .url = STR_LIT("http://127.0.0.1:9/h"),
+                    .secret = STR_LIT("whsec_x"), .events = 0x7, .masked = 1,
+                    .created_at = 5};
+    assert_int_equal(store_hook_put(st, &h, &id), 0);
+    assert_true(id > 0);
+    assert_int_equal(store_hook_put(st, &h, NULL), -EEXIST);
+    store_hook got = {0};
+    assert_int_equal(store_hooks_all(st, collect_hook, &got), 0);
+    assert_int_equal(got.id, id);
+    assert_int_equal(got.events, 0x7);
+    assert_int_equal(got.masked, 1);
+    assert_int_equal(got.seq, (int64_t)f->log.v[half - 1].seq);
+    feedl l = {0};
+    assert_int_equal(store_feed(st, got.seq, got.sid, 10, collect_feed, &l), 0);
+    assert_int_equal(l.n, 0);
+
+    /* the reply, then its statuses: each status follows the last event */
+    append_range(st, &f->log, half, f->log.n, 100);
+    l = (feedl){0};
+    assert_int_equal(store_feed(st, got.seq, got.sid, 10, collect_feed, &l), 0);
+    assert_int_equal(l.n, 1);
+    assert_int_equal(l.type[0], CC_EV_MSG_OUT);
+    assert_string_equal(l.text[0], "Svar ett");
+    int64_t out = l.msg[0];
+    assert_int_equal(store_msg_set_status(st, out, STORE_MSG_SUBMITTING, STR_NULL, STR_NULL, 6),
+                     0); /* not in the feed */
+    assert_int_equal(store_msg_set_status(st, out, STORE_MSG_SENT, STR_LIT("p1"), STR_NULL, 7),
+                     0);
+    assert_int_equal(store_msg_set_status(st, out, STORE_MSG_DELIVERED, STR_NULL, STR_NULL, 8),
+                     0);
+    size_t before_end = f->log.n;
+    OK(f, .type = CC_CMD_END, .agent = 1, .conv = a);
+    append_range(st, &f->log, before_end, f->log.n, 100);
+    l = (feedl){0};
+    assert_int_equal(store_feed(st, got.seq, got.sid, 10, collect_feed, &l), 0);
+    assert_int_equal(l.n, 4); /* the reply, its two statuses, ended */
+    assert_int_equal(l.type[3], CC_EV_ENDED);
+    assert_true(l.seq[3] > l.seq[2]);
+    assert_int_equal(l.type[1], -1);
+    assert_int_equal(l.status[1], STORE_MSG_SENT);
+    assert_int_equal(l.msg[1], out);
+    assert_int_equal(l.seq[1], l.seq[0]);
+    assert_int_equal(l.status[2], STORE_MSG_DELIVERED);
+    assert_true(l.sid[2] > l.sid[1]);
+    /* paging from the middle: (seq, sid) of the first status */
+    feedl m = {0};
+    assert_int_equal(store_feed(st, l.seq[1], l.sid[1], 1, collect_feed, &m), 0);
+    assert_int_equal(m.n, 1);
+    assert_int_equal(m.status[0], STORE_MSG_DELIVERED);
+
+    /* progress is kept; deleting stops the statuses */
+    got.seq = l.seq[2];
+    got.sid = l.sid[2];
+    got.delivered = 3;
+    got.failures = 1;
+    got.last_status = 200;
+    got.last_at = 9;
+    got.last_error = STR_LIT("was down");
+    assert_int_equal(store_hook_progress(st, &got), 0);
+    store_hook again = {0};
+    assert_int_equal(store_hooks_all(st, collect_hook, &again), 0);
+    assert_int_equal(again.seq, l.seq[2]);
+    assert_int_equal(again.sid, l.sid[2]);
+    assert_int_equal(again.delivered, 3);
+    assert_int_equal(again.failures, 1);
+    assert_int_equal(again.last_status, 200);
+    assert_int_equal(store_hook_del(st, id), 0);
+    assert_int_equal(store_msg_set_status(st, out, STORE_MSG_FAILED, STR_NULL, STR_LIT("e"), 10),
+                     0);
+    assert_int_equal(raw_int(s->path, "SELECT count(*) FROM msg_statuses"), 2);
+    store_close(st);
+}
+
+/* ---- retention and erasure ---------------------------------------------- */
+
+typedef struct closedl {
+    size_t n;
+    uint32_t conv[16], ep[16];
+    int64_t seq[16];
+} closedl;
+
+static int collect_closed(void *arg, const store_closed *c)
+{
+    closedl *l = arg;
+    l->conv[l->n] = c->conv;
+    l->ep[l->n] = c->ep;
+    l->seq[l->n++] = c->seq;
+    return 0;
+}
+
+static int collect_segs(void *arg, int64_t id, int segments)
+{
+    int64_t *v = arg;
+    v[0]++;
+    v[1] = id;
+    v[2] = segments;
+    return 0;
+}
+
+static int count_hist(void *arg, const store_hist *h)
+{
+    (void)h;
+    (*(int *)arg)++;
+    return 0;
+}
+
+static int replay_into(void *arg, const cc_event *ev)
+{
+    return cc_replay(arg, ev);
+}
+
+static void test_retention_and_erasure(void **state)
+{
+    sfx *s = *state;
+    fx *f = s->f;
+    fx_available(f, 1);
+    uint32_t a = fx_sms(f, CUST, EP1, "Hej från kunden", "gw-in-1");
+    OK(f, .type = CC_CMD_ACCEPT, .agent = 1, .conv = a);
+    OK(f, .type = CC_CMD_SEND, .agent = 1, .conv = a, .text = STR_LIT("Svar"));
+    OK(f, .type = CC_CMD_END, .agent = 1, .conv = a);
+    OK(f, .type = CC_CMD_WRAPUP, .agent = 1, .conv = a, .reason = 1);
+    store *st = open_ok(s->path);
+    append_range(st, &f->log, 0, f->log.n, 1000);
+
+    closedl l = {0};
+    assert_int_equal(store_closed_since(st, 0, 10, collect_closed, &l), 0);
+    assert_int_equal(l.n, 1);
+    assert_int_equal(l.conv[0], a);
+    assert_true(l.ep[0] != 0);
+    closedl none = {0};
+    assert_int_equal(store_closed_since(st, l.seq[0], 10, collect_closed, &none), 0);
+    assert_int_equal(none.n, 0);
+
+    msgs m = {0};
+    assert_int_equal(store_msgs_of_conv(st, a, collect_msg, &m), 0);
+    assert_int_equal(m.n, 2);
+    assert_int_equal(store_msg_forget(st, m.m[0].id, -1), 0);
+    assert_int_equal(store_msg_forget(st, m.m[1].id, 1), 0);
+    assert_int_equal(store_msg_forget(st, 99999, 1), -ENOENT);
+    int64_t segs[3] = {0};
+    assert_int_equal(store_segments(st, collect_segs, segs), 0);
+    assert_int_equal(segs[0], 1);
+    assert_int_equal(segs[1], m.m[1].id);
+    assert_int_equal(segs[2], 1);
+    msgs after = {0};
+    assert_int_equal(store_msgs_of_conv(st, a, collect_msg, &after), 0);
+    assert_int_equal(after.m[0].text.n + after.m[1].text.n, 0);
+    assert_int_equal(after.m[1].status, STORE_MSG_QUEUED); /* the rest stays */
+
+    int64_t convs = -1;
+    assert_int_equal(store_erase_number(st, STR_NULL, &convs), -EINVAL);
+    assert_int_equal(store_erase_number(st, STR_LIT("+4600"), &convs), 0);
+    assert_int_equal(convs, 0);
+    assert_int_equal(store_erase_number(st, str_c(CUST), &convs), 0);
+    assert_int_equal(convs, 1);
+    int nh = 0;
+    assert_int_equal(store_history(st, str_c(CUST), 10, count_hist, &nh), 0);
+    assert_int_equal(nh, 0);
+    char q[160];
+    snprintf(q, sizeof q, "SELECT count(*) FROM events WHERE number = '%s'", CUST);
+    assert_int_equal(raw_int(s->path, q), 0);
+    snprintf(q, sizeof q, "SELECT count(*) FROM messages WHERE number = '%s'", CUST);
+    assert_int_equal(raw_int(s->path, q), 0);
+    assert_int_equal(store_scrub(st), 0);
+    store_close(st);
+    /* the log still replays into a core */
+    st = open_ok(s->path);
+    cc *c = cc_new();
+    assert_int_equal(store_events_replay(st, replay_into, c), 0);
+    cc_free(c);
+    store_close(st);
+}
+
 int main(void)
 {
     /* the store contract: both backends */
@@ -1603,7 +1932,8 @@ int main(void)
         STORE_TEST(test_messages_and_outbox),                                            \
         STORE_TEST(test_duplicate_inbound_provider_id),                                  \
         STORE_TEST(test_accounts_sessions_settings), STORE_TEST(test_async_commit),     \
-        STORE_TEST(test_tokens_and_audit)
+        STORE_TEST(test_tokens_and_audit), STORE_TEST(test_webhooks_and_feed),  \
+        STORE_TEST(test_retention_and_erasure)
     const struct CMUnitTest sqlite_tests[] = {
         CONTRACT_TESTS,
         STORE_TEST(test_bad_paths_and_files),
@@ -1615,6 +1945,7 @@ int main(void)
         STORE_TEST(test_pg_bad_urls_and_versions),
         STORE_TEST(test_pg_migrations),
         STORE_TEST(test_pg_locks_constraints_and_a_killed_connection),
+        STORE_TEST(test_pg_lease_and_fencing),
     };
     int failed = cmocka_run_group_tests_name("sqlite", sqlite_tests, group_sqlite, NULL);
     failed += cmocka_run_group_tests_name("postgresql", pg_tests, group_pg, group_pg_done);

@@ -2,6 +2,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <cmocka.h>
 
 #include "util/utf8.h"
@@ -54,6 +55,21 @@ static void test_trim(void **state)
     assert_int_equal(utf8_trim(d), 0);
 }
 
+/* utf8_nul_replace: U+0000 becomes U+FFFD; a text without one is left alone. */
+static void test_nul_replace(void **state)
+{
+    size_t n = 99;
+    assert_null(utf8_nul_replace("Hej", 3, &n));
+    assert_int_equal(n, 99);
+    assert_null(utf8_nul_replace("", 0, &n));
+    char *r = utf8_nul_replace("a\0b\0", 4, &n);
+    assert_non_null(r);
+    assert_int_equal(n, 8);
+    assert_memory_equal(r, "a\xEF\xBF\xBD" "b\xEF\xBF\xBD", 8);
+    assert_int_equal(utf8_count(r, n), 4);
+    free(r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -61,6 +77,7 @@ int main(void)
         cmocka_unit_test(test_rejects_invalid),
         cmocka_unit_test(test_encode_round_trips),
         cmocka_unit_test(test_trim),
+        cmocka_unit_test(test_nul_replace),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

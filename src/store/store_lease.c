@@ -1,0 +1,296 @@
+/*
+ * store_lease: the leadership session of a node (store_lease.h,
+ * docs/internals/ha.md). Also the SQL of schema version 4 on PostgreSQL
+ * (the tables and functions of leadership and fencing), which store_pg.c
+ * applies as one of its migrations.
+ */
+#include "store/store_lease.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libpq-fe.h>
+
+#include "store/store_int.h"
+#include "util/xalloc.h"
+
+/* The advisory lock of the leader (pg_try_advisory_lock(bigint): in
+ * pg_locks classid 0, objid the key, objsubid 1). */
+#define LEASE_LOCK "7413014"
+
+/* Version 4: leadership, epochs and fencing (docs/internals/ha.md). The
+ * fence counts commits per epoch and connection (one row each, so two
+ * connections of one node never wait for each other); a new epoch copies
+ * the old one's count into commits_at_end, so commits by a deposed leader
+ * are counted by the database itself: commits - commits_at_end. */
+const char store__pg_schema_v4[] =
+    "CREATE TABLE IF NOT EXISTS leadership ("
+    " id integer PRIMARY KEY CHECK (id = 1), epoch bigint NOT NULL, node text NOT NULL);"
+    "INSERT INTO leadership (id, epoch, node) VALUES (1, 0, '') ON CONFLICT (id) DO NOTHING;"
+    "CREATE TABLE IF NOT EXISTS ha_epochs ("
+    " epoch bigint PRIMARY KEY, node text NOT NULL,"
+    " started_at timestamptz NOT NULL DEFAULT now(), ended_at timestamptz,"
+    " commits_at_end bigint);"
+    "CREATE TABLE IF NOT EXISTS ha_commits ("
+    " epoch bigint NOT NULL, pid integer NOT NULL, n bigint NOT NULL,"
+    " PRIMARY KEY (epoch, pid));"
+    "CREATE TABLE IF NOT EXISTS ha_nodes ("
+    " node text PRIMARY KEY, role text NOT NULL, epoch bigint NOT NULL DEFAULT 0,"
+    " seen bigint NOT NULL DEFAULT 0, renewed_at timestamptz NOT NULL DEFAULT now(),"
+    " pid integer);"
+    /* the first statement of every transaction of a node in a cluster */
+    "CREATE OR REPLACE FUNCTION textdesk_fence(e bigint) RETURNS void LANGUAGE plpgsql AS $$"
+    " BEGIN"
+    "  PERFORM 1 FROM leadership WHERE id = 1 AND epoch = e FOR SHARE;"
+    "  IF NOT FOUND THEN"
+    "   RAISE EXCEPTION 'deposed: epoch % is over, another node leads', e"
+    "    USING ERRCODE = 'TD001';"
+    "  END IF;"
+    "  INSERT INTO ha_commits (epoch, pid, n) VALUES (e, pg_backend_pid(), 1)"
+    "   ON CONFLICT (epoch, pid) DO UPDATE SET n = ha_commits.n + 1;"
+    "  PERFORM pg_notify('textdesk_events', e::text);"
+    " END $$;"
+    /* a candidate: take the lock and bump the epoch, or cut a holder
+     * whose heartbeat is older than the lease */
+    "CREATE OR REPLACE FUNCTION textdesk_ha_try(n text, lease_ms bigint, seen_ bigint,"
+    "  OUT won bigint, OUT cur bigint, OUT leader text) LANGUAGE plpgsql AS $$"
+    " DECLARE holder integer; stale boolean;"
+    " BEGIN"
+    "  won := 0;"
+    "  UPDATE ha_nodes SET role = 'standby', seen = seen_, renewed_at = now(),"
+    "   pid = pg_backend_pid() WHERE node = n;"
+    "  IF pg_try_advisory_lock(" LEASE_LOCK ") THEN"
+    /* transactions that passed the fence (a frozen leader's) end first */
+    "   PERFORM pg_terminate_backend(l.pid) FROM pg_locks l"
+    "    WHERE l.locktype = 'relation' AND l.relation = 'leadership'::regclass"
+    "    AND l.mode = 'RowShareLock' AND l.pid <> pg_backend_pid();"
+    "   SELECT epoch INTO cur FROM leadership WHERE id = 1 FOR UPDATE;"
+    "   UPDATE ha_epochs SET ended_at = now(), commits_at_end = (SELECT coalesce(sum(c.n), 0)"
+    "    FROM ha_commits c WHERE c.epoch = cur) WHERE epoch = cur;"
+    "   won := cur + 1;"
+    "   UPDATE leadership SET epoch = won, node = n WHERE id = 1;"
+    "   INSERT INTO ha_epochs (epoch, node) VALUES (won, n);"
+    "   UPDATE ha_nodes SET role = 'leader', epoch = won WHERE node = n;"
+    "  ELSE"
+    "   SELECT l.pid, now() - h.renewed_at > lease_ms * interval '1 millisecond'"
+    "    INTO holder, stale FROM pg_locks l JOIN ha_nodes h ON h.pid = l.pid"
+    "    WHERE l.locktype = 'advisory' AND l.classid = 0 AND l.objid = " LEASE_LOCK
+    "    AND l.objsubid = 1 AND l.granted;"
+    "   IF stale THEN PERFORM pg_terminate_backend(holder); END IF;"
+    "  END IF;"
+    "  SELECT l.epoch, l.node INTO cur, leader FROM leadership l WHERE l.id = 1;"
+    " END $$;"
+    /* the leader: renew the heartbeat, read the epoch */
+    "CREATE OR REPLACE FUNCTION textdesk_ha_beat(n text, e bigint, seen_ bigint,"
+    "  OUT cur bigint, OUT leader text) LANGUAGE plpgsql AS $$"
+    " BEGIN"
+    "  UPDATE ha_nodes SET role = 'leader', epoch = e, seen = seen_, renewed_at = now(),"
+    "   pid = pg_backend_pid() WHERE node = n;"
+    "  SELECT l.epoch, l.node INTO cur, leader FROM leadership l WHERE l.id = 1;"
+    " END $$;";
+
+enum phase { DOWN, CONNECTING, SETUP, IDLE, BUSY };
+
+struct store_lease {
+    PGconn *c;
+    enum phase ph;
+    int asked_try; /* the statement in flight is the try (else the beat or setup) */
+    int poll_write; /* connecting: libpq waits for the socket to be writable */
+    char *url, *node;
+    int64_t lease_ms;
+    char err[256];
+};
+
+store_lease *store_lease_new(const char *url, const char *node, int64_t lease_ms)
+{
+    store_lease *l = xcalloc(1, sizeof *l);
+    l->url = xmemdup0(url, strlen(url));
+    l->node = xmemdup0(node, strlen(node));
+    l->lease_ms = lease_ms;
+    return l;
+}
+
+void store_lease_free(store_lease *l)
+{
+    if (!l)
+        return;
+    PQfinish(l->c);
+    free(l->url);
+    free(l->node);
+    free(l);
+}
+
+const char *store_lease_error(const store_lease *l)
+{
+    return l->err;
+}
+
+static void set_err(store_lease *l, const char *msg)
+{
+    snprintf(l->err, sizeof l->err, "%s", msg && *msg ? msg : "unknown error");
+    size_t n = strlen(l->err);
+    while (n && (l->err[n - 1] == '\n' || l->err[n - 1] == ' '))
+        l->err[--n] = '\0';
+}
+
+static void lost(store_lease *l, store_lease_news *out)
+{
+    if (l->c)
+        set_err(l, PQerrorMessage(l->c));
+    PQfinish(l->c);
+    l->c = NULL;
+    l->ph = DOWN;
+    out->lost = 1;
+}
+
+static void no_notice(void *arg, const char *msg)
+{
+    (void)arg;
+    (void)msg;
+}
+
+/* The session's TCP settings: a dead peer is noticed within ~3 s on both
+ * ends (keepalives idle 1 s + 2 probes 1 s apart; unacknowledged data
+ * 3 s), so the lock of a vanished host is freed by the server. */
+static void start(store_lease *l, store_lease_news *out)
+{
+    const char *keys[] = {"dbname", "connect_timeout", "application_name", "keepalives",
+                          "keepalives_idle", "keepalives_interval", "keepalives_count",
+                          "tcp_user_timeout", NULL};
+    const char *vals[] = {l->url, "3", "textdesk-ha", "1", "1", "1", "2", "3000", NULL};
+    l->c = PQconnectStartParams(keys, vals, 1);
+    if (!l->c || PQstatus(l->c) == CONNECTION_BAD) {
+        lost(l, out);
+        return;
+    }
+    PQsetNoticeProcessor(l->c, no_notice, NULL);
+    l->ph = CONNECTING;
+    l->poll_write = 1; /* as if PQconnectPoll had said PGRES_POLLING_WRITING */
+}
+
+/* Whether the socket is ready for what libpq waits for (never waits). */
+static int ready(PGconn *c, int for_write)
+{
+    struct pollfd p = {.fd = PQsocket(c), .events = for_write ? POLLOUT : POLLIN};
+    return p.fd >= 0 && poll(&p, 1, 0) > 0;
+}
+
+static void send_setup(store_lease *l, store_lease_news *out)
+{
+    char *node = PQescapeLiteral(l->c, l->node, strlen(l->node));
+    char sql[512];
+    snprintf(sql, sizeof sql,
+             "SET tcp_keepalives_idle = 1; SET tcp_keepalives_interval = 1;"
+             " SET tcp_keepalives_count = 2; SET tcp_user_timeout = 3000;"
+             " SET lock_timeout = '1s'; SET client_min_messages = warning;"
+             " LISTEN textdesk_events;"
+             " INSERT INTO ha_nodes (node, role, pid) VALUES (%s, 'standby', pg_backend_pid())"
+             " ON CONFLICT (node) DO UPDATE SET role = 'standby', pid = excluded.pid,"
+             " renewed_at = now()",
+             node ? node : "''");
+    PQfreemem(node);
+    if (!PQsendQuery(l->c, sql)) {
+        lost(l, out);
+        return;
+    }
+    l->asked_try = 0;
+    l->ph = SETUP;
+}
+
+static void send_next(store_lease *l, int64_t leading, uint64_t seen, store_lease_news *out)
+{
+    char e[24], s[24], lease[24];
+    snprintf(e, sizeof e, "%lld", (long long)leading);
+    snprintf(s, sizeof s, "%llu", (unsigned long long)seen);
+    snprintf(lease, sizeof lease, "%lld", (long long)l->lease_ms);
+    int ok;
+    if (leading > 0) {
+        const char *v[] = {l->node, e, s};
+        ok = PQsendQueryParams(l->c, "SELECT 0, cur, leader FROM textdesk_ha_beat($1, $2, $3)",
+                               3, NULL, v, NULL, NULL, 0);
+    } else {
+        const char *v[] = {l->node, lease, s};
+        ok = PQsendQueryParams(l->c, "SELECT won, cur, leader FROM textdesk_ha_try($1, $2, $3)",
+                               3, NULL, v, NULL, NULL, 0);
+    }
+    if (!ok) {
+        lost(l, out);
+        return;
+    }
+    l->asked_try = leading <= 0;
+    l->ph = BUSY;
+}
+
+/* Reads the answers that arrived; 1 when the statement is done. */
+static int read_results(store_lease *l, store_lease_news *out)
+{
+    while (!PQisBusy(l->c)) {
+        PGresult *res = PQgetResult(l->c);
+        if (!res)
+            return 1;
+        ExecStatusType t = PQresultStatus(res);
+        if (t == PGRES_TUPLES_OK && PQntuples(res) == 1 && PQnfields(res) == 3) {
+            out->answered = 1;
+            out->won = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+            out->epoch = strtoll(PQgetvalue(res, 0, 1), NULL, 10);
+            snprintf(out->leader, sizeof out->leader, "%s", PQgetvalue(res, 0, 2));
+        } else if (t == PGRES_COMMAND_OK) {
+            out->answered = 1;
+        } else if (t != PGRES_TUPLES_OK) {
+            /* a failed try (the bump met a lock past lock_timeout): the
+             * next step tries again; the session stays */
+            set_err(l, PQresultErrorMessage(res));
+        }
+        PQclear(res);
+    }
+    return 0;
+}
+
+void store_lease_step(store_lease *l, int64_t leading, uint64_t seen, store_lease_news *out)
+{
+    memset(out, 0, sizeof *out);
+    if (l->ph == DOWN) {
+        start(l, out);
+        return;
+    }
+    if (l->ph == CONNECTING) {
+        PostgresPollingStatusType p;
+        do {
+            if (!ready(l->c, l->poll_write))
+                return; /* not yet: the next step */
+            p = PQconnectPoll(l->c);
+            l->poll_write = p == PGRES_POLLING_WRITING;
+        } while (p == PGRES_POLLING_READING || p == PGRES_POLLING_WRITING);
+        if (p == PGRES_POLLING_FAILED) {
+            lost(l, out);
+            return;
+        }
+        send_setup(l, out);
+        return;
+    }
+    if (!PQconsumeInput(l->c)) {
+        lost(l, out);
+        return;
+    }
+    PGnotify *n;
+    while ((n = PQnotifies(l->c)) != NULL) {
+        out->notified = 1;
+        PQfreemem(n);
+    }
+    if (l->ph == SETUP || l->ph == BUSY) {
+        if (!read_results(l, out))
+            return;
+        if (PQstatus(l->c) != CONNECTION_OK) {
+            lost(l, out);
+            return;
+        }
+        l->ph = IDLE;
+        if (!l->asked_try)
+            out->won = 0;
+        return; /* the next statement at the next step */
+    }
+    send_next(l, leading, seen, out);
+}

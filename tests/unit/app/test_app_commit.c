@@ -1,0 +1,239 @@
+/*
+ * test_app_commit: the group commit confirmed asynchronously (app.h,
+ * app__commit_poll; PostgreSQL's store_commit_start). A real app on a real
+ * PostgreSQL 15 (the CTest fixture's, named by TEXTDESK_TEST_PG_DIR; skipped
+ * without one), the built-in demo configuration, no loop: the test polls.
+ * What waits for a commit is released by its confirmation, never before; a
+ * command applied meanwhile goes into the next transaction; a commit that
+ * waits on the database does not hold the caller; a commit that fails
+ * refuses its waiters and puts the app in degraded mode.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include <libpq-fe.h>
+
+#include "app/app.h"
+
+typedef struct env {
+    char base[256]; /* the server's URL without the database */
+    char url[320];
+    app_config *cfg;
+    app a;
+} env;
+
+static PGconn *pg_connect_db(const env *e, const char *db)
+{
+    char url[320];
+    snprintf(url, sizeof url, "%s%s", e->base, db);
+    PGconn *c = PQconnectdb(url);
+    if (PQstatus(c) != CONNECTION_OK)
+        fail_msg("connect %s: %s", url, PQerrorMessage(c));
+    return c;
+}
+
+static void pg_exec(PGconn *c, const char *sql)
+{
+    PGresult *r = PQexec(c, sql);
+    if (PQresultStatus(r) != PGRES_COMMAND_OK && PQresultStatus(r) != PGRES_TUPLES_OK)
+        fail_msg("%s: %s", sql, PQerrorMessage(c));
+    PQclear(r);
+}
+
+static int setup(void **state)
+{
+    const char *dir = getenv("TEXTDESK_TEST_PG_DIR");
+    char path[256], line[256] = "";
+    snprintf(path, sizeof path, "%s/url", dir ? dir : "");
+    FILE *f = dir ? fopen(path, "r") : NULL;
+    if (!f || !fgets(line, sizeof line, f)) {
+        if (f)
+            fclose(f);
+        skip(); /* no PostgreSQL to run on (run by ctest, with the pg fixture) */
+    }
+    fclose(f);
+    env *e = calloc(1, sizeof *e);
+    line[strcspn(line, "\n")] = '\0';
+    char *slash = strrchr(line, '/');
+    assert_non_null(slash);
+    slash[1] = '\0';
+    snprintf(e->base, sizeof e->base, "%s", line);
+    static unsigned n;
+    char db[64], sql[96];
+    snprintf(db, sizeof db, "td_app_%d_%u", (int)getpid(), ++n);
+    PGconn *c = pg_connect_db(e, "postgres");
+    snprintf(sql, sizeof sql, "CREATE DATABASE %s", db);
+    pg_exec(c, sql);
+    PQfinish(c);
+    snprintf(e->url, sizeof e->url, "%s%s", e->base, db);
+    char err[512];
+    e->cfg = app_config_load(NULL, err, sizeof err);
+    assert_non_null(e->cfg);
+    assert_int_equal(app_open(&e->a, e->url, e->cfg, err, sizeof err), 0);
+    e->a.async_commit = 1; /* as app_listen sets it */
+    *state = e;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    env *e = *state;
+    app_close(&e->a);
+    app_config_free(e->cfg);
+    free(e);
+    return 0;
+}
+
+typedef struct seen {
+    int n;
+    int status;
+} seen;
+
+static void on_done(void *arg, int status)
+{
+    seen *s = arg;
+    s->n++;
+    s->status = status;
+}
+
+/* Polls until nothing is in flight (at most ~5 s). */
+static void poll_until_idle(app *a)
+{
+    for (int i = 0; i < 5000 && !app__commit_poll(a); i++)
+        usleep(1000);
+    assert_int_equal(a->in_flight, 0);
+}
+
+static int agent_state(app *a, uint32_t agent)
+{
+    cc_agent_view v;
+    assert_int_equal(cc_agent_get(a->core, agent, &v), 0);
+    return v.state;
+}
+
+static uint64_t stored_seq(app *a)
+{
+    uint64_t last = 0;
+    assert_int_equal(store_last_seq(a->st, &last), 0);
+    return last;
+}
+
+static void test_waiters_follow_the_confirmation(void **state)
+{
+    env *e = *state;
+    app *a = &e->a;
+    uint64_t seq0 = stored_seq(a);
+    assert_int_equal(app_apply(a, &(cc_cmd){.type = CC_CMD_LOGIN, .agent = 1}), 0);
+    seen first = {0}, second = {0}, idle = {0};
+    app_after_commit(a, on_done, &first);
+    app_flush(a);
+    assert_int_equal(a->in_flight, 1); /* started, not confirmed: the caller did not wait */
+    assert_int_equal(first.n, 0);
+    /* nothing new staged: waits for the transaction in flight (its work may
+     * be in it), not released at once */
+    app_after_commit(a, on_done, &idle);
+    assert_int_equal(idle.n, 0);
+    /* applied meanwhile: staged for the next transaction */
+    assert_int_equal(app_apply(a, &(cc_cmd){.type = CC_CMD_SET_STATE, .agent = 1,
+                                            .state = CC_AGENT_AVAILABLE}),
+                     0);
+    app_after_commit(a, on_done, &second);
+    app_flush(a); /* one in flight: runs after its confirmation */
+    assert_int_equal(a->flush_again, 1);
+    for (int i = 0; i < 5000 && first.n == 0; i++) {
+        app__commit_poll(a);
+        if (first.n == 0)
+            usleep(1000);
+    }
+    assert_int_equal(first.n, 1);
+    assert_int_equal(first.status, 0);
+    assert_int_equal(idle.n, 1);
+    assert_int_equal(second.n, 0); /* its transaction has only just started */
+    poll_until_idle(a);
+    assert_int_equal(second.n, 1);
+    assert_int_equal(second.status, 0);
+    assert_true(stored_seq(a) >= seq0 + 2);
+    assert_int_equal(agent_state(a, 1), CC_AGENT_AVAILABLE);
+    /* nothing in flight, nothing staged: answered at once */
+    seen now = {0};
+    app_after_commit(a, on_done, &now);
+    assert_int_equal(now.n, 1);
+}
+
+/* A lock held elsewhere holds the commit, not the caller; released within
+ * the store's lock timeout, the commit goes through; held past it, the
+ * commit fails: its waiters are refused, degraded mode begins and the core
+ * goes back to what the log holds. */
+static void test_a_waiting_commit_holds_nobody(void **state)
+{
+    env *e = *state;
+    app *a = &e->a;
+    const char *db = strrchr(e->url, '/') + 1;
+    PGconn *locker = pg_connect_db(e, db);
+    /* two commits: the store's two connections made, their statements
+     * prepared (preparing waits on the lock too) */
+    assert_int_equal(app_apply(a, &(cc_cmd){.type = CC_CMD_LOGIN, .agent = 1}), 0);
+    app_flush(a);
+    poll_until_idle(a);
+    assert_int_equal(app_apply(a, &(cc_cmd){.type = CC_CMD_SET_STATE, .agent = 1,
+                                            .state = CC_AGENT_AVAILABLE}),
+                     0);
+    app_flush(a);
+    poll_until_idle(a);
+
+    pg_exec(locker, "BEGIN");
+    pg_exec(locker, "LOCK TABLE events IN EXCLUSIVE MODE");
+    assert_int_equal(app_apply(a, &(cc_cmd){.type = CC_CMD_SET_STATE, .agent = 1,
+                                            .state = CC_AGENT_IDLE}),
+                     0);
+    seen ok = {0};
+    app_after_commit(a, on_done, &ok);
+    app_flush(a);
+    for (int i = 0; i < 20; i++) { /* 20 ms: the commit waits on the lock */
+        assert_int_equal(app__commit_poll(a), 0);
+        usleep(1000);
+    }
+    assert_int_equal(ok.n, 0);
+    pg_exec(locker, "COMMIT");
+    poll_until_idle(a);
+    assert_int_equal(ok.n, 1);
+    assert_int_equal(ok.status, 0);
+    assert_int_equal(a->degraded, 0);
+
+    pg_exec(locker, "BEGIN");
+    pg_exec(locker, "LOCK TABLE events IN EXCLUSIVE MODE");
+    assert_int_equal(app_apply(a, &(cc_cmd){.type = CC_CMD_SET_STATE, .agent = 1,
+                                            .state = CC_AGENT_AVAILABLE}),
+                     0);
+    assert_int_equal(agent_state(a, 1), CC_AGENT_AVAILABLE); /* applied, not yet kept */
+    seen refused = {0};
+    app_after_commit(a, on_done, &refused);
+    app_flush(a);
+    poll_until_idle(a); /* the store's lock timeout (200 ms) ends it */
+    pg_exec(locker, "COMMIT");
+    PQfinish(locker);
+    assert_int_equal(refused.n, 1);
+    assert_int_equal(refused.status, -CC_E_STORE);
+    assert_int_equal(a->degraded, 1);
+    assert_int_equal(agent_state(a, 1), CC_AGENT_IDLE); /* what the log holds */
+    assert_int_equal(app_apply(a, &(cc_cmd){.type = CC_CMD_SET_STATE, .agent = 1,
+                                            .state = CC_AGENT_AVAILABLE}),
+                     -CC_E_STORE);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_waiters_follow_the_confirmation, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_a_waiting_commit_holds_nobody, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,124 @@
+// The administrator's webhooks tab (/admin/#webhooks; docs/integration.md):
+// subscribe an address to event kinds, masked or not; the signing secret
+// is shown once, in a read-only field. The list shows how each delivers:
+// events delivered, failed attempts, the last answer and how far behind it
+// is.
+import { t, currentLang } from '/js/i18n.js';
+import { $, el, keyboardScroll } from '/js/util.js';
+
+let kinds = [];
+
+async function call(method, path, body) {
+  try {
+    const r = await fetch(`/api/admin/${path}`, {
+      method,
+      headers: body === undefined ? {} : { 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    let j = {};
+    try { j = await r.json(); } catch { /* empty */ }
+    return { status: r.status, body: j };
+  } catch {
+    return { status: 0, body: { message: t('network_error') } };
+  }
+}
+
+// the API's error in the page's language where the page knows the code
+const errText = (r) => (r.body.error && t(`err_${r.body.error}`) !== `err_${r.body.error}`
+  ? t(`err_${r.body.error}`) : errText(r));
+
+const when = (ms) => new Date(ms).toLocaleString(currentLang() === 'en' ? 'en-GB' : 'sv-SE');
+const kindText = (k) => t(`whk_${k.replace('.', '_')}`);
+
+// The checkboxes once; their labels again on every load (the language
+// may have changed), what is ticked kept.
+function renderKinds() {
+  const box = $('wh-kinds');
+  if (!box.children.length) {
+    box.append(el('label', { class: 'switch' },
+      el('input', { type: 'checkbox', id: 'wh-all', onchange: (ev) => {
+        for (const c of box.querySelectorAll('input[data-kind]')) c.checked = ev.target.checked;
+      } }),
+      el('span', { 'data-kind-label': '*' })));
+    for (const k of kinds) {
+      box.append(el('label', { class: 'switch' },
+        el('input', { type: 'checkbox', 'data-kind': k }),
+        el('span', { 'data-kind-label': k })));
+    }
+  }
+  for (const sp of box.querySelectorAll('span[data-kind-label]')) {
+    const k = sp.dataset.kindLabel;
+    sp.textContent = k === '*' ? t('wh_all') : kindText(k);
+  }
+}
+
+function lastText(w) {
+  if (w.last_at === null) return t('wh_none_yet');
+  const what = w.last_status ? `HTTP ${w.last_status}` : t('wh_no_answer');
+  return `${what} · ${when(w.last_at)}${w.last_error ? ` · ${w.last_error}` : ''}`;
+}
+
+async function load() {
+  const r = await call('GET', 'webhooks');
+  const body = $('wh-body');
+  body.replaceChildren();
+  if (r.status !== 200) {
+    $('wh-error').textContent = errText(r);
+    return;
+  }
+  kinds = r.body.kinds;
+  renderKinds();
+  for (const w of r.body.webhooks) {
+    body.append(el('tr', {},
+      el('td', {}, el('strong', { text: w.name }), el('br'), el('span', { class: 'sub', text: `${w.url} · ${t(w.masked ? 'wh_masked_yes' : 'wh_masked_no')}` })),
+      el('td', { text: w.events.length === kinds.length ? t('wh_all') : w.events.map(kindText).join(', ') }),
+      el('td', { text: String(w.delivered) }),
+      el('td', { text: String(w.failures) }),
+      el('td', { text: lastText(w) }),
+      el('td', { text: String(w.behind) }),
+      el('td', {}, el('button', { type: 'button', class: 'danger', text: t('wh_delete'), 'aria-label': t('wh_delete_named', { name: w.name }), onclick: () => remove(w) }))));
+  }
+  $('wh-empty').hidden = r.body.webhooks.length > 0;
+  keyboardScroll();
+}
+
+async function remove(w) {
+  const r = await call('DELETE', `webhooks/${w.id}`);
+  $('wh-status').textContent = r.status === 200 ? t('wh_deleted', { name: w.name }) : '';
+  $('wh-error').textContent = r.status === 200 ? '' : errText(r);
+  await load();
+  $('wh-name').focus();
+}
+
+async function create(ev) {
+  ev.preventDefault();
+  const events = [...$('wh-kinds').querySelectorAll('input[data-kind]')].filter((c) => c.checked).map((c) => c.dataset.kind);
+  if (!events.length) {
+    $('wh-error').textContent = t('wh_pick_one');
+    $('wh-kinds').querySelector('input').focus();
+    return;
+  }
+  const body = { name: $('wh-name').value.trim(), url: $('wh-url').value.trim(), events, masked: $('wh-masked').checked };
+  const r = await call('POST', 'webhooks', body);
+  if (r.status !== 201) {
+    $('wh-error').textContent = errText(r);
+    $('wh-secret-box').hidden = true;
+    return;
+  }
+  $('wh-error').textContent = '';
+  $('wh-secret').value = r.body.secret;
+  $('wh-secret-box').hidden = false;
+  $('wh-name').value = '';
+  $('wh-url').value = '';
+  $('wh-status').textContent = t('wh_created', { name: r.body.name });
+  await load();
+  $('wh-secret').focus();
+  $('wh-secret').select();
+}
+
+export function showHooks() {
+  $('wh-error').textContent = '';
+  load();
+}
+
+$('wh-form').addEventListener('submit', create);

@@ -258,15 +258,13 @@ static void hook_create(api *a, const http_req *req, http_resp *resp)
         hook_bad(resp, j, "bad_name", "name: 1 to 64 characters, no control characters");
         return;
     }
-    char host[64], path[HOOK_URL_MAX];
+    char host[256], path[HOOK_URL_MAX];
     int port;
     if (strlen(url) > HOOK_URL_MAX ||
-        net_http_parse_url(url, host, sizeof host, &port, path, sizeof path) != 0 ||
-        !net_http_host_ok(host)) {
+        net_http_parse_url(url, host, sizeof host, &port, path, sizeof path) != 0) {
         hook_bad(resp, j, "bad_url",
-                 "url: http://IP:PORT/path with an IPv4 address (no names: the server never"
-                 " waits for DNS; put a proxy on a known address in front of a named or"
-                 " https receiver)");
+                 "url: http:// or https:// with a host name or IPv4 address, an optional"
+                 " port and a path (https://crm.example.com/hooks/textdesk)");
         return;
     }
     uint32_t set = 0;

@@ -312,7 +312,7 @@ static void send_head(hsub *s)
                        .body = body, .headers = headers};
     s->req = net_http_request(s->hs->a->loop, &o, on_answer, s);
     if (!s->req) {
-        attempt_done(s, 0, "the URL cannot be used (http://IPv4:PORT/path)");
+        attempt_done(s, 0, "the URL cannot be used (http[s]://HOST[:PORT]/path)");
         return;
     }
     net_timer_set(s->timer, s->hs->c.timeout_ms);

@@ -1043,7 +1043,9 @@ static void seed_apply(seed *s, cc_cmd m)
     for (size_t i = 0; i < s->ev.n; i++) {
         if (store_event_append(s->st, &s->ev.v[i]) != 0)
             dief(store_errmsg(s->st));
-        if (s->ev.v[i].type == CC_EV_MSG_OUT && /* the gateway delivered it */
+        /* the gateway delivered it (PostgreSQL: all at once after the
+         * seeding, seed_store; one by one each would wait a round trip) */
+        if (s->ev.v[i].type == CC_EV_MSG_OUT && !use_pg &&
             store_msg_set_status(s->st, (int64_t)s->ev.v[i].seq, STORE_MSG_DELIVERED,
                                  STR_NULL, STR_NULL, s->ev.v[i].at) != 0)
             dief(store_errmsg(s->st));
@@ -1121,6 +1123,14 @@ static void seed_store(const char *path, uint64_t *events)
     if (store_last_seq(s.st, events) != 0)
         dief(store_errmsg(s.st));
     store_close(s.st);
+    if (use_pg) { /* the replies delivered, as the SQLite seeding marks them */
+        char sql[160];
+        snprintf(sql, sizeof sql,
+                 "UPDATE messages SET status = %d, status_at = at WHERE outbound = 1",
+                 STORE_MSG_DELIVERED);
+        if (pg_int(strrchr(path, '/') + 1, sql) != 0)
+            dief("seeding: marking the replies delivered");
+    }
     cc_events_free(&s.ev);
     cc_free(s.c);
 }

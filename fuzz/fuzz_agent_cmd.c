@@ -32,6 +32,10 @@ static void check_same(const api_frame *a, const api_frame *b)
     CHECK(x->ep == y->ep && x->reason == y->reason && x->state == y->state);
     CHECK(same_str(x->text, y->text) && same_str(x->number, y->number));
     CHECK(same_str(x->key, y->key) && same_str(x->value, y->value));
+    CHECK(x->n_skills == y->n_skills && x->n_skills <= CC_SKILLS_MAX);
+    for (size_t i = 0; i < x->n_skills; i++)
+        CHECK(x->skills[i].skill == y->skills[i].skill && x->skills[i].level == y->skills[i].level &&
+              x->skills[i].level >= 1 && x->skills[i].level <= CC_LEVEL_MAX);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -742,8 +742,8 @@ static json_t *targets_json(api *a, uint32_t agent)
         json_array_append_new(agents, json_pack("{s:i, s:o}", "id", (int)ids[i], "name",
                                                 api__jstr(cc_name(c, CC_KIND_AGENT, ids[i]))));
     free(ids);
-    return json_pack("{s:o, s:o}", "queues", api__list_json(a, CC_KIND_QUEUE), "agents",
-                     agents);
+    return json_pack("{s:o, s:o, s:o}", "queues", api__list_json(a, CC_KIND_QUEUE), "agents",
+                     agents, "skills", api__list_json(a, CC_KIND_SKILL));
 }
 
 typedef struct resend_walk {
@@ -930,10 +930,14 @@ void api_publish(api *a, const cc_events *evs)
                                     api__jstr(cc_name(c, CC_KIND_AGENT,
                                                  e->target ? e->target : e->agent)),
                                     "why", cc_why_name(e->code), "at", (json_int_t)e->at);
+            api__note_fields(a, sys, e->name, e->type == CC_EV_NOTE ? e->text : STR_NULL);
             if (cc_conv_get(c, e->conv, &v) == 0) {
                 to_agent(a, v.owner, json_incref(sys));
                 if (v.guest && v.guest != v.owner)
                     to_agent(a, v.guest, json_incref(sys));
+                /* the agent a supervisor took it from reads why it went */
+                if (e->type == CC_EV_TAKEN_OVER && e->agent != v.owner && e->agent != v.guest)
+                    to_agent(a, e->agent, json_incref(sys));
             }
             json_decref(sys);
         }

@@ -103,6 +103,10 @@ size_t api_conn_count(const api *a);
  * tenth of the loop however large the site (5,000 agents: ~50 ms a push). */
 #define API_FEED_MS 250
 void api_feed_flush(api *a);
+/* Renders the supervisors' overview once, as every push does (the JSON
+ * text), and returns its size in bytes: what one push costs, for
+ * bench_feed. */
+size_t api_feed_render(api *a);
 
 /* Folds the whole event log of 'st' into 'r' (core/report.h), with the SMS
  * segments of every reply sent in [from, to), and finishes it at 'now':
@@ -124,9 +128,9 @@ typedef struct api_retention {
     int ep_days[API_RETENTION_EPS];
 } api_retention;
 int api_retention_policy(store *st, api_retention *out);
-/* Deletes the text of every message of 'conv' (inside a transaction),
- * keeping each reply's SMS segments for the reports; adds how many to
- * '*n'. */
+/* Deletes the text of every message of 'conv' and its survey comments
+ * (inside a transaction), keeping each reply's SMS segments and the
+ * scores for the reports; adds how many messages to '*n'. */
 int api_privacy_forget_conv(store *st, uint32_t conv, size_t *n);
 
 /* ---- outgoing webhooks: the wire format (api_hooks.c) ------------------ */

@@ -145,6 +145,9 @@ void api__csat(api *a, const http_req *req, http_resp *resp);
 void api__supervisor(api *a, const http_req *req, http_resp *resp);
 /* The transcript of 'conv' as the `messages` command returns it (api_view.c). */
 json_t *api__transcript(const api *a, uint32_t conv);
+/* Adds a supervisor's name ("supervisor") and an internal note's text
+ * ("text", masked) to a transcript line, when not empty. */
+void api__note_fields(const api *a, json_t *o, str name, str text);
 /* GET /metrics: Prometheus text format 0.0.4. */
 void api__metrics(api *a, const http_req *req, http_resp *resp);
 

@@ -52,7 +52,8 @@ int api_parse_too_deep(const char *p, size_t n)
     X("conference_cancel", API_FRAME_CORE, CC_CMD_CONF_CANCEL)                           \
     X("end", API_FRAME_CORE, CC_CMD_END)                                                 \
     X("wrapup", API_FRAME_CORE, CC_CMD_WRAPUP)                                           \
-    X("set_variable", API_FRAME_CORE, CC_CMD_SET_VAR)
+    X("set_variable", API_FRAME_CORE, CC_CMD_SET_VAR)                                    \
+    X("note", API_FRAME_CORE, CC_CMD_NOTE)
 
 static const struct frame_cmd {
     const char *name;
@@ -83,6 +84,36 @@ static int fail(api_parse_err *e, const char *code, const char *msg, const char 
     e->code = code;
     snprintf(e->msg, sizeof e->msg, msg, detail);
     return -1;
+}
+
+/* A transfer's "skills": [{"skill": id, "level": 1-5}, ...] into f->skills
+ * (absent or null: none). The core checks that each skill exists and is
+ * listed once; the shape is checked here, with a message that says it. */
+static int get_skills(json_t *j, api_frame *f, api_parse_err *e)
+{
+    json_t *a = json_object_get(j, "skills");
+    if (!a || json_is_null(a))
+        return 0;
+    if (!json_is_array(a) || json_array_size(a) > CC_SKILLS_MAX)
+        return fail(e, "bad_request",
+                    "\"skills\" must be a list of at most 32 {\"skill\": id, \"level\": "
+                    "1-5}%s", "");
+    size_t i;
+    json_t *v;
+    json_array_foreach(a, i, v)
+    {
+        json_t *lv = json_object_get(v, "level");
+        uint32_t id = get_id(v, "skill");
+        if (!json_is_object(v) || !id || !json_is_integer(lv) || json_integer_value(lv) < 1 ||
+            json_integer_value(lv) > CC_LEVEL_MAX)
+            return fail(e, "bad_request",
+                        "each of \"skills\" must be {\"skill\": a skill's id, \"level\": "
+                        "1-5}%s", "");
+        f->skills[i] = (cc_skill){id, (uint32_t)json_integer_value(lv)};
+    }
+    f->cmd.skills = f->skills;
+    f->cmd.n_skills = json_array_size(a);
+    return 0;
 }
 
 static int hexval(char c)
@@ -307,6 +338,7 @@ int api_parse_frame(str data, api_frame *f, api_parse_err *e)
         break;
     }
     case CC_CMD_SEND:
+    case CC_CMD_NOTE:
         m->text = get_str(j, "text");
         break;
     case CC_CMD_OUTBOUND:
@@ -317,6 +349,11 @@ int api_parse_frame(str data, api_frame *f, api_parse_err *e)
         m->queue = get_id(j, "queue");
         m->target = get_id(j, "agent");
         m->type = m->target ? CC_CMD_TRANSFER_AGENT : CC_CMD_TRANSFER_QUEUE;
+        if (get_skills(j, f, e))
+            return -1;
+        if (m->target && m->n_skills)
+            return fail(e, "bad_request",
+                        "\"skills\" go with a transfer to a queue, not to an agent%s", "");
         break;
     case CC_CMD_CONF_INVITE:
         m->target = get_id(j, "agent");
@@ -372,6 +409,7 @@ json_t *api_parse_frame_json(const api_frame *f)
         put_id(o, "reason", m->reason);
         break;
     case CC_CMD_SEND:
+    case CC_CMD_NOTE:
         put_str(o, "text", m->text);
         break;
     case CC_CMD_OUTBOUND:
@@ -382,6 +420,13 @@ json_t *api_parse_frame_json(const api_frame *f)
     case CC_CMD_TRANSFER_AGENT:
         put_id(o, "queue", m->queue);
         put_id(o, "agent", m->target);
+        if (m->n_skills) {
+            json_t *a = json_array();
+            for (size_t i = 0; i < m->n_skills; i++)
+                json_array_append_new(a, json_pack("{s:i,s:i}", "skill", (json_int_t)m->skills[i].skill,
+                                                   "level", (json_int_t)m->skills[i].level));
+            json_object_set_new(o, "skills", a);
+        }
         break;
     case CC_CMD_CONF_INVITE:
         put_id(o, "agent", m->target);

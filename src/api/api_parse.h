@@ -45,6 +45,7 @@ typedef struct api_frame {
      * API_FRAME_CORE the type and the command's fields. 'agent' is left 0:
      * the connection's agent is the caller's to set. */
     cc_cmd cmd;
+    cc_skill skills[CC_SKILLS_MAX]; /* transfer: cmd.skills points here */
     uint32_t seq; /* API_FRAME_RESEND */
     str text;     /* API_FRAME_SMS_INFO: STR_NULL when not a string */
 } api_frame;

@@ -59,6 +59,8 @@ int api_privacy_forget_conv(store *st, uint32_t conv, size_t *n)
     int r = store_msgs_of_conv(st, conv, forget_cb, &l);
     for (size_t i = 0; r == 0 && i < l.n; i++)
         r = store_msg_forget(st, l.id[i], l.segs[i]);
+    if (r == 0) /* a survey's comment is the customer's text too */
+        r = store_csat_forget(st, conv);
     if (r == 0 && n)
         *n += l.n;
     free(l.id);

@@ -473,7 +473,7 @@ int api_report_fold(store *st, report *r, int64_t from, int64_t to, int64_t now)
     if (rc == 0) {
         if (f.nkept)
             qsort(f.kept, f.nkept, sizeof *f.kept, kept_cmp);
-        rc = store_events_load(st, fold_one, &f);
+        rc = store_events_report(st, fold_one, &f);
     }
     free(f.kept);
     if (rc == 0)
@@ -519,7 +519,8 @@ static const char *const columns[] = {
     "handled",         "handle_avg_s",     "handle_p90_s",     "messages_in",
     "messages_out",    "sms_segments",     "opt_outs",         "available_s",
     "idle_s",          "rona_s",           "busy_s",           "occupancy_pct",
-    "wrapups_by_reason", "idle_by_reason"};
+    "wrapups_by_reason", "idle_by_reason", "csat_asked",     "csat_answers",
+    "csat_avg",        "csat_by_score"};
 #define NCOLS (sizeof columns / sizeof columns[0])
 
 /* A cell: a string, an integer, a number with one decimal, or empty. */
@@ -623,6 +624,15 @@ static void row_cells(api *a, const rq *q, const report *r, const report_row *x,
     breakdown(r, core, x, REPORT_WRAPUPS, &c[31]);
     if (agentish)
         breakdown(r, core, x, REPORT_IDLE_MS, &c[32]);
+    c_int(&c[33], (int64_t)x->csat_asked);
+    c_int(&c[34], (int64_t)x->csat_answers);
+    c_dec(&c[35], x->csat_answers > 0,
+          x->csat_answers ? (double)x->csat_sum / (double)x->csat_answers : 0);
+    c[36].kind = 1; /* "5=2; 4=1": the scores given, best first */
+    for (int k = 5, o = 0; k >= 1; k--)
+        if (x->csat_by_score[k - 1])
+            o += snprintf(c[36].s + o, sizeof c[36].s - (size_t)o, "%s%d=%llu", o ? "; " : "", k,
+                          (unsigned long long)x->csat_by_score[k - 1]);
 }
 
 static void cell_csv(buf *b, const cell *c, int last)

@@ -7,6 +7,8 @@
  *   GET /api/supervisor/csat          satisfaction scores (api_csat.c)
  *   GET /api/supervisor/conversations/ID
  *   POST /api/supervisor/agents/ID/state   force an agent idle or out
+ *   POST /api/supervisor/conversations/ID/ACTION   note, barge, take_over,
+ *        leave, send, end: the supervisor in a conversation (cc.h)
  *   WebSocket /ws with a supervisor's session: the overview pushed after
  *   events (at most every API_FEED_MS), {"type": "overview", ...}
  *
@@ -19,6 +21,7 @@
 
 #include "api/api_int.h"
 #include "core/report.h"
+#include "util/loop_clock.h"
 #include "util/xalloc.h"
 
 static const char *const agent_states[] = {"logged_out", "idle", "available", "rona"};
@@ -113,6 +116,7 @@ static json_t *overview(api *a)
                       (json_int_t)v.opened_at, "outbound", v.outbound, "skills",
                       skills_json(c, xs, nxs), "widened", (int)v.widened);
         api__view_numbers(a, o, v.number, v.ep_number);
+        json_object_set_new(o, "supervisor", api__jstr(v.supervisor));
         json_array_append_new(convs, o);
     }
     free(ids);
@@ -128,17 +132,27 @@ static json_t *overview(api *a)
                      "agents", agents, "conversations", convs, "idle_reasons", reasons);
 }
 
-/* POST /api/supervisor/agents/ID/state {"state": "idle"|"logged_out",
- * "reason": N, "message": "..."}: FORCE_STATE in the supervisor's name. */
-static void force_state(api *a, const http_req *req, http_resp *resp, uint32_t agent)
+/* The acting supervisor's username into 'who' (CC_NAME_MAX + 1 bytes):
+ * what the core's events record as who did it. Returns 0, or -1 after
+ * answering 401. */
+static int supervisor_name(api *a, const http_req *req, http_resp *resp, char *who)
 {
     store_account acc;
     if (api__session_of(a, req, &acc) != 0) {
         api__resp_error(resp, 401, "not_logged_in", "no valid session");
-        return;
+        return -1;
     }
+    snprintf(who, CC_NAME_MAX + 1, "%.*s", (int)acc.username.n, acc.username.p);
+    return 0;
+}
+
+/* POST /api/supervisor/agents/ID/state {"state": "idle"|"logged_out",
+ * "reason": N, "message": "..."}: FORCE_STATE in the supervisor's name. */
+static void force_state(api *a, const http_req *req, http_resp *resp, uint32_t agent)
+{
     char who[CC_NAME_MAX + 1];
-    snprintf(who, sizeof who, "%.*s", (int)acc.username.n, acc.username.p);
+    if (supervisor_name(a, req, resp, who) != 0)
+        return;
     json_t *j = api__parse_body(req, resp);
     if (!j)
         return;
@@ -183,6 +197,62 @@ static void force_state(api *a, const http_req *req, http_resp *resp, uint32_t a
     api__respond_after_commit(a, req, resp, json_pack("{s:b}", "ok", 1));
 }
 
+/* POST /api/supervisor/conversations/ID/ACTION {"text": "..."}: the
+ * supervisor's actions in a conversation, in the supervisor's name. */
+static void conv_action(api *a, const http_req *req, http_resp *resp, uint32_t conv,
+                        const char *action)
+{
+    static const struct {
+        const char *name;
+        int type, text;
+    } acts[] = {{"note", CC_CMD_NOTE, 1},           {"barge", CC_CMD_BARGE, 0},
+                {"take_over", CC_CMD_TAKE_OVER, 0}, {"leave", CC_CMD_SUP_LEAVE, 0},
+                {"send", CC_CMD_SEND, 1},           {"end", CC_CMD_END, 0}};
+    size_t i = 0;
+    while (i < sizeof acts / sizeof acts[0] && strcmp(acts[i].name, action))
+        i++;
+    if (i == sizeof acts / sizeof acts[0]) {
+        api__resp_error(resp, 404, "not_found",
+                        "POST /api/supervisor/conversations/ID/ACTION: note, barge, take_over, "
+                        "leave, send or end");
+        return;
+    }
+    char who[CC_NAME_MAX + 1];
+    if (supervisor_name(a, req, resp, who) != 0)
+        return;
+    json_t *j = NULL, *text = NULL;
+    if (acts[i].text) {
+        if (!(j = api__parse_body(req, resp)))
+            return;
+        text = json_object_get(j, "text");
+        if (!json_is_string(text) || json_object_size(j) != 1) {
+            json_decref(j);
+            api__resp_error(resp, 400, "bad_request",
+                            "send {\"text\": \"...\"}: the text only, at most 1000 characters");
+            return;
+        }
+    }
+    cc_cmd cmd = {.type = acts[i].type,
+                  .conv = conv,
+                  .name = str_c(who),
+                  .text = text ? (str){json_string_value(text), json_string_length(text)}
+                               : STR_NULL};
+    int r = api__store_available(a) ? a->env.apply(a->env.app, &cmd) : -CC_E_STORE;
+    json_decref(j);
+    if (r < 0) {
+        api__resp_error(resp,
+                        r == -CC_E_STORE ? 503
+                        : r == -CC_E_NO_CONVERSATION ? 404
+                        : r == -CC_E_SUPERVISOR || r == -CC_E_CONFERENCE ||
+                                r == -CC_E_NOT_OWNER || r == -CC_E_STATE
+                            ? 409
+                            : 422,
+                        cc_err_code(r), cc_err_msg(r));
+        return;
+    }
+    api__respond_after_commit(a, req, resp, json_pack("{s:b}", "ok", 1));
+}
+
 void api__supervisor(api *a, const http_req *req, http_resp *resp)
 {
     if (api__require_role(a, req, resp, 1) != 0)
@@ -196,6 +266,17 @@ void api__supervisor(api *a, const http_req *req, http_resp *resp)
             return;
         }
         force_state(a, req, resp, (uint32_t)id);
+        return;
+    }
+    if (strncmp(rest, "conversations/", 14) == 0 && strcmp(req->method, "POST") == 0) {
+        char *end;
+        unsigned long id = strtoul(rest + 14, &end, 10);
+        if (id == 0 || id >= CC_MAX_ID || *end != '/') {
+            api__resp_error(resp, 404, "not_found",
+                            "POST /api/supervisor/conversations/ID/ACTION");
+            return;
+        }
+        conv_action(a, req, resp, (uint32_t)id, end + 1);
         return;
     }
     if (strcmp(req->method, "GET") != 0) {
@@ -233,7 +314,19 @@ void api__supervisor(api *a, const http_req *req, http_resp *resp)
                        "200");
             unmasked = 1;
         }
-        api__resp_json(resp, 200, api__supervised_conv(a, &v, unmasked));
+        json_t *j = api__supervised_conv(a, &v, unmasked);
+        /* who is in it, for the supervisor's actions (docs/supervision.md) */
+        json_object_set_new(j, "state", json_string(conv_states[v.state < 6 ? v.state : 5]));
+        json_object_set_new(j, "owner_name",
+                            api__jstr(cc_name(a->env.core, CC_KIND_AGENT, v.owner)));
+        json_object_set_new(j, "supervisor", api__jstr(v.supervisor));
+        json_object_set_new(j, "conference",
+                            json_string(v.conf_state == CC_CONF_ACTIVE ? "active"
+                                        : v.conf_state                ? "requested"
+                                                                      : "none"));
+        json_object_set_new(j, "guest_name",
+                            api__jstr(cc_name(a->env.core, CC_KIND_AGENT, v.guest)));
+        api__resp_json(resp, 200, j);
         return;
     }
     api__resp_error(resp, 404, "not_found", "no such supervisor resource");
@@ -279,22 +372,40 @@ void api__feed_events(api *a, const cc_events *evs)
         a->feed_dirty = 1;
 }
 
+/* The overview push as JSON text (malloc'd; NULL when out of memory). */
+static char *render(api *a)
+{
+    json_t *o = overview(a);
+    json_object_set_new(o, "type", json_string("overview"));
+    char *s = json_dumps(o, JSON_COMPACT);
+    json_decref(o);
+    return s;
+}
+
 void api_feed_flush(api *a)
 {
     int64_t t0 = a->env.now(a->env.app);
     if (!a->feed_dirty || !a->feeds || t0 < a->feed_next)
         return;
     a->feed_dirty = 0;
-    json_t *o = overview(a); /* one rendering for every page */
-    json_object_set_new(o, "type", json_string("overview"));
-    char *s = json_dumps(o, JSON_COMPACT);
-    json_decref(o);
+    int64_t m0 = loop_clock_mono_now();
+    char *s = render(a); /* one rendering for every page */
     for (api_conn *k = a->feeds; k && s; k = k->next)
         http_ws_send(k->ws, s, strlen(s));
     free(s);
     /* a big site's overview takes a while to render: wait nine times as
-     * long before the next, so the feed stays within a tenth of the loop */
-    a->feed_next = t0 + 9 * (a->env.now(a->env.app) - t0);
+     * long before the next, so the feed stays within a tenth of the loop.
+     * The time it took is read afresh: env.now is the loop turn's reading,
+     * the same before and after (so the wait was always 0) */
+    a->feed_next = t0 + 9 * (loop_clock_mono_now() - m0);
+}
+
+size_t api_feed_render(api *a)
+{
+    char *s = render(a);
+    size_t n = s ? strlen(s) : 0;
+    free(s);
+    return n;
 }
 
 void api__feed_free(api *a)

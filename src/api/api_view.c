@@ -121,6 +121,7 @@ json_t *api__conv_json(const api *a, const cc_conv_view *v, uint32_t agent)
     json_object_set_new(j, "wrapup_due", json_boolean(wd >= 0));
     json_object_set_new(j, "wrapup_deadline", json_integer(wd > 0 ? wd : 0));
     json_object_set_new(j, "variables", vars);
+    json_object_set_new(j, "supervisor", api__jstr(v->supervisor));
     return j;
 }
 
@@ -162,6 +163,21 @@ json_t *api__snapshot(const api *a, uint32_t agent)
                      api__list_json(a, CC_KIND_IDLE_REASON));
 }
 
+/* An internal note's text and a supervisor's name on a transcript line
+ * (masked like every text an agent reads). */
+static void note_fields(json_t *o, str name, str text, int masked)
+{
+    if (name.n)
+        json_object_set_new(o, "supervisor", json_stringn(name.p, name.n));
+    if (text.n)
+        json_object_set_new(o, "text", api__jmask_if(text, masked));
+}
+
+void api__note_fields(const api *a, json_t *o, str name, str text)
+{
+    note_fields(o, name, text, a->mask);
+}
+
 typedef struct msg_walk {
     const api *a;
     int masked;
@@ -180,6 +196,9 @@ static int msg_collect(void *arg, const store_msg *m)
                   api__jstr(cc_name(w->a->env.core, CC_KIND_AGENT, m->agent)), "at",
                   (json_int_t)m->at, "status", store_msg_status_name(m->status), "error",
                   api__jstr(m->error)));
+    if (m->outbound && !m->agent)
+        note_fields(json_array_get(w->arr, json_array_size(w->arr) - 1), m->name,
+                    STR_NULL, w->masked);
     json_array_append_new(w->keys, json_integer(m->id));
     return 0;
 }
@@ -192,14 +211,14 @@ static int note_collect(void *arg, const store_note *n)
     const cc *c = w->a->env.core;
     uint32_t who =
         n->type == CC_EV_CONF_JOINED || n->type == CC_EV_CONF_LEFT ? n->target : n->agent;
-    json_array_append_new(
-        w->arr,
-        json_pack("{s:s, s:s, s:s, s:i, s:o, s:o, s:o, s:I}", "kind", "system", "event",
-                  cc_ev_name(n->type), "why", cc_why_name(n->code), "agent", (int)who,
-                  "agent_name", api__jstr(cc_name(c, CC_KIND_AGENT, who)), "target_name",
-                  api__jstr(cc_name(c, CC_KIND_AGENT, n->target)), "queue_name",
-                  api__jstr(cc_name(c, CC_KIND_QUEUE, n->queue)), "at",
-                  (json_int_t)n->at));
+    json_t *o = json_pack(
+        "{s:s, s:s, s:s, s:i, s:o, s:o, s:o, s:I}", "kind", "system", "event",
+        cc_ev_name(n->type), "why", cc_why_name(n->code), "agent", (int)who, "agent_name",
+        api__jstr(cc_name(c, CC_KIND_AGENT, who)), "target_name",
+        api__jstr(cc_name(c, CC_KIND_AGENT, n->target)), "queue_name",
+        api__jstr(cc_name(c, CC_KIND_QUEUE, n->queue)), "at", (json_int_t)n->at);
+    note_fields(o, n->name, n->text, w->masked);
+    json_array_append_new(w->arr, o);
     json_array_append_new(w->keys, json_integer(n->seq));
     return 0;
 }
@@ -300,13 +319,16 @@ json_t *api__transcript(const api *a, uint32_t conv)
 json_t *api__message_json(const api *a, const cc_event *e)
 {
     const cc *c = a->env.core;
-    return json_pack(
+    json_t *j = json_pack(
         "{s:s, s:i, s:o}", "type", "message", "conv", (int)e->conv, "message",
         json_pack("{s:i, s:s, s:o, s:i, s:o, s:I, s:s}", "seq", (int)e->msg_seq, "dir",
                   e->type == CC_EV_MSG_IN ? "in" : "out", "text", jmask(a, e->text),
                   "agent", (int)e->agent, "agent_name",
                   api__jstr(cc_name(c, CC_KIND_AGENT, e->agent)), "at", (json_int_t)e->at,
                   "status", e->type == CC_EV_MSG_IN ? "received" : "queued"));
+    if (e->type == CC_EV_MSG_OUT && !e->agent) /* a supervisor's */
+        note_fields(json_object_get(j, "message"), e->name, STR_NULL, a->mask);
+    return j;
 }
 
 /* ---- a supervisor's view ------------------------------------------------ */

@@ -18,7 +18,7 @@
 typedef struct ret_policy {
     uint32_t ep;
     int64_t cutoff, cursor;
-    int done;
+    int done, orphans_done;
 } ret_policy;
 
 struct app_retention {
@@ -28,7 +28,7 @@ struct app_retention {
     api_retention pol;
     ret_policy p[API_RETENTION_EPS + 1];
     size_t np;
-    size_t convs, msgs; /* this run's */
+    size_t convs, msgs, orphans; /* this run's */
     int64_t started;
     int64_t batch_max_ms; /* the longest batch: how long it held the loop */
 };
@@ -114,13 +114,21 @@ static int one_batch_timed(app_retention *r, ret_policy *p)
     batch b = {.r = r, .p = p, .last = p->cursor};
     if (store_closed_since(r->a->st, p->cursor, APP_RETENTION_BATCH, closed_cb, &b) < 0)
         return -1;
-    if (b.last == p->cursor)
+    if (b.last == p->cursor && (p->ep != 0 || p->orphans_done))
         return 1;
     int w = app_write_begin(r->a);
     if (w != 0)
         return -1;
     size_t msgs = 0;
     int rc = 0;
+    if (p->ep == 0 && !p->orphans_done) { /* refused SMS: by the site's days */
+        rc = store_orphans_forget(r->a->st, p->cutoff);
+        if (rc >= 0) {
+            r->orphans += (size_t)rc;
+            p->orphans_done = 1;
+            rc = 0;
+        }
+    }
     for (size_t i = 0; rc == 0 && i < b.n; i++)
         rc = api_privacy_forget_conv(r->a->st, b.conv[i], &msgs);
     int64_t before = p->cursor;
@@ -142,8 +150,8 @@ static void finish(app_retention *r, int ok)
     char v[256], c[24], m[24], bm[24];
     snprintf(v, sizeof v,
              "{\"started_at\":%lld,\"finished_at\":%lld,\"conversations\":%zu,"
-             "\"messages\":%zu,\"batch_max_ms\":%lld,\"ok\":%s}",
-             (long long)r->started, (long long)app_now(r->a), r->convs, r->msgs,
+             "\"messages\":%zu,\"refused_sms\":%zu,\"batch_max_ms\":%lld,\"ok\":%s}",
+             (long long)r->started, (long long)app_now(r->a), r->convs, r->msgs, r->orphans,
              (long long)r->batch_max_ms, ok ? "true" : "false");
     int w = app_write_begin(r->a);
     if (w == 0)
@@ -162,7 +170,7 @@ static void finish(app_retention *r, int ok)
 static void start(app_retention *r)
 {
     r->running = 1;
-    r->convs = r->msgs = 0;
+    r->convs = r->msgs = r->orphans = 0;
     r->batch_max_ms = 0;
     r->started = app_now(r->a);
     r->np = 0;

@@ -1368,6 +1368,88 @@ static int cmd_conv(cc *c, const cc_cmd *m)
     return -CC_E_UNKNOWN_COMMAND;
 }
 
+/* A supervisor in a conversation (no agent record: 'name' says who), and
+ * internal notes, by a supervisor or an agent. */
+static int cmd_sup(cc *c, const cc_cmd *m)
+{
+    cc__conv *v = cc__conv_find(c, m->conv);
+    int r;
+    if (m->agent) { /* NOTE by an agent in a conference or with a supervisor */
+        cc__agent *a;
+        if ((r = need_agent(c, m->agent, &a)))
+            return r;
+        if (!v)
+            return -CC_E_NO_CONVERSATION;
+        if (!is_member(v, a->id))
+            return -CC_E_NOT_YOURS;
+        if (v->conf != CC_CONF_ACTIVE && !v->sup)
+            return -CC_E_NO_CONFERENCE;
+        if ((r = check_text(m->text)))
+            return r;
+        EMIT(c, .type = CC_EV_NOTE, .conv = v->id, .agent = a->id, .text = m->text);
+        return 0;
+    }
+    if (!valid_name(m->name, CC_NAME_MAX))
+        return -CC_E_INVALID;
+    if (!v)
+        return -CC_E_NO_CONVERSATION;
+    int in = v->sup && str_eq(m->name, str_c(v->sup));
+    switch (m->type) {
+    case CC_CMD_NOTE:
+        if (v->state == CC_CONV_WRAPUP)
+            return -CC_E_NOT_ACCEPTED;
+        if ((r = check_text(m->text)))
+            return r;
+        EMIT(c, .type = CC_EV_NOTE, .conv = v->id, .name = m->name, .text = m->text);
+        return 0;
+    case CC_CMD_SUP_LEAVE:
+        if (!in)
+            return -CC_E_NOT_SUPERVISING;
+        if (!v->owner)
+            return -CC_E_STATE; /* taken over: end it */
+        EMIT(c, .type = CC_EV_SUP_LEFT, .conv = v->id, .name = m->name);
+        return 0;
+    }
+    if (v->state == CC_CONV_TERMINATED && !(m->type == CC_CMD_END && in))
+        return -CC_E_TERMINATED;
+    if (v->state != CC_CONV_ASSIGNED && v->state != CC_CONV_TERMINATED)
+        return -CC_E_NOT_ACCEPTED;
+    if (m->type == CC_CMD_BARGE || m->type == CC_CMD_TAKE_OVER) {
+        if (v->sup && !in)
+            return -CC_E_SUPERVISOR;
+        if (m->type == CC_CMD_BARGE) {
+            if (in)
+                return 0; /* already in */
+            EMIT(c, .type = CC_EV_SUP_JOINED, .conv = v->id, .agent = v->owner, .name = m->name);
+            return 0;
+        }
+        if (!v->owner)
+            return 0; /* already taken over */
+        if (v->conf != CC_CONF_NONE)
+            return -CC_E_CONFERENCE;
+        EMIT(c, .type = CC_EV_TAKEN_OVER, .conv = v->id, .agent = v->owner, .name = m->name);
+        return 0;
+    }
+    if (!in)
+        return -CC_E_NOT_SUPERVISING;
+    if (m->type == CC_CMD_END) {
+        if (v->owner)
+            return -CC_E_NOT_OWNER; /* the agent ends it */
+        EMIT(c, .type = CC_EV_ENDED, .conv = v->id, .name = m->name);
+        close_if_done(c, v, CC_WHY_ENDED);
+        return 0;
+    }
+    /* SEND */
+    if ((r = check_text(m->text)))
+        return r;
+    if (cc__optout_find(c, v->number, v->number_len, v->ep))
+        return -CC_E_OPTED_OUT;
+    EMIT(c, .type = CC_EV_MSG_OUT, .conv = v->id, .name = m->name, .number = conv_number(v),
+         .ep_number = conv_ep_number(c, v), .text = m->text,
+         .msg_seq = v->msgs_in + v->msgs_out + 1);
+    return 0;
+}
+
 int cc_apply(cc *c, const cc_cmd *m, int64_t now, cc_events *out)
 {
     free_graves(c);
@@ -1408,6 +1490,17 @@ int cc_apply(cc *c, const cc_cmd *m, int64_t now, cc_events *out)
         break;
     case CC_CMD_RESTART:
         r = cmd_restart(c);
+        break;
+    case CC_CMD_NOTE:
+    case CC_CMD_BARGE:
+    case CC_CMD_TAKE_OVER:
+    case CC_CMD_SUP_LEAVE:
+        r = cmd_sup(c, m);
+        break;
+    case CC_CMD_SEND:
+    case CC_CMD_END:
+        /* agent 0 with a name: the supervisor in the conversation */
+        r = m->agent == 0 && m->name.n ? cmd_sup(c, m) : cmd_conv(c, m);
         break;
     default:
         r = m->type >= 0 && m->type < CC_CMD__COUNT ? cmd_conv(c, m)

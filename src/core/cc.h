@@ -110,7 +110,11 @@ static inline cc_skill cc_skill_unpack(uint32_t v)
     X(STORE, 32, "store_unavailable",                                              \
       "the server cannot save changes right now (disk full or database locked); "    \
       "nothing was changed: try again in a moment")                                \
-    X(NO_SKILL, 33, "no_such_skill", "no such skill")
+    X(NO_SKILL, 33, "no_such_skill", "no such skill")                             \
+    X(SUPERVISOR, 34, "supervisor_present",                                        \
+      "another supervisor is already in this conversation")                       \
+    X(NOT_SUPERVISING, 35, "not_supervising",                                      \
+      "the supervisor is not in this conversation: join it first")
 
 /* CC_E_STORE is never returned by the core itself: the application returns
  * it while its store refuses writes (app.h, "degraded"), and the protocol
@@ -215,7 +219,11 @@ const char *cc_why_name(int why);
     X(CONF_CANCEL, "conference_cancel", CC_CMDF_AGENT)                      \
     X(SKILL_PUT, "skill_put", 0)                                            \
     X(SKILL_REMOVE, "skill_remove", 0)                                      \
-    X(FORCE_STATE, "force_state", 0)
+    X(FORCE_STATE, "force_state", 0)                                        \
+    X(NOTE, "note", CC_CMDF_AGENT)                                          \
+    X(BARGE, "barge", 0)                                                    \
+    X(TAKE_OVER, "take_over", 0)                                            \
+    X(SUP_LEAVE, "supervisor_leave", 0)
 
 enum cc_cmd_type {
 #define X(name, wire, flags) CC_CMD_##name,
@@ -280,6 +288,26 @@ int cc_cmd_is_agent(int type);
  *                  owes wrap-ups (take them over first), pending offers are
  *                  withdrawn as on a logout. Emits SUPERVISED, then
  *                  AGENT_STATE with code SUPERVISOR when the state changes.
+ *  NOTE            conv, text (CC_TEXT_MAX code points), and either agent (an
+ *                  agent in the conversation while a conference is active
+ *                  or a supervisor is in it) or agent 0 and name (a
+ *                  supervisor: any open conversation not yet ended). An
+ *                  internal note (whisper): agents and supervisors see it,
+ *                  the customer never does (no MSG_OUT). Emits NOTE.
+ *  BARGE           conv, name (the supervisor): joins an accepted
+ *                  conversation as its supervisor participant (one at a
+ *                  time: supervisor_present). Emits SUP_JOINED.
+ *  TAKE_OVER       conv, name: the supervisor takes an accepted
+ *                  conversation from its owner (refused while a conference
+ *                  is requested or active); the owner is released without
+ *                  a wrap-up and the supervisor is its only handler.
+ *                  Emits TAKEN_OVER.
+ *  SUP_LEAVE       conv, name: the supervisor leaves a conversation it
+ *                  joined (one it took over must be ended). Emits SUP_LEFT.
+ *  SEND, END with agent 0 and name: the supervisor in the conversation
+ *                  writes to the customer (MSG_OUT with agent 0 and name);
+ *                  ends one it took over (ENDED with agent 0 and name;
+ *                  nobody owes a wrap-up, no survey).
  *  RESTART         (none) the process restarted: every pending offer and
  *                  invite is withdrawn (re-queued, no RONA) and every
  *                  logged-in agent counts as disconnected until its desktop
@@ -420,7 +448,11 @@ typedef struct cc_cmd {
     X(WIDENED, "widened", 0)                                                \
     X(CSAT_ASKED, "csat_asked", 0)                                          \
     X(CSAT_ANSWERED, "csat_answered", 0)                                    \
-    X(SUPERVISED, "supervised", 0)
+    X(SUPERVISED, "supervised", 0)                                          \
+    X(NOTE, "note", CC_EVF_NOTE)                                            \
+    X(SUP_JOINED, "supervisor_joined", CC_EVF_NOTE)                         \
+    X(TAKEN_OVER, "taken_over", CC_EVF_NOTE)                                \
+    X(SUP_LEFT, "supervisor_left", CC_EVF_NOTE)
 
 enum cc_ev_type {
 #define X(name, wire, flags) CC_EV_##name,
@@ -475,6 +507,14 @@ int cc_ev_is_note(int type);
  *                   supervisor), text (why): a supervisor's action, the
  *                   audit record (who: name, when: at, what: the rest);
  *                   changes nothing by itself
+ *  NOTE             conv, agent (the author; 0: a supervisor), name (the
+ *                   supervisor), text: an internal note, never sent
+ *  SUP_JOINED       conv, agent (the owner then), name (the supervisor)
+ *  TAKEN_OVER       conv, agent (the owner, released), name (the supervisor)
+ *  SUP_LEFT         conv, name
+ *                   A supervisor's presence also ends, without an event,
+ *                   when the conversation ends, is transferred or goes back
+ *                   to a queue.
  *  SKILL_PUT        target (the skill's id), name
  *  SKILL_REMOVED    target (the skill's id)
  *  AGENT_SKILLS     agent, ids (packed skills: its proficiencies). Follows
@@ -573,6 +613,7 @@ typedef struct cc_agent_view {
 
 typedef struct cc_conv_view {
     uint32_t id, ep, queue, owner, offered_to, guest;
+    str supervisor; /* the supervisor in it (barged in or took over), or empty */
     uint32_t transferred_by; /* the agent of the last transfer, 0 if none */
     int state, conf_state, offer_kind, outbound, terminated;
     int opted_out; /* the customer sent STOP to this entry point */

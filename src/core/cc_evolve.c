@@ -259,6 +259,7 @@ void cc__conv_free(void *p)
     }
     free(v->vars);
     free(v->name);
+    free(v->sup);
     free(v->extra);
     free(v);
 }
@@ -657,8 +658,45 @@ static int evolve_opened(cc *c, const cc_event *ev)
     return 0;
 }
 
+static void sup_clear(cc__conv *v)
+{
+    free(v->sup);
+    v->sup = NULL;
+}
+
+/* A supervisor in a conversation: notes, joining, taking over, leaving. */
+static int evolve_sup(cc *c, const cc_event *ev, cc__conv *v)
+{
+    int in = v->sup && str_eq(ev->name, str_c(v->sup));
+    switch (ev->type) {
+    case CC_EV_NOTE:
+        NEED(v->state != CC_CONV_WRAPUP, STATE);
+        NEED(ev->agent || ev->name.n, INVALID);
+        return 0;
+    case CC_EV_SUP_JOINED:
+        NEED(v->state == CC_CONV_ASSIGNED && v->owner && !v->sup && ev->name.n, SUPERVISOR);
+        v->sup = xmemdup0(ev->name.p, ev->name.n);
+        return 0;
+    case CC_EV_TAKEN_OVER:
+        NEED(v->state == CC_CONV_ASSIGNED && v->owner == ev->agent && ev->agent, NOT_OWNER);
+        NEED(v->conf == CC_CONF_NONE, CONFERENCE);
+        NEED(!v->sup || in, SUPERVISOR);
+        held_drop(c, v->owner, v->id);
+        v->owner = 0;
+        if (!v->sup)
+            v->sup = xmemdup0(ev->name.p, ev->name.n);
+        return 0;
+    default: /* SUP_LEFT */
+        NEED(in && v->owner, NOT_SUPERVISING);
+        sup_clear(v);
+        return 0;
+    }
+}
+
 static int evolve_conv(cc *c, const cc_event *ev, cc__conv *v)
 {
+    if (ev->type >= CC_EV_NOTE && ev->type <= CC_EV_SUP_LEFT)
+        return evolve_sup(c, ev, v);
     cc__agent *a = ev->agent ? cc__tab_get(&c->agents, ev->agent) : NULL;
     cc__agent *t = ev->target ? cc__tab_get(&c->agents, ev->target) : NULL;
 
@@ -680,6 +718,7 @@ static int evolve_conv(cc *c, const cc_event *ev, cc__conv *v)
             held_drop(c, v->owner, v->id);
             v->owner = 0;
         }
+        sup_clear(v); /* back in a queue: nobody supervises a waiting one */
         v->queue = q->id;
         v->qkey = ev->key;
         v->state = CC_CONV_QUEUED;
@@ -735,6 +774,7 @@ static int evolve_conv(cc *c, const cc_event *ev, cc__conv *v)
     case CC_EV_TRANSFERRED:
         NEED(v->state == CC_CONV_ASSIGNED && v->owner == ev->agent, NOT_OWNER);
         NEED(v->conf == CC_CONF_NONE, CONFERENCE);
+        sup_clear(v);
         held_drop(c, v->owner, v->id);
         v->transferred_by = v->owner;
         v->owner = 0;
@@ -786,7 +826,9 @@ static int evolve_conv(cc *c, const cc_event *ev, cc__conv *v)
     case CC_EV_ENDED:
         NEED(v->state == CC_CONV_ASSIGNED || v->state == CC_CONV_TERMINATED, STATE);
         NEED(v->owner == ev->agent && v->conf == CC_CONF_NONE, NOT_OWNER);
+        NEED(!ev->name.n || (v->sup && str_eq(ev->name, str_c(v->sup))), NOT_SUPERVISING);
         held_drop(c, v->owner, v->id);
+        sup_clear(v);
         v->ended_by = ev->agent;
         v->owner = 0;
         v->state = CC_CONV_WRAPUP;

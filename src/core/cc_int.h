@@ -153,6 +153,7 @@ typedef struct cc__conv {
     char ep_number[CC_NUMBER_MAX]; /* kept: the entry point may be removed */
     uint8_t ep_number_len;
     char *name;
+    char *sup; /* the supervisor in it (NULL: none) */
     cc__var *vars;
 } cc__conv;
 

@@ -109,6 +109,7 @@ int cc_conv_get(const cc *c, uint32_t id, cc_conv_view *out)
         .number = {v->number, v->number_len},
         .ep_number = {v->ep_number, v->ep_number_len},
         .name = str_c(v->name),
+        .supervisor = str_c(v->sup),
         .opened_at = v->opened_at,
         .offer_deadline = v->offer_deadline,
         .queued_at = v->qkey,
@@ -550,6 +551,8 @@ char *cc_dump(const cc *c)
                    (long long)v->qkey, (long long)v->opened_at, v->wrapups_due,
                    v->transferred_by, v->ended_by, v->msgs_in,
                    v->msgs_out, v->in_pair, (long long)v->wait_deadline, v->overflowed);
+        if (v->sup)
+            buf_printf(&b, "sup='%s' ", v->sup);
         for (uint32_t k = 0; k < v->nvars; k++)
             buf_printf(&b, "%s%s=%s", k ? "," : "", v->vars[k].key, v->vars[k].value);
         dump_skills(&b, "skills", v->extra, v->nextra);
@@ -656,8 +659,8 @@ int cc_check(const cc *c, char *err, size_t n)
             if ((nk == 0) != (v->cls == NULL) ||
                 (v->cls && (v->cls->nreq != nk || memcmp(v->cls->req, key, nk * sizeof *key))))
                 FAIL("conv %u waits in the wrong skill class", v->id);
-            if (v->owner || v->offer_to || v->guest)
-                FAIL("queued conv %u has agents", v->id);
+            if (v->owner || v->offer_to || v->guest || v->sup)
+                FAIL("queued conv %u has agents or a supervisor", v->id);
             break;
         }
         case CC_CONV_OFFERED: {
@@ -668,8 +671,11 @@ int cc_check(const cc *c, char *err, size_t n)
         }
         case CC_CONV_ASSIGNED:
         case CC_CONV_TERMINATED:
-            if (!o || !cc__ids_has(&o->held, v->id) || v->qpos != HEAP_NONE)
+            /* owner 0: a supervisor took it over and is in it alone */
+            if (v->owner ? !o || !cc__ids_has(&o->held, v->id) : !v->sup || v->conf)
                 FAIL("conv %u assigned but not held by owner %u", v->id, v->owner);
+            if (v->qpos != HEAP_NONE)
+                FAIL("conv %u assigned but queued", v->id);
             break;
         case CC_CONV_WRAPUP:
             if (v->owner || v->guest || v->wrapups_due == 0 || v->qpos != HEAP_NONE)

@@ -558,6 +558,19 @@ void report_add(report *r, const cc_event *ev, uint32_t segments)
             take(r, v, ev->agent, t);
         }
         return;
+    case CC_EV_CSAT_ASKED:
+        BUMP(r, t, ((who){1, ev->queue, ev->ep, ev->agent}), csat_asked);
+        return;
+    case CC_EV_CSAT_ANSWERED:
+        if (ev->reason < 1 || ev->reason > 5)
+            return;
+        {
+            who w = {1, ev->queue, ev->ep, ev->agent};
+            BUMP(r, t, w, csat_answers);
+            add(r, t, w, offsetof(report_row, csat_sum), ev->reason);
+            add(r, t, w, offsetof(report_row, csat_by_score) + (ev->reason - 1) * sizeof(uint64_t), 1);
+        }
+        return;
     case CC_EV_OPTED_OUT:
         BUMP(r, t, ((who){1, v ? v->queue : 0, ev->ep, 0}), opt_outs);
         return;

@@ -26,7 +26,9 @@
  *    point and the total;
  *  - agent and team rows count offers made to the agent, its accepts, and
  *    time to accept from the offer;
- *  - everything else counts in the interval of the event that completes it.
+ *  - everything else counts in the interval of the event that completes it
+ *    (a CSAT score: where the answer came, for the queue, entry point and
+ *    agent the survey was asked for).
  *
  * Written by hand: it is a fold over this project's own event types.
  */
@@ -74,6 +76,9 @@ typedef struct report_row {
     uint64_t msgs_in, msgs_out, segments, opt_outs;
     int64_t state_ms[4]; /* time per cc_agent_state (agents, teams) */
     int64_t busy_ms;     /* time holding or owing a wrap-up for >= 1 */
+    /* customer satisfaction: surveys sent, answers, the sum of their
+     * scores and how many of each score 1-5 (csat_by_score[score - 1]) */
+    uint64_t csat_asked, csat_answers, csat_sum, csat_by_score[5];
 } report_row;
 
 enum report_count_kind { REPORT_WRAPUPS, REPORT_IDLE_MS };

@@ -433,10 +433,18 @@ void flow_json_put(json_t *o, const cc_ep_flow *f, int stored)
         put_text(o, "overflow_reply", f->overflow_text);
     }
     put_text(o, "gateway", f->gateway);
-    if (f->survey)
-        json_object_set_new(o, "survey",
-                            json_pack("{s:s%,s:I}", "text", f->survey_text.p, f->survey_text.n,
-                                      "window_s", (json_int_t)(f->survey_window_ms / 1000)));
+    if (f->survey) {
+        json_t *sv = json_pack("{s:s%,s:I}", "text", f->survey_text.p, f->survey_text.n,
+                               "window_s", (json_int_t)(f->survey_window_ms / 1000));
+        /* shown (not stored): which template the text is, for the admin
+         * page's choice; a text of one's own has none */
+        const char *lang = str_eq(f->survey_text, str_c(flow_json_survey_sv))   ? "sv"
+                           : str_eq(f->survey_text, str_c(flow_json_survey_en)) ? "en"
+                                                                                : NULL;
+        if (lang && !stored)
+            json_object_set_new(sv, "language", json_string(lang));
+        json_object_set_new(o, "survey", sv);
+    }
     if (f->n_skills)
         json_object_set_new(o, "skills", flow_json_skills(f->skills, f->n_skills));
     if (f->n_words) {

@@ -180,6 +180,11 @@ int store_events_replay(store *st, store_event_cb cb, void *arg)
     return events_load(st, 0, cb, arg);
 }
 
+int store_events_report(store *st, store_event_cb cb, void *arg)
+{
+    return events_load(st, 2, cb, arg);
+}
+
 static int unsupported(store *st, const char *what)
 {
     return store__fail(st, -ENOTSUP, "%s is not supported by this store (%s)", what,
@@ -481,4 +486,14 @@ int store_erase_number(store *st, str number, int64_t *convs)
 int store_scrub(store *st)
 {
     return st->ops->scrub(st);
+}
+
+int store_csat_forget(store *st, uint32_t conv)
+{
+    return st->ops->csat_forget(st, conv);
+}
+
+int store_orphans_forget(store *st, int64_t before_at)
+{
+    return st->ops->orphans_forget(st, before_at);
 }

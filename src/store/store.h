@@ -129,6 +129,14 @@ int store_events_load(store *st, store_event_cb cb, void *arg);
  * with a million stored messages replays a good part faster without
  * joining every message row back. */
 int store_events_replay(store *st, store_event_cb cb, void *arg);
+/* What a report folds (core/report.h), as light as the backend can: every
+ * event in order with its type, time, conv, agent, target, queue, ep,
+ * reason, state, kind and code, AGENT_PUT's id list, and of the strings
+ * only a reply's text (MSG_OUT); everything else zero or empty. SQLite
+ * reads the events and the replies' texts in two sequential passes instead
+ * of joining every message row back; PostgreSQL gives store_events_load's
+ * events. */
+int store_events_report(store *st, store_event_cb cb, void *arg);
 /* The same as store_events_replay for the events after 'after' only: a
  * standby following the log (docs/internals/ha.md). -ENOTSUP on SQLite. */
 int store_events_after(store *st, uint64_t after, store_event_cb cb, void *arg);
@@ -161,6 +169,7 @@ typedef struct store_msg {
     int outbound, status;
     int64_t at, status_at;
     str number, ep_number, text, provider_id, error;
+    str name; /* store_msgs_of_conv: a supervisor's name on its reply */
 } store_msg;
 
 typedef int (*store_msg_cb)(void *arg, const store_msg *m);
@@ -182,13 +191,15 @@ typedef int (*store_hist_cb)(void *arg, const store_hist *h);
 int store_history(store *st, str number, size_t max, store_hist_cb cb, void *arg);
 /* The system notes of a conversation, for its transcript: queued (with
  * why: new, RONA timeout, agent gone, transfer, ...), transferred, owner
- * changed, conference joined and left, terminated, opted out and back in;
+ * changed, conference joined and left, terminated, opted out and back in,
+ * internal notes, a supervisor joining, taking over and leaving;
  * in order. 'seq' orders
  * them among the messages (a message's id is its event's seq). */
 typedef struct store_note {
     int64_t seq, at;
     int type, code; /* cc_ev_type, cc_why */
     uint32_t agent, target, queue;
+    str name, text; /* a supervisor's name; an internal note's text */
 } store_note;
 typedef int (*store_note_cb)(void *arg, const store_note *n);
 int store_notes(store *st, uint32_t conv, store_note_cb cb, void *arg);
@@ -427,6 +438,12 @@ int store_closed_since(store *st, int64_t after_seq, size_t max, store_closed_cb
  * 'segments', the SMS segments it took (outbound; the first count kept
  * stays), or -1 (inbound). -ENOENT when there is no such message. */
 int store_msg_forget(store *st, int64_t id, int segments);
+/* Deletes the comments of the satisfaction answers of 'conv' (the scores
+ * stay). */
+int store_csat_forget(store *st, uint32_t conv);
+/* Deletes the text of refused inbound SMS kept before 'before_at';
+ * returns how many, or a negative error. */
+int store_orphans_forget(store *st, int64_t before_at);
 /* The segments kept of every outbound message whose text was deleted. */
 typedef int (*store_segments_cb)(void *arg, int64_t id, int segments);
 int store_segments(store *st, store_segments_cb cb, void *arg);

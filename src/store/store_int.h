@@ -26,6 +26,7 @@ struct store_ops {
     int (*commit_start)(store *st);             /* optional */
     int (*commit_finish)(store *st, int *done); /* with commit_start */
     int (*event_append)(store *st, const cc_event *ev);
+    /* with_text: 0 replay (no text), 1 load (all), 2 report (store.h) */
     int (*events_load)(store *st, int with_text, store_event_cb cb, void *arg);
     int (*events_after)(store *st, uint64_t after, store_event_cb cb, void *arg); /* optional */
     int (*fence)(store *st, int64_t epoch);                                       /* optional */
@@ -75,6 +76,8 @@ struct store_ops {
     int (*feed)(store *st, int64_t seq, int64_t sid, size_t max, store_feed_cb cb, void *arg);
     int (*closed_since)(store *st, int64_t after_seq, size_t max, store_closed_cb cb, void *arg);
     int (*msg_forget)(store *st, int64_t id, int segments);
+    int (*csat_forget)(store *st, uint32_t conv);
+    int (*orphans_forget)(store *st, int64_t before_at);
     int (*segments)(store *st, store_segments_cb cb, void *arg);
     int (*erase_number)(store *st, str number, int64_t *convs);
     int (*scrub)(store *st);

@@ -60,7 +60,7 @@ static const char PG_SCHEMA_V1[] =
     "CREATE INDEX IF NOT EXISTS events_end_by_conv ON events(conv, seq)"
     " WHERE type IN (" STORE_ROW_T_WRAPPED_UP ", " STORE_ROW_T_CLOSED ");"
     "CREATE INDEX IF NOT EXISTS events_notes_by_conv ON events(conv, seq)"
-    " WHERE type IN (" STORE_ROW_T_NOTES ");"
+    " WHERE type IN (18, 22, 23, 25, 27, 31, 35, 36);"
     "CREATE TABLE IF NOT EXISTS messages ("
     " id bigint PRIMARY KEY REFERENCES events(seq),"
     " conv bigint NOT NULL, seq bigint NOT NULL,"
@@ -159,6 +159,13 @@ static const char PG_SCHEMA_V6[] =
     "CREATE INDEX IF NOT EXISTS events_ended_by_seq ON events(seq) WHERE type IN (31, 32);"
     "CREATE INDEX IF NOT EXISTS events_opened_by_conv ON events(conv) WHERE type = 15;";
 
+/* v7: internal notes and a supervisor's joining, taking over and leaving
+ * join the transcript's notes (events 47-50). */
+static const char PG_SCHEMA_V7[] =
+    "DROP INDEX IF EXISTS events_notes_by_conv;"
+    "CREATE INDEX IF NOT EXISTS events_notes2_by_conv ON events(conv, seq)"
+    " WHERE type IN (" STORE_ROW_T_NOTES ");";
+
 /* The migrations, oldest first; never edit one that has shipped. */
 static const struct pg_migration {
     int version;
@@ -170,9 +177,10 @@ static const struct pg_migration {
     {4, store__pg_schema_v4}, /* leadership and fencing: store_lease.c */
     {5, PG_SCHEMA_V5},        /* webhooks (was 4 on its branch) */
     {6, PG_SCHEMA_V6},        /* retention and erasure */
+    {7, PG_SCHEMA_V7},        /* notes of supervisors (was 4 on its branch) */
 };
 #define PG_N_MIGRATIONS (sizeof PG_MIGRATIONS / sizeof PG_MIGRATIONS[0])
-#define PG_SCHEMA_VERSION 6
+#define PG_SCHEMA_VERSION 7
 _Static_assert(PG_N_MIGRATIONS == PG_SCHEMA_VERSION, "PG_SCHEMA_VERSION is the last migration");
 
 /* ---- statements --------------------------------------------------------- */
@@ -215,13 +223,14 @@ _Static_assert(PG_N_MIGRATIONS == PG_SCHEMA_VERSION, "PG_SCHEMA_VERSION is the l
     X(EV_AFTER, "SELECT " EV_SELECT " e.text, e.msg_id, e.var_key, e.value,"             \
                 " e.queue_name FROM events e WHERE e.seq > $1 ORDER BY e.seq")           \
     X(FENCE, "SELECT textdesk_fence($1)") /* store_fence: docs/internals/ha.md */        \
-    X(MSG_OF_CONV, "SELECT " MSG_COLS " FROM messages WHERE conv = $1 ORDER BY id")      \
+    X(MSG_OF_CONV, "SELECT " MSG_COLS ", (SELECT name FROM events WHERE seq = messages.id)" \
+                   " FROM messages WHERE conv = $1 ORDER BY id")      \
     X(MSG_GET, "SELECT " MSG_COLS " FROM messages WHERE id = $1")                        \
     X(HISTORY, "SELECT o.conv, o.at, o.ep_number, (SELECT c.at FROM events c"            \
                " WHERE c.type = " STORE_ROW_T_CLOSED " AND c.conv = o.conv LIMIT 1)"     \
                " FROM events o WHERE o.type = " STORE_ROW_T_OPENED " AND o.number = $1"  \
                " ORDER BY o.seq DESC LIMIT $2")                                          \
-    X(NOTES, "SELECT seq, type, code, agent, target, queue, at FROM events"              \
+    X(NOTES, "SELECT seq, type, code, agent, target, queue, at, name, text FROM events"              \
              " WHERE type IN (" STORE_ROW_T_NOTES ") AND conv = $1 ORDER BY seq")        \
     X(CANNED_PUT, "INSERT INTO canned (id, title, text_sv, text_en) VALUES ($1, $2, $3,"  \
                   " $4) ON CONFLICT (id) DO UPDATE SET title = excluded.title,"          \
@@ -299,6 +308,10 @@ _Static_assert(PG_N_MIGRATIONS == PG_SCHEMA_VERSION, "PG_SCHEMA_VERSION is the l
     X(MSG_SEGMENTS, "INSERT INTO msg_segments (id, segments) VALUES ($1, $2)"            \
                     " ON CONFLICT (id) DO NOTHING")                                      \
     X(SEGMENTS, "SELECT id, segments FROM msg_segments")                                 \
+    X(CSAT_FORGET, "UPDATE events SET text = NULL WHERE type = 45 AND conv = $1"         \
+                   " AND text IS NOT NULL")                                              \
+    X(ORPHANS_FORGET, "UPDATE inbound_orphans SET text = NULL WHERE at < $1"             \
+                      " AND text IS NOT NULL")                                           \
     X(ERASE_CONVS, "UPDATE conversations SET number = 'erased-' || conv::text"           \
                    " WHERE conv IN (SELECT conv FROM events WHERE type = 15"             \
                    " AND number = $1)")                                                  \
@@ -1140,6 +1153,7 @@ static int msg_row(pg *st, const PGresult *res, int i, const row_cb *c)
         .error = col_str(res, i, 10),
         .at = col_i64(res, i, 11),
         .status_at = col_i64(res, i, 12),
+        .name = PQnfields(res) > 13 ? col_str(res, i, 13) : STR_NULL,
     };
     return ((store_msg_cb)c->cb)(c->arg, &m);
 }
@@ -1205,6 +1219,8 @@ static int note_row(pg *st, const PGresult *res, int i, const row_cb *c)
         .target = (uint32_t)col_i64(res, i, 4),
         .queue = (uint32_t)col_i64(res, i, 5),
         .at = col_i64(res, i, 6),
+        .name = col_str(res, i, 7),
+        .text = col_str(res, i, 8),
     };
     return ((store_note_cb)c->cb)(c->arg, &n);
 }
@@ -1851,6 +1867,22 @@ static int pg_msg_forget(store *st_, int64_t id, int segments)
     return run((pg *)st_, P_MSG_SEGMENTS, &a, NULL);
 }
 
+static int pg_csat_forget(store *st_, uint32_t conv)
+{
+    pargs a = {0};
+    p_int(&a, conv);
+    return run((pg *)st_, P_CSAT_FORGET, &a, NULL);
+}
+
+static int pg_orphans_forget(store *st_, int64_t before_at)
+{
+    pargs a = {0};
+    p_int(&a, before_at);
+    int64_t n = 0;
+    int r = run((pg *)st_, P_ORPHANS_FORGET, &a, &n);
+    return r != 0 ? r : (int)n;
+}
+
 static int segments_row(pg *st, const PGresult *res, int i, const row_cb *c)
 {
     (void)st;
@@ -1943,6 +1975,8 @@ static const struct store_ops PG_OPS = {
     .feed = pg_feed,
     .closed_since = pg_closed_since,
     .msg_forget = pg_msg_forget,
+    .csat_forget = pg_csat_forget,
+    .orphans_forget = pg_orphans_forget,
     .segments = pg_segments,
     .erase_number = pg_erase_number,
     .scrub = pg_scrub,

@@ -16,7 +16,8 @@ _Static_assert(CC_EV_CONV_OPENED == 15 && CC_EV_WRAPPED_UP == 30 && CC_EV_CLOSED
                    CC_EV_OWNER_CHANGED == 23 && CC_EV_CONF_JOINED == 25 &&
                    CC_EV_CONF_LEFT == 27 && CC_EV_TERMINATED == 31 &&
                    CC_EV_OPTED_OUT == 35 && CC_EV_OPTED_IN == 36 &&
-                   CC_EV_CSAT_ANSWERED == 45,
+                   CC_EV_CSAT_ANSWERED == 45 && CC_EV_NOTE == 47 &&
+                   CC_EV_SUP_LEFT == 50,
                "event type numbers are stored: append new events at the end of CC_EVENTS");
 _Static_assert(CC_EV_AGENT_STATE == 13 && CC_EV_MSG_IN == 16 && CC_EV_MSG_OUT == 17 &&
                    CC_EV_ACCEPTED == 21 && CC_EV_ENDED == 28,

@@ -45,9 +45,9 @@ enum { STORE_ROW_NINT = 21, STORE_ROW_NSTR = 8, STORE_ROW_NCOLS = 30 };
 #define STORE_ROW_T_CLOSED "32"
 /* The stored numbers of the events flagged CC_EVF_NOTE in cc.h (SQL needs
  * them as text; tests/unit/store/test_store_notes.c holds the two equal).
- * SQLite's partial index events_notes2_by_conv (migration v4) lists the
+ * SQLite's partial index events_notes3_by_conv (migration v9) lists the
  * same numbers: a change here needs a migration that rebuilds it. */
-#define STORE_ROW_T_NOTES "18, 22, 23, 25, 27, 31, 35, 36"
+#define STORE_ROW_T_NOTES "18, 22, 23, 25, 27, 31, 35, 36, 47, 48, 49, 50"
 
 /* One event as columns: i[] the 21 integers (seq .. grace_ms), ids the
  * encoded id list, s[] the 8 strings (name .. queue_name). Views point into

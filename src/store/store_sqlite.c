@@ -154,6 +154,13 @@ _Static_assert(CC_EV_CSAT_ANSWERED == 45,
     "CREATE INDEX IF NOT EXISTS events_ended_by_seq ON events(seq) WHERE type IN (31, 32);" \
     "CREATE INDEX IF NOT EXISTS events_opened_by_conv ON events(conv) WHERE type = 15;"
 
+/* v9: internal notes and a supervisor's joining, taking over and leaving
+ * join the transcript's notes (events 47-50). */
+#define SCHEMA_V9                                                                        \
+    "DROP INDEX IF EXISTS events_notes2_by_conv;"                                        \
+    "CREATE INDEX IF NOT EXISTS events_notes3_by_conv ON events(conv, seq)"              \
+    " WHERE type IN (" STORE_ROW_T_NOTES ");"
+
 /* The migrations, oldest first. To change the schema, append an entry with
  * the next version and the SQL that takes a version-(n-1) file to n; never
  * edit an entry that has shipped. */
@@ -169,6 +176,7 @@ static const struct store_migration {
     {6, SCHEMA_V6},
     {7, SCHEMA_V7},
     {8, SCHEMA_V8},
+    {9, SCHEMA_V9},
 };
 #define N_MIGRATIONS (sizeof MIGRATIONS / sizeof MIGRATIONS[0])
 
@@ -192,6 +200,10 @@ static const struct store_migration {
       " e.name, e.number, e.ep_number, coalesce(e.text, m.text), e.msg_id,"              \
       " e.var_key, e.value, e.queue_name"                                                \
       " FROM events e LEFT JOIN messages m ON m.id = e.seq ORDER BY e.seq")              \
+    X(EV_REPORT,                                                                         \
+      "SELECT seq, type, at, conv, agent, target, queue, ep, reason, state, kind, code,"  \
+      " CASE WHEN type = 2 THEN ids END FROM events ORDER BY seq")                       \
+    X(REPLY_TEXTS, "SELECT id, text FROM messages WHERE outbound = 1 ORDER BY id")       \
     X(EV_REPLAY,                                                                         \
       "SELECT e.seq, e.type, e.at, e.conv, e.agent, e.target, e.queue, e.team,"          \
       " e.ep, e.reason, e.fallback, e.capacity, e.msg_seq, e.state, e.kind,"             \
@@ -202,12 +214,13 @@ static const struct store_migration {
     X(MSG_INSERT, "INSERT INTO messages (id, conv, seq, outbound, agent, number,"        \
                   " ep_number, text, provider_id, status, at, status_at)"                \
                   " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11)")         \
-    X(MSG_OF_CONV, "SELECT " MSG_COLS " FROM messages WHERE conv = ?1 ORDER BY id")      \
+    X(MSG_OF_CONV, "SELECT " MSG_COLS ", (SELECT name FROM events WHERE seq = messages.id)" \
+                   " FROM messages WHERE conv = ?1 ORDER BY id")      \
     X(MSG_GET, "SELECT " MSG_COLS " FROM messages WHERE id = ?1")                        \
     X(HISTORY, "SELECT o.conv, o.at, o.ep_number, (SELECT c.at FROM events c"            \
                " WHERE c.type = 32 AND c.conv = o.conv) FROM events o"                   \
                " WHERE o.type = 15 AND o.number = ?1 ORDER BY o.seq DESC LIMIT ?2")      \
-    X(NOTES, "SELECT seq, type, code, agent, target, queue, at FROM events"              \
+    X(NOTES, "SELECT seq, type, code, agent, target, queue, at, name, text FROM events"              \
              " WHERE type IN (" STORE_ROW_T_NOTES ") AND conv = ?1 ORDER BY seq")        \
     X(CANNED_PUT, "INSERT INTO canned (id, title, text_sv, text_en) VALUES (?1, ?2, ?3,"  \
                   " ?4) ON CONFLICT(id) DO UPDATE SET title = ?2, text_sv = ?3,"         \
@@ -285,6 +298,10 @@ static const struct store_migration {
     X(MSG_SEGMENTS, "INSERT INTO msg_segments (id, segments) VALUES (?1, ?2)"            \
                     " ON CONFLICT (id) DO NOTHING")                                      \
     X(SEGMENTS, "SELECT id, segments FROM msg_segments")                                 \
+    X(CSAT_FORGET, "UPDATE events SET text = NULL WHERE type = 45 AND conv = ?1"         \
+                   " AND text IS NOT NULL")                                              \
+    X(ORPHANS_FORGET, "UPDATE inbound_orphans SET text = NULL WHERE at < ?1"             \
+                      " AND text IS NOT NULL")                                           \
     X(ERASE_EVENTS, "UPDATE events SET number = 'erased-' || conv,"                      \
                     " name = CASE WHEN type IN (15, 34) THEN NULL ELSE name END,"        \
                     " value = CASE WHEN type = 33 THEN NULL ELSE value END,"             \
@@ -477,7 +494,7 @@ out:
 
 /* ---- open and close ----------------------------------------------------- */
 
-#define SQ_SCHEMA_VERSION 8
+#define SQ_SCHEMA_VERSION 9
 _Static_assert(N_MIGRATIONS == SQ_SCHEMA_VERSION, "SQ_SCHEMA_VERSION is the last migration");
 
 store *store__sqlite_open(const char *path, char *err, size_t errlen)
@@ -635,10 +652,54 @@ static int sq_event_append(store *st_, const cc_event *ev)
     return r;
 }
 
-/* Runs EV_LOAD or EV_REPLAY (the same columns). */
+/* One row read back as an event, handed to 'cb'. */
+static int deliver(sq *st, const store_ev_row *row, store_event_cb cb, void *arg)
+{
+    cc_event ev;
+    int r = store_row_to_event(&st->row, row, &ev, st->base.err, sizeof st->base.err);
+    return r ? r : cb(arg, &ev);
+}
+
+_Static_assert(CC_EV_AGENT_PUT == 2 && STORE_ROW_NSTR > 3, "EV_REPORT's type number and text slot");
+
+/* store_events_report: the lean columns of every event, and the replies'
+ * texts from a second cursor over the messages in id (= event seq) order,
+ * merged as the events pass: two sequential scans, no lookup per event. */
+static int sq_events_report(sq *st, store_event_cb cb, void *arg)
+{
+    sqlite3_stmt *s = st->s[S_EV_REPORT], *m = st->s[S_REPLY_TEXTS];
+    static const int cols[12] = {0, 1, 2, 3, 4, 5, 6, 8, 9, 13, 14, 15}; /* into row.i */
+    int r = 0, rc, mrc = sqlite3_step(m);
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        store_ev_row row = {0};
+        for (int k = 0; k < 12; k++)
+            row.i[cols[k]] = sqlite3_column_int64(s, k);
+        row.ids = (str){sqlite3_column_blob(s, 12), (size_t)sqlite3_column_bytes(s, 12)};
+        if (row.i[1] == CC_EV_MSG_OUT) {
+            while (mrc == SQLITE_ROW && sqlite3_column_int64(m, 0) < row.i[0])
+                mrc = sqlite3_step(m);
+            if (mrc == SQLITE_ROW && sqlite3_column_int64(m, 0) == row.i[0])
+                row.s[3] = col_str(m, 1); /* text */
+        }
+        if ((r = deliver(st, &row, cb, arg)) != 0)
+            goto out;
+    }
+    if (rc != SQLITE_DONE)
+        r = fail(st, rc);
+    else if (mrc != SQLITE_ROW && mrc != SQLITE_DONE)
+        r = fail(st, mrc);
+out:
+    done(s);
+    done(m);
+    return r;
+}
+
+/* Runs EV_LOAD or EV_REPLAY (the same columns), or the report's. */
 static int sq_events_load(store *st_, int with_text, store_event_cb cb, void *arg)
 {
     sq *st = (sq *)st_;
+    if (with_text == 2)
+        return sq_events_report(st, cb, arg);
     sqlite3_stmt *s = st->s[with_text ? S_EV_LOAD : S_EV_REPLAY];
     int r = 0, rc;
     while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
@@ -650,10 +711,7 @@ static int sq_events_load(store *st_, int with_text, store_event_cb cb, void *ar
         i++;
         for (int k = 0; k < STORE_ROW_NSTR; k++)
             row.s[k] = col_str(s, i++);
-        cc_event ev;
-        if ((r = store_row_to_event(&st->row, &row, &ev, st->base.err, sizeof st->base.err)) !=
-                0 ||
-            (r = cb(arg, &ev)) != 0)
+        if ((r = deliver(st, &row, cb, arg)) != 0)
             goto out;
     }
     if (rc != SQLITE_DONE)
@@ -698,6 +756,7 @@ static int each_msg(sq *st, sqlite3_stmt *s, store_msg_cb cb, void *arg)
             .error = col_str(s, 10),
             .at = sqlite3_column_int64(s, 11),
             .status_at = sqlite3_column_int64(s, 12),
+            .name = sqlite3_column_count(s) > 13 ? col_str(s, 13) : STR_NULL,
         };
         if ((r = cb(arg, &m)) != 0)
             goto out;
@@ -795,6 +854,8 @@ static int note_row(sqlite3_stmt *s, const row_cb *c)
         .target = (uint32_t)sqlite3_column_int64(s, 4),
         .queue = (uint32_t)sqlite3_column_int64(s, 5),
         .at = sqlite3_column_int64(s, 6),
+        .name = col_str(s, 7),
+        .text = col_str(s, 8),
     };
     return ((store_note_cb)c->cb)(c->arg, &n);
 }
@@ -1517,6 +1578,23 @@ static int sq_msg_forget(store *st_, int64_t id, int segments)
     return run(st, s);
 }
 
+static int sq_csat_forget(store *st_, uint32_t conv)
+{
+    sq *st = (sq *)st_;
+    sqlite3_stmt *s = st->s[S_CSAT_FORGET];
+    sqlite3_bind_int64(s, 1, conv);
+    return run(st, s);
+}
+
+static int sq_orphans_forget(store *st_, int64_t before_at)
+{
+    sq *st = (sq *)st_;
+    sqlite3_stmt *s = st->s[S_ORPHANS_FORGET];
+    sqlite3_bind_int64(s, 1, before_at);
+    int r = run(st, s);
+    return r != 0 ? r : sqlite3_changes(st->db);
+}
+
 static int segments_row(sqlite3_stmt *s, const row_cb *c)
 {
     return ((store_segments_cb)c->cb)(c->arg, sqlite3_column_int64(s, 0),
@@ -1606,6 +1684,8 @@ static const struct store_ops SQ_OPS = {
     .feed = sq_feed,
     .closed_since = sq_closed_since,
     .msg_forget = sq_msg_forget,
+    .csat_forget = sq_csat_forget,
+    .orphans_forget = sq_orphans_forget,
     .segments = sq_segments,
     .erase_number = sq_erase_number,
     .scrub = sq_scrub,

@@ -11,7 +11,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { freePort } from './lib/server.mjs';
-import { startGatewaySite, stopGatewaySite } from './lib/gateway_site.mjs';
+import { startKannelSite, stopGatewaySite } from './lib/gateway_site.mjs';
 import { login, until } from './lib/client.mjs';
 import { Kannel, kannelMissing } from '../peers/kannel/harness.mjs';
 
@@ -30,20 +30,8 @@ let anna;
 
 before(async () => {
   if (missing) return;
-  const port = await freePort();
-  kannel = new Kannel({
-    moMethod: 'post',
-    moUrl: `http://127.0.0.1:${port}/api/gw/kannel/kannel1/mo?from=%p&to=%P&id=%I&coding=%c&charset=%C&token=${TOKEN}`,
-  });
-  await kannel.start();
-  ({ server, anna } = await startGatewaySite(dir, {
-    ep: EP,
-    port,
-    gateway: {
-      id: 'kannel1', type: 'kannel', sendsms_url: kannel.sendsmsUrl, username: kannel.user,
-      password: kannel.password, dlr_url_base: `http://127.0.0.1:${port}`, token: TOKEN,
-    },
-    outbox: { max_attempts: 1000, backoff_ms: 100, backoff_max_ms: 500 },
+  ({ kannel, server, anna } = await startKannelSite(dir, {
+    Kannel, freePort, token: TOKEN, ep: EP,
     epExtra: { survey: { language: 'sv', window_s: WINDOW_S } },
     extra: { wrapup_reasons: [{ id: 1, name: 'Löst' }], supervisors: [{ username: 'lena', password: 'pw-lena' }] },
   }));
@@ -88,8 +76,22 @@ test('the survey goes out after wrap-up and "4" is recorded against the ended co
   assert.equal(s.queues[0].name, 'Kundtjänst');
   assert.equal(s.teams[0].name, 'Support');
   assert.equal(s.intervals.length, 1);
-  await new Promise((r) => setTimeout(r, 1000));
+  // the reports carry the score per agent and team (REST and CSV)
   const sup = await login(server.url, 'lena', 'pw-lena');
+  const fig = await fetch(`${server.url}/api/reports/figures?step=all&dim=agent`, { headers: { cookie: sup.cookie } }).then((r) => r.json());
+  const annaRow = fig.rows.find((x) => x.name === 'Anna Berg');
+  assert.equal(annaRow.csat_asked, 1);
+  assert.equal(annaRow.csat_answers, 1);
+  assert.equal(annaRow.csat_avg, 4);
+  assert.equal(annaRow.csat_by_score, '4=1');
+  const csv = await fetch(`${server.url}/api/reports/figures.csv?step=all&dim=team`, { headers: { cookie: sup.cookie } }).then((r) => r.text());
+  const [head, first] = csv.split('\r\n');
+  const cols = head.split(',');
+  const cells = first.split(',');
+  assert.equal(cells[cols.indexOf('name')], 'Support');
+  assert.equal(cells[cols.indexOf('csat_answers')], '1');
+  assert.equal(cells[cols.indexOf('csat_avg')], '4.0');
+  await new Promise((r) => setTimeout(r, 1000));
   const ov = await fetch(`${server.url}/api/supervisor/overview`, { headers: { cookie: sup.cookie } }).then((r) => r.json());
   assert.deepEqual(ov.conversations, []); // the answer opened nothing
   const bad = await fetch(`${server.url}/api/supervisor/csat?interval=week`, { headers: { cookie: (await login(server.url, 'lena', 'pw-lena')).cookie } });

@@ -288,7 +288,8 @@ test('webhooks: killed with kill -9 while delivering, every event arrives after 
   assert.equal((await s2.stop()).code, 0);
 });
 
-test('admin page: a webhook made with the form, its secret shown once, its delivery status, deleted by keyboard (sv, en, phone)', async () => {
+// the page is the same on either store: on SQLite only (make test's time)
+test('admin page: a webhook made with the form, its secret shown once, its delivery status, deleted by keyboard (sv, en, phone)', { skip: process.env.TEXTDESK_E2E_STORE === 'postgresql' && 'the page is the same on either store' }, async () => {
   const A = JSON.parse(readFileSync(path.join(webDir, 'admin', 'i18n', 'sv.json'), 'utf8'));
   const E = JSON.parse(readFileSync(path.join(webDir, 'admin', 'i18n', 'en.json'), 'utf8'));
   const rc = await receiver();

@@ -12,7 +12,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { freePort } from './lib/server.mjs';
-import { startGatewaySite, stopGatewaySite } from './lib/gateway_site.mjs';
+import { startKannelSite, stopGatewaySite } from './lib/gateway_site.mjs';
 import { until } from './lib/client.mjs';
 import { Kannel, kannelMissing } from '../peers/kannel/harness.mjs';
 
@@ -29,21 +29,7 @@ let conv;
 
 before(async () => {
   if (missing) return;
-  const port = await freePort();
-  kannel = new Kannel({
-    moMethod: 'post',
-    moUrl: `http://127.0.0.1:${port}/api/gw/kannel/kannel1/mo?from=%p&to=%P&id=%I&coding=%c&charset=%C&token=${TOKEN}`,
-  });
-  await kannel.start();
-  ({ server, anna } = await startGatewaySite(dir, {
-    ep: EP,
-    port,
-    gateway: {
-      id: 'kannel1', type: 'kannel', sendsms_url: kannel.sendsmsUrl, username: kannel.user,
-      password: kannel.password, dlr_url_base: `http://127.0.0.1:${port}`, token: TOKEN,
-    },
-    outbox: { max_attempts: 1000, backoff_ms: 100, backoff_max_ms: 500 },
-  }));
+  ({ kannel, server, anna } = await startKannelSite(dir, { Kannel, freePort, token: TOKEN, ep: EP }));
 });
 
 after(async () => {

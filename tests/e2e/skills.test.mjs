@@ -134,3 +134,49 @@ test('skills: the Swedish conversation reaches the Swedish agent first, falls ba
   await erik.close();
   assert.equal((await s.stop()).code, 0, s.output);
 });
+
+test('skills: a transfer to a queue adds required skills; bad skills change nothing', async () => {
+  const s = await fresh();
+  const anna = await Desk.open(s.url, 'anna', 'demo-anna');
+  await anna.cmd('set_state', { state: 'available' });
+  await simSend(s.url, '+46701230003', EP, 'Hej, en fråga om fakturan');
+  const c = await anna.offer();
+  assert.equal((await anna.cmd('accept', { conv: c.id })).ok, true);
+
+  // Erik becomes Available first: without skills he would get the transfer
+  const erik = await Desk.open(s.url, 'erik', 'demo-erik'); // Svenska 4, no English
+  const maja = await Desk.open(s.url, 'maja', 'demo-maja'); // English 5
+  await erik.cmd('set_state', { state: 'available' });
+  await new Promise((res) => setTimeout(res, 50));
+  await maja.cmd('set_state', { state: 'available' });
+
+  // the skills the desktop can pick from come with the transfer targets
+  const tg = await anna.cmd('transfer_targets');
+  assert.deepEqual(tg.skills, [{ id: 1, name: 'Svenska' }, { id: 2, name: 'English' }]);
+
+  // bad skills: refused, the conversation stays Anna's
+  let r = await anna.cmd('transfer', { conv: c.id, queue: 1, skills: [{ skill: 9, level: 2 }] });
+  assert.equal(r.ok, false);
+  assert.equal(r.error, 'no_such_skill');
+  r = await anna.cmd('transfer', { conv: c.id, queue: 1, skills: [{ skill: 2, level: 6 }] });
+  assert.equal(r.error, 'bad_request');
+  assert.match(r.message, /"level": 1-5/);
+  r = await anna.cmd('transfer', { conv: c.id, agent: 3, skills: [{ skill: 2, level: 1 }] });
+  assert.equal(r.error, 'bad_request');
+  const sup = await login(s.url, 'lena', 'demo-lena');
+  const S = api(s, sup.cookie, 'supervisor');
+  let conv = (await S('GET', 'overview')).body.conversations.find((x) => x.id === c.id);
+  assert.equal(conv.owner_name, 'Anna Berg');
+  assert.deepEqual(conv.skills, []);
+
+  // English 4 required from now on: Maja, not Erik who waited longer
+  r = await anna.cmd('transfer', { conv: c.id, queue: 1, skills: [{ skill: 2, level: 4 }] });
+  assert.equal(r.ok, true, JSON.stringify(r));
+  const offered = await maja.offer();
+  assert.equal(offered.id, c.id);
+  conv = (await S('GET', 'overview')).body.conversations.find((x) => x.id === c.id);
+  assert.deepEqual(conv.skills, [{ skill: 2, name: 'English', level: 4 }]);
+  assert.equal(erik.events.some((e) => e.type === 'conversation' && e.conversation.id === c.id), false);
+  for (const d of [anna, erik, maja]) await d.close();
+  assert.equal((await s.stop()).code, 0, s.output);
+});

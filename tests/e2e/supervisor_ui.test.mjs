@@ -108,8 +108,11 @@ test('supervisor page: a queue fills and drains, a conversation is read, masking
   assert.equal(await text(sup, '#reader-transcript .msg-out .who'), 'Anna Berg: ');
   assert.equal(await text(sup, '#reader-number'), V.reader_sub.replace('{ep}', EP).replace('{n}', '2'));
   assert.ok(await sup.locator(`#conv-body tr.selected button:text-is("${num}")`).count());
-  // read only: nothing to write with
-  assert.equal(await sup.locator('#reader textarea, #reader input').count(), 0);
+  // not in the conversation: reading, and notes only (no SMS to the
+  // customer before joining: docs/supervision.md, supervise_ui.test.mjs)
+  await waitText(sup, '#reader-tag', V.read_only);
+  assert.equal(await sup.locator('#sup-mode-sms').isHidden(), true);
+  assert.equal(await sup.locator('input[name="sup-mode"][value="note"]').isChecked(), true);
   // a new customer message reaches the open reader with the next poll
   await simSend(s.url, num, EP, 'Tack, jag väntar');
   await waitText(sup, '#reader-transcript .msg-in >> nth=-1 >> .text', 'Tack, jag väntar', 4000);

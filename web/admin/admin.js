@@ -49,12 +49,13 @@ const SPEC = {
   teams: { cols: ['id', 'name'], fields: [{ name: 'name', type: 'text' }] },
   skills: { cols: ['id', 'name'], fields: [{ name: 'name', type: 'text' }] },
   entry_points: {
-    cols: ['id', 'number', 'queue', 'hours', 'max_wait_s'],
+    cols: ['id', 'number', 'queue', 'hours', 'max_wait_s', 'survey'],
     // the flow (docs/configuration.md): 'hours' fields are sent nested
     fields: [
       { name: 'number', type: 'text', auto: 'off' },
       { name: 'queue', type: 'queue' },
       { name: 'skills', type: 'skills', minimum: true },
+      { name: 'skill_words', type: 'words' },
       { name: 'welcome_reply', type: 'textarea', optional: true },
       { name: 'time_zone', type: 'text', auto: 'off', hours: true },
       { name: 'week', type: 'week', hours: true },
@@ -64,6 +65,7 @@ const SPEC = {
       { name: 'max_wait_s', type: 'int', def: '' },
       { name: 'overflow_queue', type: 'queue', none: true },
       { name: 'overflow_reply', type: 'textarea', optional: true },
+      { name: 'survey', type: 'survey' },
     ],
   },
   wrapup_reasons: { cols: ['id', 'name'], fields: [{ name: 'name', type: 'text' }] },
@@ -151,6 +153,7 @@ function cell(kind, col, x) {
     case 'text_sv': case 'text_en': return v && v.length > 60 ? `${v.slice(0, 60)}…` : v || '';
     case 'hours': return v ? v.time_zone : t('always_open');
     case 'max_wait_s': return v ? `${v} s → ${x.overflow_queue ? nameOf('queues', x.overflow_queue) : t('reply_only')}` : '';
+    case 'survey': return v ? `${t(`survey_lang_${v.language || 'own'}`)}, ${v.window_s} s` : t('survey_off');
     default: return v == null ? '' : String(v);
   }
 }
@@ -217,6 +220,8 @@ function field(f, x) {
       return el('div', { class: 'field field-wide', dataset: { field: f.name } }, head, box,
         el('span', { class: 'hint', id: `hint-${f.name}`, text: t(f.minimum ? 'f_skills_min_hint' : 'f_skills_hint') }), err);
     }
+    case 'words': return wordsField(f, cur);
+    case 'survey': return surveyField(f, cur);
     case 'queue': case 'reason': {
       const list = f.type === 'queue' ? (S.data.queues || []).filter((q) => !x || S.kind !== 'queues' || q.id !== x.id) : S.data.wrapup_reasons || [];
       input = el('select', { id, name: f.name, 'aria-describedby': `err-${f.name}` },
@@ -240,6 +245,67 @@ function field(f, x) {
   }
   return el('label', { class: 'field', dataset: { field: f.name } }, head, input,
     f.type === 'password' && x ? el('span', { class: 'hint', id: `hint-${f.name}`, text: t('f_password_hint') }) : null, err);
+}
+
+// An entry point's skill words: rows of word, skill and level; a row with
+// an empty word is left out when saving.
+function wordRow(w) {
+  const skills = S.data.skills || [];
+  const n = document.querySelectorAll('#f-skill_words .word-row').length + 1;
+  const row = el('div', { class: 'word-row', role: 'group', 'aria-label': t('word_row', { n }) },
+    el('label', {}, el('span', { text: t('word') }), el('input', { type: 'text', name: 'word', autocomplete: 'off', value: w ? w.word : '' })),
+    el('label', {}, el('span', { text: t('word_skill') }),
+      el('select', { name: 'word_skill' }, ...skills.map((k) => el('option', { value: String(k.id), text: k.name, selected: !!w && w.skill === k.id })))),
+    el('label', {}, el('span', { text: t('word_level') }),
+      el('select', { name: 'word_level' }, ...[1, 2, 3, 4, 5].map((n2) => el('option', { value: String(n2), text: String(n2), selected: (w ? w.level : 1) === n2 })))));
+  row.append(el('button', { type: 'button', class: 'word-remove', text: t('remove'), 'aria-label': `${t('remove')} ${t('word_row', { n })}`, onclick: () => row.remove() }));
+  return row;
+}
+
+function wordsField(f, cur) {
+  const rows = el('div', { class: 'word-rows' }, ...(cur || []).map(wordRow));
+  const box = el('div', { class: 'words', id: `f-${f.name}`, role: 'group', 'aria-labelledby': `lbl-${f.name}`, 'aria-describedby': `err-${f.name} hint-${f.name}` }, rows,
+    (S.data.skills || []).length
+      ? el('button', { type: 'button', id: 'word-add', text: t('word_add'), onclick: () => { rows.append(wordRow(null)); rows.lastChild.querySelector('input').focus(); } })
+      : el('p', { class: 'empty', text: t('no_skills') }));
+  // rows are numbered when built: renumber the labels of those after a removed one
+  return el('div', { class: 'field field-wide', dataset: { field: f.name } }, el('span', { id: `lbl-${f.name}`, text: t(`f_${f.name}`) }), box,
+    el('span', { class: 'hint', id: `hint-${f.name}`, text: t('f_skill_words_hint') }),
+    el('p', { class: 'field-error', id: `err-${f.name}`, 'aria-live': 'polite' }));
+}
+
+// The customer-satisfaction survey: on or off, the Swedish or English
+// template or a text of one's own, and the answer window.
+function surveyField(f, cur) {
+  const lang = cur ? cur.language || 'own' : 'sv';
+  const on = el('input', { type: 'checkbox', id: 'f-survey-on', checked: !!cur });
+  const choice = el('select', { id: 'f-survey-language', 'aria-describedby': 'err-survey' },
+    ...['sv', 'en', 'own'].map((l) => el('option', { value: l, text: t(`survey_lang_${l}`), selected: lang === l })));
+  const text = el('textarea', { id: 'f-survey-text', rows: 3, maxlength: 1000, 'aria-describedby': 'hint-survey-text err-survey' });
+  text.value = cur && lang === 'own' ? cur.text : '';
+  const win = el('input', { id: 'f-survey-window_s', type: 'text', inputmode: 'numeric', autocomplete: 'off', value: String(cur ? cur.window_s : 3600), 'aria-describedby': 'err-survey' });
+  const template = el('p', { class: 'survey-template', id: 'f-survey-template' });
+  const sync = () => {
+    const l = choice.value;
+    for (const e of [choice, text, win]) e.disabled = !on.checked;
+    text.closest('label').hidden = l !== 'own';
+    // the template's wording as the customer will get it (the server keeps it)
+    template.hidden = l === 'own';
+    template.textContent = l === 'own' ? '' : cur && cur.language === l ? `”${cur.text}”` : t(`survey_template_${l}`);
+  };
+  on.addEventListener('change', sync);
+  choice.addEventListener('change', sync);
+  const box = el('fieldset', { class: 'survey', id: 'f-survey', 'aria-describedby': 'err-survey' },
+    el('legend', { id: 'lbl-survey', text: t('f_survey') }),
+    el('label', { class: 'inline' }, on, ` ${t('survey_on')}`),
+    el('label', { class: 'field' }, el('span', { text: t('survey_language') }), choice),
+    template,
+    el('label', { class: 'field' }, el('span', { text: t('survey_text') }), text,
+      el('span', { class: 'hint', id: 'hint-survey-text', text: t('survey_text_hint') })),
+    el('label', { class: 'field' }, el('span', { text: t('survey_window_s') }), win));
+  sync();
+  return el('div', { class: 'field field-wide', dataset: { field: f.name } }, box,
+    el('p', { class: 'field-error', id: `err-${f.name}`, 'aria-live': 'polite' }));
 }
 
 // The form's value of a field kept under an entry point's "hours".
@@ -285,7 +351,9 @@ function showApiError(kind, body) {
     const box = document.querySelector(`#form-fields .field[data-field="${f}"]`);
     box.classList.add('invalid');
     $(`err-${f}`).textContent = m;
-    const input = $(`f-${f}`);
+    const box2 = $(`f-${f}`);
+    // a group (skills, words, survey): its first field that can take input
+    const input = box2 && !box2.matches('input, select, textarea') ? box2.querySelector('input:not([disabled]), select:not([disabled]), textarea:not([disabled])') : box2;
     if (input && input.focus) input.focus();
     $('form-error').textContent = t('fix_fields');
     return;
@@ -323,6 +391,20 @@ function formBody(kind) {
       case 'teams':
         body.teams = [...input.querySelectorAll('input:checked')].map((c) => Number(c.value));
         break;
+      case 'words':
+        body.skill_words = [...input.querySelectorAll('.word-row')]
+          .filter((r) => r.querySelector('[name="word"]').value.trim() !== '')
+          .map((r) => ({ word: r.querySelector('[name="word"]').value.trim(), skill: Number(r.querySelector('[name="word_skill"]').value),
+            level: Number(r.querySelector('[name="word_level"]').value) }));
+        break;
+      case 'survey': {
+        if (!$('f-survey-on').checked) break;
+        const l = $('f-survey-language').value;
+        body.survey = { window_s: intValue($('f-survey-window_s').value) };
+        if (l === 'own') body.survey.text = $('f-survey-text').value;
+        else body.survey.language = l;
+        break;
+      }
       case 'skills':
         body.skills = [...input.querySelectorAll('select')].filter((s) => s.value !== '0')
           .map((s) => ({ skill: Number(s.dataset.skill), level: Number(s.value) }));
@@ -345,9 +427,9 @@ function formBody(kind) {
   }
   if (hours.time_zone) body.hours = hours;
   else if (hours.closed_reply || hours.holidays || Object.keys(hours.week || {}).length) body.hours = hours; // the API says what is missing
-  // what the form does not edit is kept: an entry point's skill words
+  // what the form does not edit is kept: an entry point's gateway
   const old = (S.data[kind] || []).find((x) => x.id === S.editing);
-  if (kind === 'entry_points' && old && old.skill_words) body.skill_words = old.skill_words;
+  if (kind === 'entry_points' && old && old.gateway) body.gateway = old.gateway;
   if (kind === 'entry_points' && !body.max_wait_s) { delete body.max_wait_s; if (body.overflow_queue === 0) delete body.overflow_queue; }
   return body;
 }

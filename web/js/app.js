@@ -237,9 +237,16 @@ function onEvent(ev) {
     break;
   }
   case 'system': {
-    const it = { kind: 'sys', event: ev.event, agent: ev.agent, agent_name: ev.agent_name, why: ev.why, at: ev.at };
+    const it = { kind: 'sys', event: ev.event, agent: ev.agent, agent_name: ev.agent_name, why: ev.why, at: ev.at, supervisor: ev.supervisor, text: ev.text };
     txOf(ev.conv).items.push(it);
     appendItem(ev.conv, it);
+    if (ev.event === 'taken_over' && S.me && ev.agent === S.me.id) {
+      // the conversation leaves this desk: say so where it stays readable
+      const dc = S.convs.get(ev.conv);
+      const msg = t('taken_over_from_you', { supervisor: ev.supervisor || '', customer: dc ? title(dc) : '' });
+      showError(msg);
+      announce(msg, true);
+    }
     break;
   }
   default:
@@ -484,6 +491,7 @@ ta.addEventListener('keydown', (e) => {
   }
 });
 $('composer').addEventListener('submit', (e) => { e.preventDefault(); send(); });
+$('composer-note').addEventListener('change', () => updateComposerState());
 
 let sending = false;
 async function send() {
@@ -492,7 +500,9 @@ async function send() {
   if (sending || !id || !text.trim() || !canWrite(S.convs.get(id))) return;
   if (!S.online) { showError(t('err_offline')); return; }
   sending = true;
-  const r = await run('send', { conv: id, text });
+  // an internal note goes to agents and supervisors only, never by SMS
+  const note = !$('composer-note-row').hidden && $('composer-note').checked;
+  const r = await run(note ? 'note' : 'send', { conv: id, text });
   sending = false;
   if (r.ok && Number(ta.dataset.conv) === id && ta.value === text) {
     ta.value = '';

@@ -81,7 +81,7 @@ for (const b of document.querySelectorAll('.dlg-cancel')) b.addEventListener('cl
 
 /* ---- transfer -------------------------------------------------------- */
 
-const tr = { conv: 0, queues: [], agents: [] };
+const tr = { conv: 0, queues: [], agents: [], skills: [] };
 
 function transferKind() { return document.querySelector('input[name="tkind"]:checked').value; }
 
@@ -89,6 +89,38 @@ function renderTransfer() {
   const kind = transferKind();
   pickList($('transfer-list'), 'ttarget', kind === 'queue' ? tr.queues : tr.agents, $('transfer-search').value,
     kind === 'queue' ? 'no_targets' : 'no_agents');
+  // a transfer to a queue may require skills of whoever takes it next
+  $('transfer-skills').hidden = kind !== 'queue' || tr.skills.length === 0;
+}
+
+/* One level picker per configured skill ('–': not required); keeps what
+ * was picked while the dialog is open. */
+function renderTransferSkills() {
+  const keep = new Map(transferSkills().map((s) => [s.skill, s.level]));
+  const rows = tr.skills.map((sk) => {
+    const lab = document.createElement('label');
+    lab.className = 'tskill';
+    const name = document.createElement('span');
+    name.textContent = sk.name;
+    const sel = document.createElement('select');
+    sel.dataset.skill = sk.id;
+    for (const v of ['', '1', '2', '3', '4', '5']) {
+      const o = document.createElement('option');
+      o.value = v;
+      o.textContent = v || '–';
+      sel.append(o);
+    }
+    sel.value = String(keep.get(sk.id) || '');
+    lab.append(name, sel);
+    return lab;
+  });
+  $('transfer-skill-list').replaceChildren(...rows);
+}
+
+function transferSkills() {
+  return [...document.querySelectorAll('#transfer-skill-list select')]
+    .filter((s) => s.value)
+    .map((s) => ({ skill: Number(s.dataset.skill), level: Number(s.value) }));
 }
 
 async function loadTargets() {
@@ -96,7 +128,9 @@ async function loadTargets() {
   if (!r.ok) return r;
   tr.queues = r.queues || [];
   tr.agents = r.agents || [];
+  tr.skills = r.skills || [];
   for (const a of tr.agents) S.names.set(a.id, a.name);
+  renderTransferSkills();
   return r;
 }
 
@@ -104,6 +138,7 @@ export async function openTransfer(conv) {
   tr.conv = conv;
   $('transfer-search').value = '';
   $('transfer-list').replaceChildren();
+  $('transfer-skill-list').replaceChildren();
   open($('dlg-transfer'), $('transfer-search'));
   const r = await loadTargets();
   if (!r.ok) $('transfer-error').textContent = errText(r);
@@ -114,7 +149,8 @@ async function doTransfer() {
   const id = picked($('transfer-list'));
   if (!id) { $('transfer-error').textContent = t('pick_one'); return; }
   const kind = transferKind();
-  const r = await S.conn.cmd('transfer', { conv: tr.conv, [kind]: id });
+  const skills = kind === 'queue' ? transferSkills() : [];
+  const r = await S.conn.cmd('transfer', { conv: tr.conv, [kind]: id, ...(skills.length ? { skills } : {}) });
   if (!r.ok) { $('transfer-error').textContent = errText(r); return; }
   $('dlg-transfer').close();
   openWrapup(tr.conv);

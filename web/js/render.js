@@ -123,7 +123,7 @@ export function renderTaskRow(id) {
 let shown = { conv: 0, version: -1, lang: '' };
 
 function sysText(it) {
-  const v = { agent: it.agent_name || '', target: it.target_name || '', queue: it.queue_name || '' };
+  const v = { agent: it.agent_name || '', target: it.target_name || '', queue: it.queue_name || '', supervisor: it.supervisor || '' };
   if (it.event === 'queued') {
     const key = `sys_queued_${it.why}`;
     const s = t(key, v);
@@ -134,7 +134,18 @@ function sysText(it) {
   return t(`sys_${it.event}`, v);
 }
 
+// who wrote an internal note: a supervisor or an agent
+const noteAuthor = (it) => (it.supervisor ? t('by_supervisor', { name: it.supervisor }) : S.me && it.agent === S.me.id ? t('you') : agentName(it.agent, it.agent_name));
+
 function bubble(it, c) {
+  if (it.kind === 'sys' && it.event === 'note') {
+    // an internal note: agents and supervisors only, never sent to the customer
+    return el('li', { class: 'whisper' },
+      el('div', { class: 'bubble bubble-note' },
+        el('p', { class: 'note-head' }, el('strong', { text: t('note_label') }), ` · ${noteAuthor(it)} · `, el('span', { class: 'note-private', text: t('note_private') })),
+        el('p', { class: 'text', text: it.text || '' }),
+        el('div', { class: 'meta' }, el('time', { class: 'at', text: clock(it.at, currentLang()) }))));
+  }
   if (it.kind === 'sys') {
     return el('li', { class: `sys sys-${it.event}` },
       el('span', { text: sysText(it) }), ' ', el('time', { class: 'at', text: clock(it.at, currentLang()) }));
@@ -151,7 +162,7 @@ function bubble(it, c) {
   const mine = S.me && it.agent === S.me.id;
   return el('li', { class: 'msg msg-out', dataset: { seq: String(it.seq) } },
     el('div', { class: 'bubble bubble-agent' },
-      el('span', { class: mine ? 'who visually-hidden' : 'who', text: `${mine ? t('you') : it.agent ? agentName(it.agent, it.agent_name) : t('auto_reply')}: ` }),
+      el('span', { class: mine ? 'who visually-hidden' : 'who', text: `${mine ? t('you') : it.agent ? agentName(it.agent, it.agent_name) : it.supervisor ? t('by_supervisor', { name: it.supervisor }) : t('auto_reply')}: ` }),
       el('p', { class: 'text', text: it.text }),
       el('div', { class: 'meta' }, at, ' ', statusEl(it))));
 }
@@ -309,6 +320,11 @@ export function updateComposerState() {
   if (had && !writable) [...document.querySelectorAll('#pane-body .controls button')].find(focusable)?.focus();
   $('composer').classList.toggle('disabled', !writable);
   $('composer-send').disabled = !writable || !S.online || !ta.value.trim();
+  // an internal note: while a colleague or a supervisor is in it with us
+  const noteOk = writable && !!c && (c.conference === 'active' || !!c.supervisor);
+  $('composer-note-row').hidden = !noteOk;
+  if (!noteOk) $('composer-note').checked = false;
+  $('composer-send').textContent = noteOk && $('composer-note').checked ? t('note_send') : t('send');
 }
 
 /* ---- history --------------------------------------------------------- */
@@ -326,7 +342,9 @@ export function renderHistory() {
       { dateStyle: 'short', timeStyle: 'short' });
     return el('li', { class: 'hist-item', dataset: { conv: String(x.conv) } },
       el('span', { class: 'hist-date', text: date }),
-      el('span', { class: 'hist-reasons', text: x.closed_at ? (reasons || t('history_no_reason')) : t('history_open') }));
+      el('span', { class: 'hist-reasons', text: x.closed_at ? (reasons || t('history_no_reason')) : t('history_open') }),
+      // the customer's satisfaction answer, when they gave one
+      x.csat ? el('span', { class: 'hist-csat', text: x.csat.comment ? t('history_csat_comment', { score: x.csat.score, comment: x.csat.comment }) : t('history_csat', { score: x.csat.score }) }) : null);
   }));
 }
 

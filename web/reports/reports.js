@@ -45,6 +45,8 @@ function query(step) {
 const fmtNum = (v) => (v == null ? '–' : new Intl.NumberFormat(currentLang() === 'en' ? 'en-GB' : 'sv-SE', { maximumFractionDigits: 1 }).format(v));
 const fmtPct = (v) => (v == null ? '–' : `${fmtNum(v)} %`);
 const fmtSecs = (v) => (v == null ? '–' : dur(v * 1000));
+// the average score and how many answered: "4,3 (12)"; '–' when none
+const fmtCsat = (r) => (r.csat_answers ? t('csat_cell', { avg: fmtNum(r.csat_avg), n: fmtNum(r.csat_answers) }) : '–');
 
 function label(iso, multiDay, step) {
   const date = iso.slice(0, 10), time = iso.slice(11, 16);
@@ -179,13 +181,13 @@ function renderTables() {
     td(r.service_level_pct == null ? '–' : t('sl_cell', { pct: fmtPct(r.service_level_pct), secs: fmtNum(r.service_level_threshold_s) })),
     td(`${fmtSecs(r.accept_avg_s)} / ${fmtSecs(r.accept_p90_s)}`),
     td(fmtSecs(r.first_reply_avg_s)), td(fmtSecs(r.handle_avg_s)),
-    td(`${fmtNum(r.messages_in)} / ${fmtNum(r.messages_out)}`), td(fmtNum(r.sms_segments)), td(fmtNum(r.opt_outs)))));
+    td(`${fmtNum(r.messages_in)} / ${fmtNum(r.messages_out)}`), td(fmtNum(r.sms_segments)), td(fmtNum(r.opt_outs)), td(fmtCsat(r)))));
   $('queues-empty').hidden = queues.length > 0;
   const agents = rows.filter((r) => r.dimension === 'agent');
   $('agent-body').replaceChildren(...agents.map((r) => el('tr', {},
     el('th', { scope: 'row', text: r.name }),
     td(fmtNum(r.accepted)), td(fmtNum(r.rona)), td(fmtSecs(r.handle_avg_s)),
-    td(fmtSecs(r.available_s)), td(fmtSecs(r.idle_s)), td(fmtPct(r.occupancy_pct)),
+    td(fmtSecs(r.available_s)), td(fmtSecs(r.idle_s)), td(fmtPct(r.occupancy_pct)), td(fmtCsat(r)),
     td((r.idle_by_reason || '').split('; ').filter(Boolean).map((p) => {
       const [name, secs] = p.split('=');
       return `${name} ${fmtSecs(Number(secs))}`;

@@ -113,7 +113,7 @@ addEventListener('resize', () => keyboardScroll());
 /* ---- the read-only conversation ----------------------------------------- */
 
 function sysText(m) {
-  const v = { agent: m.agent_name || '', target: m.target_name || '', queue: m.queue_name || '', event: m.event };
+  const v = { agent: m.agent_name || '', target: m.target_name || '', queue: m.queue_name || '', event: m.event, supervisor: m.supervisor || '' };
   if (m.event === 'queued') return t('sys_queued', v);
   if (m.event === 'transferred' && m.target_name) return t('sys_transferred_to', v);
   if (m.event === 'transferred') return t('sys_transferred_queue', v);
@@ -124,6 +124,14 @@ function sysText(m) {
 
 function item(m, conv) {
   const at = el('time', { class: 'at', dateTime: new Date(m.at).toISOString(), text: clock(m.at, currentLang()) });
+  if (m.kind === 'system' && m.event === 'note') { // an internal note: never sent
+    return el('li', { class: 'whisper' },
+      el('div', { class: 'bubble bubble-note' },
+        el('p', { class: 'note-head' }, el('strong', { text: t('note_label') }), ` · ${m.supervisor ? t('by_supervisor', { name: m.supervisor }) : m.agent_name || ''} · `,
+          el('span', { class: 'note-private', text: t('note_private') })),
+        el('p', { class: 'text', text: m.text || '' }),
+        el('div', { class: 'meta' }, at)));
+  }
   if (m.kind === 'system') {
     return el('li', { class: `sys sys-${m.event}` }, el('span', { text: sysText(m) }), ' ', at);
   }
@@ -137,7 +145,7 @@ function item(m, conv) {
   }
   return el('li', { class: 'msg msg-out', dataset: { seq: String(m.seq) } },
     el('div', { class: 'bubble bubble-agent' },
-      el('span', { class: 'who', text: `${m.agent_name || ''}: ` }),
+      el('span', { class: 'who', text: `${m.agent_name || (m.supervisor ? t('by_supervisor', { name: m.supervisor }) : t('auto_reply'))}: ` }),
       el('p', { class: 'text', text: m.text }),
       el('div', { class: 'meta' }, at)));
 }
@@ -153,8 +161,9 @@ function renderReader() {
   $('reader-unmask').setAttribute('aria-pressed', String(!!S.unmasked));
   $('reader-unmask').textContent = t(S.unmasked ? 'mask_again' : 'unmask');
   $('reader-unmasked').hidden = !c || !S.unmasked;
-  if (!c) { $('reader-transcript').replaceChildren(); return; }
+  if (!c) { $('reader-transcript').replaceChildren(); $('sup-actions').hidden = true; $('reader-tag').textContent = t('read_only'); return; }
   $('reader-title').textContent = c.number;
+  renderActions(c);
   $('reader-number').textContent = t('reader_sub', { ep: c.ep_number, n: c.messages.filter((m) => m.kind !== 'system').length });
   const box = $('reader-transcript');
   const atEnd = box.scrollHeight - box.scrollTop - box.clientHeight < 40;
@@ -167,6 +176,54 @@ function renderReader() {
     box.dataset.conv = String(c.id);
   }
 }
+
+/* ---- stepping in: note, barge, take over --------------------------------- */
+
+// What this supervisor may do in the conversation being read.
+function renderActions(c) {
+  const open = c && !S.gone && c.state !== 'wrapup';
+  const mine = !!c && c.supervisor === S.user;
+  const taken = mine && !c.owner_name;
+  const accepted = !!c && c.state === 'assigned';
+  $('sup-actions').hidden = !open;
+  $('reader-tag').textContent = t(taken ? 'tag_taken' : mine ? 'tag_joined' : 'read_only');
+  $('sup-barge').hidden = mine || !accepted || !!c.supervisor;
+  $('sup-take').hidden = taken || !accepted || (!!c.supervisor && !mine) || c.conference !== 'none';
+  $('sup-leave').hidden = !mine || taken;
+  $('sup-end').hidden = !taken;
+  $('sup-mode-sms').hidden = !mine;
+  if (!mine) document.querySelector('input[name="sup-mode"][value="note"]').checked = true;
+}
+
+async function act(action, body) {
+  const id = S.reading;
+  $('sup-error').textContent = '';
+  let r;
+  try {
+    r = await fetch(`/api/supervisor/conversations/${id}/${action}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: body ? JSON.stringify(body) : undefined });
+  } catch (err) { $('sup-error').textContent = t('error', { msg: String(err.message || err) }); return false; }
+  if (r.status !== 200) {
+    let b = {};
+    try { b = await r.json(); } catch { /* empty */ }
+    const k = `err_${b.error}`;
+    const s = t(k);
+    $('sup-error').textContent = s === k ? t('error', { msg: b.message || r.status }) : s;
+    return false;
+  }
+  await fetchConv();
+  return true;
+}
+$('sup-barge').addEventListener('click', () => act('barge'));
+$('sup-take').addEventListener('click', () => act('take_over'));
+$('sup-leave').addEventListener('click', () => act('leave'));
+$('sup-end').addEventListener('click', () => act('end'));
+$('sup-write').addEventListener('submit', async (e) => {
+  e.preventDefault();
+  const text = $('sup-text').value;
+  if (!text.trim()) { $('sup-error').textContent = t('write_empty'); return; }
+  const mode = document.querySelector('input[name="sup-mode"]:checked').value;
+  if (await act(mode, { text })) $('sup-text').value = '';
+});
 
 async function fetchConv() {
   const id = S.reading;
@@ -291,6 +348,7 @@ async function startApp() {
   if (r.status === 403) { showLogin(t('not_supervisor')); return; }
   if (r.status !== 200) { showLogin(r.status === 401 ? '' : t('error', { msg: r.status })); return; }
   $('who').textContent = me.body.username || '';
+  S.user = me.body.username || '';
   $('login').hidden = true;
   $('app').hidden = false;
   S.overview = r.body;

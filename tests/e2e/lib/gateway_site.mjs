@@ -38,3 +38,33 @@ export async function stopGatewaySite({ server, anna }) {
   server.cleanup();
   assert.equal(st.code, 0, `textdesk exit ${JSON.stringify(st)}:\n${server.output}`);
 }
+
+// The site behind a real Kannel (tests/peers/kannel/): Kannel started with
+// its MO URL pointing at textdesk's Kannel endpoint (POST, with 'token'),
+// the site's one gateway 'kannel1' sending through it. Resolves with
+// { kannel, server, anna }; 'site' adds startGatewaySite's options.
+export async function startKannelSite(dir, { Kannel, freePort, token, ep, ...site }) {
+  const port = await freePort();
+  const kannel = new Kannel({
+    moMethod: 'post',
+    moUrl: `http://127.0.0.1:${port}/api/gw/kannel/kannel1/mo?from=%p&to=%P&id=%I&coding=%c&charset=%C&token=${token}`,
+  });
+  try {
+    await kannel.start();
+    const { server, anna } = await startGatewaySite(dir, {
+      ep,
+      port,
+      gateway: {
+        id: 'kannel1', type: 'kannel', sendsms_url: kannel.sendsmsUrl, username: kannel.user,
+        password: kannel.password, dlr_url_base: `http://127.0.0.1:${port}`, token,
+      },
+      outbox: { max_attempts: 1000, backoff_ms: 100, backoff_max_ms: 500 },
+      ...site,
+    });
+    return { kannel, server, anna };
+  } catch (e) { // nothing left running by a failed start
+    await kannel.stop();
+    kannel.cleanup();
+    throw e;
+  }
+}

@@ -124,6 +124,45 @@ static void test_request_body(void **state)
     assert_null(j);
 }
 
+/* A transfer to a queue may add required skills (issue 17): read into the
+ * command, kept in the canonical JSON; a bad shape is refused with a
+ * message that says the shape; skills with an agent target are refused. */
+static void test_transfer_skills(void **state)
+{
+    (void)state;
+    api_frame f;
+    api_parse_err e;
+    const char *in = "{\"cmd\":\"transfer\",\"id\":7,\"conv\":3,\"queue\":2,"
+                     "\"skills\":[{\"skill\":4,\"level\":3},{\"skill\":9,\"level\":1}]}";
+    assert_int_equal(api_parse_frame(str_c(in), &f, &e), 0);
+    assert_int_equal(f.cmd.type, CC_CMD_TRANSFER_QUEUE);
+    assert_int_equal(f.cmd.queue, 2);
+    assert_int_equal(f.cmd.n_skills, 2);
+    assert_int_equal(f.cmd.skills[0].skill, 4);
+    assert_int_equal(f.cmd.skills[0].level, 3);
+    assert_int_equal(f.cmd.skills[1].skill, 9);
+    assert_int_equal(f.cmd.skills[1].level, 1);
+    json_t *j = api_parse_frame_json(&f);
+    char *got = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
+    assert_string_equal(got, "{\"cmd\":\"transfer\",\"conv\":3,\"id\":7,\"queue\":2,"
+                             "\"skills\":[{\"level\":3,\"skill\":4},{\"level\":1,\"skill\":9}]}");
+    free(got);
+    json_decref(j);
+    api_parse_frame_free(&f);
+    parses("{\"cmd\":\"transfer\",\"conv\":3,\"queue\":2,\"skills\":null}", "transfer");
+    parses("{\"cmd\":\"transfer\",\"conv\":3,\"queue\":2,\"skills\":[]}", "transfer");
+    R("{\"cmd\":\"transfer\",\"id\":1,\"conv\":3,\"queue\":2,\"skills\":5}", "bad_request",
+      "1", "\"skills\" must be a list", NULL);
+    R("{\"cmd\":\"transfer\",\"id\":1,\"conv\":3,\"queue\":2,\"skills\":[{\"skill\":4}]}",
+      "bad_request", "1", "\"level\": 1-5", NULL);
+    R("{\"cmd\":\"transfer\",\"id\":1,\"conv\":3,\"queue\":2,\"skills\":[{\"skill\":4,"
+      "\"level\":6}]}", "bad_request", "1", "\"level\": 1-5", NULL);
+    R("{\"cmd\":\"transfer\",\"id\":1,\"conv\":3,\"queue\":2,\"skills\":[7]}",
+      "bad_request", "1", "\"skill\": a skill", NULL);
+    R("{\"cmd\":\"transfer\",\"id\":1,\"conv\":3,\"agent\":2,\"skills\":[{\"skill\":4,"
+      "\"level\":1}]}", "bad_request", "1", "not to an agent", NULL);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -131,6 +170,7 @@ int main(void)
         cmocka_unit_test(test_bad_json_in_product_words),
         cmocka_unit_test(test_unknown_command_cut_on_a_character),
         cmocka_unit_test(test_request_body),
+        cmocka_unit_test(test_transfer_skills),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -3,7 +3,8 @@
  * through the real core (the cc fixture's demo set-up), intervals across
  * midnight and both DST changes of Europe/Stockholm, and a property test:
  * random days folded live, event by event as the core emits them, equal the
- * same log written to a real SQLite file and read back; 15-minute rows add
+ * same log written to a real SQLite file and read back (in full, and with
+ * the reports' lean read, store_events_report); 15-minute rows add
  * up to the day's.
  */
 #include "cc_fixture.h"
@@ -39,7 +40,9 @@ static report_opts opts_tz(int step, int64_t from, int64_t to)
 
 static uint32_t segs(const cc_event *e)
 {
-    return e->type == CC_EV_MSG_OUT ? 1 + (uint32_t)(e->text.n / 160) : 0;
+    /* a stand-in for SMS rules that tells a reply read without its text
+     * (1) from the long reply of the random days (3) */
+    return e->type == CC_EV_MSG_OUT ? 1 + (uint32_t)(e->text.n / 50) : 0;
 }
 
 static report *fold(const fx *f, const report_opts *o, int64_t now)
@@ -292,6 +295,93 @@ static void test_day_across_midnight(void **state)
     assert_int_equal(row(r, REPORT_AGENT, 2, utc(2026, 12, 3, 22, 0))->state_ms[CC_AGENT_AVAILABLE],
                      30 * SEC);
     assert_int_equal(row(r, REPORT_AGENT, 2, d4)->state_ms[CC_AGENT_IDLE], 15 * MIN);
+    report_free(r);
+}
+
+/* Customer satisfaction (issue 17), by hand. Entry point 1 surveys with a
+ * 2-hour window. In Stockholm (CET) on 3 December: Anna handles two
+ * conversations, Maja one (both in team Support; Maja also in Sales).
+ * Answers: 4 to Anna at 23:40, 2 to Maja at 23:50. At 00:20 (the next
+ * local day) Anna's second customer sends "9": no score, it opens a
+ * conversation, which Maja handles; its survey is answered 5 at 00:25.
+ * Scores count where the answer came, for whom the survey asked. */
+static void test_csat_scores(void **state)
+{
+    fx *f = *state;
+    cc_ep_flow flow = {.survey = 1, .survey_text = STR_LIT("Betyg 1-5?"),
+                       .survey_window_ms = 2 * HOUR};
+    OK(f, .type = CC_CMD_EP_PUT, .ep = 1, .number = STR_LIT(EP1), .queue = 1, .flow = &flow);
+    f->now = utc(2026, 12, 3, 22, 0); /* 23:00 local */
+    fx_available(f, 1);
+    const char *cust[3] = {"+46701000001", "+46701000002", "+46701000003"};
+    uint32_t agent_of[3] = {1, 1, 3};
+    for (int i = 0; i < 3; i++) {
+        if (i == 2) {
+            OK(f, .type = CC_CMD_SET_STATE, .agent = 1, .state = CC_AGENT_IDLE);
+            fx_available(f, 3);
+        }
+        const char *ids[3] = {"c0", "c1", "c2"};
+        uint32_t v = fx_sms(f, cust[i], EP1, "Hej", ids[i]);
+        OK(f, .type = CC_CMD_ACCEPT, .agent = agent_of[i], .conv = v);
+        f->now += MIN;
+        OK(f, .type = CC_CMD_END, .agent = agent_of[i], .conv = v);
+        OK(f, .type = CC_CMD_WRAPUP, .agent = agent_of[i], .conv = v, .reason = 1);
+        assert_non_null(fx_find(f, CC_EV_CSAT_ASKED, v));
+    }
+    f->now = utc(2026, 12, 3, 22, 40);
+    assert_int_equal(DO(f, .type = CC_CMD_SMS_IN, .number = str_c(cust[0]),
+                        .ep_number = STR_LIT(EP1), .text = STR_LIT("4"), .msg_id = STR_LIT("a0")), 0);
+    f->now = utc(2026, 12, 3, 22, 50);
+    assert_int_equal(DO(f, .type = CC_CMD_SMS_IN, .number = str_c(cust[2]),
+                        .ep_number = STR_LIT(EP1), .text = STR_LIT("2 dåligt"),
+                        .msg_id = STR_LIT("a2")), 0);
+    f->now = utc(2026, 12, 3, 23, 20);
+    assert_int_equal(DO(f, .type = CC_CMD_SMS_IN, .number = str_c(cust[1]),
+                        .ep_number = STR_LIT(EP1), .text = STR_LIT("9"), .msg_id = STR_LIT("a1")), 0);
+    assert_null(fx_find(f, CC_EV_CSAT_ANSWERED, 0)); /* "9": no score, a conversation */
+    uint32_t v9 = fx_find(f, CC_EV_CONV_OPENED, 0)->conv;
+    OK(f, .type = CC_CMD_ACCEPT, .agent = 3, .conv = v9);
+    OK(f, .type = CC_CMD_END, .agent = 3, .conv = v9);
+    OK(f, .type = CC_CMD_WRAPUP, .agent = 3, .conv = v9, .reason = 1); /* asked again */
+    f->now = utc(2026, 12, 3, 23, 25);
+    assert_int_equal(DO(f, .type = CC_CMD_SMS_IN, .number = str_c(cust[1]),
+                        .ep_number = STR_LIT(EP1), .text = STR_LIT("5"), .msg_id = STR_LIT("a3")), 0);
+    assert_int_equal(fx_find(f, CC_EV_CSAT_ANSWERED, 0)->agent, 3); /* the newer survey */
+
+    int64_t d3 = utc(2026, 12, 2, 23, 0), d4 = utc(2026, 12, 3, 23, 0);
+    report_opts o = opts_tz(REPORT_DAY, d3, utc(2026, 12, 4, 23, 0));
+    report *r = fold(f, &o, utc(2026, 12, 4, 6, 0));
+    const report_row *t3 = row(r, REPORT_TOTAL, 0, d3), *t4 = row(r, REPORT_TOTAL, 0, d4);
+    assert_int_equal(t3->csat_asked, 3);
+    assert_int_equal(t3->csat_answers, 2); /* 4 and 2 */
+    assert_int_equal(t3->csat_sum, 6);
+    assert_int_equal(t3->csat_by_score[3], 1);
+    assert_int_equal(t3->csat_by_score[1], 1);
+    assert_int_equal(t4->csat_asked, 1); /* the "9" conversation's survey */
+    assert_int_equal(t4->csat_answers, 1);
+    assert_int_equal(t4->csat_sum, 5);
+    assert_int_equal(t4->csat_by_score[4], 1);
+    /* agents: Anna 4 on the 3rd; Maja 2 on the 3rd and 5 on the 4th */
+    assert_int_equal(row(r, REPORT_AGENT, 1, d3)->csat_answers, 1);
+    assert_int_equal(row(r, REPORT_AGENT, 1, d3)->csat_sum, 4);
+    assert_int_equal(row(r, REPORT_AGENT, 1, d3)->csat_asked, 2);
+    assert_int_equal(row(r, REPORT_AGENT, 3, d3)->csat_sum, 2);
+    assert_int_equal(row(r, REPORT_AGENT, 3, d4)->csat_sum, 5);
+    /* teams: Support has all; Sales (Maja's second team) Maja's */
+    assert_int_equal(row(r, REPORT_TEAM, 1, d3)->csat_answers, 2);
+    assert_int_equal(row(r, REPORT_TEAM, 1, d3)->csat_sum, 6);
+    assert_int_equal(row(r, REPORT_TEAM, 2, d3)->csat_sum, 2);
+    assert_int_equal(row(r, REPORT_TEAM, 2, d4)->csat_sum, 5);
+    /* queue and entry point as the totals */
+    assert_int_equal(row(r, REPORT_QUEUE, 1, d3)->csat_sum, 6);
+    assert_int_equal(row(r, REPORT_EP, 1, d4)->csat_answers, 1);
+    report_free(r);
+    /* the whole range: one row, 3 answers averaging 11/3 */
+    o.step = REPORT_ALL;
+    r = fold(f, &o, utc(2026, 12, 4, 6, 0));
+    assert_int_equal(row(r, REPORT_TOTAL, 0, -1)->csat_answers, 3);
+    assert_int_equal(row(r, REPORT_TOTAL, 0, -1)->csat_sum, 11);
+    assert_int_equal(row(r, REPORT_TOTAL, 0, -1)->csat_asked, 4);
     report_free(r);
 }
 
@@ -636,8 +726,14 @@ static void test_property_live_equals_replayed(void **state)
         report *replayed = report_new(&o);
         assert_int_equal(store_events_load(st, load_cb, replayed), 0);
         report_finish(replayed, f->now);
+        /* the lean read the reports use gives the same figures */
+        report *lean = report_new(&o);
+        assert_int_equal(store_events_report(st, load_cb, lean), 0);
+        report_finish(lean, f->now);
         store_close(st);
         assert_same(live, replayed);
+        assert_same(live, lean);
+        report_free(lean);
 
         report_opts od = o;
         od.step = REPORT_DAY;
@@ -681,6 +777,7 @@ int main(void)
         FX_TEST(test_day_across_midnight),
         FX_TEST(test_dst_days),
         cmocka_unit_test(test_interval_edges),
+        FX_TEST(test_csat_scores),
         FX_TEST(test_outside_range_counts_nothing),
         FX_TEST(test_property_live_equals_replayed),
     };

@@ -570,6 +570,17 @@ static void drive_day(fx *f, char *longtxt, size_t cap)
     OK(f, .type = CC_CMD_SMS_IN, .number = STR_LIT("+46704444444"),
        .ep_number = STR_LIT("+46700000004"), .text = STR_LIT("5 toppen"), .msg_id = STR_LIT("m8"));
     assert_non_null(fx_find(f, CC_EV_CSAT_ANSWERED, g));
+
+    /* a supervisor: a note, joins, writes, leaves, joins and takes over,
+     * ends it */
+    OK(f, .type = CC_CMD_OUTBOUND, .agent = 6, .ep = 4, .number = STR_LIT("+46705555555"));
+    uint32_t h = fx_find(f, CC_EV_CONV_OPENED, 0)->conv;
+    OK(f, .type = CC_CMD_NOTE, .conv = h, .name = STR_LIT("lena"), .text = STR_LIT("VIP"));
+    OK(f, .type = CC_CMD_BARGE, .conv = h, .name = STR_LIT("lena"));
+    OK(f, .type = CC_CMD_SEND, .conv = h, .name = STR_LIT("lena"), .text = STR_LIT("Hej!"));
+    OK(f, .type = CC_CMD_SUP_LEAVE, .conv = h, .name = STR_LIT("lena"));
+    OK(f, .type = CC_CMD_TAKE_OVER, .conv = h, .name = STR_LIT("lena"));
+    OK(f, .type = CC_CMD_END, .conv = h, .name = STR_LIT("lena"));
 }
 
 static void test_event_log_round_trips_and_replays(void **state)
@@ -1309,7 +1320,7 @@ static void test_migrations(void **state)
     assert_int_equal(raw_int(s->path, "PRAGMA user_version"), ver);
     assert_int_equal(raw_int(s->path, "SELECT count(*) FROM sqlite_schema WHERE name IN"
                                       " ('canned', 'events_opened_by_number',"
-                                      " 'events_end_by_conv', 'events_notes2_by_conv')"),
+                                      " 'events_end_by_conv', 'events_notes3_by_conv')"),
                      4);
 
     /* in memory, for tests of other modules */
@@ -1587,6 +1598,20 @@ static void test_pg_locks_constraints_and_a_killed_connection(void **state)
         fail_msg("after the lost transaction: %s", store_errmsg(st));
     assert_int_equal(count_events(st), f->log.n);   /* nothing of the lost transaction */
     assert_int_equal(store_inbound_exists(st, STR_LIT("pg-2")), 0);
+
+    /* a new connection whose statements cannot all be prepared (preparing
+     * waits on a lock held elsewhere) is replaced, not kept half-prepared
+     * (the next try failed with "prepared statement already exists") */
+    bpid = store_backend_pid(s->path);
+    snprintf(sql, sizeof sql, "SELECT pg_terminate_backend(%lld)", (long long)bpid);
+    PQclear(PQexec(other, sql));
+    PQclear(PQexec(other, "BEGIN; LOCK TABLE events IN ACCESS EXCLUSIVE MODE"));
+    assert_int_equal(store_last_seq(st, &last), -EBUSY);
+    PQclear(PQexec(other, "ROLLBACK"));
+    r = store_last_seq(st, &last);
+    if (r != 0)
+        fail_msg("after a connection that could not be set up: %s", store_errmsg(st));
+    assert_int_equal(count_events(st), f->log.n);
     PQfinish(other);
     store_close(st);
 }
@@ -1894,6 +1919,19 @@ static void test_retention_and_erasure(void **state)
     assert_int_equal(store_msgs_of_conv(st, a, collect_msg, &after), 0);
     assert_int_equal(after.m[0].text.n + after.m[1].text.n, 0);
     assert_int_equal(after.m[1].status, STORE_MSG_QUEUED); /* the rest stays */
+
+    /* refused SMS: their text by age */
+    assert_int_equal(store_inbound_orphan(st, 100, STR_LIT("+4611"), STR_LIT("+4600"),
+                                          STR_LIT("gammal"), STR_NULL, STR_LIT("x")),
+                     0);
+    assert_int_equal(store_inbound_orphan(st, 900, STR_LIT("+4611"), STR_LIT("+4600"),
+                                          STR_LIT("ny"), STR_NULL, STR_LIT("x")),
+                     0);
+    assert_int_equal(store_orphans_forget(st, 500), 1);
+    assert_int_equal(store_orphans_forget(st, 500), 0);
+    assert_int_equal(raw_int(s->path, "SELECT count(*) FROM inbound_orphans WHERE text IS NULL"),
+                     1);
+    assert_int_equal(store_csat_forget(st, a), 0);
 
     int64_t convs = -1;
     assert_int_equal(store_erase_number(st, STR_NULL, &convs), -EINVAL);

@@ -10,7 +10,19 @@
  *                                 in one transaction)
  *   reply_to_submit_p50, _p99     microseconds, REPLIES replies one after
  *                                 the other
+ *   reply_ws_to_submit_p50, _p99  the same from the desktop's side: the
+ *                                 agent's `send` frame written to the
+ *                                 server's WebSocket (a real connection over
+ *                                 loopback, logged in like a desktop) until
+ *                                 the gateway has the reply: the frame's
+ *                                 parsing, the commit and the submit
  */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,6 +65,105 @@ static void die(const char *what)
 {
     fprintf(stderr, "bench_reply: %s\n", what);
     exit(1);
+}
+
+/* ---- a desktop's connection, served by the same loop ------------------- */
+
+static int connect_to(int port)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0), one = 1;
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof sa) != 0)
+        die("cannot connect to the server");
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+    return fd;
+}
+
+static void send_all(int fd, const void *p, size_t n)
+{
+    while (n) {
+        ssize_t w = write(fd, p, n);
+        if (w < 0 && errno == EAGAIN)
+            continue;
+        if (w <= 0)
+            die("write");
+        p = (const char *)p + w;
+        n -= (size_t)w;
+    }
+}
+
+/* Turns the loop until 'fd' has brought 'want' (in what it read into
+ * 'in', NUL-terminated); returns where it starts. */
+static char *turn_until(app *a, int fd, char *in, size_t cap, size_t *n, const char *want)
+{
+    for (int i = 0; i < 100000; i++) {
+        ssize_t r = read(fd, in + *n, cap - 1 - *n);
+        if (r > 0) {
+            *n += (size_t)r;
+            in[*n] = 0;
+        }
+        char *hit = memmem(in, *n, want, strlen(want));
+        if (hit)
+            return hit;
+        if (r == 0 || *n + 1 >= cap)
+            die("the server closed or said too much");
+        net_loop_turn(a->loop);
+    }
+    die("no answer from the server");
+    return NULL;
+}
+
+/* A masked text frame (RFC 6455: a client masks). */
+static void ws_text(int fd, const char *text)
+{
+    size_t n = strlen(text);
+    unsigned char f[512] = {0x81, (unsigned char)(0x80 | 126), (unsigned char)(n >> 8),
+                            (unsigned char)n, 1, 2, 3, 4};
+    if (n > sizeof f - 8)
+        die("frame too long");
+    for (size_t i = 0; i < n; i++)
+        f[8 + i] = (unsigned char)text[i] ^ f[4 + i % 4];
+    send_all(fd, f, 8 + n);
+}
+
+/* Logs anna in and opens her desktop's WebSocket; returns its socket. */
+static int desktop_open(app *a)
+{
+    int port = http_port(a->http);
+    static char in[1 << 16];
+    size_t n = 0;
+    char req[1024], cookie[256];
+    const char body[] = "{\"username\":\"anna\",\"password\":\"demo-anna\"}";
+    int fd = connect_to(port);
+    int k = snprintf(req, sizeof req,
+                     "POST /api/login HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nContent-Type: "
+                     "application/json\r\nContent-Length: %zu\r\n\r\n%s",
+                     port, sizeof body - 1, body);
+    send_all(fd, req, (size_t)k);
+    char *c = turn_until(a, fd, in, sizeof in, &n, "td_session=");
+    if (sscanf(c, "%255[^;\r]", cookie) != 1)
+        die("no session cookie");
+    close(fd);
+    fd = connect_to(port);
+    k = snprintf(req, sizeof req,
+                 "GET /ws HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nOrigin: http://127.0.0.1:%d\r\n"
+                 "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: "
+                 "dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\nCookie: %s\r\n\r\n",
+                 port, port, cookie);
+    send_all(fd, req, (size_t)k);
+    n = 0;
+    turn_until(a, fd, in, sizeof in, &n, "\"type\":\"snapshot\"");
+    return fd;
+}
+
+/* Reads (and forgets) what the server sent the desktop. */
+static void drain(int fd)
+{
+    char tmp[1 << 16];
+    while (read(fd, tmp, sizeof tmp) > 0)
+        ;
 }
 
 int main(void)
@@ -104,6 +215,28 @@ int main(void)
     printf("reply_commits_before_submit: %.2f commits\n", (double)commits / REPLIES);
     printf("reply_to_submit_p50: %lld us\n", (long long)lat[REPLIES / 2]);
     printf("reply_to_submit_p99: %lld us\n", (long long)lat[REPLIES * 99 / 100]);
+    fflush(stdout);
+
+    /* the same replies from the desktop: a `send` frame on its WebSocket */
+    int ws = desktop_open(&a);
+    for (int i = 0; i < REPLIES; i++) {
+        net_loop_turn(a.loop);
+        drain(ws);
+        size_t before = inbox(&a);
+        char frame[128];
+        snprintf(frame, sizeof frame, "{\"id\":%d,\"cmd\":\"send\",\"conv\":%u,\"text\":\"Svar %d\"}",
+                 i + 1, conv, i);
+        int64_t t0 = now_us();
+        ws_text(ws, frame);
+        while (inbox(&a) == before)
+            if (net_loop_turn(a.loop) < 0)
+                die("loop broken");
+        lat[i] = now_us() - t0;
+    }
+    close(ws);
+    qsort(lat, REPLIES, sizeof lat[0], cmp);
+    printf("reply_ws_to_submit_p50: %lld us\n", (long long)lat[REPLIES / 2]);
+    printf("reply_ws_to_submit_p99: %lld us\n", (long long)lat[REPLIES * 99 / 100]);
     app_close(&a);
     app_config_free(cfg);
     char cmd[96];

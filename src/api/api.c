@@ -1,6 +1,8 @@
 /*
- * api.c: sessions, the REST surface and the WebSocket agent protocol.
- * docs/api.md documents every message with an example; keep it in step.
+ * api.c: sessions, the REST surface, the WebSocket agent protocol and
+ * publishing. What a reader sees of the contact center, and so every
+ * masking decision, is in api_view.c. docs/api.md documents every message
+ * with an example; keep it in step.
  */
 #include "api/api.h"
 #include "api/api_int.h"
@@ -16,16 +18,10 @@
 #include "api/api_gw.h"
 #include "api/api_late.h"
 #include "api/api_parse.h"
-#include "mask/mask.h"
 #include "util/utf8.h"
 #include "sms/gw_sim.h"
 #include "sms/sms_text.h"
 #include "util/xalloc.h"
-
-static const char *const state_names[] = {"logged_out", "idle", "available", "rona"};
-static const char *const conv_state_names[] = {"queued",     "offered", "assigned",
-                                               "terminated", "wrapup",  "closed"};
-static const char *const conf_names[] = {"none", "requested", "active"};
 
 api *api_new(const api_env *env)
 {
@@ -76,21 +72,6 @@ json_t *api__jstr(str s)
     return j ? j : json_string("");
 }
 
-/* A string that may hold customer data: masked when the setting is on
- * (mask.h), so that no unmasked value reaches a desktop. */
-json_t *api__jmask(const api *a, str s)
-{
-    if (!a->mask || s.n == 0)
-        return api__jstr(s);
-    char small[512];
-    char *out = s.n <= sizeof small ? small : xmalloc(s.n);
-    size_t n = mask_apply(s.p, s.n, MASK_ALL, out, s.n);
-    json_t *j = api__jstr((str){out, n});
-    if (out != small)
-        free(out);
-    return j;
-}
-
 static void send_json(http_ws *ws, json_t *j)
 {
     char *s = json_dumps(j, JSON_COMPACT);
@@ -127,112 +108,6 @@ void api__resp_error(http_resp *resp, int status, const char *code, const char *
 static const char *status_name(int st)
 {
     return store_msg_status_name(st);
-}
-
-/* ---- views ------------------------------------------------------------- */
-
-static json_t *agent_json(const api *a, uint32_t agent)
-{
-    cc_agent_view v;
-    if (cc_agent_get(a->env.core, agent, &v) != 0)
-        return json_null();
-    return json_pack("{s:i, s:o, s:s, s:i, s:b, s:i, s:i, s:i, s:b, s:I}", "id", (int)v.id,
-                     "name", api__jstr(v.name), "state",
-                     v.state >= 0 && v.state < 4 ? state_names[v.state] : "?", "idle_reason",
-                     (int)v.idle_reason, "connected", v.connected, "capacity", (int)v.capacity,
-                     "load", (int)v.load, "reserved", (int)v.reserved, "engaged", v.engaged,
-                     "state_since", (json_int_t)v.state_since);
-}
-
-/* How 'agent' relates to conversation 'v'; NULL when it does not. */
-static const char *role_of(const api *a, const cc_conv_view *v, uint32_t agent)
-{
-    if (v->owner == agent)
-        return "owner";
-    if (v->guest == agent)
-        return v->conf_state == CC_CONF_ACTIVE ? "guest" : "invited";
-    if (v->offered_to == agent)
-        return "offered";
-    if (cc_wrapup_due(a->env.core, agent, v->id))
-        return "wrapup";
-    return NULL;
-}
-
-static json_t *conv_json(const api *a, const cc_conv_view *v, uint32_t agent)
-{
-    const cc *c = a->env.core;
-    const char *role = role_of(a, v, agent);
-    int64_t wd = cc_wrapup_deadline(c, agent, v->id);
-    json_t *vars = json_object();
-    json_object_set_new(vars, "customer_number", api__jmask(a, v->number));
-    json_object_set_new(vars, "entry_point", api__jmask(a, v->ep_number));
-    str keys[CC_VARS_MAX], values[CC_VARS_MAX];
-    size_t nv = cc_conv_vars(c, v->id, keys, values, CC_VARS_MAX);
-    for (size_t i = 0; i < nv && i < CC_VARS_MAX; i++) {
-        char *k = xmemdup0(keys[i].p, keys[i].n);
-        json_object_set_new(vars, k, api__jmask(a, values[i]));
-        free(k);
-    }
-    json_t *j = json_pack(
-        "{s:i, s:o, s:o, s:o, s:i, s:o, s:s, s:s, s:s, s:s, s:i, s:o, s:i, s:o, s:b, s:I, s:I}",
-        "id", (int)v->id, "number", api__jmask(a, v->number), "ep_number", api__jmask(a, v->ep_number),
-        "name", api__jmask(a, v->name), "queue", (int)v->queue, "queue_name",
-        api__jstr(cc_name(c, CC_KIND_QUEUE, v->queue)), "state",
-        conv_state_names[v->state < 6 ? v->state : 5], "role", role ? role : "none",
-        "offer_kind", v->offer_kind == CC_OFFER_TRANSFER ? "transfer" : "route", "conference",
-        conf_names[v->conf_state < 3 ? v->conf_state : 0], "owner", (int)v->owner,
-        "owner_name", api__jstr(cc_name(c, CC_KIND_AGENT, v->owner)), "guest", (int)v->guest,
-        "guest_name", api__jstr(cc_name(c, CC_KIND_AGENT, v->guest)), "outbound", v->outbound,
-        "opened_at", (json_int_t)v->opened_at, "offer_deadline",
-        (json_int_t)(v->offered_to == agent ? v->offer_deadline : 0));
-    json_object_set_new(j, "terminated",
-                        v->terminated ? json_string(cc_why_name(v->terminated)) : json_null());
-    json_object_set_new(j, "opted_out", json_boolean(v->opted_out));
-    json_object_set_new(j, "from_agent", json_integer(v->transferred_by));
-    json_object_set_new(j, "from_agent_name",
-                        api__jstr(cc_name(c, CC_KIND_AGENT, v->transferred_by)));
-    json_object_set_new(j, "wrapup_due", json_boolean(wd >= 0));
-    json_object_set_new(j, "wrapup_deadline", json_integer(wd > 0 ? wd : 0));
-    json_object_set_new(j, "variables", vars);
-    json_object_set_new(j, "supervisor", api__jstr(v->supervisor));
-    return j;
-}
-
-static json_t *list_json(const api *a, int kind)
-{
-    const cc *c = a->env.core;
-    size_t n = cc_list(c, kind, NULL, 0);
-    cc_item *items = xmalloc((n + 1) * sizeof *items);
-    cc_list(c, kind, items, n);
-    json_t *arr = json_array();
-    for (size_t i = 0; i < n; i++)
-        json_array_append_new(arr, json_pack("{s:i, s:o}", "id", (int)items[i].id,
-                                             kind == CC_KIND_EP ? "number" : "name",
-                                             kind == CC_KIND_EP ? api__jmask(a, items[i].name)
-                                                                : api__jstr(items[i].name)));
-    free(items);
-    return arr;
-}
-
-static json_t *snapshot(const api *a, uint32_t agent)
-{
-    const cc *c = a->env.core;
-    size_t n = cc_agent_convs(c, agent, NULL, 0);
-    uint32_t *ids = xmalloc((n + 1) * sizeof *ids);
-    cc_agent_convs(c, agent, ids, n);
-    json_t *convs = json_array();
-    for (size_t i = 0; i < n; i++) {
-        cc_conv_view v;
-        if (cc_conv_get(c, ids[i], &v) == 0)
-            json_array_append_new(convs, conv_json(a, &v, agent));
-    }
-    free(ids);
-    return json_pack("{s:s, s:i, s:o, s:o, s:o, s:o, s:o, s:o}", "type", "snapshot",
-                     "protocol", API_PROTOCOL_VERSION, "me", agent_json(a, agent),
-                     "conversations", convs, "queues", list_json(a, CC_KIND_QUEUE),
-                     "entry_points", list_json(a, CC_KIND_EP), "wrapup_reasons",
-                     list_json(a, CC_KIND_REASON), "idle_reasons",
-                     list_json(a, CC_KIND_IDLE_REASON));
 }
 
 /* ---- connections ------------------------------------------------------- */
@@ -416,8 +291,9 @@ static void rest_login(api *a, const http_req *req, http_resp *resp)
              "%s=%s; Path=/; HttpOnly; SameSite=Strict; Max-Age=%lld%s", HTTP_SESSION_COOKIE,
              token, API_SESSION_TTL_MS / 1000, req->secure ? "; Secure" : "");
     api__resp_json(resp, 200,
-              json_pack("{s:o, s:i, s:o}", "username", api__jstr(acc.username), "agent",
-                        (int)acc.agent, "me", agent_json(a, acc.agent)));
+                   json_pack("{s:o, s:i, s:o}", "username", api__jstr(acc.username),
+                             "agent", (int)acc.agent, "me",
+                             api__agent_json(a, acc.agent)));
 }
 
 static void rest_logout(api *a, const http_req *req, http_resp *resp)
@@ -463,8 +339,6 @@ static void rest_logout(api *a, const http_req *req, http_resp *resp)
     api__resp_json(resp, 200, json_pack("{s:b}", "ok", 1));
 }
 
-static json_t *history_json(api *a, const cc_conv_view *v);
-
 /* GET /api/history?conv=ID: the customer's earlier conversations, for a
  * conversation the agent is in (the REST twin of the `history` command).
  * GET /api/lists: queues, entry points, wrap-up and idle reasons. */
@@ -477,20 +351,21 @@ static void rest_agent_read(api *a, const http_req *req, http_resp *resp, int hi
     }
     if (!history) {
         api__resp_json(resp, 200,
-                       json_pack("{s:o, s:o, s:o, s:o}", "queues", list_json(a, CC_KIND_QUEUE),
-                                 "entry_points", list_json(a, CC_KIND_EP), "wrapup_reasons",
-                                 list_json(a, CC_KIND_REASON), "idle_reasons",
-                                 list_json(a, CC_KIND_IDLE_REASON)));
+                       json_pack("{s:o, s:o, s:o, s:o}", "queues",
+                                 api__list_json(a, CC_KIND_QUEUE), "entry_points",
+                                 api__list_json(a, CC_KIND_EP), "wrapup_reasons",
+                                 api__list_json(a, CC_KIND_REASON), "idle_reasons",
+                                 api__list_json(a, CC_KIND_IDLE_REASON)));
         return;
     }
     char v[16];
     cc_conv_view c;
     uint32_t id = http_req_arg(req, "conv", v, sizeof v) > 0 ? (uint32_t)strtoul(v, NULL, 10) : 0;
-    if (cc_conv_get(a->env.core, id, &c) != 0 || !role_of(a, &c, acc.agent)) {
+    if (cc_conv_get(a->env.core, id, &c) != 0 || !api__role_of(a, &c, acc.agent)) {
         api__resp_error(resp, 403, "not_your_conversation", cc_err_msg(-CC_E_NOT_YOURS));
         return;
     }
-    api__resp_json(resp, 200, history_json(a, &c));
+    api__resp_json(resp, 200, api__history_json(a, &c));
 }
 
 /* GET /api/me (401 without a session) and GET /api/session (200 either
@@ -506,9 +381,9 @@ static void rest_me(api *a, const http_req *req, http_resp *resp, int optional)
         return;
     }
     api__resp_json(resp, 200,
-              json_pack("{s:b, s:o, s:i, s:o}", "logged_in", 1, "username",
-                        api__jstr(acc.username), "agent", (int)acc.agent, "me",
-                        agent_json(a, acc.agent)));
+                   json_pack("{s:b, s:o, s:i, s:o}", "logged_in", 1, "username",
+                             api__jstr(acc.username), "agent", (int)acc.agent, "me",
+                             api__agent_json(a, acc.agent)));
 }
 
 static void sim_collect(void *arg, const gw_sim_msg *m)
@@ -568,7 +443,7 @@ void api__resync_all(api *a)
     a->feed_dirty = 1; /* supervisors' pages too (api_feed_flush) */
     for (uint32_t i = 0; i < a->cap; i++)
         for (api_conn *k = a->by_agent[i]; k; k = k->next) {
-            json_t *snap = snapshot(a, k->agent);
+            json_t *snap = api__snapshot(a, k->agent);
             send_json(k->ws, snap);
             json_decref(snap);
         }
@@ -769,7 +644,7 @@ int api_ws_open(void *arg, const http_req *req, http_ws *ws, void **user)
         a->env.apply(a->env.app, &(cc_cmd){.type = CC_CMD_LOGIN, .agent = k->agent});
     else if (!v.connected)
         a->env.apply(a->env.app, &(cc_cmd){.type = CC_CMD_RECONNECT, .agent = k->agent});
-    json_t *snap = snapshot(a, k->agent);
+    json_t *snap = api__snapshot(a, k->agent);
     send_json(ws, snap);
     json_decref(snap);
     return 0;
@@ -859,147 +734,6 @@ static void reply_bad(http_ws *ws, json_t *id, const char *code, const char *msg
     json_decref(j);
 }
 
-typedef struct msg_walk {
-    const api *a;
-    json_t *arr;
-    json_t *keys; /* each entry's event seq, to merge messages and notes */
-} msg_walk;
-
-static int msg_collect(void *arg, const store_msg *m)
-{
-    msg_walk *w = arg;
-    json_array_append_new(w->arr, json_pack("{s:s, s:i, s:s, s:o, s:i, s:o, s:I, s:s, s:o}",
-                                            "kind", "message", "seq", (int)m->seq, "dir",
-                                            m->outbound ? "out" : "in", "text",
-                                            api__jmask(w->a, m->text), "agent", (int)m->agent,
-                                            "agent_name",
-                                            api__jstr(cc_name(w->a->env.core, CC_KIND_AGENT,
-                                                         m->agent)),
-                                            "at", (json_int_t)m->at, "status",
-                                            status_name(m->status), "error", api__jstr(m->error)));
-    if (m->outbound && !m->agent)
-        api__note_fields(w->a, json_array_get(w->arr, json_array_size(w->arr) - 1), m->name,
-                         STR_NULL);
-    json_array_append_new(w->keys, json_integer(m->id));
-    return 0;
-}
-
-static int note_collect(void *arg, const store_note *n)
-{
-    msg_walk *w = arg;
-    if (n->type == CC_EV_QUEUED && n->code == CC_WHY_NEW)
-        return 0; /* every conversation starts so */
-    const cc *c = w->a->env.core;
-    uint32_t who = n->type == CC_EV_CONF_JOINED || n->type == CC_EV_CONF_LEFT ? n->target
-                                                                               : n->agent;
-    json_t *o = json_pack("{s:s, s:s, s:s, s:i, s:o, s:o, s:o, s:I}", "kind", "system", "event",
-                          cc_ev_name(n->type), "why", cc_why_name(n->code), "agent", (int)who,
-                          "agent_name", api__jstr(cc_name(c, CC_KIND_AGENT, who)),
-                          "target_name", api__jstr(cc_name(c, CC_KIND_AGENT, n->target)),
-                          "queue_name", api__jstr(cc_name(c, CC_KIND_QUEUE, n->queue)), "at",
-                          (json_int_t)n->at);
-    api__note_fields(w->a, o, n->name, n->text);
-    json_array_append_new(w->arr, o);
-    json_array_append_new(w->keys, json_integer(n->seq));
-    return 0;
-}
-
-/* An internal note's text and a supervisor's name on a transcript line
- * (masked like every text an agent reads). */
-void api__note_fields(const api *a, json_t *o, str name, str text)
-{
-    if (name.n)
-        json_object_set_new(o, "supervisor", json_stringn(name.p, name.n));
-    if (text.n)
-        json_object_set_new(o, "text", api__jmask(a, text));
-}
-
-/* The transcript: messages and system notes, in the order they happened. */
-json_t *api__transcript(const api *a, uint32_t conv)
-{
-    msg_walk w = {a, json_array(), json_array()};
-    store_msgs_of_conv(a->env.st, conv, msg_collect, &w);
-    size_t nmsg = json_array_size(w.arr);
-    store_notes(a->env.st, conv, note_collect, &w);
-    size_t n = json_array_size(w.arr);
-    json_t *out = json_array();
-    size_t i = 0, k = nmsg; /* both runs are in seq order: merge them */
-    while (i < nmsg || k < n) {
-        int take_msg = k >= n || (i < nmsg && json_integer_value(json_array_get(w.keys, i)) <
-                                                  json_integer_value(json_array_get(w.keys, k)));
-        json_array_append(out, json_array_get(w.arr, take_msg ? i++ : k++));
-    }
-    json_decref(w.arr);
-    json_decref(w.keys);
-    return out;
-}
-
-typedef struct hist_walk {
-    api *a;
-    json_t *arr;
-    uint32_t skip; /* the conversation being asked about */
-} hist_walk;
-
-static int wrap_collect(void *arg, uint32_t agent, uint32_t reason, int64_t at)
-{
-    hist_walk *w = arg;
-    const cc *c = w->a->env.core;
-    json_t *last = json_array_get(w->arr, json_array_size(w->arr) - 1);
-    json_array_append_new(json_object_get(last, "wrapups"),
-                          json_pack("{s:i, s:o, s:i, s:o, s:I}", "agent", (int)agent,
-                                    "agent_name", api__jstr(cc_name(c, CC_KIND_AGENT, agent)),
-                                    "reason", (int)reason, "reason_name",
-                                    api__jstr(cc_name(c, CC_KIND_REASON, reason)), "at",
-                                    (json_int_t)at));
-    return 0;
-}
-
-/* The customer's satisfaction answer for that conversation (masked like
- * other customer text). */
-static int csat_collect(void *arg, int score, str comment, int64_t at, uint32_t agent)
-{
-    hist_walk *w = arg;
-    json_t *last = json_array_get(w->arr, json_array_size(w->arr) - 1);
-    json_object_set_new(last, "csat",
-                        json_pack("{s:i, s:o, s:I, s:i}", "score", score, "comment",
-                                  api__jmask(w->a, comment), "at", (json_int_t)at, "agent",
-                                  (int)agent));
-    return 0;
-}
-
-static int hist_collect(void *arg, const store_hist *h)
-{
-    hist_walk *w = arg;
-    if (h->conv == w->skip)
-        return 0;
-    json_array_append_new(w->arr, json_pack("{s:i, s:I, s:I, s:o, s:[]}", "conv", (int)h->conv,
-                                            "opened_at", (json_int_t)h->opened_at,
-                                            "closed_at", (json_int_t)h->closed_at,
-                                            "ep_number", api__jmask(w->a, h->ep_number),
-                                            "wrapups"));
-    return 0;
-}
-
-/* The customer's earlier conversations, for one the agent is in. */
-static json_t *history_json(api *a, const cc_conv_view *v)
-{
-    hist_walk w = {a, json_array(), v->id};
-    store_history(a->env.st, v->number, 50, hist_collect, &w);
-    json_t *e;
-    size_t i;
-    json_array_foreach(w.arr, i, e)
-    {
-        hist_walk one = {a, json_array(), 0};
-        json_array_append(one.arr, e);
-        store_wrapups(a->env.st, (uint32_t)json_integer_value(json_object_get(e, "conv")),
-                      wrap_collect, &one);
-        store_csat(a->env.st, (uint32_t)json_integer_value(json_object_get(e, "conv")),
-                   csat_collect, &one);
-        json_decref(one.arr);
-    }
-    return json_pack("{s:i, s:o}", "conv", (int)v->id, "history", w.arr);
-}
-
 static json_t *targets_json(api *a, uint32_t agent)
 {
     const cc *c = a->env.core;
@@ -1011,8 +745,8 @@ static json_t *targets_json(api *a, uint32_t agent)
         json_array_append_new(agents, json_pack("{s:i, s:o}", "id", (int)ids[i], "name",
                                                 api__jstr(cc_name(c, CC_KIND_AGENT, ids[i]))));
     free(ids);
-    return json_pack("{s:o, s:o, s:o}", "queues", list_json(a, CC_KIND_QUEUE), "agents", agents,
-                     "skills", list_json(a, CC_KIND_SKILL));
+    return json_pack("{s:o, s:o, s:o}", "queues", api__list_json(a, CC_KIND_QUEUE), "agents",
+                     agents, "skills", api__list_json(a, CC_KIND_SKILL));
 }
 
 typedef struct resend_walk {
@@ -1054,7 +788,7 @@ void api_ws_message(void *arg, http_ws *ws, void *user, str data)
         reply_to(a, k, id, 0, json_pack("{s:I}", "now", (json_int_t)a->env.now(a->env.app)));
         break;
     case API_FRAME_SNAPSHOT: {
-        json_t *snap = snapshot(a, k->agent);
+        json_t *snap = api__snapshot(a, k->agent);
         send_json(ws, snap);
         json_decref(snap);
         reply_to(a, k, id, 0, NULL);
@@ -1064,7 +798,7 @@ void api_ws_message(void *arg, http_ws *ws, void *user, str data)
         reply_to(a, k, id, 0, targets_json(a, k->agent));
         break;
     case API_FRAME_MESSAGES:
-        if (cc_conv_get(a->env.core, m.conv, &v) != 0 || !role_of(a, &v, k->agent))
+        if (cc_conv_get(a->env.core, m.conv, &v) != 0 || !api__role_of(a, &v, k->agent))
             reply_to(a, k, id, -CC_E_NOT_YOURS, NULL);
         else
             reply_to(a, k, id, 0,
@@ -1093,10 +827,10 @@ void api_ws_message(void *arg, http_ws *ws, void *user, str data)
         reply_to(a, k, id, 0, json_pack("{s:o}", "canned", api__canned_list(a)));
         break;
     case API_FRAME_HISTORY:
-        if (cc_conv_get(a->env.core, m.conv, &v) != 0 || !role_of(a, &v, k->agent))
+        if (cc_conv_get(a->env.core, m.conv, &v) != 0 || !api__role_of(a, &v, k->agent))
             reply_to(a, k, id, -CC_E_NOT_YOURS, NULL);
         else
-            reply_to(a, k, id, 0, history_json(a, &v));
+            reply_to(a, k, id, 0, api__history_json(a, &v));
         break;
     case API_FRAME_SMS_INFO: {
         sms_info info;
@@ -1163,8 +897,9 @@ void api_publish(api *a, const cc_events *evs)
         }
         if (e->type == CC_EV_AGENT_STATE || e->type == CC_EV_AGENT_CONNECTED ||
             e->type == CC_EV_AGENT_PUT) {
-            to_agent(a, e->agent, json_pack("{s:s, s:o}", "type", "agent", "me",
-                                            agent_json(a, e->agent)));
+            to_agent(a, e->agent,
+                     json_pack("{s:s, s:o}", "type", "agent", "me",
+                               api__agent_json(a, e->agent)));
             continue;
         }
         if (!e->conv || e->type < CC_EV_CONV_OPENED)
@@ -1180,18 +915,7 @@ void api_publish(api *a, const cc_events *evs)
         if (e->type == CC_EV_MSG_IN || e->type == CC_EV_MSG_OUT) {
             if (cc_conv_get(c, e->conv, &v) != 0)
                 continue;
-            json_t *msg = json_pack("{s:s, s:i, s:o}", "type", "message", "conv", (int)e->conv,
-                                    "message",
-                                    json_pack("{s:i, s:s, s:o, s:i, s:o, s:I, s:s}", "seq",
-                                              (int)e->msg_seq, "dir",
-                                              e->type == CC_EV_MSG_IN ? "in" : "out", "text",
-                                              api__jmask(a, e->text), "agent", (int)e->agent,
-                                              "agent_name",
-                                              api__jstr(cc_name(c, CC_KIND_AGENT, e->agent)), "at",
-                                              (json_int_t)e->at, "status",
-                                              e->type == CC_EV_MSG_IN ? "received" : "queued"));
-            if (e->type == CC_EV_MSG_OUT && !e->agent)
-                api__note_fields(a, json_object_get(msg, "message"), e->name, STR_NULL);
+            json_t *msg = api__message_json(a, e);
             uint32_t to[3] = {v.owner, v.conf_state == CC_CONF_ACTIVE ? v.guest : 0,
                               v.offered_to};
             for (int k = 0; k < 3; k++)
@@ -1227,13 +951,16 @@ void api_publish(api *a, const cc_events *evs)
         uint32_t agent = t[i].agent;
         if (agent >= a->cap || !a->by_agent[agent])
             continue;
-        if (cc_conv_get(c, t[i].conv, &v) == 0 && role_of(a, &v, agent))
-            to_agent(a, agent, json_pack("{s:s, s:o}", "type", "conversation", "conversation",
-                                         conv_json(a, &v, agent)));
+        if (cc_conv_get(c, t[i].conv, &v) == 0 && api__role_of(a, &v, agent))
+            to_agent(a, agent,
+                     json_pack("{s:s, s:o}", "type", "conversation", "conversation",
+                               api__conv_json(a, &v, agent)));
         else
             to_agent(a, agent, json_pack("{s:s, s:i}", "type", "conversation_removed", "conv",
                                          (int)t[i].conv));
-        to_agent(a, agent, json_pack("{s:s, s:o}", "type", "agent", "me", agent_json(a, agent)));
+        to_agent(
+            a, agent,
+            json_pack("{s:s, s:o}", "type", "agent", "me", api__agent_json(a, agent)));
     }
     free(t);
 }

@@ -22,7 +22,6 @@
 #include <string.h>
 
 #include "api/api_int.h"
-#include "mask/mask.h"
 #include "net/net_http.h"
 #include "util/xalloc.h"
 
@@ -75,18 +74,11 @@ int api_hook_kind(int type)
     }
 }
 
-/* A string of customer data: masked for a masked subscription. */
+/* A string of customer data: masked for a masked subscription
+ * (api_view.c), null when empty. */
 static json_t *cust(str s, int masked)
 {
-    if (s.n == 0)
-        return json_null();
-    if (!masked)
-        return api__jstr(s);
-    char *out = xmalloc(s.n);
-    size_t n = mask_apply(s.p, s.n, MASK_ALL, out, s.n);
-    json_t *j = api__jstr((str){out, n});
-    free(out);
-    return j;
+    return s.n == 0 ? json_null() : api__jmask_if(s, masked);
 }
 
 static json_t *id_or_null(uint32_t id)

@@ -69,8 +69,26 @@ struct api {
 };
 
 json_t *api__jstr(str s);
-/* A string that may hold customer data, masked when the setting is on. */
-json_t *api__jmask(const api *a, str s);
+/* ---- views (api_view.c): what each reader sees, every masking decision -- */
+/* A string of customer data, masked (mask.h) when 'masked'. */
+json_t *api__jmask_if(str s, int masked);
+/* Sets "number" and "ep_number" of 'obj', masked when the setting is on. */
+void api__view_numbers(const api *a, json_t *obj, str number, str ep_number);
+/* A desktop's views of agent 'agent': itself, a conversation, the lists,
+ * the whole snapshot, the customer's earlier conversations. */
+json_t *api__agent_json(const api *a, uint32_t agent);
+/* How 'agent' relates to conversation 'v' ("owner", ...); NULL: not at all. */
+const char *api__role_of(const api *a, const cc_conv_view *v, uint32_t agent);
+json_t *api__conv_json(const api *a, const cc_conv_view *v, uint32_t agent);
+json_t *api__list_json(const api *a, int kind);
+json_t *api__snapshot(const api *a, uint32_t agent);
+json_t *api__history_json(api *a, const cc_conv_view *v);
+/* The "message" frame of a MSG_IN or MSG_OUT event. */
+json_t *api__message_json(const api *a, const cc_event *e);
+/* A supervisor's view of open conversation 'v' with its transcript;
+ * 'unmasked' (asked for, allowed and audited by the caller) shows it as it
+ * is while masking is on. */
+json_t *api__supervised_conv(const api *a, const cc_conv_view *v, int unmasked);
 /* The canned responses as a JSON list (api_admin.c). */
 json_t *api__canned_list(api *a);
 /* GET /api/admin/report/conversations.csv (api_report.c). */
@@ -125,7 +143,7 @@ int64_t api__arg_ms(const http_req *req, const char *name, int64_t dflt, int *ba
 void api__csat(api *a, const http_req *req, http_resp *resp);
 /* /api/supervisor/... (api_supervisor.c). */
 void api__supervisor(api *a, const http_req *req, http_resp *resp);
-/* The transcript of 'conv' as the `messages` command returns it. */
+/* The transcript of 'conv' as the `messages` command returns it (api_view.c). */
 json_t *api__transcript(const api *a, uint32_t conv);
 /* Adds a supervisor's name ("supervisor") and an internal note's text
  * ("text", masked) to a transcript line, when not empty. */

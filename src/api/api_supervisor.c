@@ -107,19 +107,17 @@ static json_t *overview(api *a)
             continue;
         cc_skill xs[CC_SKILLS_MAX];
         size_t nxs = cc_conv_skills(c, v.id, xs, CC_SKILLS_MAX);
-        json_array_append_new(
-            convs, json_pack("{s:i, s:o, s:o, s:o, s:s, s:o, s:o, s:I, s:b, s:o, s:i}", "id",
-                             (int)v.id,
-                             "number", api__jmask(a, v.number), "ep_number",
-                             api__jmask(a, v.ep_number), "queue_name",
-                             api__jstr(cc_name(c, CC_KIND_QUEUE, v.queue)), "state",
-                             conv_states[v.state < 6 ? v.state : 5], "owner_name",
-                             api__jstr(cc_name(c, CC_KIND_AGENT, v.owner)), "guest_name",
-                             api__jstr(cc_name(c, CC_KIND_AGENT, v.guest)), "opened_at",
-                             (json_int_t)v.opened_at, "outbound", v.outbound, "skills",
-                             skills_json(c, xs, nxs), "widened", (int)v.widened));
-        json_object_set_new(json_array_get(convs, json_array_size(convs) - 1), "supervisor",
-                            api__jstr(v.supervisor));
+        json_t *o =
+            json_pack("{s:i, s:o, s:s, s:o, s:o, s:I, s:b, s:o, s:i}", "id", (int)v.id,
+                      "queue_name", api__jstr(cc_name(c, CC_KIND_QUEUE, v.queue)),
+                      "state", conv_states[v.state < 6 ? v.state : 5], "owner_name",
+                      api__jstr(cc_name(c, CC_KIND_AGENT, v.owner)), "guest_name",
+                      api__jstr(cc_name(c, CC_KIND_AGENT, v.guest)), "opened_at",
+                      (json_int_t)v.opened_at, "outbound", v.outbound, "skills",
+                      skills_json(c, xs, nxs), "widened", (int)v.widened);
+        api__view_numbers(a, o, v.number, v.ep_number);
+        json_object_set_new(o, "supervisor", api__jstr(v.supervisor));
+        json_array_append_new(convs, o);
     }
     free(ids);
     json_t *reasons = json_array();
@@ -305,21 +303,18 @@ void api__supervisor(api *a, const http_req *req, http_resp *resp)
         /* ?unmasked=1: a supervisor or administrator may read it unmasked
          * while masking is on; each such view is in the audit trail */
         char um[16] = ""; /* lws copies "unmasked=1" into it first */
-        int masked = a->mask;
+        int unmasked = 0;
         if (http_req_arg(req, "unmasked", um, sizeof um) > 0 && strcmp(um, "1") == 0 &&
-            masked) {
+            a->mask) {
             store_account who;
             str name = api__session_of(a, req, &who) == 0 ? who.username : STR_LIT("?");
             char target[32];
             snprintf(target, sizeof target, "conversation %lu", id);
             api__audit(a, req, name, "session", "view unmasked conversation", str_c(target),
                        "200");
-            a->mask = 0; /* for this answer only */
+            unmasked = 1;
         }
-        json_t *j = json_pack("{s:i, s:o, s:o, s:o, s:b}", "id", (int)v.id, "number",
-                              api__jmask(a, v.number), "ep_number", api__jmask(a, v.ep_number),
-                              "messages", api__transcript(a, v.id), "masked", a->mask);
-        a->mask = masked;
+        json_t *j = api__supervised_conv(a, &v, unmasked);
         /* who is in it, for the supervisor's actions (docs/supervision.md) */
         json_object_set_new(j, "state", json_string(conv_states[v.state < 6 ? v.state : 5]));
         json_object_set_new(j, "owner_name",

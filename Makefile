@@ -18,7 +18,7 @@
 #                   ports (scripts/cluster-demo.sh); Ctrl-C stops them
 #   make clean
 JOBS ?= $(shell nproc)
-FUZZ_SMOKE_SECONDS ?= 8
+FUZZ_SMOKE_SECONDS ?= 6
 FUZZ_SECONDS ?= 0
 FUZZ_RUNS ?= 10000000
 SOAK_KILLS ?= 50

@@ -176,6 +176,11 @@ static void io_cb(struct ev_loop *loop, ev_io *w, int revents)
     lws_cancel_service(ctx); /* as after a timer: let lws run what it queued */
 }
 
+int net__io_supported(const net_loop *l)
+{
+    return l->loop != NULL;
+}
+
 net_io *net__io_new(net_loop *l, int fd, void (*cb)(void *arg, int fd, int ev), void *arg)
 {
     if (!l->loop)

@@ -253,9 +253,7 @@ static client *client_of(net_loop *l, char *err, size_t errlen)
     c->cu = cu;
     c->m = cu->multi_init();
     c->timer = net_timer_new(l, on_timeout, c);
-    net_io *probe = net__io_new(l, -1, on_io, c);
-    c->polling = probe == NULL;
-    net__io_free(probe);
+    c->polling = !net__io_supported(l);
     if (!c->polling) {
         cu->multi_setopt(c->m, CURLMOPT_SOCKETFUNCTION, on_socket);
         cu->multi_setopt(c->m, CURLMOPT_SOCKETDATA, (void *)c);

@@ -17,7 +17,9 @@ struct lws_vhost *net__outbound_vhost(struct lws_context *ctx, const char *name,
  * their own sockets (libcurl in net_http.c). 'ev' is NET_IO_IN|NET_IO_OUT. */
 enum { NET_IO_IN = 1, NET_IO_OUT = 2 };
 typedef struct net_io net_io;
-/* NULL on lws's poll loop (no libev), where the caller polls instead. */
+/* Whether the loop can watch foreign sockets (libev); on lws's poll loop
+ * it cannot, net__io_new answers NULL and the caller polls instead. */
+int net__io_supported(const net_loop *l);
 net_io *net__io_new(net_loop *l, int fd, void (*cb)(void *arg, int fd, int ev),
                     void *arg);
 void net__io_set(net_io *w, int ev); /* 0: stop watching */

@@ -213,6 +213,8 @@ const char *app_config_data_dir(const app_config *cfg);
 /* "ca_file": the CAs trusted for outbound HTTPS (net_http), or NULL for
  * the system's. */
 const char *app_config_ca_file(const app_config *cfg);
+/* The "sso" object (single sign-on, api_sso.h), or NULL. */
+const json_t *app_config_sso(const app_config *cfg);
 /* "store" (a store URL, store.h) from the file, or NULL. */
 const char *app_config_store(const app_config *cfg);
 

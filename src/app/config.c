@@ -14,6 +14,7 @@
 
 #include "app/app.h"
 #include "sms/sms_text.h"
+#include "api/api_sso.h"
 #include "app/app_hooks.h"
 #include "app/gateways.h"
 #include "store/entity_json.h"
@@ -195,7 +196,8 @@ static int walk(ctx *x)
                                       "agents",
                                       "admins",       "supervisors",    "gateways",
                                       "outbox",       "tls",            "trusted_proxies",
-                                      "ca_file",      "webhooks",       NULL};
+                                      "ca_file",      "webhooks",       "sso",
+                                      NULL};
     json_t *root = x->cfg->root;
     if (!json_is_object(root))
         return fail(x, "(top)", "the file must hold one JSON object%s", "");
@@ -337,6 +339,11 @@ static int walk(ctx *x)
                strlen(json_string_value(ca)) != json_string_length(ca)))
         return fail(x, "ca_file",
                     "must name a PEM file of the CAs trusted for outbound HTTPS%s", "");
+    api_sso_cfg sso; /* single sign-on (api_sso.h): checked here, used by the API */
+    char serr[256];
+    if (api_sso_cfg_parse(json_object_get(root, "sso"), &sso, serr, sizeof serr) != 0)
+        return fail(x, "sso", "%s", serr);
+    api_sso_cfg_free(&sso);
     json_t *tp = json_object_get(root, "trusted_proxies");
     if (tp) {
         size_t k;
@@ -547,6 +554,11 @@ size_t app_config_trusted_proxies(const app_config *cfg, netaddr *out, size_t ma
             n++;
     }
     return n;
+}
+
+const json_t *app_config_sso(const app_config *cfg)
+{
+    return json_object_get(cfg->root, "sso");
 }
 
 const char *app_config_ca_file(const app_config *cfg)

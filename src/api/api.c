@@ -71,6 +71,14 @@ int api_set_sso(api *a, net_loop *loop, const json_t *cfg, char *err, size_t n)
     return 0;
 }
 
+void api_sso_close(api *a)
+{
+    if (a) {
+        api_oidc_free(a->oidc);
+        a->oidc = NULL;
+    }
+}
+
 size_t api_conn_count(const api *a)
 {
     return a->nconns;

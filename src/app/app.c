@@ -664,6 +664,7 @@ void app_close(app *a)
     a->feed_timer = NULL;
     if (a->st)
         app_flush(a);
+    api_sso_close(a->api); /* its timer and requests are the loop's */
     http_stop(a->http);
     net_loop_free(a->loop); /* closes desktops: their disconnects are stored */
     a->loop = NULL;

@@ -61,6 +61,13 @@ test('an agent new to textdesk signs in with SSO through the provider and lands 
   // the provider's pages (not ours) ask for a web font, refused above
   assert.deepEqual(page.problems.filter((p) => !p.includes('fonts.googleapis.com')), []);
 
+  // the administrators' page offers it too (its own login form)
+  const adm = await agentPage(browser, s.url, { lang: 'en' });
+  await adm.goto(`${s.url}/admin/`);
+  await adm.locator('#sso-btn').waitFor({ state: 'visible' });
+  assert.equal(await adm.locator('#sso-btn').textContent(), 'Sign in with SSO');
+  await adm.context().close();
+
   // the return link again (a back button, a bookmark): refused, and said so
   for (const lang of ['sv', 'en']) {
     const p = await agentPage(browser, s.url, { lang });

@@ -114,7 +114,7 @@ static void fetch_discovery(api_oidc *o)
     }
 }
 
-static void fail_flight(flight *f, int status, const char *code, const char *msg);
+static void fail_flight(flight *f, str who, int status, const char *code, const char *msg);
 
 static void on_jwks(void *arg, const net_http_result *r)
 {
@@ -193,7 +193,7 @@ void api_oidc_free(api_oidc *o)
     if (!o)
         return;
     while (o->flights)
-        fail_flight(o->flights, 503, "sso_unavailable", "the server is stopping");
+        fail_flight(o->flights, STR_NULL, 503, "sso_unavailable", "the server is stopping");
     if (o->disc)
         net_http_cancel(o->disc);
     if (o->jwks_req)
@@ -230,9 +230,11 @@ static void complete(flight *f, http_resp *r)
     flight_free(f);
 }
 
-static void fail_flight(flight *f, int status, const char *code, const char *msg)
+/* Answers the sign-in with an error, audited under 'who' (the username
+ * claim once known). */
+static void fail_flight(flight *f, str who, int status, const char *code, const char *msg)
 {
-    audit(f->o->a, f->peer, STR_NULL, code);
+    audit(f->o->a, f->peer, who, code);
     http_resp r = {0};
     buf_init(&r.body);
     api__resp_error(&r, status, code, msg);
@@ -392,45 +394,34 @@ static void flight_verify(flight *f)
                  "the ID token is signed with a key the provider does not publish");
     }
     if (v != 0)
-        return fail_flight(f, 401, code, msg);
+        return fail_flight(f, STR_NULL, 401, code, msg);
     api_sso_who who;
     int64_t now = a->env.now(a->env.app);
     if (api_sso_claims(claims, &o->cfg, f->p.nonce, now / 1000, &who, &code, msg, sizeof msg)) {
         json_decref(claims);
-        return fail_flight(f, strcmp(code, "sso_no_role") == 0 ? 403 : 401, code, msg);
+        return fail_flight(f, str_c(who.username), strcmp(code, "sso_no_role") == 0 ? 403 : 401,
+                           code, msg);
     }
     json_decref(claims);
     str user = str_c(who.username);
     store_account acc;
     int have = store_account_get(a->env.st, user, &acc) == 0;
     if (!have && !o->cfg.provision) {
-        audit(a, f->peer, user, "sso_unknown_user");
         snprintf(msg, sizeof msg,
                  "there is no textdesk account named %s and accounts are not created on first "
                  "sign-in: an administrator creates it",
                  who.username);
-        http_resp r = {0};
-        buf_init(&r.body);
-        api__resp_error(&r, 403, "sso_unknown_user", msg);
-        complete(f, &r);
-        buf_free(&r.body);
-        return;
+        return fail_flight(f, user, 403, "sso_unknown_user", msg);
     }
     if (!have && (provision(o, &who, &code, msg, sizeof msg) != 0 ||
                   store_account_get(a->env.st, user, &acc) != 0))
-        return fail_flight(f, 503, code, msg);
+        return fail_flight(f, user, 503, code, msg);
     if (who.role >= 0 && who.role != acc.role) {
-        audit(a, f->peer, user, "sso_role_mismatch");
         snprintf(msg, sizeof msg,
                  "the identity provider makes %s %s, but the textdesk account is %s: an "
                  "administrator changes one of them",
                  who.username, ROLE_NAMES[who.role], ROLE_NAMES[acc.role]);
-        http_resp r = {0};
-        buf_init(&r.body);
-        api__resp_error(&r, 403, "sso_role_mismatch", msg);
-        complete(f, &r);
-        buf_free(&r.body);
-        return;
+        return fail_flight(f, user, 403, "sso_role_mismatch", msg);
     }
     http_resp r = {0};
     buf_init(&r.body);
@@ -456,12 +447,12 @@ static void on_token(void *arg, const net_http_result *r)
                                       "again from the login page",
                  r->status == 0 ? (r->err ? r->err : "") : e ? e : "no reason given");
         json_decref(j);
-        return fail_flight(f, r->status == 0 ? 502 : 401,
+        return fail_flight(f, STR_NULL, r->status == 0 ? 502 : 401,
                            r->status == 0 ? "sso_unavailable" : "sso_token_refused", msg);
     }
     if (strlen(tok) > API_SSO_MAX_TOKEN) {
         json_decref(j);
-        return fail_flight(f, 401, "sso_token_too_large", "the ID token is too large");
+        return fail_flight(f, STR_NULL, 401, "sso_token_too_large", "the ID token is too large");
     }
     f->id_token = xmemdup0(tok, strlen(tok));
     json_decref(j);

@@ -47,10 +47,10 @@ static const struct {
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: textdesk COMMAND [ARGS]\n\ncommands:\n");
+    fprintf(f, "usage: textdesk COMMAND [ARGS]\n"
+               "       textdesk COMMAND --help   (what one command does)\n\ncommands:\n");
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].help);
-    fprintf(f, "\n`textdesk COMMAND --help` tells more.\n");
 }
 
 #ifndef TEXTDESK_FULL

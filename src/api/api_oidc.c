@@ -493,7 +493,7 @@ static void sso_info(api_oidc *o, http_resp *resp)
                              on && o->token_ep && o->keys, "passwords", pw));
 }
 
-static void sso_start(api_oidc *o, http_resp *resp)
+static void sso_start(api_oidc *o, const http_req *req, http_resp *resp)
 {
     if (!o->token_ep || !o->keys) {
         if (!o->token_ep)
@@ -525,8 +525,8 @@ static void sso_start(api_oidc *o, http_resp *resp)
         return;
     }
     snprintf(resp->set_cookie, sizeof resp->set_cookie,
-             SSO_COOKIE "=%s; Path=/api/sso/; HttpOnly; SameSite=Lax; Max-Age=%lld", bind,
-             API_SSO_STATE_TTL_MS / 1000);
+             SSO_COOKIE "=%s; Path=/api/sso/; HttpOnly; SameSite=Lax; Max-Age=%lld%s", bind,
+             API_SSO_STATE_TTL_MS / 1000, req->secure ? "; Secure" : "");
     sodium_memzero(&p, sizeof p);
     api__resp_json(resp, 200, json_pack("{s:s}", "url", url));
 }
@@ -636,7 +636,7 @@ void api_oidc_request(api_oidc *o, api *a, const http_req *req, http_resp *resp,
         return;
     }
     if (strcmp(rest, "/start") == 0 && post)
-        sso_start(o, resp);
+        sso_start(o, req, resp);
     else if (strcmp(rest, "/callback") == 0 && post)
         sso_callback(o, req, resp);
     else

@@ -70,8 +70,10 @@ int api_sso_cfg_parse(const json_t *o, api_sso_cfg *c, char *err, size_t n)
         return -1;
     if (!url_ok(c->issuer))
         return fail(err, n, "issuer", "must be an http(s) URL");
-    if (!url_ok(c->redirect_url))
-        return fail(err, n, "redirect_url", "must be an http(s) URL ending in /sso/");
+    size_t rn = strlen(c->redirect_url);
+    if (!url_ok(c->redirect_url) || rn < 5 || strcmp(c->redirect_url + rn - 5, "/sso/") != 0)
+        return fail(err, n, "redirect_url",
+                    "must be textdesk's page /sso/ as browsers reach it (https://HOST/sso/)");
     if (!strstr(c->scope, "openid"))
         return fail(err, n, "scope", "must include \"openid\"");
     const json_t *roles = json_object_get(o, "roles");

@@ -341,8 +341,10 @@ static int walk(ctx *x)
                     "must name a PEM file of the CAs trusted for outbound HTTPS%s", "");
     api_sso_cfg sso; /* single sign-on (api_sso.h): checked here, used by the API */
     char serr[256];
-    if (api_sso_cfg_parse(json_object_get(root, "sso"), &sso, serr, sizeof serr) != 0)
-        return fail(x, "sso", "%s", serr);
+    if (api_sso_cfg_parse(json_object_get(root, "sso"), &sso, serr, sizeof serr) != 0) {
+        snprintf(x->err, x->n, "%s: %s", x->cfg->path, serr); /* "sso.KEY: ..." */
+        return -1;
+    }
     api_sso_cfg_free(&sso);
     json_t *tp = json_object_get(root, "trusted_proxies");
     if (tp) {

@@ -62,7 +62,7 @@ export class OidcProvider {
     });
     p.on('server_error', (ctx, err) => console.error('oidc-provider:', err));
     p.use(async (ctx, next) => {
-      if (ctx.path === '/jwks') this.jwksFetches++;
+      if (ctx.path === '/jwks') { this.jwksFetches++; this.jwksAt = Date.now(); }
       if (ctx.path === '/jwks' && this.publish) { ctx.body = this.publish; ctx.type = 'application/jwk-set+json'; return; }
       await next();
       if (ctx.path === '/token' && this.forge && ctx.body && ctx.body.id_token)

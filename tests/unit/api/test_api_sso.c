@@ -143,6 +143,11 @@ static void test_settings(void **state)
                                err, sizeof err),
                      -1);
     assert_non_null(strstr(err, "openid"));
+    assert_int_equal(parse_err("{\"issuer\": \"https://i\", \"client_id\": \"c\", \"client_secret\": \"s\","
+                               " \"redirect_url\": \"https://r/callback\"}",
+                               err, sizeof err),
+                     -1);
+    assert_non_null(strstr(err, "sso.redirect_url: must be textdesk's page /sso/"));
 }
 
 /* The claims of a good token for 'c', as JSON text with 'extra' members. */

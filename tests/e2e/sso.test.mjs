@@ -13,7 +13,7 @@ import { Server, freePort } from './lib/server.mjs';
 import { configFile } from './lib/desk.mjs';
 import { login } from './lib/client.mjs';
 import { storeQuery } from './lib/pg.mjs';
-import { OidcProvider, Jar, providerLogin, makeKey, signJwt, pkceChallenge } from './lib/oidc.mjs';
+import { OidcProvider, Jar, providerLogin, makeKey, makeEcKey, signJwt, pkceChallenge } from './lib/oidc.mjs';
 
 const users = { anna: ['td-agents'], lena: ['td-supervisors', 'staff'], admin: ['td-admins'], erik: ['td-admins'], nobody: ['td-agents'], guest: ['staff'] };
 let op, s, redirect;
@@ -176,15 +176,15 @@ test('forged, expired, misaddressed and oversize ID tokens are refused and chang
   assert.deepEqual(stored(), before, 'nothing stored for a refused token');
 });
 
-test('key rotation: a token of a new key fetches the JWKS again (rate-limited), then verifies', async () => {
+test('key rotation to an ES256 key: a token of a new key fetches the JWKS again (rate-limited), then verifies', async () => {
   const jar = new Jar();
   assert.equal((await sso('lena', jar)).status, 200);
-  const k2 = makeKey('k2'), k3 = makeKey('k3'); // made before: the second sign-in follows at once
+  const k2 = makeEcKey('k2'), k3 = makeKey('k3'); // made before: the second sign-in follows at once
   // the rate limit (jwks_refetch_s: 3 s) counts from the last fetch (at
   // start, usually long enough ago by now)
   const wait = op.jwksAt + 3100 - Date.now();
   if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-  op.publish = { keys: [op.key.pub, k2.pub] }; // the provider rotates to k2
+  op.publish = { keys: [op.key.pub, k2.pub] }; // the provider rotates to k2 (EC P-256)
   const fetches = op.jwksFetches;
   op.forge = (c) => signJwt(c, k2);
   const r = await sso('lena', jar);

@@ -6,7 +6,7 @@
 // change the JWKS it publishes (`publish`): bad signatures, wrong
 // audiences, expired tokens, key rotation.
 import { createServer } from 'node:http';
-import { createHash, generateKeyPairSync, sign as rsaSign } from 'node:crypto';
+import { createHash, generateKeyPairSync, sign as jwsSign } from 'node:crypto';
 import Provider from 'oidc-provider';
 import { freePort } from './server.mjs';
 
@@ -17,13 +17,26 @@ export function makeKey(kid) {
   return { kid, privateKey, jwk: { ...jwk, kid, use: 'sig', alg: 'RS256' }, pub };
 }
 
+// An EC P-256 key (ES256).
+export function makeEcKey(kid) {
+  const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const jwk = privateKey.export({ format: 'jwk' });
+  const pub = { kty: jwk.kty, crv: jwk.crv, x: jwk.x, y: jwk.y, kid, use: 'sig', alg: 'ES256' };
+  return { kid, privateKey, pub, alg: 'ES256' };
+}
+
 const b64u = (b) => Buffer.from(b).toString('base64url');
 
-// A compact JWS (RS256) of 'claims' with 'key' (header kid: key.kid unless given).
+// A compact JWS (RS256, or ES256 for an EC key) of 'claims' with 'key'
+// (header kid: key.kid unless given).
 export function signJwt(claims, key, kid = key.kid) {
-  const head = b64u(JSON.stringify({ alg: 'RS256', typ: 'JWT', kid }));
+  const alg = key.alg || 'RS256';
+  const head = b64u(JSON.stringify({ alg, typ: 'JWT', kid }));
   const body = b64u(JSON.stringify(claims));
-  const sig = rsaSign('sha256', Buffer.from(`${head}.${body}`), key.privateKey);
+  const data = Buffer.from(`${head}.${body}`);
+  const sig = alg === 'ES256'
+    ? jwsSign('sha256', data, { key: key.privateKey, dsaEncoding: 'ieee-p1363' })
+    : jwsSign('sha256', data, key.privateKey);
   return `${head}.${body}.${b64u(sig)}`;
 }
 

@@ -71,7 +71,7 @@ test('an agent new to textdesk signs in with SSO through the provider and lands 
     await waitText(p, '#login-error', S(lang).sso_err_sso_state_unknown);
     assert.equal(await p.locator('#sso-status').textContent(), S(lang).sso_failed);
     assert.equal(await p.locator('#sso-back').isVisible(), true);
-    await shot(p, `sso-03-replayed-${lang}`);
+    if (lang === 'sv') await shot(p, 'sso-03-replayed-sv'); // English: the same layout, text asserted
     await p.goto(`${s.url}/admin/`);
     await p.locator('#sso-btn').waitFor({ state: 'visible' });
     assert.equal(await p.locator('#sso-btn').textContent(), S(lang).sso_btn);

@@ -60,8 +60,11 @@ void app__want_flush(app *a)
 {
     if (a->flush_timer)
         net_timer_set(a->flush_timer, 0);
-    else if (!a->degraded)
+    else if (!a->degraded && !a->stopping)
         app_flush(a); /* not serving yet (first start, tests): commit now */
+    /* stopping (app_close, its timers gone): what the closing desktops'
+     * disconnects stage waits for app_close's last app_flush, one
+     * transaction for all of them instead of one commit (an fsync) each */
 }
 
 static void stage(app *a)

@@ -34,6 +34,7 @@ struct ha {
     uint64_t takeovers;
     int64_t last_answer, last_follow; /* loop_clock_mono */
     int replay_failed;
+    ha_timing t;
     char *cmdline; /* /proc/self/cmdline: to start again when deposed */
     size_t cmdline_n;
 };
@@ -50,6 +51,35 @@ int ha_name_ok(const char *name)
             return 0;
     }
     return 1;
+}
+
+int ha_timing_check(const ha_timing *t, char *err, size_t n)
+{
+    if (t->lease_ms < HA_LEASE_MIN || t->lease_ms > HA_LEASE_MAX) {
+        snprintf(err, n, "ha.lease_ms %lld: use %d to %d milliseconds", (long long)t->lease_ms,
+                 HA_LEASE_MIN, HA_LEASE_MAX);
+        return -1;
+    }
+    if (t->step_ms < HA_STEP_MIN || t->step_ms > HA_STEP_MAX) {
+        snprintf(err, n, "ha.step_ms %lld: use %d to %d milliseconds", (long long)t->step_ms,
+                 HA_STEP_MIN, HA_STEP_MAX);
+        return -1;
+    }
+    if (t->fence_ms < HA_FENCE_MIN || t->fence_ms >= t->lease_ms) {
+        snprintf(err, n,
+                 "ha.self_fence_ms %lld: use %d milliseconds or more, and less than ha.lease_ms"
+                 " (%lld): a leader must stop acting before another node may take over",
+                 (long long)t->fence_ms, HA_FENCE_MIN, (long long)t->lease_ms);
+        return -1;
+    }
+    if (t->fence_ms < 3 * t->step_ms) {
+        snprintf(err, n,
+                 "ha.self_fence_ms %lld: at least three steps (ha.step_ms %lld): a leader"
+                 " must hear a few beats before it stops",
+                 (long long)t->fence_ms, (long long)t->step_ms);
+        return -1;
+    }
+    return 0;
 }
 
 /* ---- following the log --------------------------------------------------- */
@@ -167,7 +197,7 @@ static void on_tick(void *arg)
             ha_deposed(a, "the leadership session was lost");
         if (nw.answered && nw.epoch != h->epoch)
             ha_deposed(a, "another node leads");
-        if (now - h->last_answer > HA_FENCE_MS)
+        if (now - h->last_answer > h->t.fence_ms)
             ha_deposed(a, "no answer from the database");
     } else if (nw.won > 0) {
         take_over(h, nw.won);
@@ -179,7 +209,7 @@ static void on_tick(void *arg)
     if (nw.lost && !h->leads)
         log_kv(LOG_WARN, "leadership session lost: connecting again", "node", h->node, "error",
                store_lease_error(h->l), NULL);
-    net_timer_set(h->timer, HA_TICK_MS);
+    net_timer_set(h->timer, h->t.step_ms);
 }
 
 /* ---- life cycle ------------------------------------------------------------ */
@@ -195,7 +225,11 @@ int ha_open(app *a, const char *url, const char *node, char *err, size_t n)
         snprintf(err, n, "--node '%s': use 1 to 63 letters, digits, '.', '_' or '-'", node);
         return -1;
     }
+    ha_timing t = a->ha_timing ? *a->ha_timing : HA_TIMING_DEFAULT;
+    if (ha_timing_check(&t, err, n) != 0)
+        return -1;
     ha *h = xcalloc(1, sizeof *h);
+    h->t = t;
     h->a = a;
     a->ha = h;
     a->standby = 1;
@@ -215,7 +249,7 @@ int ha_open(app *a, const char *url, const char *node, char *err, size_t n)
                  store_errmsg(a->st));
         return -1;
     }
-    h->l = store_lease_new(url, node, HA_LEASE_MS);
+    h->l = store_lease_new(url, node, h->t.lease_ms, h->t.fence_ms);
     return 0;
 }
 
@@ -225,7 +259,12 @@ void ha_start(app *a)
     h->timer = net_timer_new(a->loop, on_tick, h);
     h->last_follow = loop_clock_mono();
     net_timer_set(h->timer, 0);
-    log_kv(LOG_INFO, "standing by", "node", h->node, NULL);
+    char lease[24], fence[24], step[24];
+    snprintf(lease, sizeof lease, "%lld", (long long)h->t.lease_ms);
+    snprintf(fence, sizeof fence, "%lld", (long long)h->t.fence_ms);
+    snprintf(step, sizeof step, "%lld", (long long)h->t.step_ms);
+    log_kv(LOG_INFO, "standing by", "node", h->node, "lease_ms", lease, "self_fence_ms", fence,
+           "step_ms", step, NULL);
 }
 
 void ha_free(app *a)

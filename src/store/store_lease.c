@@ -100,16 +100,18 @@ struct store_lease {
     int asked_try; /* the statement in flight is the try (else the beat or setup) */
     int poll_write; /* connecting: libpq waits for the socket to be writable */
     char *url, *node;
-    int64_t lease_ms;
+    int64_t lease_ms, fence_ms;
     char err[256];
 };
 
-store_lease *store_lease_new(const char *url, const char *node, int64_t lease_ms)
+store_lease *store_lease_new(const char *url, const char *node, int64_t lease_ms,
+                             int64_t fence_ms)
 {
     store_lease *l = xcalloc(1, sizeof *l);
     l->url = xmemdup0(url, strlen(url));
     l->node = xmemdup0(node, strlen(node));
     l->lease_ms = lease_ms;
+    l->fence_ms = fence_ms;
     return l;
 }
 
@@ -152,15 +154,26 @@ static void no_notice(void *arg, const char *msg)
     (void)msg;
 }
 
-/* The session's TCP settings: a dead peer is noticed within ~3 s on both
- * ends (keepalives idle 1 s + 2 probes 1 s apart; unacknowledged data
- * 3 s), so the lock of a vanished host is freed by the server. */
+/* The session's TCP settings. This end: a silent server is noticed within
+ * the self-fence (keepalives idle 1 s, probes 1 s apart; unacknowledged
+ * data for fence_ms). The server's end (send_setup): a vanished host is
+ * noticed within about the lease, so its lock is freed, never before the
+ * host stopped acting by itself (the self-fence is shorter). */
+static int keepalive_probes(int64_t ms)
+{
+    int64_t n = ms / 1000 - 1; /* idle 1 s, then n probes 1 s apart */
+    return n < 1 ? 1 : (int)n;
+}
+
 static void start(store_lease *l, store_lease_news *out)
 {
     const char *keys[] = {"dbname", "connect_timeout", "application_name", "keepalives",
                           "keepalives_idle", "keepalives_interval", "keepalives_count",
                           "tcp_user_timeout", NULL};
-    const char *vals[] = {l->url, "3", "textdesk-ha", "1", "1", "1", "2", "3000", NULL};
+    char probes[16], user_timeout[24];
+    snprintf(probes, sizeof probes, "%d", keepalive_probes(l->fence_ms));
+    snprintf(user_timeout, sizeof user_timeout, "%lld", (long long)l->fence_ms);
+    const char *vals[] = {l->url, "3", "textdesk-ha", "1", "1", "1", probes, user_timeout, NULL};
     l->c = PQconnectStartParams(keys, vals, 1);
     if (!l->c || PQstatus(l->c) == CONNECTION_BAD) {
         lost(l, out);
@@ -181,16 +194,16 @@ static int ready(PGconn *c, int for_write)
 static void send_setup(store_lease *l, store_lease_news *out)
 {
     char *node = PQescapeLiteral(l->c, l->node, strlen(l->node));
-    char sql[512];
+    char sql[640];
     snprintf(sql, sizeof sql,
              "SET tcp_keepalives_idle = 1; SET tcp_keepalives_interval = 1;"
-             " SET tcp_keepalives_count = 2; SET tcp_user_timeout = 3000;"
+             " SET tcp_keepalives_count = %d; SET tcp_user_timeout = %lld;"
              " SET lock_timeout = '1s'; SET client_min_messages = warning;"
              " LISTEN textdesk_events;"
              " INSERT INTO ha_nodes (node, role, pid) VALUES (%s, 'standby', pg_backend_pid())"
              " ON CONFLICT (node) DO UPDATE SET role = 'standby', pid = excluded.pid,"
              " renewed_at = now()",
-             node ? node : "''");
+             keepalive_probes(l->lease_ms), (long long)l->lease_ms, node ? node : "''");
     PQfreemem(node);
     if (!PQsendQuery(l->c, sql)) {
         lost(l, out);

@@ -33,8 +33,12 @@ typedef struct store_lease_news {
 
 /* A lease for node 'node' on the database 'url' (a libpq URL or key=value
  * string). 'lease_ms': a holder whose heartbeat is older than that is cut
- * (its session terminated) by a candidate. Connects on the first step. */
-store_lease *store_lease_new(const char *url, const char *node, int64_t lease_ms);
+ * (its session terminated) by a candidate, and the server ends the session
+ * of a peer silent on TCP about that long (tcp_user_timeout, keepalives).
+ * 'fence_ms' (shorter): this end gives the session up after that long
+ * without the server's acknowledgement. Connects on the first step. */
+store_lease *store_lease_new(const char *url, const char *node, int64_t lease_ms,
+                             int64_t fence_ms);
 void store_lease_free(store_lease *l);
 
 /* One step, never waiting: connects, reads what arrived, and when idle

@@ -1668,7 +1668,8 @@ static void test_pg_lease_and_fencing(void **state)
     fx_available(f, 1);
     fx_sms(f, CUST, EP1, "Hej", "ha-1");
     store *a = open_ok(s->path), *b = open_ok(s->path);
-    store_lease *la = store_lease_new(s->path, "a", 300), *lb = store_lease_new(s->path, "b", 300);
+    store_lease *la = store_lease_new(s->path, "a", 300, 200),
+                *lb = store_lease_new(s->path, "b", 300, 200);
 
     /* a wins epoch 1; its commits pass the fence */
     assert_int_equal(lease_win(la, NULL, 0, 5000), 1);
@@ -1718,7 +1719,7 @@ static void test_pg_lease_and_fencing(void **state)
     assert_int_equal(store_fence(b, 2), 0);
     assert_int_equal(store_begin(b), 0);
     assert_int_equal(store_event_append(b, &ev), 0);
-    store_lease *lc = store_lease_new(s->path, "c", 300);
+    store_lease *lc = store_lease_new(s->path, "c", 300, 200);
     assert_int_equal(lease_win(lc, NULL, 0, 5000), 3);
     r = store_commit(b);
     assert_true(r == -ENOTCONN || r == -ESTALE);

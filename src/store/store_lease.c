@@ -93,12 +93,20 @@ const char store__pg_schema_v4[] =
     " END $$;";
 
 enum phase { DOWN, CONNECTING, SETUP, IDLE, BUSY };
+enum asked { A_SETUP, A_TRY, A_BEAT, A_TAIL };
+#define TAIL_ROWS 500 /* events per tail read: one step's work at most */
 
 struct store_lease {
     PGconn *c;
     enum phase ph;
-    int asked_try; /* the statement in flight is the try (else the beat or setup) */
+    enum asked asked; /* the statement in flight */
     int poll_write; /* connecting: libpq waits for the socket to be writable */
+    /* the tail read (store_lease_follow) */
+    store *st;
+    store_event_cb tail_cb;
+    void *tail_arg;
+    int tail_want, tail_rows, tail_err;
+    uint64_t tail_after;
     char *url, *node;
     int64_t lease_ms, fence_ms;
     char err[256];
@@ -209,8 +217,45 @@ static void send_setup(store_lease *l, store_lease_news *out)
         lost(l, out);
         return;
     }
-    l->asked_try = 0;
+    l->asked = A_SETUP;
     l->ph = SETUP;
+}
+
+static void send_tail(store_lease *l, store_lease_news *out)
+{
+    char after[24], rows[16];
+    snprintf(after, sizeof after, "%llu", (unsigned long long)l->tail_after);
+    snprintf(rows, sizeof rows, "%d", TAIL_ROWS);
+    const char *v[] = {after, rows};
+    if (!PQsendQueryParams(l->c, store__pg_tail_sql, 2, NULL, v, NULL, NULL, 0) ||
+        !PQsetSingleRowMode(l->c)) {
+        lost(l, out);
+        return;
+    }
+    l->tail_want = 0;
+    l->tail_rows = 0;
+    l->tail_err = 0;
+    l->asked = A_TAIL;
+    l->ph = BUSY;
+}
+
+/* A row of the tail read: to the follower, unless an earlier one failed. */
+static void tail_row(store_lease *l, PGresult *res, store_lease_news *out)
+{
+    l->tail_rows++;
+    int nf = PQnfields(res);
+    if (nf > 0)
+        out->log_last = strtoull(PQgetvalue(res, 0, nf - 1), NULL, 10);
+    if (l->tail_err)
+        return;
+    cc_event ev;
+    int r = store__pg_tail_event(l->st, res, 0, &ev);
+    if (r == 0)
+        r = l->tail_cb(l->tail_arg, &ev);
+    if (r != 0) {
+        l->tail_err = r;
+        set_err(l, store_errmsg(l->st));
+    }
 }
 
 static void send_next(store_lease *l, int64_t leading, uint64_t seen, store_lease_news *out)
@@ -233,7 +278,7 @@ static void send_next(store_lease *l, int64_t leading, uint64_t seen, store_leas
         lost(l, out);
         return;
     }
-    l->asked_try = leading <= 0;
+    l->asked = leading > 0 ? A_BEAT : A_TRY;
     l->ph = BUSY;
 }
 
@@ -245,7 +290,14 @@ static int read_results(store_lease *l, store_lease_news *out)
         if (!res)
             return 1;
         ExecStatusType t = PQresultStatus(res);
-        if (t == PGRES_TUPLES_OK && PQntuples(res) == 1 && PQnfields(res) == 3) {
+        if (l->asked == A_TAIL) {
+            if (t == PGRES_SINGLE_TUPLE)
+                tail_row(l, res, out);
+            else if (t != PGRES_TUPLES_OK && !l->tail_err) {
+                l->tail_err = -EIO;
+                set_err(l, PQresultErrorMessage(res));
+            }
+        } else if (t == PGRES_TUPLES_OK && PQntuples(res) == 1 && PQnfields(res) == 3) {
             out->answered = 1;
             out->won = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
             out->epoch = strtoll(PQgetvalue(res, 0, 1), NULL, 10);
@@ -262,7 +314,29 @@ static int read_results(store_lease *l, store_lease_news *out)
     return 0;
 }
 
-void store_lease_step(store_lease *l, int64_t leading, uint64_t seen, store_lease_news *out)
+void store_lease_follow(store_lease *l, store *st, store_event_cb cb, void *arg)
+{
+    l->st = st;
+    l->tail_cb = cb;
+    l->tail_arg = arg;
+}
+
+void store_lease_want_tail(store_lease *l, uint64_t after)
+{
+    if (l->tail_cb && !(l->ph == BUSY && l->asked == A_TAIL)) {
+        l->tail_want = 1;
+        l->tail_after = after;
+    }
+}
+
+int store_lease_fd(const store_lease *l, int *want_write)
+{
+    *want_write = l->c && l->ph == CONNECTING && l->poll_write;
+    return l->c ? PQsocket(l->c) : -1;
+}
+
+void store_lease_step(store_lease *l, int64_t leading, uint64_t seen, int beat,
+                      store_lease_news *out)
 {
     memset(out, 0, sizeof *out);
     if (l->ph == DOWN) {
@@ -301,9 +375,20 @@ void store_lease_step(store_lease *l, int64_t leading, uint64_t seen, store_leas
             return;
         }
         l->ph = IDLE;
-        if (!l->asked_try)
+        if (l->asked != A_TRY)
             out->won = 0;
-        return; /* the next statement at the next step */
+        if (l->asked == A_TAIL) {
+            out->tail_done = 1;
+            out->tail_failed = l->tail_err != 0;
+            out->tail_more = !l->tail_err && l->tail_rows >= TAIL_ROWS;
+            if (!l->tail_rows) /* none after: the log ends where the follower is */
+                out->log_last = l->tail_after;
+        }
+        if (!l->tail_want || l->asked == A_TAIL)
+            return; /* the next statement at the next step */
     }
-    send_next(l, leading, seen, out);
+    if (l->tail_want && leading <= 0)
+        send_tail(l, out);
+    else if (beat)
+        send_next(l, leading, seen, out);
 }

@@ -85,6 +85,7 @@ typedef struct app {
     uint64_t store_failures; /* commits that failed, since the start */
     const char *node;        /* --node: a node of a cluster (app/ha.h), or NULL */
     struct ha *ha;           /* that node's state (NULL without --node) */
+    const struct ha_timing *ha_timing; /* the cluster's timing (app/ha.h); NULL: defaults */
     int standby;             /* a node that does not lead: refuses work as degraded does */
 } app;
 
@@ -215,5 +216,9 @@ const char *app_config_data_dir(const app_config *cfg);
 const char *app_config_ca_file(const app_config *cfg);
 /* "store" (a store URL, store.h) from the file, or NULL. */
 const char *app_config_store(const app_config *cfg);
+/* "ha": the cluster's timing (app/ha.h), the defaults where the file is
+ * silent. */
+struct ha_timing;
+void app_config_ha(const app_config *cfg, struct ha_timing *t);
 
 #endif

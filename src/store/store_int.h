@@ -98,6 +98,14 @@ store *store__pg_open(const char *conninfo, char *err, size_t errlen);
 
 /* PostgreSQL's schema version 4: leadership and fencing (store_lease.c). */
 extern const char store__pg_schema_v4[];
+/* A follower's read of the log's tail on its leadership session
+ * (store_lease.c), asynchronous: the statement ($1 the last event applied,
+ * $2 at most this many rows; the last column the log's last seq), and the
+ * event of row 'i' of its result, decoded with the PostgreSQL store 'st'
+ * (0, or an error with st's message). */
+struct pg_result;
+extern const char store__pg_tail_sql[];
+int store__pg_tail_event(store *st, const struct pg_result *res, int i, cc_event *ev);
 
 /* Records an error message in 'st' and returns 'r'. */
 int store__fail(store *st, int r, const char *fmt, ...) __attribute__((format(printf, 3, 4)));

@@ -1110,6 +1110,19 @@ static int pg_events_after(store *st_, uint64_t after, store_event_cb cb, void *
     return events_rows((pg *)st_, P_EV_AFTER, &a, cb, arg);
 }
 
+/* store_int.h: the tail read of a follower's leadership session */
+const char store__pg_tail_sql[] =
+    "SELECT " EV_SELECT " e.text, e.msg_id, e.var_key, e.value, e.queue_name,"
+    " (SELECT coalesce(max(seq), 0) FROM events) FROM events e WHERE e.seq > $1"
+    " ORDER BY e.seq LIMIT $2";
+
+int store__pg_tail_event(store *st_, const PGresult *res, int i, cc_event *ev)
+{
+    if (st_->ops != &PG_OPS)
+        return store__fail(st_, -EINVAL, "invalid argument: not a PostgreSQL store");
+    return event_of((pg *)st_, res, i, ev);
+}
+
 static int pg_fence(store *st_, int64_t epoch)
 {
     pg *st = (pg *)st_;

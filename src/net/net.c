@@ -212,6 +212,41 @@ void net__io_free(net_io *io)
     free(io);
 }
 
+/* net.h's readable-socket watch: a net_io whose callback drops the fd and
+ * the events (one watch per socket, only ever for input). */
+typedef struct watch {
+    net_io *io;
+    void (*cb)(void *arg);
+    void *arg;
+} watch;
+
+static void watch_cb(void *arg, int fd, int ev)
+{
+    (void)fd;
+    (void)ev;
+    watch *w = arg;
+    w->cb(w->arg);
+}
+
+net_io *net_watch_read(net_loop *l, int fd, void (*cb)(void *arg), void *arg)
+{
+    if (!net__io_supported(l) || fd < 0)
+        return NULL;
+    watch *w = xcalloc(1, sizeof *w);
+    *w = (watch){NULL, cb, arg};
+    w->io = net__io_new(l, fd, watch_cb, w);
+    net__io_set(w->io, NET_IO_IN);
+    return w->io;
+}
+
+void net_watch_free(net_io *io)
+{
+    if (!io)
+        return;
+    free(io->arg);
+    net__io_free(io);
+}
+
 /* ---- timers ------------------------------------------------------------ */
 
 /* On the libev loop the timers are libev's. lws 4.1's libev glue keeps its

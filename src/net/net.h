@@ -41,4 +41,12 @@ net_timer *net_timer_new(net_loop *l, void (*cb)(void *arg), void *arg);
 void net_timer_set(net_timer *t, int64_t delay_ms); /* <0: cancel */
 void net_timer_free(net_timer *t);
 
+/* A socket of another library (the store's database connection) watched
+ * for input: 'cb' runs on each loop turn that finds it readable, until
+ * net_watch_free. NULL where the loop cannot watch foreign sockets (lws's
+ * fallback poll loop): the caller polls with a timer instead. */
+typedef struct net_io net_io;
+net_io *net_watch_read(net_loop *l, int fd, void (*cb)(void *arg), void *arg);
+void net_watch_free(net_io *w); /* NULL: nothing */
+
 #endif

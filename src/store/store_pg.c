@@ -211,9 +211,15 @@ _Static_assert(PG_N_MIGRATIONS == PG_SCHEMA_VERSION, "PG_SCHEMA_VERSION is the l
       " INSERT INTO messages (id, conv, seq, outbound, agent, number, ep_number, text,"  \
       " provider_id, status, at, status_at) SELECT seq, $4, $13, $32::integer,"          \
       " $33::bigint, $24, $25, $34::text, $31::text, $35::integer, $3, $3 FROM e")       \
-    X(CONV_OPEN, "INSERT INTO conversations (conv, number, ep, open)"                    \
-                 " VALUES ($1, coalesce($2::text, ''), $3, true)")                       \
-    X(CONV_END, "UPDATE conversations SET open = false WHERE conv = $1 AND open")        \
+    /* CONV_OPENED and the ends: the event and its conversations row in one   \
+     * statement ($4 conv, $9 ep, $24 number) */                                         \
+    X(EV_OPEN_INSERT,                                                                    \
+      "WITH e AS (INSERT INTO events (" EV_COLS ") VALUES (" EV_PARAMS "))"              \
+      " INSERT INTO conversations (conv, number, ep, open)"                              \
+      " VALUES ($4, coalesce($24, ''), $9, true)")                                       \
+    X(EV_END_INSERT,                                                                     \
+      "WITH e AS (INSERT INTO events (" EV_COLS ") VALUES (" EV_PARAMS "))"              \
+      " UPDATE conversations SET open = false WHERE conv = $4 AND open")                 \
     X(EV_LOAD, "SELECT " EV_SELECT " coalesce(e.text, m.text), e.msg_id, e.var_key,"     \
                " e.value, e.queue_name FROM events e LEFT JOIN messages m ON m.id = e.seq" \
                " ORDER BY e.seq")                                                        \
@@ -1067,10 +1073,7 @@ static int pg_event_append(store *st_, const cc_event *ev)
     store_row_from_event(&st->row, ev, &row);
     pargs a;
     ev_params(&a, &row);
-    int r;
-    if (!store_row_is_msg(ev->type)) {
-        r = pipe_send(st, P_EV_INSERT, &a);
-    } else {
+    if (store_row_is_msg(ev->type)) {
         store_msg m;
         store_row_msg(ev, &m);
         p_str(&a, m.provider_id); /* $31 */
@@ -1078,24 +1081,17 @@ static int pg_event_append(store *st_, const cc_event *ev)
         p_int(&a, m.agent);       /* $33 */
         p_str(&a, m.text);        /* $34 */
         p_int(&a, m.status);      /* $35 */
-        r = pipe_send(st, P_EV_MSG_INSERT, &a);
+        return pipe_send(st, P_EV_MSG_INSERT, &a);
     }
-    if (r != 0)
-        return r;
-    pargs c = {0};
     switch (ev->type) {
     case CC_EV_CONV_OPENED:
-        p_int(&c, ev->conv);
-        p_str(&c, ev->number);
-        p_int(&c, ev->ep);
-        return pipe_send(st, P_CONV_OPEN, &c);
+        return pipe_send(st, P_EV_OPEN_INSERT, &a);
     case CC_EV_ENDED:
     case CC_EV_TERMINATED:
     case CC_EV_CLOSED:
-        p_int(&c, ev->conv);
-        return pipe_send(st, P_CONV_END, &c);
+        return pipe_send(st, P_EV_END_INSERT, &a);
     default:
-        return 0;
+        return pipe_send(st, P_EV_INSERT, &a);
     }
 }
 

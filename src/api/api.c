@@ -231,9 +231,7 @@ static int64_t throttle_now(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* The client's address into 'out' (room for 64 bytes): the socket's, or
- * what a trusted reverse proxy says (api_throttle_client). */
-static str client_addr(const api *a, const http_req *req, char *out)
+str api__client_addr(const api *a, const http_req *req, char *out)
 {
     char xff[512], fwd[512];
     int xn = -1, fn = -1;
@@ -260,7 +258,7 @@ static void rest_login(api *a, const http_req *req, http_resp *resp)
     }
     int64_t tnow = throttle_now();
     char caddr[64];
-    str u = str_c(user), addr = client_addr(a, req, caddr);
+    str u = str_c(user), addr = api__client_addr(a, req, caddr);
     int64_t wait = api_throttle_wait(a->throttle, u, addr, tnow);
     if (wait > 0) { /* refused unchecked: the password is not even tried */
         api__audit(a, req, u, "login", "login", STR_NULL, "too_many_attempts");

@@ -97,6 +97,9 @@ void api__report_csv(api *a, const http_req *req, http_resp *resp);
 /* /api/reports/...: figures, agent states and report settings (api_report.c). */
 void api__reports(api *a, const http_req *req, http_resp *resp);
 void api__resp_json(http_resp *resp, int status, json_t *j); /* steals 'j' */
+/* The client's address into 'out' (room for 64 bytes): the socket's, or
+ * what a trusted reverse proxy says (api_throttle_client). */
+str api__client_addr(const api *a, const http_req *req, char *out);
 void api__resp_error(http_resp *resp, int status, const char *code, const char *msg);
 /* The request body as a JSON object, or NULL after answering 400. */
 json_t *api__parse_body(const http_req *req, http_resp *resp);

@@ -514,6 +514,7 @@ static void sso_start(api_oidc *o, const http_req *req, http_resp *resp)
     api__token_hash(str_c(bind), p.binding);
     int64_t now = o->a->env.now(o->a->env.app);
     p.expires = now + API_SSO_STATE_TTL_MS;
+    (void)api__client_addr(o->a, req, p.client);
     char url[2048];
     if (api_sso_auth_url(&o->cfg, o->auth_ep, &p, url, sizeof url) != 0) {
         api__resp_error(resp, 500, "sso_misconfigured",

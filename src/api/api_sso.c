@@ -176,14 +176,23 @@ void api_sso_random(char out[API_SSO_RAND])
 
 int api_sso_put(api_sso_table *t, const api_sso_pending *p, int64_t now)
 {
-    api_sso_pending *free_slot = NULL;
+    api_sso_pending *free_slot = NULL, *oldest = NULL;
+    size_t mine = 0;
     for (size_t i = 0; i < API_SSO_PENDING_MAX; i++) {
         api_sso_pending *e = &t->e[i];
         if (e->expires != 0 && e->expires <= now)
             memset(e, 0, sizeof *e); /* expired: forgotten */
-        if (e->expires == 0 && !free_slot)
-            free_slot = e;
+        if (e->expires == 0) {
+            if (!free_slot)
+                free_slot = e;
+        } else if (strcmp(e->client, p->client) == 0) {
+            mine++;
+            if (!oldest || e->expires < oldest->expires)
+                oldest = e;
+        }
     }
+    if (mine >= API_SSO_PER_CLIENT)
+        free_slot = oldest; /* that client's oldest sign-in gives way */
     if (!free_slot)
         return -1;
     *free_slot = *p;

@@ -23,6 +23,7 @@
 #define API_SSO_MAX_TEAMS 16
 #define API_SSO_STATE_TTL_MS (10 * 60 * 1000LL)
 #define API_SSO_PENDING_MAX 1024 /* sign-ins in progress at once */
+#define API_SSO_PER_CLIENT 8      /* ... from one client address */
 #define API_SSO_LEEWAY_S 60      /* clock skew allowed on exp and iat */
 #define API_SSO_MAX_TOKEN 16384  /* the longest ID token taken (bytes) */
 #define API_SSO_MAX_CLAIM 256    /* the longest username or role value */
@@ -56,6 +57,7 @@ void api_sso_random(char out[API_SSO_RAND]);
 typedef struct api_sso_pending {
     char state[API_SSO_RAND], nonce[API_SSO_RAND], verifier[API_SSO_RAND];
     char binding[65];
+    char client[64]; /* the address that started it (api__client_addr) */
     int64_t expires; /* ms; 0: free slot */
 } api_sso_pending;
 
@@ -63,8 +65,11 @@ typedef struct api_sso_table {
     api_sso_pending e[API_SSO_PENDING_MAX];
 } api_sso_table;
 
-/* Adds 'p' (its 'expires' set by the caller), dropping expired entries
- * when full: 0, or -1 when API_SSO_PENDING_MAX sign-ins are in progress. */
+/* Adds 'p' (its 'expires' set by the caller), dropping expired entries.
+ * A client address with API_SSO_PER_CLIENT sign-ins in progress loses its
+ * oldest (a user who clicked again and again, or someone filling the table
+ * from one address: they cannot lock the others out). Returns 0, or -1 when
+ * API_SSO_PENDING_MAX sign-ins are in progress. */
 int api_sso_put(api_sso_table *t, const api_sso_pending *p, int64_t now);
 /* Takes the sign-in of 'state' out of the table (single use: it is gone
  * whatever follows) into 'out': 0, -1 unknown (never issued or already

@@ -93,12 +93,41 @@ static void test_state_single_use_and_expiry(void **state)
         char s[16];
         snprintf(s, sizeof s, "f%d", i);
         p = pending(s, 2000);
+        snprintf(p.client, sizeof p.client, "10.0.%d.%d", i / 256, i % 256);
         assert_int_equal(api_sso_put(&t, &p, 100), 0);
     }
     p = pending("late", 3000);
     assert_int_equal(api_sso_put(&t, &p, 100), -1);
     assert_int_equal(api_sso_put(&t, &p, 2000), 0);
     assert_int_equal(api_sso_take(&t, "late", 4, 2500, &out), 0);
+}
+
+/* One address cannot fill the table: its oldest sign-in gives way to its
+ * newest, and nobody else's is touched. */
+static void test_state_per_client(void **state)
+{
+    (void)state;
+    static api_sso_table t;
+    memset(&t, 0, sizeof t);
+    api_sso_pending p = pending("other", 5000), out;
+    snprintf(p.client, sizeof p.client, "192.0.2.1");
+    assert_int_equal(api_sso_put(&t, &p, 0), 0);
+    for (int i = 0; i < 3 * API_SSO_PER_CLIENT; i++) {
+        char s[16];
+        snprintf(s, sizeof s, "m%d", i);
+        p = pending(s, 1000 + i);
+        snprintf(p.client, sizeof p.client, "198.51.100.7");
+        assert_int_equal(api_sso_put(&t, &p, 0), 0);
+    }
+    int live = 0;
+    for (int i = 0; i < API_SSO_PENDING_MAX; i++)
+        live += t.e[i].expires != 0;
+    assert_int_equal(live, API_SSO_PER_CLIENT + 1);
+    assert_int_equal(api_sso_take(&t, "m0", 2, 0, &out), -1); /* given way */
+    char last[16];
+    snprintf(last, sizeof last, "m%d", 3 * API_SSO_PER_CLIENT - 1);
+    assert_int_equal(api_sso_take(&t, last, strlen(last), 0, &out), 0);
+    assert_int_equal(api_sso_take(&t, "other", 5, 0, &out), 0);
 }
 
 static void test_settings(void **state)
@@ -266,6 +295,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_pkce_rfc7636),
         cmocka_unit_test(test_state_single_use_and_expiry),
+        cmocka_unit_test(test_state_per_client),
         cmocka_unit_test(test_settings),
         cmocka_unit_test(test_claims),
         cmocka_unit_test(test_auth_url),

@@ -41,7 +41,13 @@ test('kill -9, freeze, session terminated, PostgreSQL restarted: the standby tak
   await pg.start();
   let sup;
   const served = async (node, epoch, name) => {
-    await sup.locator('#node', { hasText: `Betjänas av nod ${node} (epok ${epoch})` }).waitFor({ timeout: 20000 });
+    try {
+      await sup.locator('#node', { hasText: `Betjänas av nod ${node} (epok ${epoch})` }).waitFor({ timeout: 20000 });
+    } catch (e) {
+      await shot(sup, `ha-failed-node-${node}-${epoch}`);
+      throw new Error(`the supervisor's page never said node ${node}, epoch ${epoch}: `
+        + `${JSON.stringify(await sup.locator('body').innerText())} ${JSON.stringify(sup.problems)}`);
+    }
     if (name) await shot(sup, name);
   };
   const hooks = {

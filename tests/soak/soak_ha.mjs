@@ -112,6 +112,13 @@ export async function soakHa(opts = {}) {
     }
     await nodes[1].start();
     await lb.start(nodes.map((n) => n.port), lbPort);
+    // HAProxy starts with both nodes up: the standby's is down after two
+    // failed checks; until then round robin sends every other request to it
+    for (let ok = 0, i = 0; ok < 6; i++) {
+      ok = (await health(lb)).status === 200 ? ok + 1 : 0;
+      if (i > 600) throw new Error('HAProxy never settled on the leader');
+      await sleep(50);
+    }
     run.td = { url: lb.url }; // the agents log in and connect through HAProxy
     desks = agents.map((a) => new Agent(run, a.username, a.password));
     for (const d of desks) { // when each desktop had its last first frame

@@ -14,6 +14,7 @@
 
 #include "app/app.h"
 #include "sms/sms_text.h"
+#include "api/api_sso.h"
 #include "app/app_hooks.h"
 #include "app/gateways.h"
 #include "app/ha.h"
@@ -197,7 +198,7 @@ static int walk(ctx *x)
                                       "admins",       "supervisors",    "gateways",
                                       "outbox",       "tls",            "trusted_proxies",
                                       "ca_file",      "webhooks",       "ha",
-                                      NULL};
+                                      "sso",          NULL};
     json_t *root = x->cfg->root;
     if (!json_is_object(root))
         return fail(x, "(top)", "the file must hold one JSON object%s", "");
@@ -339,6 +340,13 @@ static int walk(ctx *x)
                strlen(json_string_value(ca)) != json_string_length(ca)))
         return fail(x, "ca_file",
                     "must name a PEM file of the CAs trusted for outbound HTTPS%s", "");
+    api_sso_cfg sso; /* single sign-on (api_sso.h): checked here, used by the API */
+    char serr[256];
+    if (api_sso_cfg_parse(json_object_get(root, "sso"), &sso, serr, sizeof serr) != 0) {
+        snprintf(x->err, x->n, "%s: %s", x->cfg->path, serr); /* "sso.KEY: ..." */
+        return -1;
+    }
+    api_sso_cfg_free(&sso);
     json_t *hj = json_object_get(root, "ha");
     if (hj) {
         static const char *const hk[] = {"lease_ms", "self_fence_ms", "step_ms", NULL};
@@ -568,6 +576,11 @@ size_t app_config_trusted_proxies(const app_config *cfg, netaddr *out, size_t ma
             n++;
     }
     return n;
+}
+
+const json_t *app_config_sso(const app_config *cfg)
+{
+    return json_object_get(cfg->root, "sso");
 }
 
 const char *app_config_ca_file(const app_config *cfg)

@@ -25,6 +25,7 @@ struct store_ops {
     int (*rollback)(store *st);
     int (*commit_start)(store *st);             /* optional */
     int (*commit_finish)(store *st, int *done); /* with commit_start */
+    int (*commit_fd)(const store *st);          /* with commit_start */
     int (*event_append)(store *st, const cc_event *ev);
     /* with_text: 0 replay (no text), 1 load (all), 2 report (store.h) */
     int (*events_load)(store *st, int with_text, store_event_cb cb, void *arg);
@@ -88,6 +89,7 @@ struct store {
     char err[512];
     char where[256]; /* for people: the file, or database and server (no password) */
     int loading;     /* inside store_events_load */
+    int unsent;      /* the last transaction that failed never began (store_unsent) */
 };
 
 /* The backends' open functions: 'where' is the SQLite file (":memory:"

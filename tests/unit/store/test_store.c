@@ -1523,6 +1523,20 @@ static int64_t store_backend_pid(const char *url)
                         " AND datname = current_database()");
 }
 
+/* Terminates backend 'pid' (from connection 'other') and waits until it
+ * is gone, so that its goodbye is in the client's socket. */
+static void terminate_and_wait(PGconn *other, const char *url, int64_t pid)
+{
+    char sql[128];
+    snprintf(sql, sizeof sql, "SELECT pg_terminate_backend(%lld)", (long long)pid);
+    PQclear(PQexec(other, sql));
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM pg_stat_activity WHERE pid = %lld",
+             (long long)pid);
+    for (int i = 0; i < 500 && raw_int(url, sql) != 0; i++)
+        usleep(10000);
+    assert_int_equal(raw_int(url, sql), 0);
+}
+
 static void test_pg_locks_constraints_and_a_killed_connection(void **state)
 {
     sfx *s = *state;
@@ -1571,11 +1585,11 @@ static void test_pg_locks_constraints_and_a_killed_connection(void **state)
     assert_int_equal(store_set_sync(st, 0), 0);
     assert_int_equal(store_set_sync(st, 1), 0);
 
-    /* the server kills our connection: unreachable, then back by itself */
+    /* the server kills our connection while idle: its goodbye is read
+     * (without waiting) by the next begin, which connects again */
     int64_t bpid = store_backend_pid(s->path);
     char sql[128];
-    snprintf(sql, sizeof sql, "SELECT pg_terminate_backend(%lld)", (long long)bpid);
-    PQclear(PQexec(other, sql));
+    terminate_and_wait(other, s->path, bpid);
     assert_int_equal(store_begin(st), 0); /* reconnects: nothing was open */
     ev.seq = last + 1;
     ev.msg_id = STR_LIT("pg-2");
@@ -1599,6 +1613,31 @@ static void test_pg_locks_constraints_and_a_killed_connection(void **state)
     assert_int_equal(count_events(st), f->log.n);   /* nothing of the lost transaction */
     assert_int_equal(store_inbound_exists(st, STR_LIT("pg-2")), 0);
 
+    /* killed while idle, its goodbye not there yet (the backend is
+     * stopped when told to end, and goes on after the begin): BEGIN goes
+     * out with the appends, only their answers show the connection dead,
+     * and store_unsent says the transaction never began; run again, it
+     * commits on a new connection */
+    bpid = store_backend_pid(s->path);
+    assert_int_equal(kill((pid_t)bpid, SIGSTOP), 0);
+    snprintf(sql, sizeof sql, "SELECT pg_terminate_backend(%lld)", (long long)bpid);
+    PQclear(PQexec(other, sql));
+    ev.msg_id = STR_LIT("pg-4");
+    ev.seq = last + 1;
+    assert_int_equal(store_begin(st), 0);
+    assert_int_equal(store_event_append(st, &ev), 0);
+    assert_int_equal(kill((pid_t)bpid, SIGCONT), 0);
+    assert_int_equal(store_commit(st), -ENOTCONN);
+    assert_int_equal(store_unsent(st), 1);
+    assert_int_equal(store_rollback(st), 0);
+    assert_int_equal(store_inbound_exists(st, STR_LIT("pg-4")), 0);
+    assert_int_equal(store_begin(st), 0);
+    assert_int_equal(store_event_append(st, &ev), 0);
+    assert_int_equal(store_commit(st), 0);
+    assert_int_equal(store_unsent(st), 0);
+    assert_int_equal(store_inbound_exists(st, STR_LIT("pg-4")), 1);
+    assert_int_equal(count_events(st), f->log.n + 1);
+
     /* a new connection whose statements cannot all be prepared (preparing
      * waits on a lock held elsewhere) is replaced, not kept half-prepared
      * (the next try failed with "prepared statement already exists") */
@@ -1611,7 +1650,7 @@ static void test_pg_locks_constraints_and_a_killed_connection(void **state)
     r = store_last_seq(st, &last);
     if (r != 0)
         fail_msg("after a connection that could not be set up: %s", store_errmsg(st));
-    assert_int_equal(count_events(st), f->log.n);
+    assert_int_equal(count_events(st), f->log.n + 1);
     PQfinish(other);
     store_close(st);
 }

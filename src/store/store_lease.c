@@ -124,7 +124,7 @@ struct store_lease {
     store_event_cb tail_cb;
     void *tail_arg;
     int tail_want, tail_rows, tail_err;
-    uint64_t tail_after;
+    uint64_t tail_after, tail_last; /* the log's last seq, as the read saw it */
     char *url, *node;
     int64_t lease_ms, fence_ms;
     char err[256];
@@ -424,17 +424,18 @@ static void send_tail(store_lease *l, store_lease_news *out)
     l->tail_want = 0;
     l->tail_rows = 0;
     l->tail_err = 0;
+    l->tail_last = l->tail_after; /* none after: the log ends where the follower is */
     l->asked = A_TAIL;
     l->ph = BUSY;
 }
 
 /* A row of the tail read: to the follower, unless an earlier one failed. */
-static void tail_row(store_lease *l, PGresult *res, store_lease_news *out)
+static void tail_row(store_lease *l, PGresult *res)
 {
     l->tail_rows++;
     int nf = PQnfields(res);
     if (nf > 0)
-        out->log_last = strtoull(PQgetvalue(res, 0, nf - 1), NULL, 10);
+        l->tail_last = strtoull(PQgetvalue(res, 0, nf - 1), NULL, 10);
     if (l->tail_err)
         return;
     cc_event ev;
@@ -481,7 +482,7 @@ static int read_results(store_lease *l, store_lease_news *out)
         ExecStatusType t = PQresultStatus(res);
         if (l->asked == A_TAIL) {
             if (t == PGRES_SINGLE_TUPLE)
-                tail_row(l, res, out);
+                tail_row(l, res);
             else if (t != PGRES_TUPLES_OK && !l->tail_err) {
                 l->tail_err = -EIO;
                 set_err(l, PQresultErrorMessage(res));
@@ -575,8 +576,7 @@ void store_lease_step(store_lease *l, int64_t leading, uint64_t seen, int beat,
             out->tail_done = 1;
             out->tail_failed = l->tail_err != 0;
             out->tail_more = !l->tail_err && l->tail_rows >= TAIL_ROWS;
-            if (!l->tail_rows) /* none after: the log ends where the follower is */
-                out->log_last = l->tail_after;
+            out->log_last = l->tail_last;
         }
         if (!l->tail_want || l->asked == A_TAIL)
             return; /* the next statement at the next step */

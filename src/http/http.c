@@ -28,6 +28,14 @@
  *    written as raw bytes (LWS_WRITE_HTTP on a WebSocket is a raw write in
  *    lws 4.1, which queues what the socket does not take and calls back only
  *    once it is sent). No extension is negotiated, so frames are plain.
+ *  - ... and without a poll round: what a turn of the loop queued for a
+ *    WebSocket is written at the end of that turn (flush_dirty, the loop's
+ *    net__turn_end hook), straight to the socket, instead of asking lws for
+ *    a writable callback (two epoll_ctl calls, a poll event and a callback
+ *    per desktop and turn: with an offer per SMS, per SMS). Only a socket
+ *    lws still holds unsent bytes for, a due ping, a closing WebSocket or
+ *    more than HTTP_WS_WRITE_MAX bytes wait for the writable callback as
+ *    before; so does everything on lws's poll loop (no such hook).
  */
 #include "http/http.h"
 
@@ -53,6 +61,8 @@ struct http_srv {
     net_timer *sweep;       /* the WebSockets' liveness */
     int64_t ping_ms;        /* silence before a ping */
     http_ws *live;          /* every accepted WebSocket */
+    http_ws *dirty;         /* WebSockets with frames queued this turn */
+    net_turn_end *turn_end; /* writes them (NULL: writable callbacks) */
     struct lws_protocols protos[3];
     struct lws_http_mount mounts[5];
     struct lws_protocol_vhost_options hdrs[5];
@@ -69,6 +79,8 @@ struct http_ws {
     struct lws *wsi;
     http_srv *srv;
     http_ws *live_prev, *live_next; /* srv->live */
+    http_ws *dirty_prev, *dirty_next; /* srv->dirty */
+    int is_dirty, established, peer_closing;
     int64_t rx_at;                  /* the last frame from the peer (mono) */
     int ping_due, ping_out;         /* a ping to write; one written, unanswered */
     void *user;
@@ -384,8 +396,23 @@ static void live_add(http_srv *s, http_ws *ws)
     ws->rx_at = loop_clock_mono();
 }
 
+static void dirty_del(http_ws *ws)
+{
+    if (!ws->is_dirty)
+        return;
+    if (ws->dirty_prev)
+        ws->dirty_prev->dirty_next = ws->dirty_next;
+    else
+        ws->srv->dirty = ws->dirty_next;
+    if (ws->dirty_next)
+        ws->dirty_next->dirty_prev = ws->dirty_prev;
+    ws->dirty_prev = ws->dirty_next = NULL;
+    ws->is_dirty = 0;
+}
+
 static void ws_free(http_ws *ws)
 {
+    dirty_del(ws);
     if (ws->accepted) {
         if (ws->live_prev)
             ws->live_prev->live_next = ws->live_next;
@@ -512,7 +539,14 @@ static int cb_ws(struct lws *wsi, enum lws_callback_reasons reason, void *user, 
         return 0;
     }
     case LWS_CALLBACK_ESTABLISHED:
-        return pss->ws ? 0 : -1;
+        if (!pss->ws)
+            return -1;
+        pss->ws->established = 1; /* what came before asked for a writable callback */
+        return 0;
+    case LWS_CALLBACK_WS_PEER_INITIATED_CLOSE: /* lws answers it: write no more */
+        if (pss->ws)
+            pss->ws->peer_closing = 1;
+        return 0;
     case LWS_CALLBACK_RECEIVE: {
         http_ws *ws = pss->ws;
         if (!ws || ws->closing)
@@ -582,7 +616,43 @@ void http_ws_send(http_ws *ws, const char *data, size_t n)
         ws->head = m;
     ws->tail = m;
     ws->backlog++;
-    lws_callback_on_writable(ws->wsi);
+    http_srv *s = ws->srv;
+    if (!s->turn_end || !ws->established || ws->peer_closing) {
+        lws_callback_on_writable(ws->wsi);
+        return;
+    }
+    if (!ws->is_dirty) { /* written at the end of the turn: flush_dirty */
+        ws->is_dirty = 1;
+        ws->dirty_prev = NULL;
+        ws->dirty_next = s->dirty;
+        if (s->dirty)
+            s->dirty->dirty_prev = ws;
+        s->dirty = ws;
+    }
+}
+
+/* At the end of a turn of the loop: writes what the turn queued for each
+ * WebSocket straight to its socket (the file's comment). */
+static void flush_dirty(void *arg)
+{
+    http_srv *s = arg;
+    while (s->dirty) {
+        http_ws *ws = s->dirty;
+        dirty_del(ws);
+        if (!ws->head)
+            continue;
+        if (ws->closing || ws->ping_due || ws->peer_closing || lws_partial_buffered(ws->wsi)) {
+            lws_callback_on_writable(ws->wsi);
+            continue;
+        }
+        if (ws_write_queued(ws) != 0) { /* the socket failed: lws closes it */
+            ws->closing = 1;
+            lws_set_timeout(ws->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+            continue;
+        }
+        if (ws->head) /* over HTTP_WS_WRITE_MAX: the rest when writable */
+            lws_callback_on_writable(ws->wsi);
+    }
 }
 
 void http_ws_close(http_ws *ws)
@@ -711,6 +781,7 @@ http_srv *http_new(net_loop *loop, const http_cfg *cfg, const http_handlers *h, 
     s->port = lws_get_vhost_listen_port(s->vhost);
     s->ping_ms = cfg->ws_ping_ms > 0 ? cfg->ws_ping_ms : HTTP_WS_PING_MS;
     s->sweep = net_timer_new(loop, on_sweep, s);
+    s->turn_end = net__turn_end_new(loop, flush_dirty, s);
     net_timer_set(s->sweep, s->ping_ms < HTTP_WS_SWEEP_MS ? s->ping_ms : HTTP_WS_SWEEP_MS);
     return s;
 }
@@ -725,6 +796,12 @@ void http_stop(http_srv *s)
     if (s) {
         net_timer_free(s->sweep);
         s->sweep = NULL;
+        net__turn_end_free(s->turn_end);
+        s->turn_end = NULL;
+        while (s->dirty) { /* lws writes them when writable, as on the poll loop */
+            lws_callback_on_writable(s->dirty->wsi);
+            dirty_del(s->dirty);
+        }
     }
 }
 

@@ -70,7 +70,10 @@
  * 1,000,000 (a quicker run; the figures then say how many).
  * BENCH_PHASES=latency,desktops,memory,recovery runs only those phases and prints
  * no table ("ingest": only the ingest ceiling); BENCH_KEEP=1 keeps the
- * temporary directory (configurations, data, server logs). Agents'
+ * temporary directory (configurations, data, server logs); BENCH_MARKS=1
+ * prints "# mark NAME SECONDS" on stderr at each step (CLOCK_MONOTONIC), to
+ * slice a profile of the server by phase (perf record -k CLOCK_MONOTONIC
+ * -p PID, then perf report --time START,END). Agents'
  * passwords are hashed at the minimum argon2id cost so that ten thousand
  * logins take seconds, not minutes; production uses the interactive cost.
  * The file-descriptor soft limit is raised to the hard limit (the server

@@ -97,16 +97,21 @@ void api_reconcile(api *a);
 /* Connected desktops (WebSockets). */
 size_t api_conn_count(const api *a);
 
-/* Pushes the overview to supervisors' pages when something changed since
- * the last push; the application calls it every API_FEED_MS. After a push
- * that took T to render the next waits 9 T, so the feed takes at most a
- * tenth of the loop however large the site (5,000 agents: ~50 ms a push). */
+/* Pushes to supervisors' pages what changed in their view since the last
+ * push (a delta of the queues and of the slices of agents and
+ * conversations each page shows); the application calls it every
+ * API_FEED_MS. After a push that took T the next waits 9 T, so the feed
+ * takes at most a tenth of the loop however large the site. */
 #define API_FEED_MS 250
 void api_feed_flush(api *a);
 /* Renders the supervisors' overview once, as every push does (the JSON
  * text), and returns its size in bytes: what one push costs, for
  * bench_feed. */
 size_t api_feed_render(api *a);
+/* For bench_feed: with 'open', adds a page (no socket) showing the first
+ * slices; then renders every page's frame as a push does and returns the
+ * bytes it would send. */
+size_t api_feed_page(api *a, int open);
 
 /* Folds the whole event log of 'st' into 'r' (core/report.h), with the SMS
  * segments of every reply sent in [from, to), and finishes it at 'now':

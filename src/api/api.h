@@ -113,12 +113,21 @@ size_t api_feed_render(api *a);
  * bytes it would send. */
 size_t api_feed_page(api *a, int open);
 
-/* Folds the whole event log of 'st' into 'r' (core/report.h), with the SMS
- * segments of every reply sent in [from, to), and finishes it at 'now':
- * what /api/reports answers from (api_report.c; bench_report times it).
- * Returns 0 or the store's error. */
+/* The report of 'o' (core/report.h) over the event log of 'st', with the
+ * SMS segments of every reply sent in [from, to), finished at 'now', into
+ * '*out' (the caller frees it): what /api/reports answers from
+ * (api_report.c; bench_report times it). With 'snaps' (NULL: none) it
+ * goes on from the latest snapshot of the fold at a local midnight at or
+ * before o->from, and keeps one at each midnight it folds past; it stops
+ * reading once the figures are complete. Returns 0 or the store's error. */
 struct report;
-int api_report_fold(store *st, struct report *r, int64_t from, int64_t to, int64_t now);
+struct report_opts;
+typedef struct api_snaps api_snaps;
+api_snaps *api_snaps_new(void);
+void api_snaps_free(api_snaps *s);
+size_t api_snaps_count(const api_snaps *s);
+int api_report_fold(store *st, api_snaps *snaps, const struct report_opts *o, int64_t now,
+                    struct report **out);
 
 /* ---- retention and erasure (api_privacy.c, docs/privacy.md) ------------ */
 

@@ -71,6 +71,7 @@ struct api {
     uint32_t *feed_touched; /* conversations with events since the last push */
     size_t feed_ntouched, feed_captouched;
     report *today;        /* today's figures in the site's zone, folded live */
+    api_snaps *snaps;     /* the report fold at local midnights (api_report.c) */
     int64_t today_to;    /* when 'today' ends (0: rebuild it) */
 };
 

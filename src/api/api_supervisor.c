@@ -831,4 +831,5 @@ void api__feed_free(api *a)
     free(a->feed_convs);
     free(a->feed_touched);
     report_free(a->today);
+    api_snaps_free(a->snaps);
 }

@@ -185,6 +185,31 @@ int store_events_report(store *st, store_event_cb cb, void *arg)
     return events_load(st, 2, cb, arg);
 }
 
+typedef struct skip_arg {
+    uint64_t after;
+    store_event_cb cb;
+    void *arg;
+} skip_arg;
+
+static int skip_to(void *arg, const cc_event *ev)
+{
+    const skip_arg *s = arg;
+    return ev->seq > s->after ? s->cb(s->arg, ev) : 0;
+}
+
+int store_events_report_after(store *st, uint64_t after, store_event_cb cb, void *arg)
+{
+    if (!st->ops->events_report_after || after == 0)
+        return events_load(st, 2, skip_to, &(skip_arg){after, cb, arg});
+    if (st->loading)
+        return store__fail(st, -EINVAL, "invalid argument: store_events_load called from its"
+                                         " own callback");
+    st->loading = 1;
+    int r = st->ops->events_report_after(st, after, cb, arg);
+    st->loading = 0;
+    return r;
+}
+
 static int unsupported(store *st, const char *what)
 {
     return store__fail(st, -ENOTSUP, "%s is not supported by this store (%s)", what,

@@ -23,6 +23,8 @@
  *   offer_latency_R_cpu, server_ingest_cpu   the server's CPU time (user +
  *                               system) per SMS in that run: steadier than
  *                               rates and tails when the machine is shared
+ *   server_stop_desktops_ms     SIGTERM to exit with LAT_AGENTS desktops
+ *                               connected (their disconnects are stored)
  *   acked_not_stored            acknowledged inbound SMS missing from the
  *                               store after the server stopped (must be 0)
  * B. memory (MEM_AGENTS agents, capacity 10)
@@ -316,14 +318,17 @@ static void wait_listening(pid_t pid)
     dief("the server did not start");
 }
 
-static void stop_server(pid_t pid)
+/* Stops the server (SIGTERM) and returns the seconds until it exited. */
+static double stop_server(pid_t pid)
 {
+    double t0 = now_s();
     kill(pid, SIGTERM);
     int status;
     pid_t r = waitpid(pid, &status, 0);
     running = 0;
     if (r != pid || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
         dief("the server did not stop cleanly (see its log)");
+    return now_s() - t0;
 }
 
 /* The server's resident set in bytes (VmRSS). */
@@ -912,7 +917,9 @@ static void phase_latency(figures *F, int ingest_only)
     int64_t acked = L.acked;
     if (L.refused)
         fprintf(stderr, "bench_server: %lld inbound SMS refused\n", (long long)L.refused);
-    stop_server(pid);
+    /* a graceful stop stores every desktop's disconnect in one
+     * transaction (app__want_flush), not one commit each */
+    print_figure("server_stop_desktops_ms", stop_server(pid) * 1000, "%.0f", "ms");
     agents_close(&L);
     close(L.ep);
 

@@ -70,7 +70,7 @@ global
   maxconn 1024
 defaults
   mode http
-  timeout connect 2s
+  timeout connect 300ms
   timeout client 60s
   timeout server 60s
   timeout tunnel 1h

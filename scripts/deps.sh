@@ -8,8 +8,9 @@ set -eu
 # libev-dev and libwebsockets-evlib-ev: the server's epoll loop (src/http/http.c)
 # libpq-dev: the PostgreSQL store (src/store/store_pg.c)
 # libcurl4-openssl-dev: outbound HTTP(S) with non-blocking DNS (src/net/net_http.c)
+# libcjose-dev: JOSE (JWS/JWK) for verifying OpenID Connect ID tokens (src/api/api_oidc.c)
 # libjs-chart.js: the charts of the reports page, served from its install path (/vendor/chart.js/)
-BUILD="gcc make cmake ninja-build pkg-config libjansson-dev libsqlite3-dev libwebsockets-dev libsodium-dev tzdata libev-dev libwebsockets-evlib-ev libpq-dev libcurl4-openssl-dev libjs-chart.js"
+BUILD="gcc make cmake ninja-build pkg-config libjansson-dev libsqlite3-dev libwebsockets-dev libsodium-dev tzdata libev-dev libwebsockets-evlib-ev libpq-dev libcurl4-openssl-dev libjs-chart.js libcjose-dev"
 # postgresql-15: the tests start their own server (scripts/pgtest.sh); haproxy:
 # the reverse proxy of tests/e2e/proxy.test.mjs (trusted X-Forwarded-For)
 TEST="postgresql-15 libcmocka-dev clang libclang-rt-14-dev libpcre2-dev sqlite3 chromium kannel kannel-extras libnet-smpp-perl valgrind openssl haproxy"

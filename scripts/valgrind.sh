@@ -39,10 +39,11 @@ for t in $b/test_*; do
         fail=1
     fi
 done
-# The server: each e2e test starts this wrapper instead of the binary.
+# The server: each e2e test starts this wrapper instead of the binary
+# (textdesk-full itself: `textdesk` would execute it out of valgrind's view).
 cat >"$logs/textdesk" <<WRAP
 #!/bin/sh
-exec $VG --log-file=$logs/server.%p.log $PWD/$b/textdesk "\$@"
+exec $VG --log-file=$logs/server.%p.log $PWD/$b/textdesk-full "\$@"
 WRAP
 chmod +x "$logs/textdesk"
 for e in ${VALGRIND_E2E:-metrics webhook admin}; do

@@ -17,6 +17,11 @@ exe=$(sed -n 's/^ExecStart=\([^ ]*\) serve .*/\1/p' "$unit")
 ok "the unit starts the installed binary ($exe)" $?
 "$stage$exe" --help | grep -q '^  serve'
 ok "installed binary runs" $?
+full=$(find "$stage" -path '*/libexec/textdesk/textdesk-full' | head -1)
+[ -n "$full" ] && [ -x "$full" ]
+ok "textdesk-full installed in libexec/textdesk" $?
+"$stage$exe" serve --help | grep -q '^usage: textdesk serve'
+ok "the installed textdesk finds textdesk-full (serve --help)" $?
 grep -q '^Restart=on-failure$' "$unit"
 ok "systemd unit restarts on failure" $?
 web=$(find "$stage" -path '*/share/textdesk/web/index.html' | head -1)

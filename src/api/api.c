@@ -17,6 +17,7 @@
 
 #include "api/api_gw.h"
 #include "api/api_late.h"
+#include "api/api_oidc.h"
 #include "api/api_parse.h"
 #include "util/utf8.h"
 #include "sms/gw_sim.h"
@@ -45,6 +46,7 @@ void api_free(api *a)
 {
     if (!a)
         return;
+    api_oidc_free(a->oidc);
     api_throttle_free(a->throttle);
     free(a->dummy_hash);
     api__metrics_free(a);
@@ -57,6 +59,24 @@ void api_free(api *a)
         }
     free(a->by_agent);
     free(a);
+}
+
+int api_set_sso(api *a, net_loop *loop, const json_t *cfg, char *err, size_t n)
+{
+    api_oidc *o = api_oidc_new(a, loop, cfg, err, n);
+    if (!o)
+        return -1;
+    api_oidc_free(a->oidc);
+    a->oidc = o;
+    return 0;
+}
+
+void api_sso_close(api *a)
+{
+    if (a) {
+        api_oidc_free(a->oidc);
+        a->oidc = NULL;
+    }
 }
 
 size_t api_conn_count(const api *a)
@@ -211,9 +231,7 @@ static int64_t throttle_now(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* The client's address into 'out' (room for 64 bytes): the socket's, or
- * what a trusted reverse proxy says (api_throttle_client). */
-static str client_addr(const api *a, const http_req *req, char *out)
+str api__client_addr(const api *a, const http_req *req, char *out)
 {
     char xff[512], fwd[512];
     int xn = -1, fn = -1;
@@ -238,9 +256,9 @@ static void rest_login(api *a, const http_req *req, http_resp *resp)
         api__resp_error(resp, 400, "bad_request", "username and password are required strings");
         return;
     }
-    int64_t now = a->env.now(a->env.app), tnow = throttle_now();
+    int64_t tnow = throttle_now();
     char caddr[64];
-    str u = str_c(user), addr = client_addr(a, req, caddr);
+    str u = str_c(user), addr = api__client_addr(a, req, caddr);
     int64_t wait = api_throttle_wait(a->throttle, u, addr, tnow);
     if (wait > 0) { /* refused unchecked: the password is not even tried */
         api__audit(a, req, u, "login", "login", STR_NULL, "too_many_attempts");
@@ -273,27 +291,42 @@ static void rest_login(api *a, const http_req *req, http_resp *resp)
         api__resp_error(resp, 401, "bad_credentials", "unknown user or wrong password");
         return;
     }
+    if (!api_oidc_password_allowed(a->oidc, acc.role)) { /* right password, but SSO only */
+        api__audit(a, req, acc.username, "login", "login", STR_NULL, "password_login_off");
+        api__resp_error(resp, 403, "password_login_off",
+                        "this role signs in with single sign-on only: use the SSO button");
+        return;
+    }
+    if (api__session_open(a, &acc, req->secure, resp) == 0)
+        api__audit(a, req, acc.username, "login", "login", STR_NULL, "ok");
+}
+
+int api__session_open(api *a, const store_account *acc, int secure, http_resp *resp)
+{
     unsigned char raw[32];
     char token[65], h[65];
     randombytes_buf(raw, sizeof raw);
     sodium_bin2hex(token, sizeof token, raw, sizeof raw);
     api__token_hash(str_c(token), h);
+    int64_t now = a->env.now(a->env.app);
     int w = api__write_begin(a);
     if (w == 0)
-        w = api__write_end(a, store_session_put(a->env.st, str_c(h), acc.id,
+        w = api__write_end(a, store_session_put(a->env.st, str_c(h), acc->id,
                                                 now + API_SESSION_TTL_MS));
     if (w != 0) {
         api__resp_error(resp, 503, "store_unavailable", "sessions cannot be stored right now");
-        return;
+        return -1;
     }
-    api__audit(a, req, acc.username, "login", "login", STR_NULL, "ok");
+    static const char *const roles[] = {"agent", "supervisor", "admin"};
     snprintf(resp->set_cookie, sizeof resp->set_cookie,
              "%s=%s; Path=/; HttpOnly; SameSite=Strict; Max-Age=%lld%s", HTTP_SESSION_COOKIE,
-             token, API_SESSION_TTL_MS / 1000, req->secure ? "; Secure" : "");
+             token, API_SESSION_TTL_MS / 1000, secure ? "; Secure" : "");
     api__resp_json(resp, 200,
-                   json_pack("{s:o, s:i, s:o}", "username", api__jstr(acc.username),
-                             "agent", (int)acc.agent, "me",
-                             api__agent_json(a, acc.agent)));
+                   json_pack("{s:o, s:i, s:s, s:o}", "username", api__jstr(acc->username),
+                             "agent", (int)acc->agent, "role",
+                             acc->role >= 0 && acc->role <= 2 ? roles[acc->role] : "agent", "me",
+                             api__agent_json(a, acc->agent)));
+    return 0;
 }
 
 static void rest_logout(api *a, const http_req *req, http_resp *resp)
@@ -558,6 +591,8 @@ static void dispatch(api *a, const http_req *req, http_resp *resp)
                                      cc_err_msg(-CC_E_STORE)));
     } else if (strcmp(p, "/api/login") == 0 && strcmp(req->method, "POST") == 0) {
         rest_login(a, req, resp);
+    } else if (strncmp(p, "/api/sso", 8) == 0 && (p[8] == '\0' || p[8] == '/')) {
+        api_oidc_request(a->oidc, a, req, resp, p + 8);
     } else if (strcmp(p, "/api/logout") == 0 && strcmp(req->method, "POST") == 0) {
         rest_logout(a, req, resp);
     } else if (strcmp(p, "/api/history") == 0 || strcmp(p, "/api/lists") == 0) {

@@ -13,6 +13,7 @@
 #ifndef TEXTDESK_API_API_H
 #define TEXTDESK_API_API_H
 
+#include <jansson.h>
 #include <stdint.h>
 
 #include "util/netaddr.h"
@@ -70,6 +71,14 @@ void api_free(api *a);
 /* The simulator gateway from now on (a node of a cluster opens its
  * gateways when it starts to lead: app/ha.h). */
 void api_set_sim(api *a, gw *sim);
+
+/* Single sign-on as the configuration's "sso" object says (NULL: off;
+ * api_oidc.h), its provider reached on 'loop'. 0, or -1 with the reason
+ * in 'err'. */
+int api_set_sso(api *a, net_loop *loop, const json_t *cfg, char *err, size_t n);
+/* Ends single sign-on (sign-ins under way answered 503): before the loop
+ * is freed. NULL: nothing. */
+void api_sso_close(api *a);
 
 /* Handlers for http_new (http.h); 'arg' is the api. */
 void api_http_request(void *arg, const http_req *req, http_resp *resp);

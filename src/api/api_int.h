@@ -73,6 +73,7 @@ struct api {
     report *today;        /* today's figures in the site's zone, folded live */
     api_snaps *snaps;     /* the report fold at local midnights (api_report.c) */
     int64_t today_to;    /* when 'today' ends (0: rebuild it) */
+    struct api_oidc *oidc; /* single sign-on (api_oidc.c); NULL: off */
 };
 
 json_t *api__jstr(str s);
@@ -103,6 +104,9 @@ void api__report_csv(api *a, const http_req *req, http_resp *resp);
 /* /api/reports/...: figures, agent states and report settings (api_report.c). */
 void api__reports(api *a, const http_req *req, http_resp *resp);
 void api__resp_json(http_resp *resp, int status, json_t *j); /* steals 'j' */
+/* The client's address into 'out' (room for 64 bytes): the socket's, or
+ * what a trusted reverse proxy says (api_throttle_client). */
+str api__client_addr(const api *a, const http_req *req, char *out);
 void api__resp_error(http_resp *resp, int status, const char *code, const char *msg);
 /* The request body as a JSON object, or NULL after answering 400. */
 json_t *api__parse_body(const http_req *req, http_resp *resp);
@@ -168,6 +172,10 @@ void api__respond_after_commit(api *a, const http_req *req, http_resp *resp, jso
  * ends the row) and a time in ISO 8601 UTC (empty for 0). */
 void api__csv_field(buf *b, str s, int last);
 void api__csv_time(buf *b, int64_t ms);
+/* Opens a session for 'acc': stores it, sets the cookie and answers 200
+ * with the account (what POST /api/login answers); 0, or -1 after
+ * answering 503. */
+int api__session_open(api *a, const store_account *acc, int secure, http_resp *resp);
 /* The hex hash under which a session or API token is stored (api.c). */
 void api__token_hash(str token, char out[65]);
 

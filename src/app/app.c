@@ -60,8 +60,11 @@ void app__want_flush(app *a)
 {
     if (a->flush_timer)
         net_timer_set(a->flush_timer, 0);
-    else if (!a->degraded)
+    else if (!a->degraded && !a->stopping)
         app_flush(a); /* not serving yet (first start, tests): commit now */
+    /* stopping (app_close, its timers gone): what the closing desktops'
+     * disconnects stage waits for app_close's last app_flush, one
+     * transaction for all of them instead of one commit (an fsync) each */
 }
 
 static void stage(app *a)
@@ -232,6 +235,8 @@ static void resume(app *a)
  * releases those waiters. One
  * transaction is in flight at a time: a flush asked for meanwhile runs
  * after the confirmation. */
+static void run_commit(app *a, int probe);
+
 static void flush(app *a, int probe)
 {
     if (a->in_flight) {
@@ -259,11 +264,51 @@ static void flush(app *a, int probe)
             app__outbox_pump_here(a);
             break;
         }
+    a->retried = 0;
+    run_commit(a, probe);
+}
+
+/* A transaction that never began (store_unsent: its connection died while
+ * idle, which only the pipeline's answers showed) is run once more at once,
+ * on a new connection, rather than through degraded mode: nothing of it
+ * was kept, nobody was answered. Its outbox marks are made again. */
+static int retry_unsent(app *a, int r)
+{
+    if (r != -ENOTCONN || !store_unsent(a->st) || a->retried || a->degraded || a->stopping)
+        return 0;
+    a->retried = 1;
+    log_kv(LOG_WARN, "the database connection was lost while idle: committing again",
+           "error", store_errmsg(a->st), NULL);
+    app__outbox_failed(a);
+    return 1;
+}
+
+static void on_commit_io(void *arg, int fd, int ev)
+{
+    (void)fd;
+    (void)ev;
+    app__commit_poll(arg);
+}
+
+/* Runs the transaction of flush: started (PostgreSQL: its connection's
+ * socket is watched for the answer, app__commit_poll), or done. */
+static void run_commit(app *a, int probe)
+{
     const char *what = "committing";
     int started = 0, r = commit_all(a, probe, &what, &started);
     if (started) { /* confirmed later, by app__commit_poll */
-        if (a->commit_timer)
-            net_timer_set(a->commit_timer, 1);
+        if (a->commit_timer) {
+            int fd = store_commit_fd(a->st);
+            a->commit_io = fd >= 0 ? net_watch_new(a->loop, fd, on_commit_io, a) : NULL;
+            if (a->commit_io)
+                net_watch_set(a->commit_io, NET_WATCH_IN);
+            /* without a watch, poll; with one, a slow poll as a safety net */
+            net_timer_set(a->commit_timer, a->commit_io ? APP_COMMIT_POLL_MS : 1);
+        }
+        return;
+    }
+    if (retry_unsent(a, r)) {
+        run_commit(a, 0);
         return;
     }
     app__commit_confirmed(a, r, what);
@@ -277,6 +322,12 @@ int app__commit_poll(app *a)
     if (!done)
         return 0;
     a->async_started = 0;
+    net_watch_free(a->commit_io);
+    a->commit_io = NULL;
+    if (retry_unsent(a, r)) {
+        run_commit(a, 0);
+        return !a->async_started;
+    }
     app__commit_confirmed(a, r, "committing");
     return 1;
 }
@@ -285,7 +336,7 @@ static void on_commit_timer(void *arg)
 {
     app *a = arg;
     if (!app__commit_poll(a))
-        net_timer_set(a->commit_timer, 1);
+        net_timer_set(a->commit_timer, a->commit_io ? APP_COMMIT_POLL_MS : 1);
 }
 
 /* Waits for the transaction in flight (stopping). */
@@ -593,6 +644,8 @@ int app_listen(app *a, const http_cfg *hc, char *err, size_t n)
         snprintf(err, n, "libsodium failed to initialise, or the event log cannot be read");
         return -1;
     }
+    if (api_set_sso(a->api, a->loop, a->cfg ? app_config_sso(a->cfg) : NULL, err, n) != 0)
+        return -1;
     netaddr proxies[APP_TRUSTED_PROXIES_MAX];
     api_set_trusted_proxies(a->api, proxies,
                             app_config_trusted_proxies(a->cfg, proxies, APP_TRUSTED_PROXIES_MAX));
@@ -657,11 +710,14 @@ void app_close(app *a)
     net_timer_free(a->feed_timer);
     net_timer_free(a->purge_timer);
     net_timer_free(a->commit_timer);
+    net_watch_free(a->commit_io);
+    a->commit_io = NULL;
     a->core_timer = a->outbox_timer = a->flush_timer = a->probe_timer = a->purge_timer = NULL;
     a->commit_timer = NULL;
     a->feed_timer = NULL;
     if (a->st)
         app_flush(a);
+    api_sso_close(a->api); /* its timer and requests are the loop's */
     http_stop(a->http);
     net_loop_free(a->loop); /* closes desktops: their disconnects are stored */
     a->loop = NULL;

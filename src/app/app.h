@@ -37,6 +37,9 @@
 #include "store/store.h"
 
 #define APP_PROBE_MS 1000 /* degraded: how often the store is tried again */
+/* a commit in flight whose socket the loop watches is polled too, as a
+ * safety net (a socket watch alone ends it at once) */
+#define APP_COMMIT_POLL_MS 10
 #define APP_PURGE_MS (3600 * 1000) /* how often expired sessions are deleted */
 
 typedef struct app_config app_config;
@@ -65,8 +68,10 @@ typedef struct app {
     net_timer *core_timer, *outbox_timer, *flush_timer, *probe_timer, *purge_timer;
     net_timer *feed_timer; /* the supervisors' live feed (api_feed_flush) */
     net_timer *commit_timer; /* polls a transaction in flight (app__commit_poll) */
+    net_watch *commit_io; /* its connection's socket, watched for the answer */
     int async_commit;  /* commit without waiting where the store can (set by app_listen) */
     int async_started; /* the transaction in flight was started so (store_commit_start) */
+    int retried;       /* it is the second try of one that never began (store_unsent) */
     struct app_hooks *hooks; /* outgoing event webhooks (app_hooks.h) */
     struct app_retention *retention; /* the retention job (app_retention.h) */
     cc_events ev;
@@ -85,6 +90,7 @@ typedef struct app {
     uint64_t store_failures; /* commits that failed, since the start */
     const char *node;        /* --node: a node of a cluster (app/ha.h), or NULL */
     struct ha *ha;           /* that node's state (NULL without --node) */
+    const struct ha_timing *ha_timing; /* the cluster's timing (app/ha.h); NULL: defaults */
     int standby;             /* a node that does not lead: refuses work as degraded does */
 } app;
 
@@ -213,7 +219,13 @@ const char *app_config_data_dir(const app_config *cfg);
 /* "ca_file": the CAs trusted for outbound HTTPS (net_http), or NULL for
  * the system's. */
 const char *app_config_ca_file(const app_config *cfg);
+/* The "sso" object (single sign-on, api_sso.h), or NULL. */
+const json_t *app_config_sso(const app_config *cfg);
 /* "store" (a store URL, store.h) from the file, or NULL. */
 const char *app_config_store(const app_config *cfg);
+/* "ha": the cluster's timing (app/ha.h), the defaults where the file is
+ * silent. */
+struct ha_timing;
+void app_config_ha(const app_config *cfg, struct ha_timing *t);
 
 #endif

@@ -5,6 +5,7 @@
  * the customer simulator as gateway. --store takes any store URL (store.h):
  * postgresql://... or sqlite:DIR.
  */
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -48,9 +49,45 @@ static const char *default_web_dir(void)
     return TEXTDESK_WEB_DIR;
 }
 
+/* --lease-ms, --self-fence-ms, --step-ms over the file's "ha" in 't';
+ * 0, or -1 with the error printed. */
+static int ha_timing_args(const char *node, const char *lease, const char *fence,
+                          const char *step, ha_timing *t)
+{
+    const char *names[] = {"--lease-ms", "--self-fence-ms", "--step-ms"};
+    const char *vals[] = {lease, fence, step};
+    int64_t *slots[] = {&t->lease_ms, &t->fence_ms, &t->step_ms};
+    for (int i = 0; i < 3; i++) {
+        if (!vals[i])
+            continue;
+        if (!node) {
+            fprintf(stderr, "textdesk serve: %s is for a node of a cluster: add --node NAME\n",
+                    names[i]);
+            return -1;
+        }
+        char *end;
+        errno = 0;
+        long long v = strtoll(vals[i], &end, 10);
+        if (errno || end == vals[i] || *end || v <= 0) {
+            fprintf(stderr, "textdesk serve: %s '%s': expected a number of milliseconds\n",
+                    names[i], vals[i]);
+            return -1;
+        }
+        *slots[i] = v;
+    }
+    char err[256];
+    if (node && ha_timing_check(t, err, sizeof err) != 0) {
+        fprintf(stderr, "textdesk serve: %s (--lease-ms, --self-fence-ms, --step-ms or \"ha\" in"
+                        " the configuration file)\n", err);
+        return -1;
+    }
+    return 0;
+}
+
 static const char serve_usage[] =
     "usage: textdesk serve [--config FILE] [--listen ADDR:PORT] [--data DIR | --store URL]\n"
-    "                      [--node NAME] [--web DIR] [--log-level debug|info|warn|error]\n"
+    "                      [--node NAME [--lease-ms N] [--self-fence-ms N] [--step-ms N]]\n"
+    "                      [--web DIR] [--log-level debug|info|warn|error]\n"
     "                      [--tls-cert FILE --tls-key FILE]\n";
 
 static const char serve_help[] =
@@ -64,6 +101,10 @@ static const char serve_help[] =
     "  --node NAME         join the cluster of nodes sharing the PostgreSQL store:\n"
     "                      one leads, the others stand by and take over\n"
     "                      (docs/operations.md, \"High availability\")\n"
+    "  --lease-ms N        a silent leader is replaced after N ms (default 5000)\n"
+    "  --self-fence-ms N   a leader without an answer from the database for N ms\n"
+    "                      stops by itself; less than the lease (default 3000)\n"
+    "  --step-ms N         the leadership session's step (default 100)\n"
     "  --web DIR           the web pages (default: installed or ./web)\n"
     "  --log-level LEVEL   debug, info, warn or error (default info)\n"
     "  --tls-cert FILE     PEM certificate: serve HTTPS and WSS only\n"
@@ -73,6 +114,7 @@ int cli_serve_main(int argc, char **argv)
 {
     const char *config = NULL, *listen = NULL, *data = NULL, *web = NULL, *level = NULL;
     const char *store_url = NULL, *node = NULL;
+    const char *lease = NULL, *fence = NULL, *step = NULL;
     const char *cert = NULL, *key = NULL;
     if (cli_help_asked(argc, argv)) {
         printf("%s\n%s", serve_usage, serve_help);
@@ -85,6 +127,9 @@ int cli_serve_main(int argc, char **argv)
                             : strcmp(a, "--data") == 0   ? &data
                             : strcmp(a, "--store") == 0  ? &store_url
                             : strcmp(a, "--node") == 0   ? &node
+                            : strcmp(a, "--lease-ms") == 0 ? &lease
+                            : strcmp(a, "--self-fence-ms") == 0 ? &fence
+                            : strcmp(a, "--step-ms") == 0 ? &step
                             : strcmp(a, "--web") == 0    ? &web
                             : strcmp(a, "--log-level") == 0 ? &level
                             : strcmp(a, "--tls-cert") == 0 ? &cert
@@ -133,6 +178,12 @@ int cli_serve_main(int argc, char **argv)
         app_config_free(cfg);
         return 2;
     }
+    ha_timing ht;
+    app_config_ha(cfg, &ht);
+    if (ha_timing_args(node, lease, fence, step, &ht) != 0) {
+        app_config_free(cfg);
+        return 2;
+    }
     if (!web)
         web = default_web_dir();
     if (!cert && !key)
@@ -167,6 +218,7 @@ int cli_serve_main(int argc, char **argv)
     app a;
     memset(&a, 0, sizeof a);
     a.node = node;
+    a.ha_timing = &ht;
     g_app = &a;
     signal(SIGPIPE, SIG_IGN);
     /* a write past RLIMIT_FSIZE then fails with EFBIG, which the store

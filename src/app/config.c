@@ -14,8 +14,10 @@
 
 #include "app/app.h"
 #include "sms/sms_text.h"
+#include "api/api_sso.h"
 #include "app/app_hooks.h"
 #include "app/gateways.h"
+#include "app/ha.h"
 #include "store/entity_json.h"
 #include "store/flow_json.h"
 #include "util/netaddr.h"
@@ -195,7 +197,8 @@ static int walk(ctx *x)
                                       "agents",
                                       "admins",       "supervisors",    "gateways",
                                       "outbox",       "tls",            "trusted_proxies",
-                                      "ca_file",      "webhooks",       NULL};
+                                      "ca_file",      "webhooks",       "ha",
+                                      "sso",          NULL};
     json_t *root = x->cfg->root;
     if (!json_is_object(root))
         return fail(x, "(top)", "the file must hold one JSON object%s", "");
@@ -337,6 +340,32 @@ static int walk(ctx *x)
                strlen(json_string_value(ca)) != json_string_length(ca)))
         return fail(x, "ca_file",
                     "must name a PEM file of the CAs trusted for outbound HTTPS%s", "");
+    api_sso_cfg sso; /* single sign-on (api_sso.h): checked here, used by the API */
+    char serr[256];
+    if (api_sso_cfg_parse(json_object_get(root, "sso"), &sso, serr, sizeof serr) != 0) {
+        snprintf(x->err, x->n, "%s: %s", x->cfg->path, serr); /* "sso.KEY: ..." */
+        return -1;
+    }
+    api_sso_cfg_free(&sso);
+    json_t *hj = json_object_get(root, "ha");
+    if (hj) {
+        static const char *const hk[] = {"lease_ms", "self_fence_ms", "step_ms", NULL};
+        if (!json_is_object(hj))
+            return fail(x, "ha",
+                        "must be an object {\"lease_ms\", \"self_fence_ms\", \"step_ms\"}%s",
+                        "");
+        long long v[3] = {HA_LEASE_MS, HA_FENCE_MS, HA_STEP_MS};
+        if (only_keys(x, "ha", hj, hk) ||
+            get_int(x, "ha", hj, "lease_ms", 0, HA_LEASE_MIN, HA_LEASE_MAX, &v[0]) ||
+            get_int(x, "ha", hj, "self_fence_ms", 0, HA_FENCE_MIN, HA_LEASE_MAX, &v[1]) ||
+            get_int(x, "ha", hj, "step_ms", 0, HA_STEP_MIN, HA_STEP_MAX, &v[2]))
+            return -1;
+        char msg[256];
+        if (ha_timing_check(&(ha_timing){v[0], v[1], v[2]}, msg, sizeof msg) != 0) {
+            snprintf(x->err, x->n, "%s: %s", x->cfg->path, msg);
+            return -1;
+        }
+    }
     json_t *tp = json_object_get(root, "trusted_proxies");
     if (tp) {
         size_t k;
@@ -549,6 +578,11 @@ size_t app_config_trusted_proxies(const app_config *cfg, netaddr *out, size_t ma
     return n;
 }
 
+const json_t *app_config_sso(const app_config *cfg)
+{
+    return json_object_get(cfg->root, "sso");
+}
+
 const char *app_config_ca_file(const app_config *cfg)
 {
     return json_string_value(json_object_get(cfg->root, "ca_file"));
@@ -557,6 +591,18 @@ const char *app_config_ca_file(const app_config *cfg)
 const char *app_config_store(const app_config *cfg)
 {
     return json_string_value(json_object_get(cfg->root, "store"));
+}
+
+void app_config_ha(const app_config *cfg, ha_timing *t)
+{
+    json_t *hj = json_object_get(cfg->root, "ha");
+    *t = HA_TIMING_DEFAULT;
+    if (json_is_integer(json_object_get(hj, "lease_ms")))
+        t->lease_ms = json_integer_value(json_object_get(hj, "lease_ms"));
+    if (json_is_integer(json_object_get(hj, "self_fence_ms")))
+        t->fence_ms = json_integer_value(json_object_get(hj, "self_fence_ms"));
+    if (json_is_integer(json_object_get(hj, "step_ms")))
+        t->step_ms = json_integer_value(json_object_get(hj, "step_ms"));
 }
 
 const char *app_config_data_dir(const app_config *cfg)

@@ -25,6 +25,8 @@ struct ha {
     app *a;
     store_lease *l;
     net_timer *timer;
+    net_watch *io; /* the leadership session's socket, when the loop can watch it */
+    int io_fd;
     char node[64];
     char leader[64];  /* the leading node as the database last said */
     int leads;
@@ -34,6 +36,7 @@ struct ha {
     uint64_t takeovers;
     int64_t last_answer, last_follow; /* loop_clock_mono */
     int replay_failed;
+    ha_timing t;
     char *cmdline; /* /proc/self/cmdline: to start again when deposed */
     size_t cmdline_n;
 };
@@ -52,6 +55,35 @@ int ha_name_ok(const char *name)
     return 1;
 }
 
+int ha_timing_check(const ha_timing *t, char *err, size_t n)
+{
+    if (t->lease_ms < HA_LEASE_MIN || t->lease_ms > HA_LEASE_MAX) {
+        snprintf(err, n, "ha.lease_ms %lld: use %d to %d milliseconds", (long long)t->lease_ms,
+                 HA_LEASE_MIN, HA_LEASE_MAX);
+        return -1;
+    }
+    if (t->step_ms < HA_STEP_MIN || t->step_ms > HA_STEP_MAX) {
+        snprintf(err, n, "ha.step_ms %lld: use %d to %d milliseconds", (long long)t->step_ms,
+                 HA_STEP_MIN, HA_STEP_MAX);
+        return -1;
+    }
+    if (t->fence_ms < HA_FENCE_MIN || t->fence_ms >= t->lease_ms) {
+        snprintf(err, n,
+                 "ha.self_fence_ms %lld: use %d milliseconds or more, and less than ha.lease_ms"
+                 " (%lld): a leader must stop acting before another node may take over",
+                 (long long)t->fence_ms, HA_FENCE_MIN, (long long)t->lease_ms);
+        return -1;
+    }
+    if (t->fence_ms < 3 * t->step_ms) {
+        snprintf(err, n,
+                 "ha.self_fence_ms %lld: at least three steps (ha.step_ms %lld): a leader"
+                 " must hear a few beats before it stops",
+                 (long long)t->fence_ms, (long long)t->step_ms);
+        return -1;
+    }
+    return 0;
+}
+
 /* ---- following the log --------------------------------------------------- */
 
 static int follow_one(void *arg, const cc_event *ev)
@@ -66,9 +98,10 @@ static int follow_one(void *arg, const cc_event *ev)
     return 0;
 }
 
-/* Applies the events after the last one seen: 0, or the store's error
- * (the log cannot be read now: later). A log that does not replay stops
- * the process. */
+/* Applies the events after the last one seen, waiting for the data
+ * connection (at the start and in a takeover only; a follower reads on its
+ * session without waiting: step): 0, or the store's error. A log that
+ * does not replay stops the process. */
 static int follow(ha *h)
 {
     app *a = h->a;
@@ -148,12 +181,31 @@ static void take_over(ha *h, int64_t epoch)
 
 /* ---- the leadership session's step -------------------------------------- */
 
-static void on_tick(void *arg)
+/* The loop watches the session's socket (when it can: net_watch_new), so
+ * an answer, a notification or a tail's rows are read as they arrive; the
+ * timer still steps every step_ms and sends the beat or the try. */
+static void on_io(void *arg, int fd, int ev);
+
+static void watch(ha *h, int lost)
 {
-    ha *h = arg;
+    int want_write = 0;
+    int fd = store_lease_fd(h->l, &want_write);
+    if (lost || fd < 0 || fd != h->io_fd) {
+        net_watch_free(h->io);
+        h->io = NULL;
+        h->io_fd = -1;
+    }
+    if (fd >= 0 && !h->io && (h->io = net_watch_new(h->a->loop, fd, on_io, h)) != NULL)
+        h->io_fd = fd;
+    if (h->io)
+        net_watch_set(h->io, NET_WATCH_IN | (want_write ? NET_WATCH_OUT : 0));
+}
+
+static void step(ha *h, int beat)
+{
     app *a = h->a;
     store_lease_news nw;
-    store_lease_step(h->l, h->leads ? h->epoch : 0, h->seen, &nw);
+    store_lease_step(h->l, h->leads ? h->epoch : 0, h->seen, beat, &nw);
     int64_t now = loop_clock_mono();
     if (nw.answered) {
         h->last_answer = now;
@@ -162,24 +214,44 @@ static void on_tick(void *arg)
             snprintf(h->leader, sizeof h->leader, "%s", nw.leader);
         }
     }
+    if (nw.tail_done) {
+        if (h->replay_failed)
+            app__fatal_store(a, "replaying the leader's events");
+        if (!nw.tail_failed)
+            h->behind = nw.log_last > h->seen ? nw.log_last - h->seen : 0;
+    }
     if (h->leads) {
         if (nw.lost)
             ha_deposed(a, "the leadership session was lost");
         if (nw.answered && nw.epoch != h->epoch)
             ha_deposed(a, "another node leads");
-        if (now - h->last_answer > HA_FENCE_MS)
+        if (now - h->last_answer > h->t.fence_ms)
             ha_deposed(a, "no answer from the database");
     } else if (nw.won > 0) {
         take_over(h, nw.won);
-    } else if (nw.notified || now - h->last_follow >= HA_FOLLOW_MS) {
+    } else if (nw.notified || nw.tail_more || now - h->last_follow >= HA_FOLLOW_MS) {
+        /* read the tail on the session, without waiting (store_lease.h) */
         h->last_follow = now;
-        if (follow(h) == 0)
-            h->behind = 0;
+        store_lease_want_tail(h->l, h->seen);
     }
     if (nw.lost && !h->leads)
         log_kv(LOG_WARN, "leadership session lost: connecting again", "node", h->node, "error",
                store_lease_error(h->l), NULL);
-    net_timer_set(h->timer, HA_TICK_MS);
+    watch(h, nw.lost);
+}
+
+static void on_io(void *arg, int fd, int ev)
+{
+    (void)fd;
+    (void)ev;
+    step(arg, 0);
+}
+
+static void on_tick(void *arg)
+{
+    ha *h = arg;
+    step(h, 1);
+    net_timer_set(h->timer, h->t.step_ms);
 }
 
 /* ---- life cycle ------------------------------------------------------------ */
@@ -195,7 +267,11 @@ int ha_open(app *a, const char *url, const char *node, char *err, size_t n)
         snprintf(err, n, "--node '%s': use 1 to 63 letters, digits, '.', '_' or '-'", node);
         return -1;
     }
+    ha_timing t = a->ha_timing ? *a->ha_timing : HA_TIMING_DEFAULT;
+    if (ha_timing_check(&t, err, n) != 0)
+        return -1;
     ha *h = xcalloc(1, sizeof *h);
+    h->t = t;
     h->a = a;
     a->ha = h;
     a->standby = 1;
@@ -215,7 +291,9 @@ int ha_open(app *a, const char *url, const char *node, char *err, size_t n)
                  store_errmsg(a->st));
         return -1;
     }
-    h->l = store_lease_new(url, node, HA_LEASE_MS);
+    h->l = store_lease_new(url, node, h->t.lease_ms, h->t.fence_ms);
+    store_lease_follow(h->l, a->st, follow_one, h);
+    h->io_fd = -1;
     return 0;
 }
 
@@ -225,7 +303,12 @@ void ha_start(app *a)
     h->timer = net_timer_new(a->loop, on_tick, h);
     h->last_follow = loop_clock_mono();
     net_timer_set(h->timer, 0);
-    log_kv(LOG_INFO, "standing by", "node", h->node, NULL);
+    char lease[24], fence[24], step[24];
+    snprintf(lease, sizeof lease, "%lld", (long long)h->t.lease_ms);
+    snprintf(fence, sizeof fence, "%lld", (long long)h->t.fence_ms);
+    snprintf(step, sizeof step, "%lld", (long long)h->t.step_ms);
+    log_kv(LOG_INFO, "standing by", "node", h->node, "lease_ms", lease, "self_fence_ms", fence,
+           "step_ms", step, NULL);
 }
 
 void ha_free(app *a)
@@ -234,6 +317,7 @@ void ha_free(app *a)
     if (!h)
         return;
     net_timer_free(h->timer);
+    net_watch_free(h->io);
     store_lease_free(h->l);
     free(h->cmdline);
     free(h);

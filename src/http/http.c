@@ -156,6 +156,7 @@ int http_req_header(const http_req *req, const char *name, char *out, size_t cap
     int tok = strcmp(key, "content-type:") == 0      ? WSI_TOKEN_HTTP_CONTENT_TYPE
               : strcmp(key, "authorization:") == 0   ? WSI_TOKEN_HTTP_AUTHORIZATION
               : strcmp(key, "x-forwarded-for:") == 0 ? WSI_TOKEN_X_FORWARDED_FOR
+              : strcmp(key, "cookie:") == 0          ? WSI_TOKEN_HTTP_COOKIE
                                                      : -1;
     if (tok >= 0) {
         int n = lws_hdr_total_length(req->impl, (enum lws_token_indexes)tok);

@@ -212,6 +212,22 @@ void net__io_free(net_io *io)
     free(io);
 }
 
+/* net.h: the same watchers for the other layers */
+net_watch *net_watch_new(net_loop *l, int fd, void (*cb)(void *arg, int fd, int ev), void *arg)
+{
+    return net__io_new(l, fd, cb, arg);
+}
+
+void net_watch_set(net_watch *w, int ev)
+{
+    net__io_set(w, ev);
+}
+
+void net_watch_free(net_watch *w)
+{
+    net__io_free(w);
+}
+
 /* ---- timers ------------------------------------------------------------ */
 
 /* On the libev loop the timers are libev's. lws 4.1's libev glue keeps its

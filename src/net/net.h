@@ -41,4 +41,15 @@ net_timer *net_timer_new(net_loop *l, void (*cb)(void *arg), void *arg);
 void net_timer_set(net_timer *t, int64_t delay_ms); /* <0: cancel */
 void net_timer_free(net_timer *t);
 
+/* A socket of a library's own (libpq's: app/ha.c) watched by the loop:
+ * 'cb' runs when it is readable or writable as asked with net_watch_set
+ * (NET_WATCH_IN | NET_WATCH_OUT; 0 stops). NULL when the loop cannot watch
+ * foreign sockets (lws's poll loop): the caller polls instead. The
+ * net_http's watchers are the same (net_int.h). */
+enum { NET_WATCH_IN = 1, NET_WATCH_OUT = 2 };
+typedef struct net_io net_watch;
+net_watch *net_watch_new(net_loop *l, int fd, void (*cb)(void *arg, int fd, int ev), void *arg);
+void net_watch_set(net_watch *w, int ev);
+void net_watch_free(net_watch *w);
+
 #endif

@@ -32,6 +32,22 @@ void gw_answer_err(gw_call *c, int status, const char *code, const char *msg)
     gw_answer_json(c, status, json_pack("{s:s, s:s}", "error", code, "message", msg));
 }
 
+int gw_status_from_name(str s)
+{
+    return str_eq(s, STR_LIT("delivered")) ? GW_DELIVERED
+           : str_eq(s, STR_LIT("failed"))  ? GW_FAILED
+           : str_eq(s, STR_LIT("sent"))    ? GW_SENT
+                                           : -1;
+}
+
+void gw_sms_in_keyed(const gw_port *port, const char *gw_id, str from, str to, str text, str id,
+                     gw_in_done done, void *arg)
+{
+    char key[300];
+    snprintf(key, sizeof key, "%s:%.*s", gw_id, (int)(id.n > 250 ? 250 : id.n), id.p);
+    port->sms_in(port->app, from, to, text, str_c(key), done, arg);
+}
+
 const gw_type *gw_type_find(const char *name)
 {
     for (const gw_type *const *t = gw_types; *t; t++)

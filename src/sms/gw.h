@@ -102,6 +102,16 @@ struct gw_call {
 void gw_answer_json(gw_call *c, int status, json_t *j);
 void gw_answer_err(gw_call *c, int status, const char *code, const char *msg);
 
+/* GW_SENT, GW_DELIVERED or GW_FAILED for "sent", "delivered", "failed"
+ * (the JSON dialects' delivery states); -1 for anything else. */
+int gw_status_from_name(str s);
+
+/* Hands the SMS 'from' -> 'to' with the provider's message 'id' to 'port',
+ * keyed "<gw_id>:<id>" (the id cut at 250 bytes), the rule that makes a
+ * provider's retry a duplicate on every HTTP gateway type. */
+void gw_sms_in_keyed(const gw_port *port, const char *gw_id, str from, str to, str text, str id,
+                     gw_in_done done, void *arg);
+
 typedef struct gw_ops {
     const char *name; /* the type's name */
     int (*send)(gw *g, const gw_out *m);

@@ -113,10 +113,7 @@ static void relay_sms(gw_relay *g, gw_call *c)
         gw_answer_err(c, 400, "bad_request", "sender, recipient, body and message_id are required");
         return;
     }
-    char mid[300];
-    snprintf(mid, sizeof mid, "%s:%.*s", g->id, (int)(f.v[3].n > 250 ? 250 : f.v[3].n),
-             f.v[3].p);
-    g->port.sms_in(g->port.app, f.v[0], f.v[1], f.v[2], str_c(mid), in_done, c);
+    gw_sms_in_keyed(&g->port, g->id, f.v[0], f.v[1], f.v[2], f.v[3], in_done, c);
     gw_http_fields_free(&f);
 }
 
@@ -126,11 +123,7 @@ static void relay_report(gw_relay *g, gw_call *c)
     gw_http_fields f;
     if (fields(c, names, &f) != 0)
         return;
-    str s = f.v[2];
-    int st = str_eq(s, STR_LIT("delivered")) ? GW_DELIVERED
-             : str_eq(s, STR_LIT("failed"))  ? GW_FAILED
-             : str_eq(s, STR_LIT("sent"))    ? GW_SENT
-                                             : -1;
+    int st = gw_status_from_name(f.v[2]);
     int64_t ref = 0;
     if (st < 0 || (!f.v[0].n && !f.v[1].n) || (f.v[0].n && gw_http_ref_parse(f.v[0], &ref))) {
         gw_http_fields_free(&f);

@@ -187,10 +187,7 @@ static void webhook_inbound(gw_webhook *g, gw_call *c)
         gw_answer_err(c, 400, "bad_request", "from, to, text and id are required");
         return;
     }
-    char mid[300];
-    snprintf(mid, sizeof mid, "%s:%.*s", g->id, (int)(f.v[3].n > 250 ? 250 : f.v[3].n),
-             f.v[3].p);
-    g->port.sms_in(g->port.app, f.v[0], f.v[1], f.v[2], str_c(mid), in_done, c);
+    gw_sms_in_keyed(&g->port, g->id, f.v[0], f.v[1], f.v[2], f.v[3], in_done, c);
     gw_http_fields_free(&f);
 }
 
@@ -200,11 +197,7 @@ static void webhook_status(gw_webhook *g, gw_call *c)
     gw_http_fields f;
     if (get_fields(c, names, 4, &f) != 0)
         return;
-    str s = f.v[2];
-    int st = str_eq(s, STR_LIT("delivered")) ? GW_DELIVERED
-             : str_eq(s, STR_LIT("failed"))  ? GW_FAILED
-             : str_eq(s, STR_LIT("sent"))    ? GW_SENT
-                                             : -1;
+    int st = gw_status_from_name(f.v[2]);
     if (st < 0 || (!f.v[0].n && !f.v[1].n)) {
         gw_http_fields_free(&f);
         gw_answer_err(c, 400, "bad_request",

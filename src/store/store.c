@@ -146,6 +146,16 @@ int store_commit_finish(store *st, int *done)
     return st->ops->commit_finish(st, done);
 }
 
+int store_commit_fd(const store *st)
+{
+    return st->ops->commit_fd ? st->ops->commit_fd(st) : -1;
+}
+
+int store_unsent(const store *st)
+{
+    return st->unsent;
+}
+
 int store_rollback(store *st)
 {
     return st->ops->rollback(st);

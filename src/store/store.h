@@ -103,6 +103,16 @@ int store_rollback(store *st);
  * log back). One commit under way at a time. */
 int store_commit_start(store *st);
 int store_commit_finish(store *st, int *done);
+/* The socket on which the answer of the commit under way arrives, for the
+ * caller's loop to watch for input and then call store_commit_finish (no
+ * polling); -1 when none is under way, or where commits are synchronous. */
+int store_commit_fd(const store *st);
+/* After a commit (store_commit, store_commit_finish) failed with
+ * -ENOTCONN: 1 when its transaction never began, so nothing of it was
+ * kept and it may be run again at once on a new connection (PostgreSQL
+ * sends BEGIN with the appends: a connection that died while idle is only
+ * found by their answers), 0 when it may have been kept. */
+int store_unsent(const store *st);
 
 /* ---- event log --------------------------------------------------------- */
 

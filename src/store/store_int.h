@@ -25,6 +25,7 @@ struct store_ops {
     int (*rollback)(store *st);
     int (*commit_start)(store *st);             /* optional */
     int (*commit_finish)(store *st, int *done); /* with commit_start */
+    int (*commit_fd)(const store *st);          /* with commit_start */
     int (*event_append)(store *st, const cc_event *ev);
     /* with_text: 0 replay (no text), 1 load (all), 2 report (store.h) */
     int (*events_load)(store *st, int with_text, store_event_cb cb, void *arg);
@@ -90,6 +91,7 @@ struct store {
     char err[512];
     char where[256]; /* for people: the file, or database and server (no password) */
     int loading;     /* inside store_events_load */
+    int unsent;      /* the last transaction that failed never began (store_unsent) */
 };
 
 /* The backends' open functions: 'where' is the SQLite file (":memory:"
@@ -100,6 +102,14 @@ store *store__pg_open(const char *conninfo, char *err, size_t errlen);
 
 /* PostgreSQL's schema version 4: leadership and fencing (store_lease.c). */
 extern const char store__pg_schema_v4[];
+/* A follower's read of the log's tail on its leadership session
+ * (store_lease.c), asynchronous: the statement ($1 the last event applied,
+ * $2 at most this many rows; the last column the log's last seq), and the
+ * event of row 'i' of its result, decoded with the PostgreSQL store 'st'
+ * (0, or an error with st's message). */
+struct pg_result;
+extern const char store__pg_tail_sql[];
+int store__pg_tail_event(store *st, const struct pg_result *res, int i, cc_event *ev);
 
 /* Records an error message in 'st' and returns 'r'. */
 int store__fail(store *st, int r, const char *fmt, ...) __attribute__((format(printf, 3, 4)));

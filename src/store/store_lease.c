@@ -93,23 +93,33 @@ const char store__pg_schema_v4[] =
     " END $$;";
 
 enum phase { DOWN, CONNECTING, SETUP, IDLE, BUSY };
+enum asked { A_SETUP, A_TRY, A_BEAT, A_TAIL };
+#define TAIL_ROWS 500 /* events per tail read: one step's work at most */
 
 struct store_lease {
     PGconn *c;
     enum phase ph;
-    int asked_try; /* the statement in flight is the try (else the beat or setup) */
+    enum asked asked; /* the statement in flight */
     int poll_write; /* connecting: libpq waits for the socket to be writable */
+    /* the tail read (store_lease_follow) */
+    store *st;
+    store_event_cb tail_cb;
+    void *tail_arg;
+    int tail_want, tail_rows, tail_err;
+    uint64_t tail_after;
     char *url, *node;
-    int64_t lease_ms;
+    int64_t lease_ms, fence_ms;
     char err[256];
 };
 
-store_lease *store_lease_new(const char *url, const char *node, int64_t lease_ms)
+store_lease *store_lease_new(const char *url, const char *node, int64_t lease_ms,
+                             int64_t fence_ms)
 {
     store_lease *l = xcalloc(1, sizeof *l);
     l->url = xmemdup0(url, strlen(url));
     l->node = xmemdup0(node, strlen(node));
     l->lease_ms = lease_ms;
+    l->fence_ms = fence_ms;
     return l;
 }
 
@@ -152,15 +162,26 @@ static void no_notice(void *arg, const char *msg)
     (void)msg;
 }
 
-/* The session's TCP settings: a dead peer is noticed within ~3 s on both
- * ends (keepalives idle 1 s + 2 probes 1 s apart; unacknowledged data
- * 3 s), so the lock of a vanished host is freed by the server. */
+/* The session's TCP settings. This end: a silent server is noticed within
+ * the self-fence (keepalives idle 1 s, probes 1 s apart; unacknowledged
+ * data for fence_ms). The server's end (send_setup): a vanished host is
+ * noticed within about the lease, so its lock is freed, never before the
+ * host stopped acting by itself (the self-fence is shorter). */
+static int keepalive_probes(int64_t ms)
+{
+    int64_t n = ms / 1000 - 1; /* idle 1 s, then n probes 1 s apart */
+    return n < 1 ? 1 : (int)n;
+}
+
 static void start(store_lease *l, store_lease_news *out)
 {
     const char *keys[] = {"dbname", "connect_timeout", "application_name", "keepalives",
                           "keepalives_idle", "keepalives_interval", "keepalives_count",
                           "tcp_user_timeout", NULL};
-    const char *vals[] = {l->url, "3", "textdesk-ha", "1", "1", "1", "2", "3000", NULL};
+    char probes[16], user_timeout[24];
+    snprintf(probes, sizeof probes, "%d", keepalive_probes(l->fence_ms));
+    snprintf(user_timeout, sizeof user_timeout, "%lld", (long long)l->fence_ms);
+    const char *vals[] = {l->url, "3", "textdesk-ha", "1", "1", "1", probes, user_timeout, NULL};
     l->c = PQconnectStartParams(keys, vals, 1);
     if (!l->c || PQstatus(l->c) == CONNECTION_BAD) {
         lost(l, out);
@@ -181,23 +202,60 @@ static int ready(PGconn *c, int for_write)
 static void send_setup(store_lease *l, store_lease_news *out)
 {
     char *node = PQescapeLiteral(l->c, l->node, strlen(l->node));
-    char sql[512];
+    char sql[640];
     snprintf(sql, sizeof sql,
              "SET tcp_keepalives_idle = 1; SET tcp_keepalives_interval = 1;"
-             " SET tcp_keepalives_count = 2; SET tcp_user_timeout = 3000;"
+             " SET tcp_keepalives_count = %d; SET tcp_user_timeout = %lld;"
              " SET lock_timeout = '1s'; SET client_min_messages = warning;"
              " LISTEN textdesk_events;"
              " INSERT INTO ha_nodes (node, role, pid) VALUES (%s, 'standby', pg_backend_pid())"
              " ON CONFLICT (node) DO UPDATE SET role = 'standby', pid = excluded.pid,"
              " renewed_at = now()",
-             node ? node : "''");
+             keepalive_probes(l->lease_ms), (long long)l->lease_ms, node ? node : "''");
     PQfreemem(node);
     if (!PQsendQuery(l->c, sql)) {
         lost(l, out);
         return;
     }
-    l->asked_try = 0;
+    l->asked = A_SETUP;
     l->ph = SETUP;
+}
+
+static void send_tail(store_lease *l, store_lease_news *out)
+{
+    char after[24], rows[16];
+    snprintf(after, sizeof after, "%llu", (unsigned long long)l->tail_after);
+    snprintf(rows, sizeof rows, "%d", TAIL_ROWS);
+    const char *v[] = {after, rows};
+    if (!PQsendQueryParams(l->c, store__pg_tail_sql, 2, NULL, v, NULL, NULL, 0) ||
+        !PQsetSingleRowMode(l->c)) {
+        lost(l, out);
+        return;
+    }
+    l->tail_want = 0;
+    l->tail_rows = 0;
+    l->tail_err = 0;
+    l->asked = A_TAIL;
+    l->ph = BUSY;
+}
+
+/* A row of the tail read: to the follower, unless an earlier one failed. */
+static void tail_row(store_lease *l, PGresult *res, store_lease_news *out)
+{
+    l->tail_rows++;
+    int nf = PQnfields(res);
+    if (nf > 0)
+        out->log_last = strtoull(PQgetvalue(res, 0, nf - 1), NULL, 10);
+    if (l->tail_err)
+        return;
+    cc_event ev;
+    int r = store__pg_tail_event(l->st, res, 0, &ev);
+    if (r == 0)
+        r = l->tail_cb(l->tail_arg, &ev);
+    if (r != 0) {
+        l->tail_err = r;
+        set_err(l, store_errmsg(l->st));
+    }
 }
 
 static void send_next(store_lease *l, int64_t leading, uint64_t seen, store_lease_news *out)
@@ -220,7 +278,7 @@ static void send_next(store_lease *l, int64_t leading, uint64_t seen, store_leas
         lost(l, out);
         return;
     }
-    l->asked_try = leading <= 0;
+    l->asked = leading > 0 ? A_BEAT : A_TRY;
     l->ph = BUSY;
 }
 
@@ -232,7 +290,14 @@ static int read_results(store_lease *l, store_lease_news *out)
         if (!res)
             return 1;
         ExecStatusType t = PQresultStatus(res);
-        if (t == PGRES_TUPLES_OK && PQntuples(res) == 1 && PQnfields(res) == 3) {
+        if (l->asked == A_TAIL) {
+            if (t == PGRES_SINGLE_TUPLE)
+                tail_row(l, res, out);
+            else if (t != PGRES_TUPLES_OK && !l->tail_err) {
+                l->tail_err = -EIO;
+                set_err(l, PQresultErrorMessage(res));
+            }
+        } else if (t == PGRES_TUPLES_OK && PQntuples(res) == 1 && PQnfields(res) == 3) {
             out->answered = 1;
             out->won = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
             out->epoch = strtoll(PQgetvalue(res, 0, 1), NULL, 10);
@@ -249,7 +314,29 @@ static int read_results(store_lease *l, store_lease_news *out)
     return 0;
 }
 
-void store_lease_step(store_lease *l, int64_t leading, uint64_t seen, store_lease_news *out)
+void store_lease_follow(store_lease *l, store *st, store_event_cb cb, void *arg)
+{
+    l->st = st;
+    l->tail_cb = cb;
+    l->tail_arg = arg;
+}
+
+void store_lease_want_tail(store_lease *l, uint64_t after)
+{
+    if (l->tail_cb && !(l->ph == BUSY && l->asked == A_TAIL)) {
+        l->tail_want = 1;
+        l->tail_after = after;
+    }
+}
+
+int store_lease_fd(const store_lease *l, int *want_write)
+{
+    *want_write = l->c && l->ph == CONNECTING && l->poll_write;
+    return l->c ? PQsocket(l->c) : -1;
+}
+
+void store_lease_step(store_lease *l, int64_t leading, uint64_t seen, int beat,
+                      store_lease_news *out)
 {
     memset(out, 0, sizeof *out);
     if (l->ph == DOWN) {
@@ -288,9 +375,20 @@ void store_lease_step(store_lease *l, int64_t leading, uint64_t seen, store_leas
             return;
         }
         l->ph = IDLE;
-        if (!l->asked_try)
+        if (l->asked != A_TRY)
             out->won = 0;
-        return; /* the next statement at the next step */
+        if (l->asked == A_TAIL) {
+            out->tail_done = 1;
+            out->tail_failed = l->tail_err != 0;
+            out->tail_more = !l->tail_err && l->tail_rows >= TAIL_ROWS;
+            if (!l->tail_rows) /* none after: the log ends where the follower is */
+                out->log_last = l->tail_after;
+        }
+        if (!l->tail_want || l->asked == A_TAIL)
+            return; /* the next statement at the next step */
     }
-    send_next(l, leading, seen, out);
+    if (l->tail_want && leading <= 0)
+        send_tail(l, out);
+    else if (beat)
+        send_next(l, leading, seen, out);
 }

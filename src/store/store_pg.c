@@ -211,9 +211,15 @@ _Static_assert(PG_N_MIGRATIONS == PG_SCHEMA_VERSION, "PG_SCHEMA_VERSION is the l
       " INSERT INTO messages (id, conv, seq, outbound, agent, number, ep_number, text,"  \
       " provider_id, status, at, status_at) SELECT seq, $4, $13, $32::integer,"          \
       " $33::bigint, $24, $25, $34::text, $31::text, $35::integer, $3, $3 FROM e")       \
-    X(CONV_OPEN, "INSERT INTO conversations (conv, number, ep, open)"                    \
-                 " VALUES ($1, coalesce($2::text, ''), $3, true)")                       \
-    X(CONV_END, "UPDATE conversations SET open = false WHERE conv = $1 AND open")        \
+    /* CONV_OPENED and the ends: the event and its conversations row in one   \
+     * statement ($4 conv, $9 ep, $24 number) */                                         \
+    X(EV_OPEN_INSERT,                                                                    \
+      "WITH e AS (INSERT INTO events (" EV_COLS ") VALUES (" EV_PARAMS "))"              \
+      " INSERT INTO conversations (conv, number, ep, open)"                              \
+      " VALUES ($4, coalesce($24, ''), $9, true)")                                       \
+    X(EV_END_INSERT,                                                                     \
+      "WITH e AS (INSERT INTO events (" EV_COLS ") VALUES (" EV_PARAMS "))"              \
+      " UPDATE conversations SET open = false WHERE conv = $4 AND open")                 \
     X(EV_LOAD, "SELECT " EV_SELECT " coalesce(e.text, m.text), e.msg_id, e.var_key,"     \
                " e.value, e.queue_name FROM events e LEFT JOIN messages m ON m.id = e.seq" \
                " ORDER BY e.seq")                                                        \
@@ -360,6 +366,7 @@ typedef struct pgc {
     int pipe;    /* in pipeline mode (appends of the open transaction) */
     int nqueued; /* statements sent since the last sync */
     int perr;    /* the first error read so far from a pipeline read in parts */
+    int begin_pending; /* BEGIN sent, its answer not read yet (store_unsent) */
 } pgc;
 
 typedef struct pg {
@@ -563,6 +570,8 @@ static int pipe_read(pg *st, pgc *k, int wait, int *r)
             continue; /* between two statements' results */
         }
         ExecStatusType t = PQresultStatus(res);
+        if (t == PGRES_COMMAND_OK) /* the first answer is BEGIN's: it began */
+            k->begin_pending = 0;
         if (t == PGRES_PIPELINE_SYNC) {
             PQclear(res);
             break;
@@ -588,13 +597,24 @@ static int drain(pg *st)
     return r;
 }
 
+/* After the answers of a transaction's pipeline were read on 'k' with
+ * 'r': whether a failure means it never began (store_unsent). */
+static int unsent(pg *st, pgc *k, int r)
+{
+    if (k->begin_pending) { /* otherwise BEGIN's answer came: it began */
+        st->base.unsent = r == -ENOTCONN;
+        k->begin_pending = 0;
+    }
+    return r;
+}
+
 /* Leaves pipeline mode (after reading what is pending): the first error of
  * the pipelined appends, or 0. */
 static int pipe_off(pg *st)
 {
     if (!st->k->pipe)
         return 0;
-    int r = drain(st);
+    int r = unsent(st, st->k, drain(st));
     st->k->pipe = 0;
     if (PQstatus(st->k->c) == CONNECTION_OK && !PQexitPipelineMode(st->k->c) && r == 0)
         r = fail(st, NULL);
@@ -620,12 +640,19 @@ static int pipe_send(pg *st, int stmt, const pargs *a)
 }
 
 /* libpq prints the server's notices on stderr by default; the store says
- * what matters through its errors. */
-static void no_notice(void *arg, const char *msg)
+ * what matters through its errors. But a FATAL error that comes while the
+ * connection is idle arrives as a notice (the server ending it: killed,
+ * shutting down): the connection is then marked broken, so the next
+ * transaction begins on a new one (pg_begin). */
+static void on_notice(void *arg, const PGresult *res)
 {
+    pgc *k = arg;
+    const char *sev = PQresultErrorField(res, PG_DIAG_SEVERITY_NONLOCALIZED);
+    if (sev && (strcmp(sev, "FATAL") == 0 || strcmp(sev, "PANIC") == 0))
+        k->broken = 1;
 }
 
-static PGconn *pg_connect(const char *conninfo)
+static PGconn *pg_connect(const char *conninfo, pgc *k)
 {
     /* the URL (expanded) first; what follows fills in what it leaves out */
     const char *keys[] = {"dbname", "connect_timeout", "application_name", NULL};
@@ -633,7 +660,7 @@ static PGconn *pg_connect(const char *conninfo)
     if (strstr(conninfo, "connect_timeout"))
         keys[1] = vals[1] = NULL;
     PGconn *c = PQconnectdbParams(keys, vals, 1);
-    PQsetNoticeProcessor(c, no_notice, NULL);
+    PQsetNoticeReceiver(c, on_notice, k);
     return c;
 }
 
@@ -647,9 +674,10 @@ static int connected(pg *st)
             return r;
     }
     /* an idle connection the server closed (killed, restarted) has its
-     * goodbye waiting in the socket: read it without waiting */
+     * goodbye waiting in the socket: read it without waiting (PQisBusy
+     * parses it: on_notice) */
     if (!st->tx && st->k->c && PQstatus(st->k->c) == CONNECTION_OK &&
-        !PQconsumeInput(st->k->c))
+        (!PQconsumeInput(st->k->c) || PQisBusy(st->k->c)))
         st->k->broken = 1;
     if (st->k->ready && !st->k->broken && PQstatus(st->k->c) == CONNECTION_OK)
         return 0;
@@ -657,9 +685,9 @@ static int connected(pg *st)
         return store__fail(&st->base, -ENOTCONN, "database unreachable: the connection was"
                                                  " lost inside a transaction");
     if (PQstatus(st->k->c) != CONNECTION_OK || st->k->broken) {
-        st->k->pipe = st->k->nqueued = st->k->broken = 0;
+        st->k->pipe = st->k->nqueued = st->k->broken = st->k->begin_pending = 0;
         PQfinish(st->k->c); /* a new one: nothing of the old (pipeline, results) */
-        st->k->c = pg_connect(st->conninfo);
+        st->k->c = pg_connect(st->conninfo, st->k);
         if (PQstatus(st->k->c) != CONNECTION_OK) {
             set_err(st, PQerrorMessage(st->k->c));
             err_prefix(st, "database unreachable: ");
@@ -849,7 +877,7 @@ store *store__pg_open(const char *conninfo, char *err, size_t errlen)
     st->conninfo = xmemdup0(conninfo, strlen(conninfo));
     const char *stage = "cannot connect to";
     int64_t version = 0;
-    st->k->c = pg_connect(conninfo);
+    st->k->c = pg_connect(conninfo, st->k);
     int r = -ENOTCONN;
     if (PQstatus(st->k->c) != CONNECTION_OK) {
         set_err(st, PQerrorMessage(st->k->c));
@@ -898,22 +926,34 @@ static int pg_set_sync(store *st_, int full)
 
 /* ---- transactions -------------------------------------------------------- */
 
+/* BEGIN goes into the pipeline with the appends and the COMMIT: the
+ * whole transaction is one round trip, and the loop never waits for it.
+ * A connection found dead while idle (its goodbye read without waiting:
+ * killed, server restarted) is replaced first; one that dies unseen fails
+ * the transaction, and store_unsent then says whether it never began (the
+ * first answer, BEGIN's, never came: run it again) or may have been kept. */
 static int pg_begin(store *st_)
 {
     pg *st = (pg *)st_;
     if (st->tx)
         return einval(st, "a transaction is already open");
-    int r = run(st, P_BEGIN, NULL, NULL);
-    if (r == -ENOTCONN) /* found dead while idle (killed, server restarted): nothing lost */
-        r = run(st, P_BEGIN, NULL, NULL);
-    st->tx = r == 0;
-    if (r == 0 && st->fenced) { /* pipelined: its error comes with the commit at the latest */
+    st->base.unsent = 0;
+    int r = connected(st);
+    if (r != 0)
+        return r;
+    if ((r = pipe_send(st, P_BEGIN, NULL)) != 0)
+        return r;
+    st->k->begin_pending = 1;
+    st->tx = 1;
+    if (st->fenced) { /* its error comes with the commit at the latest */
         pargs a = {0};
         p_int(&a, st->epoch);
         r = pipe_send(st, P_FENCE, &a);
     }
     return r;
 }
+
+
 
 static int pg_commit(store *st_)
 {
@@ -978,6 +1018,7 @@ static int pg_commit_finish(store *st_, int *done)
     }
     st->flight = NULL;
     f->pipe = 0;
+    r = unsent(st, f, r);
     if (PQstatus(f->c) == CONNECTION_OK && !f->broken) {
         if (!PQexitPipelineMode(f->c) && r == 0)
             r = fail_on(st, f, NULL);
@@ -987,6 +1028,12 @@ static int pg_commit_finish(store *st_, int *done)
             PQclear(PQexec(f->c, "ROLLBACK"));
     }
     return r;
+}
+
+static int pg_commit_fd(const store *st_)
+{
+    const pg *st = (const pg *)st_;
+    return st->flight ? PQsocket(st->flight->c) : -1;
 }
 
 static int pg_rollback(store *st_)
@@ -1026,10 +1073,7 @@ static int pg_event_append(store *st_, const cc_event *ev)
     store_row_from_event(&st->row, ev, &row);
     pargs a;
     ev_params(&a, &row);
-    int r;
-    if (!store_row_is_msg(ev->type)) {
-        r = pipe_send(st, P_EV_INSERT, &a);
-    } else {
+    if (store_row_is_msg(ev->type)) {
         store_msg m;
         store_row_msg(ev, &m);
         p_str(&a, m.provider_id); /* $31 */
@@ -1037,24 +1081,17 @@ static int pg_event_append(store *st_, const cc_event *ev)
         p_int(&a, m.agent);       /* $33 */
         p_str(&a, m.text);        /* $34 */
         p_int(&a, m.status);      /* $35 */
-        r = pipe_send(st, P_EV_MSG_INSERT, &a);
+        return pipe_send(st, P_EV_MSG_INSERT, &a);
     }
-    if (r != 0)
-        return r;
-    pargs c = {0};
     switch (ev->type) {
     case CC_EV_CONV_OPENED:
-        p_int(&c, ev->conv);
-        p_str(&c, ev->number);
-        p_int(&c, ev->ep);
-        return pipe_send(st, P_CONV_OPEN, &c);
+        return pipe_send(st, P_EV_OPEN_INSERT, &a);
     case CC_EV_ENDED:
     case CC_EV_TERMINATED:
     case CC_EV_CLOSED:
-        p_int(&c, ev->conv);
-        return pipe_send(st, P_CONV_END, &c);
+        return pipe_send(st, P_EV_END_INSERT, &a);
     default:
-        return 0;
+        return pipe_send(st, P_EV_INSERT, &a);
     }
 }
 
@@ -1108,6 +1145,19 @@ static int pg_events_after(store *st_, uint64_t after, store_event_cb cb, void *
     pargs a = {0};
     p_int(&a, (int64_t)after);
     return events_rows((pg *)st_, P_EV_AFTER, &a, cb, arg);
+}
+
+/* store_int.h: the tail read of a follower's leadership session */
+const char store__pg_tail_sql[] =
+    "SELECT " EV_SELECT " e.text, e.msg_id, e.var_key, e.value, e.queue_name,"
+    " (SELECT coalesce(max(seq), 0) FROM events) FROM events e WHERE e.seq > $1"
+    " ORDER BY e.seq LIMIT $2";
+
+int store__pg_tail_event(store *st_, const PGresult *res, int i, cc_event *ev)
+{
+    if (st_->ops != &PG_OPS)
+        return store__fail(st_, -EINVAL, "invalid argument: not a PostgreSQL store");
+    return event_of((pg *)st_, res, i, ev);
 }
 
 static int pg_fence(store *st_, int64_t epoch)
@@ -1942,6 +1992,7 @@ static const struct store_ops PG_OPS = {
     .commit = pg_commit,
     .commit_start = pg_commit_start,
     .commit_finish = pg_commit_finish,
+    .commit_fd = pg_commit_fd,
     .rollback = pg_rollback,
     .event_append = pg_event_append,
     .events_load = pg_events_load,

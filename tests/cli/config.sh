@@ -67,5 +67,32 @@ out=$("$bin" serve --node 'a b' --store postgresql://127.0.0.1:1/x 2>&1); rc=$?
 if [ $rc -eq 2 ] && printf '%s' "$out" | grep -q "\-\-node 'a b': use 1 to 63 letters"; then
     pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL: bad --node: $out"; fi
 
+# the cluster's timing: "ha" in the file, --lease-ms / --self-fence-ms / --step-ms
+expect '{"ha": 5}' 'c.json: ha: must be an object'
+expect '{"ha": {"lease": 2000}}' 'c.json: ha: unknown key "lease"'
+expect '{"ha": {"lease_ms": 500}}' 'c.json: ha.lease_ms: out of range (1000..600000)'
+expect '{"ha": {"step_ms": "100"}}' 'c.json: ha.step_ms: must be a whole number'
+expect '{"ha": {"lease_ms": 2000, "self_fence_ms": 2000}}' \
+    'c.json: ha.self_fence_ms 2000: use 300 milliseconds or more, and less than ha.lease_ms (2000)'
+expect '{"ha": {"self_fence_ms": 400, "step_ms": 200}}' \
+    'c.json: ha.self_fence_ms 400: at least three steps (ha.step_ms 200)'
+serve2() { # ARGS... EXPECTED: exit 2 with the message, nothing started
+    want=$1; shift
+    out=$(timeout 30 "$bin" serve "$@" 2>&1); rc=$?
+    if [ $rc -eq 2 ] && printf '%s' "$out" | grep -qF -- "$want"; then pass=$((pass + 1)); else
+        fail=$((fail + 1)); echo "FAIL: serve $*: wanted '$want' (exit 2), got exit $rc: $out"; fi
+}
+pgx=postgresql://127.0.0.1:1/x
+serve2 "--lease-ms is for a node of a cluster: add --node NAME" --lease-ms 2000 --data "$dir/d"
+serve2 "--step-ms 'fast': expected a number of milliseconds" --node a --store $pgx --step-ms fast
+serve2 "--self-fence-ms '-5': expected a number of milliseconds" --node a --store $pgx --self-fence-ms -5
+serve2 "ha.self_fence_ms 6000: use 300 milliseconds or more, and less than ha.lease_ms (5000)" \
+    --node a --store $pgx --self-fence-ms 6000
+serve2 "ha.step_ms 2000: use 10 to 1000 milliseconds" --node a --store $pgx --step-ms 2000
+printf '{"ha": {"lease_ms": 8000}}\n' >"$dir/ha.json"
+serve2 "ha.self_fence_ms 9000: use 300 milliseconds or more, and less than ha.lease_ms (8000)" \
+    --config "$dir/ha.json" --node a --store $pgx --self-fence-ms 9000
+[ ! -e "$dir/d" ] || { fail=$((fail + 1)); echo "FAIL: a refused serve made $dir/d"; }
+
 echo "config.sh: $pass passed, $fail failed"
 [ $fail -eq 0 ]

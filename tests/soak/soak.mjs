@@ -49,7 +49,7 @@ const TOKEN = 'soak-token';
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 // A small deterministic PRNG, so a failing run can be repeated (--seed).
-function rng(seed) {
+export function rng(seed) {
   let s = (Math.imul(seed, 2654435761) >>> 0) || 1;
   return () => {
     s ^= s << 13; s >>>= 0; s ^= s >>> 17; s ^= s << 5; s >>>= 0;
@@ -157,9 +157,13 @@ export class Agent {
     this.cookie = (r.headers.get('set-cookie') || '').split(';')[0];
   }
 
-  // Connects (again) until it works or the agent is stopped.
-  async connect() {
+  // Connects (again) until it works or the agent is stopped: every 100 ms,
+  // or, with run.backoff (attempt -> ms), on a desktop's schedule from the
+  // first try after a lost connection ('again').
+  async connect(again = false) {
+    let attempt = 0;
     while (!this.stopped) {
+      if (again && this.run.backoff) await sleep(this.run.backoff(++attempt));
       try {
         if (!this.cookie) await this.login();
         await this.open();
@@ -167,7 +171,8 @@ export class Agent {
         await this.cmd('set_state', { state: 'available' });
         return;
       } catch {
-        await sleep(100);
+        if (!this.run.backoff) await sleep(100);
+        again = true;
       }
     }
   }
@@ -188,7 +193,7 @@ export class Agent {
         for (const [, p] of this.pending) p.resolve({ closed: true });
         this.pending.clear();
         reject(new Error('closed')); // before the snapshot: connect() tries again
-        if (wasUp && !this.stopped) { this.ws = null; this.connect(); }
+        if (wasUp && !this.stopped) { this.ws = null; this.connect(true); }
       });
       this.ws = ws;
     });
@@ -255,8 +260,9 @@ export class Agent {
 
 // Drains (every MO stored, the outbox empty, the carrier quiet), then counts
 // from the store 'td' and the carrier what became of every MO and reply
-// (soak.mjs and soak_ha.mjs).
-export async function proveDelivery(td, kannel, run, injected, log) {
+// (soak.mjs and soak_ha.mjs). 'pollMs': how often the drain looks (a quiet
+// carrier is two looks alike).
+export async function proveDelivery(td, kannel, run, injected, log, pollMs = 2000) {
   // drain: every MO stored, the outbox empty, the carrier quiet
   const drainEnd = Date.now() + 120000;
   let lastMt = -1;
@@ -270,10 +276,10 @@ export async function proveDelivery(td, kannel, run, injected, log) {
       log(`soak: drain timed out: stored ${inb}/${injected} inbound, ${busy} replies queued or submitting`);
       break;
     }
-    await sleep(2000);
+    await sleep(pollMs);
   }
   // delivery reports still on their way get a moment more
-  for (let i = 0; i < 10 && td.query('SELECT count(*) AS n FROM messages WHERE outbound = 1 AND status = 3')[0].n; i++) await sleep(1000);
+  for (let i = 0; i < 10 && td.query('SELECT count(*) AS n FROM messages WHERE outbound = 1 AND status = 3')[0].n; i++) await sleep(pollMs / 2);
 
   // ---- the proof
   const inbound = td.query('SELECT text FROM messages WHERE outbound = 0');
@@ -322,6 +328,67 @@ export async function proveDelivery(td, kannel, run, injected, log) {
   return { inOnce, inTwice, inLost, orphans, c, unacked, unackedSent, unackedTwice, orderBad };
 }
 
+// ---- the soaks' site and load (soak.mjs and soak_ha.mjs) ----------------------
+
+export function soakAgents(n) {
+  return Array.from({ length: n }, (_, i) => ({
+    id: i + 1, name: `Agent ${i + 1}`, teams: [1], capacity: 1000, username: `a${i + 1}`, password: `pw-a${i + 1}`,
+  }));
+}
+
+// The site: one queue, the entry point EP through Kannel (MO URL and
+// delivery reports on 127.0.0.1:'port': textdesk, or the load balancer),
+// 'agents', 'more' gateways and 'extra' top-level keys. Returns the file's
+// path in 'dir'.
+export function writeSite(dir, kannel, port, agents, more = [], extra = {}) {
+  const config = path.join(dir, 'site.json');
+  writeFileSync(config, JSON.stringify({
+    settings: { disconnect_grace_s: 3600 },
+    teams: [{ id: 1, name: 'Support' }],
+    wrapup_reasons: [{ id: 1, name: 'Löst' }],
+    queues: [{ id: 1, name: 'Kundtjänst', teams: [1], rona_timeout_s: 3600 }],
+    entry_points: [{ id: 1, number: EP, queue: 1, gateway: 'kannel1' }],
+    agents,
+    gateways: [{
+      id: 'kannel1', type: 'kannel', sendsms_url: kannel.sendsmsUrl, username: kannel.user,
+      password: kannel.password, dlr_url_base: `http://127.0.0.1:${port}`, token: TOKEN,
+    }, ...more],
+    outbox: { max_attempts: 1000, backoff_ms: 200, backoff_max_ms: 2000 },
+    ...extra,
+  }));
+  return config;
+}
+
+// The load: 'customers' text "M<seq> hej" through 'phones', each agent of
+// 'desks' steps; pauses drawn from [min, min + spread] ms ('ms.mo',
+// 'ms.agent'). run.moPaused holds the customers. stop() ends both.
+export function startLoad(run, phones, desks, customers, ms) {
+  const numbers = Array.from({ length: customers }, (_, i) => `+46701${String(i).padStart(6, '0')}`);
+  run.stopLoad = false;
+  const moLoop = (async () => {
+    let seq = 0;
+    while (!run.stopLoad) {
+      if (run.moPaused) { await sleep(20); continue; }
+      seq++;
+      await phones.send(numbers[Math.floor(run.rand() * numbers.length)], `M${seq} hej`);
+      await sleep(ms.mo[0] + run.rand() * ms.mo[1]);
+    }
+  })();
+  const agentLoops = desks.map(async (d) => {
+    while (!run.stopLoad) {
+      await d.step();
+      await sleep(ms.agent[0] + run.rand() * ms.agent[1]);
+    }
+  });
+  return {
+    async stop() {
+      run.stopLoad = true;
+      await moLoop;
+      await Promise.all(agentLoops);
+    },
+  };
+}
+
 // ---- the run --------------------------------------------------------------------
 
 export async function soak(opts = {}) {
@@ -344,29 +411,13 @@ export async function soak(opts = {}) {
     moMethod: 'post', httpRetry: 100000,
     moUrl: `http://127.0.0.1:${port}/api/gw/kannel/kannel1/mo?from=%p&to=%P&id=%I&coding=%c&charset=%C&token=${TOKEN}`,
   });
-  const agents = Array.from({ length: nagents }, (_, i) => ({
-    id: i + 1, name: `Agent ${i + 1}`, teams: [1], capacity: 1000, username: `a${i + 1}`, password: `pw-a${i + 1}`,
-  }));
+  const agents = soakAgents(nagents);
   const run = {
     rand: rng(seed), replies: [], k: new Map(), phase: 'crash', reconnects: 0, unknownPerKill: [],
   };
-  let stopLoad = false;
   try {
     await kannel.start();
-    const config = path.join(dir, 'site.json');
-    writeFileSync(config, JSON.stringify({
-      settings: { disconnect_grace_s: 3600 },
-      teams: [{ id: 1, name: 'Support' }],
-      wrapup_reasons: [{ id: 1, name: 'Löst' }],
-      queues: [{ id: 1, name: 'Kundtjänst', teams: [1], rona_timeout_s: 3600 }],
-      entry_points: [{ id: 1, number: EP, queue: 1, gateway: 'kannel1' }],
-      agents,
-      gateways: [{
-        id: 'kannel1', type: 'kannel', sendsms_url: kannel.sendsmsUrl, username: kannel.user,
-        password: kannel.password, dlr_url_base: `http://127.0.0.1:${port}`, token: TOKEN,
-      }],
-      outbox: { max_attempts: 1000, backoff_ms: 200, backoff_max_ms: 2000 },
-    }));
+    const config = writeSite(dir, kannel, port, agents);
     const td = new Textdesk(bin, web, path.join(dir, 'data'), port, config,
       pg ? pg.createDatabase('soak') : null);
     run.td = td;
@@ -377,22 +428,7 @@ export async function soak(opts = {}) {
     await phones.open();
 
     // load: customers text, agents reply
-    const numbers = Array.from({ length: customers }, (_, i) => `+46701${String(i).padStart(6, '0')}`);
-    const moLoop = (async () => {
-      let seq = 0;
-      while (!stopLoad) {
-        if (run.moPaused) { await sleep(20); continue; }
-        seq++;
-        await phones.send(numbers[Math.floor(run.rand() * numbers.length)], `M${seq} hej`);
-        await sleep(25 + run.rand() * 50);
-      }
-    })();
-    const agentLoops = desks.map(async (d) => {
-      while (!stopLoad) {
-        await d.step();
-        await sleep(40 + run.rand() * 80);
-      }
-    });
+    const load = startLoad(run, phones, desks, customers, { mo: [25, 50], agent: [40, 80] });
 
     // crash phase
     const t0 = Date.now();
@@ -450,9 +486,7 @@ export async function soak(opts = {}) {
     run.phase = 'after';
     await kannel.startSmsbox();
     await sleep(2000);
-    stopLoad = true;
-    await moLoop;
-    await Promise.all(agentLoops);
+    await load.stop();
     const injected = phones.sent;
 
     const { inOnce, inTwice, inLost, orphans, c, unacked, unackedSent, unackedTwice, orderBad } =
@@ -493,7 +527,7 @@ export async function soak(opts = {}) {
     else rmSync(dir, { recursive: true, force: true });
     return res;
   } finally {
-    stopLoad = true;
+    run.stopLoad = true;
     run.td?.cleanup();
     await kannel.stop();
     kannel.cleanup();

@@ -2,42 +2,49 @@
 // availability"). Two textdesk nodes on one real PostgreSQL behind a real
 // HAProxy; customers text through a real Kannel whose MO URL and delivery
 // reports go through HAProxy; agents reply over the WebSocket protocol
-// through HAProxy (soak.mjs's customers and agents). Round after round the
-// leader is, in turn, killed -9, frozen with SIGSTOP (resumed once the
-// other node leads: it must find itself deposed), cut from PostgreSQL (its
-// leadership session terminated), and PostgreSQL is restarted. Each round
-// measures, from the fault, the time until a probe SMS through the load
-// balancer is acknowledged (the new leader serves) and until an agent's
-// desktop gets its first frame again. At the end, the same proof as
-// soak.mjs (every MO Kannel took stored once; every acknowledged reply at
-// the carrier once, or in doubt; none twice) and the database's count of
-// commits by deposed leaders (must be 0).
+// through HAProxy (soak.mjs's customers and agents), reconnecting on the
+// desktop's own schedule (web/js/backoff.js). Round after round the leader
+// is, in turn, killed -9, frozen with SIGSTOP (resumed once the other node
+// leads: it must find itself deposed), cut from PostgreSQL (its leadership
+// session terminated), and PostgreSQL is restarted. Each round measures,
+// from the fault, the time until a probe SMS through the load balancer is
+// acknowledged (the new leader serves) and until every agent's desktop has
+// its first frame again; p50/p99 per fault and over all. At the end, the
+// same proof as soak.mjs (every MO Kannel took stored once; every
+// acknowledged reply at the carrier once, or in doubt; none twice) and the
+// database's count of commits by deposed leaders (must be 0).
 //
-// Usage: node tests/soak/soak_ha.mjs [--rounds N] [--seed N]
+// A test watches the cluster through opts.hooks (each optional, awaited),
+// given ctx = {nodes, lb, pg, db, desks}: ready(ctx) once a leads and b
+// stands by, before the first round; fault(ctx, f, leader) right after
+// fault f hit the node that led; round(ctx, f, i, leader) after round i is
+// measured, the frozen node resumed or the killed one started again.
+// tests/e2e/ha.test.mjs runs it short (one round per fault) in make test.
+//
+// Usage: node tests/soak/soak_ha.mjs [--rounds N] [--seed N] [--lease-ms N]
+//          [--self-fence-ms N]
 //   (TEXTDESK_BIN names the binary; default build/release/textdesk)
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Kannel, freePort, kannelMissing } from '../peers/kannel/harness.mjs';
 import { Postgres, psql } from '../e2e/lib/pg.mjs';
 import { Haproxy } from '../e2e/lib/haproxy.mjs';
-import { Agent, Handsets, Textdesk, proveDelivery } from './soak.mjs';
+import { Agent, Handsets, Textdesk, proveDelivery, rng, soakAgents, startLoad, writeSite } from './soak.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repo = path.resolve(here, '../..');
 const EP = '71000';
 const TOKEN = 'soak-token';
-const FAULTS = ['kill', 'stop', 'terminate', 'restart'];
+export const FAULTS = ['kill', 'stop', 'terminate', 'restart'];
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-function rng(seed) {
-  let s = (Math.imul(seed, 2654435761) >>> 0) || 1;
-  return () => {
-    s ^= s << 13; s >>>= 0; s ^= s >>> 17; s ^= s << 5; s >>>= 0;
-    return s / 4294967296;
-  };
-}
+// web/js/backoff.js is a browser module (no package.json makes it ESM for
+// node): imported from its text, so the soak's agents wait exactly as a
+// desktop does.
+const { reconnectDelay } = await import(`data:text/javascript,${encodeURIComponent(
+  readFileSync(path.join(repo, 'web/js/backoff.js'), 'utf8'))}`);
 
 async function health(td) {
   try {
@@ -46,7 +53,7 @@ async function health(td) {
   } catch { return { status: 0 }; }
 }
 
-function pct(v, p) {
+export function pct(v, p) {
   if (!v.length) return 0;
   const s = [...v].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)];
@@ -59,12 +66,20 @@ export async function soakHa(opts = {}) {
   const rounds = opts.rounds ?? 100;
   const seed = opts.seed ?? (Date.now() & 0xffff);
   const customers = opts.customers ?? 12;
+  // the pause before each fault: [least, spread] ms
+  const pause = opts.pauseMs ?? [500, 1500];
+  // the nodes' timing (serve --lease-ms, --self-fence-ms; default theirs)
+  const timing = [...(opts.leaseMs ? ['--lease-ms', String(opts.leaseMs)] : []),
+    ...(opts.fenceMs ? ['--self-fence-ms', String(opts.fenceMs)] : [])];
   const log = opts.log || ((s) => process.stdout.write(`${s}\n`));
   const bin = opts.bin || process.env.TEXTDESK_BIN || path.join(repo, 'build/release/textdesk');
   const web = process.env.TEXTDESK_WEB || path.join(repo, 'web');
   const missing = kannelMissing();
   if (missing) throw new Error(missing);
-  const pg = await new Postgres().start();
+  const tStart = Date.now();
+  const hooks = opts.hooks || {};
+  // a PostgreSQL of the caller's (opts.pg: a test's) or one of our own
+  const pg = opts.pg || await new Postgres().start();
   const dir = mkdtempSync(path.join(os.tmpdir(), 'textdesk-soak-ha-'));
   const lbPort = await freePort();
   const kannel = new Kannel({
@@ -72,31 +87,18 @@ export async function soakHa(opts = {}) {
     moUrl: `http://127.0.0.1:${lbPort}/api/gw/kannel/kannel1/mo?from=%p&to=%P&id=%I&coding=%c&charset=%C&token=${TOKEN}`,
   });
   const lb = new Haproxy();
-  const agents = Array.from({ length: 3 }, (_, i) => ({
-    id: i + 1, name: `Agent ${i + 1}`, teams: [1], capacity: 1000, username: `a${i + 1}`, password: `pw-a${i + 1}`,
-  }));
-  const run = { rand: rng(seed), replies: [], k: new Map(), phase: 'crash', reconnects: 0, lastFrame: 0 };
-  let stopLoad = false;
+  const agents = soakAgents(3);
+  const run = { rand: rng(seed), replies: [], k: new Map(), phase: 'crash', reconnects: 0 };
+  run.backoff = (attempt) => reconnectDelay(attempt, run.rand);
+  let load = null; let desks = []; let phones = null;
   const nodes = [];
   try {
     await kannel.start();
-    const config = path.join(dir, 'site.json');
-    writeFileSync(config, JSON.stringify({
-      settings: { disconnect_grace_s: 3600 },
-      teams: [{ id: 1, name: 'Support' }],
-      wrapup_reasons: [{ id: 1, name: 'Löst' }],
-      queues: [{ id: 1, name: 'Kundtjänst', teams: [1], rona_timeout_s: 3600 }],
-      entry_points: [{ id: 1, number: EP, queue: 1, gateway: 'kannel1' }],
-      agents,
-      gateways: [{
-        id: 'kannel1', type: 'kannel', sendsms_url: kannel.sendsmsUrl, username: kannel.user,
-        password: kannel.password, dlr_url_base: `http://127.0.0.1:${lbPort}`, token: TOKEN,
-      }, { id: 'sim', type: 'sim' }], // the probes' way in
-      outbox: { max_attempts: 1000, backoff_ms: 200, backoff_max_ms: 2000 },
-    }));
+    // the probes' way in: the simulator
+    const config = writeSite(dir, kannel, lbPort, agents, [{ id: 'sim', type: 'sim' }], opts.site);
     const db = pg.createDatabase('soak_ha');
     for (const name of ['a', 'b']) {
-      const td = new Textdesk(bin, web, null, await freePort(), config, db, ['--node', name]);
+      const td = new Textdesk(bin, web, null, await freePort(), config, db, ['--node', name, ...timing]);
       td.name = name;
       nodes.push(td);
     }
@@ -108,34 +110,22 @@ export async function soakHa(opts = {}) {
     await nodes[1].start();
     await lb.start(nodes.map((n) => n.port), lbPort);
     run.td = { url: lb.url }; // the agents log in and connect through HAProxy
-    const desks = agents.map((a) => new Agent(run, a.username, a.password));
-    for (const d of desks) {
+    desks = agents.map((a) => new Agent(run, a.username, a.password));
+    for (const d of desks) { // when each desktop had its last first frame
       const on = d.onEvent.bind(d);
-      d.onEvent = (ev, opened) => { if (ev.type === 'snapshot') run.lastFrame = Date.now(); on(ev, opened); };
+      d.onEvent = (ev, opened) => { if (ev.type === 'snapshot') d.lastFrame = Date.now(); on(ev, opened); };
     }
     await Promise.all(desks.map((d) => d.connect()));
-    const phones = new Handsets(kannel.ports.FAKE_MO_PORT);
+    phones = new Handsets(kannel.ports.FAKE_MO_PORT);
     await phones.open();
-    const numbers = Array.from({ length: customers }, (_, i) => `+46701${String(i).padStart(6, '0')}`);
-    const moLoop = (async () => {
-      let seq = 0;
-      while (!stopLoad) {
-        seq++;
-        await phones.send(numbers[Math.floor(run.rand() * numbers.length)], `M${seq} hej`);
-        await sleep(40 + run.rand() * 80);
-      }
-    })();
-    const agentLoops = desks.map(async (d) => {
-      while (!stopLoad) {
-        await d.step();
-        await sleep(60 + run.rand() * 120);
-      }
-    });
+    load = startLoad(run, phones, desks, customers, { mo: [40, 80], agent: [60, 120] });
+    const ctx = { nodes, lb, pg, db, desks };
 
     const serve = []; const frame = []; const byFault = {};
-    const t0 = Date.now();
+    const faults = opts.faults || FAULTS;
+    let t0 = Date.now();
     for (let i = 0; i < rounds; i++) {
-      const f = FAULTS[i % FAULTS.length];
+      const f = faults[i % faults.length];
       // a leader and a warm standby first
       let leader;
       for (let w = 0; ; w++) {
@@ -145,12 +135,15 @@ export async function soakHa(opts = {}) {
         if (w > 600) throw new Error(`round ${i}: no leader and standby: ${JSON.stringify(hs)}`);
         await sleep(100);
       }
-      await sleep(500 + run.rand() * 1500);
+      if (i === 0 && hooks.ready) { await hooks.ready(ctx); t0 = Date.now(); }
+      await sleep(pause[0] + run.rand() * pause[1]);
       const t = Date.now();
       if (f === 'kill') await leader.kill9();
       else if (f === 'stop') process.kill(leader.proc.pid, 'SIGSTOP');
       else if (f === 'terminate') psql(db, 'SELECT pg_terminate_backend(h.pid) FROM ha_nodes h JOIN leadership l ON l.node = h.node');
       else pg.ctl('restart', '-m', 'fast');
+      // awaited after the round (a failure kept until then)
+      const hooked = Promise.resolve(hooks.fault?.(ctx, f, leader)).then(() => null, (e) => e);
       // served again: a probe SMS through the load balancer acknowledged
       for (;;) {
         const ok = await fetch(`${lb.url}/api/sim/send`, {
@@ -162,49 +155,67 @@ export async function soakHa(opts = {}) {
         await sleep(20);
       }
       const ms = Date.now() - t;
-      while (run.lastFrame < t && Date.now() - t < 60000) await sleep(20);
-      const fms = run.lastFrame - t;
+      // the desktops back: every agent's first frame after the fault (each
+      // fault cuts them: the leader is gone or deposed)
+      const back = () => desks.every((d) => d.lastFrame > t);
+      while (!back() && Date.now() - t < 60000) await sleep(20);
+      if (!back()) throw new Error(`round ${i} (${f}): desktops not back after 60 s`);
+      const fms = Math.max(...desks.map((d) => d.lastFrame)) - t;
       serve.push(ms); frame.push(fms);
-      (byFault[f] ||= []).push(ms);
+      (byFault[f] ||= { serve: [], frame: [] }).serve.push(ms);
+      byFault[f].frame.push(fms);
       if (f === 'stop') process.kill(leader.proc.pid, 'SIGCONT'); // finds itself deposed
       if (f === 'kill') await leader.start();
+      const failed = await hooked;
+      if (failed) throw failed;
+      if (hooks.round) await hooks.round(ctx, f, i, leader);
     }
     const chaosS = (Date.now() - t0) / 1000;
-    stopLoad = true;
-    await moLoop;
-    await Promise.all(agentLoops);
+    await load.stop();
     const injected = phones.sent;
     const live = nodes.find((n) => n.proc.exitCode === null) || nodes[0];
-    const pr = await proveDelivery(live, kannel, run, injected, log);
+    const tProof = Date.now();
+    const pr = await proveDelivery(live, kannel, run, injected, log, opts.drainPollMs);
+    const proofS = (Date.now() - tProof) / 1000;
     for (const d of desks) { d.stopped = true; d.ws?.close(); }
     phones.close();
+    phones = null;
     const deposed = Number(psql(db, deposedCommitsSql).trim());
     const epoch = Number(psql(db, 'SELECT epoch FROM leadership').trim());
     const deposals = nodes.reduce((n, td) => n + td.logs.reduce((k, l) =>
       k + (l.text.match(/deposed: stopping at once/g) || []).length, 0), 0);
     const { c } = pr;
-    log(`soak-ha: ${rounds} rounds (${FAULTS.join(', ')} in turn) in ${chaosS.toFixed(0)} s, seed ${seed}, epoch ${epoch}, deposed leaders restarted ${deposals}`);
+    log(`soak-ha: ${rounds} rounds (${faults.join(', ')} in turn) in ${chaosS.toFixed(1)} s (set up ${((t0 - tStart) / 1000).toFixed(1)} s, proof ${proofS.toFixed(1)} s), seed ${seed}, epoch ${epoch}, deposed leaders restarted ${deposals}`);
     log(`soak-ha: inbound: injected ${injected}, stored once ${pr.inOnce}, twice ${pr.inTwice}, lost ${pr.inLost}`);
     log(`soak-ha: replies: acknowledged ${c.acked}, delivered once ${c.once}, in doubt ${c.doubt} (reached the SMSC ${c.doubtReached}), twice ${c.twice}, lost ${c.lost}; not acknowledged ${pr.unacked} (reached the SMSC ${pr.unackedSent}, twice ${pr.unackedTwice}); out of order ${pr.orderBad.length}`);
     log(`soak-ha: commits by a deposed leader: ${deposed}`);
-    log(`ha_takeover_serve_p50: ${pct(serve, 50)} ms`);
-    log(`ha_takeover_serve_p99: ${pct(serve, 99)} ms`);
-    log(`ha_takeover_desktop_p50: ${pct(frame, 50)} ms`);
-    log(`ha_takeover_desktop_p99: ${pct(frame, 99)} ms`);
-    for (const [f, v] of Object.entries(byFault)) log(`ha_takeover_serve_${f}_p50: ${pct(v, 50)} ms (p99 ${pct(v, 99)} ms, ${v.length} rounds)`);
+    log(`soak-ha: load ${os.loadavg().map((l) => l.toFixed(2)).join(' ')} (1, 5, 15 min)`);
+    const figure = (name, v) => {
+      log(`ha_takeover_${name}_p50: ${pct(v, 50)} ms`);
+      log(`ha_takeover_${name}_p99: ${pct(v, 99)} ms`);
+    };
+    figure('serve', serve);
+    figure('desktop', frame);
+    for (const [f, v] of Object.entries(byFault)) {
+      log(`ha_rounds_${f}: ${v.serve.length} rounds`);
+      figure(`serve_${f}`, v.serve);
+      figure(`desktop_${f}`, v.frame);
+    }
     nodes.forEach((td) => td.logs.forEach((l, i) => writeFileSync(path.join(dir, `node-${td.name}-${i}.log`), l.text)));
-    const res = { ...pr, deposed, serve, frame, rounds };
+    const res = { ...pr, deposed, serve, frame, byFault, rounds, injected, deposals };
     const bad = failuresHa(res);
     if (bad.length) log(`soak-ha: logs kept in ${dir}`);
     else rmSync(dir, { recursive: true, force: true });
     return res;
   } finally {
-    stopLoad = true;
+    if (load) run.stopLoad = true;
+    for (const d of desks) { d.stopped = true; d.ws?.terminate(); }
+    phones?.close();
     nodes.forEach((n) => { try { process.kill(n.proc.pid, 'SIGCONT'); } catch { /* gone */ } n.cleanup(); });
     lb.stop();
     await kannel.stop();
     kannel.cleanup();
-    pg.stop();
+    if (!opts.pg) pg.stop();
   }
 }
 
@@ -224,7 +235,10 @@ if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.me
     const i = process.argv.indexOf(name);
     return i > 0 ? Number(process.argv[i + 1]) : def;
   };
-  const r = await soakHa({ rounds: arg('--rounds', 100), seed: arg('--seed', undefined) });
+  const r = await soakHa({
+    rounds: arg('--rounds', 100), seed: arg('--seed', undefined),
+    leaseMs: arg('--lease-ms', undefined), fenceMs: arg('--self-fence-ms', undefined),
+  });
   const f = failuresHa(r);
   console.log(f.length ? `soak-ha: FAILED: ${f.join('; ')}` : 'soak-ha: PASSED');
   process.exit(f.length ? 1 : 0);

@@ -7,6 +7,8 @@
 // TCP's own timeout, minutes. After 3 ticks (15 s) without a frame the desk
 // sends a `ping`; after 5 ticks without any frame it gives the connection
 // up and reconnects. (A test may set window.TEXTDESK_HEARTBEAT_MS.)
+import { reconnectDelay } from './backoff.js';
+
 const TICK = () => Number(globalThis.TEXTDESK_HEARTBEAT_MS) || 5000;
 
 export class Conn {
@@ -60,8 +62,7 @@ export class Conn {
     if (this.stopped) return;
     this.attempt++;
     this.onStatus('reconnecting', this.attempt);
-    const delay = Math.min(5000, 250 * 2 ** Math.min(this.attempt, 5));
-    this.timer = setTimeout(() => this.open(), delay);
+    this.timer = setTimeout(() => this.open(), reconnectDelay(this.attempt));
   }
 
   beat(ws) {

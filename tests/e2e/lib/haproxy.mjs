@@ -12,7 +12,7 @@ import { freePort } from './server.mjs';
 export function haproxyConfig(port, backends) {
   return [
     'global', '  maxconn 1024',
-    'defaults', '  mode http', '  timeout connect 2s', '  timeout client 60s',
+    'defaults', '  mode http', '  timeout connect 300ms', '  timeout client 60s',
     '  timeout server 60s', '  timeout tunnel 1h', '  option redispatch 1', '  retries 1',
     'frontend web', `  bind 127.0.0.1:${port}`, '  option forwardfor', '  default_backend textdesk',
     'backend textdesk',

@@ -8,14 +8,18 @@
  * waits on the database does not hold the caller; a commit that fails
  * refuses its waiters and puts the app in degraded mode.
  */
+#include <arpa/inet.h>
 #include <errno.h>
+#include <netinet/in.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -229,11 +233,148 @@ static void test_a_waiting_commit_holds_nobody(void **state)
                      -CC_E_STORE);
 }
 
+static int64_t pg_int(PGconn *c, const char *sql)
+{
+    PGresult *r = PQexec(c, sql);
+    if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1)
+        fail_msg("%s: %s", sql, PQerrorMessage(c));
+    int64_t v = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+    PQclear(r);
+    return v;
+}
+
+/* The server's pid of the backend at the other end of socket 'fd'. */
+static int64_t backend_of(PGconn *c, int fd)
+{
+    struct sockaddr_in sa;
+    socklen_t n = sizeof sa;
+    assert_int_equal(getsockname(fd, (struct sockaddr *)&sa, &n), 0);
+    char sql[160];
+    snprintf(sql, sizeof sql, "SELECT pid FROM pg_stat_activity WHERE client_port = %d",
+             ntohs(sa.sin_port));
+    return pg_int(c, sql);
+}
+
+/* Commits one command and polls until confirmed; returns the backend of
+ * the connection that carried it. */
+static int64_t commit_one(env *e, PGconn *c, int state)
+{
+    app *a = &e->a;
+    assert_int_equal(app_apply(a, &(cc_cmd){.type = CC_CMD_SET_STATE, .agent = 1,
+                                            .state = state}),
+                     0);
+    app_flush(a);
+    assert_int_equal(a->in_flight, 1);
+    int64_t pid = backend_of(c, store_commit_fd(a->st));
+    poll_until_idle(a);
+    assert_int_equal(a->degraded, 0);
+    return pid;
+}
+
+/* A connection the server ended while it was idle, unseen when the next
+ * transaction began (its backend stopped when told to terminate: no
+ * goodbye yet): BEGIN went out with the appends, the answers show the
+ * transaction never began, and the app runs it again at once on the other
+ * connection: confirmed, its waiter released with success, no degraded
+ * mode, the events stored once. */
+static void test_a_connection_dead_while_idle_is_retried(void **state)
+{
+    env *e = *state;
+    app *a = &e->a;
+    PGconn *c = pg_connect_db(e, strrchr(e->url, '/') + 1);
+    assert_int_equal(app_apply(a, &(cc_cmd){.type = CC_CMD_LOGIN, .agent = 1}), 0);
+    app_flush(a);
+    poll_until_idle(a);
+    /* the two connections take turns: the next transaction goes on the
+     * first one's */
+    int64_t first = commit_one(e, c, CC_AGENT_AVAILABLE);
+    int64_t second = commit_one(e, c, CC_AGENT_IDLE);
+    assert_true(first != second);
+    uint64_t seq0 = stored_seq(a);
+
+    assert_int_equal(kill((pid_t)first, SIGSTOP), 0);
+    char sql[96];
+    snprintf(sql, sizeof sql, "SELECT pg_terminate_backend(%lld)", (long long)first);
+    pg_exec(c, sql);
+    assert_int_equal(app_apply(a, &(cc_cmd){.type = CC_CMD_SET_STATE, .agent = 1,
+                                            .state = CC_AGENT_AVAILABLE}),
+                     0);
+    seen ok = {0};
+    app_after_commit(a, on_done, &ok);
+    app_flush(a);
+    assert_int_equal(a->in_flight, 1);
+    assert_int_equal(app__commit_poll(a), 0); /* no answer: the backend is stopped */
+    assert_int_equal(ok.n, 0);
+    assert_int_equal(kill((pid_t)first, SIGCONT), 0);
+    poll_until_idle(a);
+    assert_int_equal(a->retried, 1); /* it went again */
+    assert_int_equal(ok.n, 1);
+    assert_int_equal(ok.status, 0);
+    assert_int_equal(a->degraded, 0);
+    assert_int_equal(stored_seq(a), seq0 + 1);
+    assert_int_equal(agent_state(a, 1), CC_AGENT_AVAILABLE);
+    PQfinish(c);
+}
+
+/* The connection killed under a commit whose transaction had begun (held
+ * by a lock elsewhere, so the kill comes before its COMMIT): the waiter
+ * is refused, never released before, degraded mode begins, and nothing of
+ * the transaction is stored nor in the core. */
+static void test_a_connection_killed_under_a_commit(void **state)
+{
+    env *e = *state;
+    app *a = &e->a;
+    PGconn *c = pg_connect_db(e, strrchr(e->url, '/') + 1);
+    PGconn *locker = pg_connect_db(e, strrchr(e->url, '/') + 1);
+    assert_int_equal(app_apply(a, &(cc_cmd){.type = CC_CMD_LOGIN, .agent = 1}), 0);
+    app_flush(a);
+    poll_until_idle(a);
+    commit_one(e, c, CC_AGENT_AVAILABLE);
+    commit_one(e, c, CC_AGENT_IDLE);
+    uint64_t seq0 = stored_seq(a);
+
+    pg_exec(locker, "BEGIN");
+    pg_exec(locker, "LOCK TABLE events IN EXCLUSIVE MODE");
+    assert_int_equal(app_apply(a, &(cc_cmd){.type = CC_CMD_SET_STATE, .agent = 1,
+                                            .state = CC_AGENT_AVAILABLE}),
+                     0);
+    seen refused = {0};
+    app_after_commit(a, on_done, &refused);
+    app_flush(a);
+    int64_t pid = backend_of(c, store_commit_fd(a->st));
+    char sql[128];
+    /* BEGIN answered: the insert waits on the lock */
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM pg_stat_activity WHERE pid = %lld"
+                              " AND wait_event_type = 'Lock'", (long long)pid);
+    for (int i = 0; i < 500 && pg_int(c, sql) == 0; i++) {
+        assert_int_equal(app__commit_poll(a), 0);
+        usleep(10000);
+    }
+    assert_int_equal(pg_int(c, sql), 1);
+    assert_int_equal(refused.n, 0);
+    snprintf(sql, sizeof sql, "SELECT pg_terminate_backend(%lld)", (long long)pid);
+    pg_exec(c, sql);
+    poll_until_idle(a);
+    pg_exec(locker, "COMMIT");
+    assert_int_equal(a->retried, 0); /* it had begun: it may not be run again */
+    assert_int_equal(refused.n, 1);
+    assert_int_equal(refused.status, -CC_E_STORE);
+    assert_int_equal(a->degraded, 1);
+    assert_int_equal(stored_seq(a), seq0);
+    assert_int_equal(agent_state(a, 1), CC_AGENT_IDLE); /* what the log holds */
+    PQfinish(locker);
+    PQfinish(c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_waiters_follow_the_confirmation, setup, teardown),
         cmocka_unit_test_setup_teardown(test_a_waiting_commit_holds_nobody, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_a_connection_dead_while_idle_is_retried, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_a_connection_killed_under_a_commit, setup,
+                                        teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1523,6 +1523,20 @@ static int64_t store_backend_pid(const char *url)
                         " AND datname = current_database()");
 }
 
+/* Terminates backend 'pid' (from connection 'other') and waits until it
+ * is gone, so that its goodbye is in the client's socket. */
+static void terminate_and_wait(PGconn *other, const char *url, int64_t pid)
+{
+    char sql[128];
+    snprintf(sql, sizeof sql, "SELECT pg_terminate_backend(%lld)", (long long)pid);
+    PQclear(PQexec(other, sql));
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM pg_stat_activity WHERE pid = %lld",
+             (long long)pid);
+    for (int i = 0; i < 500 && raw_int(url, sql) != 0; i++)
+        usleep(10000);
+    assert_int_equal(raw_int(url, sql), 0);
+}
+
 static void test_pg_locks_constraints_and_a_killed_connection(void **state)
 {
     sfx *s = *state;
@@ -1571,11 +1585,11 @@ static void test_pg_locks_constraints_and_a_killed_connection(void **state)
     assert_int_equal(store_set_sync(st, 0), 0);
     assert_int_equal(store_set_sync(st, 1), 0);
 
-    /* the server kills our connection: unreachable, then back by itself */
+    /* the server kills our connection while idle: its goodbye is read
+     * (without waiting) by the next begin, which connects again */
     int64_t bpid = store_backend_pid(s->path);
     char sql[128];
-    snprintf(sql, sizeof sql, "SELECT pg_terminate_backend(%lld)", (long long)bpid);
-    PQclear(PQexec(other, sql));
+    terminate_and_wait(other, s->path, bpid);
     assert_int_equal(store_begin(st), 0); /* reconnects: nothing was open */
     ev.seq = last + 1;
     ev.msg_id = STR_LIT("pg-2");
@@ -1599,6 +1613,31 @@ static void test_pg_locks_constraints_and_a_killed_connection(void **state)
     assert_int_equal(count_events(st), f->log.n);   /* nothing of the lost transaction */
     assert_int_equal(store_inbound_exists(st, STR_LIT("pg-2")), 0);
 
+    /* killed while idle, its goodbye not there yet (the backend is
+     * stopped when told to end, and goes on after the begin): BEGIN goes
+     * out with the appends, only their answers show the connection dead,
+     * and store_unsent says the transaction never began; run again, it
+     * commits on a new connection */
+    bpid = store_backend_pid(s->path);
+    assert_int_equal(kill((pid_t)bpid, SIGSTOP), 0);
+    snprintf(sql, sizeof sql, "SELECT pg_terminate_backend(%lld)", (long long)bpid);
+    PQclear(PQexec(other, sql));
+    ev.msg_id = STR_LIT("pg-4");
+    ev.seq = last + 1;
+    assert_int_equal(store_begin(st), 0);
+    assert_int_equal(store_event_append(st, &ev), 0);
+    assert_int_equal(kill((pid_t)bpid, SIGCONT), 0);
+    assert_int_equal(store_commit(st), -ENOTCONN);
+    assert_int_equal(store_unsent(st), 1);
+    assert_int_equal(store_rollback(st), 0);
+    assert_int_equal(store_inbound_exists(st, STR_LIT("pg-4")), 0);
+    assert_int_equal(store_begin(st), 0);
+    assert_int_equal(store_event_append(st, &ev), 0);
+    assert_int_equal(store_commit(st), 0);
+    assert_int_equal(store_unsent(st), 0);
+    assert_int_equal(store_inbound_exists(st, STR_LIT("pg-4")), 1);
+    assert_int_equal(count_events(st), f->log.n + 1);
+
     /* a new connection whose statements cannot all be prepared (preparing
      * waits on a lock held elsewhere) is replaced, not kept half-prepared
      * (the next try failed with "prepared statement already exists") */
@@ -1611,7 +1650,7 @@ static void test_pg_locks_constraints_and_a_killed_connection(void **state)
     r = store_last_seq(st, &last);
     if (r != 0)
         fail_msg("after a connection that could not be set up: %s", store_errmsg(st));
-    assert_int_equal(count_events(st), f->log.n);
+    assert_int_equal(count_events(st), f->log.n + 1);
     PQfinish(other);
     store_close(st);
 }
@@ -1643,14 +1682,46 @@ static int64_t lease_win(store_lease *l, store_lease *beat, int64_t beat_epoch, 
 {
     for (int t = 0; t < ms; t += 5) {
         store_lease_news n;
-        store_lease_step(l, 0, 0, &n);
+        store_lease_step(l, 0, 0, 1, &n);
         if (n.won > 0)
             return n.won;
         if (beat)
-            store_lease_step(beat, beat_epoch, 0, &n);
+            store_lease_step(beat, beat_epoch, 0, 1, &n);
         usleep(5000);
     }
     return 0;
+}
+
+/* A follower's tail read on its session (store_lease_follow): the events
+ * it got, or a failure after 'fail_at' of them. */
+typedef struct tailc {
+    size_t n, fail_at;
+    uint64_t seq[64];
+    int type[64];
+} tailc;
+
+static int tail_cb(void *arg, const cc_event *ev)
+{
+    tailc *t = arg;
+    if (t->fail_at && t->n == t->fail_at)
+        return -EIO;
+    assert_true(t->n < 64);
+    t->seq[t->n] = ev->seq;
+    t->type[t->n++] = ev->type;
+    return 0;
+}
+
+/* Steps 'l' without beating until its tail read ends. */
+static store_lease_news tail_read(store_lease *l, uint64_t after)
+{
+    store_lease_news n = {0};
+    store_lease_want_tail(l, after);
+    for (int t = 0; t < 1000 && !n.tail_done; t++) {
+        store_lease_step(l, 0, 0, 0, &n);
+        usleep(5000);
+    }
+    assert_true(n.tail_done);
+    return n;
 }
 
 /* Commits by deposed leaders, as the database counts them. */
@@ -1668,7 +1739,8 @@ static void test_pg_lease_and_fencing(void **state)
     fx_available(f, 1);
     fx_sms(f, CUST, EP1, "Hej", "ha-1");
     store *a = open_ok(s->path), *b = open_ok(s->path);
-    store_lease *la = store_lease_new(s->path, "a", 300), *lb = store_lease_new(s->path, "b", 300);
+    store_lease *la = store_lease_new(s->path, "a", 300, 200),
+                *lb = store_lease_new(s->path, "b", 300, 200);
 
     /* a wins epoch 1; its commits pass the fence */
     assert_int_equal(lease_win(la, NULL, 0, 5000), 1);
@@ -1695,10 +1767,33 @@ static void test_pg_lease_and_fencing(void **state)
     /* while a beats, b does not win; a frozen a (no beats) is cut after
      * the lease and b wins epoch 2 */
     assert_int_equal(lease_win(lb, la, 1, 900), 0);
+    /* b reads the tail on its session too, never waiting: the events
+     * after 2, in order, decoded, and where the log ends */
+    tailc tc = {0};
+    store_lease_follow(lb, b, tail_cb, &tc);
+    store_lease_news tn = tail_read(lb, 2);
+    assert_false(tn.tail_failed);
+    assert_false(tn.tail_more);
+    assert_int_equal(tc.n, f->log.n - 2);
+    for (size_t i = 0; i < tc.n; i++) {
+        assert_int_equal(tc.seq[i], f->log.v[i + 2].seq);
+        assert_int_equal(tc.type[i], f->log.v[i + 2].type);
+    }
+    assert_int_equal(tn.log_last, f->log.v[f->log.n - 1].seq);
+    /* nothing after the last: done, none, the log ends there */
+    tc.n = 0;
+    tn = tail_read(lb, f->log.v[f->log.n - 1].seq);
+    assert_int_equal(tc.n, 0);
+    assert_int_equal(tn.log_last, f->log.v[f->log.n - 1].seq);
+    /* the follower's failure stops the read (the rest is not handed on) */
+    tc = (tailc){.fail_at = 1};
+    tn = tail_read(lb, 0);
+    assert_true(tn.tail_failed);
+    assert_int_equal(tc.n, 1);
     assert_int_equal(lease_win(lb, NULL, 0, 5000), 2);
     store_lease_news news = {0};
     for (int t = 0; t < 400 && !news.lost; t++) {
-        store_lease_step(la, 1, 0, &news);
+        store_lease_step(la, 1, 0, 1, &news);
         usleep(5000);
     }
     assert_true(news.lost); /* a's session was terminated */
@@ -1718,7 +1813,7 @@ static void test_pg_lease_and_fencing(void **state)
     assert_int_equal(store_fence(b, 2), 0);
     assert_int_equal(store_begin(b), 0);
     assert_int_equal(store_event_append(b, &ev), 0);
-    store_lease *lc = store_lease_new(s->path, "c", 300);
+    store_lease *lc = store_lease_new(s->path, "c", 300, 200);
     assert_int_equal(lease_win(lc, NULL, 0, 5000), 3);
     r = store_commit(b);
     assert_true(r == -ENOTCONN || r == -ESTALE);

@@ -64,6 +64,8 @@ struct report {
     report_span *spans;
     size_t nspans, capspans;
     int64_t cs, ce; /* the last interval looked up */
+    rowx *near[256]; /* rows looked up lately, by (dim, id): most events
+                        count for the same few rows of one interval */
     size_t pending; /* open queue legs that started in the range */
 };
 
@@ -163,11 +165,14 @@ static int row_eq(const void *e, const void *k)
 
 static rowx *row_get(report *r, int dim, uint32_t id, int64_t s, int64_t e)
 {
+    rowx **near = &r->near[(id * 5u + (uint32_t)dim) & 255u];
+    if (*near && (*near)->row.id == id && (*near)->row.dim == dim && (*near)->row.start == s)
+        return *near;
     rkey k = {dim, id, s};
     uint64_t h = rhash(dim, id, s);
     rowx *x = hmap_get(&r->rows_ix, h, row_eq, &k);
     if (x)
-        return x;
+        return *near = x;
     x = xcalloc(1, sizeof *x);
     x->row.dim = dim;
     x->row.id = id;
@@ -179,7 +184,7 @@ static rowx *row_get(report *r, int dim, uint32_t id, int64_t s, int64_t e)
         r->rows = xrealloc(r->rows, r->caprows * sizeof *r->rows);
     }
     r->rows[r->nrows++] = x;
-    return x;
+    return *near = x;
 }
 
 /* The interval of 't', or 0 when 't' is outside the range. */

@@ -40,19 +40,13 @@
 #include <unistd.h>
 
 #include "api/api.h"
+#include "bench_tmp.h"
 #include "core/cc.h"
 #include "store/store.h"
 
 #define AGENTS 5000
 #define TEAMS 50
 #define SMS_RATE 2000.0
-
-static double cpu_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-    return ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 static void die(const char *what, const char *why)
 {
@@ -110,14 +104,10 @@ int main(int argc, char **argv)
     }
     const char *env = getenv("FEED_SMS");
     size_t n = env && atol(env) > 0 ? (size_t)atol(env) : 10000;
-    char dir[] = "/tmp/bench_feed_XXXXXX", path[128], err[256];
-    if (!mkdtemp(dir))
-        die("mkdtemp", "failed");
-    snprintf(path, sizeof path, "%s/textdesk.db", dir);
+    bench_db db;
     site s = {.c = cc_new(), .now = 1764800000000};
     cc_events_init(&s.ev);
-    if (!(s.st = store_open(path, err, sizeof err)))
-        die("store_open", err);
+    s.st = bench_db_open(&db, "bench_feed");
     s.api = api_new(&(api_env){.core = s.c, .st = s.st, .app = &s, .apply = site_apply,
                                .now = site_now});
     if (store_begin(s.st) != 0)
@@ -152,7 +142,7 @@ int main(int argc, char **argv)
      * changed. The push's CPU is counted apart from the SMS'. */
     size_t bytes = api_feed_page(s.api, 1), pushes = 0, pbytes = 0;
     double push_cpu = 0, *pv = malloc((n / 500 + 2) * sizeof *pv);
-    double t0 = cpu_s();
+    double t0 = bench_cpu_s();
     for (size_t i = 0; i < n; i++) {
         char from[32], to[32], id[32];
         snprintf(from, sizeof from, "+4670%07zu", i);
@@ -169,15 +159,15 @@ int main(int argc, char **argv)
         if (i % 100 == 99 && (store_commit(s.st) != 0 || store_begin(s.st) != 0))
             die("store_commit", store_errmsg(s.st));
         if (i % 500 == 499) {
-            double p0 = cpu_s();
+            double p0 = bench_cpu_s();
             pbytes += api_feed_page(s.api, 0);
-            pv[pushes++] = cpu_s() - p0;
+            pv[pushes++] = bench_cpu_s() - p0;
             push_cpu += pv[pushes - 1];
         }
     }
     if (store_commit(s.st) != 0)
         die("store_commit", store_errmsg(s.st));
-    double per_sms = (cpu_s() - t0 - push_cpu) / (double)n;
+    double per_sms = (bench_cpu_s() - t0 - push_cpu) / (double)n;
     for (size_t i = 1; i < pushes; i++)
         for (size_t k = i; k > 0 && pv[k] < pv[k - 1]; k--) {
             double x = pv[k];
@@ -191,9 +181,9 @@ int main(int argc, char **argv)
     double v[5];
     size_t full_bytes = 0;
     for (int k = 0; k < 5; k++) {
-        double f0 = cpu_s();
+        double f0 = bench_cpu_s();
         full_bytes = api_feed_render(s.api);
-        v[k] = cpu_s() - f0;
+        v[k] = bench_cpu_s() - f0;
     }
     for (int i = 1; i < 5; i++)
         for (int k = i; k > 0 && v[k] < v[k - 1]; k--) {
@@ -219,15 +209,8 @@ int main(int argc, char **argv)
     free(pv);
 
     api_free(s.api);
-    store_close(s.st);
+    bench_db_remove(&db, s.st);
     cc_events_free(&s.ev);
     cc_free(s.c);
-    unlink(path);
-    char p2[160];
-    snprintf(p2, sizeof p2, "%s-wal", path);
-    unlink(p2);
-    snprintf(p2, sizeof p2, "%s-shm", path);
-    unlink(p2);
-    rmdir(dir);
     return 0;
 }

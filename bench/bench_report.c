@@ -47,6 +47,7 @@
 #include <unistd.h>
 
 #include "api/api.h"
+#include "bench_tmp.h"
 #include "core/cc.h"
 #include "core/report.h"
 #include "core/tz.h"
@@ -59,13 +60,6 @@ static double now_s(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static double cpu_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
     return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
@@ -179,14 +173,10 @@ int main(void)
 {
     const char *env = getenv("REPORT_CONVS");
     size_t convs = env && atol(env) > 0 ? (size_t)atol(env) : 100000;
-    char dir[] = "/tmp/textdesk-bench-report-XXXXXX", path[128], err[256];
-    if (!mkdtemp(dir))
-        die("mkdtemp", "failed");
-    snprintf(path, sizeof path, "%s/r.db", dir);
+    bench_db db;
     run r = {.c = cc_new()};
     cc_events_init(&r.ev);
-    if (!(r.st = store_open(path, err, sizeof err)))
-        die("store_open", err);
+    r.st = bench_db_open(&db, "textdesk-bench-report");
     store_set_sync(r.st, 0);
     int64_t day = tz_days_from_civil(2026, 12, 3) * DAY_MS - 3600000; /* local midnight */
     r.clock_ms = day - 3600000;
@@ -222,10 +212,10 @@ int main(void)
     report *rep;
     api_snaps *snaps = api_snaps_new();
     t0 = now_s();
-    double c0 = cpu_s();
+    double c0 = bench_cpu_s();
     if (api_report_fold(r.st, snaps, &o, day + DAY_MS, &rep) != 0)
         die("api_report_fold", store_errmsg(r.st));
-    double took = now_s() - t0, cpu = cpu_s() - c0;
+    double took = now_s() - t0, cpu = bench_cpu_s() - c0;
     const report_row *rows;
     size_t nrows = report_rows(rep, &rows);
     uint64_t offered = 0, out = 0, segs = 0;
@@ -259,10 +249,10 @@ int main(void)
     double cost[3];
     for (int k = 0; k < 3; k++) {
         report *r2;
-        c0 = cpu_s();
+        c0 = bench_cpu_s();
         if (api_report_fold(r.st, k < 2 ? snaps : NULL, &o2, o2.to, &r2) != 0)
             die("api_report_fold", store_errmsg(r.st));
-        cost[k] = cpu_s() - c0;
+        cost[k] = bench_cpu_s() - c0;
         nrows = report_rows(r2, &rows);
         offered = 0;
         for (size_t i = 0; i < nrows; i++)
@@ -279,15 +269,8 @@ int main(void)
     api_snaps_free(snaps);
 
     report_free(rep);
-    store_close(r.st);
+    bench_db_remove(&db, r.st);
     cc_events_free(&r.ev);
     cc_free(r.c);
-    char p2[160];
-    unlink(path);
-    snprintf(p2, sizeof p2, "%s-wal", path);
-    unlink(p2);
-    snprintf(p2, sizeof p2, "%s-shm", path);
-    unlink(p2);
-    rmdir(dir);
     return 0;
 }

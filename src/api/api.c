@@ -474,7 +474,8 @@ static void rest_sim(api *a, const http_req *req, http_resp *resp, const char *w
  * changes what they may see). */
 void api__resync_all(api *a)
 {
-    a->feed_dirty = 1; /* supervisors' pages too (api_feed_flush) */
+    a->feed_dirty = 1; /* supervisors' pages too (api_feed_flush), anew */
+    a->feed_lists = 0;
     for (uint32_t i = 0; i < a->cap; i++)
         for (api_conn *k = a->by_agent[i]; k; k = k->next) {
             json_t *snap = api__snapshot(a, k->agent);
@@ -805,8 +806,8 @@ void api_ws_message(void *arg, http_ws *ws, void *user, str data)
     api_conn *k = user;
     api_frame f;
     api_parse_err e;
-    if (k->feed) { /* the feed only pushes; a frame asks for a fresh one */
-        api__feed_send(a, k);
+    if (k->feed) { /* a page's view (its slices), or a fresh overview */
+        api__feed_message(a, k, data);
         return;
     }
     if (api_parse_frame(data, &f, &e) != 0) {

@@ -351,9 +351,10 @@ static int provision(api_oidc *o, const api_sso_who *who, const char **code, cha
         cc_cmd c = {.type = CC_CMD_AGENT_PUT, .agent = agent, .name = str_c(who->username),
                     .ids = o->cfg.agent_teams, .n_ids = o->cfg.nteams};
         int r = a->env.apply(a->env.app, &c);
-        if (r < 0) {
-            *code = cc_err_code(r);
-            snprintf(msg, n, "the agent cannot be created: %s", cc_err_msg(r));
+        if (r < 0) { /* e.g. a team of sso.agent_teams removed since */
+            *code = r == -CC_E_STORE ? cc_err_code(r) : "sso_unknown_user";
+            snprintf(msg, n, "the agent cannot be created (%s): an administrator corrects "
+                             "sso.agent_teams or creates the agent", cc_err_msg(r));
             return -1;
         }
     }
@@ -413,9 +414,11 @@ static void flight_verify(flight *f)
                  who.username);
         return fail_flight(f, user, 403, "sso_unknown_user", msg);
     }
-    if (!have && (provision(o, &who, &code, msg, sizeof msg) != 0 ||
-                  store_account_get(a->env.st, user, &acc) != 0))
-        return fail_flight(f, user, 503, code, msg);
+    if (!have && provision(o, &who, &code, msg, sizeof msg) != 0) /* 503: try again */
+        return fail_flight(f, user, strcmp(code, "sso_unknown_user") == 0 ? 403 : 503, code, msg);
+    if (!have && store_account_get(a->env.st, user, &acc) != 0)
+        return fail_flight(f, user, 503, "store_unavailable",
+                           "the account cannot be read right now: try again");
     if (who.role >= 0 && who.role != acc.role) {
         snprintf(msg, sizeof msg,
                  "the identity provider makes %s %s, but the textdesk account is %s: an "

@@ -8,7 +8,7 @@ static const char *const ROLE_NAMES[API_SSO_ROLES] = {"agent", "supervisor", "ad
 
 static int fail(char *err, size_t n, const char *key, const char *what)
 {
-    snprintf(err, n, "sso.%s: %s", key, what);
+    snprintf(err, n, "sso%s%s: %s", *key ? "." : "", key, what);
     return -1;
 }
 
@@ -41,7 +41,8 @@ int api_sso_cfg_parse(const json_t *o, api_sso_cfg *c, char *err, size_t n)
     if (!o || json_is_null(o))
         return 0;
     if (!json_is_object(o))
-        return fail(err, n, "", "must be an object (docs/configuration.md)");
+        return fail(err, n, "", "must be an object {\"issuer\": ..., \"client_id\": ...}"
+                                " (docs/configuration.md, \"Single sign-on\")");
     static const char *const keys[] = {"issuer", "client_id", "client_secret", "redirect_url",
                                        "scope", "username_claim", "role_claim", "roles",
                                        "provision", "agent_teams", "passwords",

@@ -166,6 +166,29 @@ static int usage(void)
     return 2;
 }
 
+static int known_cmd(const char *cmd)
+{
+    for (size_t i = 0; i < sizeof admin_cmds / sizeof admin_cmds[0]; i++)
+        if (strcmp(cmd, admin_cmds[i].name) == 0)
+            return 1;
+    return 0;
+}
+
+/* "unknown option '--x'", "unknown command 'x'": the word, then the usage. */
+static int usage_error(const char *what, const char *word)
+{
+    fprintf(stderr, "textdesk admin: %s '%s' (textdesk admin --help lists them)\n", what, word);
+    return usage();
+}
+
+/* A known command with the wrong arguments: its own usage. */
+static int usage_of(const char *cmd)
+{
+    fprintf(stderr, "textdesk admin %s: wrong arguments (textdesk admin %s --help)\n", cmd, cmd);
+    print_usage(stderr, cmd);
+    return 2;
+}
+
 /* The query of `report figures|states` from its options into 'path'. */
 static int report_path(int nargs, char **args, char *path, size_t n)
 {
@@ -228,24 +251,22 @@ int cli_admin_main(int argc, char **argv)
         else if (strcmp(argv[i], "--user") == 0)
             user = argv[i + 1];
         else
-            return usage();
+            return usage_error("unknown option", argv[i]);
     }
-    if (i >= argc)
+    if (i < argc && argv[i][0] == '-') /* the last word: an option without its value */
+        return usage_error(strcmp(argv[i], "--url") == 0 || strcmp(argv[i], "--user") == 0
+                               ? "missing value for"
+                               : "unknown option",
+                           argv[i]);
+    if (i >= argc) {
+        fputs("textdesk admin: give a COMMAND\n", stderr);
         return usage();
+    }
     target t = {.port = 0};
     if (sscanf(url, "http://%63[0-9.]:%d", t.host, &t.port) != 2 || t.port <= 0) {
         fprintf(stderr, "textdesk admin: --url must be http://IPV4:PORT\n");
         return 2;
     }
-    const char *pass = getenv("TEXTDESK_ADMIN_PASSWORD");
-    t.bearer = getenv("TEXTDESK_TOKEN");
-    if (t.bearer && !*t.bearer)
-        t.bearer = NULL;
-    if (!pass && !t.bearer) {
-        fprintf(stderr, "textdesk admin: set TEXTDESK_ADMIN_PASSWORD (or TEXTDESK_TOKEN)\n");
-        return 2;
-    }
-
     const char *cmd = argv[i];
     int nargs = argc - i - 1;
     char **args = argv + i + 1;
@@ -302,7 +323,17 @@ int cli_admin_main(int argc, char **argv)
         snprintf(path, sizeof path, "/api/admin/report/conversations.csv?from=%s&to=%s",
                  args[0], args[1]);
     } else {
-        rc = usage();
+        rc = known_cmd(cmd) ? usage_of(cmd) : usage_error("unknown command", cmd);
+        goto out;
+    }
+
+    /* the command is sound: now the credentials (a typo is told first) */
+    const char *pass = getenv("TEXTDESK_ADMIN_PASSWORD");
+    t.bearer = getenv("TEXTDESK_TOKEN");
+    if (t.bearer && !*t.bearer)
+        t.bearer = NULL;
+    if (!pass && !t.bearer) {
+        fprintf(stderr, "textdesk admin: set TEXTDESK_ADMIN_PASSWORD (or TEXTDESK_TOKEN)\n");
         goto out;
     }
 

@@ -18,6 +18,7 @@ static const char backup_usage[] = "usage: textdesk backup [--data DIR | --store
 int cli_backup_main(int argc, char **argv)
 {
     const char *data = "./data", *file = NULL, *url = NULL;
+    int data_given = 0;
     if (cli_help_asked(argc, argv)) {
         printf("%s\nWrites a consistent copy of the store to FILE (a new file), safe while\n"
                "the server runs; restore by putting it back as DIR/textdesk.db with the\n"
@@ -29,19 +30,32 @@ int cli_backup_main(int argc, char **argv)
         return 0;
     }
     for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--data") == 0 && i + 1 < argc)
+        if (strcmp(argv[i], "--data") == 0 && i + 1 < argc) {
             data = argv[++i];
-        else if (strcmp(argv[i], "--store") == 0 && i + 1 < argc)
+            data_given = 1;
+        } else if (strcmp(argv[i], "--store") == 0 && i + 1 < argc) {
             url = argv[++i];
-        else if (argv[i][0] != '-' && !file)
+        } else if (argv[i][0] != '-' && !file) {
             file = argv[i];
-        else {
+        } else {
+            if (argv[i][0] != '-')
+                fprintf(stderr, "textdesk backup: one FILE only ('%s' is a second)\n", argv[i]);
+            else if (strcmp(argv[i], "--data") == 0 || strcmp(argv[i], "--store") == 0)
+                fprintf(stderr, "textdesk backup: missing value for '%s'\n", argv[i]);
+            else
+                fprintf(stderr, "textdesk backup: unknown option '%s'"
+                                " (textdesk backup --help lists them)\n", argv[i]);
             fputs(backup_usage, stderr);
             return 2;
         }
     }
     if (!file) {
+        fputs("textdesk backup: give the FILE to write the copy to (a new file)\n", stderr);
         fputs(backup_usage, stderr);
+        return 2;
+    }
+    if (url && data_given) {
+        fputs("textdesk backup: --data and --store both name the store: give one\n", stderr);
         return 2;
     }
     struct stat sb;
@@ -56,7 +70,8 @@ int cli_backup_main(int argc, char **argv)
         snprintf(path, sizeof path, "%s/textdesk.db",
                  url ? (strncmp(url, "sqlite:", 7) == 0 ? url + 7 : url) : data);
         if (access(path, R_OK) != 0) {
-            fprintf(stderr, "textdesk backup: no store at %s\n", path);
+            fprintf(stderr, "textdesk backup: no store at %s: name the server's with --data DIR"
+                            " or --store URL\n", path);
             return 1;
         }
     }

@@ -69,6 +69,7 @@ if [ $rc -eq 2 ] && printf '%s' "$out" | grep -q "\-\-node 'a b': use 1 to 63 le
 
 # the cluster's timing: "ha" in the file, --lease-ms / --self-fence-ms / --step-ms
 expect '{"ha": 5}' 'c.json: ha: must be an object'
+expect '{"sso": 5}' 'c.json: sso: must be an object {"issuer": ..., "client_id": ...}'
 expect '{"ha": {"lease": 2000}}' 'c.json: ha: unknown key "lease"'
 expect '{"ha": {"lease_ms": 500}}' 'c.json: ha.lease_ms: out of range (1000..600000)'
 expect '{"ha": {"step_ms": "100"}}' 'c.json: ha.step_ms: must be a whole number'
@@ -89,6 +90,7 @@ serve2 "--self-fence-ms '-5': expected a number of milliseconds" --node a --stor
 serve2 "ha.self_fence_ms 6000: use 300 milliseconds or more, and less than ha.lease_ms (5000)" \
     --node a --store $pgx --self-fence-ms 6000
 serve2 "ha.step_ms 2000: use 10 to 1000 milliseconds" --node a --store $pgx --step-ms 2000
+serve2 "ha.step_ms 0: use 10 to 1000 milliseconds" --node a --store $pgx --step-ms 0
 printf '{"ha": {"lease_ms": 8000}}\n' >"$dir/ha.json"
 serve2 "ha.self_fence_ms 9000: use 300 milliseconds or more, and less than ha.lease_ms (8000)" \
     --config "$dir/ha.json" --node a --store $pgx --self-fence-ms 9000

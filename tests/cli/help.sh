@@ -72,5 +72,25 @@ for args in "serve --frobnicate" "selfcheck --frobnicate" "backup" "mask --frobn
     fi
 done
 
+# ... and names what is wrong, before asking for a password or a store
+named() { # WANT ARGS...: exit 2, stderr has WANT (no TEXTDESK_ADMIN_PASSWORD set)
+    want=$1
+    shift
+    timeout 5 "$bin" "$@" </dev/null >"$tmp/out" 2>"$tmp/err"
+    rc=$?
+    if [ "$rc" -eq 2 ] && grep -qF -- "$want" "$tmp/err"; then
+        pass=$((pass + 1))
+    else
+        echo "FAIL '$*': exit $rc, want 2 and '$want' on stderr:"; cat "$tmp/err"; fail=$((fail + 1))
+    fi
+}
+named "textdesk admin: unknown command 'frobnicate' (textdesk admin --help lists them)" admin frobnicate
+named "textdesk admin: unknown option '--frob'" admin --frob x list queues
+named "textdesk admin: missing value for '--url'" admin --url
+named "textdesk admin list: wrong arguments (textdesk admin list --help)" admin list
+named "textdesk backup: unknown option '--frob' (textdesk backup --help lists them)" backup --frob out.db
+named "textdesk backup: give the FILE to write the copy to" backup --data .
+named "textdesk backup: --data and --store both name the store: give one" backup --data a --store sqlite:a out.db
+
 echo "help.sh: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -7,6 +7,8 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { Server } from './lib/server.mjs';
 import { Desk, login } from './lib/client.mjs';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 
 const servers = [];
 after(() => servers.forEach((s) => s.cleanup()));
@@ -99,4 +101,22 @@ test('every WebSocket command with an id is answered with that id', async () => 
   assert.equal((await anna.cmd('ping')).ok, true);
   await anna.close();
   assert.equal((await s.stop()).code, 0, s.output);
+});
+
+// No server: every error code of the core (src/core/cc.h) is in docs/api.md's
+// table and reads in the agent's language on the desktop (err_CODE in
+// web/i18n; otherwise the desktop would show the server's English message)
+test('every core error code is documented and translated for the desktop', () => {
+  const read = (p) => readFileSync(fileURLToPath(new URL(p, import.meta.url)), 'utf8');
+  const codes = [...read('../../src/core/cc.h').matchAll(/X\(\w+, \d+, "(\w+)"/g)].map((m) => m[1]);
+  assert.ok(codes.length >= 35, codes.join());
+  const docs = read('../../docs/api.md');
+  const table = docs.slice(docs.indexOf('## Core error codes'));
+  for (const lang of ['sv', 'en']) {
+    const d = JSON.parse(read(`../../web/i18n/${lang}.json`));
+    for (const c of codes) {
+      assert.ok(table.includes(`\`${c}\``), `docs/api.md, "Core error codes": ${c}`);
+      assert.ok(d[`err_${c}`], `web/i18n/${lang}.json: err_${c}`);
+    }
+  }
 });

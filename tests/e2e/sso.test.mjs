@@ -2,7 +2,8 @@
 // provider on loopback (npm oidc-provider, lib/oidc.mjs): the authorization
 // code flow with PKCE through the provider's own login and consent pages,
 // role mapping from a group claim, logout; and what must be refused with a
-// clear error and nothing stored: an unknown user (no provisioning), a
+// clear error and nothing stored: an unknown agent (no agent_teams to create
+// it in; a supervisor is created on first sign-in), a
 // wrong audience, an expired token, a bad signature (another key, a
 // tampered payload), an oversize token, a replayed or foreign state. Key
 // rotation: a token of a key the cached JWKS lacks fetches it again
@@ -15,7 +16,7 @@ import { login } from './lib/client.mjs';
 import { storeQuery } from './lib/pg.mjs';
 import { OidcProvider, Jar, providerLogin, makeKey, makeEcKey, signJwt, pkceChallenge } from './lib/oidc.mjs';
 
-const users = { anna: ['td-agents'], lena: ['td-supervisors', 'staff'], admin: ['td-admins'], erik: ['td-admins'], nobody: ['td-agents'], guest: ['staff'] };
+const users = { anna: ['td-agents'], lena: ['td-supervisors', 'staff'], admin: ['td-admins'], erik: ['td-admins'], nobody: ['td-agents'], guest: ['staff'], sven: ['td-supervisors'] };
 let op, s, redirect;
 
 before(async () => {
@@ -29,7 +30,7 @@ before(async () => {
     sso: {
       issuer: op.issuer, client_id: op.clientId, client_secret: op.clientSecret, redirect_url: redirect,
       role_claim: 'groups', roles: { agent: ['td-agents'], supervisor: 'td-supervisors', admin: ['td-admins'] },
-      provision: false, passwords: { agent: false }, jwks_refetch_s: 3,
+      provision: true, passwords: { agent: false }, jwks_refetch_s: 3, // no agent_teams: agents must exist
     },
   })];
   await s.start();
@@ -128,11 +129,20 @@ test('roles come from the group claim; a group that maps to no role or another r
   const guest = await sso('guest'); // no mapped group
   assert.equal(guest.status, 403);
   assert.equal(guest.json.error, 'sso_no_role');
-  const nobody = await sso('nobody'); // no account, and provisioning is off
+  const nobody = await sso('nobody'); // no account, and no agent_teams to create an agent in
   assert.equal(nobody.status, 403);
   assert.equal(nobody.json.error, 'sso_unknown_user');
-  assert.match(nobody.json.message, /an administrator creates it/);
+  assert.match(nobody.json.message, /an administrator sets it or creates the agent/);
   assert.deepEqual(stored(), before, 'refused sign-ins store no account and no session');
+});
+
+test('a supervisor new to textdesk is created on first sign-in, with the role from the claim and no agent', async () => {
+  const sven = await sso('sven');
+  assert.equal(sven.status, 200, JSON.stringify(sven.json));
+  assert.equal(sven.json.role, 'supervisor');
+  assert.deepEqual(storeQuery(s, "SELECT role, agent FROM accounts WHERE username = 'sven'"), ['1|0']);
+  assert.equal((await sven.jar.fetch(`${s.url}/api/supervisor/overview`)).status, 200);
+  assert.equal((await sso('sven')).status, 200, 'the second sign-in finds the account');
 });
 
 test('forged, expired, misaddressed and oversize ID tokens are refused and change nothing', async () => {

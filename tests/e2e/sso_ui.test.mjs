@@ -10,6 +10,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Server, freePort, webDir } from './lib/server.mjs';
+import { fileURLToPath } from 'node:url';
 import { launch, agentPage, shot } from './lib/browser.mjs';
 import { configFile, strings, waitText } from './lib/desk.mjs';
 import { OidcProvider } from './lib/oidc.mjs';
@@ -76,5 +77,26 @@ test('an agent new to textdesk signs in with SSO through the provider and lands 
     await p.locator('#sso-btn').waitFor({ state: 'visible' });
     assert.equal(await p.locator('#sso-btn').textContent(), S(lang).sso_btn);
     await ctx.close();
+  }
+});
+
+// No browser: every error code docs/api.md gives for /api/sso/* has its own
+// message on /sso/ in both languages, or is one of the few a user cannot
+// act on (a forged or misissued token: the generic message, with the code
+// for the administrator); the login pages explain what the button can get
+test('every single sign-on error a user can meet is explained in Swedish and English', () => {
+  const api = readFileSync(fileURLToPath(new URL('../../docs/api.md', import.meta.url)), 'utf8');
+  const codes = new Set(api.slice(api.indexOf('### Single sign-on'), api.indexOf('### `POST /api/logout`')).match(/\bsso_[a-z_]+/g));
+  const generic = ['sso_token_too_large', 'sso_bad_token', 'sso_bad_signature', 'sso_unknown_key', 'sso_wrong_issuer',
+    'sso_wrong_audience', 'sso_wrong_nonce', 'sso_claim_too_large', 'sso_misconfigured'];
+  assert.ok(codes.size >= 20, [...codes].join());
+  for (const lang of ['sv', 'en']) {
+    const sso = S(lang);
+    for (const c of codes) if (!generic.includes(c)) assert.ok(sso[`sso_err_${c}`], `${lang} /sso/: ${c}`);
+    for (const page of ['i18n', 'admin/i18n', 'supervisor/i18n', 'reports/i18n']) {
+      const d = JSON.parse(readFileSync(path.join(webDir, page, `${lang}.json`), 'utf8'));
+      for (const c of ['sso_off', 'sso_unavailable', 'sso_busy']) assert.ok(d[`sso_err_${c}`], `${lang} ${page}: ${c}`);
+      assert.match(d.login_wait, /\{s\}/, `${lang} ${page}: a throttled login says how long to wait`);
+    }
   }
 });

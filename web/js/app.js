@@ -5,6 +5,7 @@ import { $, announce, focusable } from './util.js';
 import { t, setLang, storedLang, onLang } from './i18n.js';
 import { Conn } from './conn.js';
 import { bindSso } from './sso.js';
+import { loginError } from './login_form.js';
 import { cannedInput, cannedKey, closeCanned } from './canned.js';
 import { S, OFFER_ROLES, TASK_ROLES, title } from './state.js';
 import {
@@ -593,8 +594,7 @@ $('login-form').addEventListener('submit', async (e) => {
     return;
   }
   if (r.status === 200) { $('login-pass').value = ''; startDesk(true); return; }
-  $('login-error').textContent = r.status === 401 ? t('login_failed')
-    : r.status === 403 ? t('password_login_off') : t('login_error', { msg: r.status });
+  $('login-error').textContent = await loginError(r);
 });
 bindSso();
 

@@ -6,6 +6,18 @@ import { t } from '/js/i18n.js';
 import { $ } from '/js/util.js';
 import { bindSso } from '/js/sso.js';
 
+// What a refused POST /api/login says to the user: a wrong password, a
+// role that signs in with SSO only, or a throttled try (429, how long to wait).
+export async function loginError(r) {
+  if (r.status === 401) return t('login_failed');
+  if (r.status === 403) return t('password_login_off');
+  if (r.status === 429) {
+    const j = await r.json().catch(() => ({}));
+    return t('login_wait', { s: Number.isInteger(j.retry_after_s) ? j.retry_after_s : 1 });
+  }
+  return t('login_error', { msg: r.status });
+}
+
 export function bindLoginForm(onIn) {
   $('login-form').addEventListener('submit', async (e) => {
     e.preventDefault();
@@ -21,8 +33,7 @@ export function bindLoginForm(onIn) {
       return;
     }
     if (r.status === 200) { $('login-pass').value = ''; onIn(); return; }
-    $('login-error').textContent = r.status === 401 ? t('login_failed')
-      : r.status === 403 ? t('password_login_off') : t('login_error', { msg: r.status });
+    $('login-error').textContent = await loginError(r);
   });
   bindSso();
 }

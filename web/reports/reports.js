@@ -243,10 +243,12 @@ function showLogin(msg = '') {
 }
 
 async function startApp() {
+  // no session: the login form, without asking the API for a 401 first
+  const me = await getJson('/api/session');
+  if (!me.body.logged_in) { showLogin(); return; }
   const r = await getJson('/api/supervisor/overview');
   if (r.status === 403) { showLogin(t('not_supervisor')); return; }
   if (r.status !== 200) { showLogin(r.status === 401 ? '' : t('error', { msg: r.status })); return; }
-  const me = await getJson('/api/me');
   $('who').textContent = me.body.username || '';
   S.queues = r.body.queues;
   $('f-queue').replaceChildren(el('option', { value: '', text: t('all_queues') }),

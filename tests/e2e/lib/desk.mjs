@@ -89,5 +89,5 @@ export async function bg(page, sel) {
 // server is being killed and restarted. A page's session check before
 // login is no error (GET /api/session).
 export function problems(page) {
-  return page.problems.filter((p) => !/status of 401.* @ \S*\/api\/login$|status of 409.* @ \S*\/api\/logout$|status of 403|ERR_CONNECTION_(REFUSED|RESET)/.test(p));
+  return page.problems.filter((p) => !/status of (401|429).* @ \S*\/api\/login$|status of 409.* @ \S*\/api\/logout$|status of 403|ERR_CONNECTION_(REFUSED|RESET)/.test(p));
 }

@@ -170,6 +170,9 @@ static void test_settings(void **state)
         if (!strstr(err, bad[i][1]))
             fail_msg("%s: got \"%s\"", bad[i][0], err);
     }
+    assert_int_equal(parse_err("[1]", err, sizeof err), -1);
+    assert_string_equal(err, "sso: must be an object {\"issuer\": ..., \"client_id\": ...}"
+                             " (docs/configuration.md, \"Single sign-on\")");
     assert_int_equal(parse_err("{\"client_id\": \"x\"}", err, sizeof err), -1);
     assert_string_equal(err, "sso.issuer: is required (a string)");
 }

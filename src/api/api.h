@@ -113,9 +113,9 @@ size_t api_conn_count(const api *a);
  * takes at most a tenth of the loop however large the site. */
 #define API_FEED_MS 250
 void api_feed_flush(api *a);
-/* Renders the supervisors' overview once, as every push does (the JSON
- * text), and returns its size in bytes: what one push costs, for
- * bench_feed. */
+/* Renders the whole overview once (every queue, agent and open
+ * conversation: GET /api/supervisor/overview; every push before deltas)
+ * as JSON text and returns its size in bytes, for bench_feed. */
 size_t api_feed_render(api *a);
 /* For bench_feed: with 'open', adds a page (no socket) showing the first
  * slices; then renders every page's frame as a push does and returns the

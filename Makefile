@@ -14,6 +14,8 @@
 #   make soak-ha    active/standby chaos soak: two nodes, PostgreSQL, HAProxy,
 #                   Kannel; the leader killed, frozen, cut, the database
 #                   restarted in turn (SOAK_HA_ROUNDS rounds, default 100)
+#   make soak-ha-promote  PostgreSQL's failover under two nodes, repeated
+#                   (SOAK_HA_PROMOTIONS rounds, default 10): p50/p99
 #   make cluster-demo  PostgreSQL, two nodes and HAProxy on free loopback
 #                   ports (scripts/cluster-demo.sh); Ctrl-C stops them
 #   make clean
@@ -25,11 +27,12 @@ SOAK_KILLS ?= 50
 SOAK_DOWN_S ?= 60
 SOAK_PG_DOWN_S ?= 30
 SOAK_HA_ROUNDS ?= 100
+SOAK_HA_PROMOTIONS ?= 10
 RELEASE := build/release
 ASAN := build/asan
 FUZZB := build/fuzz
 
-.PHONY: all build run test unit fuzz-smoke fuzz bench soak soak-pg clean install valgrind cluster-demo soak-ha
+.PHONY: all build run test unit fuzz-smoke fuzz bench soak soak-pg clean install valgrind cluster-demo soak-ha soak-ha-promote
 PREFIX ?= /usr/local
 INSTALLB := build/install
 
@@ -82,6 +85,9 @@ soak: build $(E2E_DEPS)
 # (connections killed, restarted, stopped SOAK_PG_DOWN_S), then Kannel down.
 soak-ha: build $(E2E_DEPS)
 	TEXTDESK_BIN=$(RELEASE)/textdesk node tests/soak/soak_ha.mjs --rounds $(SOAK_HA_ROUNDS)
+
+soak-ha-promote: build $(E2E_DEPS)
+	TEXTDESK_BIN=$(RELEASE)/textdesk node tests/soak/soak_ha.mjs --promotions $(SOAK_HA_PROMOTIONS)
 
 cluster-demo: build
 	TEXTDESK_BIN=$(RELEASE)/textdesk sh scripts/cluster-demo.sh

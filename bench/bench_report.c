@@ -22,6 +22,19 @@
  *                            (store_events_report: the fields it folds)
  *   report_day               ms for the day's report (target <= 1000)
  *   report_day_vs_scan       report_day / report_log_scan
+ *   report_day_cpu           the process's CPU time for it, ms (what the
+ *                            machine's other work does not change)
+ * Then a tenth as many conversations are stored on the next day, and its
+ * report is made three times (CPU time):
+ *   report_snapshots         midnight snapshots of the fold the reports
+ *                            kept (api_report.c)
+ *   report_next_day_first_cpu  the first time: from the snapshot at the
+ *                            day before's midnight (no fold had passed
+ *                            this one yet), taking one at this midnight
+ *   report_next_day_cpu      again: from the snapshot at its midnight
+ *   report_next_day_full_cpu from the first event (no snapshots)
+ *   report_next_day_vs_full  the ratio: a day's report costs what that day
+ *                            holds, not what the log holds
  *
  * REPORT_CONVS overrides the number of conversations (x10 messages).
  */
@@ -34,6 +47,7 @@
 #include <unistd.h>
 
 #include "api/api.h"
+#include "bench_tmp.h"
 #include "core/cc.h"
 #include "core/report.h"
 #include "core/tz.h"
@@ -112,18 +126,57 @@ static int nothing(void *arg, const cc_event *ev)
     return 0;
 }
 
+/* 'convs' conversations in the day from 'day' (local midnight), numbered
+ * from 'first': each 5 SMS in, 5 replies, accepted, ended, wrapped up. */
+static void stored_day(run *r, int64_t day, size_t first, size_t convs)
+{
+    int64_t step = (DAY_MS - 60000) / (int64_t)convs;
+    for (size_t i = 0; i < convs; i++) {
+        char num[32], id[48];
+        snprintf(num, sizeof num, "+4670%07zu", first + i);
+        r->clock_ms = day + (int64_t)i * step;
+        for (int k = 0; k < 5; k++) {
+            snprintf(id, sizeof id, "m-%zu-%d", first + i, k);
+            apply(r, (cc_cmd){.type = CC_CMD_SMS_IN, .number = str_c(num),
+                               .ep_number = STR_LIT("+46700000001"),
+                               .text = STR_LIT("Hej, jag behöver hjälp med min order 4711"),
+                               .msg_id = str_c(id)},
+                  "sms_in");
+            if (k == 0) {
+                uint32_t conv = r->ev.v[0].conv;
+                r->clock_ms += step / 10;
+                apply(r, (cc_cmd){.type = CC_CMD_ACCEPT, .agent = r->offered_to, .conv = conv},
+                      "accept");
+            }
+            uint32_t conv = cc_conv_of(r->c, str_c(num), 1);
+            cc_conv_view v;
+            cc_conv_get(r->c, conv, &v);
+            apply(r, (cc_cmd){.type = CC_CMD_SEND, .agent = v.owner, .conv = conv,
+                               .text = STR_LIT("Tack! Jag tittar på din order direkt och "
+                                               "återkommer inom några minuter med besked.")},
+                  "send");
+            if (k == 4) {
+                apply(r, (cc_cmd){.type = CC_CMD_END, .agent = v.owner, .conv = conv}, "end");
+                apply(r, (cc_cmd){.type = CC_CMD_WRAPUP, .agent = v.owner, .conv = conv,
+                                   .reason = 1},
+                      "wrapup");
+            }
+        }
+        if (i % 5000 == 4999) {
+            if (store_commit(r->st) != 0 || store_begin(r->st) != 0)
+                die("store_commit", store_errmsg(r->st));
+        }
+    }
+}
+
 int main(void)
 {
     const char *env = getenv("REPORT_CONVS");
     size_t convs = env && atol(env) > 0 ? (size_t)atol(env) : 100000;
-    char dir[] = "/tmp/textdesk-bench-report-XXXXXX", path[128], err[256];
-    if (!mkdtemp(dir))
-        die("mkdtemp", "failed");
-    snprintf(path, sizeof path, "%s/r.db", dir);
+    bench_db db;
     run r = {.c = cc_new()};
     cc_events_init(&r.ev);
-    if (!(r.st = store_open(path, err, sizeof err)))
-        die("store_open", err);
+    r.st = bench_db_open(&db, "textdesk-bench-report");
     store_set_sync(r.st, 0);
     int64_t day = tz_days_from_civil(2026, 12, 3) * DAY_MS - 3600000; /* local midnight */
     r.clock_ms = day - 3600000;
@@ -131,43 +184,7 @@ int main(void)
         die("store_begin", store_errmsg(r.st));
     configure(&r);
     r.clock_ms = day;
-    int64_t step = (DAY_MS - 60000) / (int64_t)convs;
-    for (size_t i = 0; i < convs; i++) {
-        char num[32], id[48];
-        snprintf(num, sizeof num, "+4670%07zu", i);
-        r.clock_ms = day + (int64_t)i * step;
-        for (int k = 0; k < 5; k++) {
-            snprintf(id, sizeof id, "m-%zu-%d", i, k);
-            apply(&r, (cc_cmd){.type = CC_CMD_SMS_IN, .number = str_c(num),
-                               .ep_number = STR_LIT("+46700000001"),
-                               .text = STR_LIT("Hej, jag behöver hjälp med min order 4711"),
-                               .msg_id = str_c(id)},
-                  "sms_in");
-            if (k == 0) {
-                uint32_t conv = r.ev.v[0].conv;
-                r.clock_ms += step / 10;
-                apply(&r, (cc_cmd){.type = CC_CMD_ACCEPT, .agent = r.offered_to, .conv = conv},
-                      "accept");
-            }
-            uint32_t conv = cc_conv_of(r.c, str_c(num), 1);
-            cc_conv_view v;
-            cc_conv_get(r.c, conv, &v);
-            apply(&r, (cc_cmd){.type = CC_CMD_SEND, .agent = v.owner, .conv = conv,
-                               .text = STR_LIT("Tack! Jag tittar på din order direkt och "
-                                               "återkommer inom några minuter med besked.")},
-                  "send");
-            if (k == 4) {
-                apply(&r, (cc_cmd){.type = CC_CMD_END, .agent = v.owner, .conv = conv}, "end");
-                apply(&r, (cc_cmd){.type = CC_CMD_WRAPUP, .agent = v.owner, .conv = conv,
-                                   .reason = 1},
-                      "wrapup");
-            }
-        }
-        if (i % 5000 == 4999) {
-            if (store_commit(r.st) != 0 || store_begin(r.st) != 0)
-                die("store_commit", store_errmsg(r.st));
-        }
-    }
+    stored_day(&r, day, 0, convs);
     if (store_commit(r.st) != 0)
         die("store_commit", store_errmsg(r.st));
 
@@ -192,11 +209,13 @@ int main(void)
     report_opts o = {.from = day, .to = day + DAY_MS, .step = REPORT_HOUR};
     const char *rule = "CET-1CEST,M3.5.0,M10.5.0/3";
     tz_parse(rule, strlen(rule), &o.tz);
-    report *rep = report_new(&o);
+    report *rep;
+    api_snaps *snaps = api_snaps_new();
     t0 = now_s();
-    if (api_report_fold(r.st, rep, o.from, o.to, day + DAY_MS) != 0)
+    double c0 = bench_cpu_s();
+    if (api_report_fold(r.st, snaps, &o, day + DAY_MS, &rep) != 0)
         die("api_report_fold", store_errmsg(r.st));
-    double took = now_s() - t0;
+    double took = now_s() - t0, cpu = bench_cpu_s() - c0;
     const report_row *rows;
     size_t nrows = report_rows(rep, &rows);
     uint64_t offered = 0, out = 0, segs = 0;
@@ -213,17 +232,45 @@ int main(void)
     printf("report_log_lean: %.0f ms\n", lean * 1000);
     printf("report_day: %.0f ms\n", took * 1000);
     printf("report_day_vs_scan: %.2f x\n", took / scan);
+    printf("report_day_cpu: %.0f ms\n", cpu * 1000);
+    fflush(stdout);
+
+    /* the next day, a tenth as busy: its report with the snapshot the
+     * first one took at its midnight, and without (the whole log) */
+    size_t next = convs / 10 ? convs / 10 : 1;
+    if (store_begin(r.st) != 0)
+        die("store_begin", store_errmsg(r.st));
+    stored_day(&r, day + DAY_MS, convs, next);
+    if (store_commit(r.st) != 0)
+        die("store_commit", store_errmsg(r.st));
+    report_opts o2 = o;
+    o2.from = day + DAY_MS;
+    o2.to = day + 2 * DAY_MS;
+    double cost[3];
+    for (int k = 0; k < 3; k++) {
+        report *r2;
+        c0 = bench_cpu_s();
+        if (api_report_fold(r.st, k < 2 ? snaps : NULL, &o2, o2.to, &r2) != 0)
+            die("api_report_fold", store_errmsg(r.st));
+        cost[k] = bench_cpu_s() - c0;
+        nrows = report_rows(r2, &rows);
+        offered = 0;
+        for (size_t i = 0; i < nrows; i++)
+            offered += rows[i].dim == REPORT_TOTAL ? rows[i].offered : 0;
+        if (offered != next)
+            die("check", "the next day's report does not count what was stored");
+        report_free(r2);
+    }
+    printf("report_snapshots: %zu snapshots\n", api_snaps_count(snaps));
+    printf("report_next_day_first_cpu: %.0f ms\n", cost[0] * 1000);
+    printf("report_next_day_cpu: %.0f ms\n", cost[1] * 1000);
+    printf("report_next_day_full_cpu: %.0f ms\n", cost[2] * 1000);
+    printf("report_next_day_vs_full: %.2f x\n", cost[1] / cost[2]);
+    api_snaps_free(snaps);
 
     report_free(rep);
-    store_close(r.st);
+    bench_db_remove(&db, r.st);
     cc_events_free(&r.ev);
     cc_free(r.c);
-    char p2[160];
-    unlink(path);
-    snprintf(p2, sizeof p2, "%s-wal", path);
-    unlink(p2);
-    snprintf(p2, sizeof p2, "%s-shm", path);
-    unlink(p2);
-    rmdir(dir);
     return 0;
 }

@@ -70,7 +70,10 @@
  * 1,000,000 (a quicker run; the figures then say how many).
  * BENCH_PHASES=latency,desktops,memory,recovery runs only those phases and prints
  * no table ("ingest": only the ingest ceiling); BENCH_KEEP=1 keeps the
- * temporary directory (configurations, data, server logs). Agents'
+ * temporary directory (configurations, data, server logs); BENCH_MARKS=1
+ * prints "# mark NAME SECONDS" on stderr at each step (CLOCK_MONOTONIC), to
+ * slice a profile of the server by phase (perf record -k CLOCK_MONOTONIC
+ * -p PID, then perf report --time START,END). Agents'
  * passwords are hashed at the minimum argon2id cost so that ten thousand
  * logins take seconds, not minutes; production uses the interactive cost.
  * The file-descriptor soft limit is raised to the hard limit (the server
@@ -132,6 +135,18 @@ static double now_s(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* BENCH_MARKS=1: "# mark NAME SECONDS" on stderr at each step of a phase
+ * (CLOCK_MONOTONIC), to slice a profile of the server: perf record -k
+ * CLOCK_MONOTONIC ..., then perf report --time START,END. */
+static void mark(const char *name)
+{
+    static int on = -1;
+    if (on < 0)
+        on = getenv("BENCH_MARKS") != NULL;
+    if (on)
+        fprintf(stderr, "# mark %s %.6f\n", name, now_s());
 }
 
 static void stop_running(void)
@@ -318,17 +333,29 @@ static void wait_listening(pid_t pid)
     dief("the server did not start");
 }
 
-/* Stops the server (SIGTERM) and returns the seconds until it exited. */
-static double stop_server(pid_t pid)
+static double cpu_seconds(pid_t pid);
+
+/* Stops the server (SIGTERM) and returns the seconds until it exited;
+ * '*cpu' (when not NULL) gets the CPU seconds it spent meanwhile. */
+static double stop_server_cpu(pid_t pid, double *cpu)
 {
-    double t0 = now_s();
+    double t0 = now_s(), c0 = cpu ? cpu_seconds(pid) : 0;
     kill(pid, SIGTERM);
     int status;
-    pid_t r = waitpid(pid, &status, 0);
+    struct rusage ru;
+    pid_t r = wait4(pid, &status, 0, &ru);
     running = 0;
     if (r != pid || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
         dief("the server did not stop cleanly (see its log)");
+    if (cpu)
+        *cpu = (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
+               (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6 - c0;
     return now_s() - t0;
+}
+
+static double stop_server(pid_t pid)
+{
+    return stop_server_cpu(pid, NULL);
 }
 
 /* The server's resident set in bytes (VmRSS). */
@@ -868,6 +895,7 @@ static void phase_latency(figures *F, int ingest_only)
     memset(sent_at, 0, MAX_KEYS * sizeof *sent_at);
     F->raw = use_pg ? 0 : raw_sqlite_rate(INGEST_N);
     double cpu0 = cpu_seconds(pid);
+    mark("lat_ingest");
     F->ingest = drive(&L, 0, INGEST_N, 0, 60, 0);
     F->ingest_cpu = (cpu_seconds(pid) - cpu0) / INGEST_N * 1e6;
     print_figure("server_ingest_rate", F->ingest, "%.0f", "sms/s");
@@ -883,6 +911,7 @@ static void phase_latency(figures *F, int ingest_only)
     }
 
     /* the agents connect and turn Available; they take what waits */
+    mark("lat_connect");
     agents_open(&L, LAT_AGENTS);
     print_figure("ws_agents", LAT_AGENTS, "%.0f", "agents");
     settle(&L, 3);
@@ -891,6 +920,8 @@ static void phase_latency(figures *F, int ingest_only)
         int64_t count = (int64_t)rates[r] * LAT_SECONDS;
         nlat = 0;
         double c0 = cpu_seconds(pid);
+        snprintf(name, sizeof name, "lat_offer_%d", rates[r]);
+        mark(name);
         F->sent_rate[r] = drive(&L, key, count, rates[r], LAT_SECONDS, 1);
         F->lat_cpu[r] = (cpu_seconds(pid) - c0) / (double)count * 1e6;
         key += count;
@@ -909,8 +940,10 @@ static void phase_latency(figures *F, int ingest_only)
         print_figure(name, F->sent_rate[r], "%.0f", "sms/s");
         snprintf(name, sizeof name, "offer_latency_%d_cpu", rates[r]);
         print_figure(name, F->lat_cpu[r], "%.1f", "us/sms");
+        mark("lat_settle");
         settle(&L, 0.5);
     }
+    mark("lat_end");
     /* issue 12: the CPU an SMS costs at 2,000 SMS/s with LAT_AGENTS
      * desktops against the ingest ceiling's (no desktop; target <= 2 x) */
     print_figure("offer_cpu_2000_vs_ingest", F->lat_cpu[1] / F->ingest_cpu, "%.2f", "x");
@@ -919,7 +952,9 @@ static void phase_latency(figures *F, int ingest_only)
         fprintf(stderr, "bench_server: %lld inbound SMS refused\n", (long long)L.refused);
     /* a graceful stop stores every desktop's disconnect in one
      * transaction (app__want_flush), not one commit each */
-    print_figure("server_stop_desktops_ms", stop_server(pid) * 1000, "%.0f", "ms");
+    double stop_cpu;
+    print_figure("server_stop_desktops_ms", stop_server_cpu(pid, &stop_cpu) * 1000, "%.0f", "ms");
+    print_figure("server_stop_desktops_cpu_ms", stop_cpu * 1000, "%.0f", "ms");
     agents_close(&L);
     close(L.ep);
 
@@ -959,23 +994,32 @@ static void phase_desktops(figures *F, const char *cfg)
     load L = {.ep = epoll_create1(0)};
     memset(sent_at, 0, MAX_KEYS * sizeof *sent_at);
     double c0 = cpu_seconds(pid);
+    mark("desk_ingest_0");
     F->desk_none = drive(&L, 0, INGEST_N, 0, 60, 0);
     F->desk_none_cpu = (cpu_seconds(pid) - c0) / INGEST_N * 1e6;
+    mark("desk_connect");
     agents_open(&L, MEM_AGENTS); /* they are offered what waits */
+    mark("desk_quiesce");
     quiesce(&L, pid, 60);
     nlat = 0;
     c0 = cpu_seconds(pid);
+    mark("desk_ingest_10000");
     F->desk_full = drive(&L, INGEST_N, INGEST_N, 0, 60, 0);
     F->desk_full_cpu = (cpu_seconds(pid) - c0) / INGEST_N * 1e6;
+    mark("desk_quiesce");
     quiesce(&L, pid, 30);
+    mark("desk_set_idle");
     for (int i = 0; i < L.nag; i++)
         ws_send_text(L.ag[i].fd, "{\"cmd\":\"set_state\",\"state\":\"idle\"}");
     quiesce(&L, pid, 60);
     c0 = cpu_seconds(pid);
+    mark("desk_ingest_10000_idle");
     F->desk_idle = drive(&L, 2 * INGEST_N, INGEST_N, 0, 60, 0);
     F->desk_idle_cpu = (cpu_seconds(pid) - c0) / INGEST_N * 1e6;
     int64_t offered = offers_seen;
+    mark("desk_quiesce");
     quiesce(&L, pid, 30);
+    mark("desk_end");
     if (offers_seen != offered)
         dief("desktops set Idle were offered SMS");
     print_figure("desktops_ingest_rate_0", F->desk_none, "%.0f", "sms/s");

@@ -22,6 +22,7 @@
 #include "util/utf8.h"
 #include "sms/gw_sim.h"
 #include "sms/sms_text.h"
+#include "util/hmap.h"
 #include "util/xalloc.h"
 
 api *api_new(const api_env *env)
@@ -473,7 +474,8 @@ static void rest_sim(api *a, const http_req *req, http_resp *resp, const char *w
  * changes what they may see). */
 void api__resync_all(api *a)
 {
-    a->feed_dirty = 1; /* supervisors' pages too (api_feed_flush) */
+    a->feed_dirty = 1; /* supervisors' pages too (api_feed_flush), anew */
+    a->feed_lists = 0;
     for (uint32_t i = 0; i < a->cap; i++)
         for (api_conn *k = a->by_agent[i]; k; k = k->next) {
             json_t *snap = api__snapshot(a, k->agent);
@@ -804,8 +806,8 @@ void api_ws_message(void *arg, http_ws *ws, void *user, str data)
     api_conn *k = user;
     api_frame f;
     api_parse_err e;
-    if (k->feed) { /* the feed only pushes; a frame asks for a fresh one */
-        api__feed_send(a, k);
+    if (k->feed) { /* a page's view (its slices), or a fresh overview */
+        api__feed_message(a, k, data);
         return;
     }
     if (api_parse_frame(data, &f, &e) != 0) {
@@ -894,22 +896,47 @@ void api_ws_message(void *arg, http_ws *ws, void *user, str data)
 
 /* ---- publishing -------------------------------------------------------- */
 
+/* The (conversation, agent) pairs a batch of events touched, each once, in
+ * the order first touched. A hash set, not a scan of the list: a big batch
+ * (a stop with thousands of desktops, a burst) touches tens of thousands. */
 typedef struct touch {
     uint32_t conv, agent;
 } touch;
 
-static void touch_add(touch **v, size_t *n, size_t *cap, uint32_t conv, uint32_t agent)
+typedef struct touches {
+    touch *v;
+    size_t n, cap;
+    hmap seen; /* index + 1 into v */
+} touches;
+
+typedef struct touch_key {
+    const touch *v;
+    touch k;
+} touch_key;
+
+static int touch_eq(const void *elem, const void *key)
 {
-    if (!agent)
+    const touch_key *k = key;
+    const touch *t = &k->v[(uintptr_t)elem - 1];
+    return t->conv == k->k.conv && t->agent == k->k.agent;
+}
+
+/* Adds the pair unless 'agent' is 0 or has no desktop here (nobody to
+ * tell), or the pair is in already. */
+static void touch_add(const api *a, touches *t, uint32_t conv, uint32_t agent)
+{
+    if (!agent || agent >= a->cap || !a->by_agent[agent])
         return;
-    for (size_t i = 0; i < *n; i++)
-        if ((*v)[i].conv == conv && (*v)[i].agent == agent)
-            return;
-    if (*n == *cap) {
-        *cap = *cap ? *cap * 2 : 16;
-        *v = xrealloc(*v, *cap * sizeof **v);
+    uint64_t h = hmap_hash_u64((uint64_t)conv << 32 | agent);
+    touch_key k = {t->v, {conv, agent}};
+    if (hmap_get(&t->seen, h, touch_eq, &k))
+        return;
+    if (t->n == t->cap) {
+        t->cap = t->cap ? t->cap * 2 : 16;
+        t->v = xrealloc(t->v, t->cap * sizeof *t->v);
     }
-    (*v)[(*n)++] = (touch){conv, agent};
+    t->v[t->n++] = k.k;
+    hmap_put(&t->seen, h, (void *)(uintptr_t)t->n);
 }
 
 void api_publish(api *a, const cc_events *evs)
@@ -917,8 +944,8 @@ void api_publish(api *a, const cc_events *evs)
     const cc *c = a->env.core;
     api__metrics_events(a, evs);
     api__feed_events(a, evs);
-    touch *t = NULL;
-    size_t nt = 0, capt = 0;
+    touches t = {0};
+    hmap_init(&t.seen);
     for (size_t i = 0; i < evs->n; i++) {
         const cc_event *e = &evs->v[i];
         if (e->type == CC_EV_SUPERVISED) { /* the agent is told who and why */
@@ -939,13 +966,13 @@ void api_publish(api *a, const cc_events *evs)
         }
         if (!e->conv || e->type < CC_EV_CONV_OPENED)
             continue;
-        touch_add(&t, &nt, &capt, e->conv, e->agent);
-        touch_add(&t, &nt, &capt, e->conv, e->target);
+        touch_add(a, &t, e->conv, e->agent);
+        touch_add(a, &t, e->conv, e->target);
         cc_conv_view v;
         if (cc_conv_get(c, e->conv, &v) == 0) {
-            touch_add(&t, &nt, &capt, e->conv, v.owner);
-            touch_add(&t, &nt, &capt, e->conv, v.guest);
-            touch_add(&t, &nt, &capt, e->conv, v.offered_to);
+            touch_add(a, &t, e->conv, v.owner);
+            touch_add(a, &t, e->conv, v.guest);
+            touch_add(a, &t, e->conv, v.offered_to);
         }
         if (e->type == CC_EV_MSG_IN || e->type == CC_EV_MSG_OUT) {
             if (cc_conv_get(c, e->conv, &v) != 0)
@@ -981,23 +1008,24 @@ void api_publish(api *a, const cc_events *evs)
         }
     }
     /* every agent touched learns the conversation as it now stands for it */
-    for (size_t i = 0; i < nt; i++) {
+    for (size_t i = 0; i < t.n; i++) {
         cc_conv_view v;
-        uint32_t agent = t[i].agent;
-        if (agent >= a->cap || !a->by_agent[agent])
+        uint32_t agent = t.v[i].agent;
+        if (agent >= a->cap || !a->by_agent[agent]) /* gone meanwhile */
             continue;
-        if (cc_conv_get(c, t[i].conv, &v) == 0 && api__role_of(a, &v, agent))
+        if (cc_conv_get(c, t.v[i].conv, &v) == 0 && api__role_of(a, &v, agent))
             to_agent(a, agent,
                      json_pack("{s:s, s:o}", "type", "conversation", "conversation",
                                api__conv_json(a, &v, agent)));
         else
             to_agent(a, agent, json_pack("{s:s, s:i}", "type", "conversation_removed", "conv",
-                                         (int)t[i].conv));
+                                         (int)t.v[i].conv));
         to_agent(
             a, agent,
             json_pack("{s:s, s:o}", "type", "agent", "me", api__agent_json(a, agent)));
     }
-    free(t);
+    free(t.v);
+    hmap_free(&t.seen);
 }
 
 void api_publish_delivery(api *a, uint32_t conv, uint32_t seq, int store_status, str error)

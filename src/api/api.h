@@ -106,23 +106,37 @@ void api_reconcile(api *a);
 /* Connected desktops (WebSockets). */
 size_t api_conn_count(const api *a);
 
-/* Pushes the overview to supervisors' pages when something changed since
- * the last push; the application calls it every API_FEED_MS. After a push
- * that took T to render the next waits 9 T, so the feed takes at most a
- * tenth of the loop however large the site (5,000 agents: ~50 ms a push). */
+/* Pushes to supervisors' pages what changed in their view since the last
+ * push (a delta of the queues and of the slices of agents and
+ * conversations each page shows); the application calls it every
+ * API_FEED_MS. After a push that took T the next waits 9 T, so the feed
+ * takes at most a tenth of the loop however large the site. */
 #define API_FEED_MS 250
 void api_feed_flush(api *a);
 /* Renders the supervisors' overview once, as every push does (the JSON
  * text), and returns its size in bytes: what one push costs, for
  * bench_feed. */
 size_t api_feed_render(api *a);
+/* For bench_feed: with 'open', adds a page (no socket) showing the first
+ * slices; then renders every page's frame as a push does and returns the
+ * bytes it would send. */
+size_t api_feed_page(api *a, int open);
 
-/* Folds the whole event log of 'st' into 'r' (core/report.h), with the SMS
- * segments of every reply sent in [from, to), and finishes it at 'now':
- * what /api/reports answers from (api_report.c; bench_report times it).
- * Returns 0 or the store's error. */
+/* The report of 'o' (core/report.h) over the event log of 'st', with the
+ * SMS segments of every reply sent in [from, to), finished at 'now', into
+ * '*out' (the caller frees it): what /api/reports answers from
+ * (api_report.c; bench_report times it). With 'snaps' (NULL: none) it
+ * goes on from the latest snapshot of the fold at a local midnight at or
+ * before o->from, and keeps one at each midnight it folds past; it stops
+ * reading once the figures are complete. Returns 0 or the store's error. */
 struct report;
-int api_report_fold(store *st, struct report *r, int64_t from, int64_t to, int64_t now);
+struct report_opts;
+typedef struct api_snaps api_snaps;
+api_snaps *api_snaps_new(void);
+void api_snaps_free(api_snaps *s);
+size_t api_snaps_count(const api_snaps *s);
+int api_report_fold(store *st, api_snaps *snaps, const struct report_opts *o, int64_t now,
+                    struct report **out);
 
 /* ---- retention and erasure (api_privacy.c, docs/privacy.md) ------------ */
 

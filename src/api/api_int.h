@@ -19,6 +19,7 @@ typedef struct api_conn {
     uint32_t agent;
     int64_t account;
     int feed;              /* a supervisor's live feed (no agent) */
+    struct api_feed_view *fv; /* feeds: what the page shows and last got */
     struct api_conn *next; /* the same agent's other desktops; feeds: the next feed */
 } api_conn;
 
@@ -64,7 +65,13 @@ struct api {
     api_conn *feeds;     /* supervisors' pages (api_supervisor.c) */
     int feed_dirty;      /* something changed since the last push */
     int64_t feed_next;   /* no push before (render time x 9 after the last) */
+    int feed_lists;      /* the id lists below are up to date (else rebuilt) */
+    uint32_t *feed_agents, *feed_queues, *feed_convs; /* ascending ids */
+    size_t feed_nagents, feed_nqueues, feed_nconvs, feed_capconvs;
+    uint32_t *feed_touched; /* conversations with events since the last push */
+    size_t feed_ntouched, feed_captouched;
     report *today;        /* today's figures in the site's zone, folded live */
+    api_snaps *snaps;     /* the report fold at local midnights (api_report.c) */
     int64_t today_to;    /* when 'today' ends (0: rebuild it) */
     struct api_oidc *oidc; /* single sign-on (api_oidc.c); NULL: off */
 };
@@ -133,6 +140,10 @@ void api__send_json(http_ws *ws, json_t *j);
 int api__feed_open(api *a, http_ws *ws, void **user);
 void api__feed_close(api *a, api_conn *k);
 void api__feed_send(api *a, api_conn *k);
+/* A frame from a page: {"type": "view", "agents": {"offset", "limit"},
+ * "conversations": {...}} sets its slices; then (or on anything else) a
+ * fresh overview. */
+void api__feed_message(api *a, api_conn *k, str data);
 void api__feed_events(api *a, const cc_events *evs);
 void api__feed_free(api *a);
 /* Today's figures (api_report.c): folds one event; the live row of

@@ -425,12 +425,107 @@ typedef struct kept_seg {
     int segs;
 } kept_seg;
 
+/* ---- snapshots of the fold at local midnights ----------------------------
+ * A day's report need not fold the log from its first event: the fold's
+ * state (agents' states, open conversations and their queue legs) taken
+ * before the first event at or after a midnight T serves every report
+ * from T on (report_resume), and the fold stops once no later event can
+ * change the figures (report_done). The snapshots are taken as reports
+ * fold past midnights (in the report's zone) and kept in memory only:
+ * derived from the log, rebuilt after a restart by the first report that
+ * needs them, dropped when the log is shorter than they are (a restored
+ * backup). Retention and erasure delete texts, names and numbers, never
+ * events, and none of those is in a snapshot, so figures of past days stay
+ * as they were (docs/privacy.md, docs/reports.md). */
+
+#define SNAPS_MAX 400 /* about a year of days; the oldest go first */
+
+typedef struct snap {
+    int64_t at;   /* the midnight */
+    uint64_t seq; /* the last event folded into 'state' */
+    report *state;
+} snap;
+
+struct api_snaps {
+    snap *v; /* by 'at' */
+    size_t n, cap;
+    uint64_t top; /* the highest seq of any */
+};
+
+api_snaps *api_snaps_new(void)
+{
+    return xcalloc(1, sizeof(api_snaps));
+}
+
+static void snaps_clear(api_snaps *s)
+{
+    for (size_t i = 0; i < s->n; i++)
+        report_free(s->v[i].state);
+    s->n = 0;
+    s->top = 0;
+}
+
+void api_snaps_free(api_snaps *s)
+{
+    if (!s)
+        return;
+    snaps_clear(s);
+    free(s->v);
+    free(s);
+}
+
+size_t api_snaps_count(const api_snaps *s)
+{
+    return s ? s->n : 0;
+}
+
+/* The latest snapshot at or before 't', or NULL. */
+static const snap *snap_before(const api_snaps *s, int64_t t)
+{
+    const snap *best = NULL;
+    for (size_t i = 0; s && i < s->n && s->v[i].at <= t; i++)
+        best = &s->v[i];
+    return best;
+}
+
+static void snap_put(api_snaps *s, int64_t at, uint64_t seq, const report *r)
+{
+    size_t i = 0;
+    while (i < s->n && s->v[i].at < at)
+        i++;
+    if (i < s->n && s->v[i].at == at)
+        return;
+    if (s->n == SNAPS_MAX) {
+        report_free(s->v[0].state);
+        memmove(&s->v[0], &s->v[1], --s->n * sizeof *s->v);
+        if (i == 0)
+            return; /* older than every one kept */
+        i--;
+    }
+    if (s->n == s->cap) {
+        s->cap = s->cap ? s->cap * 2 : 16;
+        s->v = xrealloc(s->v, s->cap * sizeof *s->v);
+    }
+    memmove(&s->v[i + 1], &s->v[i], (s->n - i) * sizeof *s->v);
+    report_opts none = {0}; /* the state only */
+    s->v[i] = (snap){at, seq, report_resume(&none, r)};
+    s->n++;
+    if (seq > s->top)
+        s->top = seq;
+}
+
 typedef struct fold_arg {
     report *r;
     int64_t from, to;
     kept_seg *kept; /* sorted by id */
     size_t nkept, capkept;
+    api_snaps *snaps;
+    report_opts day; /* the report's zone, by day: where midnights are */
+    uint64_t last_seq; /* the last event folded */
+    int64_t next_mid;  /* the next midnight to take a snapshot at */
 } fold_arg;
+
+#define FOLD_DONE 1 /* fold_one: the figures are complete */
 
 static int kept_cb(void *arg, int64_t id, int segments)
 {
@@ -452,6 +547,21 @@ static int kept_cmp(const void *x, const void *y)
 static int fold_one(void *arg, const cc_event *ev)
 {
     fold_arg *f = arg;
+    if (f->snaps) {
+        int64_t s, e;
+        if (f->next_mid == INT64_MIN) { /* the first event: its day's start */
+            report_interval(&f->day, ev->at, &s, &e);
+            f->next_mid = s;
+        }
+        while (ev->at >= f->next_mid) {
+            snap_put(f->snaps, f->next_mid, f->last_seq, f->r);
+            report_interval(&f->day, f->next_mid, &s, &e);
+            f->next_mid = e;
+        }
+    }
+    if (report_done(f->r, ev->at))
+        return FOLD_DONE;
+    f->last_seq = ev->seq;
     uint32_t segs = 0;
     if (ev->type == CC_EV_MSG_OUT && ev->at >= f->from && ev->at < f->to) {
         sms_info info;
@@ -466,27 +576,44 @@ static int fold_one(void *arg, const cc_event *ev)
     return 0;
 }
 
-int api_report_fold(store *st, report *r, int64_t from, int64_t to, int64_t now)
+int api_report_fold(store *st, api_snaps *snaps, const report_opts *o, int64_t now,
+                    report **out)
 {
-    fold_arg f = {r, from, to, NULL, 0, 0};
+    uint64_t last = 0;
+    if (snaps && snaps->n && (store_last_seq(st, &last) != 0 || last < snaps->top))
+        snaps_clear(snaps); /* not the log they were taken from */
+    const snap *from = snap_before(snaps, o->from);
+    fold_arg f = {.r = report_resume(o, from ? from->state : NULL), .from = o->from,
+                  .to = o->to, .snaps = snaps, .day = {.step = REPORT_DAY, .tz = o->tz},
+                  .last_seq = from ? from->seq : 0, .next_mid = INT64_MIN};
+    if (from) { /* the next midnight after the snapshot's */
+        int64_t s;
+        report_interval(&f.day, from->at, &s, &f.next_mid);
+    }
     int rc = store_segments(st, kept_cb, &f);
     if (rc == 0) {
         if (f.nkept)
             qsort(f.kept, f.nkept, sizeof *f.kept, kept_cmp);
-        rc = store_events_report(st, fold_one, &f);
+        rc = store_events_report_after(st, from ? from->seq : 0, fold_one, &f);
+        if (rc == FOLD_DONE)
+            rc = 0;
     }
     free(f.kept);
     if (rc == 0)
-        report_finish(r, now);
+        report_finish(f.r, now);
+    else
+        report_free(f.r), f.r = NULL;
+    *out = f.r;
     return rc;
 }
 
-/* The report of 'q' over the whole event log, or NULL after answering 503. */
+/* The report of 'q', or NULL after answering 503. */
 static report *compute(api *a, const rq *q, http_resp *resp)
 {
-    report *r = report_new(&q->o);
-    if (api_report_fold(a->env.st, r, q->o.from, q->o.to, a->env.now(a->env.app)) != 0) {
-        report_free(r);
+    report *r;
+    if (!a->snaps)
+        a->snaps = api_snaps_new();
+    if (api_report_fold(a->env.st, a->snaps, &q->o, a->env.now(a->env.app), &r) != 0) {
         api__resp_error(resp, 503, "store_unavailable",
                         "the event log cannot be read now; try again in a moment");
         return NULL;

@@ -64,7 +64,15 @@ struct report {
     report_span *spans;
     size_t nspans, capspans;
     int64_t cs, ce; /* the last interval looked up */
+    rowx *near[256]; /* rows looked up lately, by (dim, id): most events
+                        count for the same few rows of one interval */
+    size_t pending; /* open queue legs that started in the range */
 };
+
+static int in_range(const report *r, int64_t t)
+{
+    return t >= r->o.from && t < r->o.to;
+}
 
 /* ---- intervals --------------------------------------------------------- */
 
@@ -157,11 +165,14 @@ static int row_eq(const void *e, const void *k)
 
 static rowx *row_get(report *r, int dim, uint32_t id, int64_t s, int64_t e)
 {
+    rowx **near = &r->near[(id * 5u + (uint32_t)dim) & 255u];
+    if (*near && (*near)->row.id == id && (*near)->row.dim == dim && (*near)->row.start == s)
+        return *near;
     rkey k = {dim, id, s};
     uint64_t h = rhash(dim, id, s);
     rowx *x = hmap_get(&r->rows_ix, h, row_eq, &k);
     if (x)
-        return x;
+        return *near = x;
     x = xcalloc(1, sizeof *x);
     x->row.dim = dim;
     x->row.id = id;
@@ -173,7 +184,7 @@ static rowx *row_get(report *r, int dim, uint32_t id, int64_t s, int64_t e)
         r->rows = xrealloc(r->rows, r->caprows * sizeof *r->rows);
     }
     r->rows[r->nrows++] = x;
-    return x;
+    return *near = x;
 }
 
 /* The interval of 't', or 0 when 't' is outside the range. */
@@ -463,6 +474,8 @@ static void leg_end(report *r, conv *v, size_t field)
     add(r, v->leg_start, w, field, 1);
     BUMP(r, v->leg_start, w, sl_base);
     v->leg_open = 0;
+    if (in_range(r, v->leg_start))
+        r->pending--;
 }
 
 /* ---- the fold ---------------------------------------------------------- */
@@ -488,6 +501,42 @@ report *report_new(const report_opts *o)
     hmap_init(&r->agents);
     hmap_init(&r->counts_ix);
     return r;
+}
+
+report *report_resume(const report_opts *o, const report *state)
+{
+    report *r = report_new(o);
+    if (!state)
+        return r;
+    size_t i = 0;
+    void *e;
+    while (hmap_next(&state->agents, &i, &e)) {
+        const agent *s = e;
+        agent *a = xmalloc(sizeof *a);
+        *a = *s;
+        a->teams = xmalloc((s->nteams + 1) * sizeof *a->teams);
+        if (s->nteams)
+            memcpy(a->teams, s->teams, s->nteams * sizeof *a->teams);
+        hmap_put(&r->agents, hmap_hash_u64(a->id), a);
+    }
+    i = 0;
+    while (hmap_next(&state->convs, &i, &e)) {
+        const conv *s = e;
+        conv *v = xmalloc(sizeof *v);
+        *v = *s;
+        v->cape = s->ne;
+        v->e = xmalloc((s->ne + 1) * sizeof *v->e);
+        if (s->ne)
+            memcpy(v->e, s->e, s->ne * sizeof *v->e);
+        hmap_put(&r->convs, hmap_hash_u64(v->id), v);
+        r->pending += v->leg_open && in_range(r, v->leg_start);
+    }
+    return r;
+}
+
+int report_done(const report *r, int64_t t)
+{
+    return t >= r->o.to && r->pending == 0;
 }
 
 int report_peek(const report *r, int dim, uint32_t id, int64_t t, report_row *out)
@@ -598,6 +647,7 @@ void report_add(report *r, const cc_event *ev, uint32_t segments)
             v->leg_open = 1;
             v->leg_queue = ev->queue;
             v->leg_start = t;
+            r->pending += in_range(r, t);
             BUMP(r, t, ((who){1, ev->queue, v->ep, 0}), offered);
         }
         break;

@@ -114,6 +114,21 @@ void report_add(report *r, const cc_event *ev, uint32_t segments);
  * dimension, id, start). Call once, after the last report_add. */
 void report_finish(report *r, int64_t now);
 
+/* A new report of 'opts' that goes on from the fold state of 'state'
+ * (who is in which state since when, the open conversations and their
+ * queue legs: not its figures). Folding the events after the ones 'state'
+ * got gives the same figures as folding the whole log into a new report,
+ * provided 'state' got none at or after opts->from: a snapshot of the fold
+ * taken before the first event at or after some T <= from (api_report.c
+ * keeps one at each local midnight). NULL 'state': report_new. */
+report *report_resume(const report_opts *opts, const report *state);
+/* 1 when no event at 't' or later can change the figures any more: 't' is
+ * at or after the range's end and every queue leg that started in the
+ * range has ended (a leg counts where it started, when it ends). Events
+ * come with non-decreasing times (the core's clock never goes back), so a
+ * fold may stop at the first such event. */
+int report_done(const report *r, int64_t t);
+
 /* Views into the report, valid until report_free. Rows exist only for
  * intervals where something counted; the total row of each interval exists
  * whenever any row of it does. */

@@ -28,14 +28,26 @@
  *    written as raw bytes (LWS_WRITE_HTTP on a WebSocket is a raw write in
  *    lws 4.1, which queues what the socket does not take and calls back only
  *    once it is sent). No extension is negotiated, so frames are plain.
+ *  - ... and without a poll round: what a turn of the loop queued for a
+ *    WebSocket is written at the end of that turn (flush_dirty, the loop's
+ *    net__turn_end hook), straight to the socket, instead of asking lws for
+ *    a writable callback (two epoll_ctl calls, a poll event and a callback
+ *    per desktop and turn: with an offer per SMS, per SMS). Only a socket
+ *    lws still holds unsent bytes for, a due ping, a closing WebSocket or
+ *    more than HTTP_WS_WRITE_MAX bytes wait for the writable callback as
+ *    before; so does everything on lws's poll loop (no such hook).
  */
 #include "http/http.h"
 
+#include <arpa/inet.h>
 #include <libwebsockets.h>
+#include <netinet/in.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 
 #include "net/net_int.h"
 #include "util/log.h"
@@ -53,6 +65,8 @@ struct http_srv {
     net_timer *sweep;       /* the WebSockets' liveness */
     int64_t ping_ms;        /* silence before a ping */
     http_ws *live;          /* every accepted WebSocket */
+    http_ws *dirty;         /* WebSockets with frames queued this turn */
+    net_turn_end *turn_end; /* writes them (NULL: writable callbacks) */
     struct lws_protocols protos[3];
     struct lws_http_mount mounts[5];
     struct lws_protocol_vhost_options hdrs[5];
@@ -69,6 +83,8 @@ struct http_ws {
     struct lws *wsi;
     http_srv *srv;
     http_ws *live_prev, *live_next; /* srv->live */
+    http_ws *dirty_prev, *dirty_next; /* srv->dirty */
+    int is_dirty, established, peer_closing;
     int64_t rx_at;                  /* the last frame from the peer (mono) */
     int ping_due, ping_out;         /* a ping to write; one written, unanswered */
     void *user;
@@ -135,12 +151,36 @@ typedef struct req_bufs {
     char cookie[1024], origin[256], host[256], peer[64];
 } req_bufs;
 
+/* The client's address as text into 'out' (64 bytes). Read once per
+ * connection, not per request (a getpeername per inbound SMS on a
+ * keep-alive connection): the listener is IPv4 only, and the address plus
+ * one is kept in the connection's opaque user data, which is ours on the
+ * server's connections (net_tcp's are client connections). */
+static const char *peer_of(struct lws *wsi, char *out, size_t cap)
+{
+    struct lws *nwsi = lws_get_network_wsi(wsi);
+    uint64_t v = (uint64_t)(uintptr_t)lws_get_opaque_user_data(nwsi);
+    if (v == 0) {
+        struct sockaddr_in sa;
+        socklen_t l = sizeof sa;
+        int fd = lws_get_socket_fd(nwsi);
+        if (fd < 0 || getpeername(fd, (struct sockaddr *)&sa, &l) != 0 || l != sizeof sa ||
+            sa.sin_family != AF_INET)
+            return lws_get_peer_simple(wsi, out, cap);
+        v = (uint64_t)ntohl(sa.sin_addr.s_addr) + 1;
+        lws_set_opaque_user_data(nwsi, (void *)(uintptr_t)v);
+    }
+    uint32_t a = (uint32_t)(v - 1);
+    snprintf(out, cap, "%u.%u.%u.%u", a >> 24, (a >> 16) & 255, (a >> 8) & 255, a & 255);
+    return out;
+}
+
 static void fill_req(struct lws *wsi, http_req *req, req_bufs *b)
 {
     req->session = cookie_session(hdr(wsi, WSI_TOKEN_HTTP_COOKIE, b->cookie, sizeof b->cookie));
     req->origin = hdr(wsi, WSI_TOKEN_ORIGIN, b->origin, sizeof b->origin);
     req->host = hdr(wsi, WSI_TOKEN_HOST, b->host, sizeof b->host);
-    const char *peer = lws_get_peer_simple(wsi, b->peer, sizeof b->peer);
+    const char *peer = peer_of(wsi, b->peer, sizeof b->peer);
     req->peer = peer ? str_c(peer) : STR_NULL;
     req->secure = lws_is_ssl(wsi);
     req->impl = wsi;
@@ -241,7 +281,11 @@ static int respond(struct lws *wsi, pss_http *pss, http_resp *resp)
     return 0;
 }
 
-/* Writes the prepared answer: headers, then the body. Returns -1 to close. */
+/* Writes the prepared answer: headers, then the body. Returns -1 to close.
+ * On HTTP/1.1 (a connection of its own, not an HTTP/2 stream) both are
+ * the same raw bytes on the socket, written in one send instead of two
+ * (issue 12: a syscall less per inbound SMS); an HTTP/2 stream needs its
+ * HEADERS and DATA frames written apart. */
 static int write_answer(struct lws *wsi, pss_http *pss)
 {
     unsigned char *out = pss->out; /* ours now: a reset during the writes must not free it */
@@ -250,7 +294,12 @@ static int write_answer(struct lws *wsi, pss_http *pss)
     int r = 0;
     pss->out = NULL;
     pss->has_resp = 0;
-    if (lws_write(wsi, out + LWS_PRE, hn, LWS_WRITE_HTTP_HEADERS) != (int)hn)
+    if (bn && lws_get_network_wsi(wsi) == wsi) {
+        if (lws_write(wsi, out + LWS_PRE, hn + bn, LWS_WRITE_HTTP_HEADERS) != (int)(hn + bn))
+            r = -1;
+        else if (pss->gen == gen && lws_http_transaction_completed(wsi))
+            r = -1;
+    } else if (lws_write(wsi, out + LWS_PRE, hn, LWS_WRITE_HTTP_HEADERS) != (int)hn)
         r = -1;
     else if (pss->gen == gen) { /* lws ends an empty answer's transaction itself */
         if (bn && lws_write(wsi, out + LWS_PRE + hn, bn, LWS_WRITE_HTTP_FINAL) != (int)bn)
@@ -385,8 +434,23 @@ static void live_add(http_srv *s, http_ws *ws)
     ws->rx_at = loop_clock_mono();
 }
 
+static void dirty_del(http_ws *ws)
+{
+    if (!ws->is_dirty)
+        return;
+    if (ws->dirty_prev)
+        ws->dirty_prev->dirty_next = ws->dirty_next;
+    else
+        ws->srv->dirty = ws->dirty_next;
+    if (ws->dirty_next)
+        ws->dirty_next->dirty_prev = ws->dirty_prev;
+    ws->dirty_prev = ws->dirty_next = NULL;
+    ws->is_dirty = 0;
+}
+
 static void ws_free(http_ws *ws)
 {
+    dirty_del(ws);
     if (ws->accepted) {
         if (ws->live_prev)
             ws->live_prev->live_next = ws->live_next;
@@ -513,7 +577,14 @@ static int cb_ws(struct lws *wsi, enum lws_callback_reasons reason, void *user, 
         return 0;
     }
     case LWS_CALLBACK_ESTABLISHED:
-        return pss->ws ? 0 : -1;
+        if (!pss->ws)
+            return -1;
+        pss->ws->established = 1; /* what came before asked for a writable callback */
+        return 0;
+    case LWS_CALLBACK_WS_PEER_INITIATED_CLOSE: /* lws answers it: write no more */
+        if (pss->ws)
+            pss->ws->peer_closing = 1;
+        return 0;
     case LWS_CALLBACK_RECEIVE: {
         http_ws *ws = pss->ws;
         if (!ws || ws->closing)
@@ -583,7 +654,43 @@ void http_ws_send(http_ws *ws, const char *data, size_t n)
         ws->head = m;
     ws->tail = m;
     ws->backlog++;
-    lws_callback_on_writable(ws->wsi);
+    http_srv *s = ws->srv;
+    if (!s->turn_end || !ws->established || ws->peer_closing) {
+        lws_callback_on_writable(ws->wsi);
+        return;
+    }
+    if (!ws->is_dirty) { /* written at the end of the turn: flush_dirty */
+        ws->is_dirty = 1;
+        ws->dirty_prev = NULL;
+        ws->dirty_next = s->dirty;
+        if (s->dirty)
+            s->dirty->dirty_prev = ws;
+        s->dirty = ws;
+    }
+}
+
+/* At the end of a turn of the loop: writes what the turn queued for each
+ * WebSocket straight to its socket (the file's comment). */
+static void flush_dirty(void *arg)
+{
+    http_srv *s = arg;
+    while (s->dirty) {
+        http_ws *ws = s->dirty;
+        dirty_del(ws);
+        if (!ws->head)
+            continue;
+        if (ws->closing || ws->ping_due || ws->peer_closing || lws_partial_buffered(ws->wsi)) {
+            lws_callback_on_writable(ws->wsi);
+            continue;
+        }
+        if (ws_write_queued(ws) != 0) { /* the socket failed: lws closes it */
+            ws->closing = 1;
+            lws_set_timeout(ws->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+            continue;
+        }
+        if (ws->head) /* over HTTP_WS_WRITE_MAX: the rest when writable */
+            lws_callback_on_writable(ws->wsi);
+    }
 }
 
 void http_ws_close(http_ws *ws)
@@ -712,6 +819,7 @@ http_srv *http_new(net_loop *loop, const http_cfg *cfg, const http_handlers *h, 
     s->port = lws_get_vhost_listen_port(s->vhost);
     s->ping_ms = cfg->ws_ping_ms > 0 ? cfg->ws_ping_ms : HTTP_WS_PING_MS;
     s->sweep = net_timer_new(loop, on_sweep, s);
+    s->turn_end = net__turn_end_new(loop, flush_dirty, s);
     net_timer_set(s->sweep, s->ping_ms < HTTP_WS_SWEEP_MS ? s->ping_ms : HTTP_WS_SWEEP_MS);
     return s;
 }
@@ -726,6 +834,12 @@ void http_stop(http_srv *s)
     if (s) {
         net_timer_free(s->sweep);
         s->sweep = NULL;
+        net__turn_end_free(s->turn_end);
+        s->turn_end = NULL;
+        while (s->dirty) { /* lws writes them when writable, as on the poll loop */
+            lws_callback_on_writable(s->dirty->wsi);
+            dirty_del(s->dirty);
+        }
     }
 }
 

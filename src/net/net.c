@@ -228,6 +228,45 @@ void net_watch_free(net_watch *w)
     net__io_free(w);
 }
 
+/* ---- the end of a turn ------------------------------------------------- */
+
+struct net_turn_end {
+    ev_prepare w;
+    net_loop *l;
+    void (*cb)(void *);
+    void *arg;
+};
+
+static void turn_end_cb(struct ev_loop *loop, ev_prepare *w, int revents)
+{
+    (void)loop;
+    (void)revents;
+    net_turn_end *h = w->data;
+    h->cb(h->arg);
+}
+
+net_turn_end *net__turn_end_new(net_loop *l, void (*cb)(void *arg), void *arg)
+{
+    if (!l->loop)
+        return NULL;
+    net_turn_end *h = xcalloc(1, sizeof *h);
+    h->l = l;
+    h->cb = cb;
+    h->arg = arg;
+    ev_prepare_init(&h->w, turn_end_cb);
+    h->w.data = h;
+    ev_prepare_start(l->loop, &h->w);
+    return h;
+}
+
+void net__turn_end_free(net_turn_end *h)
+{
+    if (!h)
+        return;
+    ev_prepare_stop(h->l->loop, &h->w);
+    free(h);
+}
+
 /* ---- timers ------------------------------------------------------------ */
 
 /* On the libev loop the timers are libev's. lws 4.1's libev glue keeps its

@@ -25,6 +25,14 @@ net_io *net__io_new(net_loop *l, int fd, void (*cb)(void *arg, int fd, int ev),
 void net__io_set(net_io *w, int ev); /* 0: stop watching */
 void net__io_free(net_io *w);
 
+/* 'cb' runs at the end of every turn of the loop, once what the turn's
+ * events and timers did is done and before the loop waits again (libev's
+ * prepare watcher): e.g. to write what a turn queued for many connections
+ * in one go. NULL on lws's poll loop, which has no such hook. */
+typedef struct net_turn_end net_turn_end;
+net_turn_end *net__turn_end_new(net_loop *l, void (*cb)(void *arg), void *arg);
+void net__turn_end_free(net_turn_end *h);
+
 /* net_http's state on this loop (created on its first request), freed by
  * net_http__loop_free from net_loop_free. */
 void **net__http_slot(net_loop *l);

@@ -147,6 +147,10 @@ int store_events_replay(store *st, store_event_cb cb, void *arg);
  * of joining every message row back; PostgreSQL gives store_events_load's
  * events. */
 int store_events_report(store *st, store_event_cb cb, void *arg);
+/* The same for the events after 'after' (seq) only: a report going on
+ * from a snapshot of its fold (api_report.c). SQLite seeks to them;
+ * PostgreSQL reads the whole log and skips. */
+int store_events_report_after(store *st, uint64_t after, store_event_cb cb, void *arg);
 /* The same as store_events_replay for the events after 'after' only: a
  * standby following the log (docs/internals/ha.md). -ENOTSUP on SQLite. */
 int store_events_after(store *st, uint64_t after, store_event_cb cb, void *arg);

@@ -30,6 +30,8 @@ struct store_ops {
     /* with_text: 0 replay (no text), 1 load (all), 2 report (store.h) */
     int (*events_load)(store *st, int with_text, store_event_cb cb, void *arg);
     int (*events_after)(store *st, uint64_t after, store_event_cb cb, void *arg); /* optional */
+    /* store_events_report_after (optional: else the report's read, skipping) */
+    int (*events_report_after)(store *st, uint64_t after, store_event_cb cb, void *arg);
     int (*fence)(store *st, int64_t epoch);                                       /* optional */
     int (*last_seq)(store *st, uint64_t *seq);
     int (*msg_get)(store *st, int64_t id, store_msg_cb cb, void *arg);

@@ -6,7 +6,9 @@
  */
 #include "store/store_lease.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
+#include <netdb.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -92,12 +94,28 @@ const char store__pg_schema_v4[] =
     "  SELECT l.epoch, l.node INTO cur, leader FROM leadership l WHERE l.id = 1;"
     " END $$;";
 
-enum phase { DOWN, CONNECTING, SETUP, IDLE, BUSY };
+enum phase { DOWN, RESOLVING, CONNECTING, SETUP, IDLE, BUSY };
 enum asked { A_SETUP, A_TRY, A_BEAT, A_TAIL };
 #define TAIL_ROWS 500 /* events per tail read: one step's work at most */
 
+/* Host names of the URL resolved without waiting (getaddrinfo_a: glibc's
+ * resolver threads), then given to libpq as hostaddr, so its connect never
+ * waits for DNS on the caller's loop. */
+#define RESOLVE_MAX 8 /* hosts in a URL */
+#define ADDR_MAX 16   /* addresses tried per connect, as libpq would */
+typedef struct resolving {
+    int nhost, nport;
+    char *host[RESOLVE_MAX], *port[RESOLVE_MAX];
+    int asked[RESOLVE_MAX]; /* index in cb, or -1: a numeric address */
+    int n;
+    struct gaicb cb[RESOLVE_MAX];
+    struct gaicb *list[RESOLVE_MAX];
+    struct addrinfo hints;
+} resolving;
+
 struct store_lease {
     PGconn *c;
+    resolving *rs; /* while RESOLVING */
     enum phase ph;
     enum asked asked; /* the statement in flight */
     int poll_write; /* connecting: libpq waits for the socket to be writable */
@@ -106,7 +124,7 @@ struct store_lease {
     store_event_cb tail_cb;
     void *tail_arg;
     int tail_want, tail_rows, tail_err;
-    uint64_t tail_after;
+    uint64_t tail_after, tail_last; /* the log's last seq, as the read saw it */
     char *url, *node;
     int64_t lease_ms, fence_ms;
     char err[256];
@@ -123,10 +141,33 @@ store_lease *store_lease_new(const char *url, const char *node, int64_t lease_ms
     return l;
 }
 
+static void resolving_free(resolving *rs)
+{
+    if (!rs)
+        return;
+    for (int j = 0; j < rs->n; j++) {
+        /* one under way cannot be freed under glibc's thread: at the end
+         * of a process only, so wait for it */
+        if (gai_cancel(rs->list[j]) == EAI_NOTCANCELED)
+            while (gai_error(rs->list[j]) == EAI_INPROGRESS) {
+                const struct gaicb *one[] = {rs->list[j]};
+                gai_suspend(one, 1, NULL);
+            }
+        if (rs->cb[j].ar_result)
+            freeaddrinfo(rs->cb[j].ar_result);
+    }
+    for (int i = 0; i < rs->nhost; i++)
+        free(rs->host[i]);
+    for (int i = 0; i < rs->nport; i++)
+        free(rs->port[i]);
+    free(rs);
+}
+
 void store_lease_free(store_lease *l)
 {
     if (!l)
         return;
+    resolving_free(l->rs);
     PQfinish(l->c);
     free(l->url);
     free(l->node);
@@ -173,15 +214,25 @@ static int keepalive_probes(int64_t ms)
     return n < 1 ? 1 : (int)n;
 }
 
-static void start(store_lease *l, store_lease_news *out)
+/* Connects, with 'host', 'hostaddr' and 'port' over the URL's when given. */
+static void connect_start(store_lease *l, const char *host, const char *hostaddr,
+                          const char *port, store_lease_news *out)
 {
-    const char *keys[] = {"dbname", "connect_timeout", "application_name", "keepalives",
-                          "keepalives_idle", "keepalives_interval", "keepalives_count",
-                          "tcp_user_timeout", NULL};
+    const char *keys[12] = {"dbname", "connect_timeout", "application_name", "keepalives",
+                            "keepalives_idle", "keepalives_interval", "keepalives_count",
+                            "tcp_user_timeout"};
     char probes[16], user_timeout[24];
     snprintf(probes, sizeof probes, "%d", keepalive_probes(l->fence_ms));
     snprintf(user_timeout, sizeof user_timeout, "%lld", (long long)l->fence_ms);
-    const char *vals[] = {l->url, "3", "textdesk-ha", "1", "1", "1", probes, user_timeout, NULL};
+    const char *vals[12] = {l->url, "3", "textdesk-ha", "1", "1", "1", probes, user_timeout};
+    int k = 8;
+    if (hostaddr) {
+        keys[k] = "host", vals[k++] = host;
+        keys[k] = "hostaddr", vals[k++] = hostaddr;
+        if (port)
+            keys[k] = "port", vals[k++] = port;
+    }
+    keys[k] = vals[k] = NULL;
     l->c = PQconnectStartParams(keys, vals, 1);
     if (!l->c || PQstatus(l->c) == CONNECTION_BAD) {
         lost(l, out);
@@ -190,6 +241,144 @@ static void start(store_lease *l, store_lease_news *out)
     PQsetNoticeProcessor(l->c, no_notice, NULL);
     l->ph = CONNECTING;
     l->poll_write = 1; /* as if PQconnectPoll had said PGRES_POLLING_WRITING */
+}
+
+static int split(const char *list, char **out, int max)
+{
+    int n = 0;
+    for (const char *p = list; n < max;) {
+        const char *e = strchr(p, ',');
+        size_t len = e ? (size_t)(e - p) : strlen(p);
+        out[n++] = xmemdup0(p, len);
+        if (!e)
+            return n;
+        p = e + 1;
+    }
+    return -1; /* too many */
+}
+
+static int numeric(const char *host)
+{
+    unsigned char a[16];
+    return inet_pton(AF_INET, host, a) == 1 || inet_pton(AF_INET6, host, a) == 1;
+}
+
+/* Starts resolving the URL's host names; 0 when there is nothing to
+ * resolve (numeric addresses, a socket folder, hostaddr given, a URL
+ * libpq will refuse with its own message). */
+static int resolve_start(store_lease *l)
+{
+    PQconninfoOption *o = PQconninfoParse(l->url, NULL);
+    const char *host = NULL, *hostaddr = NULL, *port = NULL;
+    for (PQconninfoOption *x = o; x && x->keyword; x++) {
+        if (!x->val || !*x->val)
+            continue;
+        if (strcmp(x->keyword, "host") == 0)
+            host = x->val;
+        else if (strcmp(x->keyword, "hostaddr") == 0)
+            hostaddr = x->val;
+        else if (strcmp(x->keyword, "port") == 0)
+            port = x->val;
+    }
+    resolving *rs = xcalloc(1, sizeof *rs);
+    int names = 0;
+    if (host && !hostaddr && (rs->nhost = split(host, rs->host, RESOLVE_MAX)) > 0 &&
+        (!port || (rs->nport = split(port, rs->port, RESOLVE_MAX)) >= 0)) {
+        for (int i = 0; i < rs->nhost; i++) {
+            if (rs->host[i][0] == '/' || rs->host[i][0] == '@' || !rs->host[i][0]) {
+                names = 0; /* a Unix socket: libpq connects without DNS */
+                break;
+            }
+            names += !numeric(rs->host[i]);
+        }
+    }
+    PQconninfoFree(o);
+    if (!names || (rs->nport > 1 && rs->nport != rs->nhost)) {
+        resolving_free(rs);
+        return 0;
+    }
+    rs->hints.ai_family = AF_UNSPEC;
+    rs->hints.ai_socktype = SOCK_STREAM;
+    for (int i = 0; i < rs->nhost; i++) {
+        rs->asked[i] = -1;
+        if (numeric(rs->host[i]))
+            continue;
+        rs->asked[i] = rs->n;
+        rs->cb[rs->n].ar_name = rs->host[i];
+        rs->cb[rs->n].ar_request = &rs->hints;
+        rs->list[rs->n] = &rs->cb[rs->n];
+        rs->n++;
+    }
+    int r = getaddrinfo_a(GAI_NOWAIT, rs->list, rs->n, NULL);
+    if (r != 0) {
+        snprintf(l->err, sizeof l->err, "cannot resolve %s: %s", rs->host[0], gai_strerror(r));
+        rs->n = 0; /* nothing under way */
+        resolving_free(rs);
+        return -1;
+    }
+    l->rs = rs;
+    l->ph = RESOLVING;
+    return 1;
+}
+
+static void add(char *list, size_t n, const char *item)
+{
+    size_t len = strlen(list);
+    snprintf(list + len, n - len, "%s%s", len ? "," : "", item);
+}
+
+/* Resolved: connects to every address found, in order (each host's, as
+ * libpq would try them itself). */
+static void resolve_done(store_lease *l, store_lease_news *out)
+{
+    resolving *rs = l->rs;
+    for (int j = 0; j < rs->n; j++)
+        if (gai_error(rs->list[j]) == EAI_INPROGRESS)
+            return; /* not yet: the next step */
+    char hosts[2048] = "", addrs[1024] = "", ports[256] = "", a[INET6_ADDRSTRLEN];
+    int k = 0;
+    for (int i = 0; i < rs->nhost && k < ADDR_MAX; i++) {
+        const char *port = rs->nport > 1 ? rs->port[i] : rs->nport ? rs->port[0] : "";
+        if (rs->asked[i] < 0) {
+            add(hosts, sizeof hosts, rs->host[i]), add(addrs, sizeof addrs, rs->host[i]);
+            add(ports, sizeof ports, port), k++;
+            continue;
+        }
+        struct gaicb *g = rs->list[rs->asked[i]];
+        int e = gai_error(g);
+        if (e != 0) {
+            snprintf(l->err, sizeof l->err, "cannot resolve %s: %s", rs->host[i],
+                     gai_strerror(e));
+            continue;
+        }
+        for (struct addrinfo *ai = g->ar_result; ai && k < ADDR_MAX; ai = ai->ai_next) {
+            if (getnameinfo(ai->ai_addr, ai->ai_addrlen, a, sizeof a, NULL, 0,
+                            NI_NUMERICHOST) != 0)
+                continue;
+            add(hosts, sizeof hosts, rs->host[i]), add(addrs, sizeof addrs, a);
+            add(ports, sizeof ports, port), k++;
+        }
+    }
+    int nport = rs->nport;
+    resolving_free(rs);
+    l->rs = NULL;
+    if (k == 0) {
+        l->ph = DOWN;
+        out->lost = 1;
+        return;
+    }
+    connect_start(l, hosts, addrs, nport ? ports : NULL, out);
+}
+
+static void start(store_lease *l, store_lease_news *out)
+{
+    int r = resolve_start(l);
+    if (r < 0) {
+        out->lost = 1;
+        return;
+    }
+    if (r == 0)
+        connect_start(l, NULL, NULL, NULL, out);
 }
 
 /* Whether the socket is ready for what libpq waits for (never waits). */
@@ -235,17 +424,18 @@ static void send_tail(store_lease *l, store_lease_news *out)
     l->tail_want = 0;
     l->tail_rows = 0;
     l->tail_err = 0;
+    l->tail_last = l->tail_after; /* none after: the log ends where the follower is */
     l->asked = A_TAIL;
     l->ph = BUSY;
 }
 
 /* A row of the tail read: to the follower, unless an earlier one failed. */
-static void tail_row(store_lease *l, PGresult *res, store_lease_news *out)
+static void tail_row(store_lease *l, PGresult *res)
 {
     l->tail_rows++;
     int nf = PQnfields(res);
     if (nf > 0)
-        out->log_last = strtoull(PQgetvalue(res, 0, nf - 1), NULL, 10);
+        l->tail_last = strtoull(PQgetvalue(res, 0, nf - 1), NULL, 10);
     if (l->tail_err)
         return;
     cc_event ev;
@@ -292,7 +482,7 @@ static int read_results(store_lease *l, store_lease_news *out)
         ExecStatusType t = PQresultStatus(res);
         if (l->asked == A_TAIL) {
             if (t == PGRES_SINGLE_TUPLE)
-                tail_row(l, res, out);
+                tail_row(l, res);
             else if (t != PGRES_TUPLES_OK && !l->tail_err) {
                 l->tail_err = -EIO;
                 set_err(l, PQresultErrorMessage(res));
@@ -331,6 +521,7 @@ void store_lease_want_tail(store_lease *l, uint64_t after)
 
 int store_lease_fd(const store_lease *l, int *want_write)
 {
+    /* while RESOLVING none: the timer's steps look */
     *want_write = l->c && l->ph == CONNECTING && l->poll_write;
     return l->c ? PQsocket(l->c) : -1;
 }
@@ -341,6 +532,10 @@ void store_lease_step(store_lease *l, int64_t leading, uint64_t seen, int beat,
     memset(out, 0, sizeof *out);
     if (l->ph == DOWN) {
         start(l, out);
+        return;
+    }
+    if (l->ph == RESOLVING) {
+        resolve_done(l, out);
         return;
     }
     if (l->ph == CONNECTING) {
@@ -381,8 +576,7 @@ void store_lease_step(store_lease *l, int64_t leading, uint64_t seen, int beat,
             out->tail_done = 1;
             out->tail_failed = l->tail_err != 0;
             out->tail_more = !l->tail_err && l->tail_rows >= TAIL_ROWS;
-            if (!l->tail_rows) /* none after: the log ends where the follower is */
-                out->log_last = l->tail_after;
+            out->log_last = l->tail_last;
         }
         if (!l->tail_want || l->asked == A_TAIL)
             return; /* the next statement at the next step */

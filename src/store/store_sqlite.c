@@ -202,8 +202,9 @@ static const struct store_migration {
       " FROM events e LEFT JOIN messages m ON m.id = e.seq ORDER BY e.seq")              \
     X(EV_REPORT,                                                                         \
       "SELECT seq, type, at, conv, agent, target, queue, ep, reason, state, kind, code,"  \
-      " CASE WHEN type = 2 THEN ids END FROM events ORDER BY seq")                       \
-    X(REPLY_TEXTS, "SELECT id, text FROM messages WHERE outbound = 1 ORDER BY id")       \
+      " CASE WHEN type = 2 THEN ids END FROM events WHERE seq > ?1 ORDER BY seq")        \
+    X(REPLY_TEXTS, "SELECT id, text FROM messages WHERE outbound = 1 AND id > ?1"        \
+                   " ORDER BY id")                                                       \
     X(EV_REPLAY,                                                                         \
       "SELECT e.seq, e.type, e.at, e.conv, e.agent, e.target, e.queue, e.team,"          \
       " e.ep, e.reason, e.fallback, e.capacity, e.msg_seq, e.state, e.kind,"             \
@@ -665,9 +666,11 @@ _Static_assert(CC_EV_AGENT_PUT == 2 && STORE_ROW_NSTR > 3, "EV_REPORT's type num
 /* store_events_report: the lean columns of every event, and the replies'
  * texts from a second cursor over the messages in id (= event seq) order,
  * merged as the events pass: two sequential scans, no lookup per event. */
-static int sq_events_report(sq *st, store_event_cb cb, void *arg)
+static int sq_events_report(sq *st, uint64_t after, store_event_cb cb, void *arg)
 {
     sqlite3_stmt *s = st->s[S_EV_REPORT], *m = st->s[S_REPLY_TEXTS];
+    sqlite3_bind_int64(s, 1, (int64_t)after);
+    sqlite3_bind_int64(m, 1, (int64_t)after);
     static const int cols[12] = {0, 1, 2, 3, 4, 5, 6, 8, 9, 13, 14, 15}; /* into row.i */
     int r = 0, rc, mrc = sqlite3_step(m);
     while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
@@ -694,12 +697,17 @@ out:
     return r;
 }
 
+static int sq_events_report_after(store *st, uint64_t after, store_event_cb cb, void *arg)
+{
+    return sq_events_report((sq *)st, after, cb, arg);
+}
+
 /* Runs EV_LOAD or EV_REPLAY (the same columns), or the report's. */
 static int sq_events_load(store *st_, int with_text, store_event_cb cb, void *arg)
 {
     sq *st = (sq *)st_;
     if (with_text == 2)
-        return sq_events_report(st, cb, arg);
+        return sq_events_report(st, 0, cb, arg);
     sqlite3_stmt *s = st->s[with_text ? S_EV_LOAD : S_EV_REPLAY];
     int r = 0, rc;
     while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
@@ -1641,6 +1649,7 @@ static const struct store_ops SQ_OPS = {
     .rollback = sq_rollback,
     .event_append = sq_event_append,
     .events_load = sq_events_load,
+    .events_report_after = sq_events_report_after,
     .last_seq = sq_last_seq,
     .msg_get = sq_msg_get,
     .msgs_of_conv = sq_msgs_of_conv,

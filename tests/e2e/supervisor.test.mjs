@@ -62,7 +62,26 @@ test('the live feed: a supervisor\'s WebSocket gets the overview pushed as event
   const feed = [];
   const { default: WebSocket } = await import('ws');
   const ws = new WebSocket(`${s.url.replace('http', 'ws')}/ws`, { headers: { cookie: lena.cookie, origin: s.url } });
-  ws.on('message', (d) => feed.push({ at: Date.now(), o: JSON.parse(d.toString()) }));
+  // the page's view, folded from the frames: an overview, then deltas of
+  // what changed (queues by id; a list's rows by id, its slice's ids)
+  let view = null;
+  const fold = (o) => {
+    if (o.type === 'overview') return structuredClone(o);
+    const v = structuredClone(view);
+    v.queues = v.queues.map((q) => o.queues.find((x) => x.id === q.id) || q);
+    for (const k of ['agents', 'conversations']) {
+      v[k] = { ...o[k], ids: o[k].ids || v[k].ids, rows: [...v[k].rows.filter((r) => !o[k].rows.some((x) => x.id === r.id)), ...o[k].rows] };
+    }
+    return v;
+  };
+  ws.on('message', (d) => {
+    const o = JSON.parse(d.toString());
+    // a delta's rows are rows whose content changed
+    const same = (k) => (o.type === 'delta' ? o[k].rows.filter((r) => view[k].rows.some((x) => JSON.stringify(x) === JSON.stringify(r))) : []);
+    const resent = [...same('agents'), ...same('conversations')];
+    view = fold(o);
+    feed.push({ at: Date.now(), type: o.type, resent, o: view });
+  });
   const until = async (pred, ms = 3000) => {
     const end = Date.now() + ms;
     for (;;) {
@@ -73,7 +92,9 @@ test('the live feed: a supervisor\'s WebSocket gets the overview pushed as event
     }
   };
   const kt = (o) => o.queues.find((x) => x.name === 'Kundtjänst');
-  await until((o) => o.type === 'overview'); // at once on connecting
+  const first = await until((o) => o.type === 'overview'); // at once on connecting
+  assert.deepEqual(first.o.agents.ids, first.o.agents.rows.map((r) => r.id));
+  assert.equal(first.o.agents.offset, 0);
   const t0 = Date.now();
   await simSend(s.url, '+46705559999', EP, 'Hej');
   const pushed = await until((o) => kt(o).waiting >= 1);
@@ -82,9 +103,25 @@ test('the live feed: a supervisor\'s WebSocket gets the overview pushed as event
   await anna.cmd('set_state', { state: 'available' });
   const offer = await anna.offer();
   await anna.cmd('accept', { conv: offer.id });
-  const after = await until((o) => kt(o).accepted_today >= 1 && kt(o).sl_today_pct === 100);
+  const after = await until((o) => kt(o).accepted_today >= 1 && kt(o).sl_today_pct === 100 &&
+    o.conversations.rows.some((r) => r.id === offer.id && r.owner_name === 'Anna Berg'));
   assert.equal(kt(after.o).sl_threshold_s, 60);
   assert.ok(kt(after.o).offered_today >= 1);
+  // after the first, deltas: only what changed (Anna's row, the queue, the
+  // conversation), not every row again
+  const deltas = feed.filter((f) => f.type === 'delta');
+  assert.ok(deltas.length >= 1, `deltas: ${deltas.length}`);
+  assert.deepEqual(deltas.flatMap((f) => f.resent), []);
+  const c = after.o.conversations;
+  assert.ok(c.total >= 1);
+  assert.ok(after.o.agents.rows.find((r) => r.name === 'Anna Berg').load >= 1);
+  // the page asks for another slice: a fresh overview of it
+  ws.send(JSON.stringify({ type: 'view', agents: { offset: 1, limit: 1 } }));
+  const sliced = await until((o) => o.type === 'overview' && o.agents.offset === 1);
+  assert.equal(sliced.o.agents.ids.length, 1);
+  assert.equal(sliced.o.agents.limit, 1);
+  assert.ok(sliced.o.agents.total >= 2);
+  assert.equal(sliced.o.agents.ids[0], [...first.o.agents.ids].sort((x, y) => x - y)[1]);
   // nothing happens: nothing is pushed (no polling in disguise)
   await new Promise((r) => setTimeout(r, 600));
   const n = feed.length;

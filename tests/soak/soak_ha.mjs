@@ -23,6 +23,9 @@
 //
 // Usage: node tests/soak/soak_ha.mjs [--rounds N] [--seed N] [--lease-ms N]
 //          [--self-fence-ms N]
+//        node tests/soak/soak_ha.mjs --promotions N
+//   (PostgreSQL's failover instead, N rounds of tests/soak/promote.mjs:
+//   p50/p99 from the primary stopped to an SMS acknowledged again)
 //   (TEXTDESK_BIN names the binary; default build/release/textdesk)
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -109,6 +112,13 @@ export async function soakHa(opts = {}) {
     }
     await nodes[1].start();
     await lb.start(nodes.map((n) => n.port), lbPort);
+    // HAProxy starts with both nodes up: the standby's is down after two
+    // failed checks; until then round robin sends every other request to it
+    for (let ok = 0, i = 0; ok < 6; i++) {
+      ok = (await health(lb)).status === 200 ? ok + 1 : 0;
+      if (i > 600) throw new Error('HAProxy never settled on the leader');
+      await sleep(50);
+    }
     run.td = { url: lb.url }; // the agents log in and connect through HAProxy
     desks = agents.map((a) => new Agent(run, a.username, a.password));
     for (const d of desks) { // when each desktop had its last first frame
@@ -235,6 +245,23 @@ if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.me
     const i = process.argv.indexOf(name);
     return i > 0 ? Number(process.argv[i + 1]) : def;
   };
+  const promotions = arg('--promotions', 0);
+  if (promotions > 0) {
+    const { promotion } = await import('./promote.mjs');
+    const ms = []; const bad = [];
+    for (let i = 0; i < promotions; i++) {
+      const p = await promotion();
+      ms.push(p.ms);
+      if (!p.samePids || !p.alive || p.rows.join() !== 'pr-1,pr-2' || p.deposed) bad.push(`round ${i}: ${JSON.stringify(p)}`);
+      console.log(`soak-ha: promotion ${i + 1}: ${p.ms} ms (node ${p.leader})`);
+    }
+    console.log(`soak-ha: load ${os.loadavg().map((l) => l.toFixed(2)).join(' ')} (1, 5, 15 min)`);
+    console.log(`ha_promotion_rounds: ${promotions} rounds`);
+    console.log(`ha_takeover_serve_promotion_p50: ${pct(ms, 50)} ms`);
+    console.log(`ha_takeover_serve_promotion_p99: ${pct(ms, 99)} ms`);
+    console.log(bad.length ? `soak-ha: FAILED: ${bad.join('; ')}` : 'soak-ha: PASSED');
+    process.exit(bad.length ? 1 : 0);
+  }
   const r = await soakHa({
     rounds: arg('--rounds', 100), seed: arg('--seed', undefined),
     leaseMs: arg('--lease-ms', undefined), fenceMs: arg('--self-fence-ms', undefined),

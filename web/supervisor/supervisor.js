@@ -1,5 +1,7 @@
 // The supervisor's page (/supervisor/): the server pushes the overview over
-// a WebSocket (/ws with the supervisor's session) as events happen, and the
+// a WebSocket (/ws with the supervisor's session) as events happen (a whole
+// "overview" first, then "delta" frames with what changed in view; a big
+// list is paged: the page tells the server which slice it shows), and the
 // page shows the queues (waiting, longest wait, service level today, counters),
 // the agents (state in the desktop's colours, time in state, load) and the
 // open conversations; a click on a conversation reads it, read-only, from
@@ -12,9 +14,62 @@ import { $, el, dur, clock, initials, keyboardScroll } from '/js/util.js';
 if (!location.pathname.endsWith('/')) location.replace(`${location.pathname}/${location.search}${location.hash}`);
 
 const TICK_MS = 1000; // the clocks on screen tick locally between pushes
+const PAGE = 100; // rows of a list shown at a time (the server's slice)
 const S = { overview: null, lastOk: 0, receivedAt: 0, timer: null, running: false, reading: 0, conv: null, gone: false, ws: null };
 // Time since the last push, added to the durations it carried.
 const since = () => (S.receivedAt ? Date.now() - S.receivedAt : 0);
+// The server's clock now, estimated from the last push.
+const serverNow = () => S.overview.now + since();
+
+/* ---- the feed's frames into the page's state ------------------------------ */
+// S.overview: { now, queues: [...], agents: list, conversations: list,
+// idle_reasons }, a list being { total, offset, limit, ids, rows: Map }.
+
+function listFrom(l, old) {
+  if (Array.isArray(l)) { // GET /api/supervisor/overview: everything
+    const rows = l.slice(0, PAGE);
+    return { total: l.length, offset: 0, limit: PAGE, ids: rows.map((x) => x.id), rows: new Map(rows.map((x) => [x.id, x])) };
+  }
+  const out = { total: l.total, offset: l.offset, limit: l.limit, ids: l.ids || old.ids, rows: old ? new Map(old.rows) : new Map() };
+  for (const x of l.rows) out.rows.set(x.id, x);
+  for (const id of out.rows.keys()) if (!out.ids.includes(id)) out.rows.delete(id);
+  return out;
+}
+
+function applyFrame(o) {
+  const prev = S.overview;
+  if (o.type !== 'delta' || !prev) {
+    S.overview = { now: o.now, queues: o.queues, idle_reasons: o.idle_reasons || prev?.idle_reasons || [],
+      agents: listFrom(o.agents), conversations: listFrom(o.conversations) };
+    return;
+  }
+  const q = new Map(o.queues.map((x) => [x.id, x]));
+  S.overview = { now: o.now, idle_reasons: prev.idle_reasons, queues: prev.queues.map((x) => q.get(x.id) || x),
+    agents: listFrom(o.agents, prev.agents), conversations: listFrom(o.conversations, prev.conversations) };
+}
+
+const shown = (l) => l.ids.map((id) => l.rows.get(id)).filter(Boolean);
+
+// Asks the server for another slice of the agents or conversations.
+function sendView() {
+  if (S.ws && S.ws.readyState === WebSocket.OPEN) S.ws.send(JSON.stringify({ type: 'view', ...S.view }));
+}
+
+function page(which, step) {
+  const l = S.overview[which === 'agents' ? 'agents' : 'conversations'];
+  const offset = Math.max(0, Math.min(l.offset + step * l.limit, Math.max(0, l.total - 1)));
+  S.view = { ...S.view, [which === 'agents' ? 'agents' : 'conversations']: { offset, limit: PAGE } };
+  sendView();
+}
+
+function renderPager(key, l) {
+  const many = l.total > l.ids.length || l.offset > 0;
+  $(`${key}-pager`).hidden = !many;
+  if (!many) return;
+  $(`${key}-range`).textContent = t('page_range', { from: l.ids.length ? l.offset + 1 : 0, to: l.offset + l.ids.length, total: l.total });
+  $(`${key}-prev`).disabled = l.offset === 0;
+  $(`${key}-next`).disabled = l.offset + l.ids.length >= l.total;
+}
 
 async function getJson(path) {
   try {
@@ -35,7 +90,7 @@ function renderQueues(o) {
   const rows = o.queues.map((q) => el('tr', { dataset: { id: String(q.id) } },
     el('th', { scope: 'row', class: 'q-name', text: q.name }),
     el('td', { class: `num q-waiting${q.waiting ? ' hot' : ''}`, text: String(q.waiting) }),
-    el('td', { class: `num q-longest mono${q.longest_wait_ms >= 60000 ? ' hot' : ''}`, text: dur(q.longest_wait_ms + (q.waiting ? since() : 0)) }),
+    el('td', { class: `num q-longest mono${q.longest_wait_ms >= 60000 ? ' hot' : ''}`, text: dur(q.waiting && q.oldest_at ? Math.max(0, serverNow() - q.oldest_at) : 0) }),
     el('td', { class: `num q-sl${q.sl_today_pct != null && q.sl_today_pct < 80 ? ' hot' : ''}`, text: q.sl_today_pct == null ? '–' : `${q.sl_today_pct.toFixed(0)} %` }),
     num('q-offered', q.offered), num('q-answered', q.answered), num('q-terminated', q.terminated), num('q-rona', q.rona)));
   $('queue-body').replaceChildren(...rows);
@@ -43,14 +98,14 @@ function renderQueues(o) {
 }
 
 function renderAgents(o) {
-  const rows = o.agents.map((a) => el('tr', { dataset: { id: String(a.id) } },
+  const rows = shown(o.agents).map((a) => el('tr', { dataset: { id: String(a.id) } },
     el('th', { scope: 'row', class: 'a-name', text: a.name }),
     el('td', { class: 'a-state' },
       el('span', { class: `state-cell state-${a.state}` },
         el('span', { class: `dot state-${a.state}`, 'aria-hidden': 'true' }),
         el('span', { class: 'a-state-text', text: t(`state_${a.state}`) }),
         a.state !== 'logged_out' && !a.connected ? el('span', { class: 'sub', text: `(${t('a_offline')})` }) : null)),
-    el('td', { class: 'num a-time mono', text: a.state === 'logged_out' ? '' : dur(a.in_state_ms + since()) }),
+    el('td', { class: 'num a-time mono', text: a.state === 'logged_out' ? '' : dur(a.state_since ? Math.max(0, serverNow() - a.state_since) : 0) }),
     el('td', { class: 'num a-load mono' },
       el('span', { class: 'a-load-value', text: t('a_load_cell', { load: a.load, capacity: a.capacity }) }),
       a.reserved ? el('span', { class: 'sub a-reserved', text: ` ${t('a_reserved', { n: a.reserved })}` }) : null),
@@ -59,10 +114,11 @@ function renderAgents(o) {
       : el('button', { type: 'button', class: 'a-force', text: t('a_force'), 'aria-label': t('a_force_for', { name: a.name }), onclick: () => openForce(a) }))));
   $('agent-body').replaceChildren(...rows);
   $('agents-empty').hidden = rows.length > 0;
+  renderPager('agents', o.agents);
 }
 
 function renderConvs(o) {
-  const rows = o.conversations.map((c) => {
+  const rows = shown(o.conversations).map((c) => {
     const agent = [c.owner_name, c.guest_name].filter(Boolean).join(' + ');
     return el('tr', {
       class: `conv-row${S.reading === c.id ? ' selected' : ''}`, dataset: { id: String(c.id) },
@@ -75,10 +131,11 @@ function renderConvs(o) {
     el('td', { class: 'c-queue', text: c.queue_name }),
     el('td', { class: 'c-state' }, el('span', { class: `cstate cstate-${c.state}`, text: t(`cstate_${c.state}`) })),
     el('td', { class: 'c-agent', text: agent }),
-    el('td', { class: 'num c-open mono', text: dur(o.now + since() - c.opened_at) }));
+    el('td', { class: 'num c-open mono', text: dur(serverNow() - c.opened_at) }));
   });
   $('conv-body').replaceChildren(...rows);
   $('convs-empty').hidden = rows.length > 0;
+  renderPager('convs', o.conversations);
 }
 
 function renderUpdated() {
@@ -238,7 +295,7 @@ async function fetchConv() {
 
 async function read(id) {
   if (S.reading !== id) { S.conv = null; S.gone = false; S.unmasked = false; $('reader-transcript').dataset.key = ''; }
-  S.reading = id;
+  if (S.reading !== id) { S.reading = id; S.view = { ...S.view, reading: id }; sendView(); }
   for (const tr of $('conv-body').children) tr.classList.toggle('selected', tr.dataset.id === String(id));
   renderReader();
   await fetchConv();
@@ -254,6 +311,8 @@ $('reader-unmask').addEventListener('click', async () => {
 function closeReader() {
   S.unmasked = false;
   S.reading = 0;
+  S.view = { ...S.view, reading: 0 };
+  sendView();
   S.conv = null;
   S.gone = false;
   $('reader-title').textContent = t('reader');
@@ -296,15 +355,19 @@ function connect() {
   if (!S.running) return;
   const ws = new WebSocket(`${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws`);
   S.ws = ws;
-  ws.onopen = renderNode; // a cluster: which node serves now (after a takeover too)
+  ws.onopen = () => {
+    renderNode(); // a cluster: which node serves now (after a takeover too)
+    if (S.view) ws.send(JSON.stringify({ type: 'view', ...S.view })); // the pages shown before
+  };
   ws.onmessage = async (m) => {
     let o;
     try { o = JSON.parse(m.data); } catch { return; }
-    if (o.type !== 'overview') return;
-    S.overview = o;
+    if (o.type !== 'overview' && o.type !== 'delta') return;
+    applyFrame(o);
     S.lastOk = S.receivedAt = Date.now();
     render();
-    if (S.reading) await fetchConv(); // the conversation being read follows live
+    // the conversation being read follows live: read anew after its events
+    if (S.reading && (o.type === 'overview' || (o.touched || []).includes(S.reading))) await fetchConv();
   };
   ws.onclose = () => {
     if (S.ws !== ws) return;
@@ -351,7 +414,7 @@ async function startApp() {
   S.user = me.body.username || '';
   $('login').hidden = true;
   $('app').hidden = false;
-  S.overview = r.body;
+  applyFrame(r.body);
   S.lastOk = Date.now();
   render();
   renderReader();
@@ -371,6 +434,10 @@ $('logout').addEventListener('click', async () => {
   showLogin();
 });
 $('reader-close').addEventListener('click', closeReader);
+$('agents-prev').addEventListener('click', () => page('agents', -1));
+$('agents-next').addEventListener('click', () => page('agents', 1));
+$('convs-prev').addEventListener('click', () => page('conversations', -1));
+$('convs-next').addEventListener('click', () => page('conversations', 1));
 // The wallboard: the queues alone, large, for a screen on the wall
 // (/supervisor/?wallboard, or the button).
 function wallboard(on) {

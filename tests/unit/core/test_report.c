@@ -768,6 +768,87 @@ static void test_property_live_equals_replayed(void **state)
     rmdir(dir);
 }
 
+/* ---- snapshots: a day folded from a snapshot at an earlier midnight ---- */
+
+/* The figures of 'o' folded from a snapshot of the fold taken before the
+ * first event at or after 'snap_at' (<= o->from), reading on only until
+ * report_done: what api_report.c does with its midnight snapshots. */
+static report *fold_from_snapshot(const fx *f, const report_opts *o, int64_t snap_at,
+                                  int64_t now, size_t *read)
+{
+    report_opts none = {0}; /* a state-only fold: no range, no figures */
+    report *state = report_new(&none);
+    size_t i = 0;
+    while (i < f->log.n && f->log.v[i].at < snap_at)
+        report_add(state, &f->log.v[i], segs(&f->log.v[i])), i++;
+    report *r = report_resume(o, state);
+    report_free(state);
+    size_t start = i;
+    for (; i < f->log.n && !report_done(r, f->log.v[i].at); i++)
+        report_add(r, &f->log.v[i], segs(&f->log.v[i]));
+    *read = i - start;
+    report_finish(r, now);
+    return r;
+}
+
+static void test_snapshot_equals_full_replay(void **state)
+{
+    fx *f = *state;
+    /* three evenings into nights around the autumn DST change in
+     * Stockholm (2026-10-25 has 25 hours): traffic across each midnight */
+    int64_t mid[4] = {utc(2026, 10, 24, 22, 0), utc(2026, 10, 25, 23, 0),
+                      utc(2026, 10, 26, 23, 0), utc(2026, 10, 27, 23, 0)};
+    for (int d = 0; d < 3; d++) {
+        rng g = {0xA5A5A5A5ULL * (uint64_t)(d + 7)};
+        if (f->now < mid[d] - 2 * HOUR)
+            f->now = mid[d] - 2 * HOUR;
+        report_opts none = {0};
+        report *sink = report_new(&none);
+        random_day(f, &g, sink);
+        report_free(sink);
+    }
+    int64_t now = f->now + HOUR;
+    size_t offered = 0; /* the days are not empty */
+    for (int d = 0; d < 3; d++) {
+        int64_t s, e;
+        report_interval(&(report_opts){.step = REPORT_DAY, .tz = opts_tz(REPORT_DAY, 0, 1).tz},
+                        mid[d] + 1, &s, &e);
+        assert_int_equal(s, mid[d]);
+        assert_int_equal(e, mid[d + 1]); /* 25 hours on the DST day */
+        for (int step = REPORT_15MIN; step <= REPORT_DAY; step++) {
+            report_opts o = opts_tz(step, mid[d], mid[d + 1]);
+            report *full = fold(f, &o, now);
+            size_t n_at = 0, n_before = 0;
+            report *at = fold_from_snapshot(f, &o, mid[d], now, &n_at);
+            assert_same(full, at);
+            /* an earlier snapshot (the midnight before) gives the same */
+            report *before = fold_from_snapshot(f, &o, mid[d] - 86400000LL, now, &n_before);
+            assert_same(full, before);
+            /* and the fold read less than the log: it stopped once the day
+             * was over and its queue legs had ended */
+            assert_true(n_at < f->log.n);
+            const report_row *v;
+            size_t n = report_rows(full, &v);
+            assert_true(n > 0);
+            for (size_t i = 0; i < n; i++)
+                if (v[i].dim == REPORT_TOTAL)
+                    offered += v[i].offered;
+            report_free(full);
+            report_free(at);
+            report_free(before);
+        }
+    }
+    assert_true(offered > 0);
+    /* a range that is not over yet reads to the end */
+    report_opts o = opts_tz(REPORT_HOUR, mid[2], mid[3]);
+    size_t n_read = 0;
+    report *open = fold_from_snapshot(f, &o, mid[2], now, &n_read);
+    report *full = fold(f, &o, now);
+    assert_same(full, open);
+    report_free(open);
+    report_free(full);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -780,6 +861,7 @@ int main(void)
         FX_TEST(test_csat_scores),
         FX_TEST(test_outside_range_counts_nothing),
         FX_TEST(test_property_live_equals_replayed),
+        FX_TEST(test_snapshot_equals_full_replay),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1825,6 +1825,31 @@ static void test_pg_lease_and_fencing(void **state)
                      1);
     assert_int_equal(deposed_commits(s->path), 0);
     assert_int_equal(raw_int(s->path, "SELECT epoch FROM leadership"), 3);
+
+    /* a URL with host names: resolved without waiting (getaddrinfo_a),
+     * then connected by address; a name that does not resolve is a lost
+     * session with the resolver's reason */
+    char named[sizeof s->path + 16];
+    const char *ip = strstr(s->path, "127.0.0.1");
+    assert_non_null(ip);
+    snprintf(named, sizeof named, "%.*slocalhost%s", (int)(ip - s->path), s->path, ip + 9);
+    store_lease *ld = store_lease_new(named, "d", 300, 200);
+    assert_int_equal(lease_win(ld, NULL, 0, 5000), 4);
+    assert_int_equal(raw_int(s->path, "SELECT count(*) FROM pg_stat_activity WHERE"
+                                      " application_name = 'textdesk-ha' AND client_addr IS NOT NULL"),
+                     1);
+    snprintf(named, sizeof named, "%.*sno-such-host.invalid%s", (int)(ip - s->path), s->path,
+             ip + 9);
+    store_lease *le = store_lease_new(named, "e", 300, 200);
+    news = (store_lease_news){0};
+    for (int t = 0; t < 1000 && !news.lost; t++) {
+        store_lease_step(le, 0, 0, 1, &news);
+        usleep(5000);
+    }
+    assert_true(news.lost);
+    assert_non_null(strstr(store_lease_error(le), "cannot resolve no-such-host.invalid"));
+    store_lease_free(le);
+    store_lease_free(ld);
     store_lease_free(la);
     store_lease_free(lb);
     store_lease_free(lc);

@@ -1,0 +1,90 @@
+/*
+ * test_net_turn: the loop's end-of-turn hook (net/net_int.h,
+ * net__turn_end), which http.c uses to write what a turn queued for each
+ * WebSocket in one send. What a timer queues is flushed by the hook before
+ * the loop waits again, once per turn; a freed hook no longer runs. A real
+ * loop (libev); on lws's poll loop there is no hook and the test says so.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <cmocka.h>
+
+#include "net/net_int.h"
+
+typedef struct st {
+    int fired, queued, flushed, ends;
+} st;
+
+static void on_timer(void *arg)
+{
+    st *s = arg;
+    s->fired++;
+    s->queued++; /* as http_ws_send does: work for the end of the turn */
+}
+
+static void on_end(void *arg)
+{
+    st *s = arg;
+    s->ends++;
+    s->flushed += s->queued;
+    s->queued = 0;
+}
+
+/* Turns the loop until 'fired' reaches 'n' (at most 200 turns). */
+static void turn_until(net_loop *l, st *s, int n)
+{
+    for (int i = 0; i < 200 && s->fired < n; i++)
+        assert_int_equal(net_loop_turn(l), 0);
+    assert_int_equal(s->fired, n);
+}
+
+static void test_flushed_at_the_end_of_each_turn(void **state)
+{
+    (void)state;
+    char err[256];
+    net_loop *l = net_loop_new(0, err, sizeof err);
+    assert_non_null(l);
+    st s = {0};
+    net_turn_end *h = net__turn_end_new(l, on_end, &s);
+    if (!net__io_supported(l)) { /* lws's poll loop: no hook */
+        assert_null(h);
+        net_loop_free(l);
+        skip();
+    }
+    assert_non_null(h);
+    net_timer *t = net_timer_new(l, on_timer, &s);
+
+    net_timer_set(t, 5);
+    turn_until(l, &s, 1);
+    assert_int_equal(s.queued, 1); /* not yet: the turn is not over */
+    int ends = s.ends;
+    net_timer_set(t, 5); /* something to wake the next turn */
+    turn_until(l, &s, 2);
+    /* the hook ran once the first timer's turn was over, before the loop
+     * waited for the second timer */
+    assert_true(s.ends > ends);
+    assert_int_equal(s.flushed, 1);
+    assert_int_equal(s.queued, 1);
+
+    net__turn_end_free(h);
+    ends = s.ends;
+    net_timer_set(t, 5);
+    turn_until(l, &s, 3);
+    assert_int_equal(s.ends, ends); /* freed: no longer runs */
+    assert_int_equal(s.flushed, 1);
+
+    net_timer_free(t);
+    net_loop_free(l);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_flushed_at_the_end_of_each_turn),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

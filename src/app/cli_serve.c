@@ -5,11 +5,15 @@
  * the customer simulator as gateway. --store takes any store URL (store.h):
  * postgresql://... or sqlite:DIR.
  */
+#include <arpa/inet.h>
 #include <errno.h>
+#include <net/if.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "app/app.h"
@@ -40,6 +44,38 @@ static int parse_listen(const char *s, char *iface, size_t n, int *port)
     iface[colon - s] = '\0';
     *port = (int)p;
     return 0;
+}
+
+/* Whether the server can listen on iface:port (an IP address of this
+ * machine, or a network interface's name), asked by binding a socket once:
+ * libwebsockets would otherwise wait for a missing address to appear,
+ * serving nothing. 0, or -1 with the reason in 'why'. */
+static int probe_listen(const char *iface, int port, char *why, size_t n)
+{
+    struct sockaddr_in6 a6 = {.sin6_family = AF_INET6, .sin6_port = htons((uint16_t)port)};
+    struct sockaddr_in a4 = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    int v6 = inet_pton(AF_INET6, iface, &a6.sin6_addr) == 1;
+    if (!v6 && inet_pton(AF_INET, iface, &a4.sin_addr) != 1) {
+        if (if_nametoindex(iface) != 0)
+            return 0;
+        snprintf(why, n, "'%.60s' is no IP address or network interface of this machine", iface);
+        return -1;
+    }
+    int fd = socket(v6 ? AF_INET6 : AF_INET, SOCK_STREAM, 0), one = 1, r = -1;
+    if (fd >= 0) {
+        (void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+        r = v6 ? bind(fd, (struct sockaddr *)&a6, sizeof a6)
+               : bind(fd, (struct sockaddr *)&a4, sizeof a4);
+        if (r != 0)
+            snprintf(why, n, "%s%s", strerror(errno),
+                     errno == EADDRINUSE       ? " (another program listens there)"
+                     : errno == EADDRNOTAVAIL ? " (the address is not this machine's)"
+                                              : "");
+        close(fd);
+    } else {
+        snprintf(why, n, "%s", strerror(errno));
+    }
+    return r == 0 ? 0 : -1;
 }
 
 static const char *default_web_dir(void)
@@ -214,6 +250,13 @@ int cli_serve_main(int argc, char **argv)
         fprintf(stderr, "textdesk serve: --listen '%s': expected ADDR:PORT\n", listen);
         app_config_free(cfg);
         return 2;
+    }
+    char why[160];
+    if (probe_listen(iface, port, why, sizeof why) != 0) {
+        fprintf(stderr, "textdesk serve: cannot listen on %s: %s: give another --listen"
+                        " (or \"listen\" in the file)\n", listen, why);
+        app_config_free(cfg);
+        return 1;
     }
     app a;
     memset(&a, 0, sizeof a);

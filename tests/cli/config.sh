@@ -57,6 +57,14 @@ if [ $rc -eq 1 ] && printf '%s' "$out" | grep -q "missing.json"; then pass=$((pa
 out=$("$bin" serve --listen nonsense 2>&1); rc=$?
 if [ $rc -eq 2 ] && printf '%s' "$out" | grep -q "expected ADDR:PORT"; then pass=$((pass + 1)); else
     fail=$((fail + 1)); echo "FAIL: bad --listen: $out"; fi
+# an address this machine has not: refused at once (libwebsockets would wait
+# for it, serving nothing), nothing made
+for l in 192.0.2.1:8080 nosuchif:8080; do
+    out=$(timeout 10 "$bin" serve --listen $l --data "$dir/d" 2>&1); rc=$?
+    if [ $rc -eq 1 ] && printf '%s' "$out" | grep -q "cannot listen on $l: .*give another --listen" &&
+        [ ! -e "$dir/d" ]; then pass=$((pass + 1)); else
+        fail=$((fail + 1)); echo "FAIL: --listen $l: exit $rc: $out"; fi
+done
 out=$("$bin" serve --frob 2>&1); rc=$?
 if [ $rc -eq 2 ] && printf '%s' "$out" | grep -q "unknown option '--frob'"; then pass=$((pass + 1)); else
     fail=$((fail + 1)); echo "FAIL: unknown option: $out"; fi

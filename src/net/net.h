@@ -41,7 +41,8 @@ net_timer *net_timer_new(net_loop *l, void (*cb)(void *arg), void *arg);
 void net_timer_set(net_timer *t, int64_t delay_ms); /* <0: cancel */
 void net_timer_free(net_timer *t);
 
-/* A socket of a library's own (libpq's: app/ha.c) watched by the loop:
+/* A socket of a library's own (libpq's: the leadership session, app/ha.c;
+ * the group commit's connection, app/app.c) watched by the loop:
  * 'cb' runs when it is readable or writable as asked with net_watch_set
  * (NET_WATCH_IN | NET_WATCH_OUT; 0 stops). NULL when the loop cannot watch
  * foreign sockets (lws's poll loop): the caller polls instead. The

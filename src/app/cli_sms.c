@@ -63,6 +63,10 @@ int cli_sms_info_main(int argc, char **argv)
 {
     if (argc > 1) {
         FILE *f = cli_help_asked(argc, argv) ? stdout : stderr;
+        if (f == stderr)
+            fprintf(f, "textdesk sms-info: unknown argument '%s' (it reads messages on stdin "
+                       "and takes no argument; --help tells more)\n",
+                    argv[1]);
         fprintf(f, "usage: textdesk sms-info < messages\n"
                    "  one message per line (\\n = newline, \\\\ = backslash);\n"
                    "  prints ENCODING SEGMENTS UNITS per line, `error` for "

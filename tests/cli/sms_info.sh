@@ -116,9 +116,9 @@ check "empty input" $?
 # Arguments: --help is 0, anything else is a usage error.
 "$bin" sms-info --help >/dev/null 2>&1
 check "--help exits 0" $?
-"$bin" sms-info bogus </dev/null >/dev/null 2>&1
-[ $? -eq 2 ]
-check "unknown argument exits 2" $?
+"$bin" sms-info bogus </dev/null >/dev/null 2>"$tmp/err"
+[ $? -eq 2 ] && grep -q "unknown argument 'bogus'" "$tmp/err"
+check "unknown argument exits 2 and is named" $?
 
 echo "sms_info.sh: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -55,14 +55,21 @@ export class Desk {
     const seen = this.events.find(pred);
     if (seen) { this.events.splice(this.events.indexOf(seen), 1); return Promise.resolve(seen); }
     return new Promise((resolve, reject) => {
-      const t = setTimeout(() => reject(new Error(`timed out waiting; last events: ${JSON.stringify(this.events.slice(-5))}`)), ms);
-      this.waiters.push((ev) => {
+      const waiter = (ev) => {
         if (!pred(ev)) return false;
         clearTimeout(t);
         this.events.splice(this.events.indexOf(ev), 1);
         resolve(ev);
         return true;
-      });
+      };
+      // a wait that timed out stops waiting: it must not take a later event
+      // from the next wait for the same kind (an offer that did not come,
+      // then one that does)
+      const t = setTimeout(() => {
+        this.waiters = this.waiters.filter((w) => w !== waiter);
+        reject(new Error(`timed out waiting; last events: ${JSON.stringify(this.events.slice(-5))}`));
+      }, ms);
+      this.waiters.push(waiter);
     });
   }
 

@@ -27,6 +27,7 @@ struct net_loop {
     void *foreign[1];
     ev_check clock_w; /* refreshes the loop clock */
     int turned;       /* the loop has run once */
+    uint64_t turns;   /* net_loop_turns */
     void *http;       /* net_http's clients (net_http.c) */
 };
 
@@ -127,6 +128,7 @@ struct lws_context *net__lws_context(net_loop *l)
 
 int net_loop_turn(net_loop *l)
 {
+    l->turns++;
     if (l->loop) {
         if (!l->turned) { /* what was scheduled before the loop ran */
             l->turned = 1;
@@ -136,6 +138,11 @@ int net_loop_turn(net_loop *l)
         return 0;
     }
     return lws_service(l->ctx, 0);
+}
+
+uint64_t net_loop_turns(const net_loop *l)
+{
+    return l->turns;
 }
 
 void net_loop_wake(net_loop *l)

@@ -27,8 +27,10 @@
 
 api *api_new(const api_env *env)
 {
-    if (sodium_init() < 0)
+    if (sodium_init() < 0) {
+        api_metrics_free(env->metrics);
         return NULL;
+    }
     api *a = xcalloc(1, sizeof *a);
     a->env = *env;
     char v[8];
@@ -36,7 +38,11 @@ api *api_new(const api_env *env)
               strcmp(v, "1") == 0;
     a->throttle = api_throttle_new();
     a->dummy_hash = api_password_hash("not a password: unknown users are checked against it");
-    if (api__metrics_load(a) != 0) { /* the totals of /metrics survive restarts */
+    a->env.metrics = NULL;
+    if (env->metrics) { /* counted in the caller's pass over the log: taken over */
+        a->m = *env->metrics;
+        free(env->metrics);
+    } else if (api__metrics_load(a) != 0) { /* the totals of /metrics survive restarts */
         api_free(a);
         return NULL;
     }

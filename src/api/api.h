@@ -61,7 +61,17 @@ typedef struct api_env {
     /* Run the retention job now (POST /api/admin/retention/run). NULL:
      * nothing runs it (tests). */
     void (*retention_run)(void *app);
+    /* The totals of /metrics, counted from the event log by whoever read
+     * it already (app_open's replay: one pass over the log at start, not
+     * two); api_new takes them over. NULL: api_new reads the log itself. */
+    struct api_metrics *metrics;
 } api_env;
+
+/* /metrics' totals over an event log (api_metrics.c), for api_env.metrics:
+ * counted event by event, in the log's order. */
+struct api_metrics *api_metrics_new(void);
+void api_metrics_count(struct api_metrics *m, const cc_events *evs);
+void api_metrics_free(struct api_metrics *m);
 
 api *api_new(const api_env *env);
 /* The reverse proxies whose X-Forwarded-For / Forwarded header names the

@@ -6,8 +6,9 @@
  * whether the store takes writes.
  * No customer data appears: only queue names and counts. Counters are
  * totals over the whole event log: at start they are counted from the
- * stored events (api__metrics_load), so a restart does not reset them, as
- * Prometheus expects of a counter. Only the gateway results, which the
+ * stored events (in the app's replay, api_env.metrics, or else
+ * api__metrics_load), so a restart does not reset them, as Prometheus
+ * expects of a counter. Only the gateway results, which the
  * event log does not hold, count from the process start.
  */
 #include <stdio.h>
@@ -73,9 +74,8 @@ static uint32_t conv_queue(api_metrics *m, const cc_event *e)
     return q;
 }
 
-void api__metrics_events(api *a, const cc_events *evs)
+void api_metrics_count(api_metrics *m, const cc_events *evs)
 {
-    api_metrics *m = &a->m;
     for (size_t i = 0; i < evs->n; i++) { /* per queue */
         const cc_event *e = &evs->v[i];
         uint32_t q = e->conv ? conv_queue(m, e) : 0;
@@ -149,30 +149,53 @@ void api__metrics_delivery(api *a, int store_status)
         a->m.delivery[store_status]++;
 }
 
+void api__metrics_events(api *a, const cc_events *evs)
+{
+    api_metrics_count(&a->m, evs);
+}
+
 static int load_one(void *arg, const cc_event *ev)
 {
     cc_events one = {.v = (cc_event *)ev, .n = 1, .cap = 1};
-    api__metrics_events(arg, &one);
+    api_metrics_count(arg, &one);
     return 0;
 }
 
 int api__metrics_load(api *a)
 {
-    return store_events_replay(a->env.st, load_one, a);
+    return store_events_replay(a->env.st, load_one, &a->m);
+}
+
+api_metrics *api_metrics_new(void)
+{
+    return xcalloc(1, sizeof(api_metrics)); /* empty hmaps are zeroes */
+}
+
+static void metrics_clear(api_metrics *m)
+{
+    size_t i = 0;
+    void *e;
+    while (hmap_next(&m->accepted_at, &i, &e))
+        free(e);
+    hmap_free(&m->accepted_at);
+    i = 0;
+    while (hmap_next(&m->conv_queue, &i, &e))
+        free(e);
+    hmap_free(&m->conv_queue);
+    free(m->perq);
+}
+
+void api_metrics_free(api_metrics *m)
+{
+    if (m) {
+        metrics_clear(m);
+        free(m);
+    }
 }
 
 void api__metrics_free(api *a)
 {
-    size_t i = 0;
-    void *e;
-    while (hmap_next(&a->m.accepted_at, &i, &e))
-        free(e);
-    hmap_free(&a->m.accepted_at);
-    i = 0;
-    while (hmap_next(&a->m.conv_queue, &i, &e))
-        free(e);
-    hmap_free(&a->m.conv_queue);
-    free(a->m.perq);
+    metrics_clear(&a->m);
 }
 
 /* A label value: backslash, double quote and newline escaped. */

@@ -427,6 +427,8 @@ void app__commit_confirmed(app *a, int status, const char *what)
             cc_events batch = {a->committing.v, a->committing.n, a->committing.cap};
             if (a->api)
                 api_publish(a->api, &batch);
+            else if (a->metrics) /* before app_listen: counted for api_new */
+                api_metrics_count(a->metrics, &batch);
             cc_evlog_free(&a->committing);
             cc_evlog_init(&a->committing);
         }
@@ -597,6 +599,16 @@ static int replay_one(void *arg, const cc_event *ev)
     return cc_replay(arg, ev);
 }
 
+/* app_open's one pass over the log: the core, and /metrics' totals */
+static int replay_start(void *arg, const cc_event *ev)
+{
+    app *a = arg;
+    int r = cc_replay(a->core, ev);
+    if (r == 0)
+        api_metrics_count(a->metrics, &(cc_events){.v = (cc_event *)ev, .n = 1, .cap = 1});
+    return r;
+}
+
 int app_open(app *a, const char *store_url, const app_config *cfg, char *err, size_t n)
 {
     a->cfg = cfg;
@@ -626,7 +638,8 @@ int app_open(app *a, const char *store_url, const app_config *cfg, char *err, si
     store_last_seq(a->st, &last);
     if (last == 0)
         return app_config_apply(a, cfg, err, n);
-    int r = store_events_replay(a->st, replay_one, a->core);
+    a->metrics = api_metrics_new();
+    int r = store_events_replay(a->st, replay_start, a);
     if (r != 0) {
         snprintf(err, n, "%s store: the event log does not replay (%s): refusing to start",
                  store_kind(a->st),
@@ -702,12 +715,14 @@ int app_listen(app *a, const http_cfg *hc, char *err, size_t n)
                    .write_begin = env_write_begin,
                    .write_end = env_write_end,
                    .hooks_changed = env_hooks_changed,
-                   .retention_run = env_retention_run};
+                   .retention_run = env_retention_run,
+                   .metrics = a->metrics};
     a->loop = net_loop_new(hc->tls_cert && hc->tls_key, err, n);
     /* a node of a cluster opens its gateways when it leads (app/ha.h) */
     if (!a->loop || (!a->ha && app__gateways_open(a, err, n) != 0))
         return -1;
     env.sim = a->sim;
+    a->metrics = NULL; /* api_new takes them, even when it fails */
     a->api = api_new(&env);
     if (!a->api) {
         snprintf(err, n, "libsodium failed to initialise, or the event log cannot be read");
@@ -801,6 +816,8 @@ void app_close(app *a)
     cc_events_free(&a->ev);
     cc_evlog_free(&a->staged);
     cc_evlog_free(&a->committing);
+    api_metrics_free(a->metrics); /* app_listen never ran */
+    a->metrics = NULL;
     free(a->next.v);
     free(a->confirm.v);
     free(a->kw);

@@ -93,6 +93,9 @@ typedef struct app {
     int in_flight;       /* a transaction awaits its confirmation */
     int flush_again;     /* a flush was asked for meanwhile */
     uint64_t commits;    /* transactions confirmed, since the start */
+    /* /metrics' totals counted in app_open's replay and the commits before
+     * app_listen, handed to api_new (api_env.metrics); NULL once taken */
+    struct api_metrics *metrics;
     /* the commit window (APP_COMMIT_WINDOW_MS) */
     int flush_armed;          /* the flush timer is set: 1 at once, 2 at the window's end */
     uint64_t window_turn;     /* the loop's turn that opened it (net_loop_turns) */

@@ -618,6 +618,72 @@ static void test_event_log_round_trips_and_replays(void **state)
             fail_msg("the scenario emitted no %s event", cc_ev_name(t));
 }
 
+/* One transaction of more than a thousand events (PostgreSQL sends a
+ * transaction's appends in statements of up to 1,000 events), in which
+ * conversations open and end, and a customer's conversation ends and the
+ * next two open (the second ended again) in the same transaction: every
+ * event comes back as it went in and, on PostgreSQL, exactly the
+ * conversations left open are open. */
+static int is_end(int type)
+{
+    return type == CC_EV_ENDED || type == CC_EV_TERMINATED || type == CC_EV_CLOSED;
+}
+
+static void test_large_transaction_round_trips(void **state)
+{
+    sfx *s = *state;
+    fx *f = s->f;
+    char longtxt[4096], num[32], id[32];
+    drive_day(f, longtxt, sizeof longtxt);
+    for (int i = 0; f->log.n < 2500; i++) {
+        snprintf(num, sizeof num, "+46701%06d", i);
+        snprintf(id, sizeof id, "big-%d", i);
+        fx_sms(f, num, EP1, "Hej", id);
+    }
+    uint32_t c = fx_sms(f, "+46709999999", EP1, "Ett", "re-1");
+    cc_evlog all; /* the core's log and, beyond it, the reopening */
+    cc_evlog_init(&all);
+    for (size_t i = 0; i < f->log.n; i++)
+        cc_evlog_add(&all, &f->log.v[i]);
+    cc_event open = *fx_find(f, CC_EV_CONV_OPENED, c);
+    uint64_t seq = f->log.v[f->log.n - 1].seq;
+    cc_event end = {.type = CC_EV_TERMINATED, .at = open.at, .conv = c};
+    for (uint32_t k = 1; k <= 2; k++) { /* ends, reopens; ends, reopens */
+        end.seq = ++seq;
+        cc_evlog_add(&all, &end);
+        open.seq = ++seq;
+        open.conv = end.conv = c + 100000 * k;
+        cc_evlog_add(&all, &open);
+    }
+    store *st = open_ok(s->path);
+    append_range(st, &all, 0, all.n, all.n);
+    assert_int_equal(store_events_load(st, collect_event, &s->loaded), 0);
+    store_close(st);
+    assert_int_equal(s->loaded.n, all.n);
+    for (size_t i = 0; i < all.n; i++)
+        assert_event_equal(&s->loaded.v[i], &all.v[i]);
+    int64_t still_open = 0;
+    for (size_t i = 0; i < all.n; i++) {
+        if (all.v[i].type != CC_EV_CONV_OPENED)
+            continue;
+        size_t j = i + 1;
+        while (j < all.n && !(is_end(all.v[j].type) && all.v[j].conv == all.v[i].conv))
+            j++;
+        still_open += j == all.n;
+    }
+    cc_evlog_free(&all);
+    assert_true(still_open > 500);
+    if (!is_pg)
+        return;
+    assert_int_equal(raw_int(s->path, "SELECT count(*) FROM conversations WHERE open"), still_open);
+    char sql[128];
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM conversations WHERE open AND conv = %u",
+             c + 200000);
+    assert_int_equal(raw_int(s->path, sql), 1);
+    assert_int_equal(raw_int(s->path, "SELECT count(*) FROM conversations"), still_open +
+                     raw_int(s->path, "SELECT count(*) FROM conversations WHERE NOT open"));
+}
+
 /* store_events_replay: every event as store_events_load gives it, except
  * that messages come without their text; it replays to the same core. */
 static void test_replay_load_skips_only_message_text(void **state)
@@ -2101,6 +2167,7 @@ int main(void)
     /* the store contract: both backends */
 #define CONTRACT_TESTS                                                                   \
     STORE_TEST(test_event_log_round_trips_and_replays),                                  \
+        STORE_TEST(test_large_transaction_round_trips),                                  \
         STORE_TEST(test_replay_load_skips_only_message_text),                            \
         STORE_TEST(test_load_stops_on_callback_and_refuses_nesting),                     \
         STORE_TEST(test_append_checks_its_input),                                        \

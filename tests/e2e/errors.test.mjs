@@ -7,7 +7,7 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { Server } from './lib/server.mjs';
 import { Desk, login } from './lib/client.mjs';
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 const servers = [];
@@ -105,13 +105,25 @@ test('every WebSocket command with an id is answered with that id', async () => 
 
 // No server: every error code of the core (src/core/cc.h) is in docs/api.md's
 // table and reads in the agent's language on the desktop (err_CODE in
-// web/i18n; otherwise the desktop would show the server's English message)
+// web/i18n; otherwise the desktop would show the server's English message);
+// the table lists no other code, and each code is one the server can send
+// (returned somewhere in src/: a documented code nothing returns misleads
+// the client that waits for it, as "wrapup_due" did).
 test('every core error code is documented and translated for the desktop', () => {
   const read = (p) => readFileSync(fileURLToPath(new URL(p, import.meta.url)), 'utf8');
-  const codes = [...read('../../src/core/cc.h').matchAll(/X\(\w+, \d+, "(\w+)"/g)].map((m) => m[1]);
-  assert.ok(codes.length >= 35, codes.join());
+  const cch = read('../../src/core/cc.h');
+  const codes = [...cch.matchAll(/X\((\w+), \d+, "(\w+)"/g)].map((m) => m[2]);
+  assert.ok(codes.length >= 34, codes.join());
   const docs = read('../../docs/api.md');
-  const table = docs.slice(docs.indexOf('## Core error codes'));
+  const table = docs.slice(docs.indexOf('## Core error codes')).split('\n## ')[0];
+  const listed = table.split('\n').filter((l) => l.startsWith('| `'))
+    .flatMap((l) => [...l.split(' | ')[0].matchAll(/`(\w+)`/g)].map((m) => m[1]));
+  assert.deepEqual(listed.filter((c) => !codes.includes(c)), [], 'docs/api.md lists codes the core does not have');
+  // what the core, the API and the application return (cli_selfcheck only expects)
+  const src = ['core', 'api', 'app'].flatMap((d) => readdirSync(fileURLToPath(new URL(`../../src/${d}`, import.meta.url)))
+    .filter((f) => f.endsWith('.c') && !f.startsWith('cli_')).map((f) => read(`../../src/${d}/${f}`))).join('\n');
+  for (const [, name, code] of cch.matchAll(/X\((\w+), \d+, "(\w+)"/g))
+    assert.ok(new RegExp(`-CC_E_${name}\\b`).test(src), `${code} (CC_E_${name}) is never returned`);
   for (const lang of ['sv', 'en']) {
     const d = JSON.parse(read(`../../web/i18n/${lang}.json`));
     for (const c of codes) {

@@ -115,5 +115,15 @@ serve2 "ha.self_fence_ms 9000: use 300 milliseconds or more, and less than ha.le
     --config "$dir/ha.json" --node a --store $pgx --self-fence-ms 9000
 [ ! -e "$dir/d" ] || { fail=$((fail + 1)); echo "FAIL: a refused serve made $dir/d"; }
 
+# sso.agent_teams names teams of the site: checked at start (the site is the
+# store's, so after it opened), not first when someone signs in
+sso='"sso": {"issuer": "http://127.0.0.1:1", "client_id": "c", "client_secret": "s",
+  "redirect_url": "http://127.0.0.1:1/sso/", "role_claim": "roles",
+  "roles": {"agent": "a"}, "provision": true, "agent_teams": [1, 9]}'
+printf '{%s, %s}\n' "$base" "$sso" >"$dir/sso.json"
+out=$(timeout 30 "$bin" serve --config "$dir/sso.json" --data "$dir/sso" --listen 127.0.0.1:0 2>&1); rc=$?
+if [ $rc -eq 1 ] && printf '%s' "$out" | grep -qF "textdesk serve: sso.agent_teams: no team 9 on this site: list ids of existing teams (textdesk admin list teams) or create team 9 first"; then
+    pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL: sso.agent_teams [1, 9]: exit $rc: $out"; fi
+
 echo "config.sh: $pass passed, $fail failed"
 [ $fail -eq 0 ]

@@ -132,3 +132,24 @@ test('every core error code is documented and translated for the desktop', () =>
     }
   }
 });
+
+// No server: the supervisor page (web/supervisor) says every error a
+// supervisor can cause in the page's language with what to do: each core
+// code its actions and forced states can meet, the API's own codes of
+// /api/supervisor/ (a 401 is the session), and a lost connection; the
+// server's English words never show for a known code.
+test('every error the supervisor page can get reads in Swedish and English', () => {
+  const read = (p) => readFileSync(fileURLToPath(new URL(p, import.meta.url)), 'utf8');
+  const codes = [...read('../../src/core/cc.h').matchAll(/X\(\w+, \d+, "(\w+)"/g)].map((m) => m[1]);
+  const api = [...read('../../src/api/api_supervisor.c').matchAll(/api__resp_error\(resp,\s*\d+, "(\w+)"/g)].map((m) => m[1]);
+  assert.ok(api.includes('bad_request') && api.includes('not_found'), api.join());
+  const keys = [...new Set([...codes, ...api, 'forbidden'])].map((c) => `err_${c}`).concat(['err_session', 'err_network']);
+  for (const lang of ['sv', 'en']) {
+    const d = JSON.parse(read(`../../web/supervisor/i18n/${lang}.json`));
+    const missing = keys.filter((k) => !d[k]);
+    assert.deepEqual(missing, [], `web/supervisor/i18n/${lang}.json lacks`);
+  }
+  const js = read('../../web/supervisor/supervisor.js');
+  // one place words a refused request; the server's message only as its fallback
+  assert.equal((js.match(/t\('error'/g) || []).length, 1, 'supervisor.js words errors outside errText');
+});

@@ -7,6 +7,11 @@
 # (default: the number of cores): each is one process on one core, so on
 # 2 cores `make fuzz-smoke` takes half the time for the same inputs.
 set -eu
+case ${1:-} in -h | --help)
+    echo "usage: sh scripts/fuzz.sh BUILD_DIR SECONDS [RUNS]   (make fuzz-smoke, make fuzz)"
+    sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+esac
+[ $# -ge 2 ] || { echo "fuzz.sh: give BUILD_DIR and SECONDS (--help)" >&2; exit 2; }
 # undefined behaviour stops a run like a crash does
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}
 dir=$1

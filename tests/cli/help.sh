@@ -94,6 +94,18 @@ named "textdesk backup: unknown option '--frob' (textdesk backup --help lists th
 named "textdesk backup: give the FILE to write the copy to" backup --data .
 named "textdesk backup: --data and --store both name the store: give one" backup --data a --store sqlite:a out.db
 
+# the man page's synopsis names every option of each command's usage line(s)
+man=$(sed 's/\\-/-/g' "$scripts/../docs/textdesk.1")
+for c in $cmds; do
+    for o in $("$bin" "$c" --help | sed '/^$/q' | grep -o -e '--[a-z][a-z-]*' | sort -u); do
+        if printf '%s' "$man" | grep -qF -- "\\fB$o\\fR"; then
+            pass=$((pass + 1))
+        else
+            echo "FAIL: docs/textdesk.1 lacks '$c $o' (textdesk $c --help has it)"; fail=$((fail + 1))
+        fi
+    done
+done
+
 # the scripts a person runs (scripts/*.sh) answer --help and -h too: a
 # usage on stdout, exit 0, before they build, install or start anything
 # (before, deps.sh --help ran the installer and valgrind.sh --help a build)

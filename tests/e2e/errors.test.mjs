@@ -153,3 +153,18 @@ test('every error the supervisor page can get reads in Swedish and English', () 
   // one place words a refused request; the server's message only as its fallback
   assert.equal((js.match(/t\('error'/g) || []).length, 1, 'supervisor.js words errors outside errText');
 });
+
+// No server: the reports page words each code of /api/reports/ (and a lost
+// connection) in Swedish and English, like the supervisor page.
+test('every error the reports page can get reads in Swedish and English', () => {
+  const read = (p) => readFileSync(fileURLToPath(new URL(p, import.meta.url)), 'utf8');
+  const api = [...read('../../src/api/api_report.c').matchAll(/api__resp_error\(resp,\s*\d+, "(\w+)"/g)].map((m) => m[1]);
+  assert.ok(api.includes('bad_range') && api.includes('bad_time_zone'), api.join());
+  // bad_setting: PUT /api/reports/settings, the admin page's (not this page's)
+  const keys = [...new Set([...api.filter((c) => c !== 'bad_setting'), 'forbidden', 'not_logged_in', 'network'])].map((c) => `err_${c}`);
+  for (const lang of ['sv', 'en']) {
+    const d = JSON.parse(read(`../../web/reports/i18n/${lang}.json`));
+    assert.deepEqual(keys.filter((k) => !d[k]), [], `web/reports/i18n/${lang}.json lacks`);
+  }
+  assert.equal((read('../../web/reports/reports.js').match(/t\('error'/g) || []).length, 1, 'reports.js words errors outside errText');
+});

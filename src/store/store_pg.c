@@ -166,6 +166,13 @@ static const char PG_SCHEMA_V7[] =
     "CREATE INDEX IF NOT EXISTS events_notes2_by_conv ON events(conv, seq)"
     " WHERE type IN (" STORE_ROW_T_NOTES ");";
 
+/* v8: each reply's SMS segments in its event row (MSG_OUT; NULL for every
+ * other event), counted when it is appended (store_text_segments), so that
+ * a report reads the events alone (store_events_report). Replies stored
+ * before keep NULL and are counted from their text when read: a column
+ * without a default rewrites nothing, so the migration is instant. */
+static const char PG_SCHEMA_V8[] = "ALTER TABLE events ADD COLUMN IF NOT EXISTS segments integer;";
+
 /* The migrations, oldest first; never edit one that has shipped. */
 static const struct pg_migration {
     int version;
@@ -178,9 +185,10 @@ static const struct pg_migration {
     {5, PG_SCHEMA_V5},        /* webhooks (was 4 on its branch) */
     {6, PG_SCHEMA_V6},        /* retention and erasure */
     {7, PG_SCHEMA_V7},        /* notes of supervisors (was 4 on its branch) */
+    {8, PG_SCHEMA_V8},        /* replies' segments in their events */
 };
 #define PG_N_MIGRATIONS (sizeof PG_MIGRATIONS / sizeof PG_MIGRATIONS[0])
-#define PG_SCHEMA_VERSION 7
+#define PG_SCHEMA_VERSION 8
 _Static_assert(PG_N_MIGRATIONS == PG_SCHEMA_VERSION, "PG_SCHEMA_VERSION is the last migration");
 
 /* ---- statements --------------------------------------------------------- */
@@ -205,11 +213,12 @@ _Static_assert(PG_N_MIGRATIONS == PG_SCHEMA_VERSION, "PG_SCHEMA_VERSION is the l
     X(ROLLBACK, "ROLLBACK")                                                              \
     /* the appends of a transaction, batched (struct pg_batch): one          \
      * statement for the events, their messages and the conversations they   \
-     * open, each column a binary array ($1-$30 events, $31-$41 messages,     \
-     * $42-$45 conversations); a taken seq or a stored inbound provider id    \
+     * open, each column a binary array ($1-$30 and $46 events: $46 a reply's \
+     * segments, $31-$41 messages, $42-$45 conversations); a taken seq or a stored inbound provider id    \
      * aborts the transaction */                                                         \
     X(APPEND,                                                                            \
-      "WITH e AS (INSERT INTO events (" EV_COLS ") SELECT * FROM unnest(" EV_ARRAYS ")),"  \
+      "WITH e AS (INSERT INTO events (" EV_COLS ", segments) SELECT * FROM unnest("        \
+      EV_ARRAYS ", $46::bigint[])),"                                                     \
       " m AS (INSERT INTO messages (id, conv, seq, outbound, agent, number, ep_number,"   \
       " text, provider_id, status, at, status_at) SELECT id, conv, seq, outbound, agent," \
       " number, ep_number, text, provider_id, status, at, at FROM unnest($31::bigint[],"  \
@@ -227,6 +236,7 @@ _Static_assert(PG_N_MIGRATIONS == PG_SCHEMA_VERSION, "PG_SCHEMA_VERSION is the l
                " ORDER BY e.seq")                                                        \
     X(EV_REPLAY, "SELECT " EV_SELECT " e.text, e.msg_id, e.var_key, e.value,"            \
                  " e.queue_name FROM events e ORDER BY e.seq")                           \
+    X(EV_REPORT, STORE_ROW_REPORT("$1"))                                                 \
     X(EV_LAST, "SELECT coalesce(max(seq), 0) FROM events")                               \
     X(EV_AFTER, "SELECT " EV_SELECT " e.text, e.msg_id, e.var_key, e.value,"             \
                 " e.queue_name FROM events e WHERE e.seq > $1 ORDER BY e.seq")           \
@@ -382,7 +392,8 @@ enum {
     PG_EV_COLS = STORE_ROW_NCOLS, /* events: $1-$30 */
     PG_MSG_COLS = 11,             /* messages: $31-$41 */
     PG_CONV_COLS = 4,             /* conversations opened: $42-$45 */
-    PG_APPEND_COLS = PG_EV_COLS + PG_MSG_COLS + PG_CONV_COLS,
+    PG_SEG_COL = PG_EV_COLS + PG_MSG_COLS + PG_CONV_COLS, /* events.segments: $46 */
+    PG_APPEND_COLS = PG_SEG_COL + 1,
     PG_BATCH_MAX = 1000, /* events a statement carries at most */
 };
 
@@ -770,7 +781,8 @@ static uint32_t append_oid(int i)
     if (i < PG_MSG_COLS) /* id conv seq outbound agent, 4 strings, status at */
         return i >= 5 && i <= 8 ? OID_TEXT : OID_INT8;
     i -= PG_MSG_COLS;
-    static const uint32_t conv[PG_CONV_COLS] = {OID_INT8, OID_TEXT, OID_INT8, OID_BOOL};
+    static const uint32_t conv[PG_CONV_COLS + 1] = {OID_INT8, OID_TEXT, OID_INT8, OID_BOOL,
+                                                    OID_INT8 /* segments */};
     return conv[i];
 }
 
@@ -790,7 +802,9 @@ static int batch_send(pg *st)
         r = pipe_raw(st, P_ENDS, 1, v, len, fmt);
     }
     for (int i = 0; i < PG_APPEND_COLS && r == 0; i++) {
-        int count = i < PG_EV_COLS ? b->nev : i < PG_EV_COLS + PG_MSG_COLS ? b->nmsg : b->nconv;
+        int count = i < PG_EV_COLS || i == PG_SEG_COL ? b->nev
+                    : i < PG_EV_COLS + PG_MSG_COLS  ? b->nmsg
+                                                    : b->nconv;
         len[i] = arr_finish(&b->col[i], append_oid(i), count);
         v[i] = (const char *)b->col[i].p;
     }
@@ -1267,6 +1281,10 @@ static int pg_event_append(store *st_, const cc_event *ev)
         arr_i64(c++, m.at);
         b->nmsg++;
     }
+    if (ev->type == CC_EV_MSG_OUT) /* a reply's segments (NULL for every other event) */
+        arr_i64(&b->col[PG_SEG_COL], store_text_segments(ev->text));
+    else
+        arr_len(&b->col[PG_SEG_COL], UINT32_MAX);
     c = &b->col[PG_EV_COLS + PG_MSG_COLS];
     int64_t conv = row.i[3]; /* STORE_ROW_EV_COLS: conv, ep, number */
     switch (ev->type) {
@@ -1314,10 +1332,13 @@ static int event_of(pg *st, const PGresult *res, int i, cc_event *ev)
     return store_row_to_event(&st->row, &row, ev, st->base.err, sizeof st->base.err);
 }
 
-/* The whole log in single-row mode: a million events are never held in
- * memory at once. The callback must not use the store (the connection is
- * busy until the last row). */
-static int events_rows(pg *st, int stmt, const pargs *a, store_event_cb cb, void *arg)
+/* Rows of 'stmt' in single-row mode, each handed to 'row' (until it
+ * returns nonzero): a million events are never held in memory at once.
+ * The callback must not use the store (the connection is busy until the
+ * last row). */
+typedef int (*pg_row_fn)(pg *st, const PGresult *res, void *ctx);
+
+static int each_row_single(pg *st, int stmt, const pargs *a, pg_row_fn row, void *ctx)
 {
     int r = connected(st);
     if (r != 0)
@@ -1329,16 +1350,57 @@ static int events_rows(pg *st, int stmt, const pargs *a, store_event_cb cb, void
     PGresult *res;
     while ((res = PQgetResult(st->k->c)) != NULL) {
         ExecStatusType s = PQresultStatus(res);
-        if (s == PGRES_SINGLE_TUPLE && r == 0) {
-            cc_event ev;
-            if ((r = event_of(st, res, 0, &ev)) == 0)
-                r = cb(arg, &ev);
-        } else if (s != PGRES_SINGLE_TUPLE && s != PGRES_TUPLES_OK && r == 0) {
+        if (s == PGRES_SINGLE_TUPLE && r == 0)
+            r = row(st, res, ctx);
+        else if (s != PGRES_SINGLE_TUPLE && s != PGRES_TUPLES_OK && r == 0)
             r = fail(st, res);
-        }
         PQclear(res);
     }
     return r;
+}
+
+typedef struct ev_cb {
+    store_event_cb cb;
+    store_report_cb rcb;
+    void *arg;
+} ev_cb;
+
+static int event_row(pg *st, const PGresult *res, void *ctx)
+{
+    const ev_cb *c = ctx;
+    cc_event ev;
+    int r = event_of(st, res, 0, &ev);
+    return r ? r : c->cb(c->arg, &ev);
+}
+
+static int events_rows(pg *st, int stmt, const pargs *a, store_event_cb cb, void *arg)
+{
+    return each_row_single(st, stmt, a, event_row, &(ev_cb){cb, NULL, arg});
+}
+
+/* A row of the report's read (store_row.h, STORE_ROW_REPORT). */
+static int report_row(pg *st, const PGresult *res, void *ctx)
+{
+    const ev_cb *c = ctx;
+    int64_t v[STORE_ROW_REPORT_NINT];
+    for (int k = 0; k < STORE_ROW_REPORT_NINT; k++)
+        v[k] = col_i64(res, 0, k);
+    cc_event ev;
+    str ids = v[1] == CC_EV_AGENT_PUT ? col_bytea(st, res, 0, 12) : STR_NULL;
+    int r = store_row_report_event(&st->row, v, ids, &ev, st->base.err, sizeof st->base.err);
+    if (r != 0)
+        return r;
+    int have = !PQgetisnull(res, 0, 13);
+    int segs = store_row_report_segments(&ev, have, col_i64(res, 0, 13),
+                                         have ? STR_NULL : col_str(res, 0, 14));
+    return c->rcb(c->arg, &ev, segs);
+}
+
+static int pg_events_report(store *st_, uint64_t after, store_report_cb cb, void *arg)
+{
+    pargs a = {0};
+    p_int(&a, (int64_t)after);
+    return each_row_single((pg *)st_, P_EV_REPORT, &a, report_row, &(ev_cb){NULL, cb, arg});
 }
 
 static int pg_events_load(store *st_, int with_text, store_event_cb cb, void *arg)
@@ -2203,6 +2265,7 @@ static const struct store_ops PG_OPS = {
     .event_append = pg_event_append,
     .events_load = pg_events_load,
     .events_after = pg_events_after,
+    .events_report = pg_events_report,
     .fence = pg_fence,
     .last_seq = pg_last_seq,
     .msg_get = pg_msg_get,

@@ -22,6 +22,7 @@ _Static_assert(CC_EV_CONV_OPENED == 15 && CC_EV_WRAPPED_UP == 30 && CC_EV_CLOSED
 _Static_assert(CC_EV_AGENT_STATE == 13 && CC_EV_MSG_IN == 16 && CC_EV_MSG_OUT == 17 &&
                    CC_EV_ACCEPTED == 21 && CC_EV_ENDED == 28,
                "STORE_ROW_T_FEED: event type numbers are stored");
+_Static_assert(CC_EV_AGENT_PUT == 2, "STORE_ROW_REPORT: event type numbers are stored");
 _Static_assert(STORE_MSG_SENT == 3, "the msg_statuses trigger records statuses from sent on");
 _Static_assert(STORE_ROW_NINT + 1 + STORE_ROW_NSTR == STORE_ROW_NCOLS, "event columns");
 
@@ -233,4 +234,35 @@ void store_row_copy2(char *dst, str *a, str *b)
     d2[b->n] = '\0';
     *a = (str){a->n ? dst : NULL, a->n};
     *b = (str){b->n ? d2 : NULL, b->n};
+}
+
+int store_row_report_event(store_row_buf *b, const int64_t *v, str ids, cc_event *ev, char *err,
+                           size_t n)
+{
+    memset(ev, 0, sizeof *ev);
+    ev->seq = (uint64_t)v[0];
+    ev->type = (int)v[1];
+    ev->at = v[2];
+    ev->conv = (uint32_t)v[3];
+    ev->agent = (uint32_t)v[4];
+    ev->target = (uint32_t)v[5];
+    ev->queue = (uint32_t)v[6];
+    ev->ep = (uint32_t)v[7];
+    ev->reason = (uint32_t)v[8];
+    ev->state = (int)v[9];
+    ev->kind = (int)v[10];
+    ev->code = (int)v[11];
+    if (ids.n && store_row_ids_decode(b, ids, &ev->ids, &ev->n_ids) != 0) {
+        snprintf(err, n, "event %llu: corrupt id list (%zu bytes)",
+                 (unsigned long long)ev->seq, ids.n);
+        return -EIO;
+    }
+    return 0;
+}
+
+int store_row_report_segments(const cc_event *ev, int have, int64_t segments, str text)
+{
+    if (ev->type != CC_EV_MSG_OUT)
+        return 0;
+    return have ? (int)segments : store_text_segments(text);
 }

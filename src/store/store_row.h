@@ -88,6 +88,31 @@ int store_row_is_msg(int type);
  * kept for inbound only). Strings point into 'ev'. */
 void store_row_msg(const cc_event *ev, store_msg *m);
 
+/* The report's read of the log (store_events_report) after seq 'p' (the
+ * backend's placeholder): columns 0-11 seq, type, at, conv, agent, target,
+ * queue, ep, reason, state, kind, code (store_row_report_event); 12
+ * AGENT_PUT's ids; 13 a reply's segments: stored with its event (SQLite
+ * v10, PostgreSQL v8), else what retention kept, else NULL and 14 its text
+ * (a reply stored before). Only the events table is read for a reply
+ * stored with its count. Type numbers asserted in store_row.c. */
+#define STORE_ROW_REPORT(p)                                                              \
+    "SELECT e.seq, e.type, e.at, e.conv, e.agent, e.target, e.queue, e.ep, e.reason,"    \
+    " e.state, e.kind, e.code, CASE WHEN e.type = 2 THEN e.ids END,"                     \
+    " CASE WHEN e.type = 17 THEN coalesce(e.segments, (SELECT k.segments"                \
+    " FROM msg_segments k WHERE k.id = e.seq)) END,"                                     \
+    " CASE WHEN e.type = 17 AND e.segments IS NULL THEN (SELECT m.text"                  \
+    " FROM messages m WHERE m.id = e.seq) END FROM events e WHERE e.seq > " p            \
+    " ORDER BY e.seq"
+enum { STORE_ROW_REPORT_NINT = 12 };
+/* An event of the report's read from its first 12 columns and its ids:
+ * every other field zero. 0, or -EIO with why in 'err' (a corrupt id
+ * list). */
+int store_row_report_event(store_row_buf *b, const int64_t *v, str ids, cc_event *ev, char *err,
+                           size_t n);
+/* The segments 'cb' gets with event 'ev' of the report's read: column 13
+ * when it is not NULL ('have'), else the count of 'text' (column 14). */
+int store_row_report_segments(const cc_event *ev, int have, int64_t segments, str text);
+
 /* The encoded id list as uint32s into b->ids; 0 or -1 when its length is
  * not a multiple of 4. */
 int store_row_ids_decode(store_row_buf *b, str blob, const uint32_t **ids, size_t *n);

@@ -2087,6 +2087,120 @@ static int replay_into(void *arg, const cc_event *ev)
     return cc_replay(arg, ev);
 }
 
+/* ---- the replies' SMS segments (the reports' lean read) ---------------- */
+
+typedef struct segl {
+    size_t n;
+    int64_t seq[16];
+    int segs[16];
+} segl;
+
+static int collect_report(void *arg, const cc_event *ev, int segments)
+{
+    segl *l = arg;
+    assert_int_equal(ev->text.n, 0); /* no text travels */
+    if (ev->type != CC_EV_MSG_OUT) {
+        assert_int_equal(segments, 0);
+        return 0;
+    }
+    assert_true(l->n < 16);
+    l->seq[l->n] = (int64_t)ev->seq;
+    l->segs[l->n++] = segments;
+    return 0;
+}
+
+/* 'n' times 'unit' (UTF-8). */
+static str repeat(char *buf, size_t cap, const char *unit, size_t n)
+{
+    size_t k = strlen(unit), len = 0;
+    assert_true(n * k < cap);
+    for (size_t i = 0; i < n; i++, len += k)
+        memcpy(buf + len, unit, k);
+    buf[len] = '\0';
+    return (str){buf, len};
+}
+
+static void raw_sql(const sfx *s, const char *sql)
+{
+    if (is_pg)
+        pg_exec_on(s->db, sql);
+    else
+        raw_exec(s->path, sql);
+}
+
+static void test_reply_segments(void **state)
+{
+    sfx *s = *state;
+    fx *f = s->f;
+    /* replies and the segments they take, counted by hand: GSM 03.38 160
+     * septets in one SMS, 153 a part; an extension character (€) two
+     * septets; UCS-2 70 characters in one, 67 a part */
+    static const struct {
+        const char *unit;
+        size_t n;
+        int segs;
+    } R[] = {
+        {"Hej!", 1, 1}, {"a", 160, 1}, {"a", 161, 2}, {"a", 307, 3}, {"€", 80, 1},
+        {"€", 81, 2},   {"ж", 70, 1},  {"ж", 71, 2},  {"ж", 135, 3},
+    };
+    enum { NR = sizeof R / sizeof R[0] };
+    fx_available(f, 1);
+    uint32_t a = fx_sms(f, CUST, EP1, "Hej", "seg-1");
+    OK(f, .type = CC_CMD_ACCEPT, .agent = 1, .conv = a);
+    for (size_t i = 0; i < NR; i++) {
+        char buf[1024];
+        OK(f, .type = CC_CMD_SEND, .agent = 1, .conv = a,
+           .text = repeat(buf, sizeof buf, R[i].unit, R[i].n));
+    }
+    store *st = open_ok(s->path);
+    append_range(st, &f->log, 0, f->log.n, 1000);
+
+    /* stored with each reply's event, read back without its text */
+    segl l = {0};
+    assert_int_equal(store_events_report(st, collect_report, &l), 0);
+    assert_int_equal(l.n, NR);
+    for (size_t i = 0; i < NR; i++) {
+        char q[128];
+        snprintf(q, sizeof q, "SELECT segments FROM events WHERE seq = %lld",
+                 (long long)l.seq[i]);
+        assert_int_equal(raw_int(s->path, q), R[i].segs);
+        assert_int_equal(l.segs[i], R[i].segs);
+    }
+    assert_int_equal(raw_int(s->path, "SELECT count(*) FROM events WHERE type <> 17"
+                                      " AND segments IS NOT NULL"),
+                     0);
+    /* from a position: the replies after the fourth */
+    segl tail = {0};
+    assert_int_equal(store_events_report_after(st, (uint64_t)l.seq[3], collect_report, &tail),
+                     0);
+    assert_int_equal(tail.n, NR - 4);
+    assert_int_equal(tail.segs[0], R[4].segs);
+
+    /* a log written before the count was stored: the column is taken away
+     * and the store reopened, which migrates it back (NULL in old rows) */
+    assert_int_equal(store_msg_forget(st, l.seq[3], 3), 0); /* retention kept 3 */
+    int ver = store_schema_version(st);
+    store_close(st);
+    char down[160];
+    if (is_pg)
+        snprintf(down, sizeof down, "ALTER TABLE events DROP COLUMN segments;"
+                                    " DELETE FROM schema_version WHERE version = %d", ver);
+    else
+        snprintf(down, sizeof down, "ALTER TABLE events DROP COLUMN segments;"
+                                    " PRAGMA user_version = %d", ver - 1);
+    raw_sql(s, down);
+    st = open_ok(s->path);
+    assert_int_equal(store_schema_version(st), ver);
+    assert_int_equal(raw_int(s->path, "SELECT count(*) FROM events WHERE segments IS NOT NULL"),
+                     0);
+    segl old = {0};
+    assert_int_equal(store_events_report(st, collect_report, &old), 0);
+    assert_int_equal(old.n, NR);
+    for (size_t i = 0; i < NR; i++)
+        assert_int_equal(old.segs[i], R[i].segs); /* from the text, or what was kept */
+    store_close(st);
+}
+
 static void test_retention_and_erasure(void **state)
 {
     sfx *s = *state;
@@ -2177,7 +2291,7 @@ int main(void)
         STORE_TEST(test_duplicate_inbound_provider_id),                                  \
         STORE_TEST(test_accounts_sessions_settings), STORE_TEST(test_async_commit),     \
         STORE_TEST(test_tokens_and_audit), STORE_TEST(test_webhooks_and_feed),  \
-        STORE_TEST(test_retention_and_erasure)
+        STORE_TEST(test_retention_and_erasure), STORE_TEST(test_reply_segments)
     const struct CMUnitTest sqlite_tests[] = {
         CONTRACT_TESTS,
         STORE_TEST(test_bad_paths_and_files),

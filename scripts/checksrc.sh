@@ -4,6 +4,10 @@
 # - no strcpy, strcat, sprintf, vsprintf, strtok, atoi, gets anywhere in src/.
 # - pure layers read no clock and do no I/O.
 set -u
+case ${1:-} in -h | --help)
+    echo "usage: sh scripts/checksrc.sh   (in the repository's top folder; the CTest test checksrc)"
+    sed -n '2,5p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+esac
 fail=0
 if grep -n '#include "\(store\|http\|sms\|api\|app\)/' src/core/*.c src/core/*.h \
         src/mask/*.c src/mask/*.h 2>/dev/null; then

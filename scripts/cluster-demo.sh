@@ -17,7 +17,8 @@ while [ $# -gt 0 ]; do
     case $1 in
     --bin) bin=$2; shift 2 ;;
     --check) check=1; shift ;;
-    -h | --help) sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h | --help) echo "usage: scripts/cluster-demo.sh [--bin TEXTDESK] [--check]"
+        sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "cluster-demo: unknown option '$1' (--help lists them)" >&2; exit 2 ;;
     esac
 done

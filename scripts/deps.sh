@@ -4,6 +4,10 @@
 #   scripts/deps.sh          what building and running need
 #   scripts/deps.sh --test   plus what the tests, fuzzers and benchmarks need
 set -eu
+case ${1:-} in -h | --help)
+    echo "usage: scripts/deps.sh [--test]   (as root: apt-get install -y what is missing)"
+    sed -n '2,5p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+esac
 
 # libev-dev and libwebsockets-evlib-ev: the server's epoll loop (src/http/http.c)
 # libpq-dev: the PostgreSQL store (src/store/store_pg.c)

@@ -13,9 +13,12 @@ set -eu
 PGBIN=${PGBIN:-/usr/lib/postgresql/15/bin}
 cmd=${1:-}
 dir=${2:-}
-if [ "$cmd" = "--help" ] || [ -z "$cmd" ] || [ -z "$dir" ]; then
-    echo "usage: $0 start|stop|pid DIR" >&2
-    [ "$cmd" = "--help" ] && exit 0
+case $cmd in -h | --help)
+    echo "usage: $0 start|stop|pid DIR"
+    sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+esac
+if [ -z "$cmd" ] || [ -z "$dir" ]; then
+    echo "usage: $0 start|stop|pid DIR (--help)" >&2
     exit 2
 fi
 as_pg() {

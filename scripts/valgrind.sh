@@ -8,6 +8,10 @@
 # (the default avoids tests with second-scale timers, which valgrind's
 # slowdown, argon2id logins above all, pushes past their deadlines)
 set -eu
+case ${1:-} in -h | --help)
+    echo "usage: sh scripts/valgrind.sh   (make valgrind; VALGRIND_E2E, JOBS)"
+    sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+esac
 cd "$(dirname "$0")/.."
 b=build/valgrind
 command -v valgrind >/dev/null || { echo "valgrind: not installed (scripts/deps.sh --test)" >&2; exit 1; }

@@ -78,6 +78,11 @@ int api_set_sso(api *a, net_loop *loop, const json_t *cfg, char *err, size_t n)
     return 0;
 }
 
+int api_sso_check_teams(const api *a, char *err, size_t n)
+{
+    return api_oidc_check_teams(a->oidc, a->env.core, err, n);
+}
+
 void api_sso_close(api *a)
 {
     if (a) {

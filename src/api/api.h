@@ -86,6 +86,9 @@ void api_set_sim(api *a, gw *sim);
  * api_oidc.h), its provider reached on 'loop'. 0, or -1 with the reason
  * in 'err'. */
 int api_set_sso(api *a, net_loop *loop, const json_t *cfg, char *err, size_t n);
+/* Whether sso.agent_teams names teams of the site (at a single node's
+ * start, once the core holds the site). 0, or -1 with the reason in 'err'. */
+int api_sso_check_teams(const api *a, char *err, size_t n);
 /* Ends single sign-on (sign-ins under way answered 503): before the loop
  * is freed. NULL: nothing. */
 void api_sso_close(api *a);

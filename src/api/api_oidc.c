@@ -209,6 +209,21 @@ void api_oidc_free(api_oidc *o)
     free(o);
 }
 
+int api_oidc_check_teams(const api_oidc *o, const cc *core, char *err, size_t n)
+{
+    for (size_t i = 0; o && o->cfg.on && i < o->cfg.nteams; i++) {
+        uint32_t t = o->cfg.agent_teams[i];
+        if (cc_name(core, CC_KIND_TEAM, t).n == 0) {
+            snprintf(err, n,
+                     "sso.agent_teams: no team %u on this site: list ids of existing teams"
+                     " (textdesk admin list teams) or create team %u first",
+                     t, t);
+            return -1;
+        }
+    }
+    return 0;
+}
+
 int api_oidc_password_allowed(const api_oidc *o, int role)
 {
     return !o || role < 0 || role >= API_SSO_ROLES || o->cfg.passwords[role];

@@ -36,6 +36,10 @@ void api_oidc_free(api_oidc *o);
 /* Whether accounts of 'role' may sign in with a local password (NULL:
  * yes). */
 int api_oidc_password_allowed(const api_oidc *o, int role);
+/* Whether every team of sso.agent_teams is a team of the site in 'core'
+ * (NULL 'o': yes). 0, or -1 with what to do in 'err'. */
+struct cc;
+int api_oidc_check_teams(const api_oidc *o, const struct cc *core, char *err, size_t n);
 /* GET /api/sso, POST /api/sso/start, POST /api/sso/callback ('rest' is
  * what follows "/api/sso"); 'o' may be NULL (single sign-on off). */
 void api_oidc_request(api_oidc *o, struct api *a, const http_req *req, http_resp *resp,

@@ -19,7 +19,6 @@
 
 #include "api/api_int.h"
 #include "core/report.h"
-#include "sms/sms_text.h"
 #include "store/flow_json.h"
 #include "util/buf.h"
 #include "util/xalloc.h"
@@ -418,13 +417,6 @@ static int parse_rq(api *a, const http_req *req, http_resp *resp, rq *q, int fig
     return 0;
 }
 
-/* A reply whose text retention or erasure deleted: its segments, kept
- * (api_privacy.c), by message id (= its event's seq). */
-typedef struct kept_seg {
-    int64_t id;
-    int segs;
-} kept_seg;
-
 /* ---- snapshots of the fold at local midnights ----------------------------
  * A day's report need not fold the log from its first event: the fold's
  * state (agents' states, open conversations and their queue legs) taken
@@ -516,9 +508,6 @@ static void snap_put(api_snaps *s, int64_t at, uint64_t seq, const report *r)
 
 typedef struct fold_arg {
     report *r;
-    int64_t from, to;
-    kept_seg *kept; /* sorted by id */
-    size_t nkept, capkept;
     api_snaps *snaps;
     report_opts day; /* the report's zone, by day: where midnights are */
     uint64_t last_seq; /* the last event folded */
@@ -527,24 +516,7 @@ typedef struct fold_arg {
 
 #define FOLD_DONE 1 /* fold_one: the figures are complete */
 
-static int kept_cb(void *arg, int64_t id, int segments)
-{
-    fold_arg *f = arg;
-    if (f->nkept == f->capkept) {
-        f->capkept = f->capkept ? f->capkept * 2 : 64;
-        f->kept = xrealloc(f->kept, f->capkept * sizeof *f->kept);
-    }
-    f->kept[f->nkept++] = (kept_seg){id, segments};
-    return 0;
-}
-
-static int kept_cmp(const void *x, const void *y)
-{
-    int64_t a = ((const kept_seg *)x)->id, b = ((const kept_seg *)y)->id;
-    return (a > b) - (a < b);
-}
-
-static int fold_one(void *arg, const cc_event *ev)
+static int fold_one(void *arg, const cc_event *ev, int segments)
 {
     fold_arg *f = arg;
     if (f->snaps) {
@@ -562,17 +534,7 @@ static int fold_one(void *arg, const cc_event *ev)
     if (report_done(f->r, ev->at))
         return FOLD_DONE;
     f->last_seq = ev->seq;
-    uint32_t segs = 0;
-    if (ev->type == CC_EV_MSG_OUT && ev->at >= f->from && ev->at < f->to) {
-        sms_info info;
-        kept_seg key = {(int64_t)ev->seq, 0}, *k;
-        if (ev->text.n == 0 && f->nkept &&
-            (k = bsearch(&key, f->kept, f->nkept, sizeof *f->kept, kept_cmp)) != NULL)
-            segs = (uint32_t)k->segs;
-        else if (sms_text_analyse(ev->text.p ? ev->text.p : "", ev->text.n, &info) == 0)
-            segs = (uint32_t)info.segments;
-    }
-    report_add(f->r, ev, segs);
+    report_add(f->r, ev, (uint32_t)segments);
     return 0;
 }
 
@@ -583,22 +545,15 @@ int api_report_fold(store *st, api_snaps *snaps, const report_opts *o, int64_t n
     if (snaps && snaps->n && (store_last_seq(st, &last) != 0 || last < snaps->top))
         snaps_clear(snaps); /* not the log they were taken from */
     const snap *from = snap_before(snaps, o->from);
-    fold_arg f = {.r = report_resume(o, from ? from->state : NULL), .from = o->from,
-                  .to = o->to, .snaps = snaps, .day = {.step = REPORT_DAY, .tz = o->tz},
+    fold_arg f = {.r = report_resume(o, from ? from->state : NULL), .snaps = snaps, .day = {.step = REPORT_DAY, .tz = o->tz},
                   .last_seq = from ? from->seq : 0, .next_mid = INT64_MIN};
     if (from) { /* the next midnight after the snapshot's */
         int64_t s;
         report_interval(&f.day, from->at, &s, &f.next_mid);
     }
-    int rc = store_segments(st, kept_cb, &f);
-    if (rc == 0) {
-        if (f.nkept)
-            qsort(f.kept, f.nkept, sizeof *f.kept, kept_cmp);
-        rc = store_events_report_after(st, from ? from->seq : 0, fold_one, &f);
-        if (rc == FOLD_DONE)
-            rc = 0;
-    }
-    free(f.kept);
+    int rc = store_events_report_after(st, from ? from->seq : 0, fold_one, &f);
+    if (rc == FOLD_DONE)
+        rc = 0;
     if (rc == 0)
         report_finish(f.r, now);
     else

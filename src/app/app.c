@@ -728,7 +728,8 @@ int app_listen(app *a, const http_cfg *hc, char *err, size_t n)
         snprintf(err, n, "libsodium failed to initialise, or the event log cannot be read");
         return -1;
     }
-    if (api_set_sso(a->api, a->loop, a->cfg ? app_config_sso(a->cfg) : NULL, err, n) != 0)
+    if (api_set_sso(a->api, a->loop, a->cfg ? app_config_sso(a->cfg) : NULL, err, n) != 0 ||
+        (!a->ha && api_sso_check_teams(a->api, err, n) != 0)) /* a standby: no site yet */
         return -1;
     netaddr proxies[APP_TRUSTED_PROXIES_MAX];
     api_set_trusted_proxies(a->api, proxies,

@@ -52,20 +52,17 @@ static int parse_listen(const char *s, char *iface, size_t n, int *port)
  * serving nothing. 0, or -1 with the reason in 'why'. */
 static int probe_listen(const char *iface, int port, char *why, size_t n)
 {
-    struct sockaddr_in6 a6 = {.sin6_family = AF_INET6, .sin6_port = htons((uint16_t)port)};
     struct sockaddr_in a4 = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
-    int v6 = inet_pton(AF_INET6, iface, &a6.sin6_addr) == 1;
-    if (!v6 && inet_pton(AF_INET, iface, &a4.sin_addr) != 1) {
+    if (inet_pton(AF_INET, iface, &a4.sin_addr) != 1) {
         if (if_nametoindex(iface) != 0)
             return 0;
         snprintf(why, n, "'%.60s' is no IP address or network interface of this machine", iface);
         return -1;
     }
-    int fd = socket(v6 ? AF_INET6 : AF_INET, SOCK_STREAM, 0), one = 1, r = -1;
+    int fd = socket(AF_INET, SOCK_STREAM, 0), one = 1, r = -1;
     if (fd >= 0) {
         (void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-        r = v6 ? bind(fd, (struct sockaddr *)&a6, sizeof a6)
-               : bind(fd, (struct sockaddr *)&a4, sizeof a4);
+        r = bind(fd, (struct sockaddr *)&a4, sizeof a4);
         if (r != 0)
             snprintf(why, n, "%s%s", strerror(errno),
                      errno == EADDRINUSE       ? " (another program listens there)"
@@ -130,7 +127,7 @@ static const char serve_help[] =
     "Runs the server. Without --config: the built-in demo (agents, queues and\n"
     "the SMS simulator), its accounts printed at start.\n"
     "  --config FILE       site configuration (JSON; docs/configuration.md)\n"
-    "  --listen ADDR:PORT  address to listen on (default 127.0.0.1:8080)\n"
+    "  --listen ADDR:PORT  IPv4 address to listen on (default 127.0.0.1:8080)\n"
     "  --data DIR          where the store lives (default ./data)\n"
     "  --store URL         the store instead: sqlite:DIR or postgresql://...\n"
     "                      (any libpq connection string; docs/configuration.md)\n"
@@ -252,6 +249,18 @@ int cli_serve_main(int argc, char **argv)
         return 2;
     }
     char why[160];
+    /* the listener is IPv4 only (src/http/http.c keeps a peer's IPv4
+     * address per connection): an IPv6 address, bracketed or not, is
+     * refused here rather than answered "listening" with nothing there */
+    if (iface[0] == '[' || strchr(iface, ':')) {
+        fprintf(stderr,
+                "textdesk serve: --listen '%s': IPv6 addresses are not supported: listen on an"
+                " IPv4 address (127.0.0.1:PORT, or 0.0.0.0:PORT for all) and reach it over IPv6"
+                " through a reverse proxy such as HAProxy (docs/configuration.md)\n",
+                listen);
+        app_config_free(cfg);
+        return 2;
+    }
     if (probe_listen(iface, port, why, sizeof why) != 0) {
         fprintf(stderr, "textdesk serve: cannot listen on %s: %s: give another --listen"
                         " (or \"listen\" in the file)\n", listen, why);

@@ -8,6 +8,7 @@
  */
 #include <errno.h>
 #include <jansson.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -355,10 +356,12 @@ static int walk(ctx *x)
                         "must be an object {\"lease_ms\", \"self_fence_ms\", \"step_ms\"}%s",
                         "");
         long long v[3] = {HA_LEASE_MS, HA_FENCE_MS, HA_STEP_MS};
+        /* whole numbers here; their ranges in ha_timing_check, which words
+         * them as for --lease-ms, --self-fence-ms and --step-ms */
         if (only_keys(x, "ha", hj, hk) ||
-            get_int(x, "ha", hj, "lease_ms", 0, HA_LEASE_MIN, HA_LEASE_MAX, &v[0]) ||
-            get_int(x, "ha", hj, "self_fence_ms", 0, HA_FENCE_MIN, HA_LEASE_MAX, &v[1]) ||
-            get_int(x, "ha", hj, "step_ms", 0, HA_STEP_MIN, HA_STEP_MAX, &v[2]))
+            get_int(x, "ha", hj, "lease_ms", 0, LLONG_MIN, LLONG_MAX, &v[0]) ||
+            get_int(x, "ha", hj, "self_fence_ms", 0, LLONG_MIN, LLONG_MAX, &v[1]) ||
+            get_int(x, "ha", hj, "step_ms", 0, LLONG_MIN, LLONG_MAX, &v[2]))
             return -1;
         char msg[256];
         if (ha_timing_check(&(ha_timing){v[0], v[1], v[2]}, msg, sizeof msg) != 0) {

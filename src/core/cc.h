@@ -68,7 +68,9 @@ static inline cc_skill cc_skill_unpack(uint32_t v)
 }
 
 /* Error codes: cc_apply returns 0 or the negative code. Names are stable
- * (the agent protocol sends them); messages are for people. */
+ * (the agent protocol sends them); messages are for people. 25 is unused:
+ * it was "wrapup_due", never returned (logging out while wrap-ups are owed
+ * is "busy", docs/api.md). */
 #define CC_ERRORS(X)                                                            \
     X(INVALID, 1, "invalid", "a field is missing, empty or out of range")        \
     X(UNKNOWN_COMMAND, 2, "unknown_command", "unknown command")                  \
@@ -99,7 +101,6 @@ static inline cc_skill cc_skill_unpack(uint32_t v)
     X(TEXT_TOO_LONG, 22, "text_too_long", "the text is longer than allowed")     \
     X(UTF8, 23, "invalid_utf8", "the text is not valid UTF-8")                   \
     X(NO_WRAPUP, 24, "no_wrapup_due", "no wrap-up is due for this conversation") \
-    X(WRAPUP_DUE, 25, "wrapup_due", "wrap-ups are still due")                   \
     X(BUSY, 26, "busy", "the agent still holds conversations or wrap-ups")       \
     X(IN_USE, 27, "in_use", "the resource is still referenced")                  \
     X(EXISTS, 28, "exists", "an open conversation with this customer exists")    \

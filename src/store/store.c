@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "sms/sms_text.h"
 #include "store/store_int.h"
 #include "store/store_row.h"
 
@@ -169,53 +170,45 @@ int store_event_append(store *st, const cc_event *ev)
     return st->ops->event_append(st, ev);
 }
 
-/* One read of the log: the backend's report read after 'after' when
- * 'with_text' is 3, else events_load(with_text); never from its own
- * callback. */
-static int events_load(store *st, int with_text, uint64_t after, store_event_cb cb, void *arg)
+/* One read of the log (events_load(with_text), or the report's read after
+ * 'after' when 'rcb' is set), never from its own callback. */
+static int events_load(store *st, int with_text, uint64_t after, store_event_cb cb,
+                       store_report_cb rcb, void *arg)
 {
     if (st->loading)
         return store__fail(st, -EINVAL, "invalid argument: store_events_load called from its"
                                          " own callback");
     st->loading = 1;
-    int r = with_text == 3 ? st->ops->events_report_after(st, after, cb, arg)
-                           : st->ops->events_load(st, with_text, cb, arg);
+    int r = rcb ? st->ops->events_report(st, after, rcb, arg)
+                : st->ops->events_load(st, with_text, cb, arg);
     st->loading = 0;
     return r;
 }
 
 int store_events_load(store *st, store_event_cb cb, void *arg)
 {
-    return events_load(st, 1, 0, cb, arg);
+    return events_load(st, 1, 0, cb, NULL, arg);
 }
 
 int store_events_replay(store *st, store_event_cb cb, void *arg)
 {
-    return events_load(st, 0, 0, cb, arg);
+    return events_load(st, 0, 0, cb, NULL, arg);
 }
 
-int store_events_report(store *st, store_event_cb cb, void *arg)
+int store_events_report(store *st, store_report_cb cb, void *arg)
 {
-    return events_load(st, 2, 0, cb, arg);
+    return events_load(st, 0, 0, NULL, cb, arg);
 }
 
-typedef struct skip_arg {
-    uint64_t after;
-    store_event_cb cb;
-    void *arg;
-} skip_arg;
-
-static int skip_to(void *arg, const cc_event *ev)
+int store_events_report_after(store *st, uint64_t after, store_report_cb cb, void *arg)
 {
-    const skip_arg *s = arg;
-    return ev->seq > s->after ? s->cb(s->arg, ev) : 0;
+    return events_load(st, 0, after, NULL, cb, arg);
 }
 
-int store_events_report_after(store *st, uint64_t after, store_event_cb cb, void *arg)
+int store_text_segments(str text)
 {
-    if (!st->ops->events_report_after || after == 0)
-        return events_load(st, 2, 0, skip_to, &(skip_arg){after, cb, arg});
-    return events_load(st, 3, after, cb, arg);
+    sms_info info;
+    return sms_text_analyse(text.p ? text.p : "", text.n, &info) == 0 ? (int)info.segments : 0;
 }
 
 static int unsupported(store *st, const char *what)

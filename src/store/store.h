@@ -141,16 +141,22 @@ int store_events_load(store *st, store_event_cb cb, void *arg);
 int store_events_replay(store *st, store_event_cb cb, void *arg);
 /* What a report folds (core/report.h), as light as the backend can: every
  * event in order with its type, time, conv, agent, target, queue, ep,
- * reason, state, kind and code, AGENT_PUT's id list, and of the strings
- * only a reply's text (MSG_OUT); everything else zero or empty. SQLite
- * reads the events and the replies' texts in two sequential passes instead
- * of joining every message row back; PostgreSQL gives store_events_load's
- * events. */
-int store_events_report(store *st, store_event_cb cb, void *arg);
+ * reason, state, kind and code and AGENT_PUT's id list; no strings,
+ * everything else zero or empty. For MSG_OUT, 'segments' is the SMS
+ * segments of the reply, stored with its event when it was appended
+ * (SQLite schema 10, PostgreSQL 8); for a reply stored before, counted
+ * from its text, or taken from what retention kept of it (store_msg_forget).
+ * 0 for every other event. No message text is read for a reply stored
+ * with its count: the events alone, one sequential read. */
+typedef int (*store_report_cb)(void *arg, const cc_event *ev, int segments);
+int store_events_report(store *st, store_report_cb cb, void *arg);
 /* The same for the events after 'after' (seq) only: a report going on
- * from a snapshot of its fold (api_report.c). SQLite seeks to them;
- * PostgreSQL reads the whole log and skips. */
-int store_events_report_after(store *st, uint64_t after, store_event_cb cb, void *arg);
+ * from a snapshot of its fold (api_report.c); both backends seek to them. */
+int store_events_report_after(store *st, uint64_t after, store_report_cb cb, void *arg);
+/* The SMS segments a reply's text takes (what the store keeps with it,
+ * what the reports count): sms_text_analyse's count, 0 for text that is
+ * not UTF-8. */
+int store_text_segments(str text);
 /* The same as store_events_replay for the events after 'after' only: a
  * standby following the log (docs/internals/ha.md). -ENOTSUP on SQLite. */
 int store_events_after(store *st, uint64_t after, store_event_cb cb, void *arg);

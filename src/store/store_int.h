@@ -27,11 +27,11 @@ struct store_ops {
     int (*commit_finish)(store *st, int *done); /* with commit_start */
     int (*commit_fd)(const store *st);          /* with commit_start */
     int (*event_append)(store *st, const cc_event *ev);
-    /* with_text: 0 replay (no text), 1 load (all), 2 report (store.h) */
+    /* with_text: 0 replay (no text), 1 load (all) */
     int (*events_load)(store *st, int with_text, store_event_cb cb, void *arg);
     int (*events_after)(store *st, uint64_t after, store_event_cb cb, void *arg); /* optional */
-    /* store_events_report_after (optional: else the report's read, skipping) */
-    int (*events_report_after)(store *st, uint64_t after, store_event_cb cb, void *arg);
+    /* store_events_report_after (after 0: store_events_report) */
+    int (*events_report)(store *st, uint64_t after, store_report_cb cb, void *arg);
     int (*fence)(store *st, int64_t epoch);                                       /* optional */
     int (*last_seq)(store *st, uint64_t *seq);
     int (*msg_get)(store *st, int64_t id, store_msg_cb cb, void *arg);

@@ -166,6 +166,13 @@ static const char PG_SCHEMA_V7[] =
     "CREATE INDEX IF NOT EXISTS events_notes2_by_conv ON events(conv, seq)"
     " WHERE type IN (" STORE_ROW_T_NOTES ");";
 
+/* v8: each reply's SMS segments in its event row (MSG_OUT; NULL for every
+ * other event), counted when it is appended (store_text_segments), so that
+ * a report reads the events alone (store_events_report). Replies stored
+ * before keep NULL and are counted from their text when read: a column
+ * without a default rewrites nothing, so the migration is instant. */
+static const char PG_SCHEMA_V8[] = "ALTER TABLE events ADD COLUMN IF NOT EXISTS segments integer;";
+
 /* The migrations, oldest first; never edit one that has shipped. */
 static const struct pg_migration {
     int version;
@@ -178,21 +185,23 @@ static const struct pg_migration {
     {5, PG_SCHEMA_V5},        /* webhooks (was 4 on its branch) */
     {6, PG_SCHEMA_V6},        /* retention and erasure */
     {7, PG_SCHEMA_V7},        /* notes of supervisors (was 4 on its branch) */
+    {8, PG_SCHEMA_V8},        /* replies' segments in their events */
 };
 #define PG_N_MIGRATIONS (sizeof PG_MIGRATIONS / sizeof PG_MIGRATIONS[0])
-#define PG_SCHEMA_VERSION 7
+#define PG_SCHEMA_VERSION 8
 _Static_assert(PG_N_MIGRATIONS == PG_SCHEMA_VERSION, "PG_SCHEMA_VERSION is the last migration");
 
 /* ---- statements --------------------------------------------------------- */
 
 #define EV_COLS STORE_ROW_EV_COLS
 #define MSG_COLS STORE_ROW_MSG_COLS
-#define EV_PARAMS                                                                        \
-    "$1::bigint, $2::integer, $3::bigint, $4::bigint, $5::bigint, $6::bigint,"           \
-    " $7::bigint, $8::bigint, $9::bigint, $10::bigint, $11::bigint, $12::bigint,"        \
-    " $13::bigint, $14::integer, $15::integer, $16::integer, $17::bigint, $18::bigint,"  \
-    " $19::bigint, $20::bigint, $21::bigint, $22::bytea, $23::text, $24::text,"          \
-    " $25::text, $26::text, $27::text, $28::text, $29::text, $30::text"
+#define EV_ARRAYS                                                                        \
+    "$1::bigint[], $2::bigint[], $3::bigint[], $4::bigint[], $5::bigint[], $6::bigint[],"  \
+    " $7::bigint[], $8::bigint[], $9::bigint[], $10::bigint[], $11::bigint[],"            \
+    " $12::bigint[], $13::bigint[], $14::bigint[], $15::bigint[], $16::bigint[],"         \
+    " $17::bigint[], $18::bigint[], $19::bigint[], $20::bigint[], $21::bigint[],"         \
+    " $22::bytea[], $23::text[], $24::text[], $25::text[], $26::text[], $27::text[],"     \
+    " $28::text[], $29::text[], $30::text[]"
 #define EV_SELECT                                                                        \
     "e.seq, e.type, e.at, e.conv, e.agent, e.target, e.queue, e.team, e.ep, e.reason,"   \
     " e.fallback, e.capacity, e.msg_seq, e.state, e.kind, e.code, e.deadline, e.key,"    \
@@ -202,29 +211,33 @@ _Static_assert(PG_N_MIGRATIONS == PG_SCHEMA_VERSION, "PG_SCHEMA_VERSION is the l
     X(BEGIN, "BEGIN")                                                                    \
     X(COMMIT, "COMMIT")                                                                  \
     X(ROLLBACK, "ROLLBACK")                                                              \
-    /* appends go into the pipeline (drain): a taken seq or a stored      \
-     * inbound provider id is an error that aborts the transaction */                    \
-    X(EV_INSERT, "INSERT INTO events (" EV_COLS ") VALUES (" EV_PARAMS ")")              \
-    /* an MSG event and its message in one statement ($31 ..: the message) */           \
-    X(EV_MSG_INSERT,                                                                     \
-      "WITH e AS (INSERT INTO events (" EV_COLS ") VALUES (" EV_PARAMS ") RETURNING seq)" \
-      " INSERT INTO messages (id, conv, seq, outbound, agent, number, ep_number, text,"  \
-      " provider_id, status, at, status_at) SELECT seq, $4, $13, $32::integer,"          \
-      " $33::bigint, $24, $25, $34::text, $31::text, $35::integer, $3, $3 FROM e")       \
-    /* CONV_OPENED and the ends: the event and its conversations row in one   \
-     * statement ($4 conv, $9 ep, $24 number) */                                         \
-    X(EV_OPEN_INSERT,                                                                    \
-      "WITH e AS (INSERT INTO events (" EV_COLS ") VALUES (" EV_PARAMS "))"              \
+    /* the appends of a transaction, batched (struct pg_batch): one          \
+     * statement for the events, their messages and the conversations they   \
+     * open, each column a binary array ($1-$30 and $46 events: $46 a reply's \
+     * segments, $31-$41 messages, $42-$45 conversations); a taken seq or a stored inbound provider id    \
+     * aborts the transaction */                                                         \
+    X(APPEND,                                                                            \
+      "WITH e AS (INSERT INTO events (" EV_COLS ", segments) SELECT * FROM unnest("        \
+      EV_ARRAYS ", $46::bigint[])),"                                                     \
+      " m AS (INSERT INTO messages (id, conv, seq, outbound, agent, number, ep_number,"   \
+      " text, provider_id, status, at, status_at) SELECT id, conv, seq, outbound, agent," \
+      " number, ep_number, text, provider_id, status, at, at FROM unnest($31::bigint[],"  \
+      " $32::bigint[], $33::bigint[], $34::bigint[], $35::bigint[], $36::text[],"         \
+      " $37::text[], $38::text[], $39::text[], $40::bigint[], $41::bigint[])"             \
+      " AS x(id, conv, seq, outbound, agent, number, ep_number, text, provider_id,"       \
+      " status, at))"                                                                    \
       " INSERT INTO conversations (conv, number, ep, open)"                              \
-      " VALUES ($4, coalesce($24, ''), $9, true)")                                       \
-    X(EV_END_INSERT,                                                                     \
-      "WITH e AS (INSERT INTO events (" EV_COLS ") VALUES (" EV_PARAMS "))"              \
-      " UPDATE conversations SET open = false WHERE conv = $4 AND open")                 \
+      " SELECT * FROM unnest($42::bigint[], $43::text[], $44::bigint[], $45::boolean[])") \
+    /* the conversations a batch ends that an earlier one opened: sent before \
+     * its APPEND, so that a customer's next conversation may open in it */              \
+    X(ENDS, "UPDATE conversations SET open = false WHERE conv = ANY($1::bigint[]) AND open") \
     X(EV_LOAD, "SELECT " EV_SELECT " coalesce(e.text, m.text), e.msg_id, e.var_key,"     \
                " e.value, e.queue_name FROM events e LEFT JOIN messages m ON m.id = e.seq" \
                " ORDER BY e.seq")                                                        \
     X(EV_REPLAY, "SELECT " EV_SELECT " e.text, e.msg_id, e.var_key, e.value,"            \
                  " e.queue_name FROM events e ORDER BY e.seq")                           \
+    X(EV_REPORT, STORE_ROW_REPORT_SELECT("e.segments") " FROM events e WHERE e.seq > $1"  \
+                 " ORDER BY e.seq")                                                      \
     X(EV_LAST, "SELECT coalesce(max(seq), 0) FROM events")                               \
     X(EV_AFTER, "SELECT " EV_SELECT " e.text, e.msg_id, e.var_key, e.value,"             \
                 " e.queue_name FROM events e WHERE e.seq > $1 ORDER BY e.seq")           \
@@ -369,8 +382,38 @@ typedef struct pgc {
     int begin_pending; /* BEGIN sent, its answer not read yet (store_unsent) */
 } pgc;
 
+/* One column of the batched appends: a PostgreSQL binary array (header,
+ * then each element as its length and bytes; -1: NULL) of 'oid'. */
+typedef struct pg_col {
+    unsigned char *p; /* the first PG_ARR_HEAD bytes: the header, written at send */
+    size_t n, cap;
+} pg_col;
+
+enum {
+    PG_EV_COLS = STORE_ROW_NCOLS, /* events: $1-$30 */
+    PG_MSG_COLS = 11,             /* messages: $31-$41 */
+    PG_CONV_COLS = 4,             /* conversations opened: $42-$45 */
+    PG_SEG_COL = PG_EV_COLS + PG_MSG_COLS + PG_CONV_COLS, /* events.segments: $46 */
+    PG_APPEND_COLS = PG_SEG_COL + 1,
+    PG_BATCH_MAX = 1000, /* events a statement carries at most */
+};
+
+/* The appends of the open transaction not sent yet: they go out as one
+ * APPEND (and one ENDS) when the transaction needs the database for
+ * something else, at its commit at the latest, or every PG_BATCH_MAX
+ * events. */
+typedef struct pg_batch {
+    pg_col col[PG_APPEND_COLS];
+    int nev, nmsg, nconv; /* rows in each table's columns */
+    pg_col ends;          /* conversations ended that no open of this batch opened */
+    int nends;
+    int64_t *opened;      /* the conversations this batch opens (their row in col) */
+    size_t opened_cap;
+} pg_batch;
+
 typedef struct pg {
     store base; /* first: the ops and the last error */
+    pg_batch batch;
     pgc conns[2];
     pgc *k;      /* the connection every call uses */
     pgc *flight; /* the other one while its COMMIT is under way, or NULL */
@@ -621,22 +664,166 @@ static int pipe_off(pg *st)
     return r;
 }
 
-/* Sends a prepared statement into the pipeline, entering it if need be. */
-static int pipe_send(pg *st, int stmt, const pargs *a)
+/* Sends a prepared statement with its parameters into the pipeline,
+ * entering it if need be. */
+static int pipe_raw(pg *st, int stmt, int n, const char *const *v, const int *len,
+                    const int *fmt)
 {
     if (!st->k->pipe) {
         if (!PQenterPipelineMode(st->k->c))
             return fail(st, NULL);
         st->k->pipe = 1;
     }
-    if (!PQsendQueryPrepared(st->k->c, PG_NAME[stmt], a ? a->n : 0, a ? a->v : NULL,
-                             a ? a->len : NULL, a ? a->fmt : NULL, 0))
+    if (!PQsendQueryPrepared(st->k->c, PG_NAME[stmt], n, v, len, fmt, 0))
         return fail(st, NULL);
     /* read now and then: a client that only writes, to a server that
      * cannot write its results back, would wait for ever */
     if (++st->k->nqueued >= 1000)
         return drain(st);
     return 0;
+}
+
+/* ---- batched appends (pg_batch) ------------------------------------------ */
+
+#define PG_ARR_HEAD 20 /* ndim, flags, element type, length, lower bound */
+enum { OID_BOOL = 16, OID_BYTEA = 17, OID_INT8 = 20, OID_TEXT = 25 };
+
+static void arr_put(pg_col *c, const void *b, size_t n)
+{
+    if (c->n < PG_ARR_HEAD)
+        c->n = PG_ARR_HEAD;
+    if (c->n + n > c->cap) {
+        c->cap = (c->n + n) * 2;
+        c->p = xrealloc(c->p, c->cap);
+    }
+    if (n)
+        memcpy(c->p + c->n, b, n);
+    c->n += n;
+}
+
+static void be32(unsigned char *b, uint32_t v)
+{
+    b[0] = (unsigned char)(v >> 24);
+    b[1] = (unsigned char)(v >> 16);
+    b[2] = (unsigned char)(v >> 8);
+    b[3] = (unsigned char)v;
+}
+
+static void arr_len(pg_col *c, uint32_t n)
+{
+    unsigned char b[4];
+    be32(b, n);
+    arr_put(c, b, 4);
+}
+
+static void arr_i64(pg_col *c, int64_t v)
+{
+    unsigned char b[12];
+    be32(b, 8);
+    be32(b + 4, (uint32_t)((uint64_t)v >> 32));
+    be32(b + 8, (uint32_t)v);
+    arr_put(c, b, sizeof b);
+}
+
+/* A string or blob; NULL when empty (as p_str). */
+static void arr_str(pg_col *c, str s)
+{
+    arr_len(c, s.n ? (uint32_t)s.n : UINT32_MAX);
+    arr_put(c, s.p, s.n);
+}
+
+/* The same, but '' rather than NULL when empty (as p_text). */
+static void arr_text(pg_col *c, str s)
+{
+    arr_len(c, (uint32_t)s.n);
+    arr_put(c, s.p, s.n);
+}
+
+static void arr_bool(pg_col *c, int v)
+{
+    unsigned char b[5] = {0, 0, 0, 1, (unsigned char)(v != 0)};
+    arr_put(c, b, sizeof b);
+}
+
+/* Writes the header of an array of 'count' elements of 'oid'; its length. */
+static int arr_finish(pg_col *c, uint32_t oid, int count)
+{
+    arr_put(c, NULL, 0);
+    be32(c->p, count ? 1 : 0);
+    be32(c->p + 4, 0);
+    be32(c->p + 8, oid);
+    be32(c->p + 12, (uint32_t)count);
+    be32(c->p + 16, 1);
+    return count ? (int)c->n : 12;
+}
+
+static void batch_clear(pg_batch *b)
+{
+    for (int i = 0; i < PG_APPEND_COLS; i++)
+        b->col[i].n = 0;
+    b->ends.n = 0;
+    b->nev = b->nmsg = b->nconv = b->nends = 0;
+}
+
+static void batch_free(pg_batch *b)
+{
+    for (int i = 0; i < PG_APPEND_COLS; i++)
+        free(b->col[i].p);
+    free(b->ends.p);
+    free(b->opened);
+}
+
+/* The element type of APPEND's column 'i'. */
+static uint32_t append_oid(int i)
+{
+    if (i < PG_EV_COLS) /* STORE_ROW_EV_COLS: the integers, ids, the strings */
+        return i < STORE_ROW_NINT ? OID_INT8 : i == STORE_ROW_NINT ? OID_BYTEA : OID_TEXT;
+    i -= PG_EV_COLS;
+    if (i < PG_MSG_COLS) /* id conv seq outbound agent, 4 strings, status at */
+        return i >= 5 && i <= 8 ? OID_TEXT : OID_INT8;
+    i -= PG_MSG_COLS;
+    static const uint32_t conv[PG_CONV_COLS + 1] = {OID_INT8, OID_TEXT, OID_INT8, OID_BOOL,
+                                                    OID_INT8 /* segments */};
+    return conv[i];
+}
+
+/* Sends the batched appends (ENDS first, then APPEND). */
+static int batch_send(pg *st)
+{
+    pg_batch *b = &st->batch;
+    if (b->nev == 0)
+        return 0;
+    const char *v[PG_APPEND_COLS];
+    int len[PG_APPEND_COLS], fmt[PG_APPEND_COLS], r = 0;
+    for (int i = 0; i < PG_APPEND_COLS; i++)
+        fmt[i] = 1;
+    if (b->nends) {
+        len[0] = arr_finish(&b->ends, OID_INT8, b->nends);
+        v[0] = (const char *)b->ends.p;
+        r = pipe_raw(st, P_ENDS, 1, v, len, fmt);
+    }
+    for (int i = 0; i < PG_APPEND_COLS && r == 0; i++) {
+        int count = i < PG_EV_COLS || i == PG_SEG_COL ? b->nev
+                    : i < PG_EV_COLS + PG_MSG_COLS  ? b->nmsg
+                                                    : b->nconv;
+        len[i] = arr_finish(&b->col[i], append_oid(i), count);
+        v[i] = (const char *)b->col[i].p;
+    }
+    if (r == 0)
+        r = pipe_raw(st, P_APPEND, PG_APPEND_COLS, v, len, fmt);
+    batch_clear(b);
+    return r;
+}
+
+/* Sends a prepared statement into the pipeline, after the appends before
+ * it. */
+static int pipe_send(pg *st, int stmt, const pargs *a)
+{
+    int r = batch_send(st);
+    if (r != 0)
+        return r;
+    return pipe_raw(st, stmt, a ? a->n : 0, a ? a->v : NULL, a ? a->len : NULL,
+                    a ? a->fmt : NULL);
 }
 
 /* libpq prints the server's notices on stderr by default; the store says
@@ -668,6 +855,11 @@ static PGconn *pg_connect(const char *conninfo, pgc *k)
  * reconnects after a loss. 0 or -ENOTCONN. */
 static int connected(pg *st)
 {
+    if (st->tx && st->batch.nev) { /* a statement that waits: the appends first */
+        int r = batch_send(st);
+        if (r != 0)
+            return r;
+    }
     if (st->k->pipe) { /* a statement that waits for its answer: the appends first */
         int r = pipe_off(st);
         if (r != 0)
@@ -908,6 +1100,7 @@ static void pg_close(store *st_)
     PQfinish(st->conns[0].c);
     PQfinish(st->conns[1].c);
     store_row_buf_free(&st->row);
+    batch_free(&st->batch);
     free(st->bin);
     free(st->acct);
     free(st->conninfo);
@@ -938,6 +1131,7 @@ static int pg_begin(store *st_)
     if (st->tx)
         return einval(st, "a transaction is already open");
     st->base.unsent = 0;
+    batch_clear(&st->batch);
     int r = connected(st);
     if (r != 0)
         return r;
@@ -1042,6 +1236,7 @@ static int pg_rollback(store *st_)
     if (!st->tx)
         return 0; /* none open */
     st->tx = 0;
+    batch_clear(&st->batch); /* never sent: nothing of it to undo */
     pipe_off(st); /* its error is the caller's reason to roll back */
     if (PQstatus(st->k->c) != CONNECTION_OK || st->k->broken ||
         PQtransactionStatus(st->k->c) == PQTRANS_IDLE)
@@ -1051,48 +1246,78 @@ static int pg_rollback(store *st_)
 
 /* ---- event log ----------------------------------------------------------- */
 
-static void ev_params(pargs *a, const store_ev_row *row)
-{
-    a->n = 0;
-    for (int k = 0; k < STORE_ROW_NINT; k++)
-        p_int(a, row->i[k]);
-    p_str(a, row->ids);
-    for (int k = 0; k < STORE_ROW_NSTR; k++)
-        p_str(a, row->s[k]);
-}
-
-/* Appends go into the pipeline: no round trip each; their errors come
- * with the next call that waits for the database, at the latest
- * store_commit (store.h). */
+/* Appends are batched (pg_batch) and go into the pipeline: no round trip
+ * each; their errors come with the next call that waits for the database,
+ * at the latest store_commit (store.h). A conversation the batch opens and
+ * ends is written closed; one it ends that an earlier batch opened is
+ * closed by ENDS, before the APPEND that may open the customer's next. */
 static int pg_event_append(store *st_, const cc_event *ev)
 {
     pg *st = (pg *)st_;
     if (!st->tx)
         return einval(st, "store_event_append needs a transaction (store_begin)");
+    pg_batch *b = &st->batch;
     store_ev_row row;
     store_row_from_event(&st->row, ev, &row);
-    pargs a;
-    ev_params(&a, &row);
+    pg_col *c = b->col;
+    for (int k = 0; k < STORE_ROW_NINT; k++)
+        arr_i64(c++, row.i[k]);
+    arr_str(c++, row.ids);
+    for (int k = 0; k < STORE_ROW_NSTR; k++)
+        arr_str(c++, row.s[k]);
+    b->nev++;
     if (store_row_is_msg(ev->type)) {
         store_msg m;
         store_row_msg(ev, &m);
-        p_str(&a, m.provider_id); /* $31 */
-        p_int(&a, m.outbound);    /* $32 */
-        p_int(&a, m.agent);       /* $33 */
-        p_str(&a, m.text);        /* $34 */
-        p_int(&a, m.status);      /* $35 */
-        return pipe_send(st, P_EV_MSG_INSERT, &a);
+        arr_i64(c++, m.id);
+        arr_i64(c++, m.conv);
+        arr_i64(c++, m.seq);
+        arr_i64(c++, m.outbound);
+        arr_i64(c++, m.agent);
+        arr_str(c++, m.number);
+        arr_str(c++, m.ep_number);
+        arr_str(c++, m.text);
+        arr_str(c++, m.provider_id);
+        arr_i64(c++, m.status);
+        arr_i64(c++, m.at);
+        b->nmsg++;
     }
+    if (ev->type == CC_EV_MSG_OUT) /* a reply's segments (NULL for every other event) */
+        arr_i64(&b->col[PG_SEG_COL], store_text_segments(ev->text));
+    else
+        arr_len(&b->col[PG_SEG_COL], UINT32_MAX);
+    c = &b->col[PG_EV_COLS + PG_MSG_COLS];
+    int64_t conv = row.i[3]; /* STORE_ROW_EV_COLS: conv, ep, number */
     switch (ev->type) {
     case CC_EV_CONV_OPENED:
-        return pipe_send(st, P_EV_OPEN_INSERT, &a);
+        if ((size_t)b->nconv == b->opened_cap) {
+            b->opened_cap = b->opened_cap ? b->opened_cap * 2 : 64;
+            b->opened = xrealloc(b->opened, b->opened_cap * sizeof *b->opened);
+        }
+        b->opened[b->nconv++] = conv;
+        arr_i64(c, conv);
+        arr_text(c + 1, row.s[1]);
+        arr_i64(c + 2, row.i[8]);
+        arr_bool(c + 3, 1);
+        break;
     case CC_EV_ENDED:
     case CC_EV_TERMINATED:
-    case CC_EV_CLOSED:
-        return pipe_send(st, P_EV_END_INSERT, &a);
-    default:
-        return pipe_send(st, P_EV_INSERT, &a);
+    case CC_EV_CLOSED: {
+        int i = b->nconv - 1;
+        while (i >= 0 && b->opened[i] != conv)
+            i--;
+        if (i >= 0) /* opened in this batch: its row says closed (5 bytes an element) */
+            c[3].p[PG_ARR_HEAD + 5 * i + 4] = 0;
+        else {
+            arr_i64(&b->ends, conv);
+            b->nends++;
+        }
+        break;
     }
+    default:
+        break;
+    }
+    return b->nev >= PG_BATCH_MAX ? batch_send(st) : 0;
 }
 
 /* The event of row 'i' of an EV_LOAD / EV_REPLAY result. */
@@ -1108,10 +1333,13 @@ static int event_of(pg *st, const PGresult *res, int i, cc_event *ev)
     return store_row_to_event(&st->row, &row, ev, st->base.err, sizeof st->base.err);
 }
 
-/* The whole log in single-row mode: a million events are never held in
- * memory at once. The callback must not use the store (the connection is
- * busy until the last row). */
-static int events_rows(pg *st, int stmt, const pargs *a, store_event_cb cb, void *arg)
+/* Rows of 'stmt' in single-row mode, each handed to 'row' (until it
+ * returns nonzero): a million events are never held in memory at once.
+ * The callback must not use the store (the connection is busy until the
+ * last row). */
+typedef int (*pg_row_fn)(pg *st, const PGresult *res, void *ctx);
+
+static int each_row_single(pg *st, int stmt, const pargs *a, pg_row_fn row, void *ctx)
 {
     int r = connected(st);
     if (r != 0)
@@ -1123,16 +1351,57 @@ static int events_rows(pg *st, int stmt, const pargs *a, store_event_cb cb, void
     PGresult *res;
     while ((res = PQgetResult(st->k->c)) != NULL) {
         ExecStatusType s = PQresultStatus(res);
-        if (s == PGRES_SINGLE_TUPLE && r == 0) {
-            cc_event ev;
-            if ((r = event_of(st, res, 0, &ev)) == 0)
-                r = cb(arg, &ev);
-        } else if (s != PGRES_SINGLE_TUPLE && s != PGRES_TUPLES_OK && r == 0) {
+        if (s == PGRES_SINGLE_TUPLE && r == 0)
+            r = row(st, res, ctx);
+        else if (s != PGRES_SINGLE_TUPLE && s != PGRES_TUPLES_OK && r == 0)
             r = fail(st, res);
-        }
         PQclear(res);
     }
     return r;
+}
+
+typedef struct ev_cb {
+    store_event_cb cb;
+    store_report_cb rcb;
+    void *arg;
+} ev_cb;
+
+static int event_row(pg *st, const PGresult *res, void *ctx)
+{
+    const ev_cb *c = ctx;
+    cc_event ev;
+    int r = event_of(st, res, 0, &ev);
+    return r ? r : c->cb(c->arg, &ev);
+}
+
+static int events_rows(pg *st, int stmt, const pargs *a, store_event_cb cb, void *arg)
+{
+    return each_row_single(st, stmt, a, event_row, &(ev_cb){cb, NULL, arg});
+}
+
+/* A row of the report's read (store_row.h, STORE_ROW_REPORT_SELECT). */
+static int report_row(pg *st, const PGresult *res, void *ctx)
+{
+    const ev_cb *c = ctx;
+    int64_t v[STORE_ROW_REPORT_NINT];
+    for (int k = 0; k < STORE_ROW_REPORT_NINT; k++)
+        v[k] = col_i64(res, 0, k);
+    cc_event ev;
+    str ids = v[1] == CC_EV_AGENT_PUT ? col_bytea(st, res, 0, 12) : STR_NULL;
+    int r = store_row_report_event(&st->row, v, ids, &ev, st->base.err, sizeof st->base.err);
+    if (r != 0)
+        return r;
+    int have = !PQgetisnull(res, 0, 13);
+    int segs = store_row_report_segments(&ev, have, col_i64(res, 0, 13),
+                                         have ? STR_NULL : col_str(res, 0, 14));
+    return c->rcb(c->arg, &ev, segs);
+}
+
+static int pg_events_report(store *st_, uint64_t after, store_report_cb cb, void *arg)
+{
+    pargs a = {0};
+    p_int(&a, (int64_t)after);
+    return each_row_single((pg *)st_, P_EV_REPORT, &a, report_row, &(ev_cb){NULL, cb, arg});
 }
 
 static int pg_events_load(store *st_, int with_text, store_event_cb cb, void *arg)
@@ -1997,6 +2266,7 @@ static const struct store_ops PG_OPS = {
     .event_append = pg_event_append,
     .events_load = pg_events_load,
     .events_after = pg_events_after,
+    .events_report = pg_events_report,
     .fence = pg_fence,
     .last_seq = pg_last_seq,
     .msg_get = pg_msg_get,

@@ -161,22 +161,36 @@ _Static_assert(CC_EV_CSAT_ANSWERED == 45,
     "CREATE INDEX IF NOT EXISTS events_notes3_by_conv ON events(conv, seq)"              \
     " WHERE type IN (" STORE_ROW_T_NOTES ");"
 
+/* v10: each event's report record (store_row_rep_encode: the fields a
+ * report folds and a reply's SMS segments, varints in one blob), written
+ * with it, so that a report reads one column of a row instead of fourteen
+ * and no message text (store_events_report). Events stored before have
+ * none (NULL) and are read from their columns: adding a column rewrites
+ * nothing, so the migration is instant on any log. */
+#define SCHEMA_V10 "ALTER TABLE events ADD COLUMN rep BLOB;"
+
 /* The migrations, oldest first. To change the schema, append an entry with
  * the next version and the SQL that takes a version-(n-1) file to n; never
- * edit an entry that has shipped. */
+ * edit an entry that has shipped. 'done_if', when set, is a query that
+ * answers nonzero when the SQL has already run (for statements that have
+ * no IF NOT EXISTS, like ADD COLUMN), so that a file whose user_version
+ * was lost migrates again harmlessly. */
 static const struct store_migration {
     int version;
     const char *sql;
+    const char *done_if;
 } MIGRATIONS[] = {
-    {1, SCHEMA_V1},
-    {2, SCHEMA_V2},
-    {3, SCHEMA_V3},
-    {4, SCHEMA_V4},
-    {5, SCHEMA_V5},
-    {6, SCHEMA_V6},
-    {7, SCHEMA_V7},
-    {8, SCHEMA_V8},
-    {9, SCHEMA_V9},
+    {1, SCHEMA_V1, NULL},
+    {2, SCHEMA_V2, NULL},
+    {3, SCHEMA_V3, NULL},
+    {4, SCHEMA_V4, NULL},
+    {5, SCHEMA_V5, NULL},
+    {6, SCHEMA_V6, NULL},
+    {7, SCHEMA_V7, NULL},
+    {8, SCHEMA_V8, NULL},
+    {9, SCHEMA_V9, NULL},
+    {10, SCHEMA_V10,
+     "SELECT count(*) FROM pragma_table_info('events') WHERE name = 'rep'"},
 };
 #define N_MIGRATIONS (sizeof MIGRATIONS / sizeof MIGRATIONS[0])
 
@@ -189,9 +203,9 @@ static const struct store_migration {
     X(BEGIN, "BEGIN IMMEDIATE")                                                          \
     X(COMMIT, "COMMIT")                                                                  \
     X(ROLLBACK, "ROLLBACK")                                                              \
-    X(EV_INSERT, "INSERT INTO events (" EV_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7,"  \
-                 " ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21,"  \
-                 " ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30)")                        \
+    X(EV_INSERT, "INSERT INTO events (" EV_COLS ", rep) VALUES (?1, ?2, ?3, ?4, ?5,"  \
+                 " ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20,"  \
+                 " ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31)")              \
     X(EV_DELETE, "DELETE FROM events WHERE seq = ?1")                                    \
     X(EV_LOAD,                                                                           \
       "SELECT e.seq, e.type, e.at, e.conv, e.agent, e.target, e.queue, e.team,"          \
@@ -200,11 +214,10 @@ static const struct store_migration {
       " e.name, e.number, e.ep_number, coalesce(e.text, m.text), e.msg_id,"              \
       " e.var_key, e.value, e.queue_name"                                                \
       " FROM events e LEFT JOIN messages m ON m.id = e.seq ORDER BY e.seq")              \
-    X(EV_REPORT,                                                                         \
-      "SELECT seq, type, at, conv, agent, target, queue, ep, reason, state, kind, code,"  \
-      " CASE WHEN type = 2 THEN ids END FROM events WHERE seq > ?1 ORDER BY seq")        \
-    X(REPLY_TEXTS, "SELECT id, text FROM messages WHERE outbound = 1 AND id > ?1"        \
-                   " ORDER BY id")                                                       \
+    X(EV_REPORT, "SELECT seq, rep FROM events WHERE seq > ?1 ORDER BY seq")              \
+    /* events stored before v10: their columns, until one with a record */              \
+    X(EV_REPORT_COLS, STORE_ROW_REPORT_SELECT("NULL") ", e.rep IS NOT NULL FROM events e" \
+                      " WHERE e.seq > ?1 ORDER BY e.seq")                               \
     X(EV_REPLAY,                                                                         \
       "SELECT e.seq, e.type, e.at, e.conv, e.agent, e.target, e.queue, e.team,"          \
       " e.ep, e.reason, e.fallback, e.capacity, e.msg_seq, e.state, e.kind,"             \
@@ -479,7 +492,10 @@ static int migrate(sq *st)
                 goto out;
             continue;
         }
-        if (r != 0 || (r = exec(st, m->sql)) != 0 || (r = exec(st, uv)) != 0 ||
+        int64_t done = 0;
+        if (r == 0 && m->done_if)
+            r = pragma_int(st, m->done_if, &done);
+        if (r != 0 || (!done && (r = exec(st, m->sql)) != 0) || (r = exec(st, uv)) != 0 ||
             (r = exec(st, "COMMIT")) != 0) {
             char why[400];
             snprintf(why, sizeof why, "%.399s", st->base.err);
@@ -495,7 +511,7 @@ out:
 
 /* ---- open and close ----------------------------------------------------- */
 
-#define SQ_SCHEMA_VERSION 9
+#define SQ_SCHEMA_VERSION 10
 _Static_assert(N_MIGRATIONS == SQ_SCHEMA_VERSION, "SQ_SCHEMA_VERSION is the last migration");
 
 store *store__sqlite_open(const char *path, char *err, size_t errlen)
@@ -625,6 +641,8 @@ static int sq_event_append(store *st_, const cc_event *ev)
     bind_blob(s, i++, row.ids);
     for (int k = 0; k < STORE_ROW_NSTR; k++)
         bind_str(s, i++, row.s[k]);
+    bind_blob(s, i, store_row_rep_encode(&st->row, ev, ev->type == CC_EV_MSG_OUT ?
+                                                           store_text_segments(ev->text) : 0));
     int r = run(st, s);
     if (r != 0 || !store_row_is_msg(ev->type))
         return r;
@@ -661,53 +679,61 @@ static int deliver(sq *st, const store_ev_row *row, store_event_cb cb, void *arg
     return r ? r : cb(arg, &ev);
 }
 
-_Static_assert(CC_EV_AGENT_PUT == 2 && STORE_ROW_NSTR > 3, "EV_REPORT's type number and text slot");
-
-/* store_events_report: the lean columns of every event, and the replies'
- * texts from a second cursor over the messages in id (= event seq) order,
- * merged as the events pass: two sequential scans, no lookup per event. */
-static int sq_events_report(sq *st, uint64_t after, store_event_cb cb, void *arg)
+/* An event of EV_REPORT_COLS (store_row.h, STORE_ROW_REPORT_SELECT). */
+static int report_cols(sq *st, sqlite3_stmt *s, cc_event *ev, int *segs)
 {
-    sqlite3_stmt *s = st->s[S_EV_REPORT], *m = st->s[S_REPLY_TEXTS];
-    sqlite3_bind_int64(s, 1, (int64_t)after);
-    sqlite3_bind_int64(m, 1, (int64_t)after);
-    static const int cols[12] = {0, 1, 2, 3, 4, 5, 6, 8, 9, 13, 14, 15}; /* into row.i */
-    int r = 0, rc, mrc = sqlite3_step(m);
-    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-        store_ev_row row = {0};
-        for (int k = 0; k < 12; k++)
-            row.i[cols[k]] = sqlite3_column_int64(s, k);
-        row.ids = (str){sqlite3_column_blob(s, 12), (size_t)sqlite3_column_bytes(s, 12)};
-        if (row.i[1] == CC_EV_MSG_OUT) {
-            while (mrc == SQLITE_ROW && sqlite3_column_int64(m, 0) < row.i[0])
-                mrc = sqlite3_step(m);
-            if (mrc == SQLITE_ROW && sqlite3_column_int64(m, 0) == row.i[0])
-                row.s[3] = col_str(m, 1); /* text */
-        }
-        if ((r = deliver(st, &row, cb, arg)) != 0)
-            goto out;
-    }
-    if (rc != SQLITE_DONE)
-        r = fail(st, rc);
-    else if (mrc != SQLITE_ROW && mrc != SQLITE_DONE)
-        r = fail(st, mrc);
-out:
-    done(s);
-    done(m);
+    int64_t v[STORE_ROW_REPORT_NINT];
+    for (int k = 0; k < STORE_ROW_REPORT_NINT; k++)
+        v[k] = sqlite3_column_int64(s, k);
+    str ids = {sqlite3_column_blob(s, 12), (size_t)sqlite3_column_bytes(s, 12)};
+    int r = store_row_report_event(&st->row, v, ids, ev, st->base.err, sizeof st->base.err);
+    int have = sqlite3_column_type(s, 13) != SQLITE_NULL;
+    *segs = store_row_report_segments(ev, have, sqlite3_column_int64(s, 13),
+                                      have ? STR_NULL : col_str(s, 14));
     return r;
 }
 
-static int sq_events_report_after(store *st, uint64_t after, store_event_cb cb, void *arg)
+/* store_events_report: the events' report records (v10) in one sequential
+ * read; from an event stored before (no record) on, their columns until
+ * the next with one (in practice: the log's prefix older than v10). */
+static int sq_events_report(store *st_, uint64_t after, store_report_cb cb, void *arg)
 {
-    return sq_events_report((sq *)st, after, cb, arg);
+    sq *st = (sq *)st_;
+    for (int cols = 0;; cols = !cols) {
+        sqlite3_stmt *s = st->s[cols ? S_EV_REPORT_COLS : S_EV_REPORT];
+        sqlite3_bind_int64(s, 1, (int64_t)after);
+        int r = 0, rc, other = 0;
+        while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+            uint64_t seq = (uint64_t)sqlite3_column_int64(s, 0);
+            cc_event ev;
+            int segs;
+            if (cols ? sqlite3_column_int(s, 15) : sqlite3_column_type(s, 1) == SQLITE_NULL) {
+                other = 1; /* the other statement goes on from here */
+                break;
+            }
+            if (cols)
+                r = report_cols(st, s, &ev, &segs);
+            else
+                r = store_row_rep_decode(&st->row, seq,
+                                         (str){sqlite3_column_blob(s, 1),
+                                               (size_t)sqlite3_column_bytes(s, 1)},
+                                         &ev, &segs, st->base.err, sizeof st->base.err);
+            if (r != 0 || (r = cb(arg, &ev, segs)) != 0)
+                break;
+            after = seq;
+        }
+        if (r == 0 && rc != SQLITE_ROW && rc != SQLITE_DONE)
+            r = fail(st, rc);
+        done(s);
+        if (r != 0 || !other)
+            return r;
+    }
 }
 
 /* Runs EV_LOAD or EV_REPLAY (the same columns), or the report's. */
 static int sq_events_load(store *st_, int with_text, store_event_cb cb, void *arg)
 {
     sq *st = (sq *)st_;
-    if (with_text == 2)
-        return sq_events_report(st, 0, cb, arg);
     sqlite3_stmt *s = st->s[with_text ? S_EV_LOAD : S_EV_REPLAY];
     int r = 0, rc;
     while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
@@ -1649,7 +1675,7 @@ static const struct store_ops SQ_OPS = {
     .rollback = sq_rollback,
     .event_append = sq_event_append,
     .events_load = sq_events_load,
-    .events_report_after = sq_events_report_after,
+    .events_report = sq_events_report,
     .last_seq = sq_last_seq,
     .msg_get = sq_msg_get,
     .msgs_of_conv = sq_msgs_of_conv,

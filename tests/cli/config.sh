@@ -79,7 +79,9 @@ if [ $rc -eq 2 ] && printf '%s' "$out" | grep -q "\-\-node 'a b': use 1 to 63 le
 expect '{"ha": 5}' 'c.json: ha: must be an object'
 expect '{"sso": 5}' 'c.json: sso: must be an object {"issuer": ..., "client_id": ...}'
 expect '{"ha": {"lease": 2000}}' 'c.json: ha: unknown key "lease"'
-expect '{"ha": {"lease_ms": 500}}' 'c.json: ha.lease_ms: out of range (1000..600000)'
+# the file and the flags word a range alike
+expect '{"ha": {"lease_ms": 500}}' 'c.json: ha.lease_ms 500: use 1000 to 600000 milliseconds'
+expect '{"ha": {"step_ms": 5}}' 'c.json: ha.step_ms 5: use 10 to 1000 milliseconds'
 expect '{"ha": {"step_ms": "100"}}' 'c.json: ha.step_ms: must be a whole number'
 expect '{"ha": {"lease_ms": 2000, "self_fence_ms": 2000}}' \
     'c.json: ha.self_fence_ms 2000: use 300 milliseconds or more, and less than ha.lease_ms (2000)'
@@ -99,10 +101,29 @@ serve2 "ha.self_fence_ms 6000: use 300 milliseconds or more, and less than ha.le
     --node a --store $pgx --self-fence-ms 6000
 serve2 "ha.step_ms 2000: use 10 to 1000 milliseconds" --node a --store $pgx --step-ms 2000
 serve2 "ha.step_ms 0: use 10 to 1000 milliseconds" --node a --store $pgx --step-ms 0
+serve2 "ha.lease_ms 500: use 1000 to 600000 milliseconds" --node a --store $pgx --lease-ms 500
+# the listener is IPv4 only: an IPv6 address is refused with what to do
+# (before, '::1:PORT' said "listening" and served nothing)
+for l in '[::1]:8080' '::1:8080' '[::]:8080'; do
+    serve2 "--listen '$l': IPv6 addresses are not supported: listen on an IPv4 address" \
+        --listen "$l" --data "$dir/d"
+done
+printf '{"listen": "[::1]:8080"}\n' >"$dir/l6.json"
+serve2 "--listen '[::1]:8080': IPv6 addresses are not supported" --config "$dir/l6.json" --data "$dir/d"
 printf '{"ha": {"lease_ms": 8000}}\n' >"$dir/ha.json"
 serve2 "ha.self_fence_ms 9000: use 300 milliseconds or more, and less than ha.lease_ms (8000)" \
     --config "$dir/ha.json" --node a --store $pgx --self-fence-ms 9000
 [ ! -e "$dir/d" ] || { fail=$((fail + 1)); echo "FAIL: a refused serve made $dir/d"; }
+
+# sso.agent_teams names teams of the site: checked at start (the site is the
+# store's, so after it opened), not first when someone signs in
+sso='"sso": {"issuer": "http://127.0.0.1:1", "client_id": "c", "client_secret": "s",
+  "redirect_url": "http://127.0.0.1:1/sso/", "role_claim": "roles",
+  "roles": {"agent": "a"}, "provision": true, "agent_teams": [1, 9]}'
+printf '{%s, %s}\n' "$base" "$sso" >"$dir/sso.json"
+out=$(timeout 30 "$bin" serve --config "$dir/sso.json" --data "$dir/sso" --listen 127.0.0.1:0 2>&1); rc=$?
+if [ $rc -eq 1 ] && printf '%s' "$out" | grep -qF "textdesk serve: sso.agent_teams: no team 9 on this site: list ids of existing teams (textdesk admin list teams) or create team 9 first"; then
+    pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL: sso.agent_teams [1, 9]: exit $rc: $out"; fi
 
 echo "config.sh: $pass passed, $fail failed"
 [ $fail -eq 0 ]

@@ -6,6 +6,7 @@
 set -u
 bin=${1:?usage: help.sh path/to/textdesk}
 case $bin in /*) ;; *) bin=$(pwd)/$bin ;; esac
+scripts=$(cd "$(dirname "$0")/../../scripts" && pwd)
 pass=0
 fail=0
 tmp=$(mktemp -d)
@@ -15,10 +16,11 @@ unset TEXTDESK_ADMIN_PASSWORD
 
 # help WANT_PREFIX ARGS...: exit 0, stdout starts with WANT_PREFIX, nothing
 # on stderr, within 5 s, and nothing written to the working directory
+# (the program is $bin, or $prog when set)
 help() {
     want=$1
     shift
-    timeout 5 "$bin" "$@" </dev/null >"$tmp/out" 2>"$tmp/err"
+    timeout 5 "${prog:-$bin}" "$@" </dev/null >"$tmp/out" 2>"$tmp/err"
     rc=$?
     made=$(ls -A "$tmp" | grep -v -e '^out$' -e '^err$')
     if [ "$rc" -ne 0 ]; then
@@ -91,6 +93,29 @@ named "textdesk admin list: wrong arguments (textdesk admin list --help)" admin 
 named "textdesk backup: unknown option '--frob' (textdesk backup --help lists them)" backup --frob out.db
 named "textdesk backup: give the FILE to write the copy to" backup --data .
 named "textdesk backup: --data and --store both name the store: give one" backup --data a --store sqlite:a out.db
+
+# the man page's synopsis names every option of each command's usage line(s)
+man=$(sed 's/\\-/-/g' "$scripts/../docs/textdesk.1")
+for c in $cmds; do
+    for o in $("$bin" "$c" --help | sed '/^$/q' | grep -o -e '--[a-z][a-z-]*' | sort -u); do
+        if printf '%s' "$man" | grep -qF -- "\\fB$o\\fR"; then
+            pass=$((pass + 1))
+        else
+            echo "FAIL: docs/textdesk.1 lacks '$c $o' (textdesk $c --help has it)"; fail=$((fail + 1))
+        fi
+    done
+done
+
+# the scripts a person runs (scripts/*.sh) answer --help and -h too: a
+# usage on stdout, exit 0, before they build, install or start anything
+# (before, deps.sh --help ran the installer and valgrind.sh --help a build)
+prog=sh
+for f in "$scripts"/*.sh; do
+    for h in --help -h; do
+        help "usage: " "$f" "$h"
+    done
+done
+prog=
 
 echo "help.sh: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -7,7 +7,7 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { Server } from './lib/server.mjs';
 import { Desk, login } from './lib/client.mjs';
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 const servers = [];
@@ -105,13 +105,25 @@ test('every WebSocket command with an id is answered with that id', async () => 
 
 // No server: every error code of the core (src/core/cc.h) is in docs/api.md's
 // table and reads in the agent's language on the desktop (err_CODE in
-// web/i18n; otherwise the desktop would show the server's English message)
+// web/i18n; otherwise the desktop would show the server's English message);
+// the table lists no other code, and each code is one the server can send
+// (returned somewhere in src/: a documented code nothing returns misleads
+// the client that waits for it, as "wrapup_due" did).
 test('every core error code is documented and translated for the desktop', () => {
   const read = (p) => readFileSync(fileURLToPath(new URL(p, import.meta.url)), 'utf8');
-  const codes = [...read('../../src/core/cc.h').matchAll(/X\(\w+, \d+, "(\w+)"/g)].map((m) => m[1]);
-  assert.ok(codes.length >= 35, codes.join());
+  const cch = read('../../src/core/cc.h');
+  const codes = [...cch.matchAll(/X\((\w+), \d+, "(\w+)"/g)].map((m) => m[2]);
+  assert.ok(codes.length >= 34, codes.join());
   const docs = read('../../docs/api.md');
-  const table = docs.slice(docs.indexOf('## Core error codes'));
+  const table = docs.slice(docs.indexOf('## Core error codes')).split('\n## ')[0];
+  const listed = table.split('\n').filter((l) => l.startsWith('| `'))
+    .flatMap((l) => [...l.split(' | ')[0].matchAll(/`(\w+)`/g)].map((m) => m[1]));
+  assert.deepEqual(listed.filter((c) => !codes.includes(c)), [], 'docs/api.md lists codes the core does not have');
+  // what the core, the API and the application return (cli_selfcheck only expects)
+  const src = ['core', 'api', 'app'].flatMap((d) => readdirSync(fileURLToPath(new URL(`../../src/${d}`, import.meta.url)))
+    .filter((f) => f.endsWith('.c') && !f.startsWith('cli_')).map((f) => read(`../../src/${d}/${f}`))).join('\n');
+  for (const [, name, code] of cch.matchAll(/X\((\w+), \d+, "(\w+)"/g))
+    assert.ok(new RegExp(`-CC_E_${name}\\b`).test(src), `${code} (CC_E_${name}) is never returned`);
   for (const lang of ['sv', 'en']) {
     const d = JSON.parse(read(`../../web/i18n/${lang}.json`));
     for (const c of codes) {
@@ -119,4 +131,40 @@ test('every core error code is documented and translated for the desktop', () =>
       assert.ok(d[`err_${c}`], `web/i18n/${lang}.json: err_${c}`);
     }
   }
+});
+
+// No server: the supervisor page (web/supervisor) says every error a
+// supervisor can cause in the page's language with what to do: each core
+// code its actions and forced states can meet, the API's own codes of
+// /api/supervisor/ (a 401 is the session), and a lost connection; the
+// server's English words never show for a known code.
+test('every error the supervisor page can get reads in Swedish and English', () => {
+  const read = (p) => readFileSync(fileURLToPath(new URL(p, import.meta.url)), 'utf8');
+  const codes = [...read('../../src/core/cc.h').matchAll(/X\(\w+, \d+, "(\w+)"/g)].map((m) => m[1]);
+  const api = [...read('../../src/api/api_supervisor.c').matchAll(/api__resp_error\(resp,\s*\d+, "(\w+)"/g)].map((m) => m[1]);
+  assert.ok(api.includes('bad_request') && api.includes('not_found'), api.join());
+  const keys = [...new Set([...codes, ...api, 'forbidden'])].map((c) => `err_${c}`).concat(['err_session', 'err_network']);
+  for (const lang of ['sv', 'en']) {
+    const d = JSON.parse(read(`../../web/supervisor/i18n/${lang}.json`));
+    const missing = keys.filter((k) => !d[k]);
+    assert.deepEqual(missing, [], `web/supervisor/i18n/${lang}.json lacks`);
+  }
+  const js = read('../../web/supervisor/supervisor.js');
+  // one place words a refused request; the server's message only as its fallback
+  assert.equal((js.match(/t\('error'/g) || []).length, 1, 'supervisor.js words errors outside errText');
+});
+
+// No server: the reports page words each code of /api/reports/ (and a lost
+// connection) in Swedish and English, like the supervisor page.
+test('every error the reports page can get reads in Swedish and English', () => {
+  const read = (p) => readFileSync(fileURLToPath(new URL(p, import.meta.url)), 'utf8');
+  const api = [...read('../../src/api/api_report.c').matchAll(/api__resp_error\(resp,\s*\d+, "(\w+)"/g)].map((m) => m[1]);
+  assert.ok(api.includes('bad_range') && api.includes('bad_time_zone'), api.join());
+  // bad_setting: PUT /api/reports/settings, the admin page's (not this page's)
+  const keys = [...new Set([...api.filter((c) => c !== 'bad_setting'), 'forbidden', 'not_logged_in', 'network'])].map((c) => `err_${c}`);
+  for (const lang of ['sv', 'en']) {
+    const d = JSON.parse(read(`../../web/reports/i18n/${lang}.json`));
+    assert.deepEqual(keys.filter((k) => !d[k]), [], `web/reports/i18n/${lang}.json lacks`);
+  }
+  assert.equal((read('../../web/reports/reports.js').match(/t\('error'/g) || []).length, 1, 'reports.js words errors outside errText');
 });

@@ -142,6 +142,18 @@ test('reports page: a seeded day in charts and tables, Swedish and English', asy
   await page.setViewportSize({ width: 390, height: 2400 });
   await sleep(300);
   await shot(page, 'reports-03-phone-en');
+  // a period the server would refuse is said in the page's language, with
+  // what to do (it showed the API's English message)
+  const daysBefore = (n) => new Date(Date.parse(yesterday) - n * 864e5).toISOString().slice(0, 10);
+  await page.fill('#f-to', daysBefore(1));
+  await page.click('#f-apply');
+  await waitText(page, '#report-error', VE.err_range_order);
+  await page.fill('#f-to', yesterday);
+  await page.fill('#f-from', daysBefore(40));
+  await page.selectOption('#f-step', '15min');
+  await page.click('#f-apply');
+  await waitText(page, '#report-error', VE.err_range_15min);
+  await shot(page, 'reports-04-period-error-en');
   assert.deepEqual(page.problems, []); // not even a 401 before the login: the page asks /api/session
   assert.equal((await s.stop()).code, 0, s.output);
 });

@@ -175,7 +175,7 @@ test('supervisor page: a queue fills and drains, a conversation is read, masking
   await sup.click(`#agent-body tr[data-id="1"] .a-force`);
   await sup.selectOption('#force-state', 'logged_out');
   await sup.click('#force button[type="submit"]');
-  await waitText(sup, '#force-error', VE.force_busy);
+  await waitText(sup, '#force-error', VE.err_busy);
   await sup.click('#force-cancel');
 
   // a long list comes in pages of 100: the page asks the server for the

@@ -214,9 +214,32 @@ function render() {
 
 /* ---- loading -------------------------------------------------------------- */
 
+// What a refused request says, in the page's language, with what to do:
+// err_CODE for each code of /api/reports/ (status 0: no connection); the
+// server's words only for a code this page does not know.
+function errText(status, b) {
+  const k = status === 0 ? 'err_network' : `err_${b.error}`;
+  const s = t(k);
+  return s === k ? t('error', { msg: b.message || status }) : s;
+}
+
+// A period the server would refuse, said before asking: To before From,
+// more than 400 days, 15-minute intervals over more than 31 days.
+function periodError(step) {
+  const from = Date.parse($('f-from').value), to = Date.parse($('f-to').value);
+  if (Number.isNaN(from) || Number.isNaN(to)) return t('err_range_dates');
+  if (to < from) return t('err_range_order');
+  const days = (to - from) / 864e5 + 1;
+  if (days > 400) return t('err_range_long');
+  if (step === '15min' && days > 31) return t('err_range_15min');
+  return '';
+}
+
 async function load() {
   $('report-error').textContent = '';
   const step = $('f-step').value;
+  const bad = periodError(step);
+  if (bad) { $('report-error').textContent = bad; return; }
   const q = query(step);
   $('csv').href = `/api/reports/figures.csv?${query(step)}`;
   const all = query('all');
@@ -225,7 +248,7 @@ async function load() {
   const [f, tot, st] = await Promise.all([
     getJson(`/api/reports/figures?${q}`), getJson(`/api/reports/figures?${all}`), getJson(`/api/reports/states?${sq}`)]);
   if (f.status === 401 || f.status === 403) { showLogin(f.status === 403 ? t('not_supervisor') : ''); return; }
-  if (f.status !== 200) { $('report-error').textContent = t('error', { msg: f.body.message || f.status }); return; }
+  if (f.status !== 200) { $('report-error').textContent = errText(f.status, f.body); return; }
   S.figures = f.body;
   S.totals = tot.status === 200 ? tot.body : null;
   S.states = st.status === 200 ? st.body : null;
@@ -248,7 +271,7 @@ async function startApp() {
   if (!me.body.logged_in) { showLogin(); return; }
   const r = await getJson('/api/supervisor/overview');
   if (r.status === 403) { showLogin(t('not_supervisor')); return; }
-  if (r.status !== 200) { showLogin(r.status === 401 ? '' : t('error', { msg: r.status })); return; }
+  if (r.status !== 200) { showLogin(r.status === 401 ? '' : errText(r.status, r.body)); return; }
   $('who').textContent = me.body.username || '';
   S.queues = r.body.queues;
   $('f-queue').replaceChildren(el('option', { value: '', text: t('all_queues') }),

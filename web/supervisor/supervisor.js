@@ -252,19 +252,27 @@ function renderActions(c) {
   if (!mine) document.querySelector('input[name="sup-mode"][value="note"]').checked = true;
 }
 
+// What a refused request says, in the page's language, with what to do:
+// err_CODE for every core error code and the API's own (a 401 is the
+// session, not the agent's login); the server's words only for a code
+// this page does not know.
+function errText(status, b) {
+  const k = status === 401 ? 'err_session' : `err_${b.error}`;
+  const s = t(k);
+  return s === k ? t('error', { msg: b.message || status }) : s;
+}
+
 async function act(action, body) {
   const id = S.reading;
   $('sup-error').textContent = '';
   let r;
   try {
     r = await fetch(`/api/supervisor/conversations/${id}/${action}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: body ? JSON.stringify(body) : undefined });
-  } catch (err) { $('sup-error').textContent = t('error', { msg: String(err.message || err) }); return false; }
+  } catch { $('sup-error').textContent = t('err_network'); return false; }
   if (r.status !== 200) {
     let b = {};
     try { b = await r.json(); } catch { /* empty */ }
-    const k = `err_${b.error}`;
-    const s = t(k);
-    $('sup-error').textContent = s === k ? t('error', { msg: b.message || r.status }) : s;
+    $('sup-error').textContent = errText(r.status, b);
     return false;
   }
   await fetchConv();
@@ -342,11 +350,11 @@ $('force').addEventListener('submit', async (e) => {
   let r;
   try {
     r = await fetch(`/api/supervisor/agents/${forcing}/state`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-  } catch (err) { $('force-error').textContent = t('error', { msg: String(err.message || err) }); return; }
+  } catch { $('force-error').textContent = t('err_network'); return; }
   if (r.status === 200) { $('force').hidden = true; forcing = 0; return; }
   let b = {};
   try { b = await r.json(); } catch { /* empty */ }
-  $('force-error').textContent = b.error === 'busy' ? t('force_busy') : t('error', { msg: b.message || r.status });
+  $('force-error').textContent = errText(r.status, b);
 });
 
 /* ---- the live feed -------------------------------------------------------- */
@@ -409,7 +417,7 @@ async function startApp() {
   if (!me.body.logged_in) { showLogin(); return; }
   const r = await getJson('/api/supervisor/overview');
   if (r.status === 403) { showLogin(t('not_supervisor')); return; }
-  if (r.status !== 200) { showLogin(r.status === 401 ? '' : t('error', { msg: r.status })); return; }
+  if (r.status !== 200) { showLogin(r.status === 401 ? '' : errText(r.status, r.body)); return; }
   $('who').textContent = me.body.username || '';
   S.user = me.body.username || '';
   $('login').hidden = true;

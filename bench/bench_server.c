@@ -62,7 +62,10 @@
  * (a cluster of its own, scripts/pgtest.sh; `--store postgresql://...`),
  * their figures prefixed pg_, and a second table: PostgreSQL against SQLite
  * in this run (targets: ingest >= 0.5 x, p99 at 2,000 SMS/s <= 2 x,
- * recovery <= 2 x). BENCH_STORES=sqlite skips it.
+ * recovery <= 2 x; with BENCH_PHASES=latency only its pg_vs_sqlite_ingest
+ * and pg_vs_sqlite_p99_2000 lines). BENCH_STORES=sqlite skips it. On
+ * PostgreSQL, pg_server_ingest_dbcpu and pg_offer_latency_R_dbcpu are the
+ * CPU time of the cluster's processes (backends, WAL writer...) per SMS.
  *
  * Usage: bench_server [path/to/textdesk]  (default: textdesk beside this
  * binary; another build's binary gives a before/after on the same load).
@@ -81,6 +84,7 @@
  * a minute and a half on 2 cores.
  */
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -392,6 +396,42 @@ static double cpu_seconds(pid_t pid)
                      &st) != 2)
         dief("cannot parse /proc/PID/stat");
     return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
+}
+
+/* The CPU seconds of PostgreSQL's processes (the postmaster of this run's
+ * cluster and its children: backends, WAL writer...), 0 without it: what
+ * the database spends beside the server. */
+static double db_cpu_seconds(void)
+{
+    char path[400], line[1024];
+    snprintf(path, sizeof path, "%s/data/postmaster.pid", pg_dir);
+    FILE *f = pg_dir[0] ? fopen(path, "r") : NULL;
+    int pm = 0;
+    if (f && fscanf(f, "%d", &pm) != 1)
+        pm = 0;
+    if (f)
+        fclose(f);
+    DIR *d = pm > 0 ? opendir("/proc") : NULL;
+    if (!d)
+        return 0;
+    double sum = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        int pid = atoi(e->d_name), ppid = 0;
+        if (pid <= 0)
+            continue;
+        snprintf(path, sizeof path, "/proc/%d/stat", pid);
+        FILE *ps = fopen(path, "r"); /* it may have exited meanwhile */
+        char *p = ps && fgets(line, sizeof line, ps) ? strrchr(line, ')') : NULL;
+        unsigned long long ut = 0, st = 0;
+        if (p && sscanf(p + 2, "%*c %d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ppid,
+                        &ut, &st) == 3 && (pid == pm || ppid == pm))
+            sum += (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
+        if (ps)
+            fclose(ps);
+    }
+    closedir(d);
+    return sum;
 }
 
 /* GET /metrics: the value of gauge 'name', or -1 when the server does not
@@ -894,12 +934,15 @@ static void phase_latency(figures *F, int ingest_only)
     load L = {.ep = epoll_create1(0)};
     memset(sent_at, 0, MAX_KEYS * sizeof *sent_at);
     F->raw = use_pg ? 0 : raw_sqlite_rate(INGEST_N);
-    double cpu0 = cpu_seconds(pid);
+    double cpu0 = cpu_seconds(pid), db0 = db_cpu_seconds();
     mark("lat_ingest");
     F->ingest = drive(&L, 0, INGEST_N, 0, 60, 0);
     F->ingest_cpu = (cpu_seconds(pid) - cpu0) / INGEST_N * 1e6;
     print_figure("server_ingest_rate", F->ingest, "%.0f", "sms/s");
     print_figure("server_ingest_cpu", F->ingest_cpu, "%.1f", "us/sms");
+    if (use_pg)
+        print_figure("server_ingest_dbcpu", (db_cpu_seconds() - db0) / INGEST_N * 1e6, "%.1f",
+                     "us/sms");
     if (!use_pg) {
         print_figure("sqlite_raw_batch_rate", F->raw, "%.0f", "rows/s");
         print_figure("server_ingest_vs_raw", F->ingest / F->raw, "%.3f", "x");
@@ -919,7 +962,7 @@ static void phase_latency(figures *F, int ingest_only)
     for (int r = 0; r < NRATES; r++) {
         int64_t count = (int64_t)rates[r] * LAT_SECONDS;
         nlat = 0;
-        double c0 = cpu_seconds(pid);
+        double c0 = cpu_seconds(pid), d0 = db_cpu_seconds();
         snprintf(name, sizeof name, "lat_offer_%d", rates[r]);
         mark(name);
         F->sent_rate[r] = drive(&L, key, count, rates[r], LAT_SECONDS, 1);
@@ -940,6 +983,10 @@ static void phase_latency(figures *F, int ingest_only)
         print_figure(name, F->sent_rate[r], "%.0f", "sms/s");
         snprintf(name, sizeof name, "offer_latency_%d_cpu", rates[r]);
         print_figure(name, F->lat_cpu[r], "%.1f", "us/sms");
+        if (use_pg) {
+            snprintf(name, sizeof name, "offer_latency_%d_dbcpu", rates[r]);
+            print_figure(name, (db_cpu_seconds() - d0) / (double)count * 1e6, "%.1f", "us/sms");
+        }
         mark("lat_settle");
         settle(&L, 0.5);
     }
@@ -1404,6 +1451,10 @@ int main(int argc, char **argv)
         use_pg = 0;
         if (all)
             print_pg_table(&F, &P);
+        else if (strstr(phases, "latency")) { /* the table's latency lines */
+            print_figure("pg_vs_sqlite_ingest", P.ingest / F.ingest, "%.2f", "x");
+            print_figure("pg_vs_sqlite_p99_2000", P.lat[1][1] / F.lat[1][1], "%.2f", "x");
+        }
         pg_stop();
     }
 

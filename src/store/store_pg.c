@@ -195,12 +195,13 @@ _Static_assert(PG_N_MIGRATIONS == PG_SCHEMA_VERSION, "PG_SCHEMA_VERSION is the l
 
 #define EV_COLS STORE_ROW_EV_COLS
 #define MSG_COLS STORE_ROW_MSG_COLS
-#define EV_PARAMS                                                                        \
-    "$1::bigint, $2::integer, $3::bigint, $4::bigint, $5::bigint, $6::bigint,"           \
-    " $7::bigint, $8::bigint, $9::bigint, $10::bigint, $11::bigint, $12::bigint,"        \
-    " $13::bigint, $14::integer, $15::integer, $16::integer, $17::bigint, $18::bigint,"  \
-    " $19::bigint, $20::bigint, $21::bigint, $22::bytea, $23::text, $24::text,"          \
-    " $25::text, $26::text, $27::text, $28::text, $29::text, $30::text"
+#define EV_ARRAYS                                                                        \
+    "$1::bigint[], $2::bigint[], $3::bigint[], $4::bigint[], $5::bigint[], $6::bigint[],"  \
+    " $7::bigint[], $8::bigint[], $9::bigint[], $10::bigint[], $11::bigint[],"            \
+    " $12::bigint[], $13::bigint[], $14::bigint[], $15::bigint[], $16::bigint[],"         \
+    " $17::bigint[], $18::bigint[], $19::bigint[], $20::bigint[], $21::bigint[],"         \
+    " $22::bytea[], $23::text[], $24::text[], $25::text[], $26::text[], $27::text[],"     \
+    " $28::text[], $29::text[], $30::text[]"
 #define EV_SELECT                                                                        \
     "e.seq, e.type, e.at, e.conv, e.agent, e.target, e.queue, e.team, e.ep, e.reason,"   \
     " e.fallback, e.capacity, e.msg_seq, e.state, e.kind, e.code, e.deadline, e.key,"    \
@@ -210,32 +211,33 @@ _Static_assert(PG_N_MIGRATIONS == PG_SCHEMA_VERSION, "PG_SCHEMA_VERSION is the l
     X(BEGIN, "BEGIN")                                                                    \
     X(COMMIT, "COMMIT")                                                                  \
     X(ROLLBACK, "ROLLBACK")                                                              \
-    /* appends go into the pipeline (drain): a taken seq or a stored      \
-     * inbound provider id is an error that aborts the transaction */                    \
-    X(EV_INSERT, "INSERT INTO events (" EV_COLS ") VALUES (" EV_PARAMS ")")              \
-    /* an MSG event and its message in one statement ($31 ..: the message;  \
-     * $36 a reply's segments) */           \
-    X(EV_MSG_INSERT,                                                                     \
-      "WITH e AS (INSERT INTO events (" EV_COLS ", segments) VALUES (" EV_PARAMS ","      \
-      " $36::integer) RETURNING seq)"                                                    \
-      " INSERT INTO messages (id, conv, seq, outbound, agent, number, ep_number, text,"  \
-      " provider_id, status, at, status_at) SELECT seq, $4, $13, $32::integer,"          \
-      " $33::bigint, $24, $25, $34::text, $31::text, $35::integer, $3, $3 FROM e")       \
-    /* CONV_OPENED and the ends: the event and its conversations row in one   \
-     * statement ($4 conv, $9 ep, $24 number) */                                         \
-    X(EV_OPEN_INSERT,                                                                    \
-      "WITH e AS (INSERT INTO events (" EV_COLS ") VALUES (" EV_PARAMS "))"              \
+    /* the appends of a transaction, batched (struct pg_batch): one          \
+     * statement for the events, their messages and the conversations they   \
+     * open, each column a binary array ($1-$30 and $46 events: $46 a reply's \
+     * segments, $31-$41 messages, $42-$45 conversations); a taken seq or a stored inbound provider id    \
+     * aborts the transaction */                                                         \
+    X(APPEND,                                                                            \
+      "WITH e AS (INSERT INTO events (" EV_COLS ", segments) SELECT * FROM unnest("        \
+      EV_ARRAYS ", $46::bigint[])),"                                                     \
+      " m AS (INSERT INTO messages (id, conv, seq, outbound, agent, number, ep_number,"   \
+      " text, provider_id, status, at, status_at) SELECT id, conv, seq, outbound, agent," \
+      " number, ep_number, text, provider_id, status, at, at FROM unnest($31::bigint[],"  \
+      " $32::bigint[], $33::bigint[], $34::bigint[], $35::bigint[], $36::text[],"         \
+      " $37::text[], $38::text[], $39::text[], $40::bigint[], $41::bigint[])"             \
+      " AS x(id, conv, seq, outbound, agent, number, ep_number, text, provider_id,"       \
+      " status, at))"                                                                    \
       " INSERT INTO conversations (conv, number, ep, open)"                              \
-      " VALUES ($4, coalesce($24, ''), $9, true)")                                       \
-    X(EV_END_INSERT,                                                                     \
-      "WITH e AS (INSERT INTO events (" EV_COLS ") VALUES (" EV_PARAMS "))"              \
-      " UPDATE conversations SET open = false WHERE conv = $4 AND open")                 \
+      " SELECT * FROM unnest($42::bigint[], $43::text[], $44::bigint[], $45::boolean[])") \
+    /* the conversations a batch ends that an earlier one opened: sent before \
+     * its APPEND, so that a customer's next conversation may open in it */              \
+    X(ENDS, "UPDATE conversations SET open = false WHERE conv = ANY($1::bigint[]) AND open") \
     X(EV_LOAD, "SELECT " EV_SELECT " coalesce(e.text, m.text), e.msg_id, e.var_key,"     \
                " e.value, e.queue_name FROM events e LEFT JOIN messages m ON m.id = e.seq" \
                " ORDER BY e.seq")                                                        \
     X(EV_REPLAY, "SELECT " EV_SELECT " e.text, e.msg_id, e.var_key, e.value,"            \
                  " e.queue_name FROM events e ORDER BY e.seq")                           \
-    X(EV_REPORT, STORE_ROW_REPORT("$1"))                                                 \
+    X(EV_REPORT, STORE_ROW_REPORT_SELECT("e.segments") " FROM events e WHERE e.seq > $1"  \
+                 " ORDER BY e.seq")                                                      \
     X(EV_LAST, "SELECT coalesce(max(seq), 0) FROM events")                               \
     X(EV_AFTER, "SELECT " EV_SELECT " e.text, e.msg_id, e.var_key, e.value,"             \
                 " e.queue_name FROM events e WHERE e.seq > $1 ORDER BY e.seq")           \
@@ -380,8 +382,38 @@ typedef struct pgc {
     int begin_pending; /* BEGIN sent, its answer not read yet (store_unsent) */
 } pgc;
 
+/* One column of the batched appends: a PostgreSQL binary array (header,
+ * then each element as its length and bytes; -1: NULL) of 'oid'. */
+typedef struct pg_col {
+    unsigned char *p; /* the first PG_ARR_HEAD bytes: the header, written at send */
+    size_t n, cap;
+} pg_col;
+
+enum {
+    PG_EV_COLS = STORE_ROW_NCOLS, /* events: $1-$30 */
+    PG_MSG_COLS = 11,             /* messages: $31-$41 */
+    PG_CONV_COLS = 4,             /* conversations opened: $42-$45 */
+    PG_SEG_COL = PG_EV_COLS + PG_MSG_COLS + PG_CONV_COLS, /* events.segments: $46 */
+    PG_APPEND_COLS = PG_SEG_COL + 1,
+    PG_BATCH_MAX = 1000, /* events a statement carries at most */
+};
+
+/* The appends of the open transaction not sent yet: they go out as one
+ * APPEND (and one ENDS) when the transaction needs the database for
+ * something else, at its commit at the latest, or every PG_BATCH_MAX
+ * events. */
+typedef struct pg_batch {
+    pg_col col[PG_APPEND_COLS];
+    int nev, nmsg, nconv; /* rows in each table's columns */
+    pg_col ends;          /* conversations ended that no open of this batch opened */
+    int nends;
+    int64_t *opened;      /* the conversations this batch opens (their row in col) */
+    size_t opened_cap;
+} pg_batch;
+
 typedef struct pg {
     store base; /* first: the ops and the last error */
+    pg_batch batch;
     pgc conns[2];
     pgc *k;      /* the connection every call uses */
     pgc *flight; /* the other one while its COMMIT is under way, or NULL */
@@ -632,22 +664,166 @@ static int pipe_off(pg *st)
     return r;
 }
 
-/* Sends a prepared statement into the pipeline, entering it if need be. */
-static int pipe_send(pg *st, int stmt, const pargs *a)
+/* Sends a prepared statement with its parameters into the pipeline,
+ * entering it if need be. */
+static int pipe_raw(pg *st, int stmt, int n, const char *const *v, const int *len,
+                    const int *fmt)
 {
     if (!st->k->pipe) {
         if (!PQenterPipelineMode(st->k->c))
             return fail(st, NULL);
         st->k->pipe = 1;
     }
-    if (!PQsendQueryPrepared(st->k->c, PG_NAME[stmt], a ? a->n : 0, a ? a->v : NULL,
-                             a ? a->len : NULL, a ? a->fmt : NULL, 0))
+    if (!PQsendQueryPrepared(st->k->c, PG_NAME[stmt], n, v, len, fmt, 0))
         return fail(st, NULL);
     /* read now and then: a client that only writes, to a server that
      * cannot write its results back, would wait for ever */
     if (++st->k->nqueued >= 1000)
         return drain(st);
     return 0;
+}
+
+/* ---- batched appends (pg_batch) ------------------------------------------ */
+
+#define PG_ARR_HEAD 20 /* ndim, flags, element type, length, lower bound */
+enum { OID_BOOL = 16, OID_BYTEA = 17, OID_INT8 = 20, OID_TEXT = 25 };
+
+static void arr_put(pg_col *c, const void *b, size_t n)
+{
+    if (c->n < PG_ARR_HEAD)
+        c->n = PG_ARR_HEAD;
+    if (c->n + n > c->cap) {
+        c->cap = (c->n + n) * 2;
+        c->p = xrealloc(c->p, c->cap);
+    }
+    if (n)
+        memcpy(c->p + c->n, b, n);
+    c->n += n;
+}
+
+static void be32(unsigned char *b, uint32_t v)
+{
+    b[0] = (unsigned char)(v >> 24);
+    b[1] = (unsigned char)(v >> 16);
+    b[2] = (unsigned char)(v >> 8);
+    b[3] = (unsigned char)v;
+}
+
+static void arr_len(pg_col *c, uint32_t n)
+{
+    unsigned char b[4];
+    be32(b, n);
+    arr_put(c, b, 4);
+}
+
+static void arr_i64(pg_col *c, int64_t v)
+{
+    unsigned char b[12];
+    be32(b, 8);
+    be32(b + 4, (uint32_t)((uint64_t)v >> 32));
+    be32(b + 8, (uint32_t)v);
+    arr_put(c, b, sizeof b);
+}
+
+/* A string or blob; NULL when empty (as p_str). */
+static void arr_str(pg_col *c, str s)
+{
+    arr_len(c, s.n ? (uint32_t)s.n : UINT32_MAX);
+    arr_put(c, s.p, s.n);
+}
+
+/* The same, but '' rather than NULL when empty (as p_text). */
+static void arr_text(pg_col *c, str s)
+{
+    arr_len(c, (uint32_t)s.n);
+    arr_put(c, s.p, s.n);
+}
+
+static void arr_bool(pg_col *c, int v)
+{
+    unsigned char b[5] = {0, 0, 0, 1, (unsigned char)(v != 0)};
+    arr_put(c, b, sizeof b);
+}
+
+/* Writes the header of an array of 'count' elements of 'oid'; its length. */
+static int arr_finish(pg_col *c, uint32_t oid, int count)
+{
+    arr_put(c, NULL, 0);
+    be32(c->p, count ? 1 : 0);
+    be32(c->p + 4, 0);
+    be32(c->p + 8, oid);
+    be32(c->p + 12, (uint32_t)count);
+    be32(c->p + 16, 1);
+    return count ? (int)c->n : 12;
+}
+
+static void batch_clear(pg_batch *b)
+{
+    for (int i = 0; i < PG_APPEND_COLS; i++)
+        b->col[i].n = 0;
+    b->ends.n = 0;
+    b->nev = b->nmsg = b->nconv = b->nends = 0;
+}
+
+static void batch_free(pg_batch *b)
+{
+    for (int i = 0; i < PG_APPEND_COLS; i++)
+        free(b->col[i].p);
+    free(b->ends.p);
+    free(b->opened);
+}
+
+/* The element type of APPEND's column 'i'. */
+static uint32_t append_oid(int i)
+{
+    if (i < PG_EV_COLS) /* STORE_ROW_EV_COLS: the integers, ids, the strings */
+        return i < STORE_ROW_NINT ? OID_INT8 : i == STORE_ROW_NINT ? OID_BYTEA : OID_TEXT;
+    i -= PG_EV_COLS;
+    if (i < PG_MSG_COLS) /* id conv seq outbound agent, 4 strings, status at */
+        return i >= 5 && i <= 8 ? OID_TEXT : OID_INT8;
+    i -= PG_MSG_COLS;
+    static const uint32_t conv[PG_CONV_COLS + 1] = {OID_INT8, OID_TEXT, OID_INT8, OID_BOOL,
+                                                    OID_INT8 /* segments */};
+    return conv[i];
+}
+
+/* Sends the batched appends (ENDS first, then APPEND). */
+static int batch_send(pg *st)
+{
+    pg_batch *b = &st->batch;
+    if (b->nev == 0)
+        return 0;
+    const char *v[PG_APPEND_COLS];
+    int len[PG_APPEND_COLS], fmt[PG_APPEND_COLS], r = 0;
+    for (int i = 0; i < PG_APPEND_COLS; i++)
+        fmt[i] = 1;
+    if (b->nends) {
+        len[0] = arr_finish(&b->ends, OID_INT8, b->nends);
+        v[0] = (const char *)b->ends.p;
+        r = pipe_raw(st, P_ENDS, 1, v, len, fmt);
+    }
+    for (int i = 0; i < PG_APPEND_COLS && r == 0; i++) {
+        int count = i < PG_EV_COLS || i == PG_SEG_COL ? b->nev
+                    : i < PG_EV_COLS + PG_MSG_COLS  ? b->nmsg
+                                                    : b->nconv;
+        len[i] = arr_finish(&b->col[i], append_oid(i), count);
+        v[i] = (const char *)b->col[i].p;
+    }
+    if (r == 0)
+        r = pipe_raw(st, P_APPEND, PG_APPEND_COLS, v, len, fmt);
+    batch_clear(b);
+    return r;
+}
+
+/* Sends a prepared statement into the pipeline, after the appends before
+ * it. */
+static int pipe_send(pg *st, int stmt, const pargs *a)
+{
+    int r = batch_send(st);
+    if (r != 0)
+        return r;
+    return pipe_raw(st, stmt, a ? a->n : 0, a ? a->v : NULL, a ? a->len : NULL,
+                    a ? a->fmt : NULL);
 }
 
 /* libpq prints the server's notices on stderr by default; the store says
@@ -679,6 +855,11 @@ static PGconn *pg_connect(const char *conninfo, pgc *k)
  * reconnects after a loss. 0 or -ENOTCONN. */
 static int connected(pg *st)
 {
+    if (st->tx && st->batch.nev) { /* a statement that waits: the appends first */
+        int r = batch_send(st);
+        if (r != 0)
+            return r;
+    }
     if (st->k->pipe) { /* a statement that waits for its answer: the appends first */
         int r = pipe_off(st);
         if (r != 0)
@@ -919,6 +1100,7 @@ static void pg_close(store *st_)
     PQfinish(st->conns[0].c);
     PQfinish(st->conns[1].c);
     store_row_buf_free(&st->row);
+    batch_free(&st->batch);
     free(st->bin);
     free(st->acct);
     free(st->conninfo);
@@ -949,6 +1131,7 @@ static int pg_begin(store *st_)
     if (st->tx)
         return einval(st, "a transaction is already open");
     st->base.unsent = 0;
+    batch_clear(&st->batch);
     int r = connected(st);
     if (r != 0)
         return r;
@@ -1053,6 +1236,7 @@ static int pg_rollback(store *st_)
     if (!st->tx)
         return 0; /* none open */
     st->tx = 0;
+    batch_clear(&st->batch); /* never sent: nothing of it to undo */
     pipe_off(st); /* its error is the caller's reason to roll back */
     if (PQstatus(st->k->c) != CONNECTION_OK || st->k->broken ||
         PQtransactionStatus(st->k->c) == PQTRANS_IDLE)
@@ -1062,52 +1246,78 @@ static int pg_rollback(store *st_)
 
 /* ---- event log ----------------------------------------------------------- */
 
-static void ev_params(pargs *a, const store_ev_row *row)
-{
-    a->n = 0;
-    for (int k = 0; k < STORE_ROW_NINT; k++)
-        p_int(a, row->i[k]);
-    p_str(a, row->ids);
-    for (int k = 0; k < STORE_ROW_NSTR; k++)
-        p_str(a, row->s[k]);
-}
-
-/* Appends go into the pipeline: no round trip each; their errors come
- * with the next call that waits for the database, at the latest
- * store_commit (store.h). */
+/* Appends are batched (pg_batch) and go into the pipeline: no round trip
+ * each; their errors come with the next call that waits for the database,
+ * at the latest store_commit (store.h). A conversation the batch opens and
+ * ends is written closed; one it ends that an earlier batch opened is
+ * closed by ENDS, before the APPEND that may open the customer's next. */
 static int pg_event_append(store *st_, const cc_event *ev)
 {
     pg *st = (pg *)st_;
     if (!st->tx)
         return einval(st, "store_event_append needs a transaction (store_begin)");
+    pg_batch *b = &st->batch;
     store_ev_row row;
     store_row_from_event(&st->row, ev, &row);
-    pargs a;
-    ev_params(&a, &row);
+    pg_col *c = b->col;
+    for (int k = 0; k < STORE_ROW_NINT; k++)
+        arr_i64(c++, row.i[k]);
+    arr_str(c++, row.ids);
+    for (int k = 0; k < STORE_ROW_NSTR; k++)
+        arr_str(c++, row.s[k]);
+    b->nev++;
     if (store_row_is_msg(ev->type)) {
         store_msg m;
         store_row_msg(ev, &m);
-        p_str(&a, m.provider_id); /* $31 */
-        p_int(&a, m.outbound);    /* $32 */
-        p_int(&a, m.agent);       /* $33 */
-        p_str(&a, m.text);        /* $34 */
-        p_int(&a, m.status);      /* $35 */
-        if (m.outbound)           /* $36 */
-            p_int(&a, store_text_segments(m.text));
-        else
-            p_str(&a, STR_NULL);
-        return pipe_send(st, P_EV_MSG_INSERT, &a);
+        arr_i64(c++, m.id);
+        arr_i64(c++, m.conv);
+        arr_i64(c++, m.seq);
+        arr_i64(c++, m.outbound);
+        arr_i64(c++, m.agent);
+        arr_str(c++, m.number);
+        arr_str(c++, m.ep_number);
+        arr_str(c++, m.text);
+        arr_str(c++, m.provider_id);
+        arr_i64(c++, m.status);
+        arr_i64(c++, m.at);
+        b->nmsg++;
     }
+    if (ev->type == CC_EV_MSG_OUT) /* a reply's segments (NULL for every other event) */
+        arr_i64(&b->col[PG_SEG_COL], store_text_segments(ev->text));
+    else
+        arr_len(&b->col[PG_SEG_COL], UINT32_MAX);
+    c = &b->col[PG_EV_COLS + PG_MSG_COLS];
+    int64_t conv = row.i[3]; /* STORE_ROW_EV_COLS: conv, ep, number */
     switch (ev->type) {
     case CC_EV_CONV_OPENED:
-        return pipe_send(st, P_EV_OPEN_INSERT, &a);
+        if ((size_t)b->nconv == b->opened_cap) {
+            b->opened_cap = b->opened_cap ? b->opened_cap * 2 : 64;
+            b->opened = xrealloc(b->opened, b->opened_cap * sizeof *b->opened);
+        }
+        b->opened[b->nconv++] = conv;
+        arr_i64(c, conv);
+        arr_text(c + 1, row.s[1]);
+        arr_i64(c + 2, row.i[8]);
+        arr_bool(c + 3, 1);
+        break;
     case CC_EV_ENDED:
     case CC_EV_TERMINATED:
-    case CC_EV_CLOSED:
-        return pipe_send(st, P_EV_END_INSERT, &a);
-    default:
-        return pipe_send(st, P_EV_INSERT, &a);
+    case CC_EV_CLOSED: {
+        int i = b->nconv - 1;
+        while (i >= 0 && b->opened[i] != conv)
+            i--;
+        if (i >= 0) /* opened in this batch: its row says closed (5 bytes an element) */
+            c[3].p[PG_ARR_HEAD + 5 * i + 4] = 0;
+        else {
+            arr_i64(&b->ends, conv);
+            b->nends++;
+        }
+        break;
     }
+    default:
+        break;
+    }
+    return b->nev >= PG_BATCH_MAX ? batch_send(st) : 0;
 }
 
 /* The event of row 'i' of an EV_LOAD / EV_REPLAY result. */
@@ -1169,7 +1379,7 @@ static int events_rows(pg *st, int stmt, const pargs *a, store_event_cb cb, void
     return each_row_single(st, stmt, a, event_row, &(ev_cb){cb, NULL, arg});
 }
 
-/* A row of the report's read (store_row.h, STORE_ROW_REPORT). */
+/* A row of the report's read (store_row.h, STORE_ROW_REPORT_SELECT). */
 static int report_row(pg *st, const PGresult *res, void *ctx)
 {
     const ev_cb *c = ctx;

@@ -618,6 +618,72 @@ static void test_event_log_round_trips_and_replays(void **state)
             fail_msg("the scenario emitted no %s event", cc_ev_name(t));
 }
 
+/* One transaction of more than a thousand events (PostgreSQL sends a
+ * transaction's appends in statements of up to 1,000 events), in which
+ * conversations open and end, and a customer's conversation ends and the
+ * next two open (the second ended again) in the same transaction: every
+ * event comes back as it went in and, on PostgreSQL, exactly the
+ * conversations left open are open. */
+static int is_end(int type)
+{
+    return type == CC_EV_ENDED || type == CC_EV_TERMINATED || type == CC_EV_CLOSED;
+}
+
+static void test_large_transaction_round_trips(void **state)
+{
+    sfx *s = *state;
+    fx *f = s->f;
+    char longtxt[4096], num[32], id[32];
+    drive_day(f, longtxt, sizeof longtxt);
+    for (int i = 0; f->log.n < 2500; i++) {
+        snprintf(num, sizeof num, "+46701%06d", i);
+        snprintf(id, sizeof id, "big-%d", i);
+        fx_sms(f, num, EP1, "Hej", id);
+    }
+    uint32_t c = fx_sms(f, "+46709999999", EP1, "Ett", "re-1");
+    cc_evlog all; /* the core's log and, beyond it, the reopening */
+    cc_evlog_init(&all);
+    for (size_t i = 0; i < f->log.n; i++)
+        cc_evlog_add(&all, &f->log.v[i]);
+    cc_event open = *fx_find(f, CC_EV_CONV_OPENED, c);
+    uint64_t seq = f->log.v[f->log.n - 1].seq;
+    cc_event end = {.type = CC_EV_TERMINATED, .at = open.at, .conv = c};
+    for (uint32_t k = 1; k <= 2; k++) { /* ends, reopens; ends, reopens */
+        end.seq = ++seq;
+        cc_evlog_add(&all, &end);
+        open.seq = ++seq;
+        open.conv = end.conv = c + 100000 * k;
+        cc_evlog_add(&all, &open);
+    }
+    store *st = open_ok(s->path);
+    append_range(st, &all, 0, all.n, all.n);
+    assert_int_equal(store_events_load(st, collect_event, &s->loaded), 0);
+    store_close(st);
+    assert_int_equal(s->loaded.n, all.n);
+    for (size_t i = 0; i < all.n; i++)
+        assert_event_equal(&s->loaded.v[i], &all.v[i]);
+    int64_t still_open = 0;
+    for (size_t i = 0; i < all.n; i++) {
+        if (all.v[i].type != CC_EV_CONV_OPENED)
+            continue;
+        size_t j = i + 1;
+        while (j < all.n && !(is_end(all.v[j].type) && all.v[j].conv == all.v[i].conv))
+            j++;
+        still_open += j == all.n;
+    }
+    cc_evlog_free(&all);
+    assert_true(still_open > 500);
+    if (!is_pg)
+        return;
+    assert_int_equal(raw_int(s->path, "SELECT count(*) FROM conversations WHERE open"), still_open);
+    char sql[128];
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM conversations WHERE open AND conv = %u",
+             c + 200000);
+    assert_int_equal(raw_int(s->path, sql), 1);
+    assert_int_equal(raw_int(s->path, "SELECT count(*) FROM conversations"), still_open +
+                     raw_int(s->path, "SELECT count(*) FROM conversations WHERE NOT open"));
+}
+
 /* store_events_replay: every event as store_events_load gives it, except
  * that messages come without their text; it replays to the same core. */
 static void test_replay_load_skips_only_message_text(void **state)
@@ -810,7 +876,7 @@ typedef struct msgs {
 static int collect_msg(void *arg, const store_msg *m)
 {
     msgs *l = arg;
-    assert_true(l->n < 16);
+    assert_true(l->n < 32);
     l->m[l->n] = *m;
     assert_true(m->text.n < sizeof l->text[0]);
     memcpy(l->text[l->n], m->text.p ? m->text.p : "", m->text.n);
@@ -2025,8 +2091,8 @@ static int replay_into(void *arg, const cc_event *ev)
 
 typedef struct segl {
     size_t n;
-    int64_t seq[16];
-    int segs[16];
+    int64_t seq[32];
+    int segs[32];
 } segl;
 
 static int collect_report(void *arg, const cc_event *ev, int segments)
@@ -2037,7 +2103,7 @@ static int collect_report(void *arg, const cc_event *ev, int segments)
         assert_int_equal(segments, 0);
         return 0;
     }
-    assert_true(l->n < 16);
+    assert_true(l->n < 32);
     l->seq[l->n] = (int64_t)ev->seq;
     l->segs[l->n++] = segments;
     return 0;
@@ -2062,76 +2128,87 @@ static void raw_sql(const sfx *s, const char *sql)
         raw_exec(s->path, sql);
 }
 
+/* The replies and the segments they take, counted by hand: GSM 03.38 160
+ * septets in one SMS, 153 a part; an extension character (€) two septets;
+ * UCS-2 70 characters in one, 67 a part. */
+static const struct {
+    const char *unit;
+    size_t n;
+    int segs;
+} SEG_REPLIES[] = {
+    {"Hej!", 1, 1}, {"a", 160, 1}, {"a", 161, 2}, {"a", 307, 3}, {"€", 80, 1},
+    {"€", 81, 2},   {"ж", 70, 1},  {"ж", 71, 2},  {"ж", 135, 3},
+};
+enum { N_SEG_REPLIES = sizeof SEG_REPLIES / sizeof SEG_REPLIES[0] };
+
+static void send_seg_replies(fx *f, uint32_t conv)
+{
+    for (size_t i = 0; i < N_SEG_REPLIES; i++) {
+        char buf[1024];
+        OK(f, .type = CC_CMD_SEND, .agent = 1, .conv = conv,
+           .text = repeat(buf, sizeof buf, SEG_REPLIES[i].unit, SEG_REPLIES[i].n));
+    }
+}
+
 static void test_reply_segments(void **state)
 {
     sfx *s = *state;
     fx *f = s->f;
-    /* replies and the segments they take, counted by hand: GSM 03.38 160
-     * septets in one SMS, 153 a part; an extension character (€) two
-     * septets; UCS-2 70 characters in one, 67 a part */
-    static const struct {
-        const char *unit;
-        size_t n;
-        int segs;
-    } R[] = {
-        {"Hej!", 1, 1}, {"a", 160, 1}, {"a", 161, 2}, {"a", 307, 3}, {"€", 80, 1},
-        {"€", 81, 2},   {"ж", 70, 1},  {"ж", 71, 2},  {"ж", 135, 3},
-    };
-    enum { NR = sizeof R / sizeof R[0] };
     fx_available(f, 1);
     uint32_t a = fx_sms(f, CUST, EP1, "Hej", "seg-1");
     OK(f, .type = CC_CMD_ACCEPT, .agent = 1, .conv = a);
-    for (size_t i = 0; i < NR; i++) {
-        char buf[1024];
-        OK(f, .type = CC_CMD_SEND, .agent = 1, .conv = a,
-           .text = repeat(buf, sizeof buf, R[i].unit, R[i].n));
-    }
+    send_seg_replies(f, a);
     store *st = open_ok(s->path);
     append_range(st, &f->log, 0, f->log.n, 1000);
-
-    /* stored with each reply's event, read back without its text */
+    /* read back without any text */
     segl l = {0};
     assert_int_equal(store_events_report(st, collect_report, &l), 0);
-    assert_int_equal(l.n, NR);
-    for (size_t i = 0; i < NR; i++) {
-        char q[128];
-        snprintf(q, sizeof q, "SELECT segments FROM events WHERE seq = %lld",
-                 (long long)l.seq[i]);
-        assert_int_equal(raw_int(s->path, q), R[i].segs);
-        assert_int_equal(l.segs[i], R[i].segs);
-    }
-    assert_int_equal(raw_int(s->path, "SELECT count(*) FROM events WHERE type <> 17"
-                                      " AND segments IS NOT NULL"),
-                     0);
-    /* from a position: the replies after the fourth */
+    assert_int_equal(l.n, N_SEG_REPLIES);
+    for (size_t i = 0; i < N_SEG_REPLIES; i++)
+        assert_int_equal(l.segs[i], SEG_REPLIES[i].segs);
+
+    /* that log as if written before the count was stored: the column is
+     * taken away and the store reopened, which migrates it back (NULL in
+     * the old rows); retention took one reply's text and kept its count */
+    int ver = store_schema_version(st);
+    store_close(st);
+    char q[200];
+    if (is_pg)
+        snprintf(q, sizeof q, "ALTER TABLE events DROP COLUMN segments;"
+                              " DELETE FROM schema_version WHERE version = %d", ver);
+    else
+        snprintf(q, sizeof q, "ALTER TABLE events DROP COLUMN rep; PRAGMA user_version = %d",
+                 ver - 1);
+    raw_sql(s, q);
+    st = open_ok(s->path);
+    assert_int_equal(store_schema_version(st), ver);
+    assert_int_equal(store_msg_forget(st, l.seq[3], 3), 0);
+    /* then the same replies stored after the migration */
+    size_t old_n = f->log.n;
+    send_seg_replies(f, a);
+    append_range(st, &f->log, old_n, f->log.n, 1000);
+    /* their stored counts are what counts: their texts changed under the
+     * store (one segment each) do not */
+    snprintf(q, sizeof q, "UPDATE messages SET text = 'x' WHERE id > %lld",
+             (long long)f->log.v[old_n - 1].seq);
+    raw_sql(s, q);
+    segl both = {0};
+    assert_int_equal(store_events_report(st, collect_report, &both), 0);
+    assert_int_equal(both.n, 2 * N_SEG_REPLIES);
+    for (size_t i = 0; i < 2 * N_SEG_REPLIES; i++)
+        assert_int_equal(both.segs[i], SEG_REPLIES[i % N_SEG_REPLIES].segs);
+    /* from a position: inside the old rows, and inside the new */
     segl tail = {0};
     assert_int_equal(store_events_report_after(st, (uint64_t)l.seq[3], collect_report, &tail),
                      0);
-    assert_int_equal(tail.n, NR - 4);
-    assert_int_equal(tail.segs[0], R[4].segs);
-
-    /* a log written before the count was stored: the column is taken away
-     * and the store reopened, which migrates it back (NULL in old rows) */
-    assert_int_equal(store_msg_forget(st, l.seq[3], 3), 0); /* retention kept 3 */
-    int ver = store_schema_version(st);
-    store_close(st);
-    char down[160];
-    if (is_pg)
-        snprintf(down, sizeof down, "ALTER TABLE events DROP COLUMN segments;"
-                                    " DELETE FROM schema_version WHERE version = %d", ver);
-    else
-        snprintf(down, sizeof down, "ALTER TABLE events DROP COLUMN segments;"
-                                    " PRAGMA user_version = %d", ver - 1);
-    raw_sql(s, down);
-    st = open_ok(s->path);
-    assert_int_equal(store_schema_version(st), ver);
-    assert_int_equal(raw_int(s->path, "SELECT count(*) FROM events WHERE segments IS NOT NULL"),
+    assert_int_equal(tail.n, 2 * N_SEG_REPLIES - 4);
+    assert_int_equal(tail.segs[0], SEG_REPLIES[4].segs);
+    segl tail2 = {0};
+    assert_int_equal(store_events_report_after(st, (uint64_t)both.seq[N_SEG_REPLIES + 1],
+                                               collect_report, &tail2),
                      0);
-    segl old = {0};
-    assert_int_equal(store_events_report(st, collect_report, &old), 0);
-    assert_int_equal(old.n, NR);
-    for (size_t i = 0; i < NR; i++)
-        assert_int_equal(old.segs[i], R[i].segs); /* from the text, or what was kept */
+    assert_int_equal(tail2.n, N_SEG_REPLIES - 2);
+    assert_int_equal(tail2.segs[0], SEG_REPLIES[2].segs);
     store_close(st);
 }
 
@@ -2215,6 +2292,7 @@ int main(void)
     /* the store contract: both backends */
 #define CONTRACT_TESTS                                                                   \
     STORE_TEST(test_event_log_round_trips_and_replays),                                  \
+        STORE_TEST(test_large_transaction_round_trips),                                  \
         STORE_TEST(test_replay_load_skips_only_message_text),                            \
         STORE_TEST(test_load_stops_on_callback_and_refuses_nesting),                     \
         STORE_TEST(test_append_checks_its_input),                                        \

@@ -5,9 +5,9 @@
  * 20 Available agents, 100,000 conversations in one day, each with 5
  * inbound and 5 outbound messages, accepted, ended and wrapped up. Then
  * times what GET /api/reports/figures does for that day (api_report_fold:
- * every stored event read back lean, with only the replies' texts, SMS
- * segments counted for each reply, the fold, percentiles and sorting),
- * hourly in Europe/Stockholm.
+ * every stored event read back lean, the replies' SMS segments as stored
+ * with them, no text; the fold, percentiles and sorting), hourly in
+ * Europe/Stockholm.
  * Baseline, measured in the same run: reading the same events back with a
  * callback that does nothing (store_events_load), the floor of any report
  * computed from the log.
@@ -19,7 +19,8 @@
  *   report_log_replay        ms to read them back without message text
  *                            (what a start replays)
  *   report_log_lean          ms to read them back as a report does
- *                            (store_events_report: the fields it folds)
+ *                            (store_events_report: the fields it folds,
+ *                            SQLite's report record, docs/internals/store.md)
  *   report_day               ms for the day's report (target <= 1000)
  *   report_day_vs_scan       report_day / report_log_scan
  *   report_day_cpu           the process's CPU time for it, ms (what the

@@ -41,6 +41,17 @@
  * safety net (a socket watch alone ends it at once) */
 #define APP_COMMIT_POLL_MS 10
 #define APP_PURGE_MS (3600 * 1000) /* how often expired sessions are deleted */
+/* The commit window (app__want_flush): on a store whose commit the loop
+ * waits for (SQLite: an fsync), a commit of newly applied commands waits
+ * up to APP_COMMIT_WINDOW_MS for more to share it, when the last commit
+ * ended that recently and was small; it starts at once when
+ * APP_COMMIT_WINDOW_EVENTS events are staged. A window that gained nothing
+ * (no command in a later loop turn: whoever sent them waits for this
+ * commit's answer) makes the next ones skip, 1, 2, 4 ... up to
+ * APP_COMMIT_WINDOW_SKIP_MAX commits, until one gains again. */
+#define APP_COMMIT_WINDOW_MS 2
+#define APP_COMMIT_WINDOW_EVENTS 64
+#define APP_COMMIT_WINDOW_SKIP_MAX 1024
 
 typedef struct app_config app_config;
 
@@ -82,6 +93,13 @@ typedef struct app {
     int in_flight;       /* a transaction awaits its confirmation */
     int flush_again;     /* a flush was asked for meanwhile */
     uint64_t commits;    /* transactions confirmed, since the start */
+    /* the commit window (APP_COMMIT_WINDOW_MS) */
+    int flush_armed;          /* the flush timer is set: 1 at once, 2 at the window's end */
+    uint64_t window_turn;     /* the loop's turn that opened it (net_loop_turns) */
+    int window_gain;          /* commands staged in a later turn */
+    unsigned window_skip, window_backoff; /* commits left without one; the next skip */
+    int64_t last_commit_end;  /* loop_clock_mono() when the last commit ended */
+    size_t last_commit_events; /* the events it held */
     int64_t clock_epoch;     /* app_now() - loop_clock_mono() */
     int stopping;
     int degraded;            /* the store refuses writes (see above) */
@@ -177,7 +195,8 @@ int app__commit_poll(app *a);
  * too, which run no loop). */
 void app__core_tick(app *a);
 /* Asks for a group commit on the next loop turn (zero-delay timer), or at
- * once when not serving yet. */
+ * once when not serving yet; a commit window that is open ends then too.
+ * (What app_apply stages asks through the commit window instead.) */
 void app__want_flush(app *a);
 /* Commits what is staged now (one transaction: events, the outbox's status
  * writes and SUBMITTING marks); its confirmation (app__commit_confirmed)

@@ -36,6 +36,14 @@
  *    lws still holds unsent bytes for, a due ping, a closing WebSocket or
  *    more than HTTP_WS_WRITE_MAX bytes wait for the writable callback as
  *    before; so does everything on lws's poll loop (no such hook).
+ *  - An HTTP/1.1 answer likewise (an inbound SMS's, after its commit):
+ *    written at the end of the turn (flush_answers) instead of from a
+ *    writable callback. lws then holds the keep-alive connection until it
+ *    sees it writable (lws_http_transaction_completed: LRS_DEFERRING_ACTION,
+ *    another poll round): the socket took the answer whole, so it is told
+ *    so at once (lws_service_fd with POLLOUT), and the two epoll_ctl calls
+ *    per answer are gone. A next request lws already read (pipelined) is
+ *    served after its next I/O: the turn kicks it (net__kick).
  */
 #include "http/http.h"
 
@@ -66,6 +74,7 @@ struct http_srv {
     int64_t ping_ms;        /* silence before a ping */
     http_ws *live;          /* every accepted WebSocket */
     http_ws *dirty;         /* WebSockets with frames queued this turn */
+    struct pss_http *answers; /* HTTP/1.1 answers ready this turn */
     net_turn_end *turn_end; /* writes them (NULL: writable callbacks) */
     struct lws_protocols protos[3];
     struct lws_http_mount mounts[5];
@@ -101,6 +110,9 @@ struct http_defer {
 };
 
 typedef struct pss_http {
+    struct lws *wsi;
+    struct pss_http *ans_prev, *ans_next; /* srv->answers */
+    int is_queued;
     buf body;
     int too_big, has_resp, handled, deferred;
     http_defer *defer;
@@ -277,8 +289,35 @@ static int respond(struct lws *wsi, pss_http *pss, http_resp *resp)
     pss->out_hdr = hn;
     pss->out_n = resp->body.n;
     pss->has_resp = 1;
-    lws_callback_on_writable(wsi);
+    http_srv *s = lws_vhost_user(lws_get_vhost(wsi));
+    if (!s->turn_end || lws_get_network_wsi(wsi) != wsi) { /* HTTP/2: its stream's turn */
+        lws_callback_on_writable(wsi);
+        return 0;
+    }
+    if (!pss->is_queued) { /* written at the end of the turn: flush_answers */
+        pss->wsi = wsi;
+        pss->is_queued = 1;
+        pss->ans_prev = NULL;
+        pss->ans_next = s->answers;
+        if (s->answers)
+            s->answers->ans_prev = pss;
+        s->answers = pss;
+    }
     return 0;
+}
+
+static void answer_unqueue(http_srv *s, pss_http *pss)
+{
+    if (!pss->is_queued)
+        return;
+    if (pss->ans_prev)
+        pss->ans_prev->ans_next = pss->ans_next;
+    else
+        s->answers = pss->ans_next;
+    if (pss->ans_next)
+        pss->ans_next->ans_prev = pss->ans_prev;
+    pss->ans_prev = pss->ans_next = NULL;
+    pss->is_queued = 0;
 }
 
 /* Writes the prepared answer: headers, then the body. Returns -1 to close.
@@ -354,14 +393,17 @@ void http_defer_complete(http_defer *d, http_resp *resp)
 {
     if (d->pss) {
         d->pss->defer = NULL;
-        if (respond(d->wsi, d->pss, resp) != 0)
+        if (respond(d->wsi, d->pss, resp) != 0) {
             lws_set_timeout(d->wsi, PENDING_TIMEOUT_CLOSE_SEND, LWS_TO_KILL_ASYNC);
+            net__kick(lws_get_context(d->wsi));
+        }
     }
     free(d);
 }
 
-static void pss_http_reset(pss_http *pss)
+static void pss_http_reset(http_srv *s, pss_http *pss)
 {
+    answer_unqueue(s, pss);
     if (pss->defer) { /* the connection ends before its answer: orphan it */
         pss->defer->pss = NULL;
         pss->defer = NULL;
@@ -381,7 +423,7 @@ static int cb_http(struct lws *wsi, enum lws_callback_reasons reason, void *user
     http_srv *s = lws_vhost_user(lws_get_vhost(wsi));
     switch (reason) {
     case LWS_CALLBACK_HTTP: {
-        pss_http_reset(pss);
+        pss_http_reset(s, pss);
         enum lws_token_indexes tok;
         snprintf(pss->method, sizeof pss->method, "%s", method_of(wsi, &tok));
         if (lws_hdr_total_length(wsi, tok) >= (int)sizeof pss->path ||
@@ -411,11 +453,12 @@ static int cb_http(struct lws *wsi, enum lws_callback_reasons reason, void *user
     case LWS_CALLBACK_HTTP_WRITEABLE:
         if (!pss || !pss->has_resp)
             return 0;
+        answer_unqueue(s, pss);
         return write_answer(wsi, pss);
     case LWS_CALLBACK_CLOSED_HTTP:
     case LWS_CALLBACK_HTTP_DROP_PROTOCOL:
         if (pss)
-            pss_http_reset(pss);
+            pss_http_reset(s, pss);
         break;
     default:
         break;
@@ -538,6 +581,7 @@ static void on_sweep(void *arg)
             continue;
         if (ws->ping_out) { /* a whole sweep without an answer */
             lws_set_timeout(ws->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+            net__kick(lws_get_context(ws->wsi));
             ws->closing = 1;
         } else if (!ws->ping_due && now - ws->rx_at >= s->ping_ms) {
             ws->ping_due = 1;
@@ -669,11 +713,42 @@ void http_ws_send(http_ws *ws, const char *data, size_t n)
     }
 }
 
+/* Writes the HTTP/1.1 answers the turn made ready (the file's comment). */
+static void flush_answers(http_srv *s)
+{
+    while (s->answers) {
+        pss_http *pss = s->answers;
+        struct lws *wsi = pss->wsi;
+        answer_unqueue(s, pss);
+        if (!pss->has_resp)
+            continue;
+        if (lws_partial_buffered(wsi)) {
+            lws_callback_on_writable(wsi);
+            continue;
+        }
+        struct lws_context *ctx = lws_get_context(wsi);
+        int fd = lws_get_socket_fd(wsi);
+        net__kick(ctx); /* a request lws read after this one */
+        /* 'pss' is lws's again: the transaction's end rebinds the
+         * connection and frees it */
+        if (write_answer(wsi, pss) != 0) {
+            lws_set_timeout(wsi, PENDING_TIMEOUT_CLOSE_SEND, LWS_TO_KILL_ASYNC);
+            continue;
+        }
+        if (fd >= 0 && !lws_partial_buffered(wsi)) {
+            struct lws_pollfd pfd = {.fd = fd, .events = LWS_POLLOUT, .revents = LWS_POLLOUT};
+            lws_service_fd(ctx, &pfd); /* may close 'wsi' */
+        }
+    }
+}
+
 /* At the end of a turn of the loop: writes what the turn queued for each
- * WebSocket straight to its socket (the file's comment). */
+ * WebSocket and each HTTP/1.1 answer straight to its socket (the file's
+ * comment). */
 static void flush_dirty(void *arg)
 {
     http_srv *s = arg;
+    flush_answers(s);
     while (s->dirty) {
         http_ws *ws = s->dirty;
         dirty_del(ws);
@@ -686,6 +761,7 @@ static void flush_dirty(void *arg)
         if (ws_write_queued(ws) != 0) { /* the socket failed: lws closes it */
             ws->closing = 1;
             lws_set_timeout(ws->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+            net__kick(lws_get_context(ws->wsi));
             continue;
         }
         if (ws->head) /* over HTTP_WS_WRITE_MAX: the rest when writable */
@@ -839,6 +915,10 @@ void http_stop(http_srv *s)
         while (s->dirty) { /* lws writes them when writable, as on the poll loop */
             lws_callback_on_writable(s->dirty->wsi);
             dirty_del(s->dirty);
+        }
+        while (s->answers) {
+            lws_callback_on_writable(s->answers->wsi);
+            answer_unqueue(s, s->answers);
         }
     }
 }

@@ -8,6 +8,14 @@
  * highest priority, which libev runs right after the poll returns, before
  * the I/O and timer callbacks of that turn. The poll loop has no such hook:
  * there the clock is read afresh at every call.
+ *
+ * On libev, lws services what was handed to it from outside its own
+ * callbacks (a connection killed asynchronously, a zero-delay lws timer, a
+ * client connect) only after its next I/O. Whoever hands it such work
+ * calls net__kick; a prepare watcher of the lowest priority, the last
+ * thing of a turn, then makes that I/O once (lws_cancel_service: a write
+ * to lws's pipe). Kicking after every timer and foreign watcher instead
+ * cost a write, a read and a loop turn per group commit (issue 12).
  */
 #include "net/net.h"
 
@@ -26,7 +34,10 @@ struct net_loop {
     struct ev_loop *loop; /* epoll via libev; NULL: lws's own poll loop */
     void *foreign[1];
     ev_check clock_w; /* refreshes the loop clock */
+    ev_prepare kick_w; /* runs the kick (net__kick) */
+    int kick;         /* lws has work to be woken for */
     int turned;       /* the loop has run once */
+    uint64_t turns;   /* net_loop_turns */
     void *http;       /* net_http's clients (net_http.c) */
 };
 
@@ -45,6 +56,24 @@ struct net_timer {
     void (*cb)(void *);
     void *arg;
 };
+
+static void on_kick(struct ev_loop *loop, ev_prepare *w, int revents)
+{
+    (void)loop;
+    (void)revents;
+    net_loop *l = w->data;
+    if (l->kick) {
+        l->kick = 0;
+        lws_cancel_service(l->ctx);
+    }
+}
+
+void net__kick(struct lws_context *ctx)
+{
+    net_loop *l = lws_context_user(ctx);
+    if (l) /* on lws's poll loop nobody reads it: lws_service runs them */
+        l->kick = 1;
+}
 
 static void on_clock(struct ev_loop *loop, ev_check *w, int revents)
 {
@@ -100,6 +129,10 @@ net_loop *net_loop_new(int tls, char *err, size_t errlen)
         ev_check_init(&l->clock_w, on_clock);
         ev_set_priority(&l->clock_w, EV_MAXPRI);
         ev_check_start(l->loop, &l->clock_w);
+        ev_prepare_init(&l->kick_w, on_kick);
+        ev_set_priority(&l->kick_w, EV_MINPRI);
+        l->kick_w.data = l;
+        ev_prepare_start(l->loop, &l->kick_w);
         loop_clock_set_cached(1);
     }
     return l;
@@ -112,6 +145,7 @@ void net_loop_free(net_loop *l)
     net_http__loop_free(l);
     if (l->loop) {
         ev_check_stop(l->loop, &l->clock_w);
+        ev_prepare_stop(l->loop, &l->kick_w);
         loop_clock_set_cached(0);
     }
     lws_context_destroy(l->ctx);
@@ -127,6 +161,7 @@ struct lws_context *net__lws_context(net_loop *l)
 
 int net_loop_turn(net_loop *l)
 {
+    l->turns++;
     if (l->loop) {
         if (!l->turned) { /* what was scheduled before the loop ran */
             l->turned = 1;
@@ -136,6 +171,11 @@ int net_loop_turn(net_loop *l)
         return 0;
     }
     return lws_service(l->ctx, 0);
+}
+
+uint64_t net_loop_turns(const net_loop *l)
+{
+    return l->turns;
 }
 
 void net_loop_wake(net_loop *l)
@@ -169,11 +209,9 @@ static void io_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
     (void)loop;
     net_io *io = w->data;
-    struct lws_context *ctx = io->l->ctx; /* the callback may free 'io' */
     io->cb(io->arg, io->w.fd,
            ((revents & EV_READ) ? NET_IO_IN : 0) |
                ((revents & EV_WRITE) ? NET_IO_OUT : 0));
-    lws_cancel_service(ctx); /* as after a timer: let lws run what it queued */
 }
 
 int net__io_supported(const net_loop *l)
@@ -285,12 +323,7 @@ static void ev_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
     (void)loop;
     (void)revents;
     net_timer *t = w->data;
-    struct lws_context *ctx = t->l->ctx; /* the callback may free 't' */
-    t->cb(t->arg);
-    /* lws services what the callback scheduled with it (zero-delay timers
-     * and asynchronous kills of the HTTP client, of http_defer_complete)
-     * only after I/O: make some */
-    lws_cancel_service(ctx);
+    t->cb(t->arg); /* what it handed to lws is kicked (net__kick) */
 }
 
 net_timer *net_timer_new(net_loop *l, void (*cb)(void *), void *arg)

@@ -32,6 +32,9 @@ void net_loop_free(net_loop *l);
 /* Runs one turn (waits for I/O or a timer). Returns <0 when the loop is
  * broken. */
 int net_loop_turn(net_loop *l);
+/* How many turns net_loop_turn has run: what happened in one turn and what
+ * in a later one (the app's commit window). */
+uint64_t net_loop_turns(const net_loop *l);
 /* Makes a blocked net_loop_turn return (safe from a signal handler). */
 void net_loop_wake(net_loop *l);
 

@@ -8,6 +8,11 @@
 
 struct lws_context *net__lws_context(net_loop *l);
 
+/* Work was handed to lws from outside its callbacks that it runs only
+ * after I/O (lws_set_timeout(LWS_TO_KILL_ASYNC), lws_sul_schedule, a
+ * client connect): the loop wakes lws once at the end of the turn (net.c). */
+void net__kick(struct lws_context *ctx);
+
 /* The vhost 'name' for outbound connections (no listener, IPv4), created
  * with 'protos' the first time (net_http.c, net_tcp.c). */
 struct lws_vhost *net__outbound_vhost(struct lws_context *ctx, const char *name,

@@ -144,6 +144,7 @@ net_tcp *net_tcp_connect(net_loop *l, const char *ip, int port, net_tcp_cb cb,
     c->connecting = 1;
     struct lws *wsi = lws_client_connect_via_info(&ci);
     c->connecting = 0;
+    net__kick(ctx);
     if (!wsi || c->detached) {
         if (!c->err[0])
             snprintf(c->err, sizeof c->err, "cannot connect to %s:%d", ip, port);
@@ -176,6 +177,7 @@ long net_tcp_write(net_tcp *c, const void *p, size_t n)
     if (w < 0) {
         snprintf(c->err, sizeof c->err, "write failed");
         lws_set_timeout(c->wsi, PENDING_TIMEOUT_CLOSE_SEND, LWS_TO_KILL_ASYNC);
+        net__kick(c->ctx);
         return -1;
     }
     return (long)n; /* lws keeps and writes what the kernel did not take */
@@ -188,6 +190,7 @@ void net_tcp_close(net_tcp *c)
     c->cb = NULL;
     if (c->wsi) { /* freed when lws closes the wsi */
         lws_set_timeout(c->wsi, PENDING_TIMEOUT_CLOSE_SEND, LWS_TO_KILL_ASYNC);
+        net__kick(c->ctx);
         return;
     }
     lws_sul_cancel(&c->sul); /* was waiting for late_finish */

@@ -236,7 +236,8 @@ _Static_assert(PG_N_MIGRATIONS == PG_SCHEMA_VERSION, "PG_SCHEMA_VERSION is the l
                " ORDER BY e.seq")                                                        \
     X(EV_REPLAY, "SELECT " EV_SELECT " e.text, e.msg_id, e.var_key, e.value,"            \
                  " e.queue_name FROM events e ORDER BY e.seq")                           \
-    X(EV_REPORT, STORE_ROW_REPORT("$1"))                                                 \
+    X(EV_REPORT, STORE_ROW_REPORT_SELECT("e.segments") " FROM events e WHERE e.seq > $1"  \
+                 " ORDER BY e.seq")                                                      \
     X(EV_LAST, "SELECT coalesce(max(seq), 0) FROM events")                               \
     X(EV_AFTER, "SELECT " EV_SELECT " e.text, e.msg_id, e.var_key, e.value,"             \
                 " e.queue_name FROM events e WHERE e.seq > $1 ORDER BY e.seq")           \
@@ -1378,7 +1379,7 @@ static int events_rows(pg *st, int stmt, const pargs *a, store_event_cb cb, void
     return each_row_single(st, stmt, a, event_row, &(ev_cb){cb, NULL, arg});
 }
 
-/* A row of the report's read (store_row.h, STORE_ROW_REPORT). */
+/* A row of the report's read (store_row.h, STORE_ROW_REPORT_SELECT). */
 static int report_row(pg *st, const PGresult *res, void *ctx)
 {
     const ev_cb *c = ctx;

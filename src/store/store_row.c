@@ -22,13 +22,14 @@ _Static_assert(CC_EV_CONV_OPENED == 15 && CC_EV_WRAPPED_UP == 30 && CC_EV_CLOSED
 _Static_assert(CC_EV_AGENT_STATE == 13 && CC_EV_MSG_IN == 16 && CC_EV_MSG_OUT == 17 &&
                    CC_EV_ACCEPTED == 21 && CC_EV_ENDED == 28,
                "STORE_ROW_T_FEED: event type numbers are stored");
-_Static_assert(CC_EV_AGENT_PUT == 2, "STORE_ROW_REPORT: event type numbers are stored");
+_Static_assert(CC_EV_AGENT_PUT == 2, "STORE_ROW_REPORT_SELECT: event type numbers are stored");
 _Static_assert(STORE_MSG_SENT == 3, "the msg_statuses trigger records statuses from sent on");
 _Static_assert(STORE_ROW_NINT + 1 + STORE_ROW_NSTR == STORE_ROW_NCOLS, "event columns");
 
 void store_row_buf_free(store_row_buf *b)
 {
     free(b->blob);
+    free(b->rep);
     free(b->ids);
     free(b->flow_out);
     json_decref(b->flow_doc);
@@ -265,4 +266,116 @@ int store_row_report_segments(const cc_event *ev, int have, int64_t segments, st
     if (ev->type != CC_EV_MSG_OUT)
         return 0;
     return have ? (int)segments : store_text_segments(text);
+}
+
+/* ---- the report's record ------------------------------------------------ */
+
+static unsigned char *put_varint(unsigned char *p, uint64_t x)
+{
+    while (x >= 0x80) {
+        *p++ = (unsigned char)(x | 0x80);
+        x >>= 7;
+    }
+    *p++ = (unsigned char)x;
+    return p;
+}
+
+static uint64_t zz(int64_t x)
+{
+    return ((uint64_t)x << 1) ^ (uint64_t)(x >> 63);
+}
+
+static int64_t unzz(uint64_t x)
+{
+    return (int64_t)(x >> 1) ^ -(int64_t)(x & 1);
+}
+
+enum { REP_FIELDS = 13 }; /* 12 values and the number of ids */
+
+str store_row_rep_encode(store_row_buf *b, const cc_event *ev, int segments)
+{
+    size_t need = (REP_FIELDS + ev->n_ids) * 10;
+    if (need > b->rep_cap) {
+        b->rep_cap = need;
+        b->rep = xrealloc(b->rep, need);
+    }
+    const int64_t v[REP_FIELDS] = {ev->type,   ev->at,    ev->conv,  ev->agent, ev->target,
+                                   ev->queue,  ev->ep,    ev->reason, ev->state, ev->kind,
+                                   ev->code,   segments, (int64_t)ev->n_ids};
+    unsigned char *p = b->rep;
+    for (int k = 0; k < REP_FIELDS; k++)
+        p = put_varint(p, zz(v[k]));
+    for (size_t i = 0; i < ev->n_ids; i++)
+        p = put_varint(p, ev->ids[i]);
+    return (str){(const char *)b->rep, (size_t)(p - b->rep)};
+}
+
+/* The varint at '*p' (before 'end'); -1 when it runs past or is too long.
+ * Most are one byte (types, small ids): that case first. */
+static inline int get_varint(const unsigned char **p, const unsigned char *end, uint64_t *x)
+{
+    if (*p < end && **p < 0x80) {
+        *x = *(*p)++;
+        return 0;
+    }
+    uint64_t v = 0;
+    for (int shift = 0; shift < 64 && *p < end; shift += 7) {
+        unsigned char c = *(*p)++;
+        v |= (uint64_t)(c & 0x7f) << shift;
+        if (!(c & 0x80)) {
+            *x = v;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+int store_row_rep_decode(store_row_buf *b, uint64_t seq, str rep, cc_event *ev, int *segments,
+                         char *err, size_t n)
+{
+    const unsigned char *p = (const unsigned char *)rep.p, *end = p + rep.n;
+    int64_t v[REP_FIELDS];
+    for (int k = 0; k < REP_FIELDS; k++) {
+        uint64_t x;
+        if (get_varint(&p, end, &x) != 0)
+            goto bad;
+        v[k] = unzz(x);
+    }
+    if (v[12] < 0 || v[12] > STORE_ROW_IDS_MAX)
+        goto bad;
+    memset(ev, 0, sizeof *ev);
+    ev->seq = seq;
+    ev->type = (int)v[0];
+    ev->at = v[1];
+    ev->conv = (uint32_t)v[2];
+    ev->agent = (uint32_t)v[3];
+    ev->target = (uint32_t)v[4];
+    ev->queue = (uint32_t)v[5];
+    ev->ep = (uint32_t)v[6];
+    ev->reason = (uint32_t)v[7];
+    ev->state = (int)v[8];
+    ev->kind = (int)v[9];
+    ev->code = (int)v[10];
+    *segments = (int)v[11];
+    if (v[12]) {
+        size_t k = (size_t)v[12];
+        if (k > b->ids_cap) {
+            b->ids_cap = k;
+            b->ids = xrealloc(b->ids, k * sizeof *b->ids);
+        }
+        for (size_t i = 0; i < k; i++) {
+            uint64_t x;
+            if (get_varint(&p, end, &x) != 0 || x > UINT32_MAX)
+                goto bad;
+            b->ids[i] = (uint32_t)x;
+        }
+        ev->ids = b->ids;
+        ev->n_ids = k;
+    }
+    if (p == end)
+        return 0;
+bad:
+    snprintf(err, n, "event %llu: corrupt report record (%zu bytes)", (unsigned long long)seq,
+             rep.n);
+    return -EIO;
 }

@@ -62,6 +62,8 @@ typedef struct store_ev_row {
 typedef struct store_row_buf {
     unsigned char *blob; /* encoded ids */
     size_t blob_cap;
+    unsigned char *rep; /* an encoded report record (store_row_rep) */
+    size_t rep_cap;
     uint32_t *ids; /* decoded ids */
     size_t ids_cap;
     char *flow_out; /* EP_PUT flow as JSON, for writing */
@@ -88,21 +90,19 @@ int store_row_is_msg(int type);
  * kept for inbound only). Strings point into 'ev'. */
 void store_row_msg(const cc_event *ev, store_msg *m);
 
-/* The report's read of the log (store_events_report) after seq 'p' (the
- * backend's placeholder): columns 0-11 seq, type, at, conv, agent, target,
- * queue, ep, reason, state, kind, code (store_row_report_event); 12
- * AGENT_PUT's ids; 13 a reply's segments: stored with its event (SQLite
- * v10, PostgreSQL v8), else what retention kept, else NULL and 14 its text
- * (a reply stored before). Only the events table is read for a reply
- * stored with its count. Type numbers asserted in store_row.c. */
-#define STORE_ROW_REPORT(p)                                                              \
+/* The report's read of the log (store_events_report) from its columns:
+ * 0-11 seq, type, at, conv, agent, target, queue, ep, reason, state, kind,
+ * code (store_row_report_event); 12 AGENT_PUT's ids; 13 a reply's
+ * segments: 'segs' (the stored count, or NULL where the schema has none),
+ * else what retention kept, else NULL and 14 its text (a reply stored
+ * before its count was). Type numbers asserted in store_row.c. */
+#define STORE_ROW_REPORT_SELECT(segs)                                                    \
     "SELECT e.seq, e.type, e.at, e.conv, e.agent, e.target, e.queue, e.ep, e.reason,"    \
     " e.state, e.kind, e.code, CASE WHEN e.type = 2 THEN e.ids END,"                     \
-    " CASE WHEN e.type = 17 THEN coalesce(e.segments, (SELECT k.segments"                \
+    " CASE WHEN e.type = 17 THEN coalesce(" segs ", (SELECT k.segments"                  \
     " FROM msg_segments k WHERE k.id = e.seq)) END,"                                     \
-    " CASE WHEN e.type = 17 AND e.segments IS NULL THEN (SELECT m.text"                  \
-    " FROM messages m WHERE m.id = e.seq) END FROM events e WHERE e.seq > " p            \
-    " ORDER BY e.seq"
+    " CASE WHEN e.type = 17 AND " segs " IS NULL THEN (SELECT m.text"                    \
+    " FROM messages m WHERE m.id = e.seq) END"
 enum { STORE_ROW_REPORT_NINT = 12 };
 /* An event of the report's read from its first 12 columns and its ids:
  * every other field zero. 0, or -EIO with why in 'err' (a corrupt id
@@ -112,6 +112,19 @@ int store_row_report_event(store_row_buf *b, const int64_t *v, str ids, cc_event
 /* The segments 'cb' gets with event 'ev' of the report's read: column 13
  * when it is not NULL ('have'), else the count of 'text' (column 14). */
 int store_row_report_segments(const cc_event *ev, int have, int64_t segments, str text);
+
+/* The report's record of an event (SQLite's events.rep, schema 10): what
+ * store_events_report gives of it (type, at, conv, agent, target, queue,
+ * ep, reason, state, kind, code, a reply's segments, the id list) as
+ * varints in one blob, written with the event, so that a report reads one
+ * column of a row instead of fourteen (docs/internals/store.md).
+ * 'segments': the reply's (store_text_segments), 0 for other events. The
+ * view points into 'b'. */
+str store_row_rep_encode(store_row_buf *b, const cc_event *ev, int segments);
+/* A record back into 'ev' (seq given; every other field zero) and
+ * '*segments'. 0, or -EIO with why in 'err' (a corrupt record). */
+int store_row_rep_decode(store_row_buf *b, uint64_t seq, str rep, cc_event *ev, int *segments,
+                         char *err, size_t n);
 
 /* The encoded id list as uint32s into b->ids; 0 or -1 when its length is
  * not a multiple of 4. */

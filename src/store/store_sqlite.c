@@ -161,12 +161,13 @@ _Static_assert(CC_EV_CSAT_ANSWERED == 45,
     "CREATE INDEX IF NOT EXISTS events_notes3_by_conv ON events(conv, seq)"              \
     " WHERE type IN (" STORE_ROW_T_NOTES ");"
 
-/* v10: each reply's SMS segments in its event row (MSG_OUT; NULL for every
- * other event), counted when it is appended (store_text_segments), so that
- * a report reads the events alone (store_events_report). Replies stored
- * before keep NULL and are counted from their text when read: adding a
- * column rewrites nothing, so the migration is instant on any log. */
-#define SCHEMA_V10 "ALTER TABLE events ADD COLUMN segments INTEGER;"
+/* v10: each event's report record (store_row_rep_encode: the fields a
+ * report folds and a reply's SMS segments, varints in one blob), written
+ * with it, so that a report reads one column of a row instead of fourteen
+ * and no message text (store_events_report). Events stored before have
+ * none (NULL) and are read from their columns: adding a column rewrites
+ * nothing, so the migration is instant on any log. */
+#define SCHEMA_V10 "ALTER TABLE events ADD COLUMN rep BLOB;"
 
 /* The migrations, oldest first. To change the schema, append an entry with
  * the next version and the SQL that takes a version-(n-1) file to n; never
@@ -189,7 +190,7 @@ static const struct store_migration {
     {8, SCHEMA_V8, NULL},
     {9, SCHEMA_V9, NULL},
     {10, SCHEMA_V10,
-     "SELECT count(*) FROM pragma_table_info('events') WHERE name = 'segments'"},
+     "SELECT count(*) FROM pragma_table_info('events') WHERE name = 'rep'"},
 };
 #define N_MIGRATIONS (sizeof MIGRATIONS / sizeof MIGRATIONS[0])
 
@@ -202,7 +203,7 @@ static const struct store_migration {
     X(BEGIN, "BEGIN IMMEDIATE")                                                          \
     X(COMMIT, "COMMIT")                                                                  \
     X(ROLLBACK, "ROLLBACK")                                                              \
-    X(EV_INSERT, "INSERT INTO events (" EV_COLS ", segments) VALUES (?1, ?2, ?3, ?4, ?5,"  \
+    X(EV_INSERT, "INSERT INTO events (" EV_COLS ", rep) VALUES (?1, ?2, ?3, ?4, ?5,"  \
                  " ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20,"  \
                  " ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31)")              \
     X(EV_DELETE, "DELETE FROM events WHERE seq = ?1")                                    \
@@ -213,7 +214,10 @@ static const struct store_migration {
       " e.name, e.number, e.ep_number, coalesce(e.text, m.text), e.msg_id,"              \
       " e.var_key, e.value, e.queue_name"                                                \
       " FROM events e LEFT JOIN messages m ON m.id = e.seq ORDER BY e.seq")              \
-    X(EV_REPORT, STORE_ROW_REPORT("?1"))                                                \
+    X(EV_REPORT, "SELECT seq, rep FROM events WHERE seq > ?1 ORDER BY seq")              \
+    /* events stored before v10: their columns, until one with a record */              \
+    X(EV_REPORT_COLS, STORE_ROW_REPORT_SELECT("NULL") ", e.rep IS NOT NULL FROM events e" \
+                      " WHERE e.seq > ?1 ORDER BY e.seq")                               \
     X(EV_REPLAY,                                                                         \
       "SELECT e.seq, e.type, e.at, e.conv, e.agent, e.target, e.queue, e.team,"          \
       " e.ep, e.reason, e.fallback, e.capacity, e.msg_seq, e.state, e.kind,"             \
@@ -637,8 +641,8 @@ static int sq_event_append(store *st_, const cc_event *ev)
     bind_blob(s, i++, row.ids);
     for (int k = 0; k < STORE_ROW_NSTR; k++)
         bind_str(s, i++, row.s[k]);
-    if (ev->type == CC_EV_MSG_OUT) /* else NULL */
-        sqlite3_bind_int(s, i, store_text_segments(ev->text));
+    bind_blob(s, i, store_row_rep_encode(&st->row, ev, ev->type == CC_EV_MSG_OUT ?
+                                                           store_text_segments(ev->text) : 0));
     int r = run(st, s);
     if (r != 0 || !store_row_is_msg(ev->type))
         return r;
@@ -675,39 +679,55 @@ static int deliver(sq *st, const store_ev_row *row, store_event_cb cb, void *arg
     return r ? r : cb(arg, &ev);
 }
 
-/* store_events_report: one sequential read of the events (store_row.h,
- * STORE_ROW_REPORT). */
+/* An event of EV_REPORT_COLS (store_row.h, STORE_ROW_REPORT_SELECT). */
+static int report_cols(sq *st, sqlite3_stmt *s, cc_event *ev, int *segs)
+{
+    int64_t v[STORE_ROW_REPORT_NINT];
+    for (int k = 0; k < STORE_ROW_REPORT_NINT; k++)
+        v[k] = sqlite3_column_int64(s, k);
+    str ids = {sqlite3_column_blob(s, 12), (size_t)sqlite3_column_bytes(s, 12)};
+    int r = store_row_report_event(&st->row, v, ids, ev, st->base.err, sizeof st->base.err);
+    int have = sqlite3_column_type(s, 13) != SQLITE_NULL;
+    *segs = store_row_report_segments(ev, have, sqlite3_column_int64(s, 13),
+                                      have ? STR_NULL : col_str(s, 14));
+    return r;
+}
+
+/* store_events_report: the events' report records (v10) in one sequential
+ * read; from an event stored before (no record) on, their columns until
+ * the next with one (in practice: the log's prefix older than v10). */
 static int sq_events_report(store *st_, uint64_t after, store_report_cb cb, void *arg)
 {
     sq *st = (sq *)st_;
-    sqlite3_stmt *s = st->s[S_EV_REPORT];
-    sqlite3_bind_int64(s, 1, (int64_t)after);
-    int r = 0, rc;
-    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-        int64_t v[STORE_ROW_REPORT_NINT];
-        for (int k = 0; k < STORE_ROW_REPORT_NINT; k++)
-            v[k] = sqlite3_column_int64(s, k);
-        cc_event ev;
-        str ids = {0};
-        if (v[1] == CC_EV_AGENT_PUT)
-            ids = (str){sqlite3_column_blob(s, 12), (size_t)sqlite3_column_bytes(s, 12)};
-        if ((r = store_row_report_event(&st->row, v, ids, &ev, st->base.err,
-                                        sizeof st->base.err)) != 0)
-            goto out;
-        int segs = 0;
-        if (v[1] == CC_EV_MSG_OUT) {
-            int have = sqlite3_column_type(s, 13) != SQLITE_NULL;
-            segs = store_row_report_segments(&ev, have, sqlite3_column_int64(s, 13),
-                                             have ? STR_NULL : col_str(s, 14));
+    for (int cols = 0;; cols = !cols) {
+        sqlite3_stmt *s = st->s[cols ? S_EV_REPORT_COLS : S_EV_REPORT];
+        sqlite3_bind_int64(s, 1, (int64_t)after);
+        int r = 0, rc, other = 0;
+        while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+            uint64_t seq = (uint64_t)sqlite3_column_int64(s, 0);
+            cc_event ev;
+            int segs;
+            if (cols ? sqlite3_column_int(s, 15) : sqlite3_column_type(s, 1) == SQLITE_NULL) {
+                other = 1; /* the other statement goes on from here */
+                break;
+            }
+            if (cols)
+                r = report_cols(st, s, &ev, &segs);
+            else
+                r = store_row_rep_decode(&st->row, seq,
+                                         (str){sqlite3_column_blob(s, 1),
+                                               (size_t)sqlite3_column_bytes(s, 1)},
+                                         &ev, &segs, st->base.err, sizeof st->base.err);
+            if (r != 0 || (r = cb(arg, &ev, segs)) != 0)
+                break;
+            after = seq;
         }
-        if ((r = cb(arg, &ev, segs)) != 0)
-            goto out;
+        if (r == 0 && rc != SQLITE_ROW && rc != SQLITE_DONE)
+            r = fail(st, rc);
+        done(s);
+        if (r != 0 || !other)
+            return r;
     }
-    if (rc != SQLITE_DONE)
-        r = fail(st, rc);
-out:
-    done(s);
-    return r;
 }
 
 /* Runs EV_LOAD or EV_REPLAY (the same columns), or the report's. */

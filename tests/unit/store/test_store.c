@@ -876,7 +876,7 @@ typedef struct msgs {
 static int collect_msg(void *arg, const store_msg *m)
 {
     msgs *l = arg;
-    assert_true(l->n < 16);
+    assert_true(l->n < 32);
     l->m[l->n] = *m;
     assert_true(m->text.n < sizeof l->text[0]);
     memcpy(l->text[l->n], m->text.p ? m->text.p : "", m->text.n);
@@ -2091,8 +2091,8 @@ static int replay_into(void *arg, const cc_event *ev)
 
 typedef struct segl {
     size_t n;
-    int64_t seq[16];
-    int segs[16];
+    int64_t seq[32];
+    int segs[32];
 } segl;
 
 static int collect_report(void *arg, const cc_event *ev, int segments)
@@ -2103,7 +2103,7 @@ static int collect_report(void *arg, const cc_event *ev, int segments)
         assert_int_equal(segments, 0);
         return 0;
     }
-    assert_true(l->n < 16);
+    assert_true(l->n < 32);
     l->seq[l->n] = (int64_t)ev->seq;
     l->segs[l->n++] = segments;
     return 0;
@@ -2128,76 +2128,87 @@ static void raw_sql(const sfx *s, const char *sql)
         raw_exec(s->path, sql);
 }
 
+/* The replies and the segments they take, counted by hand: GSM 03.38 160
+ * septets in one SMS, 153 a part; an extension character (€) two septets;
+ * UCS-2 70 characters in one, 67 a part. */
+static const struct {
+    const char *unit;
+    size_t n;
+    int segs;
+} SEG_REPLIES[] = {
+    {"Hej!", 1, 1}, {"a", 160, 1}, {"a", 161, 2}, {"a", 307, 3}, {"€", 80, 1},
+    {"€", 81, 2},   {"ж", 70, 1},  {"ж", 71, 2},  {"ж", 135, 3},
+};
+enum { N_SEG_REPLIES = sizeof SEG_REPLIES / sizeof SEG_REPLIES[0] };
+
+static void send_seg_replies(fx *f, uint32_t conv)
+{
+    for (size_t i = 0; i < N_SEG_REPLIES; i++) {
+        char buf[1024];
+        OK(f, .type = CC_CMD_SEND, .agent = 1, .conv = conv,
+           .text = repeat(buf, sizeof buf, SEG_REPLIES[i].unit, SEG_REPLIES[i].n));
+    }
+}
+
 static void test_reply_segments(void **state)
 {
     sfx *s = *state;
     fx *f = s->f;
-    /* replies and the segments they take, counted by hand: GSM 03.38 160
-     * septets in one SMS, 153 a part; an extension character (€) two
-     * septets; UCS-2 70 characters in one, 67 a part */
-    static const struct {
-        const char *unit;
-        size_t n;
-        int segs;
-    } R[] = {
-        {"Hej!", 1, 1}, {"a", 160, 1}, {"a", 161, 2}, {"a", 307, 3}, {"€", 80, 1},
-        {"€", 81, 2},   {"ж", 70, 1},  {"ж", 71, 2},  {"ж", 135, 3},
-    };
-    enum { NR = sizeof R / sizeof R[0] };
     fx_available(f, 1);
     uint32_t a = fx_sms(f, CUST, EP1, "Hej", "seg-1");
     OK(f, .type = CC_CMD_ACCEPT, .agent = 1, .conv = a);
-    for (size_t i = 0; i < NR; i++) {
-        char buf[1024];
-        OK(f, .type = CC_CMD_SEND, .agent = 1, .conv = a,
-           .text = repeat(buf, sizeof buf, R[i].unit, R[i].n));
-    }
+    send_seg_replies(f, a);
     store *st = open_ok(s->path);
     append_range(st, &f->log, 0, f->log.n, 1000);
-
-    /* stored with each reply's event, read back without its text */
+    /* read back without any text */
     segl l = {0};
     assert_int_equal(store_events_report(st, collect_report, &l), 0);
-    assert_int_equal(l.n, NR);
-    for (size_t i = 0; i < NR; i++) {
-        char q[128];
-        snprintf(q, sizeof q, "SELECT segments FROM events WHERE seq = %lld",
-                 (long long)l.seq[i]);
-        assert_int_equal(raw_int(s->path, q), R[i].segs);
-        assert_int_equal(l.segs[i], R[i].segs);
-    }
-    assert_int_equal(raw_int(s->path, "SELECT count(*) FROM events WHERE type <> 17"
-                                      " AND segments IS NOT NULL"),
-                     0);
-    /* from a position: the replies after the fourth */
+    assert_int_equal(l.n, N_SEG_REPLIES);
+    for (size_t i = 0; i < N_SEG_REPLIES; i++)
+        assert_int_equal(l.segs[i], SEG_REPLIES[i].segs);
+
+    /* that log as if written before the count was stored: the column is
+     * taken away and the store reopened, which migrates it back (NULL in
+     * the old rows); retention took one reply's text and kept its count */
+    int ver = store_schema_version(st);
+    store_close(st);
+    char q[200];
+    if (is_pg)
+        snprintf(q, sizeof q, "ALTER TABLE events DROP COLUMN segments;"
+                              " DELETE FROM schema_version WHERE version = %d", ver);
+    else
+        snprintf(q, sizeof q, "ALTER TABLE events DROP COLUMN rep; PRAGMA user_version = %d",
+                 ver - 1);
+    raw_sql(s, q);
+    st = open_ok(s->path);
+    assert_int_equal(store_schema_version(st), ver);
+    assert_int_equal(store_msg_forget(st, l.seq[3], 3), 0);
+    /* then the same replies stored after the migration */
+    size_t old_n = f->log.n;
+    send_seg_replies(f, a);
+    append_range(st, &f->log, old_n, f->log.n, 1000);
+    /* their stored counts are what counts: their texts changed under the
+     * store (one segment each) do not */
+    snprintf(q, sizeof q, "UPDATE messages SET text = 'x' WHERE id > %lld",
+             (long long)f->log.v[old_n - 1].seq);
+    raw_sql(s, q);
+    segl both = {0};
+    assert_int_equal(store_events_report(st, collect_report, &both), 0);
+    assert_int_equal(both.n, 2 * N_SEG_REPLIES);
+    for (size_t i = 0; i < 2 * N_SEG_REPLIES; i++)
+        assert_int_equal(both.segs[i], SEG_REPLIES[i % N_SEG_REPLIES].segs);
+    /* from a position: inside the old rows, and inside the new */
     segl tail = {0};
     assert_int_equal(store_events_report_after(st, (uint64_t)l.seq[3], collect_report, &tail),
                      0);
-    assert_int_equal(tail.n, NR - 4);
-    assert_int_equal(tail.segs[0], R[4].segs);
-
-    /* a log written before the count was stored: the column is taken away
-     * and the store reopened, which migrates it back (NULL in old rows) */
-    assert_int_equal(store_msg_forget(st, l.seq[3], 3), 0); /* retention kept 3 */
-    int ver = store_schema_version(st);
-    store_close(st);
-    char down[160];
-    if (is_pg)
-        snprintf(down, sizeof down, "ALTER TABLE events DROP COLUMN segments;"
-                                    " DELETE FROM schema_version WHERE version = %d", ver);
-    else
-        snprintf(down, sizeof down, "ALTER TABLE events DROP COLUMN segments;"
-                                    " PRAGMA user_version = %d", ver - 1);
-    raw_sql(s, down);
-    st = open_ok(s->path);
-    assert_int_equal(store_schema_version(st), ver);
-    assert_int_equal(raw_int(s->path, "SELECT count(*) FROM events WHERE segments IS NOT NULL"),
+    assert_int_equal(tail.n, 2 * N_SEG_REPLIES - 4);
+    assert_int_equal(tail.segs[0], SEG_REPLIES[4].segs);
+    segl tail2 = {0};
+    assert_int_equal(store_events_report_after(st, (uint64_t)both.seq[N_SEG_REPLIES + 1],
+                                               collect_report, &tail2),
                      0);
-    segl old = {0};
-    assert_int_equal(store_events_report(st, collect_report, &old), 0);
-    assert_int_equal(old.n, NR);
-    for (size_t i = 0; i < NR; i++)
-        assert_int_equal(old.segs[i], R[i].segs); /* from the text, or what was kept */
+    assert_int_equal(tail2.n, N_SEG_REPLIES - 2);
+    assert_int_equal(tail2.segs[0], SEG_REPLIES[2].segs);
     store_close(st);
 }
 

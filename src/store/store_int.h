@@ -30,8 +30,9 @@ struct store_ops {
     /* with_text: 0 replay (no text), 1 load (all) */
     int (*events_load)(store *st, int with_text, store_event_cb cb, void *arg);
     int (*events_after)(store *st, uint64_t after, store_event_cb cb, void *arg); /* optional */
-    /* store_events_report_after (after 0: store_events_report) */
-    int (*events_report)(store *st, uint64_t after, store_report_cb cb, void *arg);
+    /* store_events_report_some (after 0, limit 0: store_events_report) */
+    int (*events_report)(store *st, uint64_t after, size_t limit, store_report_cb cb,
+                         void *arg);
     int (*fence)(store *st, int64_t epoch);                                       /* optional */
     int (*last_seq)(store *st, uint64_t *seq);
     int (*msg_get)(store *st, int64_t id, store_msg_cb cb, void *arg);

@@ -237,7 +237,7 @@ _Static_assert(PG_N_MIGRATIONS == PG_SCHEMA_VERSION, "PG_SCHEMA_VERSION is the l
     X(EV_REPLAY, "SELECT " EV_SELECT " e.text, e.msg_id, e.var_key, e.value,"            \
                  " e.queue_name FROM events e ORDER BY e.seq")                           \
     X(EV_REPORT, STORE_ROW_REPORT_SELECT("e.segments") " FROM events e WHERE e.seq > $1"  \
-                 " ORDER BY e.seq")                                                      \
+                 " ORDER BY e.seq LIMIT $2")                                             \
     X(EV_LAST, "SELECT coalesce(max(seq), 0) FROM events")                               \
     X(EV_AFTER, "SELECT " EV_SELECT " e.text, e.msg_id, e.var_key, e.value,"             \
                 " e.queue_name FROM events e WHERE e.seq > $1 ORDER BY e.seq")           \
@@ -1397,10 +1397,12 @@ static int report_row(pg *st, const PGresult *res, void *ctx)
     return c->rcb(c->arg, &ev, segs);
 }
 
-static int pg_events_report(store *st_, uint64_t after, store_report_cb cb, void *arg)
+static int pg_events_report(store *st_, uint64_t after, size_t limit, store_report_cb cb,
+                            void *arg)
 {
     pargs a = {0};
     p_int(&a, (int64_t)after);
+    p_int(&a, limit ? (int64_t)limit : INT64_MAX); /* a chunk reads only its rows */
     return each_row_single((pg *)st_, P_EV_REPORT, &a, report_row, &(ev_cb){NULL, cb, arg});
 }
 

@@ -696,9 +696,11 @@ static int report_cols(sq *st, sqlite3_stmt *s, cc_event *ev, int *segs)
 /* store_events_report: the events' report records (v10) in one sequential
  * read; from an event stored before (no record) on, their columns until
  * the next with one (in practice: the log's prefix older than v10). */
-static int sq_events_report(store *st_, uint64_t after, store_report_cb cb, void *arg)
+static int sq_events_report(store *st_, uint64_t after, size_t limit, store_report_cb cb,
+                            void *arg)
 {
     sq *st = (sq *)st_;
+    size_t got = 0; /* stepping stops at 'limit': SQLite reads no further */
     for (int cols = 0;; cols = !cols) {
         sqlite3_stmt *s = st->s[cols ? S_EV_REPORT_COLS : S_EV_REPORT];
         sqlite3_bind_int64(s, 1, (int64_t)after);
@@ -721,6 +723,8 @@ static int sq_events_report(store *st_, uint64_t after, store_report_cb cb, void
             if (r != 0 || (r = cb(arg, &ev, segs)) != 0)
                 break;
             after = seq;
+            if (limit && ++got == limit)
+                break;
         }
         if (r == 0 && rc != SQLITE_ROW && rc != SQLITE_DONE)
             r = fail(st, rc);

@@ -2109,6 +2109,44 @@ static int collect_report(void *arg, const cc_event *ev, int segments)
     return 0;
 }
 
+/* collect_report counting every event read and the last seq (chunks). */
+typedef struct chunkl {
+    segl l;
+    size_t got;
+    uint64_t last;
+} chunkl;
+
+static int collect_chunk(void *arg, const cc_event *ev, int segments)
+{
+    chunkl *c = arg;
+    assert_true(ev->seq > c->last); /* in order, none twice */
+    c->got++;
+    c->last = ev->seq;
+    return collect_report(&c->l, ev, segments);
+}
+
+/* The whole report read a chunk of 'limit' events at a time, each going on
+ * after the last seq read: the same replies as one read. */
+static void assert_chunks_same(store *st, size_t limit, const segl *whole)
+{
+    chunkl c = {0};
+    size_t chunks = 0;
+    for (;;) {
+        size_t before = c.got;
+        assert_int_equal(store_events_report_some(st, c.last, limit, collect_chunk, &c), 0);
+        assert_true(c.got - before <= limit);
+        chunks++;
+        if (c.got - before < limit)
+            break;
+    }
+    assert_true(chunks > 1);
+    assert_int_equal(c.l.n, whole->n);
+    for (size_t i = 0; i < whole->n; i++) {
+        assert_int_equal(c.l.seq[i], whole->seq[i]);
+        assert_int_equal(c.l.segs[i], whole->segs[i]);
+    }
+}
+
 /* 'n' times 'unit' (UTF-8). */
 static str repeat(char *buf, size_t cap, const char *unit, size_t n)
 {
@@ -2209,6 +2247,11 @@ static void test_reply_segments(void **state)
                      0);
     assert_int_equal(tail2.n, N_SEG_REPLIES - 2);
     assert_int_equal(tail2.segs[0], SEG_REPLIES[2].segs);
+    /* a chunk at a time (api_report.c on the loop), across the old rows
+     * and the new: the same */
+    assert_chunks_same(st, 1, &both);
+    assert_chunks_same(st, 3, &both);
+    assert_chunks_same(st, 7, &both);
     store_close(st);
 }
 

@@ -151,7 +151,9 @@ int api_fold_step(api_fold *f, size_t limit);
 struct report *api_fold_end(api_fold *f, int64_t now);
 /* Reports fold a chunk of events per turn of 'loop' (answered when done)
  * instead of in one go: set once the loop runs (app.c). The chunk is
- * 20,000 events, or TEXTDESK_REPORT_CHUNK (for tests). */
+ * API_REPORT_CHUNK events (about 10 ms: bench_report's
+ * report_day_max_turn_ms), or TEXTDESK_REPORT_CHUNK (for tests). */
+#define API_REPORT_CHUNK 20000
 void api_reports_loop(api *a, net_loop *loop);
 /* Answers reports under way with 503 and frees them: before the loop is
  * freed. */

@@ -886,12 +886,10 @@ static void states_answer(api *a, const rq *qp, report *r, http_resp *resp, int 
  * A report over a busy log reads a million events: folded in one go it
  * would hold the event loop (every SMS and desktop) for most of a second.
  * With a loop (api_reports_loop), a report is a job: the request is
- * deferred (http_defer), a timer folds api__report_chunk events per turn
+ * deferred (http_defer), a timer folds API_REPORT_CHUNK events per turn
  * (about 10 ms), and the last turn answers, the same bytes as in one go.
  * Events committed meanwhile are folded too (the report ends at 'now' when
  * it is answered). Without a loop (tests): in one go. */
-
-#define REPORT_CHUNK 20000
 
 struct api_rjob {
     api *a;
@@ -965,7 +963,7 @@ void api_reports_loop(api *a, net_loop *loop)
     a->loop = loop;
     const char *v = getenv("TEXTDESK_REPORT_CHUNK"); /* for tests: docs/reports.md */
     long n = v ? strtol(v, NULL, 10) : 0;
-    a->report_chunk = n > 0 ? (size_t)n : REPORT_CHUNK;
+    a->report_chunk = n > 0 ? (size_t)n : API_REPORT_CHUNK;
 }
 
 void api_reports_close(api *a)

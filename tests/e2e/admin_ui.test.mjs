@@ -227,9 +227,13 @@ test('admin page: an entry point\'s flow (welcome, hours, maximum wait) through 
   const browser = await launch();
   cleanup.push(async () => { await browser.close(); s.cleanup(); });
   const admin = await agentPage(browser, `${s.url}/admin`, { viewport: { width: 1280, height: 1100 } });
+  // the lists load slowly (a busy server): a tab clicked as soon as the page
+  // shows is taken (it was lost: with no list yet the page fell back to Agents)
+  await admin.route('**/api/admin/entry_points', async (r) => { await new Promise((ok) => setTimeout(ok, 1500)); await r.continue(); }, { times: 1 });
   await adminLogin(admin, 'admin', 'demo-admin');
   await admin.locator('#app').waitFor({ state: 'visible' });
-  await tab(admin, 'entry_points');
+  await admin.click('.tab[data-kind="entry_points"]');
+  await admin.locator('.tab[data-kind="entry_points"][aria-selected="true"]').waitFor({ timeout: 5000 });
   await waitText(admin, '#list-body tr[data-id="1"] .c-hours', A.always_open);
   await admin.click('#list-body tr[data-id="1"] .edit');
   await admin.fill('#f-welcome_reply', 'Hej! Vi svarar snart.');

@@ -64,7 +64,7 @@ test('whisper, barge and take-over on the supervisor page and the desktop', asyn
   await sup.click('#sup-submit');
   await anna.locator('#transcript .whisper').waitFor();
   await waitText(anna, '#transcript .whisper .text', 'Erbjud tre månader till halva priset');
-  assert.match(await anna.locator('#transcript .whisper .note-head').textContent(), /lena \(handledare\)/);
+  assert.match(await anna.locator('#transcript .whisper .note-head').textContent(), /lena \(arbetsledare\)/);
   await waitText(anna, '#hist .hist-csat', 'Kundens betyg: 5 av 5 – ”Toppen”');
   await shot(anna, 'supervise-whisper-desktop');
 
@@ -82,7 +82,7 @@ test('whisper, barge and take-over on the supervisor page and the desktop', asyn
   await sup.check('input[name="sup-mode"][value="send"]');
   await sup.fill('#sup-text', 'Hej! Jag är Lena, chef på kundtjänst.');
   await sup.click('#sup-submit');
-  await anna.locator('#transcript .msg-out', { hasText: 'Jag är Lena' }).locator('.who', { hasText: 'lena (handledare)' }).waitFor();
+  await anna.locator('#transcript .msg-out', { hasText: 'Jag är Lena' }).locator('.who', { hasText: 'lena (arbetsledare)' }).waitFor();
   await shot(sup, 'supervise-joined-supervisor');
 
   // the simulator's handset got the survey and Lena's SMS, never a note
@@ -95,7 +95,7 @@ test('whisper, barge and take-over on the supervisor page and the desktop', asyn
   await waitText(sup, '#reader-tag', V.tag_taken);
   await anna.locator('#tasks-empty').waitFor({ state: 'visible' });
   const banner = await anna.locator('body').innerText();
-  assert.match(banner, /Handledaren lena tog över konversationen med/);
+  assert.match(banner, /Arbetsledaren lena tog över konversationen med/);
   await shot(anna, 'supervise-taken-desktop');
   await sup.click('#sup-end');
   await sup.locator('#convs-empty').waitFor({ state: 'visible' });

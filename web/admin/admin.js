@@ -577,9 +577,11 @@ async function startApp() {
   if (r.status === 403) { showLogin(t('not_admin')); return; }
   if (r.status !== 200) { showLogin(r.status === 401 ? '' : t('error', { msg: r.body.message || r.status })); return; }
   $('who').textContent = me.username || '';
+  // the lists first: a tab clicked while they load would find no data and
+  // fall back to Agents (seen under load: the click on a tab was lost)
+  await loadAll();
   $('login').hidden = true;
   $('app').hidden = false;
-  await loadAll();
   selectTab(location.hash.slice(1) || 'agents');
 }
 

@@ -37,6 +37,8 @@ typedef struct row {
 
 typedef struct report {
     int64_t from, to;
+    size_t got;        /* events read in this chunk */
+    uint64_t last_seq; /* the last one read */
     row *rows;
     size_t n, cap;
     hmap index; /* conv -> row index + 1 (as a pointer-sized int) */
@@ -71,6 +73,8 @@ static int collect(void *arg, const store_cev *e)
 {
     report *r = arg;
     row *x;
+    r->got++;
+    r->last_seq = (uint64_t)e->seq;
     if (e->type == CC_EV_CONV_OPENED) {
         if (e->at < r->from || e->at >= r->to)
             return 0;
@@ -202,30 +206,38 @@ int64_t api__arg_ms(const http_req *req, const char *name, int64_t dflt, int *ba
     return x;
 }
 
-void api__report_csv(api *a, const http_req *req, http_resp *resp)
+/* Reads the next 'limit' events (0: all) of the conversations report:
+ * 0 while more are left, 1 when all are read, or the store's error. */
+static int conv_step(api *a, report *r, size_t limit)
 {
-    int bad = 0;
-    report r = {.from = api__arg_ms(req, "from", 0, &bad),
-                .to = api__arg_ms(req, "to", a->env.now(a->env.app) + 1, &bad)};
-    if (bad || r.to <= r.from) {
-        api__resp_error(resp, 400, "bad_range",
-                        "from and to are milliseconds since 1970, from < to");
-        return;
-    }
-    hmap_init(&r.index);
-    if (store_conv_events_since(a->env.st, r.from, collect, &r) != 0) {
-        hmap_free(&r.index);
-        free(r.rows);
-        api__resp_error(resp, 503, "store_unavailable", "the event log cannot be read now");
-        return;
-    }
+    r->got = 0;
+    int rc = store_conv_events_some(a->env.st, r->from, r->last_seq, limit, collect, r);
+    if (rc != 0)
+        return rc < 0 ? rc : -EIO;
+    return limit && r->got == limit ? 0 : 1;
+}
+
+static void conv_free(report *r)
+{
+    hmap_free(&r->index);
+    free(r->rows);
+}
+
+static void conv_503(http_resp *resp)
+{
+    api__resp_error(resp, 503, "store_unavailable", "the event log cannot be read now");
+}
+
+/* The CSV of the conversations read into 'r' (freed here). */
+static void conv_answer(api *a, report *r, http_resp *resp)
+{
     const cc *c = a->env.core;
     buf *b = &resp->body;
     buf_printf(b, "conversation,customer_number,entry_point,queue,direction,opened_at,"
                   "first_offered_at,accepted_at,ended_at,wrapped_up_at,agents,wrapup_reasons,"
                   "messages_in,messages_out,transfers,conferences,out_of_hours,overflowed\r\n");
-    for (size_t i = 0; i < r.n; i++) {
-        row *x = &r.rows[i];
+    for (size_t i = 0; i < r->n; i++) {
+        row *x = &r->rows[i];
         char num[16];
         snprintf(num, sizeof num, "%u", x->conv);
         field(b, str_c(num), 0);
@@ -246,10 +258,34 @@ void api__report_csv(api *a, const http_req *req, http_resp *resp)
         buf_printf(b, "%u,%u,%u,%u,%d,%d\r\n", x->msgs_in, x->msgs_out, x->transfers,
                    x->conferences, x->out_of_hours, x->overflowed);
     }
-    hmap_free(&r.index);
-    free(r.rows);
+    conv_free(r);
     resp->status = 200;
     resp->content_type = "text/csv; charset=utf-8";
+}
+
+static void run_conv(api *a, const http_req *req, http_resp *resp, const report *r);
+
+void api__report_csv(api *a, const http_req *req, http_resp *resp)
+{
+    int bad = 0;
+    report r = {.from = api__arg_ms(req, "from", 0, &bad),
+                .to = api__arg_ms(req, "to", a->env.now(a->env.app) + 1, &bad)};
+    if (bad || r.to <= r.from) {
+        api__resp_error(resp, 400, "bad_range",
+                        "from and to are milliseconds since 1970, from < to");
+        return;
+    }
+    hmap_init(&r.index);
+    if (a->loop) { /* a chunk per loop turn */
+        run_conv(a, req, resp, &r);
+        return;
+    }
+    if (conv_step(a, &r, 0) != 1) {
+        conv_free(&r);
+        conv_503(resp);
+        return;
+    }
+    conv_answer(a, &r, resp);
 }
 
 /* ---- figures: /api/reports/... (report.h) ------------------------------ */
@@ -888,6 +924,7 @@ static void states_answer(api *a, const rq *qp, report *r, http_resp *resp, int 
  * With a loop (api_reports_loop), a report is a job: the request is
  * deferred (http_defer), a timer folds API_REPORT_CHUNK events per turn
  * (about 10 ms), and the last turn answers, the same bytes as in one go.
+ * The conversations report (CSV, above) reads its events the same way.
  * Events committed meanwhile are folded too (the report ends at 'now' when
  * it is answered). Without a loop (tests): in one go. */
 
@@ -896,7 +933,8 @@ struct api_rjob {
     api_rjob *next;
     http_defer *d;
     net_timer *t;
-    api_fold *f;
+    api_fold *f; /* the figures' fold; NULL: the conversations report */
+    report conv; /* the conversations report's rows */
     int states, csv;
     rq q;
 };
@@ -925,16 +963,40 @@ static void job_turn(void *arg)
 {
     api_rjob *j = arg;
     api *a = j->a;
-    if (api_fold_step(j->f, a->report_chunk) == 0) {
+    int rc = j->f ? api_fold_step(j->f, a->report_chunk) : conv_step(a, &j->conv, a->report_chunk);
+    if (rc == 0) {
         net_timer_set(j->t, 0); /* the next chunk after this turn's I/O */
         return;
     }
     http_resp resp = {.status = 200};
     buf_init(&resp.body);
-    answer(a, &j->q, api_fold_end(j->f, a->env.now(a->env.app)), &resp, j->states, j->csv);
+    if (!j->f && rc == 1)
+        conv_answer(a, &j->conv, &resp);
+    else if (!j->f)
+        conv_free(&j->conv), conv_503(&resp);
+    else
+        answer(a, &j->q, api_fold_end(j->f, a->env.now(a->env.app)), &resp, j->states, j->csv);
     http_defer_complete(j->d, &resp); /* frees only, when the client left */
     buf_free(&resp.body);
     job_free(j);
+}
+
+static void job_start(api *a, const http_req *req, api_rjob *j)
+{
+    j->a = a;
+    j->next = a->jobs;
+    j->t = net_timer_new(a->loop, job_turn, j);
+    j->d = http_defer_begin(req);
+    a->jobs = j;
+    job_turn(j); /* the first chunk now */
+}
+
+static void run_conv(api *a, const http_req *req, http_resp *resp, const report *r)
+{
+    (void)resp; /* answered by the job */
+    api_rjob *j = xcalloc(1, sizeof *j);
+    j->conv = *r;
+    job_start(a, req, j);
 }
 
 static void run(api *a, const http_req *req, http_resp *resp, const rq *q, int states, int csv)
@@ -948,14 +1010,11 @@ static void run(api *a, const http_req *req, http_resp *resp, const rq *q, int s
         return;
     }
     api_rjob *j = xcalloc(1, sizeof *j);
-    *j = (api_rjob){.a = a, .next = a->jobs, .states = states, .csv = csv, .q = *q};
+    *j = (api_rjob){.states = states, .csv = csv, .q = *q};
     j->q.o.sl_queues = j->q.slq; /* its own copy of the thresholds */
     j->q.o.sl_ms = j->q.slms;
     j->f = api_fold_begin(a->env.st, a->snaps, &j->q.o);
-    j->t = net_timer_new(a->loop, job_turn, j);
-    j->d = http_defer_begin(req);
-    a->jobs = j;
-    job_turn(j); /* the first chunk now */
+    job_start(a, req, j);
 }
 
 void api_reports_loop(api *a, net_loop *loop)
@@ -970,7 +1029,10 @@ void api_reports_close(api *a)
 {
     while (a && a->jobs) {
         api_rjob *j = a->jobs;
-        report_free(api_fold_end(j->f, 0));
+        if (j->f)
+            report_free(api_fold_end(j->f, 0));
+        else
+            conv_free(&j->conv);
         http_resp resp = {.status = 200};
         buf_init(&resp.body);
         api__resp_error(&resp, 503, "shutting_down",

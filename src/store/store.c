@@ -268,7 +268,13 @@ int store_notes(store *st, uint32_t conv, store_note_cb cb, void *arg)
 
 int store_conv_events_since(store *st, int64_t from_ms, store_cev_cb cb, void *arg)
 {
-    return st->ops->conv_events_since(st, from_ms, cb, arg);
+    return st->ops->conv_events_since(st, from_ms, 0, 0, cb, arg);
+}
+
+int store_conv_events_some(store *st, int64_t from_ms, uint64_t after, size_t limit,
+                           store_cev_cb cb, void *arg)
+{
+    return st->ops->conv_events_since(st, from_ms, after, limit, cb, arg);
 }
 
 int store_wrapups(store *st, uint32_t conv, store_wrapup_cb cb, void *arg)

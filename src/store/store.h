@@ -241,6 +241,11 @@ typedef struct store_cev {
 } store_cev;
 typedef int (*store_cev_cb)(void *arg, const store_cev *e);
 int store_conv_events_since(store *st, int64_t from_ms, store_cev_cb cb, void *arg);
+/* The same, at most 'limit' of them (0: all), after seq 'after' (0: from
+ * the first at or after 'from_ms'): a chunk per loop turn (api_report.c).
+ * Fewer than 'limit' delivered (and 0 returned): the end of the log. */
+int store_conv_events_some(store *st, int64_t from_ms, uint64_t after, size_t limit,
+                           store_cev_cb cb, void *arg);
 
 /* The wrap-ups recorded for 'conv' (agent, reason; reason 0 when dropped
  * because the agent was removed), in order. */

@@ -39,7 +39,8 @@ struct store_ops {
     int (*msgs_of_conv)(store *st, uint32_t conv, store_msg_cb cb, void *arg);
     int (*history)(store *st, str number, size_t max, store_hist_cb cb, void *arg);
     int (*notes)(store *st, uint32_t conv, store_note_cb cb, void *arg);
-    int (*conv_events_since)(store *st, int64_t from_ms, store_cev_cb cb, void *arg);
+    int (*conv_events_since)(store *st, int64_t from_ms, uint64_t after, size_t limit,
+                             store_cev_cb cb, void *arg);
     int (*wrapups)(store *st, uint32_t conv, store_wrapup_cb cb, void *arg);
     int (*csat)(store *st, uint32_t conv, store_csat_cb cb, void *arg);
     int (*outbox_due)(store *st, size_t max, store_msg_cb cb, void *arg);

@@ -244,7 +244,8 @@ static const struct store_migration {
     X(SEQ_AT, "SELECT at FROM events WHERE seq = ?1")                                    \
     X(SEQ_MAX, "SELECT IFNULL(MAX(seq), 0) FROM events")                                 \
     X(EV_FROM, "SELECT seq, type, at, conv, agent, target, queue, reason, number,"       \
-               " ep_number, code FROM events WHERE seq >= ?1 AND conv <> 0 ORDER BY seq") \
+               " ep_number, code FROM events WHERE seq >= ?1 AND conv <> 0 ORDER BY seq"     \
+               " LIMIT ?2")                                                             \
     X(CSAT, "SELECT reason, text, at, agent FROM events WHERE type = 45 AND conv = ?1"    \
             " ORDER BY seq")                                                             \
     X(WRAPUPS, "SELECT agent, reason, at FROM events WHERE type = 30 AND conv = ?1"      \
@@ -934,24 +935,30 @@ static int cev_row(sqlite3_stmt *s, const row_cb *c)
     return ((store_cev_cb)c->cb)(c->arg, &e);
 }
 
-static int sq_conv_events_since(store *st_, int64_t from_ms, store_cev_cb cb, void *arg)
+static int sq_conv_events_since(store *st_, int64_t from_ms, uint64_t after, size_t limit,
+                                store_cev_cb cb, void *arg)
 {
     sq *st = (sq *)st_;
     /* events are in time order (the core's clock never goes back), so a
      * binary search over seq finds the first at or after 'from_ms' with
-     * primary-key lookups only */
-    sqlite3_stmt *m = st->s[S_SEQ_MAX];
-    int64_t hi = sqlite3_step(m) == SQLITE_ROW ? sqlite3_column_int64(m, 0) : 0, lo = 1;
-    done(m);
-    while (lo < hi) {
-        int64_t mid = lo + (hi - lo) / 2, at = at_of(st, mid);
-        if (at >= 0 && at < from_ms)
-            lo = mid + 1;
-        else
-            hi = mid;
+     * primary-key lookups only; a chunk after the first goes on after
+     * 'after' */
+    int64_t lo = (int64_t)after + 1;
+    if (!after) {
+        sqlite3_stmt *m = st->s[S_SEQ_MAX];
+        int64_t hi = sqlite3_step(m) == SQLITE_ROW ? sqlite3_column_int64(m, 0) : 0;
+        done(m);
+        for (lo = 1; lo < hi;) {
+            int64_t mid = lo + (hi - lo) / 2, at = at_of(st, mid);
+            if (at >= 0 && at < from_ms)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
     }
     sqlite3_stmt *s = st->s[S_EV_FROM];
     sqlite3_bind_int64(s, 1, lo);
+    sqlite3_bind_int64(s, 2, limit ? (int64_t)limit : INT64_MAX);
     return each_row(st, s, cev_row, &(row_cb){(void (*)(void))cb, arg});
 }
 

@@ -2147,6 +2147,44 @@ static void assert_chunks_same(store *st, size_t limit, const segl *whole)
     }
 }
 
+/* The conversations' events read (seq, at), for store_conv_events_some. */
+typedef struct cevl {
+    size_t n, got;
+    int64_t seq[256], at[256];
+} cevl;
+
+static int collect_cev(void *arg, const store_cev *e)
+{
+    cevl *l = arg;
+    assert_true(l->n < 256);
+    assert_true(e->conv != 0);
+    l->seq[l->n] = e->seq;
+    l->at[l->n++] = e->at;
+    l->got++;
+    return 0;
+}
+
+/* store_conv_events_some from 'from_ms' a chunk of 'limit' at a time: the
+ * same events as one read. */
+static void assert_cev_chunks_same(store *st, int64_t from_ms, size_t limit, const cevl *whole)
+{
+    cevl c = {0};
+    size_t chunks = 0;
+    for (;;) {
+        c.got = 0;
+        uint64_t after = c.n ? (uint64_t)c.seq[c.n - 1] : 0;
+        assert_int_equal(store_conv_events_some(st, from_ms, after, limit, collect_cev, &c), 0);
+        assert_true(c.got <= limit);
+        chunks++;
+        if (c.got < limit)
+            break;
+    }
+    assert_true(chunks > 1);
+    assert_int_equal(c.n, whole->n);
+    for (size_t i = 0; i < whole->n; i++)
+        assert_int_equal(c.seq[i], whole->seq[i]);
+}
+
 /* 'n' times 'unit' (UTF-8). */
 static str repeat(char *buf, size_t cap, const char *unit, size_t n)
 {
@@ -2252,6 +2290,18 @@ static void test_reply_segments(void **state)
     assert_chunks_same(st, 1, &both);
     assert_chunks_same(st, 3, &both);
     assert_chunks_same(st, 7, &both);
+    /* the conversations report's read, the same way: from the start, and
+     * from a time inside the log (the first event at or after it) */
+    cevl all = {0};
+    assert_int_equal(store_conv_events_since(st, 0, collect_cev, &all), 0);
+    assert_true(all.n > 10);
+    for (size_t lim = 1; lim <= 7; lim += 3)
+        assert_cev_chunks_same(st, 0, lim, &all);
+    int64_t mid_at = all.at[all.n / 2];
+    cevl ctail = {0};
+    assert_int_equal(store_conv_events_since(st, mid_at, collect_cev, &ctail), 0);
+    assert_true(ctail.n > 1 && ctail.n <= all.n && ctail.at[0] >= mid_at);
+    assert_cev_chunks_same(st, mid_at, 2, &ctail);
     store_close(st);
 }
 

@@ -20,7 +20,9 @@
  * At the end of each seed the event log is replayed into a fresh core and
  * the two states must render identically.
  *
- * TEXTDESK_PROP_SEEDS and TEXTDESK_PROP_STEPS override the sizes.
+ * TEXTDESK_PROP_SEEDS and TEXTDESK_PROP_STEPS override the sizes;
+ * TEXTDESK_PROP_FIRST is the first seed (CTest runs seeds 1-1000 and
+ * 1001-2000 as two tests, so the two cores share them).
  */
 #include "cc_fixture.h"
 
@@ -550,10 +552,11 @@ static void test_random_runs_keep_invariants(void **state)
 {
     long seeds = env_long("TEXTDESK_PROP_SEEDS", 2000);
     long steps = env_long("TEXTDESK_PROP_STEPS", 2000);
+    long first = env_long("TEXTDESK_PROP_FIRST", 1);
     uint64_t checked = 0, commands_ok = 0, events = 0;
     uint64_t overflows = 0, ooh_closed = 0, auto_replies = 0; /* entry-point flows */
     uint64_t route_offers = 0, skill_offers = 0, widenings = 0, surveys = 0, answers = 0;
-    for (long seed = 1; seed <= seeds; seed++) {
+    for (long seed = first; seed < first + seeds; seed++) {
         world *w = calloc(1, sizeof *w);
         rng r = {0x9E3779B97F4A7C15ULL * (uint64_t)seed};
         w->f.c = cc_new();
@@ -612,9 +615,9 @@ static void test_random_runs_keep_invariants(void **state)
         cc_free(w->f.c);
         free(w);
     }
-    printf("property: %ld seeds x %ld steps = %llu steps checked (%llu commands accepted, "
-           "%llu events replayed)\n",
-           seeds, steps, (unsigned long long)checked, (unsigned long long)commands_ok,
+    printf("property: %ld seeds (%ld-%ld) x %ld steps = %llu steps checked (%llu commands "
+           "accepted, %llu events replayed)\n",
+           seeds, first, first + seeds - 1, steps, (unsigned long long)checked, (unsigned long long)commands_ok,
            (unsigned long long)events);
     printf("property: flows: %llu overflows, %llu closed out of hours, %llu automatic "
            "replies\n",

@@ -25,6 +25,14 @@
  *   report_day_vs_scan       report_day / report_log_scan
  *   report_day_cpu           the process's CPU time for it, ms (what the
  *                            machine's other work does not change)
+ *   report_day_turns         the same report a chunk of API_REPORT_CHUNK
+ *                            events at a time, as it runs on the event
+ *                            loop (api_fold_step, no snapshot to start
+ *                            from: the first report after a start): chunks
+ *   report_day_max_turn_ms   the longest chunk, ms: the longest the report
+ *                            holds the loop (SMS, desktops) in one turn
+ *   report_day_max_turn_cpu_ms  the same in CPU time
+ *   report_day_chunked_vs_one  CPU of all chunks / report_day_cpu
  * Then a tenth as many conversations are stored on the next day, and its
  * report is made three times (CPU time):
  *   report_snapshots         midnight snapshots of the fold the reports
@@ -240,6 +248,37 @@ int main(void)
     printf("report_day: %.0f ms\n", took * 1000);
     printf("report_day_vs_scan: %.2f x\n", took / scan);
     printf("report_day_cpu: %.0f ms\n", cpu * 1000);
+    fflush(stdout);
+
+    /* the same report as the loop folds it: a chunk per turn */
+    api_snaps *fresh = api_snaps_new();
+    api_fold *x = api_fold_begin(r.st, fresh, &o);
+    double max_turn = 0, max_turn_cpu = 0, all_cpu = 0;
+    size_t turns = 0;
+    int step;
+    do {
+        double w0 = now_s(), k0 = bench_cpu_s();
+        step = api_fold_step(x, API_REPORT_CHUNK);
+        double w = now_s() - w0, k = bench_cpu_s() - k0;
+        turns++;
+        all_cpu += k;
+        max_turn = w > max_turn ? w : max_turn;
+        max_turn_cpu = k > max_turn_cpu ? k : max_turn_cpu;
+    } while (step == 0);
+    if (step != 1)
+        die("api_fold_step", store_errmsg(r.st));
+    double f0 = bench_cpu_s();
+    report *chunked = api_fold_end(x, day + DAY_MS);
+    all_cpu += bench_cpu_s() - f0;
+    const report_row *crows;
+    if (report_rows(chunked, &crows) != nrows || memcmp(crows, rows, nrows * sizeof *rows) != 0)
+        die("check", "the report folded a chunk per turn differs from the one in one go");
+    report_free(chunked);
+    api_snaps_free(fresh);
+    printf("report_day_turns: %zu chunks\n", turns);
+    printf("report_day_max_turn_ms: %.1f ms\n", max_turn * 1000);
+    printf("report_day_max_turn_cpu_ms: %.1f ms\n", max_turn_cpu * 1000);
+    printf("report_day_chunked_vs_one: %.2f x\n", all_cpu / cpu);
     fflush(stdout);
 
     /* the next day, a tenth as busy: its report with the snapshot the

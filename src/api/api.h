@@ -150,6 +150,24 @@ void api_snaps_free(api_snaps *s);
 size_t api_snaps_count(const api_snaps *s);
 int api_report_fold(store *st, api_snaps *snaps, const struct report_opts *o, int64_t now,
                     struct report **out);
+/* The same fold a chunk at a time (what a report does on the loop):
+ * begin; step reads at most 'limit' events (0: all) and returns 0 while
+ * more are left, 1 when the figures are complete, or the store's error;
+ * end finishes the report at 'now' after a step returned 1 (else frees it
+ * and returns NULL) and frees the fold. */
+typedef struct api_fold api_fold;
+api_fold *api_fold_begin(store *st, api_snaps *snaps, const struct report_opts *o);
+int api_fold_step(api_fold *f, size_t limit);
+struct report *api_fold_end(api_fold *f, int64_t now);
+/* Reports fold a chunk of events per turn of 'loop' (answered when done)
+ * instead of in one go: set once the loop runs (app.c). The chunk is
+ * API_REPORT_CHUNK events (about 10 ms: bench_report's
+ * report_day_max_turn_ms), or TEXTDESK_REPORT_CHUNK (for tests). */
+#define API_REPORT_CHUNK 20000
+void api_reports_loop(api *a, net_loop *loop);
+/* Answers reports under way with 503 and frees them: before the loop is
+ * freed. */
+void api_reports_close(api *a);
 
 /* ---- retention and erasure (api_privacy.c, docs/privacy.md) ------------ */
 

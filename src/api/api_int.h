@@ -42,6 +42,8 @@ typedef struct api_qcount {
     uint64_t offered, answered, terminated, rona;
 } api_qcount;
 
+typedef struct api_rjob api_rjob;
+
 struct api {
     api_env env;
     api_conn **by_agent; /* index: agent id */
@@ -74,6 +76,9 @@ struct api {
     api_snaps *snaps;     /* the report fold at local midnights (api_report.c) */
     int64_t today_to;    /* when 'today' ends (0: rebuild it) */
     struct api_oidc *oidc; /* single sign-on (api_oidc.c); NULL: off */
+    net_loop *loop;       /* reports folded a chunk per turn; NULL: in one go */
+    api_rjob *jobs;       /* reports under way (api_report.c) */
+    size_t report_chunk;  /* events folded per turn */
 };
 
 json_t *api__jstr(str s);

@@ -19,6 +19,7 @@
 
 #include "api/api_int.h"
 #include "core/report.h"
+#include "net/net.h"
 #include "store/flow_json.h"
 #include "util/buf.h"
 #include "util/xalloc.h"
@@ -36,6 +37,8 @@ typedef struct row {
 
 typedef struct report {
     int64_t from, to;
+    size_t got;        /* events read in this chunk */
+    uint64_t last_seq; /* the last one read */
     row *rows;
     size_t n, cap;
     hmap index; /* conv -> row index + 1 (as a pointer-sized int) */
@@ -70,6 +73,8 @@ static int collect(void *arg, const store_cev *e)
 {
     report *r = arg;
     row *x;
+    r->got++;
+    r->last_seq = (uint64_t)e->seq;
     if (e->type == CC_EV_CONV_OPENED) {
         if (e->at < r->from || e->at >= r->to)
             return 0;
@@ -201,30 +206,38 @@ int64_t api__arg_ms(const http_req *req, const char *name, int64_t dflt, int *ba
     return x;
 }
 
-void api__report_csv(api *a, const http_req *req, http_resp *resp)
+/* Reads the next 'limit' events (0: all) of the conversations report:
+ * 0 while more are left, 1 when all are read, or the store's error. */
+static int conv_step(api *a, report *r, size_t limit)
 {
-    int bad = 0;
-    report r = {.from = api__arg_ms(req, "from", 0, &bad),
-                .to = api__arg_ms(req, "to", a->env.now(a->env.app) + 1, &bad)};
-    if (bad || r.to <= r.from) {
-        api__resp_error(resp, 400, "bad_range",
-                        "from and to are milliseconds since 1970, from < to");
-        return;
-    }
-    hmap_init(&r.index);
-    if (store_conv_events_since(a->env.st, r.from, collect, &r) != 0) {
-        hmap_free(&r.index);
-        free(r.rows);
-        api__resp_error(resp, 503, "store_unavailable", "the event log cannot be read now");
-        return;
-    }
+    r->got = 0;
+    int rc = store_conv_events_some(a->env.st, r->from, r->last_seq, limit, collect, r);
+    if (rc != 0)
+        return rc < 0 ? rc : -EIO;
+    return limit && r->got == limit ? 0 : 1;
+}
+
+static void conv_free(report *r)
+{
+    hmap_free(&r->index);
+    free(r->rows);
+}
+
+static void conv_503(http_resp *resp)
+{
+    api__resp_error(resp, 503, "store_unavailable", "the event log cannot be read now");
+}
+
+/* The CSV of the conversations read into 'r' (freed here). */
+static void conv_answer(api *a, report *r, http_resp *resp)
+{
     const cc *c = a->env.core;
     buf *b = &resp->body;
     buf_printf(b, "conversation,customer_number,entry_point,queue,direction,opened_at,"
                   "first_offered_at,accepted_at,ended_at,wrapped_up_at,agents,wrapup_reasons,"
                   "messages_in,messages_out,transfers,conferences,out_of_hours,overflowed\r\n");
-    for (size_t i = 0; i < r.n; i++) {
-        row *x = &r.rows[i];
+    for (size_t i = 0; i < r->n; i++) {
+        row *x = &r->rows[i];
         char num[16];
         snprintf(num, sizeof num, "%u", x->conv);
         field(b, str_c(num), 0);
@@ -245,10 +258,34 @@ void api__report_csv(api *a, const http_req *req, http_resp *resp)
         buf_printf(b, "%u,%u,%u,%u,%d,%d\r\n", x->msgs_in, x->msgs_out, x->transfers,
                    x->conferences, x->out_of_hours, x->overflowed);
     }
-    hmap_free(&r.index);
-    free(r.rows);
+    conv_free(r);
     resp->status = 200;
     resp->content_type = "text/csv; charset=utf-8";
+}
+
+static void run_conv(api *a, const http_req *req, http_resp *resp, const report *r);
+
+void api__report_csv(api *a, const http_req *req, http_resp *resp)
+{
+    int bad = 0;
+    report r = {.from = api__arg_ms(req, "from", 0, &bad),
+                .to = api__arg_ms(req, "to", a->env.now(a->env.app) + 1, &bad)};
+    if (bad || r.to <= r.from) {
+        api__resp_error(resp, 400, "bad_range",
+                        "from and to are milliseconds since 1970, from < to");
+        return;
+    }
+    hmap_init(&r.index);
+    if (a->loop) { /* a chunk per loop turn */
+        run_conv(a, req, resp, &r);
+        return;
+    }
+    if (conv_step(a, &r, 0) != 1) {
+        conv_free(&r);
+        conv_503(resp);
+        return;
+    }
+    conv_answer(a, &r, resp);
 }
 
 /* ---- figures: /api/reports/... (report.h) ------------------------------ */
@@ -512,6 +549,7 @@ typedef struct fold_arg {
     report_opts day; /* the report's zone, by day: where midnights are */
     uint64_t last_seq; /* the last event folded */
     int64_t next_mid;  /* the next midnight to take a snapshot at */
+    size_t got;        /* events read in this chunk */
 } fold_arg;
 
 #define FOLD_DONE 1 /* fold_one: the figures are complete */
@@ -519,6 +557,7 @@ typedef struct fold_arg {
 static int fold_one(void *arg, const cc_event *ev, int segments)
 {
     fold_arg *f = arg;
+    f->got++;
     if (f->snaps) {
         int64_t s, e;
         if (f->next_mid == INT64_MIN) { /* the first event: its day's start */
@@ -538,42 +577,67 @@ static int fold_one(void *arg, const cc_event *ev, int segments)
     return 0;
 }
 
-int api_report_fold(store *st, api_snaps *snaps, const report_opts *o, int64_t now,
-                    report **out)
+struct api_fold {
+    store *st;
+    fold_arg f;
+    int rc; /* 0 going on, 1 done, <0 the store's error */
+};
+
+api_fold *api_fold_begin(store *st, api_snaps *snaps, const report_opts *o)
 {
     uint64_t last = 0;
     if (snaps && snaps->n && (store_last_seq(st, &last) != 0 || last < snaps->top))
         snaps_clear(snaps); /* not the log they were taken from */
     const snap *from = snap_before(snaps, o->from);
-    fold_arg f = {.r = report_resume(o, from ? from->state : NULL), .snaps = snaps, .day = {.step = REPORT_DAY, .tz = o->tz},
-                  .last_seq = from ? from->seq : 0, .next_mid = INT64_MIN};
+    api_fold *x = xcalloc(1, sizeof *x);
+    x->st = st;
+    x->f = (fold_arg){.r = report_resume(o, from ? from->state : NULL),
+                      .snaps = snaps,
+                      .day = {.step = REPORT_DAY, .tz = o->tz},
+                      .last_seq = from ? from->seq : 0,
+                      .next_mid = INT64_MIN};
     if (from) { /* the next midnight after the snapshot's */
         int64_t s;
-        report_interval(&f.day, from->at, &s, &f.next_mid);
+        report_interval(&x->f.day, from->at, &s, &x->f.next_mid);
     }
-    int rc = store_events_report_after(st, from ? from->seq : 0, fold_one, &f);
-    if (rc == FOLD_DONE)
-        rc = 0;
-    if (rc == 0)
-        report_finish(f.r, now);
-    else
-        report_free(f.r), f.r = NULL;
-    *out = f.r;
-    return rc;
+    return x;
 }
 
-/* The report of 'q', or NULL after answering 503. */
-static report *compute(api *a, const rq *q, http_resp *resp)
+int api_fold_step(api_fold *x, size_t limit)
 {
-    report *r;
-    if (!a->snaps)
-        a->snaps = api_snaps_new();
-    if (api_report_fold(a->env.st, a->snaps, &q->o, a->env.now(a->env.app), &r) != 0) {
-        api__resp_error(resp, 503, "store_unavailable",
-                        "the event log cannot be read now; try again in a moment");
-        return NULL;
-    }
+    if (x->rc)
+        return x->rc;
+    x->f.got = 0; /* the next chunk goes on after the last event folded */
+    int rc = store_events_report_some(x->st, x->f.last_seq, limit, fold_one, &x->f);
+    if (rc == FOLD_DONE || (rc == 0 && (!limit || x->f.got < limit)))
+        rc = 1;
+    return x->rc = rc;
+}
+
+report *api_fold_end(api_fold *x, int64_t now)
+{
+    report *r = x->f.r;
+    if (x->rc == 1)
+        report_finish(r, now);
+    else
+        report_free(r), r = NULL;
+    free(x);
     return r;
+}
+
+int api_report_fold(store *st, api_snaps *snaps, const report_opts *o, int64_t now,
+                    report **out)
+{
+    api_fold *x = api_fold_begin(st, snaps, o);
+    int rc = api_fold_step(x, 0);
+    *out = api_fold_end(x, now);
+    return rc == 1 ? 0 : rc;
+}
+
+static void store_503(http_resp *resp)
+{
+    api__resp_error(resp, 503, "store_unavailable",
+                    "the event log cannot be read now; try again in a moment");
 }
 
 /* Local time with its offset: 2026-12-04T00:00:00+01:00. */
@@ -766,18 +830,10 @@ static json_t *range_json(const rq *q)
                      steps[q->o.step & 3], "time_zone", q->tz);
 }
 
-static void figures(api *a, const http_req *req, http_resp *resp, int csv)
+/* The answer to 'q' from its finished report 'r' (freed here). */
+static void figures_answer(api *a, const rq *qp, report *r, http_resp *resp, int csv)
 {
-    rq q;
-    if (parse_rq(a, req, resp, &q, 1) != 0)
-        return;
-    if (q.id && q.dim < 0) {
-        api__resp_error(resp, 400, "bad_id", "id needs dim (queue, entry_point, agent or team)");
-        return;
-    }
-    report *r = compute(a, &q, resp);
-    if (!r)
-        return;
+    const rq q = *qp;
     const report_row *v;
     size_t n = report_rows(r, &v);
     cell *c = xmalloc(NCOLS * sizeof *c);
@@ -818,15 +874,9 @@ static void figures(api *a, const http_req *req, http_resp *resp, int csv)
 
 static const char *const state_names[] = {"logged_out", "idle", "available", "rona"};
 
-static void states(api *a, const http_req *req, http_resp *resp, int csv)
+static void states_answer(api *a, const rq *qp, report *r, http_resp *resp, int csv)
 {
-    rq q;
-    if (parse_rq(a, req, resp, &q, 0) != 0)
-        return;
-    q.o.step = REPORT_ALL;
-    report *r = compute(a, &q, resp);
-    if (!r)
-        return;
+    const rq q = *qp;
     const report_span *v;
     size_t n = report_spans(r, &v);
     const cc *core = a->env.core;
@@ -866,6 +916,154 @@ static void states(api *a, const http_req *req, http_resp *resp, int csv)
                        json_pack("{s:o, s:o}", "range", range_json(&q), "states", rows));
     }
     report_free(r);
+}
+
+/* ---- reports folded a chunk per loop turn --------------------------------
+ * A report over a busy log reads a million events: folded in one go it
+ * would hold the event loop (every SMS and desktop) for most of a second.
+ * With a loop (api_reports_loop), a report is a job: the request is
+ * deferred (http_defer), a timer folds API_REPORT_CHUNK events per turn
+ * (about 10 ms), and the last turn answers, the same bytes as in one go.
+ * The conversations report (CSV, above) reads its events the same way.
+ * Events committed meanwhile are folded too (the report ends at 'now' when
+ * it is answered). Without a loop (tests): in one go. */
+
+struct api_rjob {
+    api *a;
+    api_rjob *next;
+    http_defer *d;
+    net_timer *t;
+    api_fold *f; /* the figures' fold; NULL: the conversations report */
+    report conv; /* the conversations report's rows */
+    int states, csv;
+    rq q;
+};
+
+static void job_free(api_rjob *j)
+{
+    api_rjob **p = &j->a->jobs;
+    while (*p != j)
+        p = &(*p)->next;
+    *p = j->next;
+    net_timer_free(j->t);
+    free(j);
+}
+
+static void answer(api *a, const rq *q, report *r, http_resp *resp, int states, int csv)
+{
+    if (!r)
+        store_503(resp);
+    else if (states)
+        states_answer(a, q, r, resp, csv);
+    else
+        figures_answer(a, q, r, resp, csv);
+}
+
+static void job_turn(void *arg)
+{
+    api_rjob *j = arg;
+    api *a = j->a;
+    int rc = j->f ? api_fold_step(j->f, a->report_chunk) : conv_step(a, &j->conv, a->report_chunk);
+    if (rc == 0) {
+        net_timer_set(j->t, 0); /* the next chunk after this turn's I/O */
+        return;
+    }
+    http_resp resp = {.status = 200};
+    buf_init(&resp.body);
+    if (!j->f && rc == 1)
+        conv_answer(a, &j->conv, &resp);
+    else if (!j->f)
+        conv_free(&j->conv), conv_503(&resp);
+    else
+        answer(a, &j->q, api_fold_end(j->f, a->env.now(a->env.app)), &resp, j->states, j->csv);
+    http_defer_complete(j->d, &resp); /* frees only, when the client left */
+    buf_free(&resp.body);
+    job_free(j);
+}
+
+static void job_start(api *a, const http_req *req, api_rjob *j)
+{
+    j->a = a;
+    j->next = a->jobs;
+    j->t = net_timer_new(a->loop, job_turn, j);
+    j->d = http_defer_begin(req);
+    a->jobs = j;
+    job_turn(j); /* the first chunk now */
+}
+
+static void run_conv(api *a, const http_req *req, http_resp *resp, const report *r)
+{
+    (void)resp; /* answered by the job */
+    api_rjob *j = xcalloc(1, sizeof *j);
+    j->conv = *r;
+    job_start(a, req, j);
+}
+
+static void run(api *a, const http_req *req, http_resp *resp, const rq *q, int states, int csv)
+{
+    if (!a->snaps)
+        a->snaps = api_snaps_new();
+    if (!a->loop) {
+        report *r = NULL;
+        api_report_fold(a->env.st, a->snaps, &q->o, a->env.now(a->env.app), &r);
+        answer(a, q, r, resp, states, csv);
+        return;
+    }
+    api_rjob *j = xcalloc(1, sizeof *j);
+    *j = (api_rjob){.states = states, .csv = csv, .q = *q};
+    j->q.o.sl_queues = j->q.slq; /* its own copy of the thresholds */
+    j->q.o.sl_ms = j->q.slms;
+    j->f = api_fold_begin(a->env.st, a->snaps, &j->q.o);
+    job_start(a, req, j);
+}
+
+void api_reports_loop(api *a, net_loop *loop)
+{
+    a->loop = loop;
+    const char *v = getenv("TEXTDESK_REPORT_CHUNK"); /* for tests: docs/reports.md */
+    long n = v ? strtol(v, NULL, 10) : 0;
+    a->report_chunk = n > 0 ? (size_t)n : API_REPORT_CHUNK;
+}
+
+void api_reports_close(api *a)
+{
+    while (a && a->jobs) {
+        api_rjob *j = a->jobs;
+        if (j->f)
+            report_free(api_fold_end(j->f, 0));
+        else
+            conv_free(&j->conv);
+        http_resp resp = {.status = 200};
+        buf_init(&resp.body);
+        api__resp_error(&resp, 503, "shutting_down",
+                        "the server is stopping; ask for the report again in a moment");
+        http_defer_complete(j->d, &resp);
+        buf_free(&resp.body);
+        job_free(j);
+    }
+    if (a)
+        a->loop = NULL;
+}
+
+static void figures(api *a, const http_req *req, http_resp *resp, int csv)
+{
+    rq q;
+    if (parse_rq(a, req, resp, &q, 1) != 0)
+        return;
+    if (q.id && q.dim < 0) {
+        api__resp_error(resp, 400, "bad_id", "id needs dim (queue, entry_point, agent or team)");
+        return;
+    }
+    run(a, req, resp, &q, 0, csv);
+}
+
+static void states(api *a, const http_req *req, http_resp *resp, int csv)
+{
+    rq q;
+    if (parse_rq(a, req, resp, &q, 0) != 0)
+        return;
+    q.o.step = REPORT_ALL;
+    run(a, req, resp, &q, 1, csv);
 }
 
 /* PUT body: {"time_zone": "Europe/Stockholm", "service_level_s": 60,

@@ -740,6 +740,7 @@ int app_listen(app *a, const http_cfg *hc, char *err, size_t n)
     a->http = http_new(a->loop, hc, &h, err, n);
     if (!a->http)
         return -1;
+    api_reports_loop(a->api, a->loop); /* reports fold a chunk per turn */
     a->core_timer = net_timer_new(a->loop, on_core_timer, a);
     a->outbox_timer = net_timer_new(a->loop, on_outbox_timer, a);
     a->flush_timer = net_timer_new(a->loop, on_flush_timer, a);
@@ -803,6 +804,7 @@ void app_close(app *a)
     if (a->st)
         app_flush(a);
     api_sso_close(a->api); /* its timer and requests are the loop's */
+    api_reports_close(a->api); /* and the reports' */
     http_stop(a->http);
     net_loop_free(a->loop); /* closes desktops: their disconnects are stored */
     a->loop = NULL;

@@ -172,14 +172,14 @@ int store_event_append(store *st, const cc_event *ev)
 
 /* One read of the log (events_load(with_text), or the report's read after
  * 'after' when 'rcb' is set), never from its own callback. */
-static int events_load(store *st, int with_text, uint64_t after, store_event_cb cb,
-                       store_report_cb rcb, void *arg)
+static int events_load(store *st, int with_text, uint64_t after, size_t limit,
+                       store_event_cb cb, store_report_cb rcb, void *arg)
 {
     if (st->loading)
         return store__fail(st, -EINVAL, "invalid argument: store_events_load called from its"
                                          " own callback");
     st->loading = 1;
-    int r = rcb ? st->ops->events_report(st, after, rcb, arg)
+    int r = rcb ? st->ops->events_report(st, after, limit, rcb, arg)
                 : st->ops->events_load(st, with_text, cb, arg);
     st->loading = 0;
     return r;
@@ -187,22 +187,28 @@ static int events_load(store *st, int with_text, uint64_t after, store_event_cb 
 
 int store_events_load(store *st, store_event_cb cb, void *arg)
 {
-    return events_load(st, 1, 0, cb, NULL, arg);
+    return events_load(st, 1, 0, 0, cb, NULL, arg);
 }
 
 int store_events_replay(store *st, store_event_cb cb, void *arg)
 {
-    return events_load(st, 0, 0, cb, NULL, arg);
+    return events_load(st, 0, 0, 0, cb, NULL, arg);
 }
 
 int store_events_report(store *st, store_report_cb cb, void *arg)
 {
-    return events_load(st, 0, 0, NULL, cb, arg);
+    return events_load(st, 0, 0, 0, NULL, cb, arg);
 }
 
 int store_events_report_after(store *st, uint64_t after, store_report_cb cb, void *arg)
 {
-    return events_load(st, 0, after, NULL, cb, arg);
+    return events_load(st, 0, after, 0, NULL, cb, arg);
+}
+
+int store_events_report_some(store *st, uint64_t after, size_t limit, store_report_cb cb,
+                             void *arg)
+{
+    return events_load(st, 0, after, limit, NULL, cb, arg);
 }
 
 int store_text_segments(str text)
@@ -262,7 +268,13 @@ int store_notes(store *st, uint32_t conv, store_note_cb cb, void *arg)
 
 int store_conv_events_since(store *st, int64_t from_ms, store_cev_cb cb, void *arg)
 {
-    return st->ops->conv_events_since(st, from_ms, cb, arg);
+    return st->ops->conv_events_since(st, from_ms, 0, 0, cb, arg);
+}
+
+int store_conv_events_some(store *st, int64_t from_ms, uint64_t after, size_t limit,
+                           store_cev_cb cb, void *arg)
+{
+    return st->ops->conv_events_since(st, from_ms, after, limit, cb, arg);
 }
 
 int store_wrapups(store *st, uint32_t conv, store_wrapup_cb cb, void *arg)

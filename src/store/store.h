@@ -153,6 +153,12 @@ int store_events_report(store *st, store_report_cb cb, void *arg);
 /* The same for the events after 'after' (seq) only: a report going on
  * from a snapshot of its fold (api_report.c); both backends seek to them. */
 int store_events_report_after(store *st, uint64_t after, store_report_cb cb, void *arg);
+/* The same, at most 'limit' events (0: all): a report folded a chunk per
+ * loop turn (api_report.c) goes on after the last seq it got. Fewer than
+ * 'limit' delivered (and 0 returned): the end of the log. On PostgreSQL the
+ * query itself is limited, so a chunk reads only its rows. */
+int store_events_report_some(store *st, uint64_t after, size_t limit, store_report_cb cb,
+                             void *arg);
 /* The SMS segments a reply's text takes (what the store keeps with it,
  * what the reports count): sms_text_analyse's count, 0 for text that is
  * not UTF-8. */
@@ -235,6 +241,11 @@ typedef struct store_cev {
 } store_cev;
 typedef int (*store_cev_cb)(void *arg, const store_cev *e);
 int store_conv_events_since(store *st, int64_t from_ms, store_cev_cb cb, void *arg);
+/* The same, at most 'limit' of them (0: all), after seq 'after' (0: from
+ * the first at or after 'from_ms'): a chunk per loop turn (api_report.c).
+ * Fewer than 'limit' delivered (and 0 returned): the end of the log. */
+int store_conv_events_some(store *st, int64_t from_ms, uint64_t after, size_t limit,
+                           store_cev_cb cb, void *arg);
 
 /* The wrap-ups recorded for 'conv' (agent, reason; reason 0 when dropped
  * because the agent was removed), in order. */

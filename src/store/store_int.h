@@ -30,15 +30,17 @@ struct store_ops {
     /* with_text: 0 replay (no text), 1 load (all) */
     int (*events_load)(store *st, int with_text, store_event_cb cb, void *arg);
     int (*events_after)(store *st, uint64_t after, store_event_cb cb, void *arg); /* optional */
-    /* store_events_report_after (after 0: store_events_report) */
-    int (*events_report)(store *st, uint64_t after, store_report_cb cb, void *arg);
+    /* store_events_report_some (after 0, limit 0: store_events_report) */
+    int (*events_report)(store *st, uint64_t after, size_t limit, store_report_cb cb,
+                         void *arg);
     int (*fence)(store *st, int64_t epoch);                                       /* optional */
     int (*last_seq)(store *st, uint64_t *seq);
     int (*msg_get)(store *st, int64_t id, store_msg_cb cb, void *arg);
     int (*msgs_of_conv)(store *st, uint32_t conv, store_msg_cb cb, void *arg);
     int (*history)(store *st, str number, size_t max, store_hist_cb cb, void *arg);
     int (*notes)(store *st, uint32_t conv, store_note_cb cb, void *arg);
-    int (*conv_events_since)(store *st, int64_t from_ms, store_cev_cb cb, void *arg);
+    int (*conv_events_since)(store *st, int64_t from_ms, uint64_t after, size_t limit,
+                             store_cev_cb cb, void *arg);
     int (*wrapups)(store *st, uint32_t conv, store_wrapup_cb cb, void *arg);
     int (*csat)(store *st, uint32_t conv, store_csat_cb cb, void *arg);
     int (*outbox_due)(store *st, size_t max, store_msg_cb cb, void *arg);

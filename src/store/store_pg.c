@@ -237,7 +237,7 @@ _Static_assert(PG_N_MIGRATIONS == PG_SCHEMA_VERSION, "PG_SCHEMA_VERSION is the l
     X(EV_REPLAY, "SELECT " EV_SELECT " e.text, e.msg_id, e.var_key, e.value,"            \
                  " e.queue_name FROM events e ORDER BY e.seq")                           \
     X(EV_REPORT, STORE_ROW_REPORT_SELECT("e.segments") " FROM events e WHERE e.seq > $1"  \
-                 " ORDER BY e.seq")                                                      \
+                 " ORDER BY e.seq LIMIT $2")                                             \
     X(EV_LAST, "SELECT coalesce(max(seq), 0) FROM events")                               \
     X(EV_AFTER, "SELECT " EV_SELECT " e.text, e.msg_id, e.var_key, e.value,"             \
                 " e.queue_name FROM events e WHERE e.seq > $1 ORDER BY e.seq")           \
@@ -258,7 +258,8 @@ _Static_assert(PG_N_MIGRATIONS == PG_SCHEMA_VERSION, "PG_SCHEMA_VERSION is the l
     X(CANNED_ALL, "SELECT id, title, text_sv, text_en FROM canned ORDER BY title, id")   \
     X(SEQ_AT, "SELECT at FROM events WHERE seq = $1")                                    \
     X(EV_FROM, "SELECT seq, type, at, conv, agent, target, queue, reason, number,"       \
-               " ep_number, code FROM events WHERE seq >= $1 AND conv <> 0 ORDER BY seq") \
+               " ep_number, code FROM events WHERE seq >= $1 AND conv <> 0 ORDER BY seq"     \
+               " LIMIT $2")                                                             \
     X(CSAT, "SELECT reason, text, at, agent FROM events WHERE type = "                   \
             STORE_ROW_T_CSAT_ANSWERED " AND conv = $1 ORDER BY seq")                     \
     X(WRAPUPS, "SELECT agent, reason, at FROM events WHERE type = "                      \
@@ -1397,10 +1398,12 @@ static int report_row(pg *st, const PGresult *res, void *ctx)
     return c->rcb(c->arg, &ev, segs);
 }
 
-static int pg_events_report(store *st_, uint64_t after, store_report_cb cb, void *arg)
+static int pg_events_report(store *st_, uint64_t after, size_t limit, store_report_cb cb,
+                            void *arg)
 {
     pargs a = {0};
     p_int(&a, (int64_t)after);
+    p_int(&a, limit ? (int64_t)limit : INT64_MAX); /* a chunk reads only its rows */
     return each_row_single((pg *)st_, P_EV_REPORT, &a, report_row, &(ev_cb){NULL, cb, arg});
 }
 
@@ -1595,27 +1598,33 @@ static int cev_row(pg *st, const PGresult *res, int i, const row_cb *c)
     return ((store_cev_cb)c->cb)(c->arg, &e);
 }
 
-static int pg_conv_events_since(store *st_, int64_t from_ms, store_cev_cb cb, void *arg)
+static int pg_conv_events_since(store *st_, int64_t from_ms, uint64_t after, size_t limit,
+                                store_cev_cb cb, void *arg)
 {
     pg *st = (pg *)st_;
     /* as in store_sqlite.c: events are in time order, so a binary search
-     * over seq finds the first at or after 'from_ms' */
-    uint64_t last = 0;
-    int r = pg_last_seq(st_, &last);
-    if (r != 0)
-        return r;
-    int64_t lo = 1, hi = (int64_t)last;
-    while (lo < hi) {
-        int64_t mid = lo + (hi - lo) / 2, at = 0;
-        if ((r = at_of(st, mid, &at)) != 0)
+     * over seq finds the first at or after 'from_ms'; a chunk after the
+     * first goes on after 'after' */
+    int64_t lo = (int64_t)after + 1;
+    if (!after) {
+        uint64_t last = 0;
+        int r = pg_last_seq(st_, &last);
+        if (r != 0)
             return r;
-        if (at >= 0 && at < from_ms)
-            lo = mid + 1;
-        else
-            hi = mid;
+        int64_t hi = (int64_t)last;
+        for (lo = 1; lo < hi;) {
+            int64_t mid = lo + (hi - lo) / 2, at = 0;
+            if ((r = at_of(st, mid, &at)) != 0)
+                return r;
+            if (at >= 0 && at < from_ms)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
     }
     pargs a = {0};
     p_int(&a, lo);
+    p_int(&a, limit ? (int64_t)limit : INT64_MAX); /* a chunk reads only its rows */
     return each_row(st, P_EV_FROM, &a, cev_row, &(row_cb){(void (*)(void))cb, arg});
 }
 

@@ -244,7 +244,8 @@ static const struct store_migration {
     X(SEQ_AT, "SELECT at FROM events WHERE seq = ?1")                                    \
     X(SEQ_MAX, "SELECT IFNULL(MAX(seq), 0) FROM events")                                 \
     X(EV_FROM, "SELECT seq, type, at, conv, agent, target, queue, reason, number,"       \
-               " ep_number, code FROM events WHERE seq >= ?1 AND conv <> 0 ORDER BY seq") \
+               " ep_number, code FROM events WHERE seq >= ?1 AND conv <> 0 ORDER BY seq"     \
+               " LIMIT ?2")                                                             \
     X(CSAT, "SELECT reason, text, at, agent FROM events WHERE type = 45 AND conv = ?1"    \
             " ORDER BY seq")                                                             \
     X(WRAPUPS, "SELECT agent, reason, at FROM events WHERE type = 30 AND conv = ?1"      \
@@ -696,9 +697,11 @@ static int report_cols(sq *st, sqlite3_stmt *s, cc_event *ev, int *segs)
 /* store_events_report: the events' report records (v10) in one sequential
  * read; from an event stored before (no record) on, their columns until
  * the next with one (in practice: the log's prefix older than v10). */
-static int sq_events_report(store *st_, uint64_t after, store_report_cb cb, void *arg)
+static int sq_events_report(store *st_, uint64_t after, size_t limit, store_report_cb cb,
+                            void *arg)
 {
     sq *st = (sq *)st_;
+    size_t got = 0; /* stepping stops at 'limit': SQLite reads no further */
     for (int cols = 0;; cols = !cols) {
         sqlite3_stmt *s = st->s[cols ? S_EV_REPORT_COLS : S_EV_REPORT];
         sqlite3_bind_int64(s, 1, (int64_t)after);
@@ -721,6 +724,8 @@ static int sq_events_report(store *st_, uint64_t after, store_report_cb cb, void
             if (r != 0 || (r = cb(arg, &ev, segs)) != 0)
                 break;
             after = seq;
+            if (limit && ++got == limit)
+                break;
         }
         if (r == 0 && rc != SQLITE_ROW && rc != SQLITE_DONE)
             r = fail(st, rc);
@@ -930,24 +935,30 @@ static int cev_row(sqlite3_stmt *s, const row_cb *c)
     return ((store_cev_cb)c->cb)(c->arg, &e);
 }
 
-static int sq_conv_events_since(store *st_, int64_t from_ms, store_cev_cb cb, void *arg)
+static int sq_conv_events_since(store *st_, int64_t from_ms, uint64_t after, size_t limit,
+                                store_cev_cb cb, void *arg)
 {
     sq *st = (sq *)st_;
     /* events are in time order (the core's clock never goes back), so a
      * binary search over seq finds the first at or after 'from_ms' with
-     * primary-key lookups only */
-    sqlite3_stmt *m = st->s[S_SEQ_MAX];
-    int64_t hi = sqlite3_step(m) == SQLITE_ROW ? sqlite3_column_int64(m, 0) : 0, lo = 1;
-    done(m);
-    while (lo < hi) {
-        int64_t mid = lo + (hi - lo) / 2, at = at_of(st, mid);
-        if (at >= 0 && at < from_ms)
-            lo = mid + 1;
-        else
-            hi = mid;
+     * primary-key lookups only; a chunk after the first goes on after
+     * 'after' */
+    int64_t lo = (int64_t)after + 1;
+    if (!after) {
+        sqlite3_stmt *m = st->s[S_SEQ_MAX];
+        int64_t hi = sqlite3_step(m) == SQLITE_ROW ? sqlite3_column_int64(m, 0) : 0;
+        done(m);
+        for (lo = 1; lo < hi;) {
+            int64_t mid = lo + (hi - lo) / 2, at = at_of(st, mid);
+            if (at >= 0 && at < from_ms)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
     }
     sqlite3_stmt *s = st->s[S_EV_FROM];
     sqlite3_bind_int64(s, 1, lo);
+    sqlite3_bind_int64(s, 2, limit ? (int64_t)limit : INT64_MAX);
     return each_row(st, s, cev_row, &(row_cb){(void (*)(void))cb, arg});
 }
 

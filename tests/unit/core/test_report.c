@@ -13,6 +13,7 @@
 
 #include "core/report.h"
 #include "core/tz.h"
+#include "api/api.h"
 #include "store/store.h"
 
 #define SEC 1000LL
@@ -738,6 +739,23 @@ static void test_property_live_equals_replayed(void **state)
         report *lean = report_new(&o);
         assert_int_equal(store_events_report(st, lean_cb, lean), 0);
         report_finish(lean, f->now);
+        /* and so does the fold a chunk per loop turn (api_report.c), with
+         * its midnight snapshots and without, in chunks of a few events */
+        api_snaps *snaps = api_snaps_new();
+        for (int k = 0; k < 3; k++) {
+            api_fold *x = api_fold_begin(st, k == 2 ? NULL : snaps, &o);
+            int rc, turns = 0;
+            while ((rc = api_fold_step(x, 1 + seed * 7 % 40)) == 0)
+                turns++;
+            assert_int_equal(rc, 1);
+            assert_true(turns > 10);
+            report *chunked = api_fold_end(x, f->now);
+            assert_non_null(chunked);
+            assert_same(live, chunked);
+            report_free(chunked);
+        }
+        assert_true(api_snaps_count(snaps) > 0);
+        api_snaps_free(snaps);
         store_close(st);
         assert_same(live, replayed);
         assert_same(live, lean);

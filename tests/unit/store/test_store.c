@@ -2109,6 +2109,82 @@ static int collect_report(void *arg, const cc_event *ev, int segments)
     return 0;
 }
 
+/* collect_report counting every event read and the last seq (chunks). */
+typedef struct chunkl {
+    segl l;
+    size_t got;
+    uint64_t last;
+} chunkl;
+
+static int collect_chunk(void *arg, const cc_event *ev, int segments)
+{
+    chunkl *c = arg;
+    assert_true(ev->seq > c->last); /* in order, none twice */
+    c->got++;
+    c->last = ev->seq;
+    return collect_report(&c->l, ev, segments);
+}
+
+/* The whole report read a chunk of 'limit' events at a time, each going on
+ * after the last seq read: the same replies as one read. */
+static void assert_chunks_same(store *st, size_t limit, const segl *whole)
+{
+    chunkl c = {0};
+    size_t chunks = 0;
+    for (;;) {
+        size_t before = c.got;
+        assert_int_equal(store_events_report_some(st, c.last, limit, collect_chunk, &c), 0);
+        assert_true(c.got - before <= limit);
+        chunks++;
+        if (c.got - before < limit)
+            break;
+    }
+    assert_true(chunks > 1);
+    assert_int_equal(c.l.n, whole->n);
+    for (size_t i = 0; i < whole->n; i++) {
+        assert_int_equal(c.l.seq[i], whole->seq[i]);
+        assert_int_equal(c.l.segs[i], whole->segs[i]);
+    }
+}
+
+/* The conversations' events read (seq, at), for store_conv_events_some. */
+typedef struct cevl {
+    size_t n, got;
+    int64_t seq[256], at[256];
+} cevl;
+
+static int collect_cev(void *arg, const store_cev *e)
+{
+    cevl *l = arg;
+    assert_true(l->n < 256);
+    assert_true(e->conv != 0);
+    l->seq[l->n] = e->seq;
+    l->at[l->n++] = e->at;
+    l->got++;
+    return 0;
+}
+
+/* store_conv_events_some from 'from_ms' a chunk of 'limit' at a time: the
+ * same events as one read. */
+static void assert_cev_chunks_same(store *st, int64_t from_ms, size_t limit, const cevl *whole)
+{
+    cevl c = {0};
+    size_t chunks = 0;
+    for (;;) {
+        c.got = 0;
+        uint64_t after = c.n ? (uint64_t)c.seq[c.n - 1] : 0;
+        assert_int_equal(store_conv_events_some(st, from_ms, after, limit, collect_cev, &c), 0);
+        assert_true(c.got <= limit);
+        chunks++;
+        if (c.got < limit)
+            break;
+    }
+    assert_true(chunks > 1);
+    assert_int_equal(c.n, whole->n);
+    for (size_t i = 0; i < whole->n; i++)
+        assert_int_equal(c.seq[i], whole->seq[i]);
+}
+
 /* 'n' times 'unit' (UTF-8). */
 static str repeat(char *buf, size_t cap, const char *unit, size_t n)
 {
@@ -2209,6 +2285,23 @@ static void test_reply_segments(void **state)
                      0);
     assert_int_equal(tail2.n, N_SEG_REPLIES - 2);
     assert_int_equal(tail2.segs[0], SEG_REPLIES[2].segs);
+    /* a chunk at a time (api_report.c on the loop), across the old rows
+     * and the new: the same */
+    assert_chunks_same(st, 1, &both);
+    assert_chunks_same(st, 3, &both);
+    assert_chunks_same(st, 7, &both);
+    /* the conversations report's read, the same way: from the start, and
+     * from a time inside the log (the first event at or after it) */
+    cevl all = {0};
+    assert_int_equal(store_conv_events_since(st, 0, collect_cev, &all), 0);
+    assert_true(all.n > 10);
+    for (size_t lim = 1; lim <= 7; lim += 3)
+        assert_cev_chunks_same(st, 0, lim, &all);
+    int64_t mid_at = all.at[all.n / 2];
+    cevl ctail = {0};
+    assert_int_equal(store_conv_events_since(st, mid_at, collect_cev, &ctail), 0);
+    assert_true(ctail.n > 1 && ctail.n <= all.n && ctail.at[0] >= mid_at);
+    assert_cev_chunks_same(st, mid_at, 2, &ctail);
     store_close(st);
 }
 

@@ -49,7 +49,7 @@
  * (no command in a later loop turn: whoever sent them waits for this
  * commit's answer) makes the next ones skip, 1, 2, 4 ... up to
  * APP_COMMIT_WINDOW_SKIP_MAX commits, until one gains again. */
-#define APP_COMMIT_WINDOW_MS 2
+#define APP_COMMIT_WINDOW_MS 1
 #define APP_COMMIT_WINDOW_EVENTS 64
 #define APP_COMMIT_WINDOW_SKIP_MAX 1024
 

@@ -508,11 +508,6 @@ int store_msg_forget(store *st, int64_t id, int segments)
     return st->ops->msg_forget(st, id, segments);
 }
 
-int store_segments(store *st, store_segments_cb cb, void *arg)
-{
-    return st->ops->segments(st, cb, arg);
-}
-
 int store_erase_number(store *st, str number, int64_t *convs)
 {
     if (number.n == 0)

@@ -476,9 +476,6 @@ int store_csat_forget(store *st, uint32_t conv);
 /* Deletes the text of refused inbound SMS kept before 'before_at';
  * returns how many, or a negative error. */
 int store_orphans_forget(store *st, int64_t before_at);
-/* The segments kept of every outbound message whose text was deleted. */
-typedef int (*store_segments_cb)(void *arg, int64_t id, int segments);
-int store_segments(store *st, store_segments_cb cb, void *arg);
 /* Erases customer number 'number' from every conversation it opened:
  * the number in events, messages and the one-open-conversation table
  * becomes "erased-CONV", display names, variables and survey comments

@@ -83,7 +83,6 @@ struct store_ops {
     int (*msg_forget)(store *st, int64_t id, int segments);
     int (*csat_forget)(store *st, uint32_t conv);
     int (*orphans_forget)(store *st, int64_t before_at);
-    int (*segments)(store *st, store_segments_cb cb, void *arg);
     int (*erase_number)(store *st, str number, int64_t *convs);
     int (*scrub)(store *st);
 };

@@ -327,7 +327,6 @@ _Static_assert(PG_N_MIGRATIONS == PG_SCHEMA_VERSION, "PG_SCHEMA_VERSION is the l
     X(MSG_FORGET, "UPDATE messages SET text = NULL WHERE id = $1")                       \
     X(MSG_SEGMENTS, "INSERT INTO msg_segments (id, segments) VALUES ($1, $2)"            \
                     " ON CONFLICT (id) DO NOTHING")                                      \
-    X(SEGMENTS, "SELECT id, segments FROM msg_segments")                                 \
     X(CSAT_FORGET, "UPDATE events SET text = NULL WHERE type = 45 AND conv = $1"         \
                    " AND text IS NOT NULL")                                              \
     X(ORPHANS_FORGET, "UPDATE inbound_orphans SET text = NULL WHERE at < $1"             \
@@ -2226,19 +2225,6 @@ static int pg_orphans_forget(store *st_, int64_t before_at)
     return r != 0 ? r : (int)n;
 }
 
-static int segments_row(pg *st, const PGresult *res, int i, const row_cb *c)
-{
-    (void)st;
-    return ((store_segments_cb)c->cb)(c->arg, col_i64(res, i, 0), (int)col_i64(res, i, 1));
-}
-
-static int pg_segments(store *st_, store_segments_cb cb, void *arg)
-{
-    pargs a = {0};
-    return each_row((pg *)st_, P_SEGMENTS, &a, segments_row,
-                    &(row_cb){(void (*)(void))cb, arg});
-}
-
 static int pg_erase_number(store *st_, str number, int64_t *convs)
 {
     pg *st = (pg *)st_;
@@ -2322,7 +2308,6 @@ static const struct store_ops PG_OPS = {
     .msg_forget = pg_msg_forget,
     .csat_forget = pg_csat_forget,
     .orphans_forget = pg_orphans_forget,
-    .segments = pg_segments,
     .erase_number = pg_erase_number,
     .scrub = pg_scrub,
 };

@@ -312,7 +312,6 @@ static const struct store_migration {
     X(MSG_FORGET, "UPDATE messages SET text = NULL WHERE id = ?1")                       \
     X(MSG_SEGMENTS, "INSERT INTO msg_segments (id, segments) VALUES (?1, ?2)"            \
                     " ON CONFLICT (id) DO NOTHING")                                      \
-    X(SEGMENTS, "SELECT id, segments FROM msg_segments")                                 \
     X(CSAT_FORGET, "UPDATE events SET text = NULL WHERE type = 45 AND conv = ?1"         \
                    " AND text IS NOT NULL")                                              \
     X(ORPHANS_FORGET, "UPDATE inbound_orphans SET text = NULL WHERE at < ?1"             \
@@ -1640,18 +1639,6 @@ static int sq_orphans_forget(store *st_, int64_t before_at)
     return r != 0 ? r : sqlite3_changes(st->db);
 }
 
-static int segments_row(sqlite3_stmt *s, const row_cb *c)
-{
-    return ((store_segments_cb)c->cb)(c->arg, sqlite3_column_int64(s, 0),
-                                      sqlite3_column_int(s, 1));
-}
-
-static int sq_segments(store *st_, store_segments_cb cb, void *arg)
-{
-    sq *st = (sq *)st_;
-    return each_row(st, st->s[S_SEGMENTS], segments_row, &(row_cb){(void (*)(void))cb, arg});
-}
-
 static int sq_erase_number(store *st_, str number, int64_t *convs)
 {
     sq *st = (sq *)st_;
@@ -1732,7 +1719,6 @@ static const struct store_ops SQ_OPS = {
     .msg_forget = sq_msg_forget,
     .csat_forget = sq_csat_forget,
     .orphans_forget = sq_orphans_forget,
-    .segments = sq_segments,
     .erase_number = sq_erase_number,
     .scrub = sq_scrub,
 };

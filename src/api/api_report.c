@@ -223,9 +223,10 @@ static void conv_free(report *r)
     free(r->rows);
 }
 
-static void conv_503(http_resp *resp)
+static void store_503(http_resp *resp)
 {
-    api__resp_error(resp, 503, "store_unavailable", "the event log cannot be read now");
+    api__resp_error(resp, 503, "store_unavailable",
+                    "the event log cannot be read now; try again in a moment");
 }
 
 /* The CSV of the conversations read into 'r' (freed here). */
@@ -282,7 +283,7 @@ void api__report_csv(api *a, const http_req *req, http_resp *resp)
     }
     if (conv_step(a, &r, 0) != 1) {
         conv_free(&r);
-        conv_503(resp);
+        store_503(resp);
         return;
     }
     conv_answer(a, &r, resp);
@@ -634,12 +635,6 @@ int api_report_fold(store *st, api_snaps *snaps, const report_opts *o, int64_t n
     return rc == 1 ? 0 : rc;
 }
 
-static void store_503(http_resp *resp)
-{
-    api__resp_error(resp, 503, "store_unavailable",
-                    "the event log cannot be read now; try again in a moment");
-}
-
 /* Local time with its offset: 2026-12-04T00:00:00+01:00. */
 static void local_iso(const report_opts *o, int64_t ms, char *out, size_t n)
 {
@@ -973,7 +968,7 @@ static void job_turn(void *arg)
     if (!j->f && rc == 1)
         conv_answer(a, &j->conv, &resp);
     else if (!j->f)
-        conv_free(&j->conv), conv_503(&resp);
+        conv_free(&j->conv), store_503(&resp);
     else
         answer(a, &j->q, api_fold_end(j->f, a->env.now(a->env.app)), &resp, j->states, j->csv);
     http_defer_complete(j->d, &resp); /* frees only, when the client left */

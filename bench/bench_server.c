@@ -69,6 +69,11 @@
  *
  * Usage: bench_server [path/to/textdesk]  (default: textdesk beside this
  * binary; another build's binary gives a before/after on the same load).
+ * The cluster runs PostgreSQL's default settings (fsync and
+ * synchronous_commit on, as a site must run it); BENCH_PG_SETTINGS="name=value
+ * ..." adds settings (e.g. "shared_buffers=1GB"). At 2,000 SMS/s
+ * pg_offer_latency_2000_checkpoints, _backend_writes, _wal_buffers_full and
+ * _autovacuums say what the database did beside the commits in that window.
  * BENCH_REC_MSGS=N seeds N messages for the recovery phases instead of
  * 1,000,000 (a quicker run; the figures then say how many).
  * BENCH_PHASES=latency,desktops,memory,recovery runs only those phases and prints
@@ -475,6 +480,38 @@ static int64_t pg_int(const char *db, const char *sql)
     PQclear(r);
     PQfinish(c);
     return n;
+}
+
+/* What PostgreSQL did beside the commits, cluster-wide counters read
+ * before and after a window (their difference is what landed in it; the
+ * statistics lag up to a second): checkpoints, buffers a backend had to
+ * write itself (shared_buffers full of dirty pages), WAL written because
+ * wal_buffers were full, and autovacuum / autoanalyze runs in 'db'. */
+#define PG_NCOUNT 4
+static const char *const pg_count_name[PG_NCOUNT] = {"checkpoints", "backend_writes",
+                                                     "wal_buffers_full", "autovacuums"};
+static const char *const pg_count_unit[PG_NCOUNT] = {"checkpoints", "buffers", "times",
+                                                     "runs"};
+static void pg_counters(const char *db, int64_t v[PG_NCOUNT])
+{
+    char url[400];
+    snprintf(url, sizeof url, "%s%s", pg_base, db);
+    PGconn *c = PQconnectdb(url);
+    PGresult *r =
+        PQstatus(c) == CONNECTION_OK
+            ? PQexec(c, "SELECT (SELECT checkpoints_timed + checkpoints_req"
+                        " FROM pg_stat_bgwriter),"
+                        " (SELECT buffers_backend FROM pg_stat_bgwriter),"
+                        " (SELECT wal_buffers_full FROM pg_stat_wal),"
+                        " (SELECT coalesce(sum(autovacuum_count + autoanalyze_count), 0)"
+                        " FROM pg_stat_all_tables)")
+            : NULL;
+    for (int i = 0; i < PG_NCOUNT; i++)
+        v[i] = PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1
+                   ? strtoll(PQgetvalue(r, 0, i), NULL, 10)
+                   : -1;
+    PQclear(r);
+    PQfinish(c);
 }
 
 /* Where a phase keeps its data: the folder 'data' (SQLite), or a fresh
@@ -963,6 +1000,9 @@ static void phase_latency(figures *F, int ingest_only)
         int64_t count = (int64_t)rates[r] * LAT_SECONDS;
         nlat = 0;
         double c0 = cpu_seconds(pid), d0 = db_cpu_seconds();
+        int64_t pc0[PG_NCOUNT], pc1[PG_NCOUNT];
+        if (use_pg)
+            pg_counters(strrchr(where, '/') + 1, pc0);
         snprintf(name, sizeof name, "lat_offer_%d", rates[r]);
         mark(name);
         F->sent_rate[r] = drive(&L, key, count, rates[r], LAT_SECONDS, 1);
@@ -986,6 +1026,12 @@ static void phase_latency(figures *F, int ingest_only)
         if (use_pg) {
             snprintf(name, sizeof name, "offer_latency_%d_dbcpu", rates[r]);
             print_figure(name, (db_cpu_seconds() - d0) / (double)count * 1e6, "%.1f", "us/sms");
+            pg_counters(strrchr(where, '/') + 1, pc1);
+            for (int k = 0; k < PG_NCOUNT && rates[r] == 2000; k++) {
+                snprintf(name, sizeof name, "offer_latency_%d_%s", rates[r],
+                         pg_count_name[k]);
+                print_figure(name, (double)(pc1[k] - pc0[k]), "%.0f", pg_count_unit[k]);
+            }
         }
         mark("lat_settle");
         settle(&L, 0.5);
@@ -1370,8 +1416,13 @@ static int pg_start(void)
     char cmd[800], url[256] = "";
     /* not under DIR: the postgres user must reach it */
     snprintf(pg_dir, sizeof pg_dir, "/tmp/textdesk-bench-pg-%d", (int)getpid());
-    snprintf(cmd, sizeof cmd, "sh '%s/scripts/pgtest.sh' start '%s'", TEXTDESK_SOURCE_DIR,
-             pg_dir);
+    /* BENCH_PG_SETTINGS: settings beside PostgreSQL's defaults (name=value
+     * words, no quotes) */
+    const char *set = getenv("BENCH_PG_SETTINGS");
+    if (set && strchr(set, '\''))
+        dief("BENCH_PG_SETTINGS: name=value words without quotes");
+    snprintf(cmd, sizeof cmd, "PGTEST_SETTINGS='%s' sh '%s/scripts/pgtest.sh' start '%s'",
+             set ? set : "", TEXTDESK_SOURCE_DIR, pg_dir);
     FILE *p = popen(cmd, "r");
     if (!p || !fgets(url, sizeof url, p)) {
         if (p)

@@ -61,6 +61,15 @@ subs=$("$bin" admin --help | sed -n '/^commands:/,/^KIND/p' | awk 'NR > 1 && $1 
 [ "$(echo "$subs" | wc -w)" -ge 8 ] || { echo "FAIL: too few admin commands: $subs"; fail=$((fail + 1)); }
 for s in $subs; do
     help "usage: textdesk admin [--url http://IP:PORT] [--user NAME] $s " admin "$s" --help
+    # its own usage, once: no line twice, no other command's usage line
+    twice=$(grep -v '^ *$' "$tmp/out" | sort | uniq -d | head -1)
+    other=$(grep '^usage:' "$tmp/out" | grep -v -e " $s " -e " $s\$" | head -1)
+    if [ -n "$twice$other" ]; then
+        echo "FAIL 'admin $s --help': ${twice:+line twice: $twice}${other:+ another usage: $other}"
+        fail=$((fail + 1))
+    else
+        pass=$((pass + 1))
+    fi
     help "usage: textdesk admin [--url http://IP:PORT] [--user NAME] $s " \
         admin --url http://127.0.0.1:1 "$s" -h
 done

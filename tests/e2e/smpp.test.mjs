@@ -166,14 +166,18 @@ test('the SMSC drops the link: restored, nothing lost, nothing sent twice', { sk
 
   // 2. dropped with a long reply in flight: that one is "delivery unknown"
   //    (the SMSC may have it; never resent blindly), the next goes out once
-  await smsc.ok('RESPDELAY 1');
+  // answers held 3 s: the drop must come before the first is answered, a
+  // control round trip or two after the first segment is seen (a waiting
+  // bound: a loaded simulator answers its control port late); answers due
+  // on the dropped link are discarded, so the delay is lifted after it
+  await smsc.ok('RESPDELAY 3');
   const long = 'Långt svar. '.repeat(80).trim(); // 7 segments
   const after = 'Efter avbrottet';
   const s1 = await reply(long);
   const s2 = await reply(after);
   await until(() => smsc.events('submit_sm').some((e) => e.text && e.text.startsWith('Långt svar.')), 5000);
-  await smsc.ok('RESPDELAY 0');
   assert.match(await smsc.ok('DROP'), /dropped=1/);
+  await smsc.ok('RESPDELAY 0');
   const u = await delivery(s1, 'unknown', 10000);
   assert.match(u.error, /delivery unknown/);
   await delivery(s2, 'delivered', 20000);

@@ -506,7 +506,8 @@ export async function soak(opts = {}) {
     run.phase = 'fault';
     run.moPaused = true;
     const storedEnd = Date.now() + 60000;
-    while (td.query('SELECT count(*) AS n FROM messages WHERE outbound = 0')[0].n < phones.sent
+    const lost = () => (kannel.smsboxCrashed?.size ? lostByKannel(td, kannel, phones.sent).length : 0);
+    while (td.query('SELECT count(*) AS n FROM messages WHERE outbound = 0')[0].n + lost() < phones.sent
       && Date.now() < storedEnd) await sleep(200);
     await kannel.stopSmsbox();
     run.moPaused = false;

@@ -66,6 +66,7 @@ test('skills: admin API, removal rules, export/import, supervisor view', async (
   r = await A('DELETE', 'skills/3');
   assert.equal(r.status, 409);
   assert.equal(r.body.error, 'in_use');
+  assert.match(r.body.message, /^skills: still in use \(.*\): change or remove those first$/);
   r = await A('DELETE', 'skills/9');
   assert.equal(r.status, 404);
 

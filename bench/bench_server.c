@@ -23,6 +23,9 @@
  *   offer_latency_R_cpu, server_ingest_cpu   the server's CPU time (user +
  *                               system) per SMS in that run: steadier than
  *                               rates and tails when the machine is shared
+ *   offer_latency_R_switches, server_ingest_switches   the context switches
+ *                               of the server's main thread per SMS (its
+ *                               wake-ups: each costs a VM exit here)
  *   server_stop_desktops_ms     SIGTERM to exit with LAT_AGENTS desktops
  *                               connected (their disconnects are stored)
  *   acked_not_stored            acknowledged inbound SMS missing from the
@@ -63,8 +66,8 @@
  *    desktops connected, one small frame per request to one of them),
  *    driven by the same load generator, so that the ratios above can be
  *    judged against what this machine imposes on any server
- *   floor_ingest_rate, _cpu        its ceiling, no desktop
- *   floor_offer_2000_rate, _cpu, floor_offer_latency_2000_{p50,p99}
+ *   floor_ingest_rate, _cpu, _switches   its ceiling, no desktop
+ *   floor_offer_2000_rate, _cpu, _switches, floor_offer_latency_2000_{p50,p99}
  *                               2,000 SMS/s with LAT_AGENTS desktops
  *   floor_cpu_2000_vs_ceiling   beside offer_cpu_2000_vs_ingest
  *   floor_desktops_ingest_rate_10000, _cpu_10000   its ceiling with
@@ -409,6 +412,23 @@ static double cpu_seconds(pid_t pid)
                      &st) != 2)
         dief("cannot parse /proc/PID/stat");
     return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
+}
+
+/* The context switches (voluntary and not) of process 'pid''s main
+ * thread so far: its wake-ups, each a VM exit on this machine. */
+static double switches(pid_t pid)
+{
+    char path[64], line[256];
+    snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        die("/proc/PID/status");
+    double n = 0;
+    while (fgets(line, sizeof line, f))
+        if (strstr(line, "ctxt_switches:"))
+            n += strtod(strchr(line, ':') + 1, NULL);
+    fclose(f);
+    return n;
 }
 
 /* The CPU seconds of PostgreSQL's processes (the postmaster of this run's
@@ -1115,18 +1135,20 @@ static void phase_floor(void)
     load L = {.ep = epoll_create1(0)};
     memset(sent_at, 0, MAX_KEYS * sizeof *sent_at);
     int64_t key = 0, n = INGEST_N / 2;
-    double c0 = cpu_seconds(pid);
+    double c0 = cpu_seconds(pid), sw = switches(pid);
     mark("floor_ingest_0");
     double rate0 = drive(&L, key, n, 0, 30, 0);
     double cpu0 = (cpu_seconds(pid) - c0) / (double)n * 1e6;
+    double sw0 = (switches(pid) - sw) / (double)n;
     key += n;
     floor_desktops_open(&L, LAT_AGENTS);
     int64_t count = 2000 * LAT_SECONDS / 2;
     nlat = 0;
-    c0 = cpu_seconds(pid);
+    c0 = cpu_seconds(pid), sw = switches(pid);
     mark("floor_offer_2000");
     double rate2 = drive(&L, key, count, 2000, LAT_SECONDS / 2, 1);
     double cpu2 = (cpu_seconds(pid) - c0) / (double)count * 1e6;
+    double sw2 = (switches(pid) - sw) / (double)count;
     key += count;
     qsort(latency, (size_t)nlat, sizeof *latency, cmp_d);
     double p50 = nlat ? latency[nlat / 2] * 1000 : -1;
@@ -1145,8 +1167,10 @@ static void phase_floor(void)
     close(L.ep);
     print_figure("floor_ingest_rate", rate0, "%.0f", "sms/s");
     print_figure("floor_ingest_cpu", cpu0, "%.1f", "us/sms");
+    print_figure("floor_ingest_switches", sw0, "%.2f", "/sms");
     print_figure("floor_offer_2000_rate", rate2, "%.0f", "sms/s");
     print_figure("floor_offer_2000_cpu", cpu2, "%.1f", "us/sms");
+    print_figure("floor_offer_2000_switches", sw2, "%.2f", "/sms");
     print_figure("floor_offer_latency_2000_p50", p50, "%.2f", "ms");
     print_figure("floor_offer_latency_2000_p99", p99, "%.2f", "ms");
     print_figure("floor_cpu_2000_vs_ceiling", cpu2 / cpu0, "%.2f", "x");
@@ -1170,12 +1194,13 @@ static void phase_latency(figures *F, int ingest_only)
     load L = {.ep = epoll_create1(0)};
     memset(sent_at, 0, MAX_KEYS * sizeof *sent_at);
     F->raw = use_pg ? 0 : raw_sqlite_rate(INGEST_N);
-    double cpu0 = cpu_seconds(pid), db0 = db_cpu_seconds();
+    double cpu0 = cpu_seconds(pid), db0 = db_cpu_seconds(), sw0 = switches(pid);
     mark("lat_ingest");
     F->ingest = drive(&L, 0, INGEST_N, 0, 60, 0);
     F->ingest_cpu = (cpu_seconds(pid) - cpu0) / INGEST_N * 1e6;
     print_figure("server_ingest_rate", F->ingest, "%.0f", "sms/s");
     print_figure("server_ingest_cpu", F->ingest_cpu, "%.1f", "us/sms");
+    print_figure("server_ingest_switches", (switches(pid) - sw0) / INGEST_N, "%.2f", "/sms");
     if (use_pg)
         print_figure("server_ingest_dbcpu", (db_cpu_seconds() - db0) / INGEST_N * 1e6, "%.1f",
                      "us/sms");
@@ -1198,7 +1223,7 @@ static void phase_latency(figures *F, int ingest_only)
     for (int r = 0; r < NRATES; r++) {
         int64_t count = (int64_t)rates[r] * LAT_SECONDS;
         nlat = 0;
-        double c0 = cpu_seconds(pid), d0 = db_cpu_seconds();
+        double c0 = cpu_seconds(pid), d0 = db_cpu_seconds(), s0 = switches(pid);
         snprintf(name, sizeof name, "lat_offer_%d", rates[r]);
         mark(name);
         F->sent_rate[r] = drive(&L, key, count, rates[r], LAT_SECONDS, 1);
@@ -1219,6 +1244,8 @@ static void phase_latency(figures *F, int ingest_only)
         print_figure(name, F->sent_rate[r], "%.0f", "sms/s");
         snprintf(name, sizeof name, "offer_latency_%d_cpu", rates[r]);
         print_figure(name, F->lat_cpu[r], "%.1f", "us/sms");
+        snprintf(name, sizeof name, "offer_latency_%d_switches", rates[r]);
+        print_figure(name, (switches(pid) - s0) / (double)count, "%.2f", "/sms");
         if (use_pg) {
             snprintf(name, sizeof name, "offer_latency_%d_dbcpu", rates[r]);
             print_figure(name, (db_cpu_seconds() - d0) / (double)count * 1e6, "%.1f", "us/sms");

@@ -378,19 +378,27 @@ static double stop_server(pid_t pid)
     return stop_server_cpu(pid, NULL);
 }
 
-/* The server's resident set in bytes (VmRSS). */
-static double rss_bytes(pid_t pid)
+/* The sum of the values of the lines of /proc/PID/status whose name
+ * holds 'name' (e.g. "VmRSS:"), or -1 when none does. */
+static double proc_status(pid_t pid, const char *name)
 {
     char path[64], line[256];
     snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
     FILE *f = fopen(path, "r");
     if (!f)
         die("/proc/PID/status");
-    double kb = -1;
+    double sum = -1;
     while (fgets(line, sizeof line, f))
-        if (strncmp(line, "VmRSS:", 6) == 0)
-            kb = strtod(line + 6, NULL);
+        if (strstr(line, name))
+            sum = (sum < 0 ? 0 : sum) + strtod(strchr(line, ':') + 1, NULL);
     fclose(f);
+    return sum;
+}
+
+/* The server's resident set in bytes (VmRSS). */
+static double rss_bytes(pid_t pid)
+{
+    double kb = proc_status(pid, "VmRSS:");
     if (kb < 0)
         dief("no VmRSS");
     return kb * 1024;
@@ -418,17 +426,7 @@ static double cpu_seconds(pid_t pid)
  * thread so far: its wake-ups, each a VM exit on this machine. */
 static double switches(pid_t pid)
 {
-    char path[64], line[256];
-    snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
-    FILE *f = fopen(path, "r");
-    if (!f)
-        die("/proc/PID/status");
-    double n = 0;
-    while (fgets(line, sizeof line, f))
-        if (strstr(line, "ctxt_switches:"))
-            n += strtod(strchr(line, ':') + 1, NULL);
-    fclose(f);
-    return n;
+    return proc_status(pid, "ctxt_switches:");
 }
 
 /* The CPU seconds of PostgreSQL's processes (the postmaster of this run's

@@ -19,8 +19,8 @@
  *
  * Nothing else changes: the same bytes at the same offsets, in the same
  * order relative to every sync. A failed write is reported by the call
- * that needed it (a sync: the commit fails as it would have), and by every
- * later call on that file. Other files (journals, temporary files) are the
+ * that needed it (a sync: the commit fails and is rolled back as it would
+ * have been; the next one may succeed: a full disk, then space). Other files (journals, temporary files) are the
  * default VFS's own. Hand-written because no library does it: SQLite's
  * VFS interface is the only way in.
  */
@@ -47,7 +47,7 @@ typedef struct wfile {
     unsigned char *hold;   /* a WAL: frames not yet written */
     size_t n, cap;
     sqlite3_int64 at;      /* their offset in the file */
-    int err;               /* a write of held frames failed */
+    int err;               /* held frames were lost after SQLite published them */
 } wfile;
 
 static sqlite3_vfs walvfs;
@@ -67,8 +67,10 @@ static int real_write(wfile *f, const void *p, int n, sqlite3_int64 at)
     return f->real->pMethods->xWrite(f->real, p, n, at);
 }
 
-/* Writes the held frames; 0 or an SQLite error code (kept: a WAL whose
- * frames were lost must not be used further). */
+/* Writes the held frames; 0 or an SQLite error code. Failed, they are
+ * dropped: the caller that needed them (a sync: the commit) fails, SQLite
+ * rolls the transaction back and writes its frames again next time, as
+ * after a failed write on the default VFS (a full disk, then space). */
 static int flush(wfile *f)
 {
     if (f->err)
@@ -79,8 +81,6 @@ static int flush(wfile *f)
         rc = real_write(f, f->hold + done, (int)k, f->at + (sqlite3_int64)done);
     }
     f->n = 0;
-    if (rc != SQLITE_OK)
-        f->err = rc;
     return rc;
 }
 
@@ -232,8 +232,12 @@ static int w_shm_lock(sqlite3_file *p, int off, int n, int flags)
 static void w_shm_barrier(sqlite3_file *p)
 {
     wfile *f = (wfile *)p;
-    if (f->wal)
-        flush(f->wal); /* an error stays on the WAL: its sync reports it */
+    /* Nothing is held here when every commit syncs (synchronous=FULL, the
+     * server). Without the sync, frames lost now may be named by the index
+     * SQLite publishes next: the WAL refuses every later call, so this
+     * connection stops (a restart's recovery checks every frame). */
+    if (f->wal && flush(f->wal) != SQLITE_OK)
+        f->wal->err = SQLITE_IOERR_WRITE;
     f->real->pMethods->xShmBarrier(f->real);
 }
 

@@ -5,7 +5,8 @@
  * would read it) sees every commit at once, with synchronous FULL and
  * NORMAL; a process killed right after a commit keeps it; a transaction
  * larger than the cache (spilled, rewritten frames) and than 1 MiB reads
- * back whole.
+ * back whole; a commit that cannot be written fails, and the next one
+ * succeeds once the space returns.
  */
 #include <setjmp.h>
 #include <signal.h>
@@ -15,6 +16,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <cmocka.h>
@@ -157,6 +160,52 @@ static void test_killed_process_keeps_its_commits(void **state)
     }
 }
 
+/* A commit whose held frames cannot be written (a full disk: here the
+ * file size limit, as in e2e_degraded) fails and is rolled back; once the
+ * space returns the next commit succeeds. In a child: the limit is its. */
+static void test_failed_commit_then_space_returns(void **state)
+{
+    tfx *t = *state;
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        signal(SIGXFSZ, SIG_IGN);
+        sqlite3 *db = open_walvfs(t->path, "FULL");
+        insert(db, 2);
+        char wal[128];
+        struct stat sb;
+        snprintf(wal, sizeof wal, "%s-wal", t->path);
+        struct rlimit rl;
+        getrlimit(RLIMIT_FSIZE, &rl);
+        rlim_t hard = rl.rlim_max;
+        if (stat(wal, &sb) != 0)
+            _exit(2);
+        rl.rlim_cur = (rlim_t)sb.st_size + 1000;
+        setrlimit(RLIMIT_FSIZE, &rl);
+        int failed = 0;
+        for (int k = 0; k < 3; k++) {
+            sqlite3_exec(db, "BEGIN", NULL, NULL, NULL);
+            for (int i = 0; i < 40; i++)
+                sqlite3_exec(db, "INSERT INTO t (v) VALUES (randomblob(1000))", NULL, NULL,
+                             NULL);
+            if (sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+                failed++;
+                sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+            }
+        }
+        rl.rlim_cur = hard;
+        setrlimit(RLIMIT_FSIZE, &rl);
+        insert(db, 5);
+        sqlite3_close(db);
+        _exit(failed == 3 ? 0 : 3);
+    }
+    int status = 0;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0);
+    assert_int_equal(rows_seen(t->path), 7);
+}
+
 static void test_large_spilled_transaction_reads_back(void **state)
 {
     tfx *t = *state;
@@ -186,6 +235,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_other_connection_sees_each_commit, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_killed_process_keeps_its_commits, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_failed_commit_then_space_returns, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_large_spilled_transaction_reads_back, setup,
                                         teardown),

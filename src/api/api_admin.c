@@ -184,8 +184,6 @@ static const char *field_of(int err)
         return "default_reason";
     case CC_E_NO_SKILL:
         return "skills";
-    case CC_E_IN_USE:
-        return "(references)";
     case CC_E_BUSY:
         return "capacity";
     default:
@@ -196,7 +194,13 @@ static const char *field_of(int err)
 static void core_error(http_resp *resp, int r, const char *what)
 {
     char msg[256];
-    snprintf(msg, sizeof msg, "%s: %s: %s", what, field_of(r), cc_err_msg(r));
+    if (r == -CC_E_IN_USE) /* which one refers to it: what to change first */
+        snprintf(msg, sizeof msg,
+                 "%s: still in use (an entry point, queue or agent refers to it, or a"
+                 " conversation still needs it): change or remove those first",
+                 what);
+    else
+        snprintf(msg, sizeof msg, "%s: %s: %s", what, field_of(r), cc_err_msg(r));
     api__resp_error(resp,
                     r == -CC_E_STORE                          ? 503
                     : r == -CC_E_IN_USE || r == -CC_E_BUSY ? 409

@@ -19,6 +19,11 @@ const base = { teams: [{ id: 1, name: 'T' }], queues: [{ id: 1, name: 'Q', teams
 const cases = [
   ['teams', { id: 7, name: 'T', colour: 'red' }, 'colour: unknown field'],
   ['teams', { id: 7 }, 'name: is required'],
+  ['teams', { id: 7, name: '' }, 'name: must be 1 to 200 bytes'],
+  ['skills', { id: 7, name: 'x'.repeat(201) }, 'name: must be 1 to 200 bytes'],
+  ['agents', { id: 7, name: '', username: 'a', password: 'abcd' }, 'name: must be 1 to 200 bytes'],
+  ['entry_points', { id: 7, number: '+46 70', queue: 1 },
+    'number: must be 1 to 32 printable ASCII characters without blanks'],
   ['wrapup_reasons', { id: 7, name: 5 }, 'name: must be a string'],
   ['queues', { id: 7, name: 'Q', rona_timeout_s: 0 }, 'rona_timeout_s: must be a whole number from 1 to 3600'],
   ['queues', { id: 7, name: 'Q', auto_wrapup_s: 'soon' }, 'auto_wrapup_s: must be a whole number from 0 to 86400'],

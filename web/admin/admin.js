@@ -336,10 +336,12 @@ function showApiError(r) {
   const names = path ? [path, path.replace(/^hours\./, '').replace(/[.[].*$/, '')] : [];
   const f = names.find((n) => document.querySelector(`#form-fields .field[data-field="${n}"]`));
   if (f) {
-    const day = /^hours\.week\.(\w+)/.exec(path);
+    // a part of a group named before the problem: the day, the survey's window
+    const part = /^hours\.week\.(\w+)/.exec(path) ? `day_${path.split('.')[2].replace(/\[.*$/, '')}`
+      : /^survey\.\w+$/.test(path) ? `survey_${path.slice(7)}` : null;
     const box = document.querySelector(`#form-fields .field[data-field="${f}"]`);
     box.classList.add('invalid');
-    $(`err-${f}`).textContent = day ? `${t(`day_${day[1]}`)}: ${errText(r)}` : errText(r);
+    $(`err-${f}`).textContent = part && t(part) !== part ? `${t(part)}: ${errText(r)}` : errText(r);
     const box2 = $(`f-${f}`);
     // a group (skills, words, survey): its first field that can take input
     const input = box2 && !box2.matches('input, select, textarea') ? box2.querySelector('input:not([disabled]), select:not([disabled]), textarea:not([disabled])') : box2;

@@ -251,7 +251,11 @@ static void field_error(http_resp *resp, int status, const char *error, const ch
 static void core_verr(const cc *c, int k, const json_t *o, int r, verr *e)
 {
     const char *f = field_of(c, k, o, r);
-    entity_json_fail(e, f ? f : "", cc_err_code(r), cc_err_msg(r));
+    entity_json_fail(e, f ? f : "", cc_err_code(r),
+                     r == -CC_E_IN_USE && !f /* which one refers to it: what to change first */
+                         ? "still in use (an entry point, queue or agent refers to it, or a"
+                           " conversation still needs it): change or remove those first"
+                         : cc_err_msg(r));
 }
 
 static int core_status(int r)

@@ -1061,20 +1061,25 @@ static void states(api *a, const http_req *req, http_resp *resp, int csv)
     run(a, req, resp, &q, 1, csv);
 }
 
+/* The settings 's' as GET and PUT answer them: every key, the defaults of
+ * those not stored. */
+static json_t *settings_full(json_t *s)
+{
+    if (!json_object_get(s, "time_zone"))
+        json_object_set_new(s, "time_zone", json_string("UTC"));
+    if (!json_object_get(s, "service_level_s"))
+        json_object_set_new(s, "service_level_s", json_integer(REPORT_SL_DEFAULT_MS / 1000));
+    if (!json_object_get(s, "queue_service_level_s"))
+        json_object_set_new(s, "queue_service_level_s", json_object());
+    return s;
+}
+
 /* PUT body: {"time_zone": "Europe/Stockholm", "service_level_s": 60,
  * "queue_service_level_s": {"1": 30}}; every key optional. */
 static void settings(api *a, const http_req *req, http_resp *resp)
 {
     if (strcmp(req->method, "GET") == 0) {
-        json_t *s = settings_get(a);
-        if (!json_object_get(s, "time_zone"))
-            json_object_set_new(s, "time_zone", json_string("UTC"));
-        if (!json_object_get(s, "service_level_s"))
-            json_object_set_new(s, "service_level_s",
-                                json_integer(REPORT_SL_DEFAULT_MS / 1000));
-        if (!json_object_get(s, "queue_service_level_s"))
-            json_object_set_new(s, "queue_service_level_s", json_object());
-        api__resp_json(resp, 200, s);
+        api__resp_json(resp, 200, settings_full(settings_get(a)));
         return;
     }
     if (strcmp(req->method, "PUT") != 0) {
@@ -1142,7 +1147,7 @@ static void settings(api *a, const http_req *req, http_resp *resp)
         return;
     }
     a->today_to = 0; /* today's live figures follow the new settings */
-    api__resp_json(resp, 200, s);
+    api__resp_json(resp, 200, settings_full(s));
 }
 
 void api__reports(api *a, const http_req *req, http_resp *resp)

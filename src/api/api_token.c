@@ -447,6 +447,9 @@ void api__audit_get(api *a, const http_req *req, http_resp *resp, int csv)
         .before_id = arg_num(req, "before", &bad),
     };
     int64_t limit = arg_num(req, "limit", &bad);
+    char lv[24];
+    if (limit == 0 && http_req_arg(req, "limit", lv, sizeof lv) > 0)
+        bad = 1; /* limit=0: 1 to the maximum (absent: the default) */
     if (bad || (f.to && f.to <= f.from) || limit > (csv ? AUDIT_CSV_MAX : AUDIT_PAGE_MAX)) {
         char m[200];
         snprintf(m, sizeof m,

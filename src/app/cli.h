@@ -43,6 +43,7 @@ int cli_admin_tokens(const char *cmd, int nargs, char **args, char *path, size_t
 int cli_admin_query(const char *what, int nargs, char **args, const char *const *opts,
                     size_t nopts, struct buf *q, int *csv);
 extern const char cli_tokens_usage[];
+extern const char cli_audit_usage[];
 
 /* `textdesk backup [--data DIR] FILE`: online backup of the store. */
 int cli_backup_main(int argc, char **argv);

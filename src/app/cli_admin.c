@@ -238,11 +238,11 @@ int cli_admin_main(int argc, char **argv)
                                       strcmp(argv[k - 1], "--help") == 0 ||
                                       strcmp(argv[k - 1], "-h") == 0))
                 cmd = argv[k];
-        print_usage(stdout, cmd);
-        if (cmd && strcmp(cmd, "report") == 0)
-            fputs(report_usage, stdout);
-        if (cmd && (strcmp(cmd, "tokens") == 0 || strcmp(cmd, "audit") == 0))
+        print_usage(stdout, cmd); /* report: its own usage, once */
+        if (cmd && strcmp(cmd, "tokens") == 0)
             fputs(cli_tokens_usage, stdout);
+        if (cmd && strcmp(cmd, "audit") == 0)
+            fputs(cli_audit_usage, stdout);
         return 0;
     }
     for (; i + 1 < argc && argv[i][0] == '-'; i += 2) {

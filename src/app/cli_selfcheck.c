@@ -206,7 +206,10 @@ static int check_data(const char *url)
         snprintf(path, sizeof path, "%s/textdesk.db",
                  strncmp(url, "sqlite:", 7) == 0 ? url + 7 : url);
         if (access(path, R_OK) != 0) {
-            fprintf(stderr, "textdesk selfcheck: no store at %s\n", path);
+            fprintf(stderr,
+                    "textdesk selfcheck: no store at %s: name the server's with --data DIR or"
+                    " --store URL\n",
+                    path);
             return 1;
         }
     }

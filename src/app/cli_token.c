@@ -16,6 +16,9 @@ const char cli_tokens_usage[] =
     "                                     a new token: ROLE agent (acting as agent N),\n"
     "                                     supervisor or admin; printed once, keep it\n"
     "  revoke ID                          the token stops working at once\n"
+    "With $TEXTDESK_TOKEN set to an admin token, no password is needed.\n";
+
+const char cli_audit_usage[] =
     "usage: textdesk admin audit [--from MS] [--to MS] [--actor NAME] [--action TEXT]\n"
     "                            [--before ID] [--limit N] [--csv]\n"
     "  the audit trail, newest first: logins, administrative changes, supervisor\n"
@@ -126,6 +129,9 @@ int cli_admin_tokens(const char *cmd, int nargs, char **args, char *path, size_t
         *method = "POST";
         return 1;
     }
+    fputs("textdesk admin tokens: wrong arguments: list, create NAME ROLE [OPTIONS] or revoke"
+          " ID (a number)\n",
+          stderr);
     fputs(cli_tokens_usage, stderr);
     return -1;
 }

@@ -554,6 +554,9 @@ static void settle(cc *c)
     }
 }
 
+_Static_assert(CC_TEXT_MAX == 1000 && CC_INBOUND_MAX == 64 * 1024,
+               "CC_E_TEXT_TOO_LONG's message (cc.h) says the limits");
+
 /* ---- validation helpers ------------------------------------------------ */
 
 static int valid_id(uint32_t id)

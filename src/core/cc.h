@@ -98,7 +98,9 @@ static inline cc_skill cc_skill_unpack(uint32_t v)
       "not allowed while a conference is requested or active")                  \
     X(NO_CONFERENCE, 20, "no_conference", "no such conference request or guest") \
     X(TEXT_EMPTY, 21, "text_empty", "the text is empty")                         \
-    X(TEXT_TOO_LONG, 22, "text_too_long", "the text is longer than allowed")     \
+    X(TEXT_TOO_LONG, 22, "text_too_long",                                        \
+      "the text is too long: a reply or note takes at most 1000 characters"      \
+      " (an inbound SMS 64 KiB): shorten it")                                    \
     X(UTF8, 23, "invalid_utf8", "the text is not valid UTF-8")                   \
     X(NO_WRAPUP, 24, "no_wrapup_due", "no wrap-up is due for this conversation") \
     X(BUSY, 26, "busy", "the agent still holds conversations or wrap-ups")       \

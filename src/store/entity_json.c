@@ -78,6 +78,41 @@ int entity_json_text(const json_t *o, const char *key, int need, str *out,
     return 0;
 }
 
+/* A required name: a string of 1 to CC_NAME_MAX bytes (the core's rule,
+ * said with the key instead of the core's "a field is ... out of range"). */
+static int get_name(const json_t *o, str *out, entity_json_err *e)
+{
+    if (entity_json_text(o, "name", 1, out, e))
+        return -1;
+    if (out->n == 0 || out->n > CC_NAME_MAX) {
+        char m[64];
+        snprintf(m, sizeof m, "must be 1 to %d bytes", CC_NAME_MAX);
+        return out->n == 0 ? entity_json_fail(e, "name", "required", m)
+                           : entity_json_fail_bounds(e, "name", "too_long", -1, CC_NAME_MAX, m);
+    }
+    return 0;
+}
+
+/* An entry point's number: printable ASCII without blanks, 1 to
+ * CC_NUMBER_MAX bytes (the core's rule, said with the key). */
+static int get_number(const json_t *o, str *out, entity_json_err *e)
+{
+    if (entity_json_text(o, "number", 1, out, e))
+        return -1;
+    int ok = out->n > 0 && out->n <= CC_NUMBER_MAX;
+    for (size_t i = 0; ok && i < out->n; i++)
+        ok = (unsigned char)out->p[i] > ' ' && (unsigned char)out->p[i] < 0x7f;
+    if (!ok) {
+        char m[96];
+        snprintf(m, sizeof m, "must be 1 to %d printable ASCII characters without blanks",
+                 CC_NUMBER_MAX);
+        return out->n == 0 ? entity_json_fail(e, "number", "required", m)
+                           : entity_json_fail_bounds(e, "number", "number_format", -1,
+                                                     CC_NUMBER_MAX, m);
+    }
+    return 0;
+}
+
 /* The keys 'o' may have as an entity of 'kind'; 0 when all are known. */
 static int check_keys(int kind, const json_t *o, int flags, entity_json_err *e)
 {
@@ -151,11 +186,11 @@ int entity_json_put(int kind, const json_t *o, uint32_t id, int flags, cc_cmd *m
                   : kind == CC_KIND_SKILL  ? CC_CMD_SKILL_PUT
                                            : CC_CMD_IDLE_REASON_PUT;
         m->team = m->reason = m->skill = id;
-        return entity_json_text(o, "name", 1, &m->name, e);
+        return get_name(o, &m->name, e);
     case CC_KIND_QUEUE:
         m->type = CC_CMD_QUEUE_PUT;
         m->queue = id;
-        if (entity_json_text(o, "name", 1, &m->name, e))
+        if (get_name(o, &m->name, e))
             return -1;
         x = 30;
         if (get_u32(o, "rona_timeout_s", 0, 1, 3600, &x, e))
@@ -176,7 +211,7 @@ int entity_json_put(int kind, const json_t *o, uint32_t id, int flags, cc_cmd *m
     case CC_KIND_EP: {
         m->type = CC_CMD_EP_PUT;
         m->ep = id;
-        if (entity_json_text(o, "number", 1, &m->number, e) ||
+        if (get_number(o, &m->number, e) ||
             get_u32(o, "queue", 1, 1, CC_MAX_ID - 1, &m->queue, e))
             return -1;
         int has = flow_json_parse(o, 0, &room->flow, room->rule, &fe);
@@ -191,7 +226,7 @@ int entity_json_put(int kind, const json_t *o, uint32_t id, int flags, cc_cmd *m
     case CC_KIND_AGENT:
         m->type = CC_CMD_AGENT_PUT;
         m->agent = id;
-        return entity_json_text(o, "name", 1, &m->name, e) ||
+        return get_name(o, &m->name, e) ||
                        get_u32(o, "capacity", 0, 1, 1000, &m->capacity, e)
                    ? -1
                    : 0;

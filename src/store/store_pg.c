@@ -1452,87 +1452,62 @@ static int pg_last_seq(store *st_, uint64_t *seq)
 
 /* ---- reads ---------------------------------------------------------------- */
 
-/* Runs a query and hands each row to 'row' (which calls the user's
- * callback); stops at the first nonzero return. The whole result is
- * fetched first, so callbacks may use the store. */
-typedef struct row_cb {
-    void (*cb)(void); /* the user's callback, cast back by the row function */
-    void *arg;
-} row_cb;
+/* Row 'row' of 'res' as store_row reads it. */
+typedef struct pg_in {
+    store_row_in in;
+    const PGresult *res;
+    int row;
+} pg_in;
 
-static int each_row(pg *st, int stmt, const pargs *a,
-                    int (*row)(pg *, const PGresult *, int, const row_cb *), const row_cb *c)
+static int64_t pg_in_i64(const store_row_in *in, int col)
+{
+    const pg_in *p = (const pg_in *)in;
+    return col_i64(p->res, p->row, col);
+}
+
+static str pg_in_str(const store_row_in *in, int col)
+{
+    const pg_in *p = (const pg_in *)in;
+    return col_str(p->res, p->row, col);
+}
+
+static pg_in pg_in_of(const PGresult *res, int row)
+{
+    return (pg_in){{pg_in_i64, pg_in_str, PQnfields(res)}, res, row};
+}
+
+/* Runs a query and hands each row to 'row' (store_row.h, which calls the
+ * user's callback); stops at the first nonzero return. The whole result is
+ * fetched first, so callbacks may use the store. */
+static int each_row(pg *st, int stmt, const pargs *a, store_row_fn row, const store_row_cb *c)
 {
     PGresult *res;
     int r = query(st, stmt, a, &res);
-    for (int i = 0; r == 0 && i < PQntuples(res); i++)
-        r = row(st, res, i, c);
+    for (int i = 0; r == 0 && i < PQntuples(res); i++) {
+        pg_in in = pg_in_of(res, i);
+        r = row(&in.in, c);
+    }
     PQclear(res);
     return r;
-}
-
-static int msg_row(pg *st, const PGresult *res, int i, const row_cb *c)
-{
-    store_msg m = {
-        .id = col_i64(res, i, 0),
-        .conv = (uint32_t)col_i64(res, i, 1),
-        .seq = (uint32_t)col_i64(res, i, 2),
-        .outbound = (int)col_i64(res, i, 3),
-        .agent = (uint32_t)col_i64(res, i, 4),
-        .number = col_str(res, i, 5),
-        .ep_number = col_str(res, i, 6),
-        .text = col_str(res, i, 7),
-        .provider_id = col_str(res, i, 8),
-        .status = (int)col_i64(res, i, 9),
-        .error = col_str(res, i, 10),
-        .at = col_i64(res, i, 11),
-        .status_at = col_i64(res, i, 12),
-        .name = PQnfields(res) > 13 ? col_str(res, i, 13) : STR_NULL,
-    };
-    return ((store_msg_cb)c->cb)(c->arg, &m);
 }
 
 static int pg_msgs_of_conv(store *st_, uint32_t conv, store_msg_cb cb, void *arg)
 {
     pargs a = {0};
     p_int(&a, conv);
-    return each_row((pg *)st_, P_MSG_OF_CONV, &a, msg_row, &(row_cb){(void (*)(void))cb, arg});
-}
-
-typedef struct one_msg {
-    store_msg_cb cb;
-    void *arg;
-    int found;
-} one_msg;
-
-static int one_msg_cb(void *arg, const store_msg *m)
-{
-    one_msg *o = arg;
-    o->found = 1;
-    return o->cb(o->arg, m);
+    return each_row((pg *)st_, P_MSG_OF_CONV, &a, store_row_msg_read, STORE_ROW_CB(cb, arg));
 }
 
 static int pg_msg_get(store *st_, int64_t id, store_msg_cb cb, void *arg)
 {
     pargs a = {0};
     p_int(&a, id);
-    one_msg o = {cb, arg, 0};
-    int r = each_row((pg *)st_, P_MSG_GET, &a, msg_row,
-                     &(row_cb){(void (*)(void))one_msg_cb, &o});
+    store_row_one_msg o = {cb, arg, 0};
+    int r = each_row((pg *)st_, P_MSG_GET, &a, store_row_msg_read,
+                     STORE_ROW_CB(store_row_one_msg_cb, &o));
     if (r == 0 && !o.found)
         r = store__fail(st_, -ENOENT, "no message %lld", (long long)id);
     return r;
-}
-
-static int hist_row(pg *st, const PGresult *res, int i, const row_cb *c)
-{
-    store_hist h = {
-        .conv = (uint32_t)col_i64(res, i, 0),
-        .opened_at = col_i64(res, i, 1),
-        .ep_number = col_str(res, i, 2),
-        .closed_at = col_i64(res, i, 3),
-    };
-    return ((store_hist_cb)c->cb)(c->arg, &h);
 }
 
 static int pg_history(store *st_, str number, size_t max, store_hist_cb cb, void *arg)
@@ -1540,30 +1515,14 @@ static int pg_history(store *st_, str number, size_t max, store_hist_cb cb, void
     pargs a = {0};
     p_str(&a, number);
     p_int(&a, max > INT64_MAX ? INT64_MAX : (int64_t)max);
-    return each_row((pg *)st_, P_HISTORY, &a, hist_row, &(row_cb){(void (*)(void))cb, arg});
-}
-
-static int note_row(pg *st, const PGresult *res, int i, const row_cb *c)
-{
-    store_note n = {
-        .seq = col_i64(res, i, 0),
-        .type = (int)col_i64(res, i, 1),
-        .code = (int)col_i64(res, i, 2),
-        .agent = (uint32_t)col_i64(res, i, 3),
-        .target = (uint32_t)col_i64(res, i, 4),
-        .queue = (uint32_t)col_i64(res, i, 5),
-        .at = col_i64(res, i, 6),
-        .name = col_str(res, i, 7),
-        .text = col_str(res, i, 8),
-    };
-    return ((store_note_cb)c->cb)(c->arg, &n);
+    return each_row((pg *)st_, P_HISTORY, &a, store_row_hist, STORE_ROW_CB(cb, arg));
 }
 
 static int pg_notes(store *st_, uint32_t conv, store_note_cb cb, void *arg)
 {
     pargs a = {0};
     p_int(&a, conv);
-    return each_row((pg *)st_, P_NOTES, &a, note_row, &(row_cb){(void (*)(void))cb, arg});
+    return each_row((pg *)st_, P_NOTES, &a, store_row_note, STORE_ROW_CB(cb, arg));
 }
 
 /* The 'at' of event 'seq', -1 when there is none, or an error. */
@@ -1577,24 +1536,6 @@ static int at_of(pg *st, int64_t seq, int64_t *at)
         *at = PQntuples(res) ? col_i64(res, 0, 0) : -1;
     PQclear(res);
     return r;
-}
-
-static int cev_row(pg *st, const PGresult *res, int i, const row_cb *c)
-{
-    store_cev e = {
-        .seq = col_i64(res, i, 0),
-        .type = (int)col_i64(res, i, 1),
-        .at = col_i64(res, i, 2),
-        .conv = (uint32_t)col_i64(res, i, 3),
-        .agent = (uint32_t)col_i64(res, i, 4),
-        .target = (uint32_t)col_i64(res, i, 5),
-        .queue = (uint32_t)col_i64(res, i, 6),
-        .reason = (uint32_t)col_i64(res, i, 7),
-        .number = col_str(res, i, 8),
-        .ep_number = col_str(res, i, 9),
-        .code = (int)col_i64(res, i, 10),
-    };
-    return ((store_cev_cb)c->cb)(c->arg, &e);
 }
 
 static int pg_conv_events_since(store *st_, int64_t from_ms, uint64_t after, size_t limit,
@@ -1624,34 +1565,21 @@ static int pg_conv_events_since(store *st_, int64_t from_ms, uint64_t after, siz
     pargs a = {0};
     p_int(&a, lo);
     p_int(&a, limit ? (int64_t)limit : INT64_MAX); /* a chunk reads only its rows */
-    return each_row(st, P_EV_FROM, &a, cev_row, &(row_cb){(void (*)(void))cb, arg});
-}
-
-static int wrap_row(pg *st, const PGresult *res, int i, const row_cb *c)
-{
-    return ((store_wrapup_cb)c->cb)(c->arg, (uint32_t)col_i64(res, i, 0),
-                                    (uint32_t)col_i64(res, i, 1), col_i64(res, i, 2));
-}
-
-static int csat_row(pg *st, const PGresult *res, int i, const row_cb *c)
-{
-    (void)st;
-    return ((store_csat_cb)c->cb)(c->arg, (int)col_i64(res, i, 0), col_str(res, i, 1),
-                                  col_i64(res, i, 2), (uint32_t)col_i64(res, i, 3));
+    return each_row(st, P_EV_FROM, &a, store_row_cev, STORE_ROW_CB(cb, arg));
 }
 
 static int pg_csat(store *st_, uint32_t conv, store_csat_cb cb, void *arg)
 {
     pargs a = {0};
     p_int(&a, conv);
-    return each_row((pg *)st_, P_CSAT, &a, csat_row, &(row_cb){(void (*)(void))cb, arg});
+    return each_row((pg *)st_, P_CSAT, &a, store_row_csat, STORE_ROW_CB(cb, arg));
 }
 
 static int pg_wrapups(store *st_, uint32_t conv, store_wrapup_cb cb, void *arg)
 {
     pargs a = {0};
     p_int(&a, conv);
-    return each_row((pg *)st_, P_WRAPUPS, &a, wrap_row, &(row_cb){(void (*)(void))cb, arg});
+    return each_row((pg *)st_, P_WRAPUPS, &a, store_row_wrapup, STORE_ROW_CB(cb, arg));
 }
 
 /* ---- outbox --------------------------------------------------------------- */
@@ -1661,7 +1589,7 @@ static int pg_outbox_due(store *st_, size_t max, store_msg_cb cb, void *arg)
     pargs a = {0};
     p_int(&a, STORE_MSG_QUEUED);
     p_int(&a, max > INT64_MAX ? INT64_MAX : (int64_t)max);
-    return each_row((pg *)st_, P_MSG_DUE, &a, msg_row, &(row_cb){(void (*)(void))cb, arg});
+    return each_row((pg *)st_, P_MSG_DUE, &a, store_row_msg_read, STORE_ROW_CB(cb, arg));
 }
 
 static int pg_msg_set_status(store *st_, int64_t id, int status, str provider_id, str error,
@@ -1885,16 +1813,9 @@ static int pg_canned_del(store *st_, int64_t id)
     return run_changed((pg *)st_, P_CANNED_DEL, &a, "no canned response %lld", (long long)id);
 }
 
-static int canned_row(pg *st, const PGresult *res, int i, const row_cb *c)
-{
-    return ((store_canned_cb)c->cb)(c->arg, col_i64(res, i, 0), col_str(res, i, 1),
-                                    col_str(res, i, 2), col_str(res, i, 3));
-}
-
 static int pg_canned_all(store *st_, store_canned_cb cb, void *arg)
 {
-    return each_row((pg *)st_, P_CANNED_ALL, NULL, canned_row,
-                    &(row_cb){(void (*)(void))cb, arg});
+    return each_row((pg *)st_, P_CANNED_ALL, NULL, store_row_canned, STORE_ROW_CB(cb, arg));
 }
 
 static int pg_setting_put(store *st_, str key, str value)
@@ -1933,20 +1854,6 @@ static int pg_setting_get(store *st_, str key, char *out, size_t cap)
 
 /* ---- API tokens and the audit trail -------------------------------------- */
 
-static void token_at(const PGresult *res, int i, store_token *t)
-{
-    *t = (store_token){
-        .id = col_i64(res, i, 0),
-        .name = col_str(res, i, 1),
-        .created_by = col_str(res, i, 2),
-        .role = (int)col_i64(res, i, 3),
-        .agent = (uint32_t)col_i64(res, i, 4),
-        .created_at = col_i64(res, i, 5),
-        .expires_at = col_i64(res, i, 6),
-        .revoked_at = col_i64(res, i, 7),
-    };
-}
-
 static int pg_token_put(store *st_, str name, str hash, int role, uint32_t agent, str created_by,
                         int64_t created_at, int64_t expires_at, int64_t *id)
 {
@@ -1978,7 +1885,8 @@ static int pg_token_get(store *st_, str hash, store_token *out)
     if (r == 0 && PQntuples(res) == 0)
         r = store__fail(st_, -ENOENT, "no such API token");
     if (r == 0) {
-        token_at(res, 0, out);
+        pg_in in = pg_in_of(res, 0);
+        store_row_token(&in.in, out);
         size_t need = out->name.n + out->created_by.n + 2;
         if (need > st->acct_cap) {
             st->acct_cap = need;
@@ -1990,18 +1898,10 @@ static int pg_token_get(store *st_, str hash, store_token *out)
     return r;
 }
 
-static int token_row(pg *st, const PGresult *res, int i, const row_cb *c)
-{
-    (void)st;
-    store_token t;
-    token_at(res, i, &t);
-    return ((store_token_cb)c->cb)(c->arg, &t);
-}
-
 static int pg_tokens_all(store *st_, store_token_cb cb, void *arg)
 {
     pargs a = {0};
-    return each_row((pg *)st_, P_TOKENS_ALL, &a, token_row, &(row_cb){(void (*)(void))cb, arg});
+    return each_row((pg *)st_, P_TOKENS_ALL, &a, store_row_token_read, STORE_ROW_CB(cb, arg));
 }
 
 static int pg_token_revoke(store *st_, int64_t id, int64_t now)
@@ -2039,22 +1939,6 @@ static int pg_audit_add(store *st_, const store_audit *e)
     return run((pg *)st_, P_AUDIT_INSERT, &a, NULL);
 }
 
-static int audit_row(pg *st, const PGresult *res, int i, const row_cb *c)
-{
-    (void)st;
-    store_audit e = {
-        .id = col_i64(res, i, 0),
-        .at = col_i64(res, i, 1),
-        .actor = col_str(res, i, 2),
-        .via = col_str(res, i, 3),
-        .peer = col_str(res, i, 4),
-        .action = col_str(res, i, 5),
-        .target = col_str(res, i, 6),
-        .detail = col_str(res, i, 7),
-    };
-    return ((store_audit_cb)c->cb)(c->arg, &e);
-}
-
 static int pg_audit_list(store *st_, const store_audit_filter *f, store_audit_cb cb, void *arg)
 {
     pargs a = {0};
@@ -2064,7 +1948,7 @@ static int pg_audit_list(store *st_, const store_audit_filter *f, store_audit_cb
     p_str(&a, f->action);
     p_int(&a, f->before_id);
     p_int(&a, f->max > INT64_MAX ? INT64_MAX : (int64_t)f->max);
-    return each_row((pg *)st_, P_AUDIT_LIST, &a, audit_row, &(row_cb){(void (*)(void))cb, arg});
+    return each_row((pg *)st_, P_AUDIT_LIST, &a, store_row_audit, STORE_ROW_CB(cb, arg));
 }
 
 /* ---- webhooks ------------------------------------------------------------ */
@@ -2094,33 +1978,10 @@ static int pg_hook_del(store *st_, int64_t id)
     return run_changed((pg *)st_, P_HOOK_DEL, &a, "no webhook %lld", (long long)id);
 }
 
-static int hook_row(pg *st, const PGresult *res, int i, const row_cb *c)
-{
-    (void)st;
-    store_hook h = {
-        .id = col_i64(res, i, 0),
-        .name = col_str(res, i, 1),
-        .url = col_str(res, i, 2),
-        .secret = col_str(res, i, 3),
-        .created_by = col_str(res, i, 4),
-        .last_error = col_str(res, i, 5),
-        .events = (uint32_t)col_i64(res, i, 6),
-        .masked = (int)col_i64(res, i, 7),
-        .last_status = (int)col_i64(res, i, 8),
-        .created_at = col_i64(res, i, 9),
-        .seq = col_i64(res, i, 10),
-        .sid = col_i64(res, i, 11),
-        .delivered = col_i64(res, i, 12),
-        .failures = col_i64(res, i, 13),
-        .last_at = col_i64(res, i, 14),
-    };
-    return ((store_hook_cb)c->cb)(c->arg, &h);
-}
-
 static int pg_hooks_all(store *st_, store_hook_cb cb, void *arg)
 {
     pargs a = {0};
-    return each_row((pg *)st_, P_HOOKS_ALL, &a, hook_row, &(row_cb){(void (*)(void))cb, arg});
+    return each_row((pg *)st_, P_HOOKS_ALL, &a, store_row_hook, STORE_ROW_CB(cb, arg));
 }
 
 static int pg_hook_progress(store *st_, const store_hook *h)
@@ -2137,56 +1998,16 @@ static int pg_hook_progress(store *st_, const store_hook *h)
     return run_changed((pg *)st_, P_HOOK_PROGRESS, &a, "no webhook %lld", (long long)h->id);
 }
 
-static int feed_row(pg *st, const PGresult *res, int i, const row_cb *c)
-{
-    (void)st;
-    store_feed_item it = {
-        .seq = col_i64(res, i, 0),
-        .sid = col_i64(res, i, 1),
-        .type = (int)col_i64(res, i, 2),
-        .at = col_i64(res, i, 3),
-        .conv = (uint32_t)col_i64(res, i, 4),
-        .agent = (uint32_t)col_i64(res, i, 5),
-        .target = (uint32_t)col_i64(res, i, 6),
-        .queue = (uint32_t)col_i64(res, i, 7),
-        .reason = (uint32_t)col_i64(res, i, 8),
-        .ep = (uint32_t)col_i64(res, i, 9),
-        .state = (int)col_i64(res, i, 10),
-        .code = (int)col_i64(res, i, 11),
-        .kind = (int)col_i64(res, i, 12),
-        .msg = col_i64(res, i, 13),
-        .status = (int)col_i64(res, i, 14),
-        .number = col_str(res, i, 15),
-        .ep_number = col_str(res, i, 16),
-        .text = col_str(res, i, 17),
-        .name = col_str(res, i, 18),
-        .error = col_str(res, i, 19),
-    };
-    return ((store_feed_cb)c->cb)(c->arg, &it);
-}
-
 static int pg_feed(store *st_, int64_t seq, int64_t sid, size_t max, store_feed_cb cb, void *arg)
 {
     pargs a = {0};
     p_int(&a, seq);
     p_int(&a, sid);
     p_int(&a, (int64_t)max);
-    return each_row((pg *)st_, P_FEED, &a, feed_row, &(row_cb){(void (*)(void))cb, arg});
+    return each_row((pg *)st_, P_FEED, &a, store_row_feed, STORE_ROW_CB(cb, arg));
 }
 
 /* ---- retention and erasure ---------------------------------------------- */
-
-static int closed_row(pg *st, const PGresult *res, int i, const row_cb *c)
-{
-    (void)st;
-    store_closed x = {
-        .seq = col_i64(res, i, 0),
-        .at = col_i64(res, i, 1),
-        .conv = (uint32_t)col_i64(res, i, 2),
-        .ep = (uint32_t)col_i64(res, i, 3),
-    };
-    return ((store_closed_cb)c->cb)(c->arg, &x);
-}
 
 static int pg_closed_since(store *st_, int64_t after_seq, size_t max, store_closed_cb cb,
                            void *arg)
@@ -2194,8 +2015,7 @@ static int pg_closed_since(store *st_, int64_t after_seq, size_t max, store_clos
     pargs a = {0};
     p_int(&a, after_seq);
     p_int(&a, (int64_t)max);
-    return each_row((pg *)st_, P_CLOSED_SINCE, &a, closed_row,
-                    &(row_cb){(void (*)(void))cb, arg});
+    return each_row((pg *)st_, P_CLOSED_SINCE, &a, store_row_closed, STORE_ROW_CB(cb, arg));
 }
 
 static int pg_msg_forget(store *st_, int64_t id, int segments)

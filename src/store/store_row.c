@@ -236,22 +236,29 @@ void store_row_copy2(char *dst, str *a, str *b)
     *b = (str){b->n ? d2 : NULL, b->n};
 }
 
+/* The fields of the report's read (type .. code, 11 values in 'f') and
+ * 'seq' into 'ev', every other field zero. */
+static void report_fields(cc_event *ev, uint64_t seq, const int64_t *f)
+{
+    memset(ev, 0, sizeof *ev);
+    ev->seq = seq;
+    ev->type = (int)f[0];
+    ev->at = f[1];
+    ev->conv = (uint32_t)f[2];
+    ev->agent = (uint32_t)f[3];
+    ev->target = (uint32_t)f[4];
+    ev->queue = (uint32_t)f[5];
+    ev->ep = (uint32_t)f[6];
+    ev->reason = (uint32_t)f[7];
+    ev->state = (int)f[8];
+    ev->kind = (int)f[9];
+    ev->code = (int)f[10];
+}
+
 int store_row_report_event(store_row_buf *b, const int64_t *v, str ids, cc_event *ev, char *err,
                            size_t n)
 {
-    memset(ev, 0, sizeof *ev);
-    ev->seq = (uint64_t)v[0];
-    ev->type = (int)v[1];
-    ev->at = v[2];
-    ev->conv = (uint32_t)v[3];
-    ev->agent = (uint32_t)v[4];
-    ev->target = (uint32_t)v[5];
-    ev->queue = (uint32_t)v[6];
-    ev->ep = (uint32_t)v[7];
-    ev->reason = (uint32_t)v[8];
-    ev->state = (int)v[9];
-    ev->kind = (int)v[10];
-    ev->code = (int)v[11];
+    report_fields(ev, (uint64_t)v[0], v + 1);
     if (ids.n && store_row_ids_decode(b, ids, &ev->ids, &ev->n_ids) != 0) {
         snprintf(err, n, "event %llu: corrupt id list (%zu bytes)",
                  (unsigned long long)ev->seq, ids.n);
@@ -266,6 +273,206 @@ int store_row_report_segments(const cc_event *ev, int have, int64_t segments, st
         return 0;
     return have ? (int)segments : store_text_segments(text);
 }
+
+/* ---- the row readers ------------------------------------------------------ */
+
+static inline int64_t ci(const store_row_in *in, int col)
+{
+    return in->i64(in, col);
+}
+
+static inline str cs(const store_row_in *in, int col)
+{
+    return in->s(in, col);
+}
+
+int store_row_msg_read(const store_row_in *in, const store_row_cb *c)
+{
+    store_msg m = {
+        .id = ci(in, 0),
+        .conv = (uint32_t)ci(in, 1),
+        .seq = (uint32_t)ci(in, 2),
+        .outbound = (int)ci(in, 3),
+        .agent = (uint32_t)ci(in, 4),
+        .number = cs(in, 5),
+        .ep_number = cs(in, 6),
+        .text = cs(in, 7),
+        .provider_id = cs(in, 8),
+        .status = (int)ci(in, 9),
+        .error = cs(in, 10),
+        .at = ci(in, 11),
+        .status_at = ci(in, 12),
+        .name = in->ncols > 13 ? cs(in, 13) : STR_NULL,
+    };
+    return ((store_msg_cb)c->cb)(c->arg, &m);
+}
+
+int store_row_one_msg_cb(void *arg, const store_msg *m)
+{
+    store_row_one_msg *o = arg;
+    o->found = 1;
+    return o->cb(o->arg, m);
+}
+
+int store_row_hist(const store_row_in *in, const store_row_cb *c)
+{
+    store_hist h = {
+        .conv = (uint32_t)ci(in, 0),
+        .opened_at = ci(in, 1),
+        .ep_number = cs(in, 2),
+        .closed_at = ci(in, 3),
+    };
+    return ((store_hist_cb)c->cb)(c->arg, &h);
+}
+
+int store_row_note(const store_row_in *in, const store_row_cb *c)
+{
+    store_note n = {
+        .seq = ci(in, 0),
+        .type = (int)ci(in, 1),
+        .code = (int)ci(in, 2),
+        .agent = (uint32_t)ci(in, 3),
+        .target = (uint32_t)ci(in, 4),
+        .queue = (uint32_t)ci(in, 5),
+        .at = ci(in, 6),
+        .name = cs(in, 7),
+        .text = cs(in, 8),
+    };
+    return ((store_note_cb)c->cb)(c->arg, &n);
+}
+
+int store_row_cev(const store_row_in *in, const store_row_cb *c)
+{
+    store_cev e = {
+        .seq = ci(in, 0),
+        .type = (int)ci(in, 1),
+        .at = ci(in, 2),
+        .conv = (uint32_t)ci(in, 3),
+        .agent = (uint32_t)ci(in, 4),
+        .target = (uint32_t)ci(in, 5),
+        .queue = (uint32_t)ci(in, 6),
+        .reason = (uint32_t)ci(in, 7),
+        .number = cs(in, 8),
+        .ep_number = cs(in, 9),
+        .code = (int)ci(in, 10),
+    };
+    return ((store_cev_cb)c->cb)(c->arg, &e);
+}
+
+int store_row_wrapup(const store_row_in *in, const store_row_cb *c)
+{
+    return ((store_wrapup_cb)c->cb)(c->arg, (uint32_t)ci(in, 0), (uint32_t)ci(in, 1), ci(in, 2));
+}
+
+int store_row_csat(const store_row_in *in, const store_row_cb *c)
+{
+    str comment = cs(in, 1);
+    if (!comment.p)
+        comment = (str){"", 0}; /* a view the callback may read */
+    return ((store_csat_cb)c->cb)(c->arg, (int)ci(in, 0), comment, ci(in, 2), (uint32_t)ci(in, 3));
+}
+
+int store_row_canned(const store_row_in *in, const store_row_cb *c)
+{
+    return ((store_canned_cb)c->cb)(c->arg, ci(in, 0), cs(in, 1), cs(in, 2), cs(in, 3));
+}
+
+void store_row_token(const store_row_in *in, store_token *t)
+{
+    *t = (store_token){
+        .id = ci(in, 0),
+        .name = cs(in, 1),
+        .created_by = cs(in, 2),
+        .role = (int)ci(in, 3),
+        .agent = (uint32_t)ci(in, 4),
+        .created_at = ci(in, 5),
+        .expires_at = ci(in, 6),
+        .revoked_at = ci(in, 7),
+    };
+}
+
+int store_row_token_read(const store_row_in *in, const store_row_cb *c)
+{
+    store_token t;
+    store_row_token(in, &t);
+    return ((store_token_cb)c->cb)(c->arg, &t);
+}
+
+int store_row_audit(const store_row_in *in, const store_row_cb *c)
+{
+    store_audit e = {
+        .id = ci(in, 0),
+        .at = ci(in, 1),
+        .actor = cs(in, 2),
+        .via = cs(in, 3),
+        .peer = cs(in, 4),
+        .action = cs(in, 5),
+        .target = cs(in, 6),
+        .detail = cs(in, 7),
+    };
+    return ((store_audit_cb)c->cb)(c->arg, &e);
+}
+
+int store_row_hook(const store_row_in *in, const store_row_cb *c)
+{
+    store_hook h = {
+        .id = ci(in, 0),
+        .name = cs(in, 1),
+        .url = cs(in, 2),
+        .secret = cs(in, 3),
+        .created_by = cs(in, 4),
+        .last_error = cs(in, 5),
+        .events = (uint32_t)ci(in, 6),
+        .masked = (int)ci(in, 7),
+        .last_status = (int)ci(in, 8),
+        .created_at = ci(in, 9),
+        .seq = ci(in, 10),
+        .sid = ci(in, 11),
+        .delivered = ci(in, 12),
+        .failures = ci(in, 13),
+        .last_at = ci(in, 14),
+    };
+    return ((store_hook_cb)c->cb)(c->arg, &h);
+}
+
+int store_row_feed(const store_row_in *in, const store_row_cb *c)
+{
+    store_feed_item it = {
+        .seq = ci(in, 0),
+        .sid = ci(in, 1),
+        .type = (int)ci(in, 2),
+        .at = ci(in, 3),
+        .conv = (uint32_t)ci(in, 4),
+        .agent = (uint32_t)ci(in, 5),
+        .target = (uint32_t)ci(in, 6),
+        .queue = (uint32_t)ci(in, 7),
+        .reason = (uint32_t)ci(in, 8),
+        .ep = (uint32_t)ci(in, 9),
+        .state = (int)ci(in, 10),
+        .code = (int)ci(in, 11),
+        .kind = (int)ci(in, 12),
+        .msg = ci(in, 13),
+        .status = (int)ci(in, 14),
+        .number = cs(in, 15),
+        .ep_number = cs(in, 16),
+        .text = cs(in, 17),
+        .name = cs(in, 18),
+        .error = cs(in, 19),
+    };
+    return ((store_feed_cb)c->cb)(c->arg, &it);
+}
+
+int store_row_closed(const store_row_in *in, const store_row_cb *c)
+{
+    store_closed x = {
+        .seq = ci(in, 0),
+        .at = ci(in, 1),
+        .conv = (uint32_t)ci(in, 2),
+        .ep = (uint32_t)ci(in, 3),
+    };
+    return ((store_closed_cb)c->cb)(c->arg, &x);
+}
+
 
 /* ---- the report's record ------------------------------------------------ */
 
@@ -342,19 +549,7 @@ int store_row_rep_decode(store_row_buf *b, uint64_t seq, str rep, cc_event *ev, 
     }
     if (v[12] < 0 || v[12] > STORE_ROW_IDS_MAX)
         goto bad;
-    memset(ev, 0, sizeof *ev);
-    ev->seq = seq;
-    ev->type = (int)v[0];
-    ev->at = v[1];
-    ev->conv = (uint32_t)v[2];
-    ev->agent = (uint32_t)v[3];
-    ev->target = (uint32_t)v[4];
-    ev->queue = (uint32_t)v[5];
-    ev->ep = (uint32_t)v[6];
-    ev->reason = (uint32_t)v[7];
-    ev->state = (int)v[8];
-    ev->kind = (int)v[9];
-    ev->code = (int)v[10];
+    report_fields(ev, seq, v);
     *segments = (int)v[11];
     if (v[12]) {
         size_t k = (size_t)v[12];

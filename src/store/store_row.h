@@ -155,6 +155,64 @@ int store_row_ids_decode(store_row_buf *b, str blob, const uint32_t **ids, size_
     " s.msg, s.status, m.number, m.ep_number, NULL, NULL, s.error"                       \
     " FROM msg_statuses s JOIN messages m ON m.id = s.msg"
 
+/* One row of a query's result as the backends read it: 'i64' and 's'
+ * read column 'col' (a NULL or empty string is STR_NULL), 'ncols' the
+ * row's column count. A backend wraps its row (an SQLite statement, a
+ * PostgreSQL result and row number) in one; the readers below fill the
+ * store's records from it the same way in both backends. */
+typedef struct store_row_in store_row_in;
+struct store_row_in {
+    int64_t (*i64)(const store_row_in *in, int col);
+    str (*s)(const store_row_in *in, int col);
+    int ncols;
+};
+/* The user's callback of a read (cast back by the row function) and its
+ * argument. */
+typedef struct store_row_cb {
+    void (*cb)(void);
+    void *arg;
+} store_row_cb;
+#define STORE_ROW_CB(cb, arg) (&(store_row_cb){(void (*)(void))(cb), (arg)})
+/* A row function: reads one row of 'in' and hands it to the callback in
+ * 'c' (its type named by the function); returns what the callback does. */
+typedef int (*store_row_fn)(const store_row_in *in, const store_row_cb *c);
+
+/* The row functions, one per read, with the columns in the order the
+ * queries select them:
+ *   msg: STORE_ROW_MSG_COLS, then 'name' when there is a 14th column;
+ *   hist: conv, opened_at, ep_number, closed_at;
+ *   note: seq, type, code, agent, target, queue, at, name, text;
+ *   cev: seq, type, at, conv, agent, target, queue, reason, number,
+ *        ep_number, code;
+ *   wrapup: agent, reason, at;  csat: score, comment, at, agent;
+ *   canned: id, title, text_sv, text_en;
+ *   token: STORE_ROW_TOKEN_COLS;  audit: STORE_ROW_AUDIT_COLS;
+ *   hook: STORE_ROW_HOOK_COLS;  feed: STORE_ROW_FEED_EV / _ST;
+ *   closed: seq, at, conv, ep. */
+int store_row_msg_read(const store_row_in *in, const store_row_cb *c);  /* store_msg_cb */
+int store_row_hist(const store_row_in *in, const store_row_cb *c);      /* store_hist_cb */
+int store_row_note(const store_row_in *in, const store_row_cb *c);      /* store_note_cb */
+int store_row_cev(const store_row_in *in, const store_row_cb *c);       /* store_cev_cb */
+int store_row_wrapup(const store_row_in *in, const store_row_cb *c);    /* store_wrapup_cb */
+int store_row_csat(const store_row_in *in, const store_row_cb *c);      /* store_csat_cb */
+int store_row_canned(const store_row_in *in, const store_row_cb *c);    /* store_canned_cb */
+int store_row_token_read(const store_row_in *in, const store_row_cb *c); /* store_token_cb */
+int store_row_audit(const store_row_in *in, const store_row_cb *c);     /* store_audit_cb */
+int store_row_hook(const store_row_in *in, const store_row_cb *c);      /* store_hook_cb */
+int store_row_feed(const store_row_in *in, const store_row_cb *c);      /* store_feed_cb */
+int store_row_closed(const store_row_in *in, const store_row_cb *c);    /* store_closed_cb */
+/* A token from its row (STORE_ROW_TOKEN_COLS). */
+void store_row_token(const store_row_in *in, store_token *t);
+
+/* store_msg_get's callback over a read of at most one message: 'found'
+ * says whether there was one; 'cb' gets it. */
+typedef struct store_row_one_msg {
+    store_msg_cb cb;
+    void *arg;
+    int found;
+} store_row_one_msg;
+int store_row_one_msg_cb(void *arg, const store_msg *m);
+
 /* Copies the strings '*a' and '*b' into 'dst' (room for a->n + b->n + 2
  * bytes), NUL-terminated, and points them there. */
 void store_row_copy2(char *dst, str *a, str *b);

@@ -775,30 +775,37 @@ static int sq_last_seq(store *st_, uint64_t *seq)
 
 /* ---- messages and outbox ------------------------------------------------ */
 
-/* Steps 's' (bound by the caller) and hands each row to 'cb'. */
-static int each_msg(sq *st, sqlite3_stmt *s, store_msg_cb cb, void *arg)
+/* A row of statement 's' as store_row reads it. */
+typedef struct sq_in {
+    store_row_in in;
+    sqlite3_stmt *s;
+} sq_in;
+
+static int64_t sq_in_i64(const store_row_in *in, int col)
 {
+    return sqlite3_column_int64(((const sq_in *)in)->s, col);
+}
+
+static str sq_in_str(const store_row_in *in, int col)
+{
+    return col_str(((const sq_in *)in)->s, col);
+}
+
+static sq_in sq_in_of(sqlite3_stmt *s)
+{
+    return (sq_in){{sq_in_i64, sq_in_str, sqlite3_column_count(s)}, s};
+}
+
+/* Steps 's' (bound by the caller) to its end, handing each row to 'row'
+ * (store_row.h, which calls the user's callback), stops at the first
+ * nonzero return, and resets 's'. */
+static int each_row(sq *st, sqlite3_stmt *s, store_row_fn row, const store_row_cb *c)
+{
+    sq_in in = sq_in_of(s);
     int r = 0, rc;
-    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-        store_msg m = {
-            .id = sqlite3_column_int64(s, 0),
-            .conv = (uint32_t)sqlite3_column_int64(s, 1),
-            .seq = (uint32_t)sqlite3_column_int64(s, 2),
-            .outbound = sqlite3_column_int(s, 3),
-            .agent = (uint32_t)sqlite3_column_int64(s, 4),
-            .number = col_str(s, 5),
-            .ep_number = col_str(s, 6),
-            .text = col_str(s, 7),
-            .provider_id = col_str(s, 8),
-            .status = sqlite3_column_int(s, 9),
-            .error = col_str(s, 10),
-            .at = sqlite3_column_int64(s, 11),
-            .status_at = sqlite3_column_int64(s, 12),
-            .name = sqlite3_column_count(s) > 13 ? col_str(s, 13) : STR_NULL,
-        };
-        if ((r = cb(arg, &m)) != 0)
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+        if ((r = row(&in.in, c)) != 0)
             goto out;
-    }
     if (rc != SQLITE_DONE)
         r = fail(st, rc);
 out:
@@ -811,20 +818,7 @@ static int sq_msgs_of_conv(store *st_, uint32_t conv, store_msg_cb cb, void *arg
     sq *st = (sq *)st_;
     sqlite3_stmt *s = st->s[S_MSG_OF_CONV];
     sqlite3_bind_int64(s, 1, conv);
-    return each_msg(st, s, cb, arg);
-}
-
-typedef struct one_msg {
-    store_msg_cb cb;
-    void *arg;
-    int found;
-} one_msg;
-
-static int one_msg_cb(void *arg, const store_msg *m)
-{
-    one_msg *o = arg;
-    o->found = 1;
-    return o->cb(o->arg, m);
+    return each_row(st, s, store_row_msg_read, STORE_ROW_CB(cb, arg));
 }
 
 static int sq_msg_get(store *st_, int64_t id, store_msg_cb cb, void *arg)
@@ -832,45 +826,13 @@ static int sq_msg_get(store *st_, int64_t id, store_msg_cb cb, void *arg)
     sq *st = (sq *)st_;
     sqlite3_stmt *s = st->s[S_MSG_GET];
     sqlite3_bind_int64(s, 1, id);
-    one_msg o = {cb, arg, 0};
-    int r = each_msg(st, s, one_msg_cb, &o);
+    store_row_one_msg o = {cb, arg, 0};
+    int r = each_row(st, s, store_row_msg_read, STORE_ROW_CB(store_row_one_msg_cb, &o));
     if (r == 0 && !o.found) {
         snprintf(st->base.err, sizeof st->base.err, "no message %lld", (long long)id);
         r = -ENOENT;
     }
     return r;
-}
-
-/* Steps 's' to its end, handing each row to 'row' (which calls the user's
- * callback), stops at the first nonzero return, and resets 's'. */
-typedef struct row_cb {
-    void (*cb)(void); /* the user's callback, cast back by the row function */
-    void *arg;
-} row_cb;
-
-static int each_row(sq *st, sqlite3_stmt *s, int (*row)(sqlite3_stmt *, const row_cb *),
-                    const row_cb *rc_)
-{
-    int r = 0, rc;
-    while ((rc = sqlite3_step(s)) == SQLITE_ROW)
-        if ((r = row(s, rc_)) != 0)
-            goto out;
-    if (rc != SQLITE_DONE)
-        r = fail(st, rc);
-out:
-    done(s);
-    return r;
-}
-
-static int hist_row(sqlite3_stmt *s, const row_cb *c)
-{
-    store_hist h = {
-        .conv = (uint32_t)sqlite3_column_int64(s, 0),
-        .opened_at = sqlite3_column_int64(s, 1),
-        .ep_number = col_str(s, 2),
-        .closed_at = sqlite3_column_int64(s, 3),
-    };
-    return ((store_hist_cb)c->cb)(c->arg, &h);
 }
 
 static int sq_history(store *st_, str number, size_t max, store_hist_cb cb, void *arg)
@@ -879,23 +841,7 @@ static int sq_history(store *st_, str number, size_t max, store_hist_cb cb, void
     sqlite3_stmt *s = st->s[S_HISTORY];
     bind_str(s, 1, number);
     sqlite3_bind_int64(s, 2, max > INT64_MAX ? INT64_MAX : (int64_t)max);
-    return each_row(st, s, hist_row, &(row_cb){(void (*)(void))cb, arg});
-}
-
-static int note_row(sqlite3_stmt *s, const row_cb *c)
-{
-    store_note n = {
-        .seq = sqlite3_column_int64(s, 0),
-        .type = sqlite3_column_int(s, 1),
-        .code = sqlite3_column_int(s, 2),
-        .agent = (uint32_t)sqlite3_column_int64(s, 3),
-        .target = (uint32_t)sqlite3_column_int64(s, 4),
-        .queue = (uint32_t)sqlite3_column_int64(s, 5),
-        .at = sqlite3_column_int64(s, 6),
-        .name = col_str(s, 7),
-        .text = col_str(s, 8),
-    };
-    return ((store_note_cb)c->cb)(c->arg, &n);
+    return each_row(st, s, store_row_hist, STORE_ROW_CB(cb, arg));
 }
 
 static int sq_notes(store *st_, uint32_t conv, store_note_cb cb, void *arg)
@@ -903,7 +849,7 @@ static int sq_notes(store *st_, uint32_t conv, store_note_cb cb, void *arg)
     sq *st = (sq *)st_;
     sqlite3_stmt *s = st->s[S_NOTES];
     sqlite3_bind_int64(s, 1, conv);
-    return each_row(st, s, note_row, &(row_cb){(void (*)(void))cb, arg});
+    return each_row(st, s, store_row_note, STORE_ROW_CB(cb, arg));
 }
 
 /* The 'at' of event 'seq', or -1 when there is none. */
@@ -914,24 +860,6 @@ static int64_t at_of(sq *st, int64_t seq)
     int64_t at = sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int64(s, 0) : -1;
     done(s);
     return at;
-}
-
-static int cev_row(sqlite3_stmt *s, const row_cb *c)
-{
-    store_cev e = {
-        .seq = sqlite3_column_int64(s, 0),
-        .type = sqlite3_column_int(s, 1),
-        .at = sqlite3_column_int64(s, 2),
-        .conv = (uint32_t)sqlite3_column_int64(s, 3),
-        .agent = (uint32_t)sqlite3_column_int64(s, 4),
-        .target = (uint32_t)sqlite3_column_int64(s, 5),
-        .queue = (uint32_t)sqlite3_column_int64(s, 6),
-        .reason = (uint32_t)sqlite3_column_int64(s, 7),
-        .number = col_str(s, 8),
-        .ep_number = col_str(s, 9),
-        .code = sqlite3_column_int(s, 10),
-    };
-    return ((store_cev_cb)c->cb)(c->arg, &e);
 }
 
 static int sq_conv_events_since(store *st_, int64_t from_ms, uint64_t after, size_t limit,
@@ -958,22 +886,7 @@ static int sq_conv_events_since(store *st_, int64_t from_ms, uint64_t after, siz
     sqlite3_stmt *s = st->s[S_EV_FROM];
     sqlite3_bind_int64(s, 1, lo);
     sqlite3_bind_int64(s, 2, limit ? (int64_t)limit : INT64_MAX);
-    return each_row(st, s, cev_row, &(row_cb){(void (*)(void))cb, arg});
-}
-
-static int wrap_row(sqlite3_stmt *s, const row_cb *c)
-{
-    return ((store_wrapup_cb)c->cb)(c->arg, (uint32_t)sqlite3_column_int64(s, 0),
-                                    (uint32_t)sqlite3_column_int64(s, 1),
-                                    sqlite3_column_int64(s, 2));
-}
-
-static int csat_row(sqlite3_stmt *s, const row_cb *c)
-{
-    const char *t = (const char *)sqlite3_column_text(s, 1);
-    return ((store_csat_cb)c->cb)(c->arg, (int)sqlite3_column_int64(s, 0),
-                                  (str){t ? t : "", t ? (size_t)sqlite3_column_bytes(s, 1) : 0},
-                                  sqlite3_column_int64(s, 2), (uint32_t)sqlite3_column_int64(s, 3));
+    return each_row(st, s, store_row_cev, STORE_ROW_CB(cb, arg));
 }
 
 static int sq_csat(store *st_, uint32_t conv, store_csat_cb cb, void *arg)
@@ -981,7 +894,7 @@ static int sq_csat(store *st_, uint32_t conv, store_csat_cb cb, void *arg)
     sq *st = (sq *)st_;
     sqlite3_stmt *s = st->s[S_CSAT];
     sqlite3_bind_int64(s, 1, conv);
-    return each_row(st, s, csat_row, &(row_cb){(void (*)(void))cb, arg});
+    return each_row(st, s, store_row_csat, STORE_ROW_CB(cb, arg));
 }
 
 static int sq_wrapups(store *st_, uint32_t conv, store_wrapup_cb cb, void *arg)
@@ -989,7 +902,7 @@ static int sq_wrapups(store *st_, uint32_t conv, store_wrapup_cb cb, void *arg)
     sq *st = (sq *)st_;
     sqlite3_stmt *s = st->s[S_WRAPUPS];
     sqlite3_bind_int64(s, 1, conv);
-    return each_row(st, s, wrap_row, &(row_cb){(void (*)(void))cb, arg});
+    return each_row(st, s, store_row_wrapup, STORE_ROW_CB(cb, arg));
 }
 
 static int sq_outbox_due(store *st_, size_t max, store_msg_cb cb, void *arg)
@@ -998,7 +911,7 @@ static int sq_outbox_due(store *st_, size_t max, store_msg_cb cb, void *arg)
     sqlite3_stmt *s = st->s[S_MSG_DUE];
     sqlite3_bind_int(s, 1, STORE_MSG_QUEUED);
     sqlite3_bind_int64(s, 2, max > INT64_MAX ? INT64_MAX : (int64_t)max);
-    return each_msg(st, s, cb, arg);
+    return each_row(st, s, store_row_msg_read, STORE_ROW_CB(cb, arg));
 }
 
 static int sq_msg_set_status(store *st_, int64_t id, int status, str provider_id, str error,
@@ -1307,16 +1220,10 @@ static int sq_canned_del(store *st_, int64_t id)
     return run_changed(st, s, "no canned response %lld", (long long)id);
 }
 
-static int canned_row(sqlite3_stmt *s, const row_cb *c)
-{
-    return ((store_canned_cb)c->cb)(c->arg, sqlite3_column_int64(s, 0), col_str(s, 1),
-                                    col_str(s, 2), col_str(s, 3));
-}
-
 static int sq_canned_all(store *st_, store_canned_cb cb, void *arg)
 {
     sq *st = (sq *)st_;
-    return each_row(st, st->s[S_CANNED_ALL], canned_row, &(row_cb){(void (*)(void))cb, arg});
+    return each_row(st, st->s[S_CANNED_ALL], store_row_canned, STORE_ROW_CB(cb, arg));
 }
 
 static int sq_setting_get(store *st_, str key, char *out, size_t cap)
@@ -1348,20 +1255,6 @@ static int sq_setting_get(store *st_, str key, char *out, size_t cap)
 
 /* ---- API tokens and the audit trail ------------------------------------ */
 
-static void token_of(sqlite3_stmt *s, store_token *t)
-{
-    *t = (store_token){
-        .id = sqlite3_column_int64(s, 0),
-        .name = col_str(s, 1),
-        .created_by = col_str(s, 2),
-        .role = sqlite3_column_int(s, 3),
-        .agent = (uint32_t)sqlite3_column_int64(s, 4),
-        .created_at = sqlite3_column_int64(s, 5),
-        .expires_at = sqlite3_column_int64(s, 6),
-        .revoked_at = sqlite3_column_int64(s, 7),
-    };
-}
-
 static int sq_token_put(store *st_, str name, str hash, int role, uint32_t agent, str created_by,
                         int64_t created_at, int64_t expires_at, int64_t *id)
 {
@@ -1387,7 +1280,8 @@ static int sq_token_get(store *st_, str hash, store_token *out)
     bind_str(s, 1, hash);
     int rc = sqlite3_step(s), r = 0;
     if (rc == SQLITE_ROW) {
-        token_of(s, out);
+        sq_in in = sq_in_of(s);
+        store_row_token(&in.in, out);
         /* copy the strings: the row goes away with done() */
         size_t need = out->name.n + out->created_by.n + 2;
         if (need > st->acct_cap) {
@@ -1404,17 +1298,10 @@ static int sq_token_get(store *st_, str hash, store_token *out)
     return r;
 }
 
-static int token_row(sqlite3_stmt *s, const row_cb *c)
-{
-    store_token t;
-    token_of(s, &t);
-    return ((store_token_cb)c->cb)(c->arg, &t);
-}
-
 static int sq_tokens_all(store *st_, store_token_cb cb, void *arg)
 {
     sq *st = (sq *)st_;
-    return each_row(st, st->s[S_TOKENS_ALL], token_row, &(row_cb){(void (*)(void))cb, arg});
+    return each_row(st, st->s[S_TOKENS_ALL], store_row_token_read, STORE_ROW_CB(cb, arg));
 }
 
 static int sq_token_revoke(store *st_, int64_t id, int64_t now)
@@ -1450,21 +1337,6 @@ static int sq_audit_add(store *st_, const store_audit *e)
     return run(st, s);
 }
 
-static int audit_row(sqlite3_stmt *s, const row_cb *c)
-{
-    store_audit e = {
-        .id = sqlite3_column_int64(s, 0),
-        .at = sqlite3_column_int64(s, 1),
-        .actor = col_str(s, 2),
-        .via = col_str(s, 3),
-        .peer = col_str(s, 4),
-        .action = col_str(s, 5),
-        .target = col_str(s, 6),
-        .detail = col_str(s, 7),
-    };
-    return ((store_audit_cb)c->cb)(c->arg, &e);
-}
-
 static int sq_audit_list(store *st_, const store_audit_filter *f, store_audit_cb cb, void *arg)
 {
     sq *st = (sq *)st_;
@@ -1475,7 +1347,7 @@ static int sq_audit_list(store *st_, const store_audit_filter *f, store_audit_cb
     bind_str(s, 4, f->action);
     sqlite3_bind_int64(s, 5, f->before_id);
     sqlite3_bind_int64(s, 6, f->max > INT64_MAX ? INT64_MAX : (int64_t)f->max);
-    return each_row(st, s, audit_row, &(row_cb){(void (*)(void))cb, arg});
+    return each_row(st, s, store_row_audit, STORE_ROW_CB(cb, arg));
 }
 
 /* ---- webhooks ------------------------------------------------------------ */
@@ -1505,32 +1377,10 @@ static int sq_hook_del(store *st_, int64_t id)
     return run_changed(st, s, "no webhook %lld", (long long)id);
 }
 
-static int hook_row(sqlite3_stmt *s, const row_cb *c)
-{
-    store_hook h = {
-        .id = sqlite3_column_int64(s, 0),
-        .name = col_str(s, 1),
-        .url = col_str(s, 2),
-        .secret = col_str(s, 3),
-        .created_by = col_str(s, 4),
-        .last_error = col_str(s, 5),
-        .events = (uint32_t)sqlite3_column_int64(s, 6),
-        .masked = sqlite3_column_int(s, 7),
-        .last_status = sqlite3_column_int(s, 8),
-        .created_at = sqlite3_column_int64(s, 9),
-        .seq = sqlite3_column_int64(s, 10),
-        .sid = sqlite3_column_int64(s, 11),
-        .delivered = sqlite3_column_int64(s, 12),
-        .failures = sqlite3_column_int64(s, 13),
-        .last_at = sqlite3_column_int64(s, 14),
-    };
-    return ((store_hook_cb)c->cb)(c->arg, &h);
-}
-
 static int sq_hooks_all(store *st_, store_hook_cb cb, void *arg)
 {
     sq *st = (sq *)st_;
-    return each_row(st, st->s[S_HOOKS_ALL], hook_row, &(row_cb){(void (*)(void))cb, arg});
+    return each_row(st, st->s[S_HOOKS_ALL], store_row_hook, STORE_ROW_CB(cb, arg));
 }
 
 static int sq_hook_progress(store *st_, const store_hook *h)
@@ -1548,33 +1398,6 @@ static int sq_hook_progress(store *st_, const store_hook *h)
     return run_changed(st, s, "no webhook %lld", (long long)h->id);
 }
 
-static int feed_row(sqlite3_stmt *s, const row_cb *c)
-{
-    store_feed_item it = {
-        .seq = sqlite3_column_int64(s, 0),
-        .sid = sqlite3_column_int64(s, 1),
-        .type = sqlite3_column_int(s, 2),
-        .at = sqlite3_column_int64(s, 3),
-        .conv = (uint32_t)sqlite3_column_int64(s, 4),
-        .agent = (uint32_t)sqlite3_column_int64(s, 5),
-        .target = (uint32_t)sqlite3_column_int64(s, 6),
-        .queue = (uint32_t)sqlite3_column_int64(s, 7),
-        .reason = (uint32_t)sqlite3_column_int64(s, 8),
-        .ep = (uint32_t)sqlite3_column_int64(s, 9),
-        .state = sqlite3_column_int(s, 10),
-        .code = sqlite3_column_int(s, 11),
-        .kind = sqlite3_column_int(s, 12),
-        .msg = sqlite3_column_int64(s, 13),
-        .status = sqlite3_column_int(s, 14),
-        .number = col_str(s, 15),
-        .ep_number = col_str(s, 16),
-        .text = col_str(s, 17),
-        .name = col_str(s, 18),
-        .error = col_str(s, 19),
-    };
-    return ((store_feed_cb)c->cb)(c->arg, &it);
-}
-
 static int sq_feed(store *st_, int64_t seq, int64_t sid, size_t max, store_feed_cb cb, void *arg)
 {
     sq *st = (sq *)st_;
@@ -1582,21 +1405,10 @@ static int sq_feed(store *st_, int64_t seq, int64_t sid, size_t max, store_feed_
     sqlite3_bind_int64(s, 1, seq);
     sqlite3_bind_int64(s, 2, sid);
     sqlite3_bind_int64(s, 3, (int64_t)max);
-    return each_row(st, s, feed_row, &(row_cb){(void (*)(void))cb, arg});
+    return each_row(st, s, store_row_feed, STORE_ROW_CB(cb, arg));
 }
 
 /* ---- retention and erasure ---------------------------------------------- */
-
-static int closed_row(sqlite3_stmt *s, const row_cb *c)
-{
-    store_closed x = {
-        .seq = sqlite3_column_int64(s, 0),
-        .at = sqlite3_column_int64(s, 1),
-        .conv = (uint32_t)sqlite3_column_int64(s, 2),
-        .ep = (uint32_t)sqlite3_column_int64(s, 3),
-    };
-    return ((store_closed_cb)c->cb)(c->arg, &x);
-}
 
 static int sq_closed_since(store *st_, int64_t after_seq, size_t max, store_closed_cb cb,
                            void *arg)
@@ -1605,7 +1417,7 @@ static int sq_closed_since(store *st_, int64_t after_seq, size_t max, store_clos
     sqlite3_stmt *s = st->s[S_CLOSED_SINCE];
     sqlite3_bind_int64(s, 1, after_seq);
     sqlite3_bind_int64(s, 2, (int64_t)max);
-    return each_row(st, s, closed_row, &(row_cb){(void (*)(void))cb, arg});
+    return each_row(st, s, store_row_closed, STORE_ROW_CB(cb, arg));
 }
 
 static int sq_msg_forget(store *st_, int64_t id, int segments)

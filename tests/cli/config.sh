@@ -32,6 +32,11 @@ expect '{"settings":{"mask_sensitive_data":"yes"}}' \
     "c.json: settings.mask_sensitive_data: must be true or false"
 expect '{"teams":[{"id":1,"name":"T"}],"queues":[{"id":1,"name":"Q","teams":[1],"auto_wrapup_s":60}]}' \
     "c.json: queues[0]: no such wrap-up or idle reason (no_such_reason)"
+# an entry point's maximum wait: 0 (none) .. 7 days (docs/configuration.md)
+expect "{$base,\"entry_points\":[{\"id\":1,\"number\":\"71000\",\"queue\":1,\"max_wait_s\":-1}]}" \
+    "c.json: entry_points[0].max_wait_s: must be a whole number of seconds, 0 .. 604800"
+expect "{$base,\"entry_points\":[{\"id\":1,\"number\":\"71000\",\"queue\":1,\"max_wait_s\":604801}]}" \
+    "c.json: entry_points[0].max_wait_s: must be a whole number of seconds, 0 .. 604800"
 # skills: ids, levels, each once, configured, and removal only when unused
 sk='"skills":[{"id":1,"name":"Svenska"}]'
 expect "{$sk,\"skills\":[]}" "duplicate object key"

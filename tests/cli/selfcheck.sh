@@ -35,8 +35,10 @@ check "--help lists commands" $?
 
 # --data: a data folder's store and event log
 d=$(mktemp -d)
-"$bin" selfcheck --data "$d" >/dev/null 2>&1; rc=$?
+err=$("$bin" selfcheck --data "$d" 2>&1 >/dev/null); rc=$?
 [ $rc -eq 1 ]; check "selfcheck --data without a store: exit 1" $?
+echo "$err" | grep -qF "textdesk selfcheck: no store at $d/textdesk.db: name the server's with --data DIR or --store URL"
+check "selfcheck --data without a store says what to do" $?
 sqlite3 "$d/textdesk.db" 'PRAGMA user_version = 0' >/dev/null
 out=$("$bin" selfcheck --data "$d" 2>&1); rc=$?
 check "selfcheck --data on an empty store exits 0" $rc

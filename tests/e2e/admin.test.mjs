@@ -54,7 +54,7 @@ test('administration: authorisation, validation, live changes, export and import
   assert.deepEqual([r.status, r.body.field, r.body.code], [422, 'fallback', 'no_such_queue']);
   assert.match(r.body.message, /^queues: fallback: no such queue/);
   r = await A('PUT', 'queues/9', { name: '', teams: [] });
-  assert.deepEqual([r.status, r.body.field, r.body.code], [422, 'name', 'invalid']);
+  assert.deepEqual([r.status, r.body.field, r.body.code], [400, 'name', 'required']);
   r = await A('PUT', 'teams/9', { id: 8, name: 'X' });
   assert.match(r.body.message, /^id: differs/);
   assert.deepEqual([r.body.field, r.body.code], ['id', 'id_mismatch']);

@@ -91,7 +91,7 @@ test('the audit trail records who did what, from where, and cannot be changed', 
   assert.equal(r.json.entries.length, 4);
   const page2 = await call(s, 'GET', `/api/admin/audit?limit=4&before=${r.json.next_before}`, { cookie: adminC });
   assert.equal(page2.json.entries[0].id, r.json.entries[3].id - 1);
-  for (const q of ['from=abc', 'limit=-1', 'limit=5000', 'from=10&to=5', 'before=1x']) {
+  for (const q of ['from=abc', 'limit=-1', 'limit=0', 'limit=00', 'limit=5000', 'from=10&to=5', 'before=1x']) {
     r = await call(s, 'GET', `/api/admin/audit?${q}`, { cookie: adminC });
     assert.equal(r.status, 400, q);
     assert.equal(r.json.error, 'bad_filter');

@@ -20,6 +20,11 @@ const base = { teams: [{ id: 1, name: 'T' }], queues: [{ id: 1, name: 'Q', teams
 const cases = [
   ['teams', { id: 7, name: 'T', colour: 'red' }, 'colour: unknown field', { field: 'colour', code: 'unknown_field' }],
   ['teams', { id: 7 }, 'name: is required', { field: 'name', code: 'required' }],
+  ['teams', { id: 7, name: '' }, 'name: must be 1 to 200 bytes', { field: 'name', code: 'required' }],
+  ['skills', { id: 7, name: 'x'.repeat(201) }, 'name: must be 1 to 200 bytes', { field: 'name', code: 'too_long', max: 200 }],
+  ['agents', { id: 7, name: '', username: 'a', password: 'abcd' }, 'name: must be 1 to 200 bytes', { field: 'name', code: 'required' }],
+  ['entry_points', { id: 7, number: '+46 70', queue: 1 },
+    'number: must be 1 to 32 printable ASCII characters without blanks', { field: 'number', code: 'number_format', max: 32 }],
   ['wrapup_reasons', { id: 7, name: 5 }, 'name: must be a string', { field: 'name', code: 'not_text' }],
   ['queues', { id: 7, name: 'Q', rona_timeout_s: 0 }, 'rona_timeout_s: must be a whole number from 1 to 3600',
     { field: 'rona_timeout_s', code: 'range', min: 1, max: 3600 }],

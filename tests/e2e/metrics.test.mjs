@@ -2,9 +2,10 @@
 // the figures following a real flow: queueing, offer, RONA, accept, end.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { writeFileSync, mkdtempSync } from 'node:fs';
+import { readFileSync, writeFileSync, mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Server } from './lib/server.mjs';
 import { Desk, simSend } from './lib/client.mjs';
 import { parsePrometheus, sample } from './lib/prometheus.mjs';
@@ -32,10 +33,25 @@ async function metrics(url) {
   return parsePrometheus(await r.text());
 }
 
+// The metrics docs/operations.md lists ("Metrics"), by name: their type.
+function documented() {
+  const ops = readFileSync(fileURLToPath(new URL('../../docs/operations.md', import.meta.url)), 'utf8');
+  const section = ops.slice(ops.indexOf('## Metrics'), ops.indexOf('\n## ', ops.indexOf('## Metrics') + 3));
+  const types = new Map();
+  for (const row of section.split('\n').filter((l) => l.startsWith('| `textdesk_'))) {
+    const [names, type] = row.split('|').slice(1, 3);
+    for (const n of names.match(/textdesk_[a-z_]+/g)) types.set(n, type.trim());
+  }
+  return types;
+}
+
 test('metrics follow a flow and obey the exposition format', async () => {
   const s = await server.start();
   const Q = { queue: 'Kund"tjänst\\' };
   let m = await metrics(s.url);
+  // every metric served is documented, with its type
+  const docs = documented();
+  for (const [name, f] of m) assert.equal(docs.get(name), f.type, `${name} in docs/operations.md, "Metrics"`);
   assert.equal(sample(m, 'textdesk_queue_depth', Q), 0);
   assert.equal(sample(m, 'textdesk_agents', { state: 'logged_out' }), 2);
 

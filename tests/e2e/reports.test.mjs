@@ -166,6 +166,9 @@ test('reports: who may read them, settings, bad input', async () => {
   r = await req(admin, 'settings', { method: 'PUT',
     body: '{"time_zone":"Europe/Stockholm","queue_service_level_s":{"1":30}}' });
   assert.equal(r.status, 200);
+  // the stored settings back, as GET gives them (defaults of the rest too)
+  assert.deepEqual(await r.json(), { time_zone: 'Europe/Stockholm', service_level_s: 60,
+    queue_service_level_s: { 1: 30 } });
   r = await req(lena, 'figures?step=day');
   const fig = await r.json();
   assert.equal(fig.range.time_zone, 'Europe/Stockholm');

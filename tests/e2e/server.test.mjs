@@ -222,7 +222,9 @@ test('bad input gets clear errors and the server keeps running', async () => {
   const offer = await anna.offer();
   assert.equal((await erik.cmd('accept', { conv: offer.id })).error, 'not_offered');
   await anna.cmd('accept', { conv: offer.id });
-  assert.equal((await anna.cmd('send', { conv: offer.id, text: 'å'.repeat(1001) })).error, 'text_too_long');
+  const long = await anna.cmd('send', { conv: offer.id, text: 'å'.repeat(1001) });
+  assert.equal(long.error, 'text_too_long');
+  assert.match(long.message, /at most 1000 characters/, 'says the limit');
   assert.equal((await anna.cmd('send', { conv: offer.id, text: '' })).error, 'text_empty');
   assert.equal((await anna.cmd('send', { conv: offer.id, text: 'å'.repeat(1000) })).ok, true);
   // cross-agent: Erik can neither read nor write Anna's conversation

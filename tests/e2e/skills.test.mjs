@@ -39,7 +39,8 @@ test('skills: admin API, removal rules, export/import, supervisor view', async (
 
   // bad input names the field and says what to do
   r = await A('PUT', 'skills/3', { name: '' });
-  assert.equal(r.status, 422);
+  assert.equal(r.status, 400);
+  assert.equal(r.body.message, 'name: must be 1 to 200 bytes');
   r = await A('PUT', 'agents/1', { name: 'Anna Berg', teams: [1], skills: [{ skill: 1, level: 9 }] });
   assert.equal(r.status, 400);
   assert.match(r.body.message, /^skills\[0\]\.level: must be a whole number from 1 to 5/);
@@ -65,6 +66,7 @@ test('skills: admin API, removal rules, export/import, supervisor view', async (
   r = await A('DELETE', 'skills/3');
   assert.equal(r.status, 409);
   assert.equal(r.body.error, 'in_use');
+  assert.match(r.body.message, /^skills: still in use \(.*\): change or remove those first$/);
   r = await A('DELETE', 'skills/9');
   assert.equal(r.status, 404);
 

@@ -166,14 +166,18 @@ test('the SMSC drops the link: restored, nothing lost, nothing sent twice', { sk
 
   // 2. dropped with a long reply in flight: that one is "delivery unknown"
   //    (the SMSC may have it; never resent blindly), the next goes out once
-  await smsc.ok('RESPDELAY 1');
+  // answers held 3 s: the drop must come before the first is answered, a
+  // control round trip or two after the first segment is seen (a waiting
+  // bound: a loaded simulator answers its control port late); answers due
+  // on the dropped link are discarded, so the delay is lifted after it
+  await smsc.ok('RESPDELAY 3');
   const long = 'Långt svar. '.repeat(80).trim(); // 7 segments
   const after = 'Efter avbrottet';
   const s1 = await reply(long);
   const s2 = await reply(after);
   await until(() => smsc.events('submit_sm').some((e) => e.text && e.text.startsWith('Långt svar.')), 5000);
-  await smsc.ok('RESPDELAY 0');
   assert.match(await smsc.ok('DROP'), /dropped=1/);
+  await smsc.ok('RESPDELAY 0');
   const u = await delivery(s1, 'unknown', 10000);
   assert.match(u.error, /delivery unknown/);
   await delivery(s2, 'delivered', 20000);
@@ -186,22 +190,48 @@ test('the SMSC drops the link: restored, nothing lost, nothing sent twice', { sk
   assert.equal((await bubble(s1)).status, 'unknown');
 });
 
+// The SMSC's timestamps are when the Perl simulator logged each submit_sm.
+// Under load (seen at load 8-10) the simulator is descheduled now and then
+// and reads the PDUs that came meanwhile at once: that compresses a gap at
+// the receiver that textdesk kept, and on a short train moves (n-1)/span a
+// lot (28/s measured against 20/s when the first of 7 was read 80 ms late).
+// So the train is 14 submit_sm (two 7-segment replies) and the figures are
+// ones that one late read does not move: the rate is the median of the
+// pairwise slopes (Theil-Sen), the spacing the lower quartile of the gaps.
+// A throttle that runs fast moves every slope; one that lets two through
+// per slot puts half the gaps near 0 (so the quartile too).
+function theilSenRate(t) {
+  const slopes = [];
+  for (let i = 0; i < t.length; i++) {
+    for (let j = i + 1; j < t.length; j++) {
+      // two at one instant: as fast as it gets
+      slopes.push(t[j] > t[i] ? (j - i) / (t[j] - t[i]) : Infinity);
+    }
+  }
+  slopes.sort((x, y) => x - y);
+  return slopes[Math.floor(slopes.length / 2)];
+}
+
 test('sending keeps the configured rate (timestamps at the SMSC)', { skip: missing || false }, async () => {
   const n0 = smsc.events('submit_sm').length;
-  const text = 'Första långa svaret för mätningen. '.repeat(28).trim(); // 7 segments
-  const seq = await reply(text);
-  await delivery(seq, 'delivered', 30000);
+  const texts = ['Första långa svaret för mätningen. '.repeat(28).trim(), // 7 segments
+    'Tredje långa svaret för mätningen. '.repeat(28).trim()]; // 7 segments
+  const seqs = [await reply(texts[0]), await reply(texts[1])];
+  for (const seq of seqs) await delivery(seq, 'delivered', 30000);
   const subs = smsc.events('submit_sm').slice(n0);
-  assert.equal(subs.length, 7);
-  assert.equal(received(text).length, 1);
+  assert.equal(subs.length, 14);
+  for (const text of texts) assert.equal(received(text).length, 1);
   const t = subs.map((e) => e.t);
-  const rate = (t.length - 1) / (t[t.length - 1] - t[0]);
+  const span = (t.length - 1) / (t[t.length - 1] - t[0]);
+  const rate = theilSenRate(t);
   const gaps = t.slice(1).map((x, i) => x - t[i]);
-  console.log(`smpp e2e throttle: ${subs.length} submit_sm at ${rate.toFixed(1)}/s `
-    + `(configured ${RATE}/s), gaps ${gaps.map((g) => (g * 1000).toFixed(0)).join(' ')} ms`);
+  const q1 = [...gaps].sort((x, y) => x - y)[Math.floor(gaps.length / 4)];
+  console.log(`smpp e2e throttle: ${subs.length} submit_sm at ${rate.toFixed(1)}/s (median slope; `
+    + `first to last ${span.toFixed(1)}/s, configured ${RATE}/s), gaps `
+    + `${gaps.map((g) => (g * 1000).toFixed(0)).join(' ')} ms`);
   assert.ok(rate <= RATE * 1.1, `not faster than ${RATE}/s (got ${rate.toFixed(1)}/s)`);
   assert.ok(rate >= RATE * 0.6, `close to ${RATE}/s when nothing else limits it (got ${rate.toFixed(1)}/s)`);
-  assert.ok(Math.min(...gaps) >= 0.5 / RATE, 'each submit_sm spaced by the throttle');
+  assert.ok(q1 >= 0.5 / RATE, `submit_sm spaced by the throttle (lower quartile gap ${(q1 * 1000).toFixed(0)} ms)`);
 });
 
 test('at most the configured window of submit_sm is outstanding (counted at the SMSC)', { skip: missing || false }, async () => {

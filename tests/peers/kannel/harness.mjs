@@ -158,17 +158,41 @@ export class Kannel {
   // comes back under load. As its service manager would (systemd
   // Restart=on-failure), the harness starts it again, and counts it
   // (smsboxRestarts). It holds no MO in that window: it is not connected.
+  // smsbox 1.4.5 also dies by itself under load at other moments (seen:
+  // conn_unregister when textdesk is SIGKILLed with MO requests open), with
+  // MOs in its hands: it acknowledged them to bearerbox when it took them
+  // and kept its retries in memory, so those are lost by Kannel. Such a
+  // process's pid is kept (smsboxCrashed) so that the soak can tell them
+  // from MOs lost by textdesk (lostByKannel).
   async startSmsbox() {
     const p = this.spawn('smsbox', SMSBOX, [this.conf]);
     this.procs.smsbox = p;
     p.on('exit', () => {
       if (p.stopping || this.procs.smsbox !== p || this.closing) return;
       this.smsboxRestarts = (this.smsboxRestarts || 0) + 1;
+      (this.smsboxCrashed ||= new Set()).add(p.pid);
       setTimeout(() => {
         if (this.procs.smsbox === p && !this.closing) this.startSmsbox().catch(() => {});
       }, 300);
     });
     await waitPort(this.ports.SENDSMS_PORT);
+  }
+
+  // Of the MO texts 'texts' (textdesk does not have them): those whose last
+  // taker was an smsbox that then died by itself, going by smsbox.log's
+  // "Starting to service <TEXT>" lines and their pid. An MO another smsbox
+  // took after it, or that no smsbox took, is not among them.
+  lostByKannel(texts) {
+    if (!this.smsboxCrashed?.size) return [];
+    let log = '';
+    try { log = readFileSync(path.join(this.dir, 'smsbox.log'), 'latin1'); } catch { return []; }
+    const taker = new Map();
+    const re = /^\S+ \S+ \[(\d+)\] \[\d+\] INFO: Starting to service <(.*)> from </;
+    for (const line of log.split('\n')) {
+      const m = re.exec(line);
+      if (m) taker.set(m[2], Number(m[1]));
+    }
+    return texts.filter((t) => this.smsboxCrashed.has(taker.get(t)));
   }
 
   // "Kannel down": smsbox (the sendsms HTTP interface) stops; bearerbox stays.

@@ -18,6 +18,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -106,6 +107,13 @@ static void on_done(void *arg, int status)
     seen *s = arg;
     s->n++;
     s->status = status;
+}
+
+static int64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* Polls until nothing is in flight (at most ~5 s). */
@@ -201,7 +209,10 @@ static void test_a_waiting_commit_holds_nobody(void **state)
     seen ok = {0};
     app_after_commit(a, on_done, &ok);
     app_flush(a);
-    for (int i = 0; i < 20; i++) { /* 20 ms: the commit waits on the lock */
+    /* 20 ms by the clock (not 20 sleeps: under load 20 sleeps of 1 ms took
+     * longer than the store's 200 ms lock timeout, which then ended the
+     * commit the test meant to release): the commit waits on the lock */
+    for (int64_t end = mono_ms() + 20; mono_ms() < end;) {
         assert_int_equal(app__commit_poll(a), 0);
         usleep(1000);
     }
@@ -317,15 +328,16 @@ static void test_a_connection_dead_while_idle_is_retried(void **state)
 }
 
 /* The connection killed under a commit whose transaction had begun (held
- * by a lock elsewhere, so the kill comes before its COMMIT): the waiter
- * is refused, never released before, degraded mode begins, and nothing of
- * the transaction is stored nor in the core. */
+ * inside its insert by a trigger that sleeps, so the kill comes before its
+ * COMMIT; a lock held elsewhere ended it by the store's 200 ms lock timeout
+ * before a loaded test saw it wait): the waiter is refused, never released
+ * before, degraded mode begins, and nothing of the transaction is stored
+ * nor in the core. */
 static void test_a_connection_killed_under_a_commit(void **state)
 {
     env *e = *state;
     app *a = &e->a;
     PGconn *c = pg_connect_db(e, strrchr(e->url, '/') + 1);
-    PGconn *locker = pg_connect_db(e, strrchr(e->url, '/') + 1);
     assert_int_equal(app_apply(a, &(cc_cmd){.type = CC_CMD_LOGIN, .agent = 1}), 0);
     app_flush(a);
     poll_until_idle(a);
@@ -333,8 +345,10 @@ static void test_a_connection_killed_under_a_commit(void **state)
     commit_one(e, c, CC_AGENT_IDLE);
     uint64_t seq0 = stored_seq(a);
 
-    pg_exec(locker, "BEGIN");
-    pg_exec(locker, "LOCK TABLE events IN EXCLUSIVE MODE");
+    pg_exec(c, "CREATE FUNCTION test_hold() RETURNS trigger LANGUAGE plpgsql AS"
+               " $$ BEGIN PERFORM pg_sleep(60); RETURN NEW; END $$");
+    pg_exec(c, "CREATE TRIGGER test_hold BEFORE INSERT ON events"
+               " FOR EACH ROW EXECUTE FUNCTION test_hold()");
     assert_int_equal(app_apply(a, &(cc_cmd){.type = CC_CMD_SET_STATE, .agent = 1,
                                             .state = CC_AGENT_AVAILABLE}),
                      0);
@@ -343,9 +357,9 @@ static void test_a_connection_killed_under_a_commit(void **state)
     app_flush(a);
     int64_t pid = backend_of(c, store_commit_fd(a->st));
     char sql[128];
-    /* BEGIN answered: the insert waits on the lock */
+    /* BEGIN answered: the insert waits in the trigger */
     snprintf(sql, sizeof sql, "SELECT count(*) FROM pg_stat_activity WHERE pid = %lld"
-                              " AND wait_event_type = 'Lock'", (long long)pid);
+                              " AND wait_event = 'PgSleep'", (long long)pid);
     for (int i = 0; i < 500 && pg_int(c, sql) == 0; i++) {
         assert_int_equal(app__commit_poll(a), 0);
         usleep(10000);
@@ -355,14 +369,14 @@ static void test_a_connection_killed_under_a_commit(void **state)
     snprintf(sql, sizeof sql, "SELECT pg_terminate_backend(%lld)", (long long)pid);
     pg_exec(c, sql);
     poll_until_idle(a);
-    pg_exec(locker, "COMMIT");
+    pg_exec(c, "DROP TRIGGER test_hold ON events");
+    pg_exec(c, "DROP FUNCTION test_hold()");
     assert_int_equal(a->retried, 0); /* it had begun: it may not be run again */
     assert_int_equal(refused.n, 1);
     assert_int_equal(refused.status, -CC_E_STORE);
     assert_int_equal(a->degraded, 1);
     assert_int_equal(stored_seq(a), seq0);
     assert_int_equal(agent_state(a, 1), CC_AGENT_IDLE); /* what the log holds */
-    PQfinish(locker);
     PQfinish(c);
 }
 

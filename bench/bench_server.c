@@ -23,6 +23,9 @@
  *   offer_latency_R_cpu, server_ingest_cpu   the server's CPU time (user +
  *                               system) per SMS in that run: steadier than
  *                               rates and tails when the machine is shared
+ *   offer_latency_R_switches, server_ingest_switches   the context switches
+ *                               of the server's main thread per SMS (its
+ *                               wake-ups: each costs a VM exit here)
  *   server_stop_desktops_ms     SIGTERM to exit with LAT_AGENTS desktops
  *                               connected (their disconnects are stored)
  *   acked_not_stored            acknowledged inbound SMS missing from the
@@ -58,6 +61,19 @@
  * and first: cores (online CPUs) and loadavg (the 1-minute load average at
  * the start: other work on the machine shows in the latency tails).
  *
+ * F. the machine's floor (issue 12): a minimal epoll server forked by the
+ *    bench (a fixed 200 after one fdatasync per loop turn's requests; with
+ *    desktops connected, one small frame per request to one of them),
+ *    driven by the same load generator, so that the ratios above can be
+ *    judged against what this machine imposes on any server
+ *   floor_ingest_rate, _cpu, _switches   its ceiling, no desktop
+ *   floor_offer_2000_rate, _cpu, _switches, floor_offer_latency_2000_{p50,p99}
+ *                               2,000 SMS/s with LAT_AGENTS desktops
+ *   floor_cpu_2000_vs_ceiling   beside offer_cpu_2000_vs_ingest
+ *   floor_desktops_ingest_rate_10000, _cpu_10000   its ceiling with
+ *                               MEM_AGENTS desktops, each request offered
+ *   floor_desktops_vs_0         beside desktops_ingest_10000_vs_0
+ *
  * Then phases A (ingest and latency) and C (recovery) again on PostgreSQL 15
  * (a cluster of its own, scripts/pgtest.sh; `--store postgresql://...`),
  * their figures prefixed pg_, and a second table: PostgreSQL against SQLite
@@ -76,7 +92,7 @@
  * _autovacuums say what the database did beside the commits in that window.
  * BENCH_REC_MSGS=N seeds N messages for the recovery phases instead of
  * 1,000,000 (a quicker run; the figures then say how many).
- * BENCH_PHASES=latency,desktops,memory,recovery runs only those phases and prints
+ * BENCH_PHASES=latency,desktops,memory,recovery,floor runs only those phases and prints
  * no table ("ingest": only the ingest ceiling); BENCH_KEEP=1 keeps the
  * temporary directory (configurations, data, server logs); BENCH_MARKS=1
  * prints "# mark NAME SECONDS" on stderr at each step (CLOCK_MONOTONIC), to
@@ -367,19 +383,27 @@ static double stop_server(pid_t pid)
     return stop_server_cpu(pid, NULL);
 }
 
-/* The server's resident set in bytes (VmRSS). */
-static double rss_bytes(pid_t pid)
+/* The sum of the values of the lines of /proc/PID/status whose name
+ * holds 'name' (e.g. "VmRSS:"), or -1 when none does. */
+static double proc_status(pid_t pid, const char *name)
 {
     char path[64], line[256];
     snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
     FILE *f = fopen(path, "r");
     if (!f)
         die("/proc/PID/status");
-    double kb = -1;
+    double sum = -1;
     while (fgets(line, sizeof line, f))
-        if (strncmp(line, "VmRSS:", 6) == 0)
-            kb = strtod(line + 6, NULL);
+        if (strstr(line, name))
+            sum = (sum < 0 ? 0 : sum) + strtod(strchr(line, ':') + 1, NULL);
     fclose(f);
+    return sum;
+}
+
+/* The server's resident set in bytes (VmRSS). */
+static double rss_bytes(pid_t pid)
+{
+    double kb = proc_status(pid, "VmRSS:");
     if (kb < 0)
         dief("no VmRSS");
     return kb * 1024;
@@ -401,6 +425,13 @@ static double cpu_seconds(pid_t pid)
                      &st) != 2)
         dief("cannot parse /proc/PID/stat");
     return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
+}
+
+/* The context switches (voluntary and not) of process 'pid''s main
+ * thread so far: its wake-ups, each a VM exit on this machine. */
+static double switches(pid_t pid)
+{
+    return proc_status(pid, "ctxt_switches:");
 }
 
 /* The CPU seconds of PostgreSQL's processes (the postmaster of this run's
@@ -956,6 +987,233 @@ static void print_figure(const char *name, double v, const char *fmt, const char
     fflush(stdout);
 }
 
+/* ---- the machine's floor (issue 12) ------------------------------------ */
+
+/* What any server pays on this machine for the work the ratios compare: a
+ * minimal server forked from the bench (one thread, epoll, no library)
+ * that answers POST /api/sim/send with a fixed 200 after an fdatasync of a
+ * small file per batch (the requests read in one loop turn: a group
+ * commit), and, once desktops are connected, first writes one small
+ * WebSocket frame per request to one of them in turn (an offer carrying
+ * the customer number, so that the bench times it as it times the real
+ * one). Driven by the same load generator as the real server, it tells
+ * what part of offer_cpu_2000_vs_ingest and desktops_ingest_10000_vs_0
+ * this machine imposes on any server: the per-wakeup, per-flush and
+ * loopback-send costs that the saturated ceiling shares among many SMS. A
+ * desktop is a connection whose first bytes are "GET /ws"; it is answered
+ * with one empty frame. */
+
+#define FLOOR_FDS (MEM_AGENTS + SEND_CONNS + 256 + 64)
+#define FLOOR_PENDING 8 /* requests a connection may have unanswered */
+
+typedef struct floor_conn {
+    char in[4096];
+    size_t n;
+    int desk, pending;
+    long long keys[FLOOR_PENDING];
+} floor_conn;
+
+static void floor_write(int fd, const void *p, size_t n)
+{
+    while (n) { /* loopback, small writes: the socket buffer takes them */
+        ssize_t w = write(fd, p, n);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            _exit(3);
+        p = (const char *)p + w;
+        n -= (size_t)w;
+    }
+}
+
+static void floor_serve(int lfd)
+{
+    static const char ok[] = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                             "Content-Length: 11\r\n\r\n{\"ok\":true}";
+    static const unsigned char hello[] = {0x81, 0};
+    char path[320];
+    snprintf(path, sizeof path, "%s/floor.dat", dir);
+    int dfd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+    if (dfd < 0 || ftruncate(dfd, 1 << 22) != 0 || fsync(dfd) != 0)
+        _exit(2);
+    floor_conn **cs = calloc(FLOOR_FDS, sizeof *cs);
+    int *desks = calloc(FLOOR_FDS, sizeof *desks), ndesk = 0, next_desk = 0;
+    int *ready = calloc(FLOOR_FDS, sizeof *ready);
+    int ep = epoll_create1(0);
+    struct epoll_event lev = {.events = EPOLLIN, .data.fd = lfd};
+    epoll_ctl(ep, EPOLL_CTL_ADD, lfd, &lev);
+    off_t off = 0;
+    for (;;) {
+        struct epoll_event evs[256];
+        int k = epoll_wait(ep, evs, 256, -1), nready = 0;
+        for (int e = 0; e < k; e++) {
+            int fd = evs[e].data.fd, c;
+            if (fd == lfd) {
+                while ((c = accept4(lfd, NULL, NULL, SOCK_NONBLOCK)) >= 0) {
+                    int one = 1;
+                    if (c >= FLOOR_FDS)
+                        _exit(4);
+                    setsockopt(c, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+                    cs[c] = calloc(1, sizeof **cs);
+                    struct epoll_event ce = {.events = EPOLLIN, .data.fd = c};
+                    epoll_ctl(ep, EPOLL_CTL_ADD, c, &ce);
+                }
+                continue;
+            }
+            floor_conn *fc = cs[fd];
+            ssize_t r = read(fd, fc->in + fc->n, sizeof fc->in - 1 - fc->n);
+            if (r < 0 && errno == EAGAIN)
+                continue;
+            if (r <= 0) {
+                close(fd);
+                free(fc);
+                cs[fd] = NULL;
+                continue;
+            }
+            fc->n += (size_t)r;
+            if (!fc->desk && fc->n >= 7 && memcmp(fc->in, "GET /ws", 7) == 0) {
+                fc->desk = 1;
+                desks[ndesk++] = fd;
+                floor_write(fd, hello, sizeof hello);
+                continue;
+            }
+            int was = fc->pending;
+            size_t len;
+            while (fc->pending < FLOOR_PENDING &&
+                   (len = http_response_len(fc->in, fc->n)) != 0) { /* same framing */
+                const char *from = memmem(fc->in, len, "\"from\":\"+4671", 13);
+                fc->keys[fc->pending++] = from ? strtoll(from + 13, NULL, 10) : -1;
+                memmove(fc->in, fc->in + len, fc->n - len);
+                fc->n -= len;
+            }
+            if (fc->pending && !was)
+                ready[nready++] = fd;
+        }
+        if (nready == 0)
+            continue;
+        /* the group commit: one small write and one flush per turn */
+        static const char rec[64];
+        if (pwrite(dfd, rec, sizeof rec, off) != (ssize_t)sizeof rec || fdatasync(dfd) != 0)
+            _exit(5);
+        off = (off + 4096) % (1 << 22);
+        for (int i = 0; i < nready; i++) {
+            floor_conn *fc = cs[ready[i]];
+            for (int q = 0; q < fc->pending; q++) {
+                if (ndesk) {
+                    unsigned char f[160];
+                    int fl = snprintf((char *)f + 2, sizeof f - 2,
+                                      "{\"type\":\"offer\",\"role\":\"offered\",\"conv\":1,"
+                                      "\"number\":\"+4671%08lld\",\"text\":\"Hej\"}",
+                                      fc->keys[q]);
+                    f[0] = 0x81;
+                    f[1] = (unsigned char)fl;
+                    floor_write(desks[next_desk], f, (size_t)fl + 2);
+                    next_desk = (next_desk + 1) % ndesk;
+                }
+                floor_write(ready[i], ok, sizeof ok - 1);
+            }
+            fc->pending = 0;
+        }
+    }
+}
+
+/* Forks the floor server on a fresh port (the bench's 'port'). */
+static pid_t floor_start(void)
+{
+    int lfd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0), one = 1;
+    struct sockaddr_in a = {.sin_family = AF_INET};
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t l = sizeof a;
+    setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (bind(lfd, (struct sockaddr *)&a, sizeof a) != 0 || listen(lfd, 4096) != 0 ||
+        getsockname(lfd, (struct sockaddr *)&a, &l) != 0)
+        die("floor: listen");
+    port = ntohs(a.sin_port);
+    pid_t pid = fork();
+    if (pid < 0)
+        die("fork");
+    if (pid == 0) {
+        floor_serve(lfd);
+        _exit(0);
+    }
+    close(lfd);
+    running = pid;
+    return pid;
+}
+
+/* Connects 'n' more desktops to the floor server (each answered with one
+ * empty frame before the next is counted). */
+static void floor_desktops_open(load *L, int n)
+{
+    L->ag = realloc(L->ag, (size_t)(L->nag + n) * sizeof *L->ag);
+    for (int i = L->nag; i < L->nag + n; i++) {
+        int fd = connect_lo();
+        unsigned char hello[2];
+        write_all(fd, "GET /ws HTTP/1.1\r\n\r\n", 20);
+        if (read(fd, hello, 2) != 2)
+            die("floor: desktop");
+        fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+        L->ag[i] = (agent){.fd = fd};
+        struct epoll_event ev = {.events = EPOLLIN, .data.u32 = (uint32_t)i};
+        if (epoll_ctl(L->ep, EPOLL_CTL_ADD, fd, &ev) != 0)
+            die("epoll_ctl");
+    }
+    L->nag += n;
+}
+
+/* The floor's figures, in the order the real phases take them: the
+ * ceiling with no desktop, 2,000 SMS/s with LAT_AGENTS desktops each
+ * offered an SMS, the ceiling with MEM_AGENTS desktops. */
+static void phase_floor(void)
+{
+    pid_t pid = floor_start();
+    load L = {.ep = epoll_create1(0)};
+    memset(sent_at, 0, MAX_KEYS * sizeof *sent_at);
+    int64_t key = 0, n = INGEST_N / 2;
+    double c0 = cpu_seconds(pid), sw = switches(pid);
+    mark("floor_ingest_0");
+    double rate0 = drive(&L, key, n, 0, 30, 0);
+    double cpu0 = (cpu_seconds(pid) - c0) / (double)n * 1e6;
+    double sw0 = (switches(pid) - sw) / (double)n;
+    key += n;
+    floor_desktops_open(&L, LAT_AGENTS);
+    int64_t count = 2000 * LAT_SECONDS / 2;
+    nlat = 0;
+    c0 = cpu_seconds(pid), sw = switches(pid);
+    mark("floor_offer_2000");
+    double rate2 = drive(&L, key, count, 2000, LAT_SECONDS / 2, 1);
+    double cpu2 = (cpu_seconds(pid) - c0) / (double)count * 1e6;
+    double sw2 = (switches(pid) - sw) / (double)count;
+    key += count;
+    qsort(latency, (size_t)nlat, sizeof *latency, cmp_d);
+    double p50 = nlat ? latency[nlat / 2] * 1000 : -1;
+    double p99 = nlat ? latency[nlat * 99 / 100] * 1000 : -1;
+    floor_desktops_open(&L, MEM_AGENTS - LAT_AGENTS);
+    settle(&L, 0.2);
+    c0 = cpu_seconds(pid);
+    mark("floor_ingest_10000");
+    double rate10 = drive(&L, key, n, 0, 30, 0);
+    double cpu10 = (cpu_seconds(pid) - c0) / (double)n * 1e6;
+    mark("floor_end");
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+    running = 0;
+    agents_close(&L);
+    close(L.ep);
+    print_figure("floor_ingest_rate", rate0, "%.0f", "sms/s");
+    print_figure("floor_ingest_cpu", cpu0, "%.1f", "us/sms");
+    print_figure("floor_ingest_switches", sw0, "%.2f", "/sms");
+    print_figure("floor_offer_2000_rate", rate2, "%.0f", "sms/s");
+    print_figure("floor_offer_2000_cpu", cpu2, "%.1f", "us/sms");
+    print_figure("floor_offer_2000_switches", sw2, "%.2f", "/sms");
+    print_figure("floor_offer_latency_2000_p50", p50, "%.2f", "ms");
+    print_figure("floor_offer_latency_2000_p99", p99, "%.2f", "ms");
+    print_figure("floor_cpu_2000_vs_ceiling", cpu2 / cpu0, "%.2f", "x");
+    print_figure("floor_desktops_ingest_rate_10000", rate10, "%.0f", "sms/s");
+    print_figure("floor_desktops_ingest_cpu_10000", cpu10, "%.1f", "us/sms");
+    print_figure("floor_desktops_vs_0", rate10 / rate0, "%.2f", "x");
+}
+
 /* A: ingest ceiling, then (unless 'ingest_only') offer latency at each
  * rate. */
 static void phase_latency(figures *F, int ingest_only)
@@ -971,12 +1229,13 @@ static void phase_latency(figures *F, int ingest_only)
     load L = {.ep = epoll_create1(0)};
     memset(sent_at, 0, MAX_KEYS * sizeof *sent_at);
     F->raw = use_pg ? 0 : raw_sqlite_rate(INGEST_N);
-    double cpu0 = cpu_seconds(pid), db0 = db_cpu_seconds();
+    double cpu0 = cpu_seconds(pid), db0 = db_cpu_seconds(), sw0 = switches(pid);
     mark("lat_ingest");
     F->ingest = drive(&L, 0, INGEST_N, 0, 60, 0);
     F->ingest_cpu = (cpu_seconds(pid) - cpu0) / INGEST_N * 1e6;
     print_figure("server_ingest_rate", F->ingest, "%.0f", "sms/s");
     print_figure("server_ingest_cpu", F->ingest_cpu, "%.1f", "us/sms");
+    print_figure("server_ingest_switches", (switches(pid) - sw0) / INGEST_N, "%.2f", "/sms");
     if (use_pg)
         print_figure("server_ingest_dbcpu", (db_cpu_seconds() - db0) / INGEST_N * 1e6, "%.1f",
                      "us/sms");
@@ -999,7 +1258,7 @@ static void phase_latency(figures *F, int ingest_only)
     for (int r = 0; r < NRATES; r++) {
         int64_t count = (int64_t)rates[r] * LAT_SECONDS;
         nlat = 0;
-        double c0 = cpu_seconds(pid), d0 = db_cpu_seconds();
+        double c0 = cpu_seconds(pid), d0 = db_cpu_seconds(), s0 = switches(pid);
         int64_t pc0[PG_NCOUNT], pc1[PG_NCOUNT];
         if (use_pg)
             pg_counters(strrchr(where, '/') + 1, pc0);
@@ -1023,6 +1282,8 @@ static void phase_latency(figures *F, int ingest_only)
         print_figure(name, F->sent_rate[r], "%.0f", "sms/s");
         snprintf(name, sizeof name, "offer_latency_%d_cpu", rates[r]);
         print_figure(name, F->lat_cpu[r], "%.1f", "us/sms");
+        snprintf(name, sizeof name, "offer_latency_%d_switches", rates[r]);
+        print_figure(name, (switches(pid) - s0) / (double)count, "%.2f", "/sms");
         if (use_pg) {
             snprintf(name, sizeof name, "offer_latency_%d_dbcpu", rates[r]);
             print_figure(name, (db_cpu_seconds() - d0) / (double)count * 1e6, "%.1f", "us/sms");
@@ -1483,6 +1744,8 @@ int main(int argc, char **argv)
         phase_memory(&F, cfg);
     if (all || strstr(phases, "recovery"))
         phase_recovery(&F, cfg);
+    if (all || strstr(phases, "floor"))
+        phase_floor();
     if (all)
         print_table(&F);
 

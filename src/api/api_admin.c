@@ -172,40 +172,106 @@ static int remove_cmd(const struct kind *k, uint32_t id, cc_cmd *m)
     return -1;
 }
 
-/* The field a core error is about, for the error message. */
-static const char *field_of(int err)
+/* Whether member 'key' of 'o' is a queue id (above 0) that 'c' lacks. */
+static int names_no(const cc *c, int kind, const json_t *o, const char *key)
 {
+    json_int_t id = json_integer_value(json_object_get(o, key));
+    return id > 0 && id < CC_MAX_ID && !cc_name(c, kind, (uint32_t)id).p;
+}
+
+/* Whether skill list 'key' of 'o' names a skill that 'c' lacks. */
+static int names_no_skill(const cc *c, const json_t *o, const char *key)
+{
+    size_t i;
+    json_t *it;
+    json_array_foreach(json_object_get(o, key), i, it)
+    {
+        if (names_no(c, CC_KIND_SKILL, it, "skill"))
+            return 1;
+    }
+    return 0;
+}
+
+/* The field of entity 'o' (of kind 'k') that core error 'err' of its put
+ * is about, found by asking 'c' what the command met; NULL for a removal
+ * ('o' NULL) or when no one field is. */
+static const char *field_of(const cc *c, int k, const json_t *o, int err)
+{
+    if (!o)
+        return err == -CC_E_BUSY ? "capacity" : NULL;
     switch (-err) {
     case CC_E_NO_TEAM:
         return "teams";
     case CC_E_NO_QUEUE:
-        return "queue, fallback or overflow_queue";
+        return names_no(c, CC_KIND_QUEUE, o, "fallback")         ? "fallback"
+               : names_no(c, CC_KIND_QUEUE, o, "overflow_queue") ? "overflow_queue"
+                                                                   : "queue";
     case CC_E_NO_REASON:
         return "default_reason";
     case CC_E_NO_SKILL:
-        return "skills";
+        return k == CC_KIND_EP && !names_no_skill(c, o, "skills") ? "skill_words" : "skills";
+    case CC_E_IN_USE: /* a put: another entry point has the number */
+        return k == CC_KIND_EP ? "number" : NULL;
     case CC_E_BUSY:
         return "capacity";
+    case CC_E_INVALID: /* what entity_json cannot check: a name, a number */
+        return k == CC_KIND_EP ? "number"
+               : k == CC_KIND_QUEUE &&
+                       json_equal(json_object_get(o, "fallback"), json_object_get(o, "id"))
+                   ? "fallback"
+                   : "name";
     default:
-        return "(entity)";
+        return NULL;
     }
 }
 
-static void core_error(http_resp *resp, int r, const char *what)
+/* A problem as the error body (docs/api.md, "Field problems"): "error",
+ * "message" ("[WHERE: ]FIELD: problem"), "field" (as "agents[2].capacity";
+ * left out when the problem has none), "code" and the bounds "min" /
+ * "max". */
+static void field_error(http_resp *resp, int status, const char *error, const char *where,
+                        const verr *e)
 {
-    char msg[256];
-    if (r == -CC_E_IN_USE) /* which one refers to it: what to change first */
-        snprintf(msg, sizeof msg,
-                 "%s: still in use (an entry point, queue or agent refers to it, or a"
-                 " conversation still needs it): change or remove those first",
-                 what);
-    else
-        snprintf(msg, sizeof msg, "%s: %s: %s", what, field_of(r), cc_err_msg(r));
-    api__resp_error(resp,
-                    r == -CC_E_STORE                          ? 503
-                    : r == -CC_E_IN_USE || r == -CC_E_BUSY ? 409
-                                                              : 422,
-                    cc_err_code(r), msg);
+    char msg[400];
+    snprintf(msg, sizeof msg, "%s%s%s%s", where, e->field, e->field[0] ? ": " : "", e->msg);
+    utf8_trim(msg);
+    json_t *j = json_pack("{s:s, s:s, s:s}", "error", error, "message", msg, "code",
+                          e->code ? e->code : "invalid");
+    if (e->field[0])
+        json_object_set_new(j, "field", json_string(e->field));
+    if (e->min >= 0)
+        json_object_set_new(j, "min", json_integer(e->min));
+    if (e->max >= 0)
+        json_object_set_new(j, "max", json_integer(e->max));
+    api__resp_json(resp, status, j);
+}
+
+/* Core error 'r' of a put of 'o' (NULL: a removal) as a field problem in
+ * 'e': the field it is about, the core's code and words. */
+static void core_verr(const cc *c, int k, const json_t *o, int r, verr *e)
+{
+    const char *f = field_of(c, k, o, r);
+    entity_json_fail(e, f ? f : "", cc_err_code(r),
+                     r == -CC_E_IN_USE && !f /* which one refers to it: what to change first */
+                         ? "still in use (an entry point, queue or agent refers to it, or a"
+                           " conversation still needs it): change or remove those first"
+                         : cc_err_msg(r));
+}
+
+static int core_status(int r)
+{
+    return r == -CC_E_STORE ? 503 : r == -CC_E_IN_USE || r == -CC_E_BUSY ? 409 : 422;
+}
+
+/* A refused put ('o') or removal ('o' NULL) of entity kind 'k': the core's
+ * code as "error" and "code", the field when there is one. */
+static void core_error(api *a, http_resp *resp, int r, const struct kind *k, const json_t *o)
+{
+    verr e;
+    core_verr(a->env.core, k->kind, o, r, &e);
+    char where[40]; /* "queues: fallback: no such queue" */
+    snprintf(where, sizeof where, "%s: ", k->name);
+    field_error(resp, core_status(r), e.code, where, &e);
 }
 
 /* Checks the account part of agent 'o' (id 'id') without changing
@@ -220,23 +286,24 @@ static int agent_account_check(api *a, json_t *o, uint32_t id, json_t *also, ver
         entity_json_text(o, "password_hash", 0, &hash, e))
         return -1;
     if (pass.p && pass.n < 4)
-        return entity_json_fail(e, "password", "must be at least 4 characters");
+        return entity_json_fail_bounds(e, "password", "too_short", 4, -1,
+                                       "must be at least 4 characters");
     if (hash.p && (hash.n < 10 || memcmp(hash.p, "$argon2id$", 10) != 0))
-        return entity_json_fail(e, "password_hash", "must be an argon2id hash");
+        return entity_json_fail(e, "password_hash", "bad_hash", "must be an argon2id hash");
     store_account acc;
     if (store_account_of_agent(a->env.st, id, &acc) == 0)
         return 0;
     if (!user.p || user.n == 0 || user.n > 64 || (!pass.p && !hash.p))
-        return entity_json_fail(
-            e, "username", "and a password are needed for a new agent (1..64 bytes)");
+        return entity_json_fail(e, "username", "needs_account",
+                                "and a password are needed for a new agent (1..64 bytes)");
     if (store_account_get(a->env.st, user, &acc) == 0)
-        return entity_json_fail(e, "username", "is taken");
+        return entity_json_fail(e, "username", "taken", "is taken");
     size_t i;
     json_t *u;
     json_array_foreach(also, i, u)
     {
         if (str_eq(user, (str){json_string_value(u), json_string_length(u)}))
-            return entity_json_fail(e, "username", "is taken");
+            return entity_json_fail(e, "username", "taken", "is taken");
     }
     return 0;
 }
@@ -253,9 +320,10 @@ static int agent_account(api *a, json_t *o, uint32_t id, verr *e)
     store_account acc;
     int exists = store_account_of_agent(a->env.st, id, &acc) == 0;
     if (pass.p && pass.n < 4)
-        return entity_json_fail(e, "password", "must be at least 4 characters");
+        return entity_json_fail_bounds(e, "password", "too_short", 4, -1,
+                                       "must be at least 4 characters");
     if (hash.p && (hash.n < 10 || memcmp(hash.p, "$argon2id$", 10) != 0))
-        return entity_json_fail(e, "password_hash", "must be an argon2id hash");
+        return entity_json_fail(e, "password_hash", "bad_hash", "must be an argon2id hash");
     char *h = NULL;
     if (pass.p) {
         char *p = xmemdup0(pass.p, pass.n);
@@ -267,18 +335,19 @@ static int agent_account(api *a, json_t *o, uint32_t id, verr *e)
     int r = 0, w;
     if (!exists) {
         if (!user.p || user.n == 0 || user.n > 64 || !h)
-            r = entity_json_fail(
-                e, "username", "and a password are needed for a new agent (1..64 bytes)");
+            r = entity_json_fail(e, "username", "needs_account",
+                                 "and a password are needed for a new agent (1..64 bytes)");
         else if ((w = api__write_begin(a)) != 0 ||
                  (w = api__write_end(a, store_account_put(a->env.st, user, str_c(h), id,
                                                           STORE_ROLE_AGENT))) != 0)
-            r = entity_json_fail(e, "username",
-                                 w == -EEXIST ? "is taken" : "could not be stored now");
+            r = w == -EEXIST ? entity_json_fail(e, "username", "taken", "is taken")
+                             : entity_json_fail(e, "username", "store_unavailable",
+                                                "could not be stored now");
     } else if (h) {
         if ((w = api__write_begin(a)) != 0 ||
             (w = api__write_end(a, store_account_set_pwhash(a->env.st, acc.username,
                                                              str_c(h)))) != 0)
-            r = entity_json_fail(e, "password", "could not be stored");
+            r = entity_json_fail(e, "password", "store_unavailable", "could not be stored");
     }
     free(h);
     return r;
@@ -337,17 +406,28 @@ static int ep_gateway(api *a, const cc *now, json_t *o, cc_cmd *m, put_room *roo
     }
     str g = m->flow ? m->flow->gateway : STR_NULL;
     if (g.n && a->env.gateway_known && !a->env.gateway_known(a->env.app, g))
-        return entity_json_fail(
-            e, "gateway",
-            "is not a configured gateway (the configuration's gateways[].id)");
+        return entity_json_fail(e, "gateway", "unknown_gateway",
+                                "is not a configured gateway (the configuration's gateways[].id)");
     return 0;
 }
 
-/* Applies 'root' (a whole configuration) through 'apply': puts in
- * dependency order (queues twice, so fallbacks may name later queues),
- * then removals of what the file no longer has, in reverse order. */
+/* Field problem 'e' of item 'i' of section 'kind' of a configuration:
+ * its field becomes "kind[i].field" ("kind[i]" for the item). */
+static int in_item(verr *e, const char *kind, size_t i)
+{
+    char f[sizeof e->field + 48];
+    snprintf(f, sizeof f, e->field[0] ? "%s[%zu].%s" : "%s[%zu]", kind, i, e->field);
+    snprintf(e->field, sizeof e->field, "%.*s", (int)sizeof e->field - 1, f);
+    utf8_trim(e->field);
+    return -1;
+}
+
+/* Applies 'root' (a whole configuration) through 'apply' (to core
+ * 'target'): puts in dependency order (queues twice, so fallbacks may
+ * name later queues), then removals of what the file no longer has, in
+ * reverse order. -1 with the problem in 'e' ("queues[2].fallback"). */
 static int sync_config(api *a, json_t *root, int (*apply)(void *, const cc_cmd *), void *arg,
-                       const cc *now, char *err, size_t n)
+                       const cc *target, const cc *now, verr *e)
 {
     static const size_t order[] = {0, 1, 2, 3, KIND_QUEUES, KIND_QUEUES, 5, 6};
     for (size_t s = 0; s < sizeof order / sizeof order[0]; s++) {
@@ -355,34 +435,32 @@ static int sync_config(api *a, json_t *root, int (*apply)(void *, const cc_cmd *
         int first_pass = s == KIND_QUEUES;
         json_t *arr = json_object_get(root, k->name), *o;
         size_t i;
-        if (arr && !json_is_array(arr)) {
-            snprintf(err, n, "%s: must be a list", k->name);
-            return -1;
-        }
+        if (arr && !json_is_array(arr))
+            return entity_json_fail(e, k->name, "bad_list", "must be a list");
         json_array_foreach(arr, i, o)
         {
             cc_cmd m;
             put_room room;
             uint32_t id = 0;
-            verr e;
             json_t *jid = json_object_get(o, "id");
             if (!json_is_integer(jid) || json_integer_value(jid) <= 0 ||
                 json_integer_value(jid) >= CC_MAX_ID) {
-                snprintf(err, n, "%s[%zu].id: is required (a whole number above 0)", k->name, i);
-                return -1;
+                if (jid)
+                    entity_json_fail_bounds(e, "id", "range", 1, CC_MAX_ID - 1,
+                                            "is required (a whole number above 0)");
+                else
+                    entity_json_fail(e, "id", "required", "is required (a whole number above 0)");
+                return in_item(e, k->name, i);
             }
             id = (uint32_t)json_integer_value(jid);
-            if (put_cmd(k, o, id, &m, &room, &e) != 0 || ep_gateway(a, now, o, &m, &room, &e)) {
-                snprintf(err, n, "%s[%zu].%s: %s", k->name, i, e.field, e.msg);
-                return -1;
-            }
+            if (put_cmd(k, o, id, &m, &room, e) != 0 || ep_gateway(a, now, o, &m, &room, e))
+                return in_item(e, k->name, i);
             if (first_pass)
                 m.fallback = 0;
             int r = apply(arg, &m);
             if (r < 0) {
-                snprintf(err, n, "%s[%zu]: %s: %s (%s)", k->name, i, field_of(r), cc_err_msg(r),
-                         cc_err_code(r));
-                return -1;
+                core_verr(target, k->kind, o, r, e);
+                return in_item(e, k->name, i);
             }
         }
     }
@@ -404,8 +482,10 @@ static int sync_config(api *a, json_t *root, int (*apply)(void *, const cc_cmd *
             remove_cmd(k, items[i].id, &m);
             int r = apply(arg, &m);
             if (r < 0) {
-                snprintf(err, n, "%s %u (not in the file) cannot be removed: %s (%s)", k->name,
+                char msg[sizeof e->msg];
+                snprintf(msg, sizeof msg, "%u (not in the file) cannot be removed: %s (%s)",
                          items[i].id, cc_err_msg(r), cc_err_code(r));
+                entity_json_fail(e, k->name, cc_err_code(r), msg);
                 free(items);
                 return -1;
             }
@@ -421,7 +501,7 @@ static void import_config(api *a, const http_req *req, http_resp *resp)
     json_t *root = api__parse_body(req, resp);
     if (!root)
         return;
-    char err[300];
+    verr e;
     const char *key;
     json_t *v;
     json_object_foreach(root, key, v)
@@ -429,13 +509,10 @@ static void import_config(api *a, const http_req *req, http_resp *resp)
         int ok = strcmp(key, "settings") == 0;
         for (size_t i = 0; i < NKINDS; i++)
             ok |= strcmp(key, kinds[i].name) == 0;
-        if (!ok) {
-            char name[64];
-            snprintf(name, sizeof name, "%s", key);
-            utf8_trim(name); /* cut to 63 bytes, maybe inside a character */
-            snprintf(err, sizeof err, "%s: unknown section", name);
+        if (!ok) { /* the name cut to 63 bytes, on a character boundary */
+            entity_json_fail(&e, key, "unknown_section", "unknown section");
+            field_error(resp, 400, "bad_config", "", &e);
             json_decref(root);
-            api__resp_error(resp, 400, "bad_config", err);
             return;
         }
     }
@@ -446,35 +523,34 @@ static void import_config(api *a, const http_req *req, http_resp *resp)
     size_t i;
     json_array_foreach(agents, i, o)
     {
-        verr e;
         json_t *id = json_object_get(o, "id");
         if (r != 0 || !json_is_integer(id))
             continue; /* sync_config names a missing or bad id */
-        if (agent_account_check(a, o, (uint32_t)json_integer_value(id), taken, &e) != 0) {
-            snprintf(err, sizeof err, "agents[%zu].%s: %s", i, e.field, e.msg);
-            r = -1;
-        }
+        if (agent_account_check(a, o, (uint32_t)json_integer_value(id), taken, &e) != 0)
+            r = in_item(&e, "agents", i);
         store_account acc;
         if (store_account_of_agent(a->env.st, (uint32_t)json_integer_value(id), &acc) != 0)
             json_array_append(taken, json_object_get(o, "username"));
     }
     json_decref(taken);
     if (r != 0) {
+        field_error(resp, 422, "bad_config", "", &e);
         json_decref(root);
-        api__resp_error(resp, 422, "bad_config", err);
         return;
     }
     cc *scratch = cc_new();
     r = store_events_replay(a->env.st, replay_into, scratch);
-    if (r == 0)
-        r = sync_config(a, root, scratch_apply, scratch, a->env.core, err, sizeof err);
+    if (r != 0)
+        entity_json_fail(&e, "", cc_err_code(-CC_E_STORE), cc_err_msg(-CC_E_STORE));
+    else
+        r = sync_config(a, root, scratch_apply, scratch, scratch, a->env.core, &e);
     cc_free(scratch);
     if (r != 0) {
+        field_error(resp, 422, "bad_config", "", &e);
         json_decref(root);
-        api__resp_error(resp, 422, "bad_config", err);
         return;
     }
-    r = sync_config(a, root, live_apply, a, a->env.core, err, sizeof err);
+    r = sync_config(a, root, live_apply, a, a->env.core, a->env.core, &e);
     json_t *mask = json_object_get(json_object_get(root, "settings"), "mask_sensitive_data");
     if (r == 0 && json_is_boolean(mask)) {
         if (api__write_begin(a) == 0)
@@ -484,18 +560,16 @@ static void import_config(api *a, const http_req *req, http_resp *resp)
     }
     json_array_foreach(agents, i, o)
     {
-        verr e;
         if (r == 0 && agent_account(a, o, (uint32_t)json_integer_value(json_object_get(o, "id")),
-                                    &e) != 0) {
-            snprintf(err, sizeof err, "agents[%zu].%s: %s", i, e.field, e.msg);
-            r = -1;
-        }
+                                    &e) != 0)
+            r = in_item(&e, "agents", i);
     }
-    json_decref(root);
     if (r != 0) { /* only a store failure can get here: validated before */
-        api__resp_error(resp, 422, "bad_config", err);
+        field_error(resp, 422, "bad_config", "", &e);
+        json_decref(root);
         return;
     }
+    json_decref(root);
     api__respond_after_commit(a, req, resp, json_pack("{s:b}", "ok", 1));
 }
 
@@ -554,34 +628,34 @@ static void canned(api *a, const http_req *req, http_resp *resp, const char *res
         return;
     const char *key;
     json_t *v;
-    verr e = {"", ""};
+    verr e = {.field = ""};
     str title = STR_NULL, sv = STR_NULL, en = STR_NULL;
     json_object_foreach(body, key, v)
     {
         if (strcmp(key, "id") && strcmp(key, "title") && strcmp(key, "text_sv") &&
             strcmp(key, "text_en")) {
-            entity_json_fail(&e, key, "unknown field");
+            entity_json_fail(&e, key, "unknown_field", "unknown field");
             break;
         }
     }
     if (!e.field[0] && !entity_json_text(body, "title", 1, &title, &e) &&
         !entity_json_text(body, "text_sv", 1, &sv, &e) &&
         !entity_json_text(body, "text_en", 1, &en, &e)) {
-        if (title.n == 0 || title.n > 200)
-            entity_json_fail(&e, "title", "must be 1..200 bytes");
+        if (title.n == 0)
+            entity_json_fail(&e, "title", "required", "must be 1..200 bytes");
+        else if (title.n > 200)
+            entity_json_fail_bounds(&e, "title", "too_long", -1, 200, "must be 1..200 bytes");
         else if (sv.n == 0 && en.n == 0)
-            entity_json_fail(&e, "text_sv", "and text_en cannot both be empty");
+            entity_json_fail(&e, "text_sv", "empty_texts", "and text_en cannot both be empty");
         else if (sv.n > 4000 || en.n > 4000 || utf8_count(sv.p, sv.n) > CC_TEXT_MAX ||
                  utf8_count(en.p, en.n) > CC_TEXT_MAX || utf8_count(sv.p, sv.n) < 0 ||
                  utf8_count(en.p, en.n) < 0)
-            entity_json_fail(&e, sv.n > en.n ? "text_sv" : "text_en",
-                             "must be valid text of at most 1000 characters");
+            entity_json_fail_bounds(&e, sv.n > en.n ? "text_sv" : "text_en", "too_long", -1,
+                                    CC_TEXT_MAX, "must be valid text of at most 1000 characters");
     }
     if (e.field[0]) {
-        char msg[256];
-        snprintf(msg, sizeof msg, "%s: %s", e.field, e.msg);
+        field_error(resp, 400, "bad_field", "", &e);
         json_decref(body);
-        api__resp_error(resp, 400, "bad_field", msg);
         return;
     }
     int r = api__write_begin(a);
@@ -664,7 +738,7 @@ void api__admin(api *a, const http_req *req, http_resp *resp)
         remove_cmd(k, (uint32_t)id, &cmd);
         int r = a->env.apply(a->env.app, &cmd);
         if (r < 0) {
-            core_error(resp, r, k->name);
+            core_error(a, resp, r, k, NULL);
             return;
         }
         if (k->kind == CC_KIND_AGENT) {
@@ -694,23 +768,19 @@ void api__admin(api *a, const http_req *req, http_resp *resp)
     if (r == 0 && k->kind == CC_KIND_AGENT)
         r = agent_account_check(a, body, (uint32_t)id, NULL, &e);
     if (r != 0) {
-        char msg[256];
-        snprintf(msg, sizeof msg, "%s: %s", e.field, e.msg);
+        field_error(resp, 400, "bad_field", "", &e);
         json_decref(body);
-        api__resp_error(resp, 400, "bad_field", msg);
         return;
     }
     r = a->env.apply(a->env.app, &cmd);
     if (r < 0) {
+        core_error(a, resp, r, k, body);
         json_decref(body);
-        core_error(resp, r, k->name);
         return;
     }
     if (k->kind == CC_KIND_AGENT && agent_account(a, body, (uint32_t)id, &e) != 0) {
-        char msg[256];
-        snprintf(msg, sizeof msg, "%s: %s", e.field, e.msg);
+        field_error(resp, 422, "bad_field", "", &e);
         json_decref(body);
-        api__resp_error(resp, 422, "bad_field", msg);
         return;
     }
     json_decref(body);

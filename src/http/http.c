@@ -66,15 +66,50 @@
 #define HTTP_WS_PING_MS 300000
 #define HTTP_WS_WRITE_MAX (256 * 1024) /* bytes of frames written at once */
 
+/* An entry of one of the server's lists (live, dirty, answers): intrusive,
+ * doubly linked, so that leaving one is O(1) whatever its length. */
+typedef struct hnode {
+    struct hnode *prev, *next;
+    void *obj; /* what the entry is */
+    int on;    /* it is in its list */
+} hnode;
+
+static void hnode_push(hnode **head, hnode *n, void *obj)
+{
+    if (n->on)
+        return;
+    n->obj = obj;
+    n->on = 1;
+    n->prev = NULL;
+    n->next = *head;
+    if (*head)
+        (*head)->prev = n;
+    *head = n;
+}
+
+static void hnode_del(hnode **head, hnode *n)
+{
+    if (!n->on)
+        return;
+    if (n->prev)
+        n->prev->next = n->next;
+    else
+        *head = n->next;
+    if (n->next)
+        n->next->prev = n->prev;
+    n->prev = n->next = NULL;
+    n->on = 0;
+}
+
 struct http_srv {
     struct lws_vhost *vhost;
     http_handlers h;
     int port;
     net_timer *sweep;       /* the WebSockets' liveness */
     int64_t ping_ms;        /* silence before a ping */
-    http_ws *live;          /* every accepted WebSocket */
-    http_ws *dirty;         /* WebSockets with frames queued this turn */
-    struct pss_http *answers; /* HTTP/1.1 answers ready this turn */
+    hnode *live;            /* every accepted WebSocket */
+    hnode *dirty;           /* WebSockets with frames queued this turn */
+    hnode *answers;         /* HTTP/1.1 answers (pss_http) ready this turn */
     net_turn_end *turn_end; /* writes them (NULL: writable callbacks) */
     struct lws_protocols protos[3];
     struct lws_http_mount mounts[5];
@@ -91,9 +126,8 @@ typedef struct wmsg {
 struct http_ws {
     struct lws *wsi;
     http_srv *srv;
-    http_ws *live_prev, *live_next; /* srv->live */
-    http_ws *dirty_prev, *dirty_next; /* srv->dirty */
-    int is_dirty, established, peer_closing;
+    hnode live_n, dirty_n;          /* srv->live, srv->dirty */
+    int established, peer_closing;
     int64_t rx_at;                  /* the last frame from the peer (mono) */
     int ping_due, ping_out;         /* a ping to write; one written, unanswered */
     void *user;
@@ -111,8 +145,7 @@ struct http_defer {
 
 typedef struct pss_http {
     struct lws *wsi;
-    struct pss_http *ans_prev, *ans_next; /* srv->answers */
-    int is_queued;
+    hnode ans_n; /* srv->answers */
     buf body;
     int too_big, has_resp, handled, deferred;
     http_defer *defer;
@@ -294,30 +327,16 @@ static int respond(struct lws *wsi, pss_http *pss, http_resp *resp)
         lws_callback_on_writable(wsi);
         return 0;
     }
-    if (!pss->is_queued) { /* written at the end of the turn: flush_answers */
+    if (!pss->ans_n.on) { /* written at the end of the turn: flush_answers */
         pss->wsi = wsi;
-        pss->is_queued = 1;
-        pss->ans_prev = NULL;
-        pss->ans_next = s->answers;
-        if (s->answers)
-            s->answers->ans_prev = pss;
-        s->answers = pss;
+        hnode_push(&s->answers, &pss->ans_n, pss);
     }
     return 0;
 }
 
 static void answer_unqueue(http_srv *s, pss_http *pss)
 {
-    if (!pss->is_queued)
-        return;
-    if (pss->ans_prev)
-        pss->ans_prev->ans_next = pss->ans_next;
-    else
-        s->answers = pss->ans_next;
-    if (pss->ans_next)
-        pss->ans_next->ans_prev = pss->ans_prev;
-    pss->ans_prev = pss->ans_next = NULL;
-    pss->is_queued = 0;
+    hnode_del(&s->answers, &pss->ans_n);
 }
 
 /* Writes the prepared answer: headers, then the body. Returns -1 to close.
@@ -470,38 +489,20 @@ static int cb_http(struct lws *wsi, enum lws_callback_reasons reason, void *user
 
 static void live_add(http_srv *s, http_ws *ws)
 {
-    ws->live_next = s->live;
-    if (s->live)
-        s->live->live_prev = ws;
-    s->live = ws;
+    hnode_push(&s->live, &ws->live_n, ws);
     ws->rx_at = loop_clock_mono();
 }
 
 static void dirty_del(http_ws *ws)
 {
-    if (!ws->is_dirty)
-        return;
-    if (ws->dirty_prev)
-        ws->dirty_prev->dirty_next = ws->dirty_next;
-    else
-        ws->srv->dirty = ws->dirty_next;
-    if (ws->dirty_next)
-        ws->dirty_next->dirty_prev = ws->dirty_prev;
-    ws->dirty_prev = ws->dirty_next = NULL;
-    ws->is_dirty = 0;
+    hnode_del(&ws->srv->dirty, &ws->dirty_n);
 }
 
 static void ws_free(http_ws *ws)
 {
     dirty_del(ws);
-    if (ws->accepted) {
-        if (ws->live_prev)
-            ws->live_prev->live_next = ws->live_next;
-        else
-            ws->srv->live = ws->live_next;
-        if (ws->live_next)
-            ws->live_next->live_prev = ws->live_prev;
-    }
+    if (ws->accepted)
+        hnode_del(&ws->srv->live, &ws->live_n);
     while (ws->head) {
         wmsg *m = ws->head;
         ws->head = m->next;
@@ -576,7 +577,8 @@ static void on_sweep(void *arg)
 {
     http_srv *s = arg;
     int64_t now = loop_clock_mono();
-    for (http_ws *ws = s->live; ws; ws = ws->live_next) {
+    for (hnode *n = s->live; n; n = n->next) {
+        http_ws *ws = n->obj;
         if (ws->closing)
             continue;
         if (ws->ping_out) { /* a whole sweep without an answer */
@@ -703,21 +705,15 @@ void http_ws_send(http_ws *ws, const char *data, size_t n)
         lws_callback_on_writable(ws->wsi);
         return;
     }
-    if (!ws->is_dirty) { /* written at the end of the turn: flush_dirty */
-        ws->is_dirty = 1;
-        ws->dirty_prev = NULL;
-        ws->dirty_next = s->dirty;
-        if (s->dirty)
-            s->dirty->dirty_prev = ws;
-        s->dirty = ws;
-    }
+    /* written at the end of the turn: flush_dirty */
+    hnode_push(&s->dirty, &ws->dirty_n, ws);
 }
 
 /* Writes the HTTP/1.1 answers the turn made ready (the file's comment). */
 static void flush_answers(http_srv *s)
 {
     while (s->answers) {
-        pss_http *pss = s->answers;
+        pss_http *pss = s->answers->obj;
         struct lws *wsi = pss->wsi;
         answer_unqueue(s, pss);
         if (!pss->has_resp)
@@ -750,7 +746,7 @@ static void flush_dirty(void *arg)
     http_srv *s = arg;
     flush_answers(s);
     while (s->dirty) {
-        http_ws *ws = s->dirty;
+        http_ws *ws = s->dirty->obj;
         dirty_del(ws);
         if (!ws->head)
             continue;
@@ -913,12 +909,14 @@ void http_stop(http_srv *s)
         net__turn_end_free(s->turn_end);
         s->turn_end = NULL;
         while (s->dirty) { /* lws writes them when writable, as on the poll loop */
-            lws_callback_on_writable(s->dirty->wsi);
-            dirty_del(s->dirty);
+            http_ws *ws = s->dirty->obj;
+            lws_callback_on_writable(ws->wsi);
+            dirty_del(ws);
         }
         while (s->answers) {
-            lws_callback_on_writable(s->answers->wsi);
-            answer_unqueue(s, s->answers);
+            pss_http *pss = s->answers->obj;
+            lws_callback_on_writable(pss->wsi);
+            answer_unqueue(s, pss);
         }
     }
 }

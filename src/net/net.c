@@ -34,7 +34,7 @@ struct net_loop {
     struct ev_loop *loop; /* epoll via libev; NULL: lws's own poll loop */
     void *foreign[1];
     ev_check clock_w; /* refreshes the loop clock */
-    ev_prepare kick_w; /* runs the kick (net__kick) */
+    net_turn_end *kick_h; /* runs the kick (net__kick), last of a turn */
     int kick;         /* lws has work to be woken for */
     int turned;       /* the loop has run once */
     uint64_t turns;   /* net_loop_turns */
@@ -57,11 +57,54 @@ struct net_timer {
     void *arg;
 };
 
-static void on_kick(struct ev_loop *loop, ev_prepare *w, int revents)
+/* ---- the end of a turn ------------------------------------------------- */
+
+struct net_turn_end {
+    ev_prepare w;
+    net_loop *l;
+    void (*cb)(void *);
+    void *arg;
+};
+
+static void turn_end_cb(struct ev_loop *loop, ev_prepare *w, int revents)
 {
     (void)loop;
     (void)revents;
-    net_loop *l = w->data;
+    net_turn_end *h = w->data;
+    h->cb(h->arg);
+}
+
+/* A prepare watcher: libev runs them, highest priority first, before it
+ * polls; the kick's is the lowest, after every other hook's writes. */
+static net_turn_end *turn_end_start(net_loop *l, void (*cb)(void *arg), void *arg, int pri)
+{
+    net_turn_end *h = xcalloc(1, sizeof *h);
+    h->l = l;
+    h->cb = cb;
+    h->arg = arg;
+    ev_prepare_init(&h->w, turn_end_cb);
+    ev_set_priority(&h->w, pri);
+    h->w.data = h;
+    ev_prepare_start(l->loop, &h->w);
+    return h;
+}
+
+net_turn_end *net__turn_end_new(net_loop *l, void (*cb)(void *arg), void *arg)
+{
+    return l->loop ? turn_end_start(l, cb, arg, 0) : NULL;
+}
+
+void net__turn_end_free(net_turn_end *h)
+{
+    if (!h)
+        return;
+    ev_prepare_stop(h->l->loop, &h->w);
+    free(h);
+}
+
+static void on_kick(void *arg)
+{
+    net_loop *l = arg;
     if (l->kick) {
         l->kick = 0;
         lws_cancel_service(l->ctx);
@@ -129,10 +172,7 @@ net_loop *net_loop_new(int tls, char *err, size_t errlen)
         ev_check_init(&l->clock_w, on_clock);
         ev_set_priority(&l->clock_w, EV_MAXPRI);
         ev_check_start(l->loop, &l->clock_w);
-        ev_prepare_init(&l->kick_w, on_kick);
-        ev_set_priority(&l->kick_w, EV_MINPRI);
-        l->kick_w.data = l;
-        ev_prepare_start(l->loop, &l->kick_w);
+        l->kick_h = turn_end_start(l, on_kick, l, EV_MINPRI);
         loop_clock_set_cached(1);
     }
     return l;
@@ -145,7 +185,7 @@ void net_loop_free(net_loop *l)
     net_http__loop_free(l);
     if (l->loop) {
         ev_check_stop(l->loop, &l->clock_w);
-        ev_prepare_stop(l->loop, &l->kick_w);
+        net__turn_end_free(l->kick_h);
         loop_clock_set_cached(0);
     }
     lws_context_destroy(l->ctx);
@@ -264,45 +304,6 @@ void net_watch_set(net_watch *w, int ev)
 void net_watch_free(net_watch *w)
 {
     net__io_free(w);
-}
-
-/* ---- the end of a turn ------------------------------------------------- */
-
-struct net_turn_end {
-    ev_prepare w;
-    net_loop *l;
-    void (*cb)(void *);
-    void *arg;
-};
-
-static void turn_end_cb(struct ev_loop *loop, ev_prepare *w, int revents)
-{
-    (void)loop;
-    (void)revents;
-    net_turn_end *h = w->data;
-    h->cb(h->arg);
-}
-
-net_turn_end *net__turn_end_new(net_loop *l, void (*cb)(void *arg), void *arg)
-{
-    if (!l->loop)
-        return NULL;
-    net_turn_end *h = xcalloc(1, sizeof *h);
-    h->l = l;
-    h->cb = cb;
-    h->arg = arg;
-    ev_prepare_init(&h->w, turn_end_cb);
-    h->w.data = h;
-    ev_prepare_start(l->loop, &h->w);
-    return h;
-}
-
-void net__turn_end_free(net_turn_end *h)
-{
-    if (!h)
-        return;
-    ev_prepare_stop(h->l->loop, &h->w);
-    free(h);
 }
 
 /* ---- timers ------------------------------------------------------------ */

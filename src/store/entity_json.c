@@ -15,21 +15,31 @@ static const char *const agent_keys[] = {"id",       "name",     "teams",       
                                          "skills",   "username", "password", "password_hash",
                                          NULL};
 
-int entity_json_fail(entity_json_err *e, const char *field, const char *msg)
+int entity_json_fail_bounds(entity_json_err *e, const char *field, const char *code,
+                            long long min, long long max, const char *msg)
 {
     snprintf(e->field, sizeof e->field, "%.*s", (int)sizeof e->field - 1, field);
     utf8_trim(e->field); /* a long field name may be cut inside a character */
     snprintf(e->msg, sizeof e->msg, "%s", msg);
+    e->code = code;
+    e->min = min;
+    e->max = max;
     return -1;
 }
 
-/* A message "FIELD: WHAT" (flow_json's) split into its field and what. */
-static int bad_split(entity_json_err *e, char *msg)
+int entity_json_fail(entity_json_err *e, const char *field, const char *code, const char *msg)
 {
-    char *sep = strstr(msg, ": ");
+    return entity_json_fail_bounds(e, field, code, -1, -1, msg);
+}
+
+/* flow_json's "FIELD: WHAT" split into its field and what, with its code. */
+static int bad_split(entity_json_err *e, flow_json_err *fe)
+{
+    char *sep = strstr(fe->msg, ": ");
     if (sep)
         *sep = '\0';
-    return entity_json_fail(e, msg, sep ? sep + 2 : "is not valid");
+    return entity_json_fail_bounds(e, fe->msg, fe->code, fe->min, fe->max,
+                                   sep ? sep + 2 : "is not valid");
 }
 
 static int listed(const char *const *keys, const char *key)
@@ -45,11 +55,11 @@ static int get_u32(const json_t *o, const char *key, int need, uint32_t lo, uint
 {
     json_t *v = json_object_get(o, key);
     if (!v)
-        return need ? entity_json_fail(e, key, "is required") : 0;
+        return need ? entity_json_fail(e, key, "required", "is required") : 0;
     if (!json_is_integer(v) || json_integer_value(v) < lo || json_integer_value(v) > hi) {
         char m[96];
         snprintf(m, sizeof m, "must be a whole number from %u to %u", lo, hi);
-        return entity_json_fail(e, key, m);
+        return entity_json_fail_bounds(e, key, "range", lo, hi, m);
     }
     *out = (uint32_t)json_integer_value(v);
     return 0;
@@ -61,9 +71,9 @@ int entity_json_text(const json_t *o, const char *key, int need, str *out,
     json_t *v = json_object_get(o, key);
     *out = STR_NULL;
     if (!v)
-        return need ? entity_json_fail(e, key, "is required") : 0;
+        return need ? entity_json_fail(e, key, "required", "is required") : 0;
     if (!json_is_string(v))
-        return entity_json_fail(e, key, "must be a string");
+        return entity_json_fail(e, key, "not_text", "must be a string");
     *out = (str){json_string_value(v), json_string_length(v)};
     return 0;
 }
@@ -77,7 +87,8 @@ static int get_name(const json_t *o, str *out, entity_json_err *e)
     if (out->n == 0 || out->n > CC_NAME_MAX) {
         char m[64];
         snprintf(m, sizeof m, "must be 1 to %d bytes", CC_NAME_MAX);
-        return entity_json_fail(e, "name", m);
+        return out->n == 0 ? entity_json_fail(e, "name", "required", m)
+                           : entity_json_fail_bounds(e, "name", "too_long", -1, CC_NAME_MAX, m);
     }
     return 0;
 }
@@ -95,7 +106,9 @@ static int get_number(const json_t *o, str *out, entity_json_err *e)
         char m[96];
         snprintf(m, sizeof m, "must be 1 to %d printable ASCII characters without blanks",
                  CC_NUMBER_MAX);
-        return entity_json_fail(e, "number", m);
+        return out->n == 0 ? entity_json_fail(e, "number", "required", m)
+                           : entity_json_fail_bounds(e, "number", "number_format", -1,
+                                                     CC_NUMBER_MAX, m);
     }
     return 0;
 }
@@ -122,7 +135,7 @@ static int check_keys(int kind, const json_t *o, int flags, entity_json_err *e)
             ok = listed(named_keys, key);
         }
         if (!ok)
-            return entity_json_fail(e, key, "unknown field");
+            return entity_json_fail(e, key, "unknown_field", "unknown field");
     }
     return 0;
 }
@@ -132,34 +145,34 @@ int entity_json_put(int kind, const json_t *o, uint32_t id, int flags, cc_cmd *m
 {
     memset(m, 0, sizeof *m);
     if (!json_is_object(o))
-        return entity_json_fail(e, "(body)", "must be a JSON object");
+        return entity_json_fail(e, "(body)", "not_object", "must be a JSON object");
     if (check_keys(kind, o, flags, e))
         return -1;
     uint32_t body_id = id;
     if (get_u32(o, "id", id == 0, 1, CC_MAX_ID - 1, &body_id, e))
         return -1;
     if (id && body_id != id)
-        return entity_json_fail(e, "id", "differs from the id in the path");
+        return entity_json_fail(e, "id", "id_mismatch", "differs from the id in the path");
     id = body_id;
     json_t *teams = json_object_get(o, "teams");
     if (teams) {
         json_t *v;
         size_t i;
         if (!json_is_array(teams) || json_array_size(teams) > CC_TEAMS_MAX)
-            return entity_json_fail(e, "teams", "must be a list of at most 64 team ids");
+            return entity_json_fail(e, "teams", "bad_list", "must be a list of at most 64 team ids");
         json_array_foreach(teams, i, v)
         {
             if (!json_is_integer(v) || json_integer_value(v) <= 0 ||
                 json_integer_value(v) >= CC_MAX_ID)
-                return entity_json_fail(e, "teams", "must hold team ids");
+                return entity_json_fail(e, "teams", "bad_id", "must hold team ids");
             room->ids[m->n_ids++] = (uint32_t)json_integer_value(v);
         }
         m->ids = room->ids;
     }
-    char msg[256];
+    flow_json_err fe;
     if (kind == CC_KIND_QUEUE || kind == CC_KIND_AGENT) {
-        if (flow_json_skills_parse(o, "skills", room->skills, &m->n_skills, msg, sizeof msg))
-            return bad_split(e, msg);
+        if (flow_json_skills_parse(o, "skills", room->skills, &m->n_skills, &fe))
+            return bad_split(e, &fe);
         m->skills = room->skills;
     }
     uint32_t x;
@@ -201,11 +214,11 @@ int entity_json_put(int kind, const json_t *o, uint32_t id, int flags, cc_cmd *m
         if (get_number(o, &m->number, e) ||
             get_u32(o, "queue", 1, 1, CC_MAX_ID - 1, &m->queue, e))
             return -1;
-        int has = flow_json_parse(o, 0, &room->flow, room->rule, msg, sizeof msg);
+        int has = flow_json_parse(o, 0, &room->flow, room->rule, &fe);
         if (has < 0)
-            return bad_split(e, msg);
+            return bad_split(e, &fe);
         if (has && room->flow.overflow_queue == m->queue)
-            return entity_json_fail(e, "overflow_queue",
+            return entity_json_fail(e, "overflow_queue", "same_queue",
                                     "must differ from the entry point's queue");
         m->flow = has ? &room->flow : NULL;
         return 0;
@@ -218,5 +231,5 @@ int entity_json_put(int kind, const json_t *o, uint32_t id, int flags, cc_cmd *m
                    ? -1
                    : 0;
     }
-    return entity_json_fail(e, "(kind)", "unknown kind");
+    return entity_json_fail(e, "(kind)", "unknown_field", "unknown kind");
 }

@@ -28,11 +28,15 @@
 #include "core/cc.h"
 #include "store/flow_json.h"
 
-/* What is wrong: the field ("rona_timeout_s", "skills[0].level", "(body)")
- * and what to do about it ("must be a whole number from 1 to 3600"). */
+/* What is wrong: the field ("rona_timeout_s", "skills[0].level", "(body)"),
+ * what to do about it ("must be a whole number from 1 to 3600"), the
+ * problem's stable code ("range": docs/api.md, "Field problems") and, for
+ * "range", "too_long", "too_short" and "too_many", the bounds (-1: none). */
 typedef struct entity_json_err {
     char field[64];
     char msg[160];
+    const char *code; /* a string literal */
+    long long min, max;
 } entity_json_err;
 
 /* Room for what a put command points to (its teams, skills, an entry
@@ -57,8 +61,11 @@ int entity_json_put(int kind, const json_t *o, uint32_t id, int flags, cc_cmd *m
                     entity_json_room *room, entity_json_err *e);
 
 /* The same reading for the caller's own fields (an agent's account): sets
- * 'e' and returns -1 ... */
-int entity_json_fail(entity_json_err *e, const char *field, const char *msg);
+ * 'e' (no bounds) and returns -1 ... */
+int entity_json_fail(entity_json_err *e, const char *field, const char *code, const char *msg);
+/* ... the same with the bounds of a "range", "too_long" or "too_short" ... */
+int entity_json_fail_bounds(entity_json_err *e, const char *field, const char *code,
+                            long long min, long long max, const char *msg);
 /* ... and string member 'key' of 'o' into 'out' (STR_NULL when absent and
  * not 'need'): 0, or -1 with "is required" / "must be a string". */
 int entity_json_text(const json_t *o, const char *key, int need, str *out,

@@ -24,11 +24,17 @@ const char *const flow_json_survey_en =
 
 static const char *const DAYS[7] = {"mon", "tue", "wed", "thu", "fri", "sat", "sun"};
 
-#define FAIL(...)                                                                    \
+/* A failure: the message "key: problem", its code (flow_json.h) and, for
+ * "range" and "too_long", the bounds (-1: none). */
+#define FAILP(c, lo, hi, ...)                                                        \
     do {                                                                             \
-        snprintf(err, n, __VA_ARGS__);                                               \
+        snprintf(err->msg, sizeof err->msg, __VA_ARGS__);                            \
+        err->code = (c);                                                             \
+        err->min = (lo);                                                             \
+        err->max = (hi);                                                             \
         return -1;                                                                   \
     } while (0)
+#define FAIL(c, ...) FAILP(c, -1, -1, __VA_ARGS__)
 
 int flow_json_empty(const cc_ep_flow *f)
 {
@@ -43,36 +49,35 @@ int flow_json_empty(const cc_ep_flow *f)
 
 /* ---- skills ------------------------------------------------------------- */
 
-static int skill_item(const json_t *it, const char *key, size_t i, cc_skill *out, char *err,
-                      size_t n)
+static int skill_item(const json_t *it, const char *key, size_t i, cc_skill *out, flow_json_err *err)
 {
     json_t *id = json_object_get(it, "skill"), *lv = json_object_get(it, "level");
     if (!json_is_object(it) || !json_is_integer(id) || json_integer_value(id) < 1 ||
         json_integer_value(id) >= CC_MAX_ID)
-        FAIL("%s[%zu].skill: must be a skill id", key, i);
+        FAIL("bad_id", "%s[%zu].skill: must be a skill id", key, i);
     if (!json_is_integer(lv) || json_integer_value(lv) < 1 ||
         json_integer_value(lv) > CC_LEVEL_MAX)
-        FAIL("%s[%zu].level: must be a whole number from 1 to %d", key, i, CC_LEVEL_MAX);
+        FAILP("range", 1, CC_LEVEL_MAX, "%s[%zu].level: must be a whole number from 1 to %d", key, i, CC_LEVEL_MAX);
     *out = (cc_skill){(uint32_t)json_integer_value(id), (uint32_t)json_integer_value(lv)};
     return 0;
 }
 
 int flow_json_skills_parse(const json_t *o, const char *key, cc_skill *out, size_t *count,
-                           char *err, size_t n)
+                           flow_json_err *err)
 {
     *count = 0;
     json_t *a = json_object_get(o, key);
     if (!a || json_is_null(a))
         return 0;
     if (!json_is_array(a) || json_array_size(a) > CC_SKILLS_MAX)
-        FAIL("%s: must be a list of at most %d {\"skill\": id, \"level\": 1-%d}", key,
+        FAIL("bad_list", "%s: must be a list of at most %d {\"skill\": id, \"level\": 1-%d}", key,
              CC_SKILLS_MAX, CC_LEVEL_MAX);
     for (size_t i = 0; i < json_array_size(a); i++) {
-        if (skill_item(json_array_get(a, i), key, i, &out[i], err, n))
+        if (skill_item(json_array_get(a, i), key, i, &out[i], err))
             return -1;
         for (size_t k = 0; k < i; k++)
             if (out[k].skill == out[i].skill)
-                FAIL("%s[%zu].skill: skill %u is listed twice", key, i, out[i].skill);
+                FAIL("repeated", "%s[%zu].skill: skill %u is listed twice", key, i, out[i].skill);
     }
     *count = json_array_size(a);
     return 0;
@@ -88,28 +93,28 @@ json_t *flow_json_skills(const cc_skill *s, size_t n)
 }
 
 /* "survey": {"language": "sv" | "en", "text": "...", "window_s": 3600} */
-static int parse_survey(const json_t *o, cc_ep_flow *f, char *err, size_t n)
+static int parse_survey(const json_t *o, cc_ep_flow *f, flow_json_err *err)
 {
     json_t *sv = json_object_get(o, "survey");
     if (!sv || json_is_null(sv))
         return 0;
     if (!json_is_object(sv))
-        FAIL("survey: must be {\"language\": \"sv\" or \"en\", \"text\": \"...\", "
+        FAIL("not_object", "survey: must be {\"language\": \"sv\" or \"en\", \"text\": \"...\", "
              "\"window_s\": seconds}");
     const char *key;
     json_t *v;
     json_object_foreach(sv, key, v)
     {
         if (strcmp(key, "language") && strcmp(key, "text") && strcmp(key, "window_s"))
-            FAIL("survey.%s: unknown key (language, text, window_s)", key);
+            FAIL("unknown_field", "survey.%s: unknown key (language, text, window_s)", key);
     }
     json_t *lang = json_object_get(sv, "language"), *text = json_object_get(sv, "text"),
            *win = json_object_get(sv, "window_s");
     const char *l = lang ? json_string_value(lang) : "sv";
     if (!l || (strcmp(l, "sv") && strcmp(l, "en")))
-        FAIL("survey.language: must be \"sv\" or \"en\"");
+        FAIL("choice", "survey.language: must be \"sv\" or \"en\"");
     if (text && (!json_is_string(text) || json_string_length(text) == 0))
-        FAIL("survey.text: must be the question's text (leave it out for the default)");
+        FAIL("not_text", "survey.text: must be the question's text (leave it out for the default)");
     f->survey = 1;
     const char *t = text ? json_string_value(text)
                          : strcmp(l, "en") == 0 ? flow_json_survey_en : flow_json_survey_sv;
@@ -118,27 +123,27 @@ static int parse_survey(const json_t *o, cc_ep_flow *f, char *err, size_t n)
     if (win) {
         if (!json_is_integer(win) || json_integer_value(win) < 1 ||
             json_integer_value(win) > 7 * 86400)
-            FAIL("survey.window_s: must be a whole number of seconds, 1 .. 604800");
+            FAILP("range", 1, 7 * 86400, "survey.window_s: must be a whole number of seconds, 1 .. 604800");
         f->survey_window_ms = (int64_t)json_integer_value(win) * 1000;
     }
     return 0;
 }
 
-static int parse_words(const json_t *o, cc_ep_flow *f, char *err, size_t n)
+static int parse_words(const json_t *o, cc_ep_flow *f, flow_json_err *err)
 {
     json_t *a = json_object_get(o, "skill_words");
     if (!a || json_is_null(a))
         return 0;
     if (!json_is_array(a) || json_array_size(a) > CC_FLOW_WORDS_MAX)
-        FAIL("skill_words: must be a list of at most %d {\"word\": \"...\", \"skill\": id, "
+        FAIL("bad_list", "skill_words: must be a list of at most %d {\"word\": \"...\", \"skill\": id, "
              "\"level\": 1-%d}",
              CC_FLOW_WORDS_MAX, CC_LEVEL_MAX);
     for (size_t i = 0; i < json_array_size(a); i++) {
         json_t *it = json_array_get(a, i), *w = json_object_get(it, "word");
-        if (skill_item(it, "skill_words", i, &f->words[i].skill, err, n))
+        if (skill_item(it, "skill_words", i, &f->words[i].skill, err))
             return -1;
         if (!json_is_string(w) || json_string_length(w) == 0)
-            FAIL("skill_words[%zu].word: must be a word (no blanks)", i);
+            FAIL("word", "skill_words[%zu].word: must be a word (no blanks)", i);
         f->words[i].word = (str){json_string_value(w), json_string_length(w)};
     }
     f->n_words = json_array_size(a);
@@ -191,14 +196,14 @@ int flow_json_zone_rule(const char *name, char *rule, size_t n)
 
 /* ---- reading ------------------------------------------------------------ */
 
-static int text(const json_t *o, const char *key, const char *where, str *out, char *err,
-                size_t n)
+static int text(const json_t *o, const char *key, const char *where, str *out,
+                flow_json_err *err)
 {
     json_t *v = json_object_get(o, key);
     if (!v || json_is_null(v))
         return 0;
     if (!json_is_string(v))
-        FAIL("%s%s: must be a string", where, key);
+        FAIL("not_text", "%s%s: must be a string", where, key);
     *out = (str){json_string_value(v), json_string_length(v)};
     return 0;
 }
@@ -218,10 +223,10 @@ static int hhmm(const char *s, int *out)
     return 0;
 }
 
-static int parse_week(const json_t *week, cc_ep_flow *f, char *err, size_t n)
+static int parse_week(const json_t *week, cc_ep_flow *f, flow_json_err *err)
 {
     if (!json_is_object(week))
-        FAIL("hours.week: must be an object of days (mon..sun)");
+        FAIL("not_object", "hours.week: must be an object of days (mon..sun)");
     const char *key;
     json_t *spans;
     json_object_foreach((json_t *)week, key, spans)
@@ -230,9 +235,9 @@ static int parse_week(const json_t *week, cc_ep_flow *f, char *err, size_t n)
         while (d < 7 && strcmp(DAYS[d], key) != 0)
             d++;
         if (d == 7)
-            FAIL("hours.week.%s: unknown day (mon, tue, wed, thu, fri, sat, sun)", key);
+            FAIL("unknown_day", "hours.week.%s: unknown day (mon, tue, wed, thu, fri, sat, sun)", key);
         if (!json_is_array(spans) || json_array_size(spans) > CC_HOURS_SPANS)
-            FAIL("hours.week.%s: must be a list of at most %d \"HH:MM-HH:MM\" spans", key,
+            FAIL("span", "hours.week.%s: must be a list of at most %d \"HH:MM-HH:MM\" spans", key,
                  CC_HOURS_SPANS);
         size_t i;
         json_t *sp;
@@ -244,12 +249,12 @@ static int parse_week(const json_t *week, cc_ep_flow *f, char *err, size_t n)
             if (strlen(s) != 11 || s[5] != '-' || (memcpy(a, s, 5), memcpy(b, s + 6, 5),
                                                    hhmm(a, &from) || hhmm(b, &to)) ||
                 from >= to || from == 1440)
-                FAIL("hours.week.%s[%zu]: must be \"HH:MM-HH:MM\" with the start before the "
+                FAIL("span", "hours.week.%s[%zu]: must be \"HH:MM-HH:MM\" with the start before the "
                      "end (24:00 ends the day)",
                      key, i);
             for (size_t k = 0; k < i; k++)
                 if (from < f->week[d][k][1] && f->week[d][k][0] < to)
-                    FAIL("hours.week.%s[%zu]: overlaps an earlier span", key, i);
+                    FAIL("overlap", "hours.week.%s[%zu]: overlaps an earlier span", key, i);
             f->week[d][i][0] = (uint16_t)from;
             f->week[d][i][1] = (uint16_t)to;
         }
@@ -257,11 +262,11 @@ static int parse_week(const json_t *week, cc_ep_flow *f, char *err, size_t n)
     return 0;
 }
 
-static int parse_hours(const json_t *h, int stored, cc_ep_flow *f, char *rule, char *err,
-                       size_t n)
+static int parse_hours(const json_t *h, int stored, cc_ep_flow *f, char *rule,
+                       flow_json_err *err)
 {
     if (!json_is_object(h))
-        FAIL("hours: must be an object");
+        FAIL("not_object", "hours: must be an object");
     const char *key;
     json_t *v;
     json_object_foreach((json_t *)h, key, v)
@@ -269,15 +274,15 @@ static int parse_hours(const json_t *h, int stored, cc_ep_flow *f, char *rule, c
         if (strcmp(key, "time_zone") && strcmp(key, "week") && strcmp(key, "holidays") &&
             strcmp(key, "closed_reply") && strcmp(key, "closed_action") &&
             !(stored && strcmp(key, "tz_rule") == 0))
-            FAIL("hours.%s: unknown key", key);
+            FAIL("unknown_field", "hours.%s: unknown key", key);
     }
     f->hours = 1;
-    if (text(h, "time_zone", "hours.", &f->tz_name, err, n))
+    if (text(h, "time_zone", "hours.", &f->tz_name, err))
         return -1;
     if (f->tz_name.n == 0)
-        FAIL("hours.time_zone: required (an IANA zone name such as Europe/Stockholm)");
+        FAIL("required", "hours.time_zone: required (an IANA zone name such as Europe/Stockholm)");
     if (stored) {
-        if (text(h, "tz_rule", "hours.", &f->tz_rule, err, n))
+        if (text(h, "tz_rule", "hours.", &f->tz_rule, err))
             return -1;
     } else {
         tz_rule tr;
@@ -286,20 +291,20 @@ static int parse_hours(const json_t *h, int stored, cc_ep_flow *f, char *rule, c
         } else if (tz_parse(f->tz_name.p, f->tz_name.n, &tr) == 0) {
             f->tz_rule = f->tz_name; /* a POSIX rule given directly */
         } else {
-            FAIL("hours.time_zone: unknown time zone '%s' (an IANA name such as "
+            FAIL("time_zone", "hours.time_zone: unknown time zone '%s' (an IANA name such as "
                  "Europe/Stockholm, or a POSIX TZ rule)",
                  f->tz_name.p);
         }
     }
     json_t *week = json_object_get(h, "week");
     if (!week)
-        FAIL("hours.week: required (the opening spans per day; a missing day is closed)");
-    if (parse_week(week, f, err, n))
+        FAIL("required", "hours.week: required (the opening spans per day; a missing day is closed)");
+    if (parse_week(week, f, err))
         return -1;
     json_t *hol = json_object_get(h, "holidays");
     if (hol) {
         if (!json_is_array(hol) || json_array_size(hol) > CC_HOLIDAYS_MAX)
-            FAIL("hours.holidays: must be a list of at most %d dates", CC_HOLIDAYS_MAX);
+            FAIL("date", "hours.holidays: must be a list of at most %d dates", CC_HOLIDAYS_MAX);
         size_t i;
         json_t *d;
         json_array_foreach(hol, i, d)
@@ -313,11 +318,11 @@ static int parse_hours(const json_t *h, int stored, cc_ep_flow *f, char *rule, c
                 (tz_civil_from_days(tz_days_from_civil((int)y, (int)m, (int)day), &y2, &m2,
                                     &d2),
                  m2 != (int)m || d2 != (int)day))
-                FAIL("hours.holidays[%zu]: must be a real date YYYY-MM-DD", i);
+                FAIL("date", "hours.holidays[%zu]: must be a real date YYYY-MM-DD", i);
             f->holidays[f->n_holidays++] = y * 10000 + m * 100 + day;
         }
     }
-    if (text(h, "closed_reply", "hours.", &f->closed_text, err, n))
+    if (text(h, "closed_reply", "hours.", &f->closed_text, err))
         return -1;
     json_t *act = json_object_get(h, "closed_action");
     if (act) {
@@ -327,57 +332,56 @@ static int parse_hours(const json_t *h, int stored, cc_ep_flow *f, char *rule, c
         else if (strcmp(a, "close") == 0)
             f->closed_action = CC_CLOSED_CLOSE;
         else
-            FAIL("hours.closed_action: must be \"queue\" or \"close\"");
+            FAIL("choice", "hours.closed_action: must be \"queue\" or \"close\"");
     }
     return 0;
 }
 
-int flow_json_parse(const json_t *o, int stored, cc_ep_flow *f, char *rule, char *err,
-                    size_t n)
+int flow_json_parse(const json_t *o, int stored, cc_ep_flow *f, char *rule, flow_json_err *err)
 {
     memset(f, 0, sizeof *f);
-    if (text(o, "welcome_reply", "", &f->welcome, err, n) ||
-        text(o, "overflow_reply", "", &f->overflow_text, err, n) ||
-        text(o, "gateway", "", &f->gateway, err, n))
+    if (text(o, "welcome_reply", "", &f->welcome, err) ||
+        text(o, "overflow_reply", "", &f->overflow_text, err) ||
+        text(o, "gateway", "", &f->gateway, err))
         return -1;
     json_t *h = json_object_get(o, "hours");
-    if (h && !json_is_null(h) && parse_hours(h, stored, f, rule, err, n))
+    if (h && !json_is_null(h) && parse_hours(h, stored, f, rule, err))
         return -1;
     json_t *w = json_object_get(o, "max_wait_s");
     if (w) {
         if (!json_is_integer(w) || json_integer_value(w) < 0 ||
             json_integer_value(w) > 7 * 86400)
-            FAIL("max_wait_s: must be a whole number of seconds, 0 .. 604800");
+            FAILP("range", 0, 7 * 86400, "max_wait_s: must be a whole number of seconds, 0 .. 604800");
         f->max_wait_ms = (int64_t)json_integer_value(w) * 1000;
     }
     json_t *q = json_object_get(o, "overflow_queue");
     if (q) {
         if (!json_is_integer(q) || json_integer_value(q) < 0 ||
             json_integer_value(q) >= CC_MAX_ID)
-            FAIL("overflow_queue: must be a queue id (0: none)");
+            FAIL("bad_id", "overflow_queue: must be a queue id (0: none)");
         f->overflow_queue = (uint32_t)json_integer_value(q);
     }
-    if (flow_json_skills_parse(o, "skills", f->skills, &f->n_skills, err, n) ||
-        parse_words(o, f, err, n) || parse_survey(o, f, err, n))
+    if (flow_json_skills_parse(o, "skills", f->skills, &f->n_skills, err) ||
+        parse_words(o, f, err) || parse_survey(o, f, err))
         return -1;
     const char *what;
     if (cc_flow_check(f, &what) != 0) {
         if (strcmp(what, "skills") == 0)
-            FAIL("skills: at most %d skills and skill words together, each skill once",
+            FAILP("too_many", -1, CC_SKILLS_MAX, "skills: at most %d skills and skill words together, each skill once",
                  CC_SKILLS_MAX);
         if (strcmp(what, "survey") == 0)
-            FAIL("survey.text: must be at most %d characters of valid UTF-8", CC_FLOW_TEXT_MAX);
+            FAILP("too_long", -1, CC_FLOW_TEXT_MAX, "survey.text: must be at most %d characters of valid UTF-8", CC_FLOW_TEXT_MAX);
         if (strcmp(what, "skill_words") == 0)
-            FAIL("skill_words: each word at most %d bytes of valid UTF-8, without blanks",
+            FAIL("word", "skill_words: each word at most %d bytes of valid UTF-8, without blanks",
                  CC_NAME_MAX);
         if (strcmp(what, "max_wait_s") == 0)
-            FAIL("max_wait_s: a maximum wait needs an overflow_queue or an overflow_reply, "
+            FAIL("needs_overflow", "max_wait_s: a maximum wait needs an overflow_queue or an overflow_reply, "
                  "and those need a maximum wait");
         if (strcmp(what, "hours") == 0)
-            FAIL("hours: required for closed_reply and closed_action");
+            FAIL("needs_hours", "hours: required for closed_reply and closed_action");
         if (strcmp(what, "time_zone") == 0)
-            FAIL("hours.time_zone: the zone's rule is not a POSIX TZ rule");
-        FAIL("%s: must be at most %d characters of valid UTF-8", what, CC_FLOW_TEXT_MAX);
+            FAIL("time_zone", "hours.time_zone: the zone's rule is not a POSIX TZ rule");
+        FAILP("too_long", -1, CC_FLOW_TEXT_MAX, "%s: must be at most %d characters of valid UTF-8", what, CC_FLOW_TEXT_MAX);
     }
     return flow_json_empty(f) ? 0 : 1;
 }

@@ -40,15 +40,25 @@
 extern const char *const flow_json_keys[];
 extern const char *const flow_json_survey_sv, *const flow_json_survey_en;
 
+/* What is wrong with a flow: "key: problem" (for a person who reads the
+ * file or the log), a stable code for a program that words it itself
+ * (docs/api.md, "Field problems": "required", "range", "not_text", ...)
+ * and, for "range", "too_long" and "too_many", the bounds (-1: none). */
+typedef struct flow_json_err {
+    char msg[256];
+    const char *code; /* a string literal */
+    long long min, max;
+} flow_json_err;
+
 /* Reads the flow keys of entry point object 'o' into 'out' (all zero when
  * there are none). Strings point into 'o' and the buffer 'rule' (at least
  * FLOW_JSON_RULE_MAX bytes; it receives the resolved POSIX rule): keep both
  * while 'out' is used. 'stored' 1: the event log's form ("tz_rule" taken as
  * is). Returns 1 when the object has a flow, 0 when it has none, or -1 with
- * "key: problem" in 'err'. The core checks the rest (cc_flow_check). */
+ * the problem in 'err'. The core checks the rest (cc_flow_check). */
 #define FLOW_JSON_RULE_MAX 256
-int flow_json_parse(const json_t *o, int stored, cc_ep_flow *out, char *rule, char *err,
-                    size_t n);
+int flow_json_parse(const json_t *o, int stored, cc_ep_flow *out, char *rule,
+                    flow_json_err *err);
 
 /* Adds the keys of a non-empty flow to object 'o' ('stored' 1: with
  * "tz_rule"). */
@@ -59,7 +69,7 @@ void flow_json_put(json_t *o, const cc_ep_flow *f, int stored);
  * once. Agents' proficiencies and queues' minimums use it too. Returns 0
  * or -1 with "key[i].field: problem" in 'err'. */
 int flow_json_skills_parse(const json_t *o, const char *key, cc_skill *out, size_t *count,
-                           char *err, size_t n);
+                           flow_json_err *err);
 /* A skill list as a new JSON array. */
 json_t *flow_json_skills(const cc_skill *s, size_t n);
 

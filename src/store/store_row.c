@@ -145,9 +145,8 @@ static int load_flow(store_row_buf *b, cc_event *ev)
 {
     json_decref(b->flow_doc);
     b->flow_doc = json_loadb(ev->value.p, ev->value.n, 0, NULL);
-    char err[256];
-    if (!b->flow_doc ||
-        flow_json_parse(b->flow_doc, 1, &b->flow, b->flow_rule, err, sizeof err) < 0)
+    flow_json_err err;
+    if (!b->flow_doc || flow_json_parse(b->flow_doc, 1, &b->flow, b->flow_rule, &err) < 0)
         return -1;
     ev->flow = &b->flow;
     ev->value = STR_NULL;

@@ -18,6 +18,7 @@
 
 #include "store/store_int.h"
 #include "store/store_row.h"
+#include "store/store_walvfs.h"
 #include "util/xalloc.h"
 
 #define STORE_BUSY_TIMEOUT_MS 200
@@ -526,10 +527,13 @@ store *store__sqlite_open(const char *path, char *err, size_t errlen)
         snprintf(st->base.err, sizeof st->base.err, "no path given");
         goto out;
     }
-    /* One thread uses a store (the event loop): no per-call mutex. */
-    rc = sqlite3_open_v2(path, &st->db,
-                         SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-                         NULL);
+    /* One thread uses a store (the event loop): no per-call mutex. The
+     * VFS writes a commit's WAL frames in one write (store_walvfs.c). */
+    rc = store_walvfs_register();
+    if (rc == SQLITE_OK)
+        rc = sqlite3_open_v2(path, &st->db,
+                             SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                             STORE_WALVFS_NAME);
     if (rc != SQLITE_OK) {
         int e = st->db ? sqlite3_system_errno(st->db) : 0;
         snprintf(st->base.err, sizeof st->base.err, "%s%s%s",

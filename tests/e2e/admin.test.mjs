@@ -37,15 +37,34 @@ test('administration: authorisation, validation, live changes, export and import
   r = await A('PUT', 'teams/9', { id: 9, name: 'Nya', colour: 'red' });
   assert.equal(r.status, 400);
   assert.match(r.body.message, /^colour: unknown field/);
+  // ... and, for a page that words it in its own language, the field and
+  // the problem's code (docs/api.md, "Field problems")
+  assert.deepEqual([r.body.error, r.body.field, r.body.code], ['bad_field', 'colour', 'unknown_field']);
   r = await A('PUT', 'queues/9', { name: 'X', rona_timeout_s: 'soon' });
   assert.match(r.body.message, /^rona_timeout_s: must be a whole number/);
+  assert.deepEqual([r.body.field, r.body.code, r.body.min, r.body.max], ['rona_timeout_s', 'range', 1, 3600]);
+  r = await A('PUT', 'queues/9', { teams: [] });
+  assert.deepEqual([r.status, r.body.field, r.body.code], [400, 'name', 'required']);
   r = await A('PUT', 'queues/9', { name: 'X', teams: [42] });
   assert.equal(r.status, 422);
   assert.match(r.body.message, /teams: no such team/);
+  assert.deepEqual([r.body.error, r.body.field, r.body.code], ['no_such_team', 'teams', 'no_such_team']);
+  // which of a queue's references names nothing
+  r = await A('PUT', 'queues/9', { name: 'X', fallback: 42 });
+  assert.deepEqual([r.status, r.body.field, r.body.code], [422, 'fallback', 'no_such_queue']);
+  assert.match(r.body.message, /^queues: fallback: no such queue/);
+  r = await A('PUT', 'queues/9', { name: '', teams: [] });
+  assert.deepEqual([r.status, r.body.field, r.body.code], [400, 'name', 'required']);
   r = await A('PUT', 'teams/9', { id: 8, name: 'X' });
   assert.match(r.body.message, /^id: differs/);
+  assert.deepEqual([r.body.field, r.body.code], ['id', 'id_mismatch']);
   r = await A('PUT', 'agents/9', { name: 'Ny Agent', teams: [1] });
   assert.match(r.body.message, /username: and a password are needed/);
+  assert.deepEqual([r.body.field, r.body.code], ['username', 'needs_account']);
+  r = await A('PUT', 'agents/9', { name: 'Ny Agent', teams: [1], username: 'ny', password: 'x' });
+  assert.deepEqual([r.body.field, r.body.code, r.body.min], ['password', 'too_short', 4]);
+  r = await A('PUT', 'entry_points/9', { number: '+46700000009', queue: 1, hours: { time_zone: 'Europe/Stockholm', week: { mon: ['17:00-08:00'] } } });
+  assert.deepEqual([r.status, r.body.field, r.body.code], [400, 'hours.week.mon[0]', 'span']);
 
   // create a team, a queue, a reason, an entry point and an agent
   assert.equal((await A('PUT', 'teams/3', { name: 'Kväll' })).status, 200);
@@ -56,6 +75,7 @@ test('administration: authorisation, validation, live changes, export and import
   assert.equal((await A('PUT', 'entry_points/3', { number: '+46700000003', queue: 3 })).status, 200);
   r = await A('PUT', 'entry_points/4', { number: EP, queue: 3 });
   assert.equal(r.status, 409); // the number belongs to entry point 1
+  assert.deepEqual([r.body.error, r.body.field, r.body.code], ['in_use', 'number', 'in_use']);
   r = await A('PUT', 'agents/4', { name: 'Olle Kväll', teams: [3], capacity: 2,
     username: 'olle', password: 'olle-pw' });
   assert.equal(r.status, 200);
@@ -73,7 +93,9 @@ test('administration: authorisation, validation, live changes, export and import
   await simSend(s.url, '+46701111111', '+46700000003', 'Hej kvällen');
   const offer = await olle.offer();
   await olle.cmd('accept', { conv: offer.id });
-  assert.equal((await A('DELETE', 'queues/3')).status, 409); // entry point 3 routes to it
+  r = await A('DELETE', 'queues/3');
+  assert.equal(r.status, 409); // entry point 3 routes to it
+  assert.deepEqual([r.body.error, r.body.code, r.body.field], ['in_use', 'in_use', undefined]);
   assert.equal((await A('DELETE', 'entry_points/3')).status, 200);
   const term = await olle.conv(offer.id, (c) => c.state === 'terminated');
   assert.equal(term.terminated, 'entry_point_removed');
@@ -110,7 +132,9 @@ test('administration: authorisation, validation, live changes, export and import
   broken.entry_points.push({ id: 7, number: '+46700000007', queue: 77 });
   r = await A('POST', 'import', broken);
   assert.equal(r.status, 422);
-  assert.match(r.body.message, /entry_points\[\d+\]: queue, fallback or overflow_queue: no such queue/);
+  assert.match(r.body.message, /^entry_points\[\d+\]\.queue: no such queue/);
+  assert.deepEqual([r.body.error, r.body.code], ['bad_config', 'no_such_queue']);
+  assert.match(r.body.field, /^entry_points\[\d+\]\.queue$/);
   assert.equal((await A('GET', 'teams/7')).status, 404);
   // so does one whose new agent has no account, or a username taken (found
   // by fuzz/fuzz_admin.c: the agent used to be created all the same)
@@ -119,12 +143,15 @@ test('administration: authorisation, validation, live changes, export and import
   r = await A('POST', 'import', noacc);
   assert.equal(r.status, 422);
   assert.match(r.body.message, /agents\[\d+\]\.username: and a password are needed/);
+  assert.match(r.body.field, /^agents\[\d+\]\.username$/);
+  assert.equal(r.body.code, 'needs_account');
   const twice = structuredClone(exp.body);
   twice.agents.push({ id: 77, name: 'A', teams: [1], username: 'dup', password_hash: exp.body.agents[0].password_hash });
   twice.agents.push({ id: 78, name: 'B', teams: [1], username: 'dup', password_hash: exp.body.agents[0].password_hash });
   r = await A('POST', 'import', twice);
   assert.equal(r.status, 422);
   assert.match(r.body.message, /username: is taken/);
+  assert.equal(r.body.code, 'taken');
   assert.deepEqual((await A('GET', 'export')).body, exp.body);
   r = await A('PUT', 'agents/77', { name: 'Dubblett', teams: [1], username: exp.body.agents[0].username, password_hash: exp.body.agents[0].password_hash });
   assert.equal(r.status, 400);

@@ -119,7 +119,8 @@ test('admin page: deletions while a desktop holds the conversation, forms with A
   await admin.fill('#f-rona_timeout_s', 'snart');
   await admin.selectOption('#f-fallback', '1');
   await admin.click('#form-save');
-  await waitText(admin, '#err-rona_timeout_s', /^must be a whole number/);
+  // in Swedish, with what to do (docs/api.md, "Field problems": range 1..3600)
+  await waitText(admin, '#err-rona_timeout_s', A.e_range.replace('{min}', '1').replace('{max}', '3600'));
   assert.ok(await admin.locator('.field.invalid[data-field="rona_timeout_s"]').count());
   assert.equal(await text(admin, '#form-error'), A.fix_fields);
   assert.equal(await admin.evaluate(() => document.activeElement.id), 'f-rona_timeout_s');
@@ -140,7 +141,7 @@ test('admin page: deletions while a desktop holds the conversation, forms with A
   await admin.check('#f-teams input[value="1"]');
   await admin.fill('#f-capacity', '2');
   await admin.click('#form-save');
-  await waitText(admin, '#err-username', /and a password are needed/);
+  await waitText(admin, '#err-username', A.e_needs_account);
   await admin.fill('#f-username', 'olle');
   await admin.fill('#f-password', 'olle-pw');
   await admin.click('#form-save');
@@ -160,7 +161,7 @@ test('admin page: deletions while a desktop holds the conversation, forms with A
   // a queue an entry point routes to cannot be deleted
   await tab(admin, 'queues');
   await remove(admin, 1);
-  await waitText(admin, '#list-error', /in_use/);
+  await waitText(admin, '#list-error', A.err_in_use.replace('{name}', 'Kundtjänst'));
   assert.equal(await admin.locator('#list-body tr[data-id="1"]').count(), 1);
   await shot(admin, 'admin-04-queue-in-use');
 
@@ -205,7 +206,7 @@ test('admin page: deletions while a desktop holds the conversation, forms with A
   broken.entry_points.push({ id: 9, number: '+46700000009', queue: 77 });
   await admin.setInputFiles('#import-file', { name: 'broken.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify(broken)) });
   await admin.click('#import');
-  await waitText(admin, '#import-error', /bad_config – entry_points\[\d+\]: queue, fallback or overflow_queue: no such queue/);
+  await waitText(admin, '#import-error', `${A.import_item.replace('{section}', A.tab_entry_points).replace('{n}', String(broken.entry_points.length))} – ${A.f_queue}: ${A.err_no_such_queue}`);
   await shot(admin, 'admin-06-import-error');
   await admin.setInputFiles('#import-file', { name: 'ok.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify(exported)) });
   await admin.click('#import');
@@ -265,16 +266,133 @@ test('admin page: an entry point\'s flow (welcome, hours, maximum wait) through 
   assert.equal(await admin.inputValue('#f-holidays'), '2026-12-24, 2026-12-25');
   await admin.fill('#f-week-sat', '17:00-08:00');
   await admin.click('#form-save');
-  await waitText(admin, '#err-week', /must be "HH:MM-HH:MM"/);
+  await waitText(admin, '#err-week', `${A.day_sat}: ${A.e_span}`);
   assert.ok(await admin.locator('.field[data-field="week"].invalid').count());
   await admin.fill('#f-week-sat', '');
   await admin.fill('#f-time_zone', 'Mars/Olympus');
   await admin.click('#form-save');
-  await waitText(admin, '#err-time_zone', /unknown time zone/);
+  await waitText(admin, '#err-time_zone', A.e_time_zone);
   await shot(admin, 'admin-08-entry-point-flow');
   // nothing of the bad saves was stored
   const again = await (await fetch(`${s.url}/api/admin/entry_points/1`, { headers: { cookie } })).json();
   assert.deepEqual(again, ep);
+  assert.deepEqual(problems(admin), []);
+  await browser.close();
+  assert.equal((await s.stop()).code, 0, s.output);
+});
+
+// The standard: every error an administrator can cause reads in the page's
+// language and says what to do; the server's English "message" never shows
+// (the page words the API's field and problem code: docs/api.md, "Field
+// problems"). Each kind of bad input once, in Swedish, with a screenshot
+// (shot() runs axe and the null/undefined/key check); one in English.
+test('admin page in Swedish: required, range, duplicate, unknown reference, in use, bad import, unknown code', async () => {
+  const s = new Server({ args: ['--config', configFile({ admins: [{ username: 'admin', password: 'demo-admin' }] })] });
+  await s.start();
+  const browser = await launch();
+  cleanup.push(async () => { await browser.close(); s.cleanup(); });
+  const admin = await agentPage(browser, `${s.url}/admin`, { viewport: { width: 1280, height: 1000 } });
+  await adminLogin(admin, 'admin', 'demo-admin');
+  await admin.locator('#app').waitFor({ state: 'visible' });
+  const cookie = (await apiLogin(s.url, 'admin', 'demo-admin')).cookie;
+  const E = JSON.parse(readFileSync(path.join(webDir, 'admin', 'i18n', 'en.json'), 'utf8'));
+  const range = (min, max) => A.e_range.replace('{min}', min).replace('{max}', max);
+  // no English sentence of the server's anywhere on the page
+  const noServerWords = async () => assert.doesNotMatch(await admin.textContent('body'),
+    /must be|is required|is taken|no such|unknown field|still referenced|not valid/);
+
+  // required: a team without a name
+  await tab(admin, 'teams');
+  await admin.click('#btn-new');
+  await admin.click('#form-save');
+  await waitText(admin, '#err-name', A.e_required);
+  assert.equal(await text(admin, '#form-error'), A.fix_fields);
+  assert.equal(await admin.evaluate(() => document.activeElement.id), 'f-name');
+  await shot(admin, 'admin-sv-01-required');
+  // a team the next steps use
+  await admin.fill('#f-name', 'Tillfälligt');
+  await admin.click('#form-save');
+  await waitText(admin, '#list-body tr[data-id="3"] .c-name', 'Tillfälligt');
+
+  // range: an agent's capacity; then a username that is taken (a duplicate)
+  await tab(admin, 'agents');
+  await admin.click('#btn-new');
+  await admin.fill('#f-name', 'Olle Kväll');
+  await admin.fill('#f-username', 'anna');
+  await admin.fill('#f-password', 'olle-pw');
+  await admin.fill('#f-capacity', '5000');
+  await admin.click('#form-save');
+  await waitText(admin, '#err-capacity', range('1', '1000'));
+  await noServerWords();
+  await shot(admin, 'admin-sv-02-range');
+  await admin.fill('#f-capacity', '2');
+  await admin.click('#form-save');
+  await waitText(admin, '#err-username', A.e_taken);
+  assert.equal(await text(admin, '#err-capacity'), '');
+  await shot(admin, 'admin-sv-03-duplicate-username');
+  // an unknown reference: the team is removed (by another administrator)
+  // while the form has it ticked
+  await admin.fill('#f-username', 'olle');
+  await admin.check('#f-teams input[value="3"]');
+  assert.equal((await fetch(`${s.url}/api/admin/teams/3`, { method: 'DELETE', headers: { cookie } })).status, 200);
+  await admin.click('#form-save');
+  await waitText(admin, '#err-teams', A.err_no_such_team);
+  await noServerWords();
+  await shot(admin, 'admin-sv-04-unknown-reference');
+
+  // in use: another entry point's number, and a team agents belong to
+  await tab(admin, 'entry_points');
+  await admin.click('#btn-new');
+  await admin.fill('#f-number', '+46700000001');
+  await admin.click('#form-save');
+  await waitText(admin, '#err-number', A.e_in_use_number);
+  await shot(admin, 'admin-sv-05-number-in-use');
+  await tab(admin, 'teams');
+  await remove(admin, 1);
+  await waitText(admin, '#list-error', A.err_in_use.replace('{name}', 'Support'));
+  await noServerWords();
+  await shot(admin, 'admin-sv-06-team-in-use');
+
+  // import: a file that is not JSON, a section the configuration lacks, an
+  // agent whose capacity is out of range (its place in the file named)
+  await tab(admin, 'settings');
+  const importFile = async (name, data) => {
+    await admin.setInputFiles('#import-file', { name, mimeType: 'application/json', buffer: Buffer.from(data) });
+    await admin.click('#import');
+  };
+  await importFile('trasig.json', '{"teams": [');
+  await waitText(admin, '#import-error', A.err_bad_json);
+  await importFile('okand.json', JSON.stringify({ colours: [] }));
+  await waitText(admin, '#import-error', `colours: ${A.e_unknown_section}`);
+  const exported = await (await fetch(`${s.url}/api/admin/export`, { headers: { cookie } })).json();
+  exported.agents[1].capacity = 0;
+  await importFile('kapacitet.json', JSON.stringify(exported));
+  await waitText(admin, '#import-error', `${A.import_item.replace('{section}', A.tab_agents).replace('{n}', '2')} – ${A.f_capacity}: ${range('1', '1000')}`);
+  await noServerWords();
+  await shot(admin, 'admin-sv-07-import-error');
+
+  // a code this page does not know: a general text that names it, never
+  // the server's English words
+  await admin.route('**/api/admin/settings', (r) => (r.request().method() === 'PUT'
+    ? r.fulfill({ status: 418, contentType: 'application/json', body: JSON.stringify({ error: 'teapot', message: 'I am a teapot' }) })
+    : r.continue()));
+  await admin.click('#mask');
+  await waitText(admin, '#mask-error', A.err_unknown.replace('{code}', 'teapot'));
+  assert.doesNotMatch(await admin.textContent('body'), /teapot\b(?!\))/);
+  await shot(admin, 'admin-sv-08-unknown-code');
+  await admin.unroute('**/api/admin/settings');
+
+  // the same in English, at phone width
+  await admin.click('#app .lang-btn[data-lang="en"]');
+  await admin.setViewportSize({ width: 375, height: 800 });
+  await tab(admin, 'queues');
+  await admin.click('#btn-new');
+  await admin.fill('#f-name', 'Evening');
+  await admin.fill('#f-rona_timeout_s', '0');
+  await admin.click('#form-save');
+  await waitText(admin, '#err-rona_timeout_s', E.e_range.replace('{min}', '1').replace('{max}', '3600'));
+  await shot(admin, 'admin-en-09-range-phone');
+
   assert.deepEqual(problems(admin), []);
   await browser.close();
   assert.equal((await s.stop()).code, 0, s.output);

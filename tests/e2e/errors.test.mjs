@@ -150,8 +150,11 @@ test('every error the supervisor page can get reads in Swedish and English', () 
     assert.deepEqual(missing, [], `web/supervisor/i18n/${lang}.json lacks`);
   }
   const js = read('../../web/supervisor/supervisor.js');
-  // one place words a refused request; the server's message only as its fallback
-  assert.equal((js.match(/t\('error'/g) || []).length, 1, 'supervisor.js words errors outside errText');
+  // one place words a refused request (errText), and never with the
+  // server's English message: an unknown code reads as err_unknown
+  assert.equal((js.match(/t\('err_unknown'/g) || []).length, 1, 'supervisor.js words errors outside errText');
+  assert.doesNotMatch(js, /t\('error'|\bb\.message/, 'supervisor.js shows the server\'s message');
+  for (const lang of ['sv', 'en']) assert.ok(JSON.parse(read(`../../web/supervisor/i18n/${lang}.json`)).err_unknown.includes('{code}'));
 });
 
 // No server: the reports page words each code of /api/reports/ (and a lost
@@ -166,5 +169,50 @@ test('every error the reports page can get reads in Swedish and English', () => 
     const d = JSON.parse(read(`../../web/reports/i18n/${lang}.json`));
     assert.deepEqual(keys.filter((k) => !d[k]), [], `web/reports/i18n/${lang}.json lacks`);
   }
-  assert.equal((read('../../web/reports/reports.js').match(/t\('error'/g) || []).length, 1, 'reports.js words errors outside errText');
+  const js = read('../../web/reports/reports.js');
+  assert.equal((js.match(/t\('err_unknown'/g) || []).length, 1, 'reports.js words errors outside errText');
+  assert.doesNotMatch(js, /t\('error'|\bb\.message/, 'reports.js shows the server\'s message');
+});
+
+// No server: the admin page (web/admin: admin.js and its tabs) words every
+// error its requests can get in Swedish and English with what to do: each
+// field problem's code (docs/api.md, "Field problems", as the C sources set
+// them: e_CODE), each error code of /api/admin/... (err_CODE: the admin
+// API's, the tokens', webhooks' and privacy calls', the body parser's and
+// the core's for a put or a removal), and it never shows the server's
+// English "message" (an unknown code: err_unknown with the code).
+test('every error the admin page can get reads in Swedish and English', () => {
+  const read = (p) => readFileSync(fileURLToPath(new URL(p, import.meta.url)), 'utf8');
+  const src = (f) => read(`../../src/${f}`);
+  const fieldCodes = new Set([
+    ...[...src('store/flow_json.c').matchAll(/FAILP?\("(\w+)"/g)].map((m) => m[1]),
+    ...['store/entity_json.c', 'api/api_admin.c'].flatMap((f) =>
+      [...src(f).matchAll(/entity_json_fail(?:_bounds)?\(\s*&?\w+,\s*[^,]+,\s*"(\w+)"/g)].map((m) => m[1])),
+  ]);
+  for (const c of ['required', 'range', 'span', 'taken', 'needs_account', 'same_queue', 'empty_texts', 'unknown_section'])
+    assert.ok(fieldCodes.has(c), `the sources set ${c}: ${[...fieldCodes]}`);
+  const docs = read('../../docs/api.md');
+  const table = docs.slice(docs.indexOf('#### Field problems')).split('\n### ')[0];
+  for (const c of fieldCodes) assert.ok(table.includes(`| \`${c}\` |`), `docs/api.md, "Field problems": ${c}`);
+  const apiCodes = new Set([
+    ...['api_admin.c', 'api_token.c', 'api_hooks.c', 'api_privacy.c'].flatMap((f) => [
+      ...[...src(`api/${f}`).matchAll(/api__resp_error\(resp,\s*\d+, "(\w+)"/g)].map((m) => m[1]),
+      ...[...src(`api/${f}`).matchAll(/(?:code = |hook_bad\(resp, j, |field_error\(resp, \d+, )"(\w+)"/g)].map((m) => m[1])]),
+    ...[...src('api/api_parse.c').matchAll(/code = "(\w+)"/g)].map((m) => m[1]).filter((c) => c !== 'unknown_command'),
+    'too_large', 'forbidden', 'not_logged_in', 'bad_setting', 'network',
+    // the core's codes a put or a removal can meet (src/core/cc.c, cmd_config)
+    'invalid', 'no_such_team', 'no_such_queue', 'no_such_reason', 'no_such_skill', 'no_such_agent', 'in_use', 'busy', 'limit', 'store_unavailable',
+  ]);
+  for (const c of ['bad_field', 'bad_config', 'bad_json', 'bad_name', 'bad_expiry', 'bad_url', 'bad_retention', 'name_taken'])
+    assert.ok(apiCodes.has(c), `found ${c}: ${[...apiCodes]}`);
+  for (const lang of ['sv', 'en']) {
+    const d = JSON.parse(read(`../../web/admin/i18n/${lang}.json`));
+    const missing = [...[...fieldCodes].filter((c) => !d[`e_${c}`] && !d[`err_${c}`]).map((c) => `e_${c}`),
+      ...[...apiCodes].filter((c) => !d[`err_${c}`]).map((c) => `err_${c}`)];
+    assert.deepEqual(missing, [], `web/admin/i18n/${lang}.json lacks`);
+    assert.ok(d.err_unknown.includes('{code}'));
+    assert.ok(d.e_range.includes('{min}') && d.e_range.includes('{max}'));
+  }
+  for (const f of ['admin.js', 'call.js', 'security.js', 'hooks.js', 'privacy.js'])
+    assert.doesNotMatch(read(`../../web/admin/${f}`), /\.message\b|t\('error'/, `web/admin/${f} shows the server's message`);
 });

@@ -86,7 +86,8 @@ test('skills: admin API, removal rules, export/import, supervisor view', async (
   noSkill.skills = noSkill.skills.filter((k) => k.id !== 3);
   r = await A('POST', 'import', noSkill);
   assert.equal(r.status, 422);
-  assert.match(r.body.message, /^skills 3 \(not in the file\) cannot be removed: .*\(in_use\)/);
+  assert.match(r.body.message, /^skills: 3 \(not in the file\) cannot be removed: .*\(in_use\)/);
+  assert.deepEqual([r.body.field, r.body.code], ['skills', 'in_use']);
   assert.equal((await A('GET', 'skills')).body.skills.length, 3);
   noSkill.queues.find((q) => q.id === 2).skills = [];
   r = await A('POST', 'import', noSkill);

@@ -81,7 +81,7 @@ test('skills on the admin page and the supervisor page', async () => {
   await admin.locator('#f-skills select[data-skill="3"]').selectOption('2');
   await admin.fill('#f-widen_step_s', 'snart');
   await admin.click('#form-save');
-  await waitText(admin, '#err-widen_step_s', /must be a whole number/);
+  await waitText(admin, '#err-widen_step_s', A.e_range.replace('{min}', '0').replace('{max}', '86400'));
   await admin.fill('#f-widen_step_s', '30');
   await admin.click('#form-save');
   await waitText(admin, '#list-ok', /Kundtjänst/);
@@ -150,7 +150,7 @@ test('entry point skill words and survey on the admin page; a transfer that requ
   await waitText(admin, '#f-survey-template', /How did we do\?/);
   await admin.fill('#f-survey-window_s', 'en timme');
   await admin.click('#form-save');
-  await waitText(admin, '#err-survey', /must be a whole number of seconds, 1 .. 604800/);
+  await waitText(admin, '#err-survey', `${A.survey_window_s}: ${A.e_range.replace('{min}', '1').replace('{max}', '604800')}`);
   assert.equal((await getEp()).survey, undefined); // nothing saved
   await admin.fill('#f-survey-window_s', '600');
   await admin.locator('#f-survey').scrollIntoViewIfNeeded();

@@ -1,14 +1,16 @@
 // The administrator's page (/admin/): one tab per resource kind of
 // /api/admin/KIND with a table and a create/edit form, delete with a
 // confirmation, and a settings tab (masking, export/import, CSV report).
-// The API is the validator: its errors name the field, and the page shows
-// them next to that field. No framework; strings from admin/i18n/*.json.
+// The API is the validator: its errors name the field and the problem's
+// code, and the page shows them, in its language, next to that field
+// (call.js). No framework; strings from admin/i18n/*.json.
 import { t, setLang, storedLang, onLang } from '/js/i18n.js';
 import { bindLoginForm } from '/js/login_form.js';
 import { $, el, keyboardScroll } from '/js/util.js';
 import { showTokens, showAudit } from '/admin/security.js';
 import { showHooks } from '/admin/hooks.js';
 import { showPrivacy } from '/admin/privacy.js';
+import { call, errText, errWithField } from '/admin/call.js';
 
 // tabs of their own (security.js, hooks.js, privacy.js): API tokens,
 // webhooks, retention and erasure, the audit trail
@@ -81,20 +83,9 @@ const DAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'];
 const S = { kind: 'agents', data: {}, editing: null };
 
 async function api(method, path, body, raw = false) {
-  let r;
-  try {
-    r = await fetch(`/api/admin/${path}`, {
-      method,
-      headers: body === undefined ? {} : { 'content-type': 'application/json' },
-      body: body === undefined ? undefined : raw ? body : JSON.stringify(body),
-    });
-  } catch (e) {
-    return { status: 0, body: { error: 'offline', message: t('error_offline') } };
-  }
-  let j = {};
-  try { j = await r.json(); } catch { /* empty body */ }
+  const r = await call(method, path, body, raw);
   if (r.status === 401) showLogin();
-  return { status: r.status, body: j };
+  return r;
 }
 
 function nameOf(kind, id) {
@@ -337,20 +328,20 @@ function clearErrors() {
   for (const f of document.querySelectorAll('#form-fields .field.invalid')) f.classList.remove('invalid');
 }
 
-// The API's message is "FIELD: problem" (400 bad_field) or
-// "KIND: FIELD: problem" (a core error); FIELD may be "queue or fallback".
-function showApiError(kind, body) {
-  const msg = String(body.message || body.error || '');
-  let m = msg.startsWith(`${kind}: `) ? msg.slice(kind.length + 2) : msg;
-  const i = m.indexOf(': ');
-  // "hours.week.mon[0]" is the week field, "overflow_queue" its own
-  const names = i > 0 ? m.slice(0, i).split(/ or |, /).flatMap((n) => [n, n.replace(/^hours\./, '').replace(/[.[].*$/, '')]) : [];
+// A refused save: the problem next to its field (the API's "field":
+// "hours.week.mon[0]" is the week field, "skills[1].level" the skills,
+// "overflow_queue" its own), else above the buttons with the field's name.
+function showApiError(r) {
+  const path = String(r.body.field || '');
+  const names = path ? [path, path.replace(/^hours\./, '').replace(/[.[].*$/, '')] : [];
   const f = names.find((n) => document.querySelector(`#form-fields .field[data-field="${n}"]`));
   if (f) {
-    m = m.slice(i + 2);
+    // a part of a group named before the problem: the day, the survey's window
+    const part = /^hours\.week\.(\w+)/.exec(path) ? `day_${path.split('.')[2].replace(/\[.*$/, '')}`
+      : /^survey\.\w+$/.test(path) ? `survey_${path.slice(7)}` : null;
     const box = document.querySelector(`#form-fields .field[data-field="${f}"]`);
     box.classList.add('invalid');
-    $(`err-${f}`).textContent = m;
+    $(`err-${f}`).textContent = part && t(part) !== part ? `${t(part)}: ${errText(r)}` : errText(r);
     const box2 = $(`f-${f}`);
     // a group (skills, words, survey): its first field that can take input
     const input = box2 && !box2.matches('input, select, textarea') ? box2.querySelector('input:not([disabled]), select:not([disabled]), textarea:not([disabled])') : box2;
@@ -358,7 +349,7 @@ function showApiError(kind, body) {
     $('form-error').textContent = t('fix_fields');
     return;
   }
-  $('form-error').textContent = t('error', { msg: body.error ? `${body.error} – ${msg}` : msg });
+  $('form-error').textContent = errWithField(r);
 }
 
 function intValue(v) {
@@ -421,8 +412,8 @@ function formBody(kind) {
       case 'textarea': // empty: left out, so the API names the missing field
         if (input.value.trim() !== '') body[f.name] = input.value;
         break;
-      default:
-        if (input.value !== '' || !f.createOnly) body[f.name] = input.value;
+      default: // empty: left out, so the API says the field is required
+        if (input.value !== '') body[f.name] = input.value;
     }
   }
   if (hours.time_zone) body.hours = hours;
@@ -442,14 +433,14 @@ async function save(e) {
   $('list-error').hidden = true;
   const idText = S.editing != null ? String(S.editing) : $('f-id').value.trim();
   if (!/^[1-9]\d*$/.test(idText)) {
-    $('err-id').textContent = t('error', { msg: 'id' });
+    $('err-id').textContent = t('e_id');
     $('f-id').closest('.field').classList.add('invalid');
     return;
   }
   $('form-save').disabled = true;
   const r = await api('PUT', `${kind}/${idText}`, formBody(kind));
   $('form-save').disabled = false;
-  if (r.status !== 200) { showApiError(kind, r.body); return; }
+  if (r.status !== 200) { showApiError(r); return; }
   await loadAll();
   renderList();
   $('list-ok').textContent = t('saved', { name: label(kind, r.body) });
@@ -479,8 +470,8 @@ async function doDelete() {
   const r = await api('DELETE', `${p.kind}/${p.x.id}`);
   if (r.status !== 200) {
     $('list-error').textContent = r.body.error === 'in_use'
-      ? t('err_in_use', { name: label(p.kind, p.x), code: r.body.error })
-      : t('error', { msg: `${r.body.error || r.status} – ${r.body.message || ''}` });
+      ? t('err_in_use', { name: label(p.kind, p.x) })
+      : errText(r);
     $('list-error').hidden = false;
     return;
   }
@@ -507,7 +498,7 @@ $('mask').addEventListener('change', async () => {
   const r = await api('PUT', 'settings', { mask_sensitive_data: want });
   if (r.status !== 200) {
     $('mask').checked = !want;
-    $('mask-error').textContent = t('error', { msg: r.body.message || r.status });
+    $('mask-error').textContent = errText(r);
     return;
   }
   $('mask').checked = !!r.body.mask_sensitive_data;
@@ -517,7 +508,7 @@ $('mask').addEventListener('change', async () => {
 $('export').addEventListener('click', async () => {
   $('import-error').textContent = '';
   const r = await api('GET', 'export');
-  if (r.status !== 200) { $('import-error').textContent = t('error', { msg: r.body.message || r.status }); return; }
+  if (r.status !== 200) { $('import-error').textContent = errText(r); return; }
   const blob = new Blob([JSON.stringify(r.body, null, 2) + '\n'], { type: 'application/json' });
   const a = el('a', { href: URL.createObjectURL(blob), download: `textdesk-config-${isoDay(new Date())}.json` });
   document.body.append(a);
@@ -533,7 +524,7 @@ $('import').addEventListener('click', async () => {
   if (!file) { $('import-error').textContent = t('import_pick'); return; }
   const r = await api('POST', 'import', await file.text(), true);
   if (r.status !== 200) {
-    $('import-error').textContent = t('error', { msg: `${r.body.error || r.status} – ${r.body.message || ''}` });
+    $('import-error').textContent = errWithField(r);
     return;
   }
   await loadAll();
@@ -575,7 +566,7 @@ async function startApp() {
   if (!me.logged_in) { showLogin(); return; }
   const r = await api('GET', 'settings');
   if (r.status === 403) { showLogin(t('not_admin')); return; }
-  if (r.status !== 200) { showLogin(r.status === 401 ? '' : t('error', { msg: r.body.message || r.status })); return; }
+  if (r.status !== 200) { showLogin(r.status === 401 ? '' : errText(r)); return; }
   $('who').textContent = me.username || '';
   // the lists first: a tab clicked while they load would find no data and
   // fall back to Agents (seen under load: the click on a tab was lost)

@@ -4,7 +4,7 @@
 // only: filters, older pages, CSV.
 import { t, currentLang } from '/js/i18n.js';
 import { $, el, keyboardScroll } from '/js/util.js';
-import { call } from './call.js';
+import { call, errText } from './call.js';
 
 const when = (ms) => (ms ? new Date(ms).toLocaleString(currentLang() === 'en' ? 'en-GB' : 'sv-SE') : '');
 
@@ -25,7 +25,7 @@ async function loadTokens() {
   body.replaceChildren();
   if (r.status !== 200) {
     $('tok-status').textContent = '';
-    $('tok-error').textContent = t('error', { msg: r.body.message || r.status });
+    $('tok-error').textContent = errText(r);
     return;
   }
   for (const tok of r.body.tokens) {
@@ -46,7 +46,7 @@ async function loadTokens() {
 async function revokeToken(tok) {
   const r = await call('DELETE', `tokens/${tok.id}`);
   $('tok-status').textContent = r.status === 200 ? t('tok_revoked', { name: tok.name }) : '';
-  $('tok-error').textContent = r.status === 200 ? '' : t('error', { msg: r.body.message || r.status });
+  $('tok-error').textContent = r.status === 200 ? '' : errText(r);
   await loadTokens();
   $('tok-name').focus();
 }
@@ -63,7 +63,7 @@ async function createToken(ev) {
   if (days) body.expires_in_days = Number(days);
   const r = await call('POST', 'tokens', body);
   if (r.status !== 201) {
-    $('tok-error').textContent = t('error', { msg: r.body.message || r.status });
+    $('tok-error').textContent = errText(r);
     $('tok-secret-box').hidden = true;
     return;
   }
@@ -122,7 +122,7 @@ async function loadAudit(more) {
   const body = $('audit-body');
   if (!more) body.replaceChildren();
   if (r.status !== 200) {
-    $('audit-error').textContent = t('error', { msg: r.body.message || r.status });
+    $('audit-error').textContent = errText(r);
     return;
   }
   $('audit-error').textContent = '';

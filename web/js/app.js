@@ -589,8 +589,8 @@ $('login-form').addEventListener('submit', async (e) => {
       method: 'POST', headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ username: $('login-user').value, password: $('login-pass').value }),
     });
-  } catch (err) {
-    $('login-error').textContent = t('login_error', { msg: String(err.message || err) });
+  } catch {
+    $('login-error').textContent = t('login_offline');
     return;
   }
   if (r.status === 200) { $('login-pass').value = ''; startDesk(true); return; }
@@ -599,7 +599,8 @@ $('login-form').addEventListener('submit', async (e) => {
 bindSso();
 
 $('logout').addEventListener('click', async () => {
-  const r = await fetch('api/logout', { method: 'POST' });
+  const r = await fetch('api/logout', { method: 'POST' }).catch(() => null);
+  if (!r) { showError(t('err_offline')); return; }
   if (r.status === 409) { showError(t('logout_busy')); return; }
   S.conn.stop();
   S.convs.clear();

@@ -9,10 +9,12 @@ import { wrapupText } from './render.js';
 let hooks = { select: () => {}, error: () => {}, focusFallback: () => {} };
 export function dialogHooks(h) { hooks = h; }
 
+// err_CODE, or a general text naming a code the desktop does not know
+// (never the server's English words)
 function errText(r) {
   const k = `err_${r.error}`;
   const s = t(k);
-  return s === k ? t('error', { msg: r.message || r.error }) : s;
+  return s === k ? t('err_unknown', { code: r.error }) : s;
 }
 
 // Fills 'box' with radio options from 'items' ({id, name}) matching 'q'.

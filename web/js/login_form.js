@@ -28,8 +28,8 @@ export function bindLoginForm(onIn) {
         method: 'POST', headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ username: $('login-user').value, password: $('login-pass').value }),
       });
-    } catch (err) {
-      $('login-error').textContent = t('login_error', { msg: String(err.message || err) });
+    } catch {
+      $('login-error').textContent = t('login_offline');
       return;
     }
     if (r.status === 200) { $('login-pass').value = ''; onIn(); return; }

@@ -192,15 +192,26 @@ function nearBottom(box) {
 }
 
 // Appends one new item to the visible transcript (no full re-render, no
-// jump: it scrolls only when the agent was already at the bottom).
+// jump: it scrolls only when the agent was already at the bottom). Whether
+// it was is read once before the first append of a frame, while the layout
+// is still clean, and the scroll happens in that frame's
+// requestAnimationFrame: no layout is forced in between, however many
+// messages come in one turn (a 2,000-message list laid out once per frame).
+let stick = null;
+
 export function appendItem(conv, it) {
   if (shown.conv !== conv) return;
   const c = S.convs.get(conv);
   const box = $('transcript');
-  const stick = nearBottom(box);
+  if (stick === null) {
+    stick = nearBottom(box);
+    requestAnimationFrame(() => {
+      if (stick) box.scrollTop = box.scrollHeight;
+      stick = null;
+    });
+  }
   box.append(bubble(it, c));
   shown.version = S.tx.get(conv)?.version ?? shown.version;
-  if (stick) box.scrollTop = box.scrollHeight;
 }
 
 // Long transcripts render the newest FIRST_CHUNK items at once (what the

@@ -215,12 +215,12 @@ function render() {
 /* ---- loading -------------------------------------------------------------- */
 
 // What a refused request says, in the page's language, with what to do:
-// err_CODE for each code of /api/reports/ (status 0: no connection); the
-// server's words only for a code this page does not know.
+// err_CODE for each code of /api/reports/ (status 0: no connection); a
+// general text naming a code this page does not know (err_unknown).
 function errText(status, b) {
   const k = status === 0 ? 'err_network' : `err_${b.error}`;
   const s = t(k);
-  return s === k ? t('error', { msg: b.message || status }) : s;
+  return s === k ? t('err_unknown', { code: b.error || status }) : s;
 }
 
 // A period the server would refuse, said before asking: To before From,

@@ -254,12 +254,12 @@ function renderActions(c) {
 
 // What a refused request says, in the page's language, with what to do:
 // err_CODE for every core error code and the API's own (a 401 is the
-// session, not the agent's login); the server's words only for a code
-// this page does not know.
+// session, not the agent's login); a code this page does not know reads
+// as a general text that names it (err_unknown), never the server's words.
 function errText(status, b) {
   const k = status === 401 ? 'err_session' : `err_${b.error}`;
   const s = t(k);
-  return s === k ? t('error', { msg: b.message || status }) : s;
+  return s === k ? t('err_unknown', { code: b.error || status }) : s;
 }
 
 async function act(action, body) {

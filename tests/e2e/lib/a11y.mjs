@@ -54,19 +54,43 @@ export function badText(s) {
   return found;
 }
 
+// The desktop leaves bubbles off screen unrendered (content-visibility:
+// auto, docs/desktop.md "Performance"); what assistive technology reads of
+// them is the same, but reading them one by one (getClientRects, axe's
+// styles) renders each with a layout of the whole list: minutes for a
+// 2,000-message transcript. 'f' runs with them all rendered (content-
+// visibility set to visible on each, for the check only), then the page is
+// given back as it was.
+async function allRendered(page, f) {
+  const n = await page.evaluate(() => {
+    // all reads first: a read after a write would restyle the page each time
+    const skipped = [...document.querySelectorAll('body *')].filter((e) => getComputedStyle(e).contentVisibility === 'auto');
+    for (const e of skipped) {
+      e.style.setProperty('content-visibility', 'visible');
+      e.dataset.checkRendered = '';
+    }
+    return skipped.length;
+  });
+  try { return await f(); } finally {
+    if (n) await page.evaluate(() => {
+      for (const e of document.querySelectorAll('[data-check-rendered]')) { e.style.removeProperty('content-visibility'); delete e.dataset.checkRendered; }
+    }).catch(() => {});
+  }
+}
+
 export async function checkText(page, name) {
-  const bad = badText(await screenText(page));
+  const bad = badText(await allRendered(page, () => screenText(page)));
   if (bad.length) throw new Error(`${name}: the screen reads ${JSON.stringify([...new Set(bad)])}`);
 }
 
 export async function axe(page, name) {
   const has = await page.evaluate(() => typeof window.axe === 'object');
   if (!has) await page.evaluate(AXE);
-  const res = await page.evaluate(async (tags) => {
+  const res = await allRendered(page, () => page.evaluate(async (tags) => {
     const r = await window.axe.run(document, { runOnly: { type: 'tag', values: tags }, resultTypes: ['violations'] });
     return r.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help,
       nodes: v.nodes.slice(0, 5).map((n) => `${n.target.join(' ')}: ${n.failureSummary.replace(/\s+/g, ' ').slice(0, 240)}`) }));
-  }, AXE_TAGS);
+  }, AXE_TAGS));
   if (res.length) throw new Error(`${name}: axe (${AXE_TAGS.join(', ')}) found:\n${res.map((v) => `- ${v.id} (${v.impact}): ${v.help}\n    ${v.nodes.join('\n    ')}`).join('\n')}`);
 }
 

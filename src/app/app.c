@@ -298,9 +298,8 @@ static void resume(app *a)
  * commit is synchronous; PostgreSQL a loop turn or more later, polled by
  * app__commit_poll after store_commit_start), publishes, sends and
  * releases those waiters. One
- * transaction is in flight at a time: a flush asked for meanwhile goes
- * behind it where the store can (flush_behind, PostgreSQL) or runs after
- * the confirmation. */
+ * transaction is in flight at a time: a flush asked for meanwhile runs
+ * after the confirmation. */
 static void run_commit(app *a, int probe);
 
 /* A flush while a transaction is in flight: on a store that can

@@ -6,8 +6,7 @@
  * What waits for a commit is released by its confirmation, never before; a
  * command applied meanwhile goes into the next transaction; a commit that
  * waits on the database does not hold the caller; a commit that fails
- * refuses its waiters and puts the app in degraded mode; what is applied
- * while one is in flight goes to the database behind it, and fails with it.
+ * refuses its waiters and puts the app in degraded mode.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -245,97 +244,6 @@ static void test_a_waiting_commit_holds_nobody(void **state)
                      -CC_E_STORE);
 }
 
-/* Records the order in which waiters are released. */
-typedef struct order {
-    int next;
-    int at[3];
-    int status[3];
-} order;
-typedef struct order_ref {
-    order *o;
-    int i;
-} order_ref;
-
-static void on_ordered(void *arg, int status)
-{
-    order_ref *r = arg;
-    r->o->at[r->i] = ++r->o->next;
-    r->o->status[r->i] = status;
-}
-
-/* What is staged while a transaction is in flight goes to the database
- * behind it at once (store_begin_after), one such at a time; the waiters
- * are released in order. When the first one fails, the one behind it
- * fails with it: both refused, degraded mode, the core back to the log. */
-static void test_a_second_transaction_behind_the_first(void **state)
-{
-    env *e = *state;
-    app *a = &e->a;
-    /* the outbox's first pump (at the start) done, the connections made */
-    assert_int_equal(app_apply(a, &(cc_cmd){.type = CC_CMD_LOGIN, .agent = 1}), 0);
-    app_flush(a);
-    poll_until_idle(a);
-    uint64_t seq0 = stored_seq(a);
-    order o = {0};
-    order_ref r[3] = {{&o, 0}, {&o, 1}, {&o, 2}};
-    assert_int_equal(app_apply(a, &(cc_cmd){.type = CC_CMD_SET_STATE, .agent = 1,
-                                            .state = CC_AGENT_AVAILABLE}),
-                     0);
-    app_after_commit(a, on_ordered, &r[0]);
-    app_flush(a);
-    assert_int_equal(a->in_flight, 1);
-    assert_int_equal(app_apply(a, &(cc_cmd){.type = CC_CMD_SET_STATE, .agent = 1,
-                                            .state = CC_AGENT_IDLE}),
-                     0);
-    app_after_commit(a, on_ordered, &r[1]);
-    app_flush(a);
-    assert_int_equal(a->chained, 1); /* under way behind the first */
-    assert_int_equal(a->staged.n, 0);
-    assert_int_equal(app_apply(a, &(cc_cmd){.type = CC_CMD_SET_STATE, .agent = 1,
-                                            .state = CC_AGENT_AVAILABLE}),
-                     0);
-    app_after_commit(a, on_ordered, &r[2]);
-    app_flush(a);
-    assert_int_not_equal(a->staged.n, 0); /* a third waits for the first's answer */
-    assert_int_equal(a->flush_again, 1);
-    poll_until_idle(a);
-    assert_int_equal(o.at[0], 1);
-    assert_int_equal(o.at[1], 2);
-    assert_int_equal(o.at[2], 3);
-    for (int i = 0; i < 3; i++)
-        assert_int_equal(o.status[i], 0);
-    assert_int_equal(stored_seq(a), seq0 + 3);
-    assert_int_equal(agent_state(a, 1), CC_AGENT_AVAILABLE);
-
-    /* the first held by a lock past the store's lock timeout: it fails,
-     * and the one behind it with it */
-    const char *db = strrchr(e->url, '/') + 1;
-    PGconn *locker = pg_connect_db(e, db);
-    pg_exec(locker, "BEGIN");
-    pg_exec(locker, "LOCK TABLE events IN EXCLUSIVE MODE");
-    o = (order){0};
-    assert_int_equal(app_apply(a, &(cc_cmd){.type = CC_CMD_SET_STATE, .agent = 1,
-                                            .state = CC_AGENT_IDLE}),
-                     0);
-    app_after_commit(a, on_ordered, &r[0]);
-    app_flush(a);
-    assert_int_equal(app_apply(a, &(cc_cmd){.type = CC_CMD_LOGOUT, .agent = 1}), 0);
-    app_after_commit(a, on_ordered, &r[1]);
-    app_flush(a);
-    assert_int_equal(a->chained, 1);
-    poll_until_idle(a);
-    pg_exec(locker, "COMMIT");
-    PQfinish(locker);
-    assert_int_equal(o.at[0], 1);
-    assert_int_equal(o.at[1], 2);
-    assert_int_equal(o.status[0], -CC_E_STORE);
-    assert_int_equal(o.status[1], -CC_E_STORE);
-    assert_int_equal(a->chained, 0);
-    assert_int_equal(a->degraded, 1);
-    assert_int_equal(stored_seq(a), seq0 + 3); /* nothing of either */
-    assert_int_equal(agent_state(a, 1), CC_AGENT_AVAILABLE); /* what the log holds */
-}
-
 static int64_t pg_int(PGconn *c, const char *sql)
 {
     PGresult *r = PQexec(c, sql);
@@ -477,8 +385,6 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_waiters_follow_the_confirmation, setup, teardown),
         cmocka_unit_test_setup_teardown(test_a_waiting_commit_holds_nobody, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_a_second_transaction_behind_the_first, setup,
-                                        teardown),
         cmocka_unit_test_setup_teardown(test_a_connection_dead_while_idle_is_retried, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_a_connection_killed_under_a_commit, setup,

@@ -213,7 +213,6 @@ static void commit_failed(app *a, const char *what)
     cc_evlog_init(&a->staged);
     cc_evlog_free(&a->committing);
     cc_evlog_init(&a->committing);
-    cc_evlog_init(&a->chained_evs);
     app__outbox_failed(a);
     app__store_failed(a, what);
     if (had_events)
@@ -302,45 +301,10 @@ static void resume(app *a)
  * after the confirmation. */
 static void run_commit(app *a, int probe);
 
-/* A flush while a transaction is in flight: on a store that can
- * (PostgreSQL, store_begin_after), what is staged goes to the database at
- * once, behind it, instead of after its answer came back. Events only, a
- * few hundred at most: the outbox's writes and the probe wait for the
- * answer. The events stay staged when it cannot. 1: under way. */
-static int flush_behind(app *a)
-{
-    if (!a->async_started || a->chained || a->degraded || a->stopping || !a->staged.n ||
-        a->staged.n > APP_CHAIN_MAX_EVENTS || !a->committing.n || !app__outbox_idle(a))
-        return 0;
-    for (size_t i = 0; i < a->staged.n; i++)
-        if (a->staged.v[i].type == CC_EV_MSG_OUT) /* its outbox mark goes with it */
-            return 0;
-    if (store_begin_after(a->st) != 0)
-        return 0;
-    int r = 0;
-    for (size_t i = 0; i < a->staged.n && r == 0; i++)
-        r = store_event_append(a->st, &a->staged.v[i]);
-    if (r == 0)
-        r = store_commit_start(a->st);
-    if (r != 0) { /* nothing of it was sent */
-        store_rollback(a->st);
-        return 0;
-    }
-    cc_evlog t = a->chained_evs; /* empty: swapped, the buffers reused */
-    a->chained_evs = a->staged;
-    a->staged = t;
-    app_waiters w = a->chained_confirm;
-    a->chained_confirm = a->next;
-    a->next = w;
-    a->chained = 1;
-    return 1;
-}
-
 static void flush(app *a, int probe)
 {
     if (a->in_flight) {
-        if (probe || !flush_behind(a))
-            a->flush_again = 1;
+        a->flush_again = 1;
         return;
     }
     if (a->degraded && !probe)
@@ -372,9 +336,9 @@ static void flush(app *a, int probe)
  * idle, which only the pipeline's answers showed) is run once more at once,
  * on a new connection, rather than through degraded mode: nothing of it
  * was kept, nobody was answered. Its outbox marks are made again. */
-static int retry_unsent(app *a, int r, int unsent)
+static int retry_unsent(app *a, int r)
 {
-    if (r != -ENOTCONN || !unsent || a->retried || a->degraded || a->stopping)
+    if (r != -ENOTCONN || !store_unsent(a->st) || a->retried || a->degraded || a->stopping)
         return 0;
     a->retried = 1;
     log_kv(LOG_WARN, "the database connection was lost while idle: committing again",
@@ -407,68 +371,28 @@ static void run_commit(app *a, int probe)
         }
         return;
     }
-    if (retry_unsent(a, r, store_unsent(a->st))) {
+    if (retry_unsent(a, r)) {
         run_commit(a, 0);
         return;
     }
     app__commit_confirmed(a, r, what);
 }
 
-/* The first of two transactions under way failed: the second fails with
- * it (store_begin_after), its answer comes at once (the server refuses it,
- * or the connection is gone). Its events and waiters join the first's:
- * one failure, or one transaction to run again. */
-static void chain_fold(app *a)
-{
-    int done = 0;
-    while (store_commit_finish(a->st, &done), !done)
-        usleep(200);
-    for (size_t i = 0; i < a->chained_evs.n; i++)
-        cc_evlog_add(&a->committing, &a->chained_evs.v[i]);
-    cc_evlog_free(&a->chained_evs);
-    cc_evlog_init(&a->chained_evs);
-    for (size_t i = 0; i < a->chained_confirm.n; i++)
-        waiters_add(&a->confirm, a->chained_confirm.v[i].fn, a->chained_confirm.v[i].arg);
-    free(a->chained_confirm.v);
-    a->chained_confirm = (app_waiters){0};
-    a->chained = 0;
-}
-
-/* The first transaction under way was confirmed: the one behind it is now
- * the one in flight (its answer is read on the same socket). */
-static void chain_promote(app *a)
-{
-    cc_evlog t = a->committing; /* empty: published */
-    a->committing = a->chained_evs;
-    a->chained_evs = t;
-    a->confirm = a->chained_confirm;
-    a->chained_confirm = (app_waiters){0};
-    a->chained = 0;
-    a->in_flight = a->async_started = 1;
-    a->retried = 0;
-}
-
 int app__commit_poll(app *a)
 {
-    while (a->in_flight && a->async_started) {
-        int done = 0, r = store_commit_finish(a->st, &done);
-        if (!done)
-            return 0;
-        a->async_started = 0;
-        int unsent = store_unsent(a->st);
-        if (r != 0 && a->chained)
-            chain_fold(a);
-        if (!a->chained) {
-            net_watch_free(a->commit_io);
-            a->commit_io = NULL;
-        }
-        if (retry_unsent(a, r, unsent)) {
-            run_commit(a, 0);
-            return !a->async_started;
-        }
-        app__commit_confirmed(a, r,
-                              "committing"); /* the next one in flight, if chained */
+    if (!a->in_flight || !a->async_started)
+        return 1;
+    int done = 0, r = store_commit_finish(a->st, &done);
+    if (!done)
+        return 0;
+    a->async_started = 0;
+    net_watch_free(a->commit_io);
+    a->commit_io = NULL;
+    if (retry_unsent(a, r)) {
+        run_commit(a, 0);
+        return !a->async_started;
     }
+    app__commit_confirmed(a, r, "committing");
     return 1;
 }
 
@@ -488,7 +412,7 @@ static void commit_wait(app *a)
 
 void app__commit_confirmed(app *a, int status, const char *what)
 {
-    a->in_flight = a->chained; /* the one behind it stays under way (chain_promote) */
+    a->in_flight = 0;
     if (status == -ESTALE && a->ha) /* refused by the fence: another node leads */
         ha_deposed(a, "a commit was refused: another node leads");
     if (status != 0) {
@@ -511,12 +435,8 @@ void app__commit_confirmed(app *a, int status, const char *what)
         app__outbox_committed(a); /* statuses to desktops, sends */
         app_hooks_kick(a->hooks);  /* what the webhooks may want */
         arm_core_timer(a);
-        app_waiters done = a->confirm;
-        a->confirm = (app_waiters){0};
-        if (a->chained) /* the one behind it: in flight now */
-            chain_promote(a);
         /* waiters may apply more commands: those go to the next commit */
-        waiters_run(&done, 0);
+        waiters_run(&a->confirm, 0);
     }
     if (a->flush_again) {
         a->flush_again = 0;
@@ -548,7 +468,7 @@ void app_after_commit(app *a, void (*fn)(void *, int), void *arg)
      * outbox's pending statuses wait for the resume: answer now */
     if (a->staged.n == 0 && (a->degraded || !app__outbox_dirty(a))) {
         if (a->in_flight) /* what it waits for may be in that transaction */
-            waiters_add(a->chained ? &a->chained_confirm : &a->confirm, fn, arg);
+            waiters_add(&a->confirm, fn, arg);
         else
             fn(arg, 0);
         return;
@@ -702,7 +622,6 @@ int app_open(app *a, const char *store_url, const app_config *cfg, char *err, si
     cc_events_init(&a->ev);
     cc_evlog_init(&a->staged);
     cc_evlog_init(&a->committing);
-    cc_evlog_init(&a->chained_evs);
     a->st = store_open(store_url, err, n);
     /* a node of a cluster waits for the database (restarted, failing
      * over): its peers serve meanwhile */
@@ -900,12 +819,10 @@ void app_close(app *a)
     cc_events_free(&a->ev);
     cc_evlog_free(&a->staged);
     cc_evlog_free(&a->committing);
-    cc_evlog_free(&a->chained_evs);
     api_metrics_free(a->metrics); /* app_listen never ran */
     a->metrics = NULL;
     free(a->next.v);
     free(a->confirm.v);
-    free(a->chained_confirm.v);
     free(a->kw);
     cc_free(a->core);
 }

@@ -52,11 +52,6 @@
 #define APP_COMMIT_WINDOW_MS 1
 #define APP_COMMIT_WINDOW_EVENTS 64
 #define APP_COMMIT_WINDOW_SKIP_MAX 1024
-/* On a store that commits without the loop waiting (PostgreSQL), what is
- * staged while a transaction is in flight goes to the database behind it
- * at once (store_begin_after) when it is events only, at most this many;
- * otherwise it waits for the answer. */
-#define APP_CHAIN_MAX_EVENTS 512
 
 typedef struct app_config app_config;
 
@@ -96,12 +91,8 @@ typedef struct app {
     app_waiters next;    /* released by the next transaction's confirmation */
     app_waiters confirm; /* released by the confirmation of the one in flight */
     int in_flight;       /* a transaction awaits its confirmation */
-    /* a second transaction under way behind it (store_begin_after) */
-    int chained;
-    cc_evlog chained_evs;
-    app_waiters chained_confirm;
-    int flush_again;  /* a flush was asked for meanwhile */
-    uint64_t commits; /* transactions confirmed, since the start */
+    int flush_again;     /* a flush was asked for meanwhile */
+    uint64_t commits;    /* transactions confirmed, since the start */
     /* /metrics' totals counted in app_open's replay and the commits before
      * app_listen, handed to api_new (api_env.metrics); NULL once taken */
     struct api_metrics *metrics;

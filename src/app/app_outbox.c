@@ -442,12 +442,6 @@ int app__outbox_dirty(const app *a)
     return gs && (gs->npend > gs->nwritten || (gs->want_pump && !a->stopping));
 }
 
-int app__outbox_idle(const app *a)
-{
-    const app_gateways *gs = a->gws;
-    return !gs || (gs->npend == 0 && !gs->want_pump);
-}
-
 int app__outbox_write(app *a)
 {
     app_gateways *gs = a->gws;

@@ -77,9 +77,6 @@ void app__outbox_pump(app *a);
 void app__outbox_pump_here(app *a);
 /* Whether the outbox has statuses to write or wants the pump. */
 int app__outbox_dirty(const app *a);
-/* Nothing of the outbox waits for a transaction: no status to write, none
- * in the transaction in flight, no pump asked for. */
-int app__outbox_idle(const app *a);
 /* Inside the group commit's transaction: writes the delivery statuses
  * recorded since the last commit and, when asked for, marks the next due
  * messages SUBMITTING. Returns 0 or the store's error. */

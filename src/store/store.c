@@ -147,16 +147,6 @@ int store_commit_finish(store *st, int *done)
     return st->ops->commit_finish(st, done);
 }
 
-int store_begin_after(store *st)
-{
-    if (!st->ops->begin_after)
-        return store__fail(st, -ENOTSUP,
-                           "a transaction behind a commit under way is not"
-                           " supported by this store (%s)",
-                           st->ops->kind);
-    return st->ops->begin_after(st);
-}
-
 int store_commit_fd(const store *st)
 {
     return st->ops->commit_fd ? st->ops->commit_fd(st) : -1;

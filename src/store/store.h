@@ -100,19 +100,9 @@ int store_rollback(store *st);
  * before it. store_commit_finish reads what arrived without waiting: '*done'
  * 0 (call again later) or 1 with the commit's result: 0 (durable), or an
  * error (nothing of it was kept; after -ENOTCONN it may have been: read the
- * log back). One commit under way at a time, and one more behind it
- * (store_begin_after). */
+ * log back). One commit under way at a time. */
 int store_commit_start(store *st);
 int store_commit_finish(store *st, int *done);
-/* A second transaction under way behind the first (PostgreSQL; -ENOTSUP
- * where the store cannot, or when no commit with events is under way, or
- * one follows it already): store_begin_after opens it, store_event_append
- * fills it (fewer than 1,000 events, nothing else), store_commit_start
- * sends it (or store_rollback drops it: nothing was sent). The database
- * runs it once the first one is done and commits it only if the first one
- * committed; store_commit_finish gives the first one's result, then this
- * one's (after the first one failed, this one fails too). */
-int store_begin_after(store *st);
 /* The socket on which the answer of the commit under way arrives, for the
  * caller's loop to watch for input and then call store_commit_finish (no
  * polling); -1 when none is under way, or where commits are synchronous. */

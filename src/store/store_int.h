@@ -26,7 +26,6 @@ struct store_ops {
     int (*commit_start)(store *st);             /* optional */
     int (*commit_finish)(store *st, int *done); /* with commit_start */
     int (*commit_fd)(const store *st);          /* with commit_start */
-    int (*begin_after)(store *st);              /* optional, with commit_start */
     int (*event_append)(store *st, const cc_event *ev);
     /* with_text: 0 replay (no text), 1 load (all) */
     int (*events_load)(store *st, int with_text, store_event_cb cb, void *arg);

@@ -242,9 +242,6 @@ _Static_assert(PG_N_MIGRATIONS == PG_SCHEMA_VERSION, "PG_SCHEMA_VERSION is the l
     X(EV_AFTER, "SELECT " EV_SELECT " e.text, e.msg_id, e.var_key, e.value,"             \
                 " e.queue_name FROM events e WHERE e.seq > $1 ORDER BY e.seq")           \
     X(FENCE, "SELECT textdesk_fence($1)") /* store_fence: docs/internals/ha.md */        \
-    /* store_begin_after: a division by zero unless the transaction before               \
-     * it (its last event) committed */                                                  \
-    X(AFTER, "SELECT 1 / count(*)::int FROM events WHERE seq = $1")                      \
     X(MSG_OF_CONV, "SELECT " MSG_COLS ", (SELECT name FROM events WHERE seq = messages.id)" \
                    " FROM messages WHERE conv = $1 ORDER BY id")      \
     X(MSG_GET, "SELECT " MSG_COLS " FROM messages WHERE id = $1")                        \
@@ -383,7 +380,6 @@ typedef struct pgc {
     int nqueued; /* statements sent since the last sync */
     int perr;    /* the first error read so far from a pipeline read in parts */
     int begin_pending; /* BEGIN sent, its answer not read yet (store_unsent) */
-    int rolled_back; /* the last command's answer was ROLLBACK (a COMMIT that did not) */
 } pgc;
 
 /* One column of the batched appends: a PostgreSQL binary array (header,
@@ -421,13 +417,6 @@ typedef struct pg {
     pgc conns[2];
     pgc *k;      /* the connection every call uses */
     pgc *flight; /* the other one while its COMMIT is under way, or NULL */
-    int chained;        /* a second transaction under way behind it (store_begin_after) */
-    int flight_bp[2];   /* their BEGIN's answers not read yet (store_unsent) */
-    int64_t flight_seq; /* the last event of the first one (0: none) */
-    int64_t tx_seq;     /* the last event appended in the open transaction */
-    int after;          /* the open transaction began with store_begin_after */
-    int after_lost;     /* the first one failed: the second's answer keeps its error */
-    char lost_err[sizeof(((store *)0)->err)]; /* that error */
     char *conninfo;     /* what store_open was given, to connect again */
     int tx;             /* between store_begin and commit / rollback */
     int fenced;         /* store_fence: every transaction checks 'epoch' first */
@@ -624,10 +613,8 @@ static int pipe_read(pg *st, pgc *k, int wait, int *r)
             continue; /* between two statements' results */
         }
         ExecStatusType t = PQresultStatus(res);
-        if (t == PGRES_COMMAND_OK) { /* the first answer is BEGIN's: it began */
+        if (t == PGRES_COMMAND_OK) /* the first answer is BEGIN's: it began */
             k->begin_pending = 0;
-            k->rolled_back = strcmp(PQcmdStatus(res), "ROLLBACK") == 0;
-        }
         if (t == PGRES_PIPELINE_SYNC) {
             PQclear(res);
             break;
@@ -1152,7 +1139,6 @@ static int pg_begin(store *st_)
         return r;
     st->k->begin_pending = 1;
     st->tx = 1;
-    st->tx_seq = 0;
     if (st->fenced) { /* its error comes with the commit at the latest */
         pargs a = {0};
         p_int(&a, st->epoch);
@@ -1162,26 +1148,6 @@ static int pg_begin(store *st_)
 }
 
 
-
-/* A transaction behind the commit under way, on its connection: nothing
- * goes out before store_commit_start, which sends BEGIN, the fence, AFTER
- * (fails unless the first one's last event is stored: it committed), the
- * appends and COMMIT in one go. The server runs it once the first one is
- * done, without waiting for this side to read that answer and send. */
-static int pg_begin_after(store *st_)
-{
-    pg *st = (pg *)st_;
-    if (st->tx)
-        return einval(st, "a transaction is already open");
-    if (!st->flight || st->chained || !st->flight_seq || st->flight->broken ||
-        PQstatus(st->flight->c) != CONNECTION_OK)
-        return store__fail(&st->base, -ENOTSUP, "no commit under way to follow");
-    st->base.unsent = 0;
-    batch_clear(&st->batch);
-    st->tx = st->after = 1;
-    st->tx_seq = 0;
-    return 0;
-}
 
 static int pg_commit(store *st_)
 {
@@ -1209,40 +1175,6 @@ static int pg_commit(store *st_)
     return r;
 }
 
-/* store_commit_start of a transaction begun with store_begin_after: all of
- * it into the pipeline of the connection whose commit is under way. */
-static int commit_after(pg *st)
-{
-    pgc *k = st->k;
-    st->k = st->flight;
-    /* BEGIN, the fence and AFTER before the appends (pipe_send would send
-     * those first) */
-    int r = pipe_raw(st, P_BEGIN, 0, NULL, NULL, NULL);
-    pargs a = {0};
-    if (r == 0 && st->fenced) {
-        p_int(&a, st->epoch);
-        r = pipe_raw(st, P_FENCE, a.n, a.v, a.len, a.fmt);
-    }
-    if (r == 0) {
-        a = (pargs){0};
-        p_int(&a, st->flight_seq);
-        r = pipe_raw(st, P_AFTER, a.n, a.v, a.len, a.fmt);
-    }
-    if (r == 0)
-        r = pipe_send(st, P_COMMIT, NULL);
-    if (r == 0 && !PQpipelineSync(st->k->c))
-        r = fail(st, NULL);
-    st->k = k;
-    batch_clear(&st->batch);
-    st->tx = st->after = 0;
-    if (r != 0) /* the connection failed: the commit under way fails with it */
-        return r;
-    st->chained = 1;
-    st->flight_bp[1] = 1;
-    st->flight_seq = st->tx_seq;
-    return 0;
-}
-
 /* The asynchronous commit: the COMMIT goes behind the appends, and this
  * connection waits for its answer aside while the other one serves every
  * other call (connected on first use). The loop polls pg_commit_finish. */
@@ -1251,8 +1183,6 @@ static int pg_commit_start(store *st_)
     pg *st = (pg *)st_;
     if (!st->tx)
         return einval(st, "no transaction is open");
-    if (st->after)
-        return commit_after(st);
     if (st->flight)
         return einval(st, "a commit is under way");
     if (PQstatus(st->k->c) != CONNECTION_OK || st->k->broken)
@@ -1264,8 +1194,6 @@ static int pg_commit_start(store *st_)
         return r; /* the caller rolls back */
     st->tx = 0;
     st->flight = st->k;
-    st->flight_bp[0] = st->k->begin_pending;
-    st->flight_seq = st->tx_seq;
     st->k = st->k == &st->conns[0] ? &st->conns[1] : &st->conns[0];
     return 0;
 }
@@ -1278,34 +1206,13 @@ static int pg_commit_finish(store *st_, int *done)
     if (!f)
         return einval(st, "no commit is under way");
     int r = 0;
-    f->begin_pending = st->flight_bp[0];
     if (pipe_read(st, f, 0, &r)) {
-        st->flight_bp[0] = f->begin_pending;
         *done = 0;
         return 0;
     }
-    if (st->after_lost) {
-        st->after_lost = 0;
-        f->begin_pending = 0;
-        /* the one before failed: its error is the one to tell */
-        memcpy(st->base.err, st->lost_err, sizeof st->lost_err);
-        if (r == 0) /* cannot be: AFTER refuses it */
-            r = store__fail(&st->base, -EIO, "%s", st->lost_err);
-    } else {
-        r = unsent(st, f, r);
-    }
-    if (st->chained) { /* the next one is under way on it: its answers come next */
-        st->chained = 0;
-        st->flight_bp[0] = st->flight_bp[1];
-        /* libpq says ACTIVE while the next one is under way: COMMIT's answer */
-        if (r == 0 && f->rolled_back)
-            r = store__fail(&st->base, -EIO, "the transaction did not commit");
-        st->after_lost = r != 0; /* the next one fails too (AFTER) */
-        memcpy(st->lost_err, st->base.err, sizeof st->lost_err);
-        return r;
-    }
     st->flight = NULL;
     f->pipe = 0;
+    r = unsent(st, f, r);
     if (PQstatus(f->c) == CONNECTION_OK && !f->broken) {
         if (!PQexitPipelineMode(f->c) && r == 0)
             r = fail_on(st, f, NULL);
@@ -1330,10 +1237,6 @@ static int pg_rollback(store *st_)
         return 0; /* none open */
     st->tx = 0;
     batch_clear(&st->batch); /* never sent: nothing of it to undo */
-    if (st->after) {         /* store_begin_after: nothing of it was sent */
-        st->after = 0;
-        return 0;
-    }
     pipe_off(st); /* its error is the caller's reason to roll back */
     if (PQstatus(st->k->c) != CONNECTION_OK || st->k->broken ||
         PQtransactionStatus(st->k->c) == PQTRANS_IDLE)
@@ -1354,10 +1257,6 @@ static int pg_event_append(store *st_, const cc_event *ev)
     if (!st->tx)
         return einval(st, "store_event_append needs a transaction (store_begin)");
     pg_batch *b = &st->batch;
-    if (st->after && b->nev >= PG_BATCH_MAX - 1) /* it sends nothing before its commit */
-        return einval(st, "a transaction begun with store_begin_after holds fewer than"
-                          " 1,000 events");
-    st->tx_seq = (int64_t)ev->seq;
     store_ev_row row;
     store_row_from_event(&st->row, ev, &row);
     pg_col *c = b->col;
@@ -2176,7 +2075,6 @@ static const struct store_ops PG_OPS = {
     .begin = pg_begin,
     .commit = pg_commit,
     .commit_start = pg_commit_start,
-    .begin_after = pg_begin_after,
     .commit_finish = pg_commit_finish,
     .commit_fd = pg_commit_fd,
     .rollback = pg_rollback,

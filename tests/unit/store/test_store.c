@@ -1504,80 +1504,6 @@ static void test_async_commit(void **state)
     store_close(st);
 }
 
-/* A second transaction behind the commit under way (store_begin_after):
- * SQLite has none; on PostgreSQL it commits after the first, only if the
- * first did, and a rolled back one sent nothing. */
-static void test_commit_behind(void **state)
-{
-    sfx *s = *state;
-    fx *f = s->f;
-    fx_available(f, 1);
-    uint32_t a = fx_sms(f, CUST, EP1, "Hej", "behind-1");
-    store *st = open_ok(s->path);
-    size_t half = f->log.n / 2;
-    assert_int_equal(store_begin_after(st), -ENOTSUP); /* nothing under way */
-    assert_non_null(strstr(store_errmsg(st), is_pg ? "no commit under way"
-                                                   : "not supported by this store"));
-    if (!is_pg) {
-        store_close(st);
-        return;
-    }
-    assert_int_equal(store_begin(st), 0);
-    for (size_t i = 0; i < half; i++)
-        assert_int_equal(store_event_append(st, &f->log.v[i]), 0);
-    assert_int_equal(store_commit_start(st), 0);
-    /* one rolled back: nothing of it went out */
-    assert_int_equal(store_begin_after(st), 0);
-    assert_int_equal(store_event_append(st, &f->log.v[half]), 0);
-    assert_int_equal(store_rollback(st), 0);
-    assert_int_equal(store_begin_after(st), 0);
-    for (size_t i = half; i < f->log.n; i++)
-        assert_int_equal(store_event_append(st, &f->log.v[i]), 0);
-    assert_int_equal(store_commit_start(st), 0);
-    assert_int_equal(store_begin_after(st), -ENOTSUP); /* one follows already */
-    assert_int_equal(finish(st), 0);                   /* the first */
-    assert_int_equal(finish(st), 0);                   /* the second */
-    assert_int_equal(count_events(st), f->log.n);
-    assert_int_equal(store_inbound_exists(st, STR_LIT("behind-1")), 1);
-    /* the first refused (behind-1 again): the second fails with it, with
-     * the first's error, and nothing of either is kept */
-    cc_event again = *fx_find(f, CC_EV_MSG_IN, a);
-    again.seq = f->log.v[f->log.n - 1].seq + 1;
-    cc_event other = again, third = again;
-    other.seq++;
-    other.msg_id = STR_LIT("behind-2");
-    third.seq += 2;
-    third.msg_id = STR_LIT("behind-3");
-    assert_int_equal(store_begin(st), 0);
-    assert_int_equal(store_event_append(st, &other), 0);
-    assert_int_equal(store_event_append(st, &again), 0);
-    assert_int_equal(store_commit_start(st), 0);
-    assert_int_equal(store_begin_after(st), 0);
-    assert_int_equal(store_event_append(st, &third), 0);
-    assert_int_equal(store_commit_start(st), 0);
-    assert_int_equal(finish(st), -EEXIST);
-    assert_non_null(strstr(store_errmsg(st), "provider_id"));
-    assert_int_not_equal(finish(st), 0);
-    assert_non_null(strstr(store_errmsg(st), "provider_id"));
-    assert_int_equal(store_inbound_exists(st, STR_LIT("behind-2")), 0);
-    assert_int_equal(store_inbound_exists(st, STR_LIT("behind-3")), 0);
-    assert_int_equal(count_events(st), f->log.n);
-    /* the connection is fine afterwards, and so is a pair that commits */
-    assert_int_equal(store_begin(st), 0);
-    assert_int_equal(store_event_append(st, &other), 0);
-    assert_int_equal(store_commit_start(st), 0);
-    assert_int_equal(store_begin_after(st), 0);
-    assert_int_equal(store_event_append(st, &third), 0);
-    assert_int_equal(store_commit_start(st), 0);
-    assert_int_equal(finish(st), 0);
-    assert_int_equal(finish(st), 0);
-    assert_int_equal(store_inbound_exists(st, STR_LIT("behind-2")), 1);
-    assert_int_equal(store_inbound_exists(st, STR_LIT("behind-3")), 1);
-    int done = 0;
-    assert_int_equal(store_commit_finish(st, &done), -EINVAL); /* none under way */
-    store_close(st);
-}
-
 /* ---- PostgreSQL's own ---------------------------------------------------- */
 
 static void test_pg_bad_urls_and_versions(void **state)
@@ -2473,8 +2399,7 @@ int main(void)
         STORE_TEST(test_killed_process_keeps_exactly_the_commits),                       \
         STORE_TEST(test_messages_and_outbox),                                            \
         STORE_TEST(test_duplicate_inbound_provider_id),                                  \
-        STORE_TEST(test_accounts_sessions_settings), STORE_TEST(test_async_commit),      \
-        STORE_TEST(test_commit_behind),                                                  \
+        STORE_TEST(test_accounts_sessions_settings), STORE_TEST(test_async_commit),     \
         STORE_TEST(test_tokens_and_audit), STORE_TEST(test_webhooks_and_feed),  \
         STORE_TEST(test_retention_and_erasure), STORE_TEST(test_reply_segments)
     const struct CMUnitTest sqlite_tests[] = {

@@ -79,7 +79,8 @@
  * their figures prefixed pg_, and a second table: PostgreSQL against SQLite
  * in this run (targets: ingest >= 0.5 x, p99 at 2,000 SMS/s <= 2 x,
  * recovery <= 2 x; with BENCH_PHASES=latency only its pg_vs_sqlite_ingest
- * and pg_vs_sqlite_p99_2000 lines). BENCH_STORES=sqlite skips it. On
+ * and pg_vs_sqlite_p99_2000 lines). BENCH_STORES=sqlite skips it,
+ * BENCH_STORES=postgresql runs it alone (no comparison). On
  * PostgreSQL, pg_server_ingest_dbcpu and pg_offer_latency_R_dbcpu are the
  * CPU time of the cluster's processes (backends, WAL writer...) per SMS.
  *
@@ -87,9 +88,12 @@
  * binary; another build's binary gives a before/after on the same load).
  * The cluster runs PostgreSQL's default settings (fsync and
  * synchronous_commit on, as a site must run it); BENCH_PG_SETTINGS="name=value
- * ..." adds settings (e.g. "shared_buffers=1GB"). At 2,000 SMS/s
- * pg_offer_latency_2000_checkpoints, _backend_writes, _wal_buffers_full and
- * _autovacuums say what the database did beside the commits in that window.
+ * ..." adds settings (e.g. "shared_buffers=1GB"). The cluster is warmed
+ * first as one that has run (WAL segments to recycle: pg_start);
+ * BENCH_PG_COLD=1 runs it new. At 2,000 SMS/s
+ * pg_offer_latency_2000_checkpoints, _backend_writes, _wal_buffers_full,
+ * _autovacuums, _wal_kbytes, _wal_fpi, _wal_syncs and _wal_files say what the
+ * database did beside the commits in that window.
  * BENCH_REC_MSGS=N seeds N messages for the recovery phases instead of
  * 1,000,000 (a quicker run; the figures then say how many).
  * BENCH_PHASES=latency,desktops,memory,recovery,floor runs only those phases and prints
@@ -517,12 +521,15 @@ static int64_t pg_int(const char *db, const char *sql)
  * before and after a window (their difference is what landed in it; the
  * statistics lag up to a second): checkpoints, buffers a backend had to
  * write itself (shared_buffers full of dirty pages), WAL written because
- * wal_buffers were full, and autovacuum / autoanalyze runs in 'db'. */
-#define PG_NCOUNT 4
-static const char *const pg_count_name[PG_NCOUNT] = {"checkpoints", "backend_writes",
-                                                     "wal_buffers_full", "autovacuums"};
-static const char *const pg_count_unit[PG_NCOUNT] = {"checkpoints", "buffers", "times",
-                                                     "runs"};
+ * wal_buffers were full, autovacuum / autoanalyze runs in 'db', the WAL
+ * written (KiB), the full-page images in it, its syncs, and the files in pg_wal (a new segment is
+ * written full of zeros and synced before use, unless one is recycled). */
+#define PG_NCOUNT 8
+static const char *const pg_count_name[PG_NCOUNT] = {
+    "checkpoints", "backend_writes", "wal_buffers_full", "autovacuums",
+    "wal_kbytes",  "wal_fpi",        "wal_syncs",        "wal_files"};
+static const char *const pg_count_unit[PG_NCOUNT] = {"checkpoints", "buffers", "times", "runs",
+                                                     "KiB",         "pages",   "syncs", "files"};
 static void pg_counters(const char *db, int64_t v[PG_NCOUNT])
 {
     char url[400];
@@ -535,7 +542,11 @@ static void pg_counters(const char *db, int64_t v[PG_NCOUNT])
                         " (SELECT buffers_backend FROM pg_stat_bgwriter),"
                         " (SELECT wal_buffers_full FROM pg_stat_wal),"
                         " (SELECT coalesce(sum(autovacuum_count + autoanalyze_count), 0)"
-                        " FROM pg_stat_all_tables)")
+                        " FROM pg_stat_all_tables),"
+                        " (SELECT (wal_bytes / 1024)::bigint FROM pg_stat_wal),"
+                        " (SELECT wal_fpi FROM pg_stat_wal),"
+                        " (SELECT wal_sync FROM pg_stat_wal),"
+                        " (SELECT count(*) FROM pg_ls_waldir())")
             : NULL;
     for (int i = 0; i < PG_NCOUNT; i++)
         v[i] = PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1
@@ -1699,6 +1710,18 @@ static int pg_start(void)
         return -1;
     slash[1] = '\0';
     snprintf(pg_base, sizeof pg_base, "%s", url);
+    /* Warm it as a cluster that has run: a new cluster has only its first
+     * WAL segment, and each further 16 MB one is written full of zeros and
+     * synced while the commit that reached it waits (20-50 ms here); a
+     * running site recycles the segments its checkpoints free. So WAL is
+     * written and checkpointed once, leaving segments to recycle.
+     * BENCH_PG_COLD=1 skips it (the first hours of a new cluster). */
+    if (!getenv("BENCH_PG_COLD") &&
+        (pg_int("postgres", "CREATE TABLE bench_warm AS SELECT g, repeat('w', 900) AS pad"
+                            " FROM generate_series(1, 120000) g") != 0 ||
+         pg_int("postgres", "DROP TABLE bench_warm") != 0 ||
+         pg_int("postgres", "CHECKPOINT") != 0))
+        return -1;
     return 0;
 }
 
@@ -1733,24 +1756,30 @@ int main(int argc, char **argv)
     /* BENCH_PHASES=latency,memory,recovery (default: all) runs fewer */
     const char *phases = getenv("BENCH_PHASES");
     int all = !phases || !*phases;
-    if (all || strstr(phases, "latency") || strstr(phases, "ingest"))
+    /* BENCH_STORES=sqlite or =postgresql runs one store (default: both) */
+    const char *stores = getenv("BENCH_STORES");
+    int on_sqlite = !stores || strstr(stores, "sqlite");
+    if (!on_sqlite && all) { /* PostgreSQL alone: its phases, no table */
+        phases = "latency,recovery";
+        all = 0;
+    }
+    if (on_sqlite && (all || strstr(phases, "latency") || strstr(phases, "ingest")))
         phase_latency(&F, !all && !strstr(phases, "latency"));
     char cfg[300];
     snprintf(cfg, sizeof cfg, "%s/mem.json", dir);
     write_config(cfg, MEM_AGENTS, MEM_CAPACITY);
-    if (all || strstr(phases, "desktops"))
+    if (on_sqlite && (all || strstr(phases, "desktops")))
         phase_desktops(&F, cfg);
-    if (all || strstr(phases, "memory"))
+    if (on_sqlite && (all || strstr(phases, "memory")))
         phase_memory(&F, cfg);
-    if (all || strstr(phases, "recovery"))
+    if (on_sqlite && (all || strstr(phases, "recovery")))
         phase_recovery(&F, cfg);
-    if (all || strstr(phases, "floor"))
+    if (on_sqlite && (all || strstr(phases, "floor")))
         phase_floor();
     if (all)
         print_table(&F);
 
     /* the same on PostgreSQL: ingest, latency and recovery */
-    const char *stores = getenv("BENCH_STORES");
     if (!stores || strstr(stores, "postgresql")) {
         if (pg_start() != 0)
             dief("cannot start PostgreSQL (scripts/pgtest.sh)");
@@ -1765,7 +1794,7 @@ int main(int argc, char **argv)
         use_pg = 0;
         if (all)
             print_pg_table(&F, &P);
-        else if (strstr(phases, "latency")) { /* the table's latency lines */
+        else if (on_sqlite && strstr(phases, "latency")) { /* the table's latency lines */
             print_figure("pg_vs_sqlite_ingest", P.ingest / F.ingest, "%.2f", "x");
             print_figure("pg_vs_sqlite_p99_2000", P.lat[1][1] / F.lat[1][1], "%.2f", "x");
         }

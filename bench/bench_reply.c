@@ -198,7 +198,7 @@ int main(void)
     for (int i = 0; i < REPLIES; i++) {
         net_loop_turn(a.loop); /* settle: the previous reply's status */
         size_t before = inbox(&a);
-        uint64_t c0 = a.commits;
+        uint64_t c0 = a.commits.commits;
         char text[32];
         snprintf(text, sizeof text, "Svar %d", i);
         int64_t t0 = now_us();
@@ -209,7 +209,7 @@ int main(void)
             if (net_loop_turn(a.loop) < 0)
                 die("loop broken");
         lat[i] = now_us() - t0;
-        commits += a.commits - c0;
+        commits += a.commits.commits - c0;
     }
     qsort(lat, REPLIES, sizeof lat[0], cmp);
     printf("reply_commits_before_submit: %.2f commits\n", (double)commits / REPLIES);

@@ -27,6 +27,21 @@
 
 typedef struct api api;
 
+/* The durable path's commits for /metrics (textdesk_store_commit_seconds):
+ * kept by the application, read by api_metrics.c. 'bucket[i]' counts the
+ * commits confirmed within api_commit_bounds_s[i] seconds of their start
+ * and not within the bound before (not cumulative). */
+#define API_COMMIT_BUCKETS 10
+extern const double api_commit_bounds_s[API_COMMIT_BUCKETS];
+typedef struct api_commit_stats {
+    uint64_t commits;  /* confirmed */
+    uint64_t failures; /* failed: rolled back, nothing of them kept */
+    uint64_t bucket[API_COMMIT_BUCKETS + 1]; /* the last: longer than every bound */
+    double sum_s;
+} api_commit_stats;
+/* Counts a confirmed commit that took 'us' microseconds. */
+void api_commit_stats_add(api_commit_stats *s, int64_t us);
+
 typedef struct api_env {
     cc *core;
     store *st;
@@ -65,6 +80,8 @@ typedef struct api_env {
      * it already (app_open's replay: one pass over the log at start, not
      * two); api_new takes them over. NULL: api_new reads the log itself. */
     struct api_metrics *metrics;
+    /* The commits of the durable path (NULL: /metrics shows none). */
+    const api_commit_stats *commits;
 } api_env;
 
 /* /metrics' totals over an event log (api_metrics.c), for api_env.metrics:

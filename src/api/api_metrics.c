@@ -2,8 +2,9 @@
  * api_metrics.c: GET /metrics in the Prometheus text exposition format
  * (0.0.4): queue depth and longest wait per queue, agents by state, offers,
  * RONAs, conversations, messages, delivery outcomes by status, a
- * handle-time histogram (accept to end), open WebSocket connections and
- * whether the store takes writes.
+ * handle-time histogram (accept to end), open WebSocket connections,
+ * whether the store takes writes, and the store's commits (how many, how
+ * many failed, how long each took: api_env.commits).
  * No customer data appears: only queue names and counts. Counters are
  * totals over the whole event log: at start they are counted from the
  * stored events (in the app's replay, api_env.metrics, or else
@@ -22,6 +23,20 @@
 /* Upper bounds of the handle-time buckets, seconds (+Inf is implied). */
 static const double handle_bounds[API_HANDLE_BUCKETS] = {30, 60, 120, 300, 600, 1200, 3600,
                                                           14400};
+
+const double api_commit_bounds_s[API_COMMIT_BUCKETS] = {0.0005, 0.001, 0.002, 0.005, 0.01,
+                                                         0.025,  0.05,  0.1,   0.25,  1};
+
+void api_commit_stats_add(api_commit_stats *s, int64_t us)
+{
+    double secs = (double)us / 1e6;
+    int b = 0;
+    while (b < API_COMMIT_BUCKETS && secs > api_commit_bounds_s[b])
+        b++;
+    s->bucket[b]++;
+    s->commits++;
+    s->sum_s += secs;
+}
 
 typedef struct stamp {
     uint32_t conv;
@@ -217,6 +232,30 @@ static void head(buf *b, const char *name, const char *type, const char *help)
     buf_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
+/* The commits' counters and histogram (cumulative, as Prometheus wants). */
+static void commit_metrics(const api_commit_stats *s, buf *b)
+{
+    head(b, "textdesk_store_commits_total", "counter",
+         "Transactions of the durable path confirmed by the store, since the start.");
+    buf_printf(b, "textdesk_store_commits_total %llu\n", (unsigned long long)s->commits);
+    head(b, "textdesk_store_commit_failures_total", "counter",
+         "Transactions that failed and were rolled back, since the start.");
+    buf_printf(b, "textdesk_store_commit_failures_total %llu\n",
+               (unsigned long long)s->failures);
+    head(b, "textdesk_store_commit_seconds", "histogram",
+         "Time from a transaction's start to the store's confirmation.");
+    uint64_t n = 0;
+    for (int i = 0; i < API_COMMIT_BUCKETS; i++) {
+        n += s->bucket[i];
+        buf_printf(b, "textdesk_store_commit_seconds_bucket{le=\"%g\"} %llu\n",
+                   api_commit_bounds_s[i], (unsigned long long)n);
+    }
+    buf_printf(b, "textdesk_store_commit_seconds_bucket{le=\"+Inf\"} %llu\n",
+               (unsigned long long)s->commits);
+    buf_printf(b, "textdesk_store_commit_seconds_sum %.6f\n", s->sum_s);
+    buf_printf(b, "textdesk_store_commit_seconds_count %llu\n", (unsigned long long)s->commits);
+}
+
 /* The webhooks' delivery status, by subscription name (api_hooks.c). */
 static void hook_metrics(api *a, buf *b)
 {
@@ -350,6 +389,8 @@ void api__metrics(api *a, const http_req *req, http_resp *resp)
     head(b, "textdesk_store_available", "gauge",
          "1 while the store takes writes, 0 while it refuses them (degraded mode).");
     buf_printf(b, "textdesk_store_available %d\n", api__store_available(a));
+    if (a->env.commits)
+        commit_metrics(a->env.commits, b);
     head(b, "textdesk_api_token_lookups_total", "counter",
          "API tokens looked up in the store (once per request that carries one).");
     buf_printf(b, "textdesk_api_token_lookups_total %llu\n", (unsigned long long)a->tok_lookups);

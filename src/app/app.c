@@ -209,6 +209,7 @@ void app__store_failed(app *a, const char *what)
 static void commit_failed(app *a, const char *what)
 {
     int had_events = a->staged.n > 0 || a->committing.n > 0;
+    a->commits.failures++;
     cc_evlog_free(&a->staged);
     cc_evlog_init(&a->staged);
     cc_evlog_free(&a->committing);
@@ -329,6 +330,7 @@ static void flush(app *a, int probe)
             break;
         }
     a->retried = 0;
+    a->commit_t0 = loop_clock_mono_us_now();
     run_commit(a, probe);
 }
 
@@ -418,7 +420,7 @@ void app__commit_confirmed(app *a, int status, const char *what)
     if (status != 0) {
         commit_failed(a, what);
     } else {
-        a->commits++;
+        api_commit_stats_add(&a->commits, loop_clock_mono_us_now() - a->commit_t0);
         a->last_commit_end = loop_clock_mono();
         a->last_commit_events = a->committing.n;
         if (a->degraded)
@@ -716,7 +718,8 @@ int app_listen(app *a, const http_cfg *hc, char *err, size_t n)
                    .write_end = env_write_end,
                    .hooks_changed = env_hooks_changed,
                    .retention_run = env_retention_run,
-                   .metrics = a->metrics};
+                   .metrics = a->metrics,
+                   .commits = &a->commits};
     a->loop = net_loop_new(hc->tls_cert && hc->tls_key, err, n);
     /* a node of a cluster opens its gateways when it leads (app/ha.h) */
     if (!a->loop || (!a->ha && app__gateways_open(a, err, n) != 0))

@@ -92,7 +92,8 @@ typedef struct app {
     app_waiters confirm; /* released by the confirmation of the one in flight */
     int in_flight;       /* a transaction awaits its confirmation */
     int flush_again;     /* a flush was asked for meanwhile */
-    uint64_t commits;    /* transactions confirmed, since the start */
+    api_commit_stats commits; /* confirmed and failed, their times (/metrics) */
+    int64_t commit_t0;   /* loop_clock_mono_us_now() when the one in flight started */
     /* /metrics' totals counted in app_open's replay and the commits before
      * app_listen, handed to api_new (api_env.metrics); NULL once taken */
     struct api_metrics *metrics;

@@ -41,6 +41,15 @@ int64_t loop_clock_mono_now(void)
     return raw_mono();
 }
 
+int64_t loop_clock_mono_us_now(void)
+{
+    if (g.src_mono)
+        return g.src_mono() * 1000;
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
 void loop_clock_refresh(void)
 {
     g.wall = raw_wall();

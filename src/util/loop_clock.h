@@ -29,6 +29,9 @@ int64_t loop_clock_mono(void);
 /* The monotonic clock read now, not the turn's reading: for rate limits,
  * which must not run ahead when a turn is long (the SMPP throughput). */
 int64_t loop_clock_mono_now(void);
+/* The same in microseconds: for what lasts about a millisecond (a store
+ * commit's time, /metrics). */
+int64_t loop_clock_mono_us_now(void);
 
 /* Reads the clocks into the cache (the loop, at the start of a turn). */
 void loop_clock_refresh(void);

@@ -36,7 +36,8 @@ async function timed(url) {
 async function storeAvailable(url) {
   const m = await timed(`${url}/metrics`);
   assert.equal(m.status, 200);
-  return { v: sample(parsePrometheus(m.body), 'textdesk_store_available'), ms: m.ms };
+  const p = parsePrometheus(m.body);
+  return { v: sample(p, 'textdesk_store_available'), failed: sample(p, 'textdesk_store_commit_failures_total'), ms: m.ms };
 }
 
 function sql(db, q) {
@@ -103,6 +104,7 @@ async function whileDegraded(s, anna, cust, conv, tag) {
   for (let i = 0; i < 5; i++) assert.equal(await cust.text(`${tag}-during`), 503);
   const m = await storeAvailable(s.url);
   assert.equal(m.v, 0);
+  assert.ok(m.failed >= 1, `failed commits counted: ${m.failed}`);
   assert.ok(m.ms < 1000, `/metrics took ${m.ms} ms while degraded`);
   const h = await timed(`${s.url}/api/health`);
   assert.equal(h.status, 503);

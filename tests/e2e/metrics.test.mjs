@@ -54,10 +54,26 @@ test('metrics follow a flow and obey the exposition format', async () => {
   for (const [name, f] of m) assert.equal(docs.get(name), f.type, `${name} in docs/operations.md, "Metrics"`);
   assert.equal(sample(m, 'textdesk_queue_depth', Q), 0);
   assert.equal(sample(m, 'textdesk_agents', { state: 'logged_out' }), 2);
+  const commits0 = sample(m, 'textdesk_store_commits_total');
 
   await simSend(s.url, '+46701234567', EP, 'Hej');
   await new Promise((r) => setTimeout(r, 300));
   m = await metrics(s.url);
+  // the SMS was committed before it was acknowledged: one commit more at
+  // least, timed; the histogram is cumulative and ends at the count
+  assert.ok(sample(m, 'textdesk_store_commits_total') > commits0);
+  assert.equal(sample(m, 'textdesk_store_commit_failures_total'), 0);
+  const n = sample(m, 'textdesk_store_commit_seconds_count');
+  assert.equal(n, sample(m, 'textdesk_store_commits_total'));
+  assert.equal(sample(m, 'textdesk_store_commit_seconds_bucket', { le: '+Inf' }), n);
+  let prev = 0;
+  for (const le of ['0.0005', '0.001', '0.002', '0.005', '0.01', '0.025', '0.05', '0.1', '0.25', '1']) {
+    const v = sample(m, 'textdesk_store_commit_seconds_bucket', { le });
+    assert.ok(v >= prev && v <= n, `bucket le=${le}: ${v}`);
+    prev = v;
+  }
+  const sum = sample(m, 'textdesk_store_commit_seconds_sum');
+  assert.ok(sum > 0 && sum < n, `sum ${sum} s over ${n} commits`);
   assert.equal(sample(m, 'textdesk_queue_depth', Q), 1);
   assert.ok(sample(m, 'textdesk_queue_longest_wait_seconds', Q) >= 0.2);
   assert.equal(sample(m, 'textdesk_conversations_opened_total'), 1);

@@ -29,8 +29,8 @@ typedef struct env {
     app a;
     int next;                  /* SMS applied so far */
     int armed[MAX_SMS];        /* a.flush_armed right after each apply */
-    uint64_t applied_at[MAX_SMS]; /* a.commits then */
-    uint64_t answered_at[MAX_SMS]; /* a.commits at its answer (0: none yet) */
+    uint64_t applied_at[MAX_SMS]; /* a.commits.commits then */
+    uint64_t answered_at[MAX_SMS]; /* a.commits.commits at its answer (0: none yet) */
     int chain;                 /* answers that apply the next SMS */
 } env;
 
@@ -52,7 +52,7 @@ static void apply_sms(env *e)
                                                .text = STR_LIT("Hej"), .msg_id = str_c(id)}),
                      0);
     e->armed[i] = e->a.flush_armed;
-    e->applied_at[i] = e->a.commits;
+    e->applied_at[i] = e->a.commits.commits;
     app_after_commit(&e->a, on_answer, (void *)(intptr_t)i);
 }
 
@@ -61,7 +61,7 @@ static void on_answer(void *arg, int status)
     int i = (int)(intptr_t)arg;
     assert_int_equal(status, 0);
     assert_int_equal(E->answered_at[i], 0);
-    E->answered_at[i] = E->a.commits;
+    E->answered_at[i] = E->a.commits.commits;
     if (E->chain > 0) { /* the sender's next SMS, right after this commit */
         E->chain--;
         apply_sms(E);

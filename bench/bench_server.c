@@ -26,6 +26,11 @@
  *   offer_latency_R_switches, server_ingest_switches   the context switches
  *                               of the server's main thread per SMS (its
  *                               wake-ups: each costs a VM exit here)
+ *   offer_latency_R_sms_per_commit, _commit_mean, _commit_p99   the
+ *                               server's commits in that window (/metrics:
+ *                               textdesk_store_commit*): SMS a commit, its
+ *                               mean time, the histogram bound under which
+ *                               99 % of them ended
  *   server_stop_desktops_ms     SIGTERM to exit with LAT_AGENTS desktops
  *                               connected (their disconnects are stored)
  *   acked_not_stored            acknowledged inbound SMS missing from the
@@ -497,6 +502,52 @@ static double metric(const char *name)
             return strtod(p + nl + 1, NULL);
     }
     return -1;
+}
+
+/* The server's commits (/metrics: textdesk_store_commit*), read before
+ * and after a window: how many, their summed time, and how many ended
+ * within each bound of the histogram (cumulative). */
+#define COMMIT_BOUNDS 10
+static const char *const commit_le[COMMIT_BOUNDS] = {"0.0005", "0.001", "0.002", "0.005", "0.01",
+                                                     "0.025",  "0.05",  "0.1",   "0.25",  "1"};
+typedef struct commit_hist {
+    double n, sum_s, le[COMMIT_BOUNDS];
+} commit_hist;
+
+static void commit_read(commit_hist *h)
+{
+    char name[96];
+    h->n = metric("textdesk_store_commits_total");
+    h->sum_s = metric("textdesk_store_commit_seconds_sum");
+    for (int i = 0; i < COMMIT_BOUNDS; i++) {
+        snprintf(name, sizeof name, "textdesk_store_commit_seconds_bucket{le=\"%s\"}",
+                 commit_le[i]);
+        h->le[i] = metric(name);
+    }
+}
+
+static void print_figure(const char *name, double v, const char *fmt, const char *unit);
+
+/* Prints PREFIX_sms_per_commit, _commit_mean and _commit_p99 (the
+ * histogram's bound under which 99 % of the window's commits ended) for
+ * 'sms' SMS between the readings 'a' and 'b'. */
+static void commit_figures(const char *prefix, int64_t sms, const commit_hist *a,
+                           const commit_hist *b)
+{
+    char name[96];
+    double n = b->n - a->n;
+    if (a->n < 0 || b->n < 0 || n <= 0)
+        return;
+    snprintf(name, sizeof name, "%s_sms_per_commit", prefix);
+    print_figure(name, (double)sms / n, "%.2f", "sms");
+    snprintf(name, sizeof name, "%s_commit_mean", prefix);
+    print_figure(name, (b->sum_s - a->sum_s) / n * 1000, "%.3f", "ms");
+    double p99 = -1;
+    for (int i = 0; i < COMMIT_BOUNDS && p99 < 0; i++)
+        if (b->le[i] - a->le[i] >= 0.99 * n)
+            p99 = strtod(commit_le[i], NULL) * 1000;
+    snprintf(name, sizeof name, "%s_commit_p99", prefix);
+    print_figure(name, p99 < 0 ? 1001 : p99, "%.1f", "ms");
 }
 
 /* Runs 'sql' on the PostgreSQL database 'db' of this run's cluster; the
@@ -1269,6 +1320,8 @@ static void phase_latency(figures *F, int ingest_only)
     for (int r = 0; r < NRATES; r++) {
         int64_t count = (int64_t)rates[r] * LAT_SECONDS;
         nlat = 0;
+        commit_hist h0, h1;
+        commit_read(&h0);
         double c0 = cpu_seconds(pid), d0 = db_cpu_seconds(), s0 = switches(pid);
         int64_t pc0[PG_NCOUNT], pc1[PG_NCOUNT];
         if (use_pg)
@@ -1277,6 +1330,7 @@ static void phase_latency(figures *F, int ingest_only)
         mark(name);
         F->sent_rate[r] = drive(&L, key, count, rates[r], LAT_SECONDS, 1);
         F->lat_cpu[r] = (cpu_seconds(pid) - c0) / (double)count * 1e6;
+        commit_read(&h1);
         key += count;
         qsort(latency, (size_t)nlat, sizeof *latency, cmp_d);
         if (nlat == 0)
@@ -1295,6 +1349,8 @@ static void phase_latency(figures *F, int ingest_only)
         print_figure(name, F->lat_cpu[r], "%.1f", "us/sms");
         snprintf(name, sizeof name, "offer_latency_%d_switches", rates[r]);
         print_figure(name, (switches(pid) - s0) / (double)count, "%.2f", "/sms");
+        snprintf(name, sizeof name, "offer_latency_%d", rates[r]);
+        commit_figures(name, count, &h0, &h1);
         if (use_pg) {
             snprintf(name, sizeof name, "offer_latency_%d_dbcpu", rates[r]);
             print_figure(name, (db_cpu_seconds() - d0) / (double)count * 1e6, "%.1f", "us/sms");

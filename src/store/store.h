@@ -262,7 +262,11 @@ int store_outbox_due(store *st, size_t max, store_msg_cb cb, void *arg);
 /* Sets an outbound message's status (and the gateway's id or error when
  * given, i.e. non-empty), stamping status_at with 'now'. Returns
  * -EINVAL for STORE_MSG_RECEIVED or an unknown status, -ENOENT when 'id' is
- * no outbound message. It enforces no transition order: the outbox does. */
+ * no outbound message. Inside a transaction a backend may leave -ENOENT
+ * unreported (nothing changes): PostgreSQL sends the write with the
+ * transaction's other statements instead of waiting a round trip for it,
+ * and its errors come with the commit. It enforces no transition order:
+ * the outbox does. */
 int store_msg_set_status(store *st, int64_t id, int status, str provider_id, str error,
                          int64_t now);
 /* Finds an outbound message by the gateway's id; 0 and '*id', or -ENOENT. */

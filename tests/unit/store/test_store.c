@@ -990,6 +990,22 @@ static void test_messages_and_outbox(void **state)
     assert_int_equal(
         store_msg_set_status(st, conv.m[0].id, STORE_MSG_SENT, STR_NULL, STR_NULL, NOW),
         -ENOENT); /* inbound */
+    /* in a transaction (the outbox's writes in the group commit): kept by
+     * the commit, undone by a rollback; a missing message changes nothing
+     * (PostgreSQL does not wait to tell) */
+    assert_int_equal(store_begin(st), 0);
+    int miss = store_msg_set_status(st, 999999, STORE_MSG_SENT, STR_NULL, STR_NULL, NOW);
+    assert_true(miss == 0 || miss == -ENOENT);
+    assert_int_equal(store_msg_set_status(st, id3, STORE_MSG_DELIVERED, STR_NULL, STR_NULL, NOW),
+                     0);
+    assert_int_equal(store_commit(st), 0);
+    assert_int_equal(store_begin(st), 0);
+    assert_int_equal(store_msg_set_status(st, id3, STORE_MSG_SENT, STR_NULL, STR_NULL, NOW), 0);
+    assert_int_equal(store_rollback(st), 0);
+    memset(&conv, 0, sizeof conv);
+    assert_int_equal(store_msgs_of_conv(st, a, collect_msg, &conv), 0);
+    assert_int_equal(conv.m[3].status, STORE_MSG_DELIVERED);
+    assert_string_equal(conv.err[3], "rejected"); /* kept when not given */
 
     /* the outbox worker claims from inside the callback */
     assert_int_equal(store_outbox_due(st, 100, submit_each, st), 0);

@@ -575,14 +575,16 @@ static int64_t pg_int(const char *db, const char *sql)
  * statistics lag up to a second): checkpoints, buffers a backend had to
  * write itself (shared_buffers full of dirty pages), WAL written because
  * wal_buffers were full, autovacuum / autoanalyze runs in 'db', the WAL
- * written (KiB), the full-page images in it, its syncs, and the files in pg_wal (a new segment is
- * written full of zeros and synced before use, unless one is recycled). */
-#define PG_NCOUNT 8
+ * written (KiB), the full-page images in it, its syncs, the files in pg_wal (a new segment is
+ * written full of zeros and synced before use, unless one is recycled),
+ * and the buffers the background writer wrote. */
+#define PG_NCOUNT 9
 static const char *const pg_count_name[PG_NCOUNT] = {
     "checkpoints", "backend_writes", "wal_buffers_full", "autovacuums",
-    "wal_kbytes",  "wal_fpi",        "wal_syncs",        "wal_files"};
+    "wal_kbytes",  "wal_fpi",        "wal_syncs",        "wal_files", "bgwriter_writes"};
 static const char *const pg_count_unit[PG_NCOUNT] = {"checkpoints", "buffers", "times", "runs",
-                                                     "KiB",         "pages",   "syncs", "files"};
+                                                     "KiB",         "pages",   "syncs", "files",
+                                                     "buffers"};
 static void pg_counters(const char *db, int64_t v[PG_NCOUNT])
 {
     char url[400];
@@ -599,7 +601,8 @@ static void pg_counters(const char *db, int64_t v[PG_NCOUNT])
                         " (SELECT (wal_bytes / 1024)::bigint FROM pg_stat_wal),"
                         " (SELECT wal_fpi FROM pg_stat_wal),"
                         " (SELECT wal_sync FROM pg_stat_wal),"
-                        " (SELECT count(*) FROM pg_ls_waldir())")
+                        " (SELECT count(*) FROM pg_ls_waldir()),"
+                        " (SELECT buffers_clean FROM pg_stat_bgwriter)")
             : NULL;
     for (int i = 0; i < PG_NCOUNT; i++)
         v[i] = PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1

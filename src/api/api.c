@@ -265,7 +265,7 @@ static void rest_login(api *a, const http_req *req, http_resp *resp)
     const char *user = NULL, *pass = NULL;
     if (json_unpack(j, "{s:s, s:s}", "username", &user, "password", &pass) != 0) {
         json_decref(j);
-        api__resp_error(resp, 400, "bad_request", "username and password are required strings");
+        api__resp_error(resp, 400, "bad_request", "username and password are required strings: send both");
         return;
     }
     int64_t tnow = throttle_now();
@@ -326,7 +326,8 @@ int api__session_open(api *a, const store_account *acc, int secure, http_resp *r
         w = api__write_end(a, store_session_put(a->env.st, str_c(h), acc->id,
                                                 now + API_SESSION_TTL_MS));
     if (w != 0) {
-        api__resp_error(resp, 503, "store_unavailable", "sessions cannot be stored right now");
+        api__resp_error(resp, 503, "store_unavailable",
+                        "sessions cannot be stored right now: try again in a moment");
         return -1;
     }
     static const char *const roles[] = {"agent", "supervisor", "admin"};
@@ -351,7 +352,7 @@ static void rest_logout(api *a, const http_req *req, http_resp *resp)
         return;
     }
     if (api__session_of(a, req, &acc) != 0) {
-        api__resp_error(resp, 401, "not_logged_in", "no valid session");
+        api__resp_error(resp, 401, "not_logged_in", API_MSG_NO_SESSION);
         return;
     }
     uint32_t agent = acc.agent;
@@ -391,7 +392,9 @@ static void rest_agent_read(api *a, const http_req *req, http_resp *resp, int hi
 {
     store_account acc;
     if (api__session_of(a, req, &acc) != 0 || acc.agent == 0) {
-        api__resp_error(resp, 401, "not_logged_in", "no valid agent session");
+        api__resp_error(resp, 401, "not_logged_in",
+                        "no valid agent session: log in as an agent first (POST /api/login),"
+                        " or send an agent's API token");
         return;
     }
     if (!history) {
@@ -405,7 +408,13 @@ static void rest_agent_read(api *a, const http_req *req, http_resp *resp, int hi
     }
     char v[16];
     cc_conv_view c;
-    uint32_t id = http_req_arg(req, "conv", v, sizeof v) > 0 ? (uint32_t)strtoul(v, NULL, 10) : 0;
+    char *end = v;
+    uint32_t id = http_req_arg(req, "conv", v, sizeof v) > 0 ? (uint32_t)strtoul(v, &end, 10) : 0;
+    if (id == 0 || *end) {
+        api__resp_error(resp, 400, "bad_request",
+                        "conv: give the id of a conversation you are in (?conv=ID)");
+        return;
+    }
     if (cc_conv_get(a->env.core, id, &c) != 0 || !api__role_of(a, &c, acc.agent)) {
         api__resp_error(resp, 403, "not_your_conversation", cc_err_msg(-CC_E_NOT_YOURS));
         return;
@@ -422,7 +431,7 @@ static void rest_me(api *a, const http_req *req, http_resp *resp, int optional)
         if (optional)
             api__resp_json(resp, 200, json_pack("{s:b}", "logged_in", 0));
         else
-            api__resp_error(resp, 401, "not_logged_in", "no valid session");
+            api__resp_error(resp, 401, "not_logged_in", API_MSG_NO_SESSION);
         return;
     }
     api__resp_json(resp, 200,
@@ -466,7 +475,7 @@ static void rest_sim(api *a, const http_req *req, http_resp *resp, const char *w
     if (strcmp(what, "inbox") == 0) {
         char number[64], after[16] = "0";
         if (http_req_arg(req, "number", number, sizeof number) <= 0) {
-            api__resp_error(resp, 400, "bad_request", "number is required");
+            api__resp_error(resp, 400, "bad_request", "number is required: give ?number=...");
             return;
         }
         http_req_arg(req, "after", after, sizeof after);
@@ -499,13 +508,15 @@ int api__require_role(api *a, const http_req *req, http_resp *resp, int supervis
 {
     store_account acc;
     if (api__session_of(a, req, &acc) != 0) {
-        api__resp_error(resp, 401, "not_logged_in", "no valid session");
+        api__resp_error(resp, 401, "not_logged_in", API_MSG_NO_SESSION);
         return -1;
     }
     if (acc.role != STORE_ROLE_ADMIN && !(supervisors_too && acc.role == STORE_ROLE_SUPERVISOR)) {
         api__resp_error(resp, 403, "forbidden",
-                        supervisors_too ? "supervisors and administrators only"
-                                        : "administrators only");
+                        supervisors_too ? "supervisors and administrators only: log in as one,"
+                                          " or send their API token"
+                                        : "administrators only: log in as an administrator,"
+                                          " or send an admin API token");
         return -1;
     }
     return 0;
@@ -540,7 +551,8 @@ static void rest_admin_settings(api *a, const http_req *req, http_resp *resp)
                                                         on ? STR_LIT("1") : STR_LIT("0")));
             if (w != 0) {
                 json_decref(j);
-                api__resp_error(resp, 503, "store_unavailable", "the setting cannot be stored now");
+                api__resp_error(resp, 503, "store_unavailable",
+                                "the setting cannot be stored now: try again in a moment");
                 return;
             }
             if (on != a->mask) {

@@ -21,11 +21,17 @@ function start() {
 // A message in the product's words: no flag or function of the JSON
 // library, and none of the marker text we put into what we sent. A field's
 // name may be named ('named'): decoded, cut on a character boundary.
+// jansson's unpack texts ("Object item not found: x", "Expected string, got
+// integer", "1 object item(s) left unpacked: x") are the library's words too.
+// And it says what to do: the problem, then after a colon the way out, or
+// an instruction alone ("use GET, PUT or DELETE").
 function productWords(message, what, named) {
   assert.equal(typeof message, 'string', what);
   assert.ok(message.length > 0, what);
-  assert.doesNotMatch(message, /JSON_|jansson|json_|\uFFFD|Nattk/, `${what}: ${message}`);
+  assert.doesNotMatch(message, /JSON_|jansson|json_|\uFFFD|Nattk|Object item|Expected \w+, got|left unpacked/,
+    `${what}: ${message}`);
   if (!named) assert.doesNotMatch(message, /ZQX/, `${what}: ${message}`);
+  assert.match(message, /: \S|^(use|give|send|log in|remove|write|choose|check) /i, `${what}: says what to do: ${message}`);
 }
 
 test('every 4xx and 5xx answer of the API has a JSON error body', async () => {
@@ -56,19 +62,36 @@ test('every 4xx and 5xx answer of the API has a JSON error body', async () => {
     ['login U+0000', 'POST', '/api/login', '{"username":"a\\u0000","password":"x"}', false],
     ['too large', 'POST', '/api/sim/send', 'x'.repeat(70000), false],
     ['sim bad', 'POST', '/api/sim/send', '{"from":"ZQX"}', false],
+    // a body of the wrong shape: named in the product's words (before: jansson's)
+    ['webhook without events', 'POST', '/api/admin/webhooks', '{"name":"x","url":"http://a.example/"}', true],
+    ['long unknown webhook field', 'POST', '/api/admin/webhooks',
+      JSON.stringify({ name: 'x', url: 'http://a.example/', events: ['*'], [long]: 1 }), true],
+    ['token agent not a number', 'POST', '/api/admin/tokens', '{"name":"x","role":"agent","agent":"1"}', true],
+    ['token twice', 'POST', '/api/admin/tokens', '{"name":"x","role":"agent","name":"y"}', true],
+    ['no such team', 'DELETE', '/api/admin/teams/4242', undefined, true],
+    ['history without conv', 'GET', '/api/history', undefined, 'anna'],
+    ['agent calls admin', 'GET', '/api/admin/teams', undefined, 'anna'],
+    ['not logged in, me', 'GET', '/api/me', undefined, false],
   ];
+  const anna = await login(s.url, 'anna', 'demo-anna');
+  assert.equal(anna.status, 200);
   for (const [what, method, path, body, asAdmin] of cases) {
     const r = await fetch(`${s.url}${path}`, {
       method, body,
-      headers: { 'content-type': 'application/json', ...(asAdmin ? { cookie: admin.cookie } : {}) },
+      headers: { 'content-type': 'application/json',
+        ...(asAdmin === 'anna' ? { cookie: anna.cookie } : asAdmin ? { cookie: admin.cookie } : {}) },
     });
-    assert.ok(r.status >= 400, `${what}: status ${r.status}`);
+    assert.ok(r.status >= 400 && r.status < 500, `${what}: status ${r.status}`);
     assert.match(r.headers.get('content-type') || '', /application\/json/, what);
     const text = await r.text();
     assert.ok(text.length > 0, `${what}: empty body`);
     const j = JSON.parse(text);
     assert.equal(typeof j.error, 'string', what);
     productWords(j.message, what, what.startsWith('long unknown'));
+    if (what === 'long unknown webhook field') assert.match(j.message, /^ZQXa+\u00f6?: unknown field/, j.message);
+    if (what === 'webhook without events') assert.match(j.message, /^events: missing/, j.message);
+    if (what === 'token agent not a number') assert.match(j.message, /^agent: must be a whole number/, j.message);
+    if (what === 'history without conv') assert.equal(r.status, 400, what);
   }
   assert.equal((await s.stop()).code, 0, s.output);
 });
@@ -94,6 +117,19 @@ test('every WebSocket command with an id is answered with that id', async () => 
     assert.equal(r.id, id, raw);
     if (error !== 'unknown_command') productWords(r.message, raw);
   }
+  // the core's refusals say what to do too (before: "no such offer is
+  // pending for this agent", "no such wrap-up or idle reason")
+  for (const [cmd, args, error] of [
+    ['accept', { conv: 4242 }, 'no_such_conversation'],
+    ['end', { conv: 4242 }, 'no_such_conversation'],
+    ['set_state', { state: 'idle', reason: 4242 }, 'no_such_reason'],
+    ['conference_cancel', { conv: 4242 }, 'no_such_conversation'],
+    ['outbound', { entry_point: 4242, number: '+46701234567' }, 'no_such_entry_point'],
+  ]) {
+    const r = await anna.cmd(cmd, args);
+    assert.equal(r.error, error, `${cmd}: ${JSON.stringify(r)}`);
+    productWords(r.message, cmd);
+  }
   // a whole surrogate pair is a character: the command goes through to the core
   const ok = await anna.cmd('sms_info', { text: '\ud83d\ude00' });
   assert.equal(ok.ok, true);
@@ -102,6 +138,12 @@ test('every WebSocket command with an id is answered with that id', async () => 
   await anna.close();
   assert.equal((await s.stop()).code, 0, s.output);
 });
+
+// A page's text for an error: the problem, then what to do ("... : refresh
+// the list.", "... . Refresh the list."), not the problem alone.
+function saysWhatToDo(text, what) {
+  assert.match(text || '', /[:.;] \S/, `${what}: "${text}" says what to do`);
+}
 
 // No server: every error code of the core (src/core/cc.h) is in docs/api.md's
 // table and reads in the agent's language on the desktop (err_CODE in
@@ -119,6 +161,12 @@ test('every core error code is documented and translated for the desktop', () =>
   const listed = table.split('\n').filter((l) => l.startsWith('| `'))
     .flatMap((l) => [...l.split(' | ')[0].matchAll(/`(\w+)`/g)].map((m) => m[1]));
   assert.deepEqual(listed.filter((c) => !codes.includes(c)), [], 'docs/api.md lists codes the core does not have');
+  // each message of the core says the problem and then, after a colon, what to do
+  const cmsgs = [...cch.slice(cch.indexOf('#define CC_ERRORS')).split('\n\n')[0]
+    .matchAll(/X\(\w+, \d+, "(\w+)",[\s\\]*((?:"[^"]*"[\s\\]*)+)\)/g)]
+    .map((m) => [m[1], [...m[2].matchAll(/"([^"]*)"/g)].map((x) => x[1]).join('')]);
+  assert.equal(cmsgs.length, codes.length, cmsgs.map((m) => m[0]).join());
+  for (const [code, msg] of cmsgs) assert.match(msg, /^[a-z][^:]*: \S/, `src/core/cc.h: ${code}: "${msg}" says what to do`);
   // what the core, the API and the application return (cli_selfcheck only expects)
   const src = ['core', 'api', 'app'].flatMap((d) => readdirSync(fileURLToPath(new URL(`../../src/${d}`, import.meta.url)))
     .filter((f) => f.endsWith('.c') && !f.startsWith('cli_')).map((f) => read(`../../src/${d}/${f}`))).join('\n');
@@ -129,7 +177,11 @@ test('every core error code is documented and translated for the desktop', () =>
     for (const c of codes) {
       assert.ok(table.includes(`\`${c}\``), `docs/api.md, "Core error codes": ${c}`);
       assert.ok(d[`err_${c}`], `web/i18n/${lang}.json: err_${c}`);
+      saysWhatToDo(d[`err_${c}`], `web/i18n/${lang}.json: err_${c}`);
     }
+    // the one code of the protocol's parser a person can cause (a pasted
+    // character no SMS can hold) reads in their words too
+    saysWhatToDo(d.err_bad_text, `web/i18n/${lang}.json: err_bad_text`);
   }
 });
 
@@ -148,6 +200,7 @@ test('every error the supervisor page can get reads in Swedish and English', () 
     const d = JSON.parse(read(`../../web/supervisor/i18n/${lang}.json`));
     const missing = keys.filter((k) => !d[k]);
     assert.deepEqual(missing, [], `web/supervisor/i18n/${lang}.json lacks`);
+    for (const k of keys) saysWhatToDo(d[k], `web/supervisor/i18n/${lang}.json: ${k}`);
   }
   const js = read('../../web/supervisor/supervisor.js');
   // one place words a refused request (errText), and never with the

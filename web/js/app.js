@@ -228,7 +228,7 @@ function onEvent(ev) {
     const it = S.tx.get(ev.conv)?.items.find((x) => x.kind === 'msg' && x.seq === ev.seq);
     if (it) { it.status = ev.status; it.error = ev.error; updateDelivery(ev.conv, ev.seq); }
     const dc = S.convs.get(ev.conv);
-    if (ev.status === 'failed' && dc) announce(ev.error ? t('live_failed', { to: title(dc), error: ev.error }) : t('live_failed_plain', { to: title(dc) }), true);
+    if (ev.status === 'failed' && dc) announce(t('live_failed', { to: title(dc) }), true);
     break;
   }
   case 'supervised': { // a supervisor set our state: say who and why

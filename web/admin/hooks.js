@@ -37,7 +37,26 @@ function renderKinds() {
 function lastText(w) {
   if (w.last_at === null) return t('wh_none_yet');
   const what = w.last_status ? `HTTP ${w.last_status}` : t('wh_no_answer');
-  return `${what} · ${when(w.last_at)}${w.last_error ? ` · ${w.last_error}` : ''}`;
+  return `${what} · ${when(w.last_at)}`;
+}
+
+// A failed last attempt: what it means and what to do, in the page's
+// language, by the answer's status; the receiver's own words (its raw
+// text, any language) follow as secondary text, never in their place.
+function whyKey(status) {
+  if (!status) return 'wh_why_no_answer';
+  if (status === 401 || status === 403) return 'wh_why_auth';
+  if (status === 404 || status === 410) return 'wh_why_not_found';
+  return status >= 400 && status < 500 ? 'wh_why_refused' : 'wh_why_failed';
+}
+
+function lastCell(w) {
+  const td = el('td', {}, lastText(w));
+  if (w.last_error !== null && w.last_at !== null) {
+    td.append(el('br'), el('span', { class: 'wh-why', text: t(whyKey(w.last_status), { status: w.last_status }) }),
+      el('br'), el('span', { class: 'sub', text: `${t('wh_detail')}: ${w.last_error}` }));
+  }
+  return td;
 }
 
 async function load() {
@@ -56,7 +75,7 @@ async function load() {
       el('td', { text: w.events.length === kinds.length ? t('wh_all') : w.events.map(kindText).join(', ') }),
       el('td', { text: String(w.delivered) }),
       el('td', { text: String(w.failures) }),
-      el('td', { text: lastText(w) }),
+      lastCell(w),
       el('td', { text: String(w.behind) }),
       el('td', {}, el('button', { type: 'button', class: 'danger', text: t('wh_delete'), 'aria-label': t('wh_delete_named', { name: w.name }), onclick: () => remove(w) }))));
   }

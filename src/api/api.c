@@ -300,7 +300,8 @@ static void rest_login(api *a, const http_req *req, http_resp *resp)
         api__audit(a, req, u, "login", "login", STR_NULL, "bad_credentials");
     json_decref(j);
     if (!ok) {
-        api__resp_error(resp, 401, "bad_credentials", "unknown user or wrong password");
+        api__resp_error(resp, 401, "bad_credentials",
+                        "unknown user or wrong password: check both and try again");
         return;
     }
     if (!api_oidc_password_allowed(a->oidc, acc.role)) { /* right password, but SSO only */

@@ -613,7 +613,8 @@ static void canned(api *a, const http_req *req, http_resp *resp, const char *res
     char *end;
     long long id = strtoll(rest + 1, &end, 10);
     if (*end || id <= 0) {
-        api__resp_error(resp, 404, "not_found", "the id must be a whole number above 0: check the path");
+        api__resp_error(resp, 404, "not_found",
+                        "the id must be a whole number above 0: check the path");
         return;
     }
     if (strcmp(req->method, "DELETE") == 0) {
@@ -732,7 +733,8 @@ void api__admin(api *a, const http_req *req, http_resp *resp)
     char *end;
     unsigned long id = strtoul(rest + klen + 1, &end, 10);
     if (*end || id == 0 || id >= CC_MAX_ID) {
-        api__resp_error(resp, 404, "not_found", "the id must be a whole number above 0: check the path");
+        api__resp_error(resp, 404, "not_found",
+                        "the id must be a whole number above 0: check the path");
         return;
     }
     if (strcmp(m, "GET") == 0) {

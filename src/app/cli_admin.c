@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <jansson.h>
 #include <unistd.h>
 
 #include "app/cli.h"
@@ -41,8 +42,10 @@ static int exchange(target *t, const char *method, const char *path, const char 
     struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)t->port)};
     if (fd < 0 || inet_pton(AF_INET, t->host, &a.sin_addr) != 1 ||
         connect(fd, (struct sockaddr *)&a, sizeof a) != 0) {
-        fprintf(stderr, "textdesk admin: cannot reach %s:%d: %s\n", t->host, t->port,
-                strerror(errno));
+        fprintf(stderr,
+                "textdesk admin: cannot reach %s:%d: %s: is textdesk serve running there?"
+                " (--url names the server)\n",
+                t->host, t->port, strerror(errno));
         if (fd >= 0)
             close(fd);
         return -1;
@@ -94,6 +97,25 @@ static int exchange(target *t, const char *method, const char *path, const char 
     buf_add(body, end + 4, in.n - (size_t)(end + 4 - in.p));
     buf_free(&in);
     return status;
+}
+
+/* A refused answer as one line on stderr: the server's message (it says
+ * what to do) and then its status and code, never the raw JSON; 'hint' (or
+ * NULL) is what to check on this side first. A body that is not the API's
+ * error JSON is shown as it came, cut to one line. */
+static void refused(int status, const buf *answer, const char *hint)
+{
+    json_t *j = answer->n ? json_loadb(answer->p, answer->n, 0, NULL) : NULL;
+    const char *msg = json_string_value(json_object_get(j, "message"));
+    const char *code = json_string_value(json_object_get(j, "error"));
+    if (msg)
+        fprintf(stderr, "textdesk admin: %s%s%s (HTTP %d, %s)\n", hint ? hint : "",
+                hint ? ": " : "", msg, status, code ? code : "?");
+    else
+        fprintf(stderr, "textdesk admin: %s%sHTTP %d: %.*s\n", hint ? hint : "", hint ? ": " : "",
+                status, (int)strcspn(answer->p ? answer->p : "", "\r\n"),
+                answer->p ? answer->p : "");
+    json_decref(j);
 }
 
 static const char admin_options[] = "[--url http://IP:PORT] [--user NAME]";
@@ -179,6 +201,36 @@ static int usage_error(const char *what, const char *word)
 {
     fprintf(stderr, "textdesk admin: %s '%s' (textdesk admin --help lists them)\n", what, word);
     return usage();
+}
+
+/* list, get, put and delete name a KIND (and an ID): checked here, so that
+ * a typo is told at once with what to write instead of a 404 from the
+ * server. Returns 0, or 2 after saying what is wrong. */
+static int check_kind(const char *cmd, int nargs, char **args)
+{
+    static const char *const kinds[] = {"teams",        "queues",       "entry_points",
+                                        "wrapup_reasons", "idle_reasons", "skills",
+                                        "agents",       "canned_responses"};
+    int ok = 0;
+    for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
+        ok |= strcmp(args[0], kinds[i]) == 0;
+    if (!ok) {
+        fprintf(stderr,
+                "textdesk admin %s: unknown KIND '%.64s': use teams, queues, entry_points,"
+                " wrapup_reasons, idle_reasons, skills, agents or canned_responses\n",
+                cmd, args[0]);
+        return 2;
+    }
+    if (nargs >= 2) {
+        char *end;
+        unsigned long id = strtoul(args[1], &end, 10);
+        if (*end || !*args[1] || args[1][0] == '-' || id == 0) {
+            fprintf(stderr, "textdesk admin %s: ID '%.64s' must be a whole number above 0\n", cmd,
+                    args[1]);
+            return 2;
+        }
+    }
+    return 0;
 }
 
 /* A known command with the wrong arguments: its own usage. */
@@ -279,6 +331,11 @@ int cli_admin_main(int argc, char **argv)
     if ((k = cli_admin_tokens(cmd, nargs, args, path, sizeof path, &method, &body)) != 0) {
         if (k < 0)
             goto out;
+    } else if (((strcmp(cmd, "list") == 0 && nargs == 1) ||
+                ((strcmp(cmd, "get") == 0 || strcmp(cmd, "delete") == 0) && nargs == 2) ||
+                (strcmp(cmd, "put") == 0 && nargs == 3)) &&
+               check_kind(cmd, nargs, args) != 0) {
+        goto out;
     } else if (strcmp(cmd, "list") == 0 && nargs == 1) {
         snprintf(path, sizeof path, "/api/admin/%s", args[0]);
     } else if (strcmp(cmd, "get") == 0 && nargs == 2) {
@@ -354,9 +411,12 @@ int cli_admin_main(int argc, char **argv)
     st = exchange(&t, "POST", "/api/login", "application/json", login.p, login.n, &answer);
     buf_free(&login);
     if (st != 200) {
-        if (st > 0)
-            fprintf(stderr, "textdesk admin: login refused (%d): %s\n", st,
-                    answer.p ? answer.p : "");
+        if (st > 0) {
+            char hint[200];
+            snprintf(hint, sizeof hint,
+                     "cannot log in as '%.64s' (check --user and $TEXTDESK_ADMIN_PASSWORD)", user);
+            refused(st, &answer, hint);
+        }
         rc = 1;
         goto out;
     }
@@ -371,7 +431,7 @@ send:
         rc = 0;
     } else {
         if (st > 0)
-            fprintf(stderr, "textdesk admin: %d %s\n", st, answer.p ? answer.p : "");
+            refused(st, &answer, NULL);
         rc = 1;
     }
 out:

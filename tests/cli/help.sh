@@ -103,6 +103,9 @@ named "textdesk admin: unknown command 'frobnicate' (textdesk admin --help lists
 named "textdesk admin: unknown option '--frob'" admin --frob x list queues
 named "textdesk admin: missing value for '--url'" admin --url
 named "textdesk admin list: wrong arguments (textdesk admin list --help)" admin list
+named "textdesk admin list: unknown KIND 'frob': use teams, queues," admin list frob
+named "textdesk admin get: ID 'abc' must be a whole number above 0" admin get queues abc
+named "textdesk admin delete: ID '0' must be a whole number above 0" admin delete teams 0
 named "textdesk backup: unknown option '--frob' (textdesk backup --help lists them)" backup --frob out.db
 named "textdesk backup: give the FILE to write the copy to" backup --data .
 named "textdesk backup: --data and --store both name the store: give one" backup --data a --store sqlite:a out.db

@@ -130,5 +130,13 @@ out=$(timeout 30 "$bin" serve --config "$dir/sso.json" --data "$dir/sso" --liste
 if [ $rc -eq 1 ] && printf '%s' "$out" | grep -qF "textdesk serve: sso.agent_teams: no team 9 on this site: list ids of existing teams (textdesk admin list teams) or create team 9 first"; then
     pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL: sso.agent_teams [1, 9]: exit $rc: $out"; fi
 
+# a "store" that is no store URL is refused with what to write; a missing
+# file is said in the product's words (before: jansson's "-1:-1: unable
+# to open ...")
+expect '{"store": "foo:bar"}' 'c.json: store: must be a store URL: "postgresql://USER@HOST/DB" or "sqlite:DIR"'
+out=$(timeout 30 "$bin" serve --config "$dir/none.json" --data "$dir/none" --listen 127.0.0.1:1 2>&1); rc=$?
+if [ $rc -eq 1 ] && [ "$out" = "textdesk serve: cannot read the configuration file $dir/none.json: No such file or directory: check the path (--config FILE)" ] && [ ! -e "$dir/none" ]; then
+    pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL: missing config file: exit $rc: $out"; fi
+
 echo "config.sh: $pass passed, $fail failed"
 [ $fail -eq 0 ]

@@ -265,7 +265,8 @@ static void rest_login(api *a, const http_req *req, http_resp *resp)
     const char *user = NULL, *pass = NULL;
     if (json_unpack(j, "{s:s, s:s}", "username", &user, "password", &pass) != 0) {
         json_decref(j);
-        api__resp_error(resp, 400, "bad_request", "username and password are required strings: send both");
+        api__resp_error(resp, 400, "bad_request",
+                        "username and password are required strings: send both");
         return;
     }
     int64_t tnow = throttle_now();
@@ -874,7 +875,8 @@ void api_ws_message(void *arg, http_ws *ws, void *user, str data)
         store_msgs_of_conv(a->env.st, m.conv, find_resend, &w);
         if (!w.text) {
             reply_bad(ws, id, "not_resendable",
-                      "no agent message with that seq whose delivery failed or is unknown");
+                      "no agent message with that seq whose delivery failed or is unknown:"
+                      " only those can be sent again (check conv and seq)");
             break;
         }
         m.type = CC_CMD_SEND;
@@ -895,7 +897,9 @@ void api_ws_message(void *arg, http_ws *ws, void *user, str data)
         break;
     case API_FRAME_SMS_INFO: {
         sms_info info;
-        if (!f.text.p || sms_text_analyse(f.text.p, f.text.n, &info) != 0) {
+        if (!f.text.p) {
+            reply_bad(ws, id, "bad_request", "text: give the text to measure, as a string");
+        } else if (sms_text_analyse(f.text.p, f.text.n, &info) != 0) {
             reply_to(a, k, id, -CC_E_UTF8, NULL);
         } else {
             reply_to(a, k, id, 0,

@@ -243,7 +243,8 @@ static void hook_create(api *a, const http_req *req, http_resp *resp)
     if (json_unpack_ex(j, &e, JSON_STRICT, "{s:s, s:s, s:o, s?b}", "name", &name, "url", &url,
                        "events", &events, "masked", &masked) != 0) {
         static const api_field fields[] = {
-            {"name", 's', 0}, {"url", 's', 0}, {"events", 'o', 0}, {"masked", 'b', 1}, {NULL, 0, 0}};
+            {"name", 's', 0},   {"url", 's', 0}, {"events", 'o', 0},
+            {"masked", 'b', 1}, {NULL, 0, 0}};
         char why[96], m[400];
         api_parse_fields_problem(j, fields, why, sizeof why);
         snprintf(m, sizeof m,

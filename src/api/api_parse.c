@@ -205,7 +205,8 @@ static void describe(const json_error_t *je, const char *what, size_t n, api_par
     e->code = "bad_json";
     switch (json_error_code(je)) {
     case json_error_invalid_utf8:
-        snprintf(e->msg, sizeof e->msg, "%s is not valid UTF-8 text (byte %d): send it encoded as UTF-8", what,
+        snprintf(e->msg, sizeof e->msg,
+                 "%s is not valid UTF-8 text (byte %d): send it encoded as UTF-8", what,
                  je->position);
         break;
     case json_error_premature_end_of_input:
@@ -224,7 +225,8 @@ static void describe(const json_error_t *je, const char *what, size_t n, api_par
                  "does not accept: remove it", what);
         break;
     default:
-        snprintf(e->msg, sizeof e->msg, "%s is not valid JSON (at byte %d): check the syntax there", what,
+        snprintf(e->msg, sizeof e->msg,
+                 "%s is not valid JSON (at byte %d): check the syntax there", what,
                  je->position);
     }
 }
@@ -236,7 +238,8 @@ int api_parse_object(str data, const char *what, json_t **out, api_parse_err *e)
     *out = NULL;
     if (api_parse_too_deep(p, data.n)) {
         e->code = "too_deep";
-        snprintf(e->msg, sizeof e->msg, "%s nests JSON deeper than %d levels: send a flatter one", what,
+        snprintf(e->msg, sizeof e->msg,
+                 "%s nests JSON deeper than %d levels: send a flatter one", what,
                  API_JSON_MAX_DEPTH);
         return -1;
     }
@@ -298,7 +301,8 @@ int api_parse_frame(str data, api_frame *f, api_parse_err *e)
     json_t *j = f->root;
     f->name = json_string_value(json_object_get(j, "cmd"));
     if (!f->name)
-        return fail(e, "bad_request", "\"cmd\" must be a string: a command's name (docs/api.md)%s", "");
+        return fail(e, "bad_request",
+                    "\"cmd\" must be a string: a command's name (docs/api.md)%s", "");
     const struct frame_cmd *c = NULL;
     for (size_t i = 0; i < sizeof frame_cmds / sizeof frame_cmds[0]; i++)
         if (strcmp(f->name, frame_cmds[i].name) == 0)

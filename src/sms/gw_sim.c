@@ -84,7 +84,8 @@ static void sim_http(gw *g, gw_call *c)
     if (gw_http_fields_parse(ct, c->body, names, 4, &f) != 0 || !f.v[0].p || !f.v[1].p ||
         !f.v[2].p) {
         gw_http_fields_free(&f);
-        gw_answer_err(c, 400, "bad_request", "from, to and text are required strings: send all three");
+        gw_answer_err(c, 400, "bad_request",
+                      "from, to and text are required strings: send all three");
         return;
     }
     char gen[64];

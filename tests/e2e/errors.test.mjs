@@ -125,6 +125,8 @@ test('every WebSocket command with an id is answered with that id', async () => 
     ['set_state', { state: 'idle', reason: 4242 }, 'no_such_reason'],
     ['conference_cancel', { conv: 4242 }, 'no_such_conversation'],
     ['outbound', { entry_point: 4242, number: '+46701234567' }, 'no_such_entry_point'],
+    ['resend', { conv: 4242, seq: 1 }, 'not_resendable'],
+    ['sms_info', {}, 'bad_request'], // before: invalid_utf8 for a text never sent
   ]) {
     const r = await anna.cmd(cmd, args);
     assert.equal(r.error, error, `${cmd}: ${JSON.stringify(r)}`);
@@ -179,9 +181,13 @@ test('every core error code is documented and translated for the desktop', () =>
       assert.ok(d[`err_${c}`], `web/i18n/${lang}.json: err_${c}`);
       saysWhatToDo(d[`err_${c}`], `web/i18n/${lang}.json: err_${c}`);
     }
-    // the one code of the protocol's parser a person can cause (a pasted
-    // character no SMS can hold) reads in their words too
-    saysWhatToDo(d.err_bad_text, `web/i18n/${lang}.json: err_bad_text`);
+    // and so does every code the API answers a command with itself: the
+    // parser's (bad_text a person can cause: a pasted character no SMS can
+    // hold; the others a desktop out of step) and the resend's
+    const parser = [...read('../../src/api/api_parse.c').matchAll(/(?:code = |fail\(e, )"(\w+)"/g)].map((m) => m[1]);
+    const own = [...read('../../src/api/api.c').matchAll(/reply_bad\(ws, \w+,\s*"(\w+)"/g)].map((m) => m[1]);
+    assert.ok(own.includes('not_resendable') && parser.includes('bad_text') && parser.includes('too_deep'), [...own, ...parser].join());
+    for (const c of new Set([...parser, ...own])) saysWhatToDo(d[`err_${c}`], `web/i18n/${lang}.json: err_${c}`);
   }
 });
 

@@ -259,17 +259,21 @@ export function openOutbound() {
 }
 
 async function doOutbound() {
-  const number = $('outbound-number').value.trim();
+  // the number as people write it ("070-123 45 67"): blanks, dashes and
+  // brackets go; the server refuses what is then no number ('invalid')
+  const number = $('outbound-number').value.replace(/[\s\-()]/g, '');
   const ep = Number($('outbound-ep').value);
-  if (!number) { $('outbound-error').textContent = t('err_invalid'); return; }
+  if (!number) { $('outbound-error').textContent = t('err_outbound_number'); return; }
   const r = await S.conn.cmd('outbound', { entry_point: ep, number });
-  if (!r.ok) { $('outbound-error').textContent = errText(r); return; }
+  if (!r.ok) { $('outbound-error').textContent = r.error === 'invalid' ? t('err_outbound_number') : errText(r); return; }
   $('dlg-outbound').close();
   // the conversation event arrives before the result, which names it
   if (S.convs.has(r.conv)) hooks.select(r.conv, true);
 }
 
 $('outbound-ok').addEventListener('click', doOutbound);
+// what was wrong with the last try goes once the number is edited
+$('outbound-number').addEventListener('input', () => { $('outbound-error').textContent = ''; });
 $('outbound-number').addEventListener('keydown', (e) => {
   if (e.key === 'Enter') { e.preventDefault(); doOutbound(); }
 });

@@ -65,6 +65,9 @@ class Peer {
 
   onCmd(m) {
     this.cmds.push(m);
+    // refuse[cmd] = code: answered as textdesk refuses, with English words
+    const no = this.refuse?.[m.cmd];
+    if (no) return this.send({ type: 'result', id: m.id, ok: false, error: no, message: `SERVER ENGLISH ${no}: do X` });
     const ok = (extra = {}) => this.send({ type: 'result', id: m.id, ok: true, ...extra });
     const c = this.convs.get(m.conv);
     switch (m.cmd) {
@@ -240,6 +243,37 @@ test('a failed and a doubtful delivery explained in English, raw text behind Det
   assert.deepEqual(problems(page), []);
   await page.context().close();
 });
+
+// An illegal transition the server refuses (End of a conversation another
+// agent owns, a transfer whose target went away, a resend of something
+// delivered after all, a code this desktop does not know) reads in the
+// agent's language with what to do: err_CODE, else err_unknown naming the
+// code; never the server's English message, null or a key.
+for (const lang of ['sv', 'en']) {
+  test(`refused commands read in the agent's language (${lang})`, async () => {
+    const { page, peer, L } = await setup(lang, { convs: [conv(1)] });
+    await waitText(page, '#pane-title', conv(1).number);
+    peer.refuse = { end: 'not_owner' };
+    await page.click('#btn-end');
+    await waitText(page, '#error-text', L('err_not_owner'));
+    await shot(page, `${lang}-23-refused-end`);
+    peer.refuse = { end: 'wrapup_later_maybe' };
+    await page.click('#btn-end');
+    await waitText(page, '#error-text', L('err_unknown', { code: 'wrapup_later_maybe' }));
+    peer.refuse = { transfer: 'target_unavailable' };
+    await page.click('#btn-transfer');
+    await page.locator('#dlg-transfer[open]').waitFor();
+    await page.locator('#transfer-list .pick').first().waitFor();
+    await page.locator('#transfer-list input').first().check();
+    await page.click('#transfer-ok');
+    await waitText(page, '#transfer-error', L('err_target_unavailable'));
+    await shot(page, `${lang}-24-refused-transfer`);
+    const body = await page.evaluate(() => document.body.innerText);
+    assert.doesNotMatch(body, /SERVER ENGLISH|err_|undefined|null/);
+    assert.deepEqual(problems(page), []);
+    await page.context().close();
+  });
+}
 
 test('200 conversations and a 2,000-message transcript without jank (1920x1080)', async () => {
   const convs = [];

@@ -191,6 +191,18 @@ test('every core error code is documented and translated for the desktop', () =>
   }
 });
 
+// No server: a refused login reads with what to do on every page that has
+// the login form (before: "Wrong username or password." alone).
+test('a refused login says what to do, in Swedish and English, on every page', () => {
+  const read = (p) => readFileSync(fileURLToPath(new URL(p, import.meta.url)), 'utf8');
+  for (const dir of ['i18n', 'admin/i18n', 'supervisor/i18n', 'reports/i18n'])
+    for (const lang of ['sv', 'en']) {
+      const d = JSON.parse(read(`../../web/${dir}/${lang}.json`));
+      for (const k of ['login_failed', 'login_error', 'login_wait', 'login_offline', 'password_login_off'])
+        saysWhatToDo(d[k], `web/${dir}/${lang}.json: ${k}`);
+    }
+});
+
 // No server: the supervisor page (web/supervisor) says every error a
 // supervisor can cause in the page's language with what to do: each core
 // code its actions and forced states can meet, the API's own codes of

@@ -459,7 +459,9 @@ void api__respond_after_commit(api *a, const http_req *req, http_resp *resp, jso
 static void rest_sim(api *a, const http_req *req, http_resp *resp, const char *what)
 {
     if (!a->env.sim) {
-        api__resp_error(resp, 404, "no_simulator", "the simulator gateway is not configured");
+        api__resp_error(resp, 404, "no_simulator",
+                        "the simulator gateway is not configured: add it to the configuration's"
+                        " gateways (docs/configuration.md)");
         return;
     }
     if (strcmp(what, "entry_points") == 0) {

@@ -203,6 +203,21 @@ test('a refused login says what to do, in Swedish and English, on every page', (
     }
 });
 
+// No server: the simulator page words every code /api/sim/send can answer
+// (its own, the core's for a refused inbound SMS, the HTTP layer's) with
+// what to do, in Swedish and English.
+test('every error the simulator page can get says what to do', () => {
+  const read = (p) => readFileSync(fileURLToPath(new URL(p, import.meta.url)), 'utf8');
+  const own = [...read('../../src/sms/gw_sim.c').matchAll(/gw_answer_err\(c, \d+, "(\w+)"/g)].map((m) => m[1])
+    .filter((c) => c !== 'not_found' && c !== 'method_not_allowed'); // the page calls neither
+  const codes = [...own, 'no_such_entry_point', 'invalid', 'invalid_utf8', 'text_empty', 'text_too_long',
+    'store_unavailable', 'too_large', 'no_simulator', 'other', 'offline'];
+  for (const lang of ['sv', 'en']) {
+    const d = JSON.parse(read(`../../web/sim/i18n/${lang}.json`));
+    for (const c of codes) saysWhatToDo(d[`sim_err_${c}`], `web/sim/i18n/${lang}.json: sim_err_${c}`);
+  }
+});
+
 // No server: the supervisor page (web/supervisor) says every error a
 // supervisor can cause in the page's language with what to do: each core
 // code its actions and forced states can meet, the API's own codes of

@@ -85,7 +85,8 @@ static void in_done(void *arg, int in, const char *code, const char *msg)
     if (in == GW_IN_UNAVAILABLE)
         gw_answer_err(c, 503, code, msg);
     else if (in == GW_IN_UNKNOWN)
-        gw_answer_err(c, 404, "unknown_message", "no outbound message with that ref or message_id: send the ref textdesk"
+        gw_answer_err(c, 404, "unknown_message",
+                      "no outbound message with that ref or message_id: send the ref textdesk"
                       " gave, or the message_id you answered with");
     else
         gw_answer_json(c, 200, json_pack("{s:s}", "status",
@@ -99,7 +100,8 @@ static int fields(gw_call *c, const char *const *names, gw_http_fields *f)
     if (gw_http_fields_parse("application/json", c->body, names, 4, f) == 0)
         return 0;
     gw_http_fields_free(f);
-    gw_answer_err(c, 400, "bad_request", "the body must be a JSON object: send the fields inside {...}");
+    gw_answer_err(c, 400, "bad_request",
+                  "the body must be a JSON object: send the fields inside {...}");
     return -1;
 }
 

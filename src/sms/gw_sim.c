@@ -70,7 +70,8 @@ static void sim_http(gw *g, gw_call *c)
 {
     gw_sim *s = (gw_sim *)g;
     if (strcmp(c->endpoint, "send") != 0) {
-        gw_answer_err(c, 404, "not_found", "no such simulator call: use send, inbox or entry_points");
+        gw_answer_err(c, 404, "not_found",
+                      "no such simulator call: use send, inbox or entry_points");
         return;
     }
     if (strcmp(c->method, "POST") != 0) {

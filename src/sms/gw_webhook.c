@@ -137,7 +137,8 @@ static void in_done(void *arg, int in, const char *code, const char *msg)
         gw_answer_err(c, 503, code, msg);
         break;
     case GW_IN_UNKNOWN:
-        gw_answer_err(c, 404, "unknown_message", "no outbound message with that reference or id: send the reference"
+        gw_answer_err(c, 404, "unknown_message",
+                      "no outbound message with that reference or id: send the reference"
                       " textdesk gave, or the id you answered with");
         break;
     case GW_IN_REFUSED: /* kept among the refused: a retry would be refused again */
@@ -156,8 +157,9 @@ static int get_fields(gw_call *c, const char *const *names, size_t n, gw_http_fi
     if (gw_http_fields_parse(ct, c->body, names, n, f) == 0)
         return 0;
     gw_http_fields_free(f);
-    gw_answer_err(c, 400, "bad_request", "the body must be a JSON object or a form: send the fields in one"
-                      " of those");
+    gw_answer_err(c, 400, "bad_request",
+                  "the body must be a JSON object or a form: send the fields in one"
+                  " of those");
     return -1;
 }
 

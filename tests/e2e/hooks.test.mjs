@@ -352,6 +352,9 @@ test('admin page: a webhook made with the form, its secret shown once, its deliv
   await shot(page, 'admin-webhooks-sv');
   await page.click('#app .lang-btn[data-lang="en"]');
   await waitText(page, '#wh-body tr td:nth-child(5) .wh-why', E.wh_why_failed.replace('{status}', '500'));
+  // what the tab last said is said again in the new language (before, "CRM
+  // är skapad." stayed Swedish on the English page)
+  await waitText(page, '#wh-status', E.wh_created.replace('{name}', 'CRM'));
   assert.equal(await lastCell.locator('.sub').textContent(), `${E.wh_detail}: ${raw}`);
   await page.setViewportSize({ width: 390, height: 844 });
   await lastCell.scrollIntoViewIfNeeded();

@@ -7,6 +7,7 @@
 // (err_CODE), and a code this page does not know reads as a general text
 // that names it.
 import { t } from '/js/i18n.js';
+import { $ } from '/js/util.js';
 
 export async function call(method, path, body, raw = false) {
   try {
@@ -62,4 +63,16 @@ export function fieldName(path) {
 export function errWithField(r) {
   const f = r.body && r.body.field;
   return f ? `${fieldName(f)}: ${errText(r)}` : errText(r);
+}
+
+// A status or error line of a tab (#X-error, #X-status, #list-ok): kept as
+// how to word it, so that a change of language words it anew (resay, from
+// admin.js's onLang) instead of leaving it in the language it was said in.
+const said = new Map();
+export function say(id, make) {
+  said.set(id, make);
+  $(id).textContent = make();
+}
+export function resay() {
+  for (const [id, make] of said) $(id).textContent = make();
 }

@@ -5,7 +5,7 @@
 // is.
 import { t, currentLang } from '/js/i18n.js';
 import { $, el, keyboardScroll } from '/js/util.js';
-import { call, errText } from './call.js';
+import { call, errText, say } from './call.js';
 
 let kinds = [];
 
@@ -64,7 +64,7 @@ async function load() {
   const body = $('wh-body');
   body.replaceChildren();
   if (r.status !== 200) {
-    $('wh-error').textContent = errText(r);
+    say('wh-error', () => errText(r));
     return;
   }
   kinds = r.body.kinds;
@@ -85,8 +85,8 @@ async function load() {
 
 async function remove(w) {
   const r = await call('DELETE', `webhooks/${w.id}`);
-  $('wh-status').textContent = r.status === 200 ? t('wh_deleted', { name: w.name }) : '';
-  $('wh-error').textContent = r.status === 200 ? '' : errText(r);
+  say('wh-status', () => r.status === 200 ? t('wh_deleted', { name: w.name }) : '');
+  say('wh-error', () => r.status === 200 ? '' : errText(r));
   await load();
   $('wh-name').focus();
 }
@@ -95,30 +95,30 @@ async function create(ev) {
   ev.preventDefault();
   const events = [...$('wh-kinds').querySelectorAll('input[data-kind]')].filter((c) => c.checked).map((c) => c.dataset.kind);
   if (!events.length) {
-    $('wh-error').textContent = t('wh_pick_one');
+    say('wh-error', () => t('wh_pick_one'));
     $('wh-kinds').querySelector('input').focus();
     return;
   }
   const body = { name: $('wh-name').value.trim(), url: $('wh-url').value.trim(), events, masked: $('wh-masked').checked };
   const r = await call('POST', 'webhooks', body);
   if (r.status !== 201) {
-    $('wh-error').textContent = errText(r);
+    say('wh-error', () => errText(r));
     $('wh-secret-box').hidden = true;
     return;
   }
-  $('wh-error').textContent = '';
+  say('wh-error', () => '');
   $('wh-secret').value = r.body.secret;
   $('wh-secret-box').hidden = false;
   $('wh-name').value = '';
   $('wh-url').value = '';
-  $('wh-status').textContent = t('wh_created', { name: r.body.name });
+  say('wh-status', () => t('wh_created', { name: r.body.name }));
   await load();
   $('wh-secret').focus();
   $('wh-secret').select();
 }
 
 export function showHooks() {
-  $('wh-error').textContent = '';
+  say('wh-error', () => '');
   load();
 }
 

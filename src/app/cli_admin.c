@@ -136,9 +136,11 @@ static const struct {
     {"audit", "[OPTIONS]", "the audit trail, JSON or CSV (audit --help)"},
 };
 
-static const char admin_notes[] =
+static const char kind_note[] =
     "KIND: teams queues entry_points wrapup_reasons idle_reasons skills agents\n"
-    "      canned_responses\n"
+    "      canned_responses\n";
+
+static const char admin_notes[] =
     "  --url   the server (default http://127.0.0.1:8080)\n"
     "  --user  the administrator (default admin)\n"
     "The password is read from $TEXTDESK_ADMIN_PASSWORD, or an admin API token\n"
@@ -168,10 +170,19 @@ static void print_usage(FILE *f, const char *cmd)
         fputs(report_usage, f);
         return;
     }
+    /* tokens and audit: their own usage, then who may call */
+    if (cmd && (strcmp(cmd, "tokens") == 0 || strcmp(cmd, "audit") == 0)) {
+        fputs(strcmp(cmd, "tokens") == 0 ? cli_tokens_usage : cli_audit_usage, f);
+        fputs(admin_notes, f);
+        return;
+    }
     for (size_t i = 0; i < n; i++)
         if (cmd && strcmp(cmd, admin_cmds[i].name) == 0) {
-            fprintf(f, "usage: textdesk admin %s %s %s\n  %s\n%s", admin_options,
-                    admin_cmds[i].name, admin_cmds[i].args, admin_cmds[i].what, admin_notes);
+            /* KIND only for the commands that take one */
+            int kind = strstr(admin_cmds[i].args, "KIND") != NULL;
+            fprintf(f, "usage: textdesk admin %s %s%s%s\n  %s\n%s%s", admin_options,
+                    admin_cmds[i].name, *admin_cmds[i].args ? " " : "", admin_cmds[i].args,
+                    admin_cmds[i].what, kind ? kind_note : "", admin_notes);
             return;
         }
     fprintf(f, "usage: textdesk admin %s COMMAND\n\nAdministers a running server through "
@@ -179,6 +190,7 @@ static void print_usage(FILE *f, const char *cmd)
     for (size_t i = 0; i < n; i++)
         fprintf(f, "  %-8s %-19s %s\n", admin_cmds[i].name, admin_cmds[i].args,
                 admin_cmds[i].what);
+    fputs(kind_note, f);
     fputs(admin_notes, f);
 }
 
@@ -290,11 +302,7 @@ int cli_admin_main(int argc, char **argv)
                                       strcmp(argv[k - 1], "--help") == 0 ||
                                       strcmp(argv[k - 1], "-h") == 0))
                 cmd = argv[k];
-        print_usage(stdout, cmd); /* report: its own usage, once */
-        if (cmd && strcmp(cmd, "tokens") == 0)
-            fputs(cli_tokens_usage, stdout);
-        if (cmd && strcmp(cmd, "audit") == 0)
-            fputs(cli_audit_usage, stdout);
+        print_usage(stdout, cmd); /* report, tokens, audit: their own usage, once */
         return 0;
     }
     for (; i + 1 < argc && argv[i][0] == '-'; i += 2) {

@@ -60,17 +60,22 @@ help "usage: textdesk mask" mask --kinds nosuchkind --help
 subs=$("$bin" admin --help | sed -n '/^commands:/,/^KIND/p' | awk 'NR > 1 && $1 != "KIND:" { print $1 }')
 [ "$(echo "$subs" | wc -w)" -ge 8 ] || { echo "FAIL: too few admin commands: $subs"; fail=$((fail + 1)); }
 for s in $subs; do
-    help "usage: textdesk admin [--url http://IP:PORT] [--user NAME] $s " admin "$s" --help
-    # its own usage, once: no line twice, no other command's usage line
+    help "usage: textdesk admin [--url http://IP:PORT] [--user NAME] $s" admin "$s" --help
+    # its own usage, once: no line twice, no other command's usage line, one
+    # usage line; the KINDs only where the command takes one (before, tokens
+    # and audit printed two usages and every command the KIND list)
     twice=$(grep -v '^ *$' "$tmp/out" | sort | uniq -d | head -1)
     other=$(grep '^usage:' "$tmp/out" | grep -v -e " $s " -e " $s\$" | head -1)
-    if [ -n "$twice$other" ]; then
-        echo "FAIL 'admin $s --help': ${twice:+line twice: $twice}${other:+ another usage: $other}"
+    usages=$(grep -c '^usage:' "$tmp/out")
+    kind=$(grep -c '^KIND:' "$tmp/out")
+    case $s in list | get | put | delete) want_kind=1 ;; *) want_kind=0 ;; esac
+    if [ -n "$twice$other" ] || [ "$usages" -ne 1 ] || [ "$kind" -ne "$want_kind" ]; then
+        echo "FAIL 'admin $s --help': ${twice:+line twice: $twice}${other:+ another usage: $other} usages $usages, KIND lines $kind (want $want_kind)"
         fail=$((fail + 1))
     else
         pass=$((pass + 1))
     fi
-    help "usage: textdesk admin [--url http://IP:PORT] [--user NAME] $s " \
+    help "usage: textdesk admin [--url http://IP:PORT] [--user NAME] $s" \
         admin --url http://127.0.0.1:1 "$s" -h
 done
 

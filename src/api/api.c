@@ -539,8 +539,13 @@ static void rest_admin_settings(api *a, const http_req *req, http_resp *resp)
         json_object_foreach(j, key, v)
         {
             if (strcmp(key, "mask_sensitive_data") != 0 || !json_is_boolean(v)) {
-                char msg[160];
-                snprintf(msg, sizeof msg, "%.60s: unknown setting or not a boolean", key);
+                char name[64], msg[200];
+                snprintf(name, sizeof name, "%s", key);
+                utf8_trim(name); /* cut to 63 bytes, maybe inside a character */
+                snprintf(msg, sizeof msg,
+                         "%s: unknown setting or not a boolean: send {\"mask_sensitive_data\":"
+                         " true or false}",
+                         name);
                 json_decref(j);
                 api__resp_error(resp, 400, "bad_setting", msg);
                 return;

@@ -54,6 +54,7 @@ test('every 4xx and 5xx answer of the API has a JSON error body', async () => {
     ['too deep', 'PUT', '/api/admin/teams/1', '['.repeat(40), true],
     ['long unknown field', 'PUT', '/api/admin/teams/1', JSON.stringify({ name: 'x', [long]: 1 }), true],
     ['long unknown section', 'POST', '/api/admin/import', JSON.stringify({ [long]: [] }), true],
+    ['long unknown setting', 'PUT', '/api/admin/settings', JSON.stringify({ [long]: true }), true],
     ['no such endpoint', 'GET', '/api/ZQX%C3%B6%FF', undefined, true],
     ['no such entity', 'GET', '/api/admin/teams/4242', undefined, true],
     ['method', 'PATCH', '/api/admin/teams/1', '{}', true],
@@ -92,6 +93,9 @@ test('every 4xx and 5xx answer of the API has a JSON error body', async () => {
     if (what === 'webhook without events') assert.match(j.message, /^events: missing/, j.message);
     if (what === 'token agent not a number') assert.match(j.message, /^agent: must be a whole number/, j.message);
     if (what === 'history without conv') assert.equal(r.status, 400, what);
+    // the whole name, cut on a character (63 bytes: before, 60, anywhere),
+    // and what to send instead
+    if (what === 'long unknown setting') assert.equal(j.message, `${long.slice(0, 62)}: unknown setting or not a boolean: send {"mask_sensitive_data": true or false}`);
   }
   assert.equal((await s.stop()).code, 0, s.output);
 });

@@ -260,6 +260,14 @@ for (const lang of ['sv', 'en']) {
     peer.refuse = { end: 'wrapup_later_maybe' };
     await page.click('#btn-end');
     await waitText(page, '#error-text', L('err_unknown', { code: 'wrapup_later_maybe' }));
+    // switching the language words what is on screen anew (before, the
+    // banner and a dialog's error stayed in the language they were said in)
+    const other = lang === 'sv' ? 'en' : 'sv';
+    const O = strings(other);
+    await page.click(`.top .lang-btn[data-lang="${other}"]`);
+    await waitText(page, '#error-text', O('err_unknown', { code: 'wrapup_later_maybe' }));
+    await page.click(`.top .lang-btn[data-lang="${lang}"]`);
+    await waitText(page, '#error-text', L('err_unknown', { code: 'wrapup_later_maybe' }));
     peer.refuse = { transfer: 'target_unavailable' };
     await page.click('#btn-transfer');
     await page.locator('#dlg-transfer[open]').waitFor();
@@ -268,6 +276,11 @@ for (const lang of ['sv', 'en']) {
     await page.click('#transfer-ok');
     await waitText(page, '#transfer-error', L('err_target_unavailable'));
     await shot(page, `${lang}-24-refused-transfer`);
+    // the language buttons are behind the modal dialog: the same switch
+    await page.evaluate((l) => import('/js/i18n.js').then((m) => m.setLang(l)), other);
+    await waitText(page, '#transfer-error', O('err_target_unavailable'));
+    await page.evaluate((l) => import('/js/i18n.js').then((m) => m.setLang(l)), lang);
+    await waitText(page, '#transfer-error', L('err_target_unavailable'));
     const body = await page.evaluate(() => document.body.innerText);
     assert.doesNotMatch(body, /SERVER ENGLISH|err_|undefined|null/);
     assert.deepEqual(problems(page), []);

@@ -7,7 +7,6 @@
 // (err_CODE), and a code this page does not know reads as a general text
 // that names it.
 import { t } from '/js/i18n.js';
-import { $ } from '/js/util.js';
 
 export async function call(method, path, body, raw = false) {
   try {
@@ -65,14 +64,6 @@ export function errWithField(r) {
   return f ? `${fieldName(f)}: ${errText(r)}` : errText(r);
 }
 
-// A status or error line of a tab (#X-error, #X-status, #list-ok): kept as
-// how to word it, so that a change of language words it anew (resay, from
-// admin.js's onLang) instead of leaving it in the language it was said in.
-const said = new Map();
-export function say(id, make) {
-  said.set(id, make);
-  $(id).textContent = make();
-}
-export function resay() {
-  for (const [id, make] of said) $(id).textContent = make();
-}
+// A tab's status and error lines (#X-error, #X-status, #list-ok) go
+// through say, so a change of language words them anew (admin.js: resay).
+export { say, resay } from '/js/util.js';

@@ -622,11 +622,14 @@ static void dispatch(api *a, const http_req *req, http_resp *resp)
                                      API_PROTOCOL_VERSION, "store", "unavailable", "error",
                                      cc_err_code(-CC_E_STORE), "message",
                                      cc_err_msg(-CC_E_STORE)));
-    } else if (strcmp(p, "/api/login") == 0 && strcmp(req->method, "POST") == 0) {
+    } else if ((strcmp(p, "/api/login") == 0 || strcmp(p, "/api/logout") == 0) &&
+               strcmp(req->method, "POST") != 0) {
+        api__resp_error(resp, 405, "method_not_allowed", "use POST");
+    } else if (strcmp(p, "/api/login") == 0) {
         rest_login(a, req, resp);
     } else if (strncmp(p, "/api/sso", 8) == 0 && (p[8] == '\0' || p[8] == '/')) {
         api_oidc_request(a->oidc, a, req, resp, p + 8);
-    } else if (strcmp(p, "/api/logout") == 0 && strcmp(req->method, "POST") == 0) {
+    } else if (strcmp(p, "/api/logout") == 0) {
         rest_logout(a, req, resp);
     } else if (strcmp(p, "/api/history") == 0 || strcmp(p, "/api/lists") == 0) {
         rest_agent_read(a, req, resp, p[5] == 'h');

@@ -58,6 +58,8 @@ test('every 4xx and 5xx answer of the API has a JSON error body', async () => {
     ['no such endpoint', 'GET', '/api/ZQX%C3%B6%FF', undefined, true],
     ['no such entity', 'GET', '/api/admin/teams/4242', undefined, true],
     ['method', 'PATCH', '/api/admin/teams/1', '{}', true],
+    ['login by GET', 'GET', '/api/login', undefined, false], // before: 404 "no such endpoint"
+    ['logout by DELETE', 'DELETE', '/api/logout', undefined, true],
     ['not logged in', 'GET', '/api/admin/teams', undefined, false],
     ['login bad json', 'POST', '/api/login', '{"username":"Nattk', false],
     ['login U+0000', 'POST', '/api/login', '{"username":"a\\u0000","password":"x"}', false],
@@ -93,6 +95,7 @@ test('every 4xx and 5xx answer of the API has a JSON error body', async () => {
     if (what === 'webhook without events') assert.match(j.message, /^events: missing/, j.message);
     if (what === 'token agent not a number') assert.match(j.message, /^agent: must be a whole number/, j.message);
     if (what === 'history without conv') assert.equal(r.status, 400, what);
+    if (['login by GET', 'logout by DELETE'].includes(what)) assert.deepEqual([r.status, j.error, j.message], [405, 'method_not_allowed', 'use POST'], what);
     // the whole name, cut on a character (63 bytes: before, 60, anywhere),
     // and what to send instead
     if (what === 'long unknown setting') assert.equal(j.message, `${long.slice(0, 62)}: unknown setting or not a boolean: send {"mask_sensitive_data": true or false}`);

@@ -240,6 +240,16 @@ test('a failed and a doubtful delivery explained in English, raw text behind Det
   peer.send({ type: 'delivery', conv: 1, seq: peer.lastSent - 1, status: 'delivered', error: '' });
   await until(async () => (await page.locator('.msg-out .delivery-why').count()) === 1, 3000, 'note removed');
   await shot(page, 'en-22-delivery-failed-details');
+  // at phone width the explanation, the button and Details fit the bubble
+  await page.setViewportSize({ width: 390, height: 844 });
+  const last = page.locator('.msg-out >> nth=-1');
+  await page.locator('#task-list').or(page.locator('#pane-body')).first().waitFor();
+  if (await visible(page, '#task-list')) await page.click('#task-1'); // narrow: the list first
+  await last.scrollIntoViewIfNeeded();
+  assert.equal(await page.evaluate(() => document.documentElement.scrollWidth <= innerWidth), true, 'no sideways scroll');
+  const [bubble, note] = await Promise.all([last.locator('.bubble').boundingBox(), last.locator('.delivery-note').boundingBox()]);
+  assert.ok(note.x >= bubble.x && note.x + note.width <= bubble.x + bubble.width + 0.5, 'the note stays inside its bubble');
+  await shot(page, 'en-22-delivery-failed-phone');
   assert.deepEqual(problems(page), []);
   await page.context().close();
 });

@@ -265,7 +265,8 @@ static void rest_login(api *a, const http_req *req, http_resp *resp)
     const char *user = NULL, *pass = NULL;
     if (json_unpack(j, "{s:s, s:s}", "username", &user, "password", &pass) != 0) {
         json_decref(j);
-        api__resp_error(resp, 400, "bad_request", "username and password are required strings");
+        api__resp_error(resp, 400, "bad_request",
+                        "username and password are required strings: send both");
         return;
     }
     int64_t tnow = throttle_now();
@@ -300,7 +301,8 @@ static void rest_login(api *a, const http_req *req, http_resp *resp)
         api__audit(a, req, u, "login", "login", STR_NULL, "bad_credentials");
     json_decref(j);
     if (!ok) {
-        api__resp_error(resp, 401, "bad_credentials", "unknown user or wrong password");
+        api__resp_error(resp, 401, "bad_credentials",
+                        "unknown user or wrong password: check both and try again");
         return;
     }
     if (!api_oidc_password_allowed(a->oidc, acc.role)) { /* right password, but SSO only */
@@ -326,7 +328,8 @@ int api__session_open(api *a, const store_account *acc, int secure, http_resp *r
         w = api__write_end(a, store_session_put(a->env.st, str_c(h), acc->id,
                                                 now + API_SESSION_TTL_MS));
     if (w != 0) {
-        api__resp_error(resp, 503, "store_unavailable", "sessions cannot be stored right now");
+        api__resp_error(resp, 503, "store_unavailable",
+                        "sessions cannot be stored right now: try again in a moment");
         return -1;
     }
     static const char *const roles[] = {"agent", "supervisor", "admin"};
@@ -351,7 +354,7 @@ static void rest_logout(api *a, const http_req *req, http_resp *resp)
         return;
     }
     if (api__session_of(a, req, &acc) != 0) {
-        api__resp_error(resp, 401, "not_logged_in", "no valid session");
+        api__resp_error(resp, 401, "not_logged_in", API_MSG_NO_SESSION);
         return;
     }
     uint32_t agent = acc.agent;
@@ -391,7 +394,9 @@ static void rest_agent_read(api *a, const http_req *req, http_resp *resp, int hi
 {
     store_account acc;
     if (api__session_of(a, req, &acc) != 0 || acc.agent == 0) {
-        api__resp_error(resp, 401, "not_logged_in", "no valid agent session");
+        api__resp_error(resp, 401, "not_logged_in",
+                        "no valid agent session: log in as an agent first (POST /api/login),"
+                        " or send an agent's API token");
         return;
     }
     if (!history) {
@@ -405,7 +410,13 @@ static void rest_agent_read(api *a, const http_req *req, http_resp *resp, int hi
     }
     char v[16];
     cc_conv_view c;
-    uint32_t id = http_req_arg(req, "conv", v, sizeof v) > 0 ? (uint32_t)strtoul(v, NULL, 10) : 0;
+    char *end = v;
+    uint32_t id = http_req_arg(req, "conv", v, sizeof v) > 0 ? (uint32_t)strtoul(v, &end, 10) : 0;
+    if (id == 0 || *end) {
+        api__resp_error(resp, 400, "bad_request",
+                        "conv: give the id of a conversation you are in (?conv=ID)");
+        return;
+    }
     if (cc_conv_get(a->env.core, id, &c) != 0 || !api__role_of(a, &c, acc.agent)) {
         api__resp_error(resp, 403, "not_your_conversation", cc_err_msg(-CC_E_NOT_YOURS));
         return;
@@ -422,7 +433,7 @@ static void rest_me(api *a, const http_req *req, http_resp *resp, int optional)
         if (optional)
             api__resp_json(resp, 200, json_pack("{s:b}", "logged_in", 0));
         else
-            api__resp_error(resp, 401, "not_logged_in", "no valid session");
+            api__resp_error(resp, 401, "not_logged_in", API_MSG_NO_SESSION);
         return;
     }
     api__resp_json(resp, 200,
@@ -448,7 +459,9 @@ void api__respond_after_commit(api *a, const http_req *req, http_resp *resp, jso
 static void rest_sim(api *a, const http_req *req, http_resp *resp, const char *what)
 {
     if (!a->env.sim) {
-        api__resp_error(resp, 404, "no_simulator", "the simulator gateway is not configured");
+        api__resp_error(resp, 404, "no_simulator",
+                        "the simulator gateway is not configured: add it to the configuration's"
+                        " gateways (docs/configuration.md)");
         return;
     }
     if (strcmp(what, "entry_points") == 0) {
@@ -466,7 +479,7 @@ static void rest_sim(api *a, const http_req *req, http_resp *resp, const char *w
     if (strcmp(what, "inbox") == 0) {
         char number[64], after[16] = "0";
         if (http_req_arg(req, "number", number, sizeof number) <= 0) {
-            api__resp_error(resp, 400, "bad_request", "number is required");
+            api__resp_error(resp, 400, "bad_request", "number is required: give ?number=...");
             return;
         }
         http_req_arg(req, "after", after, sizeof after);
@@ -499,13 +512,15 @@ int api__require_role(api *a, const http_req *req, http_resp *resp, int supervis
 {
     store_account acc;
     if (api__session_of(a, req, &acc) != 0) {
-        api__resp_error(resp, 401, "not_logged_in", "no valid session");
+        api__resp_error(resp, 401, "not_logged_in", API_MSG_NO_SESSION);
         return -1;
     }
     if (acc.role != STORE_ROLE_ADMIN && !(supervisors_too && acc.role == STORE_ROLE_SUPERVISOR)) {
         api__resp_error(resp, 403, "forbidden",
-                        supervisors_too ? "supervisors and administrators only"
-                                        : "administrators only");
+                        supervisors_too ? "supervisors and administrators only: log in as one,"
+                                          " or send their API token"
+                                        : "administrators only: log in as an administrator,"
+                                          " or send an admin API token");
         return -1;
     }
     return 0;
@@ -524,8 +539,13 @@ static void rest_admin_settings(api *a, const http_req *req, http_resp *resp)
         json_object_foreach(j, key, v)
         {
             if (strcmp(key, "mask_sensitive_data") != 0 || !json_is_boolean(v)) {
-                char msg[160];
-                snprintf(msg, sizeof msg, "%.60s: unknown setting or not a boolean", key);
+                char name[64], msg[200];
+                snprintf(name, sizeof name, "%s", key);
+                utf8_trim(name); /* cut to 63 bytes, maybe inside a character */
+                snprintf(msg, sizeof msg,
+                         "%s: unknown setting or not a boolean: send {\"mask_sensitive_data\":"
+                         " true or false}",
+                         name);
                 json_decref(j);
                 api__resp_error(resp, 400, "bad_setting", msg);
                 return;
@@ -540,7 +560,8 @@ static void rest_admin_settings(api *a, const http_req *req, http_resp *resp)
                                                         on ? STR_LIT("1") : STR_LIT("0")));
             if (w != 0) {
                 json_decref(j);
-                api__resp_error(resp, 503, "store_unavailable", "the setting cannot be stored now");
+                api__resp_error(resp, 503, "store_unavailable",
+                                "the setting cannot be stored now: try again in a moment");
                 return;
             }
             if (on != a->mask) {
@@ -601,11 +622,14 @@ static void dispatch(api *a, const http_req *req, http_resp *resp)
                                      API_PROTOCOL_VERSION, "store", "unavailable", "error",
                                      cc_err_code(-CC_E_STORE), "message",
                                      cc_err_msg(-CC_E_STORE)));
-    } else if (strcmp(p, "/api/login") == 0 && strcmp(req->method, "POST") == 0) {
+    } else if ((strcmp(p, "/api/login") == 0 || strcmp(p, "/api/logout") == 0) &&
+               strcmp(req->method, "POST") != 0) {
+        api__resp_error(resp, 405, "method_not_allowed", "use POST");
+    } else if (strcmp(p, "/api/login") == 0) {
         rest_login(a, req, resp);
     } else if (strncmp(p, "/api/sso", 8) == 0 && (p[8] == '\0' || p[8] == '/')) {
         api_oidc_request(a->oidc, a, req, resp, p + 8);
-    } else if (strcmp(p, "/api/logout") == 0 && strcmp(req->method, "POST") == 0) {
+    } else if (strcmp(p, "/api/logout") == 0) {
         rest_logout(a, req, resp);
     } else if (strcmp(p, "/api/history") == 0 || strcmp(p, "/api/lists") == 0) {
         rest_agent_read(a, req, resp, p[5] == 'h');
@@ -861,7 +885,8 @@ void api_ws_message(void *arg, http_ws *ws, void *user, str data)
         store_msgs_of_conv(a->env.st, m.conv, find_resend, &w);
         if (!w.text) {
             reply_bad(ws, id, "not_resendable",
-                      "no agent message with that seq whose delivery failed or is unknown");
+                      "no agent message with that seq whose delivery failed or is unknown:"
+                      " only those can be sent again (check conv and seq)");
             break;
         }
         m.type = CC_CMD_SEND;
@@ -882,7 +907,9 @@ void api_ws_message(void *arg, http_ws *ws, void *user, str data)
         break;
     case API_FRAME_SMS_INFO: {
         sms_info info;
-        if (!f.text.p || sms_text_analyse(f.text.p, f.text.n, &info) != 0) {
+        if (!f.text.p) {
+            reply_bad(ws, id, "bad_request", "text: give the text to measure, as a string");
+        } else if (sms_text_analyse(f.text.p, f.text.n, &info) != 0) {
             reply_to(a, k, id, -CC_E_UTF8, NULL);
         } else {
             reply_to(a, k, id, 0,

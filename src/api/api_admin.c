@@ -263,6 +263,15 @@ static int core_status(int r)
     return r == -CC_E_STORE ? 503 : r == -CC_E_IN_USE || r == -CC_E_BUSY ? 409 : 422;
 }
 
+/* 404 for an id that names nothing of kind 'k', saying where the ids are. */
+static void no_such_item(http_resp *resp, const struct kind *k)
+{
+    char m[120];
+    snprintf(m, sizeof m, "nothing in %s has that id: GET /api/admin/%s lists them", k->name,
+             k->name);
+    api__resp_error(resp, 404, "not_found", m);
+}
+
 /* A refused put ('o') or removal ('o' NULL) of entity kind 'k': the core's
  * code as "error" and "code", the field when there is one. */
 static void core_error(api *a, http_resp *resp, int r, const struct kind *k, const json_t *o)
@@ -604,7 +613,8 @@ static void canned(api *a, const http_req *req, http_resp *resp, const char *res
     char *end;
     long long id = strtoll(rest + 1, &end, 10);
     if (*end || id <= 0) {
-        api__resp_error(resp, 404, "not_found", "the id must be a whole number above 0");
+        api__resp_error(resp, 404, "not_found",
+                        "the id must be a whole number above 0: check the path");
         return;
     }
     if (strcmp(req->method, "DELETE") == 0) {
@@ -612,9 +622,12 @@ static void canned(api *a, const http_req *req, http_resp *resp, const char *res
         if (r == 0)
             r = api__write_end(a, store_canned_del(a->env.st, id));
         if (r == -CC_E_STORE)
-            api__resp_error(resp, 503, "store_unavailable", "cannot store it now");
+            api__resp_error(resp, 503, "store_unavailable",
+                            "cannot store it now: try again in a moment");
         else if (r != 0)
-            api__resp_error(resp, 404, "not_found", "no such canned response");
+            api__resp_error(resp, 404, "not_found",
+                            "no canned response with that id: GET /api/admin/canned_responses"
+                            " lists them");
         else
             api__resp_json(resp, 200, json_pack("{s:b}", "ok", 1));
         return;
@@ -663,7 +676,8 @@ static void canned(api *a, const http_req *req, http_resp *resp, const char *res
         r = api__write_end(a, store_canned_put(a->env.st, id, title, sv, en));
     json_decref(body);
     if (r != 0) {
-        api__resp_error(resp, 503, "store_unavailable", "cannot store it now");
+        api__resp_error(resp, 503, "store_unavailable",
+                        "cannot store it now: try again in a moment");
         return;
     }
     api__resp_json(resp, 200, json_pack("{s:I, s:b}", "id", (json_int_t)id, "ok", 1));
@@ -704,7 +718,8 @@ void api__admin(api *a, const http_req *req, http_resp *resp)
         if (strlen(kinds[i].name) == klen && memcmp(kinds[i].name, rest, klen) == 0)
             k = &kinds[i];
     if (!k) {
-        api__resp_error(resp, 404, "not_found", "no such administration resource");
+        api__resp_error(resp, 404, "not_found",
+                        "no such administration resource: check the path (docs/api.md lists them)");
         return;
     }
     if (rest[klen] == '\0') {
@@ -718,13 +733,14 @@ void api__admin(api *a, const http_req *req, http_resp *resp)
     char *end;
     unsigned long id = strtoul(rest + klen + 1, &end, 10);
     if (*end || id == 0 || id >= CC_MAX_ID) {
-        api__resp_error(resp, 404, "not_found", "the id must be a whole number above 0");
+        api__resp_error(resp, 404, "not_found",
+                        "the id must be a whole number above 0: check the path");
         return;
     }
     if (strcmp(m, "GET") == 0) {
         json_t *j = item_json(a, k->kind, (uint32_t)id, 0);
         if (!j)
-            api__resp_error(resp, 404, "not_found", "no such entity");
+            no_such_item(resp, k);
         else
             api__resp_json(resp, 200, j);
         return;
@@ -732,7 +748,7 @@ void api__admin(api *a, const http_req *req, http_resp *resp)
     cc_cmd cmd;
     if (strcmp(m, "DELETE") == 0) {
         if (!item_json_exists(a, k->kind, (uint32_t)id)) {
-            api__resp_error(resp, 404, "not_found", "no such entity");
+            no_such_item(resp, k);
             return;
         }
         remove_cmd(k, (uint32_t)id, &cmd);

@@ -146,7 +146,8 @@ void api__csat(api *a, const http_req *req, http_resp *resp)
         hmap_free(&t.by[i]);
     if (r < 0) {
         json_decref(out);
-        api__resp_error(resp, 503, "store_unavailable", "the event log cannot be read now");
+        api__resp_error(resp, 503, "store_unavailable",
+                        "the event log cannot be read now: try again in a moment");
         return;
     }
     api__resp_json(resp, 200, out);

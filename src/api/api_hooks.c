@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "api/api_int.h"
+#include "api/api_parse.h"
 #include "net/net_http.h"
 #include "util/xalloc.h"
 
@@ -241,11 +242,15 @@ static void hook_create(api *a, const http_req *req, http_resp *resp)
     json_error_t e;
     if (json_unpack_ex(j, &e, JSON_STRICT, "{s:s, s:s, s:o, s?b}", "name", &name, "url", &url,
                        "events", &events, "masked", &masked) != 0) {
-        char m[400];
+        static const api_field fields[] = {
+            {"name", 's', 0},   {"url", 's', 0}, {"events", 'o', 0},
+            {"masked", 'b', 1}, {NULL, 0, 0}};
+        char why[96], m[400];
+        api_parse_fields_problem(j, fields, why, sizeof why);
         snprintf(m, sizeof m,
-                 "%.200s: a webhook needs \"name\", \"url\" (strings) and \"events\" (a list"
+                 "%s: a webhook needs \"name\", \"url\" (strings) and \"events\" (a list"
                  " of event kinds, or [\"*\"] for all), and may have \"masked\" (true or false)",
-                 e.text);
+                 why);
         hook_bad(resp, j, "bad_request", m);
         return;
     }
@@ -324,7 +329,8 @@ static void hook_create(api *a, const http_req *req, http_resp *resp)
     }
     if (w != 0) {
         json_decref(j);
-        api__resp_error(resp, 503, "store_unavailable", "the webhook cannot be stored right now");
+        api__resp_error(resp, 503, "store_unavailable",
+                        "the webhook cannot be stored right now: try again in a moment");
         return;
     }
     if (a->env.hooks_changed)
@@ -348,7 +354,8 @@ void api__hooks(api *a, const http_req *req, http_resp *resp, const char *rest)
     if (*rest == '\0' && strcmp(m, "GET") == 0) {
         json_t *arr = api__hooks_list(a);
         if (!arr) {
-            api__resp_error(resp, 503, "store_unavailable", "webhooks cannot be read right now");
+            api__resp_error(resp, 503, "store_unavailable",
+                            "webhooks cannot be read right now: try again in a moment");
             return;
         }
         api__resp_json(resp, 200, json_pack("{s:o, s:o}", "webhooks", arr, "kinds",
@@ -370,7 +377,8 @@ void api__hooks(api *a, const http_req *req, http_resp *resp, const char *rest)
             return;
         }
         if (w != 0) {
-            api__resp_error(resp, 503, "store_unavailable", "the webhook cannot be deleted now");
+            api__resp_error(resp, 503, "store_unavailable",
+                            "the webhook cannot be deleted now: try again in a moment");
             return;
         }
         if (a->env.hooks_changed)

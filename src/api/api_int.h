@@ -23,6 +23,11 @@ typedef struct api_conn {
     struct api_conn *next; /* the same agent's other desktops; feeds: the next feed */
 } api_conn;
 
+/* The 401 of a call without a usable session or token, saying what to do. */
+#define API_MSG_NO_SESSION                                                                \
+    "no valid session: log in first (POST /api/login), or send an API token"              \
+    " (Authorization: Bearer tdt_...)"
+
 /* Counters for /metrics (api_metrics.c). */
 #define API_HANDLE_BUCKETS 8
 typedef struct api_metrics {

@@ -205,7 +205,8 @@ static void describe(const json_error_t *je, const char *what, size_t n, api_par
     e->code = "bad_json";
     switch (json_error_code(je)) {
     case json_error_invalid_utf8:
-        snprintf(e->msg, sizeof e->msg, "%s is not valid UTF-8 text (byte %d)", what,
+        snprintf(e->msg, sizeof e->msg,
+                 "%s is not valid UTF-8 text (byte %d): send it encoded as UTF-8", what,
                  je->position);
         break;
     case json_error_premature_end_of_input:
@@ -214,16 +215,18 @@ static void describe(const json_error_t *je, const char *what, size_t n, api_par
                  "quote and bracket is closed", what, n);
         break;
     case json_error_duplicate_key:
-        snprintf(e->msg, sizeof e->msg, "%s names the same field twice", what);
+        snprintf(e->msg, sizeof e->msg, "%s names the same field twice: send each field once",
+                 what);
         break;
     case json_error_null_byte_in_key:
         e->code = "bad_text";
         snprintf(e->msg, sizeof e->msg,
                  "%s has a field name holding the character U+0000, which textdesk "
-                 "does not accept", what);
+                 "does not accept: remove it", what);
         break;
     default:
-        snprintf(e->msg, sizeof e->msg, "%s is not valid JSON (at byte %d)", what,
+        snprintf(e->msg, sizeof e->msg,
+                 "%s is not valid JSON (at byte %d): check the syntax there", what,
                  je->position);
     }
 }
@@ -235,7 +238,8 @@ int api_parse_object(str data, const char *what, json_t **out, api_parse_err *e)
     *out = NULL;
     if (api_parse_too_deep(p, data.n)) {
         e->code = "too_deep";
-        snprintf(e->msg, sizeof e->msg, "%s nests JSON deeper than %d levels", what,
+        snprintf(e->msg, sizeof e->msg,
+                 "%s nests JSON deeper than %d levels: send a flatter one", what,
                  API_JSON_MAX_DEPTH);
         return -1;
     }
@@ -243,7 +247,8 @@ int api_parse_object(str data, const char *what, json_t **out, api_parse_err *e)
     if (j != NULL && !json_is_object(j)) {
         json_decref(j);
         e->code = "bad_json";
-        snprintf(e->msg, sizeof e->msg, "%s must be a JSON object ({...})", what);
+        snprintf(e->msg, sizeof e->msg, "%s must be a JSON object: send the fields inside {...}",
+                 what);
         return -1;
     }
     if (j != NULL) {
@@ -296,7 +301,8 @@ int api_parse_frame(str data, api_frame *f, api_parse_err *e)
     json_t *j = f->root;
     f->name = json_string_value(json_object_get(j, "cmd"));
     if (!f->name)
-        return fail(e, "bad_request", "\"cmd\" must be a string%s", "");
+        return fail(e, "bad_request",
+                    "\"cmd\" must be a string: a command's name (docs/api.md)%s", "");
     const struct frame_cmd *c = NULL;
     for (size_t i = 0; i < sizeof frame_cmds / sizeof frame_cmds[0]; i++)
         if (strcmp(f->name, frame_cmds[i].name) == 0)
@@ -440,4 +446,52 @@ json_t *api_parse_frame_json(const api_frame *f)
         break;
     }
     return o;
+}
+
+static int type_ok(const json_t *v, char type)
+{
+    switch (type) {
+    case 's':
+        return json_is_string(v);
+    case 'b':
+        return json_is_boolean(v);
+    case 'I':
+        return json_is_integer(v);
+    default:
+        return 1;
+    }
+}
+
+void api_parse_fields_problem(const json_t *j, const api_field *fields, char *out, size_t n)
+{
+    const char *k;
+    const json_t *v;
+    json_object_foreach((json_t *)j, k, v)
+    {
+        const api_field *f = fields;
+        while (f->key && strcmp(f->key, k) != 0)
+            f++;
+        if (!f->key) {
+            char name[64];
+            snprintf(name, sizeof name, "%s", k);
+            utf8_trim(name); /* cut to 63 bytes, maybe inside a character */
+            snprintf(out, n, "%s: unknown field", name);
+            return;
+        }
+    }
+    for (const api_field *f = fields; f->key; f++) {
+        const json_t *got = json_object_get(j, f->key);
+        if (!got && !f->optional) {
+            snprintf(out, n, "%s: missing", f->key);
+            return;
+        }
+        if (got && !type_ok(got, f->type)) {
+            snprintf(out, n, "%s: must be %s", f->key,
+                     f->type == 's'   ? "a string"
+                     : f->type == 'b' ? "true or false"
+                                      : "a whole number");
+            return;
+        }
+    }
+    snprintf(out, n, "not the fields expected");
 }

@@ -82,4 +82,19 @@ void api_parse_frame_free(api_frame *f);
  * kind and fields again. */
 json_t *api_parse_frame_json(const api_frame *f);
 
+/* One field of a request body: its key, its type as json_unpack spells it
+ * ('s' string, 'b' boolean, 'I' integer, 'o' anything) and whether it may
+ * be left out. A list of them ends with a NULL key. */
+typedef struct api_field {
+    const char *key;
+    char type;
+    int optional;
+} api_field;
+
+/* Why the object 'j' does not fit 'fields' (json_unpack_ex refused it), in
+ * the product's words, never the JSON library's: "nmae: unknown field"
+ * (a key of the body, decoded and cut to 63 bytes), "events: missing",
+ * "url: must be a string". Into 'out' ('n' bytes). */
+void api_parse_fields_problem(const json_t *j, const api_field *fields, char *out, size_t n);
+
 #endif

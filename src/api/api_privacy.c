@@ -161,7 +161,8 @@ static void retention_put(api *a, const http_req *req, http_resp *resp)
         w = api__write_end(a, store_setting_put(a->env.st, STR_LIT("retention"), str_c(text)));
     free(text);
     if (w != 0) {
-        api__resp_error(resp, 503, "store_unavailable", "the policy cannot be stored right now");
+        api__resp_error(resp, 503, "store_unavailable",
+                        "the policy cannot be stored right now: try again in a moment");
         return;
     }
     api__resp_json(resp, 200, policy_json(a));
@@ -175,7 +176,8 @@ void api__retention(api *a, const http_req *req, http_resp *resp, const char *re
     if (*rest == '\0' && strcmp(m, "GET") == 0) {
         json_t *j = policy_json(a);
         if (!j)
-            api__resp_error(resp, 503, "store_unavailable", "the policy cannot be read now");
+            api__resp_error(resp, 503, "store_unavailable",
+                            "the policy cannot be read now: try again in a moment");
         else
             api__resp_json(resp, 200, j);
     } else if (*rest == '\0' && strcmp(m, "PUT") == 0) {
@@ -259,7 +261,8 @@ static void export_number(api *a, const http_req *req, http_resp *resp, store_ac
     export_walk w = {json_array(), a->env.st, 0};
     if (store_history(a->env.st, str_c(number), EXPORT_CONVS_MAX, export_conv, &w) != 0) {
         json_decref(w.convs);
-        api__resp_error(resp, 503, "store_unavailable", "the export cannot be read right now");
+        api__resp_error(resp, 503, "store_unavailable",
+                        "the export cannot be read right now: try again in a moment");
         return;
     }
     char n[32];

@@ -1083,7 +1083,7 @@ static void settings(api *a, const http_req *req, http_resp *resp)
         return;
     }
     if (strcmp(req->method, "PUT") != 0) {
-        api__resp_error(resp, 405, "method_not_allowed", "GET or PUT");
+        api__resp_error(resp, 405, "method_not_allowed", "use GET or PUT");
         return;
     }
     if (api__require_role(a, req, resp, 0) != 0)
@@ -1160,7 +1160,7 @@ void api__reports(api *a, const http_req *req, http_resp *resp)
         return;
     }
     if (strcmp(req->method, "GET") != 0) {
-        api__resp_error(resp, 405, "method_not_allowed", "read only");
+        api__resp_error(resp, 405, "method_not_allowed", "read only: use GET");
         return;
     }
     if (strcmp(rest, "figures") == 0 || strcmp(rest, "figures.csv") == 0)

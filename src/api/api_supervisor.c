@@ -219,7 +219,7 @@ static int supervisor_name(api *a, const http_req *req, http_resp *resp, char *w
 {
     store_account acc;
     if (api__session_of(a, req, &acc) != 0) {
-        api__resp_error(resp, 401, "not_logged_in", "no valid session");
+        api__resp_error(resp, 401, "not_logged_in", API_MSG_NO_SESSION);
         return -1;
     }
     snprintf(who, CC_NAME_MAX + 1, "%.*s", (int)acc.username.n, acc.username.p);
@@ -342,7 +342,8 @@ void api__supervisor(api *a, const http_req *req, http_resp *resp)
         char *end;
         unsigned long id = strtoul(rest + 7, &end, 10);
         if (id == 0 || id >= CC_MAX_ID || strcmp(end, "/state") != 0) {
-            api__resp_error(resp, 404, "not_found", "POST /api/supervisor/agents/ID/state");
+            api__resp_error(resp, 404, "not_found",
+                            "no such call: use POST /api/supervisor/agents/ID/state");
             return;
         }
         force_state(a, req, resp, (uint32_t)id);
@@ -360,7 +361,7 @@ void api__supervisor(api *a, const http_req *req, http_resp *resp)
         return;
     }
     if (strcmp(req->method, "GET") != 0) {
-        api__resp_error(resp, 405, "method_not_allowed", "read only");
+        api__resp_error(resp, 405, "method_not_allowed", "read only: use GET");
         return;
     }
     if (strcmp(rest, "overview") == 0) {
@@ -377,7 +378,7 @@ void api__supervisor(api *a, const http_req *req, http_resp *resp)
         cc_conv_view v;
         if (*end || id == 0 || id >= CC_MAX_ID ||
             cc_conv_get(a->env.core, (uint32_t)id, &v) != 0) {
-            api__resp_error(resp, 404, "not_found", "no such open conversation");
+            api__resp_error(resp, 404, "not_found", cc_err_msg(-CC_E_NO_CONVERSATION));
             return;
         }
         /* ?unmasked=1: a supervisor or administrator may read it unmasked
@@ -409,7 +410,8 @@ void api__supervisor(api *a, const http_req *req, http_resp *resp)
         api__resp_json(resp, 200, j);
         return;
     }
-    api__resp_error(resp, 404, "not_found", "no such supervisor resource");
+    api__resp_error(resp, 404, "not_found",
+                    "no such supervisor resource: check the path (docs/api.md lists them)");
 }
 
 /* ---- the live feed ------------------------------------------------------ */

@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "api/api_int.h"
+#include "api/api_parse.h"
 #include "util/log.h"
 #include "util/utf8.h"
 
@@ -184,11 +185,15 @@ static void token_create(api *a, const http_req *req, http_resp *resp)
     if (json_unpack_ex(j, &e, JSON_STRICT, "{s:s, s:s, s?I, s?I, s?I}", "name", &name, "role",
                        &role, "agent", &agent, "expires_at", &expires_at, "expires_in_days",
                        &days) != 0) {
-        char m[400];
+        static const api_field fields[] = {{"name", 's', 0},       {"role", 's', 0},
+                                           {"agent", 'I', 1},      {"expires_at", 'I', 1},
+                                           {"expires_in_days", 'I', 1}, {NULL, 0, 0}};
+        char why[96], m[400];
+        api_parse_fields_problem(j, fields, why, sizeof why);
         snprintf(m, sizeof m,
-                 "%.200s: a token needs \"name\" and \"role\" (strings), and may have \"agent\","
+                 "%s: a token needs \"name\" and \"role\" (strings), and may have \"agent\","
                  " \"expires_at\" (ms since 1970) or \"expires_in_days\" (integers)",
-                 e.text);
+                 why);
         json_decref(j);
         api__resp_error(resp, 400, "bad_request", m);
         return;
@@ -249,7 +254,8 @@ static void token_create(api *a, const http_req *req, http_resp *resp)
     }
     if (w != 0) {
         json_decref(j);
-        api__resp_error(resp, 503, "store_unavailable", "tokens cannot be stored right now");
+        api__resp_error(resp, 503, "store_unavailable",
+                        "tokens cannot be stored right now: try again in a moment");
         return;
     }
     store_token t = {.id = id, .name = str_c(name), .created_by = str_c(byc), .role = r,
@@ -270,7 +276,8 @@ void api__tokens(api *a, const http_req *req, http_resp *resp, const char *rest)
         tok_list l = {json_array(), a->env.now(a->env.app)};
         if (store_tokens_all(a->env.st, list_cb, &l) != 0) {
             json_decref(l.arr);
-            api__resp_error(resp, 503, "store_unavailable", "tokens cannot be read right now");
+            api__resp_error(resp, 503, "store_unavailable",
+                            "tokens cannot be read right now: try again in a moment");
             return;
         }
         api__resp_json(resp, 200, json_pack("{s:o}", "tokens", l.arr));
@@ -295,7 +302,8 @@ void api__tokens(api *a, const http_req *req, http_resp *resp, const char *rest)
         else if (w == -EALREADY)
             api__resp_error(resp, 409, "already_revoked", "that token was revoked before");
         else if (w != 0)
-            api__resp_error(resp, 503, "store_unavailable", "the token cannot be revoked now");
+            api__resp_error(resp, 503, "store_unavailable",
+                            "the token cannot be revoked now: try again in a moment");
         else
             api__resp_json(resp, 200, json_pack("{s:I, s:s}", "id", (json_int_t)id, "state",
                                                 "revoked"));
@@ -470,7 +478,8 @@ void api__audit_get(api *a, const http_req *req, http_resp *resp, int csv)
     if (store_audit_list(a->env.st, &f, audit_cb, &o) != 0) {
         json_decref(o.arr);
         resp->body.n = 0;
-        api__resp_error(resp, 503, "store_unavailable", "the audit trail cannot be read now");
+        api__resp_error(resp, 503, "store_unavailable",
+                        "the audit trail cannot be read now: try again in a moment");
         return;
     }
     if (csv) {

@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <jansson.h>
 #include <unistd.h>
 
 #include "app/cli.h"
@@ -41,8 +42,10 @@ static int exchange(target *t, const char *method, const char *path, const char 
     struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)t->port)};
     if (fd < 0 || inet_pton(AF_INET, t->host, &a.sin_addr) != 1 ||
         connect(fd, (struct sockaddr *)&a, sizeof a) != 0) {
-        fprintf(stderr, "textdesk admin: cannot reach %s:%d: %s\n", t->host, t->port,
-                strerror(errno));
+        fprintf(stderr,
+                "textdesk admin: cannot reach %s:%d: %s: is textdesk serve running there?"
+                " (--url names the server)\n",
+                t->host, t->port, strerror(errno));
         if (fd >= 0)
             close(fd);
         return -1;
@@ -96,6 +99,25 @@ static int exchange(target *t, const char *method, const char *path, const char 
     return status;
 }
 
+/* A refused answer as one line on stderr: the server's message (it says
+ * what to do) and then its status and code, never the raw JSON; 'hint' (or
+ * NULL) is what to check on this side first. A body that is not the API's
+ * error JSON is shown as it came, cut to one line. */
+static void refused(int status, const buf *answer, const char *hint)
+{
+    json_t *j = answer->n ? json_loadb(answer->p, answer->n, 0, NULL) : NULL;
+    const char *msg = json_string_value(json_object_get(j, "message"));
+    const char *code = json_string_value(json_object_get(j, "error"));
+    if (msg)
+        fprintf(stderr, "textdesk admin: %s%s%s (HTTP %d, %s)\n", hint ? hint : "",
+                hint ? ": " : "", msg, status, code ? code : "?");
+    else
+        fprintf(stderr, "textdesk admin: %s%sHTTP %d: %.*s\n", hint ? hint : "", hint ? ": " : "",
+                status, (int)strcspn(answer->p ? answer->p : "", "\r\n"),
+                answer->p ? answer->p : "");
+    json_decref(j);
+}
+
 static const char admin_options[] = "[--url http://IP:PORT] [--user NAME]";
 
 static const struct {
@@ -114,9 +136,11 @@ static const struct {
     {"audit", "[OPTIONS]", "the audit trail, JSON or CSV (audit --help)"},
 };
 
-static const char admin_notes[] =
+static const char kind_note[] =
     "KIND: teams queues entry_points wrapup_reasons idle_reasons skills agents\n"
-    "      canned_responses\n"
+    "      canned_responses\n";
+
+static const char admin_notes[] =
     "  --url   the server (default http://127.0.0.1:8080)\n"
     "  --user  the administrator (default admin)\n"
     "The password is read from $TEXTDESK_ADMIN_PASSWORD, or an admin API token\n"
@@ -146,10 +170,19 @@ static void print_usage(FILE *f, const char *cmd)
         fputs(report_usage, f);
         return;
     }
+    /* tokens and audit: their own usage, then who may call */
+    if (cmd && (strcmp(cmd, "tokens") == 0 || strcmp(cmd, "audit") == 0)) {
+        fputs(strcmp(cmd, "tokens") == 0 ? cli_tokens_usage : cli_audit_usage, f);
+        fputs(admin_notes, f);
+        return;
+    }
     for (size_t i = 0; i < n; i++)
         if (cmd && strcmp(cmd, admin_cmds[i].name) == 0) {
-            fprintf(f, "usage: textdesk admin %s %s %s\n  %s\n%s", admin_options,
-                    admin_cmds[i].name, admin_cmds[i].args, admin_cmds[i].what, admin_notes);
+            /* KIND only for the commands that take one */
+            int kind = strstr(admin_cmds[i].args, "KIND") != NULL;
+            fprintf(f, "usage: textdesk admin %s %s%s%s\n  %s\n%s%s", admin_options,
+                    admin_cmds[i].name, *admin_cmds[i].args ? " " : "", admin_cmds[i].args,
+                    admin_cmds[i].what, kind ? kind_note : "", admin_notes);
             return;
         }
     fprintf(f, "usage: textdesk admin %s COMMAND\n\nAdministers a running server through "
@@ -157,6 +190,7 @@ static void print_usage(FILE *f, const char *cmd)
     for (size_t i = 0; i < n; i++)
         fprintf(f, "  %-8s %-19s %s\n", admin_cmds[i].name, admin_cmds[i].args,
                 admin_cmds[i].what);
+    fputs(kind_note, f);
     fputs(admin_notes, f);
 }
 
@@ -179,6 +213,36 @@ static int usage_error(const char *what, const char *word)
 {
     fprintf(stderr, "textdesk admin: %s '%s' (textdesk admin --help lists them)\n", what, word);
     return usage();
+}
+
+/* list, get, put and delete name a KIND (and an ID): checked here, so that
+ * a typo is told at once with what to write instead of a 404 from the
+ * server. Returns 0, or 2 after saying what is wrong. */
+static int check_kind(const char *cmd, int nargs, char **args)
+{
+    static const char *const kinds[] = {"teams",        "queues",       "entry_points",
+                                        "wrapup_reasons", "idle_reasons", "skills",
+                                        "agents",       "canned_responses"};
+    int ok = 0;
+    for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
+        ok |= strcmp(args[0], kinds[i]) == 0;
+    if (!ok) {
+        fprintf(stderr,
+                "textdesk admin %s: unknown KIND '%.64s': use teams, queues, entry_points,"
+                " wrapup_reasons, idle_reasons, skills, agents or canned_responses\n",
+                cmd, args[0]);
+        return 2;
+    }
+    if (nargs >= 2) {
+        char *end;
+        unsigned long id = strtoul(args[1], &end, 10);
+        if (*end || !*args[1] || args[1][0] == '-' || id == 0) {
+            fprintf(stderr, "textdesk admin %s: ID '%.64s' must be a whole number above 0\n", cmd,
+                    args[1]);
+            return 2;
+        }
+    }
+    return 0;
 }
 
 /* A known command with the wrong arguments: its own usage. */
@@ -238,11 +302,7 @@ int cli_admin_main(int argc, char **argv)
                                       strcmp(argv[k - 1], "--help") == 0 ||
                                       strcmp(argv[k - 1], "-h") == 0))
                 cmd = argv[k];
-        print_usage(stdout, cmd); /* report: its own usage, once */
-        if (cmd && strcmp(cmd, "tokens") == 0)
-            fputs(cli_tokens_usage, stdout);
-        if (cmd && strcmp(cmd, "audit") == 0)
-            fputs(cli_audit_usage, stdout);
+        print_usage(stdout, cmd); /* report, tokens, audit: their own usage, once */
         return 0;
     }
     for (; i + 1 < argc && argv[i][0] == '-'; i += 2) {
@@ -279,6 +339,11 @@ int cli_admin_main(int argc, char **argv)
     if ((k = cli_admin_tokens(cmd, nargs, args, path, sizeof path, &method, &body)) != 0) {
         if (k < 0)
             goto out;
+    } else if (((strcmp(cmd, "list") == 0 && nargs == 1) ||
+                ((strcmp(cmd, "get") == 0 || strcmp(cmd, "delete") == 0) && nargs == 2) ||
+                (strcmp(cmd, "put") == 0 && nargs == 3)) &&
+               check_kind(cmd, nargs, args) != 0) {
+        goto out;
     } else if (strcmp(cmd, "list") == 0 && nargs == 1) {
         snprintf(path, sizeof path, "/api/admin/%s", args[0]);
     } else if (strcmp(cmd, "get") == 0 && nargs == 2) {
@@ -354,9 +419,12 @@ int cli_admin_main(int argc, char **argv)
     st = exchange(&t, "POST", "/api/login", "application/json", login.p, login.n, &answer);
     buf_free(&login);
     if (st != 200) {
-        if (st > 0)
-            fprintf(stderr, "textdesk admin: login refused (%d): %s\n", st,
-                    answer.p ? answer.p : "");
+        if (st > 0) {
+            char hint[200];
+            snprintf(hint, sizeof hint,
+                     "cannot log in as '%.64s' (check --user and $TEXTDESK_ADMIN_PASSWORD)", user);
+            refused(st, &answer, hint);
+        }
         rc = 1;
         goto out;
     }
@@ -371,7 +439,7 @@ send:
         rc = 0;
     } else {
         if (st > 0)
-            fprintf(stderr, "textdesk admin: %d %s\n", st, answer.p ? answer.p : "");
+            refused(st, &answer, NULL);
         rc = 1;
     }
 out:

@@ -58,6 +58,10 @@ int cli_backup_main(int argc, char **argv)
         fputs("textdesk backup: --data and --store both name the store: give one\n", stderr);
         return 2;
     }
+    if (url && !store_url_ok(url)) {
+        fprintf(stderr, "textdesk backup: --store '%.200s': %s\n", url, STORE_URL_HINT);
+        return 2;
+    }
     struct stat sb;
     if (stat(file, &sb) == 0) {
         fprintf(stderr, "textdesk backup: %s exists; refusing to overwrite it\n", file);

@@ -255,6 +255,10 @@ int cli_selfcheck_main(int argc, char **argv)
             fputs(usage, stderr);
             return 2;
         }
+        if (argv[1][2] == 's' && !store_url_ok(argv[2])) {
+            fprintf(stderr, "textdesk selfcheck: --store '%.200s': %s\n", argv[2], STORE_URL_HINT);
+            return 2;
+        }
         return check_data(argv[2]);
     }
     if (argc > 2 || (argc == 2 && strcmp(argv[1], "-q") != 0)) {

@@ -180,6 +180,10 @@ int cli_serve_main(int argc, char **argv)
                         " (--data DIR is --store sqlite:DIR)\n");
         return 2;
     }
+    if (store_url && !store_url_ok(store_url)) {
+        fprintf(stderr, "textdesk serve: --store '%.200s': %s\n", store_url, STORE_URL_HINT);
+        return 2;
+    }
     if (level && log_set_level_name(level) != 0) {
         fprintf(stderr, "textdesk serve: --log-level '%s': use debug, info, warn or error\n",
                 level);

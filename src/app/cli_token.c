@@ -10,20 +10,18 @@
 #include "util/buf.h"
 
 const char cli_tokens_usage[] =
-    "usage: textdesk admin [--url URL] [--user NAME] tokens COMMAND\n"
+    "usage: textdesk admin [--url http://IP:PORT] [--user NAME] tokens COMMAND\n"
     "  list                               every API token (never its secret)\n"
     "  create NAME ROLE [--agent N] [--days D | --expires MS]\n"
     "                                     a new token: ROLE agent (acting as agent N),\n"
     "                                     supervisor or admin; printed once, keep it\n"
-    "  revoke ID                          the token stops working at once\n"
-    "With $TEXTDESK_TOKEN set to an admin token, no password is needed.\n";
+    "  revoke ID                          the token stops working at once\n";
 
 const char cli_audit_usage[] =
-    "usage: textdesk admin audit [--from MS] [--to MS] [--actor NAME] [--action TEXT]\n"
-    "                            [--before ID] [--limit N] [--csv]\n"
+    "usage: textdesk admin [--url http://IP:PORT] [--user NAME] audit [--from MS] [--to MS]\n"
+    "         [--actor NAME] [--action TEXT] [--before ID] [--limit N] [--csv]\n"
     "  the audit trail, newest first: logins, administrative changes, supervisor\n"
-    "  actions and writes made with tokens; --action matches the start\n"
-    "With $TEXTDESK_TOKEN set to an admin token, no password is needed.\n";
+    "  actions and writes made with tokens; --action matches the start\n";
 
 /* A JSON string of 's' into 'b'. */
 static void jstr(buf *b, const char *s)

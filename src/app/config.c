@@ -316,7 +316,7 @@ static int walk(ctx *x)
     if (d && !json_is_string(d))
         return fail(x, "data_dir", "must be a string%s", "");
     json_t *sto = json_object_get(root, "store");
-    if (sto && (!json_is_string(sto) || json_string_length(sto) == 0))
+    if (sto && (!json_is_string(sto) || !store_url_ok(json_string_value(sto))))
         return fail(x, "store",
                     "must be a store URL: \"postgresql://USER@HOST/DB\" or \"sqlite:DIR\"%s", "");
     if (sto && d)
@@ -426,6 +426,13 @@ app_config *app_config_load(const char *path, char *err, size_t n)
         return app_config_load_text(demo_json, sizeof demo_json - 1, "(demo)", err, n);
     json_error_t je;
     json_t *root = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
+    if (!root && json_error_code(&je) == json_error_cannot_open_file) {
+        const char *why = strrchr(je.text, ':'); /* "unable to open PATH: REASON" */
+        snprintf(err, n,
+                 "cannot read the configuration file %s: %s: check the path (--config FILE)", path,
+                 why ? why + 2 : "cannot open it");
+        return NULL;
+    }
     if (!root) {
         snprintf(err, n, "%s:%d:%d: %s", path, je.line, je.column, je.text);
         return NULL;

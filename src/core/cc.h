@@ -72,51 +72,87 @@ static inline cc_skill cc_skill_unpack(uint32_t v)
  * it was "wrapup_due", never returned (logging out while wrap-ups are owed
  * is "busy", docs/api.md). */
 #define CC_ERRORS(X)                                                            \
-    X(INVALID, 1, "invalid", "a field is missing, empty or out of range")        \
-    X(UNKNOWN_COMMAND, 2, "unknown_command", "unknown command")                  \
-    X(NO_AGENT, 3, "no_such_agent", "no such agent")                             \
-    X(NO_TEAM, 4, "no_such_team", "no such team")                                \
-    X(NO_QUEUE, 5, "no_such_queue", "no such queue")                             \
-    X(NO_ENTRY_POINT, 6, "no_such_entry_point", "no such entry point")           \
-    X(NO_CONVERSATION, 7, "no_such_conversation", "no such open conversation")   \
-    X(NO_REASON, 8, "no_such_reason", "no such wrap-up or idle reason")          \
-    X(NOT_LOGGED_IN, 9, "not_logged_in", "the agent is not logged in")           \
-    X(LOGGED_IN, 10, "already_logged_in", "the agent is already logged in")      \
-    X(STATE, 11, "illegal_state", "not allowed in the agent's current state")    \
-    X(NOT_YOURS, 12, "not_your_conversation",                                    \
-      "the conversation is not assigned to this agent")                         \
-    X(NOT_OWNER, 13, "not_owner", "only the owning agent may do this")           \
-    X(NOT_OFFERED, 14, "not_offered", "no such offer is pending for this agent") \
-    X(NOT_ACCEPTED, 15, "not_accepted",                                          \
-      "the conversation must be accepted (and still open) first")               \
-    X(TERMINATED, 16, "terminated",                                              \
+    X(INVALID, 1, "invalid",                                                    \
+      "a field is missing, empty or out of range: send every field the "        \
+      "command needs, within its range")                                        \
+    X(UNKNOWN_COMMAND, 2, "unknown_command",                                    \
+      "unknown command: check its name (docs/api.md lists the commands)")       \
+    X(NO_AGENT, 3, "no_such_agent",                                             \
+      "no such agent: check the id (the agent may have been removed)")          \
+    X(NO_TEAM, 4, "no_such_team",                                               \
+      "no such team: check the id, or add the team first")                      \
+    X(NO_QUEUE, 5, "no_such_queue",                                             \
+      "no such queue: check the id, or add the queue first")                    \
+    X(NO_ENTRY_POINT, 6, "no_such_entry_point",                                 \
+      "no such entry point: check the number or id, or add the entry point "    \
+      "first")                                                                  \
+    X(NO_CONVERSATION, 7, "no_such_conversation",                               \
+      "no such open conversation: it has ended or the id is wrong; reload "     \
+      "the list")                                                               \
+    X(NO_REASON, 8, "no_such_reason",                                           \
+      "no such wrap-up or idle reason: choose one that exists")                 \
+    X(NOT_LOGGED_IN, 9, "not_logged_in",                                        \
+      "the agent is not logged in: log in (open the desktop) first")            \
+    X(LOGGED_IN, 10, "already_logged_in",                                       \
+      "the agent is already logged in: nothing needs doing")                    \
+    X(STATE, 11, "illegal_state",                                               \
+      "not allowed in the agent's current state: change the state first")       \
+    X(NOT_YOURS, 12, "not_your_conversation",                                   \
+      "the conversation is not assigned to this agent: only the agents in "     \
+      "it may do this")                                                         \
+    X(NOT_OWNER, 13, "not_owner",                                               \
+      "only the owning agent may do this: ask the owner")                       \
+    X(NOT_OFFERED, 14, "not_offered",                                           \
+      "no such offer is pending for this agent: it was withdrawn, taken or "    \
+      "timed out")                                                              \
+    X(NOT_ACCEPTED, 15, "not_accepted",                                         \
+      "the conversation is not accepted (or has ended): accept it first")       \
+    X(TERMINATED, 16, "terminated",                                             \
       "a resource this conversation needs was removed: end it")                 \
-    X(NO_CAPACITY, 17, "no_capacity", "the agent has no free capacity")          \
-    X(TARGET_UNAVAILABLE, 18, "target_unavailable",                              \
-      "the target agent is not available or has no free capacity")              \
-    X(CONFERENCE, 19, "conference_busy",                                         \
-      "not allowed while a conference is requested or active")                  \
-    X(NO_CONFERENCE, 20, "no_conference", "no such conference request or guest") \
-    X(TEXT_EMPTY, 21, "text_empty", "the text is empty")                         \
-    X(TEXT_TOO_LONG, 22, "text_too_long",                                        \
-      "the text is too long: a reply or note takes at most 1000 characters"      \
-      " (an inbound SMS 64 KiB): shorten it")                                    \
-    X(UTF8, 23, "invalid_utf8", "the text is not valid UTF-8")                   \
-    X(NO_WRAPUP, 24, "no_wrapup_due", "no wrap-up is due for this conversation") \
-    X(BUSY, 26, "busy", "the agent still holds conversations or wrap-ups")       \
-    X(IN_USE, 27, "in_use", "the resource is still referenced")                  \
-    X(EXISTS, 28, "exists", "an open conversation with this customer exists")    \
-    X(SAME_AGENT, 29, "same_agent", "the target is the acting agent")            \
-    X(LIMIT, 30, "limit", "a size limit was reached")                              \
-    X(OPTED_OUT, 31, "opted_out",                                                   \
-      "the customer has opted out (STOP): nothing may be sent until they opt back in") \
-    X(STORE, 32, "store_unavailable",                                              \
-      "the server cannot save changes right now (disk full or database locked); "    \
-      "nothing was changed: try again in a moment")                                \
-    X(NO_SKILL, 33, "no_such_skill", "no such skill")                             \
-    X(SUPERVISOR, 34, "supervisor_present",                                        \
-      "another supervisor is already in this conversation")                       \
-    X(NOT_SUPERVISING, 35, "not_supervising",                                      \
+    X(NO_CAPACITY, 17, "no_capacity",                                           \
+      "the agent has no free capacity: end or transfer a conversation first")   \
+    X(TARGET_UNAVAILABLE, 18, "target_unavailable",                             \
+      "the target agent is not available or has no free capacity: choose "      \
+      "another")                                                                \
+    X(CONFERENCE, 19, "conference_busy",                                        \
+      "not allowed while a conference is requested or active: end or cancel "   \
+      "the conference first")                                                   \
+    X(NO_CONFERENCE, 20, "no_conference",                                       \
+      "no such conference request or guest: there is nothing to answer, "       \
+      "cancel or leave")                                                        \
+    X(TEXT_EMPTY, 21, "text_empty", "the text is empty: write something")       \
+    X(TEXT_TOO_LONG, 22, "text_too_long",                                       \
+      "the text is too long: a reply or note takes at most 1000 characters "    \
+      "(an inbound SMS 64 KiB): shorten it")                                    \
+    X(UTF8, 23, "invalid_utf8",                                                 \
+      "the text is not valid UTF-8: send it encoded as UTF-8")                  \
+    X(NO_WRAPUP, 24, "no_wrapup_due",                                           \
+      "no wrap-up is due for this conversation: end it first (or it is "        \
+      "wrapped up already)")                                                    \
+    X(BUSY, 26, "busy",                                                         \
+      "the agent still holds conversations or wrap-ups: end and wrap them "     \
+      "up first")                                                               \
+    X(IN_USE, 27, "in_use",                                                     \
+      "the resource is still referenced: change or remove what refers to it "   \
+      "first")                                                                  \
+    X(EXISTS, 28, "exists",                                                     \
+      "an open conversation with this customer exists: continue in that one")   \
+    X(SAME_AGENT, 29, "same_agent",                                             \
+      "the target is the acting agent: choose another agent")                   \
+    X(LIMIT, 30, "limit",                                                       \
+      "a size limit was reached: finish or remove something first")             \
+    X(OPTED_OUT, 31, "opted_out",                                               \
+      "the customer has opted out (STOP): nothing may be sent until they "      \
+      "opt back in")                                                            \
+    X(STORE, 32, "store_unavailable",                                           \
+      "the server cannot save changes right now (disk full or database "        \
+      "locked); nothing was changed: try again in a moment")                    \
+    X(NO_SKILL, 33, "no_such_skill",                                            \
+      "no such skill: check the id, or add the skill first")                    \
+    X(SUPERVISOR, 34, "supervisor_present",                                     \
+      "another supervisor is already in this conversation: wait until they "    \
+      "leave")                                                                  \
+    X(NOT_SUPERVISING, 35, "not_supervising",                                   \
       "the supervisor is not in this conversation: join it first")
 
 /* CC_E_STORE is never returned by the core itself: the application returns

@@ -378,7 +378,9 @@ static int handle(struct lws *wsi, http_srv *s, pss_http *pss)
     buf_init(&resp.body);
     if (pss->too_big) {
         resp.status = 413;
-        buf_printf(&resp.body, "{\"error\":\"too_large\",\"message\":\"request body over %d bytes\"}",
+        buf_printf(&resp.body,
+                   "{\"error\":\"too_large\",\"message\":\"request body over %d bytes:"
+                   " send a smaller one\"}",
                    HTTP_MAX_BODY);
     } else {
         req_bufs b;

@@ -492,7 +492,8 @@ static void kannel_mo(gw_kannel *g, gw_call *c)
     char from[64], to[64], id[128], charset[64] = "", coding[8] = "";
     if (c->arg(c, "from", from, sizeof from) <= 0 || c->arg(c, "to", to, sizeof to) <= 0 ||
         c->arg(c, "id", id, sizeof id) <= 0) {
-        answer_text(c, 400, "from, to and id (Kannel's %p, %P, %I) are required");
+        answer_text(c, 400, "from, to and id (Kannel's %p, %P, %I) are required: add them to"
+                            " the post-url");
         return;
     }
     c->arg(c, "charset", charset, sizeof charset);
@@ -528,7 +529,7 @@ static void kannel_dlr(gw_kannel *g, gw_call *c)
 {
     char ref[32], type[16], reply[512] = "";
     if (c->arg(c, "ref", ref, sizeof ref) <= 0 || c->arg(c, "type", type, sizeof type) <= 0) {
-        answer_text(c, 400, "ref and type are required");
+        answer_text(c, 400, "ref and type are required: textdesk's dlr-url carries them");
         return;
     }
     c->arg(c, "reply", reply, sizeof reply);
@@ -568,7 +569,8 @@ static void kannel_http(gw *base, gw_call *c)
         char t[160];
         int n = c->arg(c, "token", t, sizeof t);
         if (n < 0 || strcmp(t, g->cfg.token) != 0) {
-            answer_text(c, 403, "bad token");
+            answer_text(c, 403, "bad token: the URL's token= must be this gateway's \"token\""
+                                " in textdesk's configuration");
             return;
         }
     }

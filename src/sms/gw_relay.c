@@ -85,7 +85,9 @@ static void in_done(void *arg, int in, const char *code, const char *msg)
     if (in == GW_IN_UNAVAILABLE)
         gw_answer_err(c, 503, code, msg);
     else if (in == GW_IN_UNKNOWN)
-        gw_answer_err(c, 404, "unknown_message", "no outbound message with that ref or message_id");
+        gw_answer_err(c, 404, "unknown_message",
+                      "no outbound message with that ref or message_id: send the ref textdesk"
+                      " gave, or the message_id you answered with");
     else
         gw_answer_json(c, 200, json_pack("{s:s}", "status",
                                  in == GW_IN_DUPLICATE ? "duplicate"
@@ -98,7 +100,8 @@ static int fields(gw_call *c, const char *const *names, gw_http_fields *f)
     if (gw_http_fields_parse("application/json", c->body, names, 4, f) == 0)
         return 0;
     gw_http_fields_free(f);
-    gw_answer_err(c, 400, "bad_request", "the body must be a JSON object");
+    gw_answer_err(c, 400, "bad_request",
+                  "the body must be a JSON object: send the fields inside {...}");
     return -1;
 }
 
@@ -110,7 +113,8 @@ static void relay_sms(gw_relay *g, gw_call *c)
         return;
     if (!f.v[0].n || !f.v[1].n || !f.v[2].p || !f.v[3].n) {
         gw_http_fields_free(&f);
-        gw_answer_err(c, 400, "bad_request", "sender, recipient, body and message_id are required");
+        gw_answer_err(c, 400, "bad_request", "sender, recipient, body and message_id are required:"
+                      " send all four as strings");
         return;
     }
     gw_sms_in_keyed(&g->port, g->id, f.v[0], f.v[1], f.v[2], f.v[3], in_done, c);
@@ -128,7 +132,8 @@ static void relay_report(gw_relay *g, gw_call *c)
     if (st < 0 || (!f.v[0].n && !f.v[1].n) || (f.v[0].n && gw_http_ref_parse(f.v[0], &ref))) {
         gw_http_fields_free(&f);
         gw_answer_err(c, 400, "bad_request",
-                   "ref (ours) or message_id, and state (sent, delivered, failed) are required");
+                   "ref (ours) or message_id, and state (sent, delivered, failed) are required:"
+                   " send them");
         return;
     }
     char err[300] = "";
@@ -145,17 +150,18 @@ static void relay_http(gw *base, gw_call *c)
     char auth[300];
     int n = c->header(c, "Authorization", auth, sizeof auth);
     if (n < 0 || (size_t)n != strlen(g->auth) || sodium_memcmp(auth, g->auth, (size_t)n) != 0) {
-        gw_answer_err(c, 401, "bad_token", "Authorization: Bearer <the relay's token> is required");
+        gw_answer_err(c, 401, "bad_token", "Authorization: Bearer <the relay's token> is required:"
+                      " send the gateway's \"token\" of textdesk's configuration");
         return;
     }
     if (strcmp(c->method, "POST") != 0)
-        gw_answer_err(c, 405, "method_not_allowed", "POST only");
+        gw_answer_err(c, 405, "method_not_allowed", "use POST");
     else if (strcmp(c->endpoint, "sms") == 0)
         relay_sms(g, c);
     else if (strcmp(c->endpoint, "report") == 0)
         relay_report(g, c);
     else
-        gw_answer_err(c, 404, "not_found", "no such endpoint (sms, report)");
+        gw_answer_err(c, 404, "not_found", "no such endpoint: use sms or report");
 }
 
 static const gw_ops relay_ops = {"relay", relay_send, relay_free, relay_http};

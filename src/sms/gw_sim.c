@@ -70,11 +70,12 @@ static void sim_http(gw *g, gw_call *c)
 {
     gw_sim *s = (gw_sim *)g;
     if (strcmp(c->endpoint, "send") != 0) {
-        gw_answer_err(c, 404, "not_found", "no such simulator call");
+        gw_answer_err(c, 404, "not_found",
+                      "no such simulator call: use send, inbox or entry_points");
         return;
     }
     if (strcmp(c->method, "POST") != 0) {
-        gw_answer_err(c, 405, "method_not_allowed", "POST only");
+        gw_answer_err(c, 405, "method_not_allowed", "use POST");
         return;
     }
     static const char *const names[] = {"from", "to", "text", "id"};
@@ -84,7 +85,8 @@ static void sim_http(gw *g, gw_call *c)
     if (gw_http_fields_parse(ct, c->body, names, 4, &f) != 0 || !f.v[0].p || !f.v[1].p ||
         !f.v[2].p) {
         gw_http_fields_free(&f);
-        gw_answer_err(c, 400, "bad_request", "from, to and text are required strings");
+        gw_answer_err(c, 400, "bad_request",
+                      "from, to and text are required strings: send all three");
         return;
     }
     char gen[64];

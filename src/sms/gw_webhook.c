@@ -137,7 +137,9 @@ static void in_done(void *arg, int in, const char *code, const char *msg)
         gw_answer_err(c, 503, code, msg);
         break;
     case GW_IN_UNKNOWN:
-        gw_answer_err(c, 404, "unknown_message", "no outbound message with that reference or id");
+        gw_answer_err(c, 404, "unknown_message",
+                      "no outbound message with that reference or id: send the reference"
+                      " textdesk gave, or the id you answered with");
         break;
     case GW_IN_REFUSED: /* kept among the refused: a retry would be refused again */
         gw_answer_json(c, 200, json_pack("{s:s, s:s}", "result", "refused", "error", code));
@@ -155,7 +157,9 @@ static int get_fields(gw_call *c, const char *const *names, size_t n, gw_http_fi
     if (gw_http_fields_parse(ct, c->body, names, n, f) == 0)
         return 0;
     gw_http_fields_free(f);
-    gw_answer_err(c, 400, "bad_request", "the body must be a JSON object or a form");
+    gw_answer_err(c, 400, "bad_request",
+                  "the body must be a JSON object or a form: send the fields in one"
+                  " of those");
     return -1;
 }
 
@@ -170,9 +174,12 @@ static int verify(gw_webhook *g, gw_call *c)
     if (r == 0)
         return 0;
     gw_answer_err(c, 401, "bad_signature",
-               r == -ETIMEDOUT ? "the signed timestamp is too old or in the future"
-               : r == -EINVAL  ? "X-Textdesk-Timestamp and X-Textdesk-Signature are required"
-                               : "the signature does not match");
+               r == -ETIMEDOUT ? "the signed timestamp is too old or in the future: sign with the"
+                                 " current time (within 300 s)"
+               : r == -EINVAL  ? "X-Textdesk-Timestamp and X-Textdesk-Signature are required:"
+                                 " sign every request (docs/gateways/webhook.md)"
+                               : "the signature does not match: sign with the gateway's secret"
+                                 " (docs/gateways/webhook.md)");
     return -1;
 }
 
@@ -184,7 +191,7 @@ static void webhook_inbound(gw_webhook *g, gw_call *c)
         return;
     if (!f.v[0].n || !f.v[1].n || !f.v[2].p || !f.v[3].n) {
         gw_http_fields_free(&f);
-        gw_answer_err(c, 400, "bad_request", "from, to, text and id are required");
+        gw_answer_err(c, 400, "bad_request", "from, to, text and id are required: send all four");
         return;
     }
     gw_sms_in_keyed(&g->port, g->id, f.v[0], f.v[1], f.v[2], f.v[3], in_done, c);
@@ -201,7 +208,8 @@ static void webhook_status(gw_webhook *g, gw_call *c)
     if (st < 0 || (!f.v[0].n && !f.v[1].n)) {
         gw_http_fields_free(&f);
         gw_answer_err(c, 400, "bad_request",
-                   "reference or id, and status (sent, delivered, failed) are required");
+                   "reference or id, and status (sent, delivered, failed) are required: send"
+                   " them");
         return;
     }
     char err[300] = "";
@@ -223,7 +231,7 @@ static void webhook_http(gw *base, gw_call *c)
 {
     gw_webhook *g = (gw_webhook *)base;
     if (strcmp(c->method, "POST") != 0) {
-        gw_answer_err(c, 405, "method_not_allowed", "POST only");
+        gw_answer_err(c, 405, "method_not_allowed", "use POST");
         return;
     }
     if (verify(g, c) != 0)
@@ -233,7 +241,7 @@ static void webhook_http(gw *base, gw_call *c)
     else if (strcmp(c->endpoint, "status") == 0)
         webhook_status(g, c);
     else
-        gw_answer_err(c, 404, "not_found", "no such endpoint (inbound, status)");
+        gw_answer_err(c, 404, "not_found", "no such endpoint: use inbound or status");
 }
 
 /* ---- the type ------------------------------------------------------------ */

@@ -52,6 +52,11 @@ int store_url_is_pg(const char *url)
            (strstr(url, "host=") || strstr(url, "dbname=") || strstr(url, "service="));
 }
 
+int store_url_ok(const char *url)
+{
+    return url && (store_url_is_pg(url) || (strncmp(url, "sqlite:", 7) == 0 && url[7]));
+}
+
 /* SQLite: a folder holding textdesk.db, or a file. */
 static store *open_sqlite(const char *where, char *err, size_t errlen)
 {

@@ -73,6 +73,11 @@ const char *store_kind(const store *st);
 const char *store_where(const store *st);
 /* Whether 'url' names a PostgreSQL store (else SQLite). */
 int store_url_is_pg(const char *url);
+/* Whether 'url' is a store URL as --store and "store" take it: sqlite:DIR,
+ * postgresql://... (or postgres://) or a libpq key=value string. A bare
+ * folder is --data's (store_open takes either). */
+int store_url_ok(const char *url);
+#define STORE_URL_HINT "use sqlite:DIR or postgresql://USER@HOST/DB (a folder: --data DIR)"
 /* The schema version this build writes into 'st' (and migrates older
  * stores to); each backend has its own list of migrations. */
 int store_schema_version(const store *st);

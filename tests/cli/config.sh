@@ -19,9 +19,9 @@ expect '{"teams":[{"id":1}]}' "c.json: teams[0].name: is required"
 expect '{"teams":[{"id":"1","name":"T"}]}' "c.json: teams[0].id: must be a whole number"
 expect '{"teams":[{"id":0,"name":"T"}]}' "c.json: teams[0].id: must be a whole number from 1 to 16777215"
 expect "{$base,\"entry_points\":[{\"id\":1,\"number\":\"+4670\",\"queue\":7}]}" \
-    "c.json: entry_points[0]: no such queue (no_such_queue)"
+    "c.json: entry_points[0]: no such queue: check the id, or add the queue first (no_such_queue)"
 expect '{"teams":[{"id":1,"name":"T"}],"queues":[{"id":1,"name":"Q","teams":[9]}]}' \
-    "c.json: queues[0]: no such team (no_such_team)"
+    "c.json: queues[0]: no such team: check the id, or add the team first (no_such_team)"
 expect "{$base,\"agents\":[{\"id\":1,\"name\":\"A\",\"username\":\"a\",\"pasword\":\"x\"}]}" \
     'c.json: agents[0].pasword: unknown field'
 expect "{$base,\"agents\":[{\"id\":1,\"name\":\"A\",\"username\":\"a\"}]}" \
@@ -31,7 +31,7 @@ expect "{$base,\"agents\":[{\"id\":1,\"name\":\"A\",\"username\":\"a\",\"passwor
 expect '{"settings":{"mask_sensitive_data":"yes"}}' \
     "c.json: settings.mask_sensitive_data: must be true or false"
 expect '{"teams":[{"id":1,"name":"T"}],"queues":[{"id":1,"name":"Q","teams":[1],"auto_wrapup_s":60}]}' \
-    "c.json: queues[0]: no such wrap-up or idle reason (no_such_reason)"
+    "c.json: queues[0]: no such wrap-up or idle reason: choose one that exists (no_such_reason)"
 # an entry point's maximum wait: 0 (none) .. 7 days (docs/configuration.md)
 expect "{$base,\"entry_points\":[{\"id\":1,\"number\":\"71000\",\"queue\":1,\"max_wait_s\":-1}]}" \
     "c.json: entry_points[0].max_wait_s: must be a whole number of seconds, 0 .. 604800"
@@ -44,7 +44,7 @@ expect '{"skills":[{"id":1}]}' "c.json: skills[0].name: is required"
 expect "{$base,$sk,\"agents\":[{\"id\":1,\"name\":\"A\",\"username\":\"a\",\"password\":\"abcd\",\"skills\":[{\"skill\":1,\"level\":6}]}]}" \
     "c.json: agents[0].skills[0].level: must be a whole number from 1 to 5"
 expect "{$base,$sk,\"agents\":[{\"id\":1,\"name\":\"A\",\"username\":\"a\",\"password\":\"abcd\",\"skills\":[{\"skill\":2,\"level\":3}]}]}" \
-    "c.json: agents[0]: no such skill (no_such_skill)"
+    "c.json: agents[0]: no such skill: check the id, or add the skill first (no_such_skill)"
 expect "{$base,$sk,\"agents\":[{\"id\":1,\"name\":\"A\",\"username\":\"a\",\"password\":\"abcd\",\"skills\":[{\"skill\":1,\"level\":3},{\"skill\":1,\"level\":2}]}]}" \
     "c.json: agents[0].skills[1].skill: skill 1 is listed twice"
 expect "{\"teams\":[{\"id\":1,\"name\":\"T\"}],$sk,\"queues\":[{\"id\":1,\"name\":\"Q\",\"teams\":[1],\"skills\":{\"skill\":1}}]}" \
@@ -54,7 +54,7 @@ expect "{\"teams\":[{\"id\":1,\"name\":\"T\"}],$sk,\"queues\":[{\"id\":1,\"name\
 expect "{$base,$sk,\"entry_points\":[{\"id\":1,\"number\":\"+4670\",\"queue\":1,\"skill_words\":[{\"word\":\"\",\"skill\":1,\"level\":1}]}]}" \
     "c.json: entry_points[0].skill_words[0].word: must be a word (no blanks)"
 expect "{$base,$sk,\"entry_points\":[{\"id\":1,\"number\":\"+4670\",\"queue\":1,\"skill_words\":[{\"word\":\"english\",\"skill\":2,\"level\":1}]}]}" \
-    "c.json: entry_points[0]: no such skill (no_such_skill)"
+    "c.json: entry_points[0]: no such skill: check the id, or add the skill first (no_such_skill)"
 
 out=$("$bin" serve --config "$dir/missing.json" 2>&1); rc=$?
 if [ $rc -eq 1 ] && printf '%s' "$out" | grep -q "missing.json"; then pass=$((pass + 1)); else
@@ -129,6 +129,14 @@ printf '{%s, %s}\n' "$base" "$sso" >"$dir/sso.json"
 out=$(timeout 30 "$bin" serve --config "$dir/sso.json" --data "$dir/sso" --listen 127.0.0.1:0 2>&1); rc=$?
 if [ $rc -eq 1 ] && printf '%s' "$out" | grep -qF "textdesk serve: sso.agent_teams: no team 9 on this site: list ids of existing teams (textdesk admin list teams) or create team 9 first"; then
     pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL: sso.agent_teams [1, 9]: exit $rc: $out"; fi
+
+# a "store" that is no store URL is refused with what to write; a missing
+# file is said in the product's words (before: jansson's "-1:-1: unable
+# to open ...")
+expect '{"store": "foo:bar"}' 'c.json: store: must be a store URL: "postgresql://USER@HOST/DB" or "sqlite:DIR"'
+out=$(timeout 30 "$bin" serve --config "$dir/none.json" --data "$dir/none" --listen 127.0.0.1:1 2>&1); rc=$?
+if [ $rc -eq 1 ] && [ "$out" = "textdesk serve: cannot read the configuration file $dir/none.json: No such file or directory: check the path (--config FILE)" ] && [ ! -e "$dir/none" ]; then
+    pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL: missing config file: exit $rc: $out"; fi
 
 echo "config.sh: $pass passed, $fail failed"
 [ $fail -eq 0 ]

@@ -60,17 +60,22 @@ help "usage: textdesk mask" mask --kinds nosuchkind --help
 subs=$("$bin" admin --help | sed -n '/^commands:/,/^KIND/p' | awk 'NR > 1 && $1 != "KIND:" { print $1 }')
 [ "$(echo "$subs" | wc -w)" -ge 8 ] || { echo "FAIL: too few admin commands: $subs"; fail=$((fail + 1)); }
 for s in $subs; do
-    help "usage: textdesk admin [--url http://IP:PORT] [--user NAME] $s " admin "$s" --help
-    # its own usage, once: no line twice, no other command's usage line
+    help "usage: textdesk admin [--url http://IP:PORT] [--user NAME] $s" admin "$s" --help
+    # its own usage, once: no line twice, no other command's usage line, one
+    # usage line; the KINDs only where the command takes one (before, tokens
+    # and audit printed two usages and every command the KIND list)
     twice=$(grep -v '^ *$' "$tmp/out" | sort | uniq -d | head -1)
     other=$(grep '^usage:' "$tmp/out" | grep -v -e " $s " -e " $s\$" | head -1)
-    if [ -n "$twice$other" ]; then
-        echo "FAIL 'admin $s --help': ${twice:+line twice: $twice}${other:+ another usage: $other}"
+    usages=$(grep -c '^usage:' "$tmp/out")
+    kind=$(grep -c '^KIND:' "$tmp/out")
+    case $s in list | get | put | delete) want_kind=1 ;; *) want_kind=0 ;; esac
+    if [ -n "$twice$other" ] || [ "$usages" -ne 1 ] || [ "$kind" -ne "$want_kind" ]; then
+        echo "FAIL 'admin $s --help': ${twice:+line twice: $twice}${other:+ another usage: $other} usages $usages, KIND lines $kind (want $want_kind)"
         fail=$((fail + 1))
     else
         pass=$((pass + 1))
     fi
-    help "usage: textdesk admin [--url http://IP:PORT] [--user NAME] $s " \
+    help "usage: textdesk admin [--url http://IP:PORT] [--user NAME] $s" \
         admin --url http://127.0.0.1:1 "$s" -h
 done
 
@@ -103,9 +108,18 @@ named "textdesk admin: unknown command 'frobnicate' (textdesk admin --help lists
 named "textdesk admin: unknown option '--frob'" admin --frob x list queues
 named "textdesk admin: missing value for '--url'" admin --url
 named "textdesk admin list: wrong arguments (textdesk admin list --help)" admin list
+named "textdesk admin list: unknown KIND 'frob': use teams, queues," admin list frob
+named "textdesk admin get: ID 'abc' must be a whole number above 0" admin get queues abc
+named "textdesk admin delete: ID '0' must be a whole number above 0" admin delete teams 0
 named "textdesk backup: unknown option '--frob' (textdesk backup --help lists them)" backup --frob out.db
 named "textdesk backup: give the FILE to write the copy to" backup --data .
 named "textdesk backup: --data and --store both name the store: give one" backup --data a --store sqlite:a out.db
+# a --store that is no store URL: said at once (before, serve took "foo:bar"
+# for a folder, created it and served from it)
+named "textdesk serve: --store 'foo:bar': use sqlite:DIR or postgresql://" serve --store foo:bar --listen 127.0.0.1:1
+named "textdesk backup: --store 'foo:bar': use sqlite:DIR or postgresql://" backup --store foo:bar out.db
+named "textdesk selfcheck: --store 'foo:bar': use sqlite:DIR or postgresql://" selfcheck --store foo:bar
+[ ! -e foo:bar ] || { echo "FAIL: --store foo:bar created a folder"; fail=$((fail + 1)); }
 
 # the man page's synopsis names every option of each command's usage line(s)
 man=$(sed 's/\\-/-/g' "$scripts/../docs/textdesk.1")

@@ -29,7 +29,9 @@ test('textdesk admin talks to a running server', async () => {
   assert.equal(JSON.parse(r.stdout).name, 'Kväll');
   r = await admin(s, ['put', 'teams', '8', '{"name":"X","colour":"red"}']);
   assert.equal(r.code, 1);
-  assert.match(r.stderr, /400 .*colour: unknown field/);
+  // one line: the server's message, then its status and code (before: the
+  // raw JSON body)
+  assert.equal(r.stderr, 'textdesk admin: colour: unknown field (HTTP 400, bad_field)\n');
 
   const dir = mkdtempSync(path.join(os.tmpdir(), 'textdesk-admin-cli-'));
   const file = path.join(dir, 'queue.json');
@@ -51,7 +53,12 @@ test('textdesk admin talks to a running server', async () => {
   r = await admin(s, ['report', '0', String(Date.now() + 1000)]);
   assert.match(r.stdout, /^conversation,customer_number,/);
 
-  assert.equal((await admin(s, ['list', 'queues'], 'wrong')).code, 1);
+  r = await admin(s, ['list', 'queues'], 'wrong');
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /^textdesk admin: cannot log in as 'admin' \(check --user and \$TEXTDESK_ADMIN_PASSWORD\): unknown user or wrong password: .* \(HTTP 401, bad_credentials\)\n$/);
+  r = await admin({ url: 'http://127.0.0.1:1' }, ['list', 'queues']);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /^textdesk admin: cannot reach 127\.0\.0\.1:1: .*: is textdesk serve running there\? \(--url names the server\)\n$/);
   assert.equal((await admin(s, ['frobnicate'])).code, 2);
   assert.equal((await s.stop()).code, 0, s.output);
 });

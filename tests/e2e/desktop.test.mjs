@@ -257,7 +257,17 @@ async function flows(lang) {
   await anna.click('#new-outbound');
   await anna.locator('#dlg-outbound[open]').waitFor();
   assert.deepEqual(await anna.locator('#outbound-ep option').allTextContents(), [EP, '71000']);
-  await anna.fill('#outbound-number', OUT);
+  // no number, or one no SMS can go to: said in the agent's language with
+  // what to write (before: "Invalid value."); blanks and dashes as people
+  // write a number are dropped
+  await anna.click('#outbound-ok');
+  await waitText(anna, '#outbound-error', L('err_outbound_number'));
+  await anna.fill('#outbound-number', '070 999 ¤¤');
+  await anna.click('#outbound-ok');
+  await waitText(anna, '#outbound-error', L('err_outbound_number'));
+  await shot(anna, tag('11-outbound-number-refused'));
+  await anna.fill('#outbound-number', OUT.replace(/^(\+46)(\d\d)(\d{3})(\d\d)(\d\d)$/, '$1 $2-$3 $4 $5'));
+  assert.equal(await text(anna, '#outbound-error'), '');
   await shot(anna, tag('11-outbound-dialog'));
   await anna.click('#outbound-ok');
   await waitText(anna, '#pane-title', OUT);

@@ -21,11 +21,17 @@ function start() {
 // A message in the product's words: no flag or function of the JSON
 // library, and none of the marker text we put into what we sent. A field's
 // name may be named ('named'): decoded, cut on a character boundary.
+// jansson's unpack texts ("Object item not found: x", "Expected string, got
+// integer", "1 object item(s) left unpacked: x") are the library's words too.
+// And it says what to do: the problem, then after a colon the way out, or
+// an instruction alone ("use GET, PUT or DELETE").
 function productWords(message, what, named) {
   assert.equal(typeof message, 'string', what);
   assert.ok(message.length > 0, what);
-  assert.doesNotMatch(message, /JSON_|jansson|json_|\uFFFD|Nattk/, `${what}: ${message}`);
+  assert.doesNotMatch(message, /JSON_|jansson|json_|\uFFFD|Nattk|Object item|Expected \w+, got|left unpacked/,
+    `${what}: ${message}`);
   if (!named) assert.doesNotMatch(message, /ZQX/, `${what}: ${message}`);
+  assert.match(message, /: \S|^(use|give|send|log in|remove|write|choose|check) /i, `${what}: says what to do: ${message}`);
 }
 
 test('every 4xx and 5xx answer of the API has a JSON error body', async () => {
@@ -48,27 +54,51 @@ test('every 4xx and 5xx answer of the API has a JSON error body', async () => {
     ['too deep', 'PUT', '/api/admin/teams/1', '['.repeat(40), true],
     ['long unknown field', 'PUT', '/api/admin/teams/1', JSON.stringify({ name: 'x', [long]: 1 }), true],
     ['long unknown section', 'POST', '/api/admin/import', JSON.stringify({ [long]: [] }), true],
+    ['long unknown setting', 'PUT', '/api/admin/settings', JSON.stringify({ [long]: true }), true],
     ['no such endpoint', 'GET', '/api/ZQX%C3%B6%FF', undefined, true],
     ['no such entity', 'GET', '/api/admin/teams/4242', undefined, true],
     ['method', 'PATCH', '/api/admin/teams/1', '{}', true],
+    ['login by GET', 'GET', '/api/login', undefined, false], // before: 404 "no such endpoint"
+    ['logout by DELETE', 'DELETE', '/api/logout', undefined, true],
     ['not logged in', 'GET', '/api/admin/teams', undefined, false],
     ['login bad json', 'POST', '/api/login', '{"username":"Nattk', false],
     ['login U+0000', 'POST', '/api/login', '{"username":"a\\u0000","password":"x"}', false],
     ['too large', 'POST', '/api/sim/send', 'x'.repeat(70000), false],
     ['sim bad', 'POST', '/api/sim/send', '{"from":"ZQX"}', false],
+    // a body of the wrong shape: named in the product's words (before: jansson's)
+    ['webhook without events', 'POST', '/api/admin/webhooks', '{"name":"x","url":"http://a.example/"}', true],
+    ['long unknown webhook field', 'POST', '/api/admin/webhooks',
+      JSON.stringify({ name: 'x', url: 'http://a.example/', events: ['*'], [long]: 1 }), true],
+    ['token agent not a number', 'POST', '/api/admin/tokens', '{"name":"x","role":"agent","agent":"1"}', true],
+    ['token twice', 'POST', '/api/admin/tokens', '{"name":"x","role":"agent","name":"y"}', true],
+    ['no such team', 'DELETE', '/api/admin/teams/4242', undefined, true],
+    ['history without conv', 'GET', '/api/history', undefined, 'anna'],
+    ['agent calls admin', 'GET', '/api/admin/teams', undefined, 'anna'],
+    ['not logged in, me', 'GET', '/api/me', undefined, false],
   ];
+  const anna = await login(s.url, 'anna', 'demo-anna');
+  assert.equal(anna.status, 200);
   for (const [what, method, path, body, asAdmin] of cases) {
     const r = await fetch(`${s.url}${path}`, {
       method, body,
-      headers: { 'content-type': 'application/json', ...(asAdmin ? { cookie: admin.cookie } : {}) },
+      headers: { 'content-type': 'application/json',
+        ...(asAdmin === 'anna' ? { cookie: anna.cookie } : asAdmin ? { cookie: admin.cookie } : {}) },
     });
-    assert.ok(r.status >= 400, `${what}: status ${r.status}`);
+    assert.ok(r.status >= 400 && r.status < 500, `${what}: status ${r.status}`);
     assert.match(r.headers.get('content-type') || '', /application\/json/, what);
     const text = await r.text();
     assert.ok(text.length > 0, `${what}: empty body`);
     const j = JSON.parse(text);
     assert.equal(typeof j.error, 'string', what);
     productWords(j.message, what, what.startsWith('long unknown'));
+    if (what === 'long unknown webhook field') assert.match(j.message, /^ZQXa+\u00f6?: unknown field/, j.message);
+    if (what === 'webhook without events') assert.match(j.message, /^events: missing/, j.message);
+    if (what === 'token agent not a number') assert.match(j.message, /^agent: must be a whole number/, j.message);
+    if (what === 'history without conv') assert.equal(r.status, 400, what);
+    if (['login by GET', 'logout by DELETE'].includes(what)) assert.deepEqual([r.status, j.error, j.message], [405, 'method_not_allowed', 'use POST'], what);
+    // the whole name, cut on a character (63 bytes: before, 60, anywhere),
+    // and what to send instead
+    if (what === 'long unknown setting') assert.equal(j.message, `${long.slice(0, 62)}: unknown setting or not a boolean: send {"mask_sensitive_data": true or false}`);
   }
   assert.equal((await s.stop()).code, 0, s.output);
 });
@@ -94,6 +124,21 @@ test('every WebSocket command with an id is answered with that id', async () => 
     assert.equal(r.id, id, raw);
     if (error !== 'unknown_command') productWords(r.message, raw);
   }
+  // the core's refusals say what to do too (before: "no such offer is
+  // pending for this agent", "no such wrap-up or idle reason")
+  for (const [cmd, args, error] of [
+    ['accept', { conv: 4242 }, 'no_such_conversation'],
+    ['end', { conv: 4242 }, 'no_such_conversation'],
+    ['set_state', { state: 'idle', reason: 4242 }, 'no_such_reason'],
+    ['conference_cancel', { conv: 4242 }, 'no_such_conversation'],
+    ['outbound', { entry_point: 4242, number: '+46701234567' }, 'no_such_entry_point'],
+    ['resend', { conv: 4242, seq: 1 }, 'not_resendable'],
+    ['sms_info', {}, 'bad_request'], // before: invalid_utf8 for a text never sent
+  ]) {
+    const r = await anna.cmd(cmd, args);
+    assert.equal(r.error, error, `${cmd}: ${JSON.stringify(r)}`);
+    productWords(r.message, cmd);
+  }
   // a whole surrogate pair is a character: the command goes through to the core
   const ok = await anna.cmd('sms_info', { text: '\ud83d\ude00' });
   assert.equal(ok.ok, true);
@@ -102,6 +147,12 @@ test('every WebSocket command with an id is answered with that id', async () => 
   await anna.close();
   assert.equal((await s.stop()).code, 0, s.output);
 });
+
+// A page's text for an error: the problem, then what to do ("... : refresh
+// the list.", "... . Refresh the list."), not the problem alone.
+function saysWhatToDo(text, what) {
+  assert.match(text || '', /[:.;] \S/, `${what}: "${text}" says what to do`);
+}
 
 // No server: every error code of the core (src/core/cc.h) is in docs/api.md's
 // table and reads in the agent's language on the desktop (err_CODE in
@@ -119,6 +170,12 @@ test('every core error code is documented and translated for the desktop', () =>
   const listed = table.split('\n').filter((l) => l.startsWith('| `'))
     .flatMap((l) => [...l.split(' | ')[0].matchAll(/`(\w+)`/g)].map((m) => m[1]));
   assert.deepEqual(listed.filter((c) => !codes.includes(c)), [], 'docs/api.md lists codes the core does not have');
+  // each message of the core says the problem and then, after a colon, what to do
+  const cmsgs = [...cch.slice(cch.indexOf('#define CC_ERRORS')).split('\n\n')[0]
+    .matchAll(/X\(\w+, \d+, "(\w+)",[\s\\]*((?:"[^"]*"[\s\\]*)+)\)/g)]
+    .map((m) => [m[1], [...m[2].matchAll(/"([^"]*)"/g)].map((x) => x[1]).join('')]);
+  assert.equal(cmsgs.length, codes.length, cmsgs.map((m) => m[0]).join());
+  for (const [code, msg] of cmsgs) assert.match(msg, /^[a-z][^:]*: \S/, `src/core/cc.h: ${code}: "${msg}" says what to do`);
   // what the core, the API and the application return (cli_selfcheck only expects)
   const src = ['core', 'api', 'app'].flatMap((d) => readdirSync(fileURLToPath(new URL(`../../src/${d}`, import.meta.url)))
     .filter((f) => f.endsWith('.c') && !f.startsWith('cli_')).map((f) => read(`../../src/${d}/${f}`))).join('\n');
@@ -129,7 +186,42 @@ test('every core error code is documented and translated for the desktop', () =>
     for (const c of codes) {
       assert.ok(table.includes(`\`${c}\``), `docs/api.md, "Core error codes": ${c}`);
       assert.ok(d[`err_${c}`], `web/i18n/${lang}.json: err_${c}`);
+      saysWhatToDo(d[`err_${c}`], `web/i18n/${lang}.json: err_${c}`);
     }
+    // and so does every code the API answers a command with itself: the
+    // parser's (bad_text a person can cause: a pasted character no SMS can
+    // hold; the others a desktop out of step) and the resend's
+    const parser = [...read('../../src/api/api_parse.c').matchAll(/(?:code = |fail\(e, )"(\w+)"/g)].map((m) => m[1]);
+    const own = [...read('../../src/api/api.c').matchAll(/reply_bad\(ws, \w+,\s*"(\w+)"/g)].map((m) => m[1]);
+    assert.ok(own.includes('not_resendable') && parser.includes('bad_text') && parser.includes('too_deep'), [...own, ...parser].join());
+    for (const c of new Set([...parser, ...own])) saysWhatToDo(d[`err_${c}`], `web/i18n/${lang}.json: err_${c}`);
+  }
+});
+
+// No server: a refused login reads with what to do on every page that has
+// the login form (before: "Wrong username or password." alone).
+test('a refused login says what to do, in Swedish and English, on every page', () => {
+  const read = (p) => readFileSync(fileURLToPath(new URL(p, import.meta.url)), 'utf8');
+  for (const dir of ['i18n', 'admin/i18n', 'supervisor/i18n', 'reports/i18n'])
+    for (const lang of ['sv', 'en']) {
+      const d = JSON.parse(read(`../../web/${dir}/${lang}.json`));
+      for (const k of ['login_failed', 'login_error', 'login_wait', 'login_offline', 'password_login_off'])
+        saysWhatToDo(d[k], `web/${dir}/${lang}.json: ${k}`);
+    }
+});
+
+// No server: the simulator page words every code /api/sim/send can answer
+// (its own, the core's for a refused inbound SMS, the HTTP layer's) with
+// what to do, in Swedish and English.
+test('every error the simulator page can get says what to do', () => {
+  const read = (p) => readFileSync(fileURLToPath(new URL(p, import.meta.url)), 'utf8');
+  const own = [...read('../../src/sms/gw_sim.c').matchAll(/gw_answer_err\(c, \d+, "(\w+)"/g)].map((m) => m[1])
+    .filter((c) => c !== 'not_found' && c !== 'method_not_allowed'); // the page calls neither
+  const codes = [...own, 'no_such_entry_point', 'invalid', 'invalid_utf8', 'text_empty', 'text_too_long',
+    'store_unavailable', 'too_large', 'no_simulator', 'other', 'offline'];
+  for (const lang of ['sv', 'en']) {
+    const d = JSON.parse(read(`../../web/sim/i18n/${lang}.json`));
+    for (const c of codes) saysWhatToDo(d[`sim_err_${c}`], `web/sim/i18n/${lang}.json: sim_err_${c}`);
   }
 });
 
@@ -148,6 +240,7 @@ test('every error the supervisor page can get reads in Swedish and English', () 
     const d = JSON.parse(read(`../../web/supervisor/i18n/${lang}.json`));
     const missing = keys.filter((k) => !d[k]);
     assert.deepEqual(missing, [], `web/supervisor/i18n/${lang}.json lacks`);
+    for (const k of keys) saysWhatToDo(d[k], `web/supervisor/i18n/${lang}.json: ${k}`);
   }
   const js = read('../../web/supervisor/supervisor.js');
   // one place words a refused request (errText), and never with the

@@ -340,9 +340,27 @@ test('admin page: a webhook made with the form, its secret shown once, its deliv
     }
   }
   assert.notEqual(await page.textContent('#wh-body tr td:nth-child(4)'), '0');
-  await page.locator('#wh-list-title').scrollIntoViewIfNeeded();
+  // the failure explained in the page's language with what to do; the
+  // receiver's raw words only after it, as secondary text (before: the raw
+  // text was the only explanation)
+  const lastCell = page.locator('#wh-body tr td:nth-child(5)').first();
+  const raw = 'HTTP 500: receiver down for maintenance';
+  assert.equal(await lastCell.locator('.wh-why').textContent(), A.wh_why_failed.replace('{status}', '500'));
+  assert.equal(await lastCell.locator('.sub').textContent(), `${A.wh_detail}: ${raw}`);
+  await lastCell.scrollIntoViewIfNeeded();
   await checkScreen(page, 'admin webhooks (sv)');
   await shot(page, 'admin-webhooks-sv');
+  await page.click('#app .lang-btn[data-lang="en"]');
+  await waitText(page, '#wh-body tr td:nth-child(5) .wh-why', E.wh_why_failed.replace('{status}', '500'));
+  // what the tab last said is said again in the new language (before, "CRM
+  // är skapad." stayed Swedish on the English page)
+  await waitText(page, '#wh-status', E.wh_created.replace('{name}', 'CRM'));
+  assert.equal(await lastCell.locator('.sub').textContent(), `${E.wh_detail}: ${raw}`);
+  await page.setViewportSize({ width: 390, height: 844 });
+  await lastCell.scrollIntoViewIfNeeded();
+  await checkScreen(page, 'admin webhooks failing (en, phone)');
+  await shot(page, 'admin-webhooks-failing-en-phone');
+  await page.setViewportSize({ width: 1280, height: 720 });
   rc.mode = 'ok';
   await until(() => accepted(rc, 'crm').length === 1, 10000);
   assert.ok(rc.got.every((g) => g.signed));

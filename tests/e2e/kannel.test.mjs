@@ -126,6 +126,7 @@ test('a repeated MO (same Kannel id) is confirmed without a second message', { s
   assert.equal(t.messages[0].text, 'En gång');
   const bad = await fetch(url.replace(TOKEN, 'wrong'), { method: 'POST', body: 'x' });
   assert.equal(bad.status, 403);
+  assert.match(await bad.text(), /^bad token: the URL's token= must be this gateway's "token"/);
   // an unknown entry point: kept as refused, answered 200 so Kannel does not retry
   const orphan = await fetch(url.replace(`to=${EP}`, 'to=99999').replace('fixed-uuid-1', 'fixed-uuid-2'),
     { method: 'POST', headers: { 'content-type': 'text/plain; charset="UTF-8"' }, body: 'Fel nummer' });

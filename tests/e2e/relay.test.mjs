@@ -56,8 +56,13 @@ test('relay: bearer token, inbound after commit, reply with our ref, reports by 
   const bad = await post('sms', sms, 'wrong-token-0000000000');
   assert.equal(bad.status, 401);
   assert.equal((await bad.json()).error, 'bad_token');
-  assert.equal((await post('sms', sms, null)).status, 401);
-  assert.equal((await post('sms', { sender: 'x' })).status, 400);
+  const none = await post('sms', sms, null);
+  assert.equal(none.status, 401);
+  // each refusal says what the relay must do (before: the problem only)
+  assert.match((await none.json()).message, /is required: send the gateway's "token"/);
+  const part = await post('sms', { sender: 'x' });
+  assert.equal(part.status, 400);
+  assert.match((await part.json()).message, /are required: send all four as strings$/);
 
   const ok = await post('sms', sms);
   assert.equal(ok.status, 200);

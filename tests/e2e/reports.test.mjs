@@ -122,7 +122,7 @@ test('figures and states from the event log, JSON = CSV, the same after a restar
   assert.match(out.stderr, /--colour: unknown option/);
   out = await cli(s, ['report', 'figures', '--tz', 'Mars/Base'], 'lena', 'pw-lena');
   assert.equal(out.code, 1);
-  assert.match(out.stderr, /400 .*bad_time_zone/);
+  assert.match(out.stderr, /^textdesk admin: tz: unknown time zone.*\(HTTP 400, bad_time_zone\)\n$/);
   assert.equal((await s.stop()).code, 0, s.output);
 });
 

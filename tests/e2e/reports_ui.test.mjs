@@ -154,6 +154,9 @@ test('reports page: a seeded day in charts and tables, Swedish and English', asy
   await page.click('#f-apply');
   await waitText(page, '#report-error', VE.err_range_15min);
   await shot(page, 'reports-04-period-error-en');
+  // worded again in Swedish when the language changes (it stayed English)
+  await page.click('#app .lang-btn[data-lang="sv"]');
+  await waitText(page, '#report-error', V.err_range_15min);
   assert.deepEqual(page.problems, []); // not even a 401 before the login: the page asks /api/session
   assert.equal((await s.stop()).code, 0, s.output);
 });

@@ -176,6 +176,11 @@ test('supervisor page: a queue fills and drains, a conversation is read, masking
   await sup.selectOption('#force-state', 'logged_out');
   await sup.click('#force button[type="submit"]');
   await waitText(sup, '#force-error', VE.err_busy);
+  // worded again when the language changes (it stayed in the old one)
+  await sup.evaluate(() => import('/js/i18n.js').then((m) => m.setLang('sv')));
+  await waitText(sup, '#force-error', V.err_busy);
+  await sup.evaluate(() => import('/js/i18n.js').then((m) => m.setLang('en')));
+  await waitText(sup, '#force-error', VE.err_busy);
   await sup.click('#force-cancel');
 
   // a long list comes in pages of 100: the page asks the server for the

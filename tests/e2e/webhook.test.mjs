@@ -85,11 +85,16 @@ test('a bad signature is refused with 401 and nothing is stored', async () => {
   const body = JSON.stringify({ from: '+46701110000', to: EP, text: 'Falsk', id: 'evil-1' });
   const forged = await post('inbound', body, { headers: sign(body, undefined, 'not-the-secret-000') });
   assert.equal(forged.status, 401);
-  assert.equal((await forged.json()).error, 'bad_signature');
+  const fj = await forged.json();
+  assert.equal(fj.error, 'bad_signature');
+  // each refusal says what the provider must do (before: the problem only)
+  assert.match(fj.message, /^the signature does not match: sign with the gateway's secret/);
   const unsigned = await post('inbound', body, { headers: {} });
   assert.equal(unsigned.status, 401);
+  assert.match((await unsigned.json()).message, /are required: sign every request/);
   const stale = await post('inbound', body, { headers: sign(body, Math.floor(Date.now() / 1000) - 3600) });
   assert.equal(stale.status, 401);
+  assert.match((await stale.json()).message, /: sign with the current time/);
   // the same id, correctly signed, is new: nothing of the forged one was kept
   const ok = await post('inbound', body);
   assert.equal(ok.status, 200);

@@ -10,7 +10,7 @@ import { $, el, keyboardScroll } from '/js/util.js';
 import { showTokens, showAudit } from '/admin/security.js';
 import { showHooks } from '/admin/hooks.js';
 import { showPrivacy } from '/admin/privacy.js';
-import { call, errText, errWithField } from '/admin/call.js';
+import { call, errText, errWithField, say, resay } from '/admin/call.js';
 
 // tabs of their own (security.js, hooks.js, privacy.js): API tokens,
 // webhooks, retention and erasure, the audit trail
@@ -121,7 +121,7 @@ function selectTab(kind) {
   for (const p of PANELS) $(p).hidden = kind !== p;
   if (location.hash !== `#${kind}`) history.replaceState(null, '', `#${kind}`);
   $('list-error').hidden = true;
-  $('list-ok').textContent = '';
+  say('list-ok', () => '');
   if (kind === 'settings') { loadSettings(); return; }
   if (kind === 'tokens') { showTokens(S.data.agents || []); return; }
   if (kind === 'audit') { showAudit(); return; }
@@ -318,12 +318,12 @@ function openForm(x) {
     el('input', { id: 'f-id', name: 'id', type: 'text', inputmode: 'numeric', value: String(x ? x.id : nextId(kind)), disabled: !!x, 'aria-describedby': 'err-id' }),
     el('p', { class: 'field-error', id: 'err-id', 'aria-live': 'polite' }));
   $('form-fields').replaceChildren(el('div', { class: 'fields' }, idField, ...SPEC[kind].fields.map((f) => field(f, x))));
-  $('form-error').textContent = '';
+  say('form-error', () => '');
   for (const tr of $('list-body').children) tr.classList.toggle('selected', tr.dataset.id === String(S.editing));
 }
 
 function clearErrors() {
-  $('form-error').textContent = '';
+  say('form-error', () => '');
   for (const e of document.querySelectorAll('#form-fields .field-error')) e.textContent = '';
   for (const f of document.querySelectorAll('#form-fields .field.invalid')) f.classList.remove('invalid');
 }
@@ -346,10 +346,10 @@ function showApiError(r) {
     // a group (skills, words, survey): its first field that can take input
     const input = box2 && !box2.matches('input, select, textarea') ? box2.querySelector('input:not([disabled]), select:not([disabled]), textarea:not([disabled])') : box2;
     if (input && input.focus) input.focus();
-    $('form-error').textContent = t('fix_fields');
+    say('form-error', () => t('fix_fields'));
     return;
   }
-  $('form-error').textContent = errWithField(r);
+  say('form-error', () => errWithField(r));
 }
 
 function intValue(v) {
@@ -429,7 +429,7 @@ async function save(e) {
   e.preventDefault();
   const kind = S.kind;
   clearErrors();
-  $('list-ok').textContent = '';
+  say('list-ok', () => '');
   $('list-error').hidden = true;
   const idText = S.editing != null ? String(S.editing) : $('f-id').value.trim();
   if (!/^[1-9]\d*$/.test(idText)) {
@@ -443,7 +443,7 @@ async function save(e) {
   if (r.status !== 200) { showApiError(r); return; }
   await loadAll();
   renderList();
-  $('list-ok').textContent = t('saved', { name: label(kind, r.body) });
+  say('list-ok', () => t('saved', { name: label(kind, r.body) }));
   openForm(null);
 }
 
@@ -466,12 +466,12 @@ async function doDelete() {
   $('dlg-confirm').close();
   if (!p) return;
   $('list-error').hidden = true;
-  $('list-ok').textContent = '';
+  say('list-ok', () => '');
   const r = await api('DELETE', `${p.kind}/${p.x.id}`);
   if (r.status !== 200) {
-    $('list-error').textContent = r.body.error === 'in_use'
+    say('list-error', () => r.body.error === 'in_use'
       ? t('err_in_use', { name: label(p.kind, p.x) })
-      : errText(r);
+      : errText(r));
     $('list-error').hidden = false;
     return;
   }
@@ -480,7 +480,7 @@ async function doDelete() {
     renderList();
     if (S.editing === p.x.id) openForm(null);
   }
-  $('list-ok').textContent = t('deleted', { name: label(p.kind, p.x) });
+  say('list-ok', () => t('deleted', { name: label(p.kind, p.x) }));
 }
 
 /* ---- settings, export, import, report ------------------------------------ */
@@ -493,22 +493,22 @@ async function loadSettings() {
 
 $('mask').addEventListener('change', async () => {
   const want = $('mask').checked;
-  $('mask-status').textContent = '';
-  $('mask-error').textContent = '';
+  say('mask-status', () => '');
+  say('mask-error', () => '');
   const r = await api('PUT', 'settings', { mask_sensitive_data: want });
   if (r.status !== 200) {
     $('mask').checked = !want;
-    $('mask-error').textContent = errText(r);
+    say('mask-error', () => errText(r));
     return;
   }
   $('mask').checked = !!r.body.mask_sensitive_data;
-  $('mask-status').textContent = t(r.body.mask_sensitive_data ? 'mask_saved_on' : 'mask_saved_off');
+  say('mask-status', () => t(r.body.mask_sensitive_data ? 'mask_saved_on' : 'mask_saved_off'));
 });
 
 $('export').addEventListener('click', async () => {
-  $('import-error').textContent = '';
+  say('import-error', () => '');
   const r = await api('GET', 'export');
-  if (r.status !== 200) { $('import-error').textContent = errText(r); return; }
+  if (r.status !== 200) { say('import-error', () => errText(r)); return; }
   const blob = new Blob([JSON.stringify(r.body, null, 2) + '\n'], { type: 'application/json' });
   const a = el('a', { href: URL.createObjectURL(blob), download: `textdesk-config-${isoDay(new Date())}.json` });
   document.body.append(a);
@@ -518,18 +518,18 @@ $('export').addEventListener('click', async () => {
 });
 
 $('import').addEventListener('click', async () => {
-  $('import-status').textContent = '';
-  $('import-error').textContent = '';
+  say('import-status', () => '');
+  say('import-error', () => '');
   const file = $('import-file').files[0];
-  if (!file) { $('import-error').textContent = t('import_pick'); return; }
+  if (!file) { say('import-error', () => t('import_pick')); return; }
   const r = await api('POST', 'import', await file.text(), true);
   if (r.status !== 200) {
-    $('import-error').textContent = errWithField(r);
+    say('import-error', () => errWithField(r));
     return;
   }
   await loadAll();
   await loadSettings();
-  $('import-status').textContent = t('import_ok');
+  say('import-status', () => t('import_ok'));
 });
 
 function isoDay(d) {
@@ -603,6 +603,7 @@ $('confirm-ok').addEventListener('click', doDelete);
 $('confirm-cancel').addEventListener('click', () => { pendingDelete = null; $('dlg-confirm').close(); });
 onLang(() => {
   if ($('app').hidden) return;
+  resay();
   if (PANELS.has(S.kind)) { selectTab(S.kind); return; }
   renderList();
   const x = (S.data[S.kind] || []).find((e) => e.id === S.editing);

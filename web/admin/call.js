@@ -63,3 +63,7 @@ export function errWithField(r) {
   const f = r.body && r.body.field;
   return f ? `${fieldName(f)}: ${errText(r)}` : errText(r);
 }
+
+// A tab's status and error lines (#X-error, #X-status, #list-ok) go
+// through say, so a change of language words them anew (admin.js: resay).
+export { say, resay } from '/js/util.js';

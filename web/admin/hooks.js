@@ -5,7 +5,7 @@
 // is.
 import { t, currentLang } from '/js/i18n.js';
 import { $, el, keyboardScroll } from '/js/util.js';
-import { call, errText } from './call.js';
+import { call, errText, say } from './call.js';
 
 let kinds = [];
 
@@ -37,7 +37,26 @@ function renderKinds() {
 function lastText(w) {
   if (w.last_at === null) return t('wh_none_yet');
   const what = w.last_status ? `HTTP ${w.last_status}` : t('wh_no_answer');
-  return `${what} · ${when(w.last_at)}${w.last_error ? ` · ${w.last_error}` : ''}`;
+  return `${what} · ${when(w.last_at)}`;
+}
+
+// A failed last attempt: what it means and what to do, in the page's
+// language, by the answer's status; the receiver's own words (its raw
+// text, any language) follow as secondary text, never in their place.
+function whyKey(status) {
+  if (!status) return 'wh_why_no_answer';
+  if (status === 401 || status === 403) return 'wh_why_auth';
+  if (status === 404 || status === 410) return 'wh_why_not_found';
+  return status >= 400 && status < 500 ? 'wh_why_refused' : 'wh_why_failed';
+}
+
+function lastCell(w) {
+  const td = el('td', {}, lastText(w));
+  if (w.last_error !== null && w.last_at !== null) {
+    td.append(el('br'), el('span', { class: 'wh-why', text: t(whyKey(w.last_status), { status: w.last_status }) }),
+      el('br'), el('span', { class: 'sub', text: `${t('wh_detail')}: ${w.last_error}` }));
+  }
+  return td;
 }
 
 async function load() {
@@ -45,7 +64,7 @@ async function load() {
   const body = $('wh-body');
   body.replaceChildren();
   if (r.status !== 200) {
-    $('wh-error').textContent = errText(r);
+    say('wh-error', () => errText(r));
     return;
   }
   kinds = r.body.kinds;
@@ -56,7 +75,7 @@ async function load() {
       el('td', { text: w.events.length === kinds.length ? t('wh_all') : w.events.map(kindText).join(', ') }),
       el('td', { text: String(w.delivered) }),
       el('td', { text: String(w.failures) }),
-      el('td', { text: lastText(w) }),
+      lastCell(w),
       el('td', { text: String(w.behind) }),
       el('td', {}, el('button', { type: 'button', class: 'danger', text: t('wh_delete'), 'aria-label': t('wh_delete_named', { name: w.name }), onclick: () => remove(w) }))));
   }
@@ -66,8 +85,8 @@ async function load() {
 
 async function remove(w) {
   const r = await call('DELETE', `webhooks/${w.id}`);
-  $('wh-status').textContent = r.status === 200 ? t('wh_deleted', { name: w.name }) : '';
-  $('wh-error').textContent = r.status === 200 ? '' : errText(r);
+  say('wh-status', () => r.status === 200 ? t('wh_deleted', { name: w.name }) : '');
+  say('wh-error', () => r.status === 200 ? '' : errText(r));
   await load();
   $('wh-name').focus();
 }
@@ -76,30 +95,30 @@ async function create(ev) {
   ev.preventDefault();
   const events = [...$('wh-kinds').querySelectorAll('input[data-kind]')].filter((c) => c.checked).map((c) => c.dataset.kind);
   if (!events.length) {
-    $('wh-error').textContent = t('wh_pick_one');
+    say('wh-error', () => t('wh_pick_one'));
     $('wh-kinds').querySelector('input').focus();
     return;
   }
   const body = { name: $('wh-name').value.trim(), url: $('wh-url').value.trim(), events, masked: $('wh-masked').checked };
   const r = await call('POST', 'webhooks', body);
   if (r.status !== 201) {
-    $('wh-error').textContent = errText(r);
+    say('wh-error', () => errText(r));
     $('wh-secret-box').hidden = true;
     return;
   }
-  $('wh-error').textContent = '';
+  say('wh-error', () => '');
   $('wh-secret').value = r.body.secret;
   $('wh-secret-box').hidden = false;
   $('wh-name').value = '';
   $('wh-url').value = '';
-  $('wh-status').textContent = t('wh_created', { name: r.body.name });
+  say('wh-status', () => t('wh_created', { name: r.body.name }));
   await load();
   $('wh-secret').focus();
   $('wh-secret').select();
 }
 
 export function showHooks() {
-  $('wh-error').textContent = '';
+  say('wh-error', () => '');
   load();
 }
 

@@ -4,7 +4,7 @@
 // (downloaded as JSON) and its erasure, confirmed in a second step.
 import { t, currentLang } from '/js/i18n.js';
 import { $, el } from '/js/util.js';
-import { call, errText } from './call.js';
+import { call, errText, say } from './call.js';
 
 let eps = [];
 
@@ -19,7 +19,7 @@ function showLast(last) {
 async function loadPolicy() {
   const r = await call('GET', 'retention');
   if (r.status !== 200) {
-    $('ret-error').textContent = errText(r);
+    say('ret-error', () => errText(r));
     return;
   }
   $('ret-days').value = String(r.body.days);
@@ -37,25 +37,25 @@ async function savePolicy(ev) {
   for (const i of $('ret-eps').querySelectorAll('input[data-ep]'))
     if (i.value.trim() !== '') body.entry_points[i.dataset.ep] = Number(i.value);
   const r = await call('PUT', 'retention', body);
-  $('ret-error').textContent = r.status === 200 ? '' : errText(r);
-  $('ret-status').textContent = r.status === 200 ? t('ret_saved') : '';
+  say('ret-error', () => r.status === 200 ? '' : errText(r));
+  say('ret-status', () => r.status === 200 ? t('ret_saved') : '');
   if (r.status === 200) loadPolicy();
 }
 
 async function runNow() {
-  $('ret-error').textContent = '';
+  say('ret-error', () => '');
   const before = await loadPolicy();
   const r = await call('POST', 'retention/run');
   if (r.status !== 202) {
-    $('ret-error').textContent = errText(r);
+    say('ret-error', () => errText(r));
     return;
   }
-  $('ret-status').textContent = t('ret_started');
+  say('ret-status', () => t('ret_started'));
   for (let i = 0; i < 60; i++) { // the job works in batches: its result comes in a moment
     await new Promise((res) => setTimeout(res, 500));
     const g = await call('GET', 'retention');
     const last = g.body.last_run;
-    if (last && (!before || last.started_at !== before.started_at)) { $('ret-status').textContent = ''; showLast(last); return; }
+    if (last && (!before || last.started_at !== before.started_at)) { say('ret-status', () => ''); showLast(last); return; }
   }
 }
 
@@ -66,12 +66,12 @@ async function exportNumber(ev) {
   $('er-confirm').hidden = true;
   const r = await call('GET', `customers/export?number=${encodeURIComponent(number())}`);
   if (r.status !== 200) {
-    $('er-error').textContent = errText(r);
-    $('er-status').textContent = '';
+    say('er-error', () => errText(r));
+    say('er-status', () => '');
     return;
   }
-  $('er-error').textContent = '';
-  $('er-status').textContent = t('er_exported', { n: r.body.conversations.length });
+  say('er-error', () => '');
+  say('er-status', () => t('er_exported', { n: r.body.conversations.length }));
   const a = el('a', { href: URL.createObjectURL(new Blob([JSON.stringify(r.body, null, 2)], { type: 'application/json' })),
     download: `customer-${number().replace(/[^0-9A-Za-z]/g, '')}.json` });
   document.body.append(a);
@@ -80,10 +80,10 @@ async function exportNumber(ev) {
 }
 
 function askErase() {
-  $('er-error').textContent = '';
-  $('er-status').textContent = '';
+  say('er-error', () => '');
+  say('er-status', () => '');
   if (!number()) {
-    $('er-error').textContent = t('err_bad_number');
+    say('er-error', () => t('err_bad_number'));
     $('er-number').focus();
     return;
   }
@@ -96,11 +96,11 @@ async function erase() {
   $('er-confirm').hidden = true;
   const r = await call('POST', 'customers/erase', { number: number() });
   if (r.status !== 200) {
-    $('er-error').textContent = errText(r);
-    $('er-status').textContent = '';
+    say('er-error', () => errText(r));
+    say('er-status', () => '');
   } else {
-    $('er-error').textContent = '';
-    $('er-status').textContent = t('er_erased', { c: r.body.conversations, m: r.body.messages });
+    say('er-error', () => '');
+    say('er-status', () => t('er_erased', { c: r.body.conversations, m: r.body.messages }));
     $('er-number').value = '';
   }
   $('er-number').focus();
@@ -108,8 +108,8 @@ async function erase() {
 
 export function showPrivacy(list) {
   eps = list;
-  $('ret-error').textContent = '';
-  $('ret-status').textContent = '';
+  say('ret-error', () => '');
+  say('ret-status', () => '');
   loadPolicy();
 }
 

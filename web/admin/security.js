@@ -4,7 +4,7 @@
 // only: filters, older pages, CSV.
 import { t, currentLang } from '/js/i18n.js';
 import { $, el, keyboardScroll } from '/js/util.js';
-import { call, errText } from './call.js';
+import { call, errText, say } from './call.js';
 
 const when = (ms) => (ms ? new Date(ms).toLocaleString(currentLang() === 'en' ? 'en-GB' : 'sv-SE') : '');
 
@@ -24,8 +24,8 @@ async function loadTokens() {
   const body = $('tok-body');
   body.replaceChildren();
   if (r.status !== 200) {
-    $('tok-status').textContent = '';
-    $('tok-error').textContent = errText(r);
+    say('tok-status', () => '');
+    say('tok-error', () => errText(r));
     return;
   }
   for (const tok of r.body.tokens) {
@@ -45,8 +45,8 @@ async function loadTokens() {
 
 async function revokeToken(tok) {
   const r = await call('DELETE', `tokens/${tok.id}`);
-  $('tok-status').textContent = r.status === 200 ? t('tok_revoked', { name: tok.name }) : '';
-  $('tok-error').textContent = r.status === 200 ? '' : errText(r);
+  say('tok-status', () => r.status === 200 ? t('tok_revoked', { name: tok.name }) : '');
+  say('tok-error', () => r.status === 200 ? '' : errText(r));
   await loadTokens();
   $('tok-name').focus();
 }
@@ -63,16 +63,16 @@ async function createToken(ev) {
   if (days) body.expires_in_days = Number(days);
   const r = await call('POST', 'tokens', body);
   if (r.status !== 201) {
-    $('tok-error').textContent = errText(r);
+    say('tok-error', () => errText(r));
     $('tok-secret-box').hidden = true;
     return;
   }
-  $('tok-error').textContent = '';
+  say('tok-error', () => '');
   $('tok-secret').value = r.body.token;
   $('tok-secret-box').hidden = false;
   $('tok-name').value = '';
   $('tok-days').value = '';
-  $('tok-status').textContent = t('tok_created', { name: r.body.name });
+  say('tok-status', () => t('tok_created', { name: r.body.name }));
   await loadTokens();
   $('tok-secret').focus();
   $('tok-secret').select();
@@ -83,7 +83,7 @@ export function showTokens(list) {
   const sel = $('tok-agent');
   sel.replaceChildren(...agents.map((a) => el('option', { value: String(a.id), text: a.name })));
   syncRole();
-  $('tok-error').textContent = '';
+  say('tok-error', () => '');
   loadTokens();
 }
 
@@ -122,10 +122,10 @@ async function loadAudit(more) {
   const body = $('audit-body');
   if (!more) body.replaceChildren();
   if (r.status !== 200) {
-    $('audit-error').textContent = errText(r);
+    say('audit-error', () => errText(r));
     return;
   }
-  $('audit-error').textContent = '';
+  say('audit-error', () => '');
   for (const e of r.body.entries) {
     body.append(el('tr', {},
       el('td', { text: when(e.at) }),

@@ -1,7 +1,7 @@
 // The agent desktop: login, the WebSocket event loop that keeps S in step
 // with the server, and the handlers of the header, task list, pane,
 // composer and offer popover. docs/desktop.md describes the screens.
-import { $, announce, focusable } from './util.js';
+import { $, announce, focusable, say, resay } from './util.js';
 import { t, setLang, storedLang, onLang } from './i18n.js';
 import { Conn } from './conn.js';
 import { bindSso } from './sso.js';
@@ -56,10 +56,11 @@ function focusFallback() {
   $('pane-empty-text').focus();
 }
 
+// 'msg': the text, or how to word it (worded anew when the language changes)
 function showError(msg) {
   const b = $('banner-error');
-  $('error-text').textContent = msg;
-  b.hidden = !msg;
+  say('error-text', typeof msg === 'function' ? msg : () => msg);
+  b.hidden = !$('error-text').textContent;
   clearTimeout(showError.timer);
   if (msg) showError.timer = setTimeout(() => { b.hidden = true; }, 8000);
 }
@@ -228,14 +229,14 @@ function onEvent(ev) {
     const it = S.tx.get(ev.conv)?.items.find((x) => x.kind === 'msg' && x.seq === ev.seq);
     if (it) { it.status = ev.status; it.error = ev.error; updateDelivery(ev.conv, ev.seq); }
     const dc = S.convs.get(ev.conv);
-    if (ev.status === 'failed' && dc) announce(ev.error ? t('live_failed', { to: title(dc), error: ev.error }) : t('live_failed_plain', { to: title(dc) }), true);
+    if (ev.status === 'failed' && dc) announce(t('live_failed', { to: title(dc) }), true);
     break;
   }
   case 'supervised': { // a supervisor set our state: say who and why
     const why = [ev.reason_name, ev.message].filter(Boolean).join(' – ');
-    const msg = t(ev.state === 'idle' ? 'supervised_idle' : 'supervised_logged_out', { by: ev.by });
-    showError(why ? `${msg}: ${why}` : msg);
-    announce(why ? `${msg}: ${why}` : msg, true);
+    const msg = () => t(ev.state === 'idle' ? 'supervised_idle' : 'supervised_logged_out', { by: ev.by });
+    showError(() => (why ? `${msg()}: ${why}` : msg()));
+    announce(why ? `${msg()}: ${why}` : msg(), true);
     break;
   }
   case 'system': {
@@ -245,9 +246,9 @@ function onEvent(ev) {
     if (ev.event === 'taken_over' && S.me && ev.agent === S.me.id) {
       // the conversation leaves this desk: say so where it stays readable
       const dc = S.convs.get(ev.conv);
-      const msg = t('taken_over_from_you', { supervisor: ev.supervisor || '', customer: dc ? title(dc) : '' });
+      const msg = () => t('taken_over_from_you', { supervisor: ev.supervisor || '', customer: dc ? title(dc) : '' });
       showError(msg);
-      announce(msg, true);
+      announce(msg(), true);
     }
     break;
   }
@@ -299,7 +300,7 @@ dialogHooks({ select, error: showError, focusFallback });
 
 async function run(cmd, fields) {
   const r = await S.conn.cmd(cmd, fields);
-  if (!r.ok) showError(errText(r));
+  if (!r.ok) showError(() => errText(r));
   return r;
 }
 
@@ -500,7 +501,7 @@ async function send() {
   const id = Number(ta.dataset.conv);
   const text = ta.value;
   if (sending || !id || !text.trim() || !canWrite(S.convs.get(id))) return;
-  if (!S.online) { showError(t('err_offline')); return; }
+  if (!S.online) { showError(() => t('err_offline')); return; }
   sending = true;
   // an internal note goes to agents and supervisors only, never by SMS
   const note = !$('composer-note-row').hidden && $('composer-note').checked;
@@ -600,8 +601,8 @@ bindSso();
 
 $('logout').addEventListener('click', async () => {
   const r = await fetch('api/logout', { method: 'POST' }).catch(() => null);
-  if (!r) { showError(t('err_offline')); return; }
-  if (r.status === 409) { showError(t('logout_busy')); return; }
+  if (!r) { showError(() => t('err_offline')); return; }
+  if (r.status === 409) { showError(() => t('logout_busy')); return; }
   S.conn.stop();
   S.convs.clear();
   S.tx.clear();
@@ -611,7 +612,7 @@ $('logout').addEventListener('click', async () => {
 });
 
 for (const b of document.querySelectorAll('.lang-btn')) b.addEventListener('click', () => setLang(b.dataset.lang));
-onLang(() => { forceTranscript(); if (S.me) { renderAll(); refreshOpenDialogs(true); } renderConn(); smsInfoSoon(); });
+onLang(() => { resay(); forceTranscript(); if (S.me) { renderAll(); refreshOpenDialogs(true); } renderConn(); smsInfoSoon(); });
 
 setInterval(tick, 1000);
 document.addEventListener('visibilitychange', () => {

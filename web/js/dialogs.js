@@ -1,7 +1,7 @@
 // Modal dialogs (<dialog>.showModal: focus is trapped and Escape closes):
 // transfer, conference, wrap-up and new outbound message. Each has a
 // search field focused on open and a radio list filtered by it.
-import { $, el, dur, matches, focusable } from './util.js';
+import { $, el, dur, matches, focusable, say } from './util.js';
 import { t } from './i18n.js';
 import { S, title } from './state.js';
 import { wrapupText } from './render.js';
@@ -62,7 +62,7 @@ export function open(dlg, focus) {
   if (!from?.closest?.('dialog')) returnTo = from;
   for (const d of document.querySelectorAll('dialog[open]')) if (d !== dlg) d.close();
   const err = dlg.querySelector('.error');
-  if (err) err.textContent = '';
+  if (err?.id) say(err.id, () => '');
   if (!dlg.open) dlg.showModal();
   focus.focus();
 }
@@ -143,17 +143,17 @@ export async function openTransfer(conv) {
   $('transfer-skill-list').replaceChildren();
   open($('dlg-transfer'), $('transfer-search'));
   const r = await loadTargets();
-  if (!r.ok) $('transfer-error').textContent = errText(r);
+  if (!r.ok) say('transfer-error', () => errText(r));
   renderTransfer();
 }
 
 async function doTransfer() {
   const id = picked($('transfer-list'));
-  if (!id) { $('transfer-error').textContent = t('pick_one'); return; }
+  if (!id) { say('transfer-error', () => t('pick_one')); return; }
   const kind = transferKind();
   const skills = kind === 'queue' ? transferSkills() : [];
   const r = await S.conn.cmd('transfer', { conv: tr.conv, [kind]: id, ...(skills.length ? { skills } : {}) });
-  if (!r.ok) { $('transfer-error').textContent = errText(r); return; }
+  if (!r.ok) { say('transfer-error', () => errText(r)); return; }
   $('dlg-transfer').close();
   openWrapup(tr.conv);
 }
@@ -162,7 +162,7 @@ for (const r of document.querySelectorAll('input[name="tkind"]')) r.addEventList
 $('transfer-search').addEventListener('input', renderTransfer);
 $('transfer-refresh').addEventListener('click', async () => {
   const r = await loadTargets();
-  $('transfer-error').textContent = r.ok ? '' : errText(r);
+  say('transfer-error', () => r.ok ? '' : errText(r));
   renderTransfer();
 });
 $('transfer-ok').addEventListener('click', doTransfer);
@@ -182,22 +182,22 @@ export async function openConference(conv) {
   $('conference-list').replaceChildren();
   open($('dlg-conference'), $('conference-search'));
   const r = await loadTargets();
-  if (!r.ok) $('conference-error').textContent = errText(r);
+  if (!r.ok) say('conference-error', () => errText(r));
   renderConference();
 }
 
 async function doConference() {
   const id = picked($('conference-list'));
-  if (!id) { $('conference-error').textContent = t('pick_one'); return; }
+  if (!id) { say('conference-error', () => t('pick_one')); return; }
   const r = await S.conn.cmd('conference_invite', { conv: cf.conv, agent: id });
-  if (!r.ok) { $('conference-error').textContent = errText(r); return; }
+  if (!r.ok) { say('conference-error', () => errText(r)); return; }
   $('dlg-conference').close();
 }
 
 $('conference-search').addEventListener('input', renderConference);
 $('conference-refresh').addEventListener('click', async () => {
   const r = await loadTargets();
-  $('conference-error').textContent = r.ok ? '' : errText(r);
+  say('conference-error', () => r.ok ? '' : errText(r));
   renderConference();
 });
 $('conference-ok').addEventListener('click', doConference);
@@ -240,9 +240,9 @@ export function openWrapup(conv) {
 
 async function doWrapup() {
   const id = picked($('wrapup-list'));
-  if (!id) { $('wrapup-error').textContent = t('pick_one'); return; }
+  if (!id) { say('wrapup-error', () => t('pick_one')); return; }
   const r = await S.conn.cmd('wrapup', { conv: wu.conv, reason: id });
-  if (!r.ok) { $('wrapup-error').textContent = errText(r); return; }
+  if (!r.ok) { say('wrapup-error', () => errText(r)); return; }
   $('dlg-wrapup').close();
 }
 
@@ -259,17 +259,21 @@ export function openOutbound() {
 }
 
 async function doOutbound() {
-  const number = $('outbound-number').value.trim();
+  // the number as people write it ("070-123 45 67"): blanks, dashes and
+  // brackets go; the server refuses what is then no number ('invalid')
+  const number = $('outbound-number').value.replace(/[\s\-()]/g, '');
   const ep = Number($('outbound-ep').value);
-  if (!number) { $('outbound-error').textContent = t('err_invalid'); return; }
+  if (!number) { say('outbound-error', () => t('err_outbound_number')); return; }
   const r = await S.conn.cmd('outbound', { entry_point: ep, number });
-  if (!r.ok) { $('outbound-error').textContent = errText(r); return; }
+  if (!r.ok) { say('outbound-error', () => r.error === 'invalid' ? t('err_outbound_number') : errText(r)); return; }
   $('dlg-outbound').close();
   // the conversation event arrives before the result, which names it
   if (S.convs.has(r.conv)) hooks.select(r.conv, true);
 }
 
 $('outbound-ok').addEventListener('click', doOutbound);
+// what was wrong with the last try goes once the number is edited
+$('outbound-number').addEventListener('input', () => { say('outbound-error', () => ''); });
 $('outbound-number').addEventListener('keydown', (e) => {
   if (e.key === 'Enter') { e.preventDefault(); doOutbound(); }
 });

@@ -164,18 +164,32 @@ function bubble(it, c) {
     el('div', { class: 'bubble bubble-agent' },
       el('span', { class: mine ? 'who visually-hidden' : 'who', text: `${mine ? t('you') : it.agent ? agentName(it.agent, it.agent_name) : it.supervisor ? t('by_supervisor', { name: it.supervisor }) : t('auto_reply')}: ` }),
       el('p', { class: 'text', text: it.text }),
-      el('div', { class: 'meta' }, at, ' ', statusEl(it))));
+      el('div', { class: 'meta' }, at, ' ', statusEl(it)),
+      deliveryNote(it)));
 }
 
 function statusEl(it) {
   const st = it.status || 'queued';
   const doubt = st === 'failed' || st === 'unknown';
   return el('span', {
-    class: `status status-${st}`, title: it.error ? `${t(`status_${st}`)}: ${it.error}` : t(`status_${st}`),
+    class: `status status-${st}`, title: t(`status_${st}`),
   }, el('span', { 'aria-hidden': 'true', text: STATUS_MARK[st] || '' }),
-  el('span', { class: doubt ? 'status-word' : 'visually-hidden', text: t(`status_${st}`) }),
-  // one click sends the same text again as a new message (never automatic)
-  doubt ? el('button', { type: 'button', class: 'resend', dataset: { seq: String(it.seq) }, text: t('resend') }) : null);
+  el('span', { class: doubt ? 'status-word' : 'visually-hidden', text: t(`status_${st}`) }));
+}
+
+// A failed or doubtful delivery: what it means and what to do, in the
+// agent's words; the gateway's own text (often the receiver's raw words, in
+// English or a code) stays available behind "Details", never in their place.
+function deliveryNote(it) {
+  const st = it.status;
+  if (st !== 'failed' && st !== 'unknown') return null;
+  return el('div', { class: 'delivery-note' },
+    el('p', { class: 'delivery-why', text: t(`delivery_${st}`) }),
+    // one click sends the same text again as a new message (never automatic)
+    el('button', { type: 'button', class: 'resend', dataset: { seq: String(it.seq) }, text: t('resend') }),
+    it.error ? el('details', { class: 'delivery-detail' },
+      el('summary', { text: t('delivery_details') }),
+      el('p', { class: 'delivery-raw', text: it.error })) : null);
 }
 
 export function updateDelivery(conv, seq) {
@@ -185,6 +199,9 @@ export function updateDelivery(conv, seq) {
   if (!li || !it) return;
   const old = li.querySelector('.status');
   if (old) old.replaceWith(statusEl(it));
+  li.querySelector('.delivery-note')?.remove();
+  const note = deliveryNote(it);
+  if (note) li.querySelector('.bubble').append(note);
 }
 
 function nearBottom(box) {

@@ -69,3 +69,15 @@ export function keyboardScroll(sel = '.card') {
     else e.removeAttribute('tabindex');
   }
 }
+
+// A line that tells the user something (an error, a status), by id: kept as
+// how to word it, so that a change of language words it anew (resay, from
+// the page's onLang) instead of leaving it in the language it was said in.
+const said = new Map();
+export function say(id, make) {
+  said.set(id, make);
+  $(id).textContent = make();
+}
+export function resay() {
+  for (const [id, make] of said) $(id).textContent = make();
+}

@@ -6,7 +6,7 @@
 // defines every one). Strings from reports/i18n/*.json.
 import { t, setLang, storedLang, onLang, currentLang } from '/js/i18n.js';
 import { bindLoginForm } from '/js/login_form.js';
-import { $, el, dur, keyboardScroll } from '/js/util.js';
+import { $, el, dur, keyboardScroll, say, resay } from '/js/util.js';
 
 if (!location.pathname.endsWith('/')) location.replace(`${location.pathname}/${location.search}${location.hash}`);
 
@@ -236,10 +236,10 @@ function periodError(step) {
 }
 
 async function load() {
-  $('report-error').textContent = '';
+  say('report-error', () => '');
   const step = $('f-step').value;
   const bad = periodError(step);
-  if (bad) { $('report-error').textContent = bad; return; }
+  if (bad) { say('report-error', () => periodError(step) || ''); return; }
   const q = query(step);
   $('csv').href = `/api/reports/figures.csv?${query(step)}`;
   const all = query('all');
@@ -248,7 +248,7 @@ async function load() {
   const [f, tot, st] = await Promise.all([
     getJson(`/api/reports/figures?${q}`), getJson(`/api/reports/figures?${all}`), getJson(`/api/reports/states?${sq}`)]);
   if (f.status === 401 || f.status === 403) { showLogin(f.status === 403 ? t('not_supervisor') : ''); return; }
-  if (f.status !== 200) { $('report-error').textContent = errText(f.status, f.body); return; }
+  if (f.status !== 200) { say('report-error', () => errText(f.status, f.body)); return; }
   S.figures = f.body;
   S.totals = tot.status === 200 ? tot.body : null;
   S.states = st.status === 200 ? st.body : null;
@@ -294,6 +294,7 @@ $('logout').addEventListener('click', async () => {
 });
 for (const b of document.querySelectorAll('.lang-btn')) b.addEventListener('click', () => setLang(b.dataset.lang));
 onLang(() => {
+  resay();
   const opt = $('f-queue').querySelector('option[value=""]');
   if (opt) opt.textContent = t('all_queues');
   render();

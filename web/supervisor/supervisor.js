@@ -9,7 +9,7 @@
 // on). Strings from supervisor/i18n/*.json.
 import { t, setLang, storedLang, onLang, currentLang } from '/js/i18n.js';
 import { bindLoginForm } from '/js/login_form.js';
-import { $, el, dur, clock, initials, keyboardScroll } from '/js/util.js';
+import { $, el, dur, clock, initials, keyboardScroll, say, resay } from '/js/util.js';
 
 if (!location.pathname.endsWith('/')) location.replace(`${location.pathname}/${location.search}${location.hash}`);
 
@@ -264,15 +264,15 @@ function errText(status, b) {
 
 async function act(action, body) {
   const id = S.reading;
-  $('sup-error').textContent = '';
+  say('sup-error', () => '');
   let r;
   try {
     r = await fetch(`/api/supervisor/conversations/${id}/${action}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: body ? JSON.stringify(body) : undefined });
-  } catch { $('sup-error').textContent = t('err_network'); return false; }
+  } catch { say('sup-error', () => t('err_network')); return false; }
   if (r.status !== 200) {
     let b = {};
     try { b = await r.json(); } catch { /* empty */ }
-    $('sup-error').textContent = errText(r.status, b);
+    say('sup-error', () => errText(r.status, b));
     return false;
   }
   await fetchConv();
@@ -285,7 +285,7 @@ $('sup-end').addEventListener('click', () => act('end'));
 $('sup-write').addEventListener('submit', async (e) => {
   e.preventDefault();
   const text = $('sup-text').value;
-  if (!text.trim()) { $('sup-error').textContent = t('write_empty'); return; }
+  if (!text.trim()) { say('sup-error', () => t('write_empty')); return; }
   const mode = document.querySelector('input[name="sup-mode"]:checked').value;
   if (await act(mode, { text })) $('sup-text').value = '';
 });
@@ -338,7 +338,7 @@ function openForce(a) {
   $('force-state').replaceChildren(el('option', { value: 'idle:0', text: t('force_idle') }), ...reasons,
     el('option', { value: 'logged_out', text: t('force_logout') }));
   $('force-message').value = '';
-  $('force-error').textContent = '';
+  say('force-error', () => '');
   $('force').hidden = false;
   $('force-state').focus();
 }
@@ -350,11 +350,11 @@ $('force').addEventListener('submit', async (e) => {
   let r;
   try {
     r = await fetch(`/api/supervisor/agents/${forcing}/state`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-  } catch { $('force-error').textContent = t('err_network'); return; }
+  } catch { say('force-error', () => t('err_network')); return; }
   if (r.status === 200) { $('force').hidden = true; forcing = 0; return; }
   let b = {};
   try { b = await r.json(); } catch { /* empty */ }
-  $('force-error').textContent = errText(r.status, b);
+  say('force-error', () => errText(r.status, b));
 });
 
 /* ---- the live feed -------------------------------------------------------- */
@@ -456,6 +456,7 @@ $('wallboard').addEventListener('click', () => wallboard(!document.body.classLis
 if (new URLSearchParams(location.search).has('wallboard')) wallboard(true);
 for (const b of document.querySelectorAll('.lang-btn')) b.addEventListener('click', () => setLang(b.dataset.lang));
 onLang(() => {
+  resay();
   render();
   if (!S.conv) $('reader-title').textContent = t('reader');
   renderReader();

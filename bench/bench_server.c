@@ -1805,7 +1805,7 @@ static void latency_pairs(double first)
     if (n > 9)
         n = 9;
     double ratio[9] = {first};
-    char pre[16], pre_pg[16], name[64];
+    char pre[24], pre_pg[24], name[64];
     for (int k = 1; k < n; k++) {
         figures S = {0}, P = {0};
         snprintf(pre, sizeof pre, "pair%d_", k + 1);

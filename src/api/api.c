@@ -19,6 +19,7 @@
 #include "api/api_late.h"
 #include "api/api_oidc.h"
 #include "api/api_parse.h"
+#include "net/net_work.h"
 #include "util/utf8.h"
 #include "sms/gw_sim.h"
 #include "sms/sms_text.h"
@@ -257,6 +258,91 @@ str api__client_addr(const api *a, const http_req *req, char *out)
     return (str){out, n};
 }
 
+/* A login under way: the password is checked on a worker (net_work), the
+ * rest on the loop. Everything of the request it needs is copied. */
+typedef struct login_job {
+    api *a;
+    http_defer *d; /* NULL: answered into 'resp' at once (no worker) */
+    http_resp *resp;
+    char *user, *pass;
+    char addr[64], peer[64];
+    int secure, found, ok;
+    int64_t acc_id;
+    char hash[crypto_pwhash_STRBYTES];
+} login_job;
+
+/* The logins being checked ('add' 1: one more; 0: it is done). */
+static void login_track(api *a, login_job *j, int add)
+{
+    if (add) {
+        a->logins[a->nlogins++] = j;
+        return;
+    }
+    for (size_t i = 0; i < a->nlogins; i++)
+        if (a->logins[i] == j) {
+            a->logins[i] = a->logins[--a->nlogins];
+            break;
+        }
+}
+
+/* Whether a login for 'user' waits for its check, or API_LOGINS_MAX do:
+ * a name's guesses go one at a time (the throttle counts each before the
+ * next), and the queue of checks stays bounded. */
+static int login_busy(const api *a, const char *user)
+{
+    if (a->nlogins >= API_LOGINS_MAX)
+        return 1;
+    for (size_t i = 0; i < a->nlogins; i++)
+        if (strcmp(a->logins[i]->user, user) == 0)
+            return 1;
+    return 0;
+}
+
+static void login_check(void *arg) /* a worker thread: nothing of the loop's */
+{
+    login_job *j = arg;
+    j->ok = crypto_pwhash_str_verify(j->hash, j->pass, strlen(j->pass)) == 0 && j->found;
+    sodium_memzero(j->pass, strlen(j->pass));
+}
+
+static void login_done(void *arg)
+{
+    login_job *j = arg;
+    api *a = j->a;
+    http_resp own = {.status = 200}, *resp = j->d ? &own : j->resp;
+    str u = str_c(j->user), addr = str_c(j->addr);
+    http_req req = {.peer = str_c(j->peer), .secure = j->secure}; /* what the audit reads */
+    int64_t tnow = throttle_now(); /* a wait counts from the answer, not the question */
+    if (j->ok)
+        api_throttle_succeeded(a->throttle, u, addr, tnow);
+    else
+        api_throttle_failed(a->throttle, u, addr, tnow);
+    store_account acc;
+    if (!j->ok) { /* the name as given: it may name no account */
+        api__audit(a, &req, u, "login", "login", STR_NULL, "bad_credentials");
+        api__resp_error(resp, 401, "bad_credentials",
+                        "unknown user or wrong password: check both and try again");
+    } else if (store_account_get(a->env.st, u, &acc) != 0 || acc.id != j->acc_id) {
+        /* removed or replaced while its password was checked */
+        api__resp_error(resp, 401, "bad_credentials",
+                        "unknown user or wrong password: check both and try again");
+    } else if (!api_oidc_password_allowed(a->oidc, acc.role)) { /* right password, SSO only */
+        api__audit(a, &req, acc.username, "login", "login", STR_NULL, "password_login_off");
+        api__resp_error(resp, 403, "password_login_off",
+                        "this role signs in with single sign-on only: use the SSO button");
+    } else if (api__session_open(a, &acc, j->secure, resp) == 0) {
+        api__audit(a, &req, acc.username, "login", "login", STR_NULL, "ok");
+    }
+    login_track(a, j, 0);
+    if (j->d) {
+        http_defer_complete(j->d, resp);
+        buf_free(&own.body);
+    }
+    free(j->user);
+    free(j->pass);
+    free(j);
+}
+
 static void rest_login(api *a, const http_req *req, http_resp *resp)
 {
     json_t *j = api__parse_body(req, resp);
@@ -270,10 +356,20 @@ static void rest_login(api *a, const http_req *req, http_resp *resp)
         return;
     }
     int64_t tnow = throttle_now();
-    char caddr[64];
-    str u = str_c(user), addr = api__client_addr(a, req, caddr);
+    if (login_busy(a, user)) { /* one check at a time per name, a bounded queue */
+        json_decref(j);
+        api__resp_json(resp, 429,
+                       json_pack("{s:s, s:s, s:i}", "error", "too_many_attempts", "message",
+                                 "a login for this name is being checked, or too many at once:"
+                                 " try again in 1 s",
+                                 "retry_after_s", 1));
+        return;
+    }
+    login_job *lj = xcalloc(1, sizeof *lj);
+    str u = str_c(user), addr = api__client_addr(a, req, lj->addr);
     int64_t wait = api_throttle_wait(a->throttle, u, addr, tnow);
     if (wait > 0) { /* refused unchecked: the password is not even tried */
+        free(lj);
         api__audit(a, req, u, "login", "login", STR_NULL, "too_many_attempts");
         json_decref(j);
         char msg[160];
@@ -285,34 +381,24 @@ static void rest_login(api *a, const http_req *req, http_resp *resp)
         return;
     }
     store_account acc;
-    int ok = store_account_get(a->env.st, str_c(user), &acc) == 0;
-    char hash[crypto_pwhash_STRBYTES] = "";
-    if (ok && acc.pwhash.n < sizeof hash)
-        memcpy(hash, acc.pwhash.p, acc.pwhash.n);
+    lj->found = store_account_get(a->env.st, u, &acc) == 0;
+    if (lj->found && acc.pwhash.n < sizeof lj->hash)
+        memcpy(lj->hash, acc.pwhash.p, acc.pwhash.n);
     else if (a->dummy_hash) /* an unknown user costs the same time */
-        snprintf(hash, sizeof hash, "%s", a->dummy_hash);
-    ok = crypto_pwhash_str_verify(hash, pass, strlen(pass)) == 0 && ok;
-    tnow = throttle_now(); /* a wait counts from the answer, not the question */
-    if (ok) /* 'u' lives in 'j' */
-        api_throttle_succeeded(a->throttle, u, addr, tnow);
-    else
-        api_throttle_failed(a->throttle, u, addr, tnow);
-    if (!ok) /* the name as given: it may name no account */
-        api__audit(a, req, u, "login", "login", STR_NULL, "bad_credentials");
+        snprintf(lj->hash, sizeof lj->hash, "%s", a->dummy_hash);
+    if (lj->found)
+        lj->acc_id = acc.id;
+    lj->a = a;
+    lj->resp = resp;
+    lj->user = xmemdup0(user, strlen(user));
+    lj->pass = xmemdup0(pass, strlen(pass));
+    snprintf(lj->peer, sizeof lj->peer, "%.*s", (int)req->peer.n, req->peer.p ? req->peer.p : "");
+    lj->secure = req->secure;
     json_decref(j);
-    if (!ok) {
-        api__resp_error(resp, 401, "bad_credentials",
-                        "unknown user or wrong password: check both and try again");
-        return;
-    }
-    if (!api_oidc_password_allowed(a->oidc, acc.role)) { /* right password, but SSO only */
-        api__audit(a, req, acc.username, "login", "login", STR_NULL, "password_login_off");
-        api__resp_error(resp, 403, "password_login_off",
-                        "this role signs in with single sign-on only: use the SSO button");
-        return;
-    }
-    if (api__session_open(a, &acc, req->secure, resp) == 0)
-        api__audit(a, req, acc.username, "login", "login", STR_NULL, "ok");
+    if (a->work)
+        lj->d = http_defer_begin(req);
+    login_track(a, lj, 1);
+    net_work_submit(a->work, login_check, login_done, lj);
 }
 
 int api__session_open(api *a, const store_account *acc, int secure, http_resp *resp)

@@ -179,11 +179,14 @@ struct report *api_fold_end(api_fold *f, int64_t now);
 /* Reports fold a chunk of events per turn of 'loop' (answered when done)
  * instead of in one go: set once the loop runs (app.c). The chunk is
  * API_REPORT_CHUNK events (about 10 ms: bench_report's
- * report_day_max_turn_ms), or TEXTDESK_REPORT_CHUNK (for tests). */
+ * report_day_max_turn_ms), or TEXTDESK_REPORT_CHUNK (for tests). The
+ * same call starts the worker that checks login passwords off the loop
+ * (net_work.h: an argon2id check costs about 100 ms of CPU, seconds on a
+ * loaded machine, during which nothing else would be served). */
 #define API_REPORT_CHUNK 20000
 void api_reports_loop(api *a, net_loop *loop);
-/* Answers reports under way with 503 and frees them: before the loop is
- * freed. */
+/* Answers the logins being checked and the reports under way (with 503)
+ * and frees them: before the loop is freed. */
 void api_reports_close(api *a);
 
 /* ---- retention and erasure (api_privacy.c, docs/privacy.md) ------------ */

@@ -49,6 +49,10 @@ typedef struct api_qcount {
 
 typedef struct api_rjob api_rjob;
 
+/* Logins whose password is being checked at once, at most: one more is
+ * refused 429 with a retry in 1 s. */
+#define API_LOGINS_MAX 64
+
 struct api {
     api_env env;
     api_conn **by_agent; /* index: agent id */
@@ -84,6 +88,11 @@ struct api {
     net_loop *loop;       /* reports folded a chunk per turn; NULL: in one go */
     api_rjob *jobs;       /* reports under way (api_report.c) */
     size_t report_chunk;  /* events folded per turn */
+    /* password checks off the loop (net_work.h; api.c's rest_login); NULL:
+     * in the request's turn */
+    struct net_work *work;
+    struct login_job *logins[API_LOGINS_MAX]; /* being checked */
+    size_t nlogins;
 };
 
 json_t *api__jstr(str s);

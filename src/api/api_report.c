@@ -18,6 +18,7 @@
 #include <time.h>
 
 #include "api/api_int.h"
+#include "net/net_work.h"
 #include "core/report.h"
 #include "net/net.h"
 #include "store/flow_json.h"
@@ -1015,6 +1016,7 @@ static void run(api *a, const http_req *req, http_resp *resp, const rq *q, int s
 void api_reports_loop(api *a, net_loop *loop)
 {
     a->loop = loop;
+    a->work = net_work_new(loop, 1); /* the password checks (api.c) */
     const char *v = getenv("TEXTDESK_REPORT_CHUNK"); /* for tests: docs/reports.md */
     long n = v ? strtol(v, NULL, 10) : 0;
     a->report_chunk = n > 0 ? (size_t)n : API_REPORT_CHUNK;
@@ -1022,6 +1024,10 @@ void api_reports_loop(api *a, net_loop *loop)
 
 void api_reports_close(api *a)
 {
+    if (a) { /* the logins under way are answered (their connections still open) */
+        net_work_free(a->work);
+        a->work = NULL;
+    }
     while (a && a->jobs) {
         api_rjob *j = a->jobs;
         if (j->f)

@@ -35,6 +35,34 @@ test('login attempts are slowed per user and address, never locked out', async (
   assert.equal((await s.stop()).code, 0, s.output);
 });
 
+test('a password check does not hold the server up; one check at a time per name', async () => {
+  const s = await start();
+  // argon2id costs about 100 ms of CPU a check (more on a loaded machine):
+  // five logins at once used to freeze every other request behind them
+  const users = ['anna', 'erik', 'maja', 'admin', 'lena'];
+  const t0 = Date.now();
+  const logins = Promise.all(users.map((u) => login(s.url, u, `demo-${u}`).then((r) => ({ r, ms: Date.now() - t0 }))));
+  await new Promise((r) => setTimeout(r, 30)); // the checks are under way
+  const h0 = Date.now();
+  const health = await fetch(`${s.url}/api/health`);
+  const healthMs = Date.now() - h0;
+  assert.equal(health.status, 200);
+  const done = await logins;
+  for (const { r } of done) assert.equal(r.status, 200, JSON.stringify(r.body));
+  const lastMs = Math.max(...done.map((d) => d.ms));
+  // answered while the checks ran, not after them (they run one after another)
+  assert.ok(healthMs * 3 < lastMs, `health took ${healthMs} ms; the logins ${lastMs} ms`);
+  // the same name twice at once: the second is asked to retry, not checked
+  const [a, b] = await Promise.all([login(s.url, 'erik', 'demo-erik'), login(s.url, 'erik', 'demo-erik')]);
+  const statuses = [a.status, b.status].sort();
+  assert.deepEqual(statuses, [200, 429]);
+  const busy = a.status === 429 ? a : b;
+  assert.equal(busy.body.error, 'too_many_attempts');
+  assert.equal(busy.body.retry_after_s, 1);
+  assert.match(busy.body.message, /try again in 1 s/);
+  assert.equal((await s.stop()).code, 0, s.output);
+});
+
 test('sessions expire after 12 hours and are purged', async () => {
   const s = await start();
   const l = await login(s.url, 'anna', 'demo-anna');

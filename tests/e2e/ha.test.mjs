@@ -14,10 +14,11 @@
 // the supervisor's page says which node serves.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
+import path from 'node:path';
 import { Postgres } from './lib/pg.mjs';
 import { simSend, until } from './lib/client.mjs';
-import { launch, agentPage, shot } from './lib/browser.mjs';
-import { soakHa, failuresHa, FAULTS } from '../soak/soak_ha.mjs';
+import { launch, agentPage, shot, screensDir } from './lib/browser.mjs';
+import { soakHa, failuresHa, FAULTS, mark } from '../soak/soak_ha.mjs';
 import { kannelMissing } from '../peers/kannel/harness.mjs';
 
 const EP = '71000';
@@ -41,7 +42,6 @@ const missing = kannelMissing();
 test('kill -9, freeze, session terminated, PostgreSQL restarted: the standby takes over, nothing lost or doubled, the deposed never commit', { skip: missing || false, timeout: 300000 }, async () => {
   await pg.start();
   let sup;
-  let first; // [node, epoch] leading when the rounds begin
   const served = async (node, epoch, name) => {
     try {
       await sup.locator('#node', { hasText: `Betjänas av nod ${node} (epok ${epoch})` }).waitFor({ timeout: 20000 });
@@ -63,7 +63,6 @@ test('kill -9, freeze, session terminated, PostgreSQL restarted: the standby tak
       });
       const li = hs.findIndex((x) => x.status === 200);
       const b = nodes[1 - li];
-      first = [nodes[li].name, hs[li].epoch];
       assert.deepEqual([hs[1 - li].status, hs[1 - li].role, hs[1 - li].leader, hs[1 - li].epoch],
         [503, 'standby', nodes[li].name, hs[li].epoch]);
       // a standby refuses gateways and desktops: they go to the leader
@@ -76,12 +75,30 @@ test('kill -9, freeze, session terminated, PostgreSQL restarted: the standby tak
         return m.includes(`textdesk_ha_events_behind{node="${b.name}"} 0`)
           && m.includes(`textdesk_ha_leader{node="${b.name}"} 0`);
       });
+      mark('ready: starting the browser');
       browser = await launch();
       sup = await agentPage(browser, `${lb.url}/supervisor`);
+      mark('ready: the supervisor\'s page loaded');
+      try {
+        await sup.locator('#login-user').waitFor({ timeout: 30000 });
+      } catch (e) { // what the page shows instead (web/js/boot.js)
+        await sup.screenshot({ path: path.join(screensDir, 'ha-failed-login.png') });
+        throw new Error(`the supervisor's login never showed: ${JSON.stringify(await sup.locator('body').innerText())} `
+          + `${JSON.stringify(sup.problems)}`);
+      }
       await sup.fill('#login-user', 'lena');
       await sup.fill('#login-pass', 'demo-lena');
       await sup.click('#login-submit');
-      await served(...first);
+      // the page says who serves: whoever leads now (the login hashed a
+      // password on the leader's loop: on a loaded machine past the
+      // self-fence, and the other node took over, as at the start)
+      const now = await until(async () => {
+        const h = await Promise.all(nodes.map(health));
+        const i = h.findIndex((x) => x.status === 200);
+        return i >= 0 && h[1 - i].role === 'standby' ? [nodes[i].name, h[i].epoch] : null;
+      }, 20000);
+      await served(...now);
+      mark(`ready: the supervisor's page says node ${now[0]} (epoch ${now[1]}) serves`);
     },
     fault(ctx, f, leader) {
       if (f !== 'stop') return null;

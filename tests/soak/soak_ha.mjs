@@ -20,6 +20,9 @@
 // fault f hit the node that led; round(ctx, f, i, leader) after round i is
 // measured, the frozen node resumed or the killed one started again.
 // tests/e2e/ha.test.mjs runs it short (one round per fault) in make test.
+// A failure (or SOAK_HA_KEEP=1) keeps, in the soak's folder, what it takes
+// to tell why: each node's log, HAProxy's server state changes and the
+// soak's own steps (timeline.log), all with the time, and PostgreSQL's log.
 //
 // Usage: node tests/soak/soak_ha.mjs [--rounds N] [--seed N] [--lease-ms N]
 //          [--self-fence-ms N]
@@ -27,7 +30,7 @@
 //   (PostgreSQL's failover instead, N rounds of tests/soak/promote.mjs:
 //   p50/p99 from the primary stopped to an SMS acknowledged again)
 //   (TEXTDESK_BIN names the binary; default build/release/textdesk)
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -62,6 +65,19 @@ export function pct(v, p) {
   return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)];
 }
 
+// The soak's steps, with the time (timeline.log; hooks add theirs).
+let timeline = [];
+export function mark(what) { timeline.push(`${new Date().toISOString()} ${what}`); }
+
+// What each node, HAProxy and PostgreSQL said, and the soak's steps, into
+// 'dir' (the logs' times line up).
+function keepLogs(dir, nodes, lb, pg, why) {
+  nodes.forEach((td) => td.logs.forEach((l, i) => writeFileSync(path.join(dir, `node-${td.name}-${i}.log`), l.text)));
+  writeFileSync(path.join(dir, 'haproxy.log'), lb.output || '');
+  writeFileSync(path.join(dir, 'timeline.log'), `${[...timeline, `${new Date().toISOString()} ${why}`].join('\n')}\n`);
+  try { copyFileSync(path.join(pg.dir, 'log'), path.join(dir, 'postgresql.log')); } catch { /* stopped */ }
+}
+
 export const deposedCommitsSql = 'SELECT coalesce(sum((SELECT coalesce(sum(c.n), 0) FROM ha_commits c'
   + ' WHERE c.epoch = e.epoch) - e.commits_at_end), 0) FROM ha_epochs e WHERE e.commits_at_end IS NOT NULL';
 
@@ -80,6 +96,7 @@ export async function soakHa(opts = {}) {
   const missing = kannelMissing();
   if (missing) throw new Error(missing);
   const tStart = Date.now();
+  timeline = [];
   const hooks = opts.hooks || {};
   // a PostgreSQL of the caller's (opts.pg: a test's) or one of our own
   const pg = opts.pg || await new Postgres().start();
@@ -137,17 +154,29 @@ export async function soakHa(opts = {}) {
     for (let i = 0; i < rounds; i++) {
       const f = faults[i % faults.length];
       // a leader and a warm standby first
-      let leader;
-      for (let w = 0; ; w++) {
-        const hs = await Promise.all(nodes.map(health));
-        const li = hs.findIndex((h) => h.status === 200);
-        if (li >= 0 && hs[1 - li].role === 'standby') { leader = nodes[li]; break; }
-        if (w > 600) throw new Error(`round ${i}: no leader and standby: ${JSON.stringify(hs)}`);
-        await sleep(100);
+      const leading = async () => {
+        for (let w = 0; ; w++) {
+          const hs = await Promise.all(nodes.map(health));
+          const li = hs.findIndex((h) => h.status === 200);
+          if (li >= 0 && hs[1 - li].role === 'standby') return nodes[li];
+          if (w > 600) throw new Error(`round ${i}: no leader and standby: ${JSON.stringify(hs)}`);
+          await sleep(100);
+        }
+      };
+      let leader = await leading();
+      mark(`round ${i} (${f}): ${leader.name} leads`);
+      if (i === 0 && hooks.ready) {
+        await hooks.ready(ctx);
+        t0 = Date.now();
+        // the fault hits the node that leads now: the hook's own work (a
+        // login: a password hashed past the self-fence on a loaded
+        // machine) may have moved the lead
+        leader = await leading();
+        mark(`round ${i} (${f}): ready; ${leader.name} leads`);
       }
-      if (i === 0 && hooks.ready) { await hooks.ready(ctx); t0 = Date.now(); }
       await sleep(pause[0] + run.rand() * pause[1]);
       const t = Date.now();
+      mark(`round ${i} (${f}): the fault, on ${leader.name}`);
       if (f === 'kill') await leader.kill9();
       else if (f === 'stop') process.kill(leader.proc.pid, 'SIGSTOP');
       else if (f === 'terminate') psql(db, 'SELECT pg_terminate_backend(h.pid) FROM ha_nodes h JOIN leadership l ON l.node = h.node');
@@ -165,6 +194,7 @@ export async function soakHa(opts = {}) {
         await sleep(20);
       }
       const ms = Date.now() - t;
+      mark(`round ${i} (${f}): served after ${ms} ms`);
       // the desktops back: every agent's first frame after the fault (each
       // fault cuts them: the leader is gone or deposed)
       const back = () => desks.every((d) => d.lastFrame > t);
@@ -197,7 +227,7 @@ export async function soakHa(opts = {}) {
     const { c } = pr;
     log(`soak-ha: ${rounds} rounds (${faults.join(', ')} in turn) in ${chaosS.toFixed(1)} s (set up ${((t0 - tStart) / 1000).toFixed(1)} s, proof ${proofS.toFixed(1)} s), seed ${seed}, epoch ${epoch}, deposed leaders restarted ${deposals}`);
     log(`soak-ha: inbound: injected ${injected}, stored once ${pr.inOnce}, twice ${pr.inTwice}, lost ${pr.inLost}`);
-    log(`soak-ha: replies: acknowledged ${c.acked}, delivered once ${c.once}, in doubt ${c.doubt} (reached the SMSC ${c.doubtReached}), twice ${c.twice}, lost ${c.lost}; not acknowledged ${pr.unacked} (reached the SMSC ${pr.unackedSent}, twice ${pr.unackedTwice}); out of order ${pr.orderBad.length}`);
+    log(`soak-ha: replies: acknowledged ${c.acked}, delivered once ${c.once}, in doubt ${c.doubt} (reached the SMSC ${c.doubtReached}), twice ${c.twice}, lost ${c.lost}; not acknowledged ${pr.unacked} (reached the SMSC ${pr.unackedSent}, twice ${pr.unackedTwice}); out of order ${pr.orderBad.length}${pr.orderBad.length ? ` (${pr.orderBad.slice(0, 5).join(' ')})` : ''}`);
     log(`soak-ha: commits by a deposed leader: ${deposed}`);
     log(`soak-ha: load ${os.loadavg().map((l) => l.toFixed(2)).join(' ')} (1, 5, 15 min)`);
     const figure = (name, v) => {
@@ -211,12 +241,17 @@ export async function soakHa(opts = {}) {
       figure(`serve_${f}`, v.serve);
       figure(`desktop_${f}`, v.frame);
     }
-    nodes.forEach((td) => td.logs.forEach((l, i) => writeFileSync(path.join(dir, `node-${td.name}-${i}.log`), l.text)));
     const res = { ...pr, deposed, serve, frame, byFault, rounds, injected, deposals };
     const bad = failuresHa(res);
-    if (bad.length) log(`soak-ha: logs kept in ${dir}`);
-    else rmSync(dir, { recursive: true, force: true });
+    if (bad.length || process.env.SOAK_HA_KEEP) {
+      keepLogs(dir, nodes, lb, pg, bad.length ? `failed: ${bad.join('; ')}` : 'passed');
+      log(`soak-ha: logs kept in ${dir}`);
+    } else rmSync(dir, { recursive: true, force: true });
     return res;
+  } catch (e) {
+    keepLogs(dir, nodes, lb, pg, `failed: ${e?.stack || e}`);
+    log(`soak-ha: failed: logs kept in ${dir}`);
+    throw e;
   } finally {
     if (load) run.stopLoad = true;
     for (const d of desks) { d.stopped = true; d.ws?.terminate(); }

@@ -5,7 +5,7 @@
 // code, and the page shows them, in its language, next to that field
 // (call.js). No framework; strings from admin/i18n/*.json.
 import { t, setLang, storedLang, onLang } from '/js/i18n.js';
-import { bindLoginForm } from '/js/login_form.js';
+import { bindLoginForm, startAgain } from '/js/login_form.js';
 import { $, el, keyboardScroll } from '/js/util.js';
 import { showTokens, showAudit } from '/admin/security.js';
 import { showHooks } from '/admin/hooks.js';
@@ -562,9 +562,13 @@ function showLogin(msg = '') {
 
 async function startApp() {
   // no session: the login form, without asking the API for a 401 first
-  const me = await fetch('/api/session').then((x) => (x.ok ? x.json() : {}), () => ({}));
+  const s = await fetch('/api/session').then(async (x) => ({ status: x.status, body: x.ok ? await x.json() : {} }),
+    () => ({ status: 0, body: {} }));
+  if (startAgain(s.status, startApp)) { showLogin(t('start_retry')); return; }
+  const me = s.body;
   if (!me.logged_in) { showLogin(); return; }
   const r = await api('GET', 'settings');
+  if (startAgain(r.status, startApp)) { showLogin(t('start_retry')); return; }
   if (r.status === 403) { showLogin(t('not_admin')); return; }
   if (r.status !== 200) { showLogin(r.status === 401 ? '' : errText(r)); return; }
   $('who').textContent = me.username || '';

@@ -37,6 +37,11 @@ export function applyStatic(root = document) {
 export async function setLang(l, remember = true) {
   if (!LANGS.includes(l)) l = 'sv';
   const r = await fetch(`i18n/${l}.json`);
+  // refused (a load balancer with no leader for a moment answers with a
+  // page of its own): the page's start fails here, as an error of ours
+  // (Chromium raises no unhandledrejection for Response.json's
+  // SyntaxError), so js/boot.js loads the page again
+  if (!r.ok) throw new Error(`i18n/${l}.json: ${r.status}`);
   dict = await r.json();
   lang = l;
   if (remember) {

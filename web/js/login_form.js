@@ -18,6 +18,20 @@ export async function loginError(r) {
   return t('login_error', { msg: r.status });
 }
 
+// The page's start (its session, its first read) answered by no server
+// (status 0) or by none leading (503 and the like: a takeover under way
+// behind the load balancer, docs/operations.md): true, and 'start' runs
+// again RETRY_MS later, so a session just taken is not shown the login
+// card as if it had none; false for an answer the page must act on.
+const RETRY_MS = 2000;
+let retry = null;
+export function startAgain(status, start) {
+  clearTimeout(retry);
+  if (status !== 0 && status < 500) return false;
+  retry = setTimeout(start, RETRY_MS);
+  return true;
+}
+
 export function bindLoginForm(onIn) {
   $('login-form').addEventListener('submit', async (e) => {
     e.preventDefault();

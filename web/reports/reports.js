@@ -5,8 +5,13 @@
 // come from /api/reports/figures and /api/reports/states (docs/reports.md
 // defines every one). Strings from reports/i18n/*.json.
 import { t, setLang, storedLang, onLang, currentLang } from '/js/i18n.js';
+<<<<<<< HEAD
 import { bindLoginForm } from '/js/login_form.js';
 import { $, el, dur, keyboardScroll, say, resay } from '/js/util.js';
+=======
+import { bindLoginForm, startAgain } from '/js/login_form.js';
+import { $, el, dur, keyboardScroll } from '/js/util.js';
+>>>>>>> ha8
 
 if (!location.pathname.endsWith('/')) location.replace(`${location.pathname}/${location.search}${location.hash}`);
 
@@ -268,8 +273,10 @@ function showLogin(msg = '') {
 async function startApp() {
   // no session: the login form, without asking the API for a 401 first
   const me = await getJson('/api/session');
+  if (startAgain(me.status, startApp)) { showLogin(t('start_retry')); return; }
   if (!me.body.logged_in) { showLogin(); return; }
   const r = await getJson('/api/supervisor/overview');
+  if (startAgain(r.status, startApp)) { showLogin(t('start_retry')); return; }
   if (r.status === 403) { showLogin(t('not_supervisor')); return; }
   if (r.status !== 200) { showLogin(r.status === 401 ? '' : errText(r.status, r.body)); return; }
   $('who').textContent = me.body.username || '';

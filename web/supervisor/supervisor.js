@@ -8,7 +8,7 @@
 // /api/supervisor/conversations/ID (masked by the server when masking is
 // on). Strings from supervisor/i18n/*.json.
 import { t, setLang, storedLang, onLang, currentLang } from '/js/i18n.js';
-import { bindLoginForm } from '/js/login_form.js';
+import { bindLoginForm, startAgain } from '/js/login_form.js';
 import { $, el, dur, clock, initials, keyboardScroll, say, resay } from '/js/util.js';
 
 if (!location.pathname.endsWith('/')) location.replace(`${location.pathname}/${location.search}${location.hash}`);
@@ -414,8 +414,10 @@ function showLogin(msg = '') {
 async function startApp() {
   // no session: the login form, without asking the API for a 401 first
   const me = await getJson('/api/session');
+  if (startAgain(me.status, startApp)) { showLogin(t('start_retry')); return; }
   if (!me.body.logged_in) { showLogin(); return; }
   const r = await getJson('/api/supervisor/overview');
+  if (startAgain(r.status, startApp)) { showLogin(t('start_retry')); return; }
   if (r.status === 403) { showLogin(t('not_supervisor')); return; }
   if (r.status !== 200) { showLogin(r.status === 401 ? '' : errText(r.status, r.body)); return; }
   $('who').textContent = me.body.username || '';

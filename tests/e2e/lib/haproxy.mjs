@@ -36,8 +36,10 @@ export class Haproxy {
     writeFileSync(cfg, haproxyConfig(this.port, backends));
     this.proc = spawn('/usr/sbin/haproxy', ['-f', cfg, '-db'], { stdio: ['ignore', 'pipe', 'pipe'] });
     this.output = '';
-    this.proc.stdout.on('data', (d) => { this.output += d; });
-    this.proc.stderr.on('data', (d) => { this.output += d; });
+    // each line of HAProxy's own (server state changes) with the time it came
+    const stamp = (d) => { this.output += String(d).replace(/^(?=.)/gm, `${new Date().toISOString()} `); };
+    this.proc.stdout.on('data', stamp);
+    this.proc.stderr.on('data', stamp);
     for (let i = 0; i < 200; i++) {
       if (this.proc.exitCode !== null) throw new Error(`haproxy exited: ${this.output}`);
       try {

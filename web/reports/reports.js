@@ -5,13 +5,8 @@
 // come from /api/reports/figures and /api/reports/states (docs/reports.md
 // defines every one). Strings from reports/i18n/*.json.
 import { t, setLang, storedLang, onLang, currentLang } from '/js/i18n.js';
-<<<<<<< HEAD
-import { bindLoginForm } from '/js/login_form.js';
-import { $, el, dur, keyboardScroll, say, resay } from '/js/util.js';
-=======
 import { bindLoginForm, startAgain } from '/js/login_form.js';
-import { $, el, dur, keyboardScroll } from '/js/util.js';
->>>>>>> ha8
+import { $, el, dur, keyboardScroll, say, resay } from '/js/util.js';
 
 if (!location.pathname.endsWith('/')) location.replace(`${location.pathname}/${location.search}${location.hash}`);
 

@@ -318,7 +318,7 @@ static int walk(ctx *x)
     json_t *sto = json_object_get(root, "store");
     if (sto && (!json_is_string(sto) || !store_url_ok(json_string_value(sto))))
         return fail(x, "store",
-                    "must be a store URL: \"postgresql://USER@HOST/DB\" or \"sqlite:DIR\"%s", "");
+                    "must be a store URL: a folder, \"sqlite:DIR\" or \"postgresql://USER@HOST/DB\"%s", "");
     if (sto && d)
         return fail(x, "store", "and \"data_dir\" both name the store: keep one%s", "");
     json_t *tls = json_object_get(root, "tls");

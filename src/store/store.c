@@ -54,7 +54,14 @@ int store_url_is_pg(const char *url)
 
 int store_url_ok(const char *url)
 {
-    return url && (store_url_is_pg(url) || (strncmp(url, "sqlite:", 7) == 0 && url[7]));
+    if (!url || !*url)
+        return 0;
+    if (store_url_is_pg(url) || strncmp(url, "sqlite:", 7) == 0)
+        return store_url_is_pg(url) || url[7] != '\0';
+    /* a folder, as --data takes it: no scheme of another kind before it
+     * ('foo:bar' is refused, '/srv/textdesk' and './data' are not) */
+    size_t scheme = strcspn(url, ":/");
+    return url[scheme] != ':';
 }
 
 /* SQLite: a folder holding textdesk.db, or a file. */

@@ -74,10 +74,11 @@ const char *store_where(const store *st);
 /* Whether 'url' names a PostgreSQL store (else SQLite). */
 int store_url_is_pg(const char *url);
 /* Whether 'url' is a store URL as --store and "store" take it: sqlite:DIR,
- * postgresql://... (or postgres://) or a libpq key=value string. A bare
- * folder is --data's (store_open takes either). */
+ * postgresql://... (or postgres://), a libpq key=value string, or a folder
+ * (as --data; refused: a word with a colon that is none of these, such as
+ * 'foo:bar'). */
 int store_url_ok(const char *url);
-#define STORE_URL_HINT "use sqlite:DIR or postgresql://USER@HOST/DB (a folder: --data DIR)"
+#define STORE_URL_HINT "use a folder, sqlite:DIR or postgresql://USER@HOST/DB"
 /* The schema version this build writes into 'st' (and migrates older
  * stores to); each backend has its own list of migrations. */
 int store_schema_version(const store *st);

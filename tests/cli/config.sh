@@ -133,7 +133,7 @@ if [ $rc -eq 1 ] && printf '%s' "$out" | grep -qF "textdesk serve: sso.agent_tea
 # a "store" that is no store URL is refused with what to write; a missing
 # file is said in the product's words (before: jansson's "-1:-1: unable
 # to open ...")
-expect '{"store": "foo:bar"}' 'c.json: store: must be a store URL: "postgresql://USER@HOST/DB" or "sqlite:DIR"'
+expect '{"store": "foo:bar"}' 'c.json: store: must be a store URL: a folder, "sqlite:DIR" or "postgresql://USER@HOST/DB"'
 out=$(timeout 30 "$bin" serve --config "$dir/none.json" --data "$dir/none" --listen 127.0.0.1:1 2>&1); rc=$?
 if [ $rc -eq 1 ] && [ "$out" = "textdesk serve: cannot read the configuration file $dir/none.json: No such file or directory: check the path (--config FILE)" ] && [ ! -e "$dir/none" ]; then
     pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL: missing config file: exit $rc: $out"; fi

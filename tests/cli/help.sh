@@ -116,9 +116,9 @@ named "textdesk backup: give the FILE to write the copy to" backup --data .
 named "textdesk backup: --data and --store both name the store: give one" backup --data a --store sqlite:a out.db
 # a --store that is no store URL: said at once (before, serve took "foo:bar"
 # for a folder, created it and served from it)
-named "textdesk serve: --store 'foo:bar': use sqlite:DIR or postgresql://" serve --store foo:bar --listen 127.0.0.1:1
-named "textdesk backup: --store 'foo:bar': use sqlite:DIR or postgresql://" backup --store foo:bar out.db
-named "textdesk selfcheck: --store 'foo:bar': use sqlite:DIR or postgresql://" selfcheck --store foo:bar
+named "textdesk serve: --store 'foo:bar': use a folder, sqlite:DIR or postgresql://" serve --store foo:bar --listen 127.0.0.1:1
+named "textdesk backup: --store 'foo:bar': use a folder, sqlite:DIR or postgresql://" backup --store foo:bar out.db
+named "textdesk selfcheck: --store 'foo:bar': use a folder, sqlite:DIR or postgresql://" selfcheck --store foo:bar
 [ ! -e foo:bar ] || { echo "FAIL: --store foo:bar created a folder"; fail=$((fail + 1)); }
 
 # the man page's synopsis names every option of each command's usage line(s)

@@ -101,8 +101,9 @@
  * database did beside the commits in that window.
  * BENCH_REC_MSGS=N seeds N messages for the recovery phases instead of
  * 1,000,000 (a quicker run; the figures then say how many).
- * BENCH_PAIRS=N with BENCH_PHASES=latency runs N alternating pairs of latency
- * phases and prints the median p99 ratio (latency_pairs).
+ * BENCH_PAIRS=N runs N alternating pairs of latency phases (a full run: 3 by
+ * default, its table judging the p99 target on their median; with
+ * BENCH_PHASES=latency: 1) and prints the median p99 ratio (latency_pairs).
  * BENCH_PHASES=latency,desktops,memory,recovery,floor runs only those phases and prints
  * no table ("ingest": only the ingest ceiling); BENCH_KEEP=1 keeps the
  * temporary directory (configurations, data, server logs); BENCH_MARKS=1
@@ -1703,7 +1704,9 @@ static void print_table(const figures *F)
 }
 
 /* PostgreSQL against SQLite, this run. */
-static void print_pg_table(const figures *S, const figures *P)
+/* 'med': the median p99 ratio at 2,000 SMS/s over 'npairs' alternating
+ * pairs of latency phases (latency_pairs; the first is S and P's). */
+static void print_pg_table(const figures *S, const figures *P, double med, int npairs)
 {
     char a[32], b[32];
     double ing = P->ingest / S->ingest, rec = P->recovery / S->recovery;
@@ -1722,9 +1725,13 @@ static void print_pg_table(const figures *S, const figures *P)
                S->lat[r][0], P->lat[r][0], p50);
         printf("| SMS -> offer p99, %s agents, %s SMS/s | %.2f ms | %.2f ms | %.2f x | %s | %s |\n",
                thousands(LAT_AGENTS, a, sizeof a), thousands(rates[r], b, sizeof b),
-               S->lat[r][1], P->lat[r][1], p99, rates[r] == 2000 ? "<= 2 x" : "",
-               rates[r] == 2000 ? (p99 <= 2 ? "yes" : "NO") : "");
+               S->lat[r][1], P->lat[r][1], p99, rates[r] == 2000 && npairs < 2 ? "<= 2 x" : "",
+               rates[r] == 2000 && npairs < 2 ? (p99 <= 2 ? "yes" : "NO") : "");
     }
+    if (npairs >= 2)
+        printf("| SMS -> offer p99 at 2,000 SMS/s, the median of %d alternating pairs | | |"
+               " %.2f x | <= 2 x | %s |\n",
+               npairs, med, med <= 2 ? "yes" : "NO");
     printf("| acknowledged inbound SMS missing from the store | %lld | %lld | | 0 | %s |\n",
            (long long)S->lost, (long long)P->lost, P->lost ? "NO" : "yes");
     printf("| restart recovery, %s stored messages | %.2f s | %.2f s | %.2f x | <= 2 x | %s |\n",
@@ -1796,12 +1803,12 @@ static int pg_start(void)
  * of the N ratios, pg_vs_sqlite_p99_2000_median. The tails follow the
  * machine's other work, which may hit one store's window and not the
  * other's: the median of alternating pairs says more than one pair. */
-static void latency_pairs(double first)
+static double latency_pairs(double first, int def)
 {
     const char *e = getenv("BENCH_PAIRS");
-    int n = e ? atoi(e) : 1;
+    int n = e ? atoi(e) : def;
     if (n <= 1)
-        return;
+        return first;
     if (n > 9)
         n = 9;
     double ratio[9] = {first};
@@ -1824,9 +1831,10 @@ static void latency_pairs(double first)
         print_figure(name, ratio[k], "%.2f", "x");
     }
     qsort(ratio, (size_t)n, sizeof *ratio, cmp_d);
-    print_figure("pg_vs_sqlite_p99_2000_median",
-                 n % 2 ? ratio[n / 2] : (ratio[n / 2 - 1] + ratio[n / 2]) / 2, "%.2f", "x");
+    double med = n % 2 ? ratio[n / 2] : (ratio[n / 2 - 1] + ratio[n / 2]) / 2;
+    print_figure("pg_vs_sqlite_p99_2000_median", med, "%.2f", "x");
     use_pg = 0;
+    return med;
 }
 
 int main(int argc, char **argv)
@@ -1896,12 +1904,14 @@ int main(int argc, char **argv)
             phase_recovery(&P, cfg);
         fig = "";
         use_pg = 0;
-        if (all)
-            print_pg_table(&F, &P);
-        else if (on_sqlite && strstr(phases, "latency")) { /* the table's latency lines */
+        if (all) { /* two more pairs, unless BENCH_PAIRS says */
+            const char *np = getenv("BENCH_PAIRS");
+            double med = latency_pairs(P.lat[1][1] / F.lat[1][1], 3);
+            print_pg_table(&F, &P, med, np ? atoi(np) : 3);
+        } else if (on_sqlite && strstr(phases, "latency")) { /* the table's latency lines */
             print_figure("pg_vs_sqlite_ingest", P.ingest / F.ingest, "%.2f", "x");
             print_figure("pg_vs_sqlite_p99_2000", P.lat[1][1] / F.lat[1][1], "%.2f", "x");
-            latency_pairs(P.lat[1][1] / F.lat[1][1]);
+            latency_pairs(P.lat[1][1] / F.lat[1][1], 1);
         }
         pg_stop();
     }

@@ -279,7 +279,10 @@ export async function proveDelivery(td, kannel, run, injected, log, pollMs = 200
   const drainEnd = Date.now() + 120000;
   let lastMt = -1;
   for (;;) {
-    const inb = td.query('SELECT count(*) AS n FROM messages WHERE outbound = 0')[0].n;
+    // the handsets' MOs only ("M<n> hej"): the HA soak's probes through the
+    // simulator ("P<round>") are inbound too, and counting them ended the
+    // drain while an MO still waited in Kannel's retry queue
+    const inb = td.query("SELECT count(*) AS n FROM messages WHERE outbound = 0 AND text LIKE 'M%'")[0].n;
     const busy = td.query('SELECT count(*) AS n FROM messages WHERE outbound = 1 AND status IN (1, 2)')[0].n;
     const mt = kannel.mt().length;
     // MOs an smsbox took and then crashed with never come: not waited for

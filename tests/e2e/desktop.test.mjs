@@ -55,7 +55,20 @@ async function flows(lang) {
   assert.ok(slowed, 'the guesser was slowed down');
   await waitText(anna, '#login-error', L('login_wait', { s: slowed.retry_after_s }));
   await login(anna, 'anna', 'demo-anna');
-  await login(erik, 'erik', 'demo-erik');
+  // Enter twice while the password is checked: one login, no error (a
+  // second one at once would be refused 429)
+  let posts = 0;
+  const count = (r) => { if (r.url().endsWith('/api/login') && r.method() === 'POST') posts++; };
+  erik.on('request', count);
+  await erik.fill('#login-user', 'erik');
+  await erik.fill('#login-pass', 'demo-erik');
+  await erik.press('#login-pass', 'Enter');
+  await erik.press('#login-pass', 'Enter');
+  await erik.locator('#desk').waitFor({ state: 'visible' });
+  await erik.locator('#conn.online').waitFor({ state: 'attached' });
+  erik.off('request', count);
+  assert.equal(posts, 1, 'one login for two presses of Enter');
+  assert.equal(await erik.locator('#login-error').textContent(), '');
 
   // header: name, state selector (agents start Idle), then Available
   assert.equal(await text(anna, '#agent-name'), 'Anna Berg');

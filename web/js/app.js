@@ -580,8 +580,13 @@ function startDesk(focus) {
   S.conn.start();
 }
 
+// one login at a time: a second Enter while the password is checked (about
+// a tenth of a second) would be refused 429 by the server
+let loginPending = false;
 $('login-form').addEventListener('submit', async (e) => {
   e.preventDefault();
+  if (loginPending) return;
+  loginPending = true;
   $('login-error').textContent = '';
   if ('Notification' in window && Notification.permission === 'default') Notification.requestPermission().catch(() => {});
   let r;
@@ -591,11 +596,14 @@ $('login-form').addEventListener('submit', async (e) => {
       body: JSON.stringify({ username: $('login-user').value, password: $('login-pass').value }),
     });
   } catch {
+    loginPending = false;
     $('login-error').textContent = t('login_offline');
     return;
   }
-  if (r.status === 200) { $('login-pass').value = ''; startDesk(true); return; }
-  $('login-error').textContent = await loginError(r);
+  if (r.status === 200) { loginPending = false; $('login-pass').value = ''; startDesk(true); return; }
+  const why = await loginError(r);
+  loginPending = false;
+  $('login-error').textContent = why;
 });
 bindSso();
 

@@ -33,8 +33,13 @@ export function startAgain(status, start) {
 }
 
 export function bindLoginForm(onIn) {
+  // one login at a time: a second Enter while the password is checked
+  // (about a tenth of a second) would be refused 429 by the server
+  let pending = false;
   $('login-form').addEventListener('submit', async (e) => {
     e.preventDefault();
+    if (pending) return;
+    pending = true;
     $('login-error').textContent = '';
     let r;
     try {
@@ -43,11 +48,14 @@ export function bindLoginForm(onIn) {
         body: JSON.stringify({ username: $('login-user').value, password: $('login-pass').value }),
       });
     } catch {
+      pending = false;
       $('login-error').textContent = t('login_offline');
       return;
     }
-    if (r.status === 200) { $('login-pass').value = ''; onIn(); return; }
-    $('login-error').textContent = await loginError(r);
+    if (r.status === 200) { pending = false; $('login-pass').value = ''; onIn(); return; }
+    const why = await loginError(r);
+    pending = false;
+    $('login-error').textContent = why;
   });
   bindSso();
 }

@@ -1803,14 +1803,15 @@ static int pg_start(void)
  * of the N ratios, pg_vs_sqlite_p99_2000_median. The tails follow the
  * machine's other work, which may hit one store's window and not the
  * other's: the median of alternating pairs says more than one pair. */
-static double latency_pairs(double first, int def)
+static double latency_pairs(double first, int def, int *pairs)
 {
     const char *e = getenv("BENCH_PAIRS");
     int n = e ? atoi(e) : def;
-    if (n <= 1)
-        return first;
     if (n > 9)
         n = 9;
+    *pairs = n;
+    if (n <= 1)
+        return first;
     double ratio[9] = {first};
     char pre[24], pre_pg[24], name[64];
     for (int k = 1; k < n; k++) {
@@ -1905,13 +1906,14 @@ int main(int argc, char **argv)
         fig = "";
         use_pg = 0;
         if (all) { /* two more pairs, unless BENCH_PAIRS says */
-            const char *np = getenv("BENCH_PAIRS");
-            double med = latency_pairs(P.lat[1][1] / F.lat[1][1], 3);
-            print_pg_table(&F, &P, med, np ? atoi(np) : 3);
+            int pairs;
+            double med = latency_pairs(P.lat[1][1] / F.lat[1][1], 3, &pairs);
+            print_pg_table(&F, &P, med, pairs);
         } else if (on_sqlite && strstr(phases, "latency")) { /* the table's latency lines */
             print_figure("pg_vs_sqlite_ingest", P.ingest / F.ingest, "%.2f", "x");
             print_figure("pg_vs_sqlite_p99_2000", P.lat[1][1] / F.lat[1][1], "%.2f", "x");
-            latency_pairs(P.lat[1][1] / F.lat[1][1], 1);
+            int pairs;
+            latency_pairs(P.lat[1][1] / F.lat[1][1], 1, &pairs);
         }
         pg_stop();
     }

@@ -268,6 +268,8 @@ typedef struct login_job {
     char addr[64], peer[64];
     int secure, found, ok;
     int64_t acc_id;
+    uint32_t agent;
+    int role;
     char hash[crypto_pwhash_STRBYTES];
 } login_job;
 
@@ -317,21 +319,18 @@ static void login_done(void *arg)
         api_throttle_succeeded(a->throttle, u, addr, tnow);
     else
         api_throttle_failed(a->throttle, u, addr, tnow);
-    store_account acc;
+    /* the account as read before the check (its name is the one given) */
+    store_account acc = {.id = j->acc_id, .username = u, .agent = j->agent, .role = j->role};
     if (!j->ok) { /* the name as given: it may name no account */
         api__audit(a, &req, u, "login", "login", STR_NULL, "bad_credentials");
         api__resp_error(resp, 401, "bad_credentials",
                         "unknown user or wrong password: check both and try again");
-    } else if (store_account_get(a->env.st, u, &acc) != 0 || acc.id != j->acc_id) {
-        /* removed or replaced while its password was checked */
-        api__resp_error(resp, 401, "bad_credentials",
-                        "unknown user or wrong password: check both and try again");
     } else if (!api_oidc_password_allowed(a->oidc, acc.role)) { /* right password, SSO only */
-        api__audit(a, &req, acc.username, "login", "login", STR_NULL, "password_login_off");
+        api__audit(a, &req, u, "login", "login", STR_NULL, "password_login_off");
         api__resp_error(resp, 403, "password_login_off",
                         "this role signs in with single sign-on only: use the SSO button");
     } else if (api__session_open(a, &acc, j->secure, resp) == 0) {
-        api__audit(a, &req, acc.username, "login", "login", STR_NULL, "ok");
+        api__audit(a, &req, u, "login", "login", STR_NULL, "ok");
     }
     login_track(a, j, 0);
     if (j->d) {
@@ -386,8 +385,11 @@ static void rest_login(api *a, const http_req *req, http_resp *resp)
         memcpy(lj->hash, acc.pwhash.p, acc.pwhash.n);
     else if (a->dummy_hash) /* an unknown user costs the same time */
         snprintf(lj->hash, sizeof lj->hash, "%s", a->dummy_hash);
-    if (lj->found)
+    if (lj->found) {
         lj->acc_id = acc.id;
+        lj->agent = acc.agent;
+        lj->role = acc.role;
+    }
     lj->a = a;
     lj->resp = resp;
     lj->user = xmemdup0(user, strlen(user));

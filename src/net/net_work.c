@@ -26,7 +26,6 @@ struct net_work {
     pthread_mutex_t mu;
     pthread_cond_t cv;
     jobq todo, finished; /* under 'mu' */
-    size_t pending;      /* submitted, 'done' not yet run (loop only) */
     int stop;
     int efd;
     net_watch *watch;
@@ -88,7 +87,6 @@ static void run_finished(net_work *w)
     w->finished = (jobq){0};
     pthread_mutex_unlock(&w->mu);
     for (job *j; (j = q_take(&f));) {
-        w->pending--;
         j->done(j->arg);
         free(j);
     }
@@ -139,16 +137,10 @@ void net_work_submit(net_work *w, net_work_fn run, net_work_fn done, void *arg)
     }
     job *j = xcalloc(1, sizeof *j);
     *j = (job){NULL, run, done, arg};
-    w->pending++;
     pthread_mutex_lock(&w->mu);
     q_put(&w->todo, j);
     pthread_cond_signal(&w->cv);
     pthread_mutex_unlock(&w->mu);
-}
-
-size_t net_work_pending(net_work *w)
-{
-    return w ? w->pending : 0;
 }
 
 void net_work_free(net_work *w)

@@ -26,8 +26,6 @@ net_work *net_work_new(net_loop *l, int threads);
 /* Queues 'run' (a worker thread) and then 'done' (the loop) with 'arg'.
  * 'w' NULL: both at once, here. */
 void net_work_submit(net_work *w, net_work_fn run, net_work_fn done, void *arg);
-/* Jobs queued or running and not yet done (tests, metrics). */
-size_t net_work_pending(net_work *w);
 /* Runs what is queued, waits for the workers, runs every 'done' left, and
  * frees 'w' (NULL: nothing). */
 void net_work_free(net_work *w);

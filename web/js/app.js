@@ -4,8 +4,7 @@
 import { $, announce, focusable, say, resay } from './util.js';
 import { t, setLang, storedLang, onLang } from './i18n.js';
 import { Conn } from './conn.js';
-import { bindSso } from './sso.js';
-import { loginError } from './login_form.js';
+import { bindLoginForm } from './login_form.js';
 import { cannedInput, cannedKey, closeCanned } from './canned.js';
 import { S, OFFER_ROLES, TASK_ROLES, title } from './state.js';
 import {
@@ -580,32 +579,11 @@ function startDesk(focus) {
   S.conn.start();
 }
 
-// one login at a time: a second Enter while the password is checked (about
-// a tenth of a second) would be refused 429 by the server
-let loginPending = false;
-$('login-form').addEventListener('submit', async (e) => {
-  e.preventDefault();
-  if (loginPending) return;
-  loginPending = true;
-  $('login-error').textContent = '';
+// asked on the agent's own click (browsers want a gesture): offers can notify
+$('login-form').addEventListener('submit', () => {
   if ('Notification' in window && Notification.permission === 'default') Notification.requestPermission().catch(() => {});
-  let r;
-  try {
-    r = await fetch('api/login', {
-      method: 'POST', headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ username: $('login-user').value, password: $('login-pass').value }),
-    });
-  } catch {
-    loginPending = false;
-    $('login-error').textContent = t('login_offline');
-    return;
-  }
-  if (r.status === 200) { loginPending = false; $('login-pass').value = ''; startDesk(true); return; }
-  const why = await loginError(r);
-  loginPending = false;
-  $('login-error').textContent = why;
 });
-bindSso();
+bindLoginForm(() => startDesk(true));
 
 $('logout').addEventListener('click', async () => {
   const r = await fetch('api/logout', { method: 'POST' }).catch(() => null);

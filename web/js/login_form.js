@@ -1,4 +1,4 @@
-// The login form of the admin and supervisor pages (#login-form with
+// The login form of every page: the desktop, admin, supervisor and reports (#login-form with
 // #login-user, #login-pass and #login-error): posts /api/login and calls
 // 'onIn' when the server lets the user in; errors show under the form.
 // The single sign-on button (#sso-btn) shows when the site has it (sso.js).

@@ -342,7 +342,9 @@ test('200 conversations and a 2,000-message transcript without jank (1920x1080)'
   const after = await box.evaluate((e) => e.scrollHeight - e.scrollTop - e.clientHeight);
   const longest = await page.evaluate(() => window.longest);
   // scrolled up, a new message must not move what the agent reads
-  await box.evaluate((e) => { e.scrollTop = 2000; });
+  // (measured once the scroll has painted: the bubbles it brings near the
+  // view lay out their real heights in the next frames, content-visibility)
+  await box.evaluate((e) => new Promise((r) => { e.scrollTop = 2000; requestAnimationFrame(() => requestAnimationFrame(r)); }));
   const anchor = await page.locator('#transcript .msg').nth(60).boundingBox();
   peer.send({ type: 'message', conv: 200, message: { seq: 600000, dir: 'in', text: 'Ännu en', agent: 0, agent_name: '', at: Date.now(), status: 'received' } });
   await until(async () => (await page.locator('#transcript .msg').count()) === 2051, 5000, 'one more');

@@ -139,6 +139,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../tests/free_port.h"
 #include "core/cc.h"
 #include "store/store.h"
 
@@ -275,19 +276,6 @@ static size_t read_response(int fd, char *buf, size_t cap)
     return len;
 }
 
-static int free_port(void)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET};
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t l = sizeof a;
-    if (bind(fd, (struct sockaddr *)&a, sizeof a) != 0 ||
-        getsockname(fd, (struct sockaddr *)&a, &l) != 0)
-        die("free port");
-    close(fd);
-    return ntohs(a.sin_port);
-}
-
 static void raise_nofile(rlim_t need)
 {
     struct rlimit rl;
@@ -336,6 +324,8 @@ static pid_t spawn_server(const char *name, const char *cfg, const char *data)
 {
     char listen[64], log[300];
     port = free_port();
+    if (port < 0)
+        die("free port");
     snprintf(listen, sizeof listen, "127.0.0.1:%d", port);
     snprintf(log, sizeof log, "%s/%s.log", dir, name);
     pid_t pid = fork();

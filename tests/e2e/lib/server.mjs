@@ -5,7 +5,7 @@
 // TEXTDESK_E2E_STORE=postgresql every server without a store of its own gets
 // a fresh database on one PostgreSQL cluster per test process.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -17,16 +17,56 @@ export const repo = path.resolve(here, '../../..');
 export const bin = process.env.TEXTDESK_BIN || path.join(repo, 'build/asan/textdesk');
 export const webDir = process.env.TEXTDESK_WEB || path.join(repo, 'web');
 
-export function freePort() {
-  return new Promise((resolve, reject) => {
+// A free port on 127.0.0.1 for a server a test starts (tests/free_port.h is
+// the C twin). It comes from below the kernel's ephemeral range, not from
+// listen(0): a port listen(0) gave is an ephemeral one, and between its
+// close and the server's listen any outgoing connection on the machine may
+// take it as its local port (CI saw "Address already in use" for a port
+// chosen while Kannel started and connected to its SMSC). Ports below the
+// range are never given to outgoing connections; a random one is tried,
+// and none is handed out twice by one test process.
+const handedOut = new Set();
+
+function ephemeralRange() {
+  try {
+    const [lo, hi] = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8')
+      .trim().split(/\s+/).map(Number);
+    if (lo > 0 && hi >= lo) return [lo, hi];
+  } catch { /* not Linux: the usual range */ }
+  return [32768, 60999];
+}
+
+function tryPort(port) {
+  return new Promise((resolve) => {
     const s = net.createServer();
     s.unref();
-    s.on('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
+    s.on('error', () => resolve(null));
+    s.listen(port, '127.0.0.1', () => {
+      const got = s.address().port;
+      s.close(() => resolve(got));
     });
   });
+}
+
+export async function freePort() {
+  const [lo, hi] = ephemeralRange();
+  let [first, last] = [10000, lo - 1]; // below the range
+  if (last - first < 1000) [first, last] = [hi + 1, 65535]; // or above it
+  for (let i = 0; last - first >= 1000 && i < 200; i++) {
+    const p = first + Math.floor(Math.random() * (last - first + 1));
+    if (handedOut.has(p)) continue;
+    if ((await tryPort(p)) === p) {
+      handedOut.add(p);
+      return p;
+    }
+  }
+  for (;;) { // no room outside the range: the kernel's pick
+    const p = await tryPort(0);
+    if (p && !handedOut.has(p)) {
+      handedOut.add(p);
+      return p;
+    }
+  }
 }
 
 export class Server {
@@ -39,7 +79,22 @@ export class Server {
     this.output = '';
   }
 
+  // Starts textdesk; a port it chose itself and found taken (another test
+  // process's server came first) is chosen again, up to three times. A
+  // port given (a restart, a fixed one) is kept.
   async start() {
+    for (let tries = 1; ; tries++) {
+      const chosen = !this.port;
+      try {
+        return await this.startOnce();
+      } catch (e) {
+        if (!chosen || tries >= 3 || !this.output.includes('Address already in use')) throw e;
+        this.port = null;
+      }
+    }
+  }
+
+  async startOnce() {
     if (!this.storeUrl && this.ownsData && process.env.TEXTDESK_E2E_STORE === 'postgresql')
       this.storeUrl = (await sharedPostgres()).createDatabase();
     this.output = '';

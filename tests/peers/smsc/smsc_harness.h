@@ -31,6 +31,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../../free_port.h"
 #include "sms/smpp_pdu.h"
 #include "sms/smpp_session.h"
 
@@ -70,18 +71,7 @@ static inline void smsc_script(char *out, size_t cap)
 
 static inline int smsc_free_port(void)
 {
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {0};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t l = sizeof a;
-    int port = -1;
-    if (fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof a) == 0 &&
-        getsockname(fd, (struct sockaddr *)&a, &l) == 0)
-        port = ntohs(a.sin_port);
-    if (fd >= 0)
-        close(fd);
-    return port;
+    return free_port();
 }
 
 /* Reads the whole event log into a malloc'd NUL-terminated string. */

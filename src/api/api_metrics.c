@@ -391,6 +391,13 @@ void api__metrics(api *a, const http_req *req, http_resp *resp)
     buf_printf(b, "textdesk_store_available %d\n", api__store_available(a));
     if (a->env.commits)
         commit_metrics(a->env.commits, b);
+    if (a->env.st) {
+        head(b, "textdesk_store_round_trips_total", "counter",
+             "Answers of the database server the event loop waited for (PostgreSQL's reads"
+             " and writes outside the group commit; 0 on SQLite), since the start.");
+        buf_printf(b, "textdesk_store_round_trips_total %llu\n",
+                   (unsigned long long)store_waits(a->env.st));
+    }
     head(b, "textdesk_api_token_lookups_total", "counter",
          "API tokens looked up in the store (once per request that carries one).");
     buf_printf(b, "textdesk_api_token_lookups_total %llu\n", (unsigned long long)a->tok_lookups);

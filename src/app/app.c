@@ -183,6 +183,7 @@ static void rebuild_core(app *a)
     a->stale_core = 0;
     cc_free(a->core);
     a->core = c;
+    app__outbox_forget_all(a);
     if (a->api)
         api_set_core(a->api, c);
 }
@@ -495,6 +496,10 @@ int app_write_begin(app *a)
 
 int app_write_end(app *a, int r)
 {
+    if (store_msg_edits(a->st) != a->msg_edits) { /* retention, erasure: messages changed */
+        a->msg_edits = store_msg_edits(a->st);
+        app__outbox_forget_all(a);
+    }
     if (r == 0 && (r = store_commit(a->st)) == 0)
         return 0;
     store_rollback(a->st);

@@ -93,6 +93,7 @@ typedef struct app {
     int in_flight;       /* a transaction awaits its confirmation */
     int flush_again;     /* a flush was asked for meanwhile */
     api_commit_stats commits; /* confirmed and failed, their times (/metrics) */
+    uint64_t msg_edits;  /* store_msg_edits when the outbox's memory was last true to it */
     int64_t commit_t0;   /* loop_clock_mono_us_now() when the one in flight started */
     /* /metrics' totals counted in app_open's replay and the commits before
      * app_listen, handed to api_new (api_env.metrics); NULL once taken */

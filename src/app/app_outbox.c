@@ -33,6 +33,26 @@
  * as for a crash during the send. Until its write, 'record' and the lookup
  * by provider id read the pending status over the stored one.
  *
+ * The due list is known without reading the store (gs->known): the QUEUED
+ * messages in id order, read once (store_outbox_due) and then kept as the
+ * group commit changes them: a reply appended (CC_EV_MSG_OUT) joins it, a
+ * message the pump marks SUBMITTING or whose status is written leaves it.
+ * So a reply's commit and a send's answer cost PostgreSQL no round trip
+ * (the event loop never waits on the network for them). Anything else that
+ * may change the outbox on disk forgets the list, which the next pump
+ * reads again: a failed commit, a write of the write path that changed
+ * messages (retention, erasure: store_msg_edits, checked by app_write_end),
+ * a rebuilt core, a takeover or a recovery, a
+ * retry (QUEUED again: its text is no longer in memory), and more than
+ * OUTBOX_SCAN messages due (the pump then reads the oldest OUTBOX_SCAN each
+ * time, as before).
+ *
+ * Likewise the statuses written lately (gs->recent: the last RECENT_MAX
+ * messages whose status a confirmed commit wrote, by reference and by
+ * provider id) answer a delivery report without reading the store; a
+ * report for an older message reads it (one round trip). A rebuilt core, a
+ * takeover and a recovery forget them (app__outbox_forget_all).
+ *
  * While the store is degraded (app.h) the pump is parked; answers to sends
  * already under way stay pending in memory and are written at the resume;
  * reports from the endpoints are refused (503, or ESME_RSYSERR over SMPP)
@@ -77,6 +97,30 @@ typedef struct due_msg {
     uint32_t seq;
 } due_msg;
 
+/* A status a confirmed commit wrote, in the recent table's ring. */
+typedef struct recent_ent {
+    int64_t ref;
+    int status;
+    uint32_t conv, seq;
+    char *pid;                /* the provider's id, or NULL */
+    int32_t next_ref, next_pid; /* the hash chains; -1 ends them */
+    uint32_t hpid;
+} recent_ent;
+
+#define RECENT_MAX 65536 /* a power of two */
+#define RECENT_BUCKETS (2 * RECENT_MAX)
+
+typedef struct recent {
+    recent_ent *v;           /* RECENT_MAX slots, a ring: v[head] the oldest when full */
+    int32_t *by_ref, *by_pid; /* RECENT_BUCKETS chain heads each */
+    size_t head, n;
+} recent;
+
+typedef struct due_list {
+    due_msg *v;
+    size_t n, cap;
+} due_list;
+
 typedef struct app_gateways {
     size_t n;
     app_gw_conf conf[APP_GW_MAX];
@@ -90,6 +134,9 @@ typedef struct app_gateways {
     size_t npend, cappend, nwritten;
     due_msg *tosend; /* marked SUBMITTING in the open transaction */
     size_t ntosend, captosend;
+    due_list known; /* the QUEUED messages, in id order, when known_ok */
+    recent recent;  /* statuses written lately (see the header comment) */
+    int known_ok;
     int want_pump;
 } app_gateways;
 
@@ -180,6 +227,180 @@ static void due_free(due_msg *m)
     free(m->text);
 }
 
+/* ---- the known due list (see the header comment) ------------------------ */
+
+static void known_forget(app_gateways *gs)
+{
+    for (size_t i = 0; i < gs->known.n; i++)
+        due_free(&gs->known.v[i]);
+    gs->known.n = 0;
+    gs->known_ok = 0;
+}
+
+/* Where message 'id' is or would go in the known list. */
+static size_t known_at(const app_gateways *gs, int64_t id)
+{
+    size_t lo = 0, hi = gs->known.n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (gs->known.v[mid].id < id)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+/* A reply of the transaction being built joins the list (its strings
+ * copied); past OUTBOX_SCAN the list is forgotten. */
+static void known_add(app_gateways *gs, const cc_event *ev)
+{
+    size_t k = known_at(gs, (int64_t)ev->seq);
+    if (k < gs->known.n && gs->known.v[k].id == (int64_t)ev->seq)
+        return; /* the same transaction run again (app.c's retry_unsent) */
+    if (gs->known.n >= OUTBOX_SCAN) {
+        known_forget(gs);
+        return;
+    }
+    if (gs->known.n == gs->known.cap) {
+        gs->known.cap = gs->known.cap ? gs->known.cap * 2 : 64;
+        gs->known.v = xrealloc(gs->known.v, gs->known.cap * sizeof *gs->known.v);
+    }
+    memmove(&gs->known.v[k + 1], &gs->known.v[k], (gs->known.n - k) * sizeof *gs->known.v);
+    gs->known.v[k] = (due_msg){(int64_t)ev->seq, ev->conv,
+                               xmemdup0(ev->ep_number.p, ev->ep_number.n),
+                               xmemdup0(ev->number.p, ev->number.n),
+                               xmemdup0(ev->text.p, ev->text.n), ev->msg_seq};
+    gs->known.n++;
+}
+
+static void known_del(app_gateways *gs, int64_t id)
+{
+    size_t k = known_at(gs, id);
+    if (k >= gs->known.n || gs->known.v[k].id != id)
+        return;
+    due_free(&gs->known.v[k]);
+    memmove(&gs->known.v[k], &gs->known.v[k + 1], (gs->known.n - k - 1) * sizeof *gs->known.v);
+    gs->known.n--;
+}
+
+/* ---- the statuses written lately (see the header comment) -------------- */
+
+static uint32_t hash_ref(int64_t ref)
+{
+    return (uint32_t)(((uint64_t)ref * 0x9E3779B97F4A7C15u) >> 40) % RECENT_BUCKETS;
+}
+
+static uint32_t hash_pid(str s) /* FNV-1a */
+{
+    uint32_t h = 2166136261u;
+    for (size_t i = 0; i < s.n; i++)
+        h = (h ^ (unsigned char)s.p[i]) * 16777619u;
+    return h;
+}
+
+static int32_t recent_by_ref(const recent *t, int64_t ref)
+{
+    if (!t->v)
+        return -1;
+    for (int32_t i = t->by_ref[hash_ref(ref)]; i >= 0; i = t->v[i].next_ref)
+        if (t->v[i].ref == ref)
+            return i;
+    return -1;
+}
+
+/* The newest message with provider id 'pid', or -1. */
+static int32_t recent_by_pid(const recent *t, str pid)
+{
+    if (!t->v || !pid.n)
+        return -1;
+    uint32_t h = hash_pid(pid);
+    for (int32_t i = t->by_pid[h % RECENT_BUCKETS]; i >= 0; i = t->v[i].next_pid)
+        if (t->v[i].hpid == h && t->v[i].pid && str_eq(str_c(t->v[i].pid), pid))
+            return i;
+    return -1;
+}
+
+static void chain_unlink(recent *t, int32_t *heads, uint32_t b, int32_t k, int by_pid)
+{
+    int32_t *at = &heads[b];
+    while (*at >= 0 && *at != k)
+        at = by_pid ? &t->v[*at].next_pid : &t->v[*at].next_ref;
+    if (*at == k)
+        *at = by_pid ? t->v[k].next_pid : t->v[k].next_ref;
+}
+
+static void pid_unlink(recent *t, int32_t k)
+{
+    if (t->v[k].pid)
+        chain_unlink(t, t->by_pid, t->v[k].hpid % RECENT_BUCKETS, k, 1);
+    free(t->v[k].pid);
+    t->v[k].pid = NULL;
+}
+
+static void pid_link(recent *t, int32_t k, const char *pid)
+{
+    recent_ent *e = &t->v[k];
+    e->pid = xmemdup0(pid, strlen(pid));
+    e->hpid = hash_pid(str_c(pid));
+    e->next_pid = t->by_pid[e->hpid % RECENT_BUCKETS];
+    t->by_pid[e->hpid % RECENT_BUCKETS] = k;
+}
+
+/* After a confirmed commit: message 'p->ref' has status 'p->status' (and
+ * its provider id, when the write named one). */
+static void recent_put(recent *t, const pend_ent *p)
+{
+    if (!t->v) {
+        t->v = xcalloc(RECENT_MAX, sizeof *t->v);
+        t->by_ref = xmalloc(RECENT_BUCKETS * sizeof *t->by_ref);
+        t->by_pid = xmalloc(RECENT_BUCKETS * sizeof *t->by_pid);
+        memset(t->by_ref, 0xff, RECENT_BUCKETS * sizeof *t->by_ref); /* -1 */
+        memset(t->by_pid, 0xff, RECENT_BUCKETS * sizeof *t->by_pid);
+    }
+    int32_t k = recent_by_ref(t, p->ref);
+    if (k < 0) {
+        if (t->n == RECENT_MAX) { /* the oldest makes room */
+            k = (int32_t)t->head;
+            chain_unlink(t, t->by_ref, hash_ref(t->v[k].ref), k, 0);
+            pid_unlink(t, k);
+            t->head = (t->head + 1) % RECENT_MAX;
+        } else {
+            k = (int32_t)((t->head + t->n++) % RECENT_MAX);
+        }
+        uint32_t b = hash_ref(p->ref);
+        t->v[k] = (recent_ent){.ref = p->ref, .next_ref = t->by_ref[b], .next_pid = -1};
+        t->by_ref[b] = k;
+    }
+    recent_ent *e = &t->v[k];
+    e->status = p->status;
+    e->conv = p->conv;
+    e->seq = p->seq;
+    if (p->provider_id && !(e->pid && strcmp(e->pid, p->provider_id) == 0)) {
+        pid_unlink(t, k);
+        pid_link(t, k, p->provider_id);
+    }
+}
+
+static void recent_free(recent *t)
+{
+    if (t->v)
+        for (size_t i = 0; i < t->n; i++)
+            free(t->v[(t->head + i) % RECENT_MAX].pid);
+    free(t->v);
+    free(t->by_ref);
+    free(t->by_pid);
+    *t = (recent){0};
+}
+
+void app__outbox_forget_all(app *a)
+{
+    if (!a->gws)
+        return;
+    known_forget(a->gws);
+    recent_free(&a->gws->recent);
+}
+
 /* ---- results ----------------------------------------------------------- */
 
 typedef struct msg_copy {
@@ -213,10 +434,14 @@ static int record(app *a, int64_t ref, int status, str provider_id, str error)
     msg_copy m = {0};
     const pend_ent *p = pend_last(gs, ref);
     int ks = sub_find(gs, ref);
+    int32_t kr;
     if (p) {
         m = (msg_copy){1, p->status, p->conv, p->seq};
     } else if (ks >= 0) { /* under way: SUBMITTING, committed before the send */
         m = (msg_copy){1, STORE_MSG_SUBMITTING, gs->sub[ks].conv, gs->sub[ks].seq};
+    } else if ((kr = recent_by_ref(&gs->recent, ref)) >= 0) { /* written lately */
+        const recent_ent *e = &gs->recent.v[kr];
+        m = (msg_copy){1, e->status, e->conv, e->seq};
     } else {
         int r = store_msg_get(a->st, ref, copy_msg, &m);
         if (r == -ENOENT)
@@ -301,11 +526,6 @@ static void on_gw_result(void *arg, int64_t ref, int status, str provider_id, st
 
 /* ---- the pump ---------------------------------------------------------- */
 
-typedef struct due_list {
-    due_msg *v;
-    size_t n, cap;
-} due_list;
-
 static int collect_due(void *arg, const store_msg *m)
 {
     due_list *l = arg;
@@ -366,25 +586,27 @@ static int in_list(const uint32_t *v, size_t n, uint32_t x)
 static int pump_mark(app *a)
 {
     app_gateways *gs = a->gws;
-    due_list l = {0};
-    int r = store_outbox_due(a->st, OUTBOX_SCAN, collect_due, &l);
-    if (r != 0) {
-        for (size_t i = 0; i < l.n; i++)
-            due_free(&l.v[i]);
-        free(l.v);
-        return r;
+    due_list *l = &gs->known;
+    int r;
+    if (!gs->known_ok) { /* read it again (see the header comment) */
+        known_forget(gs);
+        if ((r = store_outbox_due(a->st, OUTBOX_SCAN, collect_due, l)) != 0) {
+            known_forget(gs);
+            return r;
+        }
+        gs->known_ok = l->n < OUTBOX_SCAN; /* all of them */
     }
     int64_t now = app_now(a), wake = 0;
-    uint32_t *seen = xmalloc((l.n + 1) * sizeof *seen);
-    size_t nseen = 0, i;
-    for (i = 0; i < l.n; i++) {
-        due_msg *m = &l.v[i];
+    uint32_t *seen = xmalloc((l->n + 1) * sizeof *seen);
+    size_t nseen = 0, i, kept = 0;
+    for (i = 0; i < l->n; i++) {
+        due_msg *m = &l->v[i];
         /* only the oldest queued message of a conversation, and only when
          * none of it is with a gateway: order kept */
         if (in_list(seen, nseen, m->conv) || conv_busy(gs, m->conv)) {
             if (!in_list(seen, nseen, m->conv))
                 seen[nseen++] = m->conv;
-            due_free(m);
+            l->v[kept++] = *m;
             continue;
         }
         seen[nseen++] = m->conv;
@@ -392,7 +614,7 @@ static int pump_mark(app *a)
         if (e && e->next_at > now) {
             if (wake == 0 || e->next_at < wake)
                 wake = e->next_at;
-            due_free(m);
+            l->v[kept++] = *m;
             continue;
         }
         if ((r = store_msg_set_status(a->st, m->id, STORE_MSG_SUBMITTING, STR_NULL, STR_NULL,
@@ -409,9 +631,11 @@ static int pump_mark(app *a)
         }
         gs->tosend[gs->ntosend++] = *m; /* the strings move */
     }
-    for (; i < l.n; i++) /* after an error: the rest */
-        due_free(&l.v[i]);
-    free(l.v);
+    for (; i < l->n; i++) /* after an error: the rest (forgotten below) */
+        l->v[kept++] = l->v[i];
+    l->n = kept;
+    if (r != 0 || !gs->known_ok) /* an error fails the transaction; or not all of them */
+        known_forget(gs);
     free(seen);
     if (r == 0 && wake) {
         int64_t d = wake - now;
@@ -453,7 +677,15 @@ int app__outbox_write(app *a)
                                      str_c(p->error), loop_clock_wall());
         if (r != 0 && r != -ENOENT) /* -ENOENT: cannot be (found before) */
             return r;
+        if (p->status == STORE_MSG_QUEUED) /* due again: read its text back */
+            known_forget(gs);
+        else
+            known_del(gs, p->ref);
     }
+    if (gs->known_ok)
+        for (size_t i = 0; i < a->committing.n; i++)
+            if (a->committing.v[i].type == CC_EV_MSG_OUT)
+                known_add(gs, &a->committing.v[i]);
     gs->nwritten = gs->npend;
     if (gs->want_pump && !a->stopping && a->outbox_timer) {
         gs->want_pump = 0;
@@ -472,6 +704,7 @@ void app__outbox_committed(app *a)
         pend_ent *p = &gs->pend[i];
         if (a->api)
             api_publish_delivery(a->api, p->conv, p->seq, p->status, str_c(p->error));
+        recent_put(&gs->recent, p);
         free(p->provider_id);
         free(p->error);
     }
@@ -518,6 +751,7 @@ void app__outbox_failed(app *a)
         due_free(&gs->tosend[i]);
     }
     gs->ntosend = 0;
+    known_forget(gs); /* what the failed transaction added, or marked */
     gs->want_pump = 1; /* again at the resume */
 }
 
@@ -599,6 +833,9 @@ static int report_by_pid(app *a, str provider_id, int status, str error)
     for (size_t i = gs->npend; i-- > 0;) /* the SENT that brought it may be pending */
         if (gs->pend[i].provider_id && str_eq(str_c(gs->pend[i].provider_id), provider_id))
             return record(a, gs->pend[i].ref, status, provider_id, error);
+    int32_t kr = recent_by_pid(&gs->recent, provider_id);
+    if (kr >= 0) /* written lately */
+        return record(a, gs->recent.v[kr].ref, status, provider_id, error);
     int64_t ref;
     int r = store_msg_by_provider_id(a->st, provider_id, &ref);
     if (r == -ENOENT || r == -EINVAL)
@@ -689,6 +926,9 @@ void app__gateways_close(app *a)
         due_free(&gs->tosend[i]);
     free(gs->pend);
     free(gs->tosend);
+    known_forget(gs);
+    free(gs->known.v);
+    recent_free(&gs->recent);
     free(gs->retry);
     free(gs->sub);
     free(gs);
@@ -701,6 +941,7 @@ int app__outbox_recover(app *a, int in_tx, const char *who)
     int unknown, w = in_tx ? app_write_begin(a) : 0;
     if (w != 0)
         return w;
+    app__outbox_forget_all(a);
     unknown = store_outbox_recover(a->st, loop_clock_wall());
     if (in_tx && (w = app_write_end(a, unknown < 0 ? unknown : 0)) != 0)
         return w;

@@ -87,5 +87,11 @@ void app__outbox_committed(app *a);
 /* After it failed: the marked messages are not sent (they are QUEUED on
  * disk still); the statuses stay in memory for the next commit. */
 void app__outbox_failed(app *a);
+/* Forgets what the outbox keeps in memory of the stored messages (the due
+ * list, the statuses written lately): something other than the group
+ * commit may have changed them (a write of the write path that changed
+ * messages: store_msg_edits; a rebuilt core; a recovery, a takeover); the
+ * next pump reads the due list again. */
+void app__outbox_forget_all(app *a);
 
 #endif

@@ -169,6 +169,16 @@ int store_unsent(const store *st)
     return st->unsent;
 }
 
+uint64_t store_waits(const store *st)
+{
+    return st->waits;
+}
+
+uint64_t store_msg_edits(const store *st)
+{
+    return st->msg_edits;
+}
+
 int store_rollback(store *st)
 {
     return st->ops->rollback(st);
@@ -328,6 +338,7 @@ int store_inbound_exists(store *st, str provider_id)
 
 int store_outbox_recover(store *st, int64_t now)
 {
+    st->msg_edits++;
     return st->ops->outbox_recover(st, now);
 }
 
@@ -517,11 +528,13 @@ int store_closed_since(store *st, int64_t after_seq, size_t max, store_closed_cb
 
 int store_msg_forget(store *st, int64_t id, int segments)
 {
+    st->msg_edits++;
     return st->ops->msg_forget(st, id, segments);
 }
 
 int store_erase_number(store *st, str number, int64_t *convs)
 {
+    st->msg_edits++;
     if (number.n == 0)
         return store__fail(st, -EINVAL, "invalid argument: no number to erase");
     int64_t dummy;
@@ -530,6 +543,7 @@ int store_erase_number(store *st, str number, int64_t *convs)
 
 int store_scrub(store *st)
 {
+    st->msg_edits++;
     return st->ops->scrub(st);
 }
 

@@ -119,6 +119,18 @@ int store_commit_fd(const store *st);
  * sends BEGIN with the appends: a connection that died while idle is only
  * found by their answers), 0 when it may have been kept. */
 int store_unsent(const store *st);
+/* How many times a call waited for a database server's answer (a round
+ * trip on the network) since the store was opened: PostgreSQL's reads,
+ * writes outside a transaction and reads inside one; never its
+ * transactions' appends nor an asynchronous commit (store_commit_start).
+ * SQLite: always 0 (no network). What the serving loop waits on; in
+ * /metrics as textdesk_store_round_trips_total. */
+uint64_t store_waits(const store *st);
+/* How many calls changed stored messages other than by an append or
+ * store_msg_set_status (store_outbox_recover, store_msg_forget,
+ * store_erase_number, store_scrub), whether or not they were kept: what a
+ * caller keeps of the messages in memory is stale once this grew. */
+uint64_t store_msg_edits(const store *st);
 
 /* ---- event log --------------------------------------------------------- */
 

@@ -93,6 +93,8 @@ struct store {
     char where[256]; /* for people: the file, or database and server (no password) */
     int loading;     /* inside store_events_load */
     int unsent;      /* the last transaction that failed never began (store_unsent) */
+    uint64_t waits;  /* round trips the caller waited for (store_waits) */
+    uint64_t msg_edits; /* calls that changed messages otherwise (store_msg_edits) */
 };
 
 /* The backends' open functions: 'where' is the SQLite file (":memory:"

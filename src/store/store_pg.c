@@ -538,6 +538,7 @@ static int einval(pg *st, const char *why)
 /* Runs a statement that is not data (session settings, schema). */
 static int exec_sql(pg *st, const char *sql)
 {
+    st->base.waits++;
     PGresult *res = PQexec(st->k->c, sql);
     ExecStatusType s = PQresultStatus(res);
     int r = s == PGRES_COMMAND_OK || s == PGRES_TUPLES_OK ? 0 : fail(st, res);
@@ -555,6 +556,7 @@ static int setup(pg *st)
         (r = exec_sql(st, "SET client_min_messages = warning")) != 0)
         return r;
     for (int i = 0; i < P__COUNT; i++) {
+        st->base.waits++;
         PGresult *res = PQprepare(st->k->c, PG_NAME[i], PG_SQL[i], 0, NULL);
         if (PQresultStatus(res) != PGRES_COMMAND_OK) {
             r = fail(st, res);
@@ -636,6 +638,7 @@ static int drain(pg *st)
     int r = 0;
     if (!PQpipelineSync(st->k->c))
         r = fail(st, NULL);
+    st->base.waits++;
     pipe_read(st, st->k, 1, &r);
     return r;
 }
@@ -879,6 +882,7 @@ static int connected(pg *st)
     if (PQstatus(st->k->c) != CONNECTION_OK || st->k->broken) {
         st->k->pipe = st->k->nqueued = st->k->broken = st->k->begin_pending = 0;
         PQfinish(st->k->c); /* a new one: nothing of the old (pipeline, results) */
+        st->base.waits++;
         st->k->c = pg_connect(st->conninfo, st->k);
         if (PQstatus(st->k->c) != CONNECTION_OK) {
             set_err(st, PQerrorMessage(st->k->c));
@@ -892,6 +896,7 @@ static int connected(pg *st)
 
 static PGresult *run_p(pg *st, int stmt, const pargs *a)
 {
+    st->base.waits++;
     return PQexecPrepared(st->k->c, PG_NAME[stmt], a ? a->n : 0, a ? a->v : NULL,
                           a ? a->len : NULL, a ? a->fmt : NULL, 0);
 }
@@ -1347,6 +1352,7 @@ static int each_row_single(pg *st, int stmt, const pargs *a, pg_row_fn row, void
     if (!PQsendQueryPrepared(st->k->c, PG_NAME[stmt], a ? a->n : 0, a ? a->v : NULL,
                              a ? a->len : NULL, a ? a->fmt : NULL, 0))
         return fail(st, NULL);
+    st->base.waits++;
     PQsetSingleRowMode(st->k->c);
     PGresult *res;
     while ((res = PQgetResult(st->k->c)) != NULL) {

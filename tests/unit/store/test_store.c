@@ -1467,6 +1467,10 @@ static void test_async_commit(void **state)
     fx_available(f, 1);
     uint32_t a = fx_sms(f, CUST, EP1, "Hej", "async-1");
     store *st = open_ok(s->path);
+    /* store_waits: connecting and preparing waited on PostgreSQL; SQLite
+     * never waits on a network */
+    uint64_t w0 = store_waits(st);
+    assert_true(is_pg ? w0 > 0 : w0 == 0);
     size_t half = f->log.n / 2;
     assert_int_equal(store_begin(st), 0);
     for (size_t i = 0; i < half; i++)
@@ -1476,10 +1480,17 @@ static void test_async_commit(void **state)
         assert_non_null(strstr(store_errmsg(st), "not supported by this store"));
         assert_int_equal(store_commit(st), 0);
         assert_int_equal(count_events(st), half);
+        assert_int_equal(store_last_seq(st, &(uint64_t){0}), 0);
+        assert_int_equal(store_waits(st), 0);
+        /* store_msg_edits counts what changes messages besides appends */
+        uint64_t e0 = store_msg_edits(st);
+        assert_true(store_outbox_recover(st, 1) >= 0);
+        assert_int_equal(store_msg_edits(st), e0 + 1);
         store_close(st);
         return;
     }
     assert_int_equal(store_commit_start(st), 0);
+    assert_int_equal(store_waits(st), w0); /* the transaction waited for nothing */
     assert_int_equal(store_commit_start(st), -EINVAL); /* closed for the caller */
     /* meanwhile: reads, and a write of its own, on the other connection */
     uint64_t last = 99;
@@ -1489,12 +1500,15 @@ static void test_async_commit(void **state)
     assert_int_equal(finish(st), 0);
     assert_int_equal(store_last_seq(st, &last), 0);
     assert_int_equal(last, f->log.v[half - 1].seq);
+    assert_true(store_waits(st) > w0 + 1); /* the other connection, the reads */
     /* the rest, and the next one on the other connection */
+    uint64_t w1 = store_waits(st);
     assert_int_equal(store_begin(st), 0);
     for (size_t i = half; i < f->log.n; i++)
         assert_int_equal(store_event_append(st, &f->log.v[i]), 0);
     assert_int_equal(store_commit_start(st), 0);
     assert_int_equal(finish(st), 0);
+    assert_int_equal(store_waits(st), w1);
     assert_int_equal(count_events(st), f->log.n);
     assert_int_equal(store_inbound_exists(st, STR_LIT("async-1")), 1);
     /* a refused append: the commit fails, nothing of it is kept */

@@ -601,7 +601,10 @@ static void test_throttle(void **st)
     double secs = (double)(t[NTHR - 1] - t[0]) / 1000.0;
     double rate = (NTHR - 1) / secs;
     print_message("throttle: configured 20/s, measured %.2f/s over %.2f s\n", rate, secs);
-    assert_true(rate > 18.0 && rate <= 20.5);
+    /* never faster than configured; slower only by what a loaded machine
+     * delays the loop (CI saw 17.6/s at load 9: the lower bound only
+     * catches a throttle that holds back far more than it should) */
+    assert_true(rate > 12.0 && rate <= 20.5);
     /* never more than 20 in any one-second span (+1 for the boundary) */
     for (int i = 0; i < NTHR; i++) {
         int n = 0;

@@ -9,15 +9,17 @@
 # initdb refuses to run as root, so as root the cluster belongs to the
 # `postgres` system user (runuser). Authentication is `trust` on loopback
 # only: a test cluster, never a real one. PGTEST_SETTINGS="name=value ..."
-# adds server settings (bench_server's BENCH_PG_SETTINGS); the tests run
-# PostgreSQL's defaults.
+# adds server settings (bench_server's BENCH_PG_SETTINGS; e.g.
+# "log_statement=all log_line_prefix=%m|%p|%x|" to see who wrote what),
+# written into the cluster's postgresql.conf, so a test's own restarts
+# (pg_ctl restart) keep them; the tests run PostgreSQL's defaults.
 set -eu
 PGBIN=${PGBIN:-/usr/lib/postgresql/15/bin}
 cmd=${1:-}
 dir=${2:-}
 case $cmd in -h | --help)
     echo "usage: $0 start|stop|pid DIR"
-    sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 esac
 if [ -z "$cmd" ] || [ -z "$dir" ]; then
     echo "usage: $0 start|stop|pid DIR (--help)" >&2
@@ -40,10 +42,9 @@ start)
     chmod 700 "$dir"
     as_pg "$PGBIN/initdb" -D "$dir/data" -U postgres --auth=trust -E UTF8 --locale=C \
         --no-instructions >"$dir/initdb.log" 2>&1 || { cat "$dir/initdb.log" >&2; exit 1; }
-    extra=
     for kv in ${PGTEST_SETTINGS:-}; do
         case $kv in
-        *=*) extra="$extra -c $kv" ;;
+        *=*) echo "${kv%%=*} = '${kv#*=}'" >>"$dir/data/postgresql.conf" ;;
         *) echo "pgtest: PGTEST_SETTINGS takes name=value words, not '$kv'" >&2; exit 2 ;;
         esac
     done
@@ -51,7 +52,7 @@ start)
     while :; do
         port=$(free_port)
         if as_pg "$PGBIN/pg_ctl" -D "$dir/data" -l "$dir/log" -w -t 60 \
-            -o "-c listen_addresses=127.0.0.1 -p $port -k $dir -c max_connections=200 -c fsync=on$extra" \
+            -o "-c listen_addresses=127.0.0.1 -p $port -k $dir -c max_connections=200 -c fsync=on" \
             start >/dev/null 2>&1; then
             break
         fi

@@ -25,6 +25,7 @@ struct ha {
     app *a;
     store_lease *l;
     net_timer *timer;
+    net_turn_start *wake; /* a leader checks its self-fence first in a turn */
     net_watch *io; /* the leadership session's socket, when the loop can watch it */
     int io_fd;
     char node[64];
@@ -247,6 +248,21 @@ static void on_io(void *arg, int fd, int ev)
     step(arg, 0);
 }
 
+/* First in every turn of a leader: a loop that was stopped (SIGSTOP) or
+ * blocked past the self-fence reads what its session got meanwhile and
+ * stops if it is still without an answer, before anything else of the turn
+ * runs: a send it had under way (a reply the new leader has marked in doubt
+ * and gone past), a commit's confirmation, a desktop's command. The timer's
+ * step alone came after them. */
+static void on_wake(void *arg)
+{
+    ha *h = arg;
+    if (h->leads && loop_clock_mono_now() - h->last_answer > h->t.fence_ms) {
+        loop_clock_refresh(); /* this may run before the loop's own refresh */
+        step(h, 0);           /* deposes unless an answer came meanwhile */
+    }
+}
+
 static void on_tick(void *arg)
 {
     ha *h = arg;
@@ -301,6 +317,7 @@ void ha_start(app *a)
 {
     ha *h = a->ha;
     h->timer = net_timer_new(a->loop, on_tick, h);
+    h->wake = net_turn_start_new(a->loop, on_wake, h);
     h->last_follow = loop_clock_mono();
     net_timer_set(h->timer, 0);
     char lease[24], fence[24], step[24];
@@ -317,6 +334,7 @@ void ha_free(app *a)
     if (!h)
         return;
     net_timer_free(h->timer);
+    net_turn_start_free(h->wake);
     net_watch_free(h->io);
     store_lease_free(h->l);
     free(h->cmdline);

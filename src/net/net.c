@@ -102,6 +102,49 @@ void net__turn_end_free(net_turn_end *h)
     free(h);
 }
 
+/* ---- the start of a turn ----------------------------------------------- */
+
+struct net_turn_start {
+    ev_check w;
+    net_loop *l;
+    void (*cb)(void *);
+    void *arg;
+};
+
+static void turn_start_cb(struct ev_loop *loop, ev_check *w, int revents)
+{
+    (void)loop;
+    (void)revents;
+    net_turn_start *h = w->data;
+    h->cb(h->arg);
+}
+
+/* A check watcher of the highest priority: libev queues the checks after
+ * the turn's timers and sockets and runs what is queued last first, the
+ * highest priority before the rest (test_net_turn asserts the order). */
+net_turn_start *net_turn_start_new(net_loop *l, void (*cb)(void *arg), void *arg)
+{
+    if (!l->loop)
+        return NULL;
+    net_turn_start *h = xcalloc(1, sizeof *h);
+    h->l = l;
+    h->cb = cb;
+    h->arg = arg;
+    ev_check_init(&h->w, turn_start_cb);
+    ev_set_priority(&h->w, EV_MAXPRI);
+    h->w.data = h;
+    ev_check_start(l->loop, &h->w);
+    return h;
+}
+
+void net_turn_start_free(net_turn_start *h)
+{
+    if (!h)
+        return;
+    ev_check_stop(h->l->loop, &h->w);
+    free(h);
+}
+
 static void on_kick(void *arg)
 {
     net_loop *l = arg;

@@ -38,6 +38,15 @@ uint64_t net_loop_turns(const net_loop *l);
 /* Makes a blocked net_loop_turn return (safe from a signal handler). */
 void net_loop_wake(net_loop *l);
 
+/* 'cb' runs first in every turn, after the wait and before any timer or
+ * socket callback of that turn: what must be decided before anything else
+ * acts (app/ha.c: a leader whose loop was stopped or blocked past its
+ * self-fence stops before a send it had under way goes on). NULL on lws's
+ * poll loop, which has no such hook. */
+typedef struct net_turn_start net_turn_start;
+net_turn_start *net_turn_start_new(net_loop *l, void (*cb)(void *arg), void *arg);
+void net_turn_start_free(net_turn_start *h);
+
 /* A one-shot timer on the loop; net_timer_set re-arms it. Its delay runs
  * on the monotonic clock. */
 net_timer *net_timer_new(net_loop *l, void (*cb)(void *arg), void *arg);

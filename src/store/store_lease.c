@@ -124,6 +124,7 @@ struct store_lease {
     store_event_cb tail_cb;
     void *tail_arg;
     int tail_want, tail_rows, tail_err;
+    int leads; /* the caller leads (its step's 'leading'): no tail is applied */
     uint64_t tail_after, tail_last; /* the log's last seq, as the read saw it */
     char *url, *node;
     int64_t lease_ms, fence_ms;
@@ -436,8 +437,8 @@ static void tail_row(store_lease *l, PGresult *res)
     int nf = PQnfields(res);
     if (nf > 0)
         l->tail_last = strtoull(PQgetvalue(res, 0, nf - 1), NULL, 10);
-    if (l->tail_err)
-        return;
+    if (l->tail_err || l->leads)
+        return; /* a leader's core is its own: the log's tail was read at the takeover */
     cc_event ev;
     int r = store__pg_tail_event(l->st, res, 0, &ev);
     if (r == 0)
@@ -530,6 +531,9 @@ void store_lease_step(store_lease *l, int64_t leading, uint64_t seen, int beat,
                       store_lease_news *out)
 {
     memset(out, 0, sizeof *out);
+    l->leads = leading > 0;
+    if (l->leads)
+        l->tail_want = 0;
     if (l->ph == DOWN) {
         start(l, out);
         return;
@@ -572,6 +576,14 @@ void store_lease_step(store_lease *l, int64_t leading, uint64_t seen, int beat,
         l->ph = IDLE;
         if (l->asked != A_TRY)
             out->won = 0;
+        if (out->won > 0) {
+            /* won: the caller reads the tail on its data connection, after
+             * the bump; a read sent now would hand it events after that,
+             * into a core that has moved on (its seq set back: the next
+             * commit a duplicate seq) */
+            l->tail_want = 0;
+            return;
+        }
         if (l->asked == A_TAIL) {
             out->tail_done = 1;
             out->tail_failed = l->tail_err != 0;

@@ -68,7 +68,10 @@ int store_lease_fd(const store_lease *l, int *want_write);
 void store_lease_follow(store_lease *l, store *st, store_event_cb cb, void *arg);
 /* Asks for the events after 'after' (at most a few hundred per read; news
  * tail_more says when there are more): sent at the next step that finds
- * the session idle. Nothing when one is already under way. */
+ * the session idle. Nothing when one is already under way. A follower
+ * only: the step whose answer says it won drops a read wanted meanwhile,
+ * and a leader's steps (leading > 0) send none and hand over no rows (its
+ * takeover reads the tail on the data connection, after the bump). */
 void store_lease_want_tail(store_lease *l, uint64_t after);
 
 /* The last error, for logs. */

@@ -1013,6 +1013,10 @@ void api_ws_message(void *arg, http_ws *ws, void *user, str data)
         json_t *extra = NULL;
         if (r == 0 && m.type == CC_CMD_OUTBOUND) /* the new conversation's id */
             extra = json_pack("{s:i}", "conv", (int)cc_conv_of(a->env.core, m.number, m.ep));
+        else if (r == -CC_E_INVALID && m.type == CC_CMD_OUTBOUND) /* its one field */
+            extra = json_pack("{s:s, s:s}", "field", "number", "message",
+                              "number: not a number an SMS can be sent to: write + and the "
+                              "country code, then the digits (+46701234567)");
         reply_to(a, k, id, r, extra);
         break;
     }

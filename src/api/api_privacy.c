@@ -194,17 +194,10 @@ void api__retention(api *a, const http_req *req, http_resp *resp, const char *re
 
 /* ---- export and erasure of one customer number ------------------------- */
 
-/* A number as the desktops show it: 1 to 32 of digits, '+', letters (an
- * alphanumeric sender). */
+/* A number as stored: the core's rule for a sender (cc_number_ok). */
 static int number_ok(const char *s)
 {
-    size_t n = strlen(s);
-    if (n == 0 || n > CC_NUMBER_MAX)
-        return 0;
-    for (size_t i = 0; i < n; i++)
-        if ((unsigned char)s[i] < 0x21 || s[i] == 0x7f)
-            return 0;
-    return 1;
+    return cc_number_ok(str_c(s), CC_NUMBER_SENDER);
 }
 
 typedef struct export_walk {

@@ -139,6 +139,16 @@ test('every WebSocket command with an id is answered with that id', async () => 
     assert.equal(r.error, error, `${cmd}: ${JSON.stringify(r)}`);
     productWords(r.message, cmd);
   }
+  // an outbound number no SMS can go to is refused by name, nothing opened
+  // (before: a conversation with "abc" opened)
+  for (const number of ['abc', '+46 70 123', '+4670abc', '12', '+46701234567890123']) {
+    const r = await anna.cmd('outbound', { entry_point: 1, number });
+    assert.deepEqual([r.ok, r.error, r.field], [false, 'invalid', 'number'], `${number}: ${JSON.stringify(r)}`);
+    assert.match(r.message, /^number: .*: write .*\+46701234567/, r.message);
+  }
+  const again = await Desk.open(s.url, 'anna', 'demo-anna');
+  assert.deepEqual(again.snapshot.conversations, [], 'no conversation opened');
+  await again.close();
   // a whole surrogate pair is a character: the command goes through to the core
   const ok = await anna.cmd('sms_info', { text: '\ud83d\ude00' });
   assert.equal(ok.ok, true);

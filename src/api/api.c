@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "api/api_gw.h"
@@ -665,11 +666,82 @@ static void rest_admin_settings(api *a, const http_req *req, http_resp *resp)
 /* Same origin: the Origin header must name the host the request went to. */
 static int same_origin(const http_req *req);
 
+/* ---- the page for a path that names nothing ---------------------------- */
+
+/* 1 when Accept-Language 'al' ranks English above Swedish; Swedish, the
+ * site's default (as on every page), otherwise. */
+static int wants_english(const char *al)
+{
+    double q_sv = 0, q_en = 0;
+    int seen_sv = 0, seen_en = 0;
+    while (*al) {
+        while (*al == ' ' || *al == ',')
+            al++;
+        const char *tag = al;
+        while (*al && *al != ',' && *al != ';' && *al != ' ')
+            al++;
+        size_t n = (size_t)(al - tag);
+        double q = 1;
+        while (*al && *al != ',') {
+            if (strncmp(al, ";q=", 3) == 0)
+                q = strtod(al + 3, NULL);
+            al++;
+        }
+        int sv = n >= 2 && strncasecmp(tag, "sv", 2) == 0 && (n == 2 || tag[2] == '-');
+        int en = n >= 2 && strncasecmp(tag, "en", 2) == 0 && (n == 2 || tag[2] == '-');
+        if (sv && !seen_sv)
+            seen_sv = 1, q_sv = q;
+        if (en && !seen_en)
+            seen_en = 1, q_en = q;
+    }
+    return q_en > 0 && q_en > q_sv;
+}
+
+/* 404 for a path outside the API that no file answers (http.c hands it
+ * here): a page in the reader's language that says where to go. Both
+ * languages are in it; the one the Accept-Language header ranks first is
+ * shown, and /js/notfound.js shows the one chosen on the desktop instead. */
+static void not_found_page(const http_req *req, http_resp *resp)
+{
+    char al[256];
+    int en = http_req_header(req, "Accept-Language", al, sizeof al) > 0 && wants_english(al);
+    resp->status = 404;
+    resp->content_type = "text/html; charset=utf-8";
+    buf_printf(&resp->body,
+               "<!doctype html>\n<html lang=\"%s\">\n<head>\n<meta charset=\"utf-8\">\n"
+               "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+               "<title>%s</title>\n<link rel=\"icon\" href=\"data:,\">\n"
+               "<link rel=\"stylesheet\" href=\"/desktop.css\">\n"
+               "<script type=\"module\" src=\"/js/notfound.js\"></script>\n</head>\n<body>\n"
+               "<main class=\"login\">\n"
+               "<div class=\"login-card\" lang=\"sv\" data-lang=\"sv\" "
+               "data-title=\"Sidan finns inte – textdesk\"%s>\n"
+               "<h1><span class=\"brand\">textdesk</span> Sidan finns inte</h1>\n"
+               "<p>Det finns ingen sida på den här adressen: kontrollera adressen, eller gå "
+               "till agentskrivbordet och logga in där.</p>\n"
+               "<p><a href=\"/\">Till agentskrivbordet och inloggningen</a></p>\n</div>\n"
+               "<div class=\"login-card\" lang=\"en\" data-lang=\"en\" "
+               "data-title=\"Page not found – textdesk\"%s>\n"
+               "<h1><span class=\"brand\">textdesk</span> Page not found</h1>\n"
+               "<p>There is no page at this address: check the address, or go to the agent "
+               "desktop and log in there.</p>\n"
+               "<p><a href=\"/\">To the agent desktop and the login</a></p>\n</div>\n"
+               "</main>\n</body>\n</html>\n",
+               en ? "en" : "sv", en ? "Page not found – textdesk" : "Sidan finns inte – textdesk",
+               en ? " hidden" : "", en ? "" : " hidden");
+}
+
 static void dispatch(api *a, const http_req *req, http_resp *resp);
 
 void api_http_request(void *arg, const http_req *req, http_resp *resp)
 {
     api *a = arg;
+    const char *p = req->path;
+    if (!(strncmp(p, "/api", 4) == 0 && (p[4] == '\0' || p[4] == '/')) &&
+        strcmp(p, "/metrics") != 0) {
+        not_found_page(req, resp); /* not the API's: no file has that path */
+        return;
+    }
     /* a state-changing call from another site's page is refused (CSRF);
      * browsers always send Origin on such requests */
     if (strcmp(req->method, "GET") != 0 && req->origin.n && !same_origin(req)) {

@@ -242,6 +242,7 @@ int http_req_header(const http_req *req, const char *name, char *out, size_t cap
               : strcmp(key, "authorization:") == 0   ? WSI_TOKEN_HTTP_AUTHORIZATION
               : strcmp(key, "x-forwarded-for:") == 0 ? WSI_TOKEN_X_FORWARDED_FOR
               : strcmp(key, "cookie:") == 0          ? WSI_TOKEN_HTTP_COOKIE
+              : strcmp(key, "accept-language:") == 0 ? WSI_TOKEN_HTTP_ACCEPT_LANGUAGE
                                                      : -1;
     if (tok >= 0) {
         int n = lws_hdr_total_length(req->impl, (enum lws_token_indexes)tok);
@@ -837,6 +838,9 @@ http_srv *http_new(net_loop *loop, const http_cfg *cfg, const http_handlers *h, 
     root->origin = s->web_dir;
     root->def = "index.html";
     root->origin_protocol = LWSMPRO_FILE;
+    /* a path no file answers goes to the request handler (cb_http), which
+     * answers a page of its own, not lws's English "<h1>404</h1>" */
+    root->protocol = sim->protocol = "http";
 
     static const char csp[] = "default-src 'self'; script-src 'self'; style-src 'self'; "
                               "img-src 'self' data:; connect-src 'self'; "

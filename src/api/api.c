@@ -619,6 +619,10 @@ static void rest_admin_settings(api *a, const http_req *req, http_resp *resp)
 {
     if (api__require_role(a, req, resp, 0) != 0)
         return;
+    if (strcmp(req->method, "GET") != 0 && strcmp(req->method, "PUT") != 0) {
+        api__resp_error(resp, 405, "method_not_allowed", "use GET or PUT");
+        return;
+    }
     if (strcmp(req->method, "GET") != 0) {
         json_t *j = api__parse_body(req, resp);
         if (!j)
@@ -766,10 +770,25 @@ void api_http_request(void *arg, const http_req *req, http_resp *resp)
     a->tok_req = NULL;
 }
 
+/* The calls that only read: another method is refused, not served as a
+ * GET (before, a DELETE of /api/session answered as its GET). */
+static int read_only(const char *p)
+{
+    static const char *const paths[] = {"/api/health",  "/api/session",          "/api/me",
+                                        "/api/history", "/api/lists",            "/metrics",
+                                        "/api/sim/inbox", "/api/sim/entry_points", NULL};
+    for (size_t i = 0; paths[i]; i++)
+        if (strcmp(p, paths[i]) == 0)
+            return 1;
+    return 0;
+}
+
 static void dispatch(api *a, const http_req *req, http_resp *resp)
 {
     const char *p = req->path;
-    if (strcmp(p, "/metrics") == 0) {
+    if (read_only(p) && strcmp(req->method, "GET") != 0) {
+        api__resp_error(resp, 405, "method_not_allowed", "read only: use GET");
+    } else if (strcmp(p, "/metrics") == 0) {
         api__metrics(a, req, resp);
     } else if (strcmp(p, "/api/health") == 0) {
         if (api__store_available(a))

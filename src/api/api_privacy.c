@@ -188,7 +188,7 @@ void api__retention(api *a, const http_req *req, http_resp *resp, const char *re
         api__resp_json(resp, 202, json_pack("{s:s}", "state", "started"));
     } else {
         api__resp_error(resp, 405, "method_not_allowed",
-                        "GET or PUT /api/admin/retention, POST /api/admin/retention/run");
+                        "use GET or PUT /api/admin/retention, or POST /api/admin/retention/run");
     }
 }
 
@@ -349,6 +349,6 @@ void api__customers(api *a, const http_req *req, http_resp *resp, const char *re
         erase_number(a, req, resp, &who);
     else
         api__resp_error(resp, 405, "method_not_allowed",
-                        "GET /api/admin/customers/export?number=N,"
-                        " POST /api/admin/customers/erase");
+                        "use GET /api/admin/customers/export?number=N,"
+                        " or POST /api/admin/customers/erase");
 }

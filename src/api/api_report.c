@@ -274,7 +274,7 @@ void api__report_csv(api *a, const http_req *req, http_resp *resp)
                 .to = api__arg_ms(req, "to", a->env.now(a->env.app) + 1, &bad)};
     if (bad || r.to <= r.from) {
         api__resp_error(resp, 400, "bad_range",
-                        "from and to are milliseconds since 1970, from < to");
+                        "from and to: give milliseconds since 1970, from before to");
         return;
     }
     hmap_init(&r.index);

@@ -75,6 +75,27 @@ test('every 4xx and 5xx answer of the API has a JSON error body', async () => {
     ['history without conv', 'GET', '/api/history', undefined, 'anna'],
     ['agent calls admin', 'GET', '/api/admin/teams', undefined, 'anna'],
     ['not logged in, me', 'GET', '/api/me', undefined, false],
+    // a wrong method is refused by name (before: served as the GET, or
+    // "no such resource", or a PATCH of the settings stored as a PUT)
+    ['session by DELETE', 'DELETE', '/api/session', undefined, true],
+    ['health by POST', 'POST', '/api/health', '{}', false],
+    ['me by PUT', 'PUT', '/api/me', '{}', true],
+    ['lists by POST', 'POST', '/api/lists', '{}', 'anna'],
+    ['sim inbox by DELETE', 'DELETE', '/api/sim/inbox?number=%2B46701234567', undefined, false],
+    ['sim entry points by POST', 'POST', '/api/sim/entry_points', '{}', false],
+    ['settings by PATCH', 'PATCH', '/api/admin/settings', '{"mask_sensitive_data":true}', true],
+    ['settings by POST', 'POST', '/api/admin/settings', '{"mask_sensitive_data":true}', true],
+    ['export by POST', 'POST', '/api/admin/export', '{}', true],
+    ['import by PUT', 'PUT', '/api/admin/import', '{}', true],
+    ['conversations.csv by DELETE', 'DELETE', '/api/admin/report/conversations.csv', undefined, true],
+    // and every refusal says what to do
+    ['retention by DELETE', 'DELETE', '/api/admin/retention', undefined, true],
+    ['no such token', 'DELETE', '/api/admin/tokens/4242', undefined, true],
+    ['no such webhook', 'DELETE', '/api/admin/webhooks/4242', undefined, true],
+    ['no such gateway', 'POST', '/api/gw/kannel/nope/mo', '{}', false],
+    ['supervisor call', 'POST', '/api/supervisor/conversations/x/join', '{}', true],
+    ['audit filter', 'GET', '/api/admin/audit?limit=-1', undefined, true],
+    ['csv range', 'GET', '/api/admin/report/conversations.csv?from=x', undefined, true],
   ];
   const anna = await login(s.url, 'anna', 'demo-anna');
   assert.equal(anna.status, 200);
@@ -95,11 +116,16 @@ test('every 4xx and 5xx answer of the API has a JSON error body', async () => {
     if (what === 'webhook without events') assert.match(j.message, /^events: missing/, j.message);
     if (what === 'token agent not a number') assert.match(j.message, /^agent: must be a whole number/, j.message);
     if (what === 'history without conv') assert.equal(r.status, 400, what);
-    if (['login by GET', 'logout by DELETE'].includes(what)) assert.deepEqual([r.status, j.error, j.message], [405, 'method_not_allowed', 'use POST'], what);
+    if (['login by GET', 'logout by DELETE', 'import by PUT'].includes(what)) assert.deepEqual([r.status, j.error, j.message], [405, 'method_not_allowed', 'use POST'], what);
+    if (/^(session|health|me|lists|sim inbox|sim entry points|export|conversations.csv) by /.test(what))
+      assert.deepEqual([r.status, j.error, j.message], [405, 'method_not_allowed', 'read only: use GET'], what);
+    if (what.startsWith('settings by ')) assert.deepEqual([r.status, j.error], [405, 'method_not_allowed'], what);
     // the whole name, cut on a character (63 bytes: before, 60, anywhere),
     // and what to send instead
     if (what === 'long unknown setting') assert.equal(j.message, `${long.slice(0, 62)}: unknown setting or not a boolean: send {"mask_sensitive_data": true or false}`);
   }
+  const set = await fetch(`${s.url}/api/admin/settings`, { headers: { cookie: admin.cookie } });
+  assert.deepEqual(await set.json(), { mask_sensitive_data: false }, 'a refused method stored nothing');
   assert.equal((await s.stop()).code, 0, s.output);
 });
 

@@ -142,6 +142,8 @@ test('every WebSocket command with an id is answered with that id', async () => 
     [`{"id":76,"cmd":"ZQX${'a'.repeat(59)}\u00f6\u00f6"}`, 76, 'unknown_command'],
     ['{"id":77,"cmd":7}', 77, 'bad_request'],
     ['{"id":78,"cmd":"send","conv":1,"text":"Nattk', null, 'bad_json'],
+    // a number beyond 64 bits: before, the id was lost (answered with null)
+    ['{"id":79,"cmd":"accept","conv":100000000000000000000}', 79, 'bad_json'],
   ];
   for (const [raw, id, error] of frames) {
     anna.raw(raw);

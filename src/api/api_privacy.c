@@ -194,7 +194,7 @@ void api__retention(api *a, const http_req *req, http_resp *resp, const char *re
 
 /* ---- export and erasure of one customer number ------------------------- */
 
-/* A number as stored: the core's rule for a sender (cc_number_ok). */
+/* A number as stored (cc_number_ok's CC_NUMBER_SENDER). */
 static int number_ok(const char *s)
 {
     return cc_number_ok(str_c(s), CC_NUMBER_SENDER);

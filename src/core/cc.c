@@ -1130,7 +1130,7 @@ static void overflow(cc *c, cc__conv *v)
 
 static int cmd_sms_in(cc *c, const cc_cmd *m)
 {
-    if (!cc_number_ok(m->number, CC_NUMBER_SENDER) || m->msg_id.n > CC_NAME_MAX)
+    if (!cc_number_ok(m->number, CC_NUMBER_PHONE) || m->msg_id.n > CC_NAME_MAX)
         return -CC_E_INVALID;
     if (m->name.n && !valid_name(m->name, CC_NAME_MAX))
         return -CC_E_INVALID;

@@ -706,11 +706,13 @@ size_t cc_flow_skills(const cc_ep_flow *flow, str text, cc_skill *out);
  *   CC_NUMBER_PHONE   a number an SMS can be sent to or from: an optional
  *                     '+' then CC_DIGITS_MIN to CC_DIGITS_MAX digits
  *                     ("+46701234567", a short code "71000"): an agent's
- *                     outbound number, an entry point's business number
- *   CC_NUMBER_SENDER  a sender as a network delivers it: 1 to CC_NUMBER_MAX
- *                     printable ASCII characters without blanks (an inbound
- *                     SMS's sender may be alphanumeric; a number looked up
- *                     for export or erasure is as stored) */
+ *                     outbound number, an entry point's business number, an
+ *                     inbound SMS's sender (a reply must be able to go back;
+ *                     a refused SMS is kept among the inbound orphans)
+ *   CC_NUMBER_SENDER  a number as stored, looked up for export or erasure:
+ *                     1 to CC_NUMBER_MAX printable ASCII characters without
+ *                     blanks (a store written before the rule may hold
+ *                     others) */
 enum cc_number_kind { CC_NUMBER_PHONE, CC_NUMBER_SENDER };
 /* 1 when 's' is a number of 'kind', else 0. */
 int cc_number_ok(str s, enum cc_number_kind kind);

@@ -65,6 +65,8 @@ test('every 4xx and 5xx answer of the API has a JSON error body', async () => {
     ['login U+0000', 'POST', '/api/login', '{"username":"a\\u0000","password":"x"}', false],
     ['too large', 'POST', '/api/sim/send', 'x'.repeat(70000), false],
     ['sim bad', 'POST', '/api/sim/send', '{"from":"ZQX"}', false],
+    // a sender no reply could go back to (before: a conversation with "abc")
+    ['sim from abc', 'POST', '/api/sim/send', '{"from":"abc","to":"+46700000001","text":"Hej"}', false],
     // a body of the wrong shape: named in the product's words (before: jansson's)
     ['webhook without events', 'POST', '/api/admin/webhooks', '{"name":"x","url":"http://a.example/"}', true],
     ['long unknown webhook field', 'POST', '/api/admin/webhooks',
@@ -116,6 +118,7 @@ test('every 4xx and 5xx answer of the API has a JSON error body', async () => {
     if (what === 'webhook without events') assert.match(j.message, /^events: missing/, j.message);
     if (what === 'token agent not a number') assert.match(j.message, /^agent: must be a whole number/, j.message);
     if (what === 'history without conv') assert.equal(r.status, 400, what);
+    if (what === 'sim from abc') assert.deepEqual([r.status, j.error], [422, 'invalid'], what);
     if (['login by GET', 'logout by DELETE', 'import by PUT'].includes(what)) assert.deepEqual([r.status, j.error, j.message], [405, 'method_not_allowed', 'use POST'], what);
     if (/^(session|health|me|lists|sim inbox|sim entry points|export|conversations.csv) by /.test(what))
       assert.deepEqual([r.status, j.error, j.message], [405, 'method_not_allowed', 'read only: use GET'], what);

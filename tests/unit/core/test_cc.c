@@ -155,6 +155,9 @@ static void test_inbound_bad_input(void **state)
         .ep_number = STR_LIT(EP1), .text = STR_LIT("x"));
     ERR(f, CC_E_INVALID, .type = CC_CMD_SMS_IN, .number = STR_LIT("+46 70"),
         .ep_number = STR_LIT(EP1), .text = STR_LIT("x"));
+    /* a sender no reply could go back to */
+    ERR(f, CC_E_INVALID, .type = CC_CMD_SMS_IN, .number = STR_LIT("abc"),
+        .ep_number = STR_LIT(EP1), .text = STR_LIT("x"));
     ERR(f, CC_E_INVALID, .type = CC_CMD_SMS_IN,
         .number = STR_LIT("+4670123456789012345678901234567890"), .ep_number = STR_LIT(EP1),
         .text = STR_LIT("x"));

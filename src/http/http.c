@@ -450,8 +450,18 @@ static int cb_http(struct lws *wsi, enum lws_callback_reasons reason, void *user
         snprintf(pss->method, sizeof pss->method, "%s", method_of(wsi, &tok));
         if (lws_hdr_total_length(wsi, tok) >= (int)sizeof pss->path ||
             lws_hdr_copy(wsi, pss->path, sizeof pss->path, tok) < 0) {
-            lws_return_http_status(wsi, 414, NULL);
-            return -1;
+            /* answered like every refusal, in JSON (lws's own is an HTML
+             * "<h1>414</h1>"); a body that follows is not read */
+            pss->handled = 1;
+            http_resp resp = {.status = 414};
+            buf_init(&resp.body);
+            buf_printf(&resp.body,
+                       "{\"error\":\"uri_too_long\",\"message\":\"the path is longer than %zu"
+                       " bytes: shorten it (query arguments do not count)\"}",
+                       sizeof pss->path - 1);
+            int r = respond(wsi, pss, &resp);
+            buf_free(&resp.body);
+            return r;
         }
         char cl[32];
         str clen = hdr(wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH, cl, sizeof cl);

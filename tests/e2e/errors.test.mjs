@@ -57,6 +57,8 @@ test('every 4xx and 5xx answer of the API has a JSON error body', async () => {
     ['long unknown setting', 'PUT', '/api/admin/settings', JSON.stringify({ [long]: true }), true],
     ['no such endpoint', 'GET', '/api/ZQX%C3%B6%FF', undefined, true],
     ['no such entity', 'GET', '/api/admin/teams/4242', undefined, true],
+    ['path too long', 'GET', `/api/admin/teams/${'1'.repeat(300)}`, undefined, true], // before: lws's HTML 414
+    ['path too long, with a body', 'POST', `/api/${'a'.repeat(300)}`, '{"a":1}', true],
     ['method', 'PATCH', '/api/admin/teams/1', '{}', true],
     ['login by GET', 'GET', '/api/login', undefined, false], // before: 404 "no such endpoint"
     ['logout by DELETE', 'DELETE', '/api/logout', undefined, true],
@@ -118,6 +120,7 @@ test('every 4xx and 5xx answer of the API has a JSON error body', async () => {
     if (what === 'webhook without events') assert.match(j.message, /^events: missing/, j.message);
     if (what === 'token agent not a number') assert.match(j.message, /^agent: must be a whole number/, j.message);
     if (what === 'history without conv') assert.equal(r.status, 400, what);
+    if (what.startsWith('path too long')) assert.deepEqual([r.status, j.error], [414, 'uri_too_long'], what);
     if (what === 'sim from abc') assert.deepEqual([r.status, j.error], [422, 'invalid'], what);
     if (['login by GET', 'logout by DELETE', 'import by PUT'].includes(what)) assert.deepEqual([r.status, j.error, j.message], [405, 'method_not_allowed', 'use POST'], what);
     if (/^(session|health|me|lists|sim inbox|sim entry points|export|conversations.csv) by /.test(what))

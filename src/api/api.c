@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "api/api_gw.h"
@@ -618,6 +619,10 @@ static void rest_admin_settings(api *a, const http_req *req, http_resp *resp)
 {
     if (api__require_role(a, req, resp, 0) != 0)
         return;
+    if (strcmp(req->method, "GET") != 0 && strcmp(req->method, "PUT") != 0) {
+        api__resp_error(resp, 405, "method_not_allowed", "use GET or PUT");
+        return;
+    }
     if (strcmp(req->method, "GET") != 0) {
         json_t *j = api__parse_body(req, resp);
         if (!j)
@@ -665,11 +670,82 @@ static void rest_admin_settings(api *a, const http_req *req, http_resp *resp)
 /* Same origin: the Origin header must name the host the request went to. */
 static int same_origin(const http_req *req);
 
+/* ---- the page for a path that names nothing ---------------------------- */
+
+/* 1 when Accept-Language 'al' ranks English above Swedish; Swedish, the
+ * site's default (as on every page), otherwise. */
+static int wants_english(const char *al)
+{
+    double q_sv = 0, q_en = 0;
+    int seen_sv = 0, seen_en = 0;
+    while (*al) {
+        while (*al == ' ' || *al == ',')
+            al++;
+        const char *tag = al;
+        while (*al && *al != ',' && *al != ';' && *al != ' ')
+            al++;
+        size_t n = (size_t)(al - tag);
+        double q = 1;
+        while (*al && *al != ',') {
+            if (strncmp(al, ";q=", 3) == 0)
+                q = strtod(al + 3, NULL);
+            al++;
+        }
+        int sv = n >= 2 && strncasecmp(tag, "sv", 2) == 0 && (n == 2 || tag[2] == '-');
+        int en = n >= 2 && strncasecmp(tag, "en", 2) == 0 && (n == 2 || tag[2] == '-');
+        if (sv && !seen_sv)
+            seen_sv = 1, q_sv = q;
+        if (en && !seen_en)
+            seen_en = 1, q_en = q;
+    }
+    return q_en > 0 && q_en > q_sv;
+}
+
+/* 404 for a path outside the API that no file answers (http.c hands it
+ * here): a page in the reader's language that says where to go. Both
+ * languages are in it; the one the Accept-Language header ranks first is
+ * shown, and /js/notfound.js shows the one chosen on the desktop instead. */
+static void not_found_page(const http_req *req, http_resp *resp)
+{
+    char al[256];
+    int en = http_req_header(req, "Accept-Language", al, sizeof al) > 0 && wants_english(al);
+    resp->status = 404;
+    resp->content_type = "text/html; charset=utf-8";
+    buf_printf(&resp->body,
+               "<!doctype html>\n<html lang=\"%s\">\n<head>\n<meta charset=\"utf-8\">\n"
+               "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+               "<title>%s</title>\n<link rel=\"icon\" href=\"data:,\">\n"
+               "<link rel=\"stylesheet\" href=\"/desktop.css\">\n"
+               "<script type=\"module\" src=\"/js/notfound.js\"></script>\n</head>\n<body>\n"
+               "<main class=\"login\">\n"
+               "<div class=\"login-card\" lang=\"sv\" data-lang=\"sv\" "
+               "data-title=\"Sidan finns inte – textdesk\"%s>\n"
+               "<h1><span class=\"brand\">textdesk</span> Sidan finns inte</h1>\n"
+               "<p>Det finns ingen sida på den här adressen: kontrollera adressen, eller gå "
+               "till agentskrivbordet och logga in där.</p>\n"
+               "<p><a href=\"/\">Till agentskrivbordet och inloggningen</a></p>\n</div>\n"
+               "<div class=\"login-card\" lang=\"en\" data-lang=\"en\" "
+               "data-title=\"Page not found – textdesk\"%s>\n"
+               "<h1><span class=\"brand\">textdesk</span> Page not found</h1>\n"
+               "<p>There is no page at this address: check the address, or go to the agent "
+               "desktop and log in there.</p>\n"
+               "<p><a href=\"/\">To the agent desktop and the login</a></p>\n</div>\n"
+               "</main>\n</body>\n</html>\n",
+               en ? "en" : "sv", en ? "Page not found – textdesk" : "Sidan finns inte – textdesk",
+               en ? " hidden" : "", en ? "" : " hidden");
+}
+
 static void dispatch(api *a, const http_req *req, http_resp *resp);
 
 void api_http_request(void *arg, const http_req *req, http_resp *resp)
 {
     api *a = arg;
+    const char *p = req->path;
+    if (!(strncmp(p, "/api", 4) == 0 && (p[4] == '\0' || p[4] == '/')) &&
+        strcmp(p, "/metrics") != 0) {
+        not_found_page(req, resp); /* not the API's: no file has that path */
+        return;
+    }
     /* a state-changing call from another site's page is refused (CSRF);
      * browsers always send Origin on such requests */
     if (strcmp(req->method, "GET") != 0 && req->origin.n && !same_origin(req)) {
@@ -694,10 +770,25 @@ void api_http_request(void *arg, const http_req *req, http_resp *resp)
     a->tok_req = NULL;
 }
 
+/* The calls that only read: another method is refused, not served as a
+ * GET (before, a DELETE of /api/session answered as its GET). */
+static int read_only(const char *p)
+{
+    static const char *const paths[] = {"/api/health",  "/api/session",          "/api/me",
+                                        "/api/history", "/api/lists",            "/metrics",
+                                        "/api/sim/inbox", "/api/sim/entry_points", NULL};
+    for (size_t i = 0; paths[i]; i++)
+        if (strcmp(p, paths[i]) == 0)
+            return 1;
+    return 0;
+}
+
 static void dispatch(api *a, const http_req *req, http_resp *resp)
 {
     const char *p = req->path;
-    if (strcmp(p, "/metrics") == 0) {
+    if (read_only(p) && strcmp(req->method, "GET") != 0) {
+        api__resp_error(resp, 405, "method_not_allowed", "read only: use GET");
+    } else if (strcmp(p, "/metrics") == 0) {
         api__metrics(a, req, resp);
     } else if (strcmp(p, "/api/health") == 0) {
         if (api__store_available(a))
@@ -1013,6 +1104,10 @@ void api_ws_message(void *arg, http_ws *ws, void *user, str data)
         json_t *extra = NULL;
         if (r == 0 && m.type == CC_CMD_OUTBOUND) /* the new conversation's id */
             extra = json_pack("{s:i}", "conv", (int)cc_conv_of(a->env.core, m.number, m.ep));
+        else if (r == -CC_E_INVALID && m.type == CC_CMD_OUTBOUND) /* its one field */
+            extra = json_pack("{s:s, s:s}", "field", "number", "message",
+                              "number: not a number an SMS can be sent to: write + and the "
+                              "country code, then the digits (+46701234567)");
         reply_to(a, k, id, r, extra);
         break;
     }

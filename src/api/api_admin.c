@@ -696,11 +696,21 @@ void api__admin(api *a, const http_req *req, http_resp *resp)
         return;
     const char *rest = req->path + strlen("/api/admin/");
     const char *m = req->method;
-    if (strcmp(rest, "export") == 0 && strcmp(m, "GET") == 0) {
+    /* one method each: another is refused by name, not "no such resource" */
+    const char *only = strcmp(rest, "export") == 0 || strcmp(rest, "report/conversations.csv") == 0
+                           ? "GET"
+                       : strcmp(rest, "import") == 0 ? "POST"
+                                                     : NULL;
+    if (only && strcmp(m, only) != 0) {
+        api__resp_error(resp, 405, "method_not_allowed",
+                        only[0] == 'G' ? "read only: use GET" : "use POST");
+        return;
+    }
+    if (strcmp(rest, "export") == 0) {
         api__resp_json(resp, 200, export_json(a));
         return;
     }
-    if (strcmp(rest, "report/conversations.csv") == 0 && strcmp(m, "GET") == 0) {
+    if (strcmp(rest, "report/conversations.csv") == 0) {
         api__report_csv(a, req, resp);
         return;
     }
@@ -708,7 +718,7 @@ void api__admin(api *a, const http_req *req, http_resp *resp)
         canned(a, req, resp, rest + 16);
         return;
     }
-    if (strcmp(rest, "import") == 0 && strcmp(m, "POST") == 0) {
+    if (strcmp(rest, "import") == 0) {
         import_config(a, req, resp);
         return;
     }

@@ -129,7 +129,7 @@ void api__csat(api *a, const http_req *req, http_resp *resp)
     }
     if (bad || t.to <= t.from) {
         api__resp_error(resp, 400, "bad_range",
-                        "from and to are milliseconds since 1970, from < to");
+                        "from and to: give milliseconds since 1970, from before to");
         return;
     }
     for (int i = 0; i < 4; i++)

@@ -68,13 +68,13 @@ void api_gw_request(api_gw_find find, void *app, const http_req *req, http_resp 
     const char *p = req->path + 8, *s1 = strchr(p, '/');
     const char *s2 = s1 ? strchr(s1 + 1, '/') : NULL;
     if (!s1 || !s2 || strchr(s2 + 1, '/')) {
-        not_found(resp, "expected /api/gw/<type>/<id>/<endpoint>");
+        not_found(resp, "use /api/gw/<type>/<id>/<endpoint>");
         return;
     }
     str type = {p, (size_t)(s1 - p)}, id = {s1 + 1, (size_t)(s2 - s1 - 1)};
     gw *g = find ? find(app, id) : NULL;
     if (!g || !str_eq(type, str_c(g->ops->name)) || !g->ops->http) {
-        not_found(resp, "no such gateway of that type (the configuration's gateways)");
+        not_found(resp, "no such gateway of that type: check the type and id against the configuration's gateways");
         return;
     }
     api_gw_call(g, s2 + 1, req, resp);
@@ -83,7 +83,7 @@ void api_gw_request(api_gw_find find, void *app, const http_req *req, http_resp 
 void api_gw_call(gw *g, const char *endpoint, const http_req *req, http_resp *resp)
 {
     if (!g->ops->http) {
-        not_found(resp, "no such gateway of that type (the configuration's gateways)");
+        not_found(resp, "no such gateway of that type: check the type and id against the configuration's gateways");
         return;
     }
     call *k = xcalloc(1, sizeof *k);

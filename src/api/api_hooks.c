@@ -373,7 +373,7 @@ void api__hooks(api *a, const http_req *req, http_resp *resp, const char *rest)
         if (w == 0)
             w = api__write_end(a, store_hook_del(a->env.st, id));
         if (w == -ENOENT) {
-            api__resp_error(resp, 404, "no_such_webhook", "no webhook with that id");
+            api__resp_error(resp, 404, "no_such_webhook", "no webhook with that id: GET /api/admin/webhooks lists them");
             return;
         }
         if (w != 0) {
@@ -388,5 +388,5 @@ void api__hooks(api *a, const http_req *req, http_resp *resp, const char *rest)
         return;
     }
     api__resp_error(resp, 405, "method_not_allowed",
-                    "GET or POST /api/admin/webhooks, DELETE /api/admin/webhooks/ID");
+                    "use GET or POST /api/admin/webhooks, or DELETE /api/admin/webhooks/ID");
 }

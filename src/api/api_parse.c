@@ -218,6 +218,11 @@ static void describe(const json_error_t *je, const char *what, size_t n, api_par
         snprintf(e->msg, sizeof e->msg, "%s names the same field twice: send each field once",
                  what);
         break;
+    case json_error_numeric_overflow:
+        snprintf(e->msg, sizeof e->msg,
+                 "%s holds a number too large to read (at byte %d): send ids and counts as "
+                 "the whole numbers they are", what, je->position);
+        break;
     case json_error_null_byte_in_key:
         e->code = "bad_text";
         snprintf(e->msg, sizeof e->msg,
@@ -281,7 +286,18 @@ int api_parse_object(str data, const char *what, json_t **out, api_parse_err *e)
         else
             i += k;
     }
-    j = json_loadb(copy, data.n, JSON_ALLOW_NUL, NULL);
+    json_error_t je2;
+    j = json_loadb(copy, data.n, JSON_ALLOW_NUL, &je2);
+    if (!j && json_error_code(&je2) == json_error_numeric_overflow) {
+        /* a number beyond 64 bits elsewhere: the id is still read (as a
+         * real, then whole again), so the answer echoes it */
+        j = json_loadb(copy, data.n, JSON_ALLOW_NUL | JSON_DECODE_INT_AS_REAL, NULL);
+        json_t *id = j && json_is_object(j) ? json_object_get(j, "id") : NULL;
+        double v = json_is_real(id) ? json_real_value(id) : 0;
+        if (id && v > -9007199254740992.0 && v < 9007199254740992.0 &&
+            v == (double)(json_int_t)v)
+            json_object_set_new(j, "id", json_integer((json_int_t)v));
+    }
     free(copy);
     if (j != NULL && json_is_object(j))
         *out = j;

@@ -188,23 +188,16 @@ void api__retention(api *a, const http_req *req, http_resp *resp, const char *re
         api__resp_json(resp, 202, json_pack("{s:s}", "state", "started"));
     } else {
         api__resp_error(resp, 405, "method_not_allowed",
-                        "GET or PUT /api/admin/retention, POST /api/admin/retention/run");
+                        "use GET or PUT /api/admin/retention, or POST /api/admin/retention/run");
     }
 }
 
 /* ---- export and erasure of one customer number ------------------------- */
 
-/* A number as the desktops show it: 1 to 32 of digits, '+', letters (an
- * alphanumeric sender). */
+/* A number as stored (cc_number_ok's CC_NUMBER_SENDER). */
 static int number_ok(const char *s)
 {
-    size_t n = strlen(s);
-    if (n == 0 || n > CC_NUMBER_MAX)
-        return 0;
-    for (size_t i = 0; i < n; i++)
-        if ((unsigned char)s[i] < 0x21 || s[i] == 0x7f)
-            return 0;
-    return 1;
+    return cc_number_ok(str_c(s), CC_NUMBER_SENDER);
 }
 
 typedef struct export_walk {
@@ -356,6 +349,6 @@ void api__customers(api *a, const http_req *req, http_resp *resp, const char *re
         erase_number(a, req, resp, &who);
     else
         api__resp_error(resp, 405, "method_not_allowed",
-                        "GET /api/admin/customers/export?number=N,"
-                        " POST /api/admin/customers/erase");
+                        "use GET /api/admin/customers/export?number=N,"
+                        " or POST /api/admin/customers/erase");
 }

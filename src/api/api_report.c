@@ -274,7 +274,7 @@ void api__report_csv(api *a, const http_req *req, http_resp *resp)
                 .to = api__arg_ms(req, "to", a->env.now(a->env.app) + 1, &bad)};
     if (bad || r.to <= r.from) {
         api__resp_error(resp, 400, "bad_range",
-                        "from and to are milliseconds since 1970, from < to");
+                        "from and to: give milliseconds since 1970, from before to");
         return;
     }
     hmap_init(&r.index);
@@ -1099,6 +1099,7 @@ static void settings(api *a, const http_req *req, http_resp *resp)
         return;
     json_t *s = settings_get(a);
     const char *key, *bad = NULL;
+    unsigned long no_queue = 0; /* a queue id the core does not have */
     json_t *v;
     json_object_foreach(j, key, v)
     {
@@ -1120,10 +1121,12 @@ static void settings(api *a, const http_req *req, http_resp *resp)
             {
                 char *end;
                 unsigned long id = strtoul(qk, &end, 10);
-                if (*end || id == 0 || id >= CC_MAX_ID || !json_is_integer(qv) ||
+                if (*end || id == 0 || id >= CC_MAX_ID || qk[0] == '0' || !json_is_integer(qv) ||
                     json_integer_value(qv) < 1 || json_integer_value(qv) > 86400)
                     bad = "queue_service_level_s: queue ids (numbers) -> whole seconds, 1 to "
                           "86400";
+                else if (!no_queue && cc_queue_depth(a->env.core, (uint32_t)id) < 0)
+                    no_queue = id;
             }
         } else {
             bad = "unknown key: time_zone, service_level_s and queue_service_level_s only";
@@ -1136,6 +1139,17 @@ static void settings(api *a, const http_req *req, http_resp *resp)
     if (bad) {
         json_decref(s);
         api__resp_error(resp, 400, "bad_setting", bad);
+        return;
+    }
+    if (no_queue) { /* a reference: as the admin API answers one (docs/api.md) */
+        json_decref(s);
+        char field[48], msg[200];
+        snprintf(field, sizeof field, "queue_service_level_s.%lu", no_queue);
+        snprintf(msg, sizeof msg, "%s: %s", field, cc_err_msg(-CC_E_NO_QUEUE));
+        api__resp_json(resp, 422,
+                       json_pack("{s:s, s:s, s:s, s:s}", "error", cc_err_code(-CC_E_NO_QUEUE),
+                                 "message", msg, "field", field, "code",
+                                 cc_err_code(-CC_E_NO_QUEUE)));
         return;
     }
     char *text = json_dumps(s, JSON_COMPACT | JSON_SORT_KEYS);

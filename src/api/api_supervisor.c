@@ -354,7 +354,7 @@ void api__supervisor(api *a, const http_req *req, http_resp *resp)
         unsigned long id = strtoul(rest + 14, &end, 10);
         if (id == 0 || id >= CC_MAX_ID || *end != '/') {
             api__resp_error(resp, 404, "not_found",
-                            "POST /api/supervisor/conversations/ID/ACTION");
+                            "no such call: use POST /api/supervisor/conversations/ID/ACTION");
             return;
         }
         conv_action(a, req, resp, (uint32_t)id, end + 1);

@@ -291,14 +291,14 @@ void api__tokens(api *a, const http_req *req, http_resp *resp, const char *rest)
         char *end;
         long long id = strtoll(rest + 1, &end, 10);
         if (*end || id <= 0) {
-            api__resp_error(resp, 404, "no_such_token", "no API token with that id");
+            api__resp_error(resp, 404, "no_such_token", "no API token with that id: GET /api/admin/tokens lists them");
             return;
         }
         int w = api__write_begin(a);
         if (w == 0)
             w = api__write_end(a, store_token_revoke(a->env.st, id, a->env.now(a->env.app)));
         if (w == -ENOENT)
-            api__resp_error(resp, 404, "no_such_token", "no API token with that id");
+            api__resp_error(resp, 404, "no_such_token", "no API token with that id: GET /api/admin/tokens lists them");
         else if (w == -EALREADY)
             api__resp_error(resp, 409, "already_revoked", "that token was revoked before");
         else if (w != 0)
@@ -310,7 +310,7 @@ void api__tokens(api *a, const http_req *req, http_resp *resp, const char *rest)
         return;
     }
     api__resp_error(resp, 405, "method_not_allowed",
-                    "GET or POST /api/admin/tokens, DELETE /api/admin/tokens/ID");
+                    "use GET or POST /api/admin/tokens, or DELETE /api/admin/tokens/ID");
 }
 
 /* ---- the audit trail ---------------------------------------------------- */
@@ -461,8 +461,8 @@ void api__audit_get(api *a, const http_req *req, http_resp *resp, int csv)
     if (bad || (f.to && f.to <= f.from) || limit > (csv ? AUDIT_CSV_MAX : AUDIT_PAGE_MAX)) {
         char m[200];
         snprintf(m, sizeof m,
-                 "from, to (ms since 1970, from < to), before (an entry id) and limit (1 to"
-                 " %d) are whole numbers",
+                 "from, to, before and limit: give whole numbers (from and to in ms since"
+                 " 1970, from before to; before an entry id; limit 1 to %d)",
                  csv ? AUDIT_CSV_MAX : AUDIT_PAGE_MAX);
         api__resp_error(resp, 400, "bad_filter", m);
         return;

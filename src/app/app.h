@@ -215,13 +215,17 @@ void app_flush(app *a);
 /* ---- configuration (app/config.c) -------------------------------------- */
 
 /* Loads a JSON configuration file; NULL 'path' gives the built-in demo.
- * On error returns NULL and writes "FILE:LINE: key: problem" to 'err'. */
+ * On error returns NULL and writes "FILE: key: problem" to 'err', or for a
+ * file that is not JSON "FILE: line L, column C: problem: what to do". */
 app_config *app_config_load(const char *path, char *err, size_t n);
 /* The same from 'len' bytes of JSON in memory; 'name' stands for the file
  * in error messages. */
 app_config *app_config_load_text(const char *text, size_t len, const char *name, char *err,
                                  size_t n);
 void app_config_free(app_config *cfg);
+/* 0 when 'len' bytes of 'text' are JSON; else -1 with 'err' as
+ * app_config_load words a file that is not ('name' stands for the file). */
+int app_config_check_json(const char *text, size_t len, const char *name, char *err, size_t n);
 /* Applies the configured entities to a fresh core (as commands, so they are
  * events in the log) and creates the accounts. */
 int app_config_apply(app *a, const app_config *cfg, char *err, size_t n);

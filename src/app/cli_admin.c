@@ -23,6 +23,7 @@
 #include <jansson.h>
 #include <unistd.h>
 
+#include "app/app.h"
 #include "app/cli.h"
 #include "util/buf.h"
 
@@ -288,6 +289,13 @@ static int payload(const char *arg, buf *out)
     while ((r = fread(chunk, 1, sizeof chunk, f)) > 0)
         buf_add(out, chunk, r);
     fclose(f);
+    /* a file that is not JSON is told here, by line and column, as serve
+     * tells its configuration file's, not by the server's byte offset */
+    char err[512];
+    if (app_config_check_json(out->p ? out->p : "", out->n, arg + 1, err, sizeof err) != 0) {
+        fprintf(stderr, "textdesk admin: %s\n", err);
+        return -1;
+    }
     return 0;
 }
 

@@ -202,7 +202,9 @@ static int walk(ctx *x)
                                       "sso",          NULL};
     json_t *root = x->cfg->root;
     if (!json_is_object(root))
-        return fail(x, "(top)", "the file must hold one JSON object%s", "");
+        return fail(x, "(top)",
+                    "the file must hold one JSON object: put the configuration inside { }%s",
+                    "");
     if (only_keys(x, "(top)", root, top))
         return -1;
     char w[128];
@@ -420,6 +422,87 @@ static app_config *load_json(json_t *root, const char *name, char *err, size_t n
     return cfg;
 }
 
+/* A JSON syntax error of file 'name' in plain words: where (line and
+ * column, as an editor counts them), what is wrong, and what to do.
+ * jansson's own text ("'[' or '{' expected near 'x'") speaks of tokens;
+ * its code, and for a syntax error the start of its text, tell which. */
+static void syntax_error(const json_error_t *je, const char *name, char *err, size_t n)
+{
+    static const struct {
+        const char *jansson, *words;
+    } syntax[] = {
+        {"',' or '}' expected", "a comma or a closing } is missing before this point: put a "
+                                "comma between two entries, or close the object"},
+        {"',' or ']' expected", "a comma or a closing ] is missing before this point: put a "
+                                "comma between two values, or close the list"},
+        {"'}' expected", "a comma or a closing } is missing before this point: put a comma "
+                         "between two entries, or close the object"},
+        {"']' expected", "a comma or a closing ] is missing before this point: put a comma "
+                         "between two values, or close the list"},
+        {"string or '}' expected", "a key in double quotes is expected here: remove the comma "
+                                   "after the last entry, or write the key as \"key\""},
+        {"':' expected", "a colon is missing after the key: write \"key\": value"},
+        {"'[' or '{' expected", "the configuration is one JSON object: start the file with { "
+                                "and end it with }"},
+        {"unexpected newline", "a string runs on past the end of its line: close it with a "
+                               "double quote"},
+        {"control character", "a string holds a control character (a tab?): write it as \\t, "
+                               "or remove it"},
+        {"invalid escape", "a backslash in a string starts no escape: write a backslash as "
+                           "\\\\"},
+        {"invalid Unicode", "a \\u escape is not a character: write four hexadecimal digits "
+                            "(\\u00e5)"},
+        {"end of file expected", "more follows the end of the configuration's object: remove "
+                                 "it, or move it inside the outer { }"},
+        {"maximum parsing depth", "lists and objects are nested too deeply: flatten them"},
+    };
+    const char *what = "this is not JSON: keys and strings take double quotes, and comments, "
+                       "single quotes and a comma after the last entry are not allowed";
+    switch (json_error_code(je)) {
+    case json_error_invalid_utf8:
+        what = "the file is not UTF-8 text: save it as UTF-8";
+        break;
+    case json_error_premature_end_of_input:
+        /* nothing but blanks: jansson waited for the first bracket */
+        what = strncmp(je->text, "'[' or '{' expected", 19) == 0
+                   ? "the file is empty: write the configuration in it, one "
+                                   "JSON object (docs/configuration.md)"
+                                 : "the file ends before its JSON is complete: close every "
+                                   "string, list and object that is open";
+        break;
+    case json_error_duplicate_key:
+        what = "a key is written twice in one object: keep one of them";
+        break;
+    case json_error_null_character:
+    case json_error_null_byte_in_key:
+        what = "the file holds the character U+0000 (\\u0000): remove it";
+        break;
+    case json_error_numeric_overflow:
+        what = "a number is too large: write a smaller one";
+        break;
+    default:
+        for (size_t i = 0; i < sizeof syntax / sizeof *syntax; i++)
+            if (strncmp(je->text, syntax[i].jansson, strlen(syntax[i].jansson)) == 0) {
+                what = syntax[i].words;
+                break;
+            }
+    }
+    snprintf(err, n, "%s: line %d, column %d: %s", name, je->line > 0 ? je->line : 1,
+             je->column > 0 ? je->column : 1, what);
+}
+
+int app_config_check_json(const char *text, size_t len, const char *name, char *err, size_t n)
+{
+    json_error_t je;
+    json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
+    if (!root) {
+        syntax_error(&je, name, err, n);
+        return -1;
+    }
+    json_decref(root);
+    return 0;
+}
+
 app_config *app_config_load(const char *path, char *err, size_t n)
 {
     if (!path)
@@ -434,7 +517,7 @@ app_config *app_config_load(const char *path, char *err, size_t n)
         return NULL;
     }
     if (!root) {
-        snprintf(err, n, "%s:%d:%d: %s", path, je.line, je.column, je.text);
+        syntax_error(&je, path, err, n);
         return NULL;
     }
     return load_json(root, path, err, n);
@@ -446,7 +529,7 @@ app_config *app_config_load_text(const char *text, size_t len, const char *name,
     json_error_t je;
     json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
     if (!root) {
-        snprintf(err, n, "%s:%d:%d: %s", name, je.line, je.column, je.text);
+        syntax_error(&je, name, err, n);
         return NULL;
     }
     return load_json(root, name, err, n);

@@ -569,11 +569,19 @@ static int valid_name(str s, size_t max)
     return s.n > 0 && s.n <= max && utf8_count(s.p, s.n) >= 0;
 }
 
-/* A phone number or alphanumeric sender: printable ASCII, no blanks. */
-static int valid_number(str s)
+int cc_number_ok(str s, enum cc_number_kind kind)
 {
     if (s.n == 0 || s.n > CC_NUMBER_MAX)
         return 0;
+    if (kind == CC_NUMBER_PHONE) {
+        size_t plus = s.p[0] == '+', digits = s.n - plus;
+        if (digits < CC_DIGITS_MIN || digits > CC_DIGITS_MAX)
+            return 0;
+        for (size_t i = plus; i < s.n; i++)
+            if (s.p[i] < '0' || s.p[i] > '9')
+                return 0;
+        return 1;
+    }
     for (size_t i = 0; i < s.n; i++)
         if ((unsigned char)s.p[i] <= ' ' || (unsigned char)s.p[i] >= 0x7f)
             return 0;
@@ -748,7 +756,7 @@ static int cmd_config(cc *c, const cc_cmd *m)
         return 0;
     }
     case CC_CMD_EP_PUT: {
-        if (!valid_id(m->ep) || !valid_number(m->number))
+        if (!valid_id(m->ep) || !cc_number_ok(m->number, CC_NUMBER_PHONE))
             return -CC_E_INVALID;
         if (!queue_of(c, m->queue))
             return -CC_E_NO_QUEUE;
@@ -1122,7 +1130,7 @@ static void overflow(cc *c, cc__conv *v)
 
 static int cmd_sms_in(cc *c, const cc_cmd *m)
 {
-    if (!valid_number(m->number) || m->msg_id.n > CC_NAME_MAX)
+    if (!cc_number_ok(m->number, CC_NUMBER_PHONE) || m->msg_id.n > CC_NAME_MAX)
         return -CC_E_INVALID;
     if (m->name.n && !valid_name(m->name, CC_NAME_MAX))
         return -CC_E_INVALID;
@@ -1222,7 +1230,7 @@ static int cmd_conv(cc *c, const cc_cmd *m)
         cc__ep *e = ep_of(c, m->ep);
         if (!e)
             return -CC_E_NO_ENTRY_POINT;
-        if (!valid_number(m->number))
+        if (!cc_number_ok(m->number, CC_NUMBER_PHONE))
             return -CC_E_INVALID;
         if (a->load + a->reserved >= a->capacity)
             return -CC_E_NO_CAPACITY;

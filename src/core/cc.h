@@ -42,6 +42,8 @@ typedef struct cc cc;
 #define CC_TEXT_MAX 1000          /* agent reply, in code points */
 #define CC_INBOUND_MAX (64 * 1024) /* inbound text, in bytes */
 #define CC_NUMBER_MAX 32          /* customer / entry point number, bytes */
+#define CC_DIGITS_MIN 3           /* a phone number's digits (cc_number_ok) */
+#define CC_DIGITS_MAX 15          /* E.164's most */
 #define CC_NAME_MAX 200           /* names, display names, var keys: bytes */
 #define CC_VALUE_MAX 1000         /* variable values, bytes */
 #define CC_VARS_MAX 32            /* variables per conversation */
@@ -699,6 +701,21 @@ int cc_flow_open(const cc_ep_flow *flow, int64_t now);
  * requires (flow skills and matched words; the higher level of a skill
  * named twice), ascending by skill. Returns how many (<= CC_SKILLS_MAX). */
 size_t cc_flow_skills(const cc_ep_flow *flow, str text, cc_skill *out);
+/* What a number may be where it enters (the one rule: the core's commands,
+ * the configuration file, the admin API and the desktop's protocol).
+ *   CC_NUMBER_PHONE   a number an SMS can be sent to or from: an optional
+ *                     '+' then CC_DIGITS_MIN to CC_DIGITS_MAX digits
+ *                     ("+46701234567", a short code "71000"): an agent's
+ *                     outbound number, an entry point's business number, an
+ *                     inbound SMS's sender (a reply must be able to go back;
+ *                     a refused SMS is kept among the inbound orphans)
+ *   CC_NUMBER_SENDER  a number as stored, looked up for export or erasure:
+ *                     1 to CC_NUMBER_MAX printable ASCII characters without
+ *                     blanks (a store written before the rule may hold
+ *                     others) */
+enum cc_number_kind { CC_NUMBER_PHONE, CC_NUMBER_SENDER };
+/* 1 when 's' is a number of 'kind', else 0. */
+int cc_number_ok(str s, enum cc_number_kind kind);
 /* Checks a flow's own fields (spans, dates, texts, rule). Returns 0 or
  * -CC_E_INVALID; 'what' gets the name of the bad field. */
 int cc_flow_check(const cc_ep_flow *flow, const char **what);

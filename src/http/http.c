@@ -242,6 +242,7 @@ int http_req_header(const http_req *req, const char *name, char *out, size_t cap
               : strcmp(key, "authorization:") == 0   ? WSI_TOKEN_HTTP_AUTHORIZATION
               : strcmp(key, "x-forwarded-for:") == 0 ? WSI_TOKEN_X_FORWARDED_FOR
               : strcmp(key, "cookie:") == 0          ? WSI_TOKEN_HTTP_COOKIE
+              : strcmp(key, "accept-language:") == 0 ? WSI_TOKEN_HTTP_ACCEPT_LANGUAGE
                                                      : -1;
     if (tok >= 0) {
         int n = lws_hdr_total_length(req->impl, (enum lws_token_indexes)tok);
@@ -449,8 +450,18 @@ static int cb_http(struct lws *wsi, enum lws_callback_reasons reason, void *user
         snprintf(pss->method, sizeof pss->method, "%s", method_of(wsi, &tok));
         if (lws_hdr_total_length(wsi, tok) >= (int)sizeof pss->path ||
             lws_hdr_copy(wsi, pss->path, sizeof pss->path, tok) < 0) {
-            lws_return_http_status(wsi, 414, NULL);
-            return -1;
+            /* answered like every refusal, in JSON (lws's own is an HTML
+             * "<h1>414</h1>"); a body that follows is not read */
+            pss->handled = 1;
+            http_resp resp = {.status = 414};
+            buf_init(&resp.body);
+            buf_printf(&resp.body,
+                       "{\"error\":\"uri_too_long\",\"message\":\"the path is longer than %zu"
+                       " bytes: shorten it (query arguments do not count)\"}",
+                       sizeof pss->path - 1);
+            int r = respond(wsi, pss, &resp);
+            buf_free(&resp.body);
+            return r;
         }
         char cl[32];
         str clen = hdr(wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH, cl, sizeof cl);
@@ -837,6 +848,9 @@ http_srv *http_new(net_loop *loop, const http_cfg *cfg, const http_handlers *h, 
     root->origin = s->web_dir;
     root->def = "index.html";
     root->origin_protocol = LWSMPRO_FILE;
+    /* a path no file answers goes to the request handler (cb_http), which
+     * answers a page of its own, not lws's English "<h1>404</h1>" */
+    root->protocol = sim->protocol = "http";
 
     static const char csp[] = "default-src 'self'; script-src 'self'; style-src 'self'; "
                               "img-src 'self' data:; connect-src 'self'; "

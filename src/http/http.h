@@ -2,7 +2,8 @@
  * http: the HTTP and WebSocket server, on libwebsockets (Debian's 4.1;
  * docs/internals/http.md lists the library's traps we work around). It knows
  * nothing of contact centers: it serves static files from a directory,
- * hands every request under /api/ (and /metrics) to one request handler, and every
+ * hands every request under /api/ (and /metrics), and every path no file
+ * answers, to one request handler, and every
  * WebSocket on /ws to three connection handlers. It runs on the process's
  * one loop (net/net.h), which also carries the timers and the gateways'
  * clients.

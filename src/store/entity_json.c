@@ -93,22 +93,21 @@ static int get_name(const json_t *o, str *out, entity_json_err *e)
     return 0;
 }
 
-/* An entry point's number: printable ASCII without blanks, 1 to
- * CC_NUMBER_MAX bytes (the core's rule, said with the key). */
+/* An entry point's number: a phone number or short code (cc_number_ok,
+ * the core's rule, said with the key). */
 static int get_number(const json_t *o, str *out, entity_json_err *e)
 {
     if (entity_json_text(o, "number", 1, out, e))
         return -1;
-    int ok = out->n > 0 && out->n <= CC_NUMBER_MAX;
-    for (size_t i = 0; ok && i < out->n; i++)
-        ok = (unsigned char)out->p[i] > ' ' && (unsigned char)out->p[i] < 0x7f;
-    if (!ok) {
-        char m[96];
-        snprintf(m, sizeof m, "must be 1 to %d printable ASCII characters without blanks",
-                 CC_NUMBER_MAX);
+    if (!cc_number_ok(*out, CC_NUMBER_PHONE)) {
+        char m[160];
+        snprintf(m, sizeof m,
+                 "must be a phone number or short code: an optional + and %d to %d digits, "
+                 "without blanks (+46700000001, 71000)",
+                 CC_DIGITS_MIN, CC_DIGITS_MAX);
         return out->n == 0 ? entity_json_fail(e, "number", "required", m)
-                           : entity_json_fail_bounds(e, "number", "number_format", -1,
-                                                     CC_NUMBER_MAX, m);
+                           : entity_json_fail_bounds(e, "number", "number_format",
+                                                     CC_DIGITS_MIN, CC_DIGITS_MAX, m);
     }
     return 0;
 }

@@ -6,9 +6,23 @@ bin=$1
 . "$(dirname "$0")/lib/expect_config.sh"
 
 base='"teams":[{"id":1,"name":"T"}],"queues":[{"id":1,"name":"Q","teams":[1]}]'
-expect '{"teams": [' "c.json:2:0: "
-expect '{"teams": [], "teams": []}' "duplicate object key"
-expect '[]' "c.json: (top): the file must hold one JSON object"
+# a file that is not JSON: the file, line and column, the problem in plain
+# words and what to do (before: jansson's "'[' or '{' expected near 'x'")
+expect '{"teams": [' "c.json: line 2, column 1: the file ends before its JSON is complete: close every string, list and object that is open"
+expect '{"teams": [], "teams": []}' "c.json: line 1, column 21: a key is written twice in one object: keep one of them"
+expect '{"teams": [{"id": 1, "name": "T"}
+  "queues": []}' "c.json: line 2, column 10: a comma or a closing ] is missing before this point: put a comma between two values, or close the list"
+expect '{"teams": [] "queues": []}' "c.json: line 1, column 21: a comma or a closing } is missing before this point"
+expect '{
+  teams: []}' 'c.json: line 2, column 7: a key in double quotes is expected here: remove the comma after the last entry, or write the key as "key"'
+expect '{"teams" []}' 'c.json: line 1, column 10: a colon is missing after the key: write "key": value'
+expect '{"teams": [],}' "c.json: line 1, column 14: a key in double quotes is expected here"
+expect '{"teams": []} // the teams' "c.json: line 1, column 15: more follows the end of the configuration's object: remove it"
+expect "{'teams': []}" "c.json: line 1, column 2: a key in double quotes is expected here"
+expect '{"teams": [], "x": tru}' "c.json: line 1, column 22: this is not JSON: keys and strings take double quotes, and comments, single quotes and a comma after the last entry are not allowed"
+expect '' "c.json: line 2, column 1: the file is empty: write the configuration in it, one JSON object (docs/configuration.md)"
+expect "$(printf '{"teams": [{"id": 1, "name": "\377"}]}')" "c.json: line 1, column 30: the file is not UTF-8 text: save it as UTF-8"
+expect '[]' "c.json: (top): the file must hold one JSON object: put the configuration inside { }"
 expect '{"teems": []}' 'c.json: (top): unknown key "teems"'
 expect '{"tls": "x"}' 'c.json: tls: must be an object'
 expect '{"tls": {"cert": "a.pem"}}' 'c.json: tls.key: key is required'
@@ -39,7 +53,7 @@ expect "{$base,\"entry_points\":[{\"id\":1,\"number\":\"71000\",\"queue\":1,\"ma
     "c.json: entry_points[0].max_wait_s: must be a whole number of seconds, 0 .. 604800"
 # skills: ids, levels, each once, configured, and removal only when unused
 sk='"skills":[{"id":1,"name":"Svenska"}]'
-expect "{$sk,\"skills\":[]}" "duplicate object key"
+expect "{$sk,\"skills\":[]}" "a key is written twice in one object: keep one of them"
 expect '{"skills":[{"id":1}]}' "c.json: skills[0].name: is required"
 expect "{$base,$sk,\"agents\":[{\"id\":1,\"name\":\"A\",\"username\":\"a\",\"password\":\"abcd\",\"skills\":[{\"skill\":1,\"level\":6}]}]}" \
     "c.json: agents[0].skills[0].level: must be a whole number from 1 to 5"

@@ -32,9 +32,9 @@ expect '{"gateways":[{"id":"w","type":"webhook","url":"http://crm_1.example/x","
 expect '{"ca_file":""}' "c.json: ca_file: must name a PEM file"
 expect '{"gateways":[{"id":"w","type":"webhook","url":"http://127.0.0.1/x","secret":"short"}]}' \
     "c.json: gateways[0].secret: must be at least 16 characters"
-expect "{$base,\"gateways\":[{\"id\":\"w\",$w}],\"entry_points\":[{\"id\":1,\"number\":\"7\",\"queue\":1,\"gateway\":\"nope\"}]}" \
+expect "{$base,\"gateways\":[{\"id\":\"w\",$w}],\"entry_points\":[{\"id\":1,\"number\":\"71000\",\"queue\":1,\"gateway\":\"nope\"}]}" \
     "c.json: entry_points[0].gateway: no such gateway"
-expect "{$base,\"entry_points\":[{\"id\":1,\"number\":\"7\",\"queue\":1,\"gateway\":\"kannel\"}]}" \
+expect "{$base,\"entry_points\":[{\"id\":1,\"number\":\"71000\",\"queue\":1,\"gateway\":\"kannel\"}]}" \
     "c.json: entry_points[0].gateway: no such gateway"
 expect '{"outbox":{"max_attempts":0}}' "c.json: outbox.max_attempts: must be a whole number 1..1000"
 expect '{"outbox":{"backoff_ms":1000,"backoff_max_ms":100}}' "c.json: outbox.backoff_max_ms: must not be below backoff_ms"
@@ -71,7 +71,7 @@ expect "{\"gateways\":[{\"id\":\"s\",$s,\"receipts\":\"yes\"}]}" "c.json: gatewa
 expect "{\"gateways\":[{\"id\":\"s\",$s,\"tls\":true}]}" 'c.json: gateways[0]: unknown key "tls"'
 
 # a valid file with every kind starts, and stops cleanly on SIGTERM
-printf '%s\n' "{$base,\"gateways\":[{\"id\":\"k\",$k,\"token\":\"t-1\",\"smsc\":\"c\",\"dlr_mask\":31},{\"id\":\"w\",$w},{\"id\":\"s\",$s,\"system_type\":\"textdesk\",\"window\":10,\"throughput\":50,\"message_payload\":true,\"receipts\":false},{\"id\":\"sim\",\"type\":\"sim\"}],\"entry_points\":[{\"id\":1,\"number\":\"7\",\"queue\":1,\"gateway\":\"w\"}],\"outbox\":{\"max_attempts\":5,\"backoff_ms\":100,\"backoff_max_ms\":1000}}" >"$dir/ok.json"
+printf '%s\n' "{$base,\"gateways\":[{\"id\":\"k\",$k,\"token\":\"t-1\",\"smsc\":\"c\",\"dlr_mask\":31},{\"id\":\"w\",$w},{\"id\":\"s\",$s,\"system_type\":\"textdesk\",\"window\":10,\"throughput\":50,\"message_payload\":true,\"receipts\":false},{\"id\":\"sim\",\"type\":\"sim\"}],\"entry_points\":[{\"id\":1,\"number\":\"71000\",\"queue\":1,\"gateway\":\"w\"}],\"outbox\":{\"max_attempts\":5,\"backoff_ms\":100,\"backoff_max_ms\":1000}}" >"$dir/ok.json"
 "$bin" serve --config "$dir/ok.json" --data "$dir/okdata" --listen 127.0.0.1:0 >"$dir/ok.out" 2>&1 &
 pid=$!
 i=0

@@ -47,6 +47,16 @@ test('textdesk admin talks to a running server', async () => {
   const back = path.join(dir, 'site.json');
   writeFileSync(back, r.stdout);
   assert.equal((await admin(s, ['import', back])).code, 0);
+  // a file that is not JSON: told by line and column before anything is
+  // sent (before: the server's "not valid JSON (at byte 40)"), nothing changed
+  const broken = path.join(dir, 'broken.json');
+  writeFileSync(broken, '{"queues": [\n  {"id": 7, "name": "Q"}\n  {"id": 8, "name": "R"}]}');
+  r = await admin(s, ['import', broken], 'never-asked');
+  assert.deepEqual([r.code, r.stderr], [2, `textdesk admin: ${broken}: line 3, column 3: a comma or a closing ] is missing `
+    + 'before this point: put a comma between two values, or close the list\n']);
+  r = await admin(s, ['put', 'teams', '9', `@${broken}`]);
+  assert.match(r.stderr, /broken\.json: line 3, column 3: a comma/);
+  assert.ok(JSON.parse((await admin(s, ['list', 'queues'])).stdout).queues.some((q) => q.name === 'Kvällskö'));
 
   r = await admin(s, ['settings', '{"mask_sensitive_data":true}']);
   assert.deepEqual(JSON.parse(r.stdout), { mask_sensitive_data: true });

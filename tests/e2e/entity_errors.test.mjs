@@ -15,6 +15,7 @@ const server = new Server();
 const dir = mkdtempSync(path.join(os.tmpdir(), 'textdesk-entity-'));
 after(() => { server.cleanup(); rmSync(dir, { recursive: true, force: true }); });
 
+const numberRule = 'must be a phone number or short code: an optional + and 3 to 15 digits, without blanks (+46700000001, 71000)';
 const base = { teams: [{ id: 1, name: 'T' }], queues: [{ id: 1, name: 'Q', teams: [1] }] };
 // [kind, entity, message, the API's field problem (docs/api.md, "Field problems")]
 const cases = [
@@ -23,8 +24,10 @@ const cases = [
   ['teams', { id: 7, name: '' }, 'name: must be 1 to 200 bytes', { field: 'name', code: 'required' }],
   ['skills', { id: 7, name: 'x'.repeat(201) }, 'name: must be 1 to 200 bytes', { field: 'name', code: 'too_long', max: 200 }],
   ['agents', { id: 7, name: '', username: 'a', password: 'abcd' }, 'name: must be 1 to 200 bytes', { field: 'name', code: 'required' }],
-  ['entry_points', { id: 7, number: '+46 70', queue: 1 },
-    'number: must be 1 to 32 printable ASCII characters without blanks', { field: 'number', code: 'number_format', max: 32 }],
+  ['entry_points', { id: 7, number: '+46 70', queue: 1 }, `number: ${numberRule}`,
+    { field: 'number', code: 'number_format', min: 3, max: 15 }],
+  ['entry_points', { id: 7, number: 'abc', queue: 1 }, `number: ${numberRule}`,
+    { field: 'number', code: 'number_format', min: 3, max: 15 }],
   ['wrapup_reasons', { id: 7, name: 5 }, 'name: must be a string', { field: 'name', code: 'not_text' }],
   ['queues', { id: 7, name: 'Q', rona_timeout_s: 0 }, 'rona_timeout_s: must be a whole number from 1 to 3600',
     { field: 'rona_timeout_s', code: 'range', min: 1, max: 3600 }],

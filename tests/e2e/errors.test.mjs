@@ -57,6 +57,8 @@ test('every 4xx and 5xx answer of the API has a JSON error body', async () => {
     ['long unknown setting', 'PUT', '/api/admin/settings', JSON.stringify({ [long]: true }), true],
     ['no such endpoint', 'GET', '/api/ZQX%C3%B6%FF', undefined, true],
     ['no such entity', 'GET', '/api/admin/teams/4242', undefined, true],
+    ['path too long', 'GET', `/api/admin/teams/${'1'.repeat(300)}`, undefined, true], // before: lws's HTML 414
+    ['path too long, with a body', 'POST', `/api/${'a'.repeat(300)}`, '{"a":1}', true],
     ['method', 'PATCH', '/api/admin/teams/1', '{}', true],
     ['login by GET', 'GET', '/api/login', undefined, false], // before: 404 "no such endpoint"
     ['logout by DELETE', 'DELETE', '/api/logout', undefined, true],
@@ -65,6 +67,8 @@ test('every 4xx and 5xx answer of the API has a JSON error body', async () => {
     ['login U+0000', 'POST', '/api/login', '{"username":"a\\u0000","password":"x"}', false],
     ['too large', 'POST', '/api/sim/send', 'x'.repeat(70000), false],
     ['sim bad', 'POST', '/api/sim/send', '{"from":"ZQX"}', false],
+    // a sender no reply could go back to (before: a conversation with "abc")
+    ['sim from abc', 'POST', '/api/sim/send', '{"from":"abc","to":"+46700000001","text":"Hej"}', false],
     // a body of the wrong shape: named in the product's words (before: jansson's)
     ['webhook without events', 'POST', '/api/admin/webhooks', '{"name":"x","url":"http://a.example/"}', true],
     ['long unknown webhook field', 'POST', '/api/admin/webhooks',
@@ -75,6 +79,27 @@ test('every 4xx and 5xx answer of the API has a JSON error body', async () => {
     ['history without conv', 'GET', '/api/history', undefined, 'anna'],
     ['agent calls admin', 'GET', '/api/admin/teams', undefined, 'anna'],
     ['not logged in, me', 'GET', '/api/me', undefined, false],
+    // a wrong method is refused by name (before: served as the GET, or
+    // "no such resource", or a PATCH of the settings stored as a PUT)
+    ['session by DELETE', 'DELETE', '/api/session', undefined, true],
+    ['health by POST', 'POST', '/api/health', '{}', false],
+    ['me by PUT', 'PUT', '/api/me', '{}', true],
+    ['lists by POST', 'POST', '/api/lists', '{}', 'anna'],
+    ['sim inbox by DELETE', 'DELETE', '/api/sim/inbox?number=%2B46701234567', undefined, false],
+    ['sim entry points by POST', 'POST', '/api/sim/entry_points', '{}', false],
+    ['settings by PATCH', 'PATCH', '/api/admin/settings', '{"mask_sensitive_data":true}', true],
+    ['settings by POST', 'POST', '/api/admin/settings', '{"mask_sensitive_data":true}', true],
+    ['export by POST', 'POST', '/api/admin/export', '{}', true],
+    ['import by PUT', 'PUT', '/api/admin/import', '{}', true],
+    ['conversations.csv by DELETE', 'DELETE', '/api/admin/report/conversations.csv', undefined, true],
+    // and every refusal says what to do
+    ['retention by DELETE', 'DELETE', '/api/admin/retention', undefined, true],
+    ['no such token', 'DELETE', '/api/admin/tokens/4242', undefined, true],
+    ['no such webhook', 'DELETE', '/api/admin/webhooks/4242', undefined, true],
+    ['no such gateway', 'POST', '/api/gw/kannel/nope/mo', '{}', false],
+    ['supervisor call', 'POST', '/api/supervisor/conversations/x/join', '{}', true],
+    ['audit filter', 'GET', '/api/admin/audit?limit=-1', undefined, true],
+    ['csv range', 'GET', '/api/admin/report/conversations.csv?from=x', undefined, true],
   ];
   const anna = await login(s.url, 'anna', 'demo-anna');
   assert.equal(anna.status, 200);
@@ -95,11 +120,18 @@ test('every 4xx and 5xx answer of the API has a JSON error body', async () => {
     if (what === 'webhook without events') assert.match(j.message, /^events: missing/, j.message);
     if (what === 'token agent not a number') assert.match(j.message, /^agent: must be a whole number/, j.message);
     if (what === 'history without conv') assert.equal(r.status, 400, what);
-    if (['login by GET', 'logout by DELETE'].includes(what)) assert.deepEqual([r.status, j.error, j.message], [405, 'method_not_allowed', 'use POST'], what);
+    if (what.startsWith('path too long')) assert.deepEqual([r.status, j.error], [414, 'uri_too_long'], what);
+    if (what === 'sim from abc') assert.deepEqual([r.status, j.error], [422, 'invalid'], what);
+    if (['login by GET', 'logout by DELETE', 'import by PUT'].includes(what)) assert.deepEqual([r.status, j.error, j.message], [405, 'method_not_allowed', 'use POST'], what);
+    if (/^(session|health|me|lists|sim inbox|sim entry points|export|conversations.csv) by /.test(what))
+      assert.deepEqual([r.status, j.error, j.message], [405, 'method_not_allowed', 'read only: use GET'], what);
+    if (what.startsWith('settings by ')) assert.deepEqual([r.status, j.error], [405, 'method_not_allowed'], what);
     // the whole name, cut on a character (63 bytes: before, 60, anywhere),
     // and what to send instead
     if (what === 'long unknown setting') assert.equal(j.message, `${long.slice(0, 62)}: unknown setting or not a boolean: send {"mask_sensitive_data": true or false}`);
   }
+  const set = await fetch(`${s.url}/api/admin/settings`, { headers: { cookie: admin.cookie } });
+  assert.deepEqual(await set.json(), { mask_sensitive_data: false }, 'a refused method stored nothing');
   assert.equal((await s.stop()).code, 0, s.output);
 });
 
@@ -116,6 +148,8 @@ test('every WebSocket command with an id is answered with that id', async () => 
     [`{"id":76,"cmd":"ZQX${'a'.repeat(59)}\u00f6\u00f6"}`, 76, 'unknown_command'],
     ['{"id":77,"cmd":7}', 77, 'bad_request'],
     ['{"id":78,"cmd":"send","conv":1,"text":"Nattk', null, 'bad_json'],
+    // a number beyond 64 bits: before, the id was lost (answered with null)
+    ['{"id":79,"cmd":"accept","conv":100000000000000000000}', 79, 'bad_json'],
   ];
   for (const [raw, id, error] of frames) {
     anna.raw(raw);
@@ -139,6 +173,16 @@ test('every WebSocket command with an id is answered with that id', async () => 
     assert.equal(r.error, error, `${cmd}: ${JSON.stringify(r)}`);
     productWords(r.message, cmd);
   }
+  // an outbound number no SMS can go to is refused by name, nothing opened
+  // (before: a conversation with "abc" opened)
+  for (const number of ['abc', '+46 70 123', '+4670abc', '12', '+46701234567890123']) {
+    const r = await anna.cmd('outbound', { entry_point: 1, number });
+    assert.deepEqual([r.ok, r.error, r.field], [false, 'invalid', 'number'], `${number}: ${JSON.stringify(r)}`);
+    assert.match(r.message, /^number: .*: write .*\+46701234567/, r.message);
+  }
+  const again = await Desk.open(s.url, 'anna', 'demo-anna');
+  assert.deepEqual(again.snapshot.conversations, [], 'no conversation opened');
+  await again.close();
   // a whole surrogate pair is a character: the command goes through to the core
   const ok = await anna.cmd('sms_info', { text: '\ud83d\ude00' });
   assert.equal(ok.ok, true);

@@ -13,7 +13,7 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { Server } from './lib/server.mjs';
-import { launch, screensDir } from './lib/browser.mjs';
+import { launch, screensDir, shot } from './lib/browser.mjs';
 import { configFile } from './lib/desk.mjs';
 
 const HAPROXY_503 = '<html><body><h1>503 Service Unavailable</h1>\n'
@@ -102,4 +102,47 @@ test('a module or dictionary refused or cut while a page loads, or its start ref
   await new Promise((r) => setTimeout(r, 2500));
   assert.equal(loads, 1);
   assert.equal(await p.locator('#boot-error').count(), 0);
+});
+
+// A path that names nothing outside /api: a page, not lws's English
+// "<h1>404</h1>" (before), in the reader's language (Swedish, the site's
+// default; English when Accept-Language ranks it first; the language
+// chosen on the desktop wins), saying what to do with a link to the
+// desktop and its login.
+test('the 404 page reads in the reader\'s language and leads back to the desktop', { timeout: 60000 }, async () => {
+  s ??= await new Server().start();
+  browser ??= await launch();
+  for (const [p, al, lang] of [['/nothing', undefined, 'sv'], ['/admin/nothing.html', 'en-GB,en;q=0.9,sv;q=0.8', 'en'],
+    ['/sim/x', 'de, sv;q=0.5', 'sv'], ['/x', 'sv, en;q=0.9', 'sv']]) {
+    const r = await fetch(s.url + p, { headers: al ? { 'accept-language': al } : {} });
+    assert.equal(r.status, 404, p);
+    assert.match(r.headers.get('content-type'), /^text\/html/, p);
+    const html = await r.text();
+    assert.match(html, new RegExp(`<html lang="${lang}">`), `${p} ${al}`);
+    assert.match(html, lang === 'sv' ? /<title>Sidan finns inte/ : /<title>Page not found/, `${p} ${al}`);
+  }
+  assert.equal((await fetch(`${s.url}/api/nothing`)).headers.get('content-type'), 'application/json');
+  assert.equal((await fetch(`${s.url}/js/app.js`)).status, 200);
+  for (const [locale, stored, want] of [['sv-SE', null, /Sidan finns inte.*kontrollera adressen/s],
+    ['en-US', null, /Page not found.*check the address/s], ['en-US', 'sv', /Sidan finns inte/],
+    ['sv-SE', 'en', /Page not found/]]) {
+    const ctx = await browser.newContext({ locale, viewport: { width: 390, height: 700 } });
+    if (stored) await ctx.addInitScript((l) => localStorage.setItem('textdesk.lang', l), stored);
+    const page = await ctx.newPage();
+    const problems = [];
+    page.on('console', (m) => { if (m.type() === 'error' && !/404/.test(m.text())) problems.push(m.text()); });
+    page.on('pageerror', (e) => problems.push(e.message));
+    await page.goto(`${s.url}/nowhere`);
+    await page.waitForLoadState('networkidle');
+    const text = await page.locator('main').innerText();
+    assert.match(text, want, `${locale} ${stored}: ${text}`);
+    assert.equal(await page.locator('html').getAttribute('lang'), String(want).includes('Sidan') ? 'sv' : 'en');
+    if (!stored) await shot(page, `not-found-${locale}`); // axe on each language once
+    const link = page.locator('a:visible');
+    assert.equal(await link.count(), 1);
+    await link.click();
+    await page.locator('#login-user').waitFor({ state: 'visible' });
+    assert.deepEqual(problems, []);
+    await ctx.close();
+  }
 });

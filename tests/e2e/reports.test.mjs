@@ -159,10 +159,20 @@ test('reports: who may read them, settings, bad input', async () => {
   r = await req(lena, 'settings', { method: 'PUT', body: '{"service_level_s":30}' });
   assert.equal(r.status, 403);
   for (const body of ['{"service_level_s":0}', '{"time_zone":"Mars/Base"}', '{"colour":1}',
-    '{"queue_service_level_s":{"x":3}}', '{"queue_service_level_s":{"1":"3"}}', 'not json']) {
+    '{"queue_service_level_s":{"x":3}}', '{"queue_service_level_s":{"1":"3"}}',
+    '{"queue_service_level_s":{"01":3}}', 'not json']) {
     r = await req(admin, 'settings', { method: 'PUT', body });
     assert.equal(r.status, 400, body);
   }
+  // a queue that does not exist: refused as the admin API refuses a
+  // reference (before: stored), with the time zone beside it not stored either
+  r = await req(admin, 'settings', { method: 'PUT',
+    body: '{"time_zone":"Europe/Stockholm","queue_service_level_s":{"1":30,"4242":20}}' });
+  assert.equal(r.status, 422);
+  assert.deepEqual(await r.json(), { error: 'no_such_queue', code: 'no_such_queue',
+    field: 'queue_service_level_s.4242',
+    message: 'queue_service_level_s.4242: no such queue: check the id, or add the queue first' });
+  assert.equal((await (await req(lena, 'settings')).json()).time_zone, 'UTC');
   r = await req(admin, 'settings', { method: 'PUT',
     body: '{"time_zone":"Europe/Stockholm","queue_service_level_s":{"1":30}}' });
   assert.equal(r.status, 200);

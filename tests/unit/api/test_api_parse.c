@@ -91,6 +91,12 @@ static void test_bad_json_in_product_words(void **state)
     R("[1,2]", "bad_json", NULL, "must be a JSON object", NULL);
     R("", "bad_json", NULL, "ends before", NULL);
     R("{\"id\":15,\"cmd\":7}", "bad_request", "15", "\"cmd\"", NULL);
+    /* a number beyond 64 bits is JSON: refused by name, the id still echoed
+     * (before: "not valid JSON" and no id, so the desktop never heard) */
+    R("{\"id\":17,\"cmd\":\"accept\",\"conv\":100000000000000000000}", "bad_json", "17",
+      "number too large", NULL);
+    R("{\"cmd\":\"ping\",\"x\":1e999,\"id\":\"c-18\"}", "bad_json", NULL, "number too large",
+      NULL);
 }
 
 static void test_unknown_command_cut_on_a_character(void **state)

@@ -155,6 +155,9 @@ static void test_inbound_bad_input(void **state)
         .ep_number = STR_LIT(EP1), .text = STR_LIT("x"));
     ERR(f, CC_E_INVALID, .type = CC_CMD_SMS_IN, .number = STR_LIT("+46 70"),
         .ep_number = STR_LIT(EP1), .text = STR_LIT("x"));
+    /* a sender no reply could go back to */
+    ERR(f, CC_E_INVALID, .type = CC_CMD_SMS_IN, .number = STR_LIT("abc"),
+        .ep_number = STR_LIT(EP1), .text = STR_LIT("x"));
     ERR(f, CC_E_INVALID, .type = CC_CMD_SMS_IN,
         .number = STR_LIT("+4670123456789012345678901234567890"), .ep_number = STR_LIT(EP1),
         .text = STR_LIT("x"));
@@ -762,6 +765,10 @@ static void test_config_validation(void **state)
     ERR(f, CC_E_NO_QUEUE, .type = CC_CMD_EP_PUT, .ep = 9, .number = STR_LIT("123"),
         .queue = 99);
     ERR(f, CC_E_IN_USE, .type = CC_CMD_EP_PUT, .ep = 9, .number = STR_LIT(EP1), .queue = 1);
+    /* a business number is a phone number or short code, not a word */
+    ERR(f, CC_E_INVALID, .type = CC_CMD_EP_PUT, .ep = 9, .number = STR_LIT("abc"), .queue = 1);
+    ERR(f, CC_E_INVALID, .type = CC_CMD_EP_PUT, .ep = 9, .number = STR_LIT("12"), .queue = 1);
+    assert_int_equal(cc_ep_by_number(f->c, STR_LIT("abc")), 0);
     ERR(f, CC_E_INVALID, .type = CC_CMD_QUEUE_PUT, .queue = 1, .name = STR_LIT("x"),
         .fallback = 1);
     ERR(f, CC_E_NO_QUEUE, .type = CC_CMD_QUEUE_PUT, .queue = 1, .name = STR_LIT("x"),
@@ -837,6 +844,12 @@ static void test_outbound_conversation(void **state)
     ERR(f, CC_E_NO_ENTRY_POINT, .type = CC_CMD_OUTBOUND, .agent = 1, .ep = 9,
         .number = STR_LIT(CUST));
     ERR(f, CC_E_INVALID, .type = CC_CMD_OUTBOUND, .agent = 1, .ep = 1, .number = STR_LIT(""));
+    /* not a number an SMS can go to: letters, blanks, too few or many digits */
+    static const char *const bad[] = {"abc", "+46abc", "+", "+46", "070 1234567", "++4670123",
+                                      "+4670123456789012", "0701-234567"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
+        ERR(f, CC_E_INVALID, .type = CC_CMD_OUTBOUND, .agent = 1, .ep = 1,
+            .number = str_c(bad[i]));
     OK(f, .type = CC_CMD_OUTBOUND, .agent = 1, .ep = 1, .number = STR_LIT(CUST));
     const cc_event *o = fx_find(f, CC_EV_CONV_OPENED, 0);
     assert_int_equal(o->kind, 1);

@@ -45,7 +45,10 @@
  * a rebuilt core, a takeover or a recovery, a
  * retry (QUEUED again: its text is no longer in memory), and more than
  * OUTBOX_SCAN messages due (the pump then reads the oldest OUTBOX_SCAN each
- * time, as before).
+ * time, as before). A due message without text (a reply always has one:
+ * retention or an erasure deleted it while the reply waited) is FAILED in
+ * the pump's transaction, never handed to a gateway (before, an empty SMS
+ * went to the gateway, addressed to 'erased-CONV' after an erasure).
  *
  * Likewise the statuses written lately (gs->recent: the last RECENT_MAX
  * messages whose status a confirmed commit wrote, by reference and by
@@ -107,7 +110,9 @@ typedef struct recent_ent {
     uint32_t hpid;
 } recent_ent;
 
-#define RECENT_MAX 65536 /* a power of two */
+#ifndef RECENT_MAX /* tests/unit/app/test_app_outbox.c makes it small */
+#define RECENT_MAX 65536
+#endif
 #define RECENT_BUCKETS (2 * RECENT_MAX)
 
 typedef struct recent {
@@ -580,6 +585,31 @@ static int in_list(const uint32_t *v, size_t n, uint32_t x)
     return 0;
 }
 
+#define TEXT_DELETED "its text was deleted (retention or erasure) before it was sent"
+
+/* Inside pump_mark's transaction: due message 'm' has no text (a reply
+ * has one: retention or an erasure deleted it while it waited, and an
+ * erasure replaced its number): FAILED now, written in this transaction
+ * (its status reaches the desktops at the commit), rather than an empty
+ * SMS handed to the gateway (to 'erased-CONV' after an erasure). 'm' is
+ * freed; returns 0 or the store's error (then 'm' stays). */
+static int text_deleted(app *a, due_msg *m)
+{
+    app_gateways *gs = a->gws;
+    int r = store_msg_set_status(a->st, m->id, STORE_MSG_FAILED, STR_NULL,
+                                 STR_LIT(TEXT_DELETED), loop_clock_wall());
+    if (r != 0)
+        return r;
+    pend_add(gs, m->id, STORE_MSG_FAILED, m->conv, m->seq, STR_NULL, STR_LIT(TEXT_DELETED));
+    gs->nwritten = gs->npend; /* in this transaction (a failed one writes it again) */
+    retry_del(gs, m->id);
+    char ref_s[24];
+    snprintf(ref_s, sizeof ref_s, "%lld", (long long)m->id);
+    log_kv(LOG_WARN, "a queued reply's text was deleted: not sent", "ref", ref_s, NULL);
+    due_free(m);
+    return 0;
+}
+
 /* Inside the open transaction: marks the oldest due message of each free
  * conversation SUBMITTING and keeps it in gs->tosend for after the
  * commit. Returns 0 or the store's error. */
@@ -608,6 +638,11 @@ static int pump_mark(app *a)
                 seen[nseen++] = m->conv;
             l->v[kept++] = *m;
             continue;
+        }
+        if (!m->text[0]) { /* its text deleted (retention, erasure): never sent */
+            if ((r = text_deleted(a, m)) != 0)
+                break;
+            continue; /* the conversation's next one may go */
         }
         seen[nseen++] = m->conv;
         retry_ent *e = retry_find(gs, m->id);

@@ -24,8 +24,12 @@
 #define RECENT_MAX 8
 #include "../../../src/app/app_outbox.c"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
+#include <sys/socket.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
@@ -65,6 +69,7 @@ typedef struct tgw {
     int down;   /* sends fail (-EIO: the app records GW_RETRY) */
     int refuse; /* the next this many sends are answered GW_RETRY */
     int async;  /* answers wait for a later loop turn (tgw_deliver) */
+    int hold;   /* ... and longer: until this is 0 */
     tsend *log;
     size_t n, cap;
     tanswer *held;
@@ -89,7 +94,7 @@ static void tgw_answer(tgw *g, int64_t ref, int status, const char *pid)
 /* The held answers, newest first. */
 static void tgw_deliver(tgw *g)
 {
-    while (g->nheld) {
+    while (g->nheld && !g->hold) {
         tanswer h = g->held[--g->nheld];
         g->base.result(g->base.arg, h.ref, h.status, str_c(h.pid), STR_LIT("test"));
     }
@@ -502,7 +507,7 @@ static int tried(env *e)
     return e->g->n >= tried_at_least;
 }
 
-/* 1,100 replies in 11 conversations queued while the gateway is down (the
+/* 1,032 replies in 43 conversations queued while the gateway is down (the
  * due list over OUTBOX_SCAN: read from the store at each pump), then it
  * comes back: every reply goes once, in order per conversation. */
 static void test_more_than_a_scan_queued_while_down(void **state)
@@ -510,7 +515,7 @@ static void test_more_than_a_scan_queued_while_down(void **state)
     env *e = *state;
     if (!e)
         skip(); /* PostgreSQL: none to run on */
-    enum { CONVS = 11, EACH = 100 };
+    enum { CONVS = 43, EACH = 24 }; /* 1,032: over OUTBOX_SCAN, few rounds */
     e->g->down = 1;
     uint32_t conv[CONVS];
     for (int c = 0; c < CONVS; c++) {
@@ -594,6 +599,130 @@ static void test_an_erased_reply_is_not_sent(void **state)
     assert_string_equal(s.error, TEXT_DELETED);
     assert_int_equal(accepted(e, r2), 1);
     assert_int_equal(e->a.gws->nsub, 0);
+}
+
+/* ---- PostgreSQL: a failed commit, a commit run again ---------------------- */
+
+static void pg_ok(PGconn *c, const char *sql)
+{
+    PGresult *r = PQexec(c, sql);
+    if (PQresultStatus(r) != PGRES_COMMAND_OK && PQresultStatus(r) != PGRES_TUPLES_OK)
+        fail_msg("%s: %s", sql, PQerrorMessage(c));
+    PQclear(r);
+}
+
+static int64_t pg_int(PGconn *c, const char *sql)
+{
+    PGresult *r = PQexec(c, sql);
+    if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1)
+        fail_msg("%s: %s", sql, PQerrorMessage(c));
+    int64_t v = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+    PQclear(r);
+    return v;
+}
+
+static int degraded(env *e)
+{
+    return e->a.degraded;
+}
+
+/* Two replies queued while the gateway is down; the table of messages
+ * locked elsewhere, so a commit (a refused attempt's status) fails by the
+ * store's lock timeout: rolled back, degraded mode, the due list
+ * forgotten. Released and the gateway back: the probe resumes, and each
+ * reply goes once, in order. */
+static void test_a_failed_commit_sends_once(void **state)
+{
+    env *e = *state;
+    if (!e)
+        skip(); /* PostgreSQL: none to run on */
+    e->g->async = 1;
+    e->g->down = 1;
+    uint32_t c = open_conv(e, "+46701113331");
+    int64_t refs[2] = {reply(e, c, "one"), reply(e, c, "two")};
+    tried_at_least = 2;
+    turn_until(e, tried, "attempts while down");
+    uint64_t failures = e->a.commits.failures;
+    PGconn *k = PQconnectdb(e->url);
+    assert_int_equal(PQstatus(k), CONNECTION_OK);
+    pg_ok(k, "BEGIN");
+    pg_ok(k, "LOCK TABLE messages IN EXCLUSIVE MODE");
+    turn_until(e, degraded, "a failed commit");
+    assert_int_equal(e->a.gws->known_ok, 0);
+    pg_ok(k, "COMMIT");
+    PQfinish(k);
+    assert_true(e->a.commits.failures > failures);
+    e->g->down = 0;
+    want_refs = refs;
+    want_n = 2;
+    turn_until(e, all_accepted, "both replies sent after the resume");
+    assert_int_equal(e->a.degraded, 0);
+    assert_once_in_order(e, refs, 2);
+    assert_int_equal(msg_stored(e, refs[0]).status, STORE_MSG_SENT);
+    assert_int_equal(msg_stored(e, refs[1]).status, STORE_MSG_SENT);
+}
+
+/* Commits one event (a conversation variable) at once; returns the
+ * server's pid of the connection that carried it. */
+static int64_t commit_noted(env *e, PGconn *k, uint32_t conv)
+{
+    static int n;
+    char v[16];
+    snprintf(v, sizeof v, "%d", ++n);
+    apply_ok(e, (cc_cmd){.type = CC_CMD_SET_VAR, .agent = 1, .conv = conv, .key = STR_LIT("k"),
+                         .value = str_c(v)});
+    app_flush(&e->a);
+    assert_int_equal(e->a.in_flight, 1);
+    struct sockaddr_in sa;
+    socklen_t len = sizeof sa;
+    assert_int_equal(getsockname(store_commit_fd(e->a.st), (struct sockaddr *)&sa, &len), 0);
+    char sql[128];
+    snprintf(sql, sizeof sql, "SELECT pid FROM pg_stat_activity WHERE client_port = %d",
+             ntohs(sa.sin_port));
+    int64_t pid = pg_int(k, sql);
+    turn_until(e, settled, "the commit");
+    return pid;
+}
+
+/* The connection of the next transaction ended by the server while idle,
+ * unseen (its backend stopped when told to terminate): the transaction
+ * holding a reply never began and is run again at once on the other
+ * connection (app.c, retry_unsent: commit_all twice, the marks made
+ * again). The reply goes once. */
+static void test_a_commit_run_again_sends_once(void **state)
+{
+    env *e = *state;
+    if (!e)
+        skip(); /* PostgreSQL: none to run on */
+    e->g->async = 1;
+    uint32_t c = open_conv(e, "+46701114441");
+    turn_until(e, settled, "the conversation");
+    PGconn *k = PQconnectdb(e->url);
+    assert_int_equal(PQstatus(k), CONNECTION_OK);
+    int64_t first = commit_noted(e, k, c), second = commit_noted(e, k, c);
+    assert_true(first != second); /* they take turns: the next goes on the first's */
+    assert_int_equal(kill((pid_t)first, SIGSTOP), 0);
+    char sql[96];
+    snprintf(sql, sizeof sql, "SELECT pg_terminate_backend(%lld)", (long long)first);
+    pg_ok(k, sql);
+    e->g->hold = 1;
+    int64_t r = reply(e, c, "once");
+    app_flush(&e->a);
+    assert_int_equal(e->a.in_flight, 1);
+    assert_int_equal(app__commit_poll(&e->a), 0); /* no answer: the backend is stopped */
+    assert_int_equal(kill((pid_t)first, SIGCONT), 0);
+    tried_at_least = 1;
+    turn_until(e, tried, "the reply handed to the gateway");
+    assert_int_equal(e->a.retried, 1); /* its transaction went again */
+    assert_int_equal(e->a.degraded, 0);
+    e->g->hold = 0;
+    want_refs = &r;
+    want_n = 1;
+    turn_until(e, all_accepted, "the reply sent");
+    PQfinish(k);
+    assert_int_equal(e->g->n, 1);
+    assert_int_equal(accepted(e, r), 1);
+    assert_int_equal(msg_stored(e, r).status, STORE_MSG_SENT);
 }
 
 /* ---- the recent table against a model ----------------------------------- */
@@ -698,6 +827,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_more_than_a_scan_queued_while_down, setup_pg,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_an_erased_reply_is_not_sent, setup_pg, teardown),
+        cmocka_unit_test_setup_teardown(test_a_failed_commit_sends_once, setup_pg, teardown),
+        cmocka_unit_test_setup_teardown(test_a_commit_run_again_sends_once, setup_pg, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -601,6 +601,39 @@ static void test_an_erased_reply_is_not_sent(void **state)
     assert_int_equal(e->a.gws->nsub, 0);
 }
 
+/* A delivery report by reference for a reply still queued (the gateway
+ * down: an earlier attempt may have reached the handset after all): its
+ * status is written, it leaves the due list and is never sent again; the
+ * next reply of the conversation goes once. */
+static void test_a_report_for_a_queued_reply(void **state)
+{
+    env *e = *state;
+    if (!e)
+        skip(); /* PostgreSQL: none to run on */
+    e->g->down = 1;
+    uint32_t c = open_conv(e, "+46701115551");
+    int64_t r1 = reply(e, c, "first"), r2 = reply(e, c, "second");
+    tried_at_least = 2;
+    turn_until(e, tried, "attempts while down");
+    rep r = {0};
+    port_report_in(&e->a, r1, STR_NULL, GW_DELIVERED, STR_NULL, on_report_done, &r);
+    turn_until(e, settled, "the report");
+    assert_int_equal(r.n, 1);
+    assert_int_equal(r.in, GW_IN_OK);
+    assert_int_equal(msg_stored(e, r1).status, STORE_MSG_DELIVERED);
+    size_t tried_before = e->g->n;
+    e->g->down = 0;
+    want_refs = &r2;
+    want_n = 1;
+    turn_until(e, all_accepted, "the second reply sent");
+    for (size_t i = tried_before; i < e->g->n; i++)
+        assert_true(e->g->log[i].ref != r1);
+    assert_int_equal(accepted(e, r1), 0);
+    assert_int_equal(accepted(e, r2), 1);
+    assert_int_equal(msg_stored(e, r1).status, STORE_MSG_DELIVERED);
+    assert_int_equal(msg_stored(e, r2).status, STORE_MSG_SENT);
+}
+
 /* ---- PostgreSQL: a failed commit, a commit run again ---------------------- */
 
 static void pg_ok(PGconn *c, const char *sql)
@@ -821,12 +854,15 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_an_erased_reply_is_not_sent, setup_sqlite,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_a_report_for_a_queued_reply, setup_sqlite,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_replies_go_once_in_order, setup_pg, teardown),
         cmocka_unit_test_setup_teardown(test_a_refused_reply_goes_again_once_in_order, setup_pg,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_more_than_a_scan_queued_while_down, setup_pg,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_an_erased_reply_is_not_sent, setup_pg, teardown),
+        cmocka_unit_test_setup_teardown(test_a_report_for_a_queued_reply, setup_pg, teardown),
         cmocka_unit_test_setup_teardown(test_a_failed_commit_sends_once, setup_pg, teardown),
         cmocka_unit_test_setup_teardown(test_a_commit_run_again_sends_once, setup_pg, teardown),
     };

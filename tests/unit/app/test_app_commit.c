@@ -8,9 +8,7 @@
  * waits on the database does not hold the caller; a commit that fails
  * refuses its waiters and puts the app in degraded mode.
  */
-#include <arpa/inet.h>
 #include <errno.h>
-#include <netinet/in.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -20,65 +18,25 @@
 #include <stdlib.h>
 #include <time.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <unistd.h>
 #include <cmocka.h>
 
-#include <libpq-fe.h>
-
 #include "app/app.h"
+#include "app_test_pg.h"
 
 typedef struct env {
-    char base[256]; /* the server's URL without the database */
     char url[320];
     app_config *cfg;
     app a;
 } env;
 
-static PGconn *pg_connect_db(const env *e, const char *db)
-{
-    char url[320];
-    snprintf(url, sizeof url, "%s%s", e->base, db);
-    PGconn *c = PQconnectdb(url);
-    if (PQstatus(c) != CONNECTION_OK)
-        fail_msg("connect %s: %s", url, PQerrorMessage(c));
-    return c;
-}
-
-static void pg_exec(PGconn *c, const char *sql)
-{
-    PGresult *r = PQexec(c, sql);
-    if (PQresultStatus(r) != PGRES_COMMAND_OK && PQresultStatus(r) != PGRES_TUPLES_OK)
-        fail_msg("%s: %s", sql, PQerrorMessage(c));
-    PQclear(r);
-}
-
 static int setup(void **state)
 {
-    const char *dir = getenv("TEXTDESK_TEST_PG_DIR");
-    char path[256], line[256] = "";
-    snprintf(path, sizeof path, "%s/url", dir ? dir : "");
-    FILE *f = dir ? fopen(path, "r") : NULL;
-    if (!f || !fgets(line, sizeof line, f)) {
-        if (f)
-            fclose(f);
+    env *e = calloc(1, sizeof *e);
+    if (pg_fixture_db("app", NULL, 0, e->url, sizeof e->url) != 0) {
+        free(e);
         skip(); /* no PostgreSQL to run on (run by ctest, with the pg fixture) */
     }
-    fclose(f);
-    env *e = calloc(1, sizeof *e);
-    line[strcspn(line, "\n")] = '\0';
-    char *slash = strrchr(line, '/');
-    assert_non_null(slash);
-    slash[1] = '\0';
-    snprintf(e->base, sizeof e->base, "%s", line);
-    static unsigned n;
-    char db[64], sql[96];
-    snprintf(db, sizeof db, "td_app_%d_%u", (int)getpid(), ++n);
-    PGconn *c = pg_connect_db(e, "postgres");
-    snprintf(sql, sizeof sql, "CREATE DATABASE %s", db);
-    pg_exec(c, sql);
-    PQfinish(c);
-    snprintf(e->url, sizeof e->url, "%s%s", e->base, db);
     char err[512];
     e->cfg = app_config_load(NULL, err, sizeof err);
     assert_non_null(e->cfg);
@@ -188,8 +146,7 @@ static void test_a_waiting_commit_holds_nobody(void **state)
 {
     env *e = *state;
     app *a = &e->a;
-    const char *db = strrchr(e->url, '/') + 1;
-    PGconn *locker = pg_connect_db(e, db);
+    PGconn *locker = pg_connect_url(e->url);
     /* two commits: the store's two connections made, their statements
      * prepared (preparing waits on the lock too) */
     assert_int_equal(app_apply(a, &(cc_cmd){.type = CC_CMD_LOGIN, .agent = 1}), 0);
@@ -244,28 +201,6 @@ static void test_a_waiting_commit_holds_nobody(void **state)
                      -CC_E_STORE);
 }
 
-static int64_t pg_int(PGconn *c, const char *sql)
-{
-    PGresult *r = PQexec(c, sql);
-    if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1)
-        fail_msg("%s: %s", sql, PQerrorMessage(c));
-    int64_t v = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
-    PQclear(r);
-    return v;
-}
-
-/* The server's pid of the backend at the other end of socket 'fd'. */
-static int64_t backend_of(PGconn *c, int fd)
-{
-    struct sockaddr_in sa;
-    socklen_t n = sizeof sa;
-    assert_int_equal(getsockname(fd, (struct sockaddr *)&sa, &n), 0);
-    char sql[160];
-    snprintf(sql, sizeof sql, "SELECT pid FROM pg_stat_activity WHERE client_port = %d",
-             ntohs(sa.sin_port));
-    return pg_int(c, sql);
-}
-
 /* Commits one command and polls until confirmed; returns the backend of
  * the connection that carried it. */
 static int64_t commit_one(env *e, PGconn *c, int state)
@@ -276,7 +211,7 @@ static int64_t commit_one(env *e, PGconn *c, int state)
                      0);
     app_flush(a);
     assert_int_equal(a->in_flight, 1);
-    int64_t pid = backend_of(c, store_commit_fd(a->st));
+    int64_t pid = pg_backend_of(c, store_commit_fd(a->st));
     poll_until_idle(a);
     assert_int_equal(a->degraded, 0);
     return pid;
@@ -292,7 +227,7 @@ static void test_a_connection_dead_while_idle_is_retried(void **state)
 {
     env *e = *state;
     app *a = &e->a;
-    PGconn *c = pg_connect_db(e, strrchr(e->url, '/') + 1);
+    PGconn *c = pg_connect_url(e->url);
     assert_int_equal(app_apply(a, &(cc_cmd){.type = CC_CMD_LOGIN, .agent = 1}), 0);
     app_flush(a);
     poll_until_idle(a);
@@ -337,7 +272,7 @@ static void test_a_connection_killed_under_a_commit(void **state)
 {
     env *e = *state;
     app *a = &e->a;
-    PGconn *c = pg_connect_db(e, strrchr(e->url, '/') + 1);
+    PGconn *c = pg_connect_url(e->url);
     assert_int_equal(app_apply(a, &(cc_cmd){.type = CC_CMD_LOGIN, .agent = 1}), 0);
     app_flush(a);
     poll_until_idle(a);
@@ -355,7 +290,7 @@ static void test_a_connection_killed_under_a_commit(void **state)
     seen refused = {0};
     app_after_commit(a, on_done, &refused);
     app_flush(a);
-    int64_t pid = backend_of(c, store_commit_fd(a->st));
+    int64_t pid = pg_backend_of(c, store_commit_fd(a->st));
     char sql[128];
     /* BEGIN answered: the insert waits in the trigger */
     snprintf(sql, sizeof sql, "SELECT count(*) FROM pg_stat_activity WHERE pid = %lld"

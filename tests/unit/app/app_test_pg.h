@@ -47,7 +47,8 @@ static PGconn *pg_connect_url(const char *url)
 /* A new database on the fixture's server: its URL into 'url'. The URL
  * without a database into 'base' (when not NULL). -1 without a server
  * (run by ctest, with the pg fixture): the test skips. */
-static int pg_fixture_db(const char *prefix, char *base, size_t nbase, char *url, size_t n)
+static int pg_fixture_db(const char *prefix, char *base, size_t nbase, char *url,
+                         size_t n)
 {
     const char *dir = getenv("TEXTDESK_TEST_PG_DIR");
     char path[256], line[256] = "";

@@ -167,8 +167,8 @@ static void turn_until(env *e, int (*cond)(env *), const char *what)
 static int settled(env *e)
 {
     app *a = &e->a;
-    return !a->in_flight && a->staged.n == 0 && !app__outbox_dirty(a) && a->gws->nsub == 0 &&
-           e->g->nheld == 0 && a->flush_armed == 0;
+    return !a->in_flight && a->staged.n == 0 && !app__outbox_dirty(a) &&
+           a->gws->nsub == 0 && e->g->nheld == 0 && a->flush_armed == 0;
 }
 
 static void apply_ok(env *e, cc_cmd c)
@@ -196,7 +196,8 @@ static int open_app(env *e, const char *url)
     e->tick = net_timer_new(e->a.loop, on_tick, e);
     net_timer_set(e->tick, 1);
     apply_ok(e, (cc_cmd){.type = CC_CMD_LOGIN, .agent = 1});
-    apply_ok(e, (cc_cmd){.type = CC_CMD_SET_STATE, .agent = 1, .state = CC_AGENT_AVAILABLE});
+    apply_ok(e,
+             (cc_cmd){.type = CC_CMD_SET_STATE, .agent = 1, .state = CC_AGENT_AVAILABLE});
     turn_until(e, settled, "the start");
     return 0;
 }
@@ -264,8 +265,11 @@ static uint32_t open_conv(env *e, const char *number)
 {
     char id[48];
     snprintf(id, sizeof id, "in-%s", number);
-    apply_ok(e, (cc_cmd){.type = CC_CMD_SMS_IN, .number = str_c(number), .ep_number = STR_LIT(EP),
-                         .text = STR_LIT("Hej"), .msg_id = str_c(id)});
+    apply_ok(e, (cc_cmd){.type = CC_CMD_SMS_IN,
+                         .number = str_c(number),
+                         .ep_number = STR_LIT(EP),
+                         .text = STR_LIT("Hej"),
+                         .msg_id = str_c(id)});
     uint32_t conv = 0;
     for (size_t i = 0; i < e->a.ev.n; i++)
         if (e->a.ev.v[i].type == CC_EV_OFFERED)
@@ -278,12 +282,31 @@ static uint32_t open_conv(env *e, const char *number)
 /* Agent 1 replies 'text' in 'conv'; returns the reply's reference. */
 static int64_t reply(env *e, uint32_t conv, const char *text)
 {
-    apply_ok(e, (cc_cmd){.type = CC_CMD_SEND, .agent = 1, .conv = conv, .text = str_c(text)});
+    apply_ok(
+        e, (cc_cmd){.type = CC_CMD_SEND, .agent = 1, .conv = conv, .text = str_c(text)});
     for (size_t i = 0; i < e->a.ev.n; i++)
         if (e->a.ev.v[i].type == CC_EV_MSG_OUT)
             return (int64_t)e->a.ev.v[i].seq;
     fail_msg("no reply stored");
     return 0;
+}
+
+/* 'each' replies in each of 'convs' conversations, taking turns ("cC mK"),
+ * their references into 'refs'; with 'turns', a loop turn after every
+ * second one. Returns how many. */
+static size_t replies_round(env *e, const uint32_t *conv, int convs, int each,
+                            int64_t *refs, int turns)
+{
+    size_t n = 0;
+    for (int k = 0; k < each; k++)
+        for (int c = 0; c < convs; c++) {
+            char text[32];
+            snprintf(text, sizeof text, "c%d m%d", c, k);
+            refs[n++] = reply(e, conv[c], text);
+            if (turns && c % 2)
+                assert_int_equal(net_loop_turn(e->a.loop), 0);
+        }
+    return n;
 }
 
 typedef struct stored {
@@ -296,7 +319,8 @@ static int copy_stored(void *arg, const store_msg *m)
     stored *s = arg;
     s->status = m->status;
     snprintf(s->text, sizeof s->text, "%.*s", (int)m->text.n, m->text.p ? m->text.p : "");
-    snprintf(s->error, sizeof s->error, "%.*s", (int)m->error.n, m->error.p ? m->error.p : "");
+    snprintf(s->error, sizeof s->error, "%.*s", (int)m->error.n,
+             m->error.p ? m->error.p : "");
     snprintf(s->number, sizeof s->number, "%.*s", (int)m->number.n,
              m->number.p ? m->number.p : "");
     return 0;
@@ -325,7 +349,8 @@ static void assert_once_in_order(env *e, const int64_t *refs, size_t n)
 {
     for (size_t i = 0; i < n; i++)
         if (accepted(e, refs[i]) != 1)
-            fail_msg("reply %lld accepted %d times", (long long)refs[i], accepted(e, refs[i]));
+            fail_msg("reply %lld accepted %d times", (long long)refs[i],
+                     accepted(e, refs[i]));
     for (size_t i = 0; i < e->g->n; i++)
         for (size_t j = i + 1; j < e->g->n; j++)
             if (strcmp(e->g->log[i].to, e->g->log[j].to) == 0 &&
@@ -397,15 +422,8 @@ static void test_replies_go_once_in_order(void **state)
     turn_until(e, settled, "the conversations");
     uint64_t waits0 = store_waits(e->a.st);
     int64_t refs[CONVS * EACH];
-    size_t n = 0;
-    for (int k = 0; k < EACH; k++)
-        for (int c = 0; c < CONVS; c++) {
-            char text[32];
-            snprintf(text, sizeof text, "c%d m%d", c, k);
-            refs[n++] = reply(e, conv[c], text);
-            if (c % 2) /* some share a commit, some come while one is in flight */
-                assert_int_equal(net_loop_turn(e->a.loop), 0);
-        }
+    /* some share a commit, some come while one is in flight */
+    size_t n = replies_round(e, conv, CONVS, EACH, refs, 1);
     want_refs = refs;
     want_n = n;
     turn_until(e, all_accepted, "every reply sent");
@@ -421,7 +439,8 @@ static void test_replies_go_once_in_order(void **state)
         assert_string_equal(s->text, text);
         assert_string_equal(s->to, num[k % CONVS]);
     }
-    assert_int_equal(store_waits(e->a.st), waits0); /* SQLite: always; PostgreSQL: none read */
+    assert_int_equal(store_waits(e->a.st),
+                     waits0); /* SQLite: always; PostgreSQL: none read */
     for (size_t i = 0; i < n; i++)
         assert_int_equal(msg_stored(e, refs[i]).status, STORE_MSG_SENT);
 
@@ -504,13 +523,7 @@ static void test_more_than_a_scan_queued_while_down(void **state)
         conv[c] = open_conv(e, num);
     }
     static int64_t refs[CONVS * EACH];
-    size_t n = 0;
-    for (int k = 0; k < EACH; k++)
-        for (int c = 0; c < CONVS; c++) {
-            char text[32];
-            snprintf(text, sizeof text, "c%d m%d", c, k);
-            refs[n++] = reply(e, conv[c], text);
-        }
+    size_t n = replies_round(e, conv, CONVS, EACH, refs, 0);
     /* attempts, refused: each conversation's first, again and again */
     tried_at_least = 2 * CONVS;
     turn_until(e, tried, "attempts while down");
@@ -568,7 +581,8 @@ static void test_an_erased_reply_is_not_sent(void **state)
     /* the third conversation's texts deleted as retention does (a batch
      * of its own; the number stays) */
     assert_int_equal(app_write_begin(&e->a), 0);
-    assert_int_equal(app_write_end(&e->a, api_privacy_forget_conv(e->a.st, c3, &nmsg)), 0);
+    assert_int_equal(app_write_end(&e->a, api_privacy_forget_conv(e->a.st, c3, &nmsg)),
+                     0);
     size_t tried = e->g->n;
     e->g->down = 0;
     int64_t r2 = reply(e, c2, "still sent");
@@ -669,7 +683,10 @@ static int64_t commit_noted(env *e, PGconn *k, uint32_t conv)
     static int n;
     char v[16];
     snprintf(v, sizeof v, "%d", ++n);
-    apply_ok(e, (cc_cmd){.type = CC_CMD_SET_VAR, .agent = 1, .conv = conv, .key = STR_LIT("k"),
+    apply_ok(e, (cc_cmd){.type = CC_CMD_SET_VAR,
+                         .agent = 1,
+                         .conv = conv,
+                         .key = STR_LIT("k"),
                          .value = str_c(v)});
     app_flush(&e->a);
     assert_int_equal(e->a.in_flight, 1);
@@ -721,7 +738,7 @@ static void test_a_commit_run_again_sends_once(void **state)
 typedef struct model_ent {
     int64_t ref;
     int status;
-    char pid[16]; /* "" none */
+    char pid[16];    /* "" none */
     uint64_t linked; /* when its pid was last set (the newest wins a lookup) */
 } model_ent;
 
@@ -805,24 +822,30 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_recent_table_model),
-        cmocka_unit_test_setup_teardown(test_replies_go_once_in_order, setup_sqlite, teardown),
+        cmocka_unit_test_setup_teardown(test_replies_go_once_in_order, setup_sqlite,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_a_refused_reply_goes_again_once_in_order,
                                         setup_sqlite, teardown),
-        cmocka_unit_test_setup_teardown(test_more_than_a_scan_queued_while_down, setup_sqlite,
-                                        teardown),
+        cmocka_unit_test_setup_teardown(test_more_than_a_scan_queued_while_down,
+                                        setup_sqlite, teardown),
         cmocka_unit_test_setup_teardown(test_an_erased_reply_is_not_sent, setup_sqlite,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_a_report_for_a_queued_reply, setup_sqlite,
                                         teardown),
-        cmocka_unit_test_setup_teardown(test_replies_go_once_in_order, setup_pg, teardown),
-        cmocka_unit_test_setup_teardown(test_a_refused_reply_goes_again_once_in_order, setup_pg,
+        cmocka_unit_test_setup_teardown(test_replies_go_once_in_order, setup_pg,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_a_refused_reply_goes_again_once_in_order,
+                                        setup_pg, teardown),
         cmocka_unit_test_setup_teardown(test_more_than_a_scan_queued_while_down, setup_pg,
                                         teardown),
-        cmocka_unit_test_setup_teardown(test_an_erased_reply_is_not_sent, setup_pg, teardown),
-        cmocka_unit_test_setup_teardown(test_a_report_for_a_queued_reply, setup_pg, teardown),
-        cmocka_unit_test_setup_teardown(test_a_failed_commit_sends_once, setup_pg, teardown),
-        cmocka_unit_test_setup_teardown(test_a_commit_run_again_sends_once, setup_pg, teardown),
+        cmocka_unit_test_setup_teardown(test_an_erased_reply_is_not_sent, setup_pg,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_a_report_for_a_queued_reply, setup_pg,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_a_failed_commit_sends_once, setup_pg,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_a_commit_run_again_sends_once, setup_pg,
+                                        teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -91,6 +91,7 @@ typedef struct pend_ent {
     int status;
     uint32_t conv, seq;
     char *provider_id, *error; /* owned; NULL when none */
+    int quiet; /* app__outbox_failed's QUEUED again: not published, not 'recent' */
 } pend_ent;
 
 typedef struct due_msg {
@@ -222,7 +223,7 @@ static void pend_add(app_gateways *gs, int64_t ref, int status, uint32_t conv, u
         gs->pend = xrealloc(gs->pend, gs->cappend * sizeof *gs->pend);
     }
     gs->pend[gs->npend++] =
-        (pend_ent){ref, status, conv, seq, dup_opt(provider_id), dup_opt(error)};
+        (pend_ent){ref, status, conv, seq, dup_opt(provider_id), dup_opt(error), 0};
 }
 
 static void due_free(due_msg *m)
@@ -737,9 +738,10 @@ void app__outbox_committed(app *a)
     size_t k = gs->nwritten;
     for (size_t i = 0; i < k; i++) {
         pend_ent *p = &gs->pend[i];
-        if (a->api)
+        if (a->api && !p->quiet)
             api_publish_delivery(a->api, p->conv, p->seq, p->status, str_c(p->error));
-        recent_put(&gs->recent, p);
+        if (!p->quiet)
+            recent_put(&gs->recent, p);
         free(p->provider_id);
         free(p->error);
     }
@@ -781,9 +783,20 @@ void app__outbox_failed(app *a)
     if (!gs)
         return;
     gs->nwritten = 0;
-    for (size_t i = 0; i < gs->ntosend; i++) { /* still QUEUED on disk */
-        sub_del(gs, gs->tosend[i].id);
-        due_free(&gs->tosend[i]);
+    for (size_t i = 0; i < gs->ntosend; i++) {
+        /* QUEUED on disk, or SUBMITTING when the commit was kept after all
+         * and only its answer was lost (-ENOTCONN at the COMMIT): never
+         * handed to a gateway, so QUEUED again in the next commit (quietly:
+         * the desktops saw nothing else), and the pump marks it again.
+         * Without this write it stayed SUBMITTING, never sent, until a
+         * restart made it UNKNOWN. A message the failed commit did not keep
+         * has no row to write (-ENOENT, ignored), or, by the next commit,
+         * the same id appended again: QUEUED anyway. */
+        due_msg *m = &gs->tosend[i];
+        pend_add(gs, m->id, STORE_MSG_QUEUED, m->conv, m->seq, STR_NULL, STR_NULL);
+        gs->pend[gs->npend - 1].quiet = 1;
+        sub_del(gs, m->id);
+        due_free(m);
     }
     gs->ntosend = 0;
     known_forget(gs); /* what the failed transaction added, or marked */

@@ -24,6 +24,7 @@
 #define RECENT_MAX 8
 #include "../../../src/app/app_outbox.c"
 
+#include <fcntl.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -733,6 +734,57 @@ static void test_a_commit_run_again_sends_once(void **state)
     assert_int_equal(msg_stored(e, r).status, STORE_MSG_SENT);
 }
 
+static uint64_t failures_before;
+
+static int commit_failed_since(env *e)
+{
+    return e->a.commits.failures > failures_before && !e->a.in_flight;
+}
+
+/* The commit that stores a reply and marks it SUBMITTING is kept by the
+ * database, but its answer never reaches the app (once another connection
+ * sees the row SUBMITTING, the commit's socket is replaced by /dev/null:
+ * a connection lost after the COMMIT was done). With no answer at all the
+ * app takes it for a transaction that never began and runs it again
+ * (app.c, retry_unsent), which the database refuses (its events are there:
+ * duplicate key), so it counts failed: degraded, the core read back from
+ * the log. The reply was never handed to a gateway: it goes once after the
+ * resume. Before, it stayed SUBMITTING and was never sent
+ * (app__outbox_failed). */
+static void test_a_kept_commit_whose_answer_was_lost(void **state)
+{
+    env *e = env_of(state);
+    uint32_t c = open_conv(e, "+46701115551");
+    turn_until(e, settled, "the conversation");
+    PGconn *k = pg_connect_url(e->url);
+    failures_before = e->a.commits.failures;
+    int64_t r = reply(e, c, "kept, unanswered");
+    app_flush(&e->a);
+    assert_int_equal(e->a.in_flight, 1);
+    int fd = store_commit_fd(e->a.st);
+    assert_true(fd >= 0);
+    char sql[128];
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM messages WHERE id = %lld AND status = %d",
+             (long long)r, STORE_MSG_SUBMITTING);
+    int64_t end = loop_clock_mono_now() + 20000;
+    while (pg_int(k, sql) == 0 && loop_clock_mono_now() < end)
+        usleep(1000);
+    assert_int_equal(pg_int(k, sql), 1); /* committed: marked, not yet sent */
+    assert_int_equal(e->g->n, 0);
+    int null = open("/dev/null", O_RDONLY);
+    assert_true(null >= 0);
+    assert_int_equal(dup2(null, fd), fd);
+    close(null);
+    turn_until(e, commit_failed_since, "the commit counted failed");
+    want_refs = &r;
+    want_n = 1;
+    turn_until(e, all_accepted, "the reply sent after the resume");
+    PQfinish(k);
+    assert_int_equal(e->a.degraded, 0);
+    assert_int_equal(accepted(e, r), 1);
+    assert_int_equal(msg_stored(e, r).status, STORE_MSG_SENT);
+}
+
 /* ---- the recent table against a model ----------------------------------- */
 
 typedef struct model_ent {
@@ -763,7 +815,7 @@ static void test_recent_table_model(void **state)
         if (x % 3) /* two thirds carry a provider id, from a small set: reuse */
             snprintf(pid, sizeof pid, "p%u", (x >> 8) % 12);
         int status = (int)((x >> 12) % 5);
-        pend_ent p = {ref, status, (uint32_t)ref, 1, pid[0] ? pid : NULL, NULL};
+        pend_ent p = {ref, status, (uint32_t)ref, 1, pid[0] ? pid : NULL, NULL, 0};
         recent_put(&t, &p);
         clock++;
         /* the model */
@@ -843,6 +895,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_a_report_for_a_queued_reply, setup_pg,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_a_failed_commit_sends_once, setup_pg,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_a_kept_commit_whose_answer_was_lost, setup_pg,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_a_commit_run_again_sends_once, setup_pg,
                                         teardown),

@@ -504,7 +504,7 @@ test('a new message, scrolling and the timers cost what changed, not the transcr
     await page.waitForTimeout(500);
     const msg = await traceWork(page, cdp, () => newMessages(page, peer, id, 10, base));
     const scroll = await traceWork(page, cdp, () => scrollFrames(page, 25, 12));
-    const tick = await traceWork(page, cdp, () => page.waitForTimeout(3100));
+    const tick = await traceWork(page, cdp, () => page.waitForTimeout(1100));
     // what the browser checks against the view every frame to decide what
     // it may skip (content-visibility: auto), and the most boxes one
     // layout walks in a row (the children of one box)

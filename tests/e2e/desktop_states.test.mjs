@@ -71,7 +71,7 @@ class Peer {
     const ok = (extra = {}) => this.send({ type: 'result', id: m.id, ok: true, ...extra });
     const c = this.convs.get(m.conv);
     switch (m.cmd) {
-    case 'messages': return ok({ conv: m.conv, messages: transcript(m.conv, this.sizes[m.conv] ?? 2) });
+    case 'messages': ok({ conv: m.conv, messages: transcript(m.conv, this.sizes[m.conv] ?? 2) }); return this.afterMessages?.(m);
     case 'sms_info': {
       const ucs = /[^\x20-\x7e\n]/.test(m.text);
       const per = ucs ? 67 : 153;
@@ -535,6 +535,28 @@ test('a new message, scrolling and the timers cost what changed, not the transcr
   assert.ok(long.widest <= 100, `a box of ${long.widest} children`);
   assert.ok(long.msg.layout <= 1.5 * short.msg.layout + 200, `layout ${long.msg.layout} vs ${short.msg.layout} objects`);
   assert.ok(long.msg.style <= 1.5 * short.msg.style + 100, `style ${long.msg.style} vs ${short.msg.style} elements`);
+  assert.deepEqual(problems(page), []);
+  await page.context().close();
+});
+
+// A message that arrives right after a transcript was read again (the
+// resync after a reconnect) and before the next frame shows it: the whole
+// read transcript is shown with it. (Before, the message took the read's
+// version for the old list on screen, and the read was never shown.)
+test('a message between a transcript read again and its render: all of it shown', async () => {
+  const { page, peer } = await setup('sv', { convs: [conv(1)], sizes: { 1: 2 } });
+  await until(async () => (await page.locator('#transcript .msg').count()) === 2, 10000, '2 bubbles');
+  // offline, three more messages were stored; back online, one more comes
+  peer.sizes[1] = 5;
+  peer.afterMessages = (m) => {
+    peer.afterMessages = null;
+    peer.send({ type: 'message', conv: m.conv, message: { seq: 10006, dir: 'in', text: 'Kund meddelande 6 i konversation 1', agent: 0, agent_name: '', at: T0 + 1000 + 600, status: 'received' } });
+  };
+  await peer.ws.close();
+  await until(async () => (await page.locator('#transcript .msg').count()) >= 3, 10000, 'after the reconnect');
+  await page.waitForTimeout(500);
+  assert.deepEqual(await page.locator('#transcript .msg .text').allTextContents(),
+    [1, 2, 3, 4, 5].map((i) => `${i % 2 ? 'Kund' : 'Agent'} meddelande ${i} i konversation 1`).concat('Kund meddelande 6 i konversation 1'));
   assert.deepEqual(problems(page), []);
   await page.context().close();
 });

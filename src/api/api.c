@@ -737,12 +737,16 @@ static void not_found_page(const http_req *req, http_resp *resp)
 
 static void dispatch(api *a, const http_req *req, http_resp *resp);
 
+int api_path(const char *p)
+{
+    return (strncmp(p, "/api", 4) == 0 && (p[4] == '\0' || p[4] == '/')) ||
+           strcmp(p, "/metrics") == 0;
+}
+
 void api_http_request(void *arg, const http_req *req, http_resp *resp)
 {
     api *a = arg;
-    const char *p = req->path;
-    if (!(strncmp(p, "/api", 4) == 0 && (p[4] == '\0' || p[4] == '/')) &&
-        strcmp(p, "/metrics") != 0) {
+    if (!api_path(req->path)) {
         not_found_page(req, resp); /* not the API's: no file has that path */
         return;
     }

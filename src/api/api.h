@@ -110,8 +110,12 @@ int api_sso_check_teams(const api *a, char *err, size_t n);
  * is freed. NULL: nothing. */
 void api_sso_close(api *a);
 
-/* Handlers for http_new (http.h); 'arg' is the api. */
+/* Handlers for http_new (http.h); 'arg' is the api. A path outside the
+ * API (api_path says which are in it) that no file answers gets the 404
+ * page in the reader's language. */
 void api_http_request(void *arg, const http_req *req, http_resp *resp);
+/* 1 for a path the API answers: /api, /api/... and /metrics. */
+int api_path(const char *path);
 int api_ws_open(void *arg, const http_req *req, http_ws *ws, void **user);
 void api_ws_message(void *arg, http_ws *ws, void *user, str data);
 void api_ws_close(void *arg, http_ws *ws, void *user);

@@ -406,7 +406,11 @@ void ha_http_request(void *arg, const http_req *req, http_resp *resp)
             metrics(a, resp);
         return;
     }
-    if (!h->leads) { /* the load balancer sends clients to the leader */
+    /* A path no file answers is the 404 page on every node: a standby
+     * serves the same files as the leader (the desktop, which waits there
+     * for a leader: js/login_form.js), and a person who mistyped an
+     * address reads where to go in their language, not the API's 503. */
+    if (!h->leads && api_path(req->path)) { /* the load balancer sends clients to the leader */
         char m[256];
         snprintf(m, sizeof m, "node %s is a standby; the leader is %s: try again", h->node,
                  h->leader[0] ? h->leader : "not known yet");

@@ -148,6 +148,7 @@ typedef struct pss_http {
     hnode ans_n; /* srv->answers */
     buf body;
     int too_big, has_resp, handled, deferred;
+    int head; /* a HEAD: answered as its GET, without the body */
     http_defer *defer;
     char method[8];
     char path[256];
@@ -282,7 +283,8 @@ static const char *method_of(struct lws *wsi, enum lws_token_indexes *tok)
         const char *name;
     } m[] = {{WSI_TOKEN_GET_URI, "GET"},       {WSI_TOKEN_POST_URI, "POST"},
              {WSI_TOKEN_PUT_URI, "PUT"},       {WSI_TOKEN_PATCH_URI, "PATCH"},
-             {WSI_TOKEN_DELETE_URI, "DELETE"}, {WSI_TOKEN_OPTIONS_URI, "OPTIONS"}};
+             {WSI_TOKEN_DELETE_URI, "DELETE"}, {WSI_TOKEN_OPTIONS_URI, "OPTIONS"},
+             {WSI_TOKEN_HEAD_URI, "HEAD"}};
     for (size_t i = 0; i < sizeof m / sizeof m[0]; i++)
         if (lws_hdr_total_length(wsi, m[i].t) > 0) {
             *tok = m[i].t;
@@ -315,13 +317,14 @@ static int respond(struct lws *wsi, pss_http *pss, http_resp *resp)
     if (lws_finalize_http_header(wsi, &p, end))
         return -1;
     size_t hn = (size_t)(p - start);
+    size_t bn = pss->head ? 0 : resp->body.n; /* a HEAD: the GET's headers only */
     free(pss->out);
-    pss->out = xmalloc(LWS_PRE + hn + resp->body.n + 1);
+    pss->out = xmalloc(LWS_PRE + hn + bn + 1);
     memcpy(pss->out + LWS_PRE, start, hn);
-    if (resp->body.n)
-        memcpy(pss->out + LWS_PRE + hn, resp->body.p, resp->body.n);
+    if (bn)
+        memcpy(pss->out + LWS_PRE + hn, resp->body.p, bn);
     pss->out_hdr = hn;
-    pss->out_n = resp->body.n;
+    pss->out_n = bn;
     pss->has_resp = 1;
     http_srv *s = lws_vhost_user(lws_get_vhost(wsi));
     if (!s->turn_end || lws_get_network_wsi(wsi) != wsi) { /* HTTP/2: its stream's turn */
@@ -435,7 +438,7 @@ static void pss_http_reset(http_srv *s, pss_http *pss)
     pss->out = NULL;
     pss->out_hdr = pss->out_n = 0;
     pss->gen++;
-    pss->too_big = pss->has_resp = pss->handled = pss->deferred = 0;
+    pss->too_big = pss->has_resp = pss->handled = pss->deferred = pss->head = 0;
 }
 
 static int cb_http(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
@@ -448,6 +451,13 @@ static int cb_http(struct lws *wsi, enum lws_callback_reasons reason, void *user
         pss_http_reset(s, pss);
         enum lws_token_indexes tok;
         snprintf(pss->method, sizeof pss->method, "%s", method_of(wsi, &tok));
+        /* HEAD is answered as GET would be, headers (Content-Type and
+         * Content-Length included) without the body, as any HTTP server
+         * does (RFC 9110 9.3.2): the handler sees a GET */
+        if (strcmp(pss->method, "HEAD") == 0) {
+            pss->head = 1;
+            snprintf(pss->method, sizeof pss->method, "GET");
+        }
         if (lws_hdr_total_length(wsi, tok) >= (int)sizeof pss->path ||
             lws_hdr_copy(wsi, pss->path, sizeof pss->path, tok) < 0) {
             /* answered like every refusal, in JSON (lws's own is an HTML

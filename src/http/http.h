@@ -1,7 +1,8 @@
 /*
  * http: the HTTP and WebSocket server, on libwebsockets (Debian's 4.1;
  * docs/internals/http.md lists the library's traps we work around). It knows
- * nothing of contact centers: it serves static files from a directory,
+ * nothing of contact centers: it serves static files from a directory
+ * (GET and HEAD),
  * hands every request under /api/ (and /metrics), and every path no file
  * answers, to one request handler, and every
  * WebSocket on /ws to three connection handlers. It runs on the process's
@@ -46,7 +47,9 @@ typedef struct http_cfg {
 
 /* A request as the handlers see it. Strings are valid during the call. */
 typedef struct http_req {
-    const char *method; /* "GET", "POST", "PUT", "DELETE", "PATCH" */
+    /* "GET", "POST", "PUT", "DELETE", "PATCH"; a HEAD is handed over as
+     * its GET, and only the answer's headers are written */
+    const char *method;
     const char *path;   /* "/api/login" (no query) */
     str body;
     str session;        /* value of the td_session cookie, or empty */

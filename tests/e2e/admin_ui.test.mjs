@@ -80,11 +80,25 @@ test('admin page: deletions while a desktop holds the conversation, forms with A
   assert.deepEqual(await admin.locator('#list-body .c-number').allTextContents(), [EP, '71000']);
   await admin.click('#btn-new');
   assert.equal(await admin.inputValue('#f-id'), '3');
-  await admin.fill('#f-number', EP3);
+  // a number that is none: the rule in the page's words, nothing stored
+  await admin.fill('#f-number', '+46 70 abc');
   await admin.selectOption('#f-queue', '1');
+  await admin.click('#form-save');
+  await waitText(admin, '#err-number', A.e_number_format.replace('{min}', '3').replace('{max}', '15'));
+  // written as people write it, with blanks and a dash (as the desktop's
+  // outbound number takes it): stored without them
+  await admin.fill('#f-number', '+46 70-000 00 03');
+  await shot(admin, 'admin-01a-entry-point-number-blanks');
   await admin.click('#form-save');
   await waitText(admin, '#list-body tr[data-id="3"] .c-queue', 'Kundtjänst');
   await waitText(admin, '#list-ok', A.saved.replace('{name}', EP3));
+  assert.equal(await text(admin, '#list-body tr[data-id="3"] .c-number'), EP3);
+  await admin.click('#list-body tr[data-id="3"] .edit');
+  assert.equal(await admin.getAttribute('#f-number', 'type'), 'tel'); // a phone's keypad
+  assert.equal(await admin.inputValue('#f-number'), EP3);
+  await admin.click('#form-cancel');
+  await admin.evaluate(() => window.scrollTo(0, 0)); // the list, not the form's end
+  await shot(admin, 'admin-01b-entry-point-number-saved');
 
   // Anna accepts a conversation to it on her desktop
   const CUST = '+46701230003';

@@ -71,7 +71,7 @@ class Peer {
     const ok = (extra = {}) => this.send({ type: 'result', id: m.id, ok: true, ...extra });
     const c = this.convs.get(m.conv);
     switch (m.cmd) {
-    case 'messages': return ok({ conv: m.conv, messages: transcript(m.conv, this.sizes[m.conv] ?? 2) });
+    case 'messages': ok({ conv: m.conv, messages: transcript(m.conv, this.sizes[m.conv] ?? 2) }); return this.afterMessages?.(m);
     case 'sms_info': {
       const ucs = /[^\x20-\x7e\n]/.test(m.text);
       const per = ucs ? 67 : 153;
@@ -444,6 +444,119 @@ test('a new message in a 2,000-message conversation: WebSocket frame to bubble o
   // frame's own wait)
   assert.ok(await box.evaluate((e) => e.scrollHeight - e.scrollTop - e.clientHeight < 80), 'stays at the newest message');
   assert.ok(long('painted', 0.5) < 1000, `median ${long('painted', 0.5)} ms from frame to bubble`);
+  assert.deepEqual(problems(page), []);
+  await page.context().close();
+});
+
+// The work the page does, counted by Chromium itself (its trace: elements
+// whose style was recomputed, layout objects laid out, and the main
+// thread's busy time), for what the agent does with an open conversation:
+// a new message arriving (with its delivery report), scrolling, and a
+// second of the timers' tick. Measured in a 2,000-message and a
+// 20-message conversation in the same run: the work must follow what
+// changed, not the transcript's length. Element and object counts do not
+// depend on the machine's load; times only in the ratios printed.
+async function traceWork(page, cdp, act) {
+  const events = [];
+  const onData = (d) => events.push(...d.value);
+  cdp.on('Tracing.dataCollected', onData);
+  await cdp.send('Tracing.start', { traceConfig: { includedCategories: ['devtools.timeline', 'disabled-by-default-devtools.timeline'] }, transferMode: 'ReportEvents' });
+  await act();
+  const done = new Promise((r) => cdp.once('Tracing.tracingComplete', r));
+  await cdp.send('Tracing.end');
+  await done;
+  cdp.off('Tracing.dataCollected', onData);
+  const w = { style: 0, layout: 0, layouts: 0, busy: 0 };
+  for (const e of events) {
+    if (e.name === 'UpdateLayoutTree' && e.args?.elementCount) w.style += e.args.elementCount;
+    if (e.name === 'Layout' && e.ph === 'X' && e.args?.beginData) { w.layout += e.args.beginData.dirtyObjects || 0; w.layouts++; }
+    if (e.name === 'RunTask' && e.ph === 'X') w.busy += (e.dur || 0) / 1000;
+  }
+  return w;
+}
+
+// K new messages, each with its delivery report, one per frame, and wait
+// until each is painted
+async function newMessages(page, peer, id, K, base) {
+  for (let i = 0; i < K; i++) {
+    peer.send({ type: 'message', conv: id, message: { seq: base + i, dir: 'out', text: `Arbete ${i}`, agent: 1, agent_name: 'Anna Berg', at: Date.now(), status: 'queued' } });
+    peer.send({ type: 'delivery', conv: id, seq: base + i, status: 'delivered', error: '' });
+    await page.waitForFunction((s) => document.querySelector(`#transcript li[data-seq="${s}"] .status-delivered`), base + i, { timeout: 10000 });
+    await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => setTimeout(r, 0))));
+  }
+}
+
+// scroll up by 'step' px a frame for 'n' frames, then back down
+const scrollFrames = (page, step, n) => page.evaluate(async ([step, n]) => {
+  const box = document.getElementById('transcript');
+  for (let i = 0; i < 2 * n; i++) {
+    box.scrollTop += i < n ? -step : step;
+    await new Promise((r) => requestAnimationFrame(r));
+  }
+}, [step, n]);
+
+test('a new message, scrolling and the timers cost what changed, not the transcript\'s length (2,000 vs 20)', async () => {
+  const { page, peer } = await setup('sv', { convs: [conv(1), conv(2)], sizes: { 1: 2000, 2: 20 }, viewport: { width: 1280, height: 720 } });
+  const cdp = await page.context().newCDPSession(page);
+  const measure = async (id, n, base) => {
+    await page.click(`#task-${id}`);
+    await until(async () => (await page.locator('#transcript .msg').count()) === n, 30000, `${n} bubbles`);
+    await page.waitForTimeout(500);
+    const msg = await traceWork(page, cdp, () => newMessages(page, peer, id, 10, base));
+    const scroll = await traceWork(page, cdp, () => scrollFrames(page, 25, 12));
+    const tick = await traceWork(page, cdp, () => page.waitForTimeout(1100));
+    // what the browser checks against the view every frame to decide what
+    // it may skip (content-visibility: auto), and the most boxes one
+    // layout walks in a row (the children of one box)
+    const watched = await page.evaluate(() => [...document.querySelectorAll('#transcript, #transcript *')]
+      .filter((e) => getComputedStyle(e).contentVisibility === 'auto').length);
+    const widest = await page.evaluate(() => Math.max(...[...document.querySelectorAll('#transcript, #transcript *')].map((e) => e.childElementCount)));
+    return { msg, scroll, tick, watched, widest };
+  };
+  const short = await measure(2, 20, 810000);
+  const long = await measure(1, 2000, 710000);
+  const r = (a, b) => (a / Math.max(b, 1)).toFixed(2);
+  for (const k of ['msg', 'scroll', 'tick']) {
+    console.log(`desktop_${k}_style_elements_20: ${short[k].style} elements`);
+    console.log(`desktop_${k}_style_elements_2000: ${long[k].style} elements`);
+    console.log(`desktop_${k}_layout_objects_20: ${short[k].layout} objects`);
+    console.log(`desktop_${k}_layout_objects_2000: ${long[k].layout} objects`);
+    console.log(`desktop_${k}_busy_2000_vs_20: ${r(long[k].busy, short[k].busy)} x (${long[k].busy.toFixed(1)} / ${short[k].busy.toFixed(1)} ms)`);
+    console.log(`desktop_${k}_style_2000_vs_20: ${r(long[k].style, short[k].style)} x`);
+    console.log(`desktop_${k}_layout_2000_vs_20: ${r(long[k].layout, short[k].layout)} x`);
+  }
+  console.log(`desktop_watched_per_frame_20: ${short.watched} elements`);
+  console.log(`desktop_watched_per_frame_2000: ${long.watched} elements`);
+  console.log(`desktop_widest_box_2000: ${long.widest} children`);
+  // before: 2,000 bubbles watched every frame, a flex column of 2,000
+  // laid out for each message (the layout's time 10x the short one's, the
+  // main thread's 2.2x per message and 2.0x per scrolled frame)
+  assert.ok(long.watched <= 2000 / 100 + 2, `${long.watched} elements watched every frame`);
+  assert.ok(long.widest <= 100, `a box of ${long.widest} children`);
+  assert.ok(long.msg.layout <= 1.5 * short.msg.layout + 200, `layout ${long.msg.layout} vs ${short.msg.layout} objects`);
+  assert.ok(long.msg.style <= 1.5 * short.msg.style + 100, `style ${long.msg.style} vs ${short.msg.style} elements`);
+  assert.deepEqual(problems(page), []);
+  await page.context().close();
+});
+
+// A message that arrives right after a transcript was read again (the
+// resync after a reconnect) and before the next frame shows it: the whole
+// read transcript is shown with it. (Before, the message took the read's
+// version for the old list on screen, and the read was never shown.)
+test('a message between a transcript read again and its render: all of it shown', async () => {
+  const { page, peer } = await setup('sv', { convs: [conv(1)], sizes: { 1: 2 } });
+  await until(async () => (await page.locator('#transcript .msg').count()) === 2, 10000, '2 bubbles');
+  // offline, three more messages were stored; back online, one more comes
+  peer.sizes[1] = 5;
+  peer.afterMessages = (m) => {
+    peer.afterMessages = null;
+    peer.send({ type: 'message', conv: m.conv, message: { seq: 10006, dir: 'in', text: 'Kund meddelande 6 i konversation 1', agent: 0, agent_name: '', at: T0 + 1000 + 600, status: 'received' } });
+  };
+  await peer.ws.close();
+  await until(async () => (await page.locator('#transcript .msg').count()) >= 3, 10000, 'after the reconnect');
+  await page.waitForTimeout(500);
+  assert.deepEqual(await page.locator('#transcript .msg .text').allTextContents(),
+    [1, 2, 3, 4, 5].map((i) => `${i % 2 ? 'Kund' : 'Agent'} meddelande ${i} i konversation 1`).concat('Kund meddelande 6 i konversation 1'));
   assert.deepEqual(problems(page), []);
   await page.context().close();
 });

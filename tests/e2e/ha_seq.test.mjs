@@ -56,3 +56,45 @@ test('a leader whose event seq is taken in the log reads the log back and serves
   assert.equal(psql(db, `SELECT count(*) FROM events e JOIN events f ON f.seq = 1 AND e.type = f.type AND e.at = f.at WHERE e.seq = ${taken}`).trim(), '1');
   assert.equal(psql(db, "SELECT count(*) FROM messages WHERE text = 'two' AND id > " + taken).trim(), '1');
 });
+
+// A person who opens a wrong address on a standby (directly, not through
+// the load balancer) reads the same 404 page as on the leader, in their
+// language, with the way to the desktop; the desktop's files are served
+// (its start waits for a leader); only the API answers 503 'standby'.
+// (Before: the 404 page was the API's JSON 503 on a standby.)
+test('a standby: a path no file answers gets the 404 page, the API 503 standby', { timeout: 120000 }, async (t) => {
+  const db = pg.createDatabase('td_standby');
+  const a = new Server({ storeUrl: db, args: ['--node', 'a'] });
+  const b = new Server({ storeUrl: db, args: ['--node', 'b'] });
+  t.after(() => { a.cleanup(); b.cleanup(); });
+  await a.start();
+  await until(async () => (await health(a)).status === 200, 30000);
+  await b.start();
+  const hb = await until(async () => { const h = await health(b); return h.role === 'standby' && h.leader === 'a' ? h : null; }, 30000);
+  assert.equal(hb.status, 503);
+  for (const [lang, words] of [['sv-SE,sv;q=0.9', /Sidan finns inte/], ['en-GB,en;q=0.9', /Page not found/]]) {
+    for (const srv of [a, b]) {
+      const r = await fetch(`${srv.url}/desk/typo`, { headers: { 'accept-language': lang } });
+      assert.equal(r.status, 404, `${srv === a ? 'leader' : 'standby'} ${lang}`);
+      assert.match(r.headers.get('content-type'), /^text\/html/);
+      const page = await r.text();
+      assert.match(page, words);
+      assert.match(page, /<a href="\/">/);
+    }
+  }
+  // HEAD alike, without the body
+  const hd = await fetch(`${b.url}/desk/typo`, { method: 'HEAD' });
+  assert.equal(hd.status, 404);
+  assert.equal((await hd.text()).length, 0);
+  // the desktop's page itself is served; the API is the leader's
+  const desk = await fetch(`${b.url}/`);
+  assert.equal(desk.status, 200);
+  assert.match(await desk.text(), /<html/);
+  for (const p of ['/api/session', '/api/no-such-call']) {
+    const r = await fetch(`${b.url}${p}`);
+    assert.equal(r.status, 503, p);
+    const j = await r.json();
+    assert.equal(j.error, 'standby', p);
+    assert.match(j.message, /the leader is a: try again/);
+  }
+});

@@ -6,7 +6,7 @@
 // (call.js). No framework; strings from admin/i18n/*.json.
 import { t, setLang, storedLang, onLang } from '/js/i18n.js';
 import { bindLoginForm, startAgain } from '/js/login_form.js';
-import { $, el, keyboardScroll } from '/js/util.js';
+import { $, el, keyboardScroll, phoneNumber } from '/js/util.js';
 import { showTokens, showAudit } from '/admin/security.js';
 import { showHooks } from '/admin/hooks.js';
 import { showPrivacy } from '/admin/privacy.js';
@@ -54,7 +54,8 @@ const SPEC = {
     cols: ['id', 'number', 'queue', 'hours', 'max_wait_s', 'survey'],
     // the flow (docs/configuration.md): 'hours' fields are sent nested
     fields: [
-      { name: 'number', type: 'text', auto: 'off' },
+      // written as people do ("+46 70 123 45 67"): sent as +46701234567
+      { name: 'number', type: 'text', auto: 'off', phone: true },
       { name: 'queue', type: 'queue' },
       { name: 'skills', type: 'skills', minimum: true },
       { name: 'skill_words', type: 'words' },
@@ -229,7 +230,7 @@ function field(f, x) {
       break;
     default:
       input = el('input', {
-        id, name: f.name, type: 'text', autocomplete: f.auto || null, inputmode: f.type === 'int' ? 'numeric' : null,
+        id, name: f.name, type: f.phone ? 'tel' : 'text', autocomplete: f.auto || null, inputmode: f.type === 'int' ? 'numeric' : null,
         'aria-describedby': `err-${f.name}`, value: cur != null ? String(cur) : (!x && f.def) || '',
         disabled: !!(x && f.createOnly),
       });
@@ -413,7 +414,7 @@ function formBody(kind) {
         if (input.value.trim() !== '') body[f.name] = input.value;
         break;
       default: // empty: left out, so the API says the field is required
-        if (input.value !== '') body[f.name] = input.value;
+        if (input.value !== '') body[f.name] = f.phone ? phoneNumber(input.value) : input.value;
     }
   }
   if (hours.time_zone) body.hours = hours;

@@ -3,7 +3,7 @@
 // run and "run now"; the export of everything about one customer number
 // (downloaded as JSON) and its erasure, confirmed in a second step.
 import { t, currentLang } from '/js/i18n.js';
-import { $, el } from '/js/util.js';
+import { $, el, phoneNumber } from '/js/util.js';
 import { call, errText, say } from './call.js';
 
 let eps = [];
@@ -59,7 +59,7 @@ async function runNow() {
   }
 }
 
-function number() { return $('er-number').value.trim(); }
+function number() { return phoneNumber($('er-number').value); }
 
 async function exportNumber(ev) {
   ev.preventDefault();

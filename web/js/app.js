@@ -68,7 +68,9 @@ function showError(msg) {
 
 function txOf(id) {
   let tx = S.tx.get(id);
-  if (!tx) { tx = { loaded: false, loading: false, items: [], version: 0 }; S.tx.set(id, tx); }
+  // bySeq: the messages among 'items' by their seq (a new message's
+  // duplicate check and a delivery report find theirs without a scan)
+  if (!tx) { tx = { loaded: false, loading: false, items: [], bySeq: new Map(), version: 0 }; S.tx.set(id, tx); }
   return tx;
 }
 
@@ -98,6 +100,7 @@ async function loadTx(id) {
   const items = [...bySeq.values(), ...sys, ...live];
   sortItems(items);
   tx.items = items;
+  tx.bySeq = bySeq;
   tx.loaded = true;
   tx.version++;
   renderSoon();
@@ -212,8 +215,9 @@ function onEvent(ev) {
   case 'message': {
     const tx = txOf(ev.conv);
     const m = { kind: 'msg', ...ev.message };
-    if (tx.items.some((x) => x.kind === 'msg' && x.seq === m.seq)) break;
+    if (tx.bySeq.has(m.seq)) break;
     tx.items.push(m);
+    tx.bySeq.set(m.seq, m);
     if (m.agent_name) S.names.set(m.agent, m.agent_name);
     if (m.dir === 'in' && (ev.conv !== S.selected || document.hidden)) S.unread.set(ev.conv, (S.unread.get(ev.conv) || 0) + 1);
     const mc = S.convs.get(ev.conv);
@@ -225,7 +229,7 @@ function onEvent(ev) {
     break;
   }
   case 'delivery': {
-    const it = S.tx.get(ev.conv)?.items.find((x) => x.kind === 'msg' && x.seq === ev.seq);
+    const it = S.tx.get(ev.conv)?.bySeq.get(ev.seq);
     if (it) { it.status = ev.status; it.error = ev.error; updateDelivery(ev.conv, ev.seq); }
     const dc = S.convs.get(ev.conv);
     if (ev.status === 'failed' && dc) announce(t('live_failed', { to: title(dc) }), true);

@@ -1,7 +1,7 @@
 // Modal dialogs (<dialog>.showModal: focus is trapped and Escape closes):
 // transfer, conference, wrap-up and new outbound message. Each has a
 // search field focused on open and a radio list filtered by it.
-import { $, el, dur, matches, focusable, say } from './util.js';
+import { $, el, dur, matches, focusable, say, phoneNumber } from './util.js';
 import { t } from './i18n.js';
 import { S, title } from './state.js';
 import { wrapupText } from './render.js';
@@ -259,9 +259,9 @@ export function openOutbound() {
 }
 
 async function doOutbound() {
-  // the number as people write it ("070-123 45 67"): blanks, dashes and
-  // brackets go; the server refuses what is then no number ('invalid')
-  const number = $('outbound-number').value.replace(/[\s\-()]/g, '');
+  // the number as people write it ("070-123 45 67"): util.js's phoneNumber;
+  // the server refuses what is then no number ('invalid')
+  const number = phoneNumber($('outbound-number').value);
   const ep = Number($('outbound-ep').value);
   if (!number) { say('outbound-error', () => t('err_outbound_number')); return; }
   const r = await S.conn.cmd('outbound', { entry_point: ep, number });

@@ -194,8 +194,8 @@ function deliveryNote(it) {
 
 export function updateDelivery(conv, seq) {
   if (shown.conv !== conv) return;
-  const li = $('transcript').querySelector(`li[data-seq="${seq}"]`);
-  const it = S.tx.get(conv)?.items.find((x) => x.kind === 'msg' && x.seq === seq);
+  const li = liBySeq.get(seq);
+  const it = S.tx.get(conv)?.bySeq?.get(seq);
   if (!li || !it) return;
   const old = li.querySelector('.status');
   if (old) old.replaceWith(statusEl(it));
@@ -208,17 +208,57 @@ function nearBottom(box) {
   return box.scrollHeight - box.scrollTop - box.clientHeight < 80;
 }
 
+// The transcript is cut in parts of PART items (an <ol> each, in the
+// #transcript region): item i is in part floor(i / PART). A part off
+// screen is skipped whole (content-visibility: auto, reserved at its last
+// height, or about ITEM_PX an item before it was ever shown), so the
+// browser lays out, hit-tests and watches (the intersection checks that
+// decide what is skipped run every frame) a few dozen parts and the
+// bubbles of the parts in view, not every bubble: a new message, a
+// delivery report and a scrolled frame cost the same in a 2,000-message
+// conversation as in a short one (e2e_desktop_states prints the ratios).
+const PART = 100;
+const ITEM_PX = 60;
+let parts = [];
+const liBySeq = new Map(); // the shown conversation's message bubbles
+
+function partOf(box, k) {
+  let p = parts[k];
+  if (!p) {
+    p = el('ol', { class: 'tx-part' });
+    p.n = 0;
+    const later = parts.find((x, j) => x && j > k);
+    if (later) box.insertBefore(p, later);
+    else box.append(p);
+    parts[k] = p;
+  }
+  return p;
+}
+
+// item i of the shown conversation into its part, first or last in it
+function place(box, i, it, c, first) {
+  const b = bubble(it, c);
+  if (it.kind === 'msg') liBySeq.set(it.seq, b);
+  const p = partOf(box, Math.floor(i / PART));
+  if (first) p.prepend(b);
+  else p.append(b);
+  p.n++;
+  p.style.containIntrinsicBlockSize = `auto ${p.n * ITEM_PX}px`;
+}
+
 // Appends one new item to the visible transcript (no full re-render, no
 // jump: it scrolls only when the agent was already at the bottom). Whether
 // it was is read once before the first append of a frame, while the layout
 // is still clean, and the scroll happens in that frame's
 // requestAnimationFrame: no layout is forced in between, however many
-// messages come in one turn (a 2,000-message list laid out once per frame).
+// messages come in one turn.
 let stick = null;
 
 export function appendItem(conv, it) {
-  if (shown.conv !== conv) return;
-  const c = S.convs.get(conv);
+  const tx = S.tx.get(conv);
+  // a transcript read anew (loadTx) and not shown yet: its render is due
+  // and shows this item too (before, taking its version here skipped it)
+  if (shown.conv !== conv || !tx || tx.version !== shown.version) return;
   const box = $('transcript');
   if (stick === null) {
     stick = nearBottom(box);
@@ -227,8 +267,7 @@ export function appendItem(conv, it) {
       stick = null;
     });
   }
-  box.append(bubble(it, c));
-  shown.version = S.tx.get(conv)?.version ?? shown.version;
+  place(box, tx.items.length - 1, it, S.convs.get(conv), false);
 }
 
 // Long transcripts render the newest FIRST_CHUNK items at once (what the
@@ -245,9 +284,10 @@ function renderTranscript(c) {
   const keep = shown.conv === c.id && !nearBottom(box) ? box.scrollTop : null;
   const items = tx.items;
   let next = keep === null ? Math.max(0, items.length - FIRST_CHUNK) : 0;
-  const frag = document.createDocumentFragment();
-  for (let i = next; i < items.length; i++) frag.append(bubble(items[i], c));
-  box.replaceChildren(frag);
+  box.replaceChildren();
+  parts = [];
+  liBySeq.clear();
+  for (let i = next; i < items.length; i++) place(box, i, items[i], c, false);
   box.scrollTop = keep ?? box.scrollHeight;
   box.setAttribute('aria-busy', String(next > 0));
   shown = { conv: c.id, version: tx.version, lang: currentLang() };
@@ -256,11 +296,9 @@ function renderTranscript(c) {
     if (token !== renderToken) return;
     if (next <= 0) { box.setAttribute('aria-busy', 'false'); return; }
     const from = Math.max(0, next - CHUNK);
-    const f = document.createDocumentFragment();
-    for (let i = from; i < next; i++) f.append(bubble(items[i], c));
     const h = box.scrollHeight;
     const top = box.scrollTop;
-    box.prepend(f);
+    for (let i = next - 1; i >= from; i--) place(box, i, items[i], c, true);
     box.scrollTop = top + (box.scrollHeight - h);
     next = from;
     requestAnimationFrame(step);

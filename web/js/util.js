@@ -16,6 +16,17 @@ export function el(tag, props = {}, ...kids) {
   return e;
 }
 
+// A phone number as people write it ("+46 70 123 45 67", "070-123 45 67",
+// "(08) 123 456"): blanks, dashes and brackets go when what is left is a
+// number (an optional + and digits); any other text is sent trimmed, as
+// typed, and the server says what is wrong with it ('invalid'). The
+// desktop's outbound number, the admin page's entry point number and
+// customer number (export, erasure) go through it.
+export function phoneNumber(v) {
+  const s = v.replace(/[\s\-()]/g, '');
+  return /^\+?\d+$/.test(s) ? s : v.trim();
+}
+
 // mm:ss, or h:mm:ss past an hour.
 export function dur(ms) {
   const s = Math.max(0, Math.floor(ms / 1000));

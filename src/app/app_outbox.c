@@ -718,10 +718,10 @@ int app__outbox_write(app *a)
         else
             known_del(gs, p->ref);
     }
-    if (gs->known_ok)
-        for (size_t i = 0; i < a->committing.n; i++)
-            if (a->committing.v[i].type == CC_EV_MSG_OUT)
-                known_add(gs, &a->committing.v[i]);
+    /* known_add forgets the list past OUTBOX_SCAN: then the pump reads it */
+    for (size_t i = 0; gs->known_ok && i < a->committing.n; i++)
+        if (a->committing.v[i].type == CC_EV_MSG_OUT)
+            known_add(gs, &a->committing.v[i]);
     gs->nwritten = gs->npend;
     if (gs->want_pump && !a->stopping && a->outbox_timer) {
         gs->want_pump = 0;
